@@ -1,0 +1,83 @@
+// One build for every bundle: the extension, the agent host, the CLI, the webview, and the tests.
+//   node esbuild.mjs               development build (sourcemaps)
+//   node esbuild.mjs --production  minified, no sourcemaps (what the VSIX ships)
+//   node esbuild.mjs --watch       rebuild on change
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const skipTests = production || process.argv.includes('--no-tests');
+
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+const define = { SWITCHYARD_VERSION: JSON.stringify(version) };
+
+const node = {
+  define,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  // The openai SDK and jsonrpc probe for optional peers; none is needed at run time.
+  external: ['vscode', 'ws', 'zod', 'undici', '@aws-sdk/*', '@smithy/*', 'google-auth-library'],
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { host: 'src/host/main.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production,
+    sourcemap: production ? false : 'linked', logLevel: 'warning', legalComments: 'none',
+    entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist',
+    loader: { '.css': 'css' },
+  },
+];
+
+if (!skipTests) {
+  const tests = [...walk('test'), ...walk('bench')].filter(f => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  // Tests and benchmarks are transpiled one file to one file, so they import the code under test
+  // exactly as written; packages stay external and resolve from node_modules.
+  builds.push({
+    entryPoints: tests, outbase: '.', outdir: 'out', bundle: true, packages: 'external', define,
+    external: ['vscode'], platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+}
+
+function walk(dir) {
+  const out = [];
+  let entries = [];
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    const p = path.join(dir, name);
+    if (name === 'node_modules' || name === 'fixtures') continue;
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+function copyAssets() {
+  mkdirSync('dist', { recursive: true });
+  const codicons = 'node_modules/@vscode/codicons/dist';
+  cpSync(path.join(codicons, 'codicon.css'), 'dist/codicon.css');
+  cpSync(path.join(codicons, 'codicon.ttf'), 'dist/codicon.ttf');
+}
+
+copyAssets();
+if (watch) {
+  const contexts = await Promise.all(builds.map(b => esbuild.context(b)));
+  await Promise.all(contexts.map(c => c.watch()));
+  console.log('watching for changes…');
+} else {
+  const t0 = Date.now();
+  await Promise.all(builds.map(b => esbuild.build(b)));
+  console.log(`built ${builds.length} bundles in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
+}

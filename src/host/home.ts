@@ -1,0 +1,43 @@
+// Where Switchyard keeps its state: one home per user, shared by every window and CLI run.
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+export function switchyardHome(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.SWITCHYARD_HOME?.trim();
+  return path.resolve(configured ? configured : path.join(homedir(), '.switchyard'));
+}
+
+/** A stable, readable folder name for a repository: its basename plus a hash of its absolute path. */
+export function repoKey(repoRoot: string): string {
+  const abs = path.resolve(repoRoot);
+  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 10);
+  const base = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_') || 'repo';
+  return `${base}-${hash}`;
+}
+
+export interface HomeLayout {
+  root: string;
+  ledgerDir: string;
+  locksDir: string;
+  reposDir: string;
+  repoDir(repoRoot: string): string;
+  sessionsDir(repoRoot: string): string;
+  /** Default worktree folder for a repository; `override` (a setting) moves it. */
+  worktreesDir(repoRoot: string, override?: string): string;
+}
+
+export function homeLayout(root: string = switchyardHome()): HomeLayout {
+  const reposDir = path.join(root, 'repos');
+  const repoDir = (repoRoot: string) => path.join(reposDir, repoKey(repoRoot));
+  return {
+    root,
+    ledgerDir: path.join(root, 'ledger'),
+    locksDir: path.join(root, 'locks'),
+    reposDir,
+    repoDir,
+    sessionsDir: repoRoot => path.join(repoDir(repoRoot), 'sessions'),
+    worktreesDir: (repoRoot, override) =>
+      override && override.trim() ? path.join(path.resolve(override), repoKey(repoRoot)) : path.join(repoDir(repoRoot), 'worktrees'),
+  };
+}

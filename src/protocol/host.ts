@@ -1,0 +1,67 @@
+// Host lifecycle and configuration messages.
+import { NotificationType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { ApprovalPolicy, Tier } from './types';
+
+/** Settings the host runs with. The extension sends them from VS Code settings; the CLI from flags and env. */
+export interface HostSettings {
+  baseURL: string;
+  /** 'auto' uses the Responses API and falls back to Chat Completions when the server answers 404. */
+  api: 'auto' | 'responses' | 'chat';
+  model: string;
+  extraHeaders: Record<string, string>;
+  defaultTier: Tier;
+  defaultRole: string;
+  defaultApproval: ApprovalPolicy;
+  maxOutputTokens: number;
+  maxTurns: number;
+  commandTimeoutSec: number;
+  worktreesDir: string;
+  maxConcurrentSessions: number;
+  budgets: { sessionUsd: number | null; dayUsd: number | null; monthUsd: number | null };
+  /** User price overrides, per model, per tier, USD per million tokens. */
+  prices: Record<string, PriceOverride>;
+  guard: GuardSettings;
+  sandbox: { enabled: boolean; allowedDomains: string[]; denyRead: string[] };
+  codexPath: string;
+  workspaceTrusted: boolean;
+}
+
+export interface PriceOverride {
+  standard?: TierPrice;
+  priority?: TierPrice;
+  flex?: TierPrice;
+}
+
+export interface TierPrice {
+  input: number;
+  cachedInput: number;
+  output: number;
+  cacheWrite?: number;
+}
+
+export interface GuardSettings {
+  enabled: boolean;
+  repeatedCall: number;
+  repeatedError: number;
+  alternation: number;
+  noProgressTurns: number;
+  noProgressUsd: number;
+  sameFailure: number;
+  textLoop: number;
+  /** Escalation after the first warning: how many more suspicious turns before each next step. */
+  escalateAfter: number;
+}
+
+export interface HostReady {
+  version: string;
+  pid: number;
+  home: string;
+  gatewayPort: number;
+}
+
+export namespace HostProtocol {
+  export const ready = new NotificationType<HostReady>('switchyard/host/ready');
+  /** Whole settings object; sent once after start and again on every change. */
+  export const configure = new NotificationType<{ settings: HostSettings; apiKey?: string }>('switchyard/host/configure');
+  export const ping = new RequestType0<{ pid: number; sessions: number }, void>('switchyard/host/ping');
+}

@@ -1,0 +1,55 @@
+// Records that are persisted (ledger, transcripts, traces) and also shown in the UI.
+import type { GuardLevel, ServedTier, SessionStatus, Tier } from './types';
+
+/** One upstream response, as the ledger keeps it. Field names are the on-disk format: keep them stable. */
+export interface UsageRecord {
+  /** Unique id of this record (used to detect doubles across processes). */
+  id: string;
+  /** ISO time the response finished. */
+  ts: string;
+  sessionId: string;
+  repo: string;
+  role: string;
+  model: string;
+  requestedTier: Tier;
+  servedTier: ServedTier;
+  input: number;
+  cached: number;
+  cacheWrite: number;
+  output: number;
+  reasoning: number;
+  /** Null when the model has no price: "unpriced", never $0. */
+  costUsd: number | null;
+  /** Cost of the same usage at standard prices, for the priority premium. Null when unpriced. */
+  standardCostUsd: number | null;
+  requestId?: string;
+  latencyMs: number;
+  /** True when the stream was cut before usage arrived and the tokens are an estimate. */
+  estimated?: boolean;
+  endpoint: 'responses' | 'chat';
+}
+
+export type TranscriptEvent =
+  | { kind: 'user'; ts: string; text: string }
+  | { kind: 'assistant'; ts: string; text: string; turn: number }
+  | { kind: 'assistant-delta'; ts: string; delta: string; turn: number }
+  | { kind: 'tool-call'; ts: string; turn: number; callId: string; name: string; args: string }
+  | { kind: 'tool-result'; ts: string; turn: number; callId: string; output: string; ok: boolean }
+  | { kind: 'usage'; ts: string; turn: number; record: UsageRecord; cachedShare: number }
+  | { kind: 'status'; ts: string; status: SessionStatus; reason?: string }
+  | { kind: 'guard'; ts: string; level: GuardLevel; reason: string }
+  | { kind: 'cache-break'; ts: string; turn: number; reason: string; segment: string; lostUsd: number }
+  | { kind: 'notice'; ts: string; level: 'info' | 'warning' | 'error'; text: string };
+
+/** One turn of a recorded session, as `switchyard replay` reads it (one JSON object per line). */
+export interface TraceTurn {
+  turn: number;
+  toolCalls: { name: string; arguments: string; output: string; ok?: boolean }[];
+  text?: string;
+  usage?: { input: number; cached: number; output: number; reasoning?: number };
+  costUsd?: number;
+  /** Paths changed in the worktree by this turn (empty: nothing changed). */
+  filesChanged: string[];
+  /** Optional fingerprint of the whole worktree after the turn (detects an edit undone and redone). */
+  worktreeHash?: string;
+}

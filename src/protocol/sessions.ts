@@ -1,0 +1,133 @@
+// Session messages: lifecycle, review, merge, transcripts and approvals.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { TranscriptEvent } from './records';
+import type {
+  AgentKind,
+  ApprovalPolicy,
+  ChangedFile,
+  MergeStrategy,
+  SessionInfo,
+  Tier,
+} from './types';
+
+export interface CreateSessionParams {
+  repo: string;
+  task: string;
+  title?: string;
+  role?: string;
+  model?: string;
+  tier?: Tier;
+  budgetUsd?: number | null;
+  baseBranch?: string;
+  agent?: AgentKind;
+  command?: string;
+  approval?: ApprovalPolicy;
+  maxTurns?: number;
+}
+
+export interface SessionRef {
+  sessionId: string;
+}
+
+export interface ResumeParams extends SessionRef {
+  /** A hint from the user, added to the conversation as a new message. */
+  hint?: string;
+}
+
+export interface DiscardParams extends SessionRef {
+  /** Delete the branch too. Without it, a branch with unmerged commits is kept. */
+  deleteBranch?: boolean;
+  /** Confirmed by the user after being told about unmerged or uncommitted work. */
+  force?: boolean;
+}
+
+export type DiscardResult =
+  | { ok: true; branchKept: boolean }
+  | { ok: false; needsConfirmation: true; uncommittedFiles: string[]; unmergedCommits: number };
+
+export interface MergeParams extends SessionRef {
+  strategy: MergeStrategy;
+  message?: string;
+}
+
+export type MergeResult =
+  | { ok: true; commit: string; strategy: MergeStrategy }
+  | { ok: false; reason: 'conflict'; files: string[]; message: string }
+  | { ok: false; reason: 'dirty-checkout' | 'not-on-base' | 'nothing-to-merge' | 'error'; message: string };
+
+export interface ChangesResult {
+  baseCommit: string;
+  /** Commit the agent's work is on; uncommitted work in the worktree is included in `files`. */
+  headCommit: string;
+  worktree: string;
+  files: ChangedFile[];
+}
+
+export interface TranscriptParams extends SessionRef {
+  /** Only events after this index (for paging and catching up). */
+  after?: number;
+}
+
+export interface TranscriptResult {
+  events: TranscriptEvent[];
+  next: number;
+}
+
+export interface SetTierParams {
+  sessionId?: string;
+  tier: Tier;
+}
+
+export interface ApprovalRequest {
+  sessionId: string;
+  title: string;
+  command: string;
+  cwd: string;
+}
+
+export interface ApprovalResponse {
+  approved: boolean;
+}
+
+export namespace SessionsProtocol {
+  export const create = new RequestType<CreateSessionParams, SessionInfo, void>('switchyard/session/create');
+  export const list = new RequestType<{ repo?: string }, SessionInfo[], void>('switchyard/session/list');
+  export const pause = new RequestType<SessionRef, SessionInfo, void>('switchyard/session/pause');
+  export const resume = new RequestType<ResumeParams, SessionInfo, void>('switchyard/session/resume');
+  export const stop = new RequestType<SessionRef, SessionInfo, void>('switchyard/session/stop');
+  export const retry = new RequestType<SessionRef, SessionInfo, void>('switchyard/session/retry');
+  export const discard = new RequestType<DiscardParams, DiscardResult, void>('switchyard/session/discard');
+  export const merge = new RequestType<MergeParams, MergeResult, void>('switchyard/session/merge');
+  export const changes = new RequestType<SessionRef, ChangesResult, void>('switchyard/session/changes');
+  export const transcript = new RequestType<TranscriptParams, TranscriptResult, void>('switchyard/session/transcript');
+  /** Live transcript events are sent only for sessions a client watches (keeps 100 streams off the wire). */
+  export const watch = new RequestType<SessionRef & { watching: boolean }, void, void>('switchyard/session/watch');
+  export const setTier = new RequestType<SetTierParams, SessionInfo | null, void>('switchyard/session/setTier');
+  export const saveTrace = new RequestType<SessionRef & { file: string }, { turns: number }, void>('switchyard/session/saveTrace');
+  export const pruneWorktrees = new RequestType<{ repo: string }, { pruned: string[] }, void>('switchyard/session/prune');
+  export const branches = new RequestType<{ repo: string }, { current: string; branches: string[] }, void>('switchyard/repo/branches');
+  export const roles = new RequestType<{ repo: string }, RoleInfo[], void>('switchyard/repo/roles');
+
+  /** Sessions that changed; coalesced by the host (at most a few batches a second). */
+  export const changed = new NotificationType<{ sessions: SessionInfo[]; removed?: string[] }>('switchyard/session/changed');
+  export const transcriptEvents = new NotificationType<{ sessionId: string; from: number; events: TranscriptEvent[] }>('switchyard/session/transcriptEvents');
+  /** The host asks the user to approve a command (sent as a request so the answer comes back). */
+  export const approval = new RequestType<ApprovalRequest, ApprovalResponse, void>('switchyard/session/approval');
+  /** Something the user should see at once: a stuck or over-budget session, with the reason. */
+  export const alert = new NotificationType<SessionAlert>('switchyard/session/alert');
+}
+
+export interface SessionAlert {
+  sessionId: string;
+  title: string;
+  kind: 'stuck' | 'over-budget' | 'failed' | 'warn' | 'sandbox';
+  message: string;
+}
+
+export interface RoleInfo {
+  name: string;
+  description: string;
+  tier: Tier;
+  budgetUsd: number | null;
+  source: 'built-in' | 'repo';
+}

@@ -1,0 +1,71 @@
+// Spend messages: the meter's summary, the dashboard's series, reports and budgets.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { CostByTier, ServedTier, UsageTotals } from './types';
+
+export interface BudgetStatus {
+  scope: 'session' | 'day' | 'month';
+  capUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+}
+
+export interface SpendSummary {
+  day: string;
+  month: string;
+  today: SpendFigures;
+  thisMonth: SpendFigures;
+  topSessions: { sessionId: string; title: string; costUsd: number }[];
+  budgets: BudgetStatus[];
+  /** True when a cap is currently stopping work. */
+  capReached: boolean;
+}
+
+export interface SpendFigures {
+  costUsd: number;
+  usage: UsageTotals;
+  costByTier: CostByTier;
+  priorityPremiumUsd: number;
+  unpricedRequests: number;
+  /** Cached input as a share of all input, 0..1. */
+  cacheShare: number;
+}
+
+export type ReportGroup = 'session' | 'day' | 'model' | 'tier';
+
+export interface ReportRow {
+  key: string;
+  label: string;
+  usage: UsageTotals;
+  costUsd: number;
+  unpricedRequests: number;
+  priorityPremiumUsd: number;
+}
+
+export interface ReportParams {
+  since?: string;
+  by: ReportGroup;
+}
+
+/** Series for the Spend view: one point per day of the month. */
+export interface SpendSeries {
+  days: string[];
+  /** Stacked spend per session (top sessions; the rest summed as "other"). */
+  bySession: { sessionId: string; title: string; costUsd: number[] }[];
+  cacheShare: number[];
+  byTier: Record<ServedTier, number>;
+  byModel: { model: string; costUsd: number; unpriced: number }[];
+  priorityPremiumUsd: number;
+  monthUsd: number;
+  monthCapUsd: number | null;
+  cacheBreakLossUsd: number;
+}
+
+export namespace SpendProtocol {
+  export const summary = new RequestType<void, SpendSummary, void>('switchyard/spend/summary');
+  export const series = new RequestType<{ month?: string }, SpendSeries, void>('switchyard/spend/series');
+  export const report = new RequestType<ReportParams, ReportRow[], void>('switchyard/spend/report');
+  export const exportCsv = new RequestType<{ file: string; since?: string }, { rows: number }, void>('switchyard/spend/exportCsv');
+  export const raiseBudget = new RequestType<{ sessionId: string; budgetUsd: number }, void, void>('switchyard/spend/raiseBudget');
+  /** Coalesced: at most a few times a second, whatever the token rate. */
+  export const changed = new NotificationType<SpendSummary>('switchyard/spend/changed');
+}

@@ -1,0 +1,106 @@
+// Domain types shared by the host, the extension, the CLI and the webviews.
+// Plain data only: everything here crosses a process or a webview boundary as JSON.
+
+/** The tier a user chooses. Sent to the API as `service_tier` (standard is the API's `default`). */
+export type Tier = 'priority' | 'standard' | 'flex';
+export const TIERS: readonly Tier[] = ['priority', 'standard', 'flex'];
+
+/** The tier a response says it was served at; cost follows this one. */
+export type ServedTier = Tier | 'unknown';
+
+export type SessionStatus =
+  | 'queued'
+  | 'running'
+  | 'waiting'
+  | 'paused'
+  | 'stuck'
+  | 'over-budget'
+  | 'done'
+  | 'failed'
+  | 'merged'
+  | 'discarded';
+
+/** Statuses in which the session's agent may be making requests. */
+export const ACTIVE_STATUSES: readonly SessionStatus[] = ['queued', 'running', 'waiting'];
+/** Statuses from which a session can be resumed. */
+export const RESUMABLE_STATUSES: readonly SessionStatus[] = ['paused', 'stuck', 'over-budget', 'failed'];
+/** Statuses after which the worktree is gone. */
+export const CLOSED_STATUSES: readonly SessionStatus[] = ['merged', 'discarded'];
+
+export type AgentKind = 'builtin' | 'codex' | 'command';
+export type ApprovalPolicy = 'auto' | 'ask' | 'read-only';
+export type Confinement = 'sandboxed' | 'asking' | 'unconfined' | 'read-only';
+export type MergeStrategy = 'merge' | 'squash' | 'rebase';
+
+export interface UsageTotals {
+  input: number;
+  cached: number;
+  cacheWrite: number;
+  output: number;
+  reasoning: number;
+  requests: number;
+}
+
+export const ZERO_USAGE: UsageTotals = { input: 0, cached: 0, cacheWrite: 0, output: 0, reasoning: 0, requests: 0 };
+
+export type CostByTier = Record<ServedTier, number>;
+
+export type GuardLevel = 'ok' | 'warn' | 'downgrade' | 'pause' | 'stop';
+
+export interface GuardState {
+  level: GuardLevel;
+  reason?: string;
+  /** Dollars spent since the last sign of progress (a change in the worktree). */
+  spentSinceProgressUsd: number;
+  turnsSinceProgress: number;
+}
+
+export interface SessionInfo {
+  id: string;
+  title: string;
+  task: string;
+  role: string;
+  model: string;
+  tier: Tier;
+  agent: AgentKind;
+  command?: string;
+  approval: ApprovalPolicy;
+  /** Per-session cap in USD; null means only the day and month caps apply. */
+  budgetUsd: number | null;
+  repo: string;
+  baseBranch: string;
+  baseCommit: string;
+  branch: string;
+  worktree: string;
+  status: SessionStatus;
+  /** Why the session is in its status, in words a person understands. */
+  statusReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Position in the run queue while queued (1 = next). */
+  queuePosition?: number;
+  usage: UsageTotals;
+  /** Cost of the priced requests. */
+  costUsd: number;
+  costByTier: CostByTier;
+  /** Requests whose model had no price: counted in tokens, never as $0. */
+  unpricedRequests: number;
+  /** Requests recorded from an estimate because the stream was cut before usage arrived. */
+  estimatedRequests: number;
+  /** What priority cost beyond the same usage at standard. */
+  priorityPremiumUsd: number;
+  turns: number;
+  confinement?: Confinement;
+  confinementNote?: string;
+  guard: GuardState;
+  summary?: string;
+  /** Dollars lost to cache breaks (input billed uncached that the previous prefix could have cached). */
+  cacheBreakLossUsd: number;
+  cacheBreaks: number;
+}
+
+export interface ChangedFile {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed';
+  oldPath?: string;
+}

@@ -1,0 +1,2 @@
+/** Injected by esbuild from package.json. */
+declare const SWITCHYARD_VERSION: string;
