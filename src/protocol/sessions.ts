@@ -104,7 +104,11 @@ export namespace SessionsProtocol {
   export const watch = new RequestType<SessionRef & { watching: boolean }, void, void>('switchyard/session/watch');
   export const setTier = new RequestType<SetTierParams, SessionInfo | null, void>('switchyard/session/setTier');
   export const saveTrace = new RequestType<SessionRef & { file: string }, { turns: number }, void>('switchyard/session/saveTrace');
+  /** A file's content at the session's base commit (the left side of the diff); null when absent there. */
+  export const fileAtBase = new RequestType<SessionRef & { path: string }, { content: string | null }, void>('switchyard/session/fileAtBase');
   export const pruneWorktrees = new RequestType<{ repo: string }, { pruned: string[] }, void>('switchyard/session/prune');
+  /** The repository a folder belongs to (its main checkout), or why it is not one. */
+  export const resolveRepo = new RequestType<{ dir: string }, { root: string | null; reason?: string }, void>('switchyard/repo/resolve');
   export const branches = new RequestType<{ repo: string }, { current: string; branches: string[] }, void>('switchyard/repo/branches');
   export const roles = new RequestType<{ repo: string }, RoleInfo[], void>('switchyard/repo/roles');
 
@@ -127,7 +131,8 @@ export interface SessionAlert {
 export interface RoleInfo {
   name: string;
   description: string;
-  tier: Tier;
+  /** The role's own tier, or null to use the default tier for new sessions. */
+  tier: Tier | null;
   budgetUsd: number | null;
   source: 'built-in' | 'repo';
 }

@@ -1,0 +1,29 @@
+// Checks the manifest against the code, both ways: every command declared in package.json is registered
+// in src/extension/commands/index.ts, every registered one is declared, and every menu entry names a
+// declared command. Run by `npm test` (static tier).
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const table = readFileSync('src/extension/commands/index.ts', 'utf8');
+const declared = new Set(pkg.contributes.commands.map(c => c.command));
+const registered = new Set([...table.matchAll(/^\s*'(switchyard\.[A-Za-z]+)':/gm)].map(m => m[1]));
+const problems = [];
+for (const c of declared) if (!registered.has(c)) problems.push(`declared but not registered: ${c}`);
+for (const c of registered) if (!declared.has(c)) problems.push(`registered but not declared: ${c}`);
+for (const c of pkg.contributes.commands) {
+  if (c.category !== 'Switchyard') problems.push(`${c.command} has no "Switchyard" category`);
+}
+for (const [menu, entries] of Object.entries(pkg.contributes.menus ?? {})) {
+  for (const e of entries) if (e.command && !declared.has(e.command)) problems.push(`menu ${menu} names an undeclared command: ${e.command}`);
+}
+for (const ev of pkg.activationEvents ?? []) {
+  if (ev === '*' || ev === 'onStartupFinished') problems.push(`eager activation event: ${ev}`);
+}
+for (const [key, prop] of Object.entries(pkg.contributes.configuration.properties)) {
+  if (!prop.description && !prop.markdownDescription) problems.push(`setting ${key} has no description`);
+}
+if (problems.length) {
+  console.error(`manifest check: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`manifest check: ${declared.size} commands declared and registered; menus and settings ok`);

@@ -1,0 +1,66 @@
+// A small, strict argument parser: every flag is declared with its type; anything else is an error
+// (exit status 2) that names the flag and says what is accepted.
+export type FlagSpec = { type: 'string'; values?: readonly string[] } | { type: 'number' } | { type: 'boolean' };
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  flags: Record<string, FlagSpec & { help: string }>;
+  /** Names of positional arguments, in order (all required). */
+  positionals?: readonly string[];
+}
+
+export type ParsedFlags = Record<string, string | number | boolean | undefined>;
+
+export class UsageError extends Error {}
+
+export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: ParsedFlags; positionals: string[] } {
+  const flags: ParsedFlags = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const f = spec.flags[name];
+    if (!f) throw new UsageError(`unknown flag --${name} for "switchyard ${spec.name}". ${flagList(spec)}`);
+    if (f.type === 'boolean') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      flags[name] = true;
+      continue;
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    if (f.type === 'number') {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not "${value}"`);
+      flags[name] = n;
+    } else {
+      if (f.values && !f.values.includes(value)) throw new UsageError(`--${name} must be one of ${f.values.join(', ')}, not "${value}"`);
+      flags[name] = value;
+    }
+  }
+  const want = spec.positionals ?? [];
+  if (positionals.length < want.length) throw new UsageError(`missing ${want.slice(positionals.length).map(p => p.toUpperCase()).join(' ')}. Usage: ${spec.usage}`);
+  if (positionals.length > want.length) throw new UsageError(`unexpected argument "${positionals[want.length]}". Usage: ${spec.usage}`);
+  return { flags, positionals };
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];
+  const width = Math.max(...Object.keys(spec.flags).map(n => n.length + 2), 10);
+  for (const [name, f] of Object.entries(spec.flags)) {
+    const values = f.type === 'string' && f.values ? ` (${f.values.join('|')})` : '';
+    lines.push(`  --${name.padEnd(width)} ${f.help}${values}`);
+  }
+  return lines.join('\n');
+}
+
+function flagList(spec: CommandSpec): string {
+  const names = Object.keys(spec.flags);
+  return names.length ? `Accepted: ${names.map(n => `--${n}`).join(', ')}.` : 'It takes no flags.';
+}

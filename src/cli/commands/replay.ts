@@ -1,0 +1,35 @@
+// switchyard replay: run the loop guard over a recorded trace and say what it would have done.
+import { promises as fs } from 'node:fs';
+import type { CommandSpec, ParsedFlags } from '../args';
+import { UsageError } from '../args';
+import { formatReplay, replay } from '../../host/guard/replay';
+import { parseTrace } from '../../host/guard/trace';
+import { readMachineConfig } from '../../host/machineConfig';
+import { switchyardHome } from '../../host/home';
+import { withDefaults } from '../../host/settings';
+
+export const replaySpec: CommandSpec = {
+  name: 'replay',
+  summary: 'Run the loop guard on a trace (one JSON object per turn) and print, per turn, what it would do and why.',
+  usage: 'switchyard replay TRACE.jsonl [--json] [--headless]',
+  positionals: ['trace'],
+  flags: {
+    json: { type: 'boolean', help: 'print the result as JSON' },
+    headless: { type: 'boolean', help: 'judge as an unattended run (warn, then stop)' },
+  },
+};
+
+export async function replayCommand(flags: ParsedFlags, positionals: string[], out: (s: string) => void): Promise<number> {
+  const file = positionals[0];
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const turns = parseTrace(text, file);
+  const settings = withDefaults({ guard: (await readMachineConfig(switchyardHome())).guard }).guard;
+  const result = replay(turns, settings, { headless: Boolean(flags.headless) });
+  out(flags.json ? JSON.stringify(result, null, 2) : formatReplay(result));
+  return 0;
+}

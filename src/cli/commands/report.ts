@@ -1,0 +1,56 @@
+// switchyard report: spend from the shared ledger, grouped, as a table, JSON or CSV.
+import type { ReportGroup } from '../../protocol/spend';
+import type { CommandSpec, ParsedFlags } from '../args';
+import { UsageError } from '../args';
+import { startCliEngine } from '../engineForCli';
+
+export const reportSpec: CommandSpec = {
+  name: 'report',
+  summary: 'Spend by session, day, model or tier, from the ledger every window and CLI run shares.',
+  usage: 'switchyard report [--since YYYY-MM-DD] [--by session|day|model|tier] [--json|--csv]',
+  flags: {
+    since: { type: 'string', help: 'only from this day on (local date)' },
+    by: { type: 'string', values: ['session', 'day', 'model', 'tier'], help: 'grouping (default: day)' },
+    json: { type: 'boolean', help: 'print JSON' },
+    csv: { type: 'boolean', help: 'print CSV' },
+  },
+};
+
+export async function reportCommand(flags: ParsedFlags, out: (s: string) => void): Promise<number> {
+  const since = flags.since as string | undefined;
+  if (since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(since)) throw new UsageError('--since must be a date like 2026-11-01');
+  if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
+  const engine = await startCliEngine({ passive: true });
+  try {
+    const by = (flags.by as ReportGroup | undefined) ?? 'day';
+    if (flags.csv) {
+      out(engine.spend.reportCsv({ by, since }).trimEnd());
+      return 0;
+    }
+    const rows = engine.spend.report({ by, since });
+    if (flags.json) {
+      out(JSON.stringify(rows, null, 2));
+      return 0;
+    }
+    if (!rows.length) {
+      out('No spend recorded.');
+      return 0;
+    }
+    const table = rows.map(r => [
+      r.label,
+      String(r.usage.requests),
+      String(r.usage.input),
+      String(r.usage.cached),
+      String(r.usage.output),
+      `$${r.costUsd.toFixed(4)}`,
+      r.priorityPremiumUsd ? `$${r.priorityPremiumUsd.toFixed(4)}` : '-',
+      r.unpricedRequests ? String(r.unpricedRequests) : '-',
+    ]);
+    const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i].length)));
+    out([head, ...table].map(r => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
+    return 0;
+  } finally {
+    await engine.shutdown();
+  }
+}

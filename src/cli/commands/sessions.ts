@@ -1,0 +1,45 @@
+// switchyard sessions: the sessions of a repository (or of every repository), as the sidebar shows them.
+import path from 'node:path';
+import type { SessionInfo } from '../../protocol/types';
+import type { CommandSpec, ParsedFlags } from '../args';
+import { startCliEngine } from '../engineForCli';
+
+export const sessionsSpec: CommandSpec = {
+  name: 'sessions',
+  summary: 'List sessions with their status, tier, tokens and cost.',
+  usage: 'switchyard sessions [--repo DIR] [--json]',
+  flags: {
+    repo: { type: 'string', help: 'only this repository (default: every repository with sessions)' },
+    json: { type: 'boolean', help: 'print a JSON array' },
+  },
+};
+
+export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => void): Promise<number> {
+  const engine = await startCliEngine({ passive: true });
+  try {
+    const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
+    const list = await engine.sessions.list(repo);
+    if (flags.json) out(JSON.stringify(list, null, 2));
+    else out(formatTable(list));
+    return 0;
+  } finally {
+    await engine.shutdown();
+  }
+}
+
+export function formatTable(list: readonly SessionInfo[]): string {
+  if (!list.length) return 'No sessions.';
+  const rows = list.map(s => [
+    s.id,
+    s.status,
+    s.tier,
+    `$${s.costUsd.toFixed(4)}${s.unpricedRequests ? '+unpriced' : ''}`,
+    `${Math.round(s.usage.input > 0 ? (100 * s.usage.cached) / s.usage.input : 0)}%`,
+    String(s.usage.requests),
+    s.branch,
+    s.title,
+  ]);
+  const head = ['ID', 'STATUS', 'TIER', 'COST', 'CACHED', 'REQS', 'BRANCH', 'TITLE'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  return [head, ...rows].map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}

@@ -1,0 +1,39 @@
+// The CLI drives the same engine as the editor, in-process and headless.
+import type { HostSettings } from '../protocol/host';
+import { Engine } from '../host/engine';
+import type { EngineSink } from '../host/events';
+import { switchyardHome } from '../host/home';
+import { readMachineConfig } from '../host/machineConfig';
+import { withDefaults } from '../host/settings';
+
+export interface CliEngineOptions {
+  settings?: Partial<HostSettings>;
+  readOnly?: boolean;
+  /** Listing and reports: look at sessions without recovering or starting any. */
+  passive?: boolean;
+  verbose?: (line: string) => void;
+}
+
+export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> {
+  const home = switchyardHome();
+  const machine = await readMachineConfig(home);
+  const settings = withDefaults({
+    ...machine,
+    baseURL: process.env.OPENAI_BASE_URL ?? '',
+    ...o.settings,
+    budgets: { ...withDefaults({}).budgets, ...machine.budgets, ...o.settings?.budgets },
+  });
+  const say = o.verbose ?? (() => {});
+  const sink: EngineSink = {
+    sessionsChanged: () => {},
+    transcriptEvents: () => {},
+    alert: a => say(`! ${a.title}: ${a.message}`),
+    spendChanged: () => {},
+    // Nobody is there to ask: commands inside the worktree are approved unless --read-only.
+    approval: async () => ({ approved: !o.readOnly }),
+    log: (level, message) => {
+      if (level !== 'info') say(`${level}: ${message}`);
+    },
+  };
+  return Engine.start({ home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive });
+}

@@ -1,0 +1,85 @@
+// `switchyard`: the engine, headless, for CI, servers and scripted fleets.
+import { InvalidRequestError, UserError } from '../host/errors';
+import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
+import { replayCommand, replaySpec } from './commands/replay';
+import { reportCommand, reportSpec } from './commands/report';
+import { runCommand, runSpec } from './commands/run';
+import { sessionsCommand, sessionsSpec } from './commands/sessions';
+import { traceCommand, traceSpec } from './commands/trace';
+
+type Out = (s: string) => void;
+interface Command {
+  spec: CommandSpec;
+  run(flags: ParsedFlags, positionals: string[], out: Out, err: Out): Promise<number>;
+}
+
+const COMMANDS: readonly Command[] = [
+  { spec: runSpec, run: (f, _p, out, err) => runCommand(f, out, err) },
+  { spec: sessionsSpec, run: (f, _p, out) => sessionsCommand(f, out) },
+  { spec: reportSpec, run: (f, _p, out) => reportCommand(f, out) },
+  { spec: replaySpec, run: (f, p, out) => replayCommand(f, p, out) },
+  { spec: traceSpec, run: (f, p, out) => traceCommand(f, p, out) },
+];
+
+function overview(): string {
+  return [
+    `switchyard ${SWITCHYARD_VERSION}: run AI coding agents in git worktrees, with their spend metered and capped.`,
+    '',
+    'Usage: switchyard <command> [flags]',
+    '',
+    ...COMMANDS.map(c => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`),
+    '',
+    'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server),',
+    'SWITCHYARD_HOME (state folder, default ~/.switchyard).',
+    'Exit status of run: 0 done, 1 failed, 2 bad arguments, 3 paused (over budget, stuck or waiting).',
+    "Run 'switchyard <command> --help' for a command's flags.",
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], out: Out, err: Out): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(overview());
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    out(SWITCHYARD_VERSION);
+    return 0;
+  }
+  const command = COMMANDS.find(c => c.spec.name === name);
+  if (!command) {
+    err(`switchyard: unknown command "${name}". Commands: ${COMMANDS.map(c => c.spec.name).join(', ')}. See 'switchyard --help'.`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(helpText(command.spec));
+    return 0;
+  }
+  try {
+    const { flags, positionals } = parseArgs(command.spec, rest);
+    return await command.run(flags, positionals, out, err);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof InvalidRequestError) {
+      err(`switchyard ${name}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof UserError) {
+      err(`switchyard ${name}: ${e.message}`);
+      return 1;
+    }
+    err(`switchyard ${name}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), s => process.stdout.write(`${s}\n`), s => process.stderr.write(`${s}\n`)).then(
+    code => {
+      process.exitCode = code;
+    },
+    e => {
+      process.stderr.write(`switchyard: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,26 @@
+// What every command may use. Built once in activate(); commands never reach for globals.
+import type * as vscode from 'vscode';
+import type { SessionInfo } from '../../protocol/types';
+import type { HostClient } from '../hostClient';
+import type { SessionState } from '../sessionState';
+import type { ApiKeyStore } from '../storage';
+import type { SessionsTree } from '../views/sessionsTree';
+import type { TranscriptPanels } from '../views/transcriptPanel';
+
+export interface CommandContext {
+  extension: vscode.ExtensionContext;
+  host: HostClient;
+  state: SessionState;
+  tree: SessionsTree;
+  transcripts: TranscriptPanels;
+  apiKeys: ApiKeyStore;
+  log: vscode.LogOutputChannel;
+  /** The workspace's repository, once the host has confirmed it is one. */
+  repo(): string | undefined;
+  /** The session the status-bar tier item acts on: the selected row, else the active transcript, else the last one used. */
+  activeSession(): SessionInfo | undefined;
+  setActiveSession(id: string): void;
+  pushConfiguration(): Promise<void>;
+}
+
+export type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => unknown;

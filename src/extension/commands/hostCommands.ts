@@ -1,0 +1,36 @@
+// The API key and the agent host itself.
+import * as vscode from 'vscode';
+import type { CommandContext } from './context';
+import { guarded } from './pick';
+
+export async function setApiKey(ctx: CommandContext, keyArg?: unknown) {
+  const key = typeof keyArg === 'string' ? keyArg : await vscode.window.showInputBox({
+    title: 'Switchyard: API key',
+    prompt: 'Kept in VS Code’s secret storage; agents never see it (they get a per-session token).',
+    password: true,
+    ignoreFocusOut: true,
+    placeHolder: 'sk-…',
+    validateInput: v => (v.trim() ? undefined : 'Paste the key, or press Escape.'),
+  });
+  if (!key?.trim()) return;
+  await ctx.apiKeys.set(key);
+  await ctx.pushConfiguration();
+  if (typeof keyArg !== 'string') void vscode.window.showInformationMessage('Switchyard: API key saved.');
+}
+
+export async function clearApiKey(ctx: CommandContext) {
+  await ctx.apiKeys.clear();
+  await ctx.pushConfiguration();
+  void vscode.window.showInformationMessage('Switchyard: stored API key removed (OPENAI_API_KEY from the environment is used if set).');
+}
+
+export async function restartHost(ctx: CommandContext) {
+  await guarded('restarting the agent host', async () => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the Switchyard agent host' }, () => ctx.host.restart());
+    await ctx.state.reload();
+  });
+}
+
+export function showLog(ctx: CommandContext) {
+  ctx.log.show(true);
+}

@@ -1,0 +1,43 @@
+// Every command, in one table. scripts/check-manifest.mjs checks it against package.json both ways.
+import * as vscode from 'vscode';
+import type { CommandContext, CommandHandler } from './context';
+import { clearApiKey, restartHost, setApiKey, showLog } from './hostCommands';
+import { newSession } from './newSession';
+import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
+import {
+  filterSessions, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
+  retrySession, saveTrace, setTier, stopSession, toggleTier,
+} from './sessionCommands';
+import { exportSpend, setBudgets, showSpend } from './spendCommands';
+
+export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
+  'switchyard.newSession': newSession,
+  'switchyard.setApiKey': setApiKey,
+  'switchyard.clearApiKey': clearApiKey,
+  'switchyard.restartHost': restartHost,
+  'switchyard.showLog': showLog,
+  'switchyard.refresh': refresh,
+  'switchyard.filterSessions': filterSessions,
+  'switchyard.pauseSession': pauseSession,
+  'switchyard.resumeSession': resumeSession,
+  'switchyard.resumeWithHint': resumeWithHint,
+  'switchyard.stopSession': stopSession,
+  'switchyard.retrySession': retrySession,
+  'switchyard.showChanges': showChanges,
+  'switchyard.openWorktree': openWorktree,
+  'switchyard.openTranscript': openTranscript,
+  'switchyard.mergeSession': mergeSession,
+  'switchyard.discardSession': discardSession,
+  'switchyard.setTier': setTier,
+  'switchyard.toggleTier': toggleTier,
+  'switchyard.setBudgets': setBudgets,
+  'switchyard.raiseSessionBudget': raiseSessionBudget,
+  'switchyard.exportSpend': exportSpend,
+  'switchyard.showSpend': showSpend,
+  'switchyard.saveTrace': saveTrace,
+  'switchyard.pruneWorktrees': pruneWorktrees,
+};
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, handler]) => vscode.commands.registerCommand(id, (...args: unknown[]) => handler(ctx, ...args)));
+}

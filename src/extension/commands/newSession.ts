@@ -1,0 +1,140 @@
+// "Switchyard: New Session…": the task first, then a summary the user can start at once (Enter) or
+// adjust item by item: title, role, agent, model, tier, budget, base branch. Called with a
+// CreateSessionParams-like object, it starts without asking (tests, keybindings, other extensions).
+import * as vscode from 'vscode';
+import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
+import type { AgentKind, SessionInfo, Tier } from '../../protocol/types';
+import { readSettings } from '../settings';
+import type { CommandContext } from './context';
+import { errorText } from './pick';
+
+type Draft = Omit<CreateSessionParams, 'repo'>;
+
+export async function newSession(ctx: CommandContext, arg?: unknown): Promise<SessionInfo | undefined> {
+  const repo = ctx.repo();
+  if (!repo) {
+    void vscode.window.showErrorMessage('Switchyard needs a folder inside a git repository. Open one, then start a session.');
+    return undefined;
+  }
+  const given = typeof arg === 'object' && arg !== null && typeof (arg as Draft).task === 'string' ? (arg as Draft) : undefined;
+  const draft = given ?? (await askDraft(ctx, repo));
+  if (!draft) return undefined;
+  try {
+    const session = await ctx.host.request(SessionsProtocol.create, { ...draft, repo });
+    ctx.state.update(session);
+    ctx.setActiveSession(session.id);
+    if (!given) {
+      await ctx.tree.view.reveal({ kind: 'session', session }, { select: true, focus: false }).then(undefined, () => undefined);
+    }
+    return session;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Switchyard: the session was not created: ${errorText(err)}`);
+    return undefined;
+  }
+}
+
+async function askDraft(ctx: CommandContext, repo: string): Promise<Draft | undefined> {
+  const selection = vscode.window.activeTextEditor?.selection;
+  const selected = selection && !selection.isEmpty ? vscode.window.activeTextEditor?.document.getText(selection) : undefined;
+  const task = await vscode.window.showInputBox({
+    title: 'New Switchyard session (1/2): the task',
+    prompt: selected ? 'The selected text is the task; edit it or press Enter.' : 'What should the agent do? (Select text in an editor first for a multi-line task.)',
+    value: selected?.trim(),
+    placeHolder: 'e.g. Add input validation to the signup form and cover it with tests',
+    ignoreFocusOut: true,
+    validateInput: v => (v.trim() ? undefined : 'Describe the task the agent should do.'),
+  });
+  if (!task) return undefined;
+  const { settings } = readSettings();
+  const [roles, branches] = await Promise.all([
+    ctx.host.request(SessionsProtocol.roles, { repo }).catch(() => [] as RoleInfo[]),
+    ctx.host.request(SessionsProtocol.branches, { repo }).catch(() => ({ current: 'HEAD', branches: [] as string[] })),
+  ]);
+  const draft: Draft = { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current, budgetUsd: settings.budgets.sessionUsd };
+  for (;;) {
+    const role = roles.find(r => r.name === draft.role);
+    const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
+    const items: (vscode.QuickPickItem & { key: string })[] = [
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model} · ${tier} · ${draft.budgetUsd == null ? 'no session cap' : `$${draft.budgetUsd} cap`} · from ${draft.baseBranch}` },
+      { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
+      { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
+      { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
+      { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
+      { key: 'model', label: '$(sparkle) Model', description: draft.model },
+      { key: 'tier', label: '$(dashboard) Tier', description: tier },
+      { key: 'budget', label: '$(credit-card) Budget', description: draft.budgetUsd == null ? 'none (day and month caps apply)' : `$${draft.budgetUsd}` },
+      { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });
+    if (!pick) return undefined;
+    if (pick.key === 'start') return { ...draft, tier };
+    await adjust(pick.key, draft, roles, branches.branches);
+  }
+}
+
+async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string[]): Promise<void> {
+  switch (key) {
+    case 'title': {
+      const v = await vscode.window.showInputBox({ title: 'Session title', value: d.title ?? '', prompt: 'Also names the branch (switchyard/<title>).' });
+      if (v !== undefined) d.title = v.trim() || undefined;
+      break;
+    }
+    case 'role': {
+      const p = await vscode.window.showQuickPick(roles.map(r => ({ label: r.name, description: r.source === 'repo' ? 'this repository' : undefined, detail: r.description })), { title: 'Role' });
+      if (p) {
+        d.role = p.label;
+        d.tier = undefined;
+      }
+      break;
+    }
+    case 'agent': {
+      const p = await vscode.window.showQuickPick(
+        [
+          { label: 'builtin', detail: "Switchyard's own agent (tools in the worktree, sandboxed commands)." },
+          { label: 'codex', detail: "OpenAI's Codex CLI, run through Switchyard's gateway (metered, capped, guarded)." },
+          { label: 'command', detail: 'Any command that honours OPENAI_BASE_URL and OPENAI_API_KEY.' },
+        ],
+        { title: 'Agent' },
+      );
+      if (!p) break;
+      d.agent = p.label as AgentKind;
+      if (d.agent === 'command') d.command = (await vscode.window.showInputBox({ title: 'Command to run in the worktree', value: d.command, ignoreFocusOut: true }))?.trim();
+      break;
+    }
+    case 'model': {
+      const v = await vscode.window.showInputBox({ title: 'Model', value: d.model });
+      if (v?.trim()) d.model = v.trim();
+      break;
+    }
+    case 'tier': {
+      const p = await vscode.window.showQuickPick(tierItems(), { title: 'Tier' });
+      if (p) d.tier = p.label as Tier;
+      break;
+    }
+    case 'budget': {
+      const v = await vscode.window.showInputBox({
+        title: 'Session budget (USD)',
+        value: d.budgetUsd == null ? '' : String(d.budgetUsd),
+        prompt: 'Empty: no session cap (the day and month caps still apply).',
+        validateInput: x => (x.trim() === '' || Number(x) > 0 ? undefined : 'A positive number of dollars, or empty.'),
+      });
+      if (v !== undefined) d.budgetUsd = v.trim() === '' ? null : Number(v);
+      break;
+    }
+    case 'base': {
+      const p = await vscode.window.showQuickPick(branches, { title: 'Base branch' });
+      if (p) d.baseBranch = p;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+export function tierItems(): vscode.QuickPickItem[] {
+  return [
+    { label: 'standard', description: 'the API’s default tier', detail: 'Standard price and speed.' },
+    { label: 'priority', description: '≈2× standard (2.5× on gpt-5.5)', detail: 'Fastest. Worth it when someone waits for the answer.' },
+    { label: 'flex', description: '½ standard', detail: 'Slower, sometimes briefly unavailable. Good for reviews, triage and background work.' },
+  ];
+}

@@ -1,0 +1,53 @@
+// Which session a command is about: the one it was given (an id, a tree row, a session object), the
+// selected row, or one the user picks.
+import * as vscode from 'vscode';
+import type { SessionInfo, SessionStatus } from '../../protocol/types';
+import { money } from '../views/format';
+import type { CommandContext } from './context';
+
+export async function resolveSession(ctx: CommandContext, arg: unknown, allowed?: readonly SessionStatus[], verb = 'act on'): Promise<SessionInfo | undefined> {
+  const id = idOf(arg);
+  const given = id ? ctx.state.get(id) : undefined;
+  if (given) return given;
+  if (id) {
+    void vscode.window.showErrorMessage(`Switchyard: no session with id ${id}.`);
+    return undefined;
+  }
+  const selected = ctx.tree.selected();
+  if (selected && (!allowed || allowed.includes(selected.status))) return selected;
+  const candidates = ctx.state.all.filter(s => !allowed || allowed.includes(s.status)).reverse();
+  if (!candidates.length) {
+    void vscode.window.showInformationMessage(`Switchyard: there is no session to ${verb}.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    candidates.map(s => ({ label: s.title, description: `${s.status} · ${money(s.costUsd)} · ${s.tier}`, detail: s.branch, session: s })),
+    { title: `Choose the session to ${verb}`, matchOnDescription: true, matchOnDetail: true },
+  );
+  return pick?.session;
+}
+
+function idOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (typeof arg === 'object' && arg !== null) {
+    const o = arg as { id?: unknown; session?: { id?: unknown }; sessionId?: unknown };
+    if (typeof o.sessionId === 'string') return o.sessionId;
+    if (o.session && typeof o.session.id === 'string') return o.session.id;
+    if (typeof o.id === 'string' && !o.id.includes(':')) return o.id;
+  }
+  return undefined;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs a host request, showing a failure as an error message rather than an unhandled rejection. */
+export async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Switchyard: ${what}: ${errorText(err)}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+// Reviewing and finishing a session: its changes in VS Code's multi-file diff editor, its worktree in a
+// new window, merging it back (merge, squash or rebase) and discarding it without losing work by accident.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
+import type { MergeStrategy } from '../../protocol/types';
+import { baseUri } from '../baseContent';
+import type { CommandContext } from './context';
+import { guarded, resolveSession } from './pick';
+
+const OPEN = ['queued', 'running', 'waiting', 'paused', 'stuck', 'over-budget', 'done', 'failed'] as const;
+const MERGEABLE = ['paused', 'stuck', 'over-budget', 'done', 'failed'] as const;
+
+export async function showChanges(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, OPEN, 'review');
+  if (!s) return undefined;
+  const changes = await guarded(`reading the changes of "${s.title}"`, () => ctx.host.request(SessionsProtocol.changes, { sessionId: s.id }));
+  if (!changes) return undefined;
+  if (!changes.files.length) {
+    void vscode.window.showInformationMessage(`"${s.title}" has not changed any file yet.`);
+    return changes;
+  }
+  const resources = changes.files.map(f => {
+    const live = vscode.Uri.file(path.join(changes.worktree, f.path));
+    const original = f.status === 'added' ? undefined : baseUri(s.id, f.oldPath ?? f.path);
+    const modified = f.status === 'deleted' ? undefined : live;
+    return [live, original, modified] as [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined];
+  });
+  await vscode.commands.executeCommand('vscode.changes', `${s.title} (${s.branch} vs ${s.baseBranch})`, resources);
+  return changes;
+}
+
+export async function openWorktree(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, OPEN, 'open');
+  if (!s) return;
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(s.worktree), { forceNewWindow: true });
+}
+
+export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyArg?: unknown): Promise<MergeResult | undefined> {
+  const s = await resolveSession(ctx, arg, MERGEABLE, 'merge');
+  if (!s) return undefined;
+  let strategy = typeof strategyArg === 'string' ? (strategyArg as MergeStrategy) : undefined;
+  if (!strategy) {
+    const pick = await vscode.window.showQuickPick(
+      [
+        { label: 'merge', description: 'a merge commit', detail: `Keeps the agent's commits and records the merge on ${s.baseBranch}.` },
+        { label: 'squash', description: 'one commit', detail: `All of the session's work as a single commit on ${s.baseBranch}.` },
+        { label: 'rebase', description: 'linear history', detail: `Replays the agent's commits on top of ${s.baseBranch}.` },
+      ],
+      { title: `Merge "${s.title}" into ${s.baseBranch}` },
+    );
+    if (!pick) return undefined;
+    strategy = pick.label as MergeStrategy;
+  }
+  const result = await guarded('merging', () => ctx.host.request(SessionsProtocol.merge, { sessionId: s.id, strategy: strategy! }));
+  if (!result) return undefined;
+  if (result.ok) {
+    void vscode.window.showInformationMessage(`Merged "${s.title}" into ${s.baseBranch} (${result.strategy}, ${result.commit.slice(0, 8)}).`);
+  } else if (result.reason === 'conflict') {
+    const files = result.files.slice(0, 8).join(', ') + (result.files.length > 8 ? `, and ${result.files.length - 8} more` : '');
+    const choice = await vscode.window.showWarningMessage(
+      `"${s.title}" conflicts with ${s.baseBranch} in ${files}. Nothing was changed: resolve it in the session's worktree (or resume the agent with a hint), then merge again.`,
+      'Show Changes',
+      'Open Worktree',
+    );
+    if (choice === 'Show Changes') await showChanges(ctx, s.id);
+    if (choice === 'Open Worktree') await openWorktree(ctx, s.id);
+  } else {
+    void vscode.window.showWarningMessage(`Not merged: ${result.message}`);
+  }
+  return result;
+}
+
+export async function discardSession(ctx: CommandContext, arg?: unknown, confirm?: unknown) {
+  const s = await resolveSession(ctx, arg, OPEN, 'discard');
+  if (!s) return undefined;
+  const first = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id }));
+  if (!first || first.ok) return first;
+  const lost = [
+    first.uncommittedFiles.length ? `${first.uncommittedFiles.length} uncommitted file(s)` : '',
+    first.unmergedCommits ? `${first.unmergedCommits} commit(s) not merged into ${s.baseBranch}` : '',
+  ].filter(Boolean).join(' and ');
+  const keep = 'Discard, Keep Branch';
+  const drop = 'Discard and Delete Branch';
+  const answer = typeof confirm === 'string' ? confirm : await vscode.window.showWarningMessage(
+    `"${s.title}" has ${lost}.`,
+    { modal: true, detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; uncommitted files are lost either way.` },
+    keep,
+    drop,
+  );
+  if (answer !== keep && answer !== drop) return first;
+  return guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id, force: true, deleteBranch: answer === drop }));
+}
+
+export async function pruneWorktrees(ctx: CommandContext) {
+  const repo = ctx.repo();
+  if (!repo) return undefined;
+  const r = await guarded('cleaning up worktrees', () => ctx.host.request(SessionsProtocol.pruneWorktrees, { repo }));
+  if (r) void vscode.window.showInformationMessage(r.pruned.length ? `Cleaned up ${r.pruned.length} orphaned worktree(s); their branches are kept.` : 'No orphaned worktrees.');
+  return r;
+}

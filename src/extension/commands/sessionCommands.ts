@@ -1,0 +1,138 @@
+// Commands that change a session's run: pause, resume (with a hint), stop, retry, tier, budget, trace.
+import * as vscode from 'vscode';
+import { SessionsProtocol } from '../../protocol/sessions';
+import { SpendProtocol } from '../../protocol/spend';
+import { TIERS, type SessionInfo, type Tier } from '../../protocol/types';
+import { nextTier } from '../statusBar/tierItem';
+import type { CommandContext } from './context';
+import { tierItems } from './newSession';
+import { guarded, resolveSession } from './pick';
+
+async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
+  const s = await guarded(what, fn);
+  if (s) ctx.state.update(s);
+  return s;
+}
+
+export async function pauseSession(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, ['queued', 'running', 'waiting'], 'pause');
+  return s && apply(ctx, `pausing "${s.title}"`, () => ctx.host.request(SessionsProtocol.pause, { sessionId: s.id }));
+}
+
+export async function resumeSession(ctx: CommandContext, arg?: unknown, hint?: unknown) {
+  const s = await resolveSession(ctx, arg, ['paused', 'stuck', 'over-budget', 'failed'], 'resume');
+  return s && apply(ctx, `resuming "${s.title}"`, () => ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint: typeof hint === 'string' ? hint : undefined }));
+}
+
+export async function resumeWithHint(ctx: CommandContext, arg?: unknown, given?: unknown) {
+  const s = await resolveSession(ctx, arg, ['paused', 'stuck', 'over-budget', 'failed'], 'resume');
+  if (!s) return undefined;
+  const hint = typeof given === 'string' ? given : await vscode.window.showInputBox({
+    title: `Resume "${s.title}" with a hint`,
+    prompt: s.guard.reason ? `The loop guard said: ${s.guard.reason}` : 'Tell the agent what to do differently.',
+    placeHolder: 'e.g. The test fails because the fixture is stale; regenerate it with npm run fixtures',
+    ignoreFocusOut: true,
+  });
+  if (!hint?.trim()) return undefined;
+  return apply(ctx, `resuming "${s.title}"`, () => ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint }));
+}
+
+export async function stopSession(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, ['queued', 'running', 'waiting', 'paused', 'stuck', 'over-budget'], 'stop');
+  return s && apply(ctx, `stopping "${s.title}"`, () => ctx.host.request(SessionsProtocol.stop, { sessionId: s.id }));
+}
+
+export async function retrySession(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, ['failed'], 'retry');
+  return s && apply(ctx, `retrying "${s.title}"`, () => ctx.host.request(SessionsProtocol.retry, { sessionId: s.id }));
+}
+
+/** Tier for the chosen session, or the default for new sessions. */
+export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unknown) {
+  const tier = typeof tierArg === 'string' && (TIERS as readonly string[]).includes(tierArg) ? (tierArg as Tier) : undefined;
+  const s = typeof arg === 'string' || (typeof arg === 'object' && arg !== null) ? await resolveSession(ctx, arg, undefined, 'set the tier of') : ctx.tree.selected() ?? ctx.activeSession();
+  let chosen = tier;
+  let asDefault = false;
+  if (!chosen) {
+    const items: (vscode.QuickPickItem & { tier?: Tier; asDefault?: boolean })[] = [];
+    if (s) {
+      items.push({ label: `Session "${s.title}" (now ${s.tier})`, kind: vscode.QuickPickItemKind.Separator });
+      items.push(...tierItems().map(i => ({ ...i, tier: i.label as Tier })));
+    }
+    const current = vscode.workspace.getConfiguration('switchyard').get<Tier>('defaultTier', 'standard');
+    items.push({ label: `Default for new sessions (now ${current})`, kind: vscode.QuickPickItemKind.Separator });
+    items.push(...tierItems().map(i => ({ ...i, label: i.label, description: `default · ${i.description ?? ''}`, tier: i.label as Tier, asDefault: true })));
+    const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Tier' });
+    if (!pick?.tier) return undefined;
+    chosen = pick.tier;
+    asDefault = pick.asDefault === true;
+  }
+  if (asDefault || !s) {
+    await vscode.workspace.getConfiguration('switchyard').update('defaultTier', chosen, vscode.ConfigurationTarget.Global);
+    return undefined;
+  }
+  ctx.setActiveSession(s.id);
+  const updated = await guarded(`setting the tier of "${s.title}"`, () => ctx.host.request(SessionsProtocol.setTier, { sessionId: s.id, tier: chosen! }));
+  if (updated) ctx.state.update(updated);
+  return updated ?? undefined;
+}
+
+/** The status-bar tier item: one click moves the active session (or the default) to the next tier. */
+export async function toggleTier(ctx: CommandContext) {
+  const s = ctx.activeSession();
+  if (s && s.status !== 'merged' && s.status !== 'discarded') return setTier(ctx, s.id, nextTier(s.tier));
+  const config = vscode.workspace.getConfiguration('switchyard');
+  await config.update('defaultTier', nextTier(config.get<Tier>('defaultTier', 'standard')), vscode.ConfigurationTarget.Global);
+  return undefined;
+}
+
+export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amount?: unknown) {
+  const s = await resolveSession(ctx, arg, undefined, 'raise the budget of');
+  if (!s) return;
+  const value = typeof amount === 'number' ? String(amount) : await vscode.window.showInputBox({
+    title: `Budget of "${s.title}" (USD)`,
+    value: String(Math.max(s.budgetUsd ?? 0, Math.ceil((s.costUsd * 2 + 1) * 100) / 100)),
+    prompt: `Spent so far: $${s.costUsd.toFixed(4)}.`,
+    validateInput: v => (Number(v) > s.costUsd ? undefined : `More than what it spent ($${s.costUsd.toFixed(4)}).`),
+  });
+  if (!value) return;
+  await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: Number(value) }));
+  if (s.status === 'over-budget') {
+    const choice = await vscode.window.showInformationMessage(`Budget of "${s.title}" is now $${value}.`, 'Resume');
+    if (choice === 'Resume') await resumeSession(ctx, s.id);
+  }
+}
+
+export async function saveTrace(ctx: CommandContext, arg?: unknown, target?: unknown) {
+  const s = await resolveSession(ctx, arg, undefined, 'save the trace of');
+  if (!s) return;
+  const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
+    title: 'Save session trace',
+    defaultUri: vscode.Uri.file(`${s.branch.replace(/\//g, '-')}.trace.jsonl`),
+    filters: { 'Trace (JSON Lines)': ['jsonl'] },
+  });
+  if (!uri) return;
+  const r = await guarded('saving the trace', () => ctx.host.request(SessionsProtocol.saveTrace, { sessionId: s.id, file: uri.fsPath }));
+  if (r && !(target instanceof vscode.Uri)) void vscode.window.showInformationMessage(`Saved ${r.turns} turns. Replay with: switchyard replay ${uri.fsPath}`);
+  return r;
+}
+
+export async function openTranscript(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, undefined, 'open');
+  if (!s) return undefined;
+  ctx.setActiveSession(s.id);
+  return ctx.transcripts.open(s.id);
+}
+
+export async function filterSessions(ctx: CommandContext, text?: unknown) {
+  const value = typeof text === 'string' ? text : await vscode.window.showInputBox({
+    title: 'Filter sessions',
+    value: ctx.tree.filterText,
+    prompt: 'Matches title, status, tier, role, model or branch. Empty shows all.',
+  });
+  if (value !== undefined) await ctx.tree.setFilter(value);
+}
+
+export async function refresh(ctx: CommandContext) {
+  await guarded('refreshing', () => ctx.state.reload());
+}

@@ -1,0 +1,47 @@
+// Spend: show the dashboard, set the caps, export CSV.
+import * as vscode from 'vscode';
+import { SpendProtocol } from '../../protocol/spend';
+import type { CommandContext } from './context';
+import { guarded } from './pick';
+
+export async function showSpend() {
+  await vscode.commands.executeCommand('switchyard.spend.focus');
+}
+
+export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, valueArg?: unknown) {
+  const config = vscode.workspace.getConfiguration('switchyard');
+  const scopes = [
+    { key: 'budget.dayUsd', label: 'Daily cap', detail: 'All sessions on this machine, per day.' },
+    { key: 'budget.monthUsd', label: 'Monthly cap', detail: 'All sessions on this machine, per month.' },
+    { key: 'budget.sessionUsd', label: 'Default session budget', detail: 'For new sessions (each can have its own).' },
+  ].map(s => ({ ...s, description: describe(config.get<number | null>(s.key)) }));
+  const scope = typeof scopeArg === 'string' ? scopes.find(s => s.key === scopeArg) : await vscode.window.showQuickPick(scopes, { title: 'Switchyard budgets' });
+  if (!scope) return;
+  const value = typeof valueArg === 'number' || valueArg === null ? (valueArg === null ? '' : String(valueArg)) : await vscode.window.showInputBox({
+    title: `${scope.label} (USD)`,
+    value: String(config.get<number | null>(scope.key) ?? ''),
+    prompt: 'Empty: no cap. Spend never passes a cap: requests that could are refused first.',
+    validateInput: v => (v.trim() === '' || Number(v) >= 0 ? undefined : 'A number of dollars (0 or more), or empty.'),
+  });
+  if (value === undefined) return;
+  await config.update(scope.key, value.trim() === '' ? null : Number(value), vscode.ConfigurationTarget.Global);
+}
+
+function describe(v: number | null | undefined): string {
+  return v === null || v === undefined ? 'none' : `$${v}`;
+}
+
+export async function exportSpend(ctx: CommandContext, target?: unknown) {
+  const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
+    title: 'Export spend as CSV',
+    defaultUri: vscode.Uri.file(`switchyard-spend-${new Date().toISOString().slice(0, 10)}.csv`),
+    filters: { CSV: ['csv'] },
+  });
+  if (!uri) return undefined;
+  const r = await guarded('exporting spend', () => ctx.host.request(SpendProtocol.exportCsv, { file: uri.fsPath }));
+  if (r && !(target instanceof vscode.Uri)) {
+    const open = await vscode.window.showInformationMessage(`Exported ${r.rows} row(s) to ${uri.fsPath}.`, 'Open');
+    if (open) await vscode.window.showTextDocument(uri);
+  }
+  return r;
+}

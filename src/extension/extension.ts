@@ -1,0 +1,138 @@
+// Switchyard's extension: a thin client over the agent host. activate() only wires surfaces together
+// and returns; the host process starts right after, and everything it reports is rendered as it comes.
+import * as vscode from 'vscode';
+import type { HostReady } from '../protocol/host';
+import { SessionsProtocol } from '../protocol/sessions';
+import type { SessionInfo } from '../protocol/types';
+import { BASE_SCHEME, BaseContentProvider } from './baseContent';
+import type { CommandContext } from './commands/context';
+import { registerCommands } from './commands/index';
+import { HostClient } from './hostClient';
+import { askApproval, showAlert } from './notifications';
+import { SessionState } from './sessionState';
+import { affectsHost, readSettings } from './settings';
+import { SpendMeter } from './statusBar/spendMeter';
+import { TierItem } from './statusBar/tierItem';
+import { ApiKeyStore, StateKeys } from './storage';
+import { SessionsTree } from './views/sessionsTree';
+import { SpendView } from './views/spendView';
+import { TranscriptPanels } from './views/transcriptPanel';
+
+/** What the extension exposes to other extensions and to its own integration tests. */
+export interface SwitchyardApi {
+  /** Milliseconds activate() took (the host starts after it returns). */
+  readonly activationMs: number;
+  hostReady(): Promise<HostReady>;
+  repo(): string | undefined;
+  sessions(): SessionInfo[];
+  meterText(): string;
+  tierText(): string;
+  spendViewResolved(): boolean;
+  onDidChangeSessions: vscode.Event<readonly SessionInfo[]>;
+  onDidRenderSpend: vscode.Event<void>;
+}
+
+export function activate(context: vscode.ExtensionContext): SwitchyardApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Switchyard', { log: true });
+  const apiKeys = new ApiKeyStore(context.secrets);
+  const reportedProblems = new Set<string>();
+  const configuration = async () => {
+    const { settings, problems } = readSettings();
+    for (const p of problems) {
+      const text = `Setting ${p.key} ${p.message}.`;
+      if (!reportedProblems.has(text)) {
+        reportedProblems.add(text);
+        log.warn(text);
+        void vscode.window.showWarningMessage(`Switchyard: ${text}`, 'Open Settings').then(c => c && vscode.commands.executeCommand('workbench.action.openSettings', p.key));
+      }
+    }
+    return { settings, apiKey: await apiKeys.get() };
+  };
+  const host = new HostClient(context.extensionPath, log, configuration);
+  const state = new SessionState(host);
+  const tree = new SessionsTree(state, context.workspaceState);
+  const transcripts = new TranscriptPanels(context.extensionUri, host, state);
+  const spendView = new SpendView(context.extensionUri, host, state);
+  const meter = new SpendMeter();
+  const tierItem = new TierItem();
+  let repo: string | undefined;
+  let active = context.workspaceState.get<string>(StateKeys.activeSession);
+
+  const activeSession = () => tree.selected() ?? state.get(transcripts.activeSessionId ?? '') ?? (active ? state.get(active) : undefined);
+  const refreshTier = () => tierItem.refresh(activeSession(), readSettings().settings.defaultTier);
+  const ctx: CommandContext = {
+    extension: context,
+    host,
+    state,
+    tree,
+    transcripts,
+    apiKeys,
+    log,
+    repo: () => repo,
+    activeSession,
+    setActiveSession: id => {
+      active = id;
+      void context.workspaceState.update(StateKeys.activeSession, id);
+      refreshTier();
+    },
+    pushConfiguration: () => host.pushConfiguration(),
+  };
+
+  context.subscriptions.push(
+    log, host, state, tree, transcripts, spendView, meter, tierItem,
+    vscode.window.registerWebviewViewProvider(SpendView.id, spendView),
+    vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(host)),
+    ...registerCommands(ctx),
+    state.onDidChangeSpend(s => meter.refresh(s)),
+    state.onDidChangeSessions(refreshTier),
+    tree.view.onDidChangeSelection(refreshTier),
+    vscode.window.tabGroups.onDidChangeTabs(refreshTier),
+    vscode.workspace.onDidChangeConfiguration(e => {
+      if (affectsHost(e)) {
+        void host.pushConfiguration();
+        refreshTier();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void host.pushConfiguration()),
+    apiKeys.onDidChange(() => void host.pushConfiguration()),
+    host.onNotification(SessionsProtocol.alert, showAlert),
+    host.onDidBecomeReady(async () => {
+      repo = await findRepo(host);
+      state.repo = repo;
+      void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
+      await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
+    }),
+  );
+  host.setApprovalHandler(askApproval);
+  refreshTier();
+  // The host is a separate process: start it after activate() returns, so activation stays instant.
+  void Promise.resolve().then(() => host.start().catch(err => log.error(`Agent host: ${(err as Error).message}`)));
+
+  const activationMs = performance.now() - started;
+  log.info(`Activated in ${activationMs.toFixed(2)} ms`);
+  return {
+    activationMs,
+    hostReady: () => host.whenReady(),
+    repo: () => repo,
+    sessions: () => state.all,
+    meterText: () => meter.text,
+    tierText: () => tierItem.text,
+    spendViewResolved: () => spendView.isResolved,
+    onDidChangeSessions: state.onDidChangeSessions,
+    onDidRenderSpend: spendView.onDidRender,
+  };
+}
+
+async function findRepo(host: HostClient): Promise<string | undefined> {
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    if (folder.uri.scheme !== 'file') continue;
+    const r = await host.request(SessionsProtocol.resolveRepo, { dir: folder.uri.fsPath });
+    if (r.root) return r.root;
+  }
+  return undefined;
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the host (which saves running sessions as paused).
+}

@@ -1,0 +1,45 @@
+// What the host asks or tells the user: approvals for commands, and alerts for stuck or over-budget
+// sessions, each with the actions that resolve it.
+import * as vscode from 'vscode';
+import type { ApprovalRequest, ApprovalResponse, SessionAlert } from '../protocol/sessions';
+
+export async function askApproval(req: ApprovalRequest): Promise<ApprovalResponse> {
+  const approve = 'Approve';
+  const answer = await vscode.window.showWarningMessage(
+    `Agent "${req.title}" wants to run a command in its worktree:`,
+    { modal: false, detail: req.command },
+    approve,
+    'Deny',
+  );
+  return { approved: answer === approve };
+}
+
+export function showAlert(a: SessionAlert): void {
+  switch (a.kind) {
+    case 'stuck':
+      void vscode.window.showWarningMessage(`Switchyard: "${a.title}" looks stuck: ${a.message}`, 'Resume', 'Resume with a Hint…', 'Stop', 'Open Transcript').then(choice => {
+        const command = choice === 'Resume' ? 'switchyard.resumeSession'
+          : choice === 'Resume with a Hint…' ? 'switchyard.resumeWithHint'
+            : choice === 'Stop' ? 'switchyard.stopSession'
+              : choice === 'Open Transcript' ? 'switchyard.openTranscript' : undefined;
+        if (command) void vscode.commands.executeCommand(command, a.sessionId);
+      });
+      break;
+    case 'over-budget':
+      void vscode.window.showWarningMessage(`Switchyard: "${a.title}" paused: ${a.message}`, 'Raise Budget…', 'Set Caps…', 'Open Transcript').then(choice => {
+        if (choice === 'Raise Budget…') void vscode.commands.executeCommand('switchyard.raiseSessionBudget', a.sessionId);
+        else if (choice === 'Set Caps…') void vscode.commands.executeCommand('switchyard.setBudgets');
+        else if (choice === 'Open Transcript') void vscode.commands.executeCommand('switchyard.openTranscript', a.sessionId);
+      });
+      break;
+    case 'failed':
+    case 'sandbox':
+      void vscode.window.showErrorMessage(`Switchyard: "${a.title}": ${a.message}`, 'Open Transcript').then(choice => {
+        if (choice) void vscode.commands.executeCommand('switchyard.openTranscript', a.sessionId);
+      });
+      break;
+    case 'warn':
+      // Shown on the session row; a toast for every warning would be noise with many agents.
+      break;
+  }
+}

@@ -1,0 +1,66 @@
+// What the extension knows about sessions and spend: a cache of the host's notifications. Views render
+// from it; nothing here decides anything.
+import * as vscode from 'vscode';
+import { SessionsProtocol } from '../protocol/sessions';
+import { SpendProtocol, type SpendSummary } from '../protocol/spend';
+import type { SessionInfo } from '../protocol/types';
+import type { HostClient } from './hostClient';
+import { Disposable } from './lifecycle';
+
+export class SessionState extends Disposable {
+  private readonly sessions = new Map<string, SessionInfo>();
+  private spendValue: SpendSummary | undefined;
+  private readonly sessionsEmitter = this.register(new vscode.EventEmitter<readonly SessionInfo[]>());
+  private readonly spendEmitter = this.register(new vscode.EventEmitter<SpendSummary>());
+  /** The repository sessions are listed for (the workspace's), once known. */
+  repo: string | undefined;
+
+  /** Fires with the sessions that changed (all of them after a reload). */
+  readonly onDidChangeSessions = this.sessionsEmitter.event;
+  readonly onDidChangeSpend = this.spendEmitter.event;
+
+  constructor(private readonly host: HostClient) {
+    super();
+    this.register(host.onNotification(SessionsProtocol.changed, ({ sessions, removed }) => {
+      for (const s of sessions) if (!this.repo || s.repo === this.repo) this.sessions.set(s.id, s);
+      for (const id of removed ?? []) this.sessions.delete(id);
+      this.sessionsEmitter.fire(sessions);
+    }));
+    this.register(host.onNotification(SpendProtocol.changed, summary => {
+      this.spendValue = summary;
+      this.spendEmitter.fire(summary);
+    }));
+  }
+
+  get all(): SessionInfo[] {
+    return [...this.sessions.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  get(id: string): SessionInfo | undefined {
+    return this.sessions.get(id);
+  }
+
+  get spend(): SpendSummary | undefined {
+    return this.spendValue;
+  }
+
+  /** After (re)start of the host: the full list, from the source of truth. */
+  async reload(): Promise<void> {
+    if (!this.repo) return;
+    const [list, summary] = await Promise.all([
+      this.host.request(SessionsProtocol.list, { repo: this.repo }),
+      this.host.request(SpendProtocol.summary, undefined),
+    ]);
+    this.sessions.clear();
+    for (const s of list) this.sessions.set(s.id, s);
+    this.spendValue = summary;
+    this.sessionsEmitter.fire(list);
+    this.spendEmitter.fire(summary);
+  }
+
+  /** A request's answer is newer than the last notification: take it at once. */
+  update(s: SessionInfo): void {
+    this.sessions.set(s.id, s);
+    this.sessionsEmitter.fire([s]);
+  }
+}

@@ -1,0 +1,67 @@
+// The status-bar meter: today's spend and cache share; the tooltip has the month, the tiers, the priority
+// premium and the top sessions. Warning colour at 80% of a budget, error colour when a cap stops work.
+import * as vscode from 'vscode';
+import type { SpendSummary } from '../../protocol/spend';
+import { money, percent } from '../views/format';
+
+export class SpendMeter implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('switchyard.spend', vscode.StatusBarAlignment.Left, 100);
+
+  constructor() {
+    this.item.name = 'Switchyard Spend';
+    this.item.command = 'switchyard.showSpend';
+    this.item.text = '$(pulse) Switchyard';
+    this.item.tooltip = 'Switchyard: no spend yet today';
+    this.item.show();
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+
+  refresh(s: SpendSummary): void {
+    const today = s.today;
+    this.item.text = `$(pulse) ${money(today.costUsd)} · ${percent(today.cacheShare)} cached`;
+    const worst = s.budgets.reduce((m, b) => Math.max(m, b.capUsd > 0 ? (b.spentUsd + b.reservedUsd) / b.capUsd : 0), 0);
+    this.item.backgroundColor = s.capReached
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : worst >= 0.8
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
+    this.item.tooltip = tooltip(s);
+    this.item.accessibilityInformation = { label: `Switchyard spend today ${money(today.costUsd)}, ${percent(today.cacheShare)} of input cached` };
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
+
+function tooltip(s: SpendSummary): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = { enabledCommands: ['switchyard.showSpend', 'switchyard.setBudgets', 'switchyard.exportSpend'] };
+  const t = s.today;
+  const m = s.thisMonth;
+  md.appendMarkdown(`**Switchyard spend**\n\n`);
+  md.appendMarkdown(`| | Today | ${s.month} |\n|---|---:|---:|\n`);
+  md.appendMarkdown(`| Spend | ${money(t.costUsd)} | ${money(m.costUsd)} |\n`);
+  md.appendMarkdown(`| Cached input | ${percent(t.cacheShare)} | ${percent(m.cacheShare)} |\n`);
+  md.appendMarkdown(`| Requests | ${t.usage.requests} | ${m.usage.requests} |\n`);
+  for (const tier of ['priority', 'standard', 'flex'] as const) {
+    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(`| ${tier} | ${money(t.costByTier[tier])} | ${money(m.costByTier[tier])} |\n`);
+  }
+  md.appendMarkdown(`| **Priority premium** | ${money(t.priorityPremiumUsd)} | ${money(m.priorityPremiumUsd)} |\n`);
+  if (t.unpricedRequests || m.unpricedRequests) md.appendMarkdown(`| Unpriced requests | ${t.unpricedRequests} | ${m.unpricedRequests} |\n`);
+  md.appendMarkdown(`\n_Priority premium: what the priority tier cost beyond the same work at standard prices._\n\n`);
+  if (s.budgets.length) {
+    md.appendMarkdown(`**Budgets**: `);
+    md.appendMarkdown(s.budgets.map(b => `${b.scope} ${money(b.spentUsd + b.reservedUsd)} of ${money(b.capUsd)}`).join(' · '));
+    md.appendMarkdown('\n\n');
+  }
+  if (s.topSessions.length) {
+    md.appendMarkdown(`**Top sessions this month**\n\n`);
+    for (const top of s.topSessions) md.appendMarkdown(`- ${top.title.replace(/[[\]*_`]/g, '')}: ${money(top.costUsd)}\n`);
+  }
+  md.appendMarkdown(`\n[Show spend](command:switchyard.showSpend) · [Set budgets](command:switchyard.setBudgets) · [Export CSV](command:switchyard.exportSpend)`);
+  return md;
+}

@@ -1,0 +1,42 @@
+// Every key Switchyard stores, declared once. Secrets live only in SecretStorage.
+import * as vscode from 'vscode';
+
+export const SecretKeys = {
+  apiKey: 'switchyard.apiKey',
+} as const;
+
+export const StateKeys = {
+  /** Workspace state: the session filter typed in the Sessions view. */
+  sessionFilter: 'switchyard.sessionFilter',
+  /** Workspace state: the session the status-bar tier item acts on when nothing is selected. */
+  activeSession: 'switchyard.activeSession',
+} as const;
+
+export class ApiKeyStore {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly secrets: vscode.SecretStorage) {
+    secrets.onDidChange(e => {
+      if (e.key === SecretKeys.apiKey) this.changed.fire();
+    });
+  }
+
+  /** The stored key, else OPENAI_API_KEY from the environment VS Code was started with. */
+  async get(): Promise<string | undefined> {
+    const stored = await this.secrets.get(SecretKeys.apiKey);
+    return stored || process.env.OPENAI_API_KEY || undefined;
+  }
+
+  async hasStoredKey(): Promise<boolean> {
+    return Boolean(await this.secrets.get(SecretKeys.apiKey));
+  }
+
+  set(key: string): Thenable<void> {
+    return this.secrets.store(SecretKeys.apiKey, key.trim());
+  }
+
+  clear(): Thenable<void> {
+    return this.secrets.delete(SecretKeys.apiKey);
+  }
+}

@@ -1,0 +1,200 @@
+// The Sessions view: one row per session with its status, cost, cache share and tier; details below
+// it; grouped by state when there are many, and filterable, so a hundred sessions stay usable.
+import * as vscode from 'vscode';
+import type { SessionInfo, SessionStatus } from '../../protocol/types';
+import { Disposable } from '../lifecycle';
+import type { SessionState } from '../sessionState';
+import { StateKeys } from '../storage';
+import { cacheShare, money, sessionTooltip, tokens } from './format';
+
+type Node =
+  | { kind: 'group'; id: string; label: string; sessions: SessionInfo[] }
+  | { kind: 'session'; session: SessionInfo }
+  | { kind: 'detail'; id: string; label: string; description: string; icon: string; tooltip?: string };
+
+const GROUP_THRESHOLD = 12;
+const REFRESH_MS = 200;
+
+const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
+  queued: ['clock', 'descriptionForeground'],
+  running: ['sync~spin', 'charts.blue'],
+  waiting: ['bell-dot', 'charts.yellow'],
+  paused: ['debug-pause', 'descriptionForeground'],
+  stuck: ['warning', 'errorForeground'],
+  'over-budget': ['credit-card', 'charts.orange'],
+  done: ['pass-filled', 'charts.green'],
+  failed: ['error', 'errorForeground'],
+  merged: ['git-merge', 'charts.purple'],
+  discarded: ['trash', 'descriptionForeground'],
+};
+
+const GROUPS: { id: string; label: string; statuses: SessionStatus[] }[] = [
+  { id: 'attention', label: 'Needs attention', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
+  { id: 'running', label: 'Running', statuses: ['running'] },
+  { id: 'queued', label: 'Queued', statuses: ['queued'] },
+  { id: 'paused', label: 'Paused', statuses: ['paused'] },
+  { id: 'done', label: 'Ready to review', statuses: ['done'] },
+  { id: 'closed', label: 'Merged or discarded', statuses: ['merged', 'discarded'] },
+];
+
+export class SessionsTree extends Disposable implements vscode.TreeDataProvider<Node> {
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<Node | undefined>());
+  readonly onDidChangeTreeData = this.changeEmitter.event;
+  readonly view: vscode.TreeView<Node>;
+  private filter: string;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly state: SessionState, private readonly memento: vscode.Memento) {
+    super();
+    this.filter = memento.get<string>(StateKeys.sessionFilter, '');
+    this.view = this.register(vscode.window.createTreeView('switchyard.sessions', { treeDataProvider: this, showCollapseAll: true }));
+    this.register(state.onDidChangeSessions(() => this.scheduleRefresh()));
+    this.register({ dispose: () => this.timer && clearTimeout(this.timer) });
+    this.updateChrome();
+  }
+
+  /** The session a command acts on when it was not given one: the selected row, if any. */
+  selected(): SessionInfo | undefined {
+    const node = this.view.selection[0];
+    return node?.kind === 'session' ? this.state.get(node.session.id) : undefined;
+  }
+
+  async setFilter(text: string): Promise<void> {
+    this.filter = text.trim();
+    await this.memento.update(StateKeys.sessionFilter, this.filter);
+    this.refresh();
+  }
+
+  get filterText(): string {
+    return this.filter;
+  }
+
+  refresh(): void {
+    this.updateChrome();
+    this.changeEmitter.fire(undefined);
+  }
+
+  private scheduleRefresh(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.refresh();
+    }, REFRESH_MS);
+  }
+
+  private visible(): SessionInfo[] {
+    const f = this.filter.toLowerCase();
+    const all = this.state.all;
+    if (!f) return all;
+    return all.filter(s => [s.title, s.status, s.tier, s.role, s.branch, s.id, s.model].some(v => v.toLowerCase().includes(f)));
+  }
+
+  private updateChrome(): void {
+    const all = this.state.all;
+    const attention = all.filter(s => ['waiting', 'stuck', 'over-budget'].includes(s.status)).length;
+    this.view.badge = attention ? { value: attention, tooltip: `${attention} session(s) need your attention` } : undefined;
+    const running = all.filter(s => s.status === 'running' || s.status === 'waiting').length;
+    const parts = [`${running}/${all.length} running`];
+    if (this.filter) parts.push(`filter: ${this.filter}`);
+    this.view.description = all.length ? parts.join(' · ') : undefined;
+    this.view.message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}".` : undefined;
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) {
+      const sessions = this.visible();
+      if (sessions.length <= GROUP_THRESHOLD) return sessions.map(s => ({ kind: 'session', session: s }));
+      return GROUPS.map(g => ({ kind: 'group' as const, id: g.id, label: g.label, sessions: sessions.filter(s => g.statuses.includes(s.status)) }))
+        .filter(g => g.sessions.length > 0);
+    }
+    if (node.kind === 'group') return node.sessions.map(s => ({ kind: 'session', session: s }));
+    if (node.kind === 'session') return details(node.session);
+    return [];
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(node.label, node.id === 'closed' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `group:${node.id}`;
+      item.description = `${node.sessions.length} · ${money(node.sessions.reduce((sum, s) => sum + s.costUsd, 0))}`;
+      item.contextValue = 'group';
+      return item;
+    }
+    if (node.kind === 'detail') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.id = node.id;
+      item.description = node.description;
+      item.iconPath = new vscode.ThemeIcon(node.icon);
+      item.tooltip = node.tooltip;
+      item.contextValue = 'detail';
+      return item;
+    }
+    const s = node.session;
+    const item = new vscode.TreeItem(s.title, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `session:${s.id}`;
+    const [icon, color] = STATUS_ICONS[s.status];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.description = rowDescription(s);
+    item.tooltip = sessionTooltip(s);
+    item.contextValue = contextValue(s);
+    item.accessibilityInformation = { label: `${s.title}, ${s.status}, ${money(s.costUsd)}, ${s.tier} tier` };
+    item.command = { command: 'switchyard.openTranscript', title: 'Open Transcript', arguments: [s.id] };
+    return item;
+  }
+}
+
+function rowDescription(s: SessionInfo): string {
+  const parts: string[] = [];
+  if (s.status === 'queued' && s.queuePosition) parts.push(`queued #${s.queuePosition}`);
+  else if (s.status !== 'running' && s.status !== 'done') parts.push(s.status);
+  parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : money(s.costUsd));
+  if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);
+  parts.push(s.tier);
+  if (s.guard.level !== 'ok') parts.push(`⚠ ${s.guard.level}`);
+  return parts.join(' · ');
+}
+
+/** Flags in the context value drive which inline actions and menu items show (see package.json). */
+function contextValue(s: SessionInfo): string {
+  const flags = ['session'];
+  const st = s.status;
+  if (st === 'running' || st === 'queued' || st === 'waiting') flags.push('pausable', 'stoppable');
+  if (st === 'paused' || st === 'stuck' || st === 'over-budget' || st === 'failed') flags.push('resumable');
+  if (st === 'paused' || st === 'stuck' || st === 'over-budget') flags.push('stoppable');
+  if (st === 'failed') flags.push('retryable');
+  if (st !== 'merged' && st !== 'discarded') flags.push('open', 'reviewable');
+  if (st === 'done' || st === 'paused' || st === 'stuck' || st === 'over-budget' || st === 'failed') flags.push('mergeable');
+  return flags.join(':');
+}
+
+function details(s: SessionInfo): Node[] {
+  const id = (k: string) => `detail:${s.id}:${k}`;
+  const u = s.usage;
+  const rows: Node[] = [];
+  if (s.statusReason) rows.push({ kind: 'detail', id: id('reason'), label: s.statusReason, description: '', icon: 'info', tooltip: s.statusReason });
+  if (s.guard.level !== 'ok' && s.guard.reason) {
+    rows.push({ kind: 'detail', id: id('guard'), label: `Loop guard: ${s.guard.reason}`, description: `${money(s.guard.spentSinceProgressUsd)} since progress`, icon: 'warning', tooltip: s.guard.reason });
+  }
+  rows.push(
+    { kind: 'detail', id: id('tokens'), label: 'Tokens', description: `in ${tokens(u.input)} · cached ${tokens(u.cached)} · cache-write ${tokens(u.cacheWrite)} · out ${tokens(u.output)} · reasoning ${tokens(u.reasoning)}`, icon: 'symbol-numeric' },
+    { kind: 'detail', id: id('requests'), label: 'Requests', description: `${u.requests}${s.estimatedRequests ? ` (${s.estimatedRequests} estimated)` : ''} · ${s.turns} turns`, icon: 'pulse' },
+    { kind: 'detail', id: id('cost'), label: 'Cost by tier', description: costByTier(s), icon: 'credit-card' },
+    { kind: 'detail', id: id('budget'), label: 'Budget', description: s.budgetUsd === null ? 'day and month caps only' : `${money(s.costUsd)} of ${money(s.budgetUsd)}`, icon: 'law' },
+    { kind: 'detail', id: id('branch'), label: s.branch, description: `from ${s.baseBranch} · ${s.agent}${s.role ? ` · ${s.role}` : ''}`, icon: 'git-branch', tooltip: s.worktree },
+  );
+  if (s.confinement) {
+    rows.push({ kind: 'detail', id: id('confinement'), label: `Commands: ${s.confinement}`, description: s.confinementNote ?? '', icon: s.confinement === 'sandboxed' ? 'shield' : 'unlock', tooltip: s.confinementNote });
+  }
+  if (s.cacheBreaks) rows.push({ kind: 'detail', id: id('cache'), label: `${s.cacheBreaks} cache break(s)`, description: `${money(s.cacheBreakLossUsd)} lost`, icon: 'debug-disconnect' });
+  return rows;
+}
+
+function costByTier(s: SessionInfo): string {
+  const parts = (['priority', 'standard', 'flex', 'unknown'] as const).filter(t => s.costByTier[t] > 0).map(t => `${t} ${money(s.costByTier[t])}`);
+  if (s.priorityPremiumUsd > 0) parts.push(`priority premium ${money(s.priorityPremiumUsd)}`);
+  if (s.unpricedRequests) parts.push(`${s.unpricedRequests} unpriced`);
+  return parts.join(' · ') || money(0);
+}

@@ -1,0 +1,89 @@
+// The Spend view in the sidebar: a webview that draws the month from the host's series.
+import * as vscode from 'vscode';
+import { SpendProtocol } from '../../protocol/spend';
+import type { FromWebviewMessage } from '../../protocol/webview';
+import type { HostClient } from '../hostClient';
+import { Disposable } from '../lifecycle';
+import type { SessionState } from '../sessionState';
+import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
+
+const REFRESH_MS = 500;
+
+export class SpendView extends Disposable implements vscode.WebviewViewProvider {
+  static readonly id = 'switchyard.spend';
+  private view: vscode.WebviewView | undefined;
+  private channel: WebviewChannel | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Resolves each time the view has drawn fresh state (tests wait on it). */
+  private readonly renderedEmitter = this.register(new vscode.EventEmitter<void>());
+  readonly onDidRender = this.renderedEmitter.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly host: HostClient,
+    private readonly state: SessionState,
+  ) {
+    super();
+    this.register(state.onDidChangeSpend(() => this.schedule()));
+    this.register({ dispose: () => this.timer && clearTimeout(this.timer) });
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = webviewOptions(this.extensionUri);
+    this.channel?.dispose();
+    this.channel = new WebviewChannel(view.webview, m => void this.onMessage(m), () => void this.push());
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'spend', 'Spend');
+    view.onDidChangeVisibility(() => view.visible && void this.push());
+    view.onDidDispose(() => {
+      this.channel?.dispose();
+      this.channel = undefined;
+      this.view = undefined;
+    });
+  }
+
+  get isResolved(): boolean {
+    return Boolean(this.view);
+  }
+
+  private schedule(): void {
+    if (!this.view?.visible) return;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.push();
+    }, REFRESH_MS);
+  }
+
+  private async push(): Promise<void> {
+    if (!this.channel || !this.view) return;
+    try {
+      const [summary, series] = await Promise.all([
+        this.host.request(SpendProtocol.summary, undefined),
+        this.host.request(SpendProtocol.series, {}),
+      ]);
+      this.channel?.post({ type: 'spend/state', body: { summary, series, sessions: this.state.all.length } });
+      this.renderedEmitter.fire();
+    } catch {
+      // the host is restarting; the next notification redraws
+    }
+  }
+
+  private async onMessage(m: FromWebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'spend/newSession':
+        await vscode.commands.executeCommand('switchyard.newSession');
+        break;
+      case 'spend/setBudgets':
+        await vscode.commands.executeCommand('switchyard.setBudgets');
+        break;
+      case 'spend/export':
+        await vscode.commands.executeCommand('switchyard.exportSpend');
+        break;
+      case 'spend/openSession':
+        await vscode.commands.executeCommand('switchyard.openTranscript', m.body.sessionId);
+        break;
+      default:
+        break;
+    }
+  }
+}

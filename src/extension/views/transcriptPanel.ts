@@ -1,0 +1,127 @@
+// A session's transcript in an editor tab: what the agent said, the tools it ran and their output, usage
+// and cache per turn, streamed live. One panel per session; opening it again reveals it.
+import * as vscode from 'vscode';
+import type { TranscriptEvent } from '../../protocol/records';
+import { SessionsProtocol } from '../../protocol/sessions';
+import type { FromWebviewMessage } from '../../protocol/webview';
+import type { HostClient } from '../hostClient';
+import { Disposable } from '../lifecycle';
+import type { SessionState } from '../sessionState';
+import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
+
+export class TranscriptPanels extends Disposable {
+  private readonly panels = new Map<string, TranscriptPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly host: HostClient,
+    private readonly state: SessionState,
+  ) {
+    super();
+    this.register(host.onNotification(SessionsProtocol.transcriptEvents, ({ sessionId, from, events }) => this.panels.get(sessionId)?.live(from, events)));
+    this.register(state.onDidChangeSessions(changed => {
+      for (const s of changed) this.panels.get(s.id)?.sessionChanged();
+    }));
+    // After a host restart the host forgot who watches what: watch again and reload.
+    this.register(host.onDidBecomeReady(() => {
+      for (const p of this.panels.values()) void p.load();
+    }));
+    this.register({ dispose: () => [...this.panels.values()].forEach(p => p.dispose()) });
+  }
+
+  /** The session whose transcript tab is active, if any. */
+  get activeSessionId(): string | undefined {
+    return [...this.panels.values()].find(p => p.panel.active)?.sessionId;
+  }
+
+  open(sessionId: string): TranscriptPanel {
+    const existing = this.panels.get(sessionId);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const title = this.state.get(sessionId)?.title ?? sessionId;
+    const panel = vscode.window.createWebviewPanel('switchyard.transcript', `Agent: ${title}`, vscode.ViewColumn.Active, {
+      ...webviewOptions(this.extensionUri),
+      retainContextWhenHidden: true,
+      enableFindWidget: true,
+    });
+    panel.iconPath = new vscode.ThemeIcon('comment-discussion');
+    const p = new TranscriptPanel(sessionId, panel, this.extensionUri, this.host, this.state, () => this.panels.delete(sessionId));
+    this.panels.set(sessionId, p);
+    return p;
+  }
+}
+
+export class TranscriptPanel {
+  private readonly channel: WebviewChannel;
+  /** Persisted events the webview has, so a live batch that overlaps a read is not shown twice. */
+  private next = 0;
+  private loaded = false;
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly sessionId: string,
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly host: HostClient,
+    private readonly state: SessionState,
+    onDispose: () => void,
+  ) {
+    this.channel = new WebviewChannel(panel.webview, m => void this.onMessage(m), () => void this.load());
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'transcript', panel.title);
+    this.disposables.push(this.channel, panel.onDidDispose(() => {
+      onDispose();
+      this.dispose();
+    }));
+  }
+
+  async load(): Promise<void> {
+    const session = this.state.get(this.sessionId);
+    if (!session || this.disposed) return;
+    await this.host.request(SessionsProtocol.watch, { sessionId: this.sessionId, watching: true });
+    const { events, next } = await this.host.request(SessionsProtocol.transcript, { sessionId: this.sessionId, after: 0 });
+    this.next = next;
+    this.loaded = true;
+    this.channel.post({ type: 'transcript/reset', body: { session, events } });
+  }
+
+  live(from: number, events: TranscriptEvent[]): void {
+    if (!this.loaded) return;
+    const fresh: TranscriptEvent[] = [];
+    let index = from;
+    for (const e of events) {
+      if (e.kind === 'assistant-delta') {
+        if (index >= this.next) fresh.push(e);
+        continue;
+      }
+      if (index >= this.next) {
+        fresh.push(e);
+        this.next = index + 1;
+      }
+      index++;
+    }
+    if (fresh.length) this.channel.post({ type: 'transcript/append', body: { events: fresh } });
+  }
+
+  sessionChanged(): void {
+    const session = this.state.get(this.sessionId);
+    if (!session) return;
+    this.panel.title = `Agent: ${session.title}`;
+    this.channel.post({ type: 'transcript/session', body: { session } });
+  }
+
+  private async onMessage(m: FromWebviewMessage): Promise<void> {
+    if (m.type === 'transcript/showChanges') await vscode.commands.executeCommand('switchyard.showChanges', m.body.sessionId);
+    else if (m.type === 'transcript/setTier') await vscode.commands.executeCommand('switchyard.setTier', m.body.sessionId, m.body.tier);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    void this.host.request(SessionsProtocol.watch, { sessionId: this.sessionId, watching: false }).catch(() => {});
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}

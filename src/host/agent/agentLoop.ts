@@ -1,0 +1,159 @@
+// The built-in agent's turn loop: ask the model, run the tools it called, append both, repeat until it
+// finishes. A turn's tool calls run only after the model's response completed, and their outputs are
+// persisted before the next request, so a retried request never runs a tool twice.
+import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type { TranscriptEvent } from '../../protocol/records';
+import type { ResponsesTool } from './chatAdapter';
+import type { Conversation, ConversationItem } from './conversation';
+import { StreamCutError, type ModelClient, type ModelTurn } from './modelClient';
+import { interruptedOutput } from './prompt';
+import { runToolCall } from './tools/runToolCall';
+import type { AnyToolDef, ToolContext } from './tools/types';
+
+export type AgentOutcome =
+  | { kind: 'finished'; summary: string }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'aborted' }
+  /** The gateway refused the request (budget or loop guard); the session's status already says why. */
+  | { kind: 'blocked'; reason: string }
+  | { kind: 'max-turns'; turns: number };
+
+export interface AgentLoopOptions {
+  model: ModelClient;
+  modelName: string;
+  instructions: string;
+  tools: readonly ResponsesTool[];
+  /** The tools this role may run (a call to any other is refused, whatever the model sends). */
+  toolDefs: readonly AnyToolDef[];
+  conversation: Conversation;
+  toolContext: ToolContext;
+  maxTurns: number;
+  maxOutputTokens: number;
+  cacheKey: string;
+  cacheRetention?: '24h' | 'in_memory';
+  signal: AbortSignal;
+  emit(event: TranscriptEvent): void;
+  onTurn(turns: number): void;
+  /** Messages to add before the next request (a nudge, a hint); drained each turn. */
+  takeNotes(): ConversationItem[];
+}
+
+const now = () => new Date().toISOString();
+const MAX_RETRIES = 6;
+
+export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
+  await answerInterruptedCalls(o);
+  let turns = o.conversation.modelTurns();
+  while (!o.signal.aborted) {
+    if (turns >= o.maxTurns) return { kind: 'max-turns', turns };
+    const notes = o.takeNotes();
+    if (notes.length) await o.conversation.append(...notes);
+    const result = await requestWithRetries(o, turns + 1);
+    if ('kind' in result) return result;
+    turns++;
+    o.onTurn(turns);
+    const produced: ConversationItem[] = [];
+    if (result.text) {
+      produced.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: result.text }] });
+      o.emit({ kind: 'assistant', ts: now(), text: result.text, turn: turns });
+    }
+    for (const c of result.calls) produced.push({ type: 'function_call', call_id: c.callId, name: c.name, arguments: c.arguments });
+    await o.conversation.append(...produced);
+    if (!result.calls.length) {
+      if (result.status === 'incomplete') {
+        await o.conversation.append({ type: 'message', role: 'user', content: 'Your answer was cut off at the output limit. Continue, in smaller steps.' });
+        continue;
+      }
+      return { kind: 'finished', summary: result.text.trim() || 'The agent ended its turn without a summary.' };
+    }
+    let finish: string | undefined;
+    for (const call of result.calls) {
+      if (o.signal.aborted) break;
+      o.emit({ kind: 'tool-call', ts: now(), turn: turns, callId: call.callId, name: call.name, args: call.arguments });
+      const r = await runToolCall(call.name, call.arguments, o.toolContext, o.toolDefs);
+      await o.conversation.append({ type: 'function_call_output', call_id: call.callId, output: r.output });
+      o.emit({ kind: 'tool-result', ts: now(), turn: turns, callId: call.callId, output: r.output, ok: r.ok });
+      if (r.finish) finish = r.finish.summary;
+    }
+    if (o.signal.aborted) {
+      await answerInterruptedCalls(o);
+      return { kind: 'aborted' };
+    }
+    if (finish !== undefined) return { kind: 'finished', summary: finish };
+  }
+  return { kind: 'aborted' };
+}
+
+/** Calls left without output by a pause or a crash get an explicit note instead of being run again. */
+async function answerInterruptedCalls(o: AgentLoopOptions): Promise<void> {
+  const open = o.conversation.unansweredCalls();
+  if (!open.length) return;
+  await o.conversation.append(...open.map(c => ({ type: 'function_call_output' as const, call_id: c.call_id, output: interruptedOutput(c.name) })));
+}
+
+async function requestWithRetries(o: AgentLoopOptions, turn: number): Promise<ModelTurn | AgentOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    if (o.signal.aborted) return { kind: 'aborted' };
+    let deltaSeen = false;
+    try {
+      return await o.model.turn(
+        {
+          model: o.modelName,
+          instructions: o.instructions,
+          tools: o.tools,
+          input: o.conversation.all,
+          maxOutputTokens: o.maxOutputTokens,
+          cacheKey: o.cacheKey,
+          cacheRetention: o.cacheRetention,
+          signal: o.signal,
+        },
+        delta => {
+          deltaSeen = true;
+          o.emit({ kind: 'assistant-delta', ts: now(), delta, turn });
+        },
+      );
+    } catch (err) {
+      if (o.signal.aborted || err instanceof APIUserAbortError) return { kind: 'aborted' };
+      const verdict = classify(err);
+      if (verdict.kind !== 'retry' || attempt >= MAX_RETRIES) {
+        return verdict.kind === 'retry' ? { kind: 'failed', reason: `${verdict.reason} (gave up after ${attempt + 1} attempts)` } : verdict;
+      }
+      const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);
+      o.emit({ kind: 'notice', ts: now(), level: 'warning', text: `${verdict.reason}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.` });
+      await sleep(wait, o.signal);
+    }
+  }
+}
+
+type Verdict = { kind: 'retry'; reason: string; afterMs?: number } | AgentOutcome;
+
+export function classify(err: unknown): Verdict {
+  if (err instanceof StreamCutError) return { kind: 'retry', reason: err.message };
+  if (err instanceof APIConnectionError) return { kind: 'retry', reason: `Could not reach the model server: ${err.message}` };
+  if (err instanceof APIError) {
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (code.startsWith('switchyard_')) return { kind: 'blocked', reason: err.message };
+    if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid key with "Switchyard: Set API Key".' };
+    if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${err.message}` };
+    if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.` };
+    if (err.status === 429 && code === 'insufficient_quota') return { kind: 'failed', reason: 'The API account has no quota left (429 insufficient_quota).' };
+    if (err.status === 429 || err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500) {
+      const retryAfter = Number(err.headers?.get?.('retry-after'));
+      return { kind: 'retry', reason: `The model server answered ${err.status}`, afterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined };
+    }
+    return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${err.message}` };
+  }
+  return { kind: 'retry', reason: err instanceof Error ? err.message : String(err) };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

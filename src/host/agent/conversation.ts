@@ -1,0 +1,71 @@
+// The conversation an agent resends every turn (store: false), kept in the Responses API's input-item
+// shape. It is only ever appended to, and persisted line by line, so the prompt prefix is byte-stable for
+// the life of the session, across pauses and host restarts.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export type ConversationItem =
+  | { type: 'message'; role: 'user' | 'developer'; content: string }
+  | { type: 'message'; role: 'assistant'; content: { type: 'output_text'; text: string }[] }
+  | { type: 'function_call'; call_id: string; name: string; arguments: string }
+  | { type: 'function_call_output'; call_id: string; output: string };
+
+export class Conversation {
+  private items: ConversationItem[] = [];
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly file: string) {}
+
+  static async open(file: string): Promise<Conversation> {
+    const c = new Conversation(file);
+    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]) continue;
+      try {
+        c.items.push(JSON.parse(lines[i]) as ConversationItem);
+      } catch {
+        // A torn last line (crash mid-append) is dropped: that item had not been acknowledged.
+        if (i < lines.length - 2) throw new Error(`${file}: line ${i + 1} is not valid JSON`);
+      }
+    }
+    return c;
+  }
+
+  get all(): readonly ConversationItem[] {
+    return this.items;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Appends and persists; resolves when on disk. */
+  append(...items: ConversationItem[]): Promise<void> {
+    this.items.push(...items);
+    const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
+    this.writing = this.writing.then(async () => {
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      await fs.appendFile(this.file, text);
+    });
+    return this.writing;
+  }
+
+  /** Calls whose output is not in the conversation yet (the host stopped while they ran). */
+  unansweredCalls(): { call_id: string; name: string }[] {
+    const answered = new Set(this.items.flatMap(i => (i.type === 'function_call_output' ? [i.call_id] : [])));
+    return this.items.flatMap(i => (i.type === 'function_call' && !answered.has(i.call_id) ? [{ call_id: i.call_id, name: i.name }] : []));
+  }
+
+  /** Model turns so far (an assistant message or a run of calls counts once). */
+  modelTurns(): number {
+    let turns = 0;
+    let inTurn = false;
+    for (const i of this.items) {
+      const isModel = i.type === 'function_call' || (i.type === 'message' && i.role === 'assistant');
+      if (isModel && !inTurn) turns++;
+      inTurn = isModel;
+    }
+    return turns;
+  }
+}

@@ -1,0 +1,175 @@
+// One model turn through the `openai` SDK: the Responses API with streaming, or Chat Completions for
+// OpenAI-compatible servers without it (chosen by setting, or detected when /responses answers 404).
+// Requests go through the metering gateway (passed in as `fetch`), never straight to the provider.
+import OpenAI, { NotFoundError } from 'openai';
+import type { ConversationItem } from './conversation';
+import { toChatMessages, toChatTools, type ResponsesTool } from './chatAdapter';
+
+export interface ModelRequest {
+  model: string;
+  instructions: string;
+  tools: readonly ResponsesTool[];
+  input: readonly ConversationItem[];
+  maxOutputTokens: number;
+  cacheKey: string;
+  cacheRetention?: '24h' | 'in_memory';
+  signal: AbortSignal;
+}
+
+export interface ModelCall {
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+export interface ModelTurn {
+  text: string;
+  calls: ModelCall[];
+  /** 'incomplete' when the output hit max_output_tokens. */
+  status: 'completed' | 'incomplete';
+  responseId?: string;
+}
+
+/** The stream ended before the final event: nothing of this turn may be acted on; it can be retried. */
+export class StreamCutError extends Error {
+  constructor() {
+    super('The model stream was cut before it finished.');
+  }
+}
+
+export interface ModelClientOptions {
+  baseURL: string;
+  apiKey: string;
+  headers: Record<string, string>;
+  api: 'auto' | 'responses' | 'chat';
+  fetch: typeof fetch;
+}
+
+export class ModelClient {
+  private readonly client: OpenAI;
+  private api: 'auto' | 'responses' | 'chat';
+
+  constructor(opts: ModelClientOptions) {
+    this.api = opts.api;
+    this.client = new OpenAI({
+      apiKey: opts.apiKey,
+      baseURL: opts.baseURL,
+      defaultHeaders: opts.headers,
+      fetch: opts.fetch,
+      maxRetries: 2,
+      // Flex requests may queue for a long time; the SDK's 10-minute default is kept on purpose.
+    });
+  }
+
+  get apiInUse(): 'responses' | 'chat' | 'auto' {
+    return this.api;
+  }
+
+  async turn(req: ModelRequest, onDelta: (text: string) => void): Promise<ModelTurn> {
+    if (this.api === 'chat') return this.chatTurn(req, onDelta);
+    try {
+      const turn = await this.responsesTurn(req, onDelta);
+      this.api = 'responses';
+      return turn;
+    } catch (err) {
+      // A server without the Responses API answers 404 for the path; a missing model is also a 404 but
+      // says so in its error code.
+      if (this.api === 'auto' && err instanceof NotFoundError && err.code !== 'model_not_found' && !/model/i.test(err.message)) {
+        this.api = 'chat';
+        return this.chatTurn(req, onDelta);
+      }
+      throw err;
+    }
+  }
+
+  private async responsesTurn(req: ModelRequest, onDelta: (text: string) => void): Promise<ModelTurn> {
+    const stream = await this.client.responses.create(
+      {
+        model: req.model,
+        instructions: req.instructions,
+        tools: [...req.tools],
+        input: req.input as OpenAI.Responses.ResponseInputItem[],
+        stream: true,
+        store: false,
+        parallel_tool_calls: true,
+        prompt_cache_key: req.cacheKey,
+        ...(req.cacheRetention ? { prompt_cache_retention: req.cacheRetention } : {}),
+        max_output_tokens: req.maxOutputTokens,
+      },
+      { signal: req.signal },
+    );
+    let text = '';
+    const calls: ModelCall[] = [];
+    for await (const event of stream) {
+      switch (event.type) {
+        case 'response.output_text.delta':
+          onDelta(event.delta);
+          break;
+        case 'response.output_item.done':
+          if (event.item.type === 'function_call') {
+            calls.push({ callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments });
+          } else if (event.item.type === 'message') {
+            for (const part of event.item.content) if (part.type === 'output_text') text += part.text;
+          }
+          break;
+        case 'response.completed':
+        case 'response.incomplete':
+          return {
+            text,
+            calls,
+            status: event.type === 'response.completed' ? 'completed' : 'incomplete',
+            responseId: event.response.id,
+          };
+        case 'response.failed':
+          throw new Error(event.response.error?.message ?? 'The model reported a failure.');
+        case 'error':
+          throw new Error(event.message || 'The model stream reported an error.');
+        default:
+          break;
+      }
+    }
+    throw new StreamCutError();
+  }
+
+  private async chatTurn(req: ModelRequest, onDelta: (text: string) => void): Promise<ModelTurn> {
+    const stream = await this.client.chat.completions.create(
+      {
+        model: req.model,
+        messages: toChatMessages(req.instructions, req.input),
+        tools: toChatTools(req.tools),
+        stream: true,
+        stream_options: { include_usage: true },
+        prompt_cache_key: req.cacheKey,
+        // OpenAI-compatible servers understand max_tokens; only OpenAI's reasoning models insist on the
+        // newer name, and they are reached through the Responses API.
+        max_tokens: req.maxOutputTokens,
+      },
+      { signal: req.signal },
+    );
+    let text = '';
+    let finish: string | null = null;
+    const byIndex = new Map<number, ModelCall>();
+    let sawUsage = false;
+    for await (const chunk of stream) {
+      if (chunk.usage) sawUsage = true;
+      for (const choice of chunk.choices) {
+        const delta = choice.delta;
+        if (delta?.content) {
+          text += delta.content;
+          onDelta(delta.content);
+        }
+        for (const tc of delta?.tool_calls ?? []) {
+          const call = byIndex.get(tc.index) ?? { callId: '', name: '', arguments: '' };
+          if (tc.id) call.callId = tc.id;
+          if (tc.function?.name) call.name += tc.function.name;
+          if (tc.function?.arguments) call.arguments += tc.function.arguments;
+          byIndex.set(tc.index, call);
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
+      }
+    }
+    if (!finish && !sawUsage) throw new StreamCutError();
+    const calls = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ ...c, callId: c.callId || `call_${i}` }));
+    return { text, calls, status: finish === 'length' ? 'incomplete' : 'completed' };
+  }
+}

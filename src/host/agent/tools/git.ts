@@ -1,0 +1,87 @@
+// Runs read-only git commands for the tools (listing and searching), with a cap on what is kept.
+import { spawn } from 'node:child_process';
+import { childEnv } from './env';
+import { ToolError } from './errors';
+
+export interface GitRun {
+  exitCode: number | null;
+  stdout: Buffer;
+  stderr: string;
+  /** stdout reached maxStdoutBytes and git was stopped early. */
+  truncated: boolean;
+}
+
+export interface GitOptions {
+  cwd: string;
+  signal: AbortSignal;
+  timeoutMs: number;
+  maxStdoutBytes: number;
+}
+
+// Pathspecs are literal (a path with '*' names that file) and output is never paged or coloured.
+const GLOBAL_ARGS = ['--literal-pathspecs', '--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off'];
+
+export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRun> {
+  return new Promise<GitRun>((resolve, reject) => {
+    if (opts.signal.aborted) return reject(new ToolError('stopped before git started'));
+    const child = spawn('git', [...GLOBAL_ARGS, ...args], {
+      cwd: opts.cwd,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let truncated = false;
+    const err: Buffer[] = [];
+    let stopReason: 'aborted' | 'timeout' | undefined;
+
+    const stop = (reason: 'aborted' | 'timeout') => {
+      stopReason = reason;
+      child.kill('SIGKILL');
+    };
+    const onAbort = () => stop('aborted');
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (truncated) return;
+      const room = opts.maxStdoutBytes - outBytes;
+      if (chunk.length > room) {
+        out.push(chunk.subarray(0, room));
+        outBytes += room;
+        truncated = true;
+        child.kill('SIGTERM');
+        return;
+      }
+      out.push(chunk);
+      outBytes += chunk.length;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.reduce((n, b) => n + b.length, 0) < 16 * 1024) err.push(chunk);
+    });
+    child.on('error', e => {
+      cleanup();
+      const code = (e as NodeJS.ErrnoException).code;
+      reject(code === 'ENOENT' ? new ToolError('git is not installed or not on PATH') : e);
+    });
+    child.on('close', code => {
+      cleanup();
+      if (stopReason === 'aborted') return reject(new ToolError('stopped before git finished'));
+      if (stopReason === 'timeout') return reject(new ToolError(`git took longer than ${Math.round(opts.timeoutMs / 1000)} s and was stopped; narrow the path`));
+      resolve({ exitCode: code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim(), truncated });
+    });
+
+    function cleanup() {
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+    }
+  });
+}
+
+/** Splits NUL-terminated output (`-z`), dropping a trailing partial record when output was cut. */
+export function splitNul(buf: Buffer, truncated: boolean): string[] {
+  const parts = buf.toString('utf8').split('\0');
+  const last = parts.pop();
+  if (!truncated && last !== undefined && last !== '') parts.push(last);
+  return parts;
+}

@@ -1,0 +1,112 @@
+// The unconfined CommandRunner: runs a command with /bin/sh in the worktree, in a process group of its
+// own, so a timeout or a stop ends the command and everything it started.
+import { spawn } from 'node:child_process';
+import { childEnv } from './env';
+import { ToolError } from './errors';
+import { OutputCapper } from './outputCap';
+import type { CommandResult, CommandRunner, CommandRunOptions } from './types';
+
+export interface LocalRunnerOptions {
+  /** Time between SIGTERM and SIGKILL to the process group. */
+  killGraceMs?: number;
+  /** Environment the command starts from (before the secrets are removed); process.env by default. */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_KILL_GRACE_MS = 2000;
+
+export function createLocalRunner(options: LocalRunnerOptions = {}): CommandRunner {
+  const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  return (command, opts) => runLocal(command, opts, grace, options.baseEnv ?? process.env);
+}
+
+export const localRunner: CommandRunner = createLocalRunner();
+
+function runLocal(command: string, opts: CommandRunOptions, grace: number, baseEnv: NodeJS.ProcessEnv): Promise<CommandResult> {
+  if (process.platform === 'win32') {
+    return Promise.reject(new ToolError('running commands needs a POSIX shell (/bin/sh); Windows is not supported yet'));
+  }
+  if (opts.signal.aborted) {
+    return Promise.resolve({ exitCode: null, output: '', truncated: false, timedOut: false });
+  }
+  return new Promise<CommandResult>((resolve, reject) => {
+    const output = new OutputCapper(opts.outputCapBytes);
+    // stderr joins stdout inside the shell: one pipe keeps the order in which the two were written.
+    const child = spawn('/bin/sh', ['-c', `exec 2>&1\n${command}`], {
+      cwd: opts.cwd,
+      env: childEnv(baseEnv, opts.env),
+      // A new process group (pgid = child.pid) that a single kill(-pgid) reaches entirely.
+      detached: true,
+      // No stdin: a command that waits for input reads end-of-file instead of hanging.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pgid = child.pid;
+    let stoppedBy: 'timeout' | 'abort' | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+
+    const killGroup = (sig: NodeJS.Signals) => {
+      if (pgid === undefined) return;
+      try {
+        process.kill(-pgid, sig);
+      } catch {
+        // ESRCH: the group is already empty.
+      }
+    };
+    const terminate = () => {
+      killGroup('SIGTERM');
+      // Unref'd: it must not keep the host alive, and is harmless once the group is gone.
+      setTimeout(() => killGroup('SIGKILL'), grace).unref();
+    };
+    const stop = (reason: 'timeout' | 'abort') => {
+      if (stoppedBy !== undefined || exit !== undefined) return;
+      stoppedBy = reason;
+      terminate();
+    };
+    const onAbort = () => stop('abort');
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    const timeoutTimer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    const cleanup = () => {
+      settled = true;
+      opts.signal.removeEventListener('abort', onAbort);
+      clearTimeout(timeoutTimer);
+      clearTimeout(drainTimer);
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+
+    const finish = () => {
+      if (settled) return;
+      cleanup();
+      const capped = output.result();
+      const result: CommandResult = {
+        exitCode: exit?.code ?? null,
+        output: capped.text,
+        truncated: capped.truncated,
+        timedOut: stoppedBy === 'timeout',
+      };
+      if (exit?.signal) result.signal = exit.signal;
+      resolve(result);
+    };
+
+    child.on('error', err => {
+      if (settled) return;
+      cleanup();
+      reject(new ToolError(`the command could not be started: ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // The shell is done; whatever it left running in the background goes with it.
+      terminate();
+      // A process that left the group (setsid) may still hold the pipes open; do not wait for it forever.
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, grace + 500);
+    });
+    child.on('close', finish);
+  });
+}

@@ -1,0 +1,38 @@
+// What the engine tells the outside world. The IPC face forwards these to the extension; the CLI
+// prints or ignores them. Keeping it an interface keeps the engine free of any transport.
+import type { HostSettings } from '../protocol/host';
+import type { TranscriptEvent } from '../protocol/records';
+import type { ApprovalRequest, ApprovalResponse, SessionAlert } from '../protocol/sessions';
+import type { SpendSummary } from '../protocol/spend';
+import type { SessionInfo } from '../protocol/types';
+
+export interface EngineSink {
+  sessionsChanged(sessions: SessionInfo[], removed: string[]): void;
+  transcriptEvents(sessionId: string, from: number, events: TranscriptEvent[]): void;
+  alert(alert: SessionAlert): void;
+  spendChanged(summary: SpendSummary): void;
+  /** Asks the user; a sink with nobody to ask answers according to policy (the CLI approves in-worktree). */
+  approval(req: ApprovalRequest): Promise<ApprovalResponse>;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface EngineOptions {
+  home: string;
+  settings: HostSettings;
+  apiKey?: string;
+  /** No person is watching (CLI): the loop guard stops instead of pausing for the user. */
+  headless: boolean;
+  sink: EngineSink;
+  /** Only look (CLI listing and reports): recover nothing, start nothing, change no session. */
+  passive?: boolean;
+}
+
+/** A sink that drops everything; handy for tests that only look at the engine's state. */
+export const silentSink: EngineSink = {
+  sessionsChanged: () => {},
+  transcriptEvents: () => {},
+  alert: () => {},
+  spendChanged: () => {},
+  approval: async () => ({ approved: true }),
+  log: () => {},
+};

@@ -1,0 +1,161 @@
+// The metering gateway: one OpenAI-compatible endpoint every agent calls, in front of the configured
+// upstream. It is the one place a model request is authorised (per-session token), given the session's
+// tier and cache key, reserved against budgets, shown to the loop guard, forwarded with the user's real
+// key, and metered into the ledger. The built-in agent calls it in-process (as its `fetch`); external
+// agents call it over HTTP on 127.0.0.1.
+import { randomBytes } from 'node:crypto';
+import type { GuardSettings } from '../../protocol/host';
+import type { Ledger } from '../ledger/ledger';
+import type { PriceTable } from '../pricing/priceTable';
+import { CacheTracker } from './cacheInsight';
+import { GuardFeed } from './guardFeed';
+import { forwardModelRequest, type PipelineDeps } from './pipeline';
+import { RateLimitGate } from './rateLimiter';
+import { errorResponse } from './responses';
+import { startGatewayServer, type GatewayServer } from './server';
+import type { GatewaySession } from './sessionLink';
+import { LoopGuard } from '../guard/loopGuard';
+import type { BudgetKeeper } from '../budgets/budgetKeeper';
+
+export interface UpstreamConfig {
+  baseURL: string;
+  apiKey?: string;
+  headers: Record<string, string>;
+  isOpenAI: boolean;
+}
+
+export interface GatewayOptions {
+  ledger: Ledger;
+  budgets: BudgetKeeper;
+  prices(): PriceTable;
+  upstream(): UpstreamConfig;
+  guardSettings(): GuardSettings;
+  maxOutputTokens(): number;
+  headless: boolean;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** Per-session state the gateway keeps between requests. */
+export interface Metered {
+  link: GatewaySession;
+  token: string;
+  guard: LoopGuard;
+  feed: GuardFeed;
+  cache: CacheTracker;
+  /** Usage of the last completed response, attached to the turn the next request completes. */
+  lastUsage?: { input: number; cached: number; output: number; reasoning: number; costUsd: number };
+  lastHash?: string;
+  pending: Set<Promise<void>>;
+  requests: number;
+}
+
+const TOKEN_PREFIX = 'sy-session-';
+
+export class Gateway {
+  private readonly byToken = new Map<string, Metered>();
+  private readonly bySession = new Map<string, Metered>();
+  private server: GatewayServer | undefined;
+  readonly rateLimits = new RateLimitGate();
+
+  constructor(private readonly opts: GatewayOptions) {}
+
+  /** Registers a session and returns the token its agent must present (never the user's API key). */
+  register(link: GatewaySession, token?: string): string {
+    this.unregister(link.id);
+    const t = token ?? TOKEN_PREFIX + randomBytes(24).toString('base64url');
+    const m: Metered = {
+      link,
+      token: t,
+      guard: new LoopGuard(this.opts.guardSettings(), { headless: this.opts.headless }),
+      feed: new GuardFeed(),
+      cache: new CacheTracker(),
+      pending: new Set(),
+      requests: 0,
+    };
+    this.byToken.set(t, m);
+    this.bySession.set(link.id, m);
+    return t;
+  }
+
+  unregister(sessionId: string): void {
+    const m = this.bySession.get(sessionId);
+    if (!m) return;
+    this.bySession.delete(sessionId);
+    this.byToken.delete(m.token);
+  }
+
+  /** The session's guard, e.g. to resume it with a hint. */
+  guardOf(sessionId: string): LoopGuard | undefined {
+    return this.bySession.get(sessionId)?.guard;
+  }
+
+  cacheOf(sessionId: string): CacheTracker | undefined {
+    return this.bySession.get(sessionId)?.cache;
+  }
+
+  /** Waits until every response of the session has been metered into the ledger. */
+  async drain(sessionId: string): Promise<void> {
+    const m = this.bySession.get(sessionId);
+    while (m && m.pending.size) await Promise.allSettled([...m.pending]);
+  }
+
+  /** `fetch` for the built-in agent: the same pipeline as HTTP, without a loopback hop. */
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const req = input instanceof Request ? input : new Request(input, init);
+    const url = new URL(req.url);
+    const body = req.method === 'GET' ? '' : await req.text();
+    return this.handle(req.method, url.pathname, req.headers, body, init?.signal ?? req.signal);
+  };
+
+  async listen(): Promise<number> {
+    this.server ??= await startGatewayServer((method, path, headers, body, signal) => this.handle(method, path, headers, body, signal));
+    return this.server.port;
+  }
+
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  /** Base URL an external agent uses (its OPENAI_BASE_URL). */
+  get baseURL(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.bySession.values()].flatMap(m => [...m.pending]));
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  async handle(method: string, path: string, headers: Headers, body: string, signal?: AbortSignal): Promise<Response> {
+    const route = path.replace(/^\/v1(?=\/)/, '');
+    const auth = headers.get('authorization') ?? '';
+    const token = auth.replace(/^Bearer\s+/i, '').trim() || headers.get('api-key') || '';
+    const m = this.byToken.get(token);
+    if (!m) {
+      return errorResponse(401, 'Switchyard gateway: missing or unknown session token. Agents get their token from Switchyard; the API key is never handed out.', 'invalid_api_key');
+    }
+    if (method === 'GET' && route === '/models') return this.forwardModels(signal);
+    if (method !== 'POST' || (route !== '/responses' && route !== '/chat/completions')) {
+      return errorResponse(404, `Switchyard gateway: ${method} ${path} is not supported (use /v1/responses or /v1/chat/completions).`, 'not_found');
+    }
+    const deps: PipelineDeps = {
+      ...this.opts,
+      rateLimits: this.rateLimits,
+    };
+    return forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);
+  }
+
+  private async forwardModels(signal?: AbortSignal): Promise<Response> {
+    const up = this.opts.upstream();
+    try {
+      const res = await fetch(`${up.baseURL}/models`, {
+        headers: { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) },
+        signal,
+      });
+      return new Response(await res.text(), { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
+    } catch (err) {
+      return errorResponse(502, `Switchyard gateway: the model server cannot be reached: ${(err as Error).message}`, 'upstream_unreachable', 'server_error');
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// Turns what the gateway sees into the loop guard's turns. Each request carries the agent's whole
+// conversation; what is new since the previous request is the last response's text and calls plus the
+// outputs of those calls. Together with the previous response's usage and a worktree fingerprint, that
+// is one turn, for any agent that talks through the gateway.
+import type { TraceTurn } from '../../protocol/records';
+import type { AgentItem } from './requestView';
+
+export interface TurnUsage {
+  input: number;
+  cached: number;
+  output: number;
+  reasoning: number;
+  costUsd: number;
+}
+
+export class GuardFeed {
+  private seen = -1;
+  private turn = 0;
+
+  /**
+   * New activity since the last request, cut into turns. A conversation that got shorter (compacted or
+   * rewritten by its agent) restarts the count without inventing turns.
+   */
+  take(activity: readonly AgentItem[]): AgentItem[][] {
+    // The first request seen (a new session, or one resumed after a restart) sets the baseline: history
+    // was judged when it happened.
+    if (this.seen < 0 || activity.length < this.seen) {
+      this.seen = activity.length;
+      return [];
+    }
+    const fresh = activity.slice(this.seen);
+    this.seen = activity.length;
+    const turns: AgentItem[][] = [];
+    let current: AgentItem[] = [];
+    let sawOutput = false;
+    for (const item of fresh) {
+      const isModel = item.kind !== 'output';
+      if (isModel && sawOutput) {
+        turns.push(current);
+        current = [];
+        sawOutput = false;
+      }
+      if (!isModel) sawOutput = true;
+      current.push(item);
+    }
+    if (current.length) turns.push(current);
+    return turns;
+  }
+
+  toTrace(items: readonly AgentItem[], usage: TurnUsage | undefined, filesChanged: string[], worktreeHash: string | undefined): TraceTurn {
+    this.turn++;
+    const outputs = new Map(items.filter(i => i.kind === 'output').map(i => [i.callId ?? '', i.body]));
+    const toolCalls = items
+      .filter(i => i.kind === 'call')
+      .map(c => ({ name: c.name ?? 'tool', arguments: c.body, output: outputs.get(c.callId ?? '') ?? '' }));
+    const text = items.filter(i => i.kind === 'text').map(i => i.body).join('\n');
+    return {
+      turn: this.turn,
+      toolCalls,
+      ...(text ? { text } : {}),
+      ...(usage ? { usage: { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning }, costUsd: usage.costUsd } : {}),
+      filesChanged,
+      ...(worktreeHash ? { worktreeHash } : {}),
+    };
+  }
+}

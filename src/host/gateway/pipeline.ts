@@ -1,0 +1,175 @@
+// One model request through the gateway: guard, refusal, policy, budget, rate limits, upstream, meter.
+import type { GuardSettings } from '../../protocol/host';
+import type { Ledger } from '../ledger/ledger';
+import type { PriceTable } from '../pricing/priceTable';
+import type { BudgetKeeper } from '../budgets/budgetKeeper';
+import type { Metered, UpstreamConfig } from './gateway';
+import { meterResponse, type MeterInput } from './meter';
+import { applySessionPolicy, requestedMaxOutput } from './policy';
+import type { RateLimitGate } from './rateLimiter';
+import { viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
+import { errorResponse, passThroughHeaders } from './responses';
+import { SseScanner } from './streamMeter';
+
+export interface PipelineDeps {
+  ledger: Ledger;
+  budgets: BudgetKeeper;
+  prices(): PriceTable;
+  upstream(): UpstreamConfig;
+  guardSettings(): GuardSettings;
+  maxOutputTokens(): number;
+  rateLimits: RateLimitGate;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** The smallest output cap worth sending; below it the request is refused as over budget. */
+const MIN_OUTPUT_TOKENS = 256;
+
+export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoint: Endpoint, raw: string, signal?: AbortSignal): Promise<Response> {
+  let body: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    body = parsed as Record<string, unknown>;
+  } catch {
+    return errorResponse(400, 'Switchyard gateway: the request body is not a JSON object.', 'invalid_json');
+  }
+  const link = m.link;
+  // Earlier responses must be in the ledger (and their reservations released) before this one reserves.
+  await Promise.allSettled([...m.pending]);
+
+  const view = viewRequest(endpoint, body);
+  await observeTurns(m, view);
+
+  const refusal = link.refusal();
+  if (refusal) return errorResponse(refusal.status, refusal.message, refusal.code, 'switchyard_refusal');
+
+  const model = view.model || link.model;
+  body.model = model;
+  const tier = link.tier();
+  const wantedOut = Math.min(requestedMaxOutput(endpoint, body) ?? deps.maxOutputTokens(), deps.maxOutputTokens());
+  const nudge = link.takeNudge();
+  applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
+
+  let text = JSON.stringify(body);
+  const reservation = await deps.budgets.reserve(
+    { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(MIN_OUTPUT_TOKENS, wantedOut) },
+    link.caps(),
+  );
+  if (!reservation.ok) {
+    link.onOverBudget(reservation.message);
+    return errorResponse(402, `Switchyard: ${reservation.message}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
+  }
+  if (reservation.maxOutputTokens < wantedOut) {
+    applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: reservation.maxOutputTokens, isOpenAI: deps.upstream().isOpenAI });
+    text = JSON.stringify(body);
+  }
+  const release = () => deps.budgets.settle(reservation.reservationId);
+
+  await deps.rateLimits.wait(signal);
+  const up = deps.upstream();
+  const started = Date.now();
+  const routing = `${model}|${tier}|${String(body.prompt_cache_key)}`;
+  const expectation = m.cache.expect(view, routing, started);
+  m.requests++;
+  let upstream: Response;
+  try {
+    upstream = await fetch(`${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: view.stream ? 'text/event-stream' : 'application/json',
+        ...up.headers,
+        ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}),
+      },
+      body: text,
+      signal,
+    });
+  } catch (err) {
+    await release();
+    if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
+    return errorResponse(502, `Switchyard gateway: the model server cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
+  }
+  deps.rateLimits.observe(upstream.headers, upstream.status);
+  const headers = passThroughHeaders(upstream.headers);
+  if (!upstream.ok || !upstream.body) {
+    // Errors pass back faithfully; nothing was spent, so the reservation is released.
+    const errText = await upstream.text().catch(() => '');
+    await release();
+    return new Response(errText, { status: upstream.status, headers });
+  }
+
+  const meter: MeterInput = {
+    deps, m, endpoint, model, requestedTier: tier, view, requestBytes: Buffer.byteLength(text), started,
+    requestId: upstream.headers.get('x-request-id') ?? undefined, routing, expectation, release,
+  };
+  if (!view.stream) {
+    const json = await upstream.text();
+    track(m, meterResponse(meter, parseJson(json)));
+    return new Response(json, { status: upstream.status, headers });
+  }
+  const scanner = new SseScanner(endpoint);
+  let metered = false;
+  const finish = () => {
+    if (metered) return;
+    metered = true;
+    track(m, meterResponse(meter, scanner.outcome));
+  };
+  const source = upstream.body.getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await source.read();
+        if (done) {
+          finish();
+          controller.close();
+          return;
+        }
+        scanner.push(value);
+        controller.enqueue(value);
+      } catch (err) {
+        finish();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return source.cancel(reason);
+    },
+  });
+  return new Response(stream, { status: upstream.status, headers });
+}
+
+function track(m: Metered, p: Promise<void>): void {
+  m.pending.add(p);
+  void p.finally(() => m.pending.delete(p));
+}
+
+function parseJson(text: string): { usage?: Record<string, unknown>; servedTier?: string; responseId?: string; completed: boolean; deltaChars: number; cacheDiagnostics?: unknown } {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    return {
+      usage: v.usage as Record<string, unknown> | undefined,
+      servedTier: typeof v.service_tier === 'string' ? v.service_tier : undefined,
+      responseId: typeof v.id === 'string' ? v.id : undefined,
+      completed: v.usage !== undefined,
+      deltaChars: text.length,
+      cacheDiagnostics: v.prompt_cache_diagnostics,
+    };
+  } catch {
+    return { completed: false, deltaChars: text.length };
+  }
+}
+
+/** New activity since the last request becomes guard turns; decisions go to the session. */
+async function observeTurns(m: Metered, view: RequestView): Promise<void> {
+  const turns = m.feed.take(view.activity);
+  if (!turns.length) return;
+  const fp = await m.link.fingerprint().catch(() => undefined);
+  turns.forEach((items, i) => {
+    const last = i === turns.length - 1;
+    const trace = m.feed.toTrace(items, last ? m.lastUsage : undefined, last && fp ? fp.changed : [], last ? fp?.hash : undefined);
+    m.link.recordTurn(trace);
+    m.link.onGuard(m.guard.observe(trace));
+  });
+}

@@ -1,0 +1,53 @@
+// What the gateway changes in a request before it goes upstream: the session's tier, its cache key, the
+// cache retention its model supports, and an output cap that budgets can lower. Nothing else is touched,
+// so the prompt's bytes (and the cache) stay the agent's own.
+import type { Tier } from '../../protocol/types';
+import { toServiceTier } from '../pricing/usage';
+import type { Endpoint } from './requestView';
+
+type Json = Record<string, unknown>;
+
+/** Models that accept `prompt_cache_retention: "24h"` (API-FACTS.md). */
+const RETENTION_24H = [/^gpt-5\.5/, /^gpt-5\.4/, /^gpt-5\.2/, /^gpt-5\.1/, /^gpt-5(-codex)?($|-)/, /^gpt-4\.1/];
+/** From gpt-5.6 on, retention is `prompt_cache_options.ttl`. */
+const CACHE_OPTIONS = /^gpt-5\.(6|7|8|9)|^gpt-6/;
+
+export function cacheRetentionFor(model: string): { prompt_cache_retention: '24h' } | { prompt_cache_options: { ttl: '12h' } } | undefined {
+  if (CACHE_OPTIONS.test(model)) return { prompt_cache_options: { ttl: '12h' } };
+  if (RETENTION_24H.some(re => re.test(model))) return { prompt_cache_retention: '24h' };
+  return undefined;
+}
+
+/** The output cap the agent asked for (or undefined). */
+export function requestedMaxOutput(endpoint: Endpoint, body: Json): number | undefined {
+  const v = endpoint === 'responses' ? body.max_output_tokens : body.max_completion_tokens ?? body.max_tokens;
+  return typeof v === 'number' && v > 0 ? v : undefined;
+}
+
+export function applySessionPolicy(
+  endpoint: Endpoint,
+  body: Json,
+  o: { tier: Tier; cacheKey: string; maxOutputTokens: number; nudge?: string; isOpenAI: boolean },
+): void {
+  body.service_tier = toServiceTier(o.tier);
+  if (typeof body.prompt_cache_key !== 'string' || !body.prompt_cache_key) body.prompt_cache_key = o.cacheKey;
+  if (endpoint === 'responses') {
+    body.max_output_tokens = o.maxOutputTokens;
+    const model = typeof body.model === 'string' ? body.model : '';
+    const retention = o.isOpenAI && body.prompt_cache_retention === undefined && body.prompt_cache_options === undefined ? cacheRetentionFor(model) : undefined;
+    if (retention) Object.assign(body, retention);
+    if (o.nudge) body.input = [...toItems(body.input), { type: 'message', role: 'developer', content: o.nudge }];
+  } else {
+    if (body.max_completion_tokens !== undefined) body.max_completion_tokens = o.maxOutputTokens;
+    else body.max_tokens = o.maxOutputTokens;
+    // Without the usage chunk a chat stream cannot be metered.
+    if (body.stream === true) body.stream_options = { ...(body.stream_options as Json | undefined), include_usage: true };
+    if (o.nudge && Array.isArray(body.messages)) body.messages = [...body.messages, { role: 'user', content: o.nudge }];
+  }
+}
+
+function toItems(input: unknown): unknown[] {
+  if (Array.isArray(input)) return input;
+  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: input }];
+  return [];
+}

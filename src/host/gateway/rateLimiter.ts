@@ -1,0 +1,88 @@
+// Fleet-wide rate-limit awareness: the provider's x-ratelimit-* headers say how much is left; when
+// little is left, new requests wait for the window to reset instead of a hundred agents collecting 429s.
+export interface RateLimitSnapshot {
+  remainingRequests?: number;
+  limitRequests?: number;
+  remainingTokens?: number;
+  limitTokens?: number;
+  /** Epoch ms when the tighter of the two windows resets. */
+  resetAt?: number;
+  /** Set after a 429: nobody sends before this time. */
+  blockedUntil?: number;
+}
+
+/** Below this share of the window left, slow down. */
+const LOW_WATER = 0.02;
+const MAX_WAIT_MS = 60_000;
+
+export class RateLimitGate {
+  private s: RateLimitSnapshot = {};
+
+  get snapshot(): Readonly<RateLimitSnapshot> {
+    return this.s;
+  }
+
+  observe(headers: Headers, status: number, now = Date.now()): void {
+    const num = (name: string) => {
+      const v = headers.get(name);
+      return v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
+    };
+    const remainingRequests = num('x-ratelimit-remaining-requests');
+    const remainingTokens = num('x-ratelimit-remaining-tokens');
+    if (remainingRequests !== undefined || remainingTokens !== undefined) {
+      const resets = [headers.get('x-ratelimit-reset-requests'), headers.get('x-ratelimit-reset-tokens')]
+        .map(parseDuration)
+        .filter((ms): ms is number => ms !== undefined);
+      this.s = {
+        remainingRequests,
+        limitRequests: num('x-ratelimit-limit-requests'),
+        remainingTokens,
+        limitTokens: num('x-ratelimit-limit-tokens'),
+        resetAt: resets.length ? now + Math.max(...resets) : undefined,
+        blockedUntil: this.s.blockedUntil,
+      };
+    }
+    if (status === 429) {
+      const after = num('retry-after-ms') ?? (num('retry-after') !== undefined ? num('retry-after')! * 1000 : 1000);
+      this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
+    }
+  }
+
+  /** How long a new request should wait now (0: go). */
+  delayMs(now = Date.now()): number {
+    const s = this.s;
+    let until = s.blockedUntil && s.blockedUntil > now ? s.blockedUntil : 0;
+    const low = (rem?: number, lim?: number) => rem !== undefined && lim !== undefined && lim > 0 && rem <= Math.max(1, lim * LOW_WATER);
+    if ((low(s.remainingRequests, s.limitRequests) || low(s.remainingTokens, s.limitTokens)) && s.resetAt && s.resetAt > now) {
+      until = Math.max(until, s.resetAt);
+    }
+    return until ? Math.min(until - now, MAX_WAIT_MS) : 0;
+  }
+
+  async wait(signal?: AbortSignal): Promise<number> {
+    const ms = this.delayMs();
+    if (ms <= 0) return 0;
+    await new Promise<void>(resolve => {
+      const t = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+    // Whoever waited consumes one request of the fresh window.
+    if (this.s.remainingRequests !== undefined) this.s.remainingRequests = Math.max(0, this.s.remainingRequests - 1);
+    return ms;
+  }
+}
+
+/** The provider's reset format: "1s", "6m0s", "20ms", "1h2m3.5s". */
+export function parseDuration(v: string | null): number | undefined {
+  if (!v) return undefined;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let matched = false;
+  for (let m = re.exec(v); m; m = re.exec(v)) {
+    matched = true;
+    const n = Number(m[1]);
+    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  if (!matched && Number.isFinite(Number(v))) return Number(v) * 1000;
+  return matched ? total : undefined;
+}

@@ -1,0 +1,27 @@
+// Error answers in the provider's own shape, so every agent (the SDK, Codex, curl) shows them properly.
+// Refusals use statuses the SDK does not retry (402, 403), so a paused agent stops asking at once.
+
+export function errorResponse(status: number, message: string, code: string, type = 'invalid_request_error', headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error: { message, type, code, param: null } }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** Upstream headers worth passing back to the agent: rate limits, request ids, retry hints. */
+export function passThroughHeaders(from: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  from.forEach((value, name) => {
+    if (
+      name === 'content-type' ||
+      name === 'retry-after' ||
+      name === 'retry-after-ms' ||
+      name === 'x-request-id' ||
+      name === 'openai-processing-ms' ||
+      name.startsWith('x-ratelimit-')
+    ) {
+      out[name] = value;
+    }
+  });
+  return out;
+}

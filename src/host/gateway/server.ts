@@ -1,0 +1,65 @@
+// The gateway's HTTP face for external agents. Binds 127.0.0.1 only: nothing off this machine can reach
+// it, and a session token is still required for every request.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+
+export type GatewayHandler = (method: string, path: string, headers: Headers, body: string, signal: AbortSignal) => Promise<Response>;
+
+export interface GatewayServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export const GATEWAY_HOST = '127.0.0.1';
+
+export function startGatewayServer(handler: GatewayHandler, port = 0): Promise<GatewayServer> {
+  const server = http.createServer((req, res) => void serve(handler, req, res));
+  server.keepAliveTimeout = 30_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, GATEWAY_HOST, () => {
+      const addr = server.address() as AddressInfo;
+      resolve({
+        port: addr.port,
+        close: () => new Promise(r => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      });
+    });
+  });
+}
+
+async function serve(handler: GatewayHandler, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const response = await handler(req.method ?? 'GET', url.pathname, headers, Buffer.concat(chunks).toString('utf8'), abort.signal);
+    const out: Record<string, string> = {};
+    response.headers.forEach((v, k) => (out[k] = v));
+    res.writeHead(response.status, out);
+    if (!response.body) {
+      res.end();
+      return;
+    }
+    // Event by event: each upstream chunk is written as it arrives, never buffered.
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('error', () => res.destroy());
+    body.pipe(res);
+  } catch (err) {
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `Switchyard gateway: ${(err as Error).message}`, type: 'server_error', code: 'gateway_error' } }));
+    } else {
+      res.destroy();
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// What the gateway needs from a session and tells it back. The session manager implements it; the gateway
+// knows nothing of worktrees, agents or the UI.
+import type { TraceTurn, UsageRecord } from '../../protocol/records';
+import type { Tier } from '../../protocol/types';
+import type { BudgetCaps } from '../budgets/budgetKeeper';
+import type { GuardDecision } from '../guard/loopGuard';
+
+export type { BudgetCaps };
+
+/** Why the gateway will not forward a session's requests right now. */
+export interface Refusal {
+  status: number;
+  code: 'switchyard_session_paused' | 'switchyard_budget_exceeded' | 'switchyard_session_stuck' | 'switchyard_session_closed';
+  message: string;
+}
+
+export interface CacheBreak {
+  turn: number;
+  segment: string;
+  reason: string;
+  lostUsd: number;
+}
+
+export interface GatewaySession {
+  readonly id: string;
+  readonly repo: string;
+  readonly role: string;
+  readonly model: string;
+  tier(): Tier;
+  caps(): BudgetCaps;
+  /** Set when the session may not spend now (paused, stuck, over budget, closed). */
+  refusal(): Refusal | undefined;
+  /** A hash of the whole worktree, to tell turns that changed files from turns that did not. */
+  fingerprint(): Promise<{ hash: string; changed: string[] } | undefined>;
+  onUsage(record: UsageRecord, cachedShare: number): void;
+  onCacheBreak(b: CacheBreak): void;
+  /** A completed turn as the guard saw it (kept as the session's trace). */
+  recordTurn(turn: TraceTurn): void;
+  /** The loop guard's decision after a completed turn; the session applies it (warn, downgrade, pause…). */
+  onGuard(decision: GuardDecision): void;
+  /** Nothing fits in the budget: the session pauses as over-budget. */
+  onOverBudget(message: string): void;
+  /** A note the guard wants the model to read once; taken (and cleared) by the gateway. */
+  takeNudge(): string | undefined;
+}

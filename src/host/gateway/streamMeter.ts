@@ -1,0 +1,112 @@
+// Passes a model's server-sent events through unchanged, byte for byte and chunk by chunk, while reading
+// the few events that carry usage. Deltas, the bulk of a stream, are only measured, never parsed, so
+// metering adds next to nothing per event.
+import type { Endpoint } from './requestView';
+
+export interface StreamOutcome {
+  /** The final response object (Responses) or the usage chunk (Chat); undefined when the stream was cut. */
+  usage?: Record<string, unknown>;
+  servedTier?: string;
+  responseId?: string;
+  /** Diagnostics the provider attached to the response (newer models), if any. */
+  cacheDiagnostics?: unknown;
+  completed: boolean;
+  /** Characters of streamed text and arguments, for an estimate when the stream is cut. */
+  deltaChars: number;
+  error?: string;
+}
+
+const FINAL_EVENTS = ['response.completed', 'response.incomplete', 'response.failed'];
+
+export class SseScanner {
+  private buf = '';
+  private readonly decoder = new TextDecoder();
+  readonly outcome: StreamOutcome = { completed: false, deltaChars: 0 };
+
+  constructor(private readonly endpoint: Endpoint) {}
+
+  push(chunk: Uint8Array): void {
+    this.buf += this.decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = this.nextBoundary()) >= 0) {
+      const block = this.buf.slice(0, end);
+      this.buf = this.buf.slice(end).replace(/^(\r?\n)+/, '');
+      this.onBlock(block);
+    }
+  }
+
+  private nextBoundary(): number {
+    const a = this.buf.indexOf('\n\n');
+    const b = this.buf.indexOf('\r\n\r\n');
+    return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+  }
+
+  private onBlock(block: string): void {
+    if (this.endpoint === 'responses') this.onResponsesBlock(block);
+    else this.onChatBlock(block);
+  }
+
+  private onResponsesBlock(block: string): void {
+    const type = /^event: *(\S+)/m.exec(block)?.[1] ?? /"type":"([^"]+)"/.exec(block)?.[1] ?? '';
+    if (type.endsWith('.delta')) {
+      this.outcome.deltaChars += deltaLength(block);
+      return;
+    }
+    if (!FINAL_EVENTS.includes(type) && type !== 'error') return;
+    const data = dataOf(block);
+    if (!data) return;
+    if (type === 'error') {
+      this.outcome.error = typeof data.message === 'string' ? data.message : 'error event';
+      return;
+    }
+    const response = (data.response ?? {}) as Record<string, unknown>;
+    this.outcome.completed = true;
+    this.outcome.usage = (response.usage ?? undefined) as Record<string, unknown> | undefined;
+    this.outcome.servedTier = typeof response.service_tier === 'string' ? response.service_tier : undefined;
+    this.outcome.responseId = typeof response.id === 'string' ? response.id : undefined;
+    this.outcome.cacheDiagnostics = response.prompt_cache_diagnostics;
+  }
+
+  private onChatBlock(block: string): void {
+    if (block.includes('data: [DONE]')) {
+      this.outcome.completed = true;
+      return;
+    }
+    if (!block.includes('"usage":{') && !block.includes('"service_tier"')) {
+      this.outcome.deltaChars += deltaLength(block);
+      return;
+    }
+    const data = dataOf(block);
+    if (!data) return;
+    if (typeof data.service_tier === 'string') this.outcome.servedTier = data.service_tier;
+    if (typeof data.id === 'string') this.outcome.responseId = data.id;
+    if (data.usage && typeof data.usage === 'object') {
+      this.outcome.usage = data.usage as Record<string, unknown>;
+      this.outcome.completed = true;
+    }
+  }
+}
+
+function dataOf(block: string): Record<string, unknown> | undefined {
+  const lines = block.split(/\r?\n/).filter(l => l.startsWith('data:')).map(l => l.slice(5).trimStart());
+  if (!lines.length) return undefined;
+  try {
+    const v: unknown = JSON.parse(lines.join('\n'));
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Length of the first JSON string value after a delta-ish key, without parsing the event. */
+function deltaLength(block: string): number {
+  for (const key of ['"delta":"', '"content":"', '"arguments":"']) {
+    const i = block.indexOf(key);
+    if (i < 0) continue;
+    const start = i + key.length;
+    let j = start;
+    while (j < block.length && !(block[j] === '"' && block[j - 1] !== '\\')) j++;
+    return j - start;
+  }
+  return 0;
+}

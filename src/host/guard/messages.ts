@@ -1,0 +1,51 @@
+// What the guard says: the nudge injected into the conversation, and the reason shown on each step.
+import type { Tier } from '../../protocol/types';
+import { truncate } from './normalize';
+import type { Signal, SignalKind } from './signals';
+
+const ADVICE: Record<SignalKind, string> = {
+  'repeated-call': 'Calling it again will give the same answer. Change something, or take a different approach.',
+  'repeated-error': 'Running it again will fail the same way. Read the error and change the code or the approach.',
+  alternation: 'You are undoing and redoing the same work. Pick one approach and check it properly.',
+  'no-progress': 'Decide on a concrete change now, based on what you have already read.',
+  'same-failure':
+    'Your edits are not touching what fails. Look at the files the failure names, and fix the cause there.',
+  'text-loop': 'Do not restate the plan; carry out its next concrete step.',
+};
+
+/** Injected once into the conversation, as a user message, when the guard first warns. */
+export function nudgeFor(signal: Signal): string {
+  return (
+    `[Switchyard loop guard] ${signal.reason}. ${ADVICE[signal.kind]} ` +
+    'If you are blocked, call finish and explain what blocks you instead of trying again.'
+  );
+}
+
+export interface Spend {
+  spentSinceProgressUsd: number;
+  turnsSinceProgress: number;
+}
+
+function since(spend: Spend): string {
+  const turns = `${spend.turnsSinceProgress} turn${spend.turnsSinceProgress === 1 ? '' : 's'}`;
+  return `$${spend.spentSinceProgressUsd.toFixed(2)} and ${turns} since the last progress`;
+}
+
+/** The signal's reason with what was spent since progress stopped (no-progress says it already). */
+function told(signal: Signal, spend: Spend): string {
+  return signal.kind === 'no-progress' ? signal.reason : `${signal.reason} (${since(spend)})`;
+}
+
+export const reasons = {
+  warn: (signal: Signal, spend: Spend): string => told(signal, spend),
+  downgrade: (signal: Signal, from: Tier, to: Tier, spend: Spend): string =>
+    `Still looping after the warning, tier lowered from ${from} to ${to}: ${told(signal, spend)}`,
+  pause: (signal: Signal, spend: Spend): string =>
+    `Stuck, paused for you to resume, resume with a hint, or stop: ${told(signal, spend)}`,
+  headlessStop: (signal: Signal, spend: Spend): string =>
+    `Stopped as stuck (a headless run has no one to resume it): ${told(signal, spend)}`,
+  stopAfterResume: (signal: Signal, hint: string | undefined, spend: Spend): string =>
+    `Stopped: still looping after it was resumed${hint ? ` with the hint "${truncate(hint, 60)}"` : ''}: ${told(signal, spend)}`,
+  resumed: (hint: string | undefined): string =>
+    hint ? `Resumed with a hint: "${truncate(hint, 80)}"; it stops if it loops again` : 'Resumed; it stops if it loops again',
+};

@@ -1,0 +1,79 @@
+// `switchyard replay`: run the guard over a recorded trace and say, turn by turn, what it would do.
+import type { TraceTurn } from '../../protocol/records';
+import type { GuardLevel, Tier } from '../../protocol/types';
+import { LoopGuard, type GuardAction } from './loopGuard';
+import type { LoopGuardSettings } from './settings';
+import type { SignalKind } from './signals';
+
+export interface ReplayTurn {
+  turn: number;
+  level: GuardLevel;
+  action: GuardAction;
+  reason?: string;
+  signal?: SignalKind;
+  costUsd: number;
+  spentSinceProgressUsd: number;
+}
+
+export type ReplayVerdict = { result: 'ok' } | { result: 'pause' | 'stop'; turn: number; reason: string };
+
+export interface ReplayResult {
+  /** The turns up to and including the one where the guard paused or stopped. */
+  turns: ReplayTurn[];
+  verdict: ReplayVerdict;
+  /** Turns of the trace after the verdict: a guarded session would not have run them. */
+  unreached: number;
+  /** What those turns cost in the recording. */
+  unreachedUsd: number;
+}
+
+export function replay(
+  turns: readonly TraceTurn[],
+  settings: Partial<LoopGuardSettings> = {},
+  options: { headless: boolean; tier?: Tier } = { headless: false },
+): ReplayResult {
+  const guard = new LoopGuard(settings, options);
+  const out: ReplayTurn[] = [];
+  for (let i = 0; i < turns.length; i++) {
+    const turn = turns[i]!;
+    const d = guard.observe(turn);
+    const row: ReplayTurn = {
+      turn: turn.turn,
+      level: d.level,
+      action: d.action,
+      costUsd: turn.costUsd ?? 0,
+      spentSinceProgressUsd: d.spentSinceProgressUsd,
+    };
+    if (d.reason && d.level !== 'ok') row.reason = d.reason;
+    if (d.signal) row.signal = d.signal.kind;
+    out.push(row);
+    if (d.action === 'pause' || d.action === 'stop') {
+      const rest = turns.slice(i + 1);
+      return {
+        turns: out,
+        verdict: { result: d.action, turn: turn.turn, reason: d.reason ?? '' },
+        unreached: rest.length,
+        unreachedUsd: rest.reduce((sum, t) => sum + (t.costUsd ?? 0), 0),
+      };
+    }
+  }
+  return { turns: out, verdict: { result: 'ok' }, unreached: 0, unreachedUsd: 0 };
+}
+
+/** One line per turn, then the verdict: what `switchyard replay` prints without --json. */
+export function formatReplay(result: ReplayResult): string {
+  const lines = result.turns.map(t => {
+    const head = `turn ${String(t.turn).padStart(3)}  ${t.level.padEnd(9)} ${t.action.padEnd(9)} $${t.costUsd.toFixed(3)}`;
+    return t.reason ? `${head}  ${t.reason}` : head;
+  });
+  const v = result.verdict;
+  if (v.result === 'ok') {
+    lines.push('verdict: ok (the guard would not pause or stop this session)');
+  } else {
+    const skipped = result.unreached
+      ? `; ${result.unreached} later turn${result.unreached === 1 ? '' : 's'} ($${result.unreachedUsd.toFixed(2)}) would not have run`
+      : '';
+    lines.push(`verdict: ${v.result} at turn ${v.turn}${skipped}`, `  ${v.reason}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,151 @@
+// The facts the detectors reason about, derived once per turn from a TraceTurn and the turns before it.
+import type { TraceTurn } from '../../protocol/records';
+import {
+  canonicalArgs,
+  digest,
+  errorHeadline,
+  errorSignature,
+  mentionedPaths,
+  normalizeOutput,
+  splitParagraphs,
+  truncate,
+} from './normalize';
+import { callFailed, commandOf, describeCall, outputText, resourceOf, toolRole, type ToolRole } from './tools';
+
+export interface CallFacts {
+  name: string;
+  role: ToolRole;
+  /** Name and canonical arguments, hashed: equal keys are the same call. */
+  key: string;
+  label: string;
+  /** What the call looks at or touches (a path, a command line, a query). */
+  resource: string;
+  command?: string;
+  failed: boolean;
+  /** The whole normalised output, hashed (failed calls only): "the same error output". */
+  errorKey?: string;
+  /** The lines that identify the failure, hashed (failed calls only): "failing the same way". */
+  failureKey?: string;
+  headline?: string;
+  /** Project files the failure names. */
+  failingPaths: string[];
+}
+
+export interface Paragraph {
+  key: string;
+  text: string;
+}
+
+export interface TurnFacts {
+  turn: number;
+  calls: CallFacts[];
+  /** What the turn did (its calls, order ignored), hashed. */
+  actionKey: string;
+  actionLabel: string;
+  changed: string[];
+  worktreeHash?: string;
+  /** Identity of the worktree state a changing turn produced: its hash, or what it wrote. */
+  changeKey?: string;
+  paragraphs: Paragraph[];
+  costUsd: number;
+  /** Changed the worktree to a state not seen in the history (not an undo, not a rewrite of the same content). */
+  novelChange: boolean;
+  /** A command that failed the last time it ran passes now. */
+  fixedCommand?: string;
+  progress: boolean;
+  /** Touched a path, command or query not seen since the last progress. */
+  explores: boolean;
+}
+
+export interface AnalyzeOptions {
+  minParagraphChars: number;
+}
+
+function analyzeCall(call: TraceTurn['toolCalls'][number]): CallFacts {
+  const role = toolRole(call.name);
+  // Harnesses that echo the command line first ("$ npm test") would make equal errors look different.
+  const output = outputText(call.output).replace(/^\$ [^\n]*\n/, '');
+  const failed = callFailed(call.name, output, call.ok);
+  const facts: CallFacts = {
+    name: call.name,
+    role,
+    key: digest(`${call.name}(${canonicalArgs(call.arguments)})`),
+    label: describeCall(call.name, call.arguments),
+    resource: resourceOf(call.name, call.arguments),
+    failed,
+    failingPaths: [],
+  };
+  const command = commandOf(call.name, call.arguments);
+  if (command) facts.command = command;
+  if (failed) {
+    facts.errorKey = digest(normalizeOutput(output));
+    facts.failureKey = digest(errorSignature(output));
+    facts.headline = errorHeadline(output) || truncate(output, 80);
+    facts.failingPaths = mentionedPaths(output);
+  }
+  return facts;
+}
+
+/** Prior turns back to (not including) the last one that made progress. */
+export function sinceLastProgress<T extends { progress: boolean }>(history: readonly T[]): readonly T[] {
+  let start = history.length;
+  while (start > 0 && !history[start - 1]!.progress) start--;
+  return history.slice(start);
+}
+
+export function analyzeTurn(turn: TraceTurn, prior: readonly TurnFacts[], options: AnalyzeOptions): TurnFacts {
+  const calls = turn.toolCalls.map(analyzeCall);
+  const changed = [...new Set(turn.filesChanged)].sort();
+  const writes = calls.filter(c => c.role === 'write' && !c.failed).map(c => c.key);
+  // Without a worktree hash, a state is named by what produced it: re-applying the same write lands
+  // on the same state as before.
+  const changeKey = changed.length
+    ? turn.worktreeHash ?? digest((writes.length ? writes : [...changed, ...calls.map(c => c.key)]).sort().join('\n'))
+    : undefined;
+
+  const seenStates = new Set<string>();
+  for (const p of prior) {
+    if (p.worktreeHash) seenStates.add(p.worktreeHash);
+    if (p.changeKey) seenStates.add(p.changeKey);
+  }
+  const novelChange = changeKey !== undefined && !seenStates.has(changeKey);
+
+  let fixedCommand: string | undefined;
+  for (const call of calls) {
+    if (!call.command || call.failed) continue;
+    const last = lastRunOf(call.command, prior);
+    if (last?.failed) fixedCommand = call.command;
+  }
+
+  const seenResources = new Set(sinceLastProgress(prior).flatMap(p => p.calls.map(c => c.resource)));
+  const explores = calls.some(c => c.role === 'finish' || !seenResources.has(c.resource));
+
+  const paragraphs = splitParagraphs(turn.text ?? '')
+    .filter(p => p.length >= options.minParagraphChars)
+    .map(p => ({ key: digest(p), text: p }));
+
+  const facts: TurnFacts = {
+    turn: turn.turn,
+    calls,
+    actionKey: digest(calls.map(c => c.key).sort().join('\n')),
+    actionLabel: calls.length ? calls.map(c => c.label).join(' + ') : 'a reply without tool calls',
+    changed,
+    paragraphs,
+    costUsd: turn.costUsd ?? 0,
+    novelChange,
+    progress: novelChange || fixedCommand !== undefined,
+    explores,
+  };
+  if (turn.worktreeHash) facts.worktreeHash = turn.worktreeHash;
+  if (changeKey) facts.changeKey = changeKey;
+  if (fixedCommand) facts.fixedCommand = fixedCommand;
+  return facts;
+}
+
+function lastRunOf(command: string, prior: readonly TurnFacts[]): CallFacts | undefined {
+  for (let i = prior.length - 1; i >= 0; i--) {
+    const calls = prior[i]!.calls;
+    for (let j = calls.length - 1; j >= 0; j--) if (calls[j]!.command === command) return calls[j];
+  }
+  return undefined;
+}

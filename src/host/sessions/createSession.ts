@@ -1,0 +1,105 @@
+// Creating a session: check the request, resolve role, tier and budget, make the branch and worktree
+// (serialised per repository across processes), persist it and queue it.
+import type { CreateSessionParams } from '../../protocol/sessions';
+import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
+import { loadRoles } from '../agent/roles';
+import { InvalidRequestError, UserError } from '../errors';
+import type { Progress } from '../handlers/handler';
+import { currentBranch, openRepo } from '../worktrees/repo';
+import { dirtyFiles } from '../worktrees/inspect';
+import { slugify } from '../worktrees/slug';
+import { createWorktree } from '../worktrees/worktrees';
+import { errorMessage } from '../worktrees/errors';
+import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
+import type { SessionManager } from './sessionManager';
+
+const AGENTS: readonly AgentKind[] = ['builtin', 'codex', 'command'];
+const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
+
+export async function createSession(mgr: SessionManager, p: CreateSessionParams, progress: Progress): Promise<SessionInfo> {
+  const ctx = mgr.ctx;
+  const settings = ctx.settings();
+  const task = p.task?.trim();
+  if (!task) throw new InvalidRequestError('A session needs a task: say what the agent should do.');
+  if (p.tier !== undefined && !TIERS.includes(p.tier)) throw new InvalidRequestError(`Tier must be one of ${TIERS.join(', ')}.`);
+  if (p.budgetUsd !== undefined && p.budgetUsd !== null && !(Number.isFinite(p.budgetUsd) && p.budgetUsd > 0)) {
+    throw new InvalidRequestError('A session budget is a positive number of dollars.');
+  }
+  const agent = p.agent ?? 'builtin';
+  if (!AGENTS.includes(agent)) throw new InvalidRequestError(`Agent must be one of ${AGENTS.join(', ')}.`);
+  if (agent === 'command' && !p.command?.trim()) throw new InvalidRequestError('A command session needs the command to run.');
+  const approval = p.approval ?? settings.defaultApproval;
+  if (!APPROVALS.includes(approval)) throw new InvalidRequestError(`Approval policy must be one of ${APPROVALS.join(', ')}.`);
+  if (p.maxTurns !== undefined && !(Number.isInteger(p.maxTurns) && p.maxTurns > 0)) throw new InvalidRequestError('Max turns is a positive whole number.');
+
+  let repo;
+  try {
+    repo = await openRepo(p.repo);
+  } catch (err) {
+    throw new InvalidRequestError(errorMessage(err));
+  }
+  const root = repo.identityRoot;
+  await mgr.ensureRepo(root);
+  const roles = await loadRoles(root, msg => ctx.log('warn', msg));
+  const roleName = p.role ?? settings.defaultRole;
+  const role = roles.find(r => r.name === roleName);
+  if (!role) throw new InvalidRequestError(`There is no role "${roleName}". Roles: ${roles.map(r => r.name).join(', ')}.`);
+
+  const base = p.baseBranch?.trim() || (await currentBranch(repo.root)) || 'HEAD';
+  const title = (p.title?.trim() || firstLine(task)).slice(0, 80);
+  progress.report(`Creating a worktree for "${title}"…`);
+  let created;
+  try {
+    created = await createWorktree({
+      repoRoot: root,
+      worktreesDir: ctx.home.worktreesDir(root, settings.worktreesDir),
+      base,
+      slug: slugify(title),
+      locksDir: ctx.home.locksDir,
+    });
+  } catch (err) {
+    throw new UserError(`Could not create the session's worktree: ${errorMessage(err)}`);
+  }
+  const dirty = await dirtyFiles(repo.root).catch(() => [] as string[]);
+  const now = new Date().toISOString();
+  const record: SessionRecord = {
+    version: 1,
+    id: ctx.store.newId(),
+    title,
+    task,
+    role: role.name,
+    model: p.model?.trim() || settings.model,
+    tier: p.tier ?? role.tier ?? settings.defaultTier,
+    agent,
+    ...(agent === 'command' ? { command: p.command!.trim() } : {}),
+    approval: role.tools && !role.tools.includes('run_command') ? 'read-only' : approval,
+    budgetUsd: p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd,
+    maxTurns: p.maxTurns ?? settings.maxTurns,
+    repo: root,
+    baseBranch: base,
+    baseCommit: created.baseCommit,
+    branch: created.branch,
+    worktree: created.worktree,
+    status: 'queued',
+    createdAt: now,
+    updatedAt: now,
+    turns: 0,
+    guard: INITIAL_GUARD,
+    cacheBreaks: 0,
+    cacheBreakLossUsd: 0,
+    tierHistory: [],
+  };
+  const s = mgr.register(record);
+  if (dirty.length) {
+    s.transcript.append({
+      kind: 'notice', ts: now, level: 'warning',
+      text: `Your checkout has ${dirty.length} uncommitted change(s); this session starts from the last commit of ${base} and does not see them.`,
+    });
+  }
+  return mgr.info(s);
+}
+
+function firstLine(task: string): string {
+  const line = task.split('\n').find(l => l.trim()) ?? task;
+  return line.replace(/^#+\s*/, '').trim();
+}

@@ -1,0 +1,177 @@
+// One session while the host knows it: its record, its transcript, and the link the gateway talks to.
+// Decisions from the gateway (usage, cache breaks, loop guard, budget) land here and become status
+// changes, transcript events and notes for the agent.
+import type { TraceTurn, UsageRecord } from '../../protocol/records';
+import type { SessionStatus, Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES } from '../../protocol/types';
+import type { ConversationItem } from '../agent/conversation';
+import { tierChangeMessage } from '../agent/prompt';
+import type { BudgetCaps, CacheBreak, GatewaySession, Refusal } from '../gateway/sessionLink';
+import type { GuardDecision } from '../guard/loopGuard';
+import type { SessionRecord } from './sessionRecord';
+import type { SessionPaths } from './sessionStore';
+import { TranscriptLog } from './transcript';
+
+/** What a live session needs from its manager. */
+export interface SessionHost {
+  caps(record: SessionRecord): BudgetCaps;
+  setStatus(s: LiveSession, status: SessionStatus, reason?: string): void;
+  changed(s: LiveSession): void;
+  spendChanged(): void;
+  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string): void;
+  fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined>;
+  save(s: LiveSession): void;
+  appendTrace(s: LiveSession, turn: TraceTurn): void;
+}
+
+export interface RunHandle {
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+const now = () => new Date().toISOString();
+const LOWER_TIER: Record<Tier, Tier | undefined> = { priority: 'standard', standard: 'flex', flex: undefined };
+
+export class LiveSession implements GatewaySession {
+  readonly transcript: TranscriptLog;
+  run: RunHandle | undefined;
+  token: string | undefined;
+  /** Messages for the built-in agent to add before its next request (tier changes, hints). */
+  private notes: ConversationItem[] = [];
+  private nudge: string | undefined;
+
+  constructor(
+    public record: SessionRecord,
+    readonly paths: SessionPaths,
+    private readonly host: SessionHost,
+  ) {
+    this.transcript = new TranscriptLog(paths.transcript);
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+  get repo(): string {
+    return this.record.repo;
+  }
+  get role(): string {
+    return this.record.role;
+  }
+  get model(): string {
+    return this.record.model;
+  }
+
+  tier(): Tier {
+    return this.record.tier;
+  }
+
+  caps(): BudgetCaps {
+    return this.host.caps(this.record);
+  }
+
+  refusal(): Refusal | undefined {
+    const r = this.record;
+    const why = r.statusReason ? ` ${r.statusReason}` : '';
+    switch (r.status) {
+      case 'over-budget':
+        return { status: 402, code: 'switchyard_budget_exceeded', message: `Switchyard: this session is paused over budget.${why}` };
+      case 'stuck':
+        return { status: 403, code: 'switchyard_session_stuck', message: `Switchyard: the loop guard paused this session.${why}` };
+      case 'paused':
+        return { status: 403, code: 'switchyard_session_paused', message: 'Switchyard: this session is paused.' };
+      default:
+        return (ACTIVE_STATUSES as readonly string[]).includes(r.status)
+          ? undefined
+          : { status: 403, code: 'switchyard_session_closed', message: `Switchyard: this session is ${r.status}; it makes no more requests.` };
+    }
+  }
+
+  fingerprint(): Promise<{ hash: string; changed: string[] } | undefined> {
+    return this.host.fingerprint(this);
+  }
+
+  onUsage(record: UsageRecord, cachedShare: number): void {
+    this.transcript.append({ kind: 'usage', ts: record.ts, turn: this.record.turns, record, cachedShare });
+    this.host.changed(this);
+    this.host.spendChanged();
+  }
+
+  onCacheBreak(b: CacheBreak): void {
+    this.record.cacheBreaks++;
+    this.record.cacheBreakLossUsd += b.lostUsd;
+    this.transcript.append({ kind: 'cache-break', ts: now(), turn: this.record.turns, reason: b.reason, segment: b.segment, lostUsd: b.lostUsd });
+    this.host.save(this);
+    this.host.changed(this);
+  }
+
+  recordTurn(turn: TraceTurn): void {
+    this.host.appendTrace(this, turn);
+  }
+
+  onGuard(d: GuardDecision): void {
+    const before = this.record.guard;
+    this.record.guard = {
+      level: d.level,
+      reason: d.reason ?? (d.level === 'ok' ? undefined : before.reason),
+      spentSinceProgressUsd: d.spentSinceProgressUsd,
+      turnsSinceProgress: d.turnsSinceProgress,
+    };
+    const reason = d.reason ?? 'the agent repeats itself without progress';
+    const spent = `$${d.spentSinceProgressUsd.toFixed(2)} spent since the last progress`;
+    if (d.action === 'none') {
+      if (before.level !== d.level) this.host.changed(this);
+      return;
+    }
+    this.transcript.append({ kind: 'guard', ts: now(), level: d.level, reason: `${reason} (${spent})` });
+    if (d.action === 'nudge') {
+      this.nudge = d.nudge ?? `Switchyard's loop guard noticed: ${reason}. Change your approach, or call finish and explain what blocks you.`;
+      this.host.alert(this, 'warn', `${reason} (${spent}).`);
+    } else if (d.action === 'downgrade') {
+      const lower = LOWER_TIER[this.record.tier];
+      if (lower) this.changeTier(lower, `the loop guard lowered the tier: ${reason}`);
+    } else {
+      const verb = d.action === 'pause' ? 'Paused by the loop guard' : 'Stopped by the loop guard';
+      this.host.setStatus(this, 'stuck', `${verb}: ${reason} (${spent}).`);
+      this.host.alert(this, 'stuck', `${reason} (${spent}).`);
+      this.run?.abort.abort();
+    }
+    this.host.save(this);
+    this.host.changed(this);
+  }
+
+  onOverBudget(message: string): void {
+    this.host.setStatus(this, 'over-budget', message);
+    this.host.alert(this, 'over-budget', message);
+    this.run?.abort.abort();
+  }
+
+  takeNudge(): string | undefined {
+    const n = this.nudge;
+    this.nudge = undefined;
+    if (n) this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Nudge sent to the agent: ${n}` });
+    return n;
+  }
+
+  /** A tier change is recorded and told to the agent as a new message; earlier messages never change. */
+  changeTier(to: Tier, why: string): boolean {
+    const from = this.record.tier;
+    if (from === to) return false;
+    this.record.tier = to;
+    this.record.tierHistory.push({ at: now(), from, to, why });
+    this.notes.push(tierChangeMessage(from, to, why));
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Tier changed from ${from} to ${to}: ${why}.` });
+    this.host.save(this);
+    this.host.changed(this);
+    return true;
+  }
+
+  addNote(item: ConversationItem): void {
+    this.notes.push(item);
+  }
+
+  takeNotes(): ConversationItem[] {
+    const n = this.notes;
+    this.notes = [];
+    return n;
+  }
+}

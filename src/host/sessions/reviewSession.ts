@@ -1,0 +1,123 @@
+// Reviewing a session's work and finishing it: the changed files, merging back, discarding, and the
+// repository-level housekeeping around them. The user's checkout is never left half-merged (the git
+// layer merges in a temporary worktree), and nothing with unmerged work is deleted without asking.
+import type { ChangesResult, DiscardParams, DiscardResult, MergeParams, MergeResult, RoleInfo } from '../../protocol/sessions';
+import { ACTIVE_STATUSES, CLOSED_STATUSES } from '../../protocol/types';
+import { loadRoles, toRoleInfo } from '../agent/roles';
+import { UserError } from '../errors';
+import type { Progress } from '../handlers/handler';
+import { changes as worktreeChanges } from '../worktrees/changes';
+import { errorMessage } from '../worktrees/errors';
+import { git } from '../worktrees/git';
+import { mergeBack } from '../worktrees/merge';
+import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
+import { prune, removeWorktree } from '../worktrees/worktrees';
+import type { SessionManager } from './sessionManager';
+
+export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
+  const s = mgr.get(id);
+  if ((CLOSED_STATUSES as readonly string[]).includes(s.record.status)) {
+    throw new UserError(`Session "${s.record.title}" is ${s.record.status}; its worktree is gone.`);
+  }
+  try {
+    return await worktreeChanges(s.record.worktree, s.record.baseCommit, { repo: await mgr.ctx.fingerprints.repoOf(s.record.repo) });
+  } catch (err) {
+    throw new UserError(`Could not read the changes of "${s.record.title}": ${errorMessage(err)}`);
+  }
+}
+
+export async function fileAtBase(mgr: SessionManager, id: string, file: string): Promise<{ content: string | null }> {
+  const s = mgr.get(id);
+  if (file.startsWith('/') || file.split('/').includes('..')) throw new UserError(`${file} is not a path inside the repository.`);
+  const repo = await mgr.ctx.fingerprints.repoOf(s.record.repo);
+  try {
+    return { content: await git(repo.root, ['show', `${s.record.baseCommit}:${file}`]) };
+  } catch {
+    return { content: null };
+  }
+}
+
+export async function mergeSession(mgr: SessionManager, p: MergeParams, progress: Progress): Promise<MergeResult> {
+  const s = mgr.get(p.sessionId);
+  const r = s.record;
+  if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) {
+    throw new UserError(`Session "${r.title}" is still ${r.status}; pause or stop it before merging.`);
+  }
+  if ((CLOSED_STATUSES as readonly string[]).includes(r.status)) throw new UserError(`Session "${r.title}" is already ${r.status}.`);
+  progress.report(`Merging ${r.branch} into ${r.baseBranch} (${p.strategy})…`);
+  const result = await mergeBack({
+    repoRoot: r.repo,
+    branch: r.branch,
+    baseBranch: r.baseBranch,
+    strategy: p.strategy,
+    message: p.message ?? `${r.title}\n\nMerged from Switchyard session ${r.id} (${r.branch}).`,
+    pendingMessage: `${r.title} (uncommitted work)`,
+    locksDir: mgr.ctx.home.locksDir,
+  });
+  if (!result.ok) {
+    s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `Merge (${p.strategy}) not done: ${result.message}` });
+    return result;
+  }
+  progress.report('Removing the session worktree…');
+  // The work is on the base branch now; the worktree and branch are no longer needed.
+  const removed = await removeWorktree({
+    repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch, force: true, deleteBranch: p.strategy !== 'squash' ? undefined : true,
+    locksDir: mgr.ctx.home.locksDir,
+  }).catch(err => ({ ok: false as const, error: errorMessage(err) }));
+  if ('error' in removed) s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `Merged, but the worktree could not be removed: ${removed.error}` });
+  mgr.setStatus(s, 'merged', `Merged into ${r.baseBranch} (${p.strategy}) as ${result.commit.slice(0, 8)}.`);
+  return result;
+}
+
+export async function discardSession(mgr: SessionManager, p: DiscardParams): Promise<DiscardResult> {
+  const s = mgr.get(p.sessionId);
+  const r = s.record;
+  if (r.status === 'discarded') return { ok: true, branchKept: r.branchKept ?? false };
+  if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) await mgr.stop(r.id);
+  let result: DiscardResult;
+  try {
+    result = await removeWorktree({
+      repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch,
+      force: p.force, deleteBranch: p.deleteBranch, locksDir: mgr.ctx.home.locksDir,
+    });
+  } catch (err) {
+    throw new UserError(`Could not discard "${r.title}": ${errorMessage(err)}`);
+  }
+  if (!result.ok) return result;
+  r.branchKept = result.branchKept;
+  mgr.ctx.fingerprints.forget(r.id);
+  mgr.setStatus(s, 'discarded', result.branchKept ? `Worktree removed; branch ${r.branch} kept.` : 'Worktree and branch removed.');
+  return result;
+}
+
+export async function pruneWorktrees(mgr: SessionManager, repo: string): Promise<{ pruned: string[] }> {
+  try {
+    const root = (await openRepo(repo)).identityRoot;
+    const pruned = await prune(root, { locksDir: mgr.ctx.home.locksDir });
+    // Sessions whose worktree folder was deleted by hand are over: their branch is kept.
+    for (const s of mgr.all()) {
+      if (pruned.some(p => p.path === s.record.worktree) && !(CLOSED_STATUSES as readonly string[]).includes(s.record.status)) {
+        if (s.run) await mgr.stop(s.id);
+        s.record.branchKept = true;
+        mgr.setStatus(s, 'discarded', `Its worktree folder was deleted outside Switchyard; branch ${s.record.branch} kept.`);
+      }
+    }
+    return { pruned: pruned.map(p => p.path) };
+  } catch (err) {
+    throw new UserError(errorMessage(err));
+  }
+}
+
+export async function repoBranches(repo: string): Promise<{ current: string; branches: string[] }> {
+  try {
+    const r = await openRepo(repo);
+    return { current: (await currentBranch(r.root)) ?? 'HEAD', branches: await listBranches(r.root) };
+  } catch (err) {
+    throw new UserError(errorMessage(err));
+  }
+}
+
+export async function repoRoles(mgr: SessionManager, repo: string): Promise<RoleInfo[]> {
+  const root = (await openRepo(repo).catch(err => { throw new UserError(errorMessage(err)); })).identityRoot;
+  return (await loadRoles(root, msg => mgr.ctx.log('warn', msg))).map(toRoleInfo);
+}

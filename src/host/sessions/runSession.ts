@@ -1,0 +1,120 @@
+// One run of a session's agent, from start to the status it ends in. Every agent kind is registered
+// with the gateway under its own token first, so all of them are metered, capped and guarded alike.
+import type { AgentOutcome } from '../agent/agentLoop';
+import { loadRoles, type Role } from '../agent/roles';
+import { commitAll } from '../worktrees/worktrees';
+import type { LiveSession } from './liveSession';
+import { runBuiltinAgent } from './runners/builtinRunner';
+import { runProcessAgent } from './runners/processRunner';
+import type { SessionManager } from './sessionManager';
+
+export function startRun(mgr: SessionManager, s: LiveSession): Promise<void> {
+  const abort = new AbortController();
+  const done = run(mgr, s, abort.signal);
+  s.run = { abort, done };
+  return done.finally(() => {
+    s.run = undefined;
+  });
+}
+
+async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Promise<void> {
+  const ctx = mgr.ctx;
+  const r = s.record;
+  await s.transcript.open();
+  s.token = ctx.gateway.register(s, s.token);
+  let outcome: AgentOutcome;
+  try {
+    const settings = ctx.settings();
+    if (!ctx.apiKey() && isOpenAIEndpoint(settings.baseURL)) {
+      outcome = { kind: 'failed', reason: 'No API key. Set one with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI).' };
+    } else {
+      const commands = await ctx.commands(s);
+      r.confinement = commands.confinement;
+      r.confinementNote = commands.note;
+      mgr.save(s);
+      await ctx.fingerprints.of(s);
+      const approve = async (command: string): Promise<boolean> => {
+        mgr.setStatus(s, 'waiting', 'Waiting for your approval to run a command.');
+        try {
+          const answer = await ctx.sink.approval({ sessionId: s.id, title: r.title, command, cwd: r.worktree });
+          return answer.approved;
+        } finally {
+          if (r.status === 'waiting') mgr.setStatus(s, 'running');
+        }
+      };
+      if (r.agent === 'builtin') {
+        const role = await roleOf(r.repo, r.role, msg => ctx.log('warn', msg));
+        outcome = await runBuiltinAgent({
+          session: s,
+          role,
+          gateway: ctx.gateway,
+          settings: { ...settings, defaultApproval: r.approval },
+          runCommand: commands.runner,
+          forceAsk: commands.forceAsk,
+          requestApproval: approve,
+          signal,
+          onTurn: turns => {
+            r.turns = turns;
+            mgr.save(s);
+            mgr.changed(s);
+          },
+        });
+      } else {
+        outcome = await runProcessAgent({ session: s, gateway: ctx.gateway, settings, signal, sandbox: commands });
+      }
+    }
+  } catch (err) {
+    outcome = { kind: 'failed', reason: `Internal error: ${(err as Error).message}` };
+    ctx.log('error', `Session ${s.id}: ${(err as Error).stack ?? String(err)}`);
+  }
+  await ctx.gateway.drain(s.id);
+  await settle(mgr, s, outcome);
+  await s.transcript.flush();
+}
+
+async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome): Promise<void> {
+  const r = s.record;
+  const stillRunning = r.status === 'running' || r.status === 'waiting';
+  switch (outcome.kind) {
+    case 'finished': {
+      r.summary = outcome.summary;
+      const commit = await commitWork(mgr, s, outcome.summary);
+      mgr.setStatus(s, 'done', commit ? `Finished; work committed as ${commit.slice(0, 8)}.` : 'Finished without changing files.');
+      break;
+    }
+    case 'max-turns':
+      await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
+      mgr.setStatus(s, 'failed', `Reached the limit of ${outcome.turns} turns (switchyard.maxTurns) without finishing.`);
+      break;
+    case 'failed':
+      if (stillRunning) mgr.setStatus(s, 'failed', outcome.reason);
+      break;
+    case 'blocked':
+      if (stillRunning) mgr.setStatus(s, 'paused', outcome.reason);
+      break;
+    case 'aborted':
+      if (stillRunning) mgr.setStatus(s, 'paused', 'Paused.');
+      break;
+  }
+  r.owner = r.status === 'queued' ? r.owner : undefined;
+  mgr.save(s);
+}
+
+async function commitWork(mgr: SessionManager, s: LiveSession, summary: string): Promise<string | null> {
+  try {
+    const repo = await mgr.ctx.fingerprints.repoOf(s.record.repo);
+    return await commitAll(s.record.worktree, `${s.record.title}\n\n${summary}\n\nSwitchyard session ${s.id}`, undefined, { repo, locksDir: mgr.ctx.home.locksDir });
+  } catch (err) {
+    s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'error', text: `Could not commit the session's work: ${(err as Error).message}` });
+    return null;
+  }
+}
+
+async function roleOf(repo: string, name: string, warn: (m: string) => void): Promise<Role> {
+  const roles = await loadRoles(repo, warn);
+  return roles.find(r => r.name === name) ?? roles[0];
+}
+
+function isOpenAIEndpoint(baseURL: string): boolean {
+  return !baseURL.trim() || /(^|\.)openai\.com(\/|:|$)/.test(new URL(baseURL).host + '/');
+}

@@ -1,0 +1,92 @@
+// Codex CLI as a session's agent. It gets a private CODEX_HOME whose config makes the gateway its model
+// provider (the user's own ~/.codex is never read or changed), and its `exec --json` events become
+// transcript events.
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { TranscriptEvent } from '../../../protocol/records';
+
+export async function findCodex(configured: string): Promise<string | undefined> {
+  const candidates = configured.trim()
+    ? [configured.trim()]
+    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map(d => path.join(d, 'codex'));
+  for (const c of candidates) {
+    try {
+      await fs.access(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Codex settings used (see README): a custom provider pointing at the gateway, speaking the Responses
+ * API, with the session token read from SWITCHYARD_GATEWAY_TOKEN; the workspace-write sandbox for its
+ * own commands (it may write only in the worktree); no approval prompts (nobody can answer them in
+ * `exec` mode); no update checks or telemetry.
+ */
+export async function writeCodexHome(home: string, gatewayBaseURL: string): Promise<void> {
+  await fs.mkdir(home, { recursive: true });
+  const toml = [
+    'model_provider = "switchyard"',
+    'approval_policy = "never"',
+    'sandbox_mode = "workspace-write"',
+    'check_for_update_on_startup = false',
+    '',
+    '[model_providers.switchyard]',
+    'name = "Switchyard gateway"',
+    `base_url = ${JSON.stringify(gatewayBaseURL)}`,
+    'env_key = "SWITCHYARD_GATEWAY_TOKEN"',
+    'wire_api = "responses"',
+    'request_max_retries = 2',
+    'stream_max_retries = 2',
+    '',
+    '[analytics]',
+    'enabled = false',
+    '',
+  ].join('\n');
+  await fs.writeFile(path.join(home, 'config.toml'), toml);
+}
+
+type Json = Record<string, unknown>;
+const s = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+
+/** One line of `codex exec --json` output as transcript events (unknown lines are shown as notices). */
+export function codexEventToTranscript(line: string, turn: number): TranscriptEvent[] {
+  const ts = new Date().toISOString();
+  let e: Json;
+  try {
+    e = JSON.parse(line) as Json;
+  } catch {
+    return line.trim() ? [{ kind: 'notice', ts, level: 'info', text: line }] : [];
+  }
+  const item = (e.item ?? {}) as Json;
+  const id = s(item.id);
+  switch (e.type) {
+    case 'item.started':
+      if (item.type === 'command_execution') return [{ kind: 'tool-call', ts, turn, callId: id, name: 'shell', args: s(item.command) }];
+      return [];
+    case 'item.completed':
+      switch (item.type) {
+        case 'agent_message':
+          return [{ kind: 'assistant', ts, turn, text: s(item.text) }];
+        case 'command_execution':
+          return [{ kind: 'tool-result', ts, turn, callId: id, output: `${s(item.aggregated_output)}${item.exit_code !== undefined ? `\n(exit code ${s(item.exit_code)})` : ''}`, ok: item.exit_code === 0 }];
+        case 'file_change': {
+          const changes = Array.isArray(item.changes) ? (item.changes as Json[]) : [];
+          return [{ kind: 'tool-result', ts, turn, callId: id, output: changes.map(c => `${s(c.kind)} ${s(c.path)}`).join('\n') || 'files changed', ok: item.status !== 'failed' }];
+        }
+        case 'reasoning':
+          return [];
+        default:
+          return [{ kind: 'notice', ts, level: 'info', text: `${s(item.type)}: ${s(item.text ?? item.query ?? '')}`.trim() }];
+      }
+    case 'turn.failed':
+      return [{ kind: 'notice', ts, level: 'error', text: `Codex turn failed: ${s((e.error as Json | undefined)?.message ?? e.error)}` }];
+    case 'error':
+      return [{ kind: 'notice', ts, level: 'error', text: `Codex: ${s(e.message)}` }];
+    default:
+      return [];
+  }
+}

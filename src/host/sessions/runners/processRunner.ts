@@ -1,0 +1,100 @@
+// External agents as sessions: OpenAI's Codex CLI (`codex exec --json`) or any command. They run in the
+// session's worktree and reach the model only through the gateway, with the session's token as their
+// API key, so they are metered, capped, tiered and guarded exactly like the built-in agent.
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { HostSettings } from '../../../protocol/host';
+import type { AgentOutcome } from '../../agent/agentLoop';
+import { childEnv } from '../../agent/tools/env';
+import type { Gateway } from '../../gateway/gateway';
+import type { CommandSetup } from '../context';
+import type { LiveSession } from '../liveSession';
+import { codexEventToTranscript, findCodex, writeCodexHome } from './codex';
+
+export interface ProcessRunOptions {
+  session: LiveSession;
+  gateway: Gateway;
+  settings: HostSettings;
+  signal: AbortSignal;
+  sandbox: CommandSetup;
+}
+
+const KILL_GRACE_MS = 3000;
+
+export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcome> {
+  const s = o.session;
+  const r = s.record;
+  await o.gateway.listen();
+  await fs.mkdir(s.paths.tempDir, { recursive: true });
+  const env: Record<string, string> = {
+    OPENAI_BASE_URL: o.gateway.baseURL,
+    OPENAI_API_KEY: s.token ?? '',
+    SWITCHYARD_SESSION: r.id,
+    TMPDIR: s.paths.tempDir,
+  };
+  let argv: string[];
+  let codex = false;
+  if (r.agent === 'codex') {
+    const bin = await findCodex(o.settings.codexPath);
+    if (!bin) {
+      return { kind: 'failed', reason: o.settings.codexPath
+        ? `Codex was not found at ${o.settings.codexPath} (switchyard.codexPath).`
+        : 'Codex was not found on PATH. Install it (npm install -g @openai/codex) or set switchyard.codexPath.' };
+    }
+    const home = path.join(s.paths.dir, 'codex-home');
+    await writeCodexHome(home, o.gateway.baseURL);
+    env.CODEX_HOME = home;
+    env.SWITCHYARD_GATEWAY_TOKEN = s.token ?? '';
+    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-m', r.model, '-C', r.worktree, r.task];
+    codex = true;
+  } else {
+    if (!r.command?.trim()) return { kind: 'failed', reason: 'A command session needs a command to run.' };
+    argv = ['/bin/sh', '-c', r.command];
+  }
+  const launch = await o.sandbox.wrapProcess?.(argv, { cwd: r.worktree, gatewayPort: o.gateway.port }) ?? argv;
+  const child = spawn(launch[0], launch.slice(1), {
+    cwd: r.worktree,
+    env: childEnv(process.env, env),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const now = () => new Date().toISOString();
+  let lastMessage = '';
+  const tail: string[] = [];
+  const kill = () => {
+    if (child.pid === undefined || child.exitCode !== null) return;
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, KILL_GRACE_MS).unref();
+  };
+  o.signal.addEventListener('abort', kill, { once: true });
+  createInterface({ input: child.stdout }).on('line', line => {
+    if (codex) {
+      const events = codexEventToTranscript(line, r.turns);
+      for (const e of events) {
+        if (e.kind === 'assistant') lastMessage = e.text;
+        s.transcript.append(e);
+      }
+    } else {
+      s.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: line });
+      lastMessage = line;
+    }
+  });
+  createInterface({ input: child.stderr }).on('line', line => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    if (!codex) s.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: line });
+  });
+  const code = await new Promise<number | null>(resolve => {
+    child.on('error', err => {
+      tail.push(err.message);
+      resolve(127);
+    });
+    child.on('exit', c => resolve(c));
+  });
+  o.signal.removeEventListener('abort', kill);
+  if (o.signal.aborted) return { kind: 'aborted' };
+  if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };
+  return { kind: 'failed', reason: `The agent exited with code ${code}${tail.length ? `: ${tail.slice(-3).join(' / ')}` : ''}` };
+}

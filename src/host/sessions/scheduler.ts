@@ -1,0 +1,50 @@
+// At most N agents run at once on this machine; the rest wait in a queue and start in order as slots free.
+export class Scheduler {
+  private readonly queue: string[] = [];
+  private readonly running = new Set<string>();
+
+  constructor(
+    private limit: number,
+    private readonly start: (sessionId: string) => void,
+  ) {}
+
+  setLimit(limit: number): void {
+    this.limit = Math.max(1, limit);
+    this.pump();
+  }
+
+  enqueue(sessionId: string): void {
+    if (this.running.has(sessionId) || this.queue.includes(sessionId)) return;
+    this.queue.push(sessionId);
+    this.pump();
+  }
+
+  /** The session stopped running (finished, paused, failed…) or left the queue. */
+  release(sessionId: string): void {
+    const i = this.queue.indexOf(sessionId);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.running.delete(sessionId) || i >= 0) this.pump();
+  }
+
+  isRunning(sessionId: string): boolean {
+    return this.running.has(sessionId);
+  }
+
+  /** 1-based position in the queue, or undefined when not queued. */
+  position(sessionId: string): number | undefined {
+    const i = this.queue.indexOf(sessionId);
+    return i >= 0 ? i + 1 : undefined;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  private pump(): void {
+    while (this.running.size < this.limit && this.queue.length) {
+      const next = this.queue.shift()!;
+      this.running.add(next);
+      this.start(next);
+    }
+  }
+}

@@ -1,0 +1,391 @@
+// Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
+// review and the agent runs are in their own modules; this one decides what state a session is in.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { TraceTurn } from '../../protocol/records';
+import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, RoleInfo, TranscriptResult } from '../../protocol/sessions';
+import type { Progress } from '../handlers/handler';
+import { errorMessage } from '../worktrees/errors';
+import { openRepo } from '../worktrees/repo';
+import { createSession } from './createSession';
+import { discardSession, fileAtBase, mergeSession, pruneWorktrees, repoBranches, repoRoles, sessionChanges } from './reviewSession';
+import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
+import { hintMessage } from '../agent/prompt';
+import type { BudgetCaps } from '../gateway/sessionLink';
+import { UserError } from '../errors';
+import type { SessionContext } from './context';
+import { LiveSession, type SessionHost } from './liveSession';
+import { startRun } from './runSession';
+import { Scheduler } from './scheduler';
+import type { SessionRecord } from './sessionRecord';
+import { toInfo } from './sessionRecord';
+
+const NOTIFY_MS = 150;
+const POLL_MS = 1000;
+
+export class SessionManager implements SessionHost {
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly loadedRepos = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly watched = new Set<string>();
+  readonly scheduler: Scheduler;
+  private readonly waiters = new Set<() => void>();
+  private traceWrites: Promise<void> = Promise.resolve();
+
+  constructor(readonly ctx: SessionContext) {
+    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id));
+    this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
+    this.pollTimer.unref();
+  }
+
+  count(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string): LiveSession {
+    const s = this.sessions.get(id);
+    if (!s) throw new UserError(`No session with id ${id}.`);
+    return s;
+  }
+
+  find(id: string): LiveSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  all(): LiveSession[] {
+    return [...this.sessions.values()];
+  }
+
+  info(s: LiveSession): SessionInfo {
+    return toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id));
+  }
+
+  /** Loads a repository's sessions once; running ones left by a dead process come back paused. */
+  ensureRepo(repo: string): Promise<void> {
+    let p = this.loadedRepos.get(repo);
+    if (!p) {
+      p = this.loadRepo(repo);
+      this.loadedRepos.set(repo, p);
+    }
+    return p;
+  }
+
+  private async loadRepo(repo: string): Promise<void> {
+    const records = await this.ctx.store.loadRepo(repo, msg => this.ctx.log('warn', msg));
+    records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    for (const r of records) this.adopt(r);
+  }
+
+  /** Takes a record from disk into the map, recovering what a crash left behind. */
+  private adopt(r: SessionRecord): LiveSession {
+    const existing = this.sessions.get(r.id);
+    if (existing?.run) return existing;
+    const s = existing ?? new LiveSession(r, this.ctx.store.paths(r.repo, r.id), this);
+    s.record = r;
+    this.sessions.set(r.id, s);
+    const ownerAlive = r.owner && r.owner.hostId !== this.ctx.hostId && isAlive(r.owner.pid);
+    if (!this.ctx.passive && (ACTIVE_STATUSES as readonly string[]).includes(r.status) && !ownerAlive) {
+      if (r.status === 'queued') {
+        this.claim(s);
+        this.scheduler.enqueue(s.id);
+      } else {
+        r.status = 'paused';
+        r.statusReason = 'Switchyard restarted while this session ran. Resume it to continue where it stopped.';
+        r.owner = undefined;
+        this.save(s);
+      }
+    }
+    this.changed(s);
+    return s;
+  }
+
+  async list(repo?: string): Promise<SessionInfo[]> {
+    if (repo) await this.ensureRepo(repo);
+    else for (const r of await this.ctx.store.knownRepos()) await this.ensureRepo(r);
+    return this.all()
+      .filter(s => !repo || s.repo === repo)
+      .sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt))
+      .map(s => this.info(s));
+  }
+
+  create(p: CreateSessionParams, progress: Progress): Promise<SessionInfo> {
+    return createSession(this, p, progress);
+  }
+
+  changes(id: string): Promise<ChangesResult> {
+    return sessionChanges(this, id);
+  }
+
+  fileAtBase(id: string, file: string): Promise<{ content: string | null }> {
+    return fileAtBase(this, id, file);
+  }
+
+  merge(p: MergeParams, progress: Progress): Promise<MergeResult> {
+    return mergeSession(this, p, progress);
+  }
+
+  discard(p: DiscardParams): Promise<DiscardResult> {
+    return discardSession(this, p);
+  }
+
+  prune(repo: string): Promise<{ pruned: string[] }> {
+    return pruneWorktrees(this, repo);
+  }
+
+  branches(repo: string): Promise<{ current: string; branches: string[] }> {
+    return repoBranches(repo);
+  }
+
+  roles(repo: string): Promise<RoleInfo[]> {
+    return repoRoles(this, repo);
+  }
+
+  /** Copies the session's trace (one JSON object per turn) to `file`. */
+  async saveTrace(id: string, file: string): Promise<{ turns: number }> {
+    const s = this.get(id);
+    await this.traceWrites;
+    const text = await fs.readFile(s.paths.trace, 'utf8').catch(() => '');
+    await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await fs.writeFile(file, text);
+    return { turns: text.split('\n').filter(Boolean).length };
+  }
+
+  /** The repository a folder belongs to (sessions are kept per repository, by its main checkout). */
+  async repoRootOf(dir: string): Promise<string> {
+    try {
+      return (await openRepo(dir)).identityRoot;
+    } catch (err) {
+      throw new UserError(errorMessage(err));
+    }
+  }
+
+  /** A new session, persisted and queued. */
+  register(record: SessionRecord): LiveSession {
+    const s = new LiveSession(record, this.ctx.store.paths(record.repo, record.id), this);
+    this.sessions.set(record.id, s);
+    this.claim(s);
+    this.save(s);
+    s.transcript.append({ kind: 'user', ts: record.createdAt, text: record.task });
+    this.scheduler.enqueue(s.id);
+    this.changed(s);
+    return s;
+  }
+
+  async pause(id: string): Promise<SessionInfo> {
+    const s = this.get(id);
+    if (s.record.status === 'queued') {
+      this.scheduler.release(id);
+      this.setStatus(s, 'paused', 'Paused by the user before it started.');
+    } else if (s.record.status === 'running' || s.record.status === 'waiting') {
+      this.setStatus(s, 'paused', 'Paused by the user.');
+      await this.stopRun(s);
+    }
+    return this.info(s);
+  }
+
+  async resume(id: string, hint?: string): Promise<SessionInfo> {
+    const s = this.get(id);
+    if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
+      throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget or failed session can be resumed.`);
+    }
+    if (s.record.status === 'over-budget') {
+      const caps = this.caps(s.record);
+      const status = await this.ctx.spend.budgetStatus(caps, s.id);
+      const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
+      if (full) throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming.`);
+    }
+    if (hint?.trim()) {
+      s.addNote(hintMessage(hint));
+      s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
+    }
+    this.ctx.gateway.guardOf(id)?.resume(hint);
+    s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
+    this.claim(s);
+    this.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
+    this.scheduler.enqueue(id);
+    return this.info(s);
+  }
+
+  retry(id: string): Promise<SessionInfo> {
+    const s = this.get(id);
+    if (s.record.status !== 'failed') throw new UserError('Only a failed session can be retried.');
+    return this.resume(id);
+  }
+
+  async stop(id: string): Promise<SessionInfo> {
+    const s = this.get(id);
+    if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status) || (RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
+      this.scheduler.release(id);
+      this.setStatus(s, 'failed', 'Stopped by the user.');
+      await this.stopRun(s);
+    }
+    return this.info(s);
+  }
+
+  setTier(id: string, tier: Tier): SessionInfo {
+    const s = this.get(id);
+    s.changeTier(tier, 'changed by the user');
+    return this.info(s);
+  }
+
+  raiseBudget(id: string, budgetUsd: number): void {
+    if (!(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new UserError('A budget is a number of dollars (0 or more).');
+    const s = this.get(id);
+    s.record.budgetUsd = budgetUsd;
+    this.save(s);
+    this.changed(s);
+  }
+
+  async transcript(id: string, after: number): Promise<TranscriptResult> {
+    const s = this.get(id);
+    await s.transcript.open();
+    return s.transcript.read(after);
+  }
+
+  watch(id: string, watching: boolean): void {
+    const s = this.get(id);
+    if (watching) this.watched.add(id);
+    else this.watched.delete(id);
+    s.transcript.setListener(watching ? (from, events) => this.ctx.sink.transcriptEvents(id, from, events) : undefined);
+  }
+
+  /** Resolves when the session is no longer queued or running (for the CLI). */
+  waitUntilSettled(id: string): Promise<SessionInfo> {
+    return new Promise(resolve => {
+      const check = () => {
+        const s = this.sessions.get(id);
+        if (s && !(ACTIVE_STATUSES as readonly string[]).includes(s.record.status) && !s.run) {
+          this.waiters.delete(check);
+          resolve(this.info(s));
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  // ---- SessionHost ----
+
+  caps(record: SessionRecord): BudgetCaps {
+    const b = this.ctx.settings().budgets;
+    return { sessionUsd: record.budgetUsd, dayUsd: b.dayUsd, monthUsd: b.monthUsd };
+  }
+
+  setStatus(s: LiveSession, status: SessionStatus, reason?: string): void {
+    const r = s.record;
+    if (r.status === status && r.statusReason === reason) return;
+    r.status = status;
+    r.statusReason = reason;
+    s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status, ...(reason ? { reason } : {}) });
+    this.save(s);
+    this.changed(s);
+  }
+
+  changed(s: LiveSession): void {
+    this.dirty.add(s.id);
+    this.notifyTimer ??= setTimeout(() => this.flushNotifications(), NOTIFY_MS);
+    for (const w of [...this.waiters]) w();
+  }
+
+  spendChanged(): void {
+    this.ctx.spend.changed();
+  }
+
+  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string): void {
+    this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message });
+  }
+
+  fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined> {
+    return this.ctx.fingerprints.of(s);
+  }
+
+  appendTrace(s: LiveSession, turn: TraceTurn): void {
+    this.traceWrites = this.traceWrites
+      .then(() => fs.appendFile(s.paths.trace, JSON.stringify(turn) + '\n'))
+      .catch(err => this.ctx.log('warn', `Writing the trace of ${s.id}: ${(err as Error).message}`));
+  }
+
+  save(s: LiveSession): void {
+    s.record.updatedAt = new Date().toISOString();
+    void this.ctx.store.save(s.record).catch(err => this.ctx.log('error', `Saving session ${s.id}: ${(err as Error).message}`));
+  }
+
+  // ---- runs ----
+
+  private startQueued(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s || s.record.status !== 'queued') {
+      this.scheduler.release(id);
+      return;
+    }
+    this.setStatus(s, 'running');
+    startRun(this, s).finally(() => {
+      this.scheduler.release(id);
+      this.changed(s);
+    });
+  }
+
+  private async stopRun(s: LiveSession): Promise<void> {
+    s.run?.abort.abort();
+    await s.run?.done.catch(() => {});
+  }
+
+  private claim(s: LiveSession): void {
+    s.record.owner = { pid: process.pid, hostId: this.ctx.hostId };
+  }
+
+  onSettingsChanged(): void {
+    this.scheduler.setLimit(this.ctx.settings().maxConcurrentSessions);
+  }
+
+  private flushNotifications(): void {
+    this.notifyTimer = undefined;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const sessions = ids.flatMap(id => {
+      const s = this.sessions.get(id);
+      return s ? [this.info(s)] : [];
+    });
+    // Queue positions move when a session starts or leaves the queue.
+    for (const s of this.sessions.values()) {
+      if (s.record.status === 'queued' && !ids.includes(s.id)) sessions.push(this.info(s));
+    }
+    if (sessions.length) this.ctx.sink.sessionsChanged(sessions, []);
+  }
+
+  /** Picks up sessions other processes created or changed (a CLI run, another window). */
+  private async poll(): Promise<void> {
+    for (const repo of this.loadedRepos.keys()) {
+      const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg));
+      for (const r of changed) {
+        const mine = this.sessions.get(r.id);
+        if (mine?.run || mine?.record.owner?.hostId === this.ctx.hostId) continue;
+        this.adopt(r);
+      }
+    }
+  }
+
+  /** Host shutdown: running sessions are saved as paused so they come back that way. */
+  async shutdown(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    const running = this.all().filter(s => s.run);
+    for (const s of running) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
+    await Promise.all(running.map(s => this.stopRun(s)));
+    await Promise.all(this.all().map(s => s.transcript.flush()));
+    if (this.notifyTimer) {
+      clearTimeout(this.notifyTimer);
+      this.flushNotifications();
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

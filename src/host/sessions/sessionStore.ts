@@ -1,0 +1,130 @@
+// Session records on disk, one folder per session under the repository's folder in the Switchyard home.
+// Writes are atomic (temp file + rename) so a crash never leaves half a record; other processes' sessions
+// (a CLI run, another window) are picked up by polling, which is cheap and works on every file system.
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { HomeLayout } from '../home';
+import { parseRecord, type SessionRecord } from './sessionRecord';
+
+export interface SessionPaths {
+  dir: string;
+  record: string;
+  transcript: string;
+  conversation: string;
+  /** The turns as the loop guard saw them (`switchyard replay` reads this format). */
+  trace: string;
+  /** Private git index used to fingerprint the worktree without touching the agent's own index. */
+  fingerprintIndex: string;
+  tempDir: string;
+}
+
+export class SessionStore {
+  private readonly mtimes = new Map<string, number>();
+  /** Saves of one session run in order, so an older state never lands after a newer one. */
+  private readonly saving = new Map<string, Promise<void>>();
+
+  constructor(private readonly home: HomeLayout) {}
+
+  newId(): string {
+    return randomBytes(5).toString('hex');
+  }
+
+  paths(repo: string, id: string): SessionPaths {
+    const dir = path.join(this.home.sessionsDir(repo), id);
+    return {
+      dir,
+      record: path.join(dir, 'session.json'),
+      transcript: path.join(dir, 'transcript.jsonl'),
+      conversation: path.join(dir, 'conversation.jsonl'),
+      trace: path.join(dir, 'trace.jsonl'),
+      fingerprintIndex: path.join(dir, 'fingerprint.index'),
+      tempDir: path.join(dir, 'tmp'),
+    };
+  }
+
+  save(record: SessionRecord): Promise<void> {
+    const snapshot = JSON.stringify(record, null, 1);
+    const prev = this.saving.get(record.id) ?? Promise.resolve();
+    const next = prev.then(() => this.write(record, snapshot)).finally(() => {
+      if (this.saving.get(record.id) === next) this.saving.delete(record.id);
+    });
+    this.saving.set(record.id, next);
+    return next;
+  }
+
+  /** Waits for every pending save (host shutdown). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.saving.values()]);
+  }
+
+  private async write(record: SessionRecord, snapshot: string): Promise<void> {
+    const p = this.paths(record.repo, record.id);
+    await fs.mkdir(p.dir, { recursive: true });
+    const tmp = `${p.record}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
+    await fs.writeFile(tmp, snapshot);
+    await fs.rename(tmp, p.record);
+    const st = await fs.stat(p.record).catch(() => undefined);
+    if (st) this.mtimes.set(p.record, st.mtimeMs);
+    await this.rememberRepo(record.repo);
+  }
+
+  /** Every session of a repository, as on disk. Unreadable records are reported, not fatal. */
+  async loadRepo(repo: string, onError: (msg: string) => void): Promise<SessionRecord[]> {
+    const dir = this.home.sessionsDir(repo);
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const out: SessionRecord[] = [];
+    for (const name of names) {
+      const file = path.join(dir, name, 'session.json');
+      try {
+        const [text, st] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
+        this.mtimes.set(file, st.mtimeMs);
+        out.push(parseRecord(text, file));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(`Skipping session ${file}: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** Records that appeared or changed on disk since this store last read or wrote them. */
+  async changedSince(repo: string, onError: (msg: string) => void): Promise<SessionRecord[]> {
+    const dir = this.home.sessionsDir(repo);
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const out: SessionRecord[] = [];
+    for (const name of names) {
+      const file = path.join(dir, name, 'session.json');
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st || this.mtimes.get(file) === st.mtimeMs) continue;
+      try {
+        out.push(parseRecord(await fs.readFile(file, 'utf8'), file));
+        this.mtimes.set(file, st.mtimeMs);
+      } catch (err) {
+        onError(`Skipping session ${file}: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** Repositories that have sessions on this machine (for `switchyard sessions` without --repo). */
+  async knownRepos(): Promise<string[]> {
+    const names = await fs.readdir(this.home.reposDir).catch(() => [] as string[]);
+    const repos: string[] = [];
+    for (const name of names) {
+      try {
+        const meta = JSON.parse(await fs.readFile(path.join(this.home.reposDir, name, 'repo.json'), 'utf8')) as { root?: unknown };
+        if (typeof meta.root === 'string') repos.push(meta.root);
+      } catch {
+        // a folder without metadata is not a repository we know
+      }
+    }
+    return repos;
+  }
+
+  private async rememberRepo(repo: string): Promise<void> {
+    const file = path.join(this.home.repoDir(repo), 'repo.json');
+    if (existsSync(file)) return;
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ root: repo }));
+  }
+}

@@ -1,0 +1,98 @@
+// A session's transcript: persisted as JSONL (so it survives reloads and crashes) and streamed live to
+// whoever watches it. Streaming deltas are shown live but never persisted: the final message is.
+// Every persisted event has an index; a live batch says the index of its first persisted event, so a
+// client that has read up to N drops what it already has.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { TranscriptEvent } from '../../protocol/records';
+
+export type TranscriptListener = (from: number, events: TranscriptEvent[]) => void;
+
+const FLUSH_MS = 100;
+
+export class TranscriptLog {
+  private count = 0;
+  private opened: Promise<void> | undefined;
+  private pending: TranscriptEvent[] = [];
+  private live: TranscriptEvent[] = [];
+  private liveFrom = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private listener: TranscriptListener | undefined;
+
+  constructor(private readonly file: string) {}
+
+  /** Counts what is already on disk; must finish before the first append. */
+  open(): Promise<void> {
+    this.opened ??= fs.readFile(this.file, 'utf8').then(
+      text => { this.count = text.split('\n').filter(Boolean).length; },
+      () => { this.count = 0; },
+    );
+    return this.opened;
+  }
+
+  setListener(listener: TranscriptListener | undefined): void {
+    this.listener = listener;
+    this.live = [];
+  }
+
+  append(event: TranscriptEvent): void {
+    if (this.listener) {
+      if (this.live.length === 0) this.liveFrom = this.count + this.pending.length;
+      this.live.push(event);
+    }
+    if (event.kind !== 'assistant-delta') this.pending.push(event);
+    this.schedule();
+  }
+
+  /** Persisted events after index `after`, and the index to ask for next. */
+  async read(after: number): Promise<{ events: TranscriptEvent[]; next: number }> {
+    const all = await this.readAll();
+    return { events: all.slice(after), next: all.length };
+  }
+
+  async readAll(): Promise<TranscriptEvent[]> {
+    await this.open();
+    await this.flush();
+    const text = await fs.readFile(this.file, 'utf8').catch(() => '');
+    const events: TranscriptEvent[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        events.push(JSON.parse(line) as TranscriptEvent);
+      } catch {
+        // a line torn by a crash: the rest of the transcript is still worth showing
+        events.push({ kind: 'notice', ts: new Date(0).toISOString(), level: 'warning', text: '(an unreadable transcript line was skipped)' });
+      }
+    }
+    return events;
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.emitLive();
+    if (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      this.count += batch.length;
+      this.writing = this.writing.then(async () => {
+        await fs.mkdir(path.dirname(this.file), { recursive: true });
+        await fs.appendFile(this.file, batch.map(e => JSON.stringify(e)).join('\n') + '\n');
+      });
+    }
+    await this.writing;
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  private emitLive(): void {
+    const events = this.live;
+    this.live = [];
+    if (events.length && this.listener) this.listener(this.liveFrom, events);
+  }
+}

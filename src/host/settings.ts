@@ -1,0 +1,56 @@
+// Defaults for the host's settings; the same values the extension's manifest declares.
+import type { GuardSettings, HostSettings } from '../protocol/host';
+
+export const DEFAULT_GUARD: GuardSettings = {
+  enabled: true,
+  repeatedCall: 3,
+  repeatedError: 3,
+  alternation: 4,
+  noProgressTurns: 8,
+  noProgressUsd: 2,
+  sameFailure: 3,
+  textLoop: 3,
+  escalateAfter: 1,
+};
+
+export const DEFAULT_SETTINGS: HostSettings = {
+  baseURL: '',
+  api: 'auto',
+  model: 'gpt-5.4',
+  extraHeaders: {},
+  defaultTier: 'standard',
+  defaultRole: 'coder',
+  defaultApproval: 'auto',
+  maxOutputTokens: 8192,
+  maxTurns: 60,
+  commandTimeoutSec: 300,
+  worktreesDir: '',
+  maxConcurrentSessions: 8,
+  budgets: { sessionUsd: 5, dayUsd: 50, monthUsd: 500 },
+  prices: {},
+  guard: DEFAULT_GUARD,
+  sandbox: {
+    enabled: true,
+    allowedDomains: [],
+    denyRead: ['~/.ssh', '~/.aws', '~/.config/gcloud', '~/.azure', '~/.kube', '~/.gnupg', '~/.switchyard'],
+  },
+  codexPath: '',
+  workspaceTrusted: true,
+};
+
+/** The OpenAI endpoint when no base URL is configured. */
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export function effectiveBaseURL(settings: HostSettings): string {
+  return (settings.baseURL.trim() || OPENAI_BASE_URL).replace(/\/+$/, '');
+}
+
+export function withDefaults(partial: Partial<HostSettings>): HostSettings {
+  return {
+    ...DEFAULT_SETTINGS,
+    ...partial,
+    budgets: { ...DEFAULT_SETTINGS.budgets, ...partial.budgets },
+    guard: { ...DEFAULT_GUARD, ...partial.guard },
+    sandbox: { ...DEFAULT_SETTINGS.sandbox, ...partial.sandbox },
+  };
+}

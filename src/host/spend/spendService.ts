@@ -1,0 +1,131 @@
+// Spend as the UI and the CLI see it: per-session figures for the tree, the meter's summary, the
+// dashboard's month, reports and CSV. Everything reads the ledger's rollups, never the records, so
+// each costs the same at ten records or ten million. Change notifications are coalesced.
+import { promises as fs } from 'node:fs';
+import type { HostSettings } from '../../protocol/host';
+import type { ReportParams, ReportRow, SpendFigures, SpendSeries, SpendSummary } from '../../protocol/spend';
+import type { BudgetCaps, BudgetKeeper } from '../budgets/budgetKeeper';
+import type { EngineSink } from '../events';
+import type { Ledger } from '../ledger/ledger';
+import { localDay, localMonth } from '../ledger/localDate';
+import { report, toCsv } from '../ledger/report';
+import { totalsOf, type SpendTotals } from '../ledger/rollups';
+import type { PriceTable } from '../pricing/priceTable';
+import type { SpendOfSession } from '../sessions/sessionRecord';
+
+export interface SpendServiceOptions {
+  ledger: Ledger;
+  budgets: BudgetKeeper;
+  prices(): PriceTable;
+  settings(): HostSettings;
+  sink: EngineSink;
+  sessionTitle(id: string): string | undefined;
+  /** Dollars lost to cache breaks, over the sessions this host knows. */
+  cacheBreakLossUsd(): number;
+}
+
+const NOTIFY_MS = 250;
+
+export class SpendService {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: SpendServiceOptions) {}
+
+  sessionSpend(id: string): SpendOfSession {
+    const t = totalsOf(this.o.ledger.rollups.bySession.get(id));
+    return {
+      usage: t.usage,
+      costUsd: t.costUsd,
+      costByTier: t.costByTier,
+      unpricedRequests: t.unpricedRequests,
+      estimatedRequests: t.estimatedRequests,
+      priorityPremiumUsd: t.priorityPremiumUsd,
+    };
+  }
+
+  /** Something was spent: the meter hears about it a few times a second at most, whatever the token rate. */
+  changed(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.o.sink.spendChanged(this.summary());
+    }, NOTIFY_MS);
+  }
+
+  summary(now = new Date()): SpendSummary {
+    const rollups = this.o.ledger.rollups;
+    const day = localDay(now);
+    const month = localMonth(now);
+    const b = this.o.settings().budgets;
+    const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd });
+    const monthSessions = [...rollups.monthSessions(month)].sort((x, y) => y[1].costMicro - x[1].costMicro).slice(0, 5);
+    return {
+      day,
+      month,
+      today: figures(totalsOf(rollups.byDay.get(day))),
+      thisMonth: figures(totalsOf(rollups.byMonth.get(month))),
+      topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, title: this.o.sessionTitle(sessionId) ?? sessionId, costUsd: a.costMicro / 1e6 })),
+      budgets,
+      capReached: budgets.some(s => s.spentUsd >= s.capUsd - 1e-6),
+    };
+  }
+
+  series(month = localMonth(new Date())): SpendSeries {
+    const v = this.o.ledger.monthView(month, 8);
+    const b = this.o.settings().budgets;
+    return {
+      days: v.days,
+      bySession: v.sessionSeries.map(s => ({
+        sessionId: s.sessionId ?? 'other',
+        title: s.sessionId ? this.o.sessionTitle(s.sessionId) ?? s.sessionId : 'Other sessions',
+        costUsd: s.costUsd,
+      })),
+      cacheShare: v.perDay.map(d => (d.usage.input > 0 ? d.usage.cached / d.usage.input : 0)),
+      byTier: {
+        priority: v.perTier.priority.costUsd,
+        standard: v.perTier.standard.costUsd,
+        flex: v.perTier.flex.costUsd,
+        unknown: v.perTier.unknown.costUsd,
+      },
+      byModel: v.perModel.map(m => ({ model: m.model, costUsd: m.totals.costUsd, unpriced: m.totals.unpricedRequests })),
+      priorityPremiumUsd: v.total.priorityPremiumUsd,
+      monthUsd: v.total.costUsd,
+      monthCapUsd: b.monthUsd,
+      cacheBreakLossUsd: this.o.cacheBreakLossUsd(),
+    };
+  }
+
+  report(p: ReportParams): ReportRow[] {
+    return report(this.o.ledger.rollups, p.by, p.since, key => (p.by === 'session' ? this.o.sessionTitle(key) ?? key : key));
+  }
+
+  reportCsv(p: ReportParams): string {
+    return toCsv(this.report(p));
+  }
+
+  async exportCsv(file: string, since?: string): Promise<{ rows: number }> {
+    await this.o.ledger.catchUp();
+    const rows = this.report({ by: 'session', since });
+    await fs.writeFile(file, toCsv(rows));
+    return { rows: rows.length };
+  }
+
+  budgetStatus(caps: BudgetCaps, sessionId: string): ReturnType<BudgetKeeper['status']> {
+    return this.o.budgets.status(caps, sessionId);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function figures(t: SpendTotals): SpendFigures {
+  return {
+    costUsd: t.costUsd,
+    usage: t.usage,
+    costByTier: t.costByTier,
+    priorityPremiumUsd: t.priorityPremiumUsd,
+    unpricedRequests: t.unpricedRequests,
+    cacheShare: t.usage.input > 0 ? t.usage.cached / t.usage.input : 0,
+  };
+}

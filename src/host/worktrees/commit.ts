@@ -1,0 +1,59 @@
+// Committing an agent's work in its worktree, independent of the user's git identity.
+import { WorktreeError } from './errors';
+import { git, gitLine, gitOutput } from './git';
+import { withRepoLock, type RepoLockOptions } from './lock';
+import { inWorktree, resolveWorktree } from './registry';
+import type { Repo } from './repo';
+
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+export const AGENT_IDENTITY: GitIdentity = { name: 'Switchyard Agent', email: 'agent@switchyard.invalid' };
+
+export interface CommitOptions extends RepoLockOptions {
+  repo?: Repo;
+}
+
+/**
+ * Stages everything (untracked too, .gitignore respected) and commits it. Returns the new commit,
+ * or null when there was nothing to commit. Hooks and signing are off: the commit is the agent's.
+ */
+export async function commitAll(worktree: string, message: string, author: GitIdentity = AGENT_IDENTITY, opts: CommitOptions = {}): Promise<string | null> {
+  const ctx = await resolveWorktree(worktree, opts.repo);
+  return withRepoLock(
+    ctx.repo,
+    async () => {
+      await git(ctx.worktree, ['add', '--all', '--', ':/'], inWorktree(ctx));
+      const staged = await gitOutput(ctx.worktree, ['diff', '--cached', '--quiet', '--no-ext-diff'], inWorktree(ctx));
+      if (staged.exitCode === 0) return null;
+      if (staged.exitCode !== 1) throw new WorktreeError('git-failed', `could not read the staged changes in ${ctx.worktree}: ${staged.stderr.trim()}`);
+      const text = message.trim() || 'Work by Switchyard agent';
+      await git(ctx.worktree, ['commit', '--no-verify', '--quiet', '--no-edit', '-m', text], inWorktree(ctx, { config: identityConfig(author, false) }));
+      return gitLine(ctx.worktree, ['rev-parse', '--verify', 'HEAD'], inWorktree(ctx));
+    },
+    opts,
+  );
+}
+
+/** `-c` settings that make git commit as `who`, whatever the user has configured (or not). */
+export function identityConfig(who: GitIdentity, allowSigning: boolean): string[] {
+  const clean = (s: string) => s.replace(/[<>\n\r]/g, '').trim();
+  const config = [`user.name=${clean(who.name) || AGENT_IDENTITY.name}`, `user.email=${clean(who.email) || AGENT_IDENTITY.email}`];
+  // A signing prompt would hang a headless host; agent commits are never signed.
+  if (!allowSigning) config.push('commit.gpgsign=false');
+  return config;
+}
+
+/** The user's identity where configured, the agent's for whatever part is missing. */
+export async function committerConfig(repoRoot: string): Promise<string[]> {
+  const read = async (key: string) => {
+    const out = await gitOutput(repoRoot, ['config', '--get', key]);
+    return out.exitCode === 0 ? out.stdout.trim() : '';
+  };
+  const name = await read('user.name');
+  const email = await read('user.email');
+  if (name && email) return [];
+  return identityConfig({ name: name || AGENT_IDENTITY.name, email: email || AGENT_IDENTITY.email }, true);
+}

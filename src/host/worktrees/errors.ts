@@ -1,0 +1,51 @@
+// Typed failures of the git layer, so callers can tell "ask the user" from "something is broken".
+
+export type WorktreeErrorCode =
+  | 'git-missing'
+  | 'not-a-repo'
+  | 'bare-repo'
+  | 'no-commits'
+  | 'bad-ref'
+  | 'bad-branch-name'
+  | 'branch-exists'
+  | 'path-exists'
+  | 'inside-checkout'
+  | 'not-a-worktree'
+  | 'untrusted-worktree'
+  | 'worktree-locked'
+  | 'git-failed';
+
+export class WorktreeError extends Error {
+  constructor(
+    readonly code: WorktreeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'WorktreeError';
+  }
+}
+
+/** A git command that exited non-zero; `exitCode` lets callers treat expected codes (1 = "no"/conflict) as answers. */
+export class GitCommandError extends WorktreeError {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super('git-failed', `git ${args.join(' ')} failed (exit ${exitCode})${summary(stderr || stdout)}`);
+    this.name = 'GitCommandError';
+  }
+}
+
+function summary(output: string): string {
+  const lines = output.split('\n').map(l => l.trim()).filter(Boolean);
+  const useful = lines.filter(l => /^(fatal|error):/.test(l));
+  const shown = (useful.length ? useful : lines).slice(0, 3).join(' ');
+  return shown ? `: ${shown}` : '';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,68 @@
+// Questions asked before anything is removed or merged: what is uncommitted, what is unmerged.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { gitOutput, git, splitNul, type GitCallOptions } from './git';
+import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
+
+/** Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded). */
+export async function dirtyFiles(cwd: string, opts?: GitCallOptions): Promise<string[]> {
+  const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'], opts);
+  return splitNul(out).map(entry => entry.slice(3));
+}
+
+/**
+ * Commits on `branch` whose work is not on `base`: 0 when the branch is an ancestor of base, and
+ * also 0 when merging it would change nothing (its work landed another way, e.g. squashed).
+ * When `base` no longer resolves, counts commits no other branch has.
+ */
+export async function unmergedCommits(repoRoot: string, branch: string, base: string): Promise<number> {
+  const tip = await branchTip(repoRoot, branch);
+  if (!tip) return 0;
+  const baseCommit = await resolveCommit(repoRoot, base).catch(() => null);
+  const range = baseCommit ? [tip, '--not', baseCommit] : [tip, '--not', `--exclude=refs/heads/${branch}`, '--branches'];
+  const count = Number((await git(repoRoot, ['rev-list', '--count', ...range])).trim());
+  if (count === 0 || !baseCommit) return count;
+  return (await mergeChangesNothing(repoRoot, baseCommit, tip)) ? 0 : count;
+}
+
+/**
+ * True when merging `tip` into `base` would leave base's tree as it is: its work is already there.
+ * Uses `git merge-tree --write-tree` (git 2.38+); on older git answers false (no proof).
+ */
+export async function mergeChangesNothing(repoRoot: string, base: string, tip: string): Promise<boolean> {
+  if (await isAncestor(repoRoot, tip, base)) return true;
+  const out = await gitOutput(repoRoot, ['merge-tree', '--write-tree', '--no-messages', base, tip]);
+  if (out.exitCode !== 0) return false;
+  const mergedTree = out.stdout.split('\n')[0]?.trim();
+  return mergedTree === (await treeOf(repoRoot, base));
+}
+
+/** Paths that differ between two commits, both sides of renames. */
+export async function touchedFiles(cwd: string, from: string, to: string, opts?: GitCallOptions): Promise<string[]> {
+  const out = await git(cwd, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', from, to], opts);
+  return splitNul(out);
+}
+
+/** Paths left conflicted by a merge or rebase that stopped. */
+export async function conflictedFiles(cwd: string, opts?: GitCallOptions): Promise<string[]> {
+  const out = await git(cwd, ['diff', '--name-only', '-z', '--diff-filter=U'], opts);
+  return [...new Set(splitNul(out))];
+}
+
+/** The git operation a checkout is in the middle of (in words), or null. */
+export async function operationInProgress(cwd: string, opts?: GitCallOptions): Promise<string | null> {
+  const markers: [string, string][] = [
+    ['MERGE_HEAD', 'a merge'],
+    ['rebase-merge', 'a rebase'],
+    ['rebase-apply', 'a rebase'],
+    ['CHERRY_PICK_HEAD', 'a cherry-pick'],
+    ['REVERT_HEAD', 'a revert'],
+  ];
+  const out = await git(cwd, ['rev-parse', ...markers.flatMap(([marker]) => ['--git-path', marker])], opts);
+  const paths = out.split('\n').map(l => l.trim());
+  for (let i = 0; i < markers.length; i++) {
+    const p = paths[i];
+    if (p && existsSync(path.resolve(cwd, p))) return markers[i]![1];
+  }
+  return null;
+}

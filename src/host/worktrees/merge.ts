@@ -1,0 +1,169 @@
+// Merge back: land a session branch on its base by merge, squash or rebase. The work is done in a
+// throwaway worktree; the base only moves, by fast-forward or compare-and-swap, once it succeeded.
+import type { MergeResult } from '../../protocol/sessions';
+import type { MergeStrategy } from '../../protocol/types';
+import { AGENT_IDENTITY, commitAll, committerConfig } from './commit';
+import { errorMessage } from './errors';
+import { gitLine, gitOutput, type GitCallOptions } from './git';
+import { conflictedFiles, dirtyFiles, mergeChangesNothing, operationInProgress, touchedFiles } from './inspect';
+import { withRepoLock, type RepoLockOptions } from './lock';
+import { inWorktree, resolveWorktree, worktreeOfBranch, type WorktreeContext } from './registry';
+import { branchTip, openRepo, type Repo } from './repo';
+import { removeStaleTempWorktrees, TEMP_ENV, withTempWorktree } from './tempWorktree';
+
+export interface MergeBackOptions extends RepoLockOptions {
+  repoRoot: string;
+  /** The session branch. */
+  branch: string;
+  baseBranch: string;
+  strategy: MergeStrategy;
+  /** Message of the merge or squash commit (rebase keeps the branch's own messages). */
+  message?: string;
+  /** Uncommitted work in the session worktree is committed first unless this is false (then: refused). */
+  commitPending?: boolean;
+  pendingMessage?: string;
+}
+
+type Attempt = { ok: true; commit: string } | { ok: false; result: MergeResult };
+
+export async function mergeBack(opts: MergeBackOptions): Promise<MergeResult> {
+  try {
+    const repo = await openRepo(opts.repoRoot);
+    return await withRepoLock(repo, () => mergeLocked(repo, opts), opts);
+  } catch (err) {
+    return refuse('error', errorMessage(err));
+  }
+}
+
+async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeResult> {
+  const { branch, baseBranch, strategy } = opts;
+  if (branch === baseBranch) return refuse('error', `cannot merge ${branch} into itself`);
+  await removeStaleTempWorktrees(repo);
+  const baseTip = await branchTip(repo.root, baseBranch);
+  if (!baseTip) return refuse('error', `the base branch ${baseBranch} does not exist`);
+  const branchStart = await branchTip(repo.root, branch);
+  if (!branchStart) return refuse('error', `the branch ${branch} does not exist`);
+  let tip = branchStart;
+
+  const sessionEntry = await worktreeOfBranch(repo.root, branch);
+  const session = sessionEntry && !sessionEntry.missing ? await resolveWorktree(sessionEntry.path, repo) : null;
+  if (session) {
+    const pending = await dirtyFiles(session.worktree, inWorktree(session));
+    if (pending.length > 0) {
+      if (opts.commitPending === false) return refuse('error', `the session worktree has uncommitted changes (${listed(pending)}); commit them first`);
+      tip = (await commitAll(session.worktree, opts.pendingMessage ?? `Uncommitted work of ${branch}`, AGENT_IDENTITY, { repo })) ?? tip;
+    }
+  }
+  if (await mergeChangesNothing(repo.root, baseTip, tip)) {
+    return refuse('nothing-to-merge', `${branch} has nothing that is not already on ${baseBranch}`);
+  }
+
+  const identity = await committerConfig(repo.root);
+  const start = strategy === 'rebase' ? tip : baseTip;
+  const attempt = await withTempWorktree(repo, start, ctx => runStrategy(ctx, opts, baseTip, tip, identity));
+  if (!attempt.ok) return attempt.result;
+  const result = attempt.commit;
+  if (result === baseTip) return refuse('nothing-to-merge', `every commit of ${branch} is already on ${baseBranch}`);
+
+  const checkoutEntry = await worktreeOfBranch(repo.root, baseBranch);
+  const checkout = checkoutEntry && !checkoutEntry.missing ? checkoutEntry.path : null;
+  if (checkout) {
+    const refusal = await checkoutRefusal(repo, checkout, baseTip, result);
+    if (refusal) return refusal;
+  }
+  if (strategy === 'rebase') {
+    const moved = await moveSessionBranch(repo, branch, tip, result, session);
+    if (moved) return refuse('error', `${moved} Nothing was changed.`);
+  }
+  const advanced = await advanceBase(repo, baseBranch, baseTip, result, checkout, identity);
+  if (advanced) {
+    const rebased = strategy === 'rebase' ? ` ${branch} was rebased onto the old ${baseBranch}; merge again.` : ' Nothing was changed.';
+    return refuse('error', `${advanced}${rebased}`);
+  }
+  return { ok: true, commit: result, strategy };
+}
+
+async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip: string, tip: string, identity: string[]): Promise<Attempt> {
+  const run = (args: string[], extra: GitCallOptions = {}) =>
+    gitOutput(ctx.worktree, args, inWorktree(ctx, { env: TEMP_ENV, config: [...identity, ...(extra.config ?? [])] }));
+  const { branch, baseBranch, strategy } = opts;
+  let step;
+  if (strategy === 'merge') {
+    step = await run(['merge', '--no-ff', '--no-edit', '-m', opts.message?.trim() || `Merge branch '${branch}' into ${baseBranch}`, tip]);
+  } else if (strategy === 'squash') {
+    step = await run(['merge', '--squash', tip]);
+    if (step.exitCode === 0) {
+      // Older git cannot tell beforehand (no merge-tree --write-tree) that the work is already on base.
+      if ((await run(['diff', '--cached', '--quiet'])).exitCode === 0) {
+        return { ok: false, result: refuse('nothing-to-merge', `${branch} has nothing that is not already on ${baseBranch}`) };
+      }
+      step = await run(['commit', '--no-edit', '-m', opts.message?.trim() || `Squash-merge branch '${branch}' into ${baseBranch}`]);
+    }
+  } else {
+    // User settings that would make a rebase move other refs or reorder commits do not apply here.
+    step = await run(['rebase', '--quiet', baseTip], { config: ['rebase.updateRefs=false', 'rebase.autoSquash=false', 'rebase.autoStash=false'] });
+  }
+  if (step.exitCode !== 0) {
+    const files = await conflictedFiles(ctx.worktree, inWorktree(ctx, { env: TEMP_ENV }));
+    if (strategy === 'rebase') await run(['rebase', '--abort']);
+    if (files.length === 0) return { ok: false, result: refuse('error', `git ${strategy} failed: ${(step.stderr || step.stdout).trim()}. Nothing was changed.`) };
+    const message = `${strategy === 'rebase' ? `Rebasing ${branch} onto` : `Merging ${branch} into`} ${baseBranch} conflicts in ${listed(files)}. Nothing was changed; resolve the conflict on ${branch} (e.g. merge ${baseBranch} into it) and try again.`;
+    return { ok: false, result: { ok: false, reason: 'conflict', files, message } };
+  }
+  return { ok: true, commit: await gitLine(ctx.worktree, ['rev-parse', '--verify', 'HEAD'], inWorktree(ctx)) };
+}
+
+/** Why the checkout that has the base branch must not be fast-forwarded now, or null when it may. */
+async function checkoutRefusal(repo: Repo, checkout: string, baseTip: string, result: string): Promise<MergeResult | null> {
+  const op = await operationInProgress(checkout);
+  if (op) return refuse('dirty-checkout', `${checkout} is in the middle of ${op}; finish or abort it, then merge again. Nothing was changed.`);
+  const head = await gitLine(checkout, ['rev-parse', '--verify', 'HEAD']);
+  if (head !== baseTip) return refuse('error', `the base branch moved while merging (${checkout} is at ${head.slice(0, 12)}); merge again. Nothing was changed.`);
+  const touched = await touchedFiles(repo.root, baseTip, result);
+  const blocking = overlapping(await dirtyFiles(checkout), touched);
+  if (blocking.length > 0) {
+    return refuse('dirty-checkout', `${checkout} has uncommitted changes to files this merge changes: ${listed(blocking)}. Commit or stash them, then merge again. Nothing was changed.`);
+  }
+  return null;
+}
+
+/** Points the rebased session branch at `rebased`, carrying its worktree along; returns why not, or null. */
+async function moveSessionBranch(repo: Repo, branch: string, oldTip: string, rebased: string, session: WorktreeContext | null): Promise<string | null> {
+  if (!session) {
+    const swapped = await gitOutput(repo.root, ['update-ref', '-m', 'switchyard: rebase', `refs/heads/${branch}`, rebased, oldTip]);
+    return swapped.exitCode === 0 ? null : `${branch} moved while rebasing.`;
+  }
+  const head = await gitLine(session.worktree, ['rev-parse', '--verify', 'HEAD'], inWorktree(session));
+  if (head !== oldTip) return `${branch} moved while rebasing.`;
+  // --keep refuses rather than lose anything written in the worktree meanwhile.
+  const reset = await gitOutput(session.worktree, ['reset', '--keep', '--quiet', rebased], inWorktree(session));
+  return reset.exitCode === 0 ? null : `could not move ${session.worktree} to the rebased ${branch}: ${reset.stderr.trim()}.`;
+}
+
+/** Moves the base branch from `from` to `to`, never forcing; returns why not, or null. */
+async function advanceBase(repo: Repo, baseBranch: string, from: string, to: string, checkout: string | null, identity: string[]): Promise<string | null> {
+  if (checkout) {
+    const ff = await gitOutput(checkout, ['merge', '--ff-only', '--quiet', to], { config: identity });
+    return ff.exitCode === 0 ? null : `could not fast-forward ${baseBranch} in ${checkout}: ${(ff.stderr || ff.stdout).trim()}.`;
+  }
+  const swapped = await gitOutput(repo.root, ['update-ref', '-m', 'switchyard: merge back', `refs/heads/${baseBranch}`, to, from]);
+  return swapped.exitCode === 0 ? null : `the base branch ${baseBranch} moved while merging.`;
+}
+
+/** Dirty paths the merge touches, including a dirty file where the merge puts a folder and the reverse. */
+function overlapping(dirty: string[], touched: string[]): string[] {
+  const exact = new Set(touched);
+  return dirty.filter(raw => {
+    const d = raw.replace(/\/$/, '');
+    return exact.has(d) || touched.some(t => t.startsWith(`${d}/`) || d.startsWith(`${t}/`));
+  });
+}
+
+function refuse(reason: 'dirty-checkout' | 'not-on-base' | 'nothing-to-merge' | 'error', message: string): MergeResult {
+  return { ok: false, reason, message };
+}
+
+function listed(files: string[]): string {
+  const shown = files.slice(0, 10).join(', ');
+  return files.length > 10 ? `${shown} and ${files.length - 10} more` : shown;
+}

@@ -1,0 +1,119 @@
+// What git knows about a repository's worktrees, and how to run git inside one without trusting it.
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorktreeError } from './errors';
+import { git, type GitCallOptions } from './git';
+import { canonicalPath, isInside } from './paths';
+import { openRepo, type Repo } from './repo';
+
+export interface WorktreeEntry {
+  path: string;
+  /** Commit checked out, or null for a worktree on an unborn branch. */
+  head: string | null;
+  /** Branch checked out (without `refs/heads/`), or null when detached. */
+  branch: string | null;
+  /** The repository's own checkout (the first entry git lists). */
+  main: boolean;
+  locked: boolean;
+  /** Registered, but its folder is gone (deleted by hand). */
+  missing: boolean;
+}
+
+export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> {
+  const out = await git(repoRoot, ['worktree', 'list', '--porcelain']);
+  const entries: WorktreeEntry[] = [];
+  for (const block of out.split(/\n\s*\n/)) {
+    const lines = block.split('\n').filter(Boolean);
+    const first = lines[0];
+    if (!first?.startsWith('worktree ')) continue;
+    const wtPath = canonicalPath(first.slice('worktree '.length));
+    const field = (name: string) => lines.find(l => l === name || l.startsWith(`${name} `));
+    const branchLine = field('branch');
+    const headLine = field('HEAD');
+    const head = headLine ? headLine.slice('HEAD '.length).trim() : null;
+    entries.push({
+      path: wtPath,
+      head: head && !/^0+$/.test(head) ? head : null,
+      branch: branchLine ? branchLine.slice('branch '.length).replace(/^refs\/heads\//, '') : null,
+      main: entries.length === 0,
+      locked: field('locked') !== undefined,
+      missing: entries.length > 0 && !existsSync(wtPath),
+    });
+  }
+  return entries;
+}
+
+/** The worktree that has `branch` checked out, if any. */
+export async function worktreeOfBranch(repoRoot: string, branch: string): Promise<WorktreeEntry | undefined> {
+  return (await listWorktrees(repoRoot)).find(w => w.branch === branch);
+}
+
+/** A linked worktree with its admin folder found through the repository, not through the worktree's own `.git` file. */
+export interface WorktreeContext {
+  worktree: string;
+  /** `<common dir>/worktrees/<id>`: the worktree's HEAD, index and per-worktree refs. */
+  gitDir: string;
+  repo: Repo;
+}
+
+/**
+ * Resolves a session worktree. Its `.git` file is agent-writable: pointed at a crafted git dir, it
+ * could make our next `git status` run a configured fsmonitor or filter outside the sandbox. So git
+ * runs with GIT_DIR set to the admin folder the repository registered for this path, never the
+ * folder's own say-so. Pass the repository when known; without it, the `.git` file only tells where
+ * to look, and the repository must still vouch for the worktree.
+ */
+export async function resolveWorktree(worktree: string, repo?: Repo): Promise<WorktreeContext> {
+  const wt = canonicalPath(worktree);
+  const owner = repo ?? (await openRepo(commonDirClaimedBy(wt)));
+  const gitDir = adminDirOf(owner, wt);
+  if (!gitDir) throw new WorktreeError('not-a-worktree', `${wt} is not a worktree of the repository at ${owner.identityRoot}`);
+  if (isInside(owner.gitCommonDir, wt)) throw new WorktreeError('untrusted-worktree', `${wt} holds its own repository; refusing to run git there`);
+  return { worktree: wt, gitDir, repo: owner };
+}
+
+/** Options that pin git to the registered admin folder of a worktree. */
+export function inWorktree(ctx: WorktreeContext, extra: GitCallOptions = {}): GitCallOptions {
+  return { ...extra, env: { ...extra.env, GIT_DIR: ctx.gitDir, GIT_WORK_TREE: ctx.worktree } };
+}
+
+/** The admin folder whose back-link (`gitdir` file) names `<worktree>/.git`, or null. */
+export function adminDirOf(repo: Repo, worktree: string): string | null {
+  const adminRoot = path.join(repo.gitCommonDir, 'worktrees');
+  let ids: string[];
+  try {
+    ids = readdirSync(adminRoot);
+  } catch {
+    return null;
+  }
+  const wanted = path.join(canonicalPath(worktree), '.git');
+  for (const id of ids) {
+    try {
+      const backLink = readFileSync(path.join(adminRoot, id, 'gitdir'), 'utf8').trim();
+      if (canonicalPath(path.resolve(adminRoot, id, backLink)) === wanted) return path.join(adminRoot, id);
+    } catch {
+      // An admin folder without a readable back-link is git's to prune, not ours to match.
+    }
+  }
+  return null;
+}
+
+function commonDirClaimedBy(worktree: string): string {
+  const dotGit = path.join(worktree, '.git');
+  let text: string;
+  try {
+    if (!lstatSync(dotGit).isFile()) throw new Error('not a file');
+    text = readFileSync(dotGit, 'utf8');
+  } catch {
+    throw new WorktreeError('not-a-worktree', `${worktree} is not a linked git worktree (no .git file)`);
+  }
+  const match = /^gitdir:\s*(.+?)\s*$/m.exec(text);
+  if (!match?.[1]) throw new WorktreeError('not-a-worktree', `${dotGit} does not name a git dir`);
+  const claimed = path.resolve(worktree, match[1]);
+  // `<common>/worktrees/<id>` → `<common>`; openRepo then asks git about that repository itself.
+  const common = path.dirname(path.dirname(claimed));
+  if (path.basename(path.dirname(claimed)) !== 'worktrees' || isInside(canonicalPath(common), worktree)) {
+    throw new WorktreeError('untrusted-worktree', `${dotGit} points at ${claimed}, which is not a worktree admin folder of a repository outside it`);
+  }
+  return path.basename(common) === '.git' ? path.dirname(common) : common;
+}

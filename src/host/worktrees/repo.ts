@@ -1,0 +1,89 @@
+// Opening a repository and reading its branches: the read-only questions every other part asks first.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { WorktreeError } from './errors';
+import { git, gitLine, gitOutput } from './git';
+import { canonicalPath } from './paths';
+
+export interface Repo {
+  /** Top folder of the working tree that contains the path that was opened. */
+  root: string;
+  /** The `.git` folder shared by the checkout and all its worktrees (absolute). */
+  gitCommonDir: string;
+  /** Folder that names the repository for locks and homes: the main checkout (or the bare git dir). */
+  identityRoot: string;
+}
+
+export async function openRepo(p: string): Promise<Repo> {
+  const abs = path.resolve(p);
+  let cwd: string;
+  try {
+    cwd = statSync(abs).isDirectory() ? abs : path.dirname(abs);
+  } catch {
+    throw new WorktreeError('not-a-repo', `${abs} does not exist`);
+  }
+  const probe = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir']);
+  if (probe.exitCode !== 0) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository`);
+  const [bare, insideWorkTree, commonDir] = probe.stdout.split('\n').map(l => l.trim());
+  if (bare === 'true') throw new WorktreeError('bare-repo', `${abs} is a bare repository; open a folder with a checkout`);
+  if (insideWorkTree !== 'true' || !commonDir) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository's working tree`);
+  const root = canonicalPath(await gitLine(cwd, ['rev-parse', '--show-toplevel']));
+  const gitCommonDir = canonicalPath(path.resolve(cwd, commonDir));
+  const head = await gitOutput(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
+  if (head.exitCode !== 0) throw new WorktreeError('no-commits', `the repository at ${root} has no commits yet; make a first commit, then start a session`);
+  const identityRoot = path.basename(gitCommonDir) === '.git' ? path.dirname(gitCommonDir) : gitCommonDir;
+  return { root, gitCommonDir, identityRoot };
+}
+
+/** The branch checked out at `repoRoot`, or null when HEAD is detached. */
+export async function currentBranch(repoRoot: string): Promise<string | null> {
+  const out = await gitOutput(repoRoot, ['symbolic-ref', '--quiet', 'HEAD']);
+  if (out.exitCode !== 0) return null;
+  return stripHeads(out.stdout.trim());
+}
+
+/** Local branch names, sorted. */
+export async function listBranches(repoRoot: string): Promise<string[]> {
+  const out = await git(repoRoot, ['for-each-ref', '--format=%(refname)', 'refs/heads/']);
+  return out
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean)
+    .map(stripHeads)
+    .sort();
+}
+
+/** Full sha of the commit `ref` names. */
+export async function resolveCommit(repoRoot: string, ref: string): Promise<string> {
+  if (!ref || ref.startsWith('-')) throw new WorktreeError('bad-ref', `"${ref}" does not name a commit`);
+  const out = await gitOutput(repoRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  if (out.exitCode !== 0) throw new WorktreeError('bad-ref', `"${ref}" does not name a commit in ${repoRoot}`);
+  return out.stdout.trim();
+}
+
+/** Sha of a local branch, or null when there is no such branch. */
+export async function branchTip(repoRoot: string, branch: string): Promise<string | null> {
+  const out = await gitOutput(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]);
+  return out.exitCode === 0 ? out.stdout.trim() : null;
+}
+
+export async function treeOf(repoRoot: string, commit: string): Promise<string> {
+  return gitLine(repoRoot, ['rev-parse', '--verify', `${commit}^{tree}`]);
+}
+
+export async function isAncestor(repoRoot: string, ancestor: string, descendant: string): Promise<boolean> {
+  const out = await gitOutput(repoRoot, ['merge-base', '--is-ancestor', ancestor, descendant]);
+  if (out.exitCode === 0) return true;
+  if (out.exitCode === 1) return false;
+  throw new WorktreeError('git-failed', `could not compare ${ancestor} and ${descendant}: ${out.stderr.trim()}`);
+}
+
+/** Checks a branch name with git's own rules (`git check-ref-format --branch`). */
+export async function assertBranchName(repoRoot: string, branch: string): Promise<void> {
+  const ok = !branch.startsWith('-') && branch !== 'HEAD' && (await gitOutput(repoRoot, ['check-ref-format', '--branch', branch])).exitCode === 0;
+  if (!ok) throw new WorktreeError('bad-branch-name', `"${branch}" is not a valid branch name`);
+}
+
+function stripHeads(ref: string): string {
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
+}

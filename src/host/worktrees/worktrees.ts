@@ -1,0 +1,166 @@
+// Session worktrees: create, remove (asking first when work would be lost), prune orphans.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { DiscardResult } from '../../protocol/sessions';
+import { WorktreeError } from './errors';
+import { git, gitOutput } from './git';
+import { dirtyFiles, unmergedCommits } from './inspect';
+import { withRepoLock, type RepoLockOptions } from './lock';
+import { canonicalPath, isInside } from './paths';
+import { inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
+import { assertBranchName, branchTip, openRepo, resolveCommit, type Repo } from './repo';
+import { uniqueBranch, worktreeDirName } from './slug';
+import { removeStaleTempWorktrees } from './tempWorktree';
+
+export { commitAll, AGENT_IDENTITY, type GitIdentity } from './commit';
+export { worktreeFingerprint } from './snapshot';
+export { listWorktrees, type WorktreeEntry } from './registry';
+
+export type CreateWorktreeOptions = RepoLockOptions & {
+  repoRoot: string;
+  /** Folder that holds this repository's worktrees (outside the checkout). */
+  worktreesDir: string;
+  /** Branch or commit the session starts from. */
+  base: string;
+} & (
+    | { /** Exact branch to create; fails if it exists. */ branch: string; slug?: undefined }
+    | { /** Pick the first free `switchyard/<slug>[-n]` while holding the lock. */ slug: string; branch?: undefined }
+  );
+
+export interface CreatedWorktree {
+  worktree: string;
+  baseCommit: string;
+  branch: string;
+}
+
+/** `git worktree add -b <branch> <worktreesDir>/<slug> <baseCommit>`, serialised per repository. */
+export async function createWorktree(opts: CreateWorktreeOptions): Promise<CreatedWorktree> {
+  const repo = await openRepo(opts.repoRoot);
+  const parent = canonicalPath(opts.worktreesDir);
+  return withRepoLock(
+    repo,
+    async () => {
+      const registered = await listWorktrees(repo.root);
+      const host = registered.find(w => !w.missing && isInside(parent, w.path));
+      if (host || isInside(parent, repo.gitCommonDir)) {
+        throw new WorktreeError('inside-checkout', `the worktrees folder ${parent} is inside ${host?.path ?? repo.gitCommonDir}; choose a folder outside the checkout`);
+      }
+      const baseCommit = await resolveCommit(repo.root, opts.base);
+      const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent }) : await newBranchName(repo, opts.branch);
+      const dir = path.join(parent, worktreeDirName(branch));
+      if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
+      await mkdir(parent, { recursive: true });
+      const added = await gitOutput(repo.root, ['worktree', 'add', '--quiet', '-b', branch, dir, baseCommit]);
+      if (added.exitCode !== 0) {
+        await undoFailedAdd(repo, branch, baseCommit, dir);
+        throw new WorktreeError('git-failed', `could not create the worktree ${dir}: ${added.stderr.trim() || `git exited ${added.exitCode}`}`);
+      }
+      return { worktree: canonicalPath(dir), baseCommit, branch };
+    },
+    opts,
+  );
+}
+
+export interface RemoveWorktreeOptions extends RepoLockOptions {
+  repoRoot: string;
+  worktree: string;
+  /** The session's branch. */
+  branch: string;
+  /** Branch (or commit) that "unmerged" is measured against: the session's base branch. */
+  base: string;
+  /** The user confirmed losing uncommitted work / leaving unmerged commits behind. */
+  force?: boolean;
+  /** true: delete the branch; false: keep it; unset: delete it only when it holds no unmerged work. */
+  deleteBranch?: boolean;
+}
+
+/** Removes a session's worktree; without `force`, asks first when uncommitted or unmerged work would be left. */
+export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<DiscardResult> {
+  const repo = await openRepo(opts.repoRoot);
+  const target = canonicalPath(opts.worktree);
+  return withRepoLock(
+    repo,
+    async () => {
+      const registered = await listWorktrees(repo.root);
+      const entry = registered.find(w => w.path === target);
+      if (entry?.main) throw new WorktreeError('not-a-worktree', `${target} is the repository's own checkout; it is never removed`);
+      if (!entry && existsSync(target)) throw new WorktreeError('not-a-worktree', `${target} is not a worktree of ${repo.identityRoot}; not removing it`);
+      const present = entry !== undefined && !entry.missing;
+      const uncommitted = present ? await dirtyFiles(target, inWorktree(await resolveWorktree(target, repo))) : [];
+      const unmerged = await unmergedCommits(repo.root, opts.branch, opts.base);
+      if (!opts.force && (uncommitted.length > 0 || unmerged > 0)) {
+        return { ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged };
+      }
+      if (entry?.locked) throw new WorktreeError('worktree-locked', `${target} is locked (git worktree lock); unlock it with "git worktree unlock" first`);
+      if (present) await removeRegistered(repo, target);
+      else if (entry) await git(repo.root, ['worktree', 'prune']);
+      const branchKept = await settleBranch(repo, opts, unmerged, registered, target);
+      return { ok: true, branchKept };
+    },
+    opts,
+  );
+}
+
+export interface PrunedWorktree {
+  path: string;
+  branch: string | null;
+  head: string | null;
+}
+
+/** Finds worktrees whose folder was deleted by hand and unregisters them (`git worktree prune`). Branches stay. */
+export async function prune(repoRoot: string, opts: RepoLockOptions = {}): Promise<PrunedWorktree[]> {
+  const repo = await openRepo(repoRoot);
+  return withRepoLock(
+    repo,
+    async () => {
+      await removeStaleTempWorktrees(repo);
+      const orphaned = (await listWorktrees(repo.root)).filter(w => w.missing && !w.locked);
+      if (orphaned.length === 0) return [];
+      await git(repo.root, ['worktree', 'prune']);
+      const still = new Set((await listWorktrees(repo.root)).map(w => w.path));
+      return orphaned.filter(w => !still.has(w.path)).map(w => ({ path: w.path, branch: w.branch, head: w.head }));
+    },
+    opts,
+  );
+}
+
+async function newBranchName(repo: Repo, branch: string): Promise<string> {
+  await assertBranchName(repo.root, branch);
+  if (await branchTip(repo.root, branch)) throw new WorktreeError('branch-exists', `branch ${branch} already exists`);
+  return branch;
+}
+
+/** `worktree add -b` can fail after creating the branch (e.g. checkout error): leave no half-made session behind. */
+async function undoFailedAdd(repo: Repo, branch: string, baseCommit: string, dir: string): Promise<void> {
+  const holders = await listWorktrees(repo.root);
+  if (holders.some(w => w.path === canonicalPath(dir))) await gitOutput(repo.root, ['worktree', 'remove', '--force', dir]);
+  if ((await branchTip(repo.root, branch)) === baseCommit && !holders.some(w => w.branch === branch && w.path !== canonicalPath(dir))) {
+    await gitOutput(repo.root, ['branch', '-D', branch]);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function removeRegistered(repo: Repo, dir: string): Promise<void> {
+  const removed = await gitOutput(repo.root, ['worktree', 'remove', '--force', dir]);
+  if (removed.exitCode === 0) return;
+  // git refuses some worktrees it could not clean (e.g. with submodules): delete the folder, then unregister.
+  await rm(dir, { recursive: true, force: true });
+  await git(repo.root, ['worktree', 'prune']);
+  if ((await listWorktrees(repo.root)).some(w => w.path === dir)) {
+    throw new WorktreeError('git-failed', `could not remove the worktree ${dir}: ${removed.stderr.trim()}`);
+  }
+}
+
+async function settleBranch(repo: Repo, opts: RemoveWorktreeOptions, unmerged: number, registered: WorktreeEntry[], removed: string): Promise<boolean> {
+  if (!(await branchTip(repo.root, opts.branch))) return false;
+  const wanted = opts.deleteBranch ?? unmerged === 0;
+  const elsewhere = registered.some(w => w.branch === opts.branch && w.path !== removed && !w.missing);
+  if (!wanted) return true;
+  if (elsewhere) {
+    if (opts.deleteBranch) throw new WorktreeError('git-failed', `branch ${opts.branch} is checked out in another worktree; the worktree was removed but the branch kept`);
+    return true;
+  }
+  await git(repo.root, ['branch', '-D', opts.branch]);
+  return false;
+}

@@ -1,0 +1,87 @@
+// Numbers as people read them. Pure (no DOM), shared by both views and unit-tested.
+
+/** Dollars: four decimals below a dollar ($0.0123), cents above ($12.34), grouped thousands. Null is "unpriced". */
+export function usd(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return 'unpriced';
+  const sign = v < 0 ? '-' : '';
+  const a = Math.abs(v);
+  if (a < 0.00005) return v > 0 ? '<$0.0001' : '$0.00';
+  if (a < 1) return `${sign}$${a.toFixed(4)}`;
+  return `${sign}$${a.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** Short dollars for chart axes: $0, $0.05, $2.5, $40, $1.2k. */
+export function usdAxis(v: number): string {
+  if (v === 0) return '$0';
+  const a = Math.abs(v);
+  if (a >= 1000) return `$${trim(v / 1000, 1)}k`;
+  if (a >= 10) return `$${Math.round(v)}`;
+  if (a >= 1) return `$${trim(v, 1)}`;
+  if (a >= 0.01) return `$${trim(v, 2)}`;
+  return `$${trim(v, 4)}`;
+}
+
+/** Token counts: 950, 12.3k, 123k, 4.5M, 1.2B. */
+export function tokens(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const a = Math.abs(n);
+  if (a < 1000) return String(Math.round(n));
+  const units: [number, string][] = [[1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
+  for (const [size, unit] of units) {
+    if (a >= size * 0.9995) {
+      const x = n / size;
+      return `${Math.abs(x) >= 99.95 ? Math.round(x) : trim(x, 1)}${unit}`;
+    }
+  }
+  return String(Math.round(n));
+}
+
+/** A share 0..1 as a percentage: 87%, 0.4%, 0%. */
+export function percent(share: number): string {
+  if (!Number.isFinite(share) || share <= 0) return '0%';
+  const p = share * 100;
+  if (p >= 99.5 && p < 100) return '>99%';
+  if (p < 1) return `${trim(p, 1) === '0' ? '<0.1' : trim(p, 1)}%`;
+  return `${Math.round(p)}%`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** '2026-11-07' -> 'Nov 7'. Days are local calendar days from the host, so no time zone applies. */
+export function dayLabel(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return day;
+  return `${MONTHS[Number(m[2]) - 1] ?? m[2]} ${Number(m[3])}`;
+}
+
+/** '2026-11' -> 'November 2026'. */
+export function monthLabel(month: string): string {
+  const m = /^(\d{4})-(\d{2})/.exec(month);
+  if (!m) return month;
+  const names = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  return `${names[Number(m[2]) - 1] ?? m[2]} ${m[1]}`;
+}
+
+/** Local clock time of an ISO timestamp, e.g. 14:03:22; '' when unreadable. */
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime()) || d.getTime() === 0) return '';
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${trim(ms / 1000, 1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function trim(v: number, digits: number): string {
+  return String(Number(v.toFixed(digits)));
+}

@@ -1,0 +1,46 @@
+// Sessions end to end through the engine's public API: real git worktrees, the real agent loop, the
+// real gateway and ledger, against the test upstream.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
+
+const writer = (file: string, text: string) => ({
+  steps: [
+    { calls: [{ name: 'list_files', arguments: {} }] },
+    { calls: [{ name: 'write_file', arguments: { path: file, content: text } }] },
+    { calls: [{ name: 'read_file', arguments: { path: file } }] },
+    { calls: [{ name: 'finish', arguments: { summary: `wrote ${file}` } }] },
+  ],
+});
+
+test('three sessions started at once each change files only in their own worktree', async t => {
+  const up = await upstream(t, { scripts: { a: writer('a.txt', 'from a\n'), b: writer('b.txt', 'from b\n'), c: writer('c.txt', 'from c\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const created = await Promise.all(['a', 'b', 'c'].map(n => engine.sessions.create({ repo, task: `[script:${n}] write ${n}`, title: `Write ${n}` }, noProgress)));
+  assert.equal(new Set(created.map(s => s.branch)).size, 3);
+  const done = await Promise.all(created.map(s => settle(engine, s)));
+  for (const [i, s] of done.entries()) {
+    const name = ['a', 'b', 'c'][i];
+    assert.equal(s.status, 'done', `${s.title}: ${s.statusReason}`);
+    assert.ok(!s.worktree.startsWith(repo), 'worktrees live outside the checkout');
+    assert.equal(readFileSync(path.join(s.worktree, `${name}.txt`), 'utf8'), `from ${name}\n`);
+    for (const other of ['a', 'b', 'c'].filter(x => x !== name)) assert.equal(existsSync(path.join(s.worktree, `${other}.txt`)), false);
+    assert.equal(s.usage.requests, 4);
+    assert.ok(s.costUsd > 0);
+    // The agent's work is committed on its branch.
+    assert.match(git(s.worktree, 'log', '-1', '--format=%s'), /Write/);
+  }
+  assert.equal(git(repo, 'status', '--porcelain'), '', 'the user checkout is untouched');
+  for (const n of ['a', 'b', 'c']) assert.equal(existsSync(path.join(repo, `${n}.txt`)), false);
+  // Every request went upstream with the user's key and the session's tier and cache key.
+  for (const r of up.requests) {
+    assert.equal(r.headers.authorization, 'Bearer sk-test-upstream');
+    const body = r.body as Record<string, unknown>;
+    assert.equal(body.service_tier, 'default');
+    assert.match(String(body.prompt_cache_key), /^switchyard-/);
+    assert.equal(body.store, false);
+    assert.ok(Number(body.max_output_tokens) > 0);
+  }
+});

@@ -1,0 +1,80 @@
+// Helpers for tests that drive the real engine against the test upstream and real git repositories.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import type { HostSettings } from '../../../src/protocol/host';
+import type { SessionInfo } from '../../../src/protocol/types';
+import { Engine } from '../../../src/host/engine';
+import { silentSink, type EngineSink } from '../../../src/host/events';
+import { withDefaults } from '../../../src/host/settings';
+import { startTestUpstream, type TestUpstream, type UpstreamOptions } from '../../upstream/server';
+
+export function tempDir(t: TestContext, prefix = 'sy-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+}
+
+/** A repository with one commit on main: README.md and src/app.txt. */
+export function makeRepo(root: string, name = 'repo'): string {
+  const repo = path.join(root, name);
+  mkdirSync(path.join(repo, 'src'), { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'config', 'user.name', 'Tester');
+  git(repo, 'config', 'user.email', 'tester@example.com');
+  writeFileSync(path.join(repo, 'README.md'), '# demo\n');
+  writeFileSync(path.join(repo, 'src', 'app.txt'), 'line 1\nline 2\nline 3\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'initial');
+  return repo;
+}
+
+export async function upstream(t: TestContext, opts: UpstreamOptions = {}): Promise<TestUpstream> {
+  const up = await startTestUpstream(opts);
+  t.after(() => up.close());
+  return up;
+}
+
+export interface EngineKit {
+  engine: Engine;
+  home: string;
+  repo: string;
+  up: TestUpstream;
+}
+
+export async function engineFor(t: TestContext, o: { up: TestUpstream; settings?: Partial<HostSettings>; headless?: boolean; sink?: EngineSink; home?: string; repo?: string }): Promise<EngineKit> {
+  const root = tempDir(t);
+  const home = o.home ?? path.join(root, 'home');
+  const repo = o.repo ?? makeRepo(root);
+  const engine = await Engine.start({
+    home,
+    settings: withDefaults({ baseURL: o.up.url, model: 'gpt-5.4', budgets: { sessionUsd: null, dayUsd: null, monthUsd: null }, ...o.settings, sandbox: { enabled: false, allowedDomains: [], denyRead: [], ...o.settings?.sandbox } }),
+    apiKey: 'sk-test-upstream',
+    headless: o.headless ?? true,
+    sink: o.sink ?? silentSink,
+  });
+  t.after(() => engine.shutdown());
+  return { engine, home, repo, up: o.up };
+}
+
+export async function settle(engine: Engine, s: SessionInfo, timeoutMs = 30_000): Promise<SessionInfo> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`session ${s.id} did not settle in ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const done = await Promise.race([engine.sessions.waitUntilSettled(s.id), timeout]);
+    await engine.gateway.drain(s.id);
+    return engine.sessions.info(engine.sessions.get(done.id));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const noProgress = { report: () => {} };
