@@ -1,5 +1,6 @@
 // The unconfined CommandRunner: runs a command with /bin/sh in the worktree, in a process group of its
-// own, so a timeout or a stop ends the command and everything it started.
+// own, so a timeout or a stop ends the command and everything it started. The process-group handling is
+// shared with the sandboxed runner (src/host/sandbox), which runs its wrapped command the same way.
 import { spawn } from 'node:child_process';
 import { childEnv } from './env';
 import { ToolError } from './errors';
@@ -13,7 +14,7 @@ export interface LocalRunnerOptions {
   baseEnv?: NodeJS.ProcessEnv;
 }
 
-const DEFAULT_KILL_GRACE_MS = 2000;
+export const DEFAULT_KILL_GRACE_MS = 2000;
 
 export function createLocalRunner(options: LocalRunnerOptions = {}): CommandRunner {
   const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -22,19 +23,36 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): CommandRunn
 
 export const localRunner: CommandRunner = createLocalRunner();
 
+/** The result of a command that was stopped before it started. */
+export const NOT_STARTED: Readonly<CommandResult> = Object.freeze({ exitCode: null, output: '', truncated: false, timedOut: false });
+
 function runLocal(command: string, opts: CommandRunOptions, grace: number, baseEnv: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (process.platform === 'win32') {
     return Promise.reject(new ToolError('running commands needs a POSIX shell (/bin/sh); Windows is not supported yet'));
   }
-  if (opts.signal.aborted) {
-    return Promise.resolve({ exitCode: null, output: '', truncated: false, timedOut: false });
-  }
+  if (opts.signal.aborted) return Promise.resolve({ ...NOT_STARTED });
+  // stderr joins stdout inside the shell: one pipe keeps the order in which the two were written.
+  return runShellInProcessGroup(`exec 2>&1\n${command}`, opts, { killGraceMs: grace, env: childEnv(baseEnv, opts.env) });
+}
+
+export interface ProcessGroupOptions {
+  /** Time between SIGTERM and SIGKILL to the process group. */
+  killGraceMs: number;
+  /** The complete environment of the shell (already cleaned by childEnv). */
+  env: Record<string, string>;
+}
+
+/**
+ * Runs `/bin/sh -c script` in a process group of its own, honouring the timeout, the abort signal and
+ * the output cap of `opts`; a timeout or an abort ends the whole group. Shared by every CommandRunner.
+ */
+export function runShellInProcessGroup(script: string, opts: CommandRunOptions, o: ProcessGroupOptions): Promise<CommandResult> {
+  const grace = o.killGraceMs;
   return new Promise<CommandResult>((resolve, reject) => {
     const output = new OutputCapper(opts.outputCapBytes);
-    // stderr joins stdout inside the shell: one pipe keeps the order in which the two were written.
-    const child = spawn('/bin/sh', ['-c', `exec 2>&1\n${command}`], {
+    const child = spawn('/bin/sh', ['-c', script], {
       cwd: opts.cwd,
-      env: childEnv(baseEnv, opts.env),
+      env: o.env,
       // A new process group (pgid = child.pid) that a single kill(-pgid) reaches entirely.
       detached: true,
       // No stdin: a command that waits for input reads end-of-file instead of hanging.

@@ -1,0 +1,154 @@
+// The transcript's header: who the session is, what it costs, and what guards it. Rebuilt on each
+// session update; the tier menu's open state survives a rebuild.
+import type { SessionInfo, Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, RESUMABLE_STATUSES, TIERS } from '../../protocol/types';
+import { button, h, icon } from '../dom';
+import { percent, tokens, usd } from '../format';
+import { CONFINEMENT, GUARD, STATUS, TIER } from '../labels';
+
+export interface HeaderActions {
+  showChanges(sessionId: string): void;
+  setTier(sessionId: string, tier: Tier): void;
+}
+
+export class SessionHeader {
+  readonly el = h('header', { class: 'session-header' });
+  private session: SessionInfo | undefined;
+  private menuOpen = false;
+  private readonly closeOnOutside = (ev: Event) => {
+    if (!(ev.target instanceof Node) || !this.el.querySelector('.tier-picker')?.contains(ev.target)) this.setMenu(false);
+  };
+
+  constructor(private readonly actions: HeaderActions) {}
+
+  update(s: SessionInfo): void {
+    this.session = s;
+    this.render();
+  }
+
+  private render(): void {
+    const s = this.session;
+    if (!s) return;
+    const st = STATUS[s.status] ?? { label: s.status, icon: 'circle-filled' };
+    const statusIcon = s.status === 'running' ? icon('loading', 'codicon-modifier-spin') : icon(st.icon);
+    this.el.replaceChildren(
+      h('div', { class: 'header-top' },
+        h('div', { class: 'header-title' },
+          h('h1', { title: s.task }, s.title),
+          h('span', { class: `badge status-${s.status}`, title: s.statusReason ?? st.label }, statusIcon, st.label),
+          this.tierPicker(s)),
+        button('Show Changes', () => this.actions.showChanges(s.id), { kind: 'primary', icon: 'diff-multiple', title: `Open the changes on ${s.branch} against ${s.baseBranch}` })),
+      h('div', { class: 'header-meta muted' },
+        meta('person', s.role), meta('symbol-class', s.model), meta('git-branch', s.branch), s.agent !== 'builtin' ? meta('terminal', s.agent === 'codex' ? 'Codex' : s.command ?? 'command') : null,
+        s.queuePosition && s.status === 'queued' ? meta('clock', `#${s.queuePosition} in queue`) : null),
+      s.statusReason && s.status !== 'running' ? h('div', { class: `header-reason status-text-${s.status}` }, s.statusReason) : null,
+      this.stats(s),
+      this.warnings(s),
+    );
+  }
+
+  private stats(s: SessionInfo): HTMLElement {
+    const u = s.usage;
+    const cacheShare = u.input > 0 ? u.cached / u.input : 0;
+    const cost = h('div', { class: 'stat' },
+      h('div', { class: 'stat-label' }, 'Cost'),
+      h('div', { class: 'stat-value' }, usd(s.costUsd), s.budgetUsd !== null ? h('span', { class: 'muted small' }, ` of ${usd(s.budgetUsd)}`) : null),
+      s.budgetUsd !== null ? budgetMeter(s.costUsd, s.budgetUsd) : null,
+      s.unpricedRequests > 0 ? h('div', { class: 'small warn-text' }, `+ ${s.unpricedRequests} unpriced`) : null,
+      s.priorityPremiumUsd > 0 ? h('div', { class: 'small muted', title: 'What priority cost beyond the same tokens at standard' }, `${usd(s.priorityPremiumUsd)} priority premium`) : null);
+    const tokenStat = h('div', { class: 'stat stat-wide' },
+      h('div', { class: 'stat-label' }, 'Tokens'),
+      h('div', { class: 'token-row' },
+        tokenCell('in', u.input), tokenCell('cached', u.cached), tokenCell('out', u.output), tokenCell('reasoning', u.reasoning)),
+      s.estimatedRequests > 0 ? h('div', { class: 'small muted' }, `${s.estimatedRequests} estimated (stream cut before usage)`) : null);
+    return h('div', { class: 'stats' },
+      cost,
+      tokenStat,
+      simpleStat('Requests', u.requests.toLocaleString('en-US'), `${s.turns} ${s.turns === 1 ? 'turn' : 'turns'}`),
+      simpleStat('Cache', percent(cacheShare), s.cacheBreaks > 0 ? `${s.cacheBreaks} ${s.cacheBreaks === 1 ? 'break' : 'breaks'} · ${usd(s.cacheBreakLossUsd)} lost` : 'no breaks'));
+  }
+
+  private warnings(s: SessionInfo): HTMLElement | null {
+    const rows: HTMLElement[] = [];
+    if (s.guard.level !== 'ok') {
+      const g = GUARD[s.guard.level];
+      rows.push(h('div', { class: `header-banner guard guard-${s.guard.level}`, role: 'status' },
+        icon(g.icon),
+        h('span', null, h('strong', null, `Loop guard: ${g.label}`), s.guard.reason ? ` — ${s.guard.reason}` : '',
+          h('span', { class: 'muted' }, ` (${usd(s.guard.spentSinceProgressUsd)} over ${s.guard.turnsSinceProgress} ${s.guard.turnsSinceProgress === 1 ? 'turn' : 'turns'} without progress)`))));
+    }
+    if (s.confinement) {
+      const c = CONFINEMENT[s.confinement];
+      rows.push(h('div', { class: `header-confinement${c.risky ? ' risky' : ''}`, title: s.confinementNote ?? c.label },
+        icon(c.icon), h('strong', null, c.label), s.confinementNote ? h('span', { class: 'muted' }, ` — ${s.confinementNote}`) : null));
+    }
+    return rows.length ? h('div', { class: 'header-warnings' }, ...rows) : null;
+  }
+
+  private tierPicker(s: SessionInfo): HTMLElement {
+    const t = TIER[s.tier];
+    const editable = ACTIVE_STATUSES.includes(s.status) || RESUMABLE_STATUSES.includes(s.status);
+    const chip = h('button', {
+      class: `chip tier-chip tier-chip-${s.tier}`, type: 'button', disabled: !editable,
+      title: editable ? `${t.label}: ${t.note}. Click to change.` : `${t.label}: the session no longer runs`,
+      attrs: { 'aria-haspopup': 'menu', 'aria-expanded': String(this.menuOpen) },
+      on: { click: () => this.setMenu(!this.menuOpen) },
+    }, icon(t.icon), t.label, editable ? icon('chevron-down') : null);
+    const picker = h('div', { class: 'tier-picker' }, chip);
+    if (this.menuOpen && editable) {
+      const menu = h('div', { class: 'menu', role: 'menu', on: { keydown: ev => this.menuKey(ev) } });
+      for (const tier of TIERS) {
+        const info = TIER[tier];
+        menu.appendChild(h('button', {
+          class: `menu-item${tier === s.tier ? ' checked' : ''}`, type: 'button', role: 'menuitemradio',
+          attrs: { 'aria-checked': String(tier === s.tier) },
+          on: { click: () => { this.setMenu(false); if (tier !== s.tier) this.actions.setTier(s.id, tier); } },
+        }, icon(tier === s.tier ? 'check' : 'blank'), h('span', { class: 'menu-label' }, info.label), h('span', { class: 'menu-note' }, info.note)));
+      }
+      picker.appendChild(menu);
+      queueMicrotask(() => (menu.querySelector('.checked') as HTMLElement | null)?.focus());
+    }
+    return picker;
+  }
+
+  private setMenu(open: boolean): void {
+    if (open === this.menuOpen) return;
+    this.menuOpen = open;
+    if (open) document.addEventListener('pointerdown', this.closeOnOutside, true);
+    else document.removeEventListener('pointerdown', this.closeOnOutside, true);
+    this.render();
+    if (!open) (this.el.querySelector('.tier-chip') as HTMLElement | null)?.focus();
+  }
+
+  private menuKey(ev: KeyboardEvent): void {
+    const items = [...this.el.querySelectorAll<HTMLElement>('.menu-item')];
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    if (ev.key === 'Escape') this.setMenu(false);
+    else if (ev.key === 'ArrowDown') items[(at + 1) % items.length]?.focus();
+    else if (ev.key === 'ArrowUp') items[(at - 1 + items.length) % items.length]?.focus();
+    else return;
+    ev.preventDefault();
+  }
+}
+
+function meta(iconName: string, text: string): HTMLElement {
+  return h('span', { class: 'meta' }, icon(iconName), text);
+}
+
+function tokenCell(label: string, n: number): HTMLElement {
+  return h('span', { class: 'token-cell', title: `${n.toLocaleString('en-US')} ${label}` }, h('span', { class: 'stat-value' }, tokens(n)), h('span', { class: 'muted small' }, label));
+}
+
+function simpleStat(label: string, value: string, note: string): HTMLElement {
+  return h('div', { class: 'stat' }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value' }, value), h('div', { class: 'small muted' }, note));
+}
+
+function budgetMeter(spent: number, cap: number): HTMLElement {
+  const share = cap > 0 ? Math.min(1, spent / cap) : 1;
+  const level = spent >= cap - 1e-6 ? 'over' : share >= 0.8 ? 'warn' : 'ok';
+  const track = h('div', { class: `meter meter-thin meter-${level}` });
+  const fill = h('div', { class: 'meter-fill' });
+  fill.style.width = `${(share * 100).toFixed(1)}%`;
+  track.appendChild(fill);
+  return track;
+}

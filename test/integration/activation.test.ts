@@ -1,0 +1,60 @@
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { api, until } from './kit';
+
+suite('activation, host and views', () => {
+  test('activates quickly and the agent host becomes ready', async () => {
+    const a = await api();
+    assert.ok(a.activationMs < 50, `activate() took ${a.activationMs} ms`);
+    const out = process.env.SWITCHYARD_RESULTS;
+    if (out) fs.writeFileSync(path.join(out, 'activation.json'), JSON.stringify({ activationMs: a.activationMs, at: new Date().toISOString() }));
+    const ready = await a.hostReady();
+    assert.ok(ready.pid > 0 && ready.pid !== process.pid, 'the host is its own process');
+    assert.ok(ready.gatewayPort > 0);
+  });
+
+  test('the Sessions and Spend views resolve', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('workbench.view.extension.switchyard');
+    await vscode.commands.executeCommand('switchyard.sessions.focus');
+    await vscode.commands.executeCommand('switchyard.spend.focus');
+    await until(() => a.spendViewResolved(), 'the Spend view to resolve');
+    await until(() => /\$\(pulse\)/.test(a.meterText()), 'the spend meter');
+    assert.match(a.tierText(), /standard|priority|flex/);
+  });
+
+  test('every declared command is registered', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+    const all = new Set(await vscode.commands.getCommands(true));
+    for (const c of pkg.contributes.commands) assert.ok(all.has(c.command), `${c.command} is not registered`);
+  });
+
+  test('every command runs without throwing (prompts dismissed)', async () => {
+    await api();
+    const skip = new Set(['switchyard.restartHost', 'switchyard.openWorktree', 'switchyard.clearApiKey']);
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+    for (const { command } of pkg.contributes.commands) {
+      if (skip.has(command)) continue;
+      const run = Promise.resolve(vscode.commands.executeCommand(command));
+      // A command that asks shows a quick input; dismiss it as a user pressing Escape would.
+      const dismiss = setInterval(() => void vscode.commands.executeCommand('workbench.action.closeQuickOpen'), 100);
+      try {
+        await run;
+      } catch (err) {
+        assert.fail(`${command} threw: ${(err as Error).message}`);
+      } finally {
+        clearInterval(dismiss);
+      }
+    }
+  });
+
+  test('restarting the agent host keeps working', async () => {
+    const a = await api();
+    const before = await a.hostReady();
+    await vscode.commands.executeCommand('switchyard.restartHost');
+    const after = await a.hostReady();
+    assert.notStrictEqual(after.pid, before.pid);
+  });
+});

@@ -1,0 +1,46 @@
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MergeResult } from '../../src/protocol/sessions';
+import type { SessionInfo } from '../../src/protocol/types';
+import { api, sessionWhere, settled, until } from './kit';
+
+suite('sessions in a real VS Code', () => {
+  test('two sessions run, show their transcript and changes, and one merges back', async () => {
+    const a = await api();
+    const repo = a.repo()!;
+    const first = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] add alpha', title: 'Add alpha' });
+    const second = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-beta] add beta', title: 'Add beta' });
+    assert.ok(first && second, 'both sessions were created');
+    const doneA = await sessionWhere(a, first.id, settled, 'session alpha to finish');
+    const doneB = await sessionWhere(a, second.id, settled, 'session beta to finish');
+    assert.strictEqual(doneA.status, 'done', doneA.statusReason);
+    assert.strictEqual(doneB.status, 'done', doneB.statusReason);
+    assert.ok(doneA.usage.requests >= 3 && doneA.costUsd > 0);
+
+    await vscode.commands.executeCommand('switchyard.openTranscript', first.id);
+    await until(() => vscode.window.tabGroups.all.flatMap(g => g.tabs).find(t => t.label === 'Agent: Add alpha'), 'the transcript tab');
+
+    await vscode.commands.executeCommand('switchyard.showChanges', first.id);
+    await until(() => vscode.window.tabGroups.all.flatMap(g => g.tabs).find(t => t.label.includes('Add alpha (switchyard/')), 'the multi-file diff editor');
+
+    assert.ok(!fs.existsSync(path.join(repo, 'alpha.txt')), 'nothing lands in the checkout before a merge');
+    const merged = await vscode.commands.executeCommand<MergeResult>('switchyard.mergeSession', first.id, 'squash');
+    assert.ok(merged?.ok, `merge failed: ${JSON.stringify(merged)}`);
+    assert.strictEqual(fs.readFileSync(path.join(repo, 'alpha.txt'), 'utf8'), 'alpha\n');
+    await sessionWhere(a, first.id, s => s.status === 'merged', 'the merged status');
+    assert.ok(!fs.existsSync(path.join(repo, 'beta.txt')), 'the other session is still apart');
+  });
+
+  test('a session can be paused and resumed from commands', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] slow work', title: 'Slow work' });
+    await sessionWhere(a, s.id, x => x.status === 'running', 'the session to run');
+    await vscode.commands.executeCommand('switchyard.pauseSession', s.id);
+    await sessionWhere(a, s.id, x => x.status === 'paused', 'the session to pause');
+    await vscode.commands.executeCommand('switchyard.resumeSession', s.id);
+    const done = await sessionWhere(a, s.id, settled, 'the resumed session to finish');
+    assert.strictEqual(done.status, 'done', done.statusReason);
+  });
+});

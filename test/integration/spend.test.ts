@@ -1,0 +1,43 @@
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SessionInfo } from '../../src/protocol/types';
+import { api, sessionWhere, settled, until } from './kit';
+
+suite('spend, tier and budgets in a real VS Code', () => {
+  test('the meter shows spend once a session has run', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] meter', title: 'Meter' });
+    await sessionWhere(a, s.id, settled, 'the session to finish');
+    await until(() => /\$\(pulse\) \$0\.\d+ · \d+% cached/.test(a.meterText()) && !/\$0\.00 /.test(a.meterText()), `the meter to show spend (now "${a.meterText()}")`, a.onDidChangeSessions);
+  });
+
+  test('the tier of a session is set from the command and shown in the status bar', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] tiered', title: 'Tiered', tier: 'standard' });
+    await vscode.commands.executeCommand('switchyard.setTier', s.id, 'priority');
+    await sessionWhere(a, s.id, x => x.tier === 'priority', 'the tier to change');
+    await until(() => a.tierText().includes('priority'), 'the status bar tier item');
+    await vscode.commands.executeCommand('switchyard.toggleTier');
+    await sessionWhere(a, s.id, x => x.tier === 'standard', 'the toggle to move to standard');
+    await vscode.commands.executeCommand('switchyard.stopSession', s.id);
+  });
+
+  test('a session over its budget pauses before spending past it', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] tiny budget', title: 'Tiny budget', budgetUsd: 0.0001 });
+    const paused = await sessionWhere(a, s.id, x => x.status === 'over-budget' || settled(x), 'the session to stop on its budget');
+    assert.strictEqual(paused.status, 'over-budget', paused.statusReason);
+    assert.ok(paused.costUsd <= 0.0001, `spent ${paused.costUsd}`);
+  });
+
+  test('Export Spend writes a CSV', async () => {
+    await api();
+    const file = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sy-export-')), 'spend.csv'));
+    const r = await vscode.commands.executeCommand<{ rows: number }>('switchyard.exportSpend', file);
+    assert.ok(r && r.rows > 0);
+    assert.match(fs.readFileSync(file.fsPath, 'utf8'), /cost/i);
+  });
+});

@@ -1,0 +1,43 @@
+// Integration tier: mocha suites inside a real VS Code extension host, started through
+// @vscode/test-electron's runTests. Here the "VS Code executable" is a shim that runs code-server (see
+// test/vscode/bin/code-test-shim); with a desktop VS Code the same call runs unchanged.
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { runTests } from '@vscode/test-electron';
+import { RESULTS, ROOT } from './paths.mjs';
+import { makeGitWorkspace, startUpstream } from './fixtures.mjs';
+
+const run = path.join(RESULTS, 'integration');
+rmSync(run, { recursive: true, force: true });
+mkdirSync(run, { recursive: true });
+const upstream = await startUpstream(path.join(ROOT, 'test/fixtures/scripts/vscode.json'));
+await upstream.configure({ faults: [{ match: { script: 'int-slow' }, eventDelayMs: 40 }] });
+const workspace = makeGitWorkspace(path.join(run, 'workspace-repo'));
+let code = 1;
+try {
+  await runTests({
+    vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || path.join(ROOT, 'test/vscode/bin/code-test-shim'),
+    extensionDevelopmentPath: ROOT,
+    extensionTestsPath: path.join(ROOT, 'out/test/integration/index.js'),
+    launchArgs: [workspace, '--disable-extensions'],
+    extensionTestsEnv: {
+      SWITCHYARD_HOME: path.join(run, 'switchyard-home'),
+      SWITCHYARD_RESULTS: RESULTS,
+      OPENAI_API_KEY: 'sk-integration-test',
+      SHIM_RUN_DIR: path.join(run, 'vscode'),
+      SHIM_SETTINGS: JSON.stringify({
+        'switchyard.baseUrl': upstream.url,
+        'switchyard.model': 'gpt-5.4',
+        'switchyard.budget.sessionUsd': null,
+        'switchyard.budget.dayUsd': null,
+        'switchyard.budget.monthUsd': null,
+      }),
+    },
+  });
+  code = 0;
+} catch (err) {
+  console.error(`integration run failed: ${err.message}`);
+} finally {
+  await upstream.stop();
+}
+process.exit(code);
