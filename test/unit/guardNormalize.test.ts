@@ -48,7 +48,7 @@ test('the error signature keeps the lines that name the failure and drops progre
 });
 
 test('a failure names project files, not dependencies', () => {
-  const out = 'FAIL test/parser.test.ts\n  at parse (src/parser.ts:10:3)\n  at run (node_modules/jest-circus/build/run.js:9:1)\n  File "/usr/lib/python3.12/importlib/__init__.py"';
+  const out = 'PASS test/other.test.ts (1.2 s)\nFAIL test/parser.test.ts\n  at parse (src/parser.ts:10:3)\n  at run (node_modules/jest-circus/build/run.js:9:1)\n  File "/usr/lib/python3.12/importlib/__init__.py"';
   assert.deepEqual(mentionedPaths(out).sort(), ['src/parser.ts', 'test/parser.test.ts']);
 });
 

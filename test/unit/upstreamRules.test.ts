@@ -100,3 +100,15 @@ test('rate-limit resets use the provider duration format', () => {
   assert.equal(formatReset(360_000), '6m0s');
   assert.equal(formatReset(61_250), '1m1.25s');
 });
+
+test('an assistant message followed by its calls is one turn, even when the calls carry server ids', () => {
+  const items = [
+    { type: 'message', role: 'user', content: 'task' },
+    { type: 'function_call', call_id: 'call_aaaaaaaaaaaaaaaa_0', name: 'a', arguments: '{}' },
+    { type: 'function_call_output', call_id: 'call_aaaaaaaaaaaaaaaa_0', output: 'x' },
+    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'next' }] },
+    { type: 'function_call', call_id: 'call_bbbbbbbbbbbbbbbb_0', name: 'b', arguments: '{}' },
+    { type: 'function_call_output', call_id: 'call_bbbbbbbbbbbbbbbb_0', output: 'y' },
+  ];
+  assert.equal(countModelTurns(items), 2);
+});

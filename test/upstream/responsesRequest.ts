@@ -123,6 +123,7 @@ function turnTag(item: JsonObject): string | undefined {
 export function countModelTurns(items: readonly unknown[]): number {
   let turns = 0;
   let inRun = false;
+  let runTag: string | undefined;
   let lastTag: string | undefined;
   for (const raw of items) {
     if (!isRecord(raw) || !isModelItem(raw)) {
@@ -130,8 +131,11 @@ export function countModelTurns(items: readonly unknown[]): number {
       continue;
     }
     const tag = turnTag(raw);
-    const sameTurn = tag !== undefined && lastTag !== undefined ? tag === lastTag : inRun;
-    if (!sameTurn) turns++;
+    // Within a run, items join unless two tags disagree (an untagged message followed by its calls is
+    // one turn); after an output, only an item tagged like the last one continues the same turn.
+    const continues = inRun ? tag === undefined || runTag === undefined || tag === runTag : tag !== undefined && tag === lastTag;
+    if (!continues) turns++;
+    if (!continues || tag !== undefined) runTag = tag ?? (continues ? runTag : undefined);
     inRun = true;
     if (tag !== undefined) lastTag = tag;
   }

@@ -93,7 +93,7 @@ export class LoopGuard {
       this.spentSinceProgressUsd += facts.costUsd;
       this.turnsSinceProgress++;
     }
-    if (this.stage === 'pause' || this.stage === 'stop') return this.decide(turn.turn, this.stage);
+    if (held) return this.decide(turn.turn, this.stage === 'stop' ? 'stop' : 'pause');
     if (!signal) {
       if (progress) this.decay();
       return this.decide(turn.turn, 'none');
@@ -139,23 +139,22 @@ export class LoopGuard {
   }
 
   private escalate(turn: number, signal: Signal): GuardDecision {
-    const spend = { spentSinceProgressUsd: this.spentSinceProgressUsd, turnsSinceProgress: this.turnsSinceProgress };
     if (this.resumedWith) {
       this.stage = 'stop';
-      this.reason = reasons.stopAfterResume(signal, this.resumedWith.hint, spend);
+      this.reason = reasons.stopAfterResume(signal, this.resumedWith.hint);
       return this.decide(turn, 'stop', signal);
     }
     if (this.stage === 'ok') {
       this.stage = 'warn';
       this.streak = 0;
-      this.reason = reasons.warn(signal, spend);
+      this.reason = reasons.warn(signal);
       const first = !this.nudged;
       this.nudged = true;
       return first ? { ...this.decide(turn, 'nudge', signal), nudge: nudgeFor(signal) } : this.decide(turn, 'none', signal);
     }
     this.streak++;
     if (this.streak < this.settings.escalateAfter) {
-      this.reason = reasons.warn(signal, spend);
+      this.reason = reasons.warn(signal);
       return this.decide(turn, 'none', signal);
     }
     this.streak = 0;
@@ -164,21 +163,21 @@ export class LoopGuard {
       this.stage = 'downgrade';
       if (this.headless) {
         // No tier change headless: the step only marks where an interactive run would downgrade.
-        this.reason = reasons.warn(signal, spend);
+        this.reason = reasons.warn(signal);
         return this.decide(turn, 'none', signal);
       }
-      this.reason = reasons.downgrade(signal, this.tier, lower, spend);
+      this.reason = reasons.downgrade(signal, this.tier, lower);
       const from = this.tier;
       this.tier = lower;
-      return { ...this.decide(turn, 'downgrade', signal), downgradeTo: lower, reason: reasons.downgrade(signal, from, lower, spend) };
+      return { ...this.decide(turn, 'downgrade', signal), downgradeTo: lower, reason: reasons.downgrade(signal, from, lower) };
     }
     if (this.headless) {
       this.stage = 'stop';
-      this.reason = reasons.headlessStop(signal, spend);
+      this.reason = reasons.headlessStop(signal);
       return this.decide(turn, 'stop', signal);
     }
     this.stage = 'pause';
-    this.reason = reasons.pause(signal, spend);
+    this.reason = reasons.pause(signal);
     return this.decide(turn, 'pause', signal);
   }
 
@@ -195,8 +194,8 @@ export class LoopGuard {
       turnsSinceProgress: this.turnsSinceProgress,
     };
     if (signal) decision.signal = signal;
-    if (this.reason && this.stage !== 'ok') decision.reason = this.reason;
-    else if (this.reason && this.resumedWith) decision.reason = this.reason;
+    // Cleared when the level decays back to ok, so a reason is always the current one.
+    if (this.reason) decision.reason = this.reason;
     return decision;
   }
 }

@@ -21,31 +21,18 @@ export function nudgeFor(signal: Signal): string {
   );
 }
 
-export interface Spend {
-  spentSinceProgressUsd: number;
-  turnsSinceProgress: number;
-}
-
-function since(spend: Spend): string {
-  const turns = `${spend.turnsSinceProgress} turn${spend.turnsSinceProgress === 1 ? '' : 's'}`;
-  return `$${spend.spentSinceProgressUsd.toFixed(2)} and ${turns} since the last progress`;
-}
-
-/** The signal's reason with what was spent since progress stopped (no-progress says it already). */
-function told(signal: Signal, spend: Spend): string {
-  return signal.kind === 'no-progress' ? signal.reason : `${signal.reason} (${since(spend)})`;
-}
-
+/**
+ * The reason for each step. Money is not in the text: decisions carry `spentSinceProgressUsd` and
+ * `turnsSinceProgress`, and each surface (sidebar, transcript, replay) shows them its own way.
+ */
 export const reasons = {
-  warn: (signal: Signal, spend: Spend): string => told(signal, spend),
-  downgrade: (signal: Signal, from: Tier, to: Tier, spend: Spend): string =>
-    `Still looping after the warning, tier lowered from ${from} to ${to}: ${told(signal, spend)}`,
-  pause: (signal: Signal, spend: Spend): string =>
-    `Stuck, paused for you to resume, resume with a hint, or stop: ${told(signal, spend)}`,
-  headlessStop: (signal: Signal, spend: Spend): string =>
-    `Stopped as stuck (a headless run has no one to resume it): ${told(signal, spend)}`,
-  stopAfterResume: (signal: Signal, hint: string | undefined, spend: Spend): string =>
-    `Stopped: still looping after it was resumed${hint ? ` with the hint "${truncate(hint, 60)}"` : ''}: ${told(signal, spend)}`,
+  warn: (signal: Signal): string => signal.reason,
+  downgrade: (signal: Signal, from: Tier, to: Tier): string =>
+    `Still looping after the warning, tier lowered from ${from} to ${to}: ${signal.reason}`,
+  pause: (signal: Signal): string => `Stuck, paused for you to resume, resume with a hint, or stop: ${signal.reason}`,
+  headlessStop: (signal: Signal): string => `Stopped as stuck (a headless run has no one to resume it): ${signal.reason}`,
+  stopAfterResume: (signal: Signal, hint: string | undefined): string =>
+    `Stopped: still looping after it was resumed${hint ? ` with the hint "${truncate(hint, 60)}"` : ''}: ${signal.reason}`,
   resumed: (hint: string | undefined): string =>
     hint ? `Resumed with a hint: "${truncate(hint, 80)}"; it stops if it loops again` : 'Resumed; it stops if it loops again',
 };

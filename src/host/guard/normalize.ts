@@ -132,12 +132,21 @@ export function truncate(text: string, max: number): string {
 const SOURCE_EXT =
   'ts|tsx|mts|cts|js|jsx|mjs|cjs|py|go|rs|java|kt|rb|php|cs|c|cc|cpp|h|hpp|swift|scala|json|toml|yaml|yml|md|css|scss|html|vue|svelte|sql|sh';
 const PATH_IN_TEXT = new RegExp(`(?:[\\w@.~<>-]+[/\\\\])*[\\w@.-]+\\.(?:${SOURCE_EXT})\\b|(?:\\.{1,2}/)[\\w@./-]+`, 'g');
-const FOREIGN_PATH = /node_modules|site-packages|dist-packages|^<tmp>$|^(?:node|internal)[:/]|\/usr\/(?:lib|local)|\.rustup|\/go\/pkg\/mod|\.cargo\/registry/;
+// Dependencies, toolchains and runtimes: a failure's stack passes through them, but they are not what fails.
+const FOREIGN_PATH =
+  /node_modules|site-packages|dist-packages|^<tmp>$|^(?:node|internal)[:/]|(?:^|\/)(?:usr|opt)\/|lib\/python\d|\.pyenv|\.rustup|\/go\/pkg\/mod|\.cargo\/registry/;
+
+// Lines about what passed: a file named there is not part of the failure.
+const PASSING_LINE = /^\s*(?:PASS\b|ok\s|✓|test .* \.\.\. ok$)/;
 
 /** Project files a failing output names (test files, source files in stack traces), without dependencies. */
 export function mentionedPaths(output: string): string[] {
   const found = new Set<string>();
-  for (const match of output.replace(/\\/g, '/').matchAll(PATH_IN_TEXT)) {
+  const failing = output
+    .split('\n')
+    .filter(l => !PASSING_LINE.test(l))
+    .join('\n');
+  for (const match of failing.replace(/\\/g, '/').matchAll(PATH_IN_TEXT)) {
     const p = match[0].replace(/^\.\//, '').replace(/^[<(["'`]+|[>)\]"'`.,:]+$/g, '');
     if (!p || FOREIGN_PATH.test(p) || /^https?:/.test(p)) continue;
     found.add(p);

@@ -13,6 +13,7 @@ export interface ReplayTurn {
   signal?: SignalKind;
   costUsd: number;
   spentSinceProgressUsd: number;
+  turnsSinceProgress: number;
 }
 
 export type ReplayVerdict = { result: 'ok' } | { result: 'pause' | 'stop'; turn: number; reason: string };
@@ -43,6 +44,7 @@ export function replay(
       action: d.action,
       costUsd: turn.costUsd ?? 0,
       spentSinceProgressUsd: d.spentSinceProgressUsd,
+      turnsSinceProgress: d.turnsSinceProgress,
     };
     if (d.reason && d.level !== 'ok') row.reason = d.reason;
     if (d.signal) row.signal = d.signal.kind;
@@ -60,20 +62,25 @@ export function replay(
   return { turns: out, verdict: { result: 'ok' }, unreached: 0, unreachedUsd: 0 };
 }
 
+const usd = (n: number): string => `$${n.toFixed(2)}`;
+const stalled = (t: ReplayTurn): string =>
+  `${usd(t.spentSinceProgressUsd)} over ${t.turnsSinceProgress} turn${t.turnsSinceProgress === 1 ? '' : 's'} without progress`;
+
 /** One line per turn, then the verdict: what `switchyard replay` prints without --json. */
 export function formatReplay(result: ReplayResult): string {
   const lines = result.turns.map(t => {
     const head = `turn ${String(t.turn).padStart(3)}  ${t.level.padEnd(9)} ${t.action.padEnd(9)} $${t.costUsd.toFixed(3)}`;
-    return t.reason ? `${head}  ${t.reason}` : head;
+    return t.reason ? `${head}  ${t.reason} [${stalled(t)}]` : head;
   });
   const v = result.verdict;
-  if (v.result === 'ok') {
+  const last = result.turns.at(-1);
+  if (v.result === 'ok' || !last) {
     lines.push('verdict: ok (the guard would not pause or stop this session)');
   } else {
     const skipped = result.unreached
-      ? `; ${result.unreached} later turn${result.unreached === 1 ? '' : 's'} ($${result.unreachedUsd.toFixed(2)}) would not have run`
+      ? `; ${result.unreached} later turn${result.unreached === 1 ? '' : 's'} (${usd(result.unreachedUsd)}) would not have run`
       : '';
-    lines.push(`verdict: ${v.result} at turn ${v.turn}${skipped}`, `  ${v.reason}`);
+    lines.push(`verdict: ${v.result} at turn ${v.turn} after ${stalled(last)}${skipped}`, `  ${v.reason}`);
   }
   return lines.join('\n');
 }

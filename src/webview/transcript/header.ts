@@ -2,9 +2,10 @@
 // session update; the tier menu's open state survives a rebuild.
 import type { SessionInfo, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, TIERS } from '../../protocol/types';
-import { button, h, icon } from '../dom';
+import { append, button, h, icon } from '../dom';
 import { percent, tokens, usd } from '../format';
 import { CONFINEMENT, GUARD, STATUS, TIER } from '../labels';
+import { budgetRow } from '../spend/spendModel';
 
 export interface HeaderActions {
   showChanges(sessionId: string): void;
@@ -31,7 +32,8 @@ export class SessionHeader {
     if (!s) return;
     const st = STATUS[s.status] ?? { label: s.status, icon: 'circle-filled' };
     const statusIcon = s.status === 'running' ? icon('loading', 'codicon-modifier-spin') : icon(st.icon);
-    this.el.replaceChildren(
+    this.el.replaceChildren();
+    append(this.el, [
       h('div', { class: 'header-top' },
         h('div', { class: 'header-title' },
           h('h1', { title: s.task }, s.title),
@@ -44,7 +46,7 @@ export class SessionHeader {
       s.statusReason && s.status !== 'running' ? h('div', { class: `header-reason status-text-${s.status}` }, s.statusReason) : null,
       this.stats(s),
       this.warnings(s),
-    );
+    ]);
   }
 
   private stats(s: SessionInfo): HTMLElement {
@@ -144,11 +146,10 @@ function simpleStat(label: string, value: string, note: string): HTMLElement {
 }
 
 function budgetMeter(spent: number, cap: number): HTMLElement {
-  const share = cap > 0 ? Math.min(1, spent / cap) : 1;
-  const level = spent >= cap - 1e-6 ? 'over' : share >= 0.8 ? 'warn' : 'ok';
-  const track = h('div', { class: `meter meter-thin meter-${level}` });
+  const b = budgetRow({ scope: 'session', capUsd: cap, spentUsd: spent, reservedUsd: 0 });
+  const track = h('div', { class: `meter meter-thin meter-${b.level}` });
   const fill = h('div', { class: 'meter-fill' });
-  fill.style.width = `${(share * 100).toFixed(1)}%`;
+  fill.style.width = `${(b.spentShare * 100).toFixed(1)}%`;
   track.appendChild(fill);
   return track;
 }

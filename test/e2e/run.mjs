@@ -1,0 +1,149 @@
+// End-to-end tier: the packaged VSIX installed into a real VS Code (code-server), driven through its UI
+// with playwright-core and Debian's Chromium, against the project's test upstream. Screenshots go to
+// test-results/e2e/; the ones the README shows are copied to docs/.
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { codeServerCli, launchBrowser, log, makeProfile, since, startCodeServer } from '../vscode/codeServer.mjs';
+import { makeGitWorkspace, startUpstream } from '../vscode/fixtures.mjs';
+import { RESULTS, ROOT } from '../vscode/paths.mjs';
+import { Workbench } from './workbench.mjs';
+
+const RUN = path.join(RESULTS, 'e2e');
+const SHOTS = RUN;
+const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+const VSIX = process.env.VSIX || path.join(ROOT, `switchyard-${version}.vsix`);
+const DOCS = path.join(ROOT, 'docs');
+const only = process.env.E2E_ONLY;
+
+let passed = 0;
+let failed = 0;
+async function step(name, fn) {
+  if (only && !name.includes(only)) return;
+  const t = Date.now();
+  try {
+    await fn();
+    passed++;
+    log(`ok   ${name} (${since(t)})`);
+  } catch (e) {
+    failed++;
+    log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
+    await wb.screenshot(`failure-${name.replace(/\W+/g, '-')}`).catch(() => {});
+    throw e;
+  }
+}
+
+if (!existsSync(VSIX)) {
+  console.error(`No VSIX at ${VSIX}: run "npm run package" first.`);
+  process.exit(1);
+}
+rmSync(RUN, { recursive: true, force: true });
+mkdirSync(RUN, { recursive: true });
+mkdirSync(DOCS, { recursive: true });
+
+const upstream = await startUpstream(path.join(ROOT, 'test/fixtures/scripts/vscode.json'), ['--event-delay-ms', '25']);
+const workspace = makeGitWorkspace(path.join(RUN, 'workspace', 'demo-app'));
+makeProfile(path.join(RUN, 'vscode'), {
+  'switchyard.baseUrl': upstream.url,
+  'switchyard.model': 'gpt-5.4',
+  'switchyard.budget.dayUsd': 5,
+  'switchyard.budget.monthUsd': 100,
+  'switchyard.budget.sessionUsd': 1,
+  'workbench.colorTheme': 'Default Dark Modern',
+});
+const env = { SWITCHYARD_HOME: path.join(RUN, 'switchyard-home'), OPENAI_API_KEY: 'sk-e2e-test' };
+log('installing', path.basename(VSIX));
+await codeServerCli(path.join(RUN, 'vscode'), ['--install-extension', VSIX, '--force'], env);
+const cs = await startCodeServer(path.join(RUN, 'vscode'), { folder: workspace, env });
+const ctx = await launchBrowser(path.join(RUN, 'vscode'), { width: 1440, height: 900 });
+const page = ctx.pages()[0] ?? (await ctx.newPage());
+page.on('pageerror', e => console.error('pageerror:', e.message));
+const wb = new Workbench(page, SHOTS);
+let exitCode = 1;
+
+try {
+  await page.goto(`${cs.url}?folder=${encodeURIComponent(workspace)}`);
+  await step('workbench loads', () => wb.ready());
+
+  await step('the Switchyard sidebar opens with its empty state', async () => {
+    await wb.openSwitchyard();
+    await page.locator('.pane-body', { hasText: 'No agent sessions yet' }).waitFor({ timeout: 60000 });
+    await page.locator('.pane-body .monaco-button', { hasText: 'New Session' }).first().waitFor();
+    await page.locator('.pane-header', { hasText: 'Spend' }).waitFor();
+    copyFileSync(await wb.screenshot('01-sidebar-empty'), path.join(DOCS, 'sidebar-empty.png'));
+  });
+
+  await step('the status bar shows the spend meter and the tier', async () => {
+    await wb.statusItem('cached').waitFor({ timeout: 30000 });
+    assert.match(await wb.statusItem('cached').innerText(), /\$0\.00 · 0% cached/);
+    await wb.statusItem('standard').waitFor();
+  });
+
+  await step('two sessions are created from the command palette', async () => {
+    for (const [title, task] of [['Write release notes', '[script:default] Write release notes for 1.2'], ['Add alpha file', '[script:int-slow] Add the alpha file']]) {
+      await wb.runCommand('Switchyard: New Session…');
+      await wb.answerInput(task);
+      await wb.pick('Title');
+      await wb.answerInput(title);
+      await wb.pick('Start session');
+      await wb.sessionRow(title).waitFor({ timeout: 30000 });
+    }
+  });
+
+  await step('the sessions run and finish, with cost and cache share on their rows', async () => {
+    await wb.waitForRowText('Add alpha file', /\$0\.\d+/);
+    await wb.screenshot('02-sidebar-running');
+    const row = await wb.waitForRowText('Write release notes', /\$0\.\d+.*cached.*standard/);
+    assert.match(row, /cached/);
+    await wb.waitForRowText('Add alpha file', /\$0\.\d+.*cached/);
+    await wb.statusItem('cached').waitFor();
+    assert.doesNotMatch(await wb.statusItem('cached').innerText(), /\$0\.00 /);
+    copyFileSync(await wb.screenshot('03-sidebar-sessions'), path.join(DOCS, 'sidebar-sessions.png'));
+  });
+
+  await step('a transcript opens from the sidebar', async () => {
+    await wb.sessionRow('Write release notes').click();
+    await page.locator('.tab', { hasText: 'Agent: Write release notes' }).waitFor({ timeout: 30000 });
+    await wb.webview('body').first().waitFor({ timeout: 30000 });
+    copyFileSync(await wb.screenshot('04-transcript'), path.join(DOCS, 'transcript.png'));
+  });
+
+  await step('Show Changes opens the multi-file diff editor', async () => {
+    await wb.runCommand('Switchyard: Show Changes');
+    await wb.pick('Write release notes');
+    await page.locator('.tab', { hasText: 'Write release notes (switchyard/' }).waitFor({ timeout: 30000 });
+    await wb.screenshot('05-changes');
+  });
+
+  await step('a session merges back into main', async () => {
+    await wb.runCommand('Switchyard: Merge Back…');
+    await wb.pick('Write release notes');
+    await wb.pick('squash');
+    await wb.notification('Merged "Write release notes" into main').waitFor({ timeout: 30000 });
+    await wb.waitForRowText('Write release notes', /merged/);
+  });
+
+  await step('the tier item switches the active session in one click', async () => {
+    await wb.sessionRow('Add alpha file').click();
+    await wb.statusItem('standard').click();
+    await wb.statusItem('flex').waitFor({ timeout: 15000 });
+    await wb.waitForRowText('Add alpha file', /flex/);
+  });
+
+  await step('the Spend view shows the month', async () => {
+    await wb.runCommand('Switchyard: Show Spend');
+    await page.locator('.pane-header', { hasText: 'Spend' }).waitFor();
+    copyFileSync(await wb.screenshot('06-spend'), path.join(DOCS, 'spend.png'));
+  });
+
+  exitCode = failed ? 1 : 0;
+} catch (e) {
+  console.error(e);
+} finally {
+  await ctx.close().catch(() => {});
+  cs.stop();
+  await upstream.stop();
+}
+console.log(`e2e-suite: ${passed} passed, ${failed} failed`);
+log(`total e2e run time ${since()}`);
+process.exit(exitCode);

@@ -1,0 +1,93 @@
+// Driving the real VS Code workbench as a user does: the palette, quick inputs, tree rows, the status bar,
+// notifications and webviews. Every wait is on something visible, never a fixed sleep.
+import path from 'node:path';
+
+export class Workbench {
+  constructor(page, shotsDir) {
+    this.page = page;
+    this.shotsDir = shotsDir;
+  }
+
+  async ready() {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await this.page.locator('.statusbar').waitFor({ timeout: 60000 });
+  }
+
+  /** F1, type the command's title, pick it. */
+  async runCommand(title) {
+    await this.closeQuickInput();
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input[type="text"]');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+
+  async quickInputVisible() {
+    return this.page.locator('.quick-input-widget').isVisible();
+  }
+
+  /** Types into the open input box and confirms. */
+  async answerInput(text) {
+    const input = this.page.locator('.quick-input-widget input[type="text"]');
+    await input.waitFor();
+    await input.fill(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Picks the quick-pick row that contains `text`. */
+  async pick(text) {
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  async closeQuickInput() {
+    if (await this.quickInputVisible()) await this.page.keyboard.press('Escape');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => {});
+  }
+
+  async openSwitchyard() {
+    const bar = this.page.locator('.activitybar [aria-label^="Switchyard"]').first();
+    await bar.waitFor({ timeout: 30000 });
+    const expanded = await bar.getAttribute('aria-expanded');
+    if (expanded !== 'true') await bar.click();
+    await this.page.locator('.pane-header', { hasText: 'Sessions' }).waitFor();
+  }
+
+  sessionRow(title) {
+    return this.page.locator('.pane-body .monaco-list-row', { hasText: title }).first();
+  }
+
+  async waitForRowText(title, pattern, timeout = 60000) {
+    const row = this.sessionRow(title);
+    await row.waitFor({ timeout });
+    await this.page.waitForFunction(
+      ([t, src]) => [...document.querySelectorAll('.pane-body .monaco-list-row')].some(r => r.textContent.includes(t) && new RegExp(src).test(r.textContent)),
+      [title, pattern.source],
+      { timeout },
+    );
+    return (await row.innerText()).replace(/\s+/g, ' ');
+  }
+
+  statusItem(text) {
+    return this.page.locator('.statusbar-item', { hasText: text }).first();
+  }
+
+  notification(text) {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  }
+
+  /** The content of the active webview (iframe.webview > iframe#active-frame), narrowed by a selector. */
+  webview(hasSelector) {
+    return this.page.frameLocator(`iframe.webview.ready:visible`).frameLocator('iframe#active-frame').locator(hasSelector);
+  }
+
+  async screenshot(name) {
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => {});
+    const file = path.join(this.shotsDir, `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}

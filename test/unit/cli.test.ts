@@ -1,0 +1,96 @@
+// The `switchyard` CLI, run as its own process against the test upstream: the contract in DESIGN.md
+// (flags, the JSON object, exit statuses, SWITCHYARD_HOME, OPENAI_BASE_URL).
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { makeRepo, tempDir, upstream } from './helpers/engineKit';
+import { runCli } from './helpers/cli';
+
+const finishing = {
+  steps: [
+    { calls: [{ name: 'write_file', arguments: { path: 'out.txt', content: 'hello\n' } }] },
+    { calls: [{ name: 'finish', arguments: { summary: 'wrote out.txt' } }] },
+  ],
+};
+
+test('--help and --version work; bad arguments exit 2 with a clear message', async () => {
+  const help = await runCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: switchyard <command>/);
+  assert.match(help.stdout, /run .*replay/s);
+  const version = await runCli(['--version']);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  const runHelp = await runCli(['run', '--help']);
+  assert.match(runHelp.stdout, /--tier .*\(priority\|standard\|flex\)/);
+  const unknown = await runCli(['run', '--frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown flag --frobnicate/);
+  const badTier = await runCli(['run', '--repo', '.', '--task', 'x', '--tier', 'turbo']);
+  assert.equal(badTier.code, 2);
+  assert.match(badTier.stderr, /--tier must be one of priority, standard, flex/);
+  const noCommand = await runCli(['launch']);
+  assert.equal(noCommand.code, 2);
+  const notRepo = await runCli(['run', '--repo', '/', '--task', 'x'], { SWITCHYARD_HOME: path.join(tempDirSync(), 'h') });
+  assert.equal(notRepo.code, 2, notRepo.stderr);
+  assert.match(notRepo.stderr, /not inside a git repository/i);
+});
+
+function tempDirSync(): string {
+  return mkdtempSync(path.join(tmpdir(), 'sy-cli-'));
+}
+
+test('run --json prints the contract object and exits 0 when done; sessions and report see it', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: up.url };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] write out.txt', '--tier', 'priority', '--json', '--quiet'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(out).sort(), ['branch', 'costUsd', 'id', 'reason', 'status', 'tier', 'usage', 'worktree'].sort());
+  assert.equal(out.status, 'done');
+  assert.equal(out.tier, 'priority');
+  assert.match(String(out.branch), /^switchyard\//);
+  const usage = out.usage as Record<string, number>;
+  assert.deepEqual(Object.keys(usage).sort(), ['cached', 'input', 'output', 'reasoning', 'requests']);
+  assert.equal(usage.requests, 2);
+  assert.ok((out.costUsd as number) > 0);
+  assert.equal((up.requests[0].body as Record<string, unknown>).service_tier, 'priority');
+  assert.equal(up.requests[0].headers.authorization, 'Bearer sk-cli');
+
+  const list = await runCli(['sessions', '--repo', repo, '--json'], env);
+  assert.equal(list.code, 0, list.stderr);
+  const sessions = JSON.parse(list.stdout) as { id: string; status: string; costUsd: number }[];
+  assert.equal(sessions.length, 1);
+  assert.equal(sessions[0].id, out.id);
+  assert.equal(sessions[0].costUsd, out.costUsd);
+
+  const report = await runCli(['report', '--by', 'session', '--json'], env);
+  assert.equal(report.code, 0, report.stderr);
+  const rows = JSON.parse(report.stdout) as { costUsd: number; usage: { requests: number } }[];
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].costUsd, out.costUsd);
+  assert.equal(rows[0].usage.requests, 2);
+  const csv = await runCli(['report', '--by', 'tier', '--csv'], env);
+  assert.equal(csv.code, 0);
+  assert.match(csv.stdout.split('\n')[0], /cost/i);
+  assert.match(csv.stdout, /priority/);
+});
+
+test('exit 1 when the session fails, exit 3 when it pauses over budget', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing }, requireKey: 'sk-right' });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url };
+  const failed = await runCli(['run', '--repo', repo, '--task', '[script:fin] x', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-wrong' });
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.equal(JSON.parse(failed.stdout).status, 'failed');
+  const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.00001', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-right' });
+  assert.equal(broke.code, 3, broke.stderr);
+  const o = JSON.parse(broke.stdout) as { status: string; costUsd: number };
+  assert.equal(o.status, 'over-budget');
+  assert.ok(o.costUsd <= 0.00001);
+});

@@ -1,0 +1,58 @@
+// Upstream trouble: 429 with retry-after, 5xx, a stream cut midway, a refused key, an unknown model.
+// Clear reasons on the session, retries where safe, and a tool call never runs twice.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
+
+const appendOnce = {
+  steps: [
+    { calls: [{ name: 'run_command', arguments: { command: 'echo ran >> ran.log' } }] },
+    { text: 'Checked the log; writing the summary now, in a longer answer that streams over several events.', calls: [{ name: 'read_file', arguments: { path: 'ran.log' } }] },
+    { calls: [{ name: 'finish', arguments: { summary: 'ok' } }] },
+  ],
+};
+
+test('a stream cut midway is retried and the tool call before it does not run twice', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  // Request 2 (after the command ran) is cut after a few events, once.
+  up.setFaults([{ match: { nth: 2 }, cutAfterEvents: 4, times: 1 }]);
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] run once', title: 'Run once' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+  assert.equal(s.estimatedRequests, 1, 'the cut request is in the ledger as an estimate');
+  assert.equal(s.usage.requests, 4);
+});
+
+test('429 with retry-after and 5xx are retried; the session finishes', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  up.setFaults([
+    { match: { nth: 1 }, status: 429, retryAfterSec: 0.2, times: 1 },
+    { match: { nth: 3 }, status: 503, times: 1 },
+  ]);
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] survive', title: 'Survive' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+});
+
+test('a refused key fails the session with a reason that says what to do', async t => {
+  const up = await upstream(t, { requireKey: 'sk-the-right-one' });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Bad key' }, noProgress));
+  assert.equal(s.status, 'failed');
+  assert.match(s.statusReason ?? '', /API key was refused \(401\)/);
+  assert.equal(s.usage.requests, 0, 'nothing was billed');
+});
+
+test('a missing key against OpenAI fails at once without a request', async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up, settings: { baseURL: '' } });
+  engine.configure({ ...engine.settings, baseURL: '' }, undefined);
+  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'No key' }, noProgress));
+  assert.equal(s.status, 'failed');
+  assert.match(s.statusReason ?? '', /No API key/);
+  assert.equal(up.requests.length, 0);
+});

@@ -1,0 +1,78 @@
+// Review and finish through the engine: merge, squash and rebase land the work; a conflict is reported and
+// changes nothing; discarding unmerged work asks first and keeps the branch.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { MergeStrategy } from '../../src/protocol/types';
+import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
+
+const write = (file: string, text: string) => ({
+  steps: [
+    { calls: [{ name: 'write_file', arguments: { path: file, content: text } }] },
+    { calls: [{ name: 'finish', arguments: { summary: `wrote ${file}` } }] },
+  ],
+});
+
+for (const strategy of ['merge', 'squash', 'rebase'] as MergeStrategy[]) {
+  test(`${strategy} lands the session's work on main and leaves the checkout clean`, async t => {
+    const up = await upstream(t, { scripts: { w: write('feature.txt', `by ${strategy}\n`) } });
+    const { engine, repo } = await engineFor(t, { up });
+    const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] add a feature', title: `Feature ${strategy}` }, noProgress));
+    assert.equal(s.status, 'done', s.statusReason);
+    // main moves on meanwhile: the merge must still work.
+    writeFileSync(path.join(repo, 'other.txt'), 'user work\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'user commit');
+    const r = await engine.sessions.merge({ sessionId: s.id, strategy }, noProgress);
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(readFileSync(path.join(repo, 'feature.txt'), 'utf8'), `by ${strategy}\n`);
+    assert.equal(git(repo, 'status', '--porcelain'), '');
+    assert.equal(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
+    assert.equal(engine.sessions.get(s.id).record.status, 'merged');
+    assert.equal(existsSync(s.worktree), false, 'the merged session worktree is removed');
+  });
+}
+
+test('a conflicting merge is reported with its files and changes nothing', async t => {
+  const up = await upstream(t, { scripts: { w: write('src/app.txt', 'agent version\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] rewrite app', title: 'Rewrite app' }, noProgress));
+  writeFileSync(path.join(repo, 'src', 'app.txt'), 'user version\n');
+  git(repo, 'commit', '-q', '-am', 'user edit');
+  const head = git(repo, 'rev-parse', 'HEAD');
+  const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.reason === 'conflict' && r.files.includes('src/app.txt'), JSON.stringify(r));
+  assert.equal(git(repo, 'rev-parse', 'HEAD'), head, 'main did not move');
+  assert.equal(git(repo, 'status', '--porcelain'), '', 'the checkout is untouched');
+  assert.equal(readFileSync(path.join(repo, 'src', 'app.txt'), 'utf8'), 'user version\n');
+  assert.equal(engine.sessions.get(s.id).record.status, 'done', 'the session can still be fixed and merged');
+});
+
+test('discarding a session with unmerged work asks first, then keeps its branch', async t => {
+  const up = await upstream(t, { scripts: { w: write('wip.txt', 'work in progress\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] start something', title: 'Unmerged work' }, noProgress));
+  const first = await engine.sessions.discard({ sessionId: s.id });
+  assert.equal(first.ok, false);
+  assert.ok(!first.ok && first.needsConfirmation && first.unmergedCommits === 1);
+  assert.equal(existsSync(s.worktree), true, 'nothing removed without confirmation');
+  const second = await engine.sessions.discard({ sessionId: s.id, force: true });
+  assert.deepEqual(second, { ok: true, branchKept: true });
+  assert.equal(existsSync(s.worktree), false);
+  assert.match(git(repo, 'branch', '--list', s.branch), new RegExp(s.branch.replace('/', '\\/')));
+  assert.equal(engine.sessions.get(s.id).record.status, 'discarded');
+});
+
+test('an orphaned worktree (folder deleted by hand) is detected and pruned', async t => {
+  const up = await upstream(t, { scripts: { w: write('x.txt', 'x\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] x', title: 'Orphan' }, noProgress));
+  const { rmSync } = await import('node:fs');
+  rmSync(s.worktree, { recursive: true, force: true });
+  const r = await engine.sessions.prune(repo);
+  assert.deepEqual(r.pruned.length, 1);
+  assert.equal(engine.sessions.get(s.id).record.status, 'discarded');
+  assert.doesNotMatch(git(repo, 'worktree', 'list'), /Orphan/i);
+});
