@@ -23,15 +23,21 @@ const node = {
   sourcemap: production ? false : 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  // The openai SDK and jsonrpc probe for optional peers; none is needed at run time.
-  external: ['vscode', 'ws', 'zod', 'undici', '@aws-sdk/*', '@smithy/*', 'google-auth-library'],
+  // The openai SDK probes for optional peers; none is needed at run time. (zod is bundled: the
+  // sandbox runtime needs it.)
+  external: ['vscode', 'ws', 'undici', '@aws-sdk/*', '@smithy/*', 'google-auth-library'],
 };
+
+// The sandbox runtime is an ES module that finds its native helpers from import.meta.url; in a CommonJS
+// bundle that is this file's own URL, and the helpers are copied next to it (dist/vendor/).
+const importMetaUrl = 'var __switchyardImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
+const hostLike = { define: { ...define, 'import.meta.url': '__switchyardImportMetaUrl' } };
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { host: 'src/host/main.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, ...hostLike, entryPoints: { host: 'src/host/main.ts' }, outdir: 'dist', banner: { js: importMetaUrl } },
+  { ...node, ...hostLike, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: `#!/usr/bin/env node\n${importMetaUrl}` } },
   {
     bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: production,
     sourcemap: production ? false : 'linked', logLevel: 'warning', legalComments: 'none',
@@ -71,11 +77,17 @@ function walk(dir) {
   return out;
 }
 
+const VENDOR = ['seccomp/x64/apply-seccomp', 'seccomp/arm64/apply-seccomp', 'java-proxy-agent/srt-proxy-agent.jar'];
+
 function copyAssets() {
   mkdirSync('dist', { recursive: true });
   const codicons = 'node_modules/@vscode/codicons/dist';
   cpSync(path.join(codicons, 'codicon.css'), 'dist/codicon.css');
   cpSync(path.join(codicons, 'codicon.ttf'), 'dist/codicon.ttf');
+  for (const f of VENDOR) {
+    mkdirSync(path.dirname(path.join('dist/vendor', f)), { recursive: true });
+    cpSync(path.join('node_modules/@anthropic-ai/sandbox-runtime/vendor', f), path.join('dist/vendor', f));
+  }
 }
 
 copyAssets();

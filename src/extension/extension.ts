@@ -23,6 +23,8 @@ export interface SwitchyardApi {
   /** Milliseconds activate() took (the host starts after it returns). */
   readonly activationMs: number;
   hostReady(): Promise<HostReady>;
+  /** Fires each time a host (the first, or one restarted after a crash) is ready. */
+  onDidHostReady: vscode.Event<HostReady>;
   repo(): string | undefined;
   sessions(): SessionInfo[];
   meterText(): string;
@@ -114,6 +116,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   return {
     activationMs,
     hostReady: () => host.whenReady(),
+    onDidHostReady: host.onDidBecomeReady,
     repo: () => repo,
     sessions: () => state.all,
     meterText: () => meter.text,

@@ -58,13 +58,13 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
   const guard: GuardSettings = {
     enabled: read('loopGuard.enabled', isBool, true, 'true or false'),
     repeatedCall: read('loopGuard.repeatedCall', isPosInt, 3, 'a whole number'),
-    repeatedError: read('loopGuard.repeatedError', isPosInt, 3, 'a whole number'),
+    repeatedError: read('loopGuard.repeatedError', isPosInt, 2, 'a whole number'),
     alternation: read('loopGuard.alternation', isPosInt, 4, 'a whole number'),
-    noProgressTurns: read('loopGuard.noProgressTurns', isPosInt, 8, 'a whole number'),
+    noProgressTurns: read('loopGuard.noProgressTurns', isPosInt, 5, 'a whole number'),
     noProgressUsd: read('loopGuard.noProgressUsd', isNonNeg, 2, 'a number of dollars'),
     sameFailure: read('loopGuard.sameFailure', isPosInt, 3, 'a whole number'),
     textLoop: read('loopGuard.textLoop', isPosInt, 3, 'a whole number'),
-    escalateAfter: read('loopGuard.escalateAfter', isPosInt, 1, 'a whole number'),
+    escalateAfter: read('loopGuard.escalateAfter', isPosInt, 2, 'a whole number'),
   };
   const settings: HostSettings = {
     baseURL: read('baseUrl', isBaseUrl, '', 'an http(s) URL or empty'),
@@ -76,6 +76,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     defaultApproval: read<ApprovalPolicy>('approvalPolicy', oneOf('auto', 'ask', 'read-only'), 'auto', '"auto", "ask" or "read-only"'),
     maxOutputTokens: read('maxOutputTokens', isPosInt, 8192, 'a whole number'),
     maxTurns: read('maxTurns', isPosInt, 60, 'a whole number'),
+    compactAtTokens: read('compactAtTokens', (v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0, 0, 'a whole number of tokens (0: automatic)'),
     commandTimeoutSec: read('commandTimeoutSeconds', isPosInt, 300, 'a whole number of seconds'),
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
     maxConcurrentSessions: read('maxConcurrentSessions', isPosInt, 8, 'a whole number'),

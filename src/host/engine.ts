@@ -10,6 +10,7 @@ import { Ledger } from './ledger/ledger';
 import { writeMachineConfig } from './machineConfig';
 import { loadPriceTable, type PriceTable } from './pricing/priceTable';
 import { commandSetupFor } from './sandbox/commandSetup';
+import { disposeSandboxRuntime } from './sandbox/runtime';
 import { effectiveBaseURL, withDefaults } from './settings';
 import { FingerprintCache } from './sessions/fingerprints';
 import { SessionManager } from './sessions/sessionManager';
@@ -131,5 +132,6 @@ export class Engine {
     await this.gateway.close();
     await this.spend.dispose();
     await this.ledger.close();
+    await disposeSandboxRuntime();
   }
 }

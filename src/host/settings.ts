@@ -1,17 +1,9 @@
 // Defaults for the host's settings; the same values the extension's manifest declares.
 import type { GuardSettings, HostSettings } from '../protocol/host';
+import { DEFAULT_GUARD_SETTINGS } from './guard/settings';
 
-export const DEFAULT_GUARD: GuardSettings = {
-  enabled: true,
-  repeatedCall: 3,
-  repeatedError: 3,
-  alternation: 4,
-  noProgressTurns: 8,
-  noProgressUsd: 2,
-  sameFailure: 3,
-  textLoop: 3,
-  escalateAfter: 1,
-};
+/** The loop guard's own defaults (one source of truth; the guard-only knobs ride along unused). */
+export const DEFAULT_GUARD: GuardSettings = DEFAULT_GUARD_SETTINGS;
 
 export const DEFAULT_SETTINGS: HostSettings = {
   baseURL: '',
@@ -23,6 +15,7 @@ export const DEFAULT_SETTINGS: HostSettings = {
   defaultApproval: 'auto',
   maxOutputTokens: 8192,
   maxTurns: 60,
+  compactAtTokens: 0,
   commandTimeoutSec: 300,
   worktreesDir: '',
   maxConcurrentSessions: 8,

@@ -14,6 +14,8 @@ export interface HostSettings {
   defaultApproval: ApprovalPolicy;
   maxOutputTokens: number;
   maxTurns: number;
+  /** Summarise older turns at this many input tokens; 0: at 80% of the model's context window. */
+  compactAtTokens: number;
   commandTimeoutSec: number;
   worktreesDir: string;
   maxConcurrentSessions: number;

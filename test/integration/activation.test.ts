@@ -2,6 +2,7 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { HostReady } from '../../src/protocol/host';
 import { api, until } from './kit';
 
 suite('activation, host and views', () => {
@@ -48,6 +49,21 @@ suite('activation, host and views', () => {
         clearInterval(dismiss);
       }
     }
+  });
+
+  test('a crashed agent host is restarted and the sessions come back', async () => {
+    const a = await api();
+    const before = await a.hostReady();
+    const count = a.sessions().length;
+    const after = await new Promise<HostReady>(resolve => {
+      const sub = a.onDidHostReady(r => {
+        sub.dispose();
+        resolve(r);
+      });
+      process.kill(before.pid, 'SIGKILL');
+    });
+    assert.notStrictEqual(after.pid, before.pid);
+    await until(() => a.sessions().length >= count, 'the sessions to be listed again', a.onDidChangeSessions);
   });
 
   test('restarting the agent host keeps working', async () => {

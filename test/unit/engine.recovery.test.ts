@@ -26,7 +26,8 @@ test('a session whose host was killed comes back paused and resumes to the end',
   const home = path.join(root, 'home');
   const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url };
   let killed = false;
-  const run = runCli(['run', '--repo', repo, '--task', '[script:long] three steps'], env, chunk => {
+  const task = `[script:long] three steps\n\nContext:\n${'The service keeps a ledger of every request. '.repeat(150)}`;
+  const run = runCli(['run', '--repo', repo, '--task', task], env, chunk => {
     // The first tool call has run: kill the host in the middle of the session.
     if (!killed && /write_file .*step2/.test(chunk)) {
       killed = true;
@@ -51,5 +52,6 @@ test('a session whose host was killed comes back paused and resumes to the end',
   }
   // The resumed conversation starts with the same prefix: its first request hits the prompt cache.
   const resumed = up.requests[requestsBefore];
-  assert.ok(resumed.usage && resumed.usage.input >= 0);
+  assert.ok(resumed.usage && resumed.usage.input > 1024, 'the prompt is long enough to be cached');
+  assert.ok(resumed.usage.cached >= 1024, `the first request after the restart hit the cache (${resumed.usage.cached} cached)`);
 });

@@ -48,7 +48,7 @@ test('callers in one process take turns, and none spins while it waits', async (
   assert.equal(existsSync(lock), false, 'the lock file is removed on release');
 });
 
-test('processes exclude each other: no lost update, no overlapping critical sections', async () => {
+test('processes exclude each other: no lost update, no overlapping critical sections', { timeout: 30_000 }, async () => {
   const lock = freshLock();
   const dir = path.dirname(lock);
   const counter = path.join(tmp, `counter-${n}`);
@@ -78,7 +78,7 @@ test('processes exclude each other: no lost update, no overlapping critical sect
   assert.equal(existsSync(dir) && existsSync(lock), false);
 });
 
-test('a lock held by a process killed with SIGKILL is taken over', async () => {
+test('a lock held by a process killed with SIGKILL is taken over', { timeout: 15_000 }, async () => {
   const lock = freshLock();
   const holder = runHelper(child, { mode: 'hold', lockPath: lock });
   await holder.waitForLine(l => l === 'locked');
@@ -121,7 +121,7 @@ test('a live owner is waited for; a timeout names it', async () => {
   assert.equal(await withFileLock(lock, async () => 'taken', { timeoutMs: 2_000, staleMs: 30_000 }), 'taken');
 });
 
-test('a holder keeps its lock fresh while it works, so a long section is not taken as stale', async () => {
+test('a holder keeps its lock fresh while it works, so a long section is not taken as stale', { timeout: 15_000 }, async () => {
   const lock = freshLock();
   const holder = runHelper(child, { mode: 'hold', lockPath: lock, staleMs: 150 });
   try {

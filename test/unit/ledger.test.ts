@@ -16,9 +16,10 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => path.join(tmp, `d${++n}`);
 
-function logged(): { warnings: string[]; opts: LedgerOptions } {
+function logged(): { warnings: string[]; infos: string[]; opts: LedgerOptions } {
   const warnings: string[] = [];
-  return { warnings, opts: { log: (level, m) => void (level === 'warn' && warnings.push(m)) } };
+  const infos: string[] = [];
+  return { warnings, infos, opts: { log: (level, m) => void (level === 'warn' ? warnings : infos).push(m) } };
 }
 
 const day = (d: number, h = 12) => new Date(2026, 10, d, h, 0, 0).toISOString();
@@ -172,9 +173,10 @@ test('snapshot + tail gives exactly the rollups of a full rebuild, and a start r
   for (let i = 600; i < 900; i++) await a.append(varied(i));
   // `a` is not closed: as after a crash, the snapshot covers only part of the ledger.
 
-  const { warnings, opts } = logged();
+  const { warnings, infos, opts } = logged();
   const b = await Ledger.open(dir, opts);
   assert.deepEqual(warnings, []);
+  assert.deepEqual(infos, [], 'started from the snapshot, not a rebuild');
   assert.ok(covered > 0 && covered < b.offset);
   const rebuiltDir = freshDir();
   mkdirSync(rebuiltDir);
@@ -222,10 +224,15 @@ test('snapshots are saved periodically as records arrive', async () => {
   const dir = freshDir();
   const l = await Ledger.open(dir, { snapshotEvery: 100 });
   await Promise.all(Array.from({ length: 150 }, (_, i) => l.append(varied(i))));
-  await l.snapshot(); // waits behind any periodic save already running
+  // Reads are serialised behind a save in progress, so this returns once the periodic save is done.
+  await l.catchUp();
   const snap = JSON.parse(readFileSync(path.join(dir, SNAPSHOT_NAME), 'utf8')) as { offset: number };
   assert.equal(snap.offset, statSync(l.file).size);
-  await l.close();
+  const { infos, opts } = logged();
+  const again = await Ledger.open(dir, opts);
+  assert.equal(again.rollups.records, 150);
+  assert.deepEqual(infos, []);
+  await Promise.all([l.close(), again.close()]);
 });
 
 test('a ledger truncated while open is rebuilt from what remains', async () => {

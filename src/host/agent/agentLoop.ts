@@ -6,6 +6,7 @@ import type { TranscriptEvent } from '../../protocol/records';
 import type { ResponsesTool } from './chatAdapter';
 import type { Conversation, ConversationItem } from './conversation';
 import { StreamCutError, type ModelClient, type ModelTurn } from './modelClient';
+import { compacted, estimatedTokens, SUMMARY_REQUEST } from './compaction';
 import { interruptedOutput } from './prompt';
 import { runToolCall } from './tools/runToolCall';
 import type { AnyToolDef, ToolContext } from './tools/types';
@@ -36,6 +37,10 @@ export interface AgentLoopOptions {
   onTurn(turns: number): void;
   /** Messages to add before the next request (a nudge, a hint); drained each turn. */
   takeNotes(): ConversationItem[];
+  /** Estimated input tokens at which older turns are summarised. */
+  compactAtTokens: number;
+  /** Called just before a compacted conversation is first sent (the gateway records a cache reset). */
+  onCompacted(fromTokens: number, toTokens: number): void;
 }
 
 const now = () => new Date().toISOString();
@@ -48,6 +53,8 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
     if (turns >= o.maxTurns) return { kind: 'max-turns', turns };
     const notes = o.takeNotes();
     if (notes.length) await o.conversation.append(...notes);
+    const compaction = await compactIfNeeded(o, turns + 1);
+    if (compaction) return compaction;
     const result = await requestWithRetries(o, turns + 1);
     if ('kind' in result) return result;
     turns++;
@@ -84,6 +91,22 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
   return { kind: 'aborted' };
 }
 
+/** Summarises older turns when the prompt nears the context window; returns an outcome only on failure. */
+async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<AgentOutcome | undefined> {
+  const before = estimatedTokens(o.instructions, o.conversation.all);
+  if (before < o.compactAtTokens || o.conversation.length < 4) return undefined;
+  o.emit({ kind: 'notice', ts: now(), level: 'info', text: `The prompt is about ${before} tokens; summarising older turns (a planned cache reset).` });
+  // Same instructions, tools and prefix: the summary request itself is served from the cache.
+  const summaryTurn = await requestWithRetries(o, turn, [...o.conversation.all, SUMMARY_REQUEST]);
+  if ('kind' in summaryTurn) return summaryTurn;
+  const items = compacted(o.conversation.all, summaryTurn.text || 'No summary was given.');
+  await o.conversation.replace(items);
+  const after = estimatedTokens(o.instructions, items);
+  o.onCompacted(before, after);
+  o.emit({ kind: 'notice', ts: now(), level: 'info', text: `Compacted the conversation from about ${before} to ${after} tokens.` });
+  return undefined;
+}
+
 /** Calls left without output by a pause or a crash get an explicit note instead of being run again. */
 async function answerInterruptedCalls(o: AgentLoopOptions): Promise<void> {
   const open = o.conversation.unansweredCalls();
@@ -91,7 +114,7 @@ async function answerInterruptedCalls(o: AgentLoopOptions): Promise<void> {
   await o.conversation.append(...open.map(c => ({ type: 'function_call_output' as const, call_id: c.call_id, output: interruptedOutput(c.name) })));
 }
 
-async function requestWithRetries(o: AgentLoopOptions, turn: number): Promise<ModelTurn | AgentOutcome> {
+async function requestWithRetries(o: AgentLoopOptions, turn: number, input: readonly ConversationItem[] = o.conversation.all): Promise<ModelTurn | AgentOutcome> {
   for (let attempt = 0; ; attempt++) {
     if (o.signal.aborted) return { kind: 'aborted' };
     let deltaSeen = false;
@@ -101,7 +124,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number): Promise<Mo
           model: o.modelName,
           instructions: o.instructions,
           tools: o.tools,
-          input: o.conversation.all,
+          input,
           maxOutputTokens: o.maxOutputTokens,
           cacheKey: o.cacheKey,
           cacheRetention: o.cacheRetention,

@@ -51,6 +51,21 @@ export class Conversation {
     return this.writing;
   }
 
+  /**
+   * Compaction only: the whole conversation is rewritten at once (temp file + rename), the one time the
+   * prefix changes on purpose.
+   */
+  replace(items: ConversationItem[]): Promise<void> {
+    this.items = [...items];
+    const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
+    this.writing = this.writing.then(async () => {
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, this.file);
+    });
+    return this.writing;
+  }
+
   /** Calls whose output is not in the conversation yet (the host stopped while they ran). */
   unansweredCalls(): { call_id: string; name: string }[] {
     const answered = new Set(this.items.flatMap(i => (i.type === 'function_call_output' ? [i.call_id] : [])));

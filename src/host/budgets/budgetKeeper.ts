@@ -86,7 +86,7 @@ export class BudgetKeeper {
     return this.store.update<ReserveResult>(async current => {
       await this.o.ledger.catchUp();
       const now = this.now();
-      const live = current.filter(r => this.isLive(r, now));
+      const live = this.liveOnly(current, now);
       const decision = fitRequest(
         { inputUnits, outputUnits: price.output, estimatedInputTokens: req.estimatedInputTokens, maxOutputTokens: req.maxOutputTokens, minOutputTokens },
         this.scopes(caps, req.sessionId, live, now),
@@ -100,7 +100,7 @@ export class BudgetKeeper {
           reservedUsd: microToUsd(decision.reservedMicro),
           neededUsd: microToUsd(decision.neededMicro),
         };
-        return { next: live.length === current.length ? current : live, result: { ...refusal, message: refusalMessage(refusal) } };
+        return { next: live, result: { ...refusal, message: refusalMessage(refusal) } };
       }
       const reservation: Reservation = {
         id: randomUUID(),
@@ -131,8 +131,7 @@ export class BudgetKeeper {
   async settle(reservationId: string | null): Promise<void> {
     if (!reservationId) return;
     await this.store.update(async current => {
-      const now = this.now();
-      const next = current.filter(r => r.id !== reservationId && this.isLive(r, now));
+      const next = this.liveOnly(current, this.now()).filter(r => r.id !== reservationId);
       return { next: next.length === current.length ? current : next, result: undefined };
     });
   }
@@ -140,7 +139,7 @@ export class BudgetKeeper {
   /** Where each capped scope stands, from the rollups as last read and the reservations as stored. */
   status(caps: BudgetCaps, sessionId?: string): BudgetStatus[] {
     const now = this.now();
-    const live = this.store.peek().filter(r => this.isLive(r, now));
+    const live = this.liveOnly(this.store.peek(), now);
     const scopes = this.scopes(sessionId === undefined ? { ...caps, sessionUsd: null } : caps, sessionId ?? '', live, now);
     return scopes.map(s => ({ scope: s.scope, capUsd: microToUsd(s.capMicro), spentUsd: microToUsd(s.spentMicro), reservedUsd: microToUsd(s.reservedMicro) }));
   }
@@ -159,8 +158,20 @@ export class BudgetKeeper {
     return out;
   }
 
-  private isLive(r: Reservation, now: Date): boolean {
-    return now.getTime() - r.createdAt < this.maxAgeMs && isProcessAlive(r.owner);
+  /** Drops reservations whose process is gone or that are too old; asks the OS once per owner. */
+  private liveOnly(list: readonly Reservation[], now: Date): readonly Reservation[] {
+    const me = currentProcess();
+    const alive = new Map<string, boolean>();
+    const live = list.filter(r => {
+      if (now.getTime() - r.createdAt >= this.maxAgeMs) return false;
+      const o = r.owner;
+      if (o.pid === me.pid && o.host === me.host && o.start === me.start) return true;
+      const key = `${o.host}/${o.pid}/${o.start}`;
+      let ok = alive.get(key);
+      if (ok === undefined) alive.set(key, (ok = isProcessAlive(o)));
+      return ok;
+    });
+    return live.length === list.length ? list : live;
   }
 }
 

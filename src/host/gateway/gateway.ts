@@ -61,12 +61,19 @@ export class Gateway {
 
   /** Registers a session and returns the token its agent must present (never the user's API key). */
   register(link: GatewaySession, token?: string): string {
+    // A resumed session keeps its guard, cache insight and turn count: a loop after a resume is still
+    // the same loop.
+    const existing = this.bySession.get(link.id);
+    if (existing && (!token || token === existing.token)) {
+      existing.link = link;
+      return existing.token;
+    }
     this.unregister(link.id);
     const t = token ?? TOKEN_PREFIX + randomBytes(24).toString('base64url');
     const m: Metered = {
       link,
       token: t,
-      guard: new LoopGuard(this.opts.guardSettings(), { headless: this.opts.headless }),
+      guard: this.newGuard(link),
       feed: new GuardFeed(),
       cache: new CacheTracker(),
       pending: new Set(),
@@ -82,6 +89,21 @@ export class Gateway {
     if (!m) return;
     this.bySession.delete(sessionId);
     this.byToken.delete(m.token);
+  }
+
+  /** A fresh guard for the session (the user resumed it after the guard stopped it). */
+  resetGuard(sessionId: string): void {
+    const m = this.bySession.get(sessionId);
+    if (m) m.guard = this.newGuard(m.link);
+  }
+
+  private newGuard(link: GatewaySession): LoopGuard {
+    try {
+      return new LoopGuard(this.opts.guardSettings(), { headless: this.opts.headless, tier: link.tier() });
+    } catch (err) {
+      this.opts.log('warn', `Loop guard settings: ${(err as Error).message}; using the defaults.`);
+      return new LoopGuard({ enabled: this.opts.guardSettings().enabled }, { headless: this.opts.headless, tier: link.tier() });
+    }
   }
 
   /** The session's guard, e.g. to resume it with a hint. */

@@ -167,9 +167,8 @@ export class LoopGuard {
         return this.decide(turn, 'none', signal);
       }
       this.reason = reasons.downgrade(signal, this.tier, lower);
-      const from = this.tier;
       this.tier = lower;
-      return { ...this.decide(turn, 'downgrade', signal), downgradeTo: lower, reason: reasons.downgrade(signal, from, lower) };
+      return { ...this.decide(turn, 'downgrade', signal), downgradeTo: lower };
     }
     if (this.headless) {
       this.stage = 'stop';

@@ -85,7 +85,7 @@ export const alternation: Detector = (history, s) => {
   return {
     kind: 'alternation',
     strength: run / s.alternation,
-    reason: `Edits to ${truncate([...files].join(', ') || 'the worktree', 80)} undone and redone: the worktree went back and forth between the same two states ${run} times`,
+    reason: `Edits to ${truncate([...files].join(', ') || 'the worktree', 80)} undone and redone: the worktree went back and forth between the same two states over ${run} changes`,
   };
 };
 

@@ -37,7 +37,7 @@ export class GroupCommit {
   write(bytes: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ bytes, resolve, reject });
-      this.running ??= this.drain().finally(() => (this.running = null));
+      this.running ??= this.drain();
     });
   }
 
@@ -53,25 +53,31 @@ export class GroupCommit {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue;
-      this.queue = [];
-      const parts = batch.map(p => p.bytes);
-      if (this.freshLine) parts.unshift(NEWLINE);
-      try {
-        await writeFully(this.file, Buffer.concat(parts));
-        await this.file.datasync();
-        this.freshLine = false;
-      } catch (e) {
-        this.freshLine = true;
-        const err = new LedgerWriteError(`could not append ${batch.length} record(s) to the ledger: ${(e as Error).message}`, { cause: e });
-        for (const p of batch) p.reject(err);
-        continue;
-      }
-      // The batch is durable whatever afterBatch does; it reports its own failures.
-      await this.afterBatch().catch(() => undefined);
-      for (const p of batch) p.resolve();
+    try {
+      while (this.queue.length) await this.commit(this.queue.splice(0));
+    } finally {
+      // Cleared in the same turn as the last callers are resolved, before any of them can append
+      // again: otherwise an append made from that continuation would wait on a finished drain.
+      this.running = null;
     }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    const parts = batch.map(p => p.bytes);
+    if (this.freshLine) parts.unshift(NEWLINE);
+    try {
+      await writeFully(this.file, Buffer.concat(parts));
+      await this.file.datasync();
+      this.freshLine = false;
+    } catch (e) {
+      this.freshLine = true;
+      const err = new LedgerWriteError(`could not append ${batch.length} record(s) to the ledger: ${(e as Error).message}`, { cause: e });
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    // The batch is durable whatever afterBatch does; it reports its own failures.
+    await this.afterBatch().catch(() => undefined);
+    for (const p of batch) p.resolve();
   }
 }
 

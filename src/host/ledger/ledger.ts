@@ -13,7 +13,10 @@ export type LedgerLog = (level: 'info' | 'warn', message: string) => void;
 
 export interface LedgerOptions {
   log?: LedgerLog;
-  /** Save a rollup snapshot after this many newly read records (and at close). Default 20,000; 0: only at close. */
+  /**
+   * Save a rollup snapshot after this many newly read records, at most every 30 s (serialising big
+   * rollups blocks for a moment), and at close. Default 20,000; 0: only at close.
+   */
   snapshotEvery?: number;
   /** How often watch() polls in case a file-change event is missed. Default 1,000 ms. */
   pollMs?: number;
@@ -34,6 +37,7 @@ export const LEDGER_FILE = 'usage.jsonl';
 const READ_CHUNK = 1 << 20;
 // Doubles can only come from a caller retrying an append whose write failed part-way; they land close together.
 const DEDUPE_WINDOW = 50_000;
+const MIN_SNAPSHOT_INTERVAL_MS = 30_000;
 
 export class Ledger {
   private rollupsValue: Rollups;
@@ -43,6 +47,7 @@ export class Ledger {
   private readonly writer: GroupCommit;
   private chain: Promise<unknown> = Promise.resolve();
   private sinceSnapshot = 0;
+  private lastSnapshotAt = 0;
   private snapshotting: Promise<void> | null = null;
   private watcher: { fs: FSWatcher | null; poll: NodeJS.Timeout; users: number } | null = null;
   private closed = false;
@@ -242,7 +247,8 @@ export class Ledger {
         }
       }
     }
-    if (this.opts.snapshotEvery > 0 && this.sinceSnapshot >= this.opts.snapshotEvery && !this.snapshotting && !this.closed) {
+    const due = this.opts.snapshotEvery > 0 && this.sinceSnapshot >= this.opts.snapshotEvery && Date.now() - this.lastSnapshotAt >= MIN_SNAPSHOT_INTERVAL_MS;
+    if (due && !this.snapshotting && !this.closed) {
       this.snapshotting = this.snapshot()
         .catch(e => this.warn(`ledger snapshot failed: ${(e as Error).message}`))
         .finally(() => (this.snapshotting = null));
@@ -253,6 +259,7 @@ export class Ledger {
     const applied = this.sinceSnapshot;
     await saveSnapshot(this.dir, this.readHandle, this.offsetValue, this.rollupsValue);
     this.sinceSnapshot -= applied;
+    this.lastSnapshotAt = Date.now();
   }
 
   /**

@@ -38,7 +38,11 @@ export class SandboxRuntime {
 
   /** The library, loaded on first use (it is large and most hosts may never run a command). */
   load(): Promise<SandboxLibrary> {
-    this.library ??= import('@anthropic-ai/sandbox-runtime').catch((err: unknown) => {
+    this.library ??= new Promise<SandboxLibrary>(resolve => {
+      // require, not import(): bundled, esbuild inlines it; unbundled (tests), Node loads the ES module
+      // through require, which, unlike import(), also finds it through NODE_PATH.
+      resolve(require('@anthropic-ai/sandbox-runtime') as SandboxLibrary);
+    }).catch((err: unknown) => {
       this.library = undefined;
       throw new SandboxUnavailableError(`the sandbox library could not be loaded (${(err as Error).message})`);
     });

@@ -17,6 +17,8 @@ export interface CommandSetup {
   forceAsk: boolean;
   /** Wraps a whole agent process (the `command` kind) in the same sandbox; absent when unconfined. */
   wrapProcess?(argv: string[], o: { cwd: string; gatewayPort: number }): Promise<string[]>;
+  /** Releases what the setup holds (sandbox proxies' allow entries) when the run ends. */
+  dispose?(): void;
 }
 
 export interface SessionContext {

@@ -22,6 +22,7 @@ export interface SessionHost {
   fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined>;
   save(s: LiveSession): void;
   appendTrace(s: LiveSession, turn: TraceTurn): void;
+  tierChanged(s: LiveSession, tier: Tier): void;
 }
 
 export interface RunHandle {
@@ -127,7 +128,7 @@ export class LiveSession implements GatewaySession {
       this.nudge = d.nudge ?? `Switchyard's loop guard noticed: ${reason}. Change your approach, or call finish and explain what blocks you.`;
       this.host.alert(this, 'warn', `${reason} (${spent}).`);
     } else if (d.action === 'downgrade') {
-      const lower = LOWER_TIER[this.record.tier];
+      const lower = d.downgradeTo ?? LOWER_TIER[this.record.tier];
       if (lower) this.changeTier(lower, `the loop guard lowered the tier: ${reason}`);
     } else {
       const verb = d.action === 'pause' ? 'Paused by the loop guard' : 'Stopped by the loop guard';
@@ -159,6 +160,7 @@ export class LiveSession implements GatewaySession {
     this.record.tier = to;
     this.record.tierHistory.push({ at: now(), from, to, why });
     this.notes.push(tierChangeMessage(from, to, why));
+    this.host.tierChanged(this, to);
     this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Tier changed from ${from} to ${to}: ${why}.` });
     this.host.save(this);
     this.host.changed(this);

@@ -23,12 +23,14 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   await s.transcript.open();
   s.token = ctx.gateway.register(s, s.token);
   let outcome: AgentOutcome;
+  let release: (() => void) | undefined;
   try {
     const settings = ctx.settings();
     if (!ctx.apiKey() && isOpenAIEndpoint(settings.baseURL)) {
       outcome = { kind: 'failed', reason: 'No API key. Set one with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI).' };
     } else {
       const commands = await ctx.commands(s);
+      release = commands.dispose?.bind(commands);
       r.confinement = commands.confinement;
       r.confinementNote = commands.note;
       mgr.save(s);
@@ -67,6 +69,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     outcome = { kind: 'failed', reason: `Internal error: ${(err as Error).message}` };
     ctx.log('error', `Session ${s.id}: ${(err as Error).stack ?? String(err)}`);
   }
+  release?.();
   await ctx.gateway.drain(s.id);
   await settle(mgr, s, outcome);
   await s.transcript.flush();

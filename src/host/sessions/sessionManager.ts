@@ -200,7 +200,12 @@ export class SessionManager implements SessionHost {
       s.addNote(hintMessage(hint));
       s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
     }
-    this.ctx.gateway.guardOf(id)?.resume(hint);
+    try {
+      this.ctx.gateway.guardOf(id)?.resume(hint);
+    } catch {
+      // The guard had stopped it; the user chose to go on, so it is judged afresh.
+      this.ctx.gateway.resetGuard(id);
+    }
     s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
     this.claim(s);
     this.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
@@ -301,6 +306,10 @@ export class SessionManager implements SessionHost {
     return this.ctx.fingerprints.of(s);
   }
 
+  tierChanged(s: LiveSession, tier: Tier): void {
+    this.ctx.gateway.guardOf(s.id)?.tierChanged(tier);
+  }
+
   appendTrace(s: LiveSession, turn: TraceTurn): void {
     this.traceWrites = this.traceWrites
       .then(() => fs.appendFile(s.paths.trace, JSON.stringify(turn) + '\n'))
@@ -309,6 +318,7 @@ export class SessionManager implements SessionHost {
 
   save(s: LiveSession): void {
     s.record.updatedAt = new Date().toISOString();
+    s.record.savedBy = this.ctx.hostId;
     void this.ctx.store.save(s.record).catch(err => this.ctx.log('error', `Saving session ${s.id}: ${(err as Error).message}`));
   }
 
@@ -360,8 +370,8 @@ export class SessionManager implements SessionHost {
     for (const repo of this.loadedRepos.keys()) {
       const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg));
       for (const r of changed) {
-        const mine = this.sessions.get(r.id);
-        if (mine?.run || mine?.record.owner?.hostId === this.ctx.hostId) continue;
+        // Our own writes come back through the poll too; only another process's news is adopted.
+        if (r.savedBy === this.ctx.hostId || this.sessions.get(r.id)?.run) continue;
         this.adopt(r);
       }
     }

@@ -41,6 +41,8 @@ export interface SessionRecord {
   cacheBreakLossUsd: number;
   /** Process that runs the session's agent; another process sees the session but does not drive it. */
   owner?: { pid: number; hostId: string };
+  /** The host that wrote this version of the record (a host ignores its own writes when it polls). */
+  savedBy?: string;
   /** The user asked to keep the branch when the worktree was discarded. */
   branchKept?: boolean;
   /** Tier changes, in order (each is also a conversation message, so the prompt prefix stays stable). */

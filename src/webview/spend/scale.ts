@@ -19,16 +19,19 @@ export function niceScale(max: number, count = 4): Scale {
   return { max: ticks[ticks.length - 1] ?? max, ticks };
 }
 
-/** Which day indexes get an x-axis label so labels never crowd: the 1st and every k-th day. */
+/**
+ * Which day indexes get an x-axis label so labels never crowd: day 1, then every k-th day. Steps of 5 or
+ * more land on round days (5, 10, 15 …); smaller steps count from day 1 (1, 3, 5 …).
+ */
 export function dayLabelIndexes(dayCount: number, plotWidth: number, minGap = 26): number[] {
   if (dayCount <= 0) return [];
   const per = plotWidth / dayCount;
-  const every = [1, 2, 5, 7, 10, 15].find(k => k * per >= minGap) ?? dayCount;
+  const every = [1, 2, 5, 10, 15].find(k => k * per >= minGap) ?? dayCount;
   const out: number[] = [0];
-  for (let d = every; d < dayCount; d += every) {
-    // Day numbers read best on round values (5, 10, 15 …), so step from day `every`, not from day 1.
-    const idx = d - 1;
-    if (idx > 0 && idx * per - (out[out.length - 1] ?? 0) * per >= minGap) out.push(idx);
+  const first = every < 5 ? 1 + every : every;
+  for (let day = first; day <= dayCount; day += every) {
+    const idx = day - 1;
+    if ((idx - (out[out.length - 1] ?? 0)) * per >= minGap) out.push(idx);
   }
   return out;
 }

@@ -116,7 +116,8 @@ export function tierTable(m: SpendModel): HTMLElement {
   const rows = m.tiers.map(t => {
     const bar = h('div', { class: `mini-bar tier-${t.tier}` });
     bar.style.width = `${(t.share * 100).toFixed(1)}%`;
-    return h('div', { class: 'tier-row', title: TIER_NOTE[t.tier] ?? '' },
+    const title = `${TIER_LABEL[t.tier] ?? t.tier}: ${TIER_NOTE[t.tier] ?? ''} (${percent(t.share)} of the month)`;
+    return h('div', { class: 'tier-row', title },
       h('span', { class: 'tier-name' }, h('span', { class: `dot tier-${t.tier}` }), TIER_LABEL[t.tier] ?? t.tier),
       h('span', { class: 'mini-track' }, bar),
       h('span', { class: 'num' }, usd(t.costUsd)));

@@ -54,7 +54,7 @@ export async function engineFor(t: TestContext, o: { up: TestUpstream; settings?
   const repo = o.repo ?? makeRepo(root);
   const engine = await Engine.start({
     home,
-    settings: withDefaults({ baseURL: o.up.url, model: 'gpt-5.4', budgets: { sessionUsd: null, dayUsd: null, monthUsd: null }, ...o.settings, sandbox: { enabled: false, allowedDomains: [], denyRead: [], ...o.settings?.sandbox } }),
+    settings: withDefaults({ baseURL: o.up.url, model: 'gpt-5.4', budgets: { sessionUsd: null, dayUsd: null, monthUsd: null }, ...o.settings }),
     apiKey: 'sk-test-upstream',
     headless: o.headless ?? true,
     sink: o.sink ?? silentSink,

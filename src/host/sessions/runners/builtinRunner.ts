@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../../protocol/host';
 import { runAgentLoop, type AgentOutcome } from '../../agent/agentLoop';
+import { compactionThreshold } from '../../agent/compaction';
 import { Conversation } from '../../agent/conversation';
 import { ModelClient } from '../../agent/modelClient';
 import { buildInstructions, taskMessage, toolDefsFor, toolsFor } from '../../agent/prompt';
@@ -66,5 +67,10 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     emit: e => s.transcript.append(e),
     onTurn: o.onTurn,
     takeNotes: () => s.takeNotes(),
+    compactAtTokens: compactionThreshold(r.model, o.settings.compactAtTokens),
+    onCompacted: (from, to) => {
+      o.gateway.cacheOf(r.id)?.markCompaction();
+      s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `Cache reset: compaction from ~${from} to ~${to} tokens.` });
+    },
   });
 }

@@ -53,7 +53,18 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     if (!r.command?.trim()) return { kind: 'failed', reason: 'A command session needs a command to run.' };
     argv = ['/bin/sh', '-c', r.command];
   }
-  const launch = await o.sandbox.wrapProcess?.(argv, { cwd: r.worktree, gatewayPort: o.gateway.port }) ?? argv;
+  // A command agent runs whole inside the sandbox (the gateway's port is its only way out). Codex keeps
+  // its own workspace-write sandbox: inside ours its home would vanish and its sandbox could not start.
+  let launch = argv;
+  if (!codex && o.sandbox.wrapProcess) {
+    try {
+      launch = await o.sandbox.wrapProcess(argv, { cwd: r.worktree, gatewayPort: o.gateway.port });
+    } catch (err) {
+      return { kind: 'failed', reason: (err as Error).message };
+    }
+  } else if (!codex && o.sandbox.confinement === 'unconfined') {
+    s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `The agent runs unconfined: ${o.sandbox.note ?? 'the sandbox is off'}` });
+  }
   const child = spawn(launch[0], launch.slice(1), {
     cwd: r.worktree,
     env: childEnv(process.env, env),

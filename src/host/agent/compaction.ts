@@ -1,0 +1,52 @@
+// Long sessions: when the prompt nears the model's context window, older turns are summarised in one
+// step. That rewrites the prefix, so it is recorded as a planned cache reset, never done silently.
+import type { ConversationItem } from './conversation';
+
+/** Context windows in tokens (published model limits); unknown models get a conservative default. */
+const CONTEXT_TOKENS: [RegExp, number][] = [
+  [/^gpt-4\.1/, 1_047_576],
+  [/^gpt-5/, 400_000],
+  [/^o[134]/, 200_000],
+];
+const DEFAULT_CONTEXT = 128_000;
+/** Items kept verbatim after the summary: the latest work the agent is in the middle of. */
+const KEEP_RECENT = 6;
+
+export function contextWindow(model: string): number {
+  return CONTEXT_TOKENS.find(([re]) => re.test(model))?.[1] ?? DEFAULT_CONTEXT;
+}
+
+/** Compact at this many (estimated) input tokens: the setting when given, else 80% of the window. */
+export function compactionThreshold(model: string, setting: number): number {
+  return setting > 0 ? setting : Math.floor(contextWindow(model) * 0.8);
+}
+
+export function estimatedTokens(instructions: string, items: readonly ConversationItem[]): number {
+  let bytes = Buffer.byteLength(instructions);
+  for (const i of items) bytes += Buffer.byteLength(JSON.stringify(i));
+  return Math.ceil(bytes / 4);
+}
+
+export const SUMMARY_REQUEST: ConversationItem = {
+  type: 'message',
+  role: 'user',
+  content:
+    'Switchyard will now compact this conversation to stay within the context window. Write a summary for ' +
+    'yourself to continue from: what the task is, what you changed (files and why), what you ran and what ' +
+    'it showed, what is left to do, and anything you must not forget. Do not call tools.',
+};
+
+/**
+ * The compacted conversation: the task, the summary, and the most recent items (never cutting a call
+ * from its output).
+ */
+export function compacted(items: readonly ConversationItem[], summary: string): ConversationItem[] {
+  const task = items[0];
+  let start = Math.max(1, items.length - KEEP_RECENT);
+  while (start < items.length && items[start].type === 'function_call_output') start++;
+  return [
+    task,
+    { type: 'message', role: 'user', content: `Summary of the earlier part of this session (compacted by Switchyard):\n${summary.trim()}` },
+    ...items.slice(start),
+  ];
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BudgetKeeper, type BudgetCaps } from '../../src/host/budgets/budgetKeeper';
+import { RESERVATIONS_FILE } from '../../src/host/budgets/reservations';
+import { Ledger } from '../../src/host/ledger/ledger';
+import { loadPriceTable } from '../../src/host/pricing/priceTable';
+import { currentProcess } from '../../src/host/util/fileLock';
+import { makeRecord } from './helpers/records';
+
+let tmp: string;
+before(() => (tmp = mkdtempSync(path.join(os.tmpdir(), 'sy-budget-'))));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const prices = loadPriceTable();
+const NOW = new Date(2026, 10, 15, 12, 0, 0);
+let n = 0;
+
+async function setup(now: () => Date = () => NOW, maxReservationAgeMs?: number) {
+  const dir = path.join(tmp, `b${++n}`);
+  const ledger = await Ledger.open(dir);
+  const keeper = new BudgetKeeper({ ledger, dir, prices: () => prices, now, ...(maxReservationAgeMs ? { maxReservationAgeMs } : {}) });
+  return { dir, ledger, keeper };
+}
+const caps = (c: Partial<BudgetCaps>): BudgetCaps => ({ sessionUsd: null, dayUsd: null, monthUsd: null, ...c });
+
+test('a reservation holds the worst case at the dearest tier until it is settled', async () => {
+  const { ledger, keeper } = await setup();
+  // gpt-5.4 dearest (priority): 10,000 x $5/M = $0.05 + 1,000 x $30/M = $0.03 => $0.08, whatever tier the session asks for.
+  const r = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000 }, caps({ dayUsd: 1 }));
+  assert.ok(r.ok);
+  assert.equal(r.reservedUsd, 0.08);
+  assert.equal(r.maxOutputTokens, 1_000);
+  assert.deepEqual(keeper.status(caps({ dayUsd: 1, sessionUsd: 0.5 }), 'a'), [
+    { scope: 'session', capUsd: 0.5, spentUsd: 0, reservedUsd: 0.08 },
+    { scope: 'day', capUsd: 1, spentUsd: 0, reservedUsd: 0.08 },
+  ]);
+  await ledger.append(makeRecord('x', { sessionId: 'a', ts: NOW.toISOString(), costUsd: 0.02, standardCostUsd: 0.02 }));
+  await keeper.settle(r.reservationId);
+  assert.deepEqual(keeper.status(caps({ dayUsd: 1 })), [{ scope: 'day', capUsd: 1, spentUsd: 0.02, reservedUsd: 0 }]);
+  await keeper.settle(r.reservationId); // settling twice is harmless
+  await ledger.close();
+});
+
+test('recorded spend and reservations both count; the output cap shrinks, then the request is refused', async () => {
+  const { ledger, keeper } = await setup();
+  await ledger.append(makeRecord('spent', { sessionId: 'a', ts: NOW.toISOString(), costUsd: 0.9, standardCostUsd: 0.9 }));
+  const c = caps({ sessionUsd: 1 });
+  // Left $0.10: input $0.05, so (0.05 / $30 per M) = 1,666 output tokens fit.
+  const r1 = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, c);
+  assert.ok(r1.ok && r1.shrunk);
+  assert.equal(r1.maxOutputTokens, 1_666);
+  // Nothing left while r1 is in flight.
+  const r2 = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, c);
+  assert.equal(r2.ok, false);
+  assert.ok(!r2.ok);
+  assert.equal(r2.scope, 'session');
+  assert.equal(r2.spentUsd, 0.9);
+  assert.equal(r2.reservedUsd, 0.09998);
+  assert.equal(r2.neededUsd, 0.05768); // 10,000 x $5/M + 256 x $30/M
+  assert.match(r2.message, /^Session budget reached: \$0\.9000 of \$1\.00 spent, \$0\.1000 held by requests in flight; the smallest useful request needs up to \$0\.0577\.$/);
+  // Another session is not held by this session's cap.
+  assert.ok((await keeper.reserve({ sessionId: 'b', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, caps({ sessionUsd: 1 }))).ok);
+  await ledger.close();
+});
+
+test('day and month caps cover every session; yesterday counts for the month, not the day', async () => {
+  let now = new Date(2026, 10, 14, 23, 0);
+  const { ledger, keeper } = await setup(() => now);
+  await ledger.append(makeRecord('y', { sessionId: 'other', ts: now.toISOString(), costUsd: 4, standardCostUsd: 4 }));
+  now = new Date(2026, 10, 15, 9, 0);
+  await ledger.append(makeRecord('t', { sessionId: 'other', ts: now.toISOString(), costUsd: 1, standardCostUsd: 1 }));
+  assert.deepEqual(keeper.status(caps({ dayUsd: 2, monthUsd: 5.5 })), [
+    { scope: 'day', capUsd: 2, spentUsd: 1, reservedUsd: 0 },
+    { scope: 'month', capUsd: 5.5, spentUsd: 5, reservedUsd: 0 },
+  ]);
+  const r = await keeper.reserve({ sessionId: 'mine', model: 'gpt-5.4', estimatedInputTokens: 200_000, maxOutputTokens: 1_000 }, caps({ dayUsd: 2, monthUsd: 5.5 }));
+  // $1.00 + $0.03 fits the day ($1 left) but not the month ($0.50 left).
+  assert.ok(!r.ok);
+  assert.equal(r.scope, 'month');
+  await ledger.close();
+});
+
+test('an unpriced model goes through, flagged: no dollar cap can hold it', async () => {
+  const { ledger, keeper } = await setup();
+  const r = await keeper.reserve({ sessionId: 'a', model: 'qwen3-coder:30b', estimatedInputTokens: 10_000, maxOutputTokens: 1_000 }, caps({ sessionUsd: 0 }));
+  assert.deepEqual(r, { ok: true, reservationId: null, maxOutputTokens: 1_000, shrunk: false, reservedUsd: 0, unpriced: true });
+  await ledger.close();
+});
+
+test('reservations of processes that are gone are dropped', async () => {
+  const { dir, ledger, keeper } = await setup();
+  const dead = spawn(process.execPath, ['-e', '0']);
+  await new Promise(r => dead.on('exit', r));
+  const ghost = { id: 'ghost', owner: { pid: dead.pid!, host: os.hostname(), start: null }, sessionId: 'a', model: 'gpt-5.4', amountMicro: 5_000_000, createdAt: NOW.getTime() };
+  const alive = { ...ghost, id: 'alive', owner: currentProcess(), amountMicro: 100_000 };
+  writeFileSync(path.join(dir, RESERVATIONS_FILE), JSON.stringify({ reservations: [ghost, alive] }));
+  assert.deepEqual(keeper.status(caps({ dayUsd: 1 })), [{ scope: 'day', capUsd: 1, spentUsd: 0, reservedUsd: 0.1 }]);
+  const r = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 1_000, maxOutputTokens: 1_000 }, caps({ dayUsd: 1 }));
+  assert.ok(r.ok);
+  const stored = (JSON.parse(readFileSync(path.join(dir, RESERVATIONS_FILE), 'utf8')) as { reservations: { id: string }[] }).reservations.map(x => x.id);
+  assert.deepEqual(stored, ['alive', r.reservationId]);
+  await ledger.close();
+});
+
+test('a reservation never settled expires after maxReservationAgeMs', async () => {
+  let now = NOW;
+  const { ledger, keeper } = await setup(() => now, 60_000);
+  const r = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 100_000, maxOutputTokens: 1_000 }, caps({ dayUsd: 0.6 }));
+  assert.ok(r.ok);
+  assert.equal((await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 100_000, maxOutputTokens: 1_000 }, caps({ dayUsd: 0.6 }))).ok, false);
+  now = new Date(NOW.getTime() + 61_000);
+  assert.equal((await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 100_000, maxOutputTokens: 1_000 }, caps({ dayUsd: 0.6 }))).ok, true);
+  await ledger.close();
+});
+
+test('concurrent reservations in one process cannot overshoot together', async () => {
+  const { ledger, keeper } = await setup();
+  // Each worst case is $0.08; the cap holds 12 of them.
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      keeper.reserve({ sessionId: `s${i}`, model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 }, caps({ dayUsd: 0.96 })),
+    ),
+  );
+  assert.equal(results.filter(r => r.ok).length, 12);
+  assert.deepEqual(keeper.status(caps({ dayUsd: 0.96 })), [{ scope: 'day', capUsd: 0.96, spentUsd: 0, reservedUsd: 0.96 }]);
+  await ledger.close();
+});

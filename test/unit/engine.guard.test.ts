@@ -1,0 +1,73 @@
+// The loop guard end to end: a real agent run against the test upstream, through the gateway.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from './helpers/cli';
+import { engineFor, makeRepo, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
+
+const failingForever = {
+  repeatLast: true,
+  steps: [{ calls: [{ name: 'run_command', arguments: { command: "echo 'FAIL test/math.test.js > adds: expected 4, received 5' && exit 1" } }] }],
+};
+
+/** Fifteen turns of real progress: each edits a different file, runs the tests, and moves on. */
+const productive = {
+  steps: [
+    ...Array.from({ length: 7 }, (_, i) => [
+      { calls: [{ name: 'write_file', arguments: { path: `src/module${i}.js`, content: `export const value${i} = ${i};\n` } }] },
+      { calls: [{ name: 'run_command', arguments: { command: `test -f src/module${i}.js && echo "ok ${i + 1} modules"` } }] },
+    ]).flat(),
+    { calls: [{ name: 'finish', arguments: { summary: 'seven modules, each tested' } }] },
+  ],
+};
+
+test('an agent repeating a failing command is paused before its 7th request and spends nothing after', async t => {
+  const up = await upstream(t, { scripts: { loop: failingForever } });
+  const { engine, repo } = await engineFor(t, { up, headless: false });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:loop] make the test pass', title: 'Loop', tier: 'priority' }, noProgress));
+  assert.equal(s.status, 'stuck', s.statusReason);
+  assert.match(s.statusReason ?? '', /Paused by the loop guard/);
+  assert.ok(up.requests.length <= 6, `${up.requests.length} requests reached the upstream`);
+  const spentAtPause = s.costUsd;
+  assert.equal(s.tier, 'standard', 'the guard lowered the tier before pausing');
+  const after = engine.sessions.info(engine.sessions.get(s.id));
+  assert.equal(after.costUsd, spentAtPause, 'nothing spent after the pause');
+  const events = (await engine.sessions.transcript(s.id, 0)).events;
+  assert.ok(events.some(e => e.kind === 'guard' && e.level === 'warn'), 'a warning came first');
+  assert.ok(events.some(e => e.kind === 'notice' && /Tier changed from priority to standard/.test(e.text)));
+  // Resuming with a hint, the loop goes on, and the guard stops it for good.
+  await engine.sessions.resume(s.id, 'The expected value in the test is wrong; fix the test fixture.');
+  const again = await settle(engine, s);
+  assert.equal(again.status, 'stuck');
+  assert.match(again.statusReason ?? '', /Stopped by the loop guard/);
+});
+
+test('a productive 15-turn session finishes untouched', async t => {
+  const up = await upstream(t, { scripts: { work: productive } });
+  const { engine, repo } = await engineFor(t, { up, headless: false });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:work] build seven modules', title: 'Productive' }, noProgress), 60_000);
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(s.usage.requests, 15);
+  assert.equal(s.guard.level, 'ok');
+  const events = (await engine.sessions.transcript(s.id, 0)).events;
+  assert.equal(events.filter(e => e.kind === 'guard').length, 0, 'not even a warning');
+});
+
+test('headless, the CLI stops a looping agent and exits 3; the trace replays to the same verdict', async t => {
+  const up = await upstream(t, { scripts: { loop: failingForever } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:loop] fix it', '--json', '--quiet'], env);
+  assert.equal(r.code, 3, r.stderr);
+  const out = JSON.parse(r.stdout) as { id: string; status: string };
+  assert.equal(out.status, 'stuck');
+  assert.ok(up.requests.length <= 6);
+  const traceFile = path.join(root, 'loop.trace.jsonl');
+  const saved = await runCli(['trace', out.id, '--repo', repo, '--out', traceFile], env);
+  assert.equal(saved.code, 0, saved.stderr);
+  const replay = await runCli(['replay', traceFile, '--json', '--headless'], env);
+  assert.equal(replay.code, 0, replay.stderr);
+  const verdict = (JSON.parse(replay.stdout) as { verdict: { result: string } }).verdict;
+  assert.equal(verdict.result, 'stop');
+});
