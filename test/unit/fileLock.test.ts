@@ -123,11 +123,11 @@ test('a live owner is waited for; a timeout names it', async () => {
 
 test('a holder keeps its lock fresh while it works, so a long section is not taken as stale', { timeout: 15_000 }, async () => {
   const lock = freshLock();
-  const holder = runHelper(child, { mode: 'hold', lockPath: lock, staleMs: 150 });
+  const holder = runHelper(child, { mode: 'hold', lockPath: lock, staleMs: 600 });
   try {
     await holder.waitForLine(l => l === 'locked');
     // Wait several times staleMs: the holder's heartbeat (every staleMs/3) keeps the file fresh.
-    await assert.rejects(withFileLock(lock, async () => 'stolen', { timeoutMs: 600, staleMs: 150 }), LockTimeoutError);
+    await assert.rejects(withFileLock(lock, async () => 'stolen', { timeoutMs: 2_500, staleMs: 600 }), LockTimeoutError);
   } finally {
     holder.proc.kill('SIGKILL');
     await holder.exited;

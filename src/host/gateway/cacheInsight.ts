@@ -9,7 +9,8 @@ export function cacheableTokens(prefixTokens: number): number {
 }
 
 export interface Expectation {
-  expectedCached: number;
+  /** Input tokens of the previous request: an append-only continuation would find them all cached. */
+  previousTokens: number;
   firstDiff?: string;
   idleMs: number;
 }
@@ -22,8 +23,6 @@ export interface BreakVerdict {
 
 interface Seen {
   hashes: string[];
-  labels: string[];
-  bytes: number[];
   at: number;
   inputTokens: number;
 }
@@ -35,22 +34,21 @@ export class CacheTracker {
   private prev: Seen | undefined;
   private compactedSincePrev = false;
 
+  constructor(private readonly idleExpiryMs = IDLE_EXPIRY_MS) {}
+
   /** The engine compacted the conversation: the next miss is expected and said to be a reset. */
   markCompaction(): void {
     this.compactedSincePrev = true;
   }
 
   expect(view: RequestView, routing: string, now: number): Expectation {
-    const labels = ['model/tier', ...view.segments.map(s => s.label)];
-    const hashes = [routing, ...view.segments.map(s => s.hash)];
+    const hashes = [routing, ...view.segments.map(sg => sg.hash)];
+    const labels = ['model/tier', ...view.segments.map(sg => sg.label)];
     const prev = this.prev;
-    if (!prev) return { expectedCached: 0, idleMs: 0 };
-    let common = 0;
+    if (!prev) return { previousTokens: 0, idleMs: 0 };
     let i = 0;
-    for (; i < Math.min(prev.hashes.length, hashes.length) && prev.hashes[i] === hashes[i]; i++) common += prev.bytes[i];
-    const firstDiff = i < prev.hashes.length ? labels[i] : undefined;
-    const commonTokens = Math.min(Math.floor(common / 4), prev.inputTokens);
-    return { expectedCached: cacheableTokens(commonTokens), firstDiff, idleMs: now - prev.at };
+    while (i < Math.min(prev.hashes.length, hashes.length) && prev.hashes[i] === hashes[i]) i++;
+    return { previousTokens: prev.inputTokens, firstDiff: i < prev.hashes.length ? labels[i] : undefined, idleMs: now - prev.at };
   }
 
   /** Records the request as the new reference and says whether (and why) it broke the cache. */
@@ -59,23 +57,21 @@ export class CacheTracker {
     this.compactedSincePrev = false;
     this.prev = {
       hashes: [routing, ...view.segments.map(s => s.hash)],
-      labels: ['model/tier', ...view.segments.map(s => s.label)],
-      bytes: [0, ...view.segments.map(s => s.bytes)],
       at: now,
       inputTokens,
     };
-    const missed = exp.expectedCached - cached;
-    // Small shortfalls are the provider's 128-token granularity and our byte-based token estimate.
-    if (exp.expectedCached < 1024 || missed <= Math.max(256, exp.expectedCached * 0.1)) {
-      if (!compacted) return undefined;
-    }
+    // What the previous prompt's prefix should have given had this request only appended to it.
+    const expected = cacheableTokens(Math.min(exp.previousTokens, inputTokens));
+    const missed = expected - cached;
+    // Small shortfalls are the provider's 128-token granularity.
+    if (!compacted && (expected < 1024 || missed <= Math.max(256, expected * 0.1))) return undefined;
     const provider = providerReason(diagnostics);
     if (compacted) return { segment: 'conversation', reason: 'compaction: older turns were summarised (a planned cache reset)', missedTokens: Math.max(0, missed) };
     if (exp.firstDiff === 'model/tier') return { segment: 'model/tier', reason: 'the model, tier or cache key changed', missedTokens: missed };
     if (exp.firstDiff === 'instructions') return { segment: 'instructions', reason: withProvider('the instructions changed', provider), missedTokens: missed };
     if (exp.firstDiff === 'tools') return { segment: 'tools', reason: withProvider('the tool schemas changed (order or content)', provider), missedTokens: missed };
     if (exp.firstDiff) return { segment: exp.firstDiff, reason: withProvider(`an earlier conversation item was rewritten: ${exp.firstDiff}`, provider), missedTokens: missed };
-    if (exp.idleMs > IDLE_EXPIRY_MS) {
+    if (exp.idleMs > this.idleExpiryMs) {
       return { segment: 'cache', reason: `the cache expired after ${Math.round(exp.idleMs / 60_000)} min idle`, missedTokens: missed };
     }
     return { segment: 'cache', reason: withProvider('the provider did not reuse the cached prefix (routing or eviction)', provider), missedTokens: missed };

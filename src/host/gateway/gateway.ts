@@ -33,6 +33,10 @@ export interface GatewayOptions {
   maxOutputTokens(): number;
   headless: boolean;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Idle time after which a cache miss is put down to expiry (tests shorten it). */
+  cacheIdleExpiryMs?: number;
+  /** The clock for latency and cache idle time (tests move it). */
+  now?: () => number;
 }
 
 /** Per-session state the gateway keeps between requests. */
@@ -75,7 +79,7 @@ export class Gateway {
       token: t,
       guard: this.newGuard(link),
       feed: new GuardFeed(),
-      cache: new CacheTracker(),
+      cache: new CacheTracker(this.opts.cacheIdleExpiryMs),
       pending: new Set(),
       requests: 0,
     };
@@ -163,6 +167,7 @@ export class Gateway {
     }
     const deps: PipelineDeps = {
       ...this.opts,
+      now: this.opts.now ?? Date.now,
       rateLimits: this.rateLimits,
     };
     return forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);

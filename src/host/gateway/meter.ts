@@ -57,7 +57,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
       costUsd: cost.costUsd,
       standardCostUsd: cost.standardCostUsd,
       ...(outcome.responseId || x.requestId ? { requestId: x.requestId ?? outcome.responseId } : {}),
-      latencyMs: Date.now() - x.started,
+      latencyMs: Math.max(0, deps.now() - x.started),
       ...(estimated ? { estimated: true } : {}),
       endpoint: x.endpoint,
     };

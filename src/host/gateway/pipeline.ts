@@ -19,6 +19,7 @@ export interface PipelineDeps {
   guardSettings(): GuardSettings;
   maxOutputTokens(): number;
   rateLimits: RateLimitGate;
+  now(): number;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -68,7 +69,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
 
   await deps.rateLimits.wait(signal);
   const up = deps.upstream();
-  const started = Date.now();
+  const started = deps.now();
   const routing = `${model}|${tier}|${String(body.prompt_cache_key)}`;
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;

@@ -18,7 +18,7 @@ export interface RequestView {
   model: string;
   stream: boolean;
   /** Prompt segments in the order the provider reads them, with a hash each. */
-  segments: { label: string; hash: string; bytes: number }[];
+  segments: { label: string; hash: string }[];
   /** Agent activity in conversation order: the model's text and calls, and the tools' outputs. */
   activity: AgentItem[];
   /** Number of segments before the conversation items (instructions, tools). */
@@ -30,9 +30,8 @@ type Json = Record<string, unknown>;
 const hash = (s: string) => createHash('sha1').update(s).digest('base64url').slice(0, 16);
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 
-function segment(label: string, value: unknown): { label: string; hash: string; bytes: number } {
-  const s = typeof value === 'string' ? value : JSON.stringify(value ?? null);
-  return { label, hash: hash(s), bytes: Buffer.byteLength(s) };
+function segment(label: string, value: unknown): { label: string; hash: string } {
+  return { label, hash: hash(typeof value === 'string' ? value : JSON.stringify(value ?? null)) };
 }
 
 function contentText(content: unknown): string {

@@ -12,6 +12,8 @@ interface Pending {
 }
 
 const NEWLINE = Buffer.from('\n');
+// Bounds one write's size (and the time a burst of appends waits for one fsync).
+const MAX_BATCH_BYTES = 4 << 20;
 
 /**
  * The file must be opened O_APPEND: each batch lands whole at the end of the file even with other
@@ -54,12 +56,19 @@ export class GroupCommit {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length) await this.commit(this.queue.splice(0));
+      while (this.queue.length) await this.commit(this.takeBatch());
     } finally {
       // Cleared in the same turn as the last callers are resolved, before any of them can append
       // again: otherwise an append made from that continuation would wait on a finished drain.
       this.running = null;
     }
+  }
+
+  private takeBatch(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.bytes.length <= MAX_BATCH_BYTES)) bytes += this.queue[n++]!.bytes.length;
+    return this.queue.splice(0, n);
   }
 
   private async commit(batch: Pending[]): Promise<void> {

@@ -3,9 +3,11 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { UsageRecord } from '../../protocol/records';
+import type { ReportGroup, ReportRow } from '../../protocol/spend';
 import { GroupCommit } from './groupCommit';
 import { completeLines, decodeLine, encodeLine, LedgerRecordError, recordProblem } from './lineCodec';
 import { monthView, type MonthView } from './monthView';
+import { report } from './report';
 import { Rollups } from './rollups';
 import { loadSnapshot, removeOrphanTemps, saveSnapshot } from './snapshot';
 
@@ -62,7 +64,8 @@ export class Ledger {
   ) {
     this.rollupsValue = start.rollups;
     this.offsetValue = start.offset;
-    this.writer = new GroupCommit(appendHandle, () => this.catchUp().then(() => undefined, e => this.warn(`ledger read failed: ${(e as Error).message}`)), start.endsMidLine);
+    const applyWritten = () => this.serial(() => this.readNew(true)).then(() => undefined, e => this.warn(`ledger read failed: ${(e as Error).message}`));
+    this.writer = new GroupCommit(appendHandle, applyWritten, start.endsMidLine);
   }
 
   static async open(dir: string, options: LedgerOptions = {}): Promise<Ledger> {
@@ -114,6 +117,7 @@ export class Ledger {
 
   /** Reads what other processes (and this one) appended since the last read; returns the new records. */
   catchUp(): Promise<UsageRecord[]> {
+    if (this.closed) return Promise.reject(new LedgerClosedError());
     return this.serial(() => this.readNew(true));
   }
 
@@ -126,7 +130,7 @@ export class Ledger {
   /** Notices other processes' appends (file events, plus polling in case an event is missed). */
   watch(): Disposable {
     if (!this.watcher) {
-      const poke = () => void this.catchUp().catch(e => this.warn(`ledger read failed: ${(e as Error).message}`));
+      const poke = () => void (this.closed ? undefined : this.catchUp().catch(e => this.warn(`ledger read failed: ${(e as Error).message}`)));
       let fsw: FSWatcher | null = null;
       try {
         fsw = fsWatch(this.file, { persistent: false }, poke);
@@ -152,6 +156,10 @@ export class Ledger {
 
   monthView(month: string, topSessions?: number): MonthView {
     return monthView(this.rollupsValue, month, topSessions);
+  }
+
+  report(by: ReportGroup, since?: string, labelFor?: (key: string) => string): ReportRow[] {
+    return report(this.rollupsValue, by, since, labelFor);
   }
 
   /** Saves the rollups with the offset they cover (normally done for you periodically and at close). */
