@@ -22,7 +22,8 @@ export type AgentOutcome =
 export interface AgentLoopOptions {
   model: ModelClient;
   modelName: string;
-  instructions: string;
+  /** The same string every turn; a function only for the naive-prompt benchmark, which shows why not. */
+  instructions: string | ((turn: number) => string);
   tools: readonly ResponsesTool[];
   /** The tools this role may run (a call to any other is refused, whatever the model sends). */
   toolDefs: readonly AnyToolDef[];
@@ -93,7 +94,7 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
 
 /** Summarises older turns when the prompt nears the context window; returns an outcome only on failure. */
 async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<AgentOutcome | undefined> {
-  const before = estimatedTokens(o.instructions, o.conversation.all);
+  const before = estimatedTokens(instructionsOf(o, turn), o.conversation.all);
   if (before < o.compactAtTokens || o.conversation.length < 4) return undefined;
   o.emit({ kind: 'notice', ts: now(), level: 'info', text: `The prompt is about ${before} tokens; summarising older turns (a planned cache reset).` });
   // Same instructions, tools and prefix: the summary request itself is served from the cache.
@@ -101,7 +102,7 @@ async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<Agent
   if ('kind' in summaryTurn) return summaryTurn;
   const items = compacted(o.conversation.all, summaryTurn.text || 'No summary was given.');
   await o.conversation.replace(items);
-  const after = estimatedTokens(o.instructions, items);
+  const after = estimatedTokens(instructionsOf(o, turn), items);
   o.onCompacted(before, after);
   o.emit({ kind: 'notice', ts: now(), level: 'info', text: `Compacted the conversation from about ${before} to ${after} tokens.` });
   return undefined;
@@ -122,7 +123,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, input: read
       return await o.model.turn(
         {
           model: o.modelName,
-          instructions: o.instructions,
+          instructions: instructionsOf(o, turn),
           tools: o.tools,
           input,
           maxOutputTokens: o.maxOutputTokens,
@@ -146,6 +147,10 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, input: read
       await sleep(wait, o.signal);
     }
   }
+}
+
+function instructionsOf(o: AgentLoopOptions, turn: number): string {
+  return typeof o.instructions === 'string' ? o.instructions : o.instructions(turn);
 }
 
 type Verdict = { kind: 'retry'; reason: string; afterMs?: number } | AgentOutcome;

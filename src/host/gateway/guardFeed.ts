@@ -49,7 +49,7 @@ export class GuardFeed {
 
   toTrace(items: readonly AgentItem[], usage: TurnUsage | undefined, filesChanged: string[], worktreeHash: string | undefined): TraceTurn {
     this.turn++;
-    const outputs = new Map(items.filter(i => i.kind === 'output').map(i => [i.callId ?? '', i.body]));
+    const outputs = new Map(items.filter(i => i.kind === 'output').map(i => [i.callId ?? '', withoutRunIds(i.body)]));
     const toolCalls = items
       .filter(i => i.kind === 'call')
       .map(c => ({ name: c.name ?? 'tool', arguments: c.body, output: outputs.get(c.callId ?? '') ?? '' }));
@@ -63,4 +63,14 @@ export class GuardFeed {
       ...(worktreeHash ? { worktreeHash } : {}),
     };
   }
+}
+
+/**
+ * Codex's exec tools head each output with a random `Chunk ID:` (a handle on its PTY buffer) and the
+ * wall time. Neither is the command's output; left in, two identical failures would never look alike.
+ */
+const CODEX_RUN_HEADER = /^(?:Chunk ID: [0-9a-f]+|Wall time: [\d.]+ seconds)\r?\n/gm;
+
+export function withoutRunIds(output: string): string {
+  return output.includes('Chunk ID: ') ? output.replace(CODEX_RUN_HEADER, '') : output;
 }

@@ -43,28 +43,44 @@ export interface GatewayKit {
   clock: { now: number };
 }
 
-export async function gatewayFor(t: TestContext, up: TestUpstream, o: { apiKey?: string; idleExpiryMs?: number; clock?: { now: number } } = {}): Promise<GatewayKit> {
-  const dir = tempDir(t, 'sy-gw-');
+export interface GatewayOptions {
+  apiKey?: string;
+  idleExpiryMs?: number;
+  clock?: { now: number };
+}
+
+/** A gateway over a fresh ledger in `dir`; close() stops both. */
+export async function createGateway(dir: string, upstreamUrl: string, o: GatewayOptions = {}): Promise<GatewayKit & { close(): Promise<void> }> {
   const ledger = await Ledger.open(path.join(dir, 'ledger'));
   const prices = loadPriceTable();
-  const clock = o.clock ?? { now: Date.now() };
+  const clock = o.clock;
   const gateway = new Gateway({
     ledger,
     budgets: new BudgetKeeper({ ledger, dir: path.join(dir, 'ledger'), prices: () => prices }),
     prices: () => prices,
-    upstream: () => ({ baseURL: up.url, apiKey: o.apiKey ?? 'sk-user-key', headers: {}, isOpenAI: false }),
+    upstream: () => ({ baseURL: upstreamUrl, apiKey: o.apiKey ?? 'sk-user-key', headers: {}, isOpenAI: false }),
     guardSettings: () => DEFAULT_GUARD,
     maxOutputTokens: () => 4096,
     headless: false,
     log: () => {},
     cacheIdleExpiryMs: o.idleExpiryMs,
-    now: () => clock.now,
+    now: clock ? () => clock.now : undefined,
   });
-  t.after(async () => {
-    await gateway.close();
-    await ledger.close();
-  });
-  return { gateway, ledger, clock };
+  return {
+    gateway,
+    ledger,
+    clock: clock ?? { now: Date.now() },
+    close: async () => {
+      await gateway.close();
+      await ledger.close();
+    },
+  };
+}
+
+export async function gatewayFor(t: TestContext, up: TestUpstream, o: GatewayOptions = {}): Promise<GatewayKit> {
+  const kit = await createGateway(tempDir(t, 'sy-gw-'), up.url, { ...o, clock: o.clock ?? { now: Date.now() } });
+  t.after(() => kit.close());
+  return kit;
 }
 
 /** A request body of the Responses API, big enough (> 1024 tokens) to be cached. */

@@ -45,6 +45,15 @@ export async function writeCodexHome(home: string, gatewayBaseURL: string): Prom
     '[analytics]',
     'enabled = false',
     '',
+    // Plugin and app sync reach github.com and chatgpt.com at every start of a fresh CODEX_HOME (each
+    // session has one): slow, noisy offline, and nothing an API-key session can use.
+    '[features]',
+    'plugins = false',
+    'remote_plugin = false',
+    'apps = false',
+    // The gateway reads request bodies as JSON; keep them uncompressed whatever Codex defaults to.
+    'enable_request_compression = false',
+    '',
   ].join('\n');
   await fs.writeFile(path.join(home, 'config.toml'), toml);
 }
@@ -79,6 +88,9 @@ export function codexEventToTranscript(line: string, turn: number): TranscriptEv
         }
         case 'reasoning':
           return [];
+        case 'error':
+          // Codex reports non-fatal problems (e.g. a model it has no metadata for) as error items.
+          return [{ kind: 'notice', ts, level: 'warning', text: `Codex: ${s(item.message)}` }];
         default:
           return [{ kind: 'notice', ts, level: 'info', text: `${s(item.type)}: ${s(item.text ?? item.query ?? '')}`.trim() }];
       }

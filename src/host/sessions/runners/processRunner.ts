@@ -2,6 +2,7 @@
 // session's worktree and reach the model only through the gateway, with the session's token as their
 // API key, so they are metered, capped, tiered and guarded exactly like the built-in agent.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +23,7 @@ export interface ProcessRunOptions {
 }
 
 const KILL_GRACE_MS = 3000;
+const PIPE_DRAIN_MS = 2000;
 
 export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcome> {
   const s = o.session;
@@ -80,7 +82,13 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, KILL_GRACE_MS).unref();
   };
   o.signal.addEventListener('abort', kill, { once: true });
-  createInterface({ input: child.stdout }).on('line', line => {
+  const stdout = createInterface({ input: child.stdout });
+  const stderr = createInterface({ input: child.stderr });
+  // 'exit' can come before the last lines are read (Codex's final message is its last line), so the
+  // outcome waits for both pipes to close, but not forever: a background process the agent left
+  // behind may hold them open.
+  const drained = Promise.all([once(stdout, 'close'), once(stderr, 'close')]);
+  stdout.on('line', line => {
     if (codex) {
       const events = codexEventToTranscript(line, r.turns);
       for (const e of events) {
@@ -92,7 +100,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
       lastMessage = line;
     }
   });
-  createInterface({ input: child.stderr }).on('line', line => {
+  stderr.on('line', line => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
     if (!codex) s.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: line });
@@ -104,6 +112,11 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     });
     child.on('exit', c => resolve(c));
   });
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([drained, new Promise<void>(resolve => (grace = setTimeout(resolve, PIPE_DRAIN_MS)))]);
+  clearTimeout(grace);
+  stdout.close();
+  stderr.close();
   o.signal.removeEventListener('abort', kill);
   if (o.signal.aborted) return { kind: 'aborted' };
   if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };
