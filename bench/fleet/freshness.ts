@@ -1,0 +1,96 @@
+// How stale the sidebar and the meter are: for each ledger record, the time until the first sessionsChanged
+// notification whose session totals include it, and the first spendChanged whose day totals include it.
+// Records are matched by count (a session's usage.requests only grows), so no notification needs an id.
+import { percentile } from '../types';
+import type { Lags } from './protocol';
+
+interface SessionTrack {
+  /** When each record arrived, in order; the record's own timestamp alongside. */
+  arrived: number[];
+  stamped: number[];
+  shown: number;
+}
+
+export class FreshnessTracker {
+  private readonly sessions = new Map<string, SessionTrack>();
+  private readonly meterArrived: number[] = [];
+  private meterShown = 0;
+  readonly treeLags: number[] = [];
+  readonly endToTreeLags: number[] = [];
+  readonly meterLags: number[] = [];
+  private waiters: (() => void)[] = [];
+
+  /** @param meterBaseline records already in the day's totals when tracking starts */
+  constructor(private readonly meterBaseline: number) {}
+
+  /** A record is in the ledger (`at`); `stampedAt` is the time written in the record itself. */
+  recorded(sessionId: string, at: number, stampedAt: number): void {
+    let t = this.sessions.get(sessionId);
+    if (!t) {
+      t = { arrived: [], stamped: [], shown: 0 };
+      this.sessions.set(sessionId, t);
+    }
+    t.arrived.push(at);
+    t.stamped.push(stampedAt);
+    this.meterArrived.push(at);
+  }
+
+  /** A sessionsChanged notification at `at` carried these sessions' totals. */
+  sessionsShown(sessions: readonly { id: string; usage: { requests: number } }[], at: number): void {
+    for (const s of sessions) {
+      const t = this.sessions.get(s.id);
+      if (!t) continue;
+      const upTo = Math.min(s.usage.requests, t.arrived.length);
+      for (; t.shown < upTo; t.shown++) {
+        this.treeLags.push(at - t.arrived[t.shown]!);
+        this.endToTreeLags.push(at - t.stamped[t.shown]!);
+      }
+    }
+    this.wake();
+  }
+
+  /** A spendChanged notification at `at` whose day totals count `dayRequests` requests. */
+  meterShownAt(dayRequests: number, at: number): void {
+    const upTo = Math.min(dayRequests - this.meterBaseline, this.meterArrived.length);
+    for (; this.meterShown < upTo; this.meterShown++) this.meterLags.push(at - this.meterArrived[this.meterShown]!);
+    this.wake();
+  }
+
+  /** Records not yet shown by the sidebar or by the meter. */
+  unseen(): number {
+    let n = this.meterArrived.length - this.meterShown;
+    for (const t of this.sessions.values()) n += t.arrived.length - t.shown;
+    return n;
+  }
+
+  /** Resolves once every record so far has been shown by both; rejects after `timeoutMs`. */
+  caughtUp(timeoutMs: number): Promise<void> {
+    if (this.unseen() === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter(w => w !== check);
+        reject(new Error(`${this.unseen()} ledger record(s) never reached a sessionsChanged/spendChanged notification within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = (): void => {
+        if (this.unseen() > 0) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter(w => w !== check);
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+export function lagsOf(xs: readonly number[]): Lags {
+  return {
+    count: xs.length,
+    p50: percentile(xs, 50),
+    p99: percentile(xs, 99),
+    max: xs.length ? Math.max(...xs) : NaN,
+  };
+}

@@ -1,0 +1,91 @@
+// Messages between the fleet benchmark (which owns the test upstream and counts the events it streams)
+// and the child processes it measures (the engine with N sessions, or the bare SDK with N streams). Each
+// measured side runs in its own process so its CPU time and RSS are its own.
+
+export interface RunConfig {
+  sessions: number;
+  upstreamUrl: string;
+  /** Sessions (or streams) run first and not measured, so the JIT is warm. */
+  warmup: number;
+  /** Give up (and say which sessions were still running) after this long. */
+  timeoutMs: number;
+}
+
+export interface Lags {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface HostRunFigures {
+  kind: 'host';
+  sessions: number;
+  done: number;
+  /** Status and reason of sessions that did not finish as scripted (at most a few). */
+  problems: string[];
+  events: number;
+  requests: number;
+  seconds: number;
+  cpuUs: number;
+  rssBaselineMb: number;
+  rssPeakMb: number;
+  sessionsChangedCalls: number;
+  /** Session entries carried by those calls, and their JSON size (what the IPC transport sends). */
+  sessionEntries: number;
+  notificationBytes: number;
+  spendChangedCalls: number;
+  /** Most calls of either kind seen in any one second. */
+  sessionsChangedMaxPerSecond: number;
+  spendChangedMaxPerSecond: number;
+  /** Ledger record (durable and applied) -> sessionsChanged carrying it, in ms. */
+  treeLag: Lags;
+  /** Ledger record -> spendChanged whose totals include it, in ms. */
+  meterLag: Lags;
+  /** The record's own timestamp (taken when the response ended, before fsync) -> sessionsChanged, in ms. */
+  endToTreeLag: Lags;
+  sandbox: string;
+}
+
+export interface SdkRunFigures {
+  kind: 'sdk';
+  streams: number;
+  events: number;
+  seconds: number;
+  cpuUs: number;
+  rssPeakMb: number;
+}
+
+export type RunFigures = HostRunFigures | SdkRunFigures;
+
+export type ChildMessage =
+  | { kind: 'count'; id: number }
+  | { kind: 'result'; figures: RunFigures }
+  | { kind: 'error'; message: string };
+
+export type ParentMessage = { kind: 'count'; id: number; events: number };
+
+export function isChildMessage(v: unknown): v is ChildMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const kind = (v as { kind?: unknown }).kind;
+  return kind === 'count' || kind === 'result' || kind === 'error';
+}
+
+export function isParentMessage(v: unknown): v is ParentMessage {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'count' && typeof (v as { events?: unknown }).events === 'number';
+}
+
+export function parseRunConfig(text: string | undefined): RunConfig {
+  let v: unknown;
+  try {
+    v = JSON.parse(text ?? '');
+  } catch {
+    throw new Error('fleet child: expected a JSON run configuration as the first argument');
+  }
+  const c = v as Partial<RunConfig>;
+  const positive = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  if (!positive(c.sessions) || c.sessions < 1 || !positive(c.warmup) || !positive(c.timeoutMs) || typeof c.upstreamUrl !== 'string') {
+    throw new Error(`fleet child: bad run configuration ${text}`);
+  }
+  return { sessions: c.sessions, warmup: c.warmup, timeoutMs: c.timeoutMs, upstreamUrl: c.upstreamUrl };
+}

@@ -1,0 +1,46 @@
+// Ten `switchyard run` processes started at once on one repository: each gets its own worktree and
+// branch, and every record of every process lands once in the one shared ledger.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from './helpers/cli';
+import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
+
+const twoTurns = {
+  steps: [
+    { calls: [{ name: 'write_file', arguments: { path: 'work-{{n}}.txt', content: 'done\n' } }] },
+    { calls: [{ name: 'finish', arguments: { summary: 'wrote a file' } }] },
+  ],
+};
+
+test('ten CLI runs at once on one repository all finish, with every record in the shared ledger', async t => {
+  const up = await upstream(t, { scripts: { two: twoTurns } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-fleet', OPENAI_BASE_URL: up.url };
+  const runs = await Promise.all(Array.from({ length: 10 }, () => runCli(['run', '--repo', repo, '--task', '[script:two] same task for everyone', '--json', '--quiet'], env)));
+  const outs = runs.map(r => {
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { id: string; branch: string; worktree: string; usage: { requests: number } };
+  });
+  assert.equal(new Set(outs.map(o => o.branch)).size, 10, 'ten distinct branches');
+  assert.equal(new Set(outs.map(o => o.worktree)).size, 10, 'ten distinct worktrees');
+  const worktrees = git(repo, 'worktree', 'list', '--porcelain');
+  for (const o of outs) assert.ok(worktrees.includes(o.worktree), `${o.worktree} is registered`);
+  assert.doesNotMatch(git(repo, 'fsck', '--no-progress'), /error/i);
+
+  // The ledger file: one line per upstream response, each record once.
+  const lines = readFileSync(path.join(home, 'ledger', 'usage.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const records = lines.map(l => (JSON.parse(l) as { r: { id: string; sessionId: string } }).r);
+  assert.equal(records.length, up.requests.length, 'one record per upstream response');
+  assert.equal(records.length, 20);
+  assert.equal(new Set(records.map(r => r.id)).size, records.length, 'no record doubled');
+  for (const o of outs) assert.equal(records.filter(r => r.sessionId === o.id).length, 2);
+
+  const report = await runCli(['report', '--by', 'session', '--json'], env);
+  const rows = JSON.parse(report.stdout) as { usage: { requests: number } }[];
+  assert.equal(rows.length, 10);
+  assert.equal(rows.reduce((n, r) => n + r.usage.requests, 0), 20);
+});
