@@ -72,5 +72,5 @@ export class GuardFeed {
 const CODEX_RUN_HEADER = /^(?:Chunk ID: [0-9a-f]+|Wall time: [\d.]+ seconds)\r?\n/gm;
 
 export function withoutRunIds(output: string): string {
-  return output; //TMP
+  return output.includes('Chunk ID: ') ? output.replace(CODEX_RUN_HEADER, '') : output;
 }

@@ -1,6 +1,6 @@
 // Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
 // review and the agent runs are in their own modules; this one decides what state a session is in.
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TraceTurn } from '../../protocol/records';
 import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, RoleInfo, TranscriptResult } from '../../protocol/sessions';
@@ -9,7 +9,7 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, repoBranches, repoRoles, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, CLOSED_STATUSES, RESUMABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { UserError } from '../errors';
@@ -17,17 +17,18 @@ import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
+import { SessionNotifier } from './notifier';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
-const NOTIFY_MS = 150;
 const POLL_MS = 1000;
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
   private readonly loadedRepos = new Map<string, Promise<void>>();
-  private readonly dirty = new Set<string>();
-  private notifyTimer: NodeJS.Timeout | undefined;
+  private readonly notifier: SessionNotifier;
+  /** The run queue moved since the last notification: queued sessions' positions changed. */
+  private queueMoved = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
@@ -35,7 +36,11 @@ export class SessionManager implements SessionHost {
   private traceWrites: Promise<void> = Promise.resolve();
 
   constructor(readonly ctx: SessionContext) {
-    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id));
+    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => {
+      this.queueMoved = true;
+      this.startQueued(id);
+    });
+    this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
     this.pollTimer.unref();
   }
@@ -76,6 +81,11 @@ export class SessionManager implements SessionHost {
     const records = await this.ctx.store.loadRepo(repo, msg => this.ctx.log('warn', msg));
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of records) this.adopt(r);
+    // A worktree folder deleted by hand: clean up git's record of it (the branch stays).
+    const orphaned = records.some(r => !(CLOSED_STATUSES as readonly string[]).includes(r.status) && !existsSync(r.worktree));
+    if (orphaned && !this.ctx.passive) {
+      void this.prune(repo).catch(err => this.ctx.log('warn', `Cleaning up orphaned worktrees of ${repo}: ${(err as Error).message}`));
+    }
   }
 
   /** Takes a record from disk into the map, recovering what a crash left behind. */
@@ -289,8 +299,7 @@ export class SessionManager implements SessionHost {
   }
 
   changed(s: LiveSession): void {
-    this.dirty.add(s.id);
-    this.notifyTimer ??= setTimeout(() => this.flushNotifications(), NOTIFY_MS);
+    this.notifier.changed(s.id);
     for (const w of [...this.waiters]) w();
   }
 
@@ -350,19 +359,18 @@ export class SessionManager implements SessionHost {
     this.scheduler.setLimit(this.ctx.settings().maxConcurrentSessions);
   }
 
-  private flushNotifications(): void {
-    this.notifyTimer = undefined;
-    const ids = [...this.dirty];
-    this.dirty.clear();
+  private changedInfos(ids: readonly string[]): SessionInfo[] {
     const sessions = ids.flatMap(id => {
       const s = this.sessions.get(id);
       return s ? [this.info(s)] : [];
     });
-    // Queue positions move when a session starts or leaves the queue.
-    for (const s of this.sessions.values()) {
-      if (s.record.status === 'queued' && !ids.includes(s.id)) sessions.push(this.info(s));
+    if (this.queueMoved) {
+      this.queueMoved = false;
+      for (const s of this.sessions.values()) {
+        if (s.record.status === 'queued' && !ids.includes(s.id)) sessions.push(this.info(s));
+      }
     }
-    if (sessions.length) this.ctx.sink.sessionsChanged(sessions, []);
+    return sessions;
   }
 
   /** Picks up sessions other processes created or changed (a CLI run, another window). */
@@ -384,10 +392,7 @@ export class SessionManager implements SessionHost {
     for (const s of running) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
     await Promise.all(running.map(s => this.stopRun(s)));
     await Promise.all(this.all().map(s => s.transcript.flush()));
-    if (this.notifyTimer) {
-      clearTimeout(this.notifyTimer);
-      this.flushNotifications();
-    }
+    this.notifier.dispose();
   }
 }
 

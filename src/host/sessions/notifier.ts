@@ -1,0 +1,34 @@
+// Session change notifications, coalesced: however fast agents stream, the UI hears about each changed
+// session at most a few times a second, in one batch.
+import type { SessionInfo } from '../../protocol/types';
+
+const NOTIFY_MS = 150;
+
+export class SessionNotifier {
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** The sessions to send for these ids (plus any whose derived state moved, e.g. queue positions). */
+    private readonly collect: (ids: readonly string[]) => SessionInfo[],
+    private readonly send: (sessions: SessionInfo[]) => void,
+  ) {}
+
+  changed(id: string): void {
+    this.dirty.add(id);
+    this.timer ??= setTimeout(() => this.flush(), NOTIFY_MS);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const sessions = this.collect(ids);
+    if (sessions.length) this.send(sessions);
+  }
+
+  dispose(): void {
+    if (this.timer) this.flush();
+  }
+}
