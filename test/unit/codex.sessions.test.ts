@@ -8,8 +8,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { SessionInfo } from '../../src/protocol/types';
 import type { RecordedRequest } from '../upstream/server';
-import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
-import { assertMeteredOnce, filesContaining, GPT_5_4, ledgerRecords, recordingSink } from './helpers/agents/evidence';
+import { git, noProgress, settle, upstream } from './helpers/engineKit';
+import { agentEngine } from './helpers/agents/agentEngine';
+import { assertMeteredOnce, filesContaining, GPT_5_4, ledgerRecords } from './helpers/agents/evidence';
 
 const CODEX = path.resolve('node_modules/.bin/codex');
 const USER_KEY = 'sk-user-codex-e2e-7f3a9c1d5b';
@@ -34,9 +35,7 @@ const forScript = (requests: readonly RecordedRequest[], name: string) => reques
 test('Codex CLI sessions run through the gateway', async t => {
   assert.ok(existsSync(CODEX), `${CODEX} is missing: @openai/codex is a pinned dev dependency`);
   const up = await upstream(t, { scripts, requireKey: USER_KEY });
-  const sink = recordingSink();
-  const { engine, repo, home } = await engineFor(t, { up, sink, headless: false, settings: { codexPath: CODEX } });
-  engine.configure(engine.settings, USER_KEY);
+  const { engine, repo, home, sink } = await agentEngine(t, { up, userKey: USER_KEY, settings: { codexPath: CODEX } });
   const run = async (o: { script: keyof typeof scripts; tier?: 'priority' | 'standard'; budgetUsd?: number }): Promise<SessionInfo> => {
     const created = await engine.sessions.create(
       { repo, task: `[script:${o.script}] do the task`, title: `Codex ${o.script}`, agent: 'codex', tier: o.tier, budgetUsd: o.budgetUsd },

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { UsageRecord } from '../../../../src/protocol/records';
-import type { SessionInfo } from '../../../../src/protocol/types';
 import type { EngineSink } from '../../../../src/host/events';
 import { silentSink } from '../../../../src/host/events';
 import { decodeLine } from '../../../../src/host/ledger/lineCodec';
@@ -39,16 +38,23 @@ export function filesContaining(dir: string, secret: string): string[] {
   return hits;
 }
 
-/** A sink that keeps the engine's log lines and session updates (and answers approvals yes). */
-export function recordingSink(): EngineSink & { logs: string[]; sessions: SessionInfo[][] } {
+/**
+ * A sink that keeps the engine's log lines and, as JSON, everything else it sends out (session updates,
+ * transcript events, alerts, spend): all a user or the extension could ever see. Approvals: yes.
+ */
+export function recordingSink(): EngineSink & { logs: string[]; traffic: string[] } {
   const logs: string[] = [];
-  const sessions: SessionInfo[][] = [];
+  const traffic: string[] = [];
+  const keep = (kind: string) => (...args: unknown[]) => void traffic.push(JSON.stringify([kind, ...args]));
   return {
     ...silentSink,
     logs,
-    sessions,
-    log: (level, message) => logs.push(`${level}: ${message}`),
-    sessionsChanged: list => sessions.push(list),
+    traffic,
+    log: (level, message) => void logs.push(`${level}: ${message}`),
+    sessionsChanged: keep('sessions'),
+    transcriptEvents: keep('transcript'),
+    alert: keep('alert'),
+    spendChanged: keep('spend'),
   };
 }
 

@@ -1,0 +1,99 @@
+// A `command` session: any program that honours OPENAI_BASE_URL / OPENAI_API_KEY, here a small agent
+// built on the `openai` SDK, runs in the session's worktree and is metered by the gateway exactly like
+// the built-in agent (one ledger record per response, the session's tier and cache key), without ever
+// holding the user's key.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { git, noProgress, settle, upstream } from './helpers/engineKit';
+import { agentEngine } from './helpers/agents/agentEngine';
+import { assertMeteredOnce, GPT_5_4, ledgerRecords } from './helpers/agents/evidence';
+
+const AGENT = path.resolve('test/unit/helpers/agents/sdkAgent.mjs');
+const USER_KEY = 'sk-user-command-e2e-2b8e61f0c4';
+
+const notes = {
+  steps: [
+    { calls: [{ name: 'write_file', arguments: { path: 'notes/note-{{n}}.txt', content: 'note {{n}}: {{task}}\n' } }] },
+    { text: 'Noted: {{task}}.' },
+  ],
+};
+
+interface Seen {
+  api: 'responses' | 'chat';
+  stream: boolean;
+  id: string;
+  serviceTier: string;
+  usage: Record<string, unknown> & { input_tokens?: number; prompt_tokens?: number; output_tokens?: number; completion_tokens?: number };
+  events?: number;
+}
+
+test('a command agent using the openai SDK is metered like any other session', async t => {
+  const up = await upstream(t, { scripts: { notes }, requireKey: USER_KEY });
+  const { engine, repo, home } = await agentEngine(t, { up, userKey: USER_KEY });
+  // A CLI user's key is in the environment the host inherits; the agent must not get it from there.
+  const saved = process.env.OPENAI_API_KEY;
+  process.env.OPENAI_API_KEY = USER_KEY;
+  t.after(() => (saved === undefined ? delete process.env.OPENAI_API_KEY : (process.env.OPENAI_API_KEY = saved)));
+
+  const created = await engine.sessions.create(
+    { repo, task: 'write notes', title: 'SDK agent', agent: 'command', tier: 'flex', command: `'${process.execPath}' '${AGENT}' '[script:notes] write notes'` },
+    noProgress,
+  );
+  const s = await settle(engine, created, 60_000);
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(s.agent, 'command');
+  const live = engine.sessions.get(s.id);
+  const report = JSON.parse(readFileSync(path.join(live.paths.tempDir, 'sdk-agent.json'), 'utf8')) as { seen: Seen[]; answers: string[] };
+  assert.deepEqual(report.answers, Array(4).fill('Noted: write notes.'), 'every conversation ended with the model\'s answer');
+  assert.equal(s.summary, `answers: ${report.answers.join(' | ')}`, 'the last line the agent printed is the summary');
+
+  const requests = up.requests.filter(r => r.script === 'notes');
+  assert.deepEqual(
+    requests.map(r => `${r.path} ${r.body.stream === true ? 'stream' : 'json'}`),
+    ['/v1/responses stream', '/v1/responses stream', '/v1/chat/completions stream', '/v1/chat/completions stream',
+      '/v1/responses json', '/v1/responses json', '/v1/chat/completions json', '/v1/chat/completions json'],
+  );
+  for (const r of requests) {
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.authorization, `Bearer ${USER_KEY}`, 'the gateway forwards with the user key');
+    assert.equal(r.body.service_tier, 'flex', 'the session tier, which the agent never asked for');
+    assert.equal(r.body.prompt_cache_key, `switchyard-${s.id}`, 'the session cache key, added when the agent sent none');
+    if (r.path === '/v1/chat/completions') {
+      assert.equal(r.body.max_tokens, engine.settings.maxOutputTokens);
+      if (r.body.stream === true) assert.deepEqual(r.body.stream_options, { include_usage: true }, 'a chat stream is asked for its usage');
+    } else {
+      assert.equal(r.body.max_output_tokens, engine.settings.maxOutputTokens);
+    }
+  }
+
+  const records = assertMeteredOnce(ledgerRecords(home), s.id, requests, GPT_5_4);
+  for (const [i, req] of requests.entries()) {
+    const rec = records.find(r => r.requestId === req.requestId)!;
+    assert.equal(rec.endpoint, req.path === '/v1/responses' ? 'responses' : 'chat');
+    assert.deepEqual([rec.requestedTier, rec.servedTier], ['flex', 'flex']);
+    // What the agent read in the response is what was metered: the gateway passed usage through untouched.
+    const seen = report.seen[i]!;
+    assert.equal(seen.serviceTier, 'flex');
+    assert.equal(seen.usage.input_tokens ?? seen.usage.prompt_tokens, rec.input, `input the agent saw in response ${i + 1}`);
+    assert.equal(seen.usage.output_tokens ?? seen.usage.completion_tokens, rec.output, `output the agent saw in response ${i + 1}`);
+  }
+  assert.equal(s.usage.requests, 8);
+  assert.ok(s.costByTier.flex > 0 && s.costByTier.priority === 0 && s.costByTier.standard === 0);
+
+  const written = readdirSync(path.join(s.worktree, 'notes')).sort();
+  assert.equal(written.length, 4, `the agent ran each tool call once: ${written.join(', ')}`);
+  assert.match(git(s.worktree, 'show', '--stat', 'HEAD'), /notes\/note-/, 'its work is committed on the session branch');
+
+  const events = (await engine.sessions.transcript(s.id, 0)).events;
+  assert.equal(events.filter(e => e.kind === 'notice' && /write_file/.test(e.text)).length, 4, 'the agent output streams into the transcript');
+  assert.equal(events.filter(e => e.kind === 'usage').length, 8);
+  assert.equal(events.filter(e => e.kind === 'guard').length, 0, 'writing new notes is progress, not a loop');
+
+  const env = JSON.parse(readFileSync(path.join(live.paths.tempDir, 'sdk-agent-env.json'), 'utf8')) as Record<string, string>;
+  assert.equal(env.OPENAI_API_KEY, live.token, 'the agent holds its session token');
+  assert.match(env.OPENAI_API_KEY!, /^sy-session-/);
+  assert.equal(env.OPENAI_BASE_URL, engine.gateway.baseURL);
+  assert.deepEqual(Object.entries(env).filter(([, v]) => v.includes(USER_KEY)).map(([k]) => k), [], 'no variable of the agent holds the user key');
+});
