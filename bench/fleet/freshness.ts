@@ -1,6 +1,7 @@
 // How stale the sidebar and the meter are: for each ledger record, the time until the first sessionsChanged
 // notification whose session totals include it, and the first spendChanged whose day totals include it.
 // Records are matched by count (a session's usage.requests only grows), so no notification needs an id.
+import type { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../types';
 import type { Lags } from './protocol';
 
@@ -93,4 +94,9 @@ export function lagsOf(xs: readonly number[]): Lags {
     p99: percentile(xs, 99),
     max: xs.length ? Math.max(...xs) : NaN,
   };
+}
+
+/** An event-loop delay histogram (nanoseconds) as Lags in ms. */
+export function loopDelayOf(h: ReturnType<typeof monitorEventLoopDelay>): Lags {
+  return { count: h.count, p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
 }

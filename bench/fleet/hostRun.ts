@@ -5,16 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Engine } from '../../src/host/engine';
 import { sandboxAvailability } from '../../src/host/sandbox/availability';
 import { withDefaults } from '../../src/host/settings';
 import type { SessionInfo } from '../../src/protocol/types';
-import { FreshnessTracker, lagsOf } from './freshness';
+import { FreshnessTracker, lagsOf, loopDelayOf } from './freshness';
 import { MeasuringSink } from './measuringSink';
 import type { HostRunFigures, RunConfig } from './protocol';
-import { collectGarbage, cpuSince, RssSampler, rssMb } from './sampler';
-import { FLEET_SCRIPT, FLEET_TURNS, fleetTask, WARMUP_SCRIPT } from './script';
+import { collectGarbage, cpuSince, RssSampler, rssMb, WindowProfiler } from './sampler';
+import { FLEET_TURNS, fleetTask, WARMUP_SCRIPT } from './script';
 
 const noProgress = { report: () => {} };
 const NOTIFY_TIMEOUT_MS = 10_000;
@@ -51,6 +51,7 @@ export async function hostRun(c: RunConfig, events: () => Promise<number>): Prom
 
 async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: RunConfig, upstreamEvents: () => Promise<number>): Promise<HostRunFigures> {
   const rssBaselineMb = rssMb();
+  const heapBaselineMb = process.memoryUsage().heapUsed / 2 ** 20;
   const tracker = new FreshnessTracker(engine.spend.summary().today.usage.requests);
   // performance.now() and the records' wall-clock stamps on one time base.
   const sub = engine.ledger.onRecords(records => {
@@ -58,20 +59,28 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     for (const r of records) tracker.recorded(r.sessionId, at, Date.parse(r.ts) - performance.timeOrigin);
   });
   const rss = new RssSampler();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  const profiler = new WindowProfiler();
+  if (c.profileFile) await profiler.start();
   const events0 = await upstreamEvents();
   rss.start();
+  loop.enable();
   sink.measure(tracker);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
 
-  const sessions = await runSessions(engine, repo, FLEET_SCRIPT, c.sessions, 'Fleet', c.timeoutMs);
+  const sessions = await runSessions(engine, repo, c.script, c.sessions, 'Fleet', c.timeoutMs);
   await tracker.caughtUp(NOTIFY_TIMEOUT_MS);
 
   const cpuUs = cpuSince(cpu0);
   const seconds = (performance.now() - t0) / 1000;
   const rssPeakMb = rss.stop();
+  loop.disable();
   const events = (await upstreamEvents()) - events0;
+  if (c.profileFile) await profiler.stop(c.profileFile);
   sub.dispose();
+  collectGarbage();
+  const heapRetainedMb = process.memoryUsage().heapUsed / 2 ** 20;
 
   const problems = sessions.flatMap(s => {
     const files = ['notes/fleet.md', 'src/fleet.txt'].filter(f => !existsSync(path.join(s.worktree, f)));
@@ -90,6 +99,9 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     cpuUs,
     rssBaselineMb,
     rssPeakMb,
+    heapBaselineMb,
+    heapRetainedMb,
+    loopDelay: loopDelayOf(loop),
     sessionsChangedCalls: sink.sessionCalls.total,
     sessionEntries: sink.sessionEntries,
     notificationBytes: sink.notificationBytes,

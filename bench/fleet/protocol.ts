@@ -2,13 +2,19 @@
 // and the child processes it measures (the engine with N sessions, or the bare SDK with N streams). Each
 // measured side runs in its own process so its CPU time and RSS are its own.
 
+import { FLEET_SCRIPTS, type FleetScriptName } from './script';
+
 export interface RunConfig {
   sessions: number;
+  /** Which scripted conversation each session (or stream) plays. */
+  script: FleetScriptName;
   upstreamUrl: string;
   /** Sessions (or streams) run first and not measured, so the JIT is warm. */
   warmup: number;
   /** Give up (and say which sessions were still running) after this long. */
   timeoutMs: number;
+  /** Write a CPU profile of the measured window (not start-up or warm-up) to this file. */
+  profileFile?: string;
 }
 
 export interface Lags {
@@ -38,6 +44,11 @@ export interface HostRunFigures {
   /** Most calls of either kind seen in any one second. */
   sessionsChangedMaxPerSecond: number;
   spendChangedMaxPerSecond: number;
+  /** Event-loop delay of the host over the window (perf_hooks histogram), in ms. */
+  loopDelay: Lags;
+  /** V8 heap in use at the end of the window after a full GC: what the sessions keep. */
+  heapRetainedMb: number;
+  heapBaselineMb: number;
   /** Ledger record (durable and applied) -> sessionsChanged carrying it, in ms. */
   treeLag: Lags;
   /** Ledger record -> spendChanged whose totals include it, in ms. */
@@ -87,5 +98,10 @@ export function parseRunConfig(text: string | undefined): RunConfig {
   if (!positive(c.sessions) || c.sessions < 1 || !positive(c.warmup) || !positive(c.timeoutMs) || typeof c.upstreamUrl !== 'string') {
     throw new Error(`fleet child: bad run configuration ${text}`);
   }
-  return { sessions: c.sessions, warmup: c.warmup, timeoutMs: c.timeoutMs, upstreamUrl: c.upstreamUrl };
+  if (c.profileFile !== undefined && typeof c.profileFile !== 'string') throw new Error(`fleet child: bad profileFile in ${text}`);
+  if (!FLEET_SCRIPTS.includes(c.script as FleetScriptName)) throw new Error(`fleet child: unknown script ${String(c.script)} (known: ${FLEET_SCRIPTS.join(', ')})`);
+  return {
+    sessions: c.sessions, script: c.script as FleetScriptName, warmup: c.warmup, timeoutMs: c.timeoutMs, upstreamUrl: c.upstreamUrl,
+    ...(c.profileFile ? { profileFile: c.profileFile } : {}),
+  };
 }

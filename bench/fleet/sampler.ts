@@ -1,4 +1,6 @@
 // Resource figures of the current process over a measured window.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 
 /** Peak RSS, sampled on a timer (RSS has no event; the interval bounds how short a peak can be missed). */
 export class RssSampler {
@@ -32,4 +34,29 @@ export function cpuSince(start: NodeJS.CpuUsage): number {
 export function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
+}
+
+/** A V8 CPU profile of this process between start() and stop(), through the inspector (no restart needed). */
+export class WindowProfiler {
+  private session: Session | undefined;
+
+  async start(): Promise<void> {
+    const session = new Session();
+    session.connect();
+    const post = (method: string, params?: object) => new Promise<void>((resolve, reject) => session.post(method, params ?? {}, err => (err ? reject(err) : resolve())));
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 1000 });
+    await post('Profiler.start');
+    this.session = session;
+  }
+
+  /** Stops and writes the profile as JSON (a .cpuprofile file, like node --cpu-prof's). */
+  async stop(file: string): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    const profile = await new Promise<unknown>((resolve, reject) => session.post('Profiler.stop', (err, r) => (err ? reject(err) : resolve(r.profile))));
+    session.disconnect();
+    writeFileSync(file, JSON.stringify(profile));
+  }
 }

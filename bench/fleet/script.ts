@@ -4,7 +4,11 @@
 import type { Script } from '../../test/upstream/server';
 
 export const FLEET_SCRIPT = 'fleet';
+/** The same turns with a quarter of the text: with FLEET_SCRIPT, it splits CPU into per-event and per-turn parts. */
+export const SHORT_SCRIPT = 'fleet-short';
 export const WARMUP_SCRIPT = 'fleet-warmup';
+export const FLEET_SCRIPTS = [FLEET_SCRIPT, SHORT_SCRIPT] as const;
+export type FleetScriptName = (typeof FLEET_SCRIPTS)[number];
 
 const WORDS = [
   'the', 'handler', 'reads', 'its', 'input', 'validates', 'each', 'field', 'before', 'writing', 'a', 'record',
@@ -38,7 +42,11 @@ export function fleetScript(wordsPerTurn: number): Script {
 export const FLEET_TURNS = 5;
 
 export function fleetScripts(wordsPerTurn: number): Record<string, Script> {
-  return { [FLEET_SCRIPT]: fleetScript(wordsPerTurn), [WARMUP_SCRIPT]: fleetScript(20) };
+  return {
+    [FLEET_SCRIPT]: fleetScript(wordsPerTurn),
+    [SHORT_SCRIPT]: fleetScript(Math.max(1, Math.round(wordsPerTurn / 4))),
+    [WARMUP_SCRIPT]: fleetScript(20),
+  };
 }
 
 /** The task text that selects a script (the test upstream reads the [script:NAME] tag). */

@@ -7,7 +7,7 @@ import { buildInstructions, toolsFor } from '../../src/host/agent/prompt';
 import { BUILT_IN_ROLES } from '../../src/host/agent/roles';
 import type { RunConfig, SdkRunFigures } from './protocol';
 import { collectGarbage, cpuSince, RssSampler } from './sampler';
-import { FLEET_SCRIPT, FLEET_TURNS, fleetTask, WARMUP_SCRIPT } from './script';
+import { FLEET_TURNS, fleetTask, WARMUP_SCRIPT } from './script';
 
 /** `events` says how many events the upstream has streamed so far (to every client). */
 export async function sdkRun(c: RunConfig, events: () => Promise<number>): Promise<SdkRunFigures> {
@@ -19,7 +19,7 @@ export async function sdkRun(c: RunConfig, events: () => Promise<number>): Promi
   rss.start();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await withTimeout(playAll(client, FLEET_SCRIPT, c.sessions), c.timeoutMs, `the SDK floor's ${c.sessions} conversations`);
+  await withTimeout(playAll(client, c.script, c.sessions), c.timeoutMs, `the SDK floor's ${c.sessions} conversations`);
   const cpuUs = cpuSince(cpu0);
   const seconds = (performance.now() - t0) / 1000;
   const rssPeakMb = rss.stop();

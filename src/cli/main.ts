@@ -72,7 +72,8 @@ export async function main(argv: readonly string[], out: Out, err: Out): Promise
   }
 }
 
-if (require.main === module) {
+/** Runs the CLI on this process's arguments and streams; sets the exit status. */
+export function runCli(): void {
   main(process.argv.slice(2), s => process.stdout.write(`${s}\n`), s => process.stderr.write(`${s}\n`)).then(
     code => {
       process.exitCode = code;

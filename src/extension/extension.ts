@@ -61,7 +61,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let repo: string | undefined;
   let active = context.workspaceState.get<string>(StateKeys.activeSession);
 
-  const activeSession = () => tree.selected() ?? state.get(transcripts.activeSessionId ?? '') ?? (active ? state.get(active) : undefined);
+  // The tier item acts on a session whose tier still matters: one that runs or can be resumed.
+  const canRun = (x: SessionInfo | undefined) => x && !['done', 'merged', 'discarded'].includes(x.status) ? x : undefined;
+  const activeSession = () => canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? '')) ?? canRun(active ? state.get(active) : undefined);
   const refreshTier = () => tierItem.refresh(activeSession(), readSettings().settings.defaultTier);
   const ctx: CommandContext = {
     extension: context,

@@ -3,7 +3,7 @@ import type { Confinement, GuardLevel, SessionStatus, Tier } from '../protocol/t
 
 export const STATUS: Record<SessionStatus, { label: string; icon: string }> = {
   queued: { label: 'Queued', icon: 'clock' },
-  running: { label: 'Running', icon: 'loading' },
+  running: { label: 'Running', icon: 'play' },
   waiting: { label: 'Waiting for you', icon: 'bell-dot' },
   paused: { label: 'Paused', icon: 'debug-pause' },
   stuck: { label: 'Stuck', icon: 'warning' },

@@ -70,6 +70,8 @@ try {
     await page.locator('.pane-body', { hasText: 'No agent sessions yet' }).waitFor({ timeout: 60000 });
     await page.locator('.pane-body .monaco-button', { hasText: 'New Session' }).first().waitFor();
     await page.locator('.pane-header', { hasText: 'Spend' }).waitFor();
+    // The Spend view's own empty state, inside its webview, with its button.
+    await wb.inWebview('.empty-state button');
     copyFileSync(await wb.screenshot('01-sidebar-empty'), path.join(DOCS, 'sidebar-empty.png'));
   });
 
@@ -80,7 +82,7 @@ try {
   });
 
   await step('two sessions are created from the command palette', async () => {
-    for (const [title, task] of [['Write release notes', '[script:default] Write release notes for 1.2'], ['Add alpha file', '[script:int-slow] Add the alpha file']]) {
+    for (const [title, task] of [['Write release notes', '[script:default] Write release notes for 1.2'], ['Tune the parser', '[script:e2e-long] Tune the parser']]) {
       await wb.runCommand('Switchyard: New Session…');
       await wb.answerInput(task);
       await wb.pick('Title');
@@ -90,50 +92,64 @@ try {
     }
   });
 
-  await step('the sessions run and finish, with cost and cache share on their rows', async () => {
-    await wb.waitForRowText('Add alpha file', /\$0\.\d+/);
+  await step('the tier item switches a running session in one click', async () => {
+    await wb.waitForRowText('Tune the parser', /\$0\.\d+/);
     await wb.screenshot('02-sidebar-running');
-    const row = await wb.waitForRowText('Write release notes', /\$0\.\d+.*cached.*standard/);
-    assert.match(row, /cached/);
-    await wb.waitForRowText('Add alpha file', /\$0\.\d+.*cached/);
-    await wb.statusItem('cached').waitFor();
+    await wb.sessionRow('Tune the parser').click();
+    await page.locator('.tab', { hasText: 'Agent: Tune the parser' }).waitFor({ timeout: 30000 });
+    await wb.statusItem('standard').click();
+    await wb.statusItem('flex').waitFor({ timeout: 15000 });
+    await wb.waitForRowText('Tune the parser', /flex/);
+  });
+
+  await step('the sessions finish, with cost and cache share on their rows', async () => {
+    await wb.waitForRowText('Write release notes', /\$0\.\d+.*cached.*standard/);
+    await wb.waitForRowText('Tune the parser', /\$0\.\d+.*cached.*flex/, 90000);
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'Tune the parser' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
     assert.doesNotMatch(await wb.statusItem('cached').innerText(), /\$0\.00 /);
     copyFileSync(await wb.screenshot('03-sidebar-sessions'), path.join(DOCS, 'sidebar-sessions.png'));
   });
 
-  await step('a transcript opens from the sidebar', async () => {
-    await wb.sessionRow('Write release notes').click();
-    await page.locator('.tab', { hasText: 'Agent: Write release notes' }).waitFor({ timeout: 30000 });
-    await wb.webview('body').first().waitFor({ timeout: 30000 });
+  await step('the transcript shows per-turn cache bars and marks the cache break of the tier change', async () => {
+    await wb.inWebview('.session-header');
+    const breakMark = await wb.inWebview('text=/cache break/i', 60000);
+    assert.match(await breakMark.innerText(), /cache break/i);
+    await breakMark.scrollIntoViewIfNeeded();
     copyFileSync(await wb.screenshot('04-transcript'), path.join(DOCS, 'transcript.png'));
   });
 
   await step('Show Changes opens the multi-file diff editor', async () => {
+    await wb.sessionRow('Write release notes').click();
     await wb.runCommand('Switchyard: Show Changes');
-    await wb.pick('Write release notes');
     await page.locator('.tab', { hasText: 'Write release notes (switchyard/' }).waitFor({ timeout: 30000 });
     await wb.screenshot('05-changes');
   });
 
   await step('a session merges back into main', async () => {
     await wb.runCommand('Switchyard: Merge Back…');
-    await wb.pick('Write release notes');
     await wb.pick('squash');
     await wb.notification('Merged "Write release notes" into main').waitFor({ timeout: 30000 });
     await wb.waitForRowText('Write release notes', /merged/);
+    assert.ok(existsSync(path.join(workspace, 'notes')), 'the work landed in the checkout');
   });
 
-  await step('the tier item switches the active session in one click', async () => {
-    await wb.sessionRow('Add alpha file').click();
-    await wb.statusItem('standard').click();
-    await wb.statusItem('flex').waitFor({ timeout: 15000 });
-    await wb.waitForRowText('Add alpha file', /flex/);
+  await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
+    await wb.runCommand('Switchyard: New Session…');
+    await wb.answerInput('[script:loop] Make the math test pass');
+    await wb.pick('Title');
+    await wb.answerInput('Fix the math test');
+    await wb.pick('Start session');
+    await wb.waitForRowText('Fix the math test', /stuck/, 90000);
+    const toast = wb.notification('looks stuck');
+    await toast.waitFor({ timeout: 30000 });
+    for (const action of ['Resume', 'Stop', 'Open Transcript']) await toast.locator('.monaco-button', { hasText: action }).first().waitFor();
+    copyFileSync(await wb.screenshot('06-stuck'), path.join(DOCS, 'stuck.png'));
   });
 
   await step('the Spend view shows the month', async () => {
     await wb.runCommand('Switchyard: Show Spend');
-    await page.locator('.pane-header', { hasText: 'Spend' }).waitFor();
-    copyFileSync(await wb.screenshot('06-spend'), path.join(DOCS, 'spend.png'));
+    await wb.inWebview('text=/priority premium/i');
+    copyFileSync(await wb.screenshot('07-spend'), path.join(DOCS, 'spend.png'));
   });
 
   exitCode = failed ? 1 : 0;

@@ -16,6 +16,10 @@ export class Workbench {
   /** F1, type the command's title, pick it. */
   async runCommand(title) {
     await this.closeQuickInput();
+    // Keys typed while a webview has focus stay in its frame: give the workbench focus first.
+    const bar = this.page.locator('.part.statusbar');
+    const box = await bar.boundingBox();
+    await bar.click({ position: { x: Math.round((box?.width ?? 800) / 2), y: Math.round((box?.height ?? 22) / 2) } });
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget input[type="text"]');
     await input.waitFor();
@@ -79,9 +83,20 @@ export class Workbench {
     return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
   }
 
-  /** The content of the active webview (iframe.webview > iframe#active-frame), narrowed by a selector. */
-  webview(hasSelector) {
-    return this.page.frameLocator(`iframe.webview.ready:visible`).frameLocator('iframe#active-frame').locator(hasSelector);
+  /**
+   * Waits until some webview (their content lives in nested frames) shows `selector`, and returns that
+   * frame's locator for it.
+   */
+  async inWebview(selector, timeout = 30000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      for (const frame of this.page.frames()) {
+        const loc = frame.locator(selector).first();
+        if (await loc.isVisible().catch(() => false)) return loc;
+      }
+      if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
+      await this.page.waitForTimeout(200);
+    }
   }
 
   async screenshot(name) {

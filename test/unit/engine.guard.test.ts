@@ -26,7 +26,7 @@ test('an agent repeating a failing command is paused before its 7th request and 
   const { engine, repo } = await engineFor(t, { up, headless: false });
   const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:loop] make the test pass', title: 'Loop', tier: 'priority' }, noProgress));
   assert.equal(s.status, 'stuck', s.statusReason);
-  assert.match(s.statusReason ?? '', /Paused by the loop guard/);
+  assert.match(s.statusReason ?? '', /^Loop guard: Stuck, paused for you/);
   assert.ok(up.requests.length <= 6, `${up.requests.length} requests reached the upstream`);
   const spentAtPause = s.costUsd;
   assert.equal(s.tier, 'standard', 'the guard lowered the tier before pausing');
@@ -39,7 +39,7 @@ test('an agent repeating a failing command is paused before its 7th request and 
   await engine.sessions.resume(s.id, 'The expected value in the test is wrong; fix the test fixture.');
   const again = await settle(engine, s);
   assert.equal(again.status, 'stuck');
-  assert.match(again.statusReason ?? '', /Stopped by the loop guard/);
+  assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint/);
 });
 
 test('a productive 15-turn session finishes untouched', async t => {

@@ -97,3 +97,36 @@ test('a command agent using the openai SDK is metered like any other session', a
   assert.equal(env.OPENAI_BASE_URL, engine.gateway.baseURL);
   assert.deepEqual(Object.entries(env).filter(([, v]) => v.includes(USER_KEY)).map(([k]) => k), [], 'no variable of the agent holds the user key');
 });
+
+/** Pids of `sleep <seconds>` processes (Linux /proc). */
+function sleepers(seconds: string): number[] {
+  return readdirSync('/proc').filter(d => /^\d+$/.test(d)).filter(pid => {
+    try {
+      const [argv0, argv1] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return /(^|\/)sleep$/.test(argv0 ?? '') && argv1 === seconds;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+for (const sandbox of [true, false]) {
+  test(`stopping a command session ends its whole process tree (sandbox ${sandbox ? 'on' : 'off'})`, { skip: process.platform !== 'linux' && 'reads /proc' }, async t => {
+    const up = await upstream(t, { scripts: { notes }, requireKey: USER_KEY });
+    const { engine, repo, sink } = await agentEngine(t, { up, userKey: USER_KEY, settings: { sandbox: { enabled: sandbox, allowedDomains: [], denyRead: [] } } });
+    const marker = `9${Date.now() % 100000}.25`;
+    const created = await engine.sessions.create(
+      { repo, task: 'linger', title: 'Lingering agent', agent: 'command', command: `sleep ${marker} & sleep ${marker} & echo started; wait` },
+      noProgress,
+    );
+    engine.sessions.watch(created.id, true);
+    await sink.next(m => m.includes('"transcript"') && m.includes('started'));
+    assert.equal(sleepers(marker).length, 2, 'the processes the agent left in the background run');
+    const stopped = await engine.sessions.stop(created.id);
+    assert.equal(stopped.status, 'failed');
+    assert.equal(stopped.statusReason, 'Stopped by the user.');
+    // Signals are delivered asynchronously: give the processes a bounded moment to go.
+    for (let i = 0; i < 100 && sleepers(marker).length; i++) await new Promise(r => setTimeout(r, 20));
+    assert.deepEqual(sleepers(marker), [], 'nothing of the agent is left running');
+  });
+}

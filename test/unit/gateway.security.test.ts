@@ -189,6 +189,32 @@ test('the gateway on its own terms', async t => {
     }
   });
 
+  await t.test('an agent that hangs up mid-stream ends the upstream request, and what streamed is metered as an estimate', async () => {
+    up.setFaults([{ match: { script: 'story' }, eventDelayMs: 15 }]);
+    t.after(() => up.setFaults([]));
+    const hangUp = new AbortController();
+    const res = await fetch(url('/responses'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: 'gpt-5.4', input: '[script:story] tell it', stream: true }),
+      signal: hangUp.signal,
+    });
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('output_text.delta')) seen += new TextDecoder().decode((await reader.read()).value);
+    const sent = up.requests.at(-1)!;
+    const metered = link.usage.length;
+    hangUp.abort();
+    await up.waitForRequests(sent.n);
+    assert.equal(sent.cut, true, 'the upstream saw the request go away before its end');
+    await gateway.drain(link.id);
+    assert.equal(link.usage.length, metered + 1, 'the cut request is metered once');
+    const record = link.usage.at(-1)!;
+    assert.equal(record.estimated, true);
+    assert.ok(record.output > 0, 'the text that did stream is counted');
+    assert.equal(ledgerRecords(home).filter(r => r.id === record.id).length, 1);
+  });
+
   await t.test("the user's key is in no log, transcript, ledger, session file or agent environment", async () => {
     const saved = process.env.OPENAI_API_KEY;
     process.env.OPENAI_API_KEY = USER_KEY;

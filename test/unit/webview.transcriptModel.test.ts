@@ -141,3 +141,24 @@ test('an event of an unknown kind (a newer host) becomes a notice instead of bre
   assert.deepEqual(page.kinds, ['notice']);
   assert.match((page.items[0] as Extract<Item, { kind: 'notice' }>).text, /telepathy/);
 });
+
+test('a call left without a result when the run stops, or when a later turn starts, stops showing as running', () => {
+  const m = new TranscriptModel();
+  const page = new Page(m).apply(m.apply([
+    { kind: 'tool-call', ts, turn: 4, callId: 'a', name: 'run_command', args: '{}' },
+    { kind: 'status', ts, status: 'failed', reason: 'host crashed' },
+    { kind: 'tool-call', ts, turn: 5, callId: 'b', name: 'run_command', args: '{}' },
+    delta(6, 'next turn'),
+  ]));
+  const [a, , b] = page.items as Extract<Item, { kind: 'tool' }>[];
+  assert.equal(a!.unanswered, true);
+  assert.equal(b!.unanswered, true);
+  // A call of the turn being streamed is still running.
+  page.apply(m.apply([{ kind: 'tool-call', ts, turn: 6, callId: 'c', name: 'read_file', args: '{}' }, delta(6, '…')]));
+  const c = page.items.find(i => i.kind === 'tool' && i.callId === 'c') as Extract<Item, { kind: 'tool' }>;
+  assert.equal(c.unanswered, false);
+  // A late result still lands on its call.
+  page.apply(m.apply([{ kind: 'tool-result', ts, turn: 5, callId: 'b', output: 'done', ok: true }]));
+  assert.equal(b!.unanswered, false);
+  assert.equal(b!.result?.output, 'done');
+});

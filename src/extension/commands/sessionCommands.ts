@@ -80,7 +80,7 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
 /** The status-bar tier item: one click moves the active session (or the default) to the next tier. */
 export async function toggleTier(ctx: CommandContext) {
   const s = ctx.activeSession();
-  if (s && s.status !== 'merged' && s.status !== 'discarded') return setTier(ctx, s.id, nextTier(s.tier));
+  if (s) return setTier(ctx, s.id, nextTier(s.tier));
   const config = vscode.workspace.getConfiguration('switchyard');
   await config.update('defaultTier', nextTier(config.get<Tier>('defaultTier', 'standard')), vscode.ConfigurationTarget.Global);
   return undefined;

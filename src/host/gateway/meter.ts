@@ -61,10 +61,10 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
       ...(estimated ? { estimated: true } : {}),
       endpoint: x.endpoint,
     };
-    await deps.ledger.append(record);
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: cost.costUsd ?? 0 };
-    const cachedShare = usage.input > 0 ? usage.cached / usage.input : 0;
-    link.onUsage(record, cachedShare);
+    // Told before the (durable, slower) append so the transcript shows them ahead of the agent's next
+    // step; the spend figures follow from the ledger once the record is in.
+    link.onUsage(record, usage.input > 0 ? usage.cached / usage.input : 0);
     if (!estimated) {
       const verdict = m.cache.settle(x.view, x.routing, x.started, x.expectation, usage.input, usage.cached, outcome.cacheDiagnostics);
       if (verdict) {
@@ -73,6 +73,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
         link.onCacheBreak({ turn: m.requests, segment: verdict.segment, reason: verdict.reason, lostUsd });
       }
     }
+    await deps.ledger.append(record);
   } catch (err) {
     deps.log('error', `Metering a response of session ${link.id} failed: ${(err as Error).message}`);
   } finally {

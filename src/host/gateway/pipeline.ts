@@ -2,7 +2,7 @@
 import type { GuardSettings } from '../../protocol/host';
 import type { Ledger } from '../ledger/ledger';
 import type { PriceTable } from '../pricing/priceTable';
-import type { BudgetKeeper } from '../budgets/budgetKeeper';
+import type { BudgetKeeper, ReserveResult } from '../budgets/budgetKeeper';
 import type { Metered, UpstreamConfig } from './gateway';
 import { meterResponse, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
@@ -53,10 +53,18 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
 
   let text = JSON.stringify(body);
-  const reservation = await deps.budgets.reserve(
-    { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(MIN_OUTPUT_TOKENS, wantedOut) },
-    link.caps(),
-  );
+  let reservation: ReserveResult;
+  try {
+    reservation = await deps.budgets.reserve(
+      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(MIN_OUTPUT_TOKENS, wantedOut) },
+      link.caps(),
+    );
+  } catch (err) {
+    // The budget lock is shared by every session on the machine; when it stays busy, the request is
+    // refused as retryable (503) rather than sent unreserved.
+    deps.log('warn', `Budget reservation for session ${link.id} failed: ${(err as Error).message}`);
+    return errorResponse(503, `Switchyard gateway: the budget could not be checked (${(err as Error).message}); try again.`, 'budget_unavailable', 'server_error');
+  }
   if (!reservation.ok) {
     link.onOverBudget(reservation.message);
     return errorResponse(402, `Switchyard: ${reservation.message}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
@@ -65,7 +73,12 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: reservation.maxOutputTokens, isOpenAI: deps.upstream().isOpenAI });
     text = JSON.stringify(body);
   }
-  const release = () => deps.budgets.settle(reservation.reservationId);
+  const reservationId = reservation.reservationId;
+  // Never rejects: it runs after the record is in the ledger, on paths nobody awaits for errors. A
+  // reservation left behind only makes caps stricter until its process exits or it ages out.
+  const release = () => deps.budgets.settle(reservationId).catch(err => {
+    deps.log('warn', `Releasing the budget reservation of session ${link.id} failed: ${(err as Error).message}`);
+  });
 
   await deps.rateLimits.wait(signal);
   const up = deps.upstream();
@@ -127,6 +140,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
           return;
         }
         scanner.push(value);
+        // Meter as soon as the final event is seen, before the agent reads it: the usage then lands in
+        // the transcript ahead of whatever the agent does next, the same way every time.
+        if (scanner.outcome.completed) finish();
         controller.enqueue(value);
       } catch (err) {
         finish();
@@ -143,7 +159,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
 
 function track(m: Metered, p: Promise<void>): void {
   m.pending.add(p);
-  void p.finally(() => m.pending.delete(p));
+  // meterResponse handles its own errors; the catch keeps a surprise from becoming an unhandled rejection.
+  void p.catch(() => undefined).finally(() => m.pending.delete(p));
 }
 
 function parseJson(text: string): { usage?: Record<string, unknown>; servedTier?: string; responseId?: string; completed: boolean; deltaChars: number; cacheDiagnostics?: unknown } {

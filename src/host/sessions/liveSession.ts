@@ -92,7 +92,8 @@ export class LiveSession implements GatewaySession {
   }
 
   onUsage(record: UsageRecord, cachedShare: number): void {
-    this.transcript.append({ kind: 'usage', ts: record.ts, turn: this.record.turns, record, cachedShare });
+    // Usage arrives as the response ends, before the loop counts the turn: it belongs to the next one.
+    this.transcript.append({ kind: 'usage', ts: record.ts, turn: this.record.turns + 1, record, cachedShare });
     this.host.changed(this);
     this.host.spendChanged();
   }
@@ -100,7 +101,7 @@ export class LiveSession implements GatewaySession {
   onCacheBreak(b: CacheBreak): void {
     this.record.cacheBreaks++;
     this.record.cacheBreakLossUsd += b.lostUsd;
-    this.transcript.append({ kind: 'cache-break', ts: now(), turn: this.record.turns, reason: b.reason, segment: b.segment, lostUsd: b.lostUsd });
+    this.transcript.append({ kind: 'cache-break', ts: now(), turn: this.record.turns + 1, reason: b.reason, segment: b.segment, lostUsd: b.lostUsd });
     this.host.save(this);
     this.host.changed(this);
   }
@@ -131,8 +132,8 @@ export class LiveSession implements GatewaySession {
       const lower = d.downgradeTo ?? LOWER_TIER[this.record.tier];
       if (lower) this.changeTier(lower, `the loop guard lowered the tier: ${reason}`);
     } else {
-      const verb = d.action === 'pause' ? 'Paused by the loop guard' : 'Stopped by the loop guard';
-      this.host.setStatus(this, 'stuck', `${verb}: ${reason} (${spent}).`);
+      // The guard's reason says which step it is (paused for the user, or stopped).
+      this.host.setStatus(this, 'stuck', `Loop guard: ${reason} (${spent}).`);
       this.host.alert(this, 'stuck', `${reason} (${spent}).`);
       this.run?.abort.abort();
     }

@@ -37,11 +37,11 @@ export function emptyState(m: SpendModel | null, a: SpendActions): HTMLElement {
 
 export function overview(m: SpendModel, a: SpendActions): HTMLElement {
   const b = m.monthBudget;
-  const facts = [`Today ${usd(m.todayUsd)}`, plural(m.monthRequests, 'request'), plural(m.sessionCount, 'session')];
   return h('div', { class: 'overview' },
-    h('div', { class: 'eyebrow' }, monthLabel(m.month)),
-    h('div', { class: 'big-number' }, usd(m.monthUsd)),
-    h('div', { class: 'muted' }, facts.join(' · ')),
+    h('div', { class: 'overview-figures' },
+      h('div', null, h('div', { class: 'eyebrow' }, monthLabel(m.month)), h('div', { class: 'big-number' }, usd(m.monthUsd))),
+      h('div', { class: 'overview-today' }, h('div', { class: 'eyebrow' }, 'Today'), h('div', { class: 'mid-number' }, usd(m.todayUsd)))),
+    h('div', { class: 'muted' }, `${plural(m.monthRequests, 'request')} · ${plural(m.sessionCount, 'session')} · ${tokens(m.monthInput + m.monthOutput)} tokens`),
     m.unpricedRequests > 0
       ? h('div', { class: 'note warn-text' }, icon('question'), `${plural(m.unpricedRequests, 'unpriced request')} not in this total`)
       : null,
@@ -60,8 +60,7 @@ export function budgetBar(b: BudgetRow, capName: string): HTMLElement {
   const reserved = h('div', { class: 'meter-reserved' });
   reserved.style.width = `${((b.committedShare - b.spentShare) * 100).toFixed(2)}%`;
   track.append(spent, reserved);
-  const left = b.capUsd - b.spentUsd;
-  const words = b.level === 'over' ? 'reached' : `${percent(b.spentShare)} · ${usd(Math.max(0, left))} left`;
+  const words = b.level === 'over' ? 'reached' : `${percent(b.spentShare)} · ${usd(leftOf(b))} left`;
   return h('div', { class: 'budget' },
     track,
     h('div', { class: 'budget-caption' },
@@ -151,8 +150,15 @@ export function budgetRows(m: SpendModel): HTMLElement {
         h('span', null, SCOPE_LABEL[b.scope]),
         h('span', { class: `num state-${b.level}` }, `${usd(b.spentUsd)} / ${usd(b.capUsd)}`)),
       track,
-      b.reservedUsd > 0 ? h('div', { class: 'muted small' }, `${usd(b.reservedUsd)} reserved`) : null);
+      h('div', { class: 'budget-row-foot muted small' },
+        h('span', { title: 'Held for requests in flight: their worst-case cost, released when they finish' }, `${usd(b.reservedUsd)} reserved`),
+        h('span', null, b.level === 'over' ? 'cap reached' : `${usd(leftOf(b))} left`)));
   }));
+}
+
+/** What new requests may still reserve: the cap less what is spent and what requests in flight hold. */
+function leftOf(b: BudgetRow): number {
+  return Math.max(0, b.capUsd - b.spentUsd - b.reservedUsd);
 }
 
 export function section(title: string, iconName: string, ...body: (Node | null)[]): HTMLElement {

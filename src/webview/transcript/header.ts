@@ -24,7 +24,10 @@ export class SessionHeader {
 
   update(s: SessionInfo): void {
     this.session = s;
+    // A rebuild replaces the menu's buttons: keep the keyboard where it was.
+    const focused = this.menuOpen ? (document.activeElement as HTMLElement | null)?.dataset.tier : undefined;
     this.render();
+    if (focused) this.el.querySelector<HTMLElement>(`.menu-item[data-tier="${focused}"]`)?.focus();
   }
 
   private render(): void {
@@ -103,12 +106,11 @@ export class SessionHeader {
         const info = TIER[tier];
         menu.appendChild(h('button', {
           class: `menu-item${tier === s.tier ? ' checked' : ''}`, type: 'button', role: 'menuitemradio',
-          attrs: { 'aria-checked': String(tier === s.tier) },
+          attrs: { 'aria-checked': String(tier === s.tier), 'data-tier': tier },
           on: { click: () => { this.setMenu(false); if (tier !== s.tier) this.actions.setTier(s.id, tier); } },
         }, icon(tier === s.tier ? 'check' : 'blank'), h('span', { class: 'menu-label' }, info.label), h('span', { class: 'menu-note' }, info.note)));
       }
       picker.appendChild(menu);
-      queueMicrotask(() => (menu.querySelector('.checked') as HTMLElement | null)?.focus());
     }
     return picker;
   }
@@ -119,7 +121,7 @@ export class SessionHeader {
     if (open) document.addEventListener('pointerdown', this.closeOnOutside, true);
     else document.removeEventListener('pointerdown', this.closeOnOutside, true);
     this.render();
-    if (!open) (this.el.querySelector('.tier-chip') as HTMLElement | null)?.focus();
+    this.el.querySelector<HTMLElement>(open ? '.menu-item.checked' : '.tier-chip')?.focus();
   }
 
   private menuKey(ev: KeyboardEvent): void {

@@ -18,6 +18,8 @@ export class ItemWindow {
   private order: number[] = [];
   /** How many items at the start of `order` are not rendered. */
   private hidden = 0;
+  /** The ids of those items, so "is it rendered?" costs O(1) for every update of a streaming item. */
+  private readonly hiddenIds = new Set<number>();
 
   get total(): number {
     return this.order.length;
@@ -47,7 +49,7 @@ export class ItemWindow {
             out.push({ op: 'append', id: c.item.id });
           } else {
             this.order.splice(at, 0, c.item.id);
-            if (at < this.hidden) this.hidden++;
+            if (at < this.hidden) this.hide(c.item.id);
             else out.push({ op: 'insertBefore', id: c.item.id, before: c.before });
           }
           break;
@@ -59,19 +61,24 @@ export class ItemWindow {
             out.push({ op: 'append', id: c.item.id });
           } else {
             this.order[at] = c.item.id;
-            if (at >= this.hidden) out.push({ op: 'replace', id: c.item.id, old: c.id });
+            if (at < this.hidden) {
+              this.hiddenIds.delete(c.id);
+              this.hiddenIds.add(c.item.id);
+            } else out.push({ op: 'replace', id: c.item.id, old: c.id });
           }
           break;
         }
         case 'update':
-          if (this.isRendered(c.item.id)) out.push({ op: 'update', id: c.item.id });
+          if (!this.hiddenIds.has(c.item.id)) out.push({ op: 'update', id: c.item.id });
           break;
         case 'remove': {
           const at = this.order.indexOf(c.id);
           if (at < 0) break;
           this.order.splice(at, 1);
-          if (at < this.hidden) this.hidden--;
-          else out.push({ op: 'remove', id: c.id });
+          if (at < this.hidden) {
+            this.hidden--;
+            this.hiddenIds.delete(c.id);
+          } else out.push({ op: 'remove', id: c.id });
           break;
         }
       }
@@ -81,9 +88,9 @@ export class ItemWindow {
 
   /** Hides all but the newest `keep` items (used before the first render of a long transcript). */
   keepNewest(keep: number): number[] {
-    const before = this.hidden;
-    this.hidden = Math.max(this.hidden, this.order.length - Math.max(0, keep));
-    return this.order.slice(before, this.hidden);
+    const ids = this.order.slice(this.hidden, Math.max(this.hidden, this.order.length - Math.max(0, keep)));
+    for (const id of ids) this.hide(id);
+    return ids;
   }
 
   /** Ids to render above the window, oldest first, to show `count` more earlier items. */
@@ -92,6 +99,7 @@ export class ItemWindow {
     const from = Math.max(0, this.hidden - count);
     const ids = this.order.slice(from, this.hidden);
     this.hidden = from;
+    for (const id of ids) this.hiddenIds.delete(id);
     return { op: 'prepend', ids };
   }
 
@@ -100,7 +108,7 @@ export class ItemWindow {
     const excess = this.renderedCount - max;
     if (excess <= 0) return [];
     const ids = this.order.slice(this.hidden, this.hidden + excess);
-    this.hidden += excess;
+    for (const id of ids) this.hide(id);
     return ids;
   }
 
@@ -109,9 +117,8 @@ export class ItemWindow {
     return this.order.slice(this.hidden);
   }
 
-  private isRendered(id: number): boolean {
-    // Updates concern live items, which sit at the end: search from there.
-    const at = this.order.lastIndexOf(id);
-    return at >= this.hidden;
+  private hide(id: number): void {
+    this.hidden++;
+    this.hiddenIds.add(id);
   }
 }

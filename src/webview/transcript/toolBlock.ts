@@ -23,11 +23,12 @@ export class ToolBlock {
 
   constructor(private readonly item: ToolItem, private readonly ui: ToolUiState) {
     const r = item.result;
-    const state = r === null ? 'pending' : r.ok ? 'ok' : 'error';
+    const state = r === null ? (item.unanswered ? 'unanswered' : 'pending') : r.ok ? 'ok' : 'error';
     const args = readArgs(item.args);
     const stateIcon = r === null
-      ? icon('loading', 'codicon-modifier-spin state-icon')
+      ? item.unanswered ? icon('circle-slash', 'state-icon') : icon('loading', 'codicon-modifier-spin state-icon')
       : r.ok ? icon('check', 'state-icon') : icon('error', 'state-icon');
+    if (item.unanswered) stateIcon.title = 'No result was recorded: the run stopped before the tool finished';
     this.head = h('button', { class: 'tool-head', type: 'button', attrs: { 'aria-expanded': 'false' }, on: { click: () => this.toggle() } },
       icon('chevron-right', 'chevron'),
       icon(toolIcon(item.name)),
@@ -66,7 +67,7 @@ export class ToolBlock {
     if (pretty) body.append(h('div', { class: 'tool-label' }, 'Arguments'), h('pre', { class: 'tool-pre' }, pretty));
     const r = this.item.result;
     if (!r) {
-      body.appendChild(h('div', { class: 'muted small' }, 'Running…'));
+      body.appendChild(h('div', { class: 'muted small' }, this.item.unanswered ? 'No result was recorded: the run stopped before the tool finished.' : 'Running…'));
       return body;
     }
     const all = this.ui.showsAll(this.item.callId);

@@ -9,6 +9,8 @@
 //   reloaded one show the same order.
 // - A retry discards a partial answer and says so in a notice; a pause or failure cuts the stream. Either
 //   leaves the typing item marked interrupted; a later final answer of that turn removes it.
+// - A tool call whose run ended (a status that stops the agent, or a later turn began) without a result
+//   is marked unanswered, so it stops showing as running; a late result still pairs with it.
 import type { TranscriptEvent, UsageRecord } from '../../protocol/records';
 import type { GuardLevel, SessionStatus } from '../../protocol/types';
 
@@ -24,7 +26,7 @@ export type Item =
   | { id: number; kind: 'user'; ts: string; text: string }
   | { id: number; kind: 'assistant'; ts: string; text: string; turn: number }
   | { id: number; kind: 'typing'; ts: string; text: string; turn: number; interrupted: boolean }
-  | { id: number; kind: 'tool'; ts: string; turn: number; callId: string; name: string | null; args: string; result: ToolResult | null }
+  | { id: number; kind: 'tool'; ts: string; turn: number; callId: string; name: string | null; args: string; result: ToolResult | null; unanswered: boolean }
   | { id: number; kind: 'usage'; ts: string; record: UsageRecord; cachedShare: number }
   | { id: number; kind: 'status'; ts: string; status: SessionStatus; reason?: string }
   | { id: number; kind: 'guard'; ts: string; level: GuardLevel; reason: string }
@@ -82,7 +84,10 @@ export class TranscriptModel {
       case 'tool-result':
         return this.result(e, out);
       case 'status':
-        if (!STREAMING.has(e.status)) this.interrupt(out);
+        if (!STREAMING.has(e.status)) {
+          this.interrupt(out);
+          this.giveUpCalls(Number.POSITIVE_INFINITY, out);
+        }
         return this.append({ id: 0, kind: 'status', ts: e.ts, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }, out);
       case 'notice':
         this.interrupt(out);
@@ -98,6 +103,7 @@ export class TranscriptModel {
   }
 
   private delta(e: Ev<'assistant-delta'>, out: Change[]): void {
+    this.giveUpCalls(e.turn, out);
     if (this.live && this.live.turn === e.turn) {
       this.live.text += e.delta;
       out.push({ op: 'update', item: this.live });
@@ -110,6 +116,7 @@ export class TranscriptModel {
   }
 
   private answer(e: Ev<'assistant'>, out: Change[]): void {
+    this.giveUpCalls(e.turn, out);
     const item = this.register({ id: 0, kind: 'assistant', ts: e.ts, text: e.text, turn: e.turn });
     for (const id of this.interrupted.get(e.turn) ?? []) {
       this.items.delete(id);
@@ -129,7 +136,8 @@ export class TranscriptModel {
 
   private call(e: Ev<'tool-call'>, out: Change[]): void {
     this.interrupt(out);
-    const item = { id: 0, kind: 'tool', ts: e.ts, turn: e.turn, callId: e.callId, name: e.name, args: e.args, result: null } as Extract<Item, { kind: 'tool' }>;
+    this.giveUpCalls(e.turn, out);
+    const item: Extract<Item, { kind: 'tool' }> = { id: 0, kind: 'tool', ts: e.ts, turn: e.turn, callId: e.callId, name: e.name, args: e.args, result: null, unanswered: false };
     this.append(item, out);
     this.openCalls.set(e.callId, item);
   }
@@ -141,11 +149,21 @@ export class TranscriptModel {
     if (call) {
       this.openCalls.delete(e.callId);
       call.result = result;
+      call.unanswered = false;
       out.push({ op: 'update', item: call });
       return;
     }
     // A result without its call (a transcript that began mid-turn, or an agent that reports only results).
-    this.append({ id: 0, kind: 'tool', ts: e.ts, turn: e.turn, callId: e.callId, name: null, args: '', result }, out);
+    this.append({ id: 0, kind: 'tool', ts: e.ts, turn: e.turn, callId: e.callId, name: null, args: '', result, unanswered: false }, out);
+  }
+
+  /** Open calls of turns before `turn` will get no result now: they stop showing as running. */
+  private giveUpCalls(turn: number, out: Change[]): void {
+    for (const call of this.openCalls.values()) {
+      if (call.turn >= turn || call.unanswered) continue;
+      call.unanswered = true;
+      out.push({ op: 'update', item: call });
+    }
   }
 
   private beforeTyping(item: Item, out: Change[]): void {

@@ -16,7 +16,7 @@ import { TranscriptModel } from './transcriptModel';
 /** Items rendered when a transcript opens, and how many more each "show earlier" adds. */
 const PAGE = 250;
 /** While following, older items leave the DOM beyond this many. */
-const MAX_RENDERED = 1200;
+const MAX_RENDERED = 800;
 /** Remembered open blocks per panel; older entries are dropped first. */
 const MAX_REMEMBERED = 2000;
 /** Scrolling this close to the top renders earlier items. */
@@ -93,8 +93,17 @@ export class TranscriptView {
       this.window.keepNewest(Math.min(MAX_RENDERED, Math.max(PAGE, this.state.get('rendered'))));
       this.renderWindow();
     } else {
-      added = this.applyOps(this.window.apply(this.model.apply(events)));
-      if (this.follow.follow) this.dropFromTop(this.window.trim(MAX_RENDERED));
+      const ops = this.window.apply(this.model.apply(events));
+      if (this.follow.follow && ops.length > MAX_RENDERED) {
+        // A flood (a reconnect catching up): render the newest window once instead of every item.
+        this.window.trim(MAX_RENDERED);
+        this.elements.clear();
+        this.renderWindow();
+        this.state.set('rendered', this.window.renderedCount);
+      } else {
+        added = this.applyOps(ops);
+        if (this.follow.follow) this.dropFromTop(this.window.trim(MAX_RENDERED));
+      }
     }
     this.placeholder.hidden = this.model.size > 0;
     this.placeholder.textContent = this.model.size ? '' : 'Nothing has happened in this session yet.';

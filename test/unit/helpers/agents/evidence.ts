@@ -1,7 +1,7 @@
 // What the agent-session tests inspect after a run: the ledger file as written, every file under a
 // folder (for secrets that must not be there), the engine's log, and the money the price page quotes.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { UsageRecord } from '../../../../src/protocol/records';
 import type { EngineSink } from '../../../../src/host/events';
@@ -28,7 +28,8 @@ export function filesContaining(dir: string, secret: string): string[] {
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
       const p = path.join(d, name);
-      const st = statSync(p, { throwIfNoEntry: false });
+      // lstat: Codex links its helper names to its own 300 MB binary; links lead outside, not to secrets.
+      const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory()) walk(p);
       else if (st.isFile() && readFileSync(p).includes(needle)) hits.push(p);
@@ -42,14 +43,28 @@ export function filesContaining(dir: string, secret: string): string[] {
  * A sink that keeps the engine's log lines and, as JSON, everything else it sends out (session updates,
  * transcript events, alerts, spend): all a user or the extension could ever see. Approvals: yes.
  */
-export function recordingSink(): EngineSink & { logs: string[]; traffic: string[] } {
+export function recordingSink(): EngineSink & { logs: string[]; traffic: string[]; next(match: (message: string) => boolean): Promise<string> } {
   const logs: string[] = [];
   const traffic: string[] = [];
-  const keep = (kind: string) => (...args: unknown[]) => void traffic.push(JSON.stringify([kind, ...args]));
+  const waiters = new Set<{ match: (m: string) => boolean; resolve: (m: string) => void }>();
+  const keep = (kind: string) => (...args: unknown[]) => {
+    const message = JSON.stringify([kind, ...args]);
+    traffic.push(message);
+    for (const w of waiters) {
+      if (!w.match(message)) continue;
+      waiters.delete(w);
+      w.resolve(message);
+    }
+  };
   return {
     ...silentSink,
     logs,
     traffic,
+    /** The first message (already sent, or still to come) that matches. */
+    next: match => {
+      const sent = traffic.find(match);
+      return sent !== undefined ? Promise.resolve(sent) : new Promise(resolve => waiters.add({ match, resolve }));
+    },
     log: (level, message) => void logs.push(`${level}: ${message}`),
     sessionsChanged: keep('sessions'),
     transcriptEvents: keep('transcript'),
