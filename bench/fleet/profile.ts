@@ -20,6 +20,8 @@ export interface ProfileSummary {
 
 /** Which part of the process a frame belongs to, from its script URL. */
 export function areaOf(url: string, functionName: string): string {
+  // fork/exec happens inside the synchronous spawn call, so its self time is the cost of starting a child.
+  if (url.includes('internal/child_process') || (!url && (functionName === 'spawn' || functionName === 'spawnSync'))) return 'starting child processes (git, sandbox)';
   if (!url) {
     if (functionName === '(garbage collector)') return 'garbage collection';
     if (functionName === '(program)') return 'V8/native (program)';

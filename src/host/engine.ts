@@ -58,6 +58,7 @@ export class Engine {
       maxOutputTokens: () => this.settingsValue.maxOutputTokens,
       headless: o.headless,
       log,
+      onReservationReleased: () => this.spend.changed(),
     });
     this.sessions = new SessionManager({
       home: this.layout,

@@ -147,8 +147,25 @@ try {
   });
 
   await step('the Spend view shows the month', async () => {
+    await wb.runCommand('Notifications: Clear All Notifications');
     await wb.runCommand('Switchyard: Show Spend');
     await wb.inWebview('text=/priority premium/i');
+    // Give the dashboard room, as a user would: collapse the Sessions pane and widen the side bar.
+    await page.locator('.pane-header', { hasText: 'Sessions' }).click();
+    const side = await page.locator('.part.sidebar').boundingBox();
+    if (side) {
+      const y = side.y + side.height / 2;
+      await page.mouse.move(side.x + side.width + 1, y);
+      await page.mouse.down();
+      await page.mouse.move(side.x + 560, y, { steps: 10 });
+      await page.mouse.up();
+      await page.mouse.move(1000, 600);
+    }
+    const premium = await wb.inWebview('text=/priority premium/i');
+    await premium.evaluate(el => {
+      for (let n = el; n; n = n.parentElement) n.scrollTop = 0;
+      el.ownerDocument.defaultView?.scrollTo(0, 0);
+    });
     copyFileSync(await wb.screenshot('07-spend'), path.join(DOCS, 'spend.png'));
   });
 

@@ -33,6 +33,8 @@ export interface GatewayOptions {
   maxOutputTokens(): number;
   headless: boolean;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** A reservation was released: what the meter shows as "reserved" changed. */
+  onReservationReleased?(): void;
   /** Idle time after which a cache miss is put down to expiry (tests shorten it). */
   cacheIdleExpiryMs?: number;
   /** The clock for latency and cache idle time (tests move it). */

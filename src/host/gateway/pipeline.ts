@@ -20,6 +20,7 @@ export interface PipelineDeps {
   maxOutputTokens(): number;
   rateLimits: RateLimitGate;
   now(): number;
+  onReservationReleased?(): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 

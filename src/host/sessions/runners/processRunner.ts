@@ -117,6 +117,9 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   clearTimeout(grace);
   stdout.close();
   stderr.close();
+  // Whatever still holds the pipes (a process the agent left behind) gets EPIPE, not our descriptors.
+  child.stdout.destroy();
+  child.stderr.destroy();
   o.signal.removeEventListener('abort', kill);
   if (o.signal.aborted) return { kind: 'aborted' };
   if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };

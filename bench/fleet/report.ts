@@ -1,0 +1,151 @@
+// Turns the fleet runs into the BenchResult printed by bench/run.mjs and written to BENCHMARKS.md.
+import { atMost, type BenchResult, type Figure } from '../types';
+import { profileMarkdown, type ProfileSummary } from './profile';
+import type { HostRunFigures, Lags, SdkRunFigures } from './protocol';
+import { FLEET_TURNS } from './script';
+
+export interface FleetParams {
+  wordsPerTurn: number;
+  eventDelayMs: number;
+  warmup: number;
+  cpuRatioTarget: number;
+  freshTargetMs: number;
+  /** "A few per second": the busiest second may carry at most this many notifications of one kind. */
+  notifyMaxPerSecond: number;
+  profileSessions: number;
+}
+
+/** The engine and the SDK floor on the same conversations. */
+export interface Pair {
+  host: HostRunFigures;
+  sdk: SdkRunFigures;
+}
+
+export const perEvent = (f: { cpuUs: number; events: number }): number => f.cpuUs / Math.max(1, f.events);
+const perSecond = (n: number, seconds: number): number => n / Math.max(1e-9, seconds);
+
+/** CPU split into a part per streamed event and a part per turn, from two runs that differ only in text. */
+export interface Split {
+  perEventUs: number;
+  perTurnMs: number;
+}
+
+export function splitCpu(long: { cpuUs: number; events: number }, short: { cpuUs: number; events: number }, turns: number): Split | undefined {
+  const dEvents = long.events - short.events;
+  if (dEvents <= 0 || turns <= 0) return undefined;
+  const perEventUs = (long.cpuUs - short.cpuUs) / dEvents;
+  return { perEventUs, perTurnMs: (long.cpuUs - perEventUs * long.events) / turns / 1000 };
+}
+
+export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile?: { summary: ProfileSummary; perEventUs: number }): BenchResult {
+  const figures: Figure[] = [];
+  for (const { host, sdk } of scales) {
+    const n = host.sessions;
+    const ratio = perEvent(host) / perEvent(sdk);
+    const busiest = Math.max(host.sessionsChangedMaxPerSecond, host.spendChangedMaxPerSecond);
+    figures.push(
+      { name: `${n} sessions: sessions finished as scripted`, value: host.done, unit: `of ${n}`, target: `${n}`, ok: host.done === n },
+      { name: `${n} sessions: host CPU per streamed event`, value: perEvent(host), unit: 'µs' },
+      { name: `${n} sessions: SDK floor CPU per event`, value: perEvent(sdk), unit: 'µs' },
+      { name: `${n} sessions: host / floor CPU per event`, value: ratio, unit: '×', ...atMost(ratio, p.cpuRatioTarget, '×') },
+      { name: `${n} sessions: host RSS peak`, value: host.rssPeakMb, unit: 'MB', ...atMost(host.rssPeakMb, 100 + n, 'MB') },
+      { name: `${n} sessions: notifications in the busiest second (sessions or spend)`, value: busiest, unit: '/s', ...atMost(busiest, p.notifyMaxPerSecond, '/s') },
+      { name: `${n} sessions: streamed events per second`, value: perSecond(host.events, host.seconds), unit: '/s' },
+      { name: `${n} sessions: sidebar freshness p99 (record → sessionsChanged)`, value: host.treeLag.p99, unit: 'ms', ...atMost(host.treeLag.p99, p.freshTargetMs, 'ms') },
+      { name: `${n} sessions: meter freshness p99 (record → spendChanged)`, value: host.meterLag.p99, unit: 'ms', ...atMost(host.meterLag.p99, p.freshTargetMs, 'ms') },
+    );
+  }
+  const base = scales[0]!;
+  const turns = base.host.sessions * FLEET_TURNS;
+  const hostSplit = splitCpu(base.host, short.host, turns);
+  const sdkSplit = splitCpu(base.sdk, short.sdk, turns);
+  if (hostSplit && sdkSplit) {
+    figures.push(
+      { name: `streaming alone (${base.host.sessions} sessions, per extra event): host / floor`, value: hostSplit.perEventUs / sdkSplit.perEventUs, unit: '×' },
+      { name: `per turn whatever it streams (${base.host.sessions} sessions): host`, value: hostSplit.perTurnMs, unit: 'ms CPU' },
+      { name: `per turn whatever it streams (${base.host.sessions} sessions): floor`, value: sdkSplit.perTurnMs, unit: 'ms CPU' },
+    );
+  }
+  return {
+    title: 'Fleet: concurrent sessions of the built-in agent',
+    method: method(p, base.host.sessions),
+    figures,
+    extra: [
+      detailTable(scales, short),
+      splitText(hostSplit, sdkSplit, base.host.sessions),
+      notes(scales),
+      profile ? profileText(p, profile) : '',
+    ].filter(Boolean).join('\n\n'),
+  };
+}
+
+function method(p: FleetParams, splitSessions: number): string {
+  return [
+    'Each size runs in fresh child processes: first the engine (sessions, worktrees, built-in agent, in-process gateway, ledger) with',
+    'N sessions created at once through `engine.sessions.create` on one repository (maxConcurrentSessions = N), each playing a',
+    `${FLEET_TURNS}-turn script: about ${p.wordsPerTurn} streamed text deltas per turn, then a real tool call (write_file, read_file, a cheap`,
+    'run_command in the sandbox, write_file, finish); then the `openai` SDK alone (the floor) plays the same N conversations, so the',
+    'upstream streams exactly the same events, and only iterates them. The test upstream runs in the parent process,',
+    `${p.eventDelayMs} ms between events (up to ${Math.round(1000 / p.eventDelayMs)} events/s per stream), and counts every server-sent event it writes. CPU is`,
+    '`process.cpuUsage` of the measured process from the first create to the notification showing the last record, divided by',
+    'the events streamed to it: everything the host does is in it (git worktrees and fingerprints, tools, sandbox, ledger fsyncs,',
+    'serialising notifications as the IPC transport would). RSS is sampled every 50 ms; the event-loop delay with',
+    'perf_hooks.monitorEventLoopDelay. Freshness: from the moment the ledger announces a record (durable and applied) to the',
+    'first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it. A second pair of runs at',
+    `${splitSessions} sessions with a quarter of the text splits CPU into a cost per event and a cost per turn. ${p.warmup} unmeasured`,
+    'sessions warm each process up first. One run per size on a shared machine whose load varies: read ratios, not absolute µs.',
+  ].join(' ');
+}
+
+const lag = (l: Lags): string => `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${l.max.toFixed(0)}`;
+
+function detailTable(scales: Pair[], short: Pair): string {
+  const row = ({ host: h, sdk: s }: Pair, label: string) => [
+    label,
+    `${h.events.toLocaleString('en-US')} / ${s.events.toLocaleString('en-US')}`,
+    perSecond(h.events, h.seconds).toFixed(0),
+    `${h.seconds.toFixed(1)} / ${s.seconds.toFixed(1)}`,
+    `${(h.cpuUs / 1e6).toFixed(2)} / ${(s.cpuUs / 1e6).toFixed(2)}`,
+    `${perEvent(h).toFixed(1)} / ${perEvent(s).toFixed(1)}`,
+    `${h.rssBaselineMb.toFixed(0)} → ${h.rssPeakMb.toFixed(0)} (floor ${s.rssPeakMb.toFixed(0)})`,
+    `${h.heapBaselineMb.toFixed(0)} → ${h.heapRetainedMb.toFixed(0)}`,
+    lag(h.loopDelay),
+    `${perSecond(h.sessionsChangedCalls, h.seconds).toFixed(1)} (max ${h.sessionsChangedMaxPerSecond}; ${(h.sessionEntries / Math.max(1, h.sessionsChangedCalls)).toFixed(1)} sessions each)`,
+    `${perSecond(h.spendChangedCalls, h.seconds).toFixed(1)} (max ${h.spendChangedMaxPerSecond})`,
+    (h.notificationBytes / 1024 / h.seconds).toFixed(0),
+    lag(h.treeLag),
+    lag(h.meterLag),
+    lag(h.endToTreeLag),
+  ].join(' | ');
+  return [
+    '| run | events host / floor | events/s | seconds host / floor | CPU s host / floor | µs/event host / floor | host RSS MB start → peak | host heap MB start → retained | host loop delay ms p50 / p99 / max | sessionsChanged /s | spendChanged /s | notifications KiB/s | sidebar lag ms p50 / p99 / max | meter lag ms p50 / p99 / max | response end → sidebar ms p50 / p99 / max |',
+    '| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- | --- | --- |',
+    ...scales.map(s => `| ${row(s, `${s.host.sessions} sessions`)} |`),
+    `| ${row(short, `${short.host.sessions} sessions, ¼ text`)} |`,
+  ].join('\n');
+}
+
+function splitText(host: Split | undefined, sdk: Split | undefined, sessions: number): string {
+  if (!host || !sdk) return '';
+  return `Split at ${sessions} sessions: each extra streamed event costs the host ${host.perEventUs.toFixed(1)} µs and the bare SDK ${sdk.perEventUs.toFixed(1)} µs`
+    + ` (${(host.perEventUs / sdk.perEventUs).toFixed(2)}×); each turn costs the host ${host.perTurnMs.toFixed(1)} ms of CPU whatever it streams, the SDK`
+    + ` ${sdk.perTurnMs.toFixed(1)} ms. (A difference of two noisy runs: indicative.)`;
+}
+
+function notes(scales: Pair[]): string {
+  const lines = [`Commands: ${scales[0]?.host.sandbox ?? 'n/a'}.`];
+  for (const { host } of scales) {
+    const perSession = (host.heapRetainedMb - host.heapBaselineMb) / host.sessions;
+    lines.push(`${host.sessions} sessions: ${(perSession * 1024).toFixed(0)} KiB of heap retained per finished session.${host.problems.length ? ` Problems: ${host.problems.join('; ')}` : ''}`);
+  }
+  return lines.join('\n\n');
+}
+
+function profileText(p: FleetParams, profile: { summary: ProfileSummary; perEventUs: number }): string {
+  return [
+    `**Profile** of the host's measured window at ${p.profileSessions} sessions (V8 sampling profiler through node:inspector, the same`,
+    `data as \`node --cpu-prof\` without start-up and warm-up; ${profile.perEventUs.toFixed(1)} µs/event with the profiler on), self time:`,
+    '',
+    profileMarkdown(profile.summary),
+  ].join('\n');
+}

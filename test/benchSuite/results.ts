@@ -1,0 +1,48 @@
+// What the extension-host benchmark suite writes to $SWITCHYARD_RESULTS/extension-host-bench.json, and
+// bench/extensionHost.ts reads. Times in milliseconds.
+import { readFileSync } from 'node:fs';
+import type { Lags } from '../../bench/fleet/protocol';
+
+export const RESULTS_FILE = 'extension-host-bench.json';
+
+export interface ExtensionHostBench {
+  sessions: number;
+  /** Sessions that ended done, and what happened to the others (a few). */
+  done: number;
+  problems: string[];
+  activationMs: number;
+  /** From ext.activate() to the host's ready notification; null when the extension was already active. */
+  firstReadyMs: number | null;
+  /** From the restart command to the new host's ready notification. */
+  restartReadyMs: number;
+  /** Extension host event-loop delay with no session, and while the fleet ran. */
+  idleLoop: Lags;
+  busyLoop: Lags;
+  loopResolutionMs: number;
+  /** From the first create to the last session settled. */
+  seconds: number;
+  sessionNotifications: number;
+  sessionEntries: number;
+  notificationsMaxPerSecond: number;
+  /** Ledger record landed -> onDidChangeSessions carrying it, in the extension host. */
+  treeLag: Lags;
+  extensionHostCpuSeconds: number;
+  /** The agent host process over the run (Linux /proc), when readable. */
+  agentHost?: { cpuSeconds: number; rssPeakMb: number };
+  at: string;
+}
+
+export function readResults(file: string): ExtensionHostBench {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`the extension host suite wrote no readable results at ${file}: ${(err as Error).message}`);
+  }
+  const r = v as Partial<ExtensionHostBench>;
+  for (const key of ['sessions', 'done', 'activationMs', 'restartReadyMs', 'seconds', 'sessionNotifications'] as const) {
+    if (typeof r[key] !== 'number') throw new Error(`${file}: ${key} is missing or not a number`);
+  }
+  if (!r.busyLoop || !r.idleLoop || !r.treeLag) throw new Error(`${file}: loop delay or freshness figures are missing`);
+  return r as ExtensionHostBench;
+}

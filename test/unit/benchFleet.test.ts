@@ -1,0 +1,134 @@
+// The fleet benchmark's own parts: how it matches ledger records to notifications, counts the upstream's
+// events, splits CPU and reads profiles; and one tiny fleet through the real engine and the bare SDK,
+// which must see exactly the same events.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import OpenAI from 'openai';
+import { countServerSentEvents, eventsInChunk } from '../../bench/fleet/eventCounter';
+import { FreshnessTracker, lagsOf } from '../../bench/fleet/freshness';
+import { hostRun } from '../../bench/fleet/hostRun';
+import { areaOf, summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
+import { parseRunConfig, type RunConfig } from '../../bench/fleet/protocol';
+import { splitCpu } from '../../bench/fleet/report';
+import { FLEET_SCRIPT, FLEET_TURNS, fleetScripts, fleetTask } from '../../bench/fleet/script';
+import { sdkRun } from '../../bench/fleet/sdkRun';
+import { startTestUpstream } from '../upstream/server';
+
+const info = (id: string, requests: number) => ({ id, usage: { requests } });
+
+test('freshness: each record is matched to the first notification whose totals include it', () => {
+  const t = new FreshnessTracker(7);
+  t.recorded('a', 100, 90);
+  t.recorded('a', 110, 105);
+  t.recorded('b', 120, 118);
+  t.sessionsShown([info('a', 1), info('zz', 5)], 150);
+  assert.deepEqual(t.treeLags, [50]);
+  t.sessionsShown([info('a', 2), info('b', 1)], 200);
+  assert.deepEqual(t.treeLags, [50, 90, 80]);
+  assert.deepEqual(t.endToTreeLags, [60, 95, 82]);
+  // A repeated notification with the same totals matches nothing again.
+  t.sessionsShown([info('a', 2)], 400);
+  assert.equal(t.treeLags.length, 3);
+  // The meter counts the day's requests, which include the 7 recorded before tracking started.
+  t.meterShownAt(8, 300);
+  assert.deepEqual(t.meterLags, [200]);
+  assert.equal(t.unseen(), 2);
+  t.meterShownAt(10, 320);
+  assert.deepEqual(t.meterLags, [200, 210, 200]);
+  assert.equal(t.unseen(), 0);
+});
+
+test('freshness: caughtUp waits for the notification that shows the last record, or says what is missing', async () => {
+  const t = new FreshnessTracker(0);
+  t.recorded('a', 0, 0);
+  const waiting = t.caughtUp(5_000);
+  t.sessionsShown([info('a', 1)], 10);
+  t.meterShownAt(1, 20);
+  await waiting;
+  t.recorded('a', 30, 30);
+  await assert.rejects(t.caughtUp(20), /2 ledger record\(s\) never reached/);
+});
+
+test('lags: percentiles and max, NaN when nothing was measured', () => {
+  const l = lagsOf(Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.deepEqual(l, { count: 100, p50: 50, p99: 99, max: 100 });
+  assert.ok(Number.isNaN(lagsOf([]).p99));
+});
+
+test('events in a chunk: one per data line, whatever the chunk holds', () => {
+  assert.equal(eventsInChunk('event: response.created\ndata: {"a":1}\n\n'), 1);
+  assert.equal(eventsInChunk(Buffer.from('data: {"x":"data: no"}\n\ndata: [DONE]\n\n')), 2);
+  assert.equal(eventsInChunk('{"json":"data: body"}'), 0);
+  assert.equal(eventsInChunk(undefined), 0);
+});
+
+test('the upstream event counter sees exactly the events the SDK receives, and uninstalls', async t => {
+  const counter = countServerSentEvents();
+  t.after(() => counter.uninstall());
+  const up = await startTestUpstream({ scripts: fleetScripts(12) });
+  t.after(() => up.close());
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: up.url, maxRetries: 0 });
+  const stream = await client.responses.create({ model: 'gpt-5.4', input: fleetTask(FLEET_SCRIPT, 1), stream: true });
+  let received = 0;
+  for await (const _ of stream) received++;
+  assert.ok(received > 12, `a turn of 12 words streams more than 12 events (got ${received})`);
+  assert.equal(counter.count, received);
+  await client.models.list();
+  assert.equal(counter.count, received, 'JSON answers are not counted');
+});
+
+test('CPU split: two runs that differ only in events give the cost per event and per turn', () => {
+  const split = splitCpu({ cpuUs: 50_000, events: 2_000 }, { cpuUs: 20_000, events: 500 }, 10);
+  assert.deepEqual(split, { perEventUs: 20, perTurnMs: 1 });
+  assert.equal(splitCpu({ cpuUs: 1, events: 5 }, { cpuUs: 1, events: 5 }, 10), undefined);
+});
+
+test('profile summary: busy time by area and function, idle left out', () => {
+  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)') },
+      { id: 2, callFrame: frame('(idle)') },
+      { id: 3, callFrame: frame('spawn', 'node:internal/child_process') },
+      { id: 4, callFrame: frame('iterSSEChunks', 'file:///x/node_modules/openai/core/streaming.js') },
+      { id: 5, callFrame: frame('push', 'file:///x/out/bench/fleet/hostChild.js') },
+    ],
+    samples: [2, 2, 2, 2, 3, 3, 4, 5],
+  };
+  const s = summariseProfile(profile);
+  assert.equal(s.busySamples, 4);
+  assert.deepEqual(s.areas.map(a => [a.name, a.pct]), [['starting child processes (git, sandbox)', 50], ['openai SDK', 25], ['Switchyard (bundled src/host)', 25]]);
+  assert.equal(s.functions[0]!.name, 'spawn node:internal/child_process:1');
+  assert.equal(areaOf('', '(garbage collector)'), 'garbage collection');
+  assert.equal(areaOf('node:internal/deps/undici/undici', 'onData'), 'fetch (undici)');
+});
+
+test('run configurations are checked before anything starts', () => {
+  const good: RunConfig = { sessions: 2, script: FLEET_SCRIPT, upstreamUrl: 'http://127.0.0.1:1/v1', warmup: 0, timeoutMs: 1000 };
+  assert.deepEqual(parseRunConfig(JSON.stringify(good)), good);
+  assert.throws(() => parseRunConfig(undefined), /expected a JSON run configuration/);
+  assert.throws(() => parseRunConfig(JSON.stringify({ ...good, sessions: 0 })), /bad run configuration/);
+  assert.throws(() => parseRunConfig(JSON.stringify({ ...good, script: 'nope' })), /unknown script nope/);
+});
+
+test('a tiny fleet: the engine finishes every session, notifies in batches, and streams the same events as the bare SDK', async t => {
+  const counter = countServerSentEvents();
+  t.after(() => counter.uninstall());
+  const up = await startTestUpstream({ scripts: fleetScripts(8) });
+  t.after(() => up.close());
+  const config: RunConfig = { sessions: 2, script: FLEET_SCRIPT, upstreamUrl: up.url, warmup: 1, timeoutMs: 60_000 };
+  const events = async () => counter.count;
+
+  const host = await hostRun(config, events);
+  assert.equal(host.done, 2, host.problems.join('; '));
+  assert.equal(host.requests, 2 * FLEET_TURNS);
+  assert.ok(host.cpuUs > 0 && host.seconds > 0 && host.rssPeakMb >= host.rssBaselineMb * 0.5);
+  assert.equal(host.treeLag.count, 2 * FLEET_TURNS, 'every record reached the sidebar');
+  assert.equal(host.meterLag.count, 2 * FLEET_TURNS, 'every record reached the meter');
+  assert.ok(host.sessionsChangedCalls >= 1 && host.sessionEntries >= 2);
+
+  const sdk = await sdkRun(config, events);
+  assert.equal(sdk.streams, 2 * FLEET_TURNS);
+  assert.ok(host.events > 2 * FLEET_TURNS * 8);
+  assert.equal(sdk.events, host.events, 'the floor parses exactly the events the host streamed');
+});
