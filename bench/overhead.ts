@@ -12,7 +12,8 @@ import { Engine } from '../src/host/engine';
 import { silentSink } from '../src/host/events';
 import { loadPriceTable } from '../src/host/pricing/priceTable';
 import { withDefaults } from '../src/host/settings';
-import { openRepo, resolveCommit } from '../src/host/worktrees/repo';
+import { gitOutput } from '../src/host/worktrees/git';
+import { openRepo } from '../src/host/worktrees/repo';
 import { worktreeFingerprint } from '../src/host/worktrees/worktrees';
 import type { TranscriptEvent, UsageRecord } from '../src/protocol/records';
 import { startTestUpstream, type Script } from '../test/upstream/server';
@@ -156,7 +157,9 @@ export default async function overhead(): Promise<BenchResult> {
     // The suspects, each timed alone on the same home, repository and worktree (median of 20).
     const repo = await openRepo(project.repo);
     const fingerprintMs = await medianMs(() => worktreeFingerprint(done.worktree, path.join(root, 'probe.index'), { repo }));
-    const oneGitMs = await medianMs(() => resolveCommit(repo.root, 'HEAD'));
+    // simple-git waits 50 ms more after a git that printed nothing; the fingerprint's `git add` is one.
+    const printingGitMs = await medianMs(() => gitOutput(repo.root, ['rev-parse', '--verify', 'HEAD']));
+    const silentGitMs = await medianMs(() => gitOutput(repo.root, ['rev-parse', '--verify', '--quiet', 'refs/heads/no-such-branch']));
     const prices = loadPriceTable();
     const budgets = new BudgetKeeper({ ledger: engine.ledger, dir: engine.layout.ledgerDir, prices: () => prices });
     const reserveMs = await medianMs(async () => {
@@ -189,7 +192,8 @@ export default async function overhead(): Promise<BenchResult> {
         { name: 'engine overhead per turn (median)', value: engineMs, unit: 'ms' },
         { name: 'engine overhead share of turn time (median)', value: share, unit: '%', ...atMost(share, SHARE_LIMIT, '%') },
         { name: 'worktree fingerprint (git add -A into a private index + write-tree)', value: fingerprintMs, unit: 'ms' },
-        { name: 'one git process through simple-git (rev-parse), for scale', value: oneGitMs, unit: 'ms' },
+        { name: 'one git process that prints (rev-parse HEAD), through simple-git', value: printingGitMs, unit: 'ms' },
+        { name: 'one git process that prints nothing, through simple-git', value: silentGitMs, unit: 'ms' },
         { name: 'budget reserve + settle (file lock, reservation file)', value: reserveMs, unit: 'ms' },
         { name: 'ledger append (write + fdatasync + apply)', value: appendMs, unit: 'ms' },
       ],
@@ -202,6 +206,8 @@ export default async function overhead(): Promise<BenchResult> {
         `Against an upstream that answers in ${col('upstream').toFixed(1)} ms, any fixed cost is a large share; a real model turn takes seconds (time to first token alone is typically 0.3–2 s), so the same ${engineMs.toFixed(0)} ms is ${((100 * engineMs) / 2_000).toFixed(1)}% of a 2 s turn.`,
         '',
         `**The fingerprint is on the request path:** before forwarding a request, the gateway turns the agent's new tool activity into guard turns and waits for \`git add -A\` into a private index plus \`git write-tree\` (two git processes, ${fingerprintMs.toFixed(1)} ms here, growing with the worktree's size).`,
+        `About ${(silentGitMs - printingGitMs).toFixed(0)} ms of it is not git at all: \`git add\` prints nothing, and simple-git's completion detection waits 50 ms after any git that printed nothing before it resolves (a git that prints took ${printingGitMs.toFixed(1)} ms, one that prints nothing ${silentGitMs.toFixed(1)} ms).`,
+        'Removing that wait (spawning git with child_process in src/host/worktrees/git.ts, or giving the silent calls output) roughly halves the fingerprint; it would speed up every silent git call of the host, not only this one.',
         'Proposals to take it off the path: (1) start the fingerprint when the previous response completes and its tools have run, not when the next request arrives, so it overlaps with the agent\'s own work; (2) for the built-in agent, skip it after turns whose tools cannot write (read_file, list_files, search) and reuse the last hash; for external agents, mark the worktree dirty from a recursive fs.watch and fingerprint only when dirty;',
         '(3) forward the request first and let the guard\'s verdict for that turn apply to the next request (the guard escalates over several turns anyway), aborting the upstream request only when it must stop now.',
       ].join('\n'),

@@ -90,6 +90,7 @@ suite('extension host under a fleet', () => {
     sub.dispose();
     tail.dispose();
 
+    const agentHost = procStats(host.pid);
     const problems = finished.filter(s => s.status !== 'done').map(s => `${s.title}: ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''}`);
     const figures: ExtensionHostBench = {
       sessions: SESSIONS,
@@ -107,7 +108,7 @@ suite('extension host under a fleet', () => {
       notificationsMaxPerSecond: Math.max(0, ...perSecond.values()),
       treeLag: lagsOf(tracker.treeLags),
       extensionHostCpuSeconds: (cpu.user + cpu.system) / 1e6,
-      ...(procStats(host.pid) ? { agentHost: procStats(host.pid) } : {}),
+      ...(agentHost ? { agentHost } : {}),
       at: new Date().toISOString(),
     };
     fs.writeFileSync(path.join(results, RESULTS_FILE), JSON.stringify(figures, null, 2));

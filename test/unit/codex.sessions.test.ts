@@ -105,7 +105,7 @@ test('Codex CLI sessions run through the gateway', async t => {
   await t.test('a Codex loop is paused by the loop guard before its 7th request; the gateway refuses it after', async () => {
     const s = await run({ script: 'loop', tier: 'priority' });
     assert.equal(s.status, 'stuck', s.statusReason);
-    assert.match(s.statusReason ?? '', /Paused by the loop guard/);
+    assert.match(s.statusReason ?? '', /^Loop guard: Stuck, paused for you/);
     const requests = forScript(up.requests, 'loop');
     assert.ok(requests.length >= 2 && requests.length <= 6, `${requests.length} looping requests reached the upstream`);
     assert.equal(s.tier, 'standard', 'the guard lowered the tier before pausing');

@@ -115,7 +115,15 @@ for (const sandbox of [true, false]) {
     const up = await upstream(t, { scripts: { notes }, requireKey: USER_KEY });
     const { engine, repo, sink } = await agentEngine(t, { up, userKey: USER_KEY, settings: { sandbox: { enabled: sandbox, allowedDomains: [], denyRead: [] } } });
     const marker = `9${Date.now() % 100000}.25`;
-    t.after(() => sleepers(marker).forEach(pid => process.kill(pid, 'SIGKILL')));
+    t.after(() => {
+      for (const pid of sleepers(marker)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
     const created = await engine.sessions.create(
       { repo, task: 'linger', title: 'Lingering agent', agent: 'command', command: `sleep ${marker} & sleep ${marker} & echo started; wait` },
       noProgress,

@@ -92,8 +92,11 @@ export class LiveSession implements GatewaySession {
   }
 
   onUsage(record: UsageRecord, cachedShare: number): void {
-    // Usage arrives as the response ends, before the loop counts the turn: it belongs to the next one.
-    this.transcript.append({ kind: 'usage', ts: record.ts, turn: this.record.turns + 1, record, cachedShare });
+    // The built-in agent counts its turns itself, after the response (so this usage belongs to the next
+    // one); for an external agent, each model response is a turn.
+    if (this.record.agent !== 'builtin') this.record.turns++;
+    const turn = this.record.agent === 'builtin' ? this.record.turns + 1 : this.record.turns;
+    this.transcript.append({ kind: 'usage', ts: record.ts, turn, record, cachedShare });
     this.host.changed(this);
     this.host.spendChanged();
   }

@@ -392,6 +392,8 @@ export class SessionManager implements SessionHost {
     for (const s of running) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
     await Promise.all(running.map(s => this.stopRun(s)));
     await Promise.all(this.all().map(s => s.transcript.flush()));
+    await this.traceWrites;
+    await this.ctx.store.flush();
     this.notifier.dispose();
   }
 }

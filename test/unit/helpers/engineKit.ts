@@ -49,17 +49,22 @@ export interface EngineKit {
 }
 
 export async function engineFor(t: TestContext, o: { up: TestUpstream; settings?: Partial<HostSettings>; headless?: boolean; sink?: EngineSink; home?: string; repo?: string }): Promise<EngineKit> {
-  const root = tempDir(t);
+  // One cleanup hook, in order: the engine stops (and finishes its writes) before its folders go.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sy-'));
+  let engine: Engine | undefined;
+  t.after(async () => {
+    await engine?.shutdown();
+    rmSync(root, { recursive: true, force: true });
+  });
   const home = o.home ?? path.join(root, 'home');
   const repo = o.repo ?? makeRepo(root);
-  const engine = await Engine.start({
+  engine = await Engine.start({
     home,
     settings: withDefaults({ baseURL: o.up.url, model: 'gpt-5.4', budgets: { sessionUsd: null, dayUsd: null, monthUsd: null }, ...o.settings }),
     apiKey: 'sk-test-upstream',
     headless: o.headless ?? true,
     sink: o.sink ?? silentSink,
   });
-  t.after(() => engine.shutdown());
   return { engine, home, repo, up: o.up };
 }
 

@@ -1,6 +1,6 @@
 // An engine for agent-session tests: the shared engine kit, with the user's API key set to a value that
-// is easy to search for, a sink that keeps the log, and a home folder removed only after the engine has
-// shut down (an engine saves sessions and its ledger snapshot while it stops).
+// is easy to search for, a sink that keeps the log, and a home folder removed only once the engine has
+// shut down and its last session saves have landed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +24,12 @@ export async function agentEngine(t: TestContext, o: { up: TestUpstream; userKey
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
-  // Registered after engineFor's shutdown hook, so it runs after it.
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  // Registered after engineFor's shutdown hook, so it runs after it. Shutdown does not wait for session
+  // saves still in flight (a session stopped just before), so they are waited for here.
+  t.after(async () => {
+    await kit.engine.sessions.ctx.store.flush();
+    rmSync(root, { recursive: true, force: true });
+  });
   kit.engine.configure(kit.engine.settings, o.userKey);
   return { ...kit, sink };
 }

@@ -1,0 +1,113 @@
+// The extension host with 100 sessions streaming: runs test/benchSuite inside a real VS Code extension host
+// (code-server through the same shim as the integration tier) against the test upstream in its own
+// process, and turns the figures the suite writes into a BenchResult.
+//   SWITCHYARD_BENCH_SESSIONS=20 node bench/run.mjs extensionHost
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runTests } from '@vscode/test-electron';
+import { RESULTS_FILE, readResults, type ExtensionHostBench } from '../test/benchSuite/results';
+import { fleetScripts } from './fleet/script';
+import { atMost, type BenchResult, type Figure } from './types';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SESSIONS = Number(process.env.SWITCHYARD_BENCH_SESSIONS || 100);
+const WORDS_PER_TURN = 200;
+const EVENT_DELAY_MS = 25;
+const TIMEOUT_MS = 30 * 60_000;
+
+/** test/vscode/fixtures.mjs, loaded at run time (an ES module that finds the repository from its own URL). */
+interface Fixtures {
+  startUpstream(scriptsFile: string, extraArgs?: string[]): Promise<{ url: string; stop(): Promise<void> }>;
+  makeGitWorkspace(dir: string): string;
+}
+
+export default async function extensionHost(): Promise<BenchResult> {
+  if (!Number.isInteger(SESSIONS) || SESSIONS < 1) throw new Error(`SWITCHYARD_BENCH_SESSIONS=${process.env.SWITCHYARD_BENCH_SESSIONS}: expected a session count`);
+  const fixtures = (await import(pathToFileURL(path.join(ROOT, 'test/vscode/fixtures.mjs')).href)) as Fixtures;
+  const run = path.join(ROOT, 'test-results', 'extension-host-bench');
+  rmSync(run, { recursive: true, force: true });
+  mkdirSync(run, { recursive: true });
+  const scripts = path.join(run, 'scripts.json');
+  writeFileSync(scripts, JSON.stringify(fleetScripts(WORDS_PER_TURN)));
+  const upstream = await fixtures.startUpstream(scripts, ['--event-delay-ms', String(EVENT_DELAY_MS)]);
+  try {
+    const workspace = fixtures.makeGitWorkspace(path.join(run, 'workspace-repo'));
+    await runTests({
+      vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || path.join(ROOT, 'test/vscode/bin/code-test-shim'),
+      extensionDevelopmentPath: ROOT,
+      extensionTestsPath: path.join(ROOT, 'out/test/benchSuite/index.js'),
+      launchArgs: [workspace, '--disable-extensions'],
+      // The result goes to stdout last (bench/run.mjs reads it there); VS Code's chatter goes to stderr.
+      stdout: process.stderr,
+      extensionTestsEnv: {
+        // The shim is a Node script: the project's Node 24 must come first.
+        PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+        SWITCHYARD_HOME: path.join(run, 'switchyard-home'),
+        SWITCHYARD_RESULTS: run,
+        SWITCHYARD_BENCH_SESSIONS: String(SESSIONS),
+        OPENAI_API_KEY: 'sk-bench-extension-host',
+        SHIM_RUN_DIR: path.join(run, 'vscode'),
+        INT_TIMEOUT_MS: String(TIMEOUT_MS),
+        SHIM_SETTINGS: JSON.stringify({
+          'switchyard.baseUrl': upstream.url,
+          'switchyard.model': 'gpt-5.4',
+          'switchyard.maxConcurrentSessions': SESSIONS,
+          'switchyard.budget.sessionUsd': null,
+          'switchyard.budget.dayUsd': null,
+          'switchyard.budget.monthUsd': null,
+        }),
+      },
+    });
+  } finally {
+    await upstream.stop();
+  }
+  return result(readResults(path.join(run, RESULTS_FILE)));
+}
+
+function result(r: ExtensionHostBench): BenchResult {
+  const n = r.sessions;
+  const figures: Figure[] = [
+    { name: `${n} sessions: sessions finished`, value: r.done, unit: `of ${n}`, target: `${n}`, ok: r.done === n },
+    { name: 'activate()', value: r.activationMs, unit: 'ms', ...atMost(r.activationMs, 10, 'ms') },
+    ...(r.firstReadyMs !== null ? [{ name: 'activation → agent host ready', value: r.firstReadyMs, unit: 'ms' }] : []),
+    { name: 'host restart → ready', value: r.restartReadyMs, unit: 'ms' },
+    { name: 'extension host event-loop delay p99, idle', value: r.idleLoop.p99, unit: 'ms' },
+    { name: `extension host event-loop delay p50, ${n} sessions`, value: r.busyLoop.p50, unit: 'ms' },
+    { name: `extension host event-loop delay p99, ${n} sessions`, value: r.busyLoop.p99, unit: 'ms', ...atMost(r.busyLoop.p99, 5, 'ms') },
+    { name: `extension host event-loop delay max, ${n} sessions`, value: r.busyLoop.max, unit: 'ms' },
+    { name: 'session notifications received', value: r.sessionNotifications / Math.max(1e-9, r.seconds), unit: '/s' },
+    { name: 'session notifications in the busiest second', value: r.notificationsMaxPerSecond, unit: '/s', ...atMost(r.notificationsMaxPerSecond, 10, '/s') },
+    { name: 'sidebar freshness p99 (record in the ledger → onDidChangeSessions)', value: r.treeLag.p99, unit: 'ms', ...atMost(r.treeLag.p99, 250, 'ms') },
+    { name: 'extension host CPU over the run', value: r.extensionHostCpuSeconds, unit: 's' },
+    ...(r.agentHost
+      ? [
+          { name: 'agent host CPU over the run', value: r.agentHost.cpuSeconds, unit: 's' },
+          { name: `agent host RSS peak, ${n} sessions`, value: r.agentHost.rssPeakMb, unit: 'MB', ...atMost(r.agentHost.rssPeakMb, 100 + n, 'MB') },
+        ]
+      : []),
+  ];
+  return {
+    title: 'Extension host: responsiveness with a fleet',
+    method: [
+      'A mocha suite (test/benchSuite) runs inside a real VS Code extension host (code-server through test/vscode/bin/code-test-shim, as the',
+      `integration tier): it restarts the agent host once and times it, measures the extension host's event-loop delay`,
+      `(perf_hooks.monitorEventLoopDelay, ${r.loopResolutionMs} ms resolution) for 3 s idle, then creates ${n} sessions at once with the`,
+      `\`switchyard.newSession\` command (maxConcurrentSessions ${n}, no budgets) and measures it again until every session has`,
+      `settled, while counting onDidChangeSessions events and timing each usage record from the moment it lands in the shared`,
+      `ledger (followed from the extension host) to the first notification whose totals include it. Each session plays the fleet`,
+      `benchmark's ${WORDS_PER_TURN}-words-per-turn, 5-turn script against the test upstream (its own process, ${EVENT_DELAY_MS} ms between events).`,
+      'The agent host\'s CPU and peak RSS come from /proc. One run on a shared machine; the meter\'s freshness is measured',
+      'host-side by the fleet benchmark (the extension API exposes the meter only as text).',
+    ].join(' '),
+    figures,
+    extra: [
+      `Run finished ${r.at}; the fleet took ${r.seconds.toFixed(1)} s; ${r.sessionNotifications} notifications carried ${r.sessionEntries} session updates`
+        + ` (${(r.sessionEntries / Math.max(1, r.sessionNotifications)).toFixed(1)} each). Idle loop delay p50/p99/max ${fmt(r.idleLoop.p50)}/${fmt(r.idleLoop.p99)}/${fmt(r.idleLoop.max)} ms;`
+        + ` with the fleet ${fmt(r.busyLoop.p50)}/${fmt(r.busyLoop.p99)}/${fmt(r.busyLoop.max)} ms. Sidebar lag p50/p99/max ${fmt(r.treeLag.p50)}/${fmt(r.treeLag.p99)}/${fmt(r.treeLag.max)} ms over ${r.treeLag.count} records.`,
+      r.problems.length ? `Sessions that did not finish: ${r.problems.join('; ')}` : '',
+    ].filter(Boolean).join('\n\n'),
+  };
+}
+
+const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
