@@ -1,9 +1,11 @@
 // How stale the sidebar and the meter are: for each ledger record, the time until the first sessionsChanged
 // notification whose session totals include it, and the first spendChanged whose day totals include it.
 // Records are matched by count (a session's usage.requests only grows), so no notification needs an id.
-import type { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from '../types';
 import type { Lags } from './protocol';
+
+/** Which notifications must show a record: the sidebar's and the meter's, or the sidebar's alone. */
+export type Watched = 'both' | 'sidebar';
 
 interface SessionTrack {
   /** When each record arrived, in order; the record's own timestamp alongside. */
@@ -57,23 +59,24 @@ export class FreshnessTracker {
     this.wake();
   }
 
-  /** Records not yet shown by the sidebar or by the meter. */
-  unseen(): number {
-    let n = this.meterArrived.length - this.meterShown;
+  /** Records not yet shown by the sidebar (and by the meter, unless only the sidebar is watched). */
+  unseen(watched: Watched = 'both'): number {
+    let n = watched === 'both' ? this.meterArrived.length - this.meterShown : 0;
     for (const t of this.sessions.values()) n += t.arrived.length - t.shown;
     return n;
   }
 
-  /** Resolves once every record so far has been shown by both; rejects after `timeoutMs`. */
-  caughtUp(timeoutMs: number): Promise<void> {
-    if (this.unseen() === 0) return Promise.resolve();
+  /** Resolves once every record so far has been shown; rejects after `timeoutMs`. */
+  caughtUp(timeoutMs: number, watched: Watched = 'both'): Promise<void> {
+    if (this.unseen(watched) === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter(w => w !== check);
-        reject(new Error(`${this.unseen()} ledger record(s) never reached a sessionsChanged/spendChanged notification within ${timeoutMs} ms`));
+        const where = watched === 'both' ? 'sessionsChanged/spendChanged notification' : 'sessions notification';
+        reject(new Error(`${this.unseen(watched)} ledger record(s) never reached a ${where} within ${timeoutMs} ms`));
       }, timeoutMs);
       const check = (): void => {
-        if (this.unseen() > 0) return;
+        if (this.unseen(watched) > 0) return;
         clearTimeout(timer);
         this.waiters = this.waiters.filter(w => w !== check);
         resolve();
@@ -96,7 +99,11 @@ export function lagsOf(xs: readonly number[]): Lags {
   };
 }
 
-/** An event-loop delay histogram (nanoseconds) as Lags in ms. */
-export function loopDelayOf(h: ReturnType<typeof monitorEventLoopDelay>): Lags {
-  return { count: h.count, p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+/**
+ * An event-loop delay histogram as Lags in ms. Node records the whole time between two of its timer
+ * ticks (nanoseconds), so the tick interval itself is taken off: what is left is how late the loop was.
+ */
+export function loopDelayOf(h: { count: number; max: number; percentile(p: number): number }, resolutionMs: number): Lags {
+  const late = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs);
+  return { count: h.count, p50: late(h.percentile(50)), p99: late(h.percentile(99)), max: late(h.max) };
 }

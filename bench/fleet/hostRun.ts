@@ -18,6 +18,7 @@ import { FLEET_TURNS, fleetTask, WARMUP_SCRIPT } from './script';
 
 const noProgress = { report: () => {} };
 const NOTIFY_TIMEOUT_MS = 10_000;
+const LOOP_RESOLUTION_MS = 5;
 
 /** `events` says how many events the upstream has streamed so far (to every client). */
 export async function hostRun(c: RunConfig, events: () => Promise<number>): Promise<HostRunFigures> {
@@ -59,7 +60,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     for (const r of records) tracker.recorded(r.sessionId, at, Date.parse(r.ts) - performance.timeOrigin);
   });
   const rss = new RssSampler();
-  const loop = monitorEventLoopDelay({ resolution: 5 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const profiler = new WindowProfiler();
   if (c.profileFile) await profiler.start();
   const events0 = await upstreamEvents();
@@ -101,7 +102,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     rssPeakMb,
     heapBaselineMb,
     heapRetainedMb,
-    loopDelay: loopDelayOf(loop),
+    loopDelay: loopDelayOf(loop, LOOP_RESOLUTION_MS),
     sessionsChangedCalls: sink.sessionCalls.total,
     sessionEntries: sink.sessionEntries,
     notificationBytes: sink.notificationBytes,

@@ -86,7 +86,7 @@ suite('extension host under a fleet', () => {
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
     tail.read();
-    await tracker.caughtUp(10_000).catch(err => console.warn(`freshness: ${(err as Error).message}`));
+    await tracker.caughtUp(10_000, 'sidebar').catch(err => console.warn(`freshness: ${(err as Error).message}`));
     sub.dispose();
     tail.dispose();
 
@@ -99,8 +99,8 @@ suite('extension host under a fleet', () => {
       activationMs: a.activationMs,
       firstReadyMs,
       restartReadyMs,
-      idleLoop: loopDelayOf(idle),
-      busyLoop: loopDelayOf(busy),
+      idleLoop: loopDelayOf(idle, LOOP_RESOLUTION_MS),
+      busyLoop: loopDelayOf(busy, LOOP_RESOLUTION_MS),
       loopResolutionMs: LOOP_RESOLUTION_MS,
       seconds,
       sessionNotifications: notifications,

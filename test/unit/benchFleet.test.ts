@@ -2,10 +2,11 @@
 // events, splits CPU and reads profiles; and one tiny fleet through the real engine and the bare SDK,
 // which must see exactly the same events.
 import assert from 'node:assert/strict';
+import { createHistogram } from 'node:perf_hooks';
 import { test } from 'node:test';
 import OpenAI from 'openai';
 import { countServerSentEvents, eventsInChunk } from '../../bench/fleet/eventCounter';
-import { FreshnessTracker, lagsOf } from '../../bench/fleet/freshness';
+import { FreshnessTracker, lagsOf, loopDelayOf } from '../../bench/fleet/freshness';
 import { hostRun } from '../../bench/fleet/hostRun';
 import { areaOf, summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
 import { parseRunConfig, type RunConfig } from '../../bench/fleet/protocol';
@@ -49,6 +50,25 @@ test('freshness: caughtUp waits for the notification that shows the last record,
   await assert.rejects(t.caughtUp(20), /2 ledger record\(s\) never reached/);
 });
 
+test('freshness: with only the sidebar watched, the meter is not waited for', async () => {
+  const t = new FreshnessTracker(0);
+  t.recorded('a', 0, 0);
+  t.sessionsShown([info('a', 1)], 10);
+  assert.equal(t.unseen('sidebar'), 0);
+  assert.equal(t.unseen(), 1);
+  await t.caughtUp(5_000, 'sidebar');
+});
+
+test('loop delay: the timer interval Node includes in each sample is taken off', () => {
+  const h = createHistogram();
+  for (const ms of [5.1, 5.2, 5.3, 30]) h.record(Math.round(ms * 1e6));
+  const d = loopDelayOf(h, 5);
+  assert.equal(d.count, 4);
+  assert.ok(Math.abs(d.p50 - 0.2) < 0.05, `p50 ${d.p50}`);
+  assert.ok(Math.abs(d.max - 25) < 0.1, `max ${d.max}`);
+  assert.equal(loopDelayOf(h, 50).p50, 0, 'never negative');
+});
+
 test('lags: percentiles and max, NaN when nothing was measured', () => {
   const l = lagsOf(Array.from({ length: 100 }, (_, i) => i + 1));
   assert.deepEqual(l, { count: 100, p50: 50, p99: 99, max: 100 });
@@ -75,6 +95,9 @@ test('the upstream event counter sees exactly the events the SDK receives, and u
   assert.equal(counter.count, received);
   await client.models.list();
   assert.equal(counter.count, received, 'JSON answers are not counted');
+  counter.uninstall();
+  for await (const _ of await client.responses.create({ model: 'gpt-5.4', input: fleetTask(FLEET_SCRIPT, 2), stream: true }));
+  assert.equal(counter.count, received, 'nothing is counted once uninstalled');
 });
 
 test('CPU split: two runs that differ only in events give the cost per event and per turn', () => {

@@ -42,7 +42,7 @@ if (missing.length) {
 
 // 2. Node 24 comes from the `node` devDependency; npm puts it first on PATH for every script.
 const major = Number(process.versions.node.split('.')[0]);
-if (major !== 24 || !existsSync(path.join(NODE24_HOME, 'include/node/node.h'))) {
+if (major !== 24) {
   console.error(`The VS Code tiers need Node 24 (from the 'node' devDependency); running on ${process.version}. Run them through npm (npm test).`);
   process.exit(1);
 }
@@ -56,6 +56,7 @@ const installedVersion = (() => {
 })();
 const nativeBuilt = existsSync(path.join(csDir, 'node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node'));
 if (installedVersion !== CODE_SERVER_VERSION || !nativeBuilt) {
+  const headers = nodeHeaders();
   log(`installing code-server ${CODE_SERVER_VERSION} into ${csDir} (builds native modules, ~2 min)`);
   mkdirSync(csDir, { recursive: true });
   writeFileSync(path.join(csDir, 'package.json'), JSON.stringify({
@@ -68,7 +69,7 @@ if (installedVersion !== CODE_SERVER_VERSION || !nativeBuilt) {
   const npm = npmCli && npmCli.endsWith('.js') ? [process.execPath, npmCli] : ['npm'];
   const r = spawnSync(npm[0], [...npm.slice(1), 'install', '--no-audit', '--no-fund', '--loglevel=error', '--foreground-scripts'], {
     cwd: csDir, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, npm_config_nodedir: NODE24_HOME },
+    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, npm_config_nodedir: headers },
   });
   writeFileSync(path.join(CACHE, 'code-server-install.log'), `${r.stdout}\n${r.stderr}`);
   if (r.status !== 0) {
@@ -77,6 +78,26 @@ if (installedVersion !== CODE_SERVER_VERSION || !nativeBuilt) {
     process.exit(1);
   }
 }
+/**
+ * Node's headers for node-gyp, which must not download them: the `node` package's own copy when npm left
+ * it in place, else the same version's package from the npm registry, installed once into the cache.
+ */
+function nodeHeaders() {
+  if (existsSync(path.join(NODE24_HOME, 'include/node/node.h'))) return NODE24_HOME;
+  const dir = path.join(CACHE, `node-headers-${process.versions.node}`);
+  const home = path.join(dir, 'node_modules', `node-${process.platform}-${process.arch}`);
+  if (!existsSync(path.join(home, 'include/node/node.h'))) {
+    log(`installing Node ${process.versions.node}'s headers (node-${process.platform}-${process.arch}) into ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'switchyard-node-headers', private: true }));
+    const npmCli = process.env.npm_execpath;
+    const npm = npmCli && npmCli.endsWith('.js') ? [process.execPath, npmCli] : ['npm'];
+    const r = spawnSync(npm[0], [...npm.slice(1), 'install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `node-${process.platform}-${process.arch}@${process.versions.node}`], { cwd: dir, stdio: 'inherit' });
+    if (r.status !== 0) { console.error('installing Node headers failed'); process.exit(1); }
+  }
+  return home;
+}
+
 const v = spawnSync(process.execPath, [codeServerEntry(), '--version'], {
   encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: path.join(CACHE, 'xdg-config'), XDG_DATA_HOME: path.join(CACHE, 'xdg-data') },
 });

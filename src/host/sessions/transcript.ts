@@ -19,6 +19,7 @@ export class TranscriptLog {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private listener: TranscriptListener | undefined;
+  private dirMade = false;
 
   constructor(private readonly file: string) {}
 
@@ -78,12 +79,25 @@ export class TranscriptLog {
       const batch = this.pending;
       this.pending = [];
       this.count += batch.length;
-      this.writing = this.writing.then(async () => {
-        await fs.mkdir(path.dirname(this.file), { recursive: true });
-        await fs.appendFile(this.file, batch.map(e => JSON.stringify(e)).join('\n') + '\n');
-      });
+      const text = batch.map(e => JSON.stringify(e)).join('\n') + '\n';
+      this.writing = this.writing.then(() => this.appendText(text));
     }
     await this.writing;
+  }
+
+  /** The folder is made on the first write, and again only if it has gone since (one syscall less per flush). */
+  private async appendText(text: string): Promise<void> {
+    if (!this.dirMade) {
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      this.dirMade = true;
+    }
+    try {
+      await fs.appendFile(this.file, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      await fs.appendFile(this.file, text);
+    }
   }
 
   private schedule(): void {
