@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runTests } from '@vscode/test-electron';
 import { RESULTS_FILE, readResults, type ExtensionHostBench } from '../test/benchSuite/results';
+import { profileMarkdown } from './fleet/profile';
 import { fleetScripts } from './fleet/script';
 import { atMost, type BenchResult, type Figure } from './types';
 
@@ -106,6 +107,8 @@ function result(r: ExtensionHostBench): BenchResult {
         + ` (${(r.sessionEntries / Math.max(1, r.sessionNotifications)).toFixed(1)} each). Idle loop delay p50/p99/max ${fmt(r.idleLoop.p50)}/${fmt(r.idleLoop.p99)}/${fmt(r.idleLoop.max)} ms;`
         + ` with the fleet ${fmt(r.busyLoop.p50)}/${fmt(r.busyLoop.p99)}/${fmt(r.busyLoop.max)} ms. Sidebar lag p50/p99/max ${fmt(r.treeLag.p50)}/${fmt(r.treeLag.p99)}/${fmt(r.treeLag.max)} ms over ${r.treeLag.count} records.`,
       r.problems.length ? `Sessions that did not finish: ${r.problems.join('; ')}` : '',
+      'The tree and the Spend view then wait on their own coalescing timers (REFRESH_MS in src/extension/views/sessionsTree.ts and spendView.ts, 200 and 500 ms when this was written), on top of the lag above.',
+      r.profile ? `**Extension host profile** while the fleet ran (sampled every 10 ms, self time):\n\n${profileMarkdown(r.profile)}` : '',
     ].filter(Boolean).join('\n\n'),
   };
 }

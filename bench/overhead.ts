@@ -26,6 +26,11 @@ const FOLDERS = 20;
 const FILES_PER_FOLDER = 10;
 const SHARE_LIMIT = 2;
 const SAMPLES = 20;
+const SESSION_TIMEOUT_MS = 120_000;
+
+class OverheadBenchError extends Error {
+  override readonly name = 'OverheadBenchError';
+}
 
 interface Exchange { path: string; start: number; end: number }
 type FromUpstream = { type: 'listening'; url: string } | { type: 'exchanges'; exchanges: Exchange[] };
@@ -55,7 +60,7 @@ function startUpstreamProcess(scripts: Record<string, Script>) {
   const next = <T extends FromUpstream['type']>(type: T) => new Promise<Extract<FromUpstream, { type: T }>>((resolve, reject) => {
     const onMessage = (m: FromUpstream) => { if (m.type === type) { child.off('message', onMessage); resolve(m as Extract<FromUpstream, { type: T }>); } };
     child.on('message', onMessage);
-    void exited.then(() => reject(new Error(`the test upstream process exited before "${type}"`)));
+    void exited.then(() => reject(new OverheadBenchError(`the test upstream process exited before "${type}"`)));
   });
   return {
     listening: next('listening'),
@@ -121,10 +126,12 @@ async function medianMs(fn: () => Promise<unknown>, samples = SAMPLES): Promise<
 
 export default async function overhead(): Promise<BenchResult> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-overhead-'));
-  const project = makeProject(root);
-  const up = startUpstreamProcess({ bench: script(project.files, project.folders) });
+  let up: ReturnType<typeof startUpstreamProcess> | undefined;
   let engine: Engine | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
+    const project = makeProject(root);
+    up = startUpstreamProcess({ bench: script(project.files, project.folders) });
     const { url } = await up.listening;
     engine = await Engine.start({
       home: path.join(root, 'home'),
@@ -135,12 +142,15 @@ export default async function overhead(): Promise<BenchResult> {
       sink: silentSink,
     });
     const created = await engine.sessions.create({ repo: project.repo, task: '[script:bench] Look around the project.', title: 'Overhead', maxTurns: TURNS + 5 }, { report: () => undefined });
-    const done = await engine.sessions.waitUntilSettled(created.id);
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OverheadBenchError(`the bench session did not finish in ${SESSION_TIMEOUT_MS / 1000} s`)), SESSION_TIMEOUT_MS);
+    });
+    const done = await Promise.race([engine.sessions.waitUntilSettled(created.id), timedOut]);
     await engine.gateway.drain(created.id);
-    if (done.status !== 'done') throw new Error(`the bench session ended ${done.status}: ${done.statusReason ?? ''}`);
+    if (done.status !== 'done') throw new OverheadBenchError(`the bench session ended ${done.status}: ${done.statusReason ?? ''}`);
     const events = await engine.sessions.get(created.id).transcript.readAll();
     const exchanges = (await up.exchanges()).filter(x => x.path.endsWith('/responses')).sort((a, b) => a.start - b.start);
-    if (exchanges.length !== TURNS) throw new Error(`expected ${TURNS} model requests, the upstream answered ${exchanges.length}`);
+    if (exchanges.length !== TURNS) throw new OverheadBenchError(`expected ${TURNS} model requests, the upstream answered ${exchanges.length}`);
 
     // Turn n runs from the arrival of request n at the upstream to the arrival of request n+1.
     const tools = toolMsByTurn(events);
@@ -213,8 +223,9 @@ export default async function overhead(): Promise<BenchResult> {
       ].join('\n'),
     };
   } finally {
+    clearTimeout(timer);
     await engine?.shutdown();
-    await up.stop();
+    await up?.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -78,7 +78,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
   const rssPeakMb = rss.stop();
   loop.disable();
   const events = (await upstreamEvents()) - events0;
-  if (c.profileFile) await profiler.stop(c.profileFile);
+  if (c.profileFile) writeFileSync(c.profileFile, JSON.stringify(await profiler.stop()));
   sub.dispose();
   collectGarbage();
   const heapRetainedMb = process.memoryUsage().heapUsed / 2 ** 20;
@@ -93,7 +93,9 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     kind: 'host',
     sessions: c.sessions,
     done: c.sessions - problems.length,
-    problems: [...problems.slice(0, 5), ...sink.errors.slice(0, 3).map(e => `host error: ${e}`)],
+    problems: problems.slice(0, 5),
+    warnings: sink.warnings,
+    logged: sink.messages,
     events,
     requests: sessions.reduce((n, s) => n + s.usage.requests, 0),
     seconds,

@@ -29,7 +29,10 @@ export class MeasuringSink implements EngineSink {
   sessionEntries = 0;
   notificationBytes = 0;
   private tracker: FreshnessTracker | undefined;
-  readonly errors: string[] = [];
+  warnings = 0;
+  /** The first message of each kind logged at warn or error level. */
+  readonly messages: string[] = [];
+  private readonly seen = new Set<string>();
 
   constructor(private readonly clock: () => number) {}
 
@@ -40,6 +43,9 @@ export class MeasuringSink implements EngineSink {
     this.spendCalls = new RateCounter(start);
     this.sessionEntries = 0;
     this.notificationBytes = 0;
+    this.warnings = 0;
+    this.messages.length = 0;
+    this.seen.clear();
     this.tracker = tracker;
   }
 
@@ -66,6 +72,13 @@ export class MeasuringSink implements EngineSink {
   approval = async () => ({ approved: true });
 
   log(level: 'info' | 'warn' | 'error', message: string): void {
-    if (level === 'error' && this.errors.length < 20) this.errors.push(message);
+    if (level === 'info') return;
+    if (level === 'warn') this.warnings++;
+    // Session ids and numbers vary; the first of each kind of message is enough to say what happened.
+    const kind = `${level}: ${message.replace(/[0-9a-f]{8,}|\d+/g, '#')}`;
+    if (!this.seen.has(kind) && this.seen.size < 10) {
+      this.seen.add(kind);
+      this.messages.push(`${level}: ${message}`);
+    }
   }
 }

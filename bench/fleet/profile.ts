@@ -27,6 +27,9 @@ export function areaOf(url: string, functionName: string): string {
     if (functionName === '(program)') return 'V8/native (program)';
     return `native ${functionName || '(anonymous)'}`;
   }
+  if (url.includes('/out/test/benchSuite/')) return 'benchmark suite (measuring)';
+  if (url.includes('/dist/extension.js')) return 'Switchyard extension';
+  if (/\/out\/vs\/|extensionHostProcess/.test(url)) return 'VS Code extension host';
   if (url.includes('/node_modules/openai/')) return 'openai SDK';
   if (url.includes('undici')) return 'fetch (undici)';
   if (url.startsWith('node:internal/streams') || url.includes('/webstreams/')) return 'Node streams';
@@ -49,7 +52,7 @@ export function summariseProfile(p: CpuProfile, top = 12): ProfileSummary {
     const { functionName, url, lineNumber } = n.callFrame;
     const area = areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + h);
-    const where = url ? `${url.replace(/^.*\/(node_modules\/|out\/)/, '$1')}:${lineNumber + 1}` : '';
+    const where = url ? `${url.replace(/^.*\/(node_modules\/|out\/|dist\/)/, '$1')}:${lineNumber + 1}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     functions.set(key, (functions.get(key) ?? 0) + h);
   }

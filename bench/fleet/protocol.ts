@@ -30,6 +30,9 @@ export interface HostRunFigures {
   done: number;
   /** Status and reason of sessions that did not finish as scripted (at most a few). */
   problems: string[];
+  /** Warnings the engine logged during the window, and the first message of each kind (warn or error). */
+  warnings: number;
+  logged: string[];
   events: number;
   requests: number;
   seconds: number;

@@ -136,7 +136,8 @@ function notes(scales: Pair[]): string {
   const lines = [`Commands: ${scales[0]?.host.sandbox ?? 'n/a'}.`];
   for (const { host } of scales) {
     const perSession = (host.heapRetainedMb - host.heapBaselineMb) / host.sessions;
-    lines.push(`${host.sessions} sessions: ${(perSession * 1024).toFixed(0)} KiB of heap retained per finished session.${host.problems.length ? ` Problems: ${host.problems.join('; ')}` : ''}`);
+    const logged = host.logged.length ? ` The engine logged ${host.warnings} warning(s); first of each kind: ${host.logged.map(m => `“${m}”`).join('; ')}.` : '';
+    lines.push(`${host.sessions} sessions: ${(perSession * 1024).toFixed(0)} KiB of heap retained per finished session.${logged}${host.problems.length ? ` Problems: ${host.problems.join('; ')}` : ''}`);
   }
   return lines.join('\n\n');
 }

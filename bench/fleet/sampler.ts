@@ -1,6 +1,6 @@
 // Resource figures of the current process over a measured window.
-import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import type { CpuProfile } from './profile';
 
 /** Peak RSS, sampled on a timer (RSS has no event; the interval bounds how short a peak can be missed). */
 export class RssSampler {
@@ -40,23 +40,28 @@ export function collectGarbage(): void {
 export class WindowProfiler {
   private session: Session | undefined;
 
+  /** @param intervalUs sampling interval; 1 ms is --cpu-prof's default, 10 ms costs next to nothing */
+  constructor(private readonly intervalUs = 1000) {}
+
   async start(): Promise<void> {
     const session = new Session();
     session.connect();
     const post = (method: string, params?: object) => new Promise<void>((resolve, reject) => session.post(method, params ?? {}, err => (err ? reject(err) : resolve())));
     await post('Profiler.enable');
-    await post('Profiler.setSamplingInterval', { interval: 1000 });
+    await post('Profiler.setSamplingInterval', { interval: this.intervalUs });
     await post('Profiler.start');
     this.session = session;
   }
 
-  /** Stops and writes the profile as JSON (a .cpuprofile file, like node --cpu-prof's). */
-  async stop(file: string): Promise<void> {
+  /** Stops profiling; the profile in the .cpuprofile format (what node --cpu-prof writes). */
+  async stop(): Promise<CpuProfile> {
     const session = this.session;
-    if (!session) return;
+    if (!session) throw new Error('the profiler was not started');
     this.session = undefined;
-    const profile = await new Promise<unknown>((resolve, reject) => session.post('Profiler.stop', (err, r) => (err ? reject(err) : resolve(r.profile))));
-    session.disconnect();
-    writeFileSync(file, JSON.stringify(profile));
+    try {
+      return await new Promise<CpuProfile>((resolve, reject) => session.post('Profiler.stop', (err, r) => (err ? reject(err) : resolve(r.profile as CpuProfile))));
+    } finally {
+      session.disconnect();
+    }
   }
 }

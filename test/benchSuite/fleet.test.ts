@@ -9,6 +9,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import { FreshnessTracker, lagsOf, loopDelayOf } from '../../bench/fleet/freshness';
+import { summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
+import { WindowProfiler } from '../../bench/fleet/sampler';
 import { FLEET_SCRIPT, fleetTask } from '../../bench/fleet/script';
 import type { SwitchyardApi } from '../../src/extension/extension';
 import { homeLayout } from '../../src/host/home';
@@ -24,6 +26,8 @@ const SESSIONS = Number(process.env.SWITCHYARD_BENCH_SESSIONS || 100);
 const LOOP_RESOLUTION_MS = 5;
 const IDLE_WINDOW_MS = 3_000;
 const FLEET_TIMEOUT_MS = 20 * 60_000;
+/** Coarse enough to cost next to nothing, fine enough to say where a busy minute went. */
+const PROFILE_INTERVAL_US = 10_000;
 
 suite('extension host under a fleet', () => {
   test(`${SESSIONS} sessions stream while the extension host stays responsive`, async function () {
@@ -42,6 +46,9 @@ suite('extension host under a fleet', () => {
 
     const restartReadyMs = await timeRestart(a);
     const host = await a.hostReady();
+    // As a user watching the fleet would have it: the Sessions view open, so the tree is really rendered.
+    await vscode.commands.executeCommand('workbench.view.extension.switchyard');
+    await vscode.commands.executeCommand('switchyard.sessions.focus');
 
     // Idle is a window of time by nature: there is no event to wait for.
     const idle = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -55,6 +62,8 @@ suite('extension host under a fleet', () => {
     let notifications = 0;
     let entries = 0;
     const busy = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    const profiler = new WindowProfiler(PROFILE_INTERVAL_US);
+    await profiler.start();
     const start = performance.now();
     const cpu0 = process.cpuUsage();
     const sub = a.onDidChangeSessions(list => {
@@ -68,6 +77,7 @@ suite('extension host under a fleet', () => {
     });
     busy.enable();
     let finished: SessionInfo[];
+    let profiled: Promise<CpuProfile> | undefined;
     try {
       const created = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => vscode.commands.executeCommand<SessionInfo | undefined>(
         'switchyard.newSession', { task: fleetTask(FLEET_SCRIPT, i + 1), title: `Fleet ${String(i + 1).padStart(3, '0')}` },
@@ -82,7 +92,9 @@ suite('extension host under a fleet', () => {
       }, `all ${SESSIONS} sessions to settle`, a.onDidChangeSessions, FLEET_TIMEOUT_MS);
     } finally {
       busy.disable();
+      profiled = profiler.stop();
     }
+    const profile = summariseProfile(await profiled, 15);
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
     tail.read();
@@ -109,6 +121,7 @@ suite('extension host under a fleet', () => {
       treeLag: lagsOf(tracker.treeLags),
       extensionHostCpuSeconds: (cpu.user + cpu.system) / 1e6,
       ...(agentHost ? { agentHost } : {}),
+      profile,
       at: new Date().toISOString(),
     };
     fs.writeFileSync(path.join(results, RESULTS_FILE), JSON.stringify(figures, null, 2));

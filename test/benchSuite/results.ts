@@ -1,6 +1,7 @@
 // What the extension-host benchmark suite writes to $SWITCHYARD_RESULTS/extension-host-bench.json, and
 // bench/extensionHost.ts reads. Times in milliseconds.
 import { readFileSync } from 'node:fs';
+import type { ProfileSummary } from '../../bench/fleet/profile';
 import type { Lags } from '../../bench/fleet/protocol';
 
 export const RESULTS_FILE = 'extension-host-bench.json';
@@ -29,6 +30,8 @@ export interface ExtensionHostBench {
   extensionHostCpuSeconds: number;
   /** The agent host process over the run (Linux /proc), when readable. */
   agentHost?: { cpuSeconds: number; rssPeakMb: number };
+  /** Where the extension host's busy time went while the fleet ran (sampled every 10 ms). */
+  profile?: ProfileSummary;
   at: string;
 }
 

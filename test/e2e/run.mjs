@@ -49,6 +49,7 @@ makeProfile(path.join(RUN, 'vscode'), {
   'switchyard.budget.dayUsd': 5,
   'switchyard.budget.monthUsd': 100,
   'switchyard.budget.sessionUsd': 1,
+  'switchyard.codexPath': path.join(ROOT, 'node_modules/.bin/codex'),
   'workbench.colorTheme': 'Default Dark Modern',
 });
 const env = { SWITCHYARD_HOME: path.join(RUN, 'switchyard-home'), OPENAI_API_KEY: 'sk-e2e-test' };
@@ -133,6 +134,41 @@ try {
     assert.ok(existsSync(path.join(workspace, 'notes')), 'the work landed in the checkout');
   });
 
+  await step('a command waits for approval and runs once approved', async () => {
+    await wb.runCommand('Switchyard: New Session…');
+    await wb.answerInput('[script:ask-run] Check the project listing');
+    await wb.pick('Title');
+    await wb.answerInput('Check with approval');
+    await wb.pick('Commands');
+    await wb.pick('ask');
+    await wb.pick('Start session');
+    const ask = wb.notification('wants to run a command');
+    await ask.waitFor({ timeout: 30000 });
+    await wb.waitForRowText('Check with approval', /waiting/);
+    await ask.locator('.monaco-button', { hasText: 'Approve' }).first().click();
+    await wb.waitForRowText('Check with approval', /\$0\.\d+.*cached/, 60000);
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'Check with approval' }).locator('.codicon-pass-filled').waitFor({ timeout: 30000 });
+  });
+
+  await step('a Codex session runs through the gateway and shows like any other', async () => {
+    await wb.runCommand('Switchyard: New Session…');
+    await wb.answerInput('[script:codex-hello] Say hello in a file');
+    await wb.pick('Title');
+    await wb.answerInput('Hello from Codex');
+    await wb.pick('Agent');
+    await wb.pick('codex');
+    await wb.pick('Start session');
+    await wb.waitForRowText('Hello from Codex', /\$0\.\d+/, 90000);
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'Hello from Codex' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
+    // Its details and its transcript, as for any session.
+    await wb.sessionRow('Hello from Codex').click();
+    await page.keyboard.press('ArrowRight');
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'Commands:' }).first().waitFor();
+    await page.locator('.tab', { hasText: 'Agent: Hello from Codex' }).waitFor({ timeout: 30000 });
+    await wb.inWebview('text=/exec_command|shell/');
+    copyFileSync(await wb.screenshot('06-codex'), path.join(DOCS, 'codex-session.png'));
+  });
+
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:loop] Make the math test pass');
@@ -143,7 +179,7 @@ try {
     const toast = wb.notification('looks stuck');
     await toast.waitFor({ timeout: 30000 });
     for (const action of ['Resume', 'Stop', 'Open Transcript']) await toast.locator('.monaco-button', { hasText: action }).first().waitFor();
-    copyFileSync(await wb.screenshot('06-stuck'), path.join(DOCS, 'stuck.png'));
+    copyFileSync(await wb.screenshot('07-stuck'), path.join(DOCS, 'stuck.png'));
   });
 
   await step('the Spend view shows the month', async () => {
@@ -166,7 +202,7 @@ try {
       for (let n = el; n; n = n.parentElement) n.scrollTop = 0;
       el.ownerDocument.defaultView?.scrollTo(0, 0);
     });
-    copyFileSync(await wb.screenshot('07-spend'), path.join(DOCS, 'spend.png'));
+    copyFileSync(await wb.screenshot('08-spend'), path.join(DOCS, 'spend.png'));
   });
 
   exitCode = failed ? 1 : 0;

@@ -40,11 +40,14 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
-  /** Picks the quick-pick row that contains `text`. */
+  /** Picks the quick-pick item whose label contains `text`: typed into the filter, then Enter. */
   async pick(text) {
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
-    await row.waitFor();
-    await row.click();
+    // The list must be up first: the input box of a previous step shares the same widget.
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor();
+    const input = this.page.locator('.quick-input-widget input[type="text"]');
+    await input.fill(text);
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { hasText: text }).first().waitFor();
+    await this.page.keyboard.press('Enter');
   }
 
   async closeQuickInput() {

@@ -3,7 +3,7 @@
 // CreateSessionParams-like object, it starts without asking (tests, keybindings, other extensions).
 import * as vscode from 'vscode';
 import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
-import type { AgentKind, SessionInfo, Tier } from '../../protocol/types';
+import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { readSettings } from '../settings';
 import type { CommandContext } from './context';
 import { errorText } from './pick';
@@ -62,6 +62,7 @@ async function askDraft(ctx: CommandContext, repo: string): Promise<Draft | unde
       { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
       { key: 'model', label: '$(sparkle) Model', description: draft.model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
+      { key: 'approval', label: '$(shield) Commands', description: APPROVAL_LABELS[draft.approval ?? settings.defaultApproval] },
       { key: 'budget', label: '$(credit-card) Budget', description: draft.budgetUsd == null ? 'none (day and month caps apply)' : `$${draft.budgetUsd}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
@@ -111,6 +112,14 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
       if (p) d.tier = p.label as Tier;
       break;
     }
+    case 'approval': {
+      const p = await vscode.window.showQuickPick(
+        (Object.keys(APPROVAL_LABELS) as ApprovalPolicy[]).map(a => ({ label: a, detail: APPROVAL_LABELS[a] })),
+        { title: 'What may the agent do without asking?' },
+      );
+      if (p) d.approval = p.label as ApprovalPolicy;
+      break;
+    }
     case 'budget': {
       const v = await vscode.window.showInputBox({
         title: 'Session budget (USD)',
@@ -130,6 +139,12 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
       break;
   }
 }
+
+const APPROVAL_LABELS: Record<ApprovalPolicy, string> = {
+  auto: 'run commands without asking (in the sandbox)',
+  ask: 'ask before every command',
+  'read-only': 'read only: no edits, no commands',
+};
 
 export function tierItems(): vscode.QuickPickItem[] {
   return [
