@@ -117,7 +117,7 @@ export default async function worktrees(): Promise<BenchResult> {
     await step('free branch name (git for-each-ref)', () => uniqueBranch(opened.root, 'bench', { worktreesDir }));
     const extraMs = steps.reduce((s, [, ms]) => s + ms, 0);
     // simple-git waits 50 ms more after a git that printed nothing (its completion-detection plugin);
-    // createWorktree used to run `worktree add --quiet`, one such command. Measured as a silent rev-parse next to a printing one.
+    // That is why createWorktree does not pass --quiet. Measured as a silent rev-parse next to a printing one.
     const printing: number[] = [];
     const silent: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -158,7 +158,7 @@ export default async function worktrees(): Promise<BenchResult> {
         '',
         `The checkout of ${files.toLocaleString('en-US')} files dominates; the extra steps are a fixed cost that does not grow with the repository's size.`,
         `At this fixed cost, createWorktree stays within ${RATIO_LIMIT}× of raw git whenever the checkout itself takes more than ${(extraMs / (RATIO_LIMIT - 1) / 1000).toFixed(2)} s; the paired ratios above swing far more than that because a checkout's time on this shared disk does.`,
-        `Fixed in this change: createWorktree ran \`git worktree add --quiet\`, and simple-git's completion detection waits 50 ms more after a git that printed nothing (here a silent git took ${silentPenaltyMs.toFixed(1)} ms longer than one that prints); without --quiet that wait is gone, which halved the fixed cost.`,
+        `createWorktree runs \`git worktree add\` without --quiet because simple-git's completion detection waits 50 ms more after a git that printed nothing (here a silent git took ${silentPenaltyMs.toFixed(1)} ms longer than one that prints): with --quiet the fixed cost would be ${(extraMs + silentPenaltyMs).toFixed(0)} ms instead of ${extraMs.toFixed(0)} ms.`,
         "The same wait still hits every other silent git call of the host (the fingerprint's `git add` on every model request among them). What is left per git call is one process spawn; openRepo's three rev-parse calls could be one.",
       ].join('\n'),
     };

@@ -2,6 +2,7 @@
 // with playwright-core and Debian's Chromium, against the project's test upstream. Screenshots go to
 // test-results/e2e/; the ones the README shows are copied to docs/.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { codeServerCli, launchBrowser, log, makeProfile, since, startCodeServer } from '../vscode/codeServer.mjs';
@@ -203,6 +204,28 @@ try {
       el.ownerDocument.defaultView?.scrollTo(0, 0);
     });
     copyFileSync(await wb.screenshot('08-spend'), path.join(DOCS, 'spend.png'));
+  });
+
+  await step('a hundred sessions stay usable: grouped, with a filter', async () => {
+    const seeder = spawn(process.execPath, [path.join(ROOT, 'out/test/e2e/seedFleet.js'), env.SWITCHYARD_HOME, workspace, upstream.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve, reject) => {
+        seeder.stdout.on('data', d => /seeded/.test(String(d)) && resolve());
+        seeder.on('exit', code => reject(new Error(`the seeding process exited (${code})`)));
+      });
+      await page.locator('.pane-header', { hasText: 'Sessions' }).click();
+      await page.locator('.pane-body .monaco-list-row', { hasText: 'Needs attention' }).first().waitFor({ timeout: 30000 });
+      await page.locator('.pane-body .monaco-list-row', { hasText: 'Running' }).first().waitFor({ timeout: 30000 });
+      await page.locator('.pane-header', { hasText: /\d+\/1\d\d running/ }).first().waitFor({ timeout: 30000 });
+      copyFileSync(await wb.screenshot('09-fleet'), path.join(DOCS, 'sidebar-fleet.png'));
+      await wb.runCommand('Switchyard: Filter Sessions…');
+      await wb.answerInput('stuck');
+      await wb.sessionRow('Fix flaky test').waitFor();
+      assert.equal(await page.locator('.pane-body .monaco-list-row', { hasText: 'Triage issue' }).count(), 0, 'the filter hides the rest');
+      await wb.screenshot('10-fleet-filtered');
+    } finally {
+      seeder.kill('SIGKILL');
+    }
   });
 
   exitCode = failed ? 1 : 0;

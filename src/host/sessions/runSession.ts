@@ -31,8 +31,9 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     } else {
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);
-      r.confinement = commands.confinement;
-      r.confinementNote = commands.note;
+      // Codex keeps its own sandbox (workspace-write); the others use Switchyard's.
+      r.confinement = r.agent === 'codex' ? 'sandboxed' : commands.confinement;
+      r.confinementNote = r.agent === 'codex' ? "Codex's own sandbox (workspace-write: writes only in the worktree)" : commands.note;
       mgr.save(s);
       await ctx.fingerprints.of(s);
       const approve = async (command: string): Promise<boolean> => {
