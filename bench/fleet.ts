@@ -75,7 +75,7 @@ async function profileRun(upstreamUrl: string, counter: EventCounter): Promise<{
     const file = path.join(dir, 'host.cpuprofile');
     const opts = { execArgv: ['--expose-gc'], events: () => counter.count };
     const host = expectKind('host', await runChild(childFile('hostChild'), config(upstreamUrl, PARAMS.profileSessions, FLEET_SCRIPT, file), opts));
-    return { summary: summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile), perEventUs: perEvent(host) };
+    return { summary: summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 40), perEventUs: perEvent(host) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -61,7 +61,12 @@ export function summariseProfile(p: CpuProfile, top = 12): ProfileSummary {
   return { busySamples: busy, areas: shares(areas, 10), functions: shares(functions, top) };
 }
 
-export function profileMarkdown(s: ProfileSummary): string {
+/** Percent of busy time in functions whose name matches `pattern` (among the summary's hottest). */
+export function shareOf(s: ProfileSummary, pattern: RegExp): number {
+  return s.functions.filter(f => pattern.test(f.name)).reduce((sum, f) => sum + f.pct, 0);
+}
+
+export function profileMarkdown(s: ProfileSummary, topFunctions = 15): string {
   const rows = (xs: Share[]) => xs.map(x => `| ${x.name.replace(/\|/g, '\\|')} | ${x.pct.toFixed(1)} % |`);
   return [
     `Busy samples: ${s.busySamples}.`,
@@ -72,6 +77,6 @@ export function profileMarkdown(s: ProfileSummary): string {
     '',
     '| hottest functions (self time) | share |',
     '| --- | ---: |',
-    ...rows(s.functions),
+    ...rows(s.functions.slice(0, topFunctions)),
   ].join('\n');
 }

@@ -73,6 +73,7 @@ export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile
     extra: [
       detailTable(scales, short),
       splitText(hostSplit, sdkSplit, base.host.sessions),
+      findings(scales, base, hostSplit, sdkSplit, profile?.summary),
       notes(scales),
       profile ? profileText(p, profile) : '',
     ].filter(Boolean).join('\n\n'),
@@ -130,6 +131,34 @@ function splitText(host: Split | undefined, sdk: Split | undefined, sessions: nu
   return `Split at ${sessions} sessions: each extra streamed event costs the host ${host.perEventUs.toFixed(1)} µs and the bare SDK ${sdk.perEventUs.toFixed(1)} µs`
     + ` (${(host.perEventUs / sdk.perEventUs).toFixed(2)}×); each turn costs the host ${host.perTurnMs.toFixed(1)} ms of CPU whatever it streams, the SDK`
     + ` ${sdk.perTurnMs.toFixed(1)} ms. (A difference of two noisy runs: indicative.)`;
+}
+
+/** What the figures say about the misses, in words, from this run's own numbers. */
+function findings(scales: Pair[], base: Pair, host: Split | undefined, sdk: Split | undefined, profile: ProfileSummary | undefined): string {
+  const biggest = scales[scales.length - 1]!;
+  const n = biggest.host.sessions;
+  const out = ['**What the runs show**', ''];
+  if (host && sdk) {
+    const eventsPerTurn = base.host.events / (base.host.sessions * FLEET_TURNS);
+    const turnShare = (100 * host.perTurnMs * 1000) / (host.perTurnMs * 1000 + host.perEventUs * eventsPerTurn);
+    const spawn = profile?.areas.find(a => a.name.startsWith('starting child processes'))?.pct;
+    out.push(`- CPU: per streamed event the host pays ${(host.perEventUs / sdk.perEventUs).toFixed(1)}× what the bare SDK pays; the rest of the gap is work done once`
+      + ` per turn, ${host.perTurnMs.toFixed(0)} ms of CPU against the SDK's ${sdk.perTurnMs.toFixed(0)} ms (${turnShare.toFixed(0)} % of the host's CPU at`
+      + ` ${eventsPerTurn.toFixed(0)} events per turn).${spawn !== undefined ? ` Starting child processes alone is ${spawn.toFixed(0)} % of the host's busy time in the`
+      + ' profile: git runs before each request to fingerprint the worktree for the loop guard (add, write-tree, diff-tree, rev-parse), each command'
+      + ' starts the sandbox\'s helpers, and creating and finishing a session run git several times; each fork of a process this size costs'
+      + ' milliseconds. Fewer spawns per turn (cached worktree resolution, one git call per fingerprint, a long-lived git helper) is where the'
+      + ' ratio can be won; the budget lock\'s file work per request (reserve and release) comes next.' : ''}`);
+  }
+  out.push(`- Memory: the bare SDK alone peaks at ${biggest.sdk.rssPeakMb.toFixed(0)} MB with ${n} streams, and the host starts at`
+    + ` ${biggest.host.rssBaselineMb.toFixed(0)} MB; a finished session keeps ${((1024 * (biggest.host.heapRetainedMb - biggest.host.heapBaselineMb)) / n).toFixed(0)} KiB`
+    + ' of heap. The peak is heap headroom under the garbage of streaming, not state the sessions keep.');
+  out.push(`- Freshness: notifications are coalesced by trailing timers (NOTIFY_MS in src/host/sessions/sessionManager.ts and`
+    + ' src/host/spend/spendService.ts) that the first change starts, so a lone record waits the whole window, and the host\'s event-loop'
+    + ` delay (p99 ${biggest.host.loopDelay.p99.toFixed(0)} ms, max ${biggest.host.loopDelay.max.toFixed(0)} ms at ${n} sessions) comes on top. Sending at once when`
+    + ' nothing was sent for a window (a leading-edge throttle) would leave only the loop delay. Before the ledger announces a record, its'
+    + ` durable append waits too: response end → sidebar p99 is ${biggest.host.endToTreeLag.p99.toFixed(0)} ms at ${n} sessions.`);
+  return out.join('\n');
 }
 
 function notes(scales: Pair[]): string {

@@ -1,44 +1,15 @@
-// What is persisted for a session (session.json). SessionInfo is what the UI sees; the record adds what
-// only the host needs. Usage and cost are not stored here: the ledger is their source of truth.
-import type {
-  AgentKind,
-  ApprovalPolicy,
-  Confinement,
-  GuardState,
-  SessionInfo,
-  SessionStatus,
-  Tier,
-} from '../../protocol/types';
+// What is persisted for a session (session.json): what the UI sees, minus what is derived (spend comes
+// from the ledger, the queue position from the scheduler), plus what only the host needs.
+import type { GuardState, SessionInfo, Tier } from '../../protocol/types';
 
-export interface SessionRecord {
+export type SpendOfSession = Pick<
+  SessionInfo,
+  'usage' | 'costUsd' | 'costByTier' | 'unpricedRequests' | 'estimatedRequests' | 'priorityPremiumUsd'
+>;
+
+export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 'queuePosition'> {
   version: 1;
-  id: string;
-  title: string;
-  task: string;
-  role: string;
-  model: string;
-  tier: Tier;
-  agent: AgentKind;
-  command?: string;
-  approval: ApprovalPolicy;
-  budgetUsd: number | null;
   maxTurns: number;
-  repo: string;
-  baseBranch: string;
-  baseCommit: string;
-  branch: string;
-  worktree: string;
-  status: SessionStatus;
-  statusReason?: string;
-  createdAt: string;
-  updatedAt: string;
-  turns: number;
-  summary?: string;
-  confinement?: Confinement;
-  confinementNote?: string;
-  guard: GuardState;
-  cacheBreaks: number;
-  cacheBreakLossUsd: number;
   /** Process that runs the session's agent; another process sees the session but does not drive it. */
   owner?: { pid: number; hostId: string };
   /** The host that wrote this version of the record (a host ignores its own writes when it polls). */
@@ -68,40 +39,7 @@ export function parseRecord(text: string, file: string): SessionRecord {
   };
 }
 
-export type SpendOfSession = Pick<
-  SessionInfo,
-  'usage' | 'costUsd' | 'costByTier' | 'unpricedRequests' | 'estimatedRequests' | 'priorityPremiumUsd'
->;
-
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
-  return {
-    id: r.id,
-    title: r.title,
-    task: r.task,
-    role: r.role,
-    model: r.model,
-    tier: r.tier,
-    agent: r.agent,
-    command: r.command,
-    approval: r.approval,
-    budgetUsd: r.budgetUsd,
-    repo: r.repo,
-    baseBranch: r.baseBranch,
-    baseCommit: r.baseCommit,
-    branch: r.branch,
-    worktree: r.worktree,
-    status: r.status,
-    statusReason: r.statusReason,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    queuePosition,
-    ...spend,
-    turns: r.turns,
-    confinement: r.confinement,
-    confinementNote: r.confinementNote,
-    guard: r.guard,
-    summary: r.summary,
-    cacheBreaks: r.cacheBreaks,
-    cacheBreakLossUsd: r.cacheBreakLossUsd,
-  };
+  const { version: _v, maxTurns: _m, owner: _o, savedBy: _s, branchKept: _b, tierHistory: _t, ...shown } = r;
+  return { ...shown, queuePosition, ...spend };
 }
