@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runTests } from '@vscode/test-electron';
 import { RESULTS_FILE, readResults, type ExtensionHostBench } from '../test/benchSuite/results';
-import { profileMarkdown } from './fleet/profile';
+import { profileMarkdown, shareOf, type ProfileSummary } from './fleet/profile';
 import { fleetScripts } from './fleet/script';
 import { atMost, type BenchResult, type Figure } from './types';
 
@@ -108,9 +108,23 @@ function result(r: ExtensionHostBench): BenchResult {
         + ` with the fleet ${fmt(r.busyLoop.p50)}/${fmt(r.busyLoop.p99)}/${fmt(r.busyLoop.max)} ms. Sidebar lag p50/p99/max ${fmt(r.treeLag.p50)}/${fmt(r.treeLag.p99)}/${fmt(r.treeLag.max)} ms over ${r.treeLag.count} records.`,
       r.problems.length ? `Sessions that did not finish: ${r.problems.join('; ')}` : '',
       'The tree and the Spend view then wait on their own coalescing timers (REFRESH_MS in src/extension/views/sessionsTree.ts and spendView.ts, 200 and 500 ms when this was written), on top of the lag above.',
+      r.profile ? findings(r.profile) : '',
       r.profile ? `**Extension host profile** while the fleet ran (sampled every 10 ms, self time):\n\n${profileMarkdown(r.profile)}` : '',
     ].filter(Boolean).join('\n\n'),
   };
+}
+
+/** Where the extension host's time went, in words, from this run's profile. */
+function findings(p: ProfileSummary): string {
+  const area = (prefix: string) => p.areas.find(a => a.name.startsWith(prefix))?.pct ?? 0;
+  const markdown = shareOf(p, /^(walkTokens|inlineTokens|blockTokens|lex|lexInline|inlineText|emStrong|table|paragraph|codespan|tokenize)\b/);
+  const write = shareOf(p, /^(write|writeBuffer|writev|writeUtf8String)$/);
+  return `**What the run shows**: ${area('VS Code extension host').toFixed(0)} % of the extension host's busy time is VS Code's own code, at least`
+    + ` ${markdown.toFixed(0)} % of it in its Markdown lexer (walkTokens, inlineTokens, lex, table…), and ${write.toFixed(0)} % is writing to the`
+    + ' renderer. Every Sessions tree row carries a MarkdownString tooltip (sessionTooltip in src/extension/views/format.ts) and every refresh'
+    + ' re-sends every row, which VS Code converts, lexing each tooltip, in the extension host. Tooltips computed on hover'
+    + ' (TreeDataProvider.resolveTreeItem) and refreshes of the changed rows only would take most of this away;'
+    + ` Switchyard's own extension code is ${area('Switchyard extension').toFixed(0)} %.`;
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');

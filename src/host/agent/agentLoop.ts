@@ -9,7 +9,7 @@ import { StreamCutError, type ModelClient, type ModelTurn } from './modelClient'
 import { compacted, estimatedTokens, SUMMARY_REQUEST } from './compaction';
 import { interruptedOutput } from './prompt';
 import { runToolCall } from './tools/runToolCall';
-import type { AnyToolDef, ToolContext } from './tools/types';
+import type { AnyToolDef, ToolContext, ToolResult } from './tools/types';
 
 export type AgentOutcome =
   | { kind: 'finished'; summary: string }
@@ -42,6 +42,8 @@ export interface AgentLoopOptions {
   compactAtTokens: number;
   /** Called just before a compacted conversation is first sent (the gateway records a cache reset). */
   onCompacted(fromTokens: number, toTokens: number): void;
+  /** What each tool call did (the files it says it changed), for the loop guard. */
+  onToolResult?(name: string, result: ToolResult): void;
 }
 
 const now = () => new Date().toISOString();
@@ -79,6 +81,7 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
       if (o.signal.aborted) break;
       o.emit({ kind: 'tool-call', ts: now(), turn: turns, callId: call.callId, name: call.name, args: call.arguments });
       const r = await runToolCall(call.name, call.arguments, o.toolContext, o.toolDefs);
+      o.onToolResult?.(call.name, r);
       await o.conversation.append({ type: 'function_call_output', call_id: call.callId, output: r.output });
       o.emit({ kind: 'tool-result', ts: now(), turn: turns, callId: call.callId, output: r.output, ok: r.ok });
       if (r.finish) finish = r.finish.summary;

@@ -31,7 +31,7 @@ export interface GatewaySession {
   /** Set when the session may not spend now (paused, stuck, over budget, closed). */
   refusal(): Refusal | undefined;
   /** A hash of the whole worktree, to tell turns that changed files from turns that did not. */
-  fingerprint(): Promise<{ hash: string; changed: string[] } | undefined>;
+  fingerprint(): Promise<{ hash?: string; changed: string[] } | undefined>;
   onUsage(record: UsageRecord, cachedShare: number): void;
   onCacheBreak(b: CacheBreak): void;
   /** A completed turn as the guard saw it (kept as the session's trace). */

@@ -46,6 +46,9 @@ export class Ledger {
   private offsetValue: number;
   private readonly listeners = new Set<(records: readonly UsageRecord[]) => void>();
   private readonly recentIds = new Set<string>();
+  /** The same ids in arrival order, as a ring: evicting the oldest is O(1) (a Set's first key is not). */
+  private readonly recentRing: (string | undefined)[] = new Array(DEDUPE_WINDOW);
+  private ringNext = 0;
   private readonly writer: GroupCommit;
   private chain: Promise<unknown> = Promise.resolve();
   private sinceSnapshot = 0;
@@ -239,8 +242,11 @@ export class Ledger {
       this.warn(`ledger: skipped a second copy of record ${id} at offset ${at}`);
       return null;
     }
+    const evicted = this.recentRing[this.ringNext];
+    if (evicted !== undefined) this.recentIds.delete(evicted);
+    this.recentRing[this.ringNext] = id;
+    this.ringNext = (this.ringNext + 1) % DEDUPE_WINDOW;
     this.recentIds.add(id);
-    if (this.recentIds.size > DEDUPE_WINDOW) this.recentIds.delete(this.recentIds.values().next().value as string);
     return d.record;
   }
 
@@ -291,6 +297,8 @@ export class Ledger {
     this.rollupsValue = new Rollups();
     this.offsetValue = 0;
     this.recentIds.clear();
+    this.recentRing.fill(undefined);
+    this.ringNext = 0;
     this.sinceSnapshot = 0;
   }
 

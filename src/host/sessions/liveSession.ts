@@ -40,6 +40,8 @@ export class LiveSession implements GatewaySession {
   /** Messages for the built-in agent to add before its next request (tier changes, hints). */
   private notes: ConversationItem[] = [];
   private nudge: string | undefined;
+  /** What the built-in agent's tools did since the last fingerprint (its tools say what they change). */
+  private effects: { ranCommand: boolean; files: Set<string> } | undefined;
 
   constructor(
     public record: SessionRecord,
@@ -87,7 +89,20 @@ export class LiveSession implements GatewaySession {
     }
   }
 
-  fingerprint(): Promise<{ hash: string; changed: string[] } | undefined> {
+  noteToolEffects(ranCommand: boolean, files: readonly string[]): void {
+    this.effects ??= { ranCommand: false, files: new Set() };
+    this.effects.ranCommand ||= ranCommand;
+    for (const f of files) this.effects.files.add(f);
+  }
+
+  /**
+   * The built-in agent's file tools report their changes, so only a turn that ran a command needs git to
+   * look at the whole worktree; external agents are always looked at.
+   */
+  fingerprint(): Promise<{ hash?: string; changed: string[] } | undefined> {
+    const effects = this.effects;
+    this.effects = undefined;
+    if (this.record.agent === 'builtin' && !effects?.ranCommand) return Promise.resolve({ changed: [...(effects?.files ?? [])].sort() });
     return this.host.fingerprint(this);
   }
 

@@ -1,4 +1,5 @@
 // The one place that spawns git (through simple-git), with the settings every Switchyard git call needs.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { GitError, simpleGit } from 'simple-git';
@@ -67,6 +68,28 @@ export async function gitOutput(cwd: string, args: readonly string[], opts: GitC
       if (spawnFailed) throw new WorktreeError('git-missing', 'git was not found on PATH; Switchyard needs git to run sessions', { cause: err });
       throw new WorktreeError('git-failed', `git ${args.join(' ')} could not run: ${String(err)}`, { cause: err });
     }
+  } finally {
+    slots.release();
+  }
+}
+
+/**
+ * The same call spawned directly, for the one command on a model request's path (`git add` into the
+ * fingerprint index): simple-git waits 50 ms after every command that prints nothing, which would add
+ * 50 ms to every request of every session. Same settings, same environment, same process cap.
+ */
+export async function gitDirect(cwd: string, args: readonly string[], opts: GitCallOptions = {}): Promise<GitOutput> {
+  if (!existsSync(cwd)) throw new WorktreeError('not-a-repo', `${cwd} does not exist`);
+  const argv = [...[...BASE_CONFIG, ...(opts.config ?? [])].flatMap(c => ['-c', c]), ...args];
+  await slots.acquire();
+  try {
+    return await new Promise<GitOutput>((resolve, reject) => {
+      execFile('git', argv, { cwd, env: { ...ambientEnv(), GIT_OPTIONAL_LOCKS: '0', ...opts.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (code === 'ENOENT') reject(new WorktreeError('git-missing', 'git was not found on PATH; Switchyard needs git to run sessions', { cause: err }));
+        else resolve({ exitCode: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr });
+      });
+    });
   } finally {
     slots.release();
   }

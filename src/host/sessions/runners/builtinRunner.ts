@@ -68,6 +68,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     onTurn: o.onTurn,
     takeNotes: () => s.takeNotes(),
     compactAtTokens: compactionThreshold(r.model, o.settings.compactAtTokens),
+    onToolResult: (name, result) => s.noteToolEffects(name === 'run_command', result.filesChanged ?? []),
     onCompacted: (from, to) => {
       o.gateway.cacheOf(r.id)?.markCompaction();
       s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `Cache reset: compaction from ~${from} to ~${to} tokens.` });
