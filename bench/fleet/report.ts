@@ -148,7 +148,7 @@ function findings(scales: Pair[], base: Pair, host: Split | undefined, sdk: Spli
       + ' profile: git runs before each request to fingerprint the worktree for the loop guard (add, write-tree, diff-tree, rev-parse), each command'
       + ' starts the sandbox\'s helpers, and creating and finishing a session run git several times; each fork of a process this size costs'
       + ' milliseconds. Fewer spawns per turn (cached worktree resolution, one git call per fingerprint, a long-lived git helper) is where the'
-      + ' ratio can be won; the budget lock\'s file work per request (reserve and release) comes next.' : ''}`);
+      + ' ratio can be won.' : ''}`);
   }
   out.push(`- Memory: the bare SDK alone peaks at ${biggest.sdk.rssPeakMb.toFixed(0)} MB with ${n} streams, and the host starts at`
     + ` ${biggest.host.rssBaselineMb.toFixed(0)} MB; a finished session keeps ${((1024 * (biggest.host.heapRetainedMb - biggest.host.heapBaselineMb)) / n).toFixed(0)} KiB`

@@ -25,6 +25,7 @@ export class Engine {
   private settingsValue: HostSettings;
   private apiKeyValue: string | undefined;
   private prices: PriceTable;
+  private readonly budgets: BudgetKeeper;
 
   private constructor(
     o: EngineOptions,
@@ -36,7 +37,7 @@ export class Engine {
     this.apiKeyValue = o.apiKey;
     this.prices = this.loadPrices();
     const log = (level: 'info' | 'warn' | 'error', message: string) => sink.log(level, message);
-    const budgets = new BudgetKeeper({ ledger, dir: this.layout.ledgerDir, prices: () => this.prices });
+    const budgets = (this.budgets = new BudgetKeeper({ ledger, dir: this.layout.ledgerDir, prices: () => this.prices }));
     this.spend = new SpendService({
       ledger,
       budgets,
@@ -131,6 +132,7 @@ export class Engine {
   async shutdown(): Promise<void> {
     await this.sessions.shutdown();
     await this.gateway.close();
+    await this.budgets.releaseLease().catch(() => undefined);
     await this.spend.dispose();
     await this.ledger.close();
     await disposeSandboxRuntime();

@@ -25,6 +25,8 @@ export interface ExtensionHostBench {
   sessionNotifications: number;
   sessionEntries: number;
   notificationsMaxPerSecond: number;
+  /** The same after the last session was created: the host's notifications alone. */
+  streamingMaxPerSecond: number;
   /** Ledger record landed -> onDidChangeSessions carrying it, in the extension host. */
   treeLag: Lags;
   extensionHostCpuSeconds: number;
@@ -43,7 +45,7 @@ export function readResults(file: string): ExtensionHostBench {
     throw new Error(`the extension host suite wrote no readable results at ${file}: ${(err as Error).message}`);
   }
   const r = v as Partial<ExtensionHostBench>;
-  for (const key of ['sessions', 'done', 'activationMs', 'restartReadyMs', 'seconds', 'sessionNotifications'] as const) {
+  for (const key of ['sessions', 'done', 'activationMs', 'restartReadyMs', 'seconds', 'sessionNotifications', 'streamingMaxPerSecond'] as const) {
     if (typeof r[key] !== 'number') throw new Error(`${file}: ${key} is missing or not a number`);
   }
   if (!r.busyLoop || !r.idleLoop || !r.treeLag) throw new Error(`${file}: loop delay or freshness figures are missing`);

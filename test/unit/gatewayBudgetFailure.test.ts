@@ -3,9 +3,9 @@
 // cannot be released after a response is logged, never left as an unhandled rejection that ends the host.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { BudgetKeeper } from '../../src/host/budgets/budgetKeeper';
-import { MemoryReservationStore, type Reservation, type ReservationStore } from '../../src/host/budgets/reservations';
+import { MemoryReservationStore } from '../../src/host/budgets/reservations';
 import { Gateway } from '../../src/host/gateway/gateway';
 import { Ledger } from '../../src/host/ledger/ledger';
 import { loadPriceTable } from '../../src/host/pricing/priceTable';
@@ -14,34 +14,35 @@ import { LockTimeoutError } from '../../src/host/util/fileLock';
 import { tempDir, upstream } from './helpers/engineKit';
 import { post, RecordingLink, responsesBody } from './helpers/gatewayKit';
 
-/** A reservation store whose lock can be made to time out, on reserve or on release. */
-class FlakyStore implements ReservationStore {
-  private readonly inner = new MemoryReservationStore();
+/** Real budgets whose machine-wide lock can be made to time out, on the next reserve or release. */
+class FlakyBudgets extends BudgetKeeper {
   failNext: 'reserve' | 'settle' | undefined;
 
-  update<T>(fn: (current: readonly Reservation[]) => Promise<{ next: readonly Reservation[]; result: T }>): Promise<T> {
-    const releasing = this.inner.peek().length > 0;
-    if (this.failNext === (releasing ? 'settle' : 'reserve')) {
-      this.failNext = undefined;
-      return Promise.reject(new LockTimeoutError('/home/ledger/budgets.lock', null, 10_000));
-    }
-    return this.inner.update(fn);
+  override reserve(...args: Parameters<BudgetKeeper['reserve']>): ReturnType<BudgetKeeper['reserve']> {
+    if (this.failNext === 'reserve') return this.timeOut();
+    return super.reserve(...args);
   }
 
-  peek(): readonly Reservation[] {
-    return this.inner.peek();
+  override settle(...args: Parameters<BudgetKeeper['settle']>): ReturnType<BudgetKeeper['settle']> {
+    if (this.failNext === 'settle') return this.timeOut();
+    return super.settle(...args);
+  }
+
+  private timeOut(): Promise<never> {
+    this.failNext = undefined;
+    return Promise.reject(new LockTimeoutError('/home/ledger/budgets.lock', null, 10_000));
   }
 }
 
-async function kit(t: import('node:test').TestContext) {
+async function kit(t: TestContext) {
   const up = await upstream(t, { scripts: { s: { steps: [{ text: 'hello there, all fine' }] } } });
   const ledger = await Ledger.open(path.join(tempDir(t, 'sy-gwb-'), 'ledger'));
-  const store = new FlakyStore();
   const prices = loadPriceTable();
+  const budgets = new FlakyBudgets({ ledger, store: new MemoryReservationStore(), prices: () => prices });
   const logs: string[] = [];
   const gateway = new Gateway({
     ledger,
-    budgets: new BudgetKeeper({ ledger, store, prices: () => prices }),
+    budgets,
     prices: () => prices,
     upstream: () => ({ baseURL: up.url, apiKey: 'sk-user-key', headers: {}, isOpenAI: false }),
     guardSettings: () => DEFAULT_GUARD,
@@ -56,12 +57,12 @@ async function kit(t: import('node:test').TestContext) {
   const link = new RecordingLink('s1');
   const token = gateway.register(link);
   const body = { ...responsesBody({ input: [{ role: 'user', content: '[script:s] say hello' }] }), stream: true };
-  return { up, ledger, store, gateway, link, token, body, logs };
+  return { up, ledger, budgets, gateway, link, token, body, logs };
 }
 
 test('a budget lock that times out refuses the request as retryable, before the upstream sees it', async t => {
   const k = await kit(t);
-  k.store.failNext = 'reserve';
+  k.budgets.failNext = 'reserve';
   const res = await post(k.gateway, k.token, k.body);
   assert.equal(res.status, 503);
   const err = (await res.json()) as { error: { code: string; message: string } };
@@ -85,7 +86,7 @@ test('a reservation that cannot be released is logged; the response and its reco
   process.on('unhandledRejection', onUnhandled);
   t.after(() => process.off('unhandledRejection', onUnhandled));
 
-  k.store.failNext = 'settle';
+  k.budgets.failNext = 'settle';
   const res = await post(k.gateway, k.token, k.body);
   assert.equal(res.status, 200);
   assert.match(await res.text(), /response\.completed/);
@@ -96,6 +97,4 @@ test('a reservation that cannot be released is logged; the response and its reco
   assert.equal(k.link.usage.length, 1, 'the response was metered');
   assert.equal(k.ledger.rollups.records, 1);
   assert.ok(k.logs.some(l => /^warn: Releasing the budget reservation of session s1 failed: could not take the lock/.test(l)), k.logs.join('\n'));
-  // Left behind, the reservation only makes caps stricter until it ages out or its process ends.
-  assert.equal(k.store.peek().length, 1);
 });

@@ -1,7 +1,7 @@
 // Budgets enforced by reservation: before every request its worst case must fit under every cap.
 import { randomUUID } from 'node:crypto';
 import type { BudgetStatus } from '../../protocol/spend';
-import { microToUsd, usdToMicro } from '../pricing/cost';
+import { microToUsd, usdToMicro, worstCaseMicro } from '../pricing/cost';
 import { dearestUnitPrice, type PriceTable } from '../pricing/priceTable';
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
@@ -63,10 +63,53 @@ export interface BudgetKeeperOptions {
 
 const SCOPE_NAMES: Record<BudgetScope, string> = { session: 'Session budget', day: 'Daily cap', month: 'Monthly cap' };
 
+/** This process's share of the day and month headroom, published as one reservation in the store. */
+interface Lease {
+  id: string;
+  amountMicro: number;
+  /** Day and month spend (as the rollups read) when the lease was granted: spend since then uses it up. */
+  day: string;
+  month: string;
+  dayBase: number;
+  monthBase: number;
+  grantedAt: number;
+  /** Granted close to a cap, with no room to spare: settled requests hand their share back at once. */
+  tight: boolean;
+}
+
+interface InFlight {
+  sessionId: string;
+  amountMicro: number;
+  createdAt: number;
+}
+
+/** How long an unused lease is kept before its headroom is handed back to other processes. */
+const LEASE_IDLE_MS = 1500;
+/**
+ * A lease covers the request that asked for it plus this many more of its worst case, while the caps
+ * leave at least SPARE_FACTOR times that much; closer to a cap, leases are exact, so no process sits on
+ * headroom another one needs for its last requests.
+ */
+const LEASE_EXTRA_REQUESTS = 4;
+const SPARE_FACTOR = 2;
+
+/**
+ * Every request's worst case must fit under every cap. Checking that against the whole machine on every
+ * request would take the cross-process lock (and write the reservation file) twice per request, so a
+ * process takes a *lease*: a share of the day and month headroom, published in the store like any
+ * reservation, granted under the lock with every other process's leases and the caught-up ledger in view.
+ * Requests are then reserved against the lease in memory; only when it runs short is it renewed under the
+ * lock. Spend since the grant uses the lease up, so the caps hold: every process spends within its own
+ * published lease, and the leases were granted to fit under the caps together. Session caps are checked
+ * exactly, in memory: a session runs in one process at a time.
+ */
 export class BudgetKeeper {
   private readonly store: ReservationStore;
   private readonly now: () => Date;
   private readonly maxAgeMs: number;
+  private lease: Lease | undefined;
+  private readonly inFlight = new Map<string, InFlight>();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: BudgetKeeperOptions) {
     if (!o.store && !o.dir) throw new TypeError('BudgetKeeper needs a dir (for the reservation file) or a store');
@@ -81,46 +124,47 @@ export class BudgetKeeper {
     if (!price) {
       return { ok: true, reservationId: null, maxOutputTokens: req.maxOutputTokens, shrunk: false, reservedUsd: 0, unpriced: true };
     }
+    this.cancelIdleRelease();
     // A cache write can cost more than plain input (1.25x from gpt-5.6), so it bounds input too.
     const inputUnits = [price.input, price.cachedInput, price.cacheWrite].reduce((a, b) => (b > a ? b : a));
+    const fit = { inputUnits, outputUnits: price.output, estimatedInputTokens: req.estimatedInputTokens, maxOutputTokens: req.maxOutputTokens, minOutputTokens };
+    const now = this.now();
+    const machineWide = caps.dayUsd !== null || caps.monthUsd !== null;
+
+    // In memory: the session cap exactly, the day and month caps against this process's lease.
+    const local = [...this.sessionScope(caps, req.sessionId, now)];
+    const lease = machineWide ? this.usableLease(now) : undefined;
+    if (lease) local.push({ scope: 'day', capMicro: lease.amountMicro, spentMicro: this.usedOf(lease), reservedMicro: this.inFlightMicro(now) });
+    if (!machineWide || lease) {
+      const decision = fitRequest(fit, local);
+      if (decision.ok && (!decision.shrunk || !machineWide)) return this.grant(req.sessionId, decision, now);
+      if (!decision.ok && decision.scope === 'session') return this.refuse(decision);
+      if (!machineWide && !decision.ok) return this.refuse(decision);
+    }
+
+    // Under the lock: every process's leases and the caught-up ledger in view; the lease is sized anew.
     return this.store.update<ReserveResult>(async current => {
       await this.o.ledger.catchUp();
-      const now = this.now();
-      const live = this.liveOnly(current, now);
-      const decision = fitRequest(
-        { inputUnits, outputUnits: price.output, estimatedInputTokens: req.estimatedInputTokens, maxOutputTokens: req.maxOutputTokens, minOutputTokens },
-        this.scopes(caps, req.sessionId, live, now),
-      );
+      const t = this.now();
+      const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id);
+      const inFlight = this.inFlightMicro(t);
+      const scopes = [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, sum(others) + inFlight)];
+      const decision = fitRequest(fit, scopes);
       if (!decision.ok) {
-        const refusal = {
-          ok: false as const,
-          scope: decision.scope,
-          capUsd: microToUsd(decision.capMicro),
-          spentUsd: microToUsd(decision.spentMicro),
-          reservedUsd: microToUsd(decision.reservedMicro),
-          neededUsd: microToUsd(decision.neededMicro),
-        };
-        return { next: live, result: { ...refusal, message: refusalMessage(refusal) } };
+        // Keep what is in flight covered, but never more than the caps leave: a request that finished
+        // but is not settled yet is counted both in the ledger and in flight, and that double count must
+        // not turn into headroom once it settles.
+        const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sum(others)));
+        const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true);
+        return { next, result: this.refuse(decision) };
       }
-      const reservation: Reservation = {
-        id: randomUUID(),
-        owner: currentProcess(),
-        sessionId: req.sessionId,
-        model: req.model,
-        amountMicro: decision.reserveMicro,
-        createdAt: now.getTime(),
-      };
-      return {
-        next: [...live, reservation],
-        result: {
-          ok: true as const,
-          reservationId: reservation.id,
-          maxOutputTokens: decision.maxOutputTokens,
-          shrunk: decision.shrunk,
-          reservedUsd: microToUsd(decision.reserveMicro),
-          unpriced: false,
-        },
-      };
+      // Room beyond this request, for the next few, without taking more than the caps leave.
+      const fullWorst = worstCaseMicro(inputUnits, price.output, req.estimatedInputTokens, req.maxOutputTokens);
+      const spare = Math.max(0, Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - decision.reserveMicro)));
+      const wanted = fullWorst * LEASE_EXTRA_REQUESTS;
+      const extra = spare >= wanted * SPARE_FACTOR ? wanted : 0;
+      const next = this.publish(others, inFlight + decision.reserveMicro + extra, t, extra === 0);
+      return { next, result: this.grant(req.sessionId, decision, t) };
     });
   }
 
@@ -129,33 +173,135 @@ export class BudgetKeeper {
    * spend is then counted there), or when the request ended without usage; never before the append.
    */
   async settle(reservationId: string | null): Promise<void> {
-    if (!reservationId) return;
+    if (!reservationId || !this.inFlight.delete(reservationId)) return;
+    if (this.lease?.tight) await this.shrinkLease();
+    else if (this.inFlight.size === 0) this.scheduleIdleRelease();
+  }
+
+  /** Near a cap: the published lease drops to what is still in flight, so others can use the rest. */
+  private async shrinkLease(): Promise<void> {
     await this.store.update(async current => {
-      const next = this.liveOnly(current, this.now()).filter(r => r.id !== reservationId);
-      return { next: next.length === current.length ? current : next, result: undefined };
+      const t = this.now();
+      const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id);
+      return { next: this.publish(others, this.inFlightMicro(t), t, true), result: undefined };
     });
   }
 
-  /** Where each capped scope stands, from the rollups as last read and the reservations as stored. */
+  /** Where each capped scope stands: the rollups as last read, other processes' leases, and this one's requests. */
   status(caps: BudgetCaps, sessionId?: string): BudgetStatus[] {
     const now = this.now();
-    const live = this.liveOnly(this.store.peek(), now);
-    const scopes = this.scopes(sessionId === undefined ? { ...caps, sessionUsd: null } : caps, sessionId ?? '', live, now);
-    return scopes.map(s => ({ scope: s.scope, capUsd: microToUsd(s.capMicro), spentUsd: microToUsd(s.spentMicro), reservedUsd: microToUsd(s.reservedMicro) }));
+    const others = this.liveOnly(this.store.peek(), now).filter(r => r.id !== this.lease?.id);
+    const scopes = [
+      ...(sessionId === undefined ? [] : this.sessionScope(caps, sessionId, now)),
+      ...this.machineScopes(caps, now, sum(others) + this.inFlightMicro(now)),
+    ];
+    return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro) }));
   }
 
-  private scopes(caps: BudgetCaps, sessionId: string, live: readonly Reservation[], now: Date): ScopeState[] {
+  /** Hands the lease back (a process going away or idle); its headroom is free for others again. */
+  async releaseLease(): Promise<void> {
+    this.cancelIdleRelease();
+    if (!this.lease) return;
+    const id = this.lease.id;
+    this.lease = undefined;
+    await this.store.update(async current => ({ next: current.some(r => r.id === id) ? current.filter(r => r.id !== id) : current, result: undefined }));
+  }
+
+  private grant(sessionId: string, d: { maxOutputTokens: number; reserveMicro: number; shrunk: boolean }, now: Date): ReserveResult {
+    const id = randomUUID();
+    this.inFlight.set(id, { sessionId, amountMicro: d.reserveMicro, createdAt: now.getTime() });
+    return { ok: true, reservationId: id, maxOutputTokens: d.maxOutputTokens, shrunk: d.shrunk, reservedUsd: microToUsd(d.reserveMicro), unpriced: false };
+  }
+
+  private refuse(d: { scope: BudgetScope; capMicro: number; spentMicro: number; reservedMicro: number; neededMicro: number }): ReserveResult {
+    const refusal = {
+      ok: false as const,
+      scope: d.scope,
+      capUsd: microToUsd(d.capMicro),
+      spentUsd: microToUsd(d.spentMicro),
+      reservedUsd: microToUsd(d.reservedMicro),
+      neededUsd: microToUsd(d.neededMicro),
+    };
+    if (this.inFlight.size === 0) this.scheduleIdleRelease();
+    return { ...refusal, message: refusalMessage(refusal) };
+  }
+
+  /** The store's list with this process's lease set to `amountMicro` (removed at 0). */
+  private publish(others: readonly Reservation[], amountMicro: number, now: Date, tight: boolean): readonly Reservation[] {
     const rollups = this.o.ledger.rollups;
-    // Every request in flight counts against today and this month, whenever it was reserved: its
-    // record lands at the time it finishes, which may be after midnight.
-    const allReserved = sum(live);
-    const out: ScopeState[] = [];
-    if (caps.sessionUsd !== null) {
-      out.push({ scope: 'session', capMicro: capMicro(caps.sessionUsd), spentMicro: rollups.sessionCostMicro(sessionId), reservedMicro: sum(live.filter(r => r.sessionId === sessionId)) });
+    const day = localDay(now);
+    const month = localMonth(now);
+    this.lease = {
+      id: this.lease?.id ?? `lease-${randomUUID()}`,
+      amountMicro,
+      day,
+      month,
+      dayBase: rollups.dayCostMicro(day),
+      monthBase: rollups.monthCostMicro(month),
+      grantedAt: now.getTime(),
+      tight,
+    };
+    if (amountMicro <= 0) return others;
+    return [...others, { id: this.lease.id, owner: currentProcess(), sessionId: '*', model: '*', amountMicro, createdAt: now.getTime() }];
+  }
+
+  /**
+   * The lease, unless it is missing, was granted on another day (a new day starts new spend, which the
+   * lease's bases do not see), or is old enough that other processes might soon stop counting it.
+   */
+  private usableLease(now: Date): Lease | undefined {
+    const lease = this.lease;
+    // A tight lease is never drawn on in memory: near a cap every request is checked under the lock.
+    if (!lease || lease.tight || lease.amountMicro <= 0 || lease.day !== localDay(now)) return undefined;
+    return now.getTime() - lease.grantedAt < this.maxAgeMs / 4 ? lease : undefined;
+  }
+
+  /** Spend since the lease was granted (all of it counts against the lease: a safe over-estimate). */
+  private usedOf(lease: Lease): number {
+    const rollups = this.o.ledger.rollups;
+    return Math.max(0, rollups.dayCostMicro(lease.day) - lease.dayBase, rollups.monthCostMicro(lease.month) - lease.monthBase);
+  }
+
+  private inFlightMicro(now: Date, sessionId?: string): number {
+    let total = 0;
+    for (const [id, r] of this.inFlight) {
+      // A request never settled (a bug, or stuck far past every timeout) stops holding budget.
+      if (now.getTime() - r.createdAt >= this.maxAgeMs) {
+        this.inFlight.delete(id);
+        continue;
+      }
+      if (sessionId === undefined || r.sessionId === sessionId) total += r.amountMicro;
     }
-    if (caps.dayUsd !== null) out.push({ scope: 'day', capMicro: capMicro(caps.dayUsd), spentMicro: rollups.dayCostMicro(localDay(now)), reservedMicro: allReserved });
-    if (caps.monthUsd !== null) out.push({ scope: 'month', capMicro: capMicro(caps.monthUsd), spentMicro: rollups.monthCostMicro(localMonth(now)), reservedMicro: allReserved });
+    return total;
+  }
+
+  private sessionScope(caps: BudgetCaps, sessionId: string, now: Date): ScopeState[] {
+    if (caps.sessionUsd === null) return [];
+    return [{ scope: 'session', capMicro: capMicro(caps.sessionUsd), spentMicro: this.o.ledger.rollups.sessionCostMicro(sessionId), reservedMicro: this.inFlightMicro(now, sessionId) }];
+  }
+
+  // Every request in flight counts against today and this month, whenever it was reserved: its
+  // record lands at the time it finishes, which may be after midnight.
+  private machineScopes(caps: BudgetCaps, now: Date, reservedMicro: number): ScopeState[] {
+    const rollups = this.o.ledger.rollups;
+    const out: ScopeState[] = [];
+    if (caps.dayUsd !== null) out.push({ scope: 'day', capMicro: capMicro(caps.dayUsd), spentMicro: rollups.dayCostMicro(localDay(now)), reservedMicro });
+    if (caps.monthUsd !== null) out.push({ scope: 'month', capMicro: capMicro(caps.monthUsd), spentMicro: rollups.monthCostMicro(localMonth(now)), reservedMicro });
     return out;
+  }
+
+  private scheduleIdleRelease(): void {
+    if (!this.lease || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.inFlight.size === 0) void this.releaseLease().catch(() => undefined);
+    }, LEASE_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private cancelIdleRelease(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   /** Drops reservations whose process is gone or that are too old; asks the OS once per owner. */
