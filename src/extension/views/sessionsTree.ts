@@ -2,14 +2,16 @@
 // it; grouped by state when there are many, and filterable, so a hundred sessions stay usable.
 import * as vscode from 'vscode';
 import type { SessionInfo, SessionStatus } from '../../protocol/types';
+import { Throttle } from '../../host/util/throttle';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { StateKeys } from '../storage';
 import { cacheShare, money, sessionTooltip, tokens } from './format';
 
+type SessionNode = { kind: 'session'; session: SessionInfo };
 type Node =
   | { kind: 'group'; id: string; label: string; sessions: SessionInfo[] }
-  | { kind: 'session'; session: SessionInfo }
+  | SessionNode
   | { kind: 'detail'; id: string; label: string; description: string; icon: string; tooltip?: string };
 
 const GROUP_THRESHOLD = 12;
@@ -28,6 +30,10 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
   discarded: ['trash', 'descriptionForeground'],
 };
 
+function groupOf(s: SessionInfo): string | undefined {
+  return GROUPS.find(g => g.statuses.includes(s.status))?.id;
+}
+
 const GROUPS: { id: string; label: string; statuses: SessionStatus[] }[] = [
   { id: 'attention', label: 'Needs attention', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
   { id: 'running', label: 'Running', statuses: ['running'] },
@@ -38,18 +44,22 @@ const GROUPS: { id: string; label: string; statuses: SessionStatus[] }[] = [
 ];
 
 export class SessionsTree extends Disposable implements vscode.TreeDataProvider<Node> {
-  private readonly changeEmitter = this.register(new vscode.EventEmitter<Node | undefined>());
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<Node | Node[] | undefined>());
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<Node>;
   private filter: string;
-  private timer: NodeJS.Timeout | undefined;
+  /** One node per session, kept, so a change refreshes that row alone. */
+  private readonly nodes = new Map<string, SessionNode>();
+  /** Sessions changed since the last refresh; undefined: refresh everything. */
+  private pending: Set<string> | undefined = new Set();
+  private readonly throttle = new Throttle(REFRESH_MS, () => this.applyPending());
 
   constructor(private readonly state: SessionState, private readonly memento: vscode.Memento) {
     super();
     this.filter = memento.get<string>(StateKeys.sessionFilter, '');
     this.view = this.register(vscode.window.createTreeView('switchyard.sessions', { treeDataProvider: this, showCollapseAll: true }));
-    this.register(state.onDidChangeSessions(() => this.scheduleRefresh()));
-    this.register({ dispose: () => this.timer && clearTimeout(this.timer) });
+    this.register(state.onDidChangeSessions(changed => this.noteChanges(changed)));
+    this.register({ dispose: () => this.throttle.dispose() });
     this.updateChrome();
   }
 
@@ -70,22 +80,53 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   }
 
   refresh(): void {
-    this.updateChrome();
-    this.changeEmitter.fire(undefined);
+    this.pending = undefined;
+    this.applyPending();
   }
 
-  private scheduleRefresh(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.refresh();
-    }, REFRESH_MS);
+  /**
+   * A row whose place in the tree is unchanged is refreshed alone; a session that appears, leaves, or
+   * moves to another group refreshes the whole tree.
+   */
+  private noteChanges(changed: readonly SessionInfo[]): void {
+    for (const s of changed) {
+      const node = this.nodes.get(s.id);
+      if (this.pending && node && groupOf(node.session) === groupOf(s) && this.matches(node.session) === this.matches(s)) {
+        this.pending.add(s.id);
+      } else {
+        this.pending = undefined;
+      }
+      if (node) node.session = s;
+    }
+    this.throttle.trigger();
+  }
+
+  private applyPending(): void {
+    const pending = this.pending;
+    this.pending = new Set();
+    this.updateChrome();
+    if (!pending) {
+      this.changeEmitter.fire(undefined);
+      return;
+    }
+    const nodes = [...pending].flatMap(id => this.nodes.get(id) ?? []);
+    if (nodes.length) this.changeEmitter.fire(nodes);
+  }
+
+  private nodeFor(s: SessionInfo): SessionNode {
+    let node = this.nodes.get(s.id);
+    if (!node) this.nodes.set(s.id, (node = { kind: 'session', session: s }));
+    node.session = s;
+    return node;
+  }
+
+  private matches(s: SessionInfo): boolean {
+    const f = this.filter.toLowerCase();
+    return !f || [s.title, s.status, s.tier, s.role, s.branch, s.id, s.model].some(v => v.toLowerCase().includes(f));
   }
 
   private visible(): SessionInfo[] {
-    const f = this.filter.toLowerCase();
-    const all = this.state.all;
-    if (!f) return all;
-    return all.filter(s => [s.title, s.status, s.tier, s.role, s.branch, s.id, s.model].some(v => v.toLowerCase().includes(f)));
+    return this.state.all.filter(s => this.matches(s));
   }
 
   private updateChrome(): void {
@@ -102,11 +143,11 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   getChildren(node?: Node): Node[] {
     if (!node) {
       const sessions = this.visible();
-      if (sessions.length <= GROUP_THRESHOLD) return sessions.map(s => ({ kind: 'session', session: s }));
+      if (sessions.length <= GROUP_THRESHOLD) return sessions.map(s => this.nodeFor(s));
       return GROUPS.map(g => ({ kind: 'group' as const, id: g.id, label: g.label, sessions: sessions.filter(s => g.statuses.includes(s.status)) }))
         .filter(g => g.sessions.length > 0);
     }
-    if (node.kind === 'group') return node.sessions.map(s => ({ kind: 'session', session: s }));
+    if (node.kind === 'group') return node.sessions.map(s => this.nodeFor(s));
     if (node.kind === 'session') return details(node.session);
     return [];
   }
@@ -115,11 +156,18 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     return undefined;
   }
 
+  /** Tooltips are built on hover: a Markdown table per row on every refresh would cost the most. */
+  resolveTreeItem(item: vscode.TreeItem, node: Node): vscode.TreeItem {
+    if (node.kind === 'session') item.tooltip = sessionTooltip(node.session);
+    return item;
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(node.label, node.id === 'closed' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.id}`;
-      item.description = `${node.sessions.length} · ${money(node.sessions.reduce((sum, s) => sum + s.costUsd, 0))}`;
+      // Counts only: a row refreshed alone does not refresh its group, so nothing here may go stale.
+      item.description = String(node.sessions.length);
       item.contextValue = 'group';
       return item;
     }
@@ -138,7 +186,6 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     const [icon, color] = STATUS_ICONS[s.status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.description = rowDescription(s);
-    item.tooltip = sessionTooltip(s);
     item.contextValue = contextValue(s);
     item.accessibilityInformation = { label: `${s.title}, ${s.status}, ${money(s.costUsd)}, ${s.tier} tier` };
     item.command = { command: 'switchyard.openTranscript', title: 'Open Transcript', arguments: [s.id] };

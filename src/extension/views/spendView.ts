@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
 import type { FromWebviewMessage } from '../../protocol/webview';
 import type { HostClient } from '../hostClient';
+import { Throttle } from '../../host/util/throttle';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
@@ -13,7 +14,7 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
   static readonly id = 'switchyard.spend';
   private view: vscode.WebviewView | undefined;
   private channel: WebviewChannel | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly throttle = new Throttle(REFRESH_MS, () => void this.push());
   /** Resolves each time the view has drawn fresh state (tests wait on it). */
   private readonly renderedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidRender = this.renderedEmitter.event;
@@ -24,8 +25,8 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
     private readonly state: SessionState,
   ) {
     super();
-    this.register(state.onDidChangeSpend(() => this.schedule()));
-    this.register({ dispose: () => this.timer && clearTimeout(this.timer) });
+    this.register(state.onDidChangeSpend(() => this.view?.visible && this.throttle.trigger()));
+    this.register({ dispose: () => this.throttle.dispose() });
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -44,14 +45,6 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
 
   get isResolved(): boolean {
     return Boolean(this.view);
-  }
-
-  private schedule(): void {
-    if (!this.view?.visible) return;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      void this.push();
-    }, REFRESH_MS);
   }
 
   private async push(): Promise<void> {

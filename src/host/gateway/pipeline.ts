@@ -77,9 +77,12 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const reservationId = reservation.reservationId;
   // Never rejects: it runs after the record is in the ledger, on paths nobody awaits for errors. A
   // reservation left behind only makes caps stricter until its process exits or it ages out.
-  const release = () => deps.budgets.settle(reservationId).catch(err => {
-    deps.log('warn', `Releasing the budget reservation of session ${link.id} failed: ${(err as Error).message}`);
-  });
+  const release = () => deps.budgets.settle(reservationId).then(
+    () => {
+      if (reservationId) deps.onReservationReleased?.();
+    },
+    err => deps.log('warn', `Releasing the budget reservation of session ${link.id} failed: ${(err as Error).message}`),
+  );
 
   await deps.rateLimits.wait(signal);
   const up = deps.upstream();

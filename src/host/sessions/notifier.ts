@@ -1,12 +1,13 @@
 // Session change notifications, coalesced: however fast agents stream, the UI hears about each changed
 // session at most a few times a second, in one batch.
 import type { SessionInfo } from '../../protocol/types';
+import { Throttle } from '../util/throttle';
 
 const NOTIFY_MS = 150;
 
 export class SessionNotifier {
   private readonly dirty = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly throttle = new Throttle(NOTIFY_MS, () => this.sendDirty());
 
   constructor(
     /** The sessions to send for these ids (plus any whose derived state moved, e.g. queue positions). */
@@ -16,12 +17,14 @@ export class SessionNotifier {
 
   changed(id: string): void {
     this.dirty.add(id);
-    this.timer ??= setTimeout(() => this.flush(), NOTIFY_MS);
+    this.throttle.trigger();
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.throttle.flush();
+  }
+
+  private sendDirty(): void {
     const ids = [...this.dirty];
     this.dirty.clear();
     const sessions = this.collect(ids);
@@ -29,6 +32,7 @@ export class SessionNotifier {
   }
 
   dispose(): void {
-    if (this.timer) this.flush();
+    this.throttle.flush();
+    this.throttle.dispose();
   }
 }

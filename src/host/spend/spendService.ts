@@ -12,6 +12,7 @@ import { report, toCsv } from '../ledger/report';
 import { totalsOf, type SpendTotals } from '../ledger/rollups';
 import type { PriceTable } from '../pricing/priceTable';
 import type { SpendOfSession } from '../sessions/sessionRecord';
+import { Throttle } from '../util/throttle';
 
 export interface SpendServiceOptions {
   ledger: Ledger;
@@ -27,7 +28,7 @@ export interface SpendServiceOptions {
 const NOTIFY_MS = 250;
 
 export class SpendService {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly throttle = new Throttle(NOTIFY_MS, () => this.o.sink.spendChanged(this.summary()));
 
   constructor(private readonly o: SpendServiceOptions) {}
 
@@ -45,10 +46,7 @@ export class SpendService {
 
   /** Something was spent: the meter hears about it a few times a second at most, whatever the token rate. */
   changed(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.o.sink.spendChanged(this.summary());
-    }, NOTIFY_MS);
+    this.throttle.trigger();
   }
 
   summary(now = new Date()): SpendSummary {
@@ -114,8 +112,7 @@ export class SpendService {
   }
 
   async dispose(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.throttle.dispose();
   }
 }
 
