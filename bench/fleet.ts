@@ -25,6 +25,8 @@ const PARAMS: FleetParams = {
   notifyMaxPerSecond: 10,
   profileSessions: 10,
 };
+// The V8 flags the extension starts the host with (hostClient.ts), for the floor too: same heap, fair CPU.
+const HOST_EXEC_ARGV = ['--expose-gc', '--max-semi-space-size=2'];
 const SCALES = (process.env.FLEET_SCALES ?? '10,50,100').split(',').map(Number).filter(n => Number.isInteger(n) && n > 0);
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
@@ -56,7 +58,7 @@ function config(upstreamUrl: string, sessions: number, script: FleetScriptName, 
 
 /** The engine, then the bare SDK, each in a fresh process, on the same conversations. */
 async function pair(upstreamUrl: string, counter: EventCounter, n: number, script: FleetScriptName): Promise<Pair> {
-  const opts = { execArgv: ['--expose-gc'], events: () => counter.count };
+  const opts = { execArgv: HOST_EXEC_ARGV, events: () => counter.count };
   const host = expectKind('host', await runChild(childFile('hostChild'), config(upstreamUrl, n, script), opts));
   const sdk = expectKind('sdk', await runChild(childFile('sdkChild'), config(upstreamUrl, n, script), opts));
   console.error(`[fleet] ${n} × ${script}: host ${perEvent(host).toFixed(1)} µs/event, floor ${perEvent(sdk).toFixed(1)} µs/event, host RSS ${host.rssPeakMb.toFixed(0)} MB`);
@@ -73,7 +75,7 @@ async function profileRun(upstreamUrl: string, counter: EventCounter): Promise<{
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-fleet-prof-'));
   try {
     const file = path.join(dir, 'host.cpuprofile');
-    const opts = { execArgv: ['--expose-gc'], events: () => counter.count };
+    const opts = { execArgv: HOST_EXEC_ARGV, events: () => counter.count };
     const host = expectKind('host', await runChild(childFile('hostChild'), config(upstreamUrl, PARAMS.profileSessions, FLEET_SCRIPT, file), opts));
     return { summary: summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 40), perEventUs: perEvent(host) };
   } finally {

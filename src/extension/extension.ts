@@ -109,9 +109,12 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }),
   );
   host.setApprovalHandler(askApproval);
-  refreshTier();
-  // The host is a separate process: start it after activate() returns, so activation stays instant.
-  void Promise.resolve().then(() => host.start().catch(err => log.error(`Agent host: ${(err as Error).message}`)));
+  // The host is a separate process, and settings are read for the tier item: both after activate()
+  // returns, so activation stays instant.
+  void Promise.resolve().then(() => {
+    refreshTier();
+    return host.start().catch(err => log.error(`Agent host: ${(err as Error).message}`));
+  });
 
   const activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(2)} ms`);

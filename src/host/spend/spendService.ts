@@ -25,7 +25,7 @@ export interface SpendServiceOptions {
   cacheBreakLossUsd(): number;
 }
 
-const NOTIFY_MS = 250;
+const NOTIFY_MS = 150;
 
 export class SpendService {
   private readonly throttle = new Throttle(NOTIFY_MS, () => this.o.sink.spendChanged(this.summary()));
