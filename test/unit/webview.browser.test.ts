@@ -49,6 +49,18 @@ window.__appendCounting = async (m, text) => {
 /** Runs an expression in the page (kept as text: this file is type-checked without the DOM library). */
 const run = <T>(page: Page, expression: string) => page.evaluate<T>(expression);
 
+/**
+ * Polls an expression from outside the page: waitForFunction with a string compiles it inside the page,
+ * which the webview's CSP (no 'unsafe-eval') forbids.
+ */
+async function until(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate<boolean>(expression))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
+    await page.waitForTimeout(20);
+  }
+}
+
 let dir = '';
 let server: http.Server | undefined;
 let browser: Browser | undefined;
@@ -112,7 +124,7 @@ async function open(view: 'spend' | 'transcript', width = 1000): Promise<{ page:
     if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`);
   });
   await page.goto(`${origin}/page?view=${view}`);
-  await page.waitForFunction('window.__posted.length > 0');
+  await until(page, 'window.__posted.length > 0');
   return { page, errors };
 }
 
@@ -199,20 +211,20 @@ test('transcript: streamed text is replaced by the answer; auto-scroll follows u
   await page.waitForSelector('.item-notice >> text=n79');
   assert.ok((await run<number>(page, 'window.__gap()')) < 4, 'opens at the end');
   for (const delta of ['Hel', 'lo ', 'there']) await send(page, { type: 'transcript/append', body: { events: [{ kind: 'assistant-delta', ts, turn: 1, delta }] } });
-  await page.waitForFunction("window.__typing() === 'Hello there'");
+  await until(page, "window.__typing() === 'Hello there'");
   await send(page, { type: 'transcript/append', body: { events: [{ kind: 'assistant', ts, turn: 1, text: 'Hello there, done.' }] } });
   await page.waitForSelector('.item-assistant >> text=Hello there, done.');
   assert.equal(await page.locator('.item-typing').count(), 0);
-  await page.waitForFunction('window.__gap() < 4');
+  await until(page, 'window.__gap() < 4');
 
   await run(page, "document.querySelector('.scroller').scrollBy(0, -400)");
-  await page.waitForFunction('window.__gap() > 300');
+  await until(page, 'window.__gap() > 300');
   const top = await run<number>(page, "document.querySelector('.scroller').scrollTop");
   await send(page, { type: 'transcript/append', body: { events: notices(20, 'late') } });
   await page.waitForSelector('.item-notice >> text=late19', { state: 'attached' });
   assert.equal(await run<number>(page, "document.querySelector('.scroller').scrollTop"), top, 'no jump while reading above');
   await page.locator('.jump-latest.visible').click();
-  await page.waitForFunction('window.__gap() < 4');
+  await until(page, 'window.__gap() < 4');
   await page.close();
 });
 
@@ -227,7 +239,7 @@ test('transcript: an opened tool block and the session stay as they were when th
   await page.waitForSelector('.tool-output >> text=all green');
   await run(page, "dispatchEvent(new Event('pagehide'))");
   await page.reload();
-  await page.waitForFunction('window.__posted.length > 0');
+  await until(page, 'window.__posted.length > 0');
   await send(page, reset);
   await page.waitForSelector('.tool-output >> text=all green');
   await send(page, { type: 'transcript/session', body: { session: session({ status: 'paused', tier: 'flex' }) } });

@@ -4,8 +4,14 @@ import * as vscode from 'vscode';
 import type { SpendSummary } from '../../protocol/spend';
 import { money, percent } from '../views/format';
 
+/** The tooltip is a table: rebuilt at most this often while spend streams in (the text is always current). */
+const TOOLTIP_MS = 2000;
+
 export class SpendMeter implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchyard.spend', vscode.StatusBarAlignment.Left, 100);
+  private tooltipAt = 0;
+  private tooltipTimer: NodeJS.Timeout | undefined;
+  private latest: SpendSummary | undefined;
 
   constructor() {
     this.item.name = 'Switchyard Spend';
@@ -21,18 +27,35 @@ export class SpendMeter implements vscode.Disposable {
 
   refresh(s: SpendSummary): void {
     const today = s.today;
-    this.item.text = `$(pulse) ${money(today.costUsd)} · ${percent(today.cacheShare)} cached`;
+    const text = `$(pulse) ${money(today.costUsd)} · ${percent(today.cacheShare)} cached`;
     const worst = s.budgets.reduce((m, b) => Math.max(m, b.capUsd > 0 ? (b.spentUsd + b.reservedUsd) / b.capUsd : 0), 0);
-    this.item.backgroundColor = s.capReached
-      ? new vscode.ThemeColor('statusBarItem.errorBackground')
-      : worst >= 0.8
-        ? new vscode.ThemeColor('statusBarItem.warningBackground')
-        : undefined;
-    this.item.tooltip = tooltip(s);
-    this.item.accessibilityInformation = { label: `Switchyard spend today ${money(today.costUsd)}, ${percent(today.cacheShare)} of input cached` };
+    const level = s.capReached ? 'error' : worst >= 0.8 ? 'warning' : 'none';
+    // Every setter is a message to the window: set only what changed.
+    if (text !== this.item.text) {
+      this.item.text = text;
+      this.item.accessibilityInformation = { label: `Switchyard spend today ${money(today.costUsd)}, ${percent(today.cacheShare)} of input cached` };
+    }
+    if (level !== this.level) {
+      this.level = level;
+      this.item.backgroundColor = level === 'none' ? undefined : new vscode.ThemeColor(`statusBarItem.${level}Background`);
+    }
+    this.latest = s;
+    const wait = this.tooltipAt + TOOLTIP_MS - Date.now();
+    if (wait <= 0) this.updateTooltip();
+    else this.tooltipTimer ??= setTimeout(() => this.updateTooltip(), wait);
+  }
+
+  private level: 'none' | 'warning' | 'error' = 'none';
+
+  private updateTooltip(): void {
+    if (this.tooltipTimer) clearTimeout(this.tooltipTimer);
+    this.tooltipTimer = undefined;
+    this.tooltipAt = Date.now();
+    if (this.latest) this.item.tooltip = tooltip(this.latest);
   }
 
   dispose(): void {
+    if (this.tooltipTimer) clearTimeout(this.tooltipTimer);
     this.item.dispose();
   }
 }

@@ -20,12 +20,18 @@ export class TierItem implements vscode.Disposable {
     return this.item.text;
   }
 
+  private shown = '';
+
   refresh(active: SessionInfo | undefined, defaultTier: Tier): void {
     const tier = active?.tier ?? defaultTier;
-    this.item.text = `$(${ICONS[tier]}) ${tier}`;
-    this.item.tooltip = active
+    const tooltip = active
       ? `Tier of "${active.title}": ${tier}. Click to switch to ${nextTier(tier)}.${tier === 'priority' ? ' Priority costs about 2× standard.' : ''}`
       : `Default tier for new sessions: ${tier}. Click to switch to ${nextTier(tier)}.`;
+    // Called on every session change: only a real change is sent to the window.
+    if (this.shown === tooltip) return;
+    this.shown = tooltip;
+    this.item.text = `$(${ICONS[tier]}) ${tier}`;
+    this.item.tooltip = tooltip;
     this.item.backgroundColor = tier === 'priority' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.show();
   }

@@ -129,15 +129,23 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     return this.state.all.filter(s => this.matches(s));
   }
 
+  private chrome = { attention: -1, description: '' as string | undefined, message: '' as string | undefined };
+
+  /** Badge, description and message: each a message to the window, so set only when it changes. */
   private updateChrome(): void {
     const all = this.state.all;
     const attention = all.filter(s => ['waiting', 'stuck', 'over-budget'].includes(s.status)).length;
-    this.view.badge = attention ? { value: attention, tooltip: `${attention} session(s) need your attention` } : undefined;
+    if (attention !== this.chrome.attention) {
+      this.chrome.attention = attention;
+      this.view.badge = attention ? { value: attention, tooltip: `${attention} session(s) need your attention` } : undefined;
+    }
     const running = all.filter(s => s.status === 'running' || s.status === 'waiting').length;
     const parts = [`${running}/${all.length} running`];
     if (this.filter) parts.push(`filter: ${this.filter}`);
-    this.view.description = all.length ? parts.join(' · ') : undefined;
-    this.view.message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}".` : undefined;
+    const description = all.length ? parts.join(' · ') : undefined;
+    if (description !== this.chrome.description) this.view.description = this.chrome.description = description;
+    const message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}".` : undefined;
+    if (message !== this.chrome.message) this.view.message = this.chrome.message = message;
   }
 
   getChildren(node?: Node): Node[] {

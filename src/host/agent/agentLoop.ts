@@ -82,7 +82,10 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
       o.emit({ kind: 'tool-call', ts: now(), turn: turns, callId: call.callId, name: call.name, args: call.arguments });
       const r = await runToolCall(call.name, call.arguments, o.toolContext, o.toolDefs);
       o.onToolResult?.(call.name, r);
-      await o.conversation.append({ type: 'function_call_output', call_id: call.callId, output: r.output });
+      // Not awaited: the next request reads the conversation from memory, and the write queue keeps the
+      // order. (The call itself was on disk before the tool ran: after a crash it is answered as
+      // interrupted, never run again.)
+      o.conversation.queue({ type: 'function_call_output', call_id: call.callId, output: r.output });
       o.emit({ kind: 'tool-result', ts: now(), turn: turns, callId: call.callId, output: r.output, ok: r.ok });
       if (r.finish) finish = r.finish.summary;
     }

@@ -13,6 +13,8 @@ export type ConversationItem =
 export class Conversation {
   private items: ConversationItem[] = [];
   private writing: Promise<void> = Promise.resolve();
+  private handle: fs.FileHandle | undefined;
+  private failure: Error | undefined;
 
   private constructor(private readonly file: string) {}
 
@@ -41,14 +43,37 @@ export class Conversation {
   }
 
   /** Appends and persists; resolves when on disk. */
-  append(...items: ConversationItem[]): Promise<void> {
+  /** Appends and persists; resolves when on disk, rejects if this or an earlier queued write failed. */
+  async append(...items: ConversationItem[]): Promise<void> {
+    this.queue(...items);
+    await this.writing;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Appends now and writes in order in the background; a failure surfaces on the next append. */
+  queue(...items: ConversationItem[]): void {
     this.items.push(...items);
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
     this.writing = this.writing.then(async () => {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
-      await fs.appendFile(this.file, text);
+      try {
+        this.handle ??= await this.openForAppend();
+        await this.handle.write(text);
+      } catch (err) {
+        this.failure ??= new Error(`Could not save the conversation to ${this.file}: ${(err as Error).message}`);
+      }
     });
-    return this.writing;
+  }
+
+  private async openForAppend(): Promise<fs.FileHandle> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    return fs.open(this.file, 'a');
+  }
+
+  /** Closes the file (the session's run ended). */
+  async close(): Promise<void> {
+    await this.writing;
+    await this.handle?.close();
+    this.handle = undefined;
   }
 
   /**
@@ -59,6 +84,8 @@ export class Conversation {
     this.items = [...items];
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
     this.writing = this.writing.then(async () => {
+      await this.handle?.close();
+      this.handle = undefined;
       const tmp = `${this.file}.${process.pid}.tmp`;
       await fs.writeFile(tmp, text);
       await fs.rename(tmp, this.file);

@@ -37,8 +37,6 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return errorResponse(400, 'Switchyard gateway: the request body is not a JSON object.', 'invalid_json');
   }
   const link = m.link;
-  // Earlier responses must be in the ledger (and their reservations released) before this one reserves.
-  await Promise.allSettled([...m.pending]);
 
   const view = viewRequest(endpoint, body);
   await observeTurns(m, view);
@@ -56,10 +54,18 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let text = JSON.stringify(body);
   let reservation: ReserveResult;
   try {
-    reservation = await deps.budgets.reserve(
+    const reserve = () => deps.budgets.reserve(
       { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(MIN_OUTPUT_TOKENS, wantedOut) },
       link.caps(),
     );
+    reservation = await reserve();
+    // The previous response may still hold its worst case while its record is written; near a cap,
+    // wait for it (its actual cost is usually far less) before giving up.
+    if ((!reservation.ok || reservation.shrunk) && m.pending.size) {
+      await Promise.allSettled([...m.pending]);
+      if (reservation.ok) await deps.budgets.settle(reservation.reservationId);
+      reservation = await reserve();
+    }
   } catch (err) {
     // The budget lock is shared by every session on the machine; when it stays busy, the request is
     // refused as retryable (503) rather than sent unreserved.

@@ -52,7 +52,8 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     runCommand: o.runCommand,
     limits: { ...DEFAULT_TOOL_LIMITS, commandTimeoutMs: o.settings.commandTimeoutSec * 1000 },
   };
-  return runAgentLoop({
+  try {
+    return await runAgentLoop({
     model,
     modelName: r.model,
     instructions: buildInstructions(o.role),
@@ -73,5 +74,8 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
       o.gateway.cacheOf(r.id)?.markCompaction();
       s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `Cache reset: compaction from ~${from} to ~${to} tokens.` });
     },
-  });
+    });
+  } finally {
+    await conversation.close();
+  }
 }
