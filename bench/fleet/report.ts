@@ -145,19 +145,18 @@ function findings(scales: Pair[], base: Pair, host: Split | undefined, sdk: Spli
     out.push(`- CPU: per streamed event the host pays ${(host.perEventUs / sdk.perEventUs).toFixed(1)}× what the bare SDK pays; the rest of the gap is work done once`
       + ` per turn, ${host.perTurnMs.toFixed(0)} ms of CPU against the SDK's ${sdk.perTurnMs.toFixed(0)} ms (${turnShare.toFixed(0)} % of the host's CPU at`
       + ` ${eventsPerTurn.toFixed(0)} events per turn).${spawn !== undefined ? ` Starting child processes alone is ${spawn.toFixed(0)} % of the host's busy time in the`
-      + ' profile: git runs before each request to fingerprint the worktree for the loop guard (add, write-tree, diff-tree, rev-parse), each command'
-      + ' starts the sandbox\'s helpers, and creating and finishing a session run git several times; each fork of a process this size costs'
-      + ' milliseconds. Fewer spawns per turn (cached worktree resolution, one git call per fingerprint, a long-lived git helper) is where the'
-      + ' ratio can be won.' : ''}`);
+      + ' profile: each command the agents run starts the sandbox (bubblewrap and its helpers), a turn that ran a command is followed by a'
+      + ' git fingerprint of the worktree for the loop guard, and creating and finishing a session run git several times; each fork costs'
+      + ' milliseconds. That is the agents\' real work (the SDK floor runs no tools), so the per-event ratio includes it; streaming alone'
+      + ' is the row "per extra event".' : ''}`);
   }
   out.push(`- Memory: the bare SDK alone peaks at ${biggest.sdk.rssPeakMb.toFixed(0)} MB with ${n} streams, and the host starts at`
     + ` ${biggest.host.rssBaselineMb.toFixed(0)} MB; a finished session keeps ${((1024 * (biggest.host.heapRetainedMb - biggest.host.heapBaselineMb)) / n).toFixed(0)} KiB`
     + ' of heap. The peak is heap headroom under the garbage of streaming, not state the sessions keep.');
-  out.push(`- Freshness: notifications are coalesced by trailing timers (NOTIFY_MS in src/host/sessions/sessionManager.ts and`
-    + ' src/host/spend/spendService.ts) that the first change starts, so a lone record waits the whole window, and the host\'s event-loop'
-    + ` delay (p99 ${biggest.host.loopDelay.p99.toFixed(0)} ms, max ${biggest.host.loopDelay.max.toFixed(0)} ms at ${n} sessions) comes on top. Sending at once when`
-    + ' nothing was sent for a window (a leading-edge throttle) would leave only the loop delay. Before the ledger announces a record, its'
-    + ` durable append waits too: response end → sidebar p99 is ${biggest.host.endToTreeLag.p99.toFixed(0)} ms at ${n} sessions.`);
+  out.push(`- Freshness: notifications are throttled on the leading edge (src/host/util/throttle.ts: the first change goes at once,`
+    + ' then at most one batch per 150 ms), so what remains is the throttle window under load and the host\'s event-loop delay'
+    + ` (p99 ${biggest.host.loopDelay.p99.toFixed(0)} ms, max ${biggest.host.loopDelay.max.toFixed(0)} ms at ${n} sessions). Before the ledger announces a record, its`
+    + ` durable append (write + fdatasync, group-committed) waits too: response end → sidebar p99 is ${biggest.host.endToTreeLag.p99.toFixed(0)} ms at ${n} sessions.`);
   return out.join('\n');
 }
 

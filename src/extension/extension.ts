@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { HostReady } from '../protocol/host';
 import { SessionsProtocol } from '../protocol/sessions';
-import type { SessionInfo } from '../protocol/types';
+import { TIERS, type SessionInfo } from '../protocol/types';
 import { BASE_SCHEME, BaseContentProvider } from './baseContent';
 import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
@@ -64,7 +64,13 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   // The tier item acts on a session whose tier still matters: one that runs or can be resumed.
   const canRun = (x: SessionInfo | undefined) => x && !['done', 'merged', 'discarded'].includes(x.status) ? x : undefined;
   const activeSession = () => canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? '')) ?? canRun(active ? state.get(active) : undefined);
-  const refreshTier = () => tierItem.refresh(activeSession(), readSettings().settings.defaultTier);
+  // The default tier is read when settings change, not on every session change (7 a second with a fleet).
+  let defaultTier = 'standard' as SessionInfo['tier'];
+  const readDefaultTier = () => {
+    const t = vscode.workspace.getConfiguration('switchyard').get<string>('defaultTier', 'standard');
+    defaultTier = (TIERS as readonly string[]).includes(t) ? (t as SessionInfo['tier']) : 'standard';
+  };
+  const refreshTier = () => tierItem.refresh(activeSession(), defaultTier);
   const ctx: CommandContext = {
     extension: context,
     host,
@@ -95,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.workspace.onDidChangeConfiguration(e => {
       if (affectsHost(e)) {
         void host.pushConfiguration();
+        readDefaultTier();
         refreshTier();
       }
     }),
@@ -112,6 +119,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   // The host is a separate process, and settings are read for the tier item: both after activate()
   // returns, so activation stays instant.
   void Promise.resolve().then(() => {
+    readDefaultTier();
     refreshTier();
     return host.start().catch(err => log.error(`Agent host: ${(err as Error).message}`));
   });
