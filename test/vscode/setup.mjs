@@ -65,11 +65,10 @@ if (installedVersion !== CODE_SERVER_VERSION || !nativeBuilt) {
     allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true },
   }, null, 2));
   // Run npm itself on Node 24 (code-server's postinstall reads the Node version from npm's user agent).
-  const npmCli = process.env.npm_execpath;
-  const npm = npmCli && npmCli.endsWith('.js') ? [process.execPath, npmCli] : ['npm'];
-  const r = spawnSync(npm[0], [...npm.slice(1), 'install', '--no-audit', '--no-fund', '--loglevel=error', '--foreground-scripts'], {
+  const [npm, ...npmArgs] = npmCommand();
+  const r = spawnSync(npm, [...npmArgs, 'install', '--no-audit', '--no-fund', '--loglevel=error', '--foreground-scripts'], {
     cwd: csDir, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, npm_config_nodedir: headers },
+    env: { ...npmFreeEnv(), PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, npm_config_nodedir: headers },
   });
   writeFileSync(path.join(CACHE, 'code-server-install.log'), `${r.stdout}\n${r.stderr}`);
   if (r.status !== 0) {
@@ -78,6 +77,21 @@ if (installedVersion !== CODE_SERVER_VERSION || !nativeBuilt) {
     process.exit(1);
   }
 }
+/** npm itself, run on this Node (24): code-server's postinstall reads the Node version from npm's user agent. */
+function npmCommand() {
+  const npmCli = process.env.npm_execpath;
+  return npmCli && npmCli.endsWith('.js') ? [process.execPath, npmCli] : ['npm'];
+}
+
+/**
+ * The environment, less the user agent of the `npm test` that started us: npm reads npm_config_* as
+ * settings, so the inner npm would report the outer one's (naming the system Node) to code-server's
+ * postinstall. The rest (registry, certificates) is the same configuration and is kept.
+ */
+function npmFreeEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_user_agent$/i.test(k)));
+}
+
 /**
  * Node's headers for node-gyp, which must not download them: the `node` package's own copy when npm left
  * it in place, else the same version's package from the npm registry, installed once into the cache.
@@ -90,9 +104,8 @@ function nodeHeaders() {
     log(`installing Node ${process.versions.node}'s headers (node-${process.platform}-${process.arch}) into ${dir}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'switchyard-node-headers', private: true }));
-    const npmCli = process.env.npm_execpath;
-    const npm = npmCli && npmCli.endsWith('.js') ? [process.execPath, npmCli] : ['npm'];
-    const r = spawnSync(npm[0], [...npm.slice(1), 'install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `node-${process.platform}-${process.arch}@${process.versions.node}`], { cwd: dir, stdio: 'inherit' });
+    const [npm, ...npmArgs] = npmCommand();
+    const r = spawnSync(npm, [...npmArgs, 'install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `node-${process.platform}-${process.arch}@${process.versions.node}`], { cwd: dir, stdio: 'inherit', env: npmFreeEnv() });
     if (r.status !== 0) { console.error('installing Node headers failed'); process.exit(1); }
   }
   return home;
