@@ -18,6 +18,12 @@ if (!existsSync('out/bench') || process.env.BENCH_NO_BUILD !== '1') {
   if (b.status !== 0) process.exit(1);
 }
 
+// The extension-host benchmark runs a real VS Code: install it (once) as the test tiers do.
+if (names.includes('extensionHost')) {
+  const setup = spawnSync(process.execPath, ['test/vscode/setup.mjs'], { stdio: 'inherit' });
+  if (setup.status !== 0) process.exit(1);
+}
+
 const results = [];
 for (const name of names) {
   const file = path.join(ROOT, 'out/bench', `${name}.js`);
