@@ -167,11 +167,7 @@ export class Gateway {
     if (method !== 'POST' || (route !== '/responses' && route !== '/chat/completions')) {
       return errorResponse(404, `Switchyard gateway: ${method} ${path} is not supported (use /v1/responses or /v1/chat/completions).`, 'not_found');
     }
-    const deps: PipelineDeps = {
-      ...this.opts,
-      now: this.opts.now ?? Date.now,
-      rateLimits: this.rateLimits,
-    };
+    const deps: PipelineDeps = { ...this.opts, now: this.opts.now ?? Date.now, rateLimits: this.rateLimits };
     return forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);
   }
 

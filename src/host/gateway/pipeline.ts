@@ -1,9 +1,6 @@
 // One model request through the gateway: guard, refusal, policy, budget, rate limits, upstream, meter.
-import type { GuardSettings } from '../../protocol/host';
-import type { Ledger } from '../ledger/ledger';
-import type { PriceTable } from '../pricing/priceTable';
-import type { BudgetKeeper, ReserveResult } from '../budgets/budgetKeeper';
-import type { Metered, UpstreamConfig } from './gateway';
+import type { ReserveResult } from '../budgets/budgetKeeper';
+import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
 import type { RateLimitGate } from './rateLimiter';
@@ -11,18 +8,8 @@ import { viewRequest, reserveInputTokens, type Endpoint, type RequestView } from
 import { errorResponse, passThroughHeaders } from './responses';
 import { SseScanner } from './streamMeter';
 
-export interface PipelineDeps {
-  ledger: Ledger;
-  budgets: BudgetKeeper;
-  prices(): PriceTable;
-  upstream(): UpstreamConfig;
-  guardSettings(): GuardSettings;
-  maxOutputTokens(): number;
-  rateLimits: RateLimitGate;
-  now(): number;
-  onReservationReleased?(): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
-}
+/** What a request needs from the gateway: its options, with the clock and the shared rate-limit gate. */
+export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate };
 
 /** The smallest output cap worth sending; below it the request is refused as over budget. */
 const MIN_OUTPUT_TOKENS = 256;

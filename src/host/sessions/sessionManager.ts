@@ -1,14 +1,13 @@
 // Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
 // review and the agent runs are in their own modules; this one decides what state a session is in.
-import { existsSync, promises as fs } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { TraceTurn } from '../../protocol/records';
-import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, RoleInfo, TranscriptResult } from '../../protocol/sessions';
+import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, TranscriptResult } from '../../protocol/sessions';
 import type { Progress } from '../handlers/handler';
 import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
-import { discardSession, fileAtBase, mergeSession, pruneWorktrees, repoBranches, repoRoles, sessionChanges } from './reviewSession';
+import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
 import { ACTIVE_STATUSES, CLOSED_STATUSES, RESUMABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import type { BudgetCaps } from '../gateway/sessionLink';
@@ -18,6 +17,7 @@ import { LiveSession, type SessionHost } from './liveSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { SessionNotifier } from './notifier';
+import { SessionTraces } from './traces';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
@@ -33,13 +33,14 @@ export class SessionManager implements SessionHost {
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
   private readonly waiters = new Set<() => void>();
-  private traceWrites: Promise<void> = Promise.resolve();
+  private readonly traces: SessionTraces;
 
   constructor(readonly ctx: SessionContext) {
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => {
       this.queueMoved = true;
       this.startQueued(id);
     });
+    this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
     this.pollTimer.unref();
@@ -144,22 +145,9 @@ export class SessionManager implements SessionHost {
     return pruneWorktrees(this, repo);
   }
 
-  branches(repo: string): Promise<{ current: string; branches: string[] }> {
-    return repoBranches(repo);
-  }
-
-  roles(repo: string): Promise<RoleInfo[]> {
-    return repoRoles(this, repo);
-  }
-
   /** Copies the session's trace (one JSON object per turn) to `file`. */
-  async saveTrace(id: string, file: string): Promise<{ turns: number }> {
-    const s = this.get(id);
-    await this.traceWrites;
-    const text = await fs.readFile(s.paths.trace, 'utf8').catch(() => '');
-    await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await fs.writeFile(file, text);
-    return { turns: text.split('\n').filter(Boolean).length };
+  saveTrace(id: string, file: string): Promise<{ turns: number }> {
+    return this.traces.copy(this.get(id).paths.trace, file);
   }
 
   /** The repository a folder belongs to (sessions are kept per repository, by its main checkout). */
@@ -320,9 +308,7 @@ export class SessionManager implements SessionHost {
   }
 
   appendTrace(s: LiveSession, turn: TraceTurn): void {
-    this.traceWrites = this.traceWrites
-      .then(() => fs.appendFile(s.paths.trace, JSON.stringify(turn) + '\n'))
-      .catch(err => this.ctx.log('warn', `Writing the trace of ${s.id}: ${(err as Error).message}`));
+    this.traces.append(s.paths.trace, turn);
   }
 
   save(s: LiveSession): void {
@@ -392,7 +378,7 @@ export class SessionManager implements SessionHost {
     for (const s of running) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
     await Promise.all(running.map(s => this.stopRun(s)));
     await Promise.all(this.all().map(s => s.transcript.flush()));
-    await this.traceWrites;
+    await this.traces.flush();
     await this.ctx.store.flush();
     this.notifier.dispose();
   }

@@ -1,4 +1,5 @@
 import { SessionsProtocol } from '../../../protocol/sessions';
+import { repoRoles } from '../../sessions/reviewSession';
 import { defineHandler } from '../handler';
 
-export default defineHandler(SessionsProtocol.roles, (engine, p) => engine.sessions.roles(p.repo));
+export default defineHandler(SessionsProtocol.roles, (engine, p) => repoRoles(engine.sessions, p.repo));
