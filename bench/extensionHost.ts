@@ -110,25 +110,25 @@ function result(r: ExtensionHostBench): BenchResult {
         + ` with the fleet ${fmt(r.busyLoop.p50)}/${fmt(r.busyLoop.p99)}/${fmt(r.busyLoop.max)} ms. Sidebar lag p50/p99/max ${fmt(r.treeLag.p50)}/${fmt(r.treeLag.p99)}/${fmt(r.treeLag.max)} ms over ${r.treeLag.count} records.`,
       r.problems.length ? `Sessions that did not finish: ${r.problems.join('; ')}` : '',
       'Most of the sidebar lag\'s tail is the ledger\'s durable append under load: the host announces a record once it is fsync\'ed'
-        + ' (the fleet benchmark\'s "response end → sidebar" column shows the same). The tree and the Spend view then wait on their own'
-        + ' coalescing timers (REFRESH_MS in src/extension/views/sessionsTree.ts and spendView.ts, 200 and 500 ms when this was written).',
+        + ' (the fleet benchmark\'s "response end → sidebar" column shows the same). The tree and the Spend view then redraw through'
+        + ' their own leading-edge throttles (REFRESH_MS in src/extension/views/sessionsTree.ts and spendView.ts), after this event.',
       r.profile ? findings(r.profile) : '',
       r.profile ? `**Extension host profile** while the fleet ran (sampled every 10 ms, self time):\n\n${profileMarkdown(r.profile)}` : '',
     ].filter(Boolean).join('\n\n'),
   };
 }
 
-/** Where the extension host's time went, in words, from this run's profile. */
+/** Where the extension host's time went, in words, from this run's profile (no claim the profile does not make). */
 function findings(p: ProfileSummary): string {
   const area = (prefix: string) => p.areas.find(a => a.name.startsWith(prefix))?.pct ?? 0;
-  const markdown = shareOf(p, /^(walkTokens|inlineTokens|blockTokens|lex|lexInline|inlineText|emStrong|table|paragraph|codespan|tokenize)\b/);
   const write = shareOf(p, /^(write|writeBuffer|writev|writeUtf8String)$/);
-  return `**What the run shows**: ${area('VS Code extension host').toFixed(0)} % of the extension host's busy time is VS Code's own code, including at`
-    + ` least ${markdown.toFixed(0)} % in its Markdown lexer (walkTokens, inlineTokens, lex, table…), and ${write.toFixed(0)} % is writing to the`
-    + ' renderer. Every Sessions tree row carries a MarkdownString tooltip (sessionTooltip in src/extension/views/format.ts) and every refresh'
-    + ' re-sends every row, which VS Code converts, lexing each tooltip, in the extension host. Tooltips computed on hover'
-    + ' (TreeDataProvider.resolveTreeItem) and refreshes of the changed rows only would take most of this away;'
-    + ` Switchyard's own extension code is ${area('Switchyard extension').toFixed(0)} %.`;
+  const origins = (p.origins ?? []).slice(0, 4).map(o => `${o.name} ${o.pct.toFixed(0)} %`).join(', ');
+  return `**What the run shows**: by self time, ${area('VS Code extension host').toFixed(0)} % of the extension host's busy time is VS Code's`
+    + ` own code, ${area('garbage collection').toFixed(0)} % garbage collection, ${write.toFixed(0)} % native writes (its RPC to the window and`
+    + ` the IPC with the agent host), ${area('starting child processes').toFixed(0)} % starting child processes and`
+    + ` ${area('Switchyard extension').toFixed(0)} % Switchyard's own extension code.`
+    + (origins ? ` Charged to the nearest extension on each sample's stack: ${origins}.` : '')
+    + ' Session rows are refreshed alone and their tooltips built on hover, so a notification costs the rows it names.';
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');

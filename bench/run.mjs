@@ -9,6 +9,18 @@ import path from 'node:path';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(ROOT);
+
+// Figures are only comparable on the pinned Node (24, as `npm run bench` puts it first on PATH); a bare
+// `node bench/run.mjs` on an older system Node re-runs itself with the pinned one.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  const pinned = path.join(ROOT, 'node_modules/.bin/node');
+  if (!existsSync(pinned)) {
+    console.error(`Node ${process.version} is too old for the benchmarks; run \`npm ci\` first, then \`npm run bench\`.`);
+    process.exit(1);
+  }
+  const again = spawnSync(pinned, [path.join(ROOT, 'bench/run.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
+}
 const ORDER = ['sizes', 'ledger', 'cache', 'guard', 'gateway', 'sandbox', 'worktrees', 'overhead', 'fleet', 'extensionHost'];
 const wanted = process.argv.slice(2);
 const names = (wanted.length ? wanted : ORDER).filter(n => ORDER.includes(n));

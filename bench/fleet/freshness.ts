@@ -1,6 +1,9 @@
 // How stale the sidebar and the meter are: for each ledger record, the time until the first sessionsChanged
 // notification whose session totals include it, and the first spendChanged whose day totals include it.
 // Records are matched by count (a session's usage.requests only grows), so no notification needs an id.
+// The engine hears of a record before this tracker does (its ledger listener was added first) and, when the
+// throttle is idle, notifies in that same call: a notification may show a record the tracker has not seen
+// yet. Such a record was shown the moment it arrived.
 import { percentile } from '../types';
 import type { Lags } from './protocol';
 
@@ -12,12 +15,18 @@ interface SessionTrack {
   arrived: number[];
   stamped: number[];
   shown: number;
+  /** The most requests a notification has shown for this session so far. */
+  seen: number;
+  /** When that notification was sent. */
+  seenAt: number;
 }
 
 export class FreshnessTracker {
   private readonly sessions = new Map<string, SessionTrack>();
   private readonly meterArrived: number[] = [];
   private meterShown = 0;
+  private meterSeen = 0;
+  private meterSeenAt = 0;
   readonly treeLags: number[] = [];
   readonly endToTreeLags: number[] = [];
   readonly meterLags: number[] = [];
@@ -30,33 +39,55 @@ export class FreshnessTracker {
   recorded(sessionId: string, at: number, stampedAt: number): void {
     let t = this.sessions.get(sessionId);
     if (!t) {
-      t = { arrived: [], stamped: [], shown: 0 };
+      t = { arrived: [], stamped: [], shown: 0, seen: 0, seenAt: 0 };
       this.sessions.set(sessionId, t);
     }
     t.arrived.push(at);
     t.stamped.push(stampedAt);
     this.meterArrived.push(at);
+    this.showSession(t);
+    this.showMeter();
   }
 
   /** A sessionsChanged notification at `at` carried these sessions' totals. */
   sessionsShown(sessions: readonly { id: string; usage: { requests: number } }[], at: number): void {
     for (const s of sessions) {
-      const t = this.sessions.get(s.id);
-      if (!t) continue;
-      const upTo = Math.min(s.usage.requests, t.arrived.length);
-      for (; t.shown < upTo; t.shown++) {
-        this.treeLags.push(at - t.arrived[t.shown]!);
-        this.endToTreeLags.push(at - t.stamped[t.shown]!);
+      let t = this.sessions.get(s.id);
+      if (!t) {
+        // Its records may be on their way to this tracker (see the top of the file).
+        t = { arrived: [], stamped: [], shown: 0, seen: 0, seenAt: 0 };
+        this.sessions.set(s.id, t);
       }
+      if (s.usage.requests > t.seen) {
+        t.seen = s.usage.requests;
+        t.seenAt = at;
+      }
+      this.showSession(t);
     }
     this.wake();
   }
 
+  private showSession(t: SessionTrack): void {
+    const upTo = Math.min(t.seen, t.arrived.length);
+    for (; t.shown < upTo; t.shown++) {
+      this.treeLags.push(Math.max(0, t.seenAt - t.arrived[t.shown]!));
+      this.endToTreeLags.push(t.seenAt - t.stamped[t.shown]!);
+    }
+  }
+
   /** A spendChanged notification at `at` whose day totals count `dayRequests` requests. */
   meterShownAt(dayRequests: number, at: number): void {
-    const upTo = Math.min(dayRequests - this.meterBaseline, this.meterArrived.length);
-    for (; this.meterShown < upTo; this.meterShown++) this.meterLags.push(at - this.meterArrived[this.meterShown]!);
+    if (dayRequests - this.meterBaseline > this.meterSeen) {
+      this.meterSeen = dayRequests - this.meterBaseline;
+      this.meterSeenAt = at;
+    }
+    this.showMeter();
     this.wake();
+  }
+
+  private showMeter(): void {
+    const upTo = Math.min(this.meterSeen, this.meterArrived.length);
+    for (; this.meterShown < upTo; this.meterShown++) this.meterLags.push(Math.max(0, this.meterSeenAt - this.meterArrived[this.meterShown]!));
   }
 
   /** Records not yet shown by the sidebar (and by the meter, unless only the sidebar is watched). */

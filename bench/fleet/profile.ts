@@ -2,7 +2,7 @@
 // by area (our bundled code, the openai SDK, Node's HTTP client, GC…) and by the hottest functions.
 
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }[];
   samples?: number[];
 }
 
@@ -16,6 +16,8 @@ export interface ProfileSummary {
   busySamples: number;
   areas: Share[];
   functions: Share[];
+  /** Busy time by whose code asked for it: the nearest extension (or the benchmark) on the stack. */
+  origins?: Share[];
 }
 
 /** Which part of the process a frame belongs to, from its script URL. */
@@ -38,6 +40,55 @@ export function areaOf(url: string, functionName: string): string {
   return 'Switchyard (bundled src/host)';
 }
 
+const NO_ORIGIN = 'no extension on the stack (VS Code itself, GC, timers)';
+
+/** The extension (or the benchmark) a frame's script belongs to, if any. */
+export function originOf(url: string): string | undefined {
+  if (url.includes('/out/test/benchSuite/') || url.includes('/out/bench/')) return 'benchmark suite (measuring)';
+  if (url.includes('/dist/extension.js')) return 'Switchyard extension';
+  const builtIn = /\/extensions\/([^/]+)\/(?:dist|out)\//.exec(url);
+  return builtIn ? `built-in extension ${builtIn[1]}` : undefined;
+}
+
+/** Each sample goes to the nearest frame on its stack that belongs to an extension; native work (a write, a
+ *  spawn) then counts for whoever called it, which self time alone cannot say. */
+function origins(p: CpuProfile, hits: Map<number, number>, busy: number): Share[] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  if (!parent.size) return [];
+  const byId = new Map(p.nodes.map(n => [n.id, n]));
+  const memo = new Map<number, string>();
+  const originAt = (id: number): string => {
+    const seen: number[] = [];
+    let at: number | undefined = id;
+    let found = NO_ORIGIN;
+    while (at !== undefined) {
+      const known = memo.get(at);
+      if (known) {
+        found = known;
+        break;
+      }
+      seen.push(at);
+      const o = originOf(byId.get(at)?.callFrame.url ?? '');
+      if (o) {
+        found = o;
+        break;
+      }
+      at = parent.get(at);
+    }
+    for (const s of seen) memo.set(s, found);
+    return found;
+  };
+  const totals = new Map<string, number>();
+  for (const [id, h] of hits) {
+    const n = byId.get(id);
+    if (!h || !n || n.callFrame.functionName === '(idle)') continue;
+    const o = originAt(id);
+    totals.set(o, (totals.get(o) ?? 0) + h);
+  }
+  return [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([name, h]) => ({ name, pct: busy ? (100 * h) / busy : 0 }));
+}
+
 export function summariseProfile(p: CpuProfile, top = 12): ProfileSummary {
   const hits = new Map<number, number>();
   if (p.samples?.length) for (const id of p.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
@@ -58,7 +109,8 @@ export function summariseProfile(p: CpuProfile, top = 12): ProfileSummary {
   }
   const shares = (m: Map<string, number>, n: number): Share[] =>
     [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, h]) => ({ name, pct: busy ? (100 * h) / busy : 0 }));
-  return { busySamples: busy, areas: shares(areas, 10), functions: shares(functions, top) };
+  const byOrigin = origins(p, hits, busy);
+  return { busySamples: busy, areas: shares(areas, 10), functions: shares(functions, top), ...(byOrigin.length ? { origins: byOrigin } : {}) };
 }
 
 /** Percent of busy time in functions whose name matches `pattern` (among the summary's hottest). */
@@ -78,5 +130,6 @@ export function profileMarkdown(s: ProfileSummary, topFunctions = 15): string {
     '| hottest functions (self time) | share |',
     '| --- | ---: |',
     ...rows(s.functions.slice(0, topFunctions)),
+    ...(s.origins?.length ? ['', '| on whose behalf (nearest extension on the stack) | share |', '| --- | ---: |', ...rows(s.origins)] : []),
   ].join('\n');
 }

@@ -92,7 +92,8 @@ function method(p: FleetParams, splitSessions: number): string {
     'the events streamed to it: everything the host does is in it (git worktrees and fingerprints, tools, sandbox, ledger fsyncs,',
     'serialising notifications as the IPC transport would). RSS is sampled every 50 ms; the event-loop delay with',
     'perf_hooks.monitorEventLoopDelay. Freshness: from the moment the ledger announces a record (durable and applied) to the',
-    'first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it. A second pair of runs at',
+    'first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it (one sent in the very call that announces the',
+    'record counts as 0). A second pair of runs at',
     `${splitSessions} sessions with a quarter of the text splits CPU into a cost per event and a cost per turn. ${p.warmup} unmeasured`,
     'sessions warm each process up first. One run per size on a shared machine whose load varies: read ratios, not absolute µs.',
   ].join(' ');

@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { countServerSentEvents, eventsInChunk } from '../../bench/fleet/eventCounter';
 import { FreshnessTracker, lagsOf, loopDelayOf } from '../../bench/fleet/freshness';
 import { hostRun } from '../../bench/fleet/hostRun';
-import { areaOf, summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
+import { areaOf, originOf, summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
 import { parseRunConfig, type RunConfig } from '../../bench/fleet/protocol';
 import { splitCpu } from '../../bench/fleet/report';
 import { FLEET_SCRIPT, FLEET_TURNS, fleetScripts, fleetTask } from '../../bench/fleet/script';
@@ -37,6 +37,23 @@ test('freshness: each record is matched to the first notification whose totals i
   t.meterShownAt(10, 320);
   assert.deepEqual(t.meterLags, [200, 210, 200]);
   assert.equal(t.unseen(), 0);
+});
+
+test('freshness: a notification sent before the tracker hears of its record counts as showing it at once', () => {
+  // The engine's ledger listener runs first and, with an idle throttle, notifies in the same call.
+  const t = new FreshnessTracker(0);
+  t.sessionsShown([info('a', 1)], 100);
+  t.meterShownAt(1, 100);
+  t.recorded('a', 101, 95);
+  assert.deepEqual(t.treeLags, [0]);
+  assert.deepEqual(t.meterLags, [0]);
+  assert.deepEqual(t.endToTreeLags, [5]);
+  assert.equal(t.unseen(), 0);
+  // The next record is not shown by the old totals.
+  t.recorded('a', 200, 190);
+  assert.equal(t.unseen(), 2);
+  t.sessionsShown([info('a', 2)], 260);
+  assert.deepEqual(t.treeLags, [0, 60]);
 });
 
 test('freshness: caughtUp waits for the notification that shows the last record, or says what is missing', async () => {
@@ -124,6 +141,32 @@ test('profile summary: busy time by area and function, idle left out', () => {
   assert.equal(s.functions[0]!.name, 'spawn node:internal/child_process:1');
   assert.equal(areaOf('', '(garbage collector)'), 'garbage collection');
   assert.equal(areaOf('node:internal/deps/undici/undici', 'onData'), 'fetch (undici)');
+  assert.equal(s.origins, undefined, 'no call tree, no attribution');
+});
+
+test('profile summary: native work counts for the nearest extension that called it', () => {
+  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 3, 6, 8] },
+      { id: 2, callFrame: frame('(idle)') },
+      { id: 3, callFrame: frame('refresh', 'file:///srv/lib/vscode/extensions/git/dist/main.js'), children: [4] },
+      { id: 4, callFrame: frame('exec', 'node:child_process'), children: [5] },
+      { id: 5, callFrame: frame('spawn') },
+      { id: 6, callFrame: frame('onNotification', 'file:///ext/dist/extension.js'), children: [7] },
+      { id: 7, callFrame: frame('write') },
+      { id: 8, callFrame: frame('(garbage collector)') },
+    ],
+    samples: [2, 5, 5, 5, 7, 8, 3, 2],
+  };
+  const s = summariseProfile(profile);
+  assert.deepEqual(s.origins?.map(o => [o.name, o.pct.toFixed(1)]), [
+    ['built-in extension git', '66.7'],
+    ['Switchyard extension', '16.7'],
+    ['no extension on the stack (VS Code itself, GC, timers)', '16.7'],
+  ]);
+  assert.equal(originOf('file:///x/out/test/benchSuite/fleet.test.js'), 'benchmark suite (measuring)');
+  assert.equal(originOf('node:internal/streams/writable'), undefined);
 });
 
 test('run configurations are checked before anything starts', () => {
