@@ -29,8 +29,8 @@ export function areaOf(url: string, functionName: string): string {
     if (functionName === '(program)') return 'V8/native (program)';
     return `native ${functionName || '(anonymous)'}`;
   }
-  if (url.includes('/out/test/benchSuite/')) return 'benchmark suite (measuring)';
-  if (url.includes('/dist/extension.js')) return 'Switchyard extension';
+  const ext = extensionOf(url);
+  if (ext) return ext;
   if (/\/out\/vs\/|extensionHostProcess/.test(url)) return 'VS Code extension host';
   if (url.includes('/node_modules/openai/')) return 'openai SDK';
   if (url.includes('undici')) return 'fetch (undici)';
@@ -42,12 +42,18 @@ export function areaOf(url: string, functionName: string): string {
 
 const NO_ORIGIN = 'no extension on the stack (VS Code itself, GC, timers)';
 
-/** The extension (or the benchmark) a frame's script belongs to, if any. */
+/** The extension (or the benchmark suite) a frame's script belongs to, if any. Other extensions ship a
+ *  dist/extension.js too: they are told apart by their folder (Switchyard's, installed, is switchyard.*). */
+function extensionOf(url: string): string | undefined {
+  if (url.includes('/out/test/benchSuite/')) return 'benchmark suite (measuring)';
+  const folder = /\/extensions\/([^/]+)\/(?:dist|out)\//.exec(url)?.[1];
+  if (folder) return folder.startsWith('switchyard.') ? 'Switchyard extension' : `another extension (${folder})`;
+  return url.endsWith('/dist/extension.js') ? 'Switchyard extension' : undefined;
+}
+
+/** Like extensionOf, and the benchmark's own host-side code. */
 export function originOf(url: string): string | undefined {
-  if (url.includes('/out/test/benchSuite/') || url.includes('/out/bench/')) return 'benchmark suite (measuring)';
-  if (url.includes('/dist/extension.js')) return 'Switchyard extension';
-  const builtIn = /\/extensions\/([^/]+)\/(?:dist|out)\//.exec(url);
-  return builtIn ? `built-in extension ${builtIn[1]}` : undefined;
+  return url.includes('/out/bench/') ? 'benchmark suite (measuring)' : extensionOf(url);
 }
 
 /** Each sample goes to the nearest frame on its stack that belongs to an extension; native work (a write, a

@@ -161,12 +161,15 @@ test('profile summary: native work counts for the nearest extension that called 
   };
   const s = summariseProfile(profile);
   assert.deepEqual(s.origins?.map(o => [o.name, o.pct.toFixed(1)]), [
-    ['built-in extension git', '66.7'],
+    ['another extension (git)', '66.7'],
     ['Switchyard extension', '16.7'],
     ['no extension on the stack (VS Code itself, GC, timers)', '16.7'],
   ]);
   assert.equal(originOf('file:///x/out/test/benchSuite/fleet.test.js'), 'benchmark suite (measuring)');
   assert.equal(originOf('node:internal/streams/writable'), undefined);
+  assert.equal(originOf('file:///srv/lib/vscode/extensions/typescript-language-features/dist/extension.js'), 'another extension (typescript-language-features)');
+  assert.equal(originOf('file:///home/u/.vscode/extensions/switchyard.switchyard-0.1.0/dist/extension.js'), 'Switchyard extension');
+  assert.equal(areaOf('file:///srv/lib/vscode/extensions/git/dist/main.js', 'refresh'), 'another extension (git)');
 });
 
 test('run configurations are checked before anything starts', () => {
