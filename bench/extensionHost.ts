@@ -88,6 +88,7 @@ function result(r: ExtensionHostBench): BenchResult {
           { name: `agent host RSS peak, ${n} sessions`, value: r.agentHost.rssPeakMb, unit: 'MB', ...atMost(r.agentHost.rssPeakMb, 100 + n, 'MB') },
         ]
       : []),
+    ...Object.entries(r.agentHostRssByPhase ?? {}).map(([phase, mb]) => ({ name: `agent host RSS peak while ${phase} (sampled every 100 ms)`, value: mb, unit: 'MB' })),
   ];
   return {
     title: 'Extension host: responsiveness with a fleet',

@@ -90,7 +90,7 @@ function method(p: FleetParams, splitSessions: number): string {
     `${p.eventDelayMs} ms between events (up to ${Math.round(1000 / p.eventDelayMs)} events/s per stream), and counts every server-sent event it writes. CPU is`,
     '`process.cpuUsage` of the measured process from the first create to the notification showing the last record, divided by',
     'the events streamed to it: everything the host does is in it (git worktrees and fingerprints, tools, sandbox, ledger fsyncs,',
-    'serialising notifications as the IPC transport would). RSS is sampled every 50 ms; the event-loop delay with',
+    'serialising notifications as the IPC transport would). The RSS peak is the kernel high-water mark over the window (VmHWM, reset at its start through /proc/self/clear_refs), as the editor benchmark reads that of the agent host; the event-loop delay with',
     'perf_hooks.monitorEventLoopDelay. Freshness: from the moment the ledger announces a record (durable and applied) to the',
     'first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it (one sent in the very call that announces the',
     'record counts as 0). A second pair of runs at',

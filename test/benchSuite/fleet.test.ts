@@ -19,7 +19,7 @@ import type { HostReady } from '../../src/protocol/host';
 import type { SessionInfo } from '../../src/protocol/types';
 import { EXTENSION_ID, settled, until } from '../integration/kit';
 import { LedgerTail } from './ledgerTail';
-import { procStats } from './procStats';
+import { PhasePeaks, procStats } from './procStats';
 import { RESULTS_FILE, type ExtensionHostBench } from './results';
 
 const SESSIONS = Number(process.env.SWITCHYARD_BENCH_SESSIONS || 100);
@@ -64,6 +64,7 @@ suite('extension host under a fleet', () => {
     const busy = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     const profiler = new WindowProfiler(PROFILE_INTERVAL_US);
     await profiler.start();
+    const phases = new PhasePeaks(host.pid, 'creating');
     const start = performance.now();
     const cpu0 = process.cpuUsage();
     const sub = a.onDidChangeSessions(list => {
@@ -84,6 +85,7 @@ suite('extension host under a fleet', () => {
         'switchyard.newSession', { task: fleetTask(FLEET_SCRIPT, i + 1), title: `Fleet ${String(i + 1).padStart(3, '0')}` },
       )));
       createdAt = performance.now();
+      phases.enter('streaming');
       const ids = created.map((s, i) => {
         assert.ok(s, `session ${i + 1} was not created`);
         return s.id;
@@ -98,6 +100,7 @@ suite('extension host under a fleet', () => {
       busy.disable();
       profiled = profiler.stop();
     }
+    const rssByPhase = phases.stop();
     const profile = summariseProfile(await profiled, 40);
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
@@ -127,6 +130,7 @@ suite('extension host under a fleet', () => {
       treeLag: lagsOf(tracker.treeLags),
       extensionHostCpuSeconds: (cpu.user + cpu.system) / 1e6,
       ...(agentHost ? { agentHost } : {}),
+      ...(Object.keys(rssByPhase).length ? { agentHostRssByPhase: rssByPhase } : {}),
       profile,
       at: new Date().toISOString(),
     };

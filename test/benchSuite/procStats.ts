@@ -24,3 +24,41 @@ export function procStats(pid: number): ProcStats | undefined {
     return undefined;
   }
 }
+
+/** The current resident set of another process, in MB (Linux /proc). */
+export function rssMbOf(pid: number): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The highest RSS of another process seen while each phase lasted, sampled on a timer. */
+export class PhasePeaks {
+  private readonly peaks = new Map<string, number>();
+  private phase: string;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number, first: string, intervalMs = 100) {
+    this.phase = first;
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  enter(phase: string): void {
+    this.sample();
+    this.phase = phase;
+  }
+
+  stop(): Record<string, number> {
+    this.sample();
+    clearInterval(this.timer);
+    return Object.fromEntries(this.peaks);
+  }
+
+  private sample(): void {
+    const mb = rssMbOf(this.pid);
+    if (mb !== undefined) this.peaks.set(this.phase, Math.max(this.peaks.get(this.phase) ?? 0, mb));
+  }
+}
