@@ -162,8 +162,9 @@ try {
     await wb.waitForRowText('Hello from Codex', /\$0\.\d+/, 90000);
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Hello from Codex' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
     // Its details and its transcript, as for any session.
+    // The click opens the transcript, which takes the focus: the row is expanded by its twistie, not the keyboard.
     await wb.sessionRow('Hello from Codex').click();
-    await page.keyboard.press('ArrowRight');
+    await wb.sessionRow('Hello from Codex').locator('.monaco-tl-twistie').click();
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Commands:' }).first().waitFor();
     await page.locator('.tab', { hasText: 'Agent: Hello from Codex' }).waitFor({ timeout: 30000 });
     await wb.inWebview('text=/exec_command|shell/');
