@@ -80,6 +80,7 @@ suite('extension host under a fleet', () => {
     let finished: SessionInfo[];
     let profiled: Promise<CpuProfile> | undefined;
     let createdAt = Infinity;
+    let rssByPhase: Record<string, number> = {};
     try {
       const created = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => vscode.commands.executeCommand<SessionInfo | undefined>(
         'switchyard.newSession', { task: fleetTask(FLEET_SCRIPT, i + 1), title: `Fleet ${String(i + 1).padStart(3, '0')}` },
@@ -99,8 +100,8 @@ suite('extension host under a fleet', () => {
     } finally {
       busy.disable();
       profiled = profiler.stop();
+      rssByPhase = phases.stop();
     }
-    const rssByPhase = phases.stop();
     const profile = summariseProfile(await profiled, 40);
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
