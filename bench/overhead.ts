@@ -17,7 +17,7 @@ import { openRepo } from '../src/host/worktrees/repo';
 import { worktreeFingerprint } from '../src/host/worktrees/worktrees';
 import type { TranscriptEvent, UsageRecord } from '../src/protocol/records';
 import { startTestUpstream, type Script } from '../test/upstream/server';
-import { git } from '../test/unit/helpers/engineKit';
+import { commitInitial } from '../test/unit/helpers/engineKit';
 import { atMost, median, type BenchResult } from './types';
 
 const UPSTREAM_ENV = 'SWITCHYARD_BENCH_UPSTREAM';
@@ -84,9 +84,7 @@ function makeProject(root: string): { repo: string; files: string[]; folders: st
       writeFileSync(path.join(repo, file), Array.from({ length: 40 }, (_, k) => `export const value${k} = ${d * 1000 + f * 40 + k};`).join('\n') + '\n');
     }
   }
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'initial');
+  commitInitial(repo, { name: 'Bench', email: 'bench@example.com' });
   return { repo, files, folders };
 }
 

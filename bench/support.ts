@@ -1,9 +1,9 @@
 // Shared set-up for benchmarks: a temporary repository and a real gateway over a fresh ledger.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Gateway } from '../src/host/gateway/gateway';
+import { commitInitial } from '../test/unit/helpers/engineKit';
 import { createGateway, RecordingLink } from '../test/unit/helpers/gatewayKit';
 
 export interface TempRepo {
@@ -21,10 +21,7 @@ export function makeTempRepo(populate: (dir: string) => string[]): TempRepo {
   mkdirSync(dir, { recursive: true });
   mkdirSync(state, { recursive: true });
   const files = populate(dir);
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  git('-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', 'add', '-A');
-  git('-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', 'commit', '-q', '-m', 'initial');
+  commitInitial(dir, { name: 'Bench', email: 'bench@example.com' });
   return { dir, state, files, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 

@@ -11,6 +11,7 @@ import { listWorktrees } from '../src/host/worktrees/registry';
 import { openRepo, resolveCommit } from '../src/host/worktrees/repo';
 import { uniqueBranch } from '../src/host/worktrees/slug';
 import { createWorktree } from '../src/host/worktrees/worktrees';
+import { commitInitial } from '../test/unit/helpers/engineKit';
 import { atMost, median, type BenchResult } from './types';
 
 const FOLDERS = 400;
@@ -33,8 +34,6 @@ function git(cwd: string, ...args: string[]): string {
 
 function makeBigRepo(repo: string): number {
   mkdirSync(repo, { recursive: true });
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'config', 'commit.gpgsign', 'false');
   let files = 0;
   for (let d = 0; d < FOLDERS; d++) {
     const dir = path.join(repo, `pkg${String(d).padStart(3, '0')}`);
@@ -43,8 +42,7 @@ function makeBigRepo(repo: string): number {
       writeFileSync(path.join(dir, `mod${f}.ts`), `// module ${d}/${f}\nexport const id = ${files};\nexport function f${f}(x: number): number {\n  return x * ${f} + ${d};\n}\n`);
     }
   }
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'initial');
+  commitInitial(repo, { name: 'Bench', email: 'bench@example.com' });
   return files;
 }
 

@@ -1,7 +1,6 @@
 // The real engine (sessions, worktrees, built-in agent, gateway, ledger) running N scripted
 // sessions at once on one repository against the test upstream, measured from the first create to the
 // moment the sidebar and meter notifications show the last record.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Engine } from '../../src/host/engine';
 import { sandboxAvailability } from '../../src/host/sandbox/availability';
 import { withDefaults } from '../../src/host/settings';
+import { commitInitial } from '../../test/unit/helpers/engineKit';
 import type { SessionInfo } from '../../src/protocol/types';
 import { FreshnessTracker, lagsOf, loopDelayOf } from './freshness';
 import { MeasuringSink } from './measuringSink';
@@ -151,13 +151,7 @@ async function runSessions(engine: Engine, repo: string, script: string, count: 
 
 function makeRepo(dir: string): string {
   mkdirSync(path.join(dir, 'src'), { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.name', 'Fleet Bench');
-  git('config', 'user.email', 'fleet@example.com');
   writeFileSync(path.join(dir, 'README.md'), '# Fleet benchmark repository\n');
   writeFileSync(path.join(dir, 'src', 'module.ts'), 'export const answer = 42;\n');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'initial');
-  return dir;
+  return commitInitial(dir, { name: 'Fleet Bench', email: 'fleet@example.com' });
 }

@@ -21,18 +21,23 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
 }
 
+/** Makes `dir` a repository (with a user identity of its own) whose one commit on main holds what is in it now. */
+export function commitInitial(dir: string, who = { name: 'Tester', email: 'tester@example.com' }): string {
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.name', who.name);
+  git(dir, 'config', 'user.email', who.email);
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
 /** A repository with one commit on main: README.md and src/app.txt. */
 export function makeRepo(root: string, name = 'repo'): string {
   const repo = path.join(root, name);
   mkdirSync(path.join(repo, 'src'), { recursive: true });
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'config', 'user.name', 'Tester');
-  git(repo, 'config', 'user.email', 'tester@example.com');
   writeFileSync(path.join(repo, 'README.md'), '# demo\n');
   writeFileSync(path.join(repo, 'src', 'app.txt'), 'line 1\nline 2\nline 3\n');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'initial');
-  return repo;
+  return commitInitial(repo);
 }
 
 export async function upstream(t: TestContext, opts: UpstreamOptions = {}): Promise<TestUpstream> {
