@@ -1,99 +1,91 @@
-// How stale the sidebar and the meter are: for each ledger record, the time until the first sessionsChanged
-// notification whose session totals include it, and the first spendChanged whose day totals include it.
-// Records are matched by count (a session's usage.requests only grows), so no notification needs an id.
-// The engine hears of a record before this tracker does (its ledger listener was added first) and, when the
-// throttle is idle, notifies in that same call: a notification may show a record the tracker has not seen
-// yet. Such a record was shown the moment it arrived.
+// How stale the sidebar and the meter are: for each usage record, the time from the response's end (the
+// record's own timestamp, written when the host metered it) to the first sessionsChanged notification whose
+// session totals include it, and to the first spendChanged whose day totals include it. Records are matched
+// by count (a session's usage.requests only grows), so no notification needs an id. The host counts a record
+// as soon as it is metered, before its durable append, so a notification usually shows a record before the
+// tracker reads it from the ledger: when each count was first shown is kept for the records still to come.
 import { percentile } from '../types';
 import type { Lags } from './protocol';
 
 /** Which notifications must show a record: the sidebar's and the meter's, or the sidebar's alone. */
 export type Watched = 'both' | 'sidebar';
 
-interface SessionTrack {
-  /** When each record arrived, in order; the record's own timestamp alongside. */
-  arrived: number[];
-  stamped: number[];
-  shown: number;
-  /** The most requests a notification has shown for this session so far. */
-  seen: number;
-  /** When that notification was sent. */
-  seenAt: number;
+/** A sequence of records matched by count to notifications of a growing total. */
+class CountMatch {
+  /** The response end of each record, in order. */
+  private readonly ended: number[] = [];
+  /** shownAt[k]: when a notification first showed at least k + 1 records. */
+  private readonly shownAt: number[] = [];
+  private matched = 0;
+
+  constructor(private readonly lags: number[]) {}
+
+  recorded(endedAt: number): void {
+    this.ended.push(endedAt);
+    this.match();
+  }
+
+  shown(count: number, at: number): void {
+    while (this.shownAt.length < count) this.shownAt.push(at);
+    this.match();
+  }
+
+  get unseen(): number {
+    return this.ended.length - this.matched;
+  }
+
+  private match(): void {
+    const upTo = Math.min(this.shownAt.length, this.ended.length);
+    // Stamps are whole milliseconds: a record shown in the millisecond it ended may look 1 ms early.
+    for (; this.matched < upTo; this.matched++) this.lags.push(Math.max(0, this.shownAt[this.matched]! - this.ended[this.matched]!));
+  }
 }
 
 export class FreshnessTracker {
-  private readonly sessions = new Map<string, SessionTrack>();
-  private readonly meterArrived: number[] = [];
-  private meterShown = 0;
-  private meterSeen = 0;
-  private meterSeenAt = 0;
+  private readonly sessions = new Map<string, CountMatch>();
+  private readonly meter: CountMatch;
+  /** Response end → sessionsChanged showing it. */
   readonly treeLags: number[] = [];
-  readonly endToTreeLags: number[] = [];
+  /** Response end → spendChanged showing it. */
   readonly meterLags: number[] = [];
+  /** Response end → the record read back from the ledger (durable): what the display no longer waits for. */
+  readonly durableLags: number[] = [];
   private waiters: (() => void)[] = [];
 
   /** @param meterBaseline records already in the day's totals when tracking starts */
-  constructor(private readonly meterBaseline: number) {}
+  constructor(private readonly meterBaseline: number) {
+    this.meter = new CountMatch(this.meterLags);
+  }
 
-  /** A record is in the ledger (`at`); `stampedAt` is the time written in the record itself. */
-  recorded(sessionId: string, at: number, stampedAt: number): void {
-    let t = this.sessions.get(sessionId);
-    if (!t) {
-      t = { arrived: [], stamped: [], shown: 0, seen: 0, seenAt: 0 };
-      this.sessions.set(sessionId, t);
-    }
-    t.arrived.push(at);
-    t.stamped.push(stampedAt);
-    this.meterArrived.push(at);
-    this.showSession(t);
-    this.showMeter();
+  /** A record was read from the ledger at `at`; `endedAt` is the time written in the record itself. */
+  recorded(sessionId: string, at: number, endedAt: number): void {
+    this.session(sessionId).recorded(endedAt);
+    this.meter.recorded(endedAt);
+    this.durableLags.push(Math.max(0, at - endedAt));
   }
 
   /** A sessionsChanged notification at `at` carried these sessions' totals. */
   sessionsShown(sessions: readonly { id: string; usage: { requests: number } }[], at: number): void {
-    for (const s of sessions) {
-      let t = this.sessions.get(s.id);
-      if (!t) {
-        // Its records may be on their way to this tracker (see the top of the file).
-        t = { arrived: [], stamped: [], shown: 0, seen: 0, seenAt: 0 };
-        this.sessions.set(s.id, t);
-      }
-      if (s.usage.requests > t.seen) {
-        t.seen = s.usage.requests;
-        t.seenAt = at;
-      }
-      this.showSession(t);
-    }
+    for (const s of sessions) this.session(s.id).shown(s.usage.requests, at);
     this.wake();
-  }
-
-  private showSession(t: SessionTrack): void {
-    const upTo = Math.min(t.seen, t.arrived.length);
-    for (; t.shown < upTo; t.shown++) {
-      this.treeLags.push(Math.max(0, t.seenAt - t.arrived[t.shown]!));
-      this.endToTreeLags.push(t.seenAt - t.stamped[t.shown]!);
-    }
   }
 
   /** A spendChanged notification at `at` whose day totals count `dayRequests` requests. */
   meterShownAt(dayRequests: number, at: number): void {
-    if (dayRequests - this.meterBaseline > this.meterSeen) {
-      this.meterSeen = dayRequests - this.meterBaseline;
-      this.meterSeenAt = at;
-    }
-    this.showMeter();
+    this.meter.shown(dayRequests - this.meterBaseline, at);
     this.wake();
   }
 
-  private showMeter(): void {
-    const upTo = Math.min(this.meterSeen, this.meterArrived.length);
-    for (; this.meterShown < upTo; this.meterShown++) this.meterLags.push(Math.max(0, this.meterSeenAt - this.meterArrived[this.meterShown]!));
+  private session(id: string): CountMatch {
+    let m = this.sessions.get(id);
+    if (!m) this.sessions.set(id, (m = new CountMatch(this.treeLags)));
+    return m;
   }
 
   /** Records not yet shown by the sidebar (and by the meter, unless only the sidebar is watched). */
   unseen(watched: Watched = 'both'): number {
-    let n = watched === 'both' ? this.meterArrived.length - this.meterShown : 0;
-    for (const t of this.sessions.values()) n += t.arrived.length - t.shown;
+    let n = watched === 'both' ? this.meter.unseen : 0;
+    for (const m of this.sessions.values()) n += m.unseen;
     return n;
   }
 

@@ -113,7 +113,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     spendChangedMaxPerSecond: sink.spendCalls.maxPerSecond(),
     treeLag: lagsOf(tracker.treeLags),
     meterLag: lagsOf(tracker.meterLags),
-    endToTreeLag: lagsOf(tracker.endToTreeLags),
+    durableLag: lagsOf(tracker.durableLags),
     sandbox: sandbox.ok ? 'commands ran in the OS sandbox' : `no OS sandbox here (${sandbox.reason}); commands ran after the sink approved them`,
   };
 }

@@ -52,12 +52,12 @@ export interface HostRunFigures {
   /** V8 heap in use at the end of the window after a full GC: what the sessions keep. */
   heapRetainedMb: number;
   heapBaselineMb: number;
-  /** Ledger record (durable and applied) -> sessionsChanged carrying it, in ms. */
+  /** Response end (the record's own timestamp, taken when the host metered it) -> sessionsChanged carrying it, in ms. */
   treeLag: Lags;
-  /** Ledger record -> spendChanged whose totals include it, in ms. */
+  /** Response end -> spendChanged whose totals include it, in ms. */
   meterLag: Lags;
-  /** The record's own timestamp (taken when the response ended, before fsync) -> sessionsChanged, in ms. */
-  endToTreeLag: Lags;
+  /** Response end -> the record durable and read back from the ledger, in ms (the display does not wait for it). */
+  durableLag: Lags;
   sandbox: string;
 }
 

@@ -51,8 +51,8 @@ export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile
       { name: `${n} sessions: host RSS peak`, value: host.rssPeakMb, unit: 'MB', ...atMost(host.rssPeakMb, 100 + n, 'MB') },
       { name: `${n} sessions: notifications in the busiest second (sessions or spend)`, value: busiest, unit: '/s', ...atMost(busiest, p.notifyMaxPerSecond, '/s') },
       { name: `${n} sessions: streamed events per second`, value: perSecond(host.events, host.seconds), unit: '/s' },
-      { name: `${n} sessions: sidebar freshness p99 (record → sessionsChanged)`, value: host.treeLag.p99, unit: 'ms', ...atMost(host.treeLag.p99, p.freshTargetMs, 'ms') },
-      { name: `${n} sessions: meter freshness p99 (record → spendChanged)`, value: host.meterLag.p99, unit: 'ms', ...atMost(host.meterLag.p99, p.freshTargetMs, 'ms') },
+      { name: `${n} sessions: sidebar freshness p99 (response end → sessionsChanged)`, value: host.treeLag.p99, unit: 'ms', ...atMost(host.treeLag.p99, p.freshTargetMs, 'ms') },
+      { name: `${n} sessions: meter freshness p99 (response end → spendChanged)`, value: host.meterLag.p99, unit: 'ms', ...atMost(host.meterLag.p99, p.freshTargetMs, 'ms') },
     );
   }
   const base = scales[0]!;
@@ -91,9 +91,9 @@ function method(p: FleetParams, splitSessions: number): string {
     '`process.cpuUsage` of the measured process from the first create to the notification showing the last record, divided by',
     'the events streamed to it: everything the host does is in it (git worktrees and fingerprints, tools, sandbox, ledger fsyncs,',
     'serialising notifications as the IPC transport would). The RSS peak is the kernel high-water mark over the window (VmHWM, reset at its start through /proc/self/clear_refs), as the editor benchmark reads that of the agent host; the event-loop delay with',
-    'perf_hooks.monitorEventLoopDelay. Freshness: from the moment the ledger announces a record (durable and applied) to the',
-    'first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it (one sent in the very call that announces the',
-    'record counts as 0). A second pair of runs at',
+    'perf_hooks.monitorEventLoopDelay. Freshness: from the end of a response (the timestamp the host writes into its usage record',
+    'when it meters it) to the first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it. The last column is',
+    'how long the same records took to be durable and read back from the ledger, which the display does not wait for. A second pair of runs at',
     `${splitSessions} sessions with a quarter of the text splits CPU into a cost per event and a cost per turn. ${p.warmup} unmeasured`,
     'sessions warm each process up first. One run per size on a shared machine whose load varies: read ratios, not absolute µs.',
   ].join(' ');
@@ -117,10 +117,10 @@ function detailTable(scales: Pair[], short: Pair): string {
     (h.notificationBytes / 1024 / h.seconds).toFixed(0),
     lag(h.treeLag),
     lag(h.meterLag),
-    lag(h.endToTreeLag),
+    lag(h.durableLag),
   ].join(' | ');
   return [
-    '| run | events host / floor | events/s | seconds host / floor | CPU s host / floor | µs/event host / floor | host RSS MB start → peak | host heap MB start → retained | host loop delay ms p50 / p99 / max | sessionsChanged /s | spendChanged /s | notifications KiB/s | sidebar lag ms p50 / p99 / max | meter lag ms p50 / p99 / max | response end → sidebar ms p50 / p99 / max |',
+    '| run | events host / floor | events/s | seconds host / floor | CPU s host / floor | µs/event host / floor | host RSS MB start → peak | host heap MB start → retained | host loop delay ms p50 / p99 / max | sessionsChanged /s | spendChanged /s | notifications KiB/s | sidebar lag ms p50 / p99 / max | meter lag ms p50 / p99 / max | response end → durable in the ledger ms p50 / p99 / max |',
     '| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | ---: | --- | --- | --- |',
     ...scales.map(s => `| ${row(s, `${s.host.sessions} sessions`)} |`),
     `| ${row(short, `${short.host.sessions} sessions, ¼ text`)} |`,
@@ -156,8 +156,9 @@ function findings(scales: Pair[], base: Pair, host: Split | undefined, sdk: Spli
     + ' of heap. The peak is heap headroom under the garbage of streaming, not state the sessions keep.');
   out.push(`- Freshness: notifications are throttled on the leading edge (src/host/util/throttle.ts: the first change goes at once,`
     + ' then at most one batch per 150 ms), so what remains is the throttle window under load and the host\'s event-loop delay'
-    + ` (p99 ${biggest.host.loopDelay.p99.toFixed(0)} ms, max ${biggest.host.loopDelay.max.toFixed(0)} ms at ${n} sessions). Before the ledger announces a record, its`
-    + ` durable append (write + fdatasync, group-committed) waits too: response end → sidebar p99 is ${biggest.host.endToTreeLag.p99.toFixed(0)} ms at ${n} sessions.`);
+    + ` (p99 ${biggest.host.loopDelay.p99.toFixed(0)} ms, max ${biggest.host.loopDelay.max.toFixed(0)} ms at ${n} sessions). A response's usage is counted as soon`
+    + ' as it is metered, pending until its durable append (write + fdatasync, group-committed) is read back; that append took'
+    + ` p50 ${biggest.host.durableLag.p50.toFixed(0)} ms, p99 ${biggest.host.durableLag.p99.toFixed(0)} ms at ${n} sessions, which the sidebar and the meter no longer wait for.`);
   return out.join('\n');
 }
 

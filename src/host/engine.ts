@@ -76,7 +76,7 @@ export class Engine {
       commands: s => commandSetupFor(s, this.settingsValue, this.layout, log),
       log,
     });
-    ledger.onRecords(records => this.onLedgerRecords(records));
+    ledger.onRecords((_, unannounced) => this.onLedgerRecords(unannounced));
   }
 
   static async start(o: EngineOptions): Promise<Engine> {
@@ -119,8 +119,12 @@ export class Engine {
     }
   }
 
-  /** Records from any process (this one or a CLI run) update the sessions they belong to. */
+  /**
+   * Records from other processes (a CLI run, another window) update the sessions they belong to. This
+   * process's own were counted as pending when their responses ended, and the sessions told then.
+   */
   private onLedgerRecords(records: readonly { sessionId: string }[]): void {
+    if (records.length === 0) return;
     const ids = new Set(records.map(r => r.sessionId));
     for (const id of ids) {
       const s = this.sessions.find(id);

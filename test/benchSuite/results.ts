@@ -27,7 +27,7 @@ export interface ExtensionHostBench {
   notificationsMaxPerSecond: number;
   /** The same after the last session was created: the host's notifications alone. */
   streamingMaxPerSecond: number;
-  /** Ledger record landed -> onDidChangeSessions carrying it, in the extension host. */
+  /** Response end (the usage record's own timestamp) -> onDidChangeSessions carrying it, in the extension host. */
   treeLag: Lags;
   extensionHostCpuSeconds: number;
   /** The agent host process over the run (Linux /proc), when readable. */

@@ -17,43 +17,45 @@ import { startTestUpstream } from '../upstream/server';
 
 const info = (id: string, requests: number) => ({ id, usage: { requests } });
 
-test('freshness: each record is matched to the first notification whose totals include it', () => {
+test('freshness: each record is matched to the first notification whose totals include it, timed from its response end', () => {
   const t = new FreshnessTracker(7);
   t.recorded('a', 100, 90);
   t.recorded('a', 110, 105);
   t.recorded('b', 120, 118);
+  assert.deepEqual(t.durableLags, [10, 5, 2]);
   t.sessionsShown([info('a', 1), info('zz', 5)], 150);
-  assert.deepEqual(t.treeLags, [50]);
+  assert.deepEqual(t.treeLags, [60]);
   t.sessionsShown([info('a', 2), info('b', 1)], 200);
-  assert.deepEqual(t.treeLags, [50, 90, 80]);
-  assert.deepEqual(t.endToTreeLags, [60, 95, 82]);
+  assert.deepEqual(t.treeLags, [60, 95, 82]);
   // A repeated notification with the same totals matches nothing again.
   t.sessionsShown([info('a', 2)], 400);
   assert.equal(t.treeLags.length, 3);
   // The meter counts the day's requests, which include the 7 recorded before tracking started.
   t.meterShownAt(8, 300);
-  assert.deepEqual(t.meterLags, [200]);
+  assert.deepEqual(t.meterLags, [210]);
   assert.equal(t.unseen(), 2);
   t.meterShownAt(10, 320);
-  assert.deepEqual(t.meterLags, [200, 210, 200]);
+  assert.deepEqual(t.meterLags, [210, 215, 202]);
   assert.equal(t.unseen(), 0);
 });
 
-test('freshness: a notification sent before the tracker hears of its record counts as showing it at once', () => {
-  // The engine's ledger listener runs first and, with an idle throttle, notifies in the same call.
+test('freshness: records shown before they are read from the ledger are timed by the notification that first showed each', () => {
+  // The host counts a record when it is metered, before its durable append: the notification comes first.
   const t = new FreshnessTracker(0);
   t.sessionsShown([info('a', 1)], 100);
-  t.meterShownAt(1, 100);
-  t.recorded('a', 101, 95);
-  assert.deepEqual(t.treeLags, [0]);
-  assert.deepEqual(t.meterLags, [0]);
-  assert.deepEqual(t.endToTreeLags, [5]);
+  t.sessionsShown([info('a', 2)], 150);
+  t.meterShownAt(2, 160);
+  t.recorded('a', 300, 95);
+  t.recorded('a', 310, 151);
+  assert.deepEqual(t.treeLags, [5, 0], 'the second was shown at 150, not later; a stamp 1 ms late counts as 0');
+  assert.deepEqual(t.meterLags, [65, 9]);
+  assert.deepEqual(t.durableLags, [205, 159]);
   assert.equal(t.unseen(), 0);
   // The next record is not shown by the old totals.
-  t.recorded('a', 200, 190);
+  t.recorded('a', 400, 390);
   assert.equal(t.unseen(), 2);
-  t.sessionsShown([info('a', 2)], 260);
-  assert.deepEqual(t.treeLags, [0, 60]);
+  t.sessionsShown([info('a', 3)], 420);
+  assert.deepEqual(t.treeLags, [5, 0, 30]);
 });
 
 test('freshness: caughtUp waits for the notification that shows the last record, or says what is missing', async () => {

@@ -2,7 +2,7 @@
 // A stream cut before usage arrived is recorded from an estimate and marked as such.
 import { randomUUID } from 'node:crypto';
 import type { UsageRecord } from '../../protocol/records';
-import type { Tier } from '../../protocol/types';
+import type { ServedTier, Tier } from '../../protocol/types';
 import { costOf } from '../pricing/cost';
 import { priceFor } from '../pricing/priceTable';
 import { fromChatUsage, fromResponsesUsage, fromServiceTier, type NormalizedUsage } from '../pricing/usage';
@@ -62,21 +62,28 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
       endpoint: x.endpoint,
     };
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: cost.costUsd ?? 0 };
-    // Told before the (durable, slower) append so the transcript shows them ahead of the agent's next
-    // step; the spend figures follow from the ledger once the record is in.
-    link.onUsage(record, usage.input > 0 ? usage.cached / usage.input : 0);
-    if (!estimated) {
-      const verdict = m.cache.settle(x.view, x.routing, x.started, x.expectation, usage.input, usage.cached, outcome.cacheDiagnostics);
-      if (verdict) {
-        const price = priceFor(prices, x.model, servedTier === 'unknown' ? x.requestedTier : servedTier);
-        const lostUsd = price ? (Math.max(0, verdict.missedTokens) * (price.input - price.cachedInput)) / 1e6 : 0;
-        link.onCacheBreak({ turn: m.requests, segment: verdict.segment, reason: verdict.reason, lostUsd });
-      }
+    // The append counts the record as pending at once, so the session's figures already include it when
+    // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead
+    // of the agent's next step.
+    const durable = deps.ledger.append(record);
+    try {
+      link.onUsage(record, usage.input > 0 ? usage.cached / usage.input : 0);
+      if (!estimated) settleCache(x, usage, outcome, servedTier);
+    } finally {
+      await durable;
     }
-    await deps.ledger.append(record);
   } catch (err) {
     deps.log('error', `Metering a response of session ${link.id} failed: ${(err as Error).message}`);
   } finally {
     await x.release();
   }
+}
+
+/** Compares the cached share with what the prompt's stable prefix should have hit; a break is told. */
+function settleCache(x: MeterInput, usage: NormalizedUsage, outcome: StreamOutcome, servedTier: ServedTier): void {
+  const verdict = x.m.cache.settle(x.view, x.routing, x.started, x.expectation, usage.input, usage.cached, outcome.cacheDiagnostics);
+  if (!verdict) return;
+  const price = priceFor(x.deps.prices(), x.model, servedTier === 'unknown' ? x.requestedTier : servedTier);
+  const lostUsd = price ? (Math.max(0, verdict.missedTokens) * (price.input - price.cachedInput)) / 1e6 : 0;
+  x.m.link.onCacheBreak({ turn: x.m.requests, segment: verdict.segment, reason: verdict.reason, lostUsd });
 }

@@ -7,6 +7,7 @@ import type { ReportGroup, ReportRow } from '../../protocol/spend';
 import { GroupCommit } from './groupCommit';
 import { completeLines, decodeLine, encodeLine, LedgerRecordError, recordProblem } from './lineCodec';
 import { monthView, type MonthView } from './monthView';
+import { PendingUsage } from './pendingUsage';
 import { report } from './report';
 import { Rollups } from './rollups';
 import { loadSnapshot, removeOrphanTemps, saveSnapshot } from './snapshot';
@@ -23,6 +24,12 @@ export interface LedgerOptions {
   /** How often watch() polls in case a file-change event is missed. Default 1,000 ms. */
   pollMs?: number;
 }
+
+/**
+ * `records`: every record newly read, from any process. `unannounced`: those not appended by this ledger
+ * (so not already counted in `pending` before they were read back).
+ */
+export type RecordsListener = (records: readonly UsageRecord[], unannounced: readonly UsageRecord[]) => void;
 
 export interface Disposable {
   dispose(): void;
@@ -44,7 +51,8 @@ const MIN_SNAPSHOT_INTERVAL_MS = 30_000;
 export class Ledger {
   private rollupsValue: Rollups;
   private offsetValue: number;
-  private readonly listeners = new Set<(records: readonly UsageRecord[]) => void>();
+  private readonly listeners = new Set<RecordsListener>();
+  private readonly pendingValue = new PendingUsage();
   private readonly recentIds = new Set<string>();
   /** The same ids in arrival order, as a ring: evicting the oldest is O(1) (a Set's first key is not). */
   private readonly recentRing: (string | undefined)[] = new Array(DEDUPE_WINDOW);
@@ -110,12 +118,24 @@ export class Ledger {
     return this.offsetValue;
   }
 
-  /** Resolves once the record is durable (fsync'ed) and applied to the rollups. */
+  /** Records appended here and not yet in the rollups (counted by what the user sees, not by budgets). */
+  get pending(): PendingUsage {
+    return this.pendingValue;
+  }
+
+  /**
+   * Resolves once the record is durable (fsync'ed) and applied to the rollups. Until then it is in
+   * `pending`, from the moment this returns.
+   */
   append(rec: UsageRecord): Promise<void> {
     if (this.closed) return Promise.reject(new LedgerClosedError());
     const problem = recordProblem(rec);
     if (problem) return Promise.reject(new LedgerRecordError(`refusing to write an invalid usage record: ${problem}`));
-    return this.writer.write(encodeLine(rec));
+    this.pendingValue.add(rec);
+    return this.writer.write(encodeLine(rec)).catch((e: unknown) => {
+      this.pendingValue.settle(rec.id);
+      throw e;
+    });
   }
 
   /** Reads what other processes (and this one) appended since the last read; returns the new records. */
@@ -125,7 +145,7 @@ export class Ledger {
   }
 
   /** Called with every batch of new records, from this process or others (the latter once watch() runs). */
-  onRecords(cb: (records: readonly UsageRecord[]) => void): Disposable {
+  onRecords(cb: RecordsListener): Disposable {
     this.listeners.add(cb);
     return { dispose: () => void this.listeners.delete(cb) };
   }
@@ -201,6 +221,7 @@ export class Ledger {
     await this.rebuildIfReplaced();
     const { size } = await this.readHandle.stat();
     const records: UsageRecord[] = [];
+    const unannounced: UsageRecord[] = [];
     let applied = 0;
     let carry = Buffer.alloc(0);
     let base = this.offsetValue;
@@ -216,16 +237,19 @@ export class Ledger {
         const rec = this.decode(line, base + consumed);
         consumed = end;
         if (!rec) continue;
+        // In the same step as the rollups, so nothing ever counts the record twice.
         this.rollupsValue.apply(rec);
+        const wasPending = this.pendingValue.settle(rec.id);
         applied++;
         if (collect) records.push(rec);
+        if (collect && !wasPending) unannounced.push(rec);
       }
       base += consumed;
       // Copy: `chunk` is reused by the next read.
       carry = Buffer.from(data.subarray(consumed));
     }
     this.offsetValue = base;
-    if (applied) this.afterApply(applied, records);
+    if (applied) this.afterApply(applied, records, unannounced);
     return records;
   }
 
@@ -250,12 +274,12 @@ export class Ledger {
     return d.record;
   }
 
-  private afterApply(applied: number, records: UsageRecord[]): void {
+  private afterApply(applied: number, records: UsageRecord[], unannounced: UsageRecord[]): void {
     this.sinceSnapshot += applied;
     if (records.length) {
       for (const cb of this.listeners) {
         try {
-          cb(records);
+          cb(records, unannounced);
         } catch (e) {
           this.warn(`ledger listener failed: ${(e as Error).message}`);
         }

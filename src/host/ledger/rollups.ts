@@ -79,9 +79,7 @@ export class Rollups {
   }
 
   apply(r: UsageRecord): void {
-    const cost = r.costUsd === null ? null : usdToMicro(r.costUsd);
-    const standard = cost === null || r.standardCostUsd === null ? 0 : usdToMicro(r.standardCostUsd);
-    const premium = cost !== null && r.servedTier === 'priority' && r.standardCostUsd !== null ? cost - standard : 0;
+    const { cost, standard, premium } = moneyOf(r);
     const day = this.days.dayOf(r.ts);
     const month = monthOfDay(day);
     add(this.total, r, cost, standard, premium);
@@ -209,6 +207,20 @@ export function tierCosts(a: Readonly<Agg>): CostByTier {
 export function addInto(into: Agg, from: Readonly<Agg>): Agg {
   for (const f of FIELDS) into[f] += from[f];
   return into;
+}
+
+/** Adds one record to a sum of records (what apply does for each of its keys). */
+export function addRecord(a: Agg, r: UsageRecord): Agg {
+  const { cost, standard, premium } = moneyOf(r);
+  add(a, r, cost, standard, premium);
+  return a;
+}
+
+function moneyOf(r: UsageRecord): { cost: number | null; standard: number; premium: number } {
+  const cost = r.costUsd === null ? null : usdToMicro(r.costUsd);
+  const standard = cost === null || r.standardCostUsd === null ? 0 : usdToMicro(r.standardCostUsd);
+  const premium = cost !== null && r.servedTier === 'priority' && r.standardCostUsd !== null ? cost - standard : 0;
+  return { cost, standard, premium };
 }
 
 function add(a: Agg, r: UsageRecord, cost: number | null, standard: number, premium: number): void {

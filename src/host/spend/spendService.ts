@@ -1,6 +1,8 @@
 // Spend as the UI and the CLI see it: per-session figures for the tree, the meter's summary, the
 // dashboard's month, reports and CSV. Everything reads the ledger's rollups, never the records, so
-// each costs the same at ten records or ten million. Change notifications are coalesced.
+// each costs the same at ten records or ten million. The tree and the meter also count this process's
+// records still on their way to disk (at most one per running session), so they are current as soon as
+// a response ends. Change notifications are coalesced.
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../protocol/host';
 import type { ReportParams, ReportRow, SpendFigures, SpendSeries, SpendSummary } from '../../protocol/spend';
@@ -9,7 +11,7 @@ import type { EngineSink } from '../events';
 import type { Ledger } from '../ledger/ledger';
 import { localDay, localMonth } from '../ledger/localDate';
 import { report, toCsv } from '../ledger/report';
-import { totalsOf, type SpendTotals } from '../ledger/rollups';
+import { addInto, Agg, totalsOf, type SpendTotals } from '../ledger/rollups';
 import type { PriceTable } from '../pricing/priceTable';
 import type { SpendOfSession } from '../sessions/sessionRecord';
 import { Throttle } from '../util/throttle';
@@ -33,7 +35,7 @@ export class SpendService {
   constructor(private readonly o: SpendServiceOptions) {}
 
   sessionSpend(id: string): SpendOfSession {
-    const t = totalsOf(this.o.ledger.rollups.bySession.get(id));
+    const t = totalsOf(withPending(this.o.ledger.rollups.bySession.get(id), this.o.ledger.pending.forSession(id)));
     return {
       usage: t.usage,
       costUsd: t.costUsd,
@@ -50,7 +52,7 @@ export class SpendService {
   }
 
   summary(now = new Date()): SpendSummary {
-    const rollups = this.o.ledger.rollups;
+    const { rollups, pending } = this.o.ledger;
     const day = localDay(now);
     const month = localMonth(now);
     const b = this.o.settings().budgets;
@@ -59,8 +61,8 @@ export class SpendService {
     return {
       day,
       month,
-      today: figures(totalsOf(rollups.byDay.get(day))),
-      thisMonth: figures(totalsOf(rollups.byMonth.get(month))),
+      today: figures(totalsOf(withPending(rollups.byDay.get(day), pending.forDay(day)))),
+      thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pending.forMonth(month)))),
       topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, title: this.o.sessionTitle(sessionId) ?? sessionId, costUsd: a.costMicro / 1e6 })),
       budgets,
       capReached: budgets.some(s => s.spentUsd >= s.capUsd - 1e-6),
@@ -114,6 +116,10 @@ export class SpendService {
   async dispose(): Promise<void> {
     this.throttle.dispose();
   }
+}
+
+function withPending(durable: Readonly<Agg> | undefined, pending: Agg | undefined): Readonly<Agg> | undefined {
+  return pending ? addInto(pending, durable ?? new Agg()) : durable;
 }
 
 function figures(t: SpendTotals): SpendFigures {
