@@ -1,8 +1,9 @@
-// The one place that spawns git (through simple-git), with the settings every Switchyard git call needs.
-import { execFile } from 'node:child_process';
+// The one place that runs git for worktrees, with the settings every Switchyard git call needs. Each call
+// is one git process started from the launcher thread (src/host/util/launcher.ts), never on the host's
+// own thread, and at most MAX_PROCESSES run at once.
 import { existsSync } from 'node:fs';
 import { devNull } from 'node:os';
-import { GitError, simpleGit } from 'simple-git';
+import { launch } from '../util/launcher';
 import { GitCommandError, WorktreeError } from './errors';
 
 /** Environment set by us; any GIT_* variable inherited from our own environment is stripped from the child. */
@@ -31,7 +32,6 @@ export interface GitOutput {
 // Hooks never run: a worktree is agent-writable, and a hooks path relative to it (husky's `.husky/_`)
 // would let an agent's files run outside its sandbox, in the host, on our next commit.
 const BASE_CONFIG = [`core.hooksPath=${devNull}`];
-const PASSED_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OPTIONAL_LOCKS', 'GIT_LFS_SKIP_SMUDGE'] as const;
 const MAX_PROCESSES = 8;
 
 /** Runs git in `cwd`; resolves with stdout, rejects with GitCommandError on a non-zero exit. */
@@ -44,55 +44,35 @@ export async function git(cwd: string, args: readonly string[], opts: GitCallOpt
 /** Runs git and returns its exit code instead of throwing, for commands whose exit code is the answer. */
 export async function gitOutput(cwd: string, args: readonly string[], opts: GitCallOptions = {}): Promise<GitOutput> {
   if (!existsSync(cwd)) throw new WorktreeError('not-a-repo', `${cwd} does not exist`);
+  const argv = [...[...BASE_CONFIG, ...(opts.config ?? [])].flatMap(c => ['-c', c]), ...args];
   await slots.acquire();
   try {
-    const client = simpleGit({
-      baseDir: cwd,
-      trimmed: false,
-      config: [...BASE_CONFIG, ...(opts.config ?? [])],
-      allowEnvironment: PASSED_ENV,
-      unsafe: { allowUnsafeHooksPath: true },
-      // Every non-zero exit becomes an ExitStatus: simple-git would otherwise let some through as success.
-      errors(error, result) {
-        if (result.exitCode === 0) return error;
-        return new ExitStatus(result.exitCode, Buffer.concat(result.stdOut).toString('utf8'), Buffer.concat(result.stdErr).toString('utf8'));
-      },
-    });
-    client.env({ ...ambientEnv(), GIT_OPTIONAL_LOCKS: '0', ...opts.env });
-    try {
-      const stdout = await client.raw([...args]);
-      return { exitCode: 0, stdout, stderr: '' };
-    } catch (err) {
-      const spawnFailed = err instanceof ExitStatus ? err.exitCode < 0 || /spawn \S+ ENOENT/.test(err.stderr) : /ENOENT/.test(String(err));
-      if (err instanceof ExitStatus && !spawnFailed) return { exitCode: err.exitCode, stdout: err.stdout, stderr: err.stderr };
-      if (spawnFailed) throw new WorktreeError('git-missing', 'git was not found on PATH; Switchyard needs git to run sessions', { cause: err });
-      throw new WorktreeError('git-failed', `git ${args.join(' ')} could not run: ${String(err)}`, { cause: err });
-    }
+    return await runToEnd(cwd, argv, { ...ambientEnv(), GIT_OPTIONAL_LOCKS: '0', ...opts.env });
   } finally {
     slots.release();
   }
 }
 
-/**
- * The same call spawned directly, for the one command on a model request's path (`git add` into the
- * fingerprint index): simple-git waits 50 ms after every command that prints nothing, which would add
- * 50 ms to every request of every session. Same settings, same environment, same process cap.
- */
-export async function gitDirect(cwd: string, args: readonly string[], opts: GitCallOptions = {}): Promise<GitOutput> {
-  if (!existsSync(cwd)) throw new WorktreeError('not-a-repo', `${cwd} does not exist`);
-  const argv = [...[...BASE_CONFIG, ...(opts.config ?? [])].flatMap(c => ['-c', c]), ...args];
-  await slots.acquire();
-  try {
-    return await new Promise<GitOutput>((resolve, reject) => {
-      execFile('git', argv, { cwd, env: { ...ambientEnv(), GIT_OPTIONAL_LOCKS: '0', ...opts.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = (err as NodeJS.ErrnoException | null)?.code;
-        if (code === 'ENOENT') reject(new WorktreeError('git-missing', 'git was not found on PATH; Switchyard needs git to run sessions', { cause: err }));
-        else resolve({ exitCode: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr });
-      });
+function runToEnd(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<GitOutput> {
+  return new Promise<GitOutput>((resolve, reject) => {
+    const child = launch('git', argv, { cwd, env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let failed: NodeJS.ErrnoException | undefined;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', e => (failed ??= e));
+    child.on('close', (code, signal) => {
+      // cwd was checked: ENOENT means git itself was not found.
+      if (failed?.code === 'ENOENT') {
+        reject(new WorktreeError('git-missing', 'git was not found on PATH; Switchyard needs git to run sessions', { cause: failed }));
+      } else if (failed || code === null) {
+        reject(new WorktreeError('git-failed', `git ${argv.join(' ')} could not run: ${failed?.message ?? `stopped by ${signal}`}`, { cause: failed }));
+      } else {
+        resolve({ exitCode: code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      }
     });
-  } finally {
-    slots.release();
-  }
+  });
 }
 
 /** Trimmed single-line output (a sha, a ref, a path). */
@@ -107,18 +87,7 @@ export function splitNul(output: string): string[] {
   return parts;
 }
 
-// simple-git turns whatever `errors` returns into the task's rejection; a GitError subclass passes through intact.
-class ExitStatus extends GitError {
-  constructor(
-    readonly exitCode: number,
-    readonly stdout: string,
-    readonly stderr: string,
-  ) {
-    super(undefined, `exit ${exitCode}`);
-  }
-}
-
-// simple-git refuses a task whose explicit env names one of these; git gets no editor or pager from us anyway.
+// git gets no editor, pager or askpass from us: a git that wanted one would wait for nobody.
 const GUARDED_ENV = new Set(['editor', 'visual', 'pager', 'prefix', 'ssh_askpass']);
 
 function ambientEnv(): NodeJS.ProcessEnv {

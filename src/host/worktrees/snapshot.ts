@@ -4,7 +4,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GitCommandError } from './errors';
-import { gitDirect, gitLine } from './git';
+import { gitLine, gitOutput } from './git';
 import { inWorktree, resolveWorktree, type WorktreeContext } from './registry';
 import type { Repo } from './repo';
 
@@ -51,7 +51,7 @@ async function writeSnapshot(ctx: WorktreeContext, index: string): Promise<strin
   const skipped: string[] = [];
   for (;;) {
     const args = ['add', '--all', '--', ':/', ...skipped.map(p => `:(top,exclude,literal)${p}`)];
-    const added = await gitDirect(ctx.worktree, args, opts);
+    const added = await gitOutput(ctx.worktree, args, opts);
     if (added.exitCode === 0) break;
     const empty = [...added.stderr.matchAll(/'(.+?)\/?' does not have a commit checked out/g)].map(m => m[1]!).filter(p => !skipped.includes(p));
     if (empty.length === 0 || skipped.length > MAX_SKIPPED) throw new GitCommandError(args, added.exitCode, added.stdout, added.stderr);

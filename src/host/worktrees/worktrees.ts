@@ -51,8 +51,6 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       const dir = path.join(parent, worktreeDirName(branch));
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
       await mkdir(parent, { recursive: true });
-      // Not --quiet: simple-git waits 50 ms more after a git that printed nothing (its completion
-      // detection), half of what createWorktree adds to the checkout itself (bench/worktrees.ts).
       const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit]);
       if (added.exitCode !== 0) {
         await undoFailedAdd(repo, branch, baseCommit, dir);

@@ -1,5 +1,5 @@
 // Runs read-only git commands for the tools (listing and searching), with a cap on what is kept.
-import { spawn } from 'node:child_process';
+import { launch } from '../../util/launcher';
 import { childEnv } from './env';
 import { ToolError } from './errors';
 
@@ -24,11 +24,7 @@ const GLOBAL_ARGS = ['--literal-pathspecs', '--no-pager', '-c', 'color.ui=false'
 export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRun> {
   return new Promise<GitRun>((resolve, reject) => {
     if (opts.signal.aborted) return reject(new ToolError('stopped before git started'));
-    const child = spawn('git', [...GLOBAL_ARGS, ...args], {
-      cwd: opts.cwd,
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = launch('git', [...GLOBAL_ARGS, ...args], { cwd: opts.cwd, env: childEnv() });
     const out: Buffer[] = [];
     let outBytes = 0;
     let truncated = false;
@@ -59,13 +55,11 @@ export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRu
     child.stderr.on('data', (chunk: Buffer) => {
       if (err.reduce((n, b) => n + b.length, 0) < 16 * 1024) err.push(chunk);
     });
-    child.on('error', e => {
-      cleanup();
-      const code = (e as NodeJS.ErrnoException).code;
-      reject(code === 'ENOENT' ? new ToolError('git is not installed or not on PATH') : e);
-    });
+    let failed: NodeJS.ErrnoException | undefined;
+    child.on('error', e => (failed ??= e));
     child.on('close', code => {
       cleanup();
+      if (failed) return reject(failed.code === 'ENOENT' ? new ToolError('git is not installed or not on PATH') : failed);
       if (stopReason === 'aborted') return reject(new ToolError('stopped before git finished'));
       if (stopReason === 'timeout') return reject(new ToolError(`git took longer than ${Math.round(opts.timeoutMs / 1000)} s and was stopped; narrow the path`));
       resolve({ exitCode: code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim(), truncated });

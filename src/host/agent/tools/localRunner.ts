@@ -1,7 +1,7 @@
 // The unconfined CommandRunner: runs a command with /bin/sh in the worktree, in a process group of its
 // own, so a timeout or a stop ends the command and everything it started. The process-group handling is
 // shared with the sandboxed runner (src/host/sandbox), which runs its wrapped command the same way.
-import { spawn } from 'node:child_process';
+import { launch } from '../../util/launcher';
 import { childEnv } from './env';
 import { ToolError } from './errors';
 import { OutputCapper } from './outputCap';
@@ -50,28 +50,15 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
   const grace = o.killGraceMs;
   return new Promise<CommandResult>((resolve, reject) => {
     const output = new OutputCapper(opts.outputCapBytes);
-    const child = spawn('/bin/sh', ['-c', script], {
-      cwd: opts.cwd,
-      env: o.env,
-      // A new process group (pgid = child.pid) that a single kill(-pgid) reaches entirely.
-      detached: true,
-      // No stdin: a command that waits for input reads end-of-file instead of hanging.
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const pgid = child.pid;
+    // A new process group (pgid = pid) that one killGroup reaches entirely. No stdin: a command that
+    // waits for input reads end-of-file instead of hanging.
+    const child = launch('/bin/sh', ['-c', script], { cwd: opts.cwd, env: o.env, detached: true });
     let stoppedBy: 'timeout' | 'abort' | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
     let drainTimer: NodeJS.Timeout | undefined;
 
-    const killGroup = (sig: NodeJS.Signals) => {
-      if (pgid === undefined) return;
-      try {
-        process.kill(-pgid, sig);
-      } catch {
-        // ESRCH: the group is already empty.
-      }
-    };
+    const killGroup = (sig: NodeJS.Signals) => child.killGroup(sig);
     const terminate = () => {
       killGroup('SIGTERM');
       // Unref'd: it must not keep the host alive, and is harmless once the group is gone.
@@ -114,14 +101,14 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
       cleanup();
       reject(new ToolError(`the command could not be started: ${err.message}`));
     });
+    // (An error is followed by close, which then finds the promise settled.)
     child.on('exit', (code, signal) => {
       exit = { code, signal };
       // The shell is done; whatever it left running in the background goes with it.
       terminate();
       // A process that left the group (setsid) may still hold the pipes open; do not wait for it forever.
       drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        child.stopReading();
         finish();
       }, grace + 500);
     });
