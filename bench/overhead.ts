@@ -13,6 +13,7 @@ import { silentSink } from '../src/host/events';
 import { loadPriceTable } from '../src/host/pricing/priceTable';
 import { withDefaults } from '../src/host/settings';
 import { gitOutput } from '../src/host/worktrees/git';
+import { spawnCosts } from './spawnCost';
 import { openRepo } from '../src/host/worktrees/repo';
 import { worktreeFingerprint } from '../src/host/worktrees/worktrees';
 import type { TranscriptEvent, UsageRecord } from '../src/protocol/records';
@@ -165,9 +166,9 @@ export default async function overhead(): Promise<BenchResult> {
     // The suspects, each timed alone on the same home, repository and worktree (median of 20).
     const repo = await openRepo(project.repo);
     const fingerprintMs = await medianMs(() => worktreeFingerprint(done.worktree, path.join(root, 'probe.index'), { repo }));
-    // simple-git waits 50 ms more after a git that printed nothing; the fingerprint's `git add` is one.
     const printingGitMs = await medianMs(() => gitOutput(repo.root, ['rev-parse', '--verify', 'HEAD']));
     const silentGitMs = await medianMs(() => gitOutput(repo.root, ['rev-parse', '--verify', '--quiet', 'refs/heads/no-such-branch']));
+    const [spawnAsIs, spawnBigger] = await spawnCosts(repo.root);
     const prices = loadPriceTable();
     const budgets = new BudgetKeeper({ ledger: engine.ledger, dir: engine.layout.ledgerDir, prices: () => prices });
     const reserveMs = await medianMs(async () => {
@@ -201,8 +202,11 @@ export default async function overhead(): Promise<BenchResult> {
         { name: 'engine overhead per turn (median)', value: engineMs, unit: 'ms' },
         { name: 'engine overhead share of turn time (median)', value: share, unit: '%', ...atMost(share, SHARE_LIMIT, '%') },
         { name: 'worktree fingerprint (git add -A into a private index + write-tree)', value: fingerprintMs, unit: 'ms' },
-        { name: 'one git process that prints (rev-parse HEAD), through simple-git', value: printingGitMs, unit: 'ms' },
-        { name: 'one git process that prints nothing, through simple-git', value: silentGitMs, unit: 'ms' },
+        { name: 'one git process that prints (rev-parse HEAD), start to exit', value: printingGitMs, unit: 'ms' },
+        { name: 'one git process that prints nothing, start to exit', value: silentGitMs, unit: 'ms' },
+        { name: `calling thread held up by spawn() at ${spawnAsIs.rssMb.toFixed(0)} MB resident`, value: spawnAsIs.spawnMs, unit: 'ms' },
+        { name: `calling thread held up by spawn() at ${spawnBigger.rssMb.toFixed(0)} MB resident`, value: spawnBigger.spawnMs, unit: 'ms' },
+        { name: `calling thread held up by launch() (the launcher thread forks) at ${spawnBigger.rssMb.toFixed(0)} MB`, value: spawnBigger.launchMs, unit: 'ms' },
         { name: 'budget reserve + settle (against the lease, in memory)', value: reserveMs, unit: 'ms' },
         { name: 'ledger append (write + fdatasync + apply)', value: appendMs, unit: 'ms' },
       ],
@@ -215,7 +219,8 @@ export default async function overhead(): Promise<BenchResult> {
         `Against an upstream that answers in ${col('upstream').toFixed(1)} ms, any fixed cost is a large share; a real model turn takes seconds (time to first token alone is typically 0.3–2 s), so the same ${engineMs.toFixed(0)} ms is ${((100 * engineMs) / 2_000).toFixed(1)}% of a 2 s turn.`,
         '',
         'What was found and changed (each measured here before and after):',
-        `- The worktree fingerprint (${fingerprintMs.toFixed(1)} ms timed alone) was on every request's path. The built-in agent's file tools report what they change, so it now runs only after turns that ran a command (and for external agents), and its \`git add\` is spawned directly: simple-git waits 50 ms after any git that prints nothing (a git that prints took ${printingGitMs.toFixed(1)} ms here, one that prints nothing ${silentGitMs.toFixed(1)} ms).`,
+        `- The worktree fingerprint (${fingerprintMs.toFixed(1)} ms timed alone) was on every request's path. The built-in agent's file tools report what they change, so it now runs only after turns that ran a command (and for external agents), and git no longer runs through simple-git, which waited 50 ms after any git that printed nothing (a git that prints took ${printingGitMs.toFixed(1)} ms here, one that prints nothing ${silentGitMs.toFixed(1)} ms).`,
+        `- spawn() is synchronous and forks the whole process: it held the calling thread for ${spawnAsIs.spawnMs.toFixed(1)} ms at ${spawnAsIs.rssMb.toFixed(0)} MB resident and ${spawnBigger.spawnMs.toFixed(1)} ms at ${spawnBigger.rssMb.toFixed(0)} MB. Every git, command and sandbox process is now started from the launcher thread (src/host/util/launcher.ts), which holds the host's own thread for ${spawnBigger.launchMs.toFixed(2)} ms.`,
         `- The budget check took the cross-process lock and rewrote the reservation file twice per request (3–9 ms). A process now holds a lease on a share of the day and month headroom and reserves against it in memory (${reserveMs.toFixed(3)} ms here); it goes back to the lock only to renew the lease, and on every request near a cap.`,
         '- The next request no longer waits for the previous response\'s durable ledger append unless the budget is tight; tool outputs are written to the conversation in the background (the call itself is on disk before the tool runs, so a crash never runs it twice).',
         '',

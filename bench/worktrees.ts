@@ -114,8 +114,8 @@ export default async function worktrees(): Promise<BenchResult> {
     await step('resolve base (git rev-parse)', () => resolveCommit(opened.root, 'main'));
     await step('free branch name (git for-each-ref)', () => uniqueBranch(opened.root, 'bench', { worktreesDir }));
     const extraMs = steps.reduce((s, [, ms]) => s + ms, 0);
-    // simple-git waits 50 ms more after a git that printed nothing (its completion-detection plugin);
-    // That is why createWorktree does not pass --quiet. Measured as a silent rev-parse next to a printing one.
+    // simple-git, which ran git here before, waited 50 ms more after a git that printed nothing; a silent
+    // rev-parse next to a printing one shows that no such wait is left.
     const printing: number[] = [];
     const silent: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -146,7 +146,7 @@ export default async function worktrees(): Promise<BenchResult> {
       extra: [
         `Runs (ms): raw ${raw.map(n => n.toFixed(0)).join(', ')}; createWorktree ${ours.map(n => n.toFixed(0)).join(', ')}; paired ratios ${pairRatios.map(r => r.toFixed(2)).join(', ')}.`,
         '',
-        "Where createWorktree's time beyond the checkout goes (each step timed alone, median; every git call is one process spawned through simple-git):",
+        "Where createWorktree's time beyond the checkout goes (each step timed alone, median; every git call is one process started from the launcher thread):",
         '',
         '| step | ms |',
         '| --- | ---: |',
@@ -156,8 +156,7 @@ export default async function worktrees(): Promise<BenchResult> {
         '',
         `The checkout of ${files.toLocaleString('en-US')} files dominates; the extra steps are a fixed cost that does not grow with the repository's size.`,
         `At this fixed cost, createWorktree stays within ${RATIO_LIMIT}× of raw git whenever the checkout itself takes more than ${(extraMs / (RATIO_LIMIT - 1) / 1000).toFixed(2)} s; the paired ratios above swing far more than that because a checkout's time on this shared disk does.`,
-        `createWorktree runs \`git worktree add\` without --quiet because simple-git's completion detection waits 50 ms more after a git that printed nothing (here a silent git took ${silentPenaltyMs.toFixed(1)} ms longer than one that prints): with --quiet the fixed cost would be ${(extraMs + silentPenaltyMs).toFixed(0)} ms instead of ${extraMs.toFixed(0)} ms.`,
-        "The same wait still hits every other silent git call of the host (the fingerprint's `git add` on every model request among them). What is left per git call is one process spawn; openRepo's three rev-parse calls could be one.",
+        `Git ran through simple-git, whose completion detection waited 50 ms more after any git that printed nothing; git is now run directly, and a silent git takes ${silentPenaltyMs.toFixed(1)} ms more than one that prints. What is left per git call is one process start; openRepo's three rev-parse calls could be one.`,
       ].join('\n'),
     };
   } finally {

@@ -52,6 +52,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   try {
     created = await createWorktree({
       repoRoot: root,
+      ...(repo.root === root ? { repo } : {}),
       worktreesDir: ctx.home.worktreesDir(root, settings.worktreesDir),
       base,
       slug: slugify(title),

@@ -2,10 +2,13 @@
 export class Scheduler {
   private readonly queue: string[] = [];
   private readonly running = new Set<string>();
+  private reported = 0;
 
   constructor(
     private limit: number,
     private readonly start: (sessionId: string) => void,
+    /** Told whenever the number of running sessions changes. */
+    private readonly onRunningCount: (running: number) => void = () => {},
   ) {}
 
   setLimit(limit: number): void {
@@ -24,6 +27,7 @@ export class Scheduler {
     const i = this.queue.indexOf(sessionId);
     if (i >= 0) this.queue.splice(i, 1);
     if (this.running.delete(sessionId) || i >= 0) this.pump();
+    this.reportCount();
   }
 
   isRunning(sessionId: string): boolean {
@@ -46,5 +50,12 @@ export class Scheduler {
       this.running.add(next);
       this.start(next);
     }
+    this.reportCount();
+  }
+
+  private reportCount(): void {
+    if (this.running.size === this.reported) return;
+    this.reported = this.running.size;
+    this.onRunningCount(this.reported);
   }
 }

@@ -1,8 +1,9 @@
-// Starts child processes from a worker thread. spawn() is synchronous and, on Linux, forks the whole
-// process: the calling thread waits while the kernel copies its page tables, about 1.5 ms at 50 MB of
-// resident memory, 6 ms at 150 MB, 20 ms at 350 MB (bench: BENCHMARKS.md). A host running 100 sessions
-// starts thousands of git and sandbox processes; on the main thread each fork would hold up every
-// stream, notification and timer for those milliseconds. In a worker, only the worker waits.
+// Starts child processes, from a worker thread when the fleet is big. spawn() is synchronous and, on
+// Linux, forks the whole process: the calling thread waits while the kernel copies its page tables, about
+// 1.5 ms at 50 MB of resident memory, 6 ms at 150 MB, 20 ms at 350 MB (bench/spawnCost.ts). A host running
+// 100 sessions starts thousands of git and sandbox processes; on its own thread each fork holds up every
+// stream, notification and timer for those milliseconds. In a worker, only the worker waits. A worker
+// costs about 18 MB of its own, so a small fleet, which forks rarely, forks in place.
 import { EventEmitter } from 'node:events';
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
@@ -168,6 +169,8 @@ class Launcher {
   private readonly running = new Map<number, WorkerProcess>();
   private nextId = 1;
 
+  private retiring = false;
+
   launch(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
     const worker = this.worker ?? this.start();
     const p = new WorkerProcess(this.nextId++, m => worker.postMessage(m));
@@ -175,7 +178,9 @@ class Launcher {
     if (this.running.size === 1) worker.ref();
     p.on('close', () => {
       this.running.delete(p.id);
-      if (this.running.size === 0 && this.worker === worker) worker.unref();
+      if (this.running.size > 0 || this.worker !== worker) return;
+      if (this.retiring) this.stop();
+      else worker.unref();
     });
     worker.postMessage({ op: 'spawn', id: p.id, file, args: [...args], cwd: o.cwd, env: { ...o.env }, detached: o.detached ?? false } satisfies ToWorker);
     return p;
@@ -195,16 +200,39 @@ class Launcher {
     this.worker = worker;
     return worker;
   }
+
+  /** Ends the thread once the processes it started are done; it takes no new ones. */
+  retire(): void {
+    this.retiring = true;
+    if (this.running.size === 0) this.stop();
+  }
+
+  private stop(): void {
+    const w = this.worker;
+    this.worker = undefined;
+    void w?.terminate();
+  }
 }
 
 let shared: Launcher | undefined;
+let threadWanted = false;
 
 /**
- * Starts `file` with `args` (no shell) from the launcher thread; stdin is closed, stdout and stderr piped.
- * Set SWITCHYARD_SPAWN_IN_PROCESS=1 to spawn on the calling thread instead (to compare, or to debug).
+ * Whether processes start from the launcher thread (the session manager turns it on for big fleets).
+ * Turned off, the thread ends once what it started is done. SWITCHYARD_SPAWN_IN_PROCESS=1 keeps it off.
  */
+export function useLauncherThread(on: boolean): void {
+  if (on === threadWanted) return;
+  threadWanted = on;
+  if (!on) {
+    shared?.retire();
+    shared = undefined;
+  }
+}
+
+/** Starts `file` with `args` (no shell); stdin is closed, stdout and stderr piped. */
 export function launch(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
-  if (process.env.SWITCHYARD_SPAWN_IN_PROCESS === '1') return spawnHere(file, args, o);
+  if (!threadWanted || process.env.SWITCHYARD_SPAWN_IN_PROCESS === '1') return spawnHere(file, args, o);
   shared ??= new Launcher();
   return shared.launch(file, args, o);
 }

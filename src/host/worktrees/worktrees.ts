@@ -19,6 +19,8 @@ export { listWorktrees, type WorktreeEntry } from './registry';
 
 export type CreateWorktreeOptions = RepoLockOptions & {
   repoRoot: string;
+  /** The repository at repoRoot, when the caller has opened it already (three git processes fewer). */
+  repo?: Repo;
   /** Folder that holds this repository's worktrees (outside the checkout). */
   worktreesDir: string;
   /** Branch or commit the session starts from. */
@@ -36,7 +38,7 @@ export interface CreatedWorktree {
 
 /** `git worktree add -b <branch> <worktreesDir>/<slug> <baseCommit>`, serialised per repository. */
 export async function createWorktree(opts: CreateWorktreeOptions): Promise<CreatedWorktree> {
-  const repo = await openRepo(opts.repoRoot);
+  const repo = opts.repo ?? (await openRepo(opts.repoRoot));
   const parent = canonicalPath(opts.worktreesDir);
   return withRepoLock(
     repo,

@@ -1,7 +1,8 @@
-// Child process for launcher tests: runs one command through the launcher, prints what it said, and
+// Child process for launcher tests: runs one command from the launcher thread, prints what it said, and
 // then has nothing left to do: it must exit by itself (the idle launcher thread keeps nobody alive).
-import { launch } from '../../../src/host/util/launcher';
+import { launch, useLauncherThread } from '../../../src/host/util/launcher';
 
+useLauncherThread(true);
 const child = launch('/bin/sh', ['-c', 'echo launched'], { cwd: process.cwd(), env: process.env });
 let out = '';
 child.stdout.on('data', (b: Buffer) => (out += b.toString()));

@@ -1,0 +1,23 @@
+// The run queue: at most N running, the rest start in order as slots free, and every change of the
+// running count is reported (the launcher thread follows it).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Scheduler } from '../../src/host/sessions/scheduler';
+
+test('sessions beyond the limit wait in order and start as slots free; the running count is reported', () => {
+  const started: string[] = [];
+  const counts: number[] = [];
+  const s = new Scheduler(2, id => started.push(id), n => counts.push(n));
+  for (const id of ['a', 'b', 'c', 'd']) s.enqueue(id);
+  assert.deepEqual(started, ['a', 'b']);
+  assert.equal(s.position('c'), 1);
+  assert.equal(s.position('d'), 2);
+  s.release('d');
+  assert.equal(s.position('d'), undefined, 'a queued session can leave the queue');
+  s.release('a');
+  assert.deepEqual(started, ['a', 'b', 'c']);
+  s.release('b');
+  s.release('c');
+  assert.equal(s.runningCount, 0);
+  assert.deepEqual(counts, [1, 2, 1, 0], 'each change once: a freed slot refilled at once is no change');
+});
