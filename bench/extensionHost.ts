@@ -112,8 +112,9 @@ function result(r: ExtensionHostBench): BenchResult {
       r.problems.length ? `Sessions that did not finish: ${r.problems.join('; ')}` : '',
       'A response\'s usage is counted as soon as the agent host meters it, pending until its durable append is read back, so the'
         + ' sidebar does not wait for an fdatasync queued behind the fleet\'s git and sandbox writes (the fleet benchmark\'s last column'
-        + ' says how long those take). The tree and the Spend view then redraw through their own leading-edge throttles (REFRESH_MS in'
-        + ' src/extension/views/sessionsTree.ts and spendView.ts), after this event.',
+        + ' says how long those take). The tree refreshes the changed rows in the same call as this event (the Sessions view is'
+        + ' registered before the benchmark\'s listener); only a change of the tree\'s shape waits for its throttle (REFRESH_MS in'
+        + ' src/extension/views/sessionsTree.ts), and the Spend view redraws through its own (spendView.ts).',
       r.profile ? findings(r.profile) : '',
       r.profile ? `**Extension host profile** while the fleet ran (sampled every 10 ms, self time):\n\n${profileMarkdown(r.profile)}` : '',
     ].filter(Boolean).join('\n\n'),

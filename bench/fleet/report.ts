@@ -155,7 +155,7 @@ function findings(scales: Pair[], base: Pair, host: Split | undefined, sdk: Spli
     + ` ${biggest.host.rssBaselineMb.toFixed(0)} MB; a finished session keeps ${((1024 * (biggest.host.heapRetainedMb - biggest.host.heapBaselineMb)) / n).toFixed(0)} KiB`
     + ' of heap. The peak is heap headroom under the garbage of streaming, not state the sessions keep.');
   out.push(`- Freshness: notifications are throttled on the leading edge (src/host/util/throttle.ts: the first change goes at once,`
-    + ' then at most one batch per 150 ms), so what remains is the throttle window under load and the host\'s event-loop delay'
+    + ' then at most one batch per 100 ms), so what remains is the throttle window under load and the host\'s event-loop delay'
     + ` (p99 ${biggest.host.loopDelay.p99.toFixed(0)} ms, max ${biggest.host.loopDelay.max.toFixed(0)} ms at ${n} sessions). A response's usage is counted as soon`
     + ' as it is metered, pending until its durable append (write + fdatasync, group-committed) is read back; that append took'
     + ` p50 ${biggest.host.durableLag.p50.toFixed(0)} ms, p99 ${biggest.host.durableLag.p99.toFixed(0)} ms at ${n} sessions, which the sidebar and the meter no longer wait for.`);

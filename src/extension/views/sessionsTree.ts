@@ -50,7 +50,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   private filter: string;
   /** One node per session, kept, so a change refreshes that row alone. */
   private readonly nodes = new Map<string, SessionNode>();
-  /** Sessions changed since the last refresh; undefined: refresh everything. */
+  /** Sessions changed since the last refresh; undefined: the whole tree is due (throttled). */
   private pending: Set<string> | undefined = new Set();
   private readonly throttle = new Throttle(REFRESH_MS, () => this.applyPending());
 
@@ -98,7 +98,10 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       }
       if (node) node.session = s;
     }
-    this.throttle.trigger();
+    // Rows alone are cheap and the host already sends at most ten batches a second: shown at once. A
+    // change of the tree's shape (a session appears, leaves or changes group) is throttled.
+    if (this.pending) this.applyPending();
+    else this.throttle.trigger();
   }
 
   private applyPending(): void {

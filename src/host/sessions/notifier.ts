@@ -3,7 +3,8 @@
 import type { SessionInfo } from '../../protocol/types';
 import { Throttle } from '../util/throttle';
 
-const NOTIFY_MS = 150;
+// At most ten a second: the sidebar is never more than a tenth of a second behind the host.
+const NOTIFY_MS = 100;
 
 export class SessionNotifier {
   private readonly dirty = new Set<string>();

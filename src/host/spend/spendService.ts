@@ -27,7 +27,7 @@ export interface SpendServiceOptions {
   cacheBreakLossUsd(): number;
 }
 
-const NOTIFY_MS = 150;
+const NOTIFY_MS = 100;
 
 export class SpendService {
   private readonly throttle = new Throttle(NOTIFY_MS, () => this.o.sink.spendChanged(this.summary()));
