@@ -40,14 +40,8 @@ export class SessionManager implements SessionHost {
   private readonly traces: SessionTraces;
 
   constructor(readonly ctx: SessionContext) {
-    this.scheduler = new Scheduler(
-      ctx.settings().maxConcurrentSessions,
-      id => {
-        this.queueMoved = true;
-        this.startQueued(id);
-      },
-      running => useLauncherThread(running > LAUNCHER_THREAD_ABOVE),
-    );
+    const launcherPolicy = (running: number) => useLauncherThread(running > LAUNCHER_THREAD_ABOVE);
+    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), launcherPolicy);
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
@@ -328,6 +322,7 @@ export class SessionManager implements SessionHost {
   // ---- runs ----
 
   private startQueued(id: string): void {
+    this.queueMoved = true;
     const s = this.sessions.get(id);
     if (!s || s.record.status !== 'queued') {
       this.scheduler.release(id);
