@@ -1,6 +1,6 @@
 // The one place that runs git for worktrees, with the settings every Switchyard git call needs. Each call
-// is one git process started from the launcher thread (src/host/util/launcher.ts), never on the host's
-// own thread, and at most MAX_PROCESSES run at once.
+// is one git process started through the launcher (src/host/util/launcher.ts: from a thread of its own
+// when the fleet is big), and at most MAX_PROCESSES run at once.
 import { existsSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { launch } from '../util/launcher';
