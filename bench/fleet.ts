@@ -15,6 +15,7 @@ import type { RunConfig, RunFigures } from './fleet/protocol';
 import { fleetResult, perEvent, type FleetParams, type Pair } from './fleet/report';
 import { FLEET_SCRIPT, fleetScripts, SHORT_SCRIPT, type FleetScriptName } from './fleet/script';
 import type { BenchResult } from './types';
+import { HOST_NODE_FLAGS } from '../src/protocol/host';
 
 const PARAMS: FleetParams = {
   wordsPerTurn: 200,
@@ -26,7 +27,7 @@ const PARAMS: FleetParams = {
   profileSessions: 10,
 };
 // The V8 flags the extension starts the host with (hostClient.ts), for the floor too: same heap, fair CPU.
-const HOST_EXEC_ARGV = ['--expose-gc', '--max-semi-space-size=2'];
+const HOST_EXEC_ARGV = ['--expose-gc', ...HOST_NODE_FLAGS];
 const SCALES = (process.env.FLEET_SCALES ?? '10,50,100').split(',').map(Number).filter(n => Number.isInteger(n) && n > 0);
 const RUN_TIMEOUT_MS = 10 * 60_000;
 

@@ -16,7 +16,7 @@ import {
   type RequestType,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { HostProtocol, type HostReady, type HostSettings } from '../protocol/host';
+import { HOST_NODE_FLAGS, HostProtocol, type HostReady, type HostSettings } from '../protocol/host';
 import { SessionsProtocol, type ApprovalRequest, type ApprovalResponse } from '../protocol/sessions';
 import { Disposable, DisposableStore } from './lifecycle';
 
@@ -57,9 +57,7 @@ export class HostClient extends Disposable {
 
   async start(): Promise<void> {
     const module = path.join(this.extensionPath, 'dist', 'host.js');
-    // A small young generation: with a hundred streams, V8's default (16 MB semi-spaces) keeps some
-    // 150 MB of garbage headroom resident; 2 MB halves the host's peak RSS for little CPU (BENCHMARKS.md).
-    const execArgv = ['--max-semi-space-size=2'];
+    const execArgv = [...HOST_NODE_FLAGS];
     const serverOptions: ServerOptions = {
       run: { module, transport: TransportKind.ipc, options: { execArgv } },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6019'] } },

@@ -61,6 +61,13 @@ export interface HostReady {
   gatewayPort: number;
 }
 
+/**
+ * V8 flags the agent host runs with. With a hundred streams, V8's defaults keep well over 100 MB of garbage
+ * headroom resident: a small young generation (2 MB semi-spaces) and a heap that grows by smaller steps
+ * (--optimize-for-size) keep the peak near what the sessions hold, for some CPU (BENCHMARKS.md).
+ */
+export const HOST_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size'];
+
 export namespace HostProtocol {
   export const ready = new NotificationType<HostReady>('switchyard/host/ready');
   /** Whole settings object; sent once after start and again on every change. */
