@@ -275,7 +275,9 @@ test('transcript: 5,000 events open with a bounded page, and one append adds one
   const one: ToWebviewMessage = { type: 'transcript/append', body: { events: [{ kind: 'notice', ts, level: 'info', text: 'one more' }] } };
   const added = await run<number>(page, `window.__appendCounting(${JSON.stringify(one)}, 'one more')`);
   assert.equal(added, 1, 'an append adds its element and touches nothing else');
-  await page.getByRole('button', { name: /Show earlier events/ }).click();
+  // A click event in place: scrolling the button into view near the top would itself load earlier events
+  // (infinite scroll upward), moving it away from the pointer while a mouse click is on its way.
+  await page.getByRole('button', { name: /Show earlier events/ }).dispatchEvent('click');
   assert.ok((await page.locator('.events > .item').count()) > rendered, 'earlier items come back on demand');
   assert.deepEqual(errors, []);
   await page.close();
