@@ -1,7 +1,6 @@
 // External agents as sessions: OpenAI's Codex CLI (`codex exec --json`) or any command. They run in the
 // session's worktree and reach the model only through the gateway, with the session's token as their
 // API key, so they are metered, capped, tiered and guarded exactly like the built-in agent.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { HostSettings } from '../../../protocol/host';
 import type { AgentOutcome } from '../../agent/agentLoop';
 import { childEnv } from '../../agent/tools/env';
+import { launch } from '../../util/launcher';
 import type { Gateway } from '../../gateway/gateway';
 import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
@@ -57,29 +57,27 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   }
   // A command agent runs whole inside the sandbox (the gateway's port is its only way out). Codex keeps
   // its own workspace-write sandbox: inside ours its home would vanish and its sandbox could not start.
-  let launch = argv;
+  let command = argv;
   if (!codex && o.sandbox.wrapProcess) {
     try {
-      launch = await o.sandbox.wrapProcess(argv, { cwd: r.worktree, gatewayPort: o.gateway.port });
+      command = await o.sandbox.wrapProcess(argv, { cwd: r.worktree, gatewayPort: o.gateway.port });
     } catch (err) {
       return { kind: 'failed', reason: (err as Error).message };
     }
   } else if (!codex && o.sandbox.confinement === 'unconfined') {
     s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `The agent runs unconfined: ${o.sandbox.note ?? 'the sandbox is off'}` });
   }
-  const child = spawn(launch[0], launch.slice(1), {
-    cwd: r.worktree,
-    env: childEnv(process.env, env),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // A process group of its own, so a stop ends the agent and everything it started.
+  const child = launch(command[0]!, command.slice(1), { cwd: r.worktree, env: childEnv(process.env, env), detached: true });
   const now = () => new Date().toISOString();
   let lastMessage = '';
   const tail: string[] = [];
+  let exited = false;
+  child.on('exit', () => (exited = true));
   const kill = () => {
-    if (child.pid === undefined || child.exitCode !== null) return;
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-    setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, KILL_GRACE_MS).unref();
+    if (exited) return;
+    child.killGroup('SIGTERM');
+    setTimeout(() => child.killGroup('SIGKILL'), KILL_GRACE_MS).unref();
   };
   o.signal.addEventListener('abort', kill, { once: true });
   const stdout = createInterface({ input: child.stdout });
@@ -118,8 +116,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   stdout.close();
   stderr.close();
   // Whatever still holds the pipes (a process the agent left behind) gets EPIPE, not our descriptors.
-  child.stdout.destroy();
-  child.stderr.destroy();
+  child.stopReading();
   o.signal.removeEventListener('abort', kill);
   if (o.signal.aborted) return { kind: 'aborted' };
   if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };
