@@ -9,6 +9,8 @@ import path from 'node:path';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const skipTests = production || process.argv.includes('--no-tests');
+/** Benchmark children built like dist/host.js (see below). */
+const SHIPPED = 'out/shipped';
 
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const define = { SWITCHYARD_VERSION: JSON.stringify(version) };
@@ -54,6 +56,12 @@ if (!skipTests) {
     external: ['vscode'], platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline',
     logLevel: 'warning',
   });
+  // The fleet benchmark's two children again, built as the VSIX's host is (bundled, minified, no source
+  // map): their memory and CPU are the shipped code's, not the test build's source text and maps.
+  builds.push({
+    ...node, ...hostLike, minify: true, sourcemap: false, banner: { js: importMetaUrl },
+    entryPoints: { fleetHost: 'bench/fleet/hostChild.ts', fleetFloor: 'bench/fleet/sdkChild.ts' }, outdir: SHIPPED,
+  });
 }
 
 function walk(dir) {
@@ -78,9 +86,11 @@ function copyAssets() {
   const codicons = 'node_modules/@vscode/codicons/dist';
   cpSync(path.join(codicons, 'codicon.css'), 'dist/codicon.css');
   cpSync(path.join(codicons, 'codicon.ttf'), 'dist/codicon.ttf');
-  for (const f of VENDOR) {
-    mkdirSync(path.dirname(path.join('dist/vendor', f)), { recursive: true });
-    cpSync(path.join('node_modules/@anthropic-ai/sandbox-runtime/vendor', f), path.join('dist/vendor', f));
+  for (const dir of skipTests ? ['dist'] : ['dist', SHIPPED]) {
+    for (const f of VENDOR) {
+      mkdirSync(path.dirname(path.join(dir, 'vendor', f)), { recursive: true });
+      cpSync(path.join('node_modules/@anthropic-ai/sandbox-runtime/vendor', f), path.join(dir, 'vendor', f));
+    }
   }
 }
 

@@ -93,6 +93,7 @@ function result(r: ExtensionHostBench): BenchResult {
   return {
     title: 'Extension host: responsiveness with a fleet',
     method: [
+      'The extension is the shipped build (dist/ from `node esbuild.mjs --production`, as the VSIX holds it).',
       'A mocha suite (test/benchSuite) runs inside a real VS Code extension host (code-server through test/vscode/bin/code-test-shim, as the',
       `integration tier): it restarts the agent host once and times it, measures the extension host's event-loop delay`,
       `(perf_hooks.monitorEventLoopDelay, ${r.loopResolutionMs} ms resolution) for 3 s idle, then creates ${n} sessions at once with the`,

@@ -15,7 +15,7 @@ import type { RunConfig, RunFigures } from './fleet/protocol';
 import { fleetResult, perEvent, type FleetParams, type Pair } from './fleet/report';
 import { FLEET_SCRIPT, fleetScripts, SHORT_SCRIPT, type FleetScriptName } from './fleet/script';
 import type { BenchResult } from './types';
-import { HOST_NODE_FLAGS } from '../src/protocol/host';
+import { HOST_NODE_FLAGS, hostEnv } from '../src/protocol/host';
 
 const PARAMS: FleetParams = {
   wordsPerTurn: 200,
@@ -26,8 +26,10 @@ const PARAMS: FleetParams = {
   notifyMaxPerSecond: 10,
   profileSessions: 10,
 };
-// The V8 flags the extension starts the host with (hostClient.ts), for the floor too: same heap, fair CPU.
+// The V8 flags and environment the extension starts the host with (hostClient.ts), for the floor too: same
+// heap and allocator, fair CPU.
 const HOST_EXEC_ARGV = ['--expose-gc', ...HOST_NODE_FLAGS];
+const HOST_CHILD_ENV = { ...process.env, ...hostEnv(process.env) };
 const SCALES = (process.env.FLEET_SCALES ?? '10,50,100').split(',').map(Number).filter(n => Number.isInteger(n) && n > 0);
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
@@ -51,7 +53,10 @@ export default async function fleet(): Promise<BenchResult> {
   }
 }
 
-const childFile = (name: string) => path.join(__dirname, 'fleet', `${name}.js`);
+// Measured runs use the children built as the VSIX's host is (esbuild.mjs, out/shipped); the profile uses the
+// test build, whose functions keep their names and whose packages keep their paths.
+const shippedChild = (name: 'fleetHost' | 'fleetFloor') => path.join(__dirname, '..', 'shipped', `${name}.js`);
+const profiledChild = path.join(__dirname, 'fleet', 'hostChild.js');
 
 function config(upstreamUrl: string, sessions: number, script: FleetScriptName, profileFile?: string): RunConfig {
   return { sessions, script, upstreamUrl, warmup: PARAMS.warmup, timeoutMs: RUN_TIMEOUT_MS, ...(profileFile ? { profileFile } : {}) };
@@ -59,9 +64,9 @@ function config(upstreamUrl: string, sessions: number, script: FleetScriptName, 
 
 /** The engine, then the bare SDK, each in a fresh process, on the same conversations. */
 async function pair(upstreamUrl: string, counter: EventCounter, n: number, script: FleetScriptName): Promise<Pair> {
-  const opts = { execArgv: HOST_EXEC_ARGV, events: () => counter.count };
-  const host = expectKind('host', await runChild(childFile('hostChild'), config(upstreamUrl, n, script), opts));
-  const sdk = expectKind('sdk', await runChild(childFile('sdkChild'), config(upstreamUrl, n, script), opts));
+  const opts = { execArgv: HOST_EXEC_ARGV, env: HOST_CHILD_ENV, events: () => counter.count };
+  const host = expectKind('host', await runChild(shippedChild('fleetHost'), config(upstreamUrl, n, script), opts));
+  const sdk = expectKind('sdk', await runChild(shippedChild('fleetFloor'), config(upstreamUrl, n, script), opts));
   console.error(`[fleet] ${n} × ${script}: host ${perEvent(host).toFixed(1)} µs/event, floor ${perEvent(sdk).toFixed(1)} µs/event, host RSS ${host.rssPeakMb.toFixed(0)} MB`);
   return { host, sdk };
 }
@@ -76,8 +81,8 @@ async function profileRun(upstreamUrl: string, counter: EventCounter): Promise<{
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-fleet-prof-'));
   try {
     const file = path.join(dir, 'host.cpuprofile');
-    const opts = { execArgv: HOST_EXEC_ARGV, events: () => counter.count };
-    const host = expectKind('host', await runChild(childFile('hostChild'), config(upstreamUrl, PARAMS.profileSessions, FLEET_SCRIPT, file), opts));
+    const opts = { execArgv: HOST_EXEC_ARGV, env: HOST_CHILD_ENV, events: () => counter.count };
+    const host = expectKind('host', await runChild(profiledChild, config(upstreamUrl, PARAMS.profileSessions, FLEET_SCRIPT, file), opts));
     return { summary: summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 40), perEventUs: perEvent(host) };
   } finally {
     rmSync(dir, { recursive: true, force: true });

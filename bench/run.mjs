@@ -30,10 +30,13 @@ if (!existsSync('out/bench') || process.env.BENCH_NO_BUILD !== '1') {
   if (b.status !== 0) process.exit(1);
 }
 
-// The extension-host benchmark runs a real VS Code: install it (once) as the test tiers do.
+// The extension-host benchmark runs a real VS Code: install it (once) as the test tiers do, and measure the
+// extension and agent host the VSIX ships (dist/ built minified, without source maps; `npm test` rebuilds it).
 if (names.includes('extensionHost')) {
   const setup = spawnSync(process.execPath, ['test/vscode/setup.mjs'], { stdio: 'inherit' });
   if (setup.status !== 0) process.exit(1);
+  const shipped = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { stdio: 'inherit' });
+  if (shipped.status !== 0) process.exit(1);
 }
 
 const results = [];

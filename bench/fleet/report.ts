@@ -95,7 +95,10 @@ function method(p: FleetParams, splitSessions: number): string {
     'when it meters it) to the first sessionsChanged (sidebar) / spendChanged (meter) whose totals include it. The last column is',
     'how long the same records took to be durable and read back from the ledger, which the display does not wait for. A second pair of runs at',
     `${splitSessions} sessions with a quarter of the text splits CPU into a cost per event and a cost per turn. ${p.warmup} unmeasured`,
-    'sessions warm each process up first. One run per size on a shared machine whose load varies: read ratios, not absolute µs.',
+    'sessions warm each process up first. Both children are built as the VSIX\'s host is (bundled with their packages, minified,',
+    'no source map; esbuild.mjs, out/shipped) and start with the host\'s V8 flags and environment (src/protocol/host.ts); the profile',
+    'below runs the test build, whose functions keep their names. One run per size on a shared machine whose load varies: read',
+    'ratios, not absolute µs.',
   ].join(' ');
 }
 

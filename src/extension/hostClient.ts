@@ -16,7 +16,7 @@ import {
   type RequestType,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { HOST_NODE_FLAGS, HostProtocol, type HostReady, type HostSettings } from '../protocol/host';
+import { HOST_NODE_FLAGS, hostEnv, HostProtocol, type HostReady, type HostSettings } from '../protocol/host';
 import { SessionsProtocol, type ApprovalRequest, type ApprovalResponse } from '../protocol/sessions';
 import { Disposable, DisposableStore } from './lifecycle';
 
@@ -58,9 +58,10 @@ export class HostClient extends Disposable {
   async start(): Promise<void> {
     const module = path.join(this.extensionPath, 'dist', 'host.js');
     const execArgv = [...HOST_NODE_FLAGS];
+    const env = hostEnv(process.env);
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc, options: { execArgv } },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6019'] } },
+      run: { module, transport: TransportKind.ipc, options: { execArgv, env } },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6019'], env } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],

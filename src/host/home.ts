@@ -8,12 +8,20 @@ export function switchyardHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(configured ? configured : path.join(homedir(), '.switchyard'));
 }
 
+const repoKeys = new Map<string, string>();
+
 /** A stable, readable folder name for a repository: its basename plus a hash of its absolute path. */
 export function repoKey(repoRoot: string): string {
   const abs = path.resolve(repoRoot);
-  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 10);
-  const base = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_') || 'repo';
-  return `${base}-${hash}`;
+  let key = repoKeys.get(abs);
+  if (key === undefined) {
+    const hash = createHash('sha256').update(abs).digest('hex').slice(0, 10);
+    key = `${path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_') || 'repo'}-${hash}`;
+    // Every session save asks; a process sees a handful of repositories.
+    if (repoKeys.size >= 256) repoKeys.clear();
+    repoKeys.set(abs, key);
+  }
+  return key;
 }
 
 export interface HomeLayout {

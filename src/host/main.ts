@@ -3,7 +3,10 @@
 // the CLI, so the engine ships once in the VSIX.
 import { runCli } from '../cli/main';
 import { startIpcServer } from './ipcServer';
+import { dropHostEnv } from '../protocol/host';
 
 export { runCli };
 
+// First, before anything starts a child: the host's own malloc settings are not for them.
+dropHostEnv(process.env);
 if (process.argv.includes('--node-ipc')) startIpcServer();

@@ -69,6 +69,28 @@ export interface HostReady {
  */
 export const HOST_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--max-old-space-size=512'];
 
+/**
+ * Environment the extension starts the agent host with. glibc's malloc gives each thread that allocates an
+ * arena of its own (up to eight per core), and the host's threads (libuv's pool, V8's helpers, the
+ * launcher) kept megabytes each: two arenas hold the host ~7 MB lower at the same CPU (BENCHMARKS.md).
+ * malloc reads it when the process starts; the host then drops it (HOST_ENV_MARKER lists what to drop), so
+ * the git, agents and commands it starts get the user's environment unchanged.
+ */
+export const HOST_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const HOST_ENV_MARKER = 'SWITCHYARD_HOST_ENV';
+
+/** HOST_ENV, minus what the user already set (theirs wins), with the marker that names what we added. */
+export function hostEnv(current: NodeJS.ProcessEnv): Record<string, string> {
+  const added = Object.entries(HOST_ENV).filter(([k]) => current[k] === undefined);
+  return added.length ? { ...Object.fromEntries(added), [HOST_ENV_MARKER]: added.map(([k]) => k).join(',') } : {};
+}
+
+/** In the host, at start: removes what hostEnv added from this process's environment. */
+export function dropHostEnv(env: NodeJS.ProcessEnv): void {
+  for (const k of env[HOST_ENV_MARKER]?.split(',') ?? []) if (k in HOST_ENV) delete env[k];
+  delete env[HOST_ENV_MARKER];
+}
+
 export namespace HostProtocol {
   export const ready = new NotificationType<HostReady>('switchyard/host/ready');
   /** Whole settings object; sent once after start and again on every change. */

@@ -1,7 +1,9 @@
 // The loop guard end to end: a real agent run against the test upstream, through the gateway.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import type { TraceTurn } from '../../src/protocol/records';
 import { runCli } from './helpers/cli';
 import { engineFor, makeRepo, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
 
@@ -70,4 +72,23 @@ test('headless, the CLI stops a looping agent and exits 3; the trace replays to 
   assert.equal(replay.code, 0, replay.stderr);
   const verdict = (JSON.parse(replay.stdout) as { verdict: { result: string } }).verdict;
   assert.equal(verdict.result, 'stop');
+});
+
+test('the first command of a fresh session is compared with its base commit: what it changed, and nothing else', async t => {
+  const script = {
+    steps: [
+      { calls: [{ name: 'run_command', arguments: { command: 'echo made > by-command.txt && echo ok' } }] },
+      { calls: [{ name: 'run_command', arguments: { command: 'echo still here' } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'made a file' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { made: script } });
+  const { engine, repo } = await engineFor(t, { up, headless: false });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:made] make a file', title: 'Made' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  const file = path.join(tempDir(t), 'made.trace.jsonl');
+  await engine.sessions.saveTrace(s.id, file);
+  const turns = readFileSync(file, 'utf8').trim().split('\n').map(l => JSON.parse(l) as TraceTurn);
+  assert.deepEqual(turns.slice(0, 2).map(x => x.filesChanged), [['by-command.txt'], []]);
+  assert.ok(turns[0]!.worktreeHash && turns[0]!.worktreeHash === turns[1]!.worktreeHash, 'the same state, the same fingerprint');
 });

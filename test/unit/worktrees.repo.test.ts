@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorktreeError } from '../../src/host/worktrees/errors';
-import { currentBranch, listBranches, openRepo, resolveCommit } from '../../src/host/worktrees/repo';
+import { currentBranch, listBranches, openRepo, openRepoWithHead, resolveCommit } from '../../src/host/worktrees/repo';
 import { makeSandbox, sh, type Sandbox } from './helpers/git-fixtures';
 
 let box: Sandbox;
@@ -25,6 +25,20 @@ test('openRepo finds the root and the shared git dir, from any folder inside', a
   assert.equal(repo.identityRoot, box.repo);
 });
 
+test('openRepoWithHead reads HEAD in the same step: its commit, and its branch or null when detached', async () => {
+  const sub = path.join(box.repo, 'src');
+  mkdirSync(sub, { recursive: true });
+  const opened = await openRepoWithHead(sub);
+  assert.deepEqual(opened.repo, await openRepo(box.repo));
+  assert.deepEqual(opened.head, { commit: sh(box.repo, 'rev-parse', 'HEAD'), branch: 'main' });
+  sh(box.repo, 'checkout', '-q', '--detach');
+  try {
+    assert.deepEqual((await openRepoWithHead(box.repo)).head, { commit: sh(box.repo, 'rev-parse', 'HEAD'), branch: null });
+  } finally {
+    sh(box.repo, 'checkout', '-q', 'main');
+  }
+});
+
 test('openRepo from a linked worktree names the same repository', async () => {
   const wt = path.join(box.dir, 'linked');
   sh(box.repo, 'worktree', 'add', '-q', '-b', 'linked', wt);
@@ -41,6 +55,9 @@ test('openRepo explains what is wrong with a folder', async () => {
     await assert.rejects(openRepo(scratch), rejectsWith('not-a-repo', /is not inside a git repository/));
     sh(scratch, 'init', '-q', '-b', 'main');
     await assert.rejects(openRepo(scratch), rejectsWith('no-commits', /has no commits yet/));
+    await assert.rejects(openRepo(path.join(scratch, '.git')), rejectsWith('not-a-repo', /working tree/));
+    sh(scratch, 'init', '-q', '--bare', 'bare.git');
+    await assert.rejects(openRepoWithHead(path.join(scratch, 'bare.git')), rejectsWith('bare-repo', /bare repository/));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -46,7 +46,17 @@ export interface AgentLoopOptions {
   onToolResult?(name: string, result: ToolResult): void;
 }
 
-const now = () => new Date().toISOString();
+let stampedMs = 0;
+let stamp = '';
+/** An ISO timestamp; a fleet streams thousands of deltas a second, most in a millisecond already stamped. */
+const now = (): string => {
+  const ms = Date.now();
+  if (ms !== stampedMs) {
+    stampedMs = ms;
+    stamp = new Date(ms).toISOString();
+  }
+  return stamp;
+};
 const MAX_RETRIES = 6;
 
 export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {

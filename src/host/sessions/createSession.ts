@@ -5,7 +5,7 @@ import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '..
 import { loadRoles } from '../agent/roles';
 import { InvalidRequestError, UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
-import { currentBranch, openRepo } from '../worktrees/repo';
+import { openRepoWithHead } from '../worktrees/repo';
 import { dirtyFiles } from '../worktrees/inspect';
 import { slugify } from '../worktrees/slug';
 import { createWorktree } from '../worktrees/worktrees';
@@ -32,9 +32,9 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   if (!APPROVALS.includes(approval)) throw new InvalidRequestError(`Approval policy must be one of ${APPROVALS.join(', ')}.`);
   if (p.maxTurns !== undefined && !(Number.isInteger(p.maxTurns) && p.maxTurns > 0)) throw new InvalidRequestError('Max turns is a positive whole number.');
 
-  let repo;
+  let repo, head;
   try {
-    repo = await openRepo(p.repo);
+    ({ repo, head } = await openRepoWithHead(p.repo));
   } catch (err) {
     throw new InvalidRequestError(errorMessage(err));
   }
@@ -45,7 +45,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const role = roles.find(r => r.name === roleName);
   if (!role) throw new InvalidRequestError(`There is no role "${roleName}". Roles: ${roles.map(r => r.name).join(', ')}.`);
 
-  const base = p.baseBranch?.trim() || (await currentBranch(repo.root)) || 'HEAD';
+  const base = p.baseBranch?.trim() || head.branch || 'HEAD';
   const title = (p.title?.trim() || firstLine(task)).slice(0, 80);
   progress.report(`Creating a worktree for "${title}"…`);
   let created;

@@ -19,12 +19,22 @@ export class FingerprintCache {
       const prev = this.last.get(s.id);
       this.last.set(s.id, hash);
       if (!prev || prev === hash) return { hash, changed: [] };
+      // `prev` is a tree, or a session's base commit (a commit names its tree here too).
       const out = await git(repo.root, ['diff-tree', '-r', '--name-only', '--no-renames', prev, hash]);
       return { hash, changed: out.split('\n').filter(Boolean) };
     } catch (err) {
       this.log(`Fingerprinting the worktree of session ${s.id} failed: ${(err as Error).message}`);
       return undefined;
     }
+  }
+
+  /**
+   * The state the next fingerprint is compared with. A session that has not finished a turn compares with
+   * its base commit (its worktree was checked out from it): no git at all until a command runs.
+   */
+  async baseline(s: LiveSession): Promise<void> {
+    if (s.record.turns === 0 && s.record.baseCommit) this.last.set(s.id, s.record.baseCommit);
+    else await this.of(s);
   }
 
   repoOf(root: string): Promise<Repo> {

@@ -35,7 +35,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
       r.confinement = r.agent === 'codex' ? 'sandboxed' : commands.confinement;
       r.confinementNote = r.agent === 'codex' ? "Codex's own sandbox (workspace-write: writes only in the worktree)" : commands.note;
       mgr.save(s);
-      await ctx.fingerprints.of(s);
+      await ctx.fingerprints.baseline(s);
       const approve = async (command: string): Promise<boolean> => {
         mgr.setStatus(s, 'waiting', 'Waiting for your approval to run a command.');
         try {

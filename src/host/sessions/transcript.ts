@@ -38,6 +38,8 @@ export class TranscriptLog {
   }
 
   append(event: TranscriptEvent): void {
+    // Deltas are for whoever watches the session live, and never stored.
+    if (event.kind === 'assistant-delta' && !this.listener) return;
     if (this.listener) {
       if (this.live.length === 0) this.liveFrom = this.count + this.pending.length;
       this.live.push(event);

@@ -1,5 +1,5 @@
 // Committing an agent's work in its worktree, independent of the user's git identity.
-import { WorktreeError } from './errors';
+import { GitCommandError } from './errors';
 import { git, gitLine, gitOutput } from './git';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { inWorktree, resolveWorktree } from './registry';
@@ -26,12 +26,17 @@ export async function commitAll(worktree: string, message: string, author: GitId
     ctx.repo,
     async () => {
       await git(ctx.worktree, ['add', '--all', '--', ':/'], inWorktree(ctx));
-      const staged = await gitOutput(ctx.worktree, ['diff', '--cached', '--quiet', '--no-ext-diff'], inWorktree(ctx));
-      if (staged.exitCode === 0) return null;
-      if (staged.exitCode !== 1) throw new WorktreeError('git-failed', `could not read the staged changes in ${ctx.worktree}: ${staged.stderr.trim()}`);
       const text = message.trim() || 'Work by Switchyard agent';
-      await git(ctx.worktree, ['commit', '--no-verify', '--quiet', '--no-edit', '-m', text], inWorktree(ctx, { config: identityConfig(author, false) }));
-      return gitLine(ctx.worktree, ['rev-parse', '--verify', 'HEAD'], inWorktree(ctx));
+      // Two git processes when there is work (each one a fork of the host): the commit names itself in full
+      // ("[branch <sha>] title" with core.abbrev=40), and only a failed commit asks whether anything was staged.
+      const config = [...identityConfig(author, false), 'core.abbrev=40'];
+      const committed = await gitOutput(ctx.worktree, ['commit', '--no-verify', '--no-edit', '-m', text], inWorktree(ctx, { config, env: { LC_ALL: 'C' } }));
+      if (committed.exitCode !== 0) {
+        const staged = await gitOutput(ctx.worktree, ['diff', '--cached', '--quiet', '--no-ext-diff'], inWorktree(ctx));
+        if (staged.exitCode === 0) return null;
+        throw new GitCommandError(['commit'], committed.exitCode, committed.stdout, committed.stderr);
+      }
+      return /^\[.*? ([0-9a-f]{40,64})\] /.exec(committed.stdout)?.[1] ?? gitLine(ctx.worktree, ['rev-parse', '--verify', 'HEAD'], inWorktree(ctx));
     },
     opts,
   );

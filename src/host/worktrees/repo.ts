@@ -14,23 +14,54 @@ export interface Repo {
   identityRoot: string;
 }
 
+/** What HEAD was when the repository was opened. */
+export interface RepoHead {
+  commit: string;
+  /** The branch checked out, or null when HEAD is detached. */
+  branch: string | null;
+}
+
 export async function openRepo(p: string): Promise<Repo> {
+  return (await openRepoWithHead(p)).repo;
+}
+
+/**
+ * Opens the repository and reads HEAD in one git process (a fleet opens its repository for every session,
+ * and each process costs the host a fork). When anything is off, the step-by-step path says exactly what.
+ */
+export async function openRepoWithHead(p: string): Promise<{ repo: Repo; head: RepoHead }> {
+  const cwd = folderOf(p);
+  const out = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir', '--show-toplevel', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD']);
+  const [bare, insideWorkTree, commonDir, top, commit, ref] = out.stdout.split('\n').map(l => l.trim());
+  if (out.exitCode !== 0 || bare !== 'false' || insideWorkTree !== 'true' || !commonDir || !top || !commit || !ref) {
+    const repo = await openStepByStep(cwd);
+    return { repo, head: { commit: await resolveCommit(repo.root, 'HEAD'), branch: await currentBranch(repo.root) } };
+  }
+  return { repo: repoAt(canonicalPath(top), canonicalPath(path.resolve(cwd, commonDir))), head: { commit, branch: ref === 'HEAD' ? null : stripHeads(ref) } };
+}
+
+function folderOf(p: string): string {
   const abs = path.resolve(p);
-  let cwd: string;
   try {
-    cwd = statSync(abs).isDirectory() ? abs : path.dirname(abs);
+    return statSync(abs).isDirectory() ? abs : path.dirname(abs);
   } catch {
     throw new WorktreeError('not-a-repo', `${abs} does not exist`);
   }
+}
+
+async function openStepByStep(cwd: string): Promise<Repo> {
   const probe = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir']);
-  if (probe.exitCode !== 0) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository`);
+  if (probe.exitCode !== 0) throw new WorktreeError('not-a-repo', `${cwd} is not inside a git repository`);
   const [bare, insideWorkTree, commonDir] = probe.stdout.split('\n').map(l => l.trim());
-  if (bare === 'true') throw new WorktreeError('bare-repo', `${abs} is a bare repository; open a folder with a checkout`);
-  if (insideWorkTree !== 'true' || !commonDir) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository's working tree`);
+  if (bare === 'true') throw new WorktreeError('bare-repo', `${cwd} is a bare repository; open a folder with a checkout`);
+  if (insideWorkTree !== 'true' || !commonDir) throw new WorktreeError('not-a-repo', `${cwd} is not inside a git repository's working tree`);
   const root = canonicalPath(await gitLine(cwd, ['rev-parse', '--show-toplevel']));
-  const gitCommonDir = canonicalPath(path.resolve(cwd, commonDir));
   const head = await gitOutput(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
   if (head.exitCode !== 0) throw new WorktreeError('no-commits', `the repository at ${root} has no commits yet; make a first commit, then start a session`);
+  return repoAt(root, canonicalPath(path.resolve(cwd, commonDir)));
+}
+
+function repoAt(root: string, gitCommonDir: string): Repo {
   const identityRoot = path.basename(gitCommonDir) === '.git' ? path.dirname(gitCommonDir) : gitCommonDir;
   return { root, gitCommonDir, identityRoot };
 }

@@ -43,11 +43,7 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
   return withRepoLock(
     repo,
     async () => {
-      const registered = await listWorktrees(repo.root);
-      const host = registered.find(w => !w.missing && isInside(parent, w.path));
-      if (host || isInside(parent, repo.gitCommonDir)) {
-        throw new WorktreeError('inside-checkout', `the worktrees folder ${parent} is inside ${host?.path ?? repo.gitCommonDir}; choose a folder outside the checkout`);
-      }
+      await checkOutsideCheckouts(repo, parent);
       const baseCommit = await resolveCommit(repo.root, opts.base);
       const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent }) : await newBranchName(repo, opts.branch);
       const dir = path.join(parent, worktreeDirName(branch));
@@ -62,6 +58,19 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
     },
     opts,
   );
+}
+
+/** Worktrees folders found outside every checkout of a repository; a fleet creates many sessions in one. */
+const outsideCheckouts = new Set<string>();
+
+async function checkOutsideCheckouts(repo: Repo, parent: string): Promise<void> {
+  const key = `${repo.gitCommonDir}\0${parent}`;
+  if (outsideCheckouts.has(key)) return;
+  const host = (await listWorktrees(repo.root)).find(w => !w.missing && isInside(parent, w.path));
+  if (host || isInside(parent, repo.gitCommonDir)) {
+    throw new WorktreeError('inside-checkout', `the worktrees folder ${parent} is inside ${host?.path ?? repo.gitCommonDir}; choose a folder outside the checkout`);
+  }
+  outsideCheckouts.add(key);
 }
 
 export interface RemoveWorktreeOptions extends RepoLockOptions {
