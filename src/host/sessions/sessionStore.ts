@@ -19,10 +19,19 @@ export interface SessionPaths {
   tempDir: string;
 }
 
+/** A session's save in progress, and the newest state waiting behind it. */
+interface Saving {
+  current: Promise<void>;
+  next?: { record: SessionRecord; snapshot: string; done: Promise<void> };
+}
+
 export class SessionStore {
   private readonly mtimes = new Map<string, number>();
   /** Saves of one session run in order, so an older state never lands after a newer one. */
-  private readonly saving = new Map<string, Promise<void>>();
+  private readonly saving = new Map<string, Saving>();
+  /** Session folders this store has made, and repositories it has recorded: a save needs neither again. */
+  private readonly made = new Set<string>();
+  private readonly remembered = new Set<string>();
 
   constructor(private readonly home: HomeLayout) {}
 
@@ -43,26 +52,55 @@ export class SessionStore {
     };
   }
 
+  /**
+   * Resolves once this state (or a newer one) is on disk. A session saves on every turn and status change;
+   * states that queue up behind a write in progress are coalesced, and only the newest is written.
+   */
   save(record: SessionRecord): Promise<void> {
     const snapshot = JSON.stringify(record, null, 1);
-    const prev = this.saving.get(record.id) ?? Promise.resolve();
-    const next = prev.then(() => this.write(record, snapshot)).finally(() => {
-      if (this.saving.get(record.id) === next) this.saving.delete(record.id);
+    const busy = this.saving.get(record.id);
+    if (!busy) return this.start(record, snapshot);
+    if (busy.next) {
+      busy.next.record = record;
+      busy.next.snapshot = snapshot;
+      return busy.next.done;
+    }
+    const next: NonNullable<Saving['next']> = { record, snapshot, done: Promise.resolve() };
+    next.done = busy.current.catch(() => undefined).then(() => {
+      busy.next = undefined;
+      return this.start(next.record, next.snapshot);
     });
-    this.saving.set(record.id, next);
-    return next;
+    busy.next = next;
+    return next.done;
+  }
+
+  private start(record: SessionRecord, snapshot: string): Promise<void> {
+    const entry: Saving = { current: this.write(record, snapshot) };
+    this.saving.set(record.id, entry);
+    void entry.current.catch(() => undefined).then(() => {
+      if (this.saving.get(record.id) === entry && !entry.next) this.saving.delete(record.id);
+    });
+    return entry.current;
   }
 
   /** Waits for every pending save (host shutdown). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.saving.values()]);
+    while (this.saving.size) await Promise.allSettled([...this.saving.values()].map(e => e.next?.done ?? e.current));
   }
 
   private async write(record: SessionRecord, snapshot: string): Promise<void> {
     const p = this.paths(record.repo, record.id);
-    await fs.mkdir(p.dir, { recursive: true });
     const tmp = `${p.record}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-    await fs.writeFile(tmp, snapshot);
+    if (!this.made.has(p.dir)) await fs.mkdir(p.dir, { recursive: true });
+    try {
+      await fs.writeFile(tmp, snapshot);
+    } catch (err) {
+      // The folder went away (a discarded session, a cleaned home): make it again, as the first save did.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(p.dir, { recursive: true });
+      await fs.writeFile(tmp, snapshot);
+    }
+    this.made.add(p.dir);
     await fs.rename(tmp, p.record);
     const st = await fs.stat(p.record).catch(() => undefined);
     if (st) this.mtimes.set(p.record, st.mtimeMs);
@@ -122,9 +160,12 @@ export class SessionStore {
   }
 
   private async rememberRepo(repo: string): Promise<void> {
+    if (this.remembered.has(repo)) return;
     const file = path.join(this.home.repoDir(repo), 'repo.json');
-    if (existsSync(file)) return;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, JSON.stringify({ root: repo }));
+    if (!existsSync(file)) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, JSON.stringify({ root: repo }));
+    }
+    this.remembered.add(repo);
   }
 }

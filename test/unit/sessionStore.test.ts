@@ -1,0 +1,44 @@
+// Session records on disk: saves that queue up behind a write are coalesced (only the newest is written),
+// and a session folder that went away is made again.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { homeLayout } from '../../src/host/home';
+import type { SessionRecord } from '../../src/host/sessions/sessionRecord';
+import { SessionStore } from '../../src/host/sessions/sessionStore';
+
+function setup(t: { after(fn: () => void): void }) {
+  const root = mkdtempSync(path.join(tmpdir(), 'sy-store-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const store = new SessionStore(homeLayout(path.join(root, 'home')));
+  // Only what the store itself reads: the record is written as it is.
+  const record = { id: 'abc123', repo: path.join(root, 'repo'), title: 'Store', turns: 0 } as unknown as SessionRecord;
+  const onDisk = () => JSON.parse(readFileSync(store.paths(record.repo, record.id).record, 'utf8')) as { turns: number };
+  return { store, record, onDisk };
+}
+
+test('saves in a burst all resolve, in order, and the newest state is what stays on disk', async t => {
+  const { store, record, onDisk } = setup(t);
+  const saved: number[] = [];
+  const saves = Array.from({ length: 20 }, (_, turns) => store.save({ ...record, turns }).then(() => saved.push(turns)));
+  await Promise.all(saves);
+  assert.equal(onDisk().turns, 19);
+  assert.deepEqual(saved, [...saved].sort((a, b) => a - b), 'an older save never resolves after a newer one');
+  await store.flush();
+  const again = store.save({ ...record, turns: 20 });
+  await store.flush();
+  await again;
+  assert.equal(onDisk().turns, 20, 'flush waits for the last save');
+});
+
+test("a session folder that went away is made again by the next save", async t => {
+  const { store, record, onDisk } = setup(t);
+  await store.save({ ...record, turns: 1 });
+  const { dir } = store.paths(record.repo, record.id);
+  rmSync(dir, { recursive: true, force: true });
+  await store.save({ ...record, turns: 2 });
+  assert.ok(existsSync(dir));
+  assert.equal(onDisk().turns, 2);
+});
