@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorktreeError } from '../../src/host/worktrees/errors';
-import { currentBranch, listBranches, openRepo, openRepoWithHead, resolveCommit } from '../../src/host/worktrees/repo';
+import { branchTips, currentBranch, listBranches, openRepo, openRepoWithHead, resolveCommit } from '../../src/host/worktrees/repo';
 import { makeSandbox, sh, type Sandbox } from './helpers/git-fixtures';
 
 let box: Sandbox;
@@ -69,6 +69,9 @@ test('branches: current, list, and commits they resolve to', async () => {
   const branches = await listBranches(box.repo);
   assert.ok(branches.includes('main') && branches.includes('feature/a'), branches.join(','));
   assert.equal(await resolveCommit(box.repo, 'main'), sh(box.repo, 'rev-parse', 'HEAD'));
+  const tips = await branchTips(box.repo);
+  assert.deepEqual([...tips.keys()].sort(), branches);
+  assert.equal(tips.get('feature/a'), sh(box.repo, 'rev-parse', 'feature/a'));
   await assert.rejects(resolveCommit(box.repo, 'no-such-branch'), rejectsWith('bad-ref', /no-such-branch/));
   await assert.rejects(resolveCommit(box.repo, '--output=/tmp/x'), rejectsWith('bad-ref', /does not name a commit/));
   sh(box.repo, 'checkout', '-q', '--detach');

@@ -30,18 +30,18 @@ export async function openRepo(p: string): Promise<Repo> {
  * and each process costs the host a fork). When anything is off, the step-by-step path says exactly what.
  */
 export async function openRepoWithHead(p: string): Promise<{ repo: Repo; head: RepoHead }> {
-  const cwd = folderOf(p);
+  const abs = path.resolve(p);
+  const cwd = folderOf(abs);
   const out = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir', '--show-toplevel', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD']);
   const [bare, insideWorkTree, commonDir, top, commit, ref] = out.stdout.split('\n').map(l => l.trim());
   if (out.exitCode !== 0 || bare !== 'false' || insideWorkTree !== 'true' || !commonDir || !top || !commit || !ref) {
-    const repo = await openStepByStep(cwd);
+    const repo = await openStepByStep(cwd, abs);
     return { repo, head: { commit: await resolveCommit(repo.root, 'HEAD'), branch: await currentBranch(repo.root) } };
   }
   return { repo: repoAt(canonicalPath(top), canonicalPath(path.resolve(cwd, commonDir))), head: { commit, branch: ref === 'HEAD' ? null : stripHeads(ref) } };
 }
 
-function folderOf(p: string): string {
-  const abs = path.resolve(p);
+function folderOf(abs: string): string {
   try {
     return statSync(abs).isDirectory() ? abs : path.dirname(abs);
   } catch {
@@ -49,12 +49,13 @@ function folderOf(p: string): string {
   }
 }
 
-async function openStepByStep(cwd: string): Promise<Repo> {
+/** `abs` is the path as given, for the messages. */
+async function openStepByStep(cwd: string, abs: string): Promise<Repo> {
   const probe = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir']);
-  if (probe.exitCode !== 0) throw new WorktreeError('not-a-repo', `${cwd} is not inside a git repository`);
+  if (probe.exitCode !== 0) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository`);
   const [bare, insideWorkTree, commonDir] = probe.stdout.split('\n').map(l => l.trim());
-  if (bare === 'true') throw new WorktreeError('bare-repo', `${cwd} is a bare repository; open a folder with a checkout`);
-  if (insideWorkTree !== 'true' || !commonDir) throw new WorktreeError('not-a-repo', `${cwd} is not inside a git repository's working tree`);
+  if (bare === 'true') throw new WorktreeError('bare-repo', `${abs} is a bare repository; open a folder with a checkout`);
+  if (insideWorkTree !== 'true' || !commonDir) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository's working tree`);
   const root = canonicalPath(await gitLine(cwd, ['rev-parse', '--show-toplevel']));
   const head = await gitOutput(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
   if (head.exitCode !== 0) throw new WorktreeError('no-commits', `the repository at ${root} has no commits yet; make a first commit, then start a session`);
@@ -82,6 +83,17 @@ export async function listBranches(repoRoot: string): Promise<string[]> {
     .filter(Boolean)
     .map(stripHeads)
     .sort();
+}
+
+/** Every local branch and the commit it points to. */
+export async function branchTips(repoRoot: string): Promise<Map<string, string>> {
+  const out = await git(repoRoot, ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads/']);
+  const tips = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0) tips.set(stripHeads(line.slice(space + 1).trim()), line.slice(0, space));
+  }
+  return tips;
 }
 
 /** Full sha of the commit `ref` names. */

@@ -33,6 +33,8 @@ export function worktreeDirName(branch: string): string {
 export interface UniqueBranchOptions {
   /** Also skip names whose worktree folder already exists here. */
   worktreesDir?: string;
+  /** The local branches, when the caller has just listed them. */
+  branches?: readonly string[];
 }
 
 /**
@@ -41,7 +43,7 @@ export interface UniqueBranchOptions {
  */
 export async function uniqueBranch(repoRoot: string, slug: string, opts: UniqueBranchOptions = {}): Promise<string> {
   const base = `${BRANCH_PREFIX}${slugify(slug)}`;
-  const branches = await listBranches(repoRoot);
+  const branches = opts.branches ?? (await listBranches(repoRoot));
   const blocker = branches.find(b => base.startsWith(`${b}/`));
   if (blocker) {
     throw new WorktreeError('branch-exists', `a branch named "${blocker}" exists, so no branch can be created under "${blocker}/"; rename it to start sessions`);

@@ -9,7 +9,7 @@ import { dirtyFiles, unmergedCommits } from './inspect';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { canonicalPath, isInside } from './paths';
 import { inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
-import { assertBranchName, branchTip, openRepo, resolveCommit, type Repo } from './repo';
+import { assertBranchName, branchTip, branchTips, openRepo, resolveCommit, type Repo } from './repo';
 import { uniqueBranch, worktreeDirName } from './slug';
 import { removeStaleTempWorktrees } from './tempWorktree';
 
@@ -44,8 +44,10 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
     repo,
     async () => {
       await checkOutsideCheckouts(repo, parent);
-      const baseCommit = await resolveCommit(repo.root, opts.base);
-      const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent }) : await newBranchName(repo, opts.branch);
+      // One git process answers both: the base is usually a local branch, and the new name must not be one.
+      const tips = await branchTips(repo.root);
+      const baseCommit = tips.get(opts.base) ?? (await resolveCommit(repo.root, opts.base));
+      const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent, branches: [...tips.keys()].sort() }) : await newBranchName(repo, opts.branch);
       const dir = path.join(parent, worktreeDirName(branch));
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
       await mkdir(parent, { recursive: true });
