@@ -74,7 +74,8 @@ export const HOST_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '-
  * arena of its own (up to eight per core), and the host's threads (libuv's pool, V8's helpers, the
  * launcher) kept megabytes each: two arenas hold the host ~7 MB lower at the same CPU (BENCHMARKS.md).
  * malloc reads it when the process starts; the host then drops it (HOST_ENV_MARKER lists what to drop), so
- * the git, agents and commands it starts get the user's environment unchanged.
+ * the git, agents and commands it starts get the user's environment unchanged. (An editor whose runtime brings
+ * its own allocator ignores it, harmlessly.)
  */
 export const HOST_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 export const HOST_ENV_MARKER = 'SWITCHYARD_HOST_ENV';
