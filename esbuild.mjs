@@ -33,7 +33,28 @@ const node = {
 // The sandbox runtime is an ES module that finds its native helpers from import.meta.url; in a CommonJS
 // bundle that is this file's own URL, and the helpers are copied next to it (dist/vendor/).
 const importMetaUrl = 'var __switchyardImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
-const hostLike = { define: { ...define, 'import.meta.url': '__switchyardImportMetaUrl' } };
+// It also looks commands up with `which` through spawnSync, a fork of the host that holds its event loop,
+// on every sandboxed command: its utils/which.js is replaced by src/host/sandbox/which.ts, which gives
+// the same answer from the file system. The build fails if the library stops importing that module.
+const LIBRARY_WHICH = /[\\/]@anthropic-ai[\\/]sandbox-runtime[\\/]dist[\\/]/;
+const inProcessWhich = {
+  name: 'sandbox-in-process-which',
+  setup(build) {
+    let replaced = 0;
+    build.onStart(() => { replaced = 0; });
+    build.onResolve({ filter: /(^|\/)which\.js$/ }, args => {
+      if (!LIBRARY_WHICH.test(args.importer)) return undefined;
+      replaced++;
+      return { path: path.resolve('src/host/sandbox/which.ts') };
+    });
+    build.onEnd(result => {
+      if (!replaced && !result.errors.length) {
+        result.errors.push({ text: 'the sandbox library no longer imports utils/which.js: see src/host/sandbox/which.ts' });
+      }
+    });
+  },
+};
+const hostLike = { define: { ...define, 'import.meta.url': '__switchyardImportMetaUrl' }, plugins: [inProcessWhich] };
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [

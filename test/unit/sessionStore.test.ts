@@ -1,7 +1,7 @@
 // Session records on disk: saves that queue up behind a write are coalesced (only the newest is written),
 // and a session folder that went away is made again.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -21,10 +21,14 @@ function setup(t: { after(fn: () => void): void }) {
 
 test('saves in a burst all resolve, in order, and the newest state is what stays on disk', async t => {
   const { store, record, onDisk } = setup(t);
+  const writes = t.mock.method(fsp, 'writeFile');
   const saved: number[] = [];
   const saves = Array.from({ length: 20 }, (_, turns) => store.save({ ...record, turns }).then(() => saved.push(turns)));
   await Promise.all(saves);
   assert.equal(onDisk().turns, 19);
+  // The first save is written at once; the 19 that queued behind it are one write of the newest.
+  const recordWrites = writes.mock.calls.filter(c => String(c.arguments[0]).includes('session.json'));
+  assert.equal(recordWrites.length, 2, 'the saves that queued behind a write are coalesced into one');
   assert.deepEqual(saved, [...saved].sort((a, b) => a - b), 'an older save never resolves after a newer one');
   await store.flush();
   const again = store.save({ ...record, turns: 20 });
