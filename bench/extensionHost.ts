@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runTests } from '@vscode/test-electron';
 import { RESULTS_FILE, readResults, type ExtensionHostBench } from '../test/benchSuite/results';
-import { profileMarkdown, shareOf, type ProfileSummary } from './fleet/profile';
+import { profileMarkdown, type ProfileSummary } from './fleet/profile';
 import { fleetScripts } from './fleet/script';
 import { atMost, type BenchResult, type Figure } from './types';
 
@@ -125,11 +125,15 @@ function result(r: ExtensionHostBench): BenchResult {
 /** Where the extension host's time went, in words, from this run's profile (no claim the profile does not make). */
 function findings(p: ProfileSummary): string {
   const area = (prefix: string) => p.areas.find(a => a.name.startsWith(prefix))?.pct ?? 0;
-  const write = shareOf(p, /^(write|writeBuffer|writev|writeUtf8String)$/);
+  const writes = area('native write');
+  const zlib = area('compressing messages');
+  const ports = area("VS Code's port finder");
   const origins = (p.origins ?? []).slice(0, 4).map(o => `${o.name} ${o.pct.toFixed(0)} %`).join(', ');
   return `**What the run shows**: by self time, ${area('VS Code extension host').toFixed(0)} % of the extension host's busy time is VS Code's`
-    + ` own code, ${area('garbage collection').toFixed(0)} % garbage collection, ${write.toFixed(0)} % native writes (its RPC to the window and`
-    + ` the IPC with the agent host), ${area('starting child processes').toFixed(0)} % starting child processes and`
+    + ` own code, ${area('garbage collection').toFixed(0)} % garbage collection, ${zlib.toFixed(0)} % compressing its messages to the window`
+    + ` (zlib: the connection of a remote window, which code-server's is, is compressed; a desktop window's is not),`
+    + ` ${ports.toFixed(0)} % VS Code's search for ports to forward (also remote only), ${writes.toFixed(0)} % other native writes,`
+    + ` ${area('starting child processes').toFixed(0)} % starting other child processes and`
     + ` ${area('Switchyard extension').toFixed(0)} % Switchyard's own extension code.`
     + (origins ? ` Charged to the nearest extension on each sample's stack: ${origins}.` : '')
     + ' Session rows are refreshed alone and their tooltips built on hover, so a notification costs the rows it names.';

@@ -95,19 +95,42 @@ function origins(p: CpuProfile, hits: Map<number, number>, busy: number): Share[
   return [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([name, h]) => ({ name, pct: busy ? (100 * h) / busy : 0 }));
 }
 
+/** Work whose leaf frame cannot say what it is for (a native write, a spawn): named by a frame above it. */
+const CALLED_FROM: { frame: (f: CpuProfile['nodes'][number]['callFrame']) => boolean; area: string }[] = [
+  // VS Code's remote connection (code-server, SSH, containers) compresses every message to the window.
+  { frame: f => f.url === 'node:zlib', area: 'compressing messages to the window (zlib)' },
+  // ...and looks for ports to forward by reading the process table.
+  { frame: f => f.functionName === 'findCandidatePorts', area: "VS Code's port finder (remote port forwarding)" },
+];
+
+function calledFrom(p: CpuProfile): (id: number) => string | undefined {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map(n => [n.id, n]));
+  return id => {
+    for (let at = parent.get(id), depth = 0; at !== undefined && depth < 12; at = parent.get(at), depth++) {
+      const f = byId.get(at)?.callFrame;
+      const hit = f && CALLED_FROM.find(c => c.frame(f));
+      if (hit) return hit.area;
+    }
+    return undefined;
+  };
+}
+
 export function summariseProfile(p: CpuProfile, top = 12): ProfileSummary {
   const hits = new Map<number, number>();
   if (p.samples?.length) for (const id of p.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
   else for (const n of p.nodes) hits.set(n.id, n.hitCount ?? 0);
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
+  const caller = calledFrom(p);
   let busy = 0;
   for (const n of p.nodes) {
     const h = hits.get(n.id) ?? 0;
     if (!h || n.callFrame.functionName === '(idle)') continue;
     busy += h;
     const { functionName, url, lineNumber } = n.callFrame;
-    const area = areaOf(url, functionName);
+    const area = (!url && caller(n.id)) || areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + h);
     const where = url ? `${url.replace(/^.*\/(node_modules\/|out\/|dist\/)/, '$1')}:${lineNumber + 1}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
@@ -117,11 +140,6 @@ export function summariseProfile(p: CpuProfile, top = 12): ProfileSummary {
     [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, h]) => ({ name, pct: busy ? (100 * h) / busy : 0 }));
   const byOrigin = origins(p, hits, busy);
   return { busySamples: busy, areas: shares(areas, 10), functions: shares(functions, top), ...(byOrigin.length ? { origins: byOrigin } : {}) };
-}
-
-/** Percent of busy time in functions whose name matches `pattern` (among the summary's hottest). */
-export function shareOf(s: ProfileSummary, pattern: RegExp): number {
-  return s.functions.filter(f => pattern.test(f.name)).reduce((sum, f) => sum + f.pct, 0);
 }
 
 export function profileMarkdown(s: ProfileSummary, topFunctions = 15): string {

@@ -174,6 +174,30 @@ test('profile summary: native work counts for the nearest extension that called 
   assert.equal(areaOf('file:///srv/lib/vscode/extensions/git/dist/main.js', 'refresh'), 'another extension (git)');
 });
 
+test("profile summary: a native write under zlib is compression, a spawn under VS Code's port finder is its own", () => {
+  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 3, 6, 9] },
+      { id: 2, callFrame: frame('(idle)') },
+      { id: 3, callFrame: frame('ZlibBase._transform', 'node:zlib'), children: [4] },
+      { id: 4, callFrame: frame('processChunk', 'node:zlib'), children: [5] },
+      { id: 5, callFrame: frame('write') },
+      { id: 6, callFrame: frame('findCandidatePorts', 'file:///srv/out/vs/workbench/api/node/extensionHostProcess.js'), children: [7] },
+      { id: 7, callFrame: frame('exec', 'node:child_process'), children: [8] },
+      { id: 8, callFrame: frame('spawn') },
+      { id: 9, callFrame: frame('send', 'file:///ext/dist/extension.js'), children: [10] },
+      { id: 10, callFrame: frame('write') },
+    ],
+    samples: [2, 5, 5, 8, 10],
+  };
+  assert.deepEqual(summariseProfile(profile).areas.map(a => [a.name, a.pct]), [
+    ['compressing messages to the window (zlib)', 50],
+    ["VS Code's port finder (remote port forwarding)", 25],
+    ['native write', 25],
+  ]);
+});
+
 test('run configurations are checked before anything starts', () => {
   const good: RunConfig = { sessions: 2, script: FLEET_SCRIPT, upstreamUrl: 'http://127.0.0.1:1/v1', warmup: 0, timeoutMs: 1000 };
   assert.deepEqual(parseRunConfig(JSON.stringify(good)), good);
