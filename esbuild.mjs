@@ -77,11 +77,13 @@ if (!skipTests) {
     external: ['vscode'], platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline',
     logLevel: 'warning',
   });
-  // The fleet benchmark's two children again, built as the VSIX's host is (bundled, minified, no source
-  // map): their memory and CPU are the shipped code's, not the test build's source text and maps.
+  // The fleet benchmark's two children and the sandbox benchmark's, built as the VSIX's host is (bundled,
+  // minified, no source map): their memory and CPU are the shipped code's, not the test build's source
+  // text and maps, and the sandbox library is the bundled one, with the host's replacements in it.
   builds.push({
     ...node, ...hostLike, minify: true, sourcemap: false, banner: { js: importMetaUrl },
-    entryPoints: { fleetHost: 'bench/fleet/hostChild.ts', fleetFloor: 'bench/fleet/sdkChild.ts' }, outdir: SHIPPED,
+    entryPoints: { fleetHost: 'bench/fleet/hostChild.ts', fleetFloor: 'bench/fleet/sdkChild.ts', sandboxBench: 'bench/sandboxChild.ts' },
+    outdir: SHIPPED,
   });
 }
 

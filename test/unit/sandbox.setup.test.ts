@@ -281,6 +281,7 @@ describe('startup benchmark', () => {
     assert.ok(m.unconfinedMedianMs > 0 && Number.isFinite(m.unconfinedMedianMs));
     assert.ok(m.sandboxedMedianMs > m.unconfinedMedianMs, JSON.stringify(m));
     assert.equal(m.overheadMs, m.sandboxedMedianMs - m.unconfinedMedianMs);
+    assert.ok(m.sandboxedCpuMedianMs > 0 && m.unconfinedCpuMedianMs > 0, JSON.stringify(m));
     assert.equal(median([5, 1, 3]), 3);
     assert.equal(median([4, 1, 3, 2]), 2.5);
   });

@@ -35,6 +35,8 @@ export interface AgentLoopOptions {
   cacheRetention?: '24h' | 'in_memory';
   signal: AbortSignal;
   emit(event: TranscriptEvent): void;
+  /** Whether anyone watches the session live: streamed deltas are only for them (and not stored). */
+  watched?(): boolean;
   onTurn(turns: number): void;
   /** Messages to add before the next request (a nudge, a hint); drained each turn. */
   takeNotes(): ConversationItem[];
@@ -48,7 +50,7 @@ export interface AgentLoopOptions {
 
 let stampedMs = 0;
 let stamp = '';
-/** An ISO timestamp; a fleet streams thousands of deltas a second, most in a millisecond already stamped. */
+/** An ISO timestamp; a watched session streams many deltas in a millisecond already stamped. */
 const now = (): string => {
   const ms = Date.now();
   if (ms !== stampedMs) {
@@ -149,7 +151,9 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, input: read
         },
         delta => {
           deltaSeen = true;
-          o.emit({ kind: 'assistant-delta', ts: now(), delta, turn });
+          // Unwatched, a delta is not even stamped: a fleet streams thousands a second, and reading the
+          // clock is a system call on some virtual machines.
+          if (o.watched?.() !== false) o.emit({ kind: 'assistant-delta', ts: now(), delta, turn });
         },
       );
     } catch (err) {

@@ -18,6 +18,9 @@ export interface SandboxStartupTimes {
   unconfinedMedianMs: number;
   /** sandboxed minus unconfined. */
   overheadMs: number;
+  /** This process's own CPU per command (the command's processes not counted): what the host pays. */
+  sandboxedCpuMedianMs: number;
+  unconfinedCpuMedianMs: number;
 }
 
 export async function measureSandboxStartup(n: number, runtime: SandboxRuntime = sandboxRuntime()): Promise<SandboxStartupTimes> {
@@ -32,22 +35,33 @@ export async function measureSandboxStartup(n: number, runtime: SandboxRuntime =
     const opts: CommandRunOptions = { cwd: worktree, timeoutMs: 30_000, signal: new AbortController().signal, outputCapBytes: 4096 };
     const sandboxed = await timeRuns(createSandboxRunner({ policy, runtime }), opts, n);
     const unconfined = await timeRuns(localRunner, opts, n);
-    return { runs: n, sandboxedMedianMs: sandboxed, unconfinedMedianMs: unconfined, overheadMs: sandboxed - unconfined };
+    return {
+      runs: n,
+      sandboxedMedianMs: sandboxed.wallMs,
+      unconfinedMedianMs: unconfined.wallMs,
+      overheadMs: sandboxed.wallMs - unconfined.wallMs,
+      sandboxedCpuMedianMs: sandboxed.cpuMs,
+      unconfinedCpuMedianMs: unconfined.cpuMs,
+    };
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }
 }
 
-async function timeRuns(runner: CommandRunner, opts: CommandRunOptions, n: number): Promise<number> {
+async function timeRuns(runner: CommandRunner, opts: CommandRunOptions, n: number): Promise<{ wallMs: number; cpuMs: number }> {
   // One untimed run first: it pays for loading and starting whatever is started once per host.
   await mustSucceed(runner, opts);
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await mustSucceed(runner, opts);
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return median(times);
+  return { wallMs: median(times), cpuMs: median(cpu) };
 }
 
 async function mustSucceed(runner: CommandRunner, opts: CommandRunOptions): Promise<void> {

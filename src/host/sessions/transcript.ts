@@ -32,6 +32,11 @@ export class TranscriptLog {
     return this.opened;
   }
 
+  /** Someone watches the session live (a transcript panel is open). */
+  get watched(): boolean {
+    return this.listener !== undefined;
+  }
+
   setListener(listener: TranscriptListener | undefined): void {
     this.listener = listener;
     this.live = [];

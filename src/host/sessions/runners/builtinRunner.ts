@@ -66,6 +66,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     cacheKey: `switchyard-${r.id}`,
     signal: o.signal,
     emit: e => s.transcript.append(e),
+    watched: () => s.transcript.watched,
     onTurn: o.onTurn,
     takeNotes: () => s.takeNotes(),
     compactAtTokens: compactionThreshold(r.model, o.settings.compactAtTokens),
