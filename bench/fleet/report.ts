@@ -57,8 +57,8 @@ export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile
   }
   const base = scales[0]!;
   const turns = base.host.sessions * FLEET_TURNS;
-  const hostSplit = splitCpu(base.host, short.host, turns);
-  const sdkSplit = splitCpu(base.sdk, short.sdk, turns);
+  const splits = plausibleSplits(splitCpu(base.host, short.host, turns), splitCpu(base.sdk, short.sdk, turns));
+  const [hostSplit, sdkSplit] = splits ?? [undefined, undefined];
   if (hostSplit && sdkSplit) {
     figures.push(
       { name: `streaming alone (${base.host.sessions} sessions, per extra event): host / floor`, value: hostSplit.perEventUs / sdkSplit.perEventUs, unit: '×' },
@@ -72,7 +72,7 @@ export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile
     figures,
     extra: [
       detailTable(scales, short),
-      splitText(hostSplit, sdkSplit, base.host.sessions),
+      splits ? splitText(hostSplit, sdkSplit, base.host.sessions) : `No split at ${base.host.sessions} sessions this run: the two runs disagree beyond what a difference of them can bear (a part came out below the bare SDK's, which the host includes, or below zero).`,
       findings(scales, base, hostSplit, sdkSplit, profile?.summary),
       notes(scales),
       profile ? profileText(p, profile) : '',
@@ -128,6 +128,16 @@ function detailTable(scales: Pair[], short: Pair): string {
     ...scales.map(s => `| ${row(s, `${s.host.sessions} sessions`)} |`),
     `| ${row(short, `${short.host.sessions} sessions, ¼ text`)} |`,
   ].join('\n');
+}
+
+/**
+ * Both splits, if they can be true: the host parses the same stream through the same SDK and does more,
+ * so its cost per event is at least the SDK's, and no part is negative. Otherwise noise made them up.
+ */
+export function plausibleSplits(host: Split | undefined, sdk: Split | undefined): [Split, Split] | undefined {
+  if (!host || !sdk) return undefined;
+  if (sdk.perEventUs <= 0 || sdk.perTurnMs < 0 || host.perTurnMs < 0 || host.perEventUs < sdk.perEventUs) return undefined;
+  return [host, sdk];
 }
 
 function splitText(host: Split | undefined, sdk: Split | undefined, sessions: number): string {

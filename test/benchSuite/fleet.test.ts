@@ -117,6 +117,7 @@ suite('extension host under a fleet', () => {
       done: SESSIONS - problems.length,
       problems: problems.slice(0, 5),
       activationMs: a.activationMs,
+      activationCpuMs: a.activationCpuMs,
       firstReadyMs,
       restartReadyMs,
       idleLoop: loopDelayOf(idle, LOOP_RESOLUTION_MS),

@@ -12,6 +12,7 @@ export interface ExtensionHostBench {
   done: number;
   problems: string[];
   activationMs: number;
+  activationCpuMs: number;
   /** From ext.activate() to the host's ready notification; null when the extension was already active. */
   firstReadyMs: number | null;
   /** From the restart command to the new host's ready notification. */
@@ -47,7 +48,7 @@ export function readResults(file: string): ExtensionHostBench {
     throw new Error(`the extension host suite wrote no readable results at ${file}: ${(err as Error).message}`);
   }
   const r = v as Partial<ExtensionHostBench>;
-  for (const key of ['sessions', 'done', 'activationMs', 'restartReadyMs', 'seconds', 'sessionNotifications', 'streamingMaxPerSecond'] as const) {
+  for (const key of ['sessions', 'done', 'activationMs', 'activationCpuMs', 'restartReadyMs', 'seconds', 'sessionNotifications', 'streamingMaxPerSecond'] as const) {
     if (typeof r[key] !== 'number') throw new Error(`${file}: ${key} is missing or not a number`);
   }
   if (!r.busyLoop || !r.idleLoop || !r.treeLag) throw new Error(`${file}: loop delay or freshness figures are missing`);

@@ -10,7 +10,7 @@ import { FreshnessTracker, lagsOf, loopDelayOf } from '../../bench/fleet/freshne
 import { hostRun } from '../../bench/fleet/hostRun';
 import { areaOf, originOf, summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
 import { parseRunConfig, type RunConfig } from '../../bench/fleet/protocol';
-import { splitCpu } from '../../bench/fleet/report';
+import { plausibleSplits, splitCpu } from '../../bench/fleet/report';
 import { FLEET_SCRIPT, FLEET_TURNS, fleetScripts, fleetTask } from '../../bench/fleet/script';
 import { sdkRun } from '../../bench/fleet/sdkRun';
 import { startTestUpstream } from '../upstream/server';
@@ -123,6 +123,15 @@ test('CPU split: two runs that differ only in events give the cost per event and
   const split = splitCpu({ cpuUs: 50_000, events: 2_000 }, { cpuUs: 20_000, events: 500 }, 10);
   assert.deepEqual(split, { perEventUs: 20, perTurnMs: 1 });
   assert.equal(splitCpu({ cpuUs: 1, events: 5 }, { cpuUs: 1, events: 5 }, 10), undefined);
+});
+
+test('CPU split: a split noise made up (the host below the SDK it includes, a negative part) is not reported', () => {
+  const sdk = { perEventUs: 200, perTurnMs: 6 };
+  assert.deepEqual(plausibleSplits({ perEventUs: 250, perTurnMs: 30 }, sdk), [{ perEventUs: 250, perTurnMs: 30 }, sdk]);
+  assert.equal(plausibleSplits({ perEventUs: 101, perTurnMs: 50 }, sdk), undefined);
+  assert.equal(plausibleSplits({ perEventUs: 300, perTurnMs: -2 }, sdk), undefined);
+  assert.equal(plausibleSplits({ perEventUs: 300, perTurnMs: 20 }, { perEventUs: -5, perTurnMs: 9 }), undefined);
+  assert.equal(plausibleSplits(undefined, sdk), undefined);
 });
 
 test('profile summary: busy time by area and function, idle left out', () => {

@@ -1,8 +1,9 @@
 // The sandbox library's `whichSync`, without a process. Upstream it runs `which <bin>` through
 // spawnSync on every sandboxed command (to find the shell, and bubblewrap, socat and ripgrep when it
 // checks its dependencies): a fork of the whole host, with its event loop held until `which` exits.
-// esbuild.mjs puts this module in place of the library's own in every bundle of the host. The answer is the same (the first executable file of that name on PATH, or null) but for PATH
-// entries that are not absolute, which are skipped.
+// esbuild.mjs puts this module in place of the library's own in every bundle of the host. The answer
+// is the same (the first executable file of that name on PATH, or null), except that PATH entries that
+// are not absolute are skipped.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
