@@ -61,28 +61,27 @@ test('a name with a slash is taken as it is; relative and empty PATH entries are
   assert.equal(whichSync(''), null);
 });
 
-test('a remembered answer is checked again: a removed binary is looked up anew', t => {
+/** Two folders, each with its own runnable `tool`. */
+function twoTools(t: TestContext) {
   const { dir, file, withPath } = folders(t);
-  const first = dir('first');
-  const second = dir('second');
-  const early = file(first, 'tool', 0o755);
-  const late = file(second, 'tool', 0o755);
-  withPath([first, second].join(path.delimiter));
-  assert.equal(whichSync('tool'), early);
-  rmSync(early);
-  assert.equal(whichSync('tool'), late);
-  rmSync(late);
+  const [a, b] = [dir('a'), dir('b')];
+  return { a, b, inA: file(a, 'tool', 0o755), inB: file(b, 'tool', 0o755), withPath };
+}
+
+test('a remembered answer is checked again: a removed binary is looked up anew', t => {
+  const { a, b, inA, inB, withPath } = twoTools(t);
+  withPath([a, b].join(path.delimiter));
+  assert.equal(whichSync('tool'), inA);
+  rmSync(inA);
+  assert.equal(whichSync('tool'), inB);
+  rmSync(inB);
   assert.equal(whichSync('tool'), null);
 });
 
 test('an answer belongs to the PATH it was found under', t => {
-  const { dir, file, withPath } = folders(t);
-  const one = dir('one');
-  const two = dir('two');
-  const inOne = file(one, 'tool', 0o755);
-  const inTwo = file(two, 'tool', 0o755);
-  withPath(one);
-  assert.equal(whichSync('tool'), inOne);
-  process.env.PATH = two;
-  assert.equal(whichSync('tool'), inTwo);
+  const { a, b, inA, inB, withPath } = twoTools(t);
+  withPath(a);
+  assert.equal(whichSync('tool'), inA);
+  process.env.PATH = b;
+  assert.equal(whichSync('tool'), inB);
 });
