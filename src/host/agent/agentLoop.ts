@@ -151,8 +151,8 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, input: read
         },
         delta => {
           deltaSeen = true;
-          // Unwatched, a delta is not even stamped: a fleet streams thousands a second, and reading the
-          // clock is a system call on some virtual machines.
+          // Unwatched, a delta is not even made: a fleet streams thousands a second, and stamping each
+          // with an ISO date showed in its profile.
           if (o.watched?.() !== false) o.emit({ kind: 'assistant-delta', ts: now(), delta, turn });
         },
       );
