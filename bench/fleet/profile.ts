@@ -97,9 +97,9 @@ function origins(p: CpuProfile, hits: Map<number, number>, busy: number): Share[
 
 /** Work whose leaf frame cannot say what it is for (a native write, a spawn): named by a frame above it. */
 const CALLED_FROM: { frame: (f: CpuProfile['nodes'][number]['callFrame']) => boolean; area: string }[] = [
-  // VS Code's remote connection (code-server, SSH, containers) compresses every message to the window.
+  // A remote window's connection (code-server's, here) compresses every message to the window.
   { frame: f => f.url === 'node:zlib', area: 'compressing messages to the window (zlib)' },
-  // ...and looks for ports to forward by reading the process table.
+  // ...and looks for ports to forward, starting processes to do it.
   { frame: f => f.functionName === 'findCandidatePorts', area: "VS Code's port finder (remote port forwarding)" },
 ];
 
