@@ -33,28 +33,33 @@ const node = {
 // The sandbox runtime is an ES module that finds its native helpers from import.meta.url; in a CommonJS
 // bundle that is this file's own URL, and the helpers are copied next to it (dist/vendor/).
 const importMetaUrl = 'var __switchyardImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
-// It also looks commands up with `which` through spawnSync, a fork of the host that holds its event loop,
-// on every sandboxed command: its utils/which.js is replaced by src/host/sandbox/which.ts, which gives
-// the same answer from the file system. The build fails if the library stops importing that module.
-const LIBRARY_WHICH = /[\\/]@anthropic-ai[\\/]sandbox-runtime[\\/]dist[\\/]/;
-const inProcessWhich = {
-  name: 'sandbox-in-process-which',
+// Two of its modules start a process on every sandboxed command, each a fork of the whole host: utils/which.js
+// (`which` through spawnSync, holding the event loop) and utils/ripgrep.js (a listing of the working folder
+// for files to protect). Every bundle of the host replaces them with src/host/sandbox/which.ts and
+// ripgrep.ts, which give the same answers without a process. The build fails if the library stops
+// importing either module.
+const LIBRARY = /[\\/]@anthropic-ai[\\/]sandbox-runtime[\\/]dist[\\/]/;
+const IN_PROCESS = { 'which.js': 'src/host/sandbox/which.ts', 'ripgrep.js': 'src/host/sandbox/ripgrep.ts' };
+const inProcessHelpers = {
+  name: 'sandbox-in-process-helpers',
   setup(build) {
-    let replaced = 0;
-    build.onStart(() => { replaced = 0; });
-    build.onResolve({ filter: /(^|\/)which\.js$/ }, args => {
-      if (!LIBRARY_WHICH.test(args.importer)) return undefined;
-      replaced++;
-      return { path: path.resolve('src/host/sandbox/which.ts') };
+    const replaced = new Set();
+    build.onStart(() => { replaced.clear(); });
+    build.onResolve({ filter: /(^|\/)(which|ripgrep)\.js$/ }, args => {
+      if (!LIBRARY.test(args.importer)) return undefined;
+      const name = path.basename(args.path);
+      replaced.add(name);
+      return { path: path.resolve(IN_PROCESS[name]) };
     });
     build.onEnd(result => {
-      if (!replaced && !result.errors.length) {
-        result.errors.push({ text: 'the sandbox library no longer imports utils/which.js: see src/host/sandbox/which.ts' });
+      if (result.errors.length) return;
+      for (const [name, ours] of Object.entries(IN_PROCESS)) {
+        if (!replaced.has(name)) result.errors.push({ text: `the sandbox library no longer imports utils/${name}: see ${ours}` });
       }
     });
   },
 };
-const hostLike = { define: { ...define, 'import.meta.url': '__switchyardImportMetaUrl' }, plugins: [inProcessWhich] };
+const hostLike = { define: { ...define, 'import.meta.url': '__switchyardImportMetaUrl' }, plugins: [inProcessHelpers] };
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [

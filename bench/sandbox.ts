@@ -33,8 +33,8 @@ export default async function sandbox(): Promise<BenchResult> {
       { name: 'host CPU per unconfined command', value: t.unconfinedCpuMedianMs, unit: 'ms' },
     ],
     extra: [
-      'Preparing the sandbox is the library\'s work in the host: it resolves the policy\'s paths, lists the working folder for files to protect (one ripgrep process) and builds the bubblewrap command.',
-      'It also looked the shell up with `which` through spawnSync on every command, a fork of the host that held its event loop until `which` exited; the host\'s bundles now answer that from the file system (src/host/sandbox/which.ts).',
+      'Preparing the sandbox is the library\'s work in the host: it resolves the policy\'s paths (most of it: realpath, lstat and readlink of each one), lists the working folder for files to protect and builds the bubblewrap command.',
+      'Upstream, it also starts two processes for every command, each a fork of the host: `which` through spawnSync to find the shell, and ripgrep for that listing. The host\'s bundles answer both in process (src/host/sandbox/which.ts and ripgrep.ts).',
       'Next to an agent turn (seconds) and to the commands agents run (builds, tests), it is small; a burst of tiny commands feels it most.',
     ].join(' '),
   };
