@@ -87,9 +87,10 @@ function result(r: ExtensionHostBench): BenchResult {
     ...(r.agentHost
       ? [
           { name: 'agent host CPU over the run', value: r.agentHost.cpuSeconds, unit: 's' },
-          { name: `agent host RSS peak, ${n} sessions`, value: r.agentHost.rssPeakMb, unit: 'MB', ...atMost(r.agentHost.rssPeakMb, 100 + n, 'MB') },
+          ...agentHostRss(r.agentHost.rssPeakMb, r.launcher, n),
         ]
       : []),
+    ...(r.launcher ? [{ name: 'launcher process CPU over the run (sampled every 100 ms)', value: r.launcher.cpuSeconds, unit: 's' }] : []),
     ...Object.entries(r.agentHostRssByPhase ?? {}).map(([phase, mb]) => ({ name: `agent host RSS peak while ${phase} (sampled every 100 ms)`, value: mb, unit: 'MB' })),
   ];
   return {
@@ -142,3 +143,13 @@ function findings(p: ProfileSummary): string {
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+
+/** The agent host's peak RSS, with its launcher process's added when it ran (the target holds for both). */
+function agentHostRss(hostMb: number, launcher: ExtensionHostBench['launcher'], n: number): Figure[] {
+  if (!launcher) return [{ name: `agent host RSS peak, ${n} sessions`, value: hostMb, unit: 'MB', ...atMost(hostMb, 100 + n, 'MB') }];
+  const both = hostMb + launcher.rssPeakMb;
+  return [
+    { name: `agent host RSS peak + launcher process RSS peak, ${n} sessions`, value: both, unit: 'MB', ...atMost(both, 100 + n, 'MB') },
+    { name: 'of which the launcher process (the Node binary\'s pages are shared with the host)', value: launcher.rssPeakMb, unit: 'MB' },
+  ];
+}

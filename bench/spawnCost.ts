@@ -1,14 +1,18 @@
-// How long starting one child process holds up the thread that starts it: spawn() on that thread (a fork
-// of the whole process, whose cost grows with its resident memory) against launch() through the host's
-// launcher thread (a message to it). Measured at this process's size and with 100 MB more resident.
+// What starting one child process costs: spawn() on the calling thread (a fork of the whole process, whose
+// cost grows with its resident memory) against launch() through the host's launcher process (a message to
+// it; the fork happens there). For each: how long the calling thread is held up, and the CPU time spent,
+// the launcher process's included. Measured at this process's size and with 100 MB more resident.
 import { spawn } from 'node:child_process';
-import { launch, useLauncherThread } from '../src/host/util/launcher';
+import { launch, launcherUsage, useLauncherProcess } from '../src/host/util/launcher';
 import { median } from './types';
 
 export interface SpawnCost {
   rssMb: number;
   spawnMs: number;
   launchMs: number;
+  /** CPU per process started in place, and through the launcher (this process's and the launcher's). */
+  spawnCpuMs: number;
+  launchCpuMs: number;
 }
 
 const SAMPLES = 30;
@@ -18,8 +22,10 @@ interface Started {
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
-async function blockedMs(start: () => Started): Promise<number> {
+async function measured(start: () => Started): Promise<{ blockedMs: number; cpuMs: number }> {
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const helper0 = launcherUsage().cpuUs;
   for (let i = 0; i < SAMPLES; i++) {
     const t = performance.now();
     const child = start();
@@ -29,15 +35,17 @@ async function blockedMs(start: () => Started): Promise<number> {
       child.on('close', resolve);
     });
   }
-  return median(times);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = cpu.user + cpu.system + launcherUsage().cpuUs - helper0;
+  return { blockedMs: median(times), cpuMs: cpuUs / 1000 / SAMPLES };
 }
 
 async function measure(cwd: string): Promise<SpawnCost> {
-  const spawnMs = await blockedMs(() => spawn('git', ['--version'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
-  // As a big fleet runs: from the launcher thread (the host turns it on above 50 running sessions).
-  useLauncherThread(true);
-  const launchMs = await blockedMs(() => launch('git', ['--version'], { cwd, env: process.env })).finally(() => useLauncherThread(false));
-  return { rssMb: process.memoryUsage().rss / 2 ** 20, spawnMs, launchMs };
+  const here = await measured(() => spawn('git', ['--version'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+  // As a big fleet runs: from the launcher process (the host starts it above 50 running sessions).
+  await useLauncherProcess(true);
+  const there = await measured(() => launch('git', ['--version'], { cwd, env: process.env })).finally(() => useLauncherProcess(false));
+  return { rssMb: process.memoryUsage().rss / 2 ** 20, spawnMs: here.blockedMs, launchMs: there.blockedMs, spawnCpuMs: here.cpuMs, launchCpuMs: there.cpuMs };
 }
 
 /** [as the process is, with 100 MB more resident] */

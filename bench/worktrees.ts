@@ -146,7 +146,7 @@ export default async function worktrees(): Promise<BenchResult> {
       extra: [
         `Runs (ms): raw ${raw.map(n => n.toFixed(0)).join(', ')}; createWorktree ${ours.map(n => n.toFixed(0)).join(', ')}; paired ratios ${pairRatios.map(r => r.toFixed(2)).join(', ')}.`,
         '',
-        "Where createWorktree's time beyond the checkout goes (each step timed alone, median; every git call is one process started from the launcher thread):",
+        "Where createWorktree's time beyond the checkout goes (each step timed alone, median; every git call is one process, started in place as a small fleet's are):",
         '',
         '| step | ms |',
         '| --- | ---: |',

@@ -9,6 +9,7 @@ import { Engine } from '../../src/host/engine';
 import { sandboxAvailability } from '../../src/host/sandbox/availability';
 import { withDefaults } from '../../src/host/settings';
 import { commitInitial } from '../../test/unit/helpers/engineKit';
+import { launcherUsage } from '../../src/host/util/launcher';
 import type { SessionInfo } from '../../src/protocol/types';
 import { FreshnessTracker, lagsOf, loopDelayOf } from './freshness';
 import { MeasuringSink } from './measuringSink';
@@ -68,12 +69,16 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
   loop.enable();
   sink.measure(tracker);
   const cpu0 = process.cpuUsage();
+  const launcher0 = launcherUsage().cpuUs;
   const t0 = performance.now();
 
   const sessions = await runSessions(engine, repo, c.script, c.sessions, 'Fleet', c.timeoutMs);
   await tracker.caughtUp(NOTIFY_TIMEOUT_MS);
 
-  const cpuUs = cpuSince(cpu0);
+  // Processes a big fleet starts are forked by the launcher process: its CPU is the host's too.
+  const launcherCpuUs = launcherUsage().cpuUs - launcher0;
+  const cpuUs = cpuSince(cpu0) + launcherCpuUs;
+  const launcherRssPeakMb = launcherUsage().maxRssKb / 1024;
   const seconds = (performance.now() - t0) / 1000;
   const rssPeakMb = rss.stop();
   loop.disable();
@@ -100,8 +105,10 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     requests: sessions.reduce((n, s) => n + s.usage.requests, 0),
     seconds,
     cpuUs,
+    launcherCpuUs,
     rssBaselineMb,
     rssPeakMb,
+    launcherRssPeakMb,
     heapBaselineMb,
     heapRetainedMb,
     loopDelay: loopDelayOf(loop, LOOP_RESOLUTION_MS),

@@ -36,9 +36,14 @@ export interface HostRunFigures {
   events: number;
   requests: number;
   seconds: number;
+  /** This process's CPU and the launcher process's (src/host/util/launcher.ts), which starts the processes of big fleets. */
   cpuUs: number;
+  /** The launcher process's part of cpuUs (0 when it did not run). */
+  launcherCpuUs: number;
   rssBaselineMb: number;
   rssPeakMb: number;
+  /** The launcher process's peak RSS (0 when it did not run); the RSS target is judged on the sum. */
+  launcherRssPeakMb: number;
   sessionsChangedCalls: number;
   /** Session entries carried by those calls, and their JSON size (what the IPC transport sends). */
   sessionEntries: number;

@@ -15,6 +15,7 @@ import { FLEET_SCRIPT, fleetTask } from '../../bench/fleet/script';
 import type { SwitchyardApi } from '../../src/extension/extension';
 import { homeLayout } from '../../src/host/home';
 import { LEDGER_FILE } from '../../src/host/ledger/ledger';
+import { HELPER_NAME } from '../../src/host/util/launcher';
 import type { HostReady } from '../../src/protocol/host';
 import type { SessionInfo } from '../../src/protocol/types';
 import { EXTENSION_ID, settled, until } from '../integration/kit';
@@ -64,7 +65,7 @@ suite('extension host under a fleet', () => {
     const busy = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     const profiler = new WindowProfiler(PROFILE_INTERVAL_US);
     await profiler.start();
-    const phases = new PhasePeaks(host.pid, 'creating');
+    const phases = new PhasePeaks(host.pid, 'creating', HELPER_NAME);
     const start = performance.now();
     const cpu0 = process.cpuUsage();
     const sub = a.onDidChangeSessions(list => {
@@ -111,6 +112,7 @@ suite('extension host under a fleet', () => {
     tail.dispose();
 
     const agentHost = procStats(host.pid);
+    const launcher = phases.helperStats();
     const problems = finished.filter(s => s.status !== 'done').map(s => `${s.title}: ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''}`);
     const figures: ExtensionHostBench = {
       sessions: SESSIONS,
@@ -132,6 +134,7 @@ suite('extension host under a fleet', () => {
       treeLag: lagsOf(tracker.treeLags),
       extensionHostCpuSeconds: (cpu.user + cpu.system) / 1e6,
       ...(agentHost ? { agentHost } : {}),
+      ...(launcher ? { launcher } : {}),
       ...(Object.keys(rssByPhase).length ? { agentHostRssByPhase: rssByPhase } : {}),
       profile,
       at: new Date().toISOString(),

@@ -35,13 +35,34 @@ export function rssMbOf(pid: number): number | undefined {
   }
 }
 
-/** The highest RSS of another process seen while each phase lasted, sampled on a timer. */
+/** The children of a process whose command line has `name` as an argument (Linux /proc). */
+export function childrenNamed(pid: number, name: string): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return children.filter(child => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').includes(name);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The highest RSS of another process seen while each phase lasted, sampled on a timer; and the last
+ * figures seen of each of its children named `helperName` (the agent host's launcher process, which
+ * comes and goes with the size of the fleet).
+ */
 export class PhasePeaks {
   private readonly peaks = new Map<string, number>();
+  private readonly helpers = new Map<number, ProcStats>();
   private phase: string;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number, first: string, intervalMs = 100) {
+  constructor(private readonly pid: number, first: string, private readonly helperName?: string, intervalMs = 100) {
     this.phase = first;
     this.timer = setInterval(() => this.sample(), intervalMs);
   }
@@ -57,8 +78,20 @@ export class PhasePeaks {
     return Object.fromEntries(this.peaks);
   }
 
+  /** The helpers' CPU (as last seen, summed) and highest RSS; undefined when none was seen. */
+  helperStats(): ProcStats | undefined {
+    if (!this.helpers.size) return undefined;
+    const all = [...this.helpers.values()];
+    return { cpuSeconds: all.reduce((n, h) => n + h.cpuSeconds, 0), rssPeakMb: Math.max(...all.map(h => h.rssPeakMb)) };
+  }
+
   private sample(): void {
     const mb = rssMbOf(this.pid);
     if (mb !== undefined) this.peaks.set(this.phase, Math.max(this.peaks.get(this.phase) ?? 0, mb));
+    if (!this.helperName) return;
+    for (const child of childrenNamed(this.pid, this.helperName)) {
+      const stats = procStats(child);
+      if (stats) this.helpers.set(child, stats);
+    }
   }
 }

@@ -1,4 +1,4 @@
-// Child processes started from the launcher thread behave as the host needs: output, exit codes, a
+// Child processes started from the launcher process behave as the host needs: output, exit codes, a
 // missing program, process groups, and no launcher left keeping a finished process alive.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -6,13 +6,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launch, useLauncherThread, type LaunchedProcess } from '../../src/host/util/launcher';
+import { HELPER_NAME, launch, launcherUsage, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
 import { buildHelper } from './helpers/childProcess';
 
 let tmp: string;
 before(() => (tmp = mkdtempSync(path.join(os.tmpdir(), 'sy-launcher-'))));
 after(() => {
-  useLauncherThread(false);
+  void useLauncherProcess(false);
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -43,18 +43,20 @@ function collect(p: LaunchedProcess): Promise<Ended> {
   });
 }
 
-// Each behaviour, with processes started from the launcher thread (big fleets) and in place (small ones).
-for (const thread of [true, false]) {
-  const where = thread ? 'launcher thread' : 'in place';
+// Each behaviour, with processes started from the launcher process (big fleets) and in place (small ones).
+for (const helper of [true, false]) {
+  const where = helper ? 'launcher process' : 'in place';
 
   test(`a command runs with its arguments, cwd and environment; its output and exit code come back in order (${where})`, async () => {
-    useLauncherThread(thread);
-    const p = launch('/bin/sh', ['-c', 'printf "%s|%s|%s" "$1" "$PWD" "$SY_X"; echo oops >&2; exit 3', 'sh', 'arg one'], {
+    await useLauncherProcess(helper);
+    const p = launch('/bin/sh', ['-c', 'printf "%s|%s|%s|%s" "$1" "$PWD" "$SY_X" "$PPID"; echo oops >&2; exit 3', 'sh', 'arg one'], {
       cwd: tmp,
       env: { ...process.env, SY_X: 'x-value' },
     });
     const r = await collect(p);
-    assert.equal(r.stdout, `arg one|${tmp}|x-value`);
+    const [said, parent] = [r.stdout.slice(0, r.stdout.lastIndexOf('|')), Number(r.stdout.slice(r.stdout.lastIndexOf('|') + 1))];
+    assert.equal(said, `arg one|${tmp}|x-value`);
+    assert.equal(parent === process.pid, !helper, helper ? 'started by the launcher process' : 'started by this process');
     assert.equal(r.stderr, 'oops\n');
     assert.equal(r.code, 3);
     // As with a ChildProcess: exit and the end of output in either order, close after both.
@@ -63,21 +65,21 @@ for (const thread of [true, false]) {
   });
 
   test(`large output arrives whole (${where})`, async () => {
-    useLauncherThread(thread);
+    await useLauncherProcess(helper);
     const r = await collect(launch('/bin/sh', ['-c', 'head -c 3000000 /dev/zero | tr "\\0" a'], { cwd: tmp, env: process.env }));
     assert.equal(r.stdout.length, 3_000_000);
     assert.equal(r.code, 0);
   });
 
   test(`a program that does not exist is an ENOENT error, then close (${where})`, async () => {
-    useLauncherThread(thread);
+    await useLauncherProcess(helper);
     const r = await collect(launch('switchyard-no-such-program', [], { cwd: tmp, env: process.env }));
     assert.equal(r.error?.code, 'ENOENT');
     assert.ok(r.events.includes('error') && r.events.at(-1) === 'close');
   });
 
   test(`kill stops the process; killGroup stops everything a detached process started (${where})`, async () => {
-    useLauncherThread(thread);
+    await useLauncherProcess(helper);
     const killed = launch('/bin/sh', ['-c', 'exec sleep 30'], { cwd: tmp, env: process.env });
     setTimeout(() => killed.kill('SIGKILL'), 50);
     assert.equal((await collect(killed)).signal, 'SIGKILL');
@@ -93,13 +95,43 @@ for (const thread of [true, false]) {
   });
 }
 
-test('a process started from the thread finishes normally when the thread is turned off meanwhile', async () => {
-  useLauncherThread(true);
+test('a process started from the launcher finishes normally when the launcher is turned off meanwhile', async () => {
+  await useLauncherProcess(true);
   const p = launch('/bin/sh', ['-c', 'sleep 0.2; echo finished'], { cwd: tmp, env: process.env });
-  useLauncherThread(false);
+  const helperPid = launcherPid();
+  assert.ok(helperPid !== undefined && running(helperPid), 'the launcher process runs');
+  await useLauncherProcess(false);
   const r = await collect(p);
   assert.equal(r.stdout, 'finished\n');
   assert.equal(r.code, 0);
+  await until(() => !running(helperPid), 'the launcher process ends once its last process is done');
+});
+
+test('the launcher process reports its CPU and memory, which only grow', async () => {
+  const before = launcherUsage();
+  await useLauncherProcess(true);
+  for (let i = 0; i < 5; i++) await collect(launch('/bin/true', [], { cwd: tmp, env: process.env }));
+  const during = launcherUsage();
+  assert.ok(during.cpuUs > before.cpuUs, `${during.cpuUs} > ${before.cpuUs}`);
+  assert.ok(during.maxRssKb > 10_000, `a Node process has some memory (${during.maxRssKb} kB)`);
+  await useLauncherProcess(false);
+  assert.ok(launcherUsage().cpuUs >= during.cpuUs, 'an ended launcher\'s CPU still counts');
+});
+
+test('a launcher process that dies takes its running processes down with an error; the next launch starts in place while a new one starts', async () => {
+  await useLauncherProcess(true);
+  const p = launch('/bin/sh', ['-c', 'exec sleep 30'], { cwd: tmp, env: process.env, detached: true });
+  const ended = collect(p);
+  const helperPid = launcherPid();
+  assert.ok(helperPid !== undefined);
+  process.kill(helperPid, 'SIGKILL');
+  const r = await ended;
+  assert.equal(r.error?.code, 'ELAUNCHER');
+  p.killGroup('SIGKILL');
+  const next = await collect(launch('/bin/sh', ['-c', 'echo still here'], { cwd: tmp, env: process.env }));
+  assert.equal(next.stdout, 'still here\n');
+  await until(() => ![undefined, helperPid].includes(launcherPid()), 'a new launcher process is started');
+  await useLauncherProcess(false);
 });
 
 test('a process that only used the launcher exits by itself when the command is done', async () => {
@@ -107,8 +139,19 @@ test('a process that only used the launcher exits by itself when the command is 
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, [script], { cwd: tmp, timeout: 15_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
-  assert.equal(out.trim(), 'launched 0');
+  assert.equal(out.trim(), 'launched 0 from the launcher');
 });
+
+/** The launcher process among this process's children (Linux /proc). */
+function launcherPid(): number | undefined {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.find(pid => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(HELPER_NAME));
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise(r => setTimeout(r, 50));
+  assert.ok(check(), what);
+}
 
 /** Whether a process is still running (a zombie waiting to be reaped is not). */
 function running(pid: number): boolean {

@@ -1,5 +1,5 @@
 // The run queue: at most N running, the rest start in order as slots free, and every change of the
-// running count is reported (the launcher thread follows it).
+// running count is reported (the launcher process follows it).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Scheduler } from '../../src/host/sessions/scheduler';

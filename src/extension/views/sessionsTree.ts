@@ -153,6 +153,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   getChildren(node?: Node): Node[] {
     if (!node) {
+      // The view's description counts what the groups below show: both from this one moment.
+      this.updateChrome();
       const sessions = this.visible();
       if (sessions.length <= GROUP_THRESHOLD) return sessions.map(s => this.nodeFor(s));
       return GROUPS.map(g => ({ kind: 'group' as const, id: g.id, label: g.label, sessions: sessions.filter(s => g.statuses.includes(s.status)) }))

@@ -18,14 +18,14 @@ import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { SessionNotifier } from './notifier';
 import { SessionTraces } from './traces';
-import { useLauncherThread } from '../util/launcher';
+import { useLauncherProcess } from '../util/launcher';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
 const POLL_MS = 1000;
-// Above this many running sessions, git and commands start from the launcher thread: the forks it keeps
-// off the host's thread are then frequent and dear (the host is big), and its 18 MB is a small share.
-const LAUNCHER_THREAD_ABOVE = 50;
+// Above this many running sessions, git and commands start from the launcher process: forks of the host
+// are then frequent and dear (the host is big), and the launcher's own memory is a small share.
+const LAUNCHER_PROCESS_ABOVE = 50;
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
@@ -40,7 +40,7 @@ export class SessionManager implements SessionHost {
   private readonly traces: SessionTraces;
 
   constructor(readonly ctx: SessionContext) {
-    const launcherPolicy = (running: number) => useLauncherThread(running > LAUNCHER_THREAD_ABOVE);
+    const launcherPolicy = (running: number) => void useLauncherProcess(running > LAUNCHER_PROCESS_ABOVE);
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), launcherPolicy);
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));

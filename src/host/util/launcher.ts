@@ -1,13 +1,14 @@
-// Starts child processes, from a worker thread when the fleet is big. spawn() is synchronous and, on
-// Linux, forks the whole process: the calling thread waits while the kernel copies its page tables, about
-// 1.5 ms at 50 MB of resident memory, 6 ms at 150 MB, 20 ms at 350 MB (bench/spawnCost.ts). A host running
-// 100 sessions starts thousands of git and sandbox processes; on its own thread each fork holds up every
-// stream, notification and timer for those milliseconds. In a worker, only the worker waits. A worker
-// costs about 18 MB of its own, so a small fleet, which forks rarely, forks in place.
+// Starts child processes, from a small helper process when the fleet is big. spawn() is synchronous and,
+// on Linux, forks the whole process: the kernel copies the page tables of everything the process has
+// touched, about 1.5 ms at 50 MB of resident memory, 6 ms at 150 MB, 20 ms at 350 MB (bench/spawnCost.ts),
+// and the calling thread waits meanwhile. A host running 100 sessions starts thousands of git and sandbox
+// processes. The helper is a bare Node process (about 12 MB of memory of its own; the rest is the Node
+// binary the host already maps): each fork there costs about half the CPU of one from a big host, and the
+// host's event loop never waits for one. A small fleet, which forks rarely and from a small host, forks
+// in place.
 import { EventEmitter } from 'node:events';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 
 export interface LaunchOptions {
   cwd: string;
@@ -30,26 +31,35 @@ export interface LaunchedProcess {
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }
 
-type ToWorker =
+type ToHelper =
   | { op: 'spawn'; id: number; file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; detached: boolean }
   | { op: 'kill'; id: number; signal: NodeJS.Signals }
   | { op: 'stop-reading'; id: number };
 
-type FromWorker =
+/** What the helper has used so far: its CPU time and its peak resident set. */
+export interface HelperUsage {
+  cpuUs: number;
+  maxRssKb: number;
+}
+
+type FromHelper =
+  | ({ op: 'ready' } & HelperUsage)
   | { op: 'spawned'; id: number; pid: number }
   | { op: 'data'; id: number; fd: 1 | 2; chunk: Uint8Array }
   | { op: 'error'; id: number; message: string; code?: string }
   | { op: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
-  | { op: 'close'; id: number; code: number | null; signal: NodeJS.Signals | null };
+  | ({ op: 'close'; id: number; code: number | null; signal: NodeJS.Signals | null } & HelperUsage);
 
-// The worker's whole program, run with `eval` so no extra file has to be found next to each bundle.
-// Plain JavaScript: it is not type-checked or bundled.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+// The helper's whole program, run with `node -e` so no extra file has to be found next to each bundle.
+// Plain JavaScript: it is not type-checked or bundled. When the host goes away (the IPC channel closes),
+// the helper leaves: what it started is the host's to stop, by process group, as before.
+const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
 const children = new Map();
-const post = m => parentPort.postMessage(m);
-parentPort.on('message', m => {
+const post = m => { if (process.connected) process.send(m); };
+const usage = () => { const u = process.cpuUsage(); return { cpuUs: u.user + u.system, maxRssKb: process.resourceUsage().maxRSS }; };
+process.on('disconnect', () => process.exit(0));
+process.on('message', m => {
   if (m.op === 'kill') {
     try { children.get(m.id)?.kill(m.signal); } catch {}
     return;
@@ -65,7 +75,7 @@ parentPort.on('message', m => {
     child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: m.detached, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     post({ op: 'error', id: m.id, message: e.message, code: e.code });
-    post({ op: 'close', id: m.id, code: null, signal: null });
+    post({ op: 'close', id: m.id, code: null, signal: null, ...usage() });
     return;
   }
   children.set(m.id, child);
@@ -74,11 +84,27 @@ parentPort.on('message', m => {
   child.stderr.on('data', chunk => post({ op: 'data', id: m.id, fd: 2, chunk }));
   child.on('error', e => post({ op: 'error', id: m.id, message: e.message, code: e.code }));
   child.on('exit', (code, signal) => post({ op: 'exit', id: m.id, code, signal }));
-  child.on('close', (code, signal) => { children.delete(m.id); post({ op: 'close', id: m.id, code, signal }); });
+  child.on('close', (code, signal) => { children.delete(m.id); post({ op: 'close', id: m.id, code, signal, ...usage() }); });
 });
+post({ op: 'ready', ...usage() });
 `;
 
-class WorkerProcess extends EventEmitter implements LaunchedProcess {
+/** Named on the helper's command line, so `ps` (and the editor benchmark) can tell what it is. */
+export const HELPER_NAME = 'switchyard-launcher';
+// A bare program with little garbage: a small young generation and no helper threads keep its memory low.
+const HELPER_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--single-threaded', '--v8-pool-size=0'];
+const START_TIMEOUT_MS = 10_000;
+
+/** The helper's environment: the host's, run as plain Node, without options meant for the host. */
+function helperEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', MALLOC_ARENA_MAX: '2' };
+  // A debugger or preload flag (--inspect, --require) would start a second time in the helper.
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** A process started by the helper, seen from the host. */
+class HelperProcess extends EventEmitter implements LaunchedProcess {
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   pid: number | undefined;
@@ -87,7 +113,7 @@ class WorkerProcess extends EventEmitter implements LaunchedProcess {
 
   constructor(
     readonly id: number,
-    private readonly send: (m: ToWorker) => void,
+    private readonly send: (m: ToHelper) => void,
   ) {
     super();
   }
@@ -108,7 +134,7 @@ class WorkerProcess extends EventEmitter implements LaunchedProcess {
     signalGroup(this.pid, signal);
   }
 
-  receive(m: FromWorker): void {
+  receive(m: Exclude<FromHelper, { op: 'ready' }>): void {
     switch (m.op) {
       case 'spawned':
         this.pid = m.pid;
@@ -132,7 +158,7 @@ class WorkerProcess extends EventEmitter implements LaunchedProcess {
     }
   }
 
-  /** The worker is gone: the process is as good as lost to us. */
+  /** The helper is gone: the process is as good as lost to us. */
   abandon(reason: string): void {
     if (this.closed) return;
     const err: NodeJS.ErrnoException = new Error(`the process launcher stopped: ${reason}`);
@@ -160,81 +186,167 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** What every helper of this process has used, those that ended included. */
+const used: HelperUsage = { cpuUs: 0, maxRssKb: 0 };
+/** Helpers that ended unasked: after three, processes start in place for good. */
+let helpersLost = 0;
+const MAX_HELPERS_LOST = 3;
+
 /**
- * One worker for the process, started on first use and referenced only while children run: an idle
- * launcher never keeps a CLI run or a test alive.
+ * One helper for the process, started on first use and referenced only while children run: an idle
+ * launcher never keeps a CLI run or a test alive. Until the helper says it is ready, and for good once
+ * helpers keep failing, processes start in place: a helper that fails costs speed, not later commands
+ * (those it was running when it died end with an ELAUNCHER error).
  */
 class Launcher {
-  private worker: Worker | undefined;
-  private readonly running = new Map<number, WorkerProcess>();
+  private helper: ChildProcess | undefined;
+  private ready = false;
+  private readonly running = new Map<number, HelperProcess>();
   private nextId = 1;
-
   private retiring = false;
+  /** What the current helper had used when it last said. */
+  private helperUsed: HelperUsage = { cpuUs: 0, maxRssKb: 0 };
+  readonly started: Promise<void>;
+  private markStarted!: () => void;
+
+  constructor() {
+    this.started = new Promise(resolve => (this.markStarted = resolve));
+    this.start();
+  }
 
   launch(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
-    const worker = this.worker ?? this.start();
-    const p = new WorkerProcess(this.nextId++, m => worker.postMessage(m));
+    const helper = this.helper;
+    if (!helper || !this.ready) {
+      // One that was lost is replaced (in the background: this process starts in place meanwhile).
+      if (!helper && !this.retiring) this.start();
+      return spawnHere(file, args, o);
+    }
+    const p = new HelperProcess(this.nextId++, m => helper.send(m));
     this.running.set(p.id, p);
-    if (this.running.size === 1) worker.ref();
+    if (this.running.size === 1) holdOpen(helper, true);
     p.on('close', () => {
       this.running.delete(p.id);
-      if (this.running.size > 0 || this.worker !== worker) return;
+      if (this.running.size > 0 || this.helper !== helper) return;
       if (this.retiring) this.stop();
-      else worker.unref();
+      else holdOpen(helper, false);
     });
-    worker.postMessage({ op: 'spawn', id: p.id, file, args: [...args], cwd: o.cwd, env: { ...o.env }, detached: o.detached ?? false } satisfies ToWorker);
+    helper.send({ op: 'spawn', id: p.id, file, args: [...args], cwd: o.cwd, env: { ...o.env }, detached: o.detached ?? false } satisfies ToHelper);
     return p;
   }
 
-  private start(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'switchyard-launcher' });
-    worker.on('message', (m: FromWorker) => this.running.get(m.id)?.receive(m));
+  private start(): void {
+    if (helpersLost >= MAX_HELPERS_LOST) return this.markStarted();
+    let helper: ChildProcess;
+    try {
+      helper = spawn(process.execPath, [...HELPER_FLAGS, '-e', HELPER_SOURCE, HELPER_NAME], {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        serialization: 'advanced',
+        env: helperEnv(),
+      });
+    } catch {
+      helpersLost++;
+      return this.markStarted();
+    }
+    // Held open while it starts (someone may be waiting for it), and given up if it never does.
+    const giveUp = setTimeout(() => helper.kill('SIGKILL'), START_TIMEOUT_MS);
+    helper.on('message', (m: FromHelper) => {
+      // A helper that was let go (or lost) has nothing left to say that counts.
+      if (this.helper !== helper) return;
+      if (m.op === 'ready' || m.op === 'close') this.noteUsage(m);
+      if (m.op !== 'ready') return this.running.get(m.id)?.receive(m);
+      clearTimeout(giveUp);
+      this.ready = true;
+      if (this.running.size === 0) holdOpen(helper, false);
+      this.markStarted();
+    });
     const lost = (reason: string) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
+      clearTimeout(giveUp);
+      if (this.helper !== helper) return;
+      helpersLost++;
+      this.helper = undefined;
+      this.ready = false;
+      this.settleUsage();
+      this.markStarted();
       for (const p of [...this.running.values()]) p.abandon(reason);
     };
-    worker.on('error', err => lost(err.message));
-    worker.on('exit', code => lost(`exit ${code}`));
-    worker.unref();
-    this.worker = worker;
-    return worker;
+    helper.on('error', err => lost(err.message));
+    helper.on('exit', (code, signal) => lost(`exit ${signal ?? code}`));
+    this.helper = helper;
   }
 
-  /** Ends the thread once the processes it started are done; it takes no new ones. */
+  /** Ends the helper once the processes it started are done; it takes no new ones. */
   retire(): void {
     this.retiring = true;
     if (this.running.size === 0) this.stop();
   }
 
   private stop(): void {
-    const w = this.worker;
-    this.worker = undefined;
-    void w?.terminate();
+    const h = this.helper;
+    this.helper = undefined;
+    this.ready = false;
+    this.settleUsage();
+    if (h?.connected) h.disconnect();
+  }
+
+  private noteUsage(u: HelperUsage): void {
+    this.helperUsed = { cpuUs: u.cpuUs, maxRssKb: u.maxRssKb };
+  }
+
+  /** The current helper's last report becomes part of the totals (it is ending). */
+  private settleUsage(): void {
+    used.cpuUs += this.helperUsed.cpuUs;
+    used.maxRssKb = Math.max(used.maxRssKb, this.helperUsed.maxRssKb);
+    this.helperUsed = { cpuUs: 0, maxRssKb: 0 };
+  }
+
+  usage(): HelperUsage {
+    return { cpuUs: used.cpuUs + this.helperUsed.cpuUs, maxRssKb: Math.max(used.maxRssKb, this.helperUsed.maxRssKb) };
+  }
+}
+
+/** Referenced, the helper and its channel keep this process alive; unreferenced, they do not. */
+function holdOpen(helper: ChildProcess, on: boolean): void {
+  if (on) {
+    helper.ref();
+    helper.channel?.ref();
+  } else {
+    helper.unref();
+    helper.channel?.unref();
   }
 }
 
 let shared: Launcher | undefined;
-let threadWanted = false;
+let helperWanted = false;
 
 /**
- * Whether processes start from the launcher thread (the session manager turns it on for big fleets).
- * Turned off, the thread ends once what it started is done. SWITCHYARD_SPAWN_IN_PROCESS=1 keeps it off.
+ * Whether processes start from the helper process (the session manager turns it on for big fleets).
+ * Turned off, the helper ends once what it started is done. SWITCHYARD_SPAWN_IN_PROCESS=1 keeps it off.
+ * Resolves when the helper is ready to take processes, or has failed to start (tests wait for it).
  */
-export function useLauncherThread(on: boolean): void {
-  if (on === threadWanted) return;
-  threadWanted = on;
-  if (!on) {
-    shared?.retire();
-    shared = undefined;
+export function useLauncherProcess(on: boolean): Promise<void> {
+  if (process.env.SWITCHYARD_SPAWN_IN_PROCESS === '1') on = false;
+  if (on !== helperWanted) {
+    helperWanted = on;
+    if (on) shared = new Launcher();
+    else {
+      shared?.retire();
+      shared = undefined;
+    }
   }
+  return shared?.started ?? Promise.resolve();
+}
+
+/**
+ * CPU time and peak memory of the helper processes so far (benchmarks add them to the host's own). The
+ * CPU is as of each helper's last report: when it became ready, and after each process it started closed.
+ */
+export function launcherUsage(): HelperUsage {
+  return shared?.usage() ?? { ...used };
 }
 
 /** Starts `file` with `args` (no shell); stdin is closed, stdout and stderr piped. */
 export function launch(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
-  if (!threadWanted || process.env.SWITCHYARD_SPAWN_IN_PROCESS === '1') return spawnHere(file, args, o);
-  shared ??= new Launcher();
-  return shared.launch(file, args, o);
+  return shared ? shared.launch(file, args, o) : spawnHere(file, args, o);
 }
 
 function spawnHere(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
