@@ -9,12 +9,12 @@ import { Engine } from '../../src/host/engine';
 import { sandboxAvailability } from '../../src/host/sandbox/availability';
 import { withDefaults } from '../../src/host/settings';
 import { commitInitial } from '../../test/unit/helpers/engineKit';
-import { launcherUsage } from '../../src/host/util/launcher';
+import { launcherPid, launcherUsage } from '../../src/host/util/launcher';
 import type { SessionInfo } from '../../src/protocol/types';
 import { FreshnessTracker, lagsOf, loopDelayOf } from './freshness';
 import { MeasuringSink } from './measuringSink';
 import type { HostRunFigures, RunConfig } from './protocol';
-import { collectGarbage, cpuSince, RssSampler, rssMb, WindowProfiler } from './sampler';
+import { collectGarbage, cpuSince, PrivateMemorySampler, RssSampler, rssMb, WindowProfiler } from './sampler';
 import { FLEET_TURNS, fleetTask, WARMUP_SCRIPT } from './script';
 
 const noProgress = { report: () => {} };
@@ -68,6 +68,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
   rss.start();
   loop.enable();
   sink.measure(tracker);
+  const launcherMemory = new PrivateMemorySampler(launcherPid);
   const cpu0 = process.cpuUsage();
   const launcher0 = launcherUsage().cpuUs;
   const t0 = performance.now();
@@ -79,6 +80,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
   const launcherCpuUs = launcherUsage().cpuUs - launcher0;
   const cpuUs = cpuSince(cpu0) + launcherCpuUs;
   const launcherRssPeakMb = launcherUsage().maxRssKb / 1024;
+  const launcherPrivatePeakMb = launcherMemory.stop();
   const seconds = (performance.now() - t0) / 1000;
   const rssPeakMb = rss.stop();
   loop.disable();
@@ -109,6 +111,7 @@ async function measured(engine: Engine, sink: MeasuringSink, repo: string, c: Ru
     rssBaselineMb,
     rssPeakMb,
     launcherRssPeakMb,
+    launcherPrivatePeakMb,
     heapBaselineMb,
     heapRetainedMb,
     loopDelay: loopDelayOf(loop, LOOP_RESOLUTION_MS),

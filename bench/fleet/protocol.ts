@@ -42,8 +42,10 @@ export interface HostRunFigures {
   launcherCpuUs: number;
   rssBaselineMb: number;
   rssPeakMb: number;
-  /** The launcher process's peak RSS (0 when it did not run); the RSS target is judged on the sum. */
+  /** The launcher process's peak RSS, the Node binary's pages it shares with this process included (0 when it did not run). */
   launcherRssPeakMb: number;
+  /** Its peak memory of its own (RssAnon, sampled every 100 ms): what it adds to this process's. The RSS target is judged on the sum. */
+  launcherPrivatePeakMb: number;
   sessionsChangedCalls: number;
   /** Session entries carried by those calls, and their JSON size (what the IPC transport sends). */
   sessionEntries: number;

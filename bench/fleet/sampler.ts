@@ -47,6 +47,38 @@ function kernelPeakBytes(): number | undefined {
 
 export const rssMb = (): number => process.memoryUsage.rss() / 2 ** 20;
 
+/**
+ * The memory of its own (RssAnon: not the files it maps, which the host maps too) of whichever process
+ * `pid()` names, sampled on a timer: the launcher process, which comes and goes with the fleet (Linux).
+ */
+export class PrivateMemorySampler {
+  private peakKb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(pid: () => number | undefined, intervalMs = 100) {
+    this.timer = setInterval(() => {
+      const p = pid();
+      const kb = p === undefined ? undefined : anonKbOf(p);
+      if (kb !== undefined) this.peakKb = Math.max(this.peakKb, kb);
+    }, intervalMs);
+  }
+
+  /** Stops sampling; the peak in MB (0 when nothing was seen). */
+  stop(): number {
+    clearInterval(this.timer);
+    return this.peakKb / 1024;
+  }
+}
+
+export function anonKbOf(pid: number): number | undefined {
+  try {
+    const kb = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** User + system CPU time since `start`, in microseconds. */
 export function cpuSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);

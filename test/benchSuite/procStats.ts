@@ -1,5 +1,6 @@
 // CPU time and peak RSS of another process (the agent host), from Linux's /proc. Elsewhere: undefined.
 import { readFileSync } from 'node:fs';
+import { anonKbOf } from '../../bench/fleet/sampler';
 
 /** Linux reports utime and stime in clock ticks; USER_HZ is 100 on every mainstream kernel configuration. */
 const TICKS_PER_SECOND = 100;
@@ -59,6 +60,7 @@ export function childrenNamed(pid: number, name: string): number[] {
 export class PhasePeaks {
   private readonly peaks = new Map<string, number>();
   private readonly helpers = new Map<number, ProcStats>();
+  private helperPrivatePeakKb = 0;
   private phase: string;
   private readonly timer: NodeJS.Timeout;
 
@@ -78,11 +80,18 @@ export class PhasePeaks {
     return Object.fromEntries(this.peaks);
   }
 
-  /** The helpers' CPU (as last seen, summed) and highest RSS; undefined when none was seen. */
-  helperStats(): ProcStats | undefined {
+  /**
+   * The helpers' CPU (as last seen, summed), highest RSS, and highest memory of their own (RssAnon: the
+   * rest is the Node binary's pages, which the agent host maps too); undefined when none was seen.
+   */
+  helperStats(): (ProcStats & { privatePeakMb: number }) | undefined {
     if (!this.helpers.size) return undefined;
     const all = [...this.helpers.values()];
-    return { cpuSeconds: all.reduce((n, h) => n + h.cpuSeconds, 0), rssPeakMb: Math.max(...all.map(h => h.rssPeakMb)) };
+    return {
+      cpuSeconds: all.reduce((n, h) => n + h.cpuSeconds, 0),
+      rssPeakMb: Math.max(...all.map(h => h.rssPeakMb)),
+      privatePeakMb: this.helperPrivatePeakKb / 1024,
+    };
   }
 
   private sample(): void {
@@ -92,6 +101,8 @@ export class PhasePeaks {
     for (const child of childrenNamed(this.pid, this.helperName)) {
       const stats = procStats(child);
       if (stats) this.helpers.set(child, stats);
+      const anon = anonKbOf(child);
+      if (anon !== undefined) this.helperPrivatePeakKb = Math.max(this.helperPrivatePeakKb, anon);
     }
   }
 }

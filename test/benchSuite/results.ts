@@ -34,7 +34,7 @@ export interface ExtensionHostBench {
   /** The agent host process over the run (Linux /proc), when readable. */
   agentHost?: { cpuSeconds: number; rssPeakMb: number };
   /** The agent host's launcher process (it starts the processes of fleets above 50 sessions), sampled every 100 ms. */
-  launcher?: { cpuSeconds: number; rssPeakMb: number };
+  launcher?: { cpuSeconds: number; rssPeakMb: number; privatePeakMb: number };
   /** The agent host's RSS peak (sampled every 100 ms) while the sessions were being created, and after. */
   agentHostRssByPhase?: Record<string, number>;
   /** Where the extension host's busy time went while the fleet ran (sampled every 10 ms). */

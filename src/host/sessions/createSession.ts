@@ -6,7 +6,6 @@ import { loadRoles } from '../agent/roles';
 import { InvalidRequestError, UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
-import { dirtyFiles } from '../worktrees/inspect';
 import { slugify } from '../worktrees/slug';
 import { createWorktree } from '../worktrees/worktrees';
 import { errorMessage } from '../worktrees/errors';
@@ -61,7 +60,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   } catch (err) {
     throw new UserError(`Could not create the session's worktree: ${errorMessage(err)}`);
   }
-  const dirty = await dirtyFiles(repo.root).catch(() => [] as string[]);
+  const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root);
   const now = new Date().toISOString();
   const record: SessionRecord = {
     version: 1,

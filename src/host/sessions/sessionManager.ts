@@ -19,6 +19,7 @@ import { Scheduler } from './scheduler';
 import { SessionNotifier } from './notifier';
 import { SessionTraces } from './traces';
 import { useLauncherProcess } from '../util/launcher';
+import { CheckoutLooks } from './checkoutLooks';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
@@ -36,6 +37,7 @@ export class SessionManager implements SessionHost {
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
+  readonly checkoutLooks = new CheckoutLooks();
   private readonly waiters = new Set<() => void>();
   private readonly traces: SessionTraces;
 
