@@ -4,7 +4,7 @@
 // and the calling thread waits meanwhile. A host running 100 sessions starts thousands of git and sandbox
 // processes. The helper is a bare Node process (about 12 MB of memory of its own; the rest is the Node
 // binary the host already maps): a process started through it costs the host and the helper together
-// about 4 ms of CPU, against 5-7 ms forked from a host of 150 MB, and the host's event loop never waits
+// 2-4 ms of CPU, against 5-7 ms forked from a host of 150-240 MB, and the host's event loop never waits
 // for a fork. A small fleet, which forks rarely and from a small host, forks in place (there the helper's
 // messages would cost more than the forks).
 import { EventEmitter } from 'node:events';
