@@ -244,8 +244,8 @@ class Launcher {
         serialization: 'advanced',
         env: helperEnv(),
       });
-    } catch {
-      helpersLost++;
+    } catch (err) {
+      if (++helpersLost === MAX_HELPERS_LOST) console.error(`Switchyard: the process launcher cannot start (${(err as Error).message}); processes start from the host itself.`);
       return this.markStarted();
     }
     // Held open while it starts (someone may be waiting for it), and given up if it never does.
@@ -263,7 +263,8 @@ class Launcher {
     const lost = (reason: string) => {
       clearTimeout(giveUp);
       if (this.helper !== helper) return;
-      helpersLost++;
+      // Said once, on stderr (the host's log), when the launcher is given up for good.
+      if (++helpersLost === MAX_HELPERS_LOST) console.error(`Switchyard: the process launcher stopped ${MAX_HELPERS_LOST} times (last: ${reason}); processes now start from the host itself.`);
       this.helper = undefined;
       this.ready = false;
       this.settleUsage();
