@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MergeResult } from '../../src/protocol/sessions';
 import type { SessionInfo } from '../../src/protocol/types';
+import { HELPER_NAME } from '../../src/host/util/launcher';
+import { childrenNamed } from '../benchSuite/procStats';
 import { api, sessionWhere, settled, until } from './kit';
 
 suite('sessions in a real VS Code', () => {
@@ -37,6 +39,10 @@ suite('sessions in a real VS Code', () => {
     const a = await api();
     const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] slow work', title: 'Slow work' });
     await sessionWhere(a, s.id, x => x.status === 'running', 'the session to run');
+    // This tier runs with SWITCHYARD_LAUNCHER_ABOVE=0: while a session runs, the agent host's processes
+    // start from its launcher process (src/host/util/launcher.ts), here in a real editor's agent host.
+    const { pid } = await a.hostReady();
+    await until(() => childrenNamed(pid, HELPER_NAME).length > 0, 'the agent host\'s launcher process');
     await vscode.commands.executeCommand('switchyard.pauseSession', s.id);
     await sessionWhere(a, s.id, x => x.status === 'paused', 'the session to pause');
     await vscode.commands.executeCommand('switchyard.resumeSession', s.id);

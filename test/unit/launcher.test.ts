@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { HELPER_NAME, launch, launcherUsage, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
+import { HELPER_NAME, launch, launcherUsage, launcherWanted, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
 import { buildHelper } from './helpers/childProcess';
 
 let tmp: string;
@@ -132,6 +132,13 @@ test('a launcher process that dies takes its running processes down with an erro
   assert.equal(next.stdout, 'still here\n');
   await until(() => ![undefined, helperPid].includes(launcherPid()), 'a new launcher process is started');
   await useLauncherProcess(false);
+});
+
+test('the launcher process is wanted above 50 running sessions, or above SWITCHYARD_LAUNCHER_ABOVE', () => {
+  assert.deepEqual([0, 50, 51].map(n => launcherWanted(n, {})), [false, false, true]);
+  assert.deepEqual([0, 1].map(n => launcherWanted(n, { SWITCHYARD_LAUNCHER_ABOVE: '0' })), [false, true]);
+  assert.equal(launcherWanted(51, { SWITCHYARD_LAUNCHER_ABOVE: 'many' }), true, 'a value that is not a count is ignored');
+  assert.equal(launcherWanted(10, { SWITCHYARD_LAUNCHER_ABOVE: '-1' }), false);
 });
 
 test('a process that only used the launcher exits by itself when the command is done', async () => {

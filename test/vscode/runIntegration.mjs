@@ -24,6 +24,8 @@ try {
       SWITCHYARD_HOME: path.join(run, 'switchyard-home'),
       SWITCHYARD_RESULTS: RESULTS,
       OPENAI_API_KEY: 'sk-integration-test',
+      // Every session's git and commands start from the launcher process, as a big fleet's do.
+      SWITCHYARD_LAUNCHER_ABOVE: '0',
       SHIM_RUN_DIR: path.join(run, 'vscode'),
       SHIM_SETTINGS: JSON.stringify({
         'switchyard.baseUrl': upstream.url,

@@ -18,15 +18,12 @@ import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { SessionNotifier } from './notifier';
 import { SessionTraces } from './traces';
-import { useLauncherProcess } from '../util/launcher';
+import { launcherWanted, useLauncherProcess } from '../util/launcher';
 import { CheckoutLooks } from './checkoutLooks';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
 const POLL_MS = 1000;
-// Above this many running sessions, git and commands start from the launcher process: forks of the host
-// are then frequent and dear (the host is big), and the launcher's own memory is a small share.
-const LAUNCHER_PROCESS_ABOVE = 50;
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
@@ -42,7 +39,7 @@ export class SessionManager implements SessionHost {
   private readonly traces: SessionTraces;
 
   constructor(readonly ctx: SessionContext) {
-    const launcherPolicy = (running: number) => void useLauncherProcess(running > LAUNCHER_PROCESS_ABOVE);
+    const launcherPolicy = (running: number) => void useLauncherProcess(launcherWanted(running));
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), launcherPolicy);
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));

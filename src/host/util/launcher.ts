@@ -350,6 +350,20 @@ export function launcherUsage(): HelperUsage {
   return shared?.usage() ?? { ...used };
 }
 
+/** Above this many running sessions, processes start from the launcher process. */
+const LAUNCHER_ABOVE = 50;
+
+/**
+ * Whether a host running this many sessions should start its processes from the launcher process: forks
+ * of the host are then frequent and dear (the host is big), and the launcher's own memory a small share.
+ * SWITCHYARD_LAUNCHER_ABOVE moves the line (the integration tests set 0, so a real editor runs it).
+ */
+export function launcherWanted(runningSessions: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const set = env.SWITCHYARD_LAUNCHER_ABOVE;
+  const above = set !== undefined && /^\d+$/.test(set.trim()) ? Number(set) : LAUNCHER_ABOVE;
+  return runningSessions > above;
+}
+
 /** The running helper's process id, if there is one (benchmarks sample its memory). */
 export function launcherPid(): number | undefined {
   return shared?.pid;
