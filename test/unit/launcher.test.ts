@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HELPER_NAME, launch, launcherUsage, launcherWanted, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
+import { childrenNamed } from '../benchSuite/procStats';
 import { buildHelper } from './helpers/childProcess';
 
 let tmp: string;
@@ -149,11 +150,8 @@ test('a process that only used the launcher exits by itself when the command is 
   assert.equal(out.trim(), 'launched 0 from the launcher');
 });
 
-/** The launcher process among this process's children (Linux /proc). */
-function launcherPid(): number | undefined {
-  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.find(pid => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(HELPER_NAME));
-}
+/** The launcher process among this process's children, as /proc shows them. */
+const launcherPid = (): number | undefined => childrenNamed(process.pid, HELPER_NAME)[0];
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise(r => setTimeout(r, 50));
