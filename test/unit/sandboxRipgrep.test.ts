@@ -54,6 +54,8 @@ const PROJECT = [
   'sub/deeper/.git/HEAD', 'sub/deeper/.vscode/x', 'pkg/.claude/commands/y.md', 'pkg/.claude/agents/deep/z.md',
   'node_modules/.bashrc', 'node_modules/dep/.git/HEAD', 'node_modules/dep/.bashrc', 'node_modules/.vscode/s.json',
   'src/app/.idea/x', 'src/.gitmodules', 'a/b/c/d/.bashrc',
+  // Case folding stays within ASCII, as ripgrep's does.
+  '.baſhrc', '.vſcode/a', 'Ünïcode/.BashRC', 'ünïcode/.git/HEAD',
 ];
 
 test('lists what ripgrep lists for the library scan, at each depth', { skip: !hasRipgrep && 'ripgrep is not installed' }, async t => {
@@ -98,6 +100,7 @@ test('globs: a bare name matches at any depth; * and ? stay within a component; 
   assert.ok(!m('top/f', 'sub/top/f'), 'a glob with a slash is anchored');
   assert.ok(m('a/**/b', 'a/b') && m('a/**/b', 'a/x/y/b'));
   assert.ok(m('?.md', 'dir/x.md') && !m('?.md', 'dir/xy.md'));
+  assert.ok(m('?.md', 'dir/😀.md'), '? is one character, not one UTF-16 unit');
   assert.ok(compileGlob('.BASHRC', true)!.pattern.test('.bashrc'));
   assert.ok(!compileGlob('.BASHRC', false)!.pattern.test('.bashrc'));
   for (const unsupported of ['[ab]', '{a,b}', 'a\\*', 'dir/', 'a**b', '!']) assert.equal(compileGlob(unsupported, false), undefined, unsupported);

@@ -35,6 +35,9 @@ export class RipgrepError extends Error {
   }
 }
 
+/** `?`: one character of a name, a surrogate pair included (the patterns are not in Unicode mode). */
+const ONE_CHARACTER = '(?:[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]|[^/])';
+
 /** As ripgrep kills itself: what is not listed by then is not listed. */
 const TIME_LIMIT_MS = 10_000;
 
@@ -119,9 +122,10 @@ export function compileGlob(raw: string, caseless: boolean): Glob | undefined {
   parts.forEach((part, i) => {
     const last = i === parts.length - 1;
     if (part === '**') source += last ? '.*' : '(?:.*/)?';
-    else source += part.replace(/[.+^$()|]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + (last ? '' : '/');
+    else source += part.replace(/[.+^$()|]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, ONE_CHARACTER) + (last ? '' : '/');
   });
-  return { pattern: new RegExp(`${source}$`, caseless ? 'iu' : 'u'), exclude };
+  // Not Unicode mode: case-insensitive matching there folds `ſ` into `s`, and ripgrep does not.
+  return { pattern: new RegExp(`${source}$`, caseless ? 'i' : ''), exclude };
 }
 
 /** Whether a file is listed (`dir` false) or a folder is entered (`dir` true), by ripgrep's rules. */
