@@ -134,8 +134,10 @@ test('CPU split: a split noise made up (the host below the SDK it includes, a ne
   assert.equal(plausibleSplits(undefined, sdk), undefined);
 });
 
+/** A profile's call frame, for the hand-built profiles below. */
+const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
+
 test('profile summary: busy time by area and function, idle left out', () => {
-  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: frame('(root)') },
@@ -156,7 +158,6 @@ test('profile summary: busy time by area and function, idle left out', () => {
 });
 
 test('profile summary: native work counts for the nearest extension that called it', () => {
-  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: frame('(root)'), children: [2, 3, 6, 8] },
@@ -184,7 +185,6 @@ test('profile summary: native work counts for the nearest extension that called 
 });
 
 test("profile summary: a native write under zlib is compression, a spawn under VS Code's port finder is its own", () => {
-  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: frame('(root)'), children: [2, 3, 6, 9] },
