@@ -6,6 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runTests } from '@vscode/test-electron';
+import type { Load } from '../test/benchSuite/machineLoad';
 import { RESULTS_FILE, readResults, type ExtensionHostBench } from '../test/benchSuite/results';
 import { profileMarkdown, type ProfileSummary } from './fleet/profile';
 import { fleetScripts } from './fleet/script';
@@ -79,6 +80,7 @@ function result(r: ExtensionHostBench): BenchResult {
     { name: `extension host event-loop delay p50, ${n} sessions`, value: r.busyLoop.p50, unit: 'ms' },
     { name: `extension host event-loop delay p99, ${n} sessions`, value: r.busyLoop.p99, unit: 'ms', ...atMost(r.busyLoop.p99, 5, 'ms') },
     { name: `extension host event-loop delay max, ${n} sessions`, value: r.busyLoop.max, unit: 'ms' },
+    ...latenessFigures(r.lateTicks),
     { name: 'session notifications received', value: r.sessionNotifications / Math.max(1e-9, r.seconds), unit: '/s' },
     { name: 'session notifications in the busiest second, creation included', value: r.notificationsMaxPerSecond, unit: '/s' },
     { name: 'session notifications in the busiest second once all are created', value: r.streamingMaxPerSecond, unit: '/s', ...atMost(r.streamingMaxPerSecond, 10, '/s') },
@@ -91,6 +93,7 @@ function result(r: ExtensionHostBench): BenchResult {
         ]
       : []),
     ...(r.launcher ? [{ name: 'launcher process CPU over the run (sampled every 100 ms)', value: r.launcher.cpuSeconds, unit: 's' }] : []),
+    ...(r.agentHostPriority !== undefined ? [{ name: 'agent host priority (nice value; switchyard.agentHost.priority)', value: r.agentHostPriority, unit: '' }] : []),
     ...Object.entries(r.agentHostRssByPhase ?? {}).map(([phase, mb]) => ({ name: `agent host RSS peak while ${phase} (sampled every 100 ms)`, value: mb, unit: 'MB' })),
   ];
   return {
@@ -119,6 +122,8 @@ function result(r: ExtensionHostBench): BenchResult {
         + ' says how long those take). The tree refreshes the changed rows in the same call as this event (the Sessions view is'
         + ' registered before the benchmark\'s listener); only a change of the tree\'s shape waits for its throttle (REFRESH_MS in'
         + ' src/extension/views/sessionsTree.ts), and the Spend view redraws through its own (spendView.ts).',
+      lateness(r),
+      r.machineLoad ? loadTable(r.machineLoad, r.seconds) : '',
       r.profile ? findings(r.profile) : '',
       r.profile ? `**Extension host profile** while the fleet ran (sampled every 10 ms, self time):\n\n${profileMarkdown(r.profile)}` : '',
     ].filter(Boolean).join('\n\n'),
@@ -140,6 +145,33 @@ function findings(p: ProfileSummary): string {
     + ` ${area('Switchyard extension').toFixed(0)} % Switchyard's own extension code.`
     + (origins ? ` Charged to the nearest extension on each sample's stack: ${origins}.` : '')
     + ' Session rows are refreshed alone and their tooltips built on hover, so a notification costs the rows it names.';
+}
+
+function latenessFigures(l: ExtensionHostBench['lateTicks']): Figure[] {
+  if (!l?.late) return [];
+  return [
+    { name: `event-loop ticks later than ${l.thresholdMs} ms`, value: (100 * l.late) / l.ticks, unit: '% of ticks' },
+    { name: 'of those, the extension host waiting for a CPU', value: (100 * l.waitingForCpu) / l.late, unit: '%' },
+    { name: 'of those, the extension host running its own work', value: (100 * l.ownWork) / l.late, unit: '%' },
+  ];
+}
+
+/** Why the loop was late, in words, from this run's probe (test/benchSuite/lateness.ts). */
+function lateness(r: ExtensionHostBench): string {
+  const l = r.lateTicks;
+  if (!l?.late) return '';
+  const pct = (k: number) => `${((100 * k) / l.late).toFixed(0)} %`;
+  return `**Why the loop was late**: a timer beside the delay monitor (every ${r.loopResolutionMs} ms) read the extension host thread's`
+    + ` scheduling figures (/proc/thread-self/schedstat) at each tick. Of the ${l.late} ticks later than ${l.thresholdMs} ms (of ${l.ticks}),`
+    + ` the thread spent at least half the lateness waiting for a CPU in ${pct(l.waitingForCpu)}, and running its own work`
+    + ` (VS Code's, the extensions', garbage collection) in ${pct(l.ownWork)}. The machine has two vCPUs; the table below says what kept them busy.`;
+}
+
+function loadTable(load: readonly Load[], seconds: number): string {
+  const rows = load.filter(l => l.cpuSeconds >= 0.2).slice(0, 12);
+  return `**CPU over the run** (${seconds.toFixed(0)} s, Linux /proc; "child processes" are those a process started and waited for):\n\n`
+    + '| process | CPU s | share of one CPU |\n| --- | ---: | ---: |\n'
+    + rows.map(l => `| ${l.name} | ${l.cpuSeconds.toFixed(1)} | ${((100 * l.cpuSeconds) / seconds).toFixed(0)} % |`).join('\n');
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');

@@ -10,7 +10,7 @@ import { registerCommands } from './commands/index';
 import { HostClient } from './hostClient';
 import { askApproval, showAlert } from './notifications';
 import { SessionState } from './sessionState';
-import { affectsHost, readSettings } from './settings';
+import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
 import { SpendMeter } from './statusBar/spendMeter';
 import { TierItem } from './statusBar/tierItem';
 import { ApiKeyStore, StateKeys } from './storage';
@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return { settings, apiKey: await apiKeys.get() };
   };
-  const host = new HostClient(context.extensionPath, log, configuration);
+  const host = new HostClient(context.extensionPath, log, configuration, readHostPriority);
   const state = new SessionState(host);
   const tree = new SessionsTree(state, context.workspaceState);
   const transcripts = new TranscriptPanels(context.extensionUri, host, state);
@@ -107,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         readDefaultTier();
         refreshTier();
       }
+      if (affectsHostPriority(e)) void offerRestartForPriority();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host.pushConfiguration()),
     apiKeys.onDidChange(() => void host.pushConfiguration()),
@@ -144,6 +145,13 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     onDidChangeSessions: state.onDidChangeSessions,
     onDidRenderSpend: spendView.onDidRender,
   };
+}
+
+/** A running process cannot take its priority back, so a new one applies from the next start. */
+async function offerRestartForPriority(): Promise<void> {
+  const restart = 'Restart Agent Host';
+  const choice = await vscode.window.showInformationMessage('Switchyard: the agent host takes its new priority when it restarts. Running sessions pause and can be resumed.', restart);
+  if (choice === restart) await vscode.commands.executeCommand('switchyard.restartHost');
 }
 
 async function findRepo(host: HostClient): Promise<string | undefined> {

@@ -16,7 +16,7 @@ import {
   type RequestType,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { HOST_NODE_FLAGS, hostEnv, HostProtocol, type HostReady, type HostSettings } from '../protocol/host';
+import { HOST_NODE_FLAGS, hostEnv, hostPriorityArgs, HostProtocol, type HostPriority, type HostReady, type HostSettings } from '../protocol/host';
 import { SessionsProtocol, type ApprovalRequest, type ApprovalResponse } from '../protocol/sessions';
 import { Disposable, DisposableStore } from './lifecycle';
 
@@ -42,6 +42,7 @@ export class HostClient extends Disposable {
     private readonly extensionPath: string,
     private readonly log: vscode.LogOutputChannel,
     private readonly configuration: () => Promise<{ settings: HostSettings; apiKey?: string }>,
+    private readonly priority: () => HostPriority,
   ) {
     super();
     this.ready = this.newReadyPromise();
@@ -59,9 +60,10 @@ export class HostClient extends Disposable {
     const module = path.join(this.extensionPath, 'dist', 'host.js');
     const execArgv = [...HOST_NODE_FLAGS];
     const env = hostEnv(process.env);
+    const args = hostPriorityArgs(this.priority());
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc, options: { execArgv, env } },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6019'], env } },
+      run: { module, transport: TransportKind.ipc, args, options: { execArgv, env } },
+      debug: { module, transport: TransportKind.ipc, args, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6019'], env } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [],
@@ -131,8 +133,16 @@ export class HostClient extends Disposable {
 
   /** Sends the current settings (and key) to the running host. */
   async pushConfiguration(): Promise<void> {
-    if (!this.client || this.currentState !== 'ready') return;
-    await this.client.sendNotification(HostProtocol.configure, await this.configuration());
+    const client = this.client;
+    if (!client || this.currentState !== 'ready') return;
+    const configuration = await this.configuration();
+    // A host that stops meanwhile (a restart) is not told; its successor gets the settings when it is ready.
+    if (client !== this.client || !client.isRunning()) return;
+    try {
+      await client.sendNotification(HostProtocol.configure, configuration);
+    } catch (err) {
+      if (client === this.client && client.isRunning()) this.log.warn(`Sending settings to the agent host: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   override dispose(): void {

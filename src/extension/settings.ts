@@ -1,7 +1,7 @@
 // VS Code settings -> the host's settings. A malformed value is reported once, by name, and replaced by
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
 import * as vscode from 'vscode';
-import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
+import { HOST_PRIORITIES, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
 const SECTION = 'switchyard';
@@ -95,7 +95,23 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     codexPath: read('codexPath', isString, '', 'a path'),
     workspaceTrusted: vscode.workspace.isTrusted,
   };
+  // Not the engine's: the host reads it when it starts (readHostPriority); checked here to be reported with the rest.
+  read(PRIORITY_KEY, isHostPriority, DEFAULT_PRIORITY, '"background" or "normal"');
   return { settings, problems };
+}
+
+const PRIORITY_KEY = 'agentHost.priority';
+const DEFAULT_PRIORITY: HostPriority = 'background';
+const isHostPriority = (v: unknown): v is HostPriority => typeof v === 'string' && (HOST_PRIORITIES as readonly string[]).includes(v);
+
+/** The agent host's CPU priority, passed to it when it starts (a malformed value: the default). */
+export function readHostPriority(): HostPriority {
+  const value = vscode.workspace.getConfiguration(SECTION).get<unknown>(PRIORITY_KEY);
+  return isHostPriority(value) ? value : DEFAULT_PRIORITY;
+}
+
+export function affectsHostPriority(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration(`${SECTION}.${PRIORITY_KEY}`);
 }
 
 export function affectsHost(e: vscode.ConfigurationChangeEvent): boolean {

@@ -80,6 +80,26 @@ export const HOST_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '-
 export const HOST_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 export const HOST_ENV_MARKER = 'SWITCHYARD_HOST_ENV';
 
+/**
+ * How the agent host is scheduled next to the editor: `background` (the default) lowers its CPU priority, and
+ * with it that of everything it starts (git, agents, their commands), so the editor's own processes come
+ * first on a busy machine; the agents slow down only while the CPU is contended. It is a start argument
+ * because a process may lower its own priority but not raise it again.
+ */
+export type HostPriority = 'background' | 'normal';
+export const HOST_PRIORITIES: readonly HostPriority[] = ['background', 'normal'];
+const PRIORITY_ARG = '--priority=';
+
+export function hostPriorityArgs(p: HostPriority): string[] {
+  return [`${PRIORITY_ARG}${p}`];
+}
+
+/** The priority the host was started with; `normal` when none was given (the CLI, tests). */
+export function hostPriorityOf(argv: readonly string[]): HostPriority {
+  const given = argv.find(a => a.startsWith(PRIORITY_ARG))?.slice(PRIORITY_ARG.length);
+  return (HOST_PRIORITIES as readonly string[]).includes(given ?? '') ? (given as HostPriority) : 'normal';
+}
+
 /** HOST_ENV, minus what the user already set (theirs wins), with the marker that names what we added. */
 export function hostEnv(current: NodeJS.ProcessEnv): Record<string, string> {
   const added = Object.entries(HOST_ENV).filter(([k]) => current[k] === undefined);

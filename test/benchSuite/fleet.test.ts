@@ -4,6 +4,7 @@
 // bench/extensionHost.ts; the suite fails only when sessions do not run, not when a target is missed.
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -20,11 +21,15 @@ import type { HostReady } from '../../src/protocol/host';
 import type { SessionInfo } from '../../src/protocol/types';
 import { EXTENSION_ID, settled, until } from '../integration/kit';
 import { LedgerTail } from './ledgerTail';
+import { LatenessProbe, type Lateness } from './lateness';
+import { loadBetween, snapshot, type Load } from './machineLoad';
 import { PhasePeaks, procStats } from './procStats';
 import { RESULTS_FILE, type ExtensionHostBench } from './results';
 
 const SESSIONS = Number(process.env.SWITCHYARD_BENCH_SESSIONS || 100);
 const LOOP_RESOLUTION_MS = 5;
+/** The event-loop target: ticks later than this are the ones the probe explains. */
+const LATE_MS = 5;
 const IDLE_WINDOW_MS = 3_000;
 const FLEET_TIMEOUT_MS = 20 * 60_000;
 /** Coarse enough to cost next to nothing, fine enough to say where a busy minute went. */
@@ -77,11 +82,16 @@ suite('extension host under a fleet', () => {
       tail.read();
       tracker.sessionsShown(list, at);
     });
+    const lateness = new LatenessProbe(LOOP_RESOLUTION_MS, LATE_MS);
+    const loadBefore = snapshot();
     busy.enable();
+    lateness.start();
     let finished: SessionInfo[];
     let profiled: Promise<CpuProfile> | undefined;
     let createdAt = Infinity;
     let rssByPhase: Record<string, number> = {};
+    let lateTicks: Lateness | undefined;
+    let machineLoad: Load[] = [];
     try {
       const created = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => vscode.commands.executeCommand<SessionInfo | undefined>(
         'switchyard.newSession', { task: fleetTask(FLEET_SCRIPT, i + 1), title: `Fleet ${String(i + 1).padStart(3, '0')}` },
@@ -100,6 +110,8 @@ suite('extension host under a fleet', () => {
       }, `all ${SESSIONS} sessions to settle`, a.onDidChangeSessions, FLEET_TIMEOUT_MS);
     } finally {
       busy.disable();
+      lateTicks = lateness.stop();
+      machineLoad = loadBetween(loadBefore, snapshot(), (pid, cmdline) => processName(pid, cmdline, host.pid));
       profiled = profiler.stop();
       rssByPhase = phases.stop();
     }
@@ -137,6 +149,9 @@ suite('extension host under a fleet', () => {
       ...(launcher ? { launcher } : {}),
       ...(Object.keys(rssByPhase).length ? { agentHostRssByPhase: rssByPhase } : {}),
       profile,
+      ...(lateTicks ? { lateTicks } : {}),
+      ...(machineLoad.length ? { machineLoad } : {}),
+      agentHostPriority: os.getPriority(host.pid),
       at: new Date().toISOString(),
     };
     fs.writeFileSync(path.join(results, RESULTS_FILE), JSON.stringify(figures, null, 2));
@@ -145,6 +160,19 @@ suite('extension host under a fleet', () => {
 });
 
 /** Restarts the agent host through its command; ms until the new host says it is ready. */
+/** Names the processes whose CPU the run reports (the rest is "other"). */
+function processName(pid: number, cmdline: string, agentHost: number): string | undefined {
+  if (pid === agentHost) return 'agent host';
+  if (pid === process.pid) return 'extension host';
+  if (cmdline.split(' ').includes(HELPER_NAME)) return "agent host's launcher process";
+  if (/upstream\/cli\.js/.test(cmdline)) return 'test upstream (stands in for the provider)';
+  if (/chromium.*--type=renderer/.test(cmdline)) return "browser: the window's renderer";
+  if (/--type=gpu-process/.test(cmdline)) return 'browser: GPU process (software rendering)';
+  if (/chromium/.test(cmdline)) return 'browser: other processes';
+  if (/code-server/.test(cmdline)) return 'code-server';
+  return undefined;
+}
+
 async function timeRestart(a: SwitchyardApi): Promise<number> {
   const t = performance.now();
   const ready = new Promise<HostReady>(resolve => {

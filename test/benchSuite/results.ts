@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { ProfileSummary } from '../../bench/fleet/profile';
 import type { Lags } from '../../bench/fleet/protocol';
+import type { Lateness } from './lateness';
+import type { Load } from './machineLoad';
 
 export const RESULTS_FILE = 'extension-host-bench.json';
 
@@ -39,6 +41,12 @@ export interface ExtensionHostBench {
   agentHostRssByPhase?: Record<string, number>;
   /** Where the extension host's busy time went while the fleet ran (sampled every 10 ms). */
   profile?: ProfileSummary;
+  /** Why the extension host's event loop was late while the fleet ran (Linux). */
+  lateTicks?: Lateness;
+  /** CPU seconds of the machine's processes over the same window, busiest first (Linux). */
+  machineLoad?: Load[];
+  /** The agent host's nice value (switchyard.agentHost.priority). */
+  agentHostPriority?: number;
   at: string;
 }
 

@@ -1,8 +1,10 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostReady } from '../../src/protocol/host';
+import { BACKGROUND_NICE } from '../../src/host/util/priority';
 import { api, until } from './kit';
 
 suite('activation, host and views', () => {
@@ -65,6 +67,23 @@ suite('activation, host and views', () => {
     });
     assert.notStrictEqual(after.pid, before.pid);
     await until(() => a.sessions().length >= count, 'the sessions to be listed again', a.onDidChangeSessions);
+  });
+
+  test('the agent host runs below the editor, and takes a new priority setting when it restarts', async () => {
+    const a = await api();
+    const editor = os.getPriority(0);
+    const background = Math.max(editor, BACKGROUND_NICE);
+    assert.strictEqual(os.getPriority((await a.hostReady()).pid), background);
+    const config = vscode.workspace.getConfiguration('switchyard');
+    await config.update('agentHost.priority', 'normal', vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand('switchyard.restartHost');
+      assert.strictEqual(os.getPriority((await a.hostReady()).pid), editor);
+    } finally {
+      await config.update('agentHost.priority', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await vscode.commands.executeCommand('switchyard.restartHost');
+    assert.strictEqual(os.getPriority((await a.hostReady()).pid), background);
   });
 
   test('restarting the agent host keeps working', async () => {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MergeResult } from '../../src/protocol/sessions';
@@ -43,6 +44,8 @@ suite('sessions in a real VS Code', () => {
     // start from its launcher process (src/host/util/launcher.ts), here in a real editor's agent host.
     const { pid } = await a.hostReady();
     await until(() => childrenNamed(pid, HELPER_NAME).length > 0, 'the agent host\'s launcher process');
+    // It inherits the agent host's background priority, and so does everything it starts.
+    assert.strictEqual(os.getPriority(childrenNamed(pid, HELPER_NAME)[0]), os.getPriority(pid));
     await vscode.commands.executeCommand('switchyard.pauseSession', s.id);
     await sessionWhere(a, s.id, x => x.status === 'paused', 'the session to pause');
     await vscode.commands.executeCommand('switchyard.resumeSession', s.id);

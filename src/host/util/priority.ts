@@ -1,0 +1,31 @@
+// The agent host's CPU priority (see HostPriority in src/protocol/host.ts). With a fleet streaming, the
+// host, its git and the agents' commands compete with the editor for the same cores; the extension host's
+// event loop then waits for a CPU more often than for its own work (BENCHMARKS.md, the editor benchmark).
+import * as os from 'node:os';
+import type { HostPriority } from '../../protocol/host';
+
+/** The nice value of a background host: below the editor, above idle-only work (19). */
+export const BACKGROUND_NICE = 10;
+
+export interface PriorityControl {
+  get(): number;
+  set(nice: number): void;
+}
+
+// pid 0 is this process's calling thread, the one that starts every child process, so they inherit it.
+const thisProcess: PriorityControl = { get: () => os.getPriority(0), set: nice => os.setPriority(0, nice) };
+
+/**
+ * Lowers this process's priority for `background`; never raises it (a user who started the editor with a
+ * lower priority keeps theirs). Returns why it could not, for the log; a host that keeps its priority
+ * works the same, only less politely.
+ */
+export function applyHostPriority(p: HostPriority, control: PriorityControl = thisProcess): string | undefined {
+  if (p !== 'background') return undefined;
+  try {
+    if (control.get() < BACKGROUND_NICE) control.set(BACKGROUND_NICE);
+    return undefined;
+  } catch (err) {
+    return `The agent host keeps its normal priority: ${(err as Error).message}`;
+  }
+}

@@ -1,0 +1,32 @@
+// Starts as the agent host does (its priority from its arguments), then reports the nice value of this
+// process and of commands it starts, in place and through the launcher process.
+import * as os from 'node:os';
+import { hostPriorityOf } from '../../../src/protocol/host';
+import { applyHostPriority } from '../../../src/host/util/priority';
+import { launch, useLauncherProcess } from '../../../src/host/util/launcher';
+
+function niceOfChild(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // coreutils' `nice` without a command prints the niceness it runs at.
+    const p = launch('nice', [], { cwd: os.tmpdir(), env: process.env });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('error', reject);
+    p.on('close', code => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`nice exited ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const problem = applyHostPriority(hostPriorityOf(process.argv));
+  const self = os.getPriority(0);
+  const inPlace = await niceOfChild();
+  await useLauncherProcess(true);
+  const fromLauncher = await niceOfChild();
+  await useLauncherProcess(false);
+  console.log(JSON.stringify({ problem: problem ?? null, self, inPlace, fromLauncher }));
+}
+
+void main().catch(err => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+// The agent host's CPU priority: `background` lowers it (never raises it), and everything the host starts
+// inherits it, whether it starts processes in place or from the launcher process.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { hostPriorityArgs, hostPriorityOf } from '../../src/protocol/host';
+import { applyHostPriority, BACKGROUND_NICE, type PriorityControl } from '../../src/host/util/priority';
+import { buildHelper } from './helpers/childProcess';
+
+let tmp: string;
+let helper: string;
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'sy-priority-'));
+  helper = await buildHelper('priorityChild', tmp);
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('the start argument carries the priority; without one the host keeps its priority (CLI, tests)', () => {
+  assert.equal(hostPriorityOf(['node', 'host.js', ...hostPriorityArgs('background'), '--node-ipc']), 'background');
+  assert.equal(hostPriorityOf(['node', 'host.js', ...hostPriorityArgs('normal')]), 'normal');
+  assert.equal(hostPriorityOf(['node', 'host.js', '--node-ipc']), 'normal');
+  assert.equal(hostPriorityOf(['node', 'host.js', '--priority=urgent']), 'normal');
+});
+
+function control(nice: number, fail?: Error): PriorityControl & { sets: number[] } {
+  const sets: number[] = [];
+  return {
+    sets,
+    get: () => nice,
+    set: n => {
+      if (fail) throw fail;
+      sets.push(n);
+      nice = n;
+    },
+  };
+}
+
+test('background lowers the priority once, never raises it, and says why when it cannot', () => {
+  const c = control(0);
+  assert.equal(applyHostPriority('background', c), undefined);
+  assert.deepEqual(c.sets, [BACKGROUND_NICE]);
+  const already = control(15);
+  assert.equal(applyHostPriority('background', already), undefined);
+  assert.deepEqual(already.sets, [], 'a user who runs the editor lower keeps that');
+  const normal = control(0);
+  assert.equal(applyHostPriority('normal', normal), undefined);
+  assert.deepEqual(normal.sets, []);
+  const refused = control(0, Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
+  assert.match(applyHostPriority('background', refused) ?? '', /keeps its normal priority: EACCES/);
+});
+
+function runChild(args: string[]): Promise<{ problem: string | null; self: number; inPlace: number; fromLauncher: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [helper, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.on('close', code => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`priority child exited ${code}: ${err}`))));
+  });
+}
+
+test('a background host, and every process it starts in place or from the launcher, runs at the lower priority', async () => {
+  const ours = os.getPriority(0);
+  const expected = Math.max(ours, BACKGROUND_NICE);
+  assert.deepEqual(await runChild(hostPriorityArgs('background')), { problem: null, self: expected, inPlace: expected, fromLauncher: expected });
+  assert.deepEqual(await runChild(hostPriorityArgs('normal')), { problem: null, self: ours, inPlace: ours, fromLauncher: ours });
+});
