@@ -18,8 +18,8 @@ import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { SessionNotifier } from './notifier';
 import { SessionTraces } from './traces';
-import { launcherWanted, useLauncherProcess } from '../util/launcher';
 import { CheckoutLooks } from './checkoutLooks';
+import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
@@ -35,12 +35,12 @@ export class SessionManager implements SessionHost {
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
   readonly checkoutLooks = new CheckoutLooks();
+  private readonly launcher = new LauncherPolicy();
   private readonly waiters = new Set<() => void>();
   private readonly traces: SessionTraces;
 
   constructor(readonly ctx: SessionContext) {
-    const launcherPolicy = (running: number) => void useLauncherProcess(launcherWanted(running));
-    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), launcherPolicy);
+    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
@@ -123,7 +123,7 @@ export class SessionManager implements SessionHost {
   }
 
   create(p: CreateSessionParams, progress: Progress): Promise<SessionInfo> {
-    return createSession(this, p, progress);
+    return this.launcher.creatingWhile(() => createSession(this, p, progress));
   }
 
   changes(id: string): Promise<ChangesResult> {
@@ -383,6 +383,7 @@ export class SessionManager implements SessionHost {
     await this.traces.flush();
     await this.ctx.store.flush();
     this.notifier.dispose();
+    this.launcher.dispose();
   }
 }
 
