@@ -11,6 +11,8 @@ const watch = process.argv.includes('--watch');
 const skipTests = production || process.argv.includes('--no-tests');
 /** Benchmark children built like dist/host.js (see below). */
 const SHIPPED = 'out/shipped';
+/** The sandbox library as dist/host.js bundles it, in a file of its own for the fleet benchmark's profile (see below). */
+const PROFILED_SANDBOX_DIR = 'out/profiled/node_modules/@anthropic-ai/sandbox-runtime';
 
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const define = { SWITCHYARD_VERSION: JSON.stringify(version) };
@@ -90,6 +92,25 @@ if (!skipTests) {
     entryPoints: { fleetHost: 'bench/fleet/hostChild.ts', fleetFloor: 'bench/fleet/sdkChild.ts', sandboxBench: 'bench/sandboxChild.ts' },
     outdir: SHIPPED,
   });
+  // The fleet benchmark's profile needs names: its child is built as the tests are (packages external,
+  // unminified), except the sandbox library, which is bundled as dist/host.js has it (with the in-process
+  // helpers: the test build's library would start which and ripgrep on every command) into a file of its
+  // own under a node_modules path, so the profile still tells its frames from ours.
+  const sandboxBundle = path.resolve(PROFILED_SANDBOX_DIR, 'index.js');
+  builds.push({
+    ...node, ...hostLike, sourcemap: false, banner: { js: importMetaUrl },
+    entryPoints: ['node_modules/@anthropic-ai/sandbox-runtime/dist/index.js'], outfile: sandboxBundle,
+  });
+  builds.push({
+    entryPoints: { fleetHost: 'bench/fleet/hostChild.ts' }, outdir: 'out/profiled', bundle: true, packages: 'external', define,
+    platform: 'node', format: 'cjs', target: 'node22', logLevel: 'warning',
+    plugins: [{
+      name: 'bundled-sandbox-library',
+      setup(build) {
+        build.onResolve({ filter: /^@anthropic-ai\/sandbox-runtime$/ }, () => ({ path: sandboxBundle, external: true }));
+      },
+    }],
+  });
 }
 
 function walk(dir) {
@@ -114,7 +135,7 @@ function copyAssets() {
   const codicons = 'node_modules/@vscode/codicons/dist';
   cpSync(path.join(codicons, 'codicon.css'), 'dist/codicon.css');
   cpSync(path.join(codicons, 'codicon.ttf'), 'dist/codicon.ttf');
-  for (const dir of skipTests ? ['dist'] : ['dist', SHIPPED]) {
+  for (const dir of skipTests ? ['dist'] : ['dist', SHIPPED, PROFILED_SANDBOX_DIR]) {
     for (const f of VENDOR) {
       mkdirSync(path.dirname(path.join(dir, 'vendor', f)), { recursive: true });
       cpSync(path.join('node_modules/@anthropic-ai/sandbox-runtime/vendor', f), path.join(dir, 'vendor', f));

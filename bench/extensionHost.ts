@@ -108,7 +108,7 @@ function result(r: ExtensionHostBench): BenchResult {
       `timestamp the agent host writes into the record when it meters it; the extension host follows the shared ledger file to`,
       `read them) to the first notification whose totals include it. Each session plays the fleet`,
       `benchmark's ${WORDS_PER_TURN}-words-per-turn, 5-turn script against the test upstream (its own process, ${EVENT_DELAY_MS} ms between events).`,
-      'The agent host\'s CPU and peak RSS come from /proc; above 50 running sessions the agent host starts its processes from a launcher process, whose CPU and own memory (RssAnon) are sampled there every 100 ms and shown next to it. One run on a shared machine; the meter\'s freshness is measured',
+      'The agent host\'s CPU and peak RSS come from /proc; above 50 sessions running or being created the agent host starts its processes from a launcher process, whose CPU and own memory (RssAnon) are sampled there every 100 ms and shown next to it. One run on a shared machine; the meter\'s freshness is measured',
       'host-side by the fleet benchmark (the extension API exposes the meter only as text).',
     ].join(' '),
     figures,

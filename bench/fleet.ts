@@ -53,10 +53,11 @@ export default async function fleet(): Promise<BenchResult> {
   }
 }
 
-// Measured runs use the children built as the VSIX's host is (esbuild.mjs, out/shipped); the profile uses the
-// test build, whose functions keep their names and whose packages keep their paths.
+// Measured runs use the children built as the VSIX's host is (esbuild.mjs, out/shipped); the profile uses one
+// built as the tests are, whose functions keep their names and whose packages keep their paths, with the
+// sandbox library bundled as the host ships it (out/profiled).
 const shippedChild = (name: 'fleetHost' | 'fleetFloor') => path.join(__dirname, '..', 'shipped', `${name}.js`);
-const profiledChild = path.join(__dirname, 'fleet', 'hostChild.js');
+const profiledChild = path.join(__dirname, '..', 'profiled', 'fleetHost.js');
 
 function config(upstreamUrl: string, sessions: number, script: FleetScriptName, profileFile?: string): RunConfig {
   return { sessions, script, upstreamUrl, warmup: PARAMS.warmup, timeoutMs: RUN_TIMEOUT_MS, ...(profileFile ? { profileFile } : {}) };

@@ -90,7 +90,7 @@ function method(p: FleetParams, splitSessions: number): string {
     `${p.eventDelayMs} ms between events (up to ${Math.round(1000 / p.eventDelayMs)} events/s per stream), and counts every server-sent event it writes. CPU is`,
     '`process.cpuUsage` of the measured process from the first create to the notification showing the last record, divided by',
     'the events streamed to it: everything the host does is in it (git worktrees and fingerprints, tools, sandbox, ledger fsyncs,',
-    'serialising notifications as the IPC transport would). Above 50 running sessions the host starts its processes from a launcher',
+    'serialising notifications as the IPC transport would). Above 50 sessions running or being created (and for 10 s after) the host starts its processes from a launcher',
     'process (src/host/util/launcher.ts): its CPU over the window is added to the host\'s, and its peak memory of its own (RssAnon,',
     'sampled every 100 ms; the rest of its RSS is the Node binary\'s pages, which the host maps too) to the host\'s peak. The RSS peak is the kernel high-water mark over the window (VmHWM, reset at its start through /proc/self/clear_refs), as the editor benchmark reads that of the agent host; the event-loop delay with',
     'perf_hooks.monitorEventLoopDelay. Freshness: from the end of a response (the timestamp the host writes into its usage record',
@@ -99,7 +99,8 @@ function method(p: FleetParams, splitSessions: number): string {
     `${splitSessions} sessions with a quarter of the text splits CPU into a cost per event and a cost per turn. ${p.warmup} unmeasured`,
     'sessions warm each process up first. Both children are built as the VSIX\'s host is (bundled with their packages, minified,',
     'no source map; esbuild.mjs, out/shipped) and start with the host\'s V8 flags and environment (src/protocol/host.ts); the profile',
-    'below runs the test build, whose functions keep their names. One run per size on a shared machine whose load varies: read',
+    'below runs a build whose functions keep their names and whose packages keep their paths, with the sandbox library bundled as',
+    'the host ships it (out/profiled in esbuild.mjs). One run per size on a shared machine whose load varies: read',
     'ratios, not absolute µs.',
   ].join(' ');
 }
