@@ -159,7 +159,6 @@ suite('extension host under a fleet', () => {
   });
 });
 
-/** Restarts the agent host through its command; ms until the new host says it is ready. */
 /** Names the processes whose CPU the run reports (the rest is "other"). */
 function processName(pid: number, cmdline: string, agentHost: number): string | undefined {
   if (pid === agentHost) return 'agent host';
@@ -173,6 +172,7 @@ function processName(pid: number, cmdline: string, agentHost: number): string | 
   return undefined;
 }
 
+/** Restarts the agent host through its command; ms until the new host says it is ready. */
 async function timeRestart(a: SwitchyardApi): Promise<number> {
   const t = performance.now();
   const ready = new Promise<HostReady>(resolve => {
