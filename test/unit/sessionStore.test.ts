@@ -1,5 +1,5 @@
 // Session records on disk: saves that queue up behind a write are coalesced (only the newest is written),
-// and a session folder that went away is made again.
+// a session folder that went away is made again, and a poll looks at closed sessions only now and then.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,16 +7,17 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { homeLayout } from '../../src/host/home';
 import type { SessionRecord } from '../../src/host/sessions/sessionRecord';
-import { SessionStore } from '../../src/host/sessions/sessionStore';
+import { CLOSED_EVERY, SessionStore } from '../../src/host/sessions/sessionStore';
 
 function setup(t: { after(fn: () => void): void }) {
   const root = mkdtempSync(path.join(tmpdir(), 'sy-store-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const store = new SessionStore(homeLayout(path.join(root, 'home')));
+  const home = homeLayout(path.join(root, 'home'));
+  const store = new SessionStore(home);
   // Only what the store itself reads: the record is written as it is.
   const record = { id: 'abc123', repo: path.join(root, 'repo'), title: 'Store', turns: 0 } as unknown as SessionRecord;
   const onDisk = () => JSON.parse(readFileSync(store.paths(record.repo, record.id).record, 'utf8')) as { turns: number };
-  return { store, record, onDisk };
+  return { store, record, onDisk, home };
 }
 
 test('saves in a burst all resolve, in order, and the newest state is what stays on disk', async t => {
@@ -45,4 +46,24 @@ test("a session folder that went away is made again by the next save", async t =
   await store.save({ ...record, turns: 2 });
   assert.ok(existsSync(dir));
   assert.equal(onDisk().turns, 2);
+});
+
+test('a poll looks at open sessions every time, and at closed ones (merged, discarded) only every CLOSED_EVERY polls', async t => {
+  const { store, record, home } = setup(t);
+  const full = (id: string, status: string) => ({ ...record, id, status, task: 'task', branch: `switchyard/${id}`, worktree: `/wt/${id}` }) as unknown as SessionRecord;
+  await store.save(full('open1', 'running'));
+  await store.save(full('closed1', 'merged'));
+  const closed = (id: string) => id === 'closed1';
+  const poll = async () => (await store.changedSince(record.repo, msg => assert.fail(msg), closed)).map(r => r.id).sort();
+  assert.deepEqual(await poll(), [], 'this store wrote both: nothing is new (the first poll looks at everything)');
+  // Another process changes both records.
+  const other = new SessionStore(home);
+  await other.save(full('open1', 'paused'));
+  await other.save(full('closed1', 'discarded'));
+  const later = new Date(Date.now() + 5_000);
+  for (const id of ['open1', 'closed1']) await fsp.utimes(store.paths(record.repo, id).record, later, later);
+  assert.deepEqual(await poll(), ['open1'], 'an open session is looked at on every poll');
+  for (let i = 2; i < CLOSED_EVERY; i++) assert.deepEqual(await poll(), [], `poll ${i}`);
+  assert.deepEqual(await poll(), ['closed1'], 'every CLOSED_EVERY polls, closed ones too');
+  assert.deepEqual(await poll(), []);
 });

@@ -364,7 +364,8 @@ export class SessionManager implements SessionHost {
   /** Picks up sessions other processes created or changed (a CLI run, another window). */
   private async poll(): Promise<void> {
     for (const repo of this.loadedRepos.keys()) {
-      const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg));
+      const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
+      const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg), closed);
       for (const r of changed) {
         // Our own writes come back through the poll too; only another process's news is adopted.
         if (r.savedBy === this.ctx.hostId || this.sessions.get(r.id)?.run) continue;

@@ -25,6 +25,9 @@ interface Saving {
   next?: { record: SessionRecord; snapshot: string; done: Promise<void> };
 }
 
+/** One changedSince call in this many also looks at closed sessions (with a poll a second: every 30 s). */
+export const CLOSED_EVERY = 30;
+
 export class SessionStore {
   private readonly mtimes = new Map<string, number>();
   /** Saves of one session run in order, so an older state never lands after a newer one. */
@@ -32,6 +35,7 @@ export class SessionStore {
   /** Session folders this store has made, and repositories it has recorded: a save needs neither again. */
   private readonly made = new Set<string>();
   private readonly remembered = new Set<string>();
+  private polls = 0;
 
   constructor(private readonly home: HomeLayout) {}
 
@@ -125,12 +129,18 @@ export class SessionStore {
     return out;
   }
 
-  /** Records that appeared or changed on disk since this store last read or wrote them. */
-  async changedSince(repo: string, onError: (msg: string) => void): Promise<SessionRecord[]> {
+  /**
+   * Records that appeared or changed on disk since this store last read or wrote them. Closed sessions
+   * (`isClosed`: merged or discarded) pile up over months and rarely change again (a merged one may still be
+   * discarded elsewhere), so they are looked at only every CLOSED_EVERY calls: a poll costs what is open.
+   */
+  async changedSince(repo: string, onError: (msg: string) => void, isClosed: (id: string) => boolean = () => false): Promise<SessionRecord[]> {
     const dir = this.home.sessionsDir(repo);
     const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const all = this.polls++ % CLOSED_EVERY === 0;
     const out: SessionRecord[] = [];
     for (const name of names) {
+      if (!all && isClosed(name)) continue;
       const file = path.join(dir, name, 'session.json');
       const st = await fs.stat(file).catch(() => undefined);
       if (!st || this.mtimes.get(file) === st.mtimeMs) continue;
