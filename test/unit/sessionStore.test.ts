@@ -63,7 +63,12 @@ test('a poll looks at open sessions every time, and at closed ones (merged, disc
   const later = new Date(Date.now() + 5_000);
   for (const id of ['open1', 'closed1']) await fsp.utimes(store.paths(record.repo, id).record, later, later);
   assert.deepEqual(await poll(), ['open1'], 'an open session is looked at on every poll');
-  for (let i = 2; i < CLOSED_EVERY; i++) assert.deepEqual(await poll(), [], `poll ${i}`);
+  // A host polls each of its repositories in turn: another repository's polls do not shift this one's.
+  const elsewhere = path.join(path.dirname(record.repo), 'other-repo');
+  for (let i = 2; i < CLOSED_EVERY; i++) {
+    assert.deepEqual(await poll(), [], `poll ${i}`);
+    await store.changedSince(elsewhere, msg => assert.fail(msg), closed);
+  }
   assert.deepEqual(await poll(), ['closed1'], 'every CLOSED_EVERY polls, closed ones too');
   assert.deepEqual(await poll(), []);
 });

@@ -25,7 +25,7 @@ interface Saving {
   next?: { record: SessionRecord; snapshot: string; done: Promise<void> };
 }
 
-/** One changedSince call in this many also looks at closed sessions (with a poll a second: every 30 s). */
+/** One changedSince call in this many, per repository, also looks at closed sessions (with a poll a second: every 30 s). */
 export const CLOSED_EVERY = 30;
 
 export class SessionStore {
@@ -35,7 +35,8 @@ export class SessionStore {
   /** Session folders this store has made, and repositories it has recorded: a save needs neither again. */
   private readonly made = new Set<string>();
   private readonly remembered = new Set<string>();
-  private polls = 0;
+  /** changedSince calls so far, per repository. */
+  private readonly polls = new Map<string, number>();
 
   constructor(private readonly home: HomeLayout) {}
 
@@ -137,7 +138,9 @@ export class SessionStore {
   async changedSince(repo: string, onError: (msg: string) => void, isClosed: (id: string) => boolean = () => false): Promise<SessionRecord[]> {
     const dir = this.home.sessionsDir(repo);
     const names = await fs.readdir(dir).catch(() => [] as string[]);
-    const all = this.polls++ % CLOSED_EVERY === 0;
+    const polls = this.polls.get(repo) ?? 0;
+    this.polls.set(repo, polls + 1);
+    const all = polls % CLOSED_EVERY === 0;
     const out: SessionRecord[] = [];
     for (const name of names) {
       if (!all && isClosed(name)) continue;
