@@ -1,8 +1,7 @@
 // Who used the machine's CPUs over a window (Linux /proc): every process alive at its end, named by the
 // caller, plus what the processes it names reaped from their children (git, sandboxed commands).
 import { readdirSync, readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100; // USER_HZ, as in procStats.ts
+import { statFields, TICKS_PER_SECOND } from './procStats';
 
 interface Ticks {
   own: number;
@@ -23,8 +22,7 @@ export function snapshot(): Snapshot {
   }
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      const f = statFields(Number(pid));
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
       all.set(Number(pid), { own: f[11] + f[12], reaped: f[13] + f[14], cmdline });
     } catch {

@@ -3,7 +3,17 @@ import { readFileSync } from 'node:fs';
 import { anonKbOf } from '../../bench/fleet/sampler';
 
 /** Linux reports utime and stime in clock ticks; USER_HZ is 100 on every mainstream kernel configuration. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
+
+/**
+ * The fields of /proc/<pid>/stat after the command name, as numbers (index 11 is utime, 12 stime, 13 and
+ * 14 what the process reaped from its children). The name (field 2) may hold spaces and parentheses: the
+ * fields are counted after its last ')'. Throws when the process is gone.
+ */
+export function statFields(pid: number): number[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+}
 
 export interface ProcStats {
   cpuSeconds: number;
@@ -13,11 +23,7 @@ export interface ProcStats {
 
 export function procStats(pid: number): ProcStats | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
+    const [utime, stime] = statFields(pid).slice(11, 13);
     const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     if (!Number.isFinite(utime) || !Number.isFinite(stime) || !hwm) return undefined;
     return { cpuSeconds: (utime + stime) / TICKS_PER_SECOND, rssPeakMb: Number(hwm) / 1024 };

@@ -1,14 +1,13 @@
 // The agent host's CPU priority: `background` lowers it (never raises it), and everything the host starts
 // inherits it, whether it starts processes in place or from the launcher process.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { hostPriorityArgs, hostPriorityOf } from '../../src/protocol/host';
 import { applyHostPriority, BACKGROUND_NICE, type PriorityControl } from '../../src/host/util/priority';
-import { buildHelper } from './helpers/childProcess';
+import { buildHelper, expectSuccess, runHelper } from './helpers/childProcess';
 
 let tmp: string;
 let helper: string;
@@ -52,15 +51,10 @@ test('background lowers the priority once, never raises it, and says why when it
   assert.match(applyHostPriority('background', refused) ?? '', /keeps its normal priority: EACCES/);
 });
 
-function runChild(args: string[]): Promise<{ problem: string | null; self: number; inPlace: number; fromLauncher: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [helper, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.on('close', code => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`priority child exited ${code}: ${err}`))));
-  });
+async function runChild(args: string[]): Promise<{ problem: string | null; self: number; inPlace: number; fromLauncher: number }> {
+  const child = runHelper(helper, args);
+  await expectSuccess(child);
+  return JSON.parse(child.lines.join('\n'));
 }
 
 test('a background host, and every process it starts in place or from the launcher, runs at the lower priority', async () => {

@@ -1,5 +1,6 @@
-// Starts as the agent host does (its priority from its arguments), then reports the nice value of this
-// process and of commands it starts, in place and through the launcher process.
+// Starts as the agent host does (its priority from its start arguments, given here as the JSON list runHelper
+// passes), then reports the nice value of this process and of commands it starts, in place and through the
+// launcher process.
 import * as os from 'node:os';
 import { hostPriorityOf } from '../../../src/protocol/host';
 import { applyHostPriority } from '../../../src/host/util/priority';
@@ -17,7 +18,7 @@ function niceOfChild(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const problem = applyHostPriority(hostPriorityOf(process.argv));
+  const problem = applyHostPriority(hostPriorityOf(JSON.parse(process.argv[2]) as string[]));
   const self = os.getPriority(0);
   const inPlace = await niceOfChild();
   await useLauncherProcess(true);
