@@ -5,6 +5,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 import { WorktreeError } from '../../src/host/worktrees/errors';
 import { mergeBack } from '../../src/host/worktrees/merge';
 import { changes } from '../../src/host/worktrees/changes';
+import { adminDirOf } from '../../src/host/worktrees/registry';
 import { openRepo } from '../../src/host/worktrees/repo';
 import { commitAll, createWorktree, listWorktrees, prune, removeWorktree, worktreeFingerprint, type CreatedWorktree } from '../../src/host/worktrees/worktrees';
 import { branchExists, commitAllIn, makeSandbox, sh, shStatus, write, type Sandbox } from './helpers/git-fixtures';
@@ -126,4 +127,21 @@ test("a worktree's .git file is not trusted to say where its repository is", asy
 
   shStatus(wt.worktree, 'status');
   assert.equal(existsSync(marker), true, 'while plain git in that folder would have run it');
+});
+
+test("a worktree's .git file naming another worktree's admin folder still gets its own", async () => {
+  // The file is only a hint for which admin folder to try first: pointed at a sibling session's, git
+  // must still run against the folder whose back-link names this worktree, never the sibling's.
+  const sibling = await createWorktree({ repoRoot: box.repo, worktreesDir: box.worktreesDir, locksDir: box.locksDir, base: 'main', slug: 'sibling' });
+  const repo = await openRepo(box.repo);
+  const own = adminDirOf(repo, wt.worktree);
+  const siblings = adminDirOf(repo, sibling.worktree);
+  assert.ok(own && siblings && own !== siblings);
+  for (const claim of [siblings, `${path.dirname(siblings)}/..`, path.join(box.dir, 'nowhere')]) {
+    writeFileSync(path.join(wt.worktree, '.git'), `gitdir: ${claim}\n`);
+    assert.equal(adminDirOf(repo, wt.worktree), own, claim);
+  }
+  write(sibling.worktree, 'sibling.txt', 'theirs\n');
+  write(wt.worktree, 'mine.txt', 'mine\n');
+  assert.deepEqual((await changes(wt.worktree, wt.baseCommit, { repo })).files.map(f => f.path), ['mine.txt']);
 });

@@ -77,28 +77,48 @@ export function inWorktree(ctx: WorktreeContext, extra: GitCallOptions = {}): Gi
   return { ...extra, env: { ...extra.env, GIT_DIR: ctx.gitDir, GIT_WORK_TREE: ctx.worktree } };
 }
 
-/** The admin folder whose back-link (`gitdir` file) names `<worktree>/.git`, or null. */
+/**
+ * The admin folder whose back-link (`gitdir` file) names `<worktree>/.git`, or null. The folder the
+ * worktree's own `.git` file names is tried first, by its name only and under the same check, so a
+ * repository with a hundred worktrees costs one read, not a hundred; a file that names anything else
+ * only sends the search through every admin folder.
+ */
 export function adminDirOf(repo: Repo, worktree: string): string | null {
   const adminRoot = path.join(repo.gitCommonDir, 'worktrees');
+  const wanted = path.join(canonicalPath(worktree), '.git');
+  const namesUs = (id: string): boolean => {
+    try {
+      const backLink = readFileSync(path.join(adminRoot, id, 'gitdir'), 'utf8').trim();
+      return canonicalPath(path.resolve(adminRoot, id, backLink)) === wanted;
+    } catch {
+      // An admin folder without a readable back-link is git's to prune, not ours to match.
+      return false;
+    }
+  };
+  const claimed = claimedAdminId(worktree);
+  if (claimed && namesUs(claimed)) return path.join(adminRoot, claimed);
   let ids: string[];
   try {
     ids = readdirSync(adminRoot);
   } catch {
     return null;
   }
-  const wanted = path.join(canonicalPath(worktree), '.git');
-  for (const id of ids) {
-    try {
-      const backLink = readFileSync(path.join(adminRoot, id, 'gitdir'), 'utf8').trim();
-      if (canonicalPath(path.resolve(adminRoot, id, backLink)) === wanted) return path.join(adminRoot, id);
-    } catch {
-      // An admin folder without a readable back-link is git's to prune, not ours to match.
-    }
-  }
-  return null;
+  const id = ids.find(i => i !== claimed && namesUs(i));
+  return id === undefined ? null : path.join(adminRoot, id);
 }
 
-function commonDirClaimedBy(worktree: string): string {
+/** The last part of the admin folder the worktree's `.git` file names, if it names one at all. */
+function claimedAdminId(worktree: string): string | undefined {
+  try {
+    const id = path.basename(claimedGitDir(worktree));
+    return id && id !== '.' && id !== '..' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `<worktree>/.git` says the worktree's git dir is (agent-writable: a hint, never an authority). */
+function claimedGitDir(worktree: string): string {
   const dotGit = path.join(worktree, '.git');
   let text: string;
   try {
@@ -109,11 +129,15 @@ function commonDirClaimedBy(worktree: string): string {
   }
   const match = /^gitdir:\s*(.+?)\s*$/m.exec(text);
   if (!match?.[1]) throw new WorktreeError('not-a-worktree', `${dotGit} does not name a git dir`);
-  const claimed = path.resolve(worktree, match[1]);
+  return path.resolve(worktree, match[1]);
+}
+
+function commonDirClaimedBy(worktree: string): string {
+  const claimed = claimedGitDir(worktree);
   // `<common>/worktrees/<id>` → `<common>`; openRepo then asks git about that repository itself.
   const common = path.dirname(path.dirname(claimed));
   if (path.basename(path.dirname(claimed)) !== 'worktrees' || isInside(canonicalPath(common), worktree)) {
-    throw new WorktreeError('untrusted-worktree', `${dotGit} points at ${claimed}, which is not a worktree admin folder of a repository outside it`);
+    throw new WorktreeError('untrusted-worktree', `${path.join(worktree, '.git')} points at ${claimed}, which is not a worktree admin folder of a repository outside it`);
   }
   return path.basename(common) === '.git' ? path.dirname(common) : common;
 }
