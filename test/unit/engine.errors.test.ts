@@ -56,3 +56,22 @@ test('a missing key against OpenAI fails at once without a request', async t => 
   assert.match(s.statusReason ?? '', /No API key/);
   assert.equal(up.requests.length, 0);
 });
+
+test('an error event in the middle of a stream is retried like a cut; the session finishes', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  up.setFaults([{ match: { nth: 2 }, errorAfterEvents: 3, times: 1 }]);
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] ride it out', title: 'Error event' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+  assert.equal(up.requests.filter(r => r.fault).length, 1);
+});
+
+test('a server without the Responses API is spoken to in Chat Completions, streamed the same way', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce }, chatOnly: true });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] chat only', title: 'Chat only' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+  assert.ok(up.requests.some(r => r.path.endsWith('/chat/completions')));
+});

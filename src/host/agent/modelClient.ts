@@ -4,6 +4,7 @@
 import OpenAI, { NotFoundError } from 'openai';
 import type { ConversationItem } from './conversation';
 import { toChatMessages, toChatTools, type ResponsesTool } from './chatAdapter';
+import { readSseJson } from './sseEvents';
 
 export interface ModelRequest {
   model: string;
@@ -83,7 +84,9 @@ export class ModelClient {
   }
 
   private async responsesTurn(req: ModelRequest, onDelta: (text: string) => void): Promise<ModelTurn> {
-    const stream = await this.client.responses.create(
+    // The SDK builds, sends and retries the request and turns error statuses into its errors; the
+    // events are read here, off the raw body (sseEvents.ts says why).
+    const response = await this.client.responses.create(
       {
         model: req.model,
         instructions: req.instructions,
@@ -97,42 +100,41 @@ export class ModelClient {
         max_output_tokens: req.maxOutputTokens,
       },
       { signal: req.signal },
-    );
+    ).asResponse();
     let text = '';
     const calls: ModelCall[] = [];
-    for await (const event of stream) {
+    let turn: ModelTurn | undefined;
+    await readSseJson(bodyOf(response), response.headers, data => {
+      const event = data as unknown as OpenAI.Responses.ResponseStreamEvent;
       switch (event.type) {
         case 'response.output_text.delta':
           onDelta(event.delta);
-          break;
+          return false;
         case 'response.output_item.done':
           if (event.item.type === 'function_call') {
             calls.push({ callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments });
           } else if (event.item.type === 'message') {
             for (const part of event.item.content) if (part.type === 'output_text') text += part.text;
           }
-          break;
+          return false;
         case 'response.completed':
         case 'response.incomplete':
-          return {
-            text,
-            calls,
-            status: event.type === 'response.completed' ? 'completed' : 'incomplete',
-            responseId: event.response.id,
-          };
+          turn = { text, calls, status: event.type === 'response.completed' ? 'completed' : 'incomplete', responseId: event.response.id };
+          return true;
         case 'response.failed':
           throw new Error(event.response.error?.message ?? 'The model reported a failure.');
         case 'error':
           throw new Error(event.message || 'The model stream reported an error.');
         default:
-          break;
+          return false;
       }
-    }
-    throw new StreamCutError();
+    });
+    if (!turn) throw new StreamCutError();
+    return turn;
   }
 
   private async chatTurn(req: ModelRequest, onDelta: (text: string) => void): Promise<ModelTurn> {
-    const stream = await this.client.chat.completions.create(
+    const response = await this.client.chat.completions.create(
       {
         model: req.model,
         messages: toChatMessages(req.instructions, req.input),
@@ -145,14 +147,16 @@ export class ModelClient {
         max_tokens: req.maxOutputTokens,
       },
       { signal: req.signal },
-    );
+    ).asResponse();
     let text = '';
     let finish: string | null = null;
     const byIndex = new Map<number, ModelCall>();
     let sawUsage = false;
-    for await (const chunk of stream) {
+    await readSseJson(bodyOf(response), response.headers, data => {
+      const chunk = data as unknown as OpenAI.Chat.Completions.ChatCompletionChunk;
       if (chunk.usage) sawUsage = true;
-      for (const choice of chunk.choices) {
+      // Some compatible servers leave `choices` out of the usage chunk.
+      for (const choice of chunk.choices ?? []) {
         const delta = choice.delta;
         if (delta?.content) {
           text += delta.content;
@@ -167,9 +171,16 @@ export class ModelClient {
         }
         if (choice.finish_reason) finish = choice.finish_reason;
       }
-    }
+      return false;
+    });
     if (!finish && !sawUsage) throw new StreamCutError();
     const calls = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ ...c, callId: c.callId || `call_${i}` }));
     return { text, calls, status: finish === 'length' ? 'incomplete' : 'completed' };
   }
+}
+
+/** A streamed answer without a body was cut before its first byte. */
+function bodyOf(response: Response): ReadableStream<Uint8Array> {
+  if (!response.body) throw new StreamCutError();
+  return response.body;
 }
