@@ -218,8 +218,7 @@ export class Ledger {
   }
 
   private async readNew(collect: boolean): Promise<UsageRecord[]> {
-    await this.rebuildIfReplaced();
-    const { size } = await this.readHandle.stat();
+    const size = await this.rebuildIfReplaced();
     const records: UsageRecord[] = [];
     const unannounced: UsageRecord[] = [];
     let applied = 0;
@@ -302,12 +301,12 @@ export class Ledger {
 
   /**
    * The ledger was truncated, or replaced (deleted, restored from a backup) by something else than an
-   * append: reopen it and rebuild the rollups from what is there now.
+   * append: reopen it and rebuild the rollups from what is there now. Returns the size to read up to.
    */
-  private async rebuildIfReplaced(): Promise<void> {
+  private async rebuildIfReplaced(): Promise<number> {
     const [onDisk, ours] = await Promise.all([fsp.stat(this.file).catch(() => null), this.readHandle.stat()]);
     const replaced = onDisk === null || onDisk.ino !== ours.ino || onDisk.dev !== ours.dev;
-    if (!replaced && ours.size >= this.offsetValue) return;
+    if (!replaced && ours.size >= this.offsetValue) return ours.size;
     this.warn(`ledger ${this.file} was ${replaced ? 'replaced or deleted' : 'truncated'} by another program; rebuilding its rollups`);
     if (replaced) {
       const oldAppend = this.appendHandle;
@@ -324,6 +323,7 @@ export class Ledger {
     this.recentRing.fill(undefined);
     this.ringNext = 0;
     this.sinceSnapshot = 0;
+    return (await this.readHandle.stat()).size;
   }
 
   private warn(message: string): void {
