@@ -217,7 +217,7 @@ export default async function overhead(): Promise<BenchResult> {
         `Per turn (ms): turn ${rows.map(r => r.turn.toFixed(0)).join(', ')}.`,
         '',
         `Of the median ${engineMs.toFixed(1)} ms of engine time per turn, the request-path steps timed alone account for about ${accounted.toFixed(1)} ms: reserve + settle ${reserveMs.toFixed(2)}, ledger append ${appendMs.toFixed(1)} (the fingerprint, ${fingerprintMs.toFixed(1)} ms, runs only after turns that ran a command, and these did not).`,
-        'The rest is the agent loop and gateway themselves: building and JSON-encoding the request (the whole conversation is resent each turn), the SDK\'s SSE parsing, the gateway\'s stream scanner, persisting the conversation, transcript and session record, and the loop guard.',
+        'The rest is the agent loop and gateway themselves: building and JSON-encoding the request (the whole conversation is resent each turn), reading the streamed events, the gateway\'s stream scanner, persisting the conversation, transcript and session record, and the loop guard.',
         '',
         `Against an upstream that answers in ${col('upstream').toFixed(1)} ms, any fixed cost is a large share; a real model turn takes seconds (time to first token alone is typically 0.3–2 s), so the same ${engineMs.toFixed(0)} ms is ${((100 * engineMs) / 2_000).toFixed(1)}% of a 2 s turn.`,
         '',
@@ -227,7 +227,7 @@ export default async function overhead(): Promise<BenchResult> {
         `- The budget check took the cross-process lock and rewrote the reservation file twice per request (3–9 ms). A process now holds a lease on a share of the day and month headroom and reserves against it in memory (${reserveMs.toFixed(3)} ms here); it goes back to the lock only to renew the lease, and on every request near a cap.`,
         '- The next request no longer waits for the previous response\'s durable ledger append unless the budget is tight; tool outputs are written to the conversation in the background (the call itself is on disk before the tool runs, so a crash never runs it twice).',
         '',
-        `What remains is the cost of an HTTP round trip through the SDK, the gateway and undici to a local server, the SDK's own request building and SSE parsing, and the ledger's durable append (${appendMs.toFixed(1)} ms, overlapped with the tools). With an upstream that answers in ${col('upstream').toFixed(1)} ms this cannot be 2 % of a turn (that would be ${(col('turn') * 0.02).toFixed(2)} ms); the target is missed by design, not by a defect we know how to remove.`,
+        `What remains is the cost of an HTTP round trip through the SDK, the gateway and undici to a local server, the SDK's request building, reading the streamed events, and the ledger's durable append (${appendMs.toFixed(1)} ms, overlapped with the tools). With an upstream that answers in ${col('upstream').toFixed(1)} ms this cannot be 2 % of a turn (that would be ${(col('turn') * 0.02).toFixed(2)} ms); the target is missed by design, not by a defect we know how to remove.`,
       ].join('\n'),
     };
   } finally {
