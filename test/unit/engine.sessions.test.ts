@@ -3,8 +3,24 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { test, type TestContext } from 'node:test';
 import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
+
+/** Counts the git processes this process starts that read the repository's HEAD for a new session. */
+function countGitLooksAtHead(t: TestContext): () => number {
+  let n = 0;
+  const onChild = (m: unknown) => {
+    const child = (m as { process: ChildProcess }).process;
+    child.once('spawn', () => {
+      if (child.spawnargs.includes('--show-toplevel') && child.spawnargs.includes('HEAD^{commit}')) n++;
+    });
+  };
+  subscribe('child_process', onChild);
+  t.after(() => unsubscribe('child_process', onChild));
+  return () => n;
+}
 
 const writer = (file: string, text: string) => ({
   steps: [
@@ -18,8 +34,11 @@ const writer = (file: string, text: string) => ({
 test('three sessions started at once each change files only in their own worktree', async t => {
   const up = await upstream(t, { scripts: { a: writer('a.txt', 'from a\n'), b: writer('b.txt', 'from b\n'), c: writer('c.txt', 'from c\n') } });
   const { engine, repo } = await engineFor(t, { up });
+  const looks = countGitLooksAtHead(t);
   const created = await Promise.all(['a', 'b', 'c'].map(n => engine.sessions.create({ repo, task: `[script:${n}] write ${n}`, title: `Write ${n}` }, noProgress)));
   assert.equal(new Set(created.map(s => s.branch)).size, 3);
+  assert.equal(looks(), 1, 'sessions created together share one look at the repository and its HEAD');
+  assert.equal(new Set(created.map(s => s.baseCommit)).size, 1);
   const done = await Promise.all(created.map(s => settle(engine, s)));
   for (const [i, s] of done.entries()) {
     const name = ['a', 'b', 'c'][i];

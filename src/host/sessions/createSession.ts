@@ -13,6 +13,24 @@ import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 
 const AGENTS: readonly AgentKind[] = ['builtin', 'codex', 'command'];
+
+/** Repositories being opened for sessions being created, by the path they were asked for. */
+const opening = new Map<string, ReturnType<typeof openRepoWithHead>>();
+
+/**
+ * Sessions created together (a fleet starts dozens at once) share one look at the repository and its HEAD:
+ * they branch from the same moment either way, and each look is a git process forked from the host.
+ */
+function openSharedWithHead(repoPath: string): ReturnType<typeof openRepoWithHead> {
+  let p = opening.get(repoPath);
+  if (!p) {
+    p = openRepoWithHead(repoPath);
+    opening.set(repoPath, p);
+    const forget = () => void opening.delete(repoPath);
+    p.then(forget, forget);
+  }
+  return p;
+}
 const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
 
 export async function createSession(mgr: SessionManager, p: CreateSessionParams, progress: Progress): Promise<SessionInfo> {
@@ -33,7 +51,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
 
   let repo, head;
   try {
-    ({ repo, head } = await openRepoWithHead(p.repo));
+    ({ repo, head } = await openSharedWithHead(p.repo));
   } catch (err) {
     throw new InvalidRequestError(errorMessage(err));
   }
