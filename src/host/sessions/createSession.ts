@@ -13,6 +13,7 @@ import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 
 const AGENTS: readonly AgentKind[] = ['builtin', 'codex', 'command'];
+const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
 
 /** Repositories being opened for sessions being created, by the path they were asked for. */
 const opening = new Map<string, ReturnType<typeof openRepoWithHead>>();
@@ -31,7 +32,6 @@ function openSharedWithHead(repoPath: string): ReturnType<typeof openRepoWithHea
   }
   return p;
 }
-const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
 
 export async function createSession(mgr: SessionManager, p: CreateSessionParams, progress: Progress): Promise<SessionInfo> {
   const ctx = mgr.ctx;
