@@ -132,6 +132,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       try {
         const { done, value } = await source.read();
         if (done) {
+          scanner.end();
           finish();
           controller.close();
           return;

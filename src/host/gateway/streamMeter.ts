@@ -16,29 +16,43 @@ export interface StreamOutcome {
   error?: string;
 }
 
+const LF = new Uint8Array([10]);
 const FINAL_EVENTS = ['response.completed', 'response.incomplete', 'response.failed'];
 
 export class SseScanner {
   private buf = '';
+  /** A CR that ended a chunk: the first half of a CRLF, or a line end of its own; the next chunk says. */
+  private pendingCr = '';
   private readonly decoder = new TextDecoder();
   readonly outcome: StreamOutcome = { completed: false, deltaChars: 0 };
 
   constructor(private readonly endpoint: Endpoint) {}
 
   push(chunk: Uint8Array): void {
-    this.buf += this.decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = this.nextBoundary()) >= 0) {
-      const block = this.buf.slice(0, end);
-      this.buf = this.buf.slice(end).replace(/^(\r?\n)+/, '');
-      this.onBlock(block);
+    // Lines may end in CRLF, LF or CR (the SSE format allows all three): scanned as LF, passed on as sent.
+    let text = this.pendingCr + this.decoder.decode(chunk, { stream: true });
+    this.pendingCr = '';
+    if (text.endsWith('\r')) {
+      this.pendingCr = '\r';
+      text = text.slice(0, -1);
     }
+    if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+    this.buf += text;
+    let at = 0;
+    for (let end = this.buf.indexOf('\n\n'); end >= 0; end = this.buf.indexOf('\n\n', at)) {
+      const block = this.buf.slice(at, end);
+      // Extra blank lines between events are nothing.
+      for (at = end + 2; this.buf.charCodeAt(at) === 10; at++);
+      if (block) this.onBlock(block);
+    }
+    if (at) this.buf = this.buf.slice(at);
   }
 
-  private nextBoundary(): number {
-    const a = this.buf.indexOf('\n\n');
-    const b = this.buf.indexOf('\r\n\r\n');
-    return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+  /** The stream ended: a CR it ended with was a line end, and a last block ended by it counts. */
+  end(): void {
+    if (!this.pendingCr) return;
+    this.pendingCr = '';
+    this.push(LF);
   }
 
   private onBlock(block: string): void {

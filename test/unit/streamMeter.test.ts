@@ -1,0 +1,81 @@
+// The gateway meters a stream while passing it through: whatever line endings the server uses and however
+// the bytes are cut into chunks, it finds the usage, the served tier, the response id and the text length.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SseScanner, type StreamOutcome } from '../../src/host/gateway/streamMeter';
+import type { Endpoint } from '../../src/host/gateway/requestView';
+
+const enc = new TextEncoder();
+const usage = { input_tokens: 1200, input_tokens_details: { cached_tokens: 1024 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 0 } };
+
+const responsesStream = [
+  ': keep-alive',
+  '',
+  'event: response.created',
+  `data: ${JSON.stringify({ type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } })}`,
+  '',
+  'event: response.output_text.delta',
+  `data: ${JSON.stringify({ type: 'response.output_text.delta', delta: 'héllo ' })}`,
+  '',
+  'event: response.output_text.delta',
+  `data: ${JSON.stringify({ type: 'response.output_text.delta', delta: 'wörld ✓' })}`,
+  '',
+  'event: response.completed',
+  `data: ${JSON.stringify({ type: 'response.completed', response: { id: 'resp_1', service_tier: 'flex', usage } })}`,
+  '',
+  '',
+].join('\n');
+
+const chatStream = [
+  `data: ${JSON.stringify({ id: 'c1', choices: [{ index: 0, delta: { content: 'hi there' } }] })}`,
+  '',
+  `data: ${JSON.stringify({ id: 'c1', choices: [], service_tier: 'default', usage: { prompt_tokens: 50, completion_tokens: 2 } })}`,
+  '',
+  'data: [DONE]',
+  '',
+  '',
+].join('\n');
+
+function scan(endpoint: Endpoint, chunks: readonly Uint8Array[]): StreamOutcome {
+  const s = new SseScanner(endpoint);
+  for (const c of chunks) s.push(c);
+  s.end();
+  return s.outcome;
+}
+
+/** The stream whole, and cut in two at every byte (inside a line ending, inside a character). */
+function everyCut(text: string): Uint8Array[][] {
+  const bytes = enc.encode(text);
+  return [[bytes], ...Array.from({ length: bytes.length - 1 }, (_, i) => [bytes.slice(0, i + 1), bytes.slice(i + 1)])];
+}
+
+const endings = { LF: (t: string) => t, CRLF: (t: string) => t.replace(/\n/g, '\r\n'), CR: (t: string) => t.replace(/\n/g, '\r') };
+
+test('a Responses stream is metered the same with LF, CRLF or CR line endings, however it is cut', () => {
+  const want = scan('responses', [enc.encode(responsesStream)]);
+  assert.deepEqual(
+    { completed: want.completed, usage: want.usage, servedTier: want.servedTier, responseId: want.responseId, deltaChars: want.deltaChars },
+    { completed: true, usage, servedTier: 'flex', responseId: 'resp_1', deltaChars: 'héllo '.length + 'wörld ✓'.length },
+  );
+  for (const [name, end] of Object.entries(endings)) {
+    for (const chunks of everyCut(end(responsesStream))) assert.deepEqual(scan('responses', chunks), want, name);
+  }
+});
+
+test('a Chat Completions stream is metered the same with LF, CRLF or CR line endings, however it is cut', () => {
+  const want = scan('chat', [enc.encode(chatStream)]);
+  assert.equal(want.completed, true);
+  assert.deepEqual(want.usage, { prompt_tokens: 50, completion_tokens: 2 });
+  assert.equal(want.servedTier, 'default');
+  for (const [name, end] of Object.entries(endings)) {
+    for (const chunks of everyCut(end(chatStream))) assert.deepEqual(scan('chat', chunks), want, name);
+  }
+});
+
+test('a stream cut before its final event is not complete, and says how much text it carried', () => {
+  const cut = responsesStream.slice(0, responsesStream.indexOf('event: response.completed'));
+  const out = scan('responses', [enc.encode(cut)]);
+  assert.equal(out.completed, false);
+  assert.equal(out.usage, undefined);
+  assert.equal(out.deltaChars, 'héllo '.length + 'wörld ✓'.length);
+});
