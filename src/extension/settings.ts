@@ -1,7 +1,7 @@
 // VS Code settings -> the host's settings. A malformed value is reported once, by name, and replaced by
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
 import * as vscode from 'vscode';
-import { HOST_PRIORITIES, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
+import { isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
 const SECTION = 'switchyard';
@@ -102,7 +102,6 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
 
 const PRIORITY_KEY = 'agentHost.priority';
 const DEFAULT_PRIORITY: HostPriority = 'background';
-const isHostPriority = (v: unknown): v is HostPriority => typeof v === 'string' && (HOST_PRIORITIES as readonly string[]).includes(v);
 
 /** The agent host's CPU priority, passed to it when it starts (a malformed value: the default). */
 export function readHostPriority(): HostPriority {

@@ -90,6 +90,8 @@ export type HostPriority = 'background' | 'normal';
 export const HOST_PRIORITIES: readonly HostPriority[] = ['background', 'normal'];
 const PRIORITY_ARG = '--priority=';
 
+export const isHostPriority = (v: unknown): v is HostPriority => typeof v === 'string' && (HOST_PRIORITIES as readonly string[]).includes(v);
+
 export function hostPriorityArgs(p: HostPriority): string[] {
   return [`${PRIORITY_ARG}${p}`];
 }
@@ -97,7 +99,7 @@ export function hostPriorityArgs(p: HostPriority): string[] {
 /** The priority the host was started with; `normal` when none was given (the CLI, tests). */
 export function hostPriorityOf(argv: readonly string[]): HostPriority {
   const given = argv.find(a => a.startsWith(PRIORITY_ARG))?.slice(PRIORITY_ARG.length);
-  return (HOST_PRIORITIES as readonly string[]).includes(given ?? '') ? (given as HostPriority) : 'normal';
+  return isHostPriority(given) ? given : 'normal';
 }
 
 /** HOST_ENV, minus what the user already set (theirs wins), with the marker that names what we added. */

@@ -3,6 +3,7 @@
 // profile that stack and its garbage were the host's largest cost per streamed event. What a stream
 // means is unchanged: the same fields per the SSE format, the same JSON, the same errors as the SDK's.
 import { APIError } from 'openai';
+import { LfDecoder } from '../util/lfDecoder';
 
 /** One event's JSON payload; its `type` says what it is (the Responses API names every event). */
 export type SseJson = Record<string, unknown>;
@@ -62,29 +63,24 @@ export interface SseMessage {
  * leading space; `data` lines join with LF; a message without data is not dispatched.
  */
 export class SseParser {
-  private readonly decoder = new TextDecoder();
+  private readonly text = new LfDecoder();
+  /** The start of a line whose end has not arrived yet. */
   private pending = '';
   private event: string | null = null;
   private data: string | undefined;
 
   push(chunk: Uint8Array): SseMessage[] {
-    return this.lines(this.decoder.decode(chunk, { stream: true }), false);
+    return this.lines(this.text.push(chunk), false);
   }
 
   /** The body ended: a last line without its line break still counts, an undispatched message does not. */
   end(): SseMessage[] {
-    return this.lines(this.decoder.decode(), true);
+    return this.lines(this.text.end(), true);
   }
 
   private lines(text: string, final: boolean): SseMessage[] {
-    let buf = this.pending + text;
+    const buf = this.pending + text;
     this.pending = '';
-    // A CR at the very end may be the first half of a CRLF that the next chunk completes.
-    if (!final && buf.endsWith('\r')) {
-      this.pending = '\r';
-      buf = buf.slice(0, -1);
-    }
-    if (buf.includes('\r')) buf = buf.replace(/\r\n?/g, '\n');
     const out: SseMessage[] = [];
     let at = 0;
     for (let nl = buf.indexOf('\n', at); nl >= 0; nl = buf.indexOf('\n', at)) {
@@ -95,7 +91,7 @@ export class SseParser {
     if (final) {
       if (rest) this.line(rest, out);
     } else {
-      this.pending = rest + this.pending;
+      this.pending = rest;
     }
     return out;
   }

@@ -2,6 +2,7 @@
 // the few events that carry usage. Deltas, the bulk of a stream, are only measured, never parsed, so
 // metering adds next to nothing per event.
 import type { Endpoint } from './requestView';
+import { LfDecoder } from '../util/lfDecoder';
 
 export interface StreamOutcome {
   /** The final response object (Responses) or the usage chunk (Chat); undefined when the stream was cut. */
@@ -16,27 +17,26 @@ export interface StreamOutcome {
   error?: string;
 }
 
-const LF = new Uint8Array([10]);
 const FINAL_EVENTS = ['response.completed', 'response.incomplete', 'response.failed'];
 
 export class SseScanner {
   private buf = '';
-  /** A CR that ended a chunk: the first half of a CRLF, or a line end of its own; the next chunk says. */
-  private pendingCr = '';
-  private readonly decoder = new TextDecoder();
+  /** Lines may end in CRLF, LF or CR (the SSE format allows all three): scanned as LF, passed on as sent. */
+  private readonly text = new LfDecoder();
   readonly outcome: StreamOutcome = { completed: false, deltaChars: 0 };
 
   constructor(private readonly endpoint: Endpoint) {}
 
   push(chunk: Uint8Array): void {
-    // Lines may end in CRLF, LF or CR (the SSE format allows all three): scanned as LF, passed on as sent.
-    let text = this.pendingCr + this.decoder.decode(chunk, { stream: true });
-    this.pendingCr = '';
-    if (text.endsWith('\r')) {
-      this.pendingCr = '\r';
-      text = text.slice(0, -1);
-    }
-    if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+    this.scan(this.text.push(chunk));
+  }
+
+  /** The stream ended: a CR it ended with was a line end, and a last block ended by it counts. */
+  end(): void {
+    this.scan(this.text.end());
+  }
+
+  private scan(text: string): void {
     this.buf += text;
     let at = 0;
     for (let end = this.buf.indexOf('\n\n'); end >= 0; end = this.buf.indexOf('\n\n', at)) {
@@ -46,13 +46,6 @@ export class SseScanner {
       if (block) this.onBlock(block);
     }
     if (at) this.buf = this.buf.slice(at);
-  }
-
-  /** The stream ended: a CR it ended with was a line end, and a last block ended by it counts. */
-  end(): void {
-    if (!this.pendingCr) return;
-    this.pendingCr = '';
-    this.push(LF);
   }
 
   private onBlock(block: string): void {

@@ -363,8 +363,8 @@ export class SessionManager implements SessionHost {
 
   /** Picks up sessions other processes created or changed (a CLI run, another window). */
   private async poll(): Promise<void> {
+    const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
     for (const repo of this.loadedRepos.keys()) {
-      const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
       const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg), closed);
       for (const r of changed) {
         // Our own writes come back through the poll too; only another process's news is adopted.
