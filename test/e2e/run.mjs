@@ -219,8 +219,18 @@ try {
       await page.locator('.pane-body .monaco-list-row', { hasText: 'Running' }).first().waitFor({ timeout: 30000 });
       await page.locator('.pane-header', { hasText: /\d+\/1\d\d running/ }).first().waitFor({ timeout: 30000 });
       copyFileSync(await wb.screenshot('09-fleet'), path.join(DOCS, 'sidebar-fleet.png'));
+      // A click on a row opens its transcript even while the fleet redraws the tree several times a second.
+      for (let round = 0; round < 3; round++) {
+        for (let i = 1; i <= 5; i++) {
+          await wb.sessionRow(`Fix flaky test ${i}`).click();
+          await page.locator('.tab', { hasText: `Agent: Fix flaky test ${i}` }).waitFor({ timeout: 10000 });
+        }
+      }
+      assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: 'command not found' }).count(), 0, 'no click failed');
       await wb.runCommand('Switchyard: Filter Sessions…');
       await wb.answerInput('stuck');
+      await page.locator('.pane-header', { hasText: 'filter: stuck' }).waitFor();
+      await page.locator('.pane-body .monaco-list-row', { hasText: 'Triage issue' }).first().waitFor({ state: 'detached' });
       await wb.sessionRow('Fix flaky test').waitFor();
       assert.equal(await page.locator('.pane-body .monaco-list-row', { hasText: 'Triage issue' }).count(), 0, 'the filter hides the rest');
       await wb.screenshot('10-fleet-filtered');

@@ -201,7 +201,10 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     item.description = rowDescription(s);
     item.contextValue = contextValue(s);
     item.accessibilityInformation = { label: `${s.title}, ${s.status}, ${money(s.costUsd)}, ${s.tier} tier` };
-    item.command = { command: 'switchyard.openTranscript', title: 'Open Transcript', arguments: [s.id] };
+    // No arguments: VS Code hands a row's command with arguments to the window under an id that the
+    // row's next refresh revokes, so a click landing just then failed with "Actual command not found".
+    // The click selects the row first, and the command opens the selected session.
+    item.command = { command: 'switchyard.openTranscript', title: 'Open Transcript' };
     return item;
   }
 }
