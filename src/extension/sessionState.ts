@@ -12,19 +12,25 @@ export class SessionState extends Disposable {
   private spendValue: SpendSummary | undefined;
   private readonly sessionsEmitter = this.register(new vscode.EventEmitter<readonly SessionInfo[]>());
   private readonly spendEmitter = this.register(new vscode.EventEmitter<SpendSummary>());
+  private readonly removedEmitter = this.register(new vscode.EventEmitter<readonly string[]>());
   /** The repository sessions are listed for (the workspace's), once known. */
   repo: string | undefined;
 
   /** Fires with the sessions that changed (all of them after a reload). */
   readonly onDidChangeSessions = this.sessionsEmitter.event;
+  /** Fires with the ids of sessions that are gone (forgotten by the host). */
+  readonly onDidRemoveSessions = this.removedEmitter.event;
   readonly onDidChangeSpend = this.spendEmitter.event;
 
   constructor(private readonly host: HostClient) {
     super();
     this.register(host.onNotification(SessionsProtocol.changed, ({ sessions, removed }) => {
-      for (const s of sessions) if (!this.repo || s.repo === this.repo) this.sessions.set(s.id, s);
-      for (const id of removed ?? []) this.sessions.delete(id);
-      this.sessionsEmitter.fire(sessions);
+      // Sessions of other repositories (another window's) are none of this window's business.
+      const mine = this.repo ? sessions.filter(s => s.repo === this.repo) : sessions;
+      for (const s of mine) this.sessions.set(s.id, s);
+      const gone = (removed ?? []).filter(id => this.sessions.delete(id));
+      if (mine.length) this.sessionsEmitter.fire(mine);
+      if (gone.length) this.removedEmitter.fire(gone);
     }));
     this.register(host.onNotification(SpendProtocol.changed, summary => {
       this.spendValue = summary;
@@ -51,10 +57,15 @@ export class SessionState extends Disposable {
       this.host.request(SessionsProtocol.list, { repo: this.repo }),
       this.host.request(SpendProtocol.summary, undefined),
     ]);
+    const gone = new Set(this.sessions.keys());
     this.sessions.clear();
-    for (const s of list) this.sessions.set(s.id, s);
+    for (const s of list) {
+      this.sessions.set(s.id, s);
+      gone.delete(s.id);
+    }
     this.spendValue = summary;
     this.sessionsEmitter.fire(list);
+    if (gone.size) this.removedEmitter.fire([...gone]);
     this.spendEmitter.fire(summary);
   }
 

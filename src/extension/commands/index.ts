@@ -5,7 +5,7 @@ import { clearApiKey, restartHost, setApiKey, showLog } from './hostCommands';
 import { newSession } from './newSession';
 import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
 import {
-  filterSessions, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
+  filterSessions, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
   retrySession, saveTrace, setTier, stopSession, toggleTier,
 } from './sessionCommands';
 import { exportSpend, setBudgets, showSpend } from './spendCommands';
@@ -26,6 +26,7 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'switchyard.showChanges': showChanges,
   'switchyard.openWorktree': openWorktree,
   'switchyard.openTranscript': openTranscript,
+  'switchyard.openClickedSession': openClickedSession,
   'switchyard.mergeSession': mergeSession,
   'switchyard.discardSession': discardSession,
   'switchyard.setTier': setTier,

@@ -124,6 +124,17 @@ export async function openTranscript(ctx: CommandContext, arg?: unknown) {
   return ctx.transcripts.open(s.id);
 }
 
+/** A click on a session's row: the row it selected, which outlives a redraw, where an argument would not. */
+export async function openClickedSession(ctx: CommandContext) {
+  const s = await ctx.tree.clicked();
+  if (!s) {
+    void vscode.window.showInformationMessage('Switchyard: the Sessions list was redrawn as you clicked; click the session again.');
+    return undefined;
+  }
+  ctx.setActiveSession(s.id);
+  return ctx.transcripts.open(s.id);
+}
+
 export async function filterSessions(ctx: CommandContext, text?: unknown) {
   const value = typeof text === 'string' ? text : await vscode.window.showInputBox({
     title: 'Filter sessions',

@@ -3,19 +3,21 @@
 import * as vscode from 'vscode';
 import type { SessionInfo, SessionStatus } from '../../protocol/types';
 import { Throttle } from '../../host/util/throttle';
+import { RedrawPlan, shapeOf, type TreeShape } from './redrawPlan';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { StateKeys } from '../storage';
 import { cacheShare, money, sessionTooltip, tokens } from './format';
 
 type SessionNode = { kind: 'session'; session: SessionInfo };
-type Node =
-  | { kind: 'group'; id: string; label: string; sessions: SessionInfo[] }
-  | SessionNode
-  | { kind: 'detail'; id: string; label: string; description: string; icon: string; tooltip?: string };
+type GroupNode = { kind: 'group'; id: string; label: string };
+type Node = GroupNode | SessionNode | { kind: 'detail'; id: string; label: string; description: string; icon: string; tooltip?: string };
 
 const GROUP_THRESHOLD = 12;
-const REFRESH_MS = 200;
+/** Moves between groups are redrawn at most this often; the moved row shows its new state at once. */
+const REGROUP_MS = 1000;
+/** How long a click waits for VS Code to hand the clicked row back after a redraw. */
+const CLICK_SETTLE_MS = 1500;
 
 const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
   queued: ['clock', 'descriptionForeground'],
@@ -30,10 +32,6 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
   discarded: ['trash', 'descriptionForeground'],
 };
 
-function groupOf(s: SessionInfo): string | undefined {
-  return GROUPS.find(g => g.statuses.includes(s.status))?.id;
-}
-
 const GROUPS: { id: string; label: string; statuses: SessionStatus[] }[] = [
   { id: 'attention', label: 'Needs attention', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
   { id: 'running', label: 'Running', statuses: ['running'] },
@@ -42,23 +40,34 @@ const GROUPS: { id: string; label: string; statuses: SessionStatus[] }[] = [
   { id: 'done', label: 'Ready to review', statuses: ['done'] },
   { id: 'closed', label: 'Merged or discarded', statuses: ['merged', 'discarded'] },
 ];
+const GROUP_ORDER = GROUPS.map(g => g.id);
+
+function groupOf(s: SessionInfo): string | undefined {
+  return GROUPS.find(g => g.statuses.includes(s.status))?.id;
+}
 
 export class SessionsTree extends Disposable implements vscode.TreeDataProvider<Node> {
   private readonly changeEmitter = this.register(new vscode.EventEmitter<Node | Node[] | undefined>());
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<Node>;
   private filter: string;
-  /** One node per session, kept, so a change refreshes that row alone. */
+  /** One node per session and per group, kept: VS Code redraws a node it is given by identity. */
   private readonly nodes = new Map<string, SessionNode>();
-  /** Sessions changed since the last refresh; undefined: the whole tree is due (throttled). */
-  private pending: Set<string> | undefined = new Set();
-  private readonly throttle = new Throttle(REFRESH_MS, () => this.applyPending());
+  private readonly groupNodes = new Map<string, GroupNode>(GROUPS.map(g => [g.id, { kind: 'group', id: g.id, label: g.label }]));
+  /** What the window was last given at the root (undefined until it asks). */
+  private shown: TreeShape | undefined;
+  private readonly plan = new RedrawPlan();
+  private readonly throttle = new Throttle(REGROUP_MS, () => this.applyStructure());
 
   constructor(private readonly state: SessionState, private readonly memento: vscode.Memento) {
     super();
     this.filter = memento.get<string>(StateKeys.sessionFilter, '');
     this.view = this.register(vscode.window.createTreeView('switchyard.sessions', { treeDataProvider: this, showCollapseAll: true }));
     this.register(state.onDidChangeSessions(changed => this.noteChanges(changed)));
+    this.register(state.onDidRemoveSessions(() => {
+      this.plan.everything();
+      this.throttle.trigger();
+    }));
     this.register({ dispose: () => this.throttle.dispose() });
     this.updateChrome();
   }
@@ -67,6 +76,16 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   selected(): SessionInfo | undefined {
     const node = this.view.selection[0];
     return node?.kind === 'session' ? this.state.get(node.session.id) : undefined;
+  }
+
+  /**
+   * The row a click just selected. Right after a redraw VS Code knows the row only once the window has
+   * fetched it again, so this waits for that (briefly) instead of acting on nothing.
+   */
+  async clicked(): Promise<SessionInfo | undefined> {
+    const deadline = Date.now() + CLICK_SETTLE_MS;
+    while (!this.view.selection.length && Date.now() < deadline) await new Promise(r => setTimeout(r, 25));
+    return this.selected();
   }
 
   async setFilter(text: string): Promise<void> {
@@ -80,40 +99,42 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   }
 
   refresh(): void {
-    this.pending = undefined;
-    this.applyPending();
+    this.plan.everything();
+    this.applyStructure();
   }
 
   /**
-   * A row whose place in the tree is unchanged is refreshed alone; a session that appears, leaves, or
-   * moves to another group refreshes the whole tree.
+   * A session that stays in its place is redrawn alone, at once. One that appears or changes group
+   * shows its new state in its row at once, and moves with the next redraw of the groups concerned.
    */
   private noteChanges(changed: readonly SessionInfo[]): void {
     for (const s of changed) {
       const node = this.nodes.get(s.id);
-      if (this.pending && node && groupOf(node.session) === groupOf(s) && this.matches(node.session) === this.matches(s)) {
-        this.pending.add(s.id);
-      } else {
-        this.pending = undefined;
+      const before = node?.session;
+      if (node) {
+        node.session = s;
+        this.plan.row(s.id);
       }
-      if (node) node.session = s;
+      const from = before && this.matches(before) ? groupOf(before) : undefined;
+      const to = this.matches(s) ? groupOf(s) : undefined;
+      this.plan.moved(from, to, this.shown);
     }
-    // Rows alone are cheap and the host already sends at most ten batches a second: shown at once. A
-    // change of the tree's shape (a session appears, leaves or changes group) is throttled.
-    if (this.pending) this.applyPending();
-    else this.throttle.trigger();
+    // Rows alone are cheap and the host already sends at most ten batches a second: shown at once.
+    this.applyRows();
+    if (this.plan.structural) this.throttle.trigger();
   }
 
-  private applyPending(): void {
-    const pending = this.pending;
-    this.pending = new Set();
+  private applyRows(): void {
     this.updateChrome();
-    if (!pending) {
-      this.changeEmitter.fire(undefined);
-      return;
-    }
-    const nodes = [...pending].flatMap(id => this.nodes.get(id) ?? []);
+    const nodes = this.plan.takeRows().flatMap(id => this.nodes.get(id) ?? []);
     if (nodes.length) this.changeEmitter.fire(nodes);
+  }
+
+  private applyStructure(): void {
+    this.updateChrome();
+    const structure = this.plan.takeStructure(this.shown, shapeOf(this.visible(), GROUP_THRESHOLD, groupOf, GROUP_ORDER));
+    if (structure.kind === 'root') this.changeEmitter.fire(undefined);
+    else if (structure.kind === 'groups') this.changeEmitter.fire(structure.groups.flatMap(id => this.groupNodes.get(id) ?? []));
   }
 
   private nodeFor(s: SessionInfo): SessionNode {
@@ -130,6 +151,10 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   private visible(): SessionInfo[] {
     return this.state.all.filter(s => this.matches(s));
+  }
+
+  private inGroup(id: string): SessionInfo[] {
+    return this.visible().filter(s => groupOf(s) === id);
   }
 
   private chrome = { attention: -1, description: '' as string | undefined, message: '' as string | undefined };
@@ -153,14 +178,13 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   getChildren(node?: Node): Node[] {
     if (!node) {
-      // The view's description counts what the groups below show: both from this one moment.
       this.updateChrome();
       const sessions = this.visible();
-      if (sessions.length <= GROUP_THRESHOLD) return sessions.map(s => this.nodeFor(s));
-      return GROUPS.map(g => ({ kind: 'group' as const, id: g.id, label: g.label, sessions: sessions.filter(s => g.statuses.includes(s.status)) }))
-        .filter(g => g.sessions.length > 0);
+      this.shown = shapeOf(sessions, GROUP_THRESHOLD, groupOf, GROUP_ORDER);
+      if (!this.shown.grouped) return sessions.map(s => this.nodeFor(s));
+      return this.shown.groups.flatMap(id => this.groupNodes.get(id) ?? []);
     }
-    if (node.kind === 'group') return node.sessions.map(s => this.nodeFor(s));
+    if (node.kind === 'group') return this.inGroup(node.id).map(s => this.nodeFor(s));
     if (node.kind === 'session') return details(node.session);
     return [];
   }
@@ -179,8 +203,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(node.label, node.id === 'closed' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.id}`;
-      // Counts only: a row refreshed alone does not refresh its group, so nothing here may go stale.
-      item.description = String(node.sessions.length);
+      // Counted when drawn: the group is redrawn whenever a session joins or leaves it.
+      item.description = String(this.inGroup(node.id).length);
       item.contextValue = 'group';
       return item;
     }
@@ -201,10 +225,10 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     item.description = rowDescription(s);
     item.contextValue = contextValue(s);
     item.accessibilityInformation = { label: `${s.title}, ${s.status}, ${money(s.costUsd)}, ${s.tier} tier` };
-    // No arguments: VS Code hands a row's command with arguments to the window under an id that the
-    // row's next refresh revokes, so a click landing just then failed with "Actual command not found".
-    // The click selects the row first, and the command opens the selected session.
-    item.command = { command: 'switchyard.openTranscript', title: 'Open Transcript' };
+    // No arguments: VS Code gives the window a row's command with arguments under an id that the row's
+    // next redraw revokes, so a click landing just then failed with "Actual command not found". The
+    // click selects the row, and this command opens the row the click selected.
+    item.command = { command: 'switchyard.openClickedSession', title: 'Open Transcript' };
     return item;
   }
 }
