@@ -1,6 +1,7 @@
 // Checks the manifest against the code, both ways: every command declared in package.json is registered
 // in src/extension/commands/index.ts, every registered one is declared, and every menu entry names a
-// declared command. Run by `npm test` (static tier).
+// declared command; the commands of a session row's menu are the ones guarded against a lost row.
+// Run by `npm test` (static tier).
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -16,6 +17,12 @@ for (const c of pkg.contributes.commands) {
 for (const [menu, entries] of Object.entries(pkg.contributes.menus ?? {})) {
   for (const e of entries) if (e.command && !declared.has(e.command)) problems.push(`menu ${menu} names an undeclared command: ${e.command}`);
 }
+// Row commands get the row as their argument, and are guarded when VS Code has lost it (index.ts).
+const rowTable = /ROW_COMMANDS[^=]*= new Set\(\[([^\]]*)\]/.exec(table)?.[1] ?? '';
+const rowGuarded = new Set([...rowTable.matchAll(/'(switchyard\.[A-Za-z]+)'/g)].map(m => m[1]));
+const rowMenu = new Set((pkg.contributes.menus?.['view/item/context'] ?? []).map(e => e.command));
+for (const c of rowMenu) if (!rowGuarded.has(c)) problems.push(`in a session row's menu but not in ROW_COMMANDS: ${c}`);
+for (const c of rowGuarded) if (!rowMenu.has(c)) problems.push(`in ROW_COMMANDS but not in a session row's menu: ${c}`);
 for (const ev of pkg.activationEvents ?? []) {
   if (ev === '*' || ev === 'onStartupFinished') problems.push(`eager activation event: ${ev}`);
 }

@@ -34,6 +34,10 @@ export interface SwitchyardApi {
   spendViewResolved(): boolean;
   onDidChangeSessions: vscode.Event<readonly SessionInfo[]>;
   onDidRenderSpend: vscode.Event<void>;
+  /** Shows and selects a session's row in the Sessions view. */
+  revealSession(id: string): Promise<void>;
+  /** The session whose row is selected, if any. */
+  selectedSession(): SessionInfo | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
@@ -144,6 +148,11 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     spendViewResolved: () => spendView.isResolved,
     onDidChangeSessions: state.onDidChangeSessions,
     onDidRenderSpend: spendView.onDidRender,
+    revealSession: async id => {
+      const s = state.get(id);
+      if (s) await tree.reveal(s);
+    },
+    selectedSession: () => tree.selected(),
   };
 }
 

@@ -46,7 +46,15 @@ suite('sessions in a real VS Code', () => {
     await until(() => childrenNamed(pid, HELPER_NAME).length > 0, 'the agent host\'s launcher process');
     // It inherits the agent host's background priority, and so does everything it starts.
     assert.strictEqual(os.getPriority(childrenNamed(pid, HELPER_NAME)[0]), os.getPriority(pid));
-    await vscode.commands.executeCommand('switchyard.pauseSession', s.id);
+    // Its row selected, a row command that VS Code gives no row (one it forgot in a redraw) does nothing:
+    // it must not fall back to the selected row, which may be another session.
+    await a.revealSession(s.id);
+    await until(() => a.selectedSession()?.id === s.id, 'the row to be selected');
+    await vscode.commands.executeCommand('switchyard.pauseSession', undefined);
+    await vscode.commands.executeCommand('switchyard.refresh');
+    assert.strictEqual(a.sessions().find(x => x.id === s.id)?.status, 'running', 'a lost row paused the selected session');
+    // From the palette (no argument at all), the command acts on the selected row.
+    await vscode.commands.executeCommand('switchyard.pauseSession');
     await sessionWhere(a, s.id, x => x.status === 'paused', 'the session to pause');
     await vscode.commands.executeCommand('switchyard.resumeSession', s.id);
     const done = await sessionWhere(a, s.id, settled, 'the resumed session to finish');

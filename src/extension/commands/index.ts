@@ -39,6 +39,26 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'switchyard.pruneWorktrees': pruneWorktrees,
 };
 
+/**
+ * The commands of a session row's inline buttons and context menu (package.json's view/item/context;
+ * scripts/check-manifest.mjs keeps the two alike). VS Code gives them the row; for a row it has
+ * forgotten in a redraw it gives undefined, which must not fall back to the selected row: that may be
+ * another session.
+ */
+export const ROW_COMMANDS: ReadonlySet<string> = new Set([
+  'switchyard.pauseSession', 'switchyard.resumeSession', 'switchyard.resumeWithHint', 'switchyard.stopSession',
+  'switchyard.retrySession', 'switchyard.showChanges', 'switchyard.openTranscript', 'switchyard.openWorktree',
+  'switchyard.setTier', 'switchyard.raiseSessionBudget', 'switchyard.saveTrace', 'switchyard.mergeSession',
+  'switchyard.discardSession',
+]);
+
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  return Object.entries(COMMANDS).map(([id, handler]) => vscode.commands.registerCommand(id, (...args: unknown[]) => handler(ctx, ...args)));
+  return Object.entries(COMMANDS).map(([id, handler]) => vscode.commands.registerCommand(id, (...args: unknown[]) => {
+    // From the palette or a key there is no argument at all; an argument that is missing is a lost row.
+    if (ROW_COMMANDS.has(id) && args.length > 0 && args[0] == null) {
+      void vscode.window.showInformationMessage('Switchyard: the Sessions list was redrawn as you clicked; click again.');
+      return undefined;
+    }
+    return handler(ctx, ...args);
+  }));
 }

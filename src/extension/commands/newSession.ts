@@ -24,7 +24,7 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
     ctx.state.update(session);
     ctx.setActiveSession(session.id);
     if (!given) {
-      await ctx.tree.view.reveal({ kind: 'session', session }, { select: true, focus: false }).then(undefined, () => undefined);
+      await ctx.tree.reveal(session);
     }
     return session;
   } catch (err) {

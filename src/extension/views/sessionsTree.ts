@@ -78,6 +78,13 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     return node?.kind === 'session' ? this.state.get(node.session.id) : undefined;
   }
 
+  /** Shows and selects a session's row (its group opens when the rows are grouped). */
+  async reveal(session: SessionInfo): Promise<void> {
+    // A row still waiting for its group's redraw is not in the tree VS Code knows yet.
+    this.throttle.flush();
+    await this.view.reveal(this.nodeFor(session), { select: true, focus: false }).then(undefined, () => undefined);
+  }
+
   /**
    * The row a click just selected. Right after a redraw VS Code knows the row only once the window has
    * fetched it again, so this waits for that (briefly) instead of acting on nothing.
@@ -189,8 +196,10 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     return [];
   }
 
-  getParent(): undefined {
-    return undefined;
+  getParent(node: Node): Node | undefined {
+    if (node.kind !== 'session' || !this.shown?.grouped) return undefined;
+    const id = groupOf(node.session);
+    return id ? this.groupNodes.get(id) : undefined;
   }
 
   /** Tooltips are built on hover: a Markdown table per row on every refresh would cost the most. */

@@ -17,7 +17,7 @@ export class Throttle {
     if (!this.timer) this.runOrWait();
   }
 
-  /** Runs a pending call now (shutdown). */
+  /** Runs a pending call now (shutdown, or a caller that needs it done). */
   flush(): void {
     if (this.timer) this.run();
   }
