@@ -219,7 +219,9 @@ try {
       await page.locator('.pane-body .monaco-list-row', { hasText: 'Running' }).first().waitFor({ timeout: 30000 });
       await page.locator('.pane-header', { hasText: /\d+\/1\d\d running/ }).first().waitFor({ timeout: 30000 });
       copyFileSync(await wb.screenshot('09-fleet'), path.join(DOCS, 'sidebar-fleet.png'));
-      // A click on a row opens its transcript even while the fleet redraws the tree several times a second.
+      // A click on a row opens its transcript while the fleet keeps redrawing the tree. The rows clicked
+      // have settled at the top (stuck), so the rows above them stay put and every click lands on its row.
+      for (let i = 1; i <= 5; i++) await wb.waitForRowText(`Fix flaky test ${i}`, /stuck/, 120000);
       for (let round = 0; round < 3; round++) {
         for (let i = 1; i <= 5; i++) {
           await wb.sessionRow(`Fix flaky test ${i}`).click();
