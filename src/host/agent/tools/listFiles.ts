@@ -40,25 +40,34 @@ async function listFiles(args: ListFilesArgs, ctx: ToolContext): Promise<ToolRes
   } catch (err) {
     throw asToolError(err, rel);
   }
-  const gitOpts = { cwd: ctx.worktree, signal: ctx.signal, timeoutMs: ctx.limits.commandTimeoutMs, maxStdoutBytes: LIST_STDOUT_MAX };
-  const [present, deleted] = await Promise.all([
-    runGit(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', rel], gitOpts),
-    runGit(['ls-files', '-z', '--deleted', '--', rel], gitOpts),
-  ]);
-  for (const run of [present, deleted]) {
-    if (run.exitCode !== 0 && !run.truncated) throw new ToolError(`git ls-files failed: ${run.stderr || `exit code ${run.exitCode}`}`);
-  }
-  const gone = new Set(splitNul(deleted.stdout, deleted.truncated));
-  const files = [...new Set(splitNul(present.stdout, present.truncated))].filter(f => !gone.has(f)).sort();
+  // One git process (each is a fork of the host): tagged entries, "R" for tracked files deleted from disk.
+  const run = await runGit(['ls-files', '-z', '-t', '--cached', '--others', '--deleted', '--exclude-standard', '--', rel], {
+    cwd: ctx.worktree, signal: ctx.signal, timeoutMs: ctx.limits.commandTimeoutMs, maxStdoutBytes: LIST_STDOUT_MAX,
+  });
+  if (run.exitCode !== 0 && !run.truncated) throw new ToolError(`git ls-files failed: ${run.stderr || `exit code ${run.exitCode}`}`);
+  const { present, gone } = tagged(splitNul(run.stdout, run.truncated));
+  const files = [...present].filter(f => !gone.has(f)).sort();
   if (files.length === 0) {
     return { ok: true, output: `no files under '${rel}' (files ignored by .gitignore are not listed)` };
   }
   const max = ctx.limits.listMax;
   const shown = files.slice(0, max);
   let output = shown.join('\n');
-  if (files.length > max || present.truncated) {
-    const total = present.truncated ? `more than ${files.length}` : String(files.length);
+  if (files.length > max || run.truncated) {
+    const total = run.truncated ? `more than ${files.length}` : String(files.length);
     output += `\n… ${total} files in all, only the first ${shown.length} shown; list a subfolder to see the rest`;
   }
   return { ok: true, output };
+}
+
+/** `git ls-files -t` entries ("<tag> <path>"): the files listed, and those deleted from the worktree. */
+function tagged(entries: string[]): { present: Set<string>; gone: Set<string> } {
+  const present = new Set<string>();
+  const gone = new Set<string>();
+  for (const e of entries) {
+    const file = e.slice(2);
+    if (e.startsWith('R ')) gone.add(file);
+    else present.add(file);
+  }
+  return { present, gone };
 }
