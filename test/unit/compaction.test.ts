@@ -1,10 +1,12 @@
 // Long sessions compact in one recorded step: older turns are summarised, the conversation is rewritten
 // once, and the next request's cache miss is recorded as a planned reset, not a silent break.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { compacted, compactionThreshold, contextWindow } from '../../src/host/agent/compaction';
-import type { ConversationItem } from '../../src/host/agent/conversation';
+import { Conversation, type ConversationItem } from '../../src/host/agent/conversation';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
 
 test('the threshold is 80% of the model window unless set', () => {
@@ -24,6 +26,24 @@ test('the compacted conversation keeps the task, the summary and recent items, n
   assert.match(JSON.stringify(out[1]), /what happened/);
   assert.equal(out[2].type, 'function_call', 'recent items start at a call, not at an orphaned output');
   assert.ok(out.length < items.length);
+});
+
+test('the conversation keeps its JSON size as items are added, replaced and read back', async t => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-conv-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'conversation.jsonl');
+  const size = (items: readonly ConversationItem[]) => items.reduce((n, i) => n + Buffer.byteLength(JSON.stringify(i)), 0);
+  const c = await Conversation.open(file);
+  assert.equal(c.jsonBytes, 0);
+  await c.append({ type: 'message', role: 'user', content: 'Fix the parser: “quotes”, ünïcode and a \n newline' });
+  c.queue({ type: 'function_call', call_id: 'c1', name: 'read_file', arguments: '{"path":"src/a.ts"}' }, { type: 'function_call_output', call_id: 'c1', output: 'x'.repeat(300) });
+  assert.equal(c.jsonBytes, size(c.all));
+  await c.close();
+  const reread = await Conversation.open(file);
+  assert.equal(reread.jsonBytes, size(c.all), 'read back from disk, the same size');
+  await reread.replace(compacted(reread.all, 'what happened'));
+  assert.equal(reread.jsonBytes, size(reread.all), 'after a compaction');
+  await reread.close();
 });
 
 test('a long session compacts once the prompt nears the limit and records it as a cache reset', async t => {

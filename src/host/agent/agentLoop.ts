@@ -112,7 +112,8 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
 
 /** Summarises older turns when the prompt nears the context window; returns an outcome only on failure. */
 async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<AgentOutcome | undefined> {
-  const before = estimatedTokens(instructionsOf(o, turn), o.conversation.all);
+  // Kept by the conversation as items are added: encoding the whole prompt each turn grew with its square.
+  const before = estimatedTokens(instructionsOf(o, turn), o.conversation.jsonBytes);
   if (before < o.compactAtTokens || o.conversation.length < 4) return undefined;
   o.emit({ kind: 'notice', ts: now(), level: 'info', text: `The prompt is about ${before} tokens; summarising older turns (a planned cache reset).` });
   // Same instructions, tools and prefix: the summary request itself is served from the cache.
@@ -120,7 +121,7 @@ async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<Agent
   if ('kind' in summaryTurn) return summaryTurn;
   const items = compacted(o.conversation.all, summaryTurn.text || 'No summary was given.');
   await o.conversation.replace(items);
-  const after = estimatedTokens(instructionsOf(o, turn), items);
+  const after = estimatedTokens(instructionsOf(o, turn), o.conversation.jsonBytes);
   o.onCompacted(before, after);
   o.emit({ kind: 'notice', ts: now(), level: 'info', text: `Compacted the conversation from about ${before} to ${after} tokens.` });
   return undefined;

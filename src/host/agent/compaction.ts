@@ -21,10 +21,9 @@ export function compactionThreshold(model: string, setting: number): number {
   return setting > 0 ? setting : Math.floor(contextWindow(model) * 0.8);
 }
 
-export function estimatedTokens(instructions: string, items: readonly ConversationItem[]): number {
-  let bytes = Buffer.byteLength(instructions);
-  for (const i of items) bytes += Buffer.byteLength(JSON.stringify(i));
-  return Math.ceil(bytes / 4);
+/** About four bytes a token, from the instructions and the conversation's JSON size. */
+export function estimatedTokens(instructions: string, itemBytes: number): number {
+  return Math.ceil((Buffer.byteLength(instructions) + itemBytes) / 4);
 }
 
 export const SUMMARY_REQUEST: ConversationItem = {

@@ -12,6 +12,8 @@ export type ConversationItem =
 
 export class Conversation {
   private items: ConversationItem[] = [];
+  /** Bytes of the items' JSON, kept as they are added: the prompt's size without encoding it each turn. */
+  private bytes = 0;
   private writing: Promise<void> = Promise.resolve();
   private handle: fs.FileHandle | undefined;
   private failure: Error | undefined;
@@ -26,6 +28,7 @@ export class Conversation {
       if (!lines[i]) continue;
       try {
         c.items.push(JSON.parse(lines[i]) as ConversationItem);
+        c.bytes += Buffer.byteLength(lines[i]);
       } catch {
         // A torn last line (crash mid-append) is dropped: that item had not been acknowledged.
         if (i < lines.length - 2) throw new Error(`${file}: line ${i + 1} is not valid JSON`);
@@ -42,6 +45,11 @@ export class Conversation {
     return this.items.length;
   }
 
+  /** The UTF-8 size of the items as JSON (one encoding each, as persisted). */
+  get jsonBytes(): number {
+    return this.bytes;
+  }
+
   /** Appends and persists; resolves when on disk. */
   /** Appends and persists; resolves when on disk, rejects if this or an earlier queued write failed. */
   async append(...items: ConversationItem[]): Promise<void> {
@@ -54,6 +62,7 @@ export class Conversation {
   queue(...items: ConversationItem[]): void {
     this.items.push(...items);
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
+    this.bytes += Buffer.byteLength(text) - items.length;
     this.writing = this.writing.then(async () => {
       try {
         this.handle ??= await this.openForAppend();
@@ -83,6 +92,7 @@ export class Conversation {
   replace(items: ConversationItem[]): Promise<void> {
     this.items = [...items];
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
+    this.bytes = Buffer.byteLength(text) - items.length;
     this.writing = this.writing.then(async () => {
       await this.handle?.close();
       this.handle = undefined;
