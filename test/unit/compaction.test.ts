@@ -1,7 +1,7 @@
 // Long sessions compact in one recorded step: older turns are summarised, the conversation is rewritten
 // once, and the next request's cache miss is recorded as a planned reset, not a silent break.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -43,7 +43,26 @@ test('the conversation keeps its JSON size as items are added, replaced and read
   assert.equal(reread.jsonBytes, size(c.all), 'read back from disk, the same size');
   await reread.replace(compacted(reread.all, 'what happened'));
   assert.equal(reread.jsonBytes, size(reread.all), 'after a compaction');
+  await reread.append();
+  assert.equal(reread.jsonBytes, size(reread.all), 'appending nothing adds nothing');
   await reread.close();
+});
+
+test('a line torn by a crash mid-append is dropped from the file too, so later appends stay readable', async t => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-conv-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'conversation.jsonl');
+  const first = await Conversation.open(file);
+  await first.append({ type: 'message', role: 'user', content: 'task' });
+  await first.close();
+  appendFileSync(file, '{"type":"function_call","call_id":"c1","na');
+  const resumed = await Conversation.open(file);
+  assert.equal(resumed.length, 1, 'the unacknowledged item is not read');
+  await resumed.append({ type: 'function_call_output', call_id: 'c0', output: 'after the crash' });
+  await resumed.close();
+  const again = await Conversation.open(file);
+  assert.deepEqual(again.all.map(i => i.type), ['message', 'function_call_output']);
+  assert.equal(readFileSync(file, 'utf8').split('\n').length, 3, 'two whole lines and the final newline');
 });
 
 test('a long session compacts once the prompt nears the limit and records it as a cache reset', async t => {

@@ -71,3 +71,22 @@ test('shapeOf: rows up to the threshold, then the non-empty groups in their fixe
   assert.deepEqual(shapeOf(['done', 'running', 'done'], 2, group, order), grouped('running', 'done'));
   assert.deepEqual(shapeOf(['done', 'attention', 'done'], 2, group, order), grouped('attention', 'done'));
 });
+
+test('a session is known by the place it was last given, even in a group the window never opened', () => {
+  const plan = new RedrawPlan();
+  const shown = grouped('running', 'queued');
+  // The root was fetched with "a" queued; "Queued" stays collapsed, so "a" never had a row.
+  plan.seed([['a', 'queued']]);
+  plan.place('a', 'queued', shown);
+  assert.equal(plan.structural, false, 'no move, nothing to redraw');
+  plan.place('a', 'running', shown);
+  const s = plan.takeStructure(shown, shown);
+  assert.deepEqual(s.kind === 'groups' ? s.groups.sort() : s, ['queued', 'running'], 'the group it left is redrawn too');
+  // A session first seen now redraws only the group it joins; one that is removed, the group it left.
+  plan.place('b', 'running', shown);
+  assert.deepEqual(plan.takeStructure(shown, shown), { kind: 'groups', groups: ['running'] });
+  plan.remove('a', shown);
+  assert.deepEqual(plan.takeStructure(shown, shown), { kind: 'groups', groups: ['running'] });
+  plan.remove('gone-before', shown);
+  assert.deepEqual(plan.takeStructure(shown, shown), { kind: 'none' }, 'an unknown session left no place');
+});

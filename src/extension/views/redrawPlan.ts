@@ -16,6 +16,29 @@ export class RedrawPlan {
   private readonly rows = new Set<string>();
   private readonly groups = new Set<string>();
   private root = false;
+  /** Where each session was last placed, whether or not the window has fetched its row. */
+  private readonly places = new Map<string, Place>();
+
+  /** The window is fetching the root: from now on, sessions are where they are now. */
+  seed(places: Iterable<[string, Place]>): void {
+    this.places.clear();
+    for (const [id, place] of places) this.places.set(id, place);
+  }
+
+  /** A session's place now: a move (or a first appearance) redraws what it concerns. */
+  place(id: string, to: Place, shown: TreeShape | undefined): void {
+    const known = this.places.has(id);
+    const from = this.places.get(id);
+    this.places.set(id, to);
+    if (!known || from !== to) this.moved(from, to, shown);
+  }
+
+  /** A session that is gone: the place it left. */
+  remove(id: string, shown: TreeShape | undefined): void {
+    const from = this.places.get(id);
+    this.places.delete(id);
+    this.moved(from, undefined, shown);
+  }
 
   /** A session that stays where it is: its row alone, at once. */
   row(id: string): void {

@@ -64,9 +64,12 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     this.filter = memento.get<string>(StateKeys.sessionFilter, '');
     this.view = this.register(vscode.window.createTreeView('switchyard.sessions', { treeDataProvider: this, showCollapseAll: true }));
     this.register(state.onDidChangeSessions(changed => this.noteChanges(changed)));
-    this.register(state.onDidRemoveSessions(() => {
-      this.plan.everything();
-      this.throttle.trigger();
+    this.register(state.onDidRemoveSessions(ids => {
+      for (const id of ids) {
+        this.plan.remove(id, this.shown);
+        this.nodes.delete(id);
+      }
+      if (this.plan.structural) this.throttle.trigger();
     }));
     this.register({ dispose: () => this.throttle.dispose() });
     this.updateChrome();
@@ -112,19 +115,17 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   /**
    * A session that stays in its place is redrawn alone, at once. One that appears or changes group
-   * shows its new state in its row at once, and moves with the next redraw of the groups concerned.
+   * shows its new state in its row at once, and moves with the next redraw of the groups concerned
+   * (its place is known even when the window never fetched its row, as in a collapsed group).
    */
   private noteChanges(changed: readonly SessionInfo[]): void {
     for (const s of changed) {
       const node = this.nodes.get(s.id);
-      const before = node?.session;
       if (node) {
         node.session = s;
         this.plan.row(s.id);
       }
-      const from = before && this.matches(before) ? groupOf(before) : undefined;
-      const to = this.matches(s) ? groupOf(s) : undefined;
-      this.plan.moved(from, to, this.shown);
+      this.plan.place(s.id, this.placeOf(s), this.shown);
     }
     // Rows alone are cheap and the host already sends at most ten batches a second: shown at once.
     this.applyRows();
@@ -160,6 +161,11 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     return this.state.all.filter(s => this.matches(s));
   }
 
+  /** Its group, or undefined when the filter hides it. */
+  private placeOf(s: SessionInfo): string | undefined {
+    return this.matches(s) ? groupOf(s) : undefined;
+  }
+
   private inGroup(id: string): SessionInfo[] {
     return this.visible().filter(s => groupOf(s) === id);
   }
@@ -188,6 +194,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       this.updateChrome();
       const sessions = this.visible();
       this.shown = shapeOf(sessions, GROUP_THRESHOLD, groupOf, GROUP_ORDER);
+      this.plan.seed(this.state.all.map(s => [s.id, this.placeOf(s)]));
       if (!this.shown.grouped) return sessions.map(s => this.nodeFor(s));
       return this.shown.groups.flatMap(id => this.groupNodes.get(id) ?? []);
     }
@@ -197,7 +204,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   }
 
   getParent(node: Node): Node | undefined {
-    if (node.kind !== 'session' || !this.shown?.grouped) return undefined;
+    // The shape the rows have now: the window may not have fetched the root yet (a hidden view).
+    if (node.kind !== 'session' || !shapeOf(this.visible(), GROUP_THRESHOLD, groupOf, GROUP_ORDER).grouped) return undefined;
     const id = groupOf(node.session);
     return id ? this.groupNodes.get(id) : undefined;
   }

@@ -112,7 +112,8 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
 
 /** Summarises older turns when the prompt nears the context window; returns an outcome only on failure. */
 async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<AgentOutcome | undefined> {
-  // Kept by the conversation as items are added: encoding the whole prompt each turn grew with its square.
+  // Kept by the conversation as items are added: encoding the whole prompt each turn made a session's
+  // total cost grow with the square of its length.
   const before = estimatedTokens(instructionsOf(o, turn), o.conversation.jsonBytes);
   if (before < o.compactAtTokens || o.conversation.length < 4) return undefined;
   o.emit({ kind: 'notice', ts: now(), level: 'info', text: `The prompt is about ${before} tokens; summarising older turns (a planned cache reset).` });

@@ -22,17 +22,20 @@ export class Conversation {
 
   static async open(file: string): Promise<Conversation> {
     const c = new Conversation(file);
-    const text = await fs.readFile(file, 'utf8').catch(() => '');
-    const lines = text.split('\n');
+    const raw = await fs.readFile(file).catch(() => Buffer.alloc(0));
+    // A crash mid-append leaves a tail without its newline: an item never acknowledged. It is cut off
+    // the file too, or the next append would run into it and make that line unreadable.
+    const end = raw.lastIndexOf(0x0a) + 1;
+    if (end < raw.length) await fs.truncate(file, end);
+    const lines = raw.subarray(0, end).toString('utf8').split('\n');
     for (let i = 0; i < lines.length; i++) {
       if (!lines[i]) continue;
       try {
         c.items.push(JSON.parse(lines[i]) as ConversationItem);
-        c.bytes += Buffer.byteLength(lines[i]);
       } catch {
-        // A torn last line (crash mid-append) is dropped: that item had not been acknowledged.
-        if (i < lines.length - 2) throw new Error(`${file}: line ${i + 1} is not valid JSON`);
+        throw new Error(`${file}: line ${i + 1} is not valid JSON`);
       }
+      c.bytes += Buffer.byteLength(lines[i]);
     }
     return c;
   }
@@ -60,6 +63,7 @@ export class Conversation {
 
   /** Appends now and writes in order in the background; a failure surfaces on the next append. */
   queue(...items: ConversationItem[]): void {
+    if (!items.length) return;
     this.items.push(...items);
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
     this.bytes += Buffer.byteLength(text) - items.length;
