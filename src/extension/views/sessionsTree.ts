@@ -51,7 +51,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<Node>;
   private filter: string;
-  /** One node per session and per group, kept: VS Code redraws a node it is given by identity. */
+  /** One node per session (and per group, below), kept: VS Code redraws the node it is given by identity. */
   private readonly nodes = new Map<string, SessionNode>();
   private readonly groupNodes = new Map<string, GroupNode>(GROUPS.map(g => [g.id, { kind: 'group', id: g.id, label: g.label }]));
   /** What the window was last given at the root (undefined until it asks). */

@@ -53,7 +53,6 @@ export class Conversation {
     return this.bytes;
   }
 
-  /** Appends and persists; resolves when on disk. */
   /** Appends and persists; resolves when on disk, rejects if this or an earlier queued write failed. */
   async append(...items: ConversationItem[]): Promise<void> {
     this.queue(...items);
