@@ -93,7 +93,7 @@ export class RedrawPlan {
   }
 }
 
-export function sameShape(a: TreeShape | undefined, b: TreeShape): boolean {
+function sameShape(a: TreeShape | undefined, b: TreeShape): boolean {
   if (!a || a.grouped !== b.grouped) return false;
   if (!a.grouped || !b.grouped) return true;
   return a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i]);
