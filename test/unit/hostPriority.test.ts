@@ -51,15 +51,15 @@ test('background lowers the priority once, never raises it, and says why when it
   assert.match(applyHostPriority('background', refused) ?? '', /keeps its normal priority: EACCES/);
 });
 
-async function runChild(args: string[]): Promise<{ problem: string | null; self: number; inPlace: number; fromLauncher: number }> {
+async function runChild(args: string[]): Promise<{ problem: string | null; self: number; threads: number[]; inPlace: number; fromLauncher: number }> {
   const child = runHelper(helper, args);
   await expectSuccess(child);
   return JSON.parse(child.lines.join('\n'));
 }
 
-test('a background host, and every process it starts in place or from the launcher, runs at the lower priority', async () => {
+test('a background host, every one of its threads, and every process it starts in place or from the launcher, runs at the lower priority', async () => {
   const ours = os.getPriority(0);
   const expected = Math.max(ours, BACKGROUND_NICE);
-  assert.deepEqual(await runChild(hostPriorityArgs('background')), { problem: null, self: expected, inPlace: expected, fromLauncher: expected });
-  assert.deepEqual(await runChild(hostPriorityArgs('normal')), { problem: null, self: ours, inPlace: ours, fromLauncher: ours });
+  assert.deepEqual(await runChild(hostPriorityArgs('background')), { problem: null, self: expected, threads: [expected], inPlace: expected, fromLauncher: expected });
+  assert.deepEqual(await runChild(hostPriorityArgs('normal')), { problem: null, self: ours, threads: [ours], inPlace: ours, fromLauncher: ours });
 });

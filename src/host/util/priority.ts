@@ -1,6 +1,7 @@
 // The agent host's CPU priority (see HostPriority in src/protocol/host.ts). With a fleet streaming, the
 // host, its git and the agents' commands compete with the editor for the same cores; the extension host's
 // event loop then waits for a CPU more often than for its own work (BENCHMARKS.md, the editor benchmark).
+import { readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import type { HostPriority } from '../../protocol/host';
 
@@ -13,7 +14,21 @@ export interface PriorityControl {
 }
 
 // pid 0 is this process's calling thread, the one that starts every child process, so they inherit it.
-const thisProcess: PriorityControl = { get: () => os.getPriority(0), set: nice => os.setPriority(0, nice) };
+const thisProcess: PriorityControl = { get: () => os.getPriority(0), set: nice => { for (const tid of threadIds()) os.setPriority(tid, nice); } };
+
+/**
+ * Linux gives each thread a nice value of its own, and pid 0 is only the calling thread: V8's worker
+ * threads (garbage collection, compilation), started before any script runs, would keep competing with
+ * the editor at its priority. So every thread is set; a thread started later inherits its starter's.
+ * Elsewhere the priority is the process's, and pid 0 sets it.
+ */
+export function threadIds(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger);
+  } catch {
+    return [0];
+  }
+}
 
 /**
  * Lowers this process's priority for `background`; never raises it (a user who started the editor with a

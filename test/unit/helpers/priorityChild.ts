@@ -1,6 +1,7 @@
 // Starts as the agent host does (its priority from its start arguments, given here as the JSON list runHelper
-// passes), then reports the nice value of this process and of commands it starts, in place and through the
+// passes), then reports the nice value of this process, of each of its threads, and of commands it starts, in place and through the
 // launcher process.
+import { readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import { hostPriorityOf } from '../../../src/protocol/host';
 import { applyHostPriority } from '../../../src/host/util/priority';
@@ -20,11 +21,14 @@ function niceOfChild(): Promise<number> {
 async function main(): Promise<void> {
   const problem = applyHostPriority(hostPriorityOf(JSON.parse(process.argv[2]) as string[]));
   const self = os.getPriority(0);
+  // Every thread, V8's own included: on Linux each has a nice value of its own (elsewhere, the process's).
+  const tids = process.platform === 'linux' ? readdirSync('/proc/self/task').map(Number) : [0];
+  const threads = [...new Set(tids.map(tid => os.getPriority(tid)))];
   const inPlace = await niceOfChild();
   await useLauncherProcess(true);
   const fromLauncher = await niceOfChild();
   await useLauncherProcess(false);
-  console.log(JSON.stringify({ problem: problem ?? null, self, inPlace, fromLauncher }));
+  console.log(JSON.stringify({ problem: problem ?? null, self, threads, inPlace, fromLauncher }));
 }
 
 void main().catch(err => {
