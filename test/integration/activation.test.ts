@@ -77,7 +77,14 @@ suite('activation, host and views', () => {
     assert.strictEqual(os.getPriority(host), background);
     // Linux: every thread has a nice value of its own, V8's garbage-collection threads included.
     if (process.platform === 'linux') {
-      const threads = fs.readdirSync(`/proc/${host}/task`).map(tid => os.getPriority(Number(tid)));
+      const niceOf = (tid: number) => {
+        try {
+          return os.getPriority(tid);
+        } catch {
+          return undefined; // the thread ended meanwhile
+        }
+      };
+      const threads = fs.readdirSync(`/proc/${host}/task`).map(tid => niceOf(Number(tid))).filter(n => n !== undefined);
       assert.deepStrictEqual([...new Set(threads)], [background], 'every thread of the agent host');
     }
     const config = vscode.workspace.getConfiguration('switchyard');

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { hostPriorityArgs, hostPriorityOf } from '../../src/protocol/host';
-import { applyHostPriority, BACKGROUND_NICE, type PriorityControl } from '../../src/host/util/priority';
+import { applyHostPriority, BACKGROUND_NICE, lowerEveryThread, type PriorityControl } from '../../src/host/util/priority';
 import { buildHelper, expectSuccess, runHelper } from './helpers/childProcess';
 
 let tmp: string;
@@ -49,6 +49,21 @@ test('background lowers the priority once, never raises it, and says why when it
   assert.deepEqual(normal.sets, []);
   const refused = control(0, Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
   assert.match(applyHostPriority('background', refused) ?? '', /keeps its normal priority: EACCES/);
+});
+
+test('every thread is lowered, none is raised, and a thread that ended meanwhile is skipped', () => {
+  const nice = new Map([[1, 0], [2, 0], [3, 15], [4, 0], [5, 0]]);
+  const gone = Object.assign(new Error('A system error occurred: uv_os_setpriority returned ESRCH'), { code: 'ERR_SYSTEM_ERROR', info: { code: 'ESRCH' } });
+  lowerEveryThread(BACKGROUND_NICE, [1, 2, 3, 4, 5], {
+    get: tid => nice.get(tid)!,
+    set: (tid, n) => {
+      if (tid === 2) throw gone;
+      nice.set(tid, n);
+    },
+  });
+  assert.deepEqual([...nice.values()], [BACKGROUND_NICE, 0, 15, BACKGROUND_NICE, BACKGROUND_NICE]);
+  const refused = Object.assign(new Error('EACCES'), { code: 'ERR_SYSTEM_ERROR', info: { code: 'EACCES' } });
+  assert.throws(() => lowerEveryThread(BACKGROUND_NICE, [1], { get: () => 0, set: () => { throw refused; } }), /EACCES/);
 });
 
 async function runChild(args: string[]): Promise<{ problem: string | null; self: number; threads: number[]; inPlace: number; fromLauncher: number }> {

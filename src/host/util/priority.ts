@@ -13,20 +13,32 @@ export interface PriorityControl {
   set(nice: number): void;
 }
 
-// pid 0 is this process's calling thread, the one that starts every child process, so they inherit it.
-const thisProcess: PriorityControl = { get: () => os.getPriority(0), set: nice => { for (const tid of threadIds()) os.setPriority(tid, nice); } };
+// `get` reads the calling (main) thread: it starts every thread and child process, which inherit its value.
+const thisProcess: PriorityControl = {
+  get: () => os.getPriority(0),
+  set: nice => lowerEveryThread(nice, threadIds(), { get: os.getPriority, set: os.setPriority }),
+};
 
 /**
  * Linux gives each thread a nice value of its own, and pid 0 is only the calling thread: V8's worker
  * threads (garbage collection, compilation), started before any script runs, would keep competing with
- * the editor at its priority. So every thread is set; a thread started later inherits its starter's.
+ * the editor at its priority. So every thread is listed; a thread started later inherits its starter's.
  * Elsewhere the priority is the process's, and pid 0 sets it.
  */
-export function threadIds(): number[] {
-  try {
-    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger);
-  } catch {
-    return [0];
+function threadIds(): number[] {
+  if (process.platform !== 'linux') return [0];
+  return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger);
+}
+
+/** Lowers each thread to `nice`, never raising one; a thread that ended meanwhile is skipped. */
+export function lowerEveryThread(nice: number, tids: readonly number[], threads: { get(tid: number): number; set(tid: number, nice: number): void }): void {
+  for (const tid of tids) {
+    try {
+      if (threads.get(tid) < nice) threads.set(tid, nice);
+    } catch (err) {
+      // Node reports a vanished thread as a system error whose info names ESRCH.
+      if ((err as { info?: { code?: string } }).info?.code !== 'ESRCH') throw err;
+    }
   }
 }
 
