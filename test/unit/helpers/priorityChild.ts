@@ -1,6 +1,6 @@
 // Starts as the agent host does (its priority from its start arguments, given here as the JSON list runHelper
-// passes), then reports the nice value of this process, of each of its threads, and of commands it starts, in place and through the
-// launcher process.
+// passes), then reports the nice value of this process, of each of its threads, and of commands it starts,
+// in place and through the launcher process.
 import { readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import { hostPriorityOf } from '../../../src/protocol/host';
