@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { CommandContext, CommandHandler } from './context';
 import { clearApiKey, restartHost, setApiKey, showLog } from './hostCommands';
 import { newSession } from './newSession';
+import { sayRowWasRedrawn } from './pick';
 import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
 import {
   filterSessions, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
@@ -55,10 +56,7 @@ export const ROW_COMMANDS: ReadonlySet<string> = new Set([
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, handler]) => vscode.commands.registerCommand(id, (...args: unknown[]) => {
     // From the palette or a key there is no argument at all; an argument that is missing is a lost row.
-    if (ROW_COMMANDS.has(id) && args.length > 0 && args[0] == null) {
-      void vscode.window.showInformationMessage('Switchyard: the Sessions list was redrawn as you clicked; click again.');
-      return undefined;
-    }
+    if (ROW_COMMANDS.has(id) && args.length > 0 && args[0] == null) return sayRowWasRedrawn();
     return handler(ctx, ...args);
   }));
 }

@@ -5,6 +5,12 @@ import type { SessionInfo, SessionStatus } from '../../protocol/types';
 import { money } from '../views/format';
 import type { CommandContext } from './context';
 
+/** Said when VS Code hands a row's command no row: it forgot the row in a redraw as the user clicked. */
+export function sayRowWasRedrawn(): undefined {
+  void vscode.window.showInformationMessage('Switchyard: the Sessions list was redrawn as you clicked; click the session again.');
+  return undefined;
+}
+
 export async function resolveSession(ctx: CommandContext, arg: unknown, allowed?: readonly SessionStatus[], verb = 'act on'): Promise<SessionInfo | undefined> {
   const id = idOf(arg);
   const given = id ? ctx.state.get(id) : undefined;

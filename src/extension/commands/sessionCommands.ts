@@ -6,7 +6,7 @@ import { TIERS, type SessionInfo, type Tier } from '../../protocol/types';
 import { nextTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
 import { tierItems } from './newSession';
-import { guarded, resolveSession } from './pick';
+import { guarded, resolveSession, sayRowWasRedrawn } from './pick';
 
 async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
   const s = await guarded(what, fn);
@@ -127,12 +127,7 @@ export async function openTranscript(ctx: CommandContext, arg?: unknown) {
 /** A click on a session's row: the row it selected, which outlives a redraw, where an argument would not. */
 export async function openClickedSession(ctx: CommandContext) {
   const s = await ctx.tree.clicked();
-  if (!s) {
-    void vscode.window.showInformationMessage('Switchyard: the Sessions list was redrawn as you clicked; click the session again.');
-    return undefined;
-  }
-  ctx.setActiveSession(s.id);
-  return ctx.transcripts.open(s.id);
+  return s ? openTranscript(ctx, s.id) : sayRowWasRedrawn();
 }
 
 export async function filterSessions(ctx: CommandContext, text?: unknown) {

@@ -140,7 +140,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   private applyStructure(): void {
     this.updateChrome();
-    const structure = this.plan.takeStructure(this.shown, shapeOf(this.visible(), GROUP_THRESHOLD, groupOf, GROUP_ORDER));
+    const structure = this.plan.takeStructure(this.shown, this.shapeOf(this.visible()));
     if (structure.kind === 'root') this.changeEmitter.fire(undefined);
     else if (structure.kind === 'groups') this.changeEmitter.fire(structure.groups.flatMap(id => this.groupNodes.get(id) ?? []));
   }
@@ -159,6 +159,11 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   private visible(): SessionInfo[] {
     return this.state.all.filter(s => this.matches(s));
+  }
+
+  /** Rows or groups, for these visible sessions. */
+  private shapeOf(sessions: readonly SessionInfo[]): TreeShape {
+    return shapeOf(sessions, GROUP_THRESHOLD, groupOf, GROUP_ORDER);
   }
 
   /** Its group, or undefined when the filter hides it. */
@@ -193,7 +198,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     if (!node) {
       this.updateChrome();
       const sessions = this.visible();
-      this.shown = shapeOf(sessions, GROUP_THRESHOLD, groupOf, GROUP_ORDER);
+      this.shown = this.shapeOf(sessions);
       this.plan.seed(this.state.all.map(s => [s.id, this.placeOf(s)]));
       if (!this.shown.grouped) return sessions.map(s => this.nodeFor(s));
       return this.shown.groups.flatMap(id => this.groupNodes.get(id) ?? []);
@@ -205,7 +210,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   getParent(node: Node): Node | undefined {
     // The shape the rows have now: the window may not have fetched the root yet (a hidden view).
-    if (node.kind !== 'session' || !shapeOf(this.visible(), GROUP_THRESHOLD, groupOf, GROUP_ORDER).grouped) return undefined;
+    if (node.kind !== 'session' || !this.shapeOf(this.visible()).grouped) return undefined;
     const id = groupOf(node.session);
     return id ? this.groupNodes.get(id) : undefined;
   }
