@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,7 +19,11 @@ test('processes racing for the last dollars of one day cap never overshoot it', 
   const dir = path.join(tmp, 'race');
   const now = new Date(2026, 10, 15, 12, 0).toISOString();
   const dayUsd = 4;
-  const children = ['a', 'b', 'c', 'd'].map(prefix => runHelper(child, { dir, prefix, dayUsd, now, model: 'gpt-5.4' }));
+  const go = path.join(tmp, 'race-go');
+  const children = ['a', 'b', 'c', 'd'].map(prefix => runHelper(child, { dir, prefix, dayUsd, now, model: 'gpt-5.4', go }));
+  // All set up before any starts: a process that starts first could otherwise spend the whole cap alone.
+  await Promise.all(children.map(c => c.waitForLine(l => l === 'ready')));
+  writeFileSync(go, '');
   await Promise.all(children.map(expectSuccess));
 
   const records = readAllRecords(path.join(dir, 'usage.jsonl'));

@@ -1,18 +1,22 @@
 // Child process for the budget race: reserve against a shared day cap, spend the whole worst case
-// (the most a reservation allows), record it, settle; until refused. Prints "done <requests>".
+// (the most a reservation allows), record it, settle; until refused. Prints "ready" once set up, starts
+// when the `go` file exists (so that every process races from the same moment), and prints "done <requests>".
+import { existsSync } from 'node:fs';
 import { BudgetKeeper } from '../../../src/host/budgets/budgetKeeper';
 import { Ledger } from '../../../src/host/ledger/ledger';
 import { costOf } from '../../../src/host/pricing/cost';
 import { loadPriceTable } from '../../../src/host/pricing/priceTable';
 import { makeRecord } from './records';
 
-interface Args { dir: string; prefix: string; dayUsd: number; now: string; model: string }
+interface Args { dir: string; prefix: string; dayUsd: number; now: string; model: string; go: string }
 
 async function main(a: Args): Promise<void> {
   const table = loadPriceTable();
   const now = new Date(a.now);
   const ledger = await Ledger.open(a.dir);
   const keeper = new BudgetKeeper({ ledger, dir: a.dir, prices: () => table, now: () => now, lock: { timeoutMs: 30_000 } });
+  process.stdout.write('ready\n');
+  while (!existsSync(a.go)) await new Promise(resolve => setTimeout(resolve, 5));
   let requests = 0;
   for (;;) {
     const estimatedInputTokens = 2_000 + Math.floor(Math.random() * 1_000);
