@@ -1,6 +1,6 @@
 // The built-in agent's turn loop: ask the model, run the tools it called, append both, repeat until it
-// finishes. A turn's tool calls run only after the model's response completed, and their outputs are
-// persisted before the next request, so a retried request never runs a tool twice.
+// finishes. A turn's tool calls run only after the model's response completed, and a call that may change
+// something is on disk before it runs, so neither a retried request nor a crash runs it twice.
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { TranscriptEvent } from '../../protocol/records';
 import type { ResponsesTool } from './chatAdapter';
@@ -80,7 +80,11 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
       o.emit({ kind: 'assistant', ts: now(), text: result.text, turn: turns });
     }
     for (const c of result.calls) produced.push({ type: 'function_call', call_id: c.callId, name: c.name, arguments: c.arguments });
-    await o.conversation.append(...produced);
+    // A call that may change something is on disk before it runs: after a crash it is answered as
+    // interrupted, never run twice. Calls that only read are written in the background (running one
+    // again is harmless), which keeps a thread-pool round trip off the turn.
+    if (result.calls.length && !result.calls.some(c => mayHaveEffects(c.name, o.toolDefs))) o.conversation.queue(...produced);
+    else await o.conversation.append(...produced);
     if (!result.calls.length) {
       if (result.status === 'incomplete') {
         await o.conversation.append({ type: 'message', role: 'user', content: 'Your answer was cut off at the output limit. Continue, in smaller steps.' });
@@ -95,8 +99,7 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
       const r = await runToolCall(call.name, call.arguments, o.toolContext, o.toolDefs);
       o.onToolResult?.(call.name, r);
       // Not awaited: the next request reads the conversation from memory, and the write queue keeps the
-      // order. (The call itself was on disk before the tool ran: after a crash it is answered as
-      // interrupted, never run again.)
+      // order.
       o.conversation.queue({ type: 'function_call_output', call_id: call.callId, output: r.output });
       o.emit({ kind: 'tool-result', ts: now(), turn: turns, callId: call.callId, output: r.output, ok: r.ok });
       if (r.finish) finish = r.finish.summary;
@@ -105,9 +108,17 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
       await answerInterruptedCalls(o);
       return { kind: 'aborted' };
     }
-    if (finish !== undefined) return { kind: 'finished', summary: finish };
+    if (finish !== undefined) {
+      await o.conversation.saved();
+      return { kind: 'finished', summary: finish };
+    }
   }
   return { kind: 'aborted' };
+}
+
+/** Unknown tools count as having effects: nothing is assumed safe to run twice. */
+function mayHaveEffects(name: string, defs: readonly AnyToolDef[]): boolean {
+  return defs.find(d => d.name === name)?.sideEffects ?? true;
 }
 
 /** Summarises older turns when the prompt nears the context window; returns an outcome only on failure. */

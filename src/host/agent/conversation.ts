@@ -56,12 +56,18 @@ export class Conversation {
   /** Appends and persists; resolves when on disk, rejects if this or an earlier queued write failed. */
   async append(...items: ConversationItem[]): Promise<void> {
     this.queue(...items);
+    await this.saved();
+  }
+
+  /** Resolves when every item so far is written; rejects if a write failed. */
+  async saved(): Promise<void> {
     await this.writing;
     if (this.failure) throw this.failure;
   }
 
-  /** Appends now and writes in order in the background; a failure surfaces on the next append. */
+  /** Appends now and writes in order in the background; throws if an earlier write has failed. */
   queue(...items: ConversationItem[]): void {
+    if (this.failure) throw this.failure;
     if (!items.length) return;
     this.items.push(...items);
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';

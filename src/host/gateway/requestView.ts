@@ -1,7 +1,7 @@
 // Reads what the gateway needs out of a Responses or Chat Completions request body: the model, the
 // prompt's segments (for cache insight), and the agent's activity (calls, outputs, text) for the loop
 // guard. Works for any agent's requests, not only the built-in one's.
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 export type Endpoint = 'responses' | 'chat';
 
@@ -27,7 +27,11 @@ export interface RequestView {
 
 type Json = Record<string, unknown>;
 
-const hash = (s: string) => createHash('sha1').update(s).digest('base64url').slice(0, 16);
+// Every item of every request is hashed: the one-shot hash costs about half as much as a Hash object
+// per item (Node 20.12 and later; the fallback is for older ones).
+const hash: (s: string) => string = typeof crypto.hash === 'function'
+  ? s => crypto.hash('sha1', s, 'base64url').slice(0, 16)
+  : s => crypto.createHash('sha1').update(s).digest('base64url').slice(0, 16);
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 
 function segment(label: string, value: unknown): { label: string; hash: string } {

@@ -11,6 +11,7 @@ export interface ApplyPatchArgs {
 
 export const applyPatchTool: ToolDef<ApplyPatchArgs> = {
   name: 'apply_patch',
+  sideEffects: true,
   description: [
     'Change files with a patch. Either format is accepted:',
     '1. V4A: "*** Begin Patch", then per file "*** Add File: <path>" (every line prefixed "+"), "*** Delete File: <path>", or "*** Update File: <path>" (optionally followed by "*** Move to: <new path>") with hunks that start with "@@" (optionally "@@ <a line just above the change, such as a function signature>") and lines prefixed " " (unchanged context, about 3 lines around each change), "-" (removed) or "+" (added); end with "*** End Patch".',

@@ -8,6 +8,7 @@ export interface FinishArgs {
 
 export const finishTool: ToolDef<FinishArgs> = {
   name: 'finish',
+  sideEffects: false,
   description:
     'Call when the task is complete (or cannot be completed). Give a short summary for the user: what changed, how it was checked, and anything left to do.',
   parameters: {

@@ -14,6 +14,7 @@ const LIST_STDOUT_MAX = 64 * 1024 * 1024;
 
 export const listFilesTool: ToolDef<ListFilesArgs> = {
   name: 'list_files',
+  sideEffects: false,
   description:
     'List the files in the worktree, or under one folder of it, recursively. Files ignored by .gitignore are left out. Paths are relative to the worktree root.',
   parameters: {

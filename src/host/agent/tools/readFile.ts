@@ -17,6 +17,7 @@ const COUNT_LINES_MAX_BYTES = 16 * 1024 * 1024;
 
 export const readFileTool: ToolDef<ReadFileArgs> = {
   name: 'read_file',
+  sideEffects: false,
   description:
     'Read a text file of the worktree. Each line is shown as its line number, a tab, then the text (the number and tab are not part of the file). Long files are cut; read further with start_line.',
   parameters: {

@@ -10,6 +10,7 @@ export interface RunCommandArgs {
 
 export const runCommandTool: ToolDef<RunCommandArgs> = {
   name: 'run_command',
+  sideEffects: true,
   description:
     'Run a shell command (/bin/sh -c) with the worktree root as the working directory, for example to build or run tests. It has no input, a time limit, and long output is cut in the middle. Background processes it starts are stopped when it ends.',
   parameters: {

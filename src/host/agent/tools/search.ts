@@ -16,6 +16,7 @@ const MATCH_TEXT_MAX_CHARS = 300;
 
 export const searchTool: ToolDef<SearchArgs> = {
   name: 'search',
+  sideEffects: false,
   description:
     'Search the text files of the worktree (files ignored by .gitignore are skipped) for a string, or a regular expression when regex is true; case-sensitive. Prints path:line: text for each matching line.',
   parameters: {

@@ -78,6 +78,11 @@ export interface ToolResult {
 
 export interface ToolDef<A> {
   readonly name: string;
+  /**
+   * Whether running the call twice could do harm (it changes files or runs a command). Such a call is on
+   * disk before it runs, so that a crash answers it as interrupted instead of running it again.
+   */
+  readonly sideEffects: boolean;
   readonly description: string;
   readonly parameters: JsonSchemaObject;
   parse(args: unknown): ParseResult<A>;

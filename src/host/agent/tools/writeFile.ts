@@ -13,6 +13,7 @@ export interface WriteFileArgs {
 
 export const writeFileTool: ToolDef<WriteFileArgs> = {
   name: 'write_file',
+  sideEffects: true,
   description:
     'Create a file, or replace all of an existing file, with the given content. Missing folders are created. Prefer apply_patch to change part of an existing file.',
   parameters: {
