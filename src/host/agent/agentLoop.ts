@@ -62,6 +62,14 @@ const now = (): string => {
 const MAX_RETRIES = 6;
 
 export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
+  const outcome = await turnLoop(o);
+  // However the run ended, what was written in the background is on disk, or its failure is said now:
+  // a conversation with a hole could not be resumed.
+  await o.conversation.saved();
+  return outcome;
+}
+
+async function turnLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
   await answerInterruptedCalls(o);
   let turns = o.conversation.modelTurns();
   while (!o.signal.aborted) {
@@ -98,20 +106,18 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
       o.emit({ kind: 'tool-call', ts: now(), turn: turns, callId: call.callId, name: call.name, args: call.arguments });
       const r = await runToolCall(call.name, call.arguments, o.toolContext, o.toolDefs);
       o.onToolResult?.(call.name, r);
+      // The result is shown before it is queued: the tool has run, even if saving it then fails.
+      o.emit({ kind: 'tool-result', ts: now(), turn: turns, callId: call.callId, output: r.output, ok: r.ok });
       // Not awaited: the next request reads the conversation from memory, and the write queue keeps the
       // order.
       o.conversation.queue({ type: 'function_call_output', call_id: call.callId, output: r.output });
-      o.emit({ kind: 'tool-result', ts: now(), turn: turns, callId: call.callId, output: r.output, ok: r.ok });
       if (r.finish) finish = r.finish.summary;
     }
     if (o.signal.aborted) {
       await answerInterruptedCalls(o);
       return { kind: 'aborted' };
     }
-    if (finish !== undefined) {
-      await o.conversation.saved();
-      return { kind: 'finished', summary: finish };
-    }
+    if (finish !== undefined) return { kind: 'finished', summary: finish };
   }
   return { kind: 'aborted' };
 }

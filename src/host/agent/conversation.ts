@@ -73,9 +73,13 @@ export class Conversation {
     const text = items.map(i => JSON.stringify(i)).join('\n') + '\n';
     this.bytes += Buffer.byteLength(text) - items.length;
     this.writing = this.writing.then(async () => {
+      // Nothing is written after a failed write: the file stays a prefix of the conversation, never one
+      // with a hole (an output whose call is missing would make every resumed request invalid).
+      if (this.failure) return;
       try {
         this.handle ??= await this.openForAppend();
-        await this.handle.write(text);
+        // writeFile writes every byte (write() may write part of it); the file is opened to append.
+        await this.handle.writeFile(text);
       } catch (err) {
         this.failure ??= new Error(`Could not save the conversation to ${this.file}: ${(err as Error).message}`);
       }

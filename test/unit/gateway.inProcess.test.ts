@@ -1,0 +1,49 @@
+// The built-in agent reaches the gateway through its in-process `fetch`. The SDK hands it a URL string and
+// a string body, read as they are; anything else a fetch caller may pass (a URL, a Request) goes the
+// standard way. Both must reach the same pipeline: authorised, forwarded, metered.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { upstream } from './helpers/engineKit';
+import { gatewayFor, RecordingLink, responsesBody } from './helpers/gatewayKit';
+
+const URL_TEXT = 'http://gateway.invalid/v1/responses';
+const body = () => JSON.stringify(responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] }));
+const init = (token: string): RequestInit => ({ method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body() });
+
+test('a URL string, a URL object and a Request reach the same metered pipeline', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s');
+  const token = gateway.register(link);
+  const asString = await gateway.fetch(URL_TEXT, { ...init(token), headers: new Headers(init(token).headers) });
+  const asUrl = await gateway.fetch(new URL(URL_TEXT), init(token));
+  const asRequest = await gateway.fetch(new Request(URL_TEXT, init(token)));
+  for (const r of [asString, asUrl, asRequest]) {
+    assert.equal(r.status, 200, await r.clone().text());
+    assert.ok(JSON.parse(await r.text()).usage, 'the response came back whole');
+  }
+  await gateway.drain('s');
+  assert.equal(link.usage.length, 3, 'each request was metered once');
+});
+
+test('without a valid session token each form is refused alike', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  gateway.register(new RecordingLink('s'));
+  const refused = [
+    await gateway.fetch(URL_TEXT, init('sy-session-wrong')),
+    await gateway.fetch(new Request(URL_TEXT, init('sy-session-wrong'))),
+    await gateway.fetch(URL_TEXT, { method: 'POST', body: body() }),
+  ];
+  assert.deepEqual(refused.map(r => r.status), [401, 401, 401]);
+  assert.equal(up.requests.length, 0, 'nothing reached the upstream');
+});
+
+test('a lower-case method and an absent body are read as a request without one', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  const token = gateway.register(new RecordingLink('s'));
+  const r = await gateway.fetch(URL_TEXT, { method: 'post', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 400);
+  assert.match(await r.text(), /not a JSON object/);
+});
