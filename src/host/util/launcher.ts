@@ -57,7 +57,10 @@ type FromHelper =
 const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
 const children = new Map();
-const post = m => { if (process.connected) process.send(m); };
+// A send fails when the host let go just before (it closed its end before this process saw it); the
+// 'disconnect' that follows ends this process, quietly, instead of an unhandled EPIPE and its stack trace.
+const ignore = () => {};
+const post = m => { if (process.connected) process.send(m, undefined, undefined, ignore); };
 const usage = () => { const u = process.cpuUsage(); return { cpuUs: u.user + u.system, maxRssKb: process.resourceUsage().maxRSS }; };
 process.on('disconnect', () => process.exit(0));
 process.on('message', m => {
