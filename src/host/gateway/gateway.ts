@@ -14,6 +14,7 @@ import { RateLimitGate } from './rateLimiter';
 import { errorResponse } from './responses';
 import { startGatewayServer, type GatewayServer } from './server';
 import type { GatewaySession } from './sessionLink';
+import { readText, UpstreamClient } from './upstreamClient';
 import { LoopGuard } from '../guard/loopGuard';
 import type { BudgetKeeper } from '../budgets/budgetKeeper';
 
@@ -61,6 +62,7 @@ export class Gateway {
   private readonly byToken = new Map<string, Metered>();
   private readonly bySession = new Map<string, Metered>();
   private server: GatewayServer | undefined;
+  private readonly client = new UpstreamClient();
   readonly rateLimits = new RateLimitGate();
 
   constructor(private readonly opts: GatewayOptions) {}
@@ -160,6 +162,7 @@ export class Gateway {
     await Promise.allSettled([...this.bySession.values()].flatMap(m => [...m.pending]));
     await this.server?.close();
     this.server = undefined;
+    this.client.close();
   }
 
   async handle(method: string, path: string, headers: Headers, body: string, signal?: AbortSignal): Promise<Response> {
@@ -174,18 +177,15 @@ export class Gateway {
     if (method !== 'POST' || (route !== '/responses' && route !== '/chat/completions')) {
       return errorResponse(404, `Switchyard gateway: ${method} ${path} is not supported (use /v1/responses or /v1/chat/completions).`, 'not_found');
     }
-    const deps: PipelineDeps = { ...this.opts, now: this.opts.now ?? Date.now, rateLimits: this.rateLimits };
+    const deps: PipelineDeps = { ...this.opts, now: this.opts.now ?? Date.now, rateLimits: this.rateLimits, client: this.client };
     return forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);
   }
 
   private async forwardModels(signal?: AbortSignal): Promise<Response> {
     const up = this.opts.upstream();
     try {
-      const res = await fetch(`${up.baseURL}/models`, {
-        headers: { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) },
-        signal,
-      });
-      return new Response(await res.text(), { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
+      const res = await this.client.request('GET', `${up.baseURL}/models`, { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) }, undefined, signal);
+      return new Response(await readText(res.body), { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     } catch (err) {
       return errorResponse(502, `Switchyard gateway: the model server cannot be reached: ${(err as Error).message}`, 'upstream_unreachable', 'server_error');
     }

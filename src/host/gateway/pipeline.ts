@@ -7,9 +7,10 @@ import type { RateLimitGate } from './rateLimiter';
 import { viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
 import { errorResponse, passThroughHeaders } from './responses';
 import { SseScanner } from './streamMeter';
+import { bodyStream, readText, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 
-/** What a request needs from the gateway: its options, with the clock and the shared rate-limit gate. */
-export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate };
+/** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
+export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient };
 
 /** The smallest output cap worth sending; below it the request is refused as over budget. */
 const MIN_OUTPUT_TOKENS = 256;
@@ -83,19 +84,15 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const routing = `${model}|${tier}|${String(body.prompt_cache_key)}`;
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
-  let upstream: Response;
+  let upstream: UpstreamReply;
   try {
-    upstream = await fetch(`${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: view.stream ? 'text/event-stream' : 'application/json',
-        ...up.headers,
-        ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}),
-      },
-      body: text,
-      signal,
-    });
+    const headers = {
+      'content-type': 'application/json',
+      accept: view.stream ? 'text/event-stream' : 'application/json',
+      ...up.headers,
+      ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}),
+    };
+    upstream = await deps.client.request('POST', `${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, headers, text, signal);
   } catch (err) {
     await release();
     if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
@@ -103,9 +100,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   }
   deps.rateLimits.observe(upstream.headers, upstream.status);
   const headers = passThroughHeaders(upstream.headers);
-  if (!upstream.ok || !upstream.body) {
+  if (upstream.status < 200 || upstream.status > 299) {
     // Errors pass back faithfully; nothing was spent, so the reservation is released.
-    const errText = await upstream.text().catch(() => '');
+    const errText = await readText(upstream.body).catch(() => '');
     await release();
     return new Response(errText, { status: upstream.status, headers });
   }
@@ -115,7 +112,14 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     requestId: upstream.headers.get('x-request-id') ?? undefined, routing, expectation, release,
   };
   if (!view.stream) {
-    const json = await upstream.text();
+    let json: string;
+    try {
+      json = await readText(upstream.body);
+    } catch (err) {
+      // Cut short: metered as an estimate, as a cut stream is, and the reservation released with it.
+      track(m, meterResponse(meter, parseJson('')));
+      throw err;
+    }
     track(m, meterResponse(meter, parseJson(json)));
     return new Response(json, { status: upstream.status, headers });
   }
@@ -126,30 +130,16 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     metered = true;
     track(m, meterResponse(meter, scanner.outcome));
   };
-  const source = upstream.body.getReader();
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await source.read();
-        if (done) {
-          scanner.end();
-          finish();
-          controller.close();
-          return;
-        }
-        scanner.push(value);
-        // Meter as soon as the final event is seen, before the agent reads it: the usage then lands in
-        // the transcript ahead of whatever the agent does next, the same way every time.
-        if (scanner.outcome.completed) finish();
-        controller.enqueue(value);
-      } catch (err) {
-        finish();
-        controller.error(err);
-      }
+  const stream = bodyStream(upstream.body, {
+    chunk(value) {
+      scanner.push(value);
+      // Meter as soon as the final event is seen, before the agent reads it: the usage then lands in
+      // the transcript ahead of whatever the agent does next, the same way every time.
+      if (scanner.outcome.completed) finish();
     },
-    cancel(reason) {
+    settle(whole) {
+      if (whole) scanner.end();
       finish();
-      return source.cancel(reason);
     },
   });
   return new Response(stream, { status: upstream.status, headers });
