@@ -47,3 +47,20 @@ test('a lower-case method and an absent body are read as a request without one',
   assert.equal(r.status, 400);
   assert.match(await r.text(), /not a JSON object/);
 });
+
+test('an answer the model server cuts short, streamed or not, is metered once as an estimate', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s');
+  const token = gateway.register(link);
+  up.setFaults([{ cutAfterEvents: 3 }]);
+
+  const streamed = await gateway.fetch(URL_TEXT, { ...init(token), body: JSON.stringify({ ...JSON.parse(body()), stream: true }) });
+  assert.equal(streamed.status, 200);
+  await assert.rejects(streamed.text(), /closed the connection before the response ended|aborted/);
+  await assert.rejects(gateway.fetch(URL_TEXT, init(token)), /closed the connection before the response ended|aborted/);
+
+  await gateway.drain('s');
+  assert.deepEqual(up.requests.map(r => r.cut), [true, true], 'both answers were cut');
+  assert.deepEqual(link.usage.map(u => u.record.estimated), [true, true], 'each was metered once, as an estimate');
+});
