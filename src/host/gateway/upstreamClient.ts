@@ -86,13 +86,13 @@ export interface BodyObserver {
   settle(whole: boolean): void;
 }
 
-/** Chunks the reader may fall behind by before the socket is paused. */
-const BUFFERED_CHUNKS = 16;
-
 /**
- * The body as the web stream a Response carries, each chunk passed on as it arrives (never buffered
- * up), the socket paused while the reader is behind. A body the server cuts short errors the stream;
- * cancelling the stream ends the request.
+ * The body as the web stream a Response carries, passed on as it arrives. Read, not listened to: Node
+ * hands over a streamed HTTP body one transfer chunk at a time (one per event the server wrote), and
+ * `read()` takes together whatever one read of the socket brought, as fetch did; per-chunk work after it
+ * (the meter's scan, the relay's socket write, the SDK's decoding) then runs once per read, not per event.
+ * Nothing is read while the reader is behind, so the socket is held back. A body the server cuts short
+ * errors the stream; cancelling the stream ends the request.
  */
 export function bodyStream(res: http.IncomingMessage, observer: BodyObserver): ReadableStream<Uint8Array> {
   let settled = false;
@@ -102,43 +102,42 @@ export function bodyStream(res: http.IncomingMessage, observer: BodyObserver): R
     observer.settle(whole);
     return true;
   };
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          try {
-            observer.chunk(chunk);
-          } catch (err) {
-            if (settle(false)) controller.error(err);
-            res.destroy();
-            return;
-          }
-          controller.enqueue(chunk);
-          if ((controller.desiredSize ?? 1) <= 0) res.pause();
-        });
-        res.once('end', () => {
-          if (settle(true)) controller.close();
-        });
-        res.once('error', err => {
-          if (settle(false)) controller.error(err);
-        });
-        // Node reports a cut body as an 'error' first; this catches any close that comes without one,
-        // so the meter always settles and the reservation is always released.
-        res.once('close', () => {
-          if (!res.complete && settle(false)) controller.error(cutShort());
-        });
-      },
-      pull() {
-        if (res.isPaused()) res.resume();
-      },
-      cancel() {
-        settle(false);
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const flush = () => {
+    let chunk: Buffer | null;
+    while (!settled && (controller.desiredSize ?? 1) > 0 && (chunk = res.read() as Buffer | null) !== null) {
+      try {
+        observer.chunk(chunk);
+      } catch (err) {
+        if (settle(false)) controller.error(err);
         res.destroy();
-      },
+        return;
+      }
+      controller.enqueue(chunk);
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      res.on('readable', flush);
+      res.once('end', () => {
+        if (settle(true)) controller.close();
+      });
+      res.once('error', err => {
+        if (settle(false)) controller.error(err);
+      });
+      // Node reports a cut body as an 'error' first; this catches any close that comes without one,
+      // so the meter always settles and the reservation is always released.
+      res.once('close', () => {
+        if (!res.complete && settle(false)) controller.error(cutShort());
+      });
     },
-    { highWaterMark: BUFFERED_CHUNKS },
-  );
+    pull: flush,
+    cancel() {
+      settle(false);
+      res.destroy();
+    },
+  });
 }
 
 function cutShort(): Error {
