@@ -2,6 +2,7 @@
 // it, and a session token is still required for every request.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { toHeaders } from './upstreamClient';
 
 export type GatewayHandler = (method: string, path: string, headers: Headers, body: string, signal: AbortSignal) => Promise<Response>;
 
@@ -38,8 +39,7 @@ async function serve(handler: GatewayHandler, req: http.IncomingMessage, res: ht
   try {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const headers = toHeaders(req.headers);
     const url = new URL(req.url ?? '/', 'http://gateway');
     const response = await handler(req.method ?? 'GET', url.pathname, headers, Buffer.concat(chunks).toString('utf8'), abort.signal);
     const out: Record<string, string> = {};

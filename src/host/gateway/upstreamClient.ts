@@ -31,16 +31,15 @@ export class UpstreamClient {
   private send(method: string, target: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, mayRetry: boolean): Promise<UpstreamReply> {
     return new Promise((resolve, reject) => {
       const secure = target.protocol === 'https:';
-      let answered = false;
       const req = (secure ? https : http).request(target, { method, headers, agent: secure ? this.secure : this.plain, signal }, res => {
-        answered = true;
         resolve({ status: res.statusCode ?? 502, headers: toHeaders(res.headers), body: res });
       });
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`the model server sent nothing for ${IDLE_TIMEOUT_MS / 1000} s`)));
       req.once('error', err => {
         // A pooled connection the server closed as it was taken (its idle timeout): the request never
         // reached the server, so it goes again, once, on a new connection (Node's documented remedy).
-        if (mayRetry && !answered && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !signal?.aborted) {
+        // Once an answer began, Node reports socket errors on the response, not here: never sent twice.
+        if (mayRetry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !signal?.aborted) {
           resolve(this.send(method, target, headers, body, signal, false));
         } else {
           reject(err);
@@ -57,7 +56,8 @@ export class UpstreamClient {
   }
 }
 
-function toHeaders(from: http.IncomingHttpHeaders): Headers {
+/** Node's parsed headers as a fetch `Headers`; a repeated header keeps every value. */
+export function toHeaders(from: http.IncomingHttpHeaders): Headers {
   const out = new Headers();
   for (const [name, value] of Object.entries(from)) {
     if (typeof value === 'string') out.set(name, value);
