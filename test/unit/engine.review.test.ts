@@ -76,3 +76,22 @@ test('an orphaned worktree (folder deleted by hand) is detected and pruned', asy
   assert.equal(engine.sessions.get(s.id).record.status, 'discarded');
   assert.doesNotMatch(git(repo, 'worktree', 'list'), /Orphan/i);
 });
+
+test('a merge asked for while a paused agent is still ending waits for it, and lands what it wrote last', async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up, settings: { sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  // An agent that, told to stop, takes a second to write its last file (within the stop's grace period).
+  const agent = `trap 'sleep 1; echo late > late.txt; exit 0' TERM; echo early > early.txt; while :; do sleep 0.05; done`;
+  const s = await engine.sessions.create({ repo, task: 'slow to stop', title: 'Slow to stop', agent: 'command', command: agent }, noProgress);
+  const live = engine.sessions.get(s.id);
+  for (let i = 0; i < 200 && !existsSync(path.join(s.worktree, 'early.txt')); i++) await new Promise(r => setTimeout(r, 25));
+  const pausing = engine.sessions.pause(s.id);
+  assert.equal(live.record.status, 'paused', 'the status changes at once');
+  assert.ok(live.run, 'while the agent is still ending');
+  const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  await pausing;
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.deepEqual(git(repo, 'ls-tree', '--name-only', 'main').split('\n').filter(f => f.endsWith('.txt')).sort(), ['early.txt', 'late.txt']);
+  assert.equal(live.record.status, 'merged');
+  assert.equal(existsSync(s.worktree), false);
+});

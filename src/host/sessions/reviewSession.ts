@@ -12,6 +12,7 @@ import { git } from '../worktrees/git';
 import { mergeBack } from '../worktrees/merge';
 import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
 import { prune, removeWorktree } from '../worktrees/worktrees';
+import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
@@ -40,10 +41,16 @@ export async function fileAtBase(mgr: SessionManager, id: string, file: string):
 export async function mergeSession(mgr: SessionManager, p: MergeParams, progress: Progress): Promise<MergeResult> {
   const s = mgr.get(p.sessionId);
   const r = s.record;
-  if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) {
-    throw new UserError(`Session "${r.title}" is still ${r.status}; pause or stop it before merging.`);
-  }
-  if ((CLOSED_STATUSES as readonly string[]).includes(r.status)) throw new UserError(`Session "${r.title}" is already ${r.status}.`);
+  const mergeable = () => {
+    if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) {
+      throw new UserError(`Session "${r.title}" is still ${r.status}; pause or stop it before merging.`);
+    }
+    if ((CLOSED_STATUSES as readonly string[]).includes(r.status)) throw new UserError(`Session "${r.title}" is already ${r.status}.`);
+  };
+  mergeable();
+  await runEnded(s, progress);
+  // It may have been resumed, merged or discarded meanwhile.
+  mergeable();
   progress.report(`Merging ${r.branch} into ${r.baseBranch} (${p.strategy})…`);
   const result = await mergeBack({
     repoRoot: r.repo,
@@ -52,6 +59,7 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
     strategy: p.strategy,
     message: p.message ?? `${r.title}\n\nMerged from Switchyard session ${r.id} (${r.branch}).`,
     pendingMessage: `${r.title} (uncommitted work)`,
+    worktree: r.worktree,
     locksDir: mgr.ctx.home.locksDir,
   });
   if (!result.ok) {
@@ -74,6 +82,7 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   const r = s.record;
   if (r.status === 'discarded') return { ok: true, branchKept: r.branchKept ?? false };
   if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) await mgr.stop(r.id);
+  await runEnded(s);
   let result: DiscardResult;
   try {
     result = await removeWorktree({
@@ -88,6 +97,16 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   mgr.ctx.fingerprints.forget(r.id);
   mgr.setStatus(s, 'discarded', result.branchKept ? `Worktree removed; branch ${r.branch} kept.` : 'Worktree and branch removed.');
   return result;
+}
+
+/**
+ * A paused or stopped session's agent may still be ending (a command gets a grace period after SIGTERM)
+ * and writing in its worktree: its work is merged or removed only once it has.
+ */
+async function runEnded(s: LiveSession, progress?: Progress): Promise<void> {
+  if (!s.run) return;
+  progress?.report(`Waiting for the agent of "${s.record.title}" to stop…`);
+  await s.run.done.catch(() => {});
 }
 
 export async function pruneWorktrees(mgr: SessionManager, repo: string): Promise<{ pruned: string[] }> {

@@ -1,5 +1,6 @@
 // Committing an agent's work in its worktree, independent of the user's git identity.
-import { GitCommandError } from './errors';
+import { GitCommandError, WorktreeError } from './errors';
+import { operationInGitDir } from './inspect';
 import { git, gitLine, gitOutput } from './git';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { inWorktree, resolveWorktree } from './registry';
@@ -25,6 +26,9 @@ export async function commitAll(worktree: string, message: string, author: GitId
   return withRepoLock(
     ctx.repo,
     async () => {
+      // `add --all` would stage conflict markers as resolved, and the commit would conclude the operation.
+      const op = operationInGitDir(ctx.gitDir);
+      if (op) throw new WorktreeError('operation-in-progress', `${ctx.worktree} is in the middle of ${op}; its work is not committed until that is finished or aborted`);
       await git(ctx.worktree, ['add', '--all', '--', ':/'], inWorktree(ctx));
       const text = message.trim() || 'Work by Switchyard agent';
       // Two git processes when there is work (each one a fork of the host): the commit names itself in full

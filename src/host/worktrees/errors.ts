@@ -13,6 +13,7 @@ export type WorktreeErrorCode =
   | 'not-a-worktree'
   | 'untrusted-worktree'
   | 'worktree-locked'
+  | 'operation-in-progress'
   | 'git-failed';
 
 export class WorktreeError extends Error {

@@ -25,6 +25,11 @@ export async function unmergedCommits(repoRoot: string, branch: string, base: st
   return (await mergeChangesNothing(repoRoot, baseCommit, tip)) ? 0 : count;
 }
 
+/** Commits reachable from `commit` but from no branch or tag (what a detached HEAD alone keeps). */
+export async function commitsOnNoBranch(repoRoot: string, commit: string): Promise<number> {
+  return Number((await git(repoRoot, ['rev-list', '--count', commit, '--not', '--branches', '--tags'])).trim());
+}
+
 /**
  * True when merging `tip` into `base` would leave base's tree as it is: its work is already there.
  * Uses `git merge-tree --write-tree` (git 2.38+); on older git answers false (no proof).
@@ -49,20 +54,27 @@ export async function conflictedFiles(cwd: string, opts?: GitCallOptions): Promi
   return [...new Set(splitNul(out))];
 }
 
+/** Files in a git dir that say an operation stopped half-way, and the operation in words. */
+const OPERATION_MARKERS: readonly (readonly [string, string])[] = [
+  ['MERGE_HEAD', 'a merge'],
+  ['rebase-merge', 'a rebase'],
+  ['rebase-apply', 'a rebase'],
+  ['CHERRY_PICK_HEAD', 'a cherry-pick'],
+  ['REVERT_HEAD', 'a revert'],
+];
+
 /** The git operation a checkout is in the middle of (in words), or null. */
 export async function operationInProgress(cwd: string, opts?: GitCallOptions): Promise<string | null> {
-  const markers: [string, string][] = [
-    ['MERGE_HEAD', 'a merge'],
-    ['rebase-merge', 'a rebase'],
-    ['rebase-apply', 'a rebase'],
-    ['CHERRY_PICK_HEAD', 'a cherry-pick'],
-    ['REVERT_HEAD', 'a revert'],
-  ];
-  const out = await git(cwd, ['rev-parse', ...markers.flatMap(([marker]) => ['--git-path', marker])], opts);
+  const out = await git(cwd, ['rev-parse', ...OPERATION_MARKERS.flatMap(([marker]) => ['--git-path', marker])], opts);
   const paths = out.split('\n').map(l => l.trim());
-  for (let i = 0; i < markers.length; i++) {
+  for (let i = 0; i < OPERATION_MARKERS.length; i++) {
     const p = paths[i];
-    if (p && existsSync(path.resolve(cwd, p))) return markers[i]![1];
+    if (p && existsSync(path.resolve(cwd, p))) return OPERATION_MARKERS[i]![1];
   }
   return null;
+}
+
+/** The same, read from a worktree's registered admin folder: no git runs in an agent-writable worktree. */
+export function operationInGitDir(gitDir: string): string | null {
+  return OPERATION_MARKERS.find(([marker]) => existsSync(path.join(gitDir, marker)))?.[1] ?? null;
 }

@@ -1,13 +1,17 @@
 // Merge back: land a session branch on its base by merge, squash or rebase. The work is done in a
 // throwaway worktree; the base only moves, by fast-forward or compare-and-swap, once it succeeded.
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
 import type { MergeResult } from '../../protocol/sessions';
 import type { MergeStrategy } from '../../protocol/types';
 import { AGENT_IDENTITY, commitAll, committerConfig } from './commit';
 import { errorMessage } from './errors';
-import { gitLine, gitOutput, type GitCallOptions } from './git';
+import { git, gitLine, gitOutput, splitNul, type GitCallOptions } from './git';
 import { conflictedFiles, dirtyFiles, mergeChangesNothing, operationInProgress, touchedFiles } from './inspect';
 import { withRepoLock, type RepoLockOptions } from './lock';
-import { inWorktree, resolveWorktree, worktreeOfBranch, type WorktreeContext } from './registry';
+import { rebaseUnderWay, sessionWorktreeRefusal } from './mergeGuards';
+import { canonicalPath } from './paths';
+import { inWorktree, listWorktrees, resolveWorktree, type WorktreeContext, type WorktreeEntry } from './registry';
 import { branchTip, openRepo, type Repo } from './repo';
 import { removeStaleTempWorktrees, TEMP_ENV, withTempWorktree } from './tempWorktree';
 
@@ -22,6 +26,8 @@ export interface MergeBackOptions extends RepoLockOptions {
   /** Uncommitted work in the session worktree is committed first unless this is false (then: refused). */
   commitPending?: boolean;
   pendingMessage?: string;
+  /** The session worktree as the session recorded it; when absent (or gone), the one that has `branch`. */
+  worktree?: string;
 }
 
 type Attempt = { ok: true; commit: string } | { ok: false; result: MergeResult };
@@ -36,26 +42,46 @@ export async function mergeBack(opts: MergeBackOptions): Promise<MergeResult> {
 }
 
 async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeResult> {
-  const { branch, baseBranch, strategy } = opts;
+  const { branch, baseBranch } = opts;
   if (branch === baseBranch) return refuse('error', `cannot merge ${branch} into itself`);
   await removeStaleTempWorktrees(repo);
   const baseTip = await branchTip(repo.root, baseBranch);
   if (!baseTip) return refuse('error', `the base branch ${baseBranch} does not exist`);
   const branchStart = await branchTip(repo.root, branch);
   if (!branchStart) return refuse('error', `the branch ${branch} does not exist`);
-  let tip = branchStart;
+  const rebasing = rebaseRefusal(repo, opts);
+  if (rebasing) return rebasing;
 
-  const sessionEntry = await worktreeOfBranch(repo.root, branch);
+  const worktrees = await listWorktrees(repo.root);
+  const recorded = opts.worktree === undefined ? undefined : canonicalPath(opts.worktree);
+  const sessionEntry = worktrees.find(w => w.path === recorded && !w.missing) ?? worktrees.find(w => w.branch === branch);
   const session = sessionEntry && !sessionEntry.missing ? await resolveWorktree(sessionEntry.path, repo) : null;
+  let tip = branchStart;
   if (session) {
+    const unfit = sessionWorktreeRefusal(session, branch) ?? (await unresolved(session));
+    if (unfit) return refuse('error', `${unfit} Nothing was changed.`);
     const pending = await dirtyFiles(session.worktree, inWorktree(session));
     if (pending.length > 0) {
       if (opts.commitPending === false) return refuse('error', `the session worktree has uncommitted changes (${listed(pending)}); commit them first`);
       tip = (await commitAll(session.worktree, opts.pendingMessage ?? `Uncommitted work of ${branch}`, AGENT_IDENTITY, { repo })) ?? tip;
     }
   }
+  const result = await land(repo, opts, baseTip, tip, session);
+  // A refusal after the session's pending work was committed must not claim that nothing changed.
+  if (!result.ok && tip !== branchStart) {
+    return { ...result, message: result.message.replace('Nothing was changed', `The session's uncommitted work was committed on ${branch}; nothing else was changed`) };
+  }
+  return result;
+}
+
+/** Lands `tip` on the base: the strategy in a temporary worktree, then the base (and, for rebase, the branch) moved. */
+async function land(repo: Repo, opts: MergeBackOptions, baseTip: string, tip: string, session: WorktreeContext | null): Promise<MergeResult> {
+  const { branch, baseBranch, strategy } = opts;
   if (await mergeChangesNothing(repo.root, baseTip, tip)) {
     return refuse('nothing-to-merge', `${branch} has nothing that is not already on ${baseBranch}`);
+  }
+  if (strategy === 'rebase' && Number(await gitLine(repo.root, ['rev-list', '--merges', '--count', tip, '--not', baseTip])) > 0) {
+    return refuse('error', `${branch} has merge commits; a rebase would flatten them and could drop what was changed in them. Merge or squash it instead. Nothing was changed.`);
   }
 
   const identity = await committerConfig(repo.root);
@@ -65,8 +91,14 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
   const result = attempt.commit;
   if (result === baseTip) return refuse('nothing-to-merge', `every commit of ${branch} is already on ${baseBranch}`);
 
-  const checkoutEntry = await worktreeOfBranch(repo.root, baseBranch);
-  const checkout = checkoutEntry && !checkoutEntry.missing ? checkoutEntry.path : null;
+  // Both looked at again: the user's git runs outside our lock, and may have started a rebase or switched
+  // branches while the strategy ran.
+  const rebasing = rebaseRefusal(repo, opts);
+  if (rebasing) return rebasing;
+  const checkoutEntry = (await listWorktrees(repo.root)).find(w => w.branch === baseBranch && !w.missing);
+  // A linked worktree that has the base (another session's, when sessions are stacked) is run pinned to
+  // its registered admin folder, as every agent-writable worktree is.
+  const checkout = checkoutEntry ? await checkoutOf(checkoutEntry, repo) : null;
   if (checkout) {
     const refusal = await checkoutRefusal(repo, checkout, baseTip, result);
     if (refusal) return refusal;
@@ -81,6 +113,28 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
     return refuse('error', `${advanced}${rebased}`);
   }
   return { ok: true, commit: result, strategy };
+}
+
+/** A rebase of either branch under way in some checkout: when it ends it puts its branch back over the merge. */
+function rebaseRefusal(repo: Repo, opts: MergeBackOptions): MergeResult | null {
+  const r = rebaseUnderWay(repo, [opts.baseBranch, opts.branch]);
+  return r ? refuse('dirty-checkout', `${r.checkout} is in the middle of rebasing ${r.branch}; finish or abort that rebase, then merge again. Nothing was changed.`) : null;
+}
+
+/** Files left conflicted in the session worktree (a stash that did not apply cleanly leaves no other mark). */
+async function unresolved(session: WorktreeContext): Promise<string | null> {
+  const files = await conflictedFiles(session.worktree, inWorktree(session));
+  return files.length > 0 ? `${session.worktree} has unresolved conflicts in ${listed(files)}; resolve them and commit, then merge again.` : null;
+}
+
+/** A checkout that has the base branch, and the options that run git in it. */
+interface Checkout {
+  path: string;
+  git: GitCallOptions;
+}
+
+async function checkoutOf(entry: WorktreeEntry, repo: Repo): Promise<Checkout> {
+  return { path: entry.path, git: entry.main ? {} : inWorktree(await resolveWorktree(entry.path, repo)) };
 }
 
 async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip: string, tip: string, identity: string[]): Promise<Attempt> {
@@ -107,22 +161,32 @@ async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip
     const files = await conflictedFiles(ctx.worktree, inWorktree(ctx, { env: TEMP_ENV }));
     if (strategy === 'rebase') await run(['rebase', '--abort']);
     if (files.length === 0) return { ok: false, result: refuse('error', `git ${strategy} failed: ${(step.stderr || step.stdout).trim()}. Nothing was changed.`) };
-    const message = `${strategy === 'rebase' ? `Rebasing ${branch} onto` : `Merging ${branch} into`} ${baseBranch} conflicts in ${listed(files)}. Nothing was changed; resolve the conflict on ${branch} (e.g. merge ${baseBranch} into it) and try again.`;
+    const advice = strategy === 'rebase'
+      ? `merge or squash instead (after resolving the conflict on ${branch}, e.g. by merging ${baseBranch} into it), or rebase ${branch} onto ${baseBranch} yourself and try again`
+      : `resolve the conflict on ${branch} (e.g. merge ${baseBranch} into it) and try again`;
+    const message = `${strategy === 'rebase' ? `Rebasing ${branch} onto` : `Merging ${branch} into`} ${baseBranch} conflicts in ${listed(files)}. Nothing was changed; ${advice}.`;
     return { ok: false, result: { ok: false, reason: 'conflict', files, message } };
   }
   return { ok: true, commit: await gitLine(ctx.worktree, ['rev-parse', '--verify', 'HEAD'], inWorktree(ctx)) };
 }
 
 /** Why the checkout that has the base branch must not be fast-forwarded now, or null when it may. */
-async function checkoutRefusal(repo: Repo, checkout: string, baseTip: string, result: string): Promise<MergeResult | null> {
-  const op = await operationInProgress(checkout);
-  if (op) return refuse('dirty-checkout', `${checkout} is in the middle of ${op}; finish or abort it, then merge again. Nothing was changed.`);
-  const head = await gitLine(checkout, ['rev-parse', '--verify', 'HEAD']);
-  if (head !== baseTip) return refuse('error', `the base branch moved while merging (${checkout} is at ${head.slice(0, 12)}); merge again. Nothing was changed.`);
+async function checkoutRefusal(repo: Repo, checkout: Checkout, baseTip: string, result: string): Promise<MergeResult | null> {
+  const at = checkout.path;
+  const op = await operationInProgress(at, checkout.git);
+  if (op) return refuse('dirty-checkout', `${at} is in the middle of ${op}; finish or abort it, then merge again. Nothing was changed.`);
+  const head = await gitLine(at, ['rev-parse', '--verify', 'HEAD'], checkout.git);
+  if (head !== baseTip) return refuse('error', `the base branch moved while merging (${at} is at ${head.slice(0, 12)}); merge again. Nothing was changed.`);
   const touched = await touchedFiles(repo.root, baseTip, result);
-  const blocking = overlapping(await dirtyFiles(checkout), touched);
+  const blocking = overlapping(await dirtyFiles(at, checkout.git), touched);
   if (blocking.length > 0) {
-    return refuse('dirty-checkout', `${checkout} has uncommitted changes to files this merge changes: ${listed(blocking)}. Commit or stash them, then merge again. Nothing was changed.`);
+    return refuse('dirty-checkout', `${at} has uncommitted changes to files this merge changes: ${listed(blocking)}. Commit or stash them, then merge again. Nothing was changed.`);
+  }
+  // git lets a fast-forward overwrite files it ignores (a local config, say); the user may not.
+  const added = await git(repo.root, ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=A', baseTip, result]);
+  const ignored = splitNul(added).filter(f => present(path.join(at, f)));
+  if (ignored.length > 0) {
+    return refuse('dirty-checkout', `${at} has files that git ignores where this merge adds files: ${listed(ignored)}. Move them aside, then merge again. Nothing was changed.`);
   }
   return null;
 }
@@ -141,13 +205,23 @@ async function moveSessionBranch(repo: Repo, branch: string, oldTip: string, reb
 }
 
 /** Moves the base branch from `from` to `to`, never forcing; returns why not, or null. */
-async function advanceBase(repo: Repo, baseBranch: string, from: string, to: string, checkout: string | null, identity: string[]): Promise<string | null> {
+async function advanceBase(repo: Repo, baseBranch: string, from: string, to: string, checkout: Checkout | null, identity: string[]): Promise<string | null> {
   if (checkout) {
-    const ff = await gitOutput(checkout, ['merge', '--ff-only', '--quiet', to], { config: identity });
-    return ff.exitCode === 0 ? null : `could not fast-forward ${baseBranch} in ${checkout}: ${(ff.stderr || ff.stdout).trim()}.`;
+    const ff = await gitOutput(checkout.path, ['merge', '--ff-only', '--quiet', to], { ...checkout.git, config: identity });
+    return ff.exitCode === 0 ? null : `could not fast-forward ${baseBranch} in ${checkout.path}: ${(ff.stderr || ff.stdout).trim()}.`;
   }
   const swapped = await gitOutput(repo.root, ['update-ref', '-m', 'switchyard: merge back', `refs/heads/${baseBranch}`, to, from]);
   return swapped.exitCode === 0 ? null : `the base branch ${baseBranch} moved while merging.`;
+}
+
+/** Whether anything (a dangling symlink included) is at `p`. */
+function present(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Dirty paths the merge touches, including a dirty file where the merge puts a folder and the reverse. */

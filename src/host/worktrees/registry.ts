@@ -43,11 +43,6 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
   return entries;
 }
 
-/** The worktree that has `branch` checked out, if any. */
-export async function worktreeOfBranch(repoRoot: string, branch: string): Promise<WorktreeEntry | undefined> {
-  return (await listWorktrees(repoRoot)).find(w => w.branch === branch);
-}
-
 /** A linked worktree with its admin folder found through the repository, not through the worktree's own `.git` file. */
 export interface WorktreeContext {
   worktree: string;

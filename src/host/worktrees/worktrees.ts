@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
 import { git, gitOutput } from './git';
-import { dirtyFiles, unmergedCommits } from './inspect';
+import { commitsOnNoBranch, dirtyFiles, unmergedCommits } from './inspect';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { canonicalPath, isInside } from './paths';
 import { inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
@@ -102,8 +102,10 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       const present = entry !== undefined && !entry.missing;
       const uncommitted = present ? await dirtyFiles(target, inWorktree(await resolveWorktree(target, repo))) : [];
       const unmerged = await unmergedCommits(repo.root, opts.branch, opts.base);
-      if (!opts.force && (uncommitted.length > 0 || unmerged > 0)) {
-        return { ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged };
+      // Commits made on a detached HEAD are on no branch: removing the worktree would lose them.
+      const detached = present && entry.branch === null && entry.head ? await commitsOnNoBranch(repo.root, entry.head) : 0;
+      if (!opts.force && (uncommitted.length > 0 || unmerged > 0 || detached > 0)) {
+        return { ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged + detached };
       }
       if (entry?.locked) throw new WorktreeError('worktree-locked', `${target} is locked (git worktree lock); unlock it with "git worktree unlock" first`);
       if (present) await removeRegistered(repo, target);

@@ -18,7 +18,7 @@ export async function makeSessionSandbox(): Promise<SessionSandbox> {
   return {
     box,
     wt,
-    merge: (strategy, extra = {}) => mergeBack({ repoRoot: box.repo, branch: wt.branch, baseBranch: 'main', strategy, locksDir: box.locksDir, ...extra }),
+    merge: (strategy, extra = {}) => mergeBack({ repoRoot: box.repo, branch: wt.branch, baseBranch: 'main', strategy, worktree: wt.worktree, locksDir: box.locksDir, ...extra }),
   };
 }
 
