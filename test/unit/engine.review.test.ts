@@ -95,3 +95,19 @@ test('a merge asked for while a paused agent is still ending waits for it, and l
   assert.equal(live.record.status, 'merged');
   assert.equal(existsSync(s.worktree), false);
 });
+
+test('a session started in a detached worktree of the user starts from its commit; merging it back says there is no branch', async t => {
+  const up = await upstream(t, { scripts: { w: write('d.txt', 'x\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  writeFileSync(path.join(repo, 'later.txt'), 'later\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'later');
+  // The user's own linked worktree, detached one commit behind main.
+  const mine = path.join(path.dirname(repo), 'mine');
+  git(repo, 'worktree', 'add', '-q', '--detach', mine, 'HEAD~1');
+  const s = await settle(engine, await engine.sessions.create({ repo: mine, task: '[script:w] write', title: 'Detached' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(engine.sessions.get(s.id).record.baseCommit, git(mine, 'rev-parse', 'HEAD'));
+  const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(!r.ok && /a commit on no branch \(a detached HEAD\)/.test(r.message), JSON.stringify(r));
+});

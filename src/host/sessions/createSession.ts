@@ -62,7 +62,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const role = roles.find(r => r.name === roleName);
   if (!role) throw new InvalidRequestError(`There is no role "${roleName}". Roles: ${roles.map(r => r.name).join(', ')}.`);
 
-  const base = p.baseBranch?.trim() || head.branch || 'HEAD';
+  // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
+  const base = p.baseBranch?.trim() || head.branch || head.commit;
   const title = (p.title?.trim() || firstLine(task)).slice(0, 80);
   progress.report(`Creating a worktree for "${title}"…`);
   let created;

@@ -12,7 +12,7 @@ import { withRepoLock, type RepoLockOptions } from './lock';
 import { rebaseUnderWay, sessionWorktreeRefusal } from './mergeGuards';
 import { canonicalPath } from './paths';
 import { inWorktree, listWorktrees, resolveWorktree, type WorktreeContext, type WorktreeEntry } from './registry';
-import { branchTip, openRepo, type Repo } from './repo';
+import { branchTip, openRepo, resolveCommit, type Repo } from './repo';
 import { removeStaleTempWorktrees, TEMP_ENV, withTempWorktree } from './tempWorktree';
 
 export interface MergeBackOptions extends RepoLockOptions {
@@ -46,7 +46,12 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
   if (branch === baseBranch) return refuse('error', `cannot merge ${branch} into itself`);
   await removeStaleTempWorktrees(repo);
   const baseTip = await branchTip(repo.root, baseBranch);
-  if (!baseTip) return refuse('error', `the base branch ${baseBranch} does not exist`);
+  if (!baseTip) {
+    const started = await resolveCommit(repo.root, baseBranch).catch(() => null);
+    return refuse('error', started
+      ? `${branch} was started from ${baseBranch}, a commit on no branch (a detached HEAD): there is no branch to merge it into. Check out a branch and merge ${branch} into it with git.`
+      : `the base branch ${baseBranch} does not exist`);
+  }
   const branchStart = await branchTip(repo.root, branch);
   if (!branchStart) return refuse('error', `the branch ${branch} does not exist`);
   const rebasing = rebaseRefusal(repo, opts);
