@@ -192,6 +192,9 @@ function instructionsOf(o: AgentLoopOptions, turn: number): string {
   return typeof o.instructions === 'string' ? o.instructions : o.instructions(turn);
 }
 
+/** Codes of the errors the gateway answers with itself (src/host/gateway), none of them the model server's. */
+const GATEWAY_FAILURES = new Set(['upstream_unreachable', 'budget_unavailable']);
+
 /** Codes of in-stream error events that say the server, not the request, failed. */
 const TRANSIENT_STREAM_ERRORS = new Set(['server_error', 'rate_limit_exceeded', 'server_is_overloaded', 'slow_down']);
 
@@ -203,9 +206,12 @@ export function classify(err: unknown): Verdict {
   if (err instanceof APIError) {
     const code = typeof err.code === 'string' ? err.code : '';
     if (code.startsWith('switchyard_')) return { kind: 'blocked', reason: err.message };
+    // The gateway's own failures say what failed (the model server unreachable, the budget unreadable);
+    // their status alone would blame the model server for an answer it never gave.
+    if (GATEWAY_FAILURES.has(code)) return { kind: 'retry', reason: err.message.replace(/^\d{3} /, '') };
     // An error event inside a stream has no status: the server's own trouble is worth another try.
     if (err.status === undefined && TRANSIENT_STREAM_ERRORS.has(code)) return { kind: 'retry', reason: `The model stream reported ${code}: ${err.message}` };
-    if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid key with "Switchyard: Set API Key".' };
+    if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };
     if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${err.message}` };
     if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.` };
     if (err.status === 429 && code === 'insufficient_quota') return { kind: 'failed', reason: 'The API account has no quota left (429 insufficient_quota).' };

@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { RoleInfo } from '../../protocol/sessions';
 import { TIERS, type Tier } from '../../protocol/types';
+import { TOOLS } from './tools/registry';
 
 export interface Role extends RoleInfo {
   instructions: string;
@@ -86,7 +87,8 @@ export function parseRoleFile(name: string, text: string): Role {
   const budgetText = meta.get('budgetUsd');
   const budgetUsd = budgetText === undefined ? null : Number(budgetText);
   if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new Error('budgetUsd must be a number of dollars');
-  const tools = meta.get('tools')?.split(',').map(s => s.trim()).filter(Boolean);
+  const toolsText = meta.get('tools');
+  const tools = toolsText === undefined ? undefined : toolList(toolsText);
   return {
     name,
     description: meta.get('description') ?? 'Role defined in this repository.',
@@ -96,6 +98,19 @@ export function parseRoleFile(name: string, text: string): Role {
     instructions,
     tools,
   };
+}
+
+/**
+ * `a, b` or `[a, b]`, names quoted or not. An unknown name is an error, not dropped: a role left with
+ * fewer tools than its author meant (or none) would run on and fail every call. `finish` is always in:
+ * without it a run could only end at its turn limit.
+ */
+function toolList(text: string): string[] {
+  const names = text.replace(/^\[(.*)\]$/, '$1').split(',').map(s => s.trim().replace(/^(['"])(.*)\1$/, '$2')).filter(Boolean);
+  const known = TOOLS.map(t => t.name);
+  const unknown = names.filter(n => !known.includes(n));
+  if (unknown.length > 0) throw new Error(`tools: ${unknown.map(n => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not a tool' : 'are not tools'}; the tools are ${known.join(', ')}`);
+  return [...new Set([...names, 'finish'])];
 }
 
 export function toRoleInfo(r: Role): RoleInfo {

@@ -4,7 +4,9 @@
 export function errorResponse(status: number, message: string, code: string, type = 'invalid_request_error', headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ error: { message, type, code, param: null } }), {
     status,
-    headers: { 'content-type': 'application/json', ...headers },
+    // A failure of the gateway's own is retried by the agent, which waits and says why; the openai SDK would
+    // otherwise send each attempt three times at once (it honours x-should-retry).
+    headers: { 'content-type': 'application/json', ...(status >= 500 ? { 'x-should-retry': 'false' } : {}), ...headers },
   });
 }
 

@@ -1,5 +1,6 @@
 // Creating a session: check the request, resolve role, tier and budget, make the branch and worktree
 // (serialised per repository across processes), persist it and queue it.
+import path from 'node:path';
 import type { CreateSessionParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
 import { loadRoles } from '../agent/roles';
@@ -57,10 +58,18 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   }
   const root = repo.identityRoot;
   await mgr.ensureRepo(root);
-  const roles = await loadRoles(root, msg => ctx.log('warn', msg));
+  const ignored: string[] = [];
+  const roles = await loadRoles(root, msg => {
+    ignored.push(msg);
+    ctx.log('warn', msg);
+  });
   const roleName = p.role ?? settings.defaultRole;
   const role = roles.find(r => r.name === roleName);
-  if (!role) throw new InvalidRequestError(`There is no role "${roleName}". Roles: ${roles.map(r => r.name).join(', ')}.`);
+  if (!role) {
+    // A role file that could not be read is the likelier story than a typo: say what was wrong with it.
+    const why = ignored.find(m => m.includes(`${path.sep}${roleName}.md `));
+    throw new InvalidRequestError(`There is no role "${roleName}"${why ? ` (${why})` : ''}. Roles: ${roles.map(r => r.name).join(', ')}.`);
+  }
 
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;

@@ -88,7 +88,7 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
     }
     case 'max-turns':
       await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
-      mgr.setStatus(s, 'failed', `Reached the limit of ${outcome.turns} turns (switchyard.maxTurns) without finishing.`);
+      mgr.setStatus(s, 'failed', `Reached the limit of ${outcome.turns} turns (switchyard.maxTurns, or --max-turns) without finishing.`);
       break;
     case 'failed':
       if (stillRunning) mgr.setStatus(s, 'failed', outcome.reason);
