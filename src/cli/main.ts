@@ -63,13 +63,19 @@ export async function main(argv: readonly string[], out: Out, err: Out): Promise
       err(`switchyard ${name}: ${e.message}`);
       return 2;
     }
-    if (e instanceof UserError) {
+    // A system error (a file that is a folder, a home that cannot be made) is about the input or the
+    // machine, and its message names both: a stack trace would only hide it.
+    if (e instanceof UserError || isSystemError(e)) {
       err(`switchyard ${name}: ${e.message}`);
       return 1;
     }
     err(`switchyard ${name}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return 1;
   }
+}
+
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /** Runs the CLI on this process's arguments and streams; sets the exit status. */

@@ -1,7 +1,7 @@
 // VS Code settings -> the host's settings. A malformed value is reported once, by name, and replaced by
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
 import * as vscode from 'vscode';
-import { isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
+import { isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
 const SECTION = 'switchyard';
@@ -32,17 +32,6 @@ function isPriceOverrides(v: unknown): v is Record<string, PriceOverride> {
       isNonNeg((p as Record<string, unknown>).input) && isNonNeg((p as Record<string, unknown>).cachedInput) &&
       isNonNeg((p as Record<string, unknown>).output));
   });
-}
-
-function isBaseUrl(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  if (v === '') return true;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 export function readSettings(): { settings: HostSettings; problems: SettingsProblem[] } {

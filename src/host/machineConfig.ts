@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
+import { InvalidRequestError } from './errors';
 
 export interface MachineConfig {
   budgets: HostSettings['budgets'];
@@ -14,13 +15,42 @@ export interface MachineConfig {
 
 const FILE = 'config.json';
 
+/**
+ * What the editor last saved; nothing when it never did. A file that is there but cannot be read is an
+ * error, not an empty configuration: it holds the day and month caps, and a run that ignored them could
+ * spend past them.
+ */
 export async function readMachineConfig(home: string): Promise<Partial<MachineConfig>> {
+  const file = path.join(home, FILE);
+  let text: string;
   try {
-    const v: unknown = JSON.parse(await fs.readFile(path.join(home, FILE), 'utf8'));
-    return typeof v === 'object' && v !== null ? (v as Partial<MachineConfig>) : {};
-  } catch {
-    return {};
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new InvalidRequestError(`${file} cannot be read (${(err as Error).message}); it holds the spending caps every window and run share.`);
   }
+  return parseMachineConfig(text, file);
+}
+
+export function parseMachineConfig(text: string, file: string): Partial<MachineConfig> {
+  const fix = 'fix it, or let VS Code write it again from its settings (Switchyard rewrites it when it starts)';
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidRequestError(`${file} is not valid JSON (${(err as Error).message}); it holds the spending caps every window and run share: ${fix}.`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidRequestError(`${file} should hold a JSON object: ${fix}.`);
+  const budgets = (v as { budgets?: unknown }).budgets;
+  if (budgets !== undefined) {
+    if (typeof budgets !== 'object' || budgets === null) throw new InvalidRequestError(`${file}: "budgets" should be an object: ${fix}.`);
+    for (const [key, cap] of Object.entries(budgets)) {
+      if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) {
+        throw new InvalidRequestError(`${file}: budgets.${key} should be a number of dollars (0 or more) or null, not ${JSON.stringify(cap)}: ${fix}.`);
+      }
+    }
+  }
+  return v as Partial<MachineConfig>;
 }
 
 export async function writeMachineConfig(home: string, s: HostSettings): Promise<void> {

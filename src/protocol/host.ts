@@ -120,3 +120,15 @@ export namespace HostProtocol {
   export const configure = new NotificationType<{ settings: HostSettings; apiKey?: string }>('switchyard/host/configure');
   export const ping = new RequestType0<{ pid: number; sessions: number }, void>('switchyard/host/ping');
 }
+
+/** A model server's base URL as settings and the CLI take it: http(s), or empty for OpenAI's own. */
+export function isBaseUrl(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  if (v === '') return true;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,8 @@
 // The `switchyard` CLI, run as its own process against the test upstream: the contract in DESIGN.md
 // (flags, the JSON object, exit statuses, SWITCHYARD_HOME, OPENAI_BASE_URL).
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -93,4 +94,64 @@ test('exit 1 when the session fails, exit 3 when it pauses over budget', async t
   const o = JSON.parse(broke.stdout) as { status: string; costUsd: number };
   assert.equal(o.status, 'over-budget');
   assert.ok(o.costUsd <= 0.00001);
+});
+
+test('bad input is said in one line and exits 2 before anything is made: a base URL, a trace, the machine config', async t => {
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const branches = () => execFileSync('git', ['branch', '--list'], { cwd: repo, encoding: 'utf8' });
+  const before = branches();
+  for (const [args, env, said] of [
+    [['--base-url', 'notaurl'], {}, /--base-url must be an http\(s\) URL/],
+    [['--base-url', 'ftp://127.0.0.1/v1'], {}, /--base-url must be an http\(s\) URL/],
+    [[], { OPENAI_BASE_URL: 'localhost:11434' }, /OPENAI_BASE_URL must be an http\(s\) URL/],
+  ] as const) {
+    const r = await runCli(['run', '--repo', repo, '--task', 'x', ...args], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', ...env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, said);
+  }
+  assert.equal(branches(), before, 'no session branch was made');
+
+  for (const args of [['run', '--repo', repo, '--task', 'x', '--max-turns', '0x3'], ['run', '--repo', repo, '--task', 'x', '--budget', '1e2'], ['report', '--since', '2026-02-30'], ['report', '--since', '2026-13-01']]) {
+    const r = await runCli(args, { SWITCHYARD_HOME: home });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /must be a (number|date like)/);
+  }
+
+  const trace = path.join(root, 'bad.jsonl');
+  writeFileSync(trace, 'not json\n');
+  const replayed = await runCli(['replay', trace]);
+  assert.equal(replayed.code, 2);
+  assert.match(replayed.stderr, /bad\.jsonl line 1: not valid JSON/);
+  assert.doesNotMatch(replayed.stderr, /\n\s+at /, 'no stack trace');
+
+  // The caps every window and run share: a config file that cannot be read must not be taken as none.
+  mkdirSync(home, { recursive: true });
+  for (const [text, said] of [
+    ['{"budgets":{"dayUsd":0.01,},}', /config\.json is not valid JSON/],
+    ['{"budgets":{"dayUsd":"0.01"}}', /budgets\.dayUsd should be a number of dollars/],
+  ] as const) {
+    writeFileSync(path.join(home, 'config.json'), text);
+    const r = await runCli(['run', '--repo', repo, '--task', 'x', '--base-url', 'http://127.0.0.1:9/v1'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, said);
+  }
+  assert.equal(branches(), before);
+});
+
+test('a model without a price is never shown as free, and the session says once that no dollar cap can hold it', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] x', '--model', 'my-local-model', '--budget', '0.01', '--json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { costUsd: number; unpricedRequests?: number; usage: { requests: number } };
+  assert.equal(o.usage.requests, 2);
+  assert.equal(o.unpricedRequests, 2);
+  assert.equal(o.costUsd, 0);
+  assert.equal(r.stderr.match(/my-local-model has no price \(switchyard\.prices can give it one\): its tokens are counted, but no dollar budget can limit them/g)?.length, 1, r.stderr);
+  const text = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--model', 'my-local-model', '--quiet'], env);
+  assert.match(text.stdout, /\$0\.0000 \(\+ 2 unpriced requests\) on standard/);
 });

@@ -33,6 +33,7 @@ class OpenSession implements GatewaySession {
   recordTurn(_turn: TraceTurn): void {}
   onGuard(_d: GuardDecision): void {}
   onOverBudget(_message: string): void {}
+  onUnpriced(_model: string): void {}
   takeNudge(): undefined { return undefined; }
 }
 

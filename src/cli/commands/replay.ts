@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { UsageError } from '../args';
+import { TraceFormatError } from '../../host/guard/errors';
 import { formatReplay, replay } from '../../host/guard/replay';
 import { parseTrace } from '../../host/guard/trace';
 import { readMachineConfig } from '../../host/machineConfig';
@@ -27,7 +28,14 @@ export async function replayCommand(flags: ParsedFlags, positionals: string[], o
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const turns = parseTrace(text, file);
+  let turns;
+  try {
+    turns = parseTrace(text, file);
+  } catch (err) {
+    // A trace the user gave that is not one is bad input: said in one line, exit 2.
+    if (err instanceof TraceFormatError) throw new UsageError(err.message);
+    throw err;
+  }
   const settings = withDefaults({ guard: (await readMachineConfig(switchyardHome())).guard }).guard;
   const result = replay(turns, settings, { headless: Boolean(flags.headless) });
   out(flags.json ? JSON.stringify(result, null, 2) : formatReplay(result));

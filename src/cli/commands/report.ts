@@ -18,7 +18,7 @@ export const reportSpec: CommandSpec = {
 
 export async function reportCommand(flags: ParsedFlags, out: (s: string) => void): Promise<number> {
   const since = flags.since as string | undefined;
-  if (since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(since)) throw new UsageError('--since must be a date like 2026-11-01');
+  if (since !== undefined && !isCalendarDate(since)) throw new UsageError(`--since must be a date like 2026-11-01, not "${since}"`);
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
   const engine = await startCliEngine({ passive: true });
   try {
@@ -53,4 +53,12 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
   } finally {
     await engine.shutdown();
   }
+}
+
+/** YYYY-MM-DD naming a day that exists (2026-02-30 and 2026-13-01 do not). */
+function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
 }

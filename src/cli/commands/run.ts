@@ -1,5 +1,6 @@
 // switchyard run: one session, headless, from creation to its final status.
 import path from 'node:path';
+import { isBaseUrl } from '../../protocol/host';
 import type { TranscriptEvent } from '../../protocol/records';
 import type { AgentKind, SessionInfo, Tier } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
@@ -46,6 +47,10 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
   if (flags['max-turns'] !== undefined && !(Number.isInteger(flags['max-turns']) && (flags['max-turns'] as number) > 0)) {
     throw new UsageError('--max-turns must be a positive whole number');
   }
+  const baseUrl = (flags['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL ?? '';
+  if (!isBaseUrl(baseUrl)) {
+    throw new UsageError(`${flags['base-url'] !== undefined ? '--base-url' : 'OPENAI_BASE_URL'} must be an http(s) URL such as http://localhost:11434/v1, not "${baseUrl}"`);
+  }
   const agent = (flags.agent as AgentKind | undefined) ?? 'builtin';
   if (agent === 'command' && !flags.command) throw new UsageError('--agent command needs --command CMD');
   const quiet = Boolean(flags.quiet);
@@ -63,7 +68,7 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
   const onSignal = () => {
     if (stopping || !session) process.exit(130);
     stopping = true;
-    err('Interrupted: pausing the session (run again with the same repository to see it, or resume it in VS Code).');
+    err('Interrupted: pausing the session (`switchyard sessions --repo DIR` lists it; VS Code can resume it).');
     void engine.sessions.pause(session.id);
   };
   process.on('SIGINT', onSignal);
@@ -102,13 +107,16 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
         worktree: settled.worktree,
         usage: { input: settled.usage.input, cached: settled.usage.cached, output: settled.usage.output, reasoning: settled.usage.reasoning, requests: settled.usage.requests },
         costUsd: settled.costUsd,
+        // Requests of a model without a price are in usage but not in costUsd: never shown as free.
+        ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
         tier: settled.tier,
         ...(settled.statusReason ? { reason: settled.statusReason } : {}),
       }));
     } else {
       out(`${settled.status}: ${settled.title} (${settled.branch})`);
       if (settled.statusReason) out(`  ${settled.statusReason}`);
-      out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)} on ${settled.tier}`);
+      const unpriced = settled.unpricedRequests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
+      out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)}${unpriced} on ${settled.tier}`);
     }
     return exitStatusOf(settled);
   } finally {

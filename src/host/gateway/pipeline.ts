@@ -64,6 +64,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     link.onOverBudget(reservation.message);
     return errorResponse(402, `Switchyard: ${reservation.message}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
   }
+  if (reservation.unpriced && Object.values(link.caps()).some(cap => cap !== null)) link.onUnpriced(model);
   if (reservation.maxOutputTokens < wantedOut) {
     applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: reservation.maxOutputTokens, isOpenAI: deps.upstream().isOpenAI });
     text = JSON.stringify(body);

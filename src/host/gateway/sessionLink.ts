@@ -40,6 +40,8 @@ export interface GatewaySession {
   onGuard(decision: GuardDecision): void;
   /** Nothing fits in the budget: the session pauses as over-budget. */
   onOverBudget(message: string): void;
+  /** A request for a model without a price went out under a dollar cap, which cannot hold it. */
+  onUnpriced(model: string): void;
   /** A note the guard wants the model to read once; taken (and cleared) by the gateway. */
   takeNudge(): string | undefined;
 }

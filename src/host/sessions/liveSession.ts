@@ -40,6 +40,8 @@ export class LiveSession implements GatewaySession {
   /** Messages for the built-in agent to add before its next request (tier changes, hints). */
   private notes: ConversationItem[] = [];
   private nudge: string | undefined;
+  /** The session was told once that its model has no price. */
+  private unpricedNoted = false;
   /** What the built-in agent's tools did since the last fingerprint (its tools say what they change). */
   private effects: { ranCommand: boolean; files: Set<string> } | undefined;
 
@@ -163,6 +165,12 @@ export class LiveSession implements GatewaySession {
     this.host.setStatus(this, 'over-budget', message);
     this.host.alert(this, 'over-budget', message);
     this.run?.abort.abort();
+  }
+
+  onUnpriced(model: string): void {
+    if (this.unpricedNoted) return;
+    this.unpricedNoted = true;
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price (switchyard.prices can give it one): its tokens are counted, but no dollar budget can limit them.` });
   }
 
   takeNudge(): string | undefined {

@@ -34,6 +34,8 @@ export class RecordingLink implements GatewaySession {
   recordTurn(turn: TraceTurn): void { this.turns.push(turn); }
   onGuard(d: GuardDecision): void { this.decisions.push(d); }
   onOverBudget(message: string): void { this.overBudget.push(message); }
+  readonly unpriced: string[] = [];
+  onUnpriced(model: string): void { this.unpriced.push(model); }
   takeNudge(): undefined { return undefined; }
 }
 
