@@ -16,7 +16,7 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   { spec: runSpec, run: (f, _p, out, err) => runCommand(f, out, err) },
   { spec: sessionsSpec, run: (f, _p, out) => sessionsCommand(f, out) },
-  { spec: reportSpec, run: (f, _p, out) => reportCommand(f, out) },
+  { spec: reportSpec, run: (f, _p, out, err) => reportCommand(f, out, err) },
   { spec: replaySpec, run: (f, p, out) => replayCommand(f, p, out) },
   { spec: traceSpec, run: (f, p, out) => traceCommand(f, p, out) },
 ];

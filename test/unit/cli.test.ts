@@ -2,7 +2,7 @@
 // (flags, the JSON object, exit statuses, SWITCHYARD_HOME, OPENAI_BASE_URL).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -79,6 +79,13 @@ test('run --json prints the contract object and exits 0 when done; sessions and 
   assert.equal(csv.code, 0);
   assert.match(csv.stdout.split('\n')[0], /cost/i);
   assert.match(csv.stdout, /priority/);
+
+  // A damaged line in the ledger is skipped, and the report says so on stderr (its JSON stays clean).
+  appendFileSync(path.join(root, 'home', 'ledger', 'usage.jsonl'), '{"damaged": tru\n');
+  const damaged = await runCli(['report', '--by', 'session', '--json'], env);
+  assert.equal(damaged.code, 0, damaged.stderr);
+  assert.equal((JSON.parse(damaged.stdout) as unknown[]).length, 1);
+  assert.match(damaged.stderr, /ledger: skipped a damaged line/);
 });
 
 test('exit 1 when the session fails, exit 3 when it pauses over budget', async t => {

@@ -16,11 +16,13 @@ export const reportSpec: CommandSpec = {
   },
 };
 
-export async function reportCommand(flags: ParsedFlags, out: (s: string) => void): Promise<number> {
+export async function reportCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const since = flags.since as string | undefined;
   if (since !== undefined && !isCalendarDate(since)) throw new UsageError(`--since must be a date like 2026-11-01, not "${since}"`);
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
-  const engine = await startCliEngine({ passive: true });
+  // Warnings (a damaged ledger line skipped) go to stderr: the figures on stdout would otherwise differ
+  // from what the sessions show, with no word why.
+  const engine = await startCliEngine({ passive: true, verbose: err });
   try {
     const by = (flags.by as ReportGroup | undefined) ?? 'day';
     if (flags.csv) {
