@@ -119,6 +119,13 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     assert.match(r.stderr, said);
   }
   assert.equal(branches(), before, 'no session branch was made');
+  const noBase = await runCli(['run', '--repo', repo, '--task', 'x', '--base-branch', 'nosuch', '--base-url', 'http://127.0.0.1:9/v1'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x' });
+  assert.equal(noBase.code, 2, noBase.stderr);
+  assert.match(noBase.stderr, /"nosuch" does not name a commit/);
+  for (const cmd of [['sessions', '--repo', path.join(root, 'nowhere')], ['trace', 'abc', '--repo', path.join(root, 'nowhere'), '--out', path.join(root, 't.jsonl')]]) {
+    const r = await runCli(cmd, { SWITCHYARD_HOME: home });
+    assert.equal(r.code, 2, `${cmd[0]}: ${r.stderr}`);
+  }
 
   for (const args of [['run', '--repo', repo, '--task', 'x', '--max-turns', '0x3'], ['run', '--repo', repo, '--task', 'x', '--budget', '1e2'], ['report', '--since', '2026-02-30'], ['report', '--since', '2026-13-01']]) {
     const r = await runCli(args, { SWITCHYARD_HOME: home });

@@ -9,7 +9,7 @@ import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
 import { slugify } from '../worktrees/slug';
 import { createWorktree } from '../worktrees/worktrees';
-import { errorMessage } from '../worktrees/errors';
+import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 
@@ -86,7 +86,9 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       locksDir: ctx.home.locksDir,
     });
   } catch (err) {
-    throw new UserError(`Could not create the session's worktree: ${errorMessage(err)}`);
+    const message = `Could not create the session's worktree: ${errorMessage(err)}`;
+    // A base that names no commit is the request's mistake; anything else went wrong on the way.
+    throw err instanceof WorktreeError && (err.code === 'bad-ref' || err.code === 'bad-branch-name') ? new InvalidRequestError(message) : new UserError(message);
   }
   const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root);
   const now = new Date().toISOString();

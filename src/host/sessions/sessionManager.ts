@@ -11,7 +11,7 @@ import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChange
 import { ACTIVE_STATUSES, CLOSED_STATUSES, RESUMABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import type { BudgetCaps } from '../gateway/sessionLink';
-import { UserError } from '../errors';
+import { InvalidRequestError, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
 import { startRun } from './runSession';
@@ -156,7 +156,8 @@ export class SessionManager implements SessionHost {
     try {
       return (await openRepo(dir)).identityRoot;
     } catch (err) {
-      throw new UserError(errorMessage(err));
+      // A folder that is not a repository is the caller's mistake (the CLI exits 2), as in createSession.
+      throw new InvalidRequestError(errorMessage(err));
     }
   }
 
