@@ -12,7 +12,7 @@ import type { Repo } from './repo';
 export function sessionWorktreeRefusal(session: WorktreeContext, branch: string): string | null {
   const op = operationInGitDir(session.gitDir);
   if (op) return `${session.worktree} is in the middle of ${op}; finish it (resolve its conflicts and commit) or abort it, then merge again.`;
-  const head = readHead(session.gitDir);
+  const head = readOr(path.join(session.gitDir, 'HEAD'));
   if (head !== `ref: refs/heads/${branch}`) {
     const where = head.startsWith('ref: refs/heads/') ? `on ${head.slice('ref: refs/heads/'.length)}` : `detached at ${head.slice(0, 12)}`;
     return `${session.worktree} is not on ${branch} (it is ${where}); check ${branch} out there again, with any commits made meanwhile, then merge again.`;
@@ -48,10 +48,6 @@ function* adminFolders(repo: Repo): Generator<{ gitDir: string; checkout: string
     const backLink = readOr(path.join(gitDir, 'gitdir'));
     yield { gitDir, checkout: backLink ? path.dirname(path.resolve(gitDir, backLink)) : gitDir };
   }
-}
-
-function readHead(gitDir: string): string {
-  return readOr(path.join(gitDir, 'HEAD'));
 }
 
 function readOr(file: string): string {
