@@ -20,10 +20,20 @@ export class Workbench {
     const bar = this.page.locator('.part.statusbar');
     const box = await bar.boundingBox();
     await bar.click({ position: { x: Math.round((box?.width ?? 800) / 2), y: Math.round((box?.height ?? 22) / 2) } });
-    await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget input[type="text"]');
-    await input.waitFor();
-    await input.fill(`>${title}`);
+    // The palette can close again as it opens (focus moving after a tree click or a redraw under load;
+    // seen once in CI): open it again rather than wait on a hidden input.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor();
+      try {
+        await input.fill(`>${title}`, { timeout: 5000 });
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await this.closeQuickInput();
+      }
+    }
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
     await this.page.keyboard.press('Enter');
   }
