@@ -53,6 +53,15 @@ test('a productive 15-turn session finishes untouched', async t => {
   assert.equal(s.guard.level, 'ok');
   const events = (await engine.sessions.transcript(s.id, 0)).events;
   assert.equal(events.filter(e => e.kind === 'guard').length, 0, 'not even a warning');
+  // The trace holds every metered response, the last one (finish, followed by no request) included.
+  const file = path.join(tempDir(t), 'work.trace.jsonl');
+  assert.deepEqual(await engine.sessions.saveTrace(s.id, file), { turns: 15 });
+  const turns = readFileSync(file, 'utf8').trim().split('\n').map(l => JSON.parse(l) as TraceTurn);
+  assert.deepEqual(turns.at(-1)!.toolCalls.map(c => [c.name, JSON.parse(c.arguments)]), [['finish', { summary: 'seven modules, each tested' }]]);
+  assert.deepEqual(turns.map(x => x.turn), Array.from({ length: 15 }, (_, i) => i + 1));
+  const traced = turns.reduce((sum, x) => sum + (x.costUsd ?? 0), 0);
+  assert.ok(s.costUsd > 0 && Math.abs(traced - s.costUsd) < 1e-9, `trace $${traced} against the session's $${s.costUsd}`);
+  assert.equal(turns.reduce((sum, x) => sum + (x.usage?.output ?? 0), 0), s.usage.output);
 });
 
 test('headless, the CLI stops a looping agent and exits 3; the trace replays to the same verdict', async t => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SseScanner, type StreamOutcome } from '../../src/host/gateway/streamMeter';
-import type { Endpoint } from '../../src/host/gateway/requestView';
+import { responseActivity, type Endpoint } from '../../src/host/gateway/requestView';
 
 const enc = new TextEncoder();
 const usage = { input_tokens: 1200, input_tokens_details: { cached_tokens: 1024 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 0 } };
@@ -78,4 +78,27 @@ test('a stream cut before its final event is not complete, and says how much tex
   assert.equal(out.completed, false);
   assert.equal(out.usage, undefined);
   assert.equal(out.deltaChars, 'héllo '.length + 'wörld ✓'.length);
+});
+
+test("a response's text and calls are read from its final object, for the trace's last turn", () => {
+  const response = {
+    id: 'resp_2',
+    usage,
+    output: [
+      { type: 'reasoning', id: 'rs_1', summary: [] },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'All done.' }] },
+      { type: 'function_call', call_id: 'call_1', name: 'finish', arguments: '{"summary":"ok"}' },
+    ],
+  };
+  const block = `event: response.completed\ndata: ${JSON.stringify({ type: 'response.completed', response })}\n\n`;
+  const want = [
+    { kind: 'text', body: 'All done.' },
+    { kind: 'call', callId: 'call_1', name: 'finish', body: '{"summary":"ok"}' },
+  ];
+  assert.deepEqual(scan('responses', [enc.encode(block)]).output, want);
+  assert.deepEqual(responseActivity('responses', response), want);
+  const chat = { id: 'c2', choices: [{ index: 0, message: { role: 'assistant', content: 'All done.', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'finish', arguments: '{"summary":"ok"}' } }] } }] };
+  assert.deepEqual(responseActivity('chat', chat), want);
+  assert.deepEqual(responseActivity('chat', { choices: [] }), []);
+  assert.deepEqual(responseActivity('responses', 'not an object'), []);
 });

@@ -9,6 +9,7 @@ import type { Ledger } from '../ledger/ledger';
 import type { PriceTable } from '../pricing/priceTable';
 import { CacheTracker } from './cacheInsight';
 import { GuardFeed } from './guardFeed';
+import type { AgentItem } from './requestView';
 import { forwardModelRequest, type PipelineDeps } from './pipeline';
 import { RateLimitGate } from './rateLimiter';
 import { errorResponse } from './responses';
@@ -51,6 +52,8 @@ export interface Metered {
   cache: CacheTracker;
   /** Usage of the last completed response, attached to the turn the next request completes. */
   lastUsage?: { input: number; cached: number; output: number; reasoning: number; costUsd: number };
+  /** The last response's text and calls while no request has followed it (its turn is not yet recorded). */
+  openTurn?: AgentItem[];
   lastHash?: string;
   pending: Set<Promise<void>>;
   requests: number;
@@ -127,6 +130,21 @@ export class Gateway {
   async drain(sessionId: string): Promise<void> {
     const m = this.bySession.get(sessionId);
     while (m && m.pending.size) await Promise.allSettled([...m.pending]);
+  }
+
+  /**
+   * The session's run ended for good: its last response, which no request will follow, becomes the
+   * trace's last turn (calls without outputs), so the trace holds every metered response. The guard
+   * does not judge it; there is nothing left to stop. A later run starts a fresh baseline.
+   */
+  async closeTurns(sessionId: string): Promise<void> {
+    const m = this.bySession.get(sessionId);
+    const items = m?.openTurn;
+    if (!m || !items) return;
+    m.openTurn = undefined;
+    m.feed.restart();
+    const fp = await m.link.fingerprint().catch(() => undefined);
+    m.link.recordTurn(m.feed.toTrace(items, m.lastUsage, fp?.changed ?? [], fp?.hash));
   }
 
   /** `fetch` for the built-in agent: the same pipeline as HTTP, without a loopback hop. */

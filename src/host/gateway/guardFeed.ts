@@ -47,6 +47,11 @@ export class GuardFeed {
     return turns;
   }
 
+  /** The next request sets a new baseline, as after a restart; turn numbers go on. */
+  restart(): void {
+    this.seen = -1;
+  }
+
   toTrace(items: readonly AgentItem[], usage: TurnUsage | undefined, filesChanged: string[], worktreeHash: string | undefined): TraceTurn {
     this.turn++;
     const outputs = new Map(items.filter(i => i.kind === 'output').map(i => [i.callId ?? '', withoutRunIds(i.body)]));

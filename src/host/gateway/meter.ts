@@ -62,6 +62,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
       endpoint: x.endpoint,
     };
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: cost.costUsd ?? 0 };
+    m.openTurn = outcome.output ?? [];
     // The append counts the record as pending at once, so the session's figures already include it when
     // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead
     // of the agent's next step.

@@ -4,9 +4,9 @@ import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
 import type { RateLimitGate } from './rateLimiter';
-import { viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
+import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
 import { errorResponse, passThroughHeaders } from './responses';
-import { SseScanner } from './streamMeter';
+import { SseScanner, type StreamOutcome } from './streamMeter';
 import { bodyStream, readText, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
@@ -118,10 +118,10 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       json = await readText(upstream.body);
     } catch (err) {
       // Cut short: metered as an estimate, as a cut stream is, and the reservation released with it.
-      track(m, meterResponse(meter, parseJson('')));
+      track(m, meterResponse(meter, parseJson(endpoint, '')));
       throw err;
     }
-    track(m, meterResponse(meter, parseJson(json)));
+    track(m, meterResponse(meter, parseJson(endpoint, json)));
     return new Response(json, { status: upstream.status, headers });
   }
   const scanner = new SseScanner(endpoint);
@@ -152,7 +152,7 @@ function track(m: Metered, p: Promise<void>): void {
   void p.catch(() => undefined).finally(() => m.pending.delete(p));
 }
 
-function parseJson(text: string): { usage?: Record<string, unknown>; servedTier?: string; responseId?: string; completed: boolean; deltaChars: number; cacheDiagnostics?: unknown } {
+function parseJson(endpoint: Endpoint, text: string): StreamOutcome {
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
     return {
@@ -162,6 +162,7 @@ function parseJson(text: string): { usage?: Record<string, unknown>; servedTier?
       completed: v.usage !== undefined,
       deltaChars: text.length,
       cacheDiagnostics: v.prompt_cache_diagnostics,
+      output: responseActivity(endpoint, v),
     };
   } catch {
     return { completed: false, deltaChars: text.length };
@@ -172,6 +173,7 @@ function parseJson(text: string): { usage?: Record<string, unknown>; servedTier?
 async function observeTurns(m: Metered, view: RequestView): Promise<void> {
   const turns = m.feed.take(view.activity);
   if (!turns.length) return;
+  m.openTurn = undefined;
   const fp = await m.link.fingerprint().catch(() => undefined);
   turns.forEach((items, i) => {
     const last = i === turns.length - 1;

@@ -56,13 +56,48 @@ function viewResponses(body: Json): RequestView {
     const item = (typeof raw === 'object' && raw !== null ? raw : {}) as Json;
     const type = str(item.type || 'message');
     segments.push(segment(`item ${i + 1} (${type === 'message' ? str(item.role) || 'message' : type})`, item));
-    if (type === 'message' && item.role === 'assistant') activity.push({ kind: 'text', body: contentText(item.content) });
-    else if (type.endsWith('_call_output')) activity.push({ kind: 'output', callId: str(item.call_id), body: str(item.output) });
-    else if (type.endsWith('_call')) {
-      activity.push({ kind: 'call', callId: str(item.call_id), name: str(item.name) || type, body: str(item.arguments ?? item.input ?? item.action) });
-    }
+    const act = responsesActivity(item, type);
+    if (act) activity.push(act);
   });
   return { endpoint: 'responses', model: str(body.model), stream: body.stream === true, segments, activity, headerSegments: 2 };
+}
+
+function responsesActivity(item: Json, type: string): AgentItem | undefined {
+  if (type === 'message' && item.role === 'assistant') return { kind: 'text', body: contentText(item.content) };
+  if (type.endsWith('_call_output')) return { kind: 'output', callId: str(item.call_id), body: str(item.output) };
+  if (type.endsWith('_call')) return { kind: 'call', callId: str(item.call_id), name: str(item.name) || type, body: str(item.arguments ?? item.input ?? item.action) };
+  return undefined;
+}
+
+/**
+ * The model's text and calls in a response: a Responses `response` object, or a Chat Completions
+ * response (its first choice). A session's last response is never followed by a request that would
+ * show them, so its trace takes them from here.
+ */
+export function responseActivity(endpoint: Endpoint, response: unknown): AgentItem[] {
+  if (typeof response !== 'object' || response === null) return [];
+  const r = response as Json;
+  if (endpoint === 'responses') {
+    const output = Array.isArray(r.output) ? r.output : [];
+    return output.flatMap((raw: unknown) => {
+      const item = (typeof raw === 'object' && raw !== null ? raw : {}) as Json;
+      const act = responsesActivity(item, str(item.type || 'message'));
+      return act && !(act.kind === 'text' && !act.body) ? [act] : [];
+    });
+  }
+  const choice = (Array.isArray(r.choices) ? r.choices[0] : undefined) as Json | undefined;
+  const message = (choice?.message ?? {}) as Json;
+  return [...chatActivity(message)];
+}
+
+function* chatActivity(m: Json): Generator<AgentItem> {
+  const text = contentText(m.content);
+  if (text) yield { kind: 'text', body: text };
+  for (const tc of Array.isArray(m.tool_calls) ? m.tool_calls : []) {
+    const t = tc as Json;
+    const fn = (t.function ?? {}) as Json;
+    yield { kind: 'call', callId: str(t.id), name: str(fn.name), body: str(fn.arguments) };
+  }
 }
 
 function viewChat(body: Json): RequestView {
@@ -73,15 +108,8 @@ function viewChat(body: Json): RequestView {
     const m = (typeof raw === 'object' && raw !== null ? raw : {}) as Json;
     const role = str(m.role);
     segments.push(segment(i === 0 && role === 'system' ? 'instructions' : `item ${i + 1} (${role})`, m));
-    if (role === 'assistant') {
-      const text = contentText(m.content);
-      if (text) activity.push({ kind: 'text', body: text });
-      for (const tc of Array.isArray(m.tool_calls) ? m.tool_calls : []) {
-        const t = tc as Json;
-        const fn = (t.function ?? {}) as Json;
-        activity.push({ kind: 'call', callId: str(t.id), name: str(fn.name), body: str(fn.arguments) });
-      }
-    } else if (role === 'tool') {
+    if (role === 'assistant') activity.push(...chatActivity(m));
+    else if (role === 'tool') {
       activity.push({ kind: 'output', callId: str(m.tool_call_id), body: contentText(m.content) });
     }
   });

@@ -1,7 +1,7 @@
 // Passes a model's server-sent events through unchanged, byte for byte and chunk by chunk, while reading
 // the few events that carry usage. Deltas, the bulk of a stream, are only measured, never parsed, so
 // metering adds next to nothing per event.
-import type { Endpoint } from './requestView';
+import { responseActivity, type AgentItem, type Endpoint } from './requestView';
 import { LfDecoder } from '../util/lfDecoder';
 
 export interface StreamOutcome {
@@ -14,6 +14,8 @@ export interface StreamOutcome {
   completed: boolean;
   /** Characters of streamed text and arguments, for an estimate when the stream is cut. */
   deltaChars: number;
+  /** The model's text and calls, from the final response object (Responses streams and whole bodies). */
+  output?: AgentItem[];
   error?: string;
 }
 
@@ -72,6 +74,7 @@ export class SseScanner {
     this.outcome.servedTier = typeof response.service_tier === 'string' ? response.service_tier : undefined;
     this.outcome.responseId = typeof response.id === 'string' ? response.id : undefined;
     this.outcome.cacheDiagnostics = response.prompt_cache_diagnostics;
+    this.outcome.output = responseActivity('responses', response);
   }
 
   private onChatBlock(block: string): void {

@@ -1,5 +1,6 @@
 // One run of a session's agent, from start to the status it ends in. Every agent kind is registered
 // with the gateway under its own token first, so all of them are metered, capped and guarded alike.
+import type { SessionStatus } from '../../protocol/types';
 import type { AgentOutcome } from '../agent/agentLoop';
 import { loadRoles, type Role } from '../agent/roles';
 import { commitAll } from '../worktrees/worktrees';
@@ -7,6 +8,8 @@ import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
 import { runProcessAgent } from './runners/processRunner';
 import type { SessionManager } from './sessionManager';
+
+const CONTINUED_STATUSES: readonly SessionStatus[] = ['paused', 'stuck', 'queued'];
 
 export function startRun(mgr: SessionManager, s: LiveSession): Promise<void> {
   const abort = new AbortController();
@@ -73,6 +76,8 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   release?.();
   await ctx.gateway.drain(s.id);
   await settle(mgr, s, outcome);
+  // A paused or stuck agent goes on from where it was, and its next request shows the last turn.
+  if (!CONTINUED_STATUSES.includes(r.status)) await ctx.gateway.closeTurns(s.id);
   await s.transcript.flush();
 }
 
