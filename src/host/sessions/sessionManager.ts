@@ -24,6 +24,7 @@ import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 
 const POLL_MS = 1000;
+const ORPHANED_REASON = 'Switchyard stopped while this session ran (its process ended). Resume it to continue where it stopped.';
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
@@ -97,20 +98,28 @@ export class SessionManager implements SessionHost {
     const s = existing ?? new LiveSession(r, this.ctx.store.paths(r.repo, r.id), this);
     s.record = r;
     this.sessions.set(r.id, s);
-    const ownerAlive = r.owner && r.owner.hostId !== this.ctx.hostId && isAlive(r.owner.pid);
-    if (!this.ctx.passive && (ACTIVE_STATUSES as readonly string[]).includes(r.status) && !ownerAlive) {
-      if (r.status === 'queued') {
+    if (this.orphaned(r)) {
+      if (this.ctx.passive) {
+        // A reader (the CLI's `sessions`) writes nothing, but shows what the next host will make of it.
+        if (r.status !== 'queued') s.record = { ...r, status: 'paused', statusReason: ORPHANED_REASON };
+      } else if (r.status === 'queued') {
         this.claim(s);
         this.scheduler.enqueue(s.id);
       } else {
         r.status = 'paused';
-        r.statusReason = 'Switchyard restarted while this session ran. Resume it to continue where it stopped.';
+        r.statusReason = ORPHANED_REASON;
         r.owner = undefined;
         this.save(s);
       }
     }
     this.changed(s);
     return s;
+  }
+
+  /** Running or queued, and not by a live process: its host crashed or was killed. */
+  private orphaned(r: SessionRecord): boolean {
+    if (!(ACTIVE_STATUSES as readonly string[]).includes(r.status)) return false;
+    return !(r.owner && r.owner.hostId !== this.ctx.hostId && isAlive(r.owner.pid));
   }
 
   async list(repo?: string): Promise<SessionInfo[]> {
@@ -372,6 +381,11 @@ export class SessionManager implements SessionHost {
         if (r.savedBy === this.ctx.hostId || this.sessions.get(r.id)?.run) continue;
         this.adopt(r);
       }
+    }
+    // A process killed outright (a CLI run's, say) writes nothing more: its sessions would show as
+    // running for good.
+    for (const s of this.sessions.values()) {
+      if (!s.run && s.record.owner && s.record.owner.hostId !== this.ctx.hostId && this.orphaned(s.record)) this.adopt(s.record);
     }
   }
 
