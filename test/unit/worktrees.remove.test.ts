@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { WorktreeError } from '../../src/host/worktrees/errors';
@@ -93,6 +93,29 @@ test('orphaned worktrees (folder deleted by hand) are detected and pruned; branc
   assert.deepEqual(after.map(w => w.path).sort(), [box.repo, wt.worktree].sort(), 'the live worktree is left alone');
   assert.ok(branchExists(box.repo, second.branch));
   assert.deepEqual(await prune(box.repo, { locksDir: box.locksDir }), [], 'nothing left to prune');
+});
+
+test('a worktrees folder that is away for now (unmounted, renamed) is not pruned: its worktrees come back whole', async () => {
+  const other = await createWorktree({ repoRoot: box.repo, worktreesDir: path.join(box.dir, 'elsewhere'), locksDir: box.locksDir, base: 'main', slug: 'elsewhere' });
+  const away = `${box.worktreesDir}.away`;
+  renameSync(box.worktreesDir, away);
+  rmSync(other.worktree, { recursive: true, force: true });
+  // Only the worktree whose own folder is gone, in a folder still there, is an orphan.
+  assert.deepEqual((await prune(box.repo, { locksDir: box.locksDir })).map(p => p.path), [other.worktree]);
+  renameSync(away, box.worktreesDir);
+  const back = (await listWorktrees(box.repo)).find(w => w.path === wt.worktree);
+  assert.equal(back?.missing, false, 'still registered, and there again');
+  assert.equal(sh(wt.worktree, 'rev-parse', '--abbrev-ref', 'HEAD'), wt.branch);
+});
+
+test('discarding a session whose folder is gone forgets that worktree alone, not one that is away', async () => {
+  const other = await createWorktree({ repoRoot: box.repo, worktreesDir: path.join(box.dir, 'elsewhere'), locksDir: box.locksDir, base: 'main', slug: 'elsewhere' });
+  const away = path.join(box.dir, 'elsewhere.away');
+  renameSync(path.dirname(other.worktree), away);
+  rmSync(wt.worktree, { recursive: true, force: true });
+  assert.deepEqual(await discard(), { ok: true, branchKept: false });
+  renameSync(away, path.dirname(other.worktree));
+  assert.deepEqual((await listWorktrees(box.repo)).map(w => [w.path, w.missing]).sort(), [[box.repo, false], [other.worktree, false]].sort());
 });
 
 test('discarding a session whose folder is already gone still cleans up', async () => {

@@ -8,7 +8,7 @@ import { git, gitOutput } from './git';
 import { commitsOnNoBranch, dirtyFiles, unmergedCommits } from './inspect';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { canonicalPath, isInside } from './paths';
-import { inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
+import { adminDirOf, inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
 import { assertBranchName, branchTip, branchTips, openRepo, resolveCommit, type Repo } from './repo';
 import { uniqueBranch, worktreeDirName } from './slug';
 import { removeStaleTempWorktrees } from './tempWorktree';
@@ -109,7 +109,7 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       }
       if (entry?.locked) throw new WorktreeError('worktree-locked', `${target} is locked (git worktree lock); unlock it with "git worktree unlock" first`);
       if (present) await removeRegistered(repo, target);
-      else if (entry) await git(repo.root, ['worktree', 'prune']);
+      else if (entry) await forget(repo, target);
       const branchKept = await settleBranch(repo, opts, unmerged, registered, target);
       return { ok: true, branchKept };
     },
@@ -123,21 +123,32 @@ export interface PrunedWorktree {
   head: string | null;
 }
 
-/** Finds worktrees whose folder was deleted by hand and unregisters them (`git worktree prune`). Branches stay. */
+/**
+ * Finds worktrees whose folder was deleted by hand and unregisters them. Branches stay. A worktree is
+ * orphaned only when the folder that held it is still there: a whole worktrees folder that is missing
+ * (an unmounted drive, a folder renamed away) may come back, worktrees and all.
+ */
 export async function prune(repoRoot: string, opts: RepoLockOptions = {}): Promise<PrunedWorktree[]> {
   const repo = await openRepo(repoRoot);
   return withRepoLock(
     repo,
     async () => {
       await removeStaleTempWorktrees(repo);
-      const orphaned = (await listWorktrees(repo.root)).filter(w => w.missing && !w.locked);
+      const orphaned = (await listWorktrees(repo.root)).filter(w => w.missing && !w.locked && existsSync(path.dirname(w.path)));
       if (orphaned.length === 0) return [];
-      await git(repo.root, ['worktree', 'prune']);
+      // Not `git worktree prune`: it forgets every missing worktree, those only away for now included.
+      for (const w of orphaned) await forget(repo, w.path);
       const still = new Set((await listWorktrees(repo.root)).map(w => w.path));
       return orphaned.filter(w => !still.has(w.path)).map(w => ({ path: w.path, branch: w.branch, head: w.head }));
     },
     opts,
   );
+}
+
+/** Unregisters one worktree whose folder is gone, leaving git's other registrations alone. */
+async function forget(repo: Repo, dir: string): Promise<void> {
+  const admin = adminDirOf(repo, dir);
+  if (admin) await rm(admin, { recursive: true, force: true });
 }
 
 async function newBranchName(repo: Repo, branch: string): Promise<string> {
