@@ -120,6 +120,24 @@ test('a merge asked for while a paused agent is still ending waits for it, and l
   assert.equal(existsSync(s.worktree), false);
 });
 
+test('a session resumed while its paused agent is still ending starts again once it has ended', async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up, settings: { sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  const agent = `trap 'sleep 1; exit 0' TERM; echo run >> runs.txt; while :; do sleep 0.05; done`;
+  const s = await engine.sessions.create({ repo, task: 'slow to stop', title: 'Slow to stop', agent: 'command', command: agent }, noProgress);
+  const live = engine.sessions.get(s.id);
+  const runs = () => (existsSync(path.join(s.worktree, 'runs.txt')) ? readFileSync(path.join(s.worktree, 'runs.txt'), 'utf8').split('\n').filter(Boolean).length : 0);
+  for (let i = 0; i < 200 && runs() < 1; i++) await new Promise(r => setTimeout(r, 25));
+  const pausing = engine.sessions.pause(s.id);
+  assert.ok(live.run, 'the agent is still ending');
+  assert.equal((await engine.sessions.resume(s.id)).status, 'queued');
+  await pausing;
+  for (let i = 0; i < 200 && runs() < 2; i++) await new Promise(r => setTimeout(r, 25));
+  assert.equal(runs(), 2, 'the agent started again');
+  assert.equal(live.record.status, 'running');
+  await engine.sessions.stop(s.id);
+});
+
 test('a session started in a detached worktree of the user starts from its commit; merging it back says there is no branch', async t => {
   const up = await upstream(t, { scripts: { w: write('d.txt', 'x\n') } });
   const { engine, repo } = await engineFor(t, { up });

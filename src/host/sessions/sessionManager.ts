@@ -340,6 +340,9 @@ export class SessionManager implements SessionHost {
     this.setStatus(s, 'running');
     startRun(this, s).finally(() => {
       this.scheduler.release(id);
+      // Resumed while this run was still ending (a paused agent given its grace period): the queue
+      // could not take it then, since it still held its slot.
+      if (s.record.status === 'queued') this.scheduler.enqueue(id);
       this.changed(s);
     });
   }
