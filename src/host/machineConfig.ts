@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
 import { InvalidRequestError } from './errors';
+import { makeDir } from './util/makeDir';
 
 export interface MachineConfig {
   budgets: HostSettings['budgets'];
@@ -64,7 +65,7 @@ export async function writeMachineConfig(home: string, s: HostSettings): Promise
   const file = path.join(home, FILE);
   const text = JSON.stringify(config, null, 2);
   if ((await fs.readFile(file, 'utf8').catch(() => '')) === text) return;
-  await fs.mkdir(home, { recursive: true });
+  await makeDir(home);
   const tmp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(tmp, text);
   await fs.rename(tmp, file);

@@ -3,6 +3,7 @@
 // the life of the session, across pauses and host restarts.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { makeDir } from '../util/makeDir';
 
 export type ConversationItem =
   | { type: 'message'; role: 'user' | 'developer'; content: string }
@@ -87,7 +88,7 @@ export class Conversation {
   }
 
   private async openForAppend(): Promise<fs.FileHandle> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    await makeDir(path.dirname(this.file));
     return fs.open(this.file, 'a');
   }
 

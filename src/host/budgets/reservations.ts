@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { type LockOptions, type ProcessIdentity, withFileLock } from '../util/fileLock';
+import { makeDir } from '../util/makeDir';
 
 export interface Reservation {
   id: string;
@@ -72,7 +73,7 @@ export class FileReservationStore implements ReservationStore {
   }
 
   private async write(list: readonly Reservation[]): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true });
+    await makeDir(this.dir);
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await fsp.writeFile(tmp, JSON.stringify({ reservations: list }));

@@ -11,6 +11,7 @@ import { PendingUsage } from './pendingUsage';
 import { report } from './report';
 import { Rollups } from './rollups';
 import { loadSnapshot, removeOrphanTemps, saveSnapshot } from './snapshot';
+import { makeDir } from '../util/makeDir';
 
 export type LedgerLog = (level: 'info' | 'warn', message: string) => void;
 
@@ -81,7 +82,7 @@ export class Ledger {
 
   static async open(dir: string, options: LedgerOptions = {}): Promise<Ledger> {
     const opts: Required<LedgerOptions> = { log: () => undefined, snapshotEvery: 20_000, pollMs: 1_000, ...options };
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDir(dir);
     const file = path.join(dir, LEDGER_FILE);
     const existed = await fsp.access(file).then(() => true, () => false);
     const appendHandle = await fsp.open(file, 'a');

@@ -3,10 +3,10 @@
 // is not the host's; a relay inside the sandbox listens on the gateway's port and carries each
 // connection through the library's filtering proxy, which lets this one command reach 127.0.0.1:<port>
 // and nothing else that is not an allowed domain. The agent keeps using OPENAI_BASE_URL unchanged.
-import { promises as fs } from 'node:fs';
 import type { SandboxPolicy } from './policy';
 import type { SandboxRuntime, WrappedCommand } from './runtime';
 import { shQuote, shQuoteArgv } from './shell';
+import { makeDir } from '../util/makeDir';
 
 export interface ProcessWrapOptions {
   cwd: string;
@@ -26,7 +26,7 @@ export async function wrapAgentProcess(
   if (!Number.isInteger(o.gatewayPort) || o.gatewayPort <= 0 || o.gatewayPort > 65535) {
     throw new RangeError(`not a gateway port: ${o.gatewayPort}`);
   }
-  await fs.mkdir(policy.tempDir, { recursive: true });
+  await makeDir(policy.tempDir);
   const script = [`export TMPDIR=${shQuote(policy.tempDir)}`, `cd ${shQuote(o.cwd)} || exit 1`, ...gatewayAccess(o.gatewayPort), shQuoteArgv(argv)];
   if (process.platform === 'linux') script.push('rc=$?', 'kill "$relay" 2>/dev/null', 'exit $rc');
   const wrapped: WrappedCommand = await runtime.wrap({ script: script.join('\n'), policy, extraHosts: [`127.0.0.1:${o.gatewayPort}`] });

@@ -2,7 +2,6 @@
 // process group of its own exactly like the local runner (same timeout, stop, output cap and exit code).
 // Killing the group reaches bubblewrap, and bubblewrap takes the whole sandbox with it
 // (--die-with-parent and a PID namespace), so nothing a command started can outlive it.
-import { promises as fs } from 'node:fs';
 import { childEnv } from '../agent/tools/env';
 import { ToolError } from '../agent/tools/errors';
 import { DEFAULT_KILL_GRACE_MS, NOT_STARTED, runShellInProcessGroup } from '../agent/tools/localRunner';
@@ -11,6 +10,7 @@ import { SandboxError } from './errors';
 import type { SandboxPolicy } from './policy';
 import { type SandboxRuntime, sandboxRuntime, type WrappedCommand } from './runtime';
 import { shQuote } from './shell';
+import { makeDir } from '../util/makeDir';
 
 export interface SandboxRunnerOptions {
   policy: SandboxPolicy;
@@ -37,7 +37,7 @@ async function runSandboxed(
 ): Promise<CommandResult> {
   if (opts.signal.aborted) return { ...NOT_STARTED };
   // A folder that does not exist cannot be bound writable into the sandbox.
-  await fs.mkdir(policy.tempDir, { recursive: true });
+  await makeDir(policy.tempDir);
   let wrapped: WrappedCommand;
   try {
     // The library sets TMPDIR to a folder of its own; the session's temp folder is the writable one.

@@ -6,6 +6,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HomeLayout } from '../home';
 import { parseRecord, type SessionRecord } from './sessionRecord';
+import { makeDir } from '../util/makeDir';
 
 export interface SessionPaths {
   dir: string;
@@ -96,13 +97,13 @@ export class SessionStore {
   private async write(record: SessionRecord, snapshot: string): Promise<void> {
     const p = this.paths(record.repo, record.id);
     const tmp = `${p.record}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-    if (!this.made.has(p.dir)) await fs.mkdir(p.dir, { recursive: true });
+    if (!this.made.has(p.dir)) await makeDir(p.dir);
     try {
       await fs.writeFile(tmp, snapshot);
     } catch (err) {
       // The folder went away (a discarded session, a cleaned home): make it again, as the first save did.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fs.mkdir(p.dir, { recursive: true });
+      await makeDir(p.dir);
       await fs.writeFile(tmp, snapshot);
     }
     this.made.add(p.dir);
@@ -176,7 +177,7 @@ export class SessionStore {
     if (this.remembered.has(repo)) return;
     const file = path.join(this.home.repoDir(repo), 'repo.json');
     if (!existsSync(file)) {
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      await makeDir(path.dirname(file));
       await fs.writeFile(file, JSON.stringify({ root: repo }));
     }
     this.remembered.add(repo);

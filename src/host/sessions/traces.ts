@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TraceTurn } from '../../protocol/records';
+import { makeDir } from '../util/makeDir';
 
 export class SessionTraces {
   private writes: Promise<void> = Promise.resolve();
@@ -19,7 +20,7 @@ export class SessionTraces {
   async copy(file: string, target: string): Promise<{ turns: number }> {
     await this.writes;
     const text = await fs.readFile(file, 'utf8').catch(() => '');
-    await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true });
+    await makeDir(path.dirname(path.resolve(target)));
     await fs.writeFile(target, text);
     return { turns: text.split('\n').filter(Boolean).length };
   }

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TranscriptEvent } from '../../protocol/records';
+import { makeDir } from '../util/makeDir';
 
 export type TranscriptListener = (from: number, events: TranscriptEvent[]) => void;
 
@@ -95,14 +96,14 @@ export class TranscriptLog {
   /** The folder is made on the first write, and again only if it has gone since (one syscall less per flush). */
   private async appendText(text: string): Promise<void> {
     if (!this.dirMade) {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      await makeDir(path.dirname(this.file));
       this.dirMade = true;
     }
     try {
       await fs.appendFile(this.file, text);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      await makeDir(path.dirname(this.file));
       await fs.appendFile(this.file, text);
     }
   }

@@ -6,6 +6,7 @@ import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeDir } from './makeDir';
 
 export interface LockOptions {
   /** Give up (LockTimeoutError) after this long, in-process queueing included. Default 10 s. */
@@ -133,7 +134,7 @@ async function tryCreate(abs: string, owner: LockOwner): Promise<boolean> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     if (code !== 'ENOENT') throw e;
-    await fsp.mkdir(path.dirname(abs), { recursive: true });
+    await makeDir(path.dirname(abs));
     return tryCreate(abs, owner);
   }
   try {

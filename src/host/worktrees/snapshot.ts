@@ -1,12 +1,13 @@
 // The whole state of a worktree (tracked + untracked, .gitignore respected) as one git tree,
 // built in a private index so the worktree's own index, and the agent using it, are never touched.
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GitCommandError } from './errors';
 import { gitLine, gitOutput } from './git';
 import { inWorktree, resolveWorktree, type WorktreeContext } from './registry';
 import type { Repo } from './repo';
+import { makeDir } from '../util/makeDir';
 
 const MAX_SKIPPED = 50;
 
@@ -41,7 +42,7 @@ export async function worktreeFingerprint(worktree: string, indexFile: string, o
 }
 
 async function writeSnapshot(ctx: WorktreeContext, index: string): Promise<string> {
-  await mkdir(path.dirname(index), { recursive: true });
+  await makeDir(path.dirname(index));
   // Seeded from the real index so the first call reuses its stat cache instead of hashing every file.
   const realIndex = path.join(ctx.gitDir, 'index');
   if (!existsSync(index) && existsSync(realIndex)) await copyFile(realIndex, index);

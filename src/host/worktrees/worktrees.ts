@@ -1,6 +1,6 @@
 // Session worktrees: create, remove (asking first when work would be lost), prune orphans.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
@@ -12,6 +12,7 @@ import { adminDirOf, inWorktree, listWorktrees, resolveWorktree, type WorktreeEn
 import { assertBranchName, branchTip, branchTips, openRepo, resolveCommit, type Repo } from './repo';
 import { uniqueBranch, worktreeDirName } from './slug';
 import { removeStaleTempWorktrees } from './tempWorktree';
+import { makeDir } from '../util/makeDir';
 
 export { commitAll, AGENT_IDENTITY, type GitIdentity } from './commit';
 export { worktreeFingerprint } from './snapshot';
@@ -50,7 +51,7 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent, branches: [...tips.keys()].sort() }) : await newBranchName(repo, opts.branch);
       const dir = path.join(parent, worktreeDirName(branch));
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
-      await mkdir(parent, { recursive: true });
+      await makeDir(parent);
       const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit]);
       if (added.exitCode !== 0) {
         await undoFailedAdd(repo, branch, baseCommit, dir);

@@ -1,6 +1,5 @@
 // Runs the built-in agent for a session: its conversation, its tools in the worktree, its model calls
 // through the gateway (in-process, with the session's token; the user's key stays in the gateway).
-import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../../protocol/host';
 import { runAgentLoop, type AgentOutcome } from '../../agent/agentLoop';
 import { compactionThreshold } from '../../agent/compaction';
@@ -11,6 +10,7 @@ import type { Role } from '../../agent/roles';
 import { DEFAULT_TOOL_LIMITS, type CommandRunner, type ToolContext } from '../../agent/tools/types';
 import type { Gateway } from '../../gateway/gateway';
 import type { LiveSession } from '../liveSession';
+import { makeDir } from '../../util/makeDir';
 
 export interface BuiltinRunOptions {
   session: LiveSession;
@@ -32,7 +32,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
   const s = o.session;
   const r = s.record;
   if (!s.token) throw new Error('the session has no gateway token');
-  await fs.mkdir(s.paths.tempDir, { recursive: true });
+  await makeDir(s.paths.tempDir);
   const conversation = await Conversation.open(s.paths.conversation);
   if (conversation.length === 0) await conversation.append(taskMessage(r.task, r.branch, r.baseBranch));
   const model = new ModelClient({

@@ -4,6 +4,7 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TranscriptEvent } from '../../../protocol/records';
+import { makeDir } from '../../util/makeDir';
 
 export async function findCodex(configured: string): Promise<string | undefined> {
   const candidates = configured.trim()
@@ -27,7 +28,7 @@ export async function findCodex(configured: string): Promise<string | undefined>
  * `exec` mode); no update checks or telemetry.
  */
 export async function writeCodexHome(home: string, gatewayBaseURL: string): Promise<void> {
-  await fs.mkdir(home, { recursive: true });
+  await makeDir(home);
   const toml = [
     'model_provider = "switchyard"',
     'approval_policy = "never"',

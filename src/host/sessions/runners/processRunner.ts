@@ -2,7 +2,6 @@
 // session's worktree and reach the model only through the gateway, with the session's token as their
 // API key, so they are metered, capped, tiered and guarded exactly like the built-in agent.
 import { once } from 'node:events';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { HostSettings } from '../../../protocol/host';
@@ -13,6 +12,7 @@ import type { Gateway } from '../../gateway/gateway';
 import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
 import { codexEventToTranscript, findCodex, writeCodexHome } from './codex';
+import { makeDir } from '../../util/makeDir';
 
 export interface ProcessRunOptions {
   session: LiveSession;
@@ -29,7 +29,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   const s = o.session;
   const r = s.record;
   await o.gateway.listen();
-  await fs.mkdir(s.paths.tempDir, { recursive: true });
+  await makeDir(s.paths.tempDir);
   const env: Record<string, string> = {
     OPENAI_BASE_URL: o.gateway.baseURL,
     OPENAI_API_KEY: s.token ?? '',
