@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -101,6 +102,22 @@ test('exit 1 when the session fails, exit 3 when it pauses over budget', async t
   const o = JSON.parse(broke.stdout) as { status: string; costUsd: number };
   assert.equal(o.status, 'over-budget');
   assert.ok(o.costUsd <= 0.00001);
+});
+
+test('a model server that cannot be reached is said in seconds, with its address (never its credentials) and what to check', async t => {
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  // A port nothing listens on: taken, then given back.
+  const probe = net.createServer();
+  await new Promise<void>(r => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise(r => probe.close(r));
+  const started = Date.now();
+  const r = await runCli(['run', '--repo', repo, '--task', 'x', '--base-url', `http://user:secret@127.0.0.1:${port}/v1?x=1`], { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-x' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(Date.now() - started < 30_000, 'not a minute of retries');
+  assert.match(r.stdout, new RegExp(`the model server at http://127\\.0\\.0\\.1:${port}/v1 cannot be reached \\(connect ECONNREFUSED[^)]*\\) \\(gave up after 3 attempts\\)\\. Check the base URL`));
+  assert.doesNotMatch(r.stdout + r.stderr, /secret/);
 });
 
 test('bad input is said in one line and exits 2 before anything is made: a base URL, a trace, the machine config', async t => {

@@ -60,6 +60,11 @@ const now = (): string => {
   return stamp;
 };
 const MAX_RETRIES = 6;
+/**
+ * Before the model server has answered once in this run, "unreachable" is most likely a wrong base URL
+ * or a server not started: a few seconds of retries, not a minute of them, before saying so.
+ */
+const FIRST_CONTACT_RETRIES = 2;
 
 export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
   const outcome = await turnLoop(o);
@@ -72,14 +77,16 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
 async function turnLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
   await answerInterruptedCalls(o);
   let turns = o.conversation.modelTurns();
+  let reached = false;
   while (!o.signal.aborted) {
     if (turns >= o.maxTurns) return { kind: 'max-turns', turns };
     const notes = o.takeNotes();
     if (notes.length) await o.conversation.append(...notes);
     const compaction = await compactIfNeeded(o, turns + 1);
     if (compaction) return compaction;
-    const result = await requestWithRetries(o, turns + 1);
+    const result = await requestWithRetries(o, turns + 1, o.conversation.all, !reached);
     if ('kind' in result) return result;
+    reached = true;
     turns++;
     o.onTurn(turns);
     const produced: ConversationItem[] = [];
@@ -152,7 +159,7 @@ async function answerInterruptedCalls(o: AgentLoopOptions): Promise<void> {
   await o.conversation.append(...open.map(c => ({ type: 'function_call_output' as const, call_id: c.call_id, output: interruptedOutput(c.name) })));
 }
 
-async function requestWithRetries(o: AgentLoopOptions, turn: number, input: readonly ConversationItem[] = o.conversation.all): Promise<ModelTurn | AgentOutcome> {
+async function requestWithRetries(o: AgentLoopOptions, turn: number, input: readonly ConversationItem[] = o.conversation.all, firstContact = false): Promise<ModelTurn | AgentOutcome> {
   for (let attempt = 0; ; attempt++) {
     if (o.signal.aborted) return { kind: 'aborted' };
     let deltaSeen = false;
@@ -178,15 +185,21 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, input: read
     } catch (err) {
       if (o.signal.aborted || err instanceof APIUserAbortError) return { kind: 'aborted' };
       const verdict = classify(err);
-      if (verdict.kind !== 'retry' || attempt >= MAX_RETRIES) {
-        return verdict.kind === 'retry' ? { kind: 'failed', reason: `${verdict.reason} (gave up after ${attempt + 1} attempts)` } : verdict;
+      const neverReached = verdict.kind === 'retry' && verdict.unreachable === true && firstContact;
+      if (verdict.kind !== 'retry' || attempt >= (neverReached ? FIRST_CONTACT_RETRIES : MAX_RETRIES)) {
+        if (verdict.kind !== 'retry') return verdict;
+        const advice = neverReached ? ' Check the base URL (switchyard.baseURL in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
+        return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);
-      o.emit({ kind: 'notice', ts: now(), level: 'warning', text: `${verdict.reason}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.` });
+      o.emit({ kind: 'notice', ts: now(), level: 'warning', text: `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.` });
       await sleep(wait, o.signal);
     }
   }
 }
+
+/** A reason that goes on with more words drops its full stop. */
+const withoutStop = (reason: string): string => reason.replace(/\.$/, '');
 
 function instructionsOf(o: AgentLoopOptions, turn: number): string {
   return typeof o.instructions === 'string' ? o.instructions : o.instructions(turn);
@@ -198,17 +211,18 @@ const GATEWAY_FAILURES = new Set(['upstream_unreachable', 'budget_unavailable'])
 /** Codes of in-stream error events that say the server, not the request, failed. */
 const TRANSIENT_STREAM_ERRORS = new Set(['server_error', 'rate_limit_exceeded', 'server_is_overloaded', 'slow_down']);
 
-type Verdict = { kind: 'retry'; reason: string; afterMs?: number } | AgentOutcome;
+/** `unreachable`: no answer came from the model server at all (refused, unresolvable, no route). */
+type Verdict = { kind: 'retry'; reason: string; afterMs?: number; unreachable?: boolean } | AgentOutcome;
 
 export function classify(err: unknown): Verdict {
   if (err instanceof StreamCutError) return { kind: 'retry', reason: err.message };
-  if (err instanceof APIConnectionError) return { kind: 'retry', reason: `Could not reach the model server: ${err.message}` };
+  if (err instanceof APIConnectionError) return { kind: 'retry', reason: `Could not reach the model server: ${err.message}`, unreachable: true };
   if (err instanceof APIError) {
     const code = typeof err.code === 'string' ? err.code : '';
     if (code.startsWith('switchyard_')) return { kind: 'blocked', reason: err.message };
     // The gateway's own failures say what failed (the model server unreachable, the budget unreadable);
     // their status alone would blame the model server for an answer it never gave.
-    if (GATEWAY_FAILURES.has(code)) return { kind: 'retry', reason: err.message.replace(/^\d{3} /, '') };
+    if (GATEWAY_FAILURES.has(code)) return { kind: 'retry', reason: err.message.replace(/^\d{3} /, ''), unreachable: code === 'upstream_unreachable' };
     // An error event inside a stream has no status: the server's own trouble is worth another try.
     if (err.status === undefined && TRANSIENT_STREAM_ERRORS.has(code)) return { kind: 'retry', reason: `The model stream reported ${code}: ${err.message}` };
     if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };

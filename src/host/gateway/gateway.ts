@@ -12,7 +12,7 @@ import { GuardFeed } from './guardFeed';
 import type { AgentItem } from './requestView';
 import { forwardModelRequest, type PipelineDeps } from './pipeline';
 import { RateLimitGate } from './rateLimiter';
-import { errorResponse } from './responses';
+import { errorResponse, shownUrl } from './responses';
 import { startGatewayServer, type GatewayServer } from './server';
 import type { GatewaySession } from './sessionLink';
 import { readText, UpstreamClient } from './upstreamClient';
@@ -205,7 +205,7 @@ export class Gateway {
       const res = await this.client.request('GET', `${up.baseURL}/models`, { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) }, undefined, signal);
       return new Response(await readText(res.body), { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     } catch (err) {
-      return errorResponse(502, `Switchyard gateway: the model server cannot be reached: ${(err as Error).message}`, 'upstream_unreachable', 'server_error');
+      return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
     }
   }
 }

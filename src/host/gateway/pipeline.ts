@@ -5,7 +5,7 @@ import { meterResponse, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
 import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
-import { errorResponse, passThroughHeaders } from './responses';
+import { errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
 import { bodyStream, readText, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 
@@ -97,7 +97,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   } catch (err) {
     await release();
     if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
-    return errorResponse(502, `Switchyard gateway: the model server cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
+    return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
   }
   deps.rateLimits.observe(upstream.headers, upstream.status);
   const headers = passThroughHeaders(upstream.headers);

@@ -10,6 +10,16 @@ export function errorResponse(status: number, message: string, code: string, typ
   });
 }
 
+/** The model server's address as messages show it: no credentials, no query. */
+export function shownUrl(baseURL: string): string {
+  try {
+    const u = new URL(baseURL);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return 'the configured base URL';
+  }
+}
+
 /** Upstream headers worth passing back to the agent: rate limits, request ids, retry hints. */
 export function passThroughHeaders(from: Headers): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,0 +1,62 @@
+// A model server that cannot be reached: before it has answered once in a run, that is most likely a
+// wrong base URL or a server not started, said after a few seconds; once it has answered, a blip is
+// waited out as long as any other transient failure.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { APIConnectionError } from 'openai';
+import { runAgentLoop, type AgentOutcome } from '../../src/host/agent/agentLoop';
+import { Conversation } from '../../src/host/agent/conversation';
+import type { ModelClient, ModelTurn } from '../../src/host/agent/modelClient';
+import type { ToolContext } from '../../src/host/agent/tools/types';
+import type { TranscriptEvent } from '../../src/protocol/records';
+
+/** Plays `answers` in order: an Error is thrown, a turn is returned. */
+function scripted(answers: (ModelTurn | Error)[]): ModelClient & { calls: number } {
+  const model = {
+    calls: 0,
+    async turn(): Promise<ModelTurn> {
+      const next = answers[Math.min(model.calls++, answers.length - 1)]!;
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+  return model as unknown as ModelClient & { calls: number };
+}
+
+async function run(t: TestContext, model: ModelClient): Promise<{ outcome: AgentOutcome; events: TranscriptEvent[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sy-retry-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const conversation = await Conversation.open(path.join(dir, 'conversation.jsonl'));
+  const events: TranscriptEvent[] = [];
+  const outcome = await runAgentLoop({
+    model, modelName: 'gpt-5.4', instructions: 'Answer.', tools: [], toolDefs: [], conversation,
+    toolContext: {} as ToolContext, maxTurns: 5, maxOutputTokens: 1000, cacheKey: 'switchyard-test',
+    signal: new AbortController().signal, emit: e => events.push(e), onTurn: () => undefined, takeNotes: () => [],
+    compactAtTokens: Number.POSITIVE_INFINITY, onCompacted: () => undefined,
+  });
+  await conversation.close();
+  return { outcome, events };
+}
+
+const refused = () => new APIConnectionError({ message: 'connect ECONNREFUSED 127.0.0.1:9' });
+const retries = (events: TranscriptEvent[]) => events.filter(e => e.kind === 'notice' && /retrying in/.test(e.text)).length;
+
+test('a model server never reached in this run is reported after three attempts, with what to check', async t => {
+  const model = scripted([refused()]);
+  const { outcome, events } = await run(t, model);
+  assert.equal(model.calls, 3);
+  assert.equal(retries(events), 2);
+  assert.equal(outcome.kind, 'failed');
+  assert.match(outcome.kind === 'failed' ? outcome.reason : '', /^Could not reach the model server: .*ECONNREFUSED.* \(gave up after 3 attempts\)\. Check the base URL/);
+});
+
+test('once the model server has answered, it is waited for as long as for any other failure', async t => {
+  // The first answer is cut at the output limit: the loop asks again, and the server has gone away.
+  const model = scripted([{ text: 'Part one', calls: [], status: 'incomplete' }, refused(), refused(), refused(), { text: 'Done.', calls: [], status: 'completed' }]);
+  const { outcome, events } = await run(t, model);
+  assert.deepEqual(outcome, { kind: 'finished', summary: 'Done.' });
+  assert.equal(retries(events), 3, 'more retries than a server never reached gets');
+});
