@@ -1,15 +1,17 @@
 // Sessions survive their host: a process running a session is killed (kill -9) mid-run; the next host
 // finds the session paused with a reason, and resuming it finishes the work from where it stopped.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { SessionInfo } from '../../src/protocol/types';
 import { Engine } from '../../src/host/engine';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
 import { runCli } from './helpers/cli';
-import { makeRepo, settle, tempDir, upstream } from './helpers/engineKit';
+import { engineFor, makeRepo, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
 
 const long = {
   steps: [
@@ -109,4 +111,58 @@ test('a host that watched another process run a session shows it paused within s
   assert.equal((await run).code, null, 'the CLI was killed mid-stream');
   await until(s => s?.status === 'paused', 'the session still shows as running after its process was killed');
   assert.match((await current())?.statusReason ?? '', /its process ended/);
+});
+
+/** A finished session whose record is rewritten as another process's running one, with `owner`. */
+async function foreignRunning(t: TestContext, owner: Record<string, unknown>): Promise<{ home: string; repo: string; file: string; done: Record<string, unknown>; url: string }> {
+  const up = await upstream(t);
+  const { engine, repo, home } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: 'x', title: 'X' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  await engine.shutdown();
+  const file = engine.sessions.get(s.id).paths.record;
+  const done = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...done, status: 'running', statusReason: undefined, owner, savedBy: 'other-host' }));
+  return { home, repo, file, done, url: up.url };
+}
+
+test("a watching host judges the record as on disk: an owner's last write (done) just before it exited stands", async t => {
+  const child = spawn('sleep', ['60']);
+  t.after(() => child.kill('SIGKILL'));
+  const { home, repo, file, done, url } = await foreignRunning(t, { pid: child.pid, hostId: 'other-host', host: hostname(), start: null });
+  const watcher = await startEngine(home, url);
+  t.after(() => watcher.shutdown());
+  assert.equal((await watcher.sessions.list(repo))[0]!.status, 'running');
+  // Right after the watcher's poll has read the records, the owner writes its final state and exits.
+  const store = watcher.sessions.ctx.store;
+  const changedSince = store.changedSince.bind(store);
+  let fired = false;
+  store.changedSince = async (...a: Parameters<typeof changedSince>) => {
+    const out = await changedSince(...a);
+    if (!fired) {
+      fired = true;
+      writeFileSync(file, JSON.stringify({ ...done, owner: undefined, savedBy: 'other-host', updatedAt: new Date().toISOString() }));
+      const exited = new Promise(r => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    return out;
+  };
+  for (let i = 0; i < 40 && (await watcher.sessions.list(repo))[0]!.status !== 'done'; i++) await new Promise(r => setTimeout(r, 100));
+  await store.flush();
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { status: string }).status, 'done', 'the final state on disk survived');
+  assert.equal((await watcher.sessions.list(repo))[0]!.status, 'done');
+});
+
+test('an owner is told apart by its machine and start time: a reused pid is not it, another machine is not judged', async t => {
+  // This process is alive, but did not start at that time: the owner it names has ended.
+  const reused = await foreignRunning(t, { pid: process.pid, hostId: 'other-host', host: hostname(), start: '1' });
+  const a = await startEngine(reused.home, reused.url);
+  t.after(() => a.shutdown());
+  assert.equal((await a.sessions.list(reused.repo))[0]!.status, 'paused');
+  // A pid that means nothing here: the owner runs on another machine sharing the home.
+  const remote = await foreignRunning(t, { pid: 2 ** 22 + 7, hostId: 'other-host', host: `not-${hostname()}`, start: '1' });
+  const b = await startEngine(remote.home, remote.url);
+  t.after(() => b.shutdown());
+  assert.equal((await b.sessions.list(remote.repo))[0]!.status, 'running');
 });

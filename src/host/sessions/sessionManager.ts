@@ -22,6 +22,7 @@ import { CheckoutLooks } from './checkoutLooks';
 import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
+import { currentProcess, isProcessAlive } from '../util/fileLock';
 
 const POLL_MS = 1000;
 const ORPHANED_REASON = 'Switchyard stopped while this session ran (its process ended). Resume it to continue where it stopped.';
@@ -119,7 +120,7 @@ export class SessionManager implements SessionHost {
   /** Running or queued, and not by a live process: its host crashed or was killed. */
   private orphaned(r: SessionRecord): boolean {
     if (!(ACTIVE_STATUSES as readonly string[]).includes(r.status)) return false;
-    return !(r.owner && r.owner.hostId !== this.ctx.hostId && isAlive(r.owner.pid));
+    return !(r.owner && r.owner.hostId !== this.ctx.hostId && isAlive(r.owner));
   }
 
   async list(repo?: string): Promise<SessionInfo[]> {
@@ -353,7 +354,8 @@ export class SessionManager implements SessionHost {
   }
 
   private claim(s: LiveSession): void {
-    s.record.owner = { pid: process.pid, hostId: this.ctx.hostId };
+    const me = currentProcess();
+    s.record.owner = { pid: me.pid, hostId: this.ctx.hostId, host: me.host, start: me.start };
   }
 
   onSettingsChanged(): void {
@@ -386,9 +388,12 @@ export class SessionManager implements SessionHost {
       }
     }
     // A process killed outright (a CLI run's, say) writes nothing more: its sessions would show as
-    // running for good.
-    for (const s of this.sessions.values()) {
-      if (!s.run && s.record.owner && s.record.owner.hostId !== this.ctx.hostId && this.orphaned(s.record)) this.adopt(s.record);
+    // running for good. What is judged is the record as on disk now: the one held here may predate the
+    // owner's last write (its final status), and another host may have taken the session over since.
+    for (const s of [...this.sessions.values()]) {
+      if (s.run || !s.record.owner || s.record.owner.hostId === this.ctx.hostId || !this.orphaned(s.record)) continue;
+      const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
+      if (now && !this.sessions.get(s.id)?.run) this.adopt(now);
     }
   }
 
@@ -406,9 +411,11 @@ export class SessionManager implements SessionHost {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** A process on another machine, or one whose pid now names another process, is judged by what it can be. */
+function isAlive(owner: NonNullable<SessionRecord['owner']>): boolean {
+  if (owner.host !== undefined) return isProcessAlive({ pid: owner.pid, host: owner.host, start: owner.start ?? null });
   try {
-    process.kill(pid, 0);
+    process.kill(owner.pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';

@@ -10,8 +10,12 @@ export type SpendOfSession = Pick<
 export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 'queuePosition'> {
   version: 1;
   maxTurns: number;
-  /** Process that runs the session's agent; another process sees the session but does not drive it. */
-  owner?: { pid: number; hostId: string };
+  /**
+   * Process that runs the session's agent; another process sees the session but does not drive it.
+   * `host` and `start` (its machine and start time; absent in older records) tell a process that ended
+   * from a reused pid, and a process on another machine sharing the home from one that ended.
+   */
+  owner?: { pid: number; hostId: string; host?: string; start?: string | null };
   /** The host that wrote this version of the record (a host ignores its own writes when it polls). */
   savedBy?: string;
   /** The user asked to keep the branch when the worktree was discarded. */

@@ -131,6 +131,19 @@ export class SessionStore {
     return out;
   }
 
+  /** One session's record as on disk now; undefined when it is gone. */
+  async read(repo: string, id: string): Promise<SessionRecord | undefined> {
+    const file = this.paths(repo, id).record;
+    try {
+      const [text, st] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
+      this.mtimes.set(file, st.mtimeMs);
+      return parseRecord(text, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
   /**
    * Records that appeared or changed on disk since this store last read or wrote them. Closed sessions
    * (`isClosed`: merged or discarded) pile up over months and rarely change again (a merged one may still be
