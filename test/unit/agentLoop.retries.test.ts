@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { APIConnectionError } from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 import { runAgentLoop, type AgentOutcome } from '../../src/host/agent/agentLoop';
 import { Conversation } from '../../src/host/agent/conversation';
 import type { ModelClient, ModelTurn } from '../../src/host/agent/modelClient';
@@ -59,4 +59,12 @@ test('once the model server has answered, it is waited for as long as for any ot
   const { outcome, events } = await run(t, model);
   assert.deepEqual(outcome, { kind: 'finished', summary: 'Done.' });
   assert.equal(retries(events), 3, 'more retries than a server never reached gets');
+});
+
+test('a server that answered, even with an error, is not taken for a wrong address when it then cannot be reached', async t => {
+  const slowDown = () => APIError.generate(429, { message: 'Rate limit reached' }, 'Rate limit reached', new Headers({ 'retry-after': '0.01' }));
+  const model = scripted([slowDown(), slowDown(), refused(), { text: 'Done.', calls: [], status: 'completed' }]);
+  const { outcome, events } = await run(t, model);
+  assert.deepEqual(outcome, { kind: 'finished', summary: 'Done.' });
+  assert.equal(retries(events), 3);
 });

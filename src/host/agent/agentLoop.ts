@@ -77,16 +77,15 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
 async function turnLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
   await answerInterruptedCalls(o);
   let turns = o.conversation.modelTurns();
-  let reached = false;
+  const contact: Contact = { reached: false };
   while (!o.signal.aborted) {
     if (turns >= o.maxTurns) return { kind: 'max-turns', turns };
     const notes = o.takeNotes();
     if (notes.length) await o.conversation.append(...notes);
-    const compaction = await compactIfNeeded(o, turns + 1);
+    const compaction = await compactIfNeeded(o, turns + 1, contact);
     if (compaction) return compaction;
-    const result = await requestWithRetries(o, turns + 1, o.conversation.all, !reached);
+    const result = await requestWithRetries(o, turns + 1, contact);
     if ('kind' in result) return result;
-    reached = true;
     turns++;
     o.onTurn(turns);
     const produced: ConversationItem[] = [];
@@ -135,14 +134,14 @@ function mayHaveEffects(name: string, defs: readonly AnyToolDef[]): boolean {
 }
 
 /** Summarises older turns when the prompt nears the context window; returns an outcome only on failure. */
-async function compactIfNeeded(o: AgentLoopOptions, turn: number): Promise<AgentOutcome | undefined> {
+async function compactIfNeeded(o: AgentLoopOptions, turn: number, contact: Contact): Promise<AgentOutcome | undefined> {
   // Kept by the conversation as items are added: encoding the whole prompt each turn made a session's
   // total cost grow with the square of its length.
   const before = estimatedTokens(instructionsOf(o, turn), o.conversation.jsonBytes);
   if (before < o.compactAtTokens || o.conversation.length < 4) return undefined;
   o.emit({ kind: 'notice', ts: now(), level: 'info', text: `The prompt is about ${before} tokens; summarising older turns (a planned cache reset).` });
   // Same instructions, tools and prefix: the summary request itself is served from the cache.
-  const summaryTurn = await requestWithRetries(o, turn, [...o.conversation.all, SUMMARY_REQUEST]);
+  const summaryTurn = await requestWithRetries(o, turn, contact, [...o.conversation.all, SUMMARY_REQUEST]);
   if ('kind' in summaryTurn) return summaryTurn;
   const items = compacted(o.conversation.all, summaryTurn.text || 'No summary was given.');
   await o.conversation.replace(items);
@@ -159,12 +158,18 @@ async function answerInterruptedCalls(o: AgentLoopOptions): Promise<void> {
   await o.conversation.append(...open.map(c => ({ type: 'function_call_output' as const, call_id: c.call_id, output: interruptedOutput(c.name) })));
 }
 
-async function requestWithRetries(o: AgentLoopOptions, turn: number, input: readonly ConversationItem[] = o.conversation.all, firstContact = false): Promise<ModelTurn | AgentOutcome> {
+/** Whether the model server has answered anything in this run (an error status counts). */
+interface Contact {
+  reached: boolean;
+}
+
+async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Contact, input: readonly ConversationItem[] = o.conversation.all): Promise<ModelTurn | AgentOutcome> {
+  let unreachable = 0;
   for (let attempt = 0; ; attempt++) {
     if (o.signal.aborted) return { kind: 'aborted' };
     let deltaSeen = false;
     try {
-      return await o.model.turn(
+      const answer = await o.model.turn(
         {
           model: o.modelName,
           instructions: instructionsOf(o, turn),
@@ -182,11 +187,15 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, input: read
           if (o.watched?.() !== false) o.emit({ kind: 'assistant-delta', ts: now(), delta, turn });
         },
       );
+      contact.reached = true;
+      return answer;
     } catch (err) {
       if (o.signal.aborted || err instanceof APIUserAbortError) return { kind: 'aborted' };
       const verdict = classify(err);
-      const neverReached = verdict.kind === 'retry' && verdict.unreachable === true && firstContact;
-      if (verdict.kind !== 'retry' || attempt >= (neverReached ? FIRST_CONTACT_RETRIES : MAX_RETRIES)) {
+      if (answeredBy(err)) contact.reached = true;
+      const neverReached = verdict.kind === 'retry' && verdict.unreachable === true && !contact.reached;
+      if (neverReached) unreachable++;
+      if (verdict.kind !== 'retry' || attempt >= MAX_RETRIES || unreachable > FIRST_CONTACT_RETRIES) {
         if (verdict.kind !== 'retry') return verdict;
         const advice = neverReached ? ' Check the base URL (switchyard.baseURL in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
@@ -203,6 +212,12 @@ const withoutStop = (reason: string): string => reason.replace(/\.$/, '');
 
 function instructionsOf(o: AgentLoopOptions, turn: number): string {
   return typeof o.instructions === 'string' ? o.instructions : o.instructions(turn);
+}
+
+/** The model server itself answered (an error status, a stream that started), not the gateway for it. */
+function answeredBy(err: unknown): boolean {
+  if (err instanceof StreamCutError) return true;
+  return err instanceof APIError && err.status !== undefined && !GATEWAY_FAILURES.has(typeof err.code === 'string' ? err.code : '');
 }
 
 /** Codes of the errors the gateway answers with itself (src/host/gateway), none of them the model server's. */
