@@ -64,6 +64,23 @@ test('a productive 15-turn session finishes untouched', async t => {
   assert.equal(turns.reduce((sum, x) => sum + (x.usage?.output ?? 0), 0), s.usage.output);
 });
 
+test('a paused session that is then stopped has its last response in its trace', async t => {
+  const slow = { steps: [{ calls: [{ name: 'run_command', arguments: { command: 'sleep 2; echo slept' } }] }, { calls: [{ name: 'finish', arguments: { summary: 'x' } }] }] };
+  const up = await upstream(t, { scripts: { slow } });
+  const { engine, repo } = await engineFor(t, { up, headless: false, settings: { sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  const s = await engine.sessions.create({ repo, task: '[script:slow] wait', title: 'Slow' }, noProgress);
+  for (let i = 0; i < 200 && engine.sessions.info(engine.sessions.get(s.id)).usage.requests < 1; i++) await new Promise(r => setTimeout(r, 25));
+  await engine.sessions.pause(s.id);
+  await engine.sessions.stop(s.id);
+  const stopped = await settle(engine, s);
+  assert.equal(stopped.usage.requests, 1);
+  const file = path.join(tempDir(t), 'slow.trace.jsonl');
+  assert.deepEqual(await engine.sessions.saveTrace(s.id, file), { turns: 1 });
+  const [turn] = readFileSync(file, 'utf8').trim().split('\n').map(l => JSON.parse(l) as TraceTurn);
+  assert.deepEqual(turn!.toolCalls.map(c => c.name), ['run_command']);
+  assert.equal(turn!.costUsd, stopped.costUsd);
+});
+
 test('headless, the CLI stops a looping agent and exits 3; the trace replays to the same verdict', async t => {
   const up = await upstream(t, { scripts: { loop: failingForever } });
   const root = tempDir(t);

@@ -1,14 +1,14 @@
 // Review and finish through the engine: merge, squash and rebase land the work; a conflict is reported and
 // changes nothing; discarding unmerged work asks first and keeps the branch.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { MergeStrategy } from '../../src/protocol/types';
 import { Engine } from '../../src/host/engine';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
-import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
+import { engineFor, git, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
 
 const write = (file: string, text: string) => ({
   steps: [
@@ -80,25 +80,36 @@ test('an orphaned worktree (folder deleted by hand) is detected and pruned', asy
   assert.doesNotMatch(git(repo, 'worktree', 'list'), /Orphan/i);
 });
 
-test('sessions whose whole worktrees folder is away (an unmounted drive) are left as they were, and work when it is back', async t => {
+test('sessions whose worktrees folder elsewhere is away (an unmounted drive) are left as they were, and work when it is back', async t => {
   const up = await upstream(t, { scripts: { w: write('x.txt', 'x\n') } });
-  const { engine, repo, home } = await engineFor(t, { up });
+  const drive = tempDir(t);
+  const settings = { worktreesDir: path.join(drive, 'worktrees') };
+  const { engine, repo, home } = await engineFor(t, { up, settings });
   const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] x', title: 'Away' }, noProgress));
   assert.equal(s.status, 'done', s.statusReason);
   await engine.shutdown();
-  const folder = path.dirname(s.worktree);
-  renameSync(folder, `${folder}.away`);
-  const later = await Engine.start({ home, settings: withDefaults({ baseURL: up.url }), apiKey: 'sk-test-upstream', headless: true, sink: silentSink });
+  renameSync(path.join(drive, 'worktrees'), path.join(drive, 'away'));
+  const later = await Engine.start({ home, settings: withDefaults({ baseURL: up.url, ...settings }), apiKey: 'sk-test-upstream', headless: true, sink: silentSink });
   try {
     const [seen] = await later.sessions.list(repo);
     assert.equal(seen.status, 'done');
     assert.deepEqual((await later.sessions.prune(repo)).pruned, []);
-    renameSync(`${folder}.away`, folder);
+    renameSync(path.join(drive, 'away'), path.join(drive, 'worktrees'));
     assert.match(git(repo, 'worktree', 'list'), new RegExp(s.branch.replace('/', '\\/')));
     assert.deepEqual((await later.sessions.changes(s.id)).files.map(f => f.path), ['x.txt']);
   } finally {
     await later.shutdown();
   }
+});
+
+test("a worktrees folder deleted from Switchyard's own folder is pruned: its sessions are over, their branches kept", async t => {
+  const up = await upstream(t, { scripts: { w: write('x.txt', 'x\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] x', title: 'Deleted' }, noProgress));
+  rmSync(path.dirname(s.worktree), { recursive: true, force: true });
+  assert.deepEqual((await engine.sessions.prune(repo)).pruned.length, 1);
+  assert.equal(engine.sessions.get(s.id).record.status, 'discarded');
+  assert.match(git(repo, 'branch', '--list', s.branch), /Deleted|deleted/);
 });
 
 test('a merge asked for while a paused agent is still ending waits for it, and lands what it wrote last', async t => {

@@ -112,7 +112,7 @@ async function runEnded(s: LiveSession, progress?: Progress): Promise<void> {
 export async function pruneWorktrees(mgr: SessionManager, repo: string): Promise<{ pruned: string[] }> {
   try {
     const root = (await openRepo(repo)).identityRoot;
-    const pruned = await prune(root, { locksDir: mgr.ctx.home.locksDir });
+    const pruned = await prune(root, { locksDir: mgr.ctx.home.locksDir, within: mgr.ctx.home.root });
     // Sessions whose worktree folder was deleted by hand are over: their branch is kept.
     for (const s of mgr.all()) {
       if (pruned.some(p => p.path === s.record.worktree) && !(CLOSED_STATUSES as readonly string[]).includes(s.record.status)) {

@@ -235,6 +235,8 @@ export class SessionManager implements SessionHost {
       this.scheduler.release(id);
       this.setStatus(s, 'failed', 'Stopped by the user.');
       await this.stopRun(s);
+      // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
+      await this.ctx.gateway.closeTurns(s.id);
     }
     return this.info(s);
   }

@@ -126,16 +126,19 @@ export interface PrunedWorktree {
 
 /**
  * Finds worktrees whose folder was deleted by hand and unregisters them. Branches stay. A worktree is
- * orphaned only when the folder that held it is still there: a whole worktrees folder that is missing
- * (an unmounted drive, a folder renamed away) may come back, worktrees and all.
+ * orphaned when the folder that held it is still there, or lies inside `within` (Switchyard's home,
+ * which is there: a folder missing from it was deleted). A worktrees folder elsewhere that is missing
+ * as a whole may be on a drive that is not mounted now, and come back with its worktrees.
  */
-export async function prune(repoRoot: string, opts: RepoLockOptions = {}): Promise<PrunedWorktree[]> {
+export async function prune(repoRoot: string, opts: RepoLockOptions & { within?: string } = {}): Promise<PrunedWorktree[]> {
   const repo = await openRepo(repoRoot);
   return withRepoLock(
     repo,
     async () => {
       await removeStaleTempWorktrees(repo);
-      const orphaned = (await listWorktrees(repo.root)).filter(w => w.missing && !w.locked && existsSync(path.dirname(w.path)));
+      const home = opts.within !== undefined && existsSync(opts.within) ? canonicalPath(opts.within) : undefined;
+      const gone = (dir: string) => existsSync(path.dirname(dir)) || (home !== undefined && isInside(dir, home));
+      const orphaned = (await listWorktrees(repo.root)).filter(w => w.missing && !w.locked && gone(w.path));
       if (orphaned.length === 0) return [];
       // Not `git worktree prune`: it forgets every missing worktree, those only away for now included.
       for (const w of orphaned) await forget(repo, w.path);
