@@ -10,7 +10,7 @@ export async function makeDir(dir: string): Promise<void> {
   const abs = path.resolve(dir);
   if (await tryMkdir(abs)) return;
   const parent = path.dirname(abs);
-  if (parent === abs) throw refused(abs);
+  if (parent === abs) throw Object.assign(new Error(`ENOENT: ${abs} is not there (a drive or share that is not connected?)`), { code: 'ENOENT', syscall: 'mkdir', path: abs });
   await makeDir(parent);
   if (!(await tryMkdir(abs))) throw refused(abs);
 }
@@ -27,9 +27,11 @@ async function tryMkdir(dir: string): Promise<boolean> {
     return true;
   } catch (e) {
     if (codeOf(e) === 'ENOENT') return false;
-    if (codeOf(e) !== 'EEXIST') throw e;
-    // Made by someone else meanwhile, or already there; a file in the way is an error, as for mkdir -p.
-    if ((await fs.stat(dir)).isDirectory()) return true;
-    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: dir });
+    // Already there (EEXIST; EISDIR or EROFS on some systems), or made by someone else meanwhile.
+    const st = await fs.stat(dir).catch(() => undefined);
+    if (st?.isDirectory()) return true;
+    // A file in the way is an error, as for mkdir -p.
+    if (codeOf(e) === 'EEXIST') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: dir });
+    throw e;
   }
 }
