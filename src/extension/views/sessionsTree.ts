@@ -32,14 +32,22 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
   discarded: ['trash', 'descriptionForeground'],
 };
 
-const GROUPS: { id: string; label: string; statuses: SessionStatus[] }[] = [
-  { id: 'attention', label: 'Needs attention', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
-  { id: 'running', label: 'Running', statuses: ['running'] },
-  { id: 'queued', label: 'Queued', statuses: ['queued'] },
-  { id: 'paused', label: 'Paused', statuses: ['paused'] },
-  { id: 'done', label: 'Ready to review', statuses: ['done'] },
-  { id: 'closed', label: 'Merged or discarded', statuses: ['merged', 'discarded'] },
+/**
+ * Grouped, one spinner on the Running group says work is under way, and its rows hold a steady dot: a
+ * window of spinning rows repaints for as long as a fleet runs, at a CPU cost the extension host then
+ * waits behind (BENCHMARKS.md).
+ */
+const GROUPED_RUNNING_ICON: [string, string] = ['circle-filled', 'charts.blue'];
+
+const GROUPS: { id: string; label: string; icon: string; statuses: SessionStatus[] }[] = [
+  { id: 'attention', label: 'Needs attention', icon: 'warning', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
+  { id: 'running', label: 'Running', icon: 'sync~spin', statuses: ['running'] },
+  { id: 'queued', label: 'Queued', icon: 'clock', statuses: ['queued'] },
+  { id: 'paused', label: 'Paused', icon: 'debug-pause', statuses: ['paused'] },
+  { id: 'done', label: 'Ready to review', icon: 'pass', statuses: ['done'] },
+  { id: 'closed', label: 'Merged or discarded', icon: 'archive', statuses: ['merged', 'discarded'] },
 ];
+const GROUP_ICONS = new Map(GROUPS.map(g => [g.id, g.icon]));
 const GROUP_ORDER = GROUPS.map(g => g.id);
 
 function groupOf(s: SessionInfo): string | undefined {
@@ -227,6 +235,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       item.id = `group:${node.id}`;
       // Counted when drawn: the group is redrawn whenever a session joins or leaves it.
       item.description = String(this.inGroup(node.id).length);
+      item.iconPath = new vscode.ThemeIcon(GROUP_ICONS.get(node.id) ?? 'folder');
       item.contextValue = 'group';
       return item;
     }
@@ -242,7 +251,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     const s = node.session;
     const item = new vscode.TreeItem(s.title, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `session:${s.id}`;
-    const [icon, color] = STATUS_ICONS[s.status];
+    const [icon, color] = s.status === 'running' && this.shown?.grouped ? GROUPED_RUNNING_ICON : STATUS_ICONS[s.status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.description = rowDescription(s);
     item.contextValue = contextValue(s);
