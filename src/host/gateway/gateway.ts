@@ -134,7 +134,7 @@ export class Gateway {
 
   /**
    * The session's run ended for good: its last response, which no request will follow, becomes the
-   * trace's last turn (calls without outputs), so the trace holds every metered response. The guard
+   * trace's last turn (calls without outputs), so the trace's costs add up to the session's. The guard
    * does not judge it; there is nothing left to stop. A later run starts a fresh baseline.
    */
   async closeTurns(sessionId: string): Promise<void> {
