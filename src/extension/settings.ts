@@ -56,7 +56,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     escalateAfter: read('loopGuard.escalateAfter', isPosInt, 2, 'a whole number'),
   };
   const settings: HostSettings = {
-    baseURL: read('baseUrl', isBaseUrl, '', 'an http(s) URL or empty'),
+    baseURL: readBaseUrl(config, problems),
     api: read('api', oneOf('auto', 'responses', 'chat'), 'auto', '"auto", "responses" or "chat"'),
     model: read('model', (v): v is string => isString(v) && v.trim() !== '', 'gpt-5.4', 'a model name'),
     extraHeaders: read('extraHeaders', isStringMap, {}, 'an object of header names to strings'),
@@ -87,6 +87,18 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
   // Not the engine's: the host reads it when it starts (readHostPriority); checked here to be reported with the rest.
   read(PRIORITY_KEY, isHostPriority, DEFAULT_PRIORITY, '"background" or "normal"');
   return { settings, problems };
+}
+
+/**
+ * Unlike the other settings, a malformed base URL is not replaced by its default: the default is OpenAI,
+ * and someone who typed `localhost:11434` meant a server of their own. It is passed on as it is, and the
+ * host starts no session until it is fixed.
+ */
+function readBaseUrl(config: vscode.WorkspaceConfiguration, problems: SettingsProblem[]): string {
+  const value = config.get<unknown>('baseUrl');
+  if (value === undefined || isBaseUrl(value)) return value ?? '';
+  problems.push({ key: `${SECTION}.baseUrl`, message: 'should be an http(s) URL, or empty for OpenAI; no session starts until it is one' });
+  return typeof value === 'string' && value.trim() !== '' ? value : String(JSON.stringify(value));
 }
 
 const PRIORITY_KEY = 'agentHost.priority';

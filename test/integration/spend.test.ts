@@ -33,6 +33,33 @@ suite('spend, tier and budgets in a real VS Code', () => {
     assert.ok(paused.costUsd <= 0.0001, `spent ${paused.costUsd}`);
   });
 
+  test('a cap typed as "Infinity" is refused, not saved as no cap', async () => {
+    await api();
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    const before = config().inspect('budget.dayUsd')?.globalValue;
+    await vscode.commands.executeCommand('switchyard.setBudgets', 'budget.dayUsd', Number.POSITIVE_INFINITY);
+    assert.strictEqual(config().inspect('budget.dayUsd')?.globalValue, before);
+    await vscode.commands.executeCommand('switchyard.setBudgets', 'budget.dayUsd', 12.5);
+    assert.strictEqual(config().get('budget.dayUsd'), 12.5);
+    await config().update('budget.dayUsd', before, vscode.ConfigurationTarget.Global);
+  });
+
+  test('a base URL that is not a URL starts no session, and nothing goes to OpenAI in its place', async () => {
+    const a = await api();
+    const config = vscode.workspace.getConfiguration('switchyard');
+    const before = config.inspect('baseUrl')?.globalValue;
+    await config.update('baseUrl', 'localhost:11434', vscode.ConfigurationTarget.Global);
+    try {
+      const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] typo', title: 'Typo' });
+      const failed = await sessionWhere(a, s.id, settled, 'the session to end');
+      assert.strictEqual(failed.status, 'failed');
+      assert.match(failed.statusReason ?? '', /The base URL "localhost:11434" is not an http\(s\) URL .*Nothing was sent\./);
+      assert.strictEqual(failed.usage.requests, 0);
+    } finally {
+      await config.update('baseUrl', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('Export Spend writes a CSV', async () => {
     await api();
     const file = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sy-export-')), 'spend.csv'));

@@ -104,6 +104,20 @@ test('exit 1 when the session fails, exit 3 when it pauses over budget', async t
   assert.ok(o.costUsd <= 0.00001);
 });
 
+test('a model server that wants a key when none is set pauses the session and says so; a base URL that is not one sends nothing', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing }, requireKey: 'sk-right' });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] x', '--json', '--quiet'], { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: '' });
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { status: string }).status, 'paused');
+  const listed = await runCli(['sessions', '--repo', repo, '--json'], { SWITCHYARD_HOME: home });
+  const [s] = JSON.parse(listed.stdout) as { statusReason?: string }[];
+  assert.match(s!.statusReason ?? '', /the model server asks for an API key, and none is set\. Set one with "Switchyard: Set API Key"/);
+  assert.doesNotMatch(s!.statusReason ?? '', /refused/);
+});
+
 test('a model server that cannot be reached is said in seconds, with its address (never its credentials) and what to check', async t => {
   const root = tempDir(t);
   const repo = makeRepo(root);

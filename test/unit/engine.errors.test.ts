@@ -57,6 +57,16 @@ test('a missing key against OpenAI fails at once without a request', async t => 
   assert.equal(up.requests.length, 0);
 });
 
+test('a base URL that is not a URL fails the session at once: nothing goes to the default (OpenAI) in its place', async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up });
+  engine.configure({ ...engine.settings, baseURL: 'localhost:11434' }, 'sk-test');
+  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Typo' }, noProgress));
+  assert.equal(s.status, 'failed');
+  assert.equal(s.statusReason, 'The base URL "localhost:11434" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.');
+  assert.equal(s.usage.requests, 0);
+});
+
 test('an error event in the middle of a stream is retried like a cut; the session finishes', async t => {
   const up = await upstream(t, { scripts: { once: appendOnce } });
   up.setFaults([{ match: { nth: 2 }, errorAfterEvents: 3, times: 1 }]);

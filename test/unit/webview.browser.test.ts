@@ -254,6 +254,16 @@ test('transcript: an opened tool block and the session stay as they were when th
   await page.close();
 });
 
+test('transcript: a merged session offers no Show Changes (its worktree is gone)', { skip }, async () => {
+  const { page } = await open('transcript');
+  await send(page, { type: 'transcript/reset', body: { session: session({ status: 'done' }), events: [] } });
+  await page.getByRole('button', { name: 'Show Changes' }).waitFor();
+  await send(page, { type: 'transcript/session', body: { session: session({ status: 'merged' }) } });
+  await page.waitForSelector('.badge.status-merged');
+  assert.equal(await page.getByRole('button', { name: 'Show Changes' }).count(), 0);
+  await page.close();
+});
+
 test('transcript: 5,000 events open with a bounded page, and one append adds one element', { skip }, async () => {
   const { page, errors } = await open('transcript');
   const events: TranscriptEvent[] = [];

@@ -6,7 +6,7 @@ import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../..
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { readSettings } from '../settings';
 import type { CommandContext } from './context';
-import { errorText } from './pick';
+import { errorText, isDollars } from './pick';
 
 type Draft = Omit<CreateSessionParams, 'repo'>;
 
@@ -125,7 +125,7 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
         title: 'Session budget (USD)',
         value: d.budgetUsd == null ? '' : String(d.budgetUsd),
         prompt: 'Empty: no session cap (the day and month caps still apply).',
-        validateInput: x => (x.trim() === '' || Number(x) > 0 ? undefined : 'A positive number of dollars, or empty.'),
+        validateInput: x => (x.trim() === '' || isDollars(x, 0, true) ? undefined : 'A positive number of dollars, or empty.'),
       });
       if (v !== undefined) d.budgetUsd = v.trim() === '' ? null : Number(v);
       break;

@@ -14,6 +14,10 @@ export function sayRowWasRedrawn(): undefined {
 export async function resolveSession(ctx: CommandContext, arg: unknown, allowed?: readonly SessionStatus[], verb = 'act on'): Promise<SessionInfo | undefined> {
   const id = idOf(arg);
   const given = id ? ctx.state.get(id) : undefined;
+  if (given && allowed && !allowed.includes(given.status)) {
+    void vscode.window.showInformationMessage(`Switchyard: cannot ${verb} "${given.title}": it is ${given.status}.`);
+    return undefined;
+  }
   if (given) return given;
   if (id) {
     void vscode.window.showErrorMessage(`Switchyard: no session with id ${id}.`);
@@ -44,8 +48,15 @@ function idOf(arg: unknown): string | undefined {
   return undefined;
 }
 
+/** A finite amount of dollars at or above `min` ("Infinity" would be saved as null: no cap at all). */
+export function isDollars(text: string, min: number, strictlyAbove = false): boolean {
+  const n = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(n) && (strictlyAbove ? n > min : n >= min);
+}
+
 export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  // The host's reason, without the RPC layer's "Request <method> failed with message:" around it.
+  return (err instanceof Error ? err.message : String(err)).replace(/^Request \S+ failed with message: /, '');
 }
 
 /** Runs a host request, showing a failure as an error message rather than an unhandled rejection. */

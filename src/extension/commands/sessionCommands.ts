@@ -6,7 +6,7 @@ import { TIERS, type SessionInfo, type Tier } from '../../protocol/types';
 import { nextTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
 import { tierItems } from './newSession';
-import { guarded, resolveSession, sayRowWasRedrawn } from './pick';
+import { guarded, isDollars, resolveSession, sayRowWasRedrawn } from './pick';
 
 async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
   const s = await guarded(what, fn);
@@ -93,11 +93,11 @@ export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amo
     title: `Budget of "${s.title}" (USD)`,
     value: String(Math.max(s.budgetUsd ?? 0, Math.ceil((s.costUsd * 2 + 1) * 100) / 100)),
     prompt: `Spent so far: $${s.costUsd.toFixed(4)}.`,
-    validateInput: v => (Number(v) > s.costUsd ? undefined : `More than what it spent ($${s.costUsd.toFixed(4)}).`),
+    validateInput: v => (isDollars(v, s.costUsd, true) ? undefined : `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`),
   });
   if (!value) return;
-  await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: Number(value) }));
-  if (s.status === 'over-budget') {
+  const raised = await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: Number(value) }).then(() => true));
+  if (raised && s.status === 'over-budget') {
     const choice = await vscode.window.showInformationMessage(`Budget of "${s.title}" is now $${value}.`, 'Resume');
     if (choice === 'Resume') await resumeSession(ctx, s.id);
   }

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
 import type { CommandContext } from './context';
-import { guarded } from './pick';
+import { guarded, isDollars } from './pick';
 
 export async function showSpend() {
   await vscode.commands.executeCommand('switchyard.spend.focus');
@@ -21,9 +21,13 @@ export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, value
     title: `${scope.label} (USD)`,
     value: String(config.get<number | null>(scope.key) ?? ''),
     prompt: 'Empty: no cap. Spend never passes a cap: requests that could are refused first.',
-    validateInput: v => (v.trim() === '' || Number(v) >= 0 ? undefined : 'A number of dollars (0 or more), or empty.'),
+    validateInput: v => (v.trim() === '' || isDollars(v, 0) ? undefined : 'A number of dollars (0 or more), or empty.'),
   });
   if (value === undefined) return;
+  if (value.trim() !== '' && !isDollars(value, 0)) {
+    void vscode.window.showErrorMessage(`Switchyard: ${scope.label} must be a number of dollars (0 or more), or empty for no cap; "${value}" is not.`);
+    return;
+  }
   await config.update(scope.key, value.trim() === '' ? null : Number(value), vscode.ConfigurationTarget.Global);
 }
 

@@ -197,7 +197,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
       if (neverReached) unreachable++;
       if (verdict.kind !== 'retry' || attempt >= MAX_RETRIES || unreachable > FIRST_CONTACT_RETRIES) {
         if (verdict.kind !== 'retry') return verdict;
-        const advice = neverReached ? ' Check the base URL (switchyard.baseURL in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
+        const advice = neverReached ? ' Check the base URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);

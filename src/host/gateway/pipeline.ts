@@ -105,6 +105,10 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     // Errors pass back faithfully; nothing was spent, so the reservation is released.
     const errText = await readText(upstream.body).catch(() => '');
     await release();
+    if (upstream.status === 401 && !up.apiKey) {
+      // Not a key refused: none was sent. Said as a refusal, so the session pauses until one is set.
+      return errorResponse(401, 'Switchyard: the model server asks for an API key, and none is set. Set one with "Switchyard: Set API Key" (OPENAI_API_KEY for the CLI), then resume.', 'switchyard_no_api_key', 'switchyard_refusal');
+    }
     return new Response(errText, { status: upstream.status, headers });
   }
 

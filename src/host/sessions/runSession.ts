@@ -1,5 +1,6 @@
 // One run of a session's agent, from start to the status it ends in. Every agent kind is registered
 // with the gateway under its own token first, so all of them are metered, capped and guarded alike.
+import { isBaseUrl } from '../../protocol/host';
 import type { SessionStatus } from '../../protocol/types';
 import type { AgentOutcome } from '../agent/agentLoop';
 import { loadRoles, type Role } from '../agent/roles';
@@ -29,7 +30,10 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   let release: (() => void) | undefined;
   try {
     const settings = ctx.settings();
-    if (!ctx.apiKey() && isOpenAIEndpoint(settings.baseURL)) {
+    if (!isBaseUrl(settings.baseURL)) {
+      // Never the default (OpenAI) in its place: the user meant a server of their own.
+      outcome = { kind: 'failed', reason: `The base URL "${settings.baseURL}" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.` };
+    } else if (!ctx.apiKey() && isOpenAIEndpoint(settings.baseURL)) {
       outcome = { kind: 'failed', reason: 'No API key. Set one with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI).' };
     } else {
       const commands = await ctx.commands(s);

@@ -42,7 +42,8 @@ export class SessionHeader {
           h('h1', { title: s.task }, s.title),
           h('span', { class: `badge status-${s.status}`, title: s.statusReason ?? st.label }, statusIcon, st.label),
           this.tierPicker(s)),
-        button('Show Changes', () => this.actions.showChanges(s.id), { kind: 'primary', icon: 'diff-multiple', title: `Open the changes on ${s.branch} against ${s.baseBranch}` })),
+        // A merged or discarded session's worktree is gone: there is nothing left to show.
+        s.status === 'merged' || s.status === 'discarded' ? null : button('Show Changes', () => this.actions.showChanges(s.id), { kind: 'primary', icon: 'diff-multiple', title: `Open the changes on ${s.branch} against ${s.baseBranch}` })),
       h('div', { class: 'header-meta muted' },
         meta('person', s.role), meta('symbol-class', s.model), meta('git-branch', s.branch), s.agent !== 'builtin' ? meta('terminal', s.agent === 'codex' ? 'Codex' : s.command ?? 'command') : null,
         s.queuePosition && s.status === 'queued' ? meta('clock', `#${s.queuePosition} in queue`) : null),
