@@ -25,13 +25,23 @@ export function showAlert(a: SessionAlert): void {
         if (command) void vscode.commands.executeCommand(command, a.sessionId);
       });
       break;
-    case 'over-budget':
-      void vscode.window.showWarningMessage(`Switchyard: "${a.title}" paused: ${a.message}`, 'Raise Budget…', 'Set Caps…', 'Open Transcript').then(choice => {
+    case 'over-budget': {
+      // The fix offered first is the cap that stopped it: the session's own budget, or the machine's caps
+      // (raising the session's budget would change nothing then).
+      const machineCap = a.capScope === 'day' || a.capScope === 'month';
+      const actions = machineCap ? ['Set Caps…', 'Resume', 'Open Transcript'] : ['Raise Budget…', 'Set Caps…', 'Open Transcript'];
+      void vscode.window.showWarningMessage(`Switchyard: "${a.title}" paused: ${a.message}`, ...actions).then(async choice => {
         if (choice === 'Raise Budget…') void vscode.commands.executeCommand('switchyard.raiseSessionBudget', a.sessionId);
-        else if (choice === 'Set Caps…') void vscode.commands.executeCommand('switchyard.setBudgets');
+        else if (choice === 'Set Caps…') {
+          await vscode.commands.executeCommand('switchyard.setBudgets', ...(machineCap ? [`budget.${a.capScope === 'month' ? 'monthUsd' : 'dayUsd'}`] : []));
+          if (machineCap && (await vscode.window.showInformationMessage(`Resume "${a.title}"?`, 'Resume')) === 'Resume') {
+            void vscode.commands.executeCommand('switchyard.resumeSession', a.sessionId);
+          }
+        } else if (choice === 'Resume') void vscode.commands.executeCommand('switchyard.resumeSession', a.sessionId);
         else if (choice === 'Open Transcript') void vscode.commands.executeCommand('switchyard.openTranscript', a.sessionId);
       });
       break;
+    }
     case 'failed':
     case 'sandbox':
       void vscode.window.showErrorMessage(`Switchyard: "${a.title}": ${a.message}`, 'Open Transcript').then(choice => {

@@ -126,6 +126,8 @@ export interface SessionAlert {
   title: string;
   kind: 'stuck' | 'over-budget' | 'failed' | 'warn' | 'sandbox';
   message: string;
+  /** Over budget: which cap stopped it (the session's own, or the machine's day or month cap). */
+  capScope?: 'session' | 'day' | 'month';
 }
 
 export interface RoleInfo {

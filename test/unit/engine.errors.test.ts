@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import type { SessionAlert } from '../../src/protocol/sessions';
+import { silentSink } from '../../src/host/events';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
 
 const appendOnce = {
@@ -65,6 +67,19 @@ test('a base URL that is not a URL fails the session at once: nothing goes to th
   assert.equal(s.status, 'failed');
   assert.equal(s.statusReason, 'The base URL "localhost:11434" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.');
   assert.equal(s.usage.requests, 0);
+});
+
+test('an over-budget alert says which cap stopped the session, so the fix offered is the right one', async t => {
+  const up = await upstream(t);
+  const alerts: SessionAlert[] = [];
+  const sink = { ...silentSink, alert: (a: SessionAlert) => alerts.push(a) };
+  const { engine, repo } = await engineFor(t, { up, sink, settings: { budgets: { sessionUsd: null, dayUsd: 0.0001, monthUsd: null } } });
+  const byDay = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Day cap' }, noProgress));
+  assert.equal(byDay.status, 'over-budget');
+  engine.configure({ ...engine.settings, budgets: { sessionUsd: null, dayUsd: null, monthUsd: null } }, 'sk-test-upstream');
+  const bySession = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Own cap', budgetUsd: 0.0001 }, noProgress));
+  assert.equal(bySession.status, 'over-budget');
+  assert.deepEqual(alerts.filter(a => a.kind === 'over-budget').map(a => [a.title, a.capScope]), [['Day cap', 'day'], ['Own cap', 'session']]);
 });
 
 test('an error event in the middle of a stream is retried like a cut; the session finishes', async t => {

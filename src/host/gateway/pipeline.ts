@@ -61,7 +61,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return errorResponse(503, `Switchyard gateway: the budget could not be checked (${(err as Error).message}); try again.`, 'budget_unavailable', 'server_error');
   }
   if (!reservation.ok) {
-    link.onOverBudget(reservation.message);
+    link.onOverBudget(reservation.message, reservation.scope);
     return errorResponse(402, `Switchyard: ${reservation.message}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
   }
   if (reservation.unpriced && Object.values(link.caps()).some(cap => cap !== null)) link.onUnpriced(model);

@@ -39,7 +39,7 @@ export interface GatewaySession {
   /** The loop guard's decision after a completed turn; the session applies it (warn, downgrade, pause…). */
   onGuard(decision: GuardDecision): void;
   /** Nothing fits in the budget: the session pauses as over-budget. */
-  onOverBudget(message: string): void;
+  onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void;
   /** A request for a model without a price went out under a dollar cap, which cannot hold it. */
   onUnpriced(model: string): void;
   /** A note the guard wants the model to read once; taken (and cleared) by the gateway. */

@@ -2,6 +2,7 @@
 // Decisions from the gateway (usage, cache breaks, loop guard, budget) land here and become status
 // changes, transcript events and notes for the agent.
 import type { TraceTurn, UsageRecord } from '../../protocol/records';
+import type { SessionAlert } from '../../protocol/sessions';
 import type { SessionStatus, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import type { ConversationItem } from '../agent/conversation';
@@ -18,7 +19,7 @@ export interface SessionHost {
   setStatus(s: LiveSession, status: SessionStatus, reason?: string): void;
   changed(s: LiveSession): void;
   spendChanged(): void;
-  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string): void;
+  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string, capScope?: SessionAlert['capScope']): void;
   fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined>;
   save(s: LiveSession): void;
   appendTrace(s: LiveSession, turn: TraceTurn): void;
@@ -161,9 +162,9 @@ export class LiveSession implements GatewaySession {
     this.host.changed(this);
   }
 
-  onOverBudget(message: string): void {
+  onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
     this.host.setStatus(this, 'over-budget', message);
-    this.host.alert(this, 'over-budget', message);
+    this.host.alert(this, 'over-budget', message, scope);
     this.run?.abort.abort();
   }
 

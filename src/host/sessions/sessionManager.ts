@@ -2,7 +2,7 @@
 // review and the agent runs are in their own modules; this one decides what state a session is in.
 import { existsSync } from 'node:fs';
 import type { TraceTurn } from '../../protocol/records';
-import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, TranscriptResult } from '../../protocol/sessions';
+import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, SessionAlert, TranscriptResult } from '../../protocol/sessions';
 import type { Progress } from '../handlers/handler';
 import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
@@ -309,8 +309,8 @@ export class SessionManager implements SessionHost {
     this.ctx.spend.changed();
   }
 
-  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string): void {
-    this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message });
+  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string, capScope?: SessionAlert['capScope']): void {
+    this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message, ...(capScope ? { capScope } : {}) });
   }
 
   fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined> {
