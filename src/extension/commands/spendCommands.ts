@@ -17,15 +17,19 @@ export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, value
   ].map(s => ({ ...s, description: describe(config.get<number | null>(s.key)) }));
   const scope = typeof scopeArg === 'string' ? scopes.find(s => s.key === scopeArg) : await vscode.window.showQuickPick(scopes, { title: 'Switchyard budgets' });
   if (!scope) return;
+  // A machine cap of 0 stops all work, on purpose; a session budget of 0 would let no session do anything.
+  const perSession = scope.key === 'budget.sessionUsd';
+  const valid = (v: string) => isDollars(v, 0, perSession);
+  const rule = perSession ? 'A positive number of dollars' : 'A number of dollars (0 or more)';
   const value = typeof valueArg === 'number' || valueArg === null ? (valueArg === null ? '' : String(valueArg)) : await vscode.window.showInputBox({
     title: `${scope.label} (USD)`,
     value: String(config.get<number | null>(scope.key) ?? ''),
     prompt: 'Empty: no cap. Spend never passes a cap: requests that could are refused first.',
-    validateInput: v => (v.trim() === '' || isDollars(v, 0) ? undefined : 'A number of dollars (0 or more), or empty.'),
+    validateInput: v => (v.trim() === '' || valid(v) ? undefined : `${rule}, or empty.`),
   });
   if (value === undefined) return;
-  if (value.trim() !== '' && !isDollars(value, 0)) {
-    void vscode.window.showErrorMessage(`Switchyard: ${scope.label} must be a number of dollars (0 or more), or empty for no cap; "${value}" is not.`);
+  if (value.trim() !== '' && !valid(value)) {
+    void vscode.window.showErrorMessage(`Switchyard: ${scope.label}: ${rule.toLowerCase()}, or empty for no cap; "${value}" is not.`);
     return;
   }
   await config.update(scope.key, value.trim() === '' ? null : Number(value), vscode.ConfigurationTarget.Global);

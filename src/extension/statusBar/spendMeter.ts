@@ -70,8 +70,10 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   md.appendMarkdown(`| Spend | ${money(t.costUsd)} | ${money(m.costUsd)} |\n`);
   md.appendMarkdown(`| Cached input | ${percent(t.cacheShare)} | ${percent(m.cacheShare)} |\n`);
   md.appendMarkdown(`| Requests | ${t.usage.requests} | ${m.usage.requests} |\n`);
-  for (const tier of ['priority', 'standard', 'flex'] as const) {
-    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(`| ${tier} | ${money(t.costByTier[tier])} | ${money(m.costByTier[tier])} |\n`);
+  // "unknown": responses cut before the provider said which tier served them (metered as estimates).
+  for (const tier of ['priority', 'standard', 'flex', 'unknown'] as const) {
+    const label = tier === 'unknown' ? 'tier unknown (cut short)' : tier;
+    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(`| ${label} | ${money(t.costByTier[tier])} | ${money(m.costByTier[tier])} |\n`);
   }
   md.appendMarkdown(`| **Priority premium** | ${money(t.priorityPremiumUsd)} | ${money(m.priorityPremiumUsd)} |\n`);
   if (t.unpricedRequests || m.unpricedRequests) md.appendMarkdown(`| Unpriced requests | ${t.unpricedRequests} | ${m.unpricedRequests} |\n`);
