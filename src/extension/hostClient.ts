@@ -103,8 +103,14 @@ export class HostClient extends Disposable {
     await this.ready;
   }
 
+  /** The settings push under way, if any; requests wait for it. */
+  private configuring: Promise<void> = Promise.resolve();
+
   async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
     await this.ready;
+    // A request made right after a settings change (a new session once the base URL is fixed) is
+    // served with the new settings: their push reads the API key first, which takes a moment.
+    await this.configuring;
     const client = this.client;
     if (!client) throw new Error('The agent host is not running.');
     // The typed signature above is the contract; the method-name overload avoids a generic mismatch.
@@ -132,7 +138,13 @@ export class HostClient extends Disposable {
   }
 
   /** Sends the current settings (and key) to the running host. */
-  async pushConfiguration(): Promise<void> {
+  pushConfiguration(): Promise<void> {
+    const push = this.configuring.then(() => this.sendConfiguration());
+    this.configuring = push.catch(() => undefined);
+    return push;
+  }
+
+  private async sendConfiguration(): Promise<void> {
     const client = this.client;
     if (!client || this.currentState !== 'ready') return;
     const configuration = await this.configuration();
