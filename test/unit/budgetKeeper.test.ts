@@ -132,3 +132,22 @@ test('concurrent reservations in one process cannot overshoot together', async (
   assert.deepEqual(keeper.status(caps({ dayUsd: 0.96 })), [{ scope: 'day', capUsd: 0.96, spentUsd: 0, reservedUsd: 0.96 }]);
   await ledger.close();
 });
+
+test('refused only for what another process holds in flight, a request is marked to ask again; refused for spend, it is not', async () => {
+  const { dir, ledger, keeper: a } = await setup();
+  const b = new BudgetKeeper({ ledger, dir, prices: () => prices, now: () => NOW });
+  const c = caps({ dayUsd: 0.1 });
+  // Worst case $0.08 each: one fits under the cap at a time.
+  const req = (sessionId: string) => ({ sessionId, model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 });
+  const held = await a.reserve(req('x'), c);
+  assert.ok(held.ok);
+  const waiting = await b.reserve(req('y'), c);
+  assert.ok(!waiting.ok);
+  assert.equal(waiting.heldByOthers, true, 'nothing is spent: the headroom comes back when x finishes');
+  await ledger.append(makeRecord('x1', { sessionId: 'x', ts: NOW.toISOString(), costUsd: 0.05, standardCostUsd: 0.05 }));
+  await a.settle(held.reservationId);
+  const spent = await b.reserve(req('y'), c);
+  assert.ok(!spent.ok);
+  assert.equal(spent.heldByOthers, undefined, '$0.05 spent leaves no room for $0.08, whoever holds what');
+  await ledger.close();
+});

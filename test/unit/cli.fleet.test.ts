@@ -1,7 +1,7 @@
 // Ten `switchyard run` processes started at once on one repository: each gets its own worktree and
 // branch, and every record of every process lands once in the one shared ledger.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './helpers/cli';
@@ -43,4 +43,24 @@ test('ten CLI runs at once on one repository all finish, with every record in th
   const rows = JSON.parse(report.stdout) as { usage: { requests: number } }[];
   assert.equal(rows.length, 10);
   assert.equal(rows.reduce((n, r) => n + r.usage.requests, 0), 20);
+});
+
+test('a day cap that holds one worst case at a time: six runs take turns instead of pausing over money nobody spent', async t => {
+  const up = await upstream(t, { scripts: { two: twoTurns } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-fleet', OPENAI_BASE_URL: up.url };
+  // The smallest useful request's worst case is about $0.018: three at once never fit, all twelve in turn do ($0.03 in all).
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: null, dayUsd: 0.06, monthUsd: null } }));
+  const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['run', '--repo', repo, '--task', '[script:two] take turns', '--json'], env)));
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { status: string }).status, 'done');
+  }
+  assert.ok(runs.some(r => /Waiting for budget headroom/.test(r.stderr)), 'a run that waited said so');
+  const rows = JSON.parse((await runCli(['report', '--by', 'session', '--json'], env)).stdout) as { costUsd: number }[];
+  const spent = rows.reduce((sum, r) => sum + r.costUsd, 0);
+  assert.ok(rows.length === 6 && spent > 0 && spent <= 0.06, `spent $${spent} in ${rows.length} sessions`);
 });

@@ -32,6 +32,7 @@ class OpenSession implements GatewaySession {
   onCacheBreak(_b: CacheBreak): void {}
   recordTurn(_turn: TraceTurn): void {}
   onGuard(_d: GuardDecision): void {}
+  onBudgetWait(_message: string): void {}
   onOverBudget(_message: string): void {}
   onUnpriced(_model: string): void {}
   takeNudge(): undefined { return undefined; }

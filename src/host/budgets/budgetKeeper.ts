@@ -38,7 +38,20 @@ export type ReserveResult =
       /** The model has no price: let through, but no dollar cap can hold it. */
       unpriced: boolean;
     }
-  | { ok: false; scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number; message: string };
+  | {
+      ok: false;
+      scope: BudgetScope;
+      capUsd: number;
+      spentUsd: number;
+      reservedUsd: number;
+      neededUsd: number;
+      message: string;
+      /**
+       * It would fit but for what other processes hold for their requests in flight: that headroom is
+       * not spent and comes back as they finish, so the request is worth asking again.
+       */
+      heldByOthers?: boolean;
+    };
 
 /** Spend as recorded: the ledger (or anything with the same face). */
 export interface SpendSource {
@@ -156,7 +169,9 @@ export class BudgetKeeper {
         // not turn into headroom once it settles.
         const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sum(others)));
         const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true);
-        return { next, result: this.refuse(decision) };
+        const heldByOthers = decision.scope !== 'session' && sum(others) > 0
+          && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, inFlight)]).ok;
+        return { next, result: this.refuse(decision, heldByOthers) };
       }
       // Room beyond this request, for the next few, without taking more than the caps leave.
       const fullWorst = worstCaseMicro(inputUnits, price.output, req.estimatedInputTokens, req.maxOutputTokens);
@@ -213,7 +228,7 @@ export class BudgetKeeper {
     return { ok: true, reservationId: id, maxOutputTokens: d.maxOutputTokens, shrunk: d.shrunk, reservedUsd: microToUsd(d.reserveMicro), unpriced: false };
   }
 
-  private refuse(d: { scope: BudgetScope; capMicro: number; spentMicro: number; reservedMicro: number; neededMicro: number }): ReserveResult {
+  private refuse(d: { scope: BudgetScope; capMicro: number; spentMicro: number; reservedMicro: number; neededMicro: number }, heldByOthers = false): ReserveResult {
     const refusal = {
       ok: false as const,
       scope: d.scope,
@@ -223,7 +238,7 @@ export class BudgetKeeper {
       neededUsd: microToUsd(d.neededMicro),
     };
     if (this.inFlight.size === 0) this.scheduleIdleRelease();
-    return { ...refusal, message: refusalMessage(refusal) };
+    return { ...refusal, message: refusalMessage(refusal), ...(heldByOthers ? { heldByOthers } : {}) };
   }
 
   /** The store's list with this process's lease set to `amountMicro` (removed at 0). */

@@ -14,6 +14,22 @@ export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLi
 
 /** The smallest output cap worth sending; below it the request is refused as over budget. */
 const MIN_OUTPUT_TOKENS = 256;
+/** How long a request waits for headroom other processes hold before the session pauses over budget. */
+const HELD_WAIT_MS = 10 * 60_000;
+/** Between two asks for held headroom (jittered, so a waiting fleet does not ask in step). */
+const HELD_RETRY_MS = 1000;
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoint: Endpoint, raw: string, signal?: AbortSignal): Promise<Response> {
   let body: Record<string, unknown>;
@@ -40,6 +56,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
 
   let text = JSON.stringify(body);
+  // Before the reservation: a request waiting for the rate limit must not hold budget headroom that
+  // other sessions' requests need meanwhile.
+  await deps.rateLimits.wait(signal);
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(
@@ -54,12 +73,23 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       if (reservation.ok) await deps.budgets.settle(reservation.reservationId);
       reservation = await reserve();
     }
+    // Headroom other processes hold for their requests in flight is not spent: it comes back as they
+    // finish, so wait for it rather than pause this session over money nobody has spent yet.
+    const giveUpAt = Date.now() + HELD_WAIT_MS;
+    let said = false;
+    while (!reservation.ok && reservation.heldByOthers && Date.now() < giveUpAt && !signal?.aborted) {
+      if (!said) link.onBudgetWait(reservation.message);
+      said = true;
+      await pause(HELD_RETRY_MS * (0.5 + Math.random()), signal);
+      if (!signal?.aborted) reservation = await reserve();
+    }
   } catch (err) {
     // The budget lock is shared by every session on the machine; when it stays busy, the request is
     // refused as retryable (503) rather than sent unreserved.
     deps.log('warn', `Budget reservation for session ${link.id} failed: ${(err as Error).message}`);
     return errorResponse(503, `Switchyard gateway: the budget could not be checked (${(err as Error).message}); try again.`, 'budget_unavailable', 'server_error');
   }
+  if (!reservation.ok && signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
   if (!reservation.ok) {
     link.onOverBudget(reservation.message, reservation.scope);
     return errorResponse(402, `Switchyard: ${reservation.message}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
@@ -79,7 +109,6 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     err => deps.log('warn', `Releasing the budget reservation of session ${link.id} failed: ${(err as Error).message}`),
   );
 
-  await deps.rateLimits.wait(signal);
   const up = deps.upstream();
   const started = deps.now();
   const routing = `${model}|${tier}|${String(body.prompt_cache_key)}`;

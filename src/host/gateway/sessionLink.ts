@@ -38,6 +38,8 @@ export interface GatewaySession {
   recordTurn(turn: TraceTurn): void;
   /** The loop guard's decision after a completed turn; the session applies it (warn, downgrade, pause…). */
   onGuard(decision: GuardDecision): void;
+  /** Its request waits for day or month headroom that other processes hold for requests in flight. */
+  onBudgetWait(message: string): void;
   /** Nothing fits in the budget: the session pauses as over-budget. */
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void;
   /** A request for a model without a price went out under a dollar cap, which cannot hold it. */

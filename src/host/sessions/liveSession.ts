@@ -162,6 +162,14 @@ export class LiveSession implements GatewaySession {
     this.host.changed(this);
   }
 
+  onBudgetWait(message: string): void {
+    this.transcript.append({
+      // A warning: the caps are close, which whoever runs the fleet wants to know.
+      kind: 'notice', ts: now(), level: 'warning',
+      text: `Waiting for budget headroom: ${message} Other sessions hold it for their requests in flight; this one goes on as they finish.`,
+    });
+  }
+
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
     this.host.setStatus(this, 'over-budget', message);
     this.host.alert(this, 'over-budget', message, scope);

@@ -33,6 +33,8 @@ export class RecordingLink implements GatewaySession {
   onCacheBreak(b: CacheBreak): void { this.breaks.push(b); }
   recordTurn(turn: TraceTurn): void { this.turns.push(turn); }
   onGuard(d: GuardDecision): void { this.decisions.push(d); }
+  readonly budgetWaits: string[] = [];
+  onBudgetWait(message: string): void { this.budgetWaits.push(message); }
   onOverBudget(message: string): void { this.overBudget.push(message); }
   readonly unpriced: string[] = [];
   onUnpriced(model: string): void { this.unpriced.push(model); }
