@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { runCli } from './helpers/cli';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
 
@@ -14,12 +14,17 @@ const twoTurns = {
   ],
 };
 
-test('ten CLI runs at once on one repository all finish, with every record in the shared ledger', async t => {
+/** The test upstream playing `twoTurns`, a repository, and the environment every run shares. */
+async function fleet(t: TestContext) {
   const up = await upstream(t, { scripts: { two: twoTurns } });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const home = path.join(root, 'home');
-  const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-fleet', OPENAI_BASE_URL: up.url };
+  return { up, repo, home, env: { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-fleet', OPENAI_BASE_URL: up.url } };
+}
+
+test('ten CLI runs at once on one repository all finish, with every record in the shared ledger', async t => {
+  const { up, repo, home, env } = await fleet(t);
   const runs = await Promise.all(Array.from({ length: 10 }, () => runCli(['run', '--repo', repo, '--task', '[script:two] same task for everyone', '--json', '--quiet'], env)));
   const outs = runs.map(r => {
     assert.equal(r.code, 0, r.stderr);
@@ -46,11 +51,7 @@ test('ten CLI runs at once on one repository all finish, with every record in th
 });
 
 test('a day cap that holds one worst case at a time: six runs take turns instead of pausing over money nobody spent', async t => {
-  const up = await upstream(t, { scripts: { two: twoTurns } });
-  const root = tempDir(t);
-  const repo = makeRepo(root);
-  const home = path.join(root, 'home');
-  const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-fleet', OPENAI_BASE_URL: up.url };
+  const { repo, home, env } = await fleet(t);
   // The smallest useful request's worst case is about $0.018: three at once never fit, all twelve in turn do ($0.03 in all).
   mkdirSync(home, { recursive: true });
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: null, dayUsd: 0.06, monthUsd: null } }));
