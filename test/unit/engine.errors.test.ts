@@ -26,6 +26,8 @@ test('a stream cut midway is retried and the tool call before it does not run tw
   assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
   assert.equal(s.estimatedRequests, 1, 'the cut request is in the ledger as an estimate');
   assert.equal(s.usage.requests, 4);
+  const notices = (await engine.sessions.transcript(s.id, 0)).events.flatMap(e => (e.kind === 'notice' && e.level === 'warning' ? [e.text] : []));
+  assert.deepEqual(notices, ['The model stream was cut before it finished; retrying in 1 s.']);
 });
 
 test('429 with retry-after and 5xx are retried; the session finishes', async t => {

@@ -4,7 +4,7 @@
 import OpenAI, { NotFoundError } from 'openai';
 import type { ConversationItem } from './conversation';
 import { toChatMessages, toChatTools, type ResponsesTool } from './chatAdapter';
-import { readSseJson } from './sseEvents';
+import { readSseJson as readEvents, SseReadError, type SseJson } from './sseEvents';
 
 export interface ModelRequest {
   model: string;
@@ -128,7 +128,7 @@ export class ModelClient {
         default:
           return false;
       }
-    });
+    }, req.signal);
     if (!turn) throw new StreamCutError();
     return turn;
   }
@@ -172,10 +172,20 @@ export class ModelClient {
         if (choice.finish_reason) finish = choice.finish_reason;
       }
       return false;
-    });
+    }, req.signal);
     if (!finish && !sawUsage) throw new StreamCutError();
     const calls = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([i, c]) => ({ ...c, callId: c.callId || `call_${i}` }));
     return { text, calls, status: finish === 'length' ? 'incomplete' : 'completed' };
+  }
+}
+
+/** A body cut while it was read is a cut stream (retried as one), unless this side cancelled it. */
+async function readSseJson(body: ReadableStream<Uint8Array>, headers: Headers, onEvent: (data: SseJson) => boolean, signal: AbortSignal): Promise<boolean> {
+  try {
+    return await readEvents(body, headers, onEvent);
+  } catch (err) {
+    if (err instanceof SseReadError && !signal.aborted) throw new StreamCutError();
+    throw err;
   }
 }
 

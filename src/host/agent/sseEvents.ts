@@ -12,6 +12,11 @@ export class SseJsonError extends Error {
   override readonly name = 'SseJsonError';
 }
 
+/** The body failed while it was read (the connection cut mid-stream): not an answer of the server. */
+export class SseReadError extends Error {
+  override readonly name = 'SseReadError';
+}
+
 /**
  * Calls `onEvent` with each event's parsed `data`, in order, until it returns true (the caller has what it
  * wanted: the rest of the body is cancelled), `[DONE]` or the body ends. Returns whether `onEvent` said
@@ -23,7 +28,9 @@ export async function readSseJson(body: ReadableStream<Uint8Array>, headers: Hea
   let ended = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch((err: unknown) => {
+        throw new SseReadError(err instanceof Error ? err.message : String(err), { cause: err });
+      });
       ended = done;
       const events = done ? parser.end() : parser.push(value);
       for (const e of events) {
