@@ -30,6 +30,18 @@ test('a stream cut midway is retried and the tool call before it does not run tw
   assert.deepEqual(notices, ['The model stream was cut before it finished; retrying in 1 s.']);
 });
 
+test("a cut stream's estimate counts the reasoning the session's turns spend, which the stream never shows", async t => {
+  const thinking = { steps: appendOnce.steps.map(step => ({ ...step, reasoningTokens: 500 })) };
+  const up = await upstream(t, { scripts: { thinking } });
+  up.setFaults([{ match: { nth: 2 }, cutAfterEvents: 4, times: 1 }]);
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:thinking] think first', title: 'Thinking' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(s.estimatedRequests, 1);
+  assert.equal(s.usage.requests, 4);
+  assert.equal(s.usage.reasoning, 4 * 500, 'three complete turns and the cut one, each 500 reasoning tokens');
+});
+
 test('429 with retry-after and 5xx are retried; the session finishes', async t => {
   const up = await upstream(t, { scripts: { once: appendOnce } });
   up.setFaults([

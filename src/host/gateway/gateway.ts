@@ -52,6 +52,8 @@ export interface Metered {
   cache: CacheTracker;
   /** Usage of the last completed response, attached to the turn the next request completes. */
   lastUsage?: { input: number; cached: number; output: number; reasoning: number; costUsd: number };
+  /** Reasoning tokens of the last complete response: the estimate for a cut one's hidden reasoning. */
+  lastReasoning?: number;
   /** The last response's text and calls while no request has followed it (its turn is not yet recorded). */
   openTurn?: AgentItem[];
   lastHash?: string;

@@ -32,8 +32,11 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
   const link = m.link;
   try {
     const estimated = !outcome.completed || !outcome.usage;
+    // A cut stream shows its text, never its reasoning, which a reasoning model spends first and which is
+    // billed all the same: the session's last complete turn says how much it tends to spend there.
+    const reasoning = estimated ? m.lastReasoning ?? 0 : 0;
     const usage: NormalizedUsage = estimated
-      ? { input: estimateTokens(x.requestBytes), cached: 0, cacheWrite: 0, output: Math.ceil(outcome.deltaChars / 4), reasoning: 0 }
+      ? { input: estimateTokens(x.requestBytes), cached: 0, cacheWrite: 0, output: Math.ceil(outcome.deltaChars / 4) + reasoning, reasoning }
       : x.endpoint === 'responses'
         ? fromResponsesUsage(outcome.usage)
         : fromChatUsage(outcome.usage);
@@ -63,6 +66,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     };
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: cost.costUsd ?? 0 };
     m.openTurn = outcome.output ?? [];
+    if (!estimated) m.lastReasoning = usage.reasoning;
     // The append counts the record as pending at once, so the session's figures already include it when
     // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead
     // of the agent's next step.
