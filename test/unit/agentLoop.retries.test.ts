@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { APIConnectionError, APIError } from 'openai';
-import { runAgentLoop, type AgentOutcome } from '../../src/host/agent/agentLoop';
+import { runAgentLoop, type AgentLoopOptions, type AgentOutcome } from '../../src/host/agent/agentLoop';
 import { Conversation } from '../../src/host/agent/conversation';
 import type { ModelClient, ModelTurn } from '../../src/host/agent/modelClient';
 import type { ToolContext } from '../../src/host/agent/tools/types';
@@ -26,7 +26,7 @@ function scripted(answers: (ModelTurn | Error)[]): ModelClient & { calls: number
   return model as unknown as ModelClient & { calls: number };
 }
 
-async function run(t: TestContext, model: ModelClient): Promise<{ outcome: AgentOutcome; events: TranscriptEvent[] }> {
+async function run(t: TestContext, model: ModelClient, extra: Partial<AgentLoopOptions> = {}): Promise<{ outcome: AgentOutcome; events: TranscriptEvent[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sy-retry-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const conversation = await Conversation.open(path.join(dir, 'conversation.jsonl'));
@@ -35,7 +35,7 @@ async function run(t: TestContext, model: ModelClient): Promise<{ outcome: Agent
     model, modelName: 'gpt-5.4', instructions: 'Answer.', tools: [], toolDefs: [], conversation,
     toolContext: {} as ToolContext, maxTurns: 5, maxOutputTokens: 1000, cacheKey: 'switchyard-test',
     signal: new AbortController().signal, emit: e => events.push(e), onTurn: () => undefined, takeNotes: () => [],
-    compactAtTokens: Number.POSITIVE_INFINITY, onCompacted: () => undefined,
+    compactAtTokens: Number.POSITIVE_INFINITY, onCompacted: () => undefined, ...extra,
   });
   await conversation.close();
   return { outcome, events };
@@ -64,7 +64,12 @@ test('once the model server has answered, it is waited for as long as for any ot
 test('a server that answered, even with an error, is not taken for a wrong address when it then cannot be reached', async t => {
   const slowDown = () => APIError.generate(429, { message: 'Rate limit reached' }, 'Rate limit reached', new Headers({ 'retry-after': '0.01' }));
   const model = scripted([slowDown(), slowDown(), refused(), { text: 'Done.', calls: [], status: 'completed' }]);
-  const { outcome, events } = await run(t, model);
+  const said: (string | undefined)[] = [];
+  const { outcome, events } = await run(t, model, { onRetrying: reason => said.push(reason) });
   assert.deepEqual(outcome, { kind: 'finished', summary: 'Done.' });
   assert.equal(retries(events), 3);
+  // The session's row says why it waits while it does, and stops saying so once an answer comes.
+  assert.equal(said.length, 4);
+  assert.match(said[0] ?? '', /^The model server answered 429; retrying in 0 s\.$/);
+  assert.equal(said.at(-1), undefined);
 });

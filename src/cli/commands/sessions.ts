@@ -31,7 +31,7 @@ export function formatTable(list: readonly SessionInfo[]): string {
   if (!list.length) return 'No sessions.';
   const rows = list.map(s => [
     s.id,
-    s.status,
+    s.status === 'running' && s.statusReason ? 'running (retrying)' : s.status,
     s.tier,
     `$${s.costUsd.toFixed(4)}${s.unpricedRequests ? '+unpriced' : ''}`,
     `${Math.round(s.usage.input > 0 ? (100 * s.usage.cached) / s.usage.input : 0)}%`,

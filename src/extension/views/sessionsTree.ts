@@ -267,6 +267,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 function rowDescription(s: SessionInfo): string {
   const parts: string[] = [];
   if (s.status === 'queued' && s.queuePosition) parts.push(`queued #${s.queuePosition}`);
+  // A running session only has a reason while it waits to retry a request (a 429, an outage).
+  else if (s.status === 'running' && s.statusReason) parts.push('retrying');
   else if (s.status !== 'running' && s.status !== 'done') parts.push(s.status);
   parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : money(s.costUsd));
   if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);

@@ -46,6 +46,8 @@ export interface AgentLoopOptions {
   onCompacted(fromTokens: number, toTokens: number): void;
   /** What each tool call did (the files it says it changed), for the loop guard. */
   onToolResult?(name: string, result: ToolResult): void;
+  /** A request failed and waits to be retried (the reason, as the notice says it); undefined once one succeeds. */
+  onRetrying?(reason: string | undefined): void;
 }
 
 let stampedMs = 0;
@@ -188,6 +190,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
         },
       );
       contact.reached = true;
+      if (attempt > 0) o.onRetrying?.(undefined);
       return answer;
     } catch (err) {
       if (o.signal.aborted || err instanceof APIUserAbortError) return { kind: 'aborted' };
@@ -201,7 +204,9 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);
-      o.emit({ kind: 'notice', ts: now(), level: 'warning', text: `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.` });
+      const notice = `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.`;
+      o.emit({ kind: 'notice', ts: now(), level: 'warning', text: notice });
+      o.onRetrying?.(notice);
       await sleep(wait, o.signal);
     }
   }

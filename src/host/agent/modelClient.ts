@@ -57,7 +57,9 @@ export class ModelClient {
       baseURL: opts.baseURL,
       defaultHeaders: opts.headers,
       fetch: opts.fetch,
-      maxRetries: 2,
+      // The agent loop retries, each time saying why and when; retries inside the SDK were silent, and
+      // tripled every wait (a 429 that never cleared kept a session quiet for about 21 minutes).
+      maxRetries: 0,
       // Flex requests may queue for a long time; the SDK's 10-minute default is kept on purpose.
     });
   }

@@ -68,6 +68,12 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
             mgr.save(s);
             mgr.changed(s);
           },
+          // A session waiting out a 429 or an outage says so on its row, not only in its transcript.
+          onRetrying: reason => {
+            if (r.status !== 'running') return;
+            r.statusReason = reason;
+            mgr.changed(s);
+          },
         });
       } else {
         outcome = await runProcessAgent({ session: s, gateway: ctx.gateway, settings, signal, sandbox: commands });

@@ -23,6 +23,7 @@ export interface BuiltinRunOptions {
   requestApproval(command: string): Promise<boolean>;
   signal: AbortSignal;
   onTurn(turns: number): void;
+  onRetrying?(reason: string | undefined): void;
 }
 
 /** The gateway is called in-process; this URL only gives the SDK a well-formed base. */
@@ -68,6 +69,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     emit: e => s.transcript.append(e),
     watched: () => s.transcript.watched,
     onTurn: o.onTurn,
+    ...(o.onRetrying ? { onRetrying: o.onRetrying } : {}),
     takeNotes: () => s.takeNotes(),
     compactAtTokens: compactionThreshold(r.model, o.settings.compactAtTokens),
     onToolResult: (name, result) => s.noteToolEffects(name === 'run_command', result.filesChanged ?? []),
