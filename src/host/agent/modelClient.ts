@@ -86,7 +86,7 @@ export class ModelClient {
   }
 
   private async responsesTurn(req: ModelRequest, onDelta: (text: string) => void): Promise<ModelTurn> {
-    // The SDK builds, sends and retries the request and turns error statuses into its errors; the
+    // The SDK builds and sends the request and turns error statuses into its errors (the loop retries); the
     // events are read here, off the raw body (sseEvents.ts says why).
     const response = await this.client.responses.create(
       {
