@@ -25,9 +25,19 @@ export async function clearApiKey(ctx: CommandContext) {
 }
 
 export async function restartHost(ctx: CommandContext) {
-  await guarded('restarting the agent host', async () => {
+  const running = ctx.state.all.filter(s => s.status === 'running' || s.status === 'waiting').map(s => s.id);
+  const restarted = await guarded('restarting the agent host', async () => {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the Switchyard agent host' }, () => ctx.host.restart());
     await ctx.state.reload();
+    return true;
+  });
+  // The old host paused what it ran: said here, with the way back, instead of left for the user to find.
+  const paused = restarted ? running.filter(id => ctx.state.get(id)?.status === 'paused') : [];
+  if (!paused.length) return;
+  // Not awaited: the restart is done; the command must not wait for the user to answer.
+  void vscode.window.showInformationMessage(`Switchyard: the restart paused ${paused.length} running session(s).`, 'Resume Them').then(async choice => {
+    if (choice !== 'Resume Them') return;
+    for (const id of paused) await vscode.commands.executeCommand('switchyard.resumeSession', id);
   });
 }
 

@@ -198,7 +198,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     if (this.filter) parts.push(`filter: ${this.filter}`);
     const description = all.length ? parts.join(' · ') : undefined;
     if (description !== this.chrome.description) this.view.description = this.chrome.description = description;
-    const message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}".` : undefined;
+    const message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}". Filter Sessions… with an empty filter shows them all.` : undefined;
     if (message !== this.chrome.message) this.view.message = this.chrome.message = message;
   }
 
