@@ -48,6 +48,9 @@ test('ten CLI runs at once on one repository all finish, with every record in th
   const rows = JSON.parse(report.stdout) as { usage: { requests: number } }[];
   assert.equal(rows.length, 10);
   assert.equal(rows.reduce((n, r) => n + r.usage.requests, 0), 20);
+  const text = (await runCli(['report', '--by', 'session'], env)).stdout.trim().split('\n');
+  assert.equal(text.length, 12, 'a header, ten sessions and their total');
+  assert.match(text.at(-1)!, /^TOTAL\s+20\s/);
 });
 
 test('a day cap that holds one worst case at a time: six runs take turns instead of pausing over money nobody spent', async t => {

@@ -38,16 +38,24 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
       out('No spend recorded.');
       return 0;
     }
-    const table = rows.map(r => [
-      r.label,
-      String(r.usage.requests),
-      String(r.usage.input),
-      String(r.usage.cached),
-      String(r.usage.output),
-      `$${r.costUsd.toFixed(4)}`,
-      r.priorityPremiumUsd ? `$${r.priorityPremiumUsd.toFixed(4)}` : '-',
-      r.unpricedRequests ? String(r.unpricedRequests) : '-',
-    ]);
+    type Figures = { requests: number; input: number; cached: number; output: number; costUsd: number; priorityPremiumUsd: number; unpricedRequests: number };
+    const line = (label: string, f: Figures) => [
+      label,
+      String(f.requests),
+      String(f.input),
+      String(f.cached),
+      String(f.output),
+      `$${f.costUsd.toFixed(4)}`,
+      f.priorityPremiumUsd ? `$${f.priorityPremiumUsd.toFixed(4)}` : '-',
+      f.unpricedRequests ? String(f.unpricedRequests) : '-',
+    ];
+    const figures = rows.map((r): Figures => ({ ...r.usage, costUsd: r.costUsd, priorityPremiumUsd: r.priorityPremiumUsd, unpricedRequests: r.unpricedRequests }));
+    const table = rows.map((r, i) => line(r.label, figures[i]!));
+    if (rows.length > 1) {
+      const total = (k: keyof Figures) => figures.reduce((n, f) => n + f[k], 0);
+      const keys: (keyof Figures)[] = ['requests', 'input', 'cached', 'output', 'costUsd', 'priorityPremiumUsd', 'unpricedRequests'];
+      table.push(line('TOTAL', Object.fromEntries(keys.map(k => [k, total(k)])) as Figures));
+    }
     const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i].length)));
     out([head, ...table].map(r => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
