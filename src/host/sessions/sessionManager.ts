@@ -22,10 +22,9 @@ import { CheckoutLooks } from './checkoutLooks';
 import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
-import { currentProcess, isProcessAlive } from '../util/fileLock';
+import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
 
 const POLL_MS = 1000;
-const ORPHANED_REASON = 'Switchyard stopped while this session ran (its process ended). Resume it to continue where it stopped.';
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
@@ -99,7 +98,7 @@ export class SessionManager implements SessionHost {
     const s = existing ?? new LiveSession(r, this.ctx.store.paths(r.repo, r.id), this);
     s.record = r;
     this.sessions.set(r.id, s);
-    if (this.orphaned(r)) {
+    if (isOrphaned(r, this.ctx.hostId)) {
       if (this.ctx.passive) {
         // A reader (the CLI's `sessions`) writes nothing, but shows what the next host will make of it.
         if (r.status !== 'queued') s.record = { ...r, status: 'paused', statusReason: ORPHANED_REASON };
@@ -115,12 +114,6 @@ export class SessionManager implements SessionHost {
     }
     this.changed(s);
     return s;
-  }
-
-  /** Running or queued, and not by a live process: its host crashed or was killed. */
-  private orphaned(r: SessionRecord): boolean {
-    if (!(ACTIVE_STATUSES as readonly string[]).includes(r.status)) return false;
-    return !(r.owner && r.owner.hostId !== this.ctx.hostId && isAlive(r.owner));
   }
 
   async list(repo?: string): Promise<SessionInfo[]> {
@@ -356,8 +349,7 @@ export class SessionManager implements SessionHost {
   }
 
   private claim(s: LiveSession): void {
-    const me = currentProcess();
-    s.record.owner = { pid: me.pid, hostId: this.ctx.hostId, host: me.host, start: me.start };
+    s.record.owner = ownerHere(this.ctx.hostId);
   }
 
   onSettingsChanged(): void {
@@ -393,7 +385,7 @@ export class SessionManager implements SessionHost {
     // running for good. What is judged is the record as on disk now: the one held here may predate the
     // owner's last write (its final status), and another host may have taken the session over since.
     for (const s of [...this.sessions.values()]) {
-      if (s.run || !s.record.owner || s.record.owner.hostId === this.ctx.hostId || !this.orphaned(s.record)) continue;
+      if (s.run || !s.record.owner || s.record.owner.hostId === this.ctx.hostId || !isOrphaned(s.record, this.ctx.hostId)) continue;
       const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
       if (now && !this.sessions.get(s.id)?.run) this.adopt(now);
     }
@@ -410,16 +402,5 @@ export class SessionManager implements SessionHost {
     await this.ctx.store.flush();
     this.notifier.dispose();
     this.launcher.dispose();
-  }
-}
-
-/** A process on another machine, or one whose pid now names another process, is judged by what it can be. */
-function isAlive(owner: NonNullable<SessionRecord['owner']>): boolean {
-  if (owner.host !== undefined) return isProcessAlive({ pid: owner.pid, host: owner.host, start: owner.start ?? null });
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

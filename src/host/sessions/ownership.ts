@@ -1,0 +1,32 @@
+// Which process drives a session, and whether that process is still there: a session left running or
+// queued by a process that crashed or was killed is taken over (paused, or queued here) by the next host.
+import { ACTIVE_STATUSES } from '../../protocol/types';
+import { currentProcess, isProcessAlive } from '../util/fileLock';
+import type { SessionRecord } from './sessionRecord';
+
+export type Owner = NonNullable<SessionRecord['owner']>;
+
+export const ORPHANED_REASON = 'Switchyard stopped while this session ran (its process ended). Resume it to continue where it stopped.';
+
+/** This process, as the owner of the sessions it runs. */
+export function ownerHere(hostId: string): Owner {
+  const me = currentProcess();
+  return { pid: me.pid, hostId, host: me.host, start: me.start };
+}
+
+/** Running or queued, and not by a live process of another host: its host crashed or was killed. */
+export function isOrphaned(r: SessionRecord, hostId: string): boolean {
+  if (!(ACTIVE_STATUSES as readonly string[]).includes(r.status)) return false;
+  return !(r.owner && r.owner.hostId !== hostId && isAlive(r.owner));
+}
+
+/** A process on another machine, or one whose pid now names another process, is judged by what it can be. */
+function isAlive(owner: Owner): boolean {
+  if (owner.host !== undefined) return isProcessAlive({ pid: owner.pid, host: owner.host, start: owner.start ?? null });
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
