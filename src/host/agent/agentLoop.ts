@@ -10,6 +10,7 @@ import { compacted, estimatedTokens, SUMMARY_REQUEST } from './compaction';
 import { interruptedOutput } from './prompt';
 import { runToolCall } from './tools/runToolCall';
 import type { AnyToolDef, ToolContext, ToolResult } from './tools/types';
+import { sleepUnlessAborted } from '../util/sleep';
 
 export type AgentOutcome =
   | { kind: 'finished'; summary: string }
@@ -207,7 +208,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
       const notice = `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.`;
       o.emit({ kind: 'notice', ts: now(), level: 'warning', text: notice });
       o.onRetrying?.(notice);
-      await sleep(wait, o.signal);
+      await sleepUnlessAborted(wait, o.signal);
     }
   }
 }
@@ -256,16 +257,4 @@ export function classify(err: unknown): Verdict {
     return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${err.message}` };
   }
   return { kind: 'retry', reason: err instanceof Error ? err.message : String(err) };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -8,6 +8,7 @@ import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type 
 import { errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
 import { bodyStream, readText, type UpstreamClient, type UpstreamReply } from './upstreamClient';
+import { sleepUnlessAborted } from '../util/sleep';
 
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
 export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient };
@@ -18,18 +19,6 @@ const MIN_OUTPUT_TOKENS = 256;
 const HELD_WAIT_MS = 10 * 60_000;
 /** Between two asks for held headroom (jittered, so a waiting fleet does not ask in step). */
 const HELD_RETRY_MS = 1000;
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoint: Endpoint, raw: string, signal?: AbortSignal): Promise<Response> {
   let body: Record<string, unknown>;
@@ -75,12 +64,13 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     }
     // Headroom other processes hold for their requests in flight is not spent: it comes back as they
     // finish, so wait for it rather than pause this session over money nobody has spent yet.
+    // The wall clock, not deps.now: tests hold that one still.
     const giveUpAt = Date.now() + HELD_WAIT_MS;
     let said = false;
     while (!reservation.ok && reservation.heldByOthers && Date.now() < giveUpAt && !signal?.aborted) {
       if (!said) link.onBudgetWait(reservation.message);
       said = true;
-      await pause(HELD_RETRY_MS * (0.5 + Math.random()), signal);
+      await sleepUnlessAborted(HELD_RETRY_MS * (0.5 + Math.random()), signal);
       if (!signal?.aborted) reservation = await reserve();
     }
   } catch (err) {
