@@ -31,7 +31,7 @@ function overview(): string {
     '',
     'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server),',
     'SWITCHYARD_HOME (state folder, default ~/.switchyard).',
-    'Exit status of run: 0 done, 1 failed, 2 bad arguments, 3 paused (over budget, stuck or waiting).',
+    'Exit status of run: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting).',
     "Run 'switchyard <command> --help' for a command's flags.",
   ].join('\n');
 }

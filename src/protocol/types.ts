@@ -17,15 +17,22 @@ export type SessionStatus =
   | 'over-budget'
   | 'done'
   | 'failed'
+  | 'stopped'
   | 'merged'
   | 'discarded';
 
 /** Statuses in which the session's agent may be making requests. */
 export const ACTIVE_STATUSES: readonly SessionStatus[] = ['queued', 'running', 'waiting'];
 /** Statuses from which a session can be resumed. */
-export const RESUMABLE_STATUSES: readonly SessionStatus[] = ['paused', 'stuck', 'over-budget', 'failed'];
+export const RESUMABLE_STATUSES: readonly SessionStatus[] = ['paused', 'stuck', 'over-budget', 'failed', 'stopped'];
+/** Statuses a session can be stopped from: its agent runs, or could be resumed. */
+export const STOPPABLE_STATUSES: readonly SessionStatus[] = [...ACTIVE_STATUSES, 'paused', 'stuck', 'over-budget'];
+/** Statuses whose work can be merged back (the worktree may hold more, uncommitted). */
+export const MERGEABLE_STATUSES: readonly SessionStatus[] = ['done', ...RESUMABLE_STATUSES];
 /** Statuses after which the worktree is gone. */
 export const CLOSED_STATUSES: readonly SessionStatus[] = ['merged', 'discarded'];
+/** Statuses with a worktree to review, open or discard. */
+export const OPEN_STATUSES: readonly SessionStatus[] = [...STOPPABLE_STATUSES, 'done', 'failed', 'stopped'];
 
 export type AgentKind = 'builtin' | 'codex' | 'command';
 export type ApprovalPolicy = 'auto' | 'ask' | 'read-only';

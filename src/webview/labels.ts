@@ -10,6 +10,7 @@ export const STATUS: Record<SessionStatus, { label: string; icon: string }> = {
   'over-budget': { label: 'Over budget', icon: 'credit-card' },
   done: { label: 'Done', icon: 'pass' },
   failed: { label: 'Failed', icon: 'error' },
+  stopped: { label: 'Stopped', icon: 'debug-stop' },
   merged: { label: 'Merged', icon: 'git-merge' },
   discarded: { label: 'Discarded', icon: 'trash' },
 };

@@ -64,4 +64,16 @@ suite('sessions in a real VS Code', () => {
     const done = await sessionWhere(a, s.id, settled, 'the resumed session to finish');
     assert.strictEqual(done.status, 'done', done.statusReason);
   });
+
+  test('a session stopped from its command is stopped, not failed, and can be resumed', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] stop me', title: 'Stop me' });
+    await sessionWhere(a, s.id, x => x.status === 'running', 'the session to run');
+    await vscode.commands.executeCommand('switchyard.stopSession', s.id);
+    const stopped = await sessionWhere(a, s.id, x => x.status === 'stopped', 'the session to stop');
+    assert.strictEqual(stopped.statusReason, 'Stopped by the user.');
+    await vscode.commands.executeCommand('switchyard.resumeSession', s.id);
+    const done = await sessionWhere(a, s.id, x => x.status !== 'stopped' && settled(x), 'the resumed session to finish');
+    assert.strictEqual(done.status, 'done', done.statusReason);
+  });
 });

@@ -63,3 +63,24 @@ test('three sessions started at once each change files only in their own worktre
     assert.ok(Number(body.max_output_tokens) > 0);
   }
 });
+
+test('a stopped session is stopped, not failed: it ends its run, can be resumed, and a second stop changes nothing', async t => {
+  const up = await upstream(t, { scripts: { w: writer('w.txt', 'from w\n') }, eventDelayMs: 30 });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await engine.sessions.create({ repo, task: '[script:w] write w', title: 'Write w' }, noProgress);
+  for (let i = 0; i < 400 && up.requests.length < 1; i++) await new Promise(r => setTimeout(r, 10));
+  const stopped = await engine.sessions.stop(s.id);
+  assert.equal(stopped.status, 'stopped');
+  assert.equal(stopped.statusReason, 'Stopped by the user.');
+  const live = engine.sessions.get(s.id);
+  assert.equal(live.run, undefined, 'its agent has ended');
+  const statuses = (await live.transcript.readAll()).flatMap(e => (e.kind === 'status' ? [e.status] : []));
+  assert.equal(statuses.at(-1), 'stopped', 'the transcript says it was stopped');
+  assert.equal((await engine.sessions.stop(s.id)).statusReason, 'Stopped by the user.');
+  assert.equal(statuses.length, (await live.transcript.readAll()).filter(e => e.kind === 'status').length, 'a second stop adds nothing');
+  await assert.rejects(engine.sessions.retry(s.id), /Only a failed session can be retried/);
+  assert.match((await engine.sessions.resume(s.id)).status, /^(queued|running)$/);
+  const done = await settle(engine, s);
+  assert.equal(done.status, 'done', done.statusReason);
+  assert.equal(readFileSync(path.join(s.worktree, 'w.txt'), 'utf8'), 'from w\n');
+});

@@ -132,7 +132,7 @@ for (const sandbox of [true, false]) {
     await sink.next(m => m.includes('"transcript"') && m.includes('started'));
     assert.equal(sleepers(marker).length, 2, 'the processes the agent left in the background run');
     const stopped = await engine.sessions.stop(created.id);
-    assert.equal(stopped.status, 'failed');
+    assert.equal(stopped.status, 'stopped');
     assert.equal(stopped.statusReason, 'Stopped by the user.');
     // Signals are delivered asynchronously: give the processes a bounded moment to go.
     for (let i = 0; i < 100 && sleepers(marker).length; i++) await new Promise(r => setTimeout(r, 20));

@@ -31,10 +31,11 @@ export const runSpec: CommandSpec = {
   },
 };
 
-/** Exit statuses of the contract: 0 done, 1 failed, 3 paused (over budget, stuck or waiting). */
+/** Exit statuses of the contract: 0 done, 1 failed or stopped, 3 paused (over budget, stuck or waiting). */
 export function exitStatusOf(s: SessionInfo): number {
   if (s.status === 'done' || s.status === 'merged') return 0;
-  if (s.status === 'failed' || s.status === 'discarded') return 1;
+  // Stopped by the user in VS Code while this process ran it: the task did not finish.
+  if (s.status === 'failed' || s.status === 'stopped' || s.status === 'discarded') return 1;
   return 3;
 }
 

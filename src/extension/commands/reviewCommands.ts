@@ -3,16 +3,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
-import type { MergeStrategy } from '../../protocol/types';
+import { MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy } from '../../protocol/types';
 import { baseUri } from '../baseContent';
 import type { CommandContext } from './context';
 import { guarded, resolveSession } from './pick';
 
-const OPEN = ['queued', 'running', 'waiting', 'paused', 'stuck', 'over-budget', 'done', 'failed'] as const;
-const MERGEABLE = ['paused', 'stuck', 'over-budget', 'done', 'failed'] as const;
-
 export async function showChanges(ctx: CommandContext, arg?: unknown) {
-  const s = await resolveSession(ctx, arg, OPEN, 'review');
+  const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'review');
   if (!s) return undefined;
   const changes = await guarded(`reading the changes of "${s.title}"`, () => ctx.host.request(SessionsProtocol.changes, { sessionId: s.id }));
   if (!changes) return undefined;
@@ -31,13 +28,13 @@ export async function showChanges(ctx: CommandContext, arg?: unknown) {
 }
 
 export async function openWorktree(ctx: CommandContext, arg?: unknown) {
-  const s = await resolveSession(ctx, arg, OPEN, 'open');
+  const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'open');
   if (!s) return;
   await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(s.worktree), { forceNewWindow: true });
 }
 
 export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyArg?: unknown): Promise<MergeResult | undefined> {
-  const s = await resolveSession(ctx, arg, MERGEABLE, 'merge');
+  const s = await resolveSession(ctx, arg, MERGEABLE_STATUSES, 'merge');
   if (!s) return undefined;
   let strategy = typeof strategyArg === 'string' ? (strategyArg as MergeStrategy) : undefined;
   if (!strategy) {
@@ -72,7 +69,7 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
 }
 
 export async function discardSession(ctx: CommandContext, arg?: unknown, confirm?: unknown) {
-  const s = await resolveSession(ctx, arg, OPEN, 'discard');
+  const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'discard');
   if (!s) return undefined;
   const first = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id }));
   if (!first || first.ok) return first;

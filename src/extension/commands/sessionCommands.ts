@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { SessionsProtocol } from '../../protocol/sessions';
 import { SpendProtocol } from '../../protocol/spend';
-import { TIERS, type SessionInfo, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, TIERS, type SessionInfo, type Tier } from '../../protocol/types';
 import { nextTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
 import { tierItems } from './newSession';
@@ -15,17 +15,17 @@ async function apply(ctx: CommandContext, what: string, fn: () => Promise<Sessio
 }
 
 export async function pauseSession(ctx: CommandContext, arg?: unknown) {
-  const s = await resolveSession(ctx, arg, ['queued', 'running', 'waiting'], 'pause');
+  const s = await resolveSession(ctx, arg, ACTIVE_STATUSES, 'pause');
   return s && apply(ctx, `pausing "${s.title}"`, () => ctx.host.request(SessionsProtocol.pause, { sessionId: s.id }));
 }
 
 export async function resumeSession(ctx: CommandContext, arg?: unknown, hint?: unknown) {
-  const s = await resolveSession(ctx, arg, ['paused', 'stuck', 'over-budget', 'failed'], 'resume');
+  const s = await resolveSession(ctx, arg, RESUMABLE_STATUSES, 'resume');
   return s && apply(ctx, `resuming "${s.title}"`, () => ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint: typeof hint === 'string' ? hint : undefined }));
 }
 
 export async function resumeWithHint(ctx: CommandContext, arg?: unknown, given?: unknown) {
-  const s = await resolveSession(ctx, arg, ['paused', 'stuck', 'over-budget', 'failed'], 'resume');
+  const s = await resolveSession(ctx, arg, RESUMABLE_STATUSES, 'resume');
   if (!s) return undefined;
   const hint = typeof given === 'string' ? given : await vscode.window.showInputBox({
     title: `Resume "${s.title}" with a hint`,
@@ -38,7 +38,7 @@ export async function resumeWithHint(ctx: CommandContext, arg?: unknown, given?:
 }
 
 export async function stopSession(ctx: CommandContext, arg?: unknown) {
-  const s = await resolveSession(ctx, arg, ['queued', 'running', 'waiting', 'paused', 'stuck', 'over-budget'], 'stop');
+  const s = await resolveSession(ctx, arg, STOPPABLE_STATUSES, 'stop');
   return s && apply(ctx, `stopping "${s.title}"`, () => ctx.host.request(SessionsProtocol.stop, { sessionId: s.id }));
 }
 

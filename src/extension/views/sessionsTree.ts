@@ -1,7 +1,7 @@
 // The Sessions view: one row per session with its status, cost, cache share and tier; details below
 // it; grouped by state when there are many, and filterable, so a hundred sessions stay usable.
 import * as vscode from 'vscode';
-import type { SessionInfo, SessionStatus } from '../../protocol/types';
+import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus } from '../../protocol/types';
 import { Throttle } from '../../host/util/throttle';
 import { RedrawPlan, shapeOf, type TreeShape } from './redrawPlan';
 import { Disposable } from '../lifecycle';
@@ -28,6 +28,7 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
   'over-budget': ['credit-card', 'charts.orange'],
   done: ['pass-filled', 'charts.green'],
   failed: ['error', 'errorForeground'],
+  stopped: ['debug-stop', 'descriptionForeground'],
   merged: ['git-merge', 'charts.purple'],
   discarded: ['trash', 'descriptionForeground'],
 };
@@ -43,7 +44,7 @@ const GROUPS: { id: string; label: string; icon: string; statuses: SessionStatus
   { id: 'attention', label: 'Needs attention', icon: 'warning', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
   { id: 'running', label: 'Running', icon: 'sync~spin', statuses: ['running'] },
   { id: 'queued', label: 'Queued', icon: 'clock', statuses: ['queued'] },
-  { id: 'paused', label: 'Paused', icon: 'debug-pause', statuses: ['paused'] },
+  { id: 'paused', label: 'Paused or stopped', icon: 'debug-pause', statuses: ['paused', 'stopped'] },
   { id: 'done', label: 'Ready to review', icon: 'pass', statuses: ['done'] },
   { id: 'closed', label: 'Merged or discarded', icon: 'archive', statuses: ['merged', 'discarded'] },
 ];
@@ -281,12 +282,12 @@ function rowDescription(s: SessionInfo): string {
 function contextValue(s: SessionInfo): string {
   const flags = ['session'];
   const st = s.status;
-  if (st === 'running' || st === 'queued' || st === 'waiting') flags.push('pausable', 'stoppable');
-  if (st === 'paused' || st === 'stuck' || st === 'over-budget' || st === 'failed') flags.push('resumable');
-  if (st === 'paused' || st === 'stuck' || st === 'over-budget') flags.push('stoppable');
+  if (ACTIVE_STATUSES.includes(st)) flags.push('pausable');
+  if (RESUMABLE_STATUSES.includes(st)) flags.push('resumable');
+  if (STOPPABLE_STATUSES.includes(st)) flags.push('stoppable');
   if (st === 'failed') flags.push('retryable');
-  if (st !== 'merged' && st !== 'discarded') flags.push('open', 'reviewable');
-  if (st === 'done' || st === 'paused' || st === 'stuck' || st === 'over-budget' || st === 'failed') flags.push('mergeable');
+  if (OPEN_STATUSES.includes(st)) flags.push('open', 'reviewable');
+  if (MERGEABLE_STATUSES.includes(st)) flags.push('mergeable');
   return flags.join(':');
 }
 

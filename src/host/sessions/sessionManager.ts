@@ -8,7 +8,7 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, CLOSED_STATUSES, RESUMABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, CLOSED_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, UserError } from '../errors';
@@ -216,7 +216,7 @@ export class SessionManager implements SessionHost {
     return this.info(s);
   }
 
-  retry(id: string): Promise<SessionInfo> {
+  async retry(id: string): Promise<SessionInfo> {
     const s = this.get(id);
     if (s.record.status !== 'failed') throw new UserError('Only a failed session can be retried.');
     return this.resume(id);
@@ -224,9 +224,9 @@ export class SessionManager implements SessionHost {
 
   async stop(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status) || (RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
+    if (STOPPABLE_STATUSES.includes(s.record.status)) {
       this.scheduler.release(id);
-      this.setStatus(s, 'failed', 'Stopped by the user.');
+      this.setStatus(s, 'stopped', 'Stopped by the user.');
       await this.stopRun(s);
       // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
       await this.ctx.gateway.closeTurns(s.id);
