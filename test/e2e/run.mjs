@@ -171,6 +171,21 @@ try {
     copyFileSync(await wb.screenshot('06-codex'), path.join(DOCS, 'codex-session.png'));
   });
 
+  await step('Restart Agent Host pauses the running session, says so and resumes it on request', async () => {
+    await wb.runCommand('Switchyard: New Session…');
+    await wb.answerInput('[script:e2e-long] Split the lexer');
+    await wb.pick('Title');
+    await wb.answerInput('Split the lexer');
+    await wb.pick('Start session');
+    await wb.waitForRowText('Split the lexer', /\$0\.\d+/, 60000);
+    await wb.runCommand('Switchyard: Restart Agent Host');
+    const toast = wb.notification('the restart paused 1 running session');
+    await toast.waitFor({ timeout: 60000 });
+    await wb.waitForRowText('Split the lexer', /paused/);
+    await toast.locator('.monaco-button', { hasText: 'Resume Them' }).first().click();
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'Split the lexer' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
+  });
+
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:loop] Make the math test pass');

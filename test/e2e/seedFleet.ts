@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   for (const p of plan) {
     created.push(await engine.sessions.create({ repo, task: `[script:${p.script}] ${p.title}`, title: p.title, budgetUsd: p.budgetUsd, tier: p.script === 'e2e-long' ? 'flex' : undefined }, { report: () => {} }));
   }
+  // Two the user stopped, as a fleet's sidebar shows them.
+  for (const s of created.slice(-2)) await engine.sessions.stop(s.id);
   const settledCount = () => created.filter(s => !['queued', 'running', 'waiting'].includes(engine.sessions.get(s.id).record.status)).length;
   await new Promise<void>(resolve => {
     const t = setInterval(() => {
