@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { HostReady } from '../protocol/host';
 import { SessionsProtocol } from '../protocol/sessions';
 import { TIERS, type SessionInfo } from '../protocol/types';
+import type { ToWebview } from '../protocol/webview';
 import { BASE_SCHEME, BaseContentProvider } from './baseContent';
 import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
@@ -32,6 +33,8 @@ export interface SwitchyardApi {
   meterText(): string;
   tierText(): string;
   spendViewResolved(): boolean;
+  /** What the Spend view was last given to draw, if it has drawn. */
+  spendShown(): ToWebview['spend/state'] | undefined;
   onDidChangeSessions: vscode.Event<readonly SessionInfo[]>;
   onDidRenderSpend: vscode.Event<void>;
   /** Shows and selects a session's row in the Sessions view. */
@@ -146,6 +149,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     meterText: () => meter.text,
     tierText: () => tierItem.text,
     spendViewResolved: () => spendView.isResolved,
+    spendShown: () => spendView.shown,
     onDidChangeSessions: state.onDidChangeSessions,
     onDidRenderSpend: spendView.onDidRender,
     revealSession: async id => {

@@ -13,6 +13,7 @@ import { commandSetupFor } from './sandbox/commandSetup';
 import { disposeSandboxRuntime } from './sandbox/runtime';
 import { effectiveBaseURL, withDefaults } from './settings';
 import { FingerprintCache } from './sessions/fingerprints';
+import { SessionLabels } from './sessions/sessionLabels';
 import { SessionManager } from './sessions/sessionManager';
 import { SessionStore } from './sessions/sessionStore';
 import { SpendService } from './spend/spendService';
@@ -45,6 +46,7 @@ export class Engine {
       settings: () => this.settingsValue,
       sink,
       sessionTitle: id => this.sessions.find(id)?.record.title,
+      sessionsElsewhere: new SessionLabels({ reposDir: this.layout.reposDir, onFound: () => this.spend.changed() }),
       cacheBreakLossUsd: () => this.sessions.all().reduce((sum, s) => sum + s.record.cacheBreakLossUsd, 0),
     });
     this.gateway = new Gateway({

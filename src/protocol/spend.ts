@@ -14,7 +14,8 @@ export interface SpendSummary {
   month: string;
   today: SpendFigures;
   thisMonth: SpendFigures;
-  topSessions: { sessionId: string; title: string; costUsd: number }[];
+  /** `repoName` is set for a session of a repository this host has not opened (its folder's name). */
+  topSessions: { sessionId: string; title: string; repoName?: string; costUsd: number }[];
   budgets: BudgetStatus[];
   /** True when a cap is currently stopping work. */
   capReached: boolean;
@@ -37,7 +38,10 @@ export interface ReportRow {
   label: string;
   usage: UsageTotals;
   costUsd: number;
+  /** Requests to models without a price: their usage is counted, their cost is not in `costUsd`. */
   unpricedRequests: number;
+  /** Requests whose stream was cut before the provider reported usage: their tokens and cost are estimates. */
+  estimatedRequests: number;
   priorityPremiumUsd: number;
 }
 
@@ -49,8 +53,11 @@ export interface ReportParams {
 /** Series for the Spend view: one point per day of the month. */
 export interface SpendSeries {
   days: string[];
-  /** Stacked spend per session (top sessions; the rest summed as "other"). */
-  bySession: { sessionId: string; title: string; costUsd: number[] }[];
+  /**
+   * Stacked spend per session (top sessions; the rest summed as "other"). `repoName` is set for a session
+   * of a repository this host has not opened (the ledger is shared by every repository on the machine).
+   */
+  bySession: { sessionId: string; title: string; repoName?: string; costUsd: number[] }[];
   cacheShare: number[];
   byTier: Record<ServedTier, number>;
   byModel: { model: string; costUsd: number; unpriced: number }[];

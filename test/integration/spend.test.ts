@@ -3,7 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { homeLayout } from '../../src/host/home';
+import { encodeLine } from '../../src/host/ledger/lineCodec';
+import { SessionStore } from '../../src/host/sessions/sessionStore';
 import type { SessionInfo } from '../../src/protocol/types';
+import { makeRecord } from '../unit/helpers/records';
 import { api, sessionWhere, settled, until } from './kit';
 
 suite('spend, tier and budgets in a real VS Code', () => {
@@ -66,5 +70,21 @@ suite('spend, tier and budgets in a real VS Code', () => {
     const r = await vscode.commands.executeCommand<{ rows: number }>('switchyard.exportSpend', file);
     assert.ok(r && r.rows > 0);
     assert.match(fs.readFileSync(file.fsPath, 'utf8'), /cost/i);
+  });
+
+  // Last: it adds half a dollar of spend to the month.
+  test("another repository's session in the shared ledger is listed in the Spend view by its title and folder", async () => {
+    const a = await api();
+    const layout = homeLayout(process.env.SWITCHYARD_HOME);
+    // What a CLI run in another repository leaves in the home: its session record, and its spend in the ledger.
+    const repo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sy-elsewhere-')), 'api-server');
+    const id = `far${Date.now().toString(16)}`;
+    const record = new SessionStore(layout).paths(repo, id).record;
+    fs.mkdirSync(path.dirname(record), { recursive: true });
+    fs.writeFileSync(record, JSON.stringify({ version: 1, id, title: 'Add rate limits', task: 'Add rate limits', repo, branch: `switchyard/${id}`, worktree: path.join(repo, 'wt'), status: 'done' }));
+    fs.appendFileSync(path.join(layout.ledgerDir, 'usage.jsonl'), encodeLine(makeRecord(`${id}-r1`, { ts: new Date().toISOString(), sessionId: id, repo, costUsd: 0.5, standardCostUsd: 0.5 })));
+    await vscode.commands.executeCommand('switchyard.spend.focus');
+    const row = await until(() => a.spendShown()?.series.bySession.find(s => s.sessionId === id && s.title === 'Add rate limits'), 'the Spend view to name the session', a.onDidRenderSpend);
+    assert.strictEqual(row.repoName, 'api-server');
   });
 });

@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { homeLayout } from '../../src/host/home';
+import { encodeLine } from '../../src/host/ledger/lineCodec';
+import { SessionStore } from '../../src/host/sessions/sessionStore';
 import { makeRepo, tempDir, upstream } from './helpers/engineKit';
 import { runCli } from './helpers/cli';
+import { makeRecord } from './helpers/records';
 
 const finishing = {
   steps: [
@@ -199,4 +203,55 @@ test('a model without a price is never shown as free, and the session says once 
   assert.equal(r.stderr.match(/my-local-model has no price \(switchyard\.prices can give it one\): its tokens are counted, but no dollar budget can limit them/g)?.length, 1, r.stderr);
   const text = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--model', 'my-local-model', '--quiet'], env);
   assert.match(text.stdout, /\$0\.0000 \(\+ 2 unpriced requests\) on standard/);
+});
+
+test('report: a cost that includes estimates is marked, JSON and CSV count them per row, and sessions of every repository are named', async t => {
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  const layout = homeLayout(home);
+  // Two repositories' sessions in one home, where the session store keeps them; the third session's record is gone.
+  const sessions = [['exact1', 'webapp', 'Fix the login form'], ['cut1', 'api-server', 'Add rate limits']] as const;
+  for (const [id, repo, title] of sessions) {
+    const file = new SessionStore(layout).paths(path.join(root, repo), id).record;
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ version: 1, id, title, task: title, repo: path.join(root, repo), branch: `switchyard/${id}`, worktree: `/wt/${id}`, status: 'done' }));
+  }
+  const ts = new Date().toISOString();
+  const priced = (id: string, sessionId: string, costUsd: number, estimated?: true) => makeRecord(id, { ts, sessionId, costUsd, standardCostUsd: costUsd, estimated });
+  mkdirSync(layout.ledgerDir, { recursive: true });
+  writeFileSync(path.join(layout.ledgerDir, 'usage.jsonl'), Buffer.concat([
+    encodeLine(priced('r1', 'exact1', 0.02)),
+    encodeLine(priced('r2', 'cut1', 0.01, true)),
+    encodeLine(priced('r3', 'cut1', 0.03)),
+    encodeLine(makeRecord('r4', { ts, sessionId: 'gone1', model: 'my-local-model', costUsd: null, standardCostUsd: null })),
+  ]));
+  const env = { SWITCHYARD_HOME: home };
+
+  const text = await runCli(['report', '--by', 'session'], env);
+  assert.equal(text.code, 0, text.stderr);
+  const lines = text.stdout.trimEnd().split('\n');
+  const cost = (label: string) => lines.find(l => l.startsWith(label))?.split(/\s{2,}/)[5];
+  assert.equal(cost('Add rate limits'), '$0.0400~', text.stdout);
+  assert.equal(cost('Fix the login form'), '$0.0200');
+  assert.equal(cost('gone1'), 'unpriced', 'a session whose record is gone keeps its id; unpriced is not $0');
+  assert.equal(cost('TOTAL'), '$0.0600~');
+  assert.deepEqual(lines.slice(-2), [
+    '~ includes 1 estimated request (its stream was cut before the provider reported usage)',
+    'UNPRICED: requests to a model without a price, counted in tokens but not in COST',
+  ]);
+
+  const json = await runCli(['report', '--by', 'session', '--json'], env);
+  const rows = JSON.parse(json.stdout) as { key: string; label: string; estimatedRequests: number; unpricedRequests: number }[];
+  assert.deepEqual(rows.map(r => [r.key, r.label, r.estimatedRequests, r.unpricedRequests]), [
+    ['cut1', 'Add rate limits', 1, 0],
+    ['exact1', 'Fix the login form', 0, 0],
+    ['gone1', 'gone1', 0, 1],
+  ]);
+  const byDay = JSON.parse((await runCli(['report', '--json'], env)).stdout) as { estimatedRequests: number; usage: { requests: number } }[];
+  assert.deepEqual(byDay.map(r => [r.usage.requests, r.estimatedRequests]), [[4, 1]]);
+
+  const csv = (await runCli(['report', '--by', 'session', '--csv'], env)).stdout.trimEnd().split('\r\n');
+  assert.match(csv[0]!, /,unpriced_requests,priority_premium_usd,estimated_requests$/);
+  assert.match(csv[1]!, /^cut1,Add rate limits,2,.*,1$/);
+  assert.match(csv[2]!, /^exact1,Fix the login form,1,.*,0$/);
 });

@@ -126,6 +126,7 @@ test('reports by session, day, model and tier, with and without a start date', (
     assert.equal(row.costUsd, usd(n.micro));
     assert.equal(row.usage.requests, n.requests);
     assert.equal(row.unpricedRequests, n.unpriced);
+    assert.equal(row.estimatedRequests, n.estimated);
     assert.equal(row.priorityPremiumUsd, usd(n.premium));
   }
   const allModels = report(rollups, 'model');
@@ -133,6 +134,8 @@ test('reports by session, day, model and tier, with and without a start date', (
   const tiers = report(rollups, 'tier');
   assert.deepEqual(tiers.map(r => r.key).sort(), [...TIERS].sort());
   for (const row of tiers) assert.equal(row.costUsd, usd(naive(recs, r => r.servedTier === row.key).micro));
+  for (const row of byDay) assert.equal(row.estimatedRequests, naive(recs, r => dayOf(r) === row.key).estimated);
+  assert.ok(byDay.some(r => r.estimatedRequests > 0) && byDay.some(r => r.estimatedRequests === 0), 'the mix has days with and without estimates');
   assert.throws(() => report(rollups, 'day', '10/11/2026'), /YYYY-MM-DD/);
 });
 
@@ -140,11 +143,13 @@ test('CSV: one header, one line per row, quoted and spreadsheet-safe', () => {
   const rollups = new Rollups();
   rollups.apply(makeRecord('a', { sessionId: 'one', costUsd: 1.5, standardCostUsd: 0.75, servedTier: 'priority' }));
   rollups.apply(makeRecord('b', { sessionId: 'two', costUsd: null, standardCostUsd: null }));
+  rollups.apply(makeRecord('c', { sessionId: 'two', costUsd: null, standardCostUsd: null, estimated: true }));
   const labels: Record<string, string> = { one: 'Fix "flaky", tests', two: '=HYPERLINK("http://x")' };
   const csv = toCsv(report(rollups, 'session', undefined, id => labels[id]!));
   const lines = csv.split('\r\n');
   assert.equal(lines.at(-1), '');
-  assert.equal(lines[0], 'key,label,requests,input,cached,cache_write,output,reasoning,cost_usd,unpriced_requests,priority_premium_usd');
-  assert.equal(lines[1], 'one,"Fix ""flaky"", tests",1,1000,200,0,100,20,1.500000,0,0.750000');
-  assert.equal(lines[2], `two,"'=HYPERLINK(""http://x"")",1,1000,200,0,100,20,0.000000,1,0.000000`);
+  // The estimated count comes last, so columns read by position before it stay where they were.
+  assert.equal(lines[0], 'key,label,requests,input,cached,cache_write,output,reasoning,cost_usd,unpriced_requests,priority_premium_usd,estimated_requests');
+  assert.equal(lines[1], 'one,"Fix ""flaky"", tests",1,1000,200,0,100,20,1.500000,0,0.750000,0');
+  assert.equal(lines[2], `two,"'=HYPERLINK(""http://x"")",2,2000,400,0,200,40,0.000000,2,0.000000,1`);
 });

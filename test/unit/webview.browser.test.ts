@@ -184,6 +184,23 @@ test('spend view: ready first, the empty state, then the dashboard; clicks post 
   await page.close();
 });
 
+test("spend view: another repository's session is listed by title and folder, and is not a button", { skip }, async () => {
+  const { page, errors } = await open('spend', 320);
+  const m = spendMessage(true);
+  if (m.type !== 'spend/state') throw new Error('a spend message');
+  m.body.series.bySession.unshift({ sessionId: 'far1', title: 'Add rate limits', repoName: 'api-server', costUsd: [20, 0, 0] });
+  await send(page, m);
+  const item = page.locator('.legend-item', { hasText: 'Add rate limits' });
+  await item.waitFor();
+  assert.equal(await item.evaluate(el => el.tagName), 'DIV', 'this window has no transcript of it to open');
+  assert.equal(await item.locator('.legend-repo').innerText(), 'api-server');
+  assert.match(await item.getAttribute('title') ?? '', /a session of api-server: open that folder to see its transcript/);
+  assert.equal(await page.locator('.legend-item.clickable').count(), 1, 'the window\'s own session can still be opened');
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('transcript: model and tool text is never markup', { skip }, async () => {
   const { page, errors } = await open('transcript');
   const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';

@@ -53,6 +53,15 @@ test('sessions are ordered by total with "other" last, coloured in order, and "o
   assert.deepEqual(m.dayTotals, [6, 3, 1, 0]);
 });
 
+test("another repository's session shows its title and folder, and is not offered to open (this window has no transcript of it)", () => {
+  const bySession = [...series().bySession, { sessionId: 'c', title: 'Fix the login form', repoName: 'webapp', costUsd: [0, 0, 3, 0] }];
+  const m = spendModel(summary(), series({ bySession }), 5);
+  const other = m.series.find(s => s.id === 'c');
+  assert.deepEqual(other && { title: other.title, repoName: other.repoName, clickable: other.clickable }, { title: 'Fix the login form', repoName: 'webapp', clickable: false });
+  assert.equal(m.series.find(s => s.id === 'a')?.repoName, undefined);
+  assert.equal(m.series.find(s => s.id === 'a')?.clickable, true);
+});
+
 test('cache per day: gaps for days without spend and days to come, not a false 0 %', () => {
   const m = spendModel(summary(), series({ cacheShare: [0.5, 0, 0, 0.7] }), 1);
   assert.equal(m.todayIndex, 2);

@@ -3,6 +3,7 @@ import type { ReportGroup } from '../../protocol/spend';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { UsageError } from '../args';
 import { startCliEngine } from '../engineForCli';
+import { reportTable } from '../reportTable';
 
 export const reportSpec: CommandSpec = {
   name: 'report',
@@ -26,39 +27,11 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
   try {
     const by = (flags.by as ReportGroup | undefined) ?? 'day';
     if (flags.csv) {
-      out(engine.spend.reportCsv({ by, since }).trimEnd());
+      out((await engine.spend.reportCsv({ by, since })).trimEnd());
       return 0;
     }
-    const rows = engine.spend.report({ by, since });
-    if (flags.json) {
-      out(JSON.stringify(rows, null, 2));
-      return 0;
-    }
-    if (!rows.length) {
-      out('No spend recorded.');
-      return 0;
-    }
-    type Figures = { requests: number; input: number; cached: number; output: number; costUsd: number; priorityPremiumUsd: number; unpricedRequests: number };
-    const line = (label: string, f: Figures) => [
-      label,
-      String(f.requests),
-      String(f.input),
-      String(f.cached),
-      String(f.output),
-      `$${f.costUsd.toFixed(4)}`,
-      f.priorityPremiumUsd ? `$${f.priorityPremiumUsd.toFixed(4)}` : '-',
-      f.unpricedRequests ? String(f.unpricedRequests) : '-',
-    ];
-    const figures = rows.map((r): Figures => ({ ...r.usage, costUsd: r.costUsd, priorityPremiumUsd: r.priorityPremiumUsd, unpricedRequests: r.unpricedRequests }));
-    const table = rows.map((r, i) => line(r.label, figures[i]!));
-    if (rows.length > 1) {
-      const total = (k: keyof Figures) => figures.reduce((n, f) => n + f[k], 0);
-      const keys: (keyof Figures)[] = ['requests', 'input', 'cached', 'output', 'costUsd', 'priorityPremiumUsd', 'unpricedRequests'];
-      table.push(line('TOTAL', Object.fromEntries(keys.map(k => [k, total(k)])) as Figures));
-    }
-    const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
-    const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i].length)));
-    out([head, ...table].map(r => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
+    const rows = await engine.spend.report({ by, since });
+    out(flags.json ? JSON.stringify(rows, null, 2) : reportTable(rows, by));
     return 0;
   } finally {
     await engine.shutdown();

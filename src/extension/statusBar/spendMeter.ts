@@ -85,7 +85,11 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   }
   if (s.topSessions.length) {
     md.appendMarkdown(`**Top sessions this month**\n\n`);
-    for (const top of s.topSessions) md.appendMarkdown(`- ${top.title.replace(/[[\]*_`]/g, '')}: ${money(top.costUsd)}\n`);
+    const plain = (text: string) => text.replace(/[[\]*_`]/g, '');
+    for (const top of s.topSessions) {
+      const where = top.repoName ? ` (${plain(top.repoName)})` : '';
+      md.appendMarkdown(`- ${plain(top.title)}${where}: ${money(top.costUsd)}\n`);
+    }
   }
   md.appendMarkdown(`\n[Show spend](command:switchyard.showSpend) · [Set budgets](command:switchyard.setBudgets) · [Export CSV](command:switchyard.exportSpend)`);
   return md;

@@ -1,7 +1,7 @@
 // The Spend view in the sidebar: a webview that draws the month from the host's series.
 import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
-import type { FromWebviewMessage } from '../../protocol/webview';
+import type { FromWebviewMessage, ToWebview } from '../../protocol/webview';
 import type { HostClient } from '../hostClient';
 import { Throttle } from '../../host/util/throttle';
 import { Disposable } from '../lifecycle';
@@ -18,6 +18,7 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
   /** Resolves each time the view has drawn fresh state (tests wait on it). */
   private readonly renderedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidRender = this.renderedEmitter.event;
+  private lastShown: ToWebview['spend/state'] | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -47,6 +48,11 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
     return Boolean(this.view);
   }
 
+  /** What the view was last given to draw (the integration tests read the rows from it). */
+  get shown(): ToWebview['spend/state'] | undefined {
+    return this.lastShown;
+  }
+
   private async push(): Promise<void> {
     if (!this.channel || !this.view) return;
     try {
@@ -54,7 +60,9 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
         this.host.request(SpendProtocol.summary, undefined),
         this.host.request(SpendProtocol.series, {}),
       ]);
-      this.channel?.post({ type: 'spend/state', body: { summary, series, sessions: this.state.all.length } });
+      const body = { summary, series, sessions: this.state.all.length };
+      this.channel?.post({ type: 'spend/state', body });
+      this.lastShown = body;
       this.renderedEmitter.fire();
     } catch {
       // the host is restarting; the next notification redraws

@@ -25,7 +25,15 @@ export function report(rollups: Rollups, by: ReportGroup, since?: string, labelF
   }
   return rows.map(([key, a]) => {
     const t = totalsOf(a);
-    return { key, label: labelFor?.(key) ?? key, usage: t.usage, costUsd: t.costUsd, unpricedRequests: t.unpricedRequests, priorityPremiumUsd: t.priorityPremiumUsd };
+    return {
+      key,
+      label: labelFor?.(key) ?? key,
+      usage: t.usage,
+      costUsd: t.costUsd,
+      unpricedRequests: t.unpricedRequests,
+      estimatedRequests: t.estimatedRequests,
+      priorityPremiumUsd: t.priorityPremiumUsd,
+    };
   });
 }
 
@@ -37,7 +45,11 @@ function perDay(r: Rollups, by: Exclude<ReportGroup, 'day'>, day: string): Keyed
   return by === 'session' ? r.daySessions(day) : by === 'model' ? r.dayModels(day) : r.dayTiers(day);
 }
 
-const CSV_HEADER = ['key', 'label', 'requests', 'input', 'cached', 'cache_write', 'output', 'reasoning', 'cost_usd', 'unpriced_requests', 'priority_premium_usd'];
+// New columns go last: spreadsheets and scripts that read the older columns by position keep working.
+const CSV_HEADER = [
+  'key', 'label', 'requests', 'input', 'cached', 'cache_write', 'output', 'reasoning', 'cost_usd', 'unpriced_requests', 'priority_premium_usd',
+  'estimated_requests',
+];
 
 /** RFC 4180 CSV (CRLF line ends), safe to open in a spreadsheet. */
 export function toCsv(rows: readonly ReportRow[]): string {
@@ -45,7 +57,7 @@ export function toCsv(rows: readonly ReportRow[]): string {
   for (const r of rows) {
     const u = r.usage;
     lines.push(
-      [cell(r.key), cell(r.label), u.requests, u.input, u.cached, u.cacheWrite, u.output, u.reasoning, r.costUsd.toFixed(6), r.unpricedRequests, r.priorityPremiumUsd.toFixed(6)].join(','),
+      [cell(r.key), cell(r.label), u.requests, u.input, u.cached, u.cacheWrite, u.output, u.reasoning, r.costUsd.toFixed(6), r.unpricedRequests, r.priorityPremiumUsd.toFixed(6), r.estimatedRequests].join(','),
     );
   }
   return lines.join('\r\n') + '\r\n';

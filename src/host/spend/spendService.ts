@@ -13,6 +13,7 @@ import { localDay, localMonth } from '../ledger/localDate';
 import { report, toCsv } from '../ledger/report';
 import { addInto, Agg, totalsOf, type SpendTotals } from '../ledger/rollups';
 import type { PriceTable } from '../pricing/priceTable';
+import type { SessionLabelLookup } from '../sessions/sessionLabels';
 import type { SpendOfSession } from '../sessions/sessionRecord';
 import { Throttle } from '../util/throttle';
 
@@ -22,7 +23,10 @@ export interface SpendServiceOptions {
   prices(): PriceTable;
   settings(): HostSettings;
   sink: EngineSink;
+  /** Title of a session this host has loaded. */
   sessionTitle(id: string): string | undefined;
+  /** Names the others (another repository's sessions share the ledger); without it they show their ids. */
+  sessionsElsewhere?: SessionLabelLookup;
   /** Dollars lost to cache breaks, over the sessions this host knows. */
   cacheBreakLossUsd(): number;
 }
@@ -63,7 +67,7 @@ export class SpendService {
       month,
       today: figures(totalsOf(withPending(rollups.byDay.get(day), pending.forDay(day)))),
       thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pending.forMonth(month)))),
-      topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, title: this.o.sessionTitle(sessionId) ?? sessionId, costUsd: a.costMicro / 1e6 })),
+      topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, ...this.labelOf(sessionId), costUsd: a.costMicro / 1e6 })),
       budgets,
       capReached: budgets.some(s => s.spentUsd >= s.capUsd - 1e-6),
     };
@@ -76,7 +80,7 @@ export class SpendService {
       days: v.days,
       bySession: v.sessionSeries.map(s => ({
         sessionId: s.sessionId ?? 'other',
-        title: s.sessionId ? this.o.sessionTitle(s.sessionId) ?? s.sessionId : 'Other sessions',
+        ...(s.sessionId ? this.labelOf(s.sessionId) : { title: 'Other sessions' }),
         costUsd: s.costUsd,
       })),
       cacheShare: v.perDay.map(d => (d.usage.input > 0 ? d.usage.cached / d.usage.input : 0)),
@@ -94,19 +98,34 @@ export class SpendService {
     };
   }
 
-  report(p: ReportParams): ReportRow[] {
-    return report(this.o.ledger.rollups, p.by, p.since, key => (p.by === 'session' ? this.o.sessionTitle(key) ?? key : key));
+  /** By session, sessions of other repositories are named from their records (read once, then cached). */
+  async report(p: ReportParams): Promise<ReportRow[]> {
+    const rows = report(this.o.ledger.rollups, p.by, p.since);
+    if (p.by !== 'session') return rows;
+    await this.o.sessionsElsewhere?.lookup(rows.map(r => r.key).filter(id => this.o.sessionTitle(id) === undefined));
+    return rows.map(r => ({ ...r, label: this.labelOf(r.key).title }));
   }
 
-  reportCsv(p: ReportParams): string {
-    return toCsv(this.report(p));
+  async reportCsv(p: ReportParams): Promise<string> {
+    return toCsv(await this.report(p));
   }
 
   async exportCsv(file: string, since?: string): Promise<{ rows: number }> {
     await this.o.ledger.catchUp();
-    const rows = this.report({ by: 'session', since });
+    const rows = await this.report({ by: 'session', since });
     await fs.writeFile(file, toCsv(rows));
     return { rows: rows.length };
+  }
+
+  /**
+   * A session's title; for another repository's session also that repository's folder name. Its id until
+   * its record has been read (the lookup then says spend changed, so the views ask again).
+   */
+  private labelOf(id: string): { title: string; repoName?: string } {
+    const own = this.o.sessionTitle(id);
+    if (own !== undefined) return { title: own };
+    const other = this.o.sessionsElsewhere?.peek(id);
+    return other ? { title: other.title, repoName: other.repoName } : { title: id };
   }
 
   budgetStatus(caps: BudgetCaps, sessionId: string): ReturnType<BudgetKeeper['status']> {

@@ -73,10 +73,15 @@ export function budgetBar(b: BudgetRow, capName: string): HTMLElement {
 export function legend(series: SessionSeries[], a: SpendActions): HTMLElement {
   const list = h('ul', { class: 'legend', role: 'list' });
   for (const s of series) {
-    const content = [h('span', { class: `swatch ${seriesClass(s.colour)}` }), h('span', { class: 'legend-title ellipsis' }, s.title), h('span', { class: 'num muted' }, usd(s.totalUsd))];
+    const content = [
+      h('span', { class: `swatch ${seriesClass(s.colour)}` }),
+      h('span', { class: 'legend-title ellipsis' }, s.title, s.repoName ? h('span', { class: 'legend-repo muted' }, s.repoName) : null),
+      h('span', { class: 'num muted' }, usd(s.totalUsd)),
+    ];
+    const note = s.repoName ? `“${s.title}”, a session of ${s.repoName}: open that folder to see its transcript` : 'Sessions beyond the top ones, summed';
     const item = s.clickable
       ? h('button', { class: 'legend-item clickable', type: 'button', title: `Open the transcript of “${s.title}”`, on: { click: () => a.openSession(s.id) } }, ...content)
-      : h('div', { class: 'legend-item', title: 'Sessions beyond the top ones, summed' }, ...content);
+      : h('div', { class: 'legend-item', title: note }, ...content);
     item.addEventListener('pointerenter', () => a.highlight(s.id));
     item.addEventListener('pointerleave', () => a.highlight(null));
     item.addEventListener('focus', () => a.highlight(s.id));

@@ -25,7 +25,9 @@ export interface BudgetRow {
 export interface SessionSeries {
   id: string;
   title: string;
-  /** False for the "other sessions" series. */
+  /** Set for a session of another repository: its folder's name. */
+  repoName?: string;
+  /** False for the "other sessions" series and for other repositories' sessions (no transcript here). */
   clickable: boolean;
   totalUsd: number;
   values: number[];
@@ -92,7 +94,17 @@ export function spendModel(summary: SpendSummary, series: SpendSeries, sessionCo
     .sort((a, b) => Number(a.s.sessionId === OTHER_SERIES_ID) - Number(b.s.sessionId === OTHER_SERIES_ID) || b.total - a.total)
     .map(({ s, total }) => {
       const other = s.sessionId === OTHER_SERIES_ID;
-      return { id: s.sessionId, title: s.title || s.sessionId, clickable: !other, totalUsd: total, values: days.map((_, i) => s.costUsd[i] ?? 0), colour: other ? -1 : colour++ };
+      const elsewhere = s.repoName ? { repoName: s.repoName } : {};
+      return {
+        id: s.sessionId,
+        title: s.title || s.sessionId,
+        ...elsewhere,
+        // This window opens transcripts of its own sessions only; another repository's would say "no session".
+        clickable: !other && !s.repoName,
+        totalUsd: total,
+        values: days.map((_, i) => s.costUsd[i] ?? 0),
+        colour: other ? -1 : colour++,
+      };
     });
 
   const budgets = summary.budgets.map(budgetRow);

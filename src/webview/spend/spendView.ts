@@ -90,7 +90,7 @@ export class SpendView {
     s.overview.replaceChildren(overview(m, this.actions));
     this.chart.update({ days: m.days, todayIndex: m.todayIndex, series: m.series, dayTotals: m.dayTotals });
     // Rebuilt only when it changes, so a legend entry under the pointer keeps its hover.
-    const legendKey = JSON.stringify(m.series.map(x => [x.id, x.title, x.totalUsd, x.colour]));
+    const legendKey = JSON.stringify(m.series.map(x => [x.id, x.title, x.repoName, x.totalUsd, x.colour]));
     if (legendKey !== this.legendKey) {
       this.legendKey = legendKey;
       this.chart.highlight(null);

@@ -1,0 +1,67 @@
+// `switchyard report`'s text form: aligned rows, a TOTAL under several, and a legend under the table for
+// what a cost cannot say by itself: that it includes estimates, or leaves out unpriced requests.
+import type { ReportGroup, ReportRow } from '../protocol/spend';
+
+/** Follows a cost that includes estimated requests (streams cut before the provider reported usage). */
+export const ESTIMATE_MARK = '~';
+
+interface Figures {
+  requests: number;
+  input: number;
+  cached: number;
+  output: number;
+  costUsd: number;
+  priorityPremiumUsd: number;
+  unpricedRequests: number;
+  estimatedRequests: number;
+}
+
+const SUMMED: readonly (keyof Figures)[] = ['requests', 'input', 'cached', 'output', 'costUsd', 'priorityPremiumUsd', 'unpricedRequests', 'estimatedRequests'];
+
+export function reportTable(rows: readonly ReportRow[], by: ReportGroup): string {
+  if (!rows.length) return 'No spend recorded.';
+  const figures = rows.map((r): Figures => ({
+    ...r.usage,
+    costUsd: r.costUsd,
+    priorityPremiumUsd: r.priorityPremiumUsd,
+    unpricedRequests: r.unpricedRequests,
+    estimatedRequests: r.estimatedRequests,
+  }));
+  const total = Object.fromEntries(SUMMED.map(k => [k, figures.reduce((n, f) => n + f[k], 0)])) as unknown as Figures;
+  const table = rows.map((r, i) => cells(r.label, figures[i]!));
+  if (rows.length > 1) table.push(cells('TOTAL', total));
+  const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i]!.length)));
+  const lines = [head, ...table].map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return [...lines, ...legend(total)].join('\n');
+}
+
+function cells(label: string, f: Figures): string[] {
+  return [
+    label,
+    String(f.requests),
+    String(f.input),
+    String(f.cached),
+    String(f.output),
+    costCell(f),
+    f.priorityPremiumUsd ? `$${f.priorityPremiumUsd.toFixed(4)}` : '-',
+    f.unpricedRequests ? String(f.unpricedRequests) : '-',
+  ];
+}
+
+function costCell(f: Figures): string {
+  // Unpriced is never shown as $0: a row of nothing but unpriced requests has no dollar figure at all.
+  const dollars = f.requests > 0 && f.unpricedRequests === f.requests ? 'unpriced' : `$${f.costUsd.toFixed(4)}`;
+  return f.estimatedRequests ? dollars + ESTIMATE_MARK : dollars;
+}
+
+/** One line per qualifier present in the table; none when every figure is exact and priced. */
+function legend(total: Figures): string[] {
+  const out: string[] = [];
+  const est = total.estimatedRequests;
+  if (est) {
+    out.push(`${ESTIMATE_MARK} includes ${est} estimated ${est === 1 ? 'request' : 'requests'} (${est === 1 ? 'its stream was' : 'their streams were'} cut before the provider reported usage)`);
+  }
+  if (total.unpricedRequests) out.push('UNPRICED: requests to a model without a price, counted in tokens but not in COST');
+  return out;
+}

@@ -1,0 +1,61 @@
+// `switchyard report`'s text table: a cost that includes estimates is marked and the legend says how many
+// requests were estimated; unpriced requests are never shown as $0; exact, priced tables carry no legend.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ESTIMATE_MARK, reportTable } from '../../src/cli/reportTable';
+import type { ReportRow } from '../../src/protocol/spend';
+
+function row(key: string, over: Partial<ReportRow> & { requests?: number } = {}): ReportRow {
+  const requests = over.requests ?? 2;
+  return {
+    key,
+    label: key,
+    usage: { input: 1000 * requests, cached: 500 * requests, cacheWrite: 0, output: 100 * requests, reasoning: 0, requests },
+    costUsd: 0.01 * requests,
+    unpricedRequests: 0,
+    estimatedRequests: 0,
+    priorityPremiumUsd: 0,
+    ...over,
+  };
+}
+
+const columns = (line: string) => line.split(/\s{2,}/);
+
+test('a cost that includes estimated requests is marked, and TOTAL and a legend say how many', () => {
+  const text = reportTable([row('2026-11-05', { estimatedRequests: 1 }), row('2026-11-06'), row('2026-11-07', { requests: 3, estimatedRequests: 2 })], 'day');
+  const lines = text.split('\n');
+  assert.deepEqual(columns(lines[0]!), ['DAY', 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED']);
+  assert.equal(columns(lines[1]!)[5], `$0.0200${ESTIMATE_MARK}`);
+  assert.equal(columns(lines[2]!)[5], '$0.0200', 'an exact figure carries no mark');
+  assert.equal(columns(lines[3]!)[5], `$0.0300${ESTIMATE_MARK}`);
+  assert.equal(columns(lines[4]!)[0], 'TOTAL');
+  assert.equal(columns(lines[4]!)[5], `$0.0700${ESTIMATE_MARK}`);
+  assert.equal(lines[5], `${ESTIMATE_MARK} includes 3 estimated requests (their streams were cut before the provider reported usage)`);
+  assert.equal(lines.length, 6);
+  // The marked and unmarked costs still line up: the mark follows the figure.
+  assert.equal(lines[1]!.indexOf('$'), lines[2]!.indexOf('$'));
+  for (const line of lines) assert.equal(line, line.trimEnd());
+});
+
+test('one estimated request in one row: the legend says so in the singular', () => {
+  const lines = reportTable([row('s1', { label: 'Fix tests', requests: 1, estimatedRequests: 1 })], 'session').split('\n');
+  assert.equal(columns(lines[1]!)[0], 'Fix tests');
+  assert.equal(columns(lines[1]!)[5], `$0.0100${ESTIMATE_MARK}`);
+  assert.equal(lines[2], `${ESTIMATE_MARK} includes 1 estimated request (its stream was cut before the provider reported usage)`);
+});
+
+test('unpriced requests: counted in their column, never a $0 cost, and the legend says they are not in COST', () => {
+  const text = reportTable([row('gpt-5.4'), row('local-llama', { costUsd: 0, unpricedRequests: 2 }), row('mixed', { costUsd: 0.01, unpricedRequests: 1 })], 'model');
+  const lines = text.split('\n');
+  assert.deepEqual(columns(lines[2]!).slice(5), ['unpriced', '-', '2']);
+  assert.deepEqual(columns(lines[3]!).slice(5), ['$0.0100', '-', '1']);
+  assert.deepEqual(columns(lines[4]!).slice(5), ['$0.0300', '-', '3']);
+  assert.equal(lines[5], 'UNPRICED: requests to a model without a price, counted in tokens but not in COST');
+});
+
+test('an exact, priced report has no legend, and an empty one says so', () => {
+  const lines = reportTable([row('priority', { priorityPremiumUsd: 0.01 }), row('standard')], 'tier').split('\n');
+  assert.equal(lines.length, 4, 'a header, two rows and their total');
+  assert.deepEqual(columns(lines[1]!).slice(5), ['$0.0200', '$0.0100', '-']);
+  assert.equal(reportTable([], 'day'), 'No spend recorded.');
+});
