@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BudgetKeeper } from '../../src/host/budgets/budgetKeeper';
-import type { EngineSink } from '../../src/host/events';
+import { silentSink, type EngineSink } from '../../src/host/events';
 import { Ledger } from '../../src/host/ledger/ledger';
 import { loadPriceTable } from '../../src/host/pricing/priceTable';
 import { withDefaults } from '../../src/host/settings';
@@ -26,14 +26,7 @@ async function setup() {
   const ledger = await Ledger.open(dir);
   const prices = loadPriceTable();
   const summaries: SpendSummary[] = [];
-  const sink: EngineSink = {
-    sessionsChanged: () => {},
-    transcriptEvents: () => {},
-    alert: () => {},
-    spendChanged: s => void summaries.push(s),
-    approval: async () => ({ approved: true }),
-    log: () => {},
-  };
+  const sink: EngineSink = { ...silentSink, spendChanged: s => void summaries.push(s) };
   const spend = new SpendService({
     ledger,
     budgets: new BudgetKeeper({ ledger, dir, prices: () => prices }),

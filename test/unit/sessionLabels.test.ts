@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BudgetKeeper } from '../../src/host/budgets/budgetKeeper';
-import type { EngineSink } from '../../src/host/events';
+import { silentSink, type EngineSink } from '../../src/host/events';
 import { homeLayout, type HomeLayout } from '../../src/host/home';
 import { Ledger } from '../../src/host/ledger/ledger';
 import { loadPriceTable } from '../../src/host/pricing/priceTable';
@@ -88,14 +88,7 @@ test("the spend view's series and the session report name another repository's s
   const ledger = await Ledger.open(home.ledgerDir);
   const prices = loadPriceTable();
   const summaries: SpendSummary[] = [];
-  const sink: EngineSink = {
-    sessionsChanged: () => {},
-    transcriptEvents: () => {},
-    alert: () => {},
-    spendChanged: s => void summaries.push(s),
-    approval: async () => ({ approved: true }),
-    log: () => {},
-  };
+  const sink: EngineSink = { ...silentSink, spendChanged: s => void summaries.push(s) };
   const spend: SpendService = new SpendService({
     ledger,
     budgets: new BudgetKeeper({ ledger, dir: home.ledgerDir, prices: () => prices }),
