@@ -1,12 +1,15 @@
 // The engine: Switchyard's whole logic behind one object, with no editor and no transport. The IPC host
 // (src/host/main.ts) and the CLI (src/cli) both drive it; tests drive it directly.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { HostSettings } from '../protocol/host';
 import type { EngineOptions, EngineSink } from './events';
 import { BudgetKeeper } from './budgets/budgetKeeper';
 import { Gateway } from './gateway/gateway';
 import { homeLayout, type HomeLayout } from './home';
-import { Ledger } from './ledger/ledger';
+import { INFLIGHT_DIR, InflightJournal } from './ledger/inflightJournal';
+import { InflightRecovery } from './ledger/inflightRecovery';
+import { type Disposable, Ledger } from './ledger/ledger';
 import { writeMachineConfig } from './machineConfig';
 import { loadPriceTable, type PriceTable } from './pricing/priceTable';
 import { commandSetupFor } from './sandbox/commandSetup';
@@ -27,6 +30,11 @@ export class Engine {
   private apiKeyValue: string | undefined;
   private prices: PriceTable;
   private readonly budgets: BudgetKeeper;
+  /** This process's requests in flight, noted before they are sent. */
+  private readonly inflight: InflightJournal;
+  /** Records the requests in flight of processes that died (at start, every second, before budget decisions). */
+  private readonly recovery: InflightRecovery;
+  private recoveryPoll: Disposable | undefined;
 
   private constructor(
     o: EngineOptions,
@@ -38,7 +46,15 @@ export class Engine {
     this.apiKeyValue = o.apiKey;
     this.prices = this.loadPrices();
     const log = (level: 'info' | 'warn' | 'error', message: string) => sink.log(level, message);
-    const budgets = (this.budgets = new BudgetKeeper({ ledger, dir: this.layout.ledgerDir, prices: () => this.prices }));
+    const inflightDir = path.join(this.layout.ledgerDir, INFLIGHT_DIR);
+    const budgets = (this.budgets = new BudgetKeeper({
+      ledger,
+      dir: this.layout.ledgerDir,
+      prices: () => this.prices,
+      recoverDeadRequests: () => this.recovery.recoverHeld(),
+    }));
+    this.inflight = new InflightJournal({ dir: inflightDir, ledgerOffset: () => ledger.offset, log });
+    this.recovery = new InflightRecovery({ ledger, dir: inflightDir, exclusive: fn => budgets.exclusive(fn), log, onRecovered: records => this.onRecovered(records) });
     this.spend = new SpendService({
       ledger,
       budgets,
@@ -61,6 +77,7 @@ export class Engine {
       maxOutputTokens: () => this.settingsValue.maxOutputTokens,
       headless: o.headless,
       log,
+      inflight: this.inflight,
       onReservationReleased: () => this.spend.changed(),
     });
     this.sessions = new SessionManager({
@@ -86,6 +103,12 @@ export class Engine {
     const ledger = await Ledger.open(layout.ledgerDir, { log: (level, msg) => o.sink.log(level, msg) });
     ledger.watch();
     const engine = new Engine(o, ledger, o.sink);
+    // Before anything is spent here, and in a reader too (a report), so what was spent counts: the
+    // ledger records it once, whoever gets there first.
+    await engine.recovery.sweep().catch(err => o.sink.log('warn', `Recording the requests of processes that ended mid-request: ${(err as Error).message}`));
+    // Another process may have recorded them since the ledger was opened.
+    await ledger.catchUp();
+    if (!o.passive) engine.recoveryPoll = engine.recovery.watch();
     await engine.gateway.listen();
     return engine;
   }
@@ -135,9 +158,18 @@ export class Engine {
     this.spend.changed();
   }
 
+  /** Requests of a process that died mid-request, now in the ledger: their sessions' figures changed. */
+  private onRecovered(records: readonly { sessionId: string }[]): void {
+    this.sink.log('warn', `Recorded ${records.length} request(s) that a process which ended was running, from an estimate (marked as estimated).`);
+    this.onLedgerRecords(records);
+  }
+
   async shutdown(): Promise<void> {
+    this.recoveryPoll?.dispose();
     await this.sessions.shutdown();
     await this.gateway.close();
+    await this.inflight.close().catch(err => this.sink.log('warn', `Closing the journal of requests in flight: ${(err as Error).message}`));
+    await this.recovery.settled();
     await this.budgets.releaseLease().catch(() => undefined);
     await this.spend.dispose();
     await this.ledger.close();

@@ -23,7 +23,10 @@ export interface EngineOptions {
   /** No person is watching (CLI): the loop guard stops instead of pausing for the user. */
   headless: boolean;
   sink: EngineSink;
-  /** Only look (CLI listing and reports): recover nothing, start nothing, change no session. */
+  /**
+   * Only look (CLI listing and reports): recover no session, start nothing, change no session. (Requests
+   * that a dead process left in flight are still recorded at start, so the figures shown count them.)
+   */
   passive?: boolean;
 }
 

@@ -72,6 +72,11 @@ export interface BudgetKeeperOptions {
    */
   maxReservationAgeMs?: number;
   lock?: LockOptions;
+  /**
+   * Runs under the lock before every decision made there: records what processes that died mid-request
+   * spent (inflightRecovery.ts), so the headroom their leases held is not handed out before it is counted.
+   */
+  recoverDeadRequests?: () => Promise<unknown>;
 }
 
 const SCOPE_NAMES: Record<BudgetScope, string> = { session: 'Session budget', day: 'Daily cap', month: 'Monthly cap' };
@@ -157,6 +162,7 @@ export class BudgetKeeper {
 
     // Under the lock: every process's leases and the caught-up ledger in view; the lease is sized anew.
     return this.store.update<ReserveResult>(async current => {
+      await this.o.recoverDeadRequests?.();
       await this.o.ledger.catchUp();
       const t = this.now();
       const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id);
@@ -191,6 +197,11 @@ export class BudgetKeeper {
     if (!reservationId || !this.inFlight.delete(reservationId)) return;
     if (this.lease?.tight) await this.shrinkLease();
     else if (this.inFlight.size === 0) this.scheduleIdleRelease();
+  }
+
+  /** Runs fn under the cross-process lock every budget decision is made under, changing no reservation. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.store.update(async current => ({ next: current, result: await fn() }));
   }
 
   /** Near a cap: the published lease drops to what is still in flight, so others can use the rest. */

@@ -5,6 +5,7 @@
 // agents call it over HTTP on 127.0.0.1.
 import { randomBytes } from 'node:crypto';
 import type { GuardSettings } from '../../protocol/host';
+import type { RequestJournal } from '../ledger/inflightJournal';
 import type { Ledger } from '../ledger/ledger';
 import type { PriceTable } from '../pricing/priceTable';
 import { CacheTracker } from './cacheInsight';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   maxOutputTokens(): number;
   headless: boolean;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Where requests in flight are noted ahead, so a process that dies mid-request still has them recorded. None: not noted (tests). */
+  inflight?: RequestJournal;
   /** A reservation was released: what the meter shows as "reserved" changed. */
   onReservationReleased?(): void;
   /** Idle time after which a cache miss is put down to expiry (tests shorten it). */

@@ -1,6 +1,6 @@
 // Turns a finished (or cut) upstream response into one ledger record, then releases its reservation.
-// A stream cut before usage arrived is recorded from an estimate and marked as such.
-import { randomUUID } from 'node:crypto';
+// A stream cut before usage arrived is recorded from an estimate and marked as such; so is a request
+// whose process died before its response ended (the record below is written ahead, see presumedRecord).
 import type { UsageRecord } from '../../protocol/records';
 import type { ServedTier, Tier } from '../../protocol/types';
 import { costOf } from '../pricing/cost';
@@ -12,14 +12,20 @@ import type { PipelineDeps } from './pipeline';
 import { estimateTokens, type Endpoint, type RequestView } from './requestView';
 import type { StreamOutcome } from './streamMeter';
 
-export interface MeterInput {
+/** What a request's record is made of before its response is known. */
+export interface RecordBasis {
   deps: PipelineDeps;
   m: Metered;
   endpoint: Endpoint;
   model: string;
   requestedTier: Tier;
-  view: RequestView;
   requestBytes: number;
+  /** The record's id, chosen before sending: the note written ahead and the record share it. */
+  recordId: string;
+}
+
+export interface MeterInput extends RecordBasis {
+  view: RequestView;
   started: number;
   requestId?: string;
   routing: string;
@@ -27,44 +33,32 @@ export interface MeterInput {
   release(): Promise<void>;
 }
 
+/**
+ * The record of the request if it is cut before anything streams: the gateway notes it before sending
+ * (src/host/ledger/inflightJournal.ts), and if this process dies before the response is metered, another
+ * process appends it. Timed when the request went out; its latency is unknown.
+ */
+export function presumedRecord(x: RecordBasis): UsageRecord {
+  return usageRecord(x, estimatedUsage(x.m, x.requestBytes, 0), 'unknown', { estimated: true, latencyMs: 0 });
+}
+
 export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Promise<void> {
   const { deps, m } = x;
   const link = m.link;
   try {
     const estimated = !outcome.completed || !outcome.usage;
-    // A cut stream shows its text, never its reasoning, which a reasoning model spends first and which is
-    // billed all the same: the session's last complete turn says how much it tends to spend there.
-    const reasoning = estimated ? m.lastReasoning ?? 0 : 0;
     const usage: NormalizedUsage = estimated
-      ? { input: estimateTokens(x.requestBytes), cached: 0, cacheWrite: 0, output: Math.ceil(outcome.deltaChars / 4) + reasoning, reasoning }
+      ? estimatedUsage(m, x.requestBytes, outcome.deltaChars)
       : x.endpoint === 'responses'
         ? fromResponsesUsage(outcome.usage)
         : fromChatUsage(outcome.usage);
     const servedTier = fromServiceTier(outcome.servedTier);
-    const prices = deps.prices();
-    const cost = costOf(prices, x.model, servedTier === 'unknown' ? x.requestedTier : servedTier, usage);
-    const record: UsageRecord = {
-      id: randomUUID(),
-      ts: new Date().toISOString(),
-      sessionId: link.id,
-      repo: link.repo,
-      role: link.role,
-      model: x.model,
-      requestedTier: x.requestedTier,
-      servedTier,
-      input: usage.input,
-      cached: usage.cached,
-      cacheWrite: usage.cacheWrite,
-      output: usage.output,
-      reasoning: usage.reasoning,
-      costUsd: cost.costUsd,
-      standardCostUsd: cost.standardCostUsd,
-      ...(outcome.responseId || x.requestId ? { requestId: x.requestId ?? outcome.responseId } : {}),
+    const record = usageRecord(x, usage, servedTier, {
+      estimated,
       latencyMs: Math.max(0, deps.now() - x.started),
-      ...(estimated ? { estimated: true } : {}),
-      endpoint: x.endpoint,
-    };
-    m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: cost.costUsd ?? 0 };
+      requestId: x.requestId ?? outcome.responseId,
+    });
+    m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: record.costUsd ?? 0 };
     m.openTurn = outcome.output ?? [];
     if (!estimated) m.lastReasoning = usage.reasoning;
     // The append counts the record as pending at once, so the session's figures already include it when
@@ -77,11 +71,50 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     } finally {
       await durable;
     }
+    // Durable: the note written ahead has nothing left to recover. (A failed append keeps it, so the
+    // request is recorded from it if this process dies; see inflightJournal.ts.)
+    deps.inflight?.end(record.id);
   } catch (err) {
     deps.log('error', `Metering a response of session ${link.id} failed: ${(err as Error).message}`);
   } finally {
     await x.release();
   }
+}
+
+/**
+ * What a request is charged when its usage never arrived: its input as sent, uncached; the text seen;
+ * and, since a cut stream shows its text but never its reasoning (which a reasoning model spends first
+ * and which is billed all the same), as much reasoning as the session's last complete turn spent.
+ */
+function estimatedUsage(m: Metered, requestBytes: number, streamedChars: number): NormalizedUsage {
+  const reasoning = m.lastReasoning ?? 0;
+  return { input: estimateTokens(requestBytes), cached: 0, cacheWrite: 0, output: Math.ceil(streamedChars / 4) + reasoning, reasoning };
+}
+
+function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string }): UsageRecord {
+  const link = x.m.link;
+  const cost = costOf(x.deps.prices(), x.model, servedTier === 'unknown' ? x.requestedTier : servedTier, usage);
+  return {
+    id: x.recordId,
+    ts: new Date().toISOString(),
+    sessionId: link.id,
+    repo: link.repo,
+    role: link.role,
+    model: x.model,
+    requestedTier: x.requestedTier,
+    servedTier,
+    input: usage.input,
+    cached: usage.cached,
+    cacheWrite: usage.cacheWrite,
+    output: usage.output,
+    reasoning: usage.reasoning,
+    costUsd: cost.costUsd,
+    standardCostUsd: cost.standardCostUsd,
+    ...(o.requestId ? { requestId: o.requestId } : {}),
+    latencyMs: o.latencyMs,
+    ...(o.estimated ? { estimated: true } : {}),
+    endpoint: x.endpoint,
+  };
 }
 
 /** Compares the cached share with what the prompt's stable prefix should have hit; a break is told. */

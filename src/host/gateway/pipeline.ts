@@ -1,7 +1,8 @@
 // One model request through the gateway: guard, refusal, policy, budget, rate limits, upstream, meter.
+import { randomUUID } from 'node:crypto';
 import type { ReserveResult } from '../budgets/budgetKeeper';
 import type { GatewayOptions, Metered } from './gateway';
-import { meterResponse, type MeterInput } from './meter';
+import { meterResponse, presumedRecord, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
 import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
@@ -104,6 +105,13 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const routing = `${model}|${tier}|${String(body.prompt_cache_key)}`;
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
+  const requestBytes = Buffer.byteLength(text);
+  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, recordId: randomUUID() };
+  // Written ahead, before anything can reach the provider: if this process dies before the response is
+  // metered, the request is still recorded (as an estimate) by the next process that looks.
+  deps.inflight?.begin(presumedRecord(basis));
+  // Nothing was spent (refused, unreachable, an error status): the note has nothing to recover.
+  const unsent = () => deps.inflight?.end(basis.recordId);
   let upstream: UpstreamReply;
   try {
     const headers = {
@@ -114,6 +122,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     };
     upstream = await deps.client.request('POST', `${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, headers, text, signal);
   } catch (err) {
+    unsent();
     await release();
     if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
     return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
@@ -123,6 +132,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   if (upstream.status < 200 || upstream.status > 299) {
     // Errors pass back faithfully; nothing was spent, so the reservation is released.
     const errText = await readText(upstream.body).catch(() => '');
+    unsent();
     await release();
     if (upstream.status === 401 && !up.apiKey) {
       // Not a key refused: none was sent. Said as a refusal, so the session pauses until one is set.
@@ -132,7 +142,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   }
 
   const meter: MeterInput = {
-    deps, m, endpoint, model, requestedTier: tier, view, requestBytes: Buffer.byteLength(text), started,
+    ...basis, view, started,
     requestId: upstream.headers.get('x-request-id') ?? undefined, routing, expectation, release,
   };
   if (!view.stream) {
