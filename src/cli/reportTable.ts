@@ -60,7 +60,8 @@ function legend(total: Figures): string[] {
   const out: string[] = [];
   const est = total.estimatedRequests;
   if (est) {
-    out.push(`${ESTIMATE_MARK} includes ${est} estimated ${est === 1 ? 'request' : 'requests'} (${est === 1 ? 'its stream was' : 'their streams were'} cut before the provider reported usage)`);
+    // Cut streams, and requests of processes that died mid-request (recorded by the next one).
+    out.push(`${ESTIMATE_MARK} includes ${est} estimated ${est === 1 ? 'request' : 'requests'} (cut off before the provider reported ${est === 1 ? 'its' : 'their'} usage)`);
   }
   if (total.unpricedRequests) out.push('UNPRICED: requests to a model without a price, counted in tokens but not in COST');
   return out;

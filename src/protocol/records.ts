@@ -24,7 +24,7 @@ export interface UsageRecord {
   standardCostUsd: number | null;
   requestId?: string;
   latencyMs: number;
-  /** True when the stream was cut before usage arrived and the tokens are an estimate. */
+  /** True when the tokens are an estimate: the stream, or its process, ended before usage arrived. */
   estimated?: boolean;
   endpoint: 'responses' | 'chat';
 }

@@ -40,7 +40,7 @@ export interface ReportRow {
   costUsd: number;
   /** Requests to models without a price: their usage is counted, their cost is not in `costUsd`. */
   unpricedRequests: number;
-  /** Requests whose stream was cut before the provider reported usage: their tokens and cost are estimates. */
+  /** Requests cut off (stream or process) before the provider reported usage: their tokens and cost are estimates. */
   estimatedRequests: number;
   priorityPremiumUsd: number;
 }

@@ -92,7 +92,7 @@ export interface SessionInfo {
   costByTier: CostByTier;
   /** Requests whose model had no price: counted in tokens, never as $0. */
   unpricedRequests: number;
-  /** Requests recorded from an estimate because the stream was cut before usage arrived. */
+  /** Requests recorded from an estimate: the stream, or its process, ended before usage arrived. */
   estimatedRequests: number;
   /** What priority cost beyond the same usage at standard. */
   priorityPremiumUsd: number;

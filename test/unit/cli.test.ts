@@ -236,7 +236,7 @@ test('report: a cost that includes estimates is marked, JSON and CSV count them 
   assert.equal(cost('gone1'), 'unpriced', 'a session whose record is gone keeps its id; unpriced is not $0');
   assert.equal(cost('TOTAL'), '$0.0600~');
   assert.deepEqual(lines.slice(-2), [
-    '~ includes 1 estimated request (its stream was cut before the provider reported usage)',
+    '~ includes 1 estimated request (cut off before the provider reported its usage)',
     'UNPRICED: requests to a model without a price, counted in tokens but not in COST',
   ]);
 
