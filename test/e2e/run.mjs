@@ -172,6 +172,8 @@ try {
   });
 
   await step('Restart Agent Host pauses the running session, says so and resumes it on request', async () => {
+    // Slower than the other steps' sessions, so that it is surely still running when the host restarts.
+    await upstream.configure({ faults: [{ match: { script: 'e2e-long' }, eventDelayMs: 100 }] });
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:e2e-long] Split the lexer');
     await wb.pick('Title');
@@ -179,6 +181,7 @@ try {
     await wb.pick('Start session');
     await wb.waitForRowText('Split the lexer', /\$0\.\d+/, 60000);
     await wb.runCommand('Switchyard: Restart Agent Host');
+    await upstream.configure({ faults: [] });
     const toast = wb.notification('the restart paused 1 running session');
     await toast.waitFor({ timeout: 60000 });
     await wb.waitForRowText('Split the lexer', /paused/);

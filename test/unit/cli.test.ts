@@ -243,8 +243,8 @@ test('report: a cost that includes estimates is marked, JSON and CSV count them 
   const json = await runCli(['report', '--by', 'session', '--json'], env);
   const rows = JSON.parse(json.stdout) as { key: string; label: string; estimatedRequests: number; unpricedRequests: number }[];
   assert.deepEqual(rows.map(r => [r.key, r.label, r.estimatedRequests, r.unpricedRequests]), [
-    ['cut1', 'Add rate limits', 1, 0],
-    ['exact1', 'Fix the login form', 0, 0],
+    ['cut1', 'Add rate limits (api-server)', 1, 0],
+    ['exact1', 'Fix the login form (webapp)', 0, 0],
     ['gone1', 'gone1', 0, 1],
   ]);
   const byDay = JSON.parse((await runCli(['report', '--json'], env)).stdout) as { estimatedRequests: number; usage: { requests: number } }[];
@@ -252,6 +252,6 @@ test('report: a cost that includes estimates is marked, JSON and CSV count them 
 
   const csv = (await runCli(['report', '--by', 'session', '--csv'], env)).stdout.trimEnd().split('\r\n');
   assert.match(csv[0]!, /,unpriced_requests,priority_premium_usd,estimated_requests$/);
-  assert.match(csv[1]!, /^cut1,Add rate limits,2,.*,1$/);
-  assert.match(csv[2]!, /^exact1,Fix the login form,1,.*,0$/);
+  assert.match(csv[1]!, /^cut1,Add rate limits \(api-server\),2,.*,1$/);
+  assert.match(csv[2]!, /^exact1,Fix the login form \(webapp\),1,.*,0$/);
 });

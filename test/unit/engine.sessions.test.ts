@@ -84,3 +84,41 @@ test('a stopped session is stopped, not failed: it ends its run, can be resumed,
   assert.equal(done.status, 'done', done.statusReason);
   assert.equal(readFileSync(path.join(s.worktree, 'w.txt'), 'utf8'), 'from w\n');
 });
+
+const longWork = {
+  steps: [
+    ...Array.from({ length: 8 }, (_, i) => ({ text: 'Working on it. '.repeat(40), calls: [{ name: 'write_file', arguments: { path: `f${i}.txt`, content: `${i}\n` } }] })),
+    { calls: [{ name: 'finish', arguments: { summary: 'all written' } }] },
+  ],
+};
+
+test('Stop and Pause of a session another process runs are done by that process, and its agent sends nothing more', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { many: longWork, more: longWork }, eventDelayMs: 20 });
+  // Two engines on one home: the one that runs the sessions (a CLI run), and a window that shows them.
+  const owner = await engineFor(t, { up });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo });
+
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:many] write many files', title: 'Many' }, noProgress);
+  for (let i = 0; i < 400 && up.requests.length < 2; i++) await new Promise(r => setTimeout(r, 10));
+  await window.engine.sessions.list(owner.repo);
+  const stopped = await window.engine.sessions.stop(s.id);
+  assert.equal(stopped.status, 'stopped', stopped.statusReason);
+  const ended = await settle(owner.engine, s);
+  assert.equal(ended.status, 'stopped', 'the owner stopped it');
+  assert.equal(owner.engine.sessions.get(s.id).run, undefined, "the owner's agent has ended");
+  const sent = up.requests.length;
+  await new Promise(r => setTimeout(r, 1500));
+  assert.equal(up.requests.length, sent, 'nothing was sent after the stop');
+  assert.equal((await window.engine.sessions.list(owner.repo)).find(x => x.id === s.id)?.status, 'stopped', 'the window still shows it stopped');
+  assert.equal(existsSync(owner.engine.sessions.get(s.id).paths.ownerRequest), false, 'the request was taken');
+
+  const p = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:more] write more files', title: 'More' }, noProgress);
+  for (let i = 0; i < 400 && up.requests.length < sent + 2; i++) await new Promise(r => setTimeout(r, 10));
+  await window.engine.sessions.list(owner.repo);
+  assert.equal((await window.engine.sessions.pause(p.id)).status, 'paused');
+  assert.equal((await settle(owner.engine, p)).status, 'paused');
+  // Paused, it belongs to no process: the window resumes it and runs it to the end.
+  assert.match((await window.engine.sessions.resume(p.id)).status, /^(queued|running)$/);
+  const done = await settle(window.engine, p);
+  assert.equal(done.status, 'done', done.statusReason);
+});

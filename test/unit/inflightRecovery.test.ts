@@ -1,14 +1,18 @@
 // Requests a process had sent when it died (kill -9 mid-stream) were spent at the provider: the next process
 // that looks records each of them once, as an estimate, and the caps and the session's totals count them.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { UsageRecord } from '../../src/protocol/records';
 import type { ReportRow } from '../../src/protocol/spend';
 import { Engine } from '../../src/host/engine';
 import { silentSink } from '../../src/host/events';
+import { BudgetKeeper } from '../../src/host/budgets/budgetKeeper';
 import { INFLIGHT_DIR, InflightJournal, parseJournal, type ParsedJournal } from '../../src/host/ledger/inflightJournal';
+import { InflightRecovery } from '../../src/host/ledger/inflightRecovery';
+import { Ledger } from '../../src/host/ledger/ledger';
+import { loadPriceTable } from '../../src/host/pricing/priceTable';
 import { withDefaults } from '../../src/host/settings';
 import type { HostSettings } from '../../src/protocol/host';
 import { buildHelper, runHelper } from './helpers/childProcess';
@@ -200,4 +204,23 @@ test('a long-lived journal starts a new file with only its open notes, and keeps
   assert.deepEqual(warnings, []);
   // A line torn by a power cut is skipped; the rest still reads.
   assert.deepEqual(parseJournal(`${text}{"begin":{"id":"tor`).open.map(n => n.record.id), ['still-out']);
+});
+
+test('a journals folder that cannot be read holds up no budget decision: the request is reserved and the problem logged', async t => {
+  const dir = tempDir(t);
+  const ledger = await Ledger.open(dir);
+  t.after(() => ledger.close());
+  const prices = loadPriceTable();
+  // A file where the journals' folder should be: readdir fails (as EIO, EMFILE or EACCES would).
+  writeFileSync(path.join(dir, INFLIGHT_DIR), 'not a folder');
+  const warnings: string[] = [];
+  let recovery: InflightRecovery | undefined;
+  const budgets = new BudgetKeeper({ ledger, dir, prices: () => prices, recoverDeadRequests: () => recovery!.recoverHeld() });
+  recovery = new InflightRecovery({ ledger, dir: path.join(dir, INFLIGHT_DIR), exclusive: fn => budgets.exclusive(fn), log: (_level, m) => void warnings.push(m) });
+  const r = await budgets.reserve({ sessionId: 's', model: 'gpt-5.4', estimatedInputTokens: 1000, maxOutputTokens: 1000 }, { sessionUsd: null, dayUsd: 100, monthUsd: null });
+  assert.ok(r.ok, 'reserved');
+  if (r.ok) await budgets.settle(r.reservationId);
+  assert.match(warnings.join('\n'), /ENOTDIR/);
+  assert.equal(await recovery.sweep().catch(() => -1), -1, 'a sweep outside a budget decision still says it failed (and is logged by its caller)');
+  await budgets.releaseLease();
 });

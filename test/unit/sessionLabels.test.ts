@@ -121,7 +121,7 @@ test("the spend view's series and the session report name another repository's s
   assert.deepEqual(spend.summary().topSessions.find(x => x.sessionId === 'other1'), { sessionId: 'other1', title: 'Fix the login form', repoName: 'webapp', costUsd: 0.5 });
 
   const report = await spend.report({ by: 'session' });
-  assert.deepEqual(report.map(r => [r.key, r.label]), [['other1', 'Fix the login form'], ['mine', 'My session'], ['vanished', 'vanished']]);
+  assert.deepEqual(report.map(r => [r.key, r.label]), [['other1', 'Fix the login form (webapp)'], ['mine', 'My session'], ['vanished', 'vanished']]);
 });
 
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {

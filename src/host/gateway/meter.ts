@@ -20,6 +20,8 @@ export interface RecordBasis {
   model: string;
   requestedTier: Tier;
   requestBytes: number;
+  /** The output cap the request was sent with (the reservation's): no estimate charges more output. */
+  maxOutputTokens: number;
   /** The record's id, chosen before sending: the note written ahead and the record share it. */
   recordId: string;
 }
@@ -39,7 +41,7 @@ export interface MeterInput extends RecordBasis {
  * process appends it. Timed when the request went out; its latency is unknown.
  */
 export function presumedRecord(x: RecordBasis): UsageRecord {
-  return usageRecord(x, estimatedUsage(x.m, x.requestBytes, 0), 'unknown', { estimated: true, latencyMs: 0 });
+  return usageRecord(x, estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning }), 'unknown', { estimated: true, latencyMs: 0 });
 }
 
 export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Promise<void> {
@@ -48,7 +50,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
   try {
     const estimated = !outcome.completed || !outcome.usage;
     const usage: NormalizedUsage = estimated
-      ? estimatedUsage(m, x.requestBytes, outcome.deltaChars)
+      ? estimatedUsage({ ...x, streamedChars: outcome.deltaChars, lastReasoning: m.lastReasoning })
       : x.endpoint === 'responses'
         ? fromResponsesUsage(outcome.usage)
         : fromChatUsage(outcome.usage);
@@ -84,11 +86,13 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
 /**
  * What a request is charged when its usage never arrived: its input as sent, uncached; the text seen;
  * and, since a cut stream shows its text but never its reasoning (which a reasoning model spends first
- * and which is billed all the same), as much reasoning as the session's last complete turn spent.
+ * and which is billed all the same), as much reasoning as the session's last complete turn spent. Never
+ * more output than the request allowed: the provider bills no more, and the reservation held no more.
  */
-function estimatedUsage(m: Metered, requestBytes: number, streamedChars: number): NormalizedUsage {
-  const reasoning = m.lastReasoning ?? 0;
-  return { input: estimateTokens(requestBytes), cached: 0, cacheWrite: 0, output: Math.ceil(streamedChars / 4) + reasoning, reasoning };
+export function estimatedUsage(e: { requestBytes: number; streamedChars: number; lastReasoning: number | undefined; maxOutputTokens: number }): NormalizedUsage {
+  const cap = e.maxOutputTokens;
+  const reasoning = Math.min(e.lastReasoning ?? 0, cap);
+  return { input: estimateTokens(e.requestBytes), cached: 0, cacheWrite: 0, output: Math.min(Math.ceil(e.streamedChars / 4) + reasoning, cap), reasoning };
 }
 
 function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string }): UsageRecord {

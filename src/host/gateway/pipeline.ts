@@ -106,7 +106,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
   const requestBytes = Buffer.byteLength(text);
-  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, recordId: randomUUID() };
+  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, maxOutputTokens: reservation.maxOutputTokens, recordId: randomUUID() };
   // Written ahead, before anything can reach the provider: if this process dies before the response is
   // metered, the request is still recorded (as an estimate) by the next process that looks.
   deps.inflight?.begin(presumedRecord(basis));

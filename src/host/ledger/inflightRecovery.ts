@@ -55,10 +55,21 @@ export class InflightRecovery {
     return { dispose: () => clearInterval(timer) };
   }
 
-  /** With the budget lock held by the caller: appends the open notes of every dead process's journal. */
+  /**
+   * With the budget lock held by the caller: appends the open notes of every dead process's journal. Never
+   * rejects: it runs before every budget decision, which a folder it cannot read must not hold up (what it
+   * could not do now is tried again at the next sweep).
+   */
   async recoverHeld(): Promise<number> {
     const recovered: UsageRecord[] = [];
-    for (const name of await this.deadJournals()) {
+    let dead: string[];
+    try {
+      dead = await this.deadJournals();
+    } catch (err) {
+      this.o.log('warn', `looking for requests in flight of ended processes in ${this.o.dir}: ${(err as Error).message}`);
+      return 0;
+    }
+    for (const name of dead) {
       try {
         recovered.push(...(await this.recoverJournal(name)));
       } catch (err) {
@@ -107,7 +118,10 @@ export class InflightRecovery {
     for (const e of entries) {
       if (!e.isFile() || !e.name.endsWith('.jsonl')) continue;
       seen.add(e.name);
-      const owner = this.owners.get(e.name) ?? (await this.readOwner(e.name));
+      const owner = this.owners.get(e.name) ?? (await this.readOwner(e.name).catch(err => {
+        this.o.log('warn', `reading the owner of ${path.join(this.o.dir, e.name)}: ${(err as Error).message}`);
+        return 'not-yet' as const;
+      }));
       if (owner === 'not-yet') continue;
       const mine = owner !== 'never' && owner.pid === me.pid && owner.host === me.host && owner.start === me.start;
       if (owner === 'never' || (!mine && !isProcessAlive(owner))) dead.push(e.name);

@@ -23,8 +23,11 @@ import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
+import { askOwner, takeOwnerRequest, type OwnerAction } from './ownerRequests';
 
 const POLL_MS = 1000;
+/** How long Pause or Stop of a session another process runs waits for that process to do it (it polls every second). */
+const OWNER_ANSWER_MS = 5000;
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
@@ -178,6 +181,7 @@ export class SessionManager implements SessionHost {
 
   async pause(id: string): Promise<SessionInfo> {
     const s = this.get(id);
+    if (this.runElsewhere(s)) return this.askOwnerTo(s, 'pause');
     if (s.record.status === 'queued') {
       this.scheduler.release(id);
       this.setStatus(s, 'paused', 'Paused by the user before it started.');
@@ -191,7 +195,7 @@ export class SessionManager implements SessionHost {
   async resume(id: string, hint?: string): Promise<SessionInfo> {
     const s = this.get(id);
     if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
-      throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget or failed session can be resumed.`);
+      throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
     }
     if (s.record.status === 'over-budget') {
       const caps = this.caps(s.record);
@@ -224,6 +228,7 @@ export class SessionManager implements SessionHost {
 
   async stop(id: string): Promise<SessionInfo> {
     const s = this.get(id);
+    if (this.runElsewhere(s)) return this.askOwnerTo(s, 'stop');
     if (STOPPABLE_STATUSES.includes(s.record.status)) {
       this.scheduler.release(id);
       this.setStatus(s, 'stopped', 'Stopped by the user.');
@@ -372,6 +377,7 @@ export class SessionManager implements SessionHost {
 
   /** Picks up sessions other processes created or changed (a CLI run, another window). */
   private async poll(): Promise<void> {
+    await this.takeOwnerRequests();
     const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
     for (const repo of this.loadedRepos.keys()) {
       const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg), closed);
@@ -389,6 +395,39 @@ export class SessionManager implements SessionHost {
       const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
       if (now && !this.sessions.get(s.id)?.run) this.adopt(now);
     }
+  }
+
+  /** Active here and driven by another live process: only that process can end its agent. */
+  private runElsewhere(s: LiveSession): boolean {
+    const owner = s.record.owner;
+    return !s.run && owner !== undefined && owner.hostId !== this.ctx.hostId && ACTIVE_STATUSES.includes(s.record.status) && !isOrphaned(s.record, this.ctx.hostId);
+  }
+
+  /**
+   * Asks the process that runs the session to pause or stop it, and waits (briefly) until its record says
+   * it did. The request stays if that process is slow to answer: it acts on it when it gets to it.
+   */
+  private async askOwnerTo(s: LiveSession, action: OwnerAction): Promise<SessionInfo> {
+    const pid = s.record.owner?.pid;
+    await askOwner(s.paths, { action, by: this.ctx.hostId, at: new Date().toISOString() });
+    const deadline = Date.now() + OWNER_ANSWER_MS;
+    while (Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 100));
+      const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
+      if (now && !ACTIVE_STATUSES.includes(now.status)) return this.info(this.adopt(now));
+    }
+    throw new UserError(`"${s.record.title}" runs in another Switchyard process (pid ${pid ?? '?'}), which has not answered yet; it will ${action} the session when it does. A CLI run also stops with Ctrl-C.`);
+  }
+
+  /** Pauses and stops other processes asked of the sessions this one runs (or has queued). */
+  private async takeOwnerRequests(): Promise<void> {
+    const mine = this.all().filter(s => s.record.owner?.hostId === this.ctx.hostId && ACTIVE_STATUSES.includes(s.record.status));
+    await Promise.all(mine.map(async s => {
+      const request = await takeOwnerRequest(s.paths).catch(err => void this.ctx.log('warn', `Reading what another process asked of session ${s.id}: ${(err as Error).message}`));
+      if (!request) return;
+      this.ctx.log('info', `Session ${s.id}: another Switchyard process (${request.by}) asked to ${request.action} it.`);
+      await (request.action === 'stop' ? this.stop(s.id) : this.pause(s.id));
+    }));
   }
 
   /** Host shutdown: running sessions are saved as paused so they come back that way. */

@@ -98,12 +98,18 @@ export class SpendService {
     };
   }
 
-  /** By session, sessions of other repositories are named from their records (read once, then cached). */
+  /**
+   * By session, sessions of other repositories are named from their records (read once, then cached), with
+   * their repository's folder: a report spans every repository, where titles repeat.
+   */
   async report(p: ReportParams): Promise<ReportRow[]> {
     const rows = report(this.o.ledger.rollups, p.by, p.since);
     if (p.by !== 'session') return rows;
     await this.o.sessionsElsewhere?.lookup(rows.map(r => r.key).filter(id => this.o.sessionTitle(id) === undefined));
-    return rows.map(r => ({ ...r, label: this.labelOf(r.key).title }));
+    return rows.map(r => {
+      const { title, repoName } = this.labelOf(r.key);
+      return { ...r, label: repoName ? `${title} (${repoName})` : title };
+    });
   }
 
   async reportCsv(p: ReportParams): Promise<string> {
