@@ -29,7 +29,7 @@ test('each request repeats the previous one byte for byte and only appends, acro
     approval: async req => {
       if (!changedTier) {
         changedTier = true;
-        engineRef?.sessions.setTier(req.sessionId, 'priority');
+        await engineRef?.sessions.setTier(req.sessionId, 'priority');
       }
       return { approved: true };
     },

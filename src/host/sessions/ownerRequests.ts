@@ -1,46 +1,68 @@
-// Pause and Stop for a session another live process runs (a CLI run, another window on the same repository).
-// Only the owner can end its agent, and it rewrites the session's record on every turn, so a status written
-// by anyone else would be lost or ignored. The asker leaves a request file in the session's folder instead;
-// the owner takes it at its next poll (every second) and pauses or stops the session itself.
+// Changes to a session another live process runs (a CLI run, another window on the same repository):
+// pause, stop, a new tier, a new budget. Only the owner can end its agent or change what its next request
+// is sent with, and it rewrites the session's record on every turn, so a change written by anyone else
+// would be lost. The asker leaves a request file in the session's folder instead; the owner takes the
+// requests at its next poll (every second), in the order they were made, and carries them out itself.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { TIERS, type Tier } from '../../protocol/types';
+import { makeDir } from '../util/makeDir';
 import type { SessionPaths } from './sessionStore';
 
-export type OwnerAction = 'pause' | 'stop';
+export type OwnerChange =
+  | { action: 'pause' }
+  | { action: 'stop' }
+  | { action: 'tier'; tier: Tier }
+  | { action: 'budget'; budgetUsd: number };
 
-export interface OwnerRequest {
-  action: OwnerAction;
+export type OwnerRequest = OwnerChange & {
   /** The host that asked (its hostId), for the owner's log. */
   by: string;
   at: string;
-}
+};
 
-/** Leaves the request for the owner; a newer one replaces one not yet taken (Stop after Pause wins). */
+/** Leaves the request for the owner, after any it has not taken yet. */
 export async function askOwner(paths: SessionPaths, request: OwnerRequest): Promise<void> {
-  const tmp = `${paths.ownerRequest}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
+  await makeDir(paths.ownerRequests);
+  // Named by time, then at random: the owner takes them in the order they were made.
+  const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(paths.ownerRequests, `${name}.tmp`);
   await fs.writeFile(tmp, JSON.stringify(request));
-  await fs.rename(tmp, paths.ownerRequest);
+  await fs.rename(tmp, path.join(paths.ownerRequests, `${name}.json`));
 }
 
-/** The request waiting for this session's owner, taken (removed) so it is acted on once; undefined when none. */
-export async function takeOwnerRequest(paths: SessionPaths): Promise<OwnerRequest | undefined> {
-  let text: string;
+/** The requests waiting for this session's owner, oldest first, each taken (removed) so it is carried out once. */
+export async function takeOwnerRequests(paths: SessionPaths): Promise<OwnerRequest[]> {
+  let names: string[];
   try {
-    text = await fs.readFile(paths.ownerRequest, 'utf8');
-    await fs.unlink(paths.ownerRequest);
+    names = await fs.readdir(paths.ownerRequests);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return parseOwnerRequest(text);
+  const taken: OwnerRequest[] = [];
+  for (const name of names.filter(n => n.endsWith('.json')).sort()) {
+    const file = path.join(paths.ownerRequests, name);
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    await fs.unlink(file).catch(() => undefined);
+    const request = text === undefined ? undefined : parseOwnerRequest(text);
+    if (request) taken.push(request);
+  }
+  return taken;
 }
 
 function parseOwnerRequest(text: string): OwnerRequest | undefined {
+  let v: Record<string, unknown>;
   try {
-    const v = JSON.parse(text) as Partial<OwnerRequest>;
-    if ((v.action === 'pause' || v.action === 'stop') && typeof v.by === 'string' && typeof v.at === 'string') return { action: v.action, by: v.by, at: v.at };
+    v = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    // A torn or foreign file asks nothing.
+    return undefined;
   }
+  if (typeof v.by !== 'string' || typeof v.at !== 'string') return undefined;
+  const who = { by: v.by, at: v.at };
+  if (v.action === 'pause' || v.action === 'stop') return { action: v.action, ...who };
+  if (v.action === 'tier' && (TIERS as readonly unknown[]).includes(v.tier)) return { action: 'tier', tier: v.tier as Tier, ...who };
+  if (v.action === 'budget' && typeof v.budgetUsd === 'number' && Number.isFinite(v.budgetUsd) && v.budgetUsd >= 0) return { action: 'budget', budgetUsd: v.budgetUsd, ...who };
   return undefined;
 }

@@ -23,10 +23,10 @@ import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
-import { askOwner, takeOwnerRequest, type OwnerAction } from './ownerRequests';
+import { askOwner, takeOwnerRequests, type OwnerChange } from './ownerRequests';
 
 const POLL_MS = 1000;
-/** How long Pause or Stop of a session another process runs waits for that process to do it (it polls every second). */
+/** How long a change to a session another process runs waits for that process to make it (it polls every second). */
 const OWNER_ANSWER_MS = 5000;
 
 export class SessionManager implements SessionHost {
@@ -181,7 +181,7 @@ export class SessionManager implements SessionHost {
 
   async pause(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.runElsewhere(s)) return this.askOwnerTo(s, 'pause');
+    if (this.runElsewhere(s)) return this.askOwnerTo(s, { action: 'pause' }, r => !ACTIVE_STATUSES.includes(r.status));
     if (s.record.status === 'queued') {
       this.scheduler.release(id);
       this.setStatus(s, 'paused', 'Paused by the user before it started.');
@@ -228,7 +228,7 @@ export class SessionManager implements SessionHost {
 
   async stop(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.runElsewhere(s)) return this.askOwnerTo(s, 'stop');
+    if (this.runElsewhere(s)) return this.askOwnerTo(s, { action: 'stop' }, r => !ACTIVE_STATUSES.includes(r.status));
     if (STOPPABLE_STATUSES.includes(s.record.status)) {
       this.scheduler.release(id);
       this.setStatus(s, 'stopped', 'Stopped by the user.');
@@ -239,15 +239,20 @@ export class SessionManager implements SessionHost {
     return this.info(s);
   }
 
-  setTier(id: string, tier: Tier): SessionInfo {
+  async setTier(id: string, tier: Tier): Promise<SessionInfo> {
     const s = this.get(id);
+    if (this.runElsewhere(s)) return this.askOwnerTo(s, { action: 'tier', tier }, r => r.tier === tier);
     s.changeTier(tier, 'changed by the user');
     return this.info(s);
   }
 
-  raiseBudget(id: string, budgetUsd: number): void {
+  async raiseBudget(id: string, budgetUsd: number): Promise<void> {
     if (!(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new UserError('A budget is a number of dollars (0 or more).');
     const s = this.get(id);
+    if (this.runElsewhere(s)) {
+      await this.askOwnerTo(s, { action: 'budget', budgetUsd }, r => r.budgetUsd === budgetUsd);
+      return;
+    }
     s.record.budgetUsd = budgetUsd;
     this.save(s);
     this.changed(s);
@@ -404,29 +409,40 @@ export class SessionManager implements SessionHost {
   }
 
   /**
-   * Asks the process that runs the session to pause or stop it, and waits (briefly) until its record says
-   * it did. The request stays if that process is slow to answer: it acts on it when it gets to it.
+   * Asks the process that runs the session to make a change, and waits (briefly) until its record shows
+   * it (`made`). The request stays if that process is slow to answer: it makes the change when it gets to it.
    */
-  private async askOwnerTo(s: LiveSession, action: OwnerAction): Promise<SessionInfo> {
+  private async askOwnerTo(s: LiveSession, change: OwnerChange, made: (r: SessionRecord) => boolean): Promise<SessionInfo> {
     const pid = s.record.owner?.pid;
-    await askOwner(s.paths, { action, by: this.ctx.hostId, at: new Date().toISOString() });
+    await askOwner(s.paths, { ...change, by: this.ctx.hostId, at: new Date().toISOString() });
     const deadline = Date.now() + OWNER_ANSWER_MS;
     while (Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 100));
       const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
-      if (now && !ACTIVE_STATUSES.includes(now.status)) return this.info(this.adopt(now));
+      if (now && made(now)) return this.info(this.adopt(now));
     }
-    throw new UserError(`"${s.record.title}" runs in another Switchyard process (pid ${pid ?? '?'}), which has not answered yet; it will ${action} the session when it does. A CLI run also stops with Ctrl-C.`);
+    throw new UserError(`"${s.record.title}" runs in another Switchyard process (pid ${pid ?? '?'}), which has not answered yet; it will make the change when it does. A CLI run also stops with Ctrl-C.`);
   }
 
-  /** Pauses and stops other processes asked of the sessions this one runs (or has queued). */
+  /** Makes the changes other processes asked of the sessions this one runs (or has queued), in order. */
   private async takeOwnerRequests(): Promise<void> {
     const mine = this.all().filter(s => s.record.owner?.hostId === this.ctx.hostId && ACTIVE_STATUSES.includes(s.record.status));
     await Promise.all(mine.map(async s => {
-      const request = await takeOwnerRequest(s.paths).catch(err => void this.ctx.log('warn', `Reading what another process asked of session ${s.id}: ${(err as Error).message}`));
-      if (!request) return;
-      this.ctx.log('info', `Session ${s.id}: another Switchyard process (${request.by}) asked to ${request.action} it.`);
-      await (request.action === 'stop' ? this.stop(s.id) : this.pause(s.id));
+      const requests = await takeOwnerRequests(s.paths).catch(err => {
+        this.ctx.log('warn', `Reading what other processes asked of session ${s.id}: ${(err as Error).message}`);
+        return [];
+      });
+      for (const request of requests) {
+        this.ctx.log('info', `Session ${s.id}: another Switchyard process (${request.by}) asked for ${request.action}.`);
+        try {
+          if (request.action === 'stop') await this.stop(s.id);
+          else if (request.action === 'pause') await this.pause(s.id);
+          else if (request.action === 'tier') await this.setTier(s.id, request.tier);
+          else await this.raiseBudget(s.id, request.budgetUsd);
+        } catch (err) {
+          this.ctx.log('warn', `Session ${s.id}: ${request.action} asked by another process failed: ${(err as Error).message}`);
+        }
+      }
     }));
   }
 
