@@ -256,6 +256,13 @@ try {
       await wb.sessionRow('Fix flaky test').waitFor();
       assert.equal(await page.locator('.pane-body .monaco-list-row', { hasText: 'Triage issue' }).count(), 0, 'the filter hides the rest');
       await wb.screenshot('10-fleet-filtered');
+      // The two the user stopped: their own group, as stopped (not failed, not among those needing attention).
+      await wb.runCommand('Switchyard: Filter Sessions…');
+      await wb.answerInput('stopped');
+      await page.locator('.pane-header', { hasText: 'filter: stopped' }).waitFor();
+      await wb.waitForRowText('Update docs 5', /stopped/);
+      await page.locator('.pane-body .monaco-list-row', { hasText: 'Update docs 4' }).locator('.codicon-debug-stop').waitFor();
+      await wb.screenshot('11-fleet-stopped');
     } finally {
       seeder.kill('SIGKILL');
     }
