@@ -17,23 +17,41 @@ export type OwnerChange =
   | { action: 'budget'; budgetUsd: number };
 
 export type OwnerRequest = OwnerChange & {
+  /** The owner it is for (its hostId): one left behind is never carried out by a later owner. */
+  to: string;
   /** The host that asked (its hostId), for the owner's log. */
   by: string;
   at: string;
 };
 
-/** Leaves the request for the owner, after any it has not taken yet. */
-export async function askOwner(paths: SessionPaths, request: OwnerRequest): Promise<void> {
+/** Leaves the request for the owner, after any it has not taken yet; resolves with its file. */
+export async function askOwner(paths: SessionPaths, request: OwnerRequest): Promise<string> {
   await makeDir(paths.ownerRequests);
   // Named by time, then at random: the owner takes them in the order they were made.
   const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
   const tmp = path.join(paths.ownerRequests, `${name}.tmp`);
   await fs.writeFile(tmp, JSON.stringify(request));
-  await fs.rename(tmp, path.join(paths.ownerRequests, `${name}.json`));
+  const file = path.join(paths.ownerRequests, `${name}.json`);
+  await fs.rename(tmp, file);
+  return file;
 }
 
-/** The requests waiting for this session's owner, oldest first, each taken (removed) so it is carried out once. */
-export async function takeOwnerRequests(paths: SessionPaths): Promise<OwnerRequest[]> {
+/** Withdraws a request; false when the owner had already taken it (it carries it out). */
+export async function withdrawRequest(file: string): Promise<boolean> {
+  try {
+    await fs.unlink(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * The requests waiting for this session's owner `me`, oldest first, each taken (removed) so it is carried
+ * out once. Requests for another owner (an earlier run's, left behind) are removed unread.
+ */
+export async function takeOwnerRequests(paths: SessionPaths, me: string): Promise<OwnerRequest[]> {
   let names: string[];
   try {
     names = await fs.readdir(paths.ownerRequests);
@@ -45,9 +63,10 @@ export async function takeOwnerRequests(paths: SessionPaths): Promise<OwnerReque
   for (const name of names.filter(n => n.endsWith('.json')).sort()) {
     const file = path.join(paths.ownerRequests, name);
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-    await fs.unlink(file).catch(() => undefined);
+    // Removed before it is carried out: the asker, seeing it gone, knows it was taken.
+    if (!(await withdrawRequest(file).catch(() => false))) continue;
     const request = text === undefined ? undefined : parseOwnerRequest(text);
-    if (request) taken.push(request);
+    if (request?.to === me) taken.push(request);
   }
   return taken;
 }
@@ -59,8 +78,8 @@ function parseOwnerRequest(text: string): OwnerRequest | undefined {
   } catch {
     return undefined;
   }
-  if (typeof v.by !== 'string' || typeof v.at !== 'string') return undefined;
-  const who = { by: v.by, at: v.at };
+  if (typeof v.to !== 'string' || typeof v.by !== 'string' || typeof v.at !== 'string') return undefined;
+  const who = { to: v.to, by: v.by, at: v.at };
   if (v.action === 'pause' || v.action === 'stop') return { action: v.action, ...who };
   if (v.action === 'tier' && (TIERS as readonly unknown[]).includes(v.tier)) return { action: 'tier', tier: v.tier as Tier, ...who };
   if (v.action === 'budget' && typeof v.budgetUsd === 'number' && Number.isFinite(v.budgetUsd) && v.budgetUsd >= 0) return { action: 'budget', budgetUsd: v.budgetUsd, ...who };

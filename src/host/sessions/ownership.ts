@@ -17,7 +17,15 @@ export function ownerHere(hostId: string): Owner {
 /** Running or queued, and not by a live process of another host: its host crashed or was killed. */
 export function isOrphaned(r: SessionRecord, hostId: string): boolean {
   if (!(ACTIVE_STATUSES as readonly string[]).includes(r.status)) return false;
-  return !(r.owner && r.owner.hostId !== hostId && isAlive(r.owner));
+  return !ownedByOther(r, hostId);
+}
+
+/**
+ * Another live process holds the session: it runs it, has it queued, or its agent is still ending (a
+ * paused or stopped run lets go of its session only once its agent has ended and its record is saved).
+ */
+export function ownedByOther(r: SessionRecord, hostId: string): boolean {
+  return r.owner !== undefined && r.owner.hostId !== hostId && isAlive(r.owner);
 }
 
 /** A process on another machine, or one whose pid now names another process, is judged by what it can be. */

@@ -48,6 +48,7 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
     if ((CLOSED_STATUSES as readonly string[]).includes(r.status)) throw new UserError(`Session "${r.title}" is already ${r.status}.`);
   };
   mergeable();
+  await mgr.releasedElsewhere(s, 'merge');
   await runEnded(s, progress);
   // It may have been resumed, merged or discarded meanwhile.
   mergeable();
@@ -82,6 +83,7 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   const r = s.record;
   if (r.status === 'discarded') return { ok: true, branchKept: r.branchKept ?? false };
   if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) await mgr.stop(r.id);
+  await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
   let result: DiscardResult;
   try {

@@ -23,11 +23,10 @@ import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
-import { askOwner, takeOwnerRequests, type OwnerChange } from './ownerRequests';
+import { ForeignOwner } from './foreignOwner';
+import type { OwnerRequest } from './ownerRequests';
 
 const POLL_MS = 1000;
-/** How long a change to a session another process runs waits for that process to make it (it polls every second). */
-const OWNER_ANSWER_MS = 5000;
 
 export class SessionManager implements SessionHost {
   private readonly sessions = new Map<string, LiveSession>();
@@ -42,11 +41,15 @@ export class SessionManager implements SessionHost {
   private readonly launcher = new LauncherPolicy();
   private readonly waiters = new Set<() => void>();
   private readonly traces: SessionTraces;
+  /** Sessions another live process holds: changes are asked of it. */
+  private readonly foreign: ForeignOwner;
+  private polling = false;
 
   constructor(readonly ctx: SessionContext) {
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
+    this.foreign = new ForeignOwner({ hostId: ctx.hostId, store: ctx.store, adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg) });
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
     this.pollTimer.unref();
   }
@@ -181,9 +184,11 @@ export class SessionManager implements SessionHost {
 
   async pause(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.runElsewhere(s)) return this.askOwnerTo(s, { action: 'pause' }, r => !ACTIVE_STATUSES.includes(r.status));
+    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'pause' })) === 'taken') return this.info(s);
     if (s.record.status === 'queued') {
       this.scheduler.release(id);
+      // Nothing runs it now: another process may take it over (resume it) at once.
+      s.record.owner = undefined;
       this.setStatus(s, 'paused', 'Paused by the user before it started.');
     } else if (s.record.status === 'running' || s.record.status === 'waiting') {
       this.setStatus(s, 'paused', 'Paused by the user.');
@@ -194,6 +199,8 @@ export class SessionManager implements SessionHost {
 
   async resume(id: string, hint?: string): Promise<SessionInfo> {
     const s = this.get(id);
+    // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
+    await this.foreign.released(s, 'resume');
     if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
       throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
     }
@@ -228,9 +235,10 @@ export class SessionManager implements SessionHost {
 
   async stop(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.runElsewhere(s)) return this.askOwnerTo(s, { action: 'stop' }, r => !ACTIVE_STATUSES.includes(r.status));
+    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'stop' })) === 'taken') return this.info(s);
     if (STOPPABLE_STATUSES.includes(s.record.status)) {
       this.scheduler.release(id);
+      if (!s.run) s.record.owner = undefined;
       this.setStatus(s, 'stopped', 'Stopped by the user.');
       await this.stopRun(s);
       // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
@@ -241,7 +249,7 @@ export class SessionManager implements SessionHost {
 
   async setTier(id: string, tier: Tier): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.runElsewhere(s)) return this.askOwnerTo(s, { action: 'tier', tier }, r => r.tier === tier);
+    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'tier', tier })) === 'taken') return this.info(s);
     s.changeTier(tier, 'changed by the user');
     return this.info(s);
   }
@@ -249,10 +257,7 @@ export class SessionManager implements SessionHost {
   async raiseBudget(id: string, budgetUsd: number): Promise<void> {
     if (!(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new UserError('A budget is a number of dollars (0 or more).');
     const s = this.get(id);
-    if (this.runElsewhere(s)) {
-      await this.askOwnerTo(s, { action: 'budget', budgetUsd }, r => r.budgetUsd === budgetUsd);
-      return;
-    }
+    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'budget', budgetUsd })) === 'taken') return;
     s.record.budgetUsd = budgetUsd;
     this.save(s);
     this.changed(s);
@@ -382,7 +387,18 @@ export class SessionManager implements SessionHost {
 
   /** Picks up sessions other processes created or changed (a CLI run, another window). */
   private async poll(): Promise<void> {
-    await this.takeOwnerRequests();
+    // A poll that outlasts its second (a slow disk) is not run twice at once.
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await this.pollOnce();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    await this.foreign.take(this.all().filter(s => s.record.owner?.hostId === this.ctx.hostId), (s, r) => this.carryOut(s, r));
     const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
     for (const repo of this.loadedRepos.keys()) {
       const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg), closed);
@@ -402,56 +418,29 @@ export class SessionManager implements SessionHost {
     }
   }
 
-  /** Active here and driven by another live process: only that process can end its agent. */
-  private runElsewhere(s: LiveSession): boolean {
-    const owner = s.record.owner;
-    return !s.run && owner !== undefined && owner.hostId !== this.ctx.hostId && ACTIVE_STATUSES.includes(s.record.status) && !isOrphaned(s.record, this.ctx.hostId);
-  }
-
-  /**
-   * Asks the process that runs the session to make a change, and waits (briefly) until its record shows
-   * it (`made`). The request stays if that process is slow to answer: it makes the change when it gets to it.
-   */
-  private async askOwnerTo(s: LiveSession, change: OwnerChange, made: (r: SessionRecord) => boolean): Promise<SessionInfo> {
-    const pid = s.record.owner?.pid;
-    await askOwner(s.paths, { ...change, by: this.ctx.hostId, at: new Date().toISOString() });
-    const deadline = Date.now() + OWNER_ANSWER_MS;
-    while (Date.now() < deadline) {
-      await new Promise(r => setTimeout(r, 100));
-      const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
-      if (now && made(now)) return this.info(this.adopt(now));
+  /** A change another process asked of a session this one holds. */
+  private carryOut(s: LiveSession, r: OwnerRequest): Promise<unknown> {
+    switch (r.action) {
+      case 'stop': return this.stop(s.id);
+      case 'pause': return this.pause(s.id);
+      case 'tier': return this.setTier(s.id, r.tier);
+      case 'budget': return this.raiseBudget(s.id, r.budgetUsd);
     }
-    throw new UserError(`"${s.record.title}" runs in another Switchyard process (pid ${pid ?? '?'}), which has not answered yet; it will make the change when it does. A CLI run also stops with Ctrl-C.`);
   }
 
-  /** Makes the changes other processes asked of the sessions this one runs (or has queued), in order. */
-  private async takeOwnerRequests(): Promise<void> {
-    const mine = this.all().filter(s => s.record.owner?.hostId === this.ctx.hostId && ACTIVE_STATUSES.includes(s.record.status));
-    await Promise.all(mine.map(async s => {
-      const requests = await takeOwnerRequests(s.paths).catch(err => {
-        this.ctx.log('warn', `Reading what other processes asked of session ${s.id}: ${(err as Error).message}`);
-        return [];
-      });
-      for (const request of requests) {
-        this.ctx.log('info', `Session ${s.id}: another Switchyard process (${request.by}) asked for ${request.action}.`);
-        try {
-          if (request.action === 'stop') await this.stop(s.id);
-          else if (request.action === 'pause') await this.pause(s.id);
-          else if (request.action === 'tier') await this.setTier(s.id, request.tier);
-          else await this.raiseBudget(s.id, request.budgetUsd);
-        } catch (err) {
-          this.ctx.log('warn', `Session ${s.id}: ${request.action} asked by another process failed: ${(err as Error).message}`);
-        }
-      }
-    }));
+  /** Waits until no other live process holds the session (merge and discard of work its agent may still write). */
+  releasedElsewhere(s: LiveSession, what: string): Promise<void> {
+    return this.foreign.released(s, what);
   }
 
   /** Host shutdown: running sessions are saved as paused so they come back that way. */
   async shutdown(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     const running = this.all().filter(s => s.run);
-    for (const s of running) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
+    // A run already being paused or stopped keeps that status.
+    for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
     await Promise.all(running.map(s => this.stopRun(s)));
+    await this.foreign.settled();
     await Promise.all(this.all().map(s => s.transcript.flush()));
     await this.traces.flush();
     await this.ctx.store.flush();

@@ -1,0 +1,132 @@
+// Sessions another live process holds (a CLI run, a second window on the repository). That process alone
+// can end its agent or change what its next request is sent with, and it rewrites the session's record
+// until its run has ended, so a change made here would be overwritten. Changes are asked of it instead
+// (ownerRequests.ts), and anything that needs the session let go of (resume, merge, discard) waits for that.
+import { access } from 'node:fs/promises';
+import { ACTIVE_STATUSES } from '../../protocol/types';
+import { UserError } from '../errors';
+import type { LiveSession } from './liveSession';
+import { askOwner, takeOwnerRequests, withdrawRequest, type OwnerChange, type OwnerRequest } from './ownerRequests';
+import { ownedByOther } from './ownership';
+import type { SessionRecord } from './sessionRecord';
+import type { SessionStore } from './sessionStore';
+
+/** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
+const ANSWER_MS = 10_000;
+const LOOK_EVERY_MS = 100;
+
+export interface ForeignOwnerDeps {
+  hostId: string;
+  store: SessionStore;
+  /** Takes a record read from disk as the session's state here. */
+  adopt(r: SessionRecord): void;
+  log(level: 'info' | 'warn', message: string): void;
+}
+
+/** What became of a change asked of the owner. */
+export type Asked =
+  /** The owner let go of the session (its run ended, or it died): it is this process's to change now. */
+  | 'released'
+  /** The owner took the request and carries it out (a new tier or budget shows at once; a stop or pause once its agent has ended). */
+  | 'taken';
+
+export class ForeignOwner {
+  /** Per session, the requests this process is carrying out for others, in order. */
+  private readonly carrying = new Map<string, Promise<void>>();
+
+  constructor(private readonly d: ForeignOwnerDeps) {}
+
+  /**
+   * False when the session is surely held here (or runs here): then nothing needs reading, and a change
+   * takes effect at once, in the same tick (a pause's status, for one).
+   */
+  mayHold(s: LiveSession): boolean {
+    return !s.run && s.record.owner?.hostId !== this.d.hostId;
+  }
+
+  /** Whether another live process holds the session, judged from its record as on disk now (taken here if another wrote it). */
+  async holds(s: LiveSession): Promise<boolean> {
+    // Held here, nobody else can hold it; and the record here is newer than the one on disk.
+    if (!this.mayHold(s)) return false;
+    await this.refresh(s);
+    return !s.run && ownedByOther(s.record, this.d.hostId);
+  }
+
+  /** Another process's newer state of the session, if there is one (never this process's own, which may lag). */
+  private async refresh(s: LiveSession): Promise<void> {
+    const now = await this.d.store.read(s.record.repo, s.id).catch(() => undefined);
+    if (now && now.savedBy !== this.d.hostId && !s.run) this.d.adopt(now);
+  }
+
+  /**
+   * Asks the owner to make a change and waits for the outcome. A request the owner never took is withdrawn,
+   * so that nobody carries it out later: on 'released' the caller makes the change itself, and when the
+   * owner does not answer in time nothing was changed, which the error says.
+   */
+  async ask(s: LiveSession, change: OwnerChange): Promise<Asked> {
+    const owner = s.record.owner!;
+    const file = await askOwner(s.paths, { ...change, to: owner.hostId, by: this.d.hostId, at: new Date().toISOString() });
+    const deadline = Date.now() + ANSWER_MS;
+    let taken = false;
+    while (Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, LOOK_EVERY_MS));
+      await this.refresh(s);
+      if (!ownedByOther(s.record, this.d.hostId)) {
+        if (!taken) await withdrawRequest(file).catch(() => false);
+        return 'released';
+      }
+      taken ||= !(await exists(file));
+      // A new tier or budget is in the owner's record as soon as it takes the request (and saves).
+      if (taken && (change.action === 'tier' || change.action === 'budget')) return 'taken';
+    }
+    if (taken || !(await withdrawRequest(file).catch(() => false))) return 'taken';
+    const how = change.action === 'stop' || change.action === 'pause' ? ' A CLI run stops with Ctrl-C in its terminal.' : '';
+    throw new UserError(`"${s.record.title}" is run by another Switchyard process (pid ${owner.pid}), which did not answer within ${ANSWER_MS / 1000} s: nothing was changed.${how}`);
+  }
+
+  /** Waits until no other live process holds the session (its agent may still be ending); a UserError if it still does. */
+  async released(s: LiveSession, what: string): Promise<void> {
+    const deadline = Date.now() + ANSWER_MS;
+    while (await this.holds(s)) {
+      if (ACTIVE_STATUSES.includes(s.record.status)) {
+        throw new UserError(`"${s.record.title}" is ${s.record.status} in another Switchyard process (pid ${s.record.owner?.pid}): pause or stop it before you ${what} it.`);
+      }
+      if (Date.now() >= deadline) throw new UserError(`"${s.record.title}" is still held by another Switchyard process (pid ${s.record.owner?.pid}), whose agent has not ended: try to ${what} it again in a moment.`);
+      await new Promise(r => setTimeout(r, LOOK_EVERY_MS));
+    }
+  }
+
+  /**
+   * The owner's side: takes the requests for the sessions this process holds and carries them out, each
+   * session's in order, without holding up the caller (a stop waits for its agent to end).
+   */
+  async take(held: readonly LiveSession[], carryOut: (s: LiveSession, r: OwnerRequest) => Promise<unknown>): Promise<void> {
+    await Promise.all(held.map(async s => {
+      const requests = await takeOwnerRequests(s.paths, this.d.hostId).catch(err => {
+        this.d.log('warn', `Reading what other processes asked of session ${s.id}: ${(err as Error).message}`);
+        return [];
+      });
+      if (!requests.length) return;
+      const after = this.carrying.get(s.id) ?? Promise.resolve();
+      const next = after.then(async () => {
+        for (const r of requests) {
+          this.d.log('info', `Session ${s.id}: another Switchyard process (${r.by}) asked for ${r.action}.`);
+          await carryOut(s, r).catch(err => this.d.log('warn', `Session ${s.id}: ${r.action} asked by another process failed: ${(err as Error).message}`));
+        }
+      });
+      this.carrying.set(s.id, next);
+      void next.finally(() => {
+        if (this.carrying.get(s.id) === next) this.carrying.delete(s.id);
+      });
+    }));
+  }
+
+  /** Resolves once the requests being carried out have been (host shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.carrying.values()]);
+  }
+}
+
+function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}

@@ -1,0 +1,139 @@
+// A session another live process holds (a CLI run, a second window on the repository): pause, stop, tier
+// and budget are carried out by that process; resume, merge and discard wait until it has let go. Two
+// engines on one home stand for the two processes.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
+
+const longWork = {
+  steps: [
+    ...Array.from({ length: 8 }, (_, i) => ({ text: 'Working on it. '.repeat(40), calls: [{ name: 'write_file', arguments: { path: `f${i}.txt`, content: `${i}\n` } }] })),
+    { calls: [{ name: 'finish', arguments: { summary: 'all written' } }] },
+  ],
+};
+const noSandbox = { sandbox: { enabled: false, allowedDomains: [], denyRead: [] } };
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+/** A command agent that takes 1.5 s to end after SIGTERM, logging each start and end by pid. */
+const slowToEnd = `trap 'sleep 1.5; echo ended-$$ >> log.txt; exit 0' TERM; echo start-$$ >> log.txt; while :; do sleep 0.05; done`;
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+}
+
+test('Stop, Pause, tier and budget of a session another process runs are done by that process; stopped, its agent sends nothing more', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { many: longWork, more: longWork }, eventDelayMs: 20 });
+  const owner = await engineFor(t, { up });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo });
+
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:many] write many files', title: 'Many' }, noProgress);
+  await until('two requests', () => up.requests.length >= 2);
+  await window.engine.sessions.list(owner.repo);
+  const stopped = await window.engine.sessions.stop(s.id);
+  assert.equal(stopped.status, 'stopped', stopped.statusReason);
+  const ended = await settle(owner.engine, s);
+  assert.equal(ended.status, 'stopped', 'the owner stopped it');
+  assert.equal(owner.engine.sessions.get(s.id).run, undefined, "the owner's agent has ended");
+  const sent = up.requests.length;
+  await sleep(1500);
+  assert.equal(up.requests.length, sent, 'nothing was sent after the stop');
+  assert.equal((await window.engine.sessions.list(owner.repo)).find(x => x.id === s.id)?.status, 'stopped', 'the window still shows it stopped');
+  assert.deepEqual(readdirSync(owner.engine.sessions.get(s.id).paths.ownerRequests), [], 'the request was taken');
+
+  const p = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:more] write more files', title: 'More' }, noProgress);
+  await until('two more requests', () => up.requests.length >= sent + 2);
+  await window.engine.sessions.list(owner.repo);
+  // A new tier and budget are made by the owner too: its next requests go at that tier.
+  assert.equal((await window.engine.sessions.setTier(p.id, 'flex'))?.tier, 'flex');
+  await window.engine.sessions.raiseBudget(p.id, 7);
+  assert.equal(owner.engine.sessions.get(p.id).record.tier, 'flex');
+  assert.equal(owner.engine.sessions.get(p.id).record.budgetUsd, 7);
+  const afterTier = up.requests.length;
+  await until('a request after the tier change', () => up.requests.length > afterTier);
+  assert.equal((up.requests.at(-1)!.body as { service_tier?: string }).service_tier, 'flex', 'the owner sends at the new tier');
+  assert.equal((await window.engine.sessions.pause(p.id)).status, 'paused');
+  assert.equal((await settle(owner.engine, p)).status, 'paused');
+  // Paused, it belongs to no process: the window resumes it and runs it to the end.
+  assert.match((await window.engine.sessions.resume(p.id)).status, /^(queued|running)$/);
+  const done = await settle(window.engine, p);
+  assert.equal(done.status, 'done', done.statusReason);
+});
+
+test('a Stop asked of an owner that has just paused the session on its own is done here, and leaves no request for a later run', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { many: longWork }, eventDelayMs: 20 });
+  const owner = await engineFor(t, { up });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo });
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:many] write', title: 'Many' }, noProgress);
+  await until('two requests', () => up.requests.length >= 2);
+  await window.engine.sessions.list(owner.repo);
+  // Paused where it runs (Ctrl-C in a CLI run); the window's copy still says running.
+  await owner.engine.sessions.pause(s.id);
+  assert.equal(window.engine.sessions.get(s.id).record.status, 'running');
+  const answer = await window.engine.sessions.stop(s.id);
+  assert.equal(answer.status, 'stopped', answer.statusReason);
+  assert.deepEqual(readdirSync(owner.engine.sessions.get(s.id).paths.ownerRequests), [], 'nothing left for a later owner');
+  // Resumed in the window, it runs to the end: no Stop from before catches up with it.
+  await window.engine.sessions.resume(s.id);
+  const done = await settle(window.engine, s, 60_000);
+  assert.equal(done.status, 'done', done.statusReason);
+});
+
+test("Pause then Stop from another window while the owner's agent is still ending: the owner ends it stopped", { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const owner = await engineFor(t, { up, settings: noSandbox });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
+  await until('the agent to start', () => existsSync(path.join(s.worktree, 'log.txt')));
+  await window.engine.sessions.list(owner.repo);
+  assert.equal((await window.engine.sessions.pause(s.id)).status, 'paused');
+  assert.equal(owner.engine.sessions.get(s.id).run, undefined, "the window's Pause returns once the owner's agent has ended");
+  const stopped = await window.engine.sessions.stop(s.id);
+  assert.equal(stopped.status, 'stopped');
+  // Nothing writes over it: on disk, in the window, and in the owner once it looks again.
+  await sleep(1500);
+  const onDisk = JSON.parse(readFileSync(owner.engine.sessions.get(s.id).paths.record, 'utf8')) as { status: string };
+  assert.equal(onDisk.status, 'stopped');
+  assert.equal(window.engine.sessions.get(s.id).record.status, 'stopped');
+  assert.equal(owner.engine.sessions.get(s.id).record.status, 'stopped');
+});
+
+test('Stop from another window while the owner is still ending a Stop of its own, then Discard: the work is removed only once the agent has ended', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const owner = await engineFor(t, { up, settings: noSandbox });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
+  const logFile = path.join(s.worktree, 'log.txt');
+  await until('the agent to start', () => existsSync(logFile));
+  await window.engine.sessions.list(owner.repo);
+  const stopping = owner.engine.sessions.stop(s.id);
+  await sleep(100);
+  const discarded = await window.engine.sessions.discard({ sessionId: s.id, force: true });
+  assert.ok(discarded.ok, JSON.stringify(discarded));
+  await stopping;
+  assert.equal(existsSync(s.worktree), false, 'the worktree is gone, and the agent wrote nothing into it after');
+  await sleep(1500);
+  const onDisk = JSON.parse(readFileSync(owner.engine.sessions.get(s.id).paths.record, 'utf8')) as { status: string };
+  assert.equal(onDisk.status, 'discarded', 'nothing wrote over the discard');
+});
+
+test("Resume in a window while the owner's paused agent is still ending waits for it: never two agents in one worktree", { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const owner = await engineFor(t, { up, settings: noSandbox });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
+  const log = () => (existsSync(path.join(s.worktree, 'log.txt')) ? readFileSync(path.join(s.worktree, 'log.txt'), 'utf8').split('\n').filter(Boolean) : []);
+  await until('the agent to start', () => log().length > 0);
+  await window.engine.sessions.list(owner.repo);
+  // Paused where it runs: its agent takes 1.5 s to end, and the window resumes it at once.
+  const pausing = owner.engine.sessions.pause(s.id);
+  await sleep(100);
+  await window.engine.sessions.resume(s.id);
+  await pausing;
+  await until('the second agent to start', () => log().length >= 3);
+  const [first, ended, second] = log();
+  assert.match(first!, /^start-/);
+  assert.equal(ended, `ended-${first!.slice('start-'.length)}`, 'the first agent ended before the second started');
+  assert.match(second!, /^start-/);
+  await window.engine.sessions.stop(s.id);
+});
