@@ -28,6 +28,8 @@ export interface HomeLayout {
   root: string;
   ledgerDir: string;
   locksDir: string;
+  /** One inbox per live process for changes other processes ask of the sessions it holds (ownerRequests.ts). */
+  requestsDir: string;
   reposDir: string;
   repoDir(repoRoot: string): string;
   sessionsDir(repoRoot: string): string;
@@ -42,6 +44,7 @@ export function homeLayout(root: string = switchyardHome()): HomeLayout {
     root,
     ledgerDir: path.join(root, 'ledger'),
     locksDir: path.join(root, 'locks'),
+    requestsDir: path.join(root, 'requests'),
     reposDir,
     repoDir,
     sessionsDir: repoRoot => path.join(repoDir(repoRoot), 'sessions'),

@@ -18,6 +18,12 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 /** A command agent that takes 1.5 s to end after SIGTERM, logging each start and end by pid. */
 const slowToEnd = `trap 'sleep 1.5; echo ended-$$ >> log.txt; exit 0' TERM; echo start-$$ >> log.txt; while :; do sleep 0.05; done`;
 
+/** Requests waiting in any process's inbox. */
+function pendingRequests(home: string): string[] {
+  const dir = path.join(home, 'requests');
+  return existsSync(dir) ? readdirSync(dir).flatMap(inbox => readdirSync(path.join(dir, inbox)).map(f => `${inbox}/${f}`)) : [];
+}
+
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
 }
@@ -39,7 +45,7 @@ test('Stop, Pause, tier and budget of a session another process runs are done by
   await sleep(1500);
   assert.equal(up.requests.length, sent, 'nothing was sent after the stop');
   assert.equal((await window.engine.sessions.list(owner.repo)).find(x => x.id === s.id)?.status, 'stopped', 'the window still shows it stopped');
-  assert.deepEqual(readdirSync(owner.engine.sessions.get(s.id).paths.ownerRequests), [], 'the request was taken');
+  assert.deepEqual(pendingRequests(owner.home), [], 'the request was taken');
 
   const p = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:more] write more files', title: 'More' }, noProgress);
   await until('two more requests', () => up.requests.length >= sent + 2);
@@ -72,7 +78,7 @@ test('a Stop asked of an owner that has just paused the session on its own is do
   assert.equal(window.engine.sessions.get(s.id).record.status, 'running');
   const answer = await window.engine.sessions.stop(s.id);
   assert.equal(answer.status, 'stopped', answer.statusReason);
-  assert.deepEqual(readdirSync(owner.engine.sessions.get(s.id).paths.ownerRequests), [], 'nothing left for a later owner');
+  assert.deepEqual(pendingRequests(owner.home), [], 'nothing left for a later owner');
   // Resumed in the window, it runs to the end: no Stop from before catches up with it.
   await window.engine.sessions.resume(s.id);
   const done = await settle(window.engine, s, 60_000);

@@ -6,7 +6,7 @@ import { access } from 'node:fs/promises';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import { UserError } from '../errors';
 import type { LiveSession } from './liveSession';
-import { askOwner, takeOwnerRequests, withdrawRequest, type OwnerChange, type OwnerRequest } from './ownerRequests';
+import { askOwner, removeInbox, takeOwnerRequests, withdrawRequest, type OwnerChange, type OwnerRequest } from './ownerRequests';
 import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
@@ -18,6 +18,8 @@ const LOOK_EVERY_MS = 100;
 export interface ForeignOwnerDeps {
   hostId: string;
   store: SessionStore;
+  /** The home's `requests` folder: every process's inbox. */
+  requestsDir: string;
   /** Takes a record read from disk as the session's state here. */
   adopt(r: SessionRecord): void;
   log(level: 'info' | 'warn', message: string): void;
@@ -65,7 +67,7 @@ export class ForeignOwner {
    */
   async ask(s: LiveSession, change: OwnerChange): Promise<Asked> {
     const owner = s.record.owner!;
-    const file = await askOwner(s.paths, { ...change, to: owner.hostId, by: this.d.hostId, at: new Date().toISOString() });
+    const file = await askOwner(this.d.requestsDir, { ...change, sessionId: s.id, to: owner.hostId, by: this.d.hostId, at: new Date().toISOString() });
     const deadline = Date.now() + ANSWER_MS;
     let taken = false;
     while (Date.now() < deadline) {
@@ -97,33 +99,37 @@ export class ForeignOwner {
   }
 
   /**
-   * The owner's side: takes the requests for the sessions this process holds and carries them out, each
-   * session's in order, without holding up the caller (a stop waits for its agent to end).
+   * The owner's side: takes the requests in this process's inbox (one listing, however many sessions it
+   * holds) and carries out those for sessions it holds (`held`), each session's in order, without holding
+   * up the caller (a stop waits for its agent to end). A request for a session it no longer holds is
+   * dropped: its asker finds the session let go of, and makes the change itself.
    */
-  async take(held: readonly LiveSession[], carryOut: (s: LiveSession, r: OwnerRequest) => Promise<unknown>): Promise<void> {
-    await Promise.all(held.map(async s => {
-      const requests = await takeOwnerRequests(s.paths, this.d.hostId).catch(err => {
-        this.d.log('warn', `Reading what other processes asked of session ${s.id}: ${(err as Error).message}`);
-        return [];
-      });
-      if (!requests.length) return;
-      const after = this.carrying.get(s.id) ?? Promise.resolve();
-      const next = after.then(async () => {
-        for (const r of requests) {
-          this.d.log('info', `Session ${s.id}: another Switchyard process (${r.by}) asked for ${r.action}.`);
-          await carryOut(s, r).catch(err => this.d.log('warn', `Session ${s.id}: ${r.action} asked by another process failed: ${(err as Error).message}`));
-        }
+  async take(held: (id: string) => LiveSession | undefined, carryOut: (s: LiveSession, r: OwnerRequest) => Promise<unknown>): Promise<void> {
+    const requests = await takeOwnerRequests(this.d.requestsDir, this.d.hostId).catch(err => {
+      this.d.log('warn', `Reading what other processes asked of this one: ${(err as Error).message}`);
+      return [];
+    });
+    for (const r of requests) {
+      const s = held(r.sessionId);
+      if (!s) {
+        this.d.log('info', `Session ${r.sessionId}: ${r.action} asked by another process, but this one no longer holds it.`);
+        continue;
+      }
+      const next = (this.carrying.get(s.id) ?? Promise.resolve()).then(async () => {
+        this.d.log('info', `Session ${s.id}: another Switchyard process (${r.by}) asked for ${r.action}.`);
+        await carryOut(s, r).catch(err => this.d.log('warn', `Session ${s.id}: ${r.action} asked by another process failed: ${(err as Error).message}`));
       });
       this.carrying.set(s.id, next);
       void next.finally(() => {
         if (this.carrying.get(s.id) === next) this.carrying.delete(s.id);
       });
-    }));
+    }
   }
 
-  /** Resolves once the requests being carried out have been (host shutdown). */
-  async settled(): Promise<void> {
+  /** Host shutdown: the requests being carried out finish, and the inbox goes. */
+  async close(): Promise<void> {
     await Promise.all([...this.carrying.values()]);
+    await removeInbox(this.d.requestsDir, this.d.hostId).catch(err => this.d.log('warn', `Removing this process's inbox: ${(err as Error).message}`));
   }
 }
 

@@ -1,14 +1,14 @@
-// Changes to a session another live process runs (a CLI run, another window on the same repository):
+// Changes to a session another live process holds (a CLI run, another window on the same repository):
 // pause, stop, a new tier, a new budget. Only the owner can end its agent or change what its next request
-// is sent with, and it rewrites the session's record on every turn, so a change written by anyone else
-// would be lost. The asker leaves a request file in the session's folder instead; the owner takes the
-// requests at its next poll (every second), in the order they were made, and carries them out itself.
+// is sent with, and it rewrites the session's record until its run has ended, so a change written by
+// anyone else would be lost. The asker leaves a request file in the owner's inbox instead (one folder per
+// process under the home's `requests`); the owner reads its inbox once a second, one listing however many
+// sessions it holds, and carries the requests out in the order they were made.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TIERS, type Tier } from '../../protocol/types';
 import { makeDir } from '../util/makeDir';
-import type { SessionPaths } from './sessionStore';
 
 export type OwnerChange =
   | { action: 'pause' }
@@ -17,21 +17,31 @@ export type OwnerChange =
   | { action: 'budget'; budgetUsd: number };
 
 export type OwnerRequest = OwnerChange & {
-  /** The owner it is for (its hostId): one left behind is never carried out by a later owner. */
+  sessionId: string;
+  /** The owner it is for (its hostId): its inbox, and never a later owner's. */
   to: string;
   /** The host that asked (its hostId), for the owner's log. */
   by: string;
   at: string;
 };
 
-/** Leaves the request for the owner, after any it has not taken yet; resolves with its file. */
-export async function askOwner(paths: SessionPaths, request: OwnerRequest): Promise<string> {
-  await makeDir(paths.ownerRequests);
+/** A host id names a folder: only the characters the engine gives it (pid, dash, hex). */
+const HOST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function inbox(requestsDir: string, hostId: string): string {
+  if (!HOST_ID.test(hostId)) throw new Error(`"${hostId}" is not a host id`);
+  return path.join(requestsDir, hostId);
+}
+
+/** Leaves the request in the owner's inbox, after any it has not taken yet; resolves with its file. */
+export async function askOwner(requestsDir: string, request: OwnerRequest): Promise<string> {
+  const dir = inbox(requestsDir, request.to);
+  await makeDir(dir);
   // Named by time, then at random: the owner takes them in the order they were made.
   const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(paths.ownerRequests, `${name}.tmp`);
+  const tmp = path.join(dir, `${name}.tmp`);
   await fs.writeFile(tmp, JSON.stringify(request));
-  const file = path.join(paths.ownerRequests, `${name}.json`);
+  const file = path.join(dir, `${name}.json`);
   await fs.rename(tmp, file);
   return file;
 }
@@ -47,21 +57,19 @@ export async function withdrawRequest(file: string): Promise<boolean> {
   }
 }
 
-/**
- * The requests waiting for this session's owner `me`, oldest first, each taken (removed) so it is carried
- * out once. Requests for another owner (an earlier run's, left behind) are removed unread.
- */
-export async function takeOwnerRequests(paths: SessionPaths, me: string): Promise<OwnerRequest[]> {
+/** The requests in the inbox of `me`, oldest first, each taken (removed) so it is carried out once. */
+export async function takeOwnerRequests(requestsDir: string, me: string): Promise<OwnerRequest[]> {
+  const dir = inbox(requestsDir, me);
   let names: string[];
   try {
-    names = await fs.readdir(paths.ownerRequests);
+    names = await fs.readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   const taken: OwnerRequest[] = [];
   for (const name of names.filter(n => n.endsWith('.json')).sort()) {
-    const file = path.join(paths.ownerRequests, name);
+    const file = path.join(dir, name);
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
     // Removed before it is carried out: the asker, seeing it gone, knows it was taken.
     if (!(await withdrawRequest(file).catch(() => false))) continue;
@@ -71,6 +79,11 @@ export async function takeOwnerRequests(paths: SessionPaths, me: string): Promis
   return taken;
 }
 
+/** The process is going away: its inbox goes with it (a request left in it was never taken, and its asker says so). */
+export async function removeInbox(requestsDir: string, me: string): Promise<void> {
+  await fs.rm(inbox(requestsDir, me), { recursive: true, force: true });
+}
+
 function parseOwnerRequest(text: string): OwnerRequest | undefined {
   let v: Record<string, unknown>;
   try {
@@ -78,8 +91,8 @@ function parseOwnerRequest(text: string): OwnerRequest | undefined {
   } catch {
     return undefined;
   }
-  if (typeof v.to !== 'string' || typeof v.by !== 'string' || typeof v.at !== 'string') return undefined;
-  const who = { to: v.to, by: v.by, at: v.at };
+  if (typeof v.sessionId !== 'string' || typeof v.to !== 'string' || typeof v.by !== 'string' || typeof v.at !== 'string') return undefined;
+  const who = { sessionId: v.sessionId, to: v.to, by: v.by, at: v.at };
   if (v.action === 'pause' || v.action === 'stop') return { action: v.action, ...who };
   if (v.action === 'tier' && (TIERS as readonly unknown[]).includes(v.tier)) return { action: 'tier', tier: v.tier as Tier, ...who };
   if (v.action === 'budget' && typeof v.budgetUsd === 'number' && Number.isFinite(v.budgetUsd) && v.budgetUsd >= 0) return { action: 'budget', budgetUsd: v.budgetUsd, ...who };

@@ -49,7 +49,7 @@ export class SessionManager implements SessionHost {
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
-    this.foreign = new ForeignOwner({ hostId: ctx.hostId, store: ctx.store, adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg) });
+    this.foreign = new ForeignOwner({ hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg) });
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
     this.pollTimer.unref();
   }
@@ -398,7 +398,10 @@ export class SessionManager implements SessionHost {
   }
 
   private async pollOnce(): Promise<void> {
-    await this.foreign.take(this.all().filter(s => s.record.owner?.hostId === this.ctx.hostId), (s, r) => this.carryOut(s, r));
+    await this.foreign.take(id => {
+      const s = this.sessions.get(id);
+      return s?.record.owner?.hostId === this.ctx.hostId ? s : undefined;
+    }, (s, r) => this.carryOut(s, r));
     const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
     for (const repo of this.loadedRepos.keys()) {
       const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg), closed);
@@ -440,7 +443,7 @@ export class SessionManager implements SessionHost {
     // A run already being paused or stopped keeps that status.
     for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
     await Promise.all(running.map(s => this.stopRun(s)));
-    await this.foreign.settled();
+    await this.foreign.close();
     await Promise.all(this.all().map(s => s.transcript.flush()));
     await this.traces.flush();
     await this.ctx.store.flush();

@@ -18,8 +18,6 @@ export interface SessionPaths {
   /** Private git index used to fingerprint the worktree without touching the agent's own index. */
   fingerprintIndex: string;
   tempDir: string;
-  /** Changes asked of the process that runs the session, by others (ownerRequests.ts). */
-  ownerRequests: string;
 }
 
 /** A session's save in progress, and the newest state waiting behind it. */
@@ -57,7 +55,6 @@ export class SessionStore {
       trace: path.join(dir, 'trace.jsonl'),
       fingerprintIndex: path.join(dir, 'fingerprint.index'),
       tempDir: path.join(dir, 'tmp'),
-      ownerRequests: path.join(dir, 'owner-requests'),
     };
   }
 
