@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
 
 const longWork = {
@@ -26,6 +26,17 @@ function pendingRequests(home: string): string[] {
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+}
+
+/** A command session, slow to end, run by `owner`, with `window` on the same home; `log` reads its agents' starts and ends. */
+async function slowSessionInOwner(t: TestContext) {
+  const up = await upstream(t);
+  const owner = await engineFor(t, { up, settings: noSandbox });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
+  const log = () => (existsSync(path.join(s.worktree, 'log.txt')) ? readFileSync(path.join(s.worktree, 'log.txt'), 'utf8').split('\n').filter(Boolean) : []);
+  await until('the agent to start', () => log().length > 0);
+  return { owner, window, s, log };
 }
 
 test('Stop, Pause, tier and budget of a session another process runs are done by that process; stopped, its agent sends nothing more', { timeout: 60_000 }, async t => {
@@ -124,12 +135,7 @@ test('Stop from another window while the owner is still ending a Stop of its own
 });
 
 test("Resume in a window while the owner's paused agent is still ending waits for it: never two agents in one worktree", { timeout: 60_000 }, async t => {
-  const up = await upstream(t);
-  const owner = await engineFor(t, { up, settings: noSandbox });
-  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
-  const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
-  const log = () => (existsSync(path.join(s.worktree, 'log.txt')) ? readFileSync(path.join(s.worktree, 'log.txt'), 'utf8').split('\n').filter(Boolean) : []);
-  await until('the agent to start', () => log().length > 0);
+  const { owner, window, s, log } = await slowSessionInOwner(t);
   await window.engine.sessions.list(owner.repo);
   // Paused where it runs: its agent takes 1.5 s to end, and the window resumes it at once.
   const pausing = owner.engine.sessions.pause(s.id);
@@ -139,6 +145,23 @@ test("Resume in a window while the owner's paused agent is still ending waits fo
   await until('the second agent to start', () => log().length >= 3);
   const [first, ended, second] = log();
   assert.match(first!, /^start-/);
+  assert.equal(ended, `ended-${first!.slice('start-'.length)}`, 'the first agent ended before the second started');
+  assert.match(second!, /^start-/);
+  await window.engine.sessions.stop(s.id);
+});
+
+test("a session paused again while queued behind its ending agent stays held: another window's resume waits for that agent", { timeout: 60_000 }, async t => {
+  const { owner, window, s, log } = await slowSessionInOwner(t);
+  // Paused, resumed (queued while its agent ends) and paused again, all where it runs.
+  const pausing = owner.engine.sessions.pause(s.id);
+  await owner.engine.sessions.resume(s.id);
+  await owner.engine.sessions.pause(s.id);
+  await sleep(300);
+  await window.engine.sessions.list(owner.repo);
+  await window.engine.sessions.resume(s.id);
+  await pausing;
+  await until('the second agent to start', () => log().length >= 3);
+  const [first, ended, second] = log();
   assert.equal(ended, `ended-${first!.slice('start-'.length)}`, 'the first agent ended before the second started');
   assert.match(second!, /^start-/);
   await window.engine.sessions.stop(s.id);

@@ -57,7 +57,8 @@ export class ForeignOwner {
   /** Another process's newer state of the session, if there is one (never this process's own, which may lag). */
   private async refresh(s: LiveSession): Promise<void> {
     const now = await this.d.store.read(s.record.repo, s.id).catch(() => undefined);
-    if (now && now.savedBy !== this.d.hostId && !s.run) this.d.adopt(now);
+    // Newer than the state here: a save of this process's own may still be on its way to disk.
+    if (now && now.savedBy !== this.d.hostId && now.updatedAt > s.record.updatedAt && !s.run) this.d.adopt(now);
   }
 
   /**
@@ -66,24 +67,38 @@ export class ForeignOwner {
    * owner does not answer in time nothing was changed, which the error says.
    */
   async ask(s: LiveSession, change: OwnerChange): Promise<Asked> {
-    const owner = s.record.owner!;
-    const file = await askOwner(this.d.requestsDir, { ...change, sessionId: s.id, to: owner.hostId, by: this.d.hostId, at: new Date().toISOString() });
+    let owner = s.record.owner!;
+    const request = () => askOwner(this.d.requestsDir, { ...change, sessionId: s.id, to: owner.hostId, by: this.d.hostId, at: new Date().toISOString() });
+    let file = await request();
     const deadline = Date.now() + ANSWER_MS;
     let taken = false;
     while (Date.now() < deadline) {
       await new Promise(r => setTimeout(r, LOOK_EVERY_MS));
       await this.refresh(s);
       if (!ownedByOther(s.record, this.d.hostId)) {
-        if (!taken) await withdrawRequest(file).catch(() => false);
+        if (!taken) await this.withdraw(file);
         return 'released';
       }
+      if (!taken && s.record.owner!.hostId !== owner.hostId) {
+        // Let go of and taken by a third process meanwhile: the request goes to that one.
+        if (await this.withdraw(file)) {
+          owner = s.record.owner!;
+          file = await request();
+          continue;
+        }
+      }
       taken ||= !(await exists(file));
-      // A new tier or budget is in the owner's record as soon as it takes the request (and saves).
-      if (taken && (change.action === 'tier' || change.action === 'budget')) return 'taken';
+      // A new tier or budget is in the owner's record once it has taken the request and saved.
+      if (taken && (change.action === 'tier' || change.action === 'budget') && shows(s.record, change)) return 'taken';
     }
-    if (taken || !(await withdrawRequest(file).catch(() => false))) return 'taken';
+    if (taken || !(await this.withdraw(file))) return 'taken';
     const how = change.action === 'stop' || change.action === 'pause' ? ' A CLI run stops with Ctrl-C in its terminal.' : '';
     throw new UserError(`"${s.record.title}" is run by another Switchyard process (pid ${owner.pid}), which did not answer within ${ANSWER_MS / 1000} s: nothing was changed.${how}`);
+  }
+
+  /** True when the request was still there (so never carried out); false when its owner had taken it. */
+  private withdraw(file: string): Promise<boolean> {
+    return withdrawRequest(file).catch(() => false);
   }
 
   /** Waits until no other live process holds the session (its agent may still be ending); a UserError if it still does. */
@@ -101,20 +116,17 @@ export class ForeignOwner {
   /**
    * The owner's side: takes the requests in this process's inbox (one listing, however many sessions it
    * holds) and carries out those for sessions it holds (`held`), each session's in order, without holding
-   * up the caller (a stop waits for its agent to end). A request for a session it no longer holds is
-   * dropped: its asker finds the session let go of, and makes the change itself.
+   * up the caller (a stop waits for its agent to end). A request for a session it no longer holds stays
+   * for its asker, who finds the session let go of and makes the change itself.
    */
   async take(held: (id: string) => LiveSession | undefined, carryOut: (s: LiveSession, r: OwnerRequest) => Promise<unknown>): Promise<void> {
-    const requests = await takeOwnerRequests(this.d.requestsDir, this.d.hostId).catch(err => {
+    const requests = await takeOwnerRequests(this.d.requestsDir, this.d.hostId, id => held(id) !== undefined).catch(err => {
       this.d.log('warn', `Reading what other processes asked of this one: ${(err as Error).message}`);
       return [];
     });
     for (const r of requests) {
       const s = held(r.sessionId);
-      if (!s) {
-        this.d.log('info', `Session ${r.sessionId}: ${r.action} asked by another process, but this one no longer holds it.`);
-        continue;
-      }
+      if (!s) continue;
       const next = (this.carrying.get(s.id) ?? Promise.resolve()).then(async () => {
         this.d.log('info', `Session ${s.id}: another Switchyard process (${r.by}) asked for ${r.action}.`);
         await carryOut(s, r).catch(err => this.d.log('warn', `Session ${s.id}: ${r.action} asked by another process failed: ${(err as Error).message}`));
@@ -131,6 +143,10 @@ export class ForeignOwner {
     await Promise.all([...this.carrying.values()]);
     await removeInbox(this.d.requestsDir, this.d.hostId).catch(err => this.d.log('warn', `Removing this process's inbox: ${(err as Error).message}`));
   }
+}
+
+function shows(r: SessionRecord, change: OwnerChange): boolean {
+  return change.action === 'tier' ? r.tier === change.tier : change.action === 'budget' ? r.budgetUsd === change.budgetUsd : true;
 }
 
 function exists(file: string): Promise<boolean> {

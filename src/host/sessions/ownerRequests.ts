@@ -57,8 +57,18 @@ export async function withdrawRequest(file: string): Promise<boolean> {
   }
 }
 
-/** The requests in the inbox of `me`, oldest first, each taken (removed) so it is carried out once. */
-export async function takeOwnerRequests(requestsDir: string, me: string): Promise<OwnerRequest[]> {
+/**
+ * Older than this, a request is past its asker's wait (10 s): the asker withdrew it, or is gone. It is
+ * removed unread, so a request never outlives its asker's wait and is carried out later.
+ */
+export const REQUEST_EXPIRES_MS = 15_000;
+
+/**
+ * Takes (removes) the requests in the inbox of `me` for the sessions it holds, oldest first, so each is
+ * carried out once. A request for a session it does not hold stays for its asker to withdraw: the asker
+ * sees the session let go of, or held by another process, and makes the change itself or asks that one.
+ */
+export async function takeOwnerRequests(requestsDir: string, me: string, holds: (sessionId: string) => boolean, now = Date.now()): Promise<OwnerRequest[]> {
   const dir = inbox(requestsDir, me);
   let names: string[];
   try {
@@ -71,17 +81,25 @@ export async function takeOwnerRequests(requestsDir: string, me: string): Promis
   for (const name of names.filter(n => n.endsWith('.json')).sort()) {
     const file = path.join(dir, name);
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const request = parseOwnerRequest(text);
+    const expired = !request || request.to !== me || !(now - Date.parse(request.at) < REQUEST_EXPIRES_MS);
+    if (!expired && !holds(request.sessionId)) continue;
     // Removed before it is carried out: the asker, seeing it gone, knows it was taken.
-    if (!(await withdrawRequest(file).catch(() => false))) continue;
-    const request = text === undefined ? undefined : parseOwnerRequest(text);
-    if (request?.to === me) taken.push(request);
+    if (!(await withdrawRequest(file).catch(() => false)) || expired) continue;
+    taken.push(request);
   }
   return taken;
 }
 
-/** The process is going away: its inbox goes with it (a request left in it was never taken, and its asker says so). */
+/**
+ * The process is going away: its inbox goes if nothing waits in it. A request still there is its asker's
+ * to withdraw (the asker sees the session let go of); removing it would read as taken.
+ */
 export async function removeInbox(requestsDir: string, me: string): Promise<void> {
-  await fs.rm(inbox(requestsDir, me), { recursive: true, force: true });
+  await fs.rmdir(inbox(requestsDir, me)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+  });
 }
 
 function parseOwnerRequest(text: string): OwnerRequest | undefined {

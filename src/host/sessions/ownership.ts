@@ -25,7 +25,8 @@ export function isOrphaned(r: SessionRecord, hostId: string): boolean {
  * paused or stopped run lets go of its session only once its agent has ended and its record is saved).
  */
 export function ownedByOther(r: SessionRecord, hostId: string): boolean {
-  return r.owner !== undefined && r.owner.hostId !== hostId && isAlive(r.owner);
+  // A record of another version, or edited by hand, may carry null.
+  return r.owner != null && r.owner.hostId !== hostId && isAlive(r.owner);
 }
 
 /** A process on another machine, or one whose pid now names another process, is judged by what it can be. */

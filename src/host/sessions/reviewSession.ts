@@ -40,18 +40,20 @@ export async function fileAtBase(mgr: SessionManager, id: string, file: string):
 
 export async function mergeSession(mgr: SessionManager, p: MergeParams, progress: Progress): Promise<MergeResult> {
   const s = mgr.get(p.sessionId);
-  const r = s.record;
   const mergeable = () => {
-    if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) {
-      throw new UserError(`Session "${r.title}" is still ${r.status}; pause or stop it before merging.`);
+    const { status, title } = s.record;
+    if ((ACTIVE_STATUSES as readonly string[]).includes(status)) {
+      throw new UserError(`Session "${title}" is still ${status}; pause or stop it before merging.`);
     }
-    if ((CLOSED_STATUSES as readonly string[]).includes(r.status)) throw new UserError(`Session "${r.title}" is already ${r.status}.`);
+    if ((CLOSED_STATUSES as readonly string[]).includes(status)) throw new UserError(`Session "${title}" is already ${status}.`);
   };
   mergeable();
   await mgr.releasedElsewhere(s, 'merge');
   await runEnded(s, progress);
-  // It may have been resumed, merged or discarded meanwhile.
+  // It may have been resumed, merged or discarded meanwhile; and the record is the newest now (another
+  // process's, when one held it).
   mergeable();
+  const r = s.record;
   progress.report(`Merging ${r.branch} into ${r.baseBranch} (${p.strategy})…`);
   const result = await mergeBack({
     repoRoot: r.repo,
@@ -80,11 +82,13 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
 
 export async function discardSession(mgr: SessionManager, p: DiscardParams): Promise<DiscardResult> {
   const s = mgr.get(p.sessionId);
-  const r = s.record;
-  if (r.status === 'discarded') return { ok: true, branchKept: r.branchKept ?? false };
-  if ((ACTIVE_STATUSES as readonly string[]).includes(r.status)) await mgr.stop(r.id);
+  if (s.record.status === 'discarded') return { ok: true, branchKept: s.record.branchKept ?? false };
+  if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id);
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
+  // The newest record (another process's, when one held it): what is set below must land on it.
+  const r = s.record;
+  if (r.status === 'discarded') return { ok: true, branchKept: r.branchKept ?? false };
   let result: DiscardResult;
   try {
     result = await removeWorktree({

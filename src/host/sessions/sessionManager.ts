@@ -187,8 +187,8 @@ export class SessionManager implements SessionHost {
     if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'pause' })) === 'taken') return this.info(s);
     if (s.record.status === 'queued') {
       this.scheduler.release(id);
-      // Nothing runs it now: another process may take it over (resume it) at once.
-      s.record.owner = undefined;
+      // Nothing runs it now (unless an earlier run's agent is still ending): another process may take it over.
+      if (!s.run) s.record.owner = undefined;
       this.setStatus(s, 'paused', 'Paused by the user before it started.');
     } else if (s.record.status === 'running' || s.record.status === 'waiting') {
       this.setStatus(s, 'paused', 'Paused by the user.');
@@ -392,6 +392,9 @@ export class SessionManager implements SessionHost {
     this.polling = true;
     try {
       await this.pollOnce();
+    } catch (err) {
+      // A record or folder it cannot make sense of must not end the host: the next poll tries again.
+      this.ctx.log('warn', `Looking for other processes' sessions: ${(err as Error).message}`);
     } finally {
       this.polling = false;
     }
