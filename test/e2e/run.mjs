@@ -85,11 +85,7 @@ try {
 
   await step('two sessions are created from the command palette', async () => {
     for (const [title, task] of [['Write release notes', '[script:default] Write release notes for 1.2'], ['Tune the parser', '[script:e2e-long] Tune the parser']]) {
-      await wb.runCommand('Switchyard: New Session…');
-      await wb.answerInput(task);
-      await wb.pick('Title');
-      await wb.answerInput(title);
-      await wb.pick('Start session');
+      await wb.newSession(task, title);
       await wb.sessionRow(title).waitFor({ timeout: 30000 });
     }
   });
@@ -136,13 +132,7 @@ try {
   });
 
   await step('a command waits for approval and runs once approved', async () => {
-    await wb.runCommand('Switchyard: New Session…');
-    await wb.answerInput('[script:ask-run] Check the project listing');
-    await wb.pick('Title');
-    await wb.answerInput('Check with approval');
-    await wb.pick('Commands');
-    await wb.pick('ask');
-    await wb.pick('Start session');
+    await wb.newSession('[script:ask-run] Check the project listing', 'Check with approval', [['Commands', 'ask']]);
     const ask = wb.notification('wants to run a command');
     await ask.waitFor({ timeout: 30000 });
     await wb.waitForRowText('Check with approval', /waiting/);
@@ -152,13 +142,7 @@ try {
   });
 
   await step('a Codex session runs through the gateway and shows like any other', async () => {
-    await wb.runCommand('Switchyard: New Session…');
-    await wb.answerInput('[script:codex-hello] Say hello in a file');
-    await wb.pick('Title');
-    await wb.answerInput('Hello from Codex');
-    await wb.pick('Agent');
-    await wb.pick('codex');
-    await wb.pick('Start session');
+    await wb.newSession('[script:codex-hello] Say hello in a file', 'Hello from Codex', [['Agent', 'codex']]);
     await wb.waitForRowText('Hello from Codex', /\$0\.\d+/, 90000);
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Hello from Codex' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
     // Its details and its transcript, as for any session.
@@ -174,11 +158,7 @@ try {
   await step('Restart Agent Host pauses the running session, says so and resumes it on request', async () => {
     // Slower than the other steps' sessions, so that it is surely still running when the host restarts.
     await upstream.configure({ faults: [{ match: { script: 'e2e-long' }, eventDelayMs: 100 }] });
-    await wb.runCommand('Switchyard: New Session…');
-    await wb.answerInput('[script:e2e-long] Split the lexer');
-    await wb.pick('Title');
-    await wb.answerInput('Split the lexer');
-    await wb.pick('Start session');
+    await wb.newSession('[script:e2e-long] Split the lexer', 'Split the lexer');
     await wb.waitForRowText('Split the lexer', /\$0\.\d+/, 60000);
     await wb.runCommand('Switchyard: Restart Agent Host');
     await upstream.configure({ faults: [] });
@@ -190,11 +170,7 @@ try {
   });
 
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
-    await wb.runCommand('Switchyard: New Session…');
-    await wb.answerInput('[script:loop] Make the math test pass');
-    await wb.pick('Title');
-    await wb.answerInput('Fix the math test');
-    await wb.pick('Start session');
+    await wb.newSession('[script:loop] Make the math test pass', 'Fix the math test');
     await wb.waitForRowText('Fix the math test', /stuck/, 90000);
     const toast = wb.notification('looks stuck');
     await toast.waitFor({ timeout: 30000 });

@@ -60,6 +60,22 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
+  /**
+   * Starts a session from the palette, as a user does: the task, a title, then each [field, choice] of
+   * `options` (e.g. ['Agent', 'codex']), then Start.
+   */
+  async newSession(task, title, options = []) {
+    await this.runCommand('Switchyard: New Session…');
+    await this.answerInput(task);
+    await this.pick('Title');
+    await this.answerInput(title);
+    for (const [field, choice] of options) {
+      await this.pick(field);
+      await this.pick(choice);
+    }
+    await this.pick('Start session');
+  }
+
   async closeQuickInput() {
     if (await this.quickInputVisible()) await this.page.keyboard.press('Escape');
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => {});

@@ -24,7 +24,7 @@ import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
 import { ForeignOwner } from './foreignOwner';
-import type { OwnerRequest } from './ownerRequests';
+import { OtherProcesses } from './otherProcesses';
 
 const POLL_MS = 1000;
 
@@ -42,15 +42,15 @@ export class SessionManager implements SessionHost {
   private readonly waiters = new Set<() => void>();
   private readonly traces: SessionTraces;
   /** Sessions another live process holds: changes are asked of it. */
-  private readonly foreign: ForeignOwner;
-  private polling = false;
+  readonly foreign: ForeignOwner;
+  private readonly others = new OtherProcesses(this);
 
   constructor(readonly ctx: SessionContext) {
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.foreign = new ForeignOwner({ hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg) });
-    this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
+    this.pollTimer = setInterval(() => void this.others.poll(), POLL_MS);
     this.pollTimer.unref();
   }
 
@@ -86,6 +86,11 @@ export class SessionManager implements SessionHost {
     return p;
   }
 
+  /** The repositories whose sessions are loaded here. */
+  loadedRepoKeys(): IterableIterator<string> {
+    return this.loadedRepos.keys();
+  }
+
   private async loadRepo(repo: string): Promise<void> {
     const records = await this.ctx.store.loadRepo(repo, msg => this.ctx.log('warn', msg));
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -98,7 +103,7 @@ export class SessionManager implements SessionHost {
   }
 
   /** Takes a record from disk into the map, recovering what a crash left behind. */
-  private adopt(r: SessionRecord): LiveSession {
+  adopt(r: SessionRecord): LiveSession {
     const existing = this.sessions.get(r.id);
     if (existing?.run) return existing;
     const s = existing ?? new LiveSession(r, this.ctx.store.paths(r.repo, r.id), this);
@@ -383,55 +388,6 @@ export class SessionManager implements SessionHost {
       }
     }
     return sessions;
-  }
-
-  /** Picks up sessions other processes created or changed (a CLI run, another window). */
-  private async poll(): Promise<void> {
-    // A poll that outlasts its second (a slow disk) is not run twice at once.
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      await this.pollOnce();
-    } catch (err) {
-      // A record or folder it cannot make sense of must not end the host: the next poll tries again.
-      this.ctx.log('warn', `Looking for other processes' sessions: ${(err as Error).message}`);
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async pollOnce(): Promise<void> {
-    await this.foreign.take(id => {
-      const s = this.sessions.get(id);
-      return s?.record.owner?.hostId === this.ctx.hostId ? s : undefined;
-    }, (s, r) => this.carryOut(s, r));
-    const closed = (id: string) => CLOSED_STATUSES.includes(this.sessions.get(id)?.record.status ?? 'queued');
-    for (const repo of this.loadedRepos.keys()) {
-      const changed = await this.ctx.store.changedSince(repo, msg => this.ctx.log('warn', msg), closed);
-      for (const r of changed) {
-        // Our own writes come back through the poll too; only another process's news is adopted.
-        if (r.savedBy === this.ctx.hostId || this.sessions.get(r.id)?.run) continue;
-        this.adopt(r);
-      }
-    }
-    // A process killed outright (a CLI run's, say) writes nothing more: its sessions would show as
-    // running for good. What is judged is the record as on disk now: the one held here may predate the
-    // owner's last write (its final status), and another host may have taken the session over since.
-    for (const s of [...this.sessions.values()]) {
-      if (s.run || !s.record.owner || s.record.owner.hostId === this.ctx.hostId || !isOrphaned(s.record, this.ctx.hostId)) continue;
-      const now = await this.ctx.store.read(s.record.repo, s.id).catch(() => undefined);
-      if (now && !this.sessions.get(s.id)?.run) this.adopt(now);
-    }
-  }
-
-  /** A change another process asked of a session this one holds. */
-  private carryOut(s: LiveSession, r: OwnerRequest): Promise<unknown> {
-    switch (r.action) {
-      case 'stop': return this.stop(s.id);
-      case 'pause': return this.pause(s.id);
-      case 'tier': return this.setTier(s.id, r.tier);
-      case 'budget': return this.raiseBudget(s.id, r.budgetUsd);
-    }
   }
 
   /** Waits until no other live process holds the session (merge and discard of work its agent may still write). */

@@ -1,0 +1,64 @@
+// The session manager's look, once a second, at what other processes on the machine did: sessions they
+// created or changed (a CLI run, another window), sessions a killed process left running, and changes they
+// asked of the sessions this process holds.
+import { CLOSED_STATUSES } from '../../protocol/types';
+import type { LiveSession } from './liveSession';
+import type { OwnerRequest } from './ownerRequests';
+import { isOrphaned } from './ownership';
+import type { SessionManager } from './sessionManager';
+
+export class OtherProcesses {
+  private polling = false;
+
+  constructor(private readonly mgr: SessionManager) {}
+
+  async poll(): Promise<void> {
+    // A poll that outlasts its second (a slow disk) is not run twice at once.
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await this.pollOnce();
+    } catch (err) {
+      // A record or folder it cannot make sense of must not end the host: the next poll tries again.
+      this.mgr.ctx.log('warn', `Looking for other processes' sessions: ${(err as Error).message}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { mgr } = this;
+    const { ctx } = mgr;
+    await mgr.foreign.take(id => {
+      const s = mgr.find(id);
+      return s?.record.owner?.hostId === ctx.hostId ? s : undefined;
+    }, (s, r) => this.carryOut(s, r));
+    const closed = (id: string) => CLOSED_STATUSES.includes(mgr.find(id)?.record.status ?? 'queued');
+    for (const repo of [...mgr.loadedRepoKeys()]) {
+      const changed = await ctx.store.changedSince(repo, msg => ctx.log('warn', msg), closed);
+      for (const r of changed) {
+        // Our own writes come back through the poll too; only another process's news is adopted.
+        if (r.savedBy === ctx.hostId || mgr.find(r.id)?.run) continue;
+        mgr.adopt(r);
+      }
+    }
+    // A process killed outright (a CLI run's, say) writes nothing more: its sessions would show as
+    // running for good. What is judged is the record as on disk now: the one held here may predate the
+    // owner's last write (its final status), and another host may have taken the session over since.
+    for (const s of mgr.all()) {
+      if (s.run || !s.record.owner || s.record.owner.hostId === ctx.hostId || !isOrphaned(s.record, ctx.hostId)) continue;
+      const now = await ctx.store.read(s.record.repo, s.id).catch(() => undefined);
+      if (now && !mgr.find(s.id)?.run) mgr.adopt(now);
+    }
+  }
+
+  /** A change another process asked of a session this one holds. */
+  private carryOut(s: LiveSession, r: OwnerRequest): Promise<unknown> {
+    switch (r.action) {
+      case 'stop': return this.mgr.stop(s.id);
+      case 'pause': return this.mgr.pause(s.id);
+      case 'tier': return this.mgr.setTier(s.id, r.tier);
+      case 'budget': return this.mgr.raiseBudget(s.id, r.budgetUsd);
+    }
+  }
+}
