@@ -2,7 +2,9 @@
 // and budget are carried out by that process; resume, merge and discard wait until it has let go. Two
 // engines on one home stand for the two processes.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
@@ -165,4 +167,61 @@ test("a session paused again while queued behind its ending agent stays held: an
   assert.equal(ended, `ended-${first!.slice('start-'.length)}`, 'the first agent ended before the second started');
   assert.match(second!, /^start-/);
   await window.engine.sessions.stop(s.id);
+});
+
+test('two windows resume the same paused session in the same moment: one runs it, the other is told, never two agents', { timeout: 60_000 }, async t => {
+  const { owner, window, s, log } = await slowSessionInOwner(t);
+  await window.engine.sessions.list(owner.repo);
+  await owner.engine.sessions.pause(s.id);
+  await until('the owner to let go of it', () => owner.engine.sessions.get(s.id).record.owner === undefined);
+  await owner.engine.sessions.ctx.store.saved(s.id);
+  // Both look before either acts: each has read the session free when it goes on to take it.
+  let looked = 0;
+  let bothLooked!: () => void;
+  const gate = Promise.race([new Promise<void>(r => (bothLooked = r)), sleep(3000)]);
+  for (const { engine } of [owner, window]) {
+    const store = engine.sessions.ctx.store;
+    const read = store.read.bind(store);
+    let first = true;
+    store.read = async (repo, id) => {
+      const r = await read(repo, id);
+      if (first) {
+        first = false;
+        if (++looked === 2) bothLooked();
+        await gate;
+      }
+      return r;
+    };
+  }
+  const results = await Promise.allSettled([window.engine.sessions.resume(s.id), owner.engine.sessions.resume(s.id)]);
+  const ran = results.filter(r => r.status === 'fulfilled');
+  const told = results.flatMap(r => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  assert.equal(ran.length, 1, `one resume goes through: ${told.join('; ')}`);
+  assert.match(told[0] ?? '', /another Switchyard process/);
+  await until('the second agent to start', () => log().filter(l => l.startsWith('start-')).length >= 2);
+  await sleep(1500);
+  assert.equal(log().filter(l => l.startsWith('start-')).length, 2, `one agent after the resumes: ${log().join(', ')}`);
+  const runner = [owner, window].find(k => k.engine.sessions.get(s.id).run);
+  assert.ok(runner, 'one of them runs it');
+  await runner.engine.sessions.stop(s.id);
+});
+
+test('a session a dead process left queued is taken over by exactly one of the hosts that find it at once', { timeout: 60_000 }, async t => {
+  const { owner, s, log } = await slowSessionInOwner(t);
+  await owner.engine.sessions.pause(s.id);
+  await owner.engine.sessions.ctx.store.saved(s.id);
+  // As a killed CLI run would have left it: queued, held by a process that is gone.
+  const file = owner.engine.sessions.get(s.id).paths.record;
+  const gone = spawnSync('true').pid!;
+  const record = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...record, status: 'queued', owner: { pid: gone, hostId: 'gone', host: hostname() }, savedBy: 'gone', updatedAt: new Date().toISOString() }));
+  const up = owner.up;
+  const [b, c] = await Promise.all([1, 2].map(() => engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox })));
+  await Promise.all([b!.engine.sessions.list(owner.repo), c!.engine.sessions.list(owner.repo)]);
+  await until('the session to be taken over', () => log().filter(l => l.startsWith('start-')).length >= 2);
+  await sleep(2000);
+  assert.equal(log().filter(l => l.startsWith('start-')).length, 2, `one agent after the take-over: ${log().join(', ')}`);
+  const runners = [owner, b!, c!].filter(k => k.engine.sessions.get(s.id).run);
+  assert.equal(runners.length, 1, 'one host runs it');
+  await runners[0]!.engine.sessions.stop(s.id);
 });

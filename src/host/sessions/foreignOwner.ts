@@ -2,7 +2,9 @@
 // can end its agent or change what its next request is sent with, and it rewrites the session's record
 // until its run has ended, so a change made here would be overwritten. Changes are asked of it instead
 // (ownerRequests.ts), and anything that needs the session let go of (resume, merge, discard) waits for that.
+// A session nobody holds is taken, or changed, under a lock of its own across processes (whileFree).
 import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import { UserError } from '../errors';
 import type { LiveSession } from './liveSession';
@@ -10,6 +12,7 @@ import { askOwner, removeInbox, takeOwnerRequests, withdrawRequest, type OwnerCh
 import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
+import { withFileLock } from '../util/fileLock';
 
 /** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
 const ANSWER_MS = 10_000;
@@ -20,6 +23,8 @@ export interface ForeignOwnerDeps {
   store: SessionStore;
   /** The home's `requests` folder: every process's inbox. */
   requestsDir: string;
+  /** The home's `locks` folder: a session's lock is `sessions/<id>.lock` there. */
+  locksDir: string;
   /** Takes a record read from disk as the session's state here. */
   adopt(r: SessionRecord): void;
   log(level: 'info' | 'warn', message: string): void;
@@ -96,6 +101,21 @@ export class ForeignOwner {
     throw new UserError(`"${s.record.title}" is run by another Switchyard process (pid ${owner.pid}), which did not answer within ${ANSWER_MS / 1000} s: nothing was changed.${how}`);
   }
 
+  /**
+   * Makes `change` to a session no other live process holds, as one step across processes: under the
+   * session's lock, on its newest record from disk, and with the lock let go of only once what the change
+   * saved is on disk. No other process can take the session in between: of two windows resuming it in the
+   * same second, one runs it. False, and nothing changed, when another process holds it by then.
+   */
+  whileFree(s: LiveSession, change: () => Promise<void> | void): Promise<boolean> {
+    return withFileLock(path.join(this.d.locksDir, 'sessions', `${s.id}.lock`), async () => {
+      if (await this.holds(s)) return false;
+      await change();
+      await this.d.store.saved(s.id);
+      return true;
+    });
+  }
+
   /** True when the request was still there (so never carried out); false when its owner had taken it. */
   private withdraw(file: string): Promise<boolean> {
     return withdrawRequest(file).catch(() => false);
@@ -108,7 +128,7 @@ export class ForeignOwner {
       if (ACTIVE_STATUSES.includes(s.record.status)) {
         throw new UserError(`"${s.record.title}" is ${s.record.status} in another Switchyard process (pid ${s.record.owner?.pid}): pause or stop it before you ${what} it.`);
       }
-      if (Date.now() >= deadline) throw new UserError(`"${s.record.title}" is still held by another Switchyard process (pid ${s.record.owner?.pid}), whose agent has not ended: try to ${what} it again in a moment.`);
+      if (Date.now() >= deadline) throw new UserError(`"${s.record.title}" is still held by another Switchyard process (pid ${s.record.owner?.pid}): its agent has not ended, or it is merging or discarding the session. Try to ${what} it again in a moment.`);
       await new Promise(r => setTimeout(r, LOOK_EVERY_MS));
     }
   }

@@ -37,6 +37,8 @@ const LOWER_TIER: Record<Tier, Tier | undefined> = { priority: 'standard', stand
 export class LiveSession implements GatewaySession {
   readonly transcript: TranscriptLog;
   run: RunHandle | undefined;
+  /** A merge or discard of it is under way here: it is not resumed meanwhile. */
+  reviewing: 'merge' | 'discard' | undefined;
   token: string | undefined;
   /** Messages for the built-in agent to add before its next request (tier changes, hints). */
   private notes: ConversationItem[] = [];

@@ -4,7 +4,7 @@
 import { CLOSED_STATUSES } from '../../protocol/types';
 import type { LiveSession } from './liveSession';
 import type { OwnerRequest } from './ownerRequests';
-import { isOrphaned } from './ownership';
+import { isOrphaned, ORPHANED_REASON } from './ownership';
 import type { SessionManager } from './sessionManager';
 
 export class OtherProcesses {
@@ -42,14 +42,43 @@ export class OtherProcesses {
         mgr.adopt(r);
       }
     }
-    // A process killed outright (a CLI run's, say) writes nothing more: its sessions would show as
-    // running for good. What is judged is the record as on disk now: the one held here may predate the
-    // owner's last write (its final status), and another host may have taken the session over since.
+    await this.recoverOrphans();
+  }
+
+  /**
+   * A process killed outright (a CLI run's, say) writes nothing more: its sessions would show as running
+   * for good. Those it left running come back paused; those it left queued are queued here. Each is taken
+   * under the session's lock, on its record as on disk then: the one held here may predate the owner's
+   * last write (its final status), and another host may have taken the session over meanwhile.
+   */
+  async recoverOrphans(): Promise<void> {
+    const { mgr } = this;
+    const { ctx } = mgr;
+    if (ctx.passive) return;
     for (const s of mgr.all()) {
-      if (s.run || !s.record.owner || s.record.owner.hostId === ctx.hostId || !isOrphaned(s.record, ctx.hostId)) continue;
-      const now = await ctx.store.read(s.record.repo, s.id).catch(() => undefined);
-      if (now && !mgr.find(s.id)?.run) mgr.adopt(now);
+      if (!this.orphaned(s)) continue;
+      let queued = false;
+      await mgr.foreign.whileFree(s, () => {
+        if (!this.orphaned(s)) return;
+        const r = s.record;
+        if (r.status === 'queued') {
+          mgr.claim(s);
+          queued = true;
+        } else {
+          r.status = 'paused';
+          r.statusReason = ORPHANED_REASON;
+          r.owner = undefined;
+        }
+        mgr.save(s);
+        mgr.changed(s);
+      }).catch(err => ctx.log('warn', `Taking over session ${s.id}, which a process that ended left ${s.record.status}: ${(err as Error).message}`));
+      if (queued) mgr.scheduler.enqueue(s.id);
     }
+  }
+
+  /** Left running or queued by a process that is gone (this one's own are never orphaned). */
+  private orphaned(s: LiveSession): boolean {
+    return !s.run && s.record.owner?.hostId !== this.mgr.ctx.hostId && isOrphaned(s.record, this.mgr.ctx.hostId);
   }
 
   /** A change another process asked of a session this one holds. */

@@ -51,8 +51,12 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
   await mgr.releasedElsewhere(s, 'merge');
   await runEnded(s, progress);
   // It may have been resumed, merged or discarded meanwhile; and the record is the newest now (another
-  // process's, when one held it).
-  mergeable();
+  // process's, when one held it). Held here while it merges: no other process resumes it meanwhile.
+  await holdForReview(mgr, s, 'merge', mergeable);
+  return lettingGo(mgr, s, () => merge(mgr, s, p, progress));
+}
+
+async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progress: Progress): Promise<MergeResult> {
   const r = s.record;
   progress.report(`Merging ${r.branch} into ${r.baseBranch} (${p.strategy})…`);
   const result = await mergeBack({
@@ -87,8 +91,16 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
   // The newest record (another process's, when one held it): what is set below must land on it.
+  let already = false;
+  await holdForReview(mgr, s, 'discard', () => {
+    already = s.record.status === 'discarded';
+  });
+  if (already) return { ok: true, branchKept: s.record.branchKept ?? false };
+  return lettingGo(mgr, s, () => discard(mgr, s, p));
+}
+
+async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): Promise<DiscardResult> {
   const r = s.record;
-  if (r.status === 'discarded') return { ok: true, branchKept: r.branchKept ?? false };
   let result: DiscardResult;
   try {
     result = await removeWorktree({
@@ -103,6 +115,35 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   mgr.ctx.fingerprints.forget(r.id);
   mgr.setStatus(s, 'discarded', result.branchKept ? `Worktree removed; branch ${r.branch} kept.` : 'Worktree and branch removed.');
   return result;
+}
+
+/**
+ * Takes the session for a merge or discard, once `check` passes on its newest record: another process that
+ * resumes it meanwhile would start an agent in the worktree being merged or removed.
+ */
+async function holdForReview(mgr: SessionManager, s: LiveSession, what: 'merge' | 'discard', check: () => void): Promise<void> {
+  if (s.reviewing) throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'} already.`);
+  const held = await mgr.foreign.whileFree(s, () => {
+    check();
+    mgr.claim(s);
+    mgr.save(s);
+    s.reviewing = what;
+  });
+  if (!held) throw new UserError(`"${s.record.title}" was just resumed by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}); pause or stop it there first.`);
+}
+
+/** Lets go of a session held for a merge or discard once that has ended, however it ended. */
+async function lettingGo<T>(mgr: SessionManager, s: LiveSession, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    s.reviewing = undefined;
+    if (s.record.owner?.hostId === mgr.ctx.hostId && !s.run && !(ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) {
+      s.record.owner = undefined;
+      mgr.save(s);
+      mgr.changed(s);
+    }
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
+import type { OwnerChange } from './ownerRequests';
 import { ForeignOwner } from './foreignOwner';
 import { OtherProcesses } from './otherProcesses';
 
@@ -49,7 +50,10 @@ export class SessionManager implements SessionHost {
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
-    this.foreign = new ForeignOwner({ hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg) });
+    this.foreign = new ForeignOwner({
+      hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, locksDir: ctx.home.locksDir,
+      adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg),
+    });
     this.pollTimer = setInterval(() => void this.others.poll(), POLL_MS);
     this.pollTimer.unref();
   }
@@ -95,6 +99,7 @@ export class SessionManager implements SessionHost {
     const records = await this.ctx.store.loadRepo(repo, msg => this.ctx.log('warn', msg));
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of records) this.adopt(r);
+    await this.others.recoverOrphans();
     // A worktree folder deleted by hand: clean up git's record of it (the branch stays).
     const orphaned = records.some(r => !(CLOSED_STATUSES as readonly string[]).includes(r.status) && !existsSync(r.worktree));
     if (orphaned && !this.ctx.passive) {
@@ -102,26 +107,19 @@ export class SessionManager implements SessionHost {
     }
   }
 
-  /** Takes a record from disk into the map, recovering what a crash left behind. */
+  /**
+   * Takes a record from disk into the map. What a crashed process left running or queued is taken over by
+   * the caller's next `others.recoverOrphans()`, under the session's lock: another host may be at it too.
+   */
   adopt(r: SessionRecord): LiveSession {
     const existing = this.sessions.get(r.id);
     if (existing?.run) return existing;
     const s = existing ?? new LiveSession(r, this.ctx.store.paths(r.repo, r.id), this);
     s.record = r;
     this.sessions.set(r.id, s);
-    if (isOrphaned(r, this.ctx.hostId)) {
-      if (this.ctx.passive) {
-        // A reader (the CLI's `sessions`) writes nothing, but shows what the next host will make of it.
-        if (r.status !== 'queued') s.record = { ...r, status: 'paused', statusReason: ORPHANED_REASON };
-      } else if (r.status === 'queued') {
-        this.claim(s);
-        this.scheduler.enqueue(s.id);
-      } else {
-        r.status = 'paused';
-        r.statusReason = ORPHANED_REASON;
-        r.owner = undefined;
-        this.save(s);
-      }
+    // A reader (the CLI's `sessions`) writes nothing, but shows what the next host will make of it.
+    if (this.ctx.passive && isOrphaned(r, this.ctx.hostId) && r.status !== 'queued') {
+      s.record = { ...r, status: 'paused', statusReason: ORPHANED_REASON };
     }
     this.changed(s);
     return s;
@@ -189,16 +187,17 @@ export class SessionManager implements SessionHost {
 
   async pause(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'pause' })) === 'taken') return this.info(s);
-    if (s.record.status === 'queued') {
-      this.scheduler.release(id);
-      // Nothing runs it now (unless an earlier run's agent is still ending): another process may take it over.
-      if (!s.run) s.record.owner = undefined;
-      this.setStatus(s, 'paused', 'Paused by the user before it started.');
-    } else if (s.record.status === 'running' || s.record.status === 'waiting') {
-      this.setStatus(s, 'paused', 'Paused by the user.');
-      await this.stopRun(s);
-    }
+    await this.change(s, { action: 'pause' }, async () => {
+      if (s.record.status === 'queued') {
+        this.scheduler.release(id);
+        // Nothing runs it now (unless an earlier run's agent is still ending): another process may take it over.
+        if (!s.run) s.record.owner = undefined;
+        this.setStatus(s, 'paused', 'Paused by the user before it started.');
+      } else if (s.record.status === 'running' || s.record.status === 'waiting') {
+        this.setStatus(s, 'paused', 'Paused by the user.');
+        await this.stopRun(s);
+      }
+    });
     return this.info(s);
   }
 
@@ -206,28 +205,37 @@ export class SessionManager implements SessionHost {
     const s = this.get(id);
     // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
     await this.foreign.released(s, 'resume');
-    if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
-      throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
-    }
+    const resumable = () => {
+      if (s.reviewing) throw new UserError(`Session "${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; it cannot be resumed meanwhile.`);
+      if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
+        throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
+      }
+    };
+    resumable();
     if (s.record.status === 'over-budget') {
       const caps = this.caps(s.record);
       const status = await this.ctx.spend.budgetStatus(caps, s.id);
       const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
       if (full) throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming.`);
     }
-    if (hint?.trim()) {
-      s.addNote(hintMessage(hint));
-      s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
-    }
-    try {
-      this.ctx.gateway.guardOf(id)?.resume(hint);
-    } catch {
-      // The guard had stopped it; the user chose to go on, so it is judged afresh.
-      this.ctx.gateway.resetGuard(id);
-    }
-    s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
-    this.claim(s);
-    this.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
+    const taken = await this.foreign.whileFree(s, () => {
+      // Checked again on the newest record: another process may have resumed, merged or discarded it.
+      resumable();
+      if (hint?.trim()) {
+        s.addNote(hintMessage(hint));
+        s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
+      }
+      try {
+        this.ctx.gateway.guardOf(id)?.resume(hint);
+      } catch {
+        // The guard had stopped it; the user chose to go on, so it is judged afresh.
+        this.ctx.gateway.resetGuard(id);
+      }
+      s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
+      this.claim(s);
+      this.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
+    });
+    if (!taken) throw new UserError(takenElsewhere(s));
     this.scheduler.enqueue(id);
     return this.info(s);
   }
@@ -240,32 +248,49 @@ export class SessionManager implements SessionHost {
 
   async stop(id: string): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'stop' })) === 'taken') return this.info(s);
-    if (STOPPABLE_STATUSES.includes(s.record.status)) {
+    await this.change(s, { action: 'stop' }, async () => {
+      if (!STOPPABLE_STATUSES.includes(s.record.status)) return;
       this.scheduler.release(id);
       if (!s.run) s.record.owner = undefined;
       this.setStatus(s, 'stopped', 'Stopped by the user.');
       await this.stopRun(s);
       // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
       await this.ctx.gateway.closeTurns(s.id);
-    }
+    });
     return this.info(s);
   }
 
   async setTier(id: string, tier: Tier): Promise<SessionInfo> {
     const s = this.get(id);
-    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'tier', tier })) === 'taken') return this.info(s);
-    s.changeTier(tier, 'changed by the user');
+    await this.change(s, { action: 'tier', tier }, () => {
+      s.changeTier(tier, 'changed by the user');
+    });
     return this.info(s);
   }
 
   async raiseBudget(id: string, budgetUsd: number): Promise<void> {
     if (!(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new UserError('A budget is a number of dollars (0 or more).');
     const s = this.get(id);
-    if (this.foreign.mayHold(s) && (await this.foreign.holds(s)) && (await this.foreign.ask(s, { action: 'budget', budgetUsd })) === 'taken') return;
-    s.record.budgetUsd = budgetUsd;
-    this.save(s);
-    this.changed(s);
+    await this.change(s, { action: 'budget', budgetUsd }, () => {
+      s.record.budgetUsd = budgetUsd;
+      this.save(s);
+      this.changed(s);
+    });
+  }
+
+  /**
+   * A user's change to a session: made here when this process holds it, asked of the process that does
+   * when another one holds it, and made here under the session's lock when nobody does (so that no
+   * process resumes it meanwhile and writes over the change).
+   */
+  private async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
+    for (let tries = 0; tries < 3; tries++) {
+      if (!this.foreign.mayHold(s)) return here();
+      if ((await this.foreign.holds(s)) && (await this.foreign.ask(s, asked)) === 'taken') return;
+      // Let go of by its owner, or held by nobody: unless another process took it in between.
+      if (await this.foreign.whileFree(s, here)) return;
+    }
+    throw new UserError(`${takenElsewhere(s)} Nothing was changed; try again.`);
   }
 
   async transcript(id: string, after: number): Promise<TranscriptResult> {
@@ -368,7 +393,8 @@ export class SessionManager implements SessionHost {
     await s.run?.done.catch(() => {});
   }
 
-  private claim(s: LiveSession): void {
+  /** Marks the session as held by this process (a new one, or one taken under its lock). */
+  claim(s: LiveSession): void {
     s.record.owner = ownerHere(this.ctx.hostId);
   }
 
@@ -409,4 +435,8 @@ export class SessionManager implements SessionHost {
     this.notifier.dispose();
     this.launcher.dispose();
   }
+}
+
+function takenElsewhere(s: LiveSession): string {
+  return `"${s.record.title}" was just taken by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}), where it is ${s.record.status} now.`;
 }

@@ -89,6 +89,12 @@ export class SessionStore {
     return entry.current;
   }
 
+  /** Resolves once every save of the session asked for so far is on disk (or has failed). */
+  async saved(id: string): Promise<void> {
+    const busy = this.saving.get(id);
+    await (busy?.next?.done ?? busy?.current)?.catch(() => undefined);
+  }
+
   /** Waits for every pending save (host shutdown). */
   async flush(): Promise<void> {
     while (this.saving.size) await Promise.allSettled([...this.saving.values()].map(e => e.next?.done ?? e.current));
