@@ -64,3 +64,30 @@ test('an answer the model server cuts short, streamed or not, is metered once as
   assert.deepEqual(up.requests.map(r => r.cut), [true, true], 'both answers were cut');
   assert.deepEqual(link.usage.map(u => u.record.estimated), [true, true], 'each was metered once, as an estimate');
 });
+
+test('a request the model server had whole when it failed is charged as an estimate; one that never reached it is not', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s');
+  const token = gateway.register(link);
+  // Cancelled (a pause) while the server works on it, before its answer begins: the server may bill it.
+  up.setFaults([{ delayMs: 10_000, times: 1 }]);
+  const abort = new AbortController();
+  const answer = gateway.fetch(URL_TEXT, { ...init(token), signal: abort.signal });
+  for (const deadline = Date.now() + 5000; up.requests.length === 0; await new Promise(r => setTimeout(r, 10))) {
+    assert.ok(Date.now() < deadline, 'the request reached the server');
+  }
+  abort.abort();
+  assert.equal((await answer).status, 499);
+  await gateway.drain('s');
+  assert.deepEqual(link.usage.map(u => u.record.estimated), [true], 'charged once, as an estimate');
+  assert.ok(link.usage[0]!.record.input > 0, 'its input, as sent');
+
+  // A server that cannot be reached had nothing of it: nothing is charged.
+  const { gateway: unreachable } = await gatewayFor(t, { ...up, url: 'http://127.0.0.1:1/v1' });
+  const alone = new RecordingLink('u');
+  const r = await unreachable.fetch(URL_TEXT, init(unreachable.register(alone)));
+  assert.equal(r.status, 502, await r.clone().text());
+  await unreachable.drain('u');
+  assert.deepEqual(alone.usage, [], 'nothing charged');
+});

@@ -8,7 +8,7 @@ import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
 import { errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
-import { bodyStream, readText, type UpstreamClient, type UpstreamReply } from './upstreamClient';
+import { bodyStream, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
 
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
@@ -112,6 +112,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   deps.inflight?.begin(presumedRecord(basis));
   // Nothing was spent (refused, unreachable, an error status): the note has nothing to recover.
   const unsent = () => deps.inflight?.end(basis.recordId);
+  const meter: Omit<MeterInput, 'requestId'> = { ...basis, view, started, routing, expectation, release };
   let upstream: UpstreamReply;
   try {
     const headers = {
@@ -122,8 +123,14 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     };
     upstream = await deps.client.request('POST', `${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, headers, text, signal);
   } catch (err) {
-    unsent();
-    await release();
+    if (err instanceof UpstreamRequestError && err.afterSending) {
+      // The server had the whole request: it may have spent on it, so it is charged as a cut stream is,
+      // from an estimate (and the reservation is released with that record).
+      track(m, meterResponse(meter, { completed: false, deltaChars: 0 }));
+    } else {
+      unsent();
+      await release();
+    }
     if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
     return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
   }
@@ -141,28 +148,25 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return new Response(errText, { status: upstream.status, headers });
   }
 
-  const meter: MeterInput = {
-    ...basis, view, started,
-    requestId: upstream.headers.get('x-request-id') ?? undefined, routing, expectation, release,
-  };
+  const metered: MeterInput = { ...meter, requestId: upstream.headers.get('x-request-id') ?? undefined };
   if (!view.stream) {
     let json: string;
     try {
       json = await readText(upstream.body);
     } catch (err) {
       // Cut short: metered as an estimate, as a cut stream is, and the reservation released with it.
-      track(m, meterResponse(meter, parseJson(endpoint, '')));
+      track(m, meterResponse(metered, parseJson(endpoint, '')));
       throw err;
     }
-    track(m, meterResponse(meter, parseJson(endpoint, json)));
+    track(m, meterResponse(metered, parseJson(endpoint, json)));
     return new Response(json, { status: upstream.status, headers });
   }
   const scanner = new SseScanner(endpoint);
-  let metered = false;
+  let done = false;
   const finish = () => {
-    if (metered) return;
-    metered = true;
-    track(m, meterResponse(meter, scanner.outcome));
+    if (done) return;
+    done = true;
+    track(m, meterResponse(metered, scanner.outcome));
   };
   const stream = bodyStream(upstream.body, {
     chunk(value) {

@@ -11,6 +11,17 @@ export interface UpstreamReply {
   body: http.IncomingMessage;
 }
 
+/**
+ * The request failed before an answer began. `afterSending`: the whole request had gone out by then, so the
+ * server may have begun on it, and may bill it (a cut connection, a 300 s silence, a cancel while waiting).
+ */
+export class UpstreamRequestError extends Error {
+  constructor(cause: Error, readonly afterSending: boolean) {
+    super(cause.message, { cause });
+    this.name = cause.name;
+  }
+}
+
 /** Time the model server may stay silent (no byte either way) before the request fails: fetch's default. */
 const IDLE_TIMEOUT_MS = 300_000;
 
@@ -18,7 +29,7 @@ export class UpstreamClient {
   private readonly plain = new http.Agent({ keepAlive: true });
   private readonly secure = new https.Agent({ keepAlive: true });
 
-  /** Rejects when the server cannot be reached or the signal aborts first; any status resolves. */
+  /** Rejects (UpstreamRequestError) when the server cannot be reached or the signal aborts first; any status resolves. */
   request(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string, signal?: AbortSignal): Promise<UpstreamReply> {
     const target = new URL(url);
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
@@ -42,7 +53,7 @@ export class UpstreamClient {
         if (mayRetry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !signal?.aborted) {
           resolve(this.send(method, target, headers, body, signal, false));
         } else {
-          reject(err);
+          reject(new UpstreamRequestError(err, req.writableFinished));
         }
       });
       req.end(body);
