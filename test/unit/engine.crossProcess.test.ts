@@ -225,3 +225,20 @@ test('a session a dead process left queued is taken over by exactly one of the h
   assert.equal(runners.length, 1, 'one host runs it');
   await runners[0]!.engine.sessions.stop(s.id);
 });
+
+test('a session discarded in one window and then in another, whose copy is behind: discarded once, and nobody holds it after', { timeout: 60_000 }, async t => {
+  const { owner, window, s } = await slowSessionInOwner(t);
+  await window.engine.sessions.list(owner.repo);
+  await owner.engine.sessions.stop(s.id);
+  await until('the owner to let go of it', () => owner.engine.sessions.get(s.id).record.owner === undefined);
+  assert.ok((await owner.engine.sessions.discard({ sessionId: s.id, force: true })).ok);
+  await owner.engine.sessions.ctx.store.saved(s.id);
+  assert.notEqual(window.engine.sessions.get(s.id).record.status, 'discarded', "the window's copy is behind");
+  assert.ok((await window.engine.sessions.discard({ sessionId: s.id, force: true })).ok, 'already done');
+  assert.equal(existsSync(s.worktree), false);
+  await Promise.all([owner, window].map(k => k.engine.sessions.ctx.store.saved(s.id)));
+  const onDisk = JSON.parse(readFileSync(owner.engine.sessions.get(s.id).paths.record, 'utf8')) as { status: string; owner?: unknown };
+  assert.equal(onDisk.status, 'discarded');
+  assert.equal(onDisk.owner, undefined, 'nobody holds a discarded session');
+  for (const k of [owner, window]) assert.equal(k.engine.sessions.get(s.id).reviewing, undefined);
+});

@@ -54,3 +54,10 @@ test('errors the gateway answers below 500 (a refused token, a bad request) carr
   assert.equal(errorResponse(401, 'no', 'invalid_token').headers.get('x-should-retry'), null);
   assert.equal(errorResponse(503, 'busy', 'budget_unavailable', 'server_error').headers.get('x-should-retry'), 'false');
 });
+
+test('a request the model server failed after it was sent is retried as a failure of that server, not as one it never got', () => {
+  const res = errorResponse(502, 'Switchyard gateway: the model server at http://127.0.0.1:9/v1 failed after the request was sent (socket hang up); it is charged as an estimate.', 'upstream_failed', 'server_error');
+  const err = APIError.generate(502, { error: { message: 'failed after the request was sent', code: 'upstream_failed', type: 'server_error' } }, undefined, res.headers);
+  const v = classify(err);
+  assert.ok(v.kind === 'retry' && !v.unreachable && /failed after the request was sent/.test(v.reason), JSON.stringify(v));
+});

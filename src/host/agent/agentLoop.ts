@@ -227,7 +227,7 @@ function answeredBy(err: unknown): boolean {
 }
 
 /** Codes of the errors the gateway answers with itself (src/host/gateway), none of them the model server's. */
-const GATEWAY_FAILURES = new Set(['upstream_unreachable', 'budget_unavailable']);
+const GATEWAY_FAILURES = new Set(['upstream_unreachable', 'upstream_failed', 'budget_unavailable']);
 
 /** Codes of in-stream error events that say the server, not the request, failed. */
 const TRANSIENT_STREAM_ERRORS = new Set(['server_error', 'rate_limit_exceeded', 'server_is_overloaded', 'slow_down']);

@@ -123,7 +123,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     };
     upstream = await deps.client.request('POST', `${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, headers, text, signal);
   } catch (err) {
-    if (err instanceof UpstreamRequestError && err.afterSending) {
+    const sent = err instanceof UpstreamRequestError && err.afterSending;
+    if (sent) {
       // The server had the whole request: it may have spent on it, so it is charged as a cut stream is,
       // from an estimate (and the reservation is released with that record).
       track(m, meterResponse(meter, { completed: false, deltaChars: 0 }));
@@ -132,6 +133,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       await release();
     }
     if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
+    if (sent) {
+      return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} failed after the request was sent (${(err as Error).message}); it is charged as an estimate.`, 'upstream_failed', 'server_error');
+    }
     return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
   }
   deps.rateLimits.observe(upstream.headers, upstream.status);

@@ -12,7 +12,7 @@ import { askOwner, removeInbox, takeOwnerRequests, withdrawRequest, type OwnerCh
 import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
-import { withFileLock } from '../util/fileLock';
+import { LockTimeoutError, withFileLock } from '../util/fileLock';
 
 /** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
 const ANSWER_MS = 10_000;
@@ -107,13 +107,23 @@ export class ForeignOwner {
    * saved is on disk. No other process can take the session in between: of two windows resuming it in the
    * same second, one runs it. False, and nothing changed, when another process holds it by then.
    */
-  whileFree(s: LiveSession, change: () => Promise<void> | void): Promise<boolean> {
-    return withFileLock(path.join(this.d.locksDir, 'sessions', `${s.id}.lock`), async () => {
-      if (await this.holds(s)) return false;
-      await change();
-      await this.d.store.saved(s.id);
-      return true;
-    });
+  async whileFree(s: LiveSession, change: () => Promise<void> | void): Promise<boolean> {
+    try {
+      return await withFileLock(path.join(this.d.locksDir, 'sessions', `${s.id}.lock`), async () => {
+        if (await this.holds(s)) return false;
+        try {
+          await change();
+        } finally {
+          // What the change saved before it failed is on disk, too, before another process looks.
+          await this.d.store.saved(s.id);
+        }
+        return true;
+      });
+    } catch (err) {
+      if (!(err instanceof LockTimeoutError)) throw err;
+      const by = err.holder ? ` (pid ${err.holder.pid})` : '';
+      throw new UserError(`"${s.record.title}" is being changed by another Switchyard process${by}: try again in a moment.`);
+    }
   }
 
   /** True when the request was still there (so never carried out); false when its owner had taken it. */

@@ -13,7 +13,7 @@ import { mergeBack } from '../worktrees/merge';
 import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
 import { prune, removeWorktree } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
-import type { SessionManager } from './sessionManager';
+import { takenElsewhere, type SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
   const s = mgr.get(id);
@@ -52,7 +52,10 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
   await runEnded(s, progress);
   // It may have been resumed, merged or discarded meanwhile; and the record is the newest now (another
   // process's, when one held it). Held here while it merges: no other process resumes it meanwhile.
-  await holdForReview(mgr, s, 'merge', mergeable);
+  await holdForReview(mgr, s, 'merge', () => {
+    mergeable();
+    return true;
+  });
   return lettingGo(mgr, s, () => merge(mgr, s, p, progress));
 }
 
@@ -91,11 +94,15 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
   // The newest record (another process's, when one held it): what is set below must land on it.
-  let already = false;
-  await holdForReview(mgr, s, 'discard', () => {
-    already = s.record.status === 'discarded';
+  const held = await holdForReview(mgr, s, 'discard', () => {
+    if (s.record.status === 'discarded') return false;
+    // Resumed meanwhile (here, or elsewhere and then let go of): its agent would write into what is removed.
+    if (s.run || (ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) {
+      throw new UserError(`Session "${s.record.title}" was resumed meanwhile; stop it before discarding it.`);
+    }
+    return true;
   });
-  if (already) return { ok: true, branchKept: s.record.branchKept ?? false };
+  if (!held) return { ok: true, branchKept: s.record.branchKept ?? false };
   return lettingGo(mgr, s, () => discard(mgr, s, p));
 }
 
@@ -118,18 +125,22 @@ async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): P
 }
 
 /**
- * Takes the session for a merge or discard, once `check` passes on its newest record: another process that
- * resumes it meanwhile would start an agent in the worktree being merged or removed.
+ * Takes the session for a merge or discard when `check` says so on its newest record (it throws when the
+ * step cannot be done, and returns false when there is nothing left to do): another process that resumes it
+ * meanwhile would start an agent in the worktree being merged or removed. True when it was taken.
  */
-async function holdForReview(mgr: SessionManager, s: LiveSession, what: 'merge' | 'discard', check: () => void): Promise<void> {
+async function holdForReview(mgr: SessionManager, s: LiveSession, what: 'merge' | 'discard', check: () => boolean): Promise<boolean> {
   if (s.reviewing) throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'} already.`);
-  const held = await mgr.foreign.whileFree(s, () => {
-    check();
+  let taken = false;
+  const free = await mgr.foreign.whileFree(s, () => {
+    if (!check()) return;
     mgr.claim(s);
     mgr.save(s);
     s.reviewing = what;
+    taken = true;
   });
-  if (!held) throw new UserError(`"${s.record.title}" was just resumed by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}); pause or stop it there first.`);
+  if (!free) throw new UserError(`${takenElsewhere(s)} Try to ${what} it again once that is done.`);
+  return taken;
 }
 
 /** Lets go of a session held for a merge or discard once that has ended, however it ended. */

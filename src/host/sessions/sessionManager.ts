@@ -284,6 +284,11 @@ export class SessionManager implements SessionHost {
    * process resumes it meanwhile and writes over the change).
    */
   private async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
+    // Held here for a merge or discard: a pause or stop now would let another process resume it into the
+    // worktree being merged or removed.
+    if (s.reviewing && (asked.action === 'pause' || asked.action === 'stop')) {
+      throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; ${asked.action} it once that is done.`);
+    }
     for (let tries = 0; tries < 3; tries++) {
       if (!this.foreign.mayHold(s)) return here();
       if ((await this.foreign.holds(s)) && (await this.foreign.ask(s, asked)) === 'taken') return;
@@ -437,6 +442,7 @@ export class SessionManager implements SessionHost {
   }
 }
 
-function takenElsewhere(s: LiveSession): string {
-  return `"${s.record.title}" was just taken by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}), where it is ${s.record.status} now.`;
+/** Another process took the session between this one's look and its step. */
+export function takenElsewhere(s: LiveSession): string {
+  return `"${s.record.title}" was just taken by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}), which is resuming, merging or discarding it (it is ${s.record.status} there now).`;
 }
