@@ -126,6 +126,21 @@ export class ForeignOwner {
     }
   }
 
+  /**
+   * A user's change to a session: made here when this process holds it, asked of the process that does
+   * when another one holds it, and made here under the session's lock when nobody does (so that no
+   * process resumes it meanwhile and writes over the change).
+   */
+  async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
+    for (let tries = 0; tries < 3; tries++) {
+      if (!this.mayHold(s)) return here();
+      if ((await this.holds(s)) && (await this.ask(s, asked)) === 'taken') return;
+      // Let go of by its owner, or held by nobody: unless another process took it in between.
+      if (await this.whileFree(s, here)) return;
+    }
+    throw new UserError(`${takenElsewhere(s)} Nothing was changed; try again.`);
+  }
+
   /** True when the request was still there (so never carried out); false when its owner had taken it. */
   private withdraw(file: string): Promise<boolean> {
     return withdrawRequest(file).catch(() => false);
@@ -173,6 +188,11 @@ export class ForeignOwner {
     await Promise.all([...this.carrying.values()]);
     await removeInbox(this.d.requestsDir, this.d.hostId).catch(err => this.d.log('warn', `Removing this process's inbox: ${(err as Error).message}`));
   }
+}
+
+/** Another process took the session between this one's look and its step. */
+export function takenElsewhere(s: LiveSession): string {
+  return `"${s.record.title}" was just taken by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}), which is resuming, merging or discarding it (it is ${s.record.status} there now).`;
 }
 
 function shows(r: SessionRecord, change: OwnerChange): boolean {

@@ -13,7 +13,8 @@ import { mergeBack } from '../worktrees/merge';
 import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
 import { prune, removeWorktree } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
-import { takenElsewhere, type SessionManager } from './sessionManager';
+import { takenElsewhere } from './foreignOwner';
+import type { SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
   const s = mgr.get(id);

@@ -24,7 +24,7 @@ import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
 import type { OwnerChange } from './ownerRequests';
-import { ForeignOwner } from './foreignOwner';
+import { ForeignOwner, takenElsewhere } from './foreignOwner';
 import { OtherProcesses } from './otherProcesses';
 
 const POLL_MS = 1000;
@@ -278,24 +278,13 @@ export class SessionManager implements SessionHost {
     });
   }
 
-  /**
-   * A user's change to a session: made here when this process holds it, asked of the process that does
-   * when another one holds it, and made here under the session's lock when nobody does (so that no
-   * process resumes it meanwhile and writes over the change).
-   */
+  /** A user's change: refused while a merge or discard holds the session here, else made or asked for (ForeignOwner.change). */
   private async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
-    // Held here for a merge or discard: a pause or stop now would let another process resume it into the
-    // worktree being merged or removed.
+    // A pause or stop now would let another process resume it into the worktree being merged or removed.
     if (s.reviewing && (asked.action === 'pause' || asked.action === 'stop')) {
       throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; ${asked.action} it once that is done.`);
     }
-    for (let tries = 0; tries < 3; tries++) {
-      if (!this.foreign.mayHold(s)) return here();
-      if ((await this.foreign.holds(s)) && (await this.foreign.ask(s, asked)) === 'taken') return;
-      // Let go of by its owner, or held by nobody: unless another process took it in between.
-      if (await this.foreign.whileFree(s, here)) return;
-    }
-    throw new UserError(`${takenElsewhere(s)} Nothing was changed; try again.`);
+    return this.foreign.change(s, asked, here);
   }
 
   async transcript(id: string, after: number): Promise<TranscriptResult> {
@@ -440,9 +429,4 @@ export class SessionManager implements SessionHost {
     this.notifier.dispose();
     this.launcher.dispose();
   }
-}
-
-/** Another process took the session between this one's look and its step. */
-export function takenElsewhere(s: LiveSession): string {
-  return `"${s.record.title}" was just taken by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}), which is resuming, merging or discarding it (it is ${s.record.status} there now).`;
 }
