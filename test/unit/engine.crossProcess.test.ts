@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { withRepoLock } from '../../src/host/worktrees/lock';
+import { openRepo } from '../../src/host/worktrees/repo';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
 
 const longWork = {
@@ -241,4 +243,31 @@ test('a session discarded in one window and then in another, whose copy is behin
   assert.equal(onDisk.status, 'discarded');
   assert.equal(onDisk.owner, undefined, 'nobody holds a discarded session');
   for (const k of [owner, window]) assert.equal(k.engine.sessions.get(s.id).reviewing, undefined);
+});
+
+test('a session being merged is held while it merges: it cannot be stopped or discarded meanwhile, and is let go of after', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { w: { steps: [{ calls: [{ name: 'write_file', arguments: { path: 'a.txt', content: 'a\n' } }] }, { calls: [{ name: 'finish', arguments: { summary: 'wrote a' } }] }] } } });
+  const { engine, repo, home } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] write a', title: 'Write a' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  const live = engine.sessions.get(s.id);
+  // Other git work on the repository holds the merge up, half-way.
+  let letGo!: () => void;
+  const held = new Promise<void>(r => (letGo = r));
+  const gitWork = withRepoLock(await openRepo(repo), () => held, { locksDir: path.join(home, 'locks') });
+  const merging = engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  await until('the merge to hold the session', () => live.reviewing === 'merge');
+  await engine.sessions.ctx.store.saved(s.id);
+  const onDisk = () => JSON.parse(readFileSync(live.paths.record, 'utf8')) as { status: string; owner?: { hostId: string } };
+  assert.equal(onDisk().owner?.hostId, engine.sessions.ctx.hostId, 'held on disk, so other processes wait');
+  await assert.rejects(engine.sessions.stop(s.id), /being merged; stop it once that is done/);
+  await assert.rejects(engine.sessions.discard({ sessionId: s.id, force: true }), /being merged already/);
+  letGo();
+  await gitWork;
+  const merged = await merging;
+  assert.ok(merged.ok, JSON.stringify(merged));
+  await engine.sessions.ctx.store.saved(s.id);
+  assert.equal(onDisk().status, 'merged');
+  assert.equal(onDisk().owner, undefined, 'let go of once merged');
+  assert.equal(live.reviewing, undefined);
 });
