@@ -30,6 +30,8 @@ export interface HomeLayout {
   locksDir: string;
   /** One inbox per live process for changes other processes ask of the sessions it holds (ownerRequests.ts). */
   requestsDir: string;
+  /** One heartbeat file per live process that may hold sessions (sessions/heartbeats.ts). */
+  hostsDir: string;
   reposDir: string;
   repoDir(repoRoot: string): string;
   sessionsDir(repoRoot: string): string;
@@ -45,6 +47,7 @@ export function homeLayout(root: string = switchyardHome()): HomeLayout {
     ledgerDir: path.join(root, 'ledger'),
     locksDir: path.join(root, 'locks'),
     requestsDir: path.join(root, 'requests'),
+    hostsDir: path.join(root, 'hosts'),
     reposDir,
     repoDir,
     sessionsDir: repoRoot => path.join(repoDir(repoRoot), 'sessions'),

@@ -2,12 +2,13 @@
 // finds the session paused with a reason, and resuming it finishes the work from where it stopped.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionInfo } from '../../src/protocol/types';
 import { Engine } from '../../src/host/engine';
+import { currentProcess } from '../../src/host/util/fileLock';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
 import { runCli } from './helpers/cli';
@@ -154,7 +155,7 @@ test("a watching host judges the record as on disk: an owner's last write (done)
   assert.equal((await watcher.sessions.list(repo))[0]!.status, 'done');
 });
 
-test('an owner is told apart by its machine and start time: a reused pid is not it, another machine is not judged', async t => {
+test('an owner is told apart by its machine and start time: a reused pid is not it, another machine without a heartbeat is not judged', async t => {
   // This process is alive, but did not start at that time: the owner it names has ended.
   const reused = await foreignRunning(t, { pid: process.pid, hostId: 'other-host', host: hostname(), start: '1' });
   const a = await startEngine(reused.home, reused.url);
@@ -165,4 +166,30 @@ test('an owner is told apart by its machine and start time: a reused pid is not 
   const b = await startEngine(remote.home, remote.url);
   t.after(() => b.shutdown());
   assert.equal((await b.sessions.list(remote.repo))[0]!.status, 'running');
+});
+
+test('without a start time (macOS, Windows), or on another machine, an owner whose heartbeat stopped is gone; a fresh one, or none at all, is not', async t => {
+  const beat = (home: string, ageMs: number) => {
+    const file = path.join(home, 'hosts', 'other-host');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '1');
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(file, at, at);
+  };
+  const cases: { owner: Record<string, unknown>; ageMs?: number; status: string; what: string }[] = [
+    // This process is alive, as a reused pid would be; no start time to tell it apart.
+    { owner: { pid: process.pid, hostId: 'other-host', host: hostname(), start: null }, ageMs: 60_000, status: 'paused', what: 'a reused pid whose host stopped beating' },
+    { owner: { pid: process.pid, hostId: 'other-host', host: hostname(), start: null }, ageMs: 0, status: 'running', what: 'a live host without a start time' },
+    { owner: { pid: process.pid, hostId: 'other-host', host: hostname(), start: null }, status: 'running', what: 'a host of an older version, without a heartbeat' },
+    { owner: { pid: 2 ** 22 + 7, hostId: 'other-host', host: `not-${hostname()}`, start: '1' }, ageMs: 60_000, status: 'paused', what: 'another machine whose host stopped beating' },
+    // On Linux the start time settles it: a stalled event loop is not a host gone.
+    { owner: { pid: process.pid, hostId: 'other-host', host: hostname(), start: currentProcess().start }, ageMs: 60_000, status: 'running', what: 'a live host whose start time matches' },
+  ];
+  for (const c of cases) {
+    const f = await foreignRunning(t, c.owner);
+    if (c.ageMs !== undefined) beat(f.home, c.ageMs);
+    const engine = await startEngine(f.home, f.url);
+    t.after(() => engine.shutdown());
+    assert.equal((await engine.sessions.list(f.repo))[0]!.status, c.status, c.what);
+  }
 });

@@ -9,6 +9,7 @@ import { ACTIVE_STATUSES } from '../../protocol/types';
 import { UserError } from '../errors';
 import type { LiveSession } from './liveSession';
 import { askOwner, removeInbox, takeOwnerRequests, withdrawRequest, type OwnerChange, type OwnerRequest } from './ownerRequests';
+import type { LastBeats } from './heartbeats';
 import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
@@ -25,6 +26,8 @@ export interface ForeignOwnerDeps {
   requestsDir: string;
   /** The home's `locks` folder: a session's lock is `sessions/<id>.lock` there. */
   locksDir: string;
+  /** When other hosts last beat: whether an owner is still there. */
+  beats: LastBeats;
   /** Takes a record read from disk as the session's state here. */
   adopt(r: SessionRecord): void;
   log(level: 'info' | 'warn', message: string): void;
@@ -56,7 +59,7 @@ export class ForeignOwner {
     // Held here, nobody else can hold it; and the record here is newer than the one on disk.
     if (!this.mayHold(s)) return false;
     await this.refresh(s);
-    return !s.run && ownedByOther(s.record, this.d.hostId);
+    return !s.run && ownedByOther(s.record, this.d.hostId, this.d.beats);
   }
 
   /** Another process's newer state of the session, if there is one (never this process's own, which may lag). */
@@ -80,7 +83,7 @@ export class ForeignOwner {
     while (Date.now() < deadline) {
       await new Promise(r => setTimeout(r, LOOK_EVERY_MS));
       await this.refresh(s);
-      if (!ownedByOther(s.record, this.d.hostId)) {
+      if (!ownedByOther(s.record, this.d.hostId, this.d.beats)) {
         if (!taken) await this.withdraw(file);
         return 'released';
       }

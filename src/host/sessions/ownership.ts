@@ -1,7 +1,9 @@
 // Which process drives a session, and whether that process is still there: a session left running or
 // queued by a process that crashed or was killed is taken over (paused, or queued here) by the next host.
+import { hostname } from 'node:os';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import { currentProcess, isProcessAlive } from '../util/fileLock';
+import { BEAT_STALE_MS, type LastBeats } from './heartbeats';
 import type { SessionRecord } from './sessionRecord';
 
 export type Owner = NonNullable<SessionRecord['owner']>;
@@ -15,25 +17,37 @@ export function ownerHere(hostId: string): Owner {
 }
 
 /** Running or queued, and not by a live process of another host: its host crashed or was killed. */
-export function isOrphaned(r: SessionRecord, hostId: string): boolean {
+export function isOrphaned(r: SessionRecord, hostId: string, beats: LastBeats): boolean {
   if (!(ACTIVE_STATUSES as readonly string[]).includes(r.status)) return false;
-  return !ownedByOther(r, hostId);
+  return !ownedByOther(r, hostId, beats);
 }
 
 /**
  * Another live process holds the session: it runs it, has it queued, or its agent is still ending (a
  * paused or stopped run lets go of its session only once its agent has ended and its record is saved).
  */
-export function ownedByOther(r: SessionRecord, hostId: string): boolean {
+export function ownedByOther(r: SessionRecord, hostId: string, beats: LastBeats): boolean {
   // A record of another version, or edited by hand, may carry null.
-  return r.owner != null && r.owner.hostId !== hostId && isAlive(r.owner);
+  return r.owner != null && r.owner.hostId !== hostId && isAlive(r.owner, beats);
 }
 
-/** A process on another machine, or one whose pid now names another process, is judged by what it can be. */
-function isAlive(owner: Owner): boolean {
-  if (owner.host !== undefined) return isProcessAlive({ pid: owner.pid, host: owner.host, start: owner.start ?? null });
+/**
+ * Whether the owner is still there. Its pid must be; where the OS gives a start time (Linux) that tells a
+ * reused pid apart. Without one (macOS, Windows), or on another machine, its host's heartbeat decides
+ * (heartbeats.ts); a host without a heartbeat file (an older version) is judged by its pid alone.
+ */
+export function isAlive(owner: Owner, beats: LastBeats, now = Date.now()): boolean {
+  const pidAlive = owner.host !== undefined ? isProcessAlive({ pid: owner.pid, host: owner.host, start: owner.start ?? null }) : signalable(owner.pid);
+  if (!pidAlive) return false;
+  const here = owner.host === undefined || owner.host === hostname();
+  if (here && owner.start != null) return true;
+  const last = beats.lastBeat(owner.hostId);
+  return last === undefined || now - last < BEAT_STALE_MS;
+}
+
+function signalable(pid: number): boolean {
   try {
-    process.kill(owner.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
