@@ -8,6 +8,7 @@ import { BudgetKeeper } from './budgets/budgetKeeper';
 import { Gateway } from './gateway/gateway';
 import { homeLayout, type HomeLayout } from './home';
 import { INFLIGHT_DIR, InflightJournal } from './ledger/inflightJournal';
+import { HostHeartbeats } from './util/heartbeats';
 import { InflightRecovery } from './ledger/inflightRecovery';
 import { type Disposable, Ledger } from './ledger/ledger';
 import { writeMachineConfig } from './machineConfig';
@@ -35,6 +36,8 @@ export class Engine {
   /** Records the requests in flight of processes that died (at start, every second, before budget decisions). */
   private readonly recovery: InflightRecovery;
   private recoveryPoll: Disposable | undefined;
+  /** This host's heartbeat, and when other hosts last beat: whether a session's owner or a journal's writer is still there. */
+  private readonly beats: HostHeartbeats;
 
   private constructor(
     o: EngineOptions,
@@ -47,14 +50,19 @@ export class Engine {
     this.prices = this.loadPrices();
     const log = (level: 'info' | 'warn' | 'error', message: string) => sink.log(level, message);
     const inflightDir = path.join(this.layout.ledgerDir, INFLIGHT_DIR);
+    // Names this process to others: the sessions it holds, its inbox, its heartbeat, its journal.
+    const hostId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.beats = new HostHeartbeats(this.layout.hostsDir, hostId);
+    // Before it takes any session or sends any request. A reader (passive) does neither.
+    if (!o.passive) this.beats.start(message => log('warn', message));
     const budgets = (this.budgets = new BudgetKeeper({
       ledger,
       dir: this.layout.ledgerDir,
       prices: () => this.prices,
       recoverDeadRequests: () => this.recovery.recoverHeld(),
     }));
-    this.inflight = new InflightJournal({ dir: inflightDir, ledgerOffset: () => ledger.offset, log });
-    this.recovery = new InflightRecovery({ ledger, dir: inflightDir, exclusive: fn => budgets.exclusive(fn), log, onRecovered: records => this.onRecovered(records) });
+    this.inflight = new InflightJournal({ dir: inflightDir, hostId, ledgerOffset: () => ledger.offset, log });
+    this.recovery = new InflightRecovery({ ledger, dir: inflightDir, beats: this.beats, exclusive: fn => budgets.exclusive(fn), log, onRecovered: records => this.onRecovered(records) });
     this.spend = new SpendService({
       ledger,
       budgets,
@@ -87,7 +95,8 @@ export class Engine {
       spend: this.spend,
       fingerprints: new FingerprintCache(msg => log('warn', msg)),
       sink,
-      hostId: `${process.pid}-${randomBytes(4).toString('hex')}`,
+      hostId,
+      beats: this.beats,
       headless: o.headless,
       passive: o.passive ?? false,
       settings: () => this.settingsValue,
@@ -174,5 +183,6 @@ export class Engine {
     await this.spend.dispose();
     await this.ledger.close();
     await disposeSandboxRuntime();
+    await this.beats.stop().catch(err => this.sink.log('warn', `Removing this process's heartbeat: ${(err as Error).message}`));
   }
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { HostHeartbeats } from '../../src/host/sessions/heartbeats';
+import { HostHeartbeats } from '../../src/host/util/heartbeats';
 
 test('a heartbeat is there from the start, read by others, gone after a clean exit; a day-old one is cleaned up', async t => {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'sy-beats-')), 'hosts');

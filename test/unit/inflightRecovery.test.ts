@@ -1,7 +1,8 @@
 // Requests a process had sent when it died (kill -9 mid-stream) were spent at the provider: the next process
 // that looks records each of them once, as an estimate, and the caps and the session's totals count them.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { UsageRecord } from '../../src/protocol/records';
@@ -216,11 +217,35 @@ test('a journals folder that cannot be read holds up no budget decision: the req
   const warnings: string[] = [];
   let recovery: InflightRecovery | undefined;
   const budgets = new BudgetKeeper({ ledger, dir, prices: () => prices, recoverDeadRequests: () => recovery!.recoverHeld() });
-  recovery = new InflightRecovery({ ledger, dir: path.join(dir, INFLIGHT_DIR), exclusive: fn => budgets.exclusive(fn), log: (_level, m) => void warnings.push(m) });
+  recovery = new InflightRecovery({ ledger, dir: path.join(dir, INFLIGHT_DIR), beats: { lastBeat: () => undefined }, exclusive: fn => budgets.exclusive(fn), log: (_level, m) => void warnings.push(m) });
   const r = await budgets.reserve({ sessionId: 's', model: 'gpt-5.4', estimatedInputTokens: 1000, maxOutputTokens: 1000 }, { sessionUsd: null, dayUsd: 100, monthUsd: null });
   assert.ok(r.ok, 'reserved');
   if (r.ok) await budgets.settle(r.reservationId);
   assert.match(warnings.join('\n'), /ENOTDIR/);
   assert.equal(await recovery.sweep().catch(() => -1), -1, 'a sweep outside a budget decision still says it failed (and is logged by its caller)');
+  await budgets.releaseLease();
+});
+
+test("a journal whose writer has no start time (macOS, Windows) is recovered once its host stops beating: not while it beats, nor when it never did", async t => {
+  const dir = tempDir(t);
+  const ledger = await Ledger.open(dir);
+  t.after(() => ledger.close());
+  const prices = loadPriceTable();
+  const inflight = path.join(dir, INFLIGHT_DIR);
+  mkdirSync(inflight, { recursive: true });
+  // This process is alive, as a reused pid would be: only the writer's heartbeat can tell it is gone.
+  const owner = { pid: process.pid, host: hostname(), start: null, hostId: 'writer-1' };
+  const note = { begin: makeRecord('cut-off', { ts: new Date().toISOString(), estimated: true }), from: 0 };
+  writeFileSync(path.join(inflight, `${process.pid}-0badf00d.jsonl`), `${JSON.stringify({ owner })}\n${JSON.stringify(note)}\n`);
+  let beat: number | undefined;
+  let recovery: InflightRecovery | undefined;
+  const budgets = new BudgetKeeper({ ledger, dir, prices: () => prices, recoverDeadRequests: () => recovery!.recoverHeld() });
+  recovery = new InflightRecovery({ ledger, dir: inflight, beats: { lastBeat: id => (id === 'writer-1' ? beat : undefined) }, exclusive: fn => budgets.exclusive(fn), log: () => undefined });
+  assert.equal(await recovery.sweep(), 0, 'no heartbeat (an older version): judged by its pid, alive');
+  beat = Date.now() - 1000;
+  assert.equal(await recovery.sweep(), 0, 'beating');
+  beat = Date.now() - 60_000;
+  assert.equal(await recovery.sweep(), 1, 'stopped beating: its request is recorded');
+  assert.deepEqual(readAllRecords(path.join(dir, 'usage.jsonl')).map(r => r.id), ['cut-off']);
   await budgets.releaseLease();
 });

@@ -16,7 +16,10 @@ export const INFLIGHT_DIR = 'inflight';
  * A journal's lines, one JSON object each: the owner first, then notes begun and ended. `from` is how far
  * the ledger had been read when the request was noted: its record, if it got in, lies after that.
  */
-export type JournalLine = { owner: ProcessIdentity } | { begin: UsageRecord; from: number } | { end: string };
+export type JournalLine = { owner: JournalOwner } | { begin: UsageRecord; from: number } | { end: string };
+
+/** The process that writes a journal; `hostId` (absent in older journals) names its heartbeat (util/heartbeats.ts). */
+export type JournalOwner = ProcessIdentity & { hostId?: string };
 
 export interface BegunNote {
   record: UsageRecord;
@@ -24,7 +27,7 @@ export interface BegunNote {
 }
 
 export interface ParsedJournal {
-  owner?: ProcessIdentity;
+  owner?: JournalOwner;
   /** Notes begun and not ended, in the order they were begun. */
   open: BegunNote[];
 }
@@ -38,6 +41,8 @@ export interface RequestJournal {
 export interface InflightJournalOptions {
   /** The journals' folder (`<ledger>/inflight`). */
   dir: string;
+  /** This process's host id, so that others can tell from its heartbeat whether it is still there. */
+  hostId?: string;
   /** Bytes of the ledger read so far (Ledger.offset). */
   ledgerOffset(): number;
   log(level: 'warn', message: string): void;
@@ -136,7 +141,7 @@ export class InflightJournal implements RequestJournal {
     const me = currentProcess();
     const file = path.join(this.o.dir, `${me.pid}-${randomBytes(4).toString('hex')}.jsonl`);
     const fd = openSync(file, 'ax');
-    const head = Buffer.concat([encode({ owner: me }), ...lines]);
+    const head = Buffer.concat([encode({ owner: { ...me, ...(this.o.hostId ? { hostId: this.o.hostId } : {}) } }), ...lines]);
     try {
       writeSync(fd, head);
     } catch (err) {
@@ -191,7 +196,7 @@ export class InflightJournal implements RequestJournal {
 
 /** Reads a journal's text; lines that do not parse (a power cut mid-write) are skipped. */
 export function parseJournal(text: string): ParsedJournal {
-  let owner: ProcessIdentity | undefined;
+  let owner: JournalOwner | undefined;
   const open = new Map<string, BegunNote>();
   for (const raw of text.split('\n')) {
     if (!raw) continue;
@@ -212,7 +217,7 @@ export function parseJournal(text: string): ParsedJournal {
 }
 
 /** The owner named by a journal's first line, if that line is complete. */
-export function journalOwner(head: string): ProcessIdentity | undefined {
+export function journalOwner(head: string): JournalOwner | undefined {
   const nl = head.indexOf('\n');
   if (nl < 0) return undefined;
   try {
@@ -229,9 +234,10 @@ function encode(line: JournalLine): Buffer {
   return Buffer.from(JSON.stringify(line) + '\n');
 }
 
-function isIdentity(v: unknown): v is ProcessIdentity {
-  const o = v as ProcessIdentity;
-  return typeof o === 'object' && o !== null && typeof o.pid === 'number' && typeof o.host === 'string' && (typeof o.start === 'string' || o.start === null);
+function isIdentity(v: unknown): v is JournalOwner {
+  const o = v as JournalOwner;
+  return typeof o === 'object' && o !== null && typeof o.pid === 'number' && typeof o.host === 'string' && (typeof o.start === 'string' || o.start === null)
+    && (o.hostId === undefined || typeof o.hostId === 'string');
 }
 
 function datasync(fd: number): Promise<void> {

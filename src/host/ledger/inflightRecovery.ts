@@ -7,15 +7,18 @@ import type { Dirent } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { UsageRecord } from '../../protocol/records';
-import { currentProcess, isProcessAlive, type ProcessIdentity } from '../util/fileLock';
+import { currentProcess } from '../util/fileLock';
+import { stillThere, type LastBeats } from '../util/heartbeats';
 import { ledgerHoldsRecord } from './findRecord';
-import { journalOwner, parseJournal } from './inflightJournal';
+import { journalOwner, parseJournal, type JournalOwner } from './inflightJournal';
 import type { Disposable, Ledger } from './ledger';
 
 export interface InflightRecoveryOptions {
   ledger: Ledger;
   /** The journals' folder (`<ledger>/inflight`). */
   dir: string;
+  /** When hosts last beat: whether a journal's writer without a start time, or on another machine, is still there. */
+  beats: LastBeats;
   /** Runs fn under the cross-process budget lock (BudgetKeeper.exclusive). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   log(level: 'warn', message: string): void;
@@ -29,7 +32,7 @@ const OWNER_BYTES = 1024;
 
 export class InflightRecovery {
   /** Journal file name → its owner, read once (the owner line never changes). */
-  private readonly owners = new Map<string, ProcessIdentity>();
+  private readonly owners = new Map<string, JournalOwner>();
   private sweeping: Promise<number> | undefined;
 
   constructor(private readonly o: InflightRecoveryOptions) {}
@@ -124,13 +127,13 @@ export class InflightRecovery {
       }));
       if (owner === 'not-yet') continue;
       const mine = owner !== 'never' && owner.pid === me.pid && owner.host === me.host && owner.start === me.start;
-      if (owner === 'never' || (!mine && !isProcessAlive(owner))) dead.push(e.name);
+      if (owner === 'never' || (!mine && !stillThere(owner, this.o.beats))) dead.push(e.name);
     }
     for (const name of this.owners.keys()) if (!seen.has(name)) this.owners.delete(name);
     return dead;
   }
 
-  private async readOwner(name: string): Promise<ProcessIdentity | 'not-yet' | 'never'> {
+  private async readOwner(name: string): Promise<JournalOwner | 'not-yet' | 'never'> {
     const file = path.join(this.o.dir, name);
     let head: string;
     let mtimeMs: number;

@@ -4,6 +4,7 @@ import type { CommandRunner } from '../agent/tools/types';
 import type { EngineSink } from '../events';
 import type { Gateway } from '../gateway/gateway';
 import type { HomeLayout } from '../home';
+import type { LastBeats } from '../util/heartbeats';
 import type { SpendService } from '../spend/spendService';
 import type { FingerprintCache } from './fingerprints';
 import type { LiveSession } from './liveSession';
@@ -29,6 +30,8 @@ export interface SessionContext {
   fingerprints: FingerprintCache;
   sink: EngineSink;
   hostId: string;
+  /** When hosts last beat: whether a session's owner is still there (ownership.ts). */
+  beats: LastBeats;
   headless: boolean;
   /** Only look: sessions found on disk are shown as they are, never recovered or started. */
   passive: boolean;

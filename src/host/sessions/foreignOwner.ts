@@ -9,7 +9,7 @@ import { ACTIVE_STATUSES } from '../../protocol/types';
 import { UserError } from '../errors';
 import type { LiveSession } from './liveSession';
 import { askOwner, removeInbox, takeOwnerRequests, withdrawRequest, type OwnerChange, type OwnerRequest } from './ownerRequests';
-import type { LastBeats } from './heartbeats';
+import type { LastBeats } from '../util/heartbeats';
 import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';

@@ -78,7 +78,7 @@ export class OtherProcesses {
 
   /** Left running or queued by a process that is gone (this one's own are never orphaned). */
   private orphaned(s: LiveSession): boolean {
-    return !s.run && s.record.owner?.hostId !== this.mgr.ctx.hostId && isOrphaned(s.record, this.mgr.ctx.hostId, this.mgr.beats);
+    return !s.run && s.record.owner?.hostId !== this.mgr.ctx.hostId && isOrphaned(s.record, this.mgr.ctx.hostId, this.mgr.ctx.beats);
   }
 
   /** A change another process asked of a session this one holds. */

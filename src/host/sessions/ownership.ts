@@ -1,9 +1,8 @@
 // Which process drives a session, and whether that process is still there: a session left running or
 // queued by a process that crashed or was killed is taken over (paused, or queued here) by the next host.
-import { hostname } from 'node:os';
 import { ACTIVE_STATUSES } from '../../protocol/types';
-import { currentProcess, isProcessAlive } from '../util/fileLock';
-import { BEAT_STALE_MS, type LastBeats } from './heartbeats';
+import { currentProcess } from '../util/fileLock';
+import { stillThere, type LastBeats } from '../util/heartbeats';
 import type { SessionRecord } from './sessionRecord';
 
 export type Owner = NonNullable<SessionRecord['owner']>;
@@ -28,28 +27,5 @@ export function isOrphaned(r: SessionRecord, hostId: string, beats: LastBeats): 
  */
 export function ownedByOther(r: SessionRecord, hostId: string, beats: LastBeats): boolean {
   // A record of another version, or edited by hand, may carry null.
-  return r.owner != null && r.owner.hostId !== hostId && isAlive(r.owner, beats);
-}
-
-/**
- * Whether the owner is still there. Its pid must be; where the OS gives a start time (Linux) that tells a
- * reused pid apart. Without one (macOS, Windows), or on another machine, its host's heartbeat decides
- * (heartbeats.ts); a host without a heartbeat file (an older version) is judged by its pid alone.
- */
-export function isAlive(owner: Owner, beats: LastBeats, now = Date.now()): boolean {
-  const pidAlive = owner.host !== undefined ? isProcessAlive({ pid: owner.pid, host: owner.host, start: owner.start ?? null }) : signalable(owner.pid);
-  if (!pidAlive) return false;
-  const here = owner.host === undefined || owner.host === hostname();
-  if (here && owner.start != null) return true;
-  const last = beats.lastBeat(owner.hostId);
-  return last === undefined || now - last < BEAT_STALE_MS;
-}
-
-function signalable(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return r.owner != null && r.owner.hostId !== hostId && stillThere(r.owner, beats);
 }

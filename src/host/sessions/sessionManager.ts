@@ -26,7 +26,6 @@ import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
 import type { OwnerChange } from './ownerRequests';
 import { ForeignOwner, takenElsewhere } from './foreignOwner';
 import { OtherProcesses } from './otherProcesses';
-import { HostHeartbeats } from './heartbeats';
 
 const POLL_MS = 1000;
 
@@ -46,17 +45,13 @@ export class SessionManager implements SessionHost {
   /** Sessions another live process holds: changes are asked of it. */
   readonly foreign: ForeignOwner;
   private readonly others = new OtherProcesses(this);
-  /** This host's heartbeat, and when other hosts last beat: whether an owner is still there (ownership.ts). */
-  readonly beats: HostHeartbeats;
 
   constructor(readonly ctx: SessionContext) {
-    this.beats = new HostHeartbeats(ctx.home.hostsDir, ctx.hostId);
-    if (!ctx.passive) this.beats.start(msg => ctx.log('warn', msg));
     this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.foreign = new ForeignOwner({
-      hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, locksDir: ctx.home.locksDir, beats: this.beats,
+      hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, locksDir: ctx.home.locksDir, beats: ctx.beats,
       adopt: r => void this.adopt(r), log: (level, msg) => ctx.log(level, msg),
     });
     this.pollTimer = setInterval(() => void this.others.poll(), POLL_MS);
@@ -123,7 +118,7 @@ export class SessionManager implements SessionHost {
     s.record = r;
     this.sessions.set(r.id, s);
     // A reader (the CLI's `sessions`) writes nothing, but shows what the next host will make of it.
-    if (this.ctx.passive && isOrphaned(r, this.ctx.hostId, this.beats) && r.status !== 'queued') {
+    if (this.ctx.passive && isOrphaned(r, this.ctx.hostId, this.ctx.beats) && r.status !== 'queued') {
       s.record = { ...r, status: 'paused', statusReason: ORPHANED_REASON };
     }
     this.changed(s);
@@ -433,6 +428,5 @@ export class SessionManager implements SessionHost {
     await this.ctx.store.flush();
     this.notifier.dispose();
     this.launcher.dispose();
-    await this.beats.stop().catch(err => this.ctx.log('warn', `Removing this process's heartbeat: ${(err as Error).message}`));
   }
 }

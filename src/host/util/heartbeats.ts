@@ -1,9 +1,12 @@
-// Whether a process that holds a session is still there, where its pid cannot tell: without a process
-// start time (macOS, Windows) a pid may name a new process once the old one has ended, and a process on
-// another machine sharing the home cannot be looked at. Every host that may hold sessions touches a file of
-// its own under the home's `hosts` folder every few seconds; one not touched for a while is a host gone.
+// Whether a process that holds a session, or wrote a journal of requests in flight, is still there, where
+// its pid cannot tell: without a process start time (macOS, Windows) a pid may name a new process once the
+// old one has ended, and a process on another machine sharing the home cannot be looked at. Every host that
+// may hold sessions or send requests touches a file of its own under the home's `hosts` folder every few
+// seconds; one not touched for a while is a host gone.
 import { mkdirSync, promises as fs, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from './fileLock';
 
 /** How often a host touches its file (its session manager's poll runs every second). */
 export const BEAT_EVERY_MS = 5_000;
@@ -19,6 +22,36 @@ export interface LastBeats {
 }
 
 const HOST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A process as a session record or a journal names it; `host`, `start` and `hostId` are absent in older ones. */
+export interface NamedProcess {
+  pid: number;
+  host?: string;
+  start?: string | null;
+  hostId?: string;
+}
+
+/**
+ * Its pid must be alive; where the OS gives a start time (Linux) that tells a reused pid apart, and the
+ * heartbeat is not consulted (a stalled event loop is not a host gone). Without one, or on another machine,
+ * its host's heartbeat decides; a host without a heartbeat file (an older version) is judged by its pid.
+ */
+export function stillThere(p: NamedProcess, beats: LastBeats, now = Date.now()): boolean {
+  const pidAlive = p.host !== undefined ? isProcessAlive({ pid: p.pid, host: p.host, start: p.start ?? null }) : signalable(p.pid);
+  if (!pidAlive) return false;
+  if ((p.host === undefined || p.host === hostname()) && p.start != null) return true;
+  const last = p.hostId === undefined ? undefined : beats.lastBeat(p.hostId);
+  return last === undefined || now - last < BEAT_STALE_MS;
+}
+
+function signalable(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class HostHeartbeats implements LastBeats {
   private timer: NodeJS.Timeout | undefined;
