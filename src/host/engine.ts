@@ -62,7 +62,7 @@ export class Engine {
       recoverDeadRequests: () => this.recovery.recoverHeld(),
     }));
     this.inflight = new InflightJournal({ dir: inflightDir, hostId, ledgerOffset: () => ledger.offset, log });
-    this.recovery = new InflightRecovery({ ledger, dir: inflightDir, beats: this.beats, exclusive: fn => budgets.exclusive(fn), log, onRecovered: records => this.onRecovered(records) });
+    this.recovery = new InflightRecovery({ ledger, dir: inflightDir, beats: this.beats, hostId, exclusive: fn => budgets.exclusive(fn), log, onRecovered: records => this.onRecovered(records) });
     this.spend = new SpendService({
       ledger,
       budgets,
@@ -112,13 +112,19 @@ export class Engine {
     const ledger = await Ledger.open(layout.ledgerDir, { log: (level, msg) => o.sink.log(level, msg) });
     ledger.watch();
     const engine = new Engine(o, ledger, o.sink);
-    // Before anything is spent here, and in a reader too (a report), so what was spent counts: the
-    // ledger records it once, whoever gets there first.
-    await engine.recovery.sweep().catch(err => o.sink.log('warn', `Recording the requests of processes that ended mid-request: ${(err as Error).message}`));
-    // Another process may have recorded them since the ledger was opened.
-    await ledger.catchUp();
-    if (!o.passive) engine.recoveryPoll = engine.recovery.watch();
-    await engine.gateway.listen();
+    try {
+      // Before anything is spent here, and in a reader too (a report), so what was spent counts: the
+      // ledger records it once, whoever gets there first.
+      await engine.recovery.sweep().catch(err => o.sink.log('warn', `Recording the requests of processes that ended mid-request: ${(err as Error).message}`));
+      // Another process may have recorded them since the ledger was opened.
+      await ledger.catchUp();
+      if (!o.passive) engine.recoveryPoll = engine.recovery.watch();
+      await engine.gateway.listen();
+    } catch (err) {
+      // Nothing of it is left running (its polls, its heartbeat) for a caller that carries on.
+      await engine.shutdown().catch(() => undefined);
+      throw err;
+    }
     return engine;
   }
 

@@ -217,7 +217,7 @@ test('a journals folder that cannot be read holds up no budget decision: the req
   const warnings: string[] = [];
   let recovery: InflightRecovery | undefined;
   const budgets = new BudgetKeeper({ ledger, dir, prices: () => prices, recoverDeadRequests: () => recovery!.recoverHeld() });
-  recovery = new InflightRecovery({ ledger, dir: path.join(dir, INFLIGHT_DIR), beats: { lastBeat: () => undefined }, exclusive: fn => budgets.exclusive(fn), log: (_level, m) => void warnings.push(m) });
+  recovery = new InflightRecovery({ ledger, dir: path.join(dir, INFLIGHT_DIR), beats: { state: () => 'beating' }, exclusive: fn => budgets.exclusive(fn), log: (_level, m) => void warnings.push(m) });
   const r = await budgets.reserve({ sessionId: 's', model: 'gpt-5.4', estimatedInputTokens: 1000, maxOutputTokens: 1000 }, { sessionUsd: null, dayUsd: 100, monthUsd: null });
   assert.ok(r.ok, 'reserved');
   if (r.ok) await budgets.settle(r.reservationId);
@@ -226,7 +226,7 @@ test('a journals folder that cannot be read holds up no budget decision: the req
   await budgets.releaseLease();
 });
 
-test("a journal whose writer has no start time (macOS, Windows) is recovered once its host stops beating: not while it beats, nor when it never did", async t => {
+test("a journal whose writer has no start time (macOS, Windows) is recovered once its host's heartbeat is gone, not while it beats; an older writer's, by its pid", async t => {
   const dir = tempDir(t);
   const ledger = await Ledger.open(dir);
   t.after(() => ledger.close());
@@ -234,18 +234,18 @@ test("a journal whose writer has no start time (macOS, Windows) is recovered onc
   const inflight = path.join(dir, INFLIGHT_DIR);
   mkdirSync(inflight, { recursive: true });
   // This process is alive, as a reused pid would be: only the writer's heartbeat can tell it is gone.
-  const owner = { pid: process.pid, host: hostname(), start: null, hostId: 'writer-1' };
-  const note = { begin: makeRecord('cut-off', { ts: new Date().toISOString(), estimated: true }), from: 0 };
-  writeFileSync(path.join(inflight, `${process.pid}-0badf00d.jsonl`), `${JSON.stringify({ owner })}\n${JSON.stringify(note)}\n`);
-  let beat: number | undefined;
+  const writer = { pid: process.pid, host: hostname(), start: null, hostId: 'writer-1' };
+  const journal = (name: string, owner: object, id: string) => writeFileSync(path.join(inflight, `${name}.jsonl`),
+    `${JSON.stringify({ owner })}\n${JSON.stringify({ begin: makeRecord(id, { ts: new Date().toISOString(), estimated: true }), from: 0 })}\n`);
+  journal('1-beats', { ...writer, beats: true }, 'cut-off');
+  journal('2-older', writer, 'older-version');
+  let state: 'beating' | 'gone' = 'beating';
   let recovery: InflightRecovery | undefined;
   const budgets = new BudgetKeeper({ ledger, dir, prices: () => prices, recoverDeadRequests: () => recovery!.recoverHeld() });
-  recovery = new InflightRecovery({ ledger, dir: inflight, beats: { lastBeat: id => (id === 'writer-1' ? beat : undefined) }, exclusive: fn => budgets.exclusive(fn), log: () => undefined });
-  assert.equal(await recovery.sweep(), 0, 'no heartbeat (an older version): judged by its pid, alive');
-  beat = Date.now() - 1000;
+  recovery = new InflightRecovery({ ledger, dir: inflight, beats: { state: () => state }, hostId: 'reader', exclusive: fn => budgets.exclusive(fn), log: () => undefined });
   assert.equal(await recovery.sweep(), 0, 'beating');
-  beat = Date.now() - 60_000;
-  assert.equal(await recovery.sweep(), 1, 'stopped beating: its request is recorded');
-  assert.deepEqual(readAllRecords(path.join(dir, 'usage.jsonl')).map(r => r.id), ['cut-off']);
+  state = 'gone';
+  assert.equal(await recovery.sweep(), 1, 'its heartbeat gone: its request is recorded');
+  assert.deepEqual(readAllRecords(path.join(dir, 'usage.jsonl')).map(r => r.id), ['cut-off'], 'an older writer keeps no heartbeat: judged by its pid, alive');
   await budgets.releaseLease();
 });

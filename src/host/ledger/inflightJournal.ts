@@ -18,8 +18,8 @@ export const INFLIGHT_DIR = 'inflight';
  */
 export type JournalLine = { owner: JournalOwner } | { begin: UsageRecord; from: number } | { end: string };
 
-/** The process that writes a journal; `hostId` (absent in older journals) names its heartbeat (util/heartbeats.ts). */
-export type JournalOwner = ProcessIdentity & { hostId?: string };
+/** The process that writes a journal; `hostId` and `beats` (absent in older journals): its heartbeat (util/heartbeats.ts). */
+export type JournalOwner = ProcessIdentity & { hostId?: string; beats?: boolean };
 
 export interface BegunNote {
   record: UsageRecord;
@@ -141,7 +141,7 @@ export class InflightJournal implements RequestJournal {
     const me = currentProcess();
     const file = path.join(this.o.dir, `${me.pid}-${randomBytes(4).toString('hex')}.jsonl`);
     const fd = openSync(file, 'ax');
-    const head = Buffer.concat([encode({ owner: { ...me, ...(this.o.hostId ? { hostId: this.o.hostId } : {}) } }), ...lines]);
+    const head = Buffer.concat([encode({ owner: { ...me, ...(this.o.hostId ? { hostId: this.o.hostId, beats: true } : {}) } }), ...lines]);
     try {
       writeSync(fd, head);
     } catch (err) {
@@ -237,7 +237,7 @@ function encode(line: JournalLine): Buffer {
 function isIdentity(v: unknown): v is JournalOwner {
   const o = v as JournalOwner;
   return typeof o === 'object' && o !== null && typeof o.pid === 'number' && typeof o.host === 'string' && (typeof o.start === 'string' || o.start === null)
-    && (o.hostId === undefined || typeof o.hostId === 'string');
+    && (o.hostId === undefined || typeof o.hostId === 'string') && (o.beats === undefined || typeof o.beats === 'boolean');
 }
 
 function datasync(fd: number): Promise<void> {

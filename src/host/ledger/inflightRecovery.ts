@@ -19,6 +19,8 @@ export interface InflightRecoveryOptions {
   dir: string;
   /** When hosts last beat: whether a journal's writer without a start time, or on another machine, is still there. */
   beats: LastBeats;
+  /** This process's host id: its own journals, told apart from a dead predecessor's with the same pid. */
+  hostId?: string;
   /** Runs fn under the cross-process budget lock (BudgetKeeper.exclusive). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   log(level: 'warn', message: string): void;
@@ -126,7 +128,9 @@ export class InflightRecovery {
         return 'not-yet' as const;
       }));
       if (owner === 'not-yet') continue;
-      const mine = owner !== 'never' && owner.pid === me.pid && owner.host === me.host && owner.start === me.start;
+      const mine = owner !== 'never' && (owner.hostId !== undefined && this.o.hostId !== undefined
+        ? owner.hostId === this.o.hostId
+        : owner.pid === me.pid && owner.host === me.host && owner.start === me.start);
       if (owner === 'never' || (!mine && !stillThere(owner, this.o.beats))) dead.push(e.name);
     }
     for (const name of this.owners.keys()) if (!seen.has(name)) this.owners.delete(name);

@@ -2,46 +2,51 @@
 // its pid cannot tell: without a process start time (macOS, Windows) a pid may name a new process once the
 // old one has ended, and a process on another machine sharing the home cannot be looked at. Every host that
 // may hold sessions or send requests touches a file of its own under the home's `hosts` folder every few
-// seconds; one not touched for a while is a host gone.
-import { mkdirSync, promises as fs, statSync, writeFileSync } from 'node:fs';
+// seconds. A host whose file this process has seen unchanged for a while, by its own steady clock, is gone:
+// file times are only compared with each other, never with this machine's wall clock, so a clock that
+// jumps, a machine that slept, or another machine's clock on a shared folder cannot make a live host look
+// gone.
+import { mkdirSync, promises as fs, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { isProcessAlive } from './fileLock';
 
-/** How often a host touches its file (its session manager's poll runs every second). */
+/** How often a host touches its file. */
 export const BEAT_EVERY_MS = 5_000;
-/** Not touched for this long, the host is gone: six missed beats, far past a busy event loop's stall. */
+/** Seen unchanged for this long, a host is gone: six missed beats, far past a busy event loop's stall. */
 export const BEAT_STALE_MS = 30_000;
 /** Files of hosts gone this long are removed when a host starts. */
 const PRUNE_AFTER_MS = 24 * 3_600_000;
 
-/** When hosts last beat, as other processes see it. */
+/** What this process can tell of other hosts' heartbeats. */
 export interface LastBeats {
-  /** Milliseconds since the epoch; undefined when the host has no file (an older version, or long gone). */
-  lastBeat(hostId: string): number | undefined;
+  /** 'gone': its file is missing, or this process has seen it unchanged for BEAT_STALE_MS. */
+  state(hostId: string): 'beating' | 'gone';
 }
 
 const HOST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** A process as a session record or a journal names it; `host`, `start` and `hostId` are absent in older ones. */
+/** A process as a session record or a journal names it; the optional fields are absent in older ones. */
 export interface NamedProcess {
   pid: number;
   host?: string;
   start?: string | null;
   hostId?: string;
+  /** Its host keeps a heartbeat: a missing file then means a host gone (one that ended cleanly removes it). */
+  beats?: boolean;
 }
 
 /**
  * Its pid must be alive; where the OS gives a start time (Linux) that tells a reused pid apart, and the
  * heartbeat is not consulted (a stalled event loop is not a host gone). Without one, or on another machine,
- * its host's heartbeat decides; a host without a heartbeat file (an older version) is judged by its pid.
+ * its host's heartbeat decides. A process of an older version, without a heartbeat, is judged by its pid.
  */
-export function stillThere(p: NamedProcess, beats: LastBeats, now = Date.now()): boolean {
+export function stillThere(p: NamedProcess, beats: LastBeats): boolean {
   const pidAlive = p.host !== undefined ? isProcessAlive({ pid: p.pid, host: p.host, start: p.start ?? null }) : signalable(p.pid);
   if (!pidAlive) return false;
   if ((p.host === undefined || p.host === hostname()) && p.start != null) return true;
-  const last = p.hostId === undefined ? undefined : beats.lastBeat(p.hostId);
-  return last === undefined || now - last < BEAT_STALE_MS;
+  if (!p.beats || p.hostId === undefined) return true;
+  return beats.state(p.hostId) !== 'gone';
 }
 
 function signalable(pid: number): boolean {
@@ -55,18 +60,37 @@ function signalable(pid: number): boolean {
 
 export class HostHeartbeats implements LastBeats {
   private timer: NodeJS.Timeout | undefined;
+  /** Per host: its file's time when this process last saw it change, and when that was by the steady clock. */
+  private readonly seen = new Map<string, { mtimeMs: number; since: number }>();
+  /** When this process last beat or looked, by the steady clock: a long gap means it was suspended or stalled. */
+  private lastLook: number;
 
-  constructor(private readonly dir: string, private readonly me: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly me: string,
+    private readonly staleMs = BEAT_STALE_MS,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.lastLook = clock();
+  }
 
   /** Beats now (before this host takes any session), then every BEAT_EVERY_MS; old hosts' files go. */
   start(log: (message: string) => void): void {
     try {
       mkdirSync(this.dir, { recursive: true });
-      this.write();
+      this.beat();
     } catch (err) {
       log(`Writing this process's heartbeat: ${(err as Error).message}`);
     }
-    this.timer = setInterval(() => this.beat(log), BEAT_EVERY_MS);
+    // Synchronous, a few microseconds: a beat queued behind slow work on the thread pool (DNS lookups
+    // of an unreachable network) could miss its window.
+    this.timer = setInterval(() => {
+      try {
+        this.beat();
+      } catch (err) {
+        log(`Writing this process's heartbeat: ${(err as Error).message}`);
+      }
+    }, BEAT_EVERY_MS);
     this.timer.unref();
     void this.prune().catch(err => log(`Removing old heartbeats: ${(err as Error).message}`));
   }
@@ -78,21 +102,44 @@ export class HostHeartbeats implements LastBeats {
     await fs.rm(this.file(this.me), { force: true });
   }
 
-  lastBeat(hostId: string): number | undefined {
-    if (!HOST_ID.test(hostId)) return undefined;
+  state(hostId: string): 'beating' | 'gone' {
+    // A host id names a file: anything else (a record edited by hand) is not a host that beats here.
+    if (!HOST_ID.test(hostId)) return 'beating';
+    const now = this.looked();
+    let mtimeMs: number;
     try {
-      return statSync(this.file(hostId)).mtimeMs;
+      mtimeMs = statSync(this.file(hostId)).mtimeMs;
     } catch {
-      return undefined;
+      // A host that beats writes its file before anything else and removes it only at a clean exit.
+      this.seen.delete(hostId);
+      return 'gone';
     }
+    const last = this.seen.get(hostId);
+    if (!last || last.mtimeMs !== mtimeMs) {
+      // First seen, or touched since: watched from now on.
+      this.seen.set(hostId, { mtimeMs, since: now });
+      return 'beating';
+    }
+    return now - last.since < this.staleMs ? 'beating' : 'gone';
   }
 
-  private beat(log: (message: string) => void): void {
-    fs.writeFile(this.file(this.me), String(process.pid)).catch((err: Error) => log(`Writing this process's heartbeat: ${err.message}`));
+  /** The steady clock now; after a gap of several beats (this process was suspended or stalled) every host is watched afresh. */
+  private looked(): number {
+    const now = this.clock();
+    if (now - this.lastLook > 3 * BEAT_EVERY_MS) for (const v of this.seen.values()) v.since = now;
+    this.lastLook = now;
+    return now;
   }
 
-  private write(): void {
-    writeFileSync(this.file(this.me), String(process.pid));
+  private beat(): void {
+    this.looked();
+    const file = this.file(this.me);
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      writeFileSync(file, String(process.pid));
+    }
   }
 
   private file(hostId: string): string {
