@@ -131,9 +131,14 @@ async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): P
  * meanwhile would start an agent in the worktree being merged or removed. True when it was taken.
  */
 async function holdForReview(mgr: SessionManager, s: LiveSession, what: 'merge' | 'discard', check: () => boolean): Promise<boolean> {
-  if (s.reviewing) throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'} already.`);
+  const busy = () => {
+    if (s.reviewing) throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'} already.`);
+  };
+  busy();
   let taken = false;
   const free = await mgr.foreign.whileFree(s, () => {
+    // Again under the lock: a second merge or discard here may have waited for it behind the first.
+    busy();
     if (!check()) return;
     mgr.claim(s);
     mgr.save(s);
