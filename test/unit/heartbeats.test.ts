@@ -64,6 +64,16 @@ test('a heartbeat is there from the start and gone after a clean exit; a day-old
   assert.deepEqual(logs, []);
 });
 
+test('a heartbeat whose folder was removed (a cleaned home) is made again at the next beat', async t => {
+  const dir = hostsDir(t);
+  const me = new HostHeartbeats(dir, '5-89abcdef', undefined, undefined, 20);
+  me.start(() => undefined);
+  t.after(() => me.stop());
+  rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < 100 && !existsSync(path.join(dir, '5-89abcdef')); i++) await new Promise(r => setTimeout(r, 10));
+  assert.ok(existsSync(path.join(dir, '5-89abcdef')));
+});
+
 test('the heartbeat is asked only where the pid cannot tell: no start time, or another machine; and only of a host that beats', () => {
   const gone = { state: () => 'gone' as const };
   const me = { pid: process.pid, host: os.hostname(), hostId: 'h' };

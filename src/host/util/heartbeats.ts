@@ -70,14 +70,14 @@ export class HostHeartbeats implements LastBeats {
     private readonly me: string,
     private readonly staleMs = BEAT_STALE_MS,
     private readonly clock: () => number = () => performance.now(),
+    private readonly everyMs = BEAT_EVERY_MS,
   ) {
     this.lastLook = clock();
   }
 
-  /** Beats now (before this host takes any session), then every BEAT_EVERY_MS; old hosts' files go. */
+  /** Beats now (before this host takes any session), then every `everyMs`; old hosts' files go. */
   start(log: (message: string) => void): void {
     try {
-      mkdirSync(this.dir, { recursive: true });
       this.beat();
     } catch (err) {
       log(`Writing this process's heartbeat: ${(err as Error).message}`);
@@ -90,7 +90,7 @@ export class HostHeartbeats implements LastBeats {
       } catch (err) {
         log(`Writing this process's heartbeat: ${(err as Error).message}`);
       }
-    }, BEAT_EVERY_MS);
+    }, this.everyMs);
     this.timer.unref();
     void this.prune().catch(err => log(`Removing old heartbeats: ${(err as Error).message}`));
   }
@@ -126,7 +126,7 @@ export class HostHeartbeats implements LastBeats {
   /** The steady clock now; after a gap of several beats (this process was suspended or stalled) every host is watched afresh. */
   private looked(): number {
     const now = this.clock();
-    if (now - this.lastLook > 3 * BEAT_EVERY_MS) for (const v of this.seen.values()) v.since = now;
+    if (now - this.lastLook > 3 * this.everyMs) for (const v of this.seen.values()) v.since = now;
     this.lastLook = now;
     return now;
   }
@@ -138,6 +138,8 @@ export class HostHeartbeats implements LastBeats {
     try {
       utimesSync(file, now, now);
     } catch {
+      // Gone (a cleaned home): made again at once, or others would take this host for gone.
+      mkdirSync(this.dir, { recursive: true });
       writeFileSync(file, String(process.pid));
     }
   }
