@@ -271,3 +271,35 @@ test('a session being merged is held while it merges: it cannot be stopped or di
   assert.equal(onDisk().owner, undefined, 'let go of once merged');
   assert.equal(live.reviewing, undefined);
 });
+
+test("a record the poll read just before this process resumed the session does not undo the resume", { timeout: 60_000 }, async t => {
+  const { owner, s, log } = await slowSessionInOwner(t);
+  // The window runs one session at a time, and runs one already: what it resumes waits in its queue.
+  const window = await engineFor(t, { up: owner.up, home: owner.home, repo: owner.repo, settings: { ...noSandbox, maxConcurrentSessions: 1 } });
+  const busy = await window.engine.sessions.create({ repo: owner.repo, task: 'busy', title: 'Busy', agent: 'command', command: slowToEnd }, noProgress);
+  await window.engine.sessions.list(owner.repo);
+  // The window's poll is slow (a busy disk): it reads the owner's pause, then takes a while to act on it.
+  const store = window.engine.sessions.ctx.store;
+  const changedSince = store.changedSince.bind(store);
+  let readPause = false;
+  store.changedSince = async (...a: Parameters<typeof changedSince>) => {
+    const out = await changedSince(...a);
+    if (!readPause && out.some(r => r.id === s.id && r.status === 'paused' && r.owner === undefined)) {
+      readPause = true;
+      await sleep(400);
+    }
+    return out;
+  };
+  await owner.engine.sessions.pause(s.id);
+  await until("the window's poll to read the pause", () => readPause);
+  // Meanwhile the window resumes it, from the record it reads under the session's lock.
+  assert.equal((await window.engine.sessions.resume(s.id)).status, 'queued');
+  await sleep(800);
+  const held = window.engine.sessions.get(s.id).record;
+  assert.equal(held.status, 'queued', 'still queued here, not the paused state read before the resume');
+  assert.equal(held.owner?.hostId, window.engine.sessions.ctx.hostId, 'still held by the window');
+  // Its turn comes when the slot frees.
+  await window.engine.sessions.stop(busy.id);
+  await until('the resumed agent to start', () => log().filter(l => l.startsWith('start-')).length >= 2);
+  await window.engine.sessions.stop(s.id);
+});

@@ -38,7 +38,11 @@ export class OtherProcesses {
       const changed = await ctx.store.changedSince(repo, msg => ctx.log('warn', msg), closed);
       for (const r of changed) {
         // Our own writes come back through the poll too; only another process's news is adopted.
-        if (r.savedBy === ctx.hostId || mgr.find(r.id)?.run) continue;
+        const here = mgr.find(r.id);
+        if (r.savedBy === ctx.hostId || here?.run) continue;
+        // Read before a change made here since (a resume that took it while the poll read the disk):
+        // what is held here, or newer here, stands.
+        if (here && (here.record.owner?.hostId === ctx.hostId || r.updatedAt <= here.record.updatedAt)) continue;
         mgr.adopt(r);
       }
     }
