@@ -1,5 +1,5 @@
 // Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
-// review and the agent runs are in their own modules; this one decides what state a session is in.
+// resuming, review and the agent runs are in their own modules; this one decides what state a session is in.
 import { existsSync } from 'node:fs';
 import type { TraceTurn } from '../../protocol/records';
 import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, SessionAlert, TranscriptResult } from '../../protocol/sessions';
@@ -8,12 +8,12 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, CLOSED_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
-import { hintMessage } from '../agent/prompt';
+import { ACTIVE_STATUSES, CLOSED_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
+import { resumeSession } from './resumeSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { SessionNotifier } from './notifier';
@@ -24,7 +24,7 @@ import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
 import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
 import type { OwnerChange } from './ownerRequests';
-import { ForeignOwner, takenElsewhere } from './foreignOwner';
+import { ForeignOwner } from './foreignOwner';
 import { OtherProcesses } from './otherProcesses';
 
 const POLL_MS = 1000;
@@ -201,43 +201,8 @@ export class SessionManager implements SessionHost {
     return this.info(s);
   }
 
-  async resume(id: string, hint?: string): Promise<SessionInfo> {
-    const s = this.get(id);
-    // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
-    await this.foreign.released(s, 'resume');
-    const resumable = () => {
-      if (s.reviewing) throw new UserError(`Session "${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; it cannot be resumed meanwhile.`);
-      if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
-        throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
-      }
-    };
-    resumable();
-    if (s.record.status === 'over-budget') {
-      const caps = this.caps(s.record);
-      const status = await this.ctx.spend.budgetStatus(caps, s.id);
-      const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
-      if (full) throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming.`);
-    }
-    const taken = await this.foreign.whileFree(s, () => {
-      // Checked again on the newest record: another process may have resumed, merged or discarded it.
-      resumable();
-      if (hint?.trim()) {
-        s.addNote(hintMessage(hint));
-        s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
-      }
-      try {
-        this.ctx.gateway.guardOf(id)?.resume(hint);
-      } catch {
-        // The guard had stopped it; the user chose to go on, so it is judged afresh.
-        this.ctx.gateway.resetGuard(id);
-      }
-      s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
-      this.claim(s);
-      this.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
-    });
-    if (!taken) throw new UserError(takenElsewhere(s));
-    this.scheduler.enqueue(id);
-    return this.info(s);
+  resume(id: string, hint?: string): Promise<SessionInfo> {
+    return resumeSession(this, id, hint);
   }
 
   async retry(id: string): Promise<SessionInfo> {

@@ -1,0 +1,47 @@
+// Resuming a session: only one whose agent has ended everywhere, that is not being merged or discarded,
+// and whose caps leave room; taken for this process under the session's lock, so that of two windows
+// resuming it at once one runs it, then queued.
+import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
+import { hintMessage } from '../agent/prompt';
+import { UserError } from '../errors';
+import { takenElsewhere } from './foreignOwner';
+import type { SessionManager } from './sessionManager';
+
+export async function resumeSession(mgr: SessionManager, id: string, hint?: string): Promise<SessionInfo> {
+  const s = mgr.get(id);
+  const { ctx } = mgr;
+  // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
+  await mgr.foreign.released(s, 'resume');
+  const resumable = () => {
+    if (s.reviewing) throw new UserError(`Session "${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; it cannot be resumed meanwhile.`);
+    if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
+      throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
+    }
+  };
+  resumable();
+  if (s.record.status === 'over-budget') {
+    const status = await ctx.spend.budgetStatus(mgr.caps(s.record), s.id);
+    const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
+    if (full) throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming.`);
+  }
+  const taken = await mgr.foreign.whileFree(s, () => {
+    // Checked again on the newest record: another process may have resumed, merged or discarded it.
+    resumable();
+    if (hint?.trim()) {
+      s.addNote(hintMessage(hint));
+      s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
+    }
+    try {
+      ctx.gateway.guardOf(id)?.resume(hint);
+    } catch {
+      // The guard had stopped it; the user chose to go on, so it is judged afresh.
+      ctx.gateway.resetGuard(id);
+    }
+    s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
+    mgr.claim(s);
+    mgr.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
+  });
+  if (!taken) throw new UserError(takenElsewhere(s));
+  mgr.scheduler.enqueue(id);
+  return mgr.info(s);
+}
