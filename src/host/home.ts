@@ -30,7 +30,7 @@ export interface HomeLayout {
   locksDir: string;
   /** One inbox per live process for changes other processes ask of the sessions it holds (ownerRequests.ts). */
   requestsDir: string;
-  /** One heartbeat file per live process that may hold sessions (sessions/heartbeats.ts). */
+  /** One heartbeat file per live process that may hold sessions or send requests (util/heartbeats.ts). */
   hostsDir: string;
   reposDir: string;
   repoDir(repoRoot: string): string;

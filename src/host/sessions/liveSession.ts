@@ -59,6 +59,11 @@ export class LiveSession implements GatewaySession {
   get id(): string {
     return this.record.id;
   }
+
+  /** `"Title" is being merged` (or discarded) while a merge or discard of it is under way here; else undefined. */
+  get underReview(): string | undefined {
+    return this.reviewing && `"${this.record.title}" is being ${this.reviewing === 'merge' ? 'merged' : 'discarded'}`;
+  }
   get repo(): string {
     return this.record.repo;
   }

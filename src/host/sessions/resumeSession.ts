@@ -13,7 +13,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
   await mgr.foreign.released(s, 'resume');
   const resumable = () => {
-    if (s.reviewing) throw new UserError(`Session "${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; it cannot be resumed meanwhile.`);
+    if (s.underReview) throw new UserError(`${s.underReview}; it cannot be resumed meanwhile.`);
     if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
       throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
     }

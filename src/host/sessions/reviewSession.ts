@@ -132,7 +132,7 @@ async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): P
  */
 async function holdForReview(mgr: SessionManager, s: LiveSession, what: 'merge' | 'discard', check: () => boolean): Promise<boolean> {
   const busy = () => {
-    if (s.reviewing) throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'} already.`);
+    if (s.underReview) throw new UserError(`${s.underReview} already.`);
   };
   busy();
   let taken = false;

@@ -246,9 +246,7 @@ export class SessionManager implements SessionHost {
   /** A user's change: refused while a merge or discard holds the session here, else made or asked for (ForeignOwner.change). */
   private async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
     // A pause or stop now would let another process resume it into the worktree being merged or removed.
-    if (s.reviewing && (asked.action === 'pause' || asked.action === 'stop')) {
-      throw new UserError(`"${s.record.title}" is being ${s.reviewing === 'merge' ? 'merged' : 'discarded'}; ${asked.action} it once that is done.`);
-    }
+    if (s.underReview && (asked.action === 'pause' || asked.action === 'stop')) throw new UserError(`${s.underReview}; ${asked.action} it once that is done.`);
     return this.foreign.change(s, asked, here);
   }
 
