@@ -32,6 +32,15 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
   for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
 }
 
+/**
+ * Until `k` holds the session in its map: a list() may read the folder before the owner's first save of the
+ * record has landed, and the session then shows at the next poll (within a second).
+ */
+async function knows(k: { engine: { sessions: { list(repo: string): Promise<unknown>; find(id: string): unknown } } }, repo: string, id: string): Promise<void> {
+  await k.engine.sessions.list(repo);
+  await until(`session ${id} to be known`, () => k.engine.sessions.find(id) !== undefined);
+}
+
 /** A command session, slow to end, run by `owner`, with `window` on the same home; `log` reads its agents' starts and ends. */
 async function slowSessionInOwner(t: TestContext) {
   const up = await upstream(t);
@@ -50,7 +59,7 @@ test('Stop, Pause, tier and budget of a session another process runs are done by
 
   const s = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:many] write many files', title: 'Many' }, noProgress);
   await until('two requests', () => up.requests.length >= 2);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   const stopped = await window.engine.sessions.stop(s.id);
   assert.equal(stopped.status, 'stopped', stopped.statusReason);
   const ended = await settle(owner.engine, s);
@@ -64,7 +73,7 @@ test('Stop, Pause, tier and budget of a session another process runs are done by
 
   const p = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:more] write more files', title: 'More' }, noProgress);
   await until('two more requests', () => up.requests.length >= sent + 2);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, p.id);
   // A new tier and budget are made by the owner too: its next requests go at that tier.
   assert.equal((await window.engine.sessions.setTier(p.id, 'flex'))?.tier, 'flex');
   await window.engine.sessions.raiseBudget(p.id, 7);
@@ -87,7 +96,7 @@ test('a Stop asked of an owner that has just paused the session on its own is do
   const window = await engineFor(t, { up, home: owner.home, repo: owner.repo });
   const s = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:many] write', title: 'Many' }, noProgress);
   await until('two requests', () => up.requests.length >= 2);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   // Paused where it runs (Ctrl-C in a CLI run); the window's copy still says running.
   await owner.engine.sessions.pause(s.id);
   assert.equal(window.engine.sessions.get(s.id).record.status, 'running');
@@ -106,7 +115,7 @@ test("Pause then Stop from another window while the owner's agent is still endin
   const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
   const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
   await until('the agent to start', () => existsSync(path.join(s.worktree, 'log.txt')));
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   assert.equal((await window.engine.sessions.pause(s.id)).status, 'paused');
   assert.equal(owner.engine.sessions.get(s.id).run, undefined, "the window's Pause returns once the owner's agent has ended");
   const stopped = await window.engine.sessions.stop(s.id);
@@ -126,7 +135,7 @@ test('Stop from another window while the owner is still ending a Stop of its own
   const s = await owner.engine.sessions.create({ repo: owner.repo, task: 'slow to stop', title: 'Slow', agent: 'command', command: slowToEnd }, noProgress);
   const logFile = path.join(s.worktree, 'log.txt');
   await until('the agent to start', () => existsSync(logFile));
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   const stopping = owner.engine.sessions.stop(s.id);
   await sleep(100);
   const discarded = await window.engine.sessions.discard({ sessionId: s.id, force: true });
@@ -140,7 +149,7 @@ test('Stop from another window while the owner is still ending a Stop of its own
 
 test("Resume in a window while the owner's paused agent is still ending waits for it: never two agents in one worktree", { timeout: 60_000 }, async t => {
   const { owner, window, s, log } = await slowSessionInOwner(t);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   // Paused where it runs: its agent takes 1.5 s to end, and the window resumes it at once.
   const pausing = owner.engine.sessions.pause(s.id);
   await sleep(100);
@@ -161,7 +170,7 @@ test("a session paused again while queued behind its ending agent stays held: an
   await owner.engine.sessions.resume(s.id);
   await owner.engine.sessions.pause(s.id);
   await sleep(300);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   await window.engine.sessions.resume(s.id);
   await pausing;
   await until('the second agent to start', () => log().length >= 3);
@@ -173,7 +182,7 @@ test("a session paused again while queued behind its ending agent stays held: an
 
 test('two windows resume the same paused session in the same moment: one runs it, the other is told, never two agents', { timeout: 60_000 }, async t => {
   const { owner, window, s, log } = await slowSessionInOwner(t);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   await owner.engine.sessions.pause(s.id);
   await until('the owner to let go of it', () => owner.engine.sessions.get(s.id).record.owner === undefined);
   await owner.engine.sessions.ctx.store.saved(s.id);
@@ -230,7 +239,7 @@ test('a session a dead process left queued is taken over by exactly one of the h
 
 test('a session discarded in one window and then in another, whose copy is behind: discarded once, and nobody holds it after', { timeout: 60_000 }, async t => {
   const { owner, window, s } = await slowSessionInOwner(t);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   await owner.engine.sessions.stop(s.id);
   await until('the owner to let go of it', () => owner.engine.sessions.get(s.id).record.owner === undefined);
   assert.ok((await owner.engine.sessions.discard({ sessionId: s.id, force: true })).ok);
@@ -277,7 +286,7 @@ test("a record the poll read just before this process resumed the session does n
   // The window runs one session at a time, and runs one already: what it resumes waits in its queue.
   const window = await engineFor(t, { up: owner.up, home: owner.home, repo: owner.repo, settings: { ...noSandbox, maxConcurrentSessions: 1 } });
   const busy = await window.engine.sessions.create({ repo: owner.repo, task: 'busy', title: 'Busy', agent: 'command', command: slowToEnd }, noProgress);
-  await window.engine.sessions.list(owner.repo);
+  await knows(window, owner.repo, s.id);
   // The window's poll is slow (a busy disk): it reads the owner's pause, then takes a while to act on it.
   const store = window.engine.sessions.ctx.store;
   const changedSince = store.changedSince.bind(store);
