@@ -168,7 +168,7 @@ test('an owner is told apart by its machine and start time: a reused pid is not 
   assert.equal((await b.sessions.list(remote.repo))[0]!.status, 'running');
 });
 
-test('without a start time (macOS, Windows), or on another machine, an owner whose host keeps a heartbeat is judged by it; an older one by its pid', async t => {
+test('without a start time (macOS, Windows), on another machine or in another PID namespace, an owner whose host keeps a heartbeat is judged by it; an older one by its pid', async t => {
   const beating = (home: string) => {
     mkdirSync(path.join(home, 'hosts'), { recursive: true });
     writeFileSync(path.join(home, 'hosts', 'other-host'), '1');
@@ -184,6 +184,11 @@ test('without a start time (macOS, Windows), or on another machine, an owner who
     { owner: { ...remote, beats: true }, beating: true, status: 'running', what: 'another machine whose host beats' },
     // On Linux the start time settles it: a stalled event loop is not a host gone.
     { owner: { ...here, start: currentProcess().start, beats: true }, beating: false, status: 'running', what: 'a live host whose start time matches' },
+    // A sandboxed editor (Flatpak, Snap) on this machine: its pid, free here, says nothing.
+    ...(currentProcess().pidNs === undefined ? [] : [
+      { owner: { ...remote, host: hostname(), pidNs: 'pid:[1]', beats: true }, beating: true, status: 'running', what: 'another PID namespace whose host beats' },
+      { owner: { ...remote, host: hostname(), pidNs: 'pid:[1]', beats: true }, beating: false, status: 'paused', what: 'another PID namespace whose host has no heartbeat any more' },
+    ]),
   ];
   for (const c of cases) {
     const f = await foreignRunning(t, c.owner);

@@ -104,6 +104,19 @@ test('a lock file left by a dead pid, or by a reused pid, is broken', async () =
   }
 });
 
+test('a lock of a process in another PID namespace (a sandboxed editor) is not broken by its pid, only once it goes stale', async t => {
+  if (currentProcess().pidNs === undefined) return t.skip('no PID namespaces here');
+  const lock = freshLock();
+  await withFileLock(lock, async () => undefined);
+  // Its pid is free here, which says nothing about a process in pid:[1].
+  writeFileSync(lock, JSON.stringify({ pid: await deadPid(), host: os.hostname(), start: null, pidNs: 'pid:[1]', token: 'theirs', acquiredAt: '' }));
+  await assert.rejects(withFileLock(lock, async () => undefined, { timeoutMs: 150 }), LockTimeoutError);
+  assert.equal(JSON.parse(readFileSync(lock, 'utf8')).token, 'theirs');
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(lock, old, old);
+  assert.equal(await withFileLock(lock, async () => 'taken', { timeoutMs: 2_000, staleMs: 30_000 }), 'taken');
+});
+
 test('a live owner is waited for; a timeout names it', async () => {
   const lock = freshLock();
   await withFileLock(lock, async () => undefined);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { currentProcess } from '../../src/host/util/fileLock';
+import { currentProcess, isProcessAlive } from '../../src/host/util/fileLock';
 import { HostHeartbeats, stillThere } from '../../src/host/util/heartbeats';
 
 function hostsDir(t: { after(fn: () => void): void }): string {
@@ -82,4 +82,18 @@ test('the heartbeat is asked only where the pid cannot tell: no start time, or a
   assert.equal(stillThere({ pid: process.pid, host: `not-${os.hostname()}`, start: '1', hostId: 'h', beats: true }, gone), false, 'another machine, gone');
   assert.equal(stillThere({ pid: process.pid, host: `not-${os.hostname()}`, start: '1', hostId: 'h', beats: true }, { state: () => 'beating' }), true);
   assert.equal(stillThere({ ...me, start: currentProcess().start, beats: true }, gone), true, 'a matching start time decides: a stalled host is not gone');
+});
+
+test('a process in another PID namespace on this machine (a sandboxed editor) is judged by its heartbeat, not by a pid that means nothing here', t => {
+  if (currentProcess().pidNs === undefined) return t.skip('no PID namespaces here');
+  const beating = { state: () => 'beating' as const };
+  const gone = { state: () => 'gone' as const };
+  // pid:[1] is no namespace's inode. Its pid is free here, or names another process here: both say nothing.
+  const sandboxed = { host: os.hostname(), start: '1', hostId: 'h', pidNs: 'pid:[1]', beats: true };
+  for (const pid of [2 ** 22 + 7, process.pid]) {
+    assert.equal(stillThere({ ...sandboxed, pid }, beating), true, `pid ${pid}, beating`);
+    assert.equal(stillThere({ ...sandboxed, pid }, gone), false, `pid ${pid}, gone`);
+  }
+  assert.equal(stillThere({ ...sandboxed, pid: 2 ** 22 + 7, pidNs: currentProcess().pidNs }, beating), false, 'in this namespace a free pid is a process gone, heartbeat or not');
+  assert.equal(isProcessAlive({ pid: 2 ** 22 + 7, host: os.hostname(), start: null, pidNs: 'pid:[1]' }), true, 'a lock or reservation of another namespace is not judged by its pid');
 });

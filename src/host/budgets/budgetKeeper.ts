@@ -337,8 +337,8 @@ export class BudgetKeeper {
     const live = list.filter(r => {
       if (now.getTime() - r.createdAt >= this.maxAgeMs) return false;
       const o = r.owner;
-      if (o.pid === me.pid && o.host === me.host && o.start === me.start) return true;
-      const key = `${o.host}/${o.pid}/${o.start}`;
+      if (o.pid === me.pid && o.host === me.host && o.start === me.start && o.pidNs === me.pidNs) return true;
+      const key = `${o.host}/${o.pidNs}/${o.pid}/${o.start}`;
       let ok = alive.get(key);
       if (ok === undefined) alive.set(key, (ok = isProcessAlive(o)));
       return ok;

@@ -237,7 +237,7 @@ function encode(line: JournalLine): Buffer {
 function isIdentity(v: unknown): v is JournalOwner {
   const o = v as JournalOwner;
   return typeof o === 'object' && o !== null && typeof o.pid === 'number' && typeof o.host === 'string' && (typeof o.start === 'string' || o.start === null)
-    && (o.hostId === undefined || typeof o.hostId === 'string') && (o.beats === undefined || typeof o.beats === 'boolean');
+    && (o.hostId === undefined || typeof o.hostId === 'string') && (o.pidNs === undefined || typeof o.pidNs === 'string') && (o.beats === undefined || typeof o.beats === 'boolean');
 }
 
 function datasync(fd: number): Promise<void> {

@@ -13,10 +13,11 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   /**
    * Process that runs the session's agent; another process sees the session but does not drive it.
    * `host` and `start` (its machine and start time; absent in older records) tell a process that ended
-   * from a reused pid, and a process on another machine sharing the home from one that ended. `beats`: its
+   * from a reused pid, and a process on another machine sharing the home from one that ended; `pidNs` (Linux),
+   * whether its pid means anything here at all (a sandboxed editor has a PID namespace of its own). `beats`: its
    * host keeps a heartbeat (util/heartbeats.ts), which tells them apart where the start time cannot.
    */
-  owner?: { pid: number; hostId: string; host?: string; start?: string | null; beats?: boolean };
+  owner?: { pid: number; hostId: string; host?: string; start?: string | null; pidNs?: string; beats?: boolean };
   /** The host that wrote this version of the record (a host ignores its own writes when it polls). */
   savedBy?: string;
   /** The user asked to keep the branch when the worktree was discarded. */

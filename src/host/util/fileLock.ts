@@ -1,7 +1,7 @@
 // Cross-process mutual exclusion with a lock file, plus an in-process queue in front of it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,11 @@ export interface ProcessIdentity {
   host: string;
   /** The process's start time as the OS reports it, to tell a reused pid apart; null where unavailable. */
   start: string | null;
+  /**
+   * Linux: its PID namespace. A sandboxed editor (Flatpak, Snap) or a container on the same machine has one
+   * of its own, where its pid names nothing, or another process, here. Absent where unknown and in older files.
+   */
+  pidNs?: string;
 }
 
 interface LockOwner extends ProcessIdentity {
@@ -86,13 +91,23 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
 let ownIdentity: ProcessIdentity | undefined;
 
 export function currentProcess(): ProcessIdentity {
-  ownIdentity ??= { pid: process.pid, host: os.hostname(), start: processStart(process.pid) };
+  if (!ownIdentity) {
+    const pidNs = ownPidNamespace();
+    ownIdentity = { pid: process.pid, host: os.hostname(), start: processStart(process.pid), ...(pidNs ? { pidNs } : {}) };
+  }
   return ownIdentity;
+}
+
+/** Its pid names the same process here: the same machine, and the same PID namespace where both are known. */
+export function pidMeansHere(p: { host?: string; pidNs?: string }): boolean {
+  if (p.host !== undefined && p.host !== os.hostname()) return false;
+  const mine = currentProcess().pidNs;
+  return p.pidNs === undefined || mine === undefined || p.pidNs === mine;
 }
 
 /** False only when the process is known to be gone (or its pid now belongs to another process). */
 export function isProcessAlive(p: ProcessIdentity): boolean {
-  if (p.host !== os.hostname()) return true;
+  if (!pidMeansHere(p)) return true;
   try {
     process.kill(p.pid, 0);
   } catch (e) {
@@ -101,6 +116,14 @@ export function isProcessAlive(p: ProcessIdentity): boolean {
   if (p.start === null) return true;
   const start = processStart(p.pid);
   return start === null || start === p.start;
+}
+
+function ownPidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Linux: field 22 of /proc/<pid>/stat, the start time in clock ticks since boot. */
@@ -168,7 +191,8 @@ function parseOwner(content: string): LockOwner | null {
   try {
     const o = JSON.parse(content) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.token === 'string') {
-      return { pid: o.pid, host: o.host, token: o.token, start: typeof o.start === 'string' ? o.start : null, acquiredAt: String(o.acquiredAt) };
+      const pidNs = typeof o.pidNs === 'string' ? { pidNs: o.pidNs } : {};
+      return { pid: o.pid, host: o.host, token: o.token, start: typeof o.start === 'string' ? o.start : null, ...pidNs, acquiredAt: String(o.acquiredAt) };
     }
   } catch {
     // unreadable: judged by age below

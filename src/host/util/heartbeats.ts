@@ -7,9 +7,8 @@
 // jumps, a machine that slept, or another machine's clock on a shared folder cannot make a live host look
 // gone.
 import { mkdirSync, promises as fs, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from './fileLock';
+import { isProcessAlive, pidMeansHere } from './fileLock';
 
 /** How often a host touches its file. */
 export const BEAT_EVERY_MS = 5_000;
@@ -32,19 +31,22 @@ export interface NamedProcess {
   host?: string;
   start?: string | null;
   hostId?: string;
+  pidNs?: string;
   /** Its host keeps a heartbeat: a missing file then means a host gone (one that ended cleanly removes it). */
   beats?: boolean;
 }
 
 /**
  * Its pid must be alive; where the OS gives a start time (Linux) that tells a reused pid apart, and the
- * heartbeat is not consulted (a stalled event loop is not a host gone). Without one, or on another machine,
- * its host's heartbeat decides. A process of an older version, without a heartbeat, is judged by its pid.
+ * heartbeat is not consulted (a stalled event loop is not a host gone). Without one, on another machine, or
+ * in another PID namespace (a sandboxed editor), its host's heartbeat decides. A process of an older version, without a heartbeat, is judged by its pid.
  */
 export function stillThere(p: NamedProcess, beats: LastBeats): boolean {
-  const pidAlive = p.host !== undefined ? isProcessAlive({ pid: p.pid, host: p.host, start: p.start ?? null }) : signalable(p.pid);
+  const pidAlive = p.host !== undefined
+    ? isProcessAlive({ pid: p.pid, host: p.host, start: p.start ?? null, ...(p.pidNs !== undefined ? { pidNs: p.pidNs } : {}) })
+    : signalable(p.pid);
   if (!pidAlive) return false;
-  if ((p.host === undefined || p.host === hostname()) && p.start != null) return true;
+  if (pidMeansHere(p) && p.start != null) return true;
   if (!p.beats || p.hostId === undefined) return true;
   return beats.state(p.hostId) !== 'gone';
 }
