@@ -312,3 +312,27 @@ test("a record the poll read just before this process resumed the session does n
   await until('the resumed agent to start', () => log().filter(l => l.startsWith('start-')).length >= 2);
   await window.engine.sessions.stop(s.id);
 });
+
+test("a merge from a window whose copy is behind merges the work the owner finished meanwhile, once; a second merge is told it is merged", { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { long: longWork }, eventDelayMs: 2 });
+  const owner = await engineFor(t, { up, settings: noSandbox });
+  const window = await engineFor(t, { up, home: owner.home, repo: owner.repo, settings: noSandbox });
+  const s = await owner.engine.sessions.create({ repo: owner.repo, task: '[script:long] write eight files', title: 'Long' }, noProgress);
+  await knows(window, owner.repo, s.id);
+  await until('the window to see it run', () => window.engine.sessions.get(s.id).record.status === 'running');
+  // From here on the polls read nothing: each window's copy stays as it is until it acts.
+  for (const k of [owner, window]) k.engine.sessions.ctx.store.changedSince = async () => [];
+  const done = await settle(owner.engine, s);
+  assert.equal(done.status, 'done', done.statusReason);
+  await owner.engine.sessions.ctx.store.saved(s.id);
+  assert.equal(window.engine.sessions.get(s.id).record.status, 'running', 'the window still sees it run');
+
+  const merged = await window.engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(merged.ok, JSON.stringify(merged));
+  for (let i = 0; i < 8; i++) assert.equal(readFileSync(path.join(owner.repo, `f${i}.txt`), 'utf8'), `${i}\n`, `f${i}.txt, written in the owner's last turns`);
+  await window.engine.sessions.ctx.store.saved(s.id);
+  assert.equal(owner.engine.sessions.get(s.id).record.status, 'done', "the owner's copy is behind now");
+  await assert.rejects(owner.engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress), /already merged/);
+  const merges = spawnSync('git', ['rev-list', '--merges', '--count', 'HEAD'], { cwd: owner.repo, encoding: 'utf8' }).stdout.trim();
+  assert.equal(merges, '1', 'merged once');
+});

@@ -48,8 +48,9 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
     }
     if ((CLOSED_STATUSES as readonly string[]).includes(status)) throw new UserError(`Session "${title}" is already ${status}.`);
   };
-  mergeable();
+  // Judged on the record as on disk when another process may hold it: a copy here may still say running.
   await mgr.releasedElsewhere(s, 'merge');
+  mergeable();
   await runEnded(s, progress);
   // It may have been resumed, merged or discarded meanwhile; and the record is the newest now (another
   // process's, when one held it). Held here while it merges: no other process resumes it meanwhile.
