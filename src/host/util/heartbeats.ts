@@ -39,7 +39,8 @@ export interface NamedProcess {
 /**
  * Its pid must be alive; where the OS gives a start time (Linux) that tells a reused pid apart, and the
  * heartbeat is not consulted (a stalled event loop is not a host gone). Without one, on another machine, or
- * in another PID namespace (a sandboxed editor), its host's heartbeat decides. A process of an older version, without a heartbeat, is judged by its pid.
+ * in another PID namespace (a sandboxed editor), its host's heartbeat decides. A process of an older
+ * version, without a heartbeat, is judged by its pid.
  */
 export function stillThere(p: NamedProcess, beats: LastBeats): boolean {
   const pidAlive = p.host !== undefined
