@@ -2,13 +2,13 @@
 // finds the session paused with a reason, and resuming it finishes the work from where it stopped.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionInfo } from '../../src/protocol/types';
 import { Engine } from '../../src/host/engine';
-import { currentProcess } from '../../src/host/util/fileLock';
+import { currentProcess, isProcessAlive } from '../../src/host/util/fileLock';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
 import { runCli } from './helpers/cli';
@@ -197,4 +197,44 @@ test('without a start time (macOS, Windows), on another machine or in another PI
     t.after(() => engine.shutdown());
     assert.equal((await engine.sessions.list(f.repo))[0]!.status, c.status, c.what);
   }
+});
+
+test('a command agent ends with its host when the host is killed: resumed by the next host, it is the only agent in its worktree', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  mkdirSync(home, { recursive: true });
+  // Unconfined, so that the agent's pid is this machine's (inside the sandbox it has a namespace of its own).
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ sandbox: { enabled: false, allowedDomains: [], denyRead: [] } }));
+  const agent = 'echo "start-$$" >> log.txt; while :; do sleep 0.05; done';
+  const run = runCli(['run', '--repo', repo, '--task', 'wait', '--agent', 'command', '--command', agent], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url });
+  t.after(() => run.kill('SIGKILL'));
+  const starts = () => {
+    const repos = path.join(home, 'repos');
+    const logs = (existsSync(repos) ? readdirSync(repos) : []).flatMap(r => {
+      const trees = path.join(repos, r, 'worktrees');
+      return existsSync(trees) ? readdirSync(trees).map(w => path.join(trees, w, 'log.txt')).filter(f => existsSync(f)) : [];
+    });
+    return logs.flatMap(f => readFileSync(f, 'utf8').split('\n').filter(Boolean).map(l => Number(l.replace('start-', ''))));
+  };
+  const alive = (pid: number) => isProcessAlive({ pid, host: hostname(), start: null });
+  const until = async (what: string, ok: () => boolean) => {
+    for (const deadline = Date.now() + 15_000; !ok(); await new Promise(r => setTimeout(r, 50))) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+  };
+  await until('the agent to start', () => starts().length === 1);
+  const [first] = starts() as [number];
+  run.kill('SIGKILL');
+  assert.equal((await run).code, null, 'the CLI was killed');
+  await until(`the agent of the killed host (pid ${first}) to end`, () => !alive(first));
+
+  const engine = await startEngine(home, up.url);
+  t.after(() => engine.shutdown());
+  const [s] = await engine.sessions.list(repo);
+  assert.equal(s!.status, 'paused');
+  await engine.sessions.resume(s!.id);
+  await until('the resumed agent to start', () => starts().length === 2);
+  assert.deepEqual(starts().map(alive), [false, true], 'one agent runs in the worktree: the resumed one');
+  await engine.sessions.stop(s!.id);
+  await until('the resumed agent to end once stopped', () => !alive(starts()[1]!));
 });

@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { currentProcess, LockReentryError, LockTimeoutError, withFileLock } from '../../src/host/util/fileLock';
-import { buildHelper, expectSuccess, runHelper } from './helpers/childProcess';
+import { currentProcess, isProcessAlive, LockReentryError, LockTimeoutError, withFileLock } from '../../src/host/util/fileLock';
+import { expectSuccess, helperForTests, runHelper } from './helpers/childProcess';
 
-let tmp: string;
-let child: string;
-
-before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'sy-lock-'));
-  child = await buildHelper('lockChild', tmp);
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const lockChild = helperForTests('lockChild');
 
 let n = 0;
-const freshLock = () => path.join(tmp, `l${++n}`, 'x.lock');
+const freshLock = () => path.join(lockChild.dir(), `l${++n}`, 'x.lock');
 
 /** The pid of a process that has exited. */
 async function deadPid(): Promise<number> {
@@ -51,11 +44,11 @@ test('callers in one process take turns, and none spins while it waits', async (
 test('processes exclude each other: no lost update, no overlapping critical sections', { timeout: 30_000 }, async () => {
   const lock = freshLock();
   const dir = path.dirname(lock);
-  const counter = path.join(tmp, `counter-${n}`);
-  const trace = path.join(tmp, `trace-${n}`);
+  const counter = path.join(lockChild.dir(), `counter-${n}`);
+  const trace = path.join(lockChild.dir(), `trace-${n}`);
   writeFileSync(counter, '0');
   writeFileSync(trace, '');
-  const children = Array.from({ length: 4 }, () => runHelper(child, { mode: 'count', lockPath: lock, counter, trace, iterations: 40 }));
+  const children = Array.from({ length: 4 }, () => runHelper(lockChild.script(), { mode: 'count', lockPath: lock, counter, trace, iterations: 40 }));
   // This process competes too.
   for (let i = 0; i < 40; i++) {
     await withFileLock(lock, async () => {
@@ -80,7 +73,7 @@ test('processes exclude each other: no lost update, no overlapping critical sect
 
 test('a lock held by a process killed with SIGKILL is taken over', { timeout: 15_000 }, async () => {
   const lock = freshLock();
-  const holder = runHelper(child, { mode: 'hold', lockPath: lock });
+  const holder = runHelper(lockChild.script(), { mode: 'hold', lockPath: lock });
   await holder.waitForLine(l => l === 'locked');
   await assert.rejects(withFileLock(lock, async () => 'no', { timeoutMs: 100 }), LockTimeoutError);
   holder.proc.kill('SIGKILL');
@@ -117,6 +110,17 @@ test('a lock of a process in another PID namespace (a sandboxed editor) is not b
   assert.equal(await withFileLock(lock, async () => 'taken', { timeoutMs: 2_000, staleMs: 30_000 }), 'taken');
 });
 
+test('a process that has exited but was not reaped yet (its parent has not waited for it) is gone', async t => {
+  if (currentProcess().start === null) return t.skip('no /proc here');
+  // The shell becomes `sleep 5`, which never waits for the short sleep it started.
+  const parent = spawn('/bin/sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  const pid = Number(await new Promise<string>(resolve => parent.stdout.once('data', d => resolve(String(d)))));
+  await new Promise(r => setTimeout(r, 400));
+  assert.doesNotThrow(() => process.kill(pid, 0), 'still in the process table');
+  assert.equal(isProcessAlive({ pid, host: os.hostname(), start: null }), false);
+});
+
 test('a live owner is waited for; a timeout names it', async () => {
   const lock = freshLock();
   await withFileLock(lock, async () => undefined);
@@ -136,7 +140,7 @@ test('a live owner is waited for; a timeout names it', async () => {
 
 test('a holder keeps its lock fresh while it works, so a long section is not taken as stale', { timeout: 15_000 }, async () => {
   const lock = freshLock();
-  const holder = runHelper(child, { mode: 'hold', lockPath: lock, staleMs: 600 });
+  const holder = runHelper(lockChild.script(), { mode: 'hold', lockPath: lock, staleMs: 600 });
   try {
     await holder.waitForLine(l => l === 'locked');
     // Wait several times staleMs: the holder's heartbeat (every staleMs/3) keeps the file fresh.

@@ -1,21 +1,13 @@
 // The agent host's CPU priority: `background` lowers it (never raises it), and everything the host starts
 // inherits it, whether it starts processes in place or from the launcher process.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { hostPriorityArgs, hostPriorityOf } from '../../src/protocol/host';
 import { applyHostPriority, BACKGROUND_NICE, lowerEveryThread, type PriorityControl } from '../../src/host/util/priority';
-import { buildHelper, expectSuccess, runHelper } from './helpers/childProcess';
+import { expectSuccess, helperForTests, runHelper } from './helpers/childProcess';
 
-let tmp: string;
-let helper: string;
-before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'sy-priority-'));
-  helper = await buildHelper('priorityChild', tmp);
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const priorityChild = helperForTests('priorityChild');
 
 test('the start argument carries the priority; without one the host keeps its priority (CLI, tests)', () => {
   assert.equal(hostPriorityOf(['node', 'host.js', ...hostPriorityArgs('background'), '--node-ipc']), 'background');
@@ -67,7 +59,7 @@ test('every thread is lowered, none is raised, and a thread that ended meanwhile
 });
 
 async function runChild(args: string[]): Promise<{ problem: string | null; self: number; threads: number[]; inPlace: number; fromLauncher: number }> {
-  const child = runHelper(helper, args);
+  const child = runHelper(priorityChild.script(), args);
   await expectSuccess(child);
   return JSON.parse(child.lines.join('\n'));
 }

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Ledger } from '../../src/host/ledger/ledger';
-import { buildHelper, expectSuccess, runHelper } from './helpers/childProcess';
+import { expectSuccess, helperForTests, runHelper } from './helpers/childProcess';
 import { makeRecord, readAllRecords } from './helpers/records';
 
-let tmp: string;
-let child: string;
-before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'sy-ledger-mp-'));
-  child = await buildHelper('ledgerChild', tmp);
-});
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const ledgerChild = helperForTests('ledgerChild');
 
 function countIds(ids: string[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -22,7 +14,7 @@ function countIds(ids: string[]): Map<string, number> {
 }
 
 test('three processes appending at once: every record exactly once, seen live by a fourth', { timeout: 30_000 }, async () => {
-  const dir = path.join(tmp, 'three');
+  const dir = path.join(ledgerChild.dir(), 'three');
   const watcher = await Ledger.open(dir, { pollMs: 50 });
   const heard: string[] = [];
   let resolveAll!: () => void;
@@ -33,7 +25,7 @@ test('three processes appending at once: every record exactly once, seen live by
   });
   const stopWatching = watcher.watch();
 
-  const children = ['p0', 'p1', 'p2'].map(prefix => runHelper(child, { dir, prefix, count: 2_000, concurrency: 64 }));
+  const children = ['p0', 'p1', 'p2'].map(prefix => runHelper(ledgerChild.script(), { dir, prefix, count: 2_000, concurrency: 64 }));
   await Promise.all(children.map(expectSuccess));
   // This process appends too while the others run... and after they are done.
   await watcher.append(makeRecord('parent-0'));
@@ -57,10 +49,10 @@ test('three processes appending at once: every record exactly once, seen live by
 });
 
 test('kill -9 mid-append: every acknowledged record is there, none twice, and the ledger opens', { timeout: 30_000 }, async () => {
-  const dir = path.join(tmp, 'killed');
+  const dir = path.join(ledgerChild.dir(), 'killed');
   for (let round = 0; round < 2; round++) {
     const prefix = `k${round}`;
-    const victim = runHelper(child, { dir, prefix, count: 1_000_000, concurrency: 32, acks: true });
+    const victim = runHelper(ledgerChild.script(), { dir, prefix, count: 1_000_000, concurrency: 32, acks: true });
     let acked = 0;
     await victim.waitForLine(line => line.startsWith('ack ') && ++acked >= 400);
     victim.proc.kill('SIGKILL');

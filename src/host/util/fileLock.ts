@@ -93,7 +93,7 @@ let ownIdentity: ProcessIdentity | undefined;
 export function currentProcess(): ProcessIdentity {
   if (!ownIdentity) {
     const pidNs = ownPidNamespace();
-    ownIdentity = { pid: process.pid, host: os.hostname(), start: processStart(process.pid), ...(pidNs ? { pidNs } : {}) };
+    ownIdentity = { pid: process.pid, host: os.hostname(), start: procStat(process.pid)?.start ?? null, ...(pidNs ? { pidNs } : {}) };
   }
   return ownIdentity;
 }
@@ -113,9 +113,11 @@ export function isProcessAlive(p: ProcessIdentity): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  const stat = procStat(p.pid);
+  // Exited, and not yet reaped: a killed host whose parent has not waited for it still answers kill(pid, 0).
+  if (stat?.state === 'Z') return false;
   if (p.start === null) return true;
-  const start = processStart(p.pid);
-  return start === null || start === p.start;
+  return stat === null || stat.start === p.start;
 }
 
 function ownPidNamespace(): string | undefined {
@@ -126,11 +128,12 @@ function ownPidNamespace(): string | undefined {
   }
 }
 
-/** Linux: field 22 of /proc/<pid>/stat, the start time in clock ticks since boot. */
-function processStart(pid: number): string | null {
+/** Linux: /proc/<pid>/stat's state (field 3) and start time in clock ticks since boot (field 22). */
+function procStat(pid: number): { state: string; start: string | null } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] ?? null };
   } catch {
     return null;
   }

@@ -16,9 +16,15 @@ export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   /** A process group of its own (pgid = pid), so killGroup reaches everything it starts. */
   detached?: boolean;
+  /**
+   * stdin is a pipe that this process (or the launcher process, which leaves with it) holds open and never
+   * writes, closed once the child has exited: the child reads end-of-file when the host is gone
+   * (util/lifeline.ts). Otherwise stdin is closed.
+   */
+  lifeline?: boolean;
 }
 
-/** The part of a ChildProcess the host uses; stdin is always closed (a waiting command reads end-of-file). */
+/** The part of a ChildProcess the host uses; stdin is closed (a waiting command reads end-of-file), or a lifeline. */
 export interface LaunchedProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
@@ -33,7 +39,7 @@ export interface LaunchedProcess {
 }
 
 type ToHelper =
-  | { op: 'spawn'; id: number; file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; detached: boolean }
+  | { op: 'spawn'; id: number; file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; detached: boolean; lifeline: boolean }
   | { op: 'kill'; id: number; signal: NodeJS.Signals }
   | { op: 'stop-reading'; id: number };
 
@@ -53,7 +59,8 @@ type FromHelper =
 
 // The helper's whole program, run with `node -e` so no extra file has to be found next to each bundle.
 // Plain JavaScript: it is not type-checked or bundled. When the host goes away (the IPC channel closes),
-// the helper leaves: what it started is the host's to stop, by process group, as before.
+// the helper leaves: what it started is the host's to stop, by process group, as before; a lifeline it
+// held closes with it.
 const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
 const children = new Map();
@@ -76,7 +83,7 @@ process.on('message', m => {
   }
   let child;
   try {
-    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: m.detached, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: m.detached, stdio: [m.lifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   } catch (e) {
     post({ op: 'error', id: m.id, message: e.message, code: e.code });
     post({ op: 'close', id: m.id, code: null, signal: null, ...usage() });
@@ -87,7 +94,8 @@ process.on('message', m => {
   child.stdout.on('data', chunk => post({ op: 'data', id: m.id, fd: 1, chunk }));
   child.stderr.on('data', chunk => post({ op: 'data', id: m.id, fd: 2, chunk }));
   child.on('error', e => post({ op: 'error', id: m.id, message: e.message, code: e.code }));
-  child.on('exit', (code, signal) => post({ op: 'exit', id: m.id, code, signal }));
+  child.stdin?.on('error', ignore);
+  child.on('exit', (code, signal) => { child.stdin?.destroy(); post({ op: 'exit', id: m.id, code, signal }); });
   child.on('close', (code, signal) => { children.delete(m.id); post({ op: 'close', id: m.id, code, signal, ...usage() }); });
 });
 post({ op: 'ready', ...usage() });
@@ -234,7 +242,7 @@ class Launcher {
       if (this.retiring) this.stop();
       else holdOpen(helper, false);
     });
-    helper.send({ op: 'spawn', id: p.id, file, args: [...args], cwd: o.cwd, env: { ...o.env }, detached: o.detached ?? false } satisfies ToHelper);
+    helper.send({ op: 'spawn', id: p.id, file, args: [...args], cwd: o.cwd, env: { ...o.env }, detached: o.detached ?? false, lifeline: o.lifeline ?? false } satisfies ToHelper);
     return p;
   }
 
@@ -372,20 +380,26 @@ export function launcherPid(): number | undefined {
   return shared?.pid;
 }
 
-/** Starts `file` with `args` (no shell); stdin is closed, stdout and stderr piped. */
+/** Starts `file` with `args` (no shell); stdin is closed or a lifeline, stdout and stderr piped. */
 export function launch(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
   return shared ? shared.launch(file, args, o) : spawnHere(file, args, o);
 }
 
 function spawnHere(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
-  const child = spawn(file, [...args], { cwd: o.cwd, env: o.env, detached: o.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, [...args], { cwd: o.cwd, env: o.env, detached: o.detached ?? false, stdio: [o.lifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  if (child.stdin) {
+    // Never written: only its closing says something (the host is gone, or the child has exited).
+    child.stdin.on('error', () => undefined);
+    child.once('exit', () => child.stdin?.destroy());
+    child.once('error', () => child.stdin?.destroy());
+  }
   const p = child as unknown as LaunchedProcess & { pid?: number };
   p.killGroup = (signal: NodeJS.Signals) => {
     if (child.pid !== undefined) signalGroup(child.pid, signal);
   };
   p.stopReading = () => {
-    child.stdout.destroy();
-    child.stderr.destroy();
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   };
   return p;
 }

@@ -1,8 +1,10 @@
 // Builds a helper script under test/unit/helpers into a temp folder and runs it as a separate process,
 // so multi-process tests exercise real processes on the same code under test.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { createInterface } from 'node:readline';
 import * as esbuild from 'esbuild';
 
@@ -22,6 +24,21 @@ export async function buildHelper(name: string, outDir: string): Promise<string>
     define: { SWITCHYARD_VERSION: '"test"' },
   });
   return outfile;
+}
+
+/**
+ * Builds helper `name` once for the calling test file, into a temp folder that goes after its tests. Call it
+ * at the top level; `script()` and `dir()` (the folder, for the tests' own files too) are set inside tests.
+ */
+export function helperForTests(name: string): { script(): string; dir(): string } {
+  let dir = '';
+  let script = '';
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), `sy-${name}-`));
+    script = await buildHelper(name, dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return { script: () => script, dir: () => dir };
 }
 
 export interface Child {

@@ -1,7 +1,7 @@
 // The unconfined CommandRunner: runs a command with /bin/sh in the worktree, in a process group of its
 // own, so a timeout or a stop ends the command and everything it started. The process-group handling is
 // shared with the sandboxed runner (src/host/sandbox), which runs its wrapped command the same way.
-import { launch } from '../../util/launcher';
+import { launchShellGroup } from '../../util/lifeline';
 import { childEnv } from './env';
 import { ToolError } from './errors';
 import { OutputCapper } from './outputCap';
@@ -50,9 +50,9 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
   const grace = o.killGraceMs;
   return new Promise<CommandResult>((resolve, reject) => {
     const output = new OutputCapper(opts.outputCapBytes);
-    // A new process group (pgid = pid) that one killGroup reaches entirely. No stdin: a command that
-    // waits for input reads end-of-file instead of hanging.
-    const child = launch('/bin/sh', ['-c', script], { cwd: opts.cwd, env: o.env, detached: true });
+    // A new process group (pgid = pid) that one killGroup reaches entirely, and that ends with the host. No
+    // stdin: a command that waits for input reads end-of-file instead of hanging.
+    const child = launchShellGroup(script, { cwd: opts.cwd, env: o.env, killGraceMs: grace });
     let stoppedBy: 'timeout' | 'abort' | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;

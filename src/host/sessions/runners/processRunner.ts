@@ -8,6 +8,7 @@ import type { HostSettings } from '../../../protocol/host';
 import type { AgentOutcome } from '../../agent/agentLoop';
 import { childEnv } from '../../agent/tools/env';
 import { launch } from '../../util/launcher';
+import { launchGroup } from '../../util/lifeline';
 import type { Gateway } from '../../gateway/gateway';
 import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
@@ -67,8 +68,12 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   } else if (!codex && o.sandbox.confinement === 'unconfined') {
     s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `The agent runs unconfined: ${o.sandbox.note ?? 'the sandbox is off'}` });
   }
-  // A process group of its own, so a stop ends the agent and everything it started.
-  const child = launch(command[0]!, command.slice(1), { cwd: r.worktree, env: childEnv(process.env, env), detached: true });
+  // A process group of its own, so a stop ends the agent and everything it started; and so does the end of
+  // this host, however it ends (util/lifeline.ts): else a resume elsewhere would run a second agent beside it.
+  const childOptions = { cwd: r.worktree, env: childEnv(process.env, env) };
+  const child = process.platform === 'win32'
+    ? launch(command[0]!, command.slice(1), { ...childOptions, detached: true })
+    : launchGroup(command, { ...childOptions, killGraceMs: KILL_GRACE_MS });
   const now = () => new Date().toISOString();
   let lastMessage = '';
   const tail: string[] = [];
