@@ -17,6 +17,7 @@ import { commandSetupFor } from './sandbox/commandSetup';
 import { disposeSandboxRuntime } from './sandbox/runtime';
 import { effectiveBaseURL, withDefaults } from './settings';
 import { FingerprintCache } from './sessions/fingerprints';
+import { removeInboxesOfGone } from './sessions/ownerRequests';
 import { SessionLabels } from './sessions/sessionLabels';
 import { SessionManager } from './sessions/sessionManager';
 import { SessionStore } from './sessions/sessionStore';
@@ -54,7 +55,10 @@ export class Engine {
     const hostId = `${process.pid}-${randomBytes(4).toString('hex')}`;
     this.beats = new HostHeartbeats(this.layout.hostsDir, hostId);
     // Before it takes any session or sends any request. A reader (passive) does neither.
-    if (!o.passive) this.beats.start(message => log('warn', message));
+    if (!o.passive) {
+      this.beats.start(message => log('warn', message));
+      void removeInboxesOfGone(this.layout.requestsDir, id => this.beats.state(id) === 'gone').catch(err => log('warn', `Removing the inboxes of processes that ended: ${(err as Error).message}`));
+    }
     const budgets = (this.budgets = new BudgetKeeper({
       ledger,
       dir: this.layout.ledgerDir,

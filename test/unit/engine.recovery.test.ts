@@ -238,3 +238,19 @@ test('a command agent ends with its host when the host is killed: resumed by the
   await engine.sessions.stop(s!.id);
   await until('the resumed agent to end once stopped', () => !alive(starts()[1]!));
 });
+
+test("the inboxes a killed host left behind go when the next host starts; a live host's, and one with a request in it, stay", async t => {
+  const up = await upstream(t);
+  const home = path.join(tempDir(t), 'home');
+  const inbox = (id: string) => path.join(home, 'requests', id);
+  for (const id of ['dead-host', 'live-host', 'dead-asked']) mkdirSync(inbox(id), { recursive: true });
+  writeFileSync(path.join(inbox('dead-asked'), '000000000000001-ab.json'), '{}');
+  mkdirSync(path.join(home, 'hosts'), { recursive: true });
+  writeFileSync(path.join(home, 'hosts', 'live-host'), '1');
+  const engine = await startEngine(home, up.url);
+  t.after(() => engine.shutdown());
+  for (let i = 0; i < 50 && existsSync(inbox('dead-host')); i++) await new Promise(r => setTimeout(r, 20));
+  assert.equal(existsSync(inbox('dead-host')), false, 'left by a killed host');
+  assert.equal(existsSync(inbox('live-host')), true, 'its host beats');
+  assert.equal(existsSync(inbox('dead-asked')), true, 'a request waits in it for its asker');
+});

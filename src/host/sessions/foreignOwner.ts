@@ -195,7 +195,13 @@ export class ForeignOwner {
 
 /** Another process took the session between this one's look and its step. */
 export function takenElsewhere(s: LiveSession): string {
-  return `"${s.record.title}" was just taken by another Switchyard process (pid ${s.record.owner?.pid ?? '?'}), which is resuming, merging or discarding it (it is ${s.record.status} there now).`;
+  const { title, status, owner } = s.record;
+  const other = `another Switchyard process (pid ${owner?.pid ?? '?'})`;
+  // Running or queued there: it resumed the session. Otherwise it holds the session for a merge or a
+  // discard, or until its agent has ended.
+  return ACTIVE_STATUSES.includes(status)
+    ? `"${title}" was just resumed by ${other}: it is ${status} there now.`
+    : `"${title}" is held by ${other}, which is merging or discarding it or waiting for its agent to end (it is ${status}).`;
 }
 
 function shows(r: SessionRecord, change: OwnerChange): boolean {

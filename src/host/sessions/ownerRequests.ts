@@ -93,6 +93,17 @@ export async function takeOwnerRequests(requestsDir: string, me: string, holds: 
 }
 
 /**
+ * Inboxes of hosts that are gone without a clean exit (killed, crashed), which left them behind; one with
+ * requests still in it stays for their askers to withdraw.
+ */
+export async function removeInboxesOfGone(requestsDir: string, gone: (hostId: string) => boolean): Promise<void> {
+  const names = await fs.readdir(requestsDir).catch(() => [] as string[]);
+  for (const hostId of names) {
+    if (HOST_ID.test(hostId) && gone(hostId)) await fs.rmdir(path.join(requestsDir, hostId)).catch(() => undefined);
+  }
+}
+
+/**
  * The process is going away: its inbox goes if nothing waits in it. A request still there is its asker's
  * to withdraw (the asker sees the session let go of); removing it would read as taken.
  */
