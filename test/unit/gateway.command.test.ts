@@ -139,3 +139,24 @@ for (const sandbox of [true, false]) {
     assert.deepEqual(sleepers(marker), [], 'nothing of the agent is left running');
   });
 }
+
+for (const sandbox of [true, false]) {
+  test(`a command session paused as soon as it is created never starts its agent, and the pause returns (sandbox ${sandbox ? 'on' : 'off'})`, { timeout: 30_000, skip: process.platform !== 'linux' && 'reads /proc' }, async t => {
+    const up = await upstream(t, { scripts: { notes }, requireKey: USER_KEY });
+    const { engine, repo } = await agentEngine(t, { up, userKey: USER_KEY, settings: { sandbox: { enabled: sandbox, allowedDomains: [], denyRead: [] } } });
+    const marker = `8${Date.now() % 100000}.25`;
+    t.after(() => {
+      for (const pid of sleepers(marker)) process.kill(pid, 'SIGKILL');
+    });
+    const created = await engine.sessions.create({ repo, task: 'wait', title: 'Paused at once', agent: 'command', command: `sleep ${marker}` }, noProgress);
+    // While its agent is still being set up (the gateway, its temp folder, the sandbox's wrapping).
+    let timer: NodeJS.Timeout | undefined;
+    const paused = await Promise.race([
+      engine.sessions.pause(created.id),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the pause did not return in 10 s')), 10_000))),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(paused.status, 'paused');
+    await new Promise(r => setTimeout(r, 500));
+    assert.deepEqual(sleepers(marker), [], 'its agent never ran');
+  });
+}

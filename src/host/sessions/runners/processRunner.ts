@@ -68,6 +68,8 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   } else if (!codex && o.sandbox.confinement === 'unconfined') {
     s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `The agent runs unconfined: ${o.sandbox.note ?? 'the sandbox is off'}` });
   }
+  // Paused or stopped while it was being set up: the abort listener below would never hear of it.
+  if (o.signal.aborted) return { kind: 'aborted' };
   // A process group of its own, so a stop ends the agent and everything it started; and so does the end of
   // this host, however it ends (util/lifeline.ts): else a resume elsewhere would run a second agent beside it.
   const childOptions = { cwd: r.worktree, env: childEnv(process.env, env) };
