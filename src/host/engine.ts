@@ -57,7 +57,7 @@ export class Engine {
     // Before it takes any session or sends any request. A reader (passive) does neither.
     if (!o.passive) {
       this.beats.start(message => log('warn', message));
-      void removeInboxesOfGone(this.layout.requestsDir, id => this.beats.state(id) === 'gone').catch(err => log('warn', `Removing the inboxes of processes that ended: ${(err as Error).message}`));
+      void removeInboxesOfGone(this.layout.requestsDir, id => this.beats.lapsed(id)).catch(err => log('warn', `Removing the inboxes of processes that ended: ${(err as Error).message}`));
     }
     const budgets = (this.budgets = new BudgetKeeper({
       ledger,

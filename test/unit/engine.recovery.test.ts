@@ -2,7 +2,7 @@
 // finds the session paused with a reason, and resuming it finishes the work from where it stopped.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -243,14 +243,19 @@ test("the inboxes a killed host left behind go when the next host starts; a live
   const up = await upstream(t);
   const home = path.join(tempDir(t), 'home');
   const inbox = (id: string) => path.join(home, 'requests', id);
-  for (const id of ['dead-host', 'live-host', 'dead-asked']) mkdirSync(inbox(id), { recursive: true });
+  for (const id of ['dead-host', 'killed-host', 'live-host', 'dead-asked']) mkdirSync(inbox(id), { recursive: true });
   writeFileSync(path.join(inbox('dead-asked'), '000000000000001-ab.json'), '{}');
   mkdirSync(path.join(home, 'hosts'), { recursive: true });
   writeFileSync(path.join(home, 'hosts', 'live-host'), '1');
+  // Killed two minutes ago: its heartbeat is still there, untouched since.
+  writeFileSync(path.join(home, 'hosts', 'killed-host'), '1');
+  const then = new Date(Date.now() - 120_000);
+  utimesSync(path.join(home, 'hosts', 'killed-host'), then, then);
   const engine = await startEngine(home, up.url);
   t.after(() => engine.shutdown());
-  for (let i = 0; i < 50 && existsSync(inbox('dead-host')); i++) await new Promise(r => setTimeout(r, 20));
-  assert.equal(existsSync(inbox('dead-host')), false, 'left by a killed host');
+  for (let i = 0; i < 50 && (existsSync(inbox('dead-host')) || existsSync(inbox('killed-host'))); i++) await new Promise(r => setTimeout(r, 20));
+  assert.equal(existsSync(inbox('dead-host')), false, 'its heartbeat is gone too');
+  assert.equal(existsSync(inbox('killed-host')), false, 'left by a killed host, whose heartbeat stopped');
   assert.equal(existsSync(inbox('live-host')), true, 'its host beats');
   assert.equal(existsSync(inbox('dead-asked')), true, 'a request waits in it for its asker');
 });

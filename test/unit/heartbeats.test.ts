@@ -84,6 +84,22 @@ test('the heartbeat is asked only where the pid cannot tell: no start time, or a
   assert.equal(stillThere({ ...me, start: currentProcess().start, beats: true }, gone), true, 'a matching start time decides: a stalled host is not gone');
 });
 
+test('lapsed, for tidying up: judged at once from file times alone, against this host\'s own heartbeat', t => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-beats-lapsed-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const beats = new HostHeartbeats(dir, 'me');
+  beats.start(() => undefined);
+  t.after(() => beats.stop());
+  writeFileSync(path.join(dir, 'fresh'), '1');
+  writeFileSync(path.join(dir, 'old'), '1');
+  const then = new Date(Date.now() - 120_000);
+  utimesSync(path.join(dir, 'old'), then, then);
+  assert.equal(beats.lapsed('fresh'), false);
+  assert.equal(beats.lapsed('old'), true, 'untouched for two minutes before this host\'s last beat');
+  assert.equal(beats.lapsed('missing'), true);
+  assert.equal(beats.lapsed('me'), false);
+});
+
 test('a process in another PID namespace on this machine (a sandboxed editor) is judged by its heartbeat, not by a pid that means nothing here', t => {
   if (currentProcess().pidNs === undefined) return t.skip('no PID namespaces here');
   const beating = { state: () => 'beating' as const };

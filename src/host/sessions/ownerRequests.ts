@@ -40,7 +40,12 @@ export async function askOwner(requestsDir: string, request: OwnerRequest): Prom
   // Named by time, then at random: the owner takes them in the order they were made.
   const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
   const tmp = path.join(dir, `${name}.tmp`);
-  await fs.writeFile(tmp, JSON.stringify(request));
+  await fs.writeFile(tmp, JSON.stringify(request)).catch(async (err: NodeJS.ErrnoException) => {
+    // Tidied away as a lapsed host's just now (removeInboxesOfGone): made again.
+    if (err.code !== 'ENOENT') throw err;
+    await makeDir(dir);
+    await fs.writeFile(tmp, JSON.stringify(request));
+  });
   const file = path.join(dir, `${name}.json`);
   await fs.rename(tmp, file);
   return file;
@@ -94,7 +99,8 @@ export async function takeOwnerRequests(requestsDir: string, me: string, holds: 
 
 /**
  * Inboxes of hosts that are gone without a clean exit (killed, crashed), which left them behind; one with
- * requests still in it stays for their askers to withdraw.
+ * requests still in it stays for their askers to withdraw. An empty inbox is safe to lose: an asker makes
+ * it again (askOwner).
  */
 export async function removeInboxesOfGone(requestsDir: string, gone: (hostId: string) => boolean): Promise<void> {
   const names = await fs.readdir(requestsDir).catch(() => [] as string[]);

@@ -6,7 +6,7 @@
 // file times are only compared with each other, never with this machine's wall clock, so a clock that
 // jumps, a machine that slept, or another machine's clock on a shared folder cannot make a live host look
 // gone.
-import { mkdirSync, promises as fs, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isProcessAlive, pidMeansHere } from './fileLock';
 
@@ -144,6 +144,21 @@ export class HostHeartbeats implements LastBeats {
       // Gone (a cleaned home): made again at once, or others would take this host for gone.
       mkdirSync(this.dir, { recursive: true });
       writeFileSync(file, String(process.pid));
+    }
+  }
+
+  /**
+   * Judged at once from file times alone, for tidying up after hosts that were killed: its file is missing,
+   * or was last touched more than the stale time before this host's own (touched every few seconds, so both
+   * times are the same file system's clock). A host suspended that long counts as lapsed too; what is tidied
+   * must be safe to lose for it.
+   */
+  lapsed(hostId: string): boolean {
+    if (!HOST_ID.test(hostId) || hostId === this.me) return false;
+    try {
+      return statSync(this.file(this.me)).mtimeMs - statSync(this.file(hostId)).mtimeMs > this.staleMs;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(this.file(this.me));
     }
   }
 
