@@ -199,7 +199,7 @@ test('without a start time (macOS, Windows), on another machine or in another PI
   }
 });
 
-test('a command agent ends with its host when the host is killed: resumed by the next host, it is the only agent in its worktree', { timeout: 60_000 }, async t => {
+test('a command agent ends with its host when the host is killed; the next host takes the session over once it has ended, and resumed, it is the only agent in its worktree', { timeout: 60_000 }, async t => {
   const up = await upstream(t);
   const root = tempDir(t);
   const repo = makeRepo(root);
@@ -207,7 +207,8 @@ test('a command agent ends with its host when the host is killed: resumed by the
   mkdirSync(home, { recursive: true });
   // Unconfined, so that the agent's pid is this machine's (inside the sandbox it has a namespace of its own).
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ sandbox: { enabled: false, allowedDomains: [], denyRead: [] } }));
-  const agent = 'echo "start-$$" >> log.txt; while :; do sleep 0.05; done';
+  // It ignores SIGTERM: it ends only at the SIGKILL that follows the grace period (3 s).
+  const agent = `trap '' TERM; echo "start-$$" >> log.txt; while :; do sleep 0.05; done`;
   const run = runCli(['run', '--repo', repo, '--task', 'wait', '--agent', 'command', '--command', agent], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url });
   t.after(() => run.kill('SIGKILL'));
   const starts = () => {
@@ -226,16 +227,22 @@ test('a command agent ends with its host when the host is killed: resumed by the
   const [first] = starts() as [number];
   run.kill('SIGKILL');
   assert.equal((await run).code, null, 'the CLI was killed');
-  await until(`the agent of the killed host (pid ${first}) to end`, () => !alive(first));
 
+  // At once: the agent of the killed host is still ending.
   const engine = await startEngine(home, up.url);
   t.after(() => engine.shutdown());
-  const [s] = await engine.sessions.list(repo);
-  assert.equal(s!.status, 'paused');
-  await engine.sessions.resume(s!.id);
+  // Taken over as the repository loads, or at the next poll (a second later) if the killed host's record was
+  // still being written: either way, only once that agent has ended.
+  let s = (await engine.sessions.list(repo))[0]!;
+  for (const deadline = Date.now() + 15_000; s.status !== 'paused' && Date.now() < deadline; await new Promise(r => setTimeout(r, 20))) {
+    s = (await engine.sessions.list(repo))[0]!;
+  }
+  assert.equal(s.status, 'paused', `taken over: ${JSON.stringify({ status: s.status, reason: s.statusReason })}`);
+  assert.equal(alive(first), false, `taken over only once the agent of the killed host (pid ${first}) had ended`);
+  await engine.sessions.resume(s.id);
   await until('the resumed agent to start', () => starts().length === 2);
   assert.deepEqual(starts().map(alive), [false, true], 'one agent runs in the worktree: the resumed one');
-  await engine.sessions.stop(s!.id);
+  await engine.sessions.stop(s.id);
   await until('the resumed agent to end once stopped', () => !alive(starts()[1]!));
 });
 

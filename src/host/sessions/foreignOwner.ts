@@ -13,11 +13,14 @@ import type { LastBeats } from '../util/heartbeats';
 import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
-import { LockTimeoutError, withFileLock } from '../util/fileLock';
+import { isProcessAlive, LockTimeoutError, pidMeansHere, withFileLock } from '../util/fileLock';
 
 /** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
 const ANSWER_MS = 10_000;
 const LOOK_EVERY_MS = 100;
+/** An agent whose host was killed ends within its grace period (3 s, util/lifeline.ts); waited for a little longer. */
+const LEFT_AGENT_ENDS_MS = 5_000;
+const LEFT_AGENT_LOOK_MS = 50;
 
 export interface ForeignOwnerDeps {
   hostId: string;
@@ -114,6 +117,7 @@ export class ForeignOwner {
     try {
       return await withFileLock(path.join(this.d.locksDir, 'sessions', `${s.id}.lock`), async () => {
         if (await this.holds(s)) return false;
+        await this.leftAgentEnded(s);
         try {
           await change();
         } finally {
@@ -142,6 +146,23 @@ export class ForeignOwner {
       if (await this.whileFree(s, here)) return;
     }
     throw new UserError(`${takenElsewhere(s)} Nothing was changed; try again.`);
+  }
+
+  /**
+   * An external agent whose host was killed is still ending (its process group gets SIGTERM, then SIGKILL
+   * after a grace period): a resume would start a second agent beside it, a discard would remove the
+   * worktree under it. It is waited for; the change that follows saves the record without it.
+   */
+  private async leftAgentEnded(s: LiveSession): Promise<void> {
+    const agent = s.record.agentProcess;
+    if (!agent || s.run) return;
+    // Not this machine's, or not in this PID namespace: its pid says nothing here, and it ends all the same.
+    if (pidMeansHere(agent)) {
+      const deadline = Date.now() + LEFT_AGENT_ENDS_MS;
+      while (isProcessAlive(agent) && Date.now() < deadline) await new Promise(r => setTimeout(r, LEFT_AGENT_LOOK_MS));
+      if (isProcessAlive(agent)) this.d.log('warn', `Session ${s.id}: the agent its ended process left (pid ${agent.pid}) is still running after ${LEFT_AGENT_ENDS_MS / 1000} s.`);
+    }
+    s.record.agentProcess = undefined;
   }
 
   /** True when the request was still there (so never carried out); false when its owner had taken it. */

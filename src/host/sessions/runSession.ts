@@ -76,7 +76,13 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
           },
         });
       } else {
-        outcome = await runProcessAgent({ session: s, gateway: ctx.gateway, settings, signal, sandbox: commands });
+        outcome = await runProcessAgent({
+          session: s, gateway: ctx.gateway, settings, signal, sandbox: commands,
+          onProcess: p => {
+            r.agentProcess = p;
+            mgr.save(s);
+          },
+        });
       }
     }
   } catch (err) {

@@ -1,6 +1,7 @@
 // What is persisted for a session (session.json): what the UI sees, minus what is derived (spend comes
 // from the ledger, the queue position from the scheduler), plus what only the host needs.
 import type { GuardState, SessionInfo, Tier } from '../../protocol/types';
+import type { ProcessIdentity } from '../util/fileLock';
 
 export type SpendOfSession = Pick<
   SessionInfo,
@@ -18,6 +19,12 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
    * host keeps a heartbeat (util/heartbeats.ts), which tells them apart where the start time cannot.
    */
   owner?: { pid: number; hostId: string; host?: string; start?: string | null; pidNs?: string; beats?: boolean };
+  /**
+   * An external agent's process (command or Codex; the leader of its process group) while it runs. If its
+   * host is killed, the group ends within its grace period (util/lifeline.ts); a host that takes the session
+   * over meanwhile waits for that (ForeignOwner.whileFree), so no second agent starts beside it.
+   */
+  agentProcess?: ProcessIdentity;
   /** The host that wrote this version of the record (a host ignores its own writes when it polls). */
   savedBy?: string;
   /** The user asked to keep the branch when the worktree was discarded. */
@@ -42,10 +49,18 @@ export function parseRecord(text: string, file: string): SessionRecord {
     cacheBreaks: r.cacheBreaks ?? 0,
     cacheBreakLossUsd: r.cacheBreakLossUsd ?? 0,
     turns: r.turns ?? 0,
+    // Edited by hand into something else, it names no process to wait for.
+    agentProcess: isProcess(r.agentProcess) ? r.agentProcess : undefined,
   };
 }
 
+function isProcess(v: unknown): v is ProcessIdentity {
+  const p = v as ProcessIdentity | undefined;
+  return typeof p === 'object' && p !== null && Number.isInteger(p.pid) && p.pid > 0 && typeof p.host === 'string'
+    && (typeof p.start === 'string' || p.start === null) && (p.pidNs === undefined || typeof p.pidNs === 'string');
+}
+
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
-  const { version: _v, maxTurns: _m, owner: _o, savedBy: _s, branchKept: _b, tierHistory: _t, ...shown } = r;
+  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, branchKept: _b, tierHistory: _t, ...shown } = r;
   return { ...shown, queuePosition, ...spend };
 }

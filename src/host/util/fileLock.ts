@@ -98,6 +98,12 @@ export function currentProcess(): ProcessIdentity {
   return ownIdentity;
 }
 
+/** Another process of this machine (a child of this one), as a record names it. */
+export function processOf(pid: number): ProcessIdentity {
+  const { host, pidNs } = currentProcess();
+  return { pid, host, start: procStat(pid)?.start ?? null, ...(pidNs ? { pidNs } : {}) };
+}
+
 /** Its pid names the same process here: the same machine, and the same PID namespace where both are known. */
 export function pidMeansHere(p: { host?: string; pidNs?: string }): boolean {
   if (p.host !== undefined && p.host !== os.hostname()) return false;

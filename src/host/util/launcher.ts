@@ -26,6 +26,8 @@ export interface LaunchOptions {
 
 /** The part of a ChildProcess the host uses; stdin is closed (a waiting command reads end-of-file), or a lifeline. */
 export interface LaunchedProcess {
+  /** Known once 'spawn' has been emitted (from the launcher process, a message later). */
+  readonly pid?: number;
   readonly stdout: Readable;
   readonly stderr: Readable;
   kill(signal?: NodeJS.Signals): void;
@@ -33,6 +35,7 @@ export interface LaunchedProcess {
   killGroup(signal: NodeJS.Signals): void;
   /** Closes our ends of stdout and stderr: a process that left the group may hold them open forever. */
   stopReading(): void;
+  on(event: 'spawn', listener: () => void): this;
   on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): this;
   on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
   on(event: 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
@@ -151,6 +154,7 @@ class HelperProcess extends EventEmitter implements LaunchedProcess {
       case 'spawned':
         this.pid = m.pid;
         for (const s of this.pendingGroupSignals.splice(0)) signalGroup(m.pid, s);
+        this.emit('spawn');
         return;
       case 'data':
         (m.fd === 1 ? this.stdout : this.stderr).write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));

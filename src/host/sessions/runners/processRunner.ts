@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { HostSettings } from '../../../protocol/host';
 import type { AgentOutcome } from '../../agent/agentLoop';
 import { childEnv } from '../../agent/tools/env';
+import { processOf, type ProcessIdentity } from '../../util/fileLock';
 import { launch } from '../../util/launcher';
 import { launchGroup } from '../../util/lifeline';
 import type { Gateway } from '../../gateway/gateway';
@@ -21,6 +22,8 @@ export interface ProcessRunOptions {
   settings: HostSettings;
   signal: AbortSignal;
   sandbox: CommandSetup;
+  /** The agent's process once started, then undefined once it has exited: kept in the session's record. */
+  onProcess(p: ProcessIdentity | undefined): void;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -76,6 +79,9 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   const child = process.platform === 'win32'
     ? launch(command[0]!, command.slice(1), { ...childOptions, detached: true })
     : launchGroup(command, { ...childOptions, killGraceMs: KILL_GRACE_MS });
+  child.on('spawn', () => {
+    if (child.pid !== undefined) o.onProcess(processOf(child.pid));
+  });
   const now = () => new Date().toISOString();
   let lastMessage = '';
   const tail: string[] = [];
@@ -117,6 +123,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     });
     child.on('exit', c => resolve(c));
   });
+  o.onProcess(undefined);
   let grace: NodeJS.Timeout | undefined;
   await Promise.race([drained, new Promise<void>(resolve => (grace = setTimeout(resolve, PIPE_DRAIN_MS)))]);
   clearTimeout(grace);
