@@ -1,0 +1,65 @@
+// The launcher's helper process (util/launcher.ts): the messages it exchanges with the host, and its
+// program, which the host runs with `node -e`.
+
+export type ToHelper =
+  | { op: 'spawn'; id: number; file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; detached: boolean; lifeline: boolean }
+  | { op: 'kill'; id: number; signal: NodeJS.Signals }
+  | { op: 'stop-reading'; id: number };
+
+/** What the helper has used so far: its CPU time and its peak resident set. */
+export interface HelperUsage {
+  cpuUs: number;
+  maxRssKb: number;
+}
+
+export type FromHelper =
+  | ({ op: 'ready' } & HelperUsage)
+  | { op: 'spawned'; id: number; pid: number }
+  | { op: 'data'; id: number; fd: 1 | 2; chunk: Uint8Array }
+  | { op: 'error'; id: number; message: string; code?: string }
+  | { op: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | ({ op: 'close'; id: number; code: number | null; signal: NodeJS.Signals | null } & HelperUsage);
+
+// The helper's whole program, run with `node -e` so no extra file has to be found next to each bundle.
+// Plain JavaScript: it is not type-checked or bundled. When the host goes away (the IPC channel closes),
+// the helper leaves: what it started is the host's to stop, by process group, as before; a lifeline it
+// held closes with it.
+export const HELPER_SOURCE = `
+const { spawn } = require('node:child_process');
+const children = new Map();
+// A send fails when the host let go just before (it closed its end before this process saw it); the
+// 'disconnect' that follows ends this process, quietly, instead of an unhandled EPIPE and its stack trace.
+const ignore = () => {};
+const post = m => { if (process.connected) process.send(m, undefined, undefined, ignore); };
+const usage = () => { const u = process.cpuUsage(); return { cpuUs: u.user + u.system, maxRssKb: process.resourceUsage().maxRSS }; };
+process.on('disconnect', () => process.exit(0));
+process.on('message', m => {
+  if (m.op === 'kill') {
+    try { children.get(m.id)?.kill(m.signal); } catch {}
+    return;
+  }
+  if (m.op === 'stop-reading') {
+    const c = children.get(m.id);
+    c?.stdout.destroy();
+    c?.stderr.destroy();
+    return;
+  }
+  let child;
+  try {
+    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: m.detached, stdio: [m.lifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    post({ op: 'error', id: m.id, message: e.message, code: e.code });
+    post({ op: 'close', id: m.id, code: null, signal: null, ...usage() });
+    return;
+  }
+  children.set(m.id, child);
+  if (child.pid !== undefined) post({ op: 'spawned', id: m.id, pid: child.pid });
+  child.stdout.on('data', chunk => post({ op: 'data', id: m.id, fd: 1, chunk }));
+  child.stderr.on('data', chunk => post({ op: 'data', id: m.id, fd: 2, chunk }));
+  child.on('error', e => post({ op: 'error', id: m.id, message: e.message, code: e.code }));
+  child.stdin?.on('error', ignore);
+  child.on('exit', (code, signal) => { child.stdin?.destroy(); post({ op: 'exit', id: m.id, code, signal }); });
+  child.on('close', (code, signal) => { children.delete(m.id); post({ op: 'close', id: m.id, code, signal, ...usage() }); });
+});
+post({ op: 'ready', ...usage() });
+`;
