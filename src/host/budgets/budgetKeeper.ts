@@ -5,7 +5,7 @@ import { microToUsd, usdToMicro, worstCaseMicro } from '../pricing/cost';
 import { dearestUnitPrice, type PriceTable } from '../pricing/priceTable';
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
-import { currentProcess, isProcessAlive, type LockOptions } from '../util/fileLock';
+import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
 import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, fitRequest, type ScopeState } from './fit';
 import { FileReservationStore, type Reservation, type ReservationStore } from './reservations';
 
@@ -332,12 +332,11 @@ export class BudgetKeeper {
 
   /** Drops reservations whose process is gone or that are too old; asks the OS once per owner. */
   private liveOnly(list: readonly Reservation[], now: Date): readonly Reservation[] {
-    const me = currentProcess();
     const alive = new Map<string, boolean>();
     const live = list.filter(r => {
       if (now.getTime() - r.createdAt >= this.maxAgeMs) return false;
       const o = r.owner;
-      if (o.pid === me.pid && o.host === me.host && o.start === me.start && o.pidNs === me.pidNs) return true;
+      if (isThisProcess(o)) return true;
       const key = `${o.host}/${o.pidNs}/${o.pid}/${o.start}`;
       let ok = alive.get(key);
       if (ok === undefined) alive.set(key, (ok = isProcessAlive(o)));

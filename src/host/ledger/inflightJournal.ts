@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { UsageRecord } from '../../protocol/records';
-import { currentProcess, type ProcessIdentity } from '../util/fileLock';
+import { currentProcess, isProcessIdentity, type ProcessIdentity } from '../util/fileLock';
 
 /** The folder of the journals, under the ledger's. */
 export const INFLIGHT_DIR = 'inflight';
@@ -236,8 +236,7 @@ function encode(line: JournalLine): Buffer {
 
 function isIdentity(v: unknown): v is JournalOwner {
   const o = v as JournalOwner;
-  return typeof o === 'object' && o !== null && typeof o.pid === 'number' && typeof o.host === 'string' && (typeof o.start === 'string' || o.start === null)
-    && (o.hostId === undefined || typeof o.hostId === 'string') && (o.pidNs === undefined || typeof o.pidNs === 'string') && (o.beats === undefined || typeof o.beats === 'boolean');
+  return isProcessIdentity(v) && (o.hostId === undefined || typeof o.hostId === 'string') && (o.beats === undefined || typeof o.beats === 'boolean');
 }
 
 function datasync(fd: number): Promise<void> {

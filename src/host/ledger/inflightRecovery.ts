@@ -7,7 +7,7 @@ import type { Dirent } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { UsageRecord } from '../../protocol/records';
-import { currentProcess } from '../util/fileLock';
+import { isThisProcess } from '../util/fileLock';
 import { stillThere, type LastBeats } from '../util/heartbeats';
 import { ledgerHoldsRecord } from './findRecord';
 import { journalOwner, parseJournal, type JournalOwner } from './inflightJournal';
@@ -117,7 +117,6 @@ export class InflightRecovery {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const me = currentProcess();
     const dead: string[] = [];
     const seen = new Set<string>();
     for (const e of entries) {
@@ -130,7 +129,7 @@ export class InflightRecovery {
       if (owner === 'not-yet') continue;
       const mine = owner !== 'never' && (owner.hostId !== undefined && this.o.hostId !== undefined
         ? owner.hostId === this.o.hostId
-        : owner.pid === me.pid && owner.host === me.host && owner.start === me.start);
+        : isThisProcess(owner));
       if (owner === 'never' || (!mine && !stillThere(owner, this.o.beats))) dead.push(e.name);
     }
     for (const name of this.owners.keys()) if (!seen.has(name)) this.owners.delete(name);

@@ -11,8 +11,7 @@ export const ORPHANED_REASON = 'Switchyard stopped while this session ran (its p
 
 /** This process, as the owner of the sessions it runs. */
 export function ownerHere(hostId: string): Owner {
-  const me = currentProcess();
-  return { pid: me.pid, hostId, host: me.host, start: me.start, ...(me.pidNs ? { pidNs: me.pidNs } : {}), beats: true };
+  return { ...currentProcess(), hostId, beats: true };
 }
 
 /** Running or queued, and not by a live process of another host: its host crashed or was killed. */

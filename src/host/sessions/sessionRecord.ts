@@ -1,7 +1,7 @@
 // What is persisted for a session (session.json): what the UI sees, minus what is derived (spend comes
 // from the ledger, the queue position from the scheduler), plus what only the host needs.
 import type { GuardState, SessionInfo, Tier } from '../../protocol/types';
-import type { ProcessIdentity } from '../util/fileLock';
+import { isProcessIdentity, type ProcessIdentity } from '../util/fileLock';
 
 export type SpendOfSession = Pick<
   SessionInfo,
@@ -50,14 +50,8 @@ export function parseRecord(text: string, file: string): SessionRecord {
     cacheBreakLossUsd: r.cacheBreakLossUsd ?? 0,
     turns: r.turns ?? 0,
     // Edited by hand into something else, it names no process to wait for.
-    agentProcess: isProcess(r.agentProcess) ? r.agentProcess : undefined,
+    agentProcess: isProcessIdentity(r.agentProcess) ? r.agentProcess : undefined,
   };
-}
-
-function isProcess(v: unknown): v is ProcessIdentity {
-  const p = v as ProcessIdentity | undefined;
-  return typeof p === 'object' && p !== null && Number.isInteger(p.pid) && p.pid > 0 && typeof p.host === 'string'
-    && (typeof p.start === 'string' || p.start === null) && (p.pidNs === undefined || typeof p.pidNs === 'string');
 }
 
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {

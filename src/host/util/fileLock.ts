@@ -98,6 +98,19 @@ export function currentProcess(): ProcessIdentity {
   return ownIdentity;
 }
 
+/** This very process (a file it wrote itself); a file of an older version names no PID namespace. */
+export function isThisProcess(p: ProcessIdentity): boolean {
+  const me = currentProcess();
+  return p.pid === me.pid && p.host === me.host && p.start === me.start && (p.pidNs === undefined || p.pidNs === me.pidNs);
+}
+
+/** A ProcessIdentity read from a file (a record, a journal), checked field by field. */
+export function isProcessIdentity(v: unknown): v is ProcessIdentity {
+  const p = v as ProcessIdentity | undefined;
+  return typeof p === 'object' && p !== null && Number.isInteger(p.pid) && p.pid > 0 && typeof p.host === 'string'
+    && (typeof p.start === 'string' || p.start === null) && (p.pidNs === undefined || typeof p.pidNs === 'string');
+}
+
 /** Another process of this machine (a child of this one), as a record names it. */
 export function processOf(pid: number): ProcessIdentity {
   const { host, pidNs } = currentProcess();

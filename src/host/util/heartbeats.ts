@@ -44,7 +44,7 @@ export interface NamedProcess {
  */
 export function stillThere(p: NamedProcess, beats: LastBeats): boolean {
   const pidAlive = p.host !== undefined
-    ? isProcessAlive({ pid: p.pid, host: p.host, start: p.start ?? null, ...(p.pidNs !== undefined ? { pidNs: p.pidNs } : {}) })
+    ? isProcessAlive({ ...p, host: p.host, start: p.start ?? null })
     : signalable(p.pid);
   if (!pidAlive) return false;
   if (pidMeansHere(p) && p.start != null) return true;
