@@ -14,6 +14,7 @@ import { silentSink } from '../src/host/events';
 import { loadPriceTable } from '../src/host/pricing/priceTable';
 import { withDefaults } from '../src/host/settings';
 import { gitOutput } from '../src/host/worktrees/git';
+import { runBareClient } from './bareClient';
 import { spawnCosts } from './spawnCost';
 import { openRepo } from '../src/host/worktrees/repo';
 import { worktreeFingerprint } from '../src/host/worktrees/worktrees';
@@ -180,6 +181,23 @@ async function measuredSession(engine: Engine, up: UpstreamProcess, repo: string
 
 const column = (rows: readonly TurnRow[], k: keyof TurnRow) => median(rows.map(r => r[k]));
 
+/** The same script played by the bare SDK loop (bareClient.ts), after one unmeasured run; turns split as the engine's are. */
+async function bareSession(up: UpstreamProcess, repo: string): Promise<TurnRow[]> {
+  const url = (await up.listening).url;
+  await runBareClient(url, repo, 'bare', TURNS);
+  const before = (await up.exchanges()).length;
+  const { toolMs } = await runBareClient(url, repo, 'bare', TURNS);
+  const exchanges = (await up.exchanges()).slice(before).filter(x => x.path.endsWith('/responses')).sort((a, b) => a.start - b.start);
+  if (exchanges.length !== TURNS) throw new OverheadBenchError(`expected ${TURNS} model requests from the bare client, the upstream answered ${exchanges.length}`);
+  return exchanges.slice(0, -1).map((x, i) => {
+    const turn = exchanges[i + 1]!.start - x.start;
+    const upstream = x.end - x.start;
+    const tool = toolMs[i] ?? 0;
+    const engineMs = turn - upstream - tool;
+    return { turn, upstream, tool, engineMs, share: (100 * engineMs) / turn };
+  });
+}
+
 export default async function overhead(): Promise<BenchResult> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-overhead-'));
   let up: UpstreamProcess | undefined;
@@ -188,13 +206,16 @@ export default async function overhead(): Promise<BenchResult> {
   try {
     const project = makeProject(root);
     const instant = script(project.files, project.folders, TURNS);
-    up = startUpstreamProcess({ scripts: { warm: instant, bench: instant }, eventDelayMs: 0 });
+    up = startUpstreamProcess({ scripts: { warm: instant, bench: instant, bare: instant }, eventDelayMs: 0 });
     engine = await startEngine(path.join(root, 'home'), (await up.listening).url);
     // A host runs for hours: one unmeasured session first, so the turns measured run warm code, as the fleet benchmark's do.
     await measuredSession(engine, up, project.repo, 'warm', TURNS);
     const { rows, worktree } = await measuredSession(engine, up, project.repo, 'bench', TURNS);
     const col = (k: keyof TurnRow) => column(rows, k);
     const share = col('share');
+    const bare = await bareSession(up, project.repo);
+    const bareCol = (k: keyof TurnRow) => column(bare, k);
+    const aboveBare = col('engineMs') - bareCol('engineMs');
 
     // The suspects, each timed alone on the same home, repository and worktree (median of 20).
     const repo = await openRepo(project.repo);
@@ -236,6 +257,7 @@ export default async function overhead(): Promise<BenchResult> {
         'Tool time: tool-call to tool-result events of the transcript (millisecond stamps; unbiased over many turns).',
         `Engine overhead = turn − upstream − tools, per turn; figures are medians over the ${rows.length} complete turns.`,
         'One unmeasured session of the same script runs first on the same engine, so the turns measured run warm code, as in a host that has run for a while (the fleet benchmark warms up the same way).',
+        'The same script is then played by a bare SDK loop against the same upstream (below), measured the same way after one unmeasured run: the floor any client has.',
         `Then the same measure on turns as a model streams them: a session of ${PACED_TURNS} turns on an engine of its own, whose upstream streams ${PACED_WORDS} words of text before each call, ${PACED_EVENT_MS} ms between events (the fleet benchmark's pace; a real model's turn is longer still).`,
         `Suspected costs are then timed alone (median of ${SAMPLES}). The machine is shared (load average ${os.loadavg()[0]!.toFixed(1)}): read ratios, not absolute times.`,
       ].join(' '),
@@ -245,6 +267,10 @@ export default async function overhead(): Promise<BenchResult> {
         { name: 'tool time per turn (median)', value: col('tool'), unit: 'ms' },
         { name: 'engine overhead per turn (median)', value: engineMs, unit: 'ms' },
         { name: 'engine overhead share of turn time, instant upstream (median)', value: share, unit: '%', ...atMost(share, SHARE_LIMIT, '%') },
+        { name: 'bare SDK loop, same script: turn time (median)', value: bareCol('turn'), unit: 'ms' },
+        { name: 'bare SDK loop: time outside the upstream and the file reads, per turn (median)', value: bareCol('engineMs'), unit: 'ms' },
+        { name: 'bare SDK loop: that share of its turn (median)', value: bareCol('share'), unit: '%' },
+        { name: 'engine overhead above the bare SDK loop\'s, per turn', value: aboveBare, unit: 'ms' },
         { name: `turn time, ${PACED_WORDS} words streamed at ${1000 / PACED_EVENT_MS} events/s (median)`, value: column(paced, 'turn'), unit: 'ms' },
         { name: 'engine overhead per streamed turn (median)', value: column(paced, 'engineMs'), unit: 'ms' },
         { name: 'engine overhead share of a streamed turn (median)', value: pacedShare, unit: '%', ...atMost(pacedShare, SHARE_LIMIT, '%') },
@@ -266,6 +292,8 @@ export default async function overhead(): Promise<BenchResult> {
         `Of the median ${engineMs.toFixed(1)} ms of engine time per turn, the request-path steps timed alone account for about ${accounted.toFixed(1)} ms: reserve + settle ${reserveMs.toFixed(2)}, ledger append ${appendMs.toFixed(1)} (the fingerprint, ${fingerprintMs.toFixed(1)} ms, runs only after turns that ran a command, and these did not).`,
         'The rest is the agent loop and gateway themselves: building and JSON-encoding the request (the whole conversation is resent each turn), reading the streamed events, the gateway\'s stream scanner, persisting the conversation, transcript and session record, and the loop guard.',
         '',
+        `The floor: the same script played by the thinnest agent there is (bench/bareClient.ts: the \`openai\` SDK alone in a loop, its own stream reader, the same instructions and tool schemas, the files read with one \`readFile\` each, no gateway, ledger or records) against the same upstream process. It spends ${bareCol('engineMs').toFixed(2)} ms per turn outside the upstream and its file reads, ${bareCol('share').toFixed(0)} % of its ${bareCol('turn').toFixed(1)} ms turn: the SDK building the request, the loopback HTTP round trip between two processes, and parsing the stream. No client on this machine gets under that, ${Math.round(bareCol('share') / SHARE_LIMIT)} times the 2 % target; the engine's own part above it is ${aboveBare.toFixed(2)} ms a turn.`,
+        '',
         `Against an upstream that answers in ${col('upstream').toFixed(1)} ms, any fixed cost is a large share. Streamed at ${1000 / PACED_EVENT_MS} events/s, a turn took ${column(paced, 'turn').toFixed(0)} ms and the engine's own part of it ${column(paced, 'engineMs').toFixed(1)} ms (${pacedShare.toFixed(2)} %): the events are read as they arrive, so what is left is the same fixed cost between one response and the next request. A real model's turn is longer still (time to first token alone is typically 0.3–2 s).`,
         '',
         'What was found and changed (each measured here before and after):',
@@ -277,7 +305,7 @@ export default async function overhead(): Promise<BenchResult> {
         '- Every tool call waited for its line in conversation.jsonl before its tool ran: a write through the thread pool, 1–2 ms a turn on a loaded machine (timed with marks at each step of the turn). Only a call that may change something (a write, a patch, a command) waits now; one that only reads is written while it runs, since running it again after a crash is harmless. The in-process gateway also stopped building a Request around the SDK\'s string body only to read it back (0.3 ms a turn), and hashes each request item with the one-shot hash (about half the cost of a Hash object per item). In eight paired runs under load the whole turn\'s median fell from 23.2 to 20.9 ms (lower in 6 of 8 pairs); the engine\'s fell from 10.5 to 6.9 ms, but about 1 ms of that moved into the tool\'s time, since the write now overlaps the tool.',
         '- The gateway spoke to the upstream through `fetch` (undici). It now has a client of its own, node:http over a keep-alive pool (src/host/gateway/upstreamClient.ts), which reads the body as one chunk per socket read, as `fetch` did. In ten paired runs the engine\'s time per turn fell from a median of 7.0 to 5.5 ms (lower in 9 of 10 pairs); its share of the turn hardly moved (37 to 36 %), since the turn shrank with it.',
         '',
-        `What remains, timed once with marks at each step of the turn when the change before this one was made (medians, ms; not part of this benchmark, so not refreshed by it): the SDK building the request, 0.9; the gateway's checks, 1.0 (of which the request's segment hashes 0.3 and the loop guard's turn 0.45); the request reaching the upstream, 1.4–1.7, and its answer coming back, 0.8, both with the gateway still on \`fetch\` (the change above took about 1.5 ms off the two); reading the streamed events, 0.5–1. The ledger's durable append (${appendMs.toFixed(1)} ms) overlaps the tools. With an upstream that answers in ${col('upstream').toFixed(1)} ms this cannot be 2 % of a turn (that would be ${(col('turn') * 0.02).toFixed(2)} ms): against an instant upstream the target is missed by design, not by a defect we know how to remove; against a streamed turn it is met.`,
+        `What remains, timed once with marks at each step of the turn when the change before this one was made (medians, ms; not part of this benchmark, so not refreshed by it): the SDK building the request, 0.9; the gateway's checks, 1.0 (of which the request's segment hashes 0.3 and the loop guard's turn 0.45); the request reaching the upstream, 1.4–1.7, and its answer coming back, 0.8, both with the gateway still on \`fetch\` (the change above took about 1.5 ms off the two); reading the streamed events, 0.5–1. The ledger's durable append (${appendMs.toFixed(1)} ms) overlaps the tools. With an upstream that answers in ${col('upstream').toFixed(1)} ms this cannot be 2 % of a turn (that would be ${(col('turn') * 0.02).toFixed(2)} ms): against an instant upstream the target is missed by design, and by the bare SDK loop as much as by the engine; against a streamed turn it is met.`,
       ].join('\n'),
     };
   } finally {
