@@ -199,51 +199,85 @@ test('without a start time (macOS, Windows), on another machine or in another PI
   }
 });
 
-test('a command agent ends with its host when the host is killed; the next host takes the session over once it has ended, and resumed, it is the only agent in its worktree', { timeout: 60_000 }, async t => {
-  const up = await upstream(t);
-  const root = tempDir(t);
-  const repo = makeRepo(root);
+/** The pids a worktree's log.txt names ("start-<pid>" lines), over every worktree of the home. */
+function startsLogged(home: string): number[] {
+  const repos = path.join(home, 'repos');
+  const logs = (existsSync(repos) ? readdirSync(repos) : []).flatMap(r => {
+    const trees = path.join(repos, r, 'worktrees');
+    return existsSync(trees) ? readdirSync(trees).map(w => path.join(trees, w, 'log.txt')).filter(f => existsSync(f)) : [];
+  });
+  return logs.flatMap(f => readFileSync(f, 'utf8').split('\n').filter(Boolean).map(l => Number(l.replace('start-', ''))));
+}
+
+const alive = (pid: number) => isProcessAlive({ pid, host: hostname(), start: null });
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 15_000; !ok(); await new Promise(r => setTimeout(r, 50))) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+}
+
+/** A home whose commands run unconfined, so that their pids are this machine's (inside the sandbox they have a namespace of their own). */
+function unconfinedHome(root: string): string {
   const home = path.join(root, 'home');
   mkdirSync(home, { recursive: true });
-  // Unconfined, so that the agent's pid is this machine's (inside the sandbox it has a namespace of its own).
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ sandbox: { enabled: false, allowedDomains: [], denyRead: [] } }));
-  // It ignores SIGTERM: it ends only at the SIGKILL that follows the grace period (3 s).
-  const agent = `trap '' TERM; echo "start-$$" >> log.txt; while :; do sleep 0.05; done`;
-  const run = runCli(['run', '--repo', repo, '--task', 'wait', '--agent', 'command', '--command', agent], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url });
+  return home;
+}
+
+/**
+ * Kills the CLI (kill -9) once the process that logs `start-<pid>` has started, starts the next host on the
+ * same home, and waits until it has taken the session over: as the repository loads, or at the next poll
+ * (a second later) if the killed host's record was still being written. Returns the next host, the session
+ * as it shows it, and the pid of the process the killed host left.
+ */
+async function takenOverAfterKill(t: TestContext, run: ReturnType<typeof runCli>, home: string, repo: string, url: string) {
   t.after(() => run.kill('SIGKILL'));
-  const starts = () => {
-    const repos = path.join(home, 'repos');
-    const logs = (existsSync(repos) ? readdirSync(repos) : []).flatMap(r => {
-      const trees = path.join(repos, r, 'worktrees');
-      return existsSync(trees) ? readdirSync(trees).map(w => path.join(trees, w, 'log.txt')).filter(f => existsSync(f)) : [];
-    });
-    return logs.flatMap(f => readFileSync(f, 'utf8').split('\n').filter(Boolean).map(l => Number(l.replace('start-', ''))));
-  };
-  const alive = (pid: number) => isProcessAlive({ pid, host: hostname(), start: null });
-  const until = async (what: string, ok: () => boolean) => {
-    for (const deadline = Date.now() + 15_000; !ok(); await new Promise(r => setTimeout(r, 50))) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-  };
-  await until('the agent to start', () => starts().length === 1);
-  const [first] = starts() as [number];
+  await until('the process to start', () => startsLogged(home).length === 1);
+  const [first] = startsLogged(home) as [number];
   run.kill('SIGKILL');
   assert.equal((await run).code, null, 'the CLI was killed');
-
-  // At once: the agent of the killed host is still ending.
-  const engine = await startEngine(home, up.url);
+  // At once: what the killed host left running is still ending.
+  const engine = await startEngine(home, url);
   t.after(() => engine.shutdown());
-  // Taken over as the repository loads, or at the next poll (a second later) if the killed host's record was
-  // still being written: either way, only once that agent has ended.
   let s = (await engine.sessions.list(repo))[0]!;
   for (const deadline = Date.now() + 15_000; s.status !== 'paused' && Date.now() < deadline; await new Promise(r => setTimeout(r, 20))) {
     s = (await engine.sessions.list(repo))[0]!;
   }
   assert.equal(s.status, 'paused', `taken over: ${JSON.stringify({ status: s.status, reason: s.statusReason })}`);
+  return { engine, s, first };
+}
+
+// Each ignores SIGTERM: it ends only at the SIGKILL that follows the grace period.
+const IGNORES_TERM = `trap '' TERM; echo "start-$$" >> log.txt; while :; do sleep 0.05; done`;
+
+test('a command agent ends with its host when the host is killed; the next host takes the session over once it has ended, and resumed, it is the only agent in its worktree', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = unconfinedHome(root);
+  const run = runCli(['run', '--repo', repo, '--task', 'wait', '--agent', 'command', '--command', IGNORES_TERM], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url });
+  const { engine, s, first } = await takenOverAfterKill(t, run, home, repo, up.url);
   assert.equal(alive(first), false, `taken over only once the agent of the killed host (pid ${first}) had ended`);
   await engine.sessions.resume(s.id);
-  await until('the resumed agent to start', () => starts().length === 2);
-  assert.deepEqual(starts().map(alive), [false, true], 'one agent runs in the worktree: the resumed one');
+  await until('the resumed agent to start', () => startsLogged(home).length === 2);
+  assert.deepEqual(startsLogged(home).map(alive), [false, true], 'one agent runs in the worktree: the resumed one');
   await engine.sessions.stop(s.id);
-  await until('the resumed agent to end once stopped', () => !alive(starts()[1]!));
+  await until('the resumed agent to end once stopped', () => !alive(startsLogged(home)[1]!));
+});
+
+test("a command the built-in agent ran ends with its host when the host is killed, and the next host takes the session over only once it has ended", { timeout: 60_000 }, async t => {
+  const script = { steps: [{ calls: [{ name: 'run_command', arguments: { command: IGNORES_TERM } }] }, { calls: [{ name: 'finish', arguments: { summary: 'waited' } }] }] };
+  const up = await upstream(t, { scripts: { waits: script } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = unconfinedHome(root);
+  const run = runCli(['run', '--repo', repo, '--task', '[script:waits] wait'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url });
+  const { engine, s, first } = await takenOverAfterKill(t, run, home, repo, up.url);
+  assert.equal(alive(first), false, `taken over only once the command of the killed host (pid ${first}) had ended`);
+  // Resumed, the interrupted command is not run again by itself: the model is told it was interrupted.
+  await engine.sessions.resume(s.id);
+  const done = await settle(engine, s);
+  assert.equal(done.status, 'done', done.statusReason);
+  assert.deepEqual(startsLogged(home), [first], 'the command ran once, and nothing of it runs now');
 });
 
 test("the inboxes a killed host left behind go when the next host starts; a live host's, and one with a request in it, stay", async t => {

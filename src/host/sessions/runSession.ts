@@ -3,6 +3,8 @@
 import { isBaseUrl } from '../../protocol/host';
 import type { SessionStatus } from '../../protocol/types';
 import type { AgentOutcome } from '../agent/agentLoop';
+import type { CommandRunner } from '../agent/tools/types';
+import { processOf } from '../util/fileLock';
 import { loadRoles, type Role } from '../agent/roles';
 import { commitAll } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
@@ -59,7 +61,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
           role,
           gateway: ctx.gateway,
           settings: { ...settings, defaultApproval: r.approval },
-          runCommand: commands.runner,
+          runCommand: namedInRecord(mgr, s, commands.runner),
           forceAsk: commands.forceAsk,
           requestApproval: approve,
           signal,
@@ -95,6 +97,24 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   // A paused or stuck agent goes on from where it was, and its next request shows the last turn.
   if (!CONTINUED_STATUSES.includes(r.status)) await ctx.gateway.closeTurns(s.id);
   await s.transcript.flush();
+}
+
+/**
+ * The built-in agent's commands run in process groups of their own, as an external agent does: while one
+ * runs, the record names it, so that a host taking the session from a killed one waits for it to end
+ * before it resumes, merges or discards (ForeignOwner.leftAgentEnded). Cleared when the command is done;
+ * the next save (each turn's) writes that, and a record naming an ended process waits for nothing.
+ */
+function namedInRecord(mgr: SessionManager, s: LiveSession, run: CommandRunner): CommandRunner {
+  return (command, opts) => run(command, {
+    ...opts,
+    onStarted: pid => {
+      s.record.agentProcess = processOf(pid);
+      mgr.save(s);
+    },
+  }).finally(() => {
+    s.record.agentProcess = undefined;
+  });
 }
 
 async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome): Promise<void> {

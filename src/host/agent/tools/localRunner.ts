@@ -79,6 +79,9 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
       clearTimeout(drainTimer);
     };
 
+    child.on('spawn', () => {
+      if (child.pid !== undefined) opts.onStarted?.(child.pid);
+    });
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
 

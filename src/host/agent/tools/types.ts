@@ -38,6 +38,8 @@ export interface CommandRunOptions {
   outputCapBytes: number;
   /** Added to (and overriding) the runner's base environment. */
   env?: Record<string, string>;
+  /** Told the pid of the command's process group once it started (the session record names it). */
+  onStarted?: (pid: number) => void;
 }
 
 export interface CommandResult {
