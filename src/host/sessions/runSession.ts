@@ -80,9 +80,10 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
       } else {
         outcome = await runProcessAgent({
           session: s, gateway: ctx.gateway, settings, signal, sandbox: commands,
+          // Saved when it starts; its end is saved with the outcome (a record naming an ended process waits for nothing).
           onProcess: p => {
             r.agentProcess = p;
-            mgr.save(s);
+            if (p) mgr.save(s);
           },
         });
       }
