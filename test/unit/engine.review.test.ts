@@ -149,6 +149,52 @@ test('a session resumed while its paused agent is still ending starts again once
   await engine.sessions.stop(s.id);
 });
 
+test('a session stopped, or paused twice, and resumed while its agent is still ending starts again only once that agent has ended', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up, settings: { sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  const agent = `trap 'sleep 1; exit 0' TERM; echo "$$" >> runs.txt; while :; do sleep 0.05; done`;
+  const s = await engine.sessions.create({ repo, task: 'slow to stop', title: 'Slow to stop', agent: 'command', command: agent }, noProgress);
+  const live = engine.sessions.get(s.id);
+  const pids = () => (existsSync(path.join(s.worktree, 'runs.txt')) ? readFileSync(path.join(s.worktree, 'runs.txt'), 'utf8').split('\n').filter(Boolean).map(Number) : []);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** Waits for the n-th agent, checking every 10 ms that never two run at once. */
+  const nthStarted = async (n: number) => {
+    for (let i = 0; i < 1000 && pids().length < n; i++) {
+      assert.ok(pids().filter(alive).length <= 1, `one agent at a time: ${pids().filter(alive).join(', ')} alive`);
+      await new Promise(r => setTimeout(r, 10));
+    }
+    assert.equal(pids().length, n, `agent ${n} started`);
+    assert.deepEqual(pids().map(alive), [...pids().slice(0, -1).map(() => false), true], 'only the newest agent runs');
+  };
+  await nthStarted(1);
+  const stopping = engine.sessions.stop(s.id);
+  assert.ok(live.run, 'the agent is still ending');
+  assert.equal((await engine.sessions.resume(s.id)).status, 'queued');
+  await stopping;
+  await nthStarted(2);
+  assert.equal(live.record.status, 'running');
+  // Paused, resumed, paused again before its agent had ended, and resumed again.
+  const pausing = engine.sessions.pause(s.id);
+  await engine.sessions.resume(s.id);
+  await engine.sessions.pause(s.id);
+  assert.equal((await engine.sessions.resume(s.id)).status, 'queued');
+  await pausing;
+  await nthStarted(3);
+  assert.equal(live.record.status, 'running');
+  assert.equal(engine.sessions.scheduler.runningCount, 1, 'one slot taken');
+  await engine.sessions.stop(s.id);
+  for (let i = 0; i < 200 && live.run; i++) await new Promise(r => setTimeout(r, 25));
+  assert.equal(live.record.status, 'stopped');
+  assert.deepEqual(pids().filter(alive), [], 'stopped, no agent runs');
+});
+
 test('a session started in a detached worktree of the user starts from its commit; merging it back says there is no branch', async t => {
   const up = await upstream(t, { scripts: { w: write('d.txt', 'x\n') } });
   const { engine, repo } = await engineFor(t, { up });

@@ -189,9 +189,12 @@ export class SessionManager implements SessionHost {
     const s = this.get(id);
     await this.change(s, { action: 'pause' }, async () => {
       if (s.record.status === 'queued') {
-        this.scheduler.release(id);
-        // Nothing runs it now (unless an earlier run's agent is still ending): another process may take it over.
-        if (!s.run) s.record.owner = undefined;
+        // An earlier run's agent still ending keeps its slot until it has ended (startQueued), so that a
+        // resume cannot start a second agent beside it; otherwise nothing runs it, and another process may take it over.
+        if (!s.run) {
+          this.scheduler.release(id);
+          s.record.owner = undefined;
+        }
         this.setStatus(s, 'paused', 'Paused by the user before it started.');
       } else if (s.record.status === 'running' || s.record.status === 'waiting') {
         this.setStatus(s, 'paused', 'Paused by the user.');
@@ -215,8 +218,11 @@ export class SessionManager implements SessionHost {
     const s = this.get(id);
     await this.change(s, { action: 'stop' }, async () => {
       if (!STOPPABLE_STATUSES.includes(s.record.status)) return;
-      this.scheduler.release(id);
-      if (!s.run) s.record.owner = undefined;
+      // As for a pause: a run still ending keeps its slot until it has ended.
+      if (!s.run) {
+        this.scheduler.release(id);
+        s.record.owner = undefined;
+      }
       this.setStatus(s, 'stopped', 'Stopped by the user.');
       await this.stopRun(s);
       // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
