@@ -24,6 +24,7 @@ export interface SessionHost {
   save(s: LiveSession): void;
   appendTrace(s: LiveSession, turn: TraceTurn): void;
   tierChanged(s: LiveSession, tier: Tier): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
 export interface RunHandle {
@@ -53,7 +54,7 @@ export class LiveSession implements GatewaySession {
     readonly paths: SessionPaths,
     private readonly host: SessionHost,
   ) {
-    this.transcript = new TranscriptLog(paths.transcript);
+    this.transcript = new TranscriptLog(paths.transcript, err => host.log('error', `Session ${record.id}: its transcript could not be written (${err.message}); it is kept in memory and written when it can be.`));
   }
 
   get id(): string {

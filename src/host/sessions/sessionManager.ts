@@ -286,6 +286,10 @@ export class SessionManager implements SessionHost {
 
   // ---- SessionHost ----
 
+  log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.ctx.log(level, message);
+  }
+
   caps(record: SessionRecord): BudgetCaps {
     const b = this.ctx.settings().budgets;
     return { sessionUsd: record.budgetUsd, dayUsd: b.dayUsd, monthUsd: b.monthUsd };
@@ -342,7 +346,10 @@ export class SessionManager implements SessionHost {
       return;
     }
     this.setStatus(s, 'running');
-    startRun(this, s).finally(() => {
+    startRun(this, s).catch((err: unknown) => {
+      // A run's own failures end in its outcome; this is what failed after it (saving its end, say).
+      this.ctx.log('error', `Session ${s.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    }).finally(() => {
       this.scheduler.release(id);
       // Resumed while this run was still ending (a paused agent given its grace period): the queue
       // could not take it then, since it still held its slot.

@@ -21,8 +21,14 @@ export class TranscriptLog {
   private writing: Promise<void> = Promise.resolve();
   private listener: TranscriptListener | undefined;
   private dirMade = false;
+  /** Lines a write could not store (a full disk, a folder gone read-only), tried again with the next one. */
+  private unwritten = '';
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    /** Told once when writes start failing, not at every retry; the session goes on either way. */
+    private readonly onWriteError: (err: Error) => void = () => {},
+  ) {}
 
   /** Counts what is already on disk; must finish before the first append. */
   open(): Promise<void> {
@@ -83,14 +89,26 @@ export class TranscriptLog {
       this.timer = undefined;
     }
     this.emitLive();
-    if (this.pending.length) {
+    if (this.pending.length || this.unwritten) {
       const batch = this.pending;
       this.pending = [];
       this.count += batch.length;
-      const text = batch.map(e => JSON.stringify(e)).join('\n') + '\n';
-      this.writing = this.writing.then(() => this.appendText(text));
+      const text = batch.length ? batch.map(e => JSON.stringify(e)).join('\n') + '\n' : '';
+      this.writing = this.writing.then(() => this.write(text));
     }
     await this.writing;
+  }
+
+  /** Never rejects: the chain of writes stays usable after a failure, and the timer's flush has nobody to tell. */
+  private async write(text: string): Promise<void> {
+    const all = this.unwritten + text;
+    try {
+      await this.appendText(all);
+      this.unwritten = '';
+    } catch (err) {
+      if (!this.unwritten) this.onWriteError(err as Error);
+      this.unwritten = all;
+    }
   }
 
   /** The folder is made on the first write, and again only if it has gone since (one syscall less per flush). */

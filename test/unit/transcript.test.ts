@@ -1,0 +1,33 @@
+// A transcript that cannot be written (a full disk, a folder that cannot be made) must not take the host
+// down: the failure is told once, the session goes on, and the lines are written once they can be.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { TranscriptEvent } from '../../src/protocol/records';
+import { TranscriptLog } from '../../src/host/sessions/transcript';
+import { tempDir } from './helpers/engineKit';
+
+const notice = (text: string): TranscriptEvent => ({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text });
+
+test('a transcript whose folder cannot be made tells of it once, loses nothing, and writes it all once it can', async t => {
+  const root = tempDir(t);
+  // A file where the session's folder should be: every write fails (ENOTDIR or EEXIST).
+  writeFileSync(path.join(root, 'session'), 'in the way');
+  const errors: Error[] = [];
+  const log = new TranscriptLog(path.join(root, 'session', 'transcript.jsonl'), err => errors.push(err));
+  await log.open();
+  log.append(notice('one'));
+  // The timer's flush fails with nobody to tell: the process must go on (an unhandled rejection fails the test).
+  await new Promise(r => setTimeout(r, 250));
+  log.append(notice('two'));
+  await log.flush();
+  log.append(notice('three'));
+  await log.flush();
+  assert.equal(errors.length, 1, 'told once, not at every retry');
+
+  rmSync(path.join(root, 'session'));
+  await log.flush();
+  assert.deepEqual((await log.readAll()).map(e => (e.kind === 'notice' ? e.text : e.kind)), ['one', 'two', 'three']);
+  assert.deepEqual(await log.read(1).then(r => r.next), 3, 'the indices count what is on disk');
+});
