@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { HELPER_NAME, launch, launcherUsage, launcherWanted, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
+import { HELPER_NAME, launch, launcherPid, launcherUsage, launcherWanted, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
 import { childrenNamed } from '../benchSuite/procStats';
 import { buildHelper } from './helpers/childProcess';
 
@@ -97,6 +97,26 @@ for (const helper of [true, false]) {
     await until(() => !running(bgPid), 'the background sleep went with its group');
   });
 }
+
+test('a flood of output while the host is busy is held back in its pipe, not in the launcher process, and arrives whole', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  await useLauncherProcess(true);
+  const helper = launcherPid()!;
+  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${helper}/status`, 'utf8'))![1]) / 1024;
+  const before = rssMb();
+  const bytes = 200_000_000;
+  const p = launch('/bin/sh', ['-c', `head -c ${bytes} /dev/zero`], { cwd: tmp, env: process.env });
+  let got = 0;
+  p.stdout.on('data', (b: Buffer) => (got += b.length));
+  const closed = new Promise<number | null>(resolve => p.on('close', code => resolve(code)));
+  // The host reads nothing for a second and a half (a long tick): the program writes as fast as it can.
+  await new Promise(r => setTimeout(r, 50));
+  for (const until = Date.now() + 1500; Date.now() < until;) { /* busy */ }
+  const grown = rssMb() - before;
+  assert.equal(await closed, 0);
+  assert.equal(got, bytes, 'every byte arrived');
+  // Without the pause, the launcher held all it read meanwhile: hundreds of MB.
+  assert.ok(grown < 40, `the launcher process grew by ${grown.toFixed(0)} MB`);
+});
 
 test('a process started from the launcher finishes normally when the launcher is turned off meanwhile', async () => {
   await useLauncherProcess(true);

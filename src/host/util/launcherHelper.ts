@@ -31,6 +31,26 @@ const children = new Map();
 // 'disconnect' that follows ends this process, quietly, instead of an unhandled EPIPE and its stack trace.
 const ignore = () => {};
 const post = m => { if (process.connected) process.send(m, undefined, undefined, ignore); };
+// Output is sent on as it comes, but a host that is busy (a long tick, a collection) reads none of it
+// meanwhile: past HIGH bytes not yet written to the channel, the senders' pipes are paused, and the kernel
+// holds their programs back, as a pipe to the host itself would; they resume once LOW is reached.
+const HIGH = 1 << 20, LOW = 1 << 18;
+let unsent = 0;
+const paused = new Set();
+const sendData = (m, stream) => {
+  if (!process.connected) return;
+  unsent += m.chunk.length;
+  process.send(m, undefined, undefined, () => {
+    unsent -= m.chunk.length;
+    if (unsent > LOW || !paused.size) return;
+    for (const s of paused) s.resume();
+    paused.clear();
+  });
+  if (unsent > HIGH) {
+    stream.pause();
+    paused.add(stream);
+  }
+};
 const usage = () => { const u = process.cpuUsage(); return { cpuUs: u.user + u.system, maxRssKb: process.resourceUsage().maxRSS }; };
 process.on('disconnect', () => process.exit(0));
 process.on('message', m => {
@@ -54,8 +74,8 @@ process.on('message', m => {
   }
   children.set(m.id, child);
   if (child.pid !== undefined) post({ op: 'spawned', id: m.id, pid: child.pid });
-  child.stdout.on('data', chunk => post({ op: 'data', id: m.id, fd: 1, chunk }));
-  child.stderr.on('data', chunk => post({ op: 'data', id: m.id, fd: 2, chunk }));
+  child.stdout.on('data', chunk => sendData({ op: 'data', id: m.id, fd: 1, chunk }, child.stdout));
+  child.stderr.on('data', chunk => sendData({ op: 'data', id: m.id, fd: 2, chunk }, child.stderr));
   child.on('error', e => post({ op: 'error', id: m.id, message: e.message, code: e.code }));
   child.stdin?.on('error', ignore);
   child.on('exit', (code, signal) => { child.stdin?.destroy(); post({ op: 'exit', id: m.id, code, signal }); });
