@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { HELPER_NAME, launch, launcherPid, launcherUsage, launcherWanted, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
+import { HELPER_NAME, launch, launcherUsage, launcherWanted, useLauncherProcess, type LaunchedProcess } from '../../src/host/util/launcher';
 import { childrenNamed } from '../benchSuite/procStats';
 import { buildHelper } from './helpers/childProcess';
 
