@@ -300,3 +300,28 @@ test("the inboxes a killed host left behind go when the next host starts; a live
   assert.equal(existsSync(inbox('live-host')), true, 'its host beats');
   assert.equal(existsSync(inbox('dead-asked')), true, 'a request waits in it for its asker');
 });
+
+test('a session queued behind one that runs is not started while its host shuts down; the next host starts it', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const { engine, home, repo } = await engineFor(t, { up, settings: { maxConcurrentSessions: 1, sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  const agent = `echo "$$" >> started.txt; while :; do sleep 0.05; done`;
+  const [a, b] = [
+    await engine.sessions.create({ repo, task: 'first', title: 'First', agent: 'command', command: agent }, noProgress),
+    await engine.sessions.create({ repo, task: 'second', title: 'Second', agent: 'command', command: agent }, noProgress),
+  ];
+  const started = (s: SessionInfo) => existsSync(path.join(s.worktree, 'started.txt'));
+  await until('the first agent to start', () => started(a));
+  assert.equal(engine.sessions.get(b.id).record.status, 'queued');
+  // The first one's slot frees as the host pauses it: the second must not take it.
+  await engine.shutdown();
+  await new Promise(r => setTimeout(r, 300));
+  assert.equal(started(b), false, 'the queued session did not start while its host shut down');
+  const next = await startEngine(home, up.url);
+  t.after(() => next.shutdown());
+  await next.sessions.list(repo);
+  await until('the next host to start the queued session', () => started(b));
+  const shown = new Map((await next.sessions.list(repo)).map(s => [s.id, s.status]));
+  assert.equal(shown.get(a.id), 'paused');
+  assert.equal(shown.get(b.id), 'running');
+  await next.sessions.stop(b.id);
+});

@@ -8,21 +8,32 @@ import { isOrphaned, ORPHANED_REASON } from './ownership';
 import type { SessionManager } from './sessionManager';
 
 export class OtherProcesses {
-  private polling = false;
+  private polling: Promise<void> | undefined;
+  private closed = false;
 
   constructor(private readonly mgr: SessionManager) {}
 
-  async poll(): Promise<void> {
+  poll(): Promise<void> {
     // A poll that outlasts its second (a slow disk) is not run twice at once.
-    if (this.polling) return;
-    this.polling = true;
+    if (this.polling || this.closed) return this.polling ?? Promise.resolve();
+    this.polling = this.pollAndLog();
+    return this.polling;
+  }
+
+  /** No poll starts from now on; the one under way, if any, is waited for. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.polling;
+  }
+
+  private async pollAndLog(): Promise<void> {
     try {
       await this.pollOnce();
     } catch (err) {
       // A record or folder it cannot make sense of must not end the host: the next poll tries again.
       this.mgr.ctx.log('warn', `Looking for other processes' sessions: ${(err as Error).message}`);
     } finally {
-      this.polling = false;
+      this.polling = undefined;
     }
   }
 

@@ -1,5 +1,5 @@
 // Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
-// resuming, review and the agent runs are in their own modules; this one decides what state a session is in.
+// resuming, pausing and stopping, review and the agent runs are in their own modules; this one decides what state a session is in.
 import { existsSync } from 'node:fs';
 import type { TraceTurn } from '../../protocol/records';
 import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, SessionAlert, TranscriptResult } from '../../protocol/sessions';
@@ -8,11 +8,12 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, CLOSED_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, CLOSED_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
+import { pauseSession, stopSession } from './pauseStop';
 import { resumeSession } from './resumeSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
@@ -36,6 +37,7 @@ export class SessionManager implements SessionHost {
   /** The run queue moved since the last notification: queued sessions' positions changed. */
   private queueMoved = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  private closing = false;
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
   readonly checkoutLooks = new CheckoutLooks();
@@ -185,23 +187,8 @@ export class SessionManager implements SessionHost {
     return s;
   }
 
-  async pause(id: string): Promise<SessionInfo> {
-    const s = this.get(id);
-    await this.change(s, { action: 'pause' }, async () => {
-      if (s.record.status === 'queued') {
-        // An earlier run's agent still ending keeps its slot until it has ended (startQueued), so that a
-        // resume cannot start a second agent beside it; otherwise nothing runs it, and another process may take it over.
-        if (!s.run) {
-          this.scheduler.release(id);
-          s.record.owner = undefined;
-        }
-        this.setStatus(s, 'paused', 'Paused by the user before it started.');
-      } else if (s.record.status === 'running' || s.record.status === 'waiting') {
-        this.setStatus(s, 'paused', 'Paused by the user.');
-        await this.stopRun(s);
-      }
-    });
-    return this.info(s);
+  pause(id: string): Promise<SessionInfo> {
+    return pauseSession(this, id);
   }
 
   resume(id: string, hint?: string): Promise<SessionInfo> {
@@ -214,21 +201,8 @@ export class SessionManager implements SessionHost {
     return this.resume(id);
   }
 
-  async stop(id: string): Promise<SessionInfo> {
-    const s = this.get(id);
-    await this.change(s, { action: 'stop' }, async () => {
-      if (!STOPPABLE_STATUSES.includes(s.record.status)) return;
-      // As for a pause: a run still ending keeps its slot until it has ended.
-      if (!s.run) {
-        this.scheduler.release(id);
-        s.record.owner = undefined;
-      }
-      this.setStatus(s, 'stopped', 'Stopped by the user.');
-      await this.stopRun(s);
-      // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
-      await this.ctx.gateway.closeTurns(s.id);
-    });
-    return this.info(s);
+  stop(id: string): Promise<SessionInfo> {
+    return stopSession(this, id);
   }
 
   async setTier(id: string, tier: Tier): Promise<SessionInfo> {
@@ -250,7 +224,7 @@ export class SessionManager implements SessionHost {
   }
 
   /** A user's change: refused while a merge or discard holds the session here, else made or asked for (ForeignOwner.change). */
-  private async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
+  async change(s: LiveSession, asked: OwnerChange, here: () => Promise<void> | void): Promise<void> {
     // A pause or stop now would let another process resume it into the worktree being merged or removed.
     if (s.underReview && (asked.action === 'pause' || asked.action === 'stop')) throw new UserError(`${s.underReview}; ${asked.action} it once that is done.`);
     return this.foreign.change(s, asked, here);
@@ -341,7 +315,8 @@ export class SessionManager implements SessionHost {
   private startQueued(id: string): void {
     this.queueMoved = true;
     const s = this.sessions.get(id);
-    if (!s || s.record.status !== 'queued') {
+    // Closing: a session queued meanwhile (by a poll under way) stays queued, for the next host to start.
+    if (!s || s.record.status !== 'queued' || this.closing) {
       this.scheduler.release(id);
       return;
     }
@@ -358,7 +333,8 @@ export class SessionManager implements SessionHost {
     });
   }
 
-  private async stopRun(s: LiveSession): Promise<void> {
+  /** Aborts the session's run here, if any, and waits until it has ended. */
+  async stopRun(s: LiveSession): Promise<void> {
     s.run?.abort.abort();
     await s.run?.done.catch(() => {});
   }
@@ -391,13 +367,24 @@ export class SessionManager implements SessionHost {
     return this.foreign.released(s, what);
   }
 
-  /** Host shutdown: running sessions are saved as paused so they come back that way. */
+  /**
+   * Host shutdown: running sessions are saved as paused so they come back that way. Queued ones stay
+   * queued and are let go of, for the next host (or another one open now) to start; none starts here
+   * meanwhile, though the runs ending free their slots.
+   */
   async shutdown(): Promise<void> {
+    this.closing = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.others.close();
     const running = this.all().filter(s => s.run);
     // A run already being paused or stopped keeps that status.
     for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
     await Promise.all(running.map(s => this.stopRun(s)));
+    for (const s of this.all()) {
+      if (s.run || s.record.status !== 'queued' || s.record.owner?.hostId !== this.ctx.hostId) continue;
+      s.record.owner = undefined;
+      this.save(s);
+    }
     await this.foreign.close();
     await Promise.all(this.all().map(s => s.transcript.flush()));
     await this.traces.flush();

@@ -1,0 +1,40 @@
+// Pausing and stopping a session: its status changes at once, then its run here (if any) is ended and
+// waited for. A run whose agent is still ending keeps its scheduler slot until it has ended (startQueued
+// frees it), so that a resume meanwhile cannot start a second agent in the worktree beside it.
+import { STOPPABLE_STATUSES, type SessionInfo } from '../../protocol/types';
+import type { LiveSession } from './liveSession';
+import type { SessionManager } from './sessionManager';
+
+export async function pauseSession(mgr: SessionManager, id: string): Promise<SessionInfo> {
+  const s = mgr.get(id);
+  await mgr.change(s, { action: 'pause' }, async () => {
+    if (s.record.status === 'queued') {
+      letGoIfIdle(mgr, s);
+      mgr.setStatus(s, 'paused', 'Paused by the user before it started.');
+    } else if (s.record.status === 'running' || s.record.status === 'waiting') {
+      mgr.setStatus(s, 'paused', 'Paused by the user.');
+      await mgr.stopRun(s);
+    }
+  });
+  return mgr.info(s);
+}
+
+export async function stopSession(mgr: SessionManager, id: string): Promise<SessionInfo> {
+  const s = mgr.get(id);
+  await mgr.change(s, { action: 'stop' }, async () => {
+    if (!STOPPABLE_STATUSES.includes(s.record.status)) return;
+    letGoIfIdle(mgr, s);
+    mgr.setStatus(s, 'stopped', 'Stopped by the user.');
+    await mgr.stopRun(s);
+    // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
+    await mgr.ctx.gateway.closeTurns(s.id);
+  });
+  return mgr.info(s);
+}
+
+/** With no run here, the session leaves the queue, and nothing holds it: another process may take it over. */
+function letGoIfIdle(mgr: SessionManager, s: LiveSession): void {
+  if (s.run) return;
+  mgr.scheduler.release(s.id);
+  s.record.owner = undefined;
+}
