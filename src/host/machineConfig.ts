@@ -41,17 +41,37 @@ export function parseMachineConfig(text: string, file: string): Partial<MachineC
   } catch (err) {
     throw new InvalidRequestError(`${file} is not valid JSON (${(err as Error).message}); it holds the spending caps every window and run share: ${fix}.`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidRequestError(`${file} should hold a JSON object: ${fix}.`);
-  const budgets = (v as { budgets?: unknown }).budgets;
+  if (!isPlainObject(v)) throw new InvalidRequestError(`${file} should hold a JSON object: ${fix}.`);
+  const bad = (what: string) => new InvalidRequestError(`${file}: ${what}: ${fix}.`);
+  const { budgets, maxConcurrentSessions, sandbox } = v;
   if (budgets !== undefined) {
-    if (typeof budgets !== 'object' || budgets === null) throw new InvalidRequestError(`${file}: "budgets" should be an object: ${fix}.`);
+    if (!isPlainObject(budgets)) throw bad('"budgets" should be an object');
     for (const [key, cap] of Object.entries(budgets)) {
+      // A misspelt cap would be a cap that silently does not hold.
+      if (!(BUDGET_KEYS as readonly string[]).includes(key)) throw bad(`budgets.${key} is not a cap (${BUDGET_KEYS.join(', ')})`);
       if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) {
-        throw new InvalidRequestError(`${file}: budgets.${key} should be a number of dollars (0 or more) or null, not ${JSON.stringify(cap)}: ${fix}.`);
+        throw bad(`budgets.${key} should be a number of dollars (0 or more) or null, not ${JSON.stringify(cap)}`);
       }
     }
   }
+  if (maxConcurrentSessions !== undefined && !(Number.isInteger(maxConcurrentSessions) && (maxConcurrentSessions as number) >= 1)) {
+    throw bad(`maxConcurrentSessions should be a whole number, 1 or more, not ${JSON.stringify(maxConcurrentSessions)}`);
+  }
+  if (sandbox !== undefined) {
+    if (!isPlainObject(sandbox)) throw bad('"sandbox" should be an object');
+    for (const [key, value] of Object.entries(sandbox)) {
+      const ok = key === 'enabled' ? typeof value === 'boolean' : SANDBOX_LISTS.includes(key) ? Array.isArray(value) && value.every(x => typeof x === 'string') : false;
+      if (!ok) throw bad(SANDBOX_LISTS.includes(key) || key === 'enabled' ? `sandbox.${key} should be ${key === 'enabled' ? 'true or false' : 'a list of strings'}, not ${JSON.stringify(value)}` : `sandbox.${key} is not a sandbox setting (enabled, ${SANDBOX_LISTS.join(', ')})`);
+    }
+  }
   return v as Partial<MachineConfig>;
+}
+
+const BUDGET_KEYS = ['sessionUsd', 'dayUsd', 'monthUsd'] as const satisfies readonly (keyof HostSettings['budgets'])[];
+const SANDBOX_LISTS: readonly string[] = ['allowedDomains', 'denyRead'] satisfies (keyof HostSettings['sandbox'])[];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export async function writeMachineConfig(home: string, s: HostSettings): Promise<void> {

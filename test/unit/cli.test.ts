@@ -180,6 +180,13 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   for (const [text, said] of [
     ['{"budgets":{"dayUsd":0.01,},}', /config\.json is not valid JSON/],
     ['{"budgets":{"dayUsd":"0.01"}}', /budgets\.dayUsd should be a number of dollars/],
+    // A misspelt cap would be one that silently does not hold.
+    ['{"budgets":{"dayUSD":0.0001}}', /budgets\.dayUSD is not a cap \(sessionUsd, dayUsd, monthUsd\)/],
+    ['{"budgets":[5]}', /"budgets" should be an object/],
+    // A limit of none would queue the session for ever, without a word.
+    ['{"maxConcurrentSessions":0}', /maxConcurrentSessions should be a whole number, 1 or more, not 0/],
+    ['{"maxConcurrentSessions":"abc"}', /maxConcurrentSessions should be a whole number/],
+    ['{"sandbox":{"enabled":true,"allowedDomains":[],"denyRead":"~/.ssh"}}', /sandbox\.denyRead should be a list of strings, not "~\/\.ssh"/],
   ] as const) {
     writeFileSync(path.join(home, 'config.json'), text);
     const r = await runCli(['run', '--repo', repo, '--task', 'x', '--base-url', 'http://127.0.0.1:9/v1'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x' });

@@ -21,3 +21,16 @@ test('sessions beyond the limit wait in order and start as slots free; the runni
   assert.equal(s.runningCount, 0);
   assert.deepEqual(counts, [1, 2, 1, 0], 'each change once: a freed slot refilled at once is no change');
 });
+
+test('a limit below one, or not a number, still runs one session at a time', () => {
+  for (const limit of [0, -1, Number.NaN]) {
+    const started: string[] = [];
+    const s = new Scheduler(limit, id => started.push(id));
+    s.enqueue('a');
+    s.enqueue('b');
+    assert.deepEqual(started, ['a'], `limit ${limit}`);
+    s.setLimit(limit);
+    s.release('a');
+    assert.deepEqual(started, ['a', 'b'], `limit ${limit}, set again`);
+  }
+});

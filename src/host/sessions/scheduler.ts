@@ -4,15 +4,19 @@ export class Scheduler {
   private readonly running = new Set<string>();
   private reported = 0;
 
+  private limit: number;
+
   constructor(
-    private limit: number,
+    limit: number,
     private readonly start: (sessionId: string) => void,
     /** Told whenever the number of running sessions changes. */
     private readonly onRunningCount: (running: number) => void = () => {},
-  ) {}
+  ) {
+    this.limit = atLeastOne(limit);
+  }
 
   setLimit(limit: number): void {
-    this.limit = Math.max(1, limit);
+    this.limit = atLeastOne(limit);
     this.pump();
   }
 
@@ -58,4 +62,9 @@ export class Scheduler {
     this.reported = this.running.size;
     this.onRunningCount(this.reported);
   }
+}
+
+/** A limit below one (or not a number, from a settings file edited by hand) would start nothing, ever. */
+function atLeastOne(limit: number): number {
+  return Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : 1;
 }
