@@ -121,6 +121,9 @@ export namespace HostProtocol {
   export const ping = new RequestType0<{ pid: number; sessions: number }, void>('switchyard/host/ping');
 }
 
+/** Why a session is refused (or fails) with no key for OpenAI; the editor offers to set one when it sees it. */
+export const NO_API_KEY = 'No API key. Set one with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI).';
+
 /** A model server's base URL as settings and the CLI take it: http(s), or empty for OpenAI's own. */
 export function isBaseUrl(v: unknown): v is string {
   if (typeof v !== 'string') return false;

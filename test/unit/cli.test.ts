@@ -2,7 +2,7 @@
 // (flags, the JSON object, exit statuses, SWITCHYARD_HOME, OPENAI_BASE_URL).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -193,6 +193,11 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, said);
   }
+  rmSync(path.join(home, 'config.json'));
+  // No key for OpenAI: refused before a worktree and branch are made, which a retried job would pile up.
+  const keyless = await runCli(['run', '--repo', repo, '--task', 'x'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+  assert.equal(keyless.code, 2, keyless.stderr);
+  assert.match(keyless.stderr, /No API key\. Set one with .* \(or OPENAI_API_KEY for the CLI\)/);
   assert.equal(branches(), before);
 });
 

@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { SessionAlert } from '../../src/protocol/sessions';
+import type { HostSettings } from '../../src/protocol/host';
+import type { CreateSessionParams, SessionAlert } from '../../src/protocol/sessions';
+import { InvalidRequestError } from '../../src/host/errors';
 import { silentSink } from '../../src/host/events';
-import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
+import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
 
 const appendOnce = {
   steps: [
@@ -63,24 +65,23 @@ test('a refused key fails the session with a reason that says what to do', async
   assert.equal(s.usage.requests, 0, 'nothing was billed');
 });
 
-test('a missing key against OpenAI fails at once without a request', async t => {
-  const up = await upstream(t);
-  const { engine, repo } = await engineFor(t, { up, settings: { baseURL: '' } });
-  engine.configure({ ...engine.settings, baseURL: '' }, undefined);
-  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'No key' }, noProgress));
-  assert.equal(s.status, 'failed');
-  assert.match(s.statusReason ?? '', /No API key/);
-  assert.equal(up.requests.length, 0);
-});
-
-test('a base URL that is not a URL fails the session at once: nothing goes to the default (OpenAI) in its place', async t => {
+test('a session bound to fail before its first request (no key for OpenAI, a base URL that is not one, no Codex) is refused, and nothing is made for it', async t => {
   const up = await upstream(t);
   const { engine, repo } = await engineFor(t, { up });
-  engine.configure({ ...engine.settings, baseURL: 'localhost:11434' }, 'sk-test');
-  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Typo' }, noProgress));
-  assert.equal(s.status, 'failed');
-  assert.equal(s.statusReason, 'The base URL "localhost:11434" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.');
-  assert.equal(s.usage.requests, 0);
+  const branches = () => git(repo, 'branch', '--list', 'switchyard/*');
+  const refused: [HostSettings, string | undefined, CreateSessionParams, RegExp][] = [
+    [{ ...engine.settings, baseURL: '' }, undefined, { repo, task: 'anything', title: 'No key' }, /^No API key\. Set one with "Switchyard: Set API Key"/],
+    // Nothing goes to the default (OpenAI) in its place.
+    [{ ...engine.settings, baseURL: 'localhost:11434' }, 'sk-test', { repo, task: 'anything', title: 'Typo' }, /^The base URL "localhost:11434" is not an http\(s\) URL .* Nothing was sent\.$/],
+    [{ ...engine.settings, codexPath: path.join(repo, 'no-such-codex') }, 'sk-test', { repo, task: 'anything', title: 'Codex', agent: 'codex' }, /^Codex was not found at .*no-such-codex \(switchyard\.codexPath\)\.$/],
+  ];
+  for (const [settings, key, params, said] of refused) {
+    engine.configure(settings, key);
+    await assert.rejects(engine.sessions.create(params, noProgress), (err: Error) => err instanceof InvalidRequestError && said.test(err.message));
+  }
+  assert.equal(branches(), '', 'no branch');
+  assert.deepEqual(await engine.sessions.list(repo), [], 'no session');
+  assert.equal(up.requests.length, 0);
 });
 
 test('an over-budget alert says which cap stopped the session, so the fix offered is the right one', async t => {

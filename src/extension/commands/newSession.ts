@@ -2,6 +2,7 @@
 // adjust item by item: title, role, agent, model, tier, budget, base branch. Called with a
 // CreateSessionParams-like object, it starts without asking (tests, keybindings, other extensions).
 import * as vscode from 'vscode';
+import { NO_API_KEY } from '../../protocol/host';
 import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { readSettings } from '../settings';
@@ -28,7 +29,15 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
     }
     return session;
   } catch (err) {
-    void vscode.window.showErrorMessage(`Switchyard: the session was not created: ${errorText(err)}`);
+    const why = errorText(err);
+    if (why === NO_API_KEY) {
+      const setKey = 'Set API Key';
+      void vscode.window.showErrorMessage('Switchyard: the session was not created: there is no API key for OpenAI yet.', setKey).then(choice => {
+        if (choice === setKey) void vscode.commands.executeCommand('switchyard.setApiKey');
+      });
+    } else {
+      void vscode.window.showErrorMessage(`Switchyard: the session was not created: ${why}`);
+    }
     return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { openRepoWithHead } from '../worktrees/repo';
 import { slugify } from '../worktrees/slug';
 import { createWorktree } from '../worktrees/worktrees';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
+import { startProblem } from './preflight';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 
@@ -70,6 +71,10 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     const why = ignored.find(m => m.includes(`${path.sep}${roleName}.md `));
     throw new InvalidRequestError(`There is no role "${roleName}"${why ? ` (${why})` : ''}. Roles: ${roles.map(r => r.name).join(', ')}.`);
   }
+
+  // Before the worktree and branch: a session bound to fail would leave them behind.
+  const problem = await startProblem(settings, ctx.apiKey(), agent);
+  if (problem) throw new InvalidRequestError(problem);
 
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;

@@ -1,6 +1,5 @@
 // One run of a session's agent, from start to the status it ends in. Every agent kind is registered
 // with the gateway under its own token first, so all of them are metered, capped and guarded alike.
-import { isBaseUrl } from '../../protocol/host';
 import type { SessionStatus } from '../../protocol/types';
 import type { AgentOutcome } from '../agent/agentLoop';
 import type { CommandRunner } from '../agent/tools/types';
@@ -9,6 +8,7 @@ import { loadRoles, type Role } from '../agent/roles';
 import { commitAll } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
+import { settingsProblem } from './preflight';
 import { runProcessAgent } from './runners/processRunner';
 import type { SessionManager } from './sessionManager';
 
@@ -32,11 +32,9 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   let release: (() => void) | undefined;
   try {
     const settings = ctx.settings();
-    if (!isBaseUrl(settings.baseURL)) {
-      // Never the default (OpenAI) in its place: the user meant a server of their own.
-      outcome = { kind: 'failed', reason: `The base URL "${settings.baseURL}" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.` };
-    } else if (!ctx.apiKey() && isOpenAIEndpoint(settings.baseURL)) {
-      outcome = { kind: 'failed', reason: 'No API key. Set one with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI).' };
+    const problem = settingsProblem(settings, ctx.apiKey());
+    if (problem) {
+      outcome = { kind: 'failed', reason: problem };
     } else {
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);
@@ -159,8 +157,4 @@ async function commitWork(mgr: SessionManager, s: LiveSession, summary: string):
 async function roleOf(repo: string, name: string, warn: (m: string) => void): Promise<Role> {
   const roles = await loadRoles(repo, warn);
   return roles.find(r => r.name === name) ?? roles[0];
-}
-
-function isOpenAIEndpoint(baseURL: string): boolean {
-  return !baseURL.trim() || /(^|\.)openai\.com(\/|:|$)/.test(new URL(baseURL).host + '/');
 }

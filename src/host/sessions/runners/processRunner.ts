@@ -15,6 +15,7 @@ import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
 import { codexEventToTranscript, findCodex, writeCodexHome } from './codex';
 import { makeDir } from '../../util/makeDir';
+import { codexMissing } from '../preflight';
 
 export interface ProcessRunOptions {
   session: LiveSession;
@@ -45,9 +46,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   if (r.agent === 'codex') {
     const bin = await findCodex(o.settings.codexPath);
     if (!bin) {
-      return { kind: 'failed', reason: o.settings.codexPath
-        ? `Codex was not found at ${o.settings.codexPath} (switchyard.codexPath).`
-        : 'Codex was not found on PATH. Install it (npm install -g @openai/codex) or set switchyard.codexPath.' };
+      return { kind: 'failed', reason: codexMissing(o.settings.codexPath) };
     }
     const home = path.join(s.paths.dir, 'codex-home');
     await writeCodexHome(home, o.gateway.baseURL);
