@@ -264,6 +264,18 @@ test('a command agent ends with its host when the host is killed; the next host 
   await until('the resumed agent to end once stopped', () => !alive(startsLogged(home)[1]!));
 });
 
+test('a command agent that leaves a process behind: the next host takes the session over only once that process has ended too', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = unconfinedHome(root);
+  // The agent itself goes at once when told; the process it left in the background ignores SIGTERM.
+  const agent = `(trap '' TERM; echo "start-$(exec sh -c 'echo $PPID')" >> log.txt; while :; do sleep 0.05; done) >/dev/null 2>&1 & wait`;
+  const run = runCli(['run', '--repo', repo, '--task', 'wait', '--agent', 'command', '--command', agent], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url });
+  const { first } = await takenOverAfterKill(t, run, home, repo, up.url);
+  assert.equal(alive(first), false, `taken over only once the process the agent left (pid ${first}) had ended`);
+});
+
 test("a command the built-in agent ran ends with its host when the host is killed, and the next host takes the session over only once it has ended", { timeout: 60_000 }, async t => {
   const script = { steps: [{ calls: [{ name: 'run_command', arguments: { command: IGNORES_TERM } }] }, { calls: [{ name: 'finish', arguments: { summary: 'waited' } }] }] };
   const up = await upstream(t, { scripts: { waits: script } });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { git, noProgress, settle, upstream } from './helpers/engineKit';
+import { groupAlive } from '../../src/host/util/lifeline';
 import { agentEngine } from './helpers/agents/agentEngine';
 import { assertMeteredOnce, GPT_5_4, ledgerRecords } from './helpers/agents/evidence';
 
@@ -139,6 +140,29 @@ for (const sandbox of [true, false]) {
     assert.deepEqual(sleepers(marker), [], 'nothing of the agent is left running');
   });
 }
+
+test('a stop returns only once everything the command agent started has ended, even what is slow to go', { timeout: 30_000, skip: process.platform !== 'linux' && 'process groups' }, async t => {
+  const up = await upstream(t, { scripts: { notes }, requireKey: USER_KEY });
+  const { engine, repo, sink } = await agentEngine(t, { up, userKey: USER_KEY, settings: { sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  // In the background, holding none of the agent's pipes, a process that takes a second to go once told to.
+  const command = `(trap 'sleep 1; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 & echo "left $!"; wait`;
+  const created = await engine.sessions.create({ repo, task: 'linger', title: 'Slow leftovers', agent: 'command', command }, noProgress);
+  engine.sessions.watch(created.id, true);
+  const said = await sink.next(m => m.includes('"transcript"') && /left \d+/.test(m));
+  const left = Number(/left (\d+)/.exec(said)![1]);
+  const live = engine.sessions.get(created.id);
+  const group = live.record.agentProcess!.pid;
+  t.after(() => {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  });
+  await engine.sessions.stop(created.id);
+  assert.equal(groupAlive(group), false, `stopped: nothing of the agent's group is left (the leftover, pid ${left}, took a second)`);
+  assert.equal(live.record.agentProcess, undefined, 'the record names no process of it any more');
+});
 
 for (const sandbox of [true, false]) {
   test(`a command session paused as soon as it is created never starts its agent, and the pause returns (sandbox ${sandbox ? 'on' : 'off'})`, { timeout: 30_000, skip: process.platform !== 'linux' && 'reads /proc' }, async t => {

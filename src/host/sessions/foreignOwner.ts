@@ -14,6 +14,7 @@ import { ownedByOther } from './ownership';
 import type { SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
 import { isProcessAlive, LockTimeoutError, pidMeansHere, withFileLock } from '../util/fileLock';
+import { groupEnded } from '../util/lifeline';
 
 /** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
 const ANSWER_MS = 10_000;
@@ -158,9 +159,11 @@ export class ForeignOwner {
     if (!agent || s.run) return;
     // Not this machine's, or not in this PID namespace: its pid says nothing here, and it ends all the same.
     if (pidMeansHere(agent)) {
+      // The agent, then its whole group (led by it): what it started may outlive it by up to the grace period.
       const deadline = Date.now() + LEFT_AGENT_ENDS_MS;
       while (isProcessAlive(agent) && Date.now() < deadline) await new Promise(r => setTimeout(r, LEFT_AGENT_LOOK_MS));
-      if (isProcessAlive(agent)) this.d.log('warn', `Session ${s.id}: the agent its ended process left (pid ${agent.pid}) is still running after ${LEFT_AGENT_ENDS_MS / 1000} s.`);
+      const ended = !isProcessAlive(agent) && (await groupEnded(agent.pid, Math.max(0, deadline - Date.now())));
+      if (!ended) this.d.log('warn', `Session ${s.id}: the agent its ended process left (process group ${agent.pid}) is still running after ${LEFT_AGENT_ENDS_MS / 1000} s.`);
     }
     s.record.agentProcess = undefined;
   }

@@ -9,8 +9,8 @@
 // messages would cost more than the forks).
 import { EventEmitter } from 'node:events';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { PassThrough, type Readable } from 'node:stream';
-import { type FromHelper, HELPER_SOURCE, type HelperUsage, type ToHelper } from './launcherHelper';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { type FromHelper, HELPER_SOURCE, type HelperUsage, RELEASE, type ToHelper } from './launcherHelper';
 
 export type { HelperUsage } from './launcherHelper';
 
@@ -20,14 +20,14 @@ export interface LaunchOptions {
   /** A process group of its own (pgid = pid), so killGroup reaches everything it starts. */
   detached?: boolean;
   /**
-   * stdin is a pipe that this process (or the launcher process, which leaves with it) holds open and never
-   * writes, closed once the child has exited: the child reads end-of-file when the host is gone
-   * (util/lifeline.ts). Otherwise stdin is closed.
+   * The child's fd 3 is a lifeline (util/lifeline.ts): a socket that this process (or the launcher
+   * process, which leaves with it) holds, writes RELEASE to once the child has exited, and otherwise never
+   * writes; the child reads end-of-file when the host is gone. (Not stdin: Node closes that at the exit.)
    */
   lifeline?: boolean;
 }
 
-/** The part of a ChildProcess the host uses; stdin is closed (a waiting command reads end-of-file), or a lifeline. */
+/** The part of a ChildProcess the host uses; stdin is closed (a waiting command reads end-of-file). */
 export interface LaunchedProcess {
   /** Known once 'spawn' has been emitted (from the launcher process, a message later). */
   readonly pid?: number;
@@ -330,12 +330,12 @@ export function launch(file: string, args: readonly string[], o: LaunchOptions):
 }
 
 function spawnHere(file: string, args: readonly string[], o: LaunchOptions): LaunchedProcess {
-  const child = spawn(file, [...args], { cwd: o.cwd, env: o.env, detached: o.detached ?? false, stdio: [o.lifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  if (child.stdin) {
-    // Never written: only its closing says something (the host is gone, or the child has exited).
-    child.stdin.on('error', () => undefined);
-    child.once('exit', () => child.stdin?.destroy());
-    child.once('error', () => child.stdin?.destroy());
+  const child = spawn(file, [...args], { cwd: o.cwd, env: o.env, detached: o.detached ?? false, stdio: ['ignore', 'pipe', 'pipe', ...(o.lifeline ? ['pipe' as const] : [])] });
+  const lifeline = child.stdio[3] as Writable | null | undefined;
+  if (lifeline) {
+    lifeline.on('error', () => undefined);
+    child.once('exit', () => lifeline.end(RELEASE));
+    child.once('error', () => lifeline.destroy());
   }
   const p = child as unknown as LaunchedProcess & { pid?: number };
   p.killGroup = (signal: NodeJS.Signals) => {

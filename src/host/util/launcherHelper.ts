@@ -6,6 +6,9 @@ export type ToHelper =
   | { op: 'kill'; id: number; signal: NodeJS.Signals }
   | { op: 'stop-reading'; id: number };
 
+/** What a live host writes to a lifeline once the child has exited: its watcher leaves quietly (util/lifeline.ts). */
+export const RELEASE = 'q\n';
+
 /** What the helper has used so far: its CPU time and its peak resident set. */
 export interface HelperUsage {
   cpuUs: number;
@@ -66,7 +69,7 @@ process.on('message', m => {
   }
   let child;
   try {
-    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: m.detached, stdio: [m.lifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: m.detached, stdio: ['ignore', 'pipe', 'pipe', ...(m.lifeline ? ['pipe'] : [])] });
   } catch (e) {
     post({ op: 'error', id: m.id, message: e.message, code: e.code });
     post({ op: 'close', id: m.id, code: null, signal: null, ...usage() });
@@ -77,8 +80,9 @@ process.on('message', m => {
   child.stdout.on('data', chunk => sendData({ op: 'data', id: m.id, fd: 1, chunk }, child.stdout));
   child.stderr.on('data', chunk => sendData({ op: 'data', id: m.id, fd: 2, chunk }, child.stderr));
   child.on('error', e => post({ op: 'error', id: m.id, message: e.message, code: e.code }));
-  child.stdin?.on('error', ignore);
-  child.on('exit', (code, signal) => { child.stdin?.destroy(); post({ op: 'exit', id: m.id, code, signal }); });
+  const lifeline = child.stdio[3];
+  lifeline?.on('error', ignore);
+  child.on('exit', (code, signal) => { lifeline?.end(${JSON.stringify(RELEASE)}); post({ op: 'exit', id: m.id, code, signal }); });
   child.on('close', (code, signal) => { children.delete(m.id); post({ op: 'close', id: m.id, code, signal, ...usage() }); });
 });
 post({ op: 'ready', ...usage() });

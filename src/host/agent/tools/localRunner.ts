@@ -1,7 +1,7 @@
 // The unconfined CommandRunner: runs a command with /bin/sh in the worktree, in a process group of its
 // own, so a timeout or a stop ends the command and everything it started. The process-group handling is
 // shared with the sandboxed runner (src/host/sandbox), which runs its wrapped command the same way.
-import { launchShellGroup } from '../../util/lifeline';
+import { groupEnded, launchShellGroup } from '../../util/lifeline';
 import { childEnv } from './env';
 import { ToolError } from './errors';
 import { OutputCapper } from './outputCap';
@@ -105,6 +105,14 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
       reject(new ToolError(`the command could not be started: ${err.message}`));
     });
     // (An error is followed by close, which then finds the promise settled.)
+    // The result waits for the whole group, not only its shell: a next command, a resume or a discard must
+    // not find a process of this one still at work (it has had its SIGTERM; the SIGKILL comes after the grace period).
+    let ending = false;
+    const finishOnceGroupEnded = () => {
+      if (settled || ending) return;
+      ending = true;
+      void (child.pid === undefined ? Promise.resolve(true) : groupEnded(child.pid, grace + 500)).then(finish);
+    };
     child.on('exit', (code, signal) => {
       exit = { code, signal };
       // The shell is done; whatever it left running in the background goes with it.
@@ -112,9 +120,9 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
       // A process that left the group (setsid) may still hold the pipes open; do not wait for it forever.
       drainTimer = setTimeout(() => {
         child.stopReading();
-        finish();
+        finishOnceGroupEnded();
       }, grace + 500);
     });
-    child.on('close', finish);
+    child.on('close', finishOnceGroupEnded);
   });
 }

@@ -9,7 +9,7 @@ import type { AgentOutcome } from '../../agent/agentLoop';
 import { childEnv } from '../../agent/tools/env';
 import { processOf, type ProcessIdentity } from '../../util/fileLock';
 import { launch } from '../../util/launcher';
-import { launchGroup } from '../../util/lifeline';
+import { groupEnded, launchGroup } from '../../util/lifeline';
 import type { Gateway } from '../../gateway/gateway';
 import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
@@ -86,10 +86,12 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   const tail: string[] = [];
   let exited = false;
   child.on('exit', () => (exited = true));
-  const kill = () => {
-    if (exited) return;
+  const endGroup = () => {
     child.killGroup('SIGTERM');
     setTimeout(() => child.killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+  };
+  const kill = () => {
+    if (!exited) endGroup();
   };
   o.signal.addEventListener('abort', kill, { once: true });
   const stdout = createInterface({ input: child.stdout });
@@ -122,7 +124,8 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     });
     child.on('exit', c => resolve(c));
   });
-  o.onProcess(undefined);
+  // What the agent left running in its group goes with it, as after a stop.
+  endGroup();
   let grace: NodeJS.Timeout | undefined;
   await Promise.race([drained, new Promise<void>(resolve => (grace = setTimeout(resolve, PIPE_DRAIN_MS)))]);
   clearTimeout(grace);
@@ -131,6 +134,10 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   // Whatever still holds the pipes (a process the agent left behind) gets EPIPE, not our descriptors.
   child.stopReading();
   o.signal.removeEventListener('abort', kill);
+  // The run ends with the whole group, not only its leader: a resume, merge or discard that follows must
+  // not find a process of this agent still writing in the worktree.
+  if (child.pid !== undefined) await groupEnded(child.pid, KILL_GRACE_MS + 500);
+  o.onProcess(undefined);
   if (o.signal.aborted) return { kind: 'aborted' };
   if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };
   return { kind: 'failed', reason: `The agent exited with code ${code}${tail.length ? `: ${tail.slice(-3).join(' / ')}` : ''}` };
