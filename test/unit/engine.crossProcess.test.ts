@@ -2,11 +2,12 @@
 // and budget are carried out by that process; resume, merge and discard wait until it has let go. Two
 // engines on one home stand for the two processes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { processOf } from '../../src/host/util/fileLock';
 import { withRepoLock } from '../../src/host/worktrees/lock';
 import { openRepo } from '../../src/host/worktrees/repo';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
@@ -335,4 +336,26 @@ test("a merge from a window whose copy is behind merges the work the owner finis
   await assert.rejects(owner.engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress), /already merged/);
   const merges = spawnSync('git', ['rev-list', '--merges', '--count', 'HEAD'], { cwd: owner.repo, encoding: 'utf8' }).stdout.trim();
   assert.equal(merges, '1', 'merged once');
+});
+
+test("a record another process saved with a clock behind this one's is still the newer one: a resume here is refused while that process runs the session", { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const here = await engineFor(t, { up, settings: noSandbox });
+  const s = await here.engine.sessions.create({ repo: here.repo, task: 'wait', title: 'Skewed', agent: 'command', command: 'while :; do sleep 0.05; done' }, noProgress);
+  await here.engine.sessions.pause(s.id);
+  const live = here.engine.sessions.get(s.id);
+  await here.engine.sessions.ctx.store.flush();
+  // Another process (on a machine whose clock is 2 s behind) resumed it since: it read this record, and wrote its own.
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => other.kill('SIGKILL'));
+  await until('the other process to start', () => other.pid !== undefined);
+  const theirs = {
+    ...JSON.parse(readFileSync(live.paths.record, 'utf8')) as Record<string, unknown>,
+    status: 'running', statusReason: 'Resumed.', owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true },
+    savedBy: 'host-b', rev: (live.record.rev ?? 0) + 1, updatedAt: new Date(Date.parse(live.record.updatedAt) - 2000).toISOString(),
+  };
+  writeFileSync(live.paths.record, JSON.stringify(theirs));
+  await assert.rejects(here.engine.sessions.resume(s.id), /is running in another Switchyard process/);
+  assert.equal(live.record.status, 'running', 'shown as that process has it');
+  assert.equal(live.record.owner?.hostId, 'host-b');
 });

@@ -11,7 +11,7 @@ import type { LiveSession } from './liveSession';
 import { askOwner, removeInbox, takeOwnerRequests, withdrawRequest, type OwnerChange, type OwnerRequest } from './ownerRequests';
 import type { LastBeats } from '../util/heartbeats';
 import { ownedByOther } from './ownership';
-import type { SessionRecord } from './sessionRecord';
+import { isNewer, type SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
 import { isProcessAlive, LockTimeoutError, pidMeansHere, withFileLock } from '../util/fileLock';
 import { groupEnded } from '../util/lifeline';
@@ -70,7 +70,7 @@ export class ForeignOwner {
   private async refresh(s: LiveSession): Promise<void> {
     const now = await this.d.store.read(s.record.repo, s.id).catch(() => undefined);
     // Newer than the state here: a save of this process's own may still be on its way to disk.
-    if (now && now.savedBy !== this.d.hostId && now.updatedAt > s.record.updatedAt && !s.run) this.d.adopt(now);
+    if (now && now.savedBy !== this.d.hostId && isNewer(now, s.record) && !s.run) this.d.adopt(now);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { LiveSession } from './liveSession';
 import type { OwnerRequest } from './ownerRequests';
 import { isOrphaned, ORPHANED_REASON } from './ownership';
 import type { SessionManager } from './sessionManager';
+import { isNewer } from './sessionRecord';
 
 export class OtherProcesses {
   private polling: Promise<void> | undefined;
@@ -53,7 +54,7 @@ export class OtherProcesses {
         if (r.savedBy === ctx.hostId || here?.run) continue;
         // Read before a change made here since (a resume that took it while the poll read the disk):
         // what is held here, or newer here, stands.
-        if (here && (here.record.owner?.hostId === ctx.hostId || r.updatedAt <= here.record.updatedAt)) continue;
+        if (here && (here.record.owner?.hostId === ctx.hostId || !isNewer(r, here.record))) continue;
         mgr.adopt(r);
       }
     }

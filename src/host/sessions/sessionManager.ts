@@ -307,6 +307,7 @@ export class SessionManager implements SessionHost {
   save(s: LiveSession): void {
     s.record.updatedAt = new Date().toISOString();
     s.record.savedBy = this.ctx.hostId;
+    s.record.rev = (s.record.rev ?? 0) + 1;
     void this.ctx.store.save(s.record).catch(err => this.ctx.log('error', `Saving session ${s.id}: ${(err as Error).message}`));
   }
 

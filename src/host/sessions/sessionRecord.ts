@@ -20,13 +20,19 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
    */
   owner?: { pid: number; hostId: string; host?: string; start?: string | null; pidNs?: string; beats?: boolean };
   /**
-   * An external agent's process (command or Codex; the leader of its process group) while it runs. If its
-   * host is killed, the group ends within its grace period (util/lifeline.ts); a host that takes the session
-   * over meanwhile waits for that (ForeignOwner.whileFree), so no second agent starts beside it.
+   * An external agent's process (command or Codex), or the command the built-in agent is running: the
+   * leader of its process group, while it runs. If its host is killed, the group ends within its grace
+   * period (util/lifeline.ts); a host that takes the session over meanwhile waits for that
+   * (ForeignOwner.whileFree), so no second agent starts beside it.
    */
   agentProcess?: ProcessIdentity;
   /** The host that wrote this version of the record (a host ignores its own writes when it polls). */
   savedBy?: string;
+  /**
+   * How many times the record was saved, by any process (absent in older records): which of two versions is
+   * the newer, whatever the clocks of the machines sharing the home say (isNewer).
+   */
+  rev?: number;
   /** The user asked to keep the branch when the worktree was discarded. */
   branchKept?: boolean;
   /** Tier changes, in order (each is also a conversation message, so the prompt prefix stays stable). */
@@ -51,10 +57,17 @@ export function parseRecord(text: string, file: string): SessionRecord {
     turns: r.turns ?? 0,
     // Edited by hand into something else, it names no process to wait for.
     agentProcess: isProcessIdentity(r.agentProcess) ? r.agentProcess : undefined,
+    rev: Number.isSafeInteger(r.rev) ? r.rev : undefined,
   };
 }
 
+/** `a` is a later version of the record than `b`: by its count of saves, then (both equal, or older records) by its time. */
+export function isNewer(a: SessionRecord, b: SessionRecord): boolean {
+  const [ra, rb] = [a.rev ?? 0, b.rev ?? 0];
+  return ra !== rb ? ra > rb : a.updatedAt > b.updatedAt;
+}
+
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
-  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, branchKept: _b, tierHistory: _t, ...shown } = r;
+  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, branchKept: _b, tierHistory: _t, ...shown } = r;
   return { ...shown, queuePosition, ...spend };
 }
