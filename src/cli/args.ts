@@ -38,7 +38,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
     if (f.type === 'number') {
       const n = Number(value);
       // Number() would also take 0x3 and 1e2: a flag takes a plain decimal.
-      if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not "${value}"`);
+      if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number (0 or more), not "${value}"`);
       flags[name] = n;
     } else {
       if (f.values && !f.values.includes(value)) throw new UsageError(`--${name} must be one of ${f.values.join(', ')}, not "${value}"`);

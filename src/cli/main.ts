@@ -4,6 +4,7 @@ import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } f
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
 import { runCommand, runSpec } from './commands/run';
+import { discardCommand, discardSpec, mergeCommand, mergeSpec, resumeCommand, resumeSpec } from './commands/sessionActions';
 import { sessionsCommand, sessionsSpec } from './commands/sessions';
 import { traceCommand, traceSpec } from './commands/trace';
 
@@ -16,6 +17,9 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   { spec: runSpec, run: (f, _p, out, err) => runCommand(f, out, err) },
   { spec: sessionsSpec, run: (f, _p, out) => sessionsCommand(f, out) },
+  { spec: resumeSpec, run: (f, p, out, err) => resumeCommand(f, p, out, err) },
+  { spec: mergeSpec, run: (f, p, out, err) => mergeCommand(f, p, out, err) },
+  { spec: discardSpec, run: (f, p, out, err) => discardCommand(f, p, out, err) },
   { spec: reportSpec, run: (f, _p, out, err) => reportCommand(f, out, err) },
   { spec: replaySpec, run: (f, p, out) => replayCommand(f, p, out) },
   { spec: traceSpec, run: (f, p, out) => traceCommand(f, p, out) },
@@ -31,7 +35,8 @@ function overview(): string {
     '',
     'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server),',
     'SWITCHYARD_HOME (state folder, default ~/.switchyard).',
-    'Exit status of run: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting).',
+    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting);',
+    'of merge and discard: 0 done, 1 not done (a conflict, work that would be lost), 2 bad arguments.',
     "Run 'switchyard <command> --help' for a command's flags.",
   ].join('\n');
 }

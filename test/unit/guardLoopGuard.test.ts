@@ -74,7 +74,7 @@ test('headless: warn, no downgrade, and stop where an interactive run would paus
   const d = observeAll(new LoopGuard({}, { headless: true, tier: 'standard' }), loopingTurns(6));
   assert.deepEqual(d.map(x => x.level), ['ok', 'warn', 'warn', 'warn', 'warn', 'stop']);
   assert.deepEqual(d.map(x => x.action), ['none', 'nudge', 'none', 'none', 'none', 'stop']);
-  assert.match(d[5]!.reason!, /headless run has no one to resume it/);
+  assert.match(d[5]!.reason!, /headless run stops rather than waits for someone; `switchyard resume` goes on with it/);
   const flex = observeAll(new LoopGuard({}, { headless: true, tier: 'flex' }), loopingTurns(4));
   assert.equal(flex[3]!.action, 'stop');
 });

@@ -1,11 +1,11 @@
 // switchyard run: one session, headless, from creation to its final status.
 import path from 'node:path';
 import { isBaseUrl } from '../../protocol/host';
-import type { TranscriptEvent } from '../../protocol/records';
-import type { AgentKind, SessionInfo, Tier } from '../../protocol/types';
+import type { AgentKind, Tier } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { UsageError } from '../args';
 import { startCliEngine } from '../engineForCli';
+import { followSession } from '../follow';
 
 export const runSpec: CommandSpec = {
   name: 'run',
@@ -30,14 +30,6 @@ export const runSpec: CommandSpec = {
     quiet: { type: 'boolean', help: 'do not print progress' },
   },
 };
-
-/** Exit statuses of the contract: 0 done, 1 failed or stopped, 3 paused (over budget, stuck or waiting). */
-export function exitStatusOf(s: SessionInfo): number {
-  if (s.status === 'done' || s.status === 'merged') return 0;
-  // Stopped by the user in VS Code while this process ran it: the task did not finish.
-  if (s.status === 'failed' || s.status === 'stopped' || s.status === 'discarded') return 1;
-  return 3;
-}
 
 export async function runCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const repo = flags.repo as string | undefined;
@@ -64,83 +56,22 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
     readOnly: Boolean(flags['read-only']),
     verbose: quiet ? undefined : err,
   });
-  let stopping = false;
-  let session: SessionInfo | undefined;
-  const onSignal = () => {
-    if (stopping || !session) process.exit(130);
-    stopping = true;
-    err('Interrupted: pausing the session (`switchyard sessions --repo DIR` lists it; VS Code can resume it).');
-    void engine.sessions.pause(session.id);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    session = await engine.sessions.create(
-      {
-        repo: path.resolve(repo),
-        task,
-        title: flags.title as string | undefined,
-        role: flags.role as string | undefined,
-        model: flags.model as string | undefined,
-        tier: flags.tier as Tier | undefined,
-        budgetUsd: flags.budget as number | undefined,
-        baseBranch: flags['base-branch'] as string | undefined,
-        agent,
-        command: flags.command as string | undefined,
-        approval: flags['read-only'] ? 'read-only' : 'auto',
-        maxTurns: flags['max-turns'] as number | undefined,
-      },
-      { report: m => quiet || err(m) },
-    );
-    if (!quiet) {
-      err(`Session ${session.id} on ${session.branch} (worktree ${session.worktree})`);
-      engine.sessions.watch(session.id, true);
-      engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(e => printEvent(e, err)));
-    }
-    const final = await engine.sessions.waitUntilSettled(session.id);
-    await engine.gateway.drain(final.id);
-    const settled = engine.sessions.info(engine.sessions.get(final.id));
-    if (flags.json) {
-      out(JSON.stringify({
-        id: settled.id,
-        status: settled.status,
-        branch: settled.branch,
-        worktree: settled.worktree,
-        usage: { input: settled.usage.input, cached: settled.usage.cached, output: settled.usage.output, reasoning: settled.usage.reasoning, requests: settled.usage.requests },
-        costUsd: settled.costUsd,
-        // Requests of a model without a price are in usage but not in costUsd: never shown as free.
-        ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
-        tier: settled.tier,
-        ...(settled.statusReason ? { reason: settled.statusReason } : {}),
-      }));
-    } else {
-      out(`${settled.status}: ${settled.title} (${settled.branch})`);
-      if (settled.statusReason) out(`  ${settled.statusReason}`);
-      const unpriced = settled.unpricedRequests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
-      out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)}${unpriced} on ${settled.tier}`);
-    }
-    return exitStatusOf(settled);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await engine.shutdown();
-  }
-}
-
-function printEvent(e: TranscriptEvent, err: (s: string) => void): void {
-  switch (e.kind) {
-    case 'assistant': err(`  agent: ${oneLine(e.text)}`); break;
-    case 'tool-call': err(`  → ${e.name} ${oneLine(e.args)}`); break;
-    case 'tool-result': if (!e.ok) err(`    ✗ ${oneLine(e.output)}`); break;
-    case 'status': err(`  [${e.status}]${e.reason ? ` ${e.reason}` : ''}`); break;
-    case 'guard': err(`  ! loop guard (${e.level}): ${e.reason}`); break;
-    case 'cache-break': err(`  ! cache break: ${e.reason}`); break;
-    case 'notice': if (e.level !== 'info') err(`  ${e.level}: ${e.text}`); break;
-    default: break;
-  }
-}
-
-function oneLine(s: string): string {
-  const line = s.replace(/\s+/g, ' ').trim();
-  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+  const create = () => engine.sessions.create(
+    {
+      repo: path.resolve(repo),
+      task,
+      title: flags.title as string | undefined,
+      role: flags.role as string | undefined,
+      model: flags.model as string | undefined,
+      tier: flags.tier as Tier | undefined,
+      budgetUsd: flags.budget as number | undefined,
+      baseBranch: flags['base-branch'] as string | undefined,
+      agent,
+      command: flags.command as string | undefined,
+      approval: flags['read-only'] ? 'read-only' : 'auto',
+      maxTurns: flags['max-turns'] as number | undefined,
+    },
+    { report: m => quiet || err(m) },
+  );
+  return followSession(engine, create, { json: Boolean(flags.json), quiet }, out, err);
 }

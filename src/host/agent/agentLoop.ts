@@ -205,7 +205,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);
-      const notice = `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${Math.round(wait / 1000)} s.`;
+      const notice = `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${wait < 1000 ? 'under a second' : `${Math.round(wait / 1000)} s`}.`;
       o.emit({ kind: 'notice', ts: now(), level: 'warning', text: notice });
       o.onRetrying?.(notice);
       await sleepUnlessAborted(wait, o.signal);

@@ -30,7 +30,7 @@ export const reasons = {
   downgrade: (signal: Signal, from: Tier, to: Tier): string =>
     `Still looping after the warning, tier lowered from ${from} to ${to}: ${signal.reason}`,
   pause: (signal: Signal): string => `Stuck, paused for you to resume, resume with a hint, or stop: ${signal.reason}`,
-  headlessStop: (signal: Signal): string => `Stopped as stuck (a headless run has no one to resume it): ${signal.reason}`,
+  headlessStop: (signal: Signal): string => `Stopped as stuck (a headless run stops rather than waits for someone; \`switchyard resume\` goes on with it, with a --hint): ${signal.reason}`,
   stopAfterResume: (signal: Signal, hint: string | undefined): string =>
     `Stopped: still looping after it was resumed${hint ? ` with the hint "${truncate(hint, 60)}"` : ''}: ${signal.reason}`,
   resumed: (hint: string | undefined): string =>

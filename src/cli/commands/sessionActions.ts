@@ -1,0 +1,105 @@
+// switchyard resume / merge / discard: what the sidebar does with a session, headless. A session is named
+// by its id (`switchyard sessions` lists them); another window or run that holds it carries the action out.
+import path from 'node:path';
+import type { MergeStrategy, SessionInfo } from '../../protocol/types';
+import type { Engine } from '../../host/engine';
+import { InvalidRequestError } from '../../host/errors';
+import type { CommandSpec, ParsedFlags } from '../args';
+import { startCliEngine } from '../engineForCli';
+import { followSession } from '../follow';
+
+type Out = (s: string) => void;
+
+const REPO_FLAG = { type: 'string', help: 'the repository the session belongs to (default: looked for in every repository)' } as const;
+
+export const resumeSpec: CommandSpec = {
+  name: 'resume',
+  summary: 'Resume a paused, stuck, over-budget, failed or stopped session and wait until it finishes, pauses or fails.',
+  usage: 'switchyard resume ID [--hint TEXT] [flags]',
+  positionals: ['id'],
+  flags: {
+    repo: REPO_FLAG,
+    hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
+    json: { type: 'boolean', help: 'print one JSON object when the session ends' },
+    quiet: { type: 'boolean', help: 'do not print progress' },
+  },
+};
+
+export const mergeSpec: CommandSpec = {
+  name: 'merge',
+  summary: "Merge a finished session's branch into the branch it started from, in the repository's own checkout.",
+  usage: 'switchyard merge ID [--strategy merge|squash|rebase] [flags]',
+  positionals: ['id'],
+  flags: {
+    repo: REPO_FLAG,
+    strategy: { type: 'string', values: ['merge', 'squash', 'rebase'], help: 'how the work lands (default: merge)' },
+    message: { type: 'string', help: 'the commit message (merge and squash)' },
+    json: { type: 'boolean', help: 'print the result as JSON' },
+  },
+};
+
+export const discardSpec: CommandSpec = {
+  name: 'discard',
+  summary: "Remove a session's worktree. Work that is not merged is kept unless --yes says it may go.",
+  usage: 'switchyard discard ID [--yes] [--delete-branch] [flags]',
+  positionals: ['id'],
+  flags: {
+    repo: REPO_FLAG,
+    yes: { type: 'boolean', help: 'discard even uncommitted work and commits that are not merged' },
+    'delete-branch': { type: 'boolean', help: 'delete the branch too (a branch with unmerged commits is kept otherwise)' },
+    json: { type: 'boolean', help: 'print the result as JSON' },
+  },
+};
+
+export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
+  const quiet = Boolean(flags.quiet);
+  const engine = await startCliEngine({ verbose: quiet ? undefined : err });
+  const resume = async () => {
+    await findSession(engine, id!, flags);
+    return engine.sessions.resume(id!, flags.hint as string | undefined);
+  };
+  return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
+}
+
+export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
+  return withSession(flags, id!, err, async (engine, s) => {
+    const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => err(m) });
+    if (flags.json) out(JSON.stringify(r));
+    else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}`);
+    else out(`not merged: ${r.message}${r.reason === 'conflict' ? `\n  ${r.files.join('\n  ')}` : ''}`);
+    return r.ok ? 0 : 1;
+  });
+}
+
+export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
+  return withSession(flags, id!, err, async (engine, s) => {
+    const r = await engine.sessions.discard({ sessionId: s.id, force: Boolean(flags.yes), deleteBranch: Boolean(flags['delete-branch']) });
+    if (flags.json) out(JSON.stringify(r));
+    else if (r.ok) out(`discarded: ${s.title}${r.branchKept ? ` (its branch ${s.branch} is kept)` : ''}`);
+    else {
+      const lost = [
+        ...(r.unmergedCommits ? [`${r.unmergedCommits} ${r.unmergedCommits === 1 ? 'commit' : 'commits'} not merged`] : []),
+        ...(r.uncommittedFiles.length ? [`uncommitted changes to ${r.uncommittedFiles.join(', ')}`] : []),
+      ];
+      out(`not discarded: ${s.title} has ${lost.join(' and ')}. Nothing was changed; run again with --yes to discard it all the same.`);
+    }
+    return r.ok ? 0 : 1;
+  });
+}
+
+async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engine: Engine, s: SessionInfo) => Promise<number>): Promise<number> {
+  const engine = await startCliEngine({ verbose: err });
+  try {
+    return await act(engine, await findSession(engine, id, flags));
+  } finally {
+    await engine.shutdown();
+  }
+}
+
+/** The session `id`, loaded with its repository's sessions (the one given, or every one that has sessions). */
+async function findSession(engine: Engine, id: string, flags: ParsedFlags): Promise<SessionInfo> {
+  const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
+  const found = (await engine.sessions.list(repo)).find(s => s.id === id);
+  if (!found) throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
+  return found;
+}

@@ -1,0 +1,87 @@
+// Following one session in this process until it settles (run, resume): its progress on stderr, its end
+// on stdout (a line, or one JSON object), and the exit status of the contract. Ctrl-C pauses it.
+import type { TranscriptEvent } from '../protocol/records';
+import type { SessionInfo } from '../protocol/types';
+import type { Engine } from '../host/engine';
+
+export interface FollowOptions {
+  json: boolean;
+  quiet: boolean;
+}
+
+type Out = (s: string) => void;
+
+/** Exit statuses of the contract: 0 done, 1 failed or stopped, 3 paused (over budget, stuck or waiting). */
+export function exitStatusOf(s: SessionInfo): number {
+  if (s.status === 'done' || s.status === 'merged') return 0;
+  // Stopped by the user in VS Code while this process ran it: the task did not finish.
+  if (s.status === 'failed' || s.status === 'stopped' || s.status === 'discarded') return 1;
+  return 3;
+}
+
+/** Starts the session with `start` (a create or a resume), follows it to its end, and shuts the engine down. */
+export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
+  let stopping = false;
+  let session: SessionInfo | undefined;
+  const onSignal = () => {
+    if (stopping || !session) process.exit(130);
+    stopping = true;
+    err(`Interrupted: pausing the session (\`switchyard resume ${session.id}\` goes on with it; VS Code can too).`);
+    void engine.sessions.pause(session.id);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    session = await start();
+    if (!o.quiet) {
+      err(`Session ${session.id} on ${session.branch} (worktree ${session.worktree})`);
+      engine.sessions.watch(session.id, true);
+      engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(e => printEvent(e, err)));
+    }
+    const final = await engine.sessions.waitUntilSettled(session.id);
+    await engine.gateway.drain(final.id);
+    const settled = engine.sessions.info(engine.sessions.get(final.id));
+    if (o.json) {
+      out(JSON.stringify({
+        id: settled.id,
+        status: settled.status,
+        branch: settled.branch,
+        worktree: settled.worktree,
+        usage: { input: settled.usage.input, cached: settled.usage.cached, output: settled.usage.output, reasoning: settled.usage.reasoning, requests: settled.usage.requests },
+        costUsd: settled.costUsd,
+        // Requests of a model without a price are in usage but not in costUsd: never shown as free.
+        ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
+        tier: settled.tier,
+        ...(settled.statusReason ? { reason: settled.statusReason } : {}),
+      }));
+    } else {
+      out(`${settled.status}: ${settled.title} (${settled.branch})`);
+      if (settled.statusReason) out(`  ${settled.statusReason}`);
+      const unpriced = settled.unpricedRequests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
+      out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)}${unpriced} on ${settled.tier}`);
+    }
+    return exitStatusOf(settled);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine.shutdown();
+  }
+}
+
+function printEvent(e: TranscriptEvent, err: Out): void {
+  switch (e.kind) {
+    case 'assistant': err(`  agent: ${oneLine(e.text)}`); break;
+    case 'tool-call': err(`  → ${e.name} ${oneLine(e.args)}`); break;
+    case 'tool-result': if (!e.ok) err(`    ✗ ${oneLine(e.output)}`); break;
+    case 'status': err(`  [${e.status}]${e.reason ? ` ${e.reason}` : ''}`); break;
+    case 'guard': err(`  ! loop guard (${e.level}): ${e.reason}`); break;
+    case 'cache-break': err(`  ! cache break: ${e.reason}`); break;
+    case 'notice': if (e.level !== 'info') err(`  ${e.level}: ${e.text}`); break;
+    default: break;
+  }
+}
+
+function oneLine(s: string): string {
+  const line = s.replace(/\s+/g, ' ').trim();
+  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+}
