@@ -28,7 +28,8 @@ export function reportTable(rows: readonly ReportRow[], by: ReportGroup): string
     estimatedRequests: r.estimatedRequests,
   }));
   const total = Object.fromEntries(SUMMED.map(k => [k, figures.reduce((n, f) => n + f[k], 0)])) as unknown as Figures;
-  const table = rows.map((r, i) => cells(r.label, figures[i]!));
+  // Titles repeat across sessions (and repositories): a session's row also names its id, as `sessions` does.
+  const table = rows.map((r, i) => cells(by === 'session' && r.label !== r.key ? `${r.label} [${r.key}]` : r.label, figures[i]!));
   if (rows.length > 1) table.push(cells('TOTAL', total));
   const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i]!.length)));

@@ -39,7 +39,7 @@ test('a cost that includes estimated requests is marked, and TOTAL and a legend 
 
 test('one estimated request in one row: the legend says so in the singular', () => {
   const lines = reportTable([row('s1', { label: 'Fix tests', requests: 1, estimatedRequests: 1 })], 'session').split('\n');
-  assert.equal(columns(lines[1]!)[0], 'Fix tests');
+  assert.equal(columns(lines[1]!)[0], 'Fix tests [s1]');
   assert.equal(columns(lines[1]!)[5], `$0.0100${ESTIMATE_MARK}`);
   assert.equal(lines[2], `${ESTIMATE_MARK} includes 1 estimated request (cut off before the provider reported its usage)`);
 });
@@ -58,4 +58,9 @@ test('an exact, priced report has no legend, and an empty one says so', () => {
   assert.equal(lines.length, 4, 'a header, two rows and their total');
   assert.deepEqual(columns(lines[1]!).slice(5), ['$0.0200', '$0.0100', '-']);
   assert.equal(reportTable([], 'day'), 'No spend recorded.');
+});
+
+test('by session, two sessions of the same title are told apart by their ids', () => {
+  const lines = reportTable([row('a1b2c3', { label: 'Fix the parser (app)' }), row('d4e5f6', { label: 'Fix the parser (app)' }), row('gone99')], 'session').split('\n');
+  assert.deepEqual(lines.slice(1, 4).map(l => columns(l)[0]), ['Fix the parser (app) [a1b2c3]', 'Fix the parser (app) [d4e5f6]', 'gone99']);
 });
