@@ -238,8 +238,6 @@ async function takenOverAfterKill(t: TestContext, run: ReturnType<typeof runCli>
   // At once: what the killed host left running is still ending.
   const engine = await startEngine(home, url);
   t.after(() => engine.shutdown());
-  // (The killed host's first save of the record may still have been on its way when it was killed: the
-  // session shows once it has landed.)
   let s = (await engine.sessions.list(repo))[0];
   for (const deadline = Date.now() + 15_000; s?.status !== 'paused' && Date.now() < deadline; await new Promise(r => setTimeout(r, 20))) {
     s = (await engine.sessions.list(repo))[0];

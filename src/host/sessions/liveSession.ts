@@ -41,6 +41,11 @@ export class LiveSession implements GatewaySession {
   /** A merge or discard of it is under way here: it is not resumed meanwhile. */
   reviewing: 'merge' | 'discard' | undefined;
   token: string | undefined;
+  /**
+   * A new session's first save: its agent starts only once the record is on disk, so that a host killed
+   * right after leaves a session the next one finds (paused), not a worktree nobody knows of.
+   */
+  firstSaved: Promise<void> | undefined;
   /** Messages for the built-in agent to add before its next request (tier changes, hints). */
   private notes: ConversationItem[] = [];
   private nudge: string | undefined;

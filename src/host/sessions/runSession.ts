@@ -26,6 +26,7 @@ export function startRun(mgr: SessionManager, s: LiveSession): Promise<void> {
 async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Promise<void> {
   const ctx = mgr.ctx;
   const r = s.record;
+  await s.firstSaved;
   await s.transcript.open();
   s.token = ctx.gateway.register(s, s.token);
   let outcome: AgentOutcome;

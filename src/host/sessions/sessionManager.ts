@@ -180,7 +180,7 @@ export class SessionManager implements SessionHost {
     const s = new LiveSession(record, this.ctx.store.paths(record.repo, record.id), this);
     this.sessions.set(record.id, s);
     this.claim(s);
-    this.save(s);
+    s.firstSaved = this.save(s);
     s.transcript.append({ kind: 'user', ts: record.createdAt, text: record.task });
     this.scheduler.enqueue(s.id);
     this.changed(s);
@@ -304,11 +304,12 @@ export class SessionManager implements SessionHost {
     this.traces.append(s.paths.trace, turn);
   }
 
-  save(s: LiveSession): void {
+  /** Written in the background; the promise (never rejected: a failure is logged) says when it is on disk. */
+  save(s: LiveSession): Promise<void> {
     s.record.updatedAt = new Date().toISOString();
     s.record.savedBy = this.ctx.hostId;
     s.record.rev = (s.record.rev ?? 0) + 1;
-    void this.ctx.store.save(s.record).catch(err => this.ctx.log('error', `Saving session ${s.id}: ${(err as Error).message}`));
+    return this.ctx.store.save(s.record).catch(err => this.ctx.log('error', `Saving session ${s.id}: ${(err as Error).message}`));
   }
 
   // ---- runs ----
