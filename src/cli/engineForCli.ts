@@ -11,6 +11,8 @@ export interface CliEngineOptions {
   readOnly?: boolean;
   /** Listing and reports: look at sessions without recovering or starting any. */
   passive?: boolean;
+  /** A command about one session: of those a dead process left running or queued, it takes over that one only. */
+  only?: string;
   verbose?: (line: string) => void;
 }
 
@@ -35,5 +37,9 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
       if (level !== 'info') say(`${level}: ${message}`);
     },
   };
-  return Engine.start({ home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive });
+  const only = o.only;
+  return Engine.start({
+    home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive,
+    ...(only !== undefined ? { takesOver: (id: string) => id === only } : {}),
+  });
 }

@@ -103,6 +103,7 @@ export class Engine {
       beats: this.beats,
       headless: o.headless,
       passive: o.passive ?? false,
+      takesOver: o.takesOver ?? (() => true),
       settings: () => this.settingsValue,
       apiKey: () => this.apiKeyValue,
       commands: s => commandSetupFor(s, this.settingsValue, this.layout, log),

@@ -28,6 +28,11 @@ export interface EngineOptions {
    * that a dead process left in flight are still recorded at start, so the figures shown count them.)
    */
   passive?: boolean;
+  /**
+   * Which sessions a process that a dead one left running or queued may take over (and start); all by
+   * default. A CLI command about one session (resume, merge, discard) takes over that one only.
+   */
+  takesOver?: (sessionId: string) => boolean;
 }
 
 /** A sink that drops everything; handy for tests that only look at the engine's state. */

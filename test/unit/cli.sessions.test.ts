@@ -1,6 +1,6 @@
 // The sidebar's actions on a session, from the CLI: resume, merge and discard, by the session's id.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -53,4 +53,70 @@ test('resume, merge and discard by id: a failed session resumed finishes, merged
   const missing = await runCli(['merge'], env);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /missing ID\. Usage: switchyard merge ID/);
+});
+
+/** The record of session `id` in the home, as JSON (session.json under repos/…/sessions/<id>/). */
+function recordFile(home: string, id: string): string {
+  const file = readdirSync(path.join(home, 'repos'), { recursive: true, encoding: 'utf8' }).find(f => f.endsWith(`${path.sep}${id}${path.sep}session.json`));
+  assert.ok(file, `the record of ${id}`);
+  return path.join(home, 'repos', file);
+}
+
+test('a command about one session leaves the others alone, and a session that asks before each command is not resumed unasked', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt'), two: writes('two.txt') } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  const ids: string[] = [];
+  for (const task of ['[script:one] one', '[script:two] two']) {
+    const r = await runCli(['run', '--repo', repo, '--task', task, '--json', '--quiet'], env);
+    assert.equal(r.code, 0, r.stderr);
+    ids.push((JSON.parse(r.stdout) as { id: string }).id);
+  }
+  const [first, second] = ids as [string, string];
+  // The second as a window that closed would leave it: queued, held by nobody. The first set to ask before each command.
+  const edit = (id: string, change: Record<string, unknown>) => {
+    const file = recordFile(home, id);
+    writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), ...change, owner: undefined }));
+  };
+  edit(second, { status: 'queued' });
+  edit(first, { status: 'paused', approval: 'ask' });
+
+  const merged = await runCli(['merge', first], env);
+  assert.equal(merged.code, 0, merged.stderr);
+  const status = async (id: string) => (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[]).find(s => s.id === id)?.status;
+  assert.equal(await status(second), 'queued', 'the queued session of another window was neither started nor paused');
+  assert.equal(up.requests.length, 4, 'nothing was sent for it');
+
+  edit(first, { status: 'paused', approval: 'ask' });
+  const asks = await runCli(['resume', first], env);
+  assert.equal(asks.code, 2);
+  assert.match(asks.stderr, /asks before each command it runs \(approval: ask\), and nobody is here to ask\. Resume it in VS Code, or pass --approve-commands/);
+  assert.equal(await status(first), 'paused');
+});
+
+test('discard of a session another process runs changes nothing without --yes; with it, the session is stopped there, then discarded', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  const running = runCli(['run', '--repo', repo, '--task', 'wait', '--title', 'Waits', '--agent', 'command', '--command', 'echo started > started.txt; while :; do sleep 0.05; done', '--json', '--quiet'], env);
+  t.after(() => running.kill('SIGKILL'));
+  let id: string | undefined;
+  for (const deadline = Date.now() + 15_000; !id && Date.now() < deadline; await new Promise(r => setTimeout(r, 50))) {
+    const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string; worktree: string }[];
+    id = list.find(s => s.status === 'running' && existsSync(path.join(s.worktree, 'started.txt')))?.id;
+  }
+  assert.ok(id, 'the session runs');
+  const refused = await runCli(['discard', id], env);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.equal(refused.stdout.trim(), 'not discarded: Waits is running. Nothing was changed; run again with --yes to stop it and discard it.');
+  const discarded = await runCli(['discard', id, '--yes'], env);
+  assert.equal(discarded.code, 0, discarded.stderr);
+  const ended = await running;
+  assert.equal(ended.code, 1, 'the run that ran it ends');
+  assert.equal((JSON.parse(ended.stdout) as { status: string }).status, 'stopped');
+  const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[];
+  assert.equal(list.find(s => s.id === id)?.status, 'discarded');
 });

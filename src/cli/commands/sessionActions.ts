@@ -1,7 +1,8 @@
 // switchyard resume / merge / discard: what the sidebar does with a session, headless. A session is named
-// by its id (`switchyard sessions` lists them); another window or run that holds it carries the action out.
+// by its id (`switchyard sessions` lists them). Of the sessions a dead process left, only that one is
+// taken over: the others wait for a window or run of their own.
 import path from 'node:path';
-import type { MergeStrategy, SessionInfo } from '../../protocol/types';
+import { ACTIVE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import type { Engine } from '../../host/engine';
 import { InvalidRequestError } from '../../host/errors';
 import type { CommandSpec, ParsedFlags } from '../args';
@@ -20,6 +21,7 @@ export const resumeSpec: CommandSpec = {
   flags: {
     repo: REPO_FLAG,
     hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
+    'approve-commands': { type: 'boolean', help: 'resume a session that asks before each command: nobody is here to ask, so every command is approved' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
     quiet: { type: 'boolean', help: 'do not print progress' },
   },
@@ -45,7 +47,7 @@ export const discardSpec: CommandSpec = {
   positionals: ['id'],
   flags: {
     repo: REPO_FLAG,
-    yes: { type: 'boolean', help: 'discard even uncommitted work and commits that are not merged' },
+    yes: { type: 'boolean', help: 'discard even uncommitted work and commits that are not merged, and stop the session first if it runs' },
     'delete-branch': { type: 'boolean', help: 'delete the branch too (a branch with unmerged commits is kept otherwise)' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
@@ -53,9 +55,13 @@ export const discardSpec: CommandSpec = {
 
 export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   const quiet = Boolean(flags.quiet);
-  const engine = await startCliEngine({ verbose: quiet ? undefined : err });
+  const engine = await startCliEngine({ only: id, verbose: quiet ? undefined : err });
   const resume = async () => {
-    await findSession(engine, id!, flags);
+    const s = await findSession(engine, id!, flags);
+    // The CLI approves what it is asked (nobody is there): a session set to ask first is not resumed so unasked.
+    if (s.approval === 'ask' && !flags['approve-commands']) {
+      throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
+    }
     return engine.sessions.resume(id!, flags.hint as string | undefined);
   };
   return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
@@ -73,6 +79,11 @@ export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out,
 
 export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   return withSession(flags, id!, err, async (engine, s) => {
+    // A discard stops a session that runs (where it runs) before it looks at its work: only when told to.
+    if (ACTIVE_STATUSES.includes(s.status) && !flags.yes) {
+      out(`not discarded: ${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`);
+      return 1;
+    }
     const r = await engine.sessions.discard({ sessionId: s.id, force: Boolean(flags.yes), deleteBranch: Boolean(flags['delete-branch']) });
     if (flags.json) out(JSON.stringify(r));
     else if (r.ok) out(`discarded: ${s.title}${r.branchKept ? ` (its branch ${s.branch} is kept)` : ''}`);
@@ -88,7 +99,7 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
 }
 
 async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engine: Engine, s: SessionInfo) => Promise<number>): Promise<number> {
-  const engine = await startCliEngine({ verbose: err });
+  const engine = await startCliEngine({ only: id, verbose: err });
   try {
     return await act(engine, await findSession(engine, id, flags));
   } finally {

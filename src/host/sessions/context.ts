@@ -35,6 +35,8 @@ export interface SessionContext {
   headless: boolean;
   /** Only look: sessions found on disk are shown as they are, never recovered or started. */
   passive: boolean;
+  /** Sessions a dead process left running or queued that this one may take over (EngineOptions.takesOver). */
+  takesOver(sessionId: string): boolean;
   settings(): HostSettings;
   apiKey(): string | undefined;
   /** How this session's commands run: in the OS sandbox when it works, else asking, never silently unconfined. */

@@ -92,9 +92,10 @@ export class OtherProcesses {
     }
   }
 
-  /** Left running or queued by a process that is gone (this one's own are never orphaned). */
+  /** Left running or queued by a process that is gone (this one's own are never orphaned), and this one's to take. */
   private orphaned(s: LiveSession): boolean {
-    return !s.run && s.record.owner?.hostId !== this.mgr.ctx.hostId && isOrphaned(s.record, this.mgr.ctx.hostId, this.mgr.ctx.beats);
+    const { ctx } = this.mgr;
+    return !s.run && s.record.owner?.hostId !== ctx.hostId && ctx.takesOver(s.id) && isOrphaned(s.record, ctx.hostId, ctx.beats);
   }
 
   /** A change another process asked of a session this one holds. */
