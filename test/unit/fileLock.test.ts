@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { currentProcess, isProcessAlive, LockReentryError, LockTimeoutError, withFileLock } from '../../src/host/util/fileLock';
+import { currentProcess, isProcessAlive, LockReentryError, LockTimeoutError, pidTakenSince, processOf, withFileLock } from '../../src/host/util/fileLock';
 import { expectSuccess, helperForTests, runHelper } from './helpers/childProcess';
 
 const lockChild = helperForTests('lockChild');
@@ -119,6 +119,15 @@ test('a process that has exited but was not reaped yet (its parent has not waite
   await new Promise(r => setTimeout(r, 400));
   assert.doesNotThrow(() => process.kill(pid, 0), 'still in the process table');
   assert.equal(isProcessAlive({ pid, host: os.hostname(), start: null }), false);
+});
+
+test('a pid is known to be taken by another process since only when its start time says so', t => {
+  const me = processOf(process.pid);
+  if (me.start === null) return t.skip('no /proc here');
+  assert.equal(pidTakenSince(me), false, 'the same process');
+  assert.equal(pidTakenSince({ ...me, start: String(Number(me.start) - 1) }), true, 'another start time: another process');
+  assert.equal(pidTakenSince({ ...me, start: null }), false, 'no start time: nothing is known');
+  assert.equal(pidTakenSince({ ...me, pid: 2 ** 22 + 7 }), false, 'no such process: nothing took it');
 });
 
 test('a live owner is waited for; a timeout names it', async () => {

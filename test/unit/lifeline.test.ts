@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { localRunner } from '../../src/host/agent/tools/localRunner';
+import { useLauncherProcess } from '../../src/host/util/launcher';
 import { groupAlive } from '../../src/host/util/lifeline';
 import { isProcessAlive } from '../../src/host/util/fileLock';
 import { helperForTests, runHelper } from './helpers/childProcess';
@@ -40,21 +41,25 @@ test('while its host lives, a command in a group with a lifeline behaves as befo
   assert.equal(r.output, 'read 1\nout\nerr\n');
 });
 
-test('a command ends with its whole group: the watcher leaves at once, and what the command left behind is waited for', { skip: process.platform !== 'linux' && 'process groups' }, async () => {
-  const dir = mkdtempSync(path.join(lifelineChild.dir(), 'group-end-'));
-  const run = (command: string) => {
-    let group: number | undefined;
-    const done = localRunner(command, { cwd: dir, timeoutMs: 10_000, outputCapBytes: 10_000, signal: new AbortController().signal, onStarted: pid => (group = pid) });
-    return done.then(r => ({ ...r, group: group! }));
-  };
-  const plain = await run('echo hi');
-  assert.equal(plain.output, 'hi\n');
-  assert.equal(groupAlive(plain.group), false, 'nothing of the group is left, the watcher included');
-  // A leftover holding none of the pipes, slow to go once told to: the result waits for it.
-  const t0 = Date.now();
-  const slow = await run(`(trap 'sleep 1; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 & echo "left $!"`);
-  const left = Number(/left (\d+)/.exec(slow.output)![1]);
-  assert.equal(alive(left), false, `the leftover (pid ${left}) had ended when the command's result came`);
-  assert.equal(groupAlive(slow.group), false);
-  assert.ok(Date.now() - t0 < 2_000, 'within its second, before the SIGKILL of the grace period');
-});
+for (const fromLauncher of [false, true]) {
+  test(`a command ends with its whole group: the watcher leaves at once, and what the command left behind is waited for (started ${fromLauncher ? 'from the launcher process' : 'in place'})`, { skip: process.platform !== 'linux' && 'process groups' }, async t => {
+    await useLauncherProcess(fromLauncher);
+    t.after(() => useLauncherProcess(false));
+    const dir = mkdtempSync(path.join(lifelineChild.dir(), 'group-end-'));
+    const run = (command: string) => {
+      let group: number | undefined;
+      const done = localRunner(command, { cwd: dir, timeoutMs: 10_000, outputCapBytes: 10_000, signal: new AbortController().signal, onStarted: pid => (group = pid) });
+      return done.then(r => ({ ...r, group: group! }));
+    };
+    const plain = await run('echo hi');
+    assert.equal(plain.output, 'hi\n');
+    assert.equal(groupAlive(plain.group), false, 'nothing of the group is left, the watcher included');
+    // A leftover holding none of the pipes, slow to go once told to: the result waits for it.
+    const t0 = Date.now();
+    const slow = await run(`(trap 'sleep 1; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 & echo "left $!"`);
+    const left = Number(/left (\d+)/.exec(slow.output)![1]);
+    assert.equal(alive(left), false, `the leftover (pid ${left}) had ended when the command's result came`);
+    assert.equal(groupAlive(slow.group), false);
+    assert.ok(Date.now() - t0 < 2_000, 'within its second, before the SIGKILL of the grace period');
+  });
+}

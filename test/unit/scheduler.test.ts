@@ -34,3 +34,20 @@ test('a limit below one, or not a number, still runs one session at a time', () 
     assert.deepEqual(started, ['a', 'b'], `limit ${limit}, set again`);
   }
 });
+
+test('closed, it starts nothing more as slots free, however many are queued', () => {
+  const started: string[] = [];
+  let closing = false;
+  // As the session manager's start does while its host closes: a session it may not start leaves its slot at once.
+  const s: Scheduler = new Scheduler(1, id => {
+    started.push(id);
+    if (closing) s.release(id);
+  });
+  for (let i = 0; i < 5_000; i++) s.enqueue(`s${i}`);
+  closing = true;
+  s.close();
+  s.release('s0');
+  s.enqueue('late');
+  assert.deepEqual(started, ['s0']);
+  assert.equal(s.position('s1'), undefined, 'the queue is empty');
+});

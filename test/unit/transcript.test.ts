@@ -1,7 +1,7 @@
 // A transcript that cannot be written (a full disk, a folder that cannot be made) must not take the host
 // down: the failure is told once, the session goes on, and the lines are written once they can be.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { promises as fsp, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TranscriptEvent } from '../../src/protocol/records';
@@ -30,4 +30,26 @@ test('a transcript whose folder cannot be made tells of it once, loses nothing, 
   await log.flush();
   assert.deepEqual((await log.readAll()).map(e => (e.kind === 'notice' ? e.text : e.kind)), ['one', 'two', 'three']);
   assert.deepEqual(await log.read(1).then(r => r.next), 3, 'the indices count what is on disk');
+});
+
+test('a write cut short (a disk that filled up halfway through it) is cut back: the retry writes each line once, and no torn one', async t => {
+  const root = tempDir(t);
+  const log = new TranscriptLog(path.join(root, 'transcript.jsonl'));
+  await log.open();
+  log.append(notice('one'));
+  await log.flush();
+  const appendFile = fsp.appendFile;
+  t.after(() => void (fsp.appendFile = appendFile));
+  let full = true;
+  fsp.appendFile = (async (file: Parameters<typeof appendFile>[0], data: string) => {
+    if (!full) return appendFile(file, data);
+    await appendFile(file, data.slice(0, 12));
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  }) as typeof appendFile;
+  log.append(notice('two'));
+  await log.flush();
+  full = false;
+  log.append(notice('three'));
+  await log.flush();
+  assert.deepEqual((await log.readAll()).map(e => (e.kind === 'notice' ? e.text : e.kind)), ['one', 'two', 'three']);
 });

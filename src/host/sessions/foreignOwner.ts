@@ -13,7 +13,7 @@ import type { LastBeats } from '../util/heartbeats';
 import { ownedByOther } from './ownership';
 import { isNewer, type SessionRecord } from './sessionRecord';
 import type { SessionStore } from './sessionStore';
-import { isProcessAlive, LockTimeoutError, pidMeansHere, withFileLock } from '../util/fileLock';
+import { isProcessAlive, LockTimeoutError, pidMeansHere, pidTakenSince, withFileLock } from '../util/fileLock';
 import { groupEnded } from '../util/lifeline';
 
 /** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
@@ -162,7 +162,8 @@ export class ForeignOwner {
       // The agent, then its whole group (led by it): what it started may outlive it by up to the grace period.
       const deadline = Date.now() + LEFT_AGENT_ENDS_MS;
       while (isProcessAlive(agent) && Date.now() < deadline) await new Promise(r => setTimeout(r, LEFT_AGENT_LOOK_MS));
-      const ended = !isProcessAlive(agent) && (await groupEnded(agent.pid, Math.max(0, deadline - Date.now())));
+      // (A pid taken by another process since: the group of that number, if any, is that one's.)
+      const ended = !isProcessAlive(agent) && (pidTakenSince(agent) || (await groupEnded(agent.pid, Math.max(0, deadline - Date.now()))));
       if (!ended) this.d.log('warn', `Session ${s.id}: the agent its ended process left (process group ${agent.pid}) is still running after ${LEFT_AGENT_ENDS_MS / 1000} s.`);
     }
     s.record.agentProcess = undefined;

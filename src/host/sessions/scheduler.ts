@@ -5,6 +5,7 @@ export class Scheduler {
   private reported = 0;
 
   private limit: number;
+  private closed = false;
 
   constructor(
     limit: number,
@@ -48,8 +49,14 @@ export class Scheduler {
     return this.running.size;
   }
 
+  /** Starts nothing from now on (the host is closing); what is queued stays queued on disk, for the next host. */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+  }
+
   private pump(): void {
-    while (this.running.size < this.limit && this.queue.length) {
+    while (!this.closed && this.running.size < this.limit && this.queue.length) {
       const next = this.queue.shift()!;
       this.running.add(next);
       this.start(next);

@@ -376,6 +376,8 @@ export class SessionManager implements SessionHost {
    */
   async shutdown(): Promise<void> {
     this.closing = true;
+    // (Not one at a time as slots free: with thousands queued, that chain of calls would overflow the stack.)
+    this.scheduler.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.others.close();
     const running = this.all().filter(s => s.run);

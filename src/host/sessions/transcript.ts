@@ -23,6 +23,8 @@ export class TranscriptLog {
   private dirMade = false;
   /** Lines a write could not store (a full disk, a folder gone read-only), tried again with the next one. */
   private unwritten = '';
+  /** The file's length as this log wrote it: where a failed write is cut back to. */
+  private bytes = 0;
 
   constructor(
     private readonly file: string,
@@ -33,8 +35,13 @@ export class TranscriptLog {
   /** Counts what is already on disk; must finish before the first append. */
   open(): Promise<void> {
     this.opened ??= fs.readFile(this.file, 'utf8').then(
-      text => { this.count = text.split('\n').filter(Boolean).length; },
-      () => { this.count = 0; },
+      text => {
+        this.count = text.split('\n').filter(Boolean).length;
+        this.bytes = Buffer.byteLength(text);
+      },
+      () => {
+        this.count = 0;
+      },
     );
     return this.opened;
   }
@@ -105,9 +112,31 @@ export class TranscriptLog {
     try {
       await this.appendText(all);
       this.unwritten = '';
+      this.bytes += Buffer.byteLength(all);
     } catch (err) {
       if (!this.unwritten) this.onWriteError(err as Error);
       this.unwritten = all;
+      await this.cutPartial(all).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A full disk may have taken part of a failed write: cut back to what was whole, so that the retry neither
+   * doubles nor tears a line. Only what this write put there is cut (another process may have appended since
+   * this log counted the file, when the session moved to it).
+   */
+  private async cutPartial(tried: string): Promise<void> {
+    const size = (await fs.stat(this.file)).size;
+    const mine = Buffer.from(tried);
+    const extra = size - this.bytes;
+    if (extra <= 0 || extra > mine.length) return;
+    const file = await fs.open(this.file, 'r+');
+    try {
+      const found = Buffer.alloc(extra);
+      await file.read(found, 0, extra, this.bytes);
+      if (found.equals(mine.subarray(0, extra))) await file.truncate(this.bytes);
+    } finally {
+      await file.close();
     }
   }
 

@@ -139,6 +139,13 @@ export function isProcessAlive(p: ProcessIdentity): boolean {
   return stat === null || stat.start === p.start;
 }
 
+/** Its pid now names another process (Linux, with its start time known): its group's number may be that one's too. */
+export function pidTakenSince(p: ProcessIdentity): boolean {
+  if (p.start === null || !pidMeansHere(p)) return false;
+  const stat = procStat(p.pid);
+  return stat !== null && stat.start !== null && stat.start !== p.start;
+}
+
 function ownPidNamespace(): string | undefined {
   try {
     return readlinkSync('/proc/self/ns/pid');

@@ -29,14 +29,15 @@ export function lifelinePreamble(killGraceMs: number): string {
   // $1: whom to signal. The watcher leaves the group when it can (setsid): once done, it would linger in
   // it as a zombie until the system reaps it, and the group would not look empty (groupEnded).
   const watcher = `trap "" TERM; IFS= read -r said; [ "$said" = q ] && exit 0; kill -TERM "$1"; sleep ${grace}; kill -KILL "$1"`;
-  // The watcher ignores TERM from its fork on (the shell's own for the moment of the fork): a group's
-  // signal sent before it has left the group would leave a zombie in it instead.
+  // The watcher ignores TERM from its first line on: a group's signal sent before it has left the group
+  // would leave a zombie in it. The shell holds a TERM that comes while it forks, and takes it after.
   return [
-    "trap '' TERM",
-    `if command -v setsid >/dev/null 2>&1; then setsid /bin/sh -c '${watcher}' sh "-$$" <&3 >/dev/null 2>&1 &`,
-    `else /bin/sh -c '${watcher}' sh 0 <&3 >/dev/null 2>&1 & fi`,
+    "trap 'sy_term=1' TERM",
+    `if command -v setsid >/dev/null 2>&1; then (trap '' TERM; exec setsid /bin/sh -c '${watcher}' sh "-$$") <&3 >/dev/null 2>&1 &`,
+    `else (trap '' TERM; exec /bin/sh -c '${watcher}' sh 0) <&3 >/dev/null 2>&1 & fi`,
     'trap - TERM',
     'exec 3<&-',
+    '[ -z "$sy_term" ] || kill -TERM $$',
     '',
   ].join('\n');
 }

@@ -59,10 +59,12 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
     let drainTimer: NodeJS.Timeout | undefined;
 
     const killGroup = (sig: NodeJS.Signals) => child.killGroup(sig);
+    let killTimer: NodeJS.Timeout | undefined;
     const terminate = () => {
       killGroup('SIGTERM');
-      // Unref'd: it must not keep the host alive, and is harmless once the group is gone.
-      setTimeout(() => killGroup('SIGKILL'), grace).unref();
+      // Unref'd: it must not keep the host alive. Cleared once the group is known to be gone.
+      killTimer ??= setTimeout(() => killGroup('SIGKILL'), grace);
+      killTimer.unref();
     };
     const stop = (reason: 'timeout' | 'abort') => {
       if (stoppedBy !== undefined || exit !== undefined) return;
@@ -111,7 +113,11 @@ export function runShellInProcessGroup(script: string, opts: CommandRunOptions, 
     const finishOnceGroupEnded = () => {
       if (settled || ending) return;
       ending = true;
-      void (child.pid === undefined ? Promise.resolve(true) : groupEnded(child.pid, grace + 500)).then(finish);
+      void (child.pid === undefined ? Promise.resolve(true) : groupEnded(child.pid, grace + 500)).then(ended => {
+        // Nothing of it is left: a SIGKILL later could only reach a group that has taken its number since.
+        if (ended) clearTimeout(killTimer);
+        finish();
+      });
     };
     child.on('exit', (code, signal) => {
       exit = { code, signal };

@@ -86,9 +86,11 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   const tail: string[] = [];
   let exited = false;
   child.on('exit', () => (exited = true));
+  let killTimer: NodeJS.Timeout | undefined;
   const endGroup = () => {
     child.killGroup('SIGTERM');
-    setTimeout(() => child.killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    killTimer ??= setTimeout(() => child.killGroup('SIGKILL'), KILL_GRACE_MS);
+    killTimer.unref();
   };
   const kill = () => {
     if (!exited) endGroup();
@@ -136,7 +138,8 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   o.signal.removeEventListener('abort', kill);
   // The run ends with the whole group, not only its leader: a resume, merge or discard that follows must
   // not find a process of this agent still writing in the worktree.
-  if (child.pid !== undefined) await groupEnded(child.pid, KILL_GRACE_MS + 500);
+  // Nothing of it left: a SIGKILL later could only reach a group that has taken its number since.
+  if (child.pid === undefined || (await groupEnded(child.pid, KILL_GRACE_MS + 500))) clearTimeout(killTimer);
   o.onProcess(undefined);
   if (o.signal.aborted) return { kind: 'aborted' };
   if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };
