@@ -1,5 +1,6 @@
 // Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
-// resuming, pausing and stopping, review and the agent runs are in their own modules; this one decides what state a session is in.
+// resuming, pausing and stopping, review and the agent runs are in their own modules; this one decides
+// what state a session is in.
 import { existsSync } from 'node:fs';
 import type { TraceTurn } from '../../protocol/records';
 import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, SessionAlert, TranscriptResult } from '../../protocol/sessions';

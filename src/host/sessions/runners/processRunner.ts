@@ -137,8 +137,8 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   child.stopReading();
   o.signal.removeEventListener('abort', kill);
   // The run ends with the whole group, not only its leader: a resume, merge or discard that follows must
-  // not find a process of this agent still writing in the worktree.
-  // Nothing of it left: a SIGKILL later could only reach a group that has taken its number since.
+  // not find a process of this agent still writing in the worktree. Once it is empty, the SIGKILL is not
+  // sent: it could only reach a group that has taken its number since.
   if (child.pid === undefined || (await groupEnded(child.pid, KILL_GRACE_MS + 500))) clearTimeout(killTimer);
   o.onProcess(undefined);
   if (o.signal.aborted) return { kind: 'aborted' };
