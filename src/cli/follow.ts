@@ -7,6 +7,8 @@ import type { Engine } from '../host/engine';
 export interface FollowOptions {
   json: boolean;
   quiet: boolean;
+  /** A new session: its warnings from before it was followed (a checkout with uncommitted changes) are shown too. */
+  fresh?: boolean;
 }
 
 type Out = (s: string) => void;
@@ -35,6 +37,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     session = await start();
     if (!o.quiet) {
       err(`Session ${session.id} on ${session.branch} (worktree ${session.worktree})`);
+      if (o.fresh) for (const e of (await engine.sessions.transcript(session.id, 0)).events) if (e.kind === 'notice') printEvent(e, err);
       engine.sessions.watch(session.id, true);
       engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(e => printEvent(e, err)));
     }

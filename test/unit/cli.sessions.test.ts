@@ -120,3 +120,13 @@ test('discard of a session another process runs changes nothing without --yes; w
   const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[];
   assert.equal(list.find(s => s.id === id)?.status, 'discarded');
 });
+
+test('run says when the checkout has uncommitted changes the session does not see', async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  writeFileSync(path.join(repo, 'draft.txt'), 'not committed\n');
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:one] one'], { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: Your checkout has 1 uncommitted change\(s\); this session starts from the last commit of main and does not see them\./);
+});

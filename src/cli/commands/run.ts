@@ -73,5 +73,5 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
     },
     { report: m => quiet || err(m) },
   );
-  return followSession(engine, create, { json: Boolean(flags.json), quiet }, out, err);
+  return followSession(engine, create, { json: Boolean(flags.json), quiet, fresh: true }, out, err);
 }
