@@ -358,7 +358,8 @@ function capMicro(usd: number): number {
 }
 
 function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number }): string {
-  const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+  // Caps below a hundredth of a cent (tests, trials) keep their digits: "$0.0000 of $0.0000" says nothing.
+  const usd = (n: number) => (n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`);
   const inFlight = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held by requests in flight` : '';
   return `${SCOPE_NAMES[r.scope]} reached: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${inFlight}; the smallest useful request needs up to ${usd(r.neededUsd)}.`;
 }
