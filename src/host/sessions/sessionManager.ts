@@ -38,7 +38,6 @@ export class SessionManager implements SessionHost {
   /** The run queue moved since the last notification: queued sessions' positions changed. */
   private queueMoved = false;
   private pollTimer: NodeJS.Timeout | undefined;
-  private closing = false;
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
   readonly checkoutLooks = new CheckoutLooks();
@@ -318,8 +317,7 @@ export class SessionManager implements SessionHost {
   private startQueued(id: string): void {
     this.queueMoved = true;
     const s = this.sessions.get(id);
-    // Closing: a session queued meanwhile (by a poll under way) stays queued, for the next host to start.
-    if (!s || s.record.status !== 'queued' || this.closing) {
+    if (!s || s.record.status !== 'queued') {
       this.scheduler.release(id);
       return;
     }
@@ -376,8 +374,8 @@ export class SessionManager implements SessionHost {
    * meanwhile, though the runs ending free their slots.
    */
   async shutdown(): Promise<void> {
-    this.closing = true;
-    // (Not one at a time as slots free: with thousands queued, that chain of calls would overflow the stack.)
+    // Nothing starts from now on, not even what a poll under way queues; and the queue is dropped at once, not
+    // one at a time as slots free (with thousands queued, that chain of calls would overflow the stack).
     this.scheduler.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.others.close();
