@@ -32,6 +32,8 @@ export interface HomeLayout {
   requestsDir: string;
   /** One heartbeat file per live process that may hold sessions or send requests (util/heartbeats.ts). */
   hostsDir: string;
+  /** Which agents run on the machine, and which wait for it, across processes (sessions/machineSlots.ts). */
+  slotsDir: string;
   reposDir: string;
   repoDir(repoRoot: string): string;
   sessionsDir(repoRoot: string): string;
@@ -48,6 +50,7 @@ export function homeLayout(root: string = switchyardHome()): HomeLayout {
     locksDir: path.join(root, 'locks'),
     requestsDir: path.join(root, 'requests'),
     hostsDir: path.join(root, 'hosts'),
+    slotsDir: path.join(root, 'slots'),
     reposDir,
     repoDir,
     sessionsDir: repoRoot => path.join(repoDir(repoRoot), 'sessions'),

@@ -1,7 +1,7 @@
 // Ten `switchyard run` processes started at once on one repository: each gets its own worktree and
 // branch, and every record of every process lands once in the one shared ledger.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { runCli } from './helpers/cli';
@@ -15,8 +15,8 @@ const twoTurns = {
 };
 
 /** The test upstream playing `twoTurns`, a repository, and the environment every run shares. */
-async function fleet(t: TestContext) {
-  const up = await upstream(t, { scripts: { two: twoTurns } });
+async function fleet(t: TestContext, o: { eventDelayMs?: number } = {}) {
+  const up = await upstream(t, { scripts: { two: twoTurns }, ...o });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const home = path.join(root, 'home');
@@ -67,4 +67,27 @@ test('a day cap that holds one worst case at a time: six runs take turns instead
   const rows = JSON.parse((await runCli(['report', '--by', 'session', '--json'], env)).stdout) as { costUsd: number }[];
   const spent = rows.reduce((sum, r) => sum + r.costUsd, 0);
   assert.ok(rows.length === 6 && spent > 0 && spent <= 0.06, `spent $${spent} in ${rows.length} sessions`);
+});
+
+test('maxConcurrentSessions holds for the machine: ten runs at once keep to it together, and all finish', async t => {
+  const { up, repo, home, env } = await fleet(t, { eventDelayMs: 25 });
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ maxConcurrentSessions: 3 }));
+  // The upstream's answers in flight at once: never more than the agents running.
+  let most = 0;
+  const sample = setInterval(() => {
+    most = Math.max(most, up.requests.filter(r => !r.done).length);
+  }, 2);
+  t.after(() => clearInterval(sample));
+  const runs = await Promise.all(Array.from({ length: 10 }, () => runCli(['run', '--repo', repo, '--task', '[script:two] one of ten', '--json'], env)));
+  clearInterval(sample);
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { status: string }).status, 'done');
+  }
+  assert.equal(up.requests.length, 20);
+  assert.ok(most <= 3, `${most} answers were streamed at once`);
+  assert.ok(most >= 2, 'the three slots were used');
+  assert.ok(runs.some(r => /Waiting for a free slot: \d agents? runs? on this machine \(limit 3\)/.test(r.stderr)), 'a run that waited said why');
+  assert.deepEqual(readdirSync(path.join(home, 'slots', 'running')), [], 'every slot given back');
 });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TIERS, type Tier } from '../../protocol/types';
-import { makeDir } from '../util/makeDir';
+import { makeDir, namesIn } from '../util/makeDir';
 
 export type OwnerChange =
   | { action: 'pause' }
@@ -75,13 +75,7 @@ export const REQUEST_EXPIRES_MS = 15_000;
  */
 export async function takeOwnerRequests(requestsDir: string, me: string, holds: (sessionId: string) => boolean, now = Date.now()): Promise<OwnerRequest[]> {
   const dir = inbox(requestsDir, me);
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await namesIn(dir);
   const taken: OwnerRequest[] = [];
   for (const name of names.filter(n => n.endsWith('.json')).sort()) {
     const file = path.join(dir, name);

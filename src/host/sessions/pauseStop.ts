@@ -1,7 +1,7 @@
-// Pausing and stopping a session: its status changes at once, then its run here (if any) is ended and
+// Pausing and stopping a session (and every session, as the host shuts down): its status changes at once, then its run here (if any) is ended and
 // waited for. A run whose agent is still ending keeps its scheduler slot until it has ended (startQueued
 // frees it), so that a resume meanwhile cannot start a second agent in the worktree beside it.
-import { STOPPABLE_STATUSES, type SessionInfo } from '../../protocol/types';
+import { ACTIVE_STATUSES, STOPPABLE_STATUSES, type SessionInfo } from '../../protocol/types';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
@@ -37,4 +37,20 @@ function letGoIfIdle(mgr: SessionManager, s: LiveSession): void {
   if (s.run) return;
   mgr.scheduler.release(s.id);
   s.record.owner = undefined;
+}
+
+/**
+ * Host shutdown: running sessions are saved as paused so they come back that way. Queued ones stay queued
+ * and are let go of, for the next host (or another one open now) to start.
+ */
+export async function pauseForShutdown(mgr: SessionManager): Promise<void> {
+  const running = mgr.all().filter(s => s.run);
+  // A run already being paused or stopped keeps that status.
+  for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) mgr.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
+  await Promise.all(running.map(s => mgr.stopRun(s)));
+  for (const s of mgr.all()) {
+    if (s.run || s.record.status !== 'queued' || s.record.owner?.hostId !== mgr.ctx.hostId) continue;
+    s.record.owner = undefined;
+    void mgr.save(s);
+  }
 }

@@ -14,10 +14,12 @@ import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
-import { pauseSession, stopSession } from './pauseStop';
+import { pauseForShutdown, pauseSession, stopSession } from './pauseStop';
 import { resumeSession } from './resumeSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
+import { MachineSlots } from './machineSlots';
+import { MachineWait } from './machineWait';
 import { SessionNotifier } from './notifier';
 import { SessionTraces } from './traces';
 import { CheckoutLooks } from './checkoutLooks';
@@ -40,6 +42,8 @@ export class SessionManager implements SessionHost {
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly watched = new Set<string>();
   readonly scheduler: Scheduler;
+  private readonly slots: MachineSlots;
+  private readonly machineWait: MachineWait;
   readonly checkoutLooks = new CheckoutLooks();
   private readonly launcher = new LauncherPolicy();
   private readonly waiters = new Set<() => void>();
@@ -49,7 +53,13 @@ export class SessionManager implements SessionHost {
   private readonly others = new OtherProcesses(this);
 
   constructor(readonly ctx: SessionContext) {
-    this.scheduler = new Scheduler(ctx.settings().maxConcurrentSessions, id => this.startQueued(id), n => this.launcher.runningCount(n));
+    const limit = () => ctx.settings().maxConcurrentSessions;
+    this.slots = new MachineSlots(ctx.home.slotsDir, ctx.home.locksDir, ctx.hostId, ctx.beats, msg => ctx.log('warn', msg));
+    this.scheduler = new Scheduler(limit(), id => this.startQueued(id), n => this.launcher.runningCount(n), this.slots, () => this.machineWait.changed());
+    this.machineWait = new MachineWait(this.scheduler, limit, () => this.all(), queued => {
+      this.queueMoved = true;
+      for (const s of queued) this.changed(s);
+    });
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.foreign = new ForeignOwner({
@@ -79,7 +89,7 @@ export class SessionManager implements SessionHost {
   }
 
   info(s: LiveSession): SessionInfo {
-    return toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id));
+    return this.machineWait.info(toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id)));
   }
 
   /** Loads a repository's sessions once; running ones left by a dead process come back paused. */
@@ -316,6 +326,7 @@ export class SessionManager implements SessionHost {
 
   private startQueued(id: string): void {
     this.queueMoved = true;
+    this.machineWait.started(id);
     const s = this.sessions.get(id);
     if (!s || s.record.status !== 'queued') {
       this.scheduler.release(id);
@@ -368,27 +379,16 @@ export class SessionManager implements SessionHost {
     return this.foreign.released(s, what);
   }
 
-  /**
-   * Host shutdown: running sessions are saved as paused so they come back that way. Queued ones stay
-   * queued and are let go of, for the next host (or another one open now) to start; none starts here
-   * meanwhile, though the runs ending free their slots.
-   */
+  /** Host shutdown: runs here end paused, queued sessions are let go of for the next host (pauseStop.ts). */
   async shutdown(): Promise<void> {
     // Nothing starts from now on, not even what a poll under way queues; and the queue is dropped at once, not
     // one at a time as slots free (with thousands queued, that chain of calls would overflow the stack).
     this.scheduler.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.others.close();
-    const running = this.all().filter(s => s.run);
-    // A run already being paused or stopped keeps that status.
-    for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) this.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
-    await Promise.all(running.map(s => this.stopRun(s)));
-    for (const s of this.all()) {
-      if (s.run || s.record.status !== 'queued' || s.record.owner?.hostId !== this.ctx.hostId) continue;
-      s.record.owner = undefined;
-      this.save(s);
-    }
+    await pauseForShutdown(this);
     await this.foreign.close();
+    await this.slots.close();
     await Promise.all(this.all().map(s => s.transcript.flush()));
     await this.traces.flush();
     await this.ctx.store.flush();

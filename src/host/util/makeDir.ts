@@ -1,5 +1,6 @@
-// `mkdir -p` that always ends. Node's own recursive mkdir retries for ever where the kernel answers
-// ENOENT for a folder whose parent exists (procfs and sysfs do): a home set under /proc hung every command.
+// Folders: `mkdir -p` that always ends, and a listing of one that may not be there yet. Node's own
+// recursive mkdir retries for ever where the kernel answers ENOENT for a folder whose parent exists (procfs
+// and sysfs do): a home set under /proc hung every command.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
@@ -33,5 +34,15 @@ async function tryMkdir(dir: string): Promise<boolean> {
     // A file in the way is an error, as for mkdir -p.
     if (codeOf(e) === 'EEXIST') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: dir });
     throw e;
+  }
+}
+
+/** The names in `dir`; none when it is not there (yet). */
+export async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return [];
+    throw err;
   }
 }

@@ -1,0 +1,49 @@
+// What a queued session shows while other processes' agents fill the machine (machineSlots.ts): a reason on
+// its row, and one line in its transcript (the CLI prints it) when it begins to wait for them.
+import type { SessionInfo } from '../../protocol/types';
+import type { LiveSession } from './liveSession';
+import type { MachineBusy } from './machineSlots';
+
+export function machineWaitReason(busy: MachineBusy, limit: number): string {
+  const agents = busy.running === 1 ? '1 agent runs' : `${busy.running} agents run`;
+  const where = busy.elsewhere === busy.running ? 'all in other windows or CLI runs' : `${busy.elsewhere} in other windows or CLI runs`;
+  const line = busy.ahead ? `; ${busy.ahead} of their sessions waited longer` : '';
+  return `Waiting for a free slot: ${agents} on this machine (limit ${limit}), ${where}${line}.`;
+}
+
+export class MachineWait {
+  /** Queued sessions whose transcript says they wait for the machine, until they start or leave the queue. */
+  private readonly told = new Set<string>();
+
+  constructor(
+    private readonly queue: { readonly machineBusy: MachineBusy | undefined; position(sessionId: string): number | undefined },
+    private readonly limit: () => number,
+    private readonly sessions: () => readonly LiveSession[],
+    /** The queued sessions' rows are to be shown again. */
+    private readonly show: (queued: readonly LiveSession[]) => void,
+  ) {}
+
+  /** The session's info, with why it waits when the machine is what it waits for. */
+  info(info: SessionInfo): SessionInfo {
+    const busy = info.status === 'queued' && info.queuePosition ? this.queue.machineBusy : undefined;
+    return busy ? { ...info, statusReason: machineWaitReason(busy, this.limit()) } : info;
+  }
+
+  /** The machine's state changed for the queue: each queued session that begins to wait says so, once. */
+  changed(): void {
+    const queued = this.sessions().filter(s => this.queue.position(s.id) !== undefined);
+    const busy = this.queue.machineBusy;
+    for (const id of this.told) if (!queued.some(s => s.id === id)) this.told.delete(id);
+    for (const s of queued) {
+      if (!busy || this.told.has(s.id)) continue;
+      this.told.add(s.id);
+      s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status: 'queued', reason: machineWaitReason(busy, this.limit()) });
+    }
+    this.show(queued);
+  }
+
+  /** Started: a later wait is said again. */
+  started(sessionId: string): void {
+    this.told.delete(sessionId);
+  }
+}

@@ -1,0 +1,137 @@
+// The machine's slots: several processes' schedulers (here, several gates with their own host ids on one
+// home) keep to one limit together, give a freed slot to the session that has waited longest whichever
+// process holds it, and count nothing for a process that is gone.
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { MachineSlots } from '../../src/host/sessions/machineSlots';
+import { Scheduler } from '../../src/host/sessions/scheduler';
+import type { LastBeats } from '../../src/host/util/heartbeats';
+import { tempDir } from './helpers/engineKit';
+
+const beating: LastBeats = { state: () => 'beating' };
+
+function home(t: TestContext) {
+  const root = tempDir(t);
+  const slotsDir = path.join(root, 'slots');
+  const locksDir = path.join(root, 'locks');
+  const logs: string[] = [];
+  const gate = (hostId: string) => new MachineSlots(slotsDir, locksDir, hostId, beating, m => logs.push(m));
+  return { root, slotsDir, gate, logs };
+}
+
+const files = (dir: string) => {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+};
+
+test('two processes keep to one limit: the second waits until the first lets a slot go', async t => {
+  const { slotsDir, gate } = home(t);
+  const a = gate('hostA');
+  const b = gate('hostB');
+  assert.deepEqual(await a.admit(['a1', 'a2'], 2), ['a1', 'a2']);
+  assert.deepEqual(await b.admit(['b1'], 2), [], 'the machine is full');
+  assert.deepEqual(b.busy, { running: 2, elsewhere: 2, ahead: 0 });
+  assert.deepEqual(files(path.join(slotsDir, 'waiting')), ['b1~hostB.json'], 'b1 waits in line where every process sees it');
+  a.left('a1');
+  await a.flushed();
+  assert.deepEqual(await b.admit(['b1'], 2), ['b1']);
+  assert.equal(b.busy, undefined);
+  assert.deepEqual(files(path.join(slotsDir, 'waiting')), [], 'out of line once it runs');
+  assert.deepEqual(files(path.join(slotsDir, 'running')), ['a2~hostA.json', 'b1~hostB.json']);
+  await Promise.all([a.close(), b.close()]);
+  assert.deepEqual(files(path.join(slotsDir, 'running')), [], 'a clean exit leaves no file');
+});
+
+test('a freed slot goes to the session that waited longest, not to the process that freed it', async t => {
+  const { gate } = home(t);
+  const a = gate('hostA');
+  const b = gate('hostB');
+  assert.deepEqual(await a.admit(['a1', 'a2'], 2), ['a1', 'a2']);
+  assert.deepEqual(await b.admit(['b1'], 2), []);
+  a.left('a1');
+  await a.flushed();
+  // a's own next session came later than b1: it waits behind it.
+  assert.deepEqual(await a.admit(['a3'], 2), []);
+  assert.deepEqual(a.busy, { running: 1, elsewhere: 0, ahead: 1 });
+  assert.deepEqual(await b.admit(['b1'], 2), ['b1']);
+  a.left('a2');
+  await a.flushed();
+  assert.deepEqual(await a.admit(['a3'], 2), ['a3']);
+});
+
+test('a waiting session that its own process could not start (its own limit is lower) holds nobody back', async t => {
+  const { gate } = home(t);
+  const a = gate('hostA');
+  const b = gate('hostB');
+  assert.deepEqual(await b.admit(['b1', 'b2', 'b3'], 8), ['b1', 'b2', 'b3']);
+  // a keeps to 2 on the machine: with 3 running it waits, but for b, with a limit of 8, it is no one ahead.
+  assert.deepEqual(await a.admit(['a1'], 2), []);
+  assert.deepEqual(await b.admit(['b4'], 8), ['b4']);
+});
+
+test('the files of a process that is gone count for nothing, and are removed', async t => {
+  const { slotsDir, gate } = home(t);
+  const dead = { pid: 2 ** 22 + 17, host: (await import('node:os')).hostname(), start: '1', hostId: 'gone', beats: true };
+  for (const dir of ['running', 'waiting']) {
+    mkdirSync(path.join(slotsDir, dir), { recursive: true });
+    for (let i = 0; i < 3; i++) writeFileSync(path.join(slotsDir, dir, `s${i}~gone.json`), JSON.stringify({ owner: dead, since: 1, limit: 8 }));
+  }
+  // Unreadable, or named as no slot file is: counted for nothing.
+  writeFileSync(path.join(slotsDir, 'running', 'x~torn.json'), '{"owner":');
+  writeFileSync(path.join(slotsDir, 'running', 'notes.txt'), 'hello');
+  const a = gate('hostA');
+  assert.deepEqual(await a.admit(['a1', 'a2'], 2), ['a1', 'a2']);
+  assert.deepEqual(files(path.join(slotsDir, 'running')), ['a1~hostA.json', 'a2~hostA.json', 'notes.txt', 'x~torn.json']);
+  assert.deepEqual(files(path.join(slotsDir, 'waiting')), []);
+});
+
+test('a home where the slots cannot be kept: its own limit still holds, and it says why once', async t => {
+  const { slotsDir, gate, logs } = home(t);
+  // A file where the folder should be (a home edited by hand): no process can keep its slots there.
+  writeFileSync(slotsDir, 'not a folder');
+  const a = gate('hostA');
+  assert.deepEqual(await a.admit(['a1'], 1), ['a1']);
+  assert.deepEqual(await a.admit(['a2'], 1), ['a2']);
+  assert.equal(logs.length, 1, logs.join('\n'));
+  assert.match(logs[0]!, /only this process's own limit holds/);
+});
+
+test('schedulers of two processes on one machine: never more than the limit running, and all start in turn', async t => {
+  const { gate } = home(t);
+  const running = new Set<string>();
+  let most = 0;
+  const started: string[] = [];
+  const schedulers: Scheduler[] = [];
+  const make = (hostId: string) => {
+    const s: Scheduler = new Scheduler(3, id => {
+      running.add(id);
+      started.push(id);
+      most = Math.max(most, running.size);
+      // Each agent runs a little while, then frees its slot.
+      setTimeout(() => {
+        running.delete(id);
+        s.release(id);
+      }, 20 + Math.random() * 30);
+    }, undefined, gate(hostId));
+    schedulers.push(s);
+    return s;
+  };
+  const a = make('hostA');
+  const b = make('hostB');
+  for (let i = 0; i < 10; i++) {
+    a.enqueue(`a${i}`);
+    b.enqueue(`b${i}`);
+  }
+  const deadline = Date.now() + 20_000;
+  while (started.length < 20 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));
+  assert.equal(started.length, 20, `started ${started.join(' ')}`);
+  assert.ok(most <= 3, `${most} ran at once`);
+  assert.ok(most >= 2, 'the slots are used');
+  assert.deepEqual(started.filter(id => id.startsWith('a')), Array.from({ length: 10 }, (_, i) => `a${i}`), 'each process keeps its order');
+  for (const s of schedulers) s.close();
+});
