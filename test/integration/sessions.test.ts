@@ -1,4 +1,5 @@
 import * as assert from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,7 @@ import type { MergeResult } from '../../src/protocol/sessions';
 import type { SessionInfo } from '../../src/protocol/types';
 import { HELPER_NAME } from '../../src/host/util/launcher';
 import { childrenNamed } from '../benchSuite/procStats';
-import { api, sessionWhere, settled, until } from './kit';
+import { api, EXTENSION_ID, sessionWhere, settled, until } from './kit';
 
 suite('sessions in a real VS Code', () => {
   test('two sessions run, show their transcript and changes, and one merges back', async () => {
@@ -76,4 +77,42 @@ suite('sessions in a real VS Code', () => {
     const done = await sessionWhere(a, s.id, x => x.status !== 'stopped' && settled(x), 'the resumed session to finish');
     assert.strictEqual(done.status, 'done', done.statusReason);
   });
+
+  test("with the machine's slots taken by a CLI run, a new session waits, says why, and starts once the run ends", async () => {
+    const a = await api();
+    const config = vscode.workspace.getConfiguration('switchyard');
+    const home = process.env.SWITCHYARD_HOME!;
+    await config.update('maxConcurrentSessions', 1, vscode.ConfigurationTarget.Global);
+    try {
+      // The host has the new limit once it has saved it for CLI runs.
+      await until(() => /"maxConcurrentSessions": 1\b/.test(readOr(path.join(home, 'config.json'))), 'the host to take the limit of 1');
+      const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+      const env = { ...process.env, SWITCHYARD_HOME: home, OPENAI_BASE_URL: config.get<string>('baseUrl')!, OPENAI_API_KEY: 'sk-integration-test' };
+      const run = spawn(process.execPath, [cli, 'run', '--repo', a.repo()!, '--task', '[script:int-slow] elsewhere', '--json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      run.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      run.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const ended = new Promise<number | null>(resolve => run.on('exit', code => resolve(code)));
+      // The CLI's session shows here, running, from the editor's next look at the repository.
+      const theirs = await until(() => a.sessions().find(x => x.task === '[script:int-slow] elsewhere' && x.status === 'running'), 'the CLI run to show as running');
+      const mine = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] after the CLI run', title: 'After the CLI run' });
+      const waiting = await sessionWhere(a, mine.id, x => x.status === 'queued' && /^Waiting for a free slot/.test(x.statusReason ?? ''), 'the new session to wait for the machine');
+      assert.strictEqual(waiting.statusReason, 'Waiting for a free slot: 1 agent runs on this machine (limit 1), all in other windows or CLI runs.');
+      assert.strictEqual(waiting.queuePosition, 1);
+      assert.strictEqual(await ended, 0, out);
+      const done = await sessionWhere(a, mine.id, settled, 'the waiting session to run once the CLI run ended');
+      assert.strictEqual(done.status, 'done', done.statusReason);
+      await sessionWhere(a, theirs.id, x => x.status === 'done', "the CLI run's session to show as done");
+    } finally {
+      await config.update('maxConcurrentSessions', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
+
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
