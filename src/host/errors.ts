@@ -13,3 +13,8 @@ export class InvalidRequestError extends UserError {
     this.name = 'InvalidRequestError';
   }
 }
+
+/** What to log of something thrown that nobody expected: its stack where it has one. */
+export function stackOf(err: unknown): string {
+  return err instanceof Error ? err.stack ?? err.message : String(err);
+}

@@ -1,6 +1,7 @@
 // Seeds a fleet for the end-to-end screenshot of the sidebar with 100 sessions: a second process (as a CLI
 // run would be) starts them on the same repository and home, so the workbench shows another process's
-// sessions live. Prints "seeded" once most have settled, then keeps running until killed.
+// sessions live. Prints "seeded" once most have settled, then keeps running until killed. "hold N" on its
+// stdin starts N slow sessions more, and it prints "holding N" once they all run.
 //   node out/test/e2e/seedFleet.js HOME REPO UPSTREAM_URL
 import { Engine } from '../../src/host/engine';
 import { silentSink } from '../../src/host/events';
@@ -40,7 +41,23 @@ async function main(): Promise<void> {
     }, 250);
   });
   process.stdout.write(`seeded ${created.length} sessions\n`);
+  // "hold N" on stdin: N more agents that keep the machine busy, as another window's fleet would.
+  process.stdin.setEncoding('utf8').on('data', (line: string) => {
+    const n = /^hold (\d+)/.exec(line)?.[1];
+    if (n) void hold(engine, Number(n), repo!);
+  });
   await new Promise(() => {});
+}
+
+async function hold(engine: Engine, n: number, repo: string): Promise<void> {
+  const held: SessionInfo[] = [];
+  for (let i = 1; i <= n; i++) held.push(await engine.sessions.create({ repo, task: `[script:int-slow] Watch benchmark ${i}`, title: `Watch benchmark ${i}` }, { report: () => {} }));
+  const t = setInterval(() => {
+    if (held.every(s => engine.sessions.get(s.id).record.status === 'running')) {
+      clearInterval(t);
+      process.stdout.write(`holding ${n}\n`);
+    }
+  }, 100);
 }
 
 main().catch(err => {

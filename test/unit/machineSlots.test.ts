@@ -2,15 +2,18 @@
 // home) keep to one limit together, give a freed slot to the session that has waited longest whichever
 // process holds it, and count nothing for a process that is gone.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { MachineSlots } from '../../src/host/sessions/machineSlots';
+import { MachineSlots, type SlotGate } from '../../src/host/sessions/machineSlots';
 import { Scheduler } from '../../src/host/sessions/scheduler';
+import { currentProcess, processOf } from '../../src/host/util/fileLock';
 import type { LastBeats } from '../../src/host/util/heartbeats';
 import { tempDir } from './helpers/engineKit';
 
 const beating: LastBeats = { state: () => 'beating' };
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 function home(t: TestContext) {
   const root = tempDir(t);
@@ -117,7 +120,7 @@ test('schedulers of two processes on one machine: never more than the limit runn
         running.delete(id);
         s.release(id);
       }, 20 + Math.random() * 30);
-    }, undefined, gate(hostId));
+    }, { gate: gate(hostId) });
     schedulers.push(s);
     return s;
   };
@@ -134,4 +137,93 @@ test('schedulers of two processes on one machine: never more than the limit runn
   assert.ok(most >= 2, 'the slots are used');
   assert.deepEqual(started.filter(id => id.startsWith('a')), Array.from({ length: 10 }, (_, i) => `a${i}`), 'each process keeps its order');
   for (const s of schedulers) s.close();
+});
+
+test('a session that waits again is judged by its new place in line, in every process', async t => {
+  const { gate } = home(t);
+  const z = gate('hostZ');
+  const x = gate('hostX');
+  const y = gate('hostY');
+  assert.deepEqual(await z.admit(['z1'], 1), ['z1']);
+  assert.deepEqual(await x.admit(['x1'], 1), []);
+  await sleep(5);
+  assert.deepEqual(await y.admit(['y1'], 1), [], 'y1 waits (behind x1), and has read its place');
+  // x1 paused, then resumed: it waits again, now behind y1.
+  x.left('x1');
+  await x.flushed();
+  await sleep(5);
+  assert.deepEqual(await x.admit(['x1'], 1), []);
+  z.left('z1');
+  await z.flushed();
+  assert.deepEqual(await x.admit(['x1'], 1), [], 'y1 waited longer');
+  assert.deepEqual(await y.admit(['y1'], 1), ['y1'], 'and every process agrees');
+});
+
+test('a lock held too long keeps the sessions here in line (the limit holds), and leaves no place behind', async t => {
+  const { root, slotsDir, gate, logs } = home(t);
+  const a = gate('hostA');
+  const b = gate('hostB');
+  assert.deepEqual(await a.admit(['a1'], 1), ['a1']);
+  assert.deepEqual(await b.admit(['b1'], 1), []);
+  // A live process (this one, by its identity) holds the lock and does not let go.
+  writeFileSync(path.join(root, 'locks', 'slots.lock'), JSON.stringify({ ...currentProcess(), token: 'stalled', acquiredAt: new Date().toISOString() }));
+  a.left('a1');
+  await a.flushed();
+  assert.deepEqual(await b.admit(['b1'], 1), [], 'nothing starts uncounted');
+  assert.match(logs.join('\n'), /could not take the lock .*slots\.lock.*sessions here wait for it/);
+  unlinkSync(path.join(root, 'locks', 'slots.lock'));
+  assert.deepEqual(await b.admit(['b1'], 1), ['b1'], 'its place kept');
+  b.left('b1');
+  await b.flushed();
+  assert.deepEqual(files(path.join(slotsDir, 'waiting')), []);
+  assert.deepEqual(files(path.join(slotsDir, 'running')), []);
+});
+
+test('a session paused and resumed while the machine answers is not started on that answer: it asks again', async t => {
+  const { slotsDir, gate } = home(t);
+  const real = gate('hostA');
+  let sched!: Scheduler;
+  let once = true;
+  const racing: SlotGate = {
+    get busy() {
+      return real.busy;
+    },
+    left: id => real.left(id),
+    waitsForMachine: id => real.waitsForMachine(id),
+    admit: async (c, l) => {
+      const r = await real.admit(c, l);
+      if (once) {
+        once = false;
+        sched.release('s1');
+        sched.enqueue('s1');
+      }
+      return r;
+    },
+  };
+  const started: string[] = [];
+  sched = new Scheduler(1, id => started.push(id), { gate: racing });
+  t.after(() => sched.close());
+  sched.enqueue('s1');
+  const deadline = Date.now() + 5_000;
+  while (!started.length && Date.now() < deadline) await sleep(10);
+  await real.flushed();
+  assert.deepEqual(started, ['s1']);
+  assert.deepEqual(files(path.join(slotsDir, 'running')), ['s1~hostA.json'], 'it runs holding its slot');
+  assert.deepEqual(await gate('hostB').admit(['b1'], 1), [], 'and another process counts it');
+});
+
+test("a place in line its process stopped renewing (a run suspended with Ctrl-Z) holds nobody back", async t => {
+  const { slotsDir, gate } = home(t);
+  const child = spawn('sleep', ['30']);
+  t.after(() => child.kill('SIGKILL'));
+  await new Promise(r => child.once('spawn', r));
+  process.kill(child.pid!, 'SIGSTOP');
+  mkdirSync(path.join(slotsDir, 'waiting'), { recursive: true });
+  const place = path.join(slotsDir, 'waiting', 'w1~stopped.json');
+  writeFileSync(place, JSON.stringify({ owner: { ...processOf(child.pid!), hostId: 'stopped', beats: true }, since: Date.now() - 60_000, limit: 1 }));
+  const a = gate('hostA');
+  assert.deepEqual(await a.admit(['a1'], 1), [], 'renewed a moment ago, it is first in line');
+  const old = new Date(Date.now() - 10_000);
+  utimesSync(place, old, old);
+  assert.deepEqual(await a.admit(['a1'], 1), ['a1'], 'not renewed for 10 s, it is away');
 });

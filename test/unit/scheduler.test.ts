@@ -7,7 +7,7 @@ import { Scheduler } from '../../src/host/sessions/scheduler';
 test('sessions beyond the limit wait in order and start as slots free; the running count is reported', () => {
   const started: string[] = [];
   const counts: number[] = [];
-  const s = new Scheduler(2, id => started.push(id), n => counts.push(n));
+  const s = new Scheduler(2, id => started.push(id), { onRunningCount: n => counts.push(n) });
   for (const id of ['a', 'b', 'c', 'd']) s.enqueue(id);
   assert.deepEqual(started, ['a', 'b']);
   assert.equal(s.position('c'), 1);

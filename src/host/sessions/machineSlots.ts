@@ -3,11 +3,12 @@
 // at once then keep to `maxConcurrentSessions` together, as one window does. Each running session holds a
 // file under `slots/running`; a session that would start but for the other processes' agents holds one
 // under `slots/waiting`, so that slots go to the sessions that have waited longest, whichever process
-// holds them. Files of a process that is gone count for nothing and are removed.
+// holds them. Files of a process that is gone count for nothing and are removed; a place in line that its
+// process stopped renewing (a CLI run suspended with Ctrl-Z) holds nobody back.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { stillThere, type LastBeats } from '../util/heartbeats';
-import { withFileLock } from '../util/fileLock';
+import { LockTimeoutError, withFileLock } from '../util/fileLock';
 import { makeDir, namesIn } from '../util/makeDir';
 import { ownerHere, type Owner } from './ownership';
 
@@ -23,6 +24,8 @@ export interface SlotGate {
   left(sessionId: string): void;
   /** What the last call to `admit` saw, when other processes' agents kept a session here waiting. */
   readonly busy: MachineBusy | undefined;
+  /** The session is in line for the machine: this process has room for it, the machine has not. */
+  waitsForMachine(sessionId: string): boolean;
 }
 
 export interface MachineBusy {
@@ -46,9 +49,18 @@ interface Seen {
   file: SlotFile;
 }
 
-// A file's name is the session's id and its host's: a name, once seen, always holds the same owner.
+/** A file system's time, read from a file just written: comparable with other files' times there, not with Date.now(). */
+type FsTime = number;
+
+// A running file's name is the session's id and its host's, and it always holds that host's owner: read once.
 const NAME = /^([A-Za-z0-9_-]{1,64})~([A-Za-z0-9_-]{1,64})\.json$/;
 const LOCK_TIMEOUT_MS = 5_000;
+/** A process in line renews its places at every look (every 250 ms); one not renewed for this long is away. */
+const WAITING_STALE_MS = 5_000;
+/** Half-written files of a process that died between its write and its rename. */
+const TMP_STALE_MS = 60_000;
+/** Errors that pass: the sessions here keep their place and ask again. Any other means no slot can be kept here. */
+const PASSING = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
 
 export class MachineSlots implements SlotGate {
   private readonly runningDir: string;
@@ -58,10 +70,11 @@ export class MachineSlots implements SlotGate {
   private readonly mine = new Set<string>();
   /** This process's sessions waiting in line: since when, and whether their file is written. */
   private readonly waiting = new Map<string, { since: number; written: boolean }>();
-  /** Other processes' files, parsed once by name (a file is never rewritten under the same name). */
+  /** Other processes' running files, by path. */
   private readonly parsed = new Map<string, SlotFile | null>();
   private readonly pending = new Set<Promise<unknown>>();
-  private warned = false;
+  private admitting: Promise<unknown> | undefined;
+  private readonly warned = new Set<string>();
   busy: MachineBusy | undefined;
 
   constructor(
@@ -76,29 +89,10 @@ export class MachineSlots implements SlotGate {
     this.lockPath = path.join(locksDir, 'slots.lock');
   }
 
-  async admit(candidates: readonly string[], limit: number): Promise<string[]> {
-    const now = Date.now();
-    for (const id of candidates) if (!this.waiting.has(id)) this.waiting.set(id, { since: now, written: false });
-    // No longer at the head of the queue here (paused, or beyond this process's own limit): out of line.
-    for (const id of [...this.waiting.keys()]) if (!candidates.includes(id)) this.dropWaiting(id);
-    if (!candidates.length) {
-      // Waiting, if at all, for this process's own slots.
-      this.busy = undefined;
-      return [];
-    }
-    try {
-      return await withFileLock(this.lockPath, () => this.admitLocked(candidates, limit), { timeoutMs: LOCK_TIMEOUT_MS });
-    } catch (err) {
-      // A home this process cannot write to must not stop every agent: its own limit still holds.
-      if (!this.warned) this.log(`Counting the agents running on this machine (${(err as Error).message}); only this process's own limit holds.`);
-      this.warned = true;
-      this.busy = undefined;
-      for (const id of candidates) {
-        this.waiting.delete(id);
-        this.mine.add(id);
-      }
-      return [...candidates];
-    }
+  admit(candidates: readonly string[], limit: number): Promise<string[]> {
+    const p = this.admitNow(candidates, limit);
+    this.admitting = p;
+    return p;
   }
 
   left(sessionId: string): void {
@@ -106,8 +100,14 @@ export class MachineSlots implements SlotGate {
     this.dropWaiting(sessionId);
   }
 
+  waitsForMachine(sessionId: string): boolean {
+    return this.busy !== undefined && this.waiting.has(sessionId);
+  }
+
   /** A clean exit, once every run here has ended: this process's files go. */
   async close(): Promise<void> {
+    // A file an answer under way writes would otherwise be left behind.
+    await this.admitting?.catch(() => undefined);
     for (const id of [...this.mine, ...this.waiting.keys()]) this.left(id);
     await this.flushed();
   }
@@ -117,8 +117,42 @@ export class MachineSlots implements SlotGate {
     while (this.pending.size) await Promise.all(this.pending);
   }
 
+  private async admitNow(candidates: readonly string[], limit: number): Promise<string[]> {
+    const now = Date.now();
+    for (const id of candidates) if (!this.waiting.has(id)) this.waiting.set(id, { since: now, written: false });
+    // No longer at the head of the queue here (paused, or beyond this process's own limit): out of line.
+    for (const id of [...this.waiting.keys()]) if (!candidates.includes(id)) this.dropWaiting(id);
+    if (!candidates.length) {
+      // Waiting, if at all, for this process's own slots.
+      this.busy = undefined;
+      return [];
+    }
+    // A removal still on its way must not land after a new file of the same name.
+    await this.flushed();
+    try {
+      return await withFileLock(this.lockPath, () => this.admitLocked(candidates, limit), { timeoutMs: LOCK_TIMEOUT_MS });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A lock held too long (a stalled process) is broken once stale: the sessions here keep their place meanwhile.
+      if (err instanceof LockTimeoutError || (code && PASSING.has(code))) {
+        this.warnOnce(code ?? 'timeout', `Counting the agents running on this machine: ${(err as Error).message}; sessions here wait for it.`);
+        return [];
+      }
+      // A home where slots cannot be kept (not writable, full) must not stop every agent.
+      this.warnOnce('cannot', `Counting the agents running on this machine (${(err as Error).message}); only this process's own limit holds.`);
+      this.busy = undefined;
+      for (const id of candidates) {
+        this.dropWaiting(id);
+        this.mine.add(id);
+      }
+      return [...candidates];
+    }
+  }
+
   private async admitLocked(candidates: readonly string[], limit: number): Promise<string[]> {
-    const [running, waiting] = await Promise.all([this.others(this.runningDir), this.others(this.waitingDir)]);
+    // Taken a moment ago, the lock file's time is the file system's now.
+    const now: FsTime = (await fs.stat(this.lockPath)).mtimeMs;
+    const [running, waiting] = await Promise.all([this.othersRunning(now), this.othersWaiting(now)]);
     const total = running.length + this.mine.size;
     const admitted: string[] = [];
     for (const id of candidates) {
@@ -138,49 +172,79 @@ export class MachineSlots implements SlotGate {
       admitted.push(id);
     }
     if (!this.waiting.size) this.busy = undefined;
-    for (const [id, w] of this.waiting) {
-      if (w.written) continue;
-      await this.write(this.waitingDir, id, { owner: ownerHere(this.hostId), since: w.since, limit });
-      w.written = true;
-      // Left the queue while its file was written: nothing else would remove it.
-      if (this.waiting.get(id) !== w) this.track(fs.rm(this.file(this.waitingDir, id), { force: true }));
-    }
+    await Promise.all([...this.waiting].map(([id, w]) => this.holdPlace(id, w, limit)));
     return admitted;
   }
 
-  /** Other processes' live files in `dir`; those of processes that are gone are removed. */
-  private async others(dir: string): Promise<Seen[]> {
-    const names = await namesIn(dir);
+  /**
+   * Writes the session's place in line, again at every look: others count a place not renewed for a while as
+   * away. Written, not touched, so that its time is the file system's own, as the lock file's is.
+   */
+  private async holdPlace(id: string, w: { since: number; written: boolean }, limit: number): Promise<void> {
+    const file = this.file(this.waitingDir, id);
+    await this.write(this.waitingDir, id, { owner: ownerHere(this.hostId), since: w.since, limit });
+    w.written = true;
+    // Left the queue while its file was written: nothing else would remove it.
+    if (this.waiting.get(id) !== w) this.track(fs.rm(file, { force: true }));
+  }
+
+  /** Other processes' running files whose process is there; those of processes gone are removed. */
+  private async othersRunning(now: FsTime): Promise<Seen[]> {
+    const names = await this.listed(this.runningDir, now);
+    for (const key of this.parsed.keys()) if (!names.has(path.basename(key))) this.parsed.delete(key);
     const live: Seen[] = [];
-    const alive = new Map<string, boolean>();
-    for (const name of names) {
-      const m = NAME.exec(name);
-      if (!m || m[2] === this.hostId) continue;
-      const file = await this.read(dir, name);
-      if (!file) continue;
-      let there = alive.get(m[2]!);
-      if (there === undefined) alive.set(m[2]!, (there = stillThere(file.owner, this.beats)));
-      if (there) live.push({ sessionId: m[1]!, file });
-      else await fs.rm(path.join(dir, name), { force: true }).then(() => this.parsed.delete(path.join(dir, name)));
+    for (const [name, sessionId] of names) {
+      const key = path.join(this.runningDir, name);
+      if (!this.parsed.has(key)) this.parsed.set(key, (await this.read(key))?.file ?? null);
+      const file = this.parsed.get(key);
+      if (file && (await this.there(key, file))) live.push({ sessionId, file });
     }
     return live;
   }
 
-  private async read(dir: string, name: string): Promise<SlotFile | null> {
-    const key = path.join(dir, name);
-    if (this.parsed.has(key)) return this.parsed.get(key)!;
-    let file: SlotFile | null = null;
-    try {
-      const v = JSON.parse(await fs.readFile(key, 'utf8')) as Partial<SlotFile>;
-      if (v.owner && Number.isInteger(v.owner.pid) && typeof v.owner.hostId === 'string') file = v as SlotFile;
-    } catch (err) {
-      // Removed between the listing and the read: it holds nothing.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  /** Other processes' places in line that are renewed and whose process is there. Read afresh: a place is rewritten when a session waits again. */
+  private async othersWaiting(now: FsTime): Promise<Seen[]> {
+    const live: Seen[] = [];
+    for (const [name, sessionId] of await this.listed(this.waitingDir, now)) {
+      const key = path.join(this.waitingDir, name);
+      const seen = await this.read(key);
+      if (seen && now - seen.mtimeMs < WAITING_STALE_MS && (await this.there(key, seen.file))) live.push({ sessionId, file: seen.file });
     }
-    // Written whole (renamed into place): one that cannot be read never will be, and counts for nothing.
-    if (this.parsed.size > 10_000) this.parsed.clear();
-    this.parsed.set(key, file);
-    return file;
+    return live;
+  }
+
+  /** Other hosts' slot files in `dir` (name → session id); half-written leftovers of a crash are removed. */
+  private async listed(dir: string, now: FsTime): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const name of await namesIn(dir)) {
+      const m = NAME.exec(name);
+      if (m && m[2] !== this.hostId) out.set(name, m[1]!);
+      else if (name.endsWith('.tmp')) {
+        const st = await fs.stat(path.join(dir, name)).catch(() => undefined);
+        if (st && now - st.mtimeMs > TMP_STALE_MS) await fs.rm(path.join(dir, name), { force: true });
+      }
+    }
+    return out;
+  }
+
+  /** Its process is still there; if not, the file goes. */
+  private async there(key: string, file: SlotFile): Promise<boolean> {
+    if (stillThere(file.owner, this.beats)) return true;
+    await fs.rm(key, { force: true });
+    this.parsed.delete(key);
+    return false;
+  }
+
+  /** Written whole (renamed into place), a file that cannot be parsed never will be: it counts for nothing. */
+  private async read(key: string): Promise<{ file: SlotFile; mtimeMs: FsTime } | null> {
+    try {
+      const [text, st] = await Promise.all([fs.readFile(key, 'utf8'), fs.stat(key)]);
+      const v = JSON.parse(text) as Partial<SlotFile>;
+      if (v.owner && Number.isInteger(v.owner.pid) && typeof v.owner.hostId === 'string') return { file: v as SlotFile, mtimeMs: st.mtimeMs };
+    } catch {
+      // Removed between the listing and the read, or torn: it holds nothing.
+    }
+    return null;
   }
 
   private async write(dir: string, sessionId: string, file: SlotFile): Promise<void> {
@@ -210,6 +274,12 @@ export class MachineSlots implements SlotGate {
   private track(p: Promise<unknown>): void {
     const q = p.catch(() => undefined).finally(() => this.pending.delete(q));
     this.pending.add(q);
+  }
+
+  private warnOnce(kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.log(message);
   }
 }
 

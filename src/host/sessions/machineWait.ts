@@ -16,30 +16,30 @@ export class MachineWait {
   private readonly told = new Set<string>();
 
   constructor(
-    private readonly queue: { readonly machineBusy: MachineBusy | undefined; position(sessionId: string): number | undefined },
+    private readonly queue: { readonly machineBusy: MachineBusy | undefined; waitsForMachine(sessionId: string): boolean },
     private readonly limit: () => number,
     private readonly sessions: () => readonly LiveSession[],
-    /** The queued sessions' rows are to be shown again. */
-    private readonly show: (queued: readonly LiveSession[]) => void,
+    /** The session's row is to be shown again. */
+    private readonly changedRow: (s: LiveSession) => void,
   ) {}
 
   /** The session's info, with why it waits when the machine is what it waits for. */
   info(info: SessionInfo): SessionInfo {
-    const busy = info.status === 'queued' && info.queuePosition ? this.queue.machineBusy : undefined;
+    const busy = info.status === 'queued' && this.queue.waitsForMachine(info.id) ? this.queue.machineBusy : undefined;
     return busy ? { ...info, statusReason: machineWaitReason(busy, this.limit()) } : info;
   }
 
   /** The machine's state changed for the queue: each queued session that begins to wait says so, once. */
   changed(): void {
-    const queued = this.sessions().filter(s => this.queue.position(s.id) !== undefined);
+    const queued = this.sessions().filter(s => s.record.status === 'queued');
     const busy = this.queue.machineBusy;
-    for (const id of this.told) if (!queued.some(s => s.id === id)) this.told.delete(id);
+    for (const id of this.told) if (!this.queue.waitsForMachine(id)) this.told.delete(id);
     for (const s of queued) {
-      if (!busy || this.told.has(s.id)) continue;
+      if (!busy || !this.queue.waitsForMachine(s.id) || this.told.has(s.id)) continue;
       this.told.add(s.id);
       s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status: 'queued', reason: machineWaitReason(busy, this.limit()) });
     }
-    this.show(queued);
+    for (const s of queued) this.changedRow(s);
   }
 
   /** Started: a later wait is said again. */

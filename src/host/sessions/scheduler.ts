@@ -5,6 +5,17 @@ import type { MachineBusy, SlotGate } from './machineSlots';
 /** While the machine is full, how often a process with sessions waiting looks again for a free slot. */
 const MACHINE_RETRY_MS = 250;
 
+export interface SchedulerOptions {
+  /** Asked before each start: the machine's slots, shared with other processes. Without one, only this process counts. */
+  gate?: SlotGate;
+  /** Told whenever the number of running sessions changes. */
+  onRunningCount?(running: number): void;
+  /** Told when sessions that were waiting for the machine start, or begin to wait for it. */
+  onMachineWait?(): void;
+  /** What threw after the machine's answer (a start): nobody else is there to catch it. */
+  onError?(err: unknown): void;
+}
+
 export class Scheduler {
   private readonly queue: string[] = [];
   private readonly running = new Set<string>();
@@ -15,18 +26,21 @@ export class Scheduler {
   /** A gate's answer is awaited; a pump asked for meanwhile runs once it is in. */
   private admitting = false;
   private pumpAgain = false;
+  /** Released while the machine was asked: not started from that answer, even if queued again since. */
+  private readonly releasedWhileAdmitting = new Set<string>();
   private retry: NodeJS.Timeout | undefined;
+  /** What the machine kept waiting at its last answer, and why: told on when it changes. */
+  private machineWait = '';
 
-  constructor(
-    limit: number,
-    private readonly start: (sessionId: string) => void,
-    /** Told whenever the number of running sessions changes. */
-    private readonly onRunningCount: (running: number) => void = () => {},
-    private readonly gate?: SlotGate,
-    /** Told when sessions that were waiting for the machine start, or begin to wait for it. */
-    private readonly onMachineWait: () => void = () => {},
-  ) {
+  private readonly start: (sessionId: string) => void;
+  private readonly gate: SlotGate | undefined;
+  private readonly on: Required<Omit<SchedulerOptions, 'gate'>>;
+
+  constructor(limit: number, start: (sessionId: string) => void, o: SchedulerOptions = {}) {
     this.limit = atLeastOne(limit);
+    this.start = start;
+    this.gate = o.gate;
+    this.on = { onRunningCount: o.onRunningCount ?? (() => {}), onMachineWait: o.onMachineWait ?? (() => {}), onError: o.onError ?? (() => {}) };
   }
 
   setLimit(limit: number): void {
@@ -45,6 +59,7 @@ export class Scheduler {
     const i = this.queue.indexOf(sessionId);
     if (i >= 0) this.queue.splice(i, 1);
     const wasRunning = this.running.delete(sessionId);
+    if (this.admitting) this.releasedWhileAdmitting.add(sessionId);
     this.gate?.left(sessionId);
     if (wasRunning || i >= 0) this.pump();
     this.reportCount();
@@ -63,6 +78,11 @@ export class Scheduler {
   /** Other processes' agents fill the machine, and this one's queue waits for them (undefined when not). */
   get machineBusy(): MachineBusy | undefined {
     return this.queue.length ? this.gate?.busy : undefined;
+  }
+
+  /** The session would start but for other processes' agents. */
+  waitsForMachine(sessionId: string): boolean {
+    return this.gate?.waitsForMachine(sessionId) ?? false;
   }
 
   get runningCount(): number {
@@ -95,26 +115,37 @@ export class Scheduler {
     this.retry = undefined;
     if (this.closed || !this.queue.length) return;
     const candidates = this.queue.slice(0, Math.max(0, this.limit - this.running.size));
-    const busyBefore = JSON.stringify(gate.busy);
     this.admitting = true;
     void gate.admit(candidates, this.limit).then(admitted => {
       for (const id of admitted) {
         const i = this.queue.indexOf(id);
-        // Left the queue, or the host began to close, while the machine was asked.
-        if (i < 0 || this.closed || this.running.size >= this.limit) {
+        // Left the queue (even if back in it since: its slot may be gone with it), or the host began to
+        // close, while the machine was asked. If queued, it asks again.
+        if (i < 0 || this.releasedWhileAdmitting.has(id) || this.closed || this.running.size >= this.limit) {
           gate.left(id);
           continue;
         }
         this.queue.splice(i, 1);
-        this.startNext(id);
+        try {
+          this.startNext(id);
+        } catch (err) {
+          this.running.delete(id);
+          gate.left(id);
+          this.on.onError(err);
+        }
       }
       if (admitted.length < candidates.length && !this.closed) {
         this.retry = setTimeout(() => this.pump(), MACHINE_RETRY_MS);
         this.retry.unref();
       }
-      if (JSON.stringify(gate.busy) !== busyBefore) this.onMachineWait();
-    }).finally(() => {
+      const wait = JSON.stringify([gate.busy, candidates.filter(id => gate.waitsForMachine(id))]);
+      if (wait !== this.machineWait) {
+        this.machineWait = wait;
+        this.on.onMachineWait();
+      }
+    }).catch(this.on.onError).finally(() => {
       this.admitting = false;
+      this.releasedWhileAdmitting.clear();
       this.reportCount();
       if (this.pumpAgain) {
         this.pumpAgain = false;
@@ -131,7 +162,7 @@ export class Scheduler {
   private reportCount(): void {
     if (this.running.size === this.reported) return;
     this.reported = this.running.size;
-    this.onRunningCount(this.reported);
+    this.on.onRunningCount(this.reported);
   }
 }
 

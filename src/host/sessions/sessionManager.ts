@@ -11,7 +11,7 @@ import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
 import { ACTIVE_STATUSES, CLOSED_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../gateway/sessionLink';
-import { InvalidRequestError, UserError } from '../errors';
+import { InvalidRequestError, stackOf, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
 import { pauseForShutdown, pauseSession, stopSession } from './pauseStop';
@@ -55,11 +55,11 @@ export class SessionManager implements SessionHost {
   constructor(readonly ctx: SessionContext) {
     const limit = () => ctx.settings().maxConcurrentSessions;
     this.slots = new MachineSlots(ctx.home.slotsDir, ctx.home.locksDir, ctx.hostId, ctx.beats, msg => ctx.log('warn', msg));
-    this.scheduler = new Scheduler(limit(), id => this.startQueued(id), n => this.launcher.runningCount(n), this.slots, () => this.machineWait.changed());
-    this.machineWait = new MachineWait(this.scheduler, limit, () => this.all(), queued => {
-      this.queueMoved = true;
-      for (const s of queued) this.changed(s);
+    this.scheduler = new Scheduler(limit(), id => this.startQueued(id), {
+      gate: this.slots, onRunningCount: n => this.launcher.runningCount(n), onMachineWait: () => this.machineWait.changed(),
+      onError: err => ctx.log('error', `Starting a queued session: ${stackOf(err)}`),
     });
+    this.machineWait = new MachineWait(this.scheduler, limit, () => this.all(), s => this.changed(s));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.foreign = new ForeignOwner({
@@ -335,7 +335,7 @@ export class SessionManager implements SessionHost {
     this.setStatus(s, 'running');
     startRun(this, s).catch((err: unknown) => {
       // A run's own failures end in its outcome; this is what failed after it (saving its end, say).
-      this.ctx.log('error', `Session ${s.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      this.ctx.log('error', `Session ${s.id}: ${stackOf(err)}`);
     }).finally(() => {
       this.scheduler.release(id);
       // Resumed while this run was still ending (a paused agent given its grace period): the queue
