@@ -152,7 +152,9 @@ export class MachineSlots implements SlotGate {
   private async admitLocked(candidates: readonly string[], limit: number): Promise<string[]> {
     // Taken a moment ago, the lock file's time is the file system's now.
     const now: FsTime = (await fs.stat(this.lockPath)).mtimeMs;
-    const [running, waiting] = await Promise.all([this.othersRunning(now), this.othersWaiting(now)]);
+    // Whether each host is there, looked at once in this answer: one process may hold a hundred files.
+    const hosts = new Map<string, boolean>();
+    const [running, waiting] = await Promise.all([this.othersRunning(now, hosts), this.othersWaiting(now, hosts)]);
     const total = running.length + this.mine.size;
     const admitted: string[] = [];
     for (const id of candidates) {
@@ -189,7 +191,7 @@ export class MachineSlots implements SlotGate {
   }
 
   /** Other processes' running files whose process is there; those of processes gone are removed. */
-  private async othersRunning(now: FsTime): Promise<Seen[]> {
+  private async othersRunning(now: FsTime, hosts: Map<string, boolean>): Promise<Seen[]> {
     const names = await this.listed(this.runningDir, now);
     for (const key of this.parsed.keys()) if (!names.has(path.basename(key))) this.parsed.delete(key);
     const live: Seen[] = [];
@@ -197,18 +199,18 @@ export class MachineSlots implements SlotGate {
       const key = path.join(this.runningDir, name);
       if (!this.parsed.has(key)) this.parsed.set(key, (await this.read(key))?.file ?? null);
       const file = this.parsed.get(key);
-      if (file && (await this.there(key, file))) live.push({ sessionId, file });
+      if (file && (await this.there(key, file, hosts))) live.push({ sessionId, file });
     }
     return live;
   }
 
   /** Other processes' places in line that are renewed and whose process is there. Read afresh: a place is rewritten when a session waits again. */
-  private async othersWaiting(now: FsTime): Promise<Seen[]> {
+  private async othersWaiting(now: FsTime, hosts: Map<string, boolean>): Promise<Seen[]> {
     const live: Seen[] = [];
     for (const [name, sessionId] of await this.listed(this.waitingDir, now)) {
       const key = path.join(this.waitingDir, name);
       const seen = await this.read(key);
-      if (seen && now - seen.mtimeMs < WAITING_STALE_MS && (await this.there(key, seen.file))) live.push({ sessionId, file: seen.file });
+      if (seen && now - seen.mtimeMs < WAITING_STALE_MS && (await this.there(key, seen.file, hosts))) live.push({ sessionId, file: seen.file });
     }
     return live;
   }
@@ -228,8 +230,10 @@ export class MachineSlots implements SlotGate {
   }
 
   /** Its process is still there; if not, the file goes. */
-  private async there(key: string, file: SlotFile): Promise<boolean> {
-    if (stillThere(file.owner, this.beats)) return true;
+  private async there(key: string, file: SlotFile, hosts: Map<string, boolean>): Promise<boolean> {
+    let there = hosts.get(file.owner.hostId);
+    if (there === undefined) hosts.set(file.owner.hostId, (there = stillThere(file.owner, this.beats)));
+    if (there) return true;
     await fs.rm(key, { force: true });
     this.parsed.delete(key);
     return false;

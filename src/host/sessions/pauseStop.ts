@@ -1,6 +1,7 @@
-// Pausing and stopping a session (and every session, as the host shuts down): its status changes at once, then its run here (if any) is ended and
-// waited for. A run whose agent is still ending keeps its scheduler slot until it has ended (startQueued
-// frees it), so that a resume meanwhile cannot start a second agent in the worktree beside it.
+// Pausing and stopping a session (and every session, as the host shuts down): its status changes at once,
+// then its run here (if any) is ended and waited for. A run whose agent is still ending keeps its scheduler
+// slot until it has ended (startQueued frees it), so that a resume meanwhile cannot start a second agent in
+// the worktree beside it.
 import { ACTIVE_STATUSES, STOPPABLE_STATUSES, type SessionInfo } from '../../protocol/types';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
