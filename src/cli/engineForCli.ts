@@ -3,7 +3,7 @@ import type { HostSettings } from '../protocol/host';
 import { Engine } from '../host/engine';
 import type { EngineSink } from '../host/events';
 import { switchyardHome } from '../host/home';
-import { readMachineConfig } from '../host/machineConfig';
+import { readMachineConfig, type MachineConfig } from '../host/machineConfig';
 import { withDefaults } from '../host/settings';
 
 export interface CliEngineOptions {
@@ -11,20 +11,25 @@ export interface CliEngineOptions {
   readOnly?: boolean;
   /** Listing and reports: look at sessions without recovering or starting any. */
   passive?: boolean;
-  /** A command about one session: of those a dead process left running or queued, it takes over that one only. */
+  /**
+   * A command about one session: of those a dead process left running or queued, it takes over that one
+   * only. Without one, none: a CLI process ends with its own session, and would leave any other it took
+   * paused mid-turn.
+   */
   only?: string;
   verbose?: (line: string) => void;
 }
 
 export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> {
   const home = switchyardHome();
-  const machine = await readMachineConfig(home);
-  const settings = withDefaults({
+  // What the editor saved for every process, then this command's own flags over it.
+  const settingsFrom = (machine: Partial<MachineConfig>): HostSettings => withDefaults({
     ...machine,
     baseURL: process.env.OPENAI_BASE_URL ?? '',
     ...o.settings,
     budgets: { ...withDefaults({}).budgets, ...machine.budgets, ...o.settings?.budgets },
   });
+  const settings = settingsFrom(await readMachineConfig(home));
   const say = o.verbose ?? (() => {});
   const sink: EngineSink = {
     sessionsChanged: () => {},
@@ -40,6 +45,7 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
   const only = o.only;
   return Engine.start({
     home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive,
-    ...(only !== undefined ? { takesOver: (id: string) => id === only } : {}),
+    takesOver: (id: string) => id === only,
+    followMachineConfig: settingsFrom,
   });
 }

@@ -11,7 +11,7 @@ import { INFLIGHT_DIR, InflightJournal } from './ledger/inflightJournal';
 import { HostHeartbeats } from './util/heartbeats';
 import { InflightRecovery } from './ledger/inflightRecovery';
 import { type Disposable, Ledger } from './ledger/ledger';
-import { writeMachineConfig } from './machineConfig';
+import { MachineConfigFollower, writeMachineConfig } from './machineConfig';
 import { loadPriceTable, type PriceTable } from './pricing/priceTable';
 import { commandSetupFor } from './sandbox/commandSetup';
 import { disposeSandboxRuntime } from './sandbox/runtime';
@@ -39,6 +39,8 @@ export class Engine {
   private recoveryPoll: Disposable | undefined;
   /** This host's heartbeat, and when other hosts last beat: whether a session's owner or a journal's writer is still there. */
   private readonly beats: HostHeartbeats;
+  /** A CLI process's settings follow config.json (EngineOptions.followMachineConfig). */
+  private configFollower: MachineConfigFollower | undefined;
 
   private constructor(
     o: EngineOptions,
@@ -124,6 +126,11 @@ export class Engine {
       // Another process may have recorded them since the ledger was opened.
       await ledger.catchUp();
       if (!o.passive) engine.recoveryPoll = engine.recovery.watch();
+      const settingsFrom = o.followMachineConfig;
+      if (!o.passive && settingsFrom) {
+        engine.configFollower = new MachineConfigFollower(layout.root, m => engine.apply(settingsFrom(m)), msg => o.sink.log('warn', msg));
+        engine.configFollower.start();
+      }
       await engine.gateway.listen();
     } catch (err) {
       // Nothing of it is left running (its polls, its heartbeat) for a caller that carries on.
@@ -147,9 +154,13 @@ export class Engine {
 
   /** New settings from the editor; the machine-wide part is saved for CLI runs to honour too. */
   configure(settings: HostSettings, apiKey?: string): void {
-    this.settingsValue = withDefaults(settings);
-    void writeMachineConfig(this.layout.root, this.settingsValue).catch(err => this.sink.log('warn', `Saving ${this.layout.root}/config.json: ${(err as Error).message}`));
     this.apiKeyValue = apiKey || undefined;
+    this.apply(settings);
+    void writeMachineConfig(this.layout.root, this.settingsValue).catch(err => this.sink.log('warn', `Saving ${this.layout.root}/config.json: ${(err as Error).message}`));
+  }
+
+  private apply(settings: HostSettings): void {
+    this.settingsValue = withDefaults(settings);
     this.prices = this.loadPrices();
     this.sessions.onSettingsChanged();
     this.spend.changed();
@@ -186,6 +197,7 @@ export class Engine {
 
   async shutdown(): Promise<void> {
     this.recoveryPoll?.dispose();
+    await this.configFollower?.stop();
     await this.sessions.shutdown();
     await this.gateway.close();
     await this.inflight.close().catch(err => this.sink.log('warn', `Closing the journal of requests in flight: ${(err as Error).message}`));

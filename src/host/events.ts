@@ -1,6 +1,7 @@
 // What the engine tells the outside world. The IPC face forwards these to the extension; the CLI
 // prints or ignores them. Keeping it an interface keeps the engine free of any transport.
 import type { HostSettings } from '../protocol/host';
+import type { MachineConfig } from './machineConfig';
 import type { TranscriptEvent } from '../protocol/records';
 import type { ApprovalRequest, ApprovalResponse, SessionAlert } from '../protocol/sessions';
 import type { SpendSummary } from '../protocol/spend';
@@ -30,9 +31,14 @@ export interface EngineOptions {
   passive?: boolean;
   /**
    * Which sessions a process that a dead one left running or queued may take over (and start); all by
-   * default. A CLI command about one session (resume, merge, discard) takes over that one only.
+   * default. A CLI command about one session (resume, merge, discard) takes over that one only, `run` none.
    */
   takesOver?: (sessionId: string) => boolean;
+  /**
+   * No editor sends this process its settings (CLI): it re-reads the home's config.json every second and
+   * takes the settings this makes of it, so caps and limits changed in the editor hold for runs going on.
+   */
+  followMachineConfig?: (machine: Partial<MachineConfig>) => HostSettings;
 }
 
 /** A sink that drops everything; handy for tests that only look at the engine's state. */

@@ -90,3 +90,58 @@ export async function writeMachineConfig(home: string, s: HostSettings): Promise
   await fs.writeFile(tmp, text);
   await fs.rename(tmp, file);
 }
+
+/**
+ * A process no editor configures (a CLI run) follows config.json: it looks every second, and a changed file
+ * becomes its settings. One that cannot be read or is not valid is said once and changes nothing: the
+ * settings in force stay.
+ */
+export class MachineConfigFollower {
+  private timer: NodeJS.Timeout | undefined;
+  private seen: string | undefined;
+  private looking: Promise<void> | undefined;
+
+  constructor(
+    private readonly home: string,
+    private readonly apply: (machine: Partial<MachineConfig>) => void,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  start(everyMs = 1_000): void {
+    this.timer = setInterval(() => void this.look(), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.looking;
+  }
+
+  look(): Promise<void> {
+    this.looking ??= this.lookOnce().finally(() => (this.looking = undefined));
+    return this.looking;
+  }
+
+  private async lookOnce(): Promise<void> {
+    const file = path.join(this.home, FILE);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        const said = `unreadable: ${(err as Error).message}`;
+        if (this.seen !== said) this.log(`${file} cannot be read (${(err as Error).message}). The settings in force stay as they were.`);
+        this.seen = said;
+        return;
+      }
+      text = '';
+    }
+    if (text === this.seen) return;
+    this.seen = text;
+    try {
+      this.apply(text ? parseMachineConfig(text, file) : {});
+    } catch (err) {
+      this.log(`${(err as Error).message} The settings in force stay as they were.`);
+    }
+  }
+}

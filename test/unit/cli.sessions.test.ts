@@ -1,6 +1,6 @@
 // The sidebar's actions on a session, from the CLI: resume, merge and discard, by the session's id.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -130,3 +130,44 @@ test('run says when the checkout has uncommitted changes the session does not se
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: Your checkout has 1 uncommitted change\(s\); this session starts from the last commit of main and does not see them\./);
 });
+
+test('a run killed while its session waited for a slot leaves it queued: another run leaves it be, and `resume ID` runs it', { timeout: 90_000 }, async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt'), two: writes('two.txt'), three: writes('three.txt') }, eventDelayMs: 20 });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-test' };
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ maxConcurrentSessions: 1 }));
+  // The slow first run holds the machine's only slot while the second waits; the second is killed outright.
+  up.setFaults([{ match: { script: 'one' }, eventDelayMs: 200 }]);
+  let holding = '';
+  const first = runCli(['run', '--repo', repo, '--task', '[script:one] holds the slot', '--json'], env, chunk => (holding += chunk));
+  await until(() => /\[running\]/.test(holding), 'the first run to hold the slot');
+  let waiting = '';
+  const waiter = runCli(['run', '--repo', repo, '--task', '[script:two] waits', '--json'], env, chunk => (waiting += chunk));
+  await until(() => /Waiting for a free slot/.test(waiting), 'the second run to wait');
+  const id = /Session (\w+) on/.exec(waiting)![1]!;
+  waiter.kill('SIGKILL');
+  await waiter;
+  up.setFaults([]);
+  assert.equal((await first).code, 0);
+  // A run takes over nothing but its own: the orphan would end paused mid-turn when this run's session ends.
+  const third = await runCli(['run', '--repo', repo, '--task', '[script:three] a run of its own', '--json', '--quiet'], env);
+  assert.equal(third.code, 0, third.stderr);
+  const statusOf = async () => (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[]).find(s => s.id === id)?.status;
+  assert.equal(await statusOf(), 'queued');
+  const resumed = await runCli(['resume', id, '--json', '--quiet'], env);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal((JSON.parse(resumed.stdout) as { status: string }).status, 'done');
+  assert.equal(await statusOf(), 'done');
+  assert.deepEqual(readdirSync(path.join(home, 'slots', 'running')), []);
+});
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+}

@@ -101,7 +101,7 @@ test('a home where the slots cannot be kept: its own limit still holds, and it s
   assert.deepEqual(await a.admit(['a1'], 1), ['a1']);
   assert.deepEqual(await a.admit(['a2'], 1), ['a2']);
   assert.equal(logs.length, 1, logs.join('\n'));
-  assert.match(logs[0]!, /only this process's own limit holds/);
+  assert.match(logs[0]!, /this process now keeps only to its own limit of 1, not counting other windows and runs\. Make .*slots a folder this user can write to/);
 });
 
 test('schedulers of two processes on one machine: never more than the limit running, and all start in turn', async t => {
@@ -165,18 +165,33 @@ test('a lock held too long keeps the sessions here in line (the limit holds), an
   const b = gate('hostB');
   assert.deepEqual(await a.admit(['a1'], 1), ['a1']);
   assert.deepEqual(await b.admit(['b1'], 1), []);
-  // A live process (this one, by its identity) holds the lock and does not let go.
-  writeFileSync(path.join(root, 'locks', 'slots.lock'), JSON.stringify({ ...currentProcess(), token: 'stalled', acquiredAt: new Date().toISOString() }));
+  // A live process (this one, by its identity) holds the lock, refreshing it as a holder does, and does not let go.
+  const lock = path.join(root, 'locks', 'slots.lock');
+  writeFileSync(lock, JSON.stringify({ ...currentProcess(), token: 'busy', acquiredAt: new Date().toISOString() }));
+  const refresh = setInterval(() => utimesSync(lock, new Date(), new Date()), 200);
+  t.after(() => clearInterval(refresh));
   a.left('a1');
   await a.flushed();
   assert.deepEqual(await b.admit(['b1'], 1), [], 'nothing starts uncounted');
-  assert.match(logs.join('\n'), /could not take the lock .*slots\.lock.*sessions here wait for it/);
+  clearInterval(refresh);
+  assert.match(logs.join('\n'), /could not take the lock .*slots\.lock.*The sessions here keep their place and ask again/);
   unlinkSync(path.join(root, 'locks', 'slots.lock'));
   assert.deepEqual(await b.admit(['b1'], 1), ['b1'], 'its place kept');
   b.left('b1');
   await b.flushed();
   assert.deepEqual(files(path.join(slotsDir, 'waiting')), []);
   assert.deepEqual(files(path.join(slotsDir, 'running')), []);
+});
+
+test('a lock whose holder stalled (suspended: it no longer refreshes it) is broken within seconds, not waited for', async t => {
+  const { root, gate } = home(t);
+  const b = gate('hostB');
+  mkdirSync(path.join(root, 'locks'), { recursive: true });
+  writeFileSync(path.join(root, 'locks', 'slots.lock'), JSON.stringify({ ...currentProcess(), token: 'stalled', acquiredAt: new Date().toISOString() }));
+  const t0 = Date.now();
+  assert.deepEqual(await b.admit(['b1'], 1), ['b1']);
+  const waited = Date.now() - t0;
+  assert.ok(waited >= 1_500 && waited < 4_500, `waited ${waited} ms`);
 });
 
 test('a session paused and resumed while the machine answers is not started on that answer: it asks again', async t => {

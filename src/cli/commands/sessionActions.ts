@@ -62,6 +62,9 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     if (s.approval === 'ask' && !flags['approve-commands']) {
       throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
     }
+    // Left queued by a process that is gone, it was taken into this one's queue as it was found: followed as it is.
+    const here = engine.sessions.get(s.id);
+    if (!flags.hint && (here.run || engine.sessions.scheduler.position(s.id) !== undefined)) return engine.sessions.info(here);
     return engine.sessions.resume(id!, flags.hint as string | undefined);
   };
   return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);

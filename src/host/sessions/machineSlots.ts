@@ -55,6 +55,11 @@ type FsTime = number;
 // A running file's name is the session's id and its host's, and it always holds that host's owner: read once.
 const NAME = /^([A-Za-z0-9_-]{1,64})~([A-Za-z0-9_-]{1,64})\.json$/;
 const LOCK_TIMEOUT_MS = 5_000;
+/**
+ * Held for a few milliseconds, and refreshed while held: not refreshed for this long, its holder is stalled
+ * (a CLI run suspended with Ctrl-Z) and the lock is broken, rather than every process waiting for it.
+ */
+const LOCK_STALE_MS = 2_000;
 /** A process in line renews its places at every look (every 250 ms); one not renewed for this long is away. */
 const WAITING_STALE_MS = 5_000;
 /** Half-written files of a process that died between its write and its rename. */
@@ -130,16 +135,16 @@ export class MachineSlots implements SlotGate {
     // A removal still on its way must not land after a new file of the same name.
     await this.flushed();
     try {
-      return await withFileLock(this.lockPath, () => this.admitLocked(candidates, limit), { timeoutMs: LOCK_TIMEOUT_MS });
+      return await withFileLock(this.lockPath, () => this.admitLocked(candidates, limit), { timeoutMs: LOCK_TIMEOUT_MS, staleMs: LOCK_STALE_MS });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // A lock held too long (a stalled process) is broken once stale: the sessions here keep their place meanwhile.
       if (err instanceof LockTimeoutError || (code && PASSING.has(code))) {
-        this.warnOnce(code ?? 'timeout', `Counting the agents running on this machine: ${(err as Error).message}; sessions here wait for it.`);
+        this.warnOnce(code ?? 'timeout', `Counting the agents running on this machine: ${(err as Error).message}. The sessions here keep their place and ask again.`);
         return [];
       }
       // A home where slots cannot be kept (not writable, full) must not stop every agent.
-      this.warnOnce('cannot', `Counting the agents running on this machine (${(err as Error).message}); only this process's own limit holds.`);
+      this.warnOnce('cannot', `Cannot keep count of the agents running on this machine (${(err as Error).message}): this process now keeps only to its own limit of ${limit}, not counting other windows and runs. Make ${path.dirname(this.runningDir)} a folder this user can write to.`);
       this.busy = undefined;
       for (const id of candidates) {
         this.dropWaiting(id);
