@@ -29,8 +29,14 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     ...o.settings,
     budgets: { ...withDefaults({}).budgets, ...machine.budgets, ...o.settings?.budgets },
   });
-  const settings = settingsFrom(await readMachineConfig(home));
   const say = o.verbose ?? (() => {});
+  const machine = await readMachineConfig(home).catch((err: unknown) => {
+    // Caps and limits matter to what runs; a listing or a report shows what is there without them.
+    if (!o.passive) throw err;
+    say(`warning: ${(err as Error).message}`);
+    return {};
+  });
+  const settings = settingsFrom(machine);
   const sink: EngineSink = {
     sessionsChanged: () => {},
     transcriptEvents: () => {},

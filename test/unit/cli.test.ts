@@ -193,6 +193,13 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, said);
   }
+  // A listing needs no caps: it shows what is there, and says what is wrong with the file.
+  const listed = await runCli(['sessions', '--json'], { SWITCHYARD_HOME: home });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok(Array.isArray(JSON.parse(listed.stdout)));
+  const reported = await runCli(['report'], { SWITCHYARD_HOME: home });
+  assert.equal(reported.code, 0, reported.stderr);
+  assert.match(reported.stderr, /^warning: .*config\.json: sandbox\.denyRead should be a list of strings/m);
   rmSync(path.join(home, 'config.json'));
   // No key for OpenAI: refused before a worktree and branch are made, which a retried job would pile up.
   const keyless = await runCli(['run', '--repo', repo, '--task', 'x'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
