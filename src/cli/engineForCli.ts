@@ -52,6 +52,7 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
   return Engine.start({
     home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive,
     takesOver: (id: string) => id === only,
+    startsTakenOver: false,
     followMachineConfig: settingsFrom,
   });
 }

@@ -16,13 +16,13 @@ interface Command {
 
 const COMMANDS: readonly Command[] = [
   { spec: runSpec, run: (f, _p, out, err) => runCommand(f, out, err) },
-  { spec: sessionsSpec, run: (f, _p, out) => sessionsCommand(f, out) },
+  { spec: sessionsSpec, run: (f, _p, out, err) => sessionsCommand(f, out, err) },
   { spec: resumeSpec, run: (f, p, out, err) => resumeCommand(f, p, out, err) },
   { spec: mergeSpec, run: (f, p, out, err) => mergeCommand(f, p, out, err) },
   { spec: discardSpec, run: (f, p, out, err) => discardCommand(f, p, out, err) },
   { spec: reportSpec, run: (f, _p, out, err) => reportCommand(f, out, err) },
   { spec: replaySpec, run: (f, p, out) => replayCommand(f, p, out) },
-  { spec: traceSpec, run: (f, p, out) => traceCommand(f, p, out) },
+  { spec: traceSpec, run: (f, p, out, err) => traceCommand(f, p, out, err) },
 ];
 
 function overview(): string {

@@ -106,6 +106,7 @@ export class Engine {
       headless: o.headless,
       passive: o.passive ?? false,
       takesOver: o.takesOver ?? (() => true),
+      startsTakenOver: o.startsTakenOver ?? true,
       settings: () => this.settingsValue,
       apiKey: () => this.apiKeyValue,
       commands: s => commandSetupFor(s, this.settingsValue, this.layout, log),
@@ -129,7 +130,7 @@ export class Engine {
       const settingsFrom = o.followMachineConfig;
       if (!o.passive && settingsFrom) {
         engine.configFollower = new MachineConfigFollower(layout.root, m => engine.apply(settingsFrom(m)), msg => o.sink.log('warn', msg));
-        engine.configFollower.start();
+        await engine.configFollower.start();
       }
       await engine.gateway.listen();
     } catch (err) {

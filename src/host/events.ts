@@ -35,6 +35,11 @@ export interface EngineOptions {
    */
   takesOver?: (sessionId: string) => boolean;
   /**
+   * A queued session taken over is started here as soon as a slot frees (default). A CLI command leaves it
+   * queued until it has decided to run it (resume), so merge or discard never starts an agent.
+   */
+  startsTakenOver?: boolean;
+  /**
    * No editor sends this process its settings (CLI): it re-reads the home's config.json every second and
    * takes the settings this makes of it, so caps and limits changed in the editor hold for runs going on.
    */

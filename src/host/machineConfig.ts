@@ -107,7 +107,9 @@ export class MachineConfigFollower {
     private readonly log: (message: string) => void,
   ) {}
 
-  start(everyMs = 1_000): void {
+  /** Takes the file as it is now for what is in force (read a moment ago, at the process's start), then looks every `everyMs`. */
+  async start(everyMs = 1_000): Promise<void> {
+    this.seen = await fs.readFile(path.join(this.home, FILE), 'utf8').catch(() => '');
     this.timer = setInterval(() => void this.look(), everyMs);
     this.timer.unref();
   }

@@ -83,6 +83,9 @@ suite('sessions in a real VS Code', () => {
     const config = vscode.workspace.getConfiguration('switchyard');
     const home = process.env.SWITCHYARD_HOME!;
     await config.update('maxConcurrentSessions', 1, vscode.ConfigurationTarget.Global);
+    // The CLI run streams slowly enough (about 6 s) for this window to see it and ask for a slot meanwhile.
+    const slow = (eventDelayMs: number) => upstreamFaults(config.get<string>('baseUrl')!, [{ match: { script: 'int-slow' }, eventDelayMs }]);
+    await slow(100);
     try {
       // The host has the new limit once it has saved it for CLI runs.
       await until(() => /"maxConcurrentSessions": 1\b/.test(readOr(path.join(home, 'config.json'))), 'the host to take the limit of 1');
@@ -104,10 +107,17 @@ suite('sessions in a real VS Code', () => {
       assert.strictEqual(done.status, 'done', done.statusReason);
       await sessionWhere(a, theirs.id, x => x.status === 'done', "the CLI run's session to show as done");
     } finally {
+      await slow(40);
       await config.update('maxConcurrentSessions', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 });
+
+/** Sets the test upstream's faults (test/upstream/admin.ts), as the tier's runner does. */
+async function upstreamFaults(baseUrl: string, faults: unknown[]): Promise<void> {
+  const r = await fetch(new URL('/_admin/config', baseUrl), { method: 'POST', body: JSON.stringify({ faults }), headers: { 'content-type': 'application/json' } });
+  if (!r.ok) throw new Error(`test upstream admin: ${r.status} ${await r.text()}`);
+}
 
 function readOr(file: string): string {
   try {

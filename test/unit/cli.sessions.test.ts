@@ -131,7 +131,7 @@ test('run says when the checkout has uncommitted changes the session does not se
   assert.match(r.stderr, /warning: Your checkout has 1 uncommitted change\(s\); this session starts from the last commit of main and does not see them\./);
 });
 
-test('a run killed while its session waited for a slot leaves it queued: another run leaves it be, and `resume ID` runs it', { timeout: 90_000 }, async t => {
+test('a run killed while its session waited for a slot leaves it queued: another run, or a merge, leaves it be, and `resume ID --hint` runs it', { timeout: 90_000 }, async t => {
   const up = await upstream(t, { scripts: { one: writes('one.txt'), two: writes('two.txt'), three: writes('three.txt') }, eventDelayMs: 20 });
   const root = tempDir(t);
   const repo = makeRepo(root);
@@ -157,10 +157,18 @@ test('a run killed while its session waited for a slot leaves it queued: another
   assert.equal(third.code, 0, third.stderr);
   const statusOf = async () => (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[]).find(s => s.id === id)?.status;
   assert.equal(await statusOf(), 'queued');
-  const resumed = await runCli(['resume', id, '--json', '--quiet'], env);
+  assert.match((await runCli(['sessions'], env)).stdout, new RegExp(`^${id}\\s+queued \\(its run ended\\)`, 'm'));
+  // A merge of it is refused, and starts no agent on the way.
+  const merge = await runCli(['merge', id], env);
+  assert.notEqual(merge.code, 0);
+  assert.equal(up.requests.filter(r => JSON.stringify(r.body).includes('waits')).length, 0, 'no request of the orphan was made');
+  assert.equal(await statusOf(), 'queued');
+  const resumed = await runCli(['resume', id, '--hint', 'write it now', '--json', '--quiet'], env);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal((JSON.parse(resumed.stdout) as { status: string }).status, 'done');
   assert.equal(await statusOf(), 'done');
+  const transcript = readFileSync(path.join(path.dirname(recordFile(home, id)), 'transcript.jsonl'), 'utf8');
+  assert.match(transcript, /"kind":"user"[^\n]*"text":"write it now"/, 'the hint is in its transcript');
   assert.deepEqual(readdirSync(path.join(home, 'slots', 'running')), []);
 });
 

@@ -197,6 +197,7 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   const listed = await runCli(['sessions', '--json'], { SWITCHYARD_HOME: home });
   assert.equal(listed.code, 0, listed.stderr);
   assert.ok(Array.isArray(JSON.parse(listed.stdout)));
+  assert.match(listed.stderr, /^warning: .*config\.json: sandbox\.denyRead should be a list of strings/m);
   const reported = await runCli(['report'], { SWITCHYARD_HOME: home });
   assert.equal(reported.code, 0, reported.stderr);
   assert.match(reported.stderr, /^warning: .*config\.json: sandbox\.denyRead should be a list of strings/m);

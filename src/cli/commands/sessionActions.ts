@@ -1,10 +1,11 @@
 // switchyard resume / merge / discard: what the sidebar does with a session, headless. A session is named
 // by its id (`switchyard sessions` lists them). Of the sessions a dead process left, only that one is
-// taken over: the others wait for a window or run of their own.
+// taken over, and started only by resume: the others wait for a window, or a resume of their own.
 import path from 'node:path';
 import { ACTIVE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import type { Engine } from '../../host/engine';
 import { InvalidRequestError } from '../../host/errors';
+import { queueTakenOver } from '../../host/sessions/resumeSession';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { followSession } from '../follow';
@@ -62,10 +63,9 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     if (s.approval === 'ask' && !flags['approve-commands']) {
       throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
     }
-    // Left queued by a process that is gone, it was taken into this one's queue as it was found: followed as it is.
-    const here = engine.sessions.get(s.id);
-    if (!flags.hint && (here.run || engine.sessions.scheduler.position(s.id) !== undefined)) return engine.sessions.info(here);
-    return engine.sessions.resume(id!, flags.hint as string | undefined);
+    const hint = flags.hint as string | undefined;
+    // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
+    return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint);
   };
   return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
 }

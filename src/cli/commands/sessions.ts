@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
+import { ORPHANED_QUEUED_REASON } from '../../host/sessions/ownership';
 
 export const sessionsSpec: CommandSpec = {
   name: 'sessions',
@@ -14,8 +15,8 @@ export const sessionsSpec: CommandSpec = {
   },
 };
 
-export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => void): Promise<number> {
-  const engine = await startCliEngine({ passive: true });
+export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const engine = await startCliEngine({ passive: true, verbose: err });
   try {
     const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
     const list = await engine.sessions.list(repo);
@@ -31,7 +32,7 @@ export function formatTable(list: readonly SessionInfo[]): string {
   if (!list.length) return 'No sessions.';
   const rows = list.map(s => [
     s.id,
-    s.status === 'running' && s.statusReason ? 'running (retrying)' : s.status,
+    s.status === 'running' && s.statusReason ? 'running (retrying)' : s.statusReason === ORPHANED_QUEUED_REASON ? 'queued (its run ended)' : s.status,
     s.tier,
     `$${s.costUsd.toFixed(4)}${s.unpricedRequests ? '+unpriced' : ''}`,
     `${Math.round(s.usage.input > 0 ? (100 * s.usage.cached) / s.usage.input : 0)}%`,

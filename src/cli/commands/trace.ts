@@ -15,10 +15,10 @@ export const traceSpec: CommandSpec = {
   },
 };
 
-export async function traceCommand(flags: ParsedFlags, positionals: string[], out: (s: string) => void): Promise<number> {
+export async function traceCommand(flags: ParsedFlags, positionals: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (!flags.repo) throw new UsageError('--repo DIR is required');
   if (!flags.out) throw new UsageError('--out FILE is required');
-  const engine = await startCliEngine({ passive: true });
+  const engine = await startCliEngine({ passive: true, verbose: err });
   try {
     await engine.sessions.list(await engine.sessions.repoRootOf(path.resolve(flags.repo as string)));
     const { turns } = await engine.sessions.saveTrace(positionals[0], path.resolve(flags.out as string));

@@ -37,6 +37,8 @@ export interface SessionContext {
   passive: boolean;
   /** Sessions a dead process left running or queued that this one may take over (EngineOptions.takesOver). */
   takesOver(sessionId: string): boolean;
+  /** A queued session taken over goes into this process's run queue at once (EngineOptions.startsTakenOver). */
+  startsTakenOver: boolean;
   settings(): HostSettings;
   apiKey(): string | undefined;
   /** How this session's commands run: in the OS sandbox when it works, else asking, never silently unconfined. */

@@ -140,6 +140,8 @@ export class MachineSlots implements SlotGate {
       const code = (err as NodeJS.ErrnoException).code;
       // A lock held too long (a stalled process) is broken once stale: the sessions here keep their place meanwhile.
       if (err instanceof LockTimeoutError || (code && PASSING.has(code))) {
+        // Let in before the error, but not started: counted as running until asked again.
+        for (const id of candidates) if (this.mine.has(id)) this.left(id);
         this.warnOnce(code ?? 'timeout', `Counting the agents running on this machine: ${(err as Error).message}. The sessions here keep their place and ask again.`);
         return [];
       }

@@ -14,6 +14,8 @@ export function machineWaitReason(busy: MachineBusy, limit: number): string {
 export class MachineWait {
   /** Queued sessions whose transcript says they wait for the machine, until they start or leave the queue. */
   private readonly told = new Set<string>();
+  /** Sessions whose rows showed the machine's reason at the last change: shown again, with it or without. */
+  private shown = new Set<string>();
 
   constructor(
     private readonly queue: { readonly machineBusy: MachineBusy | undefined; waitsForMachine(sessionId: string): boolean },
@@ -31,15 +33,17 @@ export class MachineWait {
 
   /** The machine's state changed for the queue: each queued session that begins to wait says so, once. */
   changed(): void {
-    const queued = this.sessions().filter(s => s.record.status === 'queued');
     const busy = this.queue.machineBusy;
+    const waiting = busy ? this.sessions().filter(s => s.record.status === 'queued' && this.queue.waitsForMachine(s.id)) : [];
     for (const id of this.told) if (!this.queue.waitsForMachine(id)) this.told.delete(id);
-    for (const s of queued) {
-      if (!busy || !this.queue.waitsForMachine(s.id) || this.told.has(s.id)) continue;
+    for (const s of waiting) {
+      if (this.told.has(s.id)) continue;
       this.told.add(s.id);
-      s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status: 'queued', reason: machineWaitReason(busy, this.limit()) });
+      s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status: 'queued', reason: machineWaitReason(busy!, this.limit()) });
     }
-    for (const s of queued) this.changedRow(s);
+    const rows = new Set([...this.shown, ...waiting.map(s => s.id)]);
+    this.shown = new Set(waiting.map(s => s.id));
+    for (const s of this.sessions()) if (rows.has(s.id)) this.changedRow(s);
   }
 
   /** Started: a later wait is said again. */

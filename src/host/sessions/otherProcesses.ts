@@ -88,7 +88,7 @@ export class OtherProcesses {
         mgr.save(s);
         mgr.changed(s);
       }).catch(err => ctx.log('warn', `Taking over session ${s.id}, which a process that ended left ${s.record.status}: ${(err as Error).message}`));
-      if (queued) mgr.scheduler.enqueue(s.id);
+      if (queued && ctx.startsTakenOver) mgr.scheduler.enqueue(s.id);
     }
   }
 

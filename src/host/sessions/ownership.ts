@@ -8,10 +8,20 @@ import type { SessionRecord } from './sessionRecord';
 export type Owner = NonNullable<SessionRecord['owner']>;
 
 export const ORPHANED_REASON = 'Switchyard stopped while this session ran (its process ended). Resume it to continue where it stopped.';
+export const ORPHANED_QUEUED_REASON = 'Its process ended before it started. `switchyard resume ID` runs it, and VS Code takes it over when it opens the repository.';
 
 /** This process, as the owner of the sessions it runs. */
 export function ownerHere(hostId: string): Owner {
   return { ...currentProcess(), hostId, beats: true };
+}
+
+/**
+ * The record as the next host will make it, for a reader (the CLI's `sessions`) that changes nothing: left
+ * running by a process that is gone, it is paused; left queued, it says what will run it.
+ */
+export function asTakenOver(r: SessionRecord, hostId: string, beats: LastBeats): SessionRecord {
+  if (!isOrphaned(r, hostId, beats)) return r;
+  return r.status === 'queued' ? { ...r, statusReason: ORPHANED_QUEUED_REASON } : { ...r, status: 'paused', statusReason: ORPHANED_REASON };
 }
 
 /** Running or queued, and not by a live process of another host: its host crashed or was killed. */

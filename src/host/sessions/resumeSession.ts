@@ -5,6 +5,7 @@ import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import { UserError } from '../errors';
 import { takenElsewhere } from './foreignOwner';
+import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
 export async function resumeSession(mgr: SessionManager, id: string, hint?: string): Promise<SessionInfo> {
@@ -27,10 +28,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   const taken = await mgr.foreign.whileFree(s, () => {
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
-    if (hint?.trim()) {
-      s.addNote(hintMessage(hint));
-      s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
-    }
+    if (hint?.trim()) addHint(s, hint);
     try {
       ctx.gateway.guardOf(id)?.resume(hint);
     } catch {
@@ -44,4 +42,22 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   if (!taken) throw new UserError(takenElsewhere(s));
   mgr.scheduler.enqueue(id);
   return mgr.info(s);
+}
+
+/**
+ * A queued session this process took over from one that is gone, without starting it (a CLI command,
+ * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
+ * session is not such a one.
+ */
+export function queueTakenOver(mgr: SessionManager, id: string, hint?: string): SessionInfo | undefined {
+  const s = mgr.get(id);
+  if (s.record.status !== 'queued' || s.record.owner?.hostId !== mgr.ctx.hostId || s.run) return undefined;
+  if (hint?.trim()) addHint(s, hint);
+  mgr.scheduler.enqueue(id);
+  return mgr.info(s);
+}
+
+function addHint(s: LiveSession, hint: string): void {
+  s.addNote(hintMessage(hint));
+  s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
 }

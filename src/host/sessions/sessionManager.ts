@@ -26,7 +26,7 @@ import { CheckoutLooks } from './checkoutLooks';
 import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
-import { isOrphaned, ORPHANED_REASON, ownerHere } from './ownership';
+import { asTakenOver, ownerHere } from './ownership';
 import type { OwnerChange } from './ownerRequests';
 import { ForeignOwner } from './foreignOwner';
 import { OtherProcesses } from './otherProcesses';
@@ -130,9 +130,7 @@ export class SessionManager implements SessionHost {
     s.record = r;
     this.sessions.set(r.id, s);
     // A reader (the CLI's `sessions`) writes nothing, but shows what the next host will make of it.
-    if (this.ctx.passive && isOrphaned(r, this.ctx.hostId, this.ctx.beats) && r.status !== 'queued') {
-      s.record = { ...r, status: 'paused', statusReason: ORPHANED_REASON };
-    }
+    if (this.ctx.passive) s.record = asTakenOver(r, this.ctx.hostId, this.ctx.beats);
     this.changed(s);
     return s;
   }

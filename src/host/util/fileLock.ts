@@ -1,7 +1,7 @@
 // Cross-process mutual exclusion with a lock file, plus an in-process queue in front of it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, utimesSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,7 +74,15 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
   await queue.enter(deadline, () => new LockTimeoutError(abs, null, timeoutMs));
   try {
     const token = await acquire(abs, deadline, staleMs, timeoutMs);
-    const heartbeat = setInterval(() => void fsp.utimes(abs, new Date(), new Date()).catch(() => undefined), Math.max(10, staleMs / 3));
+    // Synchronous, a few microseconds: a refresh queued behind slow work on the thread pool (the holder's
+    // own file work, DNS lookups of an unreachable network) would let a live holder's lock look stale.
+    const heartbeat = setInterval(() => {
+      try {
+        utimesSync(abs, new Date(), new Date());
+      } catch {
+        // Broken by another process meanwhile: its release finds out.
+      }
+    }, Math.max(10, staleMs / 3));
     heartbeat.unref();
     try {
       return await heldByChain.run(new Set([...(held ?? []), abs]), fn);
