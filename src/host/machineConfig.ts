@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
 import { InvalidRequestError } from './errors';
-import { makeDir } from './util/makeDir';
+import { writeWhole } from './util/writeWhole';
 
 export interface MachineConfig {
   budgets: HostSettings['budgets'];
@@ -85,10 +85,7 @@ export async function writeMachineConfig(home: string, s: HostSettings): Promise
   const file = path.join(home, FILE);
   const text = JSON.stringify(config, null, 2);
   if ((await fs.readFile(file, 'utf8').catch(() => '')) === text) return;
-  await makeDir(home);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, text);
-  await fs.rename(tmp, file);
+  await writeWhole(file, text);
 }
 
 /**

@@ -213,23 +213,6 @@ try {
       await page.locator('.pane-body .monaco-list-row', { hasText: 'Running' }).first().waitFor({ timeout: 30000 });
       await page.locator('.pane-header', { hasText: /\d+\/1\d\d running/ }).first().waitFor({ timeout: 30000 });
       copyFileSync(await wb.screenshot('09-fleet'), path.join(DOCS, 'sidebar-fleet.png'));
-      // The other process's agents fill the machine past this window's limit (8): a session started here
-      // waits in line, and its row says why.
-      await upstream.configure({ faults: [{ match: { script: 'int-slow' }, eventDelayMs: 300 }] });
-      const holding = new Promise(resolve => seeder.stdout.on('data', d => /holding/.test(String(d)) && resolve()));
-      seeder.stdin.write('hold 8\n');
-      await holding;
-      await wb.newSession('[script:default] Write the changelog', 'Write the changelog');
-      await wb.waitForRowText('Write the changelog', /queued #1/, 30000);
-      await wb.sessionRow('Write the changelog').locator('.monaco-tl-twistie').click();
-      await page.locator('.pane-body .monaco-list-row', { hasText: /Waiting for a free slot: \d+ agents run on this machine \(limit 8\)/ }).first().waitFor({ timeout: 10000 });
-      copyFileSync(await wb.screenshot('09b-fleet-waiting'), path.join(DOCS, 'sidebar-waiting.png'));
-      await upstream.configure({ faults: [] });
-      // It starts once the machine has room: its row shows the cache share of its first request.
-      await wb.waitForRowText('Write the changelog', /cached/, 90000);
-      // Back to the top of the tree, where the rows clicked next are.
-      await wb.sessionRow('Write the changelog').click();
-      await page.keyboard.press('Home');
       // A click on a row opens its transcript while the fleet keeps redrawing the tree. The rows clicked
       // have settled at the top (stuck), so the rows above them stay put and every click lands on its row.
       for (let i = 1; i <= 5; i++) await wb.waitForRowText(`Fix flaky test ${i}`, /stuck/, 120000);
@@ -256,6 +239,29 @@ try {
       await wb.waitForRowText('Update docs 5', /stopped/);
       await page.locator('.pane-body .monaco-list-row', { hasText: 'Update docs 4' }).locator('.codicon-debug-stop').waitFor();
       await wb.screenshot('11-fleet-stopped');
+      // The other process's agents fill the machine past this window's limit (8): a session started here
+      // waits in line, and its row says why. Last, as the filter is cleared: its row is revealed in the whole tree.
+      await wb.runCommand('Switchyard: Filter Sessions…');
+      await wb.answerInput('');
+      await page.locator('.pane-header', { hasText: 'filter:' }).waitFor({ state: 'detached' });
+      await upstream.configure({ faults: [{ match: { script: 'int-slow' }, eventDelayMs: 300 }] });
+      const holding = new Promise(resolve => seeder.stdout.on('data', d => /holding/.test(String(d)) && resolve()));
+      seeder.stdin.write('hold 8\n');
+      await holding;
+      await wb.newSession('[script:default] Write the changelog', 'Write the changelog');
+      await wb.waitForRowText('Write the changelog', /queued #1/, 30000);
+      await wb.sessionRow('Write the changelog').locator('.monaco-tl-twistie').click();
+      // Its details open below it, at the foot of the view: scrolled into sight as a user would, with the wheel.
+      const box = await wb.sessionRow('Write the changelog').boundingBox();
+      if (box) {
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, 400);
+      }
+      await page.locator('.pane-body .monaco-list-row', { hasText: /Waiting for a free slot: \d+ agents run on this machine \(limit 8\)/ }).first().waitFor({ timeout: 10000 });
+      copyFileSync(await wb.screenshot('12-fleet-waiting'), path.join(DOCS, 'sidebar-waiting.png'));
+      await upstream.configure({ faults: [] });
+      // It starts once the machine has room: its row shows the cache share of its first request.
+      await wb.waitForRowText('Write the changelog', /cached/, 90000);
     } finally {
       seeder.kill('SIGKILL');
     }

@@ -120,7 +120,7 @@ test('schedulers of two processes on one machine: never more than the limit runn
         running.delete(id);
         s.release(id);
       }, 20 + Math.random() * 30);
-    }, { gate: gate(hostId) });
+    }, gate(hostId));
     schedulers.push(s);
     return s;
   };
@@ -216,7 +216,7 @@ test('a session paused and resumed while the machine answers is not started on t
     },
   };
   const started: string[] = [];
-  sched = new Scheduler(1, id => started.push(id), { gate: racing });
+  sched = new Scheduler(1, id => started.push(id), racing);
   t.after(() => sched.close());
   sched.enqueue('s1');
   const deadline = Date.now() + 5_000;

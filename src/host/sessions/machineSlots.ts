@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { stillThere, type LastBeats } from '../util/heartbeats';
 import { LockTimeoutError, withFileLock } from '../util/fileLock';
-import { makeDir, namesIn } from '../util/makeDir';
+import { namesIn } from '../util/makeDir';
+import { writeWhole } from '../util/writeWhole';
 import { ownerHere, type Owner } from './ownership';
 
 /** What a scheduler asks of the machine before it starts a session (scheduler.ts). */
@@ -258,17 +259,8 @@ export class MachineSlots implements SlotGate {
     return null;
   }
 
-  private async write(dir: string, sessionId: string, file: SlotFile): Promise<void> {
-    const to = this.file(dir, sessionId);
-    const tmp = `${to}.${process.pid}.tmp`;
-    try {
-      await fs.writeFile(tmp, JSON.stringify(file));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await makeDir(dir);
-      await fs.writeFile(tmp, JSON.stringify(file));
-    }
-    await fs.rename(tmp, to);
+  private write(dir: string, sessionId: string, file: SlotFile): Promise<void> {
+    return writeWhole(this.file(dir, sessionId), JSON.stringify(file));
   }
 
   private dropWaiting(sessionId: string): void {

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TIERS, type Tier } from '../../protocol/types';
-import { makeDir, namesIn } from '../util/makeDir';
+import { namesIn } from '../util/makeDir';
+import { writeWhole } from '../util/writeWhole';
 
 export type OwnerChange =
   | { action: 'pause' }
@@ -36,18 +37,11 @@ function inbox(requestsDir: string, hostId: string): string {
 /** Leaves the request in the owner's inbox, after any it has not taken yet; resolves with its file. */
 export async function askOwner(requestsDir: string, request: OwnerRequest): Promise<string> {
   const dir = inbox(requestsDir, request.to);
-  await makeDir(dir);
   // Named by time, then at random: the owner takes them in the order they were made.
   const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(dir, `${name}.tmp`);
-  await fs.writeFile(tmp, JSON.stringify(request)).catch(async (err: NodeJS.ErrnoException) => {
-    // Tidied away as a lapsed host's just now (removeInboxesOfGone): made again.
-    if (err.code !== 'ENOENT') throw err;
-    await makeDir(dir);
-    await fs.writeFile(tmp, JSON.stringify(request));
-  });
+  // The folder is made when missing: the first request, or one tidied away as a lapsed host's just now (removeInboxesOfGone).
   const file = path.join(dir, `${name}.json`);
-  await fs.rename(tmp, file);
+  await writeWhole(file, JSON.stringify(request), path.join(dir, `${name}.tmp`));
   return file;
 }
 

@@ -1,13 +1,11 @@
 // At most N agents run at once on this machine; the rest wait in a queue and start in order as slots free.
-// With a gate (machineSlots.ts), the N counts every window's and CLI run's agents, not only this process's.
+// The N counts every window's and CLI run's agents: the gate (machineSlots.ts) is asked before each start.
 import type { MachineBusy, SlotGate } from './machineSlots';
 
 /** While the machine is full, how often a process with sessions waiting looks again for a free slot. */
 const MACHINE_RETRY_MS = 250;
 
 export interface SchedulerOptions {
-  /** Asked before each start: the machine's slots, shared with other processes. Without one, only this process counts. */
-  gate?: SlotGate;
   /** Told whenever the number of running sessions changes. */
   onRunningCount?(running: number): void;
   /** Told when sessions that were waiting for the machine start, or begin to wait for it. */
@@ -32,14 +30,16 @@ export class Scheduler {
   /** What the machine kept waiting at its last answer, and why: told on when it changes. */
   private machineWait = '';
 
-  private readonly start: (sessionId: string) => void;
-  private readonly gate: SlotGate | undefined;
-  private readonly on: Required<Omit<SchedulerOptions, 'gate'>>;
+  private readonly on: Required<SchedulerOptions>;
 
-  constructor(limit: number, start: (sessionId: string) => void, o: SchedulerOptions = {}) {
+  constructor(
+    limit: number,
+    private readonly start: (sessionId: string) => void,
+    /** The machine's slots, shared with other processes. */
+    private readonly gate: SlotGate,
+    o: SchedulerOptions = {},
+  ) {
     this.limit = atLeastOne(limit);
-    this.start = start;
-    this.gate = o.gate;
     this.on = { onRunningCount: o.onRunningCount ?? (() => {}), onMachineWait: o.onMachineWait ?? (() => {}), onError: o.onError ?? (() => {}) };
   }
 
@@ -60,7 +60,7 @@ export class Scheduler {
     if (i >= 0) this.queue.splice(i, 1);
     const wasRunning = this.running.delete(sessionId);
     if (this.admitting) this.releasedWhileAdmitting.add(sessionId);
-    this.gate?.left(sessionId);
+    this.gate.left(sessionId);
     if (wasRunning || i >= 0) this.pump();
     this.reportCount();
   }
@@ -77,12 +77,12 @@ export class Scheduler {
 
   /** Other processes' agents fill the machine, and this one's queue waits for them (undefined when not). */
   get machineBusy(): MachineBusy | undefined {
-    return this.queue.length ? this.gate?.busy : undefined;
+    return this.queue.length ? this.gate.busy : undefined;
   }
 
   /** The session would start but for other processes' agents. */
   waitsForMachine(sessionId: string): boolean {
-    return this.gate?.waitsForMachine(sessionId) ?? false;
+    return this.gate.waitsForMachine(sessionId);
   }
 
   get runningCount(): number {
@@ -92,21 +92,13 @@ export class Scheduler {
   /** Starts nothing from now on (the host is closing); what is queued stays queued on disk, for the next host. */
   close(): void {
     this.closed = true;
-    for (const id of this.queue.splice(0)) this.gate?.left(id);
+    for (const id of this.queue.splice(0)) this.gate.left(id);
     if (this.retry) clearTimeout(this.retry);
   }
 
+  /** Asks the machine for the queue's head as it stands, one question at a time, and starts what it lets in. */
   private pump(): void {
-    if (this.gate) {
-      this.pumpGated(this.gate);
-      return;
-    }
-    while (!this.closed && this.running.size < this.limit && this.queue.length) this.startNext(this.queue.shift()!);
-    this.reportCount();
-  }
-
-  /** As `pump`, asking the machine first: one question at a time, the queue's head as it stands then. */
-  private pumpGated(gate: SlotGate): void {
+    const gate = this.gate;
     if (this.admitting) {
       this.pumpAgain = true;
       return;

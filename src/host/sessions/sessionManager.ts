@@ -55,8 +55,8 @@ export class SessionManager implements SessionHost {
   constructor(readonly ctx: SessionContext) {
     const limit = () => ctx.settings().maxConcurrentSessions;
     this.slots = new MachineSlots(ctx.home.slotsDir, ctx.home.locksDir, ctx.hostId, ctx.beats, msg => ctx.log('warn', msg));
-    this.scheduler = new Scheduler(limit(), id => this.startQueued(id), {
-      gate: this.slots, onRunningCount: n => this.launcher.runningCount(n), onMachineWait: () => this.machineWait.changed(),
+    this.scheduler = new Scheduler(limit(), id => this.startQueued(id), this.slots, {
+      onRunningCount: n => this.launcher.runningCount(n), onMachineWait: () => this.machineWait.changed(),
       onError: err => ctx.log('error', `Starting a queued session: ${stackOf(err)}`),
     });
     this.machineWait = new MachineWait(this.scheduler, limit, () => this.all(), s => this.changed(s));
