@@ -73,3 +73,26 @@ test('a server that answered, even with an error, is not taken for a wrong addre
   assert.match(said[0] ?? '', /^The model server answered 429; retrying in under a second\.$/);
   assert.equal(said.at(-1), undefined);
 });
+
+test('a server asking for a long wait pauses the session, saying until when, instead of holding its slot that long', async t => {
+  const quota = () => APIError.generate(429, { message: 'Rate limit reached' }, 'Rate limit reached', new Headers({ 'retry-after': '3600' }));
+  const model = scripted([quota(), { text: 'Done.', calls: [], status: 'completed' }]);
+  const { outcome, events } = await run(t, model);
+  assert.equal(model.calls, 1, 'not asked again');
+  assert.equal(retries(events), 0);
+  assert.equal(outcome.kind, 'blocked');
+  assert.match(outcome.kind === 'blocked' ? outcome.reason : '', /^The model server answered 429 and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
+});
+
+test("a wait given in retry-after-ms or as an HTTP date is the one waited", async t => {
+  const asked = [
+    new Headers({ 'retry-after-ms': '20', 'retry-after': '3600' }),
+    new Headers({ 'retry-after': new Date(Date.now() + 1000).toUTCString() }),
+  ].map(h => APIError.generate(503, { message: 'Busy' }, 'Busy', h));
+  const model = scripted([...asked, { text: 'Done.', calls: [], status: 'completed' }]);
+  const said: string[] = [];
+  const { outcome } = await run(t, model, { onRetrying: reason => reason && said.push(reason) });
+  assert.deepEqual(outcome, { kind: 'finished', summary: 'Done.' });
+  assert.deepEqual(said, ['The model server answered 503; retrying in under a second.', said[1]]);
+  assert.match(said[1] ?? '', /^The model server answered 503; retrying in (under a second|1 s)\.$/, 'the date, not the exponential backoff (2 s)');
+});

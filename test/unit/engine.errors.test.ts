@@ -56,6 +56,17 @@ test('429 with retry-after and 5xx are retried; the session finishes', async t =
   assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
 });
 
+test('a 429 asking to wait an hour pauses the session with until when, and the command before it ran once', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  up.setFaults([{ match: { nth: 2 }, status: 429, retryAfterSec: 3600, times: 1 }]);
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] quota', title: 'Quota' }, noProgress));
+  assert.equal(s.status, 'paused');
+  assert.match(s.statusReason ?? '', /^The model server answered 429 and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
+  assert.equal(up.requests.length, 2, 'not asked again');
+  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+});
+
 test('a refused key fails the session with a reason that says what to do', async t => {
   const up = await upstream(t, { requireKey: 'sk-the-right-one' });
   const { engine, repo } = await engineFor(t, { up });

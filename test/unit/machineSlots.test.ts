@@ -3,7 +3,7 @@
 // process holds it, and count nothing for a process that is gone.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, promises, readdirSync, unlinkSync, utimesSync, writeFileSync, type RmOptions } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { MachineSlots, type SlotGate } from '../../src/host/sessions/machineSlots';
@@ -241,4 +241,29 @@ test("a place in line its process stopped renewing (a run suspended with Ctrl-Z)
   const old = new Date(Date.now() - 10_000);
   utimesSync(place, old, old);
   assert.deepEqual(await a.admit(['a1'], 1), ['a1'], 'not renewed for 10 s, it is away');
+});
+
+test('a slot file that could not be removed is tried again until it goes: others count it only meanwhile', async t => {
+  const { slotsDir, gate, logs } = home(t);
+  const a = gate('hostA');
+  const b = gate('hostB');
+  assert.deepEqual(await a.admit(['a1'], 1), ['a1']);
+  // The first removal fails, as a file held open on Windows or a passing I/O error makes it.
+  const rm = promises.rm.bind(promises);
+  let refused = 0;
+  t.mock.method(promises, 'rm', async (file: string, opts: RmOptions) => {
+    if (String(file).includes('a1~hostA') && refused++ === 0) throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
+    return rm(file, opts);
+  });
+  a.left('a1');
+  await a.flushed();
+  assert.deepEqual(files(path.join(slotsDir, 'running')), ['a1~hostA.json']);
+  assert.deepEqual(await b.admit(['b1'], 1), [], 'counted while it is there');
+  assert.equal(logs.length, 1);
+  assert.match(logs[0]!, /^Could not remove .*a1~hostA\.json \(EBUSY: resource busy or locked\): other windows and CLI runs count it until it goes\. Trying again every second\.$/);
+  await sleep(1_300);
+  await a.flushed();
+  assert.deepEqual(files(path.join(slotsDir, 'running')), [], 'removed on the second try');
+  assert.deepEqual(await b.admit(['b1'], 1), ['b1']);
+  await Promise.all([a.close(), b.close()]);
 });

@@ -10,13 +10,14 @@ import { compacted, estimatedTokens, SUMMARY_REQUEST } from './compaction';
 import { interruptedOutput } from './prompt';
 import { runToolCall } from './tools/runToolCall';
 import type { AnyToolDef, ToolContext, ToolResult } from './tools/types';
+import { retryAfterMs } from '../util/retryAfter';
 import { sleepUnlessAborted } from '../util/sleep';
 
 export type AgentOutcome =
   | { kind: 'finished'; summary: string }
   | { kind: 'failed'; reason: string }
   | { kind: 'aborted' }
-  /** The gateway refused the request (budget or loop guard); the session's status already says why. */
+  /** Not to go on without the user: the gateway refused the request (budget, loop guard), or the server asks for a long wait. */
   | { kind: 'blocked'; reason: string }
   | { kind: 'max-turns'; turns: number };
 
@@ -204,6 +205,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
         const advice = neverReached ? ' Check the base URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
+      if (verdict.afterMs !== undefined && verdict.afterMs > LONG_WAIT_MS) return { kind: 'blocked', reason: longWaitReason(verdict.reason, verdict.afterMs) };
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);
       const notice = `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${wait < 1000 ? 'under a second' : `${Math.round(wait / 1000)} s`}.`;
       o.emit({ kind: 'notice', ts: now(), level: 'warning', text: notice });
@@ -211,6 +213,20 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
       await sleepUnlessAborted(wait, o.signal);
     }
   }
+}
+
+/**
+ * A server asking for a longer wait than this (a quota window of an hour) is not waited for: the session
+ * would hold a running slot, unattended, doing nothing. It pauses, saying until when, for the user to resume.
+ */
+const LONG_WAIT_MS = 5 * 60_000;
+
+function longWaitReason(reason: string, afterMs: number): string {
+  const minutes = Math.ceil(afterMs / 60_000);
+  const until = new Date(Date.now() + afterMs);
+  const at = `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`;
+  const wait = minutes >= 120 ? `${Math.round(minutes / 60)} hours` : `${minutes} minutes`;
+  return `${withoutStop(reason)} and asks to wait ${wait} (until ${at}); paused rather than holding a slot that long. Resume it then.`;
 }
 
 /** A reason that goes on with more words drops its full stop. */
@@ -251,8 +267,8 @@ export function classify(err: unknown): Verdict {
     if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.` };
     if (err.status === 429 && code === 'insufficient_quota') return { kind: 'failed', reason: 'The API account has no quota left (429 insufficient_quota).' };
     if (err.status === 429 || err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500) {
-      const retryAfter = Number(err.headers?.get?.('retry-after'));
-      return { kind: 'retry', reason: `The model server answered ${err.status}`, afterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined };
+      const afterMs = retryAfterMs(err.headers);
+      return { kind: 'retry', reason: `The model server answered ${err.status}`, afterMs: afterMs ? afterMs : undefined };
     }
     return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${err.message}` };
   }

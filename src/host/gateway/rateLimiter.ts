@@ -1,5 +1,7 @@
 // Fleet-wide rate-limit awareness: the provider's x-ratelimit-* headers say how much is left; when
 // little is left, new requests wait for the window to reset instead of a hundred agents collecting 429s.
+import { retryAfterMs } from '../util/retryAfter';
+
 export interface RateLimitSnapshot {
   remainingRequests?: number;
   limitRequests?: number;
@@ -43,7 +45,7 @@ export class RateLimitGate {
       };
     }
     if (status === 429) {
-      const after = num('retry-after-ms') ?? (num('retry-after') !== undefined ? num('retry-after')! * 1000 : 1000);
+      const after = retryAfterMs(headers, now) ?? 1000;
       this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
     }
   }

@@ -65,6 +65,8 @@ const LOCK_STALE_MS = 2_000;
 const WAITING_STALE_MS = 5_000;
 /** Half-written files of a process that died between its write and its rename. */
 const TMP_STALE_MS = 60_000;
+/** A file of this process that could not be removed (others count it) is tried again this often. */
+const REMOVE_RETRY_MS = 1_000;
 /** Errors that pass: the sessions here keep their place and ask again. Any other means no slot can be kept here. */
 const PASSING = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
 
@@ -79,6 +81,9 @@ export class MachineSlots implements SlotGate {
   /** Other processes' running files, by path. */
   private readonly parsed = new Map<string, SlotFile | null>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** This process's files that could not be removed (path → session id): others count them until they go. */
+  private readonly unremoved = new Map<string, string>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private admitting: Promise<unknown> | undefined;
   private readonly warned = new Set<string>();
   busy: MachineBusy | undefined;
@@ -102,7 +107,7 @@ export class MachineSlots implements SlotGate {
   }
 
   left(sessionId: string): void {
-    if (this.mine.delete(sessionId)) this.track(fs.rm(this.file(this.runningDir, sessionId), { force: true }));
+    if (this.mine.delete(sessionId)) this.remove(this.file(this.runningDir, sessionId), sessionId);
     this.dropWaiting(sessionId);
   }
 
@@ -116,6 +121,8 @@ export class MachineSlots implements SlotGate {
     await this.admitting?.catch(() => undefined);
     for (const id of [...this.mine, ...this.waiting.keys()]) this.left(id);
     await this.flushed();
+    clearTimeout(this.retryTimer);
+    await Promise.all([...this.unremoved.keys()].map(file => fs.rm(file, { force: true }).catch(() => undefined)));
   }
 
   /** Resolves once the files of the sessions that left are gone (others see the slots free). */
@@ -176,7 +183,7 @@ export class MachineSlots implements SlotGate {
         break;
       }
       await this.write(this.runningDir, id, { owner: ownerHere(this.hostId) });
-      if (me.written) this.track(fs.rm(this.file(this.waitingDir, id), { force: true }));
+      if (me.written) this.remove(this.file(this.waitingDir, id), id);
       this.waiting.delete(id);
       this.mine.add(id);
       admitted.push(id);
@@ -195,7 +202,7 @@ export class MachineSlots implements SlotGate {
     await this.write(this.waitingDir, id, { owner: ownerHere(this.hostId), since: w.since, limit });
     w.written = true;
     // Left the queue while its file was written: nothing else would remove it.
-    if (this.waiting.get(id) !== w) this.track(fs.rm(file, { force: true }));
+    if (this.waiting.get(id) !== w) this.remove(file, id);
   }
 
   /** Other processes' running files whose process is there; those of processes gone are removed. */
@@ -260,14 +267,46 @@ export class MachineSlots implements SlotGate {
   }
 
   private write(dir: string, sessionId: string, file: SlotFile): Promise<void> {
-    return writeWhole(this.file(dir, sessionId), JSON.stringify(file));
+    const key = this.file(dir, sessionId);
+    // Written again, it holds what it should: no longer one to remove.
+    this.unremoved.delete(key);
+    return writeWhole(key, JSON.stringify(file));
+  }
+
+  /**
+   * A file that stays would count as an agent running (or waiting) in every other process for as long as
+   * this one lives: one that cannot be removed (a file held open on Windows, a passing I/O error) is tried
+   * again until it goes.
+   */
+  private remove(file: string, sessionId: string): void {
+    this.track(fs.rm(file, { force: true }).then(
+      () => void this.unremoved.delete(file),
+      (err: Error) => {
+        this.unremoved.set(file, sessionId);
+        this.warnOnce('remove', `Could not remove ${file} (${err.message}): other windows and CLI runs count it until it goes. Trying again every second.`);
+        this.retryTimer ??= setTimeout(() => this.removeAgain(), REMOVE_RETRY_MS).unref();
+      },
+    ));
+  }
+
+  private removeAgain(): void {
+    this.retryTimer = undefined;
+    for (const [file, id] of this.unremoved) {
+      // In line again: its place is about to be rewritten, or its slot taken.
+      if (this.waiting.has(id)) continue;
+      this.unremoved.delete(file);
+      // Running again: the file holds its slot.
+      if (this.mine.has(id) && file.startsWith(this.runningDir + path.sep)) continue;
+      this.remove(file, id);
+    }
+    if (this.unremoved.size) this.retryTimer ??= setTimeout(() => this.removeAgain(), REMOVE_RETRY_MS).unref();
   }
 
   private dropWaiting(sessionId: string): void {
     const w = this.waiting.get(sessionId);
     if (!w) return;
     this.waiting.delete(sessionId);
-    if (w.written) this.track(fs.rm(this.file(this.waitingDir, sessionId), { force: true }));
+    if (w.written) this.remove(this.file(this.waitingDir, sessionId), sessionId);
   }
 
   private file(dir: string, sessionId: string): string {
