@@ -9,6 +9,8 @@ import { withDefaults } from '../host/settings';
 export interface CliEngineOptions {
   settings?: Partial<HostSettings>;
   readOnly?: boolean;
+  /** --approve-commands: nobody is here to ask, so a command that would be asked for is approved. */
+  approveCommands?: boolean;
   /** Listing and reports: look at sessions without recovering or starting any. */
   passive?: boolean;
   /**
@@ -42,8 +44,9 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     transcriptEvents: () => {},
     alert: a => say(`! ${a.title}: ${a.message}`),
     spendChanged: () => {},
-    // Nobody is there to ask: commands inside the worktree are approved unless --read-only.
-    approval: async () => ({ approved: !o.readOnly }),
+    // Nobody is there to ask: only what --approve-commands approved runs. A session that would ask is refused
+    // before it starts without it (createSession; resume), so a refusal here is a last guard.
+    approval: async () => ({ approved: Boolean(o.approveCommands) && !o.readOnly }),
     log: (level, message) => {
       if (level !== 'info') say(`${level}: ${message}`);
     },
@@ -53,6 +56,7 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive,
     takesOver: (id: string) => id === only,
     startsTakenOver: false,
+    approvesUnconfined: Boolean(o.approveCommands),
     followMachineConfig: settingsFrom,
   });
 }

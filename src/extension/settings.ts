@@ -1,7 +1,7 @@
 // VS Code settings -> the host's settings. A malformed value is reported once, by name, and replaced by
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
 import * as vscode from 'vscode';
-import { isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
+import { GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
 const SECTION = 'switchyard';
@@ -15,9 +15,13 @@ type Reader = <T>(key: string, check: (v: unknown) => v is T, fallback: T, what:
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const isIntIn = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isNonNeg = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isCap = (v: unknown): v is number | null => v === null || isNonNeg(v);
+/** A session's cap: $0 would refuse its every request, so a default of 0 is no cap a session could start with. */
+const isSessionCap = (v: unknown): v is number | null => v === null || isPositive(v);
+const wholeFrom = (min: number, max?: number) => `a whole number from ${min}${max === undefined ? ' up' : ` to ${max}`}`;
 const oneOf = <T extends string>(...values: T[]) => (v: unknown): v is T => typeof v === 'string' && (values as string[]).includes(v);
 const isStringMap = (v: unknown): v is Record<string, string> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isString);
@@ -44,16 +48,19 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(fallback)}` });
     return fallback;
   };
+  // Each threshold checked against the guard's own minimum: one bad value falls back alone, not the whole guard.
+  const threshold = (key: keyof typeof GUARD_MINIMUMS, fallback: number) =>
+    read(`loopGuard.${key}`, isIntIn(GUARD_MINIMUMS[key]), fallback, wholeFrom(GUARD_MINIMUMS[key]));
   const guard: GuardSettings = {
     enabled: read('loopGuard.enabled', isBool, true, 'true or false'),
-    repeatedCall: read('loopGuard.repeatedCall', isPosInt, 3, 'a whole number'),
-    repeatedError: read('loopGuard.repeatedError', isPosInt, 2, 'a whole number'),
-    alternation: read('loopGuard.alternation', isPosInt, 4, 'a whole number'),
-    noProgressTurns: read('loopGuard.noProgressTurns', isPosInt, 5, 'a whole number'),
-    noProgressUsd: read('loopGuard.noProgressUsd', isNonNeg, 2, 'a number of dollars'),
-    sameFailure: read('loopGuard.sameFailure', isPosInt, 3, 'a whole number'),
-    textLoop: read('loopGuard.textLoop', isPosInt, 3, 'a whole number'),
-    escalateAfter: read('loopGuard.escalateAfter', isPosInt, 2, 'a whole number'),
+    repeatedCall: threshold('repeatedCall', 3),
+    repeatedError: threshold('repeatedError', 2),
+    alternation: threshold('alternation', 4),
+    noProgressTurns: threshold('noProgressTurns', 5),
+    noProgressUsd: read('loopGuard.noProgressUsd', isPositive, 2, 'a number of dollars above 0'),
+    sameFailure: threshold('sameFailure', 3),
+    textLoop: threshold('textLoop', 3),
+    escalateAfter: threshold('escalateAfter', 2),
   };
   const settings: HostSettings = {
     baseURL: readBaseUrl(config, problems),
@@ -63,14 +70,14 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     defaultTier: read<Tier>('defaultTier', oneOf('standard', 'priority', 'flex'), 'standard', '"standard", "priority" or "flex"'),
     defaultRole: read('defaultRole', isString, 'coder', 'a role name'),
     defaultApproval: read<ApprovalPolicy>('approvalPolicy', oneOf('auto', 'ask', 'read-only'), 'auto', '"auto", "ask" or "read-only"'),
-    maxOutputTokens: read('maxOutputTokens', isPosInt, 8192, 'a whole number'),
-    maxTurns: read('maxTurns', isPosInt, 60, 'a whole number'),
+    maxOutputTokens: read('maxOutputTokens', isIntIn(256, 128_000), 8192, wholeFrom(256, 128_000)),
+    maxTurns: read('maxTurns', isIntIn(1, 1000), 60, wholeFrom(1, 1000)),
     compactAtTokens: read('compactAtTokens', (v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0, 0, 'a whole number of tokens (0: automatic)'),
-    commandTimeoutSec: read('commandTimeoutSeconds', isPosInt, 300, 'a whole number of seconds'),
+    commandTimeoutSec: read('commandTimeoutSeconds', isIntIn(5, 7200), 300, `${wholeFrom(5, 7200)} (seconds)`),
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
-    maxConcurrentSessions: read('maxConcurrentSessions', isPosInt, 8, 'a whole number'),
+    maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
-      sessionUsd: read('budget.sessionUsd', isCap, 5, 'a number of dollars or null'),
+      sessionUsd: read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars above 0, or null'),
       dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars or null'),
       monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars or null'),
     },

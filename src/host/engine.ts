@@ -104,6 +104,7 @@ export class Engine {
       hostId,
       beats: this.beats,
       headless: o.headless,
+      refusesUnconfined: o.headless && !o.approvesUnconfined,
       passive: o.passive ?? false,
       takesOver: o.takesOver ?? (() => true),
       startsTakenOver: o.startsTakenOver ?? true,

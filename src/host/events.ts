@@ -44,6 +44,11 @@ export interface EngineOptions {
    * takes the settings this makes of it, so caps and limits changed in the editor hold for runs going on.
    */
   followMachineConfig?: (machine: Partial<MachineConfig>) => HostSettings;
+  /**
+   * Headless only: commands that would run without the OS sandbox (it cannot run here) are approved, with
+   * nobody to ask (`--approve-commands`). Without it, a session that would run them is refused before it starts.
+   */
+  approvesUnconfined?: boolean;
 }
 
 /** A sink that drops everything; handy for tests that only look at the engine's state. */

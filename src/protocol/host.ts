@@ -54,6 +54,18 @@ export interface GuardSettings {
   escalateAfter: number;
 }
 
+/** The smallest value of each whole-number threshold that still means what it says (noProgressUsd: above 0). */
+export const GUARD_MINIMUMS: Readonly<Record<Exclude<keyof GuardSettings, 'enabled' | 'noProgressUsd'>, number>> = Object.freeze({
+  repeatedCall: 2,
+  repeatedError: 2,
+  // A-B-A is a retry; A-B-A-B is the shortest run that is alternation.
+  alternation: 4,
+  noProgressTurns: 1,
+  sameFailure: 2,
+  textLoop: 2,
+  escalateAfter: 1,
+});
+
 export interface HostReady {
   version: string;
   pid: number;

@@ -2,8 +2,8 @@
 // with playwright-core and Debian's Chromium, against the project's test upstream. Screenshots go to
 // test-results/e2e/; the ones the README shows are copied to docs/.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { codeServerCli, launchBrowser, log, makeProfile, since, startCodeServer } from '../vscode/codeServer.mjs';
 import { makeGitWorkspace, startUpstream } from '../vscode/fixtures.mjs';
@@ -44,6 +44,11 @@ mkdirSync(DOCS, { recursive: true });
 
 const upstream = await startUpstream(path.join(ROOT, 'test/fixtures/scripts/vscode.json'), ['--event-delay-ms', '25']);
 const workspace = makeGitWorkspace(path.join(RUN, 'workspace', 'demo-app'));
+// A role of the repository's own, with a budget the New Session dialog must take up when it is picked.
+mkdirSync(path.join(workspace, '.switchyard', 'roles'), { recursive: true });
+writeFileSync(path.join(workspace, '.switchyard', 'roles', 'careful.md'), '---\ndescription: Small, careful changes\nbudgetUsd: 0.75\n---\nMake small, careful changes.\n');
+execFileSync('git', ['add', '-A'], { cwd: workspace });
+execFileSync('git', ['commit', '-q', '-m', 'a careful role'], { cwd: workspace });
 makeProfile(path.join(RUN, 'vscode'), {
   'switchyard.baseUrl': upstream.url,
   'switchyard.model': 'gpt-5.4',
@@ -132,7 +137,8 @@ try {
   });
 
   await step('a command waits for approval and runs once approved', async () => {
-    await wb.newSession('[script:ask-run] Check the project listing', 'Check with approval', [['Commands', 'ask']]);
+    // Picked in the dialog, the role's own budget is the session's (the settings' $1 is the default's).
+    await wb.newSession('[script:ask-run] Check the project listing', 'Check with approval', [['Role', 'careful'], ['Commands', 'ask']], /careful · .* · \$0\.75 cap/);
     const ask = wb.notification('wants to run a command');
     await ask.waitFor({ timeout: 30000 });
     await wb.waitForRowText('Check with approval', /waiting/);

@@ -51,20 +51,23 @@ export class Workbench {
   }
 
   /** Picks the quick-pick item whose label contains `text`: typed into the filter, then Enter. */
-  async pick(text) {
+  /** Picks the item `text` names; `detail`, when given, must match what the item shows before it is picked. */
+  async pick(text, detail = undefined) {
     // The list must be up first: the input box of a previous step shares the same widget.
     await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor();
     const input = this.page.locator('.quick-input-widget input[type="text"]');
     await input.fill(text);
-    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { hasText: text }).first().waitFor();
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { hasText: text }).first();
+    await row.waitFor();
+    if (detail) await row.filter({ hasText: detail }).waitFor({ timeout: 5000 });
     await this.page.keyboard.press('Enter');
   }
 
   /**
    * Starts a session from the palette, as a user does: the task, a title, then each [field, choice] of
-   * `options` (e.g. ['Agent', 'codex']), then Start.
+   * `options` (e.g. ['Agent', 'codex']), then Start, once its summary matches `summary` when given.
    */
-  async newSession(task, title, options = []) {
+  async newSession(task, title, options = [], summary = undefined) {
     await this.runCommand('Switchyard: New Session…');
     await this.answerInput(task);
     await this.pick('Title');
@@ -73,7 +76,7 @@ export class Workbench {
       await this.pick(field);
       await this.pick(choice);
     }
-    await this.pick('Start session');
+    await this.pick('Start session', summary);
   }
 
   async closeQuickInput() {

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { homeLayout } from '../../src/host/home';
 import { encodeLine } from '../../src/host/ledger/lineCodec';
 import { SessionStore } from '../../src/host/sessions/sessionStore';
+import { readSettings } from '../../src/extension/settings';
 import type { SessionInfo } from '../../src/protocol/types';
 import { makeRecord } from '../unit/helpers/records';
 import { api, sessionWhere, settled, until } from './kit';
@@ -60,6 +61,27 @@ suite('spend, tier and budgets in a real VS Code', () => {
       assert.ok(!a.sessions().some(x => x.title === 'Typo'));
     } finally {
       await config.update('baseUrl', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('a setting out of its range falls back alone, by name; a workspace cannot move the machine-wide caps', async () => {
+    const config = vscode.workspace.getConfiguration('switchyard');
+    const set = { 'loopGuard.repeatedCall': 1, 'loopGuard.textLoop': 5, 'maxTurns': 5000, 'budget.sessionUsd': 0 };
+    try {
+      for (const [key, value] of Object.entries(set)) await config.update(key, value, vscode.ConfigurationTarget.Global);
+      const { settings, problems } = readSettings();
+      assert.strictEqual(settings.guard.repeatedCall, 3, 'below the guard minimum of 2: the default');
+      assert.strictEqual(settings.guard.textLoop, 5, 'the other thresholds are kept');
+      assert.strictEqual(settings.maxTurns, 60);
+      assert.strictEqual(settings.budgets.sessionUsd, 5);
+      assert.deepStrictEqual(problems.map(p => p.key).sort(), ['switchyard.budget.sessionUsd', 'switchyard.loopGuard.repeatedCall', 'switchyard.maxTurns']);
+      assert.match(problems.find(p => p.key.endsWith('repeatedCall'))!.message, /^should be a whole number from 2 up; using 3$/);
+    } finally {
+      for (const key of Object.keys(set)) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+    }
+    // Machine-wide: only the user's settings hold them, never a folder's.
+    for (const key of ['budget.dayUsd', 'budget.monthUsd', 'maxConcurrentSessions']) {
+      await assert.rejects(Promise.resolve(config.update(key, 1, vscode.ConfigurationTarget.Workspace)), `${key} set in a workspace`);
     }
   });
 

@@ -2,7 +2,7 @@
 // (flags, the JSON object, exit statuses, SWITCHYARD_HOME, OPENAI_BASE_URL).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -274,4 +274,44 @@ test('report: a cost that includes estimates is marked, JSON and CSV count them 
   assert.match(csv[0]!, /,unpriced_requests,priority_premium_usd,estimated_requests$/);
   assert.match(csv[1]!, /^cut1,Add rate limits \(api-server\),2,.*,1$/);
   assert.match(csv[2]!, /^exact1,Fix the login form \(webapp\),1,.*,0$/);
+});
+
+test('where the OS sandbox cannot run, run refuses before anything is made unless told to run commands unconfined', async t => {
+  const runs = {
+    steps: [
+      { calls: [{ name: 'run_command', arguments: { command: 'echo ran > ran.txt' } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'ran it' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { runs, fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: up.url, SWITCHYARD_SANDBOX_UNAVAILABLE: '1' };
+  const branches = () => execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim();
+
+  const refused = await runCli(['run', '--repo', repo, '--task', '[script:runs] run it', '--quiet'], env);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /The OS sandbox cannot run here \(SWITCHYARD_SANDBOX_UNAVAILABLE=1 is set\), so the agent's commands would run unconfined, with nobody here to approve each one\..* Or pass --approve-commands to run them unconfined all the same/);
+  const command = await runCli(['run', '--repo', repo, '--task', 'serve', '--agent', 'command', '--command', 'true', '--approve-commands', '--quiet'], env);
+  assert.equal(command.code, 2, command.stderr);
+  assert.match(command.stderr, /A command session runs whole inside the OS sandbox, which cannot run here/);
+  assert.equal(branches(), '', 'no branch was made');
+  assert.equal(up.requests.length, 0, 'nothing was sent');
+
+  // Reading only needs no sandbox; told to, the commands run unconfined, and the transcript says so.
+  const readOnly = await runCli(['run', '--repo', repo, '--task', '[script:fin] read', '--read-only', '--json', '--quiet'], env);
+  assert.equal(readOnly.code, 0, readOnly.stderr);
+  const approved = await runCli(['run', '--repo', repo, '--task', '[script:runs] run it', '--approve-commands', '--json'], env);
+  assert.equal(approved.code, 0, approved.stderr);
+  const done = JSON.parse(approved.stdout) as { worktree: string };
+  assert.equal(readFileSync(path.join(done.worktree, 'ran.txt'), 'utf8'), 'ran\n');
+  assert.match(approved.stderr, /The OS sandbox cannot run here/);
+
+  // Resumed, it is asked again: the sandbox may have been installed since, or not.
+  const paused = await runCli(['run', '--repo', repo, '--task', '[script:runs] run it', '--approve-commands', '--budget', '0.000001', '--json', '--quiet'], env);
+  assert.equal(paused.code, 3, paused.stderr);
+  const { id } = JSON.parse(paused.stdout) as { id: string };
+  const resumed = await runCli(['resume', id, '--quiet'], env);
+  assert.equal(resumed.code, 2, resumed.stderr);
+  assert.match(resumed.stderr, /The OS sandbox cannot run here/);
 });

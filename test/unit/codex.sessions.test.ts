@@ -28,6 +28,12 @@ const scripts = {
   },
   loop: { repeatLast: true, steps: [{ calls: [execCommand("echo 'FAIL test/math.test.js > adds: expected 4, received 5' && exit 1")] }] },
   spend: { repeatLast: true, steps: [{ calls: [execCommand("echo 'step {{turn}}' >> progress.txt")] }] },
+  review: {
+    steps: [
+      { calls: [execCommand("ls -a; printf 'reviewed\\n' > review.txt")] },
+      { text: 'Listed the files; could not write one.' },
+    ],
+  },
 };
 
 const forScript = (requests: readonly RecordedRequest[], name: string) => requests.filter(r => r.script === name && r.path === '/v1/responses');
@@ -36,9 +42,9 @@ test('Codex CLI sessions run through the gateway', async t => {
   assert.ok(existsSync(CODEX), `${CODEX} is missing: @openai/codex is a pinned dev dependency`);
   const up = await upstream(t, { scripts, requireKey: USER_KEY });
   const { engine, repo, home, sink } = await agentEngine(t, { up, userKey: USER_KEY, settings: { codexPath: CODEX } });
-  const run = async (o: { script: keyof typeof scripts; tier?: 'priority' | 'standard'; budgetUsd?: number }): Promise<SessionInfo> => {
+  const run = async (o: { script: keyof typeof scripts; tier?: 'priority' | 'standard'; budgetUsd?: number; approval?: 'read-only' }): Promise<SessionInfo> => {
     const created = await engine.sessions.create(
-      { repo, task: `[script:${o.script}] do the task`, title: `Codex ${o.script}`, agent: 'codex', tier: o.tier, budgetUsd: o.budgetUsd },
+      { repo, task: `[script:${o.script}] do the task`, title: `Codex ${o.script}`, agent: 'codex', tier: o.tier, budgetUsd: o.budgetUsd, approval: o.approval },
       noProgress,
     );
     return settle(engine, created, 60_000);
@@ -140,6 +146,19 @@ test('Codex CLI sessions run through the gateway', async t => {
     const refused = await nextRequest(s.id);
     assert.equal(refused.status, 402);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'switchyard_budget_exceeded');
+  });
+
+  await t.test("a read-only session's Codex runs in its own read-only sandbox: its commands read, nothing is written", async () => {
+    const s = await run({ script: 'review', approval: 'read-only' });
+    assert.equal(s.status, 'done', s.statusReason);
+    assert.equal(existsSync(path.join(s.worktree, 'review.txt')), false, 'the write was refused');
+    assert.equal(s.confinementNote, "Codex's own sandbox (read-only: its commands may read, nothing is written)");
+    const config = readFileSync(path.join(engine.sessions.get(s.id).paths.dir, 'codex-home', 'config.toml'), 'utf8');
+    assert.match(config, /^sandbox_mode = "read-only"$/m);
+    // What the command printed, as Codex sent it back to the model: it read, and its write was refused.
+    const sent = JSON.stringify(forScript(up.requests, 'review')[1]?.body.input);
+    assert.match(sent, /README\.md/);
+    assert.match(sent, /review\.txt: Read-only file system/);
   });
 
   await t.test('the user key is nowhere in the Switchyard home or the logs', () => {

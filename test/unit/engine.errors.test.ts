@@ -85,6 +85,9 @@ test('a session bound to fail before its first request (no key for OpenAI, a bas
     // Nothing goes to the default (OpenAI) in its place.
     [{ ...engine.settings, baseURL: 'localhost:11434' }, 'sk-test', { repo, task: 'anything', title: 'Typo' }, /^The base URL "localhost:11434" is not an http\(s\) URL .* Nothing was sent\.$/],
     [{ ...engine.settings, codexPath: path.join(repo, 'no-such-codex') }, 'sk-test', { repo, task: 'anything', title: 'Codex', agent: 'codex' }, /^Codex was not found at .*no-such-codex \(switchyard\.codexPath\)\.$/],
+    // In Restricted Mode no command runs: a program that runs its own is not started at all.
+    [{ ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Codex', agent: 'codex' }, /^Codex runs commands of its own, and this workspace is not trusted \(Restricted Mode\), where no command runs\. Trust the workspace, or use the built-in agent, which only reads here\.$/],
+    [{ ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Command', agent: 'command', command: 'make' }, /^A command session runs a program, and this workspace is not trusted/],
   ];
   for (const [settings, key, params, said] of refused) {
     engine.configure(settings, key);

@@ -26,6 +26,7 @@ export const runSpec: CommandSpec = {
     command: { type: 'string', help: 'the command to run with --agent command' },
     api: { type: 'string', values: ['auto', 'responses', 'chat'], help: 'model API (default: auto)' },
     'read-only': { type: 'boolean', help: 'the agent may read but not write or run commands' },
+    'approve-commands': { type: 'boolean', help: 'where the OS sandbox cannot run, run the agent\'s commands unconfined: nobody is here to approve each one' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
     quiet: { type: 'boolean', help: 'do not print progress' },
   },
@@ -54,6 +55,7 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
       ...(flags.api ? { api: flags.api as 'auto' | 'responses' | 'chat' } : {}),
     },
     readOnly: Boolean(flags['read-only']),
+    approveCommands: Boolean(flags['approve-commands']),
     verbose: quiet ? undefined : err,
   });
   const create = () => engine.sessions.create(

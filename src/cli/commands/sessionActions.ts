@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ACTIVE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import type { Engine } from '../../host/engine';
 import { InvalidRequestError } from '../../host/errors';
+import { sandboxProblem } from '../../host/sessions/preflight';
 import { queueTakenOver } from '../../host/sessions/resumeSession';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
@@ -22,7 +23,7 @@ export const resumeSpec: CommandSpec = {
   flags: {
     repo: REPO_FLAG,
     hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
-    'approve-commands': { type: 'boolean', help: 'resume a session that asks before each command: nobody is here to ask, so every command is approved' },
+    'approve-commands': { type: 'boolean', help: 'approve every command of a session that asks before each one, or that the OS sandbox cannot confine here: nobody is here to ask' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
     quiet: { type: 'boolean', help: 'do not print progress' },
   },
@@ -49,20 +50,23 @@ export const discardSpec: CommandSpec = {
   flags: {
     repo: REPO_FLAG,
     yes: { type: 'boolean', help: 'discard even uncommitted work and commits that are not merged, and stop the session first if it runs' },
-    'delete-branch': { type: 'boolean', help: 'delete the branch too (a branch with unmerged commits is kept otherwise)' },
+    'delete-branch': { type: 'boolean', help: 'delete the branch too (without it, the branch is kept)' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
 };
 
 export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   const quiet = Boolean(flags.quiet);
-  const engine = await startCliEngine({ only: id, verbose: quiet ? undefined : err });
+  const approveCommands = Boolean(flags['approve-commands']);
+  const engine = await startCliEngine({ only: id, approveCommands, verbose: quiet ? undefined : err });
   const resume = async () => {
     const s = await findSession(engine, id!, flags);
-    // The CLI approves what it is asked (nobody is there): a session set to ask first is not resumed so unasked.
-    if (s.approval === 'ask' && !flags['approve-commands']) {
+    // Nobody is here to ask: a session set to ask first, or whose commands the sandbox cannot confine here, is not resumed so unasked.
+    if (s.approval === 'ask' && !approveCommands) {
       throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
     }
+    const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
+    if (unconfined) throw new InvalidRequestError(unconfined);
     const hint = flags.hint as string | undefined;
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
     return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint);

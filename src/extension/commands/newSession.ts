@@ -59,12 +59,14 @@ async function askDraft(ctx: CommandContext, repo: string): Promise<Draft | unde
     ctx.host.request(SessionsProtocol.roles, { repo }).catch(() => [] as RoleInfo[]),
     ctx.host.request(SessionsProtocol.branches, { repo }).catch(() => ({ current: 'HEAD', branches: [] as string[] })),
   ]);
-  const draft: Draft = { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current, budgetUsd: settings.budgets.sessionUsd };
+  // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
+  const draft: Draft = { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
   for (;;) {
     const role = roles.find(r => r.name === draft.role);
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
+    const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model} · ${tier} · ${draft.budgetUsd == null ? 'no session cap' : `$${draft.budgetUsd} cap`} · from ${draft.baseBranch}` },
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
@@ -72,17 +74,17 @@ async function askDraft(ctx: CommandContext, repo: string): Promise<Draft | unde
       { key: 'model', label: '$(sparkle) Model', description: draft.model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
       { key: 'approval', label: '$(shield) Commands', description: APPROVAL_LABELS[draft.approval ?? settings.defaultApproval] },
-      { key: 'budget', label: '$(credit-card) Budget', description: draft.budgetUsd == null ? 'none (day and month caps apply)' : `$${draft.budgetUsd}` },
+      { key: 'budget', label: '$(credit-card) Budget', description: budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });
     if (!pick) return undefined;
-    if (pick.key === 'start') return { ...draft, tier };
-    await adjust(pick.key, draft, roles, branches.branches);
+    if (pick.key === 'start') return { ...draft, tier, budgetUsd };
+    await adjust(pick.key, draft, roles, branches.branches, budgetUsd);
   }
 }
 
-async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string[]): Promise<void> {
+async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string[], budgetUsd: number | null): Promise<void> {
   switch (key) {
     case 'title': {
       const v = await vscode.window.showInputBox({ title: 'Session title', value: d.title ?? '', prompt: 'Also names the branch (switchyard/<title>).' });
@@ -94,6 +96,7 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
       if (p) {
         d.role = p.label;
         d.tier = undefined;
+        d.budgetUsd = undefined;
       }
       break;
     }
@@ -132,7 +135,7 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
     case 'budget': {
       const v = await vscode.window.showInputBox({
         title: 'Session budget (USD)',
-        value: d.budgetUsd == null ? '' : String(d.budgetUsd),
+        value: budgetUsd == null ? '' : String(budgetUsd),
         prompt: 'Empty: no session cap (the day and month caps still apply).',
         validateInput: x => (x.trim() === '' || isDollars(x, 0, true) ? undefined : 'A positive number of dollars, or empty.'),
       });

@@ -1,5 +1,5 @@
 // Loop guard thresholds: the shared GuardSettings plus the few knobs only the guard needs.
-import type { GuardSettings } from '../../protocol/host';
+import { GUARD_MINIMUMS, type GuardSettings } from '../../protocol/host';
 import { GuardSettingsError } from './errors';
 
 export interface LoopGuardSettings extends GuardSettings {
@@ -32,14 +32,7 @@ export const DEFAULT_GUARD_SETTINGS: LoopGuardSettings = Object.freeze({
 });
 
 const MINIMUMS: Record<Exclude<keyof LoopGuardSettings, 'enabled' | 'noProgressUsd'>, number> = {
-  repeatedCall: 2,
-  repeatedError: 2,
-  // A-B-A is a retry; A-B-A-B is the shortest run that is alternation.
-  alternation: 4,
-  noProgressTurns: 1,
-  sameFailure: 2,
-  textLoop: 2,
-  escalateAfter: 1,
+  ...GUARD_MINIMUMS,
   window: 2,
   exploreTurns: 1,
   minParagraphChars: 1,

@@ -33,6 +33,8 @@ export interface SessionContext {
   /** When hosts last beat: whether a session's owner is still there (ownership.ts). */
   beats: LastBeats;
   headless: boolean;
+  /** Headless, and commands that would run outside the sandbox are not approved: a session that would run them is refused. */
+  refusesUnconfined: boolean;
   /** Only look: sessions found on disk are shown as they are, never recovered or started. */
   passive: boolean;
   /** Sessions a dead process left running or queued that this one may take over (EngineOptions.takesOver). */

@@ -10,7 +10,7 @@ import { openRepoWithHead } from '../worktrees/repo';
 import { slugify } from '../worktrees/slug';
 import { createWorktree } from '../worktrees/worktrees';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
-import { startProblem } from './preflight';
+import { sandboxProblem, startProblem } from './preflight';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 
@@ -72,8 +72,10 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     throw new InvalidRequestError(`There is no role "${roleName}"${why ? ` (${why})` : ''}. Roles: ${roles.map(r => r.name).join(', ')}.`);
   }
 
+  // A role without run_command reads only, whatever was asked.
+  const effectiveApproval: ApprovalPolicy = role.tools && !role.tools.includes('run_command') ? 'read-only' : approval;
   // Before the worktree and branch: a session bound to fail would leave them behind.
-  const problem = await startProblem(settings, ctx.apiKey(), agent);
+  const problem = (await startProblem(settings, ctx.apiKey(), agent)) ?? (await sandboxProblem(settings, agent, effectiveApproval, ctx.refusesUnconfined));
   if (problem) throw new InvalidRequestError(problem);
 
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
@@ -107,7 +109,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     tier: p.tier ?? role.tier ?? settings.defaultTier,
     agent,
     ...(agent === 'command' ? { command: p.command!.trim() } : {}),
-    approval: role.tools && !role.tools.includes('run_command') ? 'read-only' : approval,
+    approval: effectiveApproval,
     budgetUsd: p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd,
     maxTurns: p.maxTurns ?? settings.maxTurns,
     repo: root,

@@ -1,7 +1,8 @@
 // What would make a session fail before its first request, checked before anything is made for it (a
 // worktree and a branch that a retried job would pile up), and again when it runs (settings change).
 import { isBaseUrl, NO_API_KEY, type HostSettings } from '../../protocol/host';
-import type { AgentKind } from '../../protocol/types';
+import type { AgentKind, ApprovalPolicy } from '../../protocol/types';
+import { sandboxAvailability, type SandboxAvailability } from '../sandbox/availability';
 import { findCodex } from './runners/codex';
 
 /** Why a session of `agent` cannot run with these settings, or undefined when nothing stands in its way. */
@@ -14,11 +15,44 @@ export function settingsProblem(settings: HostSettings, apiKey: string | undefin
   return undefined;
 }
 
-/** settingsProblem, and an agent program that is not there. */
+/** settingsProblem, an agent that may not run here, and an agent program that is not there. */
 export async function startProblem(settings: HostSettings, apiKey: string | undefined, agent: AgentKind): Promise<string | undefined> {
-  const problem = settingsProblem(settings, apiKey);
+  const problem = settingsProblem(settings, apiKey) ?? untrustedProblem(settings, agent);
   if (problem || agent !== 'codex') return problem;
   return (await findCodex(settings.codexPath)) ? undefined : codexMissing(settings.codexPath);
+}
+
+/**
+ * In an untrusted workspace no command runs. Codex and a command agent are programs that run commands
+ * of their own, which nothing here could refuse one by one: they do not start at all.
+ */
+export function untrustedProblem(settings: HostSettings, agent: AgentKind): string | undefined {
+  if (settings.workspaceTrusted || agent === 'builtin') return undefined;
+  const what = agent === 'codex' ? 'Codex runs commands of its own' : 'A command session runs a program';
+  return `${what}, and this workspace is not trusted (Restricted Mode), where no command runs. Trust the workspace, or use the built-in agent, which only reads here.`;
+}
+
+/**
+ * Commands that would run outside the OS sandbox, because it cannot run here: in the editor each one is
+ * asked for; headless nobody can answer, so a session that would run them is refused before it starts,
+ * unless the run approves them. A command agent runs whole inside the sandbox and cannot be asked about
+ * each command: without the sandbox it starts nowhere.
+ */
+export async function sandboxProblem(
+  settings: HostSettings,
+  agent: AgentKind,
+  approval: ApprovalPolicy,
+  refusesUnconfined: boolean,
+  availability: () => Promise<SandboxAvailability> = () => sandboxAvailability(),
+): Promise<string | undefined> {
+  // Codex keeps its own sandbox; a read-only or untrusted session runs no command; turned off, the user chose.
+  if (agent === 'codex' || approval === 'read-only' || !settings.workspaceTrusted || !settings.sandbox.enabled) return undefined;
+  if (agent === 'builtin' && !refusesUnconfined) return undefined;
+  const a = await availability();
+  if (a.ok) return undefined;
+  const install = a.install ? ` Install what is missing to sandbox them: ${a.install}` : '';
+  if (agent === 'command') return `A command session runs whole inside the OS sandbox, which cannot run here: ${a.reason}.${install}`;
+  return `The OS sandbox cannot run here (${a.reason}), so the agent's commands would run unconfined, with nobody here to approve each one.${install} Or pass --approve-commands to run them unconfined all the same (or start it with --read-only to run none).`;
 }
 
 export function codexMissing(configured: string): string {

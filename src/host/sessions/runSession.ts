@@ -10,6 +10,7 @@ import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
 import { settingsProblem } from './preflight';
 import { runProcessAgent } from './runners/processRunner';
+import { codexConfinementNote, codexSandboxMode } from './runners/codex';
 import type { SessionManager } from './sessionManager';
 
 const CONTINUED_STATUSES: readonly SessionStatus[] = ['paused', 'stuck', 'queued'];
@@ -39,9 +40,9 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     } else {
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);
-      // Codex keeps its own sandbox (workspace-write); the others use Switchyard's.
+      // Codex keeps its own sandbox; the others use Switchyard's.
       r.confinement = r.agent === 'codex' ? 'sandboxed' : commands.confinement;
-      r.confinementNote = r.agent === 'codex' ? "Codex's own sandbox (workspace-write: writes only in the worktree)" : commands.note;
+      r.confinementNote = r.agent === 'codex' ? codexConfinementNote(codexSandboxMode(r.approval)) : commands.note;
       mgr.save(s);
       await ctx.fingerprints.baseline(s);
       const approve = async (command: string): Promise<boolean> => {

@@ -4,6 +4,7 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TranscriptEvent } from '../../../protocol/records';
+import type { ApprovalPolicy } from '../../../protocol/types';
 import { makeDir } from '../../util/makeDir';
 
 export async function findCodex(configured: string): Promise<string | undefined> {
@@ -21,18 +22,32 @@ export async function findCodex(configured: string): Promise<string | undefined>
   return undefined;
 }
 
+export type CodexSandboxMode = 'workspace-write' | 'read-only';
+
+/** A read-only session's Codex runs in its own read-only sandbox: its commands may read, nothing writes. */
+export function codexSandboxMode(approval: ApprovalPolicy): CodexSandboxMode {
+  return approval === 'read-only' ? 'read-only' : 'workspace-write';
+}
+
+/** How a Codex session's row describes its confinement. */
+export function codexConfinementNote(mode: CodexSandboxMode): string {
+  return mode === 'read-only'
+    ? "Codex's own sandbox (read-only: its commands may read, nothing is written)"
+    : "Codex's own sandbox (workspace-write: writes only in the worktree)";
+}
+
 /**
  * Codex settings used (see README): a custom provider pointing at the gateway, speaking the Responses
- * API, with the session token read from SWITCHYARD_GATEWAY_TOKEN; the workspace-write sandbox for its
- * own commands (it may write only in the worktree); no approval prompts (nobody can answer them in
- * `exec` mode); no update checks or telemetry.
+ * API, with the session token read from SWITCHYARD_GATEWAY_TOKEN; its own sandbox for its commands
+ * (workspace-write: it may write only in the worktree; read-only for a read-only session); no approval
+ * prompts (nobody can answer them in `exec` mode); no update checks or telemetry.
  */
-export async function writeCodexHome(home: string, gatewayBaseURL: string): Promise<void> {
+export async function writeCodexHome(home: string, gatewayBaseURL: string, sandboxMode: CodexSandboxMode): Promise<void> {
   await makeDir(home);
   const toml = [
     'model_provider = "switchyard"',
     'approval_policy = "never"',
-    'sandbox_mode = "workspace-write"',
+    `sandbox_mode = "${sandboxMode}"`,
     'check_for_update_on_startup = false',
     '',
     '[model_providers.switchyard]',

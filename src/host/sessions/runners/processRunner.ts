@@ -13,9 +13,9 @@ import { groupEnded, launchGroup } from '../../util/lifeline';
 import type { Gateway } from '../../gateway/gateway';
 import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
-import { codexEventToTranscript, findCodex, writeCodexHome } from './codex';
+import { codexEventToTranscript, codexSandboxMode, findCodex, writeCodexHome } from './codex';
 import { makeDir } from '../../util/makeDir';
-import { codexMissing } from '../preflight';
+import { codexMissing, untrustedProblem } from '../preflight';
 
 export interface ProcessRunOptions {
   session: LiveSession;
@@ -43,23 +43,27 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   };
   let argv: string[];
   let codex = false;
+  // Checked when it was created; trust can be taken back since.
+  const untrusted = untrustedProblem(o.settings, r.agent);
+  if (untrusted) return { kind: 'failed', reason: untrusted };
   if (r.agent === 'codex') {
     const bin = await findCodex(o.settings.codexPath);
     if (!bin) {
       return { kind: 'failed', reason: codexMissing(o.settings.codexPath) };
     }
     const home = path.join(s.paths.dir, 'codex-home');
-    await writeCodexHome(home, o.gateway.baseURL);
+    const sandboxMode = codexSandboxMode(r.approval);
+    await writeCodexHome(home, o.gateway.baseURL, sandboxMode);
     env.CODEX_HOME = home;
     env.SWITCHYARD_GATEWAY_TOKEN = s.token ?? '';
-    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-m', r.model, '-C', r.worktree, r.task];
+    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', sandboxMode, '-m', r.model, '-C', r.worktree, r.task];
     codex = true;
   } else {
     if (!r.command?.trim()) return { kind: 'failed', reason: 'A command session needs a command to run.' };
     argv = ['/bin/sh', '-c', r.command];
   }
   // A command agent runs whole inside the sandbox (the gateway's port is its only way out). Codex keeps
-  // its own workspace-write sandbox: inside ours its home would vanish and its sandbox could not start.
+  // its own sandbox: inside ours its home would vanish and its sandbox could not start.
   let command = argv;
   if (!codex && o.sandbox.wrapProcess) {
     try {
