@@ -60,14 +60,33 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     } else {
       out(`${settled.status}: ${settled.title} (${settled.branch})`);
       if (settled.statusReason) out(`  ${settled.statusReason}`);
+      if (settled.summary) out(settled.summary.trim().split('\n').map(l => `  | ${l}`).join('\n'));
       const unpriced = settled.unpricedRequests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
       out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)}${unpriced} on ${settled.tier}`);
+      const next = nextStep(settled);
+      if (next) out(`  next: ${next}`);
     }
     return exitStatusOf(settled);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await engine.shutdown();
+  }
+}
+
+/** What the user can do with a session that ended this way, as the command to type. */
+export function nextStep(s: SessionInfo): string | undefined {
+  const resume = `switchyard resume ${s.id}`;
+  switch (s.status) {
+    case 'done': return `review the worktree, then \`switchyard merge ${s.id}\` (or \`switchyard discard ${s.id}\`)`;
+    case 'paused': return `\`${resume}\``;
+    case 'stuck': return `\`${resume} --hint "what to do differently"\``;
+    case 'over-budget':
+      return /^Session budget/.test(s.statusReason ?? '')
+        ? `\`${resume} --budget USD\` with a larger budget`
+        : `raise the cap (switchyard.budget.* in VS Code, "budgets" in ${'$'}SWITCHYARD_HOME/config.json), then \`${resume}\``;
+    case 'failed': return /limit of \d+ turns/.test(s.statusReason ?? '') ? `\`${resume} --max-turns N\` to allow N more turns` : `\`${resume}\` once the cause is fixed`;
+    default: return undefined;
   }
 }
 

@@ -71,7 +71,7 @@ test('a cap below a hundredth of a cent keeps its digits in the refusal', async 
   const { keeper } = await setup();
   const r = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, caps({ sessionUsd: 0.00001 }));
   assert.ok(!r.ok);
-  assert.match(r.message, /^Session budget reached: \$0\.0000 of \$0\.00001 spent; the smallest useful request needs up to \$0\.0577\.$/);
+  assert.match(r.message, /^Session budget too small to go on, with \$0\.00001 left: \$0\.0000 of \$0\.00001 spent; the smallest useful request needs up to \$0\.0577\.$/);
 });
 
 test('day and month caps cover every session; yesterday counts for the month, not the day', async () => {

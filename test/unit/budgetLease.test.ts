@@ -62,3 +62,16 @@ test('near a cap, leases are exact: what one process settles, another can use at
   const again = await b.reserve({ ...req('b3'), minOutputTokens: 1 }, c);
   assert.ok(again.ok, 'the share a handed back is available to b');
 });
+
+test('a cap lowered while a lease is held holds from the next request: the lease is sized anew', async () => {
+  const rollups = new Rollups();
+  const keeper = keeperOn(new MemoryReservationStore(), rollups);
+  const first = await keeper.reserve(req('a'), caps({ dayUsd: 50, monthUsd: 500 }));
+  assert.ok(first.ok);
+  rollups.apply(makeRecord('r1', { sessionId: 'a', ts: NOW.toISOString(), costUsd: 0.24, standardCostUsd: 0.24 }));
+  await keeper.settle(first.reservationId);
+  // The day cap is lowered below what was spent today (config.json, read by a run going on).
+  const next = await keeper.reserve(req('a'), caps({ dayUsd: 0.01, monthUsd: 500 }));
+  assert.equal(next.ok, false, 'the old lease, granted under a $50 cap, is not drawn on');
+  assert.equal(next.ok ? '' : next.scope, 'day');
+});

@@ -83,7 +83,11 @@ test('a command about one session leaves the others alone, and a session that as
   edit(second, { status: 'queued' });
   edit(first, { status: 'paused', approval: 'ask' });
 
-  const merged = await runCli(['merge', first], env);
+  // Not finished, its work lands only when told so: it could not be resumed after.
+  const unfinished = await runCli(['merge', first], env);
+  assert.equal(unfinished.code, 1, unfinished.stderr);
+  assert.match(unfinished.stdout, /^not merged: .* is paused, not done\. Merging lands its work as it is and ends it: it cannot be resumed after\. Nothing was changed; run again with --yes/);
+  const merged = await runCli(['merge', first, '--yes'], env);
   assert.equal(merged.code, 0, merged.stderr);
   const status = async (id: string) => (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[]).find(s => s.id === id)?.status;
   assert.equal(await status(second), 'queued', 'the queued session of another window was neither started nor paused');

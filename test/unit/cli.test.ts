@@ -103,9 +103,36 @@ test('exit 1 when the session fails, exit 3 when it pauses over budget', async t
   assert.equal(JSON.parse(failed.stdout).status, 'failed');
   const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.00001', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-right' });
   assert.equal(broke.code, 3, broke.stderr);
-  const o = JSON.parse(broke.stdout) as { status: string; costUsd: number };
+  const o = JSON.parse(broke.stdout) as { id: string; status: string; costUsd: number };
   assert.equal(o.status, 'over-budget');
   assert.ok(o.costUsd <= 0.00001);
+});
+
+test('a session stopped by its budget or its turn limit goes on from the CLI, which says how', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const idOf = (stdout: string) => /\(switchyard\/[^)]+\)/.test(stdout) && /switchyard resume (\S+?)[` ]/.exec(stdout)?.[1];
+
+  const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] small budget', '--budget', '0.001'], env);
+  assert.equal(broke.code, 3, broke.stderr);
+  assert.match(broke.stdout, /^over-budget: /m);
+  assert.match(broke.stdout, /Session budget too small to go on, with \$0\.0010 left: \$0\.0000 of \$0\.0010 spent/);
+  assert.match(broke.stdout, /next: `switchyard resume \S+ --budget USD` with a larger budget/);
+  const raised = await runCli(['resume', idOf(broke.stdout) || '', '--budget', '1', '--quiet'], env);
+  assert.equal(raised.code, 0, raised.stdout + raised.stderr);
+  assert.match(raised.stdout, /^done: /m);
+  assert.match(raised.stdout, /\| wrote out\.txt/, "the agent's summary is printed");
+
+  // Stopped at its turn limit, it is given more turns when resumed, not failed again before its first request.
+  const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1'], env);
+  assert.equal(limited.code, 1, limited.stderr);
+  assert.match(limited.stdout, /Reached the limit of 1 turns/);
+  assert.match(limited.stdout, /next: `switchyard resume \S+ --max-turns N` to allow N more turns/);
+  const more = await runCli(['resume', idOf(limited.stdout) || '', '--max-turns', '3'], env);
+  assert.equal(more.code, 0, more.stdout + more.stderr);
+  assert.match(more.stdout, /^done: /m);
 });
 
 test('a model server that wants a key when none is set pauses the session and says so; a base URL that is not one sends nothing', async t => {
@@ -184,7 +211,14 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     ['{"budgets":{"dayUSD":0.0001}}', /budgets\.dayUSD is not a cap \(sessionUsd, dayUsd, monthUsd\)/],
     ['{"budgets":[5]}', /"budgets" should be an object/],
     // A limit of none would queue the session for ever, without a word.
-    ['{"maxConcurrentSessions":0}', /maxConcurrentSessions should be a whole number, 1 or more, not 0/],
+    ['{"maxConcurrentSessions":0}', /maxConcurrentSessions should be a whole number from 1 to 200, not 0/],
+    ['{"budget":{"dayUsd":0.000001}}', /"budget" is not a setting here \(budgets, prices, guard, maxConcurrentSessions, sandbox\)/],
+    ['{"prices":{"gpt-5.4":"free"}}', /prices\.gpt-5\.4 should be an object of tiers/],
+    ['{"prices":{"gpt-5.4":{"standard":{"input":"abc","cachedInput":0,"output":1}}}}', /prices\.gpt-5\.4\.standard\.input should be a number of dollars per million tokens, not "abc"/],
+    // A guard that could not be made left the run hanging, running, for ever.
+    ['{"guard":{"enabled":"no"}}', /config\.json: Loop guard setting "enabled" must be true or false: fix it/],
+    ['{"guard":{"repeatedCall":1}}', /Loop guard setting "repeatedCall" must be a whole number of at least 2/],
+    ['{"guard":"nope"}', /"guard" should be an object/],
     ['{"maxConcurrentSessions":"abc"}', /maxConcurrentSessions should be a whole number/],
     ['{"sandbox":{"enabled":true,"allowedDomains":[],"denyRead":"~/.ssh"}}', /sandbox\.denyRead should be a list of strings, not "~\/\.ssh"/],
   ] as const) {

@@ -7,7 +7,7 @@ import type { Engine } from '../../host/engine';
 import { InvalidRequestError } from '../../host/errors';
 import { sandboxProblem } from '../../host/sessions/preflight';
 import { queueTakenOver } from '../../host/sessions/resumeSession';
-import type { CommandSpec, ParsedFlags } from '../args';
+import { UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { followSession } from '../follow';
 
@@ -23,6 +23,8 @@ export const resumeSpec: CommandSpec = {
   flags: {
     repo: REPO_FLAG,
     hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
+    budget: { type: 'number', help: "the session's budget in USD from now on (to go on past the one it reached)" },
+    'max-turns': { type: 'number', help: 'turns allowed past the limit it reached (default: 60)' },
     'approve-commands': { type: 'boolean', help: 'approve every command of a session that asks before each one, or that the OS sandbox cannot confine here: nobody is here to ask' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
     quiet: { type: 'boolean', help: 'do not print progress' },
@@ -38,6 +40,7 @@ export const mergeSpec: CommandSpec = {
     repo: REPO_FLAG,
     strategy: { type: 'string', values: ['merge', 'squash', 'rebase'], help: 'how the work lands (default: merge)' },
     message: { type: 'string', help: 'the commit message (merge and squash)' },
+    yes: { type: 'boolean', help: 'merge a session that has not finished (paused, stuck, failed...): its work lands as it is, and it cannot be resumed after' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
 };
@@ -58,7 +61,11 @@ export const discardSpec: CommandSpec = {
 export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   const quiet = Boolean(flags.quiet);
   const approveCommands = Boolean(flags['approve-commands']);
-  const engine = await startCliEngine({ only: id, approveCommands, verbose: quiet ? undefined : err });
+  const budget = flags.budget as number | undefined;
+  const maxTurns = flags['max-turns'] as number | undefined;
+  if (budget !== undefined && !(budget > 0)) throw new UsageError('--budget must be a positive number of dollars');
+  if (maxTurns !== undefined && !(Number.isInteger(maxTurns) && maxTurns > 0)) throw new UsageError('--max-turns must be a positive whole number');
+  const engine = await startCliEngine({ only: id, approveCommands, settings: maxTurns ? { maxTurns } : {}, verbose: quiet ? undefined : err });
   const resume = async () => {
     const s = await findSession(engine, id!, flags);
     // Nobody is here to ask: a session set to ask first, or whose commands the sandbox cannot confine here, is not resumed so unasked.
@@ -67,6 +74,7 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     }
     const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
     if (unconfined) throw new InvalidRequestError(unconfined);
+    if (budget !== undefined) await engine.sessions.raiseBudget(s.id, budget);
     const hint = flags.hint as string | undefined;
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
     return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint);
@@ -76,6 +84,10 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   return withSession(flags, id!, err, async (engine, s) => {
+    if (s.status !== 'done' && !flags.yes) {
+      out(`not merged: ${s.title} is ${s.status}, not done. Merging lands its work as it is and ends it: it cannot be resumed after. Nothing was changed; run again with --yes to merge it all the same, or \`switchyard resume ${s.id}\` to let it finish.`);
+      return 1;
+    }
     const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => err(m) });
     if (flags.json) out(JSON.stringify(r));
     else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}`);

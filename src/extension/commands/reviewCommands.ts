@@ -44,7 +44,8 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
         { label: 'squash', description: 'one commit', detail: `All of the session's work as a single commit on ${s.baseBranch}.` },
         { label: 'rebase', description: 'linear history', detail: `Replays the agent's commits on top of ${s.baseBranch}.` },
       ],
-      { title: `Merge "${s.title}" into ${s.baseBranch}` },
+      // Not finished, its work lands as it is and it cannot be resumed after: said where the choice is made.
+      { title: `Merge "${s.title}" into ${s.baseBranch}${s.status === 'done' ? '' : ` (it is ${s.status}: its work lands as it is, and it cannot be resumed after)`}` },
     );
     if (!pick) return undefined;
     strategy = pick.label as MergeStrategy;

@@ -93,6 +93,9 @@ interface Lease {
   grantedAt: number;
   /** Granted close to a cap, with no room to spare: settled requests hand their share back at once. */
   tight: boolean;
+  /** The caps it was granted under: once they change (lowered mid-run), it is sized anew under the lock. */
+  dayUsd: number | null;
+  monthUsd: number | null;
 }
 
 interface InFlight {
@@ -151,7 +154,7 @@ export class BudgetKeeper {
 
     // In memory: the session cap exactly, the day and month caps against this process's lease.
     const local = [...this.sessionScope(caps, req.sessionId, now)];
-    const lease = machineWide ? this.usableLease(now) : undefined;
+    const lease = machineWide ? this.usableLease(now, caps) : undefined;
     if (lease) local.push({ scope: 'day', capMicro: lease.amountMicro, spentMicro: this.usedOf(lease), reservedMicro: this.inFlightMicro(now) });
     if (!machineWide || lease) {
       const decision = fitRequest(fit, local);
@@ -174,7 +177,7 @@ export class BudgetKeeper {
         // but is not settled yet is counted both in the ledger and in flight, and that double count must
         // not turn into headroom once it settles.
         const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sum(others)));
-        const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true);
+        const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true, caps);
         const heldByOthers = decision.scope !== 'session' && sum(others) > 0
           && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, inFlight)]).ok;
         return { next, result: this.refuse(decision, heldByOthers) };
@@ -184,7 +187,7 @@ export class BudgetKeeper {
       const spare = Math.max(0, Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - decision.reserveMicro)));
       const wanted = fullWorst * LEASE_EXTRA_REQUESTS;
       const extra = spare >= wanted * SPARE_FACTOR ? wanted : 0;
-      const next = this.publish(others, inFlight + decision.reserveMicro + extra, t, extra === 0);
+      const next = this.publish(others, inFlight + decision.reserveMicro + extra, t, extra === 0, caps);
       return { next, result: this.grant(req.sessionId, decision, t) };
     });
   }
@@ -209,7 +212,7 @@ export class BudgetKeeper {
     await this.store.update(async current => {
       const t = this.now();
       const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id);
-      return { next: this.publish(others, this.inFlightMicro(t), t, true), result: undefined };
+      return { next: this.publish(others, this.inFlightMicro(t), t, true, this.lease ?? { dayUsd: null, monthUsd: null }), result: undefined };
     });
   }
 
@@ -253,7 +256,7 @@ export class BudgetKeeper {
   }
 
   /** The store's list with this process's lease set to `amountMicro` (removed at 0). */
-  private publish(others: readonly Reservation[], amountMicro: number, now: Date, tight: boolean): readonly Reservation[] {
+  private publish(others: readonly Reservation[], amountMicro: number, now: Date, tight: boolean, caps: Pick<BudgetCaps, 'dayUsd' | 'monthUsd'>): readonly Reservation[] {
     const rollups = this.o.ledger.rollups;
     const day = localDay(now);
     const month = localMonth(now);
@@ -266,6 +269,8 @@ export class BudgetKeeper {
       monthBase: rollups.monthCostMicro(month),
       grantedAt: now.getTime(),
       tight,
+      dayUsd: caps.dayUsd,
+      monthUsd: caps.monthUsd,
     };
     if (amountMicro <= 0) return others;
     return [...others, { id: this.lease.id, owner: currentProcess(), sessionId: '*', model: '*', amountMicro, createdAt: now.getTime() }];
@@ -275,10 +280,11 @@ export class BudgetKeeper {
    * The lease, unless it is missing, was granted on another day (a new day starts new spend, which the
    * lease's bases do not see), or is old enough that other processes might soon stop counting it.
    */
-  private usableLease(now: Date): Lease | undefined {
+  private usableLease(now: Date, caps: BudgetCaps): Lease | undefined {
     const lease = this.lease;
     // A tight lease is never drawn on in memory: near a cap every request is checked under the lock.
     if (!lease || lease.tight || lease.amountMicro <= 0 || lease.day !== localDay(now)) return undefined;
+    if (lease.dayUsd !== caps.dayUsd || lease.monthUsd !== caps.monthUsd) return undefined;
     return now.getTime() - lease.grantedAt < this.maxAgeMs / 4 ? lease : undefined;
   }
 
@@ -361,5 +367,8 @@ function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: numbe
   // Caps below a hundredth of a cent (tests, trials) keep their digits: "$0.0000 of $0.0000" says nothing.
   const usd = (n: number) => (n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`);
   const inFlight = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held by requests in flight` : '';
-  return `${SCOPE_NAMES[r.scope]} reached: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${inFlight}; the smallest useful request needs up to ${usd(r.neededUsd)}.`;
+  // Not reached, but the room left is less than the next request could cost: "reached" would read as spent.
+  const room = r.capUsd - r.spentUsd - r.reservedUsd;
+  const state = room > r.capUsd / 100 ? `too small to go on, with ${usd(room)} left` : 'reached';
+  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${inFlight}; the smallest useful request needs up to ${usd(r.neededUsd)}.`;
 }

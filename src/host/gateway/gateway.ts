@@ -117,8 +117,9 @@ export class Gateway {
     try {
       return new LoopGuard(this.opts.guardSettings(), { headless: this.opts.headless, tier: link.tier() });
     } catch (err) {
+      // The defaults, whatever was wrong (even the on/off switch): a guard that cannot be made would stop the session starting.
       this.opts.log('warn', `Loop guard settings: ${(err as Error).message}; using the defaults.`);
-      return new LoopGuard({ enabled: this.opts.guardSettings().enabled }, { headless: this.opts.headless, tier: link.tier() });
+      return new LoopGuard({}, { headless: this.opts.headless, tier: link.tier() });
     }
   }
 

@@ -23,12 +23,16 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   if (s.record.status === 'over-budget') {
     const status = await ctx.spend.budgetStatus(mgr.caps(s.record), s.id);
     const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
-    if (full) throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming.`);
+    if (full) {
+      const how = full.scope === 'session' ? 'Raise Budget in VS Code, or `switchyard resume ID --budget USD`' : `switchyard.budget.${full.scope}Usd in VS Code, or "budgets" in the Switchyard home's config.json`;
+      throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming (${how}).`);
+    }
   }
   const taken = await mgr.foreign.whileFree(s, () => {
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
     if (hint?.trim()) addHint(s, hint);
+    allowMoreTurns(s, ctx.settings().maxTurns);
     try {
       ctx.gateway.guardOf(id)?.resume(hint);
     } catch {
@@ -55,6 +59,17 @@ export function queueTakenOver(mgr: SessionManager, id: string, hint?: string): 
   if (hint?.trim()) addHint(s, hint);
   mgr.scheduler.enqueue(id);
   return mgr.info(s);
+}
+
+/**
+ * A session that stopped at its turn limit and is resumed gets as many turns again (the setting's): the
+ * user chose to go on, and the limit it reached would end the run before its first request.
+ */
+function allowMoreTurns(s: LiveSession, more: number): void {
+  const r = s.record;
+  if (r.turns < r.maxTurns) return;
+  r.maxTurns = r.turns + more;
+  s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `It had reached its limit of turns; ${more} more are allowed (up to ${r.maxTurns}).` });
 }
 
 function addHint(s: LiveSession, hint: string): void {

@@ -29,10 +29,11 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   const r = s.record;
   await s.firstSaved;
   await s.transcript.open();
-  s.token = ctx.gateway.register(s, s.token);
   let outcome: AgentOutcome;
   let release: (() => void) | undefined;
+  // Whatever fails from here on ends the run with its reason: a session left 'running' would hang its CLI run.
   try {
+    s.token = ctx.gateway.register(s, s.token);
     const settings = ctx.settings();
     const problem = settingsProblem(settings, ctx.apiKey());
     if (problem) {
