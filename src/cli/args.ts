@@ -34,11 +34,13 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
       continue;
     }
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) {
+      throw new UsageError(`--${name} needs a value${value === undefined ? '' : ` (for a value that starts with "--", write --${name}=${JSON.stringify(value)})`}`);
+    }
     if (f.type === 'number') {
       const n = Number(value);
       // Number() would also take 0x3 and 1e2: a flag takes a plain decimal.
-      if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number (0 or more), not "${value}"`);
+      if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number written plainly (such as 2 or 0.5), not "${value}"`);
       flags[name] = n;
     } else {
       if (f.values && !f.values.includes(value)) throw new UsageError(`--${name} must be one of ${f.values.join(', ')}, not "${value}"`);

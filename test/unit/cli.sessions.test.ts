@@ -45,6 +45,14 @@ test('resume, merge and discard by id: a failed session resumed finishes, merged
   assert.equal(discarded.stdout.trim(), `discarded: Two (its branch ${second.branch} is kept)`);
   assert.equal(existsSync(second.worktree), false);
 
+  // Its kept branch goes when asked; a merged session is not discarded over its record.
+  const branchToo = await runCli(['discard', second.id, '--yes', '--delete-branch'], env);
+  assert.equal(branchToo.code, 0, branchToo.stderr);
+  assert.equal(git(repo, 'branch', '--list', second.branch), '');
+  const mergedOne = await runCli(['discard', id], env);
+  assert.notEqual(mergedOne.code, 0);
+  assert.match(mergedOne.stderr, /is merged: its work is on main and its worktree is gone; there is nothing to discard/);
+
   const listed = new Map(json<{ id: string; status: string }[]>(await runCli(['sessions', '--json'], env)).map(s => [s.id, s.status]));
   assert.deepEqual([listed.get(id), listed.get(second.id)], ['merged', 'discarded']);
   const unknown = await runCli(['resume', 'no-such-id'], env);

@@ -2,7 +2,7 @@
 // (flags, the JSON object, exit statuses, SWITCHYARD_HOME, OPENAI_BASE_URL).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -42,6 +42,16 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
   const notRepo = await runCli(['run', '--repo', '/', '--task', 'x'], { SWITCHYARD_HOME: path.join(tempDirSync(), 'h') });
   assert.equal(notRepo.code, 2, notRepo.stderr);
   assert.match(notRepo.stderr, /not inside a git repository/i);
+  // Without --repo, the folder it runs in.
+  const here = await runCli(['run', '--task', 'x'], { SWITCHYARD_HOME: path.join(tempDirSync(), 'h') }, undefined, tempDirSync());
+  assert.equal(here.code, 2, here.stderr);
+  assert.match(here.stderr, /not inside a git repository/i);
+  const dashed = await runCli(['run', '--task', '--fix it']);
+  assert.equal(dashed.code, 2);
+  assert.match(dashed.stderr, /--task needs a value \(for a value that starts with "--", write --task="--fix it"\)/);
+  const stray = await runCli(['run', '--task', 'x', '--agent', 'codex', '--command', 'ls']);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /--command is for --agent command, not --agent codex/);
 });
 
 function tempDirSync(): string {
@@ -184,10 +194,17 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   const noBase = await runCli(['run', '--repo', repo, '--task', 'x', '--base-branch', 'nosuch', '--base-url', 'http://127.0.0.1:9/v1'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x' });
   assert.equal(noBase.code, 2, noBase.stderr);
   assert.match(noBase.stderr, /"nosuch" does not name a commit/);
-  for (const cmd of [['sessions', '--repo', path.join(root, 'nowhere')], ['trace', 'abc', '--repo', path.join(root, 'nowhere'), '--out', path.join(root, 't.jsonl')]]) {
+  for (const cmd of [['sessions', '--repo', path.join(root, 'nowhere')], ['trace', 'abc', '--repo', path.join(root, 'nowhere'), '--out', path.join(root, 't.jsonl')], ['trace', 'abc', '--out', path.join(root, 't.jsonl')]]) {
     const r = await runCli(cmd, { SWITCHYARD_HOME: home });
     assert.equal(r.code, 2, `${cmd[0]}: ${r.stderr}`);
   }
+  // Where a trace would go: never a folder made on the way, nor a raw EISDIR.
+  for (const [out, said] of [[repo, /--out .* is a folder: name a file in it/], [path.join(root, 'no', 'such', 't.jsonl'), /the folder .*no\/such does not exist/]] as const) {
+    const r = await runCli(['trace', 'abc', '--out', out], { SWITCHYARD_HOME: home });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, said);
+  }
+  assert.equal(existsSync(path.join(root, 'no')), false);
 
   for (const args of [['run', '--repo', repo, '--task', 'x', '--max-turns', '0x3'], ['run', '--repo', repo, '--task', 'x', '--budget', '1e2'], ['report', '--since', '2026-02-30'], ['report', '--since', '2026-13-01']]) {
     const r = await runCli(args, { SWITCHYARD_HOME: home });
@@ -254,7 +271,7 @@ test('a model without a price is never shown as free, and the session says once 
   assert.equal(o.usage.requests, 2);
   assert.equal(o.unpricedRequests, 2);
   assert.equal(o.costUsd, 0);
-  assert.equal(r.stderr.match(/my-local-model has no price \(switchyard\.prices can give it one\): its tokens are counted, but no dollar budget can limit them/g)?.length, 1, r.stderr);
+  assert.equal(r.stderr.match(/my-local-model has no price \(switchyard\.prices in VS Code can give it one, or "prices" in the Switchyard home.s config\.json\): its tokens are counted, but no dollar budget can limit them/g)?.length, 1, r.stderr);
   const text = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--model', 'my-local-model', '--quiet'], env);
   assert.match(text.stdout, /\$0\.0000 \(\+ 2 unpriced requests\) on standard/);
 });
@@ -348,4 +365,21 @@ test('where the OS sandbox cannot run, run refuses before anything is made unles
   const resumed = await runCli(['resume', id, '--quiet'], env);
   assert.equal(resumed.code, 2, resumed.stderr);
   assert.match(resumed.stderr, /The OS sandbox cannot run here/);
+});
+
+test('a day cap already spent refuses a new run before a worktree or branch is made, saying where the cap is', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const spent = await runCli(['run', '--repo', repo, '--task', '[script:fin] spend a little', '--quiet'], env);
+  assert.equal(spent.code, 0, spent.stderr);
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: null, dayUsd: 0.0001, monthUsd: null } }));
+  const branches = () => execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim().split('\n').length;
+  const before = branches();
+  const refused = await runCli(['run', '--repo', repo, '--task', '[script:fin] one more', '--quiet'], env);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /The daily cap is reached: \$0\.\d{4} of \$0\.0001 spent\. No session starts until tomorrow, or until the cap is raised \(switchyard\.budget\.dayUsd in VS Code; "budgets" in the Switchyard home's config\.json for the CLI\)\./);
+  assert.equal(branches(), before, 'no branch was made');
 });

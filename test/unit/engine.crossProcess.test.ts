@@ -355,7 +355,7 @@ test("a record another process saved with a clock behind this one's is still the
     savedBy: 'host-b', rev: (live.record.rev ?? 0) + 1, updatedAt: new Date(Date.parse(live.record.updatedAt) - 2000).toISOString(),
   };
   writeFileSync(live.paths.record, JSON.stringify(theirs));
-  await assert.rejects(here.engine.sessions.resume(s.id), /is running in another Switchyard process/);
+  await assert.rejects(here.engine.sessions.resume(s.id), /is running in another Switchyard process \(pid \d+\): pause or stop it there first \(in a window, from the Sessions view; a CLI run pauses on Ctrl-C, or on `kill -INT \d+`\), then resume it\./);
   assert.equal(live.record.status, 'running', 'shown as that process has it');
   assert.equal(live.record.owner?.hostId, 'host-b');
 });

@@ -47,6 +47,8 @@ test('a conflicting merge is reported with its files and changes nothing', async
   const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
   assert.equal(r.ok, false);
   assert.ok(!r.ok && r.reason === 'conflict' && r.files.includes('src/app.txt'), JSON.stringify(r));
+  // Where to resolve it: the branch is checked out there, and git would refuse it anywhere else.
+  assert.ok(!r.ok && r.message.includes(`in its worktree, ${s.worktree} (e.g. merge main into it there)`), r.ok ? '' : r.message);
   assert.equal(git(repo, 'rev-parse', 'HEAD'), head, 'main did not move');
   assert.equal(git(repo, 'status', '--porcelain'), '', 'the checkout is untouched');
   assert.equal(readFileSync(path.join(repo, 'src', 'app.txt'), 'utf8'), 'user version\n');
@@ -65,6 +67,12 @@ test('discarding a session with unmerged work asks first, then keeps its branch'
   assert.deepEqual(second, { ok: true, branchKept: true });
   assert.equal(existsSync(s.worktree), false);
   assert.match(git(repo, 'branch', '--list', s.branch), new RegExp(s.branch.replace('/', '\\/')));
+  assert.equal(engine.sessions.get(s.id).record.status, 'discarded');
+  // Its kept branch can go later: asked first while it holds unmerged work, then deleted.
+  const later = await engine.sessions.discard({ sessionId: s.id, deleteBranch: true });
+  assert.ok(!later.ok && later.unmergedCommits === 1, JSON.stringify(later));
+  assert.deepEqual(await engine.sessions.discard({ sessionId: s.id, deleteBranch: true, force: true }), { ok: true, branchKept: false });
+  assert.equal(git(repo, 'branch', '--list', s.branch), '');
   assert.equal(engine.sessions.get(s.id).record.status, 'discarded');
 });
 

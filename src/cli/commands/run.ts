@@ -10,9 +10,9 @@ import { followSession } from '../follow';
 export const runSpec: CommandSpec = {
   name: 'run',
   summary: 'Start an agent session on a repository and wait until it finishes, pauses or fails.',
-  usage: 'switchyard run --repo DIR --task TEXT [flags]',
+  usage: 'switchyard run --task TEXT [--repo DIR] [flags]',
   flags: {
-    repo: { type: 'string', help: 'the git repository (or a folder inside it)' },
+    repo: { type: 'string', help: 'the git repository (or a folder inside it; default: the current folder)' },
     task: { type: 'string', help: 'what the agent should do' },
     title: { type: 'string', help: 'a short title (default: the first line of the task)' },
     role: { type: 'string', help: 'role preset: coder, reviewer, test-fixer, or .switchyard/roles/<name>.md' },
@@ -33,9 +33,9 @@ export const runSpec: CommandSpec = {
 };
 
 export async function runCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const repo = flags.repo as string | undefined;
+  // The folder it runs in, as git itself would take it.
+  const repo = (flags.repo as string | undefined) ?? process.cwd();
   const task = flags.task as string | undefined;
-  if (!repo) throw new UsageError('--repo DIR is required');
   if (!task?.trim()) throw new UsageError('--task TEXT is required');
   if (flags.budget !== undefined && !((flags.budget as number) > 0)) throw new UsageError('--budget must be a positive number of dollars');
   if (flags['max-turns'] !== undefined && !(Number.isInteger(flags['max-turns']) && (flags['max-turns'] as number) > 0)) {
@@ -45,8 +45,10 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
   if (!isBaseUrl(baseUrl)) {
     throw new UsageError(`${flags['base-url'] !== undefined ? '--base-url' : 'OPENAI_BASE_URL'} must be an http(s) URL such as http://localhost:11434/v1, not "${baseUrl}"`);
   }
-  const agent = (flags.agent as AgentKind | undefined) ?? 'builtin';
+  // --command alone means the command agent: it would otherwise be dropped, and a paid built-in agent run in its place.
+  const agent = (flags.agent as AgentKind | undefined) ?? (flags.command !== undefined ? 'command' : 'builtin');
   if (agent === 'command' && !flags.command) throw new UsageError('--agent command needs --command CMD');
+  if (agent !== 'command' && flags.command !== undefined) throw new UsageError(`--command is for --agent command, not --agent ${agent}`);
   const quiet = Boolean(flags.quiet);
   const engine = await startCliEngine({
     settings: {

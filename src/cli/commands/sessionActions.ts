@@ -127,7 +127,7 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
 }
 
 /** The session `id`, loaded with its repository's sessions (the one given, or every one that has sessions). */
-async function findSession(engine: Engine, id: string, flags: ParsedFlags): Promise<SessionInfo> {
+export async function findSession(engine: Engine, id: string, flags: ParsedFlags): Promise<SessionInfo> {
   const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
   const found = (await engine.sessions.list(repo)).find(s => s.id === id);
   if (!found) throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);

@@ -30,6 +30,8 @@ export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => vo
 
 export function formatTable(list: readonly SessionInfo[]): string {
   if (!list.length) return 'No sessions.';
+  // Sessions of several repositories can share titles and branch names: say whose each is.
+  const repos = new Set(list.map(s => s.repo)).size > 1;
   const rows = list.map(s => [
     s.id,
     s.status === 'running' && s.statusReason ? 'running (retrying)' : s.statusReason === ORPHANED_QUEUED_REASON ? 'queued (its run ended)' : s.status,
@@ -37,10 +39,11 @@ export function formatTable(list: readonly SessionInfo[]): string {
     `$${s.costUsd.toFixed(4)}${s.unpricedRequests ? '+unpriced' : ''}`,
     `${Math.round(s.usage.input > 0 ? (100 * s.usage.cached) / s.usage.input : 0)}%`,
     String(s.usage.requests),
+    ...(repos ? [path.basename(s.repo)] : []),
     s.branch,
     s.title,
   ]);
-  const head = ['ID', 'STATUS', 'TIER', 'COST', 'CACHED', 'REQS', 'BRANCH', 'TITLE'];
+  const head = ['ID', 'STATUS', 'TIER', 'COST', 'CACHED', 'REQS', ...(repos ? ['REPO'] : []), 'BRANCH', 'TITLE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
   return [head, ...rows].map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }

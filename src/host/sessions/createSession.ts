@@ -77,6 +77,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   // Before the worktree and branch: a session bound to fail would leave them behind.
   const problem = (await startProblem(settings, ctx.apiKey(), agent)) ?? (await sandboxProblem(settings, agent, effectiveApproval, ctx.refusesUnconfined));
   if (problem) throw new InvalidRequestError(problem);
+  const capped = machineCapReached(mgr);
+  if (capped) throw new InvalidRequestError(capped);
 
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;
@@ -134,6 +136,16 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     });
   }
   return mgr.info(s);
+}
+
+/** A day or month cap already spent: the session would be over budget before its first request. */
+function machineCapReached(mgr: SessionManager): string | undefined {
+  const { dayUsd, monthUsd } = mgr.ctx.settings().budgets;
+  const full = mgr.ctx.spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.spentUsd >= b.capUsd - 1e-9);
+  if (!full) return undefined;
+  const [name, until, key] = full.scope === 'day' ? ['daily', 'tomorrow', 'dayUsd'] : ['monthly', 'next month', 'monthUsd'];
+  const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+  return `The ${name} cap is reached: ${usd(full.spentUsd)} of ${usd(full.capUsd)} spent. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`;
 }
 
 function firstLine(task: string): string {

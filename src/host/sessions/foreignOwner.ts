@@ -179,7 +179,7 @@ export class ForeignOwner {
     const deadline = Date.now() + ANSWER_MS;
     while (await this.holds(s)) {
       if (ACTIVE_STATUSES.includes(s.record.status)) {
-        throw new UserError(`"${s.record.title}" is ${s.record.status} in another Switchyard process (pid ${s.record.owner?.pid}): pause or stop it before you ${what} it.`);
+        throw new UserError(`"${s.record.title}" is ${s.record.status} in another Switchyard process (pid ${s.record.owner?.pid}): pause or stop it there first (in a window, from the Sessions view; a CLI run pauses on Ctrl-C, or on \`kill -INT ${s.record.owner?.pid}\`), then ${what} it.`);
       }
       if (Date.now() >= deadline) throw new UserError(`"${s.record.title}" is still held by another Switchyard process (pid ${s.record.owner?.pid}): its agent has not ended, or it is merging or discarding the session. Try to ${what} it again in a moment.`);
       await new Promise(r => setTimeout(r, LOOK_EVERY_MS));

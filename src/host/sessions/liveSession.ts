@@ -192,7 +192,7 @@ export class LiveSession implements GatewaySession {
   onUnpriced(model: string): void {
     if (this.unpricedNoted) return;
     this.unpricedNoted = true;
-    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price (switchyard.prices can give it one): its tokens are counted, but no dollar budget can limit them.` });
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price (switchyard.prices in VS Code can give it one, or "prices" in the Switchyard home's config.json): its tokens are counted, but no dollar budget can limit them.` });
   }
 
   takeNudge(): string | undefined {

@@ -58,7 +58,7 @@ export async function sandboxProblem(
 export function codexMissing(configured: string): string {
   return configured
     ? `Codex was not found at ${configured} (switchyard.codexPath).`
-    : 'Codex was not found on PATH. Install it (npm install -g @openai/codex), or set switchyard.codexPath in VS Code.';
+    : 'Codex was not found on PATH. Install it (npm install -g @openai/codex), or set switchyard.codexPath in VS Code (the CLI looks on PATH).';
 }
 
 function isOpenAIEndpoint(baseURL: string): boolean {

@@ -16,7 +16,8 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   const resumable = () => {
     if (s.underReview) throw new UserError(`${s.underReview}; it cannot be resumed meanwhile.`);
     if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
-      throw new UserError(`Session "${s.record.title}" is ${s.record.status}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
+      const why = s.record.statusReason ? ` (${s.record.statusReason.replace(/\.$/, '')})` : '';
+      throw new UserError(`Session "${s.record.title}" is ${s.record.status}${why}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
     }
   };
   resumable();

@@ -91,13 +91,16 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
 
 export async function discardSession(mgr: SessionManager, p: DiscardParams): Promise<DiscardResult> {
   const s = mgr.get(p.sessionId);
-  if (s.record.status === 'discarded') return { ok: true, branchKept: s.record.branchKept ?? false };
+  // Discarded with its branch kept, it may still be asked to delete the branch; otherwise there is nothing left to do.
+  const done = () => s.record.status === 'discarded' && !(p.deleteBranch && s.record.branchKept);
+  if (done()) return { ok: true, branchKept: s.record.branchKept ?? false };
+  if (s.record.status === 'merged') throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
   if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id);
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
   // The newest record (another process's, when one held it): what is set below must land on it.
   const held = await holdForReview(mgr, s, 'discard', () => {
-    if (s.record.status === 'discarded') return false;
+    if (done()) return false;
     // Resumed meanwhile (here, or elsewhere and then let go of): its agent would write into what is removed.
     if (s.run || (ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) {
       throw new UserError(`Session "${s.record.title}" was resumed meanwhile; stop it before discarding it.`);

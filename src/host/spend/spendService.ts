@@ -134,7 +134,7 @@ export class SpendService {
     return other ? { title: other.title, repoName: other.repoName } : { title: id };
   }
 
-  budgetStatus(caps: BudgetCaps, sessionId: string): ReturnType<BudgetKeeper['status']> {
+  budgetStatus(caps: BudgetCaps, sessionId?: string): ReturnType<BudgetKeeper['status']> {
     return this.o.budgets.status(caps, sessionId);
   }
 

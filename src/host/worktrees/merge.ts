@@ -166,9 +166,11 @@ async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip
     const files = await conflictedFiles(ctx.worktree, inWorktree(ctx, { env: TEMP_ENV }));
     if (strategy === 'rebase') await run(['rebase', '--abort']);
     if (files.length === 0) return { ok: false, result: refuse('error', `git ${strategy} failed: ${(step.stderr || step.stdout).trim()}. Nothing was changed.`) };
+    // The branch is checked out in the session's worktree: that is where git lets it be worked on.
+    const where = opts.worktree ? ` in its worktree, ${opts.worktree}` : '';
     const advice = strategy === 'rebase'
-      ? `merge or squash instead (after resolving the conflict on ${branch}, e.g. by merging ${baseBranch} into it), or rebase ${branch} onto ${baseBranch} yourself and try again`
-      : `resolve the conflict on ${branch} (e.g. merge ${baseBranch} into it) and try again`;
+      ? `merge or squash instead (after resolving the conflict on ${branch}${where}, e.g. by merging ${baseBranch} into it), or rebase ${branch} onto ${baseBranch} yourself and try again`
+      : `resolve the conflict on ${branch}${where} (e.g. merge ${baseBranch} into it there) and try again`;
     const message = `${strategy === 'rebase' ? `Rebasing ${branch} onto` : `Merging ${branch} into`} ${baseBranch} conflicts in ${listed(files)}. Nothing was changed; ${advice}.`;
     return { ok: false, result: { ok: false, reason: 'conflict', files, message } };
   }

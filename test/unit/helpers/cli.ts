@@ -10,8 +10,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, onStderr?: (chunk: string) => void): Promise<CliResult> & { pid?: number; kill(sig: NodeJS.Signals): void } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, onStderr?: (chunk: string) => void, cwd?: string): Promise<CliResult> & { pid?: number; kill(sig: NodeJS.Signals): void } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', d => (stdout += d));
