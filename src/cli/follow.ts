@@ -34,10 +34,12 @@ export async function followSession(engine: Engine, start: () => Promise<Session
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    const began = new Date().toISOString();
     session = await start();
     if (!o.quiet) {
       err(`Session ${session.id} on ${session.branch} (worktree ${session.worktree})`);
-      if (o.fresh) for (const e of (await engine.sessions.transcript(session.id, 0)).events) if (e.kind === 'notice') printEvent(e, err);
+      // What starting it said (a warning about the checkout, more turns allowed) came before the listener.
+      for (const e of (await engine.sessions.transcript(session.id, 0)).events) if (e.kind === 'notice' && (o.fresh || e.ts >= began)) printEvent(e, err);
       engine.sessions.watch(session.id, true);
       engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(e => printEvent(e, err)));
     }
@@ -98,7 +100,8 @@ function printEvent(e: TranscriptEvent, err: Out): void {
     case 'status': err(`  [${e.status}]${e.reason ? ` ${e.reason}` : ''}`); break;
     case 'guard': err(`  ! loop guard (${e.level}): ${e.reason}`); break;
     case 'cache-break': err(`  ! cache break: ${e.reason}`); break;
-    case 'notice': if (e.level !== 'info') err(`  ${e.level}: ${e.text}`); break;
+    // Info too: a command agent's own output, a compaction, more turns allowed are what a user watching wants to see.
+    case 'notice': err(e.level === 'info' ? `  ${e.text}` : `  ${e.level}: ${e.text}`); break;
     default: break;
   }
 }

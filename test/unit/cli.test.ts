@@ -143,6 +143,18 @@ test('a session stopped by its budget or its turn limit goes on from the CLI, wh
   const more = await runCli(['resume', idOf(limited.stdout) || '', '--max-turns', '3'], env);
   assert.equal(more.code, 0, more.stdout + more.stderr);
   assert.match(more.stdout, /^done: /m);
+  assert.match(more.stderr, /^ {2}It had reached its limit of turns; 3 more are allowed \(up to 4\)\.$/m);
+});
+
+test("a command agent's output is shown as it runs, its errors marked", async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const r = await runCli(['run', '--repo', repo, '--task', 'say hello', '--command', 'echo to-stdout; echo to-stderr >&2'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ {2}to-stdout$/m);
+  assert.match(r.stderr, /^ {2}warning: to-stderr$/m);
 });
 
 test('a model server that wants a key when none is set pauses the session and says so; a base URL that is not one sends nothing', async t => {
