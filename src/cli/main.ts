@@ -44,7 +44,9 @@ function overview(): string {
 export async function main(argv: readonly string[], out: Out, err: Out): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(overview());
+    // `switchyard help run` as `switchyard run --help`.
+    const asked = name === 'help' ? COMMANDS.find(c => c.spec.name === rest[0]) : undefined;
+    out(asked ? helpText(asked.spec) : overview());
     return 0;
   }
   if (name === '--version' || name === '-v' || name === 'version') {

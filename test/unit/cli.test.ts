@@ -31,6 +31,7 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
   assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
   const runHelp = await runCli(['run', '--help']);
   assert.match(runHelp.stdout, /--tier .*\(priority\|standard\|flex\)/);
+  assert.equal((await runCli(['help', 'run'])).stdout, runHelp.stdout, '`help run` is `run --help`');
   const unknown = await runCli(['run', '--frobnicate']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown flag --frobnicate/);
@@ -224,6 +225,11 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     assert.match(r.stderr, /must be a (number|date like)/);
   }
 
+  const empty = path.join(root, 'empty.jsonl');
+  writeFileSync(empty, '');
+  const none = await runCli(['replay', empty]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /empty\.jsonl holds no turns/);
   const trace = path.join(root, 'bad.jsonl');
   writeFileSync(trace, 'not json\n');
   const replayed = await runCli(['replay', trace]);

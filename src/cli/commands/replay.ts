@@ -36,6 +36,8 @@ export async function replayCommand(flags: ParsedFlags, positionals: string[], o
     if (err instanceof TraceFormatError) throw new UsageError(err.message);
     throw err;
   }
+  // "verdict: ok" about no turns at all would pass a trace that was never written.
+  if (turns.length === 0) throw new UsageError(`${file} holds no turns: a trace has one JSON object per turn (\`switchyard trace\` writes one)`);
   const settings = withDefaults({ guard: (await readMachineConfig(switchyardHome())).guard }).guard;
   const result = replay(turns, settings, { headless: Boolean(flags.headless) });
   out(flags.json ? JSON.stringify(result, null, 2) : formatReplay(result));
