@@ -2,6 +2,7 @@
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
 import * as vscode from 'vscode';
 import { GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
+import { pricesProblem } from '../protocol/prices';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
 const SECTION = 'switchyard';
@@ -27,16 +28,8 @@ const isStringMap = (v: unknown): v is Record<string, string> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isString);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
-function isPriceOverrides(v: unknown): v is Record<string, PriceOverride> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  return Object.values(v).every(model => {
-    if (typeof model !== 'object' || model === null) return false;
-    return Object.entries(model).every(([tier, p]) =>
-      ['standard', 'priority', 'flex'].includes(tier) && typeof p === 'object' && p !== null &&
-      isNonNeg((p as Record<string, unknown>).input) && isNonNeg((p as Record<string, unknown>).cachedInput) &&
-      isNonNeg((p as Record<string, unknown>).output));
-  });
-}
+/** The check a CLI run makes of config.json's prices, so that what the editor saves there is never refused. */
+const isPriceOverrides = (v: unknown): v is Record<string, PriceOverride> => pricesProblem(v) === undefined;
 
 export function readSettings(): { settings: HostSettings; problems: SettingsProblem[] } {
   const config = vscode.workspace.getConfiguration(SECTION);

@@ -2,7 +2,8 @@
 // and CLI runs), saved in the Switchyard home by the editor and read by the CLI.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { GuardSettings, HostSettings, PriceOverride, TierPrice } from '../protocol/host';
+import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
+import { pricesProblem } from '../protocol/prices';
 import { InvalidRequestError } from './errors';
 import { resolveGuardSettings } from './guard/settings';
 import { writeWhole } from './util/writeWhole';
@@ -57,12 +58,12 @@ export function parseMachineConfig(text: string, file: string): Partial<MachineC
       }
     }
   }
-  if (maxConcurrentSessions !== undefined && !(Number.isInteger(maxConcurrentSessions) && (maxConcurrentSessions as number) >= 1 && (maxConcurrentSessions as number) <= 200)) {
-    throw bad(`maxConcurrentSessions should be a whole number from 1 to 200, not ${JSON.stringify(maxConcurrentSessions)}`);
+  if (maxConcurrentSessions !== undefined && !(Number.isInteger(maxConcurrentSessions) && (maxConcurrentSessions as number) >= 1)) {
+    throw bad(`maxConcurrentSessions should be a whole number, 1 or more, not ${JSON.stringify(maxConcurrentSessions)}`);
   }
   if (prices !== undefined) {
     const problem = pricesProblem(prices);
-    if (problem) throw bad(problem);
+    if (problem) throw bad(`prices${problem.startsWith('should') ? ' ' : '.'}${problem}`);
   }
   if (guard !== undefined) {
     if (!isPlainObject(guard)) throw bad('"guard" should be an object');
@@ -84,26 +85,6 @@ export function parseMachineConfig(text: string, file: string): Partial<MachineC
 
 const TOP_KEYS = ['budgets', 'prices', 'guard', 'maxConcurrentSessions', 'sandbox'] as const satisfies readonly (keyof MachineConfig)[];
 const BUDGET_KEYS = ['sessionUsd', 'dayUsd', 'monthUsd'] as const satisfies readonly (keyof HostSettings['budgets'])[];
-const PRICE_TIERS: readonly string[] = ['standard', 'priority', 'flex'] satisfies (keyof PriceOverride)[];
-const PRICE_FIELDS: readonly string[] = ['input', 'cachedInput', 'output', 'cacheWrite'] satisfies (keyof TierPrice)[];
-
-/** What is wrong with `prices` (model → tier → USD per million tokens), if anything. */
-function pricesProblem(prices: unknown): string | undefined {
-  if (!isPlainObject(prices)) return '"prices" should be an object of models';
-  for (const [model, tiers] of Object.entries(prices)) {
-    if (!isPlainObject(tiers)) return `prices.${model} should be an object of tiers (${PRICE_TIERS.join(', ')})`;
-    for (const [tier, price] of Object.entries(tiers)) {
-      if (!PRICE_TIERS.includes(tier)) return `prices.${model}.${tier} is not a tier (${PRICE_TIERS.join(', ')})`;
-      if (!isPlainObject(price)) return `prices.${model}.${tier} should be an object with input, cachedInput and output`;
-      for (const field of ['input', 'cachedInput', 'output']) if (!(field in price)) return `prices.${model}.${tier} has no ${field}`;
-      for (const [field, usd] of Object.entries(price)) {
-        if (!PRICE_FIELDS.includes(field)) return `prices.${model}.${tier}.${field} is not a price (${PRICE_FIELDS.join(', ')})`;
-        if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0)) return `prices.${model}.${tier}.${field} should be a number of dollars per million tokens, not ${JSON.stringify(usd)}`;
-      }
-    }
-  }
-  return undefined;
-}
 const SANDBOX_LISTS: readonly string[] = ['allowedDomains', 'denyRead'] satisfies (keyof HostSettings['sandbox'])[];
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

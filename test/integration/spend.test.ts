@@ -79,7 +79,7 @@ suite('spend, tier and budgets in a real VS Code', () => {
     } finally {
       for (const key of Object.keys(set)) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
     }
-    // Machine-wide: only the user's settings hold them, never a folder's.
+    // Machine-wide: only the user's settings hold them, never a folder's (VS Code marks such a value in a workspace's settings.json).
     for (const key of ['budget.dayUsd', 'budget.monthUsd', 'maxConcurrentSessions']) {
       await assert.rejects(Promise.resolve(config.update(key, 1, vscode.ConfigurationTarget.Workspace)), `${key} set in a workspace`);
     }

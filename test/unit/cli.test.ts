@@ -246,7 +246,7 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     ['{"budgets":{"dayUSD":0.0001}}', /budgets\.dayUSD is not a cap \(sessionUsd, dayUsd, monthUsd\)/],
     ['{"budgets":[5]}', /"budgets" should be an object/],
     // A limit of none would queue the session for ever, without a word.
-    ['{"maxConcurrentSessions":0}', /maxConcurrentSessions should be a whole number from 1 to 200, not 0/],
+    ['{"maxConcurrentSessions":0}', /maxConcurrentSessions should be a whole number, 1 or more, not 0/],
     ['{"budget":{"dayUsd":0.000001}}', /"budget" is not a setting here \(budgets, prices, guard, maxConcurrentSessions, sandbox\)/],
     ['{"prices":{"gpt-5.4":"free"}}', /prices\.gpt-5\.4 should be an object of tiers/],
     ['{"prices":{"gpt-5.4":{"standard":{"input":"abc","cachedInput":0,"output":1}}}}', /prices\.gpt-5\.4\.standard\.input should be a number of dollars per million tokens, not "abc"/],
@@ -400,4 +400,7 @@ test('a day cap already spent refuses a new run before a worktree or branch is m
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /The daily cap is reached: \$0\.\d{4} of \$0\.0001 spent\. No session starts until tomorrow, or until the cap is raised \(switchyard\.budget\.dayUsd in VS Code; "budgets" in the Switchyard home's config\.json for the CLI\)\./);
   assert.equal(branches(), before, 'no branch was made');
+  // A model without a price goes through whatever the dollar caps say: it is not refused for them either.
+  const local = await runCli(['run', '--repo', repo, '--task', '[script:fin] on a local model', '--model', 'my-local-model', '--quiet'], env);
+  assert.equal(local.code, 0, local.stderr);
 });

@@ -21,6 +21,7 @@ test('an unknown tool, tier or budget makes the file an error that names it', ()
   assert.throws(() => parseRoleFile('triage', role('tools: read, write')), /"read", "write" are not tools/);
   assert.throws(() => parseRoleFile('triage', role('tier: turbo')), /tier must be one of/);
   assert.throws(() => parseRoleFile('triage', role('budgetUsd: lots')), /budgetUsd must be a number/);
+  assert.throws(() => parseRoleFile('triage', role('budgetUsd: 0')), /budgetUsd must be a number of dollars above 0/);
   assert.throws(() => parseRoleFile('Triage', role('tier: flex')), /lowercase/);
 });
 

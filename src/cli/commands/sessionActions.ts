@@ -2,7 +2,7 @@
 // by its id (`switchyard sessions` lists them). Of the sessions a dead process left, only that one is
 // taken over, and started only by resume: the others wait for a window, or a resume of their own.
 import path from 'node:path';
-import { ACTIVE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
+import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import type { Engine } from '../../host/engine';
 import { InvalidRequestError } from '../../host/errors';
 import { sandboxProblem } from '../../host/sessions/preflight';
@@ -74,7 +74,8 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     }
     const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
     if (unconfined) throw new InvalidRequestError(unconfined);
-    if (budget !== undefined) await engine.sessions.raiseBudget(s.id, budget);
+    // Only for a session that can be resumed: a refused resume leaves its budget as it was.
+    if (budget !== undefined && RESUMABLE_STATUSES.includes(s.status)) await engine.sessions.raiseBudget(s.id, budget);
     const hint = flags.hint as string | undefined;
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
     return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint);
@@ -84,8 +85,10 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   return withSession(flags, id!, err, async (engine, s) => {
-    if (s.status !== 'done' && !flags.yes) {
-      out(`not merged: ${s.title} is ${s.status}, not done. Merging lands its work as it is and ends it: it cannot be resumed after. Nothing was changed; run again with --yes to merge it all the same, or \`switchyard resume ${s.id}\` to let it finish.`);
+    // Stopped short of done, it could still finish: merged, it never can. (Other statuses are the engine's to refuse.)
+    if (RESUMABLE_STATUSES.includes(s.status) && !flags.yes) {
+      const message = `${s.title} is ${s.status}, not done. Merging lands its work as it is and ends it: it cannot be resumed after. Nothing was changed; run again with --yes to merge it all the same, or \`switchyard resume ${s.id}\` to let it finish.`;
+      out(flags.json ? JSON.stringify({ ok: false, reason: 'not-finished', message }) : `not merged: ${message}`);
       return 1;
     }
     const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => err(m) });

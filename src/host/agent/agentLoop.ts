@@ -200,12 +200,12 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
       if (answeredBy(err)) contact.reached = true;
       const neverReached = verdict.kind === 'retry' && verdict.unreachable === true && !contact.reached;
       if (neverReached) unreachable++;
+      if (verdict.kind === 'retry' && verdict.afterMs !== undefined && verdict.afterMs > LONG_WAIT_MS) return { kind: 'blocked', reason: longWaitReason(verdict.reason, verdict.afterMs) };
       if (verdict.kind !== 'retry' || attempt >= MAX_RETRIES || unreachable > FIRST_CONTACT_RETRIES) {
         if (verdict.kind !== 'retry') return verdict;
         const advice = neverReached ? ' Check the base URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
-      if (verdict.afterMs !== undefined && verdict.afterMs > LONG_WAIT_MS) return { kind: 'blocked', reason: longWaitReason(verdict.reason, verdict.afterMs) };
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);
       const notice = `${withoutStop(verdict.reason)}${deltaSeen ? ' (the partial answer was discarded)' : ''}; retrying in ${wait < 1000 ? 'under a second' : `${Math.round(wait / 1000)} s`}.`;
       o.emit({ kind: 'notice', ts: now(), level: 'warning', text: notice });
@@ -224,7 +224,10 @@ const LONG_WAIT_MS = 5 * 60_000;
 function longWaitReason(reason: string, afterMs: number): string {
   const minutes = Math.ceil(afterMs / 60_000);
   const until = new Date(Date.now() + afterMs);
-  const at = `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  // Beyond the day, the time alone would name the wrong one.
+  const day = afterMs > 20 * 3_600_000 ? `${until.getFullYear()}-${two(until.getMonth() + 1)}-${two(until.getDate())} ` : '';
+  const at = `${day}${two(until.getHours())}:${two(until.getMinutes())}`;
   const wait = minutes >= 120 ? `${Math.round(minutes / 60)} hours` : `${minutes} minutes`;
   return `${withoutStop(reason)} and asks to wait ${wait} (until ${at}); paused rather than holding a slot that long. Resume it then.`;
 }

@@ -86,7 +86,8 @@ export function parseRoleFile(name: string, text: string): Role {
   if (tier !== null && !(TIERS as readonly string[]).includes(tier)) throw new Error(`tier must be one of ${TIERS.join(', ')}`);
   const budgetText = meta.get('budgetUsd');
   const budgetUsd = budgetText === undefined ? null : Number(budgetText);
-  if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd >= 0)) throw new Error('budgetUsd must be a number of dollars');
+  // $0 would refuse the session's every request: no budget a session could start with.
+  if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd > 0)) throw new Error('budgetUsd must be a number of dollars above 0');
   const toolsText = meta.get('tools');
   const tools = toolsText === undefined ? undefined : toolList(toolsText);
   return {

@@ -117,9 +117,10 @@ export class Gateway {
     try {
       return new LoopGuard(this.opts.guardSettings(), { headless: this.opts.headless, tier: link.tier() });
     } catch (err) {
-      // The defaults, whatever was wrong (even the on/off switch): a guard that cannot be made would stop the session starting.
+      // The default thresholds, and the on/off switch when it is one: a guard that cannot be made would stop the session starting.
       this.opts.log('warn', `Loop guard settings: ${(err as Error).message}; using the defaults.`);
-      return new LoopGuard({}, { headless: this.opts.headless, tier: link.tier() });
+      const { enabled } = this.opts.guardSettings();
+      return new LoopGuard(typeof enabled === 'boolean' ? { enabled } : {}, { headless: this.opts.headless, tier: link.tier() });
     }
   }
 

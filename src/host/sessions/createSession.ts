@@ -77,7 +77,9 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   // Before the worktree and branch: a session bound to fail would leave them behind.
   const problem = (await startProblem(settings, ctx.apiKey(), agent)) ?? (await sandboxProblem(settings, agent, effectiveApproval, ctx.refusesUnconfined));
   if (problem) throw new InvalidRequestError(problem);
-  const capped = machineCapReached(mgr);
+  const model = p.model?.trim() || settings.model;
+  // A command agent names its own models, and an unpriced one goes through whatever the caps say.
+  const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr) : undefined;
   if (capped) throw new InvalidRequestError(capped);
 
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
@@ -107,7 +109,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     title,
     task,
     role: role.name,
-    model: p.model?.trim() || settings.model,
+    model,
     tier: p.tier ?? role.tier ?? settings.defaultTier,
     agent,
     ...(agent === 'command' ? { command: p.command!.trim() } : {}),

@@ -68,7 +68,8 @@ export function queueTakenOver(mgr: SessionManager, id: string, hint?: string): 
  */
 function allowMoreTurns(s: LiveSession, more: number): void {
   const r = s.record;
-  if (r.turns < r.maxTurns) return;
+  // Only the built-in agent has a turn limit; other agents' turns are their requests.
+  if (r.agent !== 'builtin' || r.turns < r.maxTurns) return;
   r.maxTurns = r.turns + more;
   s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `It had reached its limit of turns; ${more} more are allowed (up to ${r.maxTurns}).` });
 }

@@ -12,7 +12,7 @@ import type { Ledger } from '../ledger/ledger';
 import { localDay, localMonth } from '../ledger/localDate';
 import { report, toCsv } from '../ledger/report';
 import { addInto, Agg, totalsOf, type SpendTotals } from '../ledger/rollups';
-import type { PriceTable } from '../pricing/priceTable';
+import { dearestUnitPrice, type PriceTable } from '../pricing/priceTable';
 import type { SessionLabelLookup } from '../sessions/sessionLabels';
 import type { SpendOfSession } from '../sessions/sessionRecord';
 import { Throttle } from '../util/throttle';
@@ -132,6 +132,11 @@ export class SpendService {
     if (own !== undefined) return { title: own };
     const other = this.o.sessionsElsewhere?.peek(id);
     return other ? { title: other.title, repoName: other.repoName } : { title: id };
+  }
+
+  /** Whether the model has a price: a dollar cap can hold its requests (the budget keeper lets unpriced ones through). */
+  isPriced(model: string): boolean {
+    return dearestUnitPrice(this.o.prices(), model) !== null;
   }
 
   budgetStatus(caps: BudgetCaps, sessionId?: string): ReturnType<BudgetKeeper['status']> {

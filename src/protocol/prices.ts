@@ -1,0 +1,29 @@
+// What a price override looks like (model → tier → USD per million tokens), checked the same way where it is
+// typed (VS Code's settings) and where a CLI run reads it back (config.json): one the editor accepts is never
+// refused by the CLI.
+
+/** Tiers an override may name: the price table's own names and their aliases ("fast" is priority, "default" standard). */
+const PRICE_TIERS: readonly string[] = ['standard', 'priority', 'flex', 'default', 'fast'];
+const REQUIRED: readonly string[] = ['input', 'cachedInput', 'output'];
+const FIELDS: readonly string[] = [...REQUIRED, 'cacheWrite'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What is wrong with `prices`, named by its path (`gpt-5.4.standard.input`), or undefined when nothing is. */
+export function pricesProblem(prices: unknown): string | undefined {
+  if (!isObject(prices)) return 'should be an object of models';
+  for (const [model, tiers] of Object.entries(prices)) {
+    if (!isObject(tiers)) return `${model} should be an object of tiers (${PRICE_TIERS.join(', ')})`;
+    for (const [tier, price] of Object.entries(tiers)) {
+      if (!PRICE_TIERS.includes(tier)) return `${model}.${tier} is not a tier (${PRICE_TIERS.join(', ')})`;
+      if (!isObject(price)) return `${model}.${tier} should be an object with input, cachedInput and output`;
+      for (const field of REQUIRED) if (!(field in price)) return `${model}.${tier} has no ${field}`;
+      for (const [field, usd] of Object.entries(price)) {
+        // A misspelt field would be a price that silently does not hold.
+        if (!FIELDS.includes(field)) return `${model}.${tier}.${field} is not a price (${FIELDS.join(', ')})`;
+        if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0)) return `${model}.${tier}.${field} should be a number of dollars per million tokens, not ${JSON.stringify(usd)}`;
+      }
+    }
+  }
+  return undefined;
+}

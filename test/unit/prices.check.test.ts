@@ -1,0 +1,36 @@
+// Price overrides are checked alike where they are typed (VS Code) and where a CLI run reads them back
+// (config.json): what the editor saves is never refused by the CLI.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { readMachineConfig, writeMachineConfig } from '../../src/host/machineConfig';
+import { withDefaults } from '../../src/host/settings';
+import { loadPriceTable } from '../../src/host/pricing/priceTable';
+import { pricesProblem } from '../../src/protocol/prices';
+
+test('a price override is a model of tiers of prices; the table\'s tier aliases and cacheWrite are taken, anything else is named', () => {
+  const good = { 'my-model': { standard: { input: 1, cachedInput: 0.1, output: 4 }, fast: { input: 2, cachedInput: 0.2, output: 8, cacheWrite: 2.5 } } };
+  assert.equal(pricesProblem(good), undefined);
+  assert.doesNotThrow(() => loadPriceTable(good), 'what passes, the price table takes');
+  for (const [bad, said] of [
+    [[], /^should be an object of models$/],
+    [{ m: 'free' }, /^m should be an object of tiers/],
+    [{ m: { turbo: { input: 1, cachedInput: 1, output: 1 } } }, /^m\.turbo is not a tier/],
+    [{ m: { standard: { input: 1, output: 1 } } }, /^m\.standard has no cachedInput$/],
+    [{ m: { standard: { input: 1, cachedInput: 1, output: 1, note: 'x' } } }, /^m\.standard\.note is not a price/],
+    [{ m: { standard: { input: '1', cachedInput: 1, output: 1 } } }, /^m\.standard\.input should be a number of dollars per million tokens, not "1"$/],
+    [{ m: { standard: { input: 1, cachedInput: 1, output: 1, cacheWrite: -1 } } }, /cacheWrite should be a number/],
+  ] as const) assert.match(pricesProblem(bad) ?? '', said, JSON.stringify(bad));
+});
+
+test('what the editor saves in config.json, a CLI run reads back as it was', async () => {
+  const home = mkdtempSync(path.join(tmpdir(), 'sy-prices-'));
+  const settings = withDefaults({ prices: { 'my-model': { priority: { input: 2, cachedInput: 0.2, output: 8, cacheWrite: 2.5 } } }, maxConcurrentSessions: 12 });
+  await writeMachineConfig(home, settings);
+  const read = await readMachineConfig(home);
+  assert.deepEqual(read.prices, settings.prices);
+  assert.deepEqual(read.guard, settings.guard);
+  assert.equal(read.maxConcurrentSessions, 12);
+});
