@@ -25,7 +25,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     const status = await ctx.spend.budgetStatus(mgr.caps(s.record), s.id);
     const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
     if (full) {
-      const how = full.scope === 'session' ? 'Raise Budget in VS Code, or `switchyard resume ID --budget USD`' : `switchyard.budget.${full.scope}Usd in VS Code, or "budgets" in the Switchyard home's config.json`;
+      const how = full.scope === 'session' ? `Raise Budget in VS Code, or \`switchyard resume ${s.id} --budget USD\`` : `switchyard.budget.${full.scope}Usd in VS Code, or "budgets" in the Switchyard home's config.json`;
       throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming (${how}).`);
     }
   }
