@@ -1,6 +1,7 @@
 // The agent host's CPU priority: `background` lowers it (never raises it), and everything the host starts
 // inherits it, whether it starts processes in place or from the launcher process.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { test } from 'node:test';
 import { hostPriorityArgs, hostPriorityOf } from '../../src/protocol/host';
@@ -58,7 +59,7 @@ test('every thread is lowered, none is raised, and a thread that ended meanwhile
   assert.throws(() => lowerEveryThread(BACKGROUND_NICE, [1], { get: () => 0, set: () => { throw refused; } }), /EACCES/);
 });
 
-async function runChild(args: string[]): Promise<{ problem: string | null; self: number; threads: number[]; inPlace: number; fromLauncher: number }> {
+async function runChild(args: string[]): Promise<{ problem: string | null; self: number; threads: number[]; inPlace: number; fromLauncher: number; groups: (number | null)[] }> {
   const child = runHelper(priorityChild.script(), args);
   await expectSuccess(child);
   return JSON.parse(child.lines.join('\n'));
@@ -67,6 +68,9 @@ async function runChild(args: string[]): Promise<{ problem: string | null; self:
 test('a background host, every one of its threads, and every process it starts in place or from the launcher, runs at the lower priority', async () => {
   const ours = os.getPriority(0);
   const expected = Math.max(ours, BACKGROUND_NICE);
-  assert.deepEqual(await runChild(hostPriorityArgs('background')), { problem: null, self: expected, threads: [expected], inPlace: expected, fromLauncher: expected });
-  assert.deepEqual(await runChild(hostPriorityArgs('normal')), { problem: null, self: ours, threads: [ours], inPlace: ours, fromLauncher: ours });
+  // A command in a process group of its own is in a session, so an autogroup, of its own: that autogroup is
+  // lowered too, or the command would be scheduled beside the editor whatever its nice value.
+  const groups = (nice: number) => (existsSync('/proc/self/autogroup') ? [nice, nice] : [null, null]);
+  assert.deepEqual(await runChild(hostPriorityArgs('background')), { problem: null, self: expected, threads: [expected], inPlace: expected, fromLauncher: expected, groups: groups(expected) });
+  assert.deepEqual(await runChild(hostPriorityArgs('normal')), { problem: null, self: ours, threads: [ours], inPlace: ours, fromLauncher: ours, groups: groups(ours) });
 });

@@ -9,6 +9,7 @@
 // So a group is empty as soon as its own processes are gone (groupEnded).
 import { readdirSync, readFileSync } from 'node:fs';
 import { launch, type LaunchedProcess } from './launcher';
+import { autogroupLine } from './priority';
 
 export interface GroupOptions {
   cwd: string;
@@ -24,7 +25,7 @@ export interface GroupOptions {
  * RELEASE once the group's shell has exited ends it. It holds none of the output pipes, which the host
  * reads to the end.
  */
-export function lifelinePreamble(killGraceMs: number): string {
+export function lifelinePreamble(killGraceMs: number, lowerAutogroup = autogroupLine()): string {
   const grace = Math.max(1, Math.ceil(killGraceMs / 1000));
   // $1: whom to signal. The watcher leaves the group when it can (setsid): once done, it would linger in
   // it as a zombie until the system reaps it, and the group would not look empty (groupEnded).
@@ -32,6 +33,7 @@ export function lifelinePreamble(killGraceMs: number): string {
   // The watcher ignores TERM from its first line on: a group's signal sent before it has left the group
   // would leave a zombie in it. The shell holds a TERM that comes while it forks, and takes it after.
   return [
+    lowerAutogroup,
     "trap 'sy_term=1' TERM",
     `if command -v setsid >/dev/null 2>&1; then (trap '' TERM; exec setsid /bin/sh -c '${watcher}' sh "-$$") <&3 >/dev/null 2>&1 &`,
     `else (trap '' TERM; exec /bin/sh -c '${watcher}' sh 0) <&3 >/dev/null 2>&1 & fi`,

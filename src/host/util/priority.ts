@@ -43,6 +43,28 @@ export function lowerEveryThread(nice: number, tids: readonly number[], threads:
 }
 
 /**
+ * The shell line that gives a new session's autogroup this host's nice value (empty where there is nothing
+ * to lower). On Linux with autogroups the scheduler shares the CPU between sessions first, whatever the nice
+ * values inside them: a command started in a session of its own (a process group of its own) would be
+ * scheduled beside the editor, not below it. Raising an autogroup's nice value needs no privilege, but the
+ * kernel takes it from an unprivileged process at most ten times a second machine-wide: best effort, a write
+ * refused leaves the command at the editor's weight, as before. (The OS sandbox starts its command in one
+ * more session, whose autogroup refuses the write from inside.)
+ */
+export function autogroupLine(nice = ownNice()): string {
+  return nice > 0 ? `{ echo ${nice} > /proc/self/autogroup; } 2>/dev/null\n` : '';
+}
+
+function ownNice(): number {
+  if (process.platform !== 'linux') return 0;
+  try {
+    return os.getPriority(0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Lowers this process's priority for `background`; never raises it (a user who started the editor with a
  * lower priority keeps theirs). Returns why it could not, for the log; a host that keeps its priority
  * works the same, only less politely.

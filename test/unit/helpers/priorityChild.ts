@@ -6,6 +6,14 @@ import * as os from 'node:os';
 import { hostPriorityOf } from '../../../src/protocol/host';
 import { applyHostPriority } from '../../../src/host/util/priority';
 import { launch, useLauncherProcess } from '../../../src/host/util/launcher';
+import { localRunner } from '../../../src/host/agent/tools/localRunner';
+
+/** The nice value of the autogroup a command in a group of its own runs in (Linux with autogroups), or null. */
+async function autogroupOfCommand(): Promise<number | null> {
+  const r = await localRunner('cat /proc/self/autogroup 2>/dev/null || true', { cwd: os.tmpdir(), timeoutMs: 10_000, signal: new AbortController().signal, outputCapBytes: 4096 });
+  const m = / nice (-?\d+)/.exec(r.output);
+  return m ? Number(m[1]) : null;
+}
 
 function niceOfChild(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,10 +33,12 @@ async function main(): Promise<void> {
   const tids = process.platform === 'linux' ? readdirSync('/proc/self/task').map(Number) : [0];
   const threads = [...new Set(tids.map(tid => os.getPriority(tid)))];
   const inPlace = await niceOfChild();
+  const groupInPlace = await autogroupOfCommand();
   await useLauncherProcess(true);
   const fromLauncher = await niceOfChild();
+  const groupFromLauncher = await autogroupOfCommand();
   await useLauncherProcess(false);
-  console.log(JSON.stringify({ problem: problem ?? null, self, threads, inPlace, fromLauncher }));
+  console.log(JSON.stringify({ problem: problem ?? null, self, threads, inPlace, fromLauncher, groups: [groupInPlace, groupFromLauncher] }));
 }
 
 void main().catch(err => {
