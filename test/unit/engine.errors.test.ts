@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import type { HostSettings } from '../../src/protocol/host';
 import type { CreateSessionParams, SessionAlert } from '../../src/protocol/sessions';
 import { InvalidRequestError } from '../../src/host/errors';
+import { notFoundHint } from '../../src/host/sessions/preflight';
 import { silentSink } from '../../src/host/events';
 import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
 
@@ -65,6 +66,18 @@ test('a 429 asking to wait an hour pauses the session with until when, and the c
   assert.match(s.statusReason ?? '', /^The model server answered 429 and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
   assert.equal(up.requests.length, 2, 'not asked again');
   assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+});
+
+test('a 404 from a base URL without /v1 says to try it with /v1', async t => {
+  const up = await upstream(t);
+  const bare = up.url.replace(/\/v1\/?$/, '');
+  assert.notEqual(bare, up.url, 'the test upstream answers under /v1');
+  const { engine, repo } = await engineFor(t, { up, settings: { baseURL: bare } });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'No v1' }, noProgress));
+  assert.equal(s.status, 'failed');
+  assert.match(s.statusReason ?? '', /^Not found \(404\): .*Check the model name and the base URL\. The base URL .* has no \/v1, under which OpenAI-compatible servers answer: try .*\/v1\.$/);
+  // With a version in it, or OpenAI's (empty), a 404 is the model's or the server's to explain.
+  for (const baseURL of ['http://localhost:11434/v1', 'http://host/openai/v2/', '']) assert.equal(notFoundHint(baseURL), '', baseURL);
 });
 
 test('a refused key fails the session with a reason that says what to do', async t => {

@@ -50,6 +50,8 @@ export interface AgentLoopOptions {
   onToolResult?(name: string, result: ToolResult): void;
   /** A request failed and waits to be retried (the reason, as the notice says it); undefined once one succeeds. */
   onRetrying?(reason: string | undefined): void;
+  /** What a 404 most likely means with these settings, said after it (a base URL without /v1). */
+  notFoundHint?: string;
 }
 
 let stampedMs = 0;
@@ -196,7 +198,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
       return answer;
     } catch (err) {
       if (o.signal.aborted || err instanceof APIUserAbortError) return { kind: 'aborted' };
-      const verdict = classify(err);
+      const verdict = classify(err, o.notFoundHint);
       if (answeredBy(err)) contact.reached = true;
       const neverReached = verdict.kind === 'retry' && verdict.unreachable === true && !contact.reached;
       if (neverReached) unreachable++;
@@ -254,7 +256,7 @@ const TRANSIENT_STREAM_ERRORS = new Set(['server_error', 'rate_limit_exceeded', 
 /** `unreachable`: no answer came from the model server at all (refused, unresolvable, no route). */
 type Verdict = { kind: 'retry'; reason: string; afterMs?: number; unreachable?: boolean } | AgentOutcome;
 
-export function classify(err: unknown): Verdict {
+export function classify(err: unknown, notFoundHint = ''): Verdict {
   if (err instanceof StreamCutError) return { kind: 'retry', reason: err.message };
   if (err instanceof APIConnectionError) return { kind: 'retry', reason: `Could not reach the model server: ${err.message}`, unreachable: true };
   if (err instanceof APIError) {
@@ -267,7 +269,7 @@ export function classify(err: unknown): Verdict {
     if (err.status === undefined && TRANSIENT_STREAM_ERRORS.has(code)) return { kind: 'retry', reason: `The model stream reported ${code}: ${err.message}` };
     if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };
     if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${err.message}` };
-    if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.` };
+    if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.${notFoundHint}` };
     if (err.status === 429 && code === 'insufficient_quota') return { kind: 'failed', reason: 'The API account has no quota left (429 insufficient_quota).' };
     if (err.status === 429 || err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500) {
       const afterMs = retryAfterMs(err.headers);

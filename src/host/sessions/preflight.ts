@@ -55,6 +55,17 @@ export async function sandboxProblem(
   return `The OS sandbox cannot run here (${a.reason}), so the agent's commands would run unconfined, with nobody here to approve each one.${install} Or pass --approve-commands to run them unconfined all the same (or start it with --read-only to run none).`;
 }
 
+/**
+ * Said after a 404: an OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp) answers under /v1, and a
+ * base URL without it is the likeliest reason for one. Empty when the base URL names a version, or is OpenAI's.
+ */
+export function notFoundHint(baseURL: string): string {
+  if (!isBaseUrl(baseURL) || !baseURL.trim()) return '';
+  const url = new URL(baseURL);
+  if (/\/v\d+(\/|$)/.test(url.pathname)) return '';
+  return ` The base URL ${baseURL} has no /v1, under which OpenAI-compatible servers answer: try ${baseURL.replace(/\/+$/, '')}/v1.`;
+}
+
 export function codexMissing(configured: string): string {
   return configured
     ? `Codex was not found at ${configured} (switchyard.codexPath).`

@@ -11,6 +11,7 @@ import { DEFAULT_TOOL_LIMITS, type CommandRunner, type ToolContext } from '../..
 import type { Gateway } from '../../gateway/gateway';
 import type { LiveSession } from '../liveSession';
 import { makeDir } from '../../util/makeDir';
+import { notFoundHint } from '../preflight';
 
 export interface BuiltinRunOptions {
   session: LiveSession;
@@ -70,6 +71,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     watched: () => s.transcript.watched,
     onTurn: o.onTurn,
     ...(o.onRetrying ? { onRetrying: o.onRetrying } : {}),
+    notFoundHint: notFoundHint(o.settings.baseURL),
     takeNotes: () => s.takeNotes(),
     compactAtTokens: compactionThreshold(r.model, o.settings.compactAtTokens),
     onToolResult: (name, result) => s.noteToolEffects(name === 'run_command', result.filesChanged ?? []),
