@@ -29,6 +29,20 @@ for (const ev of pkg.activationEvents ?? []) {
 for (const [key, prop] of Object.entries(pkg.contributes.configuration.properties)) {
   if (!prop.description && !prop.markdownDescription) problems.push(`setting ${key} has no description`);
 }
+// Ranges the extension checks settings against (src/extension/settings.ts, the guard's minimums in
+// src/protocol/host.ts) are the ones the Settings editor shows: two copies of one rule, kept equal here.
+const props = pkg.contributes.configuration.properties;
+const num = t => Number(t.replace(/_/g, ''));
+const ranges = [...readFileSync('src/extension/settings.ts', 'utf8').matchAll(/read\('([\w.]+)', isIntIn\(([\d_]+)(?:, ([\d_]+))?\)/g)]
+  .map(m => [m[1], num(m[2]), m[3] === undefined ? undefined : num(m[3])]);
+const guardMinimums = /GUARD_MINIMUMS[^{]*\{([^}]*)\}/.exec(readFileSync('src/protocol/host.ts', 'utf8'))?.[1] ?? '';
+for (const m of guardMinimums.matchAll(/(\w+): (\d+)/g)) ranges.push([`loopGuard.${m[1]}`, Number(m[2]), undefined]);
+if (ranges.length < 10) problems.push(`found only ${ranges.length} checked ranges in the settings code: has its shape changed?`);
+for (const [key, min, max] of ranges) {
+  const prop = props[`switchyard.${key}`];
+  if (!prop) problems.push(`settings code checks switchyard.${key}, which package.json does not declare`);
+  else if (prop.minimum !== min || prop.maximum !== max) problems.push(`switchyard.${key}: the code checks ${min}..${max ?? '∞'}, package.json declares ${prop.minimum}..${prop.maximum ?? '∞'}`);
+}
 if (problems.length) {
   console.error(`manifest check: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
   process.exit(1);

@@ -63,7 +63,7 @@ export function parseMachineConfig(text: string, file: string): Partial<MachineC
   }
   if (prices !== undefined) {
     const problem = pricesProblem(prices);
-    if (problem) throw bad(`prices${problem.startsWith('should') ? ' ' : '.'}${problem}`);
+    if (problem) throw bad(problem);
   }
   if (guard !== undefined) {
     if (!isPlainObject(guard)) throw bad('"guard" should be an object');

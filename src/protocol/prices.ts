@@ -9,10 +9,11 @@ const FIELDS: readonly string[] = [...REQUIRED, 'cacheWrite'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** What is wrong with `prices`, named by its path (`gpt-5.4.standard.input`), or undefined when nothing is. */
-export function pricesProblem(prices: unknown): string | undefined {
-  if (!isObject(prices)) return 'should be an object of models';
-  for (const [model, tiers] of Object.entries(prices)) {
+/** What is wrong with `prices`, named by its path under `name` (`prices.gpt-5.4.standard.input`), or undefined when nothing is. */
+export function pricesProblem(prices: unknown, name = 'prices'): string | undefined {
+  if (!isObject(prices)) return `"${name}" should be an object of models`;
+  for (const [bare, tiers] of Object.entries(prices)) {
+    const model = `${name}.${bare}`;
     if (!isObject(tiers)) return `${model} should be an object of tiers (${PRICE_TIERS.join(', ')})`;
     for (const [tier, price] of Object.entries(tiers)) {
       if (!PRICE_TIERS.includes(tier)) return `${model}.${tier} is not a tier (${PRICE_TIERS.join(', ')})`;

@@ -15,12 +15,12 @@ test('a price override is a model of tiers of prices; the table\'s tier aliases 
   assert.equal(pricesProblem(good), undefined);
   assert.doesNotThrow(() => loadPriceTable(good), 'what passes, the price table takes');
   for (const [bad, said] of [
-    [[], /^should be an object of models$/],
-    [{ m: 'free' }, /^m should be an object of tiers/],
-    [{ m: { turbo: { input: 1, cachedInput: 1, output: 1 } } }, /^m\.turbo is not a tier/],
-    [{ m: { standard: { input: 1, output: 1 } } }, /^m\.standard has no cachedInput$/],
-    [{ m: { standard: { input: 1, cachedInput: 1, output: 1, note: 'x' } } }, /^m\.standard\.note is not a price/],
-    [{ m: { standard: { input: '1', cachedInput: 1, output: 1 } } }, /^m\.standard\.input should be a number of dollars per million tokens, not "1"$/],
+    [[], /^"prices" should be an object of models$/],
+    [{ m: 'free' }, /^prices\.m should be an object of tiers/],
+    [{ m: { turbo: { input: 1, cachedInput: 1, output: 1 } } }, /^prices\.m\.turbo is not a tier/],
+    [{ m: { standard: { input: 1, output: 1 } } }, /^prices\.m\.standard has no cachedInput$/],
+    [{ m: { standard: { input: 1, cachedInput: 1, output: 1, note: 'x' } } }, /^prices\.m\.standard\.note is not a price/],
+    [{ m: { standard: { input: '1', cachedInput: 1, output: 1 } } }, /^prices\.m\.standard\.input should be a number of dollars per million tokens, not "1"$/],
     [{ m: { standard: { input: 1, cachedInput: 1, output: 1, cacheWrite: -1 } } }, /cacheWrite should be a number/],
   ] as const) assert.match(pricesProblem(bad) ?? '', said, JSON.stringify(bad));
 });

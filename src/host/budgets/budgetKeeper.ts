@@ -363,9 +363,13 @@ function capMicro(usd: number): number {
   return usdToMicro(usd);
 }
 
+/** An amount as budget messages say it: four decimals under a dollar, and caps below a hundredth of a cent (tests, trials) keep their digits ("$0.0000 of $0.0000" says nothing). */
+export function formatBudgetUsd(n: number): string {
+  return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`;
+}
+
 function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number }): string {
-  // Caps below a hundredth of a cent (tests, trials) keep their digits: "$0.0000 of $0.0000" says nothing.
-  const usd = (n: number) => (n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`);
+  const usd = formatBudgetUsd;
   const inFlight = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held by requests in flight` : '';
   // Not reached, but the room left is less than the next request could cost: "reached" would read as spent.
   const room = r.capUsd - r.spentUsd - r.reservedUsd;

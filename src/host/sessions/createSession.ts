@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CreateSessionParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
 import { loadRoles } from '../agent/roles';
+import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { InvalidRequestError, UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
@@ -146,8 +147,7 @@ function machineCapReached(mgr: SessionManager): string | undefined {
   const full = mgr.ctx.spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.spentUsd >= b.capUsd - 1e-9);
   if (!full) return undefined;
   const [name, until, key] = full.scope === 'day' ? ['daily', 'tomorrow', 'dayUsd'] : ['monthly', 'next month', 'monthUsd'];
-  const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
-  return `The ${name} cap is reached: ${usd(full.spentUsd)} of ${usd(full.capUsd)} spent. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`;
+  return `The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`;
 }
 
 function firstLine(task: string): string {

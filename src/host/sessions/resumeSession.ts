@@ -3,6 +3,7 @@
 // resuming it at once one runs it, then queued.
 import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
+import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { UserError } from '../errors';
 import { takenElsewhere } from './foreignOwner';
 import type { LiveSession } from './liveSession';
@@ -26,7 +27,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
     if (full) {
       const how = full.scope === 'session' ? `Raise Budget in VS Code, or \`switchyard resume ${s.id} --budget USD\`` : `switchyard.budget.${full.scope}Usd in VS Code, or "budgets" in the Switchyard home's config.json`;
-      throw new UserError(`The ${full.scope} budget ($${full.capUsd.toFixed(2)}) is used up; raise it before resuming (${how}).`);
+      throw new UserError(`The ${full.scope} budget (${formatBudgetUsd(full.capUsd)}) is used up; raise it before resuming (${how}).`);
     }
   }
   const taken = await mgr.foreign.whileFree(s, () => {

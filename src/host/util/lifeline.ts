@@ -33,7 +33,7 @@ export function lifelinePreamble(killGraceMs: number, lowerAutogroup = autogroup
   // The watcher ignores TERM from its first line on: a group's signal sent before it has left the group
   // would leave a zombie in it. The shell holds a TERM that comes while it forks, and takes it after.
   return [
-    lowerAutogroup,
+    ...(lowerAutogroup ? [lowerAutogroup] : []),
     "trap 'sy_term=1' TERM",
     `if command -v setsid >/dev/null 2>&1; then (trap '' TERM; exec setsid /bin/sh -c '${watcher}' sh "-$$") <&3 >/dev/null 2>&1 &`,
     `else (trap '' TERM; exec /bin/sh -c '${watcher}' sh 0) <&3 >/dev/null 2>&1 & fi`,

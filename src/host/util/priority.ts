@@ -52,7 +52,7 @@ export function lowerEveryThread(nice: number, tids: readonly number[], threads:
  * more session, whose autogroup refuses the write from inside.)
  */
 export function autogroupLine(nice = ownNice()): string {
-  return nice > 0 ? `{ echo ${nice} > /proc/self/autogroup; } 2>/dev/null\n` : '';
+  return nice > 0 ? `{ echo ${nice} > /proc/self/autogroup; } 2>/dev/null` : '';
 }
 
 function ownNice(): number {
