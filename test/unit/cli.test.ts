@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { homeLayout } from '../../src/host/home';
@@ -12,6 +11,7 @@ import { encodeLine } from '../../src/host/ledger/lineCodec';
 import { SessionStore } from '../../src/host/sessions/sessionStore';
 import { makeRepo, tempDir, upstream } from './helpers/engineKit';
 import { runCli } from './helpers/cli';
+import { refusedPort } from './helpers/refusedPort';
 import { makeRecord } from './helpers/records';
 
 const finishing = {
@@ -175,11 +175,7 @@ test('a model server that wants a key when none is set pauses the session and sa
 test('a model server that cannot be reached is said in seconds, with its address (never its credentials) and what to check', async t => {
   const root = tempDir(t);
   const repo = makeRepo(root);
-  // A port nothing listens on: taken, then given back.
-  const probe = net.createServer();
-  await new Promise<void>(r => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise(r => probe.close(r));
+  const port = await refusedPort();
   const started = Date.now();
   const r = await runCli(['run', '--repo', repo, '--task', 'x', '--base-url', `http://user:secret@127.0.0.1:${port}/v1?x=1`], { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-x' });
   assert.equal(r.code, 1, r.stderr);

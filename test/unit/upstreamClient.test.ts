@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { bodyStream, readText, UpstreamClient } from '../../src/host/gateway/upstreamClient';
+import { refusedPort } from './helpers/refusedPort';
 
 async function listen(t: TestContext, server: http.Server | net.Server): Promise<string> {
   const sockets = new Set<net.Socket>();
@@ -193,10 +194,7 @@ test('an abort, a refused connection and an unknown protocol reject with what ha
   setTimeout(() => abort.abort(), 20);
   await assert.rejects(pending, { name: 'AbortError' });
 
-  const closed = net.createServer();
-  const closedUrl = await listen(t, closed);
-  await new Promise<void>(resolve => closed.close(() => resolve()));
-  await assert.rejects(c.request('GET', `${closedUrl}/models`, {}), /ECONNREFUSED/);
+  await assert.rejects(c.request('GET', `http://127.0.0.1:${await refusedPort()}/models`, {}), /ECONNREFUSED/);
   await assert.rejects(c.request('GET', 'ftp://127.0.0.1/models', {}), /ftp: is not a protocol/);
 });
 
