@@ -1,5 +1,7 @@
 // The CLI drives the same engine as the editor, in-process and headless.
+import { stat } from 'node:fs/promises';
 import type { HostSettings } from '../protocol/host';
+import { InvalidRequestError } from '../host/errors';
 import { Engine } from '../host/engine';
 import type { EngineSink } from '../host/events';
 import { switchyardHome } from '../host/home';
@@ -24,6 +26,7 @@ export interface CliEngineOptions {
 
 export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> {
   const home = switchyardHome();
+  await requireFolderOrNothing(home);
   // What the editor saved for every process, then this command's own flags over it.
   const settingsFrom = (machine: Partial<MachineConfig>): HostSettings => withDefaults({
     ...machine,
@@ -59,4 +62,12 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     approvesUnconfined: Boolean(o.approveCommands),
     followMachineConfig: settingsFrom,
   });
+}
+
+/** A home that is a file would fail later, on whichever of its files came first, with ENOTDIR. */
+async function requireFolderOrNothing(home: string): Promise<void> {
+  const found = await stat(home).catch(() => undefined);
+  if (found && !found.isDirectory()) {
+    throw new InvalidRequestError(`${home} is a file, but Switchyard keeps its state in a folder there; ${process.env.SWITCHYARD_HOME?.trim() ? 'set SWITCHYARD_HOME to a folder' : 'move the file, or set SWITCHYARD_HOME to a folder'}.`);
+  }
 }

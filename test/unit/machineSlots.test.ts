@@ -267,3 +267,29 @@ test('a slot file that could not be removed is tried again until it goes: others
   assert.deepEqual(await b.admit(['b1'], 1), ['b1']);
   await Promise.all([a.close(), b.close()]);
 });
+
+test('a running file left behind goes on being removed while its session waits in line again', async t => {
+  const { slotsDir, gate } = home(t);
+  const a = gate('hostA');
+  const b = gate('hostB');
+  assert.deepEqual(await b.admit(['b1'], 2), ['b1']);
+  assert.deepEqual(await a.admit(['a1'], 2), ['a1']);
+  const rm = promises.rm.bind(promises);
+  let refused = 0;
+  t.mock.method(promises, 'rm', async (file: string, opts: RmOptions) => {
+    if (String(file).includes(path.join('running', 'a1~hostA')) && refused++ === 0) throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
+    return rm(file, opts);
+  });
+  a.left('a1');
+  await a.flushed();
+  // Back in line (resumed), behind b1 under a limit of one.
+  assert.deepEqual(await a.admit(['a1'], 1), []);
+  await sleep(1_300);
+  await a.flushed();
+  assert.deepEqual(files(path.join(slotsDir, 'running')), ['b1~hostB.json'], 'its old running file is gone: nobody counts a1 as running');
+  b.left('b1');
+  await b.flushed();
+  assert.deepEqual(await a.admit(['a1'], 1), ['a1']);
+  assert.deepEqual(files(path.join(slotsDir, 'running')), ['a1~hostA.json']);
+  await Promise.all([a.close(), b.close()]);
+});

@@ -17,7 +17,8 @@ export interface UpstreamReply {
  */
 export class UpstreamRequestError extends Error {
   constructor(cause: Error, readonly afterSending: boolean) {
-    super(cause.message, { cause });
+    // One line: it is quoted inside reasons and log lines, and OpenSSL's texts end in a newline.
+    super(cause.message.replace(/\s+/g, ' ').trim(), { cause });
     this.name = cause.name;
   }
 }

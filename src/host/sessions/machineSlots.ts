@@ -292,11 +292,13 @@ export class MachineSlots implements SlotGate {
   private removeAgain(): void {
     this.retryTimer = undefined;
     for (const [file, id] of this.unremoved) {
-      // In line again: its place is about to be rewritten, or its slot taken.
-      if (this.waiting.has(id)) continue;
+      const running = file.startsWith(this.runningDir + path.sep);
+      // In line again: its place in the line is about to be rewritten. A running file left from before
+      // still counts as an agent elsewhere while the session waits, so it goes on being removed.
+      if (this.waiting.has(id) && !running) continue;
       this.unremoved.delete(file);
       // Running again: the file holds its slot.
-      if (this.mine.has(id) && file.startsWith(this.runningDir + path.sep)) continue;
+      if (this.mine.has(id) && running) continue;
       this.remove(file, id);
     }
     if (this.unremoved.size) this.retryTimer ??= setTimeout(() => this.removeAgain(), REMOVE_RETRY_MS).unref();
