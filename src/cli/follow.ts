@@ -58,6 +58,8 @@ export async function followSession(engine: Engine, start: () => Promise<Session
         ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
         tier: settled.tier,
         ...(settled.statusReason ? { reason: settled.statusReason } : {}),
+        // For a script's next step: which cap to raise, or that the turns ran out.
+        ...(settled.statusCause ? { cause: settled.statusCause } : {}),
       }));
     } else {
       out(`${settled.status}: ${settled.title} (${settled.branch})`);
@@ -83,11 +85,14 @@ export function nextStep(s: SessionInfo): string | undefined {
     case 'done': return `review the worktree, then \`switchyard merge ${s.id}\` (or \`switchyard discard ${s.id}\`)`;
     case 'paused': return `\`${resume}\``;
     case 'stuck': return `\`${resume} --hint "what to do differently"\``;
-    case 'over-budget':
-      return /^Session budget/.test(s.statusReason ?? '')
-        ? `\`${resume} --budget USD\` with a larger budget`
+    case 'over-budget': {
+      if (s.statusCause === 'session-budget') return `\`${resume} --budget USD\` with a larger budget`;
+      const cap = s.statusCause === 'month-budget' ? 'monthUsd' : s.statusCause === 'day-budget' ? 'dayUsd' : undefined;
+      return cap
+        ? `raise the ${cap === 'dayUsd' ? 'daily' : 'monthly'} cap (switchyard.budget.${cap} in VS Code, "budgets": {"${cap}": …} in ${'$'}SWITCHYARD_HOME/config.json), then \`${resume}\``
         : `raise the cap (switchyard.budget.* in VS Code, "budgets" in ${'$'}SWITCHYARD_HOME/config.json), then \`${resume}\``;
-    case 'failed': return /limit of \d+ turns/.test(s.statusReason ?? '') ? `\`${resume} --max-turns N\` to allow N more turns` : `\`${resume}\` once the cause is fixed`;
+    }
+    case 'failed': return s.statusCause === 'turn-limit' ? `\`${resume} --max-turns N\` to allow N more turns` : `\`${resume}\` once the cause is fixed`;
     default: return undefined;
   }
 }

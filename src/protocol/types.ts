@@ -62,6 +62,8 @@ export interface GuardState {
   turnsSinceProgress: number;
 }
 
+export type StatusCause = 'session-budget' | 'day-budget' | 'month-budget' | 'turn-limit';
+
 export interface SessionInfo {
   id: string;
   title: string;
@@ -82,6 +84,8 @@ export interface SessionInfo {
   status: SessionStatus;
   /** Why the session is in its status, in words a person understands. */
   statusReason?: string;
+  /** Which limit put it there, where the way on depends on it (which cap to raise, or more turns). */
+  statusCause?: StatusCause;
   createdAt: string;
   updatedAt: string;
   /** Position in the run queue while queued (1 = next). */

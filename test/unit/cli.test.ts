@@ -114,8 +114,9 @@ test('exit 1 when the session fails, exit 3 when it pauses over budget', async t
   assert.equal(JSON.parse(failed.stdout).status, 'failed');
   const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.00001', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-right' });
   assert.equal(broke.code, 3, broke.stderr);
-  const o = JSON.parse(broke.stdout) as { id: string; status: string; costUsd: number };
+  const o = JSON.parse(broke.stdout) as { id: string; status: string; costUsd: number; cause?: string };
   assert.equal(o.status, 'over-budget');
+  assert.equal(o.cause, 'session-budget');
   assert.ok(o.costUsd <= 0.00001);
 });
 
@@ -145,6 +146,18 @@ test('a session stopped by its budget or its turn limit goes on from the CLI, wh
   assert.equal(more.code, 0, more.stdout + more.stderr);
   assert.match(more.stdout, /^done: /m);
   assert.match(more.stderr, /^ {2}It had reached its limit of turns; 3 more are allowed \(up to 4\)\.$/m);
+
+  // Stopped by the day's cap, whose words are not the session's: the cap to raise is named.
+  const dayHome = path.join(root, 'day-home');
+  mkdirSync(dayHome);
+  writeFileSync(path.join(dayHome, 'config.json'), JSON.stringify({ budgets: { dayUsd: 0.001 } }));
+  const day = await runCli(['run', '--repo', repo, '--task', '[script:fin] day cap', '--json', '--quiet'], { ...env, SWITCHYARD_HOME: dayHome });
+  assert.equal(day.code, 3, day.stderr);
+  const d = JSON.parse(day.stdout) as { status: string; cause?: string };
+  assert.deepEqual([d.status, d.cause], ['over-budget', 'day-budget']);
+  const dayText = await runCli(['run', '--repo', repo, '--task', '[script:fin] day cap again'], { ...env, SWITCHYARD_HOME: dayHome });
+  assert.equal(dayText.code, 3, dayText.stderr);
+  assert.match(dayText.stdout, /^ {2}next: raise the daily cap \(switchyard\.budget\.dayUsd in VS Code, "budgets": \{"dayUsd": …\} in \$SWITCHYARD_HOME\/config\.json\), then `switchyard resume \S+`$/m);
 });
 
 test("a command agent's output is shown as it runs, its errors marked", async t => {

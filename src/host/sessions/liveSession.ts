@@ -3,7 +3,7 @@
 // changes, transcript events and notes for the agent.
 import type { TraceTurn, UsageRecord } from '../../protocol/records';
 import type { SessionAlert } from '../../protocol/sessions';
-import type { SessionStatus, Tier } from '../../protocol/types';
+import type { SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import type { ConversationItem } from '../agent/conversation';
 import { tierChangeMessage } from '../agent/prompt';
@@ -16,7 +16,7 @@ import { TranscriptLog } from './transcript';
 /** What a live session needs from its manager. */
 export interface SessionHost {
   caps(record: SessionRecord): BudgetCaps;
-  setStatus(s: LiveSession, status: SessionStatus, reason?: string): void;
+  setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): void;
   changed(s: LiveSession): void;
   spendChanged(): void;
   alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string, capScope?: SessionAlert['capScope']): void;
@@ -184,7 +184,7 @@ export class LiveSession implements GatewaySession {
   }
 
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
-    this.host.setStatus(this, 'over-budget', message);
+    this.host.setStatus(this, 'over-budget', message, `${scope}-budget`);
     this.host.alert(this, 'over-budget', message, scope);
     this.run?.abort.abort();
   }

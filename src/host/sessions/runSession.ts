@@ -133,7 +133,7 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
       // As the loop counted them (the conversation's turns): a resume that grants more counts from here.
       r.turns = outcome.turns;
       await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
-      mgr.setStatus(s, 'failed', `Reached the limit of ${outcome.turns} turns (switchyard.maxTurns, or --max-turns) without finishing.`);
+      mgr.setStatus(s, 'failed', `Reached the limit of ${outcome.turns} turns (switchyard.maxTurns, or --max-turns) without finishing.`, 'turn-limit');
       break;
     case 'failed':
       if (stillRunning) mgr.setStatus(s, 'failed', outcome.reason);

@@ -9,7 +9,7 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, CLOSED_STATUSES, type SessionInfo, type SessionStatus, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, CLOSED_STATUSES, type SessionInfo, type SessionStatus, type StatusCause, type Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, stackOf, UserError } from '../errors';
 import type { SessionContext } from './context';
@@ -277,11 +277,13 @@ export class SessionManager implements SessionHost {
     return { sessionUsd: record.budgetUsd, dayUsd: b.dayUsd, monthUsd: b.monthUsd };
   }
 
-  setStatus(s: LiveSession, status: SessionStatus, reason?: string): void {
+  /** `cause`: which limit the status comes from, if any; any other status clears it. */
+  setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): void {
     const r = s.record;
-    if (r.status === status && r.statusReason === reason) return;
+    if (r.status === status && r.statusReason === reason && r.statusCause === cause) return;
     r.status = status;
     r.statusReason = reason;
+    r.statusCause = cause;
     s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status, ...(reason ? { reason } : {}) });
     this.save(s);
     this.changed(s);
