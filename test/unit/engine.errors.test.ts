@@ -1,12 +1,12 @@
 // Upstream trouble: 429 with retry-after, 5xx, a stream cut midway, a refused key, an unknown model.
 // Clear reasons on the session, retries where safe, and a tool call never runs twice.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { HostSettings } from '../../src/protocol/host';
 import type { CreateSessionParams, SessionAlert } from '../../src/protocol/sessions';
-import { InvalidRequestError } from '../../src/host/errors';
+import { InvalidRequestError, UserError } from '../../src/host/errors';
 import { notFoundHint } from '../../src/host/sessions/preflight';
 import { silentSink } from '../../src/host/events';
 import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
@@ -98,9 +98,11 @@ test('a session bound to fail before its first request (no key for OpenAI, a bas
     // Nothing goes to the default (OpenAI) in its place.
     [{ ...engine.settings, baseURL: 'localhost:11434' }, 'sk-test', { repo, task: 'anything', title: 'Typo' }, /^The base URL "localhost:11434" is not an http\(s\) URL .* Nothing was sent\.$/],
     [{ ...engine.settings, codexPath: path.join(repo, 'no-such-codex') }, 'sk-test', { repo, task: 'anything', title: 'Codex', agent: 'codex' }, /^Codex was not found at .*no-such-codex \(switchyard\.codexPath\)\.$/],
-    // In Restricted Mode no command runs: a program that runs its own is not started at all.
-    [{ ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Codex', agent: 'codex' }, /^Codex runs commands of its own, and this workspace is not trusted \(Restricted Mode\), where no command runs\. Trust the workspace, or use the built-in agent, which only reads here\.$/],
-    [{ ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Command', agent: 'command', command: 'make' }, /^A command session runs a program, and this workspace is not trusted/],
+    // In Restricted Mode nothing the repository names runs, and git would run its configured programs.
+    ...([{ agent: 'builtin' }, { agent: 'codex' }, { agent: 'command', command: 'make' }] as const).map((kind): [HostSettings, string, CreateSessionParams, RegExp] => [
+      { ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Untrusted', ...kind },
+      /^A session cannot start in an untrusted workspace \(Restricted Mode\): it runs git in the repository, which runs programs the repository's own configuration names, as VS Code's Git support \(off in Restricted Mode\) would\. Trust the workspace to go on\.$/,
+    ]),
   ];
   for (const [settings, key, params, said] of refused) {
     engine.configure(settings, key);
@@ -109,6 +111,27 @@ test('a session bound to fail before its first request (no key for OpenAI, a bas
   assert.equal(branches(), '', 'no branch');
   assert.deepEqual(await engine.sessions.list(repo), [], 'no session');
   assert.equal(up.requests.length, 0);
+});
+
+test("in Restricted Mode no session starts, resumes, merges, is discarded or has its changes read: git would run the repository's programs", async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] run once', title: 'Trusted then' }, noProgress));
+  assert.equal(s.status, 'done');
+  // What a folder from elsewhere may hold: a program git runs at every look at a worktree.
+  const marker = path.join(path.dirname(repo), 'fsmonitor-ran');
+  const monitor = path.join(path.dirname(repo), 'fsmonitor.sh');
+  writeFileSync(monitor, `#!/bin/sh\ntouch '${marker}'\n`);
+  chmodSync(monitor, 0o755);
+  git(repo, 'config', 'core.fsmonitor', monitor);
+  engine.configure({ ...engine.settings, workspaceTrusted: false }, 'sk-test-upstream');
+  const refused = (action: string) => (err: Error) => err instanceof UserError && err.message.startsWith(`${action} in an untrusted workspace (Restricted Mode)`);
+  await assert.rejects(engine.sessions.resume(s.id), refused('A session cannot run'));
+  await assert.rejects(engine.sessions.changes(s.id), refused('Switchyard cannot read the changes of a session'));
+  await assert.rejects(engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress), refused('Switchyard cannot merge a session'));
+  await assert.rejects(engine.sessions.discard({ sessionId: s.id, force: true }), refused('Switchyard cannot discard a session'));
+  assert.equal(existsSync(marker), false, "the repository's fsmonitor ran");
+  assert.equal((await engine.sessions.list(repo))[0]?.status, 'done', 'looked at, it is as it was');
 });
 
 test('an over-budget alert says which cap stopped the session, so the fix offered is the right one', async t => {

@@ -91,6 +91,21 @@ describe('list_files', () => {
     assert.match(lines[2]!, /^… \d+ files in all, only the first 2 shown/);
   });
 
+  test("runs no program the repository's configuration names (an fsmonitor would run at every listing)", async () => {
+    const marker = path.join(root, 'fsmonitor-ran');
+    const monitor = path.join(root, 'fsmonitor.sh');
+    writeFileSync(monitor, `#!/bin/sh\ntouch '${marker}'\n`);
+    chmodSync(monitor, 0o755);
+    git(wt, 'config', 'core.fsmonitor', monitor);
+    try {
+      assert.equal((await call('list_files', {})).ok, true);
+      assert.equal((await call('search', { query: 'needle' })).ok, true);
+      assert.equal(existsSync(marker), false, 'the fsmonitor program ran');
+    } finally {
+      git(wt, 'config', '--unset', 'core.fsmonitor');
+    }
+  });
+
   test('refuses paths outside the worktree and reports missing ones', async () => {
     const escape = await call('list_files', { path: '../' });
     assert.equal(escape.ok, false);

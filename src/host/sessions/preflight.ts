@@ -17,19 +17,21 @@ export function settingsProblem(settings: HostSettings, apiKey: string | undefin
 
 /** settingsProblem, an agent that may not run here, and an agent program that is not there. */
 export async function startProblem(settings: HostSettings, apiKey: string | undefined, agent: AgentKind): Promise<string | undefined> {
-  const problem = settingsProblem(settings, apiKey) ?? untrustedProblem(settings, agent);
+  const problem = settingsProblem(settings, apiKey) ?? untrustedProblem(settings, 'start');
   if (problem || agent !== 'codex') return problem;
   return (await findCodex(settings.codexPath)) ? undefined : codexMissing(settings.codexPath);
 }
 
 /**
- * In an untrusted workspace no command runs. Codex and a command agent are programs that run commands
- * of their own, which nothing here could refuse one by one: they do not start at all.
+ * In an untrusted workspace nothing the repository names may run. Git runs programs its configuration
+ * names (an fsmonitor, clean and smudge filters, merge drivers) when it makes a worktree, reads changes,
+ * merges or checks a worktree before removing it: VS Code's own Git support is off in Restricted Mode for
+ * that reason, and sessions do not start, run or land there either. Looking at them and their spend does.
  */
-export function untrustedProblem(settings: HostSettings, agent: AgentKind): string | undefined {
-  if (settings.workspaceTrusted || agent === 'builtin') return undefined;
-  const what = agent === 'codex' ? 'Codex runs commands of its own' : 'A command session runs a program';
-  return `${what}, and this workspace is not trusted (Restricted Mode), where no command runs. Trust the workspace, or use the built-in agent, which only reads here.`;
+export function untrustedProblem(settings: HostSettings, action: 'start' | 'resume' | 'merge' | 'discard' | 'read the changes of'): string | undefined {
+  if (settings.workspaceTrusted) return undefined;
+  const what = action === 'start' ? 'A session cannot start' : action === 'resume' ? 'A session cannot run' : `Switchyard cannot ${action} a session`;
+  return `${what} in an untrusted workspace (Restricted Mode): it runs git in the repository, which runs programs the repository's own configuration names, as VS Code's Git support (off in Restricted Mode) would. Trust the workspace to go on.`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { hintMessage } from '../agent/prompt';
 import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { UserError } from '../errors';
 import { takenElsewhere } from './foreignOwner';
+import { untrustedProblem } from './preflight';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
@@ -15,6 +16,8 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
   await mgr.foreign.released(s, 'resume');
   const resumable = () => {
+    const untrusted = untrustedProblem(ctx.settings(), 'resume');
+    if (untrusted) throw new UserError(untrusted);
     if (s.underReview) throw new UserError(`${s.underReview}; it cannot be resumed meanwhile.`);
     if (!(RESUMABLE_STATUSES as readonly string[]).includes(s.record.status)) {
       const why = s.record.statusReason ? ` (${s.record.statusReason.replace(/\.$/, '')})` : '';

@@ -14,10 +14,12 @@ import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
 import { prune, removeWorktree } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { takenElsewhere } from './foreignOwner';
+import { untrustedProblem } from './preflight';
 import type { SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
   const s = mgr.get(id);
+  refuseUntrusted(mgr, 'read the changes of');
   if ((CLOSED_STATUSES as readonly string[]).includes(s.record.status)) {
     throw new UserError(`Session "${s.record.title}" is ${s.record.status}; its worktree is gone.`);
   }
@@ -26,6 +28,11 @@ export async function sessionChanges(mgr: SessionManager, id: string): Promise<C
   } catch (err) {
     throw new UserError(`Could not read the changes of "${s.record.title}": ${errorMessage(err)}`);
   }
+}
+
+function refuseUntrusted(mgr: SessionManager, action: 'merge' | 'discard' | 'read the changes of'): void {
+  const problem = untrustedProblem(mgr.ctx.settings(), action);
+  if (problem) throw new UserError(problem);
 }
 
 export async function fileAtBase(mgr: SessionManager, id: string, file: string): Promise<{ content: string | null }> {
@@ -41,6 +48,7 @@ export async function fileAtBase(mgr: SessionManager, id: string, file: string):
 
 export async function mergeSession(mgr: SessionManager, p: MergeParams, progress: Progress): Promise<MergeResult> {
   const s = mgr.get(p.sessionId);
+  refuseUntrusted(mgr, 'merge');
   const mergeable = () => {
     const { status, title } = s.record;
     if ((ACTIVE_STATUSES as readonly string[]).includes(status)) {
@@ -94,6 +102,7 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   // Discarded with its branch kept, it may still be asked to delete the branch; otherwise there is nothing left to do.
   const done = () => s.record.status === 'discarded' && !(p.deleteBranch && s.record.branchKept);
   if (done()) return { ok: true, branchKept: s.record.branchKept ?? false };
+  refuseUntrusted(mgr, 'discard');
   if (s.record.status === 'merged') throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
   if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id);
   await mgr.releasedElsewhere(s, 'discard');

@@ -8,7 +8,7 @@ import { loadRoles, type Role } from '../agent/roles';
 import { commitAll } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
-import { settingsProblem } from './preflight';
+import { settingsProblem, untrustedProblem } from './preflight';
 import { runProcessAgent } from './runners/processRunner';
 import { codexConfinementNote, codexSandboxMode } from './runners/codex';
 import type { SessionManager } from './sessionManager';
@@ -36,8 +36,12 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     s.token = ctx.gateway.register(s, s.token);
     const settings = ctx.settings();
     const problem = settingsProblem(settings, ctx.apiKey());
+    // Checked when it was created and resumed; a queued one waits paused until the workspace is trusted.
+    const untrusted = untrustedProblem(settings, 'resume');
     if (problem) {
       outcome = { kind: 'failed', reason: problem };
+    } else if (untrusted) {
+      outcome = { kind: 'blocked', reason: untrusted };
     } else {
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);

@@ -18,8 +18,9 @@ export interface GitOptions {
   maxStdoutBytes: number;
 }
 
-// Pathspecs are literal (a path with '*' names that file) and output is never paged or coloured.
-const GLOBAL_ARGS = ['--literal-pathspecs', '--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off'];
+// Pathspecs are literal (a path with '*' names that file) and output is never paged or coloured. The
+// agent's tools run no program the repository's configuration names: an fsmonitor would run at every listing.
+const GLOBAL_ARGS = ['--literal-pathspecs', '--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false'];
 
 export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRun> {
   return new Promise<GitRun>((resolve, reject) => {

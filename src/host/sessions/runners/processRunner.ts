@@ -15,7 +15,7 @@ import type { CommandSetup } from '../context';
 import type { LiveSession } from '../liveSession';
 import { codexEventToTranscript, codexSandboxMode, findCodex, writeCodexHome } from './codex';
 import { makeDir } from '../../util/makeDir';
-import { codexMissing, untrustedProblem } from '../preflight';
+import { codexMissing } from '../preflight';
 
 export interface ProcessRunOptions {
   session: LiveSession;
@@ -43,9 +43,6 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   };
   let argv: string[];
   let codex = false;
-  // Checked when it was created; trust can be taken back since.
-  const untrusted = untrustedProblem(o.settings, r.agent);
-  if (untrusted) return { kind: 'failed', reason: untrusted };
   if (r.agent === 'codex') {
     const bin = await findCodex(o.settings.codexPath);
     if (!bin) {
