@@ -14,6 +14,7 @@ import {
   type ToolContext,
   type ToolLimits,
 } from '../../src/host/agent/tools';
+import { deniedInWorktree } from '../../src/host/sandbox/policy';
 
 let root: string;
 let wt: string;
@@ -238,6 +239,36 @@ describe('write_file', () => {
     assert.equal(ro.ok, false);
     assert.match(ro.output, /^error: write_file is not available: this session is read-only/);
     assert.equal(readFileSync(path.join(wt, 'README.md'), 'utf8'), '# Demo\nneedle in the readme\n');
+  });
+});
+
+describe('paths the user denies (sandbox.denyRead inside the worktree)', () => {
+  test('are neither read, searched, written nor patched, by their name or through a link', async () => {
+    put('.env', 'API_TOKEN=sk-live-123\n');
+    put('secrets/key.txt', 'sk-live-456\n');
+    symlinkSync('.env', path.join(wt, 'env-link'));
+    const policy = deniedInWorktree(wt, ['.env', 'secrets/', '~/.ssh', '**/*.pem', '../outside', path.join(wt, 'build')], '/home/u');
+    assert.deepEqual(policy, ['.env', 'secrets', 'build']);
+    const c = ctx({ denied: policy });
+    try {
+      for (const [name, args] of [
+        ['read_file', { path: '.env' }], ['read_file', { path: 'secrets/key.txt' }], ['read_file', { path: 'env-link' }],
+        ['search', { query: 'sk-live', path: 'secrets' }], ['write_file', { path: '.env', content: 'x' }],
+        ['apply_patch', { patch: '*** Begin Patch\n*** Update File: .env\n@@\n-API_TOKEN=sk-live-123\n+API_TOKEN=x\n*** End Patch' }],
+      ] as const) {
+        const r = await call(name, args, c);
+        assert.equal(r.ok, false, `${name} ${JSON.stringify(args)}: ${r.output}`);
+        assert.match(r.output, /is in switchyard\.sandbox\.denyRead: neither the tools nor commands may read or change it/);
+      }
+      const found = await call('search', { query: 'sk-live' }, c);
+      assert.equal(found.ok, true);
+      assert.doesNotMatch(found.output, /sk-live-\d/, 'a denied file is left out of a search');
+      assert.equal(readFileSync(path.join(wt, '.env'), 'utf8'), 'API_TOKEN=sk-live-123\n');
+      assert.match((await call('search', { query: 'sk-live' })).output, /\.env:1: API_TOKEN=sk-live-123/, 'without the denial it is found');
+      assert.equal((await call('read_file', { path: 'README.md' }, c)).ok, true);
+    } finally {
+      for (const f of ['.env', 'env-link', 'secrets']) rmSync(path.join(wt, f), { recursive: true, force: true });
+    }
   });
 });
 

@@ -55,6 +55,24 @@ export function sessionPolicy(input: PolicyInput): SandboxPolicy {
   return { worktree, tempDir: path.resolve(input.tempDir), denyRead };
 }
 
+/**
+ * The `sandbox.denyRead` entries that name something inside the worktree (`.env`, `secrets/`), as
+ * worktree-relative paths with '/' separators: the agent's file tools keep to them as commands do. Glob
+ * entries are left to the sandbox.
+ */
+export function deniedInWorktree(worktree: string, denyRead: readonly string[], home: string = homedir()): string[] {
+  const root = path.resolve(worktree);
+  const out = new Set<string>();
+  for (const raw of denyRead) {
+    const entry = raw.trim();
+    if (!entry || hasGlob(entry)) continue;
+    const rel = path.relative(root, path.resolve(root, expandHome(entry, home)));
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    out.add(rel.split(path.sep).join('/'));
+  }
+  return [...out];
+}
+
 export function expandHome(p: string, home: string): string {
   if (p === '~') return home;
   if (p.startsWith('~/')) return path.join(home, p.slice(2));

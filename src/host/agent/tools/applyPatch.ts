@@ -36,7 +36,7 @@ export const applyPatchTool: ToolDef<ApplyPatchArgs> = {
 
 async function applyPatch(args: ApplyPatchArgs, ctx: ToolContext): Promise<ToolResult> {
   refuseIfReadOnly(ctx, 'apply_patch');
-  const plan = await planPatch(ctx.worktree, parsePatch(args.patch));
+  const plan = await planPatch(ctx.worktree, parsePatch(args.patch), ctx.denied);
   await commitPatch(plan);
   const n = plan.summary.length;
   return {

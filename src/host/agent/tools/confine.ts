@@ -13,7 +13,8 @@ export type ConfinementReason =
   | 'escape'
   | 'git'
   | 'symlink'
-  | 'root';
+  | 'root'
+  | 'denied';
 
 export class ConfinementError extends ToolError {
   override readonly name: string = 'ConfinementError';
@@ -29,6 +30,8 @@ export class ConfinementError extends ToolError {
 export interface ConfineOptions {
   /** Writes also refuse the worktree root itself and symbolic links whose target does not exist. */
   forWrite: boolean;
+  /** Worktree-relative paths refused as well, by name or through a link (ToolContext.denied). */
+  denied?: readonly string[];
 }
 
 const USE_RELATIVE = 'use a path relative to the worktree root';
@@ -140,7 +143,35 @@ export async function resolveInWorktree(
     }
     if (path.relative(realRoot, real).split(path.sep).some(isGitMetadataName)) throw gitRefusal(relPath);
   }
-  return path.join(worktree, ...segments);
+  const resolved = path.join(worktree, ...segments);
+  await refuseDenied(worktree, resolved, relPath, opts.denied);
+  return resolved;
+}
+
+/** `rel` (worktree-relative, '/' separators) is a denied path or inside one. */
+export function isDenied(rel: string, denied: readonly string[] | undefined): boolean {
+  if (!denied?.length) return false;
+  // Where names differ only in case name one file, a denial does not hang on the case.
+  const fold = (s: string) => (process.platform === 'darwin' || process.platform === 'win32' ? s.toLowerCase() : s);
+  const r = fold(rel);
+  return denied.some(d => r === fold(d) || r.startsWith(`${fold(d)}/`));
+}
+
+/**
+ * Throws ConfinementError when `abs` (from resolveInWorktree) is denied by name, or is a link to a path
+ * that is: the user's `sandbox.denyRead` entries inside the worktree hold for the tools as for commands.
+ */
+export async function refuseDenied(worktree: string, abs: string, relPath: string, denied: readonly string[] | undefined): Promise<void> {
+  if (!denied?.length) return;
+  const viaLink = await realpath(abs).then(
+    async real => toWorktreeRelative(await realpath(worktree), real),
+    () => undefined,
+  );
+  for (const rel of [toWorktreeRelative(worktree, abs), viaLink]) {
+    if (rel !== undefined && isDenied(rel, denied)) {
+      throw new ConfinementError('denied', relPath, `path '${relPath}' is in switchyard.sandbox.denyRead: neither the tools nor commands may read or change it`);
+    }
+  }
 }
 
 /** The worktree-relative form of an absolute path inside it, with '/' separators ('.' for the root). */

@@ -47,7 +47,7 @@ export const readFileTool: ToolDef<ReadFileArgs> = {
 };
 
 async function readFile(args: ReadFileArgs, ctx: ToolContext): Promise<ToolResult> {
-  const abs = await resolveInWorktree(ctx.worktree, args.path);
+  const abs = await resolveInWorktree(ctx.worktree, args.path, { forWrite: false, denied: ctx.denied });
   const rel = toWorktreeRelative(ctx.worktree, abs);
   const info = await stat(abs).catch((err: unknown) => {
     throw asToolError(err, rel);

@@ -1,7 +1,7 @@
 // search: git grep over the worktree's tracked and untracked (not ignored) text files.
 import { stat } from 'node:fs/promises';
 import { ArgsError, argObject, optionalBoolean, optionalString, parseWith, requiredString } from './args';
-import { resolveInWorktree, toWorktreeRelative } from './confine';
+import { isDenied, resolveInWorktree, toWorktreeRelative } from './confine';
 import { asToolError, ToolError } from './errors';
 import { runGit } from './git';
 import type { ToolContext, ToolDef, ToolResult } from './types';
@@ -48,7 +48,7 @@ interface Match {
 }
 
 async function search(args: SearchArgs, ctx: ToolContext): Promise<ToolResult> {
-  const abs = await resolveInWorktree(ctx.worktree, args.path);
+  const abs = await resolveInWorktree(ctx.worktree, args.path, { forWrite: false, denied: ctx.denied });
   const rel = toWorktreeRelative(ctx.worktree, abs);
   await stat(abs).catch((err: unknown) => {
     throw asToolError(err, rel);
@@ -68,7 +68,8 @@ async function search(args: SearchArgs, ctx: ToolContext): Promise<ToolResult> {
     const hint = args.regex ? ' (regex is a POSIX extended regular expression; set regex to false to search for the text itself)' : '';
     throw new ToolError(`search failed: ${run.stderr || `git grep exit code ${run.exitCode}`}${hint}`);
   }
-  const matches = parseGrep(run.stdout.toString('utf8'), run.truncated);
+  // git grep names files as they are (it follows no link), so a denied file is left out by its name.
+  const matches = parseGrep(run.stdout.toString('utf8'), run.truncated).filter(m => !isDenied(m.path, ctx.denied));
   return { ok: true, output: render(matches, run.truncated, ctx) };
 }
 

@@ -66,6 +66,8 @@ export interface ToolContext {
   requestApproval(command: string): Promise<boolean>;
   runCommand: CommandRunner;
   limits: ToolLimits;
+  /** Worktree-relative paths no tool reads or changes (the `sandbox.denyRead` entries inside the worktree). */
+  denied?: readonly string[];
 }
 
 export interface ToolResult {

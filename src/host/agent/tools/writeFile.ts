@@ -35,7 +35,7 @@ export const writeFileTool: ToolDef<WriteFileArgs> = {
 
 async function writeFile(args: WriteFileArgs, ctx: ToolContext): Promise<ToolResult> {
   refuseIfReadOnly(ctx, 'write_file');
-  const abs = await resolveInWorktree(ctx.worktree, args.path, { forWrite: true });
+  const abs = await resolveInWorktree(ctx.worktree, args.path, { forWrite: true, denied: ctx.denied });
   const rel = toWorktreeRelative(ctx.worktree, abs);
   const outcome = await writeFileAtomic(abs, args.content).catch((err: unknown) => {
     throw asToolError(err, rel);

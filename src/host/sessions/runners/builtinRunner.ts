@@ -11,6 +11,7 @@ import { DEFAULT_TOOL_LIMITS, type CommandRunner, type ToolContext } from '../..
 import type { Gateway } from '../../gateway/gateway';
 import type { LiveSession } from '../liveSession';
 import { makeDir } from '../../util/makeDir';
+import { deniedInWorktree } from '../../sandbox/policy';
 import { notFoundHint } from '../preflight';
 
 export interface BuiltinRunOptions {
@@ -53,6 +54,8 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     requestApproval: o.requestApproval,
     runCommand: o.runCommand,
     limits: { ...DEFAULT_TOOL_LIMITS, commandTimeoutMs: o.settings.commandTimeoutSec * 1000 },
+    // What the user keeps from commands inside the worktree (`.env`), the tools keep from too.
+    denied: deniedInWorktree(r.worktree, o.settings.sandbox.denyRead),
   };
   try {
     return await runAgentLoop({

@@ -27,11 +27,11 @@ interface Original {
 }
 
 /** Resolves, reads and patches everything in memory; throws before anything is written. */
-export async function planPatch(worktree: string, changes: readonly FileChange[]): Promise<PlannedPatch> {
+export async function planPatch(worktree: string, changes: readonly FileChange[], denied?: readonly string[]): Promise<PlannedPatch> {
   const plan: PlannedPatch = { steps: [], summary: [], filesChanged: [] };
   const touched = new Map<string, string>();
   const claim = async (p: string) => {
-    const abs = await resolveInWorktree(worktree, p, { forWrite: true });
+    const abs = await resolveInWorktree(worktree, p, { forWrite: true, denied });
     const rel = toWorktreeRelative(worktree, abs);
     const prior = touched.get(abs);
     if (prior !== undefined) throw new ToolError(`the patch changes '${rel}' twice; put all changes to one file in one section`);
