@@ -1,7 +1,8 @@
 // The sandboxed CommandRunner: every command runs inside the OS sandbox with the session's policy, in a
 // process group of its own exactly like the local runner (same timeout, stop, output cap and exit code).
 // Killing the group reaches bubblewrap, and bubblewrap takes the whole sandbox with it
-// (--die-with-parent and a PID namespace), so nothing a command started can outlive it.
+// (--die-with-parent and a PID namespace), so on Linux nothing a command started can outlive it. macOS's
+// sandbox-exec has neither: a process the command detaches (setsid) outlives it (docs/DESIGN.md, Sandbox).
 import { childEnv } from '../agent/tools/env';
 import { ToolError } from '../agent/tools/errors';
 import { DEFAULT_KILL_GRACE_MS, NOT_STARTED, runShellInProcessGroup } from '../agent/tools/localRunner';
