@@ -83,41 +83,36 @@ suite('sessions in a real VS Code', () => {
     const config = vscode.workspace.getConfiguration('switchyard');
     const home = process.env.SWITCHYARD_HOME!;
     await config.update('maxConcurrentSessions', 1, vscode.ConfigurationTarget.Global);
-    // The CLI run streams slowly enough (about 6 s) for this window to see it and ask for a slot meanwhile.
-    const slow = (eventDelayMs: number) => upstreamFaults(config.get<string>('baseUrl')!, [{ match: { script: 'int-slow' }, eventDelayMs }]);
-    await slow(100);
+    // The CLI run is a command agent that holds its slot until told to let go (a file appears), so this
+    // window sees it and asks for a slot meanwhile, however slow the machine.
+    const release = path.join(os.tmpdir(), `switchyard-release-${process.pid}-${Date.now()}`);
     try {
       // The host has the new limit once it has saved it for CLI runs.
       await until(() => /"maxConcurrentSessions": 1\b/.test(readOr(path.join(home, 'config.json'))), 'the host to take the limit of 1');
       const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
       const env = { ...process.env, SWITCHYARD_HOME: home, OPENAI_BASE_URL: config.get<string>('baseUrl')!, OPENAI_API_KEY: 'sk-integration-test' };
-      const run = spawn(process.execPath, [cli, 'run', '--repo', a.repo()!, '--task', '[script:int-slow] elsewhere', '--json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = spawn(process.execPath, [cli, 'run', '--repo', a.repo()!, '--task', 'elsewhere', '--command', `while [ ! -e '${release}' ]; do sleep 0.1; done`, '--json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       run.stdout.on('data', (d: Buffer) => (out += d.toString()));
       run.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const ended = new Promise<number | null>(resolve => run.on('exit', code => resolve(code)));
       // The CLI's session shows here, running, from the editor's next look at the repository.
-      const theirs = await until(() => a.sessions().find(x => x.task === '[script:int-slow] elsewhere' && x.status === 'running'), 'the CLI run to show as running');
+      const theirs = await until(() => a.sessions().find(x => x.task === 'elsewhere' && x.status === 'running'), 'the CLI run to show as running');
       const mine = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] after the CLI run', title: 'After the CLI run' });
       const waiting = await sessionWhere(a, mine.id, x => x.status === 'queued' && /^Waiting for a free slot/.test(x.statusReason ?? ''), 'the new session to wait for the machine');
       assert.strictEqual(waiting.statusReason, 'Waiting for a free slot: 1 agent runs on this machine (limit 1), all in other windows or CLI runs.');
       assert.strictEqual(waiting.queuePosition, 1);
+      fs.writeFileSync(release, '');
       assert.strictEqual(await ended, 0, out);
       const done = await sessionWhere(a, mine.id, settled, 'the waiting session to run once the CLI run ended');
       assert.strictEqual(done.status, 'done', done.statusReason);
       await sessionWhere(a, theirs.id, x => x.status === 'done', "the CLI run's session to show as done");
     } finally {
-      await slow(40);
+      fs.writeFileSync(release, '');
       await config.update('maxConcurrentSessions', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 });
-
-/** Sets the test upstream's faults (test/upstream/admin.ts), as the tier's runner does. */
-async function upstreamFaults(baseUrl: string, faults: unknown[]): Promise<void> {
-  const r = await fetch(new URL('/_admin/config', baseUrl), { method: 'POST', body: JSON.stringify({ faults }), headers: { 'content-type': 'application/json' } });
-  if (!r.ok) throw new Error(`test upstream admin: ${r.status} ${await r.text()}`);
-}
 
 function readOr(file: string): string {
   try {

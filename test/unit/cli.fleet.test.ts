@@ -93,15 +93,16 @@ test('maxConcurrentSessions holds for the machine: ten runs at once keep to it t
 });
 
 test('a run going on follows config.json: a limit raised while its session waits lets it start', async t => {
-  const { up, repo, home, env } = await fleet(t);
+  const { repo, home, env } = await fleet(t);
   mkdirSync(home, { recursive: true });
   const config = path.join(home, 'config.json');
   writeFileSync(config, JSON.stringify({ maxConcurrentSessions: 1 }));
-  up.setFaults([{ match: { script: 'slow' }, eventDelayMs: 400 }]);
-  up.addScript('slow', twoTurns);
+  // Holds the only slot until told to let go: a command agent waiting for a file (outside the home, which
+  // its sandbox may not read).
+  const release = path.join(path.dirname(home), 'release-slow');
   const ended: string[] = [];
   let holding = '';
-  const slow = runCli(['run', '--repo', repo, '--task', '[script:slow] holds the only slot', '--json'], env, chunk => (holding += chunk)).then(r => (ended.push('slow'), r));
+  const slow = runCli(['run', '--repo', repo, '--task', 'holds the only slot', '--command', `while [ ! -e '${release}' ]; do sleep 0.1; done`, '--json'], env, chunk => (holding += chunk)).then(r => (ended.push('slow'), r));
   for (const end = Date.now() + 30_000; !/\[running\]/.test(holding) && Date.now() < end;) await new Promise(r => setTimeout(r, 20));
   let said = '';
   const waiting = runCli(['run', '--repo', repo, '--task', '[script:two] waits', '--json'], env, chunk => (said += chunk)).then(r => (ended.push('waiting'), r));
@@ -110,7 +111,9 @@ test('a run going on follows config.json: a limit raised while its session waits
   assert.match(said, /Waiting for a free slot: 1 agent runs on this machine \(limit 1\)/);
   // As the editor saves it when the setting changes.
   writeFileSync(config, JSON.stringify({ maxConcurrentSessions: 2 }));
-  const [a, b] = await Promise.all([slow, waiting]);
+  const b = await waiting;
+  writeFileSync(release, '');
+  const a = await slow;
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   assert.deepEqual(ended, ['waiting', 'slow'], 'the waiting run started beside the slow one, and finished first');

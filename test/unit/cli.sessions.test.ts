@@ -144,17 +144,18 @@ test('run says when the checkout has uncommitted changes the session does not se
 });
 
 test('a run killed while its session waited for a slot leaves it queued: another run, or a merge, leaves it be, and `resume ID --hint` runs it', { timeout: 90_000 }, async t => {
-  const up = await upstream(t, { scripts: { one: writes('one.txt'), two: writes('two.txt'), three: writes('three.txt') }, eventDelayMs: 20 });
+  const up = await upstream(t, { scripts: { two: writes('two.txt'), three: writes('three.txt') }, eventDelayMs: 20 });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const home = path.join(root, 'home');
   const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-test' };
   mkdirSync(home, { recursive: true });
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ maxConcurrentSessions: 1 }));
-  // The slow first run holds the machine's only slot while the second waits; the second is killed outright.
-  up.setFaults([{ match: { script: 'one' }, eventDelayMs: 200 }]);
+  // The first run holds the machine's only slot until told to let go (a command agent waiting for a file),
+  // while the second waits; the second is killed outright.
+  const release = path.join(root, 'release-first');
   let holding = '';
-  const first = runCli(['run', '--repo', repo, '--task', '[script:one] holds the slot', '--json'], env, chunk => (holding += chunk));
+  const first = runCli(['run', '--repo', repo, '--task', 'holds the slot', '--command', `while [ ! -e '${release}' ]; do sleep 0.1; done`, '--json'], env, chunk => (holding += chunk));
   await until(() => /\[running\]/.test(holding), 'the first run to hold the slot');
   let waiting = '';
   const waiter = runCli(['run', '--repo', repo, '--task', '[script:two] waits', '--json'], env, chunk => (waiting += chunk));
@@ -162,7 +163,7 @@ test('a run killed while its session waited for a slot leaves it queued: another
   const id = /Session (\w+) on/.exec(waiting)![1]!;
   waiter.kill('SIGKILL');
   await waiter;
-  up.setFaults([]);
+  writeFileSync(release, '');
   assert.equal((await first).code, 0);
   // A run takes over nothing but its own: the orphan would end paused mid-turn when this run's session ends.
   const third = await runCli(['run', '--repo', repo, '--task', '[script:three] a run of its own', '--json', '--quiet'], env);

@@ -153,7 +153,8 @@ test("Resume in a window while the owner's paused agent is still ending waits fo
   await knows(window, owner.repo, s.id);
   // Paused where it runs: its agent takes 1.5 s to end, and the window resumes it at once.
   const pausing = owner.engine.sessions.pause(s.id);
-  await sleep(100);
+  const record = owner.engine.sessions.get(s.id).paths.record;
+  await until('the pause to be on disk', () => (JSON.parse(readFileSync(record, 'utf8')) as { status: string }).status === 'paused');
   await window.engine.sessions.resume(s.id);
   await pausing;
   await until('the second agent to start', () => log().length >= 3);

@@ -116,7 +116,10 @@ test('a process that has exited but was not reaped yet (its parent has not waite
   const parent = spawn('/bin/sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => parent.kill('SIGKILL'));
   const pid = Number(await new Promise<string>(resolve => parent.stdout.once('data', d => resolve(String(d)))));
-  await new Promise(r => setTimeout(r, 400));
+  // Until it has exited: a zombie ('Z' in its stat line), whose parent never reaps it.
+  const zombie = () => / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^\d+ \(.*\)/s, ''));
+  for (const until = Date.now() + 10_000; !zombie() && Date.now() < until;) await new Promise(r => setTimeout(r, 50));
+  assert.ok(zombie(), 'the short sleep has exited');
   assert.doesNotThrow(() => process.kill(pid, 0), 'still in the process table');
   assert.equal(isProcessAlive({ pid, host: os.hostname(), start: null }), false);
 });
@@ -147,13 +150,14 @@ test('a live owner is waited for; a timeout names it', async () => {
   assert.equal(await withFileLock(lock, async () => 'taken', { timeoutMs: 2_000, staleMs: 30_000 }), 'taken');
 });
 
-test('a holder keeps its lock fresh while it works, so a long section is not taken as stale', { timeout: 15_000 }, async () => {
+test('a holder keeps its lock fresh while it works, so a long section is not taken as stale', { timeout: 30_000 }, async () => {
   const lock = freshLock();
-  const holder = runHelper(lockChild.script(), { mode: 'hold', lockPath: lock, staleMs: 600 });
+  // Stale after 3 s, refreshed every second: a loaded machine may delay a refresh, not three.
+  const holder = runHelper(lockChild.script(), { mode: 'hold', lockPath: lock, staleMs: 3_000 });
   try {
     await holder.waitForLine(l => l === 'locked');
     // Wait several times staleMs: the holder's heartbeat (every staleMs/3) keeps the file fresh.
-    await assert.rejects(withFileLock(lock, async () => 'stolen', { timeoutMs: 2_500, staleMs: 600 }), LockTimeoutError);
+    await assert.rejects(withFileLock(lock, async () => 'stolen', { timeoutMs: 8_000, staleMs: 3_000 }), LockTimeoutError);
   } finally {
     holder.proc.kill('SIGKILL');
     await holder.exited;

@@ -131,6 +131,8 @@ for (const sandbox of [true, false]) {
     );
     engine.sessions.watch(created.id, true);
     await sink.next(m => m.includes('"transcript"') && m.includes('started'));
+    // The shell forked both before it echoed; each is `sleep` once it has exec'd, which may come a moment later.
+    for (let i = 0; i < 250 && sleepers(marker).length < 2; i++) await new Promise(r => setTimeout(r, 20));
     assert.equal(sleepers(marker).length, 2, 'the processes the agent left in the background run');
     const stopped = await engine.sessions.stop(created.id);
     assert.equal(stopped.status, 'stopped');

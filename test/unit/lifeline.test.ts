@@ -1,11 +1,11 @@
 // A process group that ends with its host: a host killed outright (kill -9) leaves no agent or command
 // running in a worktree, whether it started the group itself or through the launcher process.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { localRunner } from '../../src/host/agent/tools/localRunner';
+import { createLocalRunner, localRunner } from '../../src/host/agent/tools/localRunner';
 import { useLauncherProcess } from '../../src/host/util/launcher';
 import { groupAlive } from '../../src/host/util/lifeline';
 import { isProcessAlive } from '../../src/host/util/fileLock';
@@ -48,7 +48,8 @@ for (const fromLauncher of [false, true]) {
     const dir = mkdtempSync(path.join(lifelineChild.dir(), 'group-end-'));
     const run = (command: string) => {
       let group: number | undefined;
-      const done = localRunner(command, { cwd: dir, timeoutMs: 10_000, outputCapBytes: 10_000, signal: new AbortController().signal, onStarted: pid => (group = pid) });
+      // A grace far longer than the leftover's second: it ends of itself, told to, never killed.
+      const done = createLocalRunner({ killGraceMs: 20_000 })(command, { cwd: dir, timeoutMs: 10_000, outputCapBytes: 10_000, signal: new AbortController().signal, onStarted: pid => (group = pid) });
       return done.then(r => ({ ...r, group: group! }));
     };
     const plain = await run('echo hi');
@@ -56,10 +57,11 @@ for (const fromLauncher of [false, true]) {
     assert.equal(groupAlive(plain.group), false, 'nothing of the group is left, the watcher included');
     // A leftover holding none of the pipes, slow to go once told to: the result waits for it.
     const t0 = Date.now();
-    const slow = await run(`(trap 'sleep 1; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 & echo "left $!"`);
+    const slow = await run(`(trap 'sleep 1; echo ended > ended.txt; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 & echo "left $!"`);
     const left = Number(/left (\d+)/.exec(slow.output)![1]);
     assert.equal(alive(left), false, `the leftover (pid ${left}) had ended when the command's result came`);
     assert.equal(groupAlive(slow.group), false);
-    assert.ok(Date.now() - t0 < 2_000, 'within its second, before the SIGKILL of the grace period');
+    assert.equal(existsSync(path.join(dir, 'ended.txt')), true, 'it ended of itself, when told to: not killed');
+    assert.ok(Date.now() - t0 < 15_000, 'as soon as it ended, not at the end of the grace period');
   });
 }

@@ -22,6 +22,15 @@ test('the owner takes the requests for the sessions it holds, in order, once; th
   assert.deepEqual(await takeOwnerRequests(dir, 'owner-1', () => true), []);
 });
 
+test('requests made in one millisecond are taken in the order they were made', async t => {
+  const dir = tempDir(t);
+  // Warm: many requests then fall in one millisecond, where a random suffix alone would order them.
+  const budgets = Array.from({ length: 200 }, (_, i) => i + 1);
+  for (const budgetUsd of budgets) await askOwner(dir, { action: 'budget', budgetUsd, sessionId: 'a', to: 'owner-1', by: 'w', at: at() });
+  const taken = await takeOwnerRequests(dir, 'owner-1', () => true);
+  assert.deepEqual(taken.map(r => (r.action === 'budget' ? r.budgetUsd : 0)), budgets);
+});
+
 test('a request past its asker\'s wait, or not for this owner, is removed unread', async t => {
   const dir = tempDir(t);
   const old = await askOwner(dir, { action: 'stop', sessionId: 'a', to: 'owner-1', by: 'w', at: at(Date.now() - REQUEST_EXPIRES_MS - 1) });

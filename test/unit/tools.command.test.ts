@@ -70,7 +70,8 @@ describe('local runner', () => {
 
   test('a timeout kills the whole process group, children included', async () => {
     const started = Date.now();
-    const r = await runner('sleep 30 & echo $! > timeout-child.pid; wait', opts({ timeoutMs: 300 }));
+    // Long enough for the shell to start and write the pid on a loaded machine.
+    const r = await runner('sleep 30 & echo $! > timeout-child.pid; wait', opts({ timeoutMs: 2_000 }));
     assert.equal(r.timedOut, true);
     assert.equal(r.exitCode, null);
     assert.equal(r.signal, 'SIGTERM');
@@ -80,7 +81,7 @@ describe('local runner', () => {
   });
 
   test('a group that ignores SIGTERM gets SIGKILL after the grace period', async () => {
-    const r = await runner("trap '' TERM; sleep 30 & echo $! > stubborn.pid; wait; wait", opts({ timeoutMs: 200 }));
+    const r = await runner("trap '' TERM; sleep 30 & echo $! > stubborn.pid; wait; wait", opts({ timeoutMs: 2_000 }));
     assert.equal(r.timedOut, true);
     assert.equal(r.signal, 'SIGKILL');
     const child = pidIn('stubborn.pid');
@@ -192,10 +193,10 @@ describe('run_command', () => {
   });
 
   test('a timeout is reported to the model', async () => {
-    const s = spy({ limits: { commandTimeoutMs: 200 } });
+    const s = spy({ limits: { commandTimeoutMs: 1_500 } });
     const r = await run(s, 'echo before; sleep 30');
     assert.equal(r.ok, false);
-    assert.equal(r.output, 'before\n[timed out after 0.2 s; the command and everything it started were stopped]');
+    assert.equal(r.output, 'before\n[timed out after 1.5 s; the command and everything it started were stopped]');
   });
 
   test('a command that cannot start is a tool error', async () => {

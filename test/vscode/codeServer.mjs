@@ -2,7 +2,6 @@
 // isolated in a per-run folder. Used by the integration runner and the end-to-end tests.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, NODE24, codeServerEntry } from './paths.mjs';
@@ -10,14 +9,6 @@ import { CHROMIUM, NODE24, codeServerEntry } from './paths.mjs';
 export const t0 = Date.now();
 export const since = (t = t0) => `${((Date.now() - t) / 1000).toFixed(1)}s`;
 export const log = (...a) => console.log(`[${since()}]`, ...a);
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
 
 /** A fresh profile: quiet, offline workbench settings plus the caller's own. */
 export function makeProfile(runDir, settings = {}) {
@@ -75,10 +66,9 @@ export function codeServerCli(runDir, args, env = {}) {
 
 /** Starts code-server; resolves once its HTTP server listens. `env` reaches the extension host. */
 export async function startCodeServer(runDir, { extraArgs = [], folder, env = {} } = {}) {
-  const port = await freePort();
   const logFile = createWriteStream(path.join(runDir, 'code-server.log'));
   const args = [codeServerEntry(),
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
+    '--bind-addr', '127.0.0.1:0', '--auth', 'none',
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override', '--ignore-last-opened',
     '--user-data-dir', path.join(runDir, 'user-data'), '--extensions-dir', path.join(runDir, 'extensions'),
@@ -88,12 +78,15 @@ export async function startCodeServer(runDir, { extraArgs = [], folder, env = {}
   const proc = spawn(NODE24, args, { env: isolatedEnv(runDir, env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   proc.stdout.pipe(logFile);
   proc.stderr.pipe(logFile);
-  await new Promise((resolve, reject) => {
+  // Port 0: the kernel picks a free one as code-server binds it, and the log names it. A port found free
+  // beforehand could be taken by another process before code-server binds it.
+  const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('code-server did not start within 60 s')), 60000);
     let buf = '';
     proc.stdout.on('data', d => {
       buf += d;
-      if (/HTTP server listening on/.test(buf)) { clearTimeout(timer); resolve(); }
+      const m = /HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(buf);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
     });
     proc.on('exit', code => { clearTimeout(timer); reject(new Error(`code-server exited early (${code}); see ${runDir}/code-server.log`)); });
   });

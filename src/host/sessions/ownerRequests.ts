@@ -34,11 +34,15 @@ function inbox(requestsDir: string, hostId: string): string {
   return path.join(requestsDir, hostId);
 }
 
+let sequence = 0;
+
 /** Leaves the request in the owner's inbox, after any it has not taken yet; resolves with its file. */
 export async function askOwner(requestsDir: string, request: OwnerRequest): Promise<string> {
   const dir = inbox(requestsDir, request.to);
-  // Named by time, then at random: the owner takes them in the order they were made.
-  const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
+  // Named by time, then by this process's count (two in one millisecond keep their order), then at random
+  // (another process's in the same millisecond): the owner takes them in the order they were made.
+  sequence = (sequence + 1) % 1e9;
+  const name = `${Date.now().toString().padStart(15, '0')}-${sequence.toString().padStart(9, '0')}-${randomBytes(4).toString('hex')}`;
   // The folder is made when missing: the first request, or one tidied away as a lapsed host's just now (removeInboxesOfGone).
   const file = path.join(dir, `${name}.json`);
   await writeWhole(file, JSON.stringify(request), path.join(dir, `${name}.tmp`));
