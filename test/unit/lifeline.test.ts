@@ -57,7 +57,8 @@ for (const fromLauncher of [false, true]) {
     assert.equal(groupAlive(plain.group), false, 'nothing of the group is left, the watcher included');
     // A leftover holding none of the pipes, slow to go once told to: the result waits for it.
     const t0 = Date.now();
-    const slow = await run(`(trap 'sleep 1; echo ended > ended.txt; exit 0' TERM; while :; do sleep 0.05; done) >/dev/null 2>&1 & echo "left $!"`);
+    // The command ends only once the leftover's trap is set: told to go before that, it would just die.
+    const slow = await run(`(trap 'sleep 1; echo ended > ended.txt; exit 0' TERM; : > trapped; while :; do sleep 0.05; done) >/dev/null 2>&1 & while [ ! -e trapped ]; do sleep 0.01; done; echo "left $!"`);
     const left = Number(/left (\d+)/.exec(slow.output)![1]);
     assert.equal(alive(left), false, `the leftover (pid ${left}) had ended when the command's result came`);
     assert.equal(groupAlive(slow.group), false);
