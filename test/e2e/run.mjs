@@ -266,7 +266,12 @@ try {
       await page.locator('.pane-body .monaco-list-row', { hasText: /Waiting for a free slot: \d+ agents run on this machine \(limit 8\)/ }).first().waitFor({ timeout: 10000 });
       copyFileSync(await wb.screenshot('12-fleet-waiting'), path.join(DOCS, 'sidebar-waiting.png'));
       await upstream.configure({ faults: [] });
-      // It starts once the machine has room: its row shows the cache share of its first request.
+      // It starts once the machine has room: its row shows the cache share of its first request. Found
+      // with the filter, as a user would: among a hundred rows it moves between groups as it runs and
+      // ends, and the tree draws only the rows in sight.
+      await wb.runCommand('Switchyard: Filter Sessions…');
+      await wb.answerInput('changelog');
+      await page.locator('.pane-header', { hasText: 'filter: changelog' }).waitFor();
       await wb.waitForRowText('Write the changelog', /cached/, 90000);
     } finally {
       seeder.kill('SIGKILL');
