@@ -64,10 +64,15 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
   });
 }
 
-/** A home that is a file would fail later, on whichever of its files came first, with ENOTDIR. */
-async function requireFolderOrNothing(home: string): Promise<void> {
-  const found = await stat(home).catch(() => undefined);
-  if (found && !found.isDirectory()) {
-    throw new InvalidRequestError(`${home} is a file, but Switchyard keeps its state in a folder there; ${process.env.SWITCHYARD_HOME?.trim() ? 'set SWITCHYARD_HOME to a folder' : 'move the file, or set SWITCHYARD_HOME to a folder'}.`);
-  }
+/** A home that is a file, or below one, would fail later, on whichever of its files came first, with ENOTDIR. */
+export async function requireFolderOrNothing(home: string): Promise<void> {
+  const found = await stat(home).then(
+    st => (st.isDirectory() ? 'folder' : 'file'),
+    (err: NodeJS.ErrnoException) => (err.code === 'ENOTDIR' ? 'below a file' : 'nothing'),
+  );
+  if (found === 'folder' || found === 'nothing') return;
+  const fix = process.env.SWITCHYARD_HOME?.trim() ? 'set SWITCHYARD_HOME to a folder' : 'move the file, or set SWITCHYARD_HOME to a folder';
+  throw new InvalidRequestError(found === 'file'
+    ? `${home} is a file, but Switchyard keeps its state in a folder there; ${fix}.`
+    : `${home} cannot be a folder: a file stands on its path; ${fix}.`);
 }

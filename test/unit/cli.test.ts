@@ -231,11 +231,16 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   // A home that is a file: said as such, not as an unreadable config.json and a raw ENOTDIR.
   const fileHome = path.join(root, 'home-file');
   writeFileSync(fileHome, '');
-  for (const args of [['report'], ['sessions'], ['run', '--repo', repo, '--task', 'x']]) {
+  const aTrace = path.join(root, 'one-turn.jsonl');
+  writeFileSync(aTrace, `${JSON.stringify({ turn: 1, toolCalls: [], filesChanged: [] })}\n`);
+  for (const args of [['report'], ['sessions'], ['run', '--repo', repo, '--task', 'x'], ['replay', aTrace]]) {
     const r = await runCli(args, { SWITCHYARD_HOME: fileHome, OPENAI_API_KEY: 'sk-x' });
     assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
     assert.equal(r.stderr.trim(), `switchyard ${args[0]}: ${fileHome} is a file, but Switchyard keeps its state in a folder there; set SWITCHYARD_HOME to a folder.`);
   }
+  const below = await runCli(['report'], { SWITCHYARD_HOME: path.join(fileHome, 'sub') });
+  assert.equal(below.code, 2, below.stderr);
+  assert.match(below.stderr, /home-file\/sub cannot be a folder: a file stands on its path; set SWITCHYARD_HOME to a folder\./);
 
   for (const args of [['run', '--repo', repo, '--task', 'x', '--max-turns', '0x3'], ['run', '--repo', repo, '--task', 'x', '--budget', '1e2'], ['report', '--since', '2026-02-30'], ['report', '--since', '2026-13-01']]) {
     const r = await runCli(args, { SWITCHYARD_HOME: home });

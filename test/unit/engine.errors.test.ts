@@ -101,7 +101,7 @@ test('a session bound to fail before its first request (no key for OpenAI, a bas
     // In Restricted Mode nothing the repository names runs, and git would run its configured programs.
     ...([{ agent: 'builtin' }, { agent: 'codex' }, { agent: 'command', command: 'make' }] as const).map((kind): [HostSettings, string, CreateSessionParams, RegExp] => [
       { ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Untrusted', ...kind },
-      /^A session cannot start in an untrusted workspace \(Restricted Mode\): it runs git in the repository, which runs programs the repository's own configuration names, as VS Code's Git support \(off in Restricted Mode\) would\. Trust the workspace to go on\.$/,
+      /^No session starts in Restricted Mode \(an untrusted workspace\): that runs git in the repository, and git runs programs the repository's own configuration names, which is why VS Code's Git support is off there too\. Trust the workspace to start one\.$/,
     ]),
   ];
   for (const [settings, key, params, said] of refused) {
@@ -125,11 +125,11 @@ test("in Restricted Mode no session starts, resumes, merges, is discarded or has
   chmodSync(monitor, 0o755);
   git(repo, 'config', 'core.fsmonitor', monitor);
   engine.configure({ ...engine.settings, workspaceTrusted: false }, 'sk-test-upstream');
-  const refused = (action: string) => (err: Error) => err instanceof UserError && err.message.startsWith(`${action} in an untrusted workspace (Restricted Mode)`);
-  await assert.rejects(engine.sessions.resume(s.id), refused('A session cannot run'));
-  await assert.rejects(engine.sessions.changes(s.id), refused('Switchyard cannot read the changes of a session'));
-  await assert.rejects(engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress), refused('Switchyard cannot merge a session'));
-  await assert.rejects(engine.sessions.discard({ sessionId: s.id, force: true }), refused('Switchyard cannot discard a session'));
+  const refused = (what: string, then: string) => (err: Error) => err instanceof UserError && err.message.startsWith(`${what} in Restricted Mode (an untrusted workspace)`) && err.message.endsWith(then);
+  await assert.rejects(engine.sessions.resume(s.id), refused('No session runs', 'Trust the workspace, then resume it.'));
+  await assert.rejects(engine.sessions.changes(s.id), refused("No session's changes are read", 'Trust the workspace to see them.'));
+  await assert.rejects(engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress), refused('No session is merged', 'Trust the workspace, then merge it.'));
+  await assert.rejects(engine.sessions.discard({ sessionId: s.id, force: true }), refused('No session is discarded', 'Trust the workspace, then discard it.'));
   assert.equal(existsSync(marker), false, "the repository's fsmonitor ran");
   assert.equal((await engine.sessions.list(repo))[0]?.status, 'done', 'looked at, it is as it was');
 });

@@ -247,6 +247,7 @@ describe('paths the user denies (sandbox.denyRead inside the worktree)', () => {
     put('.env', 'API_TOKEN=sk-live-123\n');
     put('secrets/key.txt', 'sk-live-456\n');
     symlinkSync('.env', path.join(wt, 'env-link'));
+    symlinkSync('secrets', path.join(wt, 'sec-link'));
     const policy = deniedInWorktree(wt, ['.env', 'secrets/', '~/.ssh', '**/*.pem', '../outside', path.join(wt, 'build')], '/home/u');
     assert.deepEqual(policy, ['.env', 'secrets', 'build']);
     const c = ctx({ denied: policy });
@@ -254,7 +255,12 @@ describe('paths the user denies (sandbox.denyRead inside the worktree)', () => {
       for (const [name, args] of [
         ['read_file', { path: '.env' }], ['read_file', { path: 'secrets/key.txt' }], ['read_file', { path: 'env-link' }],
         ['search', { query: 'sk-live', path: 'secrets' }], ['write_file', { path: '.env', content: 'x' }],
+        ['list_files', { path: 'secrets' }],
+        // Through a link to a denied folder, a file not made yet is in that folder all the same.
+        ['write_file', { path: 'sec-link/new.txt', content: 'x' }],
         ['apply_patch', { patch: '*** Begin Patch\n*** Update File: .env\n@@\n-API_TOKEN=sk-live-123\n+API_TOKEN=x\n*** End Patch' }],
+        ['apply_patch', { patch: '*** Begin Patch\n*** Add File: sec-link/p.txt\n+x\n*** End Patch' }],
+        ['apply_patch', { patch: '*** Begin Patch\n*** Update File: five.txt\n*** Move to: sec-link/five.txt\n@@\n one\n*** End Patch' }],
       ] as const) {
         const r = await call(name, args, c);
         assert.equal(r.ok, false, `${name} ${JSON.stringify(args)}: ${r.output}`);
@@ -263,11 +269,18 @@ describe('paths the user denies (sandbox.denyRead inside the worktree)', () => {
       const found = await call('search', { query: 'sk-live' }, c);
       assert.equal(found.ok, true);
       assert.doesNotMatch(found.output, /sk-live-\d/, 'a denied file is left out of a search');
+      // Left out by git itself: whether a denied file matches is not told by the answer either.
+      for (const query of ['API_TOKEN=sk-live-1', 'API_TOKEN=sk-live-9']) {
+        assert.equal((await call('search', { query, regex: true }, c)).output, `no matches for ${JSON.stringify(query)} in '.'`);
+      }
+      const listed = (await call('list_files', {}, c)).output.split('\n');
+      assert.ok(listed.includes('README.md') && !listed.some(f => f === '.env' || f.startsWith('secrets/')), listed.join(' '));
+      assert.equal(existsSync(path.join(wt, 'secrets', 'new.txt')) || existsSync(path.join(wt, 'secrets', 'p.txt')) || existsSync(path.join(wt, 'secrets', 'five.txt')), false);
       assert.equal(readFileSync(path.join(wt, '.env'), 'utf8'), 'API_TOKEN=sk-live-123\n');
       assert.match((await call('search', { query: 'sk-live' })).output, /\.env:1: API_TOKEN=sk-live-123/, 'without the denial it is found');
       assert.equal((await call('read_file', { path: 'README.md' }, c)).ok, true);
     } finally {
-      for (const f of ['.env', 'env-link', 'secrets']) rmSync(path.join(wt, f), { recursive: true, force: true });
+      for (const f of ['.env', 'env-link', 'sec-link', 'secrets']) rmSync(path.join(wt, f), { recursive: true, force: true });
     }
   });
 });

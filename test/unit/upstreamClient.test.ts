@@ -198,7 +198,7 @@ test('an abort, a refused connection and an unknown protocol reject with what ha
   await assert.rejects(c.request('GET', 'ftp://127.0.0.1/models', {}), /ftp: is not a protocol/);
   // OpenSSL's text ends in a newline; the message goes into one-line reasons and logs.
   const plain = url.replace('http:', 'https:');
-  await assert.rejects(c.request('GET', `${plain}/models`, {}), (err: Error) => /EPROTO .*wrong version number/.test(err.message) && !/\n/.test(err.message));
+  await assert.rejects(c.request('GET', `${plain}/models`, {}), (err: Error) => /EPROTO/.test(err.message) && !/\n/.test(err.message));
 });
 
 test('closing the client ends its pooled connections', async t => {

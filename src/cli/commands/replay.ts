@@ -8,6 +8,7 @@ import { parseTrace } from '../../host/guard/trace';
 import { readMachineConfig } from '../../host/machineConfig';
 import { switchyardHome } from '../../host/home';
 import { withDefaults } from '../../host/settings';
+import { requireFolderOrNothing } from '../engineForCli';
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
@@ -38,7 +39,9 @@ export async function replayCommand(flags: ParsedFlags, positionals: string[], o
   }
   // "verdict: ok" about no turns at all would pass a trace that was never written.
   if (turns.length === 0) throw new UsageError(`${file} holds no turns: a trace has one JSON object per turn (\`switchyard trace\` writes one)`);
-  const settings = withDefaults({ guard: (await readMachineConfig(switchyardHome())).guard }).guard;
+  const home = switchyardHome();
+  await requireFolderOrNothing(home);
+  const settings = withDefaults({ guard: (await readMachineConfig(home)).guard }).guard;
   const result = replay(turns, settings, { headless: Boolean(flags.headless) });
   out(flags.json ? JSON.stringify(result, null, 2) : formatReplay(result));
   return 0;

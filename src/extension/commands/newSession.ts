@@ -7,7 +7,7 @@ import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../..
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { readSettings } from '../settings';
 import type { CommandContext } from './context';
-import { errorText, isDollars } from './pick';
+import { errorText, isDollars, refusedUntrusted } from './pick';
 
 type Draft = Omit<CreateSessionParams, 'repo'>;
 
@@ -17,6 +17,7 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
     void vscode.window.showErrorMessage('Switchyard needs a folder inside a git repository. Open one, then start a session.');
     return undefined;
   }
+  if (refusedUntrusted('no session starts')) return undefined;
   const given = typeof arg === 'object' && arg !== null && typeof (arg as Draft).task === 'string' ? (arg as Draft) : undefined;
   const draft = given ?? (await askDraft(ctx, repo));
   if (!draft) return undefined;

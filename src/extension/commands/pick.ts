@@ -59,6 +59,18 @@ export function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/^Request \S+ failed with message: /, '');
 }
 
+/**
+ * In Restricted Mode, says at once (before any picker or input) that `what` cannot happen here, with the
+ * way to trust the workspace; true when it did. The host refuses the same (preflight untrustedProblem).
+ */
+export function refusedUntrusted(what: string): boolean {
+  if (vscode.workspace.isTrusted) return false;
+  void vscode.window
+    .showWarningMessage(`Switchyard: ${what} in Restricted Mode. That runs git in the repository, and git runs programs the repository's own configuration names.`, 'Manage Workspace Trust')
+    .then(choice => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+  return true;
+}
+
 /** Runs a host request, showing a failure as an error message rather than an unhandled rejection. */
 export async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
   try {

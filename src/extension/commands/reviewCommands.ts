@@ -6,9 +6,10 @@ import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
 import { MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy } from '../../protocol/types';
 import { baseUri } from '../baseContent';
 import type { CommandContext } from './context';
-import { guarded, resolveSession } from './pick';
+import { guarded, refusedUntrusted, resolveSession } from './pick';
 
 export async function showChanges(ctx: CommandContext, arg?: unknown) {
+  if (refusedUntrusted("no session's changes are shown")) return undefined;
   const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'review');
   if (!s) return undefined;
   const changes = await guarded(`reading the changes of "${s.title}"`, () => ctx.host.request(SessionsProtocol.changes, { sessionId: s.id }));
@@ -34,6 +35,7 @@ export async function openWorktree(ctx: CommandContext, arg?: unknown) {
 }
 
 export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyArg?: unknown): Promise<MergeResult | undefined> {
+  if (refusedUntrusted('no session is merged')) return undefined;
   const s = await resolveSession(ctx, arg, MERGEABLE_STATUSES, 'merge');
   if (!s) return undefined;
   let strategy = typeof strategyArg === 'string' ? (strategyArg as MergeStrategy) : undefined;
@@ -70,6 +72,7 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
 }
 
 export async function discardSession(ctx: CommandContext, arg?: unknown, confirm?: unknown) {
+  if (refusedUntrusted('no session is discarded')) return undefined;
   const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'discard');
   if (!s) return undefined;
   const first = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id }));

@@ -6,7 +6,7 @@ import { ACTIVE_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, TIERS, type Se
 import { nextTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
 import { tierItems } from './newSession';
-import { guarded, isDollars, resolveSession, sayRowWasRedrawn } from './pick';
+import { guarded, isDollars, refusedUntrusted, resolveSession, sayRowWasRedrawn } from './pick';
 
 async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
   const s = await guarded(what, fn);
@@ -20,11 +20,13 @@ export async function pauseSession(ctx: CommandContext, arg?: unknown) {
 }
 
 export async function resumeSession(ctx: CommandContext, arg?: unknown, hint?: unknown) {
+  if (refusedUntrusted('no session is resumed')) return undefined;
   const s = await resolveSession(ctx, arg, RESUMABLE_STATUSES, 'resume');
   return s && apply(ctx, `resuming "${s.title}"`, () => ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint: typeof hint === 'string' ? hint : undefined }));
 }
 
 export async function resumeWithHint(ctx: CommandContext, arg?: unknown, given?: unknown) {
+  if (refusedUntrusted('no session is resumed')) return undefined;
   const s = await resolveSession(ctx, arg, RESUMABLE_STATUSES, 'resume');
   if (!s) return undefined;
   const hint = typeof given === 'string' ? given : await vscode.window.showInputBox({
@@ -43,6 +45,7 @@ export async function stopSession(ctx: CommandContext, arg?: unknown) {
 }
 
 export async function retrySession(ctx: CommandContext, arg?: unknown) {
+  if (refusedUntrusted('no session is retried')) return undefined;
   const s = await resolveSession(ctx, arg, ['failed'], 'retry');
   return s && apply(ctx, `retrying "${s.title}"`, () => ctx.host.request(SessionsProtocol.retry, { sessionId: s.id }));
 }
@@ -97,10 +100,19 @@ export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amo
   });
   if (!value) return;
   const raised = await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: Number(value) }).then(() => true));
-  if (raised && s.status === 'over-budget') {
-    const choice = await vscode.window.showInformationMessage(`Budget of "${s.title}" is now $${value}.`, 'Resume');
-    if (choice === 'Resume') await resumeSession(ctx, s.id);
+  if (!raised || s.status !== 'over-budget') return;
+  // Stopped by the machine's daily or monthly cap, its own budget raised does not let it go on.
+  const cap = s.statusCause === 'day-budget' ? 'dayUsd' : s.statusCause === 'month-budget' ? 'monthUsd' : undefined;
+  if (cap) {
+    const choice = await vscode.window.showInformationMessage(
+      `Budget of "${s.title}" is now $${value}. It was stopped by the ${cap === 'dayUsd' ? 'daily' : 'monthly'} cap, which must be raised before it can resume.`,
+      'Set Caps…',
+    );
+    if (choice) await vscode.commands.executeCommand('switchyard.setBudgets', `budget.${cap}`);
+    return;
   }
+  const choice = await vscode.window.showInformationMessage(`Budget of "${s.title}" is now $${value}.`, 'Resume');
+  if (choice === 'Resume') await resumeSession(ctx, s.id);
 }
 
 export async function saveTrace(ctx: CommandContext, arg?: unknown, target?: unknown) {

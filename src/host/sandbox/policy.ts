@@ -67,7 +67,7 @@ export function deniedInWorktree(worktree: string, denyRead: readonly string[], 
     const entry = raw.trim();
     if (!entry || hasGlob(entry)) continue;
     const rel = path.relative(root, path.resolve(root, expandHome(entry, home)));
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) continue;
     out.add(rel.split(path.sep).join('/'));
   }
   return [...out];

@@ -266,11 +266,13 @@ export class MachineSlots implements SlotGate {
     return null;
   }
 
-  private write(dir: string, sessionId: string, file: SlotFile): Promise<void> {
+  private async write(dir: string, sessionId: string, file: SlotFile): Promise<void> {
     const key = this.file(dir, sessionId);
-    // Written again, it holds what it should: no longer one to remove.
+    // Written again, it holds what it should: no longer one to remove. A removal tried again meanwhile
+    // (removeAgain) must land before the new file, not after it.
     this.unremoved.delete(key);
-    return writeWhole(key, JSON.stringify(file));
+    await this.flushed();
+    await writeWhole(key, JSON.stringify(file));
   }
 
   /**

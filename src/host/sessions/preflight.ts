@@ -17,7 +17,9 @@ export function settingsProblem(settings: HostSettings, apiKey: string | undefin
 
 /** settingsProblem, an agent that may not run here, and an agent program that is not there. */
 export async function startProblem(settings: HostSettings, apiKey: string | undefined, agent: AgentKind): Promise<string | undefined> {
-  const problem = settingsProblem(settings, apiKey) ?? untrustedProblem(settings, 'start');
+  // Trust first: in Restricted Mode the workspace's own settings (a base URL) are not read, and the way
+  // on is to trust it, not to set a key.
+  const problem = untrustedProblem(settings, 'start') ?? settingsProblem(settings, apiKey);
   if (problem || agent !== 'codex') return problem;
   return (await findCodex(settings.codexPath)) ? undefined : codexMissing(settings.codexPath);
 }
@@ -28,11 +30,21 @@ export async function startProblem(settings: HostSettings, apiKey: string | unde
  * merges or checks a worktree before removing it: VS Code's own Git support is off in Restricted Mode for
  * that reason, and sessions do not start, run or land there either. Looking at them and their spend does.
  */
-export function untrustedProblem(settings: HostSettings, action: 'start' | 'resume' | 'merge' | 'discard' | 'read the changes of'): string | undefined {
+export function untrustedProblem(settings: HostSettings, action: UntrustedAction): string | undefined {
   if (settings.workspaceTrusted) return undefined;
-  const what = action === 'start' ? 'A session cannot start' : action === 'resume' ? 'A session cannot run' : `Switchyard cannot ${action} a session`;
-  return `${what} in an untrusted workspace (Restricted Mode): it runs git in the repository, which runs programs the repository's own configuration names, as VS Code's Git support (off in Restricted Mode) would. Trust the workspace to go on.`;
+  const { what, then } = UNTRUSTED_WORDS[action];
+  return `${what} in Restricted Mode (an untrusted workspace): that runs git in the repository, and git runs programs the repository's own configuration names, which is why VS Code's Git support is off there too. ${then}`;
 }
+
+export type UntrustedAction = 'start' | 'resume' | 'merge' | 'discard' | 'changes';
+
+const UNTRUSTED_WORDS: Record<UntrustedAction, { what: string; then: string }> = {
+  start: { what: 'No session starts', then: 'Trust the workspace to start one.' },
+  resume: { what: 'No session runs', then: 'Trust the workspace, then resume it.' },
+  merge: { what: 'No session is merged', then: 'Trust the workspace, then merge it.' },
+  discard: { what: 'No session is discarded', then: 'Trust the workspace, then discard it.' },
+  changes: { what: "No session's changes are read", then: 'Trust the workspace to see them.' },
+};
 
 /**
  * Commands that would run outside the OS sandbox, because it cannot run here: in the editor each one is

@@ -19,10 +19,10 @@ import type { SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
   const s = mgr.get(id);
-  refuseUntrusted(mgr, 'read the changes of');
   if ((CLOSED_STATUSES as readonly string[]).includes(s.record.status)) {
     throw new UserError(`Session "${s.record.title}" is ${s.record.status}; its worktree is gone.`);
   }
+  refuseUntrusted(mgr, 'changes');
   try {
     return await worktreeChanges(s.record.worktree, s.record.baseCommit, { repo: await mgr.ctx.fingerprints.repoOf(s.record.repo) });
   } catch (err) {
@@ -30,7 +30,7 @@ export async function sessionChanges(mgr: SessionManager, id: string): Promise<C
   }
 }
 
-function refuseUntrusted(mgr: SessionManager, action: 'merge' | 'discard' | 'read the changes of'): void {
+function refuseUntrusted(mgr: SessionManager, action: 'merge' | 'discard' | 'changes'): void {
   const problem = untrustedProblem(mgr.ctx.settings(), action);
   if (problem) throw new UserError(problem);
 }

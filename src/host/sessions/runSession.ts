@@ -35,13 +35,14 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   try {
     s.token = ctx.gateway.register(s, s.token);
     const settings = ctx.settings();
-    const problem = settingsProblem(settings, ctx.apiKey());
-    // Checked when it was created and resumed; a queued one waits paused until the workspace is trusted.
+    // Checked when it was created and resumed; a queued one (taken over from a process that ended) is
+    // paused, to be resumed once the workspace is trusted. First: Restricted Mode ignores workspace settings.
     const untrusted = untrustedProblem(settings, 'resume');
-    if (problem) {
-      outcome = { kind: 'failed', reason: problem };
-    } else if (untrusted) {
+    const problem = settingsProblem(settings, ctx.apiKey());
+    if (untrusted) {
       outcome = { kind: 'blocked', reason: untrusted };
+    } else if (problem) {
+      outcome = { kind: 'failed', reason: problem };
     } else {
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);

@@ -15,6 +15,8 @@ export async function refusedPort(): Promise<number> {
 function refuses(port: number): Promise<boolean> {
   return new Promise(resolve => {
     const socket = net.connect(port, '127.0.0.1');
+    // A port that neither answers nor refuses (a firewall dropping packets) is not the one wanted.
+    socket.setTimeout(2_000, () => { socket.destroy(); resolve(false); });
     socket.once('connect', () => { socket.destroy(); resolve(false); });
     socket.once('error', err => resolve((err as NodeJS.ErrnoException).code === 'ECONNREFUSED'));
   });

@@ -163,13 +163,23 @@ export function isDenied(rel: string, denied: readonly string[] | undefined): bo
  */
 export async function refuseDenied(worktree: string, abs: string, relPath: string, denied: readonly string[] | undefined): Promise<void> {
   if (!denied?.length) return;
-  const viaLink = await realpath(abs).then(
-    async real => toWorktreeRelative(await realpath(worktree), real),
-    () => undefined,
-  );
+  const viaLink = toWorktreeRelative(await realpath(worktree), await realpathOfNew(abs));
   for (const rel of [toWorktreeRelative(worktree, abs), viaLink]) {
-    if (rel !== undefined && isDenied(rel, denied)) {
+    if (isDenied(rel, denied)) {
       throw new ConfinementError('denied', relPath, `path '${relPath}' is in switchyard.sandbox.denyRead: neither the tools nor commands may read or change it`);
+    }
+  }
+}
+
+/** The real path of `abs`, or, for a file not made yet, its nearest existing folder's real path and the rest. */
+async function realpathOfNew(abs: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = abs; ; at = path.dirname(at)) {
+    try {
+      return path.join(await realpath(at), ...rest);
+    } catch (err) {
+      if (!isErrno(err) || (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') || path.dirname(at) === at) throw err;
+      rest.unshift(path.basename(at));
     }
   }
 }

@@ -18,9 +18,19 @@ export interface GitOptions {
   maxStdoutBytes: number;
 }
 
-// Pathspecs are literal (a path with '*' names that file) and output is never paged or coloured. The
-// agent's tools run no program the repository's configuration names: an fsmonitor would run at every listing.
-const GLOBAL_ARGS = ['--literal-pathspecs', '--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false'];
+// Output is never paged or coloured. The agent's tools run no program the repository's configuration
+// names: an fsmonitor would run at every listing.
+const GLOBAL_ARGS = ['--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false'];
+
+/**
+ * The pathspecs for `rel` (literal: a path with '*' names that file) without the denied paths: left out by
+ * git itself, so that neither what it prints nor whether it found anything tells of them.
+ */
+export function pathspecs(rel: string, denied: readonly string[] = []): string[] {
+  // Where names differ only in case name one file, a denial does not hang on the case (as isDenied).
+  const icase = process.platform === 'darwin' || process.platform === 'win32' ? ',icase' : '';
+  return [`:(literal)${rel}`, ...denied.map(d => `:(exclude,literal${icase})${d}`)];
+}
 
 export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRun> {
   return new Promise<GitRun>((resolve, reject) => {

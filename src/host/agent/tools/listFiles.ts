@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { argObject, optionalString, parseWith } from './args';
 import { resolveInWorktree, toWorktreeRelative } from './confine';
 import { asToolError, ToolError } from './errors';
-import { runGit, splitNul } from './git';
+import { pathspecs, runGit, splitNul } from './git';
 import type { ToolContext, ToolDef, ToolResult } from './types';
 
 export interface ListFilesArgs {
@@ -34,7 +34,7 @@ export const listFilesTool: ToolDef<ListFilesArgs> = {
 };
 
 async function listFiles(args: ListFilesArgs, ctx: ToolContext): Promise<ToolResult> {
-  const abs = await resolveInWorktree(ctx.worktree, args.path);
+  const abs = await resolveInWorktree(ctx.worktree, args.path, { forWrite: false, denied: ctx.denied });
   const rel = toWorktreeRelative(ctx.worktree, abs);
   try {
     await stat(abs);
@@ -42,7 +42,7 @@ async function listFiles(args: ListFilesArgs, ctx: ToolContext): Promise<ToolRes
     throw asToolError(err, rel);
   }
   // One git process (each is a fork of the host): tagged entries, "R" for tracked files deleted from disk.
-  const run = await runGit(['ls-files', '-z', '-t', '--cached', '--others', '--deleted', '--exclude-standard', '--', rel], {
+  const run = await runGit(['ls-files', '-z', '-t', '--cached', '--others', '--deleted', '--exclude-standard', '--', ...pathspecs(rel, ctx.denied)], {
     cwd: ctx.worktree, signal: ctx.signal, timeoutMs: ctx.limits.commandTimeoutMs, maxStdoutBytes: LIST_STDOUT_MAX,
   });
   if (run.exitCode !== 0 && !run.truncated) throw new ToolError(`git ls-files failed: ${run.stderr || `exit code ${run.exitCode}`}`);

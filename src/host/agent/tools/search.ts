@@ -1,9 +1,9 @@
 // search: git grep over the worktree's tracked and untracked (not ignored) text files.
 import { stat } from 'node:fs/promises';
 import { ArgsError, argObject, optionalBoolean, optionalString, parseWith, requiredString } from './args';
-import { isDenied, resolveInWorktree, toWorktreeRelative } from './confine';
+import { resolveInWorktree, toWorktreeRelative } from './confine';
 import { asToolError, ToolError } from './errors';
-import { runGit } from './git';
+import { pathspecs, runGit } from './git';
 import type { ToolContext, ToolDef, ToolResult } from './types';
 
 export interface SearchArgs {
@@ -54,7 +54,7 @@ async function search(args: SearchArgs, ctx: ToolContext): Promise<ToolResult> {
     throw asToolError(err, rel);
   });
   const run = await runGit(
-    ['grep', '-z', '-n', '-I', '--untracked', '--no-color', args.regex ? '-E' : '-F', '-e', args.query, '--', rel],
+    ['grep', '-z', '-n', '-I', '--untracked', '--no-color', args.regex ? '-E' : '-F', '-e', args.query, '--', ...pathspecs(rel, ctx.denied)],
     {
       cwd: ctx.worktree,
       signal: ctx.signal,
@@ -68,8 +68,7 @@ async function search(args: SearchArgs, ctx: ToolContext): Promise<ToolResult> {
     const hint = args.regex ? ' (regex is a POSIX extended regular expression; set regex to false to search for the text itself)' : '';
     throw new ToolError(`search failed: ${run.stderr || `git grep exit code ${run.exitCode}`}${hint}`);
   }
-  // git grep names files as they are (it follows no link), so a denied file is left out by its name.
-  const matches = parseGrep(run.stdout.toString('utf8'), run.truncated).filter(m => !isDenied(m.path, ctx.denied));
+  const matches = parseGrep(run.stdout.toString('utf8'), run.truncated);
   return { ok: true, output: render(matches, run.truncated, ctx) };
 }
 
