@@ -3,7 +3,7 @@
 // test-results/e2e/; the ones the README shows are copied to docs/.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { codeServerCli, launchBrowser, log, makeProfile, since, startCodeServer } from '../vscode/codeServer.mjs';
 import { makeGitWorkspace, startUpstream } from '../vscode/fixtures.mjs';
@@ -275,6 +275,41 @@ try {
       await wb.waitForRowText('Write the changelog', /cached/, 90000);
     } finally {
       seeder.kill('SIGKILL');
+    }
+  });
+
+  await step('in Restricted Mode the sidebar and New Session say why no session starts, and how to trust the folder', async () => {
+    // A second window, on a folder not trusted: it opens in Restricted Mode (the web workbench asks nothing).
+    const dir = path.join(RUN, 'vscode-restricted');
+    makeProfile(dir, { 'switchyard.baseUrl': upstream.url, 'workbench.colorTheme': 'Default Dark Modern', 'security.workspace.trust.enabled': true });
+    const untrusted = makeGitWorkspace(path.join(RUN, 'workspace', 'downloaded-app'));
+    const restrictedEnv = { SWITCHYARD_HOME: path.join(RUN, 'switchyard-home-restricted'), OPENAI_API_KEY: 'sk-e2e-test' };
+    await codeServerCli(dir, ['--install-extension', VSIX, '--force'], restrictedEnv);
+    const server = await startCodeServer(dir, { folder: untrusted, env: restrictedEnv, workspaceTrust: true });
+    const other = await ctx.newPage();
+    try {
+      const rw = new Workbench(other, SHOTS);
+      await other.goto(`${server.url}?folder=${encodeURIComponent(untrusted)}`);
+      await rw.ready();
+      await rw.statusItem('Restricted Mode').waitFor({ timeout: 30000 });
+      await rw.openSwitchyard();
+      await other.locator('.pane-body', { hasText: 'In Restricted Mode no session starts' }).first().waitFor({ timeout: 30000 });
+      await rw.runCommand('Switchyard: New Session…');
+      const toast = other.locator('.notifications-toasts .notification-toast', { hasText: 'no session starts in Restricted Mode' }).first();
+      await toast.waitFor({ timeout: 10000 });
+      await toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).waitFor();
+      assert.equal(await other.locator('.quick-input-widget input[type="text"]').isVisible(), false, 'no task was asked for');
+      // What was spent can still be looked at.
+      await rw.inWebview('text=/No spend yet/');
+      await rw.screenshot('13-restricted');
+      assert.equal(readdirSync(path.join(untrusted, '..')).some(n => n.startsWith('downloaded-app') && n !== 'downloaded-app'), false, 'no worktree was made');
+    } catch (e) {
+      // The step's own screenshot is of the first window.
+      await other.screenshot({ path: path.join(SHOTS, 'failure-restricted-window.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await other.close().catch(() => {});
+      server.stop();
     }
   });
 

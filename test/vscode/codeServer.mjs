@@ -64,12 +64,15 @@ export function codeServerCli(runDir, args, env = {}) {
   });
 }
 
-/** Starts code-server; resolves once its HTTP server listens. `env` reaches the extension host. */
-export async function startCodeServer(runDir, { extraArgs = [], folder, env = {} } = {}) {
+/**
+ * Starts code-server; resolves once its HTTP server listens. `env` reaches the extension host. Workspace
+ * trust is off (every folder trusted) unless `workspaceTrust`: then the folder asks, as in a user's VS Code.
+ */
+export async function startCodeServer(runDir, { extraArgs = [], folder, env = {}, workspaceTrust = false } = {}) {
   const logFile = createWriteStream(path.join(runDir, 'code-server.log'));
   const args = [codeServerEntry(),
     '--bind-addr', '127.0.0.1:0', '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--disable-telemetry', '--disable-update-check', ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override', '--ignore-last-opened',
     '--user-data-dir', path.join(runDir, 'user-data'), '--extensions-dir', path.join(runDir, 'extensions'),
     ...extraArgs];
