@@ -15,7 +15,7 @@ export function settingsProblem(settings: HostSettings, apiKey: string | undefin
   return undefined;
 }
 
-/** settingsProblem, an agent that may not run here, and an agent program that is not there. */
+/** An untrusted workspace, settingsProblem, and an agent program that is not there. */
 export async function startProblem(settings: HostSettings, apiKey: string | undefined, agent: AgentKind): Promise<string | undefined> {
   // Trust first: in Restricted Mode the workspace's own settings (a base URL) are not read, and the way
   // on is to trust it, not to set a key.
