@@ -302,7 +302,9 @@ try {
       // What was spent can still be looked at.
       await rw.inWebview('text=/No spend yet/');
       await rw.screenshot('13-restricted');
-      assert.equal(readdirSync(path.join(untrusted, '..')).some(n => n.startsWith('downloaded-app') && n !== 'downloaded-app'), false, 'no worktree was made');
+      // Worktrees go under the Switchyard home, each on a branch of the repository: neither was made.
+      assert.equal(execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: untrusted, encoding: 'utf8' }), '', 'no session branch was made');
+      assert.equal(existsSync(path.join(restrictedEnv.SWITCHYARD_HOME, 'repos')) && readdirSync(path.join(restrictedEnv.SWITCHYARD_HOME, 'repos')).some(r => existsSync(path.join(restrictedEnv.SWITCHYARD_HOME, 'repos', r, 'worktrees'))), false, 'no worktree was made');
     } catch (e) {
       // The step's own screenshot is of the first window.
       await other.screenshot({ path: path.join(SHOTS, 'failure-restricted-window.png') }).catch(() => {});

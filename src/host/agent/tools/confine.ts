@@ -148,11 +148,13 @@ export async function resolveInWorktree(
   return resolved;
 }
 
+/** Where names that differ only in case name one file (macOS's and Windows's default volumes). */
+export const NAMES_IGNORE_CASE = process.platform === 'darwin' || process.platform === 'win32';
+
 /** `rel` (worktree-relative, '/' separators) is a denied path or inside one. */
-export function isDenied(rel: string, denied: readonly string[] | undefined): boolean {
-  if (!denied?.length) return false;
-  // Where names differ only in case name one file, a denial does not hang on the case.
-  const fold = (s: string) => (process.platform === 'darwin' || process.platform === 'win32' ? s.toLowerCase() : s);
+function isDenied(rel: string, denied: readonly string[]): boolean {
+  // A denial does not hang on the case where the case names no other file.
+  const fold = (s: string) => (NAMES_IGNORE_CASE ? s.toLowerCase() : s);
   const r = fold(rel);
   return denied.some(d => r === fold(d) || r.startsWith(`${fold(d)}/`));
 }

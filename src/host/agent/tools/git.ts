@@ -1,5 +1,6 @@
 // Runs read-only git commands for the tools (listing and searching), with a cap on what is kept.
 import { launch } from '../../util/launcher';
+import { NAMES_IGNORE_CASE } from './confine';
 import { childEnv } from './env';
 import { ToolError } from './errors';
 
@@ -27,8 +28,7 @@ const GLOBAL_ARGS = ['--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath
  * git itself, so that neither what it prints nor whether it found anything tells of them.
  */
 export function pathspecs(rel: string, denied: readonly string[] = []): string[] {
-  // Where names differ only in case name one file, a denial does not hang on the case (as isDenied).
-  const icase = process.platform === 'darwin' || process.platform === 'win32' ? ',icase' : '';
+  const icase = NAMES_IGNORE_CASE ? ',icase' : '';
   return [`:(literal)${rel}`, ...denied.map(d => `:(exclude,literal${icase})${d}`)];
 }
 

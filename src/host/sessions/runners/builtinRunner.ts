@@ -49,8 +49,8 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     worktree: r.worktree,
     tempDir: s.paths.tempDir,
     signal: o.signal,
-    // In an untrusted workspace nothing runs; without a working sandbox, every command is asked for.
-    approval: !o.settings.workspaceTrusted ? 'read-only' : o.forceAsk && r.approval === 'auto' ? 'ask' : r.approval,
+    // Without a working sandbox, every command is asked for. (No session runs in an untrusted workspace: runSession.)
+    approval: o.forceAsk && r.approval === 'auto' ? 'ask' : r.approval,
     requestApproval: o.requestApproval,
     runCommand: o.runCommand,
     limits: { ...DEFAULT_TOOL_LIMITS, commandTimeoutMs: o.settings.commandTimeoutSec * 1000 },
