@@ -62,7 +62,8 @@ export interface GuardState {
   turnsSinceProgress: number;
 }
 
-export type StatusCause = 'session-budget' | 'day-budget' | 'month-budget' | 'turn-limit';
+/** `untrusted`: paused because the workspace was in Restricted Mode; resumed when it is trusted. */
+export type StatusCause = 'session-budget' | 'day-budget' | 'month-budget' | 'turn-limit' | 'untrusted';
 
 export interface SessionInfo {
   id: string;
@@ -84,7 +85,7 @@ export interface SessionInfo {
   status: SessionStatus;
   /** Why the session is in its status, in words a person understands. */
   statusReason?: string;
-  /** Which limit put it there, where the way on depends on it (which cap to raise, or more turns). */
+  /** Which limit put it there, where the way on depends on it (which cap to raise, more turns, trust). */
   statusCause?: StatusCause;
   createdAt: string;
   updatedAt: string;

@@ -6,7 +6,8 @@ import type { SessionInfo, Tier } from './types';
 
 /** Messages the extension posts to a webview, by type. */
 export interface ToWebview {
-  'spend/state': { summary: SpendSummary; series: SpendSeries; sessions: number };
+  /** `trusted`: whether sessions can start in this window (not in Restricted Mode). */
+  'spend/state': { summary: SpendSummary; series: SpendSeries; sessions: number; trusted: boolean };
   'transcript/reset': { session: SessionInfo; events: TranscriptEvent[] };
   'transcript/append': { events: TranscriptEvent[] };
   'transcript/session': { session: SessionInfo };
@@ -17,6 +18,7 @@ export interface FromWebview {
   /** Sent once the webview's script runs; nothing is posted before it. */
   ready: Record<string, never>;
   'spend/newSession': Record<string, never>;
+  'spend/manageTrust': Record<string, never>;
   'spend/setBudgets': Record<string, never>;
   'spend/export': Record<string, never>;
   'spend/openSession': { sessionId: string };

@@ -299,8 +299,9 @@ try {
       await toast.waitFor({ timeout: 10000 });
       await toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).waitFor();
       assert.equal(await other.locator('.quick-input-widget input[type="text"]').isVisible(), false, 'no task was asked for');
-      // What was spent can still be looked at.
-      await rw.inWebview('text=/No spend yet/');
+      // What was spent can still be looked at; its empty state offers trust, not a session that cannot start.
+      await rw.inWebview('text=/No session starts in Restricted Mode/');
+      await rw.inWebview('button:has-text("Manage Workspace Trust")');
       await rw.screenshot('13-restricted');
       // Worktrees go under the Switchyard home, each on a branch of the repository: neither was made.
       assert.equal(execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: untrusted, encoding: 'utf8' }), '', 'no session branch was made');

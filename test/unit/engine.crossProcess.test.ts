@@ -10,7 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { processOf } from '../../src/host/util/fileLock';
 import { withRepoLock } from '../../src/host/worktrees/lock';
 import { openRepo } from '../../src/host/worktrees/repo';
-import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
+import { engineFor, noProgress, settle, until, upstream } from './helpers/engineKit';
 
 const longWork = {
   steps: [
@@ -27,10 +27,6 @@ const slowToEnd = `trap 'sleep 1.5; echo ended-$$ >> log.txt; exit 0' TERM; echo
 function pendingRequests(home: string): string[] {
   const dir = path.join(home, 'requests');
   return existsSync(dir) ? readdirSync(dir).flatMap(inbox => readdirSync(path.join(dir, inbox)).map(f => `${inbox}/${f}`)) : [];
-}
-
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
 }
 
 /**

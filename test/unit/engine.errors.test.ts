@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { HostSettings } from '../../src/protocol/host';
 import type { CreateSessionParams, SessionAlert } from '../../src/protocol/sessions';
 import { InvalidRequestError, UserError } from '../../src/host/errors';
 import { notFoundHint } from '../../src/host/sessions/preflight';
 import { silentSink } from '../../src/host/events';
-import { engineFor, git, noProgress, settle, upstream } from './helpers/engineKit';
+import { engineFor, git, noProgress, settle, until, upstream } from './helpers/engineKit';
 
 const appendOnce = {
   steps: [
@@ -126,12 +126,51 @@ test("in Restricted Mode no session starts, resumes, merges, is discarded or has
   git(repo, 'config', 'core.fsmonitor', monitor);
   engine.configure({ ...engine.settings, workspaceTrusted: false }, 'sk-test-upstream');
   const refused = (what: string, then: string) => (err: Error) => err instanceof UserError && err.message.startsWith(`${what} in Restricted Mode (an untrusted workspace)`) && err.message.endsWith(then);
-  await assert.rejects(engine.sessions.resume(s.id), refused('No session runs', 'Trust the workspace, then resume it.'));
+  await assert.rejects(engine.sessions.resume(s.id), refused('No session is resumed', 'Trust the workspace, then resume it.'));
   await assert.rejects(engine.sessions.changes(s.id), refused("No session's changes are read", 'Trust the workspace to see them.'));
   await assert.rejects(engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress), refused('No session is merged', 'Trust the workspace, then merge it.'));
   await assert.rejects(engine.sessions.discard({ sessionId: s.id, force: true }), refused('No session is discarded', 'Trust the workspace, then discard it.'));
   assert.equal(existsSync(marker), false, "the repository's fsmonitor ran");
   assert.equal((await engine.sessions.list(repo))[0]?.status, 'done', 'looked at, it is as it was');
+});
+
+/** A session queued behind another while trusted, whose turn comes in Restricted Mode: it is paused. */
+async function pausedInRestrictedMode(t: TestContext) {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  const { engine, repo } = await engineFor(t, { up, settings: { maxConcurrentSessions: 1, sandbox: { enabled: false, allowedDomains: [], denyRead: [] } } });
+  const release = path.join(path.dirname(repo), 'release');
+  const holder = await engine.sessions.create({ repo, task: 'holds the slot', title: 'Holder', agent: 'command', command: `while [ ! -e '${release}' ]; do sleep 0.05; done` }, noProgress);
+  const queued = await engine.sessions.create({ repo, task: '[script:once] run once', title: 'Queued' }, noProgress);
+  const trusted = engine.settings;
+  engine.configure({ ...trusted, workspaceTrusted: false }, 'sk-test-upstream');
+  writeFileSync(release, '');
+  assert.equal((await settle(engine, holder)).status, 'done');
+  const paused = await settle(engine, queued);
+  return { up, engine, paused, trust: () => engine.configure(trusted, 'sk-test-upstream') };
+}
+
+test('a queued session that comes to run in Restricted Mode is paused, and goes on by itself once the workspace is trusted', async t => {
+  const { up, engine, paused, trust } = await pausedInRestrictedMode(t);
+  assert.equal(paused.status, 'paused');
+  assert.equal(paused.statusCause, 'untrusted');
+  assert.match(paused.statusReason ?? '', /^No session runs in Restricted Mode .* It goes on when the workspace is trusted\.$/);
+  assert.equal(up.requests.length, 0, 'nothing was sent');
+  trust();
+  await until('the session to be resumed', () => engine.sessions.get(paused.id).record.status !== 'paused');
+  const done = await settle(engine, paused);
+  assert.equal(done.status, 'done', done.statusReason);
+  assert.equal(done.statusCause, undefined);
+  assert.equal(readFileSync(path.join(done.worktree, 'ran.log'), 'utf8'), 'ran\n');
+});
+
+test('a session Restricted Mode paused that the user has since stopped stays stopped when the workspace is trusted', async t => {
+  const { up, engine, paused, trust } = await pausedInRestrictedMode(t);
+  assert.equal(paused.statusCause, 'untrusted');
+  await engine.sessions.stop(paused.id);
+  trust();
+  await new Promise(r => setTimeout(r, 300));
+  assert.equal(engine.sessions.get(paused.id).record.status, 'stopped');
+  assert.equal(up.requests.length, 0);
 });
 
 test('an over-budget alert says which cap stopped the session, so the fix offered is the right one', async t => {

@@ -12,7 +12,7 @@ import { currentProcess, isProcessAlive } from '../../src/host/util/fileLock';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
 import { runCli } from './helpers/cli';
-import { engineFor, makeRepo, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
+import { engineFor, makeRepo, noProgress, settle, tempDir, until, upstream } from './helpers/engineKit';
 
 const long = {
   steps: [
@@ -224,10 +224,6 @@ function recordsNaming(home: string): boolean {
 }
 
 const alive = (pid: number) => isProcessAlive({ pid, host: hostname(), start: null });
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 15_000; !ok(); await new Promise(r => setTimeout(r, 50))) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-}
 
 /** A home whose commands run unconfined, so that their pids are this machine's (inside the sandbox they have a namespace of their own). */
 function unconfinedHome(root: string): string {

@@ -135,7 +135,7 @@ const violations = (page: Page) => run<string[]>(page, 'window.__violations');
 const usage = { input: 0, cached: 0, cacheWrite: 0, output: 0, reasoning: 0, requests: 0 };
 const byTier = { priority: 0, standard: 0, flex: 0, unknown: 0 };
 
-function spendMessage(spent: boolean): ToWebviewMessage {
+function spendMessage(spent: boolean, trusted = true): ToWebviewMessage {
   const figures = { costUsd: spent ? 12.5 : 0, usage: { ...usage, input: spent ? 9000 : 0, requests: spent ? 9 : 0 }, costByTier: byTier, priorityPremiumUsd: spent ? 1.5 : 0, unpricedRequests: 0, cacheShare: 0.5 };
   const summary: SpendSummary = { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets: [{ scope: 'month', capUsd: 100, spentUsd: spent ? 12.5 : 0, reservedUsd: 0 }], capReached: false };
   const series: SpendSeries = {
@@ -145,7 +145,7 @@ function spendMessage(spent: boolean): ToWebviewMessage {
     byModel: spent ? [{ model: 'gpt-5.4', costUsd: 12.5, unpriced: 0 }, { model: 'local-llm', costUsd: 0, unpriced: 4 }] : [],
     priorityPremiumUsd: spent ? 1.5 : 0, monthUsd: spent ? 12.5 : 0, monthCapUsd: 100, cacheBreakLossUsd: 0,
   };
-  return { type: 'spend/state', body: { summary, series, sessions: spent ? 2 : 0 } };
+  return { type: 'spend/state', body: { summary, series, sessions: spent ? 2 : 0, trusted } };
 }
 
 function session(over: Partial<SessionInfo> = {}): SessionInfo {
@@ -179,6 +179,20 @@ test('spend view: ready first, the empty state, then the dashboard; clicks post 
   assert.match(modelRows[1] ?? '', /local-llm\s+unpriced/);
   assert.ok(!modelRows.some(r => /local-llm.*\$0/.test(r)), 'an unpriced model never shows as $0');
   assert.equal(await page.locator('b').count(), 0, 'a session title is text, not markup');
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('spend view: in Restricted Mode the empty state offers to trust the workspace, not a session that cannot start', { skip }, async () => {
+  const { page, errors } = await open('spend', 320);
+  await send(page, spendMessage(false, false));
+  await page.getByRole('button', { name: 'Manage Workspace Trust' }).click();
+  assert.equal(await page.getByRole('button', { name: 'New Session' }).count(), 0);
+  assert.match(await page.locator('.empty-state').innerText(), /No session starts in Restricted Mode/);
+  await send(page, spendMessage(false, true));
+  await page.getByRole('button', { name: 'New Session' }).waitFor();
+  assert.deepEqual((await posted(page)).map(m => m.type), ['ready', 'spend/manageTrust']);
   assert.deepEqual(await violations(page), []);
   assert.deepEqual(errors, []);
   await page.close();

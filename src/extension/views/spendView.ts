@@ -28,6 +28,8 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
     super();
     this.register(state.onDidChangeSpend(() => this.view?.visible && this.throttle.trigger()));
     this.register({ dispose: () => this.throttle.dispose() });
+    // The empty state's first action depends on it (New Session, or Manage Workspace Trust).
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.view?.visible && void this.push()));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -60,7 +62,7 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
         this.host.request(SpendProtocol.summary, undefined),
         this.host.request(SpendProtocol.series, {}),
       ]);
-      const body = { summary, series, sessions: this.state.all.length };
+      const body = { summary, series, sessions: this.state.all.length, trusted: vscode.workspace.isTrusted };
       this.channel?.post({ type: 'spend/state', body });
       this.lastShown = body;
       this.renderedEmitter.fire();
@@ -73,6 +75,9 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
     switch (m.type) {
       case 'spend/newSession':
         await vscode.commands.executeCommand('switchyard.newSession');
+        break;
+      case 'spend/manageTrust':
+        await vscode.commands.executeCommand('workbench.trust.manage');
         break;
       case 'spend/setBudgets':
         await vscode.commands.executeCommand('switchyard.setBudgets');

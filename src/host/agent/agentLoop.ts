@@ -3,6 +3,7 @@
 // something is on disk before it runs, so neither a retried request nor a crash runs it twice.
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { TranscriptEvent } from '../../protocol/records';
+import type { StatusCause } from '../../protocol/types';
 import type { ResponsesTool } from './chatAdapter';
 import type { Conversation, ConversationItem } from './conversation';
 import { StreamCutError, type ModelClient, type ModelTurn } from './modelClient';
@@ -18,7 +19,7 @@ export type AgentOutcome =
   | { kind: 'failed'; reason: string }
   | { kind: 'aborted' }
   /** Not to go on without the user: the gateway refused the request (budget, loop guard), or the server asks for a long wait. */
-  | { kind: 'blocked'; reason: string }
+  | { kind: 'blocked'; reason: string; cause?: StatusCause }
   | { kind: 'max-turns'; turns: number };
 
 export interface AgentLoopOptions {

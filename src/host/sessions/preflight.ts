@@ -36,11 +36,12 @@ export function untrustedProblem(settings: HostSettings, action: UntrustedAction
   return `${what} in Restricted Mode (an untrusted workspace): that runs git in the repository, and git runs programs the repository's own configuration names, which is why VS Code's Git support is off there too. ${then}`;
 }
 
-export type UntrustedAction = 'start' | 'resume' | 'merge' | 'discard' | 'changes';
+export type UntrustedAction = 'start' | 'run' | 'resume' | 'merge' | 'discard' | 'changes';
 
 const UNTRUSTED_WORDS: Record<UntrustedAction, { what: string; then: string }> = {
   start: { what: 'No session starts', then: 'Trust the workspace to start one.' },
-  resume: { what: 'No session runs', then: 'Trust the workspace, then resume it.' },
+  run: { what: 'No session runs', then: 'It goes on when the workspace is trusted.' },
+  resume: { what: 'No session is resumed', then: 'Trust the workspace, then resume it.' },
   merge: { what: 'No session is merged', then: 'Trust the workspace, then merge it.' },
   discard: { what: 'No session is discarded', then: 'Trust the workspace, then discard it.' },
   changes: { what: "No session's changes are read", then: 'Trust the workspace to see them.' },

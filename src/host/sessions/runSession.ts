@@ -36,11 +36,12 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     s.token = ctx.gateway.register(s, s.token);
     const settings = ctx.settings();
     // Checked when it was created and resumed; a queued one (taken over from a process that ended) is
-    // paused, to be resumed once the workspace is trusted. First: Restricted Mode ignores workspace settings.
-    const untrusted = untrustedProblem(settings, 'resume');
+    // paused, and resumed when the workspace is trusted. First: Restricted Mode ignores workspace settings.
+    const untrusted = untrustedProblem(settings, 'run');
     const problem = settingsProblem(settings, ctx.apiKey());
     if (untrusted) {
-      outcome = { kind: 'blocked', reason: untrusted };
+      outcome = { kind: 'blocked', reason: untrusted, cause: 'untrusted' };
+      mgr.pausedUntrusted.add(s.id);
     } else if (problem) {
       outcome = { kind: 'failed', reason: problem };
     } else {
@@ -144,7 +145,7 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
       if (stillRunning) mgr.setStatus(s, 'failed', outcome.reason);
       break;
     case 'blocked':
-      if (stillRunning) mgr.setStatus(s, 'paused', outcome.reason);
+      if (stillRunning) mgr.setStatus(s, 'paused', outcome.reason, outcome.cause);
       break;
     case 'aborted':
       if (stillRunning) mgr.setStatus(s, 'paused', 'Paused.');

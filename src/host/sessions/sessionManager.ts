@@ -51,9 +51,13 @@ export class SessionManager implements SessionHost {
   /** Sessions another live process holds: changes are asked of it. */
   readonly foreign: ForeignOwner;
   private readonly others = new OtherProcesses(this);
+  /** Sessions this process paused because the workspace was in Restricted Mode: resumed once it is trusted. */
+  readonly pausedUntrusted = new Set<string>();
+  private trusted: boolean;
 
   constructor(readonly ctx: SessionContext) {
     const limit = () => ctx.settings().maxConcurrentSessions;
+    this.trusted = ctx.settings().workspaceTrusted;
     this.slots = new MachineSlots(ctx.home.slotsDir, ctx.home.locksDir, ctx.hostId, ctx.beats, msg => ctx.log('warn', msg));
     this.scheduler = new Scheduler(limit(), id => this.startQueued(id), this.slots, {
       onRunningCount: n => this.launcher.runningCount(n), onMachineWait: () => this.machineWait.changed(),
@@ -357,7 +361,29 @@ export class SessionManager implements SessionHost {
   }
 
   onSettingsChanged(): void {
-    this.scheduler.setLimit(this.ctx.settings().maxConcurrentSessions);
+    const settings = this.ctx.settings();
+    this.scheduler.setLimit(settings.maxConcurrentSessions);
+    const granted = settings.workspaceTrusted && !this.trusted;
+    this.trusted = settings.workspaceTrusted;
+    if (granted) void this.resumeTrusted();
+  }
+
+  /**
+   * The workspace was trusted: the sessions Restricted Mode paused here go on, as queued sessions would have.
+   * One the user or another process has moved since (resumed, stopped, merged) is left as it is.
+   */
+  private async resumeTrusted(): Promise<void> {
+    const ids = [...this.pausedUntrusted];
+    this.pausedUntrusted.clear();
+    for (const id of ids) {
+      const s = this.sessions.get(id);
+      if (s?.record.status !== 'paused' || s.record.statusCause !== 'untrusted') continue;
+      try {
+        await resumeSession(this, id);
+      } catch (err) {
+        this.ctx.log('warn', `Resuming "${s.record.title}" now that the workspace is trusted: ${(err as Error).message}`);
+      }
+    }
   }
 
   private changedInfos(ids: readonly string[]): SessionInfo[] {

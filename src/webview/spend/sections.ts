@@ -7,6 +7,7 @@ import type { BudgetRow, SessionSeries, SpendModel } from './spendModel';
 
 export interface SpendActions {
   newSession(): void;
+  manageTrust(): void;
   setBudgets(): void;
   exportCsv(): void;
   openSession(id: string): void;
@@ -22,14 +23,18 @@ const TIER_NOTE: Record<string, string> = {
   unknown: 'The response did not say which tier served it',
 };
 
-export function emptyState(m: SpendModel | null, a: SpendActions): HTMLElement {
+/** `trusted`: false in Restricted Mode, where no session starts; the first action is then to trust the workspace. */
+export function emptyState(m: SpendModel | null, a: SpendActions, trusted: boolean): HTMLElement {
   const caps = m?.budgets.filter(b => b.capUsd > 0) ?? [];
   return h('div', { class: 'empty-state' },
     h('div', { class: 'empty-icon' }, icon('pulse')),
     h('h2', null, 'No spend yet'),
     h('p', null, 'Switchyard meters every request your agents make, shows here what each session costs and what caching saves, and pauses a session before it passes a budget.'),
+    trusted ? null : h('p', { class: 'note' }, icon('shield'), 'No session starts in Restricted Mode: sessions run git in the repository, and git runs programs its configuration names. Trust the workspace to start one.'),
     h('div', { class: 'button-column' },
-      button('New Session', a.newSession, { kind: 'primary', icon: 'add' }),
+      trusted
+        ? button('New Session', a.newSession, { kind: 'primary', icon: 'add' })
+        : button('Manage Workspace Trust', a.manageTrust, { kind: 'primary', icon: 'shield' }),
       button('Set budgets', a.setBudgets, { kind: 'link' })),
     caps.length ? h('p', { class: 'muted small' }, `Caps: ${caps.map(b => `${SCOPE_LABEL[b.scope].toLowerCase()} ${usd(b.capUsd)}`).join(' · ')}`) : null,
   );

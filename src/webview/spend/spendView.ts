@@ -32,6 +32,7 @@ export class SpendView {
   private legendKey = '';
   private readonly actions: SpendActions = {
     newSession: () => post('spend/newSession', {}),
+    manageTrust: () => post('spend/manageTrust', {}),
     setBudgets: () => post('spend/setBudgets', {}),
     exportCsv: () => post('spend/export', {}),
     openSession: sessionId => post('spend/openSession', { sessionId }),
@@ -74,7 +75,7 @@ export class SpendView {
       return;
     }
     if (model.empty) {
-      this.root.replaceChildren(emptyState(model, this.actions));
+      this.root.replaceChildren(emptyState(model, this.actions, body.trusted));
       return;
     }
     this.render(model);

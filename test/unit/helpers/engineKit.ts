@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HostSettings } from '../../../src/protocol/host';
 import type { SessionInfo } from '../../../src/protocol/types';
 import { Engine } from '../../../src/host/engine';
@@ -71,6 +72,11 @@ export async function engineFor(t: TestContext, o: { up: TestUpstream; settings?
     sink: o.sink ?? silentSink,
   });
   return { engine, home, repo, up: o.up };
+}
+
+/** Polls until `ok` holds; fails naming what it waited for. */
+export async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
 }
 
 export async function settle(engine: Engine, s: SessionInfo, timeoutMs = 30_000): Promise<SessionInfo> {
