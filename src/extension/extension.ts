@@ -9,7 +9,8 @@ import { BASE_SCHEME, BaseContentProvider } from './baseContent';
 import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
 import { HostClient } from './hostClient';
-import { askApproval, showAlert } from './notifications';
+import { showAlert } from './notifications';
+import { Approvals } from './approvals';
 import { SessionState } from './sessionState';
 import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
 import { SpendMeter } from './statusBar/spendMeter';
@@ -81,9 +82,11 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     defaultTier = (TIERS as readonly string[]).includes(t) ? (t as SessionInfo['tier']) : 'standard';
   };
   const refreshTier = () => tierItem.refresh(activeSession(), defaultTier);
+  const approvals = new Approvals();
   const ctx: CommandContext = {
     extension: context,
     host,
+    approvals,
     state,
     tree,
     transcripts,
@@ -100,7 +103,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   };
 
   context.subscriptions.push(
-    log, host, state, tree, transcripts, spendView, meter, tierItem,
+    log, host, state, tree, transcripts, spendView, meter, tierItem, approvals,
     vscode.window.registerWebviewViewProvider(SpendView.id, spendView),
     vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(host)),
     ...registerCommands(ctx),
@@ -126,7 +129,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
     }),
   );
-  host.setApprovalHandler(askApproval);
+  host.setApprovalHandler((req, withdrawn) => approvals.ask(req, withdrawn));
   // The host is a separate process, and settings are read for the tier item: both after activate()
   // returns, so activation stays instant.
   void Promise.resolve().then(() => {

@@ -32,7 +32,7 @@ export class HostClient extends Disposable {
   private crashes: number[] = [];
   private currentState: HostState = 'stopped';
   private readonly listeners: { type: NotificationType<unknown>; handler: (p: unknown) => void }[] = [];
-  private approvalHandler: ((r: ApprovalRequest) => Promise<ApprovalResponse>) | undefined;
+  private approvalHandler: ((r: ApprovalRequest, withdrawn: vscode.CancellationToken) => Promise<ApprovalResponse>) | undefined;
 
   readonly onDidChangeState = this.stateEmitter.event;
   /** Fires each time a host (first or restarted) reports ready. */
@@ -80,8 +80,8 @@ export class HostClient extends Disposable {
     this.setState('starting');
     this.perHost.add(client.onNotification(HostProtocol.ready, r => void this.onHostReady(r)));
     for (const l of this.listeners) this.perHost.add(client.onNotification(l.type, l.handler));
-    this.perHost.add(client.onRequest(SessionsProtocol.approval, async req =>
-      this.approvalHandler ? this.approvalHandler(req) : { approved: false }));
+    this.perHost.add(client.onRequest(SessionsProtocol.approval, async (req, withdrawn) =>
+      this.approvalHandler ? this.approvalHandler(req, withdrawn) : { approved: false }));
     this.perHost.add(client.onDidChangeState(e => {
       if (e.newState === State.Stopped && this.currentState === 'ready') this.setState('restarting');
     }));
@@ -133,7 +133,7 @@ export class HostClient extends Disposable {
     });
   }
 
-  setApprovalHandler(handler: (r: ApprovalRequest) => Promise<ApprovalResponse>): void {
+  setApprovalHandler(handler: (r: ApprovalRequest, withdrawn: vscode.CancellationToken) => Promise<ApprovalResponse>): void {
     this.approvalHandler = handler;
   }
 

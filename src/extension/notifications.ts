@@ -1,18 +1,7 @@
-// What the host asks or tells the user: approvals for commands, and alerts for stuck or over-budget
-// sessions, each with the actions that resolve it.
+// What the host tells the user: alerts for stuck, over-budget and failed sessions, each with the actions
+// that resolve it. (Approvals for commands: approvals.ts.)
 import * as vscode from 'vscode';
-import type { ApprovalRequest, ApprovalResponse, SessionAlert } from '../protocol/sessions';
-
-export async function askApproval(req: ApprovalRequest): Promise<ApprovalResponse> {
-  const approve = 'Approve';
-  const answer = await vscode.window.showWarningMessage(
-    `Agent "${req.title}" wants to run a command in its worktree:`,
-    { modal: false, detail: req.command },
-    approve,
-    'Deny',
-  );
-  return { approved: answer === approve };
-}
+import type { SessionAlert } from '../protocol/sessions';
 
 export function showAlert(a: SessionAlert): void {
   switch (a.kind) {

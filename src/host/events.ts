@@ -12,8 +12,11 @@ export interface EngineSink {
   transcriptEvents(sessionId: string, from: number, events: TranscriptEvent[]): void;
   alert(alert: SessionAlert): void;
   spendChanged(summary: SpendSummary): void;
-  /** Asks the user; a sink with nobody to ask answers according to policy (the CLI approves in-worktree). */
-  approval(req: ApprovalRequest): Promise<ApprovalResponse>;
+  /**
+   * Asks the user; a sink with nobody to ask answers according to policy (the CLI approves in-worktree).
+   * `signal` aborts when the session stops waiting (paused, stopped): the question is withdrawn.
+   */
+  approval(req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalResponse>;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 

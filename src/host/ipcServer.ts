@@ -1,6 +1,6 @@
 // The agent host's IPC face: started by the extension through vscode-languageclient (IPC transport).
 // All logic lives in the engine; this file only translates between JSON-RPC and engine calls.
-import { createConnection, ProposedFeatures, type Connection } from 'vscode-languageserver/node';
+import { CancellationTokenSource, createConnection, ProposedFeatures, type Connection } from 'vscode-languageserver/node';
 import { HostProtocol } from '../protocol/host';
 import { SessionsProtocol } from '../protocol/sessions';
 import { SpendProtocol } from '../protocol/spend';
@@ -20,7 +20,18 @@ export function startIpcServer(): void {
     transcriptEvents: (sessionId, from, events) => void connection.sendNotification(SessionsProtocol.transcriptEvents, { sessionId, from, events }),
     alert: alert => void connection.sendNotification(SessionsProtocol.alert, alert),
     spendChanged: summary => void connection.sendNotification(SpendProtocol.changed, summary),
-    approval: req => connection.sendRequest(SessionsProtocol.approval, req),
+    approval: async (req, signal) => {
+      // Withdrawn in the window too when the session stops waiting, so no stale question is left to answer.
+      const withdraw = new CancellationTokenSource();
+      const onAbort = () => withdraw.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await connection.sendRequest(SessionsProtocol.approval, req, withdraw.token);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        withdraw.dispose();
+      }
+    },
     log: (level, message) => {
       if (level === 'error') connection.console.error(message);
       else if (level === 'warn') connection.console.warn(message);

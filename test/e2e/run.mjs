@@ -139,10 +139,23 @@ try {
   await step('a command waits for approval and runs once approved', async () => {
     // Picked in the dialog, the role's own budget is the session's (the settings' $1 is the default's).
     await wb.newSession('[script:ask-run] Check the project listing', 'Check with approval', [['Role', 'careful'], ['Commands', 'ask']], /careful · .* · \$0\.75 cap/);
-    const ask = wb.notification('wants to run a command');
+    // The notification shows the command itself: nothing is approved unseen.
+    const ask = wb.notification('wants to run: echo checking && ls');
     await ask.waitFor({ timeout: 30000 });
     await wb.waitForRowText('Check with approval', /waiting/);
-    await ask.locator('.monaco-button', { hasText: 'Approve' }).first().click();
+    // Closed without an answer, the question stays open, answerable from the row.
+    await ask.hover();
+    await ask.locator('.codicon-notifications-clear').first().click();
+    await ask.waitFor({ state: 'hidden' });
+    await wb.waitForRowText('Check with approval', /waiting/);
+    const row = wb.sessionRow('Check with approval');
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Review Command"]').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10000 });
+    assert.match(await dialog.innerText(), /echo checking && ls/);
+    await wb.screenshot('05b-approval');
+    await dialog.locator('.monaco-button', { hasText: 'Approve' }).first().click();
     await wb.waitForRowText('Check with approval', /\$0\.\d+.*cached/, 60000);
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Check with approval' }).locator('.codicon-pass-filled').waitFor({ timeout: 30000 });
   });

@@ -1,6 +1,7 @@
 // What every command may use. Built once in activate(); commands never reach for globals.
 import type * as vscode from 'vscode';
 import type { SessionInfo } from '../../protocol/types';
+import type { Approvals } from '../approvals';
 import type { HostClient } from '../hostClient';
 import type { SessionState } from '../sessionState';
 import type { ApiKeyStore } from '../storage';
@@ -10,6 +11,8 @@ import type { TranscriptPanels } from '../views/transcriptPanel';
 export interface CommandContext {
   extension: vscode.ExtensionContext;
   host: HostClient;
+  /** Commands agents wait to have approved in this window. */
+  approvals: Approvals;
   state: SessionState;
   tree: SessionsTree;
   transcripts: TranscriptPanels;

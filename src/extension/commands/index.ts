@@ -7,7 +7,7 @@ import { sayRowWasRedrawn } from './pick';
 import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
 import {
   filterSessions, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
-  retrySession, saveTrace, setTier, stopSession, toggleTier,
+  retrySession, reviewCommand, saveTrace, setTier, stopSession, toggleTier,
 } from './sessionCommands';
 import { exportSpend, setBudgets, showSpend } from './spendCommands';
 
@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'switchyard.showLog': showLog,
   'switchyard.refresh': refresh,
   'switchyard.filterSessions': filterSessions,
+  'switchyard.reviewCommand': reviewCommand,
   'switchyard.pauseSession': pauseSession,
   'switchyard.resumeSession': resumeSession,
   'switchyard.resumeWithHint': resumeWithHint,
@@ -47,7 +48,7 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
  * another session.
  */
 export const ROW_COMMANDS: ReadonlySet<string> = new Set([
-  'switchyard.pauseSession', 'switchyard.resumeSession', 'switchyard.resumeWithHint', 'switchyard.stopSession',
+  'switchyard.reviewCommand', 'switchyard.pauseSession', 'switchyard.resumeSession', 'switchyard.resumeWithHint', 'switchyard.stopSession',
   'switchyard.retrySession', 'switchyard.showChanges', 'switchyard.openTranscript', 'switchyard.openWorktree',
   'switchyard.setTier', 'switchyard.raiseSessionBudget', 'switchyard.saveTrace', 'switchyard.mergeSession',
   'switchyard.discardSession',

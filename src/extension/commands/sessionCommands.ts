@@ -19,6 +19,17 @@ export async function pauseSession(ctx: CommandContext, arg?: unknown) {
   return s && apply(ctx, `pausing "${s.title}"`, () => ctx.host.request(SessionsProtocol.pause, { sessionId: s.id }));
 }
 
+/** Shows the command a waiting agent asks to run, whole, to approve or deny it (also when its notification is gone). */
+export async function reviewCommand(ctx: CommandContext, arg?: unknown) {
+  const s = await resolveSession(ctx, arg, ['waiting'], 'review the command of');
+  if (!s) return;
+  if (!ctx.approvals.isWaiting(s.id)) {
+    void vscode.window.showInformationMessage(`Switchyard: "${s.title}" asks in the window that runs it, not here.`);
+    return;
+  }
+  await ctx.approvals.review(s.id);
+}
+
 export async function resumeSession(ctx: CommandContext, arg?: unknown, hint?: unknown) {
   if (refusedUntrusted('no session is resumed')) return undefined;
   const s = await resolveSession(ctx, arg, RESUMABLE_STATUSES, 'resume');

@@ -282,6 +282,7 @@ function rowDescription(s: SessionInfo): string {
 function contextValue(s: SessionInfo): string {
   const flags = ['session'];
   const st = s.status;
+  if (st === 'waiting') flags.push('approvable');
   if (ACTIVE_STATUSES.includes(st)) flags.push('pausable');
   if (RESUMABLE_STATUSES.includes(st)) flags.push('resumable');
   if (STOPPABLE_STATUSES.includes(st)) flags.push('stoppable');

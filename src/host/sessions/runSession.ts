@@ -55,7 +55,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
       const approve = async (command: string): Promise<boolean> => {
         mgr.setStatus(s, 'waiting', 'Waiting for your approval to run a command.');
         try {
-          const answer = await ctx.sink.approval({ sessionId: s.id, title: r.title, command, cwd: r.worktree });
+          const answer = await ctx.sink.approval({ sessionId: s.id, title: r.title, command, cwd: r.worktree }, signal);
           return answer.approved;
         } finally {
           if (r.status === 'waiting') mgr.setStatus(s, 'running');

@@ -1,0 +1,91 @@
+// Commands an agent asks to run: asked in a notification that shows the command, and answerable later from
+// the session's row (Review Command…) for as long as the agent waits. Nothing is approved unseen: a command
+// too long for a notification is shown whole in a dialog before it can be approved.
+import * as vscode from 'vscode';
+import type { ApprovalRequest, ApprovalResponse } from '../protocol/sessions';
+import { Disposable } from './lifecycle';
+
+/** Longest command shown whole in a notification (which wraps, but is a few lines high at most). */
+const INLINE_MAX = 240;
+
+interface Pending {
+  req: ApprovalRequest;
+  answer(approved: boolean): void;
+}
+
+export class Approvals extends Disposable {
+  private readonly pending = new Map<string, Pending>();
+
+  /** Resolves with the user's answer, or a refusal when the host stops asking (the session was paused or stopped). */
+  ask(req: ApprovalRequest, cancelled: vscode.CancellationToken): Promise<ApprovalResponse> {
+    // A new question from the same session replaces one its host gave up on.
+    this.pending.get(req.sessionId)?.answer(false);
+    return new Promise<ApprovalResponse>(resolve => {
+      let stop: vscode.Disposable | undefined;
+      const entry: Pending = {
+        req,
+        answer: approved => {
+          if (this.pending.get(req.sessionId) !== entry) return;
+          this.pending.delete(req.sessionId);
+          stop?.dispose();
+          resolve({ approved });
+        },
+      };
+      this.pending.set(req.sessionId, entry);
+      if (cancelled.isCancellationRequested) return entry.answer(false);
+      stop = cancelled.onCancellationRequested(() => entry.answer(false));
+      void this.notify(entry);
+    });
+  }
+
+  /** The sessions waiting for an answer here. */
+  get waiting(): readonly ApprovalRequest[] {
+    return [...this.pending.values()].map(p => p.req);
+  }
+
+  isWaiting(sessionId: string): boolean {
+    return this.pending.has(sessionId);
+  }
+
+  /** Shows the whole command in a dialog; closing it leaves the question open. */
+  async review(sessionId: string): Promise<void> {
+    const p = this.pending.get(sessionId);
+    if (!p) return;
+    const approve = 'Approve';
+    const deny = 'Deny';
+    const choice = await vscode.window.showWarningMessage(
+      `"${p.req.title}" wants to run this command in its worktree.`,
+      { modal: true, detail: `${p.req.command}\n\nin ${p.req.cwd}` },
+      approve,
+      deny,
+    );
+    if (choice === approve) p.answer(true);
+    else if (choice === deny) p.answer(false);
+  }
+
+  private async notify(p: Pending): Promise<void> {
+    const { title, command } = p.req;
+    const approve = 'Approve';
+    const deny = 'Deny';
+    const review = 'Review…';
+    const inline = !command.includes('\n') && command.length <= INLINE_MAX;
+    const choice = inline
+      ? await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run: ${command}`, approve, deny, review)
+      : await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run a command of ${lineCount(command)} (${command.length} characters). Review it to approve it.`, review, deny);
+    if (!this.pending.has(p.req.sessionId) || this.pending.get(p.req.sessionId) !== p) return;
+    if (choice === approve) p.answer(true);
+    else if (choice === deny) p.answer(false);
+    else if (choice === review) await this.review(p.req.sessionId);
+    // Closed without an answer: the session stays waiting, answerable from its row.
+  }
+
+  override dispose(): void {
+    for (const p of [...this.pending.values()]) p.answer(false);
+    super.dispose();
+  }
+}
+
+function lineCount(text: string): string {
+  const n = text.split('\n').length;
+  return n === 1 ? 'one line' : `${n} lines`;
+}
