@@ -1,5 +1,7 @@
 // A small, strict argument parser: every flag is declared with its type; anything else is an error
 // (exit status 2) that names the flag and says what is accepted.
+import { usdToMicro } from '../host/pricing/cost';
+
 export type FlagSpec = { type: 'string'; values?: readonly string[] } | { type: 'number' } | { type: 'boolean' };
 
 export interface CommandSpec {
@@ -51,6 +53,18 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
   if (positionals.length < want.length) throw new UsageError(`missing ${want.slice(positionals.length).map(p => p.toUpperCase()).join(' ')}. Usage: ${spec.usage}`);
   if (positionals.length > want.length) throw new UsageError(`unexpected argument "${positionals[want.length]}". Usage: ${spec.usage}`);
   return { flags, positionals };
+}
+
+/**
+ * --budget (run, resume), in dollars. Budgets are kept in whole micro-dollars: one that rounds to none
+ * would make a worktree and branch for a session bound to stop before its first request.
+ */
+export function budgetFlag(flags: ParsedFlags): number | undefined {
+  const budget = flags.budget as number | undefined;
+  if (budget !== undefined && !(usdToMicro(budget) > 0)) {
+    throw new UsageError('--budget must be a positive number of dollars, at least 0.000001 (a millionth of a dollar)');
+  }
+  return budget;
 }
 
 export function helpText(spec: CommandSpec): string {

@@ -45,7 +45,10 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
   const sink: EngineSink = {
     sessionsChanged: () => {},
     transcriptEvents: () => {},
-    alert: a => say(`! ${a.title}: ${a.message}`),
+    alert: a => {
+      // A failure is what the run ends with, and is said then.
+      if (a.kind !== 'failed') say(`! ${a.title}: ${a.message}`);
+    },
     spendChanged: () => {},
     // Nobody is there to ask: only what --approve-commands approved runs. A session that would ask is refused
     // before it starts without it (createSession; resume), so a refusal here is a last guard.

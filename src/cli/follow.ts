@@ -3,6 +3,7 @@
 import type { TranscriptEvent } from '../protocol/records';
 import type { SessionInfo } from '../protocol/types';
 import type { Engine } from '../host/engine';
+import type { CapReachedError } from '../host/errors';
 
 export interface FollowOptions {
   json: boolean;
@@ -76,6 +77,16 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     process.off('SIGTERM', onSignal);
     await engine.shutdown();
   }
+}
+
+/**
+ * A day or month cap already spent when a run would start: no session is made, and the run ends as one that
+ * reached the cap mid-run does (exit 3), its --json object that one's without the fields of a session.
+ */
+export function capReachedAtStart(e: CapReachedError, json: boolean, out: Out, err: Out): number {
+  if (json) out(JSON.stringify({ status: 'over-budget', reason: e.message, cause: e.statusCause }));
+  else err(`switchyard run: ${e.message}`);
+  return 3;
 }
 
 /** What the user can do with a session that ended this way, as the command to type. */

@@ -87,13 +87,31 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException {
 
 /** Runs the CLI on this process's arguments and streams; sets the exit status. */
 export function runCli(): void {
-  main(process.argv.slice(2), s => process.stdout.write(`${s}\n`), s => process.stderr.write(`${s}\n`)).then(
+  const out = lineWriter(process.stdout);
+  const err = lineWriter(process.stderr);
+  main(process.argv.slice(2), out, err).then(
     code => {
       process.exitCode = code;
     },
     e => {
-      process.stderr.write(`switchyard: ${e instanceof Error ? e.message : String(e)}\n`);
+      err(`switchyard: ${e instanceof Error ? e.message : String(e)}`);
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * Writes lines to `stream` until it fails, then drops them. A reader that went away (`| head`, a log pipe
+ * that closed) makes the write fail with EPIPE, emitted as an 'error' that, unhandled, would kill the
+ * process mid-run: between making a worktree and recording its session, or after committing the work.
+ * The run must go on to its end and its exit status; with nobody reading, there is nobody to tell.
+ */
+function lineWriter(stream: NodeJS.WritableStream): Out {
+  let closed = false;
+  stream.on('error', () => {
+    closed = true;
+  });
+  return s => {
+    if (!closed) stream.write(`${s}\n`);
+  };
 }

@@ -1,5 +1,6 @@
 // `switchyard report`'s text form: aligned rows, a TOTAL under several, and a legend under the table for
-// what a cost cannot say by itself: that it includes estimates, or leaves out unpriced requests.
+// what a cost cannot say by itself: that it includes estimates, or leaves out unpriced requests. `sessions`
+// shows its costs the same way.
 import type { ReportGroup, ReportRow } from '../protocol/spend';
 
 /** Follows a cost that includes estimated requests (streams cut before the provider reported usage). */
@@ -50,20 +51,24 @@ function cells(label: string, f: Figures): string[] {
   ];
 }
 
-function costCell(f: Figures): string {
+/** A COST cell, here and in `sessions`: dollars (or `unpriced` when no request had a price), `~` when it includes estimates. */
+export function costCell(f: Pick<Figures, 'requests' | 'costUsd' | 'unpricedRequests' | 'estimatedRequests'>): string {
   // Unpriced is never shown as $0: a row of nothing but unpriced requests has no dollar figure at all.
   const dollars = f.requests > 0 && f.unpricedRequests === f.requests ? 'unpriced' : `$${f.costUsd.toFixed(4)}`;
   return f.estimatedRequests ? dollars + ESTIMATE_MARK : dollars;
 }
 
+/** The line under a table (here and in `sessions`) that says what `~` means and how many requests it covers. */
+export function estimateLegend(estimated: number): string {
+  // Cut streams, and requests of processes that died mid-request (recorded by the next one).
+  const one = estimated === 1;
+  return `${ESTIMATE_MARK} includes ${estimated} estimated ${one ? 'request' : 'requests'} (cut off before the provider reported ${one ? 'its' : 'their'} usage)`;
+}
+
 /** One line per qualifier present in the table; none when every figure is exact and priced. */
 function legend(total: Figures): string[] {
   const out: string[] = [];
-  const est = total.estimatedRequests;
-  if (est) {
-    // Cut streams, and requests of processes that died mid-request (recorded by the next one).
-    out.push(`${ESTIMATE_MARK} includes ${est} estimated ${est === 1 ? 'request' : 'requests'} (cut off before the provider reported ${est === 1 ? 'its' : 'their'} usage)`);
-  }
+  if (total.estimatedRequests) out.push(estimateLegend(total.estimatedRequests));
   if (total.unpricedRequests) out.push('UNPRICED: requests to a model without a price, counted in tokens but not in COST');
   return out;
 }

@@ -9,7 +9,7 @@ import { BASE_SCHEME, BaseContentProvider } from './baseContent';
 import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
 import { HostClient } from './hostClient';
-import { showAlert } from './notifications';
+import { SessionAlerts } from './notifications';
 import { Approvals } from './approvals';
 import { SessionState } from './sessionState';
 import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
@@ -83,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   };
   const refreshTier = () => tierItem.refresh(activeSession(), defaultTier);
   const approvals = new Approvals();
+  const alerts = new SessionAlerts();
   const ctx: CommandContext = {
     extension: context,
     host,
@@ -103,7 +104,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   };
 
   context.subscriptions.push(
-    log, host, state, tree, transcripts, spendView, meter, tierItem, approvals,
+    log, host, state, tree, transcripts, spendView, meter, tierItem, approvals, alerts,
     vscode.window.registerWebviewViewProvider(SpendView.id, spendView),
     vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(host)),
     ...registerCommands(ctx),
@@ -121,7 +122,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host.pushConfiguration()),
     apiKeys.onDidChange(() => void host.pushConfiguration()),
-    host.onNotification(SessionsProtocol.alert, showAlert),
+    host.onNotification(SessionsProtocol.alert, a => alerts.push(a)),
     host.onDidBecomeReady(async () => {
       repo = await findRepo(host);
       state.repo = repo;

@@ -1,17 +1,66 @@
 // What the host tells the user: alerts for stuck, over-budget and failed sessions, each with the actions
-// that resolve it. (Approvals for commands: approvals.ts.)
+// that resolve it. (Approvals for commands: approvals.ts.) Alerts that arrive together with one cause (a
+// daily cap reached by a fleet, one refused key failing every session) are one notification, not one per
+// session.
 import * as vscode from 'vscode';
 import type { SessionAlert } from '../protocol/sessions';
+import { Disposable } from './lifecycle';
 
-export function showAlert(a: SessionAlert): void {
+/** How long alerts are gathered before they are shown: a fleet's sessions hit a cap within moments. */
+const GATHER_MS = 400;
+
+export class SessionAlerts extends Disposable {
+  private gathered: SessionAlert[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  push(a: SessionAlert): void {
+    // A warning shows on the session's row; a toast for each would be noise with many agents.
+    if (a.kind === 'warn') return;
+    this.gathered.push(a);
+    this.timer ??= setTimeout(() => this.flush(), GATHER_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const groups = new Map<string, SessionAlert[]>();
+    for (const a of this.gathered.splice(0)) {
+      const key = causeOf(a);
+      groups.set(key, [...(groups.get(key) ?? []), a]);
+    }
+    for (const group of groups.values()) {
+      if (group.length === 1) showOne(group[0]!);
+      else showMany(group);
+    }
+  }
+
+  override dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    super.dispose();
+  }
+}
+
+/** Alerts with one cause, which one action resolves for all of them. */
+function causeOf(a: SessionAlert): string {
+  if (a.kind === 'over-budget' && (a.capScope === 'day' || a.capScope === 'month')) return `cap:${a.capScope}`;
+  if (a.kind === 'failed') return `failed:${a.message}`;
+  if (a.kind === 'stuck') return 'stuck';
+  return `${a.kind}:${a.sessionId}`;
+}
+
+function run(command: string, ...args: unknown[]): void {
+  void vscode.commands.executeCommand(command, ...args);
+}
+
+function showOne(a: SessionAlert): void {
   switch (a.kind) {
     case 'stuck':
-      void vscode.window.showWarningMessage(`Switchyard: "${a.title}" looks stuck: ${a.message}`, 'Resume', 'Resume with a Hint…', 'Stop', 'Open Transcript').then(choice => {
+      // The guard's reason starts with its step ("Stuck, paused for you…", "Stopped…").
+      void vscode.window.showWarningMessage(`Switchyard: "${a.title}": ${a.message}`, 'Resume', 'Resume with a Hint…', 'Stop', 'Open Transcript').then(choice => {
         const command = choice === 'Resume' ? 'switchyard.resumeSession'
           : choice === 'Resume with a Hint…' ? 'switchyard.resumeWithHint'
             : choice === 'Stop' ? 'switchyard.stopSession'
               : choice === 'Open Transcript' ? 'switchyard.openTranscript' : undefined;
-        if (command) void vscode.commands.executeCommand(command, a.sessionId);
+        if (command) run(command, a.sessionId);
       });
       break;
     case 'over-budget': {
@@ -20,25 +69,65 @@ export function showAlert(a: SessionAlert): void {
       const machineCap = a.capScope === 'day' || a.capScope === 'month';
       const actions = machineCap ? ['Set Caps…', 'Resume', 'Open Transcript'] : ['Raise Budget…', 'Set Caps…', 'Open Transcript'];
       void vscode.window.showWarningMessage(`Switchyard: "${a.title}" paused: ${a.message}`, ...actions).then(async choice => {
-        if (choice === 'Raise Budget…') void vscode.commands.executeCommand('switchyard.raiseSessionBudget', a.sessionId);
+        if (choice === 'Raise Budget…') run('switchyard.raiseSessionBudget', a.sessionId);
         else if (choice === 'Set Caps…') {
-          await vscode.commands.executeCommand('switchyard.setBudgets', ...(machineCap ? [`budget.${a.capScope === 'month' ? 'monthUsd' : 'dayUsd'}`] : []));
-          if (machineCap && (await vscode.window.showInformationMessage(`Resume "${a.title}"?`, 'Resume')) === 'Resume') {
-            void vscode.commands.executeCommand('switchyard.resumeSession', a.sessionId);
+          if (await setCaps(a) && (await vscode.window.showInformationMessage(`Resume "${a.title}"?`, 'Resume')) === 'Resume') {
+            run('switchyard.resumeSession', a.sessionId);
           }
-        } else if (choice === 'Resume') void vscode.commands.executeCommand('switchyard.resumeSession', a.sessionId);
-        else if (choice === 'Open Transcript') void vscode.commands.executeCommand('switchyard.openTranscript', a.sessionId);
+        } else if (choice === 'Resume') run('switchyard.resumeSession', a.sessionId);
+        else if (choice === 'Open Transcript') run('switchyard.openTranscript', a.sessionId);
       });
       break;
     }
     case 'failed':
-    case 'sandbox':
-      void vscode.window.showErrorMessage(`Switchyard: "${a.title}": ${a.message}`, 'Open Transcript').then(choice => {
-        if (choice) void vscode.commands.executeCommand('switchyard.openTranscript', a.sessionId);
+      void vscode.window.showErrorMessage(`Switchyard: "${a.title}" failed: ${a.message}`, 'Retry', 'Open Transcript').then(choice => {
+        if (choice === 'Retry') run('switchyard.retrySession', a.sessionId);
+        else if (choice === 'Open Transcript') run('switchyard.openTranscript', a.sessionId);
       });
       break;
     case 'warn':
-      // Shown on the session row; a toast for every warning would be noise with many agents.
       break;
   }
+}
+
+function showMany(group: readonly SessionAlert[]): void {
+  const first = group[0]!;
+  const n = group.length;
+  const ids = group.map(a => a.sessionId);
+  const showSessions = 'Show Sessions';
+  const then = (choice: string | undefined, act: Record<string, () => unknown>) => {
+    if (choice === showSessions) run('switchyard.sessions.focus');
+    else if (choice) void act[choice]?.();
+  };
+  switch (first.kind) {
+    case 'over-budget':
+      // Only the day and month caps are grouped: the same cap stopped them all.
+      void vscode.window.showWarningMessage(`Switchyard: ${n} sessions paused: ${first.message}`, 'Set Caps…', showSessions).then(choice => then(choice, {
+        'Set Caps…': async () => {
+          if (await setCaps(first) && (await vscode.window.showInformationMessage(`Resume the ${n} sessions the cap paused?`, 'Resume All')) === 'Resume All') {
+            for (const id of ids) await vscode.commands.executeCommand('switchyard.resumeSession', id);
+          }
+        },
+      }));
+      break;
+    case 'failed':
+      void vscode.window.showErrorMessage(`Switchyard: ${n} sessions failed: ${first.message}`, 'Retry All', showSessions).then(choice => then(choice, {
+        'Retry All': async () => {
+          for (const id of ids) await vscode.commands.executeCommand('switchyard.retrySession', id);
+        },
+      }));
+      break;
+    case 'stuck':
+      void vscode.window.showWarningMessage(`Switchyard: ${n} sessions look stuck (${group.map(a => `"${a.title}"`).join(', ')}). Each says why in the Sessions view.`, showSessions).then(choice => then(choice, {}));
+      break;
+    default:
+      group.forEach(showOne);
+  }
+}
+
+/** Opens the setting of the cap that stopped the session; true when it was a machine cap (day or month). */
+async function setCaps(a: SessionAlert): Promise<boolean> {
+  const machineCap = a.capScope === 'day' || a.capScope === 'month';
+  await vscode.commands.executeCommand('switchyard.setBudgets', ...(machineCap ? [`budget.${a.capScope === 'month' ? 'monthUsd' : 'dayUsd'}`] : []));
+  return machineCap;
 }

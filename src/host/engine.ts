@@ -161,6 +161,11 @@ export class Engine {
     void writeMachineConfig(this.layout.root, this.settingsValue).catch(err => this.sink.log('warn', `Saving ${this.layout.root}/config.json: ${(err as Error).message}`));
   }
 
+  /** A headless process's own change to its settings (a CLI resume going on at the session's model API): applied, not saved. */
+  retune(change: Partial<HostSettings>): void {
+    this.apply({ ...this.settingsValue, ...change });
+  }
+
   private apply(settings: HostSettings): void {
     this.settingsValue = withDefaults(settings);
     this.prices = this.loadPrices();

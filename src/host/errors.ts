@@ -14,6 +14,17 @@ export class InvalidRequestError extends UserError {
   }
 }
 
+/**
+ * A day or month cap already spent when a session would start: not a mistake in the request but a limit
+ * reached, as a session that reaches it mid-run is stopped by it (the CLI exits 3 and names the cause).
+ */
+export class CapReachedError extends UserError {
+  constructor(message: string, readonly statusCause: 'day-budget' | 'month-budget') {
+    super(message);
+    this.name = 'CapReachedError';
+  }
+}
+
 /** What to log of something thrown that nobody expected: its stack where it has one. */
 export function stackOf(err: unknown): string {
   return err instanceof Error ? err.stack ?? err.message : String(err);

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
-import { pricesProblem } from '../protocol/prices';
+import { pricesProblem, valueText } from '../protocol/prices';
 import { InvalidRequestError } from './errors';
 import { resolveGuardSettings } from './guard/settings';
 import { writeWhole } from './util/writeWhole';
@@ -53,13 +53,16 @@ export function parseMachineConfig(text: string, file: string): Partial<MachineC
     for (const [key, cap] of Object.entries(budgets)) {
       // A misspelt cap would be a cap that silently does not hold.
       if (!(BUDGET_KEYS as readonly string[]).includes(key)) throw bad(`budgets.${key} is not a cap (${BUDGET_KEYS.join(', ')})`);
-      if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && cap >= 0)) {
-        throw bad(`budgets.${key} should be a number of dollars (0 or more) or null, not ${JSON.stringify(cap)}`);
+      // As VS Code's settings take them: a session budget of $0 would make a worktree and branch for a session
+      // bound to stop before its first request; a day or month cap of $0 stops every run up front.
+      const positive = key === 'sessionUsd';
+      if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && (positive ? cap > 0 : cap >= 0))) {
+        throw bad(`budgets.${key} should be a number of dollars (${positive ? 'above 0' : '0 or more'}) or null, not ${valueText(cap)}`);
       }
     }
   }
   if (maxConcurrentSessions !== undefined && !(Number.isInteger(maxConcurrentSessions) && (maxConcurrentSessions as number) >= 1)) {
-    throw bad(`maxConcurrentSessions should be a whole number, 1 or more, not ${JSON.stringify(maxConcurrentSessions)}`);
+    throw bad(`maxConcurrentSessions should be a whole number, 1 or more, not ${valueText(maxConcurrentSessions)}`);
   }
   if (prices !== undefined) {
     const problem = pricesProblem(prices);

@@ -22,9 +22,14 @@ export function pricesProblem(prices: unknown, name = 'prices'): string | undefi
       for (const [field, usd] of Object.entries(price)) {
         // A misspelt field would be a price that silently does not hold.
         if (!FIELDS.includes(field)) return `${model}.${tier}.${field} is not a price (${FIELDS.join(', ')})`;
-        if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0)) return `${model}.${tier}.${field} should be a number of dollars per million tokens, not ${JSON.stringify(usd)}`;
+        if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0)) return `${model}.${tier}.${field} should be a number of dollars per million tokens, not ${valueText(usd)}`;
       }
     }
   }
   return undefined;
+}
+
+/** A value as a message about it shows it: JSON would show a number too large to hold (1e400 in a JSON file reads as Infinity) as null. */
+export function valueText(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? `${v} (a number that is not finite)` : JSON.stringify(v);
 }

@@ -124,7 +124,7 @@ export namespace SessionsProtocol {
 export interface SessionAlert {
   sessionId: string;
   title: string;
-  kind: 'stuck' | 'over-budget' | 'failed' | 'warn' | 'sandbox';
+  kind: 'stuck' | 'over-budget' | 'failed' | 'warn';
   message: string;
   /** Over budget: which cap stopped it (the session's own, or the machine's day or month cap). */
   capScope?: 'session' | 'day' | 'month';

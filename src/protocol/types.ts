@@ -77,6 +77,11 @@ export interface SessionInfo {
   approval: ApprovalPolicy;
   /** Per-session cap in USD; null means only the day and month caps apply. */
   budgetUsd: number | null;
+  /**
+   * The model API it last ran against ('' is OpenAI; absent in older records): a CLI resume goes on there,
+   * not at whatever OPENAI_BASE_URL says, which could send a local model's session to OpenAI.
+   */
+  baseURL?: string;
   repo: string;
   baseBranch: string;
   baseCommit: string;

@@ -149,6 +149,14 @@ try {
     await ask.waitFor({ state: 'hidden' });
     await wb.waitForRowText('Check with approval', /waiting/);
     const row = wb.sessionRow('Check with approval');
+    // Discard asks before it stops a running agent; Cancel leaves it as it was.
+    await row.click();
+    await wb.runCommand('Switchyard: Discard Session…');
+    const stopFirst = page.locator('.monaco-dialog-box', { hasText: 'Stop it and discard it?' });
+    await stopFirst.waitFor({ timeout: 10000 });
+    await stopFirst.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await stopFirst.waitFor({ state: 'hidden' });
+    await wb.waitForRowText('Check with approval', /waiting/);
     await row.hover();
     await row.locator('.action-label[aria-label^="Review Command"]').click();
     const dialog = page.locator('.monaco-dialog-box');
@@ -191,7 +199,7 @@ try {
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
     await wb.newSession('[script:loop] Make the math test pass', 'Fix the math test');
     await wb.waitForRowText('Fix the math test', /stuck/, 90000);
-    const toast = wb.notification('looks stuck');
+    const toast = wb.notification('"Fix the math test": Stuck, paused for you');
     await toast.waitFor({ timeout: 30000 });
     for (const action of ['Resume', 'Stop', 'Open Transcript']) await toast.locator('.monaco-button', { hasText: action }).first().waitFor();
     copyFileSync(await wb.screenshot('07-stuck'), path.join(DOCS, 'stuck.png'));

@@ -11,15 +11,11 @@ import { encodeLine } from '../../src/host/ledger/lineCodec';
 import { SessionStore } from '../../src/host/sessions/sessionStore';
 import { makeRepo, tempDir, upstream } from './helpers/engineKit';
 import { runCli } from './helpers/cli';
+import { writesThenFinishes } from './helpers/scripts';
 import { refusedPort } from './helpers/refusedPort';
 import { makeRecord } from './helpers/records';
 
-const finishing = {
-  steps: [
-    { calls: [{ name: 'write_file', arguments: { path: 'out.txt', content: 'hello\n' } }] },
-    { calls: [{ name: 'finish', arguments: { summary: 'wrote out.txt' } }] },
-  ],
-};
+const finishing = writesThenFinishes;
 
 test('--help and --version work; bad arguments exit 2 with a clear message', async () => {
   const help = await runCli(['--help']);
@@ -140,12 +136,12 @@ test('a session stopped by its budget or its turn limit goes on from the CLI, wh
   // Stopped at its turn limit, it is given more turns when resumed, not failed again before its first request.
   const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1'], env);
   assert.equal(limited.code, 1, limited.stderr);
-  assert.match(limited.stdout, /Reached the limit of 1 turns/);
+  assert.match(limited.stdout, /Reached the limit of 1 turn \(/);
   assert.match(limited.stdout, /next: `switchyard resume \S+ --max-turns N` to allow N more turns/);
   const more = await runCli(['resume', idOf(limited.stdout) || '', '--max-turns', '3'], env);
   assert.equal(more.code, 0, more.stdout + more.stderr);
   assert.match(more.stdout, /^done: /m);
-  assert.match(more.stderr, /^ {2}It had reached its limit of turns; 3 more are allowed \(up to 4\)\.$/m);
+  assert.match(more.stderr, /^ {2}It had reached its limit of turns; 3 more turns are allowed \(up to 4\)\.$/m);
 
   // Stopped by the day's cap, whose words are not the session's: the cap to raise is named.
   const dayHome = path.join(root, 'day-home');
@@ -408,7 +404,7 @@ test('where the OS sandbox cannot run, run refuses before anything is made unles
   assert.match(resumed.stderr, /The OS sandbox cannot run here/);
 });
 
-test('a day cap already spent refuses a new run before a worktree or branch is made, saying where the cap is', async t => {
+test('a day cap already spent refuses a new run before a worktree or branch is made, saying where the cap is, as a cap reached (exit 3)', async t => {
   const up = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);
   const repo = makeRepo(root);
@@ -420,8 +416,17 @@ test('a day cap already spent refuses a new run before a worktree or branch is m
   const branches = () => execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim().split('\n').length;
   const before = branches();
   const refused = await runCli(['run', '--repo', repo, '--task', '[script:fin] one more', '--quiet'], env);
-  assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /The daily cap is reached: \$0\.\d{4} of \$0\.0001 spent\. No session starts until tomorrow, or until the cap is raised \(switchyard\.budget\.dayUsd in VS Code; "budgets" in the Switchyard home's config\.json for the CLI\)\./);
+  // Not a bad argument (2): the cap a run reaches mid-way, reached before it starts.
+  assert.equal(refused.code, 3, refused.stderr);
+  const said = /The daily cap is reached: \$0\.\d{4} of \$0\.0001 spent\. No session starts until tomorrow, or until the cap is raised \(switchyard\.budget\.dayUsd in VS Code; "budgets" in the Switchyard home's config\.json for the CLI\)\./;
+  assert.match(refused.stderr, said);
+  // With --json, the object of a run the cap stopped, without a session's fields: a script reads the cause.
+  const json = await runCli(['run', '--repo', repo, '--task', '[script:fin] one more', '--json', '--quiet'], env);
+  assert.equal(json.code, 3, json.stderr);
+  const o = JSON.parse(json.stdout) as { status: string; reason: string; cause: string };
+  assert.deepEqual(Object.keys(o).sort(), ['cause', 'reason', 'status']);
+  assert.deepEqual([o.status, o.cause], ['over-budget', 'day-budget']);
+  assert.match(o.reason, said);
   assert.equal(branches(), before, 'no branch was made');
   // A model without a price goes through whatever the dollar caps say: it is not refused for them either.
   const local = await runCli(['run', '--repo', repo, '--task', '[script:fin] on a local model', '--model', 'my-local-model', '--quiet'], env);

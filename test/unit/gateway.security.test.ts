@@ -31,6 +31,7 @@ class OpenSession implements GatewaySession {
   onUsage(record: UsageRecord): void { this.usage.push(record); }
   onCacheBreak(_b: CacheBreak): void {}
   recordTurn(_turn: TraceTurn): void {}
+  tracedTurns(): number { return 0; }
   onGuard(_d: GuardDecision): void {}
   onBudgetWait(_message: string): void {}
   onOverBudget(_message: string): void {}

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readMachineConfig, writeMachineConfig } from '../../src/host/machineConfig';
+import { parseMachineConfig, readMachineConfig, writeMachineConfig } from '../../src/host/machineConfig';
 import { withDefaults } from '../../src/host/settings';
 import { loadPriceTable } from '../../src/host/pricing/priceTable';
 import { pricesProblem } from '../../src/protocol/prices';
@@ -33,4 +33,12 @@ test('what the editor saves in config.json, a CLI run reads back as it was', asy
   assert.deepEqual(read.prices, settings.prices);
   assert.deepEqual(read.guard, settings.guard);
   assert.equal(read.maxConcurrentSessions, 12);
+});
+
+test('a price too large to be a number (1e400 in config.json reads as Infinity) is said as such, not as null', () => {
+  const text = '{"prices":{"m":{"standard":{"input":1e400,"cachedInput":0,"output":1}}}}';
+  assert.throws(() => parseMachineConfig(text, 'config.json'), (err: Error) => {
+    assert.match(err.message, /^config\.json: prices\.m\.standard\.input should be a number of dollars per million tokens, not Infinity \(a number that is not finite\): fix it/);
+    return true;
+  });
 });

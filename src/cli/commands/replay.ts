@@ -43,6 +43,11 @@ export async function replayCommand(flags: ParsedFlags, positionals: string[], o
   await requireFolderOrNothing(home);
   const settings = withDefaults({ guard: (await readMachineConfig(home)).guard }).guard;
   const result = replay(turns, settings, { headless: Boolean(flags.headless) });
-  out(flags.json ? JSON.stringify(result, null, 2) : formatReplay(result));
+  out(flags.json ? JSON.stringify(result, roundDollars, 2) : formatReplay(result));
   return 0;
+}
+
+/** Dollar figures (`…Usd`) to the micro-dollar budgets are kept in: sums of turn costs carry float noise (0.005484999999999999). */
+function roundDollars(key: string, value: unknown): unknown {
+  return key.endsWith('Usd') && typeof value === 'number' ? Math.round(value * 1e6) / 1e6 : value;
 }

@@ -2,10 +2,11 @@
 import path from 'node:path';
 import { isBaseUrl } from '../../protocol/host';
 import type { AgentKind, Tier } from '../../protocol/types';
+import { CapReachedError } from '../../host/errors';
 import type { CommandSpec, ParsedFlags } from '../args';
-import { UsageError } from '../args';
+import { budgetFlag, UsageError } from '../args';
 import { startCliEngine } from '../engineForCli';
-import { followSession } from '../follow';
+import { capReachedAtStart, followSession } from '../follow';
 
 export const runSpec: CommandSpec = {
   name: 'run',
@@ -37,7 +38,7 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
   const repo = (flags.repo as string | undefined) ?? process.cwd();
   const task = flags.task as string | undefined;
   if (!task?.trim()) throw new UsageError('--task TEXT is required');
-  if (flags.budget !== undefined && !((flags.budget as number) > 0)) throw new UsageError('--budget must be a positive number of dollars');
+  const budgetUsd = budgetFlag(flags);
   if (flags['max-turns'] !== undefined && !(Number.isInteger(flags['max-turns']) && (flags['max-turns'] as number) > 0)) {
     throw new UsageError('--max-turns must be a positive whole number');
   }
@@ -68,7 +69,7 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
       role: flags.role as string | undefined,
       model: flags.model as string | undefined,
       tier: flags.tier as Tier | undefined,
-      budgetUsd: flags.budget as number | undefined,
+      budgetUsd,
       baseBranch: flags['base-branch'] as string | undefined,
       agent,
       command: flags.command as string | undefined,
@@ -77,5 +78,11 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
     },
     { report: m => quiet || err(m) },
   );
-  return followSession(engine, create, { json: Boolean(flags.json), quiet, fresh: true }, out, err);
+  const json = Boolean(flags.json);
+  try {
+    return await followSession(engine, create, { json, quiet, fresh: true }, out, err);
+  } catch (e) {
+    if (e instanceof CapReachedError) return capReachedAtStart(e, json, out, err);
+    throw e;
+  }
 }

@@ -2,12 +2,17 @@
 // by its id (`switchyard sessions` lists them). Of the sessions a dead process left, only that one is
 // taken over, and started only by resume: the others wait for a window, or a resume of their own.
 import path from 'node:path';
+import { isBaseUrl, type HostSettings } from '../../protocol/host';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
+import { formatBudgetUsd } from '../../host/budgets/budgetKeeper';
 import type { Engine } from '../../host/engine';
 import { InvalidRequestError } from '../../host/errors';
+import { usdToMicro } from '../../host/pricing/cost';
+import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
+import { branchTip } from '../../host/worktrees/repo';
 import { queueTakenOver } from '../../host/sessions/resumeSession';
-import { UsageError, type CommandSpec, type ParsedFlags } from '../args';
+import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { followSession } from '../follow';
 
@@ -24,7 +29,8 @@ export const resumeSpec: CommandSpec = {
     repo: REPO_FLAG,
     hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
     budget: { type: 'number', help: "the session's budget in USD from now on (to go on past the one it reached)" },
-    'max-turns': { type: 'number', help: 'turns allowed past the limit it reached (default: 60)' },
+    'base-url': { type: 'string', help: 'OpenAI-compatible base URL to go on at (default: the one it last ran against)' },
+    'max-turns': { type: 'number', help: 'turns the built-in agent may take from here (default: 60 more for a session at its turn limit, else its limit as it was)' },
     'approve-commands': { type: 'boolean', help: 'approve every command of a session that asks before each one, or that the OS sandbox cannot confine here: nobody is here to ask' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
     quiet: { type: 'boolean', help: 'do not print progress' },
@@ -61,26 +67,48 @@ export const discardSpec: CommandSpec = {
 export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
   const quiet = Boolean(flags.quiet);
   const approveCommands = Boolean(flags['approve-commands']);
-  const budget = flags.budget as number | undefined;
+  const budget = budgetFlag(flags);
   const maxTurns = flags['max-turns'] as number | undefined;
-  if (budget !== undefined && !(budget > 0)) throw new UsageError('--budget must be a positive number of dollars');
   if (maxTurns !== undefined && !(Number.isInteger(maxTurns) && maxTurns > 0)) throw new UsageError('--max-turns must be a positive whole number');
-  const engine = await startCliEngine({ only: id, approveCommands, settings: maxTurns ? { maxTurns } : {}, verbose: quiet ? undefined : err });
+  const baseUrl = flags['base-url'] as string | undefined;
+  if (baseUrl !== undefined && !isBaseUrl(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL such as http://localhost:11434/v1, not "${baseUrl}"`);
+  // Kept by the engine's settings for this run: config.json reloads keep what is set here too.
+  const own: Partial<HostSettings> = maxTurns ? { maxTurns } : {};
+  const engine = await startCliEngine({ only: id, approveCommands, settings: own, verbose: quiet ? undefined : err });
   const resume = async () => {
     const s = await findSession(engine, id!, flags);
     // Nobody is here to ask: a session set to ask first, or whose commands the sandbox cannot confine here, is not resumed so unasked.
     if (s.approval === 'ask' && !approveCommands) {
       throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
     }
+    // It goes on at the model API it ran against, whatever this shell's OPENAI_BASE_URL says: a local
+    // model's session is never sent to OpenAI unasked. --base-url moves it.
+    const endpoint = baseUrl ?? s.baseURL;
+    if (endpoint !== undefined && endpoint !== engine.settings.baseURL) {
+      own.baseURL = endpoint;
+      engine.retune({ baseURL: endpoint });
+      if (!quiet) err(`  at ${endpoint ? shownUrl(endpoint) : 'OpenAI'}${baseUrl === undefined ? ', where it last ran (--base-url to move it)' : ''}`);
+    }
     const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
     if (unconfined) throw new InvalidRequestError(unconfined);
-    // Only for a session that can be resumed: a refused resume leaves its budget as it was.
-    if (budget !== undefined && RESUMABLE_STATUSES.includes(s.status)) await engine.sessions.raiseBudget(s.id, budget);
+    // Only for a session that can be resumed, and to a budget with room left: a refused resume leaves its budget as it was.
+    if (budget !== undefined && RESUMABLE_STATUSES.includes(s.status)) {
+      refuseSpentBudget(budget, s);
+      await engine.sessions.raiseBudget(s.id, budget);
+    }
     const hint = flags.hint as string | undefined;
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
-    return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint);
+    if (maxTurns !== undefined && s.agent !== 'builtin') throw new InvalidRequestError(`--max-turns counts the built-in agent's turns; "${s.title}" runs ${s.agent === 'codex' ? 'Codex' : 'a command'}, whose requests have no turn limit (its budget bounds them).`);
+    return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint, { moreTurns: maxTurns });
   };
   return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
+}
+
+/** A budget no more than the session has spent would leave it over budget before its first request. */
+function refuseSpentBudget(budget: number, s: SessionInfo): void {
+  if (usdToMicro(budget) > usdToMicro(s.costUsd)) return;
+  const relation = budget < s.costUsd ? 'is below' : 'is no more than';
+  throw new UsageError(`--budget ${budget} ${relation} the ${formatBudgetUsd(s.costUsd)} the session has already spent. Nothing was changed; give it a budget above that to go on.`);
 }
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
@@ -91,12 +119,18 @@ export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out,
       out(flags.json ? JSON.stringify({ ok: false, reason: 'not-finished', message }) : `not merged: ${message}`);
       return 1;
     }
-    const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => err(m) });
+    // A base that is no branch now (a detached HEAD's commit, a deleted branch) is refused: "Merging … into 0558ff7…" must not come first.
+    const onBranch = await baseIsBranch(s);
+    const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => onBranch && err(m) });
     if (flags.json) out(JSON.stringify(r));
     else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}`);
     else out(`not merged: ${r.message}${r.reason === 'conflict' ? `\n  ${r.files.join('\n  ')}` : ''}`);
     return r.ok ? 0 : 1;
   });
+}
+
+async function baseIsBranch(s: SessionInfo): Promise<boolean> {
+  return (await branchTip(s.repo, s.baseBranch).catch(() => null)) !== null;
 }
 
 export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
+import { costCell, estimateLegend } from '../reportTable';
 import { ORPHANED_QUEUED_REASON } from '../../host/sessions/ownership';
 
 export const sessionsSpec: CommandSpec = {
@@ -36,7 +37,7 @@ export function formatTable(list: readonly SessionInfo[]): string {
     s.id,
     s.status === 'running' && s.statusReason ? 'running (retrying)' : s.statusReason === ORPHANED_QUEUED_REASON ? 'queued (its run ended)' : s.status,
     s.tier,
-    `$${s.costUsd.toFixed(4)}${s.unpricedRequests ? '+unpriced' : ''}`,
+    costOf(s),
     `${Math.round(s.usage.input > 0 ? (100 * s.usage.cached) / s.usage.input : 0)}%`,
     String(s.usage.requests),
     ...(repos ? [path.basename(s.repo)] : []),
@@ -45,5 +46,15 @@ export function formatTable(list: readonly SessionInfo[]): string {
   ]);
   const head = ['ID', 'STATUS', 'TIER', 'COST', 'CACHED', 'REQS', ...(repos ? ['REPO'] : []), 'BRANCH', 'TITLE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
-  return [head, ...rows].map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+  const lines = [head, ...rows].map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+  const estimated = list.reduce((n, s) => n + s.estimatedRequests, 0);
+  return [...lines, ...(estimated ? [estimateLegend(estimated)] : [])].join('\n');
+}
+
+/** As `report` shows a cost: `unpriced` rather than $0, `~` when it includes estimates. */
+function costOf(s: SessionInfo): string {
+  const cell = costCell({ requests: s.usage.requests, costUsd: s.costUsd, unpricedRequests: s.unpricedRequests, estimatedRequests: s.estimatedRequests });
+  // Priced and unpriced requests both: the dollars leave some out (report counts those in a column of their own).
+  const partlyPriced = s.unpricedRequests > 0 && s.unpricedRequests < s.usage.requests;
+  return partlyPriced ? `${cell}+unpriced` : cell;
 }

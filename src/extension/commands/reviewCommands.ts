@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
-import { MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy } from '../../protocol/types';
+import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy } from '../../protocol/types';
 import { baseUri } from '../baseContent';
 import type { CommandContext } from './context';
 import { guarded, refusedUntrusted, resolveSession } from './pick';
@@ -75,6 +75,17 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
   if (refusedUntrusted('no session is discarded')) return undefined;
   const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'discard');
   if (!s) return undefined;
+  // The host stops a running agent before it looks at what would be lost: asked first, so that Cancel
+  // leaves it running (`confirm`, given by a caller, answers for the user).
+  if (ACTIVE_STATUSES.includes(s.status) && typeof confirm !== 'string') {
+    const stopFirst = 'Stop and Discard';
+    const answer = await vscode.window.showWarningMessage(
+      `"${s.title}" is ${s.status}. Stop it and discard it?`,
+      { modal: true, detail: 'Its agent is stopped first. Work that is not merged is then shown before anything is removed.' },
+      stopFirst,
+    );
+    if (answer !== stopFirst) return undefined;
+  }
   const first = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id }));
   if (!first || first.ok) return first;
   const lost = [

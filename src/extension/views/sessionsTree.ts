@@ -40,8 +40,10 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
  */
 const GROUPED_RUNNING_ICON: [string, string] = ['circle-filled', 'charts.blue'];
 
+const ATTENTION = { id: 'attention', label: 'Needs attention', icon: 'warning', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] as SessionStatus[] };
+
 const GROUPS: { id: string; label: string; icon: string; statuses: SessionStatus[] }[] = [
-  { id: 'attention', label: 'Needs attention', icon: 'warning', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] },
+  ATTENTION,
   { id: 'running', label: 'Running', icon: 'sync~spin', statuses: ['running'] },
   { id: 'queued', label: 'Queued', icon: 'clock', statuses: ['queued'] },
   { id: 'paused', label: 'Paused or stopped', icon: 'debug-pause', statuses: ['paused', 'stopped'] },
@@ -189,7 +191,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   /** Badge, description and message: each a message to the window, so set only when it changes. */
   private updateChrome(): void {
     const all = this.state.all;
-    const attention = all.filter(s => ['waiting', 'stuck', 'over-budget'].includes(s.status)).length;
+    // As the Needs attention group counts them.
+    const attention = all.filter(s => ATTENTION.statuses.includes(s.status)).length;
     if (attention !== this.chrome.attention) {
       this.chrome.attention = attention;
       this.view.badge = attention ? { value: attention, tooltip: `${attention} session(s) need your attention` } : undefined;

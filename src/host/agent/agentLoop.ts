@@ -33,6 +33,11 @@ export interface AgentLoopOptions {
   conversation: Conversation;
   toolContext: ToolContext;
   maxTurns: number;
+  /**
+   * Turns taken in earlier runs, as counted then: every response, a cut-off one that added nothing to the
+   * conversation included (which the conversation cannot count, nor after it is compacted).
+   */
+  turnsSoFar?: number;
   maxOutputTokens: number;
   cacheKey: string;
   cacheRetention?: '24h' | 'in_memory';
@@ -83,7 +88,7 @@ export async function runAgentLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
 
 async function turnLoop(o: AgentLoopOptions): Promise<AgentOutcome> {
   await answerInterruptedCalls(o);
-  let turns = o.conversation.modelTurns();
+  let turns = Math.max(o.conversation.modelTurns(), o.turnsSoFar ?? 0);
   const contact: Contact = { reached: false };
   while (!o.signal.aborted) {
     if (turns >= o.maxTurns) return { kind: 'max-turns', turns };

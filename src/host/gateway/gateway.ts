@@ -90,7 +90,7 @@ export class Gateway {
       link,
       token: t,
       guard: this.newGuard(link),
-      feed: new GuardFeed(),
+      feed: new GuardFeed(link.tracedTurns()),
       cache: new CacheTracker(this.opts.cacheIdleExpiryMs),
       pending: new Set(),
       requests: 0,

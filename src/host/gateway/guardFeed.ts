@@ -15,18 +15,24 @@ export interface TurnUsage {
 
 export class GuardFeed {
   private seen = -1;
-  private turn = 0;
+  private turn: number;
+
+  /** `lastTurn`: the trace's last turn so far (a session resumed in another process numbers on from it). */
+  constructor(lastTurn = 0) {
+    this.turn = lastTurn;
+  }
 
   /**
-   * New activity since the last request, cut into turns. A conversation that got shorter (compacted or
-   * rewritten by its agent) restarts the count without inventing turns.
+   * New activity since the last request, cut into turns; undefined when this request only sets the
+   * baseline. A conversation that got shorter (compacted or rewritten by its agent) restarts the count
+   * without inventing turns.
    */
-  take(activity: readonly AgentItem[]): AgentItem[][] {
+  take(activity: readonly AgentItem[]): AgentItem[][] | undefined {
     // The first request seen (a new session, or one resumed after a restart) sets the baseline: history
     // was judged when it happened.
     if (this.seen < 0 || activity.length < this.seen) {
       this.seen = activity.length;
-      return [];
+      return undefined;
     }
     const fresh = activity.slice(this.seen);
     this.seen = activity.length;

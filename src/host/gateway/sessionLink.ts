@@ -36,6 +36,8 @@ export interface GatewaySession {
   onCacheBreak(b: CacheBreak): void;
   /** A completed turn as the guard saw it (kept as the session's trace). */
   recordTurn(turn: TraceTurn): void;
+  /** The number of the trace's last turn so far, in any process (0 for none). */
+  tracedTurns(): number;
   /** The loop guard's decision after a completed turn; the session applies it (warn, downgrade, pause…). */
   onGuard(decision: GuardDecision): void;
   /** Its request waits for day or month headroom that other processes hold for requests in flight. */

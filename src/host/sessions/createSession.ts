@@ -5,7 +5,7 @@ import type { CreateSessionParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
 import { loadRoles } from '../agent/roles';
 import { formatBudgetUsd } from '../budgets/budgetKeeper';
-import { InvalidRequestError, UserError } from '../errors';
+import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
 import { slugify } from '../worktrees/slug';
@@ -81,7 +81,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const model = p.model?.trim() || settings.model;
   // A command agent names its own models, and an unpriced one goes through whatever the caps say.
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr) : undefined;
-  if (capped) throw new InvalidRequestError(capped);
+  if (capped) throw capped;
 
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;
@@ -115,6 +115,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     agent,
     ...(agent === 'command' ? { command: p.command!.trim() } : {}),
     approval: effectiveApproval,
+    baseURL: settings.baseURL,
     budgetUsd: p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd,
     maxTurns: p.maxTurns ?? settings.maxTurns,
     repo: root,
@@ -142,12 +143,15 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
 }
 
 /** A day or month cap already spent: the session would be over budget before its first request. */
-function machineCapReached(mgr: SessionManager): string | undefined {
+function machineCapReached(mgr: SessionManager): CapReachedError | undefined {
   const { dayUsd, monthUsd } = mgr.ctx.settings().budgets;
   const full = mgr.ctx.spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.spentUsd >= b.capUsd - 1e-9);
   if (!full) return undefined;
   const [name, until, key] = full.scope === 'day' ? ['daily', 'tomorrow', 'dayUsd'] : ['monthly', 'next month', 'monthUsd'];
-  return `The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`;
+  return new CapReachedError(
+    `The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`,
+    full.scope === 'day' ? 'day-budget' : 'month-budget',
+  );
 }
 
 function firstLine(task: string): string {

@@ -19,7 +19,7 @@ export interface SessionHost {
   setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): void;
   changed(s: LiveSession): void;
   spendChanged(): void;
-  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string, capScope?: SessionAlert['capScope']): void;
+  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, capScope?: SessionAlert['capScope']): void;
   fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined>;
   save(s: LiveSession): void;
   appendTrace(s: LiveSession, turn: TraceTurn): void;
@@ -141,7 +141,12 @@ export class LiveSession implements GatewaySession {
   }
 
   recordTurn(turn: TraceTurn): void {
+    this.record.tracedTurns = turn.turn;
     this.host.appendTrace(this, turn);
+  }
+
+  tracedTurns(): number {
+    return this.record.tracedTurns ?? 0;
   }
 
   onGuard(d: GuardDecision): void {

@@ -10,7 +10,12 @@ import { untrustedProblem } from './preflight';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
-export async function resumeSession(mgr: SessionManager, id: string, hint?: string): Promise<SessionInfo> {
+export interface ResumeOptions {
+  /** Turns allowed from here (the CLI's --max-turns): without it, a session at its turn limit gets the setting's number more. */
+  moreTurns?: number;
+}
+
+export async function resumeSession(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): Promise<SessionInfo> {
   const s = mgr.get(id);
   const { ctx } = mgr;
   // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
@@ -37,7 +42,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
     if (hint?.trim()) addHint(s, hint);
-    allowMoreTurns(s, ctx.settings().maxTurns);
+    allowMoreTurns(s, opts.moreTurns ?? ctx.settings().maxTurns, opts.moreTurns !== undefined);
     try {
       ctx.gateway.guardOf(id)?.resume(hint);
     } catch {
@@ -68,17 +73,24 @@ export function queueTakenOver(mgr: SessionManager, id: string, hint?: string): 
 
 /**
  * A session that stopped at its turn limit and is resumed gets as many turns again (the setting's): the
- * user chose to go on, and the limit it reached would end the run before its first request.
+ * user chose to go on, and the limit it reached would end the run before its first request. Turns asked
+ * for (`exact`) are allowed from here whatever the limit was.
  */
-function allowMoreTurns(s: LiveSession, more: number): void {
+function allowMoreTurns(s: LiveSession, more: number, exact: boolean): void {
   const r = s.record;
   // Only the built-in agent has a turn limit; other agents' turns are their requests.
-  if (r.agent !== 'builtin' || r.turns < r.maxTurns) return;
+  if (r.agent !== 'builtin' || (!exact && r.turns < r.maxTurns)) return;
+  const reached = r.turns >= r.maxTurns;
   r.maxTurns = r.turns + more;
-  s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `It had reached its limit of turns; ${more} more are allowed (up to ${r.maxTurns}).` });
+  const why = reached ? 'It had reached its limit of turns; ' : '';
+  s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `${why}${turnsWord(more, 'more')} ${more === 1 ? 'is' : 'are'} allowed (up to ${r.maxTurns}).` });
 }
 
 function addHint(s: LiveSession, hint: string): void {
   s.addNote(hintMessage(hint));
   s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
+}
+
+export function turnsWord(n: number, more = ''): string {
+  return `${n}${more ? ` ${more}` : ''} ${n === 1 ? 'turn' : 'turns'}`;
 }

@@ -5,10 +5,12 @@ import type { AgentOutcome } from '../agent/agentLoop';
 import type { CommandRunner } from '../agent/tools/types';
 import { processOf } from '../util/fileLock';
 import { loadRoles, type Role } from '../agent/roles';
+import { unmergedCommits } from '../worktrees/inspect';
 import { commitAll } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
 import { settingsProblem, untrustedProblem } from './preflight';
+import { turnsWord } from './resumeSession';
 import { runProcessAgent } from './runners/processRunner';
 import { codexConfinementNote, codexSandboxMode } from './runners/codex';
 import type { SessionManager } from './sessionManager';
@@ -45,6 +47,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     } else if (problem) {
       outcome = { kind: 'failed', reason: problem };
     } else {
+      r.baseURL = settings.baseURL;
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);
       // Codex keeps its own sandbox; the others use Switchyard's.
@@ -103,7 +106,11 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   await ctx.gateway.drain(s.id);
   await settle(mgr, s, outcome);
   // A paused or stuck agent goes on from where it was, and its next request shows the last turn.
-  if (!CONTINUED_STATUSES.includes(r.status)) await ctx.gateway.closeTurns(s.id);
+  if (!CONTINUED_STATUSES.includes(r.status)) {
+    await ctx.gateway.closeTurns(s.id);
+    // The trace's last turn number, for a run in another process to number on from.
+    mgr.save(s);
+  }
   await s.transcript.flush();
 }
 
@@ -132,17 +139,21 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
     case 'finished': {
       r.summary = outcome.summary;
       const commit = await commitWork(mgr, s, outcome.summary);
-      mgr.setStatus(s, 'done', commit ? `Finished; work committed as ${commit.slice(0, 8)}.` : 'Finished without changing files.');
+      mgr.setStatus(s, 'done', commit ? `Finished; work committed as ${commit.slice(0, 8)}.` : await nothingNewToCommit(s));
       break;
     }
     case 'max-turns':
       // As the loop counted them (the conversation's turns): a resume that grants more counts from here.
       r.turns = outcome.turns;
       await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
-      mgr.setStatus(s, 'failed', `Reached the limit of ${outcome.turns} turns (switchyard.maxTurns, or --max-turns) without finishing.`, 'turn-limit');
+      mgr.setStatus(s, 'failed', `Reached the limit of ${turnsWord(outcome.turns)} (switchyard.maxTurns, or --max-turns) without finishing.`, 'turn-limit');
+      mgr.alert(s, 'failed', r.statusReason ?? 'It failed.');
       break;
     case 'failed':
-      if (stillRunning) mgr.setStatus(s, 'failed', outcome.reason);
+      if (stillRunning) {
+        mgr.setStatus(s, 'failed', outcome.reason);
+        mgr.alert(s, 'failed', outcome.reason);
+      }
       break;
     case 'blocked':
       if (stillRunning) mgr.setStatus(s, 'paused', outcome.reason, outcome.cause);
@@ -153,6 +164,17 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
   }
   r.owner = r.status === 'queued' ? r.owner : undefined;
   mgr.save(s);
+}
+
+/**
+ * Nothing to commit at the end: the work may still be on the branch, committed by an earlier run (at its
+ * turn limit, before a crash) or by the agent itself. Saying "without changing files" then invites a discard.
+ */
+async function nothingNewToCommit(s: LiveSession): Promise<string> {
+  const r = s.record;
+  const ahead = await unmergedCommits(r.repo, r.branch, r.baseCommit).catch(() => 0);
+  if (!ahead) return 'Finished without changing files.';
+  return `Finished; nothing left to commit, and its branch holds ${ahead === 1 ? 'a commit' : `${ahead} commits`} to merge.`;
 }
 
 async function commitWork(mgr: SessionManager, s: LiveSession, summary: string): Promise<string | null> {

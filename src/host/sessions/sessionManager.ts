@@ -15,7 +15,7 @@ import { InvalidRequestError, stackOf, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
 import { pauseForShutdown, pauseSession, stopSession } from './pauseStop';
-import { resumeSession } from './resumeSession';
+import { resumeSession, type ResumeOptions } from './resumeSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { MachineSlots } from './machineSlots';
@@ -203,8 +203,8 @@ export class SessionManager implements SessionHost {
     return pauseSession(this, id);
   }
 
-  resume(id: string, hint?: string): Promise<SessionInfo> {
-    return resumeSession(this, id, hint);
+  resume(id: string, hint?: string, opts?: ResumeOptions): Promise<SessionInfo> {
+    return resumeSession(this, id, hint, opts);
   }
 
   async retry(id: string): Promise<SessionInfo> {
@@ -302,7 +302,7 @@ export class SessionManager implements SessionHost {
     this.ctx.spend.changed();
   }
 
-  alert(s: LiveSession, kind: 'stuck' | 'over-budget' | 'warn', message: string, capScope?: SessionAlert['capScope']): void {
+  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, capScope?: SessionAlert['capScope']): void {
     this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message, ...(capScope ? { capScope } : {}) });
   }
 

@@ -37,6 +37,8 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   branchKept?: boolean;
   /** Tier changes, in order (each is also a conversation message, so the prompt prefix stays stable). */
   tierHistory: { at: string; from: Tier; to: Tier; why: string }[];
+  /** The trace's last turn number (absent: none yet, or an older record): a run in another process numbers on from it. */
+  tracedTurns?: number;
 }
 
 export const INITIAL_GUARD: GuardState = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };

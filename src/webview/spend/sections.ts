@@ -30,7 +30,7 @@ export function emptyState(m: SpendModel | null, a: SpendActions, trusted: boole
     h('div', { class: 'empty-icon' }, icon('pulse')),
     h('h2', null, 'No spend yet'),
     h('p', null, 'Switchyard meters every request your agents make, shows here what each session costs and what caching saves, and pauses a session before it passes a budget.'),
-    trusted ? null : h('p', { class: 'note' }, icon('shield'), 'No session starts in Restricted Mode: sessions run git in the repository, and git runs programs its configuration names. Trust the workspace to start one.'),
+    trusted ? null : h('p', null, 'No session starts in Restricted Mode: sessions run git in the repository, and git runs programs its configuration names. Trust the workspace to start one.'),
     h('div', { class: 'button-column' },
       trusted
         ? button('New Session', a.newSession, { kind: 'primary', icon: 'add' })

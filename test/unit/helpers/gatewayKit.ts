@@ -32,6 +32,7 @@ export class RecordingLink implements GatewaySession {
   onUsage(record: UsageRecord, cachedShare: number): void { this.usage.push({ record, cachedShare }); }
   onCacheBreak(b: CacheBreak): void { this.breaks.push(b); }
   recordTurn(turn: TraceTurn): void { this.turns.push(turn); }
+  tracedTurns(): number { return this.turns.at(-1)?.turn ?? 0; }
   onGuard(d: GuardDecision): void { this.decisions.push(d); }
   readonly budgetWaits: string[] = [];
   onBudgetWait(message: string): void { this.budgetWaits.push(message); }

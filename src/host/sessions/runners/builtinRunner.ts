@@ -67,6 +67,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     conversation,
     toolContext,
     maxTurns: r.maxTurns,
+    turnsSoFar: r.turns,
     maxOutputTokens: o.settings.maxOutputTokens,
     cacheKey: `switchyard-${r.id}`,
     signal: o.signal,

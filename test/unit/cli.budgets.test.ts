@@ -1,0 +1,49 @@
+// --budget on run and resume, and the caps of config.json, as the CLI takes them: a budget that leaves
+// nothing to spend is refused as a bad argument (exit 2) before anything is made or changed.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from './helpers/cli';
+import { writesThenFinishes } from './helpers/scripts';
+import { makeRepo, tempDir, upstream } from './helpers/engineKit';
+
+const finishing = writesThenFinishes;
+
+test('resume --budget below what the session has spent is refused (exit 2) and leaves its budget as it was', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1', '--budget', '1', '--json', '--quiet'], env);
+  assert.equal(limited.code, 1, limited.stderr);
+  const { id, costUsd } = JSON.parse(limited.stdout) as { id: string; costUsd: number };
+  assert.ok(costUsd > 0.000001, 'the first turn cost something');
+
+  const refused = await runCli(['resume', id, '--budget', '0.000001', '--quiet'], env);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^switchyard resume: --budget 0\.000001 is below the \$0\.\d+ the session has already spent\. Nothing was changed; give it a budget above that to go on\.$/m);
+  const [s] = JSON.parse((await runCli(['sessions', '--repo', repo, '--json'], env)).stdout) as { budgetUsd: number; status: string }[];
+  assert.deepEqual([s!.budgetUsd, s!.status], [1, 'failed']);
+  assert.equal(up.requests.length, 1, 'nothing was sent');
+});
+
+test('a budget that rounds to no micro-dollar, on the command line or as config.json\'s session budget, is refused before anything is made', async t => {
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+  const branches = () => execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim();
+  for (const args of [['run', '--repo', repo, '--task', 'x', '--budget', '0.0000001'], ['resume', 'abc', '--budget', '0.0000004']]) {
+    const r = await runCli(args, env);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), `switchyard ${args[0]}: --budget must be a positive number of dollars, at least 0.000001 (a millionth of a dollar)`);
+  }
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: 0 } }));
+  const zero = await runCli(['run', '--repo', repo, '--task', 'x'], env);
+  assert.equal(zero.code, 2, zero.stderr);
+  assert.match(zero.stderr, /config\.json: budgets\.sessionUsd should be a number of dollars \(above 0\) or null, not 0/);
+  assert.equal(branches(), '', 'no branch was made');
+});

@@ -1,0 +1,35 @@
+// What the CLI prints, tidied: dollars in replay's JSON without float noise, and a merge refused for a base
+// that is no branch without a "Merging …" line before it.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from './helpers/cli';
+import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
+
+test('replay --json gives dollars to the micro-dollar, not 0.30000000000000004', async t => {
+  const root = tempDir(t);
+  const trace = path.join(root, 'trace.jsonl');
+  // No progress over three turns: the guard sums their costs.
+  const turn = (n: number, costUsd: number) => JSON.stringify({ turn: n, toolCalls: [{ name: 'read_file', arguments: '{"path":"a"}', output: 'a' }], filesChanged: [], costUsd });
+  writeFileSync(trace, `${[turn(1, 0.1), turn(2, 0.2), turn(3, 0.000001)].join('\n')}\n`);
+  const r = await runCli(['replay', trace, '--json'], { SWITCHYARD_HOME: path.join(root, 'home') });
+  assert.equal(r.code, 0, r.stderr);
+  const spent = (JSON.parse(r.stdout) as { turns: { spentSinceProgressUsd: number }[] }).turns.map(x => x.spentSinceProgressUsd);
+  assert.deepEqual(spent, [0.1, 0.3, 0.300001]);
+});
+
+test('merge of a session started on a detached HEAD is refused without first saying it merges', async t => {
+  const fin = { steps: [{ calls: [{ name: 'write_file', arguments: { path: 'out.txt', content: 'hi\n' } }] }, { calls: [{ name: 'finish', arguments: { summary: 'done' } }] }] };
+  const up = await upstream(t, { scripts: { fin } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  git(repo, 'checkout', '--quiet', '--detach');
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const ran = await runCli(['run', '--repo', repo, '--task', '[script:fin] on a detached head', '--json', '--quiet'], env);
+  assert.equal(ran.code, 0, ran.stderr);
+  const merged = await runCli(['merge', (JSON.parse(ran.stdout) as { id: string }).id], env);
+  assert.equal(merged.code, 1, merged.stderr);
+  assert.match(merged.stdout, /^not merged: .*a commit on no branch \(a detached HEAD\)/);
+  assert.doesNotMatch(merged.stderr, /Merging/);
+});
