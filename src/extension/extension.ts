@@ -10,6 +10,7 @@ import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
 import { HostClient } from './hostClient';
 import { SessionAlerts } from './notifications';
+import { offerResumeOfPaused } from './commands/hostCommands';
 import { Approvals } from './approvals';
 import { SessionState } from './sessionState';
 import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const meter = new SpendMeter();
   const tierItem = new TierItem();
   let repo: string | undefined;
+  let crashedWhileRunning: string[] | undefined;
   let active = context.workspaceState.get<string>(StateKeys.activeSession);
 
   // The tier item acts on a session whose tier still matters: one that runs or can be resumed.
@@ -123,11 +125,26 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host.pushConfiguration()),
     apiKeys.onDidChange(() => void host.pushConfiguration()),
     host.onNotification(SessionsProtocol.alert, a => alerts.push(a)),
+    // A crash (Restart Agent Host says so itself): the sessions it ran come back paused.
+    host.onDidChangeState(st => {
+      if (st !== 'restarting') return;
+      crashedWhileRunning = state.all.filter(s => s.status === 'running' || s.status === 'waiting').map(s => s.id);
+      log.info(`The agent host stopped while ${crashedWhileRunning.length} session(s) ran here.`);
+    }),
     host.onDidBecomeReady(async () => {
       repo = await findRepo(host);
       state.repo = repo;
       void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
       await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
+      const crashed = crashedWhileRunning;
+      crashedWhileRunning = undefined;
+      // The new host finds them left running by a process that is gone, and pauses them, a moment later.
+      if (crashed) {
+        void state.untilNoneRuns(crashed, 15_000).then(() => {
+          log.info(`After the restart: ${crashed.map(id => `${id} ${state.get(id)?.status ?? 'unknown'}`).join(', ') || 'no session ran'}.`);
+          offerResumeOfPaused(ctx, crashed, 'the agent host stopped unexpectedly and was restarted; it paused', 'warning');
+        });
+      }
     }),
   );
   host.setApprovalHandler((req, withdrawn) => approvals.ask(req, withdrawn));

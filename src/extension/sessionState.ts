@@ -42,6 +42,21 @@ export class SessionState extends Disposable {
     return [...this.sessions.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** Resolves once none of `ids` is running or waiting here, or after `ms`. */
+  untilNoneRuns(ids: readonly string[], ms: number): Promise<void> {
+    const runs = () => ids.some(id => ['running', 'waiting'].includes(this.get(id)?.status ?? ''));
+    if (!runs()) return Promise.resolve();
+    return new Promise(resolve => {
+      const done = () => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const sub = this.onDidChangeSessions(() => !runs() && done());
+    });
+  }
+
   get(id: string): SessionInfo | undefined {
     return this.sessions.get(id);
   }
@@ -69,8 +84,13 @@ export class SessionState extends Disposable {
     this.spendEmitter.fire(summary);
   }
 
-  /** A request's answer is newer than the last notification: take it at once. */
+  /**
+   * A request's answer, taken at once rather than at the next notification; unless a notification saved
+   * after it is already here (a session that started running before its creation's answer arrived).
+   */
   update(s: SessionInfo): void {
+    const have = this.sessions.get(s.id);
+    if (have && have.updatedAt > s.updatedAt) return;
     this.sessions.set(s.id, s);
     this.sessionsEmitter.fire([s]);
   }

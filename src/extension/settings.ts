@@ -117,3 +117,27 @@ export function affectsHostPriority(e: vscode.ConfigurationChangeEvent): boolean
 export function affectsHost(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(SECTION);
 }
+
+/**
+ * Sets a Switchyard setting where the value in force comes from: a workspace (or folder) value overrides the
+ * user's, so writing the user's alone would change nothing the user can see.
+ */
+export async function updateInForce(key: string, value: unknown): Promise<void> {
+  // A folder's value is read and written through a configuration scoped to that folder.
+  const folder = vscode.workspace.getConfiguration('switchyard', vscode.workspace.workspaceFolders?.[0]?.uri);
+  const config = vscode.workspace.getConfiguration('switchyard');
+  // In a single-folder window the workspace's settings are the folder's too: written as the workspace's,
+  // which every scope of setting allows.
+  const inWorkspace = config.inspect(key)?.workspaceValue !== undefined;
+  const inFolder = !inWorkspace && folder.inspect(key)?.workspaceFolderValue !== undefined;
+  const target = inWorkspace ? vscode.ConfigurationTarget.Workspace
+    : inFolder ? vscode.ConfigurationTarget.WorkspaceFolder
+      : vscode.ConfigurationTarget.Global;
+  try {
+    await (inFolder ? folder : config).update(key, value, target);
+  } catch (err) {
+    // A machine-wide setting (application scope) written in a workspace is ignored there, and refused.
+    if (target === vscode.ConfigurationTarget.Global) throw err;
+    await config.update(key, value, vscode.ConfigurationTarget.Global);
+  }
+}

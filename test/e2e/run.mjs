@@ -101,13 +101,13 @@ try {
     await wb.sessionRow('Tune the parser').click();
     await page.locator('.tab', { hasText: 'Agent: Tune the parser' }).waitFor({ timeout: 30000 });
     await wb.statusItem('standard').click();
-    await wb.statusItem('flex').waitFor({ timeout: 15000 });
-    await wb.waitForRowText('Tune the parser', /flex/);
+    await wb.statusItem('priority').waitFor({ timeout: 15000 });
+    await wb.waitForRowText('Tune the parser', /priority/);
   });
 
   await step('the sessions finish, with cost and cache share on their rows', async () => {
     await wb.waitForRowText('Write release notes', /\$0\.\d+.*cached.*standard/);
-    await wb.waitForRowText('Tune the parser', /\$0\.\d+.*cached.*flex/, 90000);
+    await wb.waitForRowText('Tune the parser', /\$0\.\d+.*cached.*priority/, 90000);
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Tune the parser' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
     assert.doesNotMatch(await wb.statusItem('cached').innerText(), /\$0\.00 /);
     copyFileSync(await wb.screenshot('03-sidebar-sessions'), path.join(DOCS, 'sidebar-sessions.png'));
@@ -182,19 +182,34 @@ try {
     copyFileSync(await wb.screenshot('06-codex'), path.join(DOCS, 'codex-session.png'));
   });
 
-  await step('Restart Agent Host pauses the running session, says so and resumes it on request', async () => {
-    // Slower than the other steps' sessions, so that it is surely still running when the host restarts.
+  /**
+   * A slow session (surely still running when its host ends), the host ended by `end`, then the notification
+   * `said`: the session shows paused, and Resume Them runs it to its end.
+   */
+  const pausedByHostEnd = async (title, end, said) => {
     await upstream.configure({ faults: [{ match: { script: 'e2e-long' }, eventDelayMs: 100 }] });
-    await wb.newSession('[script:e2e-long] Split the lexer', 'Split the lexer');
-    await wb.waitForRowText('Split the lexer', /\$0\.\d+/, 60000);
-    await wb.runCommand('Switchyard: Restart Agent Host');
+    await wb.newSession(`[script:e2e-long] ${title}`, title);
+    // Running, with a response metered: a cost above $0.0000.
+    await wb.waitForRowText(title, /\$(?!0\.0+\b)\d+\.\d+/, 60000);
+    await end();
     await upstream.configure({ faults: [] });
-    const toast = wb.notification('the restart paused 1 running session');
+    const toast = wb.notification(said);
     await toast.waitFor({ timeout: 60000 });
-    await wb.waitForRowText('Split the lexer', /paused/);
+    await wb.waitForRowText(title, /paused/);
     await toast.locator('.monaco-button', { hasText: 'Resume Them' }).first().click();
-    await page.locator('.pane-body .monaco-list-row', { hasText: 'Split the lexer' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
-  });
+    await page.locator('.pane-body .monaco-list-row', { hasText: title }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
+  };
+
+  await step('Restart Agent Host pauses the running session, says so and resumes it on request', () =>
+    pausedByHostEnd('Split the lexer', () => wb.runCommand('Switchyard: Restart Agent Host'), 'the restart paused 1 running session'));
+
+  await step('a crash of the agent host is said, with the sessions it paused and the way back', () =>
+    pausedByHostEnd('Inline the cache', () => {
+      // This window's agent host (the extension installed in this profile), killed as a crash would end it.
+      const pids = processesRunning(path.join(RUN, 'vscode') + path.sep, '/dist/host.js');
+      assert.equal(pids.length, 1, `one agent host: ${pids.join(', ')}`);
+      process.kill(pids[0], 'SIGKILL');
+    }, 'the agent host stopped unexpectedly and was restarted; it paused 1 running session'));
 
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
     await wb.newSession('[script:loop] Make the math test pass', 'Fix the math test');
@@ -348,3 +363,15 @@ try {
 console.log(`e2e-suite: ${passed} passed, ${failed} failed`);
 log(`total e2e run time ${since()}`);
 process.exit(exitCode);
+
+/** Pids of the processes whose command line names a file under `dir` ending in `file` (read from /proc: no procps needed). */
+function processesRunning(dir, file) {
+  return readdirSync('/proc').filter(d => /^\d+$/.test(d) && Number(d) !== process.pid).flatMap(d => {
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      return args.some(a => a.startsWith(dir) && a.endsWith(file)) ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -85,6 +85,22 @@ suite('spend, tier and budgets in a real VS Code', () => {
     }
   });
 
+  test('a budget is set where the value in force is: a workspace value overrides the user\'s', async () => {
+    await api();
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    await config().update('budget.sessionUsd', 3, vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('switchyard.setBudgets', 'budget.sessionUsd', 7);
+      assert.strictEqual(config().get('budget.sessionUsd'), 7, `the workspace value was changed, not hidden under it: ${JSON.stringify(config().inspect('budget.sessionUsd'))}`);
+      assert.strictEqual(config().inspect('budget.sessionUsd')?.globalValue, undefined);
+      await vscode.commands.executeCommand('switchyard.setBudgets', 'budget.dayUsd', 40);
+      assert.strictEqual(config().inspect('budget.dayUsd')?.globalValue, 40, 'a machine-wide cap is the user\'s');
+    } finally {
+      await config().update('budget.sessionUsd', undefined, vscode.ConfigurationTarget.Workspace);
+      await config().update('budget.dayUsd', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('Export Spend writes a CSV', async () => {
     await api();
     const file = vscode.Uri.file(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sy-export-')), 'spend.csv'));

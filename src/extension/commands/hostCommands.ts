@@ -31,11 +31,20 @@ export async function restartHost(ctx: CommandContext) {
     await ctx.state.reload();
     return true;
   });
-  // The old host paused what it ran: said here, with the way back, instead of left for the user to find.
-  const paused = restarted ? running.filter(id => ctx.state.get(id)?.status === 'paused') : [];
+  if (restarted) offerResumeOfPaused(ctx, running, 'the restart paused');
+}
+
+/**
+ * The host that ended (restarted, or crashed) paused what it ran: said, with the way back, instead of left
+ * for the user to find among the rows. Not awaited: nothing waits for the user's answer.
+ */
+export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly string[], lead: string, severity: 'info' | 'warning' = 'info'): void {
+  const paused = wereRunning.filter(id => ctx.state.get(id)?.status === 'paused');
   if (!paused.length) return;
-  // Not awaited: the restart is done; the command must not wait for the user to answer.
-  void vscode.window.showInformationMessage(`Switchyard: the restart paused ${paused.length} running session(s).`, 'Resume Them').then(async choice => {
+  const text = `Switchyard: ${lead} ${paused.length} running ${paused.length === 1 ? 'session' : 'sessions'}.`;
+  const asked = severity === 'warning' ? vscode.window.showWarningMessage(text, 'Resume Them', 'Show Log') : vscode.window.showInformationMessage(text, 'Resume Them', 'Show Log');
+  void asked.then(async choice => {
+    if (choice === 'Show Log') ctx.log.show(true);
     if (choice !== 'Resume Them') return;
     for (const id of paused) await vscode.commands.executeCommand('switchyard.resumeSession', id);
   });

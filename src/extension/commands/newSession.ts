@@ -22,7 +22,8 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
   const draft = given ?? (await askDraft(ctx, repo));
   if (!draft) return undefined;
   try {
-    const session = await ctx.host.request(SessionsProtocol.create, { ...draft, repo });
+    // Making the worktree checks out the repository: seconds on a large one.
+    const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft, repo }));
     ctx.state.update(session);
     ctx.setActiveSession(session.id);
     if (!given) {

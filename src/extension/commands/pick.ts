@@ -1,5 +1,7 @@
 // Which session a command is about: the one it was given (an id, a tree row, a session object), the
 // selected row, or one the user picks.
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SessionInfo, SessionStatus } from '../../protocol/types';
 import { money } from '../views/format';
@@ -72,11 +74,21 @@ export function refusedUntrusted(what: string): boolean {
 }
 
 /** Runs a host request, showing a failure as an error message rather than an unhandled rejection. */
+/** Runs a request to the host with the window's progress spinner (a merge or a worktree can take seconds); an error is shown. */
 export async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await fn();
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: ${what}` }, fn);
   } catch (err) {
     void vscode.window.showErrorMessage(`Switchyard: ${what}: ${errorText(err)}`);
     return undefined;
   }
+}
+
+/**
+ * Where a save dialog starts, with `name` filled in: the workspace's folder, else the home folder. A bare
+ * `Uri.file(name)` is the root of the file system, where saving usually fails.
+ */
+export function saveTarget(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  return folder ? vscode.Uri.joinPath(folder, name) : vscode.Uri.file(path.join(os.homedir(), name));
 }

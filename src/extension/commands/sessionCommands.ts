@@ -3,10 +3,11 @@ import * as vscode from 'vscode';
 import { SessionsProtocol } from '../../protocol/sessions';
 import { SpendProtocol } from '../../protocol/spend';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, TIERS, type SessionInfo, type Tier } from '../../protocol/types';
-import { nextTier } from '../statusBar/tierItem';
+import { updateInForce } from '../settings';
+import { toggledTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
 import { tierItems } from './newSession';
-import { guarded, isDollars, refusedUntrusted, resolveSession, sayRowWasRedrawn } from './pick';
+import { guarded, isDollars, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
 
 async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
   const s = await guarded(what, fn);
@@ -82,7 +83,7 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
     asDefault = pick.asDefault === true;
   }
   if (asDefault || !s) {
-    await vscode.workspace.getConfiguration('switchyard').update('defaultTier', chosen, vscode.ConfigurationTarget.Global);
+    await updateInForce('defaultTier', chosen);
     return undefined;
   }
   ctx.setActiveSession(s.id);
@@ -94,9 +95,8 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
 /** The status-bar tier item: one click moves the active session (or the default) to the next tier. */
 export async function toggleTier(ctx: CommandContext) {
   const s = ctx.activeSession();
-  if (s) return setTier(ctx, s.id, nextTier(s.tier));
-  const config = vscode.workspace.getConfiguration('switchyard');
-  await config.update('defaultTier', nextTier(config.get<Tier>('defaultTier', 'standard')), vscode.ConfigurationTarget.Global);
+  if (s) return setTier(ctx, s.id, toggledTier(s.tier));
+  await updateInForce('defaultTier', toggledTier(vscode.workspace.getConfiguration('switchyard').get<Tier>('defaultTier', 'standard')));
   return undefined;
 }
 
@@ -131,7 +131,7 @@ export async function saveTrace(ctx: CommandContext, arg?: unknown, target?: unk
   if (!s) return;
   const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
     title: 'Save session trace',
-    defaultUri: vscode.Uri.file(`${s.branch.replace(/\//g, '-')}.trace.jsonl`),
+    defaultUri: saveTarget(`${s.branch.replace(/\//g, '-')}.trace.jsonl`),
     filters: { 'Trace (JSON Lines)': ['jsonl'] },
   });
   if (!uri) return;

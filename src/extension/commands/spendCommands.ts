@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
 import type { CommandContext } from './context';
-import { guarded, isDollars } from './pick';
+import { updateInForce } from '../settings';
+import { guarded, isDollars, saveTarget } from './pick';
 
 export async function showSpend() {
   await vscode.commands.executeCommand('switchyard.spend.focus');
@@ -32,7 +33,7 @@ export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, value
     void vscode.window.showErrorMessage(`Switchyard: ${scope.label}: ${rule.toLowerCase()}, or empty for no cap; "${value}" is not.`);
     return;
   }
-  await config.update(scope.key, value.trim() === '' ? null : Number(value), vscode.ConfigurationTarget.Global);
+  await updateInForce(scope.key, value.trim() === '' ? null : Number(value));
 }
 
 function describe(v: number | null | undefined): string {
@@ -42,7 +43,7 @@ function describe(v: number | null | undefined): string {
 export async function exportSpend(ctx: CommandContext, target?: unknown) {
   const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
     title: 'Export spend as CSV',
-    defaultUri: vscode.Uri.file(`switchyard-spend-${new Date().toISOString().slice(0, 10)}.csv`),
+    defaultUri: saveTarget(`switchyard-spend-${new Date().toISOString().slice(0, 10)}.csv`),
     filters: { CSV: ['csv'] },
   });
   if (!uri) return undefined;

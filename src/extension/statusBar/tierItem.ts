@@ -1,11 +1,16 @@
-// The tier of the active session in the status bar; one click switches it (priority → standard → flex).
+// The tier of the active session in the status bar; one click turns priority on or off (Set Tier… has flex).
 import * as vscode from 'vscode';
 import type { SessionInfo, Tier } from '../../protocol/types';
 
 const ICONS: Record<Tier, string> = { priority: 'zap', standard: 'dash', flex: 'watch' };
 
-export function nextTier(t: Tier): Tier {
-  return t === 'priority' ? 'standard' : t === 'standard' ? 'flex' : 'priority';
+/**
+ * The priority toggle: priority goes back to standard, any other tier to priority. Each change is a message
+ * to the agent (and the next request's cache prefix changes): going round through every tier would make
+ * two changes where the user wanted one.
+ */
+export function toggledTier(t: Tier): Tier {
+  return t === 'priority' ? 'standard' : 'priority';
 }
 
 export class TierItem implements vscode.Disposable {
@@ -24,14 +29,16 @@ export class TierItem implements vscode.Disposable {
 
   refresh(active: SessionInfo | undefined, defaultTier: Tier): void {
     const tier = active?.tier ?? defaultTier;
+    const click = tier === 'priority' ? 'Click to turn priority off (standard).' : 'Click to switch to priority (about 2× the standard price).';
     const tooltip = active
-      ? `Tier of "${active.title}": ${tier}. Click to switch to ${nextTier(tier)}.${tier === 'priority' ? ' Priority costs about 2× standard.' : ''}`
-      : `Default tier for new sessions: ${tier}. Click to switch to ${nextTier(tier)}.`;
+      ? `Tier of "${active.title}": ${tier}${tier === 'priority' ? ', about 2× the standard price' : ''}. ${click} Set Tier… (in the session's menu) also has flex.`
+      : `Tier of new sessions: ${tier} (switchyard.defaultTier). ${click}`;
     // Called on every session change: only a real change is sent to the window.
     if (this.shown === tooltip) return;
     this.shown = tooltip;
     this.item.text = `$(${ICONS[tier]}) ${tier}`;
     this.item.tooltip = tooltip;
+    this.item.accessibilityInformation = { label: tooltip, role: 'button' };
     this.item.backgroundColor = tier === 'priority' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.show();
   }

@@ -287,9 +287,11 @@ function contextValue(s: SessionInfo): string {
   const st = s.status;
   if (st === 'waiting') flags.push('approvable');
   if (ACTIVE_STATUSES.includes(st)) flags.push('pausable');
-  if (RESUMABLE_STATUSES.includes(st)) flags.push('resumable');
+  // A failed session is retried (the same as a resume, under the name its row's state asks for).
+  if (RESUMABLE_STATUSES.includes(st)) flags.push(st === 'failed' ? 'retryable' : 'resumable');
   if (STOPPABLE_STATUSES.includes(st)) flags.push('stoppable');
-  if (st === 'failed') flags.push('retryable');
+  // What runs, or may run again, has a tier and a budget worth changing; a finished session has neither.
+  if (ACTIVE_STATUSES.includes(st) || RESUMABLE_STATUSES.includes(st)) flags.push('runnable');
   if (OPEN_STATUSES.includes(st)) flags.push('open', 'reviewable');
   if (MERGEABLE_STATUSES.includes(st)) flags.push('mergeable');
   return flags.join(':');
