@@ -108,6 +108,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   context.subscriptions.push(
     log, host, state, tree, transcripts, spendView, meter, tierItem, approvals, alerts,
     vscode.window.registerWebviewViewProvider(SpendView.id, spendView),
+    // Transcript tabs open before a reload come back, each to its session.
+    vscode.window.registerWebviewPanelSerializer(TranscriptPanels.viewType, transcripts),
     vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(host)),
     ...registerCommands(ctx),
     state.onDidChangeSpend(s => meter.refresh(s)),

@@ -314,6 +314,17 @@ try {
     }
   });
 
+  await step('transcript tabs come back after the window reloads, each showing its session', async () => {
+    // Opened by the steps before: the Codex session's transcript, and the approval session's behind it.
+    for (const title of ['Check with approval', 'Hello from Codex']) await page.locator('.tab', { hasText: `Agent: ${title}` }).waitFor();
+    await page.reload();
+    await wb.ready();
+    await page.locator('.tab', { hasText: 'Agent: Check with approval' }).first().click({ timeout: 30000 });
+    await wb.inWebview('text=/Check the project listing/', 60000);
+    await page.locator('.tab', { hasText: 'Agent: Hello from Codex' }).first().click();
+    await wb.inWebview('text=/Wrote hello\\.txt/', 60000);
+  });
+
   await step('in Restricted Mode the sidebar and New Session say why no session starts, and how to trust the folder', async () => {
     // A second window, on a folder not trusted: it opens in Restricted Mode (the web workbench asks nothing).
     const dir = path.join(RUN, 'vscode-restricted');

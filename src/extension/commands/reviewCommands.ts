@@ -105,8 +105,12 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
 }
 
 export async function pruneWorktrees(ctx: CommandContext) {
+  if (refusedUntrusted('no worktree is cleaned up')) return undefined;
   const repo = ctx.repo();
-  if (!repo) return undefined;
+  if (!repo) {
+    void vscode.window.showInformationMessage('Switchyard: open a folder inside a git repository to clean up its worktrees.');
+    return undefined;
+  }
   const r = await guarded('cleaning up worktrees', () => ctx.host.request(SessionsProtocol.pruneWorktrees, { repo }));
   if (r) void vscode.window.showInformationMessage(r.pruned.length ? `Cleaned up ${r.pruned.length} orphaned worktree(s); their branches are kept.` : 'No orphaned worktrees.');
   return r;

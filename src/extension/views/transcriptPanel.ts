@@ -9,7 +9,8 @@ import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
 
-export class TranscriptPanels extends Disposable {
+export class TranscriptPanels extends Disposable implements vscode.WebviewPanelSerializer {
+  static readonly viewType = 'switchyard.transcript';
   private readonly panels = new Map<string, TranscriptPanel>();
 
   constructor(
@@ -41,11 +42,26 @@ export class TranscriptPanels extends Disposable {
       return existing;
     }
     const title = this.state.get(sessionId)?.title ?? sessionId;
-    const panel = vscode.window.createWebviewPanel('switchyard.transcript', `Agent: ${title}`, vscode.ViewColumn.Active, {
+    const panel = vscode.window.createWebviewPanel(TranscriptPanels.viewType, `Agent: ${title}`, vscode.ViewColumn.Active, {
       ...webviewOptions(this.extensionUri),
       retainContextWhenHidden: true,
       enableFindWidget: true,
     });
+    return this.adopt(sessionId, panel);
+  }
+
+  /** A tab restored after a reload: its webview saved the session it shows (transcriptView's state). */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown): Promise<void> {
+    const sessionId = typeof saved === 'object' && saved !== null ? (saved as { sessionId?: unknown }).sessionId : undefined;
+    if (typeof sessionId !== 'string' || !sessionId || this.panels.has(sessionId)) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(this.extensionUri);
+    this.adopt(sessionId, panel);
+  }
+
+  private adopt(sessionId: string, panel: vscode.WebviewPanel): TranscriptPanel {
     panel.iconPath = new vscode.ThemeIcon('comment-discussion');
     const p = new TranscriptPanel(sessionId, panel, this.extensionUri, this.host, this.state, () => this.panels.delete(sessionId));
     this.panels.set(sessionId, p);
@@ -58,6 +74,7 @@ export class TranscriptPanel {
   /** Persisted events the webview has, so a live batch that overlaps a read is not shown twice. */
   private next = 0;
   private loaded = false;
+  private loading: Promise<void> | undefined;
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -108,6 +125,11 @@ export class TranscriptPanel {
   sessionChanged(): void {
     const session = this.state.get(this.sessionId);
     if (!session) return;
+    // Restored after a reload before the host listed the sessions: it loads now.
+    if (!this.loaded) {
+      this.loading ??= this.load().finally(() => (this.loading = undefined));
+      return;
+    }
     this.panel.title = `Agent: ${session.title}`;
     this.channel.post({ type: 'transcript/session', body: { session } });
   }
