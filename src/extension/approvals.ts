@@ -4,9 +4,12 @@
 import * as vscode from 'vscode';
 import type { ApprovalRequest, ApprovalResponse } from '../protocol/sessions';
 import { Disposable } from './lifecycle';
+import { hasLink, plainText } from './plainText';
 
 /** Longest command shown whole in a notification (which wraps, but is a few lines high at most). */
 const INLINE_MAX = 240;
+/** Characters a notification would not show as they are (line breaks, controls, bidirectional overrides). */
+const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 interface Pending {
   req: ApprovalRequest;
@@ -38,9 +41,9 @@ export class Approvals extends Disposable {
     });
   }
 
-  /** The sessions waiting for an answer here. */
-  get waiting(): readonly ApprovalRequest[] {
-    return [...this.pending.values()].map(p => p.req);
+  /** The host that asked is gone (crashed, restarted): nobody waits for these answers any more. */
+  withdrawAll(): void {
+    for (const p of [...this.pending.values()]) p.answer(false);
   }
 
   isWaiting(sessionId: string): boolean {
@@ -64,11 +67,13 @@ export class Approvals extends Disposable {
   }
 
   private async notify(p: Pending): Promise<void> {
-    const { title, command } = p.req;
+    const { command } = p.req;
+    const title = plainText(p.req.title);
     const approve = 'Approve';
     const deny = 'Deny';
     const review = 'Review…';
-    const inline = !command.includes('\n') && command.length <= INLINE_MAX;
+    // A command with link syntax is shown only in the dialog, whose detail is plain text.
+    const inline = !HIDDEN_CHARS.test(command) && !hasLink(command) && command.length <= INLINE_MAX;
     const choice = inline
       ? await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run: ${command}`, approve, deny, review)
       : await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run a command of ${lineCount(command)} (${command.length} characters). Review it to approve it.`, review, deny);
@@ -80,7 +85,7 @@ export class Approvals extends Disposable {
   }
 
   override dispose(): void {
-    for (const p of [...this.pending.values()]) p.answer(false);
+    this.withdrawAll();
     super.dispose();
   }
 }

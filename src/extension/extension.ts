@@ -129,6 +129,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     host.onNotification(SessionsProtocol.alert, a => alerts.push(a)),
     // A crash (Restart Agent Host says so itself): the sessions it ran come back paused.
     host.onDidChangeState(st => {
+      if (st !== 'ready') approvals.withdrawAll();
       if (st !== 'restarting') return;
       crashedWhileRunning = state.all.filter(s => s.status === 'running' || s.status === 'waiting').map(s => s.id);
       log.info(`The agent host stopped while ${crashedWhileRunning.length} session(s) ran here.`);

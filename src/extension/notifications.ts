@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { SessionAlert } from '../protocol/sessions';
 import { Disposable } from './lifecycle';
+import { plainText } from './plainText';
 
 /** How long alerts are gathered before they are shown: a fleet's sessions hit a cap within moments. */
 const GATHER_MS = 400;
@@ -16,7 +17,8 @@ export class SessionAlerts extends Disposable {
   push(a: SessionAlert): void {
     // A warning shows on the session's row; a toast for each would be noise with many agents.
     if (a.kind === 'warn') return;
-    this.gathered.push(a);
+    // Titles and reasons carry text from agents and model servers: shown as text, never as links.
+    this.gathered.push({ ...a, title: plainText(a.title), message: plainText(a.message) });
     this.timer ??= setTimeout(() => this.flush(), GATHER_MS);
   }
 

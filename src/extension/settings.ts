@@ -127,9 +127,11 @@ export async function updateInForce(key: string, value: unknown): Promise<void> 
   const folder = vscode.workspace.getConfiguration('switchyard', vscode.workspace.workspaceFolders?.[0]?.uri);
   const config = vscode.workspace.getConfiguration('switchyard');
   // In a single-folder window the workspace's settings are the folder's too: written as the workspace's,
-  // which every scope of setting allows.
-  const inWorkspace = config.inspect(key)?.workspaceValue !== undefined;
-  const inFolder = !inWorkspace && folder.inspect(key)?.workspaceFolderValue !== undefined;
+  // which every scope of setting allows. In Restricted Mode a workspace's values of restricted settings
+  // (package.json's restrictedConfigurations) are not in force: the user's are.
+  const trusted = vscode.workspace.isTrusted || !restrictedSettings().has(`switchyard.${key}`);
+  const inWorkspace = trusted && config.inspect(key)?.workspaceValue !== undefined;
+  const inFolder = trusted && !inWorkspace && folder.inspect(key)?.workspaceFolderValue !== undefined;
   const target = inWorkspace ? vscode.ConfigurationTarget.Workspace
     : inFolder ? vscode.ConfigurationTarget.WorkspaceFolder
       : vscode.ConfigurationTarget.Global;
@@ -140,4 +142,10 @@ export async function updateInForce(key: string, value: unknown): Promise<void> 
     if (target === vscode.ConfigurationTarget.Global) throw err;
     await config.update(key, value, vscode.ConfigurationTarget.Global);
   }
+}
+
+function restrictedSettings(): ReadonlySet<string> {
+  const manifest = vscode.extensions.getExtension('switchyard.switchyard')?.packageJSON as
+    { capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } } } | undefined;
+  return new Set(manifest?.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? []);
 }

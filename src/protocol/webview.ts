@@ -24,7 +24,11 @@ export interface FromWebview {
   'spend/openSession': { sessionId: string };
   'transcript/showChanges': { sessionId: string };
   'transcript/setTier': { sessionId: string; tier: Tier };
+  /** What the header's buttons do to the session, as its row's actions do. */
+  'transcript/act': { sessionId: string; action: TranscriptAction };
 }
+
+export type TranscriptAction = 'pause' | 'resume' | 'stop' | 'merge';
 
 export type Envelope<M, K extends keyof M = keyof M> = K extends keyof M ? { type: K; body: M[K] } : never;
 export type ToWebviewMessage = Envelope<ToWebview>;

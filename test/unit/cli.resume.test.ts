@@ -1,6 +1,6 @@
 // `switchyard resume` goes on where the session ran: the model API it last ran against, and the turns
-// asked for. A local model's session is never sent to OpenAI (or another server) because this shell's
-// OPENAI_BASE_URL says so.
+// asked for. A local model's session is never sent to OpenAI (or another server), nor this shell's key to
+// the server a record names, unasked.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -10,30 +10,39 @@ import { writesThenFinishes } from './helpers/scripts';
 
 const finishing = writesThenFinishes;
 
-test('resume goes on at the model API the session last ran against, not at OPENAI_BASE_URL; --base-url moves it', async t => {
+test('resume goes on only where the session ran and this shell points; where they differ it sends nothing until --base-url names one', async t => {
   const local = await upstream(t, { scripts: { fin: finishing } });
   const elsewhere = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli' };
-  const run = async (...flags: string[]) => {
-    const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] write it', '--base-url', local.url, '--max-turns', '1', '--json', '--quiet', ...flags], env);
+  const run = async () => {
+    const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] write it', '--base-url', local.url, '--max-turns', '1', '--json', '--quiet'], env);
     assert.equal(r.code, 1, r.stderr);
     return (JSON.parse(r.stdout) as { id: string }).id;
   };
+  const requests = () => [local.requests.length, elsewhere.requests.length];
 
+  // This shell points elsewhere (or at OpenAI): its key would go there, and the session's conversation too.
   const id = await run();
-  const resumed = await runCli(['resume', id, '--json'], { ...env, OPENAI_BASE_URL: elsewhere.url });
-  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
-  assert.equal((JSON.parse(resumed.stdout) as { status: string }).status, 'done');
-  assert.match(resumed.stderr, /^ {2}at http:\/\/127\.0\.0\.1:\d+\/v1, where it last ran \(--base-url to move it\)$/m);
-  assert.equal(elsewhere.requests.length, 0, 'nothing went to the server OPENAI_BASE_URL names');
-  assert.equal(local.requests.length, 2);
-
-  const moved = await run();
-  const there = await runCli(['resume', moved, '--base-url', elsewhere.url, '--json', '--quiet'], env);
+  for (const shell of [{ OPENAI_BASE_URL: elsewhere.url }, { OPENAI_BASE_URL: '' }]) {
+    const refused = await runCli(['resume', id, '--json'], { ...env, ...shell });
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /last ran against http:\/\/127\.0\.0\.1:\d+\/v1, and this shell points at (http:\/\/127\.0\.0\.1:\d+\/v1|OpenAI) \(OPENAI_BASE_URL\)\. Nothing was sent\. Pass --base-url http:\/\/127\.0\.0\.1:\d+\/v1 to go on where it ran/);
+  }
+  assert.deepEqual(requests(), [1, 0], 'nothing was sent anywhere');
+  const there = await runCli(['resume', id, '--base-url', local.url, '--json', '--quiet'], { ...env, OPENAI_BASE_URL: elsewhere.url });
   assert.equal(there.code, 0, there.stdout + there.stderr);
-  assert.equal(elsewhere.requests.length, 1, 'the one request after the move');
+  assert.deepEqual(requests(), [2, 0]);
+
+  // Where the shell points where it ran, nothing needs saying; --base-url moves it, and that is recorded.
+  const same = await runCli(['resume', await run(), '--json', '--quiet'], { ...env, OPENAI_BASE_URL: local.url });
+  assert.equal(same.code, 0, same.stdout + same.stderr);
+  assert.deepEqual(requests(), [4, 0]);
+  const moved = await run();
+  const movedThere = await runCli(['resume', moved, '--base-url', elsewhere.url, '--json', '--quiet'], env);
+  assert.equal(movedThere.code, 0, movedThere.stdout + movedThere.stderr);
+  assert.equal(elsewhere.requests.length, 1);
   assert.equal((JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; baseURL?: string }[]).find(s => s.id === moved)?.baseURL, elsewhere.url, 'and it is recorded there');
 
   const bad = await runCli(['resume', moved, '--base-url', 'localhost:11434'], env);

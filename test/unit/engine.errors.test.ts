@@ -163,6 +163,17 @@ test('a queued session that comes to run in Restricted Mode is paused, and goes 
   assert.equal(readFileSync(path.join(done.worktree, 'ran.log'), 'utf8'), 'ran\n');
 });
 
+test('a session a Restricted Mode window paused goes on in the next window that trusts the folder', async t => {
+  const { up, engine, paused } = await pausedInRestrictedMode(t);
+  await engine.shutdown();
+  const next = await engineFor(t, { up, home: engine.home, repo: paused.repo, headless: false });
+  await next.engine.sessions.list(paused.repo);
+  await until('the session to be resumed', () => next.engine.sessions.get(paused.id).record.status !== 'paused');
+  const done = await settle(next.engine, next.engine.sessions.info(next.engine.sessions.get(paused.id)));
+  assert.equal(done.status, 'done', done.statusReason);
+  await next.engine.shutdown();
+});
+
 test('a session Restricted Mode paused that the user has since stopped stays stopped when the workspace is trusted', async t => {
   const { up, engine, paused, trust } = await pausedInRestrictedMode(t);
   assert.equal(paused.statusCause, 'untrusted');

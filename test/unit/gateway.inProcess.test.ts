@@ -91,3 +91,19 @@ test('a request the model server had whole when it failed is charged as an estim
   await unreachable.drain('u');
   assert.deepEqual(alone.usage, [], 'nothing charged');
 });
+
+test('requests sent each on its own (none carries an earlier answer) are not judged as turns: the guard cannot tell them', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s');
+  const token = gateway.register(link);
+  for (let i = 0; i < 6; i++) {
+    const r = await gateway.fetch(URL_TEXT, init(token));
+    assert.equal(r.status, 200);
+    await r.text();
+    await gateway.drain('s');
+  }
+  assert.equal(link.usage.length, 6);
+  assert.deepEqual(link.turns, [], 'no turn was made of an answer the next request left out');
+  assert.equal(link.decisions.filter(d => d.action !== 'none').length, 0);
+});

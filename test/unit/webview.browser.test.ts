@@ -285,6 +285,29 @@ test('transcript: an opened tool block and the session stay as they were when th
   await page.close();
 });
 
+test('transcript: the header offers what the session can do next, and an update keeps the keyboard on its button', { skip }, async () => {
+  const { page, errors } = await open('transcript');
+  await send(page, { type: 'transcript/reset', body: { session: session({ status: 'running' }), events: [] } });
+  await page.getByRole('button', { name: 'Pause' }).focus();
+  // A running session's header is rebuilt several times a second: the focus must not fall off it.
+  await send(page, { type: 'transcript/session', body: { session: session({ status: 'running', costUsd: 0.5 }) } });
+  await page.waitForSelector('text=$0.50');
+  assert.equal(await run<string | undefined>(page, 'document.activeElement?.dataset.focus'), 'pause');
+  await page.keyboard.press('Enter');
+  await send(page, { type: 'transcript/session', body: { session: session({ status: 'stuck' }) } });
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await send(page, { type: 'transcript/session', body: { session: session({ status: 'failed' }) } });
+  await page.getByRole('button', { name: 'Retry' }).click();
+  assert.equal(await page.getByRole('button', { name: 'Stop' }).count(), 0, 'a failed session has nothing to stop');
+  await send(page, { type: 'transcript/session', body: { session: session({ status: 'done' }) } });
+  await page.getByRole('button', { name: 'Merge…' }).click();
+  assert.deepEqual((await posted(page)).slice(1).map(m => m.type === 'transcript/act' ? m.body.action : m.type), ['pause', 'resume', 'stop', 'resume', 'merge']);
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('transcript: a merged session offers no Show Changes (its worktree is gone)', { skip }, async () => {
   const { page } = await open('transcript');
   await send(page, { type: 'transcript/reset', body: { session: session({ status: 'done' }), events: [] } });

@@ -81,14 +81,12 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     if (s.approval === 'ask' && !approveCommands) {
       throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
     }
-    // It goes on at the model API it ran against, whatever this shell's OPENAI_BASE_URL says: a local
-    // model's session is never sent to OpenAI unasked. --base-url moves it.
-    const endpoint = baseUrl ?? s.baseURL;
-    if (endpoint !== undefined && endpoint !== engine.settings.baseURL) {
+    const endpoint = endpointOf(s, baseUrl, engine.settings.baseURL);
+    if (endpoint !== engine.settings.baseURL) {
       own.baseURL = endpoint;
       engine.retune({ baseURL: endpoint });
-      if (!quiet) err(`  at ${endpoint ? shownUrl(endpoint) : 'OpenAI'}${baseUrl === undefined ? ', where it last ran (--base-url to move it)' : ''}`);
     }
+    if (maxTurns !== undefined && s.agent !== 'builtin') throw new InvalidRequestError(`--max-turns counts the built-in agent's turns; "${s.title}" runs ${s.agent === 'codex' ? 'Codex' : 'a command'}, whose requests have no turn limit (its budget bounds them).`);
     const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
     if (unconfined) throw new InvalidRequestError(unconfined);
     // Only for a session that can be resumed, and to a budget with room left: a refused resume leaves its budget as it was.
@@ -98,10 +96,21 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     }
     const hint = flags.hint as string | undefined;
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
-    if (maxTurns !== undefined && s.agent !== 'builtin') throw new InvalidRequestError(`--max-turns counts the built-in agent's turns; "${s.title}" runs ${s.agent === 'codex' ? 'Codex' : 'a command'}, whose requests have no turn limit (its budget bounds them).`);
-    return queueTakenOver(engine.sessions, s.id, hint) ?? engine.sessions.resume(id!, hint, { moreTurns: maxTurns });
+    return queueTakenOver(engine.sessions, s.id, hint, { moreTurns: maxTurns }) ?? engine.sessions.resume(id!, hint, { moreTurns: maxTurns });
   };
   return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
+}
+
+/**
+ * The model API a resume goes on at: where the session last ran, which must be where this shell points
+ * (OPENAI_BASE_URL, else OpenAI), since this shell's OPENAI_API_KEY goes with every request. Where they
+ * differ, nothing is sent until --base-url says which: a local model's session is never sent to OpenAI, nor
+ * a key to a server the session's record names, unasked.
+ */
+function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): string {
+  if (flag !== undefined || s.baseURL === undefined || sameApi(s.baseURL, shell)) return flag ?? shell;
+  const where = (url: string) => (url ? shownUrl(url) : 'OpenAI');
+  throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (OPENAI_BASE_URL). Nothing was sent. Pass --base-url ${s.baseURL || OPENAI_API} to go on where it ran, or --base-url ${shell || OPENAI_API} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
 }
 
 /** A budget no more than the session has spent would leave it over budget before its first request. */
@@ -170,3 +179,11 @@ export async function findSession(engine: Engine, id: string, flags: ParsedFlags
   if (!found) throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
   return found;
 }
+
+/** '' is OpenAI, as its own address is. */
+function sameApi(a: string, b: string): boolean {
+  const norm = (u: string) => u.trim().replace(/\/+$/, '') || OPENAI_API;
+  return norm(a) === norm(b);
+}
+
+const OPENAI_API = 'https://api.openai.com/v1';

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { NO_API_KEY } from '../../protocol/host';
 import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
+import { plainText } from '../plainText';
 import { readSettings } from '../settings';
 import type { CommandContext } from './context';
 import { errorText, isDollars, refusedUntrusted } from './pick';
@@ -38,7 +39,7 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
         if (choice === setKey) void vscode.commands.executeCommand('switchyard.setApiKey');
       });
     } else {
-      void vscode.window.showErrorMessage(`Switchyard: the session was not created: ${why}`);
+      void vscode.window.showErrorMessage(`Switchyard: the session was not created: ${plainText(why)}`);
     }
     return undefined;
   }

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SessionInfo, SessionStatus } from '../../protocol/types';
+import { plainText } from '../plainText';
 import { money } from '../views/format';
 import type { CommandContext } from './context';
 
@@ -79,7 +80,7 @@ export async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T 
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: ${what}` }, fn);
   } catch (err) {
-    void vscode.window.showErrorMessage(`Switchyard: ${what}: ${errorText(err)}`);
+    void vscode.window.showErrorMessage(`Switchyard: ${what}: ${plainText(errorText(err))}`);
     return undefined;
   }
 }

@@ -3,11 +3,19 @@
 import * as vscode from 'vscode';
 import type { TranscriptEvent } from '../../protocol/records';
 import { SessionsProtocol } from '../../protocol/sessions';
-import type { FromWebviewMessage } from '../../protocol/webview';
+import type { FromWebviewMessage, TranscriptAction } from '../../protocol/webview';
 import type { HostClient } from '../hostClient';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
+
+/** The header's buttons, as the commands of the session's row (which check what the session allows). */
+const ACT_COMMANDS: Record<TranscriptAction, string> = {
+  pause: 'switchyard.pauseSession',
+  resume: 'switchyard.resumeSession',
+  stop: 'switchyard.stopSession',
+  merge: 'switchyard.mergeSession',
+};
 
 export class TranscriptPanels extends Disposable implements vscode.WebviewPanelSerializer {
   static readonly viewType = 'switchyard.transcript';
@@ -75,6 +83,8 @@ export class TranscriptPanel {
   private next = 0;
   private loaded = false;
   private loading: Promise<void> | undefined;
+  /** Loads started so far: an older one that ends last must not reset the view to what it read. */
+  private generation = 0;
   private disposed = false;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -94,11 +104,20 @@ export class TranscriptPanel {
     }));
   }
 
+  /** Reads the whole transcript and shows it; of loads that overlap, the last one started is the one shown. */
   async load(): Promise<void> {
     const session = this.state.get(this.sessionId);
     if (!session || this.disposed) return;
-    await this.host.request(SessionsProtocol.watch, { sessionId: this.sessionId, watching: true });
-    const { events, next } = await this.host.request(SessionsProtocol.transcript, { sessionId: this.sessionId, after: 0 });
+    const generation = ++this.generation;
+    let read: { events: TranscriptEvent[]; next: number };
+    try {
+      await this.host.request(SessionsProtocol.watch, { sessionId: this.sessionId, watching: true });
+      read = await this.host.request(SessionsProtocol.transcript, { sessionId: this.sessionId, after: 0 });
+    } catch {
+      return; // the host is restarting: its ready event loads again
+    }
+    if (generation !== this.generation || this.disposed) return;
+    const { events, next } = read;
     this.next = next;
     this.loaded = true;
     this.channel.post({ type: 'transcript/reset', body: { session, events } });
@@ -137,6 +156,7 @@ export class TranscriptPanel {
   private async onMessage(m: FromWebviewMessage): Promise<void> {
     if (m.type === 'transcript/showChanges') await vscode.commands.executeCommand('switchyard.showChanges', m.body.sessionId);
     else if (m.type === 'transcript/setTier') await vscode.commands.executeCommand('switchyard.setTier', m.body.sessionId, m.body.tier);
+    else if (m.type === 'transcript/act' && m.body.action in ACT_COMMANDS) await vscode.commands.executeCommand(ACT_COMMANDS[m.body.action], m.body.sessionId);
   }
 
   dispose(): void {

@@ -213,9 +213,10 @@ function parseJson(endpoint: Endpoint, text: string): StreamOutcome {
 /** New activity since the last request becomes guard turns; decisions go to the session. */
 async function observeTurns(m: Metered, view: RequestView): Promise<void> {
   const taken = m.feed.take(view.activity);
-  // A response that left nothing the next request carries (cut off at the output limit while it reasoned)
-  // was paid for all the same: it is a turn, and one without progress.
-  const turns = taken?.length === 0 && m.openTurn ? [m.openTurn] : taken ?? [];
+  // A response with no output at all (cut off at the output limit while it reasoned) was paid for all the
+  // same: it is a turn, and one without progress. (A response whose output the next request leaves out, as
+  // an agent that sends each request on its own does, is not judged: its turns cannot be told.)
+  const turns = taken?.length === 0 && m.openTurn?.length === 0 ? [m.openTurn] : taken ?? [];
   if (!turns.length) return;
   m.openTurn = undefined;
   const fp = await m.link.fingerprint().catch(() => undefined);

@@ -63,10 +63,11 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
  * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
  * session is not such a one.
  */
-export function queueTakenOver(mgr: SessionManager, id: string, hint?: string): SessionInfo | undefined {
+export function queueTakenOver(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): SessionInfo | undefined {
   const s = mgr.get(id);
   if (s.record.status !== 'queued' || s.record.owner?.hostId !== mgr.ctx.hostId || s.run) return undefined;
   if (hint?.trim()) addHint(s, hint);
+  if (opts.moreTurns !== undefined) allowMoreTurns(s, opts.moreTurns, true);
   mgr.scheduler.enqueue(id);
   return mgr.info(s);
 }

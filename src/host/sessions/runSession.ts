@@ -43,7 +43,6 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     const problem = settingsProblem(settings, ctx.apiKey());
     if (untrusted) {
       outcome = { kind: 'blocked', reason: untrusted, cause: 'untrusted' };
-      mgr.pausedUntrusted.add(s.id);
     } else if (problem) {
       outcome = { kind: 'failed', reason: problem };
     } else {
@@ -56,6 +55,8 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
       mgr.save(s);
       await ctx.fingerprints.baseline(s);
       const approve = async (command: string): Promise<boolean> => {
+        // Paused or stopped already: nobody is asked, and the pause is not undone by a 'waiting'.
+        if (signal.aborted) return false;
         mgr.setStatus(s, 'waiting', 'Waiting for your approval to run a command.');
         try {
           const answer = await ctx.sink.approval({ sessionId: s.id, title: r.title, command, cwd: r.worktree }, signal);
@@ -105,12 +106,6 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
   release?.();
   await ctx.gateway.drain(s.id);
   await settle(mgr, s, outcome);
-  // A paused or stuck agent goes on from where it was, and its next request shows the last turn.
-  if (!CONTINUED_STATUSES.includes(r.status)) {
-    await ctx.gateway.closeTurns(s.id);
-    // The trace's last turn number, for a run in another process to number on from.
-    mgr.save(s);
-  }
   await s.transcript.flush();
 }
 
@@ -143,7 +138,7 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
       break;
     }
     case 'max-turns':
-      // As the loop counted them (the conversation's turns): a resume that grants more counts from here.
+      // As the loop counted them (every response, from the record's count on): a resume that grants more counts from here.
       r.turns = outcome.turns;
       await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
       mgr.setStatus(s, 'failed', `Reached the limit of ${turnsWord(outcome.turns)} (switchyard.maxTurns, or --max-turns) without finishing.`, 'turn-limit');
@@ -162,6 +157,9 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
       if (stillRunning) mgr.setStatus(s, 'paused', 'Paused.');
       break;
   }
+  // A paused or stuck agent goes on from where it was, and its next request shows the last turn. Closed
+  // while the session is still held here: the trace's last turn number is in the save that lets it go.
+  if (!CONTINUED_STATUSES.includes(r.status)) await mgr.ctx.gateway.closeTurns(s.id);
   r.owner = r.status === 'queued' ? r.owner : undefined;
   mgr.save(s);
 }

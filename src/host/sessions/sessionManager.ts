@@ -51,8 +51,6 @@ export class SessionManager implements SessionHost {
   /** Sessions another live process holds: changes are asked of it. */
   readonly foreign: ForeignOwner;
   private readonly others = new OtherProcesses(this);
-  /** Sessions this process paused because the workspace was in Restricted Mode: resumed once it is trusted. */
-  readonly pausedUntrusted = new Set<string>();
   private trusted: boolean;
 
   constructor(readonly ctx: SessionContext) {
@@ -116,6 +114,8 @@ export class SessionManager implements SessionHost {
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of records) this.adopt(r);
     await this.others.recoverOrphans();
+    // Paused by a window in Restricted Mode that has ended since: a window that trusts the folder lets them go on.
+    if (!this.ctx.headless && !this.ctx.passive && this.ctx.settings().workspaceTrusted) void this.resumeTrusted();
     // A worktree folder deleted by hand: clean up git's record of it (the branch stays).
     const orphaned = records.some(r => !(CLOSED_STATUSES as readonly string[]).includes(r.status) && !existsSync(r.worktree));
     if (orphaned && !this.ctx.passive) {
@@ -369,13 +369,13 @@ export class SessionManager implements SessionHost {
   }
 
   /**
-   * The workspace was trusted: the sessions Restricted Mode paused here go on, as queued sessions would have.
-   * One the user or another process has moved since (resumed, stopped, merged) is left as it is.
+   * The workspace was trusted: the sessions Restricted Mode paused go on, as queued sessions would have.
+   * Read from their records (a process that paused one may have ended since); one the user or another
+   * process has moved since (resumed, stopped, merged) is left as it is.
    */
   private async resumeTrusted(): Promise<void> {
-    const ids = [...this.pausedUntrusted];
-    this.pausedUntrusted.clear();
-    for (const id of ids) {
+    const paused = [...this.sessions.values()].filter(s => s.record.status === 'paused' && s.record.statusCause === 'untrusted');
+    for (const { id } of paused) {
       const s = this.sessions.get(id);
       if (s?.record.status !== 'paused' || s.record.statusCause !== 'untrusted') continue;
       try {

@@ -1,7 +1,9 @@
-// The transcript's header: who the session is, what it costs, and what guards it. Rebuilt on each
-// session update; the tier menu's open state survives a rebuild.
+// The transcript's header: who the session is, what it costs, what guards it, and what can be done with
+// it. Rebuilt on each session update; the tier menu's open state, the keyboard focus and an unchanged
+// loop-guard banner (a live region a screen reader would read again) survive a rebuild.
 import type { SessionInfo, Tier } from '../../protocol/types';
-import { ACTIVE_STATUSES, RESUMABLE_STATUSES, TIERS } from '../../protocol/types';
+import type { TranscriptAction } from '../../protocol/webview';
+import { ACTIVE_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, TIERS } from '../../protocol/types';
 import { append, button, h, icon } from '../dom';
 import { percent, tokens, usd } from '../format';
 import { CONFINEMENT, GUARD, STATUS, TIER } from '../labels';
@@ -10,12 +12,14 @@ import { budgetRow } from '../spend/spendModel';
 export interface HeaderActions {
   showChanges(sessionId: string): void;
   setTier(sessionId: string, tier: Tier): void;
+  act(sessionId: string, action: TranscriptAction): void;
 }
 
 export class SessionHeader {
   readonly el = h('header', { class: 'session-header' });
   private session: SessionInfo | undefined;
   private menuOpen = false;
+  private guardBanner: HTMLElement | undefined;
   private readonly closeOnOutside = (ev: Event) => {
     if (!(ev.target instanceof Node) || !this.el.querySelector('.tier-picker')?.contains(ev.target)) this.setMenu(false);
   };
@@ -24,10 +28,11 @@ export class SessionHeader {
 
   update(s: SessionInfo): void {
     this.session = s;
-    // A rebuild replaces the menu's buttons: keep the keyboard where it was.
-    const focused = this.menuOpen ? (document.activeElement as HTMLElement | null)?.dataset.tier : undefined;
+    // A rebuild replaces the buttons: keep the keyboard where it was.
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && this.el.contains(active) ? active.dataset.focus : undefined;
     this.render();
-    if (focused) this.el.querySelector<HTMLElement>(`.menu-item[data-tier="${focused}"]`)?.focus();
+    if (focused) this.el.querySelector<HTMLElement>(`[data-focus="${focused}"]`)?.focus();
   }
 
   private render(): void {
@@ -42,8 +47,9 @@ export class SessionHeader {
           h('h1', { title: s.task }, s.title),
           h('span', { class: `badge status-${s.status}`, title: s.statusReason ?? st.label }, statusIcon, st.label),
           this.tierPicker(s)),
-        // A merged or discarded session's worktree is gone: there is nothing left to show.
-        s.status === 'merged' || s.status === 'discarded' ? null : button('Show Changes', () => this.actions.showChanges(s.id), { kind: 'primary', icon: 'diff-multiple', title: `Open the changes on ${s.branch} against ${s.baseBranch}` })),
+        h('div', { class: 'header-actions' }, ...this.runButtons(s),
+          // A merged or discarded session's worktree is gone: there is nothing left to show.
+          s.status === 'merged' || s.status === 'discarded' ? null : focusable('show-changes', button('Show Changes', () => this.actions.showChanges(s.id), { kind: 'primary', icon: 'diff-multiple', title: `Open the changes on ${s.branch} against ${s.baseBranch}` })))),
       h('div', { class: 'header-meta muted' },
         meta('person', s.role), meta('symbol-class', s.model), meta('git-branch', s.branch), s.agent !== 'builtin' ? meta('terminal', s.agent === 'codex' ? 'Codex' : s.command ?? 'command') : null,
         s.queuePosition && s.status === 'queued' ? meta('clock', `#${s.queuePosition} in queue`) : null),
@@ -51,6 +57,18 @@ export class SessionHeader {
       this.stats(s),
       this.warnings(s),
     ]);
+  }
+
+  /** What its reason tells the user to do, at hand: pause or stop what runs, resume what stopped short, merge what is done. */
+  private runButtons(s: SessionInfo): HTMLElement[] {
+    const act = (label: string, action: TranscriptAction, iconName: string, title: string) =>
+      focusable(action, button(label, () => this.actions.act(s.id, action), { kind: 'secondary', icon: iconName, title }));
+    const out: HTMLElement[] = [];
+    if (ACTIVE_STATUSES.includes(s.status)) out.push(act('Pause', 'pause', 'debug-pause', 'Pause the agent; resume it later from where it was'));
+    if (RESUMABLE_STATUSES.includes(s.status)) out.push(act(s.status === 'failed' ? 'Retry' : 'Resume', 'resume', 'debug-start', 'Run the agent on from where it stopped'));
+    if (STOPPABLE_STATUSES.includes(s.status)) out.push(act('Stop', 'stop', 'debug-stop', 'Stop the agent for good; its work stays on its branch'));
+    if (s.status === 'done') out.push(act('Merge…', 'merge', 'git-merge', `Merge ${s.branch} into ${s.baseBranch}`));
+    return out;
   }
 
   private stats(s: SessionInfo): HTMLElement {
@@ -78,10 +96,14 @@ export class SessionHeader {
     const rows: HTMLElement[] = [];
     if (s.guard.level !== 'ok') {
       const g = GUARD[s.guard.level];
-      rows.push(h('div', { class: `header-banner guard guard-${s.guard.level}`, role: 'status' },
+      const banner = h('div', { class: `header-banner guard guard-${s.guard.level}`, role: 'status' },
         icon(g.icon),
         h('span', null, h('strong', null, `Loop guard: ${g.label}`), s.guard.reason ? ` — ${s.guard.reason}` : '',
-          h('span', { class: 'muted' }, ` (${usd(s.guard.spentSinceProgressUsd)} over ${s.guard.turnsSinceProgress} ${s.guard.turnsSinceProgress === 1 ? 'turn' : 'turns'} without progress)`))));
+          h('span', { class: 'muted' }, ` (${usd(s.guard.spentSinceProgressUsd)} over ${s.guard.turnsSinceProgress} ${s.guard.turnsSinceProgress === 1 ? 'turn' : 'turns'} without progress)`)));
+      // The same words again are the same element: a new one in a live region is read out again.
+      const same = this.guardBanner?.className === banner.className && this.guardBanner.textContent === banner.textContent;
+      if (!same) this.guardBanner = banner;
+      rows.push(this.guardBanner!);
     }
     if (s.confinement) {
       const c = CONFINEMENT[s.confinement];
@@ -97,7 +119,7 @@ export class SessionHeader {
     const chip = h('button', {
       class: `chip tier-chip tier-chip-${s.tier}`, type: 'button', disabled: !editable,
       title: editable ? `${t.label}: ${t.note}. Click to change.` : `${t.label}: the session no longer runs`,
-      attrs: { 'aria-haspopup': 'menu', 'aria-expanded': String(this.menuOpen) },
+      attrs: { 'aria-haspopup': 'menu', 'aria-expanded': String(this.menuOpen), 'data-focus': 'tier' },
       on: { click: () => this.setMenu(!this.menuOpen) },
     }, icon(t.icon), t.label, editable ? icon('chevron-down') : null);
     const picker = h('div', { class: 'tier-picker' }, chip);
@@ -107,7 +129,7 @@ export class SessionHeader {
         const info = TIER[tier];
         menu.appendChild(h('button', {
           class: `menu-item${tier === s.tier ? ' checked' : ''}`, type: 'button', role: 'menuitemradio',
-          attrs: { 'aria-checked': String(tier === s.tier), 'data-tier': tier },
+          attrs: { 'aria-checked': String(tier === s.tier), 'data-tier': tier, 'data-focus': `tier-${tier}` },
           on: { click: () => { this.setMenu(false); if (tier !== s.tier) this.actions.setTier(s.id, tier); } },
         }, icon(tier === s.tier ? 'check' : 'blank'), h('span', { class: 'menu-label' }, info.label), h('span', { class: 'menu-note' }, info.note)));
       }
@@ -134,6 +156,12 @@ export class SessionHeader {
     else return;
     ev.preventDefault();
   }
+}
+
+/** Marks a control whose keyboard focus a rebuild keeps (update()). */
+function focusable<T extends HTMLElement>(key: string, el: T): T {
+  el.dataset.focus = key;
+  return el;
 }
 
 function meta(iconName: string, text: string): HTMLElement {

@@ -27,6 +27,7 @@ export class TranscriptView {
   private readonly header = new SessionHeader({
     showChanges: sessionId => post('transcript/showChanges', { sessionId }),
     setTier: (sessionId, tier) => post('transcript/setTier', { sessionId, tier }),
+    act: (sessionId, action) => post('transcript/act', { sessionId, action }),
   });
   private readonly list = h('div', { class: 'events', role: 'log', attrs: { 'aria-label': 'Session transcript' } });
   private readonly earlier = h('button', { class: 'earlier btn btn-link', type: 'button', on: { click: () => this.showEarlier() } });
