@@ -109,8 +109,10 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
  */
 function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): string {
   if (flag !== undefined || s.baseURL === undefined || sameApi(s.baseURL, shell)) return flag ?? shell;
+  // Shown without credentials or query, as every message shows a model server's address.
   const where = (url: string) => (url ? shownUrl(url) : 'OpenAI');
-  throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (OPENAI_BASE_URL). Nothing was sent. Pass --base-url ${s.baseURL || OPENAI_API} to go on where it ran, or --base-url ${shell || OPENAI_API} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
+  const flagFor = (url: string) => (url ? shownUrl(url) : OPENAI_API);
+  throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (OPENAI_BASE_URL). Nothing was sent. Pass --base-url ${flagFor(s.baseURL)} to go on where it ran, or --base-url ${flagFor(shell)} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
 }
 
 /** A budget no more than the session has spent would leave it over budget before its first request. */
