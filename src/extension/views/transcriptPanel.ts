@@ -156,7 +156,7 @@ export class TranscriptPanel {
   private async onMessage(m: FromWebviewMessage): Promise<void> {
     if (m.type === 'transcript/showChanges') await vscode.commands.executeCommand('switchyard.showChanges', m.body.sessionId);
     else if (m.type === 'transcript/setTier') await vscode.commands.executeCommand('switchyard.setTier', m.body.sessionId, m.body.tier);
-    else if (m.type === 'transcript/act' && m.body.action in ACT_COMMANDS) await vscode.commands.executeCommand(ACT_COMMANDS[m.body.action], m.body.sessionId);
+    else if (m.type === 'transcript/act' && Object.hasOwn(ACT_COMMANDS, m.body.action)) await vscode.commands.executeCommand(ACT_COMMANDS[m.body.action], m.body.sessionId);
   }
 
   dispose(): void {
