@@ -59,6 +59,23 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
 }
 
 /**
+ * The workspace is trusted: the sessions Restricted Mode paused go on, as queued sessions would have. Read
+ * from their records (the process that paused one may have ended since); one the user or another process
+ * has moved since (resumed, stopped, merged) is left as it is.
+ */
+export async function resumeUntrusted(mgr: SessionManager): Promise<void> {
+  const untrusted = (s: LiveSession) => s.record.status === 'paused' && s.record.statusCause === 'untrusted';
+  for (const s of mgr.all().filter(untrusted)) {
+    if (!untrusted(s)) continue;
+    try {
+      await resumeSession(mgr, s.id);
+    } catch (err) {
+      mgr.ctx.log('warn', `Resuming "${s.record.title}" now that the workspace is trusted: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
  * A queued session this process took over from one that is gone, without starting it (a CLI command,
  * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
  * session is not such a one.

@@ -15,7 +15,7 @@ import { InvalidRequestError, stackOf, UserError } from '../errors';
 import type { SessionContext } from './context';
 import { LiveSession, type SessionHost } from './liveSession';
 import { pauseForShutdown, pauseSession, stopSession } from './pauseStop';
-import { resumeSession, type ResumeOptions } from './resumeSession';
+import { resumeSession, resumeUntrusted, type ResumeOptions } from './resumeSession';
 import { startRun } from './runSession';
 import { Scheduler } from './scheduler';
 import { MachineSlots } from './machineSlots';
@@ -115,7 +115,7 @@ export class SessionManager implements SessionHost {
     for (const r of records) this.adopt(r);
     await this.others.recoverOrphans();
     // Paused by a window in Restricted Mode that has ended since: a window that trusts the folder lets them go on.
-    if (!this.ctx.headless && !this.ctx.passive && this.ctx.settings().workspaceTrusted) void this.resumeTrusted();
+    if (!this.ctx.headless && !this.ctx.passive && this.ctx.settings().workspaceTrusted) void resumeUntrusted(this);
     // A worktree folder deleted by hand: clean up git's record of it (the branch stays).
     const orphaned = records.some(r => !(CLOSED_STATUSES as readonly string[]).includes(r.status) && !existsSync(r.worktree));
     if (orphaned && !this.ctx.passive) {
@@ -365,26 +365,9 @@ export class SessionManager implements SessionHost {
     this.scheduler.setLimit(settings.maxConcurrentSessions);
     const granted = settings.workspaceTrusted && !this.trusted;
     this.trusted = settings.workspaceTrusted;
-    if (granted) void this.resumeTrusted();
+    if (granted) void resumeUntrusted(this);
   }
 
-  /**
-   * The workspace was trusted: the sessions Restricted Mode paused go on, as queued sessions would have.
-   * Read from their records (a process that paused one may have ended since); one the user or another
-   * process has moved since (resumed, stopped, merged) is left as it is.
-   */
-  private async resumeTrusted(): Promise<void> {
-    const paused = [...this.sessions.values()].filter(s => s.record.status === 'paused' && s.record.statusCause === 'untrusted');
-    for (const { id } of paused) {
-      const s = this.sessions.get(id);
-      if (s?.record.status !== 'paused' || s.record.statusCause !== 'untrusted') continue;
-      try {
-        await resumeSession(this, id);
-      } catch (err) {
-        this.ctx.log('warn', `Resuming "${s.record.title}" now that the workspace is trusted: ${(err as Error).message}`);
-      }
-    }
-  }
 
   private changedInfos(ids: readonly string[]): SessionInfo[] {
     const sessions = ids.flatMap(id => {
