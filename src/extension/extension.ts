@@ -1,5 +1,6 @@
 // Switchyard's extension: a thin client over the agent host. activate() only wires surfaces together
 // and returns; the host process starts right after, and everything it reports is rendered as it comes.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostReady } from '../protocol/host';
 import { SessionsProtocol } from '../protocol/sessions';
@@ -137,6 +138,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     host.onDidBecomeReady(async () => {
       repo = await findRepo(host);
       state.repo = repo;
+      // Of several folders, the first in a git repository is the one whose sessions run and show: said so.
+      tree.repoName = repo && (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? path.basename(repo) : undefined;
       void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
       await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
       const crashed = crashedWhileRunning;

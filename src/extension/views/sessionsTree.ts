@@ -62,6 +62,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<Node>;
   private filter: string;
+  /** Set in a window of several folders: the one repository whose sessions are listed, named in the view's description. */
+  repoName: string | undefined;
   /** One node per session (and per group, below), kept: VS Code redraws the node it is given by identity. */
   private readonly nodes = new Map<string, SessionNode>();
   private readonly groupNodes = new Map<string, GroupNode>(GROUPS.map(g => [g.id, { kind: 'group', id: g.id, label: g.label }]));
@@ -198,7 +200,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       this.view.badge = attention ? { value: attention, tooltip: `${attention} session(s) need your attention` } : undefined;
     }
     const running = all.filter(s => s.status === 'running' || s.status === 'waiting').length;
-    const parts = [`${running}/${all.length} running`];
+    const parts = [...(this.repoName ? [this.repoName] : []), `${running}/${all.length} running`];
     if (this.filter) parts.push(`filter: ${this.filter}`);
     const description = all.length ? parts.join(' · ') : undefined;
     if (description !== this.chrome.description) this.view.description = this.chrome.description = description;
