@@ -8,6 +8,9 @@ import { hasLink, plainText } from './plainText';
 
 /** Longest command shown whole in a notification (which wraps, but is a few lines high at most). */
 const INLINE_MAX = 240;
+const APPROVE = 'Approve';
+const DENY = 'Deny';
+const REVIEW = 'Review…';
 /** Characters a notification would not show as they are (line breaks, controls, bidirectional overrides). */
 const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
@@ -54,33 +57,28 @@ export class Approvals extends Disposable {
   async review(sessionId: string): Promise<void> {
     const p = this.pending.get(sessionId);
     if (!p) return;
-    const approve = 'Approve';
-    const deny = 'Deny';
     const choice = await vscode.window.showWarningMessage(
       `"${p.req.title}" wants to run this command in its worktree.`,
       { modal: true, detail: `${p.req.command}\n\nin ${p.req.cwd}` },
-      approve,
-      deny,
+      APPROVE,
+      DENY,
     );
-    if (choice === approve) p.answer(true);
-    else if (choice === deny) p.answer(false);
+    if (choice === APPROVE) p.answer(true);
+    else if (choice === DENY) p.answer(false);
   }
 
   private async notify(p: Pending): Promise<void> {
     const { command } = p.req;
     const title = plainText(p.req.title);
-    const approve = 'Approve';
-    const deny = 'Deny';
-    const review = 'Review…';
     // A command with link syntax is shown only in the dialog, whose detail is plain text.
     const inline = !HIDDEN_CHARS.test(command) && !hasLink(command) && command.length <= INLINE_MAX;
     const choice = inline
-      ? await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run: ${command}`, approve, deny, review)
-      : await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run a command of ${lineCount(command)} (${command.length} characters). Review it to approve it.`, review, deny);
+      ? await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run: ${command}`, APPROVE, DENY, REVIEW)
+      : await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run a command of ${lineCount(command)} (${command.length} characters). Review it to approve it.`, REVIEW, DENY);
     if (!this.pending.has(p.req.sessionId) || this.pending.get(p.req.sessionId) !== p) return;
-    if (choice === approve) p.answer(true);
-    else if (choice === deny) p.answer(false);
-    else if (choice === review) await this.review(p.req.sessionId);
+    if (choice === APPROVE) p.answer(true);
+    else if (choice === DENY) p.answer(false);
+    else if (choice === REVIEW) await this.review(p.req.sessionId);
     // Closed without an answer: the session stays waiting, answerable from its row.
   }
 

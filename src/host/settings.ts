@@ -35,7 +35,12 @@ export const DEFAULT_SETTINGS: HostSettings = {
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 export function effectiveBaseURL(settings: HostSettings): string {
-  return (settings.baseURL.trim() || OPENAI_BASE_URL).replace(/\/+$/, '');
+  return resolvedBaseURL(settings.baseURL);
+}
+
+/** A base URL as requests go to it: '' is OpenAI, and a trailing slash is none. */
+export function resolvedBaseURL(baseURL: string): string {
+  return (baseURL.trim() || OPENAI_BASE_URL).replace(/\/+$/, '');
 }
 
 export function withDefaults(partial: Partial<HostSettings>): HostSettings {

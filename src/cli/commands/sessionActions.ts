@@ -10,6 +10,7 @@ import { InvalidRequestError } from '../../host/errors';
 import { usdToMicro } from '../../host/pricing/cost';
 import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
+import { resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
 import { queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
@@ -108,10 +109,10 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
  * a key to a server the session's record names, unasked.
  */
 function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): string {
-  if (flag !== undefined || s.baseURL === undefined || sameApi(s.baseURL, shell)) return flag ?? shell;
+  if (flag !== undefined || s.baseURL === undefined || resolvedBaseURL(s.baseURL) === resolvedBaseURL(shell)) return flag ?? shell;
   // Shown without credentials or query, as every message shows a model server's address.
   const where = (url: string) => (url ? shownUrl(url) : 'OpenAI');
-  const flagFor = (url: string) => (url ? shownUrl(url) : OPENAI_API);
+  const flagFor = (url: string) => shownUrl(resolvedBaseURL(url));
   throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (OPENAI_BASE_URL). Nothing was sent. Pass --base-url ${flagFor(s.baseURL)} to go on where it ran, or --base-url ${flagFor(shell)} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
 }
 
@@ -181,11 +182,3 @@ export async function findSession(engine: Engine, id: string, flags: ParsedFlags
   if (!found) throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
   return found;
 }
-
-/** '' is OpenAI, as its own address is. */
-function sameApi(a: string, b: string): boolean {
-  const norm = (u: string) => u.trim().replace(/\/+$/, '') || OPENAI_API;
-  return norm(a) === norm(b);
-}
-
-const OPENAI_API = 'https://api.openai.com/v1';
