@@ -62,18 +62,24 @@ export async function main(argv: readonly string[], out: Out, err: Out): Promise
     out(helpText(command.spec));
     return 0;
   }
+  let json = false;
   try {
     const { flags, positionals } = parseArgs(command.spec, rest);
+    json = flags.json === true;
     return await command.run(flags, positionals, out, err);
   } catch (e) {
+    // A script that asked for JSON gets an object on stdout for a refusal too, not only a line on stderr.
+    const refused = (message: string) => json && out(JSON.stringify({ ok: false, error: message }));
     if (e instanceof UsageError || e instanceof InvalidRequestError) {
       err(`switchyard ${name}: ${e.message}`);
+      refused(e.message);
       return 2;
     }
     // A system error (a file that is a folder, a home that cannot be made) is about the input or the
     // machine, and its message names both: a stack trace would only hide it.
     if (e instanceof UserError || isSystemError(e)) {
       err(`switchyard ${name}: ${e.message}`);
+      refused(e.message);
       return 1;
     }
     err(`switchyard ${name}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

@@ -43,7 +43,14 @@ export interface DiscardParams extends SessionRef {
 
 export type DiscardResult =
   | { ok: true; branchKept: boolean }
-  | { ok: false; needsConfirmation: true; uncommittedFiles: string[]; unmergedCommits: number };
+  | {
+    ok: false;
+    needsConfirmation: true;
+    uncommittedFiles: string[];
+    unmergedCommits: number;
+    /** Commits in the worktree's submodules that no remote of theirs has: their only copy goes with the worktree. */
+    submoduleCommits?: number;
+  };
 
 export interface MergeParams extends SessionRef {
   strategy: MergeStrategy;
@@ -51,7 +58,13 @@ export interface MergeParams extends SessionRef {
 }
 
 export type MergeResult =
-  | { ok: true; commit: string; strategy: MergeStrategy }
+  | {
+    ok: true;
+    commit: string;
+    strategy: MergeStrategy;
+    /** Why the session's worktree was left in place, when it was (Discard removes it later). */
+    worktreeKept?: string;
+  }
   | { ok: false; reason: 'conflict'; files: string[]; message: string }
   | { ok: false; reason: 'dirty-checkout' | 'not-on-base' | 'nothing-to-merge' | 'error'; message: string };
 

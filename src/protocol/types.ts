@@ -87,6 +87,8 @@ export interface SessionInfo {
   baseCommit: string;
   branch: string;
   worktree: string;
+  /** Merged, with its worktree left in place (it held work found nowhere else, or could not be removed): Discard removes it. */
+  worktreeKept?: boolean;
   status: SessionStatus;
   /** Why the session is in its status, in words a person understands. */
   statusReason?: string;

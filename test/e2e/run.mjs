@@ -123,6 +123,9 @@ try {
 
   await step('Show Changes opens the multi-file diff editor', async () => {
     await wb.sessionRow('Write release notes').click();
+    // A row's click is a preview, as in the Explorer: it shows its session in the tab the last click opened.
+    await page.locator('.tab', { hasText: 'Agent: Write release notes' }).waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('.tab', { hasText: 'Agent: Tune the parser' }).count(), 0, 'the click reused the preview tab');
     await wb.runCommand('Switchyard: Show Changes');
     await page.locator('.tab', { hasText: 'Write release notes (switchyard/' }).waitFor({ timeout: 30000 });
     await wb.screenshot('05-changes');
@@ -166,6 +169,10 @@ try {
     await dialog.locator('.monaco-button', { hasText: 'Approve' }).first().click();
     await wb.waitForRowText('Check with approval', /\$0\.\d+.*cached/, 60000);
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Check with approval' }).locator('.codicon-pass-filled').waitFor({ timeout: 30000 });
+    // Its transcript, a preview since its row's click, is kept open from the editor's title.
+    await page.locator('.tab.active', { hasText: 'Agent: Check with approval' }).click();
+    await page.locator('.editor-actions .action-label[aria-label="Keep Transcript Open"]').click();
+    await page.locator('.editor-actions .action-label[aria-label="Keep Transcript Open"]').waitFor({ state: 'detached' });
   });
 
   await step('a Codex session runs through the gateway and shows like any other', async () => {
@@ -261,10 +268,11 @@ try {
       for (let round = 0; round < 3; round++) {
         for (let i = 1; i <= 5; i++) {
           await wb.sessionRow(`Fix flaky test ${i}`).click();
-          // The active tab: after the first round every transcript is open, so only the click brings it forward.
+          // The active tab: each click shows its session in the one preview tab.
           await page.locator('.tab.active', { hasText: `Agent: Fix flaky test ${i}` }).waitFor({ timeout: 10000 });
         }
       }
+      assert.equal(await page.locator('.tab', { hasText: 'Agent: Fix flaky test' }).count(), 1, 'fifteen clicks, one preview tab');
       const failed = page.locator('.notifications-toasts .notification-toast', { hasText: /command not found|redrawn as you clicked/ });
       assert.equal(await failed.count(), 0, 'no click failed or was lost');
       await wb.runCommand('Switchyard: Filter Sessions…');
@@ -315,14 +323,14 @@ try {
   });
 
   await step('transcript tabs come back after the window reloads, each showing its session', async () => {
-    // Opened by the steps before: the Codex session's transcript, and the approval session's behind it.
-    for (const title of ['Check with approval', 'Hello from Codex']) await page.locator('.tab', { hasText: `Agent: ${title}` }).waitFor();
+    // Opened by the steps before: the approval session's, kept, and the preview the fleet's clicks left.
+    for (const title of ['Check with approval', 'Fix flaky test 5']) await page.locator('.tab', { hasText: `Agent: ${title}` }).waitFor();
     await page.reload();
     await wb.ready();
     await page.locator('.tab', { hasText: 'Agent: Check with approval' }).first().click({ timeout: 30000 });
     await wb.inWebview('text=/Check the project listing/', 60000);
-    await page.locator('.tab', { hasText: 'Agent: Hello from Codex' }).first().click();
-    await wb.inWebview('text=/Wrote hello\\.txt/', 60000);
+    await page.locator('.tab', { hasText: 'Agent: Fix flaky test 5' }).first().click();
+    await wb.inWebview('text=/expected 4, received 5/', 60000);
   });
 
   await step('in Restricted Mode the sidebar and New Session say why no session starts, and how to trust the folder', async () => {

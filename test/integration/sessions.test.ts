@@ -37,6 +37,46 @@ suite('sessions in a real VS Code', () => {
     assert.ok(!fs.existsSync(path.join(repo, 'beta.txt')), 'the other session is still apart');
   });
 
+  test("a row's click opens a preview tab that the next click reuses, until it is kept", async () => {
+    const a = await api();
+    const [alpha, beta] = ['Add alpha', 'Add beta'].map(t => a.sessions().find(s => s.title === t)!);
+    assert.ok(alpha && beta, 'the first test left its two sessions');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const transcriptTabs = () => vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.label.startsWith('Agent: ')).map(t => t.label).sort();
+    const click = async (id: string) => {
+      await a.revealSession(id);
+      await until(() => a.selectedSession()?.id === id, 'the row to be selected');
+      await vscode.commands.executeCommand('switchyard.openClickedSession');
+    };
+    const tabsAre = (labels: string[], what: string) =>
+      until(() => JSON.stringify(transcriptTabs()) === JSON.stringify(labels), `${what} (tabs: ${JSON.stringify(transcriptTabs())})`);
+
+    await click(alpha.id);
+    await tabsAre(['Agent: Add alpha'], 'the preview of alpha');
+    await click(beta.id);
+    await tabsAre(['Agent: Add beta'], 'beta shown in the same tab');
+    // Kept, it stays; the next click opens a preview of its own.
+    await vscode.commands.executeCommand('switchyard.keepTranscriptOpen');
+    await click(alpha.id);
+    await tabsAre(['Agent: Add alpha', 'Agent: Add beta'], 'alpha beside the kept beta');
+    // Opened by its command, a transcript is a tab of its own: no later click takes it.
+    await vscode.commands.executeCommand('switchyard.openTranscript', alpha.id);
+    await click(beta.id);
+    await tabsAre(['Agent: Add alpha', 'Agent: Add beta'], 'both tabs kept');
+    // With the editor's previews turned off, every click keeps its tab.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const editor = vscode.workspace.getConfiguration('workbench.editor');
+    await editor.update('enablePreview', false, vscode.ConfigurationTarget.Global);
+    try {
+      await click(alpha.id);
+      await click(beta.id);
+      await tabsAre(['Agent: Add alpha', 'Agent: Add beta'], 'a tab for each click');
+    } finally {
+      await editor.update('enablePreview', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
   test('a session can be paused and resumed from commands', async () => {
     const a = await api();
     const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] slow work', title: 'Slow work' });

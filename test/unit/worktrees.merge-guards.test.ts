@@ -126,6 +126,37 @@ test('an ignored file of the user where the merge adds a file is refused, not ov
   assert.equal(read(s.box.repo, 'build/out.txt'), 'the user\'s own, ignored\n');
 });
 
+test('an ignored file of the user where the merge adds a folder is refused, not replaced by it', async () => {
+  write(s.box.repo, '.gitignore', 'build/\nlocal\n!local/\n');
+  commitAllIn(s.box.repo, 'ignore the local file, not a local folder');
+  write(s.box.repo, 'local', 'the user\'s own settings, ignored\n');
+  write(s.wt.worktree, 'local/settings.json', '{}\n');
+  commitAllIn(s.wt.worktree, 'agent adds a folder');
+  const before = everything();
+  for (const strategy of ['merge', 'squash', 'rebase'] as const) {
+    const r = await s.merge(strategy);
+    assert.ok(!r.ok && r.reason === 'dirty-checkout' && /git ignores where this merge adds files: local\./.test(r.message), JSON.stringify(r));
+    assert.equal(everything(), before, `${strategy}: nothing changed`);
+  }
+  assert.equal(read(s.box.repo, 'local'), 'the user\'s own settings, ignored\n');
+});
+
+test("unresolved conflicts in the user's checkout (a stash that did not apply) are refused before a rebase moves the session branch", async () => {
+  write(s.wt.worktree, 'feature.txt', 'feature\n');
+  commitAllIn(s.wt.worktree, 'agent');
+  write(s.box.repo, 'src/app.txt', 'line 1\nstashed\nline 3\n');
+  sh(s.box.repo, 'stash', '-q');
+  write(s.box.repo, 'src/app.txt', 'line 1\nuser\nline 3\n');
+  commitAllIn(s.box.repo, 'user');
+  assert.notEqual(shStatus(s.box.repo, 'stash', 'pop', '-q'), 0, 'the stash conflicts');
+  const before = everything();
+  for (const strategy of ['merge', 'squash', 'rebase'] as const) {
+    const r = await s.merge(strategy);
+    assert.ok(!r.ok && r.reason === 'dirty-checkout' && /has unresolved conflicts in src\/app\.txt; resolve them/.test(r.message), JSON.stringify(r));
+    assert.equal(everything(), before, `${strategy}: nothing changed, the session branch included`);
+  }
+});
+
 test('a refusal after the session\'s pending work was committed says so instead of "nothing was changed"', async () => {
   conflict();
   write(s.wt.worktree, 'wip.txt', 'pending\n');

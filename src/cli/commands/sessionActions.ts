@@ -135,7 +135,7 @@ export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out,
     const onBranch = await baseIsBranch(s);
     const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => onBranch && err(m) });
     if (flags.json) out(JSON.stringify(r));
-    else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}`);
+    else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}${r.worktreeKept ? `\n  ${r.worktreeKept}` : ''}`);
     else out(`not merged: ${r.message}${r.reason === 'conflict' ? `\n  ${r.files.join('\n  ')}` : ''}`);
     return r.ok ? 0 : 1;
   });
@@ -156,11 +156,15 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
     if (flags.json) out(JSON.stringify(r));
     else if (r.ok) out(`discarded: ${s.title}${r.branchKept ? ` (its branch ${s.branch} is kept)` : ''}`);
     else {
+      const commits = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
+      const files = r.uncommittedFiles;
       const lost = [
-        ...(r.unmergedCommits ? [`${r.unmergedCommits} ${r.unmergedCommits === 1 ? 'commit' : 'commits'} not merged`] : []),
-        ...(r.uncommittedFiles.length ? [`uncommitted changes to ${r.uncommittedFiles.join(', ')}`] : []),
+        ...(r.unmergedCommits ? [`${commits(r.unmergedCommits)} not merged`] : []),
+        ...(r.submoduleCommits ? [`${commits(r.submoduleCommits)} in its submodules that no remote of theirs has`] : []),
+        ...(files.length ? [`uncommitted changes to ${files.slice(0, 10).join(', ')}${files.length > 10 ? ` and ${files.length - 10} more files` : ''}`] : []),
       ];
-      out(`not discarded: ${s.title} has ${lost.join(' and ')}. Nothing was changed; run again with --yes to discard it all the same.`);
+      const listed = lost.length > 2 ? `${lost.slice(0, -1).join(', ')} and ${lost.at(-1)}` : lost.join(' and ');
+      out(`not discarded: ${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same.`);
     }
     return r.ok ? 0 : 1;
   });

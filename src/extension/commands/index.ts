@@ -6,7 +6,7 @@ import { newSession } from './newSession';
 import { sayRowWasRedrawn } from './pick';
 import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
 import {
-  filterSessions, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
+  filterSessions, keepTranscriptOpen, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
   retrySession, reviewCommand, saveTrace, setTier, stopSession, toggleTier,
 } from './sessionCommands';
 import { exportSpend, setBudgets, showSpend } from './spendCommands';
@@ -29,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'switchyard.openWorktree': openWorktree,
   'switchyard.openTranscript': openTranscript,
   'switchyard.openClickedSession': openClickedSession,
+  'switchyard.keepTranscriptOpen': keepTranscriptOpen,
   'switchyard.mergeSession': mergeSession,
   'switchyard.discardSession': discardSession,
   'switchyard.setTier': setTier,

@@ -14,10 +14,17 @@ export function sayRowWasRedrawn(): undefined {
   return undefined;
 }
 
-export async function resolveSession(ctx: CommandContext, arg: unknown, allowed?: readonly SessionStatus[], verb = 'act on'): Promise<SessionInfo | undefined> {
+export async function resolveSession(
+  ctx: CommandContext,
+  arg: unknown,
+  allowedStatuses?: readonly SessionStatus[] | ((s: SessionInfo) => boolean),
+  verb = 'act on',
+): Promise<SessionInfo | undefined> {
+  const allowed = typeof allowedStatuses === 'function' ? { includes: (_st: SessionStatus, s: SessionInfo) => allowedStatuses(s) }
+    : allowedStatuses && { includes: (st: SessionStatus) => allowedStatuses.includes(st) };
   const id = idOf(arg);
   const given = id ? ctx.state.get(id) : undefined;
-  if (given && allowed && !allowed.includes(given.status)) {
+  if (given && allowed && !allowed.includes(given.status, given)) {
     void vscode.window.showInformationMessage(`Switchyard: cannot ${verb} "${given.title}": it is ${given.status}.`);
     return undefined;
   }
@@ -27,8 +34,8 @@ export async function resolveSession(ctx: CommandContext, arg: unknown, allowed?
     return undefined;
   }
   const selected = ctx.tree.selected();
-  if (selected && (!allowed || allowed.includes(selected.status))) return selected;
-  const candidates = ctx.state.all.filter(s => !allowed || allowed.includes(s.status)).reverse();
+  if (selected && (!allowed || allowed.includes(selected.status, selected))) return selected;
+  const candidates = ctx.state.all.filter(s => !allowed || allowed.includes(s.status, s)).reverse();
   if (!candidates.length) {
     void vscode.window.showInformationMessage(`Switchyard: there is no session to ${verb}.`);
     return undefined;

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
-import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy } from '../../protocol/types';
+import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import { baseUri } from '../baseContent';
 import type { CommandContext } from './context';
 import { guarded, refusedUntrusted, resolveSession } from './pick';
@@ -55,7 +55,9 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   const result = await guarded('merging', () => ctx.host.request(SessionsProtocol.merge, { sessionId: s.id, strategy: strategy! }));
   if (!result) return undefined;
   if (result.ok) {
-    void vscode.window.showInformationMessage(`Merged "${s.title}" into ${s.baseBranch} (${result.strategy}, ${result.commit.slice(0, 8)}).`);
+    const merged = `Merged "${s.title}" into ${s.baseBranch} (${result.strategy}, ${result.commit.slice(0, 8)}).`;
+    if (result.worktreeKept) void vscode.window.showWarningMessage(`${merged} ${result.worktreeKept}`);
+    else void vscode.window.showInformationMessage(merged);
   } else if (result.reason === 'conflict') {
     const files = result.files.slice(0, 8).join(', ') + (result.files.length > 8 ? `, and ${result.files.length - 8} more` : '');
     const choice = await vscode.window.showWarningMessage(
@@ -71,9 +73,12 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   return result;
 }
 
+/** Open, or merged with the worktree the merge could not remove. */
+const discardable = (s: SessionInfo) => OPEN_STATUSES.includes(s.status) || (s.status === 'merged' && s.worktreeKept === true);
+
 export async function discardSession(ctx: CommandContext, arg?: unknown, confirm?: unknown) {
   if (refusedUntrusted('no session is discarded')) return undefined;
-  const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'discard');
+  const s = await resolveSession(ctx, arg, discardable, 'discard');
   if (!s) return undefined;
   // The host stops a running agent before it looks at what would be lost: asked first, so that Cancel
   // leaves it running (`confirm`, given by a caller, answers for the user).
@@ -91,12 +96,16 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
   const lost = [
     first.uncommittedFiles.length ? `${first.uncommittedFiles.length} uncommitted file(s)` : '',
     first.unmergedCommits ? `${first.unmergedCommits} commit(s) not merged into ${s.baseBranch}` : '',
+    first.submoduleCommits ? `${first.submoduleCommits} commit(s) in its submodules that no remote of theirs has` : '',
   ].filter(Boolean).join(' and ');
   const keep = 'Discard, Keep Branch';
   const drop = 'Discard and Delete Branch';
   const answer = typeof confirm === 'string' ? confirm : await vscode.window.showWarningMessage(
     `"${s.title}" has ${lost}.`,
-    { modal: true, detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; uncommitted files are lost either way.` },
+    {
+      modal: true,
+      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; uncommitted files${first.submoduleCommits ? ' and the submodules\' commits' : ''} are lost either way.`,
+    },
     keep,
     drop,
   );

@@ -140,17 +140,22 @@ export async function saveTrace(ctx: CommandContext, arg?: unknown, target?: unk
   return r;
 }
 
-export async function openTranscript(ctx: CommandContext, arg?: unknown) {
+export async function openTranscript(ctx: CommandContext, arg?: unknown, preview?: unknown) {
   const s = await resolveSession(ctx, arg, undefined, 'open');
   if (!s) return undefined;
   ctx.setActiveSession(s.id);
-  return ctx.transcripts.open(s.id);
+  return ctx.transcripts.open(s.id, preview === true);
 }
 
-/** A click on a session's row: the row it selected, which outlives a redraw, where an argument would not. */
+/** A click on a session's row: the row it selected, which outlives a redraw, where an argument would not. It
+ * opens a preview, as a click in the Explorer does. */
 export async function openClickedSession(ctx: CommandContext) {
   const s = await ctx.tree.clicked();
-  return s ? openTranscript(ctx, s.id) : sayRowWasRedrawn();
+  return s ? openTranscript(ctx, s.id, true) : sayRowWasRedrawn();
+}
+
+export function keepTranscriptOpen(ctx: CommandContext) {
+  ctx.transcripts.keepActive();
 }
 
 export async function filterSessions(ctx: CommandContext, text?: unknown) {

@@ -295,6 +295,8 @@ function contextValue(s: SessionInfo): string {
   // What runs, or may run again, has a tier and a budget worth changing; a finished session has neither.
   if (ACTIVE_STATUSES.includes(st) || RESUMABLE_STATUSES.includes(st)) flags.push('runnable');
   if (OPEN_STATUSES.includes(st)) flags.push('open', 'reviewable');
+  // Merged, with the worktree it could not remove: Discard removes it.
+  else if (st === 'merged' && s.worktreeKept) flags.push('open');
   if (MERGEABLE_STATUSES.includes(st)) flags.push('mergeable');
   return flags.join(':');
 }

@@ -1,5 +1,8 @@
 // A session's transcript in an editor tab: what the agent said, the tools it ran and their output, usage
-// and cache per turn, streamed live. One panel per session; opening it again reveals it.
+// and cache per turn, streamed live. One panel per session; opening it again reveals it. A row's click
+// opens a preview, as the Explorer does: the next click shows its session in the same tab, so browsing a
+// fleet does not leave a hundred live webviews behind. Opening a transcript by its command, using its
+// header, or Keep Open keeps the tab.
 import * as vscode from 'vscode';
 import type { TranscriptEvent } from '../../protocol/records';
 import { SessionsProtocol } from '../../protocol/sessions';
@@ -20,6 +23,8 @@ const ACT_COMMANDS: Record<TranscriptAction, string> = {
 export class TranscriptPanels extends Disposable implements vscode.WebviewPanelSerializer {
   static readonly viewType = 'switchyard.transcript';
   private readonly panels = new Map<string, TranscriptPanel>();
+  /** The tab a row's next click reuses, if it has not been kept. */
+  private preview: TranscriptPanel | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -43,11 +48,27 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
     return [...this.panels.values()].find(p => p.panel.active)?.sessionId;
   }
 
-  open(sessionId: string): TranscriptPanel {
+  /** The session of the tab a row's next click reuses, if there is one. */
+  get previewSessionId(): string | undefined {
+    return this.preview?.sessionId;
+  }
+
+  /** Shows a session's transcript; `preview` (a row's click) reuses the preview tab of the active group. */
+  open(sessionId: string, preview = false): TranscriptPanel {
     const existing = this.panels.get(sessionId);
     if (existing) {
+      if (!preview) this.keep(existing);
       existing.panel.reveal();
       return existing;
+    }
+    preview &&= vscode.workspace.getConfiguration('workbench.editor').get<boolean>('enablePreview', true);
+    const reused = preview ? this.preview : undefined;
+    if (reused && reused.panel.viewColumn === vscode.window.tabGroups.activeTabGroup.viewColumn) {
+      this.panels.delete(reused.sessionId);
+      this.panels.set(sessionId, reused);
+      reused.show(sessionId);
+      reused.panel.reveal();
+      return reused;
     }
     const title = this.state.get(sessionId)?.title ?? sessionId;
     const panel = vscode.window.createWebviewPanel(TranscriptPanels.viewType, `Agent: ${title}`, vscode.ViewColumn.Active, {
@@ -55,7 +76,28 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
       retainContextWhenHidden: true,
       enableFindWidget: true,
     });
-    return this.adopt(sessionId, panel);
+    const p = this.adopt(sessionId, panel);
+    if (preview) this.setPreview(p);
+    return p;
+  }
+
+  /** Keeps the active transcript tab (Keep Open on a preview). */
+  keepActive(): void {
+    if (this.preview?.panel.active) this.keep(this.preview);
+  }
+
+  private keep(p: TranscriptPanel): void {
+    if (this.preview === p) this.setPreview(undefined);
+  }
+
+  private setPreview(p: TranscriptPanel | undefined): void {
+    this.preview = p;
+    this.updateContext();
+  }
+
+  /** Keep Open shows in the editor's title while a preview is the active tab. */
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', 'switchyard.transcriptPreview', this.preview?.panel.active === true);
   }
 
   /** A tab restored after a reload: its webview saved the session it shows (transcriptView's state). */
@@ -71,10 +113,25 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
 
   private adopt(sessionId: string, panel: vscode.WebviewPanel): TranscriptPanel {
     panel.iconPath = new vscode.ThemeIcon('comment-discussion');
-    const p = new TranscriptPanel(sessionId, panel, this.extensionUri, this.host, this.state, () => this.panels.delete(sessionId));
+    const p: TranscriptPanel = new TranscriptPanel(sessionId, panel, this.extensionUri, this.host, this.state, {
+      disposed: () => {
+        if (this.panels.get(p.sessionId) === p) this.panels.delete(p.sessionId);
+        if (this.preview === p) this.setPreview(undefined);
+      },
+      used: () => this.keep(p),
+      viewChanged: () => this.updateContext(),
+    });
     this.panels.set(sessionId, p);
     return p;
   }
+}
+
+/** What a panel tells the set of panels. */
+interface PanelEvents {
+  disposed(): void;
+  /** The user acted from its header: a preview becomes a tab of its own. */
+  used(): void;
+  viewChanged(): void;
 }
 
 export class TranscriptPanel {
@@ -89,19 +146,34 @@ export class TranscriptPanel {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    readonly sessionId: string,
+    private shown: string,
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly host: HostClient,
     private readonly state: SessionState,
-    onDispose: () => void,
+    private readonly events: PanelEvents,
   ) {
     this.channel = new WebviewChannel(panel.webview, m => void this.onMessage(m), () => void this.load());
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'transcript', panel.title);
-    this.disposables.push(this.channel, panel.onDidDispose(() => {
-      onDispose();
+    this.disposables.push(this.channel, panel.onDidChangeViewState(() => events.viewChanged()), panel.onDidDispose(() => {
+      events.disposed();
       this.dispose();
     }));
+  }
+
+  get sessionId(): string {
+    return this.shown;
+  }
+
+  /** Shows another session in this tab (a preview reused): the old one is no longer watched. */
+  show(sessionId: string): void {
+    if (sessionId === this.shown) return;
+    this.unwatch();
+    this.shown = sessionId;
+    this.next = 0;
+    this.loaded = false;
+    this.panel.title = `Agent: ${this.state.get(sessionId)?.title ?? sessionId}`;
+    void this.load();
   }
 
   /** Reads the whole transcript and shows it; of loads that overlap, the last one started is the one shown. */
@@ -154,6 +226,7 @@ export class TranscriptPanel {
   }
 
   private async onMessage(m: FromWebviewMessage): Promise<void> {
+    this.events.used();
     if (m.type === 'transcript/showChanges') await vscode.commands.executeCommand('switchyard.showChanges', m.body.sessionId);
     else if (m.type === 'transcript/setTier') await vscode.commands.executeCommand('switchyard.setTier', m.body.sessionId, m.body.tier);
     else if (m.type === 'transcript/act' && Object.hasOwn(ACT_COMMANDS, m.body.action)) await vscode.commands.executeCommand(ACT_COMMANDS[m.body.action], m.body.sessionId);
@@ -162,8 +235,12 @@ export class TranscriptPanel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    void this.host.request(SessionsProtocol.watch, { sessionId: this.sessionId, watching: false }).catch(() => {});
+    this.unwatch();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
+  }
+
+  private unwatch(): void {
+    void this.host.request(SessionsProtocol.watch, { sessionId: this.shown, watching: false }).catch(() => {});
   }
 }

@@ -87,15 +87,28 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
     return result;
   }
   progress.report('Removing the session worktree…');
-  // The work is on the base branch now; the worktree and branch are no longer needed.
+  // The work is on the base branch now; the worktree and branch are no longer needed, unless its submodules
+  // hold commits found nowhere else (the merge carried only the commits that name them).
   const removed = await removeWorktree({
-    repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch, force: true, deleteBranch: p.strategy !== 'squash' ? undefined : true,
-    locksDir: mgr.ctx.home.locksDir,
+    repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch, force: true, spareSubmoduleWork: true,
+    deleteBranch: p.strategy !== 'squash' ? undefined : true, locksDir: mgr.ctx.home.locksDir,
   }).catch(err => ({ ok: false as const, error: errorMessage(err) }));
-  if ('error' in removed) s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `Merged, but the worktree could not be removed: ${removed.error}` });
-  mgr.setStatus(s, 'merged', `Merged into ${r.baseBranch} (${p.strategy}) as ${result.commit.slice(0, 8)}.`);
-  return result;
+  const kept = 'error' in removed ? `it could not be removed: ${removed.error}`
+    : !removed.ok ? `its submodules hold ${commitsWord(removed.submoduleCommits ?? 0)} that no remote of theirs has. Push them, then discard the session to remove it`
+    : undefined;
+  const merged = `Merged into ${r.baseBranch} (${p.strategy}) as ${result.commit.slice(0, 8)}.`;
+  if (!kept) {
+    mgr.setStatus(s, 'merged', merged);
+    return result;
+  }
+  const worktreeKept = `The worktree ${r.worktree} is kept: ${kept}.`;
+  s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `Merged. ${worktreeKept}` });
+  r.worktreeKept = true;
+  mgr.setStatus(s, 'merged', `${merged} ${worktreeKept}`);
+  return { ...result, worktreeKept };
 }
+
+const commitsWord = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
 
 export async function discardSession(mgr: SessionManager, p: DiscardParams): Promise<DiscardResult> {
   const s = mgr.get(p.sessionId);
@@ -103,7 +116,7 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   const done = () => s.record.status === 'discarded' && !(p.deleteBranch && s.record.branchKept);
   if (done()) return { ok: true, branchKept: s.record.branchKept ?? false };
   refuseUntrusted(mgr, 'discard');
-  if (s.record.status === 'merged') throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
+  if (s.record.status === 'merged' && !s.record.worktreeKept) throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
   if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id);
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
@@ -134,6 +147,12 @@ async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): P
   if (!result.ok) return result;
   r.branchKept = result.branchKept;
   mgr.ctx.fingerprints.forget(r.id);
+  if (r.status === 'merged') {
+    // Its work is on the base branch: it stays merged, without the worktree the merge left.
+    r.worktreeKept = undefined;
+    mgr.setStatus(s, 'merged', `Merged into ${r.baseBranch}; its worktree was removed later${result.branchKept ? `, and branch ${r.branch} kept` : ''}.`);
+    return result;
+  }
   mgr.setStatus(s, 'discarded', result.branchKept ? `Worktree removed; branch ${r.branch} kept.` : 'Worktree and branch removed.');
   return result;
 }

@@ -134,16 +134,24 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
     case 'finished': {
       r.summary = outcome.summary;
       const commit = await commitWork(mgr, s, outcome.summary);
-      mgr.setStatus(s, 'done', commit ? `Finished; work committed as ${commit.slice(0, 8)}.` : await nothingNewToCommit(s));
+      if ('error' in commit) {
+        // Not "done": a session that looks finished and clean invites a discard, which would lose the files.
+        mgr.setStatus(s, 'failed', uncommitted(commit.error));
+        mgr.alert(s, 'failed', r.statusReason ?? 'It failed.');
+      } else {
+        mgr.setStatus(s, 'done', commit.commit ? `Finished; work committed as ${commit.commit.slice(0, 8)}.` : await nothingNewToCommit(s));
+      }
       break;
     }
-    case 'max-turns':
+    case 'max-turns': {
       // As the loop counted them (every response, from the record's count on): a resume that grants more counts from here.
       r.turns = outcome.turns;
-      await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
-      mgr.setStatus(s, 'failed', `Reached the limit of ${turnsWord(outcome.turns)} (switchyard.maxTurns, or --max-turns) without finishing.`, 'turn-limit');
+      const commit = await commitWork(mgr, s, `Stopped after ${outcome.turns} turns.`);
+      const limit = `Reached the limit of ${turnsWord(outcome.turns)} (switchyard.maxTurns, or --max-turns) without finishing.`;
+      mgr.setStatus(s, 'failed', 'error' in commit ? `${limit} ${uncommitted(commit.error)}` : limit, 'turn-limit');
       mgr.alert(s, 'failed', r.statusReason ?? 'It failed.');
       break;
+    }
     case 'failed':
       if (stillRunning) {
         mgr.setStatus(s, 'failed', outcome.reason);
@@ -175,15 +183,19 @@ async function nothingNewToCommit(s: LiveSession): Promise<string> {
   return `Finished; nothing left to commit, and its branch holds ${ahead === 1 ? 'a commit' : `${ahead} commits`} to merge.`;
 }
 
-async function commitWork(mgr: SessionManager, s: LiveSession, summary: string): Promise<string | null> {
+/** The new commit (null: nothing to commit), or why the work could not be committed. */
+async function commitWork(mgr: SessionManager, s: LiveSession, summary: string): Promise<{ commit: string | null } | { error: string }> {
   try {
     const repo = await mgr.ctx.fingerprints.repoOf(s.record.repo);
-    return await commitAll(s.record.worktree, `${s.record.title}\n\n${summary}\n\nSwitchyard session ${s.id}`, undefined, { repo, locksDir: mgr.ctx.home.locksDir });
+    return { commit: await commitAll(s.record.worktree, `${s.record.title}\n\n${summary}\n\nSwitchyard session ${s.id}`, undefined, { repo, locksDir: mgr.ctx.home.locksDir }) };
   } catch (err) {
     s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'error', text: `Could not commit the session's work: ${(err as Error).message}` });
-    return null;
+    return { error: (err as Error).message };
   }
 }
+
+const uncommitted = (error: string) =>
+  `Its work could not be committed, and is in its worktree, uncommitted: ${error.replace(/\.?$/, '.')} Fix that in the worktree, then merge it (which commits what is there) or retry.`;
 
 async function roleOf(repo: string, name: string, warn: (m: string) => void): Promise<Role> {
   const roles = await loadRoles(repo, warn);

@@ -1,7 +1,6 @@
 // Sessions: the map of live sessions, their state machine, persistence and notifications. Creation,
 // resuming, pausing and stopping, review and the agent runs are in their own modules; this one decides
 // what state a session is in.
-import { existsSync } from 'node:fs';
 import type { TraceTurn } from '../../protocol/records';
 import type { ChangesResult, CreateSessionParams, DiscardParams, DiscardResult, MergeParams, MergeResult, SessionAlert, TranscriptResult } from '../../protocol/sessions';
 import type { Progress } from '../handlers/handler';
@@ -9,7 +8,7 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, CLOSED_STATUSES, type SessionInfo, type SessionStatus, type StatusCause, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, type SessionInfo, type SessionStatus, type StatusCause, type Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, stackOf, UserError } from '../errors';
 import type { SessionContext } from './context';
@@ -116,11 +115,9 @@ export class SessionManager implements SessionHost {
     await this.others.recoverOrphans();
     // Paused by a window in Restricted Mode that has ended since: a window that trusts the folder lets them go on.
     if (!this.ctx.headless && !this.ctx.passive && this.ctx.settings().workspaceTrusted) void resumeUntrusted(this);
-    // A worktree folder deleted by hand: clean up git's record of it (the branch stays).
-    const orphaned = records.some(r => !(CLOSED_STATUSES as readonly string[]).includes(r.status) && !existsSync(r.worktree));
-    if (orphaned && !this.ctx.passive) {
-      void this.prune(repo).catch(err => this.ctx.log('warn', `Cleaning up orphaned worktrees of ${repo}: ${(err as Error).message}`));
-    }
+    // A worktree folder deleted or moved by hand is left registered, its session as it was: its branch still
+    // merges, a discard forgets it, and a moved one can be repaired (`git worktree repair`), which it could
+    // not once forgotten. Clean Up Orphaned Worktrees forgets them when the user asks.
   }
 
   /**

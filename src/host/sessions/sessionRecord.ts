@@ -35,6 +35,8 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   rev?: number;
   /** The user asked to keep the branch when the worktree was discarded. */
   branchKept?: boolean;
+  /** Merged, with the worktree left in place (see SessionInfo). */
+  worktreeKept?: boolean;
   /** Tier changes, in order (each is also a conversation message, so the prompt prefix stays stable). */
   tierHistory: { at: string; from: Tier; to: Tier; why: string }[];
   /** The trace's last turn number (absent: none yet, or an older record): a run in another process numbers on from it. */

@@ -43,8 +43,14 @@ export class GitCommandError extends WorktreeError {
 function summary(output: string): string {
   const lines = output.split('\n').map(l => l.trim()).filter(Boolean);
   const useful = lines.filter(l => /^(fatal|error):/.test(l));
-  const shown = (useful.length ? useful : lines).slice(0, 3).join(' ');
-  return shown ? `: ${shown}` : '';
+  const shown = (useful.length ? useful : lines).slice(0, 3);
+  // A line ending in a colon introduces what follows it (the paths a refusal names): keep a few of those.
+  const last = shown.at(-1);
+  if (last?.endsWith(':')) {
+    const after = lines.slice(lines.indexOf(last) + 1).filter(l => !/^hint:/.test(l));
+    shown.push(...after.slice(0, 5), ...(after.length > 5 ? [`(and ${after.length - 5} more)`] : []));
+  }
+  return shown.length ? `: ${shown.join(' ')}` : '';
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,5 +1,5 @@
 // Questions asked before anything is removed or merged: what is uncommitted, what is unmerged.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
@@ -19,10 +19,42 @@ export async function unmergedCommits(repoRoot: string, branch: string, base: st
   const tip = await branchTip(repoRoot, branch);
   if (!tip) return 0;
   const baseCommit = await resolveCommit(repoRoot, base).catch(() => null);
-  const range = baseCommit ? [tip, '--not', baseCommit] : [tip, '--not', `--exclude=refs/heads/${branch}`, '--branches'];
+  // Patterns for --branches are written without refs/heads/ (git's rule): with it, the branch itself
+  // would count as another branch, and every commit as merged. Ref names hold no glob characters.
+  const range = baseCommit ? [tip, '--not', baseCommit] : [tip, '--not', `--exclude=${branch}`, '--branches'];
   const count = Number((await git(repoRoot, ['rev-list', '--count', ...range])).trim());
   if (count === 0 || !baseCommit) return count;
   return (await mergeChangesNothing(repoRoot, baseCommit, tip)) ? 0 : count;
+}
+
+/**
+ * Commits in a worktree's submodule clones that none of their remote-tracking branches has. A linked
+ * worktree's submodules are cloned into its admin folder (`modules/`), which goes with the worktree: for
+ * such commits that is the only copy. A clone whose history cannot be read counts as nothing.
+ */
+export async function unpushedSubmoduleCommits(adminDir: string): Promise<number> {
+  let total = 0;
+  for (const gitDir of submoduleGitDirs(path.join(adminDir, 'modules'), 0)) {
+    const out = await gitOutput(gitDir, ['rev-list', '--count', 'HEAD', '--branches', '--not', '--remotes'], { env: { GIT_DIR: gitDir } });
+    if (out.exitCode === 0) total += Number(out.stdout.trim()) || 0;
+  }
+  return total;
+}
+
+/** Git dirs under a `modules/` folder: a submodule's name may hold slashes, and submodules nest. */
+function submoduleGitDirs(dir: string, depth: number): string[] {
+  if (depth > 8) return [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter(e => e.isDirectory()).flatMap(e => {
+    const d = path.join(dir, e.name);
+    const isGitDir = existsSync(path.join(d, 'HEAD')) && existsSync(path.join(d, 'objects'));
+    return isGitDir ? [d, ...submoduleGitDirs(path.join(d, 'modules'), depth + 1)] : submoduleGitDirs(d, depth + 1);
+  });
 }
 
 /** Commits reachable from `commit` but from no branch or tag (what a detached HEAD alone keeps). */

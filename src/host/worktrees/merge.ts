@@ -182,6 +182,9 @@ async function checkoutRefusal(repo: Repo, checkout: Checkout, baseTip: string, 
   const at = checkout.path;
   const op = await operationInProgress(at, checkout.git);
   if (op) return refuse('dirty-checkout', `${at} is in the middle of ${op}; finish or abort it, then merge again. Nothing was changed.`);
+  // A stash that did not apply cleanly leaves conflicts and no other mark; git would refuse the fast-forward.
+  const conflicts = await conflictedFiles(at, checkout.git);
+  if (conflicts.length > 0) return refuse('dirty-checkout', `${at} has unresolved conflicts in ${listed(conflicts)}; resolve them, then merge again. Nothing was changed.`);
   const head = await gitLine(at, ['rev-parse', '--verify', 'HEAD'], checkout.git);
   if (head !== baseTip) return refuse('error', `the base branch moved while merging (${at} is at ${head.slice(0, 12)}); merge again. Nothing was changed.`);
   const touched = await touchedFiles(repo.root, baseTip, result);
@@ -189,9 +192,12 @@ async function checkoutRefusal(repo: Repo, checkout: Checkout, baseTip: string, 
   if (blocking.length > 0) {
     return refuse('dirty-checkout', `${at} has uncommitted changes to files this merge changes: ${listed(blocking)}. Commit or stash them, then merge again. Nothing was changed.`);
   }
-  // git lets a fast-forward overwrite files it ignores (a local config, say); the user may not.
+  // git lets a fast-forward overwrite files it ignores (a local config, say), and replace one with a folder
+  // the merge adds there; the user may not. (A folder's path the merge itself frees is no ignored file.)
   const added = await git(repo.root, ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=A', baseTip, result]);
-  const ignored = splitNul(added).filter(f => present(path.join(at, f)));
+  const freed = new Set(touched);
+  const inTheWay = (f: string) => (present(path.join(at, f)) ? f : ancestorsOf(f).find(a => !freed.has(a) && presentNotFolder(path.join(at, a))));
+  const ignored = [...new Set(splitNul(added).map(inTheWay).filter(f => f !== undefined))];
   if (ignored.length > 0) {
     return refuse('dirty-checkout', `${at} has files that git ignores where this merge adds files: ${listed(ignored)}. Move them aside, then merge again. Nothing was changed.`);
   }
@@ -215,7 +221,7 @@ async function moveSessionBranch(repo: Repo, branch: string, oldTip: string, reb
 async function advanceBase(repo: Repo, baseBranch: string, from: string, to: string, checkout: Checkout | null, identity: string[]): Promise<string | null> {
   if (checkout) {
     const ff = await gitOutput(checkout.path, ['merge', '--ff-only', '--quiet', to], { ...checkout.git, config: identity });
-    return ff.exitCode === 0 ? null : `could not fast-forward ${baseBranch} in ${checkout.path}: ${(ff.stderr || ff.stdout).trim()}.`;
+    return ff.exitCode === 0 ? null : `could not fast-forward ${baseBranch} in ${checkout.path}: ${(ff.stderr || ff.stdout).trim().replace(/\.$/, '')}.`;
   }
   const swapped = await gitOutput(repo.root, ['update-ref', '-m', 'switchyard: merge back', `refs/heads/${baseBranch}`, to, from]);
   return swapped.exitCode === 0 ? null : `the base branch ${baseBranch} moved while merging.`;
@@ -229,6 +235,21 @@ function present(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether something other than a folder (a file, a symlink) is at `p`. */
+function presentNotFolder(p: string): boolean {
+  try {
+    return !lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `a/b/c.txt` → `a`, `a/b`. */
+function ancestorsOf(file: string): string[] {
+  const parts = file.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 /** Dirty paths the merge touches, including a dirty file where the merge puts a folder and the reverse. */

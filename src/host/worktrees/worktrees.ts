@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
 import { git, gitOutput } from './git';
-import { commitsOnNoBranch, dirtyFiles, unmergedCommits } from './inspect';
+import { commitsOnNoBranch, dirtyFiles, unmergedCommits, unpushedSubmoduleCommits } from './inspect';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { canonicalPath, isInside } from './paths';
 import { adminDirOf, inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
@@ -85,6 +85,11 @@ export interface RemoveWorktreeOptions extends RepoLockOptions {
   base: string;
   /** The user confirmed losing uncommitted work / leaving unmerged commits behind. */
   force?: boolean;
+  /**
+   * Asks even when forced if the worktree's submodules hold commits no remote has (a merge's clean-up: the
+   * user confirmed nothing, and the merge carried only the superproject's commits).
+   */
+  spareSubmoduleWork?: boolean;
   /** true: delete the branch; false: keep it; unset: delete it only when it holds no unmerged work. */
   deleteBranch?: boolean;
 }
@@ -101,12 +106,18 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       if (entry?.main) throw new WorktreeError('not-a-worktree', `${target} is the repository's own checkout; it is never removed`);
       if (!entry && existsSync(target)) throw new WorktreeError('not-a-worktree', `${target} is not a worktree of ${repo.identityRoot}; not removing it`);
       const present = entry !== undefined && !entry.missing;
-      const uncommitted = present ? await dirtyFiles(target, inWorktree(await resolveWorktree(target, repo))) : [];
+      const ctx = present ? await resolveWorktree(target, repo) : undefined;
+      const uncommitted = ctx ? await dirtyFiles(target, inWorktree(ctx)) : [];
       const unmerged = await unmergedCommits(repo.root, opts.branch, opts.base);
       // Commits made on a detached HEAD are on no branch: removing the worktree would lose them.
       const detached = present && entry.branch === null && entry.head ? await commitsOnNoBranch(repo.root, entry.head) : 0;
-      if (!opts.force && (uncommitted.length > 0 || unmerged > 0 || detached > 0)) {
-        return { ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged + detached };
+      const submodules = ctx ? await unpushedSubmoduleCommits(ctx.gitDir) : 0;
+      const asks = !opts.force ? uncommitted.length > 0 || unmerged > 0 || detached > 0 || submodules > 0 : opts.spareSubmoduleWork === true && submodules > 0;
+      if (asks) {
+        return {
+          ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged + detached,
+          ...(submodules > 0 ? { submoduleCommits: submodules } : {}),
+        };
       }
       if (entry?.locked) throw new WorktreeError('worktree-locked', `${target} is locked (git worktree lock); unlock it with "git worktree unlock" first`);
       if (present) await removeRegistered(repo, target);
@@ -174,9 +185,10 @@ async function undoFailedAdd(repo: Repo, branch: string, baseCommit: string, dir
 async function removeRegistered(repo: Repo, dir: string): Promise<void> {
   const removed = await gitOutput(repo.root, ['worktree', 'remove', '--force', dir]);
   if (removed.exitCode === 0) return;
-  // git refuses some worktrees it could not clean (e.g. with submodules): delete the folder, then unregister.
+  // git refuses some worktrees it could not clean (e.g. with submodules, whose work was counted above):
+  // delete the folder, then unregister it alone (`git worktree prune` would forget every missing one).
   await rm(dir, { recursive: true, force: true });
-  await git(repo.root, ['worktree', 'prune']);
+  await forget(repo, dir);
   if ((await listWorktrees(repo.root)).some(w => w.path === dir)) {
     throw new WorktreeError('git-failed', `could not remove the worktree ${dir}: ${removed.stderr.trim()}`);
   }

@@ -1,0 +1,117 @@
+// What merge and discard must never lose, through the engine: the commits of a branch whose base is gone,
+// the commits a worktree's submodules alone hold, a file the agent's end-of-run commit could not take,
+// and the worktree of a session whose folder was deleted by hand (left for the user to decide on).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Engine } from '../../src/host/engine';
+import { silentSink } from '../../src/host/events';
+import { withDefaults } from '../../src/host/settings';
+import { commitInitial, engineFor, git, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
+
+const write = (file: string, text: string) => ({
+  steps: [
+    { calls: [{ name: 'write_file', arguments: { path: file, content: text } }] },
+    { calls: [{ name: 'finish', arguments: { summary: `wrote ${file}` } }] },
+  ],
+});
+
+/** git with file-protocol submodules allowed (git refuses them by default since 2.38.1). */
+const gitSub = (cwd: string, ...args: string[]) => git(cwd, '-c', 'protocol.file.allow=always', ...args);
+
+test('a session whose base branch was deleted still counts its own commits: discarding asks, and keeps the branch', async t => {
+  const up = await upstream(t, { scripts: { w: write('login.txt', 'precious\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  git(repo, 'checkout', '-q', '-b', 'feature/login');
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] login', title: 'On feature', baseBranch: 'feature/login' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  git(repo, 'checkout', '-q', 'main');
+  git(repo, 'branch', '-D', 'feature/login');
+  const tip = git(repo, 'rev-parse', s.branch);
+
+  const asked = await engine.sessions.discard({ sessionId: s.id, deleteBranch: true });
+  assert.ok(!asked.ok && asked.unmergedCommits === 1, JSON.stringify(asked));
+  assert.ok(existsSync(s.worktree), 'nothing removed unasked');
+  assert.deepEqual(await engine.sessions.discard({ sessionId: s.id }).then(r => r.ok), false, 'asked again without deleteBranch');
+  assert.deepEqual(await engine.sessions.discard({ sessionId: s.id, force: true }), { ok: true, branchKept: true });
+  assert.equal(git(repo, 'rev-parse', s.branch), tip, 'the branch and its commit are kept');
+});
+
+test("a merge leaves a worktree whose submodules hold commits no remote has, and says so; discarding it asks first", async t => {
+  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const origin = tempDir(t);
+  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
+  commitInitial(origin);
+  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
+  git(repo, 'commit', '-q', '-m', 'add a submodule');
+
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title: 'With submodule' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  // The user (or an agent) works in the submodule inside the session's worktree, and commits the bump.
+  gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
+  const sub = path.join(s.worktree, 'libsub');
+  git(sub, 'checkout', '-q', '-b', 'work');
+  git(sub, 'commit', '-q', '--allow-empty', '-m', 'submodule work');
+  const subCommit = git(sub, 'rev-parse', 'HEAD');
+  git(s.worktree, 'add', 'libsub');
+  git(s.worktree, 'commit', '-q', '-m', 'bump the submodule');
+
+  const merged = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(merged.ok && /its submodules hold 1 commit that no remote of theirs has/.test(merged.worktreeKept ?? ''), JSON.stringify(merged));
+  assert.equal(readFileSync(path.join(repo, 'feature.txt'), 'utf8'), 'feature\n', 'the work is merged');
+  assert.equal(git(sub, 'rev-parse', 'HEAD'), subCommit, 'the submodule and its commit are still there');
+  const after = engine.sessions.get(s.id).record;
+  assert.equal(after.status, 'merged');
+  assert.equal(after.worktreeKept, true);
+  assert.match(after.statusReason ?? '', /worktree .* is kept/);
+
+  const asked = await engine.sessions.discard({ sessionId: s.id });
+  assert.ok(!asked.ok && asked.submoduleCommits === 1, JSON.stringify(asked));
+  assert.ok(existsSync(sub));
+  // Pushed, the commit is somewhere else too: the worktree goes without a question.
+  git(sub, 'push', '-q', 'origin', 'work');
+  assert.deepEqual(await engine.sessions.discard({ sessionId: s.id }), { ok: true, branchKept: false });
+  assert.equal(existsSync(s.worktree), false);
+  assert.equal(git(origin, 'rev-parse', 'work'), subCommit);
+  const gone = engine.sessions.get(s.id).record;
+  assert.equal(gone.status, 'merged', 'still merged: its work is on main');
+  assert.equal(gone.worktreeKept, undefined);
+  await assert.rejects(engine.sessions.discard({ sessionId: s.id }), /nothing to discard/);
+});
+
+test('work the end-of-run commit cannot take fails the session, naming why, and stays in the worktree', async t => {
+  const script = {
+    steps: [
+      { calls: [{ name: 'write_file', arguments: { path: 'app.py', content: 'print(1)\n' } }] },
+      // A scaffolder's `git init` in a subfolder: git will not add a repository without a commit.
+      { calls: [{ name: 'run_command', arguments: { command: 'mkdir vendorlib && cd vendorlib && git init -q && echo x > lib.txt' } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'scaffolded' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { scaffold: script } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:scaffold] scaffold', title: 'Scaffold' }, noProgress));
+  assert.equal(s.status, 'failed', s.statusReason);
+  assert.match(s.statusReason ?? '', /could not be committed, and is in its worktree, uncommitted: .*vendorlib/);
+  assert.ok(existsSync(path.join(s.worktree, 'app.py')));
+  assert.equal(git(s.worktree, 'rev-parse', 'HEAD'), git(repo, 'rev-parse', 'main'), 'nothing was committed');
+});
+
+test('a worktree folder deleted by hand leaves its session as it was: its branch still merges', async t => {
+  const up = await upstream(t, { scripts: { w: write('x.txt', 'x\n') } });
+  const { engine, repo, home } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] x', title: 'Folder gone' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  await engine.shutdown();
+  rmSync(s.worktree, { recursive: true, force: true });
+  const later = await Engine.start({ home, settings: withDefaults({ baseURL: up.url }), apiKey: 'sk-test-upstream', headless: true, sink: silentSink });
+  t.after(() => later.shutdown());
+  const [seen] = await later.sessions.list(repo);
+  assert.equal(seen.status, 'done', 'loading the sessions decides nothing about it');
+  const merged = await later.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(merged.ok, JSON.stringify(merged));
+  assert.equal(readFileSync(path.join(repo, 'x.txt'), 'utf8'), 'x\n');
+  assert.equal(later.sessions.get(s.id).record.status, 'merged');
+});
