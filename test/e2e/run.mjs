@@ -171,6 +171,8 @@ try {
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Check with approval' }).locator('.codicon-pass-filled').waitFor({ timeout: 30000 });
     // Its transcript, a preview since its row's click, is kept open from the editor's title.
     await page.locator('.tab.active', { hasText: 'Agent: Check with approval' }).click();
+    await page.locator('.editor-actions .action-label[aria-label="Keep Transcript Open"]').waitFor();
+    await wb.screenshot('05c-preview');
     await page.locator('.editor-actions .action-label[aria-label="Keep Transcript Open"]').click();
     await page.locator('.editor-actions .action-label[aria-label="Keep Transcript Open"]').waitFor({ state: 'detached' });
   });

@@ -54,7 +54,7 @@ export const mergeSpec: CommandSpec = {
 
 export const discardSpec: CommandSpec = {
   name: 'discard',
-  summary: "Remove a session's worktree. Work that is not merged is kept unless --yes says it may go.",
+  summary: "Remove a session's worktree (files git ignores there, such as build output or a .env, go with it). Work that is not merged is kept unless --yes says it may go.",
   usage: 'switchyard discard ID [--yes] [--delete-branch] [flags]',
   positionals: ['id'],
   flags: {

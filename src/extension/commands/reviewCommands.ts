@@ -104,7 +104,7 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
     `"${s.title}" has ${lost}.`,
     {
       modal: true,
-      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; uncommitted files${first.submoduleCommits ? ' and the submodules\' commits' : ''} are lost either way.`,
+      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; uncommitted files${first.submoduleCommits ? ' and the submodules\' commits' : ''} are lost either way, as are files git ignores there.`,
     },
     keep,
     drop,

@@ -48,11 +48,6 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
     return [...this.panels.values()].find(p => p.panel.active)?.sessionId;
   }
 
-  /** The session of the tab a row's next click reuses, if there is one. */
-  get previewSessionId(): string | undefined {
-    return this.preview?.sessionId;
-  }
-
   /** Shows a session's transcript; `preview` (a row's click) reuses the preview tab of the active group. */
   open(sessionId: string, preview = false): TranscriptPanel {
     const existing = this.panels.get(sessionId);
