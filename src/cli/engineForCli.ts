@@ -59,7 +59,7 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
   };
   const only = o.only;
   return Engine.start({
-    home, settings, apiKey: process.env.OPENAI_API_KEY || undefined, headless: true, sink, passive: o.passive,
+    home, settings, apiKey: process.env.OPENAI_API_KEY?.trim() || undefined, headless: true, sink, passive: o.passive,
     takesOver: (id: string) => id === only,
     startsTakenOver: false,
     approvesUnconfined: Boolean(o.approveCommands),

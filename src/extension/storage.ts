@@ -25,7 +25,8 @@ export class ApiKeyStore {
   /** The stored key, else OPENAI_API_KEY from the environment VS Code was started with. */
   async get(): Promise<string | undefined> {
     const stored = await this.secrets.get(SecretKeys.apiKey);
-    return stored || process.env.OPENAI_API_KEY || undefined;
+    // A key of blanks (an unset variable exported as " ") is no key: it would go to the server as "Bearer  ".
+    return stored?.trim() || process.env.OPENAI_API_KEY?.trim() || undefined;
   }
 
   async hasStoredKey(): Promise<boolean> {

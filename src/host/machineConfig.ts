@@ -110,8 +110,8 @@ export async function writeMachineConfig(home: string, s: HostSettings): Promise
 
 /**
  * A process no editor configures (a CLI run) follows config.json: it looks every second, and a changed file
- * becomes its settings. One that cannot be read or is not valid is said once and changes nothing: the
- * settings in force stay.
+ * becomes its settings. One that cannot be read, is not valid, or is gone or empty is said once and changes
+ * nothing: the settings in force stay.
  */
 export class MachineConfigFollower {
   private timer: NodeJS.Timeout | undefined;
@@ -156,9 +156,16 @@ export class MachineConfigFollower {
       text = '';
     }
     if (text === this.seen) return;
+    const before = this.seen;
     this.seen = text;
+    // Removed or emptied while this process runs (an editor or a `>` half-way through writing it, a sync
+    // tool): the caps in force hold. Going back to the defaults would lift every cap it set.
+    if (!text.trim() && before !== undefined) {
+      this.log(`${file} was removed or emptied. The settings in force stay as they were until this process ends.`);
+      return;
+    }
     try {
-      this.apply(text ? parseMachineConfig(text, file) : {});
+      this.apply(text.trim() ? parseMachineConfig(text, file) : {});
     } catch (err) {
       this.log(`${(err as Error).message} The settings in force stay as they were.`);
     }

@@ -294,6 +294,10 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   const keyless = await runCli(['run', '--repo', repo, '--task', 'x'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
   assert.equal(keyless.code, 2, keyless.stderr);
   assert.match(keyless.stderr, /No API key\. Set one with .* \(or OPENAI_API_KEY for the CLI\)/);
+  // Nor a key of blanks, which would go to OpenAI as "Bearer  ".
+  const blank = await runCli(['run', '--repo', repo, '--task', 'x'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: ' \t', OPENAI_BASE_URL: undefined });
+  assert.equal(blank.code, 2, blank.stderr);
+  assert.match(blank.stderr, /No API key\./);
   assert.equal(branches(), before);
 });
 

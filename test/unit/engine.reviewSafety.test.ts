@@ -9,6 +9,7 @@ import { Engine } from '../../src/host/engine';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
 import { commitInitial, engineFor, git, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
+import { writesThenFinishes } from './helpers/scripts';
 
 const write = (file: string, text: string) => ({
   steps: [
@@ -114,4 +115,17 @@ test('a worktree folder deleted by hand leaves its session as it was: its branch
   assert.ok(merged.ok, JSON.stringify(merged));
   assert.equal(readFileSync(path.join(repo, 'x.txt'), 'utf8'), 'x\n');
   assert.equal(later.sessions.get(s.id).record.status, 'merged');
+});
+
+test('a session whose worktree folder is gone is not resumed: nothing is sent, and the message says where its work is', async t => {
+  const up = await upstream(t, { scripts: { finishing: writesThenFinishes } });
+  const { engine, repo } = await engineFor(t, { up, settings: { maxTurns: 1 } });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:finishing] write it', title: 'Gone' }, noProgress));
+  assert.equal(s.statusCause, 'turn-limit', s.statusReason);
+  rmSync(s.worktree, { recursive: true, force: true });
+  const requests = engine.sessions.info(engine.sessions.get(s.id)).usage.requests;
+  await assert.rejects(engine.sessions.resume(s.id), new RegExp(`The worktree of "Gone" \\(${s.worktree.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) is gone.*Nothing was sent\\. Its committed work is on ${s.branch}`));
+  const after = engine.sessions.info(engine.sessions.get(s.id));
+  assert.equal(after.status, 'failed', 'left as it was');
+  assert.equal(after.usage.requests, requests, 'no request sent');
 });

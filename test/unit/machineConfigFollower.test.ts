@@ -1,5 +1,5 @@
 // A CLI process follows config.json while it runs: a changed file becomes its settings once; one that is
-// not valid is said once and leaves the settings in force as they were.
+// not valid, or is removed or emptied, is said once and leaves the settings in force as they were.
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +29,19 @@ test('each change of config.json is applied once; a broken file is said once and
   writeFileSync(file, JSON.stringify({ maxConcurrentSessions: 2 }));
   await f.look();
   assert.deepEqual(applied.at(-1), { maxConcurrentSessions: 2 });
+  // Removed or emptied mid-run (a `>` redirect half-way, a sync tool): the caps in force hold, said once each.
+  const count = applied.length;
   rmSync(file);
   await f.look();
-  assert.deepEqual(applied.at(-1), {}, 'removed: the defaults again');
+  await f.look();
+  writeFileSync(file, '');
+  await f.look();
+  writeFileSync(file, ' \n');
+  await f.look();
+  assert.equal(applied.length, count, 'nothing applied: the defaults would lift every cap');
+  assert.equal(logs.length, 3, 'removed, then emptied to blanks: one line each (an empty file reads as the removed one)');
+  assert.match(logs[1]!, /config\.json was removed or emptied\. The settings in force stay as they were until this process ends\.$/);
+  writeFileSync(file, JSON.stringify({ budgets: { dayUsd: 1 } }));
+  await f.look();
+  assert.deepEqual(applied.at(-1), { budgets: { dayUsd: 1 } }, 'written again, it applies');
 });

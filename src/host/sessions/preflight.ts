@@ -1,5 +1,6 @@
 // What would make a session fail before its first request, checked before anything is made for it (a
 // worktree and a branch that a retried job would pile up), and again when it runs (settings change).
+import { existsSync } from 'node:fs';
 import { isBaseUrl, NO_API_KEY, type HostSettings } from '../../protocol/host';
 import type { AgentKind, ApprovalPolicy } from '../../protocol/types';
 import { sandboxAvailability, type SandboxAvailability } from '../sandbox/availability';
@@ -74,6 +75,12 @@ export async function sandboxProblem(
  * Said after a 404: an OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp) answers under /v1, and a
  * base URL without it is the likeliest reason for one. Empty when the base URL names a version, or is OpenAI's.
  */
+/** A session whose worktree folder is gone (deleted or moved by hand, a drive not mounted) runs nothing there. */
+export function worktreeGoneProblem(r: { title: string; worktree: string; branch: string; id: string }): string | undefined {
+  if (existsSync(r.worktree)) return undefined;
+  return `The worktree of "${r.title}" (${r.worktree}) is gone: deleted or moved outside Switchyard, or on a drive not mounted now. Nothing was sent. Its committed work is on ${r.branch}: merge it or discard the session (\`switchyard discard ${r.id}\`), or put the folder back where it was.`;
+}
+
 export function notFoundHint(baseURL: string): string {
   if (!isBaseUrl(baseURL) || !baseURL.trim()) return '';
   const url = new URL(baseURL);

@@ -6,7 +6,7 @@ import { hintMessage } from '../agent/prompt';
 import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { UserError } from '../errors';
 import { takenElsewhere } from './foreignOwner';
-import { untrustedProblem } from './preflight';
+import { untrustedProblem, worktreeGoneProblem } from './preflight';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
@@ -28,6 +28,8 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
       const why = s.record.statusReason ? ` (${s.record.statusReason.replace(/\.$/, '')})` : '';
       throw new UserError(`Session "${s.record.title}" is ${s.record.status}${why}; only a paused, stuck, over-budget, failed or stopped session can be resumed.`);
     }
+    const gone = worktreeGoneProblem(s.record);
+    if (gone) throw new UserError(gone);
   };
   resumable();
   if (s.record.status === 'over-budget') {

@@ -9,7 +9,7 @@ import { unmergedCommits } from '../worktrees/inspect';
 import { commitAll } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
-import { settingsProblem, untrustedProblem } from './preflight';
+import { settingsProblem, untrustedProblem, worktreeGoneProblem } from './preflight';
 import { turnsWord } from './resumeSession';
 import { runProcessAgent } from './runners/processRunner';
 import { codexConfinementNote, codexSandboxMode } from './runners/codex';
@@ -40,7 +40,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     // Checked when it was created and resumed; a queued one (taken over from a process that ended) is
     // paused, and resumed when the workspace is trusted. First: Restricted Mode ignores workspace settings.
     const untrusted = untrustedProblem(settings, 'run');
-    const problem = settingsProblem(settings, ctx.apiKey());
+    const problem = settingsProblem(settings, ctx.apiKey()) ?? worktreeGoneProblem(r);
     if (untrusted) {
       outcome = { kind: 'blocked', reason: untrusted, cause: 'untrusted' };
     } else if (problem) {
