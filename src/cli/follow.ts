@@ -26,17 +26,24 @@ export function exitStatusOf(s: SessionInfo): number {
 export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
   let stopping = false;
   let session: SessionInfo | undefined;
+  const pause = (s: SessionInfo) => {
+    err(`Interrupted: pausing the session (\`switchyard resume ${s.id}\` goes on with it; VS Code can too).`);
+    void engine.sessions.pause(s.id);
+  };
   const onSignal = () => {
-    if (stopping || !session) process.exit(130);
+    if (stopping) process.exit(130);
     stopping = true;
-    err(`Interrupted: pausing the session (\`switchyard resume ${session.id}\` goes on with it; VS Code can too).`);
-    void engine.sessions.pause(session.id);
+    // Still being made (its worktree and branch exist before its record does): exiting now would leave
+    // them to no session. It is paused as soon as it is there; a second Ctrl-C exits all the same.
+    if (!session) err('Interrupted: the session is paused as soon as it has started (Ctrl-C again to exit now).');
+    else pause(session);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const began = new Date().toISOString();
     session = await start();
+    if (stopping) pause(session);
     if (!o.quiet) {
       err(`Session ${session.id} on ${session.branch} (worktree ${session.worktree})`);
       // What starting it said (a warning about the checkout, more turns allowed) came before the listener.

@@ -215,3 +215,30 @@ test('a server without the Responses API is spoken to in Chat Completions, strea
   assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
   assert.ok(up.requests.some(r => r.path.endsWith('/chat/completions')));
 });
+
+test('a web page (or JSON) where the API should answer fails the session at once, naming the base URL, and charges nothing', async t => {
+  const up = await upstream(t);
+  const { createServer } = await import('node:http');
+  let asked = 0;
+  const portal = createServer((req, res) => {
+    asked++;
+    req.resume();
+    const json = req.url?.includes('json');
+    res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/html; charset=utf-8' });
+    res.end(json ? '{"oops":1}' : '<html><head><title>Sign in to the proxy</title></head><body>Please sign in</body></html>');
+  });
+  await new Promise<void>(r => portal.listen(0, '127.0.0.1', r));
+  t.after(() => portal.close());
+  const { port } = portal.address() as { port: number };
+  for (const [base, shown] of [[`http://127.0.0.1:${port}/v1`, /answered 200 with a web page \(text\/html\), not the API's event stream: "Sign in to the proxy"\. Check the base URL/], [`http://127.0.0.1:${port}/json/v1`, /answered 200 with JSON \(application\/json\)/]] as const) {
+    asked = 0;
+    const { engine, repo } = await engineFor(t, { up, settings: { baseURL: base } });
+    const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Portal' }, noProgress));
+    assert.equal(s.status, 'failed', s.statusReason);
+    assert.match(s.statusReason ?? '', shown);
+    assert.match(s.statusReason ?? '', new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.equal(asked, 1, 'asked once, not retried');
+    assert.equal(s.costUsd, 0, 'nothing charged: no model answered');
+    assert.equal(s.estimatedRequests ?? 0, 0);
+  }
+});

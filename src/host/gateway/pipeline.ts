@@ -152,6 +152,15 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return new Response(errText, { status: upstream.status, headers });
   }
 
+  const notApi = notAnApiAnswer(upstream.headers.get('content-type'), view.stream);
+  if (notApi) {
+    // A web page or another app where the API should be (a login portal, a base URL missing its /v1): no
+    // model answered, so nothing is charged, and retrying would only ask it again.
+    const page = await readText(upstream.body).catch(() => '');
+    unsent();
+    await release();
+    return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} answered ${upstream.status} with ${notApi}, not the API's ${view.stream ? 'event stream' : 'JSON'}${pageGist(page)}. Check the base URL: it should be the API's address, usually ending in /v1.`, 'upstream_not_an_api', 'server_error');
+  }
   const metered: MeterInput = { ...meter, requestId: upstream.headers.get('x-request-id') ?? undefined };
   if (!view.stream) {
     let json: string;
@@ -185,6 +194,26 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     },
   });
   return new Response(stream, { status: upstream.status, headers });
+}
+
+/**
+ * What a successful answer is when it cannot be the API's (a web page; JSON where a stream was asked for),
+ * in words, or null. A missing or unusual content type is let through: some compatible servers label
+ * their streams loosely.
+ */
+export function notAnApiAnswer(contentType: string | null, stream: boolean): string | null {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (/html/.test(type)) return `a web page (${type})`;
+  if (/xml/.test(type)) return `XML (${type})`;
+  if (stream && /json/.test(type)) return `JSON (${type})`;
+  return null;
+}
+
+/** The start of a page's title or text, as plain words. */
+function pageGist(page: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(page)?.[1];
+  const text = (title ?? page.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim().slice(0, 120);
+  return text ? `: "${text}"` : '';
 }
 
 function track(m: Metered, p: Promise<void>): void {

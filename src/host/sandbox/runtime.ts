@@ -3,6 +3,7 @@
 // every session shares one SandboxRuntime: the network allow list is global (it comes from settings),
 // and each command brings its own filesystem policy in the per-call configuration.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { SandboxError, SandboxUnavailableError } from './errors';
 import { type PathEntry, type SandboxPolicy, writeDenials, writeRoots } from './policy';
 import { findVendorPaths, type VendorPaths } from './vendor';
@@ -35,6 +36,8 @@ export class SandboxRuntime {
   private domains: string[] = [];
   private appliedDomains: string | undefined;
   private vendorPaths: VendorPaths | undefined;
+  /** A start was begun since the last dispose (it may have failed, and left bridges behind). */
+  private attempted = false;
 
   /** The library, loaded on first use (it is large and most hosts may never run a command). */
   load(): Promise<SandboxLibrary> {
@@ -102,15 +105,23 @@ export class SandboxRuntime {
   /** Stops the proxies and forgets the configuration (host shutdown). Safe to call when never started. */
   async dispose(): Promise<void> {
     const pending = this.ready;
+    const attempted = this.attempted;
     this.ready = undefined;
     this.started = undefined;
     this.appliedDomains = undefined;
-    if (!pending) return;
-    const manager = await pending.catch(() => undefined);
-    if (manager) await manager.reset();
+    this.attempted = false;
+    const manager = await pending?.catch(() => undefined);
+    if (manager) {
+      await manager.reset();
+      return;
+    }
+    // A start that failed or was cancelled (the library's own Ctrl-C handler resets it half-way) may have
+    // left its socat bridges running unrecorded: they would keep this process from ever exiting.
+    if (attempted) endChildrenNamed('socat');
   }
 
   private start(): Promise<Manager> {
+    this.attempted = true;
     this.ready ??= this.initialize().catch((err: unknown) => {
       this.ready = undefined;
       throw err instanceof SandboxError ? err : new SandboxUnavailableError(`the sandbox could not start (${(err as Error).message})`);
@@ -163,6 +174,34 @@ function filesystemFor(policy: SandboxPolicy): RuntimeConfig['filesystem'] {
     allowWrite: roots,
     denyWrite: writeDenials(policy),
   };
+}
+
+/** Ends this process's own children with the command name `comm` (Linux; elsewhere nothing is done). */
+export function endChildrenNamed(comm: string): number {
+  if (process.platform !== 'linux') return 0;
+  let ended = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    if (pid.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last one.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
+      if (name === comm && ppid === process.pid) {
+        process.kill(Number(pid), 'SIGTERM');
+        ended++;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ended;
 }
 
 let shared: SandboxRuntime | undefined;

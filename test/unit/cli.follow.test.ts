@@ -1,0 +1,27 @@
+// Ctrl-C in a CLI run while its session is still being made: the worktree and branch exist before the
+// record does, so the run goes on until the session is there, then pauses it. Nothing is left to no session.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { followSession } from '../../src/cli/follow';
+import { engineFor, noProgress, upstream } from './helpers/engineKit';
+
+test('Ctrl-C while the session is being created pauses it once it exists; a resume can go on with it', async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up });
+  const lines: string[] = [];
+  const code = await followSession(
+    engine,
+    async () => {
+      process.emit('SIGINT');
+      return engine.sessions.create({ repo, task: 'anything', title: 'Interrupted early' }, noProgress);
+    },
+    { json: false, quiet: true },
+    s => lines.push(s),
+    s => lines.push(s),
+  );
+  assert.equal(code, 3, lines.join('\n'));
+  assert.match(lines.join('\n'), /Interrupted: the session is paused as soon as it has started \(Ctrl-C again to exit now\)\./);
+  assert.match(lines.join('\n'), /^paused: Interrupted early/m);
+  const [s] = await engine.sessions.list(repo);
+  assert.equal(s?.status, 'paused', 'the session that owns the worktree and branch is there, and can be resumed');
+});
