@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { GuardSettings, HostSettings, PriceOverride } from '../protocol/host';
 import { pricesProblem, valueText } from '../protocol/prices';
 import { InvalidRequestError } from './errors';
+import { usdToMicro } from './pricing/cost';
 import { resolveGuardSettings } from './guard/settings';
 import { writeWhole } from './util/writeWhole';
 
@@ -56,8 +57,9 @@ export function parseMachineConfig(text: string, file: string): Partial<MachineC
       // As VS Code's settings take them: a session budget of $0 would make a worktree and branch for a session
       // bound to stop before its first request; a day or month cap of $0 stops every run up front.
       const positive = key === 'sessionUsd';
-      if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && (positive ? cap > 0 : cap >= 0))) {
-        throw bad(`budgets.${key} should be a number of dollars (${positive ? 'above 0' : '0 or more'}) or null, not ${valueText(cap)}`);
+      // Spend is counted in millionths of a dollar: a session budget below one is $0.
+      if (cap !== null && !(typeof cap === 'number' && Number.isFinite(cap) && (positive ? usdToMicro(cap) > 0 : cap >= 0))) {
+        throw bad(`budgets.${key} should be a number of dollars (${positive ? 'at least 0.000001' : '0 or more'}) or null, not ${valueText(cap)}`);
       }
     }
   }

@@ -43,6 +43,22 @@ export function resolvedBaseURL(baseURL: string): string {
   return (baseURL.trim() || OPENAI_BASE_URL).replace(/\/+$/, '');
 }
 
+/**
+ * A model API's address as a session record keeps it: without a user name or password, which are
+ * credentials and never go into records (the key does not either). Empty (OpenAI) stays empty.
+ */
+export function recordedBaseURL(baseURL: string): string {
+  try {
+    const u = new URL(baseURL);
+    if (!u.username && !u.password) return baseURL;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, baseURL.endsWith('/') ? '/' : '');
+  } catch {
+    return baseURL;
+  }
+}
+
 export function withDefaults(partial: Partial<HostSettings>): HostSettings {
   return {
     ...DEFAULT_SETTINGS,

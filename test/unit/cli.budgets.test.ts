@@ -44,6 +44,6 @@ test('a budget that rounds to no micro-dollar, on the command line or as config.
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: 0 } }));
   const zero = await runCli(['run', '--repo', repo, '--task', 'x'], env);
   assert.equal(zero.code, 2, zero.stderr);
-  assert.match(zero.stderr, /config\.json: budgets\.sessionUsd should be a number of dollars \(above 0\) or null, not 0/);
+  assert.match(zero.stderr, /config\.json: budgets\.sessionUsd should be a number of dollars \(at least 0\.000001\) or null, not 0/);
   assert.equal(branches(), '', 'no branch was made');
 });

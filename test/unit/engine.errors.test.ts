@@ -242,3 +242,12 @@ test('a web page (or JSON) where the API should answer fails the session at once
     assert.equal(s.estimatedRequests ?? 0, 0);
   }
 });
+
+test('a base URL with a query (?api-version=…) keeps it on every request, after the API path; a fragment is never sent', async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up, settings: { baseURL: `${up.url}?api-version=2025-04-01#notes` } });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Query' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.ok(up.requests.length > 0);
+  for (const r of up.requests) assert.equal(r.url, '/v1/responses?api-version=2025-04-01');
+});

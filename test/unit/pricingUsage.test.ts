@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromAnthropicUsage, fromChatUsage, fromResponsesUsage, fromServiceTier, toServiceTier } from '../../src/host/pricing/usage';
+import { fromAnthropicUsage, fromChatUsage, fromResponsesUsage, fromServiceTier, toServiceTier, usageReadable } from '../../src/host/pricing/usage';
 
 test('Responses usage: cached and cache-write inside input, reasoning inside output', () => {
   const u = fromResponsesUsage({
@@ -66,4 +66,22 @@ test('tiers from a response: fast and priority are one tier; auto or nothing say
   assert.equal(fromServiceTier(undefined), 'unknown');
   assert.equal(fromServiceTier(null), 'unknown');
   assert.equal(fromServiceTier(''), 'unknown');
+});
+
+test('usage that cannot be billed from (a count as a string, a negative or missing total) is unreadable: charged from an estimate, not as zero', () => {
+  assert.equal(usageReadable('responses', { input_tokens: 1_440, output_tokens: 6, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } }), true);
+  assert.equal(usageReadable('chat', { prompt_tokens: 42, completion_tokens: 7 }), true, 'totals alone, as local servers send');
+  assert.equal(usageReadable('chat', { prompt_tokens: 42, completion_tokens: 7, completion_tokens_details: { reasoning_tokens: null, note: 'x' } }), true, 'details of their own are let be');
+  for (const bad of [
+    { input_tokens: '1440', output_tokens: 6 },
+    { input_tokens: -100_000, output_tokens: -5_000 },
+    { output_tokens: 6 },
+    { input_tokens: 1_440, output_tokens: Number.NaN },
+    { input_tokens: 1_440, output_tokens: 6, input_tokens_details: { cached_tokens: '12' } },
+    null,
+    'usage',
+  ]) {
+    assert.equal(usageReadable('responses', bad), false, JSON.stringify(bad));
+  }
+  assert.equal(usageReadable('chat', { input_tokens: 5, output_tokens: 1 }), false, 'the other API\'s names');
 });

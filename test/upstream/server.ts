@@ -133,7 +133,7 @@ class UpstreamServer implements TestUpstream, AdminTarget {
         return;
       }
       record = {
-        n: ++this.count, method, path, headers: flattenHeaders(req), body: {}, at: this.env.now(), requestId, done: false,
+        n: ++this.count, method, path, url: req.url ?? path, headers: flattenHeaders(req), body: {}, at: this.env.now(), requestId, done: false,
       };
       this.requests.push(record);
       const limit = this.opts.recordLimit;

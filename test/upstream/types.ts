@@ -90,6 +90,8 @@ export interface RecordedRequest {
   n: number;
   method: string;
   path: string;
+  /** The path with its query, as it came. */
+  url: string;
   /** Lower-cased names; includes `authorization`. */
   headers: Record<string, string>;
   /** The parsed JSON body ({} when there was none or it did not parse). */

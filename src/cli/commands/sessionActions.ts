@@ -1,16 +1,17 @@
 // switchyard resume / merge / discard: what the sidebar does with a session, headless. A session is named
 // by its id (`switchyard sessions` lists them). Of the sessions a dead process left, only that one is
 // taken over, and started only by resume: the others wait for a window, or a resume of their own.
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { isBaseUrl, type HostSettings } from '../../protocol/host';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import { formatBudgetUsd } from '../../host/budgets/budgetKeeper';
 import type { Engine } from '../../host/engine';
-import { InvalidRequestError } from '../../host/errors';
+import { InvalidRequestError, UserError } from '../../host/errors';
 import { usdToMicro } from '../../host/pricing/cost';
 import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
-import { resolvedBaseURL } from '../../host/settings';
+import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
 import { queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
@@ -109,7 +110,9 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
  * a key to a server the session's record names, unasked.
  */
 function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): string {
-  if (flag !== undefined || s.baseURL === undefined || resolvedBaseURL(s.baseURL) === resolvedBaseURL(shell)) return flag ?? shell;
+  // Records keep the address without credentials: the shell's is compared without them too.
+  const same = (a: string, b: string) => resolvedBaseURL(recordedBaseURL(a)) === resolvedBaseURL(recordedBaseURL(b));
+  if (flag !== undefined || s.baseURL === undefined || same(s.baseURL, shell)) return flag ?? shell;
   // Shown without credentials or query, as every message shows a model server's address.
   const where = (url: string) => (url ? shownUrl(url) : 'OpenAI');
   const flagFor = (url: string) => shownUrl(resolvedBaseURL(url));
@@ -183,6 +186,24 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
 export async function findSession(engine: Engine, id: string, flags: ParsedFlags): Promise<SessionInfo> {
   const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
   const found = (await engine.sessions.list(repo)).find(s => s.id === id);
-  if (!found) throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
+  if (!found) {
+    const damaged = damagedRecordOf(engine.layout.reposDir, id);
+    if (damaged) {
+      throw new UserError(`The record of session ${id} (${damaged}) cannot be read (see the warning above), so nothing was done. Its worktree and branch are as they were: mend the file, or look for its branch with \`git branch --list 'switchyard/*'\`.`);
+    }
+    throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
+  }
   return found;
+}
+
+/** The record file of session `id` in any repository's folder, when there is one (it did not load). */
+function damagedRecordOf(reposDir: string, id: string): string | undefined {
+  if (!/^[\w-]+$/.test(id)) return undefined;
+  let repos: string[];
+  try {
+    repos = readdirSync(reposDir);
+  } catch {
+    return undefined;
+  }
+  return repos.map(r => path.join(reposDir, r, 'sessions', id, 'session.json')).find(f => existsSync(f));
 }

@@ -13,7 +13,7 @@ import { GuardFeed } from './guardFeed';
 import type { AgentItem } from './requestView';
 import { forwardModelRequest, type PipelineDeps } from './pipeline';
 import { RateLimitGate } from './rateLimiter';
-import { errorResponse, shownUrl } from './responses';
+import { apiUrl, errorResponse, shownUrl } from './responses';
 import { startGatewayServer, type GatewayServer } from './server';
 import type { GatewaySession } from './sessionLink';
 import { readText, UpstreamClient } from './upstreamClient';
@@ -209,7 +209,7 @@ export class Gateway {
   private async forwardModels(signal?: AbortSignal): Promise<Response> {
     const up = this.opts.upstream();
     try {
-      const res = await this.client.request('GET', `${up.baseURL}/models`, { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) }, undefined, signal);
+      const res = await this.client.request('GET', apiUrl(up.baseURL, 'models'), { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) }, undefined, signal);
       return new Response(await readText(res.body), { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     } catch (err) {
       return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');

@@ -5,7 +5,7 @@ import type { UsageRecord } from '../../protocol/records';
 import type { ServedTier, Tier } from '../../protocol/types';
 import { costOf } from '../pricing/cost';
 import { priceFor } from '../pricing/priceTable';
-import { fromChatUsage, fromResponsesUsage, fromServiceTier, type NormalizedUsage } from '../pricing/usage';
+import { fromChatUsage, fromResponsesUsage, fromServiceTier, usageReadable, type NormalizedUsage } from '../pricing/usage';
 import type { Expectation } from './cacheInsight';
 import type { Metered } from './gateway';
 import type { PipelineDeps } from './pipeline';
@@ -48,7 +48,8 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
   const { deps, m } = x;
   const link = m.link;
   try {
-    const estimated = !outcome.completed || !outcome.usage;
+    // Usage that cannot be billed from (a count sent as a string, a negative one) is no usage: estimated.
+    const estimated = !outcome.completed || !usageReadable(x.endpoint, outcome.usage);
     const usage: NormalizedUsage = estimated
       ? estimatedUsage({ ...x, streamedChars: outcome.deltaChars, lastReasoning: m.lastReasoning })
       : x.endpoint === 'responses'

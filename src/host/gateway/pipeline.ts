@@ -6,7 +6,7 @@ import { meterResponse, presumedRecord, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
 import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
-import { errorResponse, passThroughHeaders, shownUrl } from './responses';
+import { apiUrl, errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
 import { bodyStream, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
@@ -121,7 +121,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       ...up.headers,
       ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}),
     };
-    upstream = await deps.client.request('POST', `${up.baseURL}/${endpoint === 'responses' ? 'responses' : 'chat/completions'}`, headers, text, signal);
+    upstream = await deps.client.request('POST', apiUrl(up.baseURL, endpoint === 'responses' ? 'responses' : 'chat/completions'), headers, text, signal);
   } catch (err) {
     const sent = err instanceof UpstreamRequestError && err.afterSending;
     if (sent) {

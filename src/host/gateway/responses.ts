@@ -37,3 +37,18 @@ export function passThroughHeaders(from: Headers): Record<string, string> {
   });
   return out;
 }
+
+/**
+ * An API path under the model server's address: after its path, before its query (a server that wants
+ * `?api-version=…` on every request keeps it). A fragment is never sent.
+ */
+export function apiUrl(baseURL: string, apiPath: string): string {
+  try {
+    const u = new URL(baseURL);
+    u.hash = '';
+    u.pathname = `${u.pathname.replace(/\/+$/, '')}/${apiPath}`;
+    return u.toString();
+  } catch {
+    return `${baseURL.replace(/\/+$/, '')}/${apiPath}`;
+  }
+}

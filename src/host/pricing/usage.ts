@@ -73,6 +73,24 @@ function normalise(u: NormalizedUsage): NormalizedUsage {
   return { ...u, input: Math.max(u.input, u.cached + u.cacheWrite), output: Math.max(u.output, u.reasoning) };
 }
 
+/**
+ * Whether usage a server reported can be billed from: its two totals are counts (whole or not, not
+ * negative) and its details, where present, too. A string, a negative or a missing total is unreadable,
+ * and the request is charged from an estimate instead, marked as one, not as the zero tokens it reads as.
+ */
+export function usageReadable(endpoint: 'responses' | 'chat', u: unknown): boolean {
+  if (typeof u !== 'object' || u === null) return false;
+  const v = u as Record<string, unknown>;
+  const [input, output, inDetails, outDetails] = endpoint === 'responses'
+    ? ['input_tokens', 'output_tokens', 'input_tokens_details', 'output_tokens_details']
+    : ['prompt_tokens', 'completion_tokens', 'prompt_tokens_details', 'completion_tokens_details'];
+  const isCount = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  // Details are optional, and servers add their own: only the token counts among them are checked.
+  const detailsOk = (d: unknown) =>
+    d === undefined || d === null || (typeof d === 'object' && Object.entries(d).every(([k, x]) => !k.endsWith('_tokens') || x === null || isCount(x)));
+  return isCount(v[input]) && isCount(v[output]) && detailsOk(v[inDetails]) && detailsOk(v[outDetails]);
+}
+
 function count(v: Count): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }

@@ -14,6 +14,7 @@ import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { sandboxProblem, startProblem } from './preflight';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
+import { recordedBaseURL } from '../settings';
 
 const AGENTS: readonly AgentKind[] = ['builtin', 'codex', 'command'];
 const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
@@ -115,7 +116,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     agent,
     ...(agent === 'command' ? { command: p.command!.trim() } : {}),
     approval: effectiveApproval,
-    baseURL: settings.baseURL,
+    baseURL: recordedBaseURL(settings.baseURL),
     budgetUsd: p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd,
     maxTurns: p.maxTurns ?? settings.maxTurns,
     repo: root,

@@ -7,6 +7,7 @@ import { processOf } from '../util/fileLock';
 import { loadRoles, type Role } from '../agent/roles';
 import { unmergedCommits } from '../worktrees/inspect';
 import { commitAll } from '../worktrees/worktrees';
+import { recordedBaseURL } from '../settings';
 import type { LiveSession } from './liveSession';
 import { runBuiltinAgent } from './runners/builtinRunner';
 import { settingsProblem, untrustedProblem, worktreeGoneProblem } from './preflight';
@@ -46,7 +47,7 @@ async function run(mgr: SessionManager, s: LiveSession, signal: AbortSignal): Pr
     } else if (problem) {
       outcome = { kind: 'failed', reason: problem };
     } else {
-      r.baseURL = settings.baseURL;
+      r.baseURL = recordedBaseURL(settings.baseURL);
       const commands = await ctx.commands(s);
       release = commands.dispose?.bind(commands);
       // Codex keeps its own sandbox; the others use Switchyard's.

@@ -1,6 +1,6 @@
 // What is persisted for a session (session.json): what the UI sees, minus what is derived (spend comes
 // from the ledger, the queue position from the scheduler), plus what only the host needs.
-import type { GuardState, SessionInfo, Tier } from '../../protocol/types';
+import type { GuardState, SessionInfo, SessionStatus, Tier } from '../../protocol/types';
 import { isProcessIdentity, type ProcessIdentity } from '../util/fileLock';
 
 export type SpendOfSession = Pick<
@@ -43,6 +43,12 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   tracedTurns?: number;
 }
 
+/** Every status, kept complete by its type: a record naming another was edited into something no code knows. */
+const STATUS_SET: Record<SessionStatus, true> = {
+  queued: true, running: true, waiting: true, paused: true, stuck: true, 'over-budget': true, done: true, failed: true, stopped: true, merged: true, discarded: true,
+};
+const STATUSES = Object.keys(STATUS_SET);
+
 export const INITIAL_GUARD: GuardState = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
 
 export function parseRecord(text: string, file: string): SessionRecord {
@@ -51,6 +57,12 @@ export function parseRecord(text: string, file: string): SessionRecord {
   const r = value as Partial<SessionRecord>;
   for (const key of ['id', 'title', 'task', 'repo', 'branch', 'worktree', 'status'] as const) {
     if (typeof r[key] !== 'string') throw new Error(`${file}: missing "${key}"`);
+  }
+  // Edited by hand into something no code path knows: said, not acted on (a budget of "abc" would have
+  // a resume retry a check that can never pass).
+  if (!(STATUSES as readonly string[]).includes(r.status!)) throw new Error(`${file}: "status" is ${JSON.stringify(r.status)}, which is no session status`);
+  if (r.budgetUsd !== undefined && r.budgetUsd !== null && !(typeof r.budgetUsd === 'number' && Number.isFinite(r.budgetUsd) && r.budgetUsd > 0)) {
+    throw new Error(`${file}: "budgetUsd" is ${JSON.stringify(r.budgetUsd)}, not a number of dollars above 0 (or null for none)`);
   }
   return {
     ...(r as SessionRecord),

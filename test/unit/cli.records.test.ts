@@ -1,0 +1,44 @@
+// A session record edited or cut short by hand: said as damaged, by its file, and nothing is done to the
+// session's worktree or branch; a value no code knows (a status, a budget) is not acted on.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
+import { runCli } from './helpers/cli';
+import { writesThenFinishes } from './helpers/scripts';
+
+test('a damaged session record is named as such by merge, discard and resume; its worktree and branch are left as they were', async t => {
+  const up = await upstream(t, { scripts: { fin: writesThenFinishes } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: up.url };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] write it', '--json', '--quiet'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const { id, branch } = JSON.parse(r.stdout) as { id: string; branch: string };
+  const record = readdirSync(home, { recursive: true, encoding: 'utf8' }).map(f => path.join(home, f)).find(f => f.endsWith(path.join(id, 'session.json')))!;
+  const whole = readFileSync(record, 'utf8');
+  const tip = git(repo, 'rev-parse', branch);
+
+  writeFileSync(record, whole.slice(0, 120));
+  for (const command of [['merge', id], ['discard', id, '--yes'], ['resume', id]]) {
+    const refused = await runCli(command, env);
+    assert.equal(refused.code, 1, `${command[0]}: ${refused.stderr}`);
+    assert.match(refused.stderr, new RegExp(`Skipping session .*session\\.json`));
+    assert.match(refused.stderr, new RegExp(`The record of session ${id} \\(.*session\\.json\\) cannot be read \\(see the warning above\\), so nothing was done`));
+  }
+  assert.equal(git(repo, 'rev-parse', branch), tip, 'the branch is as it was');
+  assert.match(git(repo, 'worktree', 'list'), new RegExp(branch.replace('/', '\\/')));
+
+  for (const [field, value, said] of [['status', 'weird', /"status" is "weird", which is no session status/], ['budgetUsd', 'abc', /"budgetUsd" is "abc", not a number of dollars above 0/]] as const) {
+    writeFileSync(record, JSON.stringify({ ...JSON.parse(whole), [field]: value }));
+    const listed = await runCli(['sessions', '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, said);
+    assert.deepEqual(JSON.parse(listed.stdout), [], 'not listed as if it were whole');
+  }
+  writeFileSync(record, whole);
+  const merged = await runCli(['merge', id, '--json'], env);
+  assert.equal(merged.code, 0, merged.stderr);
+});
