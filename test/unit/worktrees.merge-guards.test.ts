@@ -2,7 +2,7 @@
 // leave a checkout broken: a half-done operation where the work is, a worktree that left its branch, a
 // rebase under way of either branch, merge commits a rebase would flatten, ignored files in the way.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { commitAll } from '../../src/host/worktrees/commit';
@@ -155,6 +155,19 @@ test("unresolved conflicts in the user's checkout (a stash that did not apply) a
     assert.ok(!r.ok && r.reason === 'dirty-checkout' && /has unresolved conflicts in src\/app\.txt; resolve them/.test(r.message), JSON.stringify(r));
     assert.equal(everything(), before, `${strategy}: nothing changed, the session branch included`);
   }
+});
+
+test("a session branch checked out in the user's own checkout (its worktree gone) is refused, saying so", async () => {
+  write(s.wt.worktree, 'feature.txt', 'feature\n');
+  commitAllIn(s.wt.worktree, 'agent');
+  rmSync(s.wt.worktree, { recursive: true, force: true });
+  sh(s.box.repo, 'worktree', 'prune');
+  sh(s.box.repo, 'checkout', '-q', s.wt.branch);
+  const state = () => [sh(s.box.repo, 'for-each-ref'), checkoutState(s.box.repo)].join('\n--\n');
+  const before = state();
+  const r = await s.merge('merge');
+  assert.ok(!r.ok && r.message.includes(`${s.wt.branch} is checked out in ${s.box.repo}, the repository's own checkout. Check out another branch there (such as main), then merge again. Nothing was changed.`), JSON.stringify(r));
+  assert.equal(state(), before);
 });
 
 test('a refusal after the session\'s pending work was committed says so instead of "nothing was changed"', async () => {

@@ -108,7 +108,11 @@ export class SessionStore {
       await fs.writeFile(tmp, snapshot);
     } catch (err) {
       // The folder went away (a discarded session, a cleaned home): make it again, as the first save did.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        // A full disk leaves the file made and empty: it is not left beside the record.
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        throw err;
+      }
       await makeDir(p.dir);
       await fs.writeFile(tmp, snapshot);
     }

@@ -10,7 +10,11 @@ export async function writeWhole(file: string, text: string, tmp = `${file}.${pr
   try {
     await fs.writeFile(tmp, text);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      // A full disk leaves the file made and empty: it is not left beside the target.
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     await makeDir(path.dirname(tmp));
     await fs.writeFile(tmp, text);
   }

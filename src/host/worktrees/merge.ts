@@ -60,6 +60,9 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
   const worktrees = await listWorktrees(repo.root);
   const recorded = opts.worktree === undefined ? undefined : canonicalPath(opts.worktree);
   const sessionEntry = worktrees.find(w => w.path === recorded && !w.missing) ?? worktrees.find(w => w.branch === branch);
+  if (sessionEntry?.main) {
+    return refuse('error', `${branch} is checked out in ${sessionEntry.path}, the repository's own checkout. Check out another branch there (such as ${baseBranch}), then merge again. Nothing was changed.`);
+  }
   const session = sessionEntry && !sessionEntry.missing ? await resolveWorktree(sessionEntry.path, repo) : null;
   let tip = branchStart;
   if (session) {
