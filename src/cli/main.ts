@@ -62,14 +62,15 @@ export async function main(argv: readonly string[], out: Out, err: Out): Promise
     out(helpText(command.spec));
     return 0;
   }
-  let json = false;
+  // Looked for before the flags are parsed: a bad flag beside it is a refusal the script asked JSON for.
+  const json = rest.includes('--json') && 'json' in command.spec.flags;
   try {
     const { flags, positionals } = parseArgs(command.spec, rest);
-    json = flags.json === true;
     return await command.run(flags, positionals, out, err);
   } catch (e) {
-    // A script that asked for JSON gets an object on stdout for a refusal too, not only a line on stderr.
-    const refused = (message: string) => json && out(JSON.stringify({ ok: false, error: message }));
+    // A script that asked for JSON gets an object on stdout for a refusal too, not only a line on stderr, in
+    // the shape merge's own refusals have.
+    const refused = (message: string) => json && out(JSON.stringify({ ok: false, reason: 'error', message }));
     if (e instanceof UsageError || e instanceof InvalidRequestError) {
       err(`switchyard ${name}: ${e.message}`);
       refused(e.message);

@@ -21,7 +21,8 @@ const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.
 const isNonNeg = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isCap = (v: unknown): v is number | null => v === null || isNonNeg(v);
 /** A session's cap: $0 would refuse its every request, so a default of 0 is no cap a session could start with. */
-const isSessionCap = (v: unknown): v is number | null => v === null || isPositive(v);
+// Spend is counted in millionths of a dollar: a budget below one is $0, which config.json refuses for CLI runs.
+const isSessionCap = (v: unknown): v is number | null => v === null || (isPositive(v) && v >= 0.000001);
 const wholeFrom = (min: number, max?: number) => `a whole number from ${min}${max === undefined ? ' up' : ` to ${max}`}`;
 const oneOf = <T extends string>(...values: T[]) => (v: unknown): v is T => typeof v === 'string' && (values as string[]).includes(v);
 const isStringMap = (v: unknown): v is Record<string, string> =>
@@ -70,7 +71,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
     maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
-      sessionUsd: read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars above 0, or null'),
+      sessionUsd: read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
       dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars or null'),
       monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars or null'),
     },

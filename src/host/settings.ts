@@ -43,16 +43,22 @@ export function resolvedBaseURL(baseURL: string): string {
   return (baseURL.trim() || OPENAI_BASE_URL).replace(/\/+$/, '');
 }
 
+/** Query parameters that carry credentials (`?key=`, `?api_key=`, `?access_token=`, `?sig=`). */
+const SECRET_PARAM = /(^|[-_])(key|token|secret|password|sig|signature)$/i;
+
 /**
- * A model API's address as a session record keeps it: without a user name or password, which are
- * credentials and never go into records (the key does not either). Empty (OpenAI) stays empty.
+ * A model API's address as a session record keeps it: without a user name, password or a query parameter
+ * that carries a credential, none of which go into records (the key does not either). Other query
+ * parameters (`api-version`) stay. Empty (OpenAI) stays empty.
  */
 export function recordedBaseURL(baseURL: string): string {
   try {
     const u = new URL(baseURL);
-    if (!u.username && !u.password) return baseURL;
+    const secrets = [...u.searchParams.keys()].filter(k => SECRET_PARAM.test(k));
+    if (!u.username && !u.password && secrets.length === 0) return baseURL;
     u.username = '';
     u.password = '';
+    for (const k of secrets) u.searchParams.delete(k);
     return u.toString().replace(/\/$/, baseURL.endsWith('/') ? '/' : '');
   } catch {
     return baseURL;

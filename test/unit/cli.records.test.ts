@@ -26,19 +26,33 @@ test('a damaged session record is named as such by merge, discard and resume; it
     const refused = await runCli(command, env);
     assert.equal(refused.code, 1, `${command[0]}: ${refused.stderr}`);
     assert.match(refused.stderr, new RegExp(`Skipping session .*session\\.json`));
-    assert.match(refused.stderr, new RegExp(`The record of session ${id} \\(.*session\\.json\\) cannot be read \\(see the warning above\\), so nothing was done`));
+    assert.match(refused.stderr, new RegExp(`The record of session ${id} cannot be read, so nothing was done: .*session\\.json: .*JSON`));
   }
+  // Another repository's folder is not looked in when --repo names one: its session is not "damaged" there.
+  const elsewhere = await runCli(['merge', id, '--repo', makeRepo(tempDir(t))], env);
+  assert.equal(elsewhere.code, 2, elsewhere.stderr);
+  assert.match(elsewhere.stderr, new RegExp(`There is no session ${id} in `));
   assert.equal(git(repo, 'rev-parse', branch), tip, 'the branch is as it was');
   assert.match(git(repo, 'worktree', 'list'), new RegExp(branch.replace('/', '\\/')));
 
-  for (const [field, value, said] of [['status', 'weird', /"status" is "weird", which is no session status/], ['budgetUsd', 'abc', /"budgetUsd" is "abc", not a number of dollars above 0/]] as const) {
+  for (const [field, value, said] of [['status', 'weird', /"status" is "weird", which is no session status/], ['budgetUsd', 'abc', /"budgetUsd" is "abc", not a number of dollars \(0 or more, or null for none\)/]] as const) {
     writeFileSync(record, JSON.stringify({ ...JSON.parse(whole), [field]: value }));
     const listed = await runCli(['sessions', '--json'], env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stderr, said);
     assert.deepEqual(JSON.parse(listed.stdout), [], 'not listed as if it were whole');
   }
+  writeFileSync(record, JSON.stringify({ ...JSON.parse(whole), budgetUsd: 0 }));
+  assert.equal((JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as unknown[]).length, 1, 'a budget of $0 is a budget, not a damaged record');
   writeFileSync(record, whole);
+  // Asked for JSON, a refusal is an object on stdout too, whatever ended the command.
+  for (const command of [['merge', 'nosuchid', '--json'], ['discard', id, '--json', '--bogus']]) {
+    const refused = await runCli(command, env);
+    assert.equal(refused.code, 2, refused.stderr);
+    const said = JSON.parse(refused.stdout) as { ok: boolean; reason: string; message: string };
+    assert.deepEqual([said.ok, said.reason], [false, 'error']);
+    assert.ok(said.message && refused.stderr.includes(said.message), refused.stderr);
+  }
   const merged = await runCli(['merge', id, '--json'], env);
   assert.equal(merged.code, 0, merged.stderr);
 });

@@ -62,18 +62,18 @@ test('resume --max-turns is refused for an agent without turns', async t => {
   assert.match(more.stderr, /--max-turns counts the built-in agent's turns; ".*" runs a command, whose requests have no turn limit/);
 });
 
-test('a base URL with a user and password is recorded without them, and resume from the same shell goes on', async t => {
+test('a base URL with a user and password, or a key in its query, is recorded without them, and resume from the same shell goes on', async t => {
   const up = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);
   const repo = makeRepo(root);
-  const withCredentials = up.url.replace('http://', 'http://me:secretpw@');
+  const withCredentials = `${up.url.replace('http://', 'http://me:secretpw@')}?api-version=1&api_key=secretpw`;
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: withCredentials };
   const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] write it', '--max-turns', '1', '--json', '--quiet'], env);
   assert.equal(r.code, 1, r.stderr);
   const { id } = JSON.parse(r.stdout) as { id: string };
   const listed = await runCli(['sessions', '--json'], env);
   assert.doesNotMatch(listed.stdout, /secretpw/);
-  assert.equal((JSON.parse(listed.stdout) as { id: string; baseURL?: string }[]).find(s => s.id === id)?.baseURL, up.url);
+  assert.equal((JSON.parse(listed.stdout) as { id: string; baseURL?: string }[]).find(s => s.id === id)?.baseURL, `${up.url}?api-version=1`, 'the query stays, its key does not');
   const { readdirSync, readFileSync } = await import('node:fs');
   const records = readdirSync(path.join(root, 'home'), { recursive: true, encoding: 'utf8' }).filter(f => f.endsWith('session.json'));
   assert.ok(records.length > 0);

@@ -216,7 +216,7 @@ test('a server without the Responses API is spoken to in Chat Completions, strea
   assert.ok(up.requests.some(r => r.path.endsWith('/chat/completions')));
 });
 
-test('a web page (or JSON) where the API should answer fails the session at once, naming the base URL, and charges nothing', async t => {
+test('a web page (or JSON) where the API should stream fails the session at once, naming the base URL; charged only when a model did answer', async t => {
   const up = await upstream(t);
   const { createServer } = await import('node:http');
   let asked = 0;
@@ -225,12 +225,24 @@ test('a web page (or JSON) where the API should answer fails the session at once
     req.resume();
     const json = req.url?.includes('json');
     res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/html; charset=utf-8' });
-    res.end(json ? '{"oops":1}' : '<html><head><title>Sign in to the proxy</title></head><body>Please sign in</body></html>');
+    if (!json) return res.end('<html><head><title>Sign in to the proxy</title></head><body>Please sign in</body></html>');
+    if (req.url?.includes('/error/')) return res.end('{"error":{"message":"Unexpected endpoint or method. Returning 200 anyway"}}');
+    // A server that ignores `stream: true`: a model did answer, in one piece.
+    if (req.url?.includes('/whole/')) {
+      return res.end(JSON.stringify({ id: 'resp_1', object: 'response', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] }], usage: { input_tokens: 20_000, output_tokens: 5 } }));
+    }
+    res.end('{"oops":1}');
   });
   await new Promise<void>(r => portal.listen(0, '127.0.0.1', r));
   t.after(() => portal.close());
   const { port } = portal.address() as { port: number };
-  for (const [base, shown] of [[`http://127.0.0.1:${port}/v1`, /answered 200 with a web page \(text\/html\), not the API's event stream: "Sign in to the proxy"\. Check the base URL/], [`http://127.0.0.1:${port}/json/v1`, /answered 200 with JSON \(application\/json\)/]] as const) {
+  const cases = [
+    [`http://127.0.0.1:${port}/v1`, /answered 200 with a web page \(text\/html\), not the API's event stream: "Sign in to the proxy"\. Check the base URL/, false],
+    [`http://127.0.0.1:${port}/json/v1`, /answered 200 with JSON \(application\/json\)/, false],
+    [`http://127.0.0.1:${port}/json/error/v1`, /answered 200 with an error: Unexpected endpoint or method\. Returning 200 anyway$/, false],
+    [`http://127.0.0.1:${port}/json/whole/v1`, /answered with one whole JSON response where an event stream was asked for \(it does not stream\?\); the response is charged/, true],
+  ] as const;
+  for (const [base, shown, charged] of cases) {
     asked = 0;
     const { engine, repo } = await engineFor(t, { up, settings: { baseURL: base } });
     const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Portal' }, noProgress));
@@ -238,8 +250,14 @@ test('a web page (or JSON) where the API should answer fails the session at once
     assert.match(s.statusReason ?? '', shown);
     assert.match(s.statusReason ?? '', new RegExp(`127\\.0\\.0\\.1:${port}`));
     assert.equal(asked, 1, 'asked once, not retried');
-    assert.equal(s.costUsd, 0, 'nothing charged: no model answered');
-    assert.equal(s.estimatedRequests ?? 0, 0);
+    if (charged) {
+      // Paid for by whoever runs the server: on the bill, from its own usage, not an estimate.
+      assert.ok(s.costUsd > 0 && s.usage.input === 20_000, JSON.stringify(s.usage));
+      assert.equal(s.estimatedRequests ?? 0, 0);
+    } else {
+      assert.equal(s.costUsd, 0, 'nothing charged: no model answered');
+      assert.equal(s.estimatedRequests ?? 0, 0);
+    }
   }
 });
 

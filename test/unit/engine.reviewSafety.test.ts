@@ -2,7 +2,7 @@
 // the commits a worktree's submodules alone hold, a file the agent's end-of-run commit could not take,
 // and the worktree of a session whose folder was deleted by hand (left for the user to decide on).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Engine } from '../../src/host/engine';
@@ -82,6 +82,27 @@ test("a merge leaves a worktree whose submodules hold commits no remote has, and
   await assert.rejects(engine.sessions.discard({ sessionId: s.id }), /nothing to discard/);
 });
 
+test('a worktree moved by hand whose submodules hold commits no remote has is not forgotten by a merge: moved back, they are there', async t => {
+  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const origin = tempDir(t);
+  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
+  commitInitial(origin);
+  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
+  git(repo, 'commit', '-q', '-m', 'add a submodule');
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title: 'Moved' }, noProgress));
+  gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
+  const sub = path.join(s.worktree, 'libsub');
+  git(sub, 'commit', '-q', '--allow-empty', '-m', 'submodule work');
+  const subCommit = git(sub, 'rev-parse', 'HEAD');
+  renameSync(s.worktree, `${s.worktree}.moved`);
+
+  const merged = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(merged.ok && /its submodules hold 1 commit/.test(merged.worktreeKept ?? ''), JSON.stringify(merged));
+  renameSync(`${s.worktree}.moved`, s.worktree);
+  assert.equal(git(sub, 'rev-parse', 'HEAD'), subCommit, 'moved back, the submodule and its commit are there');
+});
+
 test('work the end-of-run commit cannot take fails the session, naming why, and stays in the worktree', async t => {
   const script = {
     steps: [
@@ -98,6 +119,27 @@ test('work the end-of-run commit cannot take fails the session, naming why, and 
   assert.match(s.statusReason ?? '', /could not be committed, and is in its worktree, uncommitted: .*vendorlib/);
   assert.ok(existsSync(path.join(s.worktree, 'app.py')));
   assert.equal(git(s.worktree, 'rev-parse', 'HEAD'), git(repo, 'rev-parse', 'main'), 'nothing was committed');
+});
+
+test('a repository of its own made inside the worktree (with a commit) is not committed as a bare pointer: the session fails and the files stay', async t => {
+  const script = {
+    steps: [
+      { calls: [{ name: 'write_file', arguments: { path: 'README.txt', content: 'outer\n' } }] },
+      { calls: [{ name: 'run_command', arguments: { command: 'mkdir app && cd app && git init -q && echo x > index.js && git add . && git -c user.email=a@b -c user.name=a commit -qm init' } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'cloned' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { clone: script } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:clone] clone', title: 'Nested clone' }, noProgress));
+  assert.equal(s.status, 'failed', s.statusReason);
+  assert.match(s.statusReason ?? '', /could not be committed, .*app is a git repository of its own .*Make it a submodule/);
+  assert.equal(git(s.worktree, 'rev-parse', 'HEAD'), git(repo, 'rev-parse', 'main'), 'nothing was committed');
+  assert.doesNotMatch(git(s.worktree, 'diff', '--cached', '--name-only'), /^app$/m, 'nor left staged');
+  const merged = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(!merged.ok && /app is a git repository of its own/.test(merged.message), JSON.stringify(merged));
+  assert.ok(existsSync(path.join(s.worktree, 'app', 'index.js')), 'the files are where they were');
+  assert.doesNotMatch(git(repo, 'ls-tree', '-r', '--name-only', 'main'), /^app$/m, 'no pointer landed on main');
 });
 
 test('a worktree folder deleted by hand leaves its session as it was: its branch still merges', async t => {

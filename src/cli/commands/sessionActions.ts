@@ -1,12 +1,14 @@
 // switchyard resume / merge / discard: what the sidebar does with a session, headless. A session is named
 // by its id (`switchyard sessions` lists them). Of the sessions a dead process left, only that one is
 // taken over, and started only by resume: the others wait for a window, or a resume of their own.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isBaseUrl, type HostSettings } from '../../protocol/host';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import { formatBudgetUsd } from '../../host/budgets/budgetKeeper';
 import type { Engine } from '../../host/engine';
+import type { HomeLayout } from '../../host/home';
+import { parseRecord } from '../../host/sessions/sessionRecord';
 import { InvalidRequestError, UserError } from '../../host/errors';
 import { usdToMicro } from '../../host/pricing/cost';
 import { shownUrl } from '../../host/gateway/responses';
@@ -115,7 +117,8 @@ function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): st
   if (flag !== undefined || s.baseURL === undefined || same(s.baseURL, shell)) return flag ?? shell;
   // Shown without credentials or query, as every message shows a model server's address.
   const where = (url: string) => (url ? shownUrl(url) : 'OpenAI');
-  const flagFor = (url: string) => shownUrl(resolvedBaseURL(url));
+  // Its query (an api-version) is part of where it runs; credentials are not shown.
+  const flagFor = (url: string) => recordedBaseURL(resolvedBaseURL(url));
   throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (OPENAI_BASE_URL). Nothing was sent. Pass --base-url ${flagFor(s.baseURL)} to go on where it ran, or --base-url ${flagFor(shell)} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
 }
 
@@ -187,23 +190,31 @@ export async function findSession(engine: Engine, id: string, flags: ParsedFlags
   const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
   const found = (await engine.sessions.list(repo)).find(s => s.id === id);
   if (!found) {
-    const damaged = damagedRecordOf(engine.layout.reposDir, id);
+    const damaged = damagedRecordOf(engine.layout, repo, id);
     if (damaged) {
-      throw new UserError(`The record of session ${id} (${damaged}) cannot be read (see the warning above), so nothing was done. Its worktree and branch are as they were: mend the file, or look for its branch with \`git branch --list 'switchyard/*'\`.`);
+      throw new UserError(`The record of session ${id} cannot be read, so nothing was done: ${damaged}. Its worktree and branch are as they were: mend the file, or look for its branch with \`git branch --list 'switchyard/*'\`.`);
     }
     throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
   }
   return found;
 }
 
-/** The record file of session `id` in any repository's folder, when there is one (it did not load). */
-function damagedRecordOf(reposDir: string, id: string): string | undefined {
+/** Why the record of session `id` did not load, when there is one that cannot be read (in `repo`'s folder, or any). */
+function damagedRecordOf(layout: HomeLayout, repo: string | undefined, id: string): string | undefined {
   if (!/^[\w-]+$/.test(id)) return undefined;
-  let repos: string[];
+  let dirs: string[];
   try {
-    repos = readdirSync(reposDir);
+    dirs = repo ? [layout.sessionsDir(repo)] : readdirSync(layout.reposDir).map(r => path.join(layout.reposDir, r, 'sessions'));
   } catch {
     return undefined;
   }
-  return repos.map(r => path.join(reposDir, r, 'sessions', id, 'session.json')).find(f => existsSync(f));
+  for (const file of dirs.map(d => path.join(d, id, 'session.json')).filter(f => existsSync(f))) {
+    try {
+      parseRecord(readFileSync(file, 'utf8'), file);
+    } catch (err) {
+      const message = (err as Error).message;
+      return message.startsWith(file) ? message : `${file}: ${message}`;
+    }
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 // Reviewing and finishing a session: its changes in VS Code's multi-file diff editor, its worktree in a
 // new window, merging it back (merge, squash or rebase) and discarding it without losing work by accident.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
@@ -31,6 +32,11 @@ export async function showChanges(ctx: CommandContext, arg?: unknown) {
 export async function openWorktree(ctx: CommandContext, arg?: unknown) {
   const s = await resolveSession(ctx, arg, OPEN_STATUSES, 'open');
   if (!s) return;
+  // A window on a folder that is not there opens empty, saying nothing of why.
+  if (!existsSync(s.worktree)) {
+    void vscode.window.showWarningMessage(`The worktree of "${s.title}" (${s.worktree}) is gone: deleted or moved outside Switchyard, or on a drive not mounted now. Its committed work is on ${s.branch}.`);
+    return;
+  }
   await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(s.worktree), { forceNewWindow: true });
 }
 

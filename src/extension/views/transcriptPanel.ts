@@ -1,6 +1,6 @@
 // A session's transcript in an editor tab: what the agent said, the tools it ran and their output, usage
 // and cache per turn, streamed live. One panel per session; opening it again reveals it. A row's click
-// opens a preview, as the Explorer does: the next click shows its session in the same tab, so browsing a
+// opens a preview, as a click in the Explorer does: the next click shows its session in the same tab, so browsing a
 // fleet does not leave a hundred live webviews behind. Opening a transcript by its command, using its
 // header, or Keep Open keeps the tab.
 import * as vscode from 'vscode';
@@ -167,7 +167,10 @@ export class TranscriptPanel {
     this.shown = sessionId;
     this.next = 0;
     this.loaded = false;
-    this.panel.title = `Agent: ${this.state.get(sessionId)?.title ?? sessionId}`;
+    const session = this.state.get(sessionId);
+    this.panel.title = `Agent: ${session?.title ?? sessionId}`;
+    // Its header at once: until the read below ends, the old session's buttons would act on the old session.
+    if (session) this.channel.post({ type: 'transcript/reset', body: { session, events: [] } });
     void this.load();
   }
 

@@ -152,16 +152,38 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return new Response(errText, { status: upstream.status, headers });
   }
 
+  const metered: MeterInput = { ...meter, requestId: upstream.headers.get('x-request-id') ?? undefined };
   const notApi = notAnApiAnswer(upstream.headers.get('content-type'), view.stream);
   if (notApi) {
+    const page = await readText(upstream.body).catch(() => '');
+    const server = `the model server at ${shownUrl(up.baseURL)}`;
+    if (notApi.startsWith('JSON')) {
+      // An event stream labelled as JSON is still a stream: passed on whole, metered as any.
+      if (/^\s*(data|event|id|retry)?:/.test(page)) {
+        const scanner = new SseScanner(endpoint);
+        scanner.push(Buffer.from(page));
+        scanner.end();
+        track(m, meterResponse(metered, scanner.outcome));
+        return new Response(page, { status: upstream.status, headers });
+      }
+      const whole = parseJson(endpoint, page);
+      // A server that ignores `stream: true` answered in full: a model ran, and is paid for.
+      if (whole.completed && whole.usage) {
+        track(m, meterResponse(metered, whole));
+        return errorResponse(502, `Switchyard gateway: ${server} answered with one whole JSON response where an event stream was asked for (it does not stream?); the response is charged. Switch the model server's streaming on, or use one that streams.`, 'upstream_not_an_api', 'server_error');
+      }
+      unsent();
+      await release();
+      const said = serverError(page);
+      if (said) return errorResponse(502, `Switchyard gateway: ${server} answered ${upstream.status} with an error: ${said}`, 'upstream_not_an_api', 'server_error');
+    } else {
+      unsent();
+      await release();
+    }
     // A web page or another app where the API should be (a login portal, a base URL missing its /v1): no
     // model answered, so nothing is charged, and retrying would only ask it again.
-    const page = await readText(upstream.body).catch(() => '');
-    unsent();
-    await release();
-    return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} answered ${upstream.status} with ${notApi}, not the API's ${view.stream ? 'event stream' : 'JSON'}${pageGist(page)}. Check the base URL: it should be the API's address, usually ending in /v1.`, 'upstream_not_an_api', 'server_error');
+    return errorResponse(502, `Switchyard gateway: ${server} answered ${upstream.status} with ${notApi}, not the API's ${view.stream ? 'event stream' : 'JSON'}${pageGist(page)}. Check the base URL: it should be the API's address, usually ending in /v1.`, 'upstream_not_an_api', 'server_error');
   }
-  const metered: MeterInput = { ...meter, requestId: upstream.headers.get('x-request-id') ?? undefined };
   if (!view.stream) {
     let json: string;
     try {
@@ -207,6 +229,17 @@ export function notAnApiAnswer(contentType: string | null, stream: boolean): str
   if (/xml/.test(type)) return `XML (${type})`;
   if (stream && /json/.test(type)) return `JSON (${type})`;
   return null;
+}
+
+/** The message of an OpenAI-style error body (`{"error": {"message"}}` or `{"error": "…"}`), if it is one. */
+function serverError(text: string): string | undefined {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown }).error;
+    const message = typeof e === 'string' ? e : typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : undefined;
+    return typeof message === 'string' && message.trim() ? message.trim().slice(0, 300) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The start of a page's title or text, as plain words. */

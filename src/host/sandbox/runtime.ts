@@ -117,7 +117,7 @@ export class SandboxRuntime {
     }
     // A start that failed or was cancelled (the library's own Ctrl-C handler resets it half-way) may have
     // left its socat bridges running unrecorded: they would keep this process from ever exiting.
-    if (attempted) endChildrenNamed('socat');
+    if (attempted) endChildrenNamed('socat', 'UNIX-LISTEN:');
   }
 
   private start(): Promise<Manager> {
@@ -176,8 +176,11 @@ function filesystemFor(policy: SandboxPolicy): RuntimeConfig['filesystem'] {
   };
 }
 
-/** Ends this process's own children with the command name `comm` (Linux; elsewhere nothing is done). */
-export function endChildrenNamed(comm: string): number {
+/**
+ * Ends this process's own children with the command name `comm` whose arguments include `argument` (the
+ * sandbox's bridges listen on a Unix socket). Linux; elsewhere nothing is done.
+ */
+export function endChildrenNamed(comm: string, argument = ''): number {
   if (process.platform !== 'linux') return 0;
   let ended = 0;
   let pids: string[];
@@ -193,7 +196,7 @@ export function endChildrenNamed(comm: string): number {
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last one.
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
-      if (name === comm && ppid === process.pid) {
+      if (name === comm && ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(argument)) {
         process.kill(Number(pid), 'SIGTERM');
         ended++;
       }

@@ -71,16 +71,16 @@ export async function sandboxProblem(
   return `The OS sandbox cannot run here (${a.reason}), so the agent's commands would run unconfined, with nobody here to approve each one.${install} Or pass --approve-commands to run them unconfined all the same (or start it with --read-only to run none).`;
 }
 
+/** A session whose worktree folder is gone (deleted or moved by hand, a drive not mounted) runs nothing there. */
+export function worktreeGoneProblem(r: { title: string; worktree: string; branch: string; id: string }, outcome = 'Nothing was sent.'): string | undefined {
+  if (existsSync(r.worktree)) return undefined;
+  return `The worktree of "${r.title}" (${r.worktree}) is gone: deleted or moved outside Switchyard, or on a drive not mounted now. ${outcome} Its committed work is on ${r.branch}: merge it or discard the session (\`switchyard discard ${r.id}\`), or put the folder back where it was.`;
+}
+
 /**
  * Said after a 404: an OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp) answers under /v1, and a
  * base URL without it is the likeliest reason for one. Empty when the base URL names a version, or is OpenAI's.
  */
-/** A session whose worktree folder is gone (deleted or moved by hand, a drive not mounted) runs nothing there. */
-export function worktreeGoneProblem(r: { title: string; worktree: string; branch: string; id: string }): string | undefined {
-  if (existsSync(r.worktree)) return undefined;
-  return `The worktree of "${r.title}" (${r.worktree}) is gone: deleted or moved outside Switchyard, or on a drive not mounted now. Nothing was sent. Its committed work is on ${r.branch}: merge it or discard the session (\`switchyard discard ${r.id}\`), or put the folder back where it was.`;
-}
-
 export function notFoundHint(baseURL: string): string {
   if (!isBaseUrl(baseURL) || !baseURL.trim()) return '';
   const url = new URL(baseURL);

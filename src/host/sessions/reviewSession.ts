@@ -14,7 +14,7 @@ import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
 import { prune, removeWorktree } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { takenElsewhere } from './foreignOwner';
-import { untrustedProblem } from './preflight';
+import { untrustedProblem, worktreeGoneProblem } from './preflight';
 import type { SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
@@ -23,6 +23,8 @@ export async function sessionChanges(mgr: SessionManager, id: string): Promise<C
     throw new UserError(`Session "${s.record.title}" is ${s.record.status}; its worktree is gone.`);
   }
   refuseUntrusted(mgr, 'changes');
+  const gone = worktreeGoneProblem(s.record, 'Its uncommitted changes cannot be read.');
+  if (gone) throw new UserError(gone);
   try {
     return await worktreeChanges(s.record.worktree, s.record.baseCommit, { repo: await mgr.ctx.fingerprints.repoOf(s.record.repo) });
   } catch (err) {

@@ -61,8 +61,9 @@ export function parseRecord(text: string, file: string): SessionRecord {
   // Edited by hand into something no code path knows: said, not acted on (a budget of "abc" would have
   // a resume retry a check that can never pass).
   if (!(STATUSES as readonly string[]).includes(r.status!)) throw new Error(`${file}: "status" is ${JSON.stringify(r.status)}, which is no session status`);
-  if (r.budgetUsd !== undefined && r.budgetUsd !== null && !(typeof r.budgetUsd === 'number' && Number.isFinite(r.budgetUsd) && r.budgetUsd > 0)) {
-    throw new Error(`${file}: "budgetUsd" is ${JSON.stringify(r.budgetUsd)}, not a number of dollars above 0 (or null for none)`);
+  // $0 is a budget (one raised to nothing, or an older role's): the session is over budget, not unreadable.
+  if (r.budgetUsd !== undefined && r.budgetUsd !== null && !(typeof r.budgetUsd === 'number' && Number.isFinite(r.budgetUsd) && r.budgetUsd >= 0)) {
+    throw new Error(`${file}: "budgetUsd" is ${JSON.stringify(r.budgetUsd)}, not a number of dollars (0 or more, or null for none)`);
   }
   return {
     ...(r as SessionRecord),

@@ -135,7 +135,7 @@ export class SessionStore {
         this.mtimes.set(file, st.mtimeMs);
         out.push(parseRecord(text, file));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(`Skipping session ${file}: ${(err as Error).message}`);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(skipping(file, err));
       }
     }
     return out;
@@ -175,7 +175,7 @@ export class SessionStore {
         out.push(parseRecord(await fs.readFile(file, 'utf8'), file));
         this.mtimes.set(file, st.mtimeMs);
       } catch (err) {
-        onError(`Skipping session ${file}: ${(err as Error).message}`);
+        onError(skipping(file, err));
       }
     }
     return out;
@@ -205,4 +205,10 @@ export class SessionStore {
     }
     this.remembered.add(repo);
   }
+}
+
+/** A record that did not load, said once by its file (parseRecord's own messages already start with it). */
+function skipping(file: string, err: unknown): string {
+  const message = (err as Error).message;
+  return `Skipping session ${file}: ${message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message}`;
 }

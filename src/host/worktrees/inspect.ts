@@ -35,7 +35,9 @@ export async function unmergedCommits(repoRoot: string, branch: string, base: st
 export async function unpushedSubmoduleCommits(adminDir: string): Promise<number> {
   let total = 0;
   for (const gitDir of submoduleGitDirs(path.join(adminDir, 'modules'), 0)) {
-    const out = await gitOutput(gitDir, ['rev-list', '--count', 'HEAD', '--branches', '--not', '--remotes'], { env: { GIT_DIR: gitDir } });
+    // Its work tree is not needed, and may be gone (a worktree moved by hand): named as the git dir itself,
+    // git does not try to enter the one the clone's config names. Tags count as kept, as remotes do.
+    const out = await gitOutput(gitDir, ['rev-list', '--count', 'HEAD', '--branches', '--not', '--remotes', '--tags'], { env: { GIT_DIR: gitDir, GIT_WORK_TREE: gitDir } });
     if (out.exitCode === 0) total += Number(out.stdout.trim()) || 0;
   }
   return total;

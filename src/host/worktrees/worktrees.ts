@@ -111,7 +111,10 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       const unmerged = await unmergedCommits(repo.root, opts.branch, opts.base);
       // Commits made on a detached HEAD are on no branch: removing the worktree would lose them.
       const detached = present && entry.branch === null && entry.head ? await commitsOnNoBranch(repo.root, entry.head) : 0;
-      const submodules = ctx ? await unpushedSubmoduleCommits(ctx.gitDir) : 0;
+      // Counted in the admin folder even when the worktree's folder is missing (moved, deleted): forgetting
+      // the worktree removes that folder, and the submodule clones in it.
+      const admin = ctx?.gitDir ?? (entry ? adminDirOf(repo, target) : null);
+      const submodules = admin ? await unpushedSubmoduleCommits(admin) : 0;
       const asks = !opts.force ? uncommitted.length > 0 || unmerged > 0 || detached > 0 || submodules > 0 : opts.spareSubmoduleWork === true && submodules > 0;
       if (asks) {
         return {
