@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Engine } from '../../src/host/engine';
 import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
@@ -20,6 +20,27 @@ const write = (file: string, text: string) => ({
 
 /** git with file-protocol submodules allowed (git refuses them by default since 2.38.1). */
 const gitSub = (cwd: string, ...args: string[]) => git(cwd, '-c', 'protocol.file.allow=always', ...args);
+
+/**
+ * A session in a repository with a submodule, done; then the user (or an agent) works in the submodule
+ * inside the session's worktree: a commit there that no remote has.
+ */
+async function sessionWithSubmoduleWork(t: TestContext, title: string) {
+  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const origin = tempDir(t);
+  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
+  commitInitial(origin);
+  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
+  git(repo, 'commit', '-q', '-m', 'add a submodule');
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
+  const sub = path.join(s.worktree, 'libsub');
+  git(sub, 'checkout', '-q', '-b', 'work');
+  git(sub, 'commit', '-q', '--allow-empty', '-m', 'submodule work');
+  return { engine, repo, origin, s, sub, subCommit: git(sub, 'rev-parse', 'HEAD') };
+}
 
 test('a session whose base branch was deleted still counts its own commits: discarding asks, and keeps the branch', async t => {
   const up = await upstream(t, { scripts: { w: write('login.txt', 'precious\n') } });
@@ -40,22 +61,8 @@ test('a session whose base branch was deleted still counts its own commits: disc
 });
 
 test("a merge leaves a worktree whose submodules hold commits no remote has, and says so; discarding it asks first", async t => {
-  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
-  const { engine, repo } = await engineFor(t, { up });
-  const origin = tempDir(t);
-  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
-  commitInitial(origin);
-  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
-  git(repo, 'commit', '-q', '-m', 'add a submodule');
-
-  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title: 'With submodule' }, noProgress));
-  assert.equal(s.status, 'done', s.statusReason);
-  // The user (or an agent) works in the submodule inside the session's worktree, and commits the bump.
-  gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
-  const sub = path.join(s.worktree, 'libsub');
-  git(sub, 'checkout', '-q', '-b', 'work');
-  git(sub, 'commit', '-q', '--allow-empty', '-m', 'submodule work');
-  const subCommit = git(sub, 'rev-parse', 'HEAD');
+  const { engine, repo, origin, s, sub, subCommit } = await sessionWithSubmoduleWork(t, 'With submodule');
+  // The bump is committed in the session's branch too.
   git(s.worktree, 'add', 'libsub');
   git(s.worktree, 'commit', '-q', '-m', 'bump the submodule');
 
@@ -83,18 +90,7 @@ test("a merge leaves a worktree whose submodules hold commits no remote has, and
 });
 
 test('a worktree moved by hand whose submodules hold commits no remote has is not forgotten by a merge: moved back, they are there', async t => {
-  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
-  const { engine, repo } = await engineFor(t, { up });
-  const origin = tempDir(t);
-  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
-  commitInitial(origin);
-  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
-  git(repo, 'commit', '-q', '-m', 'add a submodule');
-  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title: 'Moved' }, noProgress));
-  gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
-  const sub = path.join(s.worktree, 'libsub');
-  git(sub, 'commit', '-q', '--allow-empty', '-m', 'submodule work');
-  const subCommit = git(sub, 'rev-parse', 'HEAD');
+  const { engine, s, sub, subCommit } = await sessionWithSubmoduleWork(t, 'Moved');
   renameSync(s.worktree, `${s.worktree}.moved`);
 
   const merged = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
