@@ -43,6 +43,8 @@ export function passThroughHeaders(from: Headers): Record<string, string> {
  * `?api-version=…` on every request keeps it). A fragment is never sent.
  */
 export function apiUrl(baseURL: string, apiPath: string): string {
+  // Every request comes here: the common address (no query, no fragment) is joined without a parse.
+  if (!/[?#]/.test(baseURL)) return `${baseURL.replace(/\/+$/, '')}/${apiPath}`;
   try {
     const u = new URL(baseURL);
     u.hash = '';
