@@ -20,11 +20,11 @@ export async function resolveSession(
   allowedStatuses?: readonly SessionStatus[] | ((s: SessionInfo) => boolean),
   verb = 'act on',
 ): Promise<SessionInfo | undefined> {
-  const allowed = typeof allowedStatuses === 'function' ? { includes: (_st: SessionStatus, s: SessionInfo) => allowedStatuses(s) }
-    : allowedStatuses && { includes: (st: SessionStatus) => allowedStatuses.includes(st) };
+  const allowed = typeof allowedStatuses === 'function' ? allowedStatuses
+    : allowedStatuses && ((s: SessionInfo) => allowedStatuses.includes(s.status));
   const id = idOf(arg);
   const given = id ? ctx.state.get(id) : undefined;
-  if (given && allowed && !allowed.includes(given.status, given)) {
+  if (given && allowed && !allowed(given)) {
     void vscode.window.showInformationMessage(`Switchyard: cannot ${verb} "${given.title}": it is ${given.status}.`);
     return undefined;
   }
@@ -34,8 +34,8 @@ export async function resolveSession(
     return undefined;
   }
   const selected = ctx.tree.selected();
-  if (selected && (!allowed || allowed.includes(selected.status, selected))) return selected;
-  const candidates = ctx.state.all.filter(s => !allowed || allowed.includes(s.status, s)).reverse();
+  if (selected && (!allowed || allowed(selected))) return selected;
+  const candidates = ctx.state.all.filter(s => !allowed || allowed(s)).reverse();
   if (!candidates.length) {
     void vscode.window.showInformationMessage(`Switchyard: there is no session to ${verb}.`);
     return undefined;

@@ -1,8 +1,8 @@
 // A session's transcript in an editor tab: what the agent said, the tools it ran and their output, usage
 // and cache per turn, streamed live. One panel per session; opening it again reveals it. A row's click
-// opens a preview, as a click in the Explorer does: the next click shows its session in the same tab, so browsing a
-// fleet does not leave a hundred live webviews behind. Opening a transcript by its command, using its
-// header, or Keep Open keeps the tab.
+// opens a preview, as a single click in the Explorer does: the next click shows its session in the same
+// tab, so browsing a fleet does not leave a hundred live webviews behind. Opening a transcript by its
+// command, using its header, or Keep Open keeps the tab.
 import * as vscode from 'vscode';
 import type { TranscriptEvent } from '../../protocol/records';
 import { SessionsProtocol } from '../../protocol/sessions';
