@@ -76,8 +76,11 @@ if (tiers.includes('integration') || tiers.includes('e2e')) {
 if (tiers.includes('integration')) {
   console.log('== integration: mocha inside a real VS Code extension host');
   const { code, out } = await run(process.execPath, ['test/vscode/runIntegration.mjs'], { capture: true });
-  const m = /integration-suite: (\d+) passed, (\d+) failed/.exec(out);
-  summary('integration', Number(m?.[1] ?? 0), m ? Number(m[2]) + (code && m[2] === '0' ? 1 : 0) : 1);
+  // One line per window (a folder, then several folders); a window that never reported counts as a failure.
+  const windows = [...out.matchAll(/integration-suite: (\d+) passed, (\d+) failed/g)];
+  const passed = windows.reduce((n, m) => n + Number(m[1]), 0);
+  const failed = windows.reduce((n, m) => n + Number(m[2]), 0);
+  summary('integration', passed, windows.length ? failed + (code && failed === 0 ? 1 : 0) : 1);
 }
 
 if (tiers.includes('e2e')) {

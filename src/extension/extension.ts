@@ -44,6 +44,8 @@ export interface SwitchyardApi {
   revealSession(id: string): Promise<void>;
   /** The session whose row is selected, if any. */
   selectedSession(): SessionInfo | undefined;
+  /** What the Sessions view's title bar says beside its name. */
+  sessionsViewDescription(): string | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
@@ -184,6 +186,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       if (s) await tree.reveal(s);
     },
     selectedSession: () => tree.selected(),
+    sessionsViewDescription: () => tree.view.description,
   };
 }
 

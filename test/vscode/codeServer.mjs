@@ -120,7 +120,9 @@ export async function runExtensionTests({ runDir, extensionDevelopmentPath, exte
   disableOtherExtensions = false, timeoutMs = 300000, env = {}, settings = {} }) {
   makeProfile(runDir, settings);
   const folder = path.resolve(workspace ?? path.join(runDir, 'workspace'));
-  mkdirSync(folder, { recursive: true });
+  // A .code-workspace file opens a window of several folders (code-server's `workspace` query).
+  const multiRoot = folder.endsWith('.code-workspace');
+  if (!multiRoot) mkdirSync(folder, { recursive: true });
   const devPaths = [extensionDevelopmentPath].flat().map(p => path.resolve(p));
   const extra = ['--vscode-option', 'enable-smoke-test-driver'];
   if (disableOtherExtensions) extra.push('--vscode-option', 'disable-extensions');
@@ -143,7 +145,7 @@ export async function runExtensionTests({ runDir, extensionDevelopmentPath, exte
       ['extensionTestsPath', remote(path.resolve(extensionTestsPath))],
       ['skipWelcome', 'true'],
     ]);
-    await page.goto(`${cs.url}?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`);
+    await page.goto(`${cs.url}?${multiRoot ? 'workspace' : 'folder'}=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`);
     const timer = setTimeout(() => { console.error(`extension tests did not finish within ${timeoutMs / 1000}s (logs: ${runDir})`); finish(2); }, timeoutMs);
     const code = await done;
     clearTimeout(timer);
