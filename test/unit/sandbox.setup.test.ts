@@ -18,9 +18,9 @@ import { homeLayout } from '../../src/host/home';
 import { installCommand, type SandboxAvailability, sandboxAvailability, UNAVAILABLE_ENV } from '../../src/host/sandbox/availability';
 import { measureSandboxStartup, median } from '../../src/host/sandbox/bench';
 import { commandSetupFor, SANDBOX_OFF_NOTE, type SessionForCommands } from '../../src/host/sandbox/commandSetup';
-import { SandboxError, SandboxUnavailableError } from '../../src/host/sandbox/errors';
+import { SandboxError, SandboxInterruptedError, SandboxUnavailableError } from '../../src/host/sandbox/errors';
 import { sessionPolicy, writeDenials } from '../../src/host/sandbox/policy';
-import { disposeSandboxRuntime } from '../../src/host/sandbox/runtime';
+import { disposeSandboxRuntime, startFailure } from '../../src/host/sandbox/runtime';
 import { withDefaults } from '../../src/host/settings';
 import { makeWorld, type SandboxWorld, writeNetProbe } from './sandbox.fixture';
 
@@ -95,6 +95,19 @@ describe('commandSetupFor', () => {
       });
     }
     assert.ok(logs.some(l => l.startsWith('warn: Session a: The OS sandbox cannot run here')));
+  });
+
+  test('a start cancelled by the library\'s own Ctrl-C handler is said as this process stopping, not as a sandbox missing', async () => {
+    const failure = startFailure(new Error('initialize() was cancelled by reset()'));
+    assert.ok(failure instanceof SandboxInterruptedError);
+    assert.ok(startFailure(new Error('socat died')) instanceof SandboxUnavailableError);
+    const interrupted = async (): Promise<SandboxAvailability> => ({ ok: false, reason: failure.message, interrupted: true });
+    const before = logs.length;
+    const c = await setup(session('auto'), settings(), interrupted);
+    assert.equal(c.confinement, 'asking', 'its commands still ask: nothing confines them in this run');
+    assert.match(c.note!, /^The OS sandbox was still starting when this process was told to stop/);
+    assert.doesNotMatch(c.note!, /cannot run here/);
+    assert.ok(logs.slice(before).every(l => !l.startsWith('warn:')), logs.slice(before).join('\n'));
   });
 
   test(`${UNAVAILABLE_ENV} makes the sandbox unavailable, with the install command in the note`, async () => {

@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { childEnv } from '../agent/tools/env';
 import { runShellInProcessGroup } from '../agent/tools/localRunner';
-import { SandboxError, SandboxUnavailableError } from './errors';
+import { SandboxError, SandboxInterruptedError, SandboxUnavailableError } from './errors';
 import { sessionPolicy } from './policy';
 import { type SandboxRuntime, sandboxRuntime, type WrappedCommand } from './runtime';
 import { shQuote } from './shell';
 
-export type SandboxAvailability = { ok: true } | { ok: false; reason: string; install?: string };
+/** `interrupted`: its start was cancelled because this process is stopping; nothing is missing. */
+export type SandboxAvailability = { ok: true } | { ok: false; reason: string; install?: string; interrupted?: true };
 
 /** Set (to anything but 0) to make the sandbox unavailable, e.g. to test the fall-back path. */
 export const UNAVAILABLE_ENV = 'SWITCHYARD_SANDBOX_UNAVAILABLE';
@@ -96,6 +97,7 @@ async function probe(runtime: SandboxRuntime): Promise<SandboxAvailability> {
       wrapped = await runtime.wrap({ script: `touch ${shQuote(path.join(root, 'escaped'))} 2>/dev/null && exit 99\ntouch ./inside`, policy });
     } catch (err) {
       if (err instanceof SandboxUnavailableError) return { ok: false, reason: err.reason };
+      if (err instanceof SandboxInterruptedError) return { ok: false, reason: err.message, interrupted: true };
       if (err instanceof SandboxError) return { ok: false, reason: err.message };
       throw err;
     }

@@ -58,8 +58,9 @@ export async function commandSetupFor(
   const runtime = deps.runtime ?? sandboxRuntime();
   const available = await (deps.availability ?? (() => sandboxAvailability({ runtime })))();
   if (!available.ok) {
-    const note = unavailableNote(available.reason, available.install);
-    log('warn', `Session ${s.id}: ${note}`);
+    // Interrupted by this process's own stop (Ctrl-C in a CLI run): said as that, not as a sandbox missing.
+    const note = available.interrupted ? available.reason : unavailableNote(available.reason, available.install);
+    log(available.interrupted ? 'info' : 'warn', `Session ${s.id}: ${note}`);
     const refusal = new SandboxUnavailableError(available.reason, available.install);
     return fixed({
       runner: localRunner,

@@ -14,3 +14,11 @@ export class SandboxUnavailableError extends SandboxError {
     super(install ? `The OS sandbox cannot run here: ${reason}. Install what is missing with: ${install}` : `The OS sandbox cannot run here: ${reason}.`);
   }
 }
+
+/** The sandbox's start was cancelled because this process is stopping (Ctrl-C): nothing is wrong with it. */
+export class SandboxInterruptedError extends SandboxError {
+  override readonly name = 'SandboxInterruptedError';
+  constructor() {
+    super('The OS sandbox was still starting when this process was told to stop; its commands ask first until the next run starts it.');
+  }
+}

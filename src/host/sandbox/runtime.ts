@@ -4,7 +4,7 @@
 // and each command brings its own filesystem policy in the per-call configuration.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { SandboxError, SandboxUnavailableError } from './errors';
+import { SandboxError, SandboxInterruptedError, SandboxUnavailableError } from './errors';
 import { type PathEntry, type SandboxPolicy, writeDenials, writeRoots } from './policy';
 import { findVendorPaths, type VendorPaths } from './vendor';
 
@@ -124,7 +124,7 @@ export class SandboxRuntime {
     this.attempted = true;
     this.ready ??= this.initialize().catch((err: unknown) => {
       this.ready = undefined;
-      throw err instanceof SandboxError ? err : new SandboxUnavailableError(`the sandbox could not start (${(err as Error).message})`);
+      throw startFailure(err);
     });
     return this.ready;
   }
@@ -205,6 +205,18 @@ export function endChildrenNamed(comm: string, argument = ''): number {
     }
   }
   return ended;
+}
+
+/**
+ * Why the sandbox did not start, as the session says it. The library's own Ctrl-C handler cancels a start
+ * half-way ("initialize() was cancelled by reset()"): that is this process stopping, not a sandbox that
+ * cannot run here.
+ */
+export function startFailure(err: unknown): SandboxError {
+  if (err instanceof SandboxError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/cancelled by reset\(\)/.test(message)) return new SandboxInterruptedError();
+  return new SandboxUnavailableError(`the sandbox could not start (${message})`);
 }
 
 let shared: SandboxRuntime | undefined;
