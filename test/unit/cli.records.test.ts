@@ -1,8 +1,7 @@
-// The records the CLI reads. One edited or cut short by hand is said as damaged, by its file, and nothing
-// is done to the session's worktree or branch; a value no code knows (a status, a budget) is not acted on.
-// None at all (a machine where nothing has run): said so, and no home is made for it.
+// A session record edited or cut short by hand: said as damaged, by its file, and nothing is done to the
+// session's worktree or branch; a value no code knows (a status, a budget) is not acted on.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -56,22 +55,4 @@ test('a damaged session record is named as such by merge, discard and resume; it
   }
   const merged = await runCli(['merge', id, '--json'], env);
   assert.equal(merged.code, 0, merged.stderr);
-});
-
-test('on a machine where nothing has run yet, sessions and report say so and make no Switchyard home', async t => {
-  const root = tempDir(t);
-  const home = path.join(root, 'never-used');
-  const env = { SWITCHYARD_HOME: home };
-  for (const [command, expected] of [
-    [['sessions'], 'No sessions.'],
-    [['sessions', '--json'], '[]'],
-    [['report'], 'No spend recorded.'],
-    [['report', '--json'], '[]'],
-    [['report', '--csv'], 'key,label,requests,input,cached,cache_write,output,reasoning,cost_usd,unpriced_requests,priority_premium_usd,estimated_requests'],
-  ] as const) {
-    const r = await runCli([...command], env);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), expected, command.join(' '));
-  }
-  assert.equal(existsSync(home), false, 'no home was made');
 });

@@ -1,8 +1,5 @@
 // switchyard report: spend from the shared ledger, grouped, as a table, JSON or CSV.
-import { existsSync } from 'node:fs';
 import type { ReportGroup } from '../../protocol/spend';
-import { switchyardHome } from '../../host/home';
-import { toCsv } from '../../host/ledger/report';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { UsageError } from '../args';
 import { startCliEngine } from '../engineForCli';
@@ -24,16 +21,11 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
   const since = flags.since as string | undefined;
   if (since !== undefined && !isCalendarDate(since)) throw new UsageError(`--since must be a date like 2026-11-01, not "${since}"`);
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
-  const by = (flags.by as ReportGroup | undefined) ?? 'day';
-  // Nothing has run on this machine yet: said as such, and the home is not made by a report.
-  if (!existsSync(switchyardHome())) {
-    out(flags.csv ? toCsv([]).trimEnd() : flags.json ? '[]' : reportTable([], by));
-    return 0;
-  }
   // Warnings (a damaged ledger line skipped) go to stderr: the figures on stdout would otherwise differ
   // from what the sessions show, with no word why.
   const engine = await startCliEngine({ passive: true, verbose: err });
   try {
+    const by = (flags.by as ReportGroup | undefined) ?? 'day';
     if (flags.csv) {
       out((await engine.spend.reportCsv({ by, since })).trimEnd());
       return 0;

@@ -1,11 +1,9 @@
 // switchyard sessions: the sessions of a repository (or of every repository), as the sidebar shows them.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { costCell, estimateLegend } from '../reportTable';
-import { switchyardHome } from '../../host/home';
 import { ORPHANED_QUEUED_REASON } from '../../host/sessions/ownership';
 
 export const sessionsSpec: CommandSpec = {
@@ -19,11 +17,6 @@ export const sessionsSpec: CommandSpec = {
 };
 
 export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  // Nothing has run on this machine yet: said as such, and the home is not made by a listing.
-  if (!flags.repo && !existsSync(switchyardHome())) {
-    out(flags.json ? '[]' : formatTable([]));
-    return 0;
-  }
   const engine = await startCliEngine({ passive: true, verbose: err });
   try {
     const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
