@@ -21,6 +21,16 @@ afterEach(() => s.box.dispose());
 /** Every ref and both checkouts, as the user sees them: equal before and after means nothing changed. */
 const everything = () => [sh(s.box.repo, 'for-each-ref'), checkoutState(s.box.repo), checkoutState(s.wt.worktree)].join('\n--\n');
 
+/** Every strategy refuses a checkout the user must mend first, saying `said`, and changes nothing at all. */
+async function everyStrategyRefusesTheCheckout(said: RegExp): Promise<void> {
+  const before = everything();
+  for (const strategy of ['merge', 'squash', 'rebase'] as const) {
+    const r = await s.merge(strategy);
+    assert.ok(!r.ok && r.reason === 'dirty-checkout' && said.test(r.message), JSON.stringify(r));
+    assert.equal(everything(), before, `${strategy}: nothing changed, the session branch included`);
+  }
+}
+
 /** The agent and the user change the same line of src/app.txt; the first merge conflicts. */
 function conflict(): void {
   write(s.wt.worktree, 'src/app.txt', 'line 1\nagent\nline 3\n');
@@ -132,12 +142,7 @@ test('an ignored file of the user where the merge adds a folder is refused, not 
   write(s.box.repo, 'local', 'the user\'s own settings, ignored\n');
   write(s.wt.worktree, 'local/settings.json', '{}\n');
   commitAllIn(s.wt.worktree, 'agent adds a folder');
-  const before = everything();
-  for (const strategy of ['merge', 'squash', 'rebase'] as const) {
-    const r = await s.merge(strategy);
-    assert.ok(!r.ok && r.reason === 'dirty-checkout' && /git ignores where this merge adds files: local\./.test(r.message), JSON.stringify(r));
-    assert.equal(everything(), before, `${strategy}: nothing changed`);
-  }
+  await everyStrategyRefusesTheCheckout(/git ignores where this merge adds files: local\./);
   assert.equal(read(s.box.repo, 'local'), 'the user\'s own settings, ignored\n');
 });
 
@@ -149,12 +154,7 @@ test("unresolved conflicts in the user's checkout (a stash that did not apply) a
   write(s.box.repo, 'src/app.txt', 'line 1\nuser\nline 3\n');
   commitAllIn(s.box.repo, 'user');
   assert.notEqual(shStatus(s.box.repo, 'stash', 'pop', '-q'), 0, 'the stash conflicts');
-  const before = everything();
-  for (const strategy of ['merge', 'squash', 'rebase'] as const) {
-    const r = await s.merge(strategy);
-    assert.ok(!r.ok && r.reason === 'dirty-checkout' && /has unresolved conflicts in src\/app\.txt; resolve them/.test(r.message), JSON.stringify(r));
-    assert.equal(everything(), before, `${strategy}: nothing changed, the session branch included`);
-  }
+  await everyStrategyRefusesTheCheckout(/has unresolved conflicts in src\/app\.txt; resolve them/);
 });
 
 test("a session branch checked out in the user's own checkout (its worktree gone) is refused, saying so", async () => {
