@@ -216,6 +216,16 @@ test('a server without the Responses API is spoken to in Chat Completions, strea
   assert.ok(up.requests.some(r => r.path.endsWith('/chat/completions')));
 });
 
+test('a server that answers the Responses path with 200 and an error (as some local servers do) is spoken to in Chat Completions', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce }, chatOnly: true, unknownPathsAnswer200: true });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] chat only, 200 for the rest', title: 'Chat only, 200' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+  assert.deepEqual(up.requests.filter(r => r.path.endsWith('/responses')).length, 1, 'asked once in Responses');
+  assert.ok(up.requests.some(r => r.path.endsWith('/chat/completions')));
+});
+
 test('a web page (or JSON) where the API should stream fails the session at once, naming the base URL; charged only when a model did answer', async t => {
   const up = await upstream(t);
   const { createServer } = await import('node:http');
@@ -237,19 +247,20 @@ test('a web page (or JSON) where the API should stream fails the session at once
   t.after(() => portal.close());
   const { port } = portal.address() as { port: number };
   const cases = [
-    [`http://127.0.0.1:${port}/v1`, /answered 200 with a web page \(text\/html\), not the API's event stream: "Sign in to the proxy"\. Check the base URL/, false],
-    [`http://127.0.0.1:${port}/json/v1`, /answered 200 with JSON \(application\/json\)/, false],
-    [`http://127.0.0.1:${port}/json/error/v1`, /answered 200 with an error: Unexpected endpoint or method\. Returning 200 anyway$/, false],
-    [`http://127.0.0.1:${port}/json/whole/v1`, /answered with one whole JSON response where an event stream was asked for \(it does not stream\?\); the response is charged/, true],
+    [`http://127.0.0.1:${port}/v1`, /answered 200 with a web page \(text\/html\), not the API's event stream: "Sign in to the proxy"\. Check the base URL/, false, 1],
+    [`http://127.0.0.1:${port}/json/v1`, /answered 200 with JSON \(application\/json\)/, false, 1],
+    [`http://127.0.0.1:${port}/json/error/v1`, /answered 200 with an error: Unexpected endpoint or method\. Returning 200 anyway$/, false, 2],
+    [`http://127.0.0.1:${port}/json/whole/v1`, /answered with one whole JSON response where an event stream was asked for \(it does not stream\?\); the response is charged/, true, 1],
   ] as const;
-  for (const [base, shown, charged] of cases) {
+  // An error answered with 200 may be a path the server does not serve: Chat Completions is tried once.
+  for (const [base, shown, charged, asks] of cases) {
     asked = 0;
     const { engine, repo } = await engineFor(t, { up, settings: { baseURL: base } });
     const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Portal' }, noProgress));
     assert.equal(s.status, 'failed', s.statusReason);
     assert.match(s.statusReason ?? '', shown);
     assert.match(s.statusReason ?? '', new RegExp(`127\\.0\\.0\\.1:${port}`));
-    assert.equal(asked, 1, 'asked once, not retried');
+    assert.equal(asked, asks, 'not retried');
     if (charged) {
       // Paid for by whoever runs the server: on the bill, from its own usage, not an estimate.
       assert.ok(s.costUsd > 0 && s.usage.input === 20_000, JSON.stringify(s.usage));

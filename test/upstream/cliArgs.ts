@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, parseScripts } from './config';
 import type { UpstreamOptions } from './types';
 
-export const USAGE = 'usage: cli.js [--port N] [--scripts file.json] [--event-delay-ms N] [--served-tier T] [--require-key K] [--chat-only]';
+export const USAGE = 'usage: cli.js [--port N] [--scripts file.json] [--event-delay-ms N] [--served-tier T] [--require-key K] [--chat-only] [--unknown-paths-answer-200]';
 
 export function parseCliArgs(argv: readonly string[]): UpstreamOptions {
   const opts: UpstreamOptions = {};
@@ -21,6 +21,7 @@ export function parseCliArgs(argv: readonly string[]): UpstreamOptions {
       case '--served-tier': opts.servedTier = value(); break;
       case '--require-key': opts.requireKey = value(); break;
       case '--chat-only': opts.chatOnly = true; break;
+      case '--unknown-paths-answer-200': opts.unknownPathsAnswer200 = true; break;
       case '--scripts': {
         const file = value();
         let json: unknown;

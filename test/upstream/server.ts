@@ -176,7 +176,9 @@ class UpstreamServer implements TestUpstream, AdminTarget {
       if (!response) throw new UpstreamHttpError(404, errorBody(`No response found with id '${stored[1]}'.`, 'invalid_request_error'));
       return sendJson(res, 200, response);
     }
-    throw notFound(method, path);
+    const unknown = notFound(method, path);
+    if (this.opts.unknownPathsAnswer200) return sendJson(res, 200, unknown.body);
+    throw unknown;
   }
 
   private authorize(header: string | undefined): void {

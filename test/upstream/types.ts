@@ -68,6 +68,8 @@ export interface UpstreamOptions {
   cacheTtlMs?: number;
   /** /v1/responses answers 404, like servers that only speak Chat Completions. */
   chatOnly?: boolean;
+  /** Paths it does not serve are answered 200 with the error body, as some local servers do. Default 404. */
+  unknownPathsAnswer200?: boolean;
   /** Requests without `Authorization: Bearer <requireKey>` get 401. */
   requireKey?: string;
   /** Per-minute limits behind the x-ratelimit-* headers; exceeding one answers 429. */

@@ -272,7 +272,7 @@ export function classify(err: unknown, notFoundHint = ''): Verdict {
     // their status alone would blame the model server for an answer it never gave.
     if (GATEWAY_FAILURES.has(code)) return { kind: 'retry', reason: err.message.replace(/^\d{3} /, ''), unreachable: code === 'upstream_unreachable' };
     // Something other than the API answers at the base URL: asking again would get the same page.
-    if (code === 'upstream_not_an_api') return { kind: 'failed', reason: err.message.replace(/^\d{3} /, '') };
+    if (code === 'upstream_not_an_api' || code === 'upstream_error_as_success') return { kind: 'failed', reason: err.message.replace(/^\d{3} /, '') };
     // An error event inside a stream has no status: the server's own trouble is worth another try.
     if (err.status === undefined && TRANSIENT_STREAM_ERRORS.has(code)) return { kind: 'retry', reason: `The model stream reported ${code}: ${err.message}` };
     if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };

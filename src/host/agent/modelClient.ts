@@ -1,7 +1,7 @@
 // One model turn through the `openai` SDK: the Responses API with streaming, or Chat Completions for
 // OpenAI-compatible servers without it (chosen by setting, or detected when /responses answers 404).
 // Requests go through the metering gateway (passed in as `fetch`), never straight to the provider.
-import OpenAI, { NotFoundError } from 'openai';
+import OpenAI, { APIError, NotFoundError } from 'openai';
 import type { ConversationItem } from './conversation';
 import { toChatMessages, toChatTools, type ResponsesTool } from './chatAdapter';
 import { readSseJson as readEvents, SseReadError, type SseJson } from './sseEvents';
@@ -75,9 +75,7 @@ export class ModelClient {
       this.api = 'responses';
       return turn;
     } catch (err) {
-      // A server without the Responses API answers 404 for the path; a missing model is also a 404 but
-      // says so in its error code.
-      if (this.api === 'auto' && err instanceof NotFoundError && err.code !== 'model_not_found' && !/model/i.test(err.message)) {
+      if (this.api === 'auto' && withoutResponsesApi(err)) {
         this.api = 'chat';
         return this.chatTurn(req, onDelta);
       }
@@ -195,4 +193,14 @@ async function readSseJson(body: ReadableStream<Uint8Array>, headers: Headers, o
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
   if (!response.body) throw new StreamCutError();
   return response.body;
+}
+
+/**
+ * A server without the Responses API answers its path with 404 (a missing model is a 404 too, and says so),
+ * or, as some local servers do, with 200 and an error, which the gateway passes on as its own
+ * `upstream_error_as_success` (Chat Completions then says what is wrong, if anything still is).
+ */
+function withoutResponsesApi(err: unknown): boolean {
+  if (err instanceof NotFoundError) return err.code !== 'model_not_found' && !/model/i.test(err.message);
+  return err instanceof APIError && err.code === 'upstream_error_as_success';
 }

@@ -175,7 +175,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       unsent();
       await release();
       const said = serverError(page);
-      if (said) return errorResponse(502, `Switchyard gateway: ${server} answered ${upstream.status} with an error: ${said}`, 'upstream_not_an_api', 'server_error');
+      // Some local servers answer a path they do not serve with 200 and an error (a client in `api: auto`
+      // then speaks Chat Completions to it): its own code keeps it apart from a page where the API should be.
+      if (said) return errorResponse(502, `Switchyard gateway: ${server} answered ${upstream.status} with an error: ${said}`, 'upstream_error_as_success', 'server_error');
     } else {
       unsent();
       await release();
