@@ -118,6 +118,14 @@ function result(r: ExtensionHostBench): BenchResult {
     { name: `extension host event-loop delay p50, ${n} sessions`, value: r.busyLoop.p50, unit: 'ms' },
     { name: `extension host event-loop delay p99, ${n} sessions`, value: r.busyLoop.p99, unit: 'ms', ...atMost(r.busyLoop.p99, 5, 'ms') },
     { name: `extension host event-loop delay max, ${n} sessions`, value: r.busyLoop.max, unit: 'ms' },
+    ...(r.busyLoopByPhase
+      ? [
+          ...(r.creatingSeconds !== undefined ? [{ name: `time to create the ${n} sessions`, value: r.creatingSeconds, unit: 's' }] : []),
+          ...(r.creatingExtensionHostCpuSeconds !== undefined ? [{ name: 'extension host CPU while creating them', value: r.creatingExtensionHostCpuSeconds, unit: 's' }] : []),
+          { name: `event-loop delay p99 while the ${n} sessions were being created`, value: r.busyLoopByPhase.creating.p99, unit: 'ms' },
+          { name: 'event-loop delay p99 once all were created', value: r.busyLoopByPhase.streaming.p99, unit: 'ms' },
+        ]
+      : []),
     ...latenessFigures(r.lateTicks),
     { name: 'session notifications received', value: r.sessionNotifications / Math.max(1e-9, r.seconds), unit: '/s' },
     { name: 'session notifications in the busiest second, creation included', value: r.notificationsMaxPerSecond, unit: '/s' },
@@ -162,6 +170,7 @@ function result(r: ExtensionHostBench): BenchResult {
         + ' src/extension/views/sessionsTree.ts), and the Spend view redraws through its own (spendView.ts).',
       lateness(r),
       r.machineLoad ? loadTable(r.machineLoad, r.seconds) : '',
+      r.creatingLoad && r.creatingSeconds ? loadTable(r.creatingLoad, r.creatingSeconds, `while the ${r.sessions} sessions were being created`) : '',
       r.profile ? findings(r.profile) : '',
       r.profile ? `**Extension host profile** while the fleet ran (sampled every 10 ms, self time):\n\n${profileMarkdown(r.profile)}` : '',
     ].filter(Boolean).join('\n\n'),
@@ -205,9 +214,9 @@ function lateness(r: ExtensionHostBench): string {
     + ` (VS Code's, the extensions', garbage collection) in ${pct(l.ownWork)}. The machine has two vCPUs; the table below says what kept them busy.`;
 }
 
-function loadTable(load: readonly Load[], seconds: number): string {
-  const rows = load.filter(l => l.cpuSeconds >= 0.2).slice(0, 12);
-  return `**CPU over the run** (${seconds.toFixed(0)} s, Linux /proc; "child processes" are those a process started and waited for):\n\n`
+function loadTable(load: readonly Load[], seconds: number, span = 'over the run'): string {
+  const rows = load.filter(l => l.cpuSeconds >= 0.2 * Math.min(1, seconds / 10)).slice(0, 12);
+  return `**CPU ${span}** (${seconds.toFixed(1)} s, Linux /proc; "child processes" are those a process started and waited for):\n\n`
     + '| process | CPU s | share of one CPU |\n| --- | ---: | ---: |\n'
     + rows.map(l => `| ${l.name} | ${l.cpuSeconds.toFixed(1)} | ${((100 * l.cpuSeconds) / seconds).toFixed(0)} % |`).join('\n');
 }

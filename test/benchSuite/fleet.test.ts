@@ -84,7 +84,11 @@ suite('extension host under a fleet', () => {
     });
     const lateness = new LatenessProbe(LOOP_RESOLUTION_MS, LATE_MS);
     const loadBefore = snapshot();
+    // The same delay split at the last create: which phase the late ticks belong to.
+    const creating = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    const streaming = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     busy.enable();
+    creating.enable();
     lateness.start();
     let finished: SessionInfo[];
     let profiled: Promise<CpuProfile> | undefined;
@@ -92,11 +96,17 @@ suite('extension host under a fleet', () => {
     let rssByPhase: Record<string, number> = {};
     let lateTicks: Lateness | undefined;
     let machineLoad: Load[] = [];
+    let creatingLoad: Load[] = [];
+    let creatingCpu: NodeJS.CpuUsage | undefined;
     try {
       const created = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => vscode.commands.executeCommand<SessionInfo | undefined>(
         'switchyard.newSession', { task: fleetTask(FLEET_SCRIPT, i + 1), title: `Fleet ${String(i + 1).padStart(3, '0')}` },
       )));
       createdAt = performance.now();
+      creating.disable();
+      creatingCpu = process.cpuUsage(cpu0);
+      creatingLoad = loadBetween(loadBefore, snapshot(), (pid, cmdline) => processName(pid, cmdline, host.pid));
+      streaming.enable();
       phases.enter('streaming');
       const ids = created.map((s, i) => {
         assert.ok(s, `session ${i + 1} was not created`);
@@ -110,6 +120,8 @@ suite('extension host under a fleet', () => {
       }, `all ${SESSIONS} sessions to settle`, a.onDidChangeSessions, FLEET_TIMEOUT_MS);
     } finally {
       busy.disable();
+      creating.disable();
+      streaming.disable();
       lateTicks = lateness.stop();
       machineLoad = loadBetween(loadBefore, snapshot(), (pid, cmdline) => processName(pid, cmdline, host.pid));
       profiled = profiler.stop();
@@ -136,6 +148,10 @@ suite('extension host under a fleet', () => {
       restartReadyMs,
       idleLoop: loopDelayOf(idle, LOOP_RESOLUTION_MS),
       busyLoop: loopDelayOf(busy, LOOP_RESOLUTION_MS),
+      busyLoopByPhase: { creating: loopDelayOf(creating, LOOP_RESOLUTION_MS), streaming: loopDelayOf(streaming, LOOP_RESOLUTION_MS) },
+      creatingSeconds: Number.isFinite(createdAt) ? (createdAt - start) / 1000 : undefined,
+      ...(creatingCpu ? { creatingExtensionHostCpuSeconds: (creatingCpu.user + creatingCpu.system) / 1e6 } : {}),
+      ...(creatingLoad.length ? { creatingLoad } : {}),
       loopResolutionMs: LOOP_RESOLUTION_MS,
       seconds,
       sessionNotifications: notifications,

@@ -22,6 +22,13 @@ export interface ExtensionHostBench {
   /** Extension host event-loop delay with no session, and while the fleet ran. */
   idleLoop: Lags;
   busyLoop: Lags;
+  /** The busy figures split at the last create: while the sessions were being created, and after. */
+  busyLoopByPhase?: { creating: Lags; streaming: Lags };
+  /** From the first create to the last. */
+  creatingSeconds?: number;
+  /** The extension host's CPU, and the machine's, over the same span. */
+  creatingExtensionHostCpuSeconds?: number;
+  creatingLoad?: Load[];
   loopResolutionMs: number;
   /** From the first create to the last session settled. */
   seconds: number;
