@@ -189,6 +189,15 @@ try {
     await page.locator('.tab', { hasText: 'Agent: Hello from Codex' }).waitFor({ timeout: 30000 });
     await wb.inWebview('text=/exec_command|shell/');
     copyFileSync(await wb.screenshot('06-codex'), path.join(DOCS, 'codex-session.png'));
+    // Behind it, the approval session's kept tab holds no webview (each live one costs the window memory);
+    // shown again, it reads its transcript afresh.
+    const showing = async text => (await Promise.all(page.frames().map(f => f.locator(`text=${text}`).count().catch(() => 0)))).reduce((a, b) => a + b, 0);
+    for (const deadline = Date.now() + 15000; await showing('/Check the project listing/');) {
+      assert.ok(Date.now() < deadline, 'a hidden transcript tab still holds its webview');
+      await page.waitForTimeout(200);
+    }
+    await page.locator('.tab', { hasText: 'Agent: Check with approval' }).click();
+    await wb.inWebview('text=/Check the project listing/');
   });
 
   /**

@@ -67,8 +67,9 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
     }
     const title = this.state.get(sessionId)?.title ?? sessionId;
     const panel = vscode.window.createWebviewPanel(TranscriptPanels.viewType, `Agent: ${title}`, vscode.ViewColumn.Active, {
+      // Not retained while hidden: each live webview costs the window a process's worth of memory. A tab
+      // shown again asks for its transcript afresh (its scroll position is in the webview's state).
       ...webviewOptions(this.extensionUri),
-      retainContextWhenHidden: true,
       enableFindWidget: true,
     });
     const p = this.adopt(sessionId, panel);
@@ -138,6 +139,8 @@ export class TranscriptPanel {
   /** Loads started so far: an older one that ends last must not reset the view to what it read. */
   private generation = 0;
   private disposed = false;
+  /** Its webview is gone while the tab is hidden: nothing is sent or read for it until it is shown. */
+  private hidden = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -148,9 +151,15 @@ export class TranscriptPanel {
     private readonly state: SessionState,
     private readonly events: PanelEvents,
   ) {
-    this.channel = new WebviewChannel(panel.webview, m => void this.onMessage(m), () => void this.load());
+    this.channel = new WebviewChannel(panel.webview, m => void this.onMessage(m), () => {
+      this.hidden = false;
+      void this.load();
+    });
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'transcript', panel.title);
-    this.disposables.push(this.channel, panel.onDidChangeViewState(() => events.viewChanged()), panel.onDidDispose(() => {
+    this.disposables.push(this.channel, panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.hide();
+      events.viewChanged();
+    }), panel.onDidDispose(() => {
       events.disposed();
       this.dispose();
     }));
@@ -174,10 +183,20 @@ export class TranscriptPanel {
     void this.load();
   }
 
+  /** The tab went to the background: its webview is destroyed, and says `ready` again when shown. */
+  private hide(): void {
+    if (this.hidden) return;
+    this.hidden = true;
+    this.channel.reset();
+    this.loaded = false;
+    this.generation++;
+    this.unwatch();
+  }
+
   /** Reads the whole transcript and shows it; of loads that overlap, the last one started is the one shown. */
   async load(): Promise<void> {
     const session = this.state.get(this.sessionId);
-    if (!session || this.disposed) return;
+    if (!session || this.disposed || this.hidden) return;
     const generation = ++this.generation;
     let read: { events: TranscriptEvent[]; next: number };
     try {
@@ -213,7 +232,7 @@ export class TranscriptPanel {
 
   sessionChanged(): void {
     const session = this.state.get(this.sessionId);
-    if (!session) return;
+    if (!session || this.hidden) return;
     // Restored after a reload before the host listed the sessions: it loads now.
     if (!this.loaded) {
       this.loading ??= this.load().finally(() => (this.loading = undefined));
