@@ -26,8 +26,13 @@ for (const c of rowGuarded) if (!rowMenu.has(c)) problems.push(`in ROW_COMMANDS 
 for (const ev of pkg.activationEvents ?? []) {
   if (ev === '*' || ev === 'onStartupFinished') problems.push(`eager activation event: ${ev}`);
 }
+// README's Settings table lists every setting, with the default the manifest declares.
+const readme = readFileSync('README.md', 'utf8');
 for (const [key, prop] of Object.entries(pkg.contributes.configuration.properties)) {
   if (!prop.description && !prop.markdownDescription) problems.push(`setting ${key} has no description`);
+  const row = readme.split('\n').find(l => l.startsWith(`| \`${key}\` |`));
+  if (!row) problems.push(`setting ${key} is not in README.md's Settings table`);
+  else if (typeof prop.default === 'number' && !row.split('|')[2].includes(String(prop.default))) problems.push(`README.md gives ${key} a default other than ${prop.default}`);
 }
 // Ranges the extension checks settings against (src/extension/settings.ts, the guard's minimums in
 // src/protocol/host.ts) are the ones the Settings editor shows: two copies of one rule, kept equal here.

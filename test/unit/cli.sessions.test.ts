@@ -124,6 +124,10 @@ test('discard of a session another process runs changes nothing without --yes; w
   const refused = await runCli(['discard', id], env);
   assert.equal(refused.code, 1, refused.stderr);
   assert.equal(refused.stdout.trim(), 'not discarded: Waits is running. Nothing was changed; run again with --yes to stop it and discard it.');
+  // A script that asked for JSON gets the refusal as an object, in the shape of merge's.
+  const refusedJson = await runCli(['discard', id, '--json'], env);
+  assert.equal(refusedJson.code, 1, refusedJson.stderr);
+  assert.deepEqual(JSON.parse(refusedJson.stdout), { ok: false, reason: 'running', message: 'Waits is running. Nothing was changed; run again with --yes to stop it and discard it.' });
   const discarded = await runCli(['discard', id, '--yes'], env);
   assert.equal(discarded.code, 0, discarded.stderr);
   const ended = await running;

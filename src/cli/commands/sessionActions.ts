@@ -155,7 +155,8 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
   return withSession(flags, id!, err, async (engine, s) => {
     // A discard stops a session that runs (where it runs) before it looks at its work: only when told to.
     if (ACTIVE_STATUSES.includes(s.status) && !flags.yes) {
-      out(`not discarded: ${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`);
+      const message = `${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`;
+      out(flags.json ? JSON.stringify({ ok: false, reason: 'running', message }) : `not discarded: ${message}`);
       return 1;
     }
     const r = await engine.sessions.discard({ sessionId: s.id, force: Boolean(flags.yes), deleteBranch: Boolean(flags['delete-branch']) });
