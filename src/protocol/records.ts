@@ -52,4 +52,6 @@ export interface TraceTurn {
   filesChanged: string[];
   /** Optional fingerprint of the whole worktree after the turn (detects an edit undone and redone). */
   worktreeHash?: string;
+  /** The tier the turn's request asked for: a replay starts the guard at the first turn's, as the session did. */
+  tier?: Tier;
 }

@@ -73,6 +73,10 @@ test('alternation: the same two turns in turn (A-B-A-B) fire; A-B-A-C and A-A-A-
   const abab = [t([read('a.ts')]), t([read('b.ts')]), t([read('a.ts')]), t([read('b.ts')])];
   assert.deepEqual(firings(alternation, abab), [false, false, false, true]);
   assert.match(at(alternation, abab)!.reason, /Alternating between read_file a\.ts and read_file b\.ts for 4 turns/);
+  // One file written back and forth: its label alone would read "between write_file x.txt and write_file x.txt".
+  const w = turns();
+  const flip = [w([write('x.txt', 'A')]), w([write('x.txt', 'B')]), w([write('x.txt', 'A')]), w([write('x.txt', 'B')])];
+  assert.match(at(alternation, flip)?.reason ?? '', /^Repeating write_file x\.txt with two alternating versions for 4 turns$/);
   const u = turns();
   assert.equal(at(alternation, [u([read('a.ts')]), u([read('b.ts')]), u([read('a.ts')]), u([read('c.ts')])]), null);
   const v = turns();

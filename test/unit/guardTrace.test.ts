@@ -26,6 +26,7 @@ const sample: TraceTurn[] = [
     costUsd: 0.0123,
     filesChanged: [],
     worktreeHash: 'abc123',
+    tier: 'priority',
   },
   { turn: 2, toolCalls: [], filesChanged: ['src/a.ts'] },
 ];
@@ -93,6 +94,22 @@ test('replay: a productive trace is ok all the way through', () => {
   assert.deepEqual(result.verdict, { result: 'ok' });
   assert.equal(result.turns.length, 20);
   assert.match(formatReplay(result), /\nverdict: ok \(the guard would not pause or stop this session\)$/);
+});
+
+test('replay starts at the tier the trace was recorded at, and follows a change the user made', () => {
+  const t = turns();
+  const loop = (tier: TraceTurn['tier']) => Array.from({ length: 9 }, () => ({ ...t([cmd('npm test', jestFail('test/a.test.ts', 'a › b', '1', '2'), 1)]), tier }));
+  // Flex has no cheaper tier: the step that would lower it is skipped, and the pause comes sooner.
+  const flex = replay(loop('flex'));
+  assert.deepEqual(flex.turns.map(r => r.action), ['none', 'nudge', 'none', 'pause']);
+  assert.equal(replay(loop('flex'), {}, { headless: true }).verdict.result, 'stop');
+  const priority = replay(loop('priority'));
+  assert.equal(priority.turns[3]!.action, 'downgrade');
+  assert.match(priority.turns[3]!.reason ?? '', /priority to standard/);
+  // Recorded after the guard lowered it, the tier is the guard's own step; a change of the user's own is followed.
+  const moved = loop('standard').map((turn, i) => (i >= 2 ? { ...turn, tier: 'flex' as const } : turn));
+  assert.deepEqual(replay(moved).turns.map(r => r.action), ['none', 'nudge', 'none', 'pause']);
+  assert.throws(() => parseTrace(JSON.stringify({ turn: 1, toolCalls: [], filesChanged: [], tier: 'turbo' }), 't.jsonl'), /"tier" must be one of priority, standard, flex/);
 });
 
 test('replay honours the settings it is given', () => {

@@ -151,7 +151,7 @@ export class Gateway {
     m.openTurn = undefined;
     m.feed.restart();
     const fp = await m.link.fingerprint().catch(() => undefined);
-    m.link.recordTurn(m.feed.toTrace(items, m.lastUsage, fp?.changed ?? [], fp?.hash));
+    m.link.recordTurn(m.feed.toTrace(items, m.lastUsage, fp?.changed ?? [], fp?.hash, m.link.tier()));
   }
 
   /** `fetch` for the built-in agent: the same pipeline as HTTP, without a loopback hop. */

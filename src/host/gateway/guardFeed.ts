@@ -3,6 +3,7 @@
 // outputs of those calls. Together with the previous response's usage and a worktree fingerprint, that
 // is one turn, for any agent that talks through the gateway.
 import type { TraceTurn } from '../../protocol/records';
+import type { Tier } from '../../protocol/types';
 import type { AgentItem } from './requestView';
 
 export interface TurnUsage {
@@ -58,7 +59,7 @@ export class GuardFeed {
     this.seen = -1;
   }
 
-  toTrace(items: readonly AgentItem[], usage: TurnUsage | undefined, filesChanged: string[], worktreeHash: string | undefined): TraceTurn {
+  toTrace(items: readonly AgentItem[], usage: TurnUsage | undefined, filesChanged: string[], worktreeHash: string | undefined, tier: Tier): TraceTurn {
     this.turn++;
     const outputs = new Map(items.filter(i => i.kind === 'output').map(i => [i.callId ?? '', withoutRunIds(i.body)]));
     const toolCalls = items
@@ -72,6 +73,7 @@ export class GuardFeed {
       ...(usage ? { usage: { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning }, costUsd: usage.costUsd } : {}),
       filesChanged,
       ...(worktreeHash ? { worktreeHash } : {}),
+      tier,
     };
   }
 }

@@ -286,7 +286,7 @@ async function observeTurns(m: Metered, view: RequestView): Promise<void> {
   const fp = await m.link.fingerprint().catch(() => undefined);
   turns.forEach((items, i) => {
     const last = i === turns.length - 1;
-    const trace = m.feed.toTrace(items, last ? m.lastUsage : undefined, last && fp ? fp.changed : [], last ? fp?.hash : undefined);
+    const trace = m.feed.toTrace(items, last ? m.lastUsage : undefined, last && fp ? fp.changed : [], last ? fp?.hash : undefined, m.link.tier());
     m.link.recordTurn(trace);
     m.link.onGuard(m.guard.observe(trace));
   });

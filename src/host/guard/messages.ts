@@ -13,7 +13,10 @@ const ADVICE: Record<SignalKind, string> = {
   'text-loop': 'Do not restate the plan; carry out its next concrete step.',
 };
 
-/** Injected once into the conversation, as a user message, when the guard first warns. */
+/**
+ * Added once, to the next request, when the guard first warns (by the gateway, so Codex and command agents
+ * get it too): a developer message in the Responses API, a user message in Chat Completions.
+ */
 export function nudgeFor(signal: Signal): string {
   return (
     `[Switchyard loop guard] ${signal.reason}. ${ADVICE[signal.kind]} ` +

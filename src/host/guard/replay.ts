@@ -33,11 +33,16 @@ export function replay(
   settings: Partial<LoopGuardSettings> = {},
   options: { headless: boolean; tier?: Tier } = { headless: false },
 ): ReplayResult {
-  const guard = new LoopGuard(settings, options);
+  // The tier the session started at decides the guard's steps (flex has no cheaper tier to move to).
+  let tier = options.tier ?? turns[0]?.tier ?? 'standard';
+  const guard = new LoopGuard(settings, { ...options, tier });
   const out: ReplayTurn[] = [];
   for (let i = 0; i < turns.length; i++) {
     const turn = turns[i]!;
+    // A tier the guard did not set is the user's change, which the live guard was told of.
+    if (turn.tier && turn.tier !== tier) guard.tierChanged((tier = turn.tier));
     const d = guard.observe(turn);
+    if (d.downgradeTo) tier = d.downgradeTo;
     const row: ReplayTurn = {
       turn: turn.turn,
       level: d.level,

@@ -67,7 +67,10 @@ export const alternation: Detector = (history, s) => {
     return {
       kind: 'alternation',
       strength: actions / s.alternation,
-      reason: `Alternating between ${a.actionLabel} and ${b.actionLabel} for ${actions} turns`,
+      // The same call with other arguments (writing a file back and forth) reads the same in a label.
+      reason: a.actionLabel === b.actionLabel
+        ? `Repeating ${a.actionLabel} with two alternating versions for ${actions} turns`
+        : `Alternating between ${a.actionLabel} and ${b.actionLabel} for ${actions} turns`,
     };
   }
   const states: { key: string; index: number }[] = [];

@@ -1,6 +1,7 @@
 // Trace files: one JSON object per line, one line per turn (format in ./README.md).
 import { appendFile, readFile } from 'node:fs/promises';
 import type { TraceTurn } from '../../protocol/records';
+import { TIERS, type Tier } from '../../protocol/types';
 import { TraceFormatError } from './errors';
 
 type Json = Record<string, unknown>;
@@ -11,7 +12,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isF
 /** Checks one parsed line and returns it as a TraceTurn; throws a message naming the bad field. */
 function toTurn(value: unknown): TraceTurn {
   if (!isObject(value)) throw new Error('expected a JSON object (one turn per line)');
-  const { turn, toolCalls, text, usage, costUsd, filesChanged, worktreeHash } = value;
+  const { turn, toolCalls, text, usage, costUsd, filesChanged, worktreeHash, tier } = value;
   if (typeof turn !== 'number' || !Number.isInteger(turn) || turn < 0) throw new Error('"turn" must be a whole number');
   if (!Array.isArray(toolCalls)) throw new Error('"toolCalls" must be an array (empty for a turn without tool calls)');
   const calls = toolCalls.map((call: unknown, i): TraceTurn['toolCalls'][number] => {
@@ -48,6 +49,10 @@ function toTurn(value: unknown): TraceTurn {
   if (worktreeHash !== undefined) {
     if (typeof worktreeHash !== 'string' || !worktreeHash) throw new Error('"worktreeHash" must be a non-empty string when given');
     out.worktreeHash = worktreeHash;
+  }
+  if (tier !== undefined) {
+    if (!TIERS.includes(tier as Tier)) throw new Error(`"tier" must be one of ${TIERS.join(', ')} when given`);
+    out.tier = tier as Tier;
   }
   return out;
 }
