@@ -9,18 +9,23 @@ const user = (text: string) => ({ type: 'message', role: 'user', content: text }
 const assistant = (text: string) => ({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
 const long = (n: number) => `Step ${n}: ${'observed output line. '.repeat(60)}`;
 
-async function twoRequests(t: import('node:test').TestContext, first: Record<string, unknown>, second: (b: Record<string, unknown>) => Record<string, unknown>, o: { idle?: number; link?: (l: RecordingLink) => void; between?: (l: RecordingLink, kit: Awaited<ReturnType<typeof gatewayFor>>) => void } = {}) {
+async function twoRequests(t: import('node:test').TestContext, first: Record<string, unknown>, second: (b: Record<string, unknown>) => Record<string, unknown>, o: { idle?: number; link?: (l: RecordingLink) => void; between?: (l: RecordingLink, kit: Awaited<ReturnType<typeof gatewayFor>>) => void; restart?: boolean } = {}) {
   const clock = { now: Date.now() };
   const up = await upstream(t, { clock: () => clock.now, cacheTtlMs: 10 * 60_000 });
   const kit = await gatewayFor(t, up, { idleExpiryMs: 5 * 60_000, clock });
   const link = new RecordingLink('s1');
-  const token = kit.gateway.register(link);
+  let token = kit.gateway.register(link);
   const r1 = await post(kit.gateway, token, first);
   assert.equal(r1.status, 200, await r1.clone().text());
   await r1.text();
   await kit.gateway.drain('s1');
   o.between?.(link, kit);
   if (o.idle) clock.now += o.idle;
+  if (o.restart) {
+    // Another process: a gateway that never saw the first request, and the session's record as it was saved.
+    kit.gateway.unregister('s1');
+    token = kit.gateway.register(link);
+  }
   const r2 = await post(kit.gateway, token, second(first));
   assert.equal(r2.status, 200);
   await r2.text();
@@ -73,6 +78,25 @@ test('compaction is recorded as a planned cache reset', async t => {
   });
   assert.equal(link.breaks[0]?.segment, 'conversation');
   assert.match(link.breaks[0].reason, /compaction/);
+});
+
+test('resumed in another process, the first request is judged against the last one the session sent', async t => {
+  const expired = await twoRequests(t, base(), appended, { idle: 12 * 60_000, restart: true });
+  assert.equal(expired.link.breaks[0]?.segment, 'cache');
+  assert.match(expired.link.breaks[0].reason, /cache expired after 12 min idle/);
+  const calm = await twoRequests(t, base(), appended, { restart: true });
+  assert.equal(calm.link.breaks.length, 0, 'an append-only request that hit the cache is no break');
+  const tier = await twoRequests(t, base(), appended, { restart: true, between: l => { l.currentTier = 'priority'; } });
+  assert.equal(tier.link.breaks[0]?.segment, 'model/tier');
+  const rewritten = await twoRequests(t, responsesBody({ instructions: 'short rules', input: [user('task'), assistant(long(1)), assistant(long(2)), assistant(long(3))] }), b => {
+    const input = [...(b.input as unknown[])];
+    input[1] = assistant(`${long(1)} (edited)`);
+    return appended({ ...b, input });
+  }, { restart: true });
+  assert.equal(rewritten.link.breaks[0]?.segment, 'conversation');
+  assert.match(rewritten.link.breaks[0].reason, /^an earlier conversation item was rewritten/);
+  // What the record keeps is small, however long the conversation.
+  assert.ok(JSON.stringify(rewritten.link.cacheRef).length < 600, JSON.stringify(rewritten.link.cacheRef));
 });
 
 test('a miss after a long idle time is put down to cache expiry', async t => {

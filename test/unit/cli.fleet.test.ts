@@ -54,7 +54,8 @@ test('ten CLI runs at once on one repository all finish, with every record in th
 });
 
 test('a day cap that holds one worst case at a time: six runs take turns instead of pausing over money nobody spent', async t => {
-  const { repo, home, env } = await fleet(t);
+  // Answers slow enough that the six runs' requests overlap however unevenly a loaded machine starts them.
+  const { repo, home, env } = await fleet(t, { eventDelayMs: 100 });
   // The smallest useful request's worst case is about $0.018: three at once never fit, all twelve in turn do ($0.03 in all).
   mkdirSync(home, { recursive: true });
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: null, dayUsd: 0.06, monthUsd: null } }));

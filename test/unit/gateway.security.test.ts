@@ -30,6 +30,8 @@ class OpenSession implements GatewaySession {
   async fingerprint(): Promise<undefined> { return undefined; }
   onUsage(record: UsageRecord): void { this.usage.push(record); }
   onCacheBreak(_b: CacheBreak): void {}
+  onCacheReference(): void {}
+  cacheReference(): undefined { return undefined; }
   recordTurn(_turn: TraceTurn): void {}
   tracedTurns(): number { return 0; }
   onGuard(_d: GuardDecision): void {}

@@ -1,6 +1,7 @@
 // Why did a request miss the prompt cache? The gateway keeps a hash per prompt segment (model and tier,
 // instructions, tools, each conversation item). When a response's cached tokens fall short of what the
 // previous request's prefix should have given, the first segment that differs names the cause.
+import { createHash } from 'node:crypto';
 import type { RequestView } from './requestView';
 
 /** Provider rule (API-FACTS.md): caching starts at 1024 tokens and grows in 128-token steps. */
@@ -23,15 +24,37 @@ export interface BreakVerdict {
 
 interface Seen {
   hashes: string[];
+  /** Labels of the hashes before the conversation's items: the routing's, then the header segments'. */
+  headLabels: string[];
   at: number;
   inputTokens: number;
 }
+
+/**
+ * What a later process needs to judge the session's next request (the session's record keeps it). Small
+ * whatever the conversation's length: its items are one hash over all of theirs, so an item rewritten
+ * since is not named.
+ */
+export interface CacheReference {
+  /** The routing and the segments before the conversation (instructions, tools). */
+  head: { label: string; hash: string }[];
+  items: number;
+  itemsHash: string;
+  /** Wall-clock ms of the request, and its input tokens. */
+  at: number;
+  inputTokens: number;
+}
+
+/** The segment named when a conversation item differs from a reference that cannot say which. */
+const CONVERSATION = 'conversation';
 
 /** Idle time after which an in-memory cache entry is likely gone (the provider says 5–10 minutes). */
 const IDLE_EXPIRY_MS = 5 * 60_000;
 
 export class CacheTracker {
   private prev: Seen | undefined;
+  /** The previous request of a run in another process, until this one has sent its own. */
+  private restored: CacheReference | undefined;
   private compactedSincePrev = false;
 
   constructor(private readonly idleExpiryMs = IDLE_EXPIRY_MS) {}
@@ -41,11 +64,24 @@ export class CacheTracker {
     this.compactedSincePrev = true;
   }
 
+  /** The session ran in another process before: its last request is what the next one is judged against. */
+  restore(ref: CacheReference | undefined): void {
+    if (!this.prev) this.restored = ref;
+  }
+
+  /** The last request, as a later process needs it (undefined before the first). */
+  reference(): CacheReference | undefined {
+    const p = this.prev;
+    if (!p) return this.restored;
+    const n = p.headLabels.length;
+    return { head: p.headLabels.map((label, i) => ({ label, hash: p.hashes[i]! })), items: p.hashes.length - n, itemsHash: itemsHash(p.hashes.slice(n)), at: p.at, inputTokens: p.inputTokens };
+  }
+
   expect(view: RequestView, routing: string, now: number): Expectation {
     const hashes = [routing, ...view.segments.map(sg => sg.hash)];
     const labels = ['model/tier', ...view.segments.map(sg => sg.label)];
     const prev = this.prev;
-    if (!prev) return { previousTokens: 0, idleMs: 0 };
+    if (!prev) return this.restored ? againstReference(this.restored, hashes, now) : { previousTokens: 0, idleMs: 0 };
     let i = 0;
     while (i < Math.min(prev.hashes.length, hashes.length) && prev.hashes[i] === hashes[i]) i++;
     return { previousTokens: prev.inputTokens, firstDiff: i < prev.hashes.length ? labels[i] : undefined, idleMs: now - prev.at };
@@ -57,9 +93,11 @@ export class CacheTracker {
     this.compactedSincePrev = false;
     this.prev = {
       hashes: [routing, ...view.segments.map(s => s.hash)],
+      headLabels: ['model/tier', ...view.segments.slice(0, view.headerSegments).map(s => s.label)],
       at: now,
       inputTokens,
     };
+    this.restored = undefined;
     // What the previous prompt's prefix should have given had this request only appended to it.
     const expected = cacheableTokens(Math.min(exp.previousTokens, inputTokens));
     const missed = expected - cached;
@@ -70,12 +108,32 @@ export class CacheTracker {
     if (exp.firstDiff === 'model/tier') return { segment: 'model/tier', reason: 'the model, tier or cache key changed', missedTokens: missed };
     if (exp.firstDiff === 'instructions') return { segment: 'instructions', reason: withProvider('the instructions changed', provider), missedTokens: missed };
     if (exp.firstDiff === 'tools') return { segment: 'tools', reason: withProvider('the tool schemas changed (order or content)', provider), missedTokens: missed };
+    if (exp.firstDiff === CONVERSATION) return { segment: CONVERSATION, reason: withProvider('an earlier conversation item was rewritten', provider), missedTokens: missed };
     if (exp.firstDiff) return { segment: exp.firstDiff, reason: withProvider(`an earlier conversation item was rewritten: ${exp.firstDiff}`, provider), missedTokens: missed };
     if (exp.idleMs > this.idleExpiryMs) {
       return { segment: 'cache', reason: `the cache expired after ${Math.round(exp.idleMs / 60_000)} min idle`, missedTokens: missed };
     }
     return { segment: 'cache', reason: withProvider('the provider did not reuse the cached prefix (routing or eviction)', provider), missedTokens: missed };
   }
+}
+
+/** Where a request differs from a reference: a head segment by its label, any item as the conversation. */
+function againstReference(ref: CacheReference, hashes: readonly string[], now: number): Expectation {
+  const changed = ref.head.find((h, i) => hashes[i] !== h.hash);
+  const items = hashes.slice(ref.head.length);
+  const rewritten = !changed && (items.length < ref.items || itemsHash(items.slice(0, ref.items)) !== ref.itemsHash);
+  return { previousTokens: ref.inputTokens, firstDiff: changed?.label ?? (rewritten ? CONVERSATION : undefined), idleMs: now - ref.at };
+}
+
+function itemsHash(hashes: readonly string[]): string {
+  return createHash('sha256').update(hashes.join('\n')).digest('hex').slice(0, 32);
+}
+
+/** A reference read back from a record that may have been edited by hand. */
+export function isCacheReference(v: unknown): v is CacheReference {
+  const r = v as CacheReference;
+  return typeof v === 'object' && v !== null && Array.isArray(r.head) && r.head.every(h => typeof h?.label === 'string' && typeof h?.hash === 'string')
+    && Number.isSafeInteger(r.items) && r.items >= 0 && typeof r.itemsHash === 'string' && Number.isFinite(r.at) && Number.isFinite(r.inputTokens);
 }
 
 function providerReason(diagnostics: unknown): string | undefined {

@@ -18,6 +18,8 @@ import { startGatewayServer, type GatewayServer } from './server';
 import type { GatewaySession } from './sessionLink';
 import { readText, UpstreamClient } from './upstreamClient';
 import { LoopGuard } from '../guard/loopGuard';
+import { guardAfter } from '../guard/replay';
+import type { TraceTurn } from '../../protocol/records';
 import type { BudgetKeeper } from '../budgets/budgetKeeper';
 
 export interface UpstreamConfig {
@@ -78,7 +80,8 @@ export class Gateway {
   /** Registers a session and returns the token its agent must present (never the user's API key). */
   register(link: GatewaySession, token?: string): string {
     // A resumed session keeps its guard, cache insight and turn count: a loop after a resume is still
-    // the same loop.
+    // the same loop. (In a process that did not run it before, resumeSession rebuilds the guard from the
+    // trace, and the cache is judged against the record's reference.)
     const existing = this.bySession.get(link.id);
     if (existing && (!token || token === existing.token)) {
       existing.link = link;
@@ -95,6 +98,8 @@ export class Gateway {
       pending: new Set(),
       requests: 0,
     };
+    // Run in another process before: its last request is what the next one's cache is judged against.
+    m.cache.restore(link.cacheReference());
     this.byToken.set(t, m);
     this.bySession.set(link.id, m);
     return t;
@@ -105,6 +110,24 @@ export class Gateway {
     if (!m) return;
     this.bySession.delete(sessionId);
     this.byToken.delete(m.token);
+  }
+
+  /**
+   * The session's guard as it stood after these turns of its trace: for a session another process ran.
+   * Undefined when the guard settings cannot make one (a fresh guard, with the defaults, is made then).
+   */
+  guardAfter(link: GatewaySession, turns: readonly TraceTurn[]): LoopGuard | undefined {
+    try {
+      return guardAfter(turns, this.opts.guardSettings(), { headless: this.opts.headless, tier: turns[0]?.tier ?? link.tier() });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Registers a session with a guard rebuilt by guardAfter, before its run registers it. */
+  adoptGuard(link: GatewaySession, guard: LoopGuard): void {
+    this.register(link);
+    this.bySession.get(link.id)!.guard = guard;
   }
 
   /** A fresh guard for the session (the user resumed it after the guard stopped it). */

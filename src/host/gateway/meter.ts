@@ -125,6 +125,8 @@ function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedT
 /** Compares the cached share with what the prompt's stable prefix should have hit; a break is told. */
 function settleCache(x: MeterInput, usage: NormalizedUsage, outcome: StreamOutcome, servedTier: ServedTier): void {
   const verdict = x.m.cache.settle(x.view, x.routing, x.started, x.expectation, usage.input, usage.cached, outcome.cacheDiagnostics);
+  const ref = x.m.cache.reference();
+  if (ref) x.m.link.onCacheReference(ref);
   if (!verdict) return;
   const price = priceFor(x.deps.prices(), x.model, servedTier === 'unknown' ? x.requestedTier : servedTier);
   const lostUsd = price ? (Math.max(0, verdict.missedTokens) * (price.input - price.cachedInput)) / 1e6 : 0;

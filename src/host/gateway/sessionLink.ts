@@ -4,6 +4,7 @@ import type { TraceTurn, UsageRecord } from '../../protocol/records';
 import type { Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../budgets/budgetKeeper';
 import type { GuardDecision } from '../guard/loopGuard';
+import type { CacheReference } from './cacheInsight';
 
 export type { BudgetCaps };
 
@@ -34,6 +35,10 @@ export interface GatewaySession {
   fingerprint(): Promise<{ hash?: string; changed: string[] } | undefined>;
   onUsage(record: UsageRecord, cachedShare: number): void;
   onCacheBreak(b: CacheBreak): void;
+  /** The last request's prompt, as the next one is judged against it: kept for a run in another process. */
+  onCacheReference(ref: CacheReference): void;
+  /** What onCacheReference last kept, in any process. */
+  cacheReference(): CacheReference | undefined;
   /** A completed turn as the guard saw it (kept as the session's trace). */
   recordTurn(turn: TraceTurn): void;
   /** The number of the trace's last turn so far, in any process (0 for none). */

@@ -1,7 +1,7 @@
 // `switchyard replay`: run the guard over a recorded trace and say, turn by turn, what it would do.
 import type { TraceTurn } from '../../protocol/records';
 import type { GuardLevel, Tier } from '../../protocol/types';
-import { LoopGuard, type GuardAction } from './loopGuard';
+import { LoopGuard, type GuardAction, type GuardDecision, type LoopGuardOptions } from './loopGuard';
 import type { LoopGuardSettings } from './settings';
 import type { SignalKind } from './signals';
 
@@ -33,16 +33,11 @@ export function replay(
   settings: Partial<LoopGuardSettings> = {},
   options: { headless: boolean; tier?: Tier } = { headless: false },
 ): ReplayResult {
-  // The tier the session started at decides the guard's steps (flex has no cheaper tier to move to).
-  let tier = options.tier ?? turns[0]?.tier ?? 'standard';
-  const guard = new LoopGuard(settings, { ...options, tier });
+  const { guard, tier } = guardFor(turns, settings, options);
   const out: ReplayTurn[] = [];
-  for (let i = 0; i < turns.length; i++) {
-    const turn = turns[i]!;
-    // A tier the guard did not set is the user's change, which the live guard was told of.
-    if (turn.tier && turn.tier !== tier) guard.tierChanged((tier = turn.tier));
-    const d = guard.observe(turn);
-    if (d.downgradeTo) tier = d.downgradeTo;
+  let i = -1;
+  for (const d of judged(guard, turns, tier)) {
+    const turn = turns[++i]!;
     const row: ReplayTurn = {
       turn: turn.turn,
       level: d.level,
@@ -65,6 +60,29 @@ export function replay(
     }
   }
   return { turns: out, verdict: { result: 'ok' }, unreached: 0, unreachedUsd: 0 };
+}
+
+/** A guard that has judged `turns` as the live one did: a session's guard, rebuilt in another process. */
+export function guardAfter(turns: readonly TraceTurn[], settings: Partial<LoopGuardSettings>, options: LoopGuardOptions): LoopGuard {
+  const { guard, tier } = guardFor(turns, settings, options);
+  for (const _ of judged(guard, turns, tier));
+  return guard;
+}
+
+/** The tier the session started at decides the guard's steps (flex has no cheaper tier to move to). */
+function guardFor(turns: readonly TraceTurn[], settings: Partial<LoopGuardSettings>, options: LoopGuardOptions): { guard: LoopGuard; tier: Tier } {
+  const tier = options.tier ?? turns[0]?.tier ?? 'standard';
+  return { guard: new LoopGuard(settings, { ...options, tier }), tier };
+}
+
+/** Each turn's decision, in order; a tier the guard did not set is the user's change, which the live guard was told of. */
+function* judged(guard: LoopGuard, turns: readonly TraceTurn[], tier: Tier): Generator<GuardDecision> {
+  for (const turn of turns) {
+    if (turn.tier && turn.tier !== tier) guard.tierChanged((tier = turn.tier));
+    const d = guard.observe(turn);
+    if (d.downgradeTo) tier = d.downgradeTo;
+    yield d;
+  }
 }
 
 const usd = (n: number): string => `$${n.toFixed(2)}`;

@@ -7,6 +7,7 @@ import type { SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import type { ConversationItem } from '../agent/conversation';
 import { tierChangeMessage } from '../agent/prompt';
+import type { CacheReference } from '../gateway/cacheInsight';
 import type { BudgetCaps, CacheBreak, GatewaySession, Refusal } from '../gateway/sessionLink';
 import type { GuardDecision } from '../guard/loopGuard';
 import type { SessionRecord } from './sessionRecord';
@@ -138,6 +139,15 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({ kind: 'cache-break', ts: now(), turn: this.record.turns + 1, reason: b.reason, segment: b.segment, lostUsd: b.lostUsd });
     this.host.save(this);
     this.host.changed(this);
+  }
+
+  onCacheReference(ref: CacheReference): void {
+    // Saved with the record's next save (this response's usage, or the run's end).
+    this.record.cacheReference = ref;
+  }
+
+  cacheReference(): CacheReference | undefined {
+    return this.record.cacheReference;
   }
 
   recordTurn(turn: TraceTurn): void {

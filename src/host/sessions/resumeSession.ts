@@ -1,10 +1,12 @@
 // Resuming a session: only one whose agent has ended everywhere, that is not being merged or discarded,
 // and whose caps leave room; taken for this process under the session's lock, so that of two windows
 // resuming it at once one runs it, then queued.
-import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
+import { RESUMABLE_STATUSES, type GuardState, type SessionInfo } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { UserError } from '../errors';
+import type { LoopGuard } from '../guard/loopGuard';
+import { readTraceFile } from '../guard/trace';
 import { takenElsewhere } from './foreignOwner';
 import { untrustedProblem, worktreeGoneProblem } from './preflight';
 import type { LiveSession } from './liveSession';
@@ -40,11 +42,13 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
       throw new UserError(`The ${full.scope} budget (${formatBudgetUsd(full.capUsd)}) is used up; raise it before resuming (${how}).`);
     }
   }
+  const rebuilt = ctx.gateway.guardOf(id) ? undefined : await guardFromTrace(mgr, s);
   const taken = await mgr.foreign.whileFree(s, () => {
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
     if (hint?.trim()) addHint(s, hint);
     allowMoreTurns(s, opts.moreTurns ?? ctx.settings().maxTurns, opts.moreTurns !== undefined);
+    if (rebuilt && !ctx.gateway.guardOf(id) && sameGuard(rebuilt.state, s.record.guard)) ctx.gateway.adoptGuard(s, rebuilt);
     try {
       ctx.gateway.guardOf(id)?.resume(hint);
     } catch {
@@ -58,6 +62,25 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   if (!taken) throw new UserError(takenElsewhere(s));
   mgr.scheduler.enqueue(id);
   return mgr.info(s);
+}
+
+/**
+ * The guard of a session another process ran (a CLI run, a window closed since), rebuilt from its trace: a
+ * loop after the resume is still the same loop, as in the process that ran it. Undefined without a trace.
+ */
+async function guardFromTrace(mgr: SessionManager, s: LiveSession): Promise<LoopGuard | undefined> {
+  if (!s.record.tracedTurns) return undefined;
+  const turns = await readTraceFile(s.paths.trace).catch(() => undefined);
+  return turns?.length ? mgr.ctx.gateway.guardAfter(s, turns) : undefined;
+}
+
+/**
+ * Trusted only where it ended as the record says the live guard did: the trace does not say where the
+ * session was resumed before, nor with which settings or in which kind of process it ran. Otherwise a fresh
+ * guard judges it, as before.
+ */
+function sameGuard(rebuilt: GuardState, recorded: GuardState): boolean {
+  return rebuilt.level === recorded.level && rebuilt.turnsSinceProgress === recorded.turnsSinceProgress;
 }
 
 /**

@@ -1,6 +1,7 @@
 // What is persisted for a session (session.json): what the UI sees, minus what is derived (spend comes
 // from the ledger, the queue position from the scheduler), plus what only the host needs.
 import type { GuardState, SessionInfo, SessionStatus, Tier } from '../../protocol/types';
+import { isCacheReference, type CacheReference } from '../gateway/cacheInsight';
 import { isProcessIdentity, type ProcessIdentity } from '../util/fileLock';
 
 export type SpendOfSession = Pick<
@@ -41,6 +42,8 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   tierHistory: { at: string; from: Tier; to: Tier; why: string }[];
   /** The trace's last turn number (absent: none yet, or an older record): a run in another process numbers on from it. */
   tracedTurns?: number;
+  /** The last request's prompt as cache insight judges the next against it (gateway/cacheInsight.ts). */
+  cacheReference?: CacheReference;
 }
 
 /** Every status, kept complete by its type: a record naming another was edited into something no code knows. */
@@ -75,6 +78,7 @@ export function parseRecord(text: string, file: string): SessionRecord {
     // Edited by hand into something else, it names no process to wait for.
     agentProcess: isProcessIdentity(r.agentProcess) ? r.agentProcess : undefined,
     rev: Number.isSafeInteger(r.rev) ? r.rev : undefined,
+    cacheReference: isCacheReference(r.cacheReference) ? r.cacheReference : undefined,
   };
 }
 
@@ -85,6 +89,6 @@ export function isNewer(a: SessionRecord, b: SessionRecord): boolean {
 }
 
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
-  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, branchKept: _b, tierHistory: _t, ...shown } = r;
+  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, branchKept: _b, tierHistory: _t, cacheReference: _c, ...shown } = r;
   return { ...shown, queuePosition, ...spend };
 }

@@ -6,6 +6,7 @@ import type { TraceTurn, UsageRecord } from '../../../src/protocol/records';
 import type { Tier } from '../../../src/protocol/types';
 import { BudgetKeeper, type BudgetCaps } from '../../../src/host/budgets/budgetKeeper';
 import { Gateway } from '../../../src/host/gateway/gateway';
+import type { CacheReference } from '../../../src/host/gateway/cacheInsight';
 import type { CacheBreak, GatewaySession, Refusal } from '../../../src/host/gateway/sessionLink';
 import type { GuardDecision } from '../../../src/host/guard/loopGuard';
 import { Ledger } from '../../../src/host/ledger/ledger';
@@ -31,6 +32,9 @@ export class RecordingLink implements GatewaySession {
   async fingerprint(): Promise<undefined> { return undefined; }
   onUsage(record: UsageRecord, cachedShare: number): void { this.usage.push({ record, cachedShare }); }
   onCacheBreak(b: CacheBreak): void { this.breaks.push(b); }
+  cacheRef: CacheReference | undefined;
+  onCacheReference(ref: CacheReference): void { this.cacheRef = ref; }
+  cacheReference(): CacheReference | undefined { return this.cacheRef; }
   recordTurn(turn: TraceTurn): void { this.turns.push(turn); }
   tracedTurns(): number { return this.turns.at(-1)?.turn ?? 0; }
   onGuard(d: GuardDecision): void { this.decisions.push(d); }
