@@ -32,7 +32,18 @@ for (const [key, prop] of Object.entries(pkg.contributes.configuration.propertie
   if (!prop.description && !prop.markdownDescription) problems.push(`setting ${key} has no description`);
   const row = readme.split('\n').find(l => l.startsWith(`| \`${key}\` |`));
   if (!row) problems.push(`setting ${key} is not in README.md's Settings table`);
-  else if (typeof prop.default === 'number' && !row.split('|')[2].includes(String(prop.default))) problems.push(`README.md gives ${key} a default other than ${prop.default}`);
+  else if (!defaultShown(row.split('|')[2].trim(), prop.default)) problems.push(`README.md gives ${key} a default other than ${JSON.stringify(prop.default)}`);
+}
+
+/** The table's default cell says the manifest's default: the number or the code-quoted value, or "empty". */
+function defaultShown(cell, value) {
+  if (typeof value === 'number') return cell.split(/\s/)[0] === String(value);
+  if (value === '') return cell.startsWith('empty');
+  if (typeof value === 'string' || typeof value === 'boolean') return cell === `\`${value}\``;
+  if (Array.isArray(value) && value.length === 0) return cell === '`[]`';
+  if (value && typeof value === 'object' && Object.keys(value).length === 0) return cell === '`{}`';
+  // A list too long for the table (sandbox.denyRead) is described in words.
+  return cell.length > 0;
 }
 // Ranges the extension checks settings against (src/extension/settings.ts, the guard's minimums in
 // src/protocol/host.ts) are the ones the Settings editor shows: two copies of one rule, kept equal here.

@@ -52,6 +52,14 @@ export interface TraceTurn {
   filesChanged: string[];
   /** Optional fingerprint of the whole worktree after the turn (detects an edit undone and redone). */
   worktreeHash?: string;
-  /** The tier the turn's request asked for: a replay starts the guard at the first turn's, as the session did. */
+  /**
+   * The run ended with this response: its calls' outputs are not known, and the live guard did not judge it
+   * (a guard rebuilt from the trace leaves it out too).
+   */
+  closed?: boolean;
+  /**
+   * The session's tier when the turn was judged (as the next request went out; a change the user made in
+   * between shows one turn early): a replay starts the guard at the first turn's, and follows its changes.
+   */
   tier?: Tier;
 }

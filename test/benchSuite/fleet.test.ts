@@ -22,7 +22,7 @@ import type { SessionInfo } from '../../src/protocol/types';
 import { EXTENSION_ID, settled, until } from '../integration/kit';
 import { LedgerTail } from './ledgerTail';
 import { LatenessProbe, type Lateness } from './lateness';
-import { loadBetween, snapshot, type Load } from './machineLoad';
+import { loadBetween, snapshot, snapshotAsync, type Load } from './machineLoad';
 import { PhasePeaks, procStats } from './procStats';
 import { RESULTS_FILE, type ExtensionHostBench } from './results';
 
@@ -105,7 +105,8 @@ suite('extension host under a fleet', () => {
       createdAt = performance.now();
       creating.disable();
       creatingCpu = process.cpuUsage(cpu0);
-      creatingLoad = loadBetween(loadBefore, snapshot(), (pid, cmdline) => processName(pid, cmdline, host.pid));
+      // Read without holding up the loop, whose delay is still being measured.
+      creatingLoad = loadBetween(loadBefore, await snapshotAsync(), (pid, cmdline) => processName(pid, cmdline, host.pid));
       streaming.enable();
       phases.enter('streaming');
       const ids = created.map((s, i) => {

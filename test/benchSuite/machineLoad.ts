@@ -1,7 +1,8 @@
 // Who used the machine's CPUs over a window (Linux /proc): every process alive at its end, named by the
 // caller, plus what the processes it names reaped from their children (git, sandboxed commands).
 import { readdirSync, readFileSync } from 'node:fs';
-import { statFields, TICKS_PER_SECOND } from './procStats';
+import { readdir, readFile } from 'node:fs/promises';
+import { fieldsOf, statFields, TICKS_PER_SECOND } from './procStats';
 
 interface Ticks {
   own: number;
@@ -29,6 +30,22 @@ export function snapshot(): Snapshot {
       // gone meanwhile
     }
   }
+  return all;
+}
+
+/** The same, read without holding up the event loop (taken while the loop's delay is measured). */
+export async function snapshotAsync(): Promise<Snapshot> {
+  const all: Snapshot = new Map();
+  const pids = await readdir('/proc').then(ds => ds.filter(d => /^\d+$/.test(d)), () => [] as string[]);
+  await Promise.all(pids.map(async pid => {
+    try {
+      const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+      const f = fieldsOf(stat);
+      all.set(Number(pid), { own: f[11] + f[12], reaped: f[13] + f[14], cmdline: cmdline.split('\0').join(' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }));
   return all;
 }
 

@@ -11,7 +11,11 @@ export const TICKS_PER_SECOND = 100;
  * fields are counted after its last ')'. Throws when the process is gone.
  */
 export function statFields(pid: number): number[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return fieldsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** The fields of a /proc/PID/stat line after the command's name (which may hold spaces and parentheses). */
+export function fieldsOf(stat: string): number[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
 }
 

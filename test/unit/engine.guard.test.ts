@@ -44,43 +44,6 @@ test('an agent repeating a failing command is paused before its 7th request and 
   assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint/);
 });
 
-test('a loop resumed in another process is the same loop: its guard is rebuilt from the trace, not started afresh', async t => {
-  const up = await upstream(t, { scripts: { loop: failingForever } });
-  // Headless, as a CLI run: the budget ends the first run while the guard is warning.
-  const first = await engineFor(t, { up });
-  const created = await first.engine.sessions.create({ repo: first.repo, task: '[script:loop] make the test pass', title: 'Loop', budgetUsd: 0.026 }, noProgress);
-  const s = await settle(first.engine, created);
-  assert.equal(s.status, 'over-budget', s.statusReason);
-  assert.equal(s.guard.level, 'warn', JSON.stringify(s.guard));
-  const ran = up.requests.length;
-  await first.engine.shutdown();
-  // The next process (a `switchyard resume --budget`): the loop goes on where it was, and is stopped soon.
-  const next = await engineFor(t, { up, home: first.home, repo: first.repo });
-  await next.engine.sessions.list(first.repo);
-  await next.engine.sessions.raiseBudget(s.id, 1);
-  await next.engine.sessions.resume(s.id);
-  const again = await settle(next.engine, s);
-  assert.equal(again.status, 'stuck', again.statusReason);
-  assert.match(again.statusReason ?? '', /^Loop guard: Stopped as stuck/);
-  // A fresh guard would warn again at the 2nd and stop at the 6th.
-  assert.ok(up.requests.length - ran <= 3, `${up.requests.length - ran} requests after the resume`);
-  assert.equal(again.guard.turnsSinceProgress, s.guard.turnsSinceProgress + up.requests.length - ran, 'the turns without progress count on');
-});
-
-test('paused as stuck in one window and resumed with a hint in the next, a loop that goes on is stopped for good', async t => {
-  const up = await upstream(t, { scripts: { loop: failingForever } });
-  const first = await engineFor(t, { up, headless: false });
-  const s = await settle(first.engine, await first.engine.sessions.create({ repo: first.repo, task: '[script:loop] make the test pass', title: 'Loop' }, noProgress));
-  assert.equal(s.status, 'stuck', s.statusReason);
-  await first.engine.shutdown();
-  const next = await engineFor(t, { up, headless: false, home: first.home, repo: first.repo });
-  await next.engine.sessions.list(first.repo);
-  await next.engine.sessions.resume(s.id, 'The expected value in the test is wrong; fix the test fixture.');
-  const again = await settle(next.engine, s);
-  assert.equal(again.status, 'stuck');
-  assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint/);
-});
-
 test('a productive 15-turn session finishes untouched', async t => {
   const up = await upstream(t, { scripts: { work: productive } });
   const { engine, repo } = await engineFor(t, { up, headless: false });

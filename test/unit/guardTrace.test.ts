@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { TraceFormatError } from '../../src/host/guard/errors';
 import { formatReplay, replay } from '../../src/host/guard/replay';
 import { appendTraceTurn, parseTrace, readTraceFile, serializeTrace } from '../../src/host/guard/trace';
+import { SessionTraces } from '../../src/host/sessions/traces';
 import type { TraceTurn } from '../../src/protocol/records';
 import { cmd, jestFail, productiveSession, turns } from './guardTurns';
 
@@ -65,6 +66,18 @@ test('a recorded trace is appended turn by turn and read back; a cut last line i
   assert.deepEqual(await readTraceFile(file), sample);
   await appendFile(file, '{"turn":3,"toolCalls":[');
   await assert.rejects(readTraceFile(file), (e: unknown) => e instanceof TraceFormatError && e.line === 3 && e.message.startsWith(file));
+});
+
+test('a trace cut mid-line by a crash: the next turn starts a line of its own, and a lenient read skips the cut one', async () => {
+  const file = path.join(dir, 'cut.jsonl');
+  await writeFile(file, serializeTrace([sample[0]!]) + '{"turn":2,"toolCalls":[{"na');
+  const traces = new SessionTraces(() => assert.fail('no warning'));
+  traces.append(file, { turn: 3, toolCalls: [], filesChanged: [] });
+  traces.append(file, { turn: 4, toolCalls: [], filesChanged: [] });
+  await traces.flush();
+  const text = await readFile(file, 'utf8');
+  assert.throws(() => parseTrace(text, 'cut.jsonl'), /cut\.jsonl line 2: not valid JSON/);
+  assert.deepEqual(parseTrace(text, 'cut.jsonl', true).map(t => t.turn), [1, 3, 4]);
 });
 
 test('replay: a looping trace gets a verdict at the turn the guard pauses, and the turns it would not run', () => {

@@ -100,7 +100,7 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     }
     const hint = flags.hint as string | undefined;
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
-    return queueTakenOver(engine.sessions, s.id, hint, { moreTurns: maxTurns }) ?? engine.sessions.resume(id!, hint, { moreTurns: maxTurns });
+    return (await queueTakenOver(engine.sessions, s.id, hint, { moreTurns: maxTurns })) ?? engine.sessions.resume(id!, hint, { moreTurns: maxTurns });
   };
   return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
 }

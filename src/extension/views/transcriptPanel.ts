@@ -152,6 +152,8 @@ export class TranscriptPanel {
     private readonly events: PanelEvents,
   ) {
     this.channel = new WebviewChannel(panel.webview, m => void this.onMessage(m), () => {
+      // A webview that said ready as its tab was hidden is gone already: the next one says it again.
+      if (!panel.visible) return;
       this.hidden = false;
       void this.load();
     });

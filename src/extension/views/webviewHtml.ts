@@ -63,9 +63,13 @@ export class WebviewChannel implements vscode.Disposable {
     return this.ready;
   }
 
-  /** The webview was reloaded (hidden and shown without retainContext): wait for a new handshake. */
+  /**
+   * The webview is gone (hidden, without retainContext): wait for a new handshake. What was queued is
+   * dropped: the owner sends the whole state again when the new one says it is ready.
+   */
   reset(): void {
     this.ready = false;
+    this.queue = [];
   }
 
   post(m: ToWebviewMessage): void {

@@ -74,7 +74,7 @@ export class CacheTracker {
     const p = this.prev;
     if (!p) return this.restored;
     const n = p.headLabels.length;
-    return { head: p.headLabels.map((label, i) => ({ label, hash: p.hashes[i]! })), items: p.hashes.length - n, itemsHash: itemsHash(p.hashes.slice(n)), at: p.at, inputTokens: p.inputTokens };
+    return { head: p.headLabels.map((label, i) => ({ label, hash: headHash(p.hashes, i) })), items: p.hashes.length - n, itemsHash: itemsHash(p.hashes.slice(n)), at: p.at, inputTokens: p.inputTokens };
   }
 
   expect(view: RequestView, routing: string, now: number): Expectation {
@@ -105,7 +105,7 @@ export class CacheTracker {
     if (!compacted && (expected < 1024 || missed <= Math.max(256, expected * 0.1))) return undefined;
     const provider = providerReason(diagnostics);
     if (compacted) return { segment: 'conversation', reason: 'compaction: older turns were summarised (a planned cache reset)', missedTokens: Math.max(0, missed) };
-    if (exp.firstDiff === 'model/tier') return { segment: 'model/tier', reason: 'the model, tier or cache key changed', missedTokens: missed };
+    if (exp.firstDiff === 'model/tier') return { segment: 'model/tier', reason: 'the model, tier or cache key changed (or the model server)', missedTokens: missed };
     if (exp.firstDiff === 'instructions') return { segment: 'instructions', reason: withProvider('the instructions changed', provider), missedTokens: missed };
     if (exp.firstDiff === 'tools') return { segment: 'tools', reason: withProvider('the tool schemas changed (order or content)', provider), missedTokens: missed };
     if (exp.firstDiff === CONVERSATION) return { segment: CONVERSATION, reason: withProvider('an earlier conversation item was rewritten', provider), missedTokens: missed };
@@ -119,10 +119,15 @@ export class CacheTracker {
 
 /** Where a request differs from a reference: a head segment by its label, any item as the conversation. */
 function againstReference(ref: CacheReference, hashes: readonly string[], now: number): Expectation {
-  const changed = ref.head.find((h, i) => hashes[i] !== h.hash);
+  const changed = ref.head.find((h, i) => headHash(hashes, i) !== h.hash);
   const items = hashes.slice(ref.head.length);
   const rewritten = !changed && (items.length < ref.items || itemsHash(items.slice(0, ref.items)) !== ref.itemsHash);
   return { previousTokens: ref.inputTokens, firstDiff: changed?.label ?? (rewritten ? CONVERSATION : undefined), idleMs: now - ref.at };
+}
+
+/** The routing is kept as a hash: it names the model server, whose address may hold a key. */
+function headHash(hashes: readonly string[], i: number): string {
+  return i === 0 ? createHash('sha256').update(hashes[0] ?? '').digest('hex').slice(0, 32) : hashes[i] ?? '';
 }
 
 function itemsHash(hashes: readonly string[]): string {

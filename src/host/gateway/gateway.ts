@@ -18,7 +18,7 @@ import { startGatewayServer, type GatewayServer } from './server';
 import type { GatewaySession } from './sessionLink';
 import { readText, UpstreamClient } from './upstreamClient';
 import { LoopGuard } from '../guard/loopGuard';
-import { guardAfter } from '../guard/replay';
+import { guardAfter, type SavedGuard } from '../guard/replay';
 import type { TraceTurn } from '../../protocol/records';
 import type { BudgetKeeper } from '../budgets/budgetKeeper';
 
@@ -116,9 +116,9 @@ export class Gateway {
    * The session's guard as it stood after these turns of its trace: for a session another process ran.
    * Undefined when the guard settings cannot make one (a fresh guard, with the defaults, is made then).
    */
-  guardAfter(link: GatewaySession, turns: readonly TraceTurn[]): LoopGuard | undefined {
+  guardAfter(link: GatewaySession, turns: readonly TraceTurn[], saved?: SavedGuard): LoopGuard | undefined {
     try {
-      return guardAfter(turns, this.opts.guardSettings(), { headless: this.opts.headless, tier: turns[0]?.tier ?? link.tier() });
+      return guardAfter(turns, this.opts.guardSettings(), { headless: this.opts.headless, tier: turns[0]?.tier ?? link.tier() }, saved);
     } catch {
       return undefined;
     }
@@ -127,7 +127,14 @@ export class Gateway {
   /** Registers a session with a guard rebuilt by guardAfter, before its run registers it. */
   adoptGuard(link: GatewaySession, guard: LoopGuard): void {
     this.register(link);
+    // The trace's last tier is not the session's when the user changed it while it was paused.
+    guard.tierChanged(link.tier());
     this.bySession.get(link.id)!.guard = guard;
+  }
+
+  /** The trace's last turn as this process numbered it, for a session it has registered. */
+  tracedTurnsOf(sessionId: string): number | undefined {
+    return this.bySession.get(sessionId)?.feed.turns;
   }
 
   /** A fresh guard for the session (the user resumed it after the guard stopped it). */
@@ -174,7 +181,7 @@ export class Gateway {
     m.openTurn = undefined;
     m.feed.restart();
     const fp = await m.link.fingerprint().catch(() => undefined);
-    m.link.recordTurn(m.feed.toTrace(items, m.lastUsage, fp?.changed ?? [], fp?.hash, m.link.tier()));
+    m.link.recordTurn({ ...m.feed.toTrace(items, m.lastUsage, fp?.changed ?? [], fp?.hash, m.link.tier()), closed: true });
   }
 
   /** `fetch` for the built-in agent: the same pipeline as HTTP, without a loopback hop. */

@@ -23,6 +23,11 @@ export class GuardFeed {
     this.turn = lastTurn;
   }
 
+  /** The number of the last turn traced. */
+  get turns(): number {
+    return this.turn;
+  }
+
   /**
    * New activity since the last request, cut into turns; undefined when this request only sets the
    * baseline. A conversation that got shorter (compacted or rewritten by its agent) restarts the count

@@ -102,7 +102,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
 
   const up = deps.upstream();
   const started = deps.now();
-  const routing = `${model}|${tier}|${String(body.prompt_cache_key)}`;
+  // The server too: another one has none of this one's cache.
+  const routing = `${model}|${tier}|${String(body.prompt_cache_key)}|${up.baseURL}`;
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
   const requestBytes = Buffer.byteLength(text);

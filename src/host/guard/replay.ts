@@ -62,11 +62,29 @@ export function replay(
   return { turns: out, verdict: { result: 'ok' }, unreached: 0, unreachedUsd: 0 };
 }
 
-/** A guard that has judged `turns` as the live one did: a session's guard, rebuilt in another process. */
-export function guardAfter(turns: readonly TraceTurn[], settings: Partial<LoopGuardSettings>, options: LoopGuardOptions): LoopGuard {
+/** Where the live guard stood when the session's record was last saved: its turns up to `upTo`, judged. */
+export interface SavedGuard {
+  upTo: number;
+  agrees(guard: LoopGuard): boolean;
+}
+
+/**
+ * A guard that has judged `turns` as the live one did: a session's guard, rebuilt in another process.
+ * With `saved`, undefined unless the guard agrees with it once the turns up to its save are judged; the
+ * turns after (judged by a process that ended before its next save) are judged on from there.
+ */
+export function guardAfter(turns: readonly TraceTurn[], settings: Partial<LoopGuardSettings>, options: LoopGuardOptions, saved?: SavedGuard): LoopGuard | undefined {
   const { guard, tier } = guardFor(turns, settings, options);
-  for (const _ of judged(guard, turns, tier));
-  return guard;
+  let unchecked = saved;
+  const steps = judged(guard, turns, tier);
+  for (const turn of turns) {
+    if (unchecked && turn.turn > unchecked.upTo) {
+      if (!unchecked.agrees(guard)) return undefined;
+      unchecked = undefined;
+    }
+    steps.next();
+  }
+  return !unchecked || unchecked.agrees(guard) ? guard : undefined;
 }
 
 /** The tier the session started at decides the guard's steps (flex has no cheaper tier to move to). */
@@ -75,10 +93,15 @@ function guardFor(turns: readonly TraceTurn[], settings: Partial<LoopGuardSettin
   return { guard: new LoopGuard(settings, { ...options, tier }), tier };
 }
 
-/** Each turn's decision, in order; a tier the guard did not set is the user's change, which the live guard was told of. */
+/**
+ * Each turn's decision, in order. A recorded tier that moves from one turn to the next, other than by the
+ * guard's own step, is the user's change, which the live guard was told of.
+ */
 function* judged(guard: LoopGuard, turns: readonly TraceTurn[], tier: Tier): Generator<GuardDecision> {
+  let recorded = turns[0]?.tier;
   for (const turn of turns) {
-    if (turn.tier && turn.tier !== tier) guard.tierChanged((tier = turn.tier));
+    if (turn.tier && turn.tier !== recorded && turn.tier !== tier) guard.tierChanged((tier = turn.tier));
+    recorded = turn.tier ?? recorded;
     const d = guard.observe(turn);
     if (d.downgradeTo) tier = d.downgradeTo;
     yield d;

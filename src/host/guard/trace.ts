@@ -12,7 +12,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isF
 /** Checks one parsed line and returns it as a TraceTurn; throws a message naming the bad field. */
 function toTurn(value: unknown): TraceTurn {
   if (!isObject(value)) throw new Error('expected a JSON object (one turn per line)');
-  const { turn, toolCalls, text, usage, costUsd, filesChanged, worktreeHash, tier } = value;
+  const { turn, toolCalls, text, usage, costUsd, filesChanged, worktreeHash, tier, closed } = value;
   if (typeof turn !== 'number' || !Number.isInteger(turn) || turn < 0) throw new Error('"turn" must be a whole number');
   if (!Array.isArray(toolCalls)) throw new Error('"toolCalls" must be an array (empty for a turn without tool calls)');
   const calls = toolCalls.map((call: unknown, i): TraceTurn['toolCalls'][number] => {
@@ -50,6 +50,10 @@ function toTurn(value: unknown): TraceTurn {
     if (typeof worktreeHash !== 'string' || !worktreeHash) throw new Error('"worktreeHash" must be a non-empty string when given');
     out.worktreeHash = worktreeHash;
   }
+  if (closed !== undefined) {
+    if (typeof closed !== 'boolean') throw new Error('"closed" must be true or false when given');
+    if (closed) out.closed = true;
+  }
   if (tier !== undefined) {
     if (!TIERS.includes(tier as Tier)) throw new Error(`"tier" must be one of ${TIERS.join(', ')} when given`);
     out.tier = tier as Tier;
@@ -59,33 +63,41 @@ function toTurn(value: unknown): TraceTurn {
 
 /**
  * Parses a trace. Blank lines are skipped; every other line must be a valid turn, and turns must
- * come in increasing order. `source` names the file in errors.
+ * come in increasing order. `source` names the file in errors. `skipDamaged`: a line that breaks either rule
+ * (cut short by a crash) is left out instead.
  */
-export function parseTrace(text: string, source = 'trace'): TraceTurn[] {
+export function parseTrace(text: string, source = 'trace', skipDamaged = false): TraceTurn[] {
   const turns: TraceTurn[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (!line) continue;
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
+      turns.push(lineTurn(line, i + 1, source, turns.at(-1)));
     } catch (err) {
-      throw new TraceFormatError(source, i + 1, `not valid JSON (${(err as Error).message})`);
+      if (!skipDamaged) throw err;
     }
-    let turn: TraceTurn;
-    try {
-      turn = toTurn(parsed);
-    } catch (err) {
-      throw new TraceFormatError(source, i + 1, (err as Error).message);
-    }
-    const previous = turns.at(-1);
-    if (previous && turn.turn <= previous.turn) {
-      throw new TraceFormatError(source, i + 1, `turn ${turn.turn} comes after turn ${previous.turn}; turns must increase`);
-    }
-    turns.push(turn);
   }
   return turns;
+}
+
+function lineTurn(line: string, lineNo: number, source: string, previous: TraceTurn | undefined): TraceTurn {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (err) {
+    throw new TraceFormatError(source, lineNo, `not valid JSON (${(err as Error).message})`);
+  }
+  let turn: TraceTurn;
+  try {
+    turn = toTurn(parsed);
+  } catch (err) {
+    throw new TraceFormatError(source, lineNo, (err as Error).message);
+  }
+  if (previous && turn.turn <= previous.turn) {
+    throw new TraceFormatError(source, lineNo, `turn ${turn.turn} comes after turn ${previous.turn}; turns must increase`);
+  }
+  return turn;
 }
 
 export function serializeTurn(turn: TraceTurn): string {

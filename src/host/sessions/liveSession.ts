@@ -35,6 +35,7 @@ export interface RunHandle {
 
 const now = () => new Date().toISOString();
 const LOWER_TIER: Record<Tier, Tier | undefined> = { priority: 'standard', standard: 'flex', flex: undefined };
+const TIER_RANK: Record<Tier, number> = { flex: 0, standard: 1, priority: 2 };
 
 export class LiveSession implements GatewaySession {
   readonly transcript: TranscriptLog;
@@ -161,6 +162,7 @@ export class LiveSession implements GatewaySession {
 
   onGuard(d: GuardDecision): void {
     const before = this.record.guard;
+    this.record.guardTurn = d.turn;
     this.record.guard = {
       level: d.level,
       reason: d.reason ?? (d.level === 'ok' ? undefined : before.reason),
@@ -179,7 +181,8 @@ export class LiveSession implements GatewaySession {
       this.host.alert(this, 'warn', `${reason} (${spent}).`);
     } else if (d.action === 'downgrade') {
       const lower = d.downgradeTo ?? LOWER_TIER[this.record.tier];
-      if (lower) this.changeTier(lower, `the loop guard lowered the tier: ${reason}`);
+      // Only ever down: a guard that lost track of a tier the user chose must not raise it.
+      if (lower && TIER_RANK[lower] < TIER_RANK[this.record.tier]) this.changeTier(lower, `the loop guard lowered the tier: ${reason}`);
     } else {
       // The guard's reason says which step it is (paused for the user, or stopped).
       this.host.setStatus(this, 'stuck', `Loop guard: ${reason} (${spent}).`);

@@ -1,12 +1,14 @@
 // Resuming a session: only one whose agent has ended everywhere, that is not being merged or discarded,
 // and whose caps leave room; taken for this process under the session's lock, so that of two windows
 // resuming it at once one runs it, then queued.
-import { RESUMABLE_STATUSES, type GuardState, type SessionInfo } from '../../protocol/types';
+import { readFile } from 'node:fs/promises';
+import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
 import { hintMessage } from '../agent/prompt';
 import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { UserError } from '../errors';
 import type { LoopGuard } from '../guard/loopGuard';
-import { readTraceFile } from '../guard/trace';
+import { parseTrace } from '../guard/trace';
+import { INITIAL_GUARD } from './sessionRecord';
 import { takenElsewhere } from './foreignOwner';
 import { untrustedProblem, worktreeGoneProblem } from './preflight';
 import type { LiveSession } from './liveSession';
@@ -42,20 +44,21 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
       throw new UserError(`The ${full.scope} budget (${formatBudgetUsd(full.capUsd)}) is used up; raise it before resuming (${how}).`);
     }
   }
-  const rebuilt = ctx.gateway.guardOf(id) ? undefined : await guardFromTrace(mgr, s);
+  const traced = await fromTrace(mgr, s);
   const taken = await mgr.foreign.whileFree(s, () => {
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
     if (hint?.trim()) addHint(s, hint);
     allowMoreTurns(s, opts.moreTurns ?? ctx.settings().maxTurns, opts.moreTurns !== undefined);
-    if (rebuilt && !ctx.gateway.guardOf(id) && sameGuard(rebuilt.state, s.record.guard)) ctx.gateway.adoptGuard(s, rebuilt);
+    adoptTraced(mgr, s, traced);
     try {
       ctx.gateway.guardOf(id)?.resume(hint);
     } catch {
       // The guard had stopped it; the user chose to go on, so it is judged afresh.
       ctx.gateway.resetGuard(id);
     }
-    s.record.guard = { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 };
+    // Where the guard stands now, on disk too: a run that ends before its first turn must not reset it.
+    s.record.guard = ctx.gateway.guardOf(id)?.state ?? { ...INITIAL_GUARD };
     mgr.claim(s);
     mgr.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
   });
@@ -64,23 +67,48 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   return mgr.info(s);
 }
 
-/**
- * The guard of a session another process ran (a CLI run, a window closed since), rebuilt from its trace: a
- * loop after the resume is still the same loop, as in the process that ran it. Undefined without a trace.
- */
-async function guardFromTrace(mgr: SessionManager, s: LiveSession): Promise<LoopGuard | undefined> {
-  if (!s.record.tracedTurns) return undefined;
-  const turns = await readTraceFile(s.paths.trace).catch(() => undefined);
-  return turns?.length ? mgr.ctx.gateway.guardAfter(s, turns) : undefined;
+/** What a session's trace says, for a process whose guard for it is missing or stale; read as of `record`. */
+interface Traced {
+  guard?: LoopGuard;
+  lastTurn: number;
+  record: { tracedTurns?: number; guardTurn?: number };
 }
 
 /**
- * Trusted only where it ended as the record says the live guard did: the trace does not say where the
- * session was resumed before, nor with which settings or in which kind of process it ran. Otherwise a fresh
- * guard judges it, as before.
+ * The trace of a session another process ran since this one last did, if any (a CLI run, a window closed
+ * since): its last turn, and its guard rebuilt, so that a loop after the resume is still the same loop, as
+ * in the process that ran it. The guard is trusted only where it stood as the record says the live one did
+ * after the turn it judged last: the trace does not say where the session was resumed before, nor with which
+ * settings or in which kind of process it ran. Otherwise a fresh guard judges it, as before.
  */
-function sameGuard(rebuilt: GuardState, recorded: GuardState): boolean {
-  return rebuilt.level === recorded.level && rebuilt.turnsSinceProgress === recorded.turnsSinceProgress;
+async function fromTrace(mgr: SessionManager, s: LiveSession): Promise<Traced | undefined> {
+  const here = mgr.ctx.gateway.tracedTurnsOf(s.id);
+  // This process's guard is the session's own, unless another process traced turns since.
+  if (here !== undefined && here === (s.record.tracedTurns ?? 0)) return undefined;
+  const record = { tracedTurns: s.record.tracedTurns, guardTurn: s.record.guardTurn };
+  const text = await readFile(s.paths.trace, 'utf8').catch(() => '');
+  const turns = parseTrace(text, s.paths.trace, true);
+  // Older records have no guardTurn: their last traced turn is the nearest.
+  const judgedUpTo = record.guardTurn ?? record.tracedTurns ?? 0;
+  const saved = s.record.guard;
+  const agrees = (g: LoopGuard) => g.state.level === saved.level && g.state.turnsSinceProgress === saved.turnsSinceProgress;
+  // A run's last response, traced as it ended, was never judged: its calls' outputs were never seen.
+  const judged = turns.filter(x => !x.closed);
+  const guard = mgr.ctx.gateway.guardAfter(s, judged, { upTo: judgedUpTo, agrees });
+  return { guard, lastTurn: turns.at(-1)?.turn ?? 0, record };
+}
+
+/**
+ * Takes what the trace said, unless another process has run the session since it was read: the rebuilt
+ * guard (in place of a stale one), and turn numbers that go on from the trace's last, which is ahead of the
+ * record when its process ended between tracing a turn and saving.
+ */
+function adoptTraced(mgr: SessionManager, s: LiveSession, traced: Traced | undefined): void {
+  if (!traced || traced.record.tracedTurns !== s.record.tracedTurns || traced.record.guardTurn !== s.record.guardTurn) return;
+  const { gateway } = mgr.ctx;
+  gateway.unregister(s.id);
+  s.record.tracedTurns = Math.max(s.record.tracedTurns ?? 0, traced.lastTurn);
+  if (traced.guard) gateway.adoptGuard(s, traced.guard);
 }
 
 /**
@@ -105,9 +133,14 @@ export async function resumeUntrusted(mgr: SessionManager): Promise<void> {
  * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
  * session is not such a one.
  */
-export function queueTakenOver(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): SessionInfo | undefined {
+export async function queueTakenOver(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): Promise<SessionInfo | undefined> {
   const s = mgr.get(id);
-  if (s.record.status !== 'queued' || s.record.owner?.hostId !== mgr.ctx.hostId || s.run) return undefined;
+  const takenOver = () => s.record.status === 'queued' && s.record.owner?.hostId === mgr.ctx.hostId && !s.run;
+  if (!takenOver()) return undefined;
+  // Run before by the process that is gone, perhaps: its guard goes on here as it stood.
+  const traced = await fromTrace(mgr, s);
+  if (!takenOver()) return undefined;
+  adoptTraced(mgr, s, traced);
   if (hint?.trim()) addHint(s, hint);
   if (opts.moreTurns !== undefined) allowMoreTurns(s, opts.moreTurns, true);
   mgr.scheduler.enqueue(id);

@@ -42,6 +42,8 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   tierHistory: { at: string; from: Tier; to: Tier; why: string }[];
   /** The trace's last turn number (absent: none yet, or an older record): a run in another process numbers on from it. */
   tracedTurns?: number;
+  /** The trace's turn the loop guard judged last: `guard` is where it stood after it. */
+  guardTurn?: number;
   /** The last request's prompt as cache insight judges the next against it (gateway/cacheInsight.ts). */
   cacheReference?: CacheReference;
 }
@@ -89,6 +91,6 @@ export function isNewer(a: SessionRecord, b: SessionRecord): boolean {
 }
 
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
-  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, branchKept: _b, tierHistory: _t, cacheReference: _c, ...shown } = r;
+  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, branchKept: _b, tierHistory: _t, cacheReference: _c, tracedTurns: _n, guardTurn: _g, ...shown } = r;
   return { ...shown, queuePosition, ...spend };
 }

@@ -7,12 +7,19 @@ import { makeDir } from '../util/makeDir';
 
 export class SessionTraces {
   private writes: Promise<void> = Promise.resolve();
+  /** Traces this process has appended to: looked at once for a line a crash cut short. */
+  private readonly opened = new Set<string>();
 
   constructor(private readonly warn: (message: string) => void) {}
 
   append(file: string, turn: TraceTurn): void {
     this.writes = this.writes
-      .then(() => fs.appendFile(file, JSON.stringify(turn) + '\n'))
+      .then(async () => {
+        // A line cut short by a crash ends there: the turn after it starts a line of its own.
+        const cut = !this.opened.has(file) && (await endsMidLine(file));
+        this.opened.add(file);
+        await fs.appendFile(file, `${cut ? '\n' : ''}${JSON.stringify(turn)}\n`);
+      })
       .catch(err => this.warn(`Writing the trace ${file}: ${(err as Error).message}`));
   }
 
@@ -27,5 +34,19 @@ export class SessionTraces {
 
   flush(): Promise<void> {
     return this.writes;
+  }
+}
+
+async function endsMidLine(file: string): Promise<boolean> {
+  const handle = await fs.open(file, 'r').catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
   }
 }
