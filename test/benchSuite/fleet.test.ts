@@ -104,10 +104,10 @@ suite('extension host under a fleet', () => {
       )));
       createdAt = performance.now();
       creating.disable();
+      streaming.enable();
       creatingCpu = process.cpuUsage(cpu0);
       // Read without holding up the loop, whose delay is still being measured.
       creatingLoad = loadBetween(loadBefore, await snapshotAsync(), (pid, cmdline) => processName(pid, cmdline, host.pid));
-      streaming.enable();
       phases.enter('streaming');
       const ids = created.map((s, i) => {
         assert.ok(s, `session ${i + 1} was not created`);

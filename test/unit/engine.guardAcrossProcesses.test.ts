@@ -39,6 +39,18 @@ async function resumeElsewhere(t: import('node:test').TestContext, first: Engine
   return { kit, again: await settle(kit.engine, s) };
 }
 
+/** Stopped as stuck within `most` requests after the resume, with the trace's turns numbered 1, 2, 3… throughout. */
+function stoppedSoon(kit: EngineKit, again: SessionInfo, requests: { total: number; before: number }, most: number): void {
+  assert.equal(again.status, 'stuck', again.statusReason);
+  assert.ok(requests.total - requests.before <= most, `${requests.total - requests.before} requests after the resume`);
+  assertNumberedOn(kit, again, requests.total);
+}
+
+/** Every request's turn in the trace, numbered 1…n across the processes that ran it. */
+function assertNumberedOn(kit: EngineKit, s: SessionInfo, n: number): void {
+  assert.deepEqual(traceOf(kit, s).map(x => x.turn), Array.from({ length: n }, (_, i) => i + 1));
+}
+
 test('a loop resumed in another process is the same loop: its guard is rebuilt from the trace, not started afresh', async t => {
   const up = await upstream(t, { scripts: { loop: failingForever } });
   // Headless, as a CLI run: the budget ends the first run while the guard is warning.
@@ -48,12 +60,10 @@ test('a loop resumed in another process is the same loop: its guard is rebuilt f
   await first.engine.shutdown();
   // The next process (a `switchyard resume --budget`): the loop goes on where it was, and is stopped soon.
   const { kit: next, again } = await resumeElsewhere(t, first, s);
-  assert.equal(again.status, 'stuck', again.statusReason);
-  assert.match(again.statusReason ?? '', /^Loop guard: Stopped as stuck/);
   // A fresh guard would warn again at the 2nd and stop at the 6th.
-  assert.ok(up.requests.length - ran <= 3, `${up.requests.length - ran} requests after the resume`);
+  stoppedSoon(next, again, { total: up.requests.length, before: ran }, 3);
+  assert.match(again.statusReason ?? '', /^Loop guard: Stopped as stuck/);
   assert.equal(again.guard.turnsSinceProgress, s.guard.turnsSinceProgress + up.requests.length - ran, 'the turns without progress count on');
-  assert.deepEqual(traceOf(next, again).map(x => x.turn), Array.from({ length: up.requests.length }, (_, i) => i + 1));
 });
 
 test('paused as stuck in one window and resumed with a hint in the next, a loop that goes on is stopped for good', async t => {
@@ -69,7 +79,6 @@ test('paused as stuck in one window and resumed with a hint in the next, a loop 
   assert.equal(again.status, 'stuck');
   assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint/);
 });
-
 
 test('a tier the user chose while the session was paused holds: the rebuilt guard never raises it', async t => {
   const up = await upstream(t, { scripts: { loop: failingForever } });
@@ -93,10 +102,8 @@ test('a run stopped at its turn limit, resumed in another process, goes on count
   await first.engine.shutdown();
   // Its last response was traced when the run ended, without the guard judging it: the rebuild still agrees.
   const { kit, again } = await resumeElsewhere(t, first, s);
-  assert.equal(again.status, 'stuck', again.statusReason);
   // From the warning it had reached: a fresh guard would stop it at the 6th.
-  assert.ok(up.requests.length - ran <= 4, `${up.requests.length - ran} requests after the resume`);
-  assert.deepEqual(traceOf(kit, again).map(x => x.turn), Array.from({ length: up.requests.length }, (_, i) => i + 1));
+  stoppedSoon(kit, again, { total: up.requests.length, before: ran }, 4);
 });
 
 test('a process killed between tracing a turn and saving the record: the turn counts, and turns are numbered on from it', async t => {
@@ -112,9 +119,7 @@ test('a process killed between tracing a turn and saving the record: the turn co
   const before = replay(turns.slice(0, -1), {}, { headless: true }).turns.at(-1)!;
   writeFileSync(file, JSON.stringify({ ...record, tracedTurns: record.tracedTurns - 1, guardTurn: record.guardTurn - 1, guard: { level: before.level, spentSinceProgressUsd: before.spentSinceProgressUsd, turnsSinceProgress: before.turnsSinceProgress } }));
   const { kit, again } = await resumeElsewhere(t, first, s);
-  assert.equal(again.status, 'stuck', again.statusReason);
-  assert.ok(up.requests.length - ran <= 3, `${up.requests.length - ran} requests after the resume`);
-  assert.deepEqual(traceOf(kit, again).map(x => x.turn), Array.from({ length: up.requests.length }, (_, i) => i + 1));
+  stoppedSoon(kit, again, { total: up.requests.length, before: ran }, 3);
 });
 
 test('a window that ran the session before, resuming it after another process ran it, judges it from the trace and numbers on', async t => {
@@ -129,5 +134,5 @@ test('a window that ran the session before, resuming it after another process ra
   await first.engine.sessions.resume(s.id, 'Look at the test itself.');
   const last = await settle(first.engine, s);
   assert.equal(last.status, 'stuck', last.statusReason);
-  assert.deepEqual(traceOf(first, last).map(x => x.turn), Array.from({ length: up.requests.length }, (_, i) => i + 1));
+  assertNumberedOn(first, last, up.requests.length);
 });
