@@ -1,7 +1,7 @@
 // Following one session in this process until it settles (run, resume): its progress on stderr, its end
 // on stdout (a line, or one JSON object), and the exit status of the contract. Ctrl-C pauses it.
 import type { TranscriptEvent } from '../protocol/records';
-import type { SessionInfo } from '../protocol/types';
+import type { ServedTier, SessionInfo } from '../protocol/types';
 import type { Engine } from '../host/engine';
 import type { CapReachedError } from '../host/errors';
 
@@ -54,6 +54,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     const final = await engine.sessions.waitUntilSettled(session.id);
     await engine.gateway.drain(final.id);
     const settled = engine.sessions.info(engine.sessions.get(final.id));
+    const elsewhere = servedElsewhere((await engine.sessions.transcript(final.id, 0)).events);
     if (o.json) {
       out(JSON.stringify({
         id: settled.id,
@@ -65,6 +66,8 @@ export async function followSession(engine: Engine, start: () => Promise<Session
         // Requests of a model without a price are in usage but not in costUsd: never shown as free.
         ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
         tier: settled.tier,
+        // The provider may serve another tier than asked, and cost follows the one served.
+        ...(elsewhere.requests ? { servedAtOtherTier: elsewhere.byTier } : {}),
         ...(settled.statusReason ? { reason: settled.statusReason } : {}),
         // For a script's next step: which cap to raise, or that the turns ran out.
         ...(settled.statusCause ? { cause: settled.statusCause } : {}),
@@ -75,6 +78,10 @@ export async function followSession(engine: Engine, start: () => Promise<Session
       if (settled.summary) out(settled.summary.trim().split('\n').map(l => `  | ${l}`).join('\n'));
       const unpriced = settled.unpricedRequests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
       out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)}${unpriced} on ${settled.tier}`);
+      if (elsewhere.requests) {
+        const tiers = Object.entries(elsewhere.byTier).map(([tier, n]) => `${n} ${tier}`).join(', ');
+        out(`  ${elsewhere.requests} of ${settled.usage.requests} requests served at another tier than asked (${tiers}); cost follows the tier served`);
+      }
       const next = nextStep(settled);
       if (next) out(`  next: ${next}`);
     }
@@ -84,6 +91,18 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     process.off('SIGTERM', onSignal);
     await engine.shutdown();
   }
+}
+
+/** Requests a response says were served at another tier than they asked for, by the tier served. */
+export function servedElsewhere(events: readonly TranscriptEvent[]): { requests: number; byTier: Partial<Record<ServedTier, number>> } {
+  const byTier: Partial<Record<ServedTier, number>> = {};
+  let requests = 0;
+  for (const e of events) {
+    if (e.kind !== 'usage' || e.record.servedTier === 'unknown' || e.record.servedTier === e.record.requestedTier) continue;
+    byTier[e.record.servedTier] = (byTier[e.record.servedTier] ?? 0) + 1;
+    requests++;
+  }
+  return { requests, byTier };
 }
 
 /**

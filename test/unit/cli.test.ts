@@ -100,6 +100,21 @@ test('run --json prints the contract object and exits 0 when done; sessions and 
   assert.match(damaged.stderr, /ledger: skipped a damaged line/);
 });
 
+test('the run summary says which requests the provider served at another tier than asked, whose price they cost', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing }, servedTier: 'default' });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: up.url };
+  const json = await runCli(['run', '--repo', repo, '--task', '[script:fin] write out.txt', '--tier', 'priority', '--json', '--quiet'], env);
+  assert.equal(json.code, 0, json.stderr);
+  const out = JSON.parse(json.stdout) as { tier: string; servedAtOtherTier?: Record<string, number> };
+  assert.equal(out.tier, 'priority');
+  assert.deepEqual(out.servedAtOtherTier, { standard: 2 });
+  const text = await runCli(['run', '--repo', repo, '--task', '[script:fin] write out.txt', '--tier', 'priority', '--quiet'], env);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /2 of 2 requests served at another tier than asked \(2 standard\); cost follows the tier served/);
+});
+
 test('exit 1 when the session fails, exit 3 when it pauses over budget', async t => {
   const up = await upstream(t, { scripts: { fin: finishing }, requireKey: 'sk-right' });
   const root = tempDir(t);

@@ -1,6 +1,6 @@
 // The loop guard end to end: a real agent run against the test upstream, through the gateway.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TraceTurn } from '../../src/protocol/records';
@@ -79,6 +79,11 @@ test('a paused session that is then stopped has its last response in its trace',
   const [turn] = readFileSync(file, 'utf8').trim().split('\n').map(l => JSON.parse(l) as TraceTurn);
   assert.deepEqual(turn!.toolCalls.map(c => c.name), ['run_command']);
   assert.equal(turn!.costUsd, stopped.costUsd);
+  // A trace deleted by hand is said as such; no empty file stands in for it.
+  rmSync(engine.sessions.get(s.id).paths.trace);
+  const again = path.join(tempDir(t), 'gone.trace.jsonl');
+  await assert.rejects(engine.sessions.saveTrace(s.id, again), /trace .* is missing \(deleted or moved\): it had 1 turn\. Nothing was saved/);
+  assert.equal(existsSync(again), false);
 });
 
 test('headless, the CLI stops a looping agent and exits 3; the trace replays to the same verdict', async t => {

@@ -27,7 +27,7 @@ export async function traceCommand(flags: ParsedFlags, positionals: string[], ou
   try {
     const s = await findSession(engine, positionals[0]!, flags);
     const { turns } = await engine.sessions.saveTrace(s.id, file);
-    out(`Saved ${turns} turns to ${flags.out}`);
+    out(`Saved ${turns} turn${turns === 1 ? '' : 's'} to ${flags.out}`);
     return 0;
   } finally {
     await engine.shutdown();

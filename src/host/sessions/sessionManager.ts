@@ -171,7 +171,8 @@ export class SessionManager implements SessionHost {
 
   /** Copies the session's trace (one JSON object per turn) to `file`. */
   saveTrace(id: string, file: string): Promise<{ turns: number }> {
-    return this.traces.copy(this.get(id).paths.trace, file);
+    const s = this.get(id);
+    return this.traces.copy(s.paths.trace, file, s.tracedTurns());
   }
 
   /** The repository a folder belongs to (sessions are kept per repository, by its main checkout). */

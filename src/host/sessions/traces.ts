@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TraceTurn } from '../../protocol/records';
+import { UserError } from '../errors';
 import { makeDir } from '../util/makeDir';
 
 export class SessionTraces {
@@ -23,10 +24,20 @@ export class SessionTraces {
       .catch(err => this.warn(`Writing the trace ${file}: ${(err as Error).message}`));
   }
 
-  /** Copies a trace to `target`; resolves with its number of turns. */
-  async copy(file: string, target: string): Promise<{ turns: number }> {
+  /**
+   * Copies a trace to `target`; resolves with its number of turns. A trace that is not there is said, and
+   * nothing is written: an empty file would read as a session that made no request.
+   */
+  async copy(file: string, target: string, traced: number): Promise<{ turns: number }> {
     await this.writes;
-    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      throw new UserError(
+        traced > 0
+          ? `The session's trace ${file} is missing (deleted or moved): it had ${traced} turn${traced === 1 ? '' : 's'}. Nothing was saved.`
+          : 'The session has made no request yet, so it has no trace. Nothing was saved.',
+      );
+    });
     await makeDir(path.dirname(path.resolve(target)));
     await fs.writeFile(target, text);
     return { turns: text.split('\n').filter(Boolean).length };
