@@ -136,3 +136,20 @@ test('a window that ran the session before, resuming it after another process ra
   assert.equal(last.status, 'stuck', last.statusReason);
   assertNumberedOn(first, last, up.requests.length);
 });
+
+test('a queued session a window takes over from a process that died is judged from its trace', async t => {
+  const up = await upstream(t, { scripts: { loop: failingForever } });
+  const first = await engineFor(t, { up });
+  const s = await overBudget(first);
+  const ran = up.requests.length;
+  await first.engine.shutdown();
+  // As a `switchyard resume --budget 1` left it when killed while the session waited for a slot.
+  const file = first.engine.sessions.get(s.id).paths.record;
+  const { owner: _gone, ...record } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...record, status: 'queued', statusReason: 'Resumed.', statusCause: undefined, budgetUsd: 1 }));
+  // A window opened next picks it up on its own and runs it.
+  const next = await engineFor(t, { up, headless: false, home: first.home, repo: first.repo });
+  await next.engine.sessions.list(first.repo);
+  const again = await settle(next.engine, s);
+  stoppedSoon(next, again, { total: up.requests.length, before: ran }, 3);
+});

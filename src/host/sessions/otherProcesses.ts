@@ -5,6 +5,7 @@ import { CLOSED_STATUSES } from '../../protocol/types';
 import type { LiveSession } from './liveSession';
 import type { OwnerRequest } from './ownerRequests';
 import { isOrphaned, ORPHANED_REASON } from './ownership';
+import { queueTakenOver } from './resumeSession';
 import type { SessionManager } from './sessionManager';
 import { isNewer } from './sessionRecord';
 
@@ -88,7 +89,13 @@ export class OtherProcesses {
         mgr.save(s);
         mgr.changed(s);
       }).catch(err => ctx.log('warn', `Taking over session ${s.id}, which a process that ended left ${s.record.status}: ${(err as Error).message}`));
-      if (queued && ctx.startsTakenOver) mgr.scheduler.enqueue(s.id);
+      // Run before by the process that is gone, perhaps: its guard is rebuilt from the trace first.
+      if (queued && ctx.startsTakenOver) {
+        await queueTakenOver(mgr, s.id).catch(err => {
+          ctx.log('warn', `Judging session ${s.id} from its trace: ${(err as Error).message}; its loop guard starts afresh.`);
+          mgr.scheduler.enqueue(s.id);
+        });
+      }
     }
   }
 
