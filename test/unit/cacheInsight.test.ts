@@ -2,6 +2,7 @@
 // names the first segment that changed. One test per reason, through the real gateway and test upstream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isCacheReference } from '../../src/host/gateway/cacheInsight';
 import { upstream } from './helpers/engineKit';
 import { gatewayFor, post, RecordingLink, responsesBody } from './helpers/gatewayKit';
 
@@ -9,10 +10,11 @@ const user = (text: string) => ({ type: 'message', role: 'user', content: text }
 const assistant = (text: string) => ({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
 const long = (n: number) => `Step ${n}: ${'observed output line. '.repeat(60)}`;
 
-async function twoRequests(t: import('node:test').TestContext, first: Record<string, unknown>, second: (b: Record<string, unknown>) => Record<string, unknown>, o: { idle?: number; link?: (l: RecordingLink) => void; between?: (l: RecordingLink, kit: Awaited<ReturnType<typeof gatewayFor>>) => void; restart?: boolean } = {}) {
+async function twoRequests(t: import('node:test').TestContext, first: Record<string, unknown>, second: (b: Record<string, unknown>) => Record<string, unknown>, o: { idle?: number; link?: (l: RecordingLink) => void; between?: (l: RecordingLink, kit: Awaited<ReturnType<typeof gatewayFor>>) => void; restart?: boolean; serverAfter?: string } = {}) {
   const clock = { now: Date.now() };
   const up = await upstream(t, { clock: () => clock.now, cacheTtlMs: 10 * 60_000 });
-  const kit = await gatewayFor(t, up, { idleExpiryMs: 5 * 60_000, clock });
+  const server = { url: up.url };
+  const kit = await gatewayFor(t, up, { idleExpiryMs: 5 * 60_000, clock, server });
   const link = new RecordingLink('s1');
   let token = kit.gateway.register(link);
   const r1 = await post(kit.gateway, token, first);
@@ -20,6 +22,7 @@ async function twoRequests(t: import('node:test').TestContext, first: Record<str
   await r1.text();
   await kit.gateway.drain('s1');
   o.between?.(link, kit);
+  if (o.serverAfter) server.url = o.serverAfter;
   if (o.idle) clock.now += o.idle;
   if (o.restart) {
     // Another process: a gateway that never saw the first request, and the session's record as it was saved.
@@ -68,8 +71,25 @@ test('an earlier item rewritten is named, with its position', async t => {
 
 test('a tier change is named as the cause', async t => {
   const { link } = await twoRequests(t, base(), appended, { between: l => { l.currentTier = 'priority'; } });
-  assert.equal(link.breaks[0]?.segment, 'model/tier');
-  assert.match(link.breaks[0].reason, /model, tier or cache key changed/);
+  assert.equal(link.breaks[0]?.segment, 'tier');
+  assert.match(link.breaks[0].reason, /^the tier changed/);
+});
+
+test('a change of model, cache key or model server is named as such', async t => {
+  const model = await twoRequests(t, base(), b => appended({ ...b, model: 'gpt-5.5' }));
+  assert.equal(model.link.breaks[0]?.segment, 'model');
+  assert.match(model.link.breaks[0].reason, /^the model changed/);
+  const key = await twoRequests(t, base(), b => appended({ ...b, prompt_cache_key: 'another-thread' }));
+  assert.equal(key.link.breaks[0]?.segment, 'cache key');
+  assert.match(key.link.breaks[0].reason, /^the prompt cache key changed/);
+  // Another server (here: another test upstream, with an empty cache), in this process and the next.
+  for (const restart of [false, true]) {
+    const other = await upstream(t, {});
+    const moved = await twoRequests(t, base(), appended, { serverAfter: other.url, restart });
+    assert.equal(moved.link.breaks[0]?.segment, 'model server', `restart: ${restart}`);
+    assert.match(moved.link.breaks[0].reason, /^the model server changed/);
+    assert.ok(!JSON.stringify(moved.link.cacheRef).includes('127.0.0.1'), 'the record keeps no address');
+  }
 });
 
 test('compaction is recorded as a planned cache reset', async t => {
@@ -87,7 +107,10 @@ test('resumed in another process, the first request is judged against the last o
   const calm = await twoRequests(t, base(), appended, { restart: true });
   assert.equal(calm.link.breaks.length, 0, 'an append-only request that hit the cache is no break');
   const tier = await twoRequests(t, base(), appended, { restart: true, between: l => { l.currentTier = 'priority'; } });
-  assert.equal(tier.link.breaks[0]?.segment, 'model/tier');
+  assert.equal(tier.link.breaks[0]?.segment, 'tier');
+  // A reference an older build saved (another layout, no version) is not judged against.
+  assert.equal(isCacheReference(tier.link.cacheRef), true);
+  assert.equal(isCacheReference({ ...tier.link.cacheRef, v: undefined }), false);
   const rewritten = await twoRequests(t, responsesBody({ instructions: 'short rules', input: [user('task'), assistant(long(1)), assistant(long(2)), assistant(long(3))] }), b => {
     const input = [...(b.input as unknown[])];
     input[1] = assistant(`${long(1)} (edited)`);

@@ -1,6 +1,7 @@
-// Why did a request miss the prompt cache? The gateway keeps a hash per prompt segment (model and tier,
-// instructions, tools, each conversation item). When a response's cached tokens fall short of what the
-// previous request's prefix should have given, the first segment that differs names the cause.
+// Why did a request miss the prompt cache? The gateway keeps a hash per prompt segment (the routing: model,
+// tier, cache key and model server; then instructions, tools, each conversation item). When a response's
+// cached tokens fall short of what the previous request's prefix should have given, the first segment that
+// differs names the cause.
 import { createHash } from 'node:crypto';
 import type { RequestView } from './requestView';
 
@@ -22,9 +23,30 @@ export interface BreakVerdict {
   missedTokens: number;
 }
 
+/** What decides which cache a request can hit, besides its prompt: each part hashed, and named when it changes. */
+export interface RoutingPart {
+  label: RoutingLabel;
+  hash: string;
+}
+
+type RoutingLabel = 'model' | 'tier' | 'cache key' | 'model server';
+
+const ROUTING_REASONS: Record<RoutingLabel, string> = {
+  model: 'the model changed (a model has no cache of another)',
+  tier: 'the tier changed (switching tiers mid-session starts a new cache)',
+  'cache key': 'the prompt cache key changed',
+  'model server': 'the model server changed (it has none of the previous one\'s cache)',
+};
+
+/** The routing of a request. Hashed here: the model server's address may hold a key. */
+export function routingOf(r: { model: string; tier: string; cacheKey: unknown; server: string }): RoutingPart[] {
+  const part = (label: RoutingLabel, value: string): RoutingPart => ({ label, hash: createHash('sha256').update(value).digest('hex').slice(0, 16) });
+  return [part('model', r.model), part('tier', r.tier), part('cache key', String(r.cacheKey)), part('model server', r.server)];
+}
+
 interface Seen {
   hashes: string[];
-  /** Labels of the hashes before the conversation's items: the routing's, then the header segments'. */
+  /** Labels of the hashes before the conversation's items: the routing's parts, then the header segments'. */
   headLabels: string[];
   at: number;
   inputTokens: number;
@@ -36,7 +58,9 @@ interface Seen {
  * since is not named.
  */
 export interface CacheReference {
-  /** The routing and the segments before the conversation (instructions, tools). */
+  /** The layout of `head`: a reference of another layout (an older build's) is not judged against. */
+  v: typeof REFERENCE_VERSION;
+  /** The routing's parts and the segments before the conversation (instructions, tools). */
   head: { label: string; hash: string }[];
   items: number;
   itemsHash: string;
@@ -44,6 +68,8 @@ export interface CacheReference {
   at: number;
   inputTokens: number;
 }
+
+const REFERENCE_VERSION = 2;
 
 /** The segment named when a conversation item differs from a reference that cannot say which. */
 const CONVERSATION = 'conversation';
@@ -74,12 +100,12 @@ export class CacheTracker {
     const p = this.prev;
     if (!p) return this.restored;
     const n = p.headLabels.length;
-    return { head: p.headLabels.map((label, i) => ({ label, hash: headHash(p.hashes, i) })), items: p.hashes.length - n, itemsHash: itemsHash(p.hashes.slice(n)), at: p.at, inputTokens: p.inputTokens };
+    return { v: REFERENCE_VERSION, head: p.headLabels.map((label, i) => ({ label, hash: p.hashes[i]! })), items: p.hashes.length - n, itemsHash: itemsHash(p.hashes.slice(n)), at: p.at, inputTokens: p.inputTokens };
   }
 
-  expect(view: RequestView, routing: string, now: number): Expectation {
-    const hashes = [routing, ...view.segments.map(sg => sg.hash)];
-    const labels = ['model/tier', ...view.segments.map(sg => sg.label)];
+  expect(view: RequestView, routing: readonly RoutingPart[], now: number): Expectation {
+    const hashes = [...routing.map(r => r.hash), ...view.segments.map(sg => sg.hash)];
+    const labels = [...routing.map(r => r.label), ...view.segments.map(sg => sg.label)];
     const prev = this.prev;
     if (!prev) return this.restored ? againstReference(this.restored, hashes, now) : { previousTokens: 0, idleMs: 0 };
     let i = 0;
@@ -88,12 +114,12 @@ export class CacheTracker {
   }
 
   /** Records the request as the new reference and says whether (and why) it broke the cache. */
-  settle(view: RequestView, routing: string, now: number, exp: Expectation, inputTokens: number, cached: number, diagnostics: unknown): BreakVerdict | undefined {
+  settle(view: RequestView, routing: readonly RoutingPart[], now: number, exp: Expectation, inputTokens: number, cached: number, diagnostics: unknown): BreakVerdict | undefined {
     const compacted = this.compactedSincePrev;
     this.compactedSincePrev = false;
     this.prev = {
-      hashes: [routing, ...view.segments.map(s => s.hash)],
-      headLabels: ['model/tier', ...view.segments.slice(0, view.headerSegments).map(s => s.label)],
+      hashes: [...routing.map(r => r.hash), ...view.segments.map(s => s.hash)],
+      headLabels: [...routing.map(r => r.label), ...view.segments.slice(0, view.headerSegments).map(s => s.label)],
       at: now,
       inputTokens,
     };
@@ -105,7 +131,7 @@ export class CacheTracker {
     if (!compacted && (expected < 1024 || missed <= Math.max(256, expected * 0.1))) return undefined;
     const provider = providerReason(diagnostics);
     if (compacted) return { segment: 'conversation', reason: 'compaction: older turns were summarised (a planned cache reset)', missedTokens: Math.max(0, missed) };
-    if (exp.firstDiff === 'model/tier') return { segment: 'model/tier', reason: 'the model, tier or cache key changed (or the model server)', missedTokens: missed };
+    if (exp.firstDiff && exp.firstDiff in ROUTING_REASONS) return { segment: exp.firstDiff, reason: ROUTING_REASONS[exp.firstDiff as RoutingLabel], missedTokens: missed };
     if (exp.firstDiff === 'instructions') return { segment: 'instructions', reason: withProvider('the instructions changed', provider), missedTokens: missed };
     if (exp.firstDiff === 'tools') return { segment: 'tools', reason: withProvider('the tool schemas changed (order or content)', provider), missedTokens: missed };
     if (exp.firstDiff === CONVERSATION) return { segment: CONVERSATION, reason: withProvider('an earlier conversation item was rewritten', provider), missedTokens: missed };
@@ -119,15 +145,10 @@ export class CacheTracker {
 
 /** Where a request differs from a reference: a head segment by its label, any item as the conversation. */
 function againstReference(ref: CacheReference, hashes: readonly string[], now: number): Expectation {
-  const changed = ref.head.find((h, i) => headHash(hashes, i) !== h.hash);
+  const changed = ref.head.find((h, i) => hashes[i] !== h.hash);
   const items = hashes.slice(ref.head.length);
   const rewritten = !changed && (items.length < ref.items || itemsHash(items.slice(0, ref.items)) !== ref.itemsHash);
   return { previousTokens: ref.inputTokens, firstDiff: changed?.label ?? (rewritten ? CONVERSATION : undefined), idleMs: now - ref.at };
-}
-
-/** The routing is kept as a hash: it names the model server, whose address may hold a key. */
-function headHash(hashes: readonly string[], i: number): string {
-  return i === 0 ? createHash('sha256').update(hashes[0] ?? '').digest('hex').slice(0, 32) : hashes[i] ?? '';
 }
 
 function itemsHash(hashes: readonly string[]): string {
@@ -137,7 +158,7 @@ function itemsHash(hashes: readonly string[]): string {
 /** A reference read back from a record that may have been edited by hand. */
 export function isCacheReference(v: unknown): v is CacheReference {
   const r = v as CacheReference;
-  return typeof v === 'object' && v !== null && Array.isArray(r.head) && r.head.every(h => typeof h?.label === 'string' && typeof h?.hash === 'string')
+  return typeof v === 'object' && v !== null && r.v === REFERENCE_VERSION && Array.isArray(r.head) && r.head.every(h => typeof h?.label === 'string' && typeof h?.hash === 'string')
     && Number.isSafeInteger(r.items) && r.items >= 0 && typeof r.itemsHash === 'string' && Number.isFinite(r.at) && Number.isFinite(r.inputTokens);
 }
 

@@ -6,7 +6,7 @@ import type { ServedTier, Tier } from '../../protocol/types';
 import { costOf } from '../pricing/cost';
 import { priceFor } from '../pricing/priceTable';
 import { fromChatUsage, fromResponsesUsage, fromServiceTier, usageReadable, type NormalizedUsage } from '../pricing/usage';
-import type { Expectation } from './cacheInsight';
+import type { Expectation, RoutingPart } from './cacheInsight';
 import type { Metered } from './gateway';
 import type { PipelineDeps } from './pipeline';
 import { estimateTokens, type Endpoint, type RequestView } from './requestView';
@@ -30,7 +30,7 @@ export interface MeterInput extends RecordBasis {
   view: RequestView;
   started: number;
   requestId?: string;
-  routing: string;
+  routing: readonly RoutingPart[];
   expectation: Expectation;
   release(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // One model request through the gateway: guard, refusal, policy, budget, rate limits, upstream, meter.
 import { randomUUID } from 'node:crypto';
 import type { ReserveResult } from '../budgets/budgetKeeper';
+import { routingOf } from './cacheInsight';
 import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, presumedRecord, type MeterInput } from './meter';
 import { applySessionPolicy, requestedMaxOutput } from './policy';
@@ -103,7 +104,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const up = deps.upstream();
   const started = deps.now();
   // The server too: another one has none of this one's cache.
-  const routing = `${model}|${tier}|${String(body.prompt_cache_key)}|${up.baseURL}`;
+  const routing = routingOf({ model, tier, cacheKey: body.prompt_cache_key, server: up.baseURL });
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
   const requestBytes = Buffer.byteLength(text);

@@ -56,6 +56,8 @@ export interface GatewayOptions {
   apiKey?: string;
   idleExpiryMs?: number;
   clock?: { now: number };
+  /** The model server's address, read at each request (a test moves it); the upstream's by default. */
+  server?: { url: string };
 }
 
 /** A gateway over a fresh ledger in `dir`; close() stops both. */
@@ -67,7 +69,7 @@ export async function createGateway(dir: string, upstreamUrl: string, o: Gateway
     ledger,
     budgets: new BudgetKeeper({ ledger, dir: path.join(dir, 'ledger'), prices: () => prices }),
     prices: () => prices,
-    upstream: () => ({ baseURL: upstreamUrl, apiKey: o.apiKey ?? 'sk-user-key', headers: {}, isOpenAI: false }),
+    upstream: () => ({ baseURL: o.server?.url ?? upstreamUrl, apiKey: o.apiKey ?? 'sk-user-key', headers: {}, isOpenAI: false }),
     guardSettings: () => DEFAULT_GUARD,
     maxOutputTokens: () => 4096,
     headless: false,
