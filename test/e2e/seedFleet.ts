@@ -13,7 +13,7 @@ const plan: { script: string; title: string; budgetUsd?: number }[] = [
   ...Array.from({ length: 55 }, (_, i) => ({ script: 'default', title: `Triage issue #${1200 + i}` })),
   ...Array.from({ length: 30 }, (_, i) => ({ script: 'e2e-long', title: `Refactor module ${String.fromCharCode(65 + (i % 26))}${i >= 26 ? i : ''}` })),
   ...Array.from({ length: 5 }, (_, i) => ({ script: 'loop', title: `Fix flaky test ${i + 1}` })),
-  ...Array.from({ length: 5 }, (_, i) => ({ script: 'default', title: `Review PR ${400 + i}`, budgetUsd: 0.0001 })),
+  ...Array.from({ length: 5 }, (_, i) => ({ script: 'default', title: `Review PR ${400 + i}`, budgetUsd: 0.02 })),
   ...Array.from({ length: 5 }, (_, i) => ({ script: 'int-slow', title: `Update docs ${i + 1}` })),
 ];
 

@@ -123,12 +123,31 @@ test('exit 1 when the session fails, exit 3 when it pauses over budget', async t
   const failed = await runCli(['run', '--repo', repo, '--task', '[script:fin] x', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-wrong' });
   assert.equal(failed.code, 1, failed.stderr);
   assert.equal(JSON.parse(failed.stdout).status, 'failed');
-  const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.00001', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-right' });
+  // Enough for the first request, not for the second.
+  const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.02', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-right' });
   assert.equal(broke.code, 3, broke.stderr);
-  const o = JSON.parse(broke.stdout) as { id: string; status: string; costUsd: number; cause?: string };
+  const o = JSON.parse(broke.stdout) as { id: string; status: string; costUsd: number; cause?: string; usage: { requests: number } };
   assert.equal(o.status, 'over-budget');
   assert.equal(o.cause, 'session-budget');
-  assert.ok(o.costUsd <= 0.00001);
+  assert.equal(o.usage.requests, 1);
+  assert.ok(o.costUsd <= 0.02);
+});
+
+test('a session budget that cannot pay for the first request is refused before a worktree or branch is made', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: up.url };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.00001'], env);
+  assert.equal(r.code, 2, r.stderr);
+  const atLeast = /^switchyard run: A session budget of \$0\.00001 cannot pay for the first request, which reserves \$0\.\d{4} or more with gpt-5\.4 .*\. Give the session \$(0\.\d{4}) or more; nothing was made\.$/m.exec(r.stderr)?.[1];
+  assert.ok(atLeast, r.stderr);
+  assert.equal(execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim(), '');
+  assert.equal(up.requests.length, 0);
+  // What it names is enough: the run goes on to its first request.
+  const enough = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', atLeast, '--json', '--quiet'], env);
+  assert.notEqual(enough.code, 2, enough.stderr);
+  assert.ok(up.requests.length >= 1);
 });
 
 test('a session stopped by its budget or its turn limit goes on from the CLI, which says how', async t => {
@@ -138,10 +157,10 @@ test('a session stopped by its budget or its turn limit goes on from the CLI, wh
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
   const idOf = (stdout: string) => /\(switchyard\/[^)]+\)/.test(stdout) && /switchyard resume (\S+?)[` ]/.exec(stdout)?.[1];
 
-  const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] small budget', '--budget', '0.001'], env);
+  const broke = await runCli(['run', '--repo', repo, '--task', '[script:fin] small budget', '--budget', '0.02'], env);
   assert.equal(broke.code, 3, broke.stderr);
   assert.match(broke.stdout, /^over-budget: /m);
-  assert.match(broke.stdout, /Session budget too small to go on, with \$0\.0010 left: \$0\.0000 of \$0\.0010 spent/);
+  assert.match(broke.stdout, /Session budget too small to go on, with \$0\.0\d{3} left: \$0\.0\d{3} of \$0\.0200 spent; the smallest useful request needs up to \$0\.0\d{3}\./);
   assert.match(broke.stdout, /next: `switchyard resume \S+ --budget USD` with a larger budget/);
   const raised = await runCli(['resume', idOf(broke.stdout) || '', '--budget', '1', '--quiet'], env);
   assert.equal(raised.code, 0, raised.stdout + raised.stderr);
@@ -415,7 +434,7 @@ test('where the OS sandbox cannot run, run refuses before anything is made unles
   assert.match(approved.stderr, /The OS sandbox cannot run here/);
 
   // Resumed, it is asked again: the sandbox may have been installed since, or not.
-  const paused = await runCli(['run', '--repo', repo, '--task', '[script:runs] run it', '--approve-commands', '--budget', '0.000001', '--json', '--quiet'], env);
+  const paused = await runCli(['run', '--repo', repo, '--task', '[script:runs] run it', '--approve-commands', '--budget', '0.02', '--json', '--quiet'], env);
   assert.equal(paused.code, 3, paused.stderr);
   const { id } = JSON.parse(paused.stdout) as { id: string };
   const resumed = await runCli(['resume', id, '--quiet'], env);

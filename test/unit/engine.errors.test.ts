@@ -185,14 +185,14 @@ test('a session Restricted Mode paused that the user has since stopped stays sto
 });
 
 test('an over-budget alert says which cap stopped the session, so the fix offered is the right one', async t => {
-  const up = await upstream(t);
+  const up = await upstream(t, { scripts: { two: { steps: [{ calls: [{ name: 'list_files', arguments: {} }] }, { calls: [{ name: 'finish', arguments: { summary: 'looked' } }] }] } } });
   const alerts: SessionAlert[] = [];
   const sink = { ...silentSink, alert: (a: SessionAlert) => alerts.push(a) };
   const { engine, repo } = await engineFor(t, { up, sink, settings: { budgets: { sessionUsd: null, dayUsd: 0.0001, monthUsd: null } } });
   const byDay = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Day cap' }, noProgress));
   assert.equal(byDay.status, 'over-budget');
   engine.configure({ ...engine.settings, budgets: { sessionUsd: null, dayUsd: null, monthUsd: null } }, 'sk-test-upstream');
-  const bySession = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Own cap', budgetUsd: 0.0001 }, noProgress));
+  const bySession = await settle(engine, await engine.sessions.create({ repo, task: '[script:two] anything', title: 'Own cap', budgetUsd: 0.02 }, noProgress));
   assert.equal(bySession.status, 'over-budget');
   assert.deepEqual(alerts.filter(a => a.kind === 'over-budget').map(a => [a.title, a.capScope]), [['Day cap', 'day'], ['Own cap', 'session']]);
 });

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BudgetStatus } from '../../protocol/spend';
 import { microToUsd, usdToMicro, worstCaseMicro } from '../pricing/cost';
-import { dearestUnitPrice, type PriceTable } from '../pricing/priceTable';
+import { dearestUnitPrice, type PriceTable, type UnitPrice } from '../pricing/priceTable';
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
 import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
@@ -146,8 +146,7 @@ export class BudgetKeeper {
       return { ok: true, reservationId: null, maxOutputTokens: req.maxOutputTokens, shrunk: false, reservedUsd: 0, unpriced: true };
     }
     this.cancelIdleRelease();
-    // A cache write can cost more than plain input (1.25x from gpt-5.6), so it bounds input too.
-    const inputUnits = [price.input, price.cachedInput, price.cacheWrite].reduce((a, b) => (b > a ? b : a));
+    const inputUnits = dearestInput(price);
     const fit = { inputUnits, outputUnits: price.output, estimatedInputTokens: req.estimatedInputTokens, maxOutputTokens: req.maxOutputTokens, minOutputTokens };
     const now = this.now();
     const machineWide = caps.dayUsd !== null || caps.monthUsd !== null;
@@ -200,6 +199,16 @@ export class BudgetKeeper {
     if (!reservationId || !this.inFlight.delete(reservationId)) return;
     if (this.lease?.tight) await this.shrinkLease();
     else if (this.inFlight.size === 0) this.scheduleIdleRelease();
+  }
+
+  /**
+   * What reserve() needs at the least for a request with this much input: its worst case with the fewest
+   * output tokens worth asking for. Null when the model has no price (no dollar cap holds it).
+   */
+  smallestRequestUsd(model: string, estimatedInputTokens: number, maxOutputTokens: number): number | null {
+    const price = dearestUnitPrice(this.o.prices(), model);
+    const floor = Math.max(1, Math.min(DEFAULT_MIN_OUTPUT_TOKENS, maxOutputTokens));
+    return price && microToUsd(worstCaseMicro(dearestInput(price), price.output, estimatedInputTokens, floor));
   }
 
   /** Runs fn under the cross-process lock every budget decision is made under, changing no reservation. */
@@ -368,11 +377,23 @@ export function formatBudgetUsd(n: number): string {
   return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`;
 }
 
+/** A sum still to be found, as formatBudgetUsd shows it but rounded up: a budget of what it says is enough. */
+export function formatBudgetUsdUp(n: number): string {
+  if (n > 0 && n < 0.0001) return formatBudgetUsd(n);
+  const step = n < 1 ? 10_000 : 100;
+  return formatBudgetUsd(Math.ceil(n * step - 1e-9) / step);
+}
+
+/** A cache write can cost more than plain input (1.25x from gpt-5.6), so it bounds input too. */
+function dearestInput(price: UnitPrice): bigint {
+  return [price.input, price.cachedInput, price.cacheWrite].reduce((a, b) => (b > a ? b : a));
+}
+
 function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number }): string {
   const usd = formatBudgetUsd;
   const inFlight = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held by requests in flight` : '';
   // Not reached, but the room left is less than the next request could cost: "reached" would read as spent.
   const room = r.capUsd - r.spentUsd - r.reservedUsd;
   const state = room > r.capUsd / 100 ? `too small to go on, with ${usd(room)} left` : 'reached';
-  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${inFlight}; the smallest useful request needs up to ${usd(r.neededUsd)}.`;
+  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${inFlight}; the smallest useful request needs up to ${formatBudgetUsdUp(r.neededUsd)}.`;
 }

@@ -1,6 +1,7 @@
 // One model request through the gateway: guard, refusal, policy, budget, rate limits, upstream, meter.
 import { randomUUID } from 'node:crypto';
 import type { ReserveResult } from '../budgets/budgetKeeper';
+import { DEFAULT_MIN_OUTPUT_TOKENS } from '../budgets/fit';
 import { routingOf } from './cacheInsight';
 import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, presumedRecord, type MeterInput } from './meter';
@@ -16,7 +17,6 @@ import { sleepUnlessAborted } from '../util/sleep';
 export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient };
 
 /** The smallest output cap worth sending; below it the request is refused as over budget. */
-const MIN_OUTPUT_TOKENS = 256;
 /** How long a request waits for headroom other processes hold before the session pauses over budget. */
 const HELD_WAIT_MS = 10 * 60_000;
 /** Between two asks for held headroom (jittered, so a waiting fleet does not ask in step). */
@@ -53,7 +53,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(
-      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(MIN_OUTPUT_TOKENS, wantedOut) },
+      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
       link.caps(),
     );
     reservation = await reserve();

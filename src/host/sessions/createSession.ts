@@ -3,9 +3,11 @@
 import path from 'node:path';
 import type { CreateSessionParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
-import { loadRoles } from '../agent/roles';
-import { formatBudgetUsd } from '../budgets/budgetKeeper';
+import { buildInstructions, taskMessage, toolsFor } from '../agent/prompt';
+import { loadRoles, type Role } from '../agent/roles';
+import { formatBudgetUsd, formatBudgetUsdUp } from '../budgets/budgetKeeper';
 import { CapReachedError, InvalidRequestError, UserError } from '../errors';
+import { reserveInputTokens } from '../gateway/requestView';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
 import { slugify } from '../worktrees/slug';
@@ -83,10 +85,12 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   // A command agent names its own models, and an unpriced one goes through whatever the caps say.
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr) : undefined;
   if (capped) throw capped;
-
+  const budgetUsd = p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd;
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;
   const title = (p.title?.trim() || firstLine(task)).slice(0, 80);
+  const tooSmall = agent === 'builtin' ? firstRequestUnaffordable(mgr, { budgetUsd, model, role, task, base, title }) : undefined;
+  if (tooSmall) throw new InvalidRequestError(tooSmall);
   progress.report(`Creating a worktree for "${title}"…`);
   let created;
   try {
@@ -117,7 +121,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     ...(agent === 'command' ? { command: p.command!.trim() } : {}),
     approval: effectiveApproval,
     baseURL: recordedBaseURL(settings.baseURL),
-    budgetUsd: p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd,
+    budgetUsd,
     maxTurns: p.maxTurns ?? settings.maxTurns,
     repo: root,
     baseBranch: base,
@@ -141,6 +145,27 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     });
   }
   return mgr.info(s);
+}
+
+/**
+ * A session budget that cannot pay for the built-in agent's first request, said before a worktree is made.
+ * The request is sized from what it sends at the least (its body holds more), so a budget that could pay
+ * for it is never refused here.
+ */
+function firstRequestUnaffordable(mgr: SessionManager, o: { budgetUsd: number | null; model: string; role: Role; task: string; base: string; title: string }): string | undefined {
+  if (o.budgetUsd === null) return undefined;
+  const { maxOutputTokens } = mgr.ctx.settings();
+  // The agent's first request as the gateway reserves it, but for what only its sending adds.
+  const body = JSON.stringify({
+    model: o.model, instructions: buildInstructions(o.role), tools: toolsFor(o.role), input: [taskMessage(o.task, `switchyard/${slugify(o.title)}`, o.base)],
+    stream: true, store: false, parallel_tool_calls: true, max_output_tokens: maxOutputTokens, service_tier: 'flex',
+  });
+  // Less a margin for what differs between the APIs and their settings (a shorter output cap, say).
+  const needed = mgr.ctx.spend.smallestRequestUsd(o.model, reserveInputTokens(Buffer.byteLength(body) - 64), maxOutputTokens);
+  if (needed === null || o.budgetUsd >= needed) return undefined;
+  // What it adds (a cache key, a retention) is a few tokens: a tenth more covers them.
+  const enough = formatBudgetUsdUp(needed * 1.1);
+  return `A session budget of ${formatBudgetUsd(o.budgetUsd)} cannot pay for the first request, which reserves ${formatBudgetUsdUp(needed)} or more with ${o.model} (its instructions, tools and task at the dearest tier's prices, since a provider may serve another, and the fewest output tokens worth asking for). Give the session ${enough} or more; nothing was made.`;
 }
 
 /** A day or month cap already spent: the session would be over budget before its first request. */

@@ -139,6 +139,11 @@ export class SpendService {
     return dearestUnitPrice(this.o.prices(), model) !== null;
   }
 
+  /** The least a session budget must leave for a request with this much input (null: the model has no price). */
+  smallestRequestUsd(model: string, estimatedInputTokens: number, maxOutputTokens: number): number | null {
+    return this.o.budgets.smallestRequestUsd(model, estimatedInputTokens, maxOutputTokens);
+  }
+
   budgetStatus(caps: BudgetCaps, sessionId?: string): ReturnType<BudgetKeeper['status']> {
     return this.o.budgets.status(caps, sessionId);
   }
