@@ -10,7 +10,9 @@ import { api, until } from './kit';
 suite('activation, host and views', () => {
   test('activates quickly and the agent host becomes ready', async () => {
     const a = await api();
-    assert.ok(a.activationMs < 50, `activate() took ${a.activationMs} ms`);
+    // The 10 ms target is the benchmark's (BENCHMARKS.md). Here: its CPU, and a wall-clock bound loose enough
+    // for a loaded machine that still fails an activate() that waits for the agent host or the network.
+    assert.ok(a.activationMs < 1000, `activate() took ${a.activationMs} ms`);
     assert.ok(a.activationCpuMs > 0 && a.activationCpuMs < 50, `activate() used ${a.activationCpuMs} ms of CPU`);
     const out = process.env.SWITCHYARD_RESULTS;
     if (out) fs.writeFileSync(path.join(out, 'activation.json'), JSON.stringify({ activationMs: a.activationMs, activationCpuMs: a.activationCpuMs, at: new Date().toISOString() }));
