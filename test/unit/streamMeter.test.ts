@@ -102,3 +102,36 @@ test("a response's text and calls are read from its final object, for the trace'
   assert.deepEqual(responseActivity('chat', { choices: [] }), []);
   assert.deepEqual(responseActivity('responses', 'not an object'), []);
 });
+
+test('a Chat stream whose every chunk names its tier (as OpenAI sends them) counts the text of each when cut', () => {
+  const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c3', object: 'chat.completion.chunk', service_tier: 'default', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  const out = scan('chat', [enc.encode(chunk('hello ') + chunk('world') + chunk('!'))]);
+  assert.equal(out.completed, false);
+  assert.equal(out.deltaChars, 'hello world!'.length);
+  assert.equal(out.servedTier, 'default');
+  assert.equal(out.responseId, 'c3');
+});
+
+test("usage is found in JSON spaced as Python's json.dumps writes it, with or without event lines", () => {
+  const spaced = (v: unknown) => JSON.stringify(v).replace(/":/g, '": ').replace(/,"/g, ', "');
+  const chat = [
+    `data: ${spaced({ id: 'c4', choices: [{ index: 0, delta: { content: 'hi there' } }] })}`,
+    '',
+    `data: ${spaced({ id: 'c4', choices: [], usage: { prompt_tokens: 2000, completion_tokens: 300 } })}`,
+    '',
+    'data: [DONE]',
+    '',
+    '',
+  ].join('\n');
+  const c = scan('chat', [enc.encode(chat)]);
+  assert.deepEqual([c.completed, c.usage, c.deltaChars], [true, { prompt_tokens: 2000, completion_tokens: 300 }, 'hi there'.length]);
+  const responses = [
+    `data: ${spaced({ type: 'response.output_text.delta', delta: 'héllo' })}`,
+    '',
+    `data: ${spaced({ type: 'response.completed', response: { id: 'resp_3', service_tier: 'flex', usage } })}`,
+    '',
+    '',
+  ].join('\n');
+  const r = scan('responses', [enc.encode(responses)]);
+  assert.deepEqual([r.completed, r.usage, r.servedTier, r.deltaChars], [true, usage, 'flex', 'héllo'.length]);
+});

@@ -21,11 +21,23 @@ export interface StreamOutcome {
 
 const FINAL_EVENTS = ['response.completed', 'response.incomplete', 'response.failed'];
 
+// Servers differ in their JSON's spacing (Python's json.dumps writes `"key": value`): keys are matched
+// with any, never as exact substrings.
+const EVENT_LINE = /^event: *(\S+)/m;
+const TYPE_KEY = /"type"\s*:\s*"([^"]+)"/;
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const TIER_KEY = /"service_tier"\s*:\s*"([^"]*)"/;
+const DONE = /^data: *\[DONE\]/m;
+/** The string values a delta's text is in: Responses' `delta`, Chat's `content`, a call's `arguments`. */
+const DELTA_VALUE = /"(?:delta|content|arguments)"\s*:\s*"/;
+
 export class SseScanner {
   private buf = '';
   /** Lines may end in CRLF, LF or CR (the SSE format allows all three): scanned as LF, passed on as sent. */
   private readonly text = new LfDecoder();
   readonly outcome: StreamOutcome = { completed: false, deltaChars: 0 };
+  /** A Chat stream's first chunk was read whole (its id and tier); the rest are measured, not parsed. */
+  private chatHeadRead = false;
 
   constructor(private readonly endpoint: Endpoint) {}
 
@@ -56,7 +68,7 @@ export class SseScanner {
   }
 
   private onResponsesBlock(block: string): void {
-    const type = /^event: *(\S+)/m.exec(block)?.[1] ?? /"type":"([^"]+)"/.exec(block)?.[1] ?? '';
+    const type = EVENT_LINE.exec(block)?.[1] ?? TYPE_KEY.exec(block)?.[1] ?? '';
     if (type.endsWith('.delta')) {
       this.outcome.deltaChars += deltaLength(block);
       return;
@@ -78,18 +90,22 @@ export class SseScanner {
   }
 
   private onChatBlock(block: string): void {
-    if (block.includes('data: [DONE]')) {
+    if (DONE.test(block)) {
       this.outcome.completed = true;
       return;
     }
-    if (!block.includes('"usage":{') && !block.includes('"service_tier"')) {
-      this.outcome.deltaChars += deltaLength(block);
+    // Every chunk may carry the tier (OpenAI's do); text is counted in each, whatever else it holds.
+    this.outcome.deltaChars += deltaLength(block);
+    const usage = USAGE_OBJECT.test(block);
+    if (this.chatHeadRead && !usage) {
+      if (this.outcome.servedTier === undefined) this.outcome.servedTier = TIER_KEY.exec(block)?.[1];
       return;
     }
     const data = dataOf(block);
     if (!data) return;
+    this.chatHeadRead = true;
     if (typeof data.service_tier === 'string') this.outcome.servedTier = data.service_tier;
-    if (typeof data.id === 'string') this.outcome.responseId = data.id;
+    if (typeof data.id === 'string') this.outcome.responseId ??= data.id;
     if (data.usage && typeof data.usage === 'object') {
       this.outcome.usage = data.usage as Record<string, unknown>;
       this.outcome.completed = true;
@@ -108,15 +124,12 @@ function dataOf(block: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Length of the first JSON string value after a delta-ish key, without parsing the event. */
+/** Length of the first JSON string value of a delta-ish key, without parsing the event. */
 function deltaLength(block: string): number {
-  for (const key of ['"delta":"', '"content":"', '"arguments":"']) {
-    const i = block.indexOf(key);
-    if (i < 0) continue;
-    const start = i + key.length;
-    let j = start;
-    while (j < block.length && !(block[j] === '"' && block[j - 1] !== '\\')) j++;
-    return j - start;
-  }
-  return 0;
+  const m = DELTA_VALUE.exec(block);
+  if (!m) return 0;
+  const start = m.index + m[0].length;
+  let j = start;
+  while (j < block.length && !(block[j] === '"' && block[j - 1] !== '\\')) j++;
+  return j - start;
 }
