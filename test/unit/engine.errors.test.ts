@@ -197,14 +197,17 @@ test('an over-budget alert says which cap stopped the session, so the fix offere
   assert.deepEqual(alerts.filter(a => a.kind === 'over-budget').map(a => [a.title, a.capScope]), [['Day cap', 'day'], ['Own cap', 'session']]);
 });
 
-test('an error event in the middle of a stream is retried like a cut; the session finishes', async t => {
-  const up = await upstream(t, { scripts: { once: appendOnce } });
-  up.setFaults([{ match: { nth: 2 }, errorAfterEvents: 3, times: 1 }]);
-  const { engine, repo } = await engineFor(t, { up });
-  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] ride it out', title: 'Error event' }, noProgress));
-  assert.equal(s.status, 'done', s.statusReason);
-  assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
-  assert.equal(up.requests.filter(r => r.fault).length, 1);
+test('an error event in the middle of a stream is retried like a cut, in either API; the session finishes', async t => {
+  for (const chatOnly of [false, true]) {
+    // Chat Completions names the server's error by its type, with a null code.
+    const up = await upstream(t, { scripts: { once: appendOnce }, chatOnly });
+    up.setFaults([{ match: { nth: 2 }, errorAfterEvents: 3, times: 1 }]);
+    const { engine, repo } = await engineFor(t, { up });
+    const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] ride it out', title: 'Error event' }, noProgress));
+    assert.equal(s.status, 'done', `chat only: ${chatOnly}: ${s.statusReason}`);
+    assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
+    assert.equal(up.requests.filter(r => r.fault).length, 1);
+  }
 });
 
 test('a server without the Responses API is spoken to in Chat Completions, streamed the same way', async t => {

@@ -273,8 +273,12 @@ export function classify(err: unknown, notFoundHint = ''): Verdict {
     if (GATEWAY_FAILURES.has(code)) return { kind: 'retry', reason: err.message.replace(/^\d{3} /, ''), unreachable: code === 'upstream_unreachable' };
     // Something other than the API answers at the base URL: asking again would get the same page.
     if (code === 'upstream_not_an_api' || code === 'upstream_error_as_success') return { kind: 'failed', reason: err.message.replace(/^\d{3} /, '') };
-    // An error event inside a stream has no status: the server's own trouble is worth another try.
-    if (err.status === undefined && TRANSIENT_STREAM_ERRORS.has(code)) return { kind: 'retry', reason: `The model stream reported ${code}: ${err.message}` };
+    // An error event inside a stream has no status: the server's own trouble is worth another try. Chat
+    // Completions names it by type, with a null code.
+    const type = typeof err.type === 'string' ? err.type : '';
+    const transient = TRANSIENT_STREAM_ERRORS.has(code) ? code : TRANSIENT_STREAM_ERRORS.has(type) ? type : '';
+    if (err.status === undefined && transient) return { kind: 'retry', reason: `The model stream reported ${transient}: ${err.message}` };
+    if (err.status === undefined) return { kind: 'failed', reason: `The model stream reported an error${code || type ? ` (${code || type})` : ''}: ${err.message}` };
     if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };
     if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${err.message}` };
     if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.${notFoundHint}` };
