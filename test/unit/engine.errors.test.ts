@@ -210,6 +210,22 @@ test('an error event in the middle of a stream is retried like a cut, in either 
   }
 });
 
+test('retries of a request whose stream was cut are not turns: the loop guard does not see a flaky network as a loop', async t => {
+  const up = await upstream(t, { scripts: { once: appendOnce } });
+  up.setFaults([{ match: { path: '/responses' }, cutAfterEvents: 3, times: 3 }]);
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] ride it out', title: 'Flaky' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  assert.equal(up.requests.filter(r => r.fault).length, 3);
+  assert.equal(s.guard.level, 'ok', JSON.stringify(s.guard));
+  // Each turn traced is one the model answered: none for the cut responses.
+  const traced = readFileSync(engine.sessions.get(s.id).paths.trace, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { turn: number; toolCalls: unknown[]; text?: string });
+  assert.deepEqual(traced.filter(x => !x.toolCalls.length && !x.text).map(x => x.turn), []);
+  const { events } = await engine.sessions.transcript(s.id, 0);
+  assert.deepEqual(events.filter(e => e.kind === 'guard'), []);
+  assert.ok(!up.requests.some(r => JSON.stringify(r.body).includes('Decide on a concrete change')), 'no nudge was sent');
+});
+
 test('a server without the Responses API is spoken to in Chat Completions, streamed the same way', async t => {
   const up = await upstream(t, { scripts: { once: appendOnce }, chatOnly: true });
   const { engine, repo } = await engineFor(t, { up });

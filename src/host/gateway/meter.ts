@@ -62,7 +62,8 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
       requestId: x.requestId ?? outcome.responseId,
     });
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: record.costUsd ?? 0 };
-    m.openTurn = outcome.output ?? [];
+    // A cut stream's request is sent again: the retry is the same turn, not one without output.
+    m.openTurn = outcome.completed ? outcome.output ?? [] : undefined;
     if (!estimated) m.lastReasoning = usage.reasoning;
     // The append counts the record as pending at once, so the session's figures already include it when
     // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead
