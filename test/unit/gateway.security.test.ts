@@ -38,6 +38,7 @@ class OpenSession implements GatewaySession {
   onBudgetWait(_message: string): void {}
   onOverBudget(_message: string): void {}
   onUnpriced(_model: string): void {}
+  onTierUnpriced(_model: string, _tier: string): void {}
   takeNudge(): undefined { return undefined; }
 }
 

@@ -3,7 +3,7 @@
 // whose process died before its response ended (the record below is written ahead, see presumedRecord).
 import type { UsageRecord } from '../../protocol/records';
 import type { ServedTier, Tier } from '../../protocol/types';
-import { costOf } from '../pricing/cost';
+import { costAtDearest, costOf } from '../pricing/cost';
 import { priceFor } from '../pricing/priceTable';
 import { fromChatUsage, fromResponsesUsage, fromServiceTier, usageReadable, type NormalizedUsage } from '../pricing/usage';
 import type { Expectation, RoutingPart } from './cacheInsight';
@@ -57,6 +57,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
         : fromChatUsage(outcome.usage);
     const servedTier = fromServiceTier(outcome.servedTier);
     const record = usageRecord(x, usage, servedTier, {
+      servedAs: outcome.servedTier,
       estimated,
       latencyMs: Math.max(0, deps.now() - x.started),
       requestId: x.requestId ?? outcome.responseId,
@@ -97,9 +98,19 @@ export function estimatedUsage(e: { requestBytes: number; streamedChars: number;
   return { input: estimateTokens(e.requestBytes), cached: 0, cacheWrite: 0, output: Math.min(Math.ceil(e.streamedChars / 4) + reasoning, cap), reasoning };
 }
 
-function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string }): UsageRecord {
+function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string; servedAs?: string }): UsageRecord {
   const link = x.m.link;
-  const cost = costOf(x.deps.prices(), x.model, servedTier === 'unknown' ? x.requestedTier : servedTier, usage);
+  const prices = x.deps.prices();
+  // Cost follows the tier served. A response that names none (or "auto") is billed at the tier asked for;
+  // one that names a tier without a price here (ultrafast; flex where a model has none) at the model's
+  // dearest, an upper bound, so the caps hold, and it counts as an estimate.
+  const named = o.servedAs?.trim().toLowerCase();
+  const billed = servedTier !== 'unknown' ? servedTier : named && named !== 'auto' ? undefined : x.requestedTier;
+  const exact = billed ? costOf(prices, x.model, billed, usage) : undefined;
+  const bound = exact?.costUsd == null ? costAtDearest(prices, x.model, usage) : undefined;
+  const upper = bound?.costUsd != null;
+  const cost = upper ? bound! : exact ?? { costUsd: null, standardCostUsd: null };
+  if (upper) link.onTierUnpriced(x.model, billed ?? named!);
   return {
     id: x.recordId,
     ts: new Date().toISOString(),
@@ -118,7 +129,7 @@ function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedT
     standardCostUsd: cost.standardCostUsd,
     ...(o.requestId ? { requestId: o.requestId } : {}),
     latencyMs: o.latencyMs,
-    ...(o.estimated ? { estimated: true } : {}),
+    ...(o.estimated || upper ? { estimated: true } : {}),
     endpoint: x.endpoint,
   };
 }

@@ -51,6 +51,8 @@ export interface GatewaySession {
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void;
   /** A request for a model without a price went out under a dollar cap, which cannot hold it. */
   onUnpriced(model: string): void;
+  /** A response was served at a tier the model has no price for: counted at its dearest price. */
+  onTierUnpriced(model: string, tier: string): void;
   /** A note the guard wants the model to read once; taken (and cleared) by the gateway. */
   takeNudge(): string | undefined;
 }

@@ -1,7 +1,7 @@
 // What a response cost, exact to the micro-dollar.
 import type { ServedTier, Tier } from '../../protocol/types';
 import type { PriceTable, UnitPrice } from './priceTable';
-import { PRICE_UNITS_PER_USD, unitPriceFor } from './priceTable';
+import { dearestUnitPrice, PRICE_UNITS_PER_USD, unitPriceFor } from './priceTable';
 import type { NormalizedUsage } from './usage';
 
 export interface Cost {
@@ -20,6 +20,19 @@ const UNITS_PER_MICRO = PRICE_UNITS_PER_USD;
  */
 export function costOf(table: PriceTable, model: string, tier: ServedTier | Tier, usage: NormalizedUsage): Cost {
   const price = unitPriceFor(table, model, tier);
+  const standard = unitPriceFor(table, model, 'standard');
+  return {
+    costUsd: price ? microToUsd(costMicro(price, usage)) : null,
+    standardCostUsd: price && standard ? microToUsd(costMicro(standard, usage)) : null,
+  };
+}
+
+/**
+ * At the model's dearest price over its tiers (component-wise): what a response served at a tier the model
+ * has no price for is counted at, an upper bound, so the caps still hold. Null when the model has no price.
+ */
+export function costAtDearest(table: PriceTable, model: string, usage: NormalizedUsage): Cost {
+  const price = dearestUnitPrice(table, model);
   const standard = unitPriceFor(table, model, 'standard');
   return {
     costUsd: price ? microToUsd(costMicro(price, usage)) : null,

@@ -53,6 +53,7 @@ export class LiveSession implements GatewaySession {
   private nudge: string | undefined;
   /** The session was told once that its model has no price. */
   private unpricedNoted = false;
+  private readonly tierUnpricedNoted = new Set<string>();
   /** What the built-in agent's tools did since the last fingerprint (its tools say what they change). */
   private effects: { ranCommand: boolean; files: Set<string> } | undefined;
 
@@ -211,6 +212,13 @@ export class LiveSession implements GatewaySession {
     if (this.unpricedNoted) return;
     this.unpricedNoted = true;
     this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price (switchyard.prices in VS Code can give it one, or "prices" in the Switchyard home's config.json): its tokens are counted, but no dollar budget can limit them.` });
+  }
+
+  onTierUnpriced(model: string, tier: string): void {
+    const key = `${model} ${tier}`;
+    if (this.tierUnpricedNoted.has(key)) return;
+    this.tierUnpricedNoted.add(key);
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price for the ${tier} tier that served it: such responses are counted at its dearest price, an upper bound shown as an estimate, so the budgets hold (switchyard.prices in VS Code can give it one, or "prices" in the Switchyard home's config.json).` });
   }
 
   takeNudge(): string | undefined {

@@ -43,6 +43,8 @@ export class RecordingLink implements GatewaySession {
   onOverBudget(message: string): void { this.overBudget.push(message); }
   readonly unpriced: string[] = [];
   onUnpriced(model: string): void { this.unpriced.push(model); }
+  readonly tierUnpriced: string[] = [];
+  onTierUnpriced(model: string, tier: string): void { this.tierUnpriced.push(`${model} ${tier}`); }
   takeNudge(): undefined { return undefined; }
 }
 

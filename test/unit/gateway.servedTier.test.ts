@@ -1,0 +1,50 @@
+// Cost follows the tier a response says served it (API-FACTS.md). A tier the model has no price for (flex
+// where it has none, ultrafast) is counted at the model's dearest price, an upper bound, so caps hold.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { costAtDearest, costOf } from '../../src/host/pricing/cost';
+import { loadPriceTable } from '../../src/host/pricing/priceTable';
+import type { UsageRecord } from '../../src/protocol/records';
+import type { Tier } from '../../src/protocol/types';
+import { upstream } from './helpers/engineKit';
+import { gatewayFor, post, RecordingLink, responsesBody } from './helpers/gatewayKit';
+
+async function served(t: import('node:test').TestContext, model: string, asked: Tier, servedTier: string): Promise<{ record: UsageRecord; link: RecordingLink }> {
+  const up = await upstream(t, { servedTier });
+  const kit = await gatewayFor(t, up);
+  const link = new RecordingLink('s1', model);
+  link.currentTier = asked;
+  link.caps_ = { sessionUsd: 5, dayUsd: null, monthUsd: null };
+  const r = await post(kit.gateway, kit.gateway.register(link), responsesBody({ model, input: [{ type: 'message', role: 'user', content: 'hello' }] }));
+  assert.equal(r.status, 200, await r.clone().text());
+  await r.text();
+  await kit.gateway.drain('s1');
+  return { record: link.usage[0]!.record, link };
+}
+
+const tokensOf = (r: UsageRecord) => ({ input: r.input, cached: r.cached, cacheWrite: r.cacheWrite, output: r.output, reasoning: r.reasoning });
+
+test('a response served at a tier its model has no price for is counted at the dearest price, as an estimate, and said once', async t => {
+  const prices = loadPriceTable();
+  // gpt-4.1 has no flex price (API-FACTS.md), yet a server may say it served flex.
+  const flex = await served(t, 'gpt-4.1', 'flex', 'flex');
+  assert.equal(flex.record.servedTier, 'flex');
+  assert.equal(flex.record.estimated, true);
+  assert.equal(flex.record.costUsd, costAtDearest(prices, 'gpt-4.1', tokensOf(flex.record)).costUsd);
+  assert.ok((flex.record.costUsd ?? 0) > (costOf(prices, 'gpt-4.1', 'standard', tokensOf(flex.record)).costUsd ?? Infinity));
+  assert.deepEqual(flex.link.tierUnpriced, ['gpt-4.1 flex']);
+  // A tier with no price anywhere here.
+  const ultra = await served(t, 'gpt-5.4', 'priority', 'ultrafast');
+  assert.equal(ultra.record.servedTier, 'unknown');
+  assert.equal(ultra.record.estimated, true);
+  assert.equal(ultra.record.costUsd, costAtDearest(prices, 'gpt-5.4', tokensOf(ultra.record)).costUsd);
+  assert.deepEqual(ultra.link.tierUnpriced, ['gpt-5.4 ultrafast']);
+});
+
+test('a response that names no tier, or "auto", is billed at the tier asked for, exactly', async t => {
+  const prices = loadPriceTable();
+  const auto = await served(t, 'gpt-5.4', 'flex', 'auto');
+  assert.equal(auto.record.estimated, undefined);
+  assert.equal(auto.record.costUsd, costOf(prices, 'gpt-5.4', 'flex', tokensOf(auto.record)).costUsd);
+  assert.deepEqual(auto.link.tierUnpriced, []);
+});
