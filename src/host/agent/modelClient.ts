@@ -5,6 +5,7 @@ import OpenAI, { APIError, NotFoundError } from 'openai';
 import type { ConversationItem } from './conversation';
 import { toChatMessages, toChatTools, type ResponsesTool } from './chatAdapter';
 import { readSseJson as readEvents, SseReadError, type SseJson } from './sseEvents';
+import { FLEX_IDLE_TIMEOUT_MS } from '../gateway/upstreamClient';
 
 export interface ModelRequest {
   model: string;
@@ -60,7 +61,9 @@ export class ModelClient {
       // The agent loop retries, each time saying why and when; retries inside the SDK were silent, and
       // tripled every wait (a 429 that never cleared kept a session quiet for about 21 minutes).
       maxRetries: 0,
-      // Flex requests may queue for a long time; the SDK's 10-minute default is kept on purpose.
+      // Flex requests may queue for a long time (API-FACTS.md: raise the timeout): the gateway's silence
+      // limit for them (upstreamClient.ts) is the one that counts, so the SDK's own is no shorter.
+      timeout: FLEX_IDLE_TIMEOUT_MS,
     });
   }
 

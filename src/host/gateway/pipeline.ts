@@ -10,7 +10,7 @@ import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
 import { apiUrl, errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
-import { bodyStream, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
+import { bodyStream, FLEX_IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
 
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
@@ -123,7 +123,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       ...up.headers,
       ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}),
     };
-    upstream = await deps.client.request('POST', apiUrl(up.baseURL, endpoint === 'responses' ? 'responses' : 'chat/completions'), headers, text, signal);
+    // Flex may queue a request for long before its first byte.
+    const idleMs = tier === 'flex' ? deps.upstreamSilenceMs?.flex ?? FLEX_IDLE_TIMEOUT_MS : deps.upstreamSilenceMs?.other;
+    upstream = await deps.client.request('POST', apiUrl(up.baseURL, endpoint === 'responses' ? 'responses' : 'chat/completions'), headers, text, signal, idleMs);
   } catch (err) {
     const sent = err instanceof UpstreamRequestError && err.afterSending;
     if (sent) {

@@ -25,34 +25,36 @@ export class UpstreamRequestError extends Error {
 
 /** Time the model server may stay silent (no byte either way) before the request fails: fetch's default. */
 const IDLE_TIMEOUT_MS = 300_000;
+/** Flex may queue a request for long (API-FACTS.md: raise the timeout); OpenAI suggests 15 minutes. */
+export const FLEX_IDLE_TIMEOUT_MS = 900_000;
 
 export class UpstreamClient {
   private readonly plain = new http.Agent({ keepAlive: true });
   private readonly secure = new https.Agent({ keepAlive: true });
 
   /** Rejects (UpstreamRequestError) when the server cannot be reached or the signal aborts first; any status resolves. */
-  request(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string, signal?: AbortSignal): Promise<UpstreamReply> {
+  request(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string, signal?: AbortSignal, idleTimeoutMs = IDLE_TIMEOUT_MS): Promise<UpstreamReply> {
     const target = new URL(url);
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
       return Promise.reject(new Error(`${target.protocol} is not a protocol the model server can be spoken to in (use http or https)`));
     }
     const sent = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
-    return this.send(method, target, sent, body, signal, true);
+    return this.send(method, target, sent, body, signal, idleTimeoutMs, true);
   }
 
-  private send(method: string, target: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, mayRetry: boolean): Promise<UpstreamReply> {
+  private send(method: string, target: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, idleMs: number, mayRetry: boolean): Promise<UpstreamReply> {
     return new Promise((resolve, reject) => {
       const secure = target.protocol === 'https:';
       const req = (secure ? https : http).request(target, { method, headers, agent: secure ? this.secure : this.plain, signal }, res => {
         resolve({ status: res.statusCode ?? 502, headers: toHeaders(res.headers), body: res });
       });
-      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`the model server sent nothing for ${IDLE_TIMEOUT_MS / 1000} s`)));
+      req.setTimeout(idleMs, () => req.destroy(new Error(`the model server sent nothing for ${idleMs / 1000} s`)));
       req.once('error', err => {
         // A pooled connection the server closed as it was taken (its idle timeout): the request never
         // reached the server, so it goes again, once, on a new connection (Node's documented remedy).
         // Once an answer began, Node reports socket errors on the response, not here: never sent twice.
         if (mayRetry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !signal?.aborted) {
-          resolve(this.send(method, target, headers, body, signal, false));
+          resolve(this.send(method, target, headers, body, signal, idleMs, false));
         } else {
           reject(new UpstreamRequestError(err, req.writableFinished));
         }

@@ -60,6 +60,7 @@ export interface GatewayOptions {
   clock?: { now: number };
   /** The model server's address, read at each request (a test moves it); the upstream's by default. */
   server?: { url: string };
+  upstreamSilenceMs?: { other: number; flex: number };
 }
 
 /** A gateway over a fresh ledger in `dir`; close() stops both. */
@@ -77,6 +78,7 @@ export async function createGateway(dir: string, upstreamUrl: string, o: Gateway
     headless: false,
     log: () => {},
     cacheIdleExpiryMs: o.idleExpiryMs,
+    upstreamSilenceMs: o.upstreamSilenceMs,
     now: clock ? () => clock.now : undefined,
   });
   return {

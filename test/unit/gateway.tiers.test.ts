@@ -1,5 +1,6 @@
-// Cost follows the tier a response says served it (API-FACTS.md). A tier the model has no price for (flex
-// where it has none, ultrafast) is counted at the model's dearest price, an upper bound, so caps hold.
+// What the tier changes at the gateway. Cost follows the tier a response says served it (API-FACTS.md); a
+// tier the model has no price for (flex where it has none, ultrafast) is counted at the model's dearest
+// price, an upper bound, so caps hold. Flex may be slow: its requests wait longer for a first byte.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { costAtDearest, costOf } from '../../src/host/pricing/cost';
@@ -47,4 +48,21 @@ test('a response that names no tier, or "auto", is billed at the tier asked for,
   assert.equal(auto.record.estimated, undefined);
   assert.equal(auto.record.costUsd, costOf(prices, 'gpt-5.4', 'flex', tokensOf(auto.record)).costUsd);
   assert.deepEqual(auto.link.tierUnpriced, []);
+});
+
+test('a flex request may wait longer for its first byte than one of another tier before the gateway gives up on it', async t => {
+  const up = await upstream(t, {});
+  up.setFaults([{ match: { path: '/responses' }, delayMs: 600 }]);
+  const kit = await gatewayFor(t, up, { upstreamSilenceMs: { other: 200, flex: 2000 } });
+  const outcome = async (tier: Tier) => {
+    const link = new RecordingLink(`s-${tier}`);
+    link.currentTier = tier;
+    const r = await post(kit.gateway, kit.gateway.register(link), responsesBody({ input: [{ type: 'message', role: 'user', content: 'hello' }] }));
+    return { status: r.status, text: await r.text() };
+  };
+  const standard = await outcome('standard');
+  assert.notEqual(standard.status, 200);
+  assert.match(standard.text, /sent nothing for 0\.2 s/);
+  const flex = await outcome('flex');
+  assert.equal(flex.status, 200, flex.text);
 });
