@@ -7,14 +7,23 @@ import type { Endpoint } from './requestView';
 
 type Json = Record<string, unknown>;
 
-/** Models that accept `prompt_cache_retention: "24h"` (API-FACTS.md). */
-const RETENTION_24H = [/^gpt-5\.5/, /^gpt-5\.4/, /^gpt-5\.2/, /^gpt-5\.1/, /^gpt-5(-codex)?($|-)/, /^gpt-4\.1/];
-/** From gpt-5.6 on, retention is `prompt_cache_options.ttl`. */
-const CACHE_OPTIONS = /^gpt-5\.(6|7|8|9)|^gpt-6/;
+/**
+ * Models that accept `prompt_cache_retention: "24h"` (API-FACTS.md: gpt-5.5, 5.4, 5.2, the 5.1 family, 5,
+ * 5-codex, 4.1), each also as a dated snapshot; not their mini, nano or pro siblings, which are not listed.
+ */
+const RETENTION_24H = /^(gpt-5\.5|gpt-5\.4|gpt-5\.2|gpt-5|gpt-5-codex|gpt-4\.1)(-\d{4}-\d{2}-\d{2})?$|^gpt-5\.1($|-)/;
+
+/** From gpt-5.6 on (5.10 and 6 included), retention is `prompt_cache_options.ttl`. */
+function takesCacheOptions(model: string): boolean {
+  const v = /^gpt-(\d+)(?:\.(\d+))?($|-)/.exec(model);
+  if (!v) return false;
+  const major = Number(v[1]);
+  return major > 5 || (major === 5 && Number(v[2] ?? 0) >= 6);
+}
 
 export function cacheRetentionFor(model: string): { prompt_cache_retention: '24h' } | { prompt_cache_options: { ttl: '12h' } } | undefined {
-  if (CACHE_OPTIONS.test(model)) return { prompt_cache_options: { ttl: '12h' } };
-  if (RETENTION_24H.some(re => re.test(model))) return { prompt_cache_retention: '24h' };
+  if (takesCacheOptions(model)) return { prompt_cache_options: { ttl: '12h' } };
+  if (RETENTION_24H.test(model)) return { prompt_cache_retention: '24h' };
   return undefined;
 }
 
