@@ -39,6 +39,7 @@ class OpenSession implements GatewaySession {
   onOverBudget(_message: string): void {}
   onUnpriced(_model: string): void {}
   onTierUnpriced(_model: string, _tier: string): void {}
+  onRateLimitWait(_ms: number, _reason: string): void {}
   takeNudge(): undefined { return undefined; }
 }
 

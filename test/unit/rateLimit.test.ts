@@ -2,7 +2,10 @@
 // window runs out, and a 429 holds every session back until its retry-after.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDuration, RateLimitGate } from '../../src/host/gateway/rateLimiter';
+import { APIError } from 'openai';
+import { classify } from '../../src/host/agent/agentLoop';
+import { RateLimitGate } from '../../src/host/gateway/rateLimiter';
+import { parseDuration, rateLimitResetMs } from '../../src/host/util/retryAfter';
 import { upstream } from './helpers/engineKit';
 import { gatewayFor, post, RecordingLink, responsesBody } from './helpers/gatewayKit';
 
@@ -43,4 +46,31 @@ test('the gateway reads the upstream\'s rate-limit headers on every response', a
   await r.text();
   assert.equal(gateway.rateLimits.snapshot.limitRequests, 40);
   assert.equal(gateway.rateLimits.snapshot.remainingRequests, 39);
+});
+
+test('a 429 without retry-after waits for the reset of the window it ran out of, and an agent is told that wait', () => {
+  const h = headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s', 'x-ratelimit-remaining-tokens': '5000', 'x-ratelimit-reset-tokens': '2s' });
+  assert.equal(rateLimitResetMs(h), 360_000);
+  assert.equal(rateLimitResetMs(headers({ 'x-ratelimit-reset-requests': '3s', 'x-ratelimit-reset-tokens': '20ms' })), 3000);
+  assert.equal(rateLimitResetMs(headers({})), undefined);
+  const gate = new RateLimitGate();
+  gate.observe(h, 429, 0);
+  assert.equal(gate.delayMs(0), 60_000, 'held at most a minute at a time');
+  assert.match(gate.reason(0) ?? '', /429/);
+  // The agent loop's verdict on such a 429: the reset, which at over five minutes pauses the session.
+  const err = new APIError(429, { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }, undefined, h);
+  const v = classify(err);
+  assert.equal(v.kind, 'retry');
+  assert.equal(v.kind === 'retry' && v.afterMs, 360_000);
+});
+
+test('a request the gate holds back for more than a moment says why in its session', async t => {
+  const up = await upstream(t, {});
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s');
+  gateway.rateLimits.observe(headers({ 'retry-after': '2.5' }), 429);
+  const r = await post(gateway, gateway.register(link), responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] }));
+  assert.equal(r.status, 200);
+  await r.text();
+  assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests)']);
 });

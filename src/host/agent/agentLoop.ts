@@ -11,7 +11,7 @@ import { compacted, estimatedTokens, SUMMARY_REQUEST } from './compaction';
 import { interruptedOutput } from './prompt';
 import { runToolCall } from './tools/runToolCall';
 import type { AnyToolDef, ToolContext, ToolResult } from './tools/types';
-import { retryAfterMs } from '../util/retryAfter';
+import { rateLimitResetMs, retryAfterMs } from '../util/retryAfter';
 import { sleepUnlessAborted } from '../util/sleep';
 
 export type AgentOutcome =
@@ -284,7 +284,8 @@ export function classify(err: unknown, notFoundHint = ''): Verdict {
     if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.${notFoundHint}` };
     if (err.status === 429 && code === 'insufficient_quota') return { kind: 'failed', reason: 'The API account has no quota left (429 insufficient_quota).' };
     if (err.status === 429 || err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500) {
-      const afterMs = retryAfterMs(err.headers);
+      // A 429 without retry-after still says when its window resets.
+      const afterMs = retryAfterMs(err.headers) ?? (err.status === 429 ? rateLimitResetMs(err.headers) : undefined);
       return { kind: 'retry', reason: `The model server answered ${err.status}`, afterMs: afterMs ? afterMs : undefined };
     }
     return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${err.message}` };

@@ -14,6 +14,8 @@ import { bodyStream, FLEX_IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type 
 import { sleepUnlessAborted } from '../util/sleep';
 
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
+const RATE_WAIT_SAID_MS = 2000;
+
 export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient };
 
 /** The smallest output cap worth sending; below it the request is refused as over budget. */
@@ -49,6 +51,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let text = JSON.stringify(body);
   // Before the reservation: a request waiting for the rate limit must not hold budget headroom that
   // other sessions' requests need meanwhile.
+  const held = deps.rateLimits.delayMs();
+  // A wait the user would notice is said: a session silent for a minute looks hung.
+  if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason() ?? 'the provider\'s rate limit');
   await deps.rateLimits.wait(signal);
   let reservation: ReserveResult;
   try {

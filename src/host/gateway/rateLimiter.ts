@@ -1,6 +1,6 @@
 // Fleet-wide rate-limit awareness: the provider's x-ratelimit-* headers say how much is left; when
 // little is left, new requests wait for the window to reset instead of a hundred agents collecting 429s.
-import { retryAfterMs } from '../util/retryAfter';
+import { parseDuration, rateLimitResetMs, retryAfterMs } from '../util/retryAfter';
 
 export interface RateLimitSnapshot {
   remainingRequests?: number;
@@ -45,7 +45,7 @@ export class RateLimitGate {
       };
     }
     if (status === 429) {
-      const after = retryAfterMs(headers, now) ?? 1000;
+      const after = retryAfterMs(headers, now) ?? rateLimitResetMs(headers) ?? 1000;
       this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
     }
   }
@@ -61,6 +61,15 @@ export class RateLimitGate {
     return until ? Math.min(until - now, MAX_WAIT_MS) : 0;
   }
 
+  /** Why a request waits now, in words (undefined when it does not). */
+  reason(now = Date.now()): string | undefined {
+    const s = this.s;
+    if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests)';
+    const left = (rem: number | undefined, lim: number | undefined, what: string) => (rem !== undefined && lim !== undefined ? `${rem} of ${lim} ${what}` : undefined);
+    const parts = [left(s.remainingRequests, s.limitRequests, 'requests'), left(s.remainingTokens, s.limitTokens, 'tokens')].filter(Boolean);
+    return this.delayMs(now) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window` : undefined;
+  }
+
   async wait(signal?: AbortSignal): Promise<number> {
     const ms = this.delayMs();
     if (ms <= 0) return 0;
@@ -72,19 +81,4 @@ export class RateLimitGate {
     if (this.s.remainingRequests !== undefined) this.s.remainingRequests = Math.max(0, this.s.remainingRequests - 1);
     return ms;
   }
-}
-
-/** The provider's reset format: "1s", "6m0s", "20ms", "1h2m3.5s". */
-export function parseDuration(v: string | null): number | undefined {
-  if (!v) return undefined;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  let total = 0;
-  let matched = false;
-  for (let m = re.exec(v); m; m = re.exec(v)) {
-    matched = true;
-    const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
-  }
-  if (!matched && Number.isFinite(Number(v))) return Number(v) * 1000;
-  return matched ? total : undefined;
 }

@@ -47,6 +47,8 @@ export interface GatewaySession {
   onGuard(decision: GuardDecision): void;
   /** Its request waits for day or month headroom that other processes hold for requests in flight. */
   onBudgetWait(message: string): void;
+  /** Its request waits this long for the provider's rate-limit window, for the reason given. */
+  onRateLimitWait(ms: number, reason: string): void;
   /** Nothing fits in the budget: the session pauses as over-budget. */
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void;
   /** A request for a model without a price went out under a dollar cap, which cannot hold it. */

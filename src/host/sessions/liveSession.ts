@@ -202,6 +202,10 @@ export class LiveSession implements GatewaySession {
     });
   }
 
+  onRateLimitWait(ms: number, reason: string): void {
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Waiting ${Math.ceil(ms / 1000)} s before the next request: ${reason}. Requests slow down before the provider refuses them.` });
+  }
+
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
     this.host.setStatus(this, 'over-budget', message, `${scope}-budget`);
     this.host.alert(this, 'over-budget', message, scope);

@@ -1,5 +1,5 @@
 // How long a server asks its clients to wait before they try again: OpenAI's `retry-after-ms`, or the
-// standard `retry-after`, in seconds or as an HTTP date.
+// standard `retry-after`, in seconds or as an HTTP date; failing those, when its rate-limit window resets.
 type HeaderSource = { get(name: string): string | null };
 
 export function retryAfterMs(headers: HeaderSource | undefined, now = Date.now()): number | undefined {
@@ -19,4 +19,32 @@ function numberIn(v: string | null | undefined): number | undefined {
   if (v === null || v === undefined || v.trim() === '') return undefined;
   const n = Number(v);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * A 429 that says no retry-after: the reset of the window it ran out of (x-ratelimit-reset-requests or
+ * -tokens, whichever has none left; the later of the two when the headers do not say).
+ */
+export function rateLimitResetMs(headers: HeaderSource | undefined): number | undefined {
+  if (!headers) return undefined;
+  const out = (kind: string) => headers.get(`x-ratelimit-remaining-${kind}`)?.trim() === '0';
+  const reset = (kind: string) => parseDuration(headers.get(`x-ratelimit-reset-${kind}`));
+  const spent = ['requests', 'tokens'].filter(out);
+  const resets = (spent.length ? spent : ['requests', 'tokens']).map(reset).filter((ms): ms is number => ms !== undefined);
+  return resets.length ? Math.max(...resets) : undefined;
+}
+
+/** The provider's reset format: "1s", "6m0s", "20ms", "1h2m3.5s". */
+export function parseDuration(v: string | null): number | undefined {
+  if (!v) return undefined;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let matched = false;
+  for (let m = re.exec(v); m; m = re.exec(v)) {
+    matched = true;
+    const n = Number(m[1]);
+    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  if (!matched && Number.isFinite(Number(v))) return Number(v) * 1000;
+  return matched ? total : undefined;
 }

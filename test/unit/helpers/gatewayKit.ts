@@ -41,6 +41,8 @@ export class RecordingLink implements GatewaySession {
   readonly budgetWaits: string[] = [];
   onBudgetWait(message: string): void { this.budgetWaits.push(message); }
   onOverBudget(message: string): void { this.overBudget.push(message); }
+  readonly rateWaits: string[] = [];
+  onRateLimitWait(ms: number, reason: string): void { this.rateWaits.push(`${Math.ceil(ms / 1000)} s: ${reason}`); }
   readonly unpriced: string[] = [];
   onUnpriced(model: string): void { this.unpriced.push(model); }
   readonly tierUnpriced: string[] = [];
