@@ -58,7 +58,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(
-      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)), maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
+      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)) + carriedTokens(endpoint, body, m), maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
       link.caps(),
     );
     reservation = await reserve();
@@ -284,6 +284,16 @@ function parseJson(endpoint: Endpoint, text: string): StreamOutcome {
 }
 
 /** New activity since the last request becomes guard turns; decisions go to the session. */
+/**
+ * Input the server adds to what is sent: a Responses request chained with previous_response_id (or naming a
+ * conversation) is billed for the context it names, the previous response's input and output as far as
+ * this process saw them, though its body is small.
+ */
+function carriedTokens(endpoint: Endpoint, body: Record<string, unknown>, m: Metered): number {
+  const chained = endpoint === 'responses' && ((typeof body.previous_response_id === 'string' && body.previous_response_id !== '') || (body.conversation !== undefined && body.conversation !== null));
+  return chained && m.lastUsage ? m.lastUsage.input + m.lastUsage.output : 0;
+}
+
 async function observeTurns(m: Metered, view: RequestView): Promise<void> {
   const taken = m.feed.take(view.activity);
   // A response with no output at all (cut off at the output limit while it reasoned) was paid for all the

@@ -1,0 +1,27 @@
+// A request chained to the previous response (previous_response_id) sends a small body but is billed for
+// the context the server keeps: the reservation counts it, so a cap holds for agents that chain.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { upstream } from './helpers/engineKit';
+import { gatewayFor, post, RecordingLink } from './helpers/gatewayKit';
+
+test('a request chained with previous_response_id reserves the context it carries, and a cap it would pass refuses it', async t => {
+  const up = await upstream(t, {});
+  const kit = await gatewayFor(t, up);
+  const link = new RecordingLink('s1');
+  const token = kit.gateway.register(link);
+  const big = `Context: ${'a line of the repository that the agent read. '.repeat(1500)}`;
+  const first = await post(kit.gateway, token, { model: 'gpt-5.4', input: [{ type: 'message', role: 'user', content: big }], stream: true, store: true });
+  assert.equal(first.status, 200);
+  const id = /"id":"(resp_[^"]+)"/.exec(await first.text())?.[1];
+  assert.ok(id, 'the first response has an id');
+  await kit.gateway.drain('s1');
+  const spent = link.usage[0]!.record.costUsd!;
+  assert.ok(link.usage[0]!.record.input > 10_000, `${link.usage[0]!.record.input} input tokens`);
+  // Room for a small request, not for one that carries the context again.
+  link.caps_ = { sessionUsd: spent + 0.03, dayUsd: null, monthUsd: null };
+  const chained = await post(kit.gateway, token, { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'message', role: 'user', content: 'go on' }], stream: true, store: true });
+  const text = await chained.text();
+  assert.equal(chained.status, 402, text);
+  assert.equal(link.usage.length, 1, 'nothing more was spent');
+});
