@@ -61,7 +61,7 @@ test('recorded spend and reservations both count; the output cap shrinks, then t
   assert.equal(r2.spentUsd, 0.9);
   assert.equal(r2.reservedUsd, 0.09998);
   assert.equal(r2.neededUsd, 0.05768); // 10,000 x $5/M + 256 x $30/M
-  assert.match(r2.message, /^Session budget reached: \$0\.9000 of \$1\.00 spent, \$0\.1000 held by requests in flight; the smallest useful request needs up to \$0\.0577\.$/);
+  assert.match(r2.message, /^Session budget has no room free now: \$0\.9000 of \$1\.00 spent, \$0\.1000 held for requests in flight; the smallest useful request needs up to \$0\.0577\.$/);
   // Another session is not held by this session's cap.
   assert.ok((await keeper.reserve({ sessionId: 'b', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, caps({ sessionUsd: 1 }))).ok);
   await ledger.close();

@@ -75,3 +75,14 @@ test('a cap lowered while a lease is held holds from the next request: the lease
   assert.equal(next.ok, false, 'the old lease, granted under a $50 cap, is not drawn on');
   assert.equal(next.ok ? '' : next.scope, 'day');
 });
+
+test('many processes sharing the caps each take a share that leaves room for the others: none waits on headroom nobody spends', async () => {
+  const store = new MemoryReservationStore();
+  const rollups = new Rollups();
+  // Twenty processes, one request each in flight ($0.08 worst case): $1.60 together, under a $4 day cap.
+  // (A process's share is sized with those it sees: closer to the cap, latecomers may wait for a renewal.)
+  const keepers = Array.from({ length: 20 }, () => keeperOn(store, rollups));
+  const results = [];
+  for (const [i, k] of keepers.entries()) results.push(await k.reserve(req(`s${i}`), caps({ dayUsd: 4 })));
+  assert.deepEqual(results.map((r, i) => (r.ok ? 'ok' : `${i}: ${r.message}`)).filter(x => x !== 'ok'), []);
+});

@@ -107,9 +107,9 @@ interface InFlight {
 /** How long an unused lease is kept before its headroom is handed back to other processes. */
 const LEASE_IDLE_MS = 1500;
 /**
- * A lease covers the request that asked for it plus this many more of its worst case, while the caps
- * leave at least SPARE_FACTOR times that much; closer to a cap, leases are exact, so no process sits on
- * headroom another one needs for its last requests.
+ * A lease covers the request that asked for it plus up to this many more of its worst case, while the caps
+ * leave at least SPARE_FACTOR times that much for each process holding a lease; closer to a cap, leases are
+ * exact, so no process sits on headroom another one needs for its last requests.
  */
 const LEASE_EXTRA_REQUESTS = 4;
 const SPARE_FACTOR = 2;
@@ -185,7 +185,10 @@ export class BudgetKeeper {
       const fullWorst = worstCaseMicro(inputUnits, price.output, req.estimatedInputTokens, req.maxOutputTokens);
       const spare = Math.max(0, Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - decision.reserveMicro)));
       const wanted = fullWorst * LEASE_EXTRA_REQUESTS;
-      const extra = spare >= wanted * SPARE_FACTOR ? wanted : 0;
+      // Shared by every process drawing on the caps: each takes at most its part of what is spare, or its
+      // extra would be headroom the next process waits for while nobody spends it.
+      const part = Math.floor(spare / (SPARE_FACTOR * (others.length + 1)));
+      const extra = part >= wanted ? wanted : part >= fullWorst ? part : 0;
       const next = this.publish(others, inFlight + decision.reserveMicro + extra, t, extra === 0, caps);
       return { next, result: this.grant(req.sessionId, decision, t) };
     });
@@ -391,9 +394,11 @@ function dearestInput(price: UnitPrice): bigint {
 
 function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number }): string {
   const usd = formatBudgetUsd;
-  const inFlight = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held by requests in flight` : '';
-  // Not reached, but the room left is less than the next request could cost: "reached" would read as spent.
-  const room = r.capUsd - r.spentUsd - r.reservedUsd;
-  const state = room > r.capUsd / 100 ? `too small to go on, with ${usd(room)} left` : 'reached';
-  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${inFlight}; the smallest useful request needs up to ${formatBudgetUsdUp(r.neededUsd)}.`;
+  // The day and month caps are shared: other processes' shares of them count as held.
+  const holders = r.scope === 'session' ? 'requests in flight' : "requests in flight and other processes' shares";
+  const held = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held for ${holders}` : '';
+  // "Reached" only where spend itself leaves no room; room that is only held frees up as requests end.
+  const afterSpend = r.capUsd - r.spentUsd;
+  const state = afterSpend >= r.neededUsd ? 'has no room free now' : afterSpend > r.capUsd / 100 ? `too small to go on, with ${usd(afterSpend)} left` : 'reached';
+  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${held}; the smallest useful request needs up to ${formatBudgetUsdUp(r.neededUsd)}.`;
 }
