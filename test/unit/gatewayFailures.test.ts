@@ -61,3 +61,8 @@ test('a request the model server failed after it was sent is retried as a failur
   const v = classify(err);
   assert.ok(v.kind === 'retry' && !v.unreachable && /failed after the request was sent/.test(v.reason), JSON.stringify(v));
 });
+
+test('a request the model server refuses is named once by its status, not twice', () => {
+  const v = classify(new APIError(400, { message: "Invalid value: 'fastest'.", type: 'invalid_request_error', code: null }, undefined, new Headers()));
+  assert.deepEqual(v, { kind: 'failed', reason: "The model server rejected the request (400): Invalid value: 'fastest'." });
+});

@@ -280,15 +280,17 @@ export function classify(err: unknown, notFoundHint = ''): Verdict {
     if (err.status === undefined && transient) return { kind: 'retry', reason: `The model stream reported ${transient}: ${err.message}` };
     if (err.status === undefined) return { kind: 'failed', reason: `The model stream reported an error${code || type ? ` (${code || type})` : ''}: ${err.message}` };
     if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };
-    if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${err.message}` };
-    if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${err.message}. Check the model name and the base URL.${notFoundHint}` };
+    // The SDK's message starts with the status, which the reason already names.
+    const said = err.message.replace(/^\d{3} /, '');
+    if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${said}` };
+    if (err.status === 404) return { kind: 'failed', reason: `Not found (404): ${said}. Check the model name and the base URL.${notFoundHint}` };
     if (err.status === 429 && code === 'insufficient_quota') return { kind: 'failed', reason: 'The API account has no quota left (429 insufficient_quota).' };
     if (err.status === 429 || err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500) {
       // A 429 without retry-after still says when its window resets.
       const afterMs = retryAfterMs(err.headers) ?? (err.status === 429 ? rateLimitResetMs(err.headers) : undefined);
       return { kind: 'retry', reason: `The model server answered ${err.status}`, afterMs: afterMs ? afterMs : undefined };
     }
-    return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${err.message}` };
+    return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${said}` };
   }
   return { kind: 'retry', reason: err instanceof Error ? err.message : String(err) };
 }
