@@ -24,8 +24,10 @@ export interface UsageRecord {
   standardCostUsd: number | null;
   requestId?: string;
   latencyMs: number;
-  /** True when the tokens are an estimate: the stream, or its process, ended before usage arrived. */
+  /** True when the cost is an estimate: the tokens are (the stream, or its process, ended before usage arrived), or costBound. */
   estimated?: boolean;
+  /** True when the tier that served it has no price here: the tokens are exact, the cost the model's dearest price. */
+  costBound?: boolean;
   endpoint: 'responses' | 'chat';
 }
 

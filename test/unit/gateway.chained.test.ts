@@ -25,3 +25,26 @@ test('a request chained with previous_response_id reserves the context it carrie
   assert.equal(chained.status, 402, text);
   assert.equal(link.usage.length, 1, 'nothing more was spent');
 });
+
+test('a chained request whose stream is cut is estimated with the context it carried, and the next one reserves it again', async t => {
+  const up = await upstream(t, {});
+  const kit = await gatewayFor(t, up);
+  const link = new RecordingLink('s1');
+  const token = kit.gateway.register(link);
+  const big = `Context: ${'a line of the repository that the agent read. '.repeat(1500)}`;
+  const first = await post(kit.gateway, token, { model: 'gpt-5.4', input: [{ type: 'message', role: 'user', content: big }], stream: true, store: true });
+  const id = /"id":"(resp_[^"]+)"/.exec(await first.text())?.[1];
+  await kit.gateway.drain('s1');
+  const context = link.usage[0]!.record.input + link.usage[0]!.record.output;
+  up.setFaults([{ match: { path: '/responses' }, cutAfterEvents: 2, times: 1 }]);
+  const cut = await post(kit.gateway, token, { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'message', role: 'user', content: 'go on' }], stream: true, store: true });
+  await cut.text().catch(() => '');
+  await kit.gateway.drain('s1');
+  const estimate = link.usage[1]!.record;
+  assert.equal(estimate.estimated, true);
+  assert.ok(estimate.input >= context, `estimated ${estimate.input} input tokens, the context alone is ${context}`);
+  const spent = link.usage.reduce((sum, u) => sum + (u.record.costUsd ?? 0), 0);
+  link.caps_ = { sessionUsd: spent + 0.03, dayUsd: null, monthUsd: null };
+  const next = await post(kit.gateway, token, { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'message', role: 'user', content: 'go on' }], stream: true, store: true });
+  assert.equal(next.status, 402, await next.text());
+});

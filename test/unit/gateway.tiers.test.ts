@@ -12,7 +12,9 @@ import { gatewayFor, post, RecordingLink, responsesBody } from './helpers/gatewa
 
 async function served(t: import('node:test').TestContext, model: string, asked: Tier, servedTier: string): Promise<{ record: UsageRecord; link: RecordingLink }> {
   const up = await upstream(t, { servedTier });
-  const kit = await gatewayFor(t, up);
+  // Requests noted ahead, as the engine notes them: the note is priced at the tier asked for.
+  const noted: UsageRecord[] = [];
+  const kit = await gatewayFor(t, up, { inflight: { begin: r => noted.push(r), end: () => {} } });
   const link = new RecordingLink('s1', model);
   link.currentTier = asked;
   link.caps_ = { sessionUsd: 5, dayUsd: null, monthUsd: null };
@@ -31,6 +33,7 @@ test('a response served at a tier its model has no price for is counted at the d
   const flex = await served(t, 'gpt-4.1', 'flex', 'flex');
   assert.equal(flex.record.servedTier, 'flex');
   assert.equal(flex.record.estimated, true);
+  assert.equal(flex.record.costBound, true, 'the tokens are exact; the cost is the bound');
   assert.equal(flex.record.costUsd, costAtDearest(prices, 'gpt-4.1', tokensOf(flex.record)).costUsd);
   assert.ok((flex.record.costUsd ?? 0) > (costOf(prices, 'gpt-4.1', 'standard', tokensOf(flex.record)).costUsd ?? Infinity));
   assert.deepEqual(flex.link.tierUnpriced, ['gpt-4.1 flex']);
@@ -40,6 +43,15 @@ test('a response served at a tier its model has no price for is counted at the d
   assert.equal(ultra.record.estimated, true);
   assert.equal(ultra.record.costUsd, costAtDearest(prices, 'gpt-5.4', tokensOf(ultra.record)).costUsd);
   assert.deepEqual(ultra.link.tierUnpriced, ['gpt-5.4 ultrafast']);
+});
+
+test('asked at a tier its model has no price for and served at one it has, a response is billed exactly, and nothing is said', async t => {
+  const prices = loadPriceTable();
+  const served_ = await served(t, 'gpt-4.1', 'flex', 'default');
+  assert.equal(served_.record.servedTier, 'standard');
+  assert.equal(served_.record.estimated, undefined);
+  assert.equal(served_.record.costUsd, costOf(prices, 'gpt-4.1', 'standard', tokensOf(served_.record)).costUsd);
+  assert.deepEqual(served_.link.tierUnpriced, []);
 });
 
 test('a response that names no tier, or "auto", is billed at the tier asked for, exactly', async t => {

@@ -134,4 +134,8 @@ test("usage is found in JSON spaced as Python's json.dumps writes it, with or wi
   ].join('\n');
   const r = scan('responses', [enc.encode(responses)]);
   assert.deepEqual([r.completed, r.usage, r.servedTier, r.deltaChars], [true, usage, 'flex', 'héllo'.length]);
+  // Its fields in the order openai-python declares them: the response, whose items have types, first.
+  const pythonOrder = `data: ${spaced({ response: { id: 'resp_4', output: [{ type: 'message', content: [{ type: 'output_text', text: 'ok' }] }], usage }, sequence_number: 9, type: 'response.completed' })}\n\n`;
+  const p = scan('responses', [enc.encode(pythonOrder)]);
+  assert.deepEqual([p.completed, p.usage, p.responseId], [true, usage, 'resp_4']);
 });

@@ -5,7 +5,6 @@ import OpenAI, { APIError, NotFoundError } from 'openai';
 import type { ConversationItem } from './conversation';
 import { toChatMessages, toChatTools, type ResponsesTool } from './chatAdapter';
 import { readSseJson as readEvents, SseReadError, type SseJson } from './sseEvents';
-import { FLEX_IDLE_TIMEOUT_MS } from '../gateway/upstreamClient';
 
 export interface ModelRequest {
   model: string;
@@ -47,6 +46,8 @@ export interface ModelClientOptions {
   fetch: typeof fetch;
 }
 
+const SDK_TIMEOUT_MS = 30 * 60_000;
+
 export class ModelClient {
   private readonly client: OpenAI;
   private api: 'auto' | 'responses' | 'chat';
@@ -61,9 +62,11 @@ export class ModelClient {
       // The agent loop retries, each time saying why and when; retries inside the SDK were silent, and
       // tripled every wait (a 429 that never cleared kept a session quiet for about 21 minutes).
       maxRetries: 0,
-      // Flex requests may queue for a long time (API-FACTS.md: raise the timeout): the gateway's silence
-      // limit for them (upstreamClient.ts) is the one that counts, so the SDK's own is no shorter.
-      timeout: FLEX_IDLE_TIMEOUT_MS,
+      // Every request goes through the in-process gateway, whose limits are the ones that count: it may hold a
+      // request for budget headroom (up to 10 min) or the rate limit (1 min) before it is sent, and a flex
+      // request may then queue for its first byte (15 min; API-FACTS.md: raise the timeout). The SDK's own
+      // timer, which runs until the response's headers, is longer than all of them.
+      timeout: SDK_TIMEOUT_MS,
     });
   }
 

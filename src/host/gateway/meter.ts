@@ -20,6 +20,8 @@ export interface RecordBasis {
   model: string;
   requestedTier: Tier;
   requestBytes: number;
+  /** Input the server adds to the body (a chained request's context; pipeline.ts carriedTokens). */
+  carriedTokens: number;
   /** The output cap the request was sent with (the reservation's): no estimate charges more output. */
   maxOutputTokens: number;
   /** The record's id, chosen before sending: the note written ahead and the record share it. */
@@ -41,7 +43,7 @@ export interface MeterInput extends RecordBasis {
  * process appends it. Timed when the request went out; its latency is unknown.
  */
 export function presumedRecord(x: RecordBasis): UsageRecord {
-  return usageRecord(x, estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning }), 'unknown', { estimated: true, latencyMs: 0 });
+  return usageRecord(x, estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning }), 'unknown', { estimated: true, latencyMs: 0 }).record;
 }
 
 export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Promise<void> {
@@ -56,15 +58,17 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
         ? fromResponsesUsage(outcome.usage)
         : fromChatUsage(outcome.usage);
     const servedTier = fromServiceTier(outcome.servedTier);
-    const record = usageRecord(x, usage, servedTier, {
+    const { record, boundTier } = usageRecord(x, usage, servedTier, {
       servedAs: outcome.servedTier,
       estimated,
       latencyMs: Math.max(0, deps.now() - x.started),
       requestId: x.requestId ?? outcome.responseId,
     });
+    if (boundTier) link.onTierUnpriced(x.model, boundTier);
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: record.costUsd ?? 0 };
-    // A cut stream's request is sent again: the retry is the same turn, not one without output.
-    m.openTurn = outcome.completed ? outcome.output ?? [] : undefined;
+    // A cut stream's request, or a failed response's, is sent again: the retry is the same turn, not one
+    // without output.
+    m.openTurn = outcome.completed && !outcome.failed ? outcome.output ?? [] : undefined;
     if (!estimated) m.lastReasoning = usage.reasoning;
     // The append counts the record as pending at once, so the session's figures already include it when
     // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead
@@ -92,26 +96,28 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
  * and which is billed all the same), as much reasoning as the session's last complete turn spent. Never
  * more output than the request allowed: the provider bills no more, and the reservation held no more.
  */
-export function estimatedUsage(e: { requestBytes: number; streamedChars: number; lastReasoning: number | undefined; maxOutputTokens: number }): NormalizedUsage {
+export function estimatedUsage(e: { requestBytes: number; carriedTokens?: number; streamedChars: number; lastReasoning: number | undefined; maxOutputTokens: number }): NormalizedUsage {
   const cap = e.maxOutputTokens;
   const reasoning = Math.min(e.lastReasoning ?? 0, cap);
-  return { input: estimateTokens(e.requestBytes), cached: 0, cacheWrite: 0, output: Math.min(Math.ceil(e.streamedChars / 4) + reasoning, cap), reasoning };
+  // A chained request is billed for the context the server adds, however small its body.
+  return { input: estimateTokens(e.requestBytes) + (e.carriedTokens ?? 0), cached: 0, cacheWrite: 0, output: Math.min(Math.ceil(e.streamedChars / 4) + reasoning, cap), reasoning };
 }
 
-function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string; servedAs?: string }): UsageRecord {
+/** The record, and the tier it was served at when that tier has no price here (its cost is then a bound). */
+function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string; servedAs?: string }): { record: UsageRecord; boundTier?: string } {
   const link = x.m.link;
   const prices = x.deps.prices();
   // Cost follows the tier served. A response that names none (or "auto") is billed at the tier asked for;
   // one that names a tier without a price here (ultrafast; flex where a model has none) at the model's
-  // dearest, an upper bound, so the caps hold, and it counts as an estimate.
+  // dearest known price, counted as an estimate: the nearest bound there is (a tier dearer than any
+  // priced, such as ultrafast, still costs more).
   const named = o.servedAs?.trim().toLowerCase();
   const billed = servedTier !== 'unknown' ? servedTier : named && named !== 'auto' ? undefined : x.requestedTier;
   const exact = billed ? costOf(prices, x.model, billed, usage) : undefined;
-  const bound = exact?.costUsd == null ? costAtDearest(prices, x.model, usage) : undefined;
-  const upper = bound?.costUsd != null;
-  const cost = upper ? bound! : exact ?? { costUsd: null, standardCostUsd: null };
-  if (upper) link.onTierUnpriced(x.model, billed ?? named!);
-  return {
+  const dearest = exact?.costUsd == null ? costAtDearest(prices, x.model, usage) : undefined;
+  const bound = dearest?.costUsd != null;
+  const cost = bound ? dearest! : exact ?? { costUsd: null, standardCostUsd: null };
+  const record: UsageRecord = {
     id: x.recordId,
     ts: new Date().toISOString(),
     sessionId: link.id,
@@ -129,9 +135,11 @@ function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedT
     standardCostUsd: cost.standardCostUsd,
     ...(o.requestId ? { requestId: o.requestId } : {}),
     latencyMs: o.latencyMs,
-    ...(o.estimated || upper ? { estimated: true } : {}),
+    ...(o.estimated || bound ? { estimated: true } : {}),
+    ...(bound ? { costBound: true } : {}),
     endpoint: x.endpoint,
   };
+  return { record, ...(bound ? { boundTier: billed ?? named! } : {}) };
 }
 
 /** Compares the cached share with what the prompt's stable prefix should have hit; a break is told. */

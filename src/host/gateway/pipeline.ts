@@ -49,6 +49,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
 
   let text = JSON.stringify(body);
+  const carried = carriedTokens(endpoint, body, m);
   // Before the reservation: a request waiting for the rate limit must not hold budget headroom that
   // other sessions' requests need meanwhile.
   const held = deps.rateLimits.delayMs();
@@ -58,7 +59,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(
-      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)) + carriedTokens(endpoint, body, m), maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
+      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)) + carried, maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
       link.caps(),
     );
     reservation = await reserve();
@@ -113,7 +114,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
   const requestBytes = Buffer.byteLength(text);
-  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, maxOutputTokens: reservation.maxOutputTokens, recordId: randomUUID() };
+  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, carriedTokens: carried, maxOutputTokens: reservation.maxOutputTokens, recordId: randomUUID() };
   // Written ahead, before anything can reach the provider: if this process dies before the response is
   // metered, the request is still recorded (as an estimate) by the next process that looks.
   deps.inflight?.begin(presumedRecord(basis));

@@ -12,6 +12,8 @@ export interface StreamOutcome {
   /** Diagnostics the provider attached to the response (newer models), if any. */
   cacheDiagnostics?: unknown;
   completed: boolean;
+  /** The response ended as failed (response.failed): its request is sent again, not a turn of its own. */
+  failed?: boolean;
   /** Characters of streamed text and arguments, for an estimate when the stream is cut. */
   deltaChars: number;
   /** The model's text and calls, from the final response object (Responses streams and whole bodies). */
@@ -25,6 +27,8 @@ const FINAL_EVENTS = ['response.completed', 'response.incomplete', 'response.fai
 // with any, never as exact substrings.
 const EVENT_LINE = /^event: *(\S+)/m;
 const TYPE_KEY = /"type"\s*:\s*"([^"]+)"/;
+/** A final event's type anywhere in a block: its response's items have types of their own, and may come first. */
+const FINAL_TYPE = /"type"\s*:\s*"(response\.(?:completed|incomplete|failed)|error)"/;
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const TIER_KEY = /"service_tier"\s*:\s*"([^"]*)"/;
 const DONE = /^data: *\[DONE\]/m;
@@ -68,7 +72,7 @@ export class SseScanner {
   }
 
   private onResponsesBlock(block: string): void {
-    const type = EVENT_LINE.exec(block)?.[1] ?? TYPE_KEY.exec(block)?.[1] ?? '';
+    const type = EVENT_LINE.exec(block)?.[1] ?? typeInData(block);
     if (type.endsWith('.delta')) {
       this.outcome.deltaChars += deltaLength(block);
       return;
@@ -82,6 +86,7 @@ export class SseScanner {
     }
     const response = (data.response ?? {}) as Record<string, unknown>;
     this.outcome.completed = true;
+    if (type === 'response.failed') this.outcome.failed = true;
     this.outcome.usage = (response.usage ?? undefined) as Record<string, unknown> | undefined;
     this.outcome.servedTier = typeof response.service_tier === 'string' ? response.service_tier : undefined;
     this.outcome.responseId = typeof response.id === 'string' ? response.id : undefined;
@@ -111,6 +116,12 @@ export class SseScanner {
       this.outcome.completed = true;
     }
   }
+}
+
+/** An event without an `event:` line: a delta's type comes first; a final event's may follow its response's items. */
+function typeInData(block: string): string {
+  const first = TYPE_KEY.exec(block)?.[1] ?? '';
+  return first.endsWith('.delta') ? first : FINAL_TYPE.exec(block)?.[1] ?? first;
 }
 
 function dataOf(block: string): Record<string, unknown> | undefined {

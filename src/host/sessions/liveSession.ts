@@ -222,7 +222,7 @@ export class LiveSession implements GatewaySession {
     const key = `${model} ${tier}`;
     if (this.tierUnpricedNoted.has(key)) return;
     this.tierUnpricedNoted.add(key);
-    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price for the ${tier} tier that served it: such responses are counted at its dearest price, an upper bound shown as an estimate, so the budgets hold (switchyard.prices in VS Code can give it one, or "prices" in the Switchyard home's config.json).` });
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price for the ${tier} tier that served it: such responses are counted at its dearest known price, shown as an estimate, so the budgets count them (switchyard.prices in VS Code can give it one, or "prices" in the Switchyard home's config.json).` });
   }
 
   takeNudge(): string | undefined {

@@ -77,7 +77,9 @@ function usage(item: Of<'usage'>): HTMLElement {
     h('span', { class: 'usage-share' }, `${percent(share)} cached`),
     h('span', { class: 'muted' }, `${tokens(r.input)} in · ${tokens(r.output)} out${r.reasoning ? ` · ${tokens(r.reasoning)} reasoning` : ''}`),
     h('span', { class: r.costUsd === null ? 'chip chip-warn' : 'usage-cost num' }, usd(r.costUsd)),
-    r.estimated ? h('span', { class: 'chip chip-muted', title: 'Cut off before usage arrived (the stream, or its process, ended); these tokens are an estimate.' }, 'estimate') : null,
+    r.costBound
+      ? h('span', { class: 'chip chip-muted', title: 'Served at a tier with no price here: the tokens are exact, the cost is at the model\'s dearest known price.' }, 'price bound')
+      : r.estimated ? h('span', { class: 'chip chip-muted', title: 'Cut off before usage arrived (the stream, or its process, ended); these tokens are an estimate.' }, 'estimate') : null,
     h('span', { class: 'muted small' }, duration(r.latencyMs)),
   );
 }

@@ -9,6 +9,7 @@ import { Gateway } from '../../../src/host/gateway/gateway';
 import type { CacheReference } from '../../../src/host/gateway/cacheInsight';
 import type { CacheBreak, GatewaySession, Refusal } from '../../../src/host/gateway/sessionLink';
 import type { GuardDecision } from '../../../src/host/guard/loopGuard';
+import type { RequestJournal } from '../../../src/host/ledger/inflightJournal';
 import { Ledger } from '../../../src/host/ledger/ledger';
 import { loadPriceTable } from '../../../src/host/pricing/priceTable';
 import { DEFAULT_GUARD } from '../../../src/host/settings';
@@ -63,6 +64,8 @@ export interface GatewayOptions {
   /** The model server's address, read at each request (a test moves it); the upstream's by default. */
   server?: { url: string };
   upstreamSilenceMs?: { other: number; flex: number };
+  /** Where requests in flight are noted ahead, as the engine notes them (none by default). */
+  inflight?: RequestJournal;
 }
 
 /** A gateway over a fresh ledger in `dir`; close() stops both. */
@@ -81,6 +84,7 @@ export async function createGateway(dir: string, upstreamUrl: string, o: Gateway
     log: () => {},
     cacheIdleExpiryMs: o.idleExpiryMs,
     upstreamSilenceMs: o.upstreamSilenceMs,
+    inflight: o.inflight,
     now: clock ? () => clock.now : undefined,
   });
   return {

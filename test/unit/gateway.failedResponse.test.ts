@@ -1,0 +1,36 @@
+// A response that ends as failed (response.failed: the server's own trouble) is sent again by the agent:
+// the resend is the same turn, so a failing server is not judged as an agent going round in circles.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { tempDir } from './helpers/engineKit';
+import { createGateway, post, RecordingLink, responsesBody } from './helpers/gatewayKit';
+
+const usage = { input_tokens: 1200, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 } };
+
+test('resending a request whose response failed records no turn, however often', async t => {
+  const failed = { type: 'response.failed', response: { id: 'resp_f', status: 'failed', error: { code: 'server_error', message: 'try again' }, output: [], usage } };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(`event: response.failed\ndata: ${JSON.stringify(failed)}\n\n`);
+    });
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const kit = await createGateway(tempDir(t), `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`);
+  t.after(() => kit.close());
+  const link = new RecordingLink('s1');
+  const token = kit.gateway.register(link);
+  const body = responsesBody({ input: [{ type: 'message', role: 'user', content: 'fix the build' }] });
+  for (let i = 0; i < 6; i++) {
+    const r = await post(kit.gateway, token, { ...body, stream: true });
+    await r.text();
+    await kit.gateway.drain('s1');
+  }
+  assert.equal(link.usage.length, 6, 'each failed response is billed');
+  assert.deepEqual(link.turns.map(x => x.turn), []);
+  assert.ok(link.decisions.every(d => d.level === 'ok'), JSON.stringify(link.decisions));
+});
