@@ -150,11 +150,30 @@ test('refused only for what another process holds in flight, a request is marked
   assert.ok(held.ok);
   const waiting = await b.reserve(req('y'), c);
   assert.ok(!waiting.ok);
-  assert.equal(waiting.heldByOthers, true, 'nothing is spent: the headroom comes back when x finishes');
+  assert.equal(waiting.heldInFlight, true, 'nothing is spent: the headroom comes back when x finishes');
   await ledger.append(makeRecord('x1', { sessionId: 'x', ts: NOW.toISOString(), costUsd: 0.05, standardCostUsd: 0.05 }));
   await a.settle(held.reservationId);
   const spent = await b.reserve(req('y'), c);
   assert.ok(!spent.ok);
-  assert.equal(spent.heldByOthers, undefined, '$0.05 spent leaves no room for $0.08, whoever holds what');
+  assert.equal(spent.heldInFlight, undefined, '$0.05 spent leaves no room for $0.08, whoever holds what');
+  await ledger.close();
+});
+
+test("a session's own requests in flight make its next one wait, not its session over budget: only spend does", async () => {
+  const { ledger, keeper } = await setup();
+  const c = caps({ sessionUsd: 0.1 });
+  const req = { sessionId: 'par', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 };
+  const first = await keeper.reserve(req, c);
+  assert.ok(first.ok);
+  // An agent sending a second request at once: $0.08 + $0.08 does not fit under $0.10 yet.
+  const second = await keeper.reserve(req, c);
+  assert.ok(!second.ok);
+  assert.equal(second.heldInFlight, true);
+  assert.match(second.message, /^Session budget has no room free now: \$0\.0000 of \$0\.1000 spent, \$0\.0800 held for requests in flight/);
+  await ledger.append(makeRecord('p1', { sessionId: 'par', ts: NOW.toISOString(), costUsd: 0.05, standardCostUsd: 0.05 }));
+  await keeper.settle(first.reservationId);
+  const after = await keeper.reserve(req, c);
+  assert.ok(!after.ok);
+  assert.equal(after.heldInFlight, undefined, 'spent, it is over budget');
   await ledger.close();
 });

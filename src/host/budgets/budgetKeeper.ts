@@ -6,7 +6,7 @@ import { dearestUnitPrice, type PriceTable, type UnitPrice } from '../pricing/pr
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
 import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
-import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, fitRequest, type ScopeState } from './fit';
+import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitRequest, fitRequest, type ScopeState } from './fit';
 import { FileReservationStore, type Reservation, type ReservationStore } from './reservations';
 
 /** Caps in USD; null: no cap at that scope. Day and month are for the whole machine. */
@@ -47,10 +47,11 @@ export type ReserveResult =
       neededUsd: number;
       message: string;
       /**
-       * It would fit but for what other processes hold for their requests in flight: that headroom is
-       * not spent and comes back as they finish, so the request is worth asking again.
+       * It would fit but for what is held for requests in flight, the session's own (an agent sending
+       * several at once) or other processes': that headroom is not spent and comes back as they finish,
+       * so the request is worth asking again.
        */
-      heldByOthers?: boolean;
+      heldInFlight?: boolean;
     };
 
 /** Spend as recorded: the ledger (or anything with the same face). */
@@ -158,7 +159,7 @@ export class BudgetKeeper {
     if (!machineWide || lease) {
       const decision = fitRequest(fit, local);
       if (decision.ok && (!decision.shrunk || !machineWide)) return this.grant(req.sessionId, decision, now);
-      if (!decision.ok && decision.scope === 'session') return this.refuse(decision);
+      if (!decision.ok && decision.scope === 'session') return this.refuse(decision, fitsOnceSettled(fit, local));
       if (!machineWide && !decision.ok) return this.refuse(decision);
     }
 
@@ -177,9 +178,12 @@ export class BudgetKeeper {
         // not turn into headroom once it settles.
         const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sum(others)));
         const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true, caps);
-        const heldByOthers = decision.scope !== 'session' && sum(others) > 0
-          && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, inFlight)]).ok;
-        return { next, result: this.refuse(decision, heldByOthers) };
+        // Held, not spent: by this session's own requests in flight (an agent sending several at once), or
+        // by other processes' shares. Either comes back as those requests finish.
+        const held = decision.scope === 'session'
+          ? fitsOnceSettled(fit, scopes)
+          : sum(others) > 0 && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, inFlight)]).ok;
+        return { next, result: this.refuse(decision, held) };
       }
       // Room beyond this request, for the next few, without taking more than the caps leave.
       const fullWorst = worstCaseMicro(inputUnits, price.output, req.estimatedInputTokens, req.maxOutputTokens);
@@ -254,7 +258,7 @@ export class BudgetKeeper {
     return { ok: true, reservationId: id, maxOutputTokens: d.maxOutputTokens, shrunk: d.shrunk, reservedUsd: microToUsd(d.reserveMicro), unpriced: false };
   }
 
-  private refuse(d: { scope: BudgetScope; capMicro: number; spentMicro: number; reservedMicro: number; neededMicro: number }, heldByOthers = false): ReserveResult {
+  private refuse(d: { scope: BudgetScope; capMicro: number; spentMicro: number; reservedMicro: number; neededMicro: number }, heldInFlight = false): ReserveResult {
     const refusal = {
       ok: false as const,
       scope: d.scope,
@@ -264,7 +268,7 @@ export class BudgetKeeper {
       neededUsd: microToUsd(d.neededMicro),
     };
     if (this.inFlight.size === 0) this.scheduleIdleRelease();
-    return { ...refusal, message: refusalMessage(refusal), ...(heldByOthers ? { heldByOthers } : {}) };
+    return { ...refusal, message: refusalMessage(refusal), ...(heldInFlight ? { heldInFlight } : {}) };
   }
 
   /** The store's list with this process's lease set to `amountMicro` (removed at 0). */
@@ -378,6 +382,12 @@ function capMicro(usd: number): number {
 /** An amount as budget messages say it: four decimals under a dollar, and caps below a hundredth of a cent (tests, trials) keep their digits ("$0.0000 of $0.0000" says nothing). */
 export function formatBudgetUsd(n: number): string {
   return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`;
+}
+
+/** Whether the request would fit once the session's own requests in flight have settled (and spent nothing). */
+function fitsOnceSettled(fit: FitRequest, scopes: readonly ScopeState[]): boolean {
+  const session = scopes.find(sc => sc.scope === 'session');
+  return session !== undefined && session.reservedMicro > 0 && fitRequest(fit, scopes.map(sc => (sc === session ? { ...sc, reservedMicro: 0 } : sc))).ok;
 }
 
 /** A sum still to be found, as formatBudgetUsd shows it but rounded up: a budget of what it says is enough. */

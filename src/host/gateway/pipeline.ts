@@ -70,13 +70,13 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       if (reservation.ok) await deps.budgets.settle(reservation.reservationId);
       reservation = await reserve();
     }
-    // Headroom other processes hold for their requests in flight is not spent: it comes back as they
-    // finish, so wait for it rather than pause this session over money nobody has spent yet.
-    // The wall clock, not deps.now: tests hold that one still.
+    // Headroom held for requests in flight (this session's own, or other processes') is not spent: it
+    // comes back as they finish, so wait for it rather than pause this session over money nobody has
+    // spent yet. The wall clock, not deps.now: tests hold that one still.
     const giveUpAt = Date.now() + HELD_WAIT_MS;
     let said = false;
-    while (!reservation.ok && reservation.heldByOthers && Date.now() < giveUpAt && !signal?.aborted) {
-      if (!said) link.onBudgetWait(reservation.message);
+    while (!reservation.ok && reservation.heldInFlight && Date.now() < giveUpAt && !signal?.aborted) {
+      if (!said) link.onBudgetWait(reservation.message, reservation.scope);
       said = true;
       await sleepUnlessAborted(HELD_RETRY_MS * (0.5 + Math.random()), signal);
       if (!signal?.aborted) reservation = await reserve();

@@ -46,7 +46,7 @@ export interface GatewaySession {
   /** The loop guard's decision after a completed turn; the session applies it (warn, downgrade, pause…). */
   onGuard(decision: GuardDecision): void;
   /** Its request waits for day or month headroom that other processes hold for requests in flight. */
-  onBudgetWait(message: string): void;
+  onBudgetWait(message: string, scope: 'session' | 'day' | 'month'): void;
   /** Its request waits this long for the provider's rate-limit window, for the reason given. */
   onRateLimitWait(ms: number, reason: string): void;
   /** Nothing fits in the budget: the session pauses as over-budget. */

@@ -194,11 +194,12 @@ export class LiveSession implements GatewaySession {
     this.host.changed(this);
   }
 
-  onBudgetWait(message: string): void {
+  onBudgetWait(message: string, scope: 'session' | 'day' | 'month'): void {
+    const holders = scope === 'session' ? "This session's own requests in flight hold it" : 'Other sessions hold it for their requests in flight';
     this.transcript.append({
       // A warning: the caps are close, which whoever runs the fleet wants to know.
       kind: 'notice', ts: now(), level: 'warning',
-      text: `Waiting for budget headroom: ${message} Other sessions hold it for their requests in flight; this one goes on as they finish.`,
+      text: `Waiting for budget headroom: ${message} ${holders}; this one goes on as they finish.`,
     });
   }
 
