@@ -1,5 +1,6 @@
 // A request chained to the previous response (previous_response_id) sends a small body but is billed for
-// the context the server keeps: the reservation counts it, so a cap holds for agents that chain.
+// the context the server keeps: the reservation counts it, so a cap holds for agents that chain. Its turn is
+// the last response's calls and the outputs it sends, so the loop guard judges such agents too.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { upstream } from './helpers/engineKit';
@@ -46,4 +47,24 @@ test('a chained request whose stream is cut is estimated with the context it car
   capJustAbove();
   const next = await chain();
   assert.equal(next.status, 402, await next.text());
+});
+
+test('an agent that chains its turns with previous_response_id is judged by the loop guard like one that resends them', async t => {
+  const loop = { repeatLast: true, steps: [{ calls: [{ name: 'run_command', arguments: { command: 'npm test' } }] }] };
+  const up = await upstream(t, { scripts: { loop } });
+  const kit = await gatewayFor(t, up);
+  const link = new RecordingLink('s1');
+  const token = kit.gateway.register(link);
+  let body: Record<string, unknown> = { model: 'gpt-5.4', input: [{ type: 'message', role: 'user', content: '[script:loop] make the tests pass' }], stream: true, store: true };
+  for (let i = 0; i < 8 && !link.decisions.some(d => d.level === 'stop' || d.level === 'pause'); i++) {
+    const r = await post(kit.gateway, token, body);
+    const text = await r.text();
+    await kit.gateway.drain('s1');
+    const id = /"id":"(resp_[^"]+)"/.exec(text)?.[1];
+    const callId = /"call_id":"([^"]+)"/.exec(text)?.[1];
+    assert.ok(id && callId, text.slice(0, 300));
+    body = { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'function_call_output', call_id: callId, output: 'FAIL test/math.test.js > adds: expected 4, received 5' }], stream: true, store: true };
+  }
+  assert.deepEqual(link.turns.map(x => x.toolCalls.map(c => c.name)), link.turns.map(() => ['run_command']));
+  assert.ok(link.decisions.some(d => d.level !== 'ok'), `the guard saw ${link.turns.length} turns: ${JSON.stringify(link.decisions.map(d => d.level))}`);
 });

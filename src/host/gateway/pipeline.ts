@@ -36,7 +36,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const link = m.link;
 
   const view = viewRequest(endpoint, body);
-  await observeTurns(m, view);
+  await observeTurns(m, view, chainedRequest(endpoint, body));
 
   const refusal = link.refusal();
   if (refusal) return errorResponse(refusal.status, refusal.message, refusal.code, 'switchyard_refusal');
@@ -291,12 +291,20 @@ function parseJson(endpoint: Endpoint, text: string): StreamOutcome {
  * this process saw them, though its body is small.
  */
 function carriedTokens(endpoint: Endpoint, body: Record<string, unknown>, m: Metered): number {
-  const chained = endpoint === 'responses' && ((typeof body.previous_response_id === 'string' && body.previous_response_id !== '') || (body.conversation !== undefined && body.conversation !== null));
-  return chained && m.lastUsage ? m.lastUsage.input + m.lastUsage.output : 0;
+  return chainedRequest(endpoint, body) && m.lastUsage ? m.lastUsage.input + m.lastUsage.output : 0;
 }
 
-async function observeTurns(m: Metered, view: RequestView): Promise<void> {
-  const taken = m.feed.take(view.activity);
+/** A Responses request that goes on from a response the server keeps, sending only what is new. */
+function chainedRequest(endpoint: Endpoint, body: Record<string, unknown>): boolean {
+  return endpoint === 'responses' && ((typeof body.previous_response_id === 'string' && body.previous_response_id !== '') || (body.conversation !== undefined && body.conversation !== null));
+}
+
+async function observeTurns(m: Metered, view: RequestView, chained: boolean): Promise<void> {
+  // A chained request holds only what is new (the calls' outputs); the calls are the last response's,
+  // which the gateway kept. Together they are the turn. The next request that resends it all starts a
+  // new baseline, as after a restart.
+  if (chained) m.feed.restart();
+  const taken = chained ? (m.openTurn ? [[...m.openTurn, ...view.activity]] : []) : m.feed.take(view.activity);
   // A response with no output at all (cut off at the output limit while it reasoned) was paid for all the
   // same: it is a turn, and one without progress. (A response whose output the next request leaves out, as
   // an agent that sends each request on its own does, is not judged: its turns cannot be told.)
