@@ -1,10 +1,11 @@
-// A response that ends as failed (response.failed: the server's own trouble) is sent again by the agent:
-// the resend is the same turn, so a failing server is not judged as an agent going round in circles.
+// Requests that end without an answer: a response that ends as failed (response.failed: the server's own
+// trouble) is sent again by the agent, and the resend is the same turn, so a failing server is not judged
+// as an agent going round in circles; a request its agent let go of is still charged before a run ends.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { tempDir } from './helpers/engineKit';
+import { tempDir, upstream } from './helpers/engineKit';
 import { createGateway, post, RecordingLink, responsesBody } from './helpers/gatewayKit';
 
 const usage = { input_tokens: 1200, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 } };
@@ -33,4 +34,26 @@ test('resending a request whose response failed records no turn, however often',
   assert.equal(link.usage.length, 6, 'each failed response is billed');
   assert.deepEqual(link.turns.map(x => x.turn), []);
   assert.ok(link.decisions.every(d => d.level === 'ok'), JSON.stringify(link.decisions));
+});
+
+test('drain waits for a request still under way when its agent let go of it, so a finished run counts it', async t => {
+  const up = await upstream(t, {});
+  up.setFaults([{ match: { path: '/responses' }, delayMs: 400 }]);
+  const kit = await createGateway(tempDir(t), up.url);
+  t.after(() => kit.close());
+  const link = new RecordingLink('s1');
+  const token = kit.gateway.register(link);
+  const abort = new AbortController();
+  const answer = kit.gateway.fetch('http://gateway.invalid/v1/responses', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...responsesBody({ input: [{ type: 'message', role: 'user', content: 'hi' }] }), stream: true }),
+    signal: abort.signal,
+  });
+  await new Promise(r => setTimeout(r, 150));
+  abort.abort();
+  await kit.gateway.drain('s1');
+  assert.equal(link.usage.length, 1, 'the request the server had is charged, as an estimate, before drain returns');
+  assert.equal(link.usage[0]!.record.estimated, true);
+  await answer.catch(() => undefined);
 });

@@ -107,3 +107,16 @@ test('requests sent each on its own (none carries an earlier answer) are not jud
   assert.deepEqual(link.turns, [], 'no turn was made of an answer the next request left out');
   assert.equal(link.decisions.filter(d => d.action !== 'none').length, 0);
 });
+
+test('the model list and a model by its id are the model server\'s answers', async t => {
+  const up = await upstream(t);
+  const { gateway } = await gatewayFor(t, up);
+  const token = gateway.register(new RecordingLink('s'));
+  const get = (path: string) => gateway.fetch(`http://gateway.invalid/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const list = await get('/models');
+  assert.equal(list.status, 200);
+  const one = await get('/models/gpt-5.4');
+  assert.equal(one.status, 200, await one.clone().text());
+  assert.equal(((await one.json()) as { id: string }).id, 'gpt-5.4');
+  assert.equal((await get('/models/no-such-model')).status, 404);
+});

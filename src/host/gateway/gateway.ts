@@ -65,6 +65,8 @@ export interface Metered {
   openTurn?: AgentItem[];
   lastHash?: string;
   pending: Set<Promise<void>>;
+  /** Requests being forwarded, until they have an answer or have failed (their metering is then pending). */
+  forwarding: Set<Promise<void>>;
   requests: number;
 }
 
@@ -98,6 +100,7 @@ export class Gateway {
       feed: new GuardFeed(link.tracedTurns()),
       cache: new CacheTracker(this.opts.cacheIdleExpiryMs),
       pending: new Set(),
+      forwarding: new Set(),
       requests: 0,
     };
     // Run in another process before: its last request is what the next one's cache is judged against.
@@ -168,7 +171,7 @@ export class Gateway {
   /** Waits until every response of the session has been metered into the ledger. */
   async drain(sessionId: string): Promise<void> {
     const m = this.bySession.get(sessionId);
-    while (m && m.pending.size) await Promise.allSettled([...m.pending]);
+    while (m && (m.pending.size || m.forwarding.size)) await Promise.allSettled([...m.pending, ...m.forwarding]);
   }
 
   /**
@@ -230,18 +233,25 @@ export class Gateway {
     if (!m) {
       return errorResponse(401, 'Switchyard gateway: missing or unknown session token. Agents get their token from Switchyard; the API key is never handed out.', 'invalid_api_key');
     }
-    if (method === 'GET' && route === '/models') return this.forwardModels(signal);
+    if (method === 'GET' && /^\/models(\/[^/?#]+)?$/.test(route)) return this.forwardModels(route.slice(1), signal);
     if (method !== 'POST' || (route !== '/responses' && route !== '/chat/completions')) {
       return errorResponse(404, `Switchyard gateway: ${method} ${path} is not supported (use /v1/responses or /v1/chat/completions).`, 'not_found');
     }
     const deps: PipelineDeps = { ...this.opts, now: this.opts.now ?? Date.now, rateLimits: this.rateLimits, client: this.client };
-    return forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);
+    const forwarded = forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);
+    // A request under way is metered when it ends, answered or not (an agent killed mid-request): until
+    // then drain() waits for it too, so what a finished run reports is all there is.
+    const done = forwarded.then(() => undefined, () => undefined);
+    m.forwarding.add(done);
+    void done.finally(() => m.forwarding.delete(done));
+    return forwarded;
   }
 
-  private async forwardModels(signal?: AbortSignal): Promise<Response> {
+  /** GET /v1/models, or /v1/models/{id}: the model server's answer, with the user's key. */
+  private async forwardModels(route: string, signal?: AbortSignal): Promise<Response> {
     const up = this.opts.upstream();
     try {
-      const res = await this.client.request('GET', apiUrl(up.baseURL, 'models'), { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) }, undefined, signal);
+      const res = await this.client.request('GET', apiUrl(up.baseURL, route), { ...up.headers, ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}) }, undefined, signal);
       return new Response(await readText(res.body), { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
     } catch (err) {
       return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
