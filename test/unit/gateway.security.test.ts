@@ -178,7 +178,10 @@ test('the gateway on its own terms', async t => {
     up.setFaults([{ match: { script: 'story' }, eventDelayMs: 15 }]);
     t.after(() => up.setFaults([]));
     for (const p of ['/responses', '/chat/completions'] as const) {
-      const body = p === '/responses' ? { model: 'gpt-5.4', input: '[script:story] tell it', stream: true } : { model: 'gpt-5.4', messages: [{ role: 'user', content: '[script:story] tell it' }], stream: true };
+      // The chat agent asks for the usage chunk: one that does not is not given it (gateway.chatStreams).
+      const body = p === '/responses'
+        ? { model: 'gpt-5.4', input: '[script:story] tell it', stream: true }
+        : { model: 'gpt-5.4', messages: [{ role: 'user', content: '[script:story] tell it' }], stream: true, stream_options: { include_usage: true } };
       const res = await post(p, body);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);

@@ -5,11 +5,12 @@ import { DEFAULT_MIN_OUTPUT_TOKENS } from '../budgets/fit';
 import { routingOf } from './cacheInsight';
 import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, presumedRecord, type MeterInput } from './meter';
-import { applySessionPolicy, requestedMaxOutput } from './policy';
+import { applySessionPolicy, asksForUsage, requestedMaxOutput } from './policy';
 import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
 import { apiUrl, errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
+import { UsageChunkFilter } from './usageChunkFilter';
 import { bodyStream, FLEX_IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
 
@@ -46,6 +47,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const tier = link.tier();
   const wantedOut = Math.min(requestedMaxOutput(endpoint, body) ?? deps.maxOutputTokens(), deps.maxOutputTokens());
   const nudge = link.takeNudge();
+  const usageAsked = endpoint === 'responses' || asksForUsage(body);
   applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
 
   let text = JSON.stringify(body);
@@ -209,6 +211,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return new Response(json, { status: upstream.status, headers });
   }
   const scanner = new SseScanner(endpoint);
+  const filter = usageAsked ? undefined : new UsageChunkFilter();
   let done = false;
   const finish = () => {
     if (done) return;
@@ -221,7 +224,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       // Meter as soon as the final event is seen, before the agent reads it: the usage then lands in
       // the transcript ahead of whatever the agent does next, the same way every time.
       if (scanner.outcome.completed) finish();
+      return filter?.push(value);
     },
+    tail: () => filter?.end(),
     settle(whole) {
       if (whole) scanner.end();
       finish();

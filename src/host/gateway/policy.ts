@@ -1,6 +1,7 @@
 // What the gateway changes in a request before it goes upstream: the session's tier, its cache key, the
-// cache retention its model supports, and an output cap that budgets can lower. Nothing else is touched,
-// so the prompt's bytes (and the cache) stay the agent's own.
+// cache retention its model supports, an output cap that budgets can lower, and (Chat Completions) the
+// usage chunk a stream is metered from. Nothing else is touched, so the prompt's bytes (and the cache) stay
+// the agent's own.
 import type { Tier } from '../../protocol/types';
 import { toServiceTier } from '../pricing/usage';
 import type { Endpoint } from './requestView';
@@ -27,10 +28,16 @@ export function cacheRetentionFor(model: string): { prompt_cache_retention: '24h
   return undefined;
 }
 
-/** The output cap the agent asked for (or undefined). */
+/** The output cap the agent asked for (or undefined); of two, the smaller. */
 export function requestedMaxOutput(endpoint: Endpoint, body: Json): number | undefined {
-  const v = endpoint === 'responses' ? body.max_output_tokens : body.max_completion_tokens ?? body.max_tokens;
-  return typeof v === 'number' && v > 0 ? v : undefined;
+  const asked = (endpoint === 'responses' ? [body.max_output_tokens] : [body.max_completion_tokens, body.max_tokens]).filter((v): v is number => typeof v === 'number' && v > 0);
+  return asked.length ? Math.min(...asked) : undefined;
+}
+
+/** Whether a Chat Completions stream's agent asked for the usage chunk itself. */
+export function asksForUsage(body: Json): boolean {
+  const options = body.stream_options;
+  return typeof options === 'object' && options !== null && (options as Json).include_usage === true;
 }
 
 export function applySessionPolicy(
@@ -47,9 +54,12 @@ export function applySessionPolicy(
     if (retention) Object.assign(body, retention);
     if (o.nudge) body.input = [...toItems(body.input), { type: 'message', role: 'developer', content: o.nudge }];
   } else {
-    if (body.max_completion_tokens !== undefined) body.max_completion_tokens = o.maxOutputTokens;
-    else body.max_tokens = o.maxOutputTokens;
-    // Without the usage chunk a chat stream cannot be metered.
+    // Every cap the agent sent is held to the session's; with none, OpenAI's reasoning models take only
+    // max_completion_tokens, and other servers know max_tokens.
+    const sent = ['max_completion_tokens', 'max_tokens'].filter(k => body[k] !== undefined && body[k] !== null);
+    for (const k of sent.length ? sent : [o.isOpenAI ? 'max_completion_tokens' : 'max_tokens']) body[k] = o.maxOutputTokens;
+    // Without the usage chunk a chat stream cannot be metered (one the agent did not ask for is taken out
+    // of what it reads: usageChunkFilter.ts).
     if (body.stream === true) body.stream_options = { ...(body.stream_options as Json | undefined), include_usage: true };
     if (o.nudge && Array.isArray(body.messages)) body.messages = [...body.messages, { role: 'user', content: o.nudge }];
   }

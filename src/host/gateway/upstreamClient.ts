@@ -94,8 +94,10 @@ export function readText(res: http.IncomingMessage): Promise<string> {
 }
 
 export interface BodyObserver {
-  /** Each chunk, before the reader sees it. */
-  chunk(value: Uint8Array): void;
+  /** Each chunk, before the reader sees it; what it returns, if anything, is what the reader gets instead. */
+  chunk(value: Uint8Array): Uint8Array | void;
+  /** The body ended whole: anything held back for the reader. */
+  tail?(): Uint8Array | void;
   /** Called once: with true when the body ended whole, false when it was cut, failed or was cancelled. */
   settle(whole: boolean): void;
 }
@@ -120,14 +122,16 @@ export function bodyStream(res: http.IncomingMessage, observer: BodyObserver): R
   const flush = () => {
     let chunk: Buffer | null;
     while (!settled && (controller.desiredSize ?? 1) > 0 && (chunk = res.read() as Buffer | null) !== null) {
+      let passed: Uint8Array | void;
       try {
-        observer.chunk(chunk);
+        passed = observer.chunk(chunk);
       } catch (err) {
         if (settle(false)) controller.error(err);
         res.destroy();
         return;
       }
-      controller.enqueue(chunk);
+      const out = passed ?? chunk;
+      if (out.length) controller.enqueue(out);
     }
   };
   return new ReadableStream<Uint8Array>({
@@ -135,7 +139,10 @@ export function bodyStream(res: http.IncomingMessage, observer: BodyObserver): R
       controller = c;
       res.on('readable', flush);
       res.once('end', () => {
-        if (settle(true)) controller.close();
+        if (!settle(true)) return;
+        const rest = observer.tail?.();
+        if (rest && rest.length) controller.enqueue(rest);
+        controller.close();
       });
       res.once('error', err => {
         if (settle(false)) controller.error(err);

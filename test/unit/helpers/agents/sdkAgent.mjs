@@ -89,7 +89,8 @@ async function chatTurn(messages, stream) {
   let id;
   let serviceTier;
   let events = 0;
-  for await (const chunk of await client.chat.completions.create({ ...params, stream: true })) {
+  // Asked for, as a client that reads the usage does: the gateway gives the usage chunk only to those.
+  for await (const chunk of await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } })) {
     events++;
     id = chunk.id;
     serviceTier = chunk.service_tier ?? serviceTier;
