@@ -20,7 +20,8 @@ const ADVICE: Record<SignalKind, string> = {
 export function nudgeFor(signal: Signal): string {
   return (
     `[Switchyard loop guard] ${signal.reason}. ${ADVICE[signal.kind]} ` +
-    'If you are blocked, call finish and explain what blocks you instead of trying again.'
+    // Said to any agent: only the built-in one has a finish tool.
+    'If you are blocked, stop and explain what blocks you (call finish, if you have it) instead of trying again.'
   );
 }
 

@@ -6,7 +6,7 @@ import type { SessionAlert } from '../../protocol/sessions';
 import type { SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import type { ConversationItem } from '../agent/conversation';
-import { tierChangeMessage } from '../agent/prompt';
+import { hintMessage, tierChangeMessage } from '../agent/prompt';
 import type { CacheReference } from '../gateway/cacheInsight';
 import type { BudgetCaps, CacheBreak, GatewaySession, Refusal } from '../gateway/sessionLink';
 import type { GuardDecision } from '../guard/loopGuard';
@@ -178,7 +178,7 @@ export class LiveSession implements GatewaySession {
     }
     this.transcript.append({ kind: 'guard', ts: now(), level: d.level, reason: `${reason} (${spent})` });
     if (d.action === 'nudge') {
-      this.nudge = d.nudge ?? `Switchyard's loop guard noticed: ${reason}. Change your approach, or call finish and explain what blocks you.`;
+      this.nudge = d.nudge ?? `Switchyard's loop guard noticed: ${reason}. Change your approach, or stop and explain what blocks you (call finish, if you have it).`;
       this.host.alert(this, 'warn', `${reason} (${spent}).`);
     } else if (d.action === 'downgrade') {
       const lower = d.downgradeTo ?? LOWER_TIER[this.record.tier];
@@ -229,7 +229,7 @@ export class LiveSession implements GatewaySession {
   takeNudge(): string | undefined {
     const n = this.nudge;
     this.nudge = undefined;
-    if (n) this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Nudge sent to the agent: ${n}` });
+    if (n) this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Told the agent with its next request: ${n}` });
     return n;
   }
 
@@ -247,8 +247,13 @@ export class LiveSession implements GatewaySession {
     return true;
   }
 
-  addNote(item: ConversationItem): void {
-    this.notes.push(item);
+  /**
+   * The user's hint, for the agent's next request. The built-in agent reads it as a message of its
+   * conversation; any other agent is told it by the gateway, as a nudge is.
+   */
+  addHint(hint: string): void {
+    if (this.record.agent === 'builtin') this.notes.push(hintMessage(hint));
+    else this.nudge = [this.nudge, `Hint from the user, who reviewed your progress: ${hint.trim()}`].filter(Boolean).join('\n\n');
   }
 
   takeNotes(): ConversationItem[] {

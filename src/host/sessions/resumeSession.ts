@@ -3,7 +3,6 @@
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
 import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
-import { hintMessage } from '../agent/prompt';
 import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import { UserError } from '../errors';
 import type { LoopGuard } from '../guard/loopGuard';
@@ -163,7 +162,7 @@ function allowMoreTurns(s: LiveSession, more: number, exact: boolean): void {
 }
 
 function addHint(s: LiveSession, hint: string): void {
-  s.addNote(hintMessage(hint));
+  s.addHint(hint);
   s.transcript.append({ kind: 'user', ts: new Date().toISOString(), text: hint.trim() });
 }
 
