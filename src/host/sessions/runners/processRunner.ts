@@ -144,5 +144,15 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   o.onProcess(undefined);
   if (o.signal.aborted) return { kind: 'aborted' };
   if (code === 0) return { kind: 'finished', summary: lastMessage || 'The agent exited successfully.' };
-  return { kind: 'failed', reason: `The agent exited with code ${code}${tail.length ? `: ${tail.slice(-3).join(' / ')}` : ''}` };
+  const said = lastWords(tail);
+  return { kind: 'failed', reason: `The agent exited with code ${code}${said.length ? `: ${said.join(' / ')}` : ''}` };
+}
+
+/**
+ * What an agent's stderr said last, as the reason it failed: its last three lines, but for a stack trace's
+ * frames and a runtime's version line, which would push the error itself out.
+ */
+export function lastWords(lines: readonly string[]): string[] {
+  const telling = lines.filter(l => l.trim() && !/^\s+at\s/.test(l) && !/^Node\.js v\d/.test(l.trim()));
+  return (telling.length ? telling : lines.filter(l => l.trim())).slice(-3).map(l => l.trim());
 }

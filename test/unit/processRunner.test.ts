@@ -1,0 +1,20 @@
+// A command agent that fails is said by the last lines of its stderr: the error, not the frames of a
+// stack trace or the runtime's version line that follow it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { lastWords } from '../../src/host/sessions/runners/processRunner';
+
+test("a failed agent's reason is its error, past the stack trace Node prints after it", () => {
+  const stderr = [
+    'file:///tmp/agent.mjs:12',
+    "    const delta = chunk.choices[0].delta;",
+    "TypeError: Cannot read properties of undefined (reading 'delta')",
+    '    at file:///tmp/agent.mjs:12:35',
+    '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+    '',
+    'Node.js v20.20.2',
+  ];
+  assert.deepEqual(lastWords(stderr), ['file:///tmp/agent.mjs:12', 'const delta = chunk.choices[0].delta;', "TypeError: Cannot read properties of undefined (reading 'delta')"]);
+  assert.deepEqual(lastWords(['error: no such file', 'usage: agent [options]']), ['error: no such file', 'usage: agent [options]']);
+  assert.deepEqual(lastWords(['    at only frames']), ['at only frames']);
+});
