@@ -26,13 +26,16 @@ export function exitStatusOf(s: SessionInfo): number {
 export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
   let stopping = false;
   let session: SessionInfo | undefined;
+  // Ctrl-C is the user's; SIGTERM is whatever ran this (a CI job's timeout, a process manager).
+  let why: string | undefined;
   const pause = (s: SessionInfo) => {
     err(`Interrupted: pausing the session (\`switchyard resume ${s.id}\` goes on with it; VS Code can too).`);
-    void engine.sessions.pause(s.id);
+    void engine.sessions.pause(s.id, why);
   };
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
+    if (signal === 'SIGTERM') why = 'Paused: the run was told to end (SIGTERM).';
     // Still being made (its worktree and branch exist before its record does): exiting now would leave
     // them to no session. It is paused as soon as it is there; a second Ctrl-C exits all the same.
     if (!session) err('Interrupted: the session is paused as soon as it has started (Ctrl-C again to exit now).');

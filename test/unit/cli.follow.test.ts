@@ -25,3 +25,24 @@ test('Ctrl-C while the session is being created pauses it once it exists; a resu
   const [s] = await engine.sessions.list(repo);
   assert.equal(s?.status, 'paused', 'the session that owns the worktree and branch is there, and can be resumed');
 });
+
+test('a run told to end by SIGTERM (a CI timeout) pauses its session saying so, not as the user\'s pause', async t => {
+  const up = await upstream(t, { eventDelayMs: 50 });
+  const { engine, repo } = await engineFor(t, { up });
+  const lines: string[] = [];
+  const code = await followSession(
+    engine,
+    async () => {
+      const s = await engine.sessions.create({ repo, task: 'anything', title: 'Timed out' }, noProgress);
+      setTimeout(() => process.emit('SIGTERM', 'SIGTERM'), 100);
+      return s;
+    },
+    { json: false, quiet: true },
+    s => lines.push(s),
+    s => lines.push(s),
+  );
+  assert.equal(code, 3, lines.join('\n'));
+  const [s] = await engine.sessions.list(repo);
+  assert.equal(s?.status, 'paused');
+  assert.equal(s?.statusReason, 'Paused: the run was told to end (SIGTERM).');
+});

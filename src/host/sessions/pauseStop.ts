@@ -6,14 +6,14 @@ import { ACTIVE_STATUSES, STOPPABLE_STATUSES, type SessionInfo } from '../../pro
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
-export async function pauseSession(mgr: SessionManager, id: string): Promise<SessionInfo> {
+export async function pauseSession(mgr: SessionManager, id: string, why?: string): Promise<SessionInfo> {
   const s = mgr.get(id);
   await mgr.change(s, { action: 'pause' }, async () => {
     if (s.record.status === 'queued') {
       letGoIfIdle(mgr, s);
-      mgr.setStatus(s, 'paused', 'Paused by the user before it started.');
+      mgr.setStatus(s, 'paused', why ?? 'Paused by the user before it started.');
     } else if (s.record.status === 'running' || s.record.status === 'waiting') {
-      mgr.setStatus(s, 'paused', 'Paused by the user.');
+      mgr.setStatus(s, 'paused', why ?? 'Paused by the user.');
       await mgr.stopRun(s);
     }
   });

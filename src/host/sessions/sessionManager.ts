@@ -197,8 +197,9 @@ export class SessionManager implements SessionHost {
     return s;
   }
 
-  pause(id: string): Promise<SessionInfo> {
-    return pauseSession(this, id);
+  /** `why`: the reason shown, when it was not the user's click (a CLI run told to end). */
+  pause(id: string, why?: string): Promise<SessionInfo> {
+    return pauseSession(this, id, why);
   }
 
   resume(id: string, hint?: string, opts?: ResumeOptions): Promise<SessionInfo> {
