@@ -21,6 +21,7 @@ function records(count: number): UsageRecord[] {
       sessionId: `s${rnd(20)}`,
       model: ['gpt-5.4', 'gpt-5.5', 'qwen'][rnd(3)]!,
       servedTier: TIERS[rnd(4)]!,
+      requestedTier: (['priority', 'standard', 'flex'] as const)[rnd(3)]!,
       input: rnd(100_000),
       cached: rnd(1_000),
       cacheWrite: rnd(100),
@@ -52,11 +53,13 @@ function naive(recs: UsageRecord[], keep: (r: UsageRecord) => boolean): Naive {
     if (r.estimated) n.estimated++;
     if (r.costUsd === null) { n.unpriced++; continue; }
     n.micro += Math.round(r.costUsd * 1e6);
-    if (r.servedTier === 'priority') n.premium += Math.round(r.costUsd * 1e6) - Math.round(r.standardCostUsd! * 1e6);
+    if (billed(r) === 'priority') n.premium += Math.round(r.costUsd * 1e6) - Math.round(r.standardCostUsd! * 1e6);
   }
   return n;
 }
 const usd = (micro: number) => micro / 1e6;
+/** The tier a record is counted at: the one served, or where the response never said, the one asked for. */
+const billed = (r: UsageRecord): ServedTier => (r.servedTier === 'unknown' ? r.requestedTier : r.servedTier);
 const dayOf = (r: UsageRecord) => localDay(new Date(r.ts));
 
 test('month view: totals, every day, sessions, models and tiers agree with the records', () => {
@@ -86,7 +89,7 @@ test('month view: totals, every day, sessions, models and tiers agree with the r
 
   for (const m of v.perModel) assert.equal(m.totals.usage.requests, naive(recs, r => inMonth(r) && r.model === m.model).requests);
   for (const tier of TIERS) {
-    assert.equal(v.perTier[tier].costUsd, usd(naive(recs, r => inMonth(r) && r.servedTier === tier).micro));
+    assert.equal(v.perTier[tier].costUsd, usd(naive(recs, r => inMonth(r) && billed(r) === tier).micro));
     assert.equal(v.total.costByTier[tier], v.perTier[tier].costUsd);
   }
 
@@ -132,8 +135,9 @@ test('reports by session, day, model and tier, with and without a start date', (
   const allModels = report(rollups, 'model');
   assert.equal(allModels.reduce((a, r) => a + r.usage.requests, 0), recs.length);
   const tiers = report(rollups, 'tier');
-  assert.deepEqual(tiers.map(r => r.key).sort(), [...TIERS].sort());
-  for (const row of tiers) assert.equal(row.costUsd, usd(naive(recs, r => r.servedTier === row.key).micro));
+  // A response that never named its tier is counted at the tier asked for: no row of its own.
+  assert.deepEqual(tiers.map(r => r.key).sort(), ['flex', 'priority', 'standard']);
+  for (const row of tiers) assert.equal(row.costUsd, usd(naive(recs, r => billed(r) === row.key).micro));
   for (const row of byDay) assert.equal(row.estimatedRequests, naive(recs, r => dayOf(r) === row.key).estimated);
   assert.ok(byDay.some(r => r.estimatedRequests > 0) && byDay.some(r => r.estimatedRequests === 0), 'the mix has days with and without estimates');
   assert.throws(() => report(rollups, 'day', '10/11/2026'), /YYYY-MM-DD/);

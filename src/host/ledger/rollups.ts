@@ -87,12 +87,13 @@ export class Rollups {
     add(slot(this.byDayMap, day), r, cost, standard, premium);
     add(slot(this.byMonthMap, month), r, cost, standard, premium);
     add(slot(this.byModelMap, r.model), r, cost, standard, premium);
-    add(slot(this.byTierMap, r.servedTier), r, cost, standard, premium);
+    const tier = billedTier(r);
+    add(slot(this.byTierMap, tier), r, cost, standard, premium);
     add(slot(nestedSlot(this.dayXSessionMap, day), r.sessionId), r, cost, standard, premium);
-    add(slot(nestedSlot(this.dayXTierMap, day), r.servedTier), r, cost, standard, premium);
+    add(slot(nestedSlot(this.dayXTierMap, day), tier), r, cost, standard, premium);
     add(slot(nestedSlot(this.dayXModelMap, day), r.model), r, cost, standard, premium);
     add(slot(nestedSlot(this.monthXSessionMap, month), r.sessionId), r, cost, standard, premium);
-    add(slot(nestedSlot(this.monthXTierMap, month), r.servedTier), r, cost, standard, premium);
+    add(slot(nestedSlot(this.monthXTierMap, month), tier), r, cost, standard, premium);
     add(slot(nestedSlot(this.monthXModelMap, month), r.model), r, cost, standard, premium);
   }
 
@@ -216,10 +217,18 @@ export function addRecord(a: Agg, r: UsageRecord): Agg {
   return a;
 }
 
+/**
+ * The tier a record was billed at: the one served, or where the response never said (cut short, or a
+ * tier without a price here), the one asked for, which the cost was counted at.
+ */
+export function billedTier(r: UsageRecord): ServedTier {
+  return r.servedTier === 'unknown' ? r.requestedTier : r.servedTier;
+}
+
 function moneyOf(r: UsageRecord): { cost: number | null; standard: number; premium: number } {
   const cost = r.costUsd === null ? null : usdToMicro(r.costUsd);
   const standard = cost === null || r.standardCostUsd === null ? 0 : usdToMicro(r.standardCostUsd);
-  const premium = cost !== null && r.servedTier === 'priority' && r.standardCostUsd !== null ? cost - standard : 0;
+  const premium = cost !== null && billedTier(r) === 'priority' && r.standardCostUsd !== null ? cost - standard : 0;
   return { cost, standard, premium };
 }
 
@@ -238,9 +247,10 @@ function add(a: Agg, r: UsageRecord, cost: number | null, standard: number, prem
   a.costMicro += cost;
   a.standardMicro += standard;
   a.premiumMicro += premium;
-  if (r.servedTier === 'priority') a.priorityMicro += cost;
-  else if (r.servedTier === 'standard') a.standardTierMicro += cost;
-  else if (r.servedTier === 'flex') a.flexMicro += cost;
+  const tier = billedTier(r);
+  if (tier === 'priority') a.priorityMicro += cost;
+  else if (tier === 'standard') a.standardTierMicro += cost;
+  else if (tier === 'flex') a.flexMicro += cost;
   else a.unknownTierMicro += cost;
 }
 

@@ -6,7 +6,8 @@ import { crc32 } from 'node:zlib';
 import { timeZoneId } from './localDate';
 import { Rollups } from './rollups';
 
-const FORMAT = 'switchyard-ledger-rollups/1';
+// 2: records whose response named no tier are counted at the tier asked for (rollups.ts billedTier).
+const FORMAT = 'switchyard-ledger-rollups/2';
 const ANCHOR_BYTES = 4096;
 const ORPHAN_TMP_AGE_MS = 10 * 60_000;
 
