@@ -8,7 +8,8 @@ import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protoco
 import { plainText } from '../plainText';
 import { readSettings } from '../settings';
 import type { CommandContext } from './context';
-import { errorText, isDollars, refusedUntrusted } from './pick';
+import { dollarsIn, isDollars } from './dollars';
+import { errorText, refusedUntrusted } from './pick';
 
 type Draft = Omit<CreateSessionParams, 'repo'>;
 
@@ -142,7 +143,7 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
         prompt: 'Empty: no session cap (the day and month caps still apply).',
         validateInput: x => (x.trim() === '' || isDollars(x, 0, true) ? undefined : 'A positive number of dollars, or empty.'),
       });
-      if (v !== undefined) d.budgetUsd = v.trim() === '' ? null : Number(v);
+      if (v !== undefined) d.budgetUsd = v.trim() === '' ? null : dollarsIn(v);
       break;
     }
     case 'base': {

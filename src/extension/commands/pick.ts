@@ -59,11 +59,6 @@ function idOf(arg: unknown): string | undefined {
 }
 
 /** A finite amount of dollars at or above `min` ("Infinity" would be saved as null: no cap at all). */
-export function isDollars(text: string, min: number, strictlyAbove = false): boolean {
-  const n = Number(text.trim());
-  return text.trim() !== '' && Number.isFinite(n) && (strictlyAbove ? n > min : n >= min);
-}
-
 export function errorText(err: unknown): string {
   // The host's reason, without the RPC layer's "Request <method> failed with message:" around it.
   return (err instanceof Error ? err.message : String(err)).replace(/^Request \S+ failed with message: /, '');

@@ -67,7 +67,7 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   } else if (result.reason === 'conflict') {
     const files = result.files.slice(0, 8).join(', ') + (result.files.length > 8 ? `, and ${result.files.length - 8} more` : '');
     const choice = await vscode.window.showWarningMessage(
-      `"${s.title}" conflicts with ${s.baseBranch} in ${files}. Nothing was changed: resolve it in the session's worktree (or resume the agent with a hint), then merge again.`,
+      `"${s.title}" conflicts with ${s.baseBranch} in ${files}. Nothing was changed: resolve it in the session's worktree and commit there, then merge again.`,
       'Show Changes',
       'Open Worktree',
     );

@@ -7,7 +7,8 @@ import { updateInForce } from '../settings';
 import { toggledTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
 import { tierItems } from './newSession';
-import { guarded, isDollars, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
+import { dollarsIn, isDollars } from './dollars';
+import { guarded, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
 
 async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
   const s = await guarded(what, fn);
@@ -107,22 +108,27 @@ export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amo
     title: `Budget of "${s.title}" (USD)`,
     value: String(Math.max(s.budgetUsd ?? 0, Math.ceil((s.costUsd * 2 + 1) * 100) / 100)),
     prompt: `Spent so far: $${s.costUsd.toFixed(4)}.`,
-    validateInput: v => (isDollars(v, s.costUsd, true) ? undefined : `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`),
+    validateInput: v => {
+      if (!isDollars(v, s.costUsd, true)) return `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`;
+      // Stopped by its own budget, a lower one would only stop it again at once.
+      if (s.status === 'over-budget' && s.statusCause === 'session-budget' && s.budgetUsd !== null && dollarsIn(v) <= s.budgetUsd) return `More than its budget of $${s.budgetUsd}, which it has used up.`;
+      return undefined;
+    },
   });
   if (!value) return;
-  const raised = await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: Number(value) }).then(() => true));
+  const raised = await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: dollarsIn(value) }).then(() => true));
   if (!raised || s.status !== 'over-budget') return;
   // Stopped by the machine's daily or monthly cap, its own budget raised does not let it go on.
   const cap = s.statusCause === 'day-budget' ? 'dayUsd' : s.statusCause === 'month-budget' ? 'monthUsd' : undefined;
   if (cap) {
     const choice = await vscode.window.showInformationMessage(
-      `Budget of "${s.title}" is now $${value}. It was stopped by the ${cap === 'dayUsd' ? 'daily' : 'monthly'} cap, which must be raised before it can resume.`,
+      `Budget of "${s.title}" is now $${dollarsIn(value)}. It was stopped by the ${cap === 'dayUsd' ? 'daily' : 'monthly'} cap, which must be raised before it can resume.`,
       'Set Caps…',
     );
     if (choice) await vscode.commands.executeCommand('switchyard.setBudgets', `budget.${cap}`);
     return;
   }
-  const choice = await vscode.window.showInformationMessage(`Budget of "${s.title}" is now $${value}.`, 'Resume');
+  const choice = await vscode.window.showInformationMessage(`Budget of "${s.title}" is now $${dollarsIn(value)}.`, 'Resume');
   if (choice === 'Resume') await resumeSession(ctx, s.id);
 }
 

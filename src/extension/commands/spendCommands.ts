@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
 import type { CommandContext } from './context';
 import { updateInForce } from '../settings';
-import { guarded, isDollars, saveTarget } from './pick';
+import { dollarsIn, isDollars } from './dollars';
+import { guarded, saveTarget } from './pick';
 
 export async function showSpend() {
   await vscode.commands.executeCommand('switchyard.spend.focus');
@@ -33,7 +34,7 @@ export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, value
     void vscode.window.showErrorMessage(`Switchyard: ${scope.label}: ${rule.toLowerCase()}, or empty for no cap; "${value}" is not.`);
     return;
   }
-  await updateInForce(scope.key, value.trim() === '' ? null : Number(value));
+  await updateInForce(scope.key, value.trim() === '' ? null : dollarsIn(value));
 }
 
 function describe(v: number | null | undefined): string {

@@ -7,6 +7,7 @@ import type { SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import type { ConversationItem } from '../agent/conversation';
 import { hintMessage, tierChangeMessage } from '../agent/prompt';
+import { formatBudgetUsd } from '../budgets/budgetKeeper';
 import type { CacheReference } from '../gateway/cacheInsight';
 import type { BudgetCaps, CacheBreak, GatewaySession, Refusal } from '../gateway/sessionLink';
 import type { GuardDecision } from '../guard/loopGuard';
@@ -171,7 +172,7 @@ export class LiveSession implements GatewaySession {
       turnsSinceProgress: d.turnsSinceProgress,
     };
     const reason = d.reason ?? 'the agent repeats itself without progress';
-    const spent = `$${d.spentSinceProgressUsd.toFixed(2)} spent since the last progress`;
+    const spent = `${formatBudgetUsd(d.spentSinceProgressUsd)} spent since the last progress`;
     if (d.action === 'none') {
       if (before.level !== d.level) this.host.changed(this);
       return;
@@ -183,7 +184,9 @@ export class LiveSession implements GatewaySession {
     } else if (d.action === 'downgrade') {
       const lower = d.downgradeTo ?? LOWER_TIER[this.record.tier];
       // Only ever down: a guard that lost track of a tier the user chose must not raise it.
-      if (lower && TIER_RANK[lower] < TIER_RANK[this.record.tier]) this.changeTier(lower, `the loop guard lowered the tier: ${reason}`);
+      // The guard's reason already says "tier lowered from … to …", which the tier change's notice says too.
+      const why = reason.replace(/^Still looping after the warning, tier lowered from \w+ to \w+: /, '');
+      if (lower && TIER_RANK[lower] < TIER_RANK[this.record.tier]) this.changeTier(lower, `the loop guard lowered it, still looping after its warning: ${why}`);
     } else {
       // The guard's reason says which step it is (paused for the user, or stopped).
       this.host.setStatus(this, 'stuck', `Loop guard: ${reason} (${spent}).`);
