@@ -25,7 +25,9 @@ export async function showChanges(ctx: CommandContext, arg?: unknown) {
     const modified = f.status === 'deleted' ? undefined : live;
     return [live, original, modified] as [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined];
   });
-  await vscode.commands.executeCommand('vscode.changes', `${s.title} (${s.branch} vs ${s.baseBranch})`, resources);
+  // Its changes since it started: the left side is the commit it started from, which its base branch may
+  // have moved past since (a merge says then what conflicts).
+  await vscode.commands.executeCommand('vscode.changes', `${s.title} (${s.branch} since ${s.baseBranch} at ${s.baseCommit.slice(0, 7)})`, resources);
   return changes;
 }
 
