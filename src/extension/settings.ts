@@ -72,8 +72,8 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
       sessionUsd: read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
-      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars or null'),
-      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars or null'),
+      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null'),
+      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null'),
     },
     prices: read('prices', isPriceOverrides, {}, 'model -> tier -> {input, cachedInput, output}'),
     guard,

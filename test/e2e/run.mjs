@@ -229,6 +229,24 @@ try {
       process.kill(pids[0], 'SIGKILL');
     }, 'the agent host stopped unexpectedly and was restarted; it paused 1 running session'));
 
+  await step('a start refused for its budget keeps what was typed, for Edit and Retry', async () => {
+    await wb.runCommand('Switchyard: New Session…');
+    await wb.answerInput('[script:default] Keep what I typed');
+    await wb.pick('Budget');
+    await wb.answerInput('$0.00001');
+    await wb.pick('Start session', /\$0\.00001 cap/);
+    const toast = wb.notification('cannot pay for the first request');
+    await toast.waitFor({ timeout: 30000 });
+    await toast.locator('.monaco-button', { hasText: 'Edit and Retry' }).first().click();
+    const input = page.locator('.quick-input-widget input[type="text"]');
+    await page.waitForFunction(() => document.querySelector('.quick-input-widget input[type="text"]')?.value === '[script:default] Keep what I typed', undefined, { timeout: 10000 });
+    await page.keyboard.press('Enter');
+    // The second step shows the budget as it was typed, to change before starting again.
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: '$0.00001 cap' }).first().waitFor();
+    await input.press('Escape');
+    await wb.closeQuickInput();
+  });
+
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
     await wb.newSession('[script:loop] Make the math test pass', 'Fix the math test');
     await wb.waitForRowText('Fix the math test', /stuck/, 90000);

@@ -21,38 +21,50 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
   }
   if (refusedUntrusted('no session starts')) return undefined;
   const given = typeof arg === 'object' && arg !== null && typeof (arg as Draft).task === 'string' ? (arg as Draft) : undefined;
-  const draft = given ?? (await askDraft(ctx, repo));
-  if (!draft) return undefined;
-  try {
-    // Making the worktree checks out the repository: seconds on a large one.
-    const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft, repo }));
-    ctx.state.update(session);
-    ctx.setActiveSession(session.id);
-    if (!given) {
-      await ctx.tree.reveal(session);
+  let draft = given ?? (await askDraft(ctx, repo));
+  while (draft) {
+    try {
+      // Making the worktree checks out the repository: seconds on a large one.
+      const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft!, repo }));
+      ctx.state.update(session);
+      ctx.setActiveSession(session.id);
+      if (!given) {
+        await ctx.tree.reveal(session);
+      }
+      return session;
+    } catch (err) {
+      const refused = refusal(errorText(err));
+      // Called with its fields (a script, another extension): said, and the caller is not kept waiting.
+      if (given) {
+        void vscode.window.showErrorMessage(refused.message, ...refused.actions).then(choice => choice && void vscode.commands.executeCommand(refused.command!));
+        return undefined;
+      }
+      // Typed into the dialog: what was typed is kept for another try.
+      const retry = 'Edit and Retry';
+      const choice = await vscode.window.showErrorMessage(refused.message, ...refused.actions, retry);
+      if (!choice) return undefined;
+      if (choice !== retry) await vscode.commands.executeCommand(refused.command!);
+      draft = await askDraft(ctx, repo, draft);
     }
-    return session;
-  } catch (err) {
-    const why = errorText(err);
-    if (why === NO_API_KEY) {
-      const setKey = 'Set API Key';
-      void vscode.window.showErrorMessage('Switchyard: the session was not created: there is no API key for OpenAI yet.', setKey).then(choice => {
-        if (choice === setKey) void vscode.commands.executeCommand('switchyard.setApiKey');
-      });
-    } else {
-      void vscode.window.showErrorMessage(`Switchyard: the session was not created: ${plainText(why)}`);
-    }
-    return undefined;
   }
+  return undefined;
 }
 
-async function askDraft(ctx: CommandContext, repo: string): Promise<Draft | undefined> {
+/** What a refused start says, and the one thing to fix first where there is one (a key, a cap). */
+function refusal(why: string): { message: string; actions: string[]; command?: string } {
+  if (why === NO_API_KEY) return { message: 'Switchyard: the session was not created: there is no API key for OpenAI yet.', actions: ['Set API Key'], command: 'switchyard.setApiKey' };
+  const message = `Switchyard: the session was not created: ${plainText(why)}`;
+  if (/^The (daily|monthly) cap is reached/.test(why)) return { message, actions: ['Set Caps…'], command: 'switchyard.setBudgets' };
+  return { message, actions: [] };
+}
+
+async function askDraft(ctx: CommandContext, repo: string, previous?: Draft): Promise<Draft | undefined> {
   const selection = vscode.window.activeTextEditor?.selection;
   const selected = selection && !selection.isEmpty ? vscode.window.activeTextEditor?.document.getText(selection) : undefined;
   const task = await vscode.window.showInputBox({
     title: 'New Switchyard session (1/2): the task',
-    prompt: selected ? 'The selected text is the task; edit it or press Enter.' : 'What should the agent do? (Select text in an editor first for a multi-line task.)',
-    value: selected?.trim(),
+    prompt: previous ? 'The task as you gave it; edit it or press Enter.' : selected ? 'The selected text is the task; edit it or press Enter.' : 'What should the agent do? (Select text in an editor first for a multi-line task.)',
+    value: previous?.task ?? selected?.trim(),
     placeHolder: 'e.g. Add input validation to the signup form and cover it with tests',
     ignoreFocusOut: true,
     validateInput: v => (v.trim() ? undefined : 'Describe the task the agent should do.'),
@@ -64,7 +76,7 @@ async function askDraft(ctx: CommandContext, repo: string): Promise<Draft | unde
     ctx.host.request(SessionsProtocol.branches, { repo }).catch(() => ({ current: 'HEAD', branches: [] as string[] })),
   ]);
   // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
-  const draft: Draft = { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
+  const draft: Draft = previous ? { ...previous, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
   for (;;) {
     const role = roles.find(r => r.name === draft.role);
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
