@@ -161,7 +161,8 @@ test('refused only for what another process holds in flight, a request is marked
 
 test("a session's own requests in flight make its next one wait, not its session over budget: only spend does", async () => {
   const { ledger, keeper } = await setup();
-  const c = caps({ sessionUsd: 0.1 });
+  // The day and month caps as set by default: the session's requests are held in the lease too.
+  const c = caps({ sessionUsd: 0.1, dayUsd: 50, monthUsd: 500 });
   const req = { sessionId: 'par', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 };
   const first = await keeper.reserve(req, c);
   assert.ok(first.ok);

@@ -159,7 +159,7 @@ export class BudgetKeeper {
     if (!machineWide || lease) {
       const decision = fitRequest(fit, local);
       if (decision.ok && (!decision.shrunk || !machineWide)) return this.grant(req.sessionId, decision, now);
-      if (!decision.ok && decision.scope === 'session') return this.refuse(decision, fitsOnceSettled(fit, local));
+      if (!decision.ok && decision.scope === 'session') return this.refuse(decision, fitsOnceSettled(fit, local, this.inFlightMicro(now, req.sessionId)));
       if (!machineWide && !decision.ok) return this.refuse(decision);
     }
 
@@ -181,7 +181,7 @@ export class BudgetKeeper {
         // Held, not spent: by this session's own requests in flight (an agent sending several at once), or
         // by other processes' shares. Either comes back as those requests finish.
         const held = decision.scope === 'session'
-          ? fitsOnceSettled(fit, scopes)
+          ? fitsOnceSettled(fit, scopes, this.inFlightMicro(t, req.sessionId))
           : sum(others) > 0 && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, inFlight)]).ok;
         return { next, result: this.refuse(decision, held) };
       }
@@ -384,10 +384,13 @@ export function formatBudgetUsd(n: number): string {
   return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`;
 }
 
-/** Whether the request would fit once the session's own requests in flight have settled (and spent nothing). */
-function fitsOnceSettled(fit: FitRequest, scopes: readonly ScopeState[]): boolean {
-  const session = scopes.find(sc => sc.scope === 'session');
-  return session !== undefined && session.reservedMicro > 0 && fitRequest(fit, scopes.map(sc => (sc === session ? { ...sc, reservedMicro: 0 } : sc))).ok;
+/**
+ * Whether the request would fit once the session's own requests in flight have settled (and spent
+ * nothing): what they hold comes off every scope, the lease and the day and month caps as well as the
+ * session's own.
+ */
+function fitsOnceSettled(fit: FitRequest, scopes: readonly ScopeState[], sessionInFlight: number): boolean {
+  return sessionInFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: Math.max(0, sc.reservedMicro - sessionInFlight) }))).ok;
 }
 
 /** A sum still to be found, as formatBudgetUsd shows it but rounded up: a budget of what it says is enough. */
