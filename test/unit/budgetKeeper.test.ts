@@ -161,19 +161,24 @@ test('refused only for what another process holds in flight, a request is marked
 
 test("a session's own requests in flight make its next one wait, not its session over budget: only spend does", async () => {
   const { ledger, keeper } = await setup();
-  // The day and month caps as set by default: the session's requests are held in the lease too.
-  const c = caps({ sessionUsd: 0.1, dayUsd: 50, monthUsd: 500 });
   const req = { sessionId: 'par', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 };
-  const first = await keeper.reserve(req, c);
-  assert.ok(first.ok);
-  // An agent sending a second request at once: $0.08 + $0.08 does not fit under $0.10 yet.
-  const second = await keeper.reserve(req, c);
-  assert.ok(!second.ok);
-  assert.equal(second.heldInFlight, true);
-  assert.match(second.message, /^Session budget has no room free now: \$0\.0000 of \$0\.1000 spent, \$0\.0800 held for requests in flight/);
-  await ledger.append(makeRecord('p1', { sessionId: 'par', ts: NOW.toISOString(), costUsd: 0.05, standardCostUsd: 0.05 }));
-  await keeper.settle(first.reservationId);
-  const after = await keeper.reserve(req, c);
+  // $0.08 a request. Alone, and with the day and month caps as set by default, whose lease holds the
+  // session's requests in flight too (five of them fill it, as they fill a $0.40 budget).
+  for (const c of [caps({ sessionUsd: 0.1 }), caps({ sessionUsd: 0.4, dayUsd: 50, monthUsd: 500 })]) {
+    const held = [];
+    let refused;
+    for (let i = 0; i < 8 && !refused; i++) {
+      const r = await keeper.reserve(req, c);
+      if (r.ok) held.push(r.reservationId);
+      else refused = r;
+    }
+    assert.ok(refused && !refused.ok, 'an agent sending requests at once meets its budget');
+    assert.equal(refused.heldInFlight, true, `${JSON.stringify(c)}: ${refused.message}`);
+    assert.match(refused.message, /^Session budget has no room free now: \$0\.0000 of \$0\.\d{4} spent, \$0\.\d{4} held for requests in flight/);
+    for (const id of held) await keeper.settle(id);
+  }
+  await ledger.append(makeRecord('p1', { sessionId: 'par', ts: NOW.toISOString(), costUsd: 0.38, standardCostUsd: 0.38 }));
+  const after = await keeper.reserve(req, caps({ sessionUsd: 0.4, dayUsd: 50, monthUsd: 500 }));
   assert.ok(!after.ok);
   assert.equal(after.heldInFlight, undefined, 'spent, it is over budget');
   await ledger.close();
