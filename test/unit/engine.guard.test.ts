@@ -127,17 +127,19 @@ test('the first command of a fresh session is compared with its base commit: wha
   assert.ok(turns[0]!.worktreeHash && turns[0]!.worktreeHash === turns[1]!.worktreeHash, 'the same state, the same fingerprint');
 });
 
-test('a hint given on resume reaches a command agent too, with its next request', async t => {
+test('a hint given on resume reaches a command agent too, with its next request, and again if that one is refused', async t => {
   const up = await upstream(t, {});
   const kit = await engineFor(t, { up });
-  // One request, then a failure: the agent a user runs again with advice.
-  const agent = `node -e "fetch(process.env.OPENAI_BASE_URL + '/chat/completions', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.OPENAI_API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.4', messages: [{ role: 'user', content: 'go' }] }) }).then(r => r.text()).then(() => process.exit(1))"`;
+  // A request (tried twice if refused), then a failure: the agent a user runs again with advice.
+  const agent = `node -e "const go = () => fetch(process.env.OPENAI_BASE_URL + '/chat/completions', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.OPENAI_API_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.4', messages: [{ role: 'user', content: 'go' }] }) }); go().then(r => r.status === 200 ? r : go()).then(r => r.text()).then(() => process.exit(1))"`;
   const s = await settle(kit.engine, await kit.engine.sessions.create({ repo: kit.repo, task: 'fix it', title: 'Command', agent: 'command', command: agent }, noProgress));
   assert.equal(s.status, 'failed', s.statusReason);
+  // The first request after the resume is refused by the provider (a 429 the agent retries).
+  up.setFaults([{ match: { nth: 2 }, status: 429, times: 1 }]);
   await kit.engine.sessions.resume(s.id, 'HINT-42: the fixture is wrong, not the code.');
   const again = await settle(kit.engine, s);
   assert.equal(again.status, 'failed', again.statusReason);
-  assert.equal(up.requests.length, 2);
-  assert.ok(JSON.stringify(up.requests[1]!.body).includes('HINT-42: the fixture is wrong'), JSON.stringify(up.requests[1]!.body));
-  assert.ok(!JSON.stringify(up.requests[0]!.body).includes('HINT-42'));
+  const bodies = up.requests.map(r => JSON.stringify(r.body));
+  assert.equal(bodies.length, 3);
+  assert.deepEqual(bodies.map(b => b.includes('HINT-42: the fixture is wrong')), [false, true, true]);
 });

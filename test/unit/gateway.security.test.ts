@@ -40,7 +40,8 @@ class OpenSession implements GatewaySession {
   onUnpriced(_model: string): void {}
   onTierUnpriced(_model: string, _tier: string): void {}
   onRateLimitWait(_ms: number, _reason: string): void {}
-  takeNudge(): undefined { return undefined; }
+  pendingNudge(): undefined { return undefined; }
+  nudgeDelivered(): void {}
 }
 
 const story = `Once upon a time ${Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ')} the end.`;

@@ -53,6 +53,8 @@ test('a 429 without retry-after waits for the reset of the window it ran out of,
   assert.equal(rateLimitResetMs(h), 360_000);
   assert.equal(rateLimitResetMs(headers({ 'x-ratelimit-reset-requests': '3s', 'x-ratelimit-reset-tokens': '20ms' })), 3000);
   assert.equal(rateLimitResetMs(headers({})), undefined);
+  // Both windows have some left: the 429 is about something else, which their resets do not time.
+  assert.equal(rateLimitResetMs(headers({ 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '60s', 'x-ratelimit-remaining-tokens': '900', 'x-ratelimit-reset-tokens': '1s' })), undefined);
   const gate = new RateLimitGate();
   gate.observe(h, 429, 0);
   assert.equal(gate.delayMs(0), 60_000, 'held at most a minute at a time');

@@ -46,7 +46,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   body.model = model;
   const tier = link.tier();
   const wantedOut = Math.min(requestedMaxOutput(endpoint, body) ?? deps.maxOutputTokens(), deps.maxOutputTokens());
-  const nudge = link.takeNudge();
+  // Taken for good only once a request carrying it is answered: one refused or lost sends it again.
+  const nudge = link.pendingNudge();
   const usageAsked = endpoint === 'responses' || asksForUsage(body);
   applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
 
@@ -151,6 +152,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
   }
   deps.rateLimits.observe(upstream.headers, upstream.status);
+  if (nudge && upstream.status >= 200 && upstream.status <= 299) link.nudgeDelivered(nudge);
   const headers = passThroughHeaders(upstream.headers);
   if (upstream.status < 200 || upstream.status > 299) {
     // Errors pass back faithfully; nothing was spent, so the reservation is released.

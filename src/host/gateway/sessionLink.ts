@@ -55,6 +55,8 @@ export interface GatewaySession {
   onUnpriced(model: string): void;
   /** A response was served at a tier the model has no price for: counted at its dearest price. */
   onTierUnpriced(model: string, tier: string): void;
-  /** A note the guard wants the model to read once; taken (and cleared) by the gateway. */
-  takeNudge(): string | undefined;
+  /** A note for the model to read once (the guard's nudge, the user's hint), until a request carried it. */
+  pendingNudge(): string | undefined;
+  /** A request carrying `nudge` was answered: it is not sent again. */
+  nudgeDelivered(nudge: string): void;
 }

@@ -229,11 +229,15 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `${model} has no price for the ${tier} tier that served it: such responses are counted at its dearest known price, shown as an estimate, so the budgets count them (switchyard.prices in VS Code can give it one, or "prices" in the Switchyard home's config.json).` });
   }
 
-  takeNudge(): string | undefined {
-    const n = this.nudge;
-    this.nudge = undefined;
-    if (n) this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Told the agent with its next request: ${n}` });
-    return n;
+  pendingNudge(): string | undefined {
+    return this.nudge;
+  }
+
+  nudgeDelivered(nudge: string): void {
+    // Another added since (a hint after the guard's nudge) waits for the next request.
+    if (this.nudge === nudge) this.nudge = undefined;
+    else if (this.nudge?.startsWith(`${nudge}\n\n`)) this.nudge = this.nudge.slice(nudge.length + 2);
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Told the agent with its request: ${nudge}` });
   }
 
   /** A tier change is recorded and told to the agent as a new message; earlier messages never change. */

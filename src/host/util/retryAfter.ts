@@ -23,14 +23,17 @@ function numberIn(v: string | null | undefined): number | undefined {
 
 /**
  * A 429 that says no retry-after: the reset of the window it ran out of (x-ratelimit-reset-requests or
- * -tokens, whichever has none left; the later of the two when the headers do not say).
+ * -tokens, whichever has none left; the later of the two when the headers do not say what is left).
+ * Undefined when both windows have some left: the 429 is about something else, which they do not time.
  */
 export function rateLimitResetMs(headers: HeaderSource | undefined): number | undefined {
   if (!headers) return undefined;
-  const out = (kind: string) => headers.get(`x-ratelimit-remaining-${kind}`)?.trim() === '0';
+  const kinds = ['requests', 'tokens'];
+  const left = (kind: string) => headers.get(`x-ratelimit-remaining-${kind}`)?.trim() || undefined;
   const reset = (kind: string) => parseDuration(headers.get(`x-ratelimit-reset-${kind}`));
-  const spent = ['requests', 'tokens'].filter(out);
-  const resets = (spent.length ? spent : ['requests', 'tokens']).map(reset).filter((ms): ms is number => ms !== undefined);
+  const spent = kinds.filter(kind => left(kind) === '0');
+  const unsaid = kinds.every(kind => left(kind) === undefined);
+  const resets = (spent.length ? spent : unsaid ? kinds : []).map(reset).filter((ms): ms is number => ms !== undefined);
   return resets.length ? Math.max(...resets) : undefined;
 }
 

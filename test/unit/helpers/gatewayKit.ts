@@ -48,7 +48,8 @@ export class RecordingLink implements GatewaySession {
   onUnpriced(model: string): void { this.unpriced.push(model); }
   readonly tierUnpriced: string[] = [];
   onTierUnpriced(model: string, tier: string): void { this.tierUnpriced.push(`${model} ${tier}`); }
-  takeNudge(): undefined { return undefined; }
+  pendingNudge(): undefined { return undefined; }
+  nudgeDelivered(): void {}
 }
 
 export interface GatewayKit {
