@@ -65,6 +65,28 @@ test('an agent that chains its turns with previous_response_id is judged by the 
     assert.ok(id && callId, text.slice(0, 300));
     body = { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'function_call_output', call_id: callId, output: 'FAIL test/math.test.js > adds: expected 4, received 5' }], stream: true, store: true };
   }
+  assert.ok(link.turns.length >= 3, `${link.turns.length} turns`);
   assert.deepEqual(link.turns.map(x => x.toolCalls.map(c => c.name)), link.turns.map(() => ['run_command']));
   assert.ok(link.decisions.some(d => d.level !== 'ok'), `the guard saw ${link.turns.length} turns: ${JSON.stringify(link.decisions.map(d => d.level))}`);
+});
+
+test('a chained request going on from another response than the last is not paired with the last one\'s calls', async t => {
+  const loop = { repeatLast: true, steps: [{ calls: [{ name: 'run_command', arguments: { command: 'npm test' } }] }] };
+  const up = await upstream(t, { scripts: { loop } });
+  const kit = await gatewayFor(t, up);
+  const link = new RecordingLink('s1');
+  const token = kit.gateway.register(link);
+  const send = async (body: Record<string, unknown>) => {
+    const text = await (await post(kit.gateway, token, { model: 'gpt-5.4', stream: true, store: true, ...body })).text();
+    await kit.gateway.drain('s1');
+    return { id: /"id":"(resp_[^"]+)"/.exec(text)?.[1], callId: /"call_id":"([^"]+)"/.exec(text)?.[1] };
+  };
+  const output = (callId: string | undefined) => [{ type: 'function_call_output', call_id: callId, output: 'FAIL test/math.test.js' }];
+  const first = await send({ input: [{ type: 'message', role: 'user', content: '[script:loop] make the tests pass' }] });
+  await send({ previous_response_id: first.id, input: output(first.callId) });
+  assert.equal(link.turns.length, 1, 'the chain from the first response: its call and its output');
+  // Back to the first response (a retry from an earlier point, or a second chain): the last response's
+  // calls are not this request's.
+  await send({ previous_response_id: first.id, input: output(first.callId) });
+  assert.equal(link.turns.length, 1);
 });

@@ -63,6 +63,8 @@ export interface Metered {
   lastReasoning?: number;
   /** The last response's text and calls while no request has followed it (its turn is not yet recorded). */
   openTurn?: AgentItem[];
+  /** The id of the response openTurn is (a chained request goes on from it by this id). */
+  openTurnId?: string;
   lastHash?: string;
   pending: Set<Promise<void>>;
   /** Requests being forwarded, until they have an answer or have failed (their metering is then pending). */

@@ -69,6 +69,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     // A cut stream's request, or a failed response's, is sent again: the retry is the same turn, not one
     // without output.
     m.openTurn = outcome.completed && !outcome.failed ? outcome.output ?? [] : undefined;
+    m.openTurnId = outcome.responseId;
     if (!estimated) m.lastReasoning = usage.reasoning;
     // The append counts the record as pending at once, so the session's figures already include it when
     // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead

@@ -37,7 +37,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const link = m.link;
 
   const view = viewRequest(endpoint, body);
-  await observeTurns(m, view, chainedRequest(endpoint, body));
+  await observeTurns(m, view, chainedRequest(endpoint, body), body.previous_response_id);
 
   const refusal = link.refusal();
   if (refusal) return errorResponse(refusal.status, refusal.message, refusal.code, 'switchyard_refusal');
@@ -306,12 +306,20 @@ function chainedRequest(endpoint: Endpoint, body: Record<string, unknown>): bool
   return endpoint === 'responses' && ((typeof body.previous_response_id === 'string' && body.previous_response_id !== '') || (body.conversation !== undefined && body.conversation !== null));
 }
 
-async function observeTurns(m: Metered, view: RequestView, chained: boolean): Promise<void> {
+async function observeTurns(m: Metered, view: RequestView, chained: boolean, previousId: unknown): Promise<void> {
   // A chained request holds only what is new (the calls' outputs); the calls are the last response's,
-  // which the gateway kept. Together they are the turn. The next request that resends it all starts a
-  // new baseline, as after a restart.
-  if (chained) m.feed.restart();
-  const taken = chained ? (m.openTurn ? [[...m.openTurn, ...view.activity]] : []) : m.feed.take(view.activity);
+  // which the gateway kept, when it goes on from that response (another chain of the same session, going
+  // on from another one, is not paired with it). Together they are the turn. The next request that resends
+  // it all starts a new baseline, as after a restart.
+  if (chained) {
+    m.feed.restart();
+    const pairs = m.openTurn !== undefined && (typeof previousId !== 'string' || m.openTurnId === undefined || previousId === m.openTurnId);
+    if (!pairs) {
+      m.openTurn = undefined;
+      return;
+    }
+  }
+  const taken = chained ? [[...m.openTurn!, ...view.activity]] : m.feed.take(view.activity);
   // A response with no output at all (cut off at the output limit while it reasoned) was paid for all the
   // same: it is a turn, and one without progress. (A response whose output the next request leaves out, as
   // an agent that sends each request on its own does, is not judged: its turns cannot be told.)
