@@ -11,7 +11,7 @@ import { silentSink } from '../src/host/events';
 import { Ledger } from '../src/host/ledger/ledger';
 import { completeLines, decodeLine, encodeLine } from '../src/host/ledger/lineCodec';
 import { Rollups } from '../src/host/ledger/rollups';
-import { saveSnapshot } from '../src/host/ledger/snapshot';
+import { saveSnapshot, SNAPSHOT_NAME } from '../src/host/ledger/snapshot';
 import { costOf } from '../src/host/pricing/cost';
 import { loadPriceTable } from '../src/host/pricing/priceTable';
 import { withDefaults } from '../src/host/settings';
@@ -193,7 +193,7 @@ async function tenMillion(root: string): Promise<{ figures: Figure[]; notes: str
     if (v.perSession.length !== SESSIONS || v.total.usage.requests !== RECORDS) throw new LedgerBenchError('the month view does not cover the ingested records');
   }
   await l.close();
-  const snapshotBytes = (await fsp.stat(path.join(big, 'rollups.snapshot.json'))).size;
+  const snapshotBytes = (await fsp.stat(path.join(big, SNAPSHOT_NAME))).size;
   const [first, last] = [median(perBatchUs.slice(0, 10)), median(perBatchUs.slice(-10))];
   return {
     small, big,

@@ -157,3 +157,12 @@ test('CSV: one header, one line per row, quoted and spreadsheet-safe', () => {
   assert.equal(lines[1], 'one,"Fix ""flaky"", tests",1,1000,200,0,100,20,1.500000,0,0.750000,0');
   assert.equal(lines[2], `two,"'=HYPERLINK(""http://x"")",2,2000,400,0,200,40,0.000000,2,0.000000,1`);
 });
+
+test('by tier, a response cut short counts at the tier asked for; one served at a tier without a price here stays unknown', () => {
+  const rollups = new Rollups();
+  rollups.apply(makeRecord('cut', { servedTier: 'unknown', requestedTier: 'priority', costUsd: 0.02, standardCostUsd: 0.01, estimated: true }));
+  rollups.apply(makeRecord('ultra', { servedTier: 'unknown', requestedTier: 'standard', costUsd: 0.03, standardCostUsd: 0.015, estimated: true, costBound: true }));
+  const byTier = Object.fromEntries(report(rollups, 'tier').map(r => [r.key, r.costUsd]));
+  assert.deepEqual(byTier, { priority: 0.02, unknown: 0.03 });
+  assert.equal(report(rollups, 'tier').find(r => r.key === 'priority')?.priorityPremiumUsd, 0.01);
+});

@@ -36,14 +36,14 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
       const refused = refusal(errorText(err));
       // Called with its fields (a script, another extension): said, and the caller is not kept waiting.
       if (given) {
-        void vscode.window.showErrorMessage(refused.message, ...refused.actions).then(choice => choice && void vscode.commands.executeCommand(refused.command!));
+        void vscode.window.showErrorMessage(refused.message, ...refused.actions).then(choice => choice && void vscode.commands.executeCommand(refused.command!, ...(refused.args ?? [])));
         return undefined;
       }
       // Typed into the dialog: what was typed is kept for another try.
       const retry = 'Edit and Retry';
       const choice = await vscode.window.showErrorMessage(refused.message, ...refused.actions, retry);
       if (!choice) return undefined;
-      if (choice !== retry) await vscode.commands.executeCommand(refused.command!);
+      if (choice !== retry) await vscode.commands.executeCommand(refused.command!, ...(refused.args ?? []));
       draft = await askDraft(ctx, repo, draft);
     }
   }
@@ -51,10 +51,11 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
 }
 
 /** What a refused start says, and the one thing to fix first where there is one (a key, a cap). */
-function refusal(why: string): { message: string; actions: string[]; command?: string } {
+function refusal(why: string): { message: string; actions: string[]; command?: string; args?: unknown[] } {
   if (why === NO_API_KEY) return { message: 'Switchyard: the session was not created: there is no API key for OpenAI yet.', actions: ['Set API Key'], command: 'switchyard.setApiKey' };
   const message = `Switchyard: the session was not created: ${plainText(why)}`;
-  if (/^The (daily|monthly) cap is reached/.test(why)) return { message, actions: ['Set Caps…'], command: 'switchyard.setBudgets' };
+  const cap = /^The (daily|monthly) cap is reached/.exec(why)?.[1];
+  if (cap) return { message, actions: ['Set Caps…'], command: 'switchyard.setBudgets', args: [cap === 'daily' ? 'budget.dayUsd' : 'budget.monthUsd'] };
   return { message, actions: [] };
 }
 

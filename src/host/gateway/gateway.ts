@@ -235,7 +235,8 @@ export class Gateway {
     if (!m) {
       return errorResponse(401, 'Switchyard gateway: missing or unknown session token. Agents get their token from Switchyard; the API key is never handed out.', 'invalid_api_key');
     }
-    if (method === 'GET' && /^\/models(\/[^/?#]+)?$/.test(route)) return this.forwardModels(route.slice(1), signal);
+    // A model's id may hold a slash (vLLM and OpenRouter names: org/model).
+    if (method === 'GET' && /^\/models(\/[^?#]+)?$/.test(route)) return this.forwardModels(route.slice(1), signal);
     if (method !== 'POST' || (route !== '/responses' && route !== '/chat/completions')) {
       return errorResponse(404, `Switchyard gateway: ${method} ${path} is not supported (use /v1/responses or /v1/chat/completions).`, 'not_found');
     }

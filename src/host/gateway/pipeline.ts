@@ -215,10 +215,16 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const scanner = new SseScanner(endpoint);
   const filter = usageAsked ? undefined : new UsageChunkFilter();
   let done = false;
+  // Until its body ends, the response counts as under way: a run's end (drain) waits for its metering.
+  let streamed!: () => void;
+  const streaming = new Promise<void>(resolve => (streamed = resolve));
+  m.forwarding.add(streaming);
   const finish = () => {
     if (done) return;
     done = true;
     track(m, meterResponse(metered, scanner.outcome));
+    m.forwarding.delete(streaming);
+    streamed();
   };
   const stream = bodyStream(upstream.body, {
     chunk(value) {

@@ -45,7 +45,7 @@ export interface GatewaySession {
   tracedTurns(): number;
   /** The loop guard's decision after a completed turn; the session applies it (warn, downgrade, pause…). */
   onGuard(decision: GuardDecision): void;
-  /** Its request waits for day or month headroom that other processes hold for requests in flight. */
+  /** Its request waits for headroom held for requests in flight: other processes' (day, month) or its own (session). */
   onBudgetWait(message: string, scope: 'session' | 'day' | 'month'): void;
   /** Its request waits this long for the provider's rate-limit window, for the reason given. */
   onRateLimitWait(ms: number, reason: string): void;

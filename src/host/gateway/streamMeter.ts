@@ -1,5 +1,5 @@
-// Passes a model's server-sent events through unchanged, byte for byte and chunk by chunk, while reading
-// the few events that carry usage. Deltas, the bulk of a stream, are only measured, never parsed, so
+// Reads a model's server-sent events as they pass through (unchanged, chunk by chunk; usageChunkFilter.ts
+// says the one exception), finding the few events that carry usage. Deltas, the bulk of a stream, are only measured, never parsed, so
 // metering adds next to nothing per event.
 import { responseActivity, type AgentItem, type Endpoint } from './requestView';
 import { LfDecoder } from '../util/lfDecoder';

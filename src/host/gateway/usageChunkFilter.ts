@@ -13,9 +13,11 @@ export class UsageChunkFilter {
 
   /** The events complete so far, but a usage-only one; the rest waits for the next chunk. */
   push(chunk: Uint8Array): Uint8Array {
+    const before = this.pending.length;
     this.pending += this.text.push(chunk);
+    // Only the new text (and the line end before it) can end an event: a long one is not searched again.
+    if (this.pending.indexOf('\n\n', Math.max(0, before - 1)) < 0) return new Uint8Array(0);
     const end = this.pending.lastIndexOf('\n\n');
-    if (end < 0) return new Uint8Array(0);
     const events = this.pending.slice(0, end + 2);
     this.pending = this.pending.slice(end + 2);
     return encoder.encode(withoutUsageOnly(events));

@@ -218,11 +218,12 @@ export function addRecord(a: Agg, r: UsageRecord): Agg {
 }
 
 /**
- * The tier a record was billed at: the one served, or where the response never said (cut short, or a
- * tier without a price here), the one asked for, which the cost was counted at.
+ * The tier a record was billed at: the one served, or where the response never said (cut short), the one
+ * asked for, which the cost was counted at. One served at a tier without a price here (costBound) stays
+ * unknown: it was counted at the model's dearest price, not the tier asked for.
  */
 export function billedTier(r: UsageRecord): ServedTier {
-  return r.servedTier === 'unknown' ? r.requestedTier : r.servedTier;
+  return r.servedTier === 'unknown' && !r.costBound ? r.requestedTier : r.servedTier;
 }
 
 function moneyOf(r: UsageRecord): { cost: number | null; standard: number; premium: number } {

@@ -11,7 +11,9 @@ const FORMAT = 'switchyard-ledger-rollups/2';
 const ANCHOR_BYTES = 4096;
 const ORPHAN_TMP_AGE_MS = 10 * 60_000;
 
-export const SNAPSHOT_NAME = 'rollups.snapshot.json';
+// Named by its format: a build of another format keeps its own snapshot beside this one, rather than each
+// throwing the other's away (and rebuilding from the whole ledger) on every start.
+export const SNAPSHOT_NAME = 'rollups.v2.snapshot.json';
 
 export interface LoadedSnapshot {
   rollups: Rollups;
