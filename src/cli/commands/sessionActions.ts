@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isBaseUrl, type HostSettings } from '../../protocol/host';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
-import { formatBudgetUsd } from '../../host/budgets/budgetKeeper';
+import { formatBudgetUsd } from '../../host/budgets/budgetText';
 import type { Engine } from '../../host/engine';
 import type { HomeLayout } from '../../host/home';
 import { parseRecord } from '../../host/sessions/sessionRecord';

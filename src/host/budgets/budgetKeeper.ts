@@ -7,6 +7,7 @@ import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
 import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
 import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitRequest, fitRequest, type ScopeState } from './fit';
+import { refusalMessage } from './budgetText';
 import { FileReservationStore, type Reservation, type ReservationStore } from './reservations';
 
 /** Caps in USD; null: no cap at that scope. Day and month are for the whole machine. */
@@ -79,8 +80,6 @@ export interface BudgetKeeperOptions {
    */
   recoverDeadRequests?: () => Promise<unknown>;
 }
-
-const SCOPE_NAMES: Record<BudgetScope, string> = { session: 'Session budget', day: 'Daily cap', month: 'Monthly cap' };
 
 /** This process's share of the day and month headroom, published as one reservation in the store. */
 interface Lease {
@@ -379,11 +378,6 @@ function capMicro(usd: number): number {
   return usdToMicro(usd);
 }
 
-/** An amount as budget messages say it: four decimals under a dollar, and caps below a hundredth of a cent (tests, trials) keep their digits ("$0.0000 of $0.0000" says nothing). */
-export function formatBudgetUsd(n: number): string {
-  return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`;
-}
-
 /**
  * Whether the request would fit once the session's own requests in flight have settled (and spent
  * nothing): what they hold comes off every scope, the lease and the day and month caps as well as the
@@ -393,25 +387,7 @@ function fitsOnceSettled(fit: FitRequest, scopes: readonly ScopeState[], session
   return sessionInFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: Math.max(0, sc.reservedMicro - sessionInFlight) }))).ok;
 }
 
-/** A sum still to be found, as formatBudgetUsd shows it but rounded up: a budget of what it says is enough. */
-export function formatBudgetUsdUp(n: number): string {
-  if (n > 0 && n < 0.0001) return formatBudgetUsd(n);
-  const step = n < 1 ? 10_000 : 100;
-  return formatBudgetUsd(Math.ceil(n * step - 1e-9) / step);
-}
-
 /** A cache write can cost more than plain input (1.25x from gpt-5.6), so it bounds input too. */
 function dearestInput(price: UnitPrice): bigint {
   return [price.input, price.cachedInput, price.cacheWrite].reduce((a, b) => (b > a ? b : a));
-}
-
-function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number }): string {
-  const usd = formatBudgetUsd;
-  // The day and month caps are shared: other processes' shares of them count as held.
-  const holders = r.scope === 'session' ? 'requests in flight' : "requests in flight and other processes' shares";
-  const held = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held for ${holders}` : '';
-  // "Reached" only where spend itself leaves no room; room that is only held frees up as requests end.
-  const afterSpend = r.capUsd - r.spentUsd;
-  const state = afterSpend >= r.neededUsd ? 'has no room free now' : afterSpend > r.capUsd / 100 ? `too small to go on, with ${usd(afterSpend)} left` : 'reached';
-  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${held}; the smallest useful request needs up to ${formatBudgetUsdUp(r.neededUsd)}.`;
 }

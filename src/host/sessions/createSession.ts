@@ -5,7 +5,7 @@ import type { CreateSessionParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
 import { buildInstructions, taskMessage, toolsFor } from '../agent/prompt';
 import { loadRoles, type Role } from '../agent/roles';
-import { formatBudgetUsd, formatBudgetUsdUp } from '../budgets/budgetKeeper';
+import { formatBudgetUsd, formatBudgetUsdUp } from '../budgets/budgetText';
 import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import { reserveInputTokens } from '../gateway/requestView';
 import type { Progress } from '../handlers/handler';

@@ -7,7 +7,7 @@ import type { SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import type { ConversationItem } from '../agent/conversation';
 import { hintMessage, tierChangeMessage } from '../agent/prompt';
-import { formatBudgetUsd } from '../budgets/budgetKeeper';
+import { formatBudgetUsd } from '../budgets/budgetText';
 import type { CacheReference } from '../gateway/cacheInsight';
 import type { BudgetCaps, CacheBreak, GatewaySession, Refusal } from '../gateway/sessionLink';
 import type { GuardDecision } from '../guard/loopGuard';

@@ -3,7 +3,7 @@
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
 import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
-import { formatBudgetUsd } from '../budgets/budgetKeeper';
+import { formatBudgetUsd } from '../budgets/budgetText';
 import { UserError } from '../errors';
 import type { LoopGuard } from '../guard/loopGuard';
 import { parseTrace } from '../guard/trace';

@@ -171,8 +171,7 @@ export class SessionManager implements SessionHost {
 
   /** Copies the session's trace (one JSON object per turn) to `file`. */
   saveTrace(id: string, file: string): Promise<{ turns: number }> {
-    const s = this.get(id);
-    return this.traces.copy(s.paths.trace, file, s.tracedTurns());
+    return this.traces.copy(this.get(id).paths.trace, file, this.get(id).tracedTurns());
   }
 
   /** The repository a folder belongs to (sessions are kept per repository, by its main checkout). */
@@ -197,7 +196,7 @@ export class SessionManager implements SessionHost {
     return s;
   }
 
-  /** `why`: the reason shown, when it was not the user's click (a CLI run told to end). */
+  /** `why`: the reason shown when it was not the user (a CLI run told to end). */
   pause(id: string, why?: string): Promise<SessionInfo> {
     return pauseSession(this, id, why);
   }
