@@ -234,9 +234,11 @@ export class LiveSession implements GatewaySession {
   }
 
   nudgeDelivered(nudge: string): void {
-    // Another added since (a hint after the guard's nudge) waits for the next request.
+    // Another added since (a hint after the guard's nudge) waits for the next request. Said once, though
+    // requests sent side by side may each have carried it.
     if (this.nudge === nudge) this.nudge = undefined;
     else if (this.nudge?.startsWith(`${nudge}\n\n`)) this.nudge = this.nudge.slice(nudge.length + 2);
+    else return;
     this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Told the agent with its request: ${nudge}` });
   }
 
