@@ -49,28 +49,8 @@ test('a chained request whose stream is cut is estimated with the context it car
   assert.equal(next.status, 402, await next.text());
 });
 
-test('an agent that chains its turns with previous_response_id is judged by the loop guard like one that resends them', async t => {
-  const loop = { repeatLast: true, steps: [{ calls: [{ name: 'run_command', arguments: { command: 'npm test' } }] }] };
-  const up = await upstream(t, { scripts: { loop } });
-  const kit = await gatewayFor(t, up);
-  const link = new RecordingLink('s1');
-  const token = kit.gateway.register(link);
-  let body: Record<string, unknown> = { model: 'gpt-5.4', input: [{ type: 'message', role: 'user', content: '[script:loop] make the tests pass' }], stream: true, store: true };
-  for (let i = 0; i < 8 && !link.decisions.some(d => d.level === 'stop' || d.level === 'pause'); i++) {
-    const r = await post(kit.gateway, token, body);
-    const text = await r.text();
-    await kit.gateway.drain('s1');
-    const id = /"id":"(resp_[^"]+)"/.exec(text)?.[1];
-    const callId = /"call_id":"([^"]+)"/.exec(text)?.[1];
-    assert.ok(id && callId, text.slice(0, 300));
-    body = { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'function_call_output', call_id: callId, output: 'FAIL test/math.test.js > adds: expected 4, received 5' }], stream: true, store: true };
-  }
-  assert.ok(link.turns.length >= 3, `${link.turns.length} turns`);
-  assert.deepEqual(link.turns.map(x => x.toolCalls.map(c => c.name)), link.turns.map(() => ['run_command']));
-  assert.ok(link.decisions.some(d => d.level !== 'ok'), `the guard saw ${link.turns.length} turns: ${JSON.stringify(link.decisions.map(d => d.level))}`);
-});
-
-test('a chained request going on from another response than the last is not paired with the last one\'s calls', async t => {
+/** A session whose model calls `npm test` every turn; `send` posts a stored, streamed request and reads the response's id and call. */
+async function loopingSession(t: import('node:test').TestContext) {
   const loop = { repeatLast: true, steps: [{ calls: [{ name: 'run_command', arguments: { command: 'npm test' } }] }] };
   const up = await upstream(t, { scripts: { loop } });
   const kit = await gatewayFor(t, up);
@@ -79,10 +59,29 @@ test('a chained request going on from another response than the last is not pair
   const send = async (body: Record<string, unknown>) => {
     const text = await (await post(kit.gateway, token, { model: 'gpt-5.4', stream: true, store: true, ...body })).text();
     await kit.gateway.drain('s1');
-    return { id: /"id":"(resp_[^"]+)"/.exec(text)?.[1], callId: /"call_id":"([^"]+)"/.exec(text)?.[1] };
+    const sent = { id: /"id":"(resp_[^"]+)"/.exec(text)?.[1], callId: /"call_id":"([^"]+)"/.exec(text)?.[1] };
+    assert.ok(sent.id && sent.callId, text.slice(0, 300));
+    return sent;
   };
-  const output = (callId: string | undefined) => [{ type: 'function_call_output', call_id: callId, output: 'FAIL test/math.test.js' }];
-  const first = await send({ input: [{ type: 'message', role: 'user', content: '[script:loop] make the tests pass' }] });
+  const output = (callId: string | undefined) => [{ type: 'function_call_output', call_id: callId, output: 'FAIL test/math.test.js > adds: expected 4, received 5' }];
+  const task = [{ type: 'message', role: 'user', content: '[script:loop] make the tests pass' }];
+  return { link, send, output, task };
+}
+
+test('an agent that chains its turns with previous_response_id is judged by the loop guard like one that resends them', async t => {
+  const { link, send, output, task } = await loopingSession(t);
+  let last = await send({ input: task });
+  for (let i = 1; i < 8 && !link.decisions.some(d => d.level === 'stop' || d.level === 'pause'); i++) {
+    last = await send({ previous_response_id: last.id, input: output(last.callId) });
+  }
+  assert.ok(link.turns.length >= 3, `${link.turns.length} turns`);
+  assert.deepEqual(link.turns.map(x => x.toolCalls.map(c => c.name)), link.turns.map(() => ['run_command']));
+  assert.ok(link.decisions.some(d => d.level !== 'ok'), `the guard saw ${link.turns.length} turns: ${JSON.stringify(link.decisions.map(d => d.level))}`);
+});
+
+test('a chained request going on from another response than the last is not paired with the last one\'s calls', async t => {
+  const { link, send, output, task } = await loopingSession(t);
+  const first = await send({ input: task });
   await send({ previous_response_id: first.id, input: output(first.callId) });
   assert.equal(link.turns.length, 1, 'the chain from the first response: its call and its output');
   // Back to the first response (a retry from an earlier point, or a second chain): the last response's
