@@ -24,17 +24,26 @@ const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
 /** Repositories being opened for sessions being created, by the path they were asked for. */
 const opening = new Map<string, ReturnType<typeof openRepoWithHead>>();
 
+/** How long a look stays shared once it is done: creates started together reach it at slightly different times. */
+const SHARED_LOOK_MS = 250;
+
 /**
  * Sessions created together (a fleet starts dozens at once) share one look at the repository and its HEAD:
- * they branch from the same moment either way, and each look is a git process forked from the host.
+ * they branch from the same moment either way, and each look is a git process forked from the host. A look
+ * that has finished is still shared for a moment: on a busy machine git can answer before the last of a
+ * batch of creates asks.
  */
 function openSharedWithHead(repoPath: string): ReturnType<typeof openRepoWithHead> {
   let p = opening.get(repoPath);
   if (!p) {
-    p = openRepoWithHead(repoPath);
-    opening.set(repoPath, p);
-    const forget = () => void opening.delete(repoPath);
-    p.then(forget, forget);
+    const look = openRepoWithHead(repoPath);
+    p = look;
+    opening.set(repoPath, look);
+    const forget = () => {
+      if (opening.get(repoPath) === look) opening.delete(repoPath);
+    };
+    // A failed look is not shared on: the next create tries again at once.
+    look.then(() => setTimeout(forget, SHARED_LOOK_MS).unref(), forget);
   }
   return p;
 }
