@@ -36,6 +36,11 @@ suite('spend, tier and budgets in a real VS Code', () => {
     const paused = await sessionWhere(a, s.id, x => x.status === 'over-budget' || settled(x), 'the session to stop on its budget');
     assert.strictEqual(paused.status, 'over-budget', paused.statusReason);
     assert.ok(paused.costUsd <= 0.02, `spent ${paused.costUsd}`);
+    // An amount given with the command is held to what a typed one is: more than it spent, and than the budget used up.
+    for (const amount of [paused.costUsd, 0.02]) {
+      await vscode.commands.executeCommand('switchyard.raiseSessionBudget', s.id, amount);
+      assert.strictEqual(a.sessions().find(x => x.id === s.id)?.budgetUsd, 0.02, `a budget of $${amount} was refused`);
+    }
   });
 
   test('a cap typed as "Infinity" is refused, not saved as no cap', async () => {

@@ -104,16 +104,24 @@ export async function toggleTier(ctx: CommandContext) {
 export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amount?: unknown) {
   const s = await resolveSession(ctx, arg, undefined, 'raise the budget of');
   if (!s) return;
-  const value = typeof amount === 'number' ? String(amount) : await vscode.window.showInputBox({
+  const refusal = (v: string): string | undefined => {
+    if (!isDollars(v, s.costUsd, true)) return `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`;
+    // Stopped by its own budget, a lower one would only stop it again at once.
+    if (s.status === 'over-budget' && s.statusCause === 'session-budget' && s.budgetUsd !== null && dollarsIn(v) <= s.budgetUsd) return `More than its budget of $${s.budgetUsd}, which it has used up.`;
+    return undefined;
+  };
+  // An amount from a script or keybinding is held to what the input box holds a typed one to.
+  const given = typeof amount === 'number' || typeof amount === 'string' ? String(amount) : undefined;
+  const givenRefused = given === undefined ? undefined : refusal(given);
+  if (givenRefused) {
+    void vscode.window.showErrorMessage(`Budget of "${s.title}" not changed: ${givenRefused}`);
+    return;
+  }
+  const value = given ?? await vscode.window.showInputBox({
     title: `Budget of "${s.title}" (USD)`,
     value: String(Math.max(s.budgetUsd ?? 0, Math.ceil((s.costUsd * 2 + 1) * 100) / 100)),
     prompt: `Spent so far: $${s.costUsd.toFixed(4)}.`,
-    validateInput: v => {
-      if (!isDollars(v, s.costUsd, true)) return `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`;
-      // Stopped by its own budget, a lower one would only stop it again at once.
-      if (s.status === 'over-budget' && s.statusCause === 'session-budget' && s.budgetUsd !== null && dollarsIn(v) <= s.budgetUsd) return `More than its budget of $${s.budgetUsd}, which it has used up.`;
-      return undefined;
-    },
+    validateInput: refusal,
   });
   if (!value) return;
   const raised = await guarded('raising the budget', () => ctx.host.request(SpendProtocol.raiseBudget, { sessionId: s.id, budgetUsd: dollarsIn(value) }).then(() => true));

@@ -297,7 +297,6 @@ function parseJson(endpoint: Endpoint, text: string): StreamOutcome {
   }
 }
 
-/** New activity since the last request becomes guard turns; decisions go to the session. */
 /**
  * Input the server adds to what is sent: a Responses request chained with previous_response_id (or naming a
  * conversation) is billed for the context it names, the previous response's input and output as far as
@@ -312,6 +311,7 @@ function chainedRequest(endpoint: Endpoint, body: Record<string, unknown>): bool
   return endpoint === 'responses' && ((typeof body.previous_response_id === 'string' && body.previous_response_id !== '') || (body.conversation !== undefined && body.conversation !== null));
 }
 
+/** New activity since the last request becomes guard turns; decisions go to the session. */
 async function observeTurns(m: Metered, view: RequestView, chained: boolean, previousId: unknown): Promise<void> {
   // A chained request holds only what is new (the calls' outputs); the calls are the last response's,
   // which the gateway kept, when it goes on from that response (another chain of the same session, going
