@@ -17,4 +17,21 @@ test("a failed agent's reason is its error, past the stack trace Node prints aft
   assert.deepEqual(lastWords(stderr), ['file:///tmp/agent.mjs:12', 'const delta = chunk.choices[0].delta;', "TypeError: Cannot read properties of undefined (reading 'delta')"]);
   assert.deepEqual(lastWords(['error: no such file', 'usage: agent [options]']), ['error: no such file', 'usage: agent [options]']);
   assert.deepEqual(lastWords(['    at only frames']), ['at only frames']);
+  // An error with properties of its own: Node prints them as an object after the last frame.
+  const withProperties = [
+    'node:fs:562',
+    '  return binding.open(',
+    '                 ^',
+    '',
+    "Error: ENOENT: no such file or directory, open 'plan.md'",
+    '    at Object.openSync (node:fs:562:18)',
+    '    at file:///tmp/agent.mjs:3:1 {',
+    '  errno: -2,',
+    "  code: 'ENOENT',",
+    "  path: 'plan.md'",
+    '}',
+    '',
+    'Node.js v24.21.0',
+  ];
+  assert.deepEqual(lastWords(withProperties), ['node:fs:562', 'return binding.open(', "Error: ENOENT: no such file or directory, open 'plan.md'"]);
 });

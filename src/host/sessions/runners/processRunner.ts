@@ -150,9 +150,23 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
 
 /**
  * What an agent's stderr said last, as the reason it failed: its last three lines, but for a stack trace's
- * frames and a runtime's version line, which would push the error itself out.
+ * frames, the error's own properties Node prints after them ("at … {" to "}"), the caret under the source
+ * line and a runtime's version line, which would push the error itself out.
  */
 export function lastWords(lines: readonly string[]): string[] {
-  const telling = lines.filter(l => l.trim() && !/^\s+at\s/.test(l) && !/^Node\.js v\d/.test(l.trim()));
+  const telling: string[] = [];
+  let inProperties = false;
+  for (const l of lines) {
+    if (inProperties) {
+      inProperties = l !== '}';
+      continue;
+    }
+    if (/^\s+at\s/.test(l)) {
+      inProperties = l.trimEnd().endsWith('{');
+      continue;
+    }
+    // The caret under the source line points at nothing once lines are joined.
+    if (l.trim() && !/^\^+$/.test(l.trim()) && !/^Node\.js v\d/.test(l.trim())) telling.push(l);
+  }
   return (telling.length ? telling : lines.filter(l => l.trim())).slice(-3).map(l => l.trim());
 }
