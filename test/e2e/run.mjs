@@ -253,6 +253,10 @@ try {
     const toast = wb.notification('"Fix the math test": Stuck, paused for you');
     await toast.waitFor({ timeout: 30000 });
     for (const action of ['Resume', 'Stop', 'Open Transcript']) await toast.locator('.monaco-button', { hasText: action }).first().waitFor();
+    // Its transcript beside the notification: the guard's warning, then the pause, each with its reason.
+    await wb.sessionRow('Fix the math test').click();
+    await wb.inWebview('.session-header >> text=Fix the math test');
+    await toast.waitFor();
     copyFileSync(await wb.screenshot('07-stuck'), path.join(DOCS, 'stuck.png'));
   });
 

@@ -318,6 +318,26 @@ test('transcript: a merged session offers no Show Changes (its worktree is gone)
   await page.close();
 });
 
+test("transcript: a session the loop guard paused says why in its banner and the guard's callout, not twice more", { skip }, async () => {
+  const { page } = await open('transcript');
+  const why = 'Stuck, paused for you to resume, resume with a hint, or stop: The same error 6 times';
+  const stuck = session({ status: 'stuck', statusReason: `Loop guard: ${why} ($0.0106 spent since the last progress).`, guard: { level: 'pause', reason: why, spentSinceProgressUsd: 0.0106, turnsSinceProgress: 6 } });
+  const events: TranscriptEvent[] = [
+    { kind: 'guard', ts, level: 'pause', reason: `${why} ($0.0106 spent since the last progress)` },
+    { kind: 'status', ts, status: 'stuck', reason: stuck.statusReason },
+    { kind: 'status', ts, status: 'paused', reason: 'Paused by the user.' },
+  ];
+  await send(page, { type: 'transcript/reset', body: { session: stuck, events } });
+  await page.waitForSelector('.item-status >> nth=1');
+  const text = await run<string>(page, 'document.body.innerText');
+  assert.equal(text.split('The same error 6 times').length - 1, 2, text);
+  assert.equal(await page.locator('.header-banner.guard').count(), 1);
+  assert.equal(await page.locator('.header-reason').count(), 0);
+  // Another status keeps its reason.
+  assert.deepEqual(await page.locator('.status-reason').allInnerTexts(), ['Paused by the user.']);
+  await page.close();
+});
+
 test('transcript: 5,000 events open with a bounded page, and one append adds one element', { skip }, async () => {
   const { page, errors } = await open('transcript');
   const events: TranscriptEvent[] = [];

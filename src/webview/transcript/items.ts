@@ -86,9 +86,11 @@ function usage(item: Of<'usage'>): HTMLElement {
 
 function status(item: Of<'status'>): HTMLElement {
   const s = STATUS[item.status] ?? { label: item.status, icon: 'circle-filled' };
-  return h('div', { class: 'item item-status' },
+  // The loop guard's pause follows its own callout, which says the same reason: the badge is enough.
+  const saidAbove = item.status === 'stuck' && item.reason?.startsWith('Loop guard: ');
+  return h('div', { class: 'item item-status', title: saidAbove ? item.reason : undefined },
     h('span', { class: `badge status-${item.status}` }, icon(s.icon), s.label),
-    item.reason ? h('span', { class: 'status-reason' }, item.reason) : null,
+    item.reason && !saidAbove ? h('span', { class: 'status-reason' }, item.reason) : null,
     time(item.ts));
 }
 
