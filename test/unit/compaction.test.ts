@@ -5,7 +5,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { compacted, compactionThreshold, contextWindow } from '../../src/host/agent/compaction';
+import { compacted, compactionThreshold } from '../../src/host/agent/compaction';
+import { contextWindow } from '../../src/host/pricing/contextWindows';
 import { Conversation, type ConversationItem } from '../../src/host/agent/conversation';
 import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
 

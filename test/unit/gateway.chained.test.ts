@@ -24,7 +24,7 @@ async function afterLargeContext(t: import('node:test').TestContext) {
   const capJustAbove = () => {
     link.caps_ = { sessionUsd: link.usage.reduce((sum, u) => sum + (u.record.costUsd ?? 0), 0) + 0.03, dayUsd: null, monthUsd: null };
   };
-  return { up, kit, link, chain, capJustAbove };
+  return { up, kit, link, id, chain, capJustAbove };
 }
 
 test('a request chained with previous_response_id reserves the context it carries, and a cap it would pass refuses it', async t => {
@@ -47,6 +47,40 @@ test('a chained request whose stream is cut is estimated with the context it car
   capJustAbove();
   const next = await chain();
   assert.equal(next.status, 402, await next.text());
+});
+
+test('a request chained to an earlier response than the last reserves that response\'s context, not the last one\'s', async t => {
+  const { kit, link, chain, capJustAbove } = await afterLargeContext(t);
+  const token = kit.gateway.register(link);
+  // A small request on its own between them: the last response is now a small one.
+  assert.equal((await post(kit.gateway, token, { model: 'gpt-5.4', input: [{ type: 'message', role: 'user', content: 'a small aside' }], stream: true, store: true })).status, 200);
+  await kit.gateway.drain('s1');
+  capJustAbove();
+  const chained = await chain();
+  assert.equal(chained.status, 402, await chained.text());
+  assert.equal(link.usage.length, 2, 'nothing more was spent');
+});
+
+test('a request chained to a response this process never saw reserves the whole context window, and is billed what it used', async t => {
+  const { up, link, id } = await afterLargeContext(t);
+  // Another process (a resume, another CLI run): the same upstream, a gateway that knows nothing of the chain.
+  const other = await gatewayFor(t, up);
+  const elsewhere = new RecordingLink('s2');
+  const token = other.gateway.register(elsewhere);
+  const body = { model: 'gpt-5.4', previous_response_id: id, input: [{ type: 'message', role: 'user', content: 'go on' }], stream: true, store: true };
+  // $0.50 does not hold 400,000 tokens of gpt-5.4 input ($1.00): whatever the id names, the cap holds.
+  elsewhere.caps_ = { sessionUsd: 0.5, dayUsd: null, monthUsd: null };
+  const refused = await post(other.gateway, token, body);
+  assert.equal(refused.status, 402);
+  assert.match(await refused.text(), /goes on from a response or conversation this process has not seen/);
+  assert.equal(elsewhere.usage.length, 0);
+  elsewhere.caps_ = { sessionUsd: 5, dayUsd: null, monthUsd: null };
+  const sent = await post(other.gateway, token, body);
+  const answer = await sent.text();
+  assert.equal(sent.status, 200, answer);
+  await other.gateway.drain('s2');
+  assert.ok(elsewhere.usage[0]!.record.input >= link.usage[0]!.record.input, 'billed with the context it carried');
+  assert.ok(!elsewhere.usage[0]!.record.estimated, 'billed from its usage');
 });
 
 /** A session whose model calls `npm test` every turn; `send` posts a stored, streamed request and reads the response's id and call. */

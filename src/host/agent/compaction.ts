@@ -1,20 +1,10 @@
 // Long sessions: when the prompt nears the model's context window, older turns are summarised in one
 // step. That rewrites the prefix, so it is recorded as a planned cache reset, never done silently.
+import { contextWindow } from '../pricing/contextWindows';
 import type { ConversationItem } from './conversation';
 
-/** Context windows in tokens (published model limits); unknown models get a conservative default. */
-const CONTEXT_TOKENS: [RegExp, number][] = [
-  [/^gpt-4\.1/, 1_047_576],
-  [/^gpt-5/, 400_000],
-  [/^o[134]/, 200_000],
-];
-const DEFAULT_CONTEXT = 128_000;
 /** Items kept verbatim after the summary: the latest work the agent is in the middle of. */
 const KEEP_RECENT = 6;
-
-export function contextWindow(model: string): number {
-  return CONTEXT_TOKENS.find(([re]) => re.test(model))?.[1] ?? DEFAULT_CONTEXT;
-}
 
 /** Compact at this many (estimated) input tokens: the setting when given, else 80% of the window. */
 export function compactionThreshold(model: string, setting: number): number {

@@ -11,6 +11,7 @@ import type { PriceTable } from '../pricing/priceTable';
 import { CacheTracker } from './cacheInsight';
 import { GuardFeed } from './guardFeed';
 import type { AgentItem } from './requestView';
+import { ChainContexts } from './chainContexts';
 import { forwardModelRequest, type PipelineDeps } from './pipeline';
 import { RateLimitGate } from './rateLimiter';
 import { apiUrl, errorResponse, shownUrl } from './responses';
@@ -80,6 +81,8 @@ export class Gateway {
   private server: GatewayServer | undefined;
   private readonly client = new UpstreamClient();
   readonly rateLimits = new RateLimitGate();
+  /** Of every session here: an agent may chain to a response another session of this process had. */
+  private readonly chains = new ChainContexts();
 
   constructor(private readonly opts: GatewayOptions) {}
 
@@ -240,7 +243,7 @@ export class Gateway {
     if (method !== 'POST' || (route !== '/responses' && route !== '/chat/completions')) {
       return errorResponse(404, `Switchyard gateway: ${method} ${path} is not supported (use /v1/responses or /v1/chat/completions).`, 'not_found');
     }
-    const deps: PipelineDeps = { ...this.opts, now: this.opts.now ?? Date.now, rateLimits: this.rateLimits, client: this.client };
+    const deps: PipelineDeps = { ...this.opts, now: this.opts.now ?? Date.now, rateLimits: this.rateLimits, client: this.client, chains: this.chains };
     const forwarded = forwardModelRequest(deps, m, route === '/responses' ? 'responses' : 'chat', body, signal);
     // A request under way is metered when it ends, answered or not (an agent killed mid-request): until
     // then drain() waits for it too, so what a finished run reports is all there is.

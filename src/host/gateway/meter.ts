@@ -20,8 +20,10 @@ export interface RecordBasis {
   model: string;
   requestedTier: Tier;
   requestBytes: number;
-  /** Input the server adds to the body (a chained request's context; pipeline.ts carriedTokens). */
+  /** Input the server most likely adds to the body (a chained request's context; chainContexts.ts). */
   carriedTokens: number;
+  /** The conversation the request goes on in, if it names one. */
+  conversation: string | undefined;
   /** The output cap the request was sent with (the reservation's): no estimate charges more output. */
   maxOutputTokens: number;
   /** The record's id, chosen before sending: the note written ahead and the record share it. */
@@ -71,6 +73,9 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     m.openTurn = outcome.completed && !outcome.failed ? outcome.output ?? [] : undefined;
     m.openTurnId = outcome.responseId;
     if (!estimated) m.lastReasoning = usage.reasoning;
+    // What a request chained to this response, or to its conversation, will be billed for on top of its body.
+    if (x.endpoint === 'responses' && !estimated) deps.chains.remember(outcome.responseId, x.conversation, usage.input + usage.output);
+    else deps.chains.forget(x.conversation);
     // The append counts the record as pending at once, so the session's figures already include it when
     // it is told; the durable write (slower) is awaited after, and the transcript shows the usage ahead
     // of the agent's next step.

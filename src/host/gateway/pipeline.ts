@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReserveResult } from '../budgets/budgetKeeper';
 import { DEFAULT_MIN_OUTPUT_TOKENS } from '../budgets/fit';
 import { routingOf } from './cacheInsight';
+import { conversationId, type ChainContexts } from './chainContexts';
 import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, presumedRecord, type MeterInput } from './meter';
 import { applySessionPolicy, asksForUsage, requestedMaxOutput } from './policy';
@@ -14,10 +15,10 @@ import { UsageChunkFilter } from './usageChunkFilter';
 import { bodyStream, FLEX_IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
 
-/** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate and its client. */
 const RATE_WAIT_SAID_MS = 2000;
 
-export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient };
+/** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate, its client and what chains carry. */
+export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient; chains: ChainContexts };
 
 /** The smallest output cap worth sending; below it the request is refused as over budget. */
 /** How long a request waits for headroom other processes hold before the session pauses over budget. */
@@ -52,7 +53,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   applySessionPolicy(endpoint, body, { tier, cacheKey: `switchyard-${link.id}`, maxOutputTokens: wantedOut, nudge, isOpenAI: deps.upstream().isOpenAI });
 
   let text = JSON.stringify(body);
-  const carried = carriedTokens(endpoint, body, m);
+  const lastContext = m.lastUsage ? m.lastUsage.input + m.lastUsage.output : 0;
+  const carried = deps.chains.carried(endpoint, body, model, reserveInputTokens(Buffer.byteLength(text)), lastContext);
   // Before the reservation: a request waiting for the rate limit must not hold budget headroom that
   // other sessions' requests need meanwhile.
   const held = deps.rateLimits.delayMs();
@@ -62,7 +64,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(
-      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)) + carried, maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
+      { sessionId: link.id, model, estimatedInputTokens: reserveInputTokens(Buffer.byteLength(text)) + carried.bound, maxOutputTokens: wantedOut, minOutputTokens: Math.min(DEFAULT_MIN_OUTPUT_TOKENS, wantedOut) },
       link.caps(),
     );
     reservation = await reserve();
@@ -92,8 +94,12 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   }
   if (!reservation.ok && signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
   if (!reservation.ok) {
-    link.onOverBudget(reservation.message, reservation.scope);
-    return errorResponse(402, `Switchyard: ${reservation.message}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
+    // Its body is small: what it is held at would puzzle anyone not told why.
+    const why = carried.unknown
+      ? `${reservation.message} The request goes on from a response or conversation this process has not seen, which the provider bills in full: up to the model's whole context window is held for it. Resend the context, or allow more.`
+      : reservation.message;
+    link.onOverBudget(why, reservation.scope);
+    return errorResponse(402, `Switchyard: ${why}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
   }
   if (reservation.unpriced && Object.values(link.caps()).some(cap => cap !== null)) link.onUnpriced(model);
   if (reservation.maxOutputTokens < wantedOut) {
@@ -117,7 +123,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const expectation = m.cache.expect(view, routing, started);
   m.requests++;
   const requestBytes = Buffer.byteLength(text);
-  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, carriedTokens: carried, maxOutputTokens: reservation.maxOutputTokens, recordId: randomUUID() };
+  const basis = { deps, m, endpoint, model, requestedTier: tier, requestBytes, carriedTokens: carried.likely, conversation: conversationId(endpoint, body), maxOutputTokens: reservation.maxOutputTokens, recordId: randomUUID() };
   // Written ahead, before anything can reach the provider: if this process dies before the response is
   // metered, the request is still recorded (as an estimate) by the next process that looks.
   deps.inflight?.begin(presumedRecord(basis));
@@ -295,15 +301,6 @@ function parseJson(endpoint: Endpoint, text: string): StreamOutcome {
   } catch {
     return { completed: false, deltaChars: text.length };
   }
-}
-
-/**
- * Input the server adds to what is sent: a Responses request chained with previous_response_id (or naming a
- * conversation) is billed for the context it names, the previous response's input and output as far as
- * this process saw them, though its body is small.
- */
-function carriedTokens(endpoint: Endpoint, body: Record<string, unknown>, m: Metered): number {
-  return chainedRequest(endpoint, body) && m.lastUsage ? m.lastUsage.input + m.lastUsage.output : 0;
 }
 
 /** A Responses request that goes on from a response the server keeps, sending only what is new. */
