@@ -164,7 +164,8 @@ test("a session's own requests in flight make its next one wait, not its session
   const req = { sessionId: 'par', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 };
   // $0.08 a request. Alone, and with the day and month caps as set by default, whose lease holds the
   // session's requests in flight too (five of them fill it, as they fill a $0.40 budget).
-  for (const c of [caps({ sessionUsd: 0.1 }), caps({ sessionUsd: 0.4, dayUsd: 50, monthUsd: 500 })]) {
+  // And under a day cap that binds first, with no other process holding any of it.
+  for (const c of [caps({ sessionUsd: 0.1 }), caps({ sessionUsd: 0.4, dayUsd: 50, monthUsd: 500 }), caps({ sessionUsd: 5, dayUsd: 0.3 })]) {
     const held = [];
     let refused;
     for (let i = 0; i < 8 && !refused; i++) {
@@ -174,7 +175,7 @@ test("a session's own requests in flight make its next one wait, not its session
     }
     assert.ok(refused && !refused.ok, 'an agent sending requests at once meets its budget');
     assert.equal(refused.heldInFlight, true, `${JSON.stringify(c)}: ${refused.message}`);
-    assert.match(refused.message, /^Session budget has no room free now: \$0\.0000 of \$0\.\d{4} spent, \$0\.\d{4} held for requests in flight/);
+    assert.match(refused.message, /^(Session budget|Daily cap) has no room free now: \$0\.0000 of \$0\.\d{4} spent, \$0\.\d{4} held for requests in flight/);
     for (const id of held) await keeper.settle(id);
   }
   await ledger.append(makeRecord('p1', { sessionId: 'par', ts: NOW.toISOString(), costUsd: 0.38, standardCostUsd: 0.38 }));

@@ -177,11 +177,11 @@ export class BudgetKeeper {
         // not turn into headroom once it settles.
         const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sum(others)));
         const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true, caps);
-        // Held, not spent: by this session's own requests in flight (an agent sending several at once), or
-        // by other processes' shares. Either comes back as those requests finish.
+        // Held, not spent: by this session's own requests in flight (an agent sending several at once), by
+        // this process's other sessions', or by other processes' shares. Each comes back as its requests finish.
         const held = decision.scope === 'session'
           ? fitsOnceSettled(fit, scopes, this.inFlightMicro(t, req.sessionId))
-          : sum(others) > 0 && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, inFlight)]).ok;
+          : sum(others) + inFlight > 0 && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, 0)]).ok;
         return { next, result: this.refuse(decision, held) };
       }
       // Room beyond this request, for the next few, without taking more than the caps leave.
