@@ -4,6 +4,7 @@ import type { TranscriptEvent } from '../protocol/records';
 import type { ServedTier, SessionInfo } from '../protocol/types';
 import type { Engine } from '../host/engine';
 import type { CapReachedError } from '../host/errors';
+import { costCell, estimateLegend } from './reportTable';
 
 export interface FollowOptions {
   json: boolean;
@@ -68,6 +69,8 @@ export async function followSession(engine: Engine, start: () => Promise<Session
         costUsd: settled.costUsd,
         // Requests of a model without a price are in usage but not in costUsd: never shown as free.
         ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
+        // Cut off before their usage arrived, or served at a tier without a price: costUsd holds estimates.
+        ...(settled.estimatedRequests ? { estimatedRequests: settled.estimatedRequests } : {}),
         tier: settled.tier,
         // The provider may serve another tier than asked, and cost follows the one served.
         ...(elsewhere.requests ? { servedAtOtherTier: elsewhere.byTier } : {}),
@@ -79,10 +82,11 @@ export async function followSession(engine: Engine, start: () => Promise<Session
       out(`${settled.status}: ${settled.title} (${settled.branch})`);
       if (settled.statusReason) out(`  ${settled.statusReason}`);
       if (settled.summary) out(settled.summary.trim().split('\n').map(l => `  | ${l}`).join('\n'));
-      const unpriced = settled.unpricedRequests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
-      out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, $${settled.costUsd.toFixed(4)}${unpriced} on ${settled.tier}`);
+      const unpriced = settled.unpricedRequests && settled.unpricedRequests < settled.usage.requests ? ` (+ ${settled.unpricedRequests} unpriced ${settled.unpricedRequests === 1 ? 'request' : 'requests'})` : '';
+      out(`  ${settled.usage.requests} requests, ${settled.usage.input} input (${settled.usage.cached} cached), ${settled.usage.output} output tokens, ${costCell({ ...settled, requests: settled.usage.requests })}${unpriced} on ${settled.tier}`);
+      if (settled.estimatedRequests) out(`  ${estimateLegend(settled.estimatedRequests)}`);
       if (elsewhere.requests) {
-        const tiers = Object.entries(elsewhere.byTier).map(([tier, n]) => `${n} ${tier}`).join(', ');
+        const tiers = Object.entries(elsewhere.byTier).map(([tier, n]) => `${n} ${tier === 'unpricedTier' ? 'at a tier without a price here' : tier}`).join(', ');
         out(`  ${elsewhere.requests} of ${settled.usage.requests} requests served at another tier than asked (${tiers}); cost follows the tier served`);
       }
       const next = nextStep(settled);
@@ -96,13 +100,18 @@ export async function followSession(engine: Engine, start: () => Promise<Session
   }
 }
 
-/** Requests a response says were served at another tier than they asked for, by the tier served. */
-export function servedElsewhere(events: readonly TranscriptEvent[]): { requests: number; byTier: Partial<Record<ServedTier, number>> } {
-  const byTier: Partial<Record<ServedTier, number>> = {};
+/**
+ * Requests a response says were served at another tier than they asked for, by the tier served; one served
+ * at a tier without a price here (whose name the record does not keep) under `unpricedTier`.
+ */
+export function servedElsewhere(events: readonly TranscriptEvent[]): { requests: number; byTier: Partial<Record<Exclude<ServedTier, 'unknown'> | 'unpricedTier', number>> } {
+  const byTier: Partial<Record<Exclude<ServedTier, 'unknown'> | 'unpricedTier', number>> = {};
   let requests = 0;
   for (const e of events) {
-    if (e.kind !== 'usage' || e.record.servedTier === 'unknown' || e.record.servedTier === e.record.requestedTier) continue;
-    byTier[e.record.servedTier] = (byTier[e.record.servedTier] ?? 0) + 1;
+    if (e.kind !== 'usage') continue;
+    const served = e.record.costBound ? 'unpricedTier' : e.record.servedTier;
+    if (served === 'unknown' || served === e.record.requestedTier) continue;
+    byTier[served] = (byTier[served] ?? 0) + 1;
     requests++;
   }
   return { requests, byTier };

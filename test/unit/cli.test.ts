@@ -113,6 +113,15 @@ test('the run summary says which requests the provider served at another tier th
   const text = await runCli(['run', '--repo', repo, '--task', '[script:fin] write out.txt', '--tier', 'priority', '--quiet'], env);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /2 of 2 requests served at another tier than asked \(2 standard\); cost follows the tier served/);
+  // A tier without a price here is named so, and counted (at the model's dearest known price).
+  const odd = await upstream(t, { scripts: { fin: finishing }, servedTier: 'ultrafast' });
+  const unpriced = await runCli(['run', '--repo', repo, '--task', '[script:fin] write out.txt', '--json', '--quiet'], { ...env, OPENAI_BASE_URL: odd.url });
+  assert.equal(unpriced.code, 0, unpriced.stderr);
+  const bound = JSON.parse(unpriced.stdout) as { servedAtOtherTier?: Record<string, number>; estimatedRequests?: number };
+  assert.deepEqual(bound.servedAtOtherTier, { unpricedTier: 2 });
+  assert.equal(bound.estimatedRequests, 2, 'its cost is an estimate, and says so');
+  const boundText = await runCli(['run', '--repo', repo, '--task', '[script:fin] write out.txt', '--quiet'], { ...env, OPENAI_BASE_URL: odd.url });
+  assert.match(boundText.stdout, /output tokens, \$\d+\.\d{4}~ on standard\n {2}~ includes 2 estimated requests .*\n {2}2 of 2 requests served at another tier than asked \(2 at a tier without a price here\)/);
 });
 
 test('exit 1 when the session fails, exit 3 when it pauses over budget', async t => {
@@ -302,7 +311,7 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     ['{"maxConcurrentSessions":0}', /maxConcurrentSessions should be a whole number, 1 or more, not 0/],
     ['{"budget":{"dayUsd":0.000001}}', /"budget" is not a setting here \(budgets, prices, guard, maxConcurrentSessions, sandbox\)/],
     ['{"prices":{"gpt-5.4":"free"}}', /prices\.gpt-5\.4 should be an object of tiers/],
-    ['{"prices":{"gpt-5.4":{"standard":{"input":"abc","cachedInput":0,"output":1}}}}', /prices\.gpt-5\.4\.standard\.input should be a number of dollars per million tokens, not "abc"/],
+    ['{"prices":{"gpt-5.4":{"standard":{"input":"abc","cachedInput":0,"output":1}}}}', /prices\.gpt-5\.4\.standard\.input should be a number of dollars per million tokens \(0 to 1,000,000\), not "abc"/],
     // A guard that could not be made left the run hanging, running, for ever.
     ['{"guard":{"enabled":"no"}}', /config\.json: Loop guard setting "enabled" must be true or false: fix it/],
     ['{"guard":{"repeatedCall":1}}', /Loop guard setting "repeatedCall" must be a whole number of at least 2/],
@@ -348,7 +357,7 @@ test('a model without a price is never shown as free, and the session says once 
   assert.equal(o.costUsd, 0);
   assert.equal(r.stderr.match(/my-local-model has no price \(switchyard\.prices in VS Code can give it one, or "prices" in the Switchyard home.s config\.json\): its tokens are counted, but no dollar budget can limit them/g)?.length, 1, r.stderr);
   const text = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--model', 'my-local-model', '--quiet'], env);
-  assert.match(text.stdout, /\$0\.0000 \(\+ 2 unpriced requests\) on standard/);
+  assert.match(text.stdout, /2 requests, \d+ input \(\d+ cached\), \d+ output tokens, unpriced on standard/);
 });
 
 test('report: a cost that includes estimates is marked, JSON and CSV count them per row, and sessions of every repository are named', async t => {
@@ -382,7 +391,7 @@ test('report: a cost that includes estimates is marked, JSON and CSV count them 
   assert.equal(cost('gone1'), 'unpriced', 'a session whose record is gone keeps its id; unpriced is not $0');
   assert.equal(cost('TOTAL'), '$0.0600~');
   assert.deepEqual(lines.slice(-2), [
-    '~ includes 1 estimated request (cut off before the provider reported its usage)',
+    '~ includes 1 estimated request (cut off before the provider reported its usage, or served at a tier without a price here)',
     'UNPRICED: requests to a model without a price, counted in tokens but not in COST',
   ]);
 
