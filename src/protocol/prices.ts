@@ -7,6 +7,9 @@ const PRICE_TIERS: readonly string[] = ['standard', 'priority', 'flex', 'default
 const REQUIRED: readonly string[] = ['input', 'cachedInput', 'output'];
 const FIELDS: readonly string[] = [...REQUIRED, 'cacheWrite'];
 
+/** The most a price may be, in USD per million tokens: more is a typo (a price per token, or per billion). */
+export const MAX_USD_PER_MILLION = 1_000_000;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What is wrong with `prices`, named by its path under `name` (`prices.gpt-5.4.standard.input`), or undefined when nothing is. */
@@ -14,6 +17,7 @@ export function pricesProblem(prices: unknown, name = 'prices'): string | undefi
   if (!isObject(prices)) return `"${name}" should be an object of models`;
   for (const [bare, tiers] of Object.entries(prices)) {
     const model = `${name}.${bare}`;
+    if (!bare.trim()) return `"${name}" names a model with no name`;
     if (!isObject(tiers)) return `${model} should be an object of tiers (${PRICE_TIERS.join(', ')})`;
     for (const [tier, price] of Object.entries(tiers)) {
       if (!PRICE_TIERS.includes(tier)) return `${model}.${tier} is not a tier (${PRICE_TIERS.join(', ')})`;
@@ -22,7 +26,7 @@ export function pricesProblem(prices: unknown, name = 'prices'): string | undefi
       for (const [field, usd] of Object.entries(price)) {
         // A misspelt field would be a price that silently does not hold.
         if (!FIELDS.includes(field)) return `${model}.${tier}.${field} is not a price (${FIELDS.join(', ')})`;
-        if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0)) return `${model}.${tier}.${field} should be a number of dollars per million tokens, not ${valueText(usd)}`;
+        if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0 && usd <= MAX_USD_PER_MILLION)) return `${model}.${tier}.${field} should be a number of dollars per million tokens (0 to ${MAX_USD_PER_MILLION.toLocaleString('en-US')}), not ${valueText(usd)}`;
       }
     }
   }

@@ -20,7 +20,10 @@ test('a price override is a model of tiers of prices; the table\'s tier aliases 
     [{ m: { turbo: { input: 1, cachedInput: 1, output: 1 } } }, /^prices\.m\.turbo is not a tier/],
     [{ m: { standard: { input: 1, output: 1 } } }, /^prices\.m\.standard has no cachedInput$/],
     [{ m: { standard: { input: 1, cachedInput: 1, output: 1, note: 'x' } } }, /^prices\.m\.standard\.note is not a price/],
-    [{ m: { standard: { input: '1', cachedInput: 1, output: 1 } } }, /^prices\.m\.standard\.input should be a number of dollars per million tokens, not "1"$/],
+    [{ m: { standard: { input: '1', cachedInput: 1, output: 1 } } }, /^prices\.m\.standard\.input should be a number of dollars per million tokens \(0 to 1,000,000\), not "1"$/],
+    // One the price table would refuse (dropping every override with it) is refused where it is typed.
+    [{ m: { standard: { input: 2_000_000, cachedInput: 1, output: 1 } } }, /^prices\.m\.standard\.input should be a number of dollars per million tokens \(0 to 1,000,000\), not 2000000$/],
+    [{ ' ': { standard: { input: 1, cachedInput: 1, output: 1 } } }, /^"prices" names a model with no name$/],
     [{ m: { standard: { input: 1, cachedInput: 1, output: 1, cacheWrite: -1 } } }, /cacheWrite should be a number/],
   ] as const) assert.match(pricesProblem(bad) ?? '', said, JSON.stringify(bad));
 });
@@ -38,7 +41,7 @@ test('what the editor saves in config.json, a CLI run reads back as it was', asy
 test('a price too large to be a number (1e400 in config.json reads as Infinity) is said as such, not as null', () => {
   const text = '{"prices":{"m":{"standard":{"input":1e400,"cachedInput":0,"output":1}}}}';
   assert.throws(() => parseMachineConfig(text, 'config.json'), (err: Error) => {
-    assert.match(err.message, /^config\.json: prices\.m\.standard\.input should be a number of dollars per million tokens, not Infinity \(a number that is not finite\): fix it/);
+    assert.match(err.message, /^config\.json: prices\.m\.standard\.input should be a number of dollars per million tokens \(0 to 1,000,000\), not Infinity \(a number that is not finite\): fix it/);
     return true;
   });
 });

@@ -3,6 +3,7 @@ import type { PriceOverride, TierPrice } from '../../protocol/host';
 import type { ServedTier, Tier } from '../../protocol/types';
 import { TIERS } from '../../protocol/types';
 import shipped from './prices.json';
+import { MAX_USD_PER_MILLION } from '../../protocol/prices';
 
 /**
  * Prices are held as integers of 1e-8 USD per million tokens (= 1e-2 micro-dollar per token), so the
@@ -158,8 +159,8 @@ function parseTierPrice(model: string, tier: string, value: unknown): Required<T
   const field = (key: keyof TierPrice, optional: boolean): number | undefined => {
     const v = value[key];
     if (v === undefined && optional) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1_000_000) {
-      throw new PriceTableError(`prices for "${model}" ${tier}.${key}: expected USD per million tokens (a number >= 0), got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_USD_PER_MILLION) {
+      throw new PriceTableError(`prices for "${model}" ${tier}.${key}: expected USD per million tokens (0 to ${MAX_USD_PER_MILLION.toLocaleString('en-US')}), got ${JSON.stringify(v)}`);
     }
     return v;
   };
