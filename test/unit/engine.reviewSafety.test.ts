@@ -99,6 +99,41 @@ test('a worktree moved by hand whose submodules hold commits no remote has is no
   assert.equal(git(sub, 'rev-parse', 'HEAD'), subCommit, 'moved back, the submodule and its commit are there');
 });
 
+test("a merge keeps a worktree whose submodule holds uncommitted changes, which its branch cannot hold", async t => {
+  const { engine, s, sub } = await sessionWithSubmoduleWork(t, 'Uncommitted in submodule');
+  git(sub, 'push', '-q', 'origin', 'work');
+  writeFileSync(path.join(sub, 'notes.txt'), 'written in the submodule\n');
+  const merged = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(merged.ok && /changes in its submodules that its branch cannot hold \(libsub\)/.test(merged.worktreeKept ?? ''), JSON.stringify(merged));
+  assert.equal(readFileSync(path.join(sub, 'notes.txt'), 'utf8'), 'written in the submodule\n');
+});
+
+test("files in a submodule folder never set up are work git cannot see: the agent's tools refuse to write there, and discard asks before taking them", async t => {
+  const script = {
+    steps: [
+      { calls: [{ name: 'write_file', arguments: { path: 'libsub/patch.txt', content: 'fix\n' } }] },
+      { calls: [{ name: 'run_command', arguments: { command: 'echo fix > libsub/by-command.txt' } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'patched the library' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { sub: script } });
+  const { engine, repo } = await engineFor(t, { up });
+  const origin = tempDir(t);
+  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
+  commitInitial(origin);
+  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
+  git(repo, 'commit', '-q', '-m', 'add a submodule');
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:sub] patch the library', title: 'Patch lib' }, noProgress));
+  const refused = (await engine.sessions.transcript(s.id, 0)).events.find(e => e.kind === 'tool-result' && !e.ok);
+  assert.ok(refused?.kind === 'tool-result' && /inside the submodule 'libsub', a repository of its own/.test(refused.output), JSON.stringify(refused));
+  assert.equal(existsSync(path.join(s.worktree, 'libsub', 'patch.txt')), false);
+  // A command is not confined so: what it wrote there is asked about, not removed unasked.
+  assert.ok(existsSync(path.join(s.worktree, 'libsub', 'by-command.txt')));
+  const asked = await engine.sessions.discard({ sessionId: s.id });
+  assert.ok(!asked.ok && asked.uncommittedFiles?.includes('libsub/by-command.txt'), JSON.stringify(asked));
+  assert.ok(existsSync(path.join(s.worktree, 'libsub', 'by-command.txt')));
+});
+
 test('work the end-of-run commit cannot take fails the session, naming why, and stays in the worktree', async t => {
   const script = {
     steps: [

@@ -96,7 +96,7 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
     deleteBranch: p.strategy !== 'squash' ? undefined : true, locksDir: mgr.ctx.home.locksDir,
   }).catch(err => ({ ok: false as const, error: errorMessage(err) }));
   const kept = 'error' in removed ? `it could not be removed: ${removed.error}`
-    : !removed.ok ? `its submodules hold ${commitsWord(removed.submoduleCommits ?? 0)} that no remote of theirs has. Push them, then discard the session to remove it`
+    : !removed.ok ? submoduleWorkKept(removed)
     : undefined;
   const merged = `Merged into ${r.baseBranch} (${p.strategy}) as ${result.commit.slice(0, 8)}.`;
   if (!kept) {
@@ -111,6 +111,18 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
 }
 
 const commitsWord = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
+
+/** Why a merge's clean-up kept the worktree: work in its submodules that the merge could not carry. */
+function submoduleWorkKept(r: { submoduleCommits?: number; uncommittedFiles?: string[] }): string {
+  const said: string[] = [];
+  if (r.submoduleCommits) said.push(`its submodules hold ${commitsWord(r.submoduleCommits)} that no remote of theirs has`);
+  if (r.uncommittedFiles?.length) said.push(`changes in its submodules that its branch cannot hold (${listedFiles(r.uncommittedFiles)})`);
+  return `${said.join(', and ')}. Save them (commit and push them in the submodule's own repository), then discard the session to remove it`;
+}
+
+function listedFiles(files: readonly string[]): string {
+  return files.length <= 3 ? files.join(', ') : `${files.slice(0, 3).join(', ')} and ${files.length - 3} more`;
+}
 
 export async function discardSession(mgr: SessionManager, p: DiscardParams): Promise<DiscardResult> {
   const s = mgr.get(p.sessionId);

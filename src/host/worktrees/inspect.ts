@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
+import { submodulePaths } from './submodulePaths';
 
 /** Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded). */
 export async function dirtyFiles(cwd: string, opts?: GitCallOptions): Promise<string[]> {
@@ -41,6 +42,26 @@ export async function unpushedSubmoduleCommits(adminDir: string): Promise<number
     if (out.exitCode === 0) total += Number(out.stdout.trim()) || 0;
   }
   return total;
+}
+
+/**
+ * Files in the folder of a submodule that was never set up there (no .git in it): git sees none of them,
+ * so no commit or status does, yet removing the worktree takes them. Worktree-relative, '/' separators.
+ */
+export async function filesInBareSubmoduleFolders(worktree: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const sub of await submodulePaths(worktree)) {
+    const dir = path.join(worktree, sub);
+    if (existsSync(path.join(dir, '.git'))) continue;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true, recursive: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (!e.isDirectory()) out.push(path.relative(worktree, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+  }
+  return out;
 }
 
 /** Git dirs under a `modules/` folder: a submodule's name may hold slashes, and submodules nest. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
 import { git, gitOutput } from './git';
-import { commitsOnNoBranch, dirtyFiles, unmergedCommits, unpushedSubmoduleCommits } from './inspect';
+import { commitsOnNoBranch, dirtyFiles, filesInBareSubmoduleFolders, unmergedCommits, unpushedSubmoduleCommits } from './inspect';
 import { withRepoLock, type RepoLockOptions } from './lock';
 import { canonicalPath, isInside } from './paths';
 import { adminDirOf, inWorktree, listWorktrees, resolveWorktree, type WorktreeEntry } from './registry';
@@ -107,7 +107,8 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       if (!entry && existsSync(target)) throw new WorktreeError('not-a-worktree', `${target} is not a worktree of ${repo.identityRoot}; not removing it`);
       const present = entry !== undefined && !entry.missing;
       const ctx = present ? await resolveWorktree(target, repo) : undefined;
-      const uncommitted = ctx ? await dirtyFiles(target, inWorktree(ctx)) : [];
+      // With what git cannot see: files in a submodule's folder that was never set up.
+      const uncommitted = ctx ? [...await dirtyFiles(target, inWorktree(ctx)), ...await filesInBareSubmoduleFolders(target)] : [];
       const unmerged = await unmergedCommits(repo.root, opts.branch, opts.base);
       // Commits made on a detached HEAD are on no branch: removing the worktree would lose them.
       const detached = present && entry.branch === null && entry.head ? await commitsOnNoBranch(repo.root, entry.head) : 0;
@@ -115,7 +116,8 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       // the worktree removes that folder, and the submodule clones in it.
       const admin = ctx?.gitDir ?? (entry ? adminDirOf(repo, target) : null);
       const submodules = admin ? await unpushedSubmoduleCommits(admin) : 0;
-      const asks = !opts.force ? uncommitted.length > 0 || unmerged > 0 || detached > 0 || submodules > 0 : opts.spareSubmoduleWork === true && submodules > 0;
+      // A merge's clean-up committed all it could first: what is left uncommitted is in submodules, and kept.
+      const asks = !opts.force ? uncommitted.length > 0 || unmerged > 0 || detached > 0 || submodules > 0 : opts.spareSubmoduleWork === true && (submodules > 0 || uncommitted.length > 0);
       if (asks) {
         return {
           ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged + detached,

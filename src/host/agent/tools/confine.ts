@@ -1,6 +1,7 @@
 // Resolves the paths a model gives into the session's worktree, and refuses every way out of it.
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { submoduleHolding, submodulePaths } from '../../worktrees/submodulePaths';
 import { isErrno, ToolError } from './errors';
 
 export type ConfinementReason =
@@ -14,7 +15,8 @@ export type ConfinementReason =
   | 'git'
   | 'symlink'
   | 'root'
-  | 'denied';
+  | 'denied'
+  | 'submodule';
 
 export class ConfinementError extends ToolError {
   override readonly name: string = 'ConfinementError';
@@ -145,6 +147,12 @@ export async function resolveInWorktree(
   }
   const resolved = path.join(worktree, ...segments);
   await refuseDenied(worktree, resolved, relPath, opts.denied);
+  if (opts.forWrite) {
+    const submodule = submoduleHolding(segments.join('/'), await submodulePaths(worktree));
+    if (submodule) {
+      throw new ConfinementError('submodule', relPath, `path '${relPath}' is inside the submodule '${submodule}', a repository of its own: the session's branch holds only a pointer to it, so a change there would be left out of the work to merge. Change the files of this repository instead, or say in your summary what the submodule needs`);
+    }
+  }
   return resolved;
 }
 
