@@ -10,6 +10,7 @@ import { silentSink } from '../../src/host/events';
 import { withDefaults } from '../../src/host/settings';
 import { commitInitial, engineFor, git, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
 import { writesThenFinishes } from './helpers/scripts';
+import type { UpstreamOptions } from '../upstream/types';
 
 const write = (file: string, text: string) => ({
   steps: [
@@ -21,18 +22,24 @@ const write = (file: string, text: string) => ({
 /** git with file-protocol submodules allowed (git refuses them by default since 2.38.1). */
 const gitSub = (cwd: string, ...args: string[]) => git(cwd, '-c', 'protocol.file.allow=always', ...args);
 
-/**
- * A session in a repository with a submodule, done; then the user (or an agent) works in the submodule
- * inside the session's worktree: a commit there that no remote has.
- */
-async function sessionWithSubmoduleWork(t: TestContext, title: string) {
-  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
+/** An engine on a repository whose `libsub` is a submodule (of `origin`), and a test upstream with these scripts. */
+async function repoWithSubmodule(t: TestContext, scripts: UpstreamOptions['scripts']) {
+  const up = await upstream(t, { scripts });
   const { engine, repo } = await engineFor(t, { up });
   const origin = tempDir(t);
   writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
   commitInitial(origin);
   gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
   git(repo, 'commit', '-q', '-m', 'add a submodule');
+  return { engine, repo, origin };
+}
+
+/**
+ * A session in a repository with a submodule, done; then the user (or an agent) works in the submodule
+ * inside the session's worktree: a commit there that no remote has.
+ */
+async function sessionWithSubmoduleWork(t: TestContext, title: string) {
+  const { engine, repo, origin } = await repoWithSubmodule(t, { w: write('feature.txt', 'feature\n') });
   const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title }, noProgress));
   assert.equal(s.status, 'done', s.statusReason);
   gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
@@ -116,13 +123,7 @@ test("files in a submodule folder never set up are work git cannot see: the agen
       { calls: [{ name: 'finish', arguments: { summary: 'patched the library' } }] },
     ],
   };
-  const up = await upstream(t, { scripts: { sub: script } });
-  const { engine, repo } = await engineFor(t, { up });
-  const origin = tempDir(t);
-  writeFileSync(path.join(origin, 'lib.txt'), 'lib\n');
-  commitInitial(origin);
-  gitSub(repo, 'submodule', 'add', '-q', origin, 'libsub');
-  git(repo, 'commit', '-q', '-m', 'add a submodule');
+  const { engine, repo } = await repoWithSubmodule(t, { sub: script });
   const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:sub] patch the library', title: 'Patch lib' }, noProgress));
   const refused = (await engine.sessions.transcript(s.id, 0)).events.find(e => e.kind === 'tool-result' && !e.ok);
   assert.ok(refused?.kind === 'tool-result' && /inside the submodule 'libsub', a repository of its own/.test(refused.output), JSON.stringify(refused));
