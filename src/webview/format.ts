@@ -13,15 +13,21 @@ export function usd(v: number | null | undefined): string {
   return `${sign}$${a.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
-/** Short dollars for chart axes: $0, $0.05, $2.5, $40, $1.2k. */
+/** Short dollars for chart axes: $0, $0.05, $2.5, $40, $1.2k; a tick such as $0.015 or $12.5 keeps its digits. */
 export function usdAxis(v: number): string {
   if (v === 0) return '$0';
   const a = Math.abs(v);
-  if (a >= 1000) return `$${trim(v / 1000, 1)}k`;
-  if (a >= 10) return `$${Math.round(v)}`;
-  if (a >= 1) return `$${trim(v, 1)}`;
-  if (a >= 0.01) return `$${trim(v, 2)}`;
-  return `$${trim(v, 4)}`;
+  if (a >= 1000) return `$${exact(v / 1000, 1)}k`;
+  if (a >= 10) return `$${exact(v, 0)}`;
+  if (a >= 1) return `$${exact(v, 1)}`;
+  if (a >= 0.01) return `$${exact(v, 2)}`;
+  return `$${exact(v, 4)}`;
+}
+
+/** With the fewest decimals from `min` that show `v` as it is (ticks step by 1, 2, 2.5 or 5): two ticks never read alike. */
+function exact(v: number, min: number): string {
+  for (let d = min; d < min + 2; d++) if (Math.abs(Number(v.toFixed(d)) - v) <= 1e-9 * Math.abs(v)) return trim(v, d);
+  return trim(v, min + 2);
 }
 
 /** Token counts: 950, 12.3k, 123k, 4.5M, 1.2B. */

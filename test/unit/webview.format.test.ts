@@ -20,6 +20,8 @@ test('usd: four decimals below a dollar, cents above, never $0 for unpriced', ()
 
 test('usdAxis: short labels for chart ticks', () => {
   assert.deepEqual([0, 0.05, 0.5, 2.5, 10, 40, 1500].map(usdAxis), ['$0', '$0.05', '$0.5', '$2.5', '$10', '$40', '$1.5k']);
+  // Steps of 2.5: each tick reads as itself, never as its neighbour.
+  assert.deepEqual([0.005, 0.01, 0.015, 0.025, 0.075, 1.25, 12.5, 2250].map(usdAxis), ['$0.005', '$0.01', '$0.015', '$0.025', '$0.075', '$1.25', '$12.5', '$2.25k']);
 });
 
 test('tokens: compact counts', () => {
