@@ -39,8 +39,12 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     const value = config.get<unknown>(key);
     if (value === undefined) return fallback;
     if (check(value)) return value;
-    problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(fallback)}` });
-    return fallback;
+    // The value the layer beneath the malformed one gives, if good: a workspace's typo must not replace the
+    // user's own cap with the default, which may be higher.
+    const beneath = layersBeneath(config.inspect<unknown>(key), value).find(l => check(l.value));
+    const used = beneath ? (beneath.value as typeof fallback) : fallback;
+    problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(used)}${beneath ? `, from ${beneath.name}` : ''}` });
+    return used;
   };
   // Each threshold checked against the guard's own minimum: one bad value falls back alone, not the whole guard.
   const threshold = (key: keyof typeof GUARD_MINIMUMS, fallback: number) =>
@@ -88,6 +92,24 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
   // Not the engine's: the host reads it when it starts (readHostPriority); checked here to be reported with the rest.
   read(PRIORITY_KEY, isHostPriority, DEFAULT_PRIORITY, '"background" or "normal"');
   return { settings, problems };
+}
+
+type Inspected = ReturnType<vscode.WorkspaceConfiguration['inspect']>;
+
+/**
+ * The layers of a setting below the one its malformed value `effective` comes from, nearest first. A
+ * setting VS Code reads from the user's settings alone (the machine-wide caps) never takes a workspace's.
+ */
+function layersBeneath(inspected: Inspected, effective: unknown): { name: string; value: unknown }[] {
+  if (!inspected) return [];
+  const layers = [
+    { name: "the workspace folder's settings", value: inspected.workspaceFolderValue },
+    { name: "the workspace's settings", value: inspected.workspaceValue },
+    { name: 'your user settings', value: inspected.globalValue },
+  ];
+  const same = JSON.stringify(effective);
+  const from = layers.findIndex(l => l.value !== undefined && JSON.stringify(l.value) === same);
+  return from < 0 ? [] : layers.slice(from + 1).filter(l => l.value !== undefined);
 }
 
 /**

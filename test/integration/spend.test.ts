@@ -90,6 +90,20 @@ suite('spend, tier and budgets in a real VS Code', () => {
     }
   });
 
+  test("a workspace's malformed budget falls back to the user's own, not to the default", async () => {
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    await config().update('budget.sessionUsd', 1, vscode.ConfigurationTarget.Global);
+    await config().update('budget.sessionUsd', '0.5', vscode.ConfigurationTarget.Workspace);
+    try {
+      const { settings, problems } = readSettings();
+      assert.strictEqual(settings.budgets.sessionUsd, 1, 'the default ($5) would lift the cap in force');
+      assert.match(problems.find(p => p.key === 'switchyard.budget.sessionUsd')?.message ?? '', /; using 1, from your user settings$/);
+    } finally {
+      await config().update('budget.sessionUsd', undefined, vscode.ConfigurationTarget.Workspace);
+      await config().update('budget.sessionUsd', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('a budget is set where the value in force is: a workspace value overrides the user\'s', async () => {
     await api();
     const config = () => vscode.workspace.getConfiguration('switchyard');
