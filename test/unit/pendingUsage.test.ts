@@ -36,8 +36,22 @@ async function setup() {
     sessionTitle: () => undefined,
     cacheBreakLossUsd: () => 0,
   });
-  return { dir, ledger, spend };
+  return { dir, ledger, spend, summaries, prices };
 }
+
+test("another process's share of the caps handed back reaches the meter, though the ledger did not change", async () => {
+  const { dir, ledger, spend, summaries, prices } = await setup();
+  const other = new BudgetKeeper({ ledger, dir, prices: () => prices });
+  const held = await other.reserve({ sessionId: 'x', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000 }, { sessionUsd: null, dayUsd: 50, monthUsd: 500 });
+  assert.ok(held.ok);
+  assert.ok(spend.summary().budgets.every(b => b.reservedUsd > 0), 'held while its request is in flight');
+  await other.settle(held.reservationId);
+  await other.releaseLease();
+  const deadline = Date.now() + 5000;
+  while (!summaries.some(x => x.budgets.every(b => b.reservedUsd === 0)) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+  assert.ok(summaries.some(x => x.budgets.every(b => b.reservedUsd === 0)), JSON.stringify(summaries.map(x => x.budgets)));
+  await spend.dispose();
+});
 
 test('a record counts in the session, day and month figures from the moment it is appended', async () => {
   const { ledger, spend } = await setup();

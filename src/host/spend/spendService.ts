@@ -32,9 +32,12 @@ export interface SpendServiceOptions {
 }
 
 const NOTIFY_MS = 100;
+/** How soon the meter looks again while budget is held for requests in flight (see summary). */
+const HELD_RECHECK_MS = 2000;
 
 export class SpendService {
   private readonly throttle = new Throttle(NOTIFY_MS, () => this.o.sink.spendChanged(this.summary()));
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: SpendServiceOptions) {}
 
@@ -61,6 +64,7 @@ export class SpendService {
     const month = localMonth(now);
     const b = this.o.settings().budgets;
     const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd });
+    this.lookAgainWhileHeld(budgets);
     const monthSessions = [...rollups.monthSessions(month)].sort((x, y) => y[1].costMicro - x[1].costMicro).slice(0, 5);
     return {
       day,
@@ -71,6 +75,19 @@ export class SpendService {
       budgets,
       capReached: budgets.some(s => s.spentUsd >= s.capUsd - 1e-6),
     };
+  }
+
+  /**
+   * Another process handing back its share of the caps writes nothing to the ledger, so no change tells of
+   * it: while a summary shows budget held, the meter is sent a fresh one a little later.
+   */
+  private lookAgainWhileHeld(budgets: SpendSummary['budgets']): void {
+    if (this.recheck || !budgets.some(b => b.reservedUsd > 0)) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.changed();
+    }, HELD_RECHECK_MS);
+    this.recheck.unref();
   }
 
   series(month = localMonth(new Date())): SpendSeries {
@@ -149,6 +166,7 @@ export class SpendService {
   }
 
   async dispose(): Promise<void> {
+    clearTimeout(this.recheck);
     this.throttle.dispose();
   }
 }
