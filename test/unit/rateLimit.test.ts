@@ -27,6 +27,11 @@ test('plenty left: no wait; nearly nothing left: wait for the window to reset', 
   gate.observe(headers({ 'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': '12s', 'x-ratelimit-limit-tokens': '100000', 'x-ratelimit-remaining-tokens': '90000', 'x-ratelimit-reset-tokens': '1s' }), 200, now);
   assert.equal(gate.delayMs(now), 12_000);
   assert.equal(gate.delayMs(now + 12_000), 0, 'after the reset, requests go again');
+  // The nearly spent window's reset, not the other's: requests reset in 1 s, tokens (plentiful) in 45 s.
+  gate.observe(headers({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-limit-tokens': '2000000', 'x-ratelimit-remaining-tokens': '1999000', 'x-ratelimit-reset-tokens': '45s' }), 200, now);
+  assert.equal(gate.delayMs(now), 1000);
+  gate.observe(headers({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '90', 'x-ratelimit-reset-requests': '50s', 'x-ratelimit-limit-tokens': '2000000', 'x-ratelimit-remaining-tokens': '100', 'x-ratelimit-reset-tokens': '2s' }), 200, now);
+  assert.equal(gate.delayMs(now), 2000);
 });
 
 test('a 429 holds everyone back until retry-after', () => {

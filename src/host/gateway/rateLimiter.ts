@@ -7,8 +7,9 @@ export interface RateLimitSnapshot {
   limitRequests?: number;
   remainingTokens?: number;
   limitTokens?: number;
-  /** Epoch ms when the tighter of the two windows resets. */
-  resetAt?: number;
+  /** Epoch ms when each window resets: a request waits for the reset of the window that is nearly spent. */
+  requestsResetAt?: number;
+  tokensResetAt?: number;
   /** Set after a 429: nobody sends before this time. */
   blockedUntil?: number;
 }
@@ -32,15 +33,17 @@ export class RateLimitGate {
     const remainingRequests = num('x-ratelimit-remaining-requests');
     const remainingTokens = num('x-ratelimit-remaining-tokens');
     if (remainingRequests !== undefined || remainingTokens !== undefined) {
-      const resets = [headers.get('x-ratelimit-reset-requests'), headers.get('x-ratelimit-reset-tokens')]
-        .map(parseDuration)
-        .filter((ms): ms is number => ms !== undefined);
+      const resetAt = (name: string) => {
+        const ms = parseDuration(headers.get(name));
+        return ms === undefined ? undefined : now + ms;
+      };
       this.s = {
         remainingRequests,
         limitRequests: num('x-ratelimit-limit-requests'),
         remainingTokens,
         limitTokens: num('x-ratelimit-limit-tokens'),
-        resetAt: resets.length ? now + Math.max(...resets) : undefined,
+        requestsResetAt: resetAt('x-ratelimit-reset-requests'),
+        tokensResetAt: resetAt('x-ratelimit-reset-tokens'),
         blockedUntil: this.s.blockedUntil,
       };
     }
@@ -55,9 +58,9 @@ export class RateLimitGate {
     const s = this.s;
     let until = s.blockedUntil && s.blockedUntil > now ? s.blockedUntil : 0;
     const low = (rem?: number, lim?: number) => rem !== undefined && lim !== undefined && lim > 0 && rem <= Math.max(1, lim * LOW_WATER);
-    if ((low(s.remainingRequests, s.limitRequests) || low(s.remainingTokens, s.limitTokens)) && s.resetAt && s.resetAt > now) {
-      until = Math.max(until, s.resetAt);
-    }
+    // Only a window nearly spent holds requests back, until its own reset (the other may reset much later).
+    if (low(s.remainingRequests, s.limitRequests) && s.requestsResetAt && s.requestsResetAt > now) until = Math.max(until, s.requestsResetAt);
+    if (low(s.remainingTokens, s.limitTokens) && s.tokensResetAt && s.tokensResetAt > now) until = Math.max(until, s.tokensResetAt);
     return until ? Math.min(until - now, MAX_WAIT_MS) : 0;
   }
 
