@@ -109,7 +109,8 @@ export function servedElsewhere(events: readonly TranscriptEvent[]): { requests:
   let requests = 0;
   for (const e of events) {
     if (e.kind !== 'usage') continue;
-    const served = e.record.costBound ? 'unpricedTier' : e.record.servedTier;
+    // A tier not known here is said by the record only as unknown, with its cost bound (meter.ts).
+    const served = e.record.costBound && e.record.servedTier === 'unknown' ? 'unpricedTier' : e.record.servedTier;
     if (served === 'unknown' || served === e.record.requestedTier) continue;
     byTier[served] = (byTier[served] ?? 0) + 1;
     requests++;

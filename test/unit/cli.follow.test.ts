@@ -2,7 +2,9 @@
 // record does, so the run goes on until the session is there, then pauses it. Nothing is left to no session.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { followSession } from '../../src/cli/follow';
+import { followSession, servedElsewhere } from '../../src/cli/follow';
+import type { TranscriptEvent, UsageRecord } from '../../src/protocol/records';
+import { makeRecord } from './helpers/records';
 import { engineFor, noProgress, upstream } from './helpers/engineKit';
 
 test('Ctrl-C while the session is being created pauses it once it exists; a resume can go on with it', async t => {
@@ -45,4 +47,15 @@ test('a run told to end by SIGTERM (a CI timeout) pauses its session saying so, 
   const [s] = await engine.sessions.list(repo);
   assert.equal(s?.status, 'paused');
   assert.equal(s?.statusReason, 'Paused: the run was told to end (SIGTERM).');
+});
+
+test('served at another tier: one served at the tier asked is not, priced or not; one at a tier unknown here is, as unpricedTier', () => {
+  const usage = (over: Partial<UsageRecord>): TranscriptEvent => ({ kind: 'usage', ts: '', turn: 1, cachedShare: 0, record: makeRecord('r', over) });
+  const events = [
+    usage({ requestedTier: 'flex', servedTier: 'flex', costBound: true, estimated: true }),
+    usage({ requestedTier: 'standard', servedTier: 'unknown', costBound: true, estimated: true }),
+    usage({ requestedTier: 'priority', servedTier: 'standard' }),
+    usage({ requestedTier: 'standard', servedTier: 'unknown', estimated: true }),
+  ];
+  assert.deepEqual(servedElsewhere(events), { requests: 2, byTier: { unpricedTier: 1, standard: 1 } });
 });
