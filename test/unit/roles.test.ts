@@ -23,6 +23,10 @@ test('an unknown tool, tier or budget makes the file an error that names it', ()
   assert.throws(() => parseRoleFile('triage', role('budgetUsd: lots')), /budgetUsd must be a number/);
   assert.throws(() => parseRoleFile('triage', role('budgetUsd: 0')), /budgetUsd must be a number of dollars above 0/);
   assert.throws(() => parseRoleFile('Triage', role('tier: flex')), /lowercase/);
+  // A misspelt key is no setting at all: the budget it meant would not hold.
+  for (const key of ['budget', 'budgetUSD', 'budget_usd']) assert.throws(() => parseRoleFile('triage', role(`${key}: 0.05`)), new RegExp(`"${key}" is not a role setting \\(use description, tier, budgetUsd, tools\\)`));
+  assert.throws(() => parseRoleFile('triage', role('budgetUsd: 0x10')), /budgetUsd must be a number/, 'not $16');
+  assert.equal(parseRoleFile('triage', role('budgetUsd: $0.50\n# a comment\n\ndescription: Triage')).budgetUsd, 0.5);
 });
 
 test('a session asking for a role whose file was ignored is refused with the file\'s problem', async t => {

@@ -72,20 +72,26 @@ export async function loadRoles(repoRoot: string, onWarning: (msg: string) => vo
   return [...roles.values()];
 }
 
+const ROLE_KEYS: readonly string[] = ['description', 'tier', 'budgetUsd', 'tools'];
+
 export function parseRoleFile(name: string, text: string): Role {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error('role names use lowercase letters, digits and dashes');
   const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(text);
   const meta = new Map<string, string>();
   for (const line of (m?.[1] ?? '').split(/\r?\n/)) {
-    const kv = /^\s*([A-Za-z]+)\s*:\s*(.*?)\s*$/.exec(line);
-    if (kv) meta.set(kv[1], kv[2]);
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    const kv = /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/.exec(line);
+    // A misspelt key would be a setting that silently does not hold: a budget of $0.05 run at the default $5.
+    if (!kv || !ROLE_KEYS.includes(kv[1]!)) throw new Error(`${kv ? `"${kv[1]}" is not a role setting` : `"${line.trim()}" is not "key: value"`} (use ${ROLE_KEYS.join(', ')})`);
+    meta.set(kv[1]!, kv[2]!);
   }
   const instructions = (m ? m[2] : text).trim();
   if (!instructions) throw new Error('the file has no instructions');
   const tier = meta.get('tier') ?? null;
   if (tier !== null && !(TIERS as readonly string[]).includes(tier)) throw new Error(`tier must be one of ${TIERS.join(', ')}`);
   const budgetText = meta.get('budgetUsd');
-  const budgetUsd = budgetText === undefined ? null : Number(budgetText);
+  // Plain dollars only: Number() would also read "0x10" as $16.
+  const budgetUsd = budgetText === undefined ? null : /^\$?(\d+(\.\d*)?|\.\d+)$/.test(budgetText) ? Number(budgetText.replace('$', '')) : Number.NaN;
   // $0 would refuse the session's every request: no budget a session could start with.
   if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd > 0)) throw new Error('budgetUsd must be a number of dollars above 0');
   const toolsText = meta.get('tools');
