@@ -475,6 +475,13 @@ test('a day cap already spent refuses a new run before a worktree or branch is m
   assert.deepEqual([o.status, o.cause], ['over-budget', 'day-budget']);
   assert.match(o.reason, said);
   assert.equal(branches(), before, 'no branch was made');
+  // A cap with less left than the first request reserves is refused alike.
+  const spentUsd = (JSON.parse((await runCli(['report', '--json'], env)).stdout) as { costUsd: number }[]).reduce((sum, r) => sum + r.costUsd, 0);
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: null, dayUsd: Math.ceil((spentUsd + 0.001) * 1e4) / 1e4, monthUsd: null } }));
+  const short = await runCli(['run', '--repo', repo, '--task', '[script:fin] one more', '--quiet'], env);
+  assert.equal(short.code, 3, short.stderr);
+  assert.match(short.stderr, /The daily cap has \$0\.\d{4} left of \$0\.\d{4}, less than the first request reserves \(\$0\.\d{4}\)\. No session starts until tomorrow/);
+  assert.equal(branches(), before, 'no branch was made');
   // A model without a price goes through whatever the dollar caps say: it is not refused for them either.
   const local = await runCli(['run', '--repo', repo, '--task', '[script:fin] on a local model', '--model', 'my-local-model', '--quiet'], env);
   assert.equal(local.code, 0, local.stderr);

@@ -92,13 +92,15 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   if (problem) throw new InvalidRequestError(problem);
   const model = p.model?.trim() || settings.model;
   // A command agent names its own models, and an unpriced one goes through whatever the caps say.
-  const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr) : undefined;
-  if (capped) throw capped;
   const budgetUsd = p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd;
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;
   const title = (p.title?.trim() || firstLine(task)).slice(0, 80);
-  const tooSmall = agent === 'builtin' ? firstRequestUnaffordable(mgr, { budgetUsd, model, role, task, base, title }) : undefined;
+  // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
+  const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;
+  const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr, firstUsd ?? 0) : undefined;
+  if (capped) throw capped;
+  const tooSmall = firstUsd !== null && budgetUsd !== null && budgetUsd < firstUsd ? firstRequestUnaffordable(budgetUsd, model, firstUsd) : undefined;
   if (tooSmall) throw new InvalidRequestError(tooSmall);
   progress.report(`Creating a worktree for "${title}"…`);
   let created;
@@ -161,8 +163,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
  * The request is sized from what it sends at the least (its body holds more), so a budget that could pay
  * for it is never refused here.
  */
-function firstRequestUnaffordable(mgr: SessionManager, o: { budgetUsd: number | null; model: string; role: Role; task: string; base: string; title: string }): string | undefined {
-  if (o.budgetUsd === null) return undefined;
+/** What the gateway reserves at the least for the built-in agent's first request (null: the model has no price). */
+function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; task: string; base: string; title: string }): number | null {
   const { maxOutputTokens } = mgr.ctx.settings();
   // The agent's first request as the gateway reserves it, but for what only its sending adds.
   const body = JSON.stringify({
@@ -170,21 +172,29 @@ function firstRequestUnaffordable(mgr: SessionManager, o: { budgetUsd: number | 
     stream: true, store: false, parallel_tool_calls: true, max_output_tokens: maxOutputTokens, service_tier: 'flex',
   });
   // Less a margin for what differs between the APIs and their settings (a shorter output cap, say).
-  const needed = mgr.ctx.spend.smallestRequestUsd(o.model, reserveInputTokens(Buffer.byteLength(body) - 64), maxOutputTokens);
-  if (needed === null || o.budgetUsd >= needed) return undefined;
-  // What it adds (a cache key, a retention) is a few tokens: a tenth more covers them.
-  const enough = formatBudgetUsdUp(needed * 1.1);
-  return `A session budget of ${formatBudgetUsd(o.budgetUsd)} cannot pay for the first request, which reserves ${formatBudgetUsdUp(needed)} or more with ${o.model} (its instructions, tools and task at the dearest tier's prices, since a provider may serve another, and the fewest output tokens worth asking for). Give the session ${enough} or more; nothing was made.`;
+  return mgr.ctx.spend.smallestRequestUsd(o.model, reserveInputTokens(Buffer.byteLength(body) - 64), maxOutputTokens);
 }
 
-/** A day or month cap already spent: the session would be over budget before its first request. */
-function machineCapReached(mgr: SessionManager): CapReachedError | undefined {
+function firstRequestUnaffordable(budgetUsd: number, model: string, needed: number): string {
+  // What it adds (a cache key, a retention) is a few tokens: a tenth more covers them.
+  const enough = formatBudgetUsdUp(needed * 1.1);
+  return `A session budget of ${formatBudgetUsd(budgetUsd)} cannot pay for the first request, which reserves ${formatBudgetUsdUp(needed)} or more with ${model} (its instructions, tools and task at the dearest tier's prices, since a provider may serve another, and the fewest output tokens worth asking for). Give the session ${enough} or more; nothing was made.`;
+}
+
+/**
+ * A day or month cap spent, or with less left than the first request reserves (`firstUsd`, 0 when not
+ * known): the session would be over budget before its first request, so none is made.
+ */
+function machineCapReached(mgr: SessionManager, firstUsd: number): CapReachedError | undefined {
   const { dayUsd, monthUsd } = mgr.ctx.settings().budgets;
-  const full = mgr.ctx.spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.spentUsd >= b.capUsd - 1e-9);
+  const full = mgr.ctx.spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.capUsd - b.spentUsd < Math.max(firstUsd, 1e-9));
   if (!full) return undefined;
   const [name, until, key] = full.scope === 'day' ? ['daily', 'tomorrow', 'dayUsd'] : ['monthly', 'next month', 'monthUsd'];
+  const state = full.spentUsd >= full.capUsd - 1e-9
+    ? `is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent`
+    : `has ${formatBudgetUsd(full.capUsd - full.spentUsd)} left of ${formatBudgetUsd(full.capUsd)}, less than the first request reserves (${formatBudgetUsdUp(firstUsd)})`;
   return new CapReachedError(
-    `The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`,
+    `The ${name} cap ${state}. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`,
     full.scope === 'day' ? 'day-budget' : 'month-budget',
   );
 }
