@@ -203,3 +203,18 @@ test('a session whose worktree folder is gone is not resumed: nothing is sent, a
   assert.equal(after.status, 'failed', 'left as it was');
   assert.equal(after.usage.requests, requests, 'no request sent');
 });
+
+test("a session's branch and folder, deleted by hand, are not given to a new session of the same title: the old one's discard would take the new one's work", async t => {
+  const up = await upstream(t, { scripts: { w: write('fix.txt', 'fixed\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const old = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] fix the bug', title: 'Fix bug' }, noProgress));
+  rmSync(old.worktree, { recursive: true, force: true });
+  git(repo, 'worktree', 'prune');
+  git(repo, 'branch', '-D', old.branch);
+  const fresh = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] fix the bug again', title: 'Fix bug' }, noProgress));
+  assert.notEqual(fresh.branch, old.branch);
+  assert.notEqual(fresh.worktree, old.worktree);
+  await engine.sessions.discard({ sessionId: old.id, force: true, deleteBranch: true });
+  assert.ok(existsSync(fresh.worktree), "the new session's worktree is untouched");
+  assert.equal(git(repo, 'rev-parse', '--verify', '--quiet', fresh.branch).length > 0, true);
+});

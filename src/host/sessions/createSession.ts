@@ -111,6 +111,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       worktreesDir: ctx.home.worktreesDir(root, settings.worktreesDir),
       base,
       slug: slugify(title),
+      // Every session's record keeps its branch's name, even once git has lost the branch.
+      reserved: mgr.all().map(s => s.record.branch),
       locksDir: ctx.home.locksDir,
     });
   } catch (err) {

@@ -35,6 +35,11 @@ export interface UniqueBranchOptions {
   worktreesDir?: string;
   /** The local branches, when the caller has just listed them. */
   branches?: readonly string[];
+  /**
+   * Names a session's record holds though git no longer has them (deleted by hand): given to a new session,
+   * the old one's discard, merge or resume would act on the new one's work.
+   */
+  reserved?: readonly string[];
 }
 
 /**
@@ -48,7 +53,7 @@ export async function uniqueBranch(repoRoot: string, slug: string, opts: UniqueB
   if (blocker) {
     throw new WorktreeError('branch-exists', `a branch named "${blocker}" exists, so no branch can be created under "${blocker}/"; rename it to start sessions`);
   }
-  const taken = new Set(branches);
+  const taken = new Set([...branches, ...(opts.reserved ?? [])]);
   const isFree = (name: string) =>
     !taken.has(name) &&
     !branches.some(b => b.startsWith(`${name}/`)) &&

@@ -28,7 +28,7 @@ export type CreateWorktreeOptions = RepoLockOptions & {
   base: string;
 } & (
     | { /** Exact branch to create; fails if it exists. */ branch: string; slug?: undefined }
-    | { /** Pick the first free `switchyard/<slug>[-n]` while holding the lock. */ slug: string; branch?: undefined }
+    | { /** Pick the first free `switchyard/<slug>[-n]` while holding the lock; never one of `reserved` (uniqueBranch). */ slug: string; reserved?: readonly string[]; branch?: undefined }
   );
 
 export interface CreatedWorktree {
@@ -48,7 +48,7 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       // One git process answers both: the base is usually a local branch, and the new name must not be one.
       const tips = await branchTips(repo.root);
       const baseCommit = tips.get(opts.base) ?? (await resolveCommit(repo.root, opts.base));
-      const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent, branches: [...tips.keys()].sort() }) : await newBranchName(repo, opts.branch);
+      const branch = opts.slug !== undefined ? await uniqueBranch(repo.root, opts.slug, { worktreesDir: parent, branches: [...tips.keys()].sort(), reserved: opts.reserved }) : await newBranchName(repo, opts.branch);
       const dir = path.join(parent, worktreeDirName(branch));
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
       await makeDir(parent);
