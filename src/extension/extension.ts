@@ -11,7 +11,7 @@ import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
 import { HostClient } from './hostClient';
 import { SessionAlerts } from './notifications';
-import { offerResumeOfPaused } from './commands/hostCommands';
+import { offerResumeAfterClose, offerResumeOfPaused } from './commands/hostCommands';
 import { Approvals } from './approvals';
 import { SessionState } from './sessionState';
 import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
@@ -75,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const tierItem = new TierItem();
   let repo: string | undefined;
   let crashedWhileRunning: string[] | undefined;
+  let firstReady = true;
   let active = context.workspaceState.get<string>(StateKeys.activeSession);
 
   // The tier item acts on a session whose tier still matters: one that runs or can be resumed.
@@ -146,6 +147,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
       const crashed = crashedWhileRunning;
       crashedWhileRunning = undefined;
+      if (firstReady) offerResumeAfterClose(ctx, context.workspaceState);
+      firstReady = false;
       // The new host finds them left running by a process that is gone, and pauses them, a moment later.
       if (crashed) {
         void state.untilNoneRuns(crashed, 15_000).then(() => {

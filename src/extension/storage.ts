@@ -10,6 +10,8 @@ export const StateKeys = {
   sessionFilter: 'switchyard.sessionFilter',
   /** Workspace state: the session the status-bar tier item acts on when nothing is selected. */
   activeSession: 'switchyard.activeSession',
+  /** Workspace state: sessions paused as their process ended that this window offered to resume (once each). */
+  resumeOffered: 'switchyard.resumeOffered',
 } as const;
 
 export class ApiKeyStore {

@@ -10,6 +10,12 @@ import type {
   Tier,
 } from './types';
 
+/**
+ * How the reason of a session paused because its process ended while it ran begins (a window closed or
+ * reloaded, a host or run that stopped): a window offers to resume such sessions when it opens.
+ */
+export const STOPPED_WHILE_RUNNING = 'Switchyard stopped while this session ran';
+
 export interface CreateSessionParams {
   repo: string;
   task: string;

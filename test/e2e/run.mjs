@@ -229,6 +229,19 @@ try {
       process.kill(pids[0], 'SIGKILL');
     }, 'the agent host stopped unexpectedly and was restarted; it paused 1 running session'));
 
+  await step('a session running when the window reloads is offered for resuming when it opens again', async () => {
+    await upstream.configure({ faults: [{ match: { script: 'e2e-long' }, eventDelayMs: 100 }] });
+    await wb.newSession('[script:e2e-long] Carry on after a reload', 'Carry on');
+    await wb.waitForRowText('Carry on', /\$(?!0\.0+\b)\d+\.\d+/, 60000);
+    await page.reload();
+    await wb.ready();
+    await upstream.configure({ faults: [] });
+    const toast = wb.notification('closed, which paused 1 running session');
+    await toast.waitFor({ timeout: 60000 });
+    await toast.locator('.monaco-button', { hasText: 'Resume Them' }).first().click();
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'Carry on' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
+  });
+
   await step('a start refused for its budget keeps what was typed, for Edit and Retry', async () => {
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:default] Keep what I typed');

@@ -1,5 +1,7 @@
 // The API key and the agent host itself.
 import * as vscode from 'vscode';
+import { STOPPED_WHILE_RUNNING } from '../../protocol/sessions';
+import { StateKeys } from '../storage';
 import type { CommandContext } from './context';
 import { guarded } from './pick';
 
@@ -48,6 +50,19 @@ export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly s
     if (choice !== 'Resume Them') return;
     for (const id of paused) await vscode.commands.executeCommand('switchyard.resumeSession', id);
   });
+}
+
+/**
+ * When a window opens: this repository's sessions that were paused because the window (or run) they ran in
+ * closed, reloaded or ended, offered for resuming together, once each. Left unsaid, a reload would leave a
+ * fleet idle until someone looked.
+ */
+export function offerResumeAfterClose(ctx: CommandContext, memento: vscode.Memento): void {
+  const paused = ctx.state.all.filter(s => s.status === 'paused' && s.statusReason?.startsWith(STOPPED_WHILE_RUNNING)).map(s => s.id);
+  const offered = new Set(memento.get<string[]>(StateKeys.resumeOffered, []));
+  const fresh = paused.filter(id => !offered.has(id));
+  void memento.update(StateKeys.resumeOffered, paused);
+  if (fresh.length) offerResumeOfPaused(ctx, fresh, 'the window or run they ran in closed, which paused');
 }
 
 export function showLog(ctx: CommandContext) {

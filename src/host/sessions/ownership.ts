@@ -1,5 +1,6 @@
 // Which process drives a session, and whether that process is still there: a session left running or
 // queued by a process that crashed or was killed is taken over (paused, or queued here) by the next host.
+import { STOPPED_WHILE_RUNNING } from '../../protocol/sessions';
 import { ACTIVE_STATUSES } from '../../protocol/types';
 import { currentProcess } from '../util/fileLock';
 import { stillThere, type LastBeats } from '../util/heartbeats';
@@ -7,7 +8,7 @@ import type { SessionRecord } from './sessionRecord';
 
 export type Owner = NonNullable<SessionRecord['owner']>;
 
-export const ORPHANED_REASON = 'Switchyard stopped while this session ran (its process ended). Resume it to continue where it stopped.';
+export const ORPHANED_REASON = `${STOPPED_WHILE_RUNNING} (its process ended). Resume it to continue where it stopped.`;
 export const ORPHANED_QUEUED_REASON = 'Its process ended before it started. `switchyard resume ID` runs it, and VS Code takes it over when it opens the repository.';
 
 /** This process, as the owner of the sessions it runs. */

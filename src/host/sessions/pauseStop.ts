@@ -2,6 +2,7 @@
 // then its run here (if any) is ended and waited for. A run whose agent is still ending keeps its scheduler
 // slot until it has ended (startQueued frees it), so that a resume meanwhile cannot start a second agent in
 // the worktree beside it.
+import { STOPPED_WHILE_RUNNING } from '../../protocol/sessions';
 import { ACTIVE_STATUSES, STOPPABLE_STATUSES, type SessionInfo } from '../../protocol/types';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
@@ -47,7 +48,7 @@ function letGoIfIdle(mgr: SessionManager, s: LiveSession): void {
 export async function pauseForShutdown(mgr: SessionManager): Promise<void> {
   const running = mgr.all().filter(s => s.run);
   // A run already being paused or stopped keeps that status.
-  for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) mgr.setStatus(s, 'paused', 'Switchyard stopped while this session ran. Resume it to continue.');
+  for (const s of running) if (ACTIVE_STATUSES.includes(s.record.status)) mgr.setStatus(s, 'paused', `${STOPPED_WHILE_RUNNING}. Resume it to continue.`);
   await Promise.all(running.map(s => mgr.stopRun(s)));
   for (const s of mgr.all()) {
     if (s.run || s.record.status !== 'queued' || s.record.owner?.hostId !== mgr.ctx.hostId) continue;
