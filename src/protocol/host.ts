@@ -136,6 +136,14 @@ export namespace HostProtocol {
 /** Why a session is refused (or fails) with no key for OpenAI; the editor offers to set one when it sees it. */
 export const NO_API_KEY = 'No API key. Set one with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI).';
 
+/** A key goes in the Authorization header: printable ASCII only (a paste can bring curly quotes or a line break). */
+export function apiKeyProblem(key: string): string | undefined {
+  const bad = /[^\x20-\x7e]/.exec(key);
+  if (!bad) return undefined;
+  const shown = bad[0] === '\n' || bad[0] === '\r' ? 'a line break' : bad[0] === '\t' ? 'a tab' : `"${bad[0]}" (U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+  return `The API key holds ${shown}, which an HTTP header cannot carry (a paste can bring curly quotes or a line break). Set it again with "Switchyard: Set API Key" (or OPENAI_API_KEY for the CLI). Nothing was sent.`;
+}
+
 /** A model server's base URL as settings and the CLI take it: http(s), or empty for OpenAI's own. */
 export function isBaseUrl(v: unknown): v is string {
   if (typeof v !== 'string') return false;

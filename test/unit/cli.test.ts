@@ -341,6 +341,10 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   const blank = await runCli(['run', '--repo', repo, '--task', 'x'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: ' \t', OPENAI_BASE_URL: undefined });
   assert.equal(blank.code, 2, blank.stderr);
   assert.match(blank.stderr, /No API key\./);
+  // Nor one pasted with curly quotes, which no header can carry: refused here, not retried as an unreachable server.
+  const quoted = await runCli(['run', '--repo', repo, '--task', 'x'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: '\u201csk-abc\u201d', OPENAI_BASE_URL: undefined });
+  assert.equal(quoted.code, 2, quoted.stderr);
+  assert.match(quoted.stderr, /The API key holds "\u201c" \(U\+201C\), which an HTTP header cannot carry/);
   assert.equal(branches(), before);
 });
 

@@ -1,5 +1,6 @@
 // The API key and the agent host itself.
 import * as vscode from 'vscode';
+import { apiKeyProblem } from '../../protocol/host';
 import { STOPPED_WHILE_RUNNING } from '../../protocol/sessions';
 import { StateKeys } from '../storage';
 import type { CommandContext } from './context';
@@ -12,7 +13,7 @@ export async function setApiKey(ctx: CommandContext, keyArg?: unknown) {
     password: true,
     ignoreFocusOut: true,
     placeHolder: 'sk-…',
-    validateInput: v => (v.trim() ? undefined : 'Paste the key, or press Escape.'),
+    validateInput: v => (v.trim() ? apiKeyProblem(v.trim())?.replace(/ Set it again.*$/, '') : 'Paste the key, or press Escape.'),
   });
   if (!key?.trim()) return;
   await ctx.apiKeys.set(key);

@@ -1,7 +1,7 @@
 // What would make a session fail before its first request, checked before anything is made for it (a
 // worktree and a branch that a retried job would pile up), and again when it runs (settings change).
 import { existsSync } from 'node:fs';
-import { isBaseUrl, NO_API_KEY, type HostSettings } from '../../protocol/host';
+import { apiKeyProblem, isBaseUrl, NO_API_KEY, type HostSettings } from '../../protocol/host';
 import type { AgentKind, ApprovalPolicy } from '../../protocol/types';
 import { sandboxAvailability, type SandboxAvailability } from '../sandbox/availability';
 import { findCodex } from './runners/codex';
@@ -13,7 +13,7 @@ export function settingsProblem(settings: HostSettings, apiKey: string | undefin
     return `The base URL "${settings.baseURL}" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.`;
   }
   if (!apiKey && isOpenAIEndpoint(settings.baseURL)) return NO_API_KEY;
-  return undefined;
+  return apiKey ? apiKeyProblem(apiKey) : undefined;
 }
 
 /** An untrusted workspace, settingsProblem, and an agent program that is not there. */
