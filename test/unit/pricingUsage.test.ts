@@ -75,6 +75,7 @@ test('usage that cannot be billed from (a count as a string, a negative or missi
   for (const bad of [
     { input_tokens: '1440', output_tokens: 6 },
     { input_tokens: -100_000, output_tokens: -5_000 },
+    { input_tokens: 0, output_tokens: 0, input_tokens_details: { cached_tokens: 0 } },
     { output_tokens: 6 },
     { input_tokens: 1_440, output_tokens: Number.NaN },
     { input_tokens: 1_440, output_tokens: 6, input_tokens_details: { cached_tokens: '12' } },

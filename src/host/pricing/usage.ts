@@ -76,7 +76,8 @@ function normalise(u: NormalizedUsage): NormalizedUsage {
 /**
  * Whether usage a server reported can be billed from: its two totals are counts (whole or not, not
  * negative) and its details, where present, too. A string, a negative or a missing total is unreadable,
- * and the request is charged from an estimate instead, marked as one, not as the zero tokens it reads as.
+ * and the request is charged from an estimate instead, marked as one, not as the zero tokens it reads as;
+ * so is no input at all, which no request has (a proxy that zeroes usage would make every cap void).
  */
 export function usageReadable(endpoint: 'responses' | 'chat', u: unknown): boolean {
   if (typeof u !== 'object' || u === null) return false;
@@ -88,7 +89,7 @@ export function usageReadable(endpoint: 'responses' | 'chat', u: unknown): boole
   // Details are optional, and servers add their own: only the token counts among them are checked.
   const detailsOk = (d: unknown) =>
     d === undefined || d === null || (typeof d === 'object' && Object.entries(d).every(([k, x]) => !k.endsWith('_tokens') || x === null || isCount(x)));
-  return isCount(v[input]) && isCount(v[output]) && detailsOk(v[inDetails]) && detailsOk(v[outDetails]);
+  return isCount(v[input]) && (v[input] as number) > 0 && isCount(v[output]) && detailsOk(v[inDetails]) && detailsOk(v[outDetails]);
 }
 
 function count(v: Count): number {
