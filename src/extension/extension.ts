@@ -88,6 +88,14 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     defaultTier = (TIERS as readonly string[]).includes(t) ? (t as SessionInfo['tier']) : 'standard';
   };
   const refreshTier = () => tierItem.refresh(activeSession(), defaultTier);
+  const resolveRepo = async () => {
+    repo = await findRepo(host);
+    state.repo = repo;
+    // Of several folders, the first in a git repository is the one whose sessions run and show: said so.
+    tree.repoName = repo && (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? path.basename(repo) : undefined;
+    void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
+    return repo;
+  };
   const approvals = new Approvals();
   const alerts = new SessionAlerts();
   const ctx: CommandContext = {
@@ -100,6 +108,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     apiKeys,
     log,
     repo: () => repo,
+    findRepo: () => resolveRepo(),
     activeSession,
     setActiveSession: id => {
       active = id;
@@ -139,11 +148,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       log.info(`The agent host stopped while ${crashedWhileRunning.length} session(s) ran here.`);
     }),
     host.onDidBecomeReady(async () => {
-      repo = await findRepo(host);
-      state.repo = repo;
-      // Of several folders, the first in a git repository is the one whose sessions run and show: said so.
-      tree.repoName = repo && (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? path.basename(repo) : undefined;
-      void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
+      await resolveRepo();
       await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
       const crashed = crashedWhileRunning;
       crashedWhileRunning = undefined;

@@ -6,11 +6,17 @@ import type { SessionInfo } from '../../src/protocol/types';
 export const EXTENSION_ID = 'switchyard.switchyard';
 
 export async function api(): Promise<SwitchyardApi> {
+  const a = await activated();
+  await until(() => a.repo() !== undefined, 'the host to find the workspace repository', a.onDidChangeSessions);
+  return a;
+}
+
+/** The extension, active, with its agent host ready (whether or not the window has a repository). */
+export async function activated(): Promise<SwitchyardApi> {
   const ext = vscode.extensions.getExtension<SwitchyardApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
   const a = ext.isActive ? ext.exports : await ext.activate();
   await a.hostReady();
-  await until(() => a.repo() !== undefined, 'the host to find the workspace repository', a.onDidChangeSessions);
   return a;
 }
 

@@ -22,6 +22,10 @@ writeFileSync(path.join(multi, 'notes', 'todo.md'), '# Notes, in no repository\n
 makeGitWorkspace(path.join(multi, 'app'));
 const multiRoot = path.join(multi, 'multi.code-workspace');
 writeFileSync(multiRoot, JSON.stringify({ folders: [{ path: 'notes' }, { path: 'app' }] }));
+// A folder in no repository, which the suite makes one.
+const plain = path.join(multi, 'plain');
+mkdirSync(plain, { recursive: true });
+writeFileSync(path.join(plain, 'README.md'), '# Not a repository yet\n');
 
 /** One window's suites: `suites` is the folder of their index.js, `opened` the folder or .code-workspace. */
 const runWindow = (suites, opened, name) => runTests({
@@ -49,6 +53,7 @@ let code = 1;
 try {
   await runWindow('.', workspace, '');
   await runWindow('multiRoot', multiRoot, '-multi-root');
+  await runWindow('noRepo', plain, '-no-repo');
   code = 0;
 } catch (err) {
   console.error(`integration run failed: ${err.message}`);

@@ -20,6 +20,8 @@ export interface CommandContext {
   log: vscode.LogOutputChannel;
   /** The workspace's repository, once the host has confirmed it is one. */
   repo(): string | undefined;
+  /** Looks for it again (a folder made a repository since, or folders changed), and shows what it found. */
+  findRepo(): Promise<string | undefined>;
   /** The session the status-bar tier item acts on: the selected row, else the active transcript, else the last one used. */
   activeSession(): SessionInfo | undefined;
   setActiveSession(id: string): void;

@@ -14,9 +14,15 @@ import { errorText, refusedUntrusted } from './pick';
 type Draft = Omit<CreateSessionParams, 'repo'>;
 
 export async function newSession(ctx: CommandContext, arg?: unknown): Promise<SessionInfo | undefined> {
-  const repo = ctx.repo();
+  // Looked for again when there was none: the folder may have become a repository (git init) since.
+  const repo = ctx.repo() ?? (await ctx.findRepo().catch(() => undefined));
   if (!repo) {
-    void vscode.window.showErrorMessage('Switchyard needs a folder inside a git repository. Open one, then start a session.');
+    const open = vscode.workspace.workspaceFolders?.length
+      ? 'Switchyard needs a folder inside a git repository, and no folder open here is in one. Make one a repository (git init and a first commit), or open another, then start a session.'
+      : 'Switchyard needs a folder inside a git repository. Open one, then start a session.';
+    void vscode.window.showErrorMessage(open, 'Open Folder…').then(choice => {
+      if (choice) void vscode.commands.executeCommand('vscode.openFolder');
+    });
     return undefined;
   }
   if (refusedUntrusted('no session starts')) return undefined;

@@ -182,5 +182,9 @@ export async function filterSessions(ctx: CommandContext, text?: unknown) {
 }
 
 export async function refresh(ctx: CommandContext) {
-  await guarded('refreshing', () => ctx.state.reload());
+  // The folder may have become a repository since (git init), or stopped being one.
+  await guarded('refreshing', async () => {
+    await ctx.findRepo();
+    await ctx.state.reload();
+  });
 }
