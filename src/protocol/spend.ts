@@ -63,6 +63,8 @@ export interface SpendSeries {
   byModel: { model: string; costUsd: number; unpriced: number }[];
   priorityPremiumUsd: number;
   monthUsd: number;
+  /** Sessions that spent this month, of every repository (as the money is). */
+  monthSessions: number;
   monthCapUsd: number | null;
   cacheBreakLossUsd: number;
 }

@@ -71,6 +71,9 @@ test('a record counts in the session, day and month figures from the moment it i
   assert.equal(ledger.rollups.records, 2);
   assert.equal(spend.sessionSpend('a').costUsd, 0.75);
   assert.equal(spend.summary(NOW).today.usage.requests, 2);
+  // The month's sessions, counted where its money is: in the ledger, of every repository.
+  await ledger.append(rec('elsewhere', 'another-repos-session', 0.1));
+  assert.equal(spend.series().monthSessions, 2);
   await spend.dispose();
   await ledger.close();
 });

@@ -143,7 +143,7 @@ function spendMessage(spent: boolean, trusted = true): ToWebviewMessage {
     bySession: spent ? [{ sessionId: 's1', title: 'Fix <b>the</b> tests', costUsd: [2, 8, 0] }, { sessionId: 'other', title: 'Other sessions', costUsd: [1, 1.5, 0] }] : [],
     cacheShare: [0.5, 0.6, 0], byTier: { ...byTier, standard: spent ? 12.5 : 0 },
     byModel: spent ? [{ model: 'gpt-5.4', costUsd: 12.5, unpriced: 0 }, { model: 'local-llm', costUsd: 0, unpriced: 4 }] : [],
-    priorityPremiumUsd: spent ? 1.5 : 0, monthUsd: spent ? 12.5 : 0, monthCapUsd: 100, cacheBreakLossUsd: 0,
+    priorityPremiumUsd: spent ? 1.5 : 0, monthUsd: spent ? 12.5 : 0, monthSessions: spent ? 2 : 0, monthCapUsd: 100, cacheBreakLossUsd: 0,
   };
   return { type: 'spend/state', body: { summary, series, sessions: spent ? 2 : 0, trusted } };
 }

@@ -31,7 +31,7 @@ function series(over: Partial<SpendSeries> = {}): SpendSeries {
     cacheShare: [0.5, 0.9, 0, 0],
     byTier: { priority: 4, standard: 5, flex: 1, unknown: 0 },
     byModel: [{ model: 'local', costUsd: 0, unpriced: 7 }, { model: 'gpt-5.4', costUsd: 9, unpriced: 0 }, { model: 'mixed', costUsd: 1, unpriced: 2 }],
-    priorityPremiumUsd: 2, monthUsd: 10, monthCapUsd: 100, cacheBreakLossUsd: 0.5, ...over,
+    priorityPremiumUsd: 2, monthUsd: 10, monthSessions: 3, monthCapUsd: 100, cacheBreakLossUsd: 0.5, ...over,
   };
 }
 

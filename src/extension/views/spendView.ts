@@ -23,7 +23,7 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly host: HostClient,
-    private readonly state: SessionState,
+    state: SessionState,
   ) {
     super();
     this.register(state.onDidChangeSpend(() => this.view?.visible && this.throttle.trigger()));
@@ -62,7 +62,8 @@ export class SpendView extends Disposable implements vscode.WebviewViewProvider 
         this.host.request(SpendProtocol.summary, undefined),
         this.host.request(SpendProtocol.series, {}),
       ]);
-      const body = { summary, series, sessions: this.state.all.length, trusted: vscode.workspace.isTrusted };
+      // The month's sessions of every repository, as its money is: this window's own are only some of them.
+      const body = { summary, series, sessions: series.monthSessions, trusted: vscode.workspace.isTrusted };
       this.channel?.post({ type: 'spend/state', body });
       this.lastShown = body;
       this.renderedEmitter.fire();

@@ -110,6 +110,7 @@ export class SpendService {
       byModel: v.perModel.map(m => ({ model: m.model, costUsd: m.totals.costUsd, unpriced: m.totals.unpricedRequests })),
       priorityPremiumUsd: v.total.priorityPremiumUsd,
       monthUsd: v.total.costUsd,
+      monthSessions: this.o.ledger.rollups.monthSessions(month).size,
       monthCapUsd: b.monthUsd,
       cacheBreakLossUsd: this.o.cacheBreakLossUsd(),
     };
