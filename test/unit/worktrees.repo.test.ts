@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorktreeError } from '../../src/host/worktrees/errors';
+import { listWorktrees } from '../../src/host/worktrees/registry';
 import { branchTips, currentBranch, listBranches, openRepo, openRepoWithHead, resolveCommit } from '../../src/host/worktrees/repo';
 import { makeSandbox, sh, type Sandbox } from './helpers/git-fixtures';
 
@@ -46,6 +47,20 @@ test('openRepo from a linked worktree names the same repository', async () => {
   assert.equal(repo.root, wt);
   assert.equal(repo.gitCommonDir, path.join(box.repo, '.git'));
   assert.equal(repo.identityRoot, box.repo);
+});
+
+test('a repository whose git folder is not named .git (made with --separate-git-dir) is known by its checkout', async () => {
+  const checkout = path.join(box.dir, 'separate');
+  const gitDir = path.join(box.dir, 'separate-git');
+  mkdirSync(checkout);
+  sh(checkout, 'init', '-q', '-b', 'main', '--separate-git-dir', gitDir);
+  sh(checkout, 'commit', '-q', '--allow-empty', '-m', 'first');
+  const repo = await openRepo(checkout);
+  assert.equal(repo.root, checkout);
+  assert.equal(repo.gitCommonDir, gitDir);
+  assert.equal(repo.identityRoot, checkout);
+  // git lists the git folder as the main worktree; the checkout is where a merge lands.
+  assert.equal((await listWorktrees(checkout))[0]?.path, checkout);
 });
 
 test('openRepo explains what is wrong with a folder', async () => {

@@ -26,7 +26,9 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
     const lines = block.split('\n').filter(Boolean);
     const first = lines[0];
     if (!first?.startsWith('worktree ')) continue;
-    const wtPath = canonicalPath(first.slice('worktree '.length));
+    let wtPath = canonicalPath(first.slice('worktree '.length));
+    // A repository made with --separate-git-dir: git lists its git folder as the main worktree.
+    if (entries.length === 0 && isGitFolder(wtPath)) wtPath = (await mainCheckoutAt(repoRoot)) ?? wtPath;
     const field = (name: string) => lines.find(l => l === name || l.startsWith(`${name} `));
     const branchLine = field('branch');
     const headLine = field('HEAD');
@@ -41,6 +43,17 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
     });
   }
   return entries;
+}
+
+function isGitFolder(dir: string): boolean {
+  return existsSync(path.join(dir, 'HEAD')) && existsSync(path.join(dir, 'objects')) && !existsSync(path.join(dir, '.git'));
+}
+
+/** The checkout at `dir` when it is the repository's main one (its git folder is the shared one). */
+async function mainCheckoutAt(dir: string): Promise<string | undefined> {
+  const [top, gitDir, commonDir] = (await git(dir, ['rev-parse', '--show-toplevel', '--git-dir', '--git-common-dir'])).split('\n').map(l => l.trim());
+  if (!top || !gitDir || !commonDir) return undefined;
+  return canonicalPath(path.resolve(dir, gitDir)) === canonicalPath(path.resolve(dir, commonDir)) ? canonicalPath(top) : undefined;
 }
 
 /** A linked worktree with its admin folder found through the repository, not through the worktree's own `.git` file. */

@@ -32,13 +32,14 @@ export async function openRepo(p: string): Promise<Repo> {
 export async function openRepoWithHead(p: string): Promise<{ repo: Repo; head: RepoHead }> {
   const abs = path.resolve(p);
   const cwd = folderOf(abs);
-  const out = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir', '--show-toplevel', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD']);
-  const [bare, insideWorkTree, commonDir, top, commit, ref] = out.stdout.split('\n').map(l => l.trim());
-  if (out.exitCode !== 0 || bare !== 'false' || insideWorkTree !== 'true' || !commonDir || !top || !commit || !ref) {
+  const out = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir', '--git-dir', '--show-toplevel', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD']);
+  const [bare, insideWorkTree, commonDir, gitDir, top, commit, ref] = out.stdout.split('\n').map(l => l.trim());
+  if (out.exitCode !== 0 || bare !== 'false' || insideWorkTree !== 'true' || !commonDir || !gitDir || !top || !commit || !ref) {
     const repo = await openStepByStep(cwd, abs);
     return { repo, head: { commit: await resolveCommit(repo.root, 'HEAD'), branch: await currentBranch(repo.root) } };
   }
-  return { repo: repoAt(canonicalPath(top), canonicalPath(path.resolve(cwd, commonDir))), head: { commit, branch: ref === 'HEAD' ? null : stripHeads(ref) } };
+  const repo = repoAt(canonicalPath(top), canonicalPath(path.resolve(cwd, commonDir)), canonicalPath(path.resolve(cwd, gitDir)));
+  return { repo, head: { commit, branch: ref === 'HEAD' ? null : stripHeads(ref) } };
 }
 
 function folderOf(abs: string): string {
@@ -51,19 +52,24 @@ function folderOf(abs: string): string {
 
 /** `abs` is the path as given, for the messages. */
 async function openStepByStep(cwd: string, abs: string): Promise<Repo> {
-  const probe = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir']);
+  const probe = await gitOutput(cwd, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--git-common-dir', '--git-dir']);
   if (probe.exitCode !== 0) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository`);
-  const [bare, insideWorkTree, commonDir] = probe.stdout.split('\n').map(l => l.trim());
+  const [bare, insideWorkTree, commonDir, gitDir] = probe.stdout.split('\n').map(l => l.trim());
   if (bare === 'true') throw new WorktreeError('bare-repo', `${abs} is a bare repository; open a folder with a checkout`);
   if (insideWorkTree !== 'true' || !commonDir) throw new WorktreeError('not-a-repo', `${abs} is not inside a git repository's working tree`);
   const root = canonicalPath(await gitLine(cwd, ['rev-parse', '--show-toplevel']));
   const head = await gitOutput(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
   if (head.exitCode !== 0) throw new WorktreeError('no-commits', `the repository at ${root} has no commits yet; make a first commit, then start a session`);
-  return repoAt(root, canonicalPath(path.resolve(cwd, commonDir)));
+  return repoAt(root, canonicalPath(path.resolve(cwd, commonDir)), canonicalPath(path.resolve(cwd, gitDir ?? commonDir)));
 }
 
-function repoAt(root: string, gitCommonDir: string): Repo {
-  const identityRoot = path.basename(gitCommonDir) === '.git' ? path.dirname(gitCommonDir) : gitCommonDir;
+/**
+ * The repository is known by its main checkout's folder, whichever of its worktrees was opened: the one
+ * its `.git` folder is in, or, for a git folder named otherwise (a submodule's, under the superproject's
+ * .git/modules; one made with --separate-git-dir), the checkout opened when it is the main one.
+ */
+function repoAt(root: string, gitCommonDir: string, gitDir: string): Repo {
+  const identityRoot = path.basename(gitCommonDir) === '.git' ? path.dirname(gitCommonDir) : gitDir === gitCommonDir ? root : gitCommonDir;
   return { root, gitCommonDir, identityRoot };
 }
 
