@@ -186,15 +186,20 @@ test('a session stopped by its budget or its turn limit goes on from the CLI, wh
   assert.match(more.stdout, /^done: /m);
   assert.match(more.stderr, /^ {2}It had reached its limit of turns; 3 more turns are allowed \(up to 4\)\.$/m);
 
-  // Stopped by the day's cap, whose words are not the session's: the cap to raise is named.
-  const dayHome = path.join(root, 'day-home');
-  mkdirSync(dayHome);
-  writeFileSync(path.join(dayHome, 'config.json'), JSON.stringify({ budgets: { dayUsd: 0.001 } }));
-  const day = await runCli(['run', '--repo', repo, '--task', '[script:fin] day cap', '--json', '--quiet'], { ...env, SWITCHYARD_HOME: dayHome });
+  // Stopped by the day's cap, whose words are not the session's: the cap to raise is named. A cap that lets
+  // the first request start ($0.02, as the budget above), in a home of its own each (spent, the next run
+  // would be refused before it starts).
+  const dayHome = (name: string) => {
+    const home = path.join(root, name);
+    mkdirSync(home);
+    writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { sessionUsd: null, dayUsd: 0.02 } }));
+    return { ...env, SWITCHYARD_HOME: home };
+  };
+  const day = await runCli(['run', '--repo', repo, '--task', '[script:fin] day cap', '--json', '--quiet'], dayHome('day-home'));
   assert.equal(day.code, 3, day.stderr);
   const d = JSON.parse(day.stdout) as { status: string; cause?: string };
   assert.deepEqual([d.status, d.cause], ['over-budget', 'day-budget']);
-  const dayText = await runCli(['run', '--repo', repo, '--task', '[script:fin] day cap again'], { ...env, SWITCHYARD_HOME: dayHome });
+  const dayText = await runCli(['run', '--repo', repo, '--task', '[script:fin] day cap again'], dayHome('day-home-2'));
   assert.equal(dayText.code, 3, dayText.stderr);
   assert.match(dayText.stdout, /^ {2}next: raise the daily cap \(switchyard\.budget\.dayUsd in VS Code, "budgets": \{"dayUsd": …\} in \$SWITCHYARD_HOME\/config\.json\), then `switchyard resume \S+`$/m);
 });
