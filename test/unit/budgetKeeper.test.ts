@@ -165,7 +165,8 @@ test("a session's own requests in flight make its next one wait, not its session
   // $0.08 a request. Alone, and with the day and month caps as set by default, whose lease holds the
   // session's requests in flight too (five of them fill it, as they fill a $0.40 budget).
   // And under a day cap that binds first, with no other process holding any of it.
-  for (const c of [caps({ sessionUsd: 0.1 }), caps({ sessionUsd: 0.4, dayUsd: 50, monthUsd: 500 }), caps({ sessionUsd: 5, dayUsd: 0.3 })]) {
+  // And where both a day cap and the session's budget are short only of what is in flight.
+  for (const c of [caps({ sessionUsd: 0.1 }), caps({ sessionUsd: 0.4, dayUsd: 50, monthUsd: 500 }), caps({ sessionUsd: 5, dayUsd: 0.3 }), caps({ sessionUsd: 0.15, dayUsd: 0.14 })]) {
     const held = [];
     let refused;
     for (let i = 0; i < 8 && !refused; i++) {

@@ -181,7 +181,7 @@ export class BudgetKeeper {
         // this process's other sessions', or by other processes' shares. Each comes back as its requests finish.
         const held = decision.scope === 'session'
           ? fitsOnceSettled(fit, scopes, this.inFlightMicro(t, req.sessionId))
-          : sum(others) + inFlight > 0 && fitRequest(fit, [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, 0)]).ok;
+          : sum(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok;
         return { next, result: this.refuse(decision, held) };
       }
       // Room beyond this request, for the next few, without taking more than the caps leave.
