@@ -10,7 +10,7 @@ export const StateKeys = {
   sessionFilter: 'switchyard.sessionFilter',
   /** Workspace state: the session the status-bar tier item acts on when nothing is selected. */
   activeSession: 'switchyard.activeSession',
-  /** Workspace state: sessions paused as their process ended that this window offered to resume (once each). */
+  /** Workspace state: pauses (session and time) of sessions whose process ended, that this window offered to resume. */
   resumeOffered: 'switchyard.resumeOffered',
 } as const;
 

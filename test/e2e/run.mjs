@@ -236,7 +236,7 @@ try {
     await page.reload();
     await wb.ready();
     await upstream.configure({ faults: [] });
-    const toast = wb.notification('closed, which paused 1 running session');
+    const toast = wb.notification('1 session was paused when the window or run running it closed');
     await toast.waitFor({ timeout: 60000 });
     await toast.locator('.monaco-button', { hasText: 'Resume Them' }).first().click();
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Carry on' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });

@@ -41,10 +41,11 @@ export async function restartHost(ctx: CommandContext) {
  * The host that ended (restarted, or crashed) paused what it ran: said, with the way back, instead of left
  * for the user to find among the rows. Not awaited: nothing waits for the user's answer.
  */
-export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly string[], lead: string, severity: 'info' | 'warning' = 'info'): void {
+export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly string[], lead: string | ((sessions: string) => string), severity: 'info' | 'warning' = 'info'): void {
   const paused = wereRunning.filter(id => ctx.state.get(id)?.status === 'paused');
   if (!paused.length) return;
-  const text = `Switchyard: ${lead} ${paused.length} running ${paused.length === 1 ? 'session' : 'sessions'}.`;
+  const sessions = `${paused.length} ${paused.length === 1 ? 'session' : 'sessions'}`;
+  const text = `Switchyard: ${typeof lead === 'string' ? `${lead} ${paused.length} running ${paused.length === 1 ? 'session' : 'sessions'}.` : lead(sessions)}`;
   const asked = severity === 'warning' ? vscode.window.showWarningMessage(text, 'Resume Them', 'Show Log') : vscode.window.showInformationMessage(text, 'Resume Them', 'Show Log');
   void asked.then(async choice => {
     if (choice === 'Show Log') ctx.log.show(true);
@@ -59,11 +60,13 @@ export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly s
  * fleet idle until someone looked.
  */
 export function offerResumeAfterClose(ctx: CommandContext, memento: vscode.Memento): void {
-  const paused = ctx.state.all.filter(s => s.status === 'paused' && s.statusReason?.startsWith(STOPPED_WHILE_RUNNING)).map(s => s.id);
+  const paused = ctx.state.all.filter(s => s.status === 'paused' && s.statusReason?.startsWith(STOPPED_WHILE_RUNNING));
+  // Once for each pause: a session resumed and paused again by the next reload is offered again.
+  const pauseOf = (s: (typeof paused)[number]) => `${s.id}@${s.updatedAt}`;
   const offered = new Set(memento.get<string[]>(StateKeys.resumeOffered, []));
-  const fresh = paused.filter(id => !offered.has(id));
-  void memento.update(StateKeys.resumeOffered, paused);
-  if (fresh.length) offerResumeOfPaused(ctx, fresh, 'the window or run they ran in closed, which paused');
+  const fresh = paused.filter(s => !offered.has(pauseOf(s))).map(s => s.id);
+  void memento.update(StateKeys.resumeOffered, paused.map(pauseOf));
+  if (fresh.length) offerResumeOfPaused(ctx, fresh, sessions => `${sessions} ${fresh.length === 1 ? 'was' : 'were'} paused when the window or run running ${fresh.length === 1 ? 'it' : 'them'} closed.`);
 }
 
 export function showLog(ctx: CommandContext) {
