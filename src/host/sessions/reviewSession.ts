@@ -116,8 +116,8 @@ const commitsWord = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
 function submoduleWorkKept(r: { submoduleCommits?: number; uncommittedFiles?: string[] }): string {
   const said: string[] = [];
   if (r.submoduleCommits) said.push(`its submodules hold ${commitsWord(r.submoduleCommits)} that no remote of theirs has`);
-  if (r.uncommittedFiles?.length) said.push(`changes in its submodules that its branch cannot hold (${listedFiles(r.uncommittedFiles)})`);
-  return `${said.join(', and ')}. Save them (commit and push them in the submodule's own repository), then discard the session to remove it`;
+  if (r.uncommittedFiles?.length) said.push(`it holds uncommitted changes that its branch cannot (${listedFiles(r.uncommittedFiles)}: a submodule's files are its own repository's)`);
+  return `${said.join(', and ')}. Save them (in a submodule, commit and push them in its own repository), then discard the session to remove it`;
 }
 
 function listedFiles(files: readonly string[]): string {

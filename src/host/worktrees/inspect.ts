@@ -1,5 +1,6 @@
 // Questions asked before anything is removed or merged: what is uncommitted, what is unmerged.
 import { existsSync, readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
@@ -44,22 +45,27 @@ export async function unpushedSubmoduleCommits(adminDir: string): Promise<number
   return total;
 }
 
+/** Enough to show and to ask about: the walk stops there (a huge vendored tree is not listed whole). */
+const BARE_FILES_LISTED = 200;
+
 /**
  * Files in the folder of a submodule that was never set up there (no .git in it): git sees none of them,
  * so no commit or status does, yet removing the worktree takes them. Worktree-relative, '/' separators.
  */
 export async function filesInBareSubmoduleFolders(worktree: string): Promise<string[]> {
   const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (out.length >= BARE_FILES_LISTED) return;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else out.push(path.relative(worktree, full).split(path.sep).join('/'));
+    }
+  };
   for (const sub of await submodulePaths(worktree)) {
     const dir = path.join(worktree, sub);
-    if (existsSync(path.join(dir, '.git'))) continue;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true, recursive: true });
-    } catch {
-      continue;
-    }
-    for (const e of entries) if (!e.isDirectory()) out.push(path.relative(worktree, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+    if (!existsSync(path.join(dir, '.git'))) await walk(dir);
   }
   return out;
 }

@@ -1,24 +1,48 @@
-// Where a worktree's submodules are, as its .gitmodules names them. A submodule's folder is its own
-// repository: the session's commits hold only a pointer to it, never the files in it, so what is written
-// there is left out of the branch (and, in a submodule never set up, git does not see it at all).
-import { readFile } from 'node:fs/promises';
+// Where a worktree's submodules are. A submodule's folder is a repository of its own: the session's commits
+// hold only a pointer to it, never the files in it, so what is written there is left out of the branch
+// (and, in a submodule never set up, git does not see it at all).
+import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gitOutput, splitNul } from './git';
 
-/** The submodules' paths, worktree-relative with '/' separators; none without a .gitmodules file. */
+/** By worktree: the submodules found for .gitmodules as it was (its size and time), read again when it changes. */
+const found = new Map<string, { stamp: string; paths: string[] }>();
+const FOUND_KEPT = 256;
+
+/**
+ * The submodules' paths, worktree-relative with '/' separators: the paths .gitmodules names that the index
+ * holds as submodules (a stale entry over a vendored copy is no submodule). None without a .gitmodules file,
+ * and then no git runs.
+ */
 export async function submodulePaths(worktree: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path.join(worktree, '.gitmodules'), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
+  const file = path.join(worktree, '.gitmodules');
+  const st = await stat(file).catch(() => undefined);
+  if (!st?.isFile()) return [];
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const known = found.get(worktree);
+  if (known?.stamp === stamp) return known.paths;
+  const named = namedPaths(await readFile(file, 'utf8'));
+  let paths: string[] = [];
+  if (named.length) {
+    const out = await gitOutput(worktree, ['ls-files', '--stage', '-z', '--', ...named.map(p => `:(literal)${p}`)]);
+    // "160000 <sha> <stage>\t<path>": a gitlink, a submodule's commit.
+    if (out.exitCode === 0) paths = splitNul(out.stdout).filter(e => e.startsWith('160000 ')).map(e => e.slice(e.indexOf('\t') + 1));
   }
+  if (found.size >= FOUND_KEPT) found.delete(found.keys().next().value!);
+  found.set(worktree, { stamp, paths });
+  return paths;
+}
+
+/** `path = …` values of a .gitmodules file (git's config syntax: quoted or not, `;` and `#` comments). */
+export function namedPaths(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*path\s*=\s*(.*?)\s*$/i.exec(line);
-    const value = m?.[1]?.replace(/^"(.*)"$/, '$1').replace(/\/+$/, '');
-    if (value) out.push(value);
+    const m = /^\s*path\s*=\s*(.*)$/i.exec(line);
+    if (!m) continue;
+    const raw = m[1]!;
+    const value = raw.startsWith('"') ? (/^"((?:[^"\\]|\\.)*)"/.exec(raw)?.[1] ?? '').replace(/\\(.)/g, '$1') : raw.replace(/\s*[;#].*$/, '').trim();
+    const clean = value.replace(/\/+$/, '');
+    if (clean) out.push(clean);
   }
   return out;
 }
