@@ -111,8 +111,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       worktreesDir: ctx.home.worktreesDir(root, settings.worktreesDir),
       base,
       slug: slugify(title),
-      // Every session's record keeps its branch's name, even once git has lost the branch.
-      reserved: mgr.all().map(s => s.record.branch),
+      // A session's record keeps its branch's name, even once git has lost the branch, while it may still act on it.
+      reserved: mgr.all().filter(s => s.record.repo === root && mayActOnBranch(s.record)).map(s => s.record.branch),
       locksDir: ctx.home.locksDir,
     });
   } catch (err) {
@@ -165,6 +165,16 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
  * The request is sized from what it sends at the least (its body holds more), so a budget that could pay
  * for it is never refused here.
  */
+/**
+ * Whether a session may still merge, discard, resume or delete its branch: all but one discarded without
+ * its branch kept, and one merged whose worktree and branch are gone (both have nothing left to act on).
+ */
+function mayActOnBranch(r: SessionRecord): boolean {
+  if (r.status === 'discarded') return r.branchKept === true;
+  if (r.status === 'merged') return r.worktreeKept === true || r.branchKept === true;
+  return true;
+}
+
 /** What the gateway reserves at the least for the built-in agent's first request (null: the model has no price). */
 function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; task: string; base: string; title: string }): number | null {
   const { maxOutputTokens } = mgr.ctx.settings();
