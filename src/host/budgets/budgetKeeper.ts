@@ -242,6 +242,12 @@ export class BudgetKeeper {
     return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro) }));
   }
 
+  /** Whether other processes hold shares of the day and month caps now. */
+  othersHoldShares(): boolean {
+    const now = this.now();
+    return sum(this.liveOnly(this.store.peek(), now).filter(r => r.id !== this.lease?.id)) > 0;
+  }
+
   /** Hands the lease back (a process going away or idle); its headroom is free for others again. */
   async releaseLease(): Promise<void> {
     this.cancelIdleRelease();

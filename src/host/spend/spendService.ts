@@ -38,6 +38,7 @@ const HELD_RECHECK_MS = 2000;
 export class SpendService {
   private readonly throttle = new Throttle(NOTIFY_MS, () => this.o.sink.spendChanged(this.summary()));
   private recheck: NodeJS.Timeout | undefined;
+  private disposed = false;
 
   constructor(private readonly o: SpendServiceOptions) {}
 
@@ -79,10 +80,11 @@ export class SpendService {
 
   /**
    * Another process handing back its share of the caps writes nothing to the ledger, so no change tells of
-   * it: while a summary shows budget held, the meter is sent a fresh one a little later.
+   * it: while a summary shows other processes' shares held, the meter is sent a fresh one a little later.
+   * (This process's own requests tell of their end as they settle.)
    */
   private lookAgainWhileHeld(budgets: SpendSummary['budgets']): void {
-    if (this.recheck || !budgets.some(b => b.reservedUsd > 0)) return;
+    if (this.recheck || this.disposed || !budgets.some(b => b.reservedUsd > 0) || !this.o.budgets.othersHoldShares()) return;
     this.recheck = setTimeout(() => {
       this.recheck = undefined;
       this.changed();
@@ -167,6 +169,7 @@ export class SpendService {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     clearTimeout(this.recheck);
     this.throttle.dispose();
   }
