@@ -1,7 +1,7 @@
 // Following one session in this process until it settles (run, resume): its progress on stderr, its end
 // on stdout (a line, or one JSON object), and the exit status of the contract. Ctrl-C pauses it.
 import type { TranscriptEvent } from '../protocol/records';
-import type { ServedTier, SessionInfo } from '../protocol/types';
+import type { ServedTier, SessionInfo, Tier } from '../protocol/types';
 import type { Engine } from '../host/engine';
 import type { CapReachedError } from '../host/errors';
 import { costCell, estimateLegend } from './reportTable';
@@ -58,7 +58,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     const final = await engine.sessions.waitUntilSettled(session.id);
     await engine.gateway.drain(final.id);
     const settled = engine.sessions.info(engine.sessions.get(final.id));
-    const elsewhere = servedElsewhere((await engine.sessions.transcript(final.id, 0)).events);
+    const elsewhere = servedElsewhere((await engine.sessions.transcript(final.id, 0)).events, (model, tier) => engine.spend.isPricedAt(model, tier));
     if (o.json) {
       out(JSON.stringify({
         id: settled.id,
@@ -104,13 +104,15 @@ export async function followSession(engine: Engine, start: () => Promise<Session
  * Requests a response says were served at another tier than they asked for, by the tier served; one served
  * at a tier without a price here (whose name the record does not keep) under `unpricedTier`.
  */
-export function servedElsewhere(events: readonly TranscriptEvent[]): { requests: number; byTier: Partial<Record<Exclude<ServedTier, 'unknown'> | 'unpricedTier', number>> } {
+export function servedElsewhere(events: readonly TranscriptEvent[], pricedAt: (model: string, tier: Tier) => boolean): { requests: number; byTier: Partial<Record<Exclude<ServedTier, 'unknown'> | 'unpricedTier', number>> } {
   const byTier: Partial<Record<Exclude<ServedTier, 'unknown'> | 'unpricedTier', number>> = {};
   let requests = 0;
   for (const e of events) {
     if (e.kind !== 'usage') continue;
-    // A tier not known here is said by the record only as unknown, with its cost bound (meter.ts).
-    const served = e.record.costBound && e.record.servedTier === 'unknown' ? 'unpricedTier' : e.record.servedTier;
+    // A tier not known here is said by the record only as unknown, with its cost bound (meter.ts); so is none
+    // named when the tier asked has no price, which is not said to be another.
+    const r = e.record;
+    const served = r.costBound && r.servedTier === 'unknown' && pricedAt(r.model, r.requestedTier) ? 'unpricedTier' : r.servedTier;
     if (served === 'unknown' || served === e.record.requestedTier) continue;
     byTier[served] = (byTier[served] ?? 0) + 1;
     requests++;

@@ -56,6 +56,9 @@ test('served at another tier: one served at the tier asked is not, priced or not
     usage({ requestedTier: 'standard', servedTier: 'unknown', costBound: true, estimated: true }),
     usage({ requestedTier: 'priority', servedTier: 'standard' }),
     usage({ requestedTier: 'standard', servedTier: 'unknown', estimated: true }),
+    // No tier named, and the one asked has no price: bound, but not served elsewhere that anyone said.
+    usage({ model: 'gpt-4.1', requestedTier: 'flex', servedTier: 'unknown', costBound: true, estimated: true }),
   ];
-  assert.deepEqual(servedElsewhere(events), { requests: 2, byTier: { unpricedTier: 1, standard: 1 } });
+  const pricedAt = (model: string, tier: string) => !(model === 'gpt-4.1' && tier === 'flex');
+  assert.deepEqual(servedElsewhere(events, pricedAt), { requests: 2, byTier: { unpricedTier: 1, standard: 1 } });
 });

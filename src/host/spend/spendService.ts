@@ -5,6 +5,7 @@
 // a response ends. Change notifications are coalesced.
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../protocol/host';
+import type { Tier } from '../../protocol/types';
 import type { ReportParams, ReportRow, SpendFigures, SpendSeries, SpendSummary } from '../../protocol/spend';
 import type { BudgetCaps, BudgetKeeper } from '../budgets/budgetKeeper';
 import type { EngineSink } from '../events';
@@ -12,7 +13,7 @@ import type { Ledger } from '../ledger/ledger';
 import { localDay, localMonth } from '../ledger/localDate';
 import { report, toCsv } from '../ledger/report';
 import { addInto, Agg, totalsOf, type SpendTotals } from '../ledger/rollups';
-import { dearestUnitPrice, type PriceTable } from '../pricing/priceTable';
+import { dearestUnitPrice, unitPriceFor, type PriceTable } from '../pricing/priceTable';
 import type { SessionLabelLookup } from '../sessions/sessionLabels';
 import type { SpendOfSession } from '../sessions/sessionRecord';
 import { Throttle } from '../util/throttle';
@@ -157,6 +158,11 @@ export class SpendService {
   /** Whether the model has a price: a dollar cap can hold its requests (the budget keeper lets unpriced ones through). */
   isPriced(model: string): boolean {
     return dearestUnitPrice(this.o.prices(), model) !== null;
+  }
+
+  /** Whether the price table has this model at this tier. */
+  isPricedAt(model: string, tier: Tier): boolean {
+    return unitPriceFor(this.o.prices(), model, tier) !== null;
   }
 
   /** The least a session budget must leave for a request with this much input (null: the model has no price). */
