@@ -29,6 +29,20 @@ test('a chat stream is metered from a usage chunk that only an agent that asked 
   assert.deepEqual(up.requests.map(r => (r.body as { stream_options?: unknown }).stream_options), [{ include_usage: true }, { include_usage: true }]);
 });
 
+test('a chat request sent again (its stream was cut after its usage) is no turn without output for the loop guard', async t => {
+  const up = await upstream(t, {});
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s-retry');
+  const token = gateway.register(link);
+  const body = { model: 'gpt-5.4', messages: [{ role: 'user', content: 'fix the build' }], stream: true };
+  for (let i = 0; i < 5; i++) {
+    await (await post(gateway, token, body, 'chat/completions')).text();
+    await gateway.drain('s-retry');
+  }
+  assert.equal(link.usage.length, 5);
+  assert.deepEqual(link.turns, [], 'what a chat stream answered is not read, so it is not judged as nothing');
+});
+
 test('chat output caps: every one sent is held to the session\'s; with none, the form the server takes is added', () => {
   const apply = (body: Record<string, unknown>, isOpenAI: boolean) => {
     applySessionPolicy('chat', body, { tier: 'standard', cacheKey: 'k', maxOutputTokens: 4096, isOpenAI });
