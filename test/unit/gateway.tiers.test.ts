@@ -65,16 +65,19 @@ test('a response that names no tier, or "auto", is billed at the tier asked for,
 test('a flex request may wait longer for its first byte than one of another tier before the gateway gives up on it', async t => {
   const up = await upstream(t, {});
   up.setFaults([{ match: { path: '/responses' }, delayMs: 600 }]);
-  const kit = await gatewayFor(t, up, { upstreamSilenceMs: { other: 200, flex: 2000 } });
+  const kit = await gatewayFor(t, up, { upstreamSilenceMs: { other: 200, flex: 2000, said: 300 } });
   const outcome = async (tier: Tier) => {
     const link = new RecordingLink(`s-${tier}`);
     link.currentTier = tier;
     const r = await post(kit.gateway, kit.gateway.register(link), responsesBody({ input: [{ type: 'message', role: 'user', content: 'hello' }] }));
-    return { status: r.status, text: await r.text() };
+    return { status: r.status, text: await r.text(), silences: link.silences };
   };
   const standard = await outcome('standard');
   assert.notEqual(standard.status, 200);
   assert.match(standard.text, /sent nothing for 0\.2 s/);
+  assert.deepEqual(standard.silences, [], 'failed before its silence was worth saying');
   const flex = await outcome('flex');
   assert.equal(flex.status, 200, flex.text);
+  // Its wait is said in its transcript meanwhile, with how long it may last.
+  assert.deepEqual(flex.silences, ['300 of 2000']);
 });

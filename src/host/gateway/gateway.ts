@@ -45,8 +45,11 @@ export interface GatewayOptions {
   onReservationReleased?(): void;
   /** Idle time after which a cache miss is put down to expiry (tests shorten it). */
   cacheIdleExpiryMs?: number;
-  /** How long the model server may stay silent before a request fails (tests shorten it); flex waits longer. */
-  upstreamSilenceMs?: { other: number; flex: number };
+  /**
+   * How long the model server may stay silent before a request fails (tests shorten it); flex waits longer.
+   * `said`: after how long a silence is said in the session's transcript.
+   */
+  upstreamSilenceMs?: { other: number; flex: number; said?: number };
   /** The clock for latency and cache idle time (tests move it). */
   now?: () => number;
 }

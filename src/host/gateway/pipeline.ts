@@ -12,10 +12,12 @@ import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type 
 import { apiUrl, errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
 import { UsageChunkFilter } from './usageChunkFilter';
-import { bodyStream, FLEX_IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
+import { bodyStream, FLEX_IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
 
 const RATE_WAIT_SAID_MS = 2000;
+/** A model server silent this long after a request is said in the session's transcript. */
+const SILENCE_SAID_MS = 30_000;
 
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate, its client and what chains carry. */
 export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient; chains: ChainContexts };
@@ -139,8 +141,15 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       ...(up.apiKey ? { authorization: `Bearer ${up.apiKey}` } : {}),
     };
     // Flex may queue a request for long before its first byte.
-    const idleMs = tier === 'flex' ? deps.upstreamSilenceMs?.flex ?? FLEX_IDLE_TIMEOUT_MS : deps.upstreamSilenceMs?.other;
-    upstream = await deps.client.request('POST', apiUrl(up.baseURL, endpoint === 'responses' ? 'responses' : 'chat/completions'), headers, text, signal, idleMs);
+    const idleMs = tier === 'flex' ? deps.upstreamSilenceMs?.flex ?? FLEX_IDLE_TIMEOUT_MS : deps.upstreamSilenceMs?.other ?? IDLE_TIMEOUT_MS;
+    // A session silent for minutes looks hung: a server that has not answered yet is said to be waited for.
+    const saidAfter = deps.upstreamSilenceMs?.said ?? SILENCE_SAID_MS;
+    const silence = setTimeout(() => link.onUpstreamSilent(saidAfter, idleMs), saidAfter);
+    try {
+      upstream = await deps.client.request('POST', apiUrl(up.baseURL, endpoint === 'responses' ? 'responses' : 'chat/completions'), headers, text, signal, idleMs);
+    } finally {
+      clearTimeout(silence);
+    }
   } catch (err) {
     const sent = err instanceof UpstreamRequestError && err.afterSending;
     if (sent) {

@@ -24,7 +24,7 @@ export class UpstreamRequestError extends Error {
 }
 
 /** Time the model server may stay silent (no byte either way) before the request fails: fetch's default. */
-const IDLE_TIMEOUT_MS = 300_000;
+export const IDLE_TIMEOUT_MS = 300_000;
 /** Flex may queue a request for long (API-FACTS.md: raise the timeout); OpenAI suggests 15 minutes. */
 export const FLEX_IDLE_TIMEOUT_MS = 900_000;
 

@@ -210,6 +210,11 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Waiting ${Math.ceil(ms / 1000)} s before the next request: ${reason}. Requests slow down before the provider refuses them.` });
   }
 
+  onUpstreamSilent(silentMs: number, limitMs: number): void {
+    const limit = `${Math.round(limitMs / 60_000)} minutes`;
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `The model server has not answered for ${Math.round(silentMs / 1000)} s; still waiting (up to ${limit}${this.record.tier === 'flex' ? ': flex requests may queue for capacity' : ''}).` });
+  }
+
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
     this.host.setStatus(this, 'over-budget', message, `${scope}-budget`);
     this.host.alert(this, 'over-budget', message, scope);

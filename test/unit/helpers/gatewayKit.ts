@@ -44,6 +44,8 @@ export class RecordingLink implements GatewaySession {
   onOverBudget(message: string): void { this.overBudget.push(message); }
   readonly rateWaits: string[] = [];
   onRateLimitWait(ms: number, reason: string): void { this.rateWaits.push(`${Math.ceil(ms / 1000)} s: ${reason}`); }
+  readonly silences: string[] = [];
+  onUpstreamSilent(silentMs: number, limitMs: number): void { this.silences.push(`${silentMs} of ${limitMs}`); }
   readonly unpriced: string[] = [];
   onUnpriced(model: string): void { this.unpriced.push(model); }
   readonly tierUnpriced: string[] = [];
@@ -64,7 +66,7 @@ export interface GatewayOptions {
   clock?: { now: number };
   /** The model server's address, read at each request (a test moves it); the upstream's by default. */
   server?: { url: string };
-  upstreamSilenceMs?: { other: number; flex: number };
+  upstreamSilenceMs?: { other: number; flex: number; said?: number };
   /** Where requests in flight are noted ahead, as the engine notes them (none by default). */
   inflight?: RequestJournal;
 }
