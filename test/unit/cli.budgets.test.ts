@@ -24,6 +24,12 @@ test('resume --budget below what the session has spent is refused (exit 2) and l
   const refused = await runCli(['resume', id, '--budget', '0.000001', '--quiet'], env);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /^switchyard resume: --budget 0\.000001 is below the \$0\.\d+ the session has already spent\. Nothing was changed; give it a budget above that to go on\.$/m);
+  // A budget just under the spend, which four decimals would show as the same sum, is said to the micro-dollar.
+  const under = (Math.floor(costUsd * 1e6) - 1) / 1e6;
+  const close = await runCli(['resume', id, '--budget', String(under), '--quiet'], env);
+  assert.equal(close.code, 2, close.stderr);
+  const said = /is below the (\$[\d.]+) the session/.exec(close.stderr)?.[1];
+  assert.ok(said && said !== `$${under.toFixed(4)}`, close.stderr);
   const [s] = JSON.parse((await runCli(['sessions', '--repo', repo, '--json'], env)).stdout) as { budgetUsd: number; status: string }[];
   assert.deepEqual([s!.budgetUsd, s!.status], [1, 'failed']);
   assert.equal(up.requests.length, 1, 'nothing was sent');

@@ -126,7 +126,9 @@ function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): st
 function refuseSpentBudget(budget: number, s: SessionInfo): void {
   if (usdToMicro(budget) > usdToMicro(s.costUsd)) return;
   const relation = budget < s.costUsd ? 'is below' : 'is no more than';
-  throw new UsageError(`--budget ${budget} ${relation} the ${formatBudgetUsd(s.costUsd)} the session has already spent. Nothing was changed; give it a budget above that to go on.`);
+  // To the micro-dollar where cents of cents would show the two alike ("0.0037 is below $0.0037").
+  const spent = formatBudgetUsd(s.costUsd) === formatBudgetUsd(budget) ? `$${s.costUsd.toFixed(6).replace(/0+$/, '')}` : formatBudgetUsd(s.costUsd);
+  throw new UsageError(`--budget ${budget} ${relation} the ${spent} the session has already spent. Nothing was changed; give it a budget above that to go on.`);
 }
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
