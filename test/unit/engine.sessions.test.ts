@@ -84,3 +84,11 @@ test('a stopped session is stopped, not failed: it ends its run, can be resumed,
   assert.equal(done.status, 'done', done.statusReason);
   assert.equal(readFileSync(path.join(s.worktree, 'w.txt'), 'utf8'), 'from w\n');
 });
+
+test("a title taken from a task's first line leaves out terminal escapes and control characters", async t => {
+  const up = await upstream(t, { scripts: { w: writer('w.txt', 'from w\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await engine.sessions.create({ repo, task: '\u001b[31mRed\u001b[0m alert\u0007: fix it [script:w]' }, noProgress);
+  assert.equal(s.title, 'Red alert: fix it [script:w]');
+  await engine.sessions.stop(s.id);
+});

@@ -95,7 +95,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const budgetUsd = p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd;
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;
-  const title = (p.title?.trim() || firstLine(task)).slice(0, 80);
+  // Shown in terminals, tables and CSV: control characters (a pasted escape sequence) are left out.
+  const title = (p.title?.trim() || firstLine(task)).replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 80) || 'Untitled session';
   // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
   const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr, firstUsd ?? 0) : undefined;
