@@ -217,4 +217,9 @@ test('a session started in a detached worktree of the user starts from its commi
   assert.equal(engine.sessions.get(s.id).record.baseCommit, git(mine, 'rev-parse', 'HEAD'));
   const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
   assert.ok(!r.ok && /a commit on no branch \(a detached HEAD\)/.test(r.message), JSON.stringify(r));
+  // Started from a tag, it is named as one.
+  git(repo, 'tag', 'v1', 'HEAD~1');
+  const tagged = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] write', title: 'From a tag', baseBranch: 'v1' }, noProgress));
+  const fromTag = await engine.sessions.merge({ sessionId: tagged.id, strategy: 'merge' }, noProgress);
+  assert.ok(!fromTag.ok && /was started from v1, a tag, not a local branch: there is no branch to merge it into/.test(fromTag.message), JSON.stringify(fromTag));
 });

@@ -41,6 +41,14 @@ export async function mergeBack(opts: MergeBackOptions): Promise<MergeResult> {
   }
 }
 
+/** A base that is no local branch, in words: a tag, a remote-tracking branch, or a commit (a detached HEAD's). */
+async function whatRefIs(repoRoot: string, ref: string): Promise<string> {
+  const full = (await gitOutput(repoRoot, ['rev-parse', '--symbolic-full-name', ref])).stdout.trim();
+  if (full.startsWith('refs/tags/')) return 'a tag';
+  if (full.startsWith('refs/remotes/')) return 'a remote-tracking branch';
+  return 'a commit on no branch (a detached HEAD)';
+}
+
 async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeResult> {
   const { branch, baseBranch } = opts;
   if (branch === baseBranch) return refuse('error', `cannot merge ${branch} into itself`);
@@ -49,7 +57,7 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
   if (!baseTip) {
     const started = await resolveCommit(repo.root, baseBranch).catch(() => null);
     return refuse('error', started
-      ? `${branch} was started from ${baseBranch}, a commit on no branch (a detached HEAD): there is no branch to merge it into. Check out a branch and merge ${branch} into it with git.`
+      ? `${branch} was started from ${baseBranch}, ${await whatRefIs(repo.root, baseBranch)}, not a local branch: there is no branch to merge it into. Check out a branch and merge ${branch} into it with git.`
       : `the base branch ${baseBranch} does not exist`);
   }
   const branchStart = await branchTip(repo.root, branch);
