@@ -53,6 +53,10 @@ test('a conflicting merge is reported with its files and changes nothing', async
   assert.equal(git(repo, 'status', '--porcelain'), '', 'the checkout is untouched');
   assert.equal(readFileSync(path.join(repo, 'src', 'app.txt'), 'utf8'), 'user version\n');
   assert.equal(engine.sessions.get(s.id).record.status, 'done', 'the session can still be fixed and merged');
+  // Its worktree folder deleted by hand: the advice says how to get at the branch, not to go to the folder.
+  rmSync(s.worktree, { recursive: true, force: true });
+  const gone = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(!gone.ok && gone.message.includes('its worktree folder is gone: `git worktree prune` in the repository') && !gone.message.includes(`in its worktree, ${s.worktree}`), JSON.stringify(gone));
 });
 
 test('discarding a session with unmerged work asks first, then keeps its branch', async t => {

@@ -1,6 +1,6 @@
 // Merge back: land a session branch on its base by merge, squash or rebase. The work is done in a
 // throwaway worktree; the base only moves, by fast-forward or compare-and-swap, once it succeeded.
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { MergeResult } from '../../protocol/sessions';
 import type { MergeStrategy } from '../../protocol/types';
@@ -178,7 +178,8 @@ async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip
     if (strategy === 'rebase') await run(['rebase', '--abort']);
     if (files.length === 0) return { ok: false, result: refuse('error', `git ${strategy} failed: ${(step.stderr || step.stdout).trim()}. Nothing was changed.`) };
     // The branch is checked out in the session's worktree: that is where git lets it be worked on.
-    const where = opts.worktree ? ` in its worktree, ${opts.worktree}` : '';
+    // Unless its folder was deleted by hand: git holds the branch for that worktree until it is pruned.
+    const where = !opts.worktree ? '' : existsSync(opts.worktree) ? ` in its worktree, ${opts.worktree}` : ` (its worktree folder is gone: \`git worktree prune\` in the repository lets you check ${branch} out elsewhere)`;
     const advice = strategy === 'rebase'
       ? `merge or squash instead (after resolving the conflict on ${branch}${where}, e.g. by merging ${baseBranch} into it), or rebase ${branch} onto ${baseBranch} yourself and try again`
       : `resolve the conflict on ${branch}${where} (e.g. merge ${baseBranch} into it there) and try again`;
