@@ -227,3 +227,17 @@ test('a session started in a detached worktree of the user starts from its commi
   const fromTag = await engine.sessions.merge({ sessionId: tagged.id, strategy: 'merge' }, noProgress);
   assert.ok(!fromTag.ok && /was started from v1, a tag, not a local branch: there is no branch to merge it into/.test(fromTag.message), JSON.stringify(fromTag));
 });
+
+test('a squash merge whose branch the user also checked out elsewhere removes the worktree and says the branch is kept, not that the worktree is', async t => {
+  const up = await upstream(t, { scripts: { w: write('sq.txt', 'squashed\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] write', title: 'Squash me' }, noProgress));
+  const elsewhere = path.join(path.dirname(repo), 'also-here');
+  git(repo, 'worktree', 'add', '-q', '--force', elsewhere, s.branch);
+  const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'squash' }, noProgress);
+  assert.ok(r.ok && r.worktreeKept === undefined, JSON.stringify(r));
+  assert.equal(existsSync(s.worktree), false);
+  const after = engine.sessions.get(s.id).record;
+  assert.equal(after.worktreeKept, undefined);
+  assert.match(after.statusReason ?? '', /Its branch switchyard\/squash-me is kept: it is checked out in another worktree\.$/);
+});

@@ -7,7 +7,7 @@ import { loadRoles, toRoleInfo } from '../agent/roles';
 import { UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
 import { changes as worktreeChanges } from '../worktrees/changes';
-import { errorMessage } from '../worktrees/errors';
+import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { git } from '../worktrees/git';
 import { mergeBack } from '../worktrees/merge';
 import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
@@ -94,13 +94,16 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
   const removed = await removeWorktree({
     repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch, force: true, spareSubmoduleWork: true,
     deleteBranch: p.strategy !== 'squash' ? undefined : true, locksDir: mgr.ctx.home.locksDir,
-  }).catch(err => ({ ok: false as const, error: errorMessage(err) }));
+  }).catch(err => (err instanceof WorktreeError && err.code === 'branch-checked-out'
+    // The worktree went; the branch, checked out in another worktree of the user's, stays with it.
+    ? { ok: true as const, branchKept: true, branchElsewhere: true }
+    : { ok: false as const, error: errorMessage(err) }));
   const kept = 'error' in removed ? `it could not be removed: ${removed.error}`
     : !removed.ok ? submoduleWorkKept(removed)
     : undefined;
   const merged = `Merged into ${r.baseBranch} (${p.strategy}) as ${result.commit.slice(0, 8)}.`;
   if (!kept) {
-    mgr.setStatus(s, 'merged', merged);
+    mgr.setStatus(s, 'merged', 'branchElsewhere' in removed ? `${merged} Its branch ${r.branch} is kept: it is checked out in another worktree.` : merged);
     return result;
   }
   const worktreeKept = `The worktree ${r.worktree} is kept: ${kept}.`;

@@ -14,6 +14,8 @@ export type WorktreeErrorCode =
   | 'untrusted-worktree'
   | 'worktree-locked'
   | 'operation-in-progress'
+  /** The worktree was removed; its branch, asked to go, is checked out in another worktree and stays. */
+  | 'branch-checked-out'
   | 'git-failed';
 
 export class WorktreeError extends Error {

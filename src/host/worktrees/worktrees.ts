@@ -205,7 +205,7 @@ async function settleBranch(repo: Repo, opts: RemoveWorktreeOptions, unmerged: n
   const elsewhere = registered.some(w => w.branch === opts.branch && w.path !== removed && !w.missing);
   if (!wanted) return true;
   if (elsewhere) {
-    if (opts.deleteBranch) throw new WorktreeError('git-failed', `branch ${opts.branch} is checked out in another worktree; the worktree was removed but the branch kept`);
+    if (opts.deleteBranch) throw new WorktreeError('branch-checked-out', `branch ${opts.branch} is checked out in another worktree; the worktree was removed but the branch kept`);
     return true;
   }
   await git(repo.root, ['branch', '-D', opts.branch]);
