@@ -46,13 +46,7 @@ export function tokens(n: number): string {
 }
 
 /** A share 0..1 as a percentage: 87%, 0.4%, 0%. */
-export function percent(share: number): string {
-  if (!Number.isFinite(share) || share <= 0) return '0%';
-  const p = share * 100;
-  if (p >= 99.5 && p < 100) return '>99%';
-  if (p < 1) return `${trim(p, 1) === '0' ? '<0.1' : trim(p, 1)}%`;
-  return `${Math.round(p)}%`;
-}
+export { percent } from '../protocol/percent';
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

@@ -1,5 +1,6 @@
 // switchyard sessions: the sessions of a repository (or of every repository), as the sidebar shows them.
 import path from 'node:path';
+import { percent } from '../../protocol/percent';
 import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
@@ -38,7 +39,7 @@ export function formatTable(list: readonly SessionInfo[]): string {
     s.status === 'running' && s.statusReason ? 'running (retrying)' : s.statusReason === ORPHANED_QUEUED_REASON ? 'queued (its run ended)' : s.status,
     s.tier,
     costOf(s),
-    `${Math.round(s.usage.input > 0 ? (100 * s.usage.cached) / s.usage.input : 0)}%`,
+    percent(s.usage.input > 0 ? s.usage.cached / s.usage.input : 0),
     String(s.usage.requests),
     ...(repos ? [path.basename(s.repo)] : []),
     s.branch,

@@ -1,6 +1,9 @@
 // Numbers as people read them, and the session tooltip shared by the tree and the pickers.
 import * as vscode from 'vscode';
+import { percent } from '../../protocol/percent';
 import type { SessionInfo } from '../../protocol/types';
+
+export { percent };
 
 export function money(usd: number): string {
   if (usd === 0) return '$0.00';
@@ -14,9 +17,6 @@ export function tokens(n: number): string {
   return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 2 : 1)}M`;
 }
 
-export function percent(share: number): string {
-  return `${Math.round(share * 100)}%`;
-}
 
 export function cacheShare(s: SessionInfo): string {
   return percent(s.usage.input > 0 ? s.usage.cached / s.usage.input : 0);
