@@ -1,11 +1,12 @@
 // What the CLI prints, tidied: dollars in replay's JSON without float noise, and a merge refused for a base
 // that is no branch without a "Merging …" line before it.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './helpers/cli';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
+import { writesThenFinishes } from './helpers/scripts';
 
 test('replay --json gives dollars to the micro-dollar, not 0.30000000000000004', async t => {
   const root = tempDir(t);
@@ -32,4 +33,15 @@ test('merge of a session started on a detached HEAD is refused without first say
   assert.equal(merged.code, 1, merged.stderr);
   assert.match(merged.stdout, /^not merged: .*a commit on no branch \(a detached HEAD\)/);
   assert.doesNotMatch(merged.stderr, /Merging/);
+});
+
+test('a role file that is wrong is warned about once a run, though the run reads the roles again as it starts', async t => {
+  const up = await upstream(t, { scripts: { fin: writesThenFinishes } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  mkdirSync(path.join(repo, '.switchyard', 'roles'), { recursive: true });
+  writeFileSync(path.join(repo, '.switchyard', 'roles', 'cheap.md'), '---\nbudget: 0.05\n---\nDo things.\n');
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] write'], { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.match(/cheap\.md ignored: "budget" is not a role setting/g)?.length, 1, r.stderr);
 });
