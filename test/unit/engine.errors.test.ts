@@ -188,8 +188,9 @@ test('an over-budget alert says which cap stopped the session, so the fix offere
   const up = await upstream(t, { scripts: { two: { steps: [{ calls: [{ name: 'list_files', arguments: {} }] }, { calls: [{ name: 'finish', arguments: { summary: 'looked' } }] }] } } });
   const alerts: SessionAlert[] = [];
   const sink = { ...silentSink, alert: (a: SessionAlert) => alerts.push(a) };
-  const { engine, repo } = await engineFor(t, { up, sink, settings: { budgets: { sessionUsd: null, dayUsd: 0.0001, monthUsd: null } } });
-  const byDay = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Day cap' }, noProgress));
+  // A day cap that lets the first request start (one with less left refuses the session before it is made).
+  const { engine, repo } = await engineFor(t, { up, sink, settings: { budgets: { sessionUsd: null, dayUsd: 0.02, monthUsd: null } } });
+  const byDay = await settle(engine, await engine.sessions.create({ repo, task: '[script:two] anything', title: 'Day cap' }, noProgress));
   assert.equal(byDay.status, 'over-budget');
   engine.configure({ ...engine.settings, budgets: { sessionUsd: null, dayUsd: null, monthUsd: null } }, 'sk-test-upstream');
   const bySession = await settle(engine, await engine.sessions.create({ repo, task: '[script:two] anything', title: 'Own cap', budgetUsd: 0.02 }, noProgress));
