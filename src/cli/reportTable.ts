@@ -60,10 +60,10 @@ export function costCell(f: Pick<Figures, 'requests' | 'costUsd' | 'unpricedRequ
 
 /** The line under a table (here and in `sessions`) that says what `~` means and how many requests it covers. */
 export function estimateLegend(estimated: number): string {
-  // Cut streams, requests of processes that died mid-request (recorded by the next one), and responses
-  // served at a tier without a price here (exact tokens, priced at the model's dearest known tier).
+  // Cut streams, requests of processes that died mid-request (recorded by the next one), servers that send no
+  // usage or usage that cannot be read, and responses served at a tier without a price here.
   const one = estimated === 1;
-  return `${ESTIMATE_MARK} includes ${estimated} estimated ${one ? 'request' : 'requests'} (cut off before the provider reported ${one ? 'its' : 'their'} usage, or served at a tier without a price here)`;
+  return `${ESTIMATE_MARK} includes ${estimated} estimated ${one ? 'request' : 'requests'} (${one ? 'its' : 'their'} usage never came or could not be read, as when a stream is cut; or ${one ? 'it was' : 'they were'} served at a tier without a price here)`;
 }
 
 /** One line per qualifier present in the table; none when every figure is exact and priced. */

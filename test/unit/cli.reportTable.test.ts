@@ -30,7 +30,7 @@ test('a cost that includes estimated requests is marked, and TOTAL and a legend 
   assert.equal(columns(lines[3]!)[5], `$0.0300${ESTIMATE_MARK}`);
   assert.equal(columns(lines[4]!)[0], 'TOTAL');
   assert.equal(columns(lines[4]!)[5], `$0.0700${ESTIMATE_MARK}`);
-  assert.equal(lines[5], `${ESTIMATE_MARK} includes 3 estimated requests (cut off before the provider reported their usage, or served at a tier without a price here)`);
+  assert.equal(lines[5], `${ESTIMATE_MARK} includes 3 estimated requests (their usage never came or could not be read, as when a stream is cut; or they were served at a tier without a price here)`);
   assert.equal(lines.length, 6);
   // The marked and unmarked costs still line up: the mark follows the figure.
   assert.equal(lines[1]!.indexOf('$'), lines[2]!.indexOf('$'));
@@ -41,7 +41,7 @@ test('one estimated request in one row: the legend says so in the singular', () 
   const lines = reportTable([row('s1', { label: 'Fix tests', requests: 1, estimatedRequests: 1 })], 'session').split('\n');
   assert.equal(columns(lines[1]!)[0], 'Fix tests [s1]');
   assert.equal(columns(lines[1]!)[5], `$0.0100${ESTIMATE_MARK}`);
-  assert.equal(lines[2], `${ESTIMATE_MARK} includes 1 estimated request (cut off before the provider reported its usage, or served at a tier without a price here)`);
+  assert.equal(lines[2], `${ESTIMATE_MARK} includes 1 estimated request (its usage never came or could not be read, as when a stream is cut; or it was served at a tier without a price here)`);
 });
 
 test('unpriced requests: counted in their column, never a $0 cost, and the legend says they are not in COST', () => {

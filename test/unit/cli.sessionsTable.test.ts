@@ -29,7 +29,7 @@ test('costs are shown as report shows them: `~` and a line under the table for e
   const cost = (line: string) => line.split(/\s{2,}/)[3];
   assert.deepEqual(lines.slice(1, 5).map(cost), ['$0.0123~', '$0.0123', 'unpriced', '$0.0123~']);
   // The words `report` uses, counting every session's estimated requests.
-  assert.equal(lines[5], '~ includes 3 estimated requests (cut off before the provider reported their usage, or served at a tier without a price here)');
+  assert.equal(lines[5], '~ includes 3 estimated requests (their usage never came or could not be read, as when a stream is cut; or they were served at a tier without a price here)');
   assert.equal(lines.length, 6);
   // An unpriced session no longer widens every row's COST column to `$0.0000+unpriced`.
   assert.equal(lines[0]!.indexOf('CACHED') - lines[0]!.indexOf('COST'), 'unpriced'.length + 2);

@@ -400,7 +400,7 @@ test('report: a cost that includes estimates is marked, JSON and CSV count them 
   assert.equal(cost('gone1'), 'unpriced', 'a session whose record is gone keeps its id; unpriced is not $0');
   assert.equal(cost('TOTAL'), '$0.0600~');
   assert.deepEqual(lines.slice(-2), [
-    '~ includes 1 estimated request (cut off before the provider reported its usage, or served at a tier without a price here)',
+    '~ includes 1 estimated request (its usage never came or could not be read, as when a stream is cut; or it was served at a tier without a price here)',
     'UNPRICED: requests to a model without a price, counted in tokens but not in COST',
   ]);
 

@@ -85,7 +85,7 @@ export class SessionHeader {
       h('div', { class: 'stat-label' }, 'Tokens'),
       h('div', { class: 'token-row' },
         tokenCell('in', u.input), tokenCell('cached', u.cached), tokenCell('out', u.output), tokenCell('reasoning', u.reasoning)),
-      s.estimatedRequests > 0 ? h('div', { class: 'small muted' }, `${s.estimatedRequests} estimated (cut off before usage arrived, or served at a tier without a price)`) : null);
+      s.estimatedRequests > 0 ? h('div', { class: 'small muted' }, `${s.estimatedRequests} estimated (no usage that could be read, as when cut off; or served at a tier without a price)`) : null);
     return h('div', { class: 'stats' },
       cost,
       tokenStat,
