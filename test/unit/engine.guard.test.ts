@@ -36,9 +36,11 @@ test('an agent repeating a failing command is paused before its 7th request and 
   assert.equal(after.costUsd, spentAtPause, 'nothing spent after the pause');
   const events = (await engine.sessions.transcript(s.id, 0)).events;
   assert.ok(events.some(e => e.kind === 'guard' && e.level === 'warn'), 'a warning came first');
-  // Said once, with what the guard saw, and what it cost in the figures shown beside it.
+  // Said once, with what the guard saw (in its callout), and what it cost in the figures shown beside it.
   const lowered = events.find(e => e.kind === 'notice' && /Tier changed from priority to standard/.test(e.text));
-  assert.match(lowered?.kind === 'notice' ? lowered.text : '', /^Tier changed from priority to standard: the loop guard lowered it, still looping after its warning: The same error/);
+  assert.equal(lowered?.kind === 'notice' ? lowered.text : '', 'Tier changed from priority to standard: the loop guard lowered it (its reason is above).');
+  assert.ok(events.some(e => e.kind === 'guard' && e.level === 'downgrade' && /tier lowered from priority to standard: The same error/.test(e.reason)), 'the guard says why');
+  assert.match(engine.sessions.get(s.id).record.tierHistory.at(-1)?.why ?? '', /still looping after its warning: The same error/, 'the record keeps the reason whole');
   assert.match(s.statusReason ?? '', /\(\$0\.\d{4} spent since the last progress\)/);
   // Resuming with a hint, the loop goes on, and the guard stops it for good.
   await engine.sessions.resume(s.id, 'The expected value in the test is wrong; fix the test fixture.');

@@ -186,7 +186,7 @@ export class LiveSession implements GatewaySession {
       // Only ever down: a guard that lost track of a tier the user chose must not raise it.
       // The guard's reason already says "tier lowered from … to …", which the tier change's notice says too.
       const why = reason.replace(/^Still looping after the warning, tier lowered from \w+ to \w+: /, '');
-      if (lower && TIER_RANK[lower] < TIER_RANK[this.record.tier]) this.changeTier(lower, `the loop guard lowered it, still looping after its warning: ${why}`);
+      if (lower && TIER_RANK[lower] < TIER_RANK[this.record.tier]) this.changeTier(lower, `the loop guard lowered it, still looping after its warning: ${why}`, 'the loop guard lowered it (its reason is above)');
     } else {
       // The guard's reason says which step it is (paused for the user, or stopped).
       this.host.setStatus(this, 'stuck', `Loop guard: ${reason} (${spent}).`);
@@ -248,14 +248,15 @@ export class LiveSession implements GatewaySession {
   }
 
   /** A tier change is recorded and told to the agent as a new message; earlier messages never change. */
-  changeTier(to: Tier, why: string): boolean {
+  /** `said`: the transcript's words for why, where something just above says it in full (the guard's callout). */
+  changeTier(to: Tier, why: string, said = why): boolean {
     const from = this.record.tier;
     if (from === to) return false;
     this.record.tier = to;
     this.record.tierHistory.push({ at: now(), from, to, why });
     this.notes.push(tierChangeMessage(from, to, why));
     this.host.tierChanged(this, to);
-    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Tier changed from ${from} to ${to}: ${why}.` });
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Tier changed from ${from} to ${to}: ${said}.` });
     this.host.save(this);
     this.host.changed(this);
     return true;
