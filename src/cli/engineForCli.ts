@@ -1,4 +1,5 @@
 // The CLI drives the same engine as the editor, in-process and headless.
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { HostSettings } from '../protocol/host';
 import { InvalidRequestError } from '../host/errors';
@@ -22,6 +23,11 @@ export interface CliEngineOptions {
    */
   only?: string;
   verbose?: (line: string) => void;
+}
+
+/** No Switchyard home yet: nothing has run on this machine, and a command that only looks need not make one. */
+export function noHomeYet(): boolean {
+  return !existsSync(switchyardHome());
 }
 
 export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> {

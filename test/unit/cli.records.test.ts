@@ -1,7 +1,7 @@
 // A session record edited or cut short by hand: said as damaged, by its file, and nothing is done to the
 // session's worktree or branch; a value no code knows (a status, a budget) is not acted on.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -55,4 +55,14 @@ test('a damaged session record is named as such by merge, discard and resume; it
   }
   const merged = await runCli(['merge', id, '--json'], env);
   assert.equal(merged.code, 0, merged.stderr);
+});
+
+test('report and sessions on a machine where nothing ran yet say so, and make no Switchyard home', async t => {
+  const home = path.join(tempDir(t), 'never-made');
+  for (const args of [['report'], ['report', '--json'], ['report', '--csv'], ['sessions'], ['sessions', '--json']]) {
+    const r = await runCli(args, { SWITCHYARD_HOME: home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.trim().length > 0, args.join(' '));
+  }
+  assert.equal(existsSync(home), false);
 });

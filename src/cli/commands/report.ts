@@ -2,7 +2,8 @@
 import type { ReportGroup } from '../../protocol/spend';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { UsageError } from '../args';
-import { startCliEngine } from '../engineForCli';
+import { toCsv } from '../../host/ledger/report';
+import { noHomeYet, startCliEngine } from '../engineForCli';
 import { reportTable } from '../reportTable';
 
 export const reportSpec: CommandSpec = {
@@ -23,9 +24,13 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
   // Warnings (a damaged ledger line skipped) go to stderr: the figures on stdout would otherwise differ
   // from what the sessions show, with no word why.
+  const by = (flags.by as ReportGroup | undefined) ?? 'day';
+  if (noHomeYet()) {
+    out(flags.csv ? toCsv([]).trimEnd() : flags.json ? '[]' : reportTable([], by));
+    return 0;
+  }
   const engine = await startCliEngine({ passive: true, verbose: err });
   try {
-    const by = (flags.by as ReportGroup | undefined) ?? 'day';
     if (flags.csv) {
       out((await engine.spend.reportCsv({ by, since })).trimEnd());
       return 0;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { percent } from '../../protocol/percent';
 import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
-import { startCliEngine } from '../engineForCli';
+import { noHomeYet, startCliEngine } from '../engineForCli';
 import { costCell, estimateLegend } from '../reportTable';
 import { ORPHANED_QUEUED_REASON } from '../../host/sessions/ownership';
 
@@ -18,6 +18,10 @@ export const sessionsSpec: CommandSpec = {
 };
 
 export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (noHomeYet()) {
+    out(flags.json ? '[]' : formatTable([]));
+    return 0;
+  }
   const engine = await startCliEngine({ passive: true, verbose: err });
   try {
     const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
