@@ -34,4 +34,6 @@ test("a failed agent's reason is its error, past the stack trace Node prints aft
     'Node.js v24.21.0',
   ];
   assert.deepEqual(lastWords(withProperties), ['node:fs:562', 'return binding.open(', "Error: ENOENT: no such file or directory, open 'plan.md'"]);
+  // Only the end of the block kept (the last lines of stderr began inside it): the error before it is said.
+  assert.deepEqual(lastWords(['Error: the build failed', "  code: 'E_BUILD',", "  step: 'link'", '}', '', 'Node.js v24.21.0']), ['Error: the build failed']);
 });

@@ -167,6 +167,11 @@ export function lastWords(lines: readonly string[]): string[] {
     }
     // The caret under the source line points at nothing once lines are joined.
     if (l.trim() && !/^\^+$/.test(l.trim()) && !/^Node\.js v\d/.test(l.trim())) telling.push(l);
+    // The end of a properties block whose start ("at … {") was before the lines kept: drop its lines too.
+    if (l === '}') {
+      telling.pop();
+      while (telling.length && /^\s+[\w$'"]+: /.test(telling.at(-1)!)) telling.pop();
+    }
   }
   return (telling.length ? telling : lines.filter(l => l.trim())).slice(-3).map(l => l.trim());
 }
