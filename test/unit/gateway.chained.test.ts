@@ -74,6 +74,11 @@ test('a request chained to a response this process never saw reserves the whole 
   assert.equal(refused.status, 402);
   assert.match(await refused.text(), /goes on from a response or conversation this process has not seen/);
   assert.equal(elsewhere.usage.length, 0);
+  // A budget too small for the request even without what it carries: refused, without blaming the chain.
+  elsewhere.caps_ = { sessionUsd: 0.000001, dayUsd: null, monthUsd: null };
+  const tiny = await post(other.gateway, token, body);
+  assert.equal(tiny.status, 402);
+  assert.doesNotMatch(await tiny.text(), /this process has not seen/);
   elsewhere.caps_ = { sessionUsd: 5, dayUsd: null, monthUsd: null };
   const sent = await post(other.gateway, token, body);
   const answer = await sent.text();

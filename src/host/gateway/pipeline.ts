@@ -96,8 +96,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   }
   if (!reservation.ok && signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
   if (!reservation.ok) {
-    // Its body is small: what it is held at would puzzle anyone not told why.
-    const why = carried.unknown
+    // Its body is small: what it is held at would puzzle anyone not told why, where that is why.
+    const withoutChain = carried.unknown ? deps.budgets.smallestRequestUsd(model, reserveInputTokens(Buffer.byteLength(text)), wantedOut) : null;
+    const why = withoutChain !== null && reservation.capUsd - reservation.spentUsd - reservation.reservedUsd >= withoutChain
       ? `${reservation.message} The request goes on from a response or conversation this process has not seen, which the provider bills in full: up to the model's whole context window is held for it. Resend the context, or allow more.`
       : reservation.message;
     link.onOverBudget(why, reservation.scope);
