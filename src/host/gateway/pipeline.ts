@@ -15,6 +15,7 @@ import { UsageChunkFilter } from './usageChunkFilter';
 import { bodyStream, FLEX_IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS, readText, UpstreamRequestError, type UpstreamClient, type UpstreamReply } from './upstreamClient';
 import { sleepUnlessAborted } from '../util/sleep';
 
+/** A wait for the rate limit this long is said in the session's transcript. */
 const RATE_WAIT_SAID_MS = 2000;
 /** A model server silent this long after a request is said in the session's transcript. */
 const SILENCE_SAID_MS = 30_000;
@@ -22,7 +23,6 @@ const SILENCE_SAID_MS = 30_000;
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate, its client and what chains carry. */
 export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient; chains: ChainContexts };
 
-/** The smallest output cap worth sending; below it the request is refused as over budget. */
 /** How long a request waits for headroom other processes hold before the session pauses over budget. */
 const HELD_WAIT_MS = 10 * 60_000;
 /** Between two asks for held headroom (jittered, so a waiting fleet does not ask in step). */
