@@ -41,11 +41,11 @@ export async function restartHost(ctx: CommandContext) {
  * The host that ended (restarted, or crashed) paused what it ran: said, with the way back, instead of left
  * for the user to find among the rows. Not awaited: nothing waits for the user's answer.
  */
-export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly string[], lead: string | ((sessions: string) => string), severity: 'info' | 'warning' = 'info'): void {
+export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly string[], lead: string | ((paused: number) => string), severity: 'info' | 'warning' = 'info'): void {
   const paused = wereRunning.filter(id => ctx.state.get(id)?.status === 'paused');
   if (!paused.length) return;
-  const sessions = `${paused.length} ${paused.length === 1 ? 'session' : 'sessions'}`;
-  const text = `Switchyard: ${typeof lead === 'string' ? `${lead} ${paused.length} running ${paused.length === 1 ? 'session' : 'sessions'}.` : lead(sessions)}`;
+  const n = paused.length;
+  const text = `Switchyard: ${typeof lead === 'string' ? `${lead} ${n} running ${n === 1 ? 'session' : 'sessions'}.` : lead(n)}`;
   const asked = severity === 'warning' ? vscode.window.showWarningMessage(text, 'Resume Them', 'Show Log') : vscode.window.showInformationMessage(text, 'Resume Them', 'Show Log');
   void asked.then(async choice => {
     if (choice === 'Show Log') ctx.log.show(true);
@@ -66,7 +66,7 @@ export function offerResumeAfterClose(ctx: CommandContext, memento: vscode.Memen
   const offered = new Set(memento.get<string[]>(StateKeys.resumeOffered, []));
   const fresh = paused.filter(s => !offered.has(pauseOf(s))).map(s => s.id);
   void memento.update(StateKeys.resumeOffered, paused.map(pauseOf));
-  if (fresh.length) offerResumeOfPaused(ctx, fresh, sessions => `${sessions} ${fresh.length === 1 ? 'was' : 'were'} paused when the window or run running ${fresh.length === 1 ? 'it' : 'them'} closed.`);
+  if (fresh.length) offerResumeOfPaused(ctx, fresh, n => (n === 1 ? '1 session was paused when the window or run running it closed.' : `${n} sessions were paused when the window or run running them closed.`));
 }
 
 export function showLog(ctx: CommandContext) {
