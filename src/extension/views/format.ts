@@ -17,7 +17,6 @@ export function tokens(n: number): string {
   return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 2 : 1)}M`;
 }
 
-
 export function cacheShare(s: SessionInfo): string {
   return percent(s.usage.input > 0 ? s.usage.cached / s.usage.input : 0);
 }
