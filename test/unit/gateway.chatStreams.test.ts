@@ -29,7 +29,7 @@ test('a chat stream is metered from a usage chunk that only an agent that asked 
   assert.deepEqual(up.requests.map(r => (r.body as { stream_options?: unknown }).stream_options), [{ include_usage: true }, { include_usage: true }]);
 });
 
-test('a chat request sent again (its stream was cut after its usage) is no turn without output for the loop guard', async t => {
+test('a chat request sent again (as after a stream cut once its usage came) is no turn without output for the loop guard; the last response still closes the trace', async t => {
   const up = await upstream(t, {});
   const { gateway } = await gatewayFor(t, up);
   const link = new RecordingLink('s-retry');
@@ -40,7 +40,10 @@ test('a chat request sent again (its stream was cut after its usage) is no turn 
     await gateway.drain('s-retry');
   }
   assert.equal(link.usage.length, 5);
-  assert.deepEqual(link.turns, [], 'what a chat stream answered is not read, so it is not judged as nothing');
+  assert.equal(link.turns.length, 0, 'what a chat stream answered is not read, so it is not judged as nothing');
+  await gateway.closeTurns('s-retry');
+  assert.equal(link.turns.length, 1, "the run's last response is the trace's last turn, so its costs add up");
+  assert.equal(link.turns[0]!.closed, true);
 });
 
 test('chat output caps: every one sent is held to the session\'s; with none, the form the server takes is added', () => {

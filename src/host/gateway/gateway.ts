@@ -69,6 +69,8 @@ export interface Metered {
   openTurn?: AgentItem[];
   /** The id of the response openTurn is (a chained request goes on from it by this id). */
   openTurnId?: string;
+  /** openTurn is empty because the response's output was not read (a Chat stream's), not because it had none. */
+  openTurnUnread?: boolean;
   lastHash?: string;
   pending: Set<Promise<void>>;
   /** Requests being forwarded, until they have an answer or have failed (their metering is then pending). */

@@ -70,8 +70,9 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     m.lastUsage = { input: usage.input, cached: usage.cached, output: usage.output, reasoning: usage.reasoning, costUsd: record.costUsd ?? 0 };
     // A cut stream's request, or a failed response's, is sent again: the retry is the same turn, not one
     // without output.
-    // A Chat stream's output is not read (only its usage is): not known, which is not none.
-    m.openTurn = outcome.completed && !outcome.failed ? outcome.output : undefined;
+    m.openTurn = outcome.completed && !outcome.failed ? outcome.output ?? [] : undefined;
+    // A Chat stream's output is not read (only its usage is): not known, which is not none, unless it streamed nothing.
+    m.openTurnUnread = outcome.output === undefined && outcome.deltaChars > 0;
     m.openTurnId = outcome.responseId;
     if (!estimated) m.lastReasoning = usage.reasoning;
     // What a request chained to this response, or to its conversation, will be billed for on top of its body.

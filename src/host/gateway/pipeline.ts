@@ -336,7 +336,7 @@ async function observeTurns(m: Metered, view: RequestView, chained: boolean, pre
   // A response with no output at all (cut off at the output limit while it reasoned) was paid for all the
   // same: it is a turn, and one without progress. (A response whose output the next request leaves out, as
   // an agent that sends each request on its own does, is not judged: its turns cannot be told.)
-  const turns = taken?.length === 0 && m.openTurn?.length === 0 ? [m.openTurn] : taken ?? [];
+  const turns = taken?.length === 0 && m.openTurn?.length === 0 && !m.openTurnUnread ? [m.openTurn] : taken ?? [];
   if (!turns.length) return;
   m.openTurn = undefined;
   const fp = await m.link.fingerprint().catch(() => undefined);
