@@ -48,7 +48,6 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     return {};
   });
   const settings = settingsFrom(machine);
-  const said = new Set<string>();
   const sink: EngineSink = {
     sessionsChanged: () => {},
     transcriptEvents: () => {},
@@ -61,11 +60,7 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     // before it starts without it (createSession; resume), so a refusal here is a last guard.
     approval: async () => ({ approved: Boolean(o.approveCommands) && !o.readOnly }),
     log: (level, message) => {
-      // Once each: a file read again as a run starts (a role's) would say the same again.
-      const line = `${level}: ${message}`;
-      if (level === 'info' || said.has(line)) return;
-      said.add(line);
-      say(line);
+      if (level !== 'info') say(`${level}: ${message}`);
     },
   };
   const only = o.only;

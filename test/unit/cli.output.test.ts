@@ -35,7 +35,7 @@ test('merge of a session started on a detached HEAD is refused without first say
   assert.doesNotMatch(merged.stderr, /Merging/);
 });
 
-test('a role file that is wrong is warned about once a run, though the run reads the roles again as it starts', async t => {
+test('a role file that is wrong is warned about once a run: as the session is made, not again as it starts', async t => {
   const up = await upstream(t, { scripts: { fin: writesThenFinishes } });
   const root = tempDir(t);
   const repo = makeRepo(root);

@@ -198,7 +198,15 @@ async function commitWork(mgr: SessionManager, s: LiveSession, summary: string):
 const uncommitted = (error: string) =>
   `Its work could not be committed, and is in its worktree, uncommitted: ${error.replace(/\.?$/, '.')} Fix that in the worktree, then merge it (which commits what is there) or retry.`;
 
+/**
+ * The session's role as its file says now. Files that are wrong were said when the session was made (and
+ * are again in the role picker): here only when this session's own role is one of them.
+ */
 async function roleOf(repo: string, name: string, warn: (m: string) => void): Promise<Role> {
-  const roles = await loadRoles(repo, warn);
-  return roles.find(r => r.name === name) ?? roles[0];
+  const problems: string[] = [];
+  const roles = await loadRoles(repo, m => problems.push(m));
+  const role = roles.find(r => r.name === name);
+  if (role) return role;
+  for (const p of problems) warn(p);
+  return roles[0]!;
 }
