@@ -127,7 +127,7 @@ function refuseSpentBudget(budget: number, s: SessionInfo): void {
   if (usdToMicro(budget) > usdToMicro(s.costUsd)) return;
   const relation = budget < s.costUsd ? 'is below' : 'is no more than';
   // To the micro-dollar where cents of cents would show the two alike ("0.0037 is below $0.0037").
-  const spent = formatBudgetUsd(s.costUsd) === formatBudgetUsd(budget) ? `$${s.costUsd.toFixed(6).replace(/0+$/, '')}` : formatBudgetUsd(s.costUsd);
+  const spent = formatBudgetUsd(s.costUsd) === formatBudgetUsd(budget) ? `$${s.costUsd.toFixed(6).replace(/\.?0+$/, '')}` : formatBudgetUsd(s.costUsd);
   throw new UsageError(`--budget ${budget} ${relation} the ${spent} the session has already spent. Nothing was changed; give it a budget above that to go on.`);
 }
 
