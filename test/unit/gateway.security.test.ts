@@ -40,7 +40,7 @@ class OpenSession implements GatewaySession {
   onUnpriced(_model: string): void {}
   onTierUnpriced(_model: string, _tier: string): void {}
   onRateLimitWait(_ms: number, _reason: string): void {}
-  onUpstreamSilent(_silentMs: number, _limitMs: number): void {}
+  onUpstreamSilent(_silentMs: number, _limitMs: number, _tier: string): void {}
   pendingNudge(): undefined { return undefined; }
   nudgeDelivered(): void {}
 }

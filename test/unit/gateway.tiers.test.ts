@@ -79,5 +79,5 @@ test('a flex request may wait longer for its first byte than one of another tier
   const flex = await outcome('flex');
   assert.equal(flex.status, 200, flex.text);
   // Its wait is said in its transcript meanwhile, with how long it may last.
-  assert.deepEqual(flex.silences, ['300 of 2000']);
+  assert.deepEqual(flex.silences, ['300 of 2000 at flex']);
 });

@@ -145,7 +145,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     const idleMs = tier === 'flex' ? deps.upstreamSilenceMs?.flex ?? FLEX_IDLE_TIMEOUT_MS : deps.upstreamSilenceMs?.other ?? IDLE_TIMEOUT_MS;
     // A session silent for minutes looks hung: a server that has not answered yet is said to be waited for.
     const saidAfter = deps.upstreamSilenceMs?.said ?? SILENCE_SAID_MS;
-    const silence = setTimeout(() => link.onUpstreamSilent(saidAfter, idleMs), saidAfter);
+    const silence = setTimeout(() => link.onUpstreamSilent(saidAfter, idleMs, tier), saidAfter);
     try {
       upstream = await deps.client.request('POST', apiUrl(up.baseURL, endpoint === 'responses' ? 'responses' : 'chat/completions'), headers, text, signal, idleMs);
     } finally {

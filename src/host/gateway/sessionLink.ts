@@ -49,8 +49,8 @@ export interface GatewaySession {
   onBudgetWait(message: string, scope: 'session' | 'day' | 'month'): void;
   /** Its request waits this long for the provider's rate-limit window, for the reason given. */
   onRateLimitWait(ms: number, reason: string): void;
-  /** The model server has said nothing for `silentMs` since the request went; it is waited for up to `limitMs`. */
-  onUpstreamSilent(silentMs: number, limitMs: number): void;
+  /** The model server has said nothing for `silentMs` since a request at `tier` went; it is waited for up to `limitMs`. */
+  onUpstreamSilent(silentMs: number, limitMs: number, tier: Tier): void;
   /** Nothing fits in the budget: the session pauses as over-budget. */
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void;
   /** A request for a model without a price went out under a dollar cap, which cannot hold it. */

@@ -54,6 +54,8 @@ export class LiveSession implements GatewaySession {
   private nudge: string | undefined;
   /** The session was told once that its model has no price. */
   private unpricedNoted = false;
+  /** When a silent model server was last said (its notice comes once for requests waiting together). */
+  private silenceSaidAt = 0;
   private readonly tierUnpricedNoted = new Set<string>();
   /** What the built-in agent's tools did since the last fingerprint (its tools say what they change). */
   private effects: { ranCommand: boolean; files: Set<string> } | undefined;
@@ -210,9 +212,13 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Waiting ${Math.ceil(ms / 1000)} s before the next request: ${reason}. Requests slow down before the provider refuses them.` });
   }
 
-  onUpstreamSilent(silentMs: number, limitMs: number): void {
+  onUpstreamSilent(silentMs: number, limitMs: number, tier: Tier): void {
+    // Once for requests sent side by side, or one after another into the same silence.
+    const at = Date.now();
+    if (at - this.silenceSaidAt < silentMs) return;
+    this.silenceSaidAt = at;
     const limit = `${Math.round(limitMs / 60_000)} minutes`;
-    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `The model server has not answered for ${Math.round(silentMs / 1000)} s; still waiting (up to ${limit}${this.record.tier === 'flex' ? ': flex requests may queue for capacity' : ''}).` });
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `The model server has not answered for ${Math.round(silentMs / 1000)} s; still waiting (up to ${limit}${tier === 'flex' ? ': flex requests may queue for capacity' : ''}).` });
   }
 
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {

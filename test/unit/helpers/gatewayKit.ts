@@ -45,7 +45,7 @@ export class RecordingLink implements GatewaySession {
   readonly rateWaits: string[] = [];
   onRateLimitWait(ms: number, reason: string): void { this.rateWaits.push(`${Math.ceil(ms / 1000)} s: ${reason}`); }
   readonly silences: string[] = [];
-  onUpstreamSilent(silentMs: number, limitMs: number): void { this.silences.push(`${silentMs} of ${limitMs}`); }
+  onUpstreamSilent(silentMs: number, limitMs: number, tier: string): void { this.silences.push(`${silentMs} of ${limitMs} at ${tier}`); }
   readonly unpriced: string[] = [];
   onUnpriced(model: string): void { this.unpriced.push(model); }
   readonly tierUnpriced: string[] = [];
