@@ -94,6 +94,8 @@ export interface SessionInfo {
   statusReason?: string;
   /** Which limit put it there, where the way on depends on it (which cap to raise, more turns, trust). */
   statusCause?: StatusCause;
+  /** When it came to this status (records older than this field have none). */
+  statusAt?: string;
   createdAt: string;
   updatedAt: string;
   /** Position in the run queue while queued (1 = next). */
@@ -104,7 +106,7 @@ export interface SessionInfo {
   costByTier: CostByTier;
   /** Requests whose model had no price: counted in tokens, never as $0. */
   unpricedRequests: number;
-  /** Requests recorded from an estimate: the stream, or its process, ended before usage arrived. */
+  /** Requests charged from an estimate: usage that never came or could not be read, or a tier without a price. */
   estimatedRequests: number;
   /** What priority cost beyond the same usage at standard. */
   priorityPremiumUsd: number;

@@ -61,8 +61,9 @@ export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly s
  */
 export function offerResumeAfterClose(ctx: CommandContext, memento: vscode.Memento): void {
   const paused = ctx.state.all.filter(s => s.status === 'paused' && s.statusReason?.startsWith(STOPPED_WHILE_RUNNING));
-  // Once for each pause: a session resumed and paused again by the next reload is offered again.
-  const pauseOf = (s: (typeof paused)[number]) => `${s.id}@${s.updatedAt}`;
+  // Once for each pause: a session resumed and paused again by the next reload is offered again, one whose
+  // budget or tier changed while paused is not.
+  const pauseOf = (s: (typeof paused)[number]) => `${s.id}@${s.statusAt ?? s.updatedAt}`;
   const offered = new Set(memento.get<string[]>(StateKeys.resumeOffered, []));
   const fresh = paused.filter(s => !offered.has(pauseOf(s))).map(s => s.id);
   void memento.update(StateKeys.resumeOffered, paused.map(pauseOf));

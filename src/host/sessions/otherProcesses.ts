@@ -84,6 +84,7 @@ export class OtherProcesses {
         } else {
           r.status = 'paused';
           r.statusReason = ORPHANED_REASON;
+          r.statusAt = new Date().toISOString();
           r.owner = undefined;
         }
         mgr.save(s);
