@@ -27,3 +27,16 @@ test('a stale .gitmodules entry over a vendored copy is no submodule: its files 
   assert.deepEqual(await submodulePaths(box.repo), []);
   assert.deepEqual(await filesInBareSubmoduleFolders(box.repo), []);
 });
+
+test('a submodule is found again when the index changes, though .gitmodules did not', async () => {
+  const origin = path.join(box.dir, 'lib-origin');
+  mkdirSync(origin);
+  sh(origin, 'init', '-q', '-b', 'main');
+  sh(origin, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'lib');
+  sh(box.repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', origin, 'deps/lib');
+  sh(box.repo, 'commit', '-q', '-m', 'a submodule');
+  assert.deepEqual(await submodulePaths(box.repo), ['deps/lib']);
+  // No longer a submodule in the index; .gitmodules still names it.
+  sh(box.repo, 'rm', '-q', '--cached', 'deps/lib');
+  assert.deepEqual(await submodulePaths(box.repo), []);
+});

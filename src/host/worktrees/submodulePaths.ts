@@ -5,7 +5,7 @@ import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gitOutput, splitNul } from './git';
 
-/** By worktree: the submodules found for .gitmodules as it was (its size and time), read again when it changes. */
+/** By worktree: the submodules found for .gitmodules and the index as they were (size and time), found again when either changes. */
 const found = new Map<string, { stamp: string; paths: string[] }>();
 const FOUND_KEPT = 256;
 
@@ -18,7 +18,8 @@ export async function submodulePaths(worktree: string): Promise<string[]> {
   const file = path.join(worktree, '.gitmodules');
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) return [];
-  const stamp = `${st.size}:${st.mtimeMs}`;
+  const index = await indexStamp(worktree);
+  const stamp = `${st.size}:${st.mtimeMs}:${index}`;
   const known = found.get(worktree);
   if (known?.stamp === stamp) return known.paths;
   const named = namedPaths(await readFile(file, 'utf8'));
@@ -31,6 +32,20 @@ export async function submodulePaths(worktree: string): Promise<string[]> {
   if (found.size >= FOUND_KEPT) found.delete(found.keys().next().value!);
   found.set(worktree, { stamp, paths });
   return paths;
+}
+
+/** The worktree's index, as size and time: a checkout or `git rm --cached` can make a submodule's path a folder, or back. */
+async function indexStamp(worktree: string): Promise<string> {
+  const dotGit = path.join(worktree, '.git');
+  const st = await stat(dotGit).catch(() => undefined);
+  let gitDir = dotGit;
+  if (st?.isFile()) {
+    // A linked worktree: its .git file names its own git folder, where its index is.
+    const named = /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim();
+    if (named) gitDir = path.resolve(worktree, named);
+  }
+  const index = await stat(path.join(gitDir, 'index')).catch(() => undefined);
+  return index ? `${index.size}:${index.mtimeMs}` : 'none';
 }
 
 /** `path = …` values of a .gitmodules file (git's config syntax: quoted or not, `;` and `#` comments). */
