@@ -88,7 +88,7 @@ test('a stopped session is stopped, not failed: it ends its run, can be resumed,
 test("a title taken from a task's first line leaves out terminal escapes and control characters", async t => {
   const up = await upstream(t, { scripts: { w: writer('w.txt', 'from w\n') } });
   const { engine, repo } = await engineFor(t, { up });
-  const s = await engine.sessions.create({ repo, task: '\u001b[31mRed\u001b[0m alert\u0007: fix it [script:w]' }, noProgress);
+  const s = await engine.sessions.create({ repo, task: '\u001b]0;owned\u0007 \u001b[31mRed\u001b[0m alert\u0007:\tfix it\u202e [script:w]' }, noProgress);
   assert.equal(s.title, 'Red alert: fix it [script:w]');
   await engine.sessions.stop(s.id);
 });

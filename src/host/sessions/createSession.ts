@@ -95,8 +95,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const budgetUsd = p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd;
   // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
   const base = p.baseBranch?.trim() || head.branch || head.commit;
-  // Shown in terminals, tables and CSV: control characters (a pasted escape sequence) are left out.
-  const title = (p.title?.trim() || firstLine(task)).replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 80) || 'Untitled session';
+  const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
   const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr, firstUsd ?? 0) : undefined;
@@ -210,6 +209,21 @@ function machineCapReached(mgr: SessionManager, firstUsd: number): CapReachedErr
     `The ${name} cap ${state}. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`,
     full.scope === 'day' ? 'day-budget' : 'month-budget',
   );
+}
+
+/**
+ * A title as terminals, tables and CSV show it: without escape sequences (colours, a window title, links) or
+ * other control and direction-changing characters a paste can bring; tabs as spaces.
+ */
+function plainTitle(text: string): string {
+  return text
+    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .replace(/\u001b[@-_]?/g, '')
+    .replace(/\t/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
+    .trim()
+    .slice(0, 80);
 }
 
 function firstLine(task: string): string {
