@@ -69,7 +69,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
         costUsd: settled.costUsd,
         // Requests of a model without a price are in usage but not in costUsd: never shown as free.
         ...(settled.unpricedRequests ? { unpricedRequests: settled.unpricedRequests } : {}),
-        // Cut off before their usage arrived, or served at a tier without a price: costUsd holds estimates.
+        // Usage that never came or could not be read, or a tier without a price: costUsd holds estimates.
         ...(settled.estimatedRequests ? { estimatedRequests: settled.estimatedRequests } : {}),
         tier: settled.tier,
         // The provider may serve another tier than asked, and cost follows the one served.

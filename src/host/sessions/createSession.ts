@@ -161,11 +161,6 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
 }
 
 /**
- * A session budget that cannot pay for the built-in agent's first request, said before a worktree is made.
- * The request is sized from what it sends at the least (its body holds more), so a budget that could pay
- * for it is never refused here.
- */
-/**
  * Whether a session may still merge, discard, resume or delete its branch: all but one discarded without
  * its branch kept, and one merged whose worktree and branch are gone (both have nothing left to act on).
  */
@@ -187,6 +182,11 @@ function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; ta
   return mgr.ctx.spend.smallestRequestUsd(o.model, reserveInputTokens(Buffer.byteLength(body) - 64), maxOutputTokens);
 }
 
+/**
+ * A session budget that cannot pay for the built-in agent's first request, said before a worktree is made.
+ * The request is sized from what it sends at the least (its body holds more), so a budget that could pay
+ * for it is never refused here.
+ */
 function firstRequestUnaffordable(budgetUsd: number, model: string, needed: number): string {
   // What it adds (a cache key, a retention) is a few tokens: a tenth more covers them.
   const enough = formatBudgetUsdUp(needed * 1.1);

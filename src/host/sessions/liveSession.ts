@@ -253,8 +253,10 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: `Told the agent with its request: ${nudge}` });
   }
 
-  /** A tier change is recorded and told to the agent as a new message; earlier messages never change. */
-  /** `said`: the transcript's words for why, where something just above says it in full (the guard's callout). */
+  /**
+   * A tier change is recorded and told to the agent as a new message; earlier messages never change.
+   * `said`: the transcript's words for why, where something just above says it in full (the guard's callout).
+   */
   changeTier(to: Tier, why: string, said = why): boolean {
     const from = this.record.tier;
     if (from === to) return false;

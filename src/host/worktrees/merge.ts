@@ -182,7 +182,7 @@ async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip
     const where = !opts.worktree ? '' : existsSync(opts.worktree) ? ` in its worktree, ${opts.worktree}` : ` (its worktree folder is gone: \`git worktree prune\` in the repository lets you check ${branch} out elsewhere)`;
     const advice = strategy === 'rebase'
       ? `merge or squash instead (after resolving the conflict on ${branch}${where}, e.g. by merging ${baseBranch} into it), or rebase ${branch} onto ${baseBranch} yourself and try again`
-      : `resolve the conflict on ${branch}${where} (e.g. merge ${baseBranch} into it there) and try again`;
+      : `resolve the conflict on ${branch}${where} (e.g. merge ${baseBranch} into it${opts.worktree && existsSync(opts.worktree) ? ' there' : ''}) and try again`;
     const message = `${strategy === 'rebase' ? `Rebasing ${branch} onto` : `Merging ${branch} into`} ${baseBranch} conflicts in ${listed(files)}. Nothing was changed; ${advice}.`;
     return { ok: false, result: { ok: false, reason: 'conflict', files, message } };
   }

@@ -79,7 +79,7 @@ function usage(item: Of<'usage'>): HTMLElement {
     h('span', { class: r.costUsd === null ? 'chip chip-warn' : 'usage-cost num' }, usd(r.costUsd)),
     r.costBound
       ? h('span', { class: 'chip chip-muted', title: 'Served at a tier with no price here: the tokens are exact, the cost is at the model\'s dearest known price.' }, 'price bound')
-      : r.estimated ? h('span', { class: 'chip chip-muted', title: 'Cut off before usage arrived (the stream, or its process, ended); these tokens are an estimate.' }, 'estimate') : null,
+      : r.estimated ? h('span', { class: 'chip chip-muted', title: 'No usage that could be read arrived (the stream, or its process, ended first; or the server sent none, or sent it unreadable): these tokens are an estimate.' }, 'estimate') : null,
     h('span', { class: 'muted small' }, duration(r.latencyMs)),
   );
 }
