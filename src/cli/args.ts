@@ -1,5 +1,6 @@
 // A small, strict argument parser: every flag is declared with its type; anything else is an error
 // (exit status 2) that names the flag and says what is accepted.
+import { plainNumber } from '../protocol/plainNumber';
 import { usdToMicro } from '../host/pricing/cost';
 
 export type FlagSpec = { type: 'string'; values?: readonly string[] } | { type: 'number' } | { type: 'boolean' };
@@ -40,9 +41,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
       throw new UsageError(`--${name} needs a value${value === undefined ? '' : ` (for a value that starts with "--", write --${name}=${JSON.stringify(value)})`}`);
     }
     if (f.type === 'number') {
-      const n = Number(value);
-      // Number() would also take 0x3 and 1e2: a flag takes a plain decimal.
-      if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number written plainly (such as 2 or 0.5), not "${value}"`);
+      const n = plainNumber(value);
+      if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number written plainly (such as 2 or 0.5), not "${value}"`);
       flags[name] = n;
     } else {
       if (f.values && !f.values.includes(value)) throw new UsageError(`--${name} must be one of ${f.values.join(', ')}, not "${value}"`);

@@ -25,9 +25,14 @@ export interface CliEngineOptions {
   verbose?: (line: string) => void;
 }
 
-/** No Switchyard home yet: nothing has run on this machine, and a command that only looks need not make one. */
-export function noHomeYet(): boolean {
-  return !existsSync(switchyardHome());
+/**
+ * No Switchyard home yet: nothing has run on this machine, and a command that only looks need not make one.
+ * A home that could not be one (a file, or below one) is refused as startCliEngine refuses it.
+ */
+export async function noHomeYet(): Promise<boolean> {
+  const home = switchyardHome();
+  await requireFolderOrNothing(home);
+  return !existsSync(home);
 }
 
 export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> {

@@ -25,7 +25,7 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
   // Warnings (a damaged ledger line skipped) go to stderr: the figures on stdout would otherwise differ
   // from what the sessions show, with no word why.
   const by = (flags.by as ReportGroup | undefined) ?? 'day';
-  if (noHomeYet()) {
+  if (await noHomeYet()) {
     out(flags.csv ? toCsv([]).trimEnd() : flags.json ? '[]' : reportTable([], by));
     return 0;
   }

@@ -18,7 +18,8 @@ export const sessionsSpec: CommandSpec = {
 };
 
 export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  if (noHomeYet()) {
+  // Nothing ran here yet (a --repo named is still checked: a wrong one is said as such).
+  if (!flags.repo && (await noHomeYet())) {
     out(flags.json ? '[]' : formatTable([]));
     return 0;
   }

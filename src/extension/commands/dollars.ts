@@ -1,9 +1,9 @@
 // Dollars as a user types them into an input box.
+import { plainNumber } from '../../protocol/plainNumber';
 
-/** "10", "$10", "2.50", ".5" as a number of dollars; NaN when it is not one (Number() would take "0x10" as 16, and "1e1"). */
+/** "10", "$10", "2.50", ".5" as a number of dollars; NaN when it is not one. */
 export function dollarsIn(text: string): number {
-  const t = text.trim().replace(/^\$\s*/, '');
-  return /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : Number.NaN;
+  return plainNumber(text.trim().replace(/^\$\s*/, ''));
 }
 
 export function isDollars(text: string, min: number, strictlyAbove = false): boolean {

@@ -9,6 +9,7 @@
 //   Instructions for the agent…
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { plainNumber } from '../../protocol/plainNumber';
 import type { RoleInfo } from '../../protocol/sessions';
 import { TIERS, type Tier } from '../../protocol/types';
 import { TOOLS } from './tools/registry';
@@ -90,8 +91,7 @@ export function parseRoleFile(name: string, text: string): Role {
   const tier = meta.get('tier') ?? null;
   if (tier !== null && !(TIERS as readonly string[]).includes(tier)) throw new Error(`tier must be one of ${TIERS.join(', ')}`);
   const budgetText = meta.get('budgetUsd');
-  // Plain dollars only: Number() would also read "0x10" as $16.
-  const budgetUsd = budgetText === undefined ? null : /^\$?(\d+(\.\d*)?|\.\d+)$/.test(budgetText) ? Number(budgetText.replace('$', '')) : Number.NaN;
+  const budgetUsd = budgetText === undefined ? null : plainNumber(budgetText.replace(/^\$/, ''));
   // $0 would refuse the session's every request: no budget a session could start with.
   if (budgetUsd !== null && !(Number.isFinite(budgetUsd) && budgetUsd > 0)) throw new Error('budgetUsd must be a number of dollars above 0');
   const toolsText = meta.get('tools');
