@@ -22,10 +22,11 @@ test('makes missing parents, is idempotent, and copes with itself running concur
 
 test('a home under /proc is refused with a reason instead of hanging', { skip: !existsSync('/proc/self/stat') }, async () => {
   await assert.rejects(makeDir('/proc/switchyard-test/home'), /ENOENT: cannot create the folder \/proc\/switchyard-test: its file system does not allow new folders there/);
+  // A command that makes the home (listing and reports do not, where nothing ran yet).
   const r = await Promise.race([
-    runCli(['sessions'], { SWITCHYARD_HOME: '/proc/switchyard-test' }),
+    runCli(['trace', 'abc', '--out', path.join(os.tmpdir(), 'switchyard-proc-test.jsonl')], { SWITCHYARD_HOME: '/proc/switchyard-test' }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the CLI hung')), 20_000).unref()),
   ]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr.trim(), 'switchyard sessions: ENOENT: cannot create the folder /proc/switchyard-test: its file system does not allow new folders there');
+  assert.equal(r.stderr.trim(), 'switchyard trace: ENOENT: cannot create the folder /proc/switchyard-test: its file system does not allow new folders there');
 });
