@@ -23,8 +23,12 @@ const SILENCE_SAID_MS = 30_000;
 /** What a request needs from the gateway: its options, with the clock, the shared rate-limit gate, its client and what chains carry. */
 export type PipelineDeps = Omit<GatewayOptions, 'now'> & { now(): number; rateLimits: RateLimitGate; client: UpstreamClient; chains: ChainContexts };
 
-/** How long a request waits for headroom other processes hold before the session pauses over budget. */
-const HELD_WAIT_MS = 10 * 60_000;
+/**
+ * How long a request waits for headroom held by requests in flight before the session pauses over budget:
+ * under the 5 minutes an HTTP client (Node's fetch, under the openai SDK) waits for response headers, so
+ * an agent hears the pause rather than a connection failure.
+ */
+export const HELD_WAIT_MS = 4 * 60_000;
 /** Between two asks for held headroom (jittered, so a waiting fleet does not ask in step). */
 const HELD_RETRY_MS = 1000;
 
@@ -98,9 +102,13 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   if (!reservation.ok) {
     // Its body is small: what it is held at would puzzle anyone not told why, where that is why.
     const withoutChain = carried.unknown ? deps.budgets.smallestRequestUsd(model, reserveInputTokens(Buffer.byteLength(text)), wantedOut) : null;
-    const why = withoutChain !== null && reservation.capUsd - reservation.spentUsd - reservation.reservedUsd >= withoutChain
-      ? `${reservation.message} The request goes on from a response or conversation this process has not seen, which the provider bills in full: up to the model's whole context window is held for it. Resend the context, or allow more.`
-      : reservation.message;
+    const chainBlamed = withoutChain !== null && reservation.capUsd - reservation.spentUsd - reservation.reservedUsd >= withoutChain;
+    const why = [
+      reservation.message,
+      chainBlamed ? "The request goes on from a response or conversation this process has not seen, which the provider bills in full: up to the model's whole context window is held for it. Resend the context, or allow more." : '',
+      // Waited out: the headroom is held, not spent; the cap is not what stopped it.
+      reservation.heldInFlight ? `It waited ${HELD_WAIT_MS / 60_000} minutes for that headroom, held for requests in flight but not spent: resume it when the other sessions are done, or raise the cap.` : '',
+    ].filter(Boolean).join(' ');
     link.onOverBudget(why, reservation.scope);
     return errorResponse(402, `Switchyard: ${why}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
   }

@@ -9,6 +9,7 @@ import type { ConversationItem } from '../agent/conversation';
 import { hintMessage, tierChangeMessage } from '../agent/prompt';
 import { formatBudgetUsd } from '../budgets/budgetText';
 import type { CacheReference } from '../gateway/cacheInsight';
+import { HELD_WAIT_MS } from '../gateway/pipeline';
 import type { BudgetCaps, CacheBreak, GatewaySession, Refusal } from '../gateway/sessionLink';
 import type { GuardDecision } from '../guard/loopGuard';
 import type { SessionRecord } from './sessionRecord';
@@ -204,7 +205,7 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({
       // A warning: the caps are close, which whoever runs the fleet wants to know.
       kind: 'notice', ts: now(), level: 'warning',
-      text: `Waiting for budget headroom: ${message} ${holders}; this one goes on as they finish.`,
+      text: `Waiting for budget headroom: ${message} ${holders}; this one goes on as they finish (up to ${HELD_WAIT_MS / 60_000} minutes, then it pauses).`,
     });
   }
 
