@@ -32,6 +32,11 @@ test('plenty left: no wait; nearly nothing left: wait for the window to reset', 
   assert.equal(gate.delayMs(now), 1000);
   gate.observe(headers({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '90', 'x-ratelimit-reset-requests': '50s', 'x-ratelimit-limit-tokens': '2000000', 'x-ratelimit-remaining-tokens': '100', 'x-ratelimit-reset-tokens': '2s' }), 200, now);
   assert.equal(gate.delayMs(now), 2000);
+  // Above the low-water mark, but not enough left for the request about to go: it waits for the reset too.
+  gate.observe(headers({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '90', 'x-ratelimit-reset-requests': '50s', 'x-ratelimit-limit-tokens': '50000', 'x-ratelimit-remaining-tokens': '1158', 'x-ratelimit-reset-tokens': '7s' }), 200, now);
+  assert.equal(gate.delayMs(now, 500), 0);
+  assert.equal(gate.delayMs(now, 9_700), 7000);
+  assert.equal(gate.delayMs(now, 60_000), 0, 'bigger than the whole window: it would wait for ever, so it goes');
 });
 
 test('a 429 holds everyone back until retry-after', () => {

@@ -63,10 +63,12 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const carried = deps.chains.carried(endpoint, body, model, reserveInputTokens(Buffer.byteLength(text)), lastContext);
   // Before the reservation: a request waiting for the rate limit must not hold budget headroom that
   // other sessions' requests need meanwhile.
-  const held = deps.rateLimits.delayMs();
+  // What the provider counts against its token window: the input and the output cap.
+  const windowTokens = reserveInputTokens(Buffer.byteLength(text)) + carried.likely + wantedOut;
+  const held = deps.rateLimits.delayMs(Date.now(), windowTokens);
   // A wait the user would notice is said: a session silent for a minute looks hung.
-  if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason() ?? 'the provider\'s rate limit');
-  await deps.rateLimits.wait(signal);
+  if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason(Date.now(), windowTokens) ?? 'the provider\'s rate limit');
+  await deps.rateLimits.wait(signal, windowTokens);
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(

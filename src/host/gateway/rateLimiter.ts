@@ -53,28 +53,33 @@ export class RateLimitGate {
     }
   }
 
-  /** How long a new request should wait now (0: go). */
-  delayMs(now = Date.now()): number {
+  /**
+   * How long a new request should wait now (0: go). `tokens`: what it counts against the token window (its
+   * input and output cap, as the provider counts it): one that would not fit in what is left waits too.
+   */
+  delayMs(now = Date.now(), tokens = 0): number {
     const s = this.s;
     let until = s.blockedUntil && s.blockedUntil > now ? s.blockedUntil : 0;
-    const low = (rem?: number, lim?: number) => rem !== undefined && lim !== undefined && lim > 0 && rem <= Math.max(1, lim * LOW_WATER);
+    const low = (rem?: number, lim?: number, needed = 1) => rem !== undefined && lim !== undefined && lim > 0 && (rem <= Math.max(1, lim * LOW_WATER) || rem < needed);
     // Only a window nearly spent holds requests back, until its own reset (the other may reset much later).
     if (low(s.remainingRequests, s.limitRequests) && s.requestsResetAt && s.requestsResetAt > now) until = Math.max(until, s.requestsResetAt);
-    if (low(s.remainingTokens, s.limitTokens) && s.tokensResetAt && s.tokensResetAt > now) until = Math.max(until, s.tokensResetAt);
+    // A request bigger than the whole window would wait for ever: it goes, and the provider says.
+    const fits = s.limitTokens === undefined || tokens <= s.limitTokens;
+    if (low(s.remainingTokens, s.limitTokens, fits ? tokens : 0) && s.tokensResetAt && s.tokensResetAt > now) until = Math.max(until, s.tokensResetAt);
     return until ? Math.min(until - now, MAX_WAIT_MS) : 0;
   }
 
   /** Why a request waits now, in words (undefined when it does not). */
-  reason(now = Date.now()): string | undefined {
+  reason(now = Date.now(), tokens = 0): string | undefined {
     const s = this.s;
     if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests)';
     const left = (rem: number | undefined, lim: number | undefined, what: string) => (rem !== undefined && lim !== undefined ? `${rem} of ${lim} ${what}` : undefined);
     const parts = [left(s.remainingRequests, s.limitRequests, 'requests'), left(s.remainingTokens, s.limitTokens, 'tokens')].filter(Boolean);
-    return this.delayMs(now) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window` : undefined;
+    return this.delayMs(now, tokens) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window` : undefined;
   }
 
-  async wait(signal?: AbortSignal): Promise<number> {
-    const ms = this.delayMs();
+  async wait(signal?: AbortSignal, tokens = 0): Promise<number> {
+    const ms = this.delayMs(Date.now(), tokens);
     if (ms <= 0) return 0;
     await new Promise<void>(resolve => {
       const t = setTimeout(resolve, ms);
