@@ -185,3 +185,30 @@ test("a session's own requests in flight make its next one wait, not its session
   assert.equal(after.heldInFlight, undefined, 'spent, it is over budget');
   await ledger.close();
 });
+
+test('a request waiting for headroom other processes hold is not starved: their new requests wait behind it, and it goes first', async () => {
+  const { dir, ledger, keeper: a } = await setup();
+  const b = new BudgetKeeper({ ledger, dir, prices: () => prices, now: () => NOW });
+  // $0.08 a small request, $0.63 the big one: with two small ones in flight, the big one does not fit.
+  const c = caps({ dayUsd: 0.75 });
+  const small = { sessionId: 'busy', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 };
+  const big = { sessionId: 'big', model: 'gpt-5.4', estimatedInputTokens: 120_000, maxOutputTokens: 1_000, minOutputTokens: 1_000 };
+  const first = await b.reserve(small, c);
+  const second = await b.reserve(small, c);
+  assert.ok(first.ok && second.ok);
+  const waiting = await a.reserve(big, c);
+  assert.ok(!waiting.ok && waiting.heldInFlight, JSON.stringify(waiting));
+  // B goes on sending: one of its requests ends, the next one would leave the waiter short, so it waits.
+  await b.settle(first.reservationId);
+  // (B looks for waiters a few times a second.)
+  await new Promise(r => setTimeout(r, 300));
+  const deferred = await b.reserve(small, c);
+  assert.ok(!deferred.ok && deferred.heldInFlight, `B's next request waits its turn: ${JSON.stringify(deferred)}`);
+  await b.settle(second.reservationId);
+  const turn = await a.reserve(big, c);
+  assert.ok(turn.ok, `the waiter goes first: ${JSON.stringify(turn)}`);
+  // Then B goes on, in what is left.
+  const after = await b.reserve(small, c);
+  assert.ok(after.ok, JSON.stringify(after));
+  await ledger.close();
+});

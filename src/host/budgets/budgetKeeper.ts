@@ -6,7 +6,7 @@ import { dearestUnitPrice, type PriceTable, type UnitPrice } from '../pricing/pr
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
 import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
-import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitRequest, fitRequest, type ScopeState } from './fit';
+import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitDecision, type FitRequest, fitRequest, type ScopeState } from './fit';
 import { refusalMessage } from './budgetText';
 import { FileReservationStore, type Reservation, type ReservationStore } from './reservations';
 
@@ -113,6 +113,10 @@ const LEASE_IDLE_MS = 1500;
  */
 const LEASE_EXTRA_REQUESTS = 4;
 const SPARE_FACTOR = 2;
+/** A waiter that has not asked again for this long is gone (it asks about once a second). */
+const WAITER_TTL_MS = 10_000;
+/** How often the in-memory path looks at the store for other processes' waiters. */
+const WAITERS_LOOK_MS = 250;
 
 /**
  * Every request's worst case must fit under every cap. Checking that against the whole machine on every
@@ -129,6 +133,10 @@ export class BudgetKeeper {
   private readonly now: () => Date;
   private readonly maxAgeMs: number;
   private lease: Lease | undefined;
+  /** This process's entry while one of its requests waits for held headroom (see Reservation.waitingSince). */
+  private readonly waitId = `wait-${randomUUID()}`;
+  private waitingSince: number | undefined;
+  private waitersSeen = { at: 0, any: false };
   private readonly inFlight = new Map<string, InFlight>();
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -153,7 +161,8 @@ export class BudgetKeeper {
 
     // In memory: the session cap exactly, the day and month caps against this process's lease.
     const local = [...this.sessionScope(caps, req.sessionId, now)];
-    const lease = machineWide ? this.usableLease(now, caps) : undefined;
+    // While another process waits for held headroom, every request is decided under the lock, where it waits its turn.
+    const lease = machineWide && !this.othersWaiting(now) ? this.usableLease(now, caps) : undefined;
     if (lease) local.push({ scope: 'day', capMicro: lease.amountMicro, spentMicro: this.usedOf(lease), reservedMicro: this.inFlightMicro(now) });
     if (!machineWide || lease) {
       const decision = fitRequest(fit, local);
@@ -167,10 +176,13 @@ export class BudgetKeeper {
       await this.o.recoverDeadRequests?.();
       await this.o.ledger.catchUp();
       const t = this.now();
-      const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id);
+      const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id && r.id !== this.waitId && !(r.waitingSince !== undefined && t.getTime() - r.createdAt >= WAITER_TTL_MS));
       const inFlight = this.inFlightMicro(t);
       const scopes = [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, sum(others) + inFlight)];
-      const decision = fitRequest(fit, scopes);
+      const fitted = fitRequest(fit, scopes);
+      // Granted, it must leave an earlier waiter of another process what that one needs: else it waits behind it.
+      const ahead = fitted.ok ? this.waiterAhead(others, scopes, fitted.reserveMicro) : undefined;
+      const decision = ahead ?? fitted;
       if (!decision.ok) {
         // Keep what is in flight covered, but never more than the caps leave: a request that finished
         // but is not settled yet is counted both in the ledger and in flight, and that double count must
@@ -179,19 +191,26 @@ export class BudgetKeeper {
         const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true, caps);
         // Held, not spent: by this session's own requests in flight (an agent sending several at once), by
         // this process's other sessions', or by other processes' shares. Each comes back as its requests finish.
-        const held = decision.scope === 'session'
+        const held = ahead !== undefined || (decision.scope === 'session'
           ? fitsOnceSettled(fit, scopes, this.inFlightMicro(t, req.sessionId))
-          : sum(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok;
-        return { next, result: this.refuse(decision, held) };
+          : sum(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok);
+        // Waiting for the day's or month's headroom: said in the store, so other processes let it through first.
+        const waits = held && decision.scope !== 'session';
+        this.waitingSince = waits ? this.waitingSince ?? t.getTime() : undefined;
+        const waiter = waits ? [{ id: this.waitId, owner: currentProcess(), sessionId: '*', model: '*', amountMicro: 0, createdAt: t.getTime(), waitingSince: this.waitingSince!, neededMicro: decision.neededMicro }] : [];
+        return { next: [...next, ...waiter], result: this.refuse(decision, held) };
       }
+      this.waitingSince = undefined;
       // Room beyond this request, for the next few, without taking more than the caps leave.
       const fullWorst = worstCaseMicro(inputUnits, price.output, req.estimatedInputTokens, req.maxOutputTokens);
       const spare = Math.max(0, Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - decision.reserveMicro)));
       const wanted = fullWorst * LEASE_EXTRA_REQUESTS;
       // Shared by every process drawing on the caps: each takes at most its part of what is spare, or its
       // extra would be headroom the next process waits for while nobody spends it.
-      const part = Math.floor(spare / (SPARE_FACTOR * (others.length + 1)));
-      const extra = part >= wanted ? wanted : part >= fullWorst ? part : 0;
+      const holders = others.filter(r => r.waitingSince === undefined);
+      const part = Math.floor(spare / (SPARE_FACTOR * (holders.length + 1)));
+      // Nothing beyond its requests while another process waits: what it would hold, the waiter needs.
+      const extra = holders.length < others.length ? 0 : part >= wanted ? wanted : part >= fullWorst ? part : 0;
       const next = this.publish(others, inFlight + decision.reserveMicro + extra, t, extra === 0, caps);
       return { next, result: this.grant(req.sessionId, decision, t) };
     });
@@ -240,6 +259,32 @@ export class BudgetKeeper {
       ...this.machineScopes(caps, now, sum(others) + this.inFlightMicro(now)),
     ];
     return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro) }));
+  }
+
+  /**
+   * A waiter of another process (older than this process's own wait, if any) that a grant of `reserveMicro`
+   * would leave short on a day or month cap: the request waits behind it, as a refusal held in flight.
+   */
+  private waiterAhead(others: readonly Reservation[], scopes: readonly ScopeState[], reserveMicro: number): Extract<FitDecision, { ok: false }> | undefined {
+    const machine = scopes.filter(sc => sc.scope !== 'session');
+    for (const w of others) {
+      if (w.waitingSince === undefined || w.neededMicro === undefined) continue;
+      if (this.waitingSince !== undefined && this.waitingSince <= w.waitingSince) continue;
+      const short = machine.find(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - reserveMicro < w.neededMicro!);
+      if (short) return { ok: false, scope: short.scope, capMicro: short.capMicro, spentMicro: short.spentMicro, reservedMicro: short.reservedMicro, neededMicro: reserveMicro };
+    }
+    return undefined;
+  }
+
+  /** Whether another process waits for held headroom now (looked at in the store a few times a second at most). */
+  private othersWaiting(now: Date): boolean {
+    // The wall clock paces the looks; the budget clock (which tests hold still) dates the entries.
+    const wall = Date.now();
+    if (wall - this.waitersSeen.at < WAITERS_LOOK_MS) return this.waitersSeen.any;
+    const t = now.getTime();
+    const any = this.store.peek().some(r => r.waitingSince !== undefined && r.id !== this.waitId && t - r.createdAt < WAITER_TTL_MS);
+    this.waitersSeen = { at: wall, any };
+    return any;
   }
 
   /** Whether other processes hold shares of the day and month caps now. */

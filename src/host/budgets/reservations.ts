@@ -15,6 +15,13 @@ export interface Reservation {
   amountMicro: number;
   /** Epoch ms. */
   createdAt: number;
+  /**
+   * Not a reservation but a process waiting for headroom held by requests in flight, since this time (epoch
+   * ms), for a request that needs `neededMicro`: other processes start no request that would leave it less,
+   * so a busy fleet cannot starve it. Refreshed (createdAt) each time it asks again.
+   */
+  waitingSince?: number;
+  neededMicro?: number;
 }
 
 export interface ReservationStore {
