@@ -6,7 +6,7 @@ import { dearestUnitPrice, type PriceTable, type UnitPrice } from '../pricing/pr
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
 import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
-import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitDecision, type FitRequest, fitRequest, type ScopeState } from './fit';
+import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitRequest, fitRequest, type ScopeState } from './fit';
 import { refusalMessage } from './budgetText';
 import { FileReservationStore, type Reservation, type ReservationStore } from './reservations';
 
@@ -135,7 +135,6 @@ export class BudgetKeeper {
   private lease: Lease | undefined;
   /** This process's entry while one of its requests waits for held headroom (see Reservation.waitingSince). */
   private readonly waitId = `wait-${randomUUID()}`;
-  private waitingSince: number | undefined;
   private waitersSeen = { at: 0, any: false };
   private readonly inFlight = new Map<string, InFlight>();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -161,7 +160,8 @@ export class BudgetKeeper {
 
     // In memory: the session cap exactly, the day and month caps against this process's lease.
     const local = [...this.sessionScope(caps, req.sessionId, now)];
-    // While another process waits for held headroom, every request is decided under the lock, where it waits its turn.
+    // While another process waits for held headroom, every request is decided under the lock, where no lease
+    // takes more than its requests in flight.
     const lease = machineWide && !this.othersWaiting(now) ? this.usableLease(now, caps) : undefined;
     if (lease) local.push({ scope: 'day', capMicro: lease.amountMicro, spentMicro: this.usedOf(lease), reservedMicro: this.inFlightMicro(now) });
     if (!machineWide || lease) {
@@ -179,10 +179,7 @@ export class BudgetKeeper {
       const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id && r.id !== this.waitId && !(r.waitingSince !== undefined && t.getTime() - r.createdAt >= WAITER_TTL_MS));
       const inFlight = this.inFlightMicro(t);
       const scopes = [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, sum(others) + inFlight)];
-      const fitted = fitRequest(fit, scopes);
-      // Granted, it must leave an earlier waiter of another process what that one needs: else it waits behind it.
-      const ahead = fitted.ok ? this.waiterAhead(others, scopes, fitted.reserveMicro) : undefined;
-      const decision = ahead ?? fitted;
+      const decision = fitRequest(fit, scopes);
       if (!decision.ok) {
         // Keep what is in flight covered, but never more than the caps leave: a request that finished
         // but is not settled yet is counted both in the ledger and in flight, and that double count must
@@ -191,16 +188,16 @@ export class BudgetKeeper {
         const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true, caps);
         // Held, not spent: by this session's own requests in flight (an agent sending several at once), by
         // this process's other sessions', or by other processes' shares. Each comes back as its requests finish.
-        const held = ahead !== undefined || (decision.scope === 'session'
+        const held = decision.scope === 'session'
           ? fitsOnceSettled(fit, scopes, this.inFlightMicro(t, req.sessionId))
-          : sum(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok);
-        // Waiting for the day's or month's headroom: said in the store, so other processes let it through first.
-        const waits = held && decision.scope !== 'session';
-        this.waitingSince = waits ? this.waitingSince ?? t.getTime() : undefined;
-        const waiter = waits ? [{ id: this.waitId, owner: currentProcess(), sessionId: '*', model: '*', amountMicro: 0, createdAt: t.getTime(), waitingSince: this.waitingSince!, neededMicro: decision.neededMicro }] : [];
+          : sum(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok;
+        // Waiting for the day's or month's headroom: said in the store, so that other processes hold no more
+        // than their requests in flight meanwhile (it asks again about once a second, which keeps it fresh).
+        const waiter = held && decision.scope !== 'session'
+          ? [{ id: this.waitId, owner: currentProcess(), sessionId: '*', model: '*', amountMicro: 0, createdAt: t.getTime(), waitingSince: t.getTime(), neededMicro: decision.neededMicro }]
+          : [];
         return { next: [...next, ...waiter], result: this.refuse(decision, held) };
       }
-      this.waitingSince = undefined;
       // Room beyond this request, for the next few, without taking more than the caps leave.
       const fullWorst = worstCaseMicro(inputUnits, price.output, req.estimatedInputTokens, req.maxOutputTokens);
       const spare = Math.max(0, Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - decision.reserveMicro)));
@@ -259,21 +256,6 @@ export class BudgetKeeper {
       ...this.machineScopes(caps, now, sum(others) + this.inFlightMicro(now)),
     ];
     return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro) }));
-  }
-
-  /**
-   * A waiter of another process (older than this process's own wait, if any) that a grant of `reserveMicro`
-   * would leave short on a day or month cap: the request waits behind it, as a refusal held in flight.
-   */
-  private waiterAhead(others: readonly Reservation[], scopes: readonly ScopeState[], reserveMicro: number): Extract<FitDecision, { ok: false }> | undefined {
-    const machine = scopes.filter(sc => sc.scope !== 'session');
-    for (const w of others) {
-      if (w.waitingSince === undefined || w.neededMicro === undefined) continue;
-      if (this.waitingSince !== undefined && this.waitingSince <= w.waitingSince) continue;
-      const short = machine.find(sc => sc.capMicro - sc.spentMicro - sc.reservedMicro - reserveMicro < w.neededMicro!);
-      if (short) return { ok: false, scope: short.scope, capMicro: short.capMicro, spentMicro: short.spentMicro, reservedMicro: short.reservedMicro, neededMicro: reserveMicro };
-    }
-    return undefined;
   }
 
   /** Whether another process waits for held headroom now (looked at in the store a few times a second at most). */

@@ -16,9 +16,9 @@ export interface Reservation {
   /** Epoch ms. */
   createdAt: number;
   /**
-   * Not a reservation but a process waiting for headroom held by requests in flight, since this time (epoch
-   * ms), for a request that needs `neededMicro`: other processes start no request that would leave it less,
-   * so a busy fleet cannot starve it. Refreshed (createdAt) each time it asks again.
+   * Not a reservation but a process waiting for headroom held by requests in flight (as of this time, epoch
+   * ms), for a request that needs `neededMicro`: meanwhile other processes hold no more than their requests
+   * in flight. Refreshed each time it asks again (about once a second); stale after a few seconds.
    */
   waitingSince?: number;
   neededMicro?: number;

@@ -33,6 +33,8 @@ export const HELD_WAIT_MS = 4 * 60_000;
 const HELD_RETRY_MS = 1000;
 
 export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoint: Endpoint, raw: string, signal?: AbortSignal): Promise<Response> {
+  // The wall clock, not deps.now (tests hold that one still): the agent's client counts from here.
+  const arrivedAt = Date.now();
   let body: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(raw);
@@ -85,8 +87,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     }
     // Headroom held for requests in flight (this session's own, or other processes') is not spent: it
     // comes back as they finish, so wait for it rather than pause this session over money nobody has
-    // spent yet. The wall clock, not deps.now: tests hold that one still.
-    const giveUpAt = Date.now() + HELD_WAIT_MS;
+    // spent yet; counted from the request's arrival (a rate-limit wait may have come first), leaving the
+    // model server a minute to start answering before the client's 5 minutes are up.
+    const giveUpAt = arrivedAt + HELD_WAIT_MS;
     let said = false;
     while (!reservation.ok && reservation.heldInFlight && Date.now() < giveUpAt && !signal?.aborted) {
       if (!said) link.onBudgetWait(reservation.message, reservation.scope);
