@@ -5,10 +5,10 @@ import { microToUsd, usdToMicro, worstCaseMicro } from '../pricing/cost';
 import { dearestUnitPrice, type PriceTable, type UnitPrice } from '../pricing/priceTable';
 import type { Rollups } from '../ledger/rollups';
 import { localDay, localMonth } from '../ledger/localDate';
-import { currentProcess, isProcessAlive, isThisProcess, type LockOptions } from '../util/fileLock';
-import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, type FitRequest, fitRequest, type ScopeState } from './fit';
+import { currentProcess, type LockOptions } from '../util/fileLock';
+import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, fitRequest, fitsOnceSettled, type ScopeState } from './fit';
 import { refusalMessage } from './budgetText';
-import { FileReservationStore, type Reservation, type ReservationStore } from './reservations';
+import { FileReservationStore, heldMicro, liveReservations, type Reservation, type ReservationStore } from './reservations';
 
 /** Caps in USD; null: no cap at that scope. Day and month are for the whole machine. */
 export interface BudgetCaps {
@@ -176,21 +176,21 @@ export class BudgetKeeper {
       await this.o.recoverDeadRequests?.();
       await this.o.ledger.catchUp();
       const t = this.now();
-      const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id && r.id !== this.waitId && !(r.waitingSince !== undefined && t.getTime() - r.createdAt >= WAITER_TTL_MS));
+      const others = liveReservations(current, t.getTime(), this.maxAgeMs).filter(r => r.id !== this.lease?.id && r.id !== this.waitId && !(r.waitingSince !== undefined && t.getTime() - r.createdAt >= WAITER_TTL_MS));
       const inFlight = this.inFlightMicro(t);
-      const scopes = [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, sum(others) + inFlight)];
+      const scopes = [...this.sessionScope(caps, req.sessionId, t), ...this.machineScopes(caps, t, heldMicro(others) + inFlight)];
       const decision = fitRequest(fit, scopes);
       if (!decision.ok) {
         // Keep what is in flight covered, but never more than the caps leave: a request that finished
         // but is not settled yet is counted both in the ledger and in flight, and that double count must
         // not turn into headroom once it settles.
-        const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - sum(others)));
+        const room = Math.min(...scopes.filter(sc => sc.scope !== 'session').map(sc => sc.capMicro - sc.spentMicro - heldMicro(others)));
         const next = this.publish(others, Math.max(0, Math.min(inFlight, room)), t, true, caps);
         // Held, not spent: by this session's own requests in flight (an agent sending several at once), by
         // this process's other sessions', or by other processes' shares. Each comes back as its requests finish.
         const held = decision.scope === 'session'
           ? fitsOnceSettled(fit, scopes, this.inFlightMicro(t, req.sessionId))
-          : sum(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok;
+          : heldMicro(others) + inFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: 0 }))).ok;
         // Waiting for the day's or month's headroom: said in the store, so that other processes hold no more
         // than their requests in flight meanwhile (it asks again about once a second, which keeps it fresh).
         const waiter = held && decision.scope !== 'session'
@@ -242,7 +242,7 @@ export class BudgetKeeper {
   private async shrinkLease(): Promise<void> {
     await this.store.update(async current => {
       const t = this.now();
-      const others = this.liveOnly(current, t).filter(r => r.id !== this.lease?.id);
+      const others = liveReservations(current, t.getTime(), this.maxAgeMs).filter(r => r.id !== this.lease?.id);
       return { next: this.publish(others, this.inFlightMicro(t), t, true, this.lease ?? { dayUsd: null, monthUsd: null }), result: undefined };
     });
   }
@@ -250,10 +250,10 @@ export class BudgetKeeper {
   /** Where each capped scope stands: the rollups as last read, other processes' leases, and this one's requests. */
   status(caps: BudgetCaps, sessionId?: string): BudgetStatus[] {
     const now = this.now();
-    const others = this.liveOnly(this.store.peek(), now).filter(r => r.id !== this.lease?.id);
+    const others = liveReservations(this.store.peek(), now.getTime(), this.maxAgeMs).filter(r => r.id !== this.lease?.id);
     const scopes = [
       ...(sessionId === undefined ? [] : this.sessionScope(caps, sessionId, now)),
-      ...this.machineScopes(caps, now, sum(others) + this.inFlightMicro(now)),
+      ...this.machineScopes(caps, now, heldMicro(others) + this.inFlightMicro(now)),
     ];
     return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro) }));
   }
@@ -272,7 +272,7 @@ export class BudgetKeeper {
   /** Whether other processes hold shares of the day and month caps now. */
   othersHoldShares(): boolean {
     const now = this.now();
-    return sum(this.liveOnly(this.store.peek(), now).filter(r => r.id !== this.lease?.id)) > 0;
+    return heldMicro(liveReservations(this.store.peek(), now.getTime(), this.maxAgeMs).filter(r => r.id !== this.lease?.id)) > 0;
   }
 
   /** Hands the lease back (a process going away or idle); its headroom is free for others again. */
@@ -383,41 +383,11 @@ export class BudgetKeeper {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
-
-  /** Drops reservations whose process is gone or that are too old; asks the OS once per owner. */
-  private liveOnly(list: readonly Reservation[], now: Date): readonly Reservation[] {
-    const alive = new Map<string, boolean>();
-    const live = list.filter(r => {
-      if (now.getTime() - r.createdAt >= this.maxAgeMs) return false;
-      const o = r.owner;
-      if (isThisProcess(o)) return true;
-      const key = `${o.host}/${o.pidNs}/${o.pid}/${o.start}`;
-      let ok = alive.get(key);
-      if (ok === undefined) alive.set(key, (ok = isProcessAlive(o)));
-      return ok;
-    });
-    return live.length === list.length ? list : live;
-  }
-}
-
-function sum(list: readonly Reservation[]): number {
-  let total = 0;
-  for (const r of list) total += r.amountMicro;
-  return total;
 }
 
 function capMicro(usd: number): number {
   if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`a budget cap must be a number of dollars >= 0, got ${usd}`);
   return usdToMicro(usd);
-}
-
-/**
- * Whether the request would fit once the session's own requests in flight have settled (and spent
- * nothing): what they hold comes off every scope, the lease and the day and month caps as well as the
- * session's own.
- */
-function fitsOnceSettled(fit: FitRequest, scopes: readonly ScopeState[], sessionInFlight: number): boolean {
-  return sessionInFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: Math.max(0, sc.reservedMicro - sessionInFlight) }))).ok;
 }
 
 /** A cache write can cost more than plain input (1.25x from gpt-5.6), so it bounds input too. */

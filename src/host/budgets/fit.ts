@@ -85,3 +85,12 @@ function outputTokensThatFit(req: FitRequest, leftMicro: number): number {
 function checkCount(name: string, v: number, min: number): void {
   if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} must be a whole number >= ${min}, got ${v}`);
 }
+
+/**
+ * Whether the request would fit once the session's own requests in flight have settled (and spent
+ * nothing): what they hold comes off every scope, the lease and the day and month caps as well as the
+ * session's own.
+ */
+export function fitsOnceSettled(fit: FitRequest, scopes: readonly ScopeState[], sessionInFlight: number): boolean {
+  return sessionInFlight > 0 && fitRequest(fit, scopes.map(sc => ({ ...sc, reservedMicro: Math.max(0, sc.reservedMicro - sessionInFlight) }))).ok;
+}

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { type LockOptions, type ProcessIdentity, withFileLock } from '../util/fileLock';
+import { isProcessAlive, isThisProcess, type LockOptions, type ProcessIdentity, withFileLock } from '../util/fileLock';
 import { makeDir } from '../util/makeDir';
 
 export interface Reservation {
@@ -32,6 +32,28 @@ export interface ReservationStore {
   update<T>(fn: (current: readonly Reservation[]) => Promise<{ next: readonly Reservation[]; result: T }>): Promise<T>;
   /** The stored list as of now, without waiting for the lock (for displays). */
   peek(): readonly Reservation[];
+}
+
+/** The reservations whose process is alive and that are younger than `maxAgeMs`; asks the OS once per owner. */
+export function liveReservations(list: readonly Reservation[], nowMs: number, maxAgeMs: number): readonly Reservation[] {
+  const alive = new Map<string, boolean>();
+  const live = list.filter(r => {
+    if (nowMs - r.createdAt >= maxAgeMs) return false;
+    const o = r.owner;
+    if (isThisProcess(o)) return true;
+    const key = `${o.host}/${o.pidNs}/${o.pid}/${o.start}`;
+    let ok = alive.get(key);
+    if (ok === undefined) alive.set(key, (ok = isProcessAlive(o)));
+    return ok;
+  });
+  return live.length === list.length ? list : live;
+}
+
+/** What the reservations hold together, in micro-dollars. */
+export function heldMicro(list: readonly Reservation[]): number {
+  let total = 0;
+  for (const r of list) total += r.amountMicro;
+  return total;
 }
 
 export const RESERVATIONS_FILE = 'reservations.json';
