@@ -21,7 +21,7 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   const again = spawnSync(pinned, [path.join(ROOT, 'bench/run.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(again.status ?? 1);
 }
-const ORDER = ['sizes', 'ledger', 'cache', 'guard', 'gateway', 'sandbox', 'worktrees', 'overhead', 'fleet', 'extensionHost'];
+const ORDER = ['sizes', 'ledger', 'cache', 'guard', 'gateway', 'sandbox', 'worktrees', 'overhead', 'fleet', 'rateLimits', 'extensionHost'];
 const wanted = process.argv.slice(2);
 const names = (wanted.length ? wanted : ORDER).filter(n => ORDER.includes(n));
 

@@ -92,6 +92,7 @@ export class Engine {
       headless: o.headless,
       log,
       inflight: this.inflight,
+      rateLimitsDir: this.layout.rateLimitsDir,
       onReservationReleased: () => this.spend.changed(),
     });
     this.sessions = new SessionManager({

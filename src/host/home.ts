@@ -34,6 +34,8 @@ export interface HomeLayout {
   hostsDir: string;
   /** Which agents run on the machine, and which wait for it, across processes (sessions/machineSlots.ts). */
   slotsDir: string;
+  /** What the provider last said of its rate limits, one file per model server and key (gateway/sharedRateLimits.ts). */
+  rateLimitsDir: string;
   reposDir: string;
   repoDir(repoRoot: string): string;
   sessionsDir(repoRoot: string): string;
@@ -51,6 +53,7 @@ export function homeLayout(root: string = switchyardHome()): HomeLayout {
     requestsDir: path.join(root, 'requests'),
     hostsDir: path.join(root, 'hosts'),
     slotsDir: path.join(root, 'slots'),
+    rateLimitsDir: path.join(root, 'ratelimits'),
     reposDir,
     repoDir,
     sessionsDir: repoRoot => path.join(repoDir(repoRoot), 'sessions'),

@@ -1,12 +1,15 @@
 // Fleet-wide rate-limit awareness: the provider's x-ratelimit headers slow new requests before the
 // window runs out, and a 429 holds every session back until its retry-after.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { APIError } from 'openai';
 import { classify } from '../../src/host/agent/agentLoop';
 import { RateLimitGate } from '../../src/host/gateway/rateLimiter';
+import { SharedRateLimits } from '../../src/host/gateway/sharedRateLimits';
 import { parseDuration, rateLimitResetMs } from '../../src/host/util/retryAfter';
-import { upstream } from './helpers/engineKit';
+import { tempDir, upstream } from './helpers/engineKit';
 import { gatewayFor, post, RecordingLink, responsesBody } from './helpers/gatewayKit';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -85,4 +88,89 @@ test('a request the gate holds back for more than a moment says why in its sessi
   assert.equal(r.status, 200);
   await r.text();
   assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests)']);
+});
+
+const word = (remaining: number, limit = 500, reset = '10s') => headers({ 'x-ratelimit-limit-requests': String(limit), 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': reset });
+
+test('requests sent since the last word count against what is left, until a newer word says', async () => {
+  const gate = new RateLimitGate();
+  const now = Date.now();
+  await gate.catchUp('http://server/v1', 'k', now);
+  gate.observe(word(13), 200, now);
+  // Low water is 2 % of 500: 10. Three requests go on what is left; the fourth would leave too little.
+  for (let i = 0; i < 3; i++) assert.equal(await gate.wait(undefined, 0), 0);
+  assert.equal(gate.snapshot.remainingRequests, 10);
+  assert.ok(gate.delayMs(Date.now()) > 9_000, 'the fourth waits for the reset');
+  // A word newer than those requests has counted them.
+  gate.observe(word(200), 200, Date.now() + 1);
+  assert.equal(gate.delayMs(Date.now()), 0);
+  assert.equal(gate.snapshot.remainingRequests, 200);
+  // A window that has reset since the word is not counted down.
+  const g2 = new RateLimitGate();
+  g2.observe(word(11, 500, '20ms'), 200, now);
+  g2.sent(0, now + 5);
+  assert.equal(g2.delayMs(now + 10), 10, 'counted down to the low-water mark: waits for the reset');
+  assert.equal(g2.delayMs(now + 30), 0);
+});
+
+test('another server or key has windows of its own', async () => {
+  const gate = new RateLimitGate();
+  await gate.catchUp('http://a/v1', 'k1');
+  gate.observe(word(1), 200);
+  assert.ok(gate.delayMs() > 0);
+  await gate.catchUp('http://a/v1', 'k2');
+  assert.equal(gate.delayMs(), 0);
+  assert.deepEqual(gate.snapshot, {});
+});
+
+test('what one process hears of the rate limits, the others sending to the same server with the same key hear too', async t => {
+  const dir = tempDir(t, 'sy-rl-');
+  const logged: string[] = [];
+  const a = new RateLimitGate(new SharedRateLimits(dir, m => logged.push(m)));
+  const b = new RateLimitGate(new SharedRateLimits(dir, m => logged.push(m)));
+  const other = new RateLimitGate(new SharedRateLimits(dir, m => logged.push(m)));
+  const now = Date.now();
+  for (const g of [a, b]) await g.catchUp('http://server/v1', 'sk-one', now);
+  await other.catchUp('http://server/v1', 'sk-two', now);
+  a.observe(word(3), 200, now);
+  await a.settled();
+  assert.ok(!readdirSync(dir).some(f => readFileSync(path.join(dir, f), 'utf8').includes('sk-one')), 'the key is never written');
+  await b.catchUp('http://server/v1', 'sk-one', now + 200);
+  await other.catchUp('http://server/v1', 'sk-two', now + 200);
+  assert.equal(b.snapshot.remainingRequests, 3, 'b has the first process\'s word');
+  assert.ok(b.delayMs(now + 200) > 9_000);
+  assert.equal(other.delayMs(now + 200), 0, 'another key: not that window');
+  // An older word does not replace a newer one; a 429 holds everyone back whoever met it.
+  b.observe(word(400), 200, now + 300);
+  await b.settled();
+  a.observe(headers({ 'retry-after': '5' }), 429, now + 250);
+  await a.settled();
+  await b.catchUp('http://server/v1', 'sk-one', now + 400);
+  assert.equal(b.snapshot.remainingRequests, 400);
+  assert.equal(b.delayMs(now + 400), 4_850, 'held until the retry-after the first process met');
+  // A file another version wrote, or half a file, is passed over.
+  writeFileSync(path.join(dir, readdirSync(dir).find(f => f.endsWith('.json'))!), '{"observedAt": "soon", "snapshot": 7}');
+  await b.catchUp('http://server/v1', 'sk-one', now + 600);
+  assert.equal(b.snapshot.remainingRequests, 400);
+  assert.deepEqual(logged, []);
+});
+
+test('two processes sending to one window: the second waits for its reset instead of meeting a 429', async t => {
+  const up = await upstream(t, { rateLimit: { requests: 5, tokens: 10_000_000, windowMs: 1500 } });
+  const shared = tempDir(t, 'sy-rl-');
+  const first = await gatewayFor(t, up, { rateLimitsDir: shared });
+  const second = await gatewayFor(t, up, { rateLimitsDir: shared });
+  const ask = async (gateway: typeof first.gateway, token: string) => {
+    const r = await post(gateway, token, responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] }));
+    await r.text();
+    return r.status;
+  };
+  const one = first.gateway.register(new RecordingLink('one'));
+  for (let i = 0; i < 3; i++) assert.equal(await ask(first.gateway, one), 200);
+  await first.gateway.rateLimits.settled();
+  const two = second.gateway.register(new RecordingLink('two'));
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push(await ask(second.gateway, two));
+  assert.deepEqual(statuses, [200, 200, 200]);
+  assert.equal(up.requests.length, 6, 'each request reached the server once: none was answered 429');
 });

@@ -66,6 +66,9 @@ test('CLI arguments are validated', () => {
   assert.throws(() => parseCliArgs(['--port']), /--port needs a value/);
   assert.throws(() => parseCliArgs(['--port', 'x']), /expected an integer/);
   assert.throws(() => parseCliArgs(['--bogus']), /unknown argument: --bogus/);
+  assert.deepEqual(parseCliArgs(['--rate-limit', '30,100000,2000']), { rateLimit: { requests: 30, tokens: 100_000, windowMs: 2000 } });
+  assert.deepEqual(parseCliArgs(['--rate-limit', '30,100000']), { rateLimit: { requests: 30, tokens: 100_000 } });
+  assert.throws(() => parseCliArgs(['--rate-limit', '30']), /expected requests,tokens/);
 });
 
 test('the CLI starts a server in its own process, announces its URL, and stops on SIGTERM', async t => {

@@ -1,6 +1,7 @@
 // Runs the test upstream as its own process (for the VS Code end-to-end tests and benchmarks):
 //   node out/test/upstream/cli.js [--port N] [--scripts file.json] [--event-delay-ms N]
 //                                 [--served-tier T] [--require-key K] [--chat-only]
+//                                 [--rate-limit requests,tokens[,windowMs]]
 // Prints one line "test-upstream listening on http://127.0.0.1:PORT/v1" once it accepts requests;
 // configure it further through POST /_admin/config, inspect it through GET /_admin/requests.
 import { parseCliArgs, USAGE } from './cliArgs';

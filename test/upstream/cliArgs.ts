@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, parseScripts } from './config';
 import type { UpstreamOptions } from './types';
 
-export const USAGE = 'usage: cli.js [--port N] [--scripts file.json] [--event-delay-ms N] [--served-tier T] [--require-key K] [--chat-only] [--unknown-paths-answer-200]';
+export const USAGE = 'usage: cli.js [--port N] [--scripts file.json] [--event-delay-ms N] [--served-tier T] [--require-key K] [--chat-only] [--unknown-paths-answer-200] [--rate-limit requests,tokens[,windowMs]]';
 
 export function parseCliArgs(argv: readonly string[]): UpstreamOptions {
   const opts: UpstreamOptions = {};
@@ -22,6 +22,14 @@ export function parseCliArgs(argv: readonly string[]): UpstreamOptions {
       case '--require-key': opts.requireKey = value(); break;
       case '--chat-only': opts.chatOnly = true; break;
       case '--unknown-paths-answer-200': opts.unknownPathsAnswer200 = true; break;
+      case '--rate-limit': {
+        // requests,tokens[,windowMs]: a small window lets a test see a reset without waiting a minute.
+        const text = value();
+        const [requests, tokens, windowMs, ...rest] = text.split(',').map(part => integer(flag, part.trim()));
+        if (requests === undefined || tokens === undefined || rest.length) throw new ConfigError(`${flag}: expected requests,tokens[,windowMs], got '${text}'`);
+        opts.rateLimit = { requests, tokens, ...(windowMs !== undefined ? { windowMs } : {}) };
+        break;
+      }
       case '--scripts': {
         const file = value();
         let json: unknown;

@@ -1,8 +1,8 @@
-// Per-minute request and token limits behind the x-ratelimit-* headers the provider sends.
+// Request and token limits per window (a minute, as the provider's) behind the x-ratelimit-* headers it sends.
 import type { RateLimit } from './types';
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { requests: 10_000, tokens: 10_000_000 };
-const WINDOW_MS = 60_000;
+const MINUTE_MS = 60_000;
 
 export interface RateDecision {
   headers: Record<string, string>;
@@ -24,12 +24,13 @@ export class RateLimiter {
 
   take(tokens: number): RateDecision {
     const now = this.now();
-    if (now - this.windowStart >= WINDOW_MS) {
+    const limit = this.limit();
+    const windowMs = limit.windowMs ?? MINUTE_MS;
+    if (now - this.windowStart >= windowMs) {
       this.windowStart = now;
       this.requests = 0;
       this.tokens = 0;
     }
-    const limit = this.limit();
     let exceeded: RateDecision['exceeded'];
     if (this.requests + 1 > limit.requests) exceeded = 'requests';
     else if (this.tokens + tokens > limit.tokens) exceeded = 'tokens';
@@ -37,7 +38,7 @@ export class RateLimiter {
       this.requests++;
       this.tokens += tokens;
     }
-    const resetMs = Math.max(0, this.windowStart + WINDOW_MS - now);
+    const resetMs = Math.max(0, this.windowStart + windowMs - now);
     const headers = {
       'x-ratelimit-limit-requests': String(limit.requests),
       'x-ratelimit-limit-tokens': String(limit.tokens),

@@ -53,6 +53,8 @@ export interface Fault {
 export interface RateLimit {
   requests: number;
   tokens: number;
+  /** How long a window lasts. Default a minute, as the provider's limits are per minute. */
+  windowMs?: number;
 }
 
 export interface UpstreamOptions {
@@ -72,7 +74,7 @@ export interface UpstreamOptions {
   unknownPathsAnswer200?: boolean;
   /** Requests without `Authorization: Bearer <requireKey>` get 401. */
   requireKey?: string;
-  /** Per-minute limits behind the x-ratelimit-* headers; exceeding one answers 429. */
+  /** Limits behind the x-ratelimit-* headers (per minute unless the window is given); exceeding one answers 429. */
   rateLimit?: RateLimit;
   /** Keep only the newest this many recorded requests (long benchmarks); all by default. */
   recordLimit?: number;

@@ -14,6 +14,7 @@ import type { AgentItem } from './requestView';
 import { ChainContexts } from './chainContexts';
 import { forwardModelRequest, type PipelineDeps } from './pipeline';
 import { RateLimitGate } from './rateLimiter';
+import { SharedRateLimits } from './sharedRateLimits';
 import { apiUrl, errorResponse, shownUrl } from './responses';
 import { startGatewayServer, type GatewayServer } from './server';
 import type { GatewaySession } from './sessionLink';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   upstreamSilenceMs?: { other: number; flex: number; said?: number };
   /** The clock for latency and cache idle time (tests move it). */
   now?: () => number;
+  /** Where the provider's rate-limit word is shared with the other processes on the machine. None: kept to this one. */
+  rateLimitsDir?: string;
 }
 
 /** Per-session state the gateway keeps between requests. */
@@ -85,11 +88,13 @@ export class Gateway {
   private readonly bySession = new Map<string, Metered>();
   private server: GatewayServer | undefined;
   private readonly client = new UpstreamClient();
-  readonly rateLimits = new RateLimitGate();
+  readonly rateLimits: RateLimitGate;
   /** Of every session here: an agent may chain to a response another session of this process had. */
   private readonly chains = new ChainContexts();
 
-  constructor(private readonly opts: GatewayOptions) {}
+  constructor(private readonly opts: GatewayOptions) {
+    this.rateLimits = new RateLimitGate(opts.rateLimitsDir ? new SharedRateLimits(opts.rateLimitsDir, message => opts.log('warn', message)) : undefined);
+  }
 
   /** Registers a session and returns the token its agent must present (never the user's API key). */
   register(link: GatewaySession, token?: string): string {
@@ -230,6 +235,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.bySession.values()].flatMap(m => [...m.pending]));
+    await this.rateLimits.settled();
     await this.server?.close();
     this.server = undefined;
     this.client.close();

@@ -67,6 +67,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   // other sessions' requests need meanwhile.
   // What the provider counts against its token window: the input and the output cap.
   const windowTokens = reserveInputTokens(Buffer.byteLength(text)) + carried.likely + wantedOut;
+  const server = deps.upstream();
+  await deps.rateLimits.catchUp(server.baseURL, server.apiKey);
   const held = deps.rateLimits.delayMs(Date.now(), windowTokens);
   // A wait the user would notice is said: a session silent for a minute looks hung.
   if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason(Date.now(), windowTokens) ?? 'the provider\'s rate limit');

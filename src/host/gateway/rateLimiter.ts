@@ -1,6 +1,9 @@
 // Fleet-wide rate-limit awareness: the provider's x-ratelimit-* headers say how much is left; when
 // little is left, new requests wait for the window to reset instead of a hundred agents collecting 429s.
+// What one process hears is shared with the others sending to the same server with the same key
+// (sharedRateLimits.ts), and each counts what it sent since the last word it has.
 import { parseDuration, rateLimitResetMs, retryAfterMs } from '../util/retryAfter';
+import { rateLimitKey, type SharedRateLimits, type SharedRateWord } from './sharedRateLimits';
 
 export interface RateLimitSnapshot {
   remainingRequests?: number;
@@ -17,12 +20,50 @@ export interface RateLimitSnapshot {
 /** Below this share of the window left, slow down. */
 const LOW_WATER = 0.02;
 const MAX_WAIT_MS = 60_000;
+/** Requests sent since the last word are remembered up to this many (a server that never says is not counted). */
+const MAX_SENDS = 10_000;
 
 export class RateLimitGate {
+  /** The last word heard, here or from another process: the provider's counts when its headers came. */
   private s: RateLimitSnapshot = {};
+  private observedAt = 0;
+  /** Requests this process sent since that word: the provider has counted them, the word has not. */
+  private sends: Array<{ at: number; tokens: number }> = [];
+  private key: string | undefined;
+  private keyOf = { baseURL: '', apiKey: '' as string | undefined, key: '' };
 
+  constructor(private readonly shared?: SharedRateLimits) {}
+
+  /** What is left as this process reckons it: the last word, less what was sent since. */
   get snapshot(): Readonly<RateLimitSnapshot> {
-    return this.s;
+    return this.reckoned(Date.now());
+  }
+
+  /**
+   * The server and key requests go to now (another has windows of its own), and the other processes' last
+   * word about them when it is newer than this one's.
+   */
+  async catchUp(baseURL: string, apiKey: string | undefined, now = Date.now()): Promise<void> {
+    if (baseURL !== this.keyOf.baseURL || apiKey !== this.keyOf.apiKey) this.keyOf = { baseURL, apiKey, key: rateLimitKey(baseURL, apiKey) };
+    const key = this.keyOf.key;
+    if (key !== this.key) {
+      // What was heard before any request went (nothing, but in tests) is about this server.
+      if (this.key !== undefined) {
+        this.s = {};
+        this.observedAt = 0;
+        this.sends = [];
+      }
+      this.key = key;
+    }
+    const word = await this.shared?.read(key, now);
+    if (word && this.key === key) this.adopt(word);
+  }
+
+  /** A request goes: it counts against both windows until a word newer than it says. */
+  sent(tokens: number, now = Date.now()): void {
+    if (this.s.remainingRequests === undefined && this.s.remainingTokens === undefined) return;
+    if (this.sends.length >= MAX_SENDS) this.sends.shift();
+    this.sends.push({ at: now, tokens });
   }
 
   observe(headers: Headers, status: number, now = Date.now()): void {
@@ -32,6 +73,7 @@ export class RateLimitGate {
     };
     const remainingRequests = num('x-ratelimit-remaining-requests');
     const remainingTokens = num('x-ratelimit-remaining-tokens');
+    let heard = false;
     if (remainingRequests !== undefined || remainingTokens !== undefined) {
       const resetAt = (name: string) => {
         const ms = parseDuration(headers.get(name));
@@ -46,11 +88,15 @@ export class RateLimitGate {
         tokensResetAt: resetAt('x-ratelimit-reset-tokens'),
         blockedUntil: this.s.blockedUntil,
       };
+      this.heardAt(now);
+      heard = true;
     }
     if (status === 429) {
       const after = retryAfterMs(headers, now) ?? rateLimitResetMs(headers) ?? 1000;
       this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
+      heard = true;
     }
+    if (heard && this.key !== undefined) this.shared?.publish(this.key, { observedAt: this.observedAt || now, snapshot: { ...this.s } });
   }
 
   /**
@@ -58,7 +104,7 @@ export class RateLimitGate {
    * input and output cap, as the provider counts it): one that would not fit in what is left waits too.
    */
   delayMs(now = Date.now(), tokens = 0): number {
-    const s = this.s;
+    const s = this.reckoned(now);
     let until = s.blockedUntil && s.blockedUntil > now ? s.blockedUntil : 0;
     const low = (rem?: number, lim?: number, needed = 1) => rem !== undefined && lim !== undefined && lim > 0 && (rem <= Math.max(1, lim * LOW_WATER) || rem < needed);
     // Only a window nearly spent holds requests back, until its own reset (the other may reset much later).
@@ -71,22 +117,61 @@ export class RateLimitGate {
 
   /** Why a request waits now, in words (undefined when it does not). */
   reason(now = Date.now(), tokens = 0): string | undefined {
-    const s = this.s;
+    const s = this.reckoned(now);
     if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests)';
     const left = (rem: number | undefined, lim: number | undefined, what: string) => (rem !== undefined && lim !== undefined ? `${rem} of ${lim} ${what}` : undefined);
     const parts = [left(s.remainingRequests, s.limitRequests, 'requests'), left(s.remainingTokens, s.limitTokens, 'tokens')].filter(Boolean);
     return this.delayMs(now, tokens) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window` : undefined;
   }
 
+  /**
+   * Waits until a request of `tokens` may go, and counts it as sent: counted here, with no wait between the
+   * look and the count, requests arriving together do not all pass on what is left for one. One the budget
+   * then refuses stays counted until the next word, which errs on the side of waiting.
+   */
   async wait(signal?: AbortSignal, tokens = 0): Promise<number> {
     const ms = this.delayMs(Date.now(), tokens);
-    if (ms <= 0) return 0;
-    await new Promise<void>(resolve => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-    });
-    // Whoever waited consumes one request of the fresh window.
-    if (this.s.remainingRequests !== undefined) this.s.remainingRequests = Math.max(0, this.s.remainingRequests - 1);
-    return ms;
+    if (ms > 0) {
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+    }
+    this.sent(tokens);
+    return Math.max(0, ms);
+  }
+
+  /** Resolves when the last word heard here has been shared. */
+  async settled(): Promise<void> {
+    await this.shared?.settled();
+  }
+
+  private adopt(word: SharedRateWord): void {
+    const blockedUntil = Math.max(this.s.blockedUntil ?? 0, word.snapshot.blockedUntil ?? 0) || undefined;
+    if (word.observedAt > this.observedAt) {
+      this.s = { ...word.snapshot };
+      this.heardAt(word.observedAt);
+    }
+    this.s.blockedUntil = blockedUntil;
+  }
+
+  /** A word of this time: what was sent before it, it has counted. */
+  private heardAt(at: number): void {
+    this.observedAt = at;
+    const firstAfter = this.sends.findIndex(send => send.at > at);
+    this.sends = firstAfter < 0 ? [] : this.sends.slice(firstAfter);
+  }
+
+  private reckoned(now: number): RateLimitSnapshot {
+    const s = this.s;
+    if (!this.sends.length) return s;
+    const tokens = this.sends.reduce((sum, send) => sum + send.tokens, 0);
+    // A window that has reset since the word is not counted down: what is left in it is not known.
+    const fresh = (resetAt?: number) => resetAt === undefined || resetAt > now;
+    return {
+      ...s,
+      remainingRequests: s.remainingRequests !== undefined && fresh(s.requestsResetAt) ? Math.max(0, s.remainingRequests - this.sends.length) : s.remainingRequests,
+      remainingTokens: s.remainingTokens !== undefined && fresh(s.tokensResetAt) ? Math.max(0, s.remainingTokens - tokens) : s.remainingTokens,
+    };
   }
 }

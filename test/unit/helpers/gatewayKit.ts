@@ -69,6 +69,8 @@ export interface GatewayOptions {
   upstreamSilenceMs?: { other: number; flex: number; said?: number };
   /** Where requests in flight are noted ahead, as the engine notes them (none by default). */
   inflight?: RequestJournal;
+  /** Where the rate-limit word is shared with other gateways, as between processes (kept to this one by default). */
+  rateLimitsDir?: string;
 }
 
 /** A gateway over a fresh ledger in `dir`; close() stops both. */
@@ -88,6 +90,7 @@ export async function createGateway(dir: string, upstreamUrl: string, o: Gateway
     cacheIdleExpiryMs: o.idleExpiryMs,
     upstreamSilenceMs: o.upstreamSilenceMs,
     inflight: o.inflight,
+    rateLimitsDir: o.rateLimitsDir,
     now: clock ? () => clock.now : undefined,
   });
   return {
