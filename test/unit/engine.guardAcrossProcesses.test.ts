@@ -80,6 +80,24 @@ test('paused as stuck in one window and resumed with a hint in the next, a loop 
   assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint/);
 });
 
+test('a CLI run the guard stopped, resumed by the next run: the same loop is stopped at once, with no second allowance', async t => {
+  const up = await upstream(t, { scripts: { loop: failingForever } });
+  const first = await engineFor(t, { up });
+  const s = await settle(first.engine, await first.engine.sessions.create({ repo: first.repo, task: '[script:loop] make the test pass', title: 'Loop' }, noProgress));
+  assert.equal(s.status, 'stuck', s.statusReason);
+  assert.match(s.statusReason ?? '', /^Loop guard: Stopped as stuck/);
+  const ran = up.requests.length;
+  await first.engine.shutdown();
+  const next = await engineFor(t, { up, home: first.home, repo: first.repo });
+  await next.engine.sessions.list(first.repo);
+  await next.engine.sessions.resume(s.id, 'The expected value in the test is wrong.');
+  const again = await settle(next.engine, s);
+  // A fresh guard would warn and nudge again at the 2nd request and stop at the 6th.
+  stoppedSoon(next, again, { total: up.requests.length, before: ran }, 2);
+  assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint "The expected value/);
+  assert.ok(again.guard.spentSinceProgressUsd > s.guard.spentSinceProgressUsd, 'the money since the last progress counts on');
+});
+
 test('a tier the user chose while the session was paused holds: the rebuilt guard never raises it', async t => {
   const up = await upstream(t, { scripts: { loop: failingForever } });
   const first = await engineFor(t, { up, headless: false });

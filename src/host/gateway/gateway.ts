@@ -157,12 +157,6 @@ export class Gateway {
     return this.bySession.get(sessionId)?.feed.turns;
   }
 
-  /** A fresh guard for the session (the user resumed it after the guard stopped it). */
-  resetGuard(sessionId: string): void {
-    const m = this.bySession.get(sessionId);
-    if (m) m.guard = this.newGuard(m.link);
-  }
-
   private newGuard(link: GatewaySession): LoopGuard {
     try {
       return new LoopGuard(this.opts.guardSettings(), { headless: this.opts.headless, tier: link.tier() });

@@ -21,7 +21,3 @@ export class TraceFormatError extends Error {
     super(`${source} line ${line}: ${problem}`);
   }
 }
-
-export class GuardStateError extends Error {
-  override readonly name = 'GuardStateError';
-}

@@ -2,7 +2,6 @@
 // warn → downgrade the tier → pause as stuck → stop.
 import type { TraceTurn } from '../../protocol/records';
 import type { GuardLevel, GuardState, Tier } from '../../protocol/types';
-import { GuardStateError } from './errors';
 import { nudgeFor, reasons } from './messages';
 import { resolveGuardSettings, type LoopGuardSettings } from './settings';
 import { detectSignals, strongestSignal, type Signal } from './signals';
@@ -107,12 +106,13 @@ export class LoopGuard {
   }
 
   /**
-   * The user resumed a paused session, perhaps with a hint (which the caller injects into the
-   * conversation). Detection starts afresh from the next turn; if it loops again, it stops.
+   * The user resumed a paused or stopped session, perhaps with a hint (which the caller injects into the
+   * conversation). Detection starts afresh from the next turn; if it loops again, it stops. A stop is
+   * resumed as a pause is: headless, it stands in for the pause nobody could answer, and going on from it
+   * with the whole allowance again would pay for the same loop twice.
    */
   resume(hint?: string): void {
-    if (this.stage === 'stop') throw new GuardStateError('The loop guard stopped this session; it cannot be resumed.');
-    if (this.stage !== 'pause') return;
+    if (this.stage !== 'pause' && this.stage !== 'stop') return;
     this.stage = 'ok';
     this.streak = 0;
     this.detectFrom = this.observed;

@@ -50,12 +50,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     if (hint?.trim()) addHint(s, hint);
     allowMoreTurns(s, opts.moreTurns ?? ctx.settings().maxTurns, opts.moreTurns !== undefined);
     adoptTraced(mgr, s, traced);
-    try {
-      ctx.gateway.guardOf(id)?.resume(hint);
-    } catch {
-      // The guard had stopped it; the user chose to go on, so it is judged afresh.
-      ctx.gateway.resetGuard(id);
-    }
+    ctx.gateway.guardOf(id)?.resume(hint);
     // Where the guard stands now, on disk too: a run that ends before its first turn must not reset it.
     s.record.guard = ctx.gateway.guardOf(id)?.state ?? { ...INITIAL_GUARD };
     mgr.claim(s);
