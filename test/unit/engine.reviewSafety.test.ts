@@ -174,6 +174,30 @@ test('a repository of its own made inside the worktree (with a commit) is not co
   assert.doesNotMatch(git(repo, 'ls-tree', '-r', '--name-only', 'main'), /^app$/m, 'no pointer landed on main');
 });
 
+test('a repository a command makes in the worktree never has the host run its config: no fsmonitor, no filter, at any fingerprint or commit', async t => {
+  const marker = path.join(tempDir(t, 'sy-escape-'), 'ran');
+  const nested = (name: string, config: string) =>
+    `mkdir ${name} && cd ${name} && git init -q && echo data > f && printf '* filter=x\\n' > .gitattributes && git add . && git -c user.email=a@b -c user.name=a commit -qm s && ${config} && touch f`;
+  const script = {
+    steps: [
+      { calls: [{ name: 'run_command', arguments: { command: nested('mon', `git config core.fsmonitor 'echo fsmonitor >> ${marker}; false'`) } }] },
+      { calls: [{ name: 'run_command', arguments: { command: nested('filt', `git config filter.x.clean 'echo filter >> ${marker}; cat'`) } }] },
+      { calls: [{ name: 'run_command', arguments: { command: 'touch mon/f filt/f && echo again' } }] },
+      { calls: [{ name: 'write_file', arguments: { path: 'app.txt', content: 'work\n' } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'done' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { nest: script } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:nest] nest', title: 'Nested config' }, noProgress));
+  assert.equal(s.status, 'failed', s.statusReason);
+  assert.match(s.statusReason ?? '', /filt, mon are git repositories of their own/);
+  const asked = await engine.sessions.discard({ sessionId: s.id });
+  assert.ok(!asked.ok, JSON.stringify(asked));
+  await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.equal(existsSync(marker), false, `the host ran a nested repository's config: ${existsSync(marker) ? readFileSync(marker, 'utf8') : ''}`);
+});
+
 test('a worktree folder deleted by hand leaves its session as it was: its branch still merges', async t => {
   const up = await upstream(t, { scripts: { w: write('x.txt', 'x\n') } });
   const { engine, repo, home } = await engineFor(t, { up });

@@ -3,7 +3,8 @@ import { GitCommandError, WorktreeError } from './errors';
 import { operationInGitDir } from './inspect';
 import { gitLine, gitOutput } from './git';
 import { withRepoLock, type RepoLockOptions } from './lock';
-import { inWorktree, resolveWorktree, type WorktreeContext } from './registry';
+import { excluding, nestedRepos } from './nestedRepos';
+import { inWorktree, resolveWorktree } from './registry';
 import type { Repo } from './repo';
 
 export interface GitIdentity {
@@ -29,9 +30,12 @@ export async function commitAll(worktree: string, message: string, author: GitId
       // `add --all` would stage conflict markers as resolved, and the commit would conclude the operation.
       const op = operationInGitDir(ctx.gitDir);
       if (op) throw new WorktreeError('operation-in-progress', `${ctx.worktree} is in the middle of ${op}; its work is not committed until that is finished or aborted`);
-      const added = await gitOutput(ctx.worktree, ['add', '--all', '--', ':/'], inWorktree(ctx, { env: { LC_ALL: 'C' } }));
+      // Git is never run inside a repository in the worktree (nestedRepos.ts): one the index does not hold
+      // is refused, and the submodules the index holds are left as they are.
+      const nested = await nestedRepos(ctx.worktree, inWorktree(ctx, { env: { LC_ALL: 'C' } }));
+      refuseEmbeddedRepos(nested.untracked);
+      const added = await gitOutput(ctx.worktree, ['add', '--all', '--', ':/', ...excluding(nested.gitlinks)], inWorktree(ctx, { env: { LC_ALL: 'C' } }));
       if (added.exitCode !== 0) throw new GitCommandError(['add', '--all'], added.exitCode, added.stdout, added.stderr);
-      await refuseEmbeddedRepos(ctx, added.stderr);
       const text = message.trim() || 'Work by Switchyard agent';
       // Two git processes when there is work (each one a fork of the host): the commit names itself in full
       // ("[branch <sha>] title" with core.abbrev=40), and only a failed commit asks whether anything was staged.
@@ -49,15 +53,13 @@ export async function commitAll(worktree: string, message: string, author: GitId
 }
 
 /**
- * A repository of its own inside the worktree (a `git clone`, or `git init` and a commit, by the agent or a
- * scaffolder) is staged by `add --all` as a bare pointer to its commits, which live nowhere but in its own
- * `.git` there: merged, the base would get a broken submodule, and the worktree's removal would take the
- * files. Unstaged again, and refused: the session says so, and the files stay where they are.
+ * A repository of its own inside the worktree (a `git clone`, or `git init`, by the agent or a scaffolder)
+ * would be staged by `add --all` as a bare pointer to its commits, which live nowhere but in its own `.git`
+ * there: merged, the base would get a broken submodule, and the worktree's removal would take the files.
+ * Refused before anything is staged: the session says so, and the files stay where they are.
  */
-async function refuseEmbeddedRepos(ctx: WorktreeContext, addStderr: string): Promise<void> {
-  const embedded = [...addStderr.matchAll(/^warning: adding embedded git repository: (.+)$/gm)].map(m => m[1]!.trim());
+function refuseEmbeddedRepos(embedded: readonly string[]): void {
   if (embedded.length === 0) return;
-  await gitOutput(ctx.worktree, ['reset', '-q', '--', ...embedded], inWorktree(ctx));
   const named = embedded.length === 1 ? `${embedded[0]} is a git repository of its own` : `${embedded.join(', ')} are git repositories of their own`;
   throw new WorktreeError('git-failed', `${named} (a clone, or \`git init\` and a commit, inside the worktree): committed, only a pointer to commits kept nowhere else would be. Make it a submodule (\`git submodule add\`), or remove its .git folder to commit its files`);
 }

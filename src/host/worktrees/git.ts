@@ -30,8 +30,9 @@ export interface GitOutput {
 }
 
 // Hooks never run: a worktree is agent-writable, and a hooks path relative to it (husky's `.husky/_`)
-// would let an agent's files run outside its sandbox, in the host, on our next commit.
-const BASE_CONFIG = [`core.hooksPath=${devNull}`];
+// would let an agent's files run outside its sandbox, in the host, on our next commit. Nor does an
+// fsmonitor program: given on the command line, this holds in any git that git starts too (nestedRepos.ts).
+const BASE_CONFIG = [`core.hooksPath=${devNull}`, 'core.fsmonitor=false'];
 const MAX_PROCESSES = 8;
 
 /** Runs git in `cwd`; resolves with stdout, rejects with GitCommandError on a non-zero exit. */

@@ -4,12 +4,18 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
+import { excluding, nestedRepos, untrustedGitlinks } from './nestedRepos';
 import { submodulePaths } from './submodulePaths';
 
-/** Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded). */
-export async function dirtyFiles(cwd: string, opts?: GitCallOptions): Promise<string[]> {
-  const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'], opts);
-  return splitNul(out).map(entry => entry.slice(3));
+/**
+ * Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded). In a
+ * session's worktree (`gitCommonDir` given), a submodule folder whose repository a command may have made is
+ * not looked into (nestedRepos.ts): it is counted as changed, whole.
+ */
+export async function dirtyFiles(cwd: string, opts?: GitCallOptions, gitCommonDir?: string): Promise<string[]> {
+  const untrusted = gitCommonDir ? await untrustedGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir) : [];
+  const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ':/', ...excluding(untrusted)], opts);
+  return [...splitNul(out).map(entry => entry.slice(3)), ...untrusted];
 }
 
 /**

@@ -76,7 +76,7 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
   if (session) {
     const unfit = sessionWorktreeRefusal(session, branch) ?? (await unresolved(session));
     if (unfit) return refuse('error', `${unfit} Nothing was changed.`);
-    const pending = await dirtyFiles(session.worktree, inWorktree(session));
+    const pending = await dirtyFiles(session.worktree, inWorktree(session), session.repo.gitCommonDir);
     if (pending.length > 0) {
       if (opts.commitPending === false) return refuse('error', `the session worktree has uncommitted changes (${listed(pending)}); commit them first`);
       tip = (await commitAll(session.worktree, opts.pendingMessage ?? `Uncommitted work of ${branch}`, AGENT_IDENTITY, { repo })) ?? tip;

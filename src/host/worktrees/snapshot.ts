@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GitCommandError } from './errors';
 import { gitLine, gitOutput } from './git';
+import { excluding, nestedRepos } from './nestedRepos';
 import { inWorktree, resolveWorktree, type WorktreeContext } from './registry';
 import type { Repo } from './repo';
 import { makeDir } from '../util/makeDir';
@@ -47,13 +48,15 @@ async function writeSnapshot(ctx: WorktreeContext, index: string): Promise<strin
   const realIndex = path.join(ctx.gitDir, 'index');
   if (!existsSync(index) && existsSync(realIndex)) await copyFile(realIndex, index);
   const opts = inWorktree(ctx, { env: { GIT_INDEX_FILE: index, LC_ALL: 'C' } });
-  // A nested repository without commits (an agent's `git init`) makes `git add` fail outright;
-  // leave such folders out of the snapshot rather than fail every later call.
-  const skipped: string[] = [];
+  // Repositories inside the worktree (an agent's `git init` or clone, submodules) are left out: git would
+  // run inside them, with their own config (nestedRepos.ts). Their files are no part of the branch anyway.
+  const nested = await nestedRepos(ctx.worktree, opts);
+  const skipped: string[] = [...nested.untracked, ...nested.gitlinks];
   for (;;) {
-    const args = ['add', '--all', '--', ':/', ...skipped.map(p => `:(top,exclude,literal)${p}`)];
+    const args = ['add', '--all', '--', ':/', ...excluding(skipped)];
     const added = await gitOutput(ctx.worktree, args, opts);
     if (added.exitCode === 0) break;
+    // A nested repository without commits made since the listing makes `git add` fail outright.
     const empty = [...added.stderr.matchAll(/'(.+?)\/?' does not have a commit checked out/g)].map(m => m[1]!).filter(p => !skipped.includes(p));
     if (empty.length === 0 || skipped.length > MAX_SKIPPED) throw new GitCommandError(args, added.exitCode, added.stdout, added.stderr);
     skipped.push(...empty);

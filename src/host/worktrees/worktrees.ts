@@ -108,7 +108,7 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       const present = entry !== undefined && !entry.missing;
       const ctx = present ? await resolveWorktree(target, repo) : undefined;
       // With what git cannot see: files in a submodule's folder that was never set up.
-      const uncommitted = ctx ? [...await dirtyFiles(target, inWorktree(ctx)), ...await filesInBareSubmoduleFolders(target)] : [];
+      const uncommitted = ctx ? [...await dirtyFiles(target, inWorktree(ctx), ctx.repo.gitCommonDir), ...await filesInBareSubmoduleFolders(target)] : [];
       const unmerged = await unmergedCommits(repo.root, opts.branch, opts.base);
       // Commits made on a detached HEAD are on no branch: removing the worktree would lose them.
       const detached = present && entry.branch === null && entry.head ? await commitsOnNoBranch(repo.root, entry.head) : 0;

@@ -1,0 +1,51 @@
+// Repositories inside a worktree that Switchyard's own git stays out of. To see whether a gitlink's folder
+// changed, `git add` and `git status` run git inside it, and that git reads the folder's own .git/config,
+// which a sandboxed command can write (a core.fsmonitor program, a filter's clean command): it would run in
+// the host, unconfined. So the host never stages what is in such a folder, and never asks git about it.
+import { lstat, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gitOutput, splitNul, type GitCallOptions } from './git';
+
+export interface NestedRepos {
+  /** Folders holding a repository of their own that the index does not hold: `add --all` would stage them as gitlinks. */
+  untracked: string[];
+  /** Gitlinks the index holds (submodules, or repositories committed as pointers). */
+  gitlinks: string[];
+}
+
+/** Both kinds, worktree-relative with '/' separators, from one `git ls-files` in the worktree's top folder. */
+export async function nestedRepos(worktree: string, opts: GitCallOptions = {}): Promise<NestedRepos> {
+  const out = await gitOutput(worktree, ['ls-files', '-z', '--stage', '--cached', '--others', '--exclude-standard', '--', ':/'], opts);
+  const found: NestedRepos = { untracked: [], gitlinks: [] };
+  if (out.exitCode !== 0) return found;
+  for (const entry of splitNul(out.stdout)) {
+    // Tracked entries are "<mode> <object> <stage>\t<path>"; untracked ones the path alone, a repository's
+    // folder with a trailing slash.
+    if (entry.startsWith('160000 ')) found.gitlinks.push(entry.slice(entry.indexOf('\t') + 1));
+    else if (entry.endsWith('/') && !/^\d{6} [0-9a-f]+ \d\t/.test(entry)) found.untracked.push(entry.slice(0, -1));
+  }
+  return found;
+}
+
+/** Pathspecs that leave `paths` (worktree-relative) out of a git command run anywhere in the worktree. */
+export function excluding(paths: readonly string[]): string[] {
+  return paths.map(p => `:(top,exclude,literal)${p}`);
+}
+
+/**
+ * Gitlinks whose folder is a repository git must not be run in: any but a submodule checkout as git makes
+ * one, whose `.git` is a file naming its clone inside the repository's git folder (which commands may not
+ * write). A `.git` folder, or a file naming anywhere else, a command may have made.
+ */
+export async function untrustedGitlinks(worktree: string, gitlinks: readonly string[], gitCommonDir: string): Promise<string[]> {
+  const common = path.resolve(gitCommonDir) + path.sep;
+  const untrusted: string[] = [];
+  for (const rel of gitlinks) {
+    const dotGit = path.join(worktree, rel, '.git');
+    const st = await lstat(dotGit).catch(() => undefined);
+    if (!st) continue;
+    const named = st.isFile() ? /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim() : undefined;
+    if (!named || !path.resolve(path.dirname(dotGit), named).startsWith(common)) untrusted.push(rel);
+  }
+  return untrusted;
+}
