@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GuardSettingsError, GuardStateError } from '../../src/host/guard/errors';
+import { GuardSettingsError } from '../../src/host/guard/errors';
 import { LoopGuard, type GuardDecision } from '../../src/host/guard/loopGuard';
 import { DEFAULT_GUARD_SETTINGS, resolveGuardSettings } from '../../src/host/guard/settings';
 import type { TraceTurn } from '../../src/protocol/records';
@@ -95,7 +95,25 @@ test('resume with a hint: detection starts afresh, and looping again stops the s
   assert.equal(second.action, 'stop');
   assert.match(second.reason!, /still looping after it was resumed with the hint "Postgres is not running/);
   assert.equal(second.spentSinceProgressUsd.toFixed(2), '0.45', 'the money since progress stopped keeps counting');
-  assert.throws(() => guard.resume(), GuardStateError);
+  // Resumed again after that stop: judged afresh, and stopped the moment it loops again, as after a pause.
+  guard.resume();
+  assert.equal(guard.state.level, 'ok');
+  assert.deepEqual([run().action, run().action], ['none', 'stop']);
+  assert.equal(guard.state.spentSinceProgressUsd.toFixed(2), '0.55', 'the money since progress goes on counting');
+});
+
+test('a headless stop resumed (a CLI run resumed): the same loop stops at once, without a second allowance', () => {
+  const guard = new LoopGuard({}, { headless: true });
+  const t = turns();
+  const run = () => guard.observe(t([failingNpmTest()], { cost: 0.05 }));
+  const first: string[] = [];
+  while (guard.state.level !== 'stop') first.push(run().action);
+  assert.ok(first.includes('nudge') && first.at(-1) === 'stop', first.join(','));
+  guard.resume('look at the database');
+  const again: string[] = [];
+  while (guard.state.level !== 'stop' && again.length < 20) again.push(run().action);
+  assert.deepEqual(again, ['none', 'stop'], 'no second warning, nudge or allowance');
+  assert.match(guard.state.reason!, /still looping after it was resumed with the hint "look at the database"/);
 });
 
 test('resumed, then real progress: a later loop is warned again rather than stopped', () => {
@@ -177,4 +195,44 @@ test('a long productive session stays quiet and the guard keeps bounded history'
   const d = observeAll(guard, productiveSession(600));
   assert.ok(d.every(x => x.level === 'ok'));
   assert.ok(Date.now() - started < 5000, 'observing 600 turns is fast');
+});
+
+/** A read_file call as the built-in tool answers it: each line numbered, from `from`. */
+const page = (path: string, from: number, count: number) => ({
+  name: 'read_file',
+  arguments: JSON.stringify({ path, start_line: from, end_line: from + count - 1 }),
+  output: Array.from({ length: count }, (_, i) => `${from + i}\tline ${from + i} of the log`).join('\n'),
+});
+
+test('paging through a long file is reading on, not circling; a window moved a little, again and again, is circling', () => {
+  const paging = new LoopGuard({}, { headless: true });
+  const t = turns();
+  const levels = Array.from({ length: 20 }, (_, i) => paging.observe(t([page('big.log', 1 + i * 1000, 1000)], { cost: 0.02 })).level);
+  assert.deepEqual(new Set(levels), new Set(['ok']), levels.join(','));
+  // A look back at a page already read is not new: five of them with nothing changed are a loop.
+  const back = Array.from({ length: 6 }, (_, i) => paging.observe(t([page('big.log', 1 + (i % 3) * 1000, 1000)], { cost: 0.02 })));
+  assert.notEqual(back.at(-1)!.level, 'ok');
+
+  const circling = new LoopGuard({}, { headless: true });
+  const c = turns();
+  const shifted = Array.from({ length: 12 }, (_, i) => circling.observe(c([page('src/money.ts', 100 + i * 2, 40)])));
+  assert.equal(shifted.at(-1)!.level, 'stop', shifted.map(d => d.level).join(','));
+});
+
+test('a failing command that rewrites its own report each run is a loop: the report is no progress', () => {
+  const guard = new LoopGuard({}, { headless: true });
+  const t = turns();
+  const run = (n: number) => guard.observe(t([cmd('npm test', `Error: connect ECONNREFUSED 127.0.0.1:5432\nwrote junit.xml at 10:0${n}`, 1)], { changed: ['junit.xml'], hash: `report-${n}` }));
+  const decisions = Array.from({ length: 8 }, (_, i) => run(i));
+  assert.equal(decisions[0]!.action, 'none', 'the first run is no loop');
+  assert.ok(decisions.slice(1, 4).some(d => d.action === 'nudge'), decisions.map(d => d.action).join(','));
+  assert.equal(guard.state.level, 'stop', decisions.map(d => d.action).join(','));
+  // An edit between the runs is work on it, though.
+  const working = new LoopGuard({}, { headless: true });
+  const w = turns();
+  for (let i = 0; i < 6; i++) {
+    working.observe(w([write(`src/db${i}.ts`, `export const tries = ${i};\n`)], { hash: `edit-${i}` }));
+    working.observe(w([cmd('npm test', `FAIL test/db.test.ts\nError: connect ECONNREFUSED (src/db${i}.ts:3)\nwrote junit.xml`, 1)], { changed: ['junit.xml'], hash: `run-${i}` }));
+  }
+  assert.notEqual(working.state.level, 'stop');
 });

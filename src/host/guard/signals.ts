@@ -151,7 +151,8 @@ export const sameFailure: Detector = (history, s) => {
   const occurrences = horizon.flatMap((t, i) => (t.calls.some(c => c.failureKey === key) ? [i] : []));
   const mentioned = [...new Set(occurrences.flatMap(i => horizon[i]!.calls.filter(c => c.failureKey === key).flatMap(c => c.failingPaths)))];
   const related = (files: readonly string[]): boolean => mentioned.length === 0 || files.some(f => touchesAny(f, mentioned));
-  const changedIn = (from: number, to: number): string[] => horizon.slice(from, to + 1).flatMap(t => t.changed);
+  // What the agent edited: a failing command that rewrites its own report each run is no attempt at a fix.
+  const changedIn = (from: number, to: number): string[] => horizon.slice(from, to + 1).flatMap(t => t.edited);
   const passedIn = (from: number, to: number): boolean =>
     horizon.slice(from, to + 1).some(t => t.calls.some(c => c.command === failing.command && !c.failed));
 

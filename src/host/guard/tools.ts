@@ -83,6 +83,23 @@ export function resourceOf(name: string, rawArgs: string): string {
   }
 }
 
+/**
+ * The lines of a file a read showed, from the line numbers it printed ("12\ttext", or "  12  text" as
+ * some harnesses pad them): paging on through a long file is reading something new, though the file is
+ * the same. Undefined when the output numbers no lines.
+ */
+export function linesShown(output: string): { from: number; to: number } | undefined {
+  let from: number | undefined;
+  let to: number | undefined;
+  for (const m of output.matchAll(/^ *(\d+)(?:\t| {2})/gm)) {
+    const n = Number(m[1]);
+    if (to !== undefined && n <= to) return from === undefined ? undefined : { from, to };
+    from ??= n;
+    to = n;
+  }
+  return from === undefined || to === undefined ? undefined : { from, to };
+}
+
 /** A short label a person recognises: "run_command `npm test`", "read_file src/a.ts". */
 export function describeCall(name: string, rawArgs: string): string {
   const command = commandOf(name, rawArgs);

@@ -10,7 +10,7 @@ import {
   splitParagraphs,
   truncate,
 } from './normalize';
-import { callFailed, commandOf, describeCall, outputText, resourceOf, toolRole, type ToolRole } from './tools';
+import { callFailed, commandOf, describeCall, linesShown, outputText, resourceOf, toolRole, type ToolRole } from './tools';
 
 export interface CallFacts {
   name: string;
@@ -29,6 +29,8 @@ export interface CallFacts {
   headline?: string;
   /** Project files the failure names. */
   failingPaths: string[];
+  /** The lines a read showed of its file, where it numbered them. */
+  lines?: { from: number; to: number };
 }
 
 export interface Paragraph {
@@ -43,6 +45,11 @@ export interface TurnFacts {
   actionKey: string;
   actionLabel: string;
   changed: string[];
+  /**
+   * What the agent changed: `changed`, unless the turn only ran again commands it had run before (and
+   * read), whose changes (a test report, a log, a timestamp) are their side effects, not work.
+   */
+  edited: string[];
   worktreeHash?: string;
   /** Identity of the worktree state a changing turn produced: its hash, or what it wrote. */
   changeKey?: string;
@@ -77,6 +84,10 @@ function analyzeCall(call: TraceTurn['toolCalls'][number]): CallFacts {
   };
   const command = commandOf(call.name, call.arguments);
   if (command) facts.command = command;
+  if (role === 'read' && !failed) {
+    const lines = linesShown(output);
+    if (lines) facts.lines = lines;
+  }
   if (failed) {
     facts.errorKey = digest(normalizeOutput(output));
     facts.failureKey = digest(errorSignature(output));
@@ -117,8 +128,13 @@ export function analyzeTurn(turn: TraceTurn, prior: readonly TurnFacts[], option
     if (last?.failed) fixedCommand = call.command;
   }
 
-  const seenResources = new Set(sinceLastProgress(prior).flatMap(p => p.calls.map(c => c.resource)));
-  const explores = calls.some(c => c.role === 'finish' || !seenResources.has(c.resource));
+  const sinceProgress = sinceLastProgress(prior);
+  const seenResources = new Set(sinceProgress.flatMap(p => p.calls.map(c => c.resource)));
+  const readBefore = linesReadBefore(sinceProgress);
+  const explores = calls.some(c => c.role === 'finish' || !seenResources.has(c.resource) || readsOn(c, readBefore));
+  // Only commands run before (and reads): what changed is their side effect. A command that changes the
+  // worktree anew (an edit by `sed`, a generator run for the first time) is the agent's work.
+  const reranOnly = calls.length > 0 && calls.some(c => c.command) && calls.every(c => READS.has(c.role) || (c.command !== undefined && lastRunOf(c.command, prior) !== undefined));
 
   const paragraphs = splitParagraphs(turn.text ?? '')
     .filter(p => p.length >= options.minParagraphChars)
@@ -130,16 +146,55 @@ export function analyzeTurn(turn: TraceTurn, prior: readonly TurnFacts[], option
     actionKey: digest(calls.map(c => c.key).sort().join('\n')),
     actionLabel: calls.length ? calls.map(c => c.label).join(' + ') : 'a reply without tool calls',
     changed,
+    edited: reranOnly ? [] : changed,
     paragraphs,
     costUsd: turn.costUsd ?? 0,
     novelChange,
-    progress: novelChange || fixedCommand !== undefined,
+    progress: (novelChange && !reranOnly) || fixedCommand !== undefined,
     explores,
   };
   if (turn.worktreeHash) facts.worktreeHash = turn.worktreeHash;
   if (changeKey) facts.changeKey = changeKey;
   if (fixedCommand) facts.fixedCommand = fixedCommand;
   return facts;
+}
+
+const READS: ReadonlySet<ToolRole> = new Set(['read', 'list', 'search']);
+
+/** Of each file read since the last progress: the lines shown, or 'all' where a read did not number them. */
+function linesReadBefore(turns: readonly TurnFacts[]): Map<string, Array<{ from: number; to: number }> | 'all'> {
+  const read = new Map<string, Array<{ from: number; to: number }> | 'all'>();
+  for (const t of turns) {
+    for (const c of t.calls) {
+      if (c.role !== 'read') continue;
+      const known = read.get(c.resource);
+      if (!c.lines) read.set(c.resource, 'all');
+      else if (known !== 'all') read.set(c.resource, [...(known ?? []), c.lines]);
+    }
+  }
+  return read;
+}
+
+/**
+ * A read of a file read before that shows mostly lines not shown yet: the next page, not a look back. (A
+ * window moved by a line or two, again and again, shows little that is new: that is circling.)
+ */
+function readsOn(call: CallFacts, before: ReadonlyMap<string, Array<{ from: number; to: number }> | 'all'>): boolean {
+  const spans = before.get(call.resource);
+  if (!call.lines || spans === undefined || spans === 'all') return false;
+  const { from, to } = call.lines;
+  let seen = 0;
+  let cursor = from;
+  for (const span of [...spans].sort((a, b) => a.from - b.from)) {
+    const start = Math.max(span.from, cursor);
+    const end = Math.min(span.to, to);
+    if (end >= start) {
+      seen += end - start + 1;
+      cursor = end + 1;
+    }
+  }
+  const shown = to - from + 1;
+  return shown - seen >= Math.max(1, shown / 2);
 }
 
 function lastRunOf(command: string, prior: readonly TurnFacts[]): CallFacts | undefined {
