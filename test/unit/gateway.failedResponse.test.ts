@@ -57,3 +57,35 @@ test('drain waits for a request still under way when its agent let go of it, so 
   assert.equal(link.usage[0]!.record.estimated, true);
   await answer.catch(() => undefined);
 });
+
+/** A link with a warning to pass on, as a session has once its guard nudges. */
+class NudgedLink extends RecordingLink {
+  nudge: string | undefined = 'You have run the same failing command three times.';
+  readonly delivered: string[] = [];
+  override pendingNudge(): string | undefined {
+    return this.nudge;
+  }
+  override nudgeDelivered(nudge: string): void {
+    this.delivered.push(nudge);
+    if (this.nudge === nudge) this.nudge = undefined;
+  }
+}
+
+test('a warning carried by a response cut off is carried again by the next request: it is said once the model has answered it', async t => {
+  const up = await upstream(t, {});
+  up.setFaults([{ match: { nth: 1 }, cutAfterEvents: 2, times: 1 }]);
+  const kit = await createGateway(tempDir(t), up.url);
+  t.after(() => kit.close());
+  const link = new NudgedLink('s1');
+  const token = kit.gateway.register(link);
+  const body = { ...responsesBody({ input: [{ type: 'message', role: 'user', content: 'fix the build' }] }), stream: true };
+  const cut = await post(kit.gateway, token, body);
+  await cut.text().catch(() => '');
+  assert.deepEqual(link.delivered, [], 'cut off: not yet said');
+  const again = await post(kit.gateway, token, body);
+  await again.text();
+  assert.deepEqual(link.delivered, [link.delivered[0]]);
+  assert.equal(link.delivered.length, 1);
+  const carried = up.requests.map(r => JSON.stringify(r.body).includes('the same failing command three times'));
+  assert.deepEqual(carried, [true, true], 'both requests carried it');
+});

@@ -183,7 +183,6 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
   }
   deps.rateLimits.observe(upstream.headers, upstream.status);
-  if (nudge && upstream.status >= 200 && upstream.status <= 299) link.nudgeDelivered(nudge);
   const headers = passThroughHeaders(upstream.headers);
   if (upstream.status < 200 || upstream.status > 299) {
     // Errors pass back faithfully; nothing was spent, so the reservation is released.
@@ -198,6 +197,11 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   }
 
   const metered: MeterInput = { ...meter, requestId: upstream.headers.get('x-request-id') ?? undefined };
+  // The nudge is taken as said only once the model has answered it whole: a response cut off (a pause, a
+  // dropped connection) is sent again without it otherwise, and the agent was never warned.
+  const answered = (completed: boolean) => {
+    if (nudge && completed) link.nudgeDelivered(nudge);
+  };
   const notApi = notAnApiAnswer(upstream.headers.get('content-type'), view.stream);
   if (notApi) {
     const page = await readText(upstream.body).catch(() => '');
@@ -209,6 +213,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
         scanner.push(Buffer.from(page));
         scanner.end();
         track(m, meterResponse(metered, scanner.outcome));
+        answered(scanner.outcome.completed);
         return new Response(page, { status: upstream.status, headers });
       }
       const whole = parseJson(endpoint, page);
@@ -240,7 +245,9 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       track(m, meterResponse(metered, parseJson(endpoint, '')));
       throw err;
     }
-    track(m, meterResponse(metered, parseJson(endpoint, json)));
+    const whole = parseJson(endpoint, json);
+    track(m, meterResponse(metered, whole));
+    answered(whole.completed);
     return new Response(json, { status: upstream.status, headers });
   }
   const scanner = new SseScanner(endpoint);
@@ -250,10 +257,12 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   let streamed!: () => void;
   const streaming = new Promise<void>(resolve => (streamed = resolve));
   m.forwarding.add(streaming);
-  const finish = () => {
+  // `whole`: the body came to its end (a server may end a stream without the final event).
+  const finish = (whole = false) => {
     if (done) return;
     done = true;
     track(m, meterResponse(metered, scanner.outcome));
+    answered(scanner.outcome.completed || whole);
     m.forwarding.delete(streaming);
     streamed();
   };
@@ -268,7 +277,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     tail: () => filter?.end(),
     settle(whole) {
       if (whole) scanner.end();
-      finish();
+      finish(whole);
     },
   });
   return new Response(stream, { status: upstream.status, headers });

@@ -50,8 +50,8 @@ export class RecordingLink implements GatewaySession {
   onUnpriced(model: string): void { this.unpriced.push(model); }
   readonly tierUnpriced: string[] = [];
   onTierUnpriced(model: string, tier: string): void { this.tierUnpriced.push(`${model} ${tier}`); }
-  pendingNudge(): undefined { return undefined; }
-  nudgeDelivered(): void {}
+  pendingNudge(): string | undefined { return undefined; }
+  nudgeDelivered(_nudge: string): void {}
 }
 
 export interface GatewayKit {
