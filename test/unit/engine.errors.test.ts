@@ -141,6 +141,9 @@ async function pausedInRestrictedMode(t: TestContext) {
   const release = path.join(path.dirname(repo), 'release');
   const holder = await engine.sessions.create({ repo, task: 'holds the slot', title: 'Holder', agent: 'command', command: `while [ ! -e '${release}' ]; do sleep 0.05; done` }, noProgress);
   const queued = await engine.sessions.create({ repo, task: '[script:once] run once', title: 'Queued' }, noProgress);
+  // Its agent started before trust goes (its confinement is chosen once the trust check is passed): a
+  // session still starting then would be paused too.
+  await until('the holder\'s agent to start', () => engine.sessions.get(holder.id).record.confinement !== undefined);
   const trusted = engine.settings;
   engine.configure({ ...trusted, workspaceTrusted: false }, 'sk-test-upstream');
   writeFileSync(release, '');
