@@ -1,7 +1,7 @@
 // VS Code settings -> the host's settings. A malformed value is reported once, by name, and replaced by
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
 import * as vscode from 'vscode';
-import { GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
+import { DEFAULT_DENY_READ, GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
 import { pricesProblem } from '../protocol/prices';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
@@ -84,7 +84,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     sandbox: {
       enabled: read('sandbox.enabled', isBool, true, 'true or false'),
       allowedDomains: read('sandbox.allowedDomains', isStringArray, [], 'a list of domains'),
-      denyRead: read('sandbox.denyRead', isStringArray, ['~/.ssh', '~/.aws', '~/.config/gcloud', '~/.azure', '~/.kube', '~/.gnupg', '~/.switchyard'], 'a list of folders'),
+      denyRead: read('sandbox.denyRead', isStringArray, [...DEFAULT_DENY_READ], 'a list of folders'),
     },
     codexPath: read('codexPath', isString, '', 'a path'),
     workspaceTrusted: vscode.workspace.isTrusted,

@@ -1,5 +1,5 @@
 // Defaults for the host's settings; the same values the extension's manifest declares.
-import type { GuardSettings, HostSettings } from '../protocol/host';
+import { DEFAULT_DENY_READ, type GuardSettings, type HostSettings } from '../protocol/host';
 import { DEFAULT_GUARD_SETTINGS } from './guard/settings';
 
 /** The loop guard's own defaults (one source of truth; the guard-only knobs ride along unused). */
@@ -25,7 +25,7 @@ export const DEFAULT_SETTINGS: HostSettings = {
   sandbox: {
     enabled: true,
     allowedDomains: [],
-    denyRead: ['~/.ssh', '~/.aws', '~/.config/gcloud', '~/.azure', '~/.kube', '~/.gnupg', '~/.switchyard'],
+    denyRead: [...DEFAULT_DENY_READ],
   },
   codexPath: '',
   workspaceTrusted: true,

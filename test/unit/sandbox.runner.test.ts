@@ -2,7 +2,7 @@
 // (other folders, another session, symlinks, the checkout, credentials, the network) and every attempt
 // fails while the session goes on; work inside the worktree succeeds.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,9 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { DEFAULT_TOOL_LIMITS, runToolCall, type CommandRunOptions, type ToolContext, type ToolResult } from '../../src/host/agent/tools';
 import { type SandboxAvailability, sandboxAvailability } from '../../src/host/sandbox/availability';
 import { disposeSandboxRuntime } from '../../src/host/sandbox/runtime';
+import { sessionPolicy } from '../../src/host/sandbox/policy';
 import { createSandboxRunner } from '../../src/host/sandbox/sandboxRunner';
+import { DEFAULT_SETTINGS } from '../../src/host/settings';
 import { makeWorld, processesRunning, SECRET, type SandboxWorld, until, writeNetProbe } from './sandbox.fixture';
 import { sh } from './helpers/git-fixtures';
 
@@ -121,6 +123,16 @@ describe('a scripted agent in the sandbox', () => {
     assert.deepEqual(await run(ctx, 'cat README.md'), { ok: true, output: '# demo\n[exit code 0]' });
     // Reads outside the deny list stay allowed.
     assert.deepEqual(await run(ctx, `cat '${w.outside}/keep.txt'`), { ok: true, output: 'keep\n[exit code 0]' });
+  });
+
+  test('a project file denied (.env) is denied in the main checkout too, where an ignored one lives; secrets of the environment are not passed', async t => {
+    if (!needsSandbox(t)) return;
+    writeFileSync(path.join(w.main, '.env'), `DB_PASSWORD=${SECRET}\n`);
+    const policy = sessionPolicy({ worktree: w.worktree, tempDir: w.tempDir, switchyardHome: w.switchyardHome, denyRead: [...DEFAULT_SETTINGS.sandbox.denyRead, '.env'], mainCheckout: w.main });
+    const denied = createSandboxRunner({ policy, killGraceMs: 300, baseEnv: { ...process.env, GITHUB_TOKEN: SECRET, AWS_SECRET_ACCESS_KEY: SECRET } });
+    const r = await denied(`cat '${w.main}/.env'; cat "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir)")/.env"; env`, opts());
+    assert.ok(!r.output.includes(SECRET), r.output);
+    assert.equal(readFileSync(path.join(w.main, '.env'), 'utf8'), `DB_PASSWORD=${SECRET}\n`, 'left as it was');
   });
 
   test('cannot open a connection to a loopback port that is not allowed, directly or through the proxy', async t => {

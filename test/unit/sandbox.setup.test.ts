@@ -46,7 +46,7 @@ function needsSandbox(t: TestContext): boolean {
 }
 
 function session(approval: ApprovalPolicy = 'auto'): SessionForCommands {
-  return { id: 'a', record: { approval, worktree: w.worktree }, paths: { tempDir: w.tempDir } };
+  return { id: 'a', record: { approval, worktree: w.worktree, repo: w.main }, paths: { tempDir: w.tempDir } };
 }
 
 function settings(over: Omit<Partial<HostSettings>, 'sandbox'> & { sandbox?: Partial<HostSettings['sandbox']> } = {}): HostSettings {
@@ -252,6 +252,16 @@ describe('policy', () => {
       { path: '/elsewhere/sy', literal: true },
     ]);
     assert.equal(p.worktree, '/sy/repos/r/worktrees/a');
+    // The main checkout's copy of a project file is denied too: an ignored `.env` is only ever there.
+    const withCheckout = sessionPolicy({ worktree: '/sy/repos/r/worktrees/a', tempDir: '/t', switchyardHome: '/sy', denyRead: ['.env', 'secrets/*.key', '~/.ssh'], homeDir: '/home/u', mainCheckout: '/code/r' });
+    assert.deepEqual(withCheckout.denyRead, [
+      { path: '/sy/repos/r/worktrees/a/.env', literal: true },
+      { path: '/code/r/.env', literal: true },
+      '/sy/repos/r/worktrees/a/secrets/*.key',
+      '/code/r/secrets/*.key',
+      { path: '/home/u/.ssh', literal: true },
+      { path: '/sy', literal: true },
+    ]);
   });
 
   test("protects the worktree's .git from writes, and never names a path that is not there", () => {

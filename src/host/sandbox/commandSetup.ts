@@ -19,7 +19,7 @@ import { createSandboxRunner } from './sandboxRunner';
 /** What the setup needs of a session (a LiveSession has it). */
 export interface SessionForCommands {
   id: string;
-  record: { approval: ApprovalPolicy; worktree: string };
+  record: { approval: ApprovalPolicy; worktree: string; repo: string };
   paths: { tempDir: string };
 }
 
@@ -78,6 +78,7 @@ export async function commandSetupFor(
     tempDir: s.paths.tempDir,
     switchyardHome: home.root,
     denyRead: settings.sandbox.denyRead,
+    mainCheckout: s.record.repo,
   });
   const held = new Set<() => void>();
   return {

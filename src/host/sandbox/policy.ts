@@ -30,6 +30,11 @@ export interface PolicyInput {
   denyRead: readonly string[];
   /** The user's home folder; os.homedir() (which follows $HOME) by default. */
   homeDir?: string;
+  /**
+   * The repository's main checkout: a relative entry (`.env`) is denied there too. A worktree is a fresh
+   * checkout, so an ignored `.env` is only ever there, a path a command can name.
+   */
+  mainCheckout?: string;
 }
 
 export function sessionPolicy(input: PolicyInput): SandboxPolicy {
@@ -47,9 +52,14 @@ export function sessionPolicy(input: PolicyInput): SandboxPolicy {
   for (const raw of input.denyRead) {
     const entry = raw.trim();
     if (!entry) continue;
-    // A relative entry is about the project (e.g. `.env`), so it is read against the worktree.
-    const abs = path.resolve(worktree, expandHome(entry, home));
-    add(hasGlob(abs) ? abs : { path: abs, literal: true });
+    // A relative entry is about the project (e.g. `.env`), so it is read against the worktree, and the
+    // main checkout's copy too.
+    const expanded = expandHome(entry, home);
+    const roots = path.isAbsolute(expanded) || !input.mainCheckout ? [worktree] : [worktree, path.resolve(input.mainCheckout)];
+    for (const root of roots) {
+      const abs = path.resolve(root, expanded);
+      add(hasGlob(abs) ? abs : { path: abs, literal: true });
+    }
   }
   add({ path: path.resolve(input.switchyardHome), literal: true });
   return { worktree, tempDir: path.resolve(input.tempDir), denyRead };

@@ -2,6 +2,14 @@
 
 // Secrets of the user's account never reach an agent's commands; agents talk to the model through the gateway.
 const SECRET_KEYS = ['OPENAI_API_KEY', 'OPENAI_ADMIN_KEY'];
+// Nor other secrets the user's shell holds (cloud keys, registry and forge tokens): whatever a command
+// prints goes to the model and into the session's records. Known by their names, as they are named.
+const SECRET_NAME = /(?:^|_)(?:API_?KEY|ACCESS_?KEY|SECRET|SECRETS|TOKEN|PASSWORD|PASSWD|PASS|PRIVATE_?KEY|CREDENTIALS?|AUTH|SESSION_?KEY)(?:_|$)/i;
+
+/** Whether a variable of the user's environment is kept from agents' commands. */
+export function isSecretName(name: string): boolean {
+  return SECRET_KEYS.includes(name) || SECRET_NAME.test(name);
+}
 
 // Set by git hooks or a parent git; inherited, they would point commands at another repository.
 const GIT_LOCATION_KEYS = [
@@ -21,8 +29,9 @@ export function childEnv(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
-    if (v === undefined || SECRET_KEYS.includes(k) || GIT_LOCATION_KEYS.includes(k)) continue;
-    env[k] = v;
+    if (v === undefined || isSecretName(k) || GIT_LOCATION_KEYS.includes(k)) continue;
+    // A user name and password in an address (a proxy, a base URL) stay out too.
+    env[k] = v.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+(?::[^\s/@]*)?@/gi, '$1');
   }
   // Nothing may wait for a password on a terminal nobody is watching.
   env.GIT_TERMINAL_PROMPT = '0';
