@@ -92,6 +92,17 @@ describe('list_files', () => {
     assert.match(lines[2]!, /^… \d+ files in all, only the first 2 shown/);
   });
 
+  test('a name with a line break in it is one entry, shown quoted', async () => {
+    mkdirSync(path.join(wt, 'odd'));
+    writeFileSync(path.join(wt, 'odd', 'new\nline.txt'), 'x');
+    writeFileSync(path.join(wt, 'odd', 'plain.txt'), 'x');
+    try {
+      assert.equal((await call('list_files', { path: 'odd' })).output, '"odd/new\\nline.txt"\nodd/plain.txt');
+    } finally {
+      rmSync(path.join(wt, 'odd'), { recursive: true, force: true });
+    }
+  });
+
   test("runs no program the repository's configuration names (an fsmonitor would run at every listing)", async () => {
     const marker = path.join(root, 'fsmonitor-ran');
     const monitor = path.join(root, 'fsmonitor.sh');

@@ -53,7 +53,9 @@ async function listFiles(args: ListFilesArgs, ctx: ToolContext): Promise<ToolRes
   }
   const max = ctx.limits.listMax;
   const shown = files.slice(0, max);
-  let output = shown.join('\n');
+  // One name per line: a name with a line break (or another control character) in it is shown quoted, as a
+  // JSON string, or it would read as two files, or as another one.
+  let output = shown.map(f => (/[\u0000-\u001f\u007f]/.test(f) ? JSON.stringify(f) : f)).join('\n');
   if (files.length > max || run.truncated) {
     const total = run.truncated ? `more than ${files.length}` : String(files.length);
     output += `\n… ${total} files in all, only the first ${shown.length} shown; list a subfolder to see the rest`;
