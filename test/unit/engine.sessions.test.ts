@@ -83,6 +83,9 @@ test('a stopped session is stopped, not failed: it ends its run, can be resumed,
   const done = await settle(engine, s);
   assert.equal(done.status, 'done', done.statusReason);
   assert.equal(readFileSync(path.join(s.worktree, 'w.txt'), 'utf8'), 'from w\n');
+  // Done, it sends nothing more: its tier stays as its requests went.
+  await assert.rejects(engine.sessions.setTier(s.id, 'flex'), /is done: it sends no more requests/);
+  assert.equal(engine.sessions.info(engine.sessions.get(s.id)).tier, 'standard');
 });
 
 test("a title taken from a task's first line leaves out terminal escapes and control characters", async t => {

@@ -8,7 +8,7 @@ import { errorMessage } from '../worktrees/errors';
 import { openRepo } from '../worktrees/repo';
 import { createSession } from './createSession';
 import { discardSession, fileAtBase, mergeSession, pruneWorktrees, sessionChanges } from './reviewSession';
-import { ACTIVE_STATUSES, type SessionInfo, type SessionStatus, type StatusCause, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, RUNNABLE_STATUSES, type SessionInfo, type SessionStatus, type StatusCause, type Tier } from '../../protocol/types';
 import type { BudgetCaps } from '../gateway/sessionLink';
 import { InvalidRequestError, stackOf, UserError } from '../errors';
 import type { SessionContext } from './context';
@@ -217,6 +217,9 @@ export class SessionManager implements SessionHost {
 
   async setTier(id: string, tier: Tier): Promise<SessionInfo> {
     const s = this.get(id);
+    // A finished session sends nothing more: its record keeps the tier its requests went at.
+    const st = s.record.status;
+    if (!RUNNABLE_STATUSES.includes(st)) throw new UserError(`"${s.record.title}" is ${st}: it sends no more requests, so its tier stays as its requests went.`);
     await this.change(s, { action: 'tier', tier }, () => {
       s.changeTier(tier, 'changed by the user');
     });
