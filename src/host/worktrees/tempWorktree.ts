@@ -23,19 +23,30 @@ export async function withTempWorktree<T>(repo: Repo, commit: string, fn: (ctx: 
 }
 
 /**
- * Removes temporary merge worktrees left by a process that died mid-merge. Safe only under the
- * repo lock: no merge of this repository can be running then.
+ * Removes temporary merge worktrees left by a process that died mid-merge, as far as it can: a git the
+ * dead process started may still be writing into one (a killed CLI's `git worktree add` runs on), so one
+ * that will not go is left for the next merge, never the reason this one fails. Under the repo lock, no
+ * live merge of this repository uses them.
  */
-export async function removeStaleTempWorktrees(repo: Repo): Promise<string[]> {
+export async function removeStaleTempWorktrees(repo: Repo, log: (message: string) => void = () => {}): Promise<string[]> {
   const tmp = canonicalPath(tmpdir());
   const stale = (await listWorktrees(repo.root)).filter(w => !w.main && path.dirname(w.path) === tmp && path.basename(w.path).startsWith(TEMP_PREFIX));
-  for (const w of stale) await dropWorktree(repo, w.path);
-  return stale.map(w => w.path);
+  const removed: string[] = [];
+  for (const w of stale) {
+    try {
+      await dropWorktree(repo, w.path);
+      removed.push(w.path);
+    } catch (err) {
+      log(`A merge's temporary worktree left by a process that ended (${w.path}) could not be removed yet: ${(err as Error).message}`);
+    }
+  }
+  return removed;
 }
 
 async function dropWorktree(repo: Repo, dir: string): Promise<void> {
   const removed = await gitOutput(repo.root, ['worktree', 'remove', '--force', '--force', dir]);
-  await rm(dir, { recursive: true, force: true });
+  // A folder another git is still filling: removed once it has done, if within a few tries.
+  await rm(dir, { recursive: true, force: true, maxRetries: 4, retryDelay: 250 });
   if (removed.exitCode === 0) return;
   // Forget just this registration; `git worktree prune` would also drop the user's orphans before prune() reports them.
   const admin = adminDirOf(repo, dir);
