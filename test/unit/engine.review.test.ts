@@ -37,6 +37,32 @@ for (const strategy of ['merge', 'squash', 'rebase'] as MergeStrategy[]) {
   });
 }
 
+test('a session whose work landed already (a merge killed once it had landed) is merged by the next merge: its clean-up, recorded as merged', async t => {
+  const up = await upstream(t, { scripts: { a: write('a.txt', 'landed\n'), b: write('b.txt', 'squashed\n'), c: write('c.txt', 'undone\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const byMerge = await settle(engine, await engine.sessions.create({ repo, task: '[script:a] one', title: 'Landed by merge' }, noProgress));
+  const bySquash = await settle(engine, await engine.sessions.create({ repo, task: '[script:b] two', title: 'Landed by squash' }, noProgress));
+  // As the killed merges left them: the work on main, the sessions still done, their worktrees and branches there.
+  git(repo, 'merge', '-q', '--no-ff', '-m', 'landed', byMerge.branch);
+  git(repo, 'merge', '-q', '--squash', bySquash.branch);
+  git(repo, 'commit', '-q', '-m', `Landed by squash\n\nMerged from Switchyard session ${bySquash.id} (${bySquash.branch}).`);
+  for (const [s, strategy] of [[byMerge, 'merge'], [bySquash, 'squash']] as const) {
+    const r = await engine.sessions.merge({ sessionId: s.id, strategy }, noProgress);
+    assert.ok(r.ok, JSON.stringify(r));
+    const after = engine.sessions.get(s.id).record;
+    assert.equal(after.status, 'merged');
+    assert.match(after.statusReason ?? '', /^Its work was already on main .*merged earlier/);
+    assert.equal(existsSync(s.worktree), false);
+  }
+  // A branch whose work undid itself has nothing to merge: still refused.
+  const none = await settle(engine, await engine.sessions.create({ repo, task: '[script:c] three', title: 'Nothing' }, noProgress));
+  git(none.worktree, 'rm', '-q', 'c.txt');
+  git(none.worktree, '-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-qm', 'undo');
+  const refused = await engine.sessions.merge({ sessionId: none.id, strategy: 'merge' }, noProgress);
+  assert.ok(!refused.ok && refused.reason === 'nothing-to-merge', JSON.stringify(refused));
+  assert.equal(engine.sessions.get(none.id).record.status, 'done');
+});
+
 test('a conflicting merge is reported with its files and changes nothing', async t => {
   const up = await upstream(t, { scripts: { w: write('src/app.txt', 'agent version\n') } });
   const { engine, repo } = await engineFor(t, { up });

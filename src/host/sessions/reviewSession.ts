@@ -8,7 +8,7 @@ import { UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
 import { changes as worktreeChanges } from '../worktrees/changes';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
-import { git } from '../worktrees/git';
+import { git, gitOutput } from '../worktrees/git';
 import { mergeBack } from '../worktrees/merge';
 import { currentBranch, listBranches, openRepo } from '../worktrees/repo';
 import { prune, removeWorktree } from '../worktrees/worktrees';
@@ -84,10 +84,12 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
     worktree: r.worktree,
     locksDir: mgr.ctx.home.locksDir,
   });
-  if (!result.ok) {
+  const earlier = !result.ok && result.reason === 'nothing-to-merge' ? await landedBefore(mgr, s) : undefined;
+  if (!result.ok && !earlier) {
     s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `Merge (${p.strategy}) not done: ${result.message}` });
     return result;
   }
+  const landed: Extract<MergeResult, { ok: true }> = result.ok ? result : { ok: true, commit: earlier!, strategy: p.strategy };
   progress.report('Removing the session worktree…');
   // The work is on the base branch now; the worktree and branch are no longer needed, unless its submodules
   // hold commits found nowhere else (the merge carried only the commits that name them).
@@ -101,16 +103,37 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
   const kept = 'error' in removed ? `it could not be removed: ${removed.error}`
     : !removed.ok ? submoduleWorkKept(removed)
     : undefined;
-  const merged = `Merged into ${r.baseBranch} (${p.strategy}) as ${result.commit.slice(0, 8)}.`;
+  const merged = result.ok
+    ? `Merged into ${r.baseBranch} (${p.strategy}) as ${landed.commit.slice(0, 8)}.`
+    : `Its work was already on ${r.baseBranch} (${landed.commit.slice(0, 8)}): merged earlier, by a merge that did not get to finish or by hand.`;
   if (!kept) {
     mgr.setStatus(s, 'merged', 'branchElsewhere' in removed ? `${merged} Its branch ${r.branch} is kept: it is checked out in another worktree.` : merged);
-    return result;
+    return landed;
   }
   const worktreeKept = `The worktree ${r.worktree} is kept: ${kept}.`;
   s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'warning', text: `Merged. ${worktreeKept}` });
   r.worktreeKept = true;
   mgr.setStatus(s, 'merged', `${merged} ${worktreeKept}`);
-  return { ...result, worktreeKept };
+  return { ...landed, worktreeKept };
+}
+
+/**
+ * The base's tip when the session's branch has commits of its own that landed on the base already (a merge
+ * killed once it had landed, or one made by hand): the branch's tip is in the base's history, or (a squash)
+ * a commit there names the session. The merge is then only its clean-up. Undefined otherwise: a branch that
+ * never had work of its own, or whose work undid itself, has nothing to merge.
+ */
+async function landedBefore(mgr: SessionManager, s: LiveSession): Promise<string | undefined> {
+  const r = s.record;
+  const repo = await mgr.ctx.fingerprints.repoOf(r.repo);
+  const [branch, base] = [`refs/heads/${r.branch}`, `refs/heads/${r.baseBranch}`];
+  const own = await gitOutput(repo.root, ['rev-list', '--count', branch, '--not', r.baseCommit]);
+  if (own.exitCode !== 0 || Number(own.stdout.trim()) === 0) return undefined;
+  const tip = await gitOutput(repo.root, ['rev-parse', '--verify', '--quiet', `${base}^{commit}`]);
+  if (tip.exitCode !== 0) return undefined;
+  const inHistory = (await gitOutput(repo.root, ['merge-base', '--is-ancestor', branch, base])).exitCode === 0;
+  const named = !inHistory && (await gitOutput(repo.root, ['log', '--format=%H', '-F', `--grep=Switchyard session ${r.id} `, base, '--not', r.baseCommit])).stdout.trim() !== '';
+  return inHistory || named ? tip.stdout.trim() : undefined;
 }
 
 const commitsWord = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
