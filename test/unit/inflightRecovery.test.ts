@@ -94,6 +94,9 @@ test('a CLI run killed mid-stream: its request is recorded once, as an estimate,
   assert.equal(recovered.estimated, true);
   assert.equal(recovered.sessionId, before[0]!.sessionId);
   assert.ok(recovered.input > 0 && (recovered.costUsd ?? 0) > 0, 'its input is charged');
+  // Nobody saw how far its answer got (a reasoning model bills its hidden reasoning first): its whole output
+  // cap, as its reservation held it, so no cap is passed by a process killed mid-request.
+  assert.equal(recovered.output, up.requests[1]!.body.max_output_tokens);
   for (const r of reports) {
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as ReportRow[];

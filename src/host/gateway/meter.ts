@@ -40,12 +40,15 @@ export interface MeterInput extends RecordBasis {
 }
 
 /**
- * The record of the request if it is cut before anything streams: the gateway notes it before sending
- * (src/host/ledger/inflightJournal.ts), and if this process dies before the response is metered, another
- * process appends it. Timed when the request went out; its latency is unknown.
+ * The record of the request if its process dies before the response is metered: the gateway notes it before
+ * sending (src/host/ledger/inflightJournal.ts), and another process appends it. Nobody saw how far the
+ * answer got, and a reasoning model bills its hidden reasoning before any text streams: it is counted at the
+ * most it can have cost, its whole output cap, as its reservation held it, so that no cap is passed by a
+ * process killed mid-request. Timed when the request went out; its latency is unknown.
  */
 export function presumedRecord(x: RecordBasis): UsageRecord {
-  return usageRecord(x, estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning }), 'unknown', { estimated: true, latencyMs: 0 }).record;
+  const usage = estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning });
+  return usageRecord(x, { ...usage, output: x.maxOutputTokens }, 'unknown', { estimated: true, latencyMs: 0 }).record;
 }
 
 export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Promise<void> {
