@@ -23,6 +23,8 @@ export interface CliEngineOptions {
    */
   only?: string;
   verbose?: (line: string) => void;
+  /** The session's transcript is printed as it runs (`run`, `resume`): alerts would say its lines again. */
+  followsTranscript?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     transcriptEvents: () => {},
     alert: a => {
       // A failure is what the run ends with, and is said then.
-      if (a.kind !== 'failed') say(`! ${a.title}: ${a.message}`);
+      if (a.kind !== 'failed' && !o.followsTranscript) say(`! ${a.title}: ${a.message}`);
     },
     spendChanged: () => {},
     // Nobody is there to ask: only what --approve-commands approved runs. A session that would ask is refused

@@ -51,9 +51,10 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     if (!o.quiet) {
       err(`Session ${session.id} on ${session.branch} (worktree ${session.worktree})`);
       // What starting it said (a warning about the checkout, more turns allowed) came before the listener.
-      for (const e of (await engine.sessions.transcript(session.id, 0)).events) if (e.kind === 'notice' && (o.fresh || e.ts >= began)) printEvent(e, err);
+      const print = eventPrinter(err);
+      for (const e of (await engine.sessions.transcript(session.id, 0)).events) if (e.kind === 'notice' && (o.fresh || e.ts >= began)) print(e);
       engine.sessions.watch(session.id, true);
-      engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(e => printEvent(e, err)));
+      engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(print));
     }
     const final = await engine.sessions.waitUntilSettled(session.id);
     await engine.gateway.drain(final.id);
@@ -147,6 +148,16 @@ export function nextStep(s: SessionInfo): string | undefined {
     case 'failed': return s.statusCause === 'turn-limit' ? `\`${resume} --max-turns N\` to allow N more turns` : `\`${resume}\` once the cause is fixed`;
     default: return undefined;
   }
+}
+
+/** Prints a session's transcript events as they come; a status whose reason the guard's line just gave is not said again. */
+function eventPrinter(err: Out): (e: TranscriptEvent) => void {
+  let guardSaid: string | undefined;
+  return e => {
+    if (e.kind === 'status' && guardSaid && e.reason?.includes(guardSaid)) err(`  [${e.status}] (the loop guard's reason above)`);
+    else printEvent(e, err);
+    guardSaid = e.kind === 'guard' ? e.reason : undefined;
+  };
 }
 
 function printEvent(e: TranscriptEvent, err: Out): void {

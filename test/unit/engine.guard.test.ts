@@ -110,6 +110,23 @@ test('headless, the CLI stops a looping agent and exits 3; the trace replays to 
   assert.equal(verdict.result, 'stop');
 });
 
+test('a CLI run following its looping agent says the guard\'s warning and stop once each, quoting the error', async t => {
+  const up = await upstream(t, { scripts: { loop: failingForever } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:loop] fix it'], env);
+  assert.equal(r.code, 3, r.stderr);
+  const lines = r.stderr.split('\n');
+  const warned = lines.filter(l => /The same (error|failure)|failed the same way/.test(l) && !/Told the agent/.test(l) && !/Stopped/.test(l));
+  assert.equal(warned.length, 1, warned.join('\n'));
+  // The guard's line as it happens, and the summary the run ends with.
+  const stopped = [...lines, ...r.stdout.split('\n')].filter(l => /Stopped as stuck/.test(l));
+  assert.equal(stopped.length, 2, stopped.join('\n'));
+  assert.ok(lines.some(l => l === "  [stuck] (the loop guard's reason above)"), r.stderr);
+  assert.doesNotMatch(r.stderr, /"\[exit code \d+\]"/, 'the error is quoted, not its exit marker');
+});
+
 test('the first command of a fresh session is compared with its base commit: what it changed, and nothing else', async t => {
   const script = {
     steps: [

@@ -45,6 +45,10 @@ test('the error signature keeps the lines that name the failure and drops progre
   assert.notEqual(errorSignature(full), errorSignature(full.replace('Received: 4', 'Received: 5')));
   assert.equal(errorSignature('nothing stands out\nlast line'), 'nothing stands out\nlast line');
   assert.equal(errorHeadline('src/routes/a.ts(16,22): error TS2345: Argument of type'), 'src/routes/a.ts(16,22): error TS2345: Argument of type');
+  // No runner's failure line: the last line that says something, not the exit marker or the echoed command.
+  assert.equal(errorHeadline("ls: cannot access 'nope': No such file or directory\n[exit code 2]"), "ls: cannot access 'nope': No such file or directory");
+  assert.equal(errorHeadline("$ make deploy\nno rule to make target 'deploy'\n\nexit code: 2 (0.01s)"), "no rule to make target 'deploy'");
+  assert.equal(errorHeadline('[exit code 1]'), '[exit code 1]');
 });
 
 test('a failure names project files, not dependencies', () => {

@@ -60,6 +60,7 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
     readOnly: Boolean(flags['read-only']),
     approveCommands: Boolean(flags['approve-commands']),
     verbose: quiet ? undefined : err,
+    followsTranscript: !quiet,
   });
   const create = () => engine.sessions.create(
     {

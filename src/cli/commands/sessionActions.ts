@@ -78,7 +78,7 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
   if (baseUrl !== undefined && !isBaseUrl(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL such as http://localhost:11434/v1, not "${baseUrl}"`);
   // Kept by the engine's settings for this run: config.json reloads keep what is set here too.
   const own: Partial<HostSettings> = maxTurns ? { maxTurns } : {};
-  const engine = await startCliEngine({ only: id, approveCommands, settings: own, verbose: quiet ? undefined : err });
+  const engine = await startCliEngine({ only: id, approveCommands, settings: own, verbose: quiet ? undefined : err, followsTranscript: !quiet });
   const resume = async () => {
     const s = await findSession(engine, id!, flags);
     // Nobody is here to ask: a session set to ask first, or whose commands the sandbox cannot confine here, is not resumed so unasked.

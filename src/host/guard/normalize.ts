@@ -110,6 +110,9 @@ export function errorSignature(output: string): string {
 
 const NOISE_LINE = /A complete log of this run|npm (?:ERR!|error) (?:code|path|command|errno|syscall|Lifecycle|$)|^\s*npm (?:ERR!|error)\s*$/;
 
+/** A command's exit as the built-in tool and common harnesses print it on a line of its own. */
+const EXIT_LINE = /^(?:\[exit code -?\d+\]|exit(?:ed)?(?: with)?(?: status| code)?:? -?\d+(?: \([\d.]+s\))?)$/i;
+
 const HEADLINE = /error TS\d+|error(\[E\d+\])?:|\w+(Error|Exception):|--- FAIL|FAILED|●|✕|×/;
 
 /** The most telling line of a failure, as printed, for reasons shown to a person. */
@@ -120,7 +123,9 @@ export function errorHeadline(output: string): string {
     .map(l => l.trim())
     .filter(Boolean);
   const candidates = lines.filter(l => ERROR_LINE.test(l) && !NOISE_LINE.test(l));
-  const best = candidates.find(l => HEADLINE.test(l)) ?? candidates[0] ?? lines.at(-1) ?? '';
+  // Failing that, the last line that says something: not the tool's exit marker, nor the echoed command.
+  const said = lines.filter(l => !EXIT_LINE.test(l) && !l.startsWith('$ '));
+  const best = candidates.find(l => HEADLINE.test(l)) ?? candidates[0] ?? said.at(-1) ?? lines.at(-1) ?? '';
   return truncate(best.replace(/^(?:E\s+|●\s*)/, ''), 100);
 }
 
