@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostReady } from '../protocol/host';
 import { SessionsProtocol } from '../protocol/sessions';
-import { TIERS, type SessionInfo } from '../protocol/types';
+import { RUNNABLE_STATUSES, TIERS, type SessionInfo } from '../protocol/types';
 import type { ToWebview } from '../protocol/webview';
 import { BASE_SCHEME, BaseContentProvider } from './baseContent';
 import type { CommandContext } from './commands/context';
@@ -79,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let active = context.workspaceState.get<string>(StateKeys.activeSession);
 
   // The tier item acts on a session whose tier still matters: one that runs or can be resumed.
-  const canRun = (x: SessionInfo | undefined) => x && !['done', 'merged', 'discarded'].includes(x.status) ? x : undefined;
+  const canRun = (x: SessionInfo | undefined) => x && RUNNABLE_STATUSES.includes(x.status) ? x : undefined;
   const activeSession = () => canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? '')) ?? canRun(active ? state.get(active) : undefined);
   // The default tier is read when settings change, not on every session change (7 a second with a fleet).
   let defaultTier = 'standard' as SessionInfo['tier'];

@@ -25,6 +25,8 @@ export type SessionStatus =
 export const ACTIVE_STATUSES: readonly SessionStatus[] = ['queued', 'running', 'waiting'];
 /** Statuses from which a session can be resumed. */
 export const RESUMABLE_STATUSES: readonly SessionStatus[] = ['paused', 'stuck', 'over-budget', 'failed', 'stopped'];
+/** Statuses in which a session runs or may run again: its tier and budget can still matter. */
+export const RUNNABLE_STATUSES: readonly SessionStatus[] = [...ACTIVE_STATUSES, ...RESUMABLE_STATUSES];
 /** Statuses a session can be stopped from: its agent runs, or could be resumed. */
 export const STOPPABLE_STATUSES: readonly SessionStatus[] = [...ACTIVE_STATUSES, 'paused', 'stuck', 'over-budget'];
 /** Statuses whose work can be merged back (the worktree may hold more, uncommitted). */

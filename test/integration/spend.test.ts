@@ -30,6 +30,37 @@ suite('spend, tier and budgets in a real VS Code', () => {
     await vscode.commands.executeCommand('switchyard.stopSession', s.id);
   });
 
+  test('a finished session is not offered a tier; the toggle with no session to run says it changed the default', async () => {
+    const a = await api();
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    const before = config().inspect('defaultTier')?.globalValue;
+    // What the commands say, read from the window API they share with this suite.
+    const said: string[] = [];
+    const window = vscode.window as { showInformationMessage: (message: string) => Thenable<undefined> };
+    const show = window.showInformationMessage;
+    window.showInformationMessage = (message: string) => {
+      said.push(message);
+      return Promise.resolve(undefined);
+    };
+    try {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] finished tier', title: 'Finished tier', tier: 'standard' });
+      await sessionWhere(a, s.id, x => x.status === 'done', 'the session to finish');
+      await a.revealSession(s.id);
+      await vscode.commands.executeCommand('switchyard.setTier', s.id, 'priority');
+      assert.strictEqual(a.sessions().find(x => x.id === s.id)?.tier, 'standard');
+      assert.ok(said.some(m => m.includes('cannot set the tier of "Finished tier": it is done')), said.join(' | '));
+      const tier = config().get<string>('defaultTier');
+      const toggled = tier === 'priority' ? 'standard' : 'priority';
+      await vscode.commands.executeCommand('switchyard.toggleTier');
+      assert.strictEqual(config().get('defaultTier'), toggled);
+      assert.ok(said.some(m => m.includes(`New sessions will now start at ${toggled}`) && m.includes('switchyard.defaultTier')), said.join(' | '));
+    } finally {
+      window.showInformationMessage = show;
+      await config().update('defaultTier', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('a session over its budget pauses before spending past it', async () => {
     const a = await api();
     const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] tiny budget', title: 'Tiny budget', budgetUsd: 0.02 });

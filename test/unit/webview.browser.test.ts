@@ -1,18 +1,18 @@
 // The real webview bundle in Chromium, under the same CSP the extension's host page sets, with a fake
 // acquireVsCodeApi. Skipped when no Chromium is installed (set SWITCHYARD_CHROMIUM to point at one).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import * as esbuild from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { TranscriptEvent } from '../../src/protocol/records';
 import type { SpendSeries, SpendSummary } from '../../src/protocol/spend';
 import type { SessionInfo } from '../../src/protocol/types';
 import type { FromWebviewMessage, ToWebviewMessage } from '../../src/protocol/webview';
+import { builtWebviewBundle } from './helpers/webviewBundle';
+import { noSpendByTier, noUsage, sessionInfo } from './helpers/sessionInfo';
 
 const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
@@ -68,11 +68,7 @@ let origin = '';
 
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-webview-'));
-  await esbuild.build({
-    entryPoints: { webview: path.resolve('src/webview/main.ts') }, bundle: true, minify: true, format: 'iife', target: 'es2022',
-    platform: 'browser', outdir: dir, loader: { '.css': 'css' }, logLevel: 'warning',
-  });
+  dir = await builtWebviewBundle('switchyard-webview-');
   const codicons = path.resolve('node_modules/@vscode/codicons/dist');
   const files: Record<string, [string, string]> = {
     '/webview.js': [path.join(dir, 'webview.js'), 'text/javascript'],
@@ -132,8 +128,8 @@ const send = (page: Page, m: ToWebviewMessage) => run<void>(page, `window.__send
 const posted = (page: Page) => run<FromWebviewMessage[]>(page, 'window.__posted');
 const violations = (page: Page) => run<string[]>(page, 'window.__violations');
 
-const usage = { input: 0, cached: 0, cacheWrite: 0, output: 0, reasoning: 0, requests: 0 };
-const byTier = { priority: 0, standard: 0, flex: 0, unknown: 0 };
+const usage = noUsage;
+const byTier = noSpendByTier;
 
 function spendMessage(spent: boolean, trusted = true): ToWebviewMessage {
   const figures = { costUsd: spent ? 12.5 : 0, usage: { ...usage, input: spent ? 9000 : 0, requests: spent ? 9 : 0 }, costByTier: byTier, priorityPremiumUsd: spent ? 1.5 : 0, unpricedRequests: 0, cacheShare: 0.5 };
@@ -148,15 +144,7 @@ function spendMessage(spent: boolean, trusted = true): ToWebviewMessage {
   return { type: 'spend/state', body: { summary, series, sessions: spent ? 2 : 0, trusted } };
 }
 
-function session(over: Partial<SessionInfo> = {}): SessionInfo {
-  return {
-    id: 'sess-1', title: 'Fix the tests', task: 'Fix them', role: 'coder', model: 'gpt-5.4', tier: 'standard', agent: 'builtin', approval: 'auto',
-    budgetUsd: 5, repo: '/r', baseBranch: 'main', baseCommit: 'abc', branch: 'switchyard/fix', worktree: '/w', status: 'running',
-    createdAt: '2026-11-02T10:00:00Z', updatedAt: '2026-11-02T10:00:00Z', usage, costUsd: 0, costByTier: byTier, unpricedRequests: 0,
-    estimatedRequests: 0, priorityPremiumUsd: 0, turns: 0, guard: { level: 'ok', spentSinceProgressUsd: 0, turnsSinceProgress: 0 },
-    cacheBreakLossUsd: 0, cacheBreaks: 0, ...over,
-  };
-}
+const session = (over: Partial<SessionInfo> = {}): SessionInfo => sessionInfo({ worktree: '/w', ...over });
 
 const ts = '2026-11-02T10:00:00.000Z';
 const notices = (n: number, prefix = 'n'): TranscriptEvent[] => Array.from({ length: n }, (_, i) => ({ kind: 'notice', ts, level: 'info', text: `${prefix}${i}` }));

@@ -2,10 +2,11 @@
 import * as vscode from 'vscode';
 import { SessionsProtocol } from '../../protocol/sessions';
 import { SpendProtocol } from '../../protocol/spend';
-import { ACTIVE_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, TIERS, type SessionInfo, type Tier } from '../../protocol/types';
+import { ACTIVE_STATUSES, RESUMABLE_STATUSES, RUNNABLE_STATUSES, STOPPABLE_STATUSES, TIERS, type SessionInfo, type Tier } from '../../protocol/types';
 import { updateInForce } from '../settings';
 import { toggledTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
+import { defaultTierChanged, NO_SESSION_FOR_TIER } from './defaultTier';
 import { tierItems } from './newSession';
 import { dollarsIn, isDollars } from './dollars';
 import { guarded, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
@@ -63,10 +64,14 @@ export async function retrySession(ctx: CommandContext, arg?: unknown) {
   return s && apply(ctx, `retrying "${s.title}"`, () => ctx.host.request(SessionsProtocol.retry, { sessionId: s.id }));
 }
 
-/** Tier for the chosen session, or the default for new sessions. */
+/** Tier for the chosen session, or the default for new sessions. Only a session that runs or may run again is offered: a finished one's tier no longer matters. */
 export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unknown) {
   const tier = typeof tierArg === 'string' && (TIERS as readonly string[]).includes(tierArg) ? (tierArg as Tier) : undefined;
-  const s = typeof arg === 'string' || (typeof arg === 'object' && arg !== null) ? await resolveSession(ctx, arg, undefined, 'set the tier of') : ctx.tree.selected() ?? ctx.activeSession();
+  const givenSession = typeof arg === 'string' || (typeof arg === 'object' && arg !== null);
+  const runnable = (x: SessionInfo | undefined) => x && RUNNABLE_STATUSES.includes(x.status) ? x : undefined;
+  const s = givenSession ? await resolveSession(ctx, arg, RUNNABLE_STATUSES, 'set the tier of') : runnable(ctx.tree.selected()) ?? ctx.activeSession();
+  // Refused (finished) or not picked: not taken as a change of the default instead.
+  if (givenSession && !s) return undefined;
   let chosen = tier;
   let asDefault = false;
   if (!chosen) {
@@ -75,16 +80,16 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
       items.push({ label: `Session "${s.title}" (now ${s.tier})`, kind: vscode.QuickPickItemKind.Separator });
       items.push(...tierItems().map(i => ({ ...i, tier: i.label as Tier })));
     }
-    const current = vscode.workspace.getConfiguration('switchyard').get<Tier>('defaultTier', 'standard');
-    items.push({ label: `Default for new sessions (now ${current})`, kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: `Default for new sessions (now ${defaultTier()})`, kind: vscode.QuickPickItemKind.Separator });
     items.push(...tierItems().map(i => ({ ...i, label: i.label, description: `default · ${i.description ?? ''}`, tier: i.label as Tier, asDefault: true })));
-    const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Tier' });
+    const placeHolder = s ? undefined : 'No session runs or can be resumed: this sets the tier new sessions start at';
+    const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Tier', placeHolder });
     if (!pick?.tier) return undefined;
     chosen = pick.tier;
     asDefault = pick.asDefault === true;
   }
   if (asDefault || !s) {
-    await updateInForce('defaultTier', chosen);
+    await setDefaultTier(chosen);
     return undefined;
   }
   ctx.setActiveSession(s.id);
@@ -97,8 +102,19 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
 export async function toggleTier(ctx: CommandContext) {
   const s = ctx.activeSession();
   if (s) return setTier(ctx, s.id, toggledTier(s.tier));
-  await updateInForce('defaultTier', toggledTier(vscode.workspace.getConfiguration('switchyard').get<Tier>('defaultTier', 'standard')));
+  // From the palette the command names the active session: changing a setting instead is said, with its price.
+  await setDefaultTier(toggledTier(defaultTier()), NO_SESSION_FOR_TIER);
   return undefined;
+}
+
+function defaultTier(): Tier {
+  return vscode.workspace.getConfiguration('switchyard').get<Tier>('defaultTier', 'standard');
+}
+
+async function setDefaultTier(tier: Tier, why?: string): Promise<void> {
+  const previous = defaultTier();
+  await updateInForce('defaultTier', tier);
+  void vscode.window.showInformationMessage(defaultTierChanged(tier, previous, why));
 }
 
 export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amount?: unknown) {
@@ -176,7 +192,7 @@ export async function filterSessions(ctx: CommandContext, text?: unknown) {
   const value = typeof text === 'string' ? text : await vscode.window.showInputBox({
     title: 'Filter sessions',
     value: ctx.tree.filterText,
-    prompt: 'Matches title, status, tier, role, model or branch. Empty shows all.',
+    prompt: 'Matches title, status (over budget), tier, role, model, branch or group (needs attention). Empty shows all.',
   });
   if (value !== undefined) await ctx.tree.setFilter(value);
 }

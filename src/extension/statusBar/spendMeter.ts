@@ -1,8 +1,9 @@
 // The status-bar meter: today's spend and cache share; the tooltip has the month, the tiers, the priority
-// premium and the top sessions. Warning colour at 80% of a budget, error colour when a cap stops work.
+// premium and the top sessions. At 80% of a cap, and when a cap stops work, it says so in words and colour.
 import * as vscode from 'vscode';
 import type { SpendSummary } from '../../protocol/spend';
 import { money, percent } from '../views/format';
+import { meterFace, type MeterFace } from './meterFace';
 
 /** The tooltip is a table: rebuilt at most this often while spend streams in (the text is always current). */
 const TOOLTIP_MS = 2000;
@@ -26,18 +27,15 @@ export class SpendMeter implements vscode.Disposable {
   }
 
   refresh(s: SpendSummary): void {
-    const today = s.today;
-    const text = `$(pulse) ${money(today.costUsd)} · ${percent(today.cacheShare)} cached`;
-    const worst = s.budgets.reduce((m, b) => Math.max(m, b.capUsd > 0 ? (b.spentUsd + b.reservedUsd) / b.capUsd : 0), 0);
-    const level = s.capReached ? 'error' : worst >= 0.8 ? 'warning' : 'none';
+    const face = meterFace(s);
     // Every setter is a message to the window: set only what changed.
-    if (text !== this.item.text) {
-      this.item.text = text;
-      this.item.accessibilityInformation = { label: `Switchyard spend today ${money(today.costUsd)}, ${percent(today.cacheShare)} of input cached` };
+    if (face.text !== this.item.text) {
+      this.item.text = face.text;
+      this.item.accessibilityInformation = { label: face.label };
     }
-    if (level !== this.level) {
-      this.level = level;
-      this.item.backgroundColor = level === 'none' ? undefined : new vscode.ThemeColor(`statusBarItem.${level}Background`);
+    if (face.level !== this.level) {
+      this.level = face.level;
+      this.item.backgroundColor = face.level === 'none' ? undefined : new vscode.ThemeColor(`statusBarItem.${face.level}Background`);
     }
     this.latest = s;
     const wait = this.tooltipAt + TOOLTIP_MS - Date.now();
@@ -45,7 +43,7 @@ export class SpendMeter implements vscode.Disposable {
     else this.tooltipTimer ??= setTimeout(() => this.updateTooltip(), wait);
   }
 
-  private level: 'none' | 'warning' | 'error' = 'none';
+  private level: MeterFace['level'] = 'none';
 
   private updateTooltip(): void {
     if (this.tooltipTimer) clearTimeout(this.tooltipTimer);

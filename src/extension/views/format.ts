@@ -1,25 +1,10 @@
-// Numbers as people read them, and the session tooltip shared by the tree and the pickers.
+// The session tooltip shared by the tree and the pickers, and the number formats (from numbers.ts).
 import * as vscode from 'vscode';
-import { percent } from '../../protocol/percent';
 import type { SessionInfo } from '../../protocol/types';
+import { cacheShare, money, tokens } from './numbers';
+import { guardInReason } from './sessionRows';
 
-export { percent };
-
-export function money(usd: number): string {
-  if (usd === 0) return '$0.00';
-  if (Math.abs(usd) < 1) return `$${usd.toFixed(usd < 0.01 ? 4 : 3)}`;
-  return `$${usd.toFixed(2)}`;
-}
-
-export function tokens(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 2 : 1)}M`;
-}
-
-export function cacheShare(s: SessionInfo): string {
-  return percent(s.usage.input > 0 ? s.usage.cached / s.usage.input : 0);
-}
+export { cacheShare, money, percent, plural, tokens } from './numbers';
 
 export function sessionTooltip(s: SessionInfo): vscode.MarkdownString {
   const u = s.usage;
@@ -35,7 +20,11 @@ export function sessionTooltip(s: SessionInfo): vscode.MarkdownString {
   md.appendMarkdown(`| Branch | \`${s.branch}\` from \`${s.baseBranch}\` |\n`);
   md.appendMarkdown(`| Agent | ${s.agent} · ${s.role} · ${escape(s.model)} |\n`);
   if (s.confinement) md.appendMarkdown(`| Commands | ${s.confinement}${s.confinementNote ? ` — ${escape(s.confinementNote)}` : ''} |\n`);
-  if (s.guard.level !== 'ok') md.appendMarkdown(`\n$(warning) Loop guard (${s.guard.level}): ${escape(s.guard.reason ?? '')}\n`);
+  if (s.guard.level !== 'ok') {
+    // Stuck, the status reason above already gives the guard's reason.
+    const reason = s.guard.reason && !guardInReason(s) ? `: ${escape(s.guard.reason)}` : '';
+    md.appendMarkdown(`\n$(warning) Loop guard (${s.guard.level})${reason}\n`);
+  }
   return md;
 }
 

@@ -1,17 +1,19 @@
 // The Sessions view: one row per session with its status, cost, cache share and tier; details below
 // it; grouped by state when there are many, and filterable, so a hundred sessions stay usable.
 import * as vscode from 'vscode';
-import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus } from '../../protocol/types';
+import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, RESUMABLE_STATUSES, RUNNABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo, type SessionStatus } from '../../protocol/types';
 import { Throttle } from '../../host/util/throttle';
 import { RedrawPlan, shapeOf, type TreeShape } from './redrawPlan';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { StateKeys } from '../storage';
-import { cacheShare, money, sessionTooltip, tokens } from './format';
+import { money, plural, sessionTooltip } from './format';
+import { ATTENTION, GROUPS, groupAccessibilityLabel, groupOf, matchesFilter } from './sessionGroups';
+import { details, rowDescription, type DetailRow } from './sessionRows';
 
 type SessionNode = { kind: 'session'; session: SessionInfo };
 type GroupNode = { kind: 'group'; id: string; label: string };
-type Node = GroupNode | SessionNode | { kind: 'detail'; id: string; label: string; description: string; icon: string; tooltip?: string };
+type Node = GroupNode | SessionNode | DetailRow;
 
 const GROUP_THRESHOLD = 12;
 /** Moves between groups are redrawn at most this often; the moved row shows its new state at once. */
@@ -25,7 +27,8 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
   waiting: ['bell-dot', 'charts.yellow'],
   paused: ['debug-pause', 'descriptionForeground'],
   stuck: ['warning', 'errorForeground'],
-  'over-budget': ['credit-card', 'charts.orange'],
+  // Not charts.orange: a translucent find-match fill, and no colour at all in high-contrast themes.
+  'over-budget': ['credit-card', 'editorWarning.foreground'],
   done: ['pass-filled', 'charts.green'],
   failed: ['error', 'errorForeground'],
   stopped: ['debug-stop', 'descriptionForeground'],
@@ -40,21 +43,11 @@ const STATUS_ICONS: Record<SessionStatus, [string, string | undefined]> = {
  */
 const GROUPED_RUNNING_ICON: [string, string] = ['circle-filled', 'charts.blue'];
 
-const ATTENTION = { id: 'attention', label: 'Needs attention', icon: 'warning', statuses: ['waiting', 'stuck', 'over-budget', 'failed'] as SessionStatus[] };
-
-const GROUPS: { id: string; label: string; icon: string; statuses: SessionStatus[] }[] = [
-  ATTENTION,
-  { id: 'running', label: 'Running', icon: 'sync~spin', statuses: ['running'] },
-  { id: 'queued', label: 'Queued', icon: 'clock', statuses: ['queued'] },
-  { id: 'paused', label: 'Paused or stopped', icon: 'debug-pause', statuses: ['paused', 'stopped'] },
-  { id: 'done', label: 'Ready to review', icon: 'pass', statuses: ['done'] },
-  { id: 'closed', label: 'Merged or discarded', icon: 'archive', statuses: ['merged', 'discarded'] },
-];
 const GROUP_ICONS = new Map(GROUPS.map(g => [g.id, g.icon]));
 const GROUP_ORDER = GROUPS.map(g => g.id);
 
-function groupOf(s: SessionInfo): string | undefined {
-  return GROUPS.find(g => g.statuses.includes(s.status))?.id;
+function groupIdOf(s: SessionInfo): string | undefined {
+  return groupOf(s)?.id;
 }
 
 export class SessionsTree extends Disposable implements vscode.TreeDataProvider<Node> {
@@ -166,8 +159,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   }
 
   private matches(s: SessionInfo): boolean {
-    const f = this.filter.toLowerCase();
-    return !f || [s.title, s.status, s.tier, s.role, s.branch, s.id, s.model].some(v => v.toLowerCase().includes(f));
+    return matchesFilter(s, this.filter);
   }
 
   private visible(): SessionInfo[] {
@@ -176,16 +168,16 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   /** Rows or groups, for these visible sessions. */
   private shapeOf(sessions: readonly SessionInfo[]): TreeShape {
-    return shapeOf(sessions, GROUP_THRESHOLD, groupOf, GROUP_ORDER);
+    return shapeOf(sessions, GROUP_THRESHOLD, groupIdOf, GROUP_ORDER);
   }
 
   /** Its group, or undefined when the filter hides it. */
   private placeOf(s: SessionInfo): string | undefined {
-    return this.matches(s) ? groupOf(s) : undefined;
+    return this.matches(s) ? groupIdOf(s) : undefined;
   }
 
   private inGroup(id: string): SessionInfo[] {
-    return this.visible().filter(s => groupOf(s) === id);
+    return this.visible().filter(s => groupIdOf(s) === id);
   }
 
   private chrome = { attention: -1, description: '' as string | undefined, message: '' as string | undefined };
@@ -197,7 +189,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     const attention = all.filter(s => ATTENTION.statuses.includes(s.status)).length;
     if (attention !== this.chrome.attention) {
       this.chrome.attention = attention;
-      this.view.badge = attention ? { value: attention, tooltip: `${attention} session(s) need your attention` } : undefined;
+      this.view.badge = attention ? { value: attention, tooltip: `${plural(attention, 'session')} need${attention === 1 ? 's' : ''} your attention` } : undefined;
     }
     const running = all.filter(s => s.status === 'running' || s.status === 'waiting').length;
     const parts = [...(this.repoName ? [this.repoName] : []), `${running}/${all.length} running`];
@@ -225,7 +217,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   getParent(node: Node): Node | undefined {
     // The shape the rows have now: the window may not have fetched the root yet (a hidden view).
     if (node.kind !== 'session' || !this.shapeOf(this.visible()).grouped) return undefined;
-    const id = groupOf(node.session);
+    const id = groupIdOf(node.session);
     return id ? this.groupNodes.get(id) : undefined;
   }
 
@@ -240,7 +232,9 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       const item = new vscode.TreeItem(node.label, node.id === 'closed' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       item.id = `group:${node.id}`;
       // Counted when drawn: the group is redrawn whenever a session joins or leaves it.
-      item.description = String(this.inGroup(node.id).length);
+      const count = this.inGroup(node.id).length;
+      item.description = String(count);
+      item.accessibilityInformation = { label: groupAccessibilityLabel(node.label, count) };
       item.iconPath = new vscode.ThemeIcon(GROUP_ICONS.get(node.id) ?? 'folder');
       item.contextValue = 'group';
       return item;
@@ -251,6 +245,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       item.description = node.description;
       item.iconPath = new vscode.ThemeIcon(node.icon);
       item.tooltip = node.tooltip;
+      item.accessibilityInformation = { label: node.accessibilityLabel };
       item.contextValue = 'detail';
       return item;
     }
@@ -270,19 +265,6 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   }
 }
 
-function rowDescription(s: SessionInfo): string {
-  const parts: string[] = [];
-  if (s.status === 'queued' && s.queuePosition) parts.push(`queued #${s.queuePosition}`);
-  // A running session only has a reason while it waits to retry a request (a 429, an outage).
-  else if (s.status === 'running' && s.statusReason) parts.push('retrying');
-  else if (s.status !== 'running' && s.status !== 'done') parts.push(s.status);
-  parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : money(s.costUsd));
-  if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);
-  parts.push(s.tier);
-  if (s.guard.level !== 'ok') parts.push(`⚠ ${s.guard.level}`);
-  return parts.join(' · ');
-}
-
 /** Flags in the context value drive which inline actions and menu items show (see package.json). */
 function contextValue(s: SessionInfo): string {
   const flags = ['session'];
@@ -293,39 +275,10 @@ function contextValue(s: SessionInfo): string {
   if (RESUMABLE_STATUSES.includes(st)) flags.push(st === 'failed' ? 'retryable' : 'resumable');
   if (STOPPABLE_STATUSES.includes(st)) flags.push('stoppable');
   // What runs, or may run again, has a tier and a budget worth changing; a finished session has neither.
-  if (ACTIVE_STATUSES.includes(st) || RESUMABLE_STATUSES.includes(st)) flags.push('runnable');
+  if (RUNNABLE_STATUSES.includes(st)) flags.push('runnable');
   if (OPEN_STATUSES.includes(st)) flags.push('open', 'reviewable');
   // Merged, with the worktree it could not remove: Discard removes it.
   else if (st === 'merged' && s.worktreeKept) flags.push('open');
   if (MERGEABLE_STATUSES.includes(st)) flags.push('mergeable');
   return flags.join(':');
-}
-
-function details(s: SessionInfo): Node[] {
-  const id = (k: string) => `detail:${s.id}:${k}`;
-  const u = s.usage;
-  const rows: Node[] = [];
-  if (s.statusReason) rows.push({ kind: 'detail', id: id('reason'), label: s.statusReason, description: '', icon: 'info', tooltip: s.statusReason });
-  if (s.guard.level !== 'ok' && s.guard.reason) {
-    rows.push({ kind: 'detail', id: id('guard'), label: `Loop guard: ${s.guard.reason}`, description: `${money(s.guard.spentSinceProgressUsd)} since progress`, icon: 'warning', tooltip: s.guard.reason });
-  }
-  rows.push(
-    { kind: 'detail', id: id('tokens'), label: 'Tokens', description: `in ${tokens(u.input)} · cached ${tokens(u.cached)} · cache-write ${tokens(u.cacheWrite)} · out ${tokens(u.output)} · reasoning ${tokens(u.reasoning)}`, icon: 'symbol-numeric' },
-    { kind: 'detail', id: id('requests'), label: 'Requests', description: `${u.requests}${s.estimatedRequests ? ` (${s.estimatedRequests} estimated)` : ''} · ${s.turns} turns`, icon: 'pulse' },
-    { kind: 'detail', id: id('cost'), label: 'Cost by tier', description: costByTier(s), icon: 'credit-card' },
-    { kind: 'detail', id: id('budget'), label: 'Budget', description: s.budgetUsd === null ? 'day and month caps only' : `${money(s.costUsd)} of ${money(s.budgetUsd)}`, icon: 'law' },
-    { kind: 'detail', id: id('branch'), label: s.branch, description: `from ${s.baseBranch} · ${s.agent}${s.role ? ` · ${s.role}` : ''}`, icon: 'git-branch', tooltip: s.worktree },
-  );
-  if (s.confinement) {
-    rows.push({ kind: 'detail', id: id('confinement'), label: `Commands: ${s.confinement}`, description: s.confinementNote ?? '', icon: s.confinement === 'sandboxed' ? 'shield' : 'unlock', tooltip: s.confinementNote });
-  }
-  if (s.cacheBreaks) rows.push({ kind: 'detail', id: id('cache'), label: `${s.cacheBreaks} cache break(s)`, description: `${money(s.cacheBreakLossUsd)} lost`, icon: 'debug-disconnect' });
-  return rows;
-}
-
-function costByTier(s: SessionInfo): string {
-  const parts = (['priority', 'standard', 'flex', 'unknown'] as const).filter(t => s.costByTier[t] > 0).map(t => `${t} ${money(s.costByTier[t])}`);
-  if (s.priorityPremiumUsd > 0) parts.push(`priority premium ${money(s.priorityPremiumUsd)}`);
-  if (s.unpricedRequests) parts.push(`${s.unpricedRequests} unpriced`);
-  return parts.join(' · ') || money(0);
 }

@@ -1,0 +1,86 @@
+// The words of the Sessions tree, the status-bar meter and the tier commands: pure, so tested in plain Node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultTierChanged, NO_SESSION_FOR_TIER } from '../../src/extension/commands/defaultTier';
+import { meterFace } from '../../src/extension/statusBar/meterFace';
+import { groupAccessibilityLabel, matchesFilter } from '../../src/extension/views/sessionGroups';
+import { details } from '../../src/extension/views/sessionRows';
+import type { BudgetStatus, SpendSummary } from '../../src/protocol/spend';
+import { noSpendByTier, noUsage, sessionInfo } from './helpers/sessionInfo';
+
+const usage = noUsage;
+const byTier = noSpendByTier;
+
+const session = sessionInfo;
+
+test('the filter takes spaces for hyphens: "over budget" finds an over-budget session', () => {
+  const s = session({ status: 'over-budget' });
+  for (const f of ['over budget', 'Over-Budget', 'over_budget', '  over   budget ']) assert.ok(matchesFilter(s, f), f);
+  assert.ok(matchesFilter(session({ branch: 'switchyard/fix-flaky-tests' }), 'fix flaky'));
+  assert.ok(!matchesFilter(session({ status: 'running' }), 'over budget'));
+  assert.ok(matchesFilter(s, ''), 'an empty filter keeps all');
+});
+
+test('the filter finds the sessions of a group by its name', () => {
+  for (const status of ['waiting', 'stuck', 'over-budget', 'failed'] as const) {
+    assert.ok(matchesFilter(session({ status }), 'attention'), status);
+    assert.ok(matchesFilter(session({ status }), 'Needs attention'), status);
+  }
+  assert.ok(!matchesFilter(session({ status: 'running' }), 'needs attention'));
+  assert.ok(matchesFilter(session({ status: 'done' }), 'ready to review'));
+  // A status named keeps to that status, not to every status of its group.
+  assert.ok(matchesFilter(session({ status: 'stopped' }), 'stopped'));
+  assert.ok(!matchesFilter(session({ status: 'paused' }), 'stopped'));
+});
+
+test('a group row tells a screen reader what its number counts', () => {
+  assert.equal(groupAccessibilityLabel('Needs attention', 11), 'Needs attention, 11 sessions');
+  assert.equal(groupAccessibilityLabel('Running', 1), 'Running, 1 session');
+});
+
+test('detail rows: turns in the singular, and each row read out with its visible text', () => {
+  const rows = details(session({ turns: 1, usage: { ...usage, requests: 1 }, cacheBreaks: 1, cacheBreakLossUsd: 0.02 }));
+  const row = (id: string) => rows.find(r => r.id === `detail:sess-1:${id}`)!;
+  assert.equal(row('requests').description, '1 · 1 turn');
+  assert.equal(row('cache').label, '1 cache break');
+  assert.equal(details(session({ turns: 3 })).find(r => r.id.endsWith(':requests'))!.description, '0 · 3 turns');
+  const branch = row('branch').accessibilityLabel;
+  assert.match(branch, /^switchyard\/fix, from main, builtin, coder/, 'the visible text, not the worktree path alone');
+  assert.match(branch, /\/w\/fix/, 'and the worktree its tooltip shows');
+  for (const r of rows) assert.ok(r.accessibilityLabel.startsWith(r.label), r.id);
+});
+
+test("a stuck session's loop-guard reason is listed once", () => {
+  const reason = 'the same failing command, 4 times';
+  const s = session({ status: 'stuck', statusReason: `Loop guard: ${reason} ($0.40).`, guard: { level: 'pause', reason, spentSinceProgressUsd: 0.4, turnsSinceProgress: 4 } });
+  const rows = details(s).filter(r => r.label.includes(reason));
+  assert.equal(rows.length, 1, rows.map(r => r.label).join(' | '));
+  assert.match(rows[0]!.description, /\$0\.400 since progress/);
+  // A reason of another kind is still shown beside the guard's.
+  const other = details({ ...s, statusReason: 'Paused by you.' });
+  assert.ok(other.some(r => r.label === 'Paused by you.'));
+});
+
+function summary(budgets: BudgetStatus[], capReached = false): SpendSummary {
+  const figures = { costUsd: 0.8246, usage, costByTier: byTier, priorityPremiumUsd: 0, unpricedRequests: 0, cacheShare: 0.4 };
+  return { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets, capReached };
+}
+
+test('the meter says a cap is near or reached in its text and label, not by colour alone', () => {
+  const calm = meterFace(summary([{ scope: 'day', capUsd: 10, spentUsd: 0.82, reservedUsd: 0 }]));
+  assert.deepEqual(calm, { text: '$(pulse) $0.825 · 40% cached', label: 'Switchyard spend today $0.825, 40% of input cached', level: 'none' });
+  const near = meterFace(summary([{ scope: 'month', capUsd: 100, spentUsd: 20, reservedUsd: 0 }, { scope: 'day', capUsd: 1, spentUsd: 0.85, reservedUsd: 0.06 }]));
+  assert.equal(near.level, 'warning');
+  assert.equal(near.text, '$(warning) $0.825 · 40% cached · 91% of day cap');
+  assert.match(near.label, /91% of day cap used/);
+  const reached = meterFace(summary([{ scope: 'day', capUsd: 0.8, spentUsd: 0.8, reservedUsd: 0 }], true));
+  assert.equal(reached.level, 'error');
+  assert.equal(reached.text, '$(warning) $0.825 · 40% cached · day cap reached');
+  assert.match(reached.label, /day cap is reached: work is stopped/);
+});
+
+test('changing the default tier says what new sessions will cost', () => {
+  assert.equal(defaultTierChanged('priority', 'standard', NO_SESSION_FOR_TIER),
+    `Switchyard: ${NO_SESSION_FOR_TIER} New sessions will now start at priority (about 2× the standard price), not standard; sessions already started keep their tier.`);
+  assert.match(defaultTierChanged('standard', 'priority'), /^Switchyard: New sessions will now start at standard \(the standard price\), not priority/);
+});

@@ -1,0 +1,180 @@
+// How the webviews look where a usability test found them wanting: colours in the four kinds of theme
+// (VS Code's own values for the variables it sets), and the Spend view in a 200 px sidebar. The real
+// bundle in Chromium, as in webview.browser.test.ts; skipped when no Chromium is installed.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { SpendSeries, SpendSummary } from '../../src/protocol/spend';
+import type { ToWebviewMessage } from '../../src/protocol/webview';
+import { builtWebviewBundle } from './helpers/webviewBundle';
+import { noSpendByTier, noUsage, sessionInfo } from './helpers/sessionInfo';
+
+const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
+
+// Code-OSS 1.139's values. charts.orange is minimap.findMatchHighlight, the find-match fill: translucent in
+// dark and light themes, and null (so no variable at all) in high-contrast ones.
+const THEMES = {
+  dark: {
+    background: '#181818', foreground: '#cccccc', 'charts-orange': 'rgba(234, 92, 0, 0.33)', 'charts-blue': '#59a4f9', 'charts-yellow': '#cca700',
+    'charts-red': '#f14c4c', 'charts-green': '#89d185', 'charts-purple': '#b180d7', 'editorWarning-foreground': '#cca700', errorForeground: '#f48771',
+  },
+  light: {
+    background: '#f8f8f8', foreground: '#3b3b3b', 'charts-orange': 'rgba(234, 92, 0, 0.33)', 'charts-blue': '#0063d3', 'charts-yellow': '#bf8803',
+    'charts-red': '#e51400', 'charts-green': '#388a34', 'charts-purple': '#652d90', 'editorWarning-foreground': '#bf8803', errorForeground: '#a1260d',
+  },
+  'hc-light': {
+    background: '#ffffff', foreground: '#292929', 'charts-blue': '#0063d3', 'charts-yellow': '#895503',
+    'charts-red': '#b5200d', 'charts-green': '#374e06', 'charts-purple': '#652d90', 'editorWarning-foreground': '#895503', errorForeground: '#b5200d',
+  },
+  'hc-black': {
+    background: '#000000', foreground: '#ffffff', 'charts-blue': '#59a4f9', 'charts-yellow': '#ffd370',
+    'charts-red': '#f48771', 'charts-green': '#89d185', 'charts-purple': '#b180d7', 'editorWarning-foreground': '#ffd370', errorForeground: '#f48771',
+  },
+} as const;
+type Theme = keyof typeof THEMES;
+
+const FAKE_HOST = `
+let acquired = false;
+window.acquireVsCodeApi = () => {
+  if (acquired) throw new Error('acquireVsCodeApi called twice');
+  acquired = true;
+  return { postMessage: () => undefined, getState: () => null, setState: s => s };
+};
+window.__send = m => window.postMessage(m, '*');`;
+
+let dir = '';
+let server: http.Server | undefined;
+let browser: Browser | undefined;
+let origin = '';
+
+before(async () => {
+  if (skip) return;
+  dir = await builtWebviewBundle('switchyard-ui-');
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', origin);
+    const send = (type: string, body: string | Buffer) => {
+      res.writeHead(200, { 'content-type': type });
+      res.end(body);
+    };
+    if (url.pathname === '/page') {
+      const nonce = `n${Date.now().toString(36)}`;
+      send('text/html', `<!DOCTYPE html><html><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${origin}; script-src 'nonce-${nonce}';">
+<link href="${origin}/theme.css?name=${url.searchParams.get('theme')}" rel="stylesheet"><link href="${origin}/webview.css" rel="stylesheet"></head>
+<body data-view="${url.searchParams.get('view')}"><div id="app"></div><script nonce="${nonce}" src="${origin}/host.js"></script><script nonce="${nonce}" src="${origin}/webview.js"></script></body></html>`);
+    } else if (url.pathname === '/theme.css') {
+      // As VS Code gives a webview its theme: --vscode-* variables on the root, and the background.
+      const theme = THEMES[url.searchParams.get('name') as Theme];
+      send('text/css', `html { ${Object.entries(theme).map(([k, v]) => `--vscode-${k}: ${v};`).join(' ')} background: ${theme.background}; }`);
+    } else if (url.pathname === '/host.js') send('text/javascript', FAKE_HOST);
+    else if (url.pathname === '/webview.js' || url.pathname === '/webview.css') send(url.pathname.endsWith('js') ? 'text/javascript' : 'text/css', readFileSync(path.join(dir, url.pathname)));
+    else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>(resolve => server!.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>(resolve => (server ? server.close(() => resolve()) : resolve()));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(view: 'spend' | 'transcript', theme: Theme, width: number, m: ToWebviewMessage): Promise<Page> {
+  const page = await browser!.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`${origin}/page?view=${view}&theme=${theme}`);
+  await page.evaluate(`window.__send(${JSON.stringify(m)})`);
+  return page;
+}
+
+const usage = noUsage;
+const byTier = noSpendByTier;
+
+function spendMessage(): ToWebviewMessage {
+  const figures = { costUsd: 0.8246, usage: { ...usage, input: 9000, requests: 9 }, costByTier: byTier, priorityPremiumUsd: 0.007, unpricedRequests: 0, cacheShare: 0.5 };
+  const summary: SpendSummary = { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets: [{ scope: 'month', capUsd: 100, spentUsd: 0.8246, reservedUsd: 0 }], capReached: false };
+  const series: SpendSeries = {
+    days: ['2026-11-01', '2026-11-02'], bySession: [{ sessionId: 's1', title: 'Fix the tests', costUsd: [0.3, 0.5246] }],
+    cacheShare: [0.5, 0.5], byTier: { ...byTier, priority: 0.0146, standard: 0.81 }, byModel: [{ model: 'gpt-5.4', costUsd: 0.8246, unpriced: 0 }],
+    priorityPremiumUsd: 0.007, monthUsd: 0.8246, monthSessions: 1, monthCapUsd: 100, cacheBreakLossUsd: 0,
+  };
+  return { type: 'spend/state', body: { summary, series, sessions: 1, trusted: true } };
+}
+
+function stuckTranscript(): ToWebviewMessage {
+  const session = sessionInfo({
+    tier: 'priority', worktree: '/w', status: 'stuck', statusReason: 'Loop guard: the same command, 4 times.', costUsd: 0.2, turns: 4,
+    guard: { level: 'pause', reason: 'the same command, 4 times', spentSinceProgressUsd: 0.1, turnsSinceProgress: 4 }, cacheBreakLossUsd: 0.05, cacheBreaks: 1,
+  });
+  const ts = '2026-11-02T10:00:00.000Z';
+  return { type: 'transcript/reset', body: { session, events: [{ kind: 'cache-break', ts, turn: 2, reason: 'the tools changed', segment: 'tools', lostUsd: 0.05 }] } };
+}
+
+/** A computed CSS colour (rgb(), rgba() or color(srgb ...)) as 0..1 channels and alpha. */
+function channels(css: string): [number, number, number, number] {
+  const srgb = /^color\(srgb ([\d.e-]+) ([\d.e-]+) ([\d.e-]+)(?: \/ ([\d.]+))?\)$/.exec(css);
+  if (srgb) return [Number(srgb[1]), Number(srgb[2]), Number(srgb[3]), srgb[4] === undefined ? 1 : Number(srgb[4])];
+  const rgb = /^rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)$/.exec(css);
+  if (rgb) return [Number(rgb[1]) / 255, Number(rgb[2]) / 255, Number(rgb[3]) / 255, rgb[4] === undefined ? 1 : Number(rgb[4])];
+  throw new Error(`unparsed colour ${css}`);
+}
+
+/** WCAG contrast of an opaque colour against a hex background. */
+function contrast(css: string, background: string): number {
+  const lum = ([r, g, b]: number[]) => [r!, g!, b!].map(c => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
+  const bg = [1, 3, 5].map(i => parseInt(background.slice(i, i + 2), 16) / 255);
+  const [a, b] = [lum(channels(css)), lum(bg)].sort((x, y) => y - x);
+  return (a! + 0.05) / (b! + 0.05);
+}
+
+// Page code as text: this file is type-checked without the DOM library.
+const style = (page: Page, selector: string, prop: 'color' | 'background-color') =>
+  page.evaluate<string>(`getComputedStyle(document.querySelector(${JSON.stringify(selector)})).getPropertyValue('${prop}')`);
+
+for (const theme of Object.keys(THEMES) as Theme[]) {
+  test(`${theme}: priority, stuck and money lost are drawn in a solid colour of their own`, { skip }, async () => {
+    const { background } = THEMES[theme];
+    const transcript = await open('transcript', theme, 900, stuckTranscript());
+    await transcript.waitForSelector('.cache-break .lost', { state: 'attached' });
+    const spend = await open('spend', theme, 400, spendMessage());
+    await spend.waitForSelector('.callout-title .codicon', { state: 'attached' });
+    const texts: [Page, string][] = [[transcript, '.badge.status-stuck'], [transcript, '.tier-chip-priority'], [transcript, '.cache-break .lost'], [spend, '.callout-title .codicon']];
+    for (const [page, selector] of texts) {
+      const color = await style(page, selector, 'color');
+      assert.equal(channels(color)[3], 1, `${selector} is drawn in ${color}: translucent`);
+      assert.notEqual(color, await page.evaluate<string>('getComputedStyle(document.body).color'), `${selector} falls back to plain text: the theme lacks its variable`);
+      assert.ok(contrast(color, background) >= 4.5, `${selector} in ${color} on ${background}: contrast ${contrast(color, background).toFixed(2)}`);
+    }
+    for (const selector of ['.dot.tier-priority', '.series-0.swatch']) {
+      const fill = await style(spend, selector, 'background-color');
+      assert.equal(channels(fill)[3], 1, `${selector} is filled with ${fill}`);
+    }
+    await transcript.close();
+    await spend.close();
+  });
+}
+
+test('spend view in a 200 px sidebar: tier and budget figures are whole, inside their cards', { skip }, async () => {
+  const page = await open('spend', 'dark', 200, spendMessage());
+  await page.waitForSelector('.tier-row');
+  const figures = await page.locator('.tier-row > .num').allInnerTexts();
+  assert.deepEqual(figures, ['$0.0146', '$0.81', '$0.00']);
+  const escaping = await page.evaluate<string[]>(`[...document.querySelectorAll('.tier-row > .num, .budget-row-head > *, .budget-row-foot > *')].flatMap(el => {
+    const card = el.closest('.card').getBoundingClientRect();
+    const r = el.getBoundingClientRect();
+    return r.right > card.right - 1 || r.left < card.left || el.scrollWidth > el.clientWidth + 1 ? [el.textContent] : [];
+  })`);
+  assert.deepEqual(escaping, [], 'figures cut or past the card\'s edge');
+  const bars = await page.evaluate<number[]>(`[...document.querySelectorAll('.tier-row .mini-track')].map(t => Math.round(t.getBoundingClientRect().width))`);
+  assert.equal(new Set(bars).size, 1, `every tier's bar has the same length: ${bars}`);
+  await page.close();
+});
