@@ -14,19 +14,19 @@ test('sessions created together share one look at the checkout; a later one look
     looked.push(root);
     return [`${root}/changed.txt`];
   }, () => clock);
-  const first = await Promise.all([looks.dirtyFiles('/r'), looks.dirtyFiles('/r'), looks.dirtyFiles('/other')]);
+  const first = await Promise.all([looks.dirtyFiles('/r', '/r/.git'), looks.dirtyFiles('/r', '/r/.git'), looks.dirtyFiles('/other', '/r/.git')]);
   assert.deepEqual(first, [['/r/changed.txt'], ['/r/changed.txt'], ['/other/changed.txt']]);
   clock += 1_500;
-  await looks.dirtyFiles('/r');
+  await looks.dirtyFiles('/r', '/r/.git');
   assert.deepEqual(looked, ['/r', '/other'], 'within two seconds, the same answer');
   clock += 1_000;
-  await looks.dirtyFiles('/r');
+  await looks.dirtyFiles('/r', '/r/.git');
   assert.deepEqual(looked, ['/r', '/other', '/r'], 'after that, a new look');
 });
 
 test('a checkout git cannot read counts as clean', async () => {
   const looks = new CheckoutLooks(() => Promise.reject(new Error('not a repository')));
-  assert.deepEqual(await looks.dirtyFiles('/nowhere'), []);
+  assert.deepEqual(await looks.dirtyFiles('/nowhere', '/r/.git'), []);
 });
 
 test('a session started from a checkout with uncommitted work says the session does not see it', async t => {

@@ -1,14 +1,14 @@
 // Repositories inside a session's worktree: the host's own git never runs in one with the config a
 // command may have written there (a core.fsmonitor program, a filter's clean command).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { dirtyFiles } from '../../src/host/worktrees/inspect';
-import { nestedRepos } from '../../src/host/worktrees/nestedRepos';
+import { conflictedFiles, dirtyFiles } from '../../src/host/worktrees/inspect';
+import { nestedRepos, untrustedGitlinks } from '../../src/host/worktrees/nestedRepos';
 import { inWorktree, resolveWorktree } from '../../src/host/worktrees/registry';
 import { commitAll, createWorktree, removeWorktree, worktreeFingerprint, type CreatedWorktree } from '../../src/host/worktrees/worktrees';
-import { makeSandbox, sh, write, type Sandbox } from './helpers/git-fixtures';
+import { commitAllIn, makeSandbox, sh, write, type Sandbox } from './helpers/git-fixtures';
 
 let box: Sandbox;
 let wt: CreatedWorktree;
@@ -64,5 +64,71 @@ test('a submodule folder whose repository a command made is not looked into: cou
   assert.equal(sh(wt.worktree, 'rev-parse', 'HEAD:vendor/sub'), sub, 'the gitlink is as it was');
   const asked = await removeWorktree({ repoRoot: box.repo, worktree: wt.worktree, branch: wt.branch, base: 'main', locksDir: box.locksDir });
   assert.ok(!asked.ok && asked.uncommittedFiles?.includes('vendor/sub'), JSON.stringify(asked));
+  assert.equal(ran(), '');
+});
+
+/** A gitlink on the session's branch at `rel` (a submodule's, as the base had it). */
+function gitlinkAt(rel: string): string {
+  const commit = sh(box.repo, 'rev-parse', 'HEAD');
+  sh(wt.worktree, 'update-index', '--add', '--cacheinfo', `160000,${commit},${rel}`);
+  sh(wt.worktree, '-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-qm', 'gitlink');
+  return commit;
+}
+
+test('the end-of-run commit with nothing to stage, and the merge\'s conflict check, do not look into a submodule folder a command filled', async () => {
+  gitlinkAt('vendor/sub');
+  rmSync(path.join(wt.worktree, 'vendor', 'sub'), { recursive: true, force: true });
+  plant(path.join(wt.worktree, 'vendor', 'sub'));
+  assert.equal(await commitAll(wt.worktree, 'end of run'), null, 'nothing of the agent\'s to commit');
+  const ctx = await resolveWorktree(wt.worktree);
+  assert.deepEqual(await conflictedFiles(wt.worktree, inWorktree(ctx)), []);
+  assert.equal(ran(), '');
+});
+
+test('a submodule .git file that names the git folder by a way through a link is not trusted: git would follow the link', async () => {
+  gitlinkAt('vendor/sub');
+  const sub = path.join(wt.worktree, 'vendor', 'sub');
+  const common = (await resolveWorktree(wt.worktree)).repo.gitCommonDir;
+  // Read as written, the path climbs out through `L/..` and ends in the repository's git folder; git follows
+  // the link, and its `..` climb out of the folder the link names, inside the worktree, where the planted
+  // git folder waits.
+  mkdirSync(sub, { recursive: true });
+  const depth = sub.split(path.sep).length;
+  const deep = path.join(wt.worktree, 'z', ...Array.from({ length: depth }, (_, i) => `d${i}`));
+  mkdirSync(deep, { recursive: true });
+  plant(path.join(wt.worktree, 'tmpl'));
+  const planted = path.join(wt.worktree, 'z', common.slice(1), 'modules', 'x');
+  mkdirSync(path.dirname(planted), { recursive: true });
+  renameSync(path.join(wt.worktree, 'tmpl', '.git'), planted);
+  symlinkSync(deep, path.join(sub, 'L'));
+  write(sub, '.git', `gitdir: ${path.join(sub, 'L')}${'/..'.repeat(depth)}${common}/modules/x\n`);
+  assert.deepEqual(await untrustedGitlinks(wt.worktree, ['vendor/sub'], common), ['vendor/sub']);
+  const ctx = await resolveWorktree(wt.worktree);
+  assert.ok((await dirtyFiles(wt.worktree, inWorktree(ctx), common)).includes('vendor/sub'));
+  assert.equal(ran(), '');
+});
+
+test('a submodule\'s own submodule is not looked into: git goes one level down, where the folders are the repository\'s', async () => {
+  // A trusted submodule (its .git a file naming its clone in the git folder) whose checkout holds a gitlink
+  // that a command filled with a repository of its own.
+  const inner = path.join(box.dir, 'inner');
+  mkdirSync(inner);
+  sh(inner, 'init', '-q');
+  write(inner, 'r.txt', 'inner\n');
+  commitAllIn(inner, 'inner');
+  const outer = path.join(box.dir, 'outer');
+  mkdirSync(outer);
+  sh(outer, 'init', '-q');
+  sh(outer, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', inner, 'inner');
+  commitAllIn(outer, 'outer');
+  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', outer, 'sub');
+  commitAllIn(wt.worktree, 'sub');
+  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init', '--recursive');
+  rmSync(path.join(wt.worktree, 'sub', 'inner'), { recursive: true, force: true });
+  plant(path.join(wt.worktree, 'sub', 'inner'));
+  const ctx = await resolveWorktree(wt.worktree);
+  await dirtyFiles(wt.worktree, inWorktree(ctx), ctx.repo.gitCommonDir);
+  await worktreeFingerprint(wt.worktree, path.join(box.dir, 'snapshot.index'));
+  assert.equal(await commitAll(wt.worktree, 'nothing'), null);
   assert.equal(ran(), '');
 });

@@ -9,17 +9,17 @@ export class CheckoutLooks {
   private readonly recent = new Map<string, { at: number; files: Promise<string[]> }>();
 
   constructor(
-    private readonly look: (root: string) => Promise<string[]> = dirtyFiles,
+    private readonly look: (root: string, gitCommonDir: string) => Promise<string[]> = (root, gitCommonDir) => dirtyFiles(root, {}, gitCommonDir),
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Files with uncommitted changes in the checkout at `root`; [] when git cannot tell. */
-  dirtyFiles(root: string): Promise<string[]> {
+  /** Files with uncommitted changes in the checkout at `root` (of the repository whose git folder is `gitCommonDir`); [] when git cannot tell. */
+  dirtyFiles(root: string, gitCommonDir: string): Promise<string[]> {
     const at = this.now();
     for (const [key, entry] of this.recent) if (at - entry.at > REUSE_MS) this.recent.delete(key);
     const known = this.recent.get(root);
     if (known) return known.files;
-    const files = this.look(root).catch(() => [] as string[]);
+    const files = this.look(root, gitCommonDir).catch(() => [] as string[]);
     this.recent.set(root, { at, files });
     return files;
   }

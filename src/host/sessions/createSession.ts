@@ -120,7 +120,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     // A base that names no commit is the request's mistake; anything else went wrong on the way.
     throw err instanceof WorktreeError && (err.code === 'bad-ref' || err.code === 'bad-branch-name') ? new InvalidRequestError(message) : new UserError(message);
   }
-  const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root);
+  const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root, repo.gitCommonDir);
   const now = new Date().toISOString();
   const record: SessionRecord = {
     version: 1,

@@ -31,8 +31,10 @@ export interface GitOutput {
 
 // Hooks never run: a worktree is agent-writable, and a hooks path relative to it (husky's `.husky/_`)
 // would let an agent's files run outside its sandbox, in the host, on our next commit. Nor does an
-// fsmonitor program: given on the command line, this holds in any git that git starts too (nestedRepos.ts).
-const BASE_CONFIG = [`core.hooksPath=${devNull}`, 'core.fsmonitor=false'];
+// fsmonitor program, and git never looks into a submodule's folder to see whether it changed: it would run
+// a git there that reads that folder's own config, which a command may have written (a filter's clean
+// program). Given on the command line, these hold in every git that git starts too (nestedRepos.ts).
+const BASE_CONFIG = [`core.hooksPath=${devNull}`, 'core.fsmonitor=false', 'diff.ignoreSubmodules=all'];
 const MAX_PROCESSES = 8;
 
 /** Runs git in `cwd`; resolves with stdout, rejects with GitCommandError on a non-zero exit. */

@@ -8,12 +8,12 @@ import { excluding, nestedRepos, untrustedGitlinks } from './nestedRepos';
 import { submodulePaths } from './submodulePaths';
 
 /**
- * Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded). In a
- * session's worktree (`gitCommonDir` given), a submodule folder whose repository a command may have made is
- * not looked into (nestedRepos.ts): it is counted as changed, whole.
+ * Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded), and
+ * those of the submodules (one level down: git looks no deeper, nestedRepos.ts). A submodule folder whose
+ * repository a command may have made is not looked into: it is counted as changed, whole.
  */
-export async function dirtyFiles(cwd: string, opts?: GitCallOptions, gitCommonDir?: string): Promise<string[]> {
-  const untrusted = gitCommonDir ? await untrustedGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir) : [];
+export async function dirtyFiles(cwd: string, opts: GitCallOptions, gitCommonDir: string): Promise<string[]> {
+  const untrusted = await untrustedGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir);
   const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ':/', ...excluding(untrusted)], opts);
   return [...splitNul(out).map(entry => entry.slice(3)), ...untrusted];
 }

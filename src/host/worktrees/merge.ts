@@ -200,7 +200,7 @@ async function checkoutRefusal(repo: Repo, checkout: Checkout, baseTip: string, 
   const head = await gitLine(at, ['rev-parse', '--verify', 'HEAD'], checkout.git);
   if (head !== baseTip) return refuse('error', `the base branch moved while merging (${at} is at ${head.slice(0, 12)}); merge again. Nothing was changed.`);
   const touched = await touchedFiles(repo.root, baseTip, result);
-  const blocking = overlapping(await dirtyFiles(at, checkout.git), touched);
+  const blocking = overlapping(await dirtyFiles(at, checkout.git, repo.gitCommonDir), touched);
   if (blocking.length > 0) {
     return refuse('dirty-checkout', `${at} has uncommitted changes to files this merge changes: ${listed(blocking)}. Commit or stash them, then merge again. Nothing was changed.`);
   }

@@ -2,7 +2,7 @@
 // changed, `git add` and `git status` run git inside it, and that git reads the folder's own .git/config,
 // which a sandboxed command can write (a core.fsmonitor program, a filter's clean command): it would run in
 // the host, unconfined. So the host never stages what is in such a folder, and never asks git about it.
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { gitOutput, splitNul, type GitCallOptions } from './git';
 
@@ -35,17 +35,21 @@ export function excluding(paths: readonly string[]): string[] {
 /**
  * Gitlinks whose folder is a repository git must not be run in: any but a submodule checkout as git makes
  * one, whose `.git` is a file naming its clone inside the repository's git folder (which commands may not
- * write). A `.git` folder, or a file naming anywhere else, a command may have made.
+ * write), found there by its real path (a link on the way may point anywhere). A `.git` folder, a link, or
+ * a file naming anywhere else, a command may have made.
  */
 export async function untrustedGitlinks(worktree: string, gitlinks: readonly string[], gitCommonDir: string): Promise<string[]> {
-  const common = path.resolve(gitCommonDir) + path.sep;
+  if (!gitlinks.length) return [];
+  const common = (await realpath(gitCommonDir).catch(() => path.resolve(gitCommonDir))) + path.sep;
   const untrusted: string[] = [];
   for (const rel of gitlinks) {
     const dotGit = path.join(worktree, rel, '.git');
     const st = await lstat(dotGit).catch(() => undefined);
     if (!st) continue;
-    const named = st.isFile() ? /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim() : undefined;
-    if (!named || !path.resolve(path.dirname(dotGit), named).startsWith(common)) untrusted.push(rel);
+    // As git reads it: "gitdir: " and the rest of the first line.
+    const named = st.isFile() ? /^gitdir: (.*)$/m.exec((await readFile(dotGit, 'utf8').catch(() => '')).split('\n')[0] ?? '')?.[1]?.trimEnd() : undefined;
+    const real = named ? await realpath(path.resolve(path.dirname(dotGit), named)).catch(() => undefined) : undefined;
+    if (!real || !(real + path.sep).startsWith(common)) untrusted.push(rel);
   }
   return untrusted;
 }
