@@ -113,6 +113,17 @@ test('requests sent since the last word count against what is left, until a newe
   assert.equal(g2.delayMs(now + 30), 0);
 });
 
+test('an answer counts what was sent before its request went, not what went out while it was on its way', () => {
+  const gate = new RateLimitGate();
+  const t0 = Date.now();
+  gate.observe(word(100), 200, t0, t0);
+  // Three requests go after the one about to be answered was sent, before its headers come back.
+  for (let i = 0; i < 3; i++) gate.sent(0, t0 + 5);
+  gate.observe(word(90), 200, t0 + 10, t0 + 2);
+  assert.equal(gate.delayMs(t0 + 10), 0);
+  assert.equal(gate.snapshot.remainingRequests, 87, 'the three are still counted');
+});
+
 test('another server or key has windows of its own', async () => {
   const gate = new RateLimitGate();
   await gate.catchUp('http://a/v1', 'k1');

@@ -73,6 +73,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   // A wait the user would notice is said: a session silent for a minute looks hung.
   if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason(Date.now(), windowTokens) ?? 'the provider\'s rate limit');
   await deps.rateLimits.wait(signal, windowTokens);
+  // What the provider's rate-limit headers count: the requests sent before this one.
+  const sentAt = Date.now();
   let reservation: ReserveResult;
   try {
     const reserve = () => deps.budgets.reserve(
@@ -182,7 +184,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     }
     return errorResponse(502, `Switchyard gateway: the model server at ${shownUrl(up.baseURL)} cannot be reached (${(err as Error).message}).`, 'upstream_unreachable', 'server_error');
   }
-  deps.rateLimits.observe(upstream.headers, upstream.status);
+  deps.rateLimits.observe(upstream.headers, upstream.status, Date.now(), sentAt);
   const headers = passThroughHeaders(upstream.headers);
   if (upstream.status < 200 || upstream.status > 299) {
     // Errors pass back faithfully; nothing was spent, so the reservation is released.

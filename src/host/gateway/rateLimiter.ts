@@ -24,7 +24,7 @@ const MAX_WAIT_MS = 60_000;
 const MAX_SENDS = 10_000;
 
 export class RateLimitGate {
-  /** The last word heard, here or from another process: the provider's counts when its headers came. */
+  /** The last word heard, here or from another process, and when the request it answered was sent. */
   private s: RateLimitSnapshot = {};
   private observedAt = 0;
   /** Requests this process sent since that word: the provider has counted them, the word has not. */
@@ -66,7 +66,11 @@ export class RateLimitGate {
     this.sends.push({ at: now, tokens });
   }
 
-  observe(headers: Headers, status: number, now = Date.now()): void {
+  /**
+   * The provider's word, in the headers of an answer that came `now` to a request sent at `sentAt`: it has
+   * counted what was sent before that request, not what went out while it was on its way.
+   */
+  observe(headers: Headers, status: number, now = Date.now(), sentAt = now): void {
     const num = (name: string) => {
       const v = headers.get(name);
       return v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
@@ -88,7 +92,7 @@ export class RateLimitGate {
         tokensResetAt: resetAt('x-ratelimit-reset-tokens'),
         blockedUntil: this.s.blockedUntil,
       };
-      this.heardAt(now);
+      this.heardAt(sentAt);
       heard = true;
     }
     if (status === 429) {
@@ -96,7 +100,7 @@ export class RateLimitGate {
       this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
       heard = true;
     }
-    if (heard && this.key !== undefined) this.shared?.publish(this.key, { observedAt: this.observedAt || now, snapshot: { ...this.s } });
+    if (heard && this.key !== undefined) this.shared?.publish(this.key, { observedAt: this.observedAt || sentAt, snapshot: { ...this.s } });
   }
 
   /**
@@ -155,7 +159,7 @@ export class RateLimitGate {
     this.s.blockedUntil = blockedUntil;
   }
 
-  /** A word of this time: what was sent before it, it has counted. */
+  /** A word about the window as it stood when a request went at `at`: what was sent before, it has counted. */
   private heardAt(at: number): void {
     this.observedAt = at;
     const firstAfter = this.sends.findIndex(send => send.at > at);

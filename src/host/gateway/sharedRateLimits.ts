@@ -10,7 +10,7 @@ import type { RateLimitSnapshot } from './rateLimiter';
 
 /** One server and key's last word, as it is written to its file. */
 export interface SharedRateWord {
-  /** Epoch ms when its headers arrived: the newer word wins. */
+  /** Epoch ms when the request it answered was sent: the newer word wins. */
   observedAt: number;
   snapshot: RateLimitSnapshot;
 }
