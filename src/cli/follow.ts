@@ -156,7 +156,9 @@ function eventPrinter(err: Out): (e: TranscriptEvent) => void {
   return e => {
     if (e.kind === 'status' && guardSaid && e.reason?.includes(guardSaid)) err(`  [${e.status}] (the loop guard's reason above)`);
     else printEvent(e, err);
-    guardSaid = e.kind === 'guard' ? e.reason : undefined;
+    // Until the next status: a notice or a tool's output may come between the guard's line and it.
+    if (e.kind === 'guard') guardSaid = e.reason;
+    else if (e.kind === 'status') guardSaid = undefined;
   };
 }
 

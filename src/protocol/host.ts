@@ -54,13 +54,16 @@ export interface GuardSettings {
   escalateAfter: number;
 }
 
-/** The smallest value of each whole-number threshold that still means what it says (noProgressUsd: above 0). */
 /**
  * What sandboxed commands may not read unless the user says otherwise: credential folders and files of
  * common tools (cloud, forge, registry, container), and the Switchyard home.
  */
-export const DEFAULT_DENY_READ: readonly string[] = Object.freeze(['~/.ssh',  '~/.aws',  '~/.config/gcloud',  '~/.azure',  '~/.kube',  '~/.gnupg',  '~/.config/gh',  '~/.docker',  '~/.git-credentials',  '~/.netrc',  '~/.npmrc',  '~/.pypirc',  '~/.cargo/credentials',  '~/.cargo/credentials.toml',  '~/.switchyard']);
+export const DEFAULT_DENY_READ: readonly string[] = Object.freeze([
+  '~/.ssh', '~/.aws', '~/.config/gcloud', '~/.azure', '~/.kube', '~/.gnupg', '~/.config/gh', '~/.docker', '~/.git-credentials',
+  '~/.netrc', '~/.npmrc', '~/.pypirc', '~/.cargo/credentials', '~/.cargo/credentials.toml', '~/.switchyard',
+]);
 
+/** The smallest value of each whole-number threshold that still means what it says (noProgressUsd: above 0). */
 export const GUARD_MINIMUMS: Readonly<Record<Exclude<keyof GuardSettings, 'enabled' | 'noProgressUsd'>, number>> = Object.freeze({
   repeatedCall: 2,
   repeatedError: 2,

@@ -22,11 +22,13 @@ test('secrets of the user\'s shell are kept from commands; what commands need st
     NODE_ENV: 'test',
     HTTPS_PROXY: 'http://alice:s3cret@proxy.local:3128',
     OPENAI_BASE_URL: 'https://bob:pw@models.local/v1',
+    GIT_REMOTE: 'ssh://git@example.com/team/repo.git',
     GIT_DIR: '/elsewhere/.git',
   }, { OPENAI_API_KEY: 'sy-session-token' });
-  assert.deepEqual(Object.keys(env).sort(), ['GIT_AUTHOR_NAME', 'GIT_TERMINAL_PROMPT', 'HOME', 'HTTPS_PROXY', 'NODE_ENV', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'PATH', 'TOKENIZERS_PARALLELISM']);
+  assert.deepEqual(Object.keys(env).sort(), ['GIT_AUTHOR_NAME', 'GIT_REMOTE', 'GIT_TERMINAL_PROMPT', 'HOME', 'HTTPS_PROXY', 'NODE_ENV', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'PATH', 'TOKENIZERS_PARALLELISM']);
   assert.equal(env.OPENAI_API_KEY, 'sy-session-token', 'what the caller gives is given');
-  assert.equal(env.HTTPS_PROXY, 'http://proxy.local:3128', 'no user name or password in an address');
+  assert.equal(env.HTTPS_PROXY, 'http://proxy.local:3128', 'no password in an address, nor the user name it goes with');
+  assert.equal(env.GIT_REMOTE, 'ssh://git@example.com/team/repo.git', 'a user name alone is no secret');
   assert.equal(env.OPENAI_BASE_URL, 'https://models.local/v1');
   for (const name of ['STRIPE_SECRET_KEY', 'HF_TOKEN', 'AZURE_CLIENT_SECRET', 'GOOGLE_APPLICATION_CREDENTIALS', 'npm_config__auth']) assert.ok(isSecretName(name), name);
   for (const name of ['PASSAGE', 'AUTHOR', 'KEYBOARD', 'SECRETARY_NAME']) assert.ok(!isSecretName(name), name);

@@ -30,8 +30,8 @@ export function childEnv(
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
     if (v === undefined || isSecretName(k) || GIT_LOCATION_KEYS.includes(k)) continue;
-    // A user name and password in an address (a proxy, a base URL) stay out too.
-    env[k] = v.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+(?::[^\s/@]*)?@/gi, '$1');
+    // A password in an address (a proxy's, a base URL's) stays out too, with its user name.
+    env[k] = v.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi, '$1');
   }
   // Nothing may wait for a password on a terminal nobody is watching.
   env.GIT_TERMINAL_PROMPT = '0';
