@@ -158,6 +158,8 @@ test('spend view: ready first, the empty state, then the dashboard; clicks post 
   await send(page, spendMessage(true));
   await page.waitForSelector('.stacked-chart svg rect.bar');
   assert.equal(await page.locator('.stacked-chart rect.bar').count(), 4, 'two series over two days with spend');
+  // A screen reader hears the figures the bars show.
+  assert.equal(await page.locator('.stacked-chart svg').getAttribute('aria-label'), 'Spend per day this month, stacked by session: 2 days with spend, the most $9.50 on Nov 2. Nov 1 $3.00, Nov 2 $9.50.');
   await page.locator('.legend-item.clickable').click();
   assert.equal(await page.locator('.legend-item').nth(1).evaluate(el => el.tagName), 'DIV', '"other" is not a session to open');
   await page.getByRole('button', { name: 'Export CSV' }).click();
@@ -290,7 +292,10 @@ test('transcript: the header offers what the session can do next, and an update 
   assert.equal(await page.getByRole('button', { name: 'Stop' }).count(), 0, 'a failed session has nothing to stop');
   await send(page, { type: 'transcript/session', body: { session: session({ status: 'done' }) } });
   await page.getByRole('button', { name: 'Merge…' }).click();
-  assert.deepEqual((await posted(page)).slice(1).map(m => m.type === 'transcript/act' ? m.body.action : m.type), ['pause', 'resume', 'stop', 'resume', 'merge']);
+  // Waiting for the user's answer about a command: the way to give it is in the header, not only in a notification.
+  await send(page, { type: 'transcript/session', body: { session: session({ status: 'waiting' }) } });
+  await page.getByRole('button', { name: 'Review Command…' }).click();
+  assert.deepEqual((await posted(page)).slice(1).map(m => m.type === 'transcript/act' ? m.body.action : m.type), ['pause', 'resume', 'stop', 'resume', 'merge', 'review']);
   assert.deepEqual(await violations(page), []);
   assert.deepEqual(errors, []);
   await page.close();

@@ -18,6 +18,7 @@ const ACT_COMMANDS: Record<TranscriptAction, string> = {
   resume: 'switchyard.resumeSession',
   stop: 'switchyard.stopSession',
   merge: 'switchyard.mergeSession',
+  review: 'switchyard.reviewCommand',
 };
 
 export class TranscriptPanels extends Disposable implements vscode.WebviewPanelSerializer {

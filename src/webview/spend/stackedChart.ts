@@ -16,6 +16,18 @@ const HEIGHT = 150;
 const PAD = { top: 8, right: 4, bottom: 18, left: 40 };
 const TOOLTIP_ROWS = 6;
 
+/**
+ * What the chart says in words, for a screen reader (the bars and their hover figures are not read): the
+ * days with spend, the dearest, and each day's amount.
+ */
+export function chartSummary(d: StackedData): string {
+  const spent = d.days.map((day, i) => ({ day, usd: d.dayTotals[i] ?? 0 })).filter(x => x.usd > 0);
+  if (!spent.length) return 'Spend per day this month: nothing spent yet';
+  const dearest = spent.reduce((a, b) => (b.usd > a.usd ? b : a));
+  const each = spent.map(x => `${dayLabel(x.day)} ${usd(x.usd)}`).join(', ');
+  return `Spend per day this month, stacked by session: ${spent.length} ${spent.length === 1 ? 'day' : 'days'} with spend, the most ${usd(dearest.usd)} on ${dayLabel(dearest.day)}. ${each}.`;
+}
+
 export function seriesClass(colour: number): string {
   return colour < 0 ? 'series-other' : `series-${colour % 8}`;
 }
@@ -66,7 +78,7 @@ export class StackedChart {
     const barW = Math.max(1, Math.min(18, step * 0.72));
 
     const root = svg('svg', { width: W, height: HEIGHT, viewBox: `0 0 ${W} ${HEIGHT}`, role: 'img' });
-    root.setAttribute('aria-label', 'Spend per day this month, stacked by session');
+    root.setAttribute('aria-label', chartSummary(d));
     for (const t of scale.ticks) {
       const ty = Math.round(y(t)) + 0.5;
       root.appendChild(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: ty, y2: ty }, t === 0 ? 'axis' : 'grid'));

@@ -65,6 +65,8 @@ export class SessionHeader {
     const act = (label: string, action: TranscriptAction, iconName: string, title: string) =>
       focusable(action, button(label, () => this.actions.act(s.id, action), { kind: 'secondary', icon: iconName, title }));
     const out: HTMLElement[] = [];
+    // Waiting on the user: the notification may be gone, and the answer is what the session needs first.
+    if (s.status === 'waiting') out.push(act('Review Command…', 'review', 'bell-dot', 'See the command the agent asks to run, then approve or deny it'));
     if (ACTIVE_STATUSES.includes(s.status)) out.push(act('Pause', 'pause', 'debug-pause', 'Pause the agent; resume it later from where it was'));
     if (RESUMABLE_STATUSES.includes(s.status)) out.push(act(s.status === 'failed' ? 'Retry' : 'Resume', 'resume', 'debug-start', 'Run the agent on from where it stopped'));
     if (STOPPABLE_STATUSES.includes(s.status)) out.push(act('Stop', 'stop', 'debug-stop', 'Stop the agent for good; its work stays on its branch'));
