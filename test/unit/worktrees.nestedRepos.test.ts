@@ -1,10 +1,12 @@
 // Repositories inside a session's worktree: the host's own git never runs in one with the config a
 // command may have written there (a core.fsmonitor program, a filter's clean command).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { conflictedFiles, dirtyFiles } from '../../src/host/worktrees/inspect';
+import { mergeBack } from '../../src/host/worktrees/merge';
 import { nestedRepos, untrustedGitlinks } from '../../src/host/worktrees/nestedRepos';
 import { inWorktree, resolveWorktree } from '../../src/host/worktrees/registry';
 import { commitAll, createWorktree, removeWorktree, worktreeFingerprint, type CreatedWorktree } from '../../src/host/worktrees/worktrees';
@@ -88,23 +90,28 @@ test('the end-of-run commit with nothing to stage, and the merge\'s conflict che
 test('a submodule .git file that names the git folder by a way through a link is not trusted: git would follow the link', async () => {
   gitlinkAt('vendor/sub');
   const sub = path.join(wt.worktree, 'vendor', 'sub');
-  const common = (await resolveWorktree(wt.worktree)).repo.gitCommonDir;
-  // Read as written, the path climbs out through `L/..` and ends in the repository's git folder; git follows
-  // the link, and its `..` climb out of the folder the link names, inside the worktree, where the planted
-  // git folder waits.
-  mkdirSync(sub, { recursive: true });
-  const depth = sub.split(path.sep).length;
-  const deep = path.join(wt.worktree, 'z', ...Array.from({ length: depth }, (_, i) => `d${i}`));
-  mkdirSync(deep, { recursive: true });
+  const common = realpathSync((await resolveWorktree(wt.worktree)).repo.gitCommonDir);
+  // Read by name, `<sub>/L/..` (n times) then the git folder's path is the git folder itself; on disk, the
+  // `..` climb out of the folder the link L names, deep inside the worktree, and land on a git folder
+  // planted at `<worktree>/z<git folder>`, whose config names the filter.
   plant(path.join(wt.worktree, 'tmpl'));
-  const planted = path.join(wt.worktree, 'z', common.slice(1), 'modules', 'x');
+  const planted = path.join(wt.worktree, 'z', common.slice(1));
   mkdirSync(path.dirname(planted), { recursive: true });
   renameSync(path.join(wt.worktree, 'tmpl', '.git'), planted);
+  mkdirSync(sub, { recursive: true });
+  for (const f of ['f', '.gitattributes']) renameSync(path.join(wt.worktree, 'tmpl', f), path.join(sub, f));
+  sh(wt.worktree, 'config', '-f', path.join(planted, 'config'), 'core.worktree', sub);
+  const n = `${sub}/L`.split('/').length - 1;
+  const deep = path.join(wt.worktree, 'z', ...Array.from({ length: n }, (_, i) => `d${i}`));
+  mkdirSync(deep, { recursive: true });
   symlinkSync(deep, path.join(sub, 'L'));
-  write(sub, '.git', `gitdir: ${path.join(sub, 'L')}${'/..'.repeat(depth)}${common}/modules/x\n`);
+  write(sub, '.git', `gitdir: ${sub}/L${'/..'.repeat(n)}${common}\n`);
+  write(sub, 'f', 'data\n');
   assert.deepEqual(await untrustedGitlinks(wt.worktree, ['vendor/sub'], common), ['vendor/sub']);
   const ctx = await resolveWorktree(wt.worktree);
   assert.ok((await dirtyFiles(wt.worktree, inWorktree(ctx), common)).includes('vendor/sub'));
+  const asked = await removeWorktree({ repoRoot: box.repo, worktree: wt.worktree, branch: wt.branch, base: 'main', locksDir: box.locksDir });
+  assert.ok(!asked.ok, JSON.stringify(asked));
   assert.equal(ran(), '');
 });
 
@@ -130,5 +137,51 @@ test('a submodule\'s own submodule is not looked into: git goes one level down, 
   await dirtyFiles(wt.worktree, inWorktree(ctx), ctx.repo.gitCommonDir);
   await worktreeFingerprint(wt.worktree, path.join(box.dir, 'snapshot.index'));
   assert.equal(await commitAll(wt.worktree, 'nothing'), null);
+  assert.equal(ran(), '');
+});
+
+test('a user\'s submodule.recurse does not take a rebase\'s reset into a submodule folder a command filled', async () => {
+  const up = path.join(box.dir, 'subup');
+  mkdirSync(up);
+  sh(up, 'init', '-q', '-b', 'main');
+  write(up, 'lib.txt', 'v1\n');
+  commitAllIn(up, 'v1');
+  sh(box.repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', up, 'vendor/sub');
+  commitAllIn(box.repo, 'add sub');
+  sh(box.repo, 'config', 'submodule.recurse', 'true');
+  const session = await createWorktree({ repoRoot: box.repo, worktreesDir: box.worktreesDir, locksDir: box.locksDir, base: 'main', slug: 'recursing' });
+  // The agent's work, and, where the submodule was never set up, a repository of its own at the same commit.
+  write(session.worktree, 'x.txt', 'x\n');
+  const sub = path.join(session.worktree, 'vendor', 'sub');
+  sh(sub, 'init', '-q');
+  sh(sub, 'fetch', '-q', up, 'main');
+  sh(sub, 'checkout', '-q', sh(box.repo, 'rev-parse', 'HEAD:vendor/sub'));
+  write(sub, '.gitattributes', '* filter=x\n');
+  sh(sub, 'config', 'filter.x.clean', `echo clean >> ${marker}; cat`);
+  sh(sub, 'config', 'filter.x.smudge', `echo smudge >> ${marker}; cat`);
+  // The user moves the submodule on in the main checkout, then merges the session by rebase (a reset there).
+  write(up, 'lib.txt', 'v2\n');
+  commitAllIn(up, 'v2');
+  sh(path.join(box.repo, 'vendor', 'sub'), 'pull', '-q', up, 'main');
+  commitAllIn(box.repo, 'bump sub');
+  sh(sub, 'fetch', '-q', up, 'main');
+  await mergeBack({ repoRoot: box.repo, branch: session.branch, baseBranch: 'main', strategy: 'rebase', worktree: session.worktree, locksDir: box.locksDir });
+  assert.equal(ran(), '');
+  assert.ok(lstatSync(path.join(sub, '.git')).isDirectory(), 'the planted repository was not moved into the git folder, to be trusted later');
+});
+
+test('host git ignores relative entries of the search path: a `git` a command wrote in the worktree never runs', async () => {
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  write(wt.worktree, 'node_modules/.bin/git', `#!/bin/sh\necho "planted git ran: $*" >> '${marker}'\nexec '${realGit}' "$@"\n`);
+  chmodSync(path.join(wt.worktree, 'node_modules/.bin/git'), 0o755);
+  const saved = process.env.PATH;
+  process.env.PATH = `node_modules/.bin${path.delimiter}${saved}`;
+  try {
+    await worktreeFingerprint(wt.worktree, path.join(box.dir, 'snapshot.index'));
+    const ctx = await resolveWorktree(wt.worktree);
+    await dirtyFiles(wt.worktree, inWorktree(ctx), ctx.repo.gitCommonDir);
+  } finally {
+    process.env.PATH = saved;
+  }
   assert.equal(ran(), '');
 });

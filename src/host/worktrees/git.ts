@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { launch } from '../util/launcher';
 import { GitCommandError, WorktreeError } from './errors';
+import { withAbsoluteSearchPath } from '../util/searchPath';
 
 /** Environment set by us; any GIT_* variable inherited from our own environment is stripped from the child. */
 export interface GitEnv {
@@ -34,7 +35,8 @@ export interface GitOutput {
 // fsmonitor program, and git never looks into a submodule's folder to see whether it changed: it would run
 // a git there that reads that folder's own config, which a command may have written (a filter's clean
 // program). Given on the command line, these hold in every git that git starts too (nestedRepos.ts).
-const BASE_CONFIG = [`core.hooksPath=${devNull}`, 'core.fsmonitor=false', 'diff.ignoreSubmodules=all'];
+// Nor does a checkout, reset or merge go into submodules (a user's submodule.recurse would make it).
+const BASE_CONFIG = [`core.hooksPath=${devNull}`, 'core.fsmonitor=false', 'diff.ignoreSubmodules=all', 'submodule.recurse=false'];
 const MAX_PROCESSES = 8;
 
 /** Runs git in `cwd`; resolves with stdout, rejects with GitCommandError on a non-zero exit. */
@@ -99,7 +101,7 @@ function ambientEnv(): NodeJS.ProcessEnv {
     const lower = key.toLowerCase();
     if (!lower.startsWith('git_') && !GUARDED_ENV.has(lower)) env[key] = value;
   }
-  return env;
+  return withAbsoluteSearchPath(env);
 }
 
 class Semaphore {

@@ -48,7 +48,9 @@ export async function untrustedGitlinks(worktree: string, gitlinks: readonly str
     if (!st) continue;
     // As git reads it: "gitdir: " and the rest of the first line.
     const named = st.isFile() ? /^gitdir: (.*)$/m.exec((await readFile(dotGit, 'utf8').catch(() => '')).split('\n')[0] ?? '')?.[1]?.trimEnd() : undefined;
-    const real = named ? await realpath(path.resolve(path.dirname(dotGit), named)).catch(() => undefined) : undefined;
+    // Resolved as git does, on disk: `L/..` climbs out of the folder a link L names, not back to L's own.
+    const written = named ? (path.isAbsolute(named) ? named : `${path.dirname(dotGit)}${path.sep}${named}`) : undefined;
+    const real = written ? await realpath(written).catch(() => undefined) : undefined;
     if (!real || !(real + path.sep).startsWith(common)) untrusted.push(rel);
   }
   return untrusted;

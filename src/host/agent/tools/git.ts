@@ -1,5 +1,6 @@
 // Runs read-only git commands for the tools (listing and searching), with a cap on what is kept.
 import { launch } from '../../util/launcher';
+import { withAbsoluteSearchPath } from '../../util/searchPath';
 import { NAMES_IGNORE_CASE } from './confine';
 import { childEnv } from './env';
 import { ToolError } from './errors';
@@ -21,7 +22,7 @@ export interface GitOptions {
 
 // Output is never paged or coloured. The agent's tools run no program the repository's configuration
 // names: an fsmonitor would run at every listing.
-const GLOBAL_ARGS = ['--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false'];
+const GLOBAL_ARGS = ['--no-pager', '-c', 'color.ui=false', '-c', 'core.quotepath=off', '-c', 'core.fsmonitor=false', '-c', 'diff.ignoreSubmodules=all', '-c', 'submodule.recurse=false'];
 
 /**
  * The pathspecs for `rel` (literal: a path with '*' names that file) without the denied paths: left out by
@@ -35,7 +36,7 @@ export function pathspecs(rel: string, denied: readonly string[] = []): string[]
 export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRun> {
   return new Promise<GitRun>((resolve, reject) => {
     if (opts.signal.aborted) return reject(new ToolError('stopped before git started'));
-    const child = launch('git', [...GLOBAL_ARGS, ...args], { cwd: opts.cwd, env: childEnv() });
+    const child = launch('git', [...GLOBAL_ARGS, ...args], { cwd: opts.cwd, env: withAbsoluteSearchPath(childEnv()) });
     const out: Buffer[] = [];
     let outBytes = 0;
     let truncated = false;
