@@ -185,3 +185,21 @@ test('host git ignores relative entries of the search path: a `git` a command wr
   }
   assert.equal(ran(), '');
 });
+
+test('a filter driver of the user\'s config runs on no file an agent wrote when the host only looks (a fingerprint, what is uncommitted, conflicts)', async () => {
+  sh(box.repo, 'config', 'filter.strip.clean', `echo clean >> '${marker}'; cat`);
+  sh(box.repo, 'config', 'filter.strip.process', `echo process >> '${marker}'; false`);
+  write(wt.worktree, '.gitattributes', '* filter=strip\n');
+  write(wt.worktree, 'notebook.ipynb', '{"cells": []}\n');
+  const ctx = await resolveWorktree(wt.worktree);
+  const first = await worktreeFingerprint(wt.worktree, path.join(box.dir, 'snapshot.index'));
+  write(wt.worktree, 'notebook.ipynb', '{"cells": [1]}\n');
+  assert.notEqual(await worktreeFingerprint(wt.worktree, path.join(box.dir, 'snapshot.index')), first, 'the files as they are');
+  assert.ok((await dirtyFiles(wt.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).includes('notebook.ipynb'));
+  await conflictedFiles(wt.worktree, inWorktree(ctx));
+  assert.equal(ran(), '');
+  // The commit stores them as the user's drivers would, as the user's own commit there would.
+  sh(box.repo, 'config', '--unset', 'filter.strip.process');
+  await commitAll(wt.worktree, 'work');
+  assert.match(ran(), /clean/);
+});

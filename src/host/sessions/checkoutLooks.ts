@@ -9,7 +9,7 @@ export class CheckoutLooks {
   private readonly recent = new Map<string, { at: number; files: Promise<string[]> }>();
 
   constructor(
-    private readonly look: (root: string, gitCommonDir: string) => Promise<string[]> = (root, gitCommonDir) => dirtyFiles(root, {}, gitCommonDir),
+    private readonly look: (root: string, gitCommonDir: string) => Promise<string[]> = (root, gitCommonDir) => dirtyFiles(root, {}, gitCommonDir, false),
     private readonly now: () => number = Date.now,
   ) {}
 

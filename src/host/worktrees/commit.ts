@@ -34,7 +34,10 @@ export async function commitAll(worktree: string, message: string, author: GitId
       // is refused, and the submodules the index holds are left as they are.
       const nested = await nestedRepos(ctx.worktree, inWorktree(ctx, { env: { LC_ALL: 'C' } }));
       refuseEmbeddedRepos(nested.untracked);
-      const added = await gitOutput(ctx.worktree, ['add', '--all', '--', ':/', ...excluding(nested.gitlinks)], inWorktree(ctx, { env: { LC_ALL: 'C' } }));
+      // The commit stores files as the user's filter drivers would (LFS pointers): they run here, in the
+      // worktree, as they would for the user's own commit there. A Python driver run as `python -m` does not
+      // import from its working folder, where an agent may have written a module of that name.
+      const added = await gitOutput(ctx.worktree, ['add', '--all', '--', ':/', ...excluding(nested.gitlinks)], inWorktree(ctx, { env: { LC_ALL: 'C', PYTHONSAFEPATH: '1' } }));
       if (added.exitCode !== 0) throw new GitCommandError(['add', '--all'], added.exitCode, added.stdout, added.stderr);
       const text = message.trim() || 'Work by Switchyard agent';
       // Two git processes when there is work (each one a fork of the host): the commit names itself in full

@@ -16,6 +16,8 @@ export interface GitEnv {
   LC_ALL?: string;
   /** Throwaway checkouts need git's content, not LFS downloads. */
   GIT_LFS_SKIP_SMUDGE?: '1';
+  /** A filter driver run as `python -m` imports nothing from the worktree it runs in (commit.ts). */
+  PYTHONSAFEPATH?: '1';
 }
 
 export interface GitCallOptions {

@@ -4,17 +4,21 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
+import { filtersOff } from './filtersOff';
 import { excluding, nestedRepos, untrustedGitlinks } from './nestedRepos';
 import { submodulePaths } from './submodulePaths';
 
 /**
  * Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded), and
  * those of the submodules (one level down: git looks no deeper, nestedRepos.ts). A submodule folder whose
- * repository a command may have made is not looked into: it is counted as changed, whole.
+ * repository a command may have made is not looked into: it is counted as changed, whole. In a folder an
+ * agent writes (`agentWritable`), files are compared as they are, with no filter driver (filtersOff.ts): one
+ * a driver would store unchanged may be counted as changed.
  */
-export async function dirtyFiles(cwd: string, opts: GitCallOptions, gitCommonDir: string): Promise<string[]> {
+export async function dirtyFiles(cwd: string, opts: GitCallOptions, gitCommonDir: string, agentWritable = true): Promise<string[]> {
   const untrusted = await untrustedGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir);
-  const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ':/', ...excluding(untrusted)], opts);
+  const off = agentWritable ? await filtersOff(cwd, gitCommonDir, opts) : [];
+  const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ':/', ...excluding(untrusted)], { ...opts, config: [...(opts.config ?? []), ...off] });
   return [...splitNul(out).map(entry => entry.slice(3)), ...untrusted];
 }
 
@@ -117,7 +121,8 @@ export async function touchedFiles(cwd: string, from: string, to: string, opts?:
 
 /** Paths left conflicted by a merge or rebase that stopped. */
 export async function conflictedFiles(cwd: string, opts?: GitCallOptions): Promise<string[]> {
-  const out = await git(cwd, ['diff', '--name-only', '-z', '--diff-filter=U'], opts);
+  // From the index alone: the worktree's files are not read (nor put through a filter driver, filtersOff.ts).
+  const out = await git(cwd, ['diff', '--cached', '--name-only', '-z', '--diff-filter=U'], opts);
   return [...new Set(splitNul(out))];
 }
 

@@ -147,10 +147,12 @@ async function unresolved(session: WorktreeContext): Promise<string | null> {
 interface Checkout {
   path: string;
   git: GitCallOptions;
+  /** A linked worktree (a session's, when sessions are stacked), not the repository's own checkout. */
+  agentWritable: boolean;
 }
 
 async function checkoutOf(entry: WorktreeEntry, repo: Repo): Promise<Checkout> {
-  return { path: entry.path, git: entry.main ? {} : inWorktree(await resolveWorktree(entry.path, repo)) };
+  return { path: entry.path, git: entry.main ? {} : inWorktree(await resolveWorktree(entry.path, repo)), agentWritable: !entry.main };
 }
 
 async function runStrategy(ctx: WorktreeContext, opts: MergeBackOptions, baseTip: string, tip: string, identity: string[]): Promise<Attempt> {
@@ -200,7 +202,7 @@ async function checkoutRefusal(repo: Repo, checkout: Checkout, baseTip: string, 
   const head = await gitLine(at, ['rev-parse', '--verify', 'HEAD'], checkout.git);
   if (head !== baseTip) return refuse('error', `the base branch moved while merging (${at} is at ${head.slice(0, 12)}); merge again. Nothing was changed.`);
   const touched = await touchedFiles(repo.root, baseTip, result);
-  const blocking = overlapping(await dirtyFiles(at, checkout.git, repo.gitCommonDir), touched);
+  const blocking = overlapping(await dirtyFiles(at, checkout.git, repo.gitCommonDir, checkout.agentWritable), touched);
   if (blocking.length > 0) {
     return refuse('dirty-checkout', `${at} has uncommitted changes to files this merge changes: ${listed(blocking)}. Commit or stash them, then merge again. Nothing was changed.`);
   }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GitCommandError } from './errors';
 import { gitLine, gitOutput } from './git';
+import { filtersOff } from './filtersOff';
 import { excluding, nestedRepos } from './nestedRepos';
 import { inWorktree, resolveWorktree, type WorktreeContext } from './registry';
 import type { Repo } from './repo';
@@ -52,14 +53,16 @@ async function writeSnapshot(ctx: WorktreeContext, index: string): Promise<strin
   // run inside them, with their own config (nestedRepos.ts). Their files are no part of the branch anyway.
   const nested = await nestedRepos(ctx.worktree, opts);
   const skipped: string[] = [...nested.untracked, ...nested.gitlinks];
+  // The files as they are: no filter driver of the user's runs on what an agent wrote (filtersOff.ts).
+  const looking = { ...opts, config: await filtersOff(ctx.worktree, ctx.repo.gitCommonDir, opts) };
   for (;;) {
     const args = ['add', '--all', '--', ':/', ...excluding(skipped)];
-    const added = await gitOutput(ctx.worktree, args, opts);
+    const added = await gitOutput(ctx.worktree, args, looking);
     if (added.exitCode === 0) break;
     // A nested repository without commits made since the listing makes `git add` fail outright.
     const empty = [...added.stderr.matchAll(/'(.+?)\/?' does not have a commit checked out/g)].map(m => m[1]!).filter(p => !skipped.includes(p));
     if (empty.length === 0 || skipped.length > MAX_SKIPPED) throw new GitCommandError(args, added.exitCode, added.stdout, added.stderr);
     skipped.push(...empty);
   }
-  return gitLine(ctx.worktree, ['write-tree'], opts);
+  return gitLine(ctx.worktree, ['write-tree'], looking);
 }
