@@ -203,3 +203,15 @@ test('a filter driver of the user\'s config runs on no file an agent wrote when 
   await commitAll(wt.worktree, 'work');
   assert.match(ran(), /clean/);
 });
+
+test('stacked sessions: merging one into the other does not look into a submodule folder the base session\'s command filled', async () => {
+  gitlinkAt('vendor/sub');
+  const stacked = await createWorktree({ repoRoot: box.repo, worktreesDir: box.worktreesDir, locksDir: box.locksDir, base: wt.branch, slug: 'on top' });
+  write(stacked.worktree, 'y.txt', 'y\n');
+  commitAllIn(stacked.worktree, 'on top');
+  rmSync(path.join(wt.worktree, 'vendor', 'sub'), { recursive: true, force: true });
+  plant(path.join(wt.worktree, 'vendor', 'sub'));
+  const merged = await mergeBack({ repoRoot: box.repo, branch: stacked.branch, baseBranch: wt.branch, strategy: 'merge', worktree: stacked.worktree, locksDir: box.locksDir });
+  assert.ok(merged.ok, JSON.stringify(merged));
+  assert.equal(ran(), '');
+});

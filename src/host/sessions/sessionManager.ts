@@ -218,8 +218,7 @@ export class SessionManager implements SessionHost {
   async setTier(id: string, tier: Tier): Promise<SessionInfo> {
     const s = this.get(id);
     // A finished session sends nothing more: its record keeps the tier its requests went at.
-    const st = s.record.status;
-    if (!RUNNABLE_STATUSES.includes(st)) throw new UserError(`"${s.record.title}" is ${st}: it sends no more requests, so its tier stays as its requests went.`);
+    if (!RUNNABLE_STATUSES.includes(s.record.status)) throw new UserError(`"${s.record.title}" is ${s.record.status}: it sends no more requests, so its tier stays as its requests went.`);
     await this.change(s, { action: 'tier', tier }, () => {
       s.changeTier(tier, 'changed by the user');
     });
