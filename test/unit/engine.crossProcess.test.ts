@@ -335,17 +335,36 @@ test("a merge from a window whose copy is behind merges the work the owner finis
   assert.equal(merges, '1', 'merged once');
 });
 
-test("a record another process saved with a clock behind this one's is still the newer one: a resume here is refused while that process runs the session", { timeout: 60_000 }, async t => {
+/** A session paused here (its record on disk), and a live process to stand for another Switchyard process. */
+async function pausedHereWithAnotherProcess(t: TestContext, title: string) {
   const up = await upstream(t);
   const here = await engineFor(t, { up, settings: noSandbox });
-  const s = await here.engine.sessions.create({ repo: here.repo, task: 'wait', title: 'Skewed', agent: 'command', command: 'while :; do sleep 0.05; done' }, noProgress);
+  const s = await here.engine.sessions.create({ repo: here.repo, task: 'wait', title, agent: 'command', command: 'while :; do sleep 0.05; done' }, noProgress);
   await here.engine.sessions.pause(s.id);
   const live = here.engine.sessions.get(s.id);
   await here.engine.sessions.ctx.store.flush();
-  // Another process (on a machine whose clock is 2 s behind) resumed it since: it read this record, and wrote its own.
   const other = spawn('sleep', ['60'], { stdio: 'ignore' });
   t.after(() => other.kill('SIGKILL'));
   await until('the other process to start', () => other.pid !== undefined);
+  return { here, s, live, other };
+}
+
+test('a resume asked just as another process\'s run ends waits for that run\'s last record rather than saying it still runs', { timeout: 60_000 }, async t => {
+  const { here, s, live, other } = await pausedHereWithAnotherProcess(t, 'Ending there');
+  const mine = JSON.parse(readFileSync(live.paths.record, 'utf8')) as Record<string, unknown>;
+  const rev = live.record.rev ?? 0;
+  // The other process ran it; its run has just ended, and its last record (paused, let go of) lands a moment later.
+  writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'running', statusReason: 'Resumed.', owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true }, savedBy: 'host-b', rev: rev + 1, updatedAt: new Date().toISOString() }));
+  const lands = setTimeout(() => writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'paused', statusReason: 'Paused by the user.', owner: undefined, savedBy: 'host-b', rev: rev + 2, updatedAt: new Date().toISOString() })), 600);
+  t.after(() => clearTimeout(lands));
+  const resumed = await here.engine.sessions.resume(s.id);
+  assert.match(resumed.status, /^(queued|running)$/);
+  await here.engine.sessions.stop(s.id);
+});
+
+test("a record another process saved with a clock behind this one's is still the newer one: a resume here is refused while that process runs the session", { timeout: 60_000 }, async t => {
+  const { here, s, live, other } = await pausedHereWithAnotherProcess(t, 'Skewed');
+  // Another process (on a machine whose clock is 2 s behind) resumed it since: it read this record, and wrote its own.
   const theirs = {
     ...JSON.parse(readFileSync(live.paths.record, 'utf8')) as Record<string, unknown>,
     status: 'running', statusReason: 'Resumed.', owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true },

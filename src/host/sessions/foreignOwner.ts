@@ -19,6 +19,8 @@ import { groupEnded } from '../util/lifeline';
 /** How long a change waits for the owner (it looks every second; a stopping agent gets a few seconds to end). */
 const ANSWER_MS = 10_000;
 const LOOK_EVERY_MS = 100;
+/** How long a record on disk that says another process runs the session is looked at again before that is said. */
+const SETTLING_MS = 2_000;
 /** An agent whose host was killed ends within its grace period (3 s, util/lifeline.ts); waited for a little longer. */
 const LEFT_AGENT_ENDS_MS = 5_000;
 const LEFT_AGENT_LOOK_MS = 50;
@@ -177,8 +179,11 @@ export class ForeignOwner {
   /** Waits until no other live process holds the session (its agent may still be ending); a UserError if it still does. */
   async released(s: LiveSession, what: string): Promise<void> {
     const deadline = Date.now() + ANSWER_MS;
+    // A run that has just ended there may not have its last record on disk yet: one still running is said
+    // to be after a moment, not on the first look.
+    const stillRunningAt = Date.now() + SETTLING_MS;
     while (await this.holds(s)) {
-      if (ACTIVE_STATUSES.includes(s.record.status)) {
+      if (ACTIVE_STATUSES.includes(s.record.status) && Date.now() >= stillRunningAt) {
         throw new UserError(`"${s.record.title}" is ${s.record.status} in another Switchyard process (pid ${s.record.owner?.pid}): pause or stop it there first (in a window, from the Sessions view; a CLI run pauses on Ctrl-C, or on \`kill -INT ${s.record.owner?.pid}\`), then ${what} it.`);
       }
       if (Date.now() >= deadline) throw new UserError(`"${s.record.title}" is still held by another Switchyard process (pid ${s.record.owner?.pid}): its agent has not ended, or it is merging or discarding the session. Try to ${what} it again in a moment.`);
