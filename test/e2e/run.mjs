@@ -3,7 +3,7 @@
 // test-results/e2e/; the ones the README shows are copied to docs/.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { codeServerCli, launchBrowser, log, makeProfile, since, startCodeServer } from '../vscode/codeServer.mjs';
 import { makeGitWorkspace, startUpstream } from '../vscode/fixtures.mjs';
@@ -17,6 +17,25 @@ const VSIX = process.env.VSIX || path.join(ROOT, `switchyard-${version}.vsix`);
 const DOCS = path.join(ROOT, 'docs');
 const only = process.env.E2E_ONLY;
 
+/** The end of the extension's own log (the host's lines are in it), for a failure read from a CI log. */
+function printLogTail(lines = 60) {
+  const logs = [];
+  const walk = dir => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'Switchyard.log') logs.push(p);
+    }
+  };
+  try {
+    walk(path.join(RUN, 'vscode', 'user-data', 'logs'));
+    const newest = logs.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).at(-1);
+    console.log(newest ? `the end of ${path.relative(RUN, newest)}:\n${readFileSync(newest, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}` : 'no Switchyard.log yet');
+  } catch (err) {
+    console.log(`the extension's log not read: ${err.message}`);
+  }
+}
+
 let passed = 0;
 let failed = 0;
 async function step(name, fn) {
@@ -29,6 +48,8 @@ async function step(name, fn) {
   } catch (e) {
     failed++;
     log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
+    console.log(`what the window showed:\n${await wb.describe().catch(err => `  (not read: ${err.message})`)}`);
+    printLogTail();
     await wb.screenshot(`failure-${name.replace(/\W+/g, '-')}`).catch(() => {});
     throw e;
   }
@@ -142,14 +163,16 @@ try {
   await step('a command waits for approval and runs once approved', async () => {
     // Picked in the dialog, the role's own budget is the session's (the settings' $1 is the default's).
     await wb.newSession('[script:ask-run] Check the project listing', 'Check with approval', [['Role', 'careful'], ['Commands', 'ask']], /careful · .* · \$0\.75 cap/);
-    // The notification shows the command itself: nothing is approved unseen.
-    const ask = wb.notification('wants to run: echo checking && ls');
-    await ask.waitFor({ timeout: 30000 });
+    // The agent asks, and waits: first what the session says, then what the user is shown.
     await wb.waitForRowText('Check with approval', /waiting/);
+    // The notification shows the command itself: nothing is approved unseen.
+    const ask = await wb.shownNotification('wants to run: echo checking && ls');
+    if (ask.where !== 'toast') log(`     (VS Code drew no toast for the question; it is in ${ask.where})`);
     // Closed without an answer, the question stays open, answerable from the row.
-    await ask.hover();
-    await ask.locator('.codicon-notifications-clear').first().click();
-    await ask.waitFor({ state: 'hidden' });
+    await ask.item.hover();
+    await ask.item.locator('.codicon-notifications-clear').first().click();
+    await ask.item.waitFor({ state: 'hidden' });
+    await ask.close();
     await wb.waitForRowText('Check with approval', /waiting/);
     const row = wb.sessionRow('Check with approval');
     // Discard asks before it stops a running agent; Cancel leaves it as it was.

@@ -116,6 +116,37 @@ export class Workbench {
   }
 
   /**
+   * The notification saying `text`, where the user can see it: its toast, or, when VS Code did not draw one
+   * (it drops toasts that come in a burst, and hides the oldest past three), the Notifications center,
+   * opened as a user would from the bell. Returns the locator and a function that closes the center again.
+   */
+  async shownNotification(text, timeout = 30000) {
+    const toast = this.notification(text);
+    const waitToast = Math.min(timeout, 10000);
+    if (await toast.waitFor({ timeout: waitToast }).then(() => true, () => false)) return { item: toast, where: 'toast', close: async () => {} };
+    await this.runCommand('Notifications: Show Notifications');
+    const item = this.page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+    await item.waitFor({ timeout: timeout - waitToast });
+    const close = async () => {
+      await this.runCommand('Notifications: Hide Notifications');
+      await this.page.locator('.notifications-center').waitFor({ state: 'hidden' });
+    };
+    return { item, where: 'the Notifications center', close };
+  }
+
+  /** What a failed step leaves to read in a CI log: the sidebar's rows, the notifications, the open quick input. */
+  async describe() {
+    const texts = async sel => (await this.page.locator(sel).allInnerTexts().catch(() => [])).map(t => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    return [
+      ['session rows', await texts('.pane-body .monaco-list-row')],
+      ['toasts', await texts('.notifications-toasts .notification-toast')],
+      ['notifications center', await texts('.notifications-center .notification-list-item')],
+      ['quick input', await texts('.quick-input-widget:visible')],
+      ['dialog', await texts('.monaco-dialog-box')],
+    ].map(([what, lines]) => `  ${what}:${lines.length ? lines.map(l => `\n    ${l.slice(0, 300)}`).join('') : ' none'}`).join('\n');
+  }
+
+  /**
    * Waits until some webview (their content lives in nested frames) shows `selector`, and returns that
    * frame's locator for it.
    */
