@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { changes } from '../../src/host/worktrees/changes';
 import { WorktreeError } from '../../src/host/worktrees/errors';
+import { LARGE_FILE_BYTES } from '../../src/host/worktrees/largeFiles';
 import { openRepo } from '../../src/host/worktrees/repo';
 import { commitAll, createWorktree, worktreeFingerprint, type CreatedWorktree } from '../../src/host/worktrees/worktrees';
 import { commitAllIn, makeSandbox, sh, shStatus, write, type Sandbox } from './helpers/git-fixtures';
@@ -163,4 +164,42 @@ test("an agent's nested repository without commits does not break snapshots", as
   const fp = await worktreeFingerprint(wt.worktree, path.join(box.home, 'nested.index'));
   assert.match(fp, /^[0-9a-f]{40}$/);
   assert.deepEqual((await changes(wt.worktree, wt.baseCommit)).files, [{ path: 'real.txt', status: 'added' }]);
+});
+
+test('a large untracked file is stood in for in the fingerprint: tracked by its stat, never copied into the object store', async () => {
+  const indexFile = path.join(box.home, 'fingerprints', 'large.index');
+  const repo = await openRepo(box.repo);
+  const fp = () => worktreeFingerprint(wt.worktree, indexFile, { repo });
+  const start = await fp();
+  const big = path.join(wt.worktree, 'data', 'dump.bin');
+  write(wt.worktree, 'data/.keep', '');
+  // Sparse: the size counts, not the disk.
+  const sized = (bytes: number) => {
+    writeFileSync(big, 'head');
+    truncateSync(big, bytes);
+  };
+  sized(LARGE_FILE_BYTES + 1024);
+  const withBig = await fp();
+  assert.notEqual(withBig, start, 'a new large file changes it');
+  assert.equal(await fp(), withBig, 'stable while it does not change');
+  const entry = sh(wt.worktree, 'ls-tree', '-r', withBig, '--', 'data/dump.bin');
+  assert.match(entry, /^100644 blob [0-9a-f]+\tdata\/dump\.bin$/, 'it is in the tree, by its name');
+  const stood = sh(wt.worktree, 'cat-file', '-p', entry.split(/\s+/)[2]!);
+  assert.match(stood, new RegExp(`${LARGE_FILE_BYTES + 1024} bytes`), 'as a stand-in saying its size');
+  const largest = Math.max(...sh(box.repo, 'cat-file', '--batch-all-objects', '--batch-check=%(objectsize)').split('\n').map(Number));
+  assert.ok(largest < 1024 * 1024, `no object the file's size was written (largest ${largest} bytes)`);
+
+  appendFileSync(big, 'more');
+  const grown = await fp();
+  assert.notEqual(grown, withBig, 'a change to it changes the fingerprint');
+  const fresh = await worktreeFingerprint(wt.worktree, path.join(box.home, 'fingerprints', 'large-fresh.index'), { repo });
+  assert.equal(fresh, grown, 'a new index gives the same tree (the stand-in depends on the file, not the index)');
+
+  sized(100);
+  const small = await fp();
+  assert.match(sh(wt.worktree, 'ls-tree', '-r', small, '--', 'data/dump.bin'), /^100644 blob /);
+  assert.equal(sh(wt.worktree, 'cat-file', '-s', `${small}:data/dump.bin`), '100', 'shrunk below the size, it is hashed as any file');
+  rmSync(big);
+  rmSync(path.join(wt.worktree, 'data'), { recursive: true });
+  assert.equal(await fp(), start, 'gone, the fingerprint is what it was');
 });

@@ -11,18 +11,23 @@ export interface NestedRepos {
   untracked: string[];
   /** Gitlinks the index holds (submodules, or repositories committed as pointers). */
   gitlinks: string[];
+  /** Untracked files, not ignored: the listing has them anyway, and snapshots look at their size (largeFiles.ts). */
+  untrackedFiles: string[];
 }
 
-/** Both kinds, worktree-relative with '/' separators, from one `git ls-files` in the worktree's top folder. */
+/** All three, worktree-relative with '/' separators, from one `git ls-files` in the worktree's top folder. */
 export async function nestedRepos(worktree: string, opts: GitCallOptions = {}): Promise<NestedRepos> {
   const out = await gitOutput(worktree, ['ls-files', '-z', '--stage', '--cached', '--others', '--exclude-standard', '--', ':/'], opts);
-  const found: NestedRepos = { untracked: [], gitlinks: [] };
+  const found: NestedRepos = { untracked: [], gitlinks: [], untrackedFiles: [] };
   if (out.exitCode !== 0) return found;
   for (const entry of splitNul(out.stdout)) {
     // Tracked entries are "<mode> <object> <stage>\t<path>"; untracked ones the path alone, a repository's
     // folder with a trailing slash.
-    if (entry.startsWith('160000 ')) found.gitlinks.push(entry.slice(entry.indexOf('\t') + 1));
-    else if (entry.endsWith('/') && !/^\d{6} [0-9a-f]+ \d\t/.test(entry)) found.untracked.push(entry.slice(0, -1));
+    const tracked = /^(\d{6}) [0-9a-f]{40,64} \d\t/.exec(entry);
+    if (tracked) {
+      if (tracked[1] === '160000') found.gitlinks.push(entry.slice(tracked[0].length));
+    } else if (entry.endsWith('/')) found.untracked.push(entry.slice(0, -1));
+    else found.untrackedFiles.push(entry);
   }
   return found;
 }

@@ -8,6 +8,7 @@ import { gitLine, gitOutput } from './git';
 import { filtersOff } from './filtersOff';
 import { excluding, nestedRepos } from './nestedRepos';
 import { inWorktree, resolveWorktree, type WorktreeContext } from './registry';
+import { LargeFiles } from './largeFiles';
 import type { Repo } from './repo';
 import { makeDir } from '../util/makeDir';
 
@@ -47,16 +48,20 @@ async function writeSnapshot(ctx: WorktreeContext, index: string): Promise<strin
   await makeDir(path.dirname(index));
   // Seeded from the real index so the first call reuses its stat cache instead of hashing every file.
   const realIndex = path.join(ctx.gitDir, 'index');
-  if (!existsSync(index) && existsSync(realIndex)) await copyFile(realIndex, index);
+  const fresh = !existsSync(index);
+  if (fresh && existsSync(realIndex)) await copyFile(realIndex, index);
   const opts = inWorktree(ctx, { env: { GIT_INDEX_FILE: index, LC_ALL: 'C' } });
   // Repositories inside the worktree (an agent's `git init` or clone, submodules) are left out: git would
   // run inside them, with their own config (nestedRepos.ts). Their files are no part of the branch anyway.
   const nested = await nestedRepos(ctx.worktree, opts);
   const skipped: string[] = [...nested.untracked, ...nested.gitlinks];
+  // Large untracked files are stood in for, not hashed (largeFiles.ts); a new index holds no stand-ins yet.
+  const largeFiles = await LargeFiles.load(index, { fresh });
+  const large = await largeFiles.scan(ctx.worktree, nested.untrackedFiles);
   // The files as they are: no filter driver of the user's runs on what an agent wrote (filtersOff.ts).
   const looking = { ...opts, config: await filtersOff(ctx.worktree, ctx.repo.gitCommonDir, opts) };
   for (;;) {
-    const args = ['add', '--all', '--', ':/', ...excluding(skipped)];
+    const args = ['add', '--all', '--', ':/', ...excluding([...skipped, ...large.keys()])];
     const added = await gitOutput(ctx.worktree, args, looking);
     if (added.exitCode === 0) break;
     // A nested repository without commits made since the listing makes `git add` fail outright.
@@ -64,5 +69,6 @@ async function writeSnapshot(ctx: WorktreeContext, index: string): Promise<strin
     if (empty.length === 0 || skipped.length > MAX_SKIPPED) throw new GitCommandError(args, added.exitCode, added.stdout, added.stderr);
     skipped.push(...empty);
   }
+  await largeFiles.standIn(ctx.worktree, large, looking);
   return gitLine(ctx.worktree, ['write-tree'], looking);
 }
