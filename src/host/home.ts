@@ -36,6 +36,8 @@ export interface HomeLayout {
   slotsDir: string;
   /** What the provider last said of its rate limits, one file per model server and key (gateway/sharedRateLimits.ts). */
   rateLimitsDir: string;
+  /** A note per session being created, until its record is saved (sessions/unfinishedCreates.ts). */
+  creatingDir: string;
   reposDir: string;
   repoDir(repoRoot: string): string;
   sessionsDir(repoRoot: string): string;
@@ -54,6 +56,7 @@ export function homeLayout(root: string = switchyardHome()): HomeLayout {
     hostsDir: path.join(root, 'hosts'),
     slotsDir: path.join(root, 'slots'),
     rateLimitsDir: path.join(root, 'ratelimits'),
+    creatingDir: path.join(root, 'creating'),
     reposDir,
     repoDir,
     sessionsDir: repoRoot => path.join(repoDir(repoRoot), 'sessions'),

@@ -11,7 +11,7 @@ import { reserveInputTokens } from '../gateway/requestView';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
 import { slugify } from '../worktrees/slug';
-import { createWorktree } from '../worktrees/worktrees';
+import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { sandboxProblem, startProblem } from './preflight';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
@@ -102,7 +102,16 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   if (capped) throw capped;
   const tooSmall = firstUsd !== null && budgetUsd !== null && budgetUsd < firstUsd ? firstRequestUnaffordable(budgetUsd, model, firstUsd) : undefined;
   if (tooSmall) throw new InvalidRequestError(tooSmall);
+  // Before the worktree: the less between its making and the record's saving, the better (unfinishedCreates.ts).
+  const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root, repo.gitCommonDir);
   progress.report(`Creating a worktree for "${title}"…`);
+  await mgr.creations.recover(
+    root,
+    async () => new Set((await ctx.store.loadRepo(root, msg => ctx.log('warn', msg))).map(r => r.worktree)),
+    planned => undoUnfinishedCreate(root, planned, { locksDir: ctx.home.locksDir }),
+    msg => ctx.log('warn', msg),
+  );
+  let note: string | undefined;
   let created;
   try {
     created = await createWorktree({
@@ -114,13 +123,17 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       // A session's record keeps its branch's name, even once git has lost the branch, while it may still act on it.
       reserved: mgr.all().filter(s => s.record.repo === root && mayActOnBranch(s.record)).map(s => s.record.branch),
       locksDir: ctx.home.locksDir,
+      beforeAdd: async planned => {
+        note = await mgr.creations.begin(root, planned);
+      },
     });
   } catch (err) {
+    // Undone already (or never made): the note has nothing to tell.
+    if (note) await mgr.creations.finished(note);
     const message = `Could not create the session's worktree: ${errorMessage(err)}`;
     // A base that names no commit is the request's mistake; anything else went wrong on the way.
     throw err instanceof WorktreeError && (err.code === 'bad-ref' || err.code === 'bad-branch-name') ? new InvalidRequestError(message) : new UserError(message);
   }
-  const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root, repo.gitCommonDir);
   const now = new Date().toISOString();
   const record: SessionRecord = {
     version: 1,
@@ -151,6 +164,15 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     tierHistory: [],
   };
   const s = mgr.register(record);
+  // Kept if the record could not be saved: should this process end, the next creation looks at what it left.
+  if (note) {
+    const done = note;
+    // A save that failed was logged, not thrown: the record on disk says whether it is there.
+    void (async () => {
+      await s.firstSaved;
+      if (await ctx.store.read(root, record.id)) await mgr.creations.finished(done);
+    })().catch(() => undefined);
+  }
   if (dirty.length) {
     s.transcript.append({
       kind: 'notice', ts: now, level: 'warning',

@@ -22,6 +22,7 @@ import { MachineWait } from './machineWait';
 import { SessionNotifier } from './notifier';
 import { SessionTraces } from './traces';
 import { CheckoutLooks } from './checkoutLooks';
+import { UnfinishedCreates } from './unfinishedCreates';
 import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
@@ -44,6 +45,7 @@ export class SessionManager implements SessionHost {
   private readonly slots: MachineSlots;
   private readonly machineWait: MachineWait;
   readonly checkoutLooks = new CheckoutLooks();
+  readonly creations: UnfinishedCreates;
   private readonly launcher = new LauncherPolicy();
   private readonly waiters = new Set<() => void>();
   private readonly traces: SessionTraces;
@@ -62,6 +64,7 @@ export class SessionManager implements SessionHost {
     });
     this.machineWait = new MachineWait(this.scheduler, limit, () => this.all(), s => this.changed(s));
     this.traces = new SessionTraces(msg => ctx.log('warn', msg));
+    this.creations = new UnfinishedCreates(ctx.home.creatingDir);
     this.notifier = new SessionNotifier(ids => this.changedInfos(ids), sessions => ctx.sink.sessionsChanged(sessions, []));
     this.foreign = new ForeignOwner({
       hostId: ctx.hostId, store: ctx.store, requestsDir: ctx.home.requestsDir, locksDir: ctx.home.locksDir, beats: ctx.beats,

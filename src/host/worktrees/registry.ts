@@ -15,6 +15,8 @@ export interface WorktreeEntry {
   /** The repository's own checkout (the first entry git lists). */
   main: boolean;
   locked: boolean;
+  /** Why, as `git worktree lock --reason` or git itself put it ("initializing": a `worktree add` not finished). */
+  lockReason: string | null;
   /** Registered, but its folder is gone (deleted by hand). */
   missing: boolean;
 }
@@ -39,6 +41,7 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
       branch: branchLine ? branchLine.slice('branch '.length).replace(/^refs\/heads\//, '') : null,
       main: entries.length === 0,
       locked: field('locked') !== undefined,
+      lockReason: field('locked')?.slice('locked '.length) || null,
       missing: entries.length > 0 && !existsSync(wtPath),
     });
   }

@@ -1,6 +1,6 @@
 // Session worktrees: create, remove (asking first when work would be lost), prune orphans.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
@@ -26,6 +26,8 @@ export type CreateWorktreeOptions = RepoLockOptions & {
   worktreesDir: string;
   /** Branch or commit the session starts from. */
   base: string;
+  /** Called with the branch and folder chosen, under the lock, before git makes either. */
+  beforeAdd?: (planned: PlannedWorktree) => Promise<void>;
 } & (
     | { /** Exact branch to create; fails if it exists. */ branch: string; slug?: undefined }
     | { /** Pick the first free `switchyard/<slug>[-n]` while holding the lock; never one of `reserved` (uniqueBranch). */ slug: string; reserved?: readonly string[]; branch?: undefined }
@@ -36,6 +38,9 @@ export interface CreatedWorktree {
   baseCommit: string;
   branch: string;
 }
+
+/** What a creation is about to make: told before git makes anything, so a creation cut off can be undone. */
+export type PlannedWorktree = CreatedWorktree;
 
 /** `git worktree add -b <branch> <worktreesDir>/<slug> <baseCommit>`, serialised per repository. */
 export async function createWorktree(opts: CreateWorktreeOptions): Promise<CreatedWorktree> {
@@ -52,6 +57,7 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       const dir = path.join(parent, worktreeDirName(branch));
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
       await makeDir(parent);
+      await opts.beforeAdd?.({ worktree: canonicalPath(dir), baseCommit, branch });
       const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit]);
       if (added.exitCode !== 0) {
         await undoFailedAdd(repo, branch, baseCommit, dir);
@@ -177,10 +183,43 @@ async function newBranchName(repo: Repo, branch: string): Promise<string> {
   return branch;
 }
 
+/**
+ * Undoes a creation whose process ended before its session was saved (sessions/unfinishedCreates.ts), as a
+ * failed one is undone, unless something was done since: a commit, or a file changed. Says whether it is gone.
+ */
+export async function undoUnfinishedCreate(repoRoot: string, planned: PlannedWorktree, opts: RepoLockOptions): Promise<boolean> {
+  const repo = await openRepo(repoRoot);
+  return withRepoLock(
+    repo,
+    async () => {
+      const entry = (await listWorktrees(repo.root)).find(w => w.path === planned.worktree);
+      const tip = await branchTip(repo.root, planned.branch);
+      if (tip && tip !== planned.baseCommit) return false;
+      if (entry?.lockReason === 'initializing') {
+        // git's own mark of an add it never finished: a part of a checkout, which nobody can have worked in.
+      } else if (entry && !entry.missing) {
+        if (entry.head !== planned.baseCommit) return false;
+        const ctx = await resolveWorktree(planned.worktree, repo);
+        if ((await dirtyFiles(planned.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).length) return false;
+      } else if (!entry && existsSync(planned.worktree)) {
+        // git was cut off before it registered the folder: it holds a part of a checkout, or nothing.
+        if ((await readdir(planned.worktree)).some(f => f !== '.git')) return false;
+      }
+      await undoFailedAdd(repo, planned.branch, planned.baseCommit, planned.worktree);
+      return true;
+    },
+    opts,
+  );
+}
+
 /** `worktree add -b` can fail after creating the branch (e.g. checkout error): leave no half-made session behind. */
 async function undoFailedAdd(repo: Repo, branch: string, baseCommit: string, dir: string): Promise<void> {
   const holders = await listWorktrees(repo.root);
-  if (holders.some(w => w.path === canonicalPath(dir))) await gitOutput(repo.root, ['worktree', 'remove', '--force', dir]);
+  // Twice forced: a worktree git is still adding is locked.
+  if (holders.some(w => w.path === canonicalPath(dir))) {
+    const removed = await gitOutput(repo.root, ['worktree', 'remove', '--force', '--force', dir]);
+    if (removed.exitCode !== 0) await forget(repo, dir);
+  }
   if ((await branchTip(repo.root, branch)) === baseCommit && !holders.some(w => w.branch === branch && w.path !== canonicalPath(dir))) {
     await gitOutput(repo.root, ['branch', '-D', branch]);
   }
