@@ -3,7 +3,7 @@
 // upstream streaming at a realistic pace. Measures the host's CPU per streamed event next to the `openai`
 // SDK's own cost of parsing the same streams (the floor, measured in the same run), its RSS, how often
 // the sidebar and meter are notified, and how fresh those notifications are.
-//   FLEET_SCALES=10,50 FLEET_PROFILE=1 node bench/run.mjs fleet
+//   FLEET_SCALES=10,50 FLEET_ROUNDS=1 FLEET_PROFILE=1 node bench/run.mjs fleet
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { countServerSentEvents, type EventCounter } from './fleet/eventCounter';
 import { runChild } from './fleet/ipc';
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './fleet/profile';
 import type { RunConfig, RunFigures } from './fleet/protocol';
-import { fleetResult, perEvent, type FleetParams, type Pair } from './fleet/report';
+import { fleetResult, medianRound, perEvent, type FleetParams, type Pair } from './fleet/report';
 import { FLEET_SCRIPT, fleetScripts, SHORT_SCRIPT, type FleetScriptName } from './fleet/script';
 import type { BenchResult } from './types';
 import { HOST_NODE_FLAGS, hostEnv } from '../src/protocol/host';
@@ -31,6 +31,8 @@ const PARAMS: FleetParams = {
 const HOST_EXEC_ARGV = ['--expose-gc', ...HOST_NODE_FLAGS];
 const HOST_CHILD_ENV = { ...process.env, ...hostEnv(process.env) };
 const SCALES = (process.env.FLEET_SCALES ?? '10,50,100').split(',').map(Number).filter(n => Number.isInteger(n) && n > 0);
+/** Rounds per size: one run's ratio swings with the machine's load (the floor's most). */
+const ROUNDS = Math.max(1, Number(process.env.FLEET_ROUNDS ?? 3) || 1);
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
 export default async function fleet(): Promise<BenchResult> {
@@ -40,7 +42,11 @@ export default async function fleet(): Promise<BenchResult> {
   try {
     const run = (n: number, script: FleetScriptName) => pair(up.url, counter, n, script);
     const scales: Pair[] = [];
-    for (const n of SCALES) scales.push(await run(n, FLEET_SCRIPT));
+    for (const n of SCALES) {
+      const rounds: Pair[] = [];
+      for (let r = 0; r < ROUNDS; r++) rounds.push(await run(n, FLEET_SCRIPT));
+      scales.push(medianRound(rounds));
+    }
     // The smallest size again with a quarter of the text: the difference is the cost of the extra events
     // alone, the rest is what each turn costs whatever it streams.
     const short = await run(SCALES[0]!, SHORT_SCRIPT);

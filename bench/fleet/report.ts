@@ -19,6 +19,17 @@ export interface FleetParams {
 export interface Pair {
   host: HostRunFigures;
   sdk: SdkRunFigures;
+  /** Host / floor CPU per event of every round at this size, when there were several (this pair is their median). */
+  roundRatios?: number[];
+}
+
+/** Of several rounds at one size, the one whose host / floor ratio is the median (its figures stay whole), knowing the others'. */
+export function medianRound(rounds: Pair[]): Pair {
+  if (!rounds.length) throw new Error('medianRound: no rounds');
+  const ratio = (r: Pair) => perEvent(r.host) / perEvent(r.sdk);
+  const sorted = [...rounds].sort((a, b) => ratio(a) - ratio(b));
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return rounds.length > 1 ? { ...median, roundRatios: rounds.map(ratio) } : median;
 }
 
 export const perEvent = (f: { cpuUs: number; events: number }): number => f.cpuUs / Math.max(1, f.events);
@@ -68,10 +79,11 @@ export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile
   }
   return {
     title: 'Fleet: concurrent sessions of the built-in agent',
-    method: method(p, base.host.sessions),
+    method: method(p, base.host.sessions, Math.max(1, ...scales.map(x => x.roundRatios?.length ?? 1))),
     figures,
     extra: [
       detailTable(scales, short),
+      roundsText(scales),
       splits ? splitText(hostSplit, sdkSplit, base.host.sessions) : `No split at ${base.host.sessions} sessions this run: the two runs disagree beyond what a difference of them can bear (a part came out below the bare SDK's, which the host includes, or below zero).`,
       findings(scales, base, hostSplit, sdkSplit, profile?.summary),
       notes(scales),
@@ -80,7 +92,7 @@ export function fleetResult(p: FleetParams, scales: Pair[], short: Pair, profile
   };
 }
 
-function method(p: FleetParams, splitSessions: number): string {
+function method(p: FleetParams, splitSessions: number, rounds: number): string {
   return [
     'Each size runs in fresh child processes: first the engine (sessions, worktrees, built-in agent, in-process gateway, ledger) with',
     'N sessions created at once through `engine.sessions.create` on one repository (maxConcurrentSessions = N), each playing a',
@@ -100,8 +112,9 @@ function method(p: FleetParams, splitSessions: number): string {
     'sessions warm each process up first. Both children are built as the VSIX\'s host is (bundled with their packages, minified,',
     'no source map; esbuild.mjs, out/shipped) and start with the host\'s V8 flags and environment (src/protocol/host.ts); the profile',
     'below runs a build whose functions keep their names and whose packages keep their paths, with the sandbox library bundled as',
-    'the host ships it (out/profiled in esbuild.mjs). One run per size on a shared machine whose load varies: read',
-    'ratios, not absolute µs.',
+    'the host ships it (out/profiled in esbuild.mjs). The machine is shared and its load varies (a floor read at 100 sessions',
+    `moved from 58 to 73 µs an event between two runs): each size runs ${rounds === 1 ? 'once' : `${rounds} rounds (the engine, then the floor, in each), and its figures are those of the round whose ratio is the median; the rounds' ratios are listed below the table`}.`,
+    'Read ratios, not absolute µs.',
   ].join(' ');
 }
 
@@ -118,6 +131,12 @@ function rssFigures(host: HostRunFigures, n: number): Figure[] {
 }
 
 const lag = (l: Lags): string => `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${l.max.toFixed(0)}`;
+
+function roundsText(scales: Pair[]): string {
+  const withRounds = scales.filter(x => x.roundRatios);
+  if (!withRounds.length) return '';
+  return `Host / floor CPU per event, each round in order: ${withRounds.map(x => `${x.host.sessions} sessions ${x.roundRatios!.map(r => r.toFixed(2)).join(', ')}`).join('; ')} (×).`;
+}
 
 function detailTable(scales: Pair[], short: Pair): string {
   const row = ({ host: h, sdk: s }: Pair, label: string) => [

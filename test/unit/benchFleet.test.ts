@@ -10,7 +10,7 @@ import { FreshnessTracker, lagsOf, loopDelayOf } from '../../bench/fleet/freshne
 import { hostRun } from '../../bench/fleet/hostRun';
 import { areaOf, originOf, summariseProfile, type CpuProfile } from '../../bench/fleet/profile';
 import { parseRunConfig, type RunConfig } from '../../bench/fleet/protocol';
-import { plausibleSplits, splitCpu } from '../../bench/fleet/report';
+import { medianRound, plausibleSplits, splitCpu, type Pair } from '../../bench/fleet/report';
 import { FLEET_SCRIPT, FLEET_TURNS, fleetScripts, fleetTask } from '../../bench/fleet/script';
 import { sdkRun } from '../../bench/fleet/sdkRun';
 import { startTestUpstream } from '../upstream/server';
@@ -236,4 +236,17 @@ test('a tiny fleet: the engine finishes every session, notifies in batches, and 
   assert.equal(sdk.streams, 2 * FLEET_TURNS);
   assert.ok(host.events > 2 * FLEET_TURNS * 8);
   assert.equal(sdk.events, host.events, 'the floor parses exactly the events the host streamed');
+});
+
+test('rounds at one size: the median round by host / floor ratio is kept whole, with every round\'s ratio', () => {
+  const round = (hostUs: number, sdkUs: number) => ({ host: { cpuUs: hostUs, events: 100, sessions: 10 }, sdk: { cpuUs: sdkUs, events: 100 } }) as unknown as Pair;
+  const rounds = [round(150, 100), round(120, 100), round(200, 100)];
+  const kept = medianRound(rounds);
+  assert.equal(kept.host, rounds[0]!.host, 'the median round, host and floor of the same round');
+  assert.equal(kept.sdk, rounds[0]!.sdk);
+  assert.deepEqual(kept.roundRatios, [1.5, 1.2, 2], 'in the order they ran');
+  // An even count keeps the lower middle: the figure is one a run really read.
+  const two = [round(150, 100), round(120, 100)];
+  assert.equal(medianRound(two).host, two[1]!.host);
+  assert.equal(medianRound([round(150, 100)]).roundRatios, undefined, 'one round has no list');
 });

@@ -202,7 +202,7 @@ export async function undoUnfinishedCreate(repoRoot: string, planned: PlannedWor
         const ctx = await resolveWorktree(planned.worktree, repo);
         if ((await dirtyFiles(planned.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).length) return false;
       } else if (!entry && existsSync(planned.worktree)) {
-        // git was cut off before it registered the folder: it holds a part of a checkout, or nothing.
+        // git was cut off before it registered the folder, which then holds nothing of a checkout yet.
         if ((await readdir(planned.worktree)).some(f => f !== '.git')) return false;
       }
       await undoFailedAdd(repo, planned.branch, planned.baseCommit, planned.worktree);
