@@ -196,3 +196,28 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
     await new Promise(r => setTimeout(r, 20));
   }
 }
+
+test('Ctrl-C during a merge waits for it to end, and says so: the work lands whole, no temporary worktree is left', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
+  assert.equal(ran.code, 0, ran.stderr);
+  const { id } = JSON.parse(ran.stdout) as { id: string };
+
+  let signalled = false;
+  const merge = runCli(['merge', id], env, chunk => {
+    if (!signalled && /Merging /.test(chunk)) {
+      signalled = true;
+      merge.kill('SIGINT');
+    }
+  });
+  const merged = await merge;
+  assert.ok(signalled, merged.stderr);
+  assert.equal(merged.code, 0, `not cut off half-way: ${merged.stderr}`);
+  assert.match(merged.stderr, /Interrupted: waiting for the merge to finish, or to undo what it began/);
+  assert.match(merged.stdout, /^merged: /);
+  assert.equal(git(repo, 'show', 'main:one.txt'), 'one.txt');
+  assert.equal(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter(l => l.startsWith('worktree ')).length, 1, 'no temporary worktree left');
+});

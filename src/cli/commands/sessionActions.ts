@@ -146,7 +146,7 @@ export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out,
     else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}${r.worktreeKept ? `\n  ${r.worktreeKept}` : ''}`);
     else out(`not merged: ${r.message}${r.reason === 'conflict' ? `\n  ${r.files.join('\n  ')}` : ''}`);
     return r.ok ? 0 : 1;
-  });
+  }, 'merge');
 }
 
 async function baseIsBranch(s: SessionInfo): Promise<boolean> {
@@ -176,15 +176,30 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
       out(`not discarded: ${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same.`);
     }
     return r.ok ? 0 : 1;
-  });
+  }, 'discard');
 }
 
-async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engine: Engine, s: SessionInfo) => Promise<number>): Promise<number> {
-  const engine = await startCliEngine({ only: id, verbose: err });
+async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engine: Engine, s: SessionInfo) => Promise<number>, doing: 'merge' | 'discard'): Promise<number> {
+  // A merge or discard cut off runs no clean-up of what it began (a temporary worktree, a git left running):
+  // the first Ctrl-C waits for it to end, either way; a second exits all the same.
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    err(`Interrupted: waiting for the ${doing} to finish, or to undo what it began, so the repository is not left half-way (Ctrl-C again to exit now).`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    return await act(engine, await findSession(engine, id, flags));
+    const engine = await startCliEngine({ only: id, verbose: err });
+    try {
+      return await act(engine, await findSession(engine, id, flags));
+    } finally {
+      await engine.shutdown();
+    }
   } finally {
-    await engine.shutdown();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
