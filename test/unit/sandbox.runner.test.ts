@@ -2,7 +2,7 @@
 // (other folders, another session, symlinks, the checkout, credentials, the network) and every attempt
 // fails while the session goes on; work inside the worktree succeeds.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { DEFAULT_TOOL_LIMITS, runToolCall, type CommandRunOptions, type ToolCont
 import { type SandboxAvailability, sandboxAvailability } from '../../src/host/sandbox/availability';
 import { disposeSandboxRuntime } from '../../src/host/sandbox/runtime';
 import { sessionPolicy } from '../../src/host/sandbox/policy';
+import { userCheckouts } from '../../src/host/sandbox/userCheckouts';
 import { createSandboxRunner } from '../../src/host/sandbox/sandboxRunner';
 import { DEFAULT_SETTINGS } from '../../src/host/settings';
 import { makeWorld, processesRunning, SECRET, type SandboxWorld, until, writeNetProbe } from './sandbox.fixture';
@@ -125,14 +126,23 @@ describe('a scripted agent in the sandbox', () => {
     assert.deepEqual(await run(ctx, `cat '${w.outside}/keep.txt'`), { ok: true, output: 'keep\n[exit code 0]' });
   });
 
-  test('a project file denied (.env) is denied in the main checkout too, where an ignored one lives; secrets of the environment are not passed', async t => {
+  test('a project file denied (.env) is denied in the user\'s checkouts too, where an ignored one lives; secrets of the environment are not passed', async t => {
     if (!needsSandbox(t)) return;
+    // The user's own linked worktree, outside the Switchyard home, with a .env of its own.
+    const feature = path.join(path.dirname(w.main), 'feature');
+    if (!existsSync(feature)) sh(w.main, 'worktree', 'add', '-q', '-b', 'feature', feature);
     writeFileSync(path.join(w.main, '.env'), `DB_PASSWORD=${SECRET}\n`);
-    const policy = sessionPolicy({ worktree: w.worktree, tempDir: w.tempDir, switchyardHome: w.switchyardHome, denyRead: [...DEFAULT_SETTINGS.sandbox.denyRead, '.env'], mainCheckout: w.main });
+    writeFileSync(path.join(feature, '.env'), `DB_PASSWORD=${SECRET}\n`);
+    const checkouts = await userCheckouts(w.main, [w.switchyardHome]);
+    assert.deepEqual(checkouts.sort(), [realpathSync(feature), realpathSync(w.main)].sort(), "the main checkout and the user's worktree, not the sessions'");
+    const policy = sessionPolicy({ worktree: w.worktree, tempDir: w.tempDir, switchyardHome: w.switchyardHome, denyRead: [...DEFAULT_SETTINGS.sandbox.denyRead, '.env'], checkouts });
     const denied = createSandboxRunner({ policy, killGraceMs: 300, baseEnv: { ...process.env, GITHUB_TOKEN: SECRET, AWS_SECRET_ACCESS_KEY: SECRET } });
-    const r = await denied(`cat '${w.main}/.env'; cat "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir)")/.env"; env`, opts());
+    const r = await denied(`cat '${w.main}/.env'; cat '${feature}/.env'; cat "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir)")/.env"; git worktree list --porcelain | sed -n 's/^worktree //p' | while read d; do cat "$d/.env"; done; env`, opts());
     assert.ok(!r.output.includes(SECRET), r.output);
     assert.equal(readFileSync(path.join(w.main, '.env'), 'utf8'), `DB_PASSWORD=${SECRET}\n`, 'left as it was');
+    // Without the user's worktree in the policy, it is readable: the test reads what it says.
+    const mainOnly = createSandboxRunner({ policy: sessionPolicy({ worktree: w.worktree, tempDir: w.tempDir, switchyardHome: w.switchyardHome, denyRead: ['.env'], checkouts: [w.main] }), killGraceMs: 300 });
+    assert.match((await mainOnly(`cat '${feature}/.env'`, opts())).output, new RegExp(SECRET));
   });
 
   test('cannot open a connection to a loopback port that is not allowed, directly or through the proxy', async t => {

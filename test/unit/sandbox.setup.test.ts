@@ -252,13 +252,15 @@ describe('policy', () => {
       { path: '/elsewhere/sy', literal: true },
     ]);
     assert.equal(p.worktree, '/sy/repos/r/worktrees/a');
-    // The main checkout's copy of a project file is denied too: an ignored `.env` is only ever there.
-    const withCheckout = sessionPolicy({ worktree: '/sy/repos/r/worktrees/a', tempDir: '/t', switchyardHome: '/sy', denyRead: ['.env', 'secrets/*.key', '~/.ssh'], homeDir: '/home/u', mainCheckout: '/code/r' });
+    // The user's checkouts' copies of a project file are denied too: an ignored `.env` is only ever there.
+    const withCheckout = sessionPolicy({ worktree: '/sy/repos/r/worktrees/a', tempDir: '/t', switchyardHome: '/sy', denyRead: ['.env', 'secrets/*.key', '~/.ssh'], homeDir: '/home/u', checkouts: ['/code/r', '/code/r-feature'] });
     assert.deepEqual(withCheckout.denyRead, [
       { path: '/sy/repos/r/worktrees/a/.env', literal: true },
       { path: '/code/r/.env', literal: true },
+      { path: '/code/r-feature/.env', literal: true },
       '/sy/repos/r/worktrees/a/secrets/*.key',
       '/code/r/secrets/*.key',
+      '/code/r-feature/secrets/*.key',
       { path: '/home/u/.ssh', literal: true },
       { path: '/sy', literal: true },
     ]);

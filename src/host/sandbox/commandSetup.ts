@@ -15,6 +15,7 @@ import { sessionPolicy } from './policy';
 import { wrapAgentProcess } from './processWrap';
 import { type SandboxRuntime, sandboxRuntime } from './runtime';
 import { createSandboxRunner } from './sandboxRunner';
+import { userCheckouts } from './userCheckouts';
 
 /** What the setup needs of a session (a LiveSession has it). */
 export interface SessionForCommands {
@@ -78,7 +79,7 @@ export async function commandSetupFor(
     tempDir: s.paths.tempDir,
     switchyardHome: home.root,
     denyRead: settings.sandbox.denyRead,
-    mainCheckout: s.record.repo,
+    checkouts: await userCheckouts(s.record.repo, [home.root, home.worktreesDir(s.record.repo, settings.worktreesDir)]),
   });
   const held = new Set<() => void>();
   return {

@@ -31,10 +31,11 @@ export interface PolicyInput {
   /** The user's home folder; os.homedir() (which follows $HOME) by default. */
   homeDir?: string;
   /**
-   * The repository's main checkout: a relative entry (`.env`) is denied there too. A worktree is a fresh
-   * checkout, so an ignored `.env` is only ever there, a path a command can name.
+   * The repository's checkouts the user works in (its main one, their own linked worktrees): a relative
+   * entry (`.env`) is denied there too. A worktree is a fresh checkout, so an ignored `.env` is only ever
+   * in those, at paths a command can name (userCheckouts.ts).
    */
-  mainCheckout?: string;
+  checkouts?: readonly string[];
 }
 
 export function sessionPolicy(input: PolicyInput): SandboxPolicy {
@@ -53,9 +54,9 @@ export function sessionPolicy(input: PolicyInput): SandboxPolicy {
     const entry = raw.trim();
     if (!entry) continue;
     // A relative entry is about the project (e.g. `.env`), so it is read against the worktree, and the
-    // main checkout's copy too.
+    // user's checkouts' copies too.
     const expanded = expandHome(entry, home);
-    const roots = path.isAbsolute(expanded) || !input.mainCheckout ? [worktree] : [worktree, path.resolve(input.mainCheckout)];
+    const roots = path.isAbsolute(expanded) ? [worktree] : [worktree, ...(input.checkouts ?? []).map(c => path.resolve(c))];
     for (const root of roots) {
       const abs = path.resolve(root, expanded);
       add(hasGlob(abs) ? abs : { path: abs, literal: true });
