@@ -51,6 +51,9 @@ test('three sessions started at once each change files only in their own worktre
     // The agent's work is committed on its branch.
     assert.match(git(s.worktree, 'log', '-1', '--format=%s'), /Write/);
   }
+  // Their runs, to the commit of their work, use the repository as their creation found it: a run that ends
+  // while a session is still being created adds no look of its own.
+  assert.equal(looks(), 1, 'runs and commits look at the repository no more');
   assert.equal(git(repo, 'status', '--porcelain'), '', 'the user checkout is untouched');
   for (const n of ['a', 'b', 'c']) assert.equal(existsSync(path.join(repo, `${n}.txt`)), false);
   // Every request went upstream with the user's key and the session's tier and cache key.

@@ -71,6 +71,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     throw new InvalidRequestError(errorMessage(err));
   }
   const root = repo.identityRoot;
+  if (repo.root === root) ctx.fingerprints.know(root, repo);
   await mgr.ensureRepo(root);
   const ignored: string[] = [];
   const roles = await loadRoles(root, msg => {

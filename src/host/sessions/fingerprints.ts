@@ -37,6 +37,11 @@ export class FingerprintCache {
     else await this.of(s);
   }
 
+  /** A repository opened already (a session's creation did): its sessions' fingerprints and commits need no look of their own. */
+  know(root: string, repo: Repo): void {
+    if (!this.repos.has(root)) this.repos.set(root, Promise.resolve(repo));
+  }
+
   repoOf(root: string): Promise<Repo> {
     let r = this.repos.get(root);
     if (!r) {
