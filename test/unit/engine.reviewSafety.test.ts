@@ -115,6 +115,53 @@ test("a merge keeps a worktree whose submodule holds uncommitted changes, which 
   assert.equal(readFileSync(path.join(sub, 'notes.txt'), 'utf8'), 'written in the submodule\n');
 });
 
+test("uncommitted work in a submodule's own submodules, set up or not, makes discard ask and a merge keep the worktree", async t => {
+  const up = await upstream(t, { scripts: { w: write('feature.txt', 'feature\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  // libsub holds two submodules of its own: deep (set up in the worktree below) and unset (never set up).
+  const deepOrigin = tempDir(t);
+  writeFileSync(path.join(deepOrigin, 'deep.txt'), 'deep\n');
+  commitInitial(deepOrigin);
+  const libOrigin = tempDir(t);
+  writeFileSync(path.join(libOrigin, 'lib.txt'), 'lib\n');
+  commitInitial(libOrigin);
+  gitSub(libOrigin, 'submodule', 'add', '-q', deepOrigin, 'deep');
+  gitSub(libOrigin, 'submodule', 'add', '-q', deepOrigin, 'unset');
+  git(libOrigin, 'commit', '-q', '-m', 'nest two submodules');
+  gitSub(repo, 'submodule', 'add', '-q', libOrigin, 'libsub');
+  git(repo, 'commit', '-q', '-m', 'add a submodule');
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] feature', title: 'Nested' }, noProgress));
+  assert.equal(s.status, 'done', s.statusReason);
+  gitSub(s.worktree, 'submodule', 'update', '--init', '-q');
+  gitSub(path.join(s.worktree, 'libsub'), 'submodule', 'update', '--init', '-q', '--', 'deep');
+  const deep = path.join(s.worktree, 'libsub', 'deep');
+  writeFileSync(path.join(deep, 'deep.txt'), 'changed two levels down\n');
+  writeFileSync(path.join(deep, 'notes.txt'), 'new two levels down\n');
+
+  const asked = await engine.sessions.discard({ sessionId: s.id, force: false });
+  assert.ok(!asked.ok, JSON.stringify(asked));
+  assert.deepEqual([...(asked.uncommittedFiles ?? [])].sort(), ['libsub/deep/deep.txt', 'libsub/deep/notes.txt'], JSON.stringify(asked));
+  const merged = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
+  assert.ok(merged.ok && /uncommitted changes that its branch cannot \(libsub\/deep\/deep\.txt/.test(merged.worktreeKept ?? ''), JSON.stringify(merged));
+  assert.equal(readFileSync(path.join(deep, 'notes.txt'), 'utf8'), 'new two levels down\n');
+
+  // Committed and pushed there, the work is safe; a file in the folder of the one never set up is not.
+  git(deep, 'checkout', '-q', '-b', 'work');
+  git(deep, 'add', '-A');
+  git(deep, 'commit', '-q', '-m', 'deep work');
+  git(deep, 'push', '-q', 'origin', 'work');
+  writeFileSync(path.join(s.worktree, 'libsub', 'unset', 'patch.txt'), 'git sees none of this\n');
+  const again = await engine.sessions.discard({ sessionId: s.id });
+  assert.ok(!again.ok && again.uncommittedFiles?.includes('libsub/unset/patch.txt'), JSON.stringify(again));
+  rmSync(path.join(s.worktree, 'libsub', 'unset', 'patch.txt'));
+  // What is left is libsub's own change, uncommitted there: the commit its submodule deep is at moved.
+  const last = await engine.sessions.discard({ sessionId: s.id });
+  assert.ok(!last.ok && last.uncommittedFiles?.join() === 'libsub/deep', JSON.stringify(last));
+  assert.ok(existsSync(deep));
+  assert.deepEqual(await engine.sessions.discard({ sessionId: s.id, force: true }), { ok: true, branchKept: false });
+  assert.equal(existsSync(s.worktree), false);
+});
+
 test("files in a submodule folder never set up are work git cannot see: the agent's tools refuse to write there, and discard asks before taking them", async t => {
   const script = {
     steps: [

@@ -1,25 +1,26 @@
 // Questions asked before anything is removed or merged: what is uncommitted, what is unmerged.
 import { existsSync, readdirSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
 import { filtersOff } from './filtersOff';
-import { excluding, nestedRepos, untrustedGitlinks } from './nestedRepos';
+import { excluding, nestedRepos, sortGitlinks } from './nestedRepos';
+import { filesUnder, nestedSubmoduleWork } from './nestedSubmoduleWork';
 import { submodulePaths } from './submodulePaths';
 
 /**
  * Files with uncommitted changes, staged or not, including untracked ones (ignored files excluded), and
- * those of the submodules (one level down: git looks no deeper, nestedRepos.ts). A submodule folder whose
- * repository a command may have made is not looked into: it is counted as changed, whole. In a folder an
+ * those of the submodules, theirs reported as the submodule's path, and of their own submodules at any depth
+ * (nestedSubmoduleWork.ts). A submodule folder whose repository a command may have made is not looked
+ * into: it is counted as changed, whole. In a folder an
  * agent writes (`agentWritable`), files are compared as they are, with no filter driver (filtersOff.ts): one
  * a driver would store unchanged may be counted as changed.
  */
 export async function dirtyFiles(cwd: string, opts: GitCallOptions, gitCommonDir: string, agentWritable = true): Promise<string[]> {
-  const untrusted = await untrustedGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir);
+  const { untrusted, submodules } = await sortGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir);
   const off = agentWritable ? await filtersOff(cwd, gitCommonDir, opts) : [];
   const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ':/', ...excluding(untrusted)], { ...opts, config: [...(opts.config ?? []), ...off] });
-  return [...splitNul(out).map(entry => entry.slice(3)), ...untrusted];
+  return [...splitNul(out).map(entry => entry.slice(3)), ...untrusted, ...await nestedSubmoduleWork(cwd, submodules, gitCommonDir, agentWritable)];
 }
 
 /**
@@ -55,29 +56,14 @@ export async function unpushedSubmoduleCommits(adminDir: string): Promise<number
   return total;
 }
 
-/** Enough to show and to ask about: the walk stops there (a huge vendored tree is not listed whole). */
-const BARE_FILES_LISTED = 200;
-
 /**
  * Files in the folder of a submodule that was never set up there (no .git in it): git sees none of them,
  * so no commit or status does, yet removing the worktree takes them. Worktree-relative, '/' separators.
+ * (Those of a submodule's own submodules are in `dirtyFiles`.)
  */
 export async function filesInBareSubmoduleFolders(worktree: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      if (out.length >= BARE_FILES_LISTED) return;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else out.push(path.relative(worktree, full).split(path.sep).join('/'));
-    }
-  };
-  for (const sub of await submodulePaths(worktree)) {
-    const dir = path.join(worktree, sub);
-    if (!existsSync(path.join(dir, '.git'))) await walk(dir);
-  }
-  return out;
+  const bare = (await submodulePaths(worktree)).filter(sub => !existsSync(path.join(worktree, sub, '.git')));
+  return filesUnder(worktree, bare);
 }
 
 /** Git dirs under a `modules/` folder: a submodule's name may hold slashes, and submodules nest. */

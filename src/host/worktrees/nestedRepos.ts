@@ -37,6 +37,16 @@ export function excluding(paths: readonly string[]): string[] {
   return paths.map(p => `:(top,exclude,literal)${p}`);
 }
 
+/** A folder's gitlinks, by what git may do in them. Paths are folder-relative, '/' separators. */
+export interface SortedGitlinks {
+  /** Repositories git must not be run in: a `.git` folder, a link, or a file naming anywhere but the git folder. */
+  untrusted: string[];
+  /** Submodule checkouts as git makes them, with the real path of the clone each `.git` file names. */
+  submodules: Array<{ path: string; gitDir: string }>;
+  /** Never set up there (no `.git`): git sees nothing in the folder. */
+  bare: string[];
+}
+
 /**
  * Gitlinks whose folder is a repository git must not be run in: any but a submodule checkout as git makes
  * one, whose `.git` is a file naming its clone inside the repository's git folder (which commands may not
@@ -44,19 +54,35 @@ export function excluding(paths: readonly string[]): string[] {
  * a file naming anywhere else, a command may have made.
  */
 export async function untrustedGitlinks(worktree: string, gitlinks: readonly string[], gitCommonDir: string): Promise<string[]> {
-  if (!gitlinks.length) return [];
+  return (await sortGitlinks(worktree, gitlinks, gitCommonDir)).untrusted;
+}
+
+/** The gitlinks of the checkout at `worktree`, sorted as `untrustedGitlinks` judges them. */
+export async function sortGitlinks(worktree: string, gitlinks: readonly string[], gitCommonDir: string): Promise<SortedGitlinks> {
+  const sorted: SortedGitlinks = { untrusted: [], submodules: [], bare: [] };
+  if (!gitlinks.length) return sorted;
   const common = (await realpath(gitCommonDir).catch(() => path.resolve(gitCommonDir))) + path.sep;
-  const untrusted: string[] = [];
   for (const rel of gitlinks) {
     const dotGit = path.join(worktree, rel, '.git');
     const st = await lstat(dotGit).catch(() => undefined);
-    if (!st) continue;
+    if (!st) {
+      sorted.bare.push(rel);
+      continue;
+    }
     // As git reads it: "gitdir: " and the rest of the first line.
     const named = st.isFile() ? /^gitdir: (.*)$/m.exec((await readFile(dotGit, 'utf8').catch(() => '')).split('\n')[0] ?? '')?.[1]?.trimEnd() : undefined;
     // Resolved as git does, on disk: `L/..` climbs out of the folder a link L names, not back to L's own.
     const written = named ? (path.isAbsolute(named) ? named : `${path.dirname(dotGit)}${path.sep}${named}`) : undefined;
     const real = written ? await realpath(written).catch(() => undefined) : undefined;
-    if (!real || !(real + path.sep).startsWith(common)) untrusted.push(rel);
+    if (!real || !(real + path.sep).startsWith(common)) sorted.untrusted.push(rel);
+    else sorted.submodules.push({ path: rel, gitDir: real });
   }
-  return untrusted;
+  return sorted;
+}
+
+/** The gitlinks the index of the checkout at `dir` holds, and nothing else (no walk of untracked files). */
+export async function gitlinksIn(dir: string, opts: GitCallOptions): Promise<string[]> {
+  const out = await gitOutput(dir, ['ls-files', '-z', '--stage', '--cached', '--', ':/'], opts);
+  if (out.exitCode !== 0) return [];
+  return splitNul(out.stdout).filter(e => e.startsWith('160000 ')).map(e => e.slice(e.indexOf('\t') + 1));
 }
