@@ -68,6 +68,22 @@ test('repeated-error: different failures, or an edit in between, do not fire', (
   assert.equal(at(repeatedError, edited), null);
 });
 
+test('repeated-error: retries that differ only by a counter their output echoes are the same error', () => {
+  const t = turns();
+  const retry = (n: number) =>
+    cmd(`node migrate.js --attempt ${n} > /tmp/m${n}.log 2>&1; tail /tmp/m${n}.log`, `attempt ${n}: Error: connect ECONNREFUSED 127.0.0.1:5432\nwrote /tmp/m${n}.log`, 1);
+  assert.deepEqual(firings(repeatedError, [t([retry(1)]), t([retry(2)]), t([retry(3)])]), [false, true, true]);
+  assert.match(at(repeatedError, [t([retry(4)]), t([retry(5)])])!.reason, /The same error 2 times/);
+  // The numbers a command holds are masked, not the ones it does not: other failures stay other failures.
+  const u = turns();
+  const suites = [u([cmd('pytest tests/test_1.py', 'FAILED tests/test_1.py::test_total - assert 3 == 4', 1)]), u([cmd('pytest tests/test_2.py', 'FAILED tests/test_2.py::test_total - assert 5 == 6', 1)])];
+  assert.equal(at(repeatedError, suites), null);
+  // Nor an exit code that happens to be the counter: exit 2 at attempt 2 is not exit 1 at attempt 1.
+  const v = turns();
+  const exits = [v([cmd('./retry.sh 1', 'gave up', 1)]), v([cmd('./retry.sh 2', 'gave up', 2)])];
+  assert.equal(at(repeatedError, exits), null);
+});
+
 test('alternation: the same two turns in turn (A-B-A-B) fire; A-B-A-C and A-A-A-A do not', () => {
   const t = turns();
   const abab = [t([read('a.ts')]), t([read('b.ts')]), t([read('a.ts')]), t([read('b.ts')])];

@@ -9,6 +9,7 @@ import {
   normalizeOutput,
   splitParagraphs,
   truncate,
+  withoutCommandNumbers,
 } from './normalize';
 import { callFailed, commandOf, describeCall, linesShown, outputText, resourceOf, toolRole, type ToolRole } from './tools';
 
@@ -89,8 +90,9 @@ function analyzeCall(call: TraceTurn['toolCalls'][number]): CallFacts {
     if (lines) facts.lines = lines;
   }
   if (failed) {
-    facts.errorKey = digest(normalizeOutput(output));
-    facts.failureKey = digest(errorSignature(output));
+    const masked = (normalized: string) => (command ? withoutCommandNumbers(normalized, command) : normalized);
+    facts.errorKey = digest(masked(normalizeOutput(output)));
+    facts.failureKey = digest(masked(errorSignature(output)));
     facts.headline = errorHeadline(output) || truncate(output, 80);
     facts.failingPaths = mentionedPaths(output);
   }
