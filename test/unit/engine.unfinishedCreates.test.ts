@@ -3,7 +3,7 @@
 // was done in them since.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -49,11 +49,17 @@ test('the next creation undoes one cut off before its record was saved, and keep
     git(wt, 'add', '-A');
     git(wt, 'commit', '-q', '-m', 'work');
   });
-  // git's own mark of an add it never finished: locked, and part of the checkout missing.
-  const initializing = leftover('initializing', wt => {
+  // git's own mark of an add it has not finished: locked, and part of the checkout missing. Locked long ago,
+  // git is gone; locked a moment ago, git may still be adding it (a kill reaches the CLI, not its git).
+  const midAdd = (name: string, lockedMsAgo: number) => leftover(name, wt => {
     git(repo, 'worktree', 'lock', '--reason', 'initializing', wt);
     rmSync(path.join(wt, 'src'), { recursive: true });
+    const lock = path.join(git(wt, 'rev-parse', '--absolute-git-dir'), 'locked');
+    const then = new Date(Date.now() - lockedMsAgo);
+    utimesSync(lock, then, then);
   });
+  const initializing = midAdd('initializing', 11 * 60_000);
+  const adding = midAdd('adding', 1_000);
   // A note whose process died after its record was saved: the session owns the worktree.
   const owned = await settle(engine, await engine.sessions.create({ repo, task: 'x', title: 'Owned' }, noProgress));
   writeFileSync(path.join(creating, 'owned.json'), JSON.stringify({ repo: root, worktree: owned.worktree, branch: owned.branch, baseCommit: base, owner }));
@@ -68,9 +74,17 @@ test('the next creation undoes one cut off before its record was saved, and keep
 
   const left = worktrees(repo);
   for (const gone of [clean, initializing]) assert.ok(!left.includes(gone) && !existsSync(gone), `${gone} was undone`);
-  for (const kept of [edited, added, committed, live, owned.worktree]) assert.ok(left.includes(kept), `${kept} was kept`);
-  assert.deepEqual(branches(repo).sort(), ['switchyard/added', 'switchyard/committed', 'switchyard/edited', 'switchyard/live', owned.branch, s.branch].sort());
-  assert.deepEqual(readdirSync(creating).sort(), ['live.json'], "only the live process's note is left");
+  for (const kept of [edited, added, committed, live, adding, owned.worktree]) assert.ok(left.includes(kept), `${kept} was kept`);
+  assert.deepEqual(branches(repo).sort(), ['switchyard/added', 'switchyard/adding', 'switchyard/committed', 'switchyard/edited', 'switchyard/live', owned.branch, s.branch].sort());
+  assert.deepEqual(readdirSync(creating).sort(), ['adding.json', 'live.json'], "the live process's note is left, and the one git may still be adding");
+
+  // Once git is done with it (unlocked, the checkout whole), the next creation in this process undoes it.
+  git(repo, 'worktree', 'unlock', adding);
+  git(adding, 'checkout', '-q', '--', 'src');
+  await settle(next, await next.sessions.create({ repo, task: 'z', title: 'Later' }, noProgress));
+  assert.ok(!worktrees(repo).includes(adding) && !existsSync(adding), 'undone once git finished');
+  assert.ok(!branches(repo).includes('switchyard/adding'));
+  assert.deepEqual(readdirSync(creating).sort(), ['live.json']);
 });
 
 test('a CLI run killed while it creates its worktree leaves nothing the next run does not clear', async t => {
@@ -91,15 +105,19 @@ test('a CLI run killed while it creates its worktree leaves nothing the next run
   await until('the creation to be noted', () => existsSync(creating) && readdirSync(creating).length > 0, 30_000);
   run.kill('SIGKILL');
   assert.equal((await run).code, null, 'the CLI was killed');
-  // Its git, a child the kill did not reach, may still be adding the worktree.
-  await until('its git to finish', () => !/locked initializing/.test(git(repo, 'worktree', 'list', '--porcelain')) || worktrees(repo).length === 0, 30_000).catch(() => undefined);
-  assert.equal(branches(repo).length, 1, 'the cut-off creation left its branch');
-
+  // Its git, a child the kill did not reach, may have begun the worktree, and may still be adding it: a
+  // creation started then leaves it to git.
+  await until('its git to make the branch', () => branches(repo).length === 1, 10_000).catch(() => undefined);
   const next = await runCli(['run', '--repo', repo, '--task', 'next'], env);
   assert.equal(next.code, 0, next.stderr);
+  await until('its git to finish', () => !/locked initializing/.test(git(repo, 'worktree', 'list', '--porcelain')), 60_000);
+  const last = await runCli(['run', '--repo', repo, '--task', 'last'], env);
+  assert.equal(last.code, 0, last.stderr);
   const listed = await runCli(['sessions', '--repo', repo, '--json'], env);
   const sessions = JSON.parse(listed.stdout) as Array<{ branch: string; worktree: string }>;
   assert.deepEqual(branches(repo).sort(), sessions.map(x => x.branch).sort(), 'every branch left is a session');
   assert.deepEqual(worktrees(repo).sort(), sessions.map(x => x.worktree).sort(), 'every worktree left is a session');
+  const folder = path.dirname(sessions[0]!.worktree);
+  assert.deepEqual(readdirSync(folder).sort(), sessions.map(x => path.basename(x.worktree)).sort(), 'and every folder');
   assert.deepEqual(readdirSync(creating), []);
 });

@@ -8,7 +8,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentProcess, isProcessAlive, type ProcessIdentity } from '../util/fileLock';
 import { makeDir } from '../util/makeDir';
-import type { PlannedWorktree } from '../worktrees/worktrees';
+import type { PlannedWorktree, UnfinishedCreateOutcome } from '../worktrees/worktrees';
 
 const UNREADABLE_NOTE_MS = 60_000;
 
@@ -41,18 +41,24 @@ export class UnfinishedCreates {
   /**
    * Undoes the creations in `repo` whose process is gone and whose worktree no record names (`named`, read
    * from disk now: a process may have saved its record and died before removing its note). `undo` removes
-   * the worktree and branch only if nothing was done in them; it says whether they are gone.
+   * the worktree and branch only if nothing was done in them, and not while git may still be adding them:
+   * that note is kept for a later look (the next creation's here, or another process's).
    */
-  recover(repo: string, named: () => Promise<ReadonlySet<string>>, undo: (planned: PlannedWorktree) => Promise<boolean>, log: (msg: string) => void): Promise<void> {
+  recover(repo: string, named: () => Promise<ReadonlySet<string>>, undo: (planned: PlannedWorktree) => Promise<UnfinishedCreateOutcome>, log: (msg: string) => void): Promise<void> {
     let p = this.checked.get(repo);
     if (!p) {
-      p = this.recoverNow(repo, named, undo, log).catch(err => log(`Looking for unfinished session creations failed: ${(err as Error).message}`));
+      p = this.recoverNow(repo, named, undo, log)
+        // One left for later is looked at again by the next creation here.
+        .then(leftSome => {
+          if (leftSome) this.checked.delete(repo);
+        })
+        .catch(err => log(`Looking for unfinished session creations failed: ${(err as Error).message}`));
       this.checked.set(repo, p);
     }
     return p;
   }
 
-  private async recoverNow(repo: string, named: () => Promise<ReadonlySet<string>>, undo: (planned: PlannedWorktree) => Promise<boolean>, log: (msg: string) => void): Promise<void> {
+  private async recoverNow(repo: string, named: () => Promise<ReadonlySet<string>>, undo: (planned: PlannedWorktree) => Promise<UnfinishedCreateOutcome>, log: (msg: string) => void): Promise<boolean> {
     const files = (await readdir(this.dir).catch(() => [] as string[])).filter(f => f.endsWith('.json'));
     const stale: Array<{ file: string; note: CreationNote }> = [];
     for (const f of files) {
@@ -62,17 +68,24 @@ export class UnfinishedCreates {
       // A note cut short was cut before its worktree was made (it is written first); one being written now is not old.
       else if (!note && Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now()) > UNREADABLE_NOTE_MS) await rm(file, { force: true });
     }
-    if (!stale.length) return;
+    if (!stale.length) return false;
     const owned = await named();
+    let leftSome = false;
     for (const { file, note } of stale) {
       if (!owned.has(note.worktree)) {
-        const gone = await undo(note);
-        log(gone
+        const outcome = await undo(note);
+        if (outcome === 'still-adding') {
+          log(`Left the worktree ${note.worktree} of a session whose creation was cut off: git may still be adding it. A later creation in this repository looks at it again.`);
+          leftSome = true;
+          continue;
+        }
+        log(outcome === 'undone'
           ? `Removed the worktree and branch ${note.branch} of a session whose creation was cut off (its process ended before its record was saved).`
           : `Kept the worktree ${note.worktree} and branch ${note.branch} of a session whose creation was cut off: something was done in them since.`);
       }
       await rm(file, { force: true });
     }
+    return leftSome;
   }
 }
 

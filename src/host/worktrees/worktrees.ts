@@ -1,6 +1,6 @@
 // Session worktrees: create, remove (asking first when work would be lost), prune orphans.
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
@@ -183,33 +183,52 @@ async function newBranchName(repo: Repo, branch: string): Promise<string> {
   return branch;
 }
 
+/** What became of a creation cut off before its session was saved. */
+export type UnfinishedCreateOutcome = 'undone' | 'kept' | 'still-adding';
+
+/**
+ * How long a worktree git left mid-add is taken for one git may still be adding: a kill reaches the
+ * process that started `git worktree add`, not git, which goes on (minutes, on a huge checkout).
+ */
+export const ADD_IN_PROGRESS_MS = 10 * 60_000;
+
 /**
  * Undoes a creation whose process ended before its session was saved (sessions/unfinishedCreates.ts), as a
- * failed one is undone, unless something was done since: a commit, or a file changed. Says whether it is gone.
+ * failed one is undone, unless something was done since (a commit, or a file changed: 'kept'), or git may
+ * still be adding it ('still-adding': left for a later look).
  */
-export async function undoUnfinishedCreate(repoRoot: string, planned: PlannedWorktree, opts: RepoLockOptions): Promise<boolean> {
+export async function undoUnfinishedCreate(repoRoot: string, planned: PlannedWorktree, opts: RepoLockOptions): Promise<UnfinishedCreateOutcome> {
   const repo = await openRepo(repoRoot);
   return withRepoLock(
     repo,
     async () => {
       const entry = (await listWorktrees(repo.root)).find(w => w.path === planned.worktree);
       const tip = await branchTip(repo.root, planned.branch);
-      if (tip && tip !== planned.baseCommit) return false;
+      if (tip && tip !== planned.baseCommit) return 'kept';
       if (entry?.lockReason === 'initializing') {
-        // git's own mark of an add it never finished: a part of a checkout, which nobody can have worked in.
+        // git's own mark of an add it has not finished: a part of a checkout, which nobody can have worked
+        // in. Its lock is written as the add begins, and goes when it ends.
+        const admin = adminDirOf(repo, planned.worktree);
+        if (admin && (await youngerThan(path.join(admin, 'locked'), ADD_IN_PROGRESS_MS))) return 'still-adding';
       } else if (entry && !entry.missing) {
-        if (entry.head !== planned.baseCommit) return false;
+        if (entry.head !== planned.baseCommit) return 'kept';
         const ctx = await resolveWorktree(planned.worktree, repo);
-        if ((await dirtyFiles(planned.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).length) return false;
+        if ((await dirtyFiles(planned.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).length) return 'kept';
       } else if (!entry && existsSync(planned.worktree)) {
-        // git was cut off before it registered the folder, which then holds nothing of a checkout yet.
-        if ((await readdir(planned.worktree)).some(f => f !== '.git')) return false;
+        // git cut off before it registered the folder (which then holds nothing of a checkout yet), or about to.
+        if ((await readdir(planned.worktree)).some(f => f !== '.git')) return 'kept';
+        if (await youngerThan(planned.worktree, ADD_IN_PROGRESS_MS)) return 'still-adding';
       }
       await undoFailedAdd(repo, planned.branch, planned.baseCommit, planned.worktree);
-      return true;
+      return 'undone';
     },
     opts,
   );
+}
+
+async function youngerThan(file: string, ms: number): Promise<boolean> {
+  const st = await stat(file).catch(() => undefined);
+  return st !== undefined && Date.now() - st.mtimeMs < ms;
 }
 
 /** `worktree add -b` can fail after creating the branch (e.g. checkout error): leave no half-made session behind. */
