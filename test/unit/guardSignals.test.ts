@@ -71,17 +71,27 @@ test('repeated-error: different failures, or an edit in between, do not fire', (
 test('repeated-error: retries that differ only by a counter their output echoes are the same error', () => {
   const t = turns();
   const retry = (n: number) =>
-    cmd(`node migrate.js --attempt ${n} > /tmp/m${n}.log 2>&1; tail /tmp/m${n}.log`, `attempt ${n}: Error: connect ECONNREFUSED 127.0.0.1:5432\nwrote /tmp/m${n}.log`, 1);
-  assert.deepEqual(firings(repeatedError, [t([retry(1)]), t([retry(2)]), t([retry(3)])]), [false, true, true]);
-  assert.match(at(repeatedError, [t([retry(4)]), t([retry(5)])])!.reason, /The same error 2 times/);
-  // The numbers a command holds are masked, not the ones it does not: other failures stay other failures.
+    cmd(`node migrate.js --attempt ${n} > /tmp/m${n}.log 2>&1; tail /tmp/m${n}.log`, `attempt ${n}: applying 3 migrations\nError: connect ECONNREFUSED 127.0.0.1:5432\nwrote /tmp/m${n}.log`, 1);
+  // Attempt 3 echoes a 3 where attempt 2 did, and where attempt 2 echoed its 2: only the latter is a counter.
+  assert.deepEqual(firings(repeatedError, [t([retry(2)]), t([retry(3)]), t([retry(4)])]), [false, true, true]);
+  assert.match(at(repeatedError, [t([retry(7)]), t([retry(8)])])!.reason, /The same error 2 times/);
+  // Only the value that differs between the two commands is masked: other failures stay other failures.
   const u = turns();
-  const suites = [u([cmd('pytest tests/test_1.py', 'FAILED tests/test_1.py::test_total - assert 3 == 4', 1)]), u([cmd('pytest tests/test_2.py', 'FAILED tests/test_2.py::test_total - assert 5 == 6', 1)])];
+  const suites = [u([cmd('pytest tests/test_1.py 2>&1', 'FAILED tests/test_1.py::test_total - assert 3 == 4', 1)]), u([cmd('pytest tests/test_2.py 2>&1', 'FAILED tests/test_2.py::test_total - assert 5 == 6', 1)])];
   assert.equal(at(repeatedError, suites), null);
   // Nor an exit code that happens to be the counter: exit 2 at attempt 2 is not exit 1 at attempt 1.
   const v = turns();
-  const exits = [v([cmd('./retry.sh 1', 'gave up', 1)]), v([cmd('./retry.sh 2', 'gave up', 2)])];
-  assert.equal(at(repeatedError, exits), null);
+  assert.equal(at(repeatedError, [v([cmd('./retry.sh 1', 'gave up', 1)]), v([cmd('./retry.sh 2', 'gave up', 2)])]), null);
+  // Equal outputs of commands that differ by more than a counter are still the same error, as before.
+  const w = turns();
+  assert.ok(at(repeatedError, [w([cmd('pytest tests/x.py', 'assert 1 == 2', 1)]), w([cmd('pytest tests/x.py 2>&1 | tail -n 20', 'assert 1 == 2', 1)])]));
+});
+
+test('same-failure: one command whose failing values change between edits is not failing the same way, whatever numbers it holds', () => {
+  const t = turns();
+  const run = (expected: string, received: string) => cmd('npx jest test/parser.test.ts --maxWorkers=4 2>&1 | tail -n 40', jestFail('test/parser.test.ts', 'parser › nested', expected, received), 1);
+  const seq = [t([run('2', '1')]), t([write('src/lexer.ts', 'a')]), t([run('2', '4')]), t([write('src/tokens.ts', 'b')]), t([run('4', '1')])];
+  assert.equal(at(sameFailure, seq), null);
 });
 
 test('alternation: the same two turns in turn (A-B-A-B) fire; A-B-A-C and A-A-A-A do not', () => {

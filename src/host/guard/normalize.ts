@@ -91,24 +91,6 @@ export function normalizeOutput(text: string): string {
   return out.trim();
 }
 
-/**
- * A normalised command output with the numbers its own command line holds masked (not in an exit line): a
- * retry that differs only by a counter (`--attempt 3`, `> out3.txt`) and echoes it fails the same way as
- * the last. The same command always masks the same numbers, so its runs compare as before.
- */
-export function withoutCommandNumbers(normalized: string, command: string): string {
-  const numbers = [...new Set(command.match(/\d+/g) ?? [])].filter(n => n.length < 5).sort((a, b) => b.length - a.length);
-  if (!numbers.length) return normalized;
-  const pattern = new RegExp(`(?<!\\d)(?:${numbers.join('|')})(?!\\d)`, 'g');
-  return normalized
-    .split('\n')
-    .map(line => (EXIT_MARK.test(line) ? line : line.replace(pattern, '#')))
-    .join('\n');
-}
-
-/** An exit line after normalisation (its duration a placeholder). */
-const EXIT_MARK = /^\s*(?:\[exit code|exit(?:ed)?\b|process exited)/i;
-
 // Lines that name what went wrong, across the common runners (jest/vitest, mocha, pytest, go, cargo,
 // tsc, eslint, npm, git, Python tracebacks). The rest of a failing output is mostly progress noise.
 const ERROR_LINE =

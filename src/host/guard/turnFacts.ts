@@ -9,8 +9,8 @@ import {
   normalizeOutput,
   splitParagraphs,
   truncate,
-  withoutCommandNumbers,
 } from './normalize';
+import { counterFacts, sameBarCounters, type CounterFacts } from './retryCounters';
 import { callFailed, commandOf, describeCall, linesShown, outputText, resourceOf, toolRole, type ToolRole } from './tools';
 
 export interface CallFacts {
@@ -27,6 +27,8 @@ export interface CallFacts {
   errorKey?: string;
   /** The lines that identify the failure, hashed (failed calls only): "failing the same way". */
   failureKey?: string;
+  /** A failing command's, to compare it with retries that differ only by a counter (retryCounters.ts). */
+  counter?: CounterFacts;
   headline?: string;
   /** Project files the failure names. */
   failingPaths: string[];
@@ -90,9 +92,12 @@ function analyzeCall(call: TraceTurn['toolCalls'][number]): CallFacts {
     if (lines) facts.lines = lines;
   }
   if (failed) {
-    const masked = (normalized: string) => (command ? withoutCommandNumbers(normalized, command) : normalized);
-    facts.errorKey = digest(masked(normalizeOutput(output)));
-    facts.failureKey = digest(masked(errorSignature(output)));
+    const normalized = normalizeOutput(output);
+    const signature = errorSignature(output);
+    facts.errorKey = digest(normalized);
+    facts.failureKey = digest(signature);
+    const counter = command ? counterFacts(command, normalized, signature) : undefined;
+    if (counter) facts.counter = counter;
     facts.headline = errorHeadline(output) || truncate(output, 80);
     facts.failingPaths = mentionedPaths(output);
   }
@@ -108,6 +113,7 @@ export function sinceLastProgress<T extends { progress: boolean }>(history: read
 
 export function analyzeTurn(turn: TraceTurn, prior: readonly TurnFacts[], options: AnalyzeOptions): TurnFacts {
   const calls = turn.toolCalls.map(analyzeCall);
+  for (const call of calls) takeKeysOfEarlierRetry(call, prior);
   const changed = [...new Set(turn.filesChanged)].sort();
   const writes = calls.filter(c => c.role === 'write' && !c.failed).map(c => c.key);
   // Without a worktree hash, a state is named by what produced it: re-applying the same write lands
@@ -159,6 +165,22 @@ export function analyzeTurn(turn: TraceTurn, prior: readonly TurnFacts[], option
   if (changeKey) facts.changeKey = changeKey;
   if (fixedCommand) facts.fixedCommand = fixedCommand;
   return facts;
+}
+
+/** How far back a retry's earlier run is looked for (the same-failure detector's horizon at default settings). */
+const RETRY_LOOKBACK_TURNS = 36;
+
+/** A failing command that is the latest run of an earlier one but for a counter fails as that one did. */
+function takeKeysOfEarlierRetry(call: CallFacts, prior: readonly TurnFacts[]): void {
+  if (!call.counter) return;
+  for (let i = prior.length - 1; i >= Math.max(0, prior.length - RETRY_LOOKBACK_TURNS); i--) {
+    const earlier = prior[i]!.calls.findLast(c => c.counter?.shape === call.counter!.shape && c.command !== call.command);
+    if (!earlier) continue;
+    const same = sameBarCounters(earlier.counter!, call.counter);
+    if (same.error) call.errorKey = earlier.errorKey;
+    if (same.failure) call.failureKey = earlier.failureKey;
+    return;
+  }
 }
 
 const READS: ReadonlySet<ToolRole> = new Set(['read', 'list', 'search']);
