@@ -204,6 +204,39 @@ test('a filter driver of the user\'s config runs on no file an agent wrote when 
   assert.match(ran(), /clean/);
 });
 
+test('a filter driver in a submodule clone\'s own config runs on no file an agent wrote there when the host looks, at any depth', async () => {
+  const inner = path.join(box.dir, 'inner');
+  mkdirSync(inner);
+  sh(inner, 'init', '-q');
+  write(inner, 'r.txt', 'inner\n');
+  commitAllIn(inner, 'inner');
+  const outer = path.join(box.dir, 'outer');
+  mkdirSync(outer);
+  sh(outer, 'init', '-q');
+  write(outer, 'o.txt', 'outer\n');
+  sh(outer, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', inner, 'inner');
+  commitAllIn(outer, 'outer');
+  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', outer, 'sub');
+  commitAllIn(wt.worktree, 'sub');
+  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init', '--recursive');
+  // The user's drivers, in each clone's config (inside the git folder); the agent's attributes and edits.
+  for (const [dir, file] of [[path.join(wt.worktree, 'sub'), 'o.txt'], [path.join(wt.worktree, 'sub', 'inner'), 'r.txt']] as const) {
+    sh(dir, 'config', 'filter.strip.clean', `echo clean >> '${marker}'; cat`);
+    write(dir, '.gitattributes', '* filter=strip\n');
+    write(dir, file, 'changed by the agent\n');
+  }
+  const ctx = await resolveWorktree(wt.worktree);
+  const dirty = await dirtyFiles(wt.worktree, inWorktree(ctx), ctx.repo.gitCommonDir);
+  assert.deepEqual(dirty.sort(), ['sub', 'sub/inner/.gitattributes', 'sub/inner/r.txt']);
+  assert.equal(ran(), '');
+  // The nested submodule's folder made a file: that file is work too (git in sub sees its gitlink's type change).
+  sh(path.join(wt.worktree, 'sub'), 'checkout', '-q', '--', '.');
+  rmSync(path.join(wt.worktree, 'sub', '.gitattributes'));
+  rmSync(path.join(wt.worktree, 'sub', 'inner'), { recursive: true, force: true });
+  write(path.join(wt.worktree, 'sub'), 'inner', 'a file where the submodule was\n');
+  assert.deepEqual(await dirtyFiles(wt.worktree, inWorktree(ctx), ctx.repo.gitCommonDir), ['sub/inner']);
+});
+
 test('stacked sessions: merging one into the other does not look into a submodule folder the base session\'s command filled', async () => {
   gitlinkAt('vendor/sub');
   const stacked = await createWorktree({ repoRoot: box.repo, worktreesDir: box.worktreesDir, locksDir: box.locksDir, base: wt.branch, slug: 'on top' });

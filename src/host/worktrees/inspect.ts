@@ -5,7 +5,7 @@ import { gitOutput, git, splitNul, type GitCallOptions } from './git';
 import { branchTip, isAncestor, resolveCommit, treeOf } from './repo';
 import { filtersOff } from './filtersOff';
 import { excluding, nestedRepos, sortGitlinks } from './nestedRepos';
-import { filesUnder, nestedSubmoduleWork } from './nestedSubmoduleWork';
+import { filesUnder, nestedSubmoduleWork, submoduleFiltersOff } from './nestedSubmoduleWork';
 import { submodulePaths } from './submodulePaths';
 
 /**
@@ -18,9 +18,11 @@ import { submodulePaths } from './submodulePaths';
  */
 export async function dirtyFiles(cwd: string, opts: GitCallOptions, gitCommonDir: string, agentWritable = true): Promise<string[]> {
   const { untrusted, submodules } = await sortGitlinks(cwd, (await nestedRepos(cwd, opts)).gitlinks, gitCommonDir);
-  const off = agentWritable ? await filtersOff(cwd, gitCommonDir, opts) : [];
+  // The git that status starts in each submodule reads its clone's config too: its drivers go off with ours
+  // (settings given on the command line hold in the gits git starts, and win over their files).
+  const off = agentWritable ? [...await filtersOff(cwd, gitCommonDir, opts), ...await submoduleFiltersOff(cwd, submodules)] : [];
   const out = await git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ':/', ...excluding(untrusted)], { ...opts, config: [...(opts.config ?? []), ...off] });
-  return [...splitNul(out).map(entry => entry.slice(3)), ...untrusted, ...await nestedSubmoduleWork(cwd, submodules, gitCommonDir, agentWritable)];
+  return [...new Set([...splitNul(out).map(entry => entry.slice(3)), ...untrusted, ...await nestedSubmoduleWork(cwd, submodules, gitCommonDir, agentWritable)])];
 }
 
 /**

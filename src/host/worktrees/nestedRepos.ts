@@ -80,9 +80,9 @@ export async function sortGitlinks(worktree: string, gitlinks: readonly string[]
   return sorted;
 }
 
-/** The gitlinks the index of the checkout at `dir` holds, and nothing else (no walk of untracked files). */
-export async function gitlinksIn(dir: string, opts: GitCallOptions): Promise<string[]> {
+/** The gitlinks the index of the checkout at `dir` holds, and nothing else (no walk of untracked files); undefined when git cannot say. */
+export async function gitlinksIn(dir: string, opts: GitCallOptions): Promise<string[] | undefined> {
   const out = await gitOutput(dir, ['ls-files', '-z', '--stage', '--cached', '--', ':/'], opts);
-  if (out.exitCode !== 0) return [];
+  if (out.exitCode !== 0) return undefined;
   return splitNul(out.stdout).filter(e => e.startsWith('160000 ')).map(e => e.slice(e.indexOf('\t') + 1));
 }

@@ -4,8 +4,7 @@
 // down was seen by nothing, and removing the worktree took it unasked. Each submodule's own submodules are
 // looked at here instead, by a git run in each directly, only in a checkout whose `.git` names a clone
 // inside the repository's git folder, and with that clone's filter drivers off as well as the user's.
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { git, splitNul } from './git';
 import { filtersOff } from './filtersOff';
@@ -33,15 +32,20 @@ export async function nestedSubmoduleWork(
   const out: string[] = [];
   for (const sub of submodules) {
     const subDir = path.join(dir, sub.path);
-    // Only a submodule with a .gitmodules file can have set up submodules of its own: no git runs otherwise.
-    if (!existsSync(path.join(subDir, '.gitmodules'))) continue;
-    const sorted = await sortGitlinks(subDir, await gitlinksIn(subDir, inCheckout(sub.gitDir, subDir)), gitCommonDir);
+    const links = await gitlinksIn(subDir, inCheckout(sub.gitDir, subDir));
+    // What git cannot list, it cannot vouch for: the submodule counts as changed.
+    if (!links) {
+      out.push(sub.path);
+      continue;
+    }
+    const sorted = await sortGitlinks(subDir, links, gitCommonDir);
     const under = (p: string) => `${sub.path}/${p}`;
     out.push(...sorted.untrusted.map(under), ...(await filesUnder(subDir, sorted.bare)).map(under));
-    if (sorted.submodules.length) {
-      // A nested submodule's commit moved from the one `sub` holds. Compared by its HEAD alone (=dirty):
-      // git reads the ref, and runs nothing in the folder.
-      const moved = await git(subDir, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=dirty', '--', ...sorted.submodules.map(n => `:(literal)${n.path}`)], inCheckout(sub.gitDir, subDir));
+    const looked = [...sorted.submodules.map(n => n.path), ...sorted.bare];
+    if (looked.length) {
+      // A nested submodule's commit moved from the one `sub` holds, or its folder deleted or made a file.
+      // Compared by its HEAD alone (=dirty): git reads the ref, and runs nothing in the folder.
+      const moved = await git(subDir, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=dirty', '--', ...looked.map(p => `:(literal)${p}`)], inCheckout(sub.gitDir, subDir));
       out.push(...splitNul(moved).map(entry => under(entry.slice(3))));
     }
     for (const inner of sorted.submodules) {
@@ -57,6 +61,16 @@ export async function nestedSubmoduleWork(
   return out;
 }
 
+/** `-c` settings that turn off the filter drivers the clones of `dir`'s submodules configure. */
+export async function submoduleFiltersOff(dir: string, submodules: ReadonlyArray<{ path: string; gitDir: string }>): Promise<string[]> {
+  const off: string[] = [];
+  for (const sub of submodules) {
+    const subDir = path.join(dir, sub.path);
+    off.push(...await filtersOff(subDir, sub.gitDir, inCheckout(sub.gitDir, subDir)));
+  }
+  return [...new Set(off)];
+}
+
 /** Files in the given folders of `root` (root-relative, '/' separators), up to FILES_LISTED. */
 export async function filesUnder(root: string, folders: readonly string[]): Promise<string[]> {
   const out: string[] = [];
@@ -69,7 +83,12 @@ export async function filesUnder(root: string, folders: readonly string[]): Prom
       else out.push(path.relative(root, full).split(path.sep).join('/'));
     }
   };
-  for (const folder of folders) await walk(path.join(root, folder));
+  for (const folder of folders) {
+    const full = path.join(root, folder);
+    // A link where a submodule's folder should be is itself what would be removed, not what it points to.
+    if ((await lstat(full).catch(() => undefined))?.isSymbolicLink()) out.push(folder);
+    else await walk(full);
+  }
   return out;
 }
 
