@@ -38,6 +38,24 @@ function plant(dir: string): void {
 
 const ran = () => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '');
 
+/** The worktree's submodule `sub` (files: o.txt), set up, with a submodule of its own, `sub/inner` (r.txt). */
+function nestedSubmodules(): void {
+  const inner = path.join(box.dir, 'inner');
+  mkdirSync(inner);
+  sh(inner, 'init', '-q');
+  write(inner, 'r.txt', 'inner\n');
+  commitAllIn(inner, 'inner');
+  const outer = path.join(box.dir, 'outer');
+  mkdirSync(outer);
+  sh(outer, 'init', '-q');
+  write(outer, 'o.txt', 'outer\n');
+  sh(outer, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', inner, 'inner');
+  commitAllIn(outer, 'outer');
+  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', outer, 'sub');
+  commitAllIn(wt.worktree, 'sub');
+  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init', '--recursive');
+}
+
 test('fingerprints and the commit leave a repository made in the worktree alone, and the commit refuses it', async () => {
   plant(path.join(wt.worktree, 'lib', 'made'));
   write(wt.worktree, 'work.txt', 'work\n');
@@ -118,19 +136,7 @@ test('a submodule .git file that names the git folder by a way through a link is
 test('a submodule\'s own submodule is not looked into: git goes one level down, where the folders are the repository\'s', async () => {
   // A trusted submodule (its .git a file naming its clone in the git folder) whose checkout holds a gitlink
   // that a command filled with a repository of its own.
-  const inner = path.join(box.dir, 'inner');
-  mkdirSync(inner);
-  sh(inner, 'init', '-q');
-  write(inner, 'r.txt', 'inner\n');
-  commitAllIn(inner, 'inner');
-  const outer = path.join(box.dir, 'outer');
-  mkdirSync(outer);
-  sh(outer, 'init', '-q');
-  sh(outer, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', inner, 'inner');
-  commitAllIn(outer, 'outer');
-  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', outer, 'sub');
-  commitAllIn(wt.worktree, 'sub');
-  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init', '--recursive');
+  nestedSubmodules();
   rmSync(path.join(wt.worktree, 'sub', 'inner'), { recursive: true, force: true });
   plant(path.join(wt.worktree, 'sub', 'inner'));
   const ctx = await resolveWorktree(wt.worktree);
@@ -205,20 +211,7 @@ test('a filter driver of the user\'s config runs on no file an agent wrote when 
 });
 
 test('a filter driver in a submodule clone\'s own config runs on no file an agent wrote there when the host looks, at any depth', async () => {
-  const inner = path.join(box.dir, 'inner');
-  mkdirSync(inner);
-  sh(inner, 'init', '-q');
-  write(inner, 'r.txt', 'inner\n');
-  commitAllIn(inner, 'inner');
-  const outer = path.join(box.dir, 'outer');
-  mkdirSync(outer);
-  sh(outer, 'init', '-q');
-  write(outer, 'o.txt', 'outer\n');
-  sh(outer, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', inner, 'inner');
-  commitAllIn(outer, 'outer');
-  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', outer, 'sub');
-  commitAllIn(wt.worktree, 'sub');
-  sh(wt.worktree, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init', '--recursive');
+  nestedSubmodules();
   // The user's drivers, in each clone's config (inside the git folder); the agent's attributes and edits.
   for (const [dir, file] of [[path.join(wt.worktree, 'sub'), 'o.txt'], [path.join(wt.worktree, 'sub', 'inner'), 'r.txt']] as const) {
     sh(dir, 'config', 'filter.strip.clean', `echo clean >> '${marker}'; cat`);
