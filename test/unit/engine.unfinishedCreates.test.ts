@@ -2,11 +2,13 @@
 // worktree and a branch no session owns. The next creation in that repository undoes them, unless something
 // was done in them since.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { UnfinishedCreates } from '../../src/host/sessions/unfinishedCreates';
+import { processOf } from '../../src/host/util/fileLock';
 import { runCli } from './helpers/cli';
 import { commitInitial, engineFor, git, noProgress, settle, tempDir, until, upstream } from './helpers/engineKit';
 
@@ -34,11 +36,11 @@ test('the next creation undoes one cut off before its record was saved, and keep
   const creating = path.join(home, 'creating');
   mkdirSync(creating, { recursive: true });
   const owner = { pid: deadPid(), host: hostname(), start: null };
-  const leftover = (name: string, work?: (wt: string) => void) => {
+  const leftover = (name: string, work?: (wt: string) => void, adder?: number) => {
     const wt = path.join(dir, name);
     git(repo, 'worktree', 'add', '-q', '-b', `switchyard/${name}`, wt, base);
     work?.(wt);
-    writeFileSync(path.join(creating, `${name}.json`), JSON.stringify({ repo: root, worktree: realpathSync(wt), branch: `switchyard/${name}`, baseCommit: base, owner }));
+    writeFileSync(path.join(creating, `${name}.json`), JSON.stringify({ repo: root, worktree: realpathSync(wt), branch: `switchyard/${name}`, baseCommit: base, owner, ...(adder ? { adder: processOf(adder) } : {}) }));
     return realpathSync(wt);
   };
   const clean = leftover('clean');
@@ -49,17 +51,15 @@ test('the next creation undoes one cut off before its record was saved, and keep
     git(wt, 'add', '-A');
     git(wt, 'commit', '-q', '-m', 'work');
   });
-  // git's own mark of an add it has not finished: locked, and part of the checkout missing. Locked long ago,
-  // git is gone; locked a moment ago, git may still be adding it (a kill reaches the CLI, not its git).
-  const midAdd = (name: string, lockedMsAgo: number) => leftover(name, wt => {
+  // git's own mark of an add it has not finished: locked, and part of the checkout missing. With that git
+  // gone, it is undone; while the git the note names runs (a kill reaches the CLI, not its git), it is left.
+  const midAdd = (name: string, adder?: number) => leftover(name, wt => {
     git(repo, 'worktree', 'lock', '--reason', 'initializing', wt);
     rmSync(path.join(wt, 'src'), { recursive: true });
-    const lock = path.join(git(wt, 'rev-parse', '--absolute-git-dir'), 'locked');
-    const then = new Date(Date.now() - lockedMsAgo);
-    utimesSync(lock, then, then);
-  });
-  const initializing = midAdd('initializing', 11 * 60_000);
-  const adding = midAdd('adding', 1_000);
+  }, adder);
+  const initializing = midAdd('initializing', deadPid());
+  const stillGit = longRunning(t);
+  const adding = midAdd('adding', stillGit.pid);
   // A note whose process died after its record was saved: the session owns the worktree.
   const owned = await settle(engine, await engine.sessions.create({ repo, task: 'x', title: 'Owned' }, noProgress));
   writeFileSync(path.join(creating, 'owned.json'), JSON.stringify({ repo: root, worktree: owned.worktree, branch: owned.branch, baseCommit: base, owner }));
@@ -78,10 +78,11 @@ test('the next creation undoes one cut off before its record was saved, and keep
   assert.deepEqual(branches(repo).sort(), ['switchyard/added', 'switchyard/adding', 'switchyard/committed', 'switchyard/edited', 'switchyard/live', owned.branch, s.branch].sort());
   assert.deepEqual(readdirSync(creating).sort(), ['adding.json', 'live.json'], "the live process's note is left, and the one git may still be adding");
 
-  // Once git is done with it (unlocked, the checkout whole), the next creation in this process undoes it.
-  git(repo, 'worktree', 'unlock', adding);
-  git(adding, 'checkout', '-q', '--', 'src');
-  await settle(next, await next.sessions.create({ repo, task: 'z', title: 'Later' }, noProgress));
+  // Once its git has ended, a later look undoes it.
+  stillGit.kill('SIGKILL');
+  await until('the stand-in git to end', () => stillGit.exitCode !== null || stillGit.signalCode !== null, 10_000);
+  const { engine: later } = await engineFor(t, { up, home, repo });
+  await settle(later, await later.sessions.create({ repo, task: 'z', title: 'Later' }, noProgress));
   assert.ok(!worktrees(repo).includes(adding) && !existsSync(adding), 'undone once git finished');
   assert.ok(!branches(repo).includes('switchyard/adding'));
   assert.deepEqual(readdirSync(creating).sort(), ['live.json']);
@@ -105,12 +106,11 @@ test('a CLI run killed while it creates its worktree leaves nothing the next run
   await until('the creation to be noted', () => existsSync(creating) && readdirSync(creating).length > 0, 30_000);
   run.kill('SIGKILL');
   assert.equal((await run).code, null, 'the CLI was killed');
-  // Its git, a child the kill did not reach, may have begun the worktree, and may still be adding it: a
-  // creation started then leaves it to git.
-  await until('its git to make the branch', () => branches(repo).length === 1, 10_000).catch(() => undefined);
+  // Its git, a child the kill did not reach, may still be adding the worktree: a creation started then
+  // leaves it to git, and one started once git has ended undoes it.
   const next = await runCli(['run', '--repo', repo, '--task', 'next'], env);
   assert.equal(next.code, 0, next.stderr);
-  await until('its git to finish', () => !/locked initializing/.test(git(repo, 'worktree', 'list', '--porcelain')), 60_000);
+  await until('its git to end', () => notedGits(creating).every(pid => !running(pid)), 60_000);
   const last = await runCli(['run', '--repo', repo, '--task', 'last'], env);
   assert.equal(last.code, 0, last.stderr);
   const listed = await runCli(['sessions', '--repo', repo, '--json'], env);
@@ -121,3 +121,58 @@ test('a CLI run killed while it creates its worktree leaves nothing the next run
   assert.deepEqual(readdirSync(folder).sort(), sessions.map(x => path.basename(x.worktree)).sort(), 'and every folder');
   assert.deepEqual(readdirSync(creating), []);
 });
+
+test('a creation left to its git is looked at again by a creation here 30 s later, not by every one before', async t => {
+  const dir = tempDir(t);
+  const notes = new UnfinishedCreates(dir);
+  const planned = { branch: 'switchyard/a', baseCommit: 'c0ffee', worktree: path.join(dir, 'wt') };
+  const stillGit = longRunning(t);
+  writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ ...planned, repo: '/repo', owner: { pid: deadPid(), host: hostname(), start: null }, adder: processOf(stillGit.pid!) }));
+  let looks = 0;
+  let undone = 0;
+  const look = () => notes.recover('/repo', async () => (looks++, new Set()), async () => (undone++, true), () => undefined);
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  await look();
+  await look();
+  assert.deepEqual([looks, undone], [1, 0], 'left to its git, and not looked at again at once');
+  stillGit.kill('SIGKILL');
+  await until('the stand-in git to end', () => stillGit.exitCode !== null || stillGit.signalCode !== null, 10_000);
+  t.mock.timers.tick(29_000);
+  await look();
+  assert.deepEqual([looks, undone], [1, 0], 'not within 30 s');
+  assert.deepEqual(readdirSync(dir), ['a.json'], 'its note is kept');
+  t.mock.timers.tick(2_000);
+  await look();
+  assert.deepEqual([looks, undone], [2, 1]);
+  assert.deepEqual(readdirSync(dir), [], 'undone, its note goes');
+  await look();
+  assert.equal(looks, 2, 'nothing left to look at again');
+});
+
+/** The gits the notes in `creating` name as adding their worktrees. */
+function notedGits(creating: string): number[] {
+  return readdirSync(creating).flatMap(f => {
+    try {
+      const note = JSON.parse(readFileSync(path.join(creating, f), 'utf8')) as { adder?: { pid: number } };
+      return note.adder ? [note.adder.pid] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A process that runs until the test ends (or is killed), standing in for a git still adding a worktree. */
+function longRunning(t: TestContext): ChildProcess {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  return child;
+}

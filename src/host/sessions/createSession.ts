@@ -127,6 +127,9 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       beforeAdd: async planned => {
         note = await mgr.creations.begin(root, planned);
       },
+      onAdding: gitPid => {
+        if (note) mgr.creations.adding(note, gitPid);
+      },
     });
   } catch (err) {
     // Undone already (or never made): the note has nothing to tell.

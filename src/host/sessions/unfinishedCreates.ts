@@ -2,29 +2,41 @@
 // checkout takes seconds. A process killed in that moment would leave both to no session, for good. So each
 // creation is noted first (a small file under the home's locks), and the note goes once the record is saved.
 // A note whose process is gone, for a worktree no record names, is a creation that never finished: the next
-// creation in that repository undoes it, unless something was done in it since.
+// creation in that repository undoes it, unless something was done in it since, or the git that adds it is
+// still running (a kill reaches the process that started it, not git): that one is looked at again later.
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { currentProcess, isProcessAlive, type ProcessIdentity } from '../util/fileLock';
+import { currentProcess, isProcessAlive, isProcessIdentity, processOf, type ProcessIdentity } from '../util/fileLock';
 import { makeDir } from '../util/makeDir';
-import type { PlannedWorktree, UnfinishedCreateOutcome } from '../worktrees/worktrees';
+import type { PlannedWorktree } from '../worktrees/worktrees';
 
 const UNREADABLE_NOTE_MS = 60_000;
+/** A repository whose look left a creation to its git is looked at again after this long, not before. */
+const LOOK_AGAIN_MS = 30_000;
 
 interface CreationNote extends PlannedWorktree {
   owner: ProcessIdentity;
   /** The repository's identity root, as session records name it. */
   repo: string;
+  /** The git adding the worktree, once it runs. */
+  adder?: ProcessIdentity;
 }
+
+/** Undoes a creation if nothing was done in it; says whether it is gone. */
+type Undo = (planned: PlannedWorktree) => Promise<boolean>;
 
 export class UnfinishedCreates {
   /** Repositories this process has looked for unfinished creations in: once each is enough. */
   private readonly checked = new Map<string, Promise<void>>();
+  /** Repositories with a creation left to its git, and when to look at them again. */
+  private readonly lookAgainAt = new Map<string, number>();
+  /** Notes being rewritten with their git, by file: written before they are removed. */
+  private readonly rewrites = new Map<string, Promise<void>>();
 
   constructor(private readonly dir: string) {}
 
-  /** Notes a creation about to make `planned`; returns the note's file, for `finished`. */
+  /** Notes a creation about to make `planned`; returns the note's file, for `adding` and `finished`. */
   async begin(repo: string, planned: PlannedWorktree): Promise<string> {
     await makeDir(this.dir);
     const file = path.join(this.dir, `${randomUUID()}.json`);
@@ -33,24 +45,39 @@ export class UnfinishedCreates {
     return file;
   }
 
+  /** The git adding the noted worktree runs as `gitPid`: the note names it, for a look after a kill. */
+  adding(file: string, gitPid: number): void {
+    const rewrite = readFile(file, 'utf8')
+      .then(text => {
+        const note = parseNote(text);
+        return note ? writeFile(file, JSON.stringify({ ...note, adder: processOf(gitPid) })) : undefined;
+      })
+      // Without its git named, a note is looked at as one whose git is gone: as before there was a name.
+      .catch(() => undefined);
+    this.rewrites.set(file, rewrite);
+  }
+
   /** The session's record is saved (or nothing was made): the note is no longer needed. */
   async finished(file: string): Promise<void> {
+    await this.rewrites.get(file);
+    this.rewrites.delete(file);
     await rm(file, { force: true });
   }
 
   /**
    * Undoes the creations in `repo` whose process is gone and whose worktree no record names (`named`, read
    * from disk now: a process may have saved its record and died before removing its note). `undo` removes
-   * the worktree and branch only if nothing was done in them, and not while git may still be adding them:
-   * that note is kept for a later look (the next creation's here, or another process's).
+   * the worktree and branch only if nothing was done in them. A creation whose git still runs is left to
+   * it, its note kept: a creation here looks again LOOK_AGAIN_MS later, as does any other process's.
    */
-  recover(repo: string, named: () => Promise<ReadonlySet<string>>, undo: (planned: PlannedWorktree) => Promise<UnfinishedCreateOutcome>, log: (msg: string) => void): Promise<void> {
+  recover(repo: string, named: () => Promise<ReadonlySet<string>>, undo: Undo, log: (msg: string) => void): Promise<void> {
     let p = this.checked.get(repo);
-    if (!p) {
+    const again = this.lookAgainAt.get(repo);
+    if (!p || (again !== undefined && Date.now() >= again)) {
+      this.lookAgainAt.delete(repo);
       p = this.recoverNow(repo, named, undo, log)
-        // One left for later is looked at again by the next creation here.
         .then(leftSome => {
-          if (leftSome) this.checked.delete(repo);
+          if (leftSome) this.lookAgainAt.set(repo, Date.now() + LOOK_AGAIN_MS);
         })
         .catch(err => log(`Looking for unfinished session creations failed: ${(err as Error).message}`));
       this.checked.set(repo, p);
@@ -58,7 +85,7 @@ export class UnfinishedCreates {
     return p;
   }
 
-  private async recoverNow(repo: string, named: () => Promise<ReadonlySet<string>>, undo: (planned: PlannedWorktree) => Promise<UnfinishedCreateOutcome>, log: (msg: string) => void): Promise<boolean> {
+  private async recoverNow(repo: string, named: () => Promise<ReadonlySet<string>>, undo: Undo, log: (msg: string) => void): Promise<boolean> {
     const files = (await readdir(this.dir).catch(() => [] as string[])).filter(f => f.endsWith('.json'));
     const stale: Array<{ file: string; note: CreationNote }> = [];
     for (const f of files) {
@@ -73,13 +100,13 @@ export class UnfinishedCreates {
     let leftSome = false;
     for (const { file, note } of stale) {
       if (!owned.has(note.worktree)) {
-        const outcome = await undo(note);
-        if (outcome === 'still-adding') {
-          log(`Left the worktree ${note.worktree} of a session whose creation was cut off: git may still be adding it. A later creation in this repository looks at it again.`);
+        if (note.adder && isProcessAlive(note.adder)) {
+          log(`Left the worktree ${note.worktree} of a session whose creation was cut off: its git (pid ${note.adder.pid}) is still adding it. A later creation in this repository looks at it again.`);
           leftSome = true;
           continue;
         }
-        log(outcome === 'undone'
+        const gone = await undo(note);
+        log(gone
           ? `Removed the worktree and branch ${note.branch} of a session whose creation was cut off (its process ended before its record was saved).`
           : `Kept the worktree ${note.worktree} and branch ${note.branch} of a session whose creation was cut off: something was done in them since.`);
       }
@@ -93,7 +120,7 @@ function parseNote(text: string): CreationNote | undefined {
   try {
     const n = JSON.parse(text) as Partial<CreationNote>;
     const ok = typeof n.repo === 'string' && typeof n.branch === 'string' && typeof n.baseCommit === 'string' && typeof n.worktree === 'string'
-      && typeof n.owner === 'object' && n.owner !== null && typeof n.owner.pid === 'number' && typeof n.owner.host === 'string';
+      && isProcessIdentity(n.owner) && (n.adder === undefined || isProcessIdentity(n.adder));
     return ok ? (n as CreationNote) : undefined;
   } catch {
     return undefined;

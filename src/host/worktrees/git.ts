@@ -24,6 +24,8 @@ export interface GitCallOptions {
   env?: GitEnv;
   /** Per-command `-c key=value` settings. */
   config?: readonly string[];
+  /** Told the git process's pid once it runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface GitOutput {
@@ -54,15 +56,20 @@ export async function gitOutput(cwd: string, args: readonly string[], opts: GitC
   const argv = [...[...BASE_CONFIG, ...(opts.config ?? [])].flatMap(c => ['-c', c]), ...args];
   await slots.acquire();
   try {
-    return await runToEnd(cwd, argv, { ...ambientEnv(), GIT_OPTIONAL_LOCKS: '0', ...opts.env });
+    return await runToEnd(cwd, argv, { ...ambientEnv(), GIT_OPTIONAL_LOCKS: '0', ...opts.env }, opts.onSpawn);
   } finally {
     slots.release();
   }
 }
 
-function runToEnd(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<GitOutput> {
+function runToEnd(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv, onSpawn?: (pid: number) => void): Promise<GitOutput> {
   return new Promise<GitOutput>((resolve, reject) => {
     const child = launch('git', argv, { cwd, env });
+    if (onSpawn) {
+      child.on('spawn', () => {
+        if (child.pid !== undefined) onSpawn(child.pid);
+      });
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let failed: NodeJS.ErrnoException | undefined;

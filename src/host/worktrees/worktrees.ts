@@ -1,6 +1,6 @@
 // Session worktrees: create, remove (asking first when work would be lost), prune orphans.
 import { existsSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { WorktreeError } from './errors';
@@ -28,6 +28,8 @@ export type CreateWorktreeOptions = RepoLockOptions & {
   base: string;
   /** Called with the branch and folder chosen, under the lock, before git makes either. */
   beforeAdd?: (planned: PlannedWorktree) => Promise<void>;
+  /** Called with the pid of the git that adds the worktree, once it runs: it may outlive this process. */
+  onAdding?: (gitPid: number) => void;
 } & (
     | { /** Exact branch to create; fails if it exists. */ branch: string; slug?: undefined }
     | { /** Pick the first free `switchyard/<slug>[-n]` while holding the lock; never one of `reserved` (uniqueBranch). */ slug: string; reserved?: readonly string[]; branch?: undefined }
@@ -58,7 +60,7 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
       await makeDir(parent);
       await opts.beforeAdd?.({ worktree: canonicalPath(dir), baseCommit, branch });
-      const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit]);
+      const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit], opts.onAdding ? { onSpawn: opts.onAdding } : {});
       if (added.exitCode !== 0) {
         await undoFailedAdd(repo, branch, baseCommit, dir);
         throw new WorktreeError('git-failed', `could not create the worktree ${dir}: ${added.stderr.trim() || `git exited ${added.exitCode}`}`);
@@ -183,52 +185,33 @@ async function newBranchName(repo: Repo, branch: string): Promise<string> {
   return branch;
 }
 
-/** What became of a creation cut off before its session was saved. */
-export type UnfinishedCreateOutcome = 'undone' | 'kept' | 'still-adding';
-
-/**
- * How long a worktree git left mid-add is taken for one git may still be adding: a kill reaches the
- * process that started `git worktree add`, not git, which goes on (minutes, on a huge checkout).
- */
-export const ADD_IN_PROGRESS_MS = 10 * 60_000;
-
 /**
  * Undoes a creation whose process ended before its session was saved (sessions/unfinishedCreates.ts), as a
- * failed one is undone, unless something was done since (a commit, or a file changed: 'kept'), or git may
- * still be adding it ('still-adding': left for a later look).
+ * failed one is undone, unless something was done since: a commit, or a file changed. Says whether it is gone.
  */
-export async function undoUnfinishedCreate(repoRoot: string, planned: PlannedWorktree, opts: RepoLockOptions): Promise<UnfinishedCreateOutcome> {
+export async function undoUnfinishedCreate(repoRoot: string, planned: PlannedWorktree, opts: RepoLockOptions): Promise<boolean> {
   const repo = await openRepo(repoRoot);
   return withRepoLock(
     repo,
     async () => {
       const entry = (await listWorktrees(repo.root)).find(w => w.path === planned.worktree);
       const tip = await branchTip(repo.root, planned.branch);
-      if (tip && tip !== planned.baseCommit) return 'kept';
+      if (tip && tip !== planned.baseCommit) return false;
       if (entry?.lockReason === 'initializing') {
-        // git's own mark of an add it has not finished: a part of a checkout, which nobody can have worked
-        // in. Its lock is written as the add begins, and goes when it ends.
-        const admin = adminDirOf(repo, planned.worktree);
-        if (admin && (await youngerThan(path.join(admin, 'locked'), ADD_IN_PROGRESS_MS))) return 'still-adding';
+        // git's own mark of an add it never finished: a part of a checkout, which nobody can have worked in.
       } else if (entry && !entry.missing) {
-        if (entry.head !== planned.baseCommit) return 'kept';
+        if (entry.head !== planned.baseCommit) return false;
         const ctx = await resolveWorktree(planned.worktree, repo);
-        if ((await dirtyFiles(planned.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).length) return 'kept';
+        if ((await dirtyFiles(planned.worktree, inWorktree(ctx), ctx.repo.gitCommonDir)).length) return false;
       } else if (!entry && existsSync(planned.worktree)) {
-        // git cut off before it registered the folder (which then holds nothing of a checkout yet), or about to.
-        if ((await readdir(planned.worktree)).some(f => f !== '.git')) return 'kept';
-        if (await youngerThan(planned.worktree, ADD_IN_PROGRESS_MS)) return 'still-adding';
+        // git was cut off before it registered the folder, which then holds nothing of a checkout yet.
+        if ((await readdir(planned.worktree)).some(f => f !== '.git')) return false;
       }
       await undoFailedAdd(repo, planned.branch, planned.baseCommit, planned.worktree);
-      return 'undone';
+      return true;
     },
     opts,
   );
-}
-
-async function youngerThan(file: string, ms: number): Promise<boolean> {
-  const st = await stat(file).catch(() => undefined);
-  return st !== undefined && Date.now() - st.mtimeMs < ms;
 }
 
 /** `worktree add -b` can fail after creating the branch (e.g. checkout error): leave no half-made session behind. */
