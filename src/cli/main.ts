@@ -1,5 +1,6 @@
 // `switchyard`: the engine, headless, for CI, servers and scripted fleets.
 import { InvalidRequestError, UserError } from '../host/errors';
+import { terminalSafe } from '../host/util/terminalText';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
@@ -41,7 +42,11 @@ function overview(): string {
   ].join('\n');
 }
 
-export async function main(argv: readonly string[], out: Out, err: Out): Promise<number> {
+export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): Promise<number> {
+  // What a model wrote, a command printed or a file held is printed as text, never as terminal control
+  // (JSON escapes control characters itself).
+  const out: Out = s => rawOut(terminalSafe(s));
+  const err: Out = s => rawErr(terminalSafe(s));
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     // `switchyard help run` as `switchyard run --help`.

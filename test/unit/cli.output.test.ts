@@ -45,3 +45,21 @@ test('a role file that is wrong is warned about once a run: as the session is ma
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.match(/cheap\.md ignored: "budget" is not a role setting/g)?.length, 1, r.stderr);
 });
+
+test("a model's text and a command's output are printed as text: no escape sequence reaches the terminal, in follow lines or the summary", async t => {
+  const ansi = {
+    steps: [
+      { text: 'hello \u001b[2J\u001b]0;pwned\u0007world', calls: [{ name: 'run_command', arguments: { command: "printf '\\033]0;pwned\\007\\033[31mred\\033[0m'; exit 1" } }] },
+      { calls: [{ name: 'finish', arguments: { summary: 'all \u001b[31mred\u001b[0m \u202eevil' } }] },
+    ],
+  };
+  const up = await upstream(t, { scripts: { ansi } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:ansi] print'], { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr + r.stdout, /[\u001b\u0007\u202e]/);
+  assert.match(r.stderr, /agent: hello world/);
+  assert.match(r.stderr, /✗ .*red/);
+  assert.match(r.stderr + r.stdout, /all red evil/);
+});

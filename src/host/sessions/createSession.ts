@@ -10,6 +10,7 @@ import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import { reserveInputTokens } from '../gateway/requestView';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
+import { terminalSafe } from '../util/terminalText';
 import { slugify } from '../worktrees/slug';
 import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
@@ -242,14 +243,7 @@ function machineCapReached(mgr: SessionManager, firstUsd: number): CapReachedErr
  * other control and direction-changing characters a paste can bring; tabs as spaces.
  */
 function plainTitle(text: string): string {
-  return text
-    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
-    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/\u001b[@-_]?/g, '')
-    .replace(/\t/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
-    .trim()
-    .slice(0, 80);
+  return terminalSafe(text.replace(/\t/g, ' '), false).trim().slice(0, 80);
 }
 
 function firstLine(task: string): string {
