@@ -256,6 +256,12 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, said);
   }
+  // A command session that would run no command: read-only, or of a role that runs none.
+  for (const args of [['--read-only'], ['--role', 'reviewer']]) {
+    const r = await runCli(['run', '--repo', repo, '--task', 'x', '--command', 'true', ...args, '--base-url', 'http://127.0.0.1:9/v1'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /A command session is its command, and this one would run none: (it is read-only|its role "reviewer" runs no command)\. Nothing was made/);
+  }
   assert.equal(branches(), before, 'no session branch was made');
   const noBase = await runCli(['run', '--repo', repo, '--task', 'x', '--base-branch', 'nosuch', '--base-url', 'http://127.0.0.1:9/v1'], { SWITCHYARD_HOME: home, OPENAI_API_KEY: 'sk-x' });
   assert.equal(noBase.code, 2, noBase.stderr);

@@ -89,6 +89,10 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
 
   // A role without run_command reads only, whatever was asked.
   const effectiveApproval: ApprovalPolicy = role.tools && !role.tools.includes('run_command') ? 'read-only' : approval;
+  if (agent === 'command' && effectiveApproval === 'read-only') {
+    const why = approval === 'read-only' ? 'it is read-only' : `its role "${role.name}" runs no command`;
+    throw new InvalidRequestError(`A command session is its command, and this one would run none: ${why}. Nothing was made. Start it without read-only, with a role that runs commands (such as coder), or as the built-in agent.`);
+  }
   // Before the worktree and branch: a session bound to fail would leave them behind.
   const problem = (await startProblem(settings, ctx.apiKey(), agent)) ?? (await sandboxProblem(settings, agent, effectiveApproval, ctx.refusesUnconfined));
   if (problem) throw new InvalidRequestError(problem);
