@@ -70,7 +70,7 @@ test('a server that answered, even with an error, is not taken for a wrong addre
   assert.equal(retries(events), 3);
   // The session's row says why it waits while it does, and stops saying so once an answer comes.
   assert.equal(said.length, 4);
-  assert.match(said[0] ?? '', /^The model server answered 429; retrying in under a second\.$/);
+  assert.match(said[0] ?? '', /^The model server answered 429 \("Rate limit reached"\); retrying in under a second\.$/);
   assert.equal(said.at(-1), undefined);
 });
 
@@ -81,7 +81,7 @@ test('a server asking for a long wait pauses the session, saying until when, ins
   assert.equal(model.calls, 1, 'not asked again');
   assert.equal(retries(events), 0);
   assert.equal(outcome.kind, 'blocked');
-  assert.match(outcome.kind === 'blocked' ? outcome.reason : '', /^The model server answered 429 and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
+  assert.match(outcome.kind === 'blocked' ? outcome.reason : '', /^The model server answered 429 \("Rate limit reached"\) and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
 });
 
 test("a wait given in retry-after-ms or as an HTTP date is the one waited", async t => {
@@ -95,6 +95,6 @@ test("a wait given in retry-after-ms or as an HTTP date is the one waited", asyn
   const { outcome } = await run(t, model, { onRetrying: reason => reason && said.push(reason) });
   assert.deepEqual(outcome, { kind: 'finished', summary: 'Done.' });
   assert.equal(said.length, 2);
-  assert.match(said[0] ?? '', /^The model server answered 503; retrying in [345] s\.$/, 'the date, not the backoff (1 s)');
-  assert.equal(said[1], 'The model server answered 503; retrying in under a second.', 'the milliseconds, not the seconds beside them');
+  assert.match(said[0] ?? '', /^The model server answered 503 \("Busy"\); retrying in [345] s\.$/, 'the date, not the backoff (1 s)');
+  assert.equal(said[1], 'The model server answered 503 ("Busy"); retrying in under a second.', 'the milliseconds, not the seconds beside them');
 });

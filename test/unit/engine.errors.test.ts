@@ -63,7 +63,8 @@ test('a 429 asking to wait an hour pauses the session with until when, and the c
   const { engine, repo } = await engineFor(t, { up });
   const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:once] quota', title: 'Quota' }, noProgress));
   assert.equal(s.status, 'paused');
-  assert.match(s.statusReason ?? '', /^The model server answered 429 and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
+  // What the server said with it, quoted: a provider's reason (a quota, an outage) is the user's best clue.
+  assert.match(s.statusReason ?? '', /^The model server answered 429 \("Rate limit reached \(injected by the test upstream\)\. Please try again later\."\) and asks to wait 60 minutes \(until \d\d:\d\d\); paused rather than holding a slot that long\. Resume it then\.$/);
   assert.equal(up.requests.length, 2, 'not asked again');
   assert.equal(readFileSync(path.join(s.worktree, 'ran.log'), 'utf8'), 'ran\n');
 });

@@ -262,6 +262,13 @@ const TRANSIENT_STREAM_ERRORS = new Set(['server_error', 'rate_limit_exceeded', 
 /** `unreachable`: no answer came from the model server at all (refused, unresolvable, no route). */
 type Verdict = { kind: 'retry'; reason: string; afterMs?: number; unreachable?: boolean } | AgentOutcome;
 
+/** What the server said with its error, quoted on one line; nothing when it said nothing (the SDK's stand-in). */
+function providerWords(said: string): string {
+  const line = said.replace(/\s+/g, ' ').trim();
+  if (!line || /^status code \(no body\)$/.test(line)) return '';
+  return ` ("${line.length > 160 ? `${line.slice(0, 157)}…` : line}")`;
+}
+
 export function classify(err: unknown, notFoundHint = ''): Verdict {
   if (err instanceof StreamCutError) return { kind: 'retry', reason: err.message };
   if (err instanceof APIConnectionError) return { kind: 'retry', reason: `Could not reach the model server: ${err.message}`, unreachable: true };
@@ -288,7 +295,7 @@ export function classify(err: unknown, notFoundHint = ''): Verdict {
     if (err.status === 429 || err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500) {
       // A 429 without retry-after still says when its window resets.
       const afterMs = retryAfterMs(err.headers) ?? (err.status === 429 ? rateLimitResetMs(err.headers) : undefined);
-      return { kind: 'retry', reason: `The model server answered ${err.status}`, afterMs: afterMs ? afterMs : undefined };
+      return { kind: 'retry', reason: `The model server answered ${err.status}${providerWords(said)}`, afterMs: afterMs ? afterMs : undefined };
     }
     return { kind: 'failed', reason: `The model server rejected the request (${err.status}): ${said}` };
   }
