@@ -39,6 +39,12 @@ test('resume, merge and discard by id: a failed session resumed finishes, merged
   const refused = await runCli(['discard', second.id], env);
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(refused.stdout, /^not discarded: Two has 1 commit not merged\. Nothing was changed; run again with --yes/);
+  const refusedJson = await runCli(['discard', second.id, '--json'], env);
+  assert.equal(refusedJson.code, 1, refusedJson.stderr);
+  assert.deepEqual(JSON.parse(refusedJson.stdout), {
+    ok: false, needsConfirmation: true, uncommittedFiles: [], unmergedCommits: 1, reason: 'would-lose-work',
+    message: 'Two has 1 commit not merged. Nothing was changed; run again with --yes to discard it all the same.',
+  });
   assert.ok(existsSync(second.worktree), 'nothing was removed');
   const discarded = await runCli(['discard', second.id, '--yes', '--repo', repo], env);
   assert.equal(discarded.code, 0, discarded.stderr);

@@ -162,20 +162,22 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
       return 1;
     }
     const r = await engine.sessions.discard({ sessionId: s.id, force: Boolean(flags.yes), deleteBranch: Boolean(flags['delete-branch']) });
-    if (flags.json) out(JSON.stringify(r));
-    else if (r.ok) out(`discarded: ${s.title}${r.branchKept ? ` (its branch ${s.branch} is kept)` : ''}`);
-    else {
-      const commits = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
-      const files = r.uncommittedFiles;
-      const lost = [
-        ...(r.unmergedCommits ? [`${commits(r.unmergedCommits)} not merged`] : []),
-        ...(r.submoduleCommits ? [`${commits(r.submoduleCommits)} in its submodules that no remote of theirs has`] : []),
-        ...(files.length ? [`uncommitted changes to ${files.slice(0, 10).join(', ')}${files.length > 10 ? ` and ${files.length - 10} more files` : ''}`] : []),
-      ];
-      const listed = lost.length > 2 ? `${lost.slice(0, -1).join(', ')} and ${lost.at(-1)}` : lost.join(' and ');
-      out(`not discarded: ${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same.`);
+    if (r.ok) {
+      out(flags.json ? JSON.stringify(r) : `discarded: ${s.title}${r.branchKept ? ` (its branch ${s.branch} is kept)` : ''}`);
+      return 0;
     }
-    return r.ok ? 0 : 1;
+    const commits = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
+    const files = r.uncommittedFiles;
+    const lost = [
+      ...(r.unmergedCommits ? [`${commits(r.unmergedCommits)} not merged`] : []),
+      ...(r.submoduleCommits ? [`${commits(r.submoduleCommits)} in its submodules that no remote of theirs has`] : []),
+      ...(files.length ? [`uncommitted changes to ${files.slice(0, 10).join(', ')}${files.length > 10 ? ` and ${files.length - 10} more files` : ''}`] : []),
+    ];
+    const listed = lost.length > 2 ? `${lost.slice(0, -1).join(', ')} and ${lost.at(-1)}` : lost.join(' and ');
+    const message = `${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same.`;
+    // The shape of every other refusal (reason, message), with what would be lost as the engine counts it.
+    out(flags.json ? JSON.stringify({ ...r, reason: 'would-lose-work', message }) : `not discarded: ${message}`);
+    return 1;
   }, 'discard');
 }
 
