@@ -106,6 +106,15 @@ test('a command about one session leaves the others alone, and a session that as
   const status = async (id: string) => (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[]).find(s => s.id === id)?.status;
   assert.equal(await status(second), 'queued', 'the queued session of another window was neither started nor paused');
   assert.equal(up.requests.length, 4, 'nothing was sent for it');
+  // Said as what it is: queued by a run that ended, nothing of it run, and what runs it or removes it.
+  const listed = (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; statusReason?: string }[]).find(s => s.id === second);
+  assert.match(listed?.statusReason ?? '', new RegExp(`^Its process ended before it started\\. \`switchyard resume ${second}\` runs it`));
+  const queuedMerge = await runCli(['merge', second], env);
+  assert.equal(queuedMerge.code, 1);
+  assert.match(queuedMerge.stderr, new RegExp(`is queued and has not run yet: nothing of it is there to merge\\. Let it run \\(\`switchyard resume ${second}\` for one whose run ended\\), or discard it`));
+  const queuedDiscard = await runCli(['discard', second], env);
+  assert.equal(queuedDiscard.code, 1);
+  assert.match(queuedDiscard.stdout, /is queued and has not run yet\. Nothing was changed; run again with --yes to discard it/);
 
   edit(first, { status: 'paused', approval: 'ask' });
   const asks = await runCli(['resume', first], env);

@@ -5,7 +5,7 @@ import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { noHomeYet, startCliEngine } from '../engineForCli';
 import { costCell, estimateLegend } from '../reportTable';
-import { ORPHANED_QUEUED_REASON } from '../../host/sessions/ownership';
+import { isOrphanedQueuedReason } from '../../host/sessions/ownership';
 
 export const sessionsSpec: CommandSpec = {
   name: 'sessions',
@@ -41,7 +41,7 @@ export function formatTable(list: readonly SessionInfo[]): string {
   const repos = new Set(list.map(s => s.repo)).size > 1;
   const rows = list.map(s => [
     s.id,
-    s.status === 'running' && s.statusReason ? 'running (retrying)' : s.statusReason === ORPHANED_QUEUED_REASON ? 'queued (its run ended)' : s.status,
+    s.status === 'running' && s.statusReason ? 'running (retrying)' : isOrphanedQueuedReason(s.statusReason) ? 'queued (its run ended)' : s.status,
     s.tier,
     costOf(s),
     percent(s.usage.input > 0 ? s.usage.cached / s.usage.input : 0),

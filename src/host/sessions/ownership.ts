@@ -9,7 +9,17 @@ import type { SessionRecord } from './sessionRecord';
 export type Owner = NonNullable<SessionRecord['owner']>;
 
 export const ORPHANED_REASON = `${STOPPED_WHILE_RUNNING} (its process ended). Resume it to continue where it stopped.`;
-export const ORPHANED_QUEUED_REASON = 'Its process ended before it started. `switchyard resume ID` runs it, and VS Code takes it over when it opens the repository.';
+const ORPHANED_QUEUED = 'Its process ended before it started.';
+
+/** Said of a session left queued by a process that is gone. */
+export function orphanedQueuedReason(id: string): string {
+  return `${ORPHANED_QUEUED} \`switchyard resume ${id}\` runs it, and VS Code takes it over when it opens the repository.`;
+}
+
+/** A reason `orphanedQueuedReason` gave. */
+export function isOrphanedQueuedReason(reason: string | undefined): boolean {
+  return reason?.startsWith(ORPHANED_QUEUED) ?? false;
+}
 
 /** This process, as the owner of the sessions it runs. */
 export function ownerHere(hostId: string): Owner {
@@ -22,7 +32,7 @@ export function ownerHere(hostId: string): Owner {
  */
 export function asTakenOver(r: SessionRecord, hostId: string, beats: LastBeats): SessionRecord {
   if (!isOrphaned(r, hostId, beats)) return r;
-  return r.status === 'queued' ? { ...r, statusReason: ORPHANED_QUEUED_REASON } : { ...r, status: 'paused', statusReason: ORPHANED_REASON };
+  return r.status === 'queued' ? { ...r, statusReason: orphanedQueuedReason(r.id) } : { ...r, status: 'paused', statusReason: ORPHANED_REASON };
 }
 
 /** Running or queued, and not by a live process of another host: its host crashed or was killed. */
