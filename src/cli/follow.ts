@@ -1,5 +1,6 @@
 // Following one session in this process until it settles (run, resume): its progress on stderr, its end
 // on stdout (a line, or one JSON object), and the exit status of the contract. Ctrl-C pauses it.
+import { FINISHED_UNCHANGED } from '../protocol/sessions';
 import type { TranscriptEvent } from '../protocol/records';
 import type { ServedTier, SessionInfo, Tier } from '../protocol/types';
 import type { Engine } from '../host/engine';
@@ -135,7 +136,10 @@ export function capReachedAtStart(e: CapReachedError, json: boolean, out: Out, e
 export function nextStep(s: SessionInfo): string | undefined {
   const resume = `switchyard resume ${s.id}`;
   switch (s.status) {
-    case 'done': return `review the worktree, then \`switchyard merge ${s.id}\` (or \`switchyard discard ${s.id}\`)`;
+    case 'done':
+      return s.statusReason === FINISHED_UNCHANGED
+        ? `nothing to merge; \`switchyard discard ${s.id}\` removes its worktree and branch`
+        : `review the worktree, then \`switchyard merge ${s.id}\` (or \`switchyard discard ${s.id}\`)`;
     case 'paused': return `\`${resume}\``;
     case 'stuck': return `\`${resume} --hint "what to do differently"\``;
     case 'over-budget': {

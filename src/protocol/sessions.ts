@@ -15,6 +15,8 @@ import type {
  * reloaded, a host or run that stopped): a window offers to resume such sessions when it opens.
  */
 export const STOPPED_WHILE_RUNNING = 'Switchyard stopped while this session ran';
+/** The reason of a session done with nothing to merge: no file changed, and no commit on its branch. */
+export const FINISHED_UNCHANGED = 'Finished without changing files.';
 
 export interface CreateSessionParams {
   repo: string;

@@ -63,3 +63,20 @@ test("a model's text and a command's output are printed as text: no escape seque
   assert.match(r.stderr, /✗ .*red/);
   assert.match(r.stderr + r.stdout, /all red evil/);
 });
+
+test('a run that changed nothing is not pointed at a merge: it and the merge refused say discard', async t => {
+  const nothing = { steps: [{ calls: [{ name: 'finish', arguments: { summary: 'looked; nothing to change' } }] }] };
+  const up = await upstream(t, { scripts: { nothing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:nothing] look'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const id = /Session (\w+)/.exec(r.stderr)?.[1];
+  assert.ok(id, r.stderr);
+  assert.match(r.stderr + r.stdout, new RegExp(`next: nothing to merge; \`switchyard discard ${id}\` removes its worktree and branch`));
+  assert.doesNotMatch(r.stderr + r.stdout, /switchyard merge/);
+  const merged = await runCli(['merge', id], env);
+  assert.equal(merged.code, 1);
+  assert.match(merged.stdout, new RegExp(`^not merged: .*has nothing that is not already on main\\. \`switchyard discard ${id}\` removes its worktree and branch\\.`));
+});

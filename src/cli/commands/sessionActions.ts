@@ -144,6 +144,7 @@ export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out,
     const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => onBranch && err(m) });
     if (flags.json) out(JSON.stringify(r));
     else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}${r.worktreeKept ? `\n  ${r.worktreeKept}` : ''}`);
+    else if (r.reason === 'nothing-to-merge') out(`not merged: ${r.message}. \`switchyard discard ${s.id}\` removes its worktree and branch.`);
     else out(`not merged: ${r.message}${r.reason === 'conflict' ? `\n  ${r.files.join('\n  ')}` : ''}`);
     return r.ok ? 0 : 1;
   }, 'merge');

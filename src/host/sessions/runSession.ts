@@ -1,5 +1,6 @@
 // One run of a session's agent, from start to the status it ends in. Every agent kind is registered
 // with the gateway under its own token first, so all of them are metered, capped and guarded alike.
+import { FINISHED_UNCHANGED } from '../../protocol/sessions';
 import type { SessionStatus } from '../../protocol/types';
 import type { AgentOutcome } from '../agent/agentLoop';
 import type { CommandRunner } from '../agent/tools/types';
@@ -180,7 +181,7 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
 async function nothingNewToCommit(s: LiveSession): Promise<string> {
   const r = s.record;
   const ahead = await unmergedCommits(r.repo, r.branch, r.baseCommit).catch(() => 0);
-  if (!ahead) return 'Finished without changing files.';
+  if (!ahead) return FINISHED_UNCHANGED;
   return `Finished; nothing left to commit, and its branch holds ${ahead === 1 ? 'a commit' : `${ahead} commits`} to merge.`;
 }
 

@@ -5,10 +5,11 @@
 const OSC = /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g;
 const CSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 const OTHER_ESCAPE = /\u001b[@-_]?/g;
-const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// A carriage return only where a line ends (CRLF, as CSV has): alone, it would print over the line's start.
+const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-/** `text` without escape sequences and control or direction-changing characters; newlines and tabs kept when `keepLines`. */
+/** `text` without escape sequences and control or direction-changing characters; line ends (LF, CRLF) and tabs kept when `keepLines`. */
 export function terminalSafe(text: string, keepLines = true): string {
   return text
     .replace(OSC, '')
