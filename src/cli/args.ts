@@ -3,7 +3,7 @@
 import { plainNumber } from '../protocol/plainNumber';
 import { usdToMicro } from '../host/pricing/cost';
 
-export type FlagSpec = { type: 'string'; values?: readonly string[] } | { type: 'number' } | { type: 'boolean' };
+export type FlagSpec = { type: 'string'; values?: readonly string[] } | { type: 'number'; whole?: true } | { type: 'boolean' };
 
 export interface CommandSpec {
   name: string;
@@ -42,7 +42,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
     }
     if (f.type === 'number') {
       const n = plainNumber(value);
-      if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number written plainly (such as 2 or 0.5), not "${value}"`);
+      const whole = 'whole' in f && f.whole;
+      if (!Number.isFinite(n) || (whole && !Number.isInteger(n))) {
+        throw new UsageError(`--${name} must be ${whole ? 'a whole number written plainly (such as 2)' : 'a number written plainly (such as 2 or 0.5)'}, not "${value}"`);
+      }
       flags[name] = n;
     } else {
       if (f.values && !f.values.includes(value)) throw new UsageError(`--${name} must be one of ${f.values.join(', ')}, not "${value}"`);

@@ -49,6 +49,16 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
   const stray = await runCli(['run', '--task', 'x', '--agent', 'codex', '--command', 'ls']);
   assert.equal(stray.code, 2);
   assert.match(stray.stderr, /--command is for --agent command, not --agent codex/);
+  // Flags that would do nothing are refused, not dropped; a count is asked for as one.
+  for (const [args, said] of [
+    [['run', '--task', 'x', '--command', 'true', '--max-turns', '3'], /--max-turns counts the built-in agent's turns; a command has no turn limit/],
+    [['merge', 'abc', '--strategy', 'rebase', '--message', 'm'], /--message names the merge or squash commit; a rebase makes none/],
+    [['run', '--task', 'x', '--max-turns', '2.5'], /--max-turns must be a whole number written plainly \(such as 2\), not "2\.5"/],
+  ] as const) {
+    const r = await runCli([...args]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, said);
+  }
 });
 
 function tempDirSync(): string {

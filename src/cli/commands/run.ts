@@ -22,7 +22,7 @@ export const runSpec: CommandSpec = {
     budget: { type: 'number', help: "session budget in USD (default: the role's, else budgets.sessionUsd in config.json, else $5)" },
     'base-url': { type: 'string', help: 'OpenAI-compatible base URL (default: OPENAI_BASE_URL, else OpenAI)' },
     'base-branch': { type: 'string', help: 'branch to start from (default: the current branch)' },
-    'max-turns': { type: 'number', help: 'stop after this many model turns (default: 60)' },
+    'max-turns': { type: 'number', whole: true, help: 'stop after this many model turns (default: 60)' },
     agent: { type: 'string', values: ['builtin', 'codex', 'command'], help: 'which agent runs the session' },
     command: { type: 'string', help: 'the command to run with --agent command' },
     api: { type: 'string', values: ['auto', 'responses', 'chat'], help: 'model API (default: auto)' },
@@ -50,6 +50,9 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
   const agent = (flags.agent as AgentKind | undefined) ?? (flags.command !== undefined ? 'command' : 'builtin');
   if (agent === 'command' && !flags.command) throw new UsageError('--agent command needs --command CMD');
   if (agent !== 'command' && flags.command !== undefined) throw new UsageError(`--command is for --agent command, not --agent ${agent}`);
+  if (agent !== 'builtin' && flags['max-turns'] !== undefined) {
+    throw new UsageError(`--max-turns counts the built-in agent's turns; ${agent === 'codex' ? 'Codex' : 'a command'} has no turn limit (its budget bounds its requests)`);
+  }
   const quiet = Boolean(flags.quiet);
   const engine = await startCliEngine({
     settings: {

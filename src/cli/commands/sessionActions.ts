@@ -34,7 +34,7 @@ export const resumeSpec: CommandSpec = {
     hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
     budget: { type: 'number', help: "the session's budget in USD from now on (to go on past the one it reached)" },
     'base-url': { type: 'string', help: 'OpenAI-compatible base URL to go on at (default: the one it last ran against)' },
-    'max-turns': { type: 'number', help: 'turns the built-in agent may take from here (default: 60 more for a session at its turn limit, else its limit as it was)' },
+    'max-turns': { type: 'number', whole: true, help: 'turns the built-in agent may take from here (default: 60 more for a session at its turn limit, else its limit as it was)' },
     'approve-commands': { type: 'boolean', help: 'approve every command of a session that asks before each one, or that the OS sandbox cannot confine here: nobody is here to ask' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
     quiet: { type: 'boolean', help: 'do not print progress' },
@@ -132,6 +132,9 @@ function refuseSpentBudget(budget: number, s: SessionInfo): void {
 }
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
+  if (flags.message !== undefined && flags.strategy === 'rebase') {
+    throw new UsageError('--message names the merge or squash commit; a rebase makes none (its commits keep their own messages)');
+  }
   return withSession(flags, id!, err, async (engine, s) => {
     // Stopped short of done, it could still finish: merged, it never can. (Other statuses are the engine's to refuse.)
     if (RESUMABLE_STATUSES.includes(s.status) && !flags.yes) {
