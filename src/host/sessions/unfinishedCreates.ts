@@ -5,7 +5,7 @@
 // creation in that repository undoes it, unless something was done in it since, or the git that adds it is
 // still running (a kill reaches the process that started it, not git): that one is looked at again later.
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentProcess, isProcessAlive, isProcessIdentity, processOf, type ProcessIdentity } from '../util/fileLock';
 import { makeDir } from '../util/makeDir';
@@ -50,7 +50,10 @@ export class UnfinishedCreates {
     const rewrite = readFile(file, 'utf8')
       .then(text => {
         const note = parseNote(text);
-        return note ? writeFile(file, JSON.stringify({ ...note, adder: processOf(gitPid) })) : undefined;
+        if (!note) return undefined;
+        // Whole or not at all: a note cut short by a kill would read as one never written, its worktree kept by nobody.
+        const next = `${file}.next`;
+        return writeFile(next, JSON.stringify({ ...note, adder: processOf(gitPid) })).then(() => rename(next, file));
       })
       // Without its git named, a note is looked at as one whose git is gone: as before there was a name.
       .catch(() => undefined);
@@ -86,14 +89,19 @@ export class UnfinishedCreates {
   }
 
   private async recoverNow(repo: string, named: () => Promise<ReadonlySet<string>>, undo: Undo, log: (msg: string) => void): Promise<boolean> {
-    const files = (await readdir(this.dir).catch(() => [] as string[])).filter(f => f.endsWith('.json'));
+    const all = await readdir(this.dir).catch(() => [] as string[]);
+    // A rewrite cut off before its rename: the note it was for is whole beside it.
+    for (const f of all.filter(f => f.endsWith('.json.next'))) {
+      const file = path.join(this.dir, f);
+      if (await olderThan(file, UNREADABLE_NOTE_MS)) await rm(file, { force: true });
+    }
     const stale: Array<{ file: string; note: CreationNote }> = [];
-    for (const f of files) {
+    for (const f of all.filter(f => f.endsWith('.json'))) {
       const file = path.join(this.dir, f);
       const note = parseNote(await readFile(file, 'utf8').catch(() => ''));
       if (note && note.repo === repo && !isProcessAlive(note.owner)) stale.push({ file, note });
       // A note cut short was cut before its worktree was made (it is written first); one being written now is not old.
-      else if (!note && Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now()) > UNREADABLE_NOTE_MS) await rm(file, { force: true });
+      else if (!note && (await olderThan(file, UNREADABLE_NOTE_MS))) await rm(file, { force: true });
     }
     if (!stale.length) return false;
     const owned = await named();
@@ -114,6 +122,11 @@ export class UnfinishedCreates {
     }
     return leftSome;
   }
+}
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const st = await stat(file).catch(() => undefined);
+  return st !== undefined && Date.now() - st.mtimeMs > ms;
 }
 
 function parseNote(text: string): CreationNote | undefined {
