@@ -6,7 +6,7 @@
 // inside the repository's git folder, and with that clone's filter drivers off as well as the user's.
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { git, splitNul } from './git';
+import { gitOutput, splitNul } from './git';
 import { filtersOff } from './filtersOff';
 import { gitlinksIn, sortGitlinks } from './nestedRepos';
 
@@ -45,16 +45,17 @@ export async function nestedSubmoduleWork(
     if (looked.length) {
       // A nested submodule's commit moved from the one `sub` holds, or its folder deleted or made a file.
       // Compared by its HEAD alone (=dirty): git reads the ref, and runs nothing in the folder.
-      const moved = await git(subDir, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=dirty', '--', ...looked.map(p => `:(literal)${p}`)], inCheckout(sub.gitDir, subDir));
-      out.push(...splitNul(moved).map(entry => under(entry.slice(3))));
+      const moved = await gitOutput(subDir, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=dirty', '--', ...looked.map(p => `:(literal)${p}`)], inCheckout(sub.gitDir, subDir));
+      out.push(...(moved.exitCode === 0 ? splitNul(moved.stdout).map(entry => under(entry.slice(3))) : [sub.path]));
     }
     for (const inner of sorted.submodules) {
       const innerDir = path.join(subDir, inner.path);
       const opts = inCheckout(inner.gitDir, innerDir);
       const off = agentWritable ? await filtersOff(innerDir, inner.gitDir, opts) : [];
       // Its own submodules are left to the next level down.
-      const status = await git(innerDir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', ':/'], { ...opts, config: off });
-      out.push(...splitNul(status).map(entry => under(`${inner.path}/${entry.slice(3)}`)));
+      const status = await gitOutput(innerDir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', ':/'], { ...opts, config: off });
+      // What git cannot tell (a clone it cannot read) counts as changed, whole: a forced discard still goes.
+      out.push(...(status.exitCode === 0 ? splitNul(status.stdout).map(entry => under(`${inner.path}/${entry.slice(3)}`)) : [under(inner.path)]));
     }
     out.push(...(await nestedSubmoduleWork(subDir, sorted.submodules, gitCommonDir, agentWritable, depth + 1)).map(under));
   }
