@@ -305,7 +305,7 @@ test('bad input is said in one line and exits 2 before anything is made: a base 
   for (const args of [['run', '--repo', repo, '--task', 'x', '--max-turns', '0x3'], ['run', '--repo', repo, '--task', 'x', '--budget', '1e2'], ['report', '--since', '2026-02-30'], ['report', '--since', '2026-13-01']]) {
     const r = await runCli(args, { SWITCHYARD_HOME: home });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, /must be a (number|date like)/);
+    assert.match(r.stderr, /must be a (whole number|number|date like)/);
   }
 
   const empty = path.join(root, 'empty.jsonl');
