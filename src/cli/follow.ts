@@ -149,6 +149,7 @@ export function nextStep(s: SessionInfo): string | undefined {
         ? `raise the ${cap === 'dayUsd' ? 'daily' : 'monthly'} cap (switchyard.budget.${cap} in VS Code, "budgets": {"${cap}": …} in ${'$'}SWITCHYARD_HOME/config.json), then \`${resume}\``
         : `raise the cap (switchyard.budget.* in VS Code, "budgets" in ${'$'}SWITCHYARD_HOME/config.json), then \`${resume}\``;
     }
+    case 'stopped': return s.guard?.level === 'stop' ? `\`${resume} --hint "what to do differently"\` if it should go on` : undefined;
     case 'failed': return s.statusCause === 'turn-limit' ? `\`${resume} --max-turns N\` to allow N more turns` : `\`${resume}\` once the cause is fixed`;
     default: return undefined;
   }

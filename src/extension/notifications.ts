@@ -56,8 +56,8 @@ function run(command: string, ...args: unknown[]): void {
 function showOne(a: SessionAlert): void {
   switch (a.kind) {
     case 'stuck':
-      // The guard's reason starts with its step ("Stuck, paused for you…", "Stopped…").
-      void vscode.window.showWarningMessage(`Switchyard: "${a.title}": ${a.message}`, 'Resume', 'Resume with a Hint…', 'Stop', 'Open Transcript').then(choice => {
+      // The guard's reason starts with its step ("Stuck, paused for you…", "Stopped…"); stopped, there is nothing to stop.
+      void vscode.window.showWarningMessage(`Switchyard: "${a.title}": ${a.message}`, ...(a.stopped ? ['Resume with a Hint…', 'Open Transcript'] : ['Resume', 'Resume with a Hint…', 'Stop', 'Open Transcript'])).then(choice => {
         const command = choice === 'Resume' ? 'switchyard.resumeSession'
           : choice === 'Resume with a Hint…' ? 'switchyard.resumeWithHint'
             : choice === 'Stop' ? 'switchyard.stopSession'

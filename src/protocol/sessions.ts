@@ -149,6 +149,8 @@ export interface SessionAlert {
   message: string;
   /** Over budget: which cap stopped it (the session's own, or the machine's day or month cap). */
   capScope?: 'session' | 'day' | 'month';
+  /** Stuck: the loop guard stopped it (looping again after a resume), so nothing is left to stop. */
+  stopped?: true;
 }
 
 export interface RoleInfo {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { TraceTurn } from '../../src/protocol/records';
+import { RESUMABLE_STATUSES } from '../../src/protocol/types';
 import { runCli } from './helpers/cli';
 import { engineFor, makeRepo, noProgress, settle, tempDir, upstream } from './helpers/engineKit';
 
@@ -45,8 +46,10 @@ test('an agent repeating a failing command is paused before its 7th request and 
   // Resuming with a hint, the loop goes on, and the guard stops it for good.
   await engine.sessions.resume(s.id, 'The expected value in the test is wrong; fix the test fixture.');
   const again = await settle(engine, s);
-  assert.equal(again.status, 'stuck');
+  assert.equal(again.status, 'stopped', 'stopped, as the guard says');
   assert.match(again.statusReason ?? '', /^Loop guard: Stopped: still looping after it was resumed with the hint/);
+  // Still the user's to resume, with another hint.
+  assert.ok(RESUMABLE_STATUSES.includes(again.status));
 });
 
 test('a productive 15-turn session finishes untouched', async t => {

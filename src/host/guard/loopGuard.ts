@@ -21,6 +21,8 @@ export interface GuardDecision {
   /** Text to inject once into the conversation (with action 'nudge'). */
   nudge?: string;
   downgradeTo?: Tier;
+  /** With 'stop': looping again after a resume, the session ends as stopped (still resumable, by a person). */
+  final?: true;
   spentSinceProgressUsd: number;
   turnsSinceProgress: number;
 }
@@ -142,7 +144,7 @@ export class LoopGuard {
     if (this.resumedWith) {
       this.stage = 'stop';
       this.reason = reasons.stopAfterResume(signal, this.resumedWith.hint);
-      return this.decide(turn, 'stop', signal);
+      return { ...this.decide(turn, 'stop', signal), final: true };
     }
     if (this.stage === 'ok') {
       this.stage = 'warn';

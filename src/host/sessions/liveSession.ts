@@ -22,7 +22,7 @@ export interface SessionHost {
   setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): void;
   changed(s: LiveSession): void;
   spendChanged(): void;
-  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, capScope?: SessionAlert['capScope']): void;
+  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, extra?: Pick<SessionAlert, 'capScope' | 'stopped'>): void;
   fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined>;
   save(s: LiveSession): void;
   appendTrace(s: LiveSession, turn: TraceTurn): void;
@@ -191,9 +191,10 @@ export class LiveSession implements GatewaySession {
       const why = reason.replace(/^Still looping after the warning, tier lowered from \w+ to \w+: /, '');
       if (lower && TIER_RANK[lower] < TIER_RANK[this.record.tier]) this.changeTier(lower, `the loop guard lowered it, still looping after its warning: ${why}`, 'the loop guard lowered it (its reason is above)');
     } else {
-      // The guard's reason says which step it is (paused for the user, or stopped).
-      this.host.setStatus(this, 'stuck', `Loop guard: ${reason} (${spent}).`);
-      this.host.alert(this, 'stuck', `${reason} (${spent}).`);
+      // The guard's reason says which step it is (paused for the user, or stopped). Looping again after a
+      // resume, it is stopped as it says: nothing to resume unasked, no Stop left to press.
+      this.host.setStatus(this, d.final ? 'stopped' : 'stuck', `Loop guard: ${reason} (${spent}).`);
+      this.host.alert(this, 'stuck', `${reason} (${spent}).`, d.final ? { stopped: true } : {});
       this.run?.abort.abort();
     }
     this.host.save(this);
@@ -224,7 +225,7 @@ export class LiveSession implements GatewaySession {
 
   onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
     this.host.setStatus(this, 'over-budget', message, `${scope}-budget`);
-    this.host.alert(this, 'over-budget', message, scope);
+    this.host.alert(this, 'over-budget', message, { capScope: scope });
     this.run?.abort.abort();
   }
 

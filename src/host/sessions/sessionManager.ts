@@ -306,8 +306,8 @@ export class SessionManager implements SessionHost {
     this.ctx.spend.changed();
   }
 
-  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, capScope?: SessionAlert['capScope']): void {
-    this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message, ...(capScope ? { capScope } : {}) });
+  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, extra: Pick<SessionAlert, 'capScope' | 'stopped'> = {}): void {
+    this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message, ...extra });
   }
 
   fingerprint(s: LiveSession): Promise<{ hash: string; changed: string[] } | undefined> {
