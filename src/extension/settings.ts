@@ -22,7 +22,8 @@ const isNonNeg = (v: unknown): v is number => typeof v === 'number' && Number.is
 const isCap = (v: unknown): v is number | null => v === null || isNonNeg(v);
 /** A session's cap: $0 would refuse its every request, so a default of 0 is no cap a session could start with. */
 // Spend is counted in millionths of a dollar: a budget below one is $0, which config.json refuses for CLI runs.
-const isSessionCap = (v: unknown): v is number | null => v === null || (isPositive(v) && v >= 0.000001);
+export const MIN_SESSION_BUDGET_USD = 0.000001;
+const isSessionCap = (v: unknown): v is number | null => v === null || (isPositive(v) && v >= MIN_SESSION_BUDGET_USD);
 const wholeFrom = (min: number, max?: number) => `a whole number from ${min}${max === undefined ? ' up' : ` to ${max}`}`;
 const oneOf = <T extends string>(...values: T[]) => (v: unknown): v is T => typeof v === 'string' && (values as string[]).includes(v);
 const isStringMap = (v: unknown): v is Record<string, string> =>
@@ -75,7 +76,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
     maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
-      sessionUsd: read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
+      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
       dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null'),
       monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null'),
     },
@@ -92,6 +93,16 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
   // Not the engine's: the host reads it when it starts (readHostPriority); checked here to be reported with the rest.
   read(PRIORITY_KEY, isHostPriority, DEFAULT_PRIORITY, '"background" or "normal"');
   return { settings, problems };
+}
+
+/**
+ * A session budget above $0 but below the least one counted: taken as that least budget, the one nearest what
+ * was asked. Falling back to the default (or a layer beneath) would give sessions a larger cap than the user set.
+ */
+function tooSmallBudget(value: unknown, problems: SettingsProblem[]): number | undefined {
+  if (!isPositive(value) || value >= MIN_SESSION_BUDGET_USD) return undefined;
+  problems.push({ key: `${SECTION}.budget.sessionUsd`, message: `is below $0.000001, the least budget counted (spend is counted in millionths of a dollar); using 0.000001` });
+  return MIN_SESSION_BUDGET_USD;
 }
 
 type Inspected = ReturnType<vscode.WorkspaceConfiguration['inspect']>;

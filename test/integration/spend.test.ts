@@ -135,6 +135,18 @@ suite('spend, tier and budgets in a real VS Code', () => {
     }
   });
 
+  test('a session budget above $0 but below the least one counted is that least one, never the larger default', async () => {
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    await config().update('budget.sessionUsd', 1e-7, vscode.ConfigurationTarget.Global);
+    try {
+      const { settings, problems } = readSettings();
+      assert.strictEqual(settings.budgets.sessionUsd, 0.000001);
+      assert.match(problems.find(p => p.key === 'switchyard.budget.sessionUsd')?.message ?? '', /^is below \$0\.000001, the least budget counted .*; using 0\.000001$/);
+    } finally {
+      await config().update('budget.sessionUsd', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('a budget is set where the value in force is: a workspace value overrides the user\'s', async () => {
     await api();
     const config = () => vscode.workspace.getConfiguration('switchyard');

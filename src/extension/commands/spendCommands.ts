@@ -4,6 +4,7 @@ import { SpendProtocol } from '../../protocol/spend';
 import type { CommandContext } from './context';
 import { updateInForce } from '../settings';
 import { dollarsIn, isDollars } from './dollars';
+import { MIN_SESSION_BUDGET_USD } from '../settings';
 import { guarded, saveTarget } from './pick';
 
 export async function showSpend() {
@@ -21,8 +22,9 @@ export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, value
   if (!scope) return;
   // A machine cap of 0 stops all work, on purpose; a session budget of 0 would let no session do anything.
   const perSession = scope.key === 'budget.sessionUsd';
-  const valid = (v: string) => isDollars(v, 0, perSession);
-  const rule = perSession ? 'A positive number of dollars' : 'A number of dollars (0 or more)';
+  // Spend is counted in millionths of a dollar: a session budget below one would be $0.
+  const valid = (v: string) => (perSession ? isDollars(v, MIN_SESSION_BUDGET_USD) : isDollars(v, 0));
+  const rule = perSession ? 'A number of dollars, at least 0.000001 (a millionth of a dollar)' : 'A number of dollars (0 or more)';
   const value = typeof valueArg === 'number' || valueArg === null ? (valueArg === null ? '' : String(valueArg)) : await vscode.window.showInputBox({
     title: `${scope.label} (USD)`,
     value: String(config.get<number | null>(scope.key) ?? ''),
