@@ -113,6 +113,14 @@ export class CacheTracker {
     return { previousTokens: prev.inputTokens, firstDiff: i < prev.hashes.length ? labels[i] : undefined, idleMs: now - prev.at };
   }
 
+  /**
+   * Whether a request expected as `exp` kept the previous one's prefix where the cache still holds it: no
+   * routing or prompt change before its end, no compaction, not idle past the cache's life.
+   */
+  keepsPrefix(exp: Expectation): boolean {
+    return !this.compactedSincePrev && !exp.firstDiff && exp.idleMs <= this.idleExpiryMs && exp.previousTokens > 0;
+  }
+
   /** Records the request as the new reference and says whether (and why) it broke the cache. */
   settle(view: RequestView, routing: readonly RoutingPart[], now: number, exp: Expectation, inputTokens: number, cached: number, diagnostics: unknown): BreakVerdict | undefined {
     const compacted = this.compactedSincePrev;

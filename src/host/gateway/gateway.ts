@@ -68,6 +68,8 @@ export interface Metered {
   lastUsage?: { input: number; cached: number; output: number; reasoning: number; costUsd: number };
   /** Reasoning tokens of the last complete response: the estimate for a cut one's hidden reasoning. */
   lastReasoning?: number;
+  /** Cached input tokens of the last complete response: what a cut one that only appended found cached, at least. */
+  lastCached?: number;
   /** The last response's text and calls while no request has followed it (its turn is not yet recorded). */
   openTurn?: AgentItem[];
   /** The id of the response openTurn is (a chained request goes on from it by this id). */

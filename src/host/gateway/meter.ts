@@ -58,7 +58,7 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     // Usage that cannot be billed from (a count sent as a string, a negative one) is no usage: estimated.
     const estimated = !outcome.completed || !usageReadable(x.endpoint, outcome.usage);
     const usage: NormalizedUsage = estimated
-      ? estimatedUsage({ ...x, streamedChars: outcome.deltaChars, lastReasoning: m.lastReasoning })
+      ? estimatedUsage({ ...x, streamedChars: outcome.deltaChars, lastReasoning: m.lastReasoning, likelyCached: m.cache.keepsPrefix(x.expectation) ? m.lastCached : undefined })
       : x.endpoint === 'responses'
         ? fromResponsesUsage(outcome.usage)
         : fromChatUsage(outcome.usage);
@@ -77,7 +77,10 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
     // A Chat stream's output is not read (only its usage is): not known, which is not none, unless it streamed nothing.
     m.openTurnUnread = outcome.output === undefined && outcome.deltaChars > 0;
     m.openTurnId = outcome.responseId;
-    if (!estimated) m.lastReasoning = usage.reasoning;
+    if (!estimated) {
+      m.lastReasoning = usage.reasoning;
+      m.lastCached = usage.cached;
+    }
     // What a request chained to this response, or to its conversation, will be billed for on top of its body.
     if (x.endpoint === 'responses' && !estimated) deps.chains.remember(outcome.responseId, x.conversation, usage.input + usage.output);
     else deps.chains.forget(x.conversation);
@@ -102,16 +105,20 @@ export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Prom
 }
 
 /**
- * What a request is charged when its usage never arrived: its input as sent, uncached; the text seen;
- * and, since a cut stream shows its text but never its reasoning (which a reasoning model spends first
- * and which is billed all the same), as much reasoning as the session's last complete turn spent. Never
- * more output than the request allowed: the provider bills no more, and the reservation held no more.
+ * What a request is charged when its usage never arrived: its input as sent; the text seen; and, since a
+ * cut stream shows its text but never its reasoning (which a reasoning model spends first and which is
+ * billed all the same), as much reasoning as the session's last complete turn spent. Never more output
+ * than the request allowed: the provider bills no more, and the reservation held no more. Its input is
+ * counted uncached, but for `likelyCached`: for a request that only appended to the previous one while
+ * the cache held it, what the previous one found cached (a floor: the previous prompt was cached whole
+ * after it). A pause or stop mid-turn would otherwise cost a well-cached session's turn several times over.
  */
-export function estimatedUsage(e: { requestBytes: number; carriedTokens?: number; streamedChars: number; lastReasoning: number | undefined; maxOutputTokens: number }): NormalizedUsage {
+export function estimatedUsage(e: { requestBytes: number; carriedTokens?: number; streamedChars: number; lastReasoning: number | undefined; maxOutputTokens: number; likelyCached?: number }): NormalizedUsage {
   const cap = e.maxOutputTokens;
   const reasoning = Math.min(e.lastReasoning ?? 0, cap);
   // A chained request is billed for the context the server adds, however small its body.
-  return { input: estimateTokens(e.requestBytes) + (e.carriedTokens ?? 0), cached: 0, cacheWrite: 0, output: Math.min(Math.ceil(e.streamedChars / 4) + reasoning, cap), reasoning };
+  const input = estimateTokens(e.requestBytes) + (e.carriedTokens ?? 0);
+  return { input, cached: Math.min(e.likelyCached ?? 0, input), cacheWrite: 0, output: Math.min(Math.ceil(e.streamedChars / 4) + reasoning, cap), reasoning };
 }
 
 /** The record, and the tier it was served at when that tier has no price here (its cost is then a bound). */
