@@ -1,7 +1,7 @@
 // The words of the Sessions tree, the status-bar meter and the tier commands: pure, so tested in plain Node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultTierChanged, NO_SESSION_FOR_TIER } from '../../src/extension/commands/defaultTier';
+import { defaultTierChanged, NO_SESSION_FOR_TIER, noSessionForTier } from '../../src/extension/commands/defaultTier';
 import { meterFace } from '../../src/extension/statusBar/meterFace';
 import { groupAccessibilityLabel, matchesFilter } from '../../src/extension/views/sessionGroups';
 import { details } from '../../src/extension/views/sessionRows';
@@ -83,4 +83,7 @@ test('changing the default tier says what new sessions will cost', () => {
   assert.equal(defaultTierChanged('priority', 'standard', NO_SESSION_FOR_TIER),
     `Switchyard: ${NO_SESSION_FOR_TIER} New sessions will now start at priority (about 2× the standard price), not standard; sessions already started keep their tier.`);
   assert.match(defaultTierChanged('standard', 'priority'), /^Switchyard: New sessions will now start at standard \(the standard price\), not priority/);
+  // A session selected that has ended is named: "no session runs" would be false with others running.
+  assert.equal(noSessionForTier(undefined), NO_SESSION_FOR_TIER);
+  assert.match(noSessionForTier({ title: 'Fix login', status: 'done' }), /^"Fix login" is done, so its tier no longer matters: the default tier \(switchyard\.defaultTier\) changed instead\./);
 });

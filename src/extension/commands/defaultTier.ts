@@ -18,4 +18,10 @@ export function defaultTierChanged(tier: Tier, previous: Tier, why?: string): st
   return `Switchyard: ${why ? `${why} ` : ''}${change}`;
 }
 
-export const NO_SESSION_FOR_TIER = 'No session runs or can be resumed, so the default tier (switchyard.defaultTier) changed instead.';
+export const NO_SESSION_FOR_TIER = 'No session that runs or can be resumed is selected or open, so the default tier (switchyard.defaultTier) changed instead.';
+
+/** Why the toggle changed the default: the session selected has ended (its tier no longer matters), or none runs. */
+export function noSessionForTier(selected?: { title: string; status: string }): string {
+  if (!selected) return NO_SESSION_FOR_TIER;
+  return `"${selected.title}" is ${selected.status}, so its tier no longer matters: the default tier (switchyard.defaultTier) changed instead. Select a session that runs or can be resumed to change its tier.`;
+}

@@ -6,7 +6,7 @@ import { ACTIVE_STATUSES, RESUMABLE_STATUSES, RUNNABLE_STATUSES, STOPPABLE_STATU
 import { updateInForce } from '../settings';
 import { toggledTier } from '../statusBar/tierItem';
 import type { CommandContext } from './context';
-import { defaultTierChanged, NO_SESSION_FOR_TIER } from './defaultTier';
+import { defaultTierChanged, noSessionForTier } from './defaultTier';
 import { tierItems } from './newSession';
 import { dollarsIn, isDollars } from './dollars';
 import { guarded, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
@@ -82,7 +82,7 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
     }
     items.push({ label: `Default for new sessions (now ${defaultTier()})`, kind: vscode.QuickPickItemKind.Separator });
     items.push(...tierItems().map(i => ({ ...i, label: i.label, description: `default · ${i.description ?? ''}`, tier: i.label as Tier, asDefault: true })));
-    const placeHolder = s ? undefined : 'No session runs or can be resumed: this sets the tier new sessions start at';
+    const placeHolder = s ? undefined : 'No session that runs or can be resumed is selected or open: this sets the tier new sessions start at';
     const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Set Tier', placeHolder });
     if (!pick?.tier) return undefined;
     chosen = pick.tier;
@@ -102,8 +102,9 @@ export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unkn
 export async function toggleTier(ctx: CommandContext) {
   const s = ctx.activeSession();
   if (s) return setTier(ctx, s.id, toggledTier(s.tier));
-  // From the palette the command names the active session: changing a setting instead is said, with its price.
-  await setDefaultTier(toggledTier(defaultTier()), NO_SESSION_FOR_TIER);
+  // From the palette the command names the active session: changing a setting instead is said, with its price
+  // (and, when the session selected has ended, that its tier no longer matters).
+  await setDefaultTier(toggledTier(defaultTier()), noSessionForTier(ctx.tree.selected()));
   return undefined;
 }
 

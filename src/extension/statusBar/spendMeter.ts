@@ -78,15 +78,17 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   md.appendMarkdown(`\n_Priority premium: what the priority tier cost beyond the same work at standard prices._\n\n`);
   if (s.budgets.length) {
     md.appendMarkdown(`**Budgets**: `);
-    md.appendMarkdown(s.budgets.map(b => `${b.scope} ${money(b.spentUsd + b.reservedUsd)} of ${money(b.capUsd)}`).join(' · '));
+    // Held for requests under way counts against a cap, but is not spent: said apart, as the Spend view does.
+    md.appendMarkdown(s.budgets.map(b => `${b.scope} ${money(b.spentUsd)} of ${money(b.capUsd)}${b.reservedUsd > 0 ? ` (+ ${money(b.reservedUsd)} held for requests under way)` : ''}`).join(' · '));
     md.appendMarkdown('\n\n');
   }
   if (s.topSessions.length) {
     md.appendMarkdown(`**Top sessions this month**\n\n`);
-    const plain = (text: string) => text.replace(/[[\]*_`]/g, '');
     for (const top of s.topSessions) {
-      const where = top.repoName ? ` (${plain(top.repoName)})` : '';
-      md.appendMarkdown(`- ${plain(top.title)}${where}: ${money(top.costUsd)}\n`);
+      // appendText shows a title as typed: markdown and theme-icon syntax in it escaped, nothing dropped.
+      md.appendMarkdown('- ');
+      md.appendText(top.repoName ? `${top.title} (${top.repoName})` : top.title);
+      md.appendMarkdown(`: ${money(top.costUsd)}\n`);
     }
   }
   md.appendMarkdown(`\n[Show spend](command:switchyard.showSpend) · [Set budgets](command:switchyard.setBudgets) · [Export CSV](command:switchyard.exportSpend)`);
