@@ -124,7 +124,8 @@ export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amo
   const refusal = (v: string): string | undefined => {
     if (!isDollars(v, s.costUsd, true)) return `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`;
     // Stopped by its own budget, a lower one would only stop it again at once.
-    if (s.status === 'over-budget' && s.statusCause === 'session-budget' && s.budgetUsd !== null && dollarsIn(v) <= s.budgetUsd) return `More than its budget of $${s.budgetUsd}, which it has used up.`;
+    // (Stopped by it, not always spent up to it: what was left could not pay for the next request.)
+    if (s.status === 'over-budget' && s.statusCause === 'session-budget' && s.budgetUsd !== null && dollarsIn(v) <= s.budgetUsd) return `More than its budget of $${s.budgetUsd}, which stopped it: what was left could not pay for its next request.`;
     return undefined;
   };
   // An amount from a script or keybinding is held to what the input box holds a typed one to.
@@ -137,7 +138,9 @@ export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amo
   const value = given ?? await vscode.window.showInputBox({
     title: `Budget of "${s.title}" (USD)`,
     value: String(Math.max(s.budgetUsd ?? 0, Math.ceil((s.costUsd * 2 + 1) * 100) / 100)),
-    prompt: `Spent so far: $${s.costUsd.toFixed(4)}.`,
+    prompt: s.status === 'over-budget' && s.statusCause === 'session-budget' && s.statusReason
+      ? `Spent so far: $${s.costUsd.toFixed(4)}. ${s.statusReason}`
+      : `Spent so far: $${s.costUsd.toFixed(4)}.`,
     validateInput: refusal,
   });
   if (!value) return;
