@@ -35,6 +35,9 @@ suite('sessions in a real VS Code', () => {
     assert.strictEqual(fs.readFileSync(path.join(repo, 'alpha.txt'), 'utf8'), 'alpha\n');
     await sessionWhere(a, first.id, s => s.status === 'merged', 'the merged status');
     assert.ok(!fs.existsSync(path.join(repo, 'beta.txt')), 'the other session is still apart');
+    // Its worktree gone, its Show Changes is closed: it would show the files as if they were still there.
+    assert.ok(!vscode.window.tabGroups.all.flatMap(g => g.tabs).some(t => t.label.includes('Add alpha (switchyard/')), `the diff of the merged session is closed: ${JSON.stringify(vscode.window.tabGroups.all.flatMap(g => g.tabs).map(t => t.label))}`);
+    assert.ok(vscode.window.tabGroups.all.flatMap(g => g.tabs).some(t => t.label === 'Agent: Add alpha'), 'its transcript stays');
   });
 
   test("a row's click opens a preview tab that the next click reuses, until it is kept", async () => {

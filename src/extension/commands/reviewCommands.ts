@@ -27,8 +27,13 @@ export async function showChanges(ctx: CommandContext, arg?: unknown) {
   });
   // Its changes since it started: the left side is the commit it started from, which its base branch may
   // have moved past since (a merge says then what conflicts).
-  await vscode.commands.executeCommand('vscode.changes', `${s.title} (${s.branch} since ${s.baseBranch} at ${s.baseCommit.slice(0, 7)})`, resources);
+  await vscode.commands.executeCommand('vscode.changes', changesTitle(s), resources);
   return changes;
+}
+
+/** The title of a session's Show Changes editor (its tab's label). */
+function changesTitle(s: SessionInfo): string {
+  return `${s.title} (${s.branch} since ${s.baseBranch} at ${s.baseCommit.slice(0, 7)})`;
 }
 
 export async function openWorktree(ctx: CommandContext, arg?: unknown) {
@@ -63,6 +68,7 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   const result = await guarded('merging', () => ctx.host.request(SessionsProtocol.merge, { sessionId: s.id, strategy: strategy! }));
   if (!result) return undefined;
   if (result.ok) {
+    if (!result.worktreeKept) await closeEditorsOf(s);
     const merged = `Merged "${s.title}" into ${s.baseBranch} (${result.strategy}, ${result.commit.slice(0, 8)}).`;
     if (result.worktreeKept) void vscode.window.showWarningMessage(`${merged} ${result.worktreeKept}`);
     else void vscode.window.showInformationMessage(merged);
@@ -100,6 +106,7 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
     if (answer !== stopFirst) return undefined;
   }
   const first = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id }));
+  if (first?.ok) await closeEditorsOf(s);
   if (!first || first.ok) return first;
   const lost = [
     first.uncommittedFiles.length ? `${first.uncommittedFiles.length} uncommitted file(s)` : '',
@@ -118,7 +125,29 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
     drop,
   );
   if (answer !== keep && answer !== drop) return first;
-  return guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id, force: true, deleteBranch: answer === drop }));
+  const forced = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id, force: true, deleteBranch: answer === drop }));
+  if (forced?.ok) await closeEditorsOf(s);
+  return forced;
+}
+
+/**
+ * Closes the editors of a session whose worktree is gone: its Show Changes, and its files' editors and
+ * diffs. Left open, they would show its files as if they were still there. One with unsaved changes is
+ * left for the user to decide on.
+ */
+async function closeEditorsOf(s: SessionInfo): Promise<void> {
+  const inside = (uri: vscode.Uri | undefined) => uri?.scheme === 'file' && (uri.fsPath + path.sep).startsWith(s.worktree + path.sep);
+  const title = changesTitle(s);
+  const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(tab => {
+    if (tab.isDirty) return false;
+    const input = tab.input;
+    if (input instanceof vscode.TabInputText) return inside(input.uri);
+    if (input instanceof vscode.TabInputTextDiff) return inside(input.modified) || inside(input.original);
+    // The multi-file diff editor's input is not in the stable API: known by the title Show Changes gave it
+    // (VS Code adds the count of files: "… (3 files)").
+    return tab.label === title || tab.label.startsWith(`${title} (`);
+  });
+  if (tabs.length) await vscode.window.tabGroups.close(tabs).then(undefined, () => undefined);
 }
 
 export async function pruneWorktrees(ctx: CommandContext) {
