@@ -97,4 +97,9 @@ test("a title taken from a task's first line leaves out terminal escapes and con
   const s = await engine.sessions.create({ repo, task: '\u001b]0;owned\u0007 \u001b[31mRed\u001b[0m alert\u0007:\tfix it\u202e [script:w]' }, noProgress);
   assert.equal(s.title, 'Red alert: fix it [script:w]');
   await engine.sessions.stop(s.id);
+  // A long first line is cut at a word's end, without the comma it stopped at, and says it was cut.
+  const long = await engine.sessions.create({ repo, task: 'Move the invoice total rounding into its own module, keep the API stable, and update every caller that depends on it [script:w]' }, noProgress);
+  assert.equal(long.title, 'Move the invoice total rounding into its own module, keep the API stable, and…');
+  assert.ok(long.title.length <= 80);
+  await engine.sessions.stop(long.id);
 });

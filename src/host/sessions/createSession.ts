@@ -247,7 +247,17 @@ function machineCapReached(mgr: SessionManager, firstUsd: number): CapReachedErr
  * other control and direction-changing characters a paste can bring; tabs as spaces.
  */
 function plainTitle(text: string): string {
-  return terminalSafe(text.replace(/\t/g, ' '), false).trim().slice(0, 80);
+  return shortened(terminalSafe(text.replace(/\t/g, ' '), false).trim(), TITLE_CHARS);
+}
+
+const TITLE_CHARS = 80;
+
+/** At most `max` characters, cut at a word's end with an ellipsis (a title is a commit's subject line too). */
+function shortened(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const atWord = cut.lastIndexOf(' ') > max / 2 ? cut.slice(0, cut.lastIndexOf(' ')) : cut;
+  return `${atWord.replace(/[\s,;:.\-–—]+$/, '')}…`;
 }
 
 function firstLine(task: string): string {
