@@ -111,10 +111,10 @@ test('a command about one session leaves the others alone, and a session that as
   assert.match(listed?.statusReason ?? '', new RegExp(`^Its process ended before it started\\. \`switchyard resume ${second}\` runs it`));
   const queuedMerge = await runCli(['merge', second], env);
   assert.equal(queuedMerge.code, 1);
-  assert.match(queuedMerge.stderr, new RegExp(`is queued and has not run yet: nothing of it is there to merge\\. Let it run \\(\`switchyard resume ${second}\` for one whose run ended\\), or discard it`));
+  assert.match(queuedMerge.stderr, new RegExp(`is queued to run: merge it once it has run \\(\`switchyard resume ${second}\` runs it if the run that queued it ended\\), or discard it`));
   const queuedDiscard = await runCli(['discard', second], env);
   assert.equal(queuedDiscard.code, 1);
-  assert.match(queuedDiscard.stdout, /is queued and has not run yet\. Nothing was changed; run again with --yes to discard it/);
+  assert.match(queuedDiscard.stdout, /is queued to run\. Nothing was changed; run again with --yes to discard it/);
 
   edit(first, { status: 'paused', approval: 'ask' });
   const asks = await runCli(['resume', first], env);

@@ -162,7 +162,7 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
     // A discard stops a session that runs (where it runs) before it looks at its work: only when told to.
     if (ACTIVE_STATUSES.includes(s.status) && !flags.yes) {
       const message = s.status === 'queued'
-        ? `${s.title} is queued and has not run yet. Nothing was changed; run again with --yes to discard it (or \`switchyard resume ${s.id}\` to run it, if its run ended).`
+        ? `${s.title} is queued to run. Nothing was changed; run again with --yes to discard it (or \`switchyard resume ${s.id}\` runs it, if the run that queued it ended).`
         : `${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`;
       out(flags.json ? JSON.stringify({ ok: false, reason: 'running', message }) : `not discarded: ${message}`);
       return 1;

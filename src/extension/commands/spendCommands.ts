@@ -2,9 +2,8 @@
 import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
 import type { CommandContext } from './context';
-import { updateInForce } from '../settings';
+import { MIN_SESSION_BUDGET_USD, updateInForce } from '../settings';
 import { dollarsIn, isDollars } from './dollars';
-import { MIN_SESSION_BUDGET_USD } from '../settings';
 import { guarded, saveTarget } from './pick';
 
 export async function showSpend() {

@@ -53,8 +53,8 @@ export async function mergeSession(mgr: SessionManager, p: MergeParams, progress
   refuseUntrusted(mgr, 'merge');
   const mergeable = () => {
     const { status, title } = s.record;
-    // Queued, it has not run: there is nothing of it to merge yet.
-    if (status === 'queued') throw new UserError(`Session "${title}" is queued and has not run yet: nothing of it is there to merge. Let it run (\`switchyard resume ${s.record.id}\` for one whose run ended), or discard it.`);
+    // Queued, it waits to run (for the first time, or on): merged when it has, or discarded.
+    if (status === 'queued') throw new UserError(`Session "${title}" is queued to run: merge it once it has run (\`switchyard resume ${s.record.id}\` runs it if the run that queued it ended), or discard it.`);
     if ((ACTIVE_STATUSES as readonly string[]).includes(status)) {
       throw new UserError(`Session "${title}" is still ${status}; pause or stop it before merging.`);
     }
