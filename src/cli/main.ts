@@ -1,6 +1,6 @@
 // `switchyard`: the engine, headless, for CI, servers and scripted fleets.
 import { InvalidRequestError, UserError } from '../host/errors';
-import { terminalSafe } from '../host/util/terminalText';
+import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
@@ -43,11 +43,12 @@ function overview(): string {
 }
 
 export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): Promise<number> {
-  // What a model wrote, a command printed or a file held is printed as text, never as terminal control
-  // (JSON escapes control characters itself).
-  const out: Out = s => rawOut(terminalSafe(s));
-  const err: Out = s => rawErr(terminalSafe(s));
   const [name, ...rest] = argv;
+  // What a model wrote, a command printed or a file held is printed as text, never as terminal control. A
+  // JSON result keeps its values whole: what JSON leaves unescaped is escaped, not dropped.
+  const jsonOut = rest.includes('--json');
+  const out: Out = s => rawOut(terminalSafe(jsonOut ? terminalSafeJson(s) : s));
+  const err: Out = s => rawErr(terminalSafe(s));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     // `switchyard help run` as `switchyard run --help`.
     const asked = name === 'help' ? COMMANDS.find(c => c.spec.name === rest[0]) : undefined;

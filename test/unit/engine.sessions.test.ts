@@ -102,4 +102,8 @@ test("a title taken from a task's first line leaves out terminal escapes and con
   assert.equal(long.title, 'Move the invoice total rounding into its own module, keep the API stable, and…');
   assert.ok(long.title.length <= 80);
   await engine.sessions.stop(long.id);
+  // A cut with no word's end near it never splits an emoji in two.
+  const emoji = await engine.sessions.create({ repo, task: `${'x'.repeat(78)}😀 tail [script:w]` }, noProgress);
+  assert.equal(emoji.title, `${'x'.repeat(78)}…`);
+  await engine.sessions.stop(emoji.id);
 });

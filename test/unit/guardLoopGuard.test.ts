@@ -95,11 +95,15 @@ test('resume with a hint: detection starts afresh, and looping again stops the s
   assert.equal(second.action, 'stop');
   assert.match(second.reason!, /still looping after it was resumed with the hint "Postgres is not running/);
   assert.equal(second.spentSinceProgressUsd.toFixed(2), '0.45', 'the money since progress stopped keeps counting');
+  assert.equal(second.final, true, 'a stop after a resume ends the session');
+  const underWay = run();
+  assert.deepEqual([underWay.action, underWay.final], ['stop', true], 'a turn already under way is held as stopped for good, not paused');
+  assert.equal(guard.state.spentSinceProgressUsd.toFixed(2), '0.50');
   // Resumed again after that stop: judged afresh, and stopped the moment it loops again, as after a pause.
   guard.resume();
   assert.equal(guard.state.level, 'ok');
   assert.deepEqual([run().action, run().action], ['none', 'stop']);
-  assert.equal(guard.state.spentSinceProgressUsd.toFixed(2), '0.55', 'the money since progress goes on counting');
+  assert.equal(guard.state.spentSinceProgressUsd.toFixed(2), '0.60', 'the money since progress goes on counting');
 });
 
 test('a headless stop resumed (a CLI run resumed): the same loop stops at once, without a second allowance', () => {

@@ -94,7 +94,8 @@ export class LoopGuard {
       this.spentSinceProgressUsd += facts.costUsd;
       this.turnsSinceProgress++;
     }
-    if (held) return this.decide(turn.turn, this.stage === 'stop' ? 'stop' : 'pause');
+    // Held as it was decided: a stop after a resume stays final.
+    if (held) return this.stage === 'stop' ? { ...this.decide(turn.turn, 'stop'), ...(this.resumedWith ? { final: true as const } : {}) } : this.decide(turn.turn, 'pause');
     if (!signal) {
       if (progress) this.decay();
       return this.decide(turn.turn, 'none');

@@ -255,7 +255,8 @@ const TITLE_CHARS = 80;
 /** At most `max` characters, cut at a word's end with an ellipsis (a title is a commit's subject line too). */
 function shortened(text: string, max: number): string {
   if (text.length <= max) return text;
-  const cut = text.slice(0, max - 1);
+  // Never half of a character written as two UTF-16 units (an emoji): it would be saved as U+FFFD.
+  const cut = text.slice(0, /[\ud800-\udbff]/.test(text[max - 2] ?? '') ? max - 2 : max - 1);
   const atWord = cut.lastIndexOf(' ') > max / 2 ? cut.slice(0, cut.lastIndexOf(' ')) : cut;
   return `${atWord.replace(/[\s,;:.\-–—]+$/, '')}…`;
 }

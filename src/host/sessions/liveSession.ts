@@ -193,8 +193,12 @@ export class LiveSession implements GatewaySession {
     } else {
       // The guard's reason says which step it is (paused for the user, or stopped). Looping again after a
       // resume, it is stopped as it says: nothing to resume unasked, no Stop left to press.
-      this.host.setStatus(this, d.final ? 'stopped' : 'stuck', `Loop guard: ${reason} (${spent}).`);
-      this.host.alert(this, 'stuck', `${reason} (${spent}).`, d.final ? { stopped: true } : {});
+      const status = d.final ? 'stopped' : 'stuck';
+      // A turn already under way when it was held is judged again: said once.
+      if (this.record.status !== status) {
+        this.host.setStatus(this, status, `Loop guard: ${reason} (${spent}).`);
+        this.host.alert(this, 'stuck', `${reason} (${spent}).`, d.final ? { stopped: true } : {});
+      }
       this.run?.abort.abort();
     }
     this.host.save(this);

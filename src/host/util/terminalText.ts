@@ -17,3 +17,11 @@ export function terminalSafe(text: string, keepLines = true): string {
     .replace(OTHER_ESCAPE, '')
     .replace(keepLines ? CONTROLS_BUT_LINES : CONTROLS, '');
 }
+
+/**
+ * A line of JSON made safe to print the same way, with its values intact: the characters JSON leaves as
+ * they are (DEL, C1 controls, direction changes) written as `\uXXXX` escapes, which parse back to them.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

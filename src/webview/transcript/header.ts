@@ -53,8 +53,8 @@ export class SessionHeader {
       h('div', { class: 'header-meta muted' },
         meta('person', s.role), meta('symbol-class', s.model), meta('git-branch', s.branch), s.agent !== 'builtin' ? meta('terminal', s.agent === 'codex' ? 'Codex' : s.command ?? 'command') : null,
         s.queuePosition && s.status === 'queued' ? meta('clock', `#${s.queuePosition} in queue`) : null),
-      // A session the guard paused has its reason in the guard's banner below, with what it spent.
-      s.statusReason && s.status !== 'running' && !(s.status === 'stuck' && s.guard.level !== 'ok') ? h('div', { class: `header-reason status-text-${s.status}` }, s.statusReason) : null,
+      // A session the guard paused or stopped has its reason in the guard's banner below, with what it spent.
+      s.statusReason && s.status !== 'running' && !((s.status === 'stuck' || s.status === 'stopped') && s.guard.level !== 'ok' && s.statusReason.startsWith('Loop guard: ')) ? h('div', { class: `header-reason status-text-${s.status}` }, s.statusReason) : null,
       this.stats(s),
       this.warnings(s),
     ]);

@@ -86,8 +86,8 @@ function usage(item: Of<'usage'>): HTMLElement {
 
 function status(item: Of<'status'>): HTMLElement {
   const s = STATUS[item.status] ?? { label: item.status, icon: 'circle-filled' };
-  // The loop guard's pause follows its own callout, which says the same reason: the badge is enough.
-  const saidAbove = item.status === 'stuck' && item.reason?.startsWith('Loop guard: ');
+  // The loop guard's pause or stop follows its own callout, which says the same reason: the badge is enough.
+  const saidAbove = (item.status === 'stuck' || item.status === 'stopped') && item.reason?.startsWith('Loop guard: ');
   return h('div', { class: 'item item-status', title: saidAbove ? item.reason : undefined },
     h('span', { class: `badge status-${item.status}` }, icon(s.icon), s.label),
     item.reason && !saidAbove ? h('span', { class: 'status-reason' }, item.reason) : null,
