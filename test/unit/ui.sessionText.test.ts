@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultTierChanged, NO_SESSION_FOR_TIER, noSessionForTier } from '../../src/extension/commands/defaultTier';
 import { meterFace } from '../../src/extension/statusBar/meterFace';
-import { groupAccessibilityLabel, matchesFilter } from '../../src/extension/views/sessionGroups';
+import { groupAccessibilityLabel, groupOf, matchesFilter, needsAttention } from '../../src/extension/views/sessionGroups';
 import { details } from '../../src/extension/views/sessionRows';
 import type { BudgetStatus, SpendSummary } from '../../src/protocol/spend';
 import { noSpendByTier, noUsage, sessionInfo } from './helpers/sessionInfo';
@@ -31,6 +31,16 @@ test('the filter finds the sessions of a group by its name', () => {
   // A status named keeps to that status, not to every status of its group.
   assert.ok(matchesFilter(session({ status: 'stopped' }), 'stopped'));
   assert.ok(!matchesFilter(session({ status: 'paused' }), 'stopped'));
+});
+
+test('a session the loop guard stopped needs attention still; one the user stopped does not', () => {
+  const guardStopped = session({ status: 'stopped', guard: { level: 'stop', reason: 'Stopped: still looping', spentSinceProgressUsd: 0.2, turnsSinceProgress: 3 } });
+  assert.equal(groupOf(guardStopped)?.label, 'Needs attention');
+  assert.ok(needsAttention(guardStopped));
+  assert.ok(matchesFilter(guardStopped, 'attention'));
+  const userStopped = session({ status: 'stopped' });
+  assert.equal(groupOf(userStopped)?.label, 'Paused or stopped');
+  assert.ok(!needsAttention(userStopped));
 });
 
 test('a group row tells a screen reader what its number counts', () => {

@@ -15,8 +15,18 @@ export const GROUPS: SessionGroup[] = [
   { id: 'closed', label: 'Merged or discarded', icon: 'archive', statuses: ['merged', 'discarded'] },
 ];
 
+/** Stopped by the loop guard (looping again after a resume): it has ended, and still wants a decision. */
+function stoppedByGuard(s: SessionInfo): boolean {
+  return s.status === 'stopped' && s.guard?.level === 'stop';
+}
+
 export function groupOf(s: SessionInfo): SessionGroup | undefined {
-  return GROUPS.find(g => g.statuses.includes(s.status));
+  return stoppedByGuard(s) ? ATTENTION : GROUPS.find(g => g.statuses.includes(s.status));
+}
+
+/** Listed under Needs attention, and counted on the activity bar's badge. */
+export function needsAttention(s: SessionInfo): boolean {
+  return groupOf(s) === ATTENTION;
 }
 
 /** What a screen reader says for a group row: its count is a bare number on screen. */

@@ -8,7 +8,7 @@ import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { StateKeys } from '../storage';
 import { money, plural, sessionTooltip } from './format';
-import { ATTENTION, GROUPS, groupAccessibilityLabel, groupOf, matchesFilter } from './sessionGroups';
+import { GROUPS, groupAccessibilityLabel, groupOf, matchesFilter, needsAttention } from './sessionGroups';
 import { details, rowDescription, type DetailRow } from './sessionRows';
 
 type SessionNode = { kind: 'session'; session: SessionInfo };
@@ -186,7 +186,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   private updateChrome(): void {
     const all = this.state.all;
     // As the Needs attention group counts them.
-    const attention = all.filter(s => ATTENTION.statuses.includes(s.status)).length;
+    const attention = all.filter(needsAttention).length;
     if (attention !== this.chrome.attention) {
       this.chrome.attention = attention;
       this.view.badge = attention ? { value: attention, tooltip: `${plural(attention, 'session')} need${attention === 1 ? 's' : ''} your attention` } : undefined;
