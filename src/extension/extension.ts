@@ -206,11 +206,15 @@ async function offerRestartForPriority(): Promise<void> {
 }
 
 async function findRepo(host: HostClient): Promise<string | undefined> {
+  let noCommits = false;
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     const r = await host.request(SessionsProtocol.resolveRepo, { dir: folder.uri.fsPath });
     if (r.root) return r.root;
+    noCommits ||= r.noCommits === true;
   }
+  // A repository with no commit yet is one a first commit makes usable: the empty view says so.
+  void vscode.commands.executeCommand('setContext', 'switchyard.noCommits', noCommits);
   return undefined;
 }
 

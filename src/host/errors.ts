@@ -1,15 +1,15 @@
 // An error whose message is meant for the user as is (shown in VS Code, printed by the CLI).
 export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UserError';
   }
 }
 
 /** The request itself is wrong (a bad path, an unknown role, a negative budget): the CLI exits 2. */
 export class InvalidRequestError extends UserError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'InvalidRequestError';
   }
 }

@@ -129,7 +129,8 @@ export namespace SessionsProtocol {
   export const fileAtBase = new RequestType<SessionRef & { path: string }, { content: string | null }, void>('switchyard/session/fileAtBase');
   export const pruneWorktrees = new RequestType<{ repo: string }, { pruned: string[] }, void>('switchyard/session/prune');
   /** The repository a folder belongs to (its main checkout), or why it is not one. */
-  export const resolveRepo = new RequestType<{ dir: string }, { root: string | null; reason?: string }, void>('switchyard/repo/resolve');
+  /** `noCommits`: the folder is in a repository that has no commit yet, which no session can branch from. */
+  export const resolveRepo = new RequestType<{ dir: string }, { root: string | null; reason?: string; noCommits?: true }, void>('switchyard/repo/resolve');
   export const branches = new RequestType<{ repo: string }, { current: string; branches: string[] }, void>('switchyard/repo/branches');
   export const roles = new RequestType<{ repo: string }, RoleInfo[], void>('switchyard/repo/roles');
 

@@ -183,7 +183,7 @@ export class SessionManager implements SessionHost {
       return (await openRepo(dir)).identityRoot;
     } catch (err) {
       // A folder that is not a repository is the caller's mistake (the CLI exits 2), as in createSession.
-      throw new InvalidRequestError(errorMessage(err));
+      throw new InvalidRequestError(errorMessage(err), { cause: err });
     }
   }
 
