@@ -9,11 +9,12 @@ import path from 'node:path';
 import { gitOutput, splitNul } from './git';
 import { filtersOff } from './filtersOff';
 import { gitlinksIn, sortGitlinks } from './nestedRepos';
+import { inWorktree } from './registry';
 
 /** Submodules nest this deep at most before the look stops (as the clones' walk in inspect.ts does). */
 const MAX_DEPTH = 8;
 /** Enough to show and to ask about: a walk stops there (a huge vendored tree is not listed whole). */
-export const FILES_LISTED = 200;
+const FILES_LISTED = 200;
 
 /**
  * Uncommitted files below the given submodules of the checkout at `dir` (their paths `dir`-relative, '/'
@@ -32,7 +33,8 @@ export async function nestedSubmoduleWork(
   const out: string[] = [];
   for (const sub of submodules) {
     const subDir = path.join(dir, sub.path);
-    const links = await gitlinksIn(subDir, inCheckout(sub.gitDir, subDir));
+    const inSub = inWorktree({ gitDir: sub.gitDir, worktree: subDir });
+    const links = await gitlinksIn(subDir, inSub);
     // What git cannot list, it cannot vouch for: the submodule counts as changed.
     if (!links) {
       out.push(sub.path);
@@ -45,12 +47,12 @@ export async function nestedSubmoduleWork(
     if (looked.length) {
       // A nested submodule's commit moved from the one `sub` holds, or its folder deleted or made a file.
       // Compared by its HEAD alone (=dirty): git reads the ref, and runs nothing in the folder.
-      const moved = await gitOutput(subDir, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=dirty', '--', ...looked.map(p => `:(literal)${p}`)], inCheckout(sub.gitDir, subDir));
+      const moved = await gitOutput(subDir, ['status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=dirty', '--', ...looked.map(p => `:(literal)${p}`)], inSub);
       out.push(...(moved.exitCode === 0 ? splitNul(moved.stdout).map(entry => under(entry.slice(3))) : [sub.path]));
     }
     for (const inner of sorted.submodules) {
       const innerDir = path.join(subDir, inner.path);
-      const opts = inCheckout(inner.gitDir, innerDir);
+      const opts = inWorktree({ gitDir: inner.gitDir, worktree: innerDir });
       const off = agentWritable ? await filtersOff(innerDir, inner.gitDir, opts) : [];
       // Its own submodules are left to the next level down.
       const status = await gitOutput(innerDir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', ':/'], { ...opts, config: off });
@@ -67,7 +69,7 @@ export async function submoduleFiltersOff(dir: string, submodules: ReadonlyArray
   const off: string[] = [];
   for (const sub of submodules) {
     const subDir = path.join(dir, sub.path);
-    off.push(...await filtersOff(subDir, sub.gitDir, inCheckout(sub.gitDir, subDir)));
+    off.push(...await filtersOff(subDir, sub.gitDir, inWorktree({ gitDir: sub.gitDir, worktree: subDir })));
   }
   return [...new Set(off)];
 }
@@ -91,9 +93,4 @@ export async function filesUnder(root: string, folders: readonly string[]): Prom
     else await walk(full);
   }
   return out;
-}
-
-/** Git pointed at one checkout and its clone, with no search up the folders for a repository. */
-function inCheckout(gitDir: string, workTree: string) {
-  return { env: { GIT_DIR: gitDir, GIT_WORK_TREE: workTree } };
 }

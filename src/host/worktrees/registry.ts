@@ -83,8 +83,8 @@ export async function resolveWorktree(worktree: string, repo?: Repo): Promise<Wo
   return { worktree: wt, gitDir, repo: owner };
 }
 
-/** Options that pin git to the registered admin folder of a worktree. */
-export function inWorktree(ctx: WorktreeContext, extra: GitCallOptions = {}): GitCallOptions {
+/** Options that pin git to the registered admin folder of a worktree (or a submodule's checkout to its clone). */
+export function inWorktree(ctx: Pick<WorktreeContext, 'gitDir' | 'worktree'>, extra: GitCallOptions = {}): GitCallOptions {
   return { ...extra, env: { ...extra.env, GIT_DIR: ctx.gitDir, GIT_WORK_TREE: ctx.worktree } };
 }
 
