@@ -20,8 +20,8 @@ const isIntIn = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: unknown): v 
 const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isNonNeg = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isCap = (v: unknown): v is number | null => v === null || isNonNeg(v);
-/** A session's cap: $0 would refuse its every request, so a default of 0 is no cap a session could start with. */
-// Spend is counted in millionths of a dollar: a budget below one is $0, which config.json refuses for CLI runs.
+// A session's cap: spend is counted in millionths of a dollar, so a budget below one is $0, which would
+// refuse a session's every request (config.json refuses it for CLI runs).
 export const MIN_SESSION_BUDGET_USD = 0.000001;
 const isSessionCap = (v: unknown): v is number | null => v === null || (isPositive(v) && v >= MIN_SESSION_BUDGET_USD);
 const wholeFrom = (min: number, max?: number) => `a whole number from ${min}${max === undefined ? ' up' : ` to ${max}`}`;
@@ -96,12 +96,16 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
 }
 
 /**
- * A session budget above $0 but below the least one counted: taken as that least budget, the one nearest what
- * was asked. Falling back to the default (or a layer beneath) would give sessions a larger cap than the user set.
+ * A session budget of $0, or above it but below the least one counted: taken as that least budget, the one
+ * nearest what was asked. Falling back to the default (or a layer beneath) would give sessions a larger cap
+ * than the user set; $0 itself would be no budget a session could start with.
  */
 function tooSmallBudget(value: unknown, problems: SettingsProblem[]): number | undefined {
-  if (!isPositive(value) || value >= MIN_SESSION_BUDGET_USD) return undefined;
-  problems.push({ key: `${SECTION}.budget.sessionUsd`, message: `is below $0.000001, the least budget counted (spend is counted in millionths of a dollar); using 0.000001` });
+  if (!isNonNeg(value) || value >= MIN_SESSION_BUDGET_USD) return undefined;
+  const message = value === 0
+    ? 'is $0, below the least budget counted; using 0.000001, so sessions stop before their first request (null: no session cap)'
+    : 'is below $0.000001, the least budget counted (spend is counted in millionths of a dollar); using 0.000001';
+  problems.push({ key: `${SECTION}.budget.sessionUsd`, message });
   return MIN_SESSION_BUDGET_USD;
 }
 

@@ -102,7 +102,7 @@ suite('spend, tier and budgets in a real VS Code', () => {
 
   test('a setting out of its range falls back alone, by name; a workspace cannot move the machine-wide caps', async () => {
     const config = vscode.workspace.getConfiguration('switchyard');
-    const set = { 'loopGuard.repeatedCall': 1, 'loopGuard.textLoop': 5, 'maxTurns': 5000, 'budget.sessionUsd': 0 };
+    const set = { 'loopGuard.repeatedCall': 1, 'loopGuard.textLoop': 5, 'maxTurns': 5000, 'budget.sessionUsd': -1 };
     try {
       for (const [key, value] of Object.entries(set)) await config.update(key, value, vscode.ConfigurationTarget.Global);
       const { settings, problems } = readSettings();
@@ -135,13 +135,15 @@ suite('spend, tier and budgets in a real VS Code', () => {
     }
   });
 
-  test('a session budget above $0 but below the least one counted is that least one, never the larger default', async () => {
+  test('a session budget of $0, or below the least one counted, is that least one, never the larger default', async () => {
     const config = () => vscode.workspace.getConfiguration('switchyard');
-    await config().update('budget.sessionUsd', 1e-7, vscode.ConfigurationTarget.Global);
     try {
-      const { settings, problems } = readSettings();
-      assert.strictEqual(settings.budgets.sessionUsd, 0.000001);
-      assert.match(problems.find(p => p.key === 'switchyard.budget.sessionUsd')?.message ?? '', /^is below \$0\.000001, the least budget counted .*; using 0\.000001$/);
+      for (const [value, why] of [[1e-7, /^is below \$0\.000001, the least budget counted .*; using 0\.000001$/], [0, /^is \$0, below the least budget counted; using 0\.000001, so sessions stop before their first request/]] as const) {
+        await config().update('budget.sessionUsd', value, vscode.ConfigurationTarget.Global);
+        const { settings, problems } = readSettings();
+        assert.strictEqual(settings.budgets.sessionUsd, 0.000001, `${value}`);
+        assert.match(problems.find(p => p.key === 'switchyard.budget.sessionUsd')?.message ?? '', why);
+      }
     } finally {
       await config().update('budget.sessionUsd', undefined, vscode.ConfigurationTarget.Global);
     }

@@ -90,7 +90,7 @@ test('a refused key fails the session with a reason that says what to do', async
   assert.equal(s.usage.requests, 0, 'nothing was billed');
 });
 
-test('a session bound to fail before its first request (no key for OpenAI, a base URL that is not one, no Codex) is refused, and nothing is made for it', async t => {
+test('a session bound to fail before its first request (no key for OpenAI, a base URL that is not one, no Codex, a budget that rounds to $0) is refused, and nothing is made for it', async t => {
   const up = await upstream(t);
   const { engine, repo } = await engineFor(t, { up });
   const branches = () => git(repo, 'branch', '--list', 'switchyard/*');
@@ -99,6 +99,8 @@ test('a session bound to fail before its first request (no key for OpenAI, a bas
     // Nothing goes to the default (OpenAI) in its place.
     [{ ...engine.settings, baseURL: 'localhost:11434' }, 'sk-test', { repo, task: 'anything', title: 'Typo' }, /^The base URL "localhost:11434" is not an http\(s\) URL .* Nothing was sent\.$/],
     [{ ...engine.settings, codexPath: path.join(repo, 'no-such-codex') }, 'sk-test', { repo, task: 'anything', title: 'Codex', agent: 'codex' }, /^Codex was not found at .*no-such-codex \(switchyard\.codexPath\)\.$/],
+    // Spend is kept in micro-dollars: this budget is $0.
+    [engine.settings, 'sk-test', { repo, task: 'anything', title: 'Tiny', budgetUsd: 1e-7 }, /^A session budget is a number of dollars, at least 0\.000001 \(a millionth of a dollar\)\.$/],
     // In Restricted Mode nothing the repository names runs, and git would run its configured programs.
     ...([{ agent: 'builtin' }, { agent: 'codex' }, { agent: 'command', command: 'make' }] as const).map((kind): [HostSettings, string, CreateSessionParams, RegExp] => [
       { ...engine.settings, workspaceTrusted: false }, 'sk-test', { repo, task: 'anything', title: 'Untrusted', ...kind },

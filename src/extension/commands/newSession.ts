@@ -6,7 +6,7 @@ import { NO_API_KEY } from '../../protocol/host';
 import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { plainText } from '../plainText';
-import { readSettings } from '../settings';
+import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
 import type { CommandContext } from './context';
 import { dollarsIn, isDollars } from './dollars';
 import { errorText, refusedUntrusted } from './pick';
@@ -160,7 +160,7 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
         title: 'Session budget (USD)',
         value: budgetUsd == null ? '' : String(budgetUsd),
         prompt: 'Empty: no session cap (the day and month caps still apply).',
-        validateInput: x => (x.trim() === '' || isDollars(x, 0, true) ? undefined : 'A positive number of dollars, or empty.'),
+        validateInput: x => (x.trim() === '' || isDollars(x, MIN_SESSION_BUDGET_USD) ? undefined : 'A number of dollars, at least 0.000001 (a millionth of a dollar), or empty.'),
       });
       if (v !== undefined) d.budgetUsd = v.trim() === '' ? null : dollarsIn(v);
       break;

@@ -8,6 +8,7 @@ import { loadRoles, type Role } from '../agent/roles';
 import { formatBudgetUsd, formatBudgetUsdUp } from '../budgets/budgetText';
 import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import { reserveInputTokens } from '../gateway/requestView';
+import { usdToMicro } from '../pricing/cost';
 import type { Progress } from '../handlers/handler';
 import { openRepoWithHead } from '../worktrees/repo';
 import { terminalSafe } from '../util/terminalText';
@@ -55,8 +56,9 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const task = p.task?.trim();
   if (!task) throw new InvalidRequestError('A session needs a task: say what the agent should do.');
   if (p.tier !== undefined && !TIERS.includes(p.tier)) throw new InvalidRequestError(`Tier must be one of ${TIERS.join(', ')}.`);
-  if (p.budgetUsd !== undefined && p.budgetUsd !== null && !(Number.isFinite(p.budgetUsd) && p.budgetUsd > 0)) {
-    throw new InvalidRequestError('A session budget is a positive number of dollars.');
+  // Budgets are kept in whole micro-dollars: one that rounds to none would stop before its first request.
+  if (p.budgetUsd !== undefined && p.budgetUsd !== null && !(Number.isFinite(p.budgetUsd) && usdToMicro(p.budgetUsd) > 0)) {
+    throw new InvalidRequestError('A session budget is a number of dollars, at least 0.000001 (a millionth of a dollar).');
   }
   const agent = p.agent ?? 'builtin';
   if (!AGENTS.includes(agent)) throw new InvalidRequestError(`Agent must be one of ${AGENTS.join(', ')}.`);
