@@ -5,6 +5,7 @@ import type { TranscriptEvent } from '../protocol/records';
 import type { ServedTier, SessionInfo, Tier } from '../protocol/types';
 import type { Engine } from '../host/engine';
 import type { CapReachedError } from '../host/errors';
+import { onEndSignals, type EndSignal } from './endSignals';
 import { costCell, estimateLegend } from './reportTable';
 
 export interface FollowOptions {
@@ -28,23 +29,22 @@ export function exitStatusOf(s: SessionInfo): number {
 export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
   let stopping = false;
   let session: SessionInfo | undefined;
-  // Ctrl-C is the user's; SIGTERM is whatever ran this (a CI job's timeout, a process manager).
   let why: string | undefined;
   const pause = (s: SessionInfo) => {
     err(`Interrupted: pausing the session (\`switchyard resume ${s.id}\` goes on with it; VS Code can too).`);
     void engine.sessions.pause(s.id, why);
   };
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: EndSignal) => {
     if (stopping) process.exit(130);
     stopping = true;
     if (signal === 'SIGTERM') why = 'Paused: the run was told to end (SIGTERM).';
+    if (signal === 'SIGHUP') why = "Paused: the run's terminal was closed (SIGHUP).";
     // Still being made (its worktree and branch exist before its record does): exiting now would leave
     // them to no session. It is paused as soon as it is there; a second Ctrl-C exits all the same.
     if (!session) err('Interrupted: the session is paused as soon as it has started (Ctrl-C again to exit now).');
     else pause(session);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const offSignals = onEndSignals(onSignal);
   try {
     const began = new Date().toISOString();
     session = await start();
@@ -96,8 +96,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     }
     return exitStatusOf(settled);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
     await engine.shutdown();
   }
 }

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { followSession, servedElsewhere } from '../../src/cli/follow';
 import type { TranscriptEvent, UsageRecord } from '../../src/protocol/records';
 import { makeRecord } from './helpers/records';
-import { engineFor, noProgress, upstream } from './helpers/engineKit';
+import path from 'node:path';
+import { engineFor, makeRepo, noProgress, tempDir, upstream } from './helpers/engineKit';
+import { runCli } from './helpers/cli';
 
 test('Ctrl-C while the session is being created pauses it once it exists; a resume can go on with it', async t => {
   const up = await upstream(t);
@@ -47,6 +49,26 @@ test('a run told to end by SIGTERM (a CI timeout) pauses its session saying so, 
   const [s] = await engine.sessions.list(repo);
   assert.equal(s?.status, 'paused');
   assert.equal(s?.statusReason, 'Paused: the run was told to end (SIGTERM).');
+});
+
+test('a run whose terminal closes (SIGHUP) pauses its session as SIGTERM does: it prints its end, and the cut request is booked from what arrived', { timeout: 60_000 }, async t => {
+  const up = await upstream(t, {
+    eventDelayMs: 40,
+    scripts: { long: { repeatLast: true, steps: [{ text: 'Writing one more file, as planned.', calls: [{ name: 'write_file', arguments: { path: 'f-{{turn}}.txt', content: 'x' } }] }] } },
+  });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const run = runCli(['run', '--repo', repo, '--task', '[script:long] on and on', '--json', '--quiet'], { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' });
+  while (up.requests.length < 2) await new Promise(r => setTimeout(r, 20));
+  run.kill('SIGHUP');
+  const ended = await run;
+  assert.equal(ended.code, 3, `paused, not killed by the signal: ${ended.stderr}`);
+  const out = JSON.parse(ended.stdout) as { status: string; reason: string; estimatedRequests?: number; costUsd: number; usage: { output: number } };
+  assert.equal(out.status, 'paused');
+  assert.equal(out.reason, "Paused: the run's terminal was closed (SIGHUP).");
+  // The cut request is estimated from the events that came, not at its worst case (8,192 tokens of output).
+  assert.equal(out.estimatedRequests, 1);
+  assert.ok(out.usage.output < 1000, `${out.usage.output} tokens of output`);
 });
 
 test('served at another tier: one served at the tier asked is not, priced or not; one at a tier unknown here is, as unpricedTier', () => {

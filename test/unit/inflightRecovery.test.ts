@@ -13,6 +13,7 @@ import { BudgetKeeper } from '../../src/host/budgets/budgetKeeper';
 import { INFLIGHT_DIR, InflightJournal, parseJournal, type ParsedJournal } from '../../src/host/ledger/inflightJournal';
 import { InflightRecovery } from '../../src/host/ledger/inflightRecovery';
 import { Ledger } from '../../src/host/ledger/ledger';
+import { costAtDearest, costOf } from '../../src/host/pricing/cost';
 import { loadPriceTable } from '../../src/host/pricing/priceTable';
 import { withDefaults } from '../../src/host/settings';
 import type { HostSettings } from '../../src/protocol/host';
@@ -97,6 +98,11 @@ test('a CLI run killed mid-stream: its request is recorded once, as an estimate,
   // Nobody saw how far its answer got (a reasoning model bills its hidden reasoning first): its whole output
   // cap, as its reservation held it, so no cap is passed by a process killed mid-request.
   assert.equal(recovered.output, up.requests[1]!.body.max_output_tokens);
+  // At the model's dearest tier, as the reservation held it: the provider may serve another than asked.
+  assert.equal(recovered.requestedTier, 'standard');
+  const usage = { input: recovered.input, cached: recovered.cached, cacheWrite: 0, output: recovered.output, reasoning: recovered.reasoning };
+  assert.equal(recovered.costUsd, costAtDearest(loadPriceTable(), recovered.model, usage).costUsd);
+  assert.ok(recovered.costUsd! > costOf(loadPriceTable(), recovered.model, 'standard', usage).costUsd!, 'more than at the tier asked');
   for (const r of reports) {
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as ReportRow[];

@@ -18,6 +18,7 @@ import { branchTip } from '../../host/worktrees/repo';
 import { queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
+import { onEndSignals } from '../endSignals';
 import { followSession } from '../follow';
 
 type Out = (s: string) => void;
@@ -196,8 +197,7 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
     interrupted = true;
     err(`Interrupted: waiting for the ${doing} to finish, or to undo what it began, so the repository is not left half-way (Ctrl-C again to exit now).`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const offSignals = onEndSignals(onSignal);
   try {
     const engine = await startCliEngine({ only: id, verbose: err });
     try {
@@ -206,8 +206,7 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
       await engine.shutdown();
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
   }
 }
 

@@ -43,12 +43,13 @@ export interface MeterInput extends RecordBasis {
  * The record of the request if its process dies before the response is metered: the gateway notes it before
  * sending (src/host/ledger/inflightJournal.ts), and another process appends it. Nobody saw how far the
  * answer got, and a reasoning model bills its hidden reasoning before any text streams: it is counted at the
- * most it can have cost, its whole output cap, as its reservation held it, so that no cap is passed by a
- * process killed mid-request. Timed when the request went out; its latency is unknown.
+ * most it can have cost, its whole output cap at the model's dearest price (a provider may serve another tier
+ * than asked), as its reservation held it, so that no cap is passed by a process killed mid-request. Timed
+ * when the request went out; its latency is unknown.
  */
 export function presumedRecord(x: RecordBasis): UsageRecord {
   const usage = estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning });
-  return usageRecord(x, { ...usage, output: x.maxOutputTokens }, 'unknown', { estimated: true, latencyMs: 0 }).record;
+  return usageRecord(x, { ...usage, output: x.maxOutputTokens }, 'unknown', { estimated: true, latencyMs: 0, atDearest: true }).record;
 }
 
 export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Promise<void> {
@@ -122,9 +123,13 @@ export function estimatedUsage(e: { requestBytes: number; carriedTokens?: number
 }
 
 /** The record, and the tier it was served at when that tier has no price here (its cost is then a bound). */
-function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: { estimated: boolean; latencyMs: number; requestId?: string; servedAs?: string }): { record: UsageRecord; boundTier?: string } {
-  const link = x.m.link;
+function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: RecordFacts & { servedAs?: string; atDearest?: boolean }): { record: UsageRecord; boundTier?: string } {
   const prices = x.deps.prices();
+  // A worst case is counted at the dearest tier, but kept under the tier asked for: none was said.
+  if (o.atDearest) {
+    const worst = costAtDearest(prices, x.model, usage);
+    if (worst.costUsd != null) return { record: recordOf(x, usage, servedTier, o, worst, false) };
+  }
   // Cost follows the tier served. A response that names none (or "auto") is billed at the tier asked for;
   // one that names a tier without a price here (ultrafast; flex where a model has none) at the model's
   // dearest known price, counted as an estimate: the nearest bound there is (a tier dearer than any
@@ -135,6 +140,17 @@ function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedT
   const dearest = exact?.costUsd == null ? costAtDearest(prices, x.model, usage) : undefined;
   const bound = dearest?.costUsd != null;
   const cost = bound ? dearest! : exact ?? { costUsd: null, standardCostUsd: null };
+  return { record: recordOf(x, usage, servedTier, o, cost, bound), ...(bound ? { boundTier: billed ?? named! } : {}) };
+}
+
+interface RecordFacts {
+  estimated: boolean;
+  latencyMs: number;
+  requestId?: string;
+}
+
+function recordOf(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: RecordFacts, cost: { costUsd: number | null; standardCostUsd: number | null }, bound: boolean): UsageRecord {
+  const link = x.m.link;
   const record: UsageRecord = {
     id: x.recordId,
     ts: new Date().toISOString(),
@@ -157,7 +173,7 @@ function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedT
     ...(bound ? { costBound: true } : {}),
     endpoint: x.endpoint,
   };
-  return { record, ...(bound ? { boundTier: billed ?? named! } : {}) };
+  return record;
 }
 
 /** Compares the cached share with what the prompt's stable prefix should have hit; a break is told. */
