@@ -362,6 +362,25 @@ test('a resume asked just as another process\'s run ends waits for that run\'s l
   await here.engine.sessions.stop(s.id);
 });
 
+test('a resume that waited while another process ran the session is not carried out after that run: the session moved on, and it says how', { timeout: 60_000 }, async t => {
+  const { here, s, live, other } = await pausedHereWithAnotherProcess(t, 'Resumed twice');
+  const mine = JSON.parse(readFileSync(live.paths.record, 'utf8')) as Record<string, unknown>;
+  const rev = live.record.rev ?? 0;
+  // Another resume, asked at the same moment, ran it two turns to its limit; this one waited for that run to end.
+  writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'running', statusReason: 'Resumed.', owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true }, savedBy: 'host-b', rev: rev + 1, updatedAt: new Date().toISOString() }));
+  const ends = setTimeout(() => writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'failed', statusReason: 'Reached its limit of 2 turns.', turns: 2, owner: undefined, savedBy: 'host-b', rev: rev + 2, updatedAt: new Date().toISOString() })), 600);
+  t.after(() => clearTimeout(ends));
+  await assert.rejects(here.engine.sessions.resume(s.id), {
+    message: '"Resumed twice" was paused when this resume was asked; another Switchyard process has moved it since, ran 2 turns, and it is failed now (Reached its limit of 2 turns). Nothing was resumed: look at it, then resume it again if it should go on.',
+  });
+  assert.equal(live.record.status, 'failed');
+  assert.equal(live.record.owner, undefined, 'nobody holds it');
+  // Asked again, now that it is seen as it is: it goes on.
+  const resumed = await here.engine.sessions.resume(s.id);
+  assert.match(resumed.status, /^(queued|running)$/);
+  await here.engine.sessions.stop(s.id);
+});
+
 test("a record another process saved with a clock behind this one's is still the newer one: a resume here is refused while that process runs the session", { timeout: 60_000 }, async t => {
   const { here, s, live, other } = await pausedHereWithAnotherProcess(t, 'Skewed');
   // Another process (on a machine whose clock is 2 s behind) resumed it since: it read this record, and wrote its own.

@@ -2,7 +2,7 @@
 // and whose caps leave room; taken for this process under the session's lock, so that of two windows
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
-import { RESUMABLE_STATUSES, type SessionInfo } from '../../protocol/types';
+import { RESUMABLE_STATUSES, type SessionInfo, type SessionStatus } from '../../protocol/types';
 import { formatBudgetUsd } from '../budgets/budgetText';
 import { UserError } from '../errors';
 import type { LoopGuard } from '../guard/loopGuard';
@@ -21,6 +21,8 @@ export interface ResumeOptions {
 export async function resumeSession(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): Promise<SessionInfo> {
   const s = mgr.get(id);
   const { ctx } = mgr;
+  // The session as the resume was asked for it: one another process ran meanwhile is not resumed again unasked.
+  const asked = { status: s.record.status, turns: s.record.turns };
   // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
   await mgr.foreign.released(s, 'resume');
   const resumable = () => {
@@ -47,6 +49,8 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   const taken = await mgr.foreign.whileFree(s, () => {
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
+    const ranMeanwhile = s.record.savedBy !== ctx.hostId ? movedSince(s, asked) : undefined;
+    if (ranMeanwhile) throw new UserError(ranMeanwhile);
     if (hint?.trim()) addHint(s, hint);
     allowMoreTurns(s, opts.moreTurns ?? ctx.settings().maxTurns, opts.moreTurns !== undefined);
     adoptTraced(mgr, s, traced);
@@ -59,6 +63,21 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   if (!taken) throw new UserError(takenElsewhere(s));
   mgr.scheduler.enqueue(id);
   return mgr.info(s);
+}
+
+/**
+ * Why a session is not resumed that another process ran, or stopped, since the resume was asked (two
+ * resumes at once: the second waits for the first's run to end, then would run it again, past the turns
+ * or the hint the first was given). Undefined when it stands as it did.
+ */
+function movedSince(s: LiveSession, asked: { status: SessionStatus; turns: number }): string | undefined {
+  const { title, status, turns, statusReason } = s.record;
+  // Seen running here (this process's copy was behind), the resume was asked of a session it has not seen stop.
+  if (!RESUMABLE_STATUSES.includes(asked.status)) return undefined;
+  if (status === asked.status && turns === asked.turns) return undefined;
+  const ran = turns > asked.turns ? `, ran ${turnsWord(turns - asked.turns)}` : '';
+  const why = statusReason ? ` (${statusReason.replace(/\.$/, '')})` : '';
+  return `"${title}" was ${asked.status} when this resume was asked; another Switchyard process has moved it since${ran}, and it is ${status} now${why}. Nothing was resumed: look at it, then resume it again if it should go on.`;
 }
 
 /** What a session's trace says, for a process whose guard for it is missing or stale; read as of `record`. */
