@@ -247,11 +247,32 @@ test('a session started in a detached worktree of the user starts from its commi
   assert.equal(engine.sessions.get(s.id).record.baseCommit, git(mine, 'rev-parse', 'HEAD'));
   const r = await engine.sessions.merge({ sessionId: s.id, strategy: 'merge' }, noProgress);
   assert.ok(!r.ok && /a commit on no branch \(a detached HEAD\)/.test(r.message), JSON.stringify(r));
-  // Started from a tag, it is named as one.
-  git(repo, 'tag', 'v1', 'HEAD~1');
-  const tagged = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] write', title: 'From a tag', baseBranch: 'v1' }, noProgress));
-  const fromTag = await engine.sessions.merge({ sessionId: tagged.id, strategy: 'merge' }, noProgress);
-  assert.ok(!fromTag.ok && /was started from v1, a tag, not a local branch: there is no branch to merge it into/.test(fromTag.message), JSON.stringify(fromTag));
+});
+
+test('a session starts from a local branch: HEAD is the folder\'s own, a full ref name is its branch, and a tag, a remote-tracking branch or a commit is refused before anything is made', async t => {
+  const up = await upstream(t, { scripts: { w: write('h.txt', 'x\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  git(repo, 'tag', 'v1');
+  git(repo, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
+  git(repo, 'branch', 'topic');
+  const branches = () => git(repo, 'branch', '--list', 'switchyard/*');
+  for (const [named, said] of [
+    ['v1', /^The base branch "v1" is a tag, not a local branch: a session's work is merged back into the branch it started from\. Start it from a local branch \(`git branch NAME v1` makes one there\), or from the current one\. Nothing was made\.$/],
+    ['origin/main', /^The base branch "origin\/main" is a remote-tracking branch, not a local branch/],
+    ['HEAD~0', /^The base branch "HEAD~0" is a commit on no branch, not a local branch/],
+    ['no-such', /^There is no branch "no-such" in this repository to start from\. Nothing was made\.$/],
+    ['--help', /^There is no branch "--help"/],
+  ] as const) {
+    await assert.rejects(engine.sessions.create({ repo, task: '[script:w] write', title: 'Base', baseBranch: named }, noProgress), (err: Error) => said.test(err.message), named);
+  }
+  assert.equal(branches(), '', 'nothing was made');
+  // HEAD is the current branch of the folder opened, which a merge lands on.
+  const fromHead = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] write', title: 'From HEAD', baseBranch: 'HEAD' }, noProgress));
+  assert.equal(fromHead.baseBranch, 'main');
+  assert.ok((await engine.sessions.merge({ sessionId: fromHead.id, strategy: 'merge' }, noProgress)).ok);
+  const fromRef = await engine.sessions.create({ repo, task: '[script:w] write', title: 'From a ref', baseBranch: 'refs/heads/topic' }, noProgress);
+  assert.equal(fromRef.baseBranch, 'topic');
+  await settle(engine, fromRef);
 });
 
 test('a squash merge whose branch the user also checked out elsewhere removes the worktree and says the branch is kept, not that the worktree is', async t => {

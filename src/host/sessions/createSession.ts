@@ -10,7 +10,7 @@ import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import { reserveInputTokens } from '../gateway/requestView';
 import { usdToMicro } from '../pricing/cost';
 import type { Progress } from '../handlers/handler';
-import { openRepoWithHead } from '../worktrees/repo';
+import { localBranchNamed, openRepoWithHead, type RepoHead } from '../worktrees/repo';
 import { terminalSafe } from '../util/terminalText';
 import { slugify } from '../worktrees/slug';
 import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
@@ -48,6 +48,19 @@ function openSharedWithHead(repoPath: string): ReturnType<typeof openRepoWithHea
     look.then(() => setTimeout(forget, SHARED_LOOK_MS).unref(), forget);
   }
   return p;
+}
+
+/**
+ * The branch a session starts from, which its work is merged back into: the one named, or the folder's
+ * current one. A detached HEAD is named by its commit ('HEAD' would be read in the main checkout, not the
+ * folder opened); its session's work stays on its own branch, for git to merge.
+ */
+async function baseOf(root: string, named: string | undefined, head: RepoHead): Promise<string> {
+  if (!named || named === 'HEAD') return head.branch ?? head.commit;
+  const found = await localBranchNamed(root, named);
+  if ('branch' in found) return found.branch;
+  if (found.not === null) throw new InvalidRequestError(`There is no branch "${named}" in this repository to start from. Nothing was made.`);
+  throw new InvalidRequestError(`The base branch "${named}" is ${found.not}, not a local branch: a session's work is merged back into the branch it started from. Start it from a local branch (\`git branch NAME ${named}\` makes one there), or from the current one. Nothing was made.`);
 }
 
 export async function createSession(mgr: SessionManager, p: CreateSessionParams, progress: Progress): Promise<SessionInfo> {
@@ -101,8 +114,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const model = p.model?.trim() || settings.model;
   // A command agent names its own models, and an unpriced one goes through whatever the caps say.
   const budgetUsd = p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd;
-  // A detached HEAD is named by its commit: 'HEAD' would be read in the main checkout, not the folder opened.
-  const base = p.baseBranch?.trim() || head.branch || head.commit;
+  const base = await baseOf(root, p.baseBranch?.trim(), head);
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
   const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;

@@ -12,7 +12,7 @@ import { withRepoLock, type RepoLockOptions } from './lock';
 import { rebaseUnderWay, sessionWorktreeRefusal } from './mergeGuards';
 import { canonicalPath } from './paths';
 import { inWorktree, listWorktrees, resolveWorktree, type WorktreeContext, type WorktreeEntry } from './registry';
-import { branchTip, openRepo, resolveCommit, type Repo } from './repo';
+import { branchTip, openRepo, refKind, resolveCommit, type Repo } from './repo';
 import { removeStaleTempWorktrees, TEMP_ENV, withTempWorktree } from './tempWorktree';
 
 export interface MergeBackOptions extends RepoLockOptions {
@@ -44,9 +44,7 @@ export async function mergeBack(opts: MergeBackOptions): Promise<MergeResult> {
 /** A base that is no local branch, in words: a tag, a remote-tracking branch, or a commit (a detached HEAD's). */
 async function whatRefIs(repoRoot: string, ref: string): Promise<string> {
   const full = (await gitOutput(repoRoot, ['rev-parse', '--symbolic-full-name', ref])).stdout.trim();
-  if (full.startsWith('refs/tags/')) return 'a tag';
-  if (full.startsWith('refs/remotes/')) return 'a remote-tracking branch';
-  return 'a commit on no branch (a detached HEAD)';
+  return full.startsWith('refs/') ? refKind(full) : `${refKind(full)} (a detached HEAD)`;
 }
 
 async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeResult> {

@@ -110,6 +110,28 @@ export async function resolveCommit(repoRoot: string, ref: string): Promise<stri
   return out.stdout.trim();
 }
 
+/**
+ * The local branch `name` means (`main`, `heads/main` or `refs/heads/main`), or what it is instead (null:
+ * nothing git knows). A session's work is merged back into the branch it started from: it starts from no other.
+ */
+export async function localBranchNamed(repoRoot: string, name: string): Promise<{ branch: string } | { not: string | null }> {
+  if (name.startsWith('-')) return { not: null };
+  // A branch first: a tag of the same name would win git's own lookup.
+  if (await branchTip(repoRoot, name)) return { branch: name };
+  const full = (await gitOutput(repoRoot, ['rev-parse', '--verify', '--quiet', '--symbolic-full-name', name])).stdout.trim();
+  if (full.startsWith('refs/heads/') && (await branchTip(repoRoot, stripHeads(full)))) return { branch: stripHeads(full) };
+  const commit = await gitOutput(repoRoot, ['rev-parse', '--verify', '--quiet', `${name}^{commit}`]);
+  if (commit.exitCode !== 0) return { not: null };
+  return { not: refKind(full) };
+}
+
+/** A name that is no local branch, in words: a tag, a remote-tracking branch, or a commit. */
+export function refKind(fullName: string): string {
+  if (fullName.startsWith('refs/tags/')) return 'a tag';
+  if (fullName.startsWith('refs/remotes/')) return 'a remote-tracking branch';
+  return 'a commit on no branch';
+}
+
 /** Sha of a local branch, or null when there is no such branch. */
 export async function branchTip(repoRoot: string, branch: string): Promise<string | null> {
   const out = await gitOutput(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]);
