@@ -18,6 +18,17 @@ export type ParsedFlags = Record<string, string | number | boolean | undefined>;
 
 export class UsageError extends Error {}
 
+/** `--help` or `-h` where a flag could stand: not as the value of a flag that takes one (`--task -h`). */
+export function asksHelp(spec: CommandSpec, argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return true;
+    const f = arg.startsWith('--') && !arg.includes('=') ? spec.flags[arg.slice(2)] : undefined;
+    if (f && f.type !== 'boolean') i++;
+  }
+  return false;
+}
+
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: ParsedFlags; positionals: string[] } {
   const flags: ParsedFlags = {};
   const positionals: string[] = [];
@@ -40,6 +51,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
     if (value === undefined || (eq < 0 && value.startsWith('--'))) {
       throw new UsageError(`--${name} needs a value${value === undefined ? '' : ` (for a value that starts with "--", write --${name}=${JSON.stringify(value)})`}`);
     }
+    // The last one would win unsaid: a script that built the line twice over meant one of them.
+    if (flags[name] !== undefined) throw new UsageError(`--${name} is given twice ("${flags[name]}" and "${value}"): give it once`);
     if (f.type === 'number') {
       const n = plainNumber(value);
       const whole = 'whole' in f && f.whole;

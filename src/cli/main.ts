@@ -1,7 +1,7 @@
 // `switchyard`: the engine, headless, for CI, servers and scripted fleets.
 import { InvalidRequestError, UserError } from '../host/errors';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
-import { helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
+import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
 import { runCommand, runSpec } from './commands/run';
@@ -51,7 +51,12 @@ export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): P
   const err: Out = s => rawErr(terminalSafe(s));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     // `switchyard help run` as `switchyard run --help`.
-    const asked = name === 'help' ? COMMANDS.find(c => c.spec.name === rest[0]) : undefined;
+    const topic = name === 'help' ? rest[0] : undefined;
+    const asked = topic === undefined ? undefined : COMMANDS.find(c => c.spec.name === topic);
+    if (topic !== undefined && !asked) {
+      err(`switchyard help: unknown command "${topic}". Commands: ${COMMANDS.map(c => c.spec.name).join(', ')}.`);
+      return 2;
+    }
     out(asked ? helpText(asked.spec) : overview());
     return 0;
   }
@@ -64,7 +69,7 @@ export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): P
     err(`switchyard: unknown command "${name}". Commands: ${COMMANDS.map(c => c.spec.name).join(', ')}. See 'switchyard --help'.`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (asksHelp(command.spec, rest)) {
     out(helpText(command.spec));
     return 0;
   }

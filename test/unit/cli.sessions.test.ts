@@ -147,7 +147,8 @@ test('discard of a session another process runs changes nothing without --yes; w
   assert.equal(discarded.code, 0, discarded.stderr);
   const ended = await running;
   assert.equal(ended.code, 1, 'the run that ran it ends');
-  assert.equal((JSON.parse(ended.stdout) as { status: string }).status, 'stopped');
+  // It says why: not a stop to resume from, and its files are gone.
+  assert.deepEqual(JSON.parse(ended.stdout) as { status: string; reason: string }, { ...JSON.parse(ended.stdout), status: 'stopped', reason: 'Stopped to be discarded: its worktree is being removed.' });
   const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[];
   assert.equal(list.find(s => s.id === id)?.status, 'discarded');
 });

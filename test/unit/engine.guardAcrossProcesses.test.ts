@@ -7,7 +7,7 @@ import { replay } from '../../src/host/guard/replay';
 import { parseTrace } from '../../src/host/guard/trace';
 import type { TraceTurn } from '../../src/protocol/records';
 import type { SessionInfo } from '../../src/protocol/types';
-import { engineFor, noProgress, settle, upstream, type EngineKit } from './helpers/engineKit';
+import { engineFor, noProgress, settle, until, upstream, type EngineKit } from './helpers/engineKit';
 
 const failingForever = {
   repeatLast: true,
@@ -148,8 +148,9 @@ test('a window that ran the session before, resuming it after another process ra
   // Another process runs it on until the guard stops it.
   const { again: stopped } = await resumeElsewhere(t, first, s);
   assert.equal(stopped.status, 'stuck', stopped.statusReason);
-  // The first one, still open, resumes it: its own guard and turn count are stale.
-  await first.engine.sessions.list(first.repo);
+  // The first one, still open, shows it stuck (its poll reads the record) and resumes it: its own guard and
+  // turn count are stale.
+  await until('the window to show it stuck', () => first.engine.sessions.get(s.id).record.status === 'stuck');
   await first.engine.sessions.resume(s.id, 'Look at the test itself.');
   const last = await settle(first.engine, s);
   assert.equal(last.status, 'stuck', last.statusReason);

@@ -87,7 +87,7 @@ test('a request the gate holds back for more than a moment says why in its sessi
   const r = await post(gateway, gateway.register(link), responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] }));
   assert.equal(r.status, 200);
   await r.text();
-  assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests)']);
+  assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests), and every request to it waits out the time it asked for']);
 });
 
 const word = (remaining: number, limit = 500, reset = '10s') => headers({ 'x-ratelimit-limit-requests': String(limit), 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': reset });

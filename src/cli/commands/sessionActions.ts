@@ -133,6 +133,9 @@ function refuseSpentBudget(budget: number, s: SessionInfo): void {
 }
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
+  if (typeof flags.message === 'string' && flags.message.trim() === '') {
+    throw new UsageError('--message is empty: git would write a commit message of its own. Leave it out for the session\'s title, or say what the commit does');
+  }
   if (flags.message !== undefined && flags.strategy === 'rebase') {
     throw new UsageError('--message names the merge or squash commit; a rebase makes none (its commits keep their own messages)');
   }

@@ -122,10 +122,10 @@ export class RateLimitGate {
   /** Why a request waits now, in words (undefined when it does not). */
   reason(now = Date.now(), tokens = 0): string | undefined {
     const s = this.reckoned(now);
-    if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests)';
+    if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests), and every request to it waits out the time it asked for';
     const left = (rem: number | undefined, lim: number | undefined, what: string) => (rem !== undefined && lim !== undefined ? `${rem} of ${lim} ${what}` : undefined);
     const parts = [left(s.remainingRequests, s.limitRequests, 'requests'), left(s.remainingTokens, s.limitTokens, 'tokens')].filter(Boolean);
-    return this.delayMs(now, tokens) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window` : undefined;
+    return this.delayMs(now, tokens) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window; requests slow down before it refuses them` : undefined;
   }
 
   /**

@@ -215,7 +215,7 @@ export class LiveSession implements GatewaySession {
   }
 
   onRateLimitWait(ms: number, reason: string): void {
-    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Waiting ${Math.ceil(ms / 1000)} s before the next request: ${reason}. Requests slow down before the provider refuses them.` });
+    this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `Waiting ${Math.ceil(ms / 1000)} s before the next request: ${reason}.` });
   }
 
   onUpstreamSilent(silentMs: number, limitMs: number, tier: Tier): void {

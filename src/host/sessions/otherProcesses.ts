@@ -109,7 +109,7 @@ export class OtherProcesses {
   /** A change another process asked of a session this one holds. */
   private carryOut(s: LiveSession, r: OwnerRequest): Promise<unknown> {
     switch (r.action) {
-      case 'stop': return this.mgr.stop(s.id);
+      case 'stop': return this.mgr.stop(s.id, r.why);
       case 'pause': return this.mgr.pause(s.id);
       case 'tier': return this.mgr.setTier(s.id, r.tier);
       case 'budget': return this.mgr.raiseBudget(s.id, r.budgetUsd);

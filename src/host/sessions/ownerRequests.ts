@@ -13,7 +13,8 @@ import { writeWhole } from '../util/writeWhole';
 
 export type OwnerChange =
   | { action: 'pause' }
-  | { action: 'stop' }
+  /** `why`: the reason the session shows, when not the user's plain Stop (a discard). */
+  | { action: 'stop'; why?: string }
   | { action: 'tier'; tier: Tier }
   | { action: 'budget'; budgetUsd: number };
 
@@ -120,7 +121,8 @@ function parseOwnerRequest(text: string): OwnerRequest | undefined {
   }
   if (typeof v.sessionId !== 'string' || typeof v.to !== 'string' || typeof v.by !== 'string' || typeof v.at !== 'string') return undefined;
   const who = { sessionId: v.sessionId, to: v.to, by: v.by, at: v.at };
-  if (v.action === 'pause' || v.action === 'stop') return { action: v.action, ...who };
+  if (v.action === 'pause') return { action: v.action, ...who };
+  if (v.action === 'stop') return { action: v.action, ...(typeof v.why === 'string' ? { why: v.why.slice(0, 200) } : {}), ...who };
   if (v.action === 'tier' && (TIERS as readonly unknown[]).includes(v.tier)) return { action: 'tier', tier: v.tier as Tier, ...who };
   if (v.action === 'budget' && typeof v.budgetUsd === 'number' && Number.isFinite(v.budgetUsd) && v.budgetUsd >= 0) return { action: 'budget', budgetUsd: v.budgetUsd, ...who };
   return undefined;

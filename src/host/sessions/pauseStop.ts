@@ -21,12 +21,12 @@ export async function pauseSession(mgr: SessionManager, id: string, why?: string
   return mgr.info(s);
 }
 
-export async function stopSession(mgr: SessionManager, id: string): Promise<SessionInfo> {
+export async function stopSession(mgr: SessionManager, id: string, why?: string): Promise<SessionInfo> {
   const s = mgr.get(id);
-  await mgr.change(s, { action: 'stop' }, async () => {
+  await mgr.change(s, { action: 'stop', ...(why ? { why } : {}) }, async () => {
     if (!STOPPABLE_STATUSES.includes(s.record.status)) return;
     letGoIfIdle(mgr, s);
-    mgr.setStatus(s, 'stopped', 'Stopped by the user.');
+    mgr.setStatus(s, 'stopped', why ?? 'Stopped by the user.');
     await mgr.stopRun(s);
     // A paused session's last response was left open for its resume; stopped, it is the trace's last turn.
     await mgr.ctx.gateway.closeTurns(s.id);

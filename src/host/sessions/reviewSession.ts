@@ -81,7 +81,8 @@ async function merge(mgr: SessionManager, s: LiveSession, p: MergeParams, progre
     branch: r.branch,
     baseBranch: r.baseBranch,
     strategy: p.strategy,
-    message: p.message ?? `${r.title}\n\nMerged from Switchyard session ${r.id} (${r.branch}).`,
+    // An empty message would leave git to write one of its own.
+    message: p.message?.trim() ? p.message : `${r.title}\n\nMerged from Switchyard session ${r.id} (${r.branch}).`,
     pendingMessage: `${r.title} (uncommitted work)`,
     worktree: r.worktree,
     locksDir: mgr.ctx.home.locksDir,
@@ -138,6 +139,9 @@ async function landedBefore(mgr: SessionManager, s: LiveSession): Promise<string
   return inHistory || named ? tip.stdout.trim() : undefined;
 }
 
+/** The reason a session running when it is discarded ends with, where it runs. */
+const DISCARDING = 'Stopped to be discarded: its worktree is being removed.';
+
 const commitsWord = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
 
 /** Why a merge's clean-up kept the worktree: work in its submodules that the merge could not carry. */
@@ -159,7 +163,8 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   if (done()) return { ok: true, branchKept: s.record.branchKept ?? false };
   refuseUntrusted(mgr, 'discard');
   if (s.record.status === 'merged' && !s.record.worktreeKept) throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
-  if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id);
+  // Said where it runs (a CLI run prints it): the session is not stopped to be resumed, and its files go.
+  if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id, DISCARDING);
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);
   // The newest record (another process's, when one held it): what is set below must land on it.

@@ -214,8 +214,9 @@ export class SessionManager implements SessionHost {
     return this.resume(id);
   }
 
-  stop(id: string): Promise<SessionInfo> {
-    return stopSession(this, id);
+  /** `why`: the reason shown when it was not the user's Stop (a discard). */
+  stop(id: string, why?: string): Promise<SessionInfo> {
+    return stopSession(this, id, why);
   }
 
   async setTier(id: string, tier: Tier): Promise<SessionInfo> {
