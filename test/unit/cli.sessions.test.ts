@@ -1,6 +1,6 @@
 // The sidebar's actions on a session, from the CLI: resume, merge and discard, by the session's id.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -236,4 +236,29 @@ test('Ctrl-C during a merge waits for it to end, and says so: the work lands who
   assert.match(merged.stdout, /^merged: /);
   assert.equal(git(repo, 'show', 'main:one.txt'), 'one.txt');
   assert.equal(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter(l => l.startsWith('worktree ')).length, 1, 'no temporary worktree left');
+});
+
+test('a repository moved away: its sessions say where they belong and how to go on, and nothing is done', async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
+  assert.equal(ran.code, 0, ran.stderr);
+  const { id, branch, worktree } = JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string };
+  const moved = `${repo}-moved`;
+  renameSync(repo, moved);
+  const gone = `That folder is not there now (moved, renamed or deleted), so nothing was done. Its work is on branch ${branch}, in the worktree ${worktree}. If the repository was moved, move it back to ${repo} to resume, merge or discard the session`;
+  for (const cmd of ['merge', 'discard', 'resume']) {
+    const r = await runCli([cmd, id], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`switchyard ${cmd}: Session ${id} belongs to the repository at ${repo}. ${gone}`), r.stderr);
+  }
+  const there = await runCli(['merge', id, '--repo', moved], env);
+  assert.equal(there.code, 2, there.stderr);
+  assert.ok(there.stderr.includes(`Session ${id} belongs to the repository at ${repo}, not ${moved}. ${gone}`), there.stderr);
+  // Moved back, it merges as before.
+  renameSync(moved, repo);
+  const merged = await runCli(['merge', id], env);
+  assert.equal(merged.code, 0, merged.stderr);
 });

@@ -222,9 +222,17 @@ export async function findSession(engine: Engine, id: string, flags: ParsedFlags
     if (damaged) {
       throw new UserError(`The record of session ${id} cannot be read, so nothing was done: ${damaged}. Its worktree and branch are as they were: mend the file, or look for its branch with \`git branch --list 'switchyard/*'\`.`);
     }
+    const elsewhere = repo ? (await engine.sessions.list()).find(s => s.id === id) : undefined;
+    if (elsewhere) throw new InvalidRequestError(`Session ${id} belongs to the repository at ${elsewhere.repo}, not ${repo}.${existsSync(elsewhere.repo) ? '' : ` ${repoGone(elsewhere)}`}`);
     throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
   }
+  if (!existsSync(found.repo)) throw new UserError(`Session ${id} belongs to the repository at ${found.repo}. ${repoGone(found)}`);
   return found;
+}
+
+/** A session's repository is not where its record says: it is known by its path, which git's worktrees name too. */
+function repoGone(s: SessionInfo): string {
+  return `That folder is not there now (moved, renamed or deleted), so nothing was done. Its work is on branch ${s.branch}, in the worktree ${s.worktree}. If the repository was moved, move it back to ${s.repo} to resume, merge or discard the session: sessions, and git's own worktrees, know a repository by its path.`;
 }
 
 /** Why the record of session `id` did not load, when there is one that cannot be read (in `repo`'s folder, or any). */
