@@ -1,6 +1,9 @@
 // VS Code settings -> the host's settings. A malformed value is reported once, by name, and replaced by
 // its default: a typo in settings.json must never stop the agents or silently lift a budget.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { switchyardHome } from '../host/home';
 import { DEFAULT_DENY_READ, GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
 import { pricesProblem } from '../protocol/prices';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
@@ -12,7 +15,7 @@ export interface SettingsProblem {
   message: string;
 }
 
-type Reader = <T>(key: string, check: (v: unknown) => v is T, fallback: T, what: string) => T;
+type Reader = <T>(key: string, check: (v: unknown) => v is T, fallback: T, what: string, inForce?: () => { value: T } | undefined) => T;
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
@@ -36,16 +39,23 @@ const isPriceOverrides = (v: unknown): v is Record<string, PriceOverride> => pri
 export function readSettings(): { settings: HostSettings; problems: SettingsProblem[] } {
   const config = vscode.workspace.getConfiguration(SECTION);
   const problems: SettingsProblem[] = [];
-  const read: Reader = (key, check, fallback, what) => {
+  const read: Reader = (key, check, fallback, what, inForce) => {
     const value = config.get<unknown>(key);
     if (value === undefined) return fallback;
     if (check(value)) return value;
     // The value the layer beneath the malformed one gives, if good: a workspace's typo must not replace the
-    // user's own cap with the default, which may be higher.
+    // user's own cap with the default, which may be higher. With none, a cap stays as it is in force.
     const beneath = layersBeneath(config.inspect<unknown>(key), value).find(l => check(l.value));
-    const used = beneath ? (beneath.value as typeof fallback) : fallback;
-    problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(used)}${beneath ? `, from ${beneath.name}` : ''}` });
+    const kept = beneath ? undefined : inForce?.();
+    const used = beneath ? (beneath.value as typeof fallback) : kept ? kept.value : fallback;
+    const from = beneath ? `, from ${beneath.name}` : kept ? ', the cap in force until now' : '';
+    problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(used)}${from}` });
     return used;
+  };
+  // The caps every window and CLI run share, as the host last wrote them (config.json), read only for a typo.
+  const capInForce = (key: 'sessionUsd' | 'dayUsd' | 'monthUsd', check: (v: unknown) => v is number | null) => () => {
+    const cap = machineCaps()?.[key];
+    return cap !== undefined && check(cap) ? { value: cap } : undefined;
   };
   // Each threshold checked against the guard's own minimum: one bad value falls back alone, not the whole guard.
   const threshold = (key: keyof typeof GUARD_MINIMUMS, fallback: number) =>
@@ -76,9 +86,9 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
     maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
-      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
-      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null'),
-      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null'),
+      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null', capInForce('sessionUsd', isSessionCap)),
+      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null', capInForce('dayUsd', isCap)),
+      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null', capInForce('monthUsd', isCap)),
     },
     prices: read('prices', isPriceOverrides, {}, 'model -> tier -> {input, cachedInput, output}'),
     guard,
@@ -107,6 +117,17 @@ function tooSmallBudget(value: unknown, problems: SettingsProblem[]): number | u
     : 'is below $0.000001, the least budget counted (spend is counted in millionths of a dollar); using 0.000001';
   problems.push({ key: `${SECTION}.budget.sessionUsd`, message });
   return MIN_SESSION_BUDGET_USD;
+}
+
+/** The budgets of the machine's config.json (each checked by the caller), if it can be read. */
+function machineCaps(): Record<string, unknown> | undefined {
+  try {
+    const config: unknown = JSON.parse(readFileSync(path.join(switchyardHome(), 'config.json'), 'utf8'));
+    const budgets = typeof config === 'object' && config !== null ? (config as { budgets?: unknown }).budgets : undefined;
+    return typeof budgets === 'object' && budgets !== null ? (budgets as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type Inspected = ReturnType<vscode.WorkspaceConfiguration['inspect']>;

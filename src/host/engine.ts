@@ -93,7 +93,7 @@ export class Engine {
       log,
       inflight: this.inflight,
       rateLimitsDir: this.layout.rateLimitsDir,
-      onReservationReleased: () => this.spend.changed(),
+      onBudgetChanged: () => this.spend.changed(),
     });
     this.sessions = new SessionManager({
       home: this.layout,

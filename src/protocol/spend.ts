@@ -7,6 +7,16 @@ export interface BudgetStatus {
   capUsd: number;
   spentUsd: number;
   reservedUsd: number;
+  /**
+   * This cap refused a request outright in its current period (in this process) and has not been raised
+   * since: work is stopped by it, though what is left may be more than $0 (less than a request's worst case).
+   */
+  stopped?: boolean;
+}
+
+/** Whether a cap stops work now: spent up to it, or refusing requests that what is left cannot pay for. */
+export function capStops(b: BudgetStatus): boolean {
+  return b.stopped === true || b.spentUsd >= b.capUsd - 1e-6;
 }
 
 export interface SpendSummary {

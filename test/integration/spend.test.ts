@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { homeLayout } from '../../src/host/home';
+import { homeLayout, switchyardHome } from '../../src/host/home';
 import { encodeLine } from '../../src/host/ledger/lineCodec';
 import { SessionStore } from '../../src/host/sessions/sessionStore';
 import { readSettings } from '../../src/extension/settings';
@@ -102,15 +102,14 @@ suite('spend, tier and budgets in a real VS Code', () => {
 
   test('a setting out of its range falls back alone, by name; a workspace cannot move the machine-wide caps', async () => {
     const config = vscode.workspace.getConfiguration('switchyard');
-    const set = { 'loopGuard.repeatedCall': 1, 'loopGuard.textLoop': 5, 'maxTurns': 5000, 'budget.sessionUsd': -1 };
+    const set = { 'loopGuard.repeatedCall': 1, 'loopGuard.textLoop': 5, 'maxTurns': 5000 };
     try {
       for (const [key, value] of Object.entries(set)) await config.update(key, value, vscode.ConfigurationTarget.Global);
       const { settings, problems } = readSettings();
       assert.strictEqual(settings.guard.repeatedCall, 3, 'below the guard minimum of 2: the default');
       assert.strictEqual(settings.guard.textLoop, 5, 'the other thresholds are kept');
       assert.strictEqual(settings.maxTurns, 60);
-      assert.strictEqual(settings.budgets.sessionUsd, 5);
-      assert.deepStrictEqual(problems.map(p => p.key).sort(), ['switchyard.budget.sessionUsd', 'switchyard.loopGuard.repeatedCall', 'switchyard.maxTurns']);
+      assert.deepStrictEqual(problems.map(p => p.key).sort(), ['switchyard.loopGuard.repeatedCall', 'switchyard.maxTurns']);
       assert.match(problems.find(p => p.key.endsWith('repeatedCall'))!.message, /^should be a whole number from 2 up; using 3$/);
     } finally {
       for (const key of Object.keys(set)) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
@@ -146,6 +145,25 @@ suite('spend, tier and budgets in a real VS Code', () => {
       }
     } finally {
       await config().update('budget.sessionUsd', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('a typo in a cap with no good value beneath keeps the cap in force, never the larger default', async () => {
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    const machine = path.join(switchyardHome(), 'config.json');
+    const dayCap = () => (JSON.parse(fs.readFileSync(machine, 'utf8')) as { budgets: { dayUsd: unknown } }).budgets.dayUsd;
+    await config().update('budget.dayUsd', 5, vscode.ConfigurationTarget.Global);
+    try {
+      // The host writes what is in force for every window and CLI run.
+      await until(() => fs.existsSync(machine) && dayCap() === 5, 'the host to write the $5 day cap to config.json');
+      await config().update('budget.dayUsd', 'ten', vscode.ConfigurationTarget.Global);
+      const { settings, problems } = readSettings();
+      assert.strictEqual(settings.budgets.dayUsd, 5, 'the default ($50) would lift the cap ten times');
+      assert.match(problems.find(p => p.key === 'switchyard.budget.dayUsd')?.message ?? '', /; using 5, the cap in force until now$/);
+      await new Promise(r => setTimeout(r, 1500));
+      assert.strictEqual(dayCap(), 5, 'config.json keeps it');
+    } finally {
+      await config().update('budget.dayUsd', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 

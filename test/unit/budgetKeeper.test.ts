@@ -45,6 +45,23 @@ test('a reservation holds the worst case at the dearest tier until it is settled
   await ledger.close();
 });
 
+test('a day cap that refused a request with a little left stops work until it is raised or the day ends', async () => {
+  let now = NOW;
+  const { ledger, keeper } = await setup(() => now);
+  await ledger.append(makeRecord('spent', { sessionId: 'a', ts: NOW.toISOString(), costUsd: 0.6854, standardCostUsd: 0.6854 }));
+  const day = (dayUsd: number) => keeper.status(caps({ dayUsd })).find(b => b.scope === 'day');
+  const ask = (dayUsd: number) => keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, caps({ dayUsd }));
+  assert.equal(day(0.7)?.stopped, undefined, 'not before a refusal');
+  const refused = await ask(0.7);
+  assert.ok(!refused.ok && !refused.heldInFlight);
+  assert.deepEqual(day(0.7), { scope: 'day', capUsd: 0.7, spentUsd: 0.6854, reservedUsd: 0, stopped: true });
+  assert.equal(day(0.69)?.stopped, true, 'lowered since, it still stops work');
+  assert.equal(day(2)?.stopped, undefined, 'raised, work may go on');
+  now = new Date(NOW.getTime() + 24 * 3600_000);
+  assert.equal(day(0.7)?.stopped, undefined, 'a new day');
+  await ledger.close();
+});
+
 test('recorded spend and reservations both count; the output cap shrinks, then the request is refused', async () => {
   const { ledger, keeper } = await setup();
   await ledger.append(makeRecord('spent', { sessionId: 'a', ts: NOW.toISOString(), costUsd: 0.9, standardCostUsd: 0.9 }));

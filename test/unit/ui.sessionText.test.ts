@@ -87,6 +87,10 @@ test('the meter says a cap is near or reached in its text and label, not by colo
   assert.equal(reached.level, 'error');
   assert.equal(reached.text, '$(warning) $0.825 · 40% cached · day cap reached');
   assert.match(reached.label, /day cap is reached: work is stopped/);
+  // The month cap stops work with $0.0146 left, less than a request's worst case: named, though the day cap is fuller.
+  const stopping = meterFace(summary([{ scope: 'day', capUsd: 1, spentUsd: 0.95, reservedUsd: 0 }, { scope: 'month', capUsd: 0.7, spentUsd: 0.6854, reservedUsd: 0, stopped: true }], true));
+  assert.equal(stopping.level, 'error');
+  assert.equal(stopping.text, '$(warning) $0.825 · 40% cached · month cap reached');
 });
 
 test('changing the default tier says what new sessions will cost', () => {

@@ -1,5 +1,5 @@
 // What the status-bar meter says and how it is coloured. Free of `vscode`, so the rules are unit-tested.
-import type { BudgetStatus, SpendSummary } from '../../protocol/spend';
+import { capStops, type BudgetStatus, type SpendSummary } from '../../protocol/spend';
 import { money, percent } from '../views/numbers';
 
 /** From this share of a cap on, the meter warns. */
@@ -22,7 +22,12 @@ export function meterFace(s: SpendSummary): MeterFace {
   const share = (b: BudgetStatus) => b.capUsd > 0 ? (b.spentUsd + b.reservedUsd) / b.capUsd : 0;
   const worst = s.budgets.reduce<BudgetStatus | undefined>((w, b) => (!w || share(b) > share(w) ? b : w), undefined);
   const cap = worst ? CAP_NAME[worst.scope] : 'cap';
-  if (s.capReached) return { text: `$(warning) ${spend} · ${cap} reached`, label: `${label}. The ${cap} is reached: work is stopped.`, level: 'error' };
+  if (s.capReached) {
+    // The cap that stops work, which may not be the fullest (a day cap whose remainder cannot pay a request).
+    const stopping = s.budgets.find(capStops);
+    const name = stopping ? CAP_NAME[stopping.scope] : cap;
+    return { text: `$(warning) ${spend} · ${name} reached`, label: `${label}. The ${name} is reached: work is stopped.`, level: 'error' };
+  }
   if (worst && share(worst) >= WARN_SHARE) {
     const used = `${percent(share(worst))} of ${cap}`;
     return { text: `$(warning) ${spend} · ${used}`, label: `${label}. Warning: ${used} used.`, level: 'warning' };

@@ -138,6 +138,12 @@ export class BudgetKeeper {
   private waitersSeen = { at: 0, any: false };
   private readonly inFlight = new Map<string, InFlight>();
   private idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * A day or month cap that refused a request outright here (not a wait for others' requests to settle),
+   * with its period and the cap then: work stops at a cap before all of it is spent, since what is left may
+   * not pay for the next request's worst case.
+   */
+  private readonly stoppedBy = new Map<'day' | 'month', { period: string; capMicro: number }>();
 
   constructor(private readonly o: BudgetKeeperOptions) {
     if (!o.store && !o.dir) throw new TypeError('BudgetKeeper needs a dir (for the reservation file) or a store');
@@ -255,7 +261,20 @@ export class BudgetKeeper {
       ...(sessionId === undefined ? [] : this.sessionScope(caps, sessionId, now)),
       ...this.machineScopes(caps, now, heldMicro(others) + this.inFlightMicro(now)),
     ];
-    return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro) }));
+    return scopes.map(sc => ({
+      scope: sc.scope,
+      capUsd: microToUsd(sc.capMicro),
+      spentUsd: microToUsd(sc.spentMicro),
+      reservedUsd: microToUsd(sc.reservedMicro),
+      ...(this.stopsWork(sc, now) ? { stopped: true } : {}),
+    }));
+  }
+
+  /** A cap that refused a request here this period and has not been raised since. */
+  private stopsWork(sc: ScopeState, now: Date): boolean {
+    if (sc.scope === 'session') return false;
+    const at = this.stoppedBy.get(sc.scope);
+    return at !== undefined && at.period === periodOf(sc.scope, now) && sc.capMicro <= at.capMicro;
   }
 
   /** Whether another process waits for held headroom now (looked at in the store a few times a second at most). */
@@ -300,6 +319,7 @@ export class BudgetKeeper {
       neededUsd: microToUsd(d.neededMicro),
     };
     if (this.inFlight.size === 0) this.scheduleIdleRelease();
+    if (d.scope !== 'session' && !heldInFlight) this.stoppedBy.set(d.scope, { period: periodOf(d.scope, this.now()), capMicro: d.capMicro });
     return { ...refusal, message: refusalMessage(refusal), ...(heldInFlight ? { heldInFlight } : {}) };
   }
 
@@ -383,6 +403,10 @@ export class BudgetKeeper {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
+}
+
+function periodOf(scope: 'day' | 'month', now: Date): string {
+  return scope === 'day' ? localDay(now) : localMonth(now);
 }
 
 function capMicro(usd: number): number {

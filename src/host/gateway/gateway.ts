@@ -42,8 +42,8 @@ export interface GatewayOptions {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Where requests in flight are noted ahead, so a process that dies mid-request still has them recorded. None: not noted (tests). */
   inflight?: RequestJournal;
-  /** A reservation was released: what the meter shows as "reserved" changed. */
-  onReservationReleased?(): void;
+  /** A reservation was released (what the meter shows as "reserved" changed), or a cap refused a request (it stops work now). */
+  onBudgetChanged?(): void;
   /** Idle time after which a cache miss is put down to expiry (tests shorten it). */
   cacheIdleExpiryMs?: number;
   /**

@@ -119,6 +119,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       reservation.heldInFlight ? `It waited ${HELD_WAIT_MS / 60_000} minutes for that headroom, held for requests in flight but not spent: resume it when the other sessions are done, or raise the cap.` : '',
     ].filter(Boolean).join(' ');
     link.onOverBudget(why, reservation.scope);
+    deps.onBudgetChanged?.();
     return errorResponse(402, `Switchyard: ${why}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
   }
   if (reservation.unpriced && Object.values(link.caps()).some(cap => cap !== null)) link.onUnpriced(model);
@@ -131,7 +132,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   // reservation left behind only makes caps stricter until its process exits or it ages out.
   const release = () => deps.budgets.settle(reservationId).then(
     () => {
-      if (reservationId) deps.onReservationReleased?.();
+      if (reservationId) deps.onBudgetChanged?.();
     },
     err => deps.log('warn', `Releasing the budget reservation of session ${link.id} failed: ${(err as Error).message}`),
   );

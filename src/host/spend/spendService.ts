@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../protocol/host';
 import type { Tier } from '../../protocol/types';
-import type { ReportParams, ReportRow, SpendFigures, SpendSeries, SpendSummary } from '../../protocol/spend';
+import { capStops, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
 import type { BudgetCaps, BudgetKeeper } from '../budgets/budgetKeeper';
 import type { EngineSink } from '../events';
 import type { Ledger } from '../ledger/ledger';
@@ -75,7 +75,7 @@ export class SpendService {
       thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pending.forMonth(month)))),
       topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, ...this.labelOf(sessionId), costUsd: a.costMicro / 1e6 })),
       budgets,
-      capReached: budgets.some(s => s.spentUsd >= s.capUsd - 1e-6),
+      capReached: budgets.some(capStops),
     };
   }
 

@@ -1,6 +1,6 @@
 // What the Spend view shows, derived from the host's summary and month series. Pure (no DOM), so the
 // rules — empty state, budget levels, "unpriced" never shown as $0, stacking — are unit-tested.
-import type { BudgetStatus, SpendSeries, SpendSummary } from '../../protocol/spend';
+import { capStops, type BudgetStatus, type SpendSeries, type SpendSummary } from '../../protocol/spend';
 import type { ServedTier } from '../../protocol/types';
 
 export type Level = 'ok' | 'warn' | 'over';
@@ -157,7 +157,7 @@ export function spendModel(summary: SpendSummary, series: SpendSeries, sessionCo
 
 export function budgetRow(b: BudgetStatus): BudgetRow {
   const cap = Math.max(0, b.capUsd);
-  const reached = b.spentUsd >= cap - 1e-6;
+  const reached = capStops(b);
   const spentShare = cap > 0 ? clamp01(b.spentUsd / cap) : 1;
   const committedShare = cap > 0 ? clamp01((b.spentUsd + b.reservedUsd) / cap) : 1;
   return {
