@@ -16,7 +16,10 @@ const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066
 
 interface Pending {
   req: ApprovalRequest;
-  answer(approved: boolean): void;
+  /** `withdrawn`: the host stopped asking (the session was paused or stopped, or a new question replaced it). */
+  answer(approved: boolean, withdrawn?: boolean): void;
+  /** How it was settled, for a notification clicked after that (VS Code cannot take a notification back). */
+  settled?: 'approved' | 'denied' | 'withdrawn';
 }
 
 export class Approvals extends Disposable {
@@ -25,28 +28,29 @@ export class Approvals extends Disposable {
   /** Resolves with the user's answer, or a refusal when the host stops asking (the session was paused or stopped). */
   ask(req: ApprovalRequest, cancelled: vscode.CancellationToken): Promise<ApprovalResponse> {
     // A new question from the same session replaces one its host gave up on.
-    this.pending.get(req.sessionId)?.answer(false);
+    this.pending.get(req.sessionId)?.answer(false, true);
     return new Promise<ApprovalResponse>(resolve => {
       let stop: vscode.Disposable | undefined;
       const entry: Pending = {
         req,
-        answer: approved => {
+        answer: (approved, withdrawn = false) => {
           if (this.pending.get(req.sessionId) !== entry) return;
           this.pending.delete(req.sessionId);
+          entry.settled = withdrawn ? 'withdrawn' : approved ? 'approved' : 'denied';
           stop?.dispose();
           resolve({ approved });
         },
       };
       this.pending.set(req.sessionId, entry);
-      if (cancelled.isCancellationRequested) return entry.answer(false);
-      stop = cancelled.onCancellationRequested(() => entry.answer(false));
+      if (cancelled.isCancellationRequested) return entry.answer(false, true);
+      stop = cancelled.onCancellationRequested(() => entry.answer(false, true));
       void this.notify(entry);
     });
   }
 
   /** The host that asked is gone (crashed, restarted): nobody waits for these answers any more. */
   withdrawAll(): void {
-    for (const p of [...this.pending.values()]) p.answer(false);
+    for (const p of [...this.pending.values()]) p.answer(false, true);
   }
 
   isWaiting(sessionId: string): boolean {
@@ -75,11 +79,27 @@ export class Approvals extends Disposable {
     const choice = inline
       ? await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run: ${command}`, APPROVE, DENY, REVIEW)
       : await vscode.window.showWarningMessage(`Switchyard: "${title}" wants to run a command of ${lineCount(command)} (${command.length} characters). Review it to approve it.`, REVIEW, DENY);
-    if (!this.pending.has(p.req.sessionId) || this.pending.get(p.req.sessionId) !== p) return;
+    if (this.pending.get(p.req.sessionId) !== p) {
+      if (choice !== undefined) await this.answeredBefore(p);
+      return;
+    }
     if (choice === APPROVE) p.answer(true);
     else if (choice === DENY) p.answer(false);
     else if (choice === REVIEW) await this.review(p.req.sessionId);
     // Closed without an answer: the session stays waiting, answerable from its row.
+  }
+
+  /** A button of a question settled since (from the row, or the host gave up on it): said, never silently ignored. */
+  private async answeredBefore(p: Pending): Promise<void> {
+    const title = plainText(p.req.title);
+    const how = p.settled === 'approved' ? 'was approved already' : p.settled === 'denied' ? 'was denied already' : 'is no longer asked (the session was paused or stopped)';
+    const next = this.pending.get(p.req.sessionId);
+    if (!next) {
+      void vscode.window.showInformationMessage(`Switchyard: that command of "${title}" ${how}; nothing was changed.`);
+      return;
+    }
+    const choice = await vscode.window.showInformationMessage(`Switchyard: that command of "${title}" ${how}; nothing was changed. It asks about another command now.`, REVIEW);
+    if (choice === REVIEW) await this.review(p.req.sessionId);
   }
 
   override dispose(): void {

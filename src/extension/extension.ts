@@ -56,13 +56,19 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const reportedProblems = new Set<string>();
   const configuration = async () => {
     const { settings, problems } = readSettings();
-    for (const p of problems) {
-      const text = `Setting ${p.key} ${p.message}.`;
-      if (!reportedProblems.has(text)) {
-        reportedProblems.add(text);
-        log.warn(text);
-        void vscode.window.showWarningMessage(`Switchyard: ${text}`, 'Open Settings').then(c => c && vscode.commands.executeCommand('workbench.action.openSettings', p.key));
-      }
+    const fresh = problems.map(p => ({ ...p, text: `Setting ${p.key} ${p.message}.` })).filter(p => !reportedProblems.has(p.text));
+    for (const p of fresh) {
+      reportedProblems.add(p.text);
+      log.warn(p.text);
+    }
+    // One notification for one typo; several at once (a settings.json pasted in) are one too, each in the log.
+    const [first] = fresh;
+    if (first) {
+      const text = fresh.length === 1 ? first.text : `${fresh.length} settings are not valid (${fresh.map(p => p.key).join(', ')}); each is replaced as the Switchyard output says.`;
+      void vscode.window.showWarningMessage(`Switchyard: ${text}`, 'Open Settings', ...(fresh.length > 1 ? ['Show Output'] : [])).then(c => {
+        if (c === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', fresh.length === 1 ? first.key : 'switchyard');
+        else if (c === 'Show Output') log.show();
+      });
     }
     return { settings, apiKey: await apiKeys.get() };
   };

@@ -92,6 +92,8 @@ export interface TranscriptParams extends SessionRef {
 export interface TranscriptResult {
   events: TranscriptEvent[];
   next: number;
+  /** The answer streaming now, as far as it came (deltas are never stored): a transcript opened mid-answer shows it whole. */
+  streaming?: Extract<TranscriptEvent, { kind: 'assistant-delta' }>;
 }
 
 export interface SetTierParams {
@@ -161,4 +163,6 @@ export interface RoleInfo {
   tier: Tier | null;
   budgetUsd: number | null;
   source: 'built-in' | 'repo';
+  /** False for a role whose tools run no command (a reviewer): its sessions only read, whatever approval says. */
+  runsCommands?: boolean;
 }

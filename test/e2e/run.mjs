@@ -225,7 +225,7 @@ try {
 
   /**
    * A slow session (surely still running when its host ends), the host ended by `end`, then the notification
-   * `said`: the session shows paused, and Resume Them runs it to its end.
+   * `said`: the session shows paused, and Resume It runs it to its end.
    */
   const pausedByHostEnd = async (title, end, said) => {
     await upstream.configure({ faults: [{ match: { script: 'e2e-long' }, eventDelayMs: 100 }] });
@@ -237,7 +237,7 @@ try {
     const toast = wb.notification(said);
     await toast.waitFor({ timeout: 60000 });
     await wb.waitForRowText(title, /paused/);
-    await toast.locator('.monaco-button', { hasText: 'Resume Them' }).first().click();
+    await toast.locator('.monaco-button', { hasText: 'Resume It' }).first().click();
     await page.locator('.pane-body .monaco-list-row', { hasText: title }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
   };
 
@@ -261,11 +261,11 @@ try {
     await upstream.configure({ faults: [] });
     const toast = wb.notification('1 session was paused when the window or run running it closed');
     await toast.waitFor({ timeout: 60000 });
-    await toast.locator('.monaco-button', { hasText: 'Resume Them' }).first().click();
+    await toast.locator('.monaco-button', { hasText: 'Resume It' }).first().click();
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Carry on' }).locator('.codicon-pass-filled').waitFor({ timeout: 90000 });
   });
 
-  await step('a start refused for its budget keeps what was typed, for Edit and Retry', async () => {
+  await step('a start refused for its budget keeps what was typed, for Edit and Retry, and a task left unstarted comes back', async () => {
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:default] Keep what I typed');
     await wb.pick('Budget');
@@ -280,6 +280,11 @@ try {
     // The second step shows the budget as it was typed, to change before starting again.
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: '$0.00001 cap' }).first().waitFor();
     await input.press('Escape');
+    await wb.closeQuickInput();
+    // Left unstarted, the task comes back at the next New Session, to start or clear.
+    await wb.runCommand('Switchyard: New Session…');
+    await page.waitForFunction(() => document.querySelector('.quick-input-widget input[type="text"]')?.value === '[script:default] Keep what I typed', undefined, { timeout: 10000 });
+    await page.locator('.quick-input-widget', { hasText: 'The task you typed last time and did not start' }).waitFor();
     await wb.closeQuickInput();
   });
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MergeResult } from '../../src/protocol/sessions';
 import type { SessionInfo } from '../../src/protocol/types';
+import { Approvals } from '../../src/extension/approvals';
 import { HELPER_NAME } from '../../src/host/util/launcher';
 import { childrenNamed } from '../benchSuite/procStats';
 import { api, EXTENSION_ID, sessionWhere, settled, until } from './kit';
@@ -153,6 +154,39 @@ suite('sessions in a real VS Code', () => {
     } finally {
       fs.writeFileSync(release, '');
       await config.update('maxConcurrentSessions', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('an approval notification clicked after its question was answered from the row says so, and offers the question asked now', async () => {
+    const window = vscode.window as unknown as { showWarningMessage: (...args: unknown[]) => Thenable<string | undefined>; showInformationMessage: (...args: unknown[]) => Thenable<string | undefined> };
+    const [warn, info] = [window.showWarningMessage, window.showInformationMessage];
+    const notices: ((choice: string | undefined) => void)[] = [];
+    const said: string[] = [];
+    // Notifications wait for a click; the row's dialog (modal) is answered Approve at once.
+    window.showWarningMessage = (_m: unknown, options: unknown) =>
+      typeof options === 'object' && options !== null && 'modal' in options ? Promise.resolve('Approve') : new Promise<string | undefined>(r => notices.push(r));
+    window.showInformationMessage = (m: unknown) => {
+      said.push(String(m));
+      return Promise.resolve(undefined);
+    };
+    const approvals = new Approvals();
+    try {
+      const token = new vscode.CancellationTokenSource().token;
+      const first = approvals.ask({ sessionId: 's1', title: 'Tests', command: 'echo hello', cwd: '/tmp' }, token);
+      await until(() => notices.length === 1, 'the first notification');
+      await approvals.review('s1');
+      assert.deepStrictEqual(await first, { approved: true });
+      void approvals.ask({ sessionId: 's1', title: 'Tests', command: 'ls -la', cwd: '/tmp' }, token);
+      await until(() => notices.length === 2, 'the second notification');
+      // The first notification's Approve, clicked late: it answers nothing, and says so.
+      notices[0]!('Approve');
+      await until(() => said.length > 0, 'a word on the late click');
+      assert.strictEqual(said[0], 'Switchyard: that command of "Tests" was approved already; nothing was changed. It asks about another command now.');
+      assert.ok(approvals.isWaiting('s1'), 'the question asked now is still open');
+    } finally {
+      window.showWarningMessage = warn;
+      window.showInformationMessage = info;
+      approvals.dispose();
     }
   });
 });

@@ -53,3 +53,26 @@ test('a write cut short (a disk that filled up halfway through it) is cut back: 
   await log.flush();
   assert.deepEqual((await log.readAll()).map(e => (e.kind === 'notice' ? e.text : e.kind)), ['one', 'two', 'three']);
 });
+
+test('a transcript read mid-answer carries the answer as far as it streamed, watched or not; its end, a retry or a pause ends it', async t => {
+  const log = new TranscriptLog(path.join(tempDir(t), 'transcript.jsonl'));
+  await log.open();
+  const ts = new Date().toISOString();
+  const delta = (turn: number, d: string): TranscriptEvent => ({ kind: 'assistant-delta', ts, turn, delta: d });
+  const streaming = async () => (await log.read(0)).streaming;
+  log.append(delta(3, 'Watch the transcript '));
+  log.append(notice('Tier changed from standard to priority: from its next request.'));
+  log.append(delta(3, 'fill in word by word.'));
+  assert.deepEqual(await streaming(), { kind: 'assistant-delta', ts, turn: 3, delta: 'Watch the transcript fill in word by word.' });
+  assert.equal((await log.read(0)).events.length, 1, 'deltas are still never stored');
+  log.append({ kind: 'assistant', ts, turn: 3, text: 'Watch the transcript fill in word by word.' });
+  assert.equal(await streaming(), undefined);
+  log.append(delta(4, 'half an'));
+  log.append({ kind: 'notice', ts, level: 'warning', text: 'Server error (the partial answer was discarded); retrying in 2 s.' });
+  assert.equal(await streaming(), undefined, 'a retry starts the answer again');
+  log.append(delta(4, 'again'));
+  log.append(delta(5, 'a new turn'));
+  assert.equal((await streaming())?.delta, 'a new turn');
+  log.append({ kind: 'status', ts, status: 'paused', reason: 'Paused by the user.' });
+  assert.equal(await streaming(), undefined);
+});

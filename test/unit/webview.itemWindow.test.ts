@@ -69,7 +69,7 @@ test('removing and inserting inside the hidden part keeps the counts right', () 
   const model = new TranscriptModel();
   const win = new ItemWindow();
   // An interrupted partial answer (turn 1), then 4 notices; the answer of turn 1 arrives after the partial is hidden.
-  win.apply(model.apply([{ kind: 'assistant-delta', ts, turn: 1, delta: 'part' }, notice('retrying'), ...notices(3)]));
+  win.apply(model.apply([{ kind: 'assistant-delta', ts, turn: 1, delta: 'part' }, { kind: 'notice', ts, level: 'warning', text: 'Cut (the partial answer was discarded); retrying in 1 s.' }, ...notices(3)]));
   win.keepNewest(2);
   assert.equal(win.hiddenCount, 3);
   const ops = win.apply(model.apply([{ kind: 'assistant', ts, turn: 1, text: 'full' }]));

@@ -80,6 +80,17 @@ test('a retry notice interrupts the partial answer; the final answer removes it'
   assert.deepEqual(page.kinds, ['notice', 'assistant']);
 });
 
+test('a word said while the answer streams on (a tier changed) goes above it and cuts nothing', () => {
+  const m = new TranscriptModel();
+  const page = new Page(m);
+  page.apply(m.apply([delta(4, 'A fourth slow turn'), { kind: 'notice', ts, level: 'info', text: 'Tier changed from standard to priority: from its next request.' }]));
+  assert.deepEqual(page.kinds, ['notice', 'typing']);
+  assert.equal((page.items[1] as Extract<Item, { kind: 'typing' }>).interrupted, false);
+  page.apply(m.apply([delta(4, ' before')]));
+  assert.deepEqual(page.kinds, ['notice', 'typing'], 'the same stream goes on in the same item');
+  assert.equal((page.items[1] as Extract<Item, { kind: 'typing' }>).text, 'A fourth slow turn before');
+});
+
 test('a pause cuts the stream: the typing item stays, marked interrupted', () => {
   const m = new TranscriptModel();
   const page = new Page(m);

@@ -46,10 +46,11 @@ export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly s
   if (!paused.length) return;
   const n = paused.length;
   const text = `Switchyard: ${typeof lead === 'string' ? `${lead} ${n} running ${n === 1 ? 'session' : 'sessions'}.` : lead(n)}`;
-  const asked = severity === 'warning' ? vscode.window.showWarningMessage(text, 'Resume Them', 'Show Log') : vscode.window.showInformationMessage(text, 'Resume Them', 'Show Log');
+  const resume = n === 1 ? 'Resume It' : `Resume All ${n}`;
+  const asked = severity === 'warning' ? vscode.window.showWarningMessage(text, resume, 'Show Log') : vscode.window.showInformationMessage(text, resume, 'Show Log');
   void asked.then(async choice => {
     if (choice === 'Show Log') ctx.log.show(true);
-    if (choice !== 'Resume Them') return;
+    if (choice !== resume) return;
     for (const id of paused) await vscode.commands.executeCommand('switchyard.resumeSession', id);
   });
 }

@@ -2,16 +2,21 @@
 // adjust item by item: title, role, agent, model, tier, budget, base branch. Called with a
 // CreateSessionParams-like object, it starts without asking (tests, keybindings, other extensions).
 import * as vscode from 'vscode';
-import { NO_API_KEY } from '../../protocol/host';
 import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
-import { plainText } from '../plainText';
 import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
 import type { CommandContext } from './context';
 import { dollarsIn, isDollars } from './dollars';
 import { errorText, refusedUntrusted } from './pick';
+import { refusal } from './startRefusal';
 
 type Draft = Omit<CreateSessionParams, 'repo'>;
+
+/**
+ * A task typed and then left (Escape, or a click elsewhere) before its session started: offered again at the
+ * next New Session of this window, so a long task typed by hand is not lost to one key.
+ */
+let unstarted: Draft | undefined;
 
 export async function newSession(ctx: CommandContext, arg?: unknown): Promise<SessionInfo | undefined> {
   // Looked for again when there was none: the folder may have become a repository (git init) since.
@@ -27,13 +32,14 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
   }
   if (refusedUntrusted('no session starts')) return undefined;
   const given = typeof arg === 'object' && arg !== null && typeof (arg as Draft).task === 'string' ? (arg as Draft) : undefined;
-  let draft = given ?? (await askDraft(ctx, repo));
+  let draft = given ?? (await askDraft(ctx, repo, undefined));
   while (draft) {
     try {
       // Making the worktree checks out the repository: seconds on a large one.
       const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft!, repo }));
       ctx.state.update(session);
       ctx.setActiveSession(session.id);
+      if (!given) unstarted = undefined;
       if (!given) {
         await ctx.tree.reveal(session);
       }
@@ -48,7 +54,10 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
       // Typed into the dialog: what was typed is kept for another try.
       const retry = 'Edit and Retry';
       const choice = await vscode.window.showErrorMessage(refused.message, ...refused.actions, retry);
-      if (!choice) return undefined;
+      if (!choice) {
+        unstarted = { ...draft };
+        return undefined;
+      }
       if (choice !== retry) await vscode.commands.executeCommand(refused.command!, ...(refused.args ?? []));
       draft = await askDraft(ctx, repo, draft);
     }
@@ -56,26 +65,23 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
   return undefined;
 }
 
-/** What a refused start says, and the one thing to fix first where there is one (a key, a cap). */
-function refusal(why: string): { message: string; actions: string[]; command?: string; args?: unknown[] } {
-  if (why === NO_API_KEY) return { message: 'Switchyard: the session was not created: there is no API key for OpenAI yet.', actions: ['Set API Key'], command: 'switchyard.setApiKey' };
-  const message = `Switchyard: the session was not created: ${plainText(why)}`;
-  const cap = /^The (daily|monthly) cap is reached/.exec(why)?.[1];
-  if (cap) return { message, actions: ['Set Caps…'], command: 'switchyard.setBudgets', args: [cap === 'daily' ? 'budget.dayUsd' : 'budget.monthUsd'] };
-  return { message, actions: [] };
-}
-
-async function askDraft(ctx: CommandContext, repo: string, previous?: Draft): Promise<Draft | undefined> {
+async function askDraft(ctx: CommandContext, repo: string, retried: Draft | undefined): Promise<Draft | undefined> {
   const selection = vscode.window.activeTextEditor?.selection;
-  const selected = selection && !selection.isEmpty ? vscode.window.activeTextEditor?.document.getText(selection) : undefined;
-  const task = await vscode.window.showInputBox({
-    title: 'New Switchyard session (1/2): the task',
-    prompt: previous ? 'The task as you gave it; edit it or press Enter.' : selected ? 'The selected text is the task; edit it or press Enter.' : 'What should the agent do? (Select text in an editor first for a multi-line task.)',
-    value: previous?.task ?? selected?.trim(),
-    placeHolder: 'e.g. Add input validation to the signup form and cover it with tests',
-    ignoreFocusOut: true,
-    validateInput: v => (v.trim() ? undefined : 'Describe the task the agent should do.'),
-  });
+  const selected = selection && !selection.isEmpty ? vscode.window.activeTextEditor?.document.getText(selection)?.trim() : undefined;
+  // Text selected now is a new task; otherwise one left unstarted comes back, with what was adjusted for it.
+  const left = !retried && !selected ? unstarted : undefined;
+  const previous = retried ?? left;
+  const prompt = retried
+    ? 'The task as you gave it; edit it or press Enter.'
+    : left
+      ? 'The task you typed last time and did not start; edit it, press Enter, or clear it for another.'
+      : selected
+        ? 'The selected text is the task; edit it or press Enter.'
+        : 'What should the agent do? (Select text in an editor first for a multi-line task.)';
+  const asked = await askTask(prompt, previous?.task ?? selected);
+  // Left again: kept (with what was adjusted for it while it is the same task); cleared, forgotten.
+  if (asked.left !== undefined) unstarted = asked.left.trim() ? { ...(asked.left === left?.task ? left : {}), task: asked.left } : undefined;
+  const task = asked.task;
   if (!task) return undefined;
   const { settings } = readSettings();
   const [roles, branches] = await Promise.all([
@@ -83,28 +89,71 @@ async function askDraft(ctx: CommandContext, repo: string, previous?: Draft): Pr
     ctx.host.request(SessionsProtocol.branches, { repo }).catch(() => ({ current: 'HEAD', branches: [] as string[] })),
   ]);
   // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
-  const draft: Draft = previous ? { ...previous, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
+  // What was adjusted for a task left unstarted holds for it, not for another typed in its place.
+  const base = retried ?? (left && task === left.task ? left : undefined);
+  const draft: Draft = base ? { ...base, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
   for (;;) {
     const role = roles.find(r => r.name === draft.role);
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
+    const approval = draft.approval ?? settings.defaultApproval;
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}` },
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role)}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
       { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
       { key: 'model', label: '$(sparkle) Model', description: draft.model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
-      { key: 'approval', label: '$(shield) Commands', description: APPROVAL_LABELS[draft.approval ?? settings.defaultApproval] },
+      { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : APPROVAL_LABELS[approval] },
       { key: 'budget', label: '$(credit-card) Budget', description: budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });
-    if (!pick) return undefined;
+    if (!pick) {
+      unstarted = { ...draft };
+      return undefined;
+    }
     if (pick.key === 'start') return { ...draft, tier, budgetUsd };
     await adjust(pick.key, draft, roles, branches.branches, budgetUsd);
   }
+}
+
+/** The summary's word on commands, where they are not run unasked. */
+function commandsNote(approval: ApprovalPolicy, role: RoleInfo | undefined): string {
+  if (role?.runsCommands === false || approval === 'read-only') return ' · reads only';
+  return approval === 'ask' ? ' · asks before each command' : '';
+}
+
+/**
+ * The task's input box. An input box that is closed unanswered gives nothing back, so the text in it is read
+ * as it closes (`left`), to be offered again.
+ */
+function askTask(prompt: string, value: string | undefined): Promise<{ task?: string; left?: string }> {
+  const box = vscode.window.createInputBox();
+  box.title = 'New Switchyard session (1/2): the task';
+  box.prompt = prompt;
+  box.value = value ?? '';
+  box.placeholder = 'e.g. Add input validation to the signup form and cover it with tests';
+  box.ignoreFocusOut = true;
+  return new Promise(resolve => {
+    let answered = false;
+    box.onDidChangeValue(v => (box.validationMessage = v.trim() ? undefined : 'Describe the task the agent should do.'));
+    box.onDidAccept(() => {
+      if (!box.value.trim()) {
+        box.validationMessage = 'Describe the task the agent should do.';
+        return;
+      }
+      answered = true;
+      resolve({ task: box.value });
+      box.hide();
+    });
+    box.onDidHide(() => {
+      if (!answered) resolve({ left: box.value });
+      box.dispose();
+    });
+    box.show();
+  });
 }
 
 async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string[], budgetUsd: number | null): Promise<void> {
@@ -133,8 +182,18 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
         { title: 'Agent' },
       );
       if (!p) break;
+      if (p.label === 'command') {
+        const command = (await vscode.window.showInputBox({
+          title: 'Command to run in the worktree',
+          value: d.command,
+          ignoreFocusOut: true,
+          validateInput: v => (v.trim() ? undefined : 'The command is the agent: say what to run (it gets OPENAI_BASE_URL and OPENAI_API_KEY).'),
+        }))?.trim();
+        // Escape keeps the agent as it was: a command agent with no command could only be refused at Start.
+        if (!command) break;
+        d.command = command;
+      }
       d.agent = p.label as AgentKind;
-      if (d.agent === 'command') d.command = (await vscode.window.showInputBox({ title: 'Command to run in the worktree', value: d.command, ignoreFocusOut: true }))?.trim();
       break;
     }
     case 'model': {

@@ -192,7 +192,9 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
       this.view.badge = attention ? { value: attention, tooltip: `${plural(attention, 'session')} need${attention === 1 ? 's' : ''} your attention` } : undefined;
     }
     const running = all.filter(s => s.status === 'running' || s.status === 'waiting').length;
-    const parts = [...(this.repoName ? [this.repoName] : []), `${running}/${all.length} running`];
+    // Of the sessions still open: merged and discarded ones are history, not capacity.
+    const open = all.filter(s => OPEN_STATUSES.includes(s.status)).length;
+    const parts = [...(this.repoName ? [this.repoName] : []), `${running}/${open} running`];
     if (this.filter) parts.push(`filter: ${this.filter}`);
     const description = all.length ? parts.join(' · ') : undefined;
     if (description !== this.chrome.description) this.view.description = this.chrome.description = description;

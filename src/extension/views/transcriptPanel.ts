@@ -5,7 +5,7 @@
 // command, using its header, or Keep Open keeps the tab.
 import * as vscode from 'vscode';
 import type { TranscriptEvent } from '../../protocol/records';
-import { SessionsProtocol } from '../../protocol/sessions';
+import { SessionsProtocol, type TranscriptResult } from '../../protocol/sessions';
 import type { FromWebviewMessage, TranscriptAction } from '../../protocol/webview';
 import type { HostClient } from '../hostClient';
 import { Disposable } from '../lifecycle';
@@ -201,7 +201,7 @@ export class TranscriptPanel {
     const session = this.state.get(this.sessionId);
     if (!session || this.disposed || this.hidden) return;
     const generation = ++this.generation;
-    let read: { events: TranscriptEvent[]; next: number };
+    let read: TranscriptResult;
     try {
       await this.host.request(SessionsProtocol.watch, { sessionId: this.sessionId, watching: true });
       read = await this.host.request(SessionsProtocol.transcript, { sessionId: this.sessionId, after: 0 });
@@ -209,10 +209,11 @@ export class TranscriptPanel {
       return; // the host is restarting: its ready event loads again
     }
     if (generation !== this.generation || this.disposed) return;
-    const { events, next } = read;
+    const { events, next, streaming } = read;
     this.next = next;
     this.loaded = true;
-    this.channel.post({ type: 'transcript/reset', body: { session, events } });
+    // The answer streaming now, as far as it came: its next deltas follow live.
+    this.channel.post({ type: 'transcript/reset', body: { session, events: streaming ? [...events, streaming] : events } });
   }
 
   live(from: number, events: TranscriptEvent[]): void {

@@ -121,5 +121,5 @@ function toolList(text: string): string[] {
 }
 
 export function toRoleInfo(r: Role): RoleInfo {
-  return { name: r.name, description: r.description, tier: r.tier, budgetUsd: r.budgetUsd, source: r.source };
+  return { name: r.name, description: r.description, tier: r.tier, budgetUsd: r.budgetUsd, source: r.source, runsCommands: !r.tools || r.tools.includes('run_command') };
 }

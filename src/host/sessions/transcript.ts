@@ -5,11 +5,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { TranscriptEvent } from '../../protocol/records';
+import type { TranscriptResult } from '../../protocol/sessions';
+import type { SessionStatus } from '../../protocol/types';
 import { makeDir } from '../util/makeDir';
 
 export type TranscriptListener = (from: number, events: TranscriptEvent[]) => void;
 
 const FLUSH_MS = 100;
+/** Statuses an answer streams on through. */
+const STREAMING: ReadonlySet<SessionStatus> = new Set<SessionStatus>(['queued', 'running', 'waiting']);
 
 export class TranscriptLog {
   private count = 0;
@@ -25,6 +29,8 @@ export class TranscriptLog {
   private unwritten = '';
   /** The file's length as this log wrote it: where a failed write is cut back to. */
   private bytes = 0;
+  /** The answer streaming now, as far as it came: for a watcher that starts mid-answer. */
+  private streaming: Extract<TranscriptEvent, { kind: 'assistant-delta' }> | undefined;
 
   constructor(
     private readonly file: string,
@@ -57,6 +63,7 @@ export class TranscriptLog {
   }
 
   append(event: TranscriptEvent): void {
+    this.follow(event);
     // Deltas are for whoever watches the session live, and never stored.
     if (event.kind === 'assistant-delta' && !this.listener) return;
     if (this.listener) {
@@ -67,10 +74,25 @@ export class TranscriptLog {
     this.schedule();
   }
 
-  /** Persisted events after index `after`, and the index to ask for next. */
-  async read(after: number): Promise<{ events: TranscriptEvent[]; next: number }> {
+  /** Persisted events after index `after`, the index to ask for next, and the answer streaming now. */
+  async read(after: number): Promise<TranscriptResult> {
     const all = await this.readAll();
-    return { events: all.slice(after), next: all.length };
+    // Taken after the flush, so it goes on from the last event read.
+    return { events: all.slice(after), next: all.length, ...(this.streaming ? { streaming: { ...this.streaming } } : {}) };
+  }
+
+  /**
+   * Keeps the text of the answer streaming now (one string per session, appended to). It ends with its
+   * answer, a retry's warning (the partial answer is discarded) or a status that ends the run, as the
+   * transcript view's own model ends it.
+   */
+  private follow(e: TranscriptEvent): void {
+    if (e.kind === 'assistant-delta') {
+      if (this.streaming?.turn === e.turn) this.streaming.delta += e.delta;
+      else this.streaming = { ...e };
+    } else if (e.kind === 'assistant' || e.kind === 'user' || (e.kind === 'notice' && e.level !== 'info') || (e.kind === 'status' && !STREAMING.has(e.status))) {
+      this.streaming = undefined;
+    }
   }
 
   async readAll(): Promise<TranscriptEvent[]> {

@@ -89,9 +89,14 @@ export class TranscriptModel {
           this.giveUpCalls(Number.POSITIVE_INFINITY, out);
         }
         return this.append({ id: 0, kind: 'status', ts: e.ts, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }, out);
-      case 'notice':
+      case 'notice': {
+        const item: Item = { id: 0, kind: 'notice', ts: e.ts, level: e.level, text: e.text };
+        // Said while an answer streams on (a tier changed, a server slow to go on): the answer is not cut.
+        // A warning or an error is what a cut stream's retry, or a failure, says.
+        if (e.level === 'info') return this.beforeTyping(item, out);
         this.interrupt(out);
-        return this.append({ id: 0, kind: 'notice', ts: e.ts, level: e.level, text: e.text }, out);
+        return this.append(item, out);
+      }
       case 'user':
         this.interrupt(out);
         return this.append({ id: 0, kind: 'user', ts: e.ts, text: e.text }, out);
