@@ -18,13 +18,16 @@ export type ParsedFlags = Record<string, string | number | boolean | undefined>;
 
 export class UsageError extends Error {}
 
-/** `--help` or `-h` where a flag could stand: not as the value of a flag that takes one (`--task -h`). */
+/**
+ * `--help` or `-h` where a flag could stand: not as the value of a flag that takes one (`--task -h`). A
+ * `--…` after such a flag is never its value (parseArgs asks for `--flag=--…`), so `--repo --help` asks.
+ */
 export function asksHelp(spec: CommandSpec, argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') return true;
     const f = arg.startsWith('--') && !arg.includes('=') ? spec.flags[arg.slice(2)] : undefined;
-    if (f && f.type !== 'boolean') i++;
+    if (f && f.type !== 'boolean' && !argv[i + 1]?.startsWith('--')) i++;
   }
   return false;
 }

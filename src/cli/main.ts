@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): P
   const err: Out = s => rawErr(terminalSafe(s));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     // `switchyard help run` as `switchyard run --help`.
-    const topic = name === 'help' ? rest[0] : undefined;
+    const topic = name === 'help' && rest[0] !== '--help' && rest[0] !== '-h' ? rest[0] : undefined;
     const asked = topic === undefined ? undefined : COMMANDS.find(c => c.spec.name === topic);
     if (topic !== undefined && !asked) {
       err(`switchyard help: unknown command "${topic}". Commands: ${COMMANDS.map(c => c.spec.name).join(', ')}.`);

@@ -14,12 +14,14 @@ const REVIEW = 'Review…';
 /** Characters a notification would not show as they are (line breaks, controls, bidirectional overrides). */
 const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
+/** How a question ended: answered; or not, as the host stopped asking (`withdrawn`) or asked anew (`replaced`). */
+type Settled = 'approved' | 'denied' | 'withdrawn' | 'replaced';
+
 interface Pending {
   req: ApprovalRequest;
-  /** `withdrawn`: the host stopped asking (the session was paused or stopped, or a new question replaced it). */
-  answer(approved: boolean, withdrawn?: boolean): void;
-  /** How it was settled, for a notification clicked after that (VS Code cannot take a notification back). */
-  settled?: 'approved' | 'denied' | 'withdrawn';
+  settle(how: Settled): void;
+  /** How it ended, for a notification clicked after that (VS Code cannot take a notification back). */
+  settled?: Settled;
 }
 
 export class Approvals extends Disposable {
@@ -28,29 +30,29 @@ export class Approvals extends Disposable {
   /** Resolves with the user's answer, or a refusal when the host stops asking (the session was paused or stopped). */
   ask(req: ApprovalRequest, cancelled: vscode.CancellationToken): Promise<ApprovalResponse> {
     // A new question from the same session replaces one its host gave up on.
-    this.pending.get(req.sessionId)?.answer(false, true);
+    this.pending.get(req.sessionId)?.settle('replaced');
     return new Promise<ApprovalResponse>(resolve => {
       let stop: vscode.Disposable | undefined;
       const entry: Pending = {
         req,
-        answer: (approved, withdrawn = false) => {
+        settle: how => {
           if (this.pending.get(req.sessionId) !== entry) return;
           this.pending.delete(req.sessionId);
-          entry.settled = withdrawn ? 'withdrawn' : approved ? 'approved' : 'denied';
+          entry.settled = how;
           stop?.dispose();
-          resolve({ approved });
+          resolve({ approved: how === 'approved' });
         },
       };
       this.pending.set(req.sessionId, entry);
-      if (cancelled.isCancellationRequested) return entry.answer(false, true);
-      stop = cancelled.onCancellationRequested(() => entry.answer(false, true));
+      if (cancelled.isCancellationRequested) return entry.settle('withdrawn');
+      stop = cancelled.onCancellationRequested(() => entry.settle('withdrawn'));
       void this.notify(entry);
     });
   }
 
   /** The host that asked is gone (crashed, restarted): nobody waits for these answers any more. */
   withdrawAll(): void {
-    for (const p of [...this.pending.values()]) p.answer(false, true);
+    for (const p of [...this.pending.values()]) p.settle('withdrawn');
   }
 
   isWaiting(sessionId: string): boolean {
@@ -67,8 +69,8 @@ export class Approvals extends Disposable {
       APPROVE,
       DENY,
     );
-    if (choice === APPROVE) p.answer(true);
-    else if (choice === DENY) p.answer(false);
+    if (choice === APPROVE) p.settle('approved');
+    else if (choice === DENY) p.settle('denied');
   }
 
   private async notify(p: Pending): Promise<void> {
@@ -83,8 +85,8 @@ export class Approvals extends Disposable {
       if (choice !== undefined) await this.answeredBefore(p);
       return;
     }
-    if (choice === APPROVE) p.answer(true);
-    else if (choice === DENY) p.answer(false);
+    if (choice === APPROVE) p.settle('approved');
+    else if (choice === DENY) p.settle('denied');
     else if (choice === REVIEW) await this.review(p.req.sessionId);
     // Closed without an answer: the session stays waiting, answerable from its row.
   }
@@ -92,7 +94,7 @@ export class Approvals extends Disposable {
   /** A button of a question settled since (from the row, or the host gave up on it): said, never silently ignored. */
   private async answeredBefore(p: Pending): Promise<void> {
     const title = plainText(p.req.title);
-    const how = p.settled === 'approved' ? 'was approved already' : p.settled === 'denied' ? 'was denied already' : 'is no longer asked (the session was paused or stopped)';
+    const how = { approved: 'was approved already', denied: 'was denied already', withdrawn: 'is no longer asked (the session was paused or stopped)', replaced: 'is no longer asked' }[p.settled ?? 'withdrawn'];
     const next = this.pending.get(p.req.sessionId);
     if (!next) {
       void vscode.window.showInformationMessage(`Switchyard: that command of "${title}" ${how}; nothing was changed.`);

@@ -44,7 +44,8 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     if (value === undefined) return fallback;
     if (check(value)) return value;
     // The value the layer beneath the malformed one gives, if good: a workspace's typo must not replace the
-    // user's own cap with the default, which may be higher. With none, a cap stays as it is in force.
+    // user's own cap with the default, which may be higher. With none, a machine cap stays as it was in force
+    // when that was lower than the default.
     const beneath = layersBeneath(config.inspect<unknown>(key), value).find(l => check(l.value));
     const kept = beneath ? undefined : inForce?.();
     const used = beneath ? (beneath.value as typeof fallback) : kept ? kept.value : fallback;
@@ -52,10 +53,11 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(used)}${from}` });
     return used;
   };
-  // The caps every window and CLI run share, as the host last wrote them (config.json), read only for a typo.
-  const capInForce = (key: 'sessionUsd' | 'dayUsd' | 'monthUsd', check: (v: unknown) => v is number | null) => () => {
+  // The machine caps every window and CLI run share, as the host last wrote them (config.json), read only for
+  // a typo, and kept only where lower than the default (null, no cap, is the highest).
+  const capInForce = (key: 'dayUsd' | 'monthUsd', fallback: number) => () => {
     const cap = machineCaps()?.[key];
-    return cap !== undefined && check(cap) ? { value: cap } : undefined;
+    return typeof cap === 'number' && isCap(cap) && cap < fallback ? { value: cap } : undefined;
   };
   // Each threshold checked against the guard's own minimum: one bad value falls back alone, not the whole guard.
   const threshold = (key: keyof typeof GUARD_MINIMUMS, fallback: number) =>
@@ -86,9 +88,9 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
     maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
-      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null', capInForce('sessionUsd', isSessionCap)),
-      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null', capInForce('dayUsd', isCap)),
-      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null', capInForce('monthUsd', isCap)),
+      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
+      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null', capInForce('dayUsd', 50)),
+      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null', capInForce('monthUsd', 500)),
     },
     prices: read('prices', isPriceOverrides, {}, 'model -> tier -> {input, cachedInput, output}'),
     guard,

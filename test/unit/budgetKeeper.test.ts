@@ -45,7 +45,7 @@ test('a reservation holds the worst case at the dearest tier until it is settled
   await ledger.close();
 });
 
-test('a day cap that refused a request with a little left stops work until it is raised or the day ends', async () => {
+test('a day cap that refused a request with a little left stops work until it is raised, a request gets through, or the day ends', async () => {
   let now = NOW;
   const { ledger, keeper } = await setup(() => now);
   await ledger.append(makeRecord('spent', { sessionId: 'a', ts: NOW.toISOString(), costUsd: 0.6854, standardCostUsd: 0.6854 }));
@@ -57,6 +57,13 @@ test('a day cap that refused a request with a little left stops work until it is
   assert.deepEqual(day(0.7), { scope: 'day', capUsd: 0.7, spentUsd: 0.6854, reservedUsd: 0, stopped: true });
   assert.equal(day(0.69)?.stopped, true, 'lowered since, it still stops work');
   assert.equal(day(2)?.stopped, undefined, 'raised, work may go on');
+  // A smaller request the cap lets through: work goes on, and the cap no longer says it stops it.
+  const small = await keeper.reserve({ sessionId: 'b', model: 'gpt-5.4', estimatedInputTokens: 100, maxOutputTokens: 256 }, caps({ dayUsd: 0.7 }));
+  assert.ok(small.ok);
+  assert.equal(day(0.7)?.stopped, undefined);
+  await keeper.settle(small.reservationId);
+  assert.ok(!(await ask(0.7)).ok);
+  assert.equal(day(0.7)?.stopped, true, 'refused again');
   now = new Date(NOW.getTime() + 24 * 3600_000);
   assert.equal(day(0.7)?.stopped, undefined, 'a new day');
   await ledger.close();

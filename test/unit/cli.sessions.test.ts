@@ -148,7 +148,7 @@ test('discard of a session another process runs changes nothing without --yes; w
   const ended = await running;
   assert.equal(ended.code, 1, 'the run that ran it ends');
   // It says why: not a stop to resume from, and its files are gone.
-  assert.deepEqual(JSON.parse(ended.stdout) as { status: string; reason: string }, { ...JSON.parse(ended.stdout), status: 'stopped', reason: 'Stopped to be discarded: its worktree is being removed.' });
+  assert.deepEqual(JSON.parse(ended.stdout) as { status: string; reason: string }, { ...JSON.parse(ended.stdout), status: 'stopped', reason: 'Stopped to be discarded.' });
   const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[];
   assert.equal(list.find(s => s.id === id)?.status, 'discarded');
 });
@@ -257,6 +257,9 @@ test('a repository moved away: its sessions say where they belong and how to go 
   const there = await runCli(['merge', id, '--repo', moved], env);
   assert.equal(there.code, 2, there.stderr);
   assert.ok(there.stderr.includes(`Session ${id} belongs to the repository at ${repo}, not ${moved}. ${gone}`), there.stderr);
+  // Its trace is in the Switchyard home, and needs no repository.
+  const traced = await runCli(['trace', id, '--out', path.join(root, 'moved.jsonl')], env);
+  assert.equal(traced.code, 0, traced.stderr);
   // Moved back, it merges as before.
   renameSync(moved, repo);
   const merged = await runCli(['merge', id], env);

@@ -58,10 +58,10 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
     [['run', '--task', 'x', '--task', 'y'], /^switchyard run: --task is given twice \("x" and "y"\): give it once$/],
     [['merge', 'abc', '--message', ' '], /--message is empty: git would write a commit message of its own/],
     // A help flag as a flag's value is that value, not a question.
-    [['merge', 'abc', '--message', '--help'], /--message needs a value \(for a value that starts with "--", write --message="--help"\)/],
+    [['merge', 'abc', '--message', '-h'], /^switchyard merge: There is no session abc\./],
     [['help', 'bogus'], /^switchyard help: unknown command "bogus"\. Commands: run, /],
   ] as const) {
-    const r = await runCli([...args]);
+    const r = await runCli([...args], { SWITCHYARD_HOME: path.join(tempDirSync(), 'h') });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr.trim(), said);
   }

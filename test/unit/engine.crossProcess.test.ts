@@ -355,7 +355,8 @@ test('a resume asked just as another process\'s run ends waits for that run\'s l
   const rev = live.record.rev ?? 0;
   // The other process ran it; its run has just ended, and its last record (paused, let go of) lands a moment later.
   writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'running', statusReason: 'Resumed.', owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true }, savedBy: 'host-b', rev: rev + 1, updatedAt: new Date().toISOString() }));
-  const lands = setTimeout(() => writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'paused', statusReason: 'Paused by the user.', owner: undefined, savedBy: 'host-b', rev: rev + 2, updatedAt: new Date().toISOString() })), 600);
+  // Its agent's last request, metered as it ended, counted one more turn: no reason to refuse the resume.
+  const lands = setTimeout(() => writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'paused', statusReason: 'Paused by the user.', turns: 1, owner: undefined, savedBy: 'host-b', rev: rev + 2, updatedAt: new Date().toISOString() })), 600);
   t.after(() => clearTimeout(lands));
   const resumed = await here.engine.sessions.resume(s.id);
   assert.match(resumed.status, /^(queued|running)$/);
@@ -367,11 +368,11 @@ test('a resume that waited while another process ran the session is not carried 
   const mine = JSON.parse(readFileSync(live.paths.record, 'utf8')) as Record<string, unknown>;
   const rev = live.record.rev ?? 0;
   // Another resume, asked at the same moment, ran it two turns to its limit; this one waited for that run to end.
-  writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'running', statusReason: 'Resumed.', owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true }, savedBy: 'host-b', rev: rev + 1, updatedAt: new Date().toISOString() }));
-  const ends = setTimeout(() => writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'failed', statusReason: 'Reached its limit of 2 turns.', turns: 2, owner: undefined, savedBy: 'host-b', rev: rev + 2, updatedAt: new Date().toISOString() })), 600);
+  writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'running', statusReason: 'Resumed.', resumes: 1, owner: { ...processOf(other.pid!), hostId: 'host-b', beats: true }, savedBy: 'host-b', rev: rev + 1, updatedAt: new Date().toISOString() }));
+  const ends = setTimeout(() => writeFileSync(live.paths.record, JSON.stringify({ ...mine, status: 'failed', statusReason: 'Reached its limit of 2 turns.', turns: 2, resumes: 1, owner: undefined, savedBy: 'host-b', rev: rev + 2, updatedAt: new Date().toISOString() })), 600);
   t.after(() => clearTimeout(ends));
   await assert.rejects(here.engine.sessions.resume(s.id), {
-    message: '"Resumed twice" was paused when this resume was asked; another Switchyard process has moved it since, ran 2 turns, and it is failed now (Reached its limit of 2 turns). Nothing was resumed: look at it, then resume it again if it should go on.',
+    message: '"Resumed twice" was paused when this resume was asked; another resume has run it since for 2 turns, and it is failed now (Reached its limit of 2 turns). Nothing was resumed: look at it, then resume it again if it should go on.',
   });
   assert.equal(live.record.status, 'failed');
   assert.equal(live.record.owner, undefined, 'nobody holds it');

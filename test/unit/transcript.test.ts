@@ -58,21 +58,44 @@ test('a transcript read mid-answer carries the answer as far as it streamed, wat
   const log = new TranscriptLog(path.join(tempDir(t), 'transcript.jsonl'));
   await log.open();
   const ts = new Date().toISOString();
-  const delta = (turn: number, d: string): TranscriptEvent => ({ kind: 'assistant-delta', ts, turn, delta: d });
-  const streaming = async () => (await log.read(0)).streaming;
-  log.append(delta(3, 'Watch the transcript '));
+  // Unwatched, the agent makes no delta event: it only tells the log what streamed.
+  const streamed = async () => (await log.read(0)).streaming?.delta;
+  log.streamed(3, 'Watch the transcript ');
   log.append(notice('Tier changed from standard to priority: from its next request.'));
-  log.append(delta(3, 'fill in word by word.'));
-  assert.deepEqual(await streaming(), { kind: 'assistant-delta', ts, turn: 3, delta: 'Watch the transcript fill in word by word.' });
-  assert.equal((await log.read(0)).events.length, 1, 'deltas are still never stored');
+  log.streamed(3, 'fill in word by word.');
+  assert.equal(await streamed(), 'Watch the transcript fill in word by word.');
+  assert.equal((await log.read(0)).events.length, 1, 'nothing of it is stored');
   log.append({ kind: 'assistant', ts, turn: 3, text: 'Watch the transcript fill in word by word.' });
-  assert.equal(await streaming(), undefined);
-  log.append(delta(4, 'half an'));
+  assert.equal(await streamed(), undefined);
+  log.streamed(4, 'half an');
   log.append({ kind: 'notice', ts, level: 'warning', text: 'Server error (the partial answer was discarded); retrying in 2 s.' });
-  assert.equal(await streaming(), undefined, 'a retry starts the answer again');
-  log.append(delta(4, 'again'));
-  log.append(delta(5, 'a new turn'));
-  assert.equal((await streaming())?.delta, 'a new turn');
+  assert.equal(await streamed(), undefined, 'a retry starts the answer again');
+  log.streamed(4, 'again');
+  log.streamed(5, 'a new turn');
+  assert.equal(await streamed(), 'a new turn');
   log.append({ kind: 'status', ts, status: 'paused', reason: 'Paused by the user.' });
-  assert.equal(await streaming(), undefined);
+  assert.equal(await streamed(), undefined);
+});
+
+test('a watcher that loads mid-answer gets each delta once: in the answer read, or live after it', async t => {
+  const log = new TranscriptLog(path.join(tempDir(t), 'transcript.jsonl'));
+  await log.open();
+  const ts = new Date().toISOString();
+  const batches: { afterRead: boolean; deltas: string[] }[] = [];
+  let readDone = false;
+  log.setListener((_from, events) => batches.push({ afterRead: readDone, deltas: events.flatMap(e => (e.kind === 'assistant-delta' ? [e.delta] : [])) }));
+  // Watched, as the agent loop does it: told, and an event made.
+  const say = (d: string) => {
+    log.streamed(1, d);
+    log.append({ kind: 'assistant-delta', ts, turn: 1, delta: d });
+  };
+  say('A');
+  const reading = log.read(0);
+  say('B'); // while the read waits for the disk
+  const read = await reading;
+  readDone = true;
+  await log.flush();
+  // The panel drops live batches until its read is in, then appends: the page is the read's answer and what came after.
+  const page = (read.streaming?.delta ?? '') + batches.filter(b => b.afterRead).flatMap(b => b.deltas).join('');
+  assert.equal(page, 'AB');
 });

@@ -81,7 +81,7 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
   const own: Partial<HostSettings> = maxTurns ? { maxTurns } : {};
   const engine = await startCliEngine({ only: id, approveCommands, settings: own, verbose: quiet ? undefined : err, followsTranscript: !quiet });
   const resume = async () => {
-    const s = await findSession(engine, id!, flags);
+    const s = inItsRepository(await findSession(engine, id!, flags));
     // Nobody is here to ask: a session set to ask first, or whose commands the sandbox cannot confine here, is not resumed so unasked.
     if (s.approval === 'ask' && !approveCommands) {
       throw new InvalidRequestError(`"${s.title}" asks before each command it runs (approval: ask), and nobody is here to ask. Resume it in VS Code, or pass --approve-commands to approve them all.`);
@@ -204,7 +204,7 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
   try {
     const engine = await startCliEngine({ only: id, verbose: err });
     try {
-      return await act(engine, await findSession(engine, id, flags));
+      return await act(engine, inItsRepository(await findSession(engine, id, flags)));
     } finally {
       await engine.shutdown();
     }
@@ -226,8 +226,13 @@ export async function findSession(engine: Engine, id: string, flags: ParsedFlags
     if (elsewhere) throw new InvalidRequestError(`Session ${id} belongs to the repository at ${elsewhere.repo}, not ${repo}.${existsSync(elsewhere.repo) ? '' : ` ${repoGone(elsewhere)}`}`);
     throw new InvalidRequestError(`There is no session ${id}${repo ? ` in ${repo}` : ''}. \`switchyard sessions\` lists them.`);
   }
-  if (!existsSync(found.repo)) throw new UserError(`Session ${id} belongs to the repository at ${found.repo}. ${repoGone(found)}`);
   return found;
+}
+
+/** A session resume, merge or discard work on: its repository must be where its record says (git's worktrees name it there too). */
+function inItsRepository(s: SessionInfo): SessionInfo {
+  if (!existsSync(s.repo)) throw new UserError(`Session ${s.id} belongs to the repository at ${s.repo}. ${repoGone(s)}`);
+  return s;
 }
 
 /** A session's repository is not where its record says: it is known by its path, which git's worktrees name too. */

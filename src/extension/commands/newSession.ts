@@ -13,10 +13,11 @@ import { refusal } from './startRefusal';
 type Draft = Omit<CreateSessionParams, 'repo'>;
 
 /**
- * A task typed and then left (Escape, or a click elsewhere) before its session started: offered again at the
- * next New Session of this window, so a long task typed by hand is not lost to one key.
+ * A task typed and then left (Escape) before its session started: offered again at the next New Session of
+ * this window, so a long task typed by hand is not lost to one key. The text only: the defaults it would
+ * start with (the branch checked out, the settings) may have changed since.
  */
-let unstarted: Draft | undefined;
+let unstarted: string | undefined;
 
 export async function newSession(ctx: CommandContext, arg?: unknown): Promise<SessionInfo | undefined> {
   // Looked for again when there was none: the folder may have become a repository (git init) since.
@@ -39,7 +40,6 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
       const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft!, repo }));
       ctx.state.update(session);
       ctx.setActiveSession(session.id);
-      if (!given) unstarted = undefined;
       if (!given) {
         await ctx.tree.reveal(session);
       }
@@ -55,7 +55,7 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
       const retry = 'Edit and Retry';
       const choice = await vscode.window.showErrorMessage(refused.message, ...refused.actions, retry);
       if (!choice) {
-        unstarted = { ...draft };
+        unstarted = draft.task;
         return undefined;
       }
       if (choice !== retry) await vscode.commands.executeCommand(refused.command!, ...(refused.args ?? []));
@@ -68,9 +68,8 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
 async function askDraft(ctx: CommandContext, repo: string, retried: Draft | undefined): Promise<Draft | undefined> {
   const selection = vscode.window.activeTextEditor?.selection;
   const selected = selection && !selection.isEmpty ? vscode.window.activeTextEditor?.document.getText(selection)?.trim() : undefined;
-  // Text selected now is a new task; otherwise one left unstarted comes back, with what was adjusted for it.
+  // Text selected now is a new task; otherwise one left unstarted comes back.
   const left = !retried && !selected ? unstarted : undefined;
-  const previous = retried ?? left;
   const prompt = retried
     ? 'The task as you gave it; edit it or press Enter.'
     : left
@@ -78,9 +77,10 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
       : selected
         ? 'The selected text is the task; edit it or press Enter.'
         : 'What should the agent do? (Select text in an editor first for a multi-line task.)';
-  const asked = await askTask(prompt, previous?.task ?? selected);
-  // Left again: kept (with what was adjusted for it while it is the same task); cleared, forgotten.
-  if (asked.left !== undefined) unstarted = asked.left.trim() ? { ...(asked.left === left?.task ? left : {}), task: asked.left } : undefined;
+  const asked = await askTask(prompt, retried?.task ?? left ?? selected);
+  // Left again, it is kept; cleared, forgotten; taken up, it is the draft's now (left again at step 2, it comes back).
+  if (asked.left !== undefined) unstarted = asked.left.trim() ? asked.left : undefined;
+  else if (left !== undefined) unstarted = undefined;
   const task = asked.task;
   if (!task) return undefined;
   const { settings } = readSettings();
@@ -89,9 +89,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     ctx.host.request(SessionsProtocol.branches, { repo }).catch(() => ({ current: 'HEAD', branches: [] as string[] })),
   ]);
   // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
-  // What was adjusted for a task left unstarted holds for it, not for another typed in its place.
-  const base = retried ?? (left && task === left.task ? left : undefined);
-  const draft: Draft = base ? { ...base, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
+  const draft: Draft = retried ? { ...retried, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
   for (;;) {
     const role = roles.find(r => r.name === draft.role);
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
@@ -111,11 +109,11 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });
     if (!pick) {
-      unstarted = { ...draft };
+      unstarted = draft.task;
       return undefined;
     }
     if (pick.key === 'start') return { ...draft, tier, budgetUsd };
-    await adjust(pick.key, draft, roles, branches.branches, budgetUsd);
+    await adjust(pick.key, draft, roles, branches, budgetUsd);
   }
 }
 
@@ -156,7 +154,7 @@ function askTask(prompt: string, value: string | undefined): Promise<{ task?: st
   });
 }
 
-async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string[], budgetUsd: number | null): Promise<void> {
+async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: { current: string; branches: string[] }, budgetUsd: number | null): Promise<void> {
   switch (key) {
     case 'title': {
       const v = await vscode.window.showInputBox({ title: 'Session title', value: d.title ?? '', prompt: 'Also names the branch (switchyard/<title>).' });
@@ -225,8 +223,14 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: string
       break;
     }
     case 'base': {
-      const p = await vscode.window.showQuickPick(branches, { title: 'Base branch' });
-      if (p) d.baseBranch = p;
+      // The current branch first, sessions' own branches last: what a session usually starts from is on top.
+      const own = (b: string) => b.startsWith('switchyard/');
+      const ordered = [...branches.branches].sort((a, b) => Number(b === branches.current) - Number(a === branches.current) || Number(own(a)) - Number(own(b)));
+      const p = await vscode.window.showQuickPick(
+        ordered.map(b => ({ label: b, description: b === branches.current ? 'current' : own(b) ? "a session's branch" : undefined, picked: b === d.baseBranch })),
+        { title: 'Base branch' },
+      );
+      if (p) d.baseBranch = p.label;
       break;
     }
     default:

@@ -1,5 +1,5 @@
 // What a refused New Session says, and the one thing to fix first where there is one. Free of `vscode`,
-// so the wording it reads from the host is unit-tested against the host's own.
+// so the wording it reads from the host is unit-tested against the host's own (capReachedText).
 import { NO_API_KEY } from '../../protocol/host';
 import { plainText } from '../plainText';
 

@@ -45,6 +45,8 @@ export interface AgentLoopOptions {
   emit(event: TranscriptEvent): void;
   /** Whether anyone watches the session live: streamed deltas are only for them (and not stored). */
   watched?(): boolean;
+  /** Every delta of the answer streaming, watched or not (the transcript keeps the answer so far). */
+  streamed?(turn: number, delta: string): void;
   onTurn(turns: number): void;
   /** Messages to add before the next request (a nudge, a hint); drained each turn. */
   takeNotes(): ConversationItem[];
@@ -194,6 +196,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
         },
         delta => {
           deltaSeen = true;
+          o.streamed?.(turn, delta);
           // Unwatched, a delta is not even made: a fleet streams thousands a second, and stamping each
           // with an ISO date showed in its profile.
           if (o.watched?.() !== false) o.emit({ kind: 'assistant-delta', ts: now(), delta, turn });

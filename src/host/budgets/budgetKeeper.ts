@@ -140,8 +140,8 @@ export class BudgetKeeper {
   private idleTimer: NodeJS.Timeout | undefined;
   /**
    * A day or month cap that refused a request outright here (not a wait for others' requests to settle),
-   * with its period and the cap then: work stops at a cap before all of it is spent, since what is left may
-   * not pay for the next request's worst case.
+   * with its period and the cap then, until a request is let through: work stops at a cap before all of it
+   * is spent, since what is left may not pay for the next request's worst case.
    */
   private readonly stoppedBy = new Map<'day' | 'month', { period: string; capMicro: number }>();
 
@@ -304,6 +304,8 @@ export class BudgetKeeper {
   }
 
   private grant(sessionId: string, d: { maxOutputTokens: number; reserveMicro: number; shrunk: boolean }, now: Date): ReserveResult {
+    // A request the caps let through: they stop no work now (the one refused may have been a larger one).
+    this.stoppedBy.clear();
     const id = randomUUID();
     this.inFlight.set(id, { sessionId, amountMicro: d.reserveMicro, createdAt: now.getTime() });
     return { ok: true, reservationId: id, maxOutputTokens: d.maxOutputTokens, shrunk: d.shrunk, reservedUsd: microToUsd(d.reserveMicro), unpriced: false };

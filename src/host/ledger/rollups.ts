@@ -220,7 +220,9 @@ export function addRecord(a: Agg, r: UsageRecord): Agg {
 /**
  * The tier a record was billed at: the one served, or where the response never said (cut short), the one
  * asked for, which the cost was counted at. One served at a tier without a price here (costBound) stays
- * unknown: it was counted at the model's dearest price, not the tier asked for.
+ * unknown: it was counted at the model's dearest price, not the tier asked for. (A request whose process
+ * died mid-answer is kept under the tier asked too, though its worst case is counted at the dearest tier's
+ * price: an estimate, marked so, that a cap must not undercount; see meter.ts presumedRecord.)
  */
 export function billedTier(r: UsageRecord): ServedTier {
   return r.servedTier === 'unknown' && !r.costBound ? r.requestedTier : r.servedTier;

@@ -55,9 +55,9 @@ function openSharedWithHead(repoPath: string): ReturnType<typeof openRepoWithHea
  * current one. A detached HEAD is named by its commit ('HEAD' would be read in the main checkout, not the
  * folder opened); its session's work stays on its own branch, for git to merge.
  */
-async function baseOf(root: string, named: string | undefined, head: RepoHead): Promise<string> {
+async function baseOf(checkout: string, named: string | undefined, head: RepoHead): Promise<string> {
   if (!named || named === 'HEAD') return head.branch ?? head.commit;
-  const found = await localBranchNamed(root, named);
+  const found = await localBranchNamed(checkout, named);
   if ('branch' in found) return found.branch;
   if (found.not === null) throw new InvalidRequestError(`There is no branch "${named}" in this repository to start from. Nothing was made.`);
   throw new InvalidRequestError(`The base branch "${named}" is ${found.not}, not a local branch: a session's work is merged back into the branch it started from. Start it from a local branch (\`git branch NAME ${named}\` makes one there), or from the current one. Nothing was made.`);
@@ -114,7 +114,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const model = p.model?.trim() || settings.model;
   // A command agent names its own models, and an unpriced one goes through whatever the caps say.
   const budgetUsd = p.budgetUsd !== undefined ? p.budgetUsd : role.budgetUsd ?? settings.budgets.sessionUsd;
-  const base = await baseOf(root, p.baseBranch?.trim(), head);
+  // Named as in the folder opened (its @ or @{-1}, in a worktree of the user's), where refs are the same.
+  const base = await baseOf(repo.root, p.baseBranch?.trim(), head);
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
   const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;
@@ -245,15 +246,17 @@ function firstRequestUnaffordable(budgetUsd: number, model: string, needed: numb
 function machineCapReached(mgr: SessionManager, firstUsd: number): CapReachedError | undefined {
   const { dayUsd, monthUsd } = mgr.ctx.settings().budgets;
   const full = mgr.ctx.spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.capUsd - b.spentUsd < Math.max(firstUsd, 1e-9));
-  if (!full) return undefined;
-  const [name, until, key] = full.scope === 'day' ? ['daily', 'tomorrow', 'dayUsd'] : ['monthly', 'next month', 'monthUsd'];
-  const state = full.spentUsd >= full.capUsd - 1e-9
-    ? `is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent`
-    : `has ${formatBudgetUsd(full.capUsd - full.spentUsd)} left of ${formatBudgetUsd(full.capUsd)}, less than the first request reserves (${formatBudgetUsdUp(firstUsd)})`;
-  return new CapReachedError(
-    `The ${name} cap ${state}. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`,
-    full.scope === 'day' ? 'day-budget' : 'month-budget',
-  );
+  if (!full || full.scope === 'session') return undefined;
+  return new CapReachedError(capReachedText(full.scope, full.spentUsd, full.capUsd, firstUsd), full.scope === 'day' ? 'day-budget' : 'month-budget');
+}
+
+/** Why no session starts under a day or month cap (the editor offers to set that cap on these words). */
+export function capReachedText(scope: 'day' | 'month', spentUsd: number, capUsd: number, firstUsd: number): string {
+  const [name, until, key] = scope === 'day' ? ['daily', 'tomorrow', 'dayUsd'] : ['monthly', 'next month', 'monthUsd'];
+  const state = spentUsd >= capUsd - 1e-9
+    ? `is reached: ${formatBudgetUsd(spentUsd)} of ${formatBudgetUsd(capUsd)} spent`
+    : `has ${formatBudgetUsd(capUsd - spentUsd)} left of ${formatBudgetUsd(capUsd)}, less than the first request reserves (${formatBudgetUsdUp(firstUsd)})`;
+  return `The ${name} cap ${state}. No session starts until ${until}, or until the cap is raised (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI).`;
 }
 
 /**

@@ -21,8 +21,8 @@ export interface ResumeOptions {
 export async function resumeSession(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): Promise<SessionInfo> {
   const s = mgr.get(id);
   const { ctx } = mgr;
-  // The session as the resume was asked for it: one another process ran meanwhile is not resumed again unasked.
-  const asked = { status: s.record.status, turns: s.record.turns };
+  // The session as the resume was asked for it: one resumed by another meanwhile is not resumed again unasked.
+  const asked = { status: s.record.status, turns: s.record.turns, resumes: s.record.resumes ?? 0 };
   // Paused or stopped elsewhere, its agent may still be ending there: two agents in one worktree otherwise.
   await mgr.foreign.released(s, 'resume');
   const resumable = () => {
@@ -49,7 +49,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   const taken = await mgr.foreign.whileFree(s, () => {
     // Checked again on the newest record: another process may have resumed, merged or discarded it.
     resumable();
-    const ranMeanwhile = s.record.savedBy !== ctx.hostId ? movedSince(s, asked) : undefined;
+    const ranMeanwhile = resumedSince(s, asked);
     if (ranMeanwhile) throw new UserError(ranMeanwhile);
     if (hint?.trim()) addHint(s, hint);
     allowMoreTurns(s, opts.moreTurns ?? ctx.settings().maxTurns, opts.moreTurns !== undefined);
@@ -58,6 +58,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     // Where the guard stands now, on disk too: a run that ends before its first turn must not reset it.
     s.record.guard = ctx.gateway.guardOf(id)?.state ?? { ...INITIAL_GUARD };
     mgr.claim(s);
+    s.record.resumes = (s.record.resumes ?? 0) + 1;
     mgr.setStatus(s, 'queued', hint ? 'Resumed with a hint.' : 'Resumed.');
   });
   if (!taken) throw new UserError(takenElsewhere(s));
@@ -66,18 +67,17 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
 }
 
 /**
- * Why a session is not resumed that another process ran, or stopped, since the resume was asked (two
- * resumes at once: the second waits for the first's run to end, then would run it again, past the turns
- * or the hint the first was given). Undefined when it stands as it did.
+ * Why a session resumed by another resume since this one was asked is not resumed again: two resumes at
+ * once, the second waiting for the first's run to end, would run it again, past the turns or the hint the
+ * first was given. (A pause or a stop elsewhere meanwhile is no reason: the user resumes what they see.)
+ * Undefined when nobody resumed it since.
  */
-function movedSince(s: LiveSession, asked: { status: SessionStatus; turns: number }): string | undefined {
+function resumedSince(s: LiveSession, asked: { status: SessionStatus; turns: number; resumes: number }): string | undefined {
   const { title, status, turns, statusReason } = s.record;
-  // Seen running here (this process's copy was behind), the resume was asked of a session it has not seen stop.
-  if (!RESUMABLE_STATUSES.includes(asked.status)) return undefined;
-  if (status === asked.status && turns === asked.turns) return undefined;
-  const ran = turns > asked.turns ? `, ran ${turnsWord(turns - asked.turns)}` : '';
+  if ((s.record.resumes ?? 0) === asked.resumes) return undefined;
+  const ran = turns > asked.turns ? ` for ${turnsWord(turns - asked.turns)}` : '';
   const why = statusReason ? ` (${statusReason.replace(/\.$/, '')})` : '';
-  return `"${title}" was ${asked.status} when this resume was asked; another Switchyard process has moved it since${ran}, and it is ${status} now${why}. Nothing was resumed: look at it, then resume it again if it should go on.`;
+  return `"${title}" was ${asked.status} when this resume was asked; another resume has run it since${ran}, and it is ${status} now${why}. Nothing was resumed: look at it, then resume it again if it should go on.`;
 }
 
 /** What a session's trace says, for a process whose guard for it is missing or stale; read as of `record`. */

@@ -140,7 +140,7 @@ async function landedBefore(mgr: SessionManager, s: LiveSession): Promise<string
 }
 
 /** The reason a session running when it is discarded ends with, where it runs. */
-const DISCARDING = 'Stopped to be discarded: its worktree is being removed.';
+const DISCARDING = 'Stopped to be discarded.';
 
 const commitsWord = (n: number) => `${n} ${n === 1 ? 'commit' : 'commits'}`;
 
@@ -163,7 +163,7 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   if (done()) return { ok: true, branchKept: s.record.branchKept ?? false };
   refuseUntrusted(mgr, 'discard');
   if (s.record.status === 'merged' && !s.record.worktreeKept) throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
-  // Said where it runs (a CLI run prints it): the session is not stopped to be resumed, and its files go.
+  // Said where it runs (a CLI run prints it): not a stop to resume from.
   if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id, DISCARDING);
   await mgr.releasedElsewhere(s, 'discard');
   await runEnded(s);

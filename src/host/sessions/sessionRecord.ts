@@ -34,6 +34,11 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
    * the newer, whatever the clocks of the machines sharing the home say (isNewer).
    */
   rev?: number;
+  /**
+   * How many times it was resumed, by any process (absent: none): a resume asked before another one ran
+   * the session is not carried out after that run (resumeSession.ts).
+   */
+  resumes?: number;
   /** The user asked to keep the branch when the worktree was discarded. */
   branchKept?: boolean;
   /** Merged, with the worktree left in place (see SessionInfo). */
@@ -80,6 +85,7 @@ export function parseRecord(text: string, file: string): SessionRecord {
     // Edited by hand into something else, it names no process to wait for.
     agentProcess: isProcessIdentity(r.agentProcess) ? r.agentProcess : undefined,
     rev: Number.isSafeInteger(r.rev) ? r.rev : undefined,
+    resumes: Number.isSafeInteger(r.resumes) ? r.resumes : undefined,
     cacheReference: isCacheReference(r.cacheReference) ? r.cacheReference : undefined,
   };
 }
@@ -91,6 +97,6 @@ export function isNewer(a: SessionRecord, b: SessionRecord): boolean {
 }
 
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
-  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, branchKept: _b, tierHistory: _t, cacheReference: _c, tracedTurns: _n, guardTurn: _g, ...shown } = r;
+  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, resumes: _u, branchKept: _b, tierHistory: _t, cacheReference: _c, tracedTurns: _n, guardTurn: _g, ...shown } = r;
   return { ...shown, queuePosition, ...spend };
 }

@@ -29,8 +29,8 @@ export class TranscriptLog {
   private unwritten = '';
   /** The file's length as this log wrote it: where a failed write is cut back to. */
   private bytes = 0;
-  /** The answer streaming now, as far as it came: for a watcher that starts mid-answer. */
-  private streaming: Extract<TranscriptEvent, { kind: 'assistant-delta' }> | undefined;
+  /** The answer streaming now, as far as it came (watched or not): for a watcher that starts mid-answer. */
+  private streaming: { turn: number; text: string } | undefined;
 
   constructor(
     private readonly file: string,
@@ -62,8 +62,17 @@ export class TranscriptLog {
     this.live = [];
   }
 
+  /**
+   * The model streamed `delta` of turn `turn`'s answer. Kept whether or not anyone watches (one string
+   * appended to; no event is made unwatched), so a transcript opened mid-answer shows it from its start.
+   */
+  streamed(turn: number, delta: string): void {
+    if (this.streaming?.turn === turn) this.streaming.text += delta;
+    else this.streaming = { turn, text: delta };
+  }
+
   append(event: TranscriptEvent): void {
-    this.follow(event);
+    this.endsStreaming(event);
     // Deltas are for whoever watches the session live, and never stored.
     if (event.kind === 'assistant-delta' && !this.listener) return;
     if (this.listener) {
@@ -76,21 +85,19 @@ export class TranscriptLog {
 
   /** Persisted events after index `after`, the index to ask for next, and the answer streaming now. */
   async read(after: number): Promise<TranscriptResult> {
-    const all = await this.readAll();
-    // Taken after the flush, so it goes on from the last event read.
-    return { events: all.slice(after), next: all.length, ...(this.streaming ? { streaming: { ...this.streaming } } : {}) };
+    await this.open();
+    // Taken in the tick the flush below sends the live batch in: the deltas in the text were sent before this
+    // answer (a watcher that is loading drops them), and those after it are sent after: none shows twice.
+    const s = this.streaming;
+    const streaming = s ? { kind: 'assistant-delta' as const, ts: new Date().toISOString(), turn: s.turn, delta: s.text } : undefined;
+    await this.flush();
+    const all = await this.parsed();
+    return { events: all.slice(after), next: all.length, ...(streaming ? { streaming } : {}) };
   }
 
-  /**
-   * Keeps the text of the answer streaming now (one string per session, appended to). It ends with its
-   * answer, a retry's warning (the partial answer is discarded) or a status that ends the run, as the
-   * transcript view's own model ends it.
-   */
-  private follow(e: TranscriptEvent): void {
-    if (e.kind === 'assistant-delta') {
-      if (this.streaming?.turn === e.turn) this.streaming.delta += e.delta;
-      else this.streaming = { ...e };
-    } else if (e.kind === 'assistant' || e.kind === 'user' || (e.kind === 'notice' && e.level !== 'info') || (e.kind === 'status' && !STREAMING.has(e.status))) {
+  /** The answer ends with itself, a retry's warning (the partial answer is discarded), a hint, or the run's end, as the view's model ends it. */
+  private endsStreaming(e: TranscriptEvent): void {
+    if (e.kind === 'assistant' || e.kind === 'user' || (e.kind === 'notice' && e.level !== 'info') || (e.kind === 'status' && !STREAMING.has(e.status))) {
       this.streaming = undefined;
     }
   }
@@ -98,6 +105,10 @@ export class TranscriptLog {
   async readAll(): Promise<TranscriptEvent[]> {
     await this.open();
     await this.flush();
+    return this.parsed();
+  }
+
+  private async parsed(): Promise<TranscriptEvent[]> {
     const text = await fs.readFile(this.file, 'utf8').catch(() => '');
     const events: TranscriptEvent[] = [];
     for (const line of text.split('\n')) {

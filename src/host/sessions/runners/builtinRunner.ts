@@ -73,6 +73,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
     signal: o.signal,
     emit: e => s.transcript.append(e),
     watched: () => s.transcript.watched,
+    streamed: (turn, delta) => s.transcript.streamed(turn, delta),
     onTurn: o.onTurn,
     ...(o.onRetrying ? { onRetrying: o.onRetrying } : {}),
     notFoundHint: notFoundHint(o.settings.baseURL),

@@ -105,7 +105,8 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   const drained = Promise.all([once(stdout, 'close'), once(stderr, 'close')]);
   stdout.on('line', line => {
     if (codex) {
-      const events = codexEventToTranscript(line, r.turns);
+      // Its events before its first request is metered belong to turn 1, as the transcript numbers turns from 1.
+      const events = codexEventToTranscript(line, Math.max(1, r.turns));
       for (const e of events) {
         if (e.kind === 'assistant') lastMessage = e.text;
         s.transcript.append(e);
