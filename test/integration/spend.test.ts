@@ -167,6 +167,27 @@ suite('spend, tier and budgets in a real VS Code', () => {
     }
   });
 
+  test('a daily cap set below what was spent today is said to stop every request at once', async () => {
+    const a = await api();
+    // Something spent today: a session that ran.
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] spend a little', title: 'Spends' });
+    await sessionWhere(a, s.id, settled, 'the session to finish');
+    const window = vscode.window as unknown as { showWarningMessage: (message: string) => Thenable<undefined> };
+    const warn = window.showWarningMessage;
+    const said: string[] = [];
+    window.showWarningMessage = (message: string) => {
+      said.push(message);
+      return Promise.resolve(undefined);
+    };
+    try {
+      await vscode.commands.executeCommand('switchyard.setBudgets', 'budget.dayUsd', 0.000001);
+      assert.match(said.join('\n'), /^Switchyard: today's spend, \$0\.\d{4}, is already at or above the new daily cap of \$0\.000001: no request is sent until tomorrow, or until the cap is raised\.$/m);
+    } finally {
+      window.showWarningMessage = warn;
+      await vscode.workspace.getConfiguration('switchyard').update('budget.dayUsd', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('a budget is set where the value in force is: a workspace value overrides the user\'s', async () => {
     await api();
     const config = () => vscode.workspace.getConfiguration('switchyard');

@@ -27,7 +27,8 @@ export async function reviewCommand(ctx: CommandContext, arg?: unknown) {
   const s = await resolveSession(ctx, arg, ['waiting'], 'review the command of');
   if (!s) return;
   if (!ctx.approvals.isWaiting(s.id)) {
-    void vscode.window.showInformationMessage(`Switchyard: "${s.title}" asks in the window that runs it, not here.`);
+    // A CLI run never asks (it runs such a session only with --approve-commands): another window runs it.
+    void vscode.window.showInformationMessage(`Switchyard: "${s.title}" runs in another VS Code window, which asks for its commands: answer there, or pause it there and resume it here to answer here.`);
     return;
   }
   await ctx.approvals.review(s.id);

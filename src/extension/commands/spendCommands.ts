@@ -10,7 +10,7 @@ export async function showSpend() {
   await vscode.commands.executeCommand('switchyard.spend.focus');
 }
 
-export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, valueArg?: unknown) {
+export async function setBudgets(ctx: CommandContext, scopeArg?: unknown, valueArg?: unknown) {
   const config = vscode.workspace.getConfiguration('switchyard');
   const scopes = [
     { key: 'budget.dayUsd', label: 'Daily cap', detail: 'All sessions on this machine, per day.' },
@@ -35,7 +35,18 @@ export async function setBudgets(_ctx: CommandContext, scopeArg?: unknown, value
     void vscode.window.showErrorMessage(`Switchyard: ${scope.label}: ${rule.toLowerCase()}, or empty for no cap; "${value}" is not.`);
     return;
   }
-  await updateInForce(scope.key, value.trim() === '' ? null : dollarsIn(value));
+  const cap = value.trim() === '' ? null : dollarsIn(value);
+  await updateInForce(scope.key, cap);
+  if (cap !== null && !perSession) await sayIfSpentAlready(ctx, scope.key === 'budget.dayUsd' ? 'day' : 'month', cap);
+}
+
+/** A machine cap set below what is already spent stops every request at once: said, not left to be found. */
+async function sayIfSpentAlready(ctx: CommandContext, scope: 'day' | 'month', cap: number): Promise<void> {
+  const summary = await ctx.host.request(SpendProtocol.summary, undefined).catch(() => undefined);
+  const spent = scope === 'day' ? summary?.today.costUsd : summary?.thisMonth.costUsd;
+  if (spent === undefined || spent < cap) return;
+  const [period, until] = scope === 'day' ? ['today', 'tomorrow'] : ['this month', 'next month'];
+  void vscode.window.showWarningMessage(`Switchyard: ${period}'s spend, $${spent.toFixed(4)}, is already at or above the new ${scope === 'day' ? 'daily' : 'monthly'} cap of $${cap}: no request is sent until ${until}, or until the cap is raised.`);
 }
 
 function describe(v: number | null | undefined): string {
