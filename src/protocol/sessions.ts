@@ -47,6 +47,11 @@ export interface DiscardParams extends SessionRef {
   deleteBranch?: boolean;
   /** Confirmed by the user after being told about unmerged or uncommitted work. */
   force?: boolean;
+  /**
+   * Its uncommitted files are committed to its branch first, and the branch kept: of its work, only files git
+   * ignores go with the worktree. Nothing is removed when they cannot be committed.
+   */
+  commitFirst?: boolean;
 }
 
 export type DiscardResult =

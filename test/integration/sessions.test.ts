@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -155,6 +155,20 @@ suite('sessions in a real VS Code', () => {
       fs.writeFileSync(release, '');
       await config.update('maxConcurrentSessions', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  test('Discard offers to commit the uncommitted work to the branch first, which keeps it whole', async () => {
+    const a = await api();
+    const repo = a.repo()!;
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-alpha] half done', title: 'Half done' });
+    await sessionWhere(a, s.id, settled, 'the session to finish');
+    fs.writeFileSync(path.join(s.worktree, 'notes.txt'), 'mine\n');
+    const r = await vscode.commands.executeCommand<{ ok: boolean; branchKept?: boolean }>('switchyard.discardSession', s.id, 'Commit to Branch, Then Discard');
+    assert.deepStrictEqual(r, { ok: true, branchKept: true });
+    await sessionWhere(a, s.id, x => x.status === 'discarded', 'the discarded status');
+    assert.ok(!fs.existsSync(s.worktree));
+    const show = spawnSync('git', ['show', `${s.branch}:notes.txt`], { cwd: repo, encoding: 'utf8' });
+    assert.strictEqual(show.stdout, 'mine\n', show.stderr);
   });
 
   test('an approval notification clicked after its question was answered from the row says so, and offers the question asked now', async () => {

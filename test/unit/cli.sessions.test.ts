@@ -265,3 +265,23 @@ test('a repository moved away: its sessions say where they belong and how to go 
   const merged = await runCli(['merge', id], env);
   assert.equal(merged.code, 0, merged.stderr);
 });
+
+test('discard --commit keeps uncommitted work on the branch it keeps; the refusal without it says so', async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
+  const { id, branch, worktree } = JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string };
+  writeFileSync(path.join(worktree, 'notes.txt'), 'mine\n');
+  const asked = await runCli(['discard', id], env);
+  assert.equal(asked.code, 1, asked.stderr);
+  assert.match(asked.stdout, /uncommitted changes to notes\.txt\. Nothing was changed; run again with --yes to discard it all the same \(or with --commit to commit the uncommitted changes to its branch first and keep it\)\.$/m);
+  const both = await runCli(['discard', id, '--commit', '--delete-branch'], env);
+  assert.equal(both.code, 2, both.stderr);
+  const kept = await runCli(['discard', id, '--commit'], env);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(kept.stdout.trim(), `discarded: [script:one] one (its branch ${branch} is kept)`);
+  assert.equal(existsSync(worktree), false);
+  assert.equal(git(repo, 'show', `${branch}:notes.txt`), 'mine');
+});

@@ -85,6 +85,23 @@ test('a conflicting merge is reported with its files and changes nothing', async
   assert.ok(!gone.ok && gone.message.includes('its worktree folder is gone: `git worktree prune` in the repository') && !gone.message.includes(`in its worktree, ${s.worktree}`), JSON.stringify(gone));
 });
 
+test('a discard that commits first keeps the uncommitted work on the branch it keeps; asked to delete that branch too, it is refused and commits nothing', async t => {
+  const up = await upstream(t, { scripts: { w: write('done.txt', 'done\n') } });
+  const { engine, repo } = await engineFor(t, { up });
+  const s = await settle(engine, await engine.sessions.create({ repo, task: '[script:w] start something', title: 'Left half done' }, noProgress));
+  // Work of the user's own in the worktree, after the run, not committed.
+  writeFileSync(path.join(s.worktree, 'notes.txt'), 'my notes\n');
+  await assert.rejects(engine.sessions.discard({ sessionId: s.id, commitFirst: true, deleteBranch: true }), /keeps the branch: it cannot also be deleted/);
+  assert.equal(existsSync(path.join(s.worktree, 'notes.txt')), true);
+  assert.throws(() => git(repo, 'show', `${s.branch}:notes.txt`), 'not committed');
+  const r = await engine.sessions.discard({ sessionId: s.id, commitFirst: true });
+  assert.deepEqual(r, { ok: true, branchKept: true });
+  assert.equal(existsSync(s.worktree), false);
+  assert.equal(git(repo, 'show', `${s.branch}:notes.txt`), 'my notes');
+  assert.equal(git(repo, 'show', `${s.branch}:done.txt`), 'done');
+  assert.match(git(repo, 'log', '-1', '--format=%s', s.branch), /^Left half done \(uncommitted work, kept when discarded\)$/);
+});
+
 test('discarding a session with unmerged work asks first, then keeps its branch', async t => {
   const up = await upstream(t, { scripts: { w: write('wip.txt', 'work in progress\n') } });
   const { engine, repo } = await engineFor(t, { up });

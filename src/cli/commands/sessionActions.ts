@@ -59,12 +59,13 @@ export const mergeSpec: CommandSpec = {
 export const discardSpec: CommandSpec = {
   name: 'discard',
   summary: "Remove a session's worktree (files git ignores there, such as build output or a .env, go with it). Work that is not merged is kept unless --yes says it may go.",
-  usage: 'switchyard discard ID [--yes] [--delete-branch] [flags]',
+  usage: 'switchyard discard ID [--yes] [--delete-branch | --commit] [flags]',
   positionals: ['id'],
   flags: {
     repo: REPO_FLAG,
     yes: { type: 'boolean', help: 'discard even uncommitted work and commits that are not merged, and stop the session first if it runs' },
     'delete-branch': { type: 'boolean', help: 'delete the branch too (without it, the branch is kept)' },
+    commit: { type: 'boolean', help: 'commit its uncommitted files to its branch first, and keep the branch: none of its work is lost' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
 };
@@ -162,6 +163,7 @@ async function baseIsBranch(s: SessionInfo): Promise<boolean> {
 }
 
 export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
+  if (flags.commit && flags['delete-branch']) throw new UsageError('--commit keeps the branch, with the uncommitted work committed to it: it cannot go with --delete-branch');
   return withSession(flags, id!, err, async (engine, s) => {
     // A discard stops a session that runs (where it runs) before it looks at its work: only when told to.
     if (ACTIVE_STATUSES.includes(s.status) && !flags.yes) {
@@ -171,7 +173,7 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
       out(flags.json ? JSON.stringify({ ok: false, reason: 'running', message }) : `not discarded: ${message}`);
       return 1;
     }
-    const r = await engine.sessions.discard({ sessionId: s.id, force: Boolean(flags.yes), deleteBranch: Boolean(flags['delete-branch']) });
+    const r = await engine.sessions.discard({ sessionId: s.id, force: Boolean(flags.yes), deleteBranch: Boolean(flags['delete-branch']), ...(flags.commit ? { commitFirst: true } : {}) });
     if (r.ok) {
       out(flags.json ? JSON.stringify(r) : `discarded: ${s.title}${r.branchKept ? ` (its branch ${s.branch} is kept)` : ''}`);
       return 0;
@@ -184,7 +186,8 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
       ...(files.length ? [`uncommitted changes to ${files.slice(0, 10).join(', ')}${files.length > 10 ? ` and ${files.length - 10} more files` : ''}`] : []),
     ];
     const listed = lost.length > 2 ? `${lost.slice(0, -1).join(', ')} and ${lost.at(-1)}` : lost.join(' and ');
-    const message = `${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same.`;
+    const keepIt = files.length && !flags.commit ? ' (or with --commit to commit the uncommitted changes to its branch first and keep it)' : '';
+    const message = `${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same${keepIt}.`;
     // The shape of every other refusal (reason, message), with what would be lost as the engine counts it.
     out(flags.json ? JSON.stringify({ ...r, reason: 'would-lose-work', message }) : `not discarded: ${message}`);
     return 1;

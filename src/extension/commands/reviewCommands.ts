@@ -115,17 +115,21 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
   ].filter(Boolean).join(' and ');
   const keep = 'Discard, Keep Branch';
   const drop = 'Discard and Delete Branch';
+  // Uncommitted work need not be lost: committed to the branch first, it is kept with it.
+  const commit = 'Commit to Branch, Then Discard';
+  const uncommitted = first.uncommittedFiles.length > 0;
   const answer = typeof confirm === 'string' ? confirm : await vscode.window.showWarningMessage(
     `"${s.title}" has ${lost}.`,
     {
       modal: true,
-      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; uncommitted files${first.submoduleCommits ? ' and the submodules\' commits' : ''} are lost either way, as are files git ignores there.`,
+      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; ${uncommitted ? `"${commit}" commits the uncommitted files to it first, otherwise they are lost` : 'uncommitted files are lost'}${first.submoduleCommits ? ', as are the submodules\' commits' : ''}, as are files git ignores there.`,
     },
+    ...(uncommitted ? [commit] : []),
     keep,
     drop,
   );
-  if (answer !== keep && answer !== drop) return first;
-  const forced = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id, force: true, deleteBranch: answer === drop }));
+  if (answer !== keep && answer !== drop && answer !== commit) return first;
+  const forced = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id, force: true, deleteBranch: answer === drop, ...(answer === commit ? { commitFirst: true } : {}) }));
   if (forced?.ok) await closeEditorsOf(s);
   return forced;
 }

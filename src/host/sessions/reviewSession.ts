@@ -7,6 +7,7 @@ import { loadRoles, toRoleInfo } from '../agent/roles';
 import { UserError } from '../errors';
 import type { Progress } from '../handlers/handler';
 import { changes as worktreeChanges } from '../worktrees/changes';
+import { commitAll } from '../worktrees/commit';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { git, gitOutput } from '../worktrees/git';
 import { mergeBack } from '../worktrees/merge';
@@ -182,14 +183,23 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
 
 async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): Promise<DiscardResult> {
   const r = s.record;
-  let result: DiscardResult;
-  try {
-    result = await removeWorktree({
-      repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch,
-      force: p.force, deleteBranch: p.deleteBranch, locksDir: mgr.ctx.home.locksDir,
-    });
-  } catch (err) {
-    throw new UserError(`Could not discard "${r.title}": ${errorMessage(err)}`);
+  if (p.commitFirst && p.deleteBranch) throw new UserError('Committing the uncommitted work to the branch first keeps the branch: it cannot also be deleted.');
+  const remove = async (force: boolean): Promise<DiscardResult> => {
+    try {
+      return await removeWorktree({
+        repoRoot: r.repo, worktree: r.worktree, branch: r.branch, base: r.baseBranch,
+        force, deleteBranch: p.deleteBranch, locksDir: mgr.ctx.home.locksDir,
+      });
+    } catch (err) {
+      throw new UserError(`Could not discard "${r.title}": ${errorMessage(err)}`);
+    }
+  };
+  // Committed first, its work is all on the branch kept: only what the commit cannot hold (the submodules'
+  // own commits) still asks for force. Looked at before committing, so a refusal changes nothing.
+  let result = await remove(Boolean(p.force) && !p.commitFirst);
+  if (!result.ok && p.commitFirst && (p.force || !result.submoduleCommits)) {
+    await commitBeforeDiscard(mgr, s);
+    result = await remove(true);
   }
   if (!result.ok) return result;
   r.branchKept = result.branchKept;
@@ -202,6 +212,18 @@ async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): P
   }
   mgr.setStatus(s, 'discarded', result.branchKept ? `Worktree removed; branch ${r.branch} kept.` : 'Worktree and branch removed.');
   return result;
+}
+
+/** Its uncommitted work onto its branch, which a discard then keeps; refused whole, nothing is removed. */
+async function commitBeforeDiscard(mgr: SessionManager, s: LiveSession): Promise<void> {
+  const r = s.record;
+  try {
+    const repo = await mgr.ctx.fingerprints.repoOf(r.repo);
+    const commit = await commitAll(r.worktree, `${r.title} (uncommitted work, kept when discarded)\n\nSwitchyard session ${r.id}`, undefined, { repo, locksDir: mgr.ctx.home.locksDir });
+    if (commit) s.transcript.append({ kind: 'notice', ts: new Date().toISOString(), level: 'info', text: `Its uncommitted work was committed to ${r.branch} (${commit.slice(0, 8)}) before the worktree was removed.` });
+  } catch (err) {
+    throw new UserError(`Could not commit the uncommitted work of "${r.title}" to ${r.branch}, so nothing was removed: ${errorMessage(err)}`);
+  }
 }
 
 /**
