@@ -122,7 +122,7 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
     `"${s.title}" has ${lost}.`,
     {
       modal: true,
-      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; ${uncommitted ? `"${commit}" commits the uncommitted files to it first, otherwise they are lost` : 'uncommitted files are lost'}${first.submoduleCommits ? ', as are the submodules\' commits' : ''}, as are files git ignores there.`,
+      detail: `Discarding removes the worktree. Keeping the branch (${s.branch}) keeps its commits; ${uncommitted ? `"${commit}" commits the uncommitted files to it first, which are lost otherwise` : 'uncommitted files are lost'}.${first.submoduleCommits ? ' The submodules\' own commits are lost either way.' : ''} Files git ignores there go with the worktree.`,
     },
     ...(uncommitted ? [commit] : []),
     keep,

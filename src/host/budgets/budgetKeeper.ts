@@ -270,7 +270,7 @@ export class BudgetKeeper {
     }));
   }
 
-  /** A cap that refused a request here this period and has not been raised since. */
+  /** A cap that refused a request here this period, and has neither let one through nor been raised since. */
   private stopsWork(sc: ScopeState, now: Date): boolean {
     if (sc.scope === 'session') return false;
     const at = this.stoppedBy.get(sc.scope);
