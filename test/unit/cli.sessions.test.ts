@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
 import { runCli } from './helpers/cli';
 
@@ -238,14 +238,19 @@ test('Ctrl-C during a merge waits for it to end, and says so: the work lands who
   assert.equal(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter(l => l.startsWith('worktree ')).length, 1, 'no temporary worktree left');
 });
 
-test('a repository moved away: its sessions say where they belong and how to go on, and nothing is done', async t => {
+/** A repository with one session run to its end by the CLI, which wrote one.txt. */
+async function oneSessionRun(t: TestContext) {
   const up = await upstream(t, { scripts: { one: writes('one.txt') } });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
   const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
   assert.equal(ran.code, 0, ran.stderr);
-  const { id, branch, worktree } = JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string };
+  return { root, repo, env, ...(JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string }) };
+}
+
+test('a repository moved away: its sessions say where they belong and how to go on, and nothing is done', async t => {
+  const { root, repo, env, id, branch, worktree } = await oneSessionRun(t);
   const moved = `${repo}-moved`;
   renameSync(repo, moved);
   const gone = `That folder is not there now (moved, renamed or deleted), so nothing was done. Its work is on branch ${branch}, in the worktree ${worktree}. If the repository was moved, move it back to ${repo} to resume, merge or discard the session`;
@@ -267,12 +272,7 @@ test('a repository moved away: its sessions say where they belong and how to go 
 });
 
 test('discard --commit keeps uncommitted work on the branch it keeps; the refusal without it says so', async t => {
-  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
-  const root = tempDir(t);
-  const repo = makeRepo(root);
-  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
-  const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
-  const { id, branch, worktree } = JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string };
+  const { repo, env, id, branch, worktree } = await oneSessionRun(t);
   writeFileSync(path.join(worktree, 'notes.txt'), 'mine\n');
   const asked = await runCli(['discard', id], env);
   assert.equal(asked.code, 1, asked.stderr);

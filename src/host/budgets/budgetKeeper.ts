@@ -8,6 +8,7 @@ import { localDay, localMonth } from '../ledger/localDate';
 import { currentProcess, type LockOptions } from '../util/fileLock';
 import { type BudgetScope, DEFAULT_MIN_OUTPUT_TOKENS, fitRequest, fitsOnceSettled, type ScopeState } from './fit';
 import { refusalMessage } from './budgetText';
+import { CapStops } from './capStops';
 import { FileReservationStore, heldMicro, liveReservations, type Reservation, type ReservationStore } from './reservations';
 
 /** Caps in USD; null: no cap at that scope. Day and month are for the whole machine. */
@@ -138,12 +139,7 @@ export class BudgetKeeper {
   private waitersSeen = { at: 0, any: false };
   private readonly inFlight = new Map<string, InFlight>();
   private idleTimer: NodeJS.Timeout | undefined;
-  /**
-   * A day or month cap that refused a request outright here (not a wait for others' requests to settle),
-   * with its period and the cap then, until a request is let through: work stops at a cap before all of it
-   * is spent, since what is left may not pay for the next request's worst case.
-   */
-  private readonly stoppedBy = new Map<'day' | 'month', { period: string; capMicro: number }>();
+  private readonly capStops = new CapStops();
 
   constructor(private readonly o: BudgetKeeperOptions) {
     if (!o.store && !o.dir) throw new TypeError('BudgetKeeper needs a dir (for the reservation file) or a store');
@@ -261,20 +257,8 @@ export class BudgetKeeper {
       ...(sessionId === undefined ? [] : this.sessionScope(caps, sessionId, now)),
       ...this.machineScopes(caps, now, heldMicro(others) + this.inFlightMicro(now)),
     ];
-    return scopes.map(sc => ({
-      scope: sc.scope,
-      capUsd: microToUsd(sc.capMicro),
-      spentUsd: microToUsd(sc.spentMicro),
-      reservedUsd: microToUsd(sc.reservedMicro),
-      ...(this.stopsWork(sc, now) ? { stopped: true } : {}),
-    }));
-  }
-
-  /** A cap that refused a request here this period, and has neither let one through nor been raised since. */
-  private stopsWork(sc: ScopeState, now: Date): boolean {
-    if (sc.scope === 'session') return false;
-    const at = this.stoppedBy.get(sc.scope);
-    return at !== undefined && at.period === periodOf(sc.scope, now) && sc.capMicro <= at.capMicro;
+    const stopped = (sc: ScopeState) => (this.capStops.stops(sc.scope, sc.capMicro, now) ? { stopped: true } : {});
+    return scopes.map(sc => ({ scope: sc.scope, capUsd: microToUsd(sc.capMicro), spentUsd: microToUsd(sc.spentMicro), reservedUsd: microToUsd(sc.reservedMicro), ...stopped(sc) }));
   }
 
   /** Whether another process waits for held headroom now (looked at in the store a few times a second at most). */
@@ -304,8 +288,7 @@ export class BudgetKeeper {
   }
 
   private grant(sessionId: string, d: { maxOutputTokens: number; reserveMicro: number; shrunk: boolean }, now: Date): ReserveResult {
-    // A request the caps let through: they stop no work now (the one refused may have been a larger one).
-    this.stoppedBy.clear();
+    this.capStops.letThrough();
     const id = randomUUID();
     this.inFlight.set(id, { sessionId, amountMicro: d.reserveMicro, createdAt: now.getTime() });
     return { ok: true, reservationId: id, maxOutputTokens: d.maxOutputTokens, shrunk: d.shrunk, reservedUsd: microToUsd(d.reserveMicro), unpriced: false };
@@ -321,7 +304,7 @@ export class BudgetKeeper {
       neededUsd: microToUsd(d.neededMicro),
     };
     if (this.inFlight.size === 0) this.scheduleIdleRelease();
-    if (d.scope !== 'session' && !heldInFlight) this.stoppedBy.set(d.scope, { period: periodOf(d.scope, this.now()), capMicro: d.capMicro });
+    if (d.scope !== 'session' && !heldInFlight) this.capStops.refused(d.scope, d.capMicro, this.now());
     return { ...refusal, message: refusalMessage(refusal), ...(heldInFlight ? { heldInFlight } : {}) };
   }
 
@@ -405,10 +388,6 @@ export class BudgetKeeper {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
-}
-
-function periodOf(scope: 'day' | 'month', now: Date): string {
-  return scope === 'day' ? localDay(now) : localMonth(now);
 }
 
 function capMicro(usd: number): number {
