@@ -213,14 +213,19 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
   }
 }
 
-test('Ctrl-C during a merge waits for it to end, and says so: the work lands whole, no temporary worktree is left', { timeout: 60_000 }, async t => {
+/** A repository with one session run to its end by the CLI, which wrote one.txt. */
+async function oneSessionRun(t: TestContext) {
   const up = await upstream(t, { scripts: { one: writes('one.txt') } });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
   const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
   assert.equal(ran.code, 0, ran.stderr);
-  const { id } = JSON.parse(ran.stdout) as { id: string };
+  return { root, repo, env, ...(JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string }) };
+}
+
+test('Ctrl-C during a merge waits for it to end, and says so: the work lands whole, no temporary worktree is left', { timeout: 60_000 }, async t => {
+  const { repo, env, id } = await oneSessionRun(t);
 
   let signalled = false;
   const merge = runCli(['merge', id], env, chunk => {
@@ -237,17 +242,6 @@ test('Ctrl-C during a merge waits for it to end, and says so: the work lands who
   assert.equal(git(repo, 'show', 'main:one.txt'), 'one.txt');
   assert.equal(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter(l => l.startsWith('worktree ')).length, 1, 'no temporary worktree left');
 });
-
-/** A repository with one session run to its end by the CLI, which wrote one.txt. */
-async function oneSessionRun(t: TestContext) {
-  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
-  const root = tempDir(t);
-  const repo = makeRepo(root);
-  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
-  const ran = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], env);
-  assert.equal(ran.code, 0, ran.stderr);
-  return { root, repo, env, ...(JSON.parse(ran.stdout) as { id: string; branch: string; worktree: string }) };
-}
 
 test('a repository moved away: its sessions say where they belong and how to go on, and nothing is done', async t => {
   const { root, repo, env, id, branch, worktree } = await oneSessionRun(t);

@@ -103,7 +103,7 @@ test('a CLI run killed while it creates its worktree leaves nothing the next run
   const creating = path.join(home, 'creating');
 
   const run = runCli(['run', '--repo', repo, '--task', 'cut off'], env);
-  await until('the creation to be noted', () => existsSync(creating) && readdirSync(creating).length > 0, 30_000);
+  await until('the creation to be noted', () => existsSync(creating) && readdirSync(creating).some(f => f.endsWith('.json')), 30_000);
   run.kill('SIGKILL');
   assert.equal((await run).code, null, 'the CLI was killed');
   // Its git, a child the kill did not reach, may still be adding the worktree: a creation started then
@@ -119,7 +119,7 @@ test('a CLI run killed while it creates its worktree leaves nothing the next run
   assert.deepEqual(worktrees(repo).sort(), sessions.map(x => x.worktree).sort(), 'every worktree left is a session');
   const folder = path.dirname(sessions[0]!.worktree);
   assert.deepEqual(readdirSync(folder).sort(), sessions.map(x => path.basename(x.worktree)).sort(), 'and every folder');
-  assert.deepEqual(readdirSync(creating), []);
+  assert.deepEqual(readdirSync(creating), [], readdirSync(creating).map(f => readFileSync(path.join(creating, f), 'utf8')).join('\n'));
 });
 
 test('a creation left to its git is looked at again by a creation here 30 s later, not by every one before', async t => {

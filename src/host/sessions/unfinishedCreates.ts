@@ -5,6 +5,7 @@
 // creation in that repository undoes it, unless something was done in it since, or the git that adds it is
 // still running (a kill reaches the process that started it, not git): that one is looked at again later.
 import { randomUUID } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentProcess, isProcessAlive, isProcessIdentity, processOf, type ProcessIdentity } from '../util/fileLock';
@@ -31,8 +32,8 @@ export class UnfinishedCreates {
   private readonly checked = new Map<string, Promise<void>>();
   /** Repositories with a creation left to its git, and when to look at them again. */
   private readonly lookAgainAt = new Map<string, number>();
-  /** Notes being rewritten with their git, by file: written before they are removed. */
-  private readonly rewrites = new Map<string, Promise<void>>();
+  /** The notes this process wrote, by file, until their creation has finished. */
+  private readonly notes = new Map<string, CreationNote>();
 
   constructor(private readonly dir: string) {}
 
@@ -41,29 +42,34 @@ export class UnfinishedCreates {
     await makeDir(this.dir);
     const file = path.join(this.dir, `${randomUUID()}.json`);
     const note: CreationNote = { ...planned, repo, owner: currentProcess() };
-    await writeFile(file, JSON.stringify(note));
+    // Whole or not at all, as its rewrite below: a note a kill cut short would be kept a minute as one being written.
+    await writeFile(`${file}.next`, JSON.stringify(note));
+    await rename(`${file}.next`, file);
+    this.notes.set(file, note);
     return file;
   }
 
-  /** The git adding the noted worktree runs as `gitPid`: the note names it, for a look after a kill. */
+  /**
+   * The git adding the noted worktree runs as `gitPid`: the note names it, for a look after a kill. Written
+   * at once, in the tick git was started in (two small syscalls per creation): written later, a kill in
+   * between would leave a note that reads as one whose git is gone while git still adds the worktree.
+   */
   adding(file: string, gitPid: number): void {
-    const rewrite = readFile(file, 'utf8')
-      .then(text => {
-        const note = parseNote(text);
-        if (!note) return undefined;
-        // Whole or not at all: a note cut short by a kill would read as one never written, its worktree kept by nobody.
-        const next = `${file}.next`;
-        return writeFile(next, JSON.stringify({ ...note, adder: processOf(gitPid) })).then(() => rename(next, file));
-      })
+    const note = this.notes.get(file);
+    if (!note) return;
+    // Whole or not at all: a note cut short by a kill would read as one never written, its worktree kept by nobody.
+    const next = `${file}.next`;
+    try {
+      writeFileSync(next, JSON.stringify({ ...note, adder: processOf(gitPid) }));
+      renameSync(next, file);
+    } catch {
       // Without its git named, a note is looked at as one whose git is gone: as before there was a name.
-      .catch(() => undefined);
-    this.rewrites.set(file, rewrite);
+    }
   }
 
   /** The session's record is saved (or nothing was made): the note is no longer needed. */
   async finished(file: string): Promise<void> {
-    await this.rewrites.get(file);
-    this.rewrites.delete(file);
+    this.notes.delete(file);
     await rm(file, { force: true });
   }
 
@@ -90,10 +96,12 @@ export class UnfinishedCreates {
 
   private async recoverNow(repo: string, named: () => Promise<ReadonlySet<string>>, undo: Undo, log: (msg: string) => void): Promise<boolean> {
     const all = await readdir(this.dir).catch(() => [] as string[]);
-    // A rewrite cut off before its rename: the note it was for is whole beside it.
+    // A write cut off before its rename: the note it was for is whole beside it, or was never made. It goes
+    // once that note's process is gone (nobody will rename it), or after a minute.
     for (const f of all.filter(f => f.endsWith('.json.next'))) {
       const file = path.join(this.dir, f);
-      if (await olderThan(file, UNREADABLE_NOTE_MS)) await rm(file, { force: true });
+      const beside = parseNote(await readFile(file.slice(0, -'.next'.length), 'utf8').catch(() => ''));
+      if ((beside && !isProcessAlive(beside.owner)) || (await olderThan(file, UNREADABLE_NOTE_MS))) await rm(file, { force: true });
     }
     const stale: Array<{ file: string; note: CreationNote }> = [];
     for (const f of all.filter(f => f.endsWith('.json'))) {

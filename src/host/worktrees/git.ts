@@ -66,9 +66,13 @@ function runToEnd(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv, 
   return new Promise<GitOutput>((resolve, reject) => {
     const child = launch('git', argv, { cwd, env });
     if (onSpawn) {
-      child.on('spawn', () => {
-        if (child.pid !== undefined) onSpawn(child.pid);
-      });
+      // Told at once where the pid is known at once (a fork here): a kill that lands in between leaves less unsaid.
+      if (child.pid !== undefined) onSpawn(child.pid);
+      else {
+        child.on('spawn', () => {
+          if (child.pid !== undefined) onSpawn(child.pid);
+        });
+      }
     }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
