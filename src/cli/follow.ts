@@ -175,7 +175,7 @@ function printEvent(e: TranscriptEvent, err: Out): void {
     case 'guard': err(`  ! loop guard (${e.level}): ${e.reason}`); break;
     case 'cache-break': err(`  ! cache break: ${e.reason}`); break;
     // Info too: a command agent's own output, a compaction, more turns allowed are what a user watching wants to see.
-    case 'notice': err(e.level === 'info' ? `  ${e.text}` : `  ${e.level}: ${e.text}`); break;
+    case 'notice': err(e.stream === 'stderr' ? `  stderr: ${e.text}` : e.level === 'info' ? `  ${e.text}` : `  ${e.level}: ${e.text}`); break;
     default: break;
   }
 }

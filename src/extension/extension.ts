@@ -13,6 +13,7 @@ import { HostClient } from './hostClient';
 import { SessionAlerts } from './notifications';
 import { offerResumeAfterClose, offerResumeOfPaused } from './commands/hostCommands';
 import { Approvals } from './approvals';
+import { PausedElsewhere } from './pausedElsewhere';
 import { SessionState } from './sessionState';
 import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
 import { SpendMeter } from './statusBar/spendMeter';
@@ -126,6 +127,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
 
   context.subscriptions.push(
     log, host, state, tree, transcripts, spendView, meter, tierItem, approvals, alerts,
+    // Another window (or a CLI run) closed or was killed while it ran this repository's sessions.
+    new PausedElsewhere(state, host, ids => offerResumeAfterClose(ctx, context.workspaceState, ids)),
     vscode.window.registerWebviewViewProvider(SpendView.id, spendView),
     // Transcript tabs open before a reload come back, each to its session.
     vscode.window.registerWebviewPanelSerializer(TranscriptPanels.viewType, transcripts),

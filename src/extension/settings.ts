@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { switchyardHome } from '../host/home';
 import { DEFAULT_DENY_READ, GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
-import { pricesProblem } from '../protocol/prices';
+import { goodPrices, pricesProblem } from '../protocol/prices';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
 const SECTION = 'switchyard';
@@ -92,7 +92,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
       dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null', capInForce('dayUsd', 50)),
       monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null', capInForce('monthUsd', 500)),
     },
-    prices: read('prices', isPriceOverrides, {}, 'model -> tier -> {input, cachedInput, output}'),
+    prices: readPrices(config, problems) ?? read('prices', isPriceOverrides, {}, 'model -> tier -> {input, cachedInput, output}'),
     guard,
     sandbox: {
       enabled: read('sandbox.enabled', isBool, true, 'true or false'),
@@ -119,6 +119,20 @@ function tooSmallBudget(value: unknown, problems: SettingsProblem[]): number | u
     : 'is below $0.000001, the least budget counted (spend is counted in millionths of a dollar); using 0.000001';
   problems.push({ key: `${SECTION}.budget.sessionUsd`, message });
   return MIN_SESSION_BUDGET_USD;
+}
+
+/**
+ * Price overrides, each model's read alone: a typo in one leaves out that model's override (its price is
+ * then the shipped table's, or none), not every model's. Undefined when the setting is not an object of
+ * models, for the reader that reports it whole.
+ */
+function readPrices(config: vscode.WorkspaceConfiguration, problems: SettingsProblem[]): Record<string, PriceOverride> | undefined {
+  const split = goodPrices(config.get<unknown>('prices'), `${SECTION}.prices`);
+  if (!split) return undefined;
+  for (const { model, problem } of split.problems) {
+    problems.push({ key: `${SECTION}.prices`, message: `is not valid for ${model} (${problem}); that model's override is left out, the other models' hold` });
+  }
+  return split.prices as Record<string, PriceOverride>;
 }
 
 /** The budgets of the machine's config.json (each checked by the caller), if it can be read. */

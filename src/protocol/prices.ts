@@ -33,6 +33,22 @@ export function pricesProblem(prices: unknown, name = 'prices'): string | undefi
   return undefined;
 }
 
+/**
+ * The models of `prices` whose overrides are good, and what is wrong with each of the others: one bad entry
+ * leaves out its own model's override, not every model's. Undefined when `prices` is not an object of models.
+ */
+export function goodPrices(prices: unknown, name = 'prices'): { prices: Record<string, unknown>; problems: { model: string; problem: string }[] } | undefined {
+  if (!isObject(prices)) return undefined;
+  const good: Record<string, unknown> = {};
+  const problems: { model: string; problem: string }[] = [];
+  for (const [model, tiers] of Object.entries(prices)) {
+    const problem = pricesProblem({ [model]: tiers }, name);
+    if (problem) problems.push({ model, problem });
+    else good[model] = tiers;
+  }
+  return { prices: good, problems };
+}
+
 /** A value as a message about it shows it: JSON would show a number too large to hold (1e400 in a JSON file reads as Infinity) as null. */
 export function valueText(v: unknown): string {
   return typeof v === 'number' && !Number.isFinite(v) ? `${v} (a number that is not finite)` : JSON.stringify(v);

@@ -41,7 +41,8 @@ export type TranscriptEvent =
   | { kind: 'status'; ts: string; status: SessionStatus; reason?: string }
   | { kind: 'guard'; ts: string; level: GuardLevel; reason: string }
   | { kind: 'cache-break'; ts: string; turn: number; reason: string; segment: string; lostUsd: number }
-  | { kind: 'notice'; ts: string; level: 'info' | 'warning' | 'error'; text: string };
+  /** `stream`: a line a command agent printed, on its stdout or stderr (stderr is not taken for a warning: many tools log there). */
+  | { kind: 'notice'; ts: string; level: 'info' | 'warning' | 'error'; text: string; stream?: 'stdout' | 'stderr' };
 
 /** One turn of a recorded session, as `switchyard replay` reads it (one JSON object per line). */
 export interface TraceTurn {

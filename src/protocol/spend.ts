@@ -1,6 +1,6 @@
 // Spend messages: the meter's summary, the dashboard's series, reports and budgets.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { CostByTier, ServedTier, UsageTotals } from './types';
+import type { CostByTier, ServedTier, Tier, UsageTotals } from './types';
 
 export interface BudgetStatus {
   scope: 'session' | 'day' | 'month';
@@ -79,12 +79,23 @@ export interface SpendSeries {
   cacheBreakLossUsd: number;
 }
 
+/** The models the price table in force prices (shipped, with the user's overrides), for a model picker. */
+export interface PricedModels {
+  /** The shipped table's date. */
+  date: string;
+  /** By name (lower case, as the table keys them); USD per million tokens at each tier priced. */
+  models: { model: string; tiers: Partial<Record<Tier, { input: number; cachedInput: number; output: number }>> }[];
+  /** The table's name for `check` (a dated snapshot resolves to its model), or null when it has no price. */
+  checked?: string | null;
+}
+
 export namespace SpendProtocol {
   export const summary = new RequestType<void, SpendSummary, void>('switchyard/spend/summary');
   export const series = new RequestType<{ month?: string }, SpendSeries, void>('switchyard/spend/series');
   export const report = new RequestType<ReportParams, ReportRow[], void>('switchyard/spend/report');
   export const exportCsv = new RequestType<{ file: string; since?: string }, { rows: number }, void>('switchyard/spend/exportCsv');
   export const raiseBudget = new RequestType<{ sessionId: string; budgetUsd: number }, void, void>('switchyard/spend/raiseBudget');
+  export const models = new RequestType<{ check?: string }, PricedModels, void>('switchyard/spend/models');
   /** Coalesced: at most a few times a second, whatever the token rate. */
   export const changed = new NotificationType<SpendSummary>('switchyard/spend/changed');
 }

@@ -102,6 +102,8 @@ export interface SessionInfo {
   updatedAt: string;
   /** Position in the run queue while queued (1 = next). */
   queuePosition?: number;
+  /** The host that sent this runs it now (absent: another window or CLI run does, or nothing does). */
+  runsHere?: true;
   usage: UsageTotals;
   /** Cost of the priced requests. */
   costUsd: number;

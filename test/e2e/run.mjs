@@ -288,6 +288,25 @@ try {
     await wb.closeQuickInput();
   });
 
+  await step('the model is picked from the priced ones, and a model typed without a price is said before it starts', async () => {
+    await wb.runCommand('Switchyard: New Session…');
+    await wb.answerInput('[script:default] Try another model');
+    await wb.pick('Model');
+    // Each priced model with its price; the default one marked.
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4.*current.*standard \$2\.50 in · \$0\.25 cached · \$15 out; also priority, flex/ }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '06b-models.png') });
+    await wb.pick('Another model');
+    await page.locator('.quick-input-widget input[type="text"]').fill('gpt-5.4-mnii');
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: 'gpt-5.4-mnii has no price here' }).waitFor({ timeout: 10000 });
+    // The workbench's own screenshot waits for the quick input to close.
+    await page.screenshot({ path: path.join(SHOTS, '06c-unpriced-model.png') });
+    await page.keyboard.press('Enter');
+    // Taken (a warning, not a refusal), and shown in the summary before Start.
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4-mnii \(no price\)/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4-mnii.*no dollar budget can limit it/ }).first().waitFor();
+    await wb.closeQuickInput();
+  });
+
   await step('a looping agent is stopped as stuck, with the reason and the actions', async () => {
     await wb.newSession('[script:loop] Make the math test pass', 'Fix the math test');
     await wb.waitForRowText('Fix the math test', /stuck/, 90000);

@@ -157,6 +157,38 @@ suite('sessions in a real VS Code', () => {
     }
   });
 
+  test('a session another process ran, left paused when that process ended, is said here with Resume It; this window resumes it', async () => {
+    const a = await api();
+    const config = vscode.workspace.getConfiguration('switchyard');
+    const release = path.join(os.tmpdir(), `switchyard-release-${process.pid}-${Date.now()}-killed`);
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
+    const env = { ...process.env, OPENAI_BASE_URL: config.get<string>('baseUrl')!, OPENAI_API_KEY: 'sk-integration-test' };
+    const window = vscode.window as unknown as { showInformationMessage: (message: string, ...items: string[]) => Thenable<string | undefined> };
+    const show = window.showInformationMessage;
+    const said: { message: string; items: string[] }[] = [];
+    window.showInformationMessage = (message: string, ...items: string[]) => {
+      said.push({ message, items });
+      // Resume It, as a user would click it.
+      return Promise.resolve(items.find(i => i === 'Resume It'));
+    };
+    try {
+      // A command agent that waits for the file and then ends: run by the CLI first, by this window once resumed.
+      const run = spawn(process.execPath, [cli, 'run', '--repo', a.repo()!, '--task', 'killed elsewhere', '--command', `while [ ! -e '${release}' ]; do sleep 0.1; done`, '--json', '--quiet'], { env, stdio: 'ignore' });
+      const theirs = await until(() => a.sessions().find(x => x.task === 'killed elsewhere' && x.status === 'running'), 'the CLI run to show as running');
+      assert.strictEqual(theirs.runsHere, undefined, 'another process runs it');
+      // Killed outright, as a window or run that crashed: it writes nothing more.
+      run.kill('SIGKILL');
+      await until(() => said.find(x => /^Switchyard: 1 session was paused when the window or run running it closed\.$/.test(x.message)), 'this window to say the session was paused');
+      const resumed = await sessionWhere(a, theirs.id, x => x.status === 'running' && x.runsHere === true, 'Resume It to run it here');
+      fs.writeFileSync(release, '');
+      assert.strictEqual((await sessionWhere(a, resumed.id, settled, 'the resumed session to finish')).status, 'done');
+      assert.strictEqual(said.filter(x => /paused/.test(x.message)).length, 1, 'said once');
+    } finally {
+      window.showInformationMessage = show;
+      fs.writeFileSync(release, '');
+    }
+  });
+
   test('Discard offers to commit the uncommitted work to the branch first, which keeps it whole', async () => {
     const a = await api();
     const repo = a.repo()!;

@@ -120,6 +120,22 @@ suite('spend, tier and budgets in a real VS Code', () => {
     }
   });
 
+  test('a price override with a typo leaves out its own model, not every model', async () => {
+    const config = () => vscode.workspace.getConfiguration('switchyard');
+    const good = { input: 1, cachedInput: 0.1, output: 4 };
+    await config().update('prices', { 'my-model': { standard: good }, 'gpt-5.4': { standard: { input: 3, output: 20 } } }, vscode.ConfigurationTarget.Global);
+    try {
+      const { settings, problems } = readSettings();
+      assert.deepStrictEqual(settings.prices, { 'my-model': { standard: good } });
+      assert.deepStrictEqual(problems.map(p => p.message), ["is not valid for gpt-5.4 (switchyard.prices.gpt-5.4.standard has no cachedInput); that model's override is left out, the other models' hold"]);
+      // Not an object of models at all: nothing of it holds.
+      await config().update('prices', ['my-model'], vscode.ConfigurationTarget.Global);
+      assert.deepStrictEqual(readSettings().settings.prices, {});
+    } finally {
+      await config().update('prices', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test("a workspace's malformed budget falls back to the user's own, not to the default", async () => {
     const config = () => vscode.workspace.getConfiguration('switchyard');
     await config().update('budget.sessionUsd', 1, vscode.ConfigurationTarget.Global);

@@ -220,7 +220,7 @@ test('a session stopped by its budget or its turn limit goes on from the CLI, wh
   assert.match(dayText.stdout, /^ {2}next: raise the daily cap \(switchyard\.budget\.dayUsd in VS Code, "budgets": \{"dayUsd": …\} in \$SWITCHYARD_HOME\/config\.json\), then `switchyard resume \S+`$/m);
 });
 
-test("a command agent's output is shown as it runs, its errors marked", async t => {
+test("a command agent's output is shown as it runs, its stderr marked as such (not as a warning: many tools log there)", async t => {
   const up = await upstream(t);
   const root = tempDir(t);
   const repo = makeRepo(root);
@@ -228,7 +228,7 @@ test("a command agent's output is shown as it runs, its errors marked", async t 
   const r = await runCli(['run', '--repo', repo, '--task', 'say hello', '--command', 'echo to-stdout; echo to-stderr >&2'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^ {2}to-stdout$/m);
-  assert.match(r.stderr, /^ {2}warning: to-stderr$/m);
+  assert.match(r.stderr, /^ {2}stderr: to-stderr$/m);
 });
 
 test('a model server that wants a key when none is set pauses the session and says so; a base URL that is not one sends nothing', async t => {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { parseMachineConfig, readMachineConfig, writeMachineConfig } from '../../src/host/machineConfig';
 import { withDefaults } from '../../src/host/settings';
 import { loadPriceTable } from '../../src/host/pricing/priceTable';
-import { pricesProblem } from '../../src/protocol/prices';
+import { goodPrices, pricesProblem } from '../../src/protocol/prices';
 
 test('a price override is a model of tiers of prices; the table\'s tier aliases and cacheWrite are taken, anything else is named', () => {
   const good = { 'my-model': { standard: { input: 1, cachedInput: 0.1, output: 4 }, fast: { input: 2, cachedInput: 0.2, output: 8, cacheWrite: 2.5 } } };
@@ -26,6 +26,18 @@ test('a price override is a model of tiers of prices; the table\'s tier aliases 
     [{ ' ': { standard: { input: 1, cachedInput: 1, output: 1 } } }, /^"prices" names a model with no name$/],
     [{ m: { standard: { input: 1, cachedInput: 1, output: 1, cacheWrite: -1 } } }, /cacheWrite should be a number/],
   ] as const) assert.match(pricesProblem(bad) ?? '', said, JSON.stringify(bad));
+});
+
+test('one bad override leaves out its own model; the others are kept, and each bad one is named', () => {
+  const good = { standard: { input: 1, cachedInput: 0.1, output: 4 } };
+  const split = goodPrices({ a: good, b: { standard: { input: 1, output: 4 } }, c: 'free', d: good });
+  assert.deepEqual(split?.prices, { a: good, d: good });
+  assert.deepEqual(split?.problems, [
+    { model: 'b', problem: 'prices.b.standard has no cachedInput' },
+    { model: 'c', problem: 'prices.c should be an object of tiers (standard, priority, flex, default, fast)' },
+  ]);
+  assert.equal(goodPrices([]), undefined, 'not an object of models: for the caller to refuse whole');
+  assert.doesNotThrow(() => loadPriceTable(split?.prices as never));
 });
 
 test('what the editor saves in config.json, a CLI run reads back as it was', async () => {

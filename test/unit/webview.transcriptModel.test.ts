@@ -173,3 +173,13 @@ test('a call left without a result when the run stops, or when a later turn star
   assert.equal(b!.unanswered, false);
   assert.equal(b!.result?.output, 'done');
 });
+
+test("a command agent's output keeps its stream, so stderr is tagged as such and not shown as a warning", () => {
+  const m = new TranscriptModel();
+  const out = m.apply([
+    { kind: 'notice', ts, level: 'info', text: 'building', stream: 'stdout' },
+    { kind: 'notice', ts, level: 'info', text: 'npm notice: 3 packages', stream: 'stderr' },
+  ]);
+  const items = out.flatMap(c => (c.op === 'append' ? [c.item] : []));
+  assert.deepEqual(items.map(i => i.kind === 'notice' && [i.level, i.stream]), [['info', 'stdout'], ['info', 'stderr']]);
+});

@@ -58,16 +58,17 @@ export function offerResumeOfPaused(ctx: CommandContext, wereRunning: readonly s
 /**
  * When a window opens: this repository's sessions that were paused because the window (or run) they ran in
  * closed, reloaded or ended, offered for resuming together, once each. Left unsaid, a reload would leave a
- * fleet idle until someone looked.
+ * fleet idle until someone looked. `only`: while the window is open, those another window or run left paused
+ * just now.
  */
-export function offerResumeAfterClose(ctx: CommandContext, memento: vscode.Memento): void {
+export function offerResumeAfterClose(ctx: CommandContext, memento: vscode.Memento, only?: readonly string[]): void {
   const paused = ctx.state.all.filter(s => s.status === 'paused' && s.statusReason?.startsWith(STOPPED_WHILE_RUNNING));
   // Once for each pause: a session resumed and paused again by the next reload is offered again, one whose
   // budget or tier changed while paused is not.
   const pauseOf = (s: (typeof paused)[number]) => `${s.id}@${s.statusAt ?? s.updatedAt}`;
   const offered = new Set(memento.get<string[]>(StateKeys.resumeOffered, []));
-  const fresh = paused.filter(s => !offered.has(pauseOf(s))).map(s => s.id);
-  void memento.update(StateKeys.resumeOffered, paused.map(pauseOf));
+  const fresh = paused.filter(s => !offered.has(pauseOf(s)) && (!only || only.includes(s.id))).map(s => s.id);
+  void memento.update(StateKeys.resumeOffered, paused.filter(s => offered.has(pauseOf(s)) || fresh.includes(s.id)).map(pauseOf));
   if (fresh.length) offerResumeOfPaused(ctx, fresh, n => (n === 1 ? '1 session was paused when the window or run running it closed.' : `${n} sessions were paused when the window or run running them closed.`));
 }
 

@@ -7,6 +7,7 @@ import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protoco
 import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
 import type { CommandContext } from './context';
 import { dollarsIn, isDollars } from './dollars';
+import { isPriced, pickModel, UNPRICED_WARNING } from './modelPick';
 import { errorText, refusedUntrusted } from './pick';
 import { refusal } from './startRefusal';
 
@@ -90,18 +91,22 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
   ]);
   // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
   const draft: Draft = retried ? { ...retried, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
+  const priced = new Map<string, boolean | undefined>();
   for (;;) {
+    const model = draft.model ?? settings.model;
+    if (!priced.has(model)) priced.set(model, await isPriced(ctx.host, model));
+    const unpriced = priced.get(model) === false;
     const role = roles.find(r => r.name === draft.role);
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role)}` },
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role)}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
       { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
-      { key: 'model', label: '$(sparkle) Model', description: draft.model },
+      { key: 'model', label: '$(sparkle) Model', description: unpriced ? `${model} $(warning) ${UNPRICED_WARNING}` : model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
       { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : APPROVAL_LABELS[approval] },
       { key: 'budget', label: '$(credit-card) Budget', description: budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}` },
@@ -113,7 +118,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
       return undefined;
     }
     if (pick.key === 'start') return { ...draft, tier, budgetUsd };
-    await adjust(pick.key, draft, roles, branches, budgetUsd);
+    await adjust(ctx, pick.key, draft, roles, branches, budgetUsd);
   }
 }
 
@@ -154,7 +159,7 @@ function askTask(prompt: string, value: string | undefined): Promise<{ task?: st
   });
 }
 
-async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: { current: string; branches: string[] }, budgetUsd: number | null): Promise<void> {
+async function adjust(ctx: CommandContext, key: string, d: Draft, roles: RoleInfo[], branches: { current: string; branches: string[] }, budgetUsd: number | null): Promise<void> {
   switch (key) {
     case 'title': {
       const v = await vscode.window.showInputBox({ title: 'Session title', value: d.title ?? '', prompt: 'Also names the branch (switchyard/<title>).' });
@@ -195,8 +200,8 @@ async function adjust(key: string, d: Draft, roles: RoleInfo[], branches: { curr
       break;
     }
     case 'model': {
-      const v = await vscode.window.showInputBox({ title: 'Model', value: d.model });
-      if (v?.trim()) d.model = v.trim();
+      const model = await pickModel(ctx.host, d.model ?? readSettings().settings.model);
+      if (model) d.model = model;
       break;
     }
     case 'tier': {

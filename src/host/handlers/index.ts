@@ -19,6 +19,7 @@ import stop from './sessions/stop';
 import transcript from './sessions/transcript';
 import watch from './sessions/watch';
 import exportCsv from './spend/exportCsv';
+import models from './spend/models';
 import raiseBudget from './spend/raiseBudget';
 import report from './spend/report';
 import series from './spend/series';
@@ -28,5 +29,5 @@ import summary from './spend/summary';
 export const HANDLERS: readonly HandlerDef<never, unknown>[] = [
   create, list, pause, resume, stop, retry, discard, merge, changes, fileAtBase, transcript, watch, setTier, saveTrace, prune,
   branches, roles, resolveRepo,
-  summary, series, report, exportCsv, raiseBudget,
+  summary, series, report, exportCsv, raiseBudget, models,
 ] as unknown as readonly HandlerDef<never, unknown>[];

@@ -93,7 +93,8 @@ export class SessionManager implements SessionHost {
   }
 
   info(s: LiveSession): SessionInfo {
-    return this.machineWait.info(toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id)));
+    const info = toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id));
+    return this.machineWait.info(s.run ? { ...info, runsHere: true } : info);
   }
 
   /** Loads a repository's sessions once; running ones left by a dead process come back paused. */

@@ -6,14 +6,14 @@
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../protocol/host';
 import type { Tier } from '../../protocol/types';
-import { capStops, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
+import { capStops, type PricedModels, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
 import type { BudgetCaps, BudgetKeeper } from '../budgets/budgetKeeper';
 import type { EngineSink } from '../events';
 import type { Ledger } from '../ledger/ledger';
 import { localDay, localMonth } from '../ledger/localDate';
 import { report, toCsv } from '../ledger/report';
 import { addInto, Agg, totalsOf, type SpendTotals } from '../ledger/rollups';
-import { dearestUnitPrice, unitPriceFor, type PriceTable } from '../pricing/priceTable';
+import { dearestUnitPrice, resolveModel, unitPriceFor, type PriceTable } from '../pricing/priceTable';
 import type { SessionLabelLookup } from '../sessions/sessionLabels';
 import type { SpendOfSession } from '../sessions/sessionRecord';
 import { Throttle } from '../util/throttle';
@@ -158,6 +158,13 @@ export class SpendService {
   /** Whether the model has a price: a dollar cap can hold its requests (the budget keeper lets unpriced ones through). */
   isPriced(model: string): boolean {
     return dearestUnitPrice(this.o.prices(), model) !== null;
+  }
+
+  /** The models priced, in the table's order (the shipped table's newest first, then models only overrides price), and `check` resolved. */
+  pricedModels(check?: string): PricedModels {
+    const table = this.o.prices();
+    const models = [...table.models].map(([model, p]) => ({ model, tiers: { ...p.tiers } }));
+    return { date: table.date, models, ...(check !== undefined ? { checked: resolveModel(table, check) } : {}) };
   }
 
   /** Whether the price table has this model at this tier. */

@@ -31,7 +31,7 @@ export type Item =
   | { id: number; kind: 'status'; ts: string; status: SessionStatus; reason?: string }
   | { id: number; kind: 'guard'; ts: string; level: GuardLevel; reason: string }
   | { id: number; kind: 'cache-break'; ts: string; reason: string; segment: string; lostUsd: number }
-  | { id: number; kind: 'notice'; ts: string; level: 'info' | 'warning' | 'error'; text: string };
+  | { id: number; kind: 'notice'; ts: string; level: 'info' | 'warning' | 'error'; text: string; stream?: 'stdout' | 'stderr' };
 
 export type Change =
   | { op: 'append'; item: Item }
@@ -90,7 +90,7 @@ export class TranscriptModel {
         }
         return this.append({ id: 0, kind: 'status', ts: e.ts, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }, out);
       case 'notice': {
-        const item: Item = { id: 0, kind: 'notice', ts: e.ts, level: e.level, text: e.text };
+        const item: Item = { id: 0, kind: 'notice', ts: e.ts, level: e.level, text: e.text, ...(e.stream ? { stream: e.stream } : {}) };
         // Said while an answer streams on (a tier changed, a server slow to go on): the answer is not cut.
         // A warning or an error is what a cut stream's retry, or a failure, says.
         if (e.level === 'info') return this.beforeTyping(item, out);

@@ -112,14 +112,14 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
         s.transcript.append(e);
       }
     } else {
-      s.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: line });
+      s.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: line, stream: 'stdout' });
       lastMessage = line;
     }
   });
   stderr.on('line', line => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
-    if (!codex) s.transcript.append({ kind: 'notice', ts: now(), level: 'warning', text: line });
+    if (!codex) s.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: line, stream: 'stderr' });
   });
   const code = await new Promise<number | null>(resolve => {
     child.on('error', err => {

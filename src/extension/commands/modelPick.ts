@@ -1,0 +1,56 @@
+// New Session's model: the models the price table prices, each with its price, and any other name typed.
+// A model without a price is allowed (a local or proxied endpoint names its own), but said before it
+// starts: its tokens are counted, and no dollar budget can limit it.
+import * as vscode from 'vscode';
+import { SpendProtocol, type PricedModels } from '../../protocol/spend';
+import { TIERS, type Tier } from '../../protocol/types';
+import type { HostClient } from '../hostClient';
+
+export const UNPRICED_WARNING = 'no price here: its tokens are counted, but no dollar budget can limit it';
+
+/** Whether the price table prices `model` (undefined when the host cannot say). */
+export async function isPriced(host: HostClient, model: string): Promise<boolean | undefined> {
+  const answer = await host.request(SpendProtocol.models, { check: model }).catch(() => undefined);
+  return answer && answer.checked !== null;
+}
+
+/** The model picked, or undefined when the user backed out. */
+export async function pickModel(host: HostClient, current: string): Promise<string | undefined> {
+  const table = await host.request(SpendProtocol.models, {}).catch(() => undefined);
+  if (!table) return typeModel(host, current);
+  const other = { label: '$(edit) Another model…', detail: 'Any model the endpoint serves; one without a price here is counted in tokens only.', model: undefined };
+  const items: (vscode.QuickPickItem & { model?: string })[] = [
+    ...table.models.map(m => ({ label: m.model, description: m.model === current.toLowerCase() ? 'current' : undefined, detail: priceLine(m.tiers), model: m.model })),
+    other,
+  ];
+  const p = await vscode.window.showQuickPick(items, { title: `Model (prices per million tokens, table of ${table.date} with your overrides)`, matchOnDetail: false });
+  if (!p) return undefined;
+  return p.model ?? typeModel(host, current, table);
+}
+
+async function typeModel(host: HostClient, current: string, table?: PricedModels): Promise<string | undefined> {
+  const known = new Set(table?.models.map(m => m.model));
+  const v = await vscode.window.showInputBox({
+    title: 'Model',
+    value: known.has(current.toLowerCase()) ? '' : current,
+    prompt: 'The model name the endpoint expects.',
+    ignoreFocusOut: true,
+    // A warning, not a refusal: Enter still takes it.
+    validateInput: async x => {
+      if (!x.trim()) return 'Name a model.';
+      return (await isPriced(host, x.trim())) === false ? { message: `${x.trim()} has ${UNPRICED_WARNING} (give it one in switchyard.prices).`, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+    },
+  });
+  return v?.trim() || undefined;
+}
+
+const usd = (n: number): string => `$${Number.isInteger(n) ? n : n < 1 ? +n.toFixed(4) : n.toFixed(2)}`;
+
+/** "standard $2.50 in · $0.25 cached · $15 out; also priority, flex". */
+export function priceLine(tiers: PricedModels['models'][number]['tiers']): string {
+  const first = (['standard', ...TIERS.filter(t => t !== 'standard')] as Tier[]).find(t => tiers[t]);
+  if (!first) return 'no tier priced';
+  const p = tiers[first]!;
+  const others = TIERS.filter(t => t !== first && tiers[t]);
+  return `${first} ${usd(p.input)} in · ${usd(p.cachedInput)} cached · ${usd(p.output)} out${others.length ? `; also ${others.join(', ')}` : ''}`;
+}
