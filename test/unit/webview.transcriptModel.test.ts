@@ -183,3 +183,20 @@ test("a command agent's output keeps its stream, so stderr is tagged as such and
   const items = out.flatMap(c => (c.op === 'append' ? [c.item] : []));
   assert.deepEqual(items.map(i => i.kind === 'notice' && [i.level, i.stream]), [['info', 'stdout'], ['info', 'stderr']]);
 });
+
+test('a command waiting for approval: the waiting and running lines go above it, and its result comes below the answer', () => {
+  const m = new TranscriptModel();
+  const page = new Page(m);
+  const call: TranscriptEvent = { kind: 'tool-call', ts, turn: 1, callId: 'c1', name: 'run_command', args: '{"command":"ls"}' };
+  page.apply(m.apply([call, { kind: 'status', ts, status: 'waiting', reason: 'Waiting for your approval to run a command.' }]));
+  assert.deepEqual(page.items.map(i => (i.kind === 'status' ? i.status : i.kind)), ['waiting', 'tool']);
+  page.apply(m.apply([{ kind: 'status', ts, status: 'running' }, { kind: 'tool-result', ts, turn: 1, callId: 'c1', output: 'a\nb', ok: true }]));
+  assert.deepEqual(page.items.map(i => (i.kind === 'status' ? i.status : i.kind)), ['waiting', 'running', 'tool']);
+  // The result is in: a status after it goes below, as any other.
+  page.apply(m.apply([{ kind: 'status', ts, status: 'done' }]));
+  assert.deepEqual(page.items.map(i => (i.kind === 'status' ? i.status : i.kind)), ['waiting', 'running', 'tool', 'done']);
+  // Read back from the file in one go, the page is the same.
+  const saved = new TranscriptModel();
+  const savedPage = new Page(saved).apply(saved.apply([call, { kind: 'status', ts, status: 'waiting' }, { kind: 'status', ts, status: 'running' }, { kind: 'tool-result', ts, turn: 1, callId: 'c1', output: 'a\nb', ok: true }, { kind: 'status', ts, status: 'done' }]));
+  assert.deepEqual(savedPage.kinds, page.kinds);
+});

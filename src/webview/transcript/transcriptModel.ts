@@ -49,6 +49,8 @@ export class TranscriptModel {
   private live: Extract<Item, { kind: 'typing' }> | null = null;
   /** Interrupted typing items by turn, removed when that turn's final answer arrives. */
   private readonly interrupted = new Map<number, number[]>();
+  /** The item at the end of the page. */
+  private last: Item | null = null;
   /** Open tool calls by call id, waiting for their result. */
   private readonly openCalls = new Map<string, Extract<Item, { kind: 'tool' }>>();
 
@@ -88,7 +90,7 @@ export class TranscriptModel {
           this.interrupt(out);
           this.giveUpCalls(Number.POSITIVE_INFINITY, out);
         }
-        return this.append({ id: 0, kind: 'status', ts: e.ts, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }, out);
+        return this.statusLine({ id: 0, kind: 'status', ts: e.ts, status: e.status, ...(e.reason ? { reason: e.reason } : {}) }, out);
       case 'notice': {
         const item: Item = { id: 0, kind: 'notice', ts: e.ts, level: e.level, text: e.text, ...(e.stream ? { stream: e.stream } : {}) };
         // Said while an answer streams on (a tier changed, a server slow to go on): the answer is not cut.
@@ -133,10 +135,12 @@ export class TranscriptModel {
       this.items.delete(old);
       this.live = null;
       out.push({ op: 'replace', id: old, item });
+      if (this.last?.id === old) this.last = item;
       return;
     }
     this.interrupt(out);
     out.push({ op: 'append', item });
+    this.last = item;
   }
 
   private call(e: Ev<'tool-call'>, out: Change[]): void {
@@ -171,6 +175,19 @@ export class TranscriptModel {
     }
   }
 
+  /**
+   * Waiting for an approval of the command just called, then running again once it is answered: both said
+   * above that command, whose result then comes below its answer, as it happened.
+   */
+  private statusLine(item: Extract<Item, { kind: 'status' }>, out: Change[]): void {
+    const last = this.last;
+    if (last?.kind === 'tool' && !last.result && !last.unanswered && (item.status === 'waiting' || item.status === 'running')) {
+      out.push({ op: 'insertBefore', item: this.register(item), before: last.id });
+      return;
+    }
+    this.append(item, out);
+  }
+
   private beforeTyping(item: Item, out: Change[]): void {
     if (!this.live) return this.append(item, out);
     out.push({ op: 'insertBefore', item: this.register(item), before: this.live.id });
@@ -178,6 +195,7 @@ export class TranscriptModel {
 
   private append(item: Item, out: Change[]): void {
     out.push({ op: 'append', item: this.register(item) });
+    this.last = item;
   }
 
   private register<T extends Item>(item: T): T {
