@@ -8,8 +8,11 @@ import type { HostClient } from './hostClient';
 import { Disposable } from './lifecycle';
 import type { SessionState } from './sessionState';
 
-/** How long to gather pauses before saying them: a window that closes pauses its sessions one by one. */
-const GATHER_MS = 1500;
+/**
+ * How long to gather pauses before saying them: a window that closes pauses its sessions one by one, and
+ * one that reloads offers them itself when it is back (only those still paused then are said here).
+ */
+const GATHER_MS = 8000;
 
 const RUNNING: readonly SessionStatus[] = ['running', 'waiting'];
 

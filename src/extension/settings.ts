@@ -128,10 +128,21 @@ function tooSmallBudget(value: unknown, problems: SettingsProblem[]): number | u
  */
 function readPrices(config: vscode.WorkspaceConfiguration, problems: SettingsProblem[]): Record<string, PriceOverride> | undefined {
   const split = goodPrices(config.get<unknown>('prices'), `${SECTION}.prices`);
-  if (!split) return undefined;
-  for (const { model, problem } of split.problems) {
-    problems.push({ key: `${SECTION}.prices`, message: `is not valid for ${model} (${problem}); that model's override is left out, the other models' hold` });
-  }
+  if (!split?.problems.length) return split?.prices as Record<string, PriceOverride> | undefined;
+  // A model's good override in a layer beneath (a workspace's typo over the user's own price) stands.
+  const inspected = config.inspect<unknown>('prices');
+  const layers = [
+    { name: "the workspace folder's settings", value: inspected?.workspaceFolderValue },
+    { name: "the workspace's settings", value: inspected?.workspaceValue },
+    { name: 'your user settings', value: inspected?.globalValue },
+  ];
+  const said = split.problems.map(({ model, problem }) => {
+    const entryIn = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) && model in v ? (v as Record<string, unknown>)[model] : undefined);
+    const beneath = layers.find(l => entryIn(l.value) !== undefined && pricesProblem({ [model]: entryIn(l.value) }) === undefined);
+    if (beneath) split.prices[model] = entryIn(beneath.value);
+    return `${model} (${problem}; ${beneath ? `using its override in ${beneath.name}` : 'its override is left out'})`;
+  });
+  problems.push({ key: `${SECTION}.prices`, message: `is not valid for ${said.join(', and for ')}: the other models' overrides hold` });
   return split.prices as Record<string, PriceOverride>;
 }
 

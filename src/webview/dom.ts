@@ -10,8 +10,8 @@ export interface Props {
   tabIndex?: number;
   type?: string;
   disabled?: boolean;
-  /** aria-* and data-* attributes, by their full name. */
-  attrs?: Record<string, string>;
+  /** aria-* and data-* attributes, by their full name (any other is refused, here and when it runs). */
+  attrs?: { [name: `aria-${string}` | `data-${string}`]: string };
   on?: { [K in keyof HTMLElementEventMap]?: (ev: HTMLElementEventMap[K]) => void };
 }
 

@@ -163,10 +163,11 @@ suite('sessions in a real VS Code', () => {
     const release = path.join(os.tmpdir(), `switchyard-release-${process.pid}-${Date.now()}-killed`);
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
     const env = { ...process.env, OPENAI_BASE_URL: config.get<string>('baseUrl')!, OPENAI_API_KEY: 'sk-integration-test' };
-    const window = vscode.window as unknown as { showInformationMessage: (message: string, ...items: string[]) => Thenable<string | undefined> };
-    const show = window.showInformationMessage;
+    type Show = (message: string, ...items: string[]) => Thenable<string | undefined>;
+    const window = vscode.window as unknown as { showInformationMessage: Show; showWarningMessage: Show };
+    const [show, warn] = [window.showInformationMessage, window.showWarningMessage];
     const said: { message: string; items: string[] }[] = [];
-    window.showInformationMessage = (message: string, ...items: string[]) => {
+    window.showInformationMessage = window.showWarningMessage = (message: string, ...items: string[]) => {
       said.push({ message, items });
       // Resume It, as a user would click it.
       return Promise.resolve(items.find(i => i === 'Resume It'));
@@ -179,12 +180,21 @@ suite('sessions in a real VS Code', () => {
       // Killed outright, as a window or run that crashed: it writes nothing more.
       run.kill('SIGKILL');
       await until(() => said.find(x => /^Switchyard: 1 session was paused when the window or run running it closed\.$/.test(x.message)), 'this window to say the session was paused');
-      const resumed = await sessionWhere(a, theirs.id, x => x.status === 'running' && x.runsHere === true, 'Resume It to run it here');
+      await sessionWhere(a, theirs.id, x => x.status === 'running' && x.runsHere === true, 'Resume It to run it here');
+      // This window's own host restarted while it runs the session: said by the restart, not as another's.
+      await vscode.commands.executeCommand('switchyard.restartHost');
+      await until(() => said.find(x => x.message === 'Switchyard: the restart paused 1 running session.'), "the restart's own word");
+      await sessionWhere(a, theirs.id, x => x.status === 'running' && x.runsHere === true, 'Resume It, after the restart');
+      await new Promise(r => setTimeout(r, 9000));
       fs.writeFileSync(release, '');
-      assert.strictEqual((await sessionWhere(a, resumed.id, settled, 'the resumed session to finish')).status, 'done');
-      assert.strictEqual(said.filter(x => /paused/.test(x.message)).length, 1, 'said once');
+      assert.strictEqual((await sessionWhere(a, theirs.id, settled, 'the resumed session to finish')).status, 'done');
+      assert.deepStrictEqual(said.filter(x => /paused/.test(x.message)).map(x => x.message), [
+        'Switchyard: 1 session was paused when the window or run running it closed.',
+        'Switchyard: the restart paused 1 running session.',
+      ], 'each pause said once, by the window that can tell what paused it');
     } finally {
       window.showInformationMessage = show;
+      window.showWarningMessage = warn;
       fs.writeFileSync(release, '');
     }
   });

@@ -127,11 +127,19 @@ suite('spend, tier and budgets in a real VS Code', () => {
     try {
       const { settings, problems } = readSettings();
       assert.deepStrictEqual(settings.prices, { 'my-model': { standard: good } });
-      assert.deepStrictEqual(problems.map(p => p.message), ["is not valid for gpt-5.4 (switchyard.prices.gpt-5.4.standard has no cachedInput); that model's override is left out, the other models' hold"]);
+      assert.deepStrictEqual(problems.map(p => p.message), ["is not valid for gpt-5.4 (switchyard.prices.gpt-5.4.standard has no cachedInput; its override is left out): the other models' overrides hold"]);
+      // A workspace's typo over the user's own good price: the user's stands.
+      await config().update('prices', { 'gpt-5.4': { standard: { input: 3, cachedInput: 0.3, output: 20 } } }, vscode.ConfigurationTarget.Global);
+      await config().update('prices', { 'gpt-5.4': { standard: { input: 'three' } } }, vscode.ConfigurationTarget.Workspace);
+      const layered = readSettings();
+      assert.deepStrictEqual(layered.settings.prices, { 'gpt-5.4': { standard: { input: 3, cachedInput: 0.3, output: 20 } } });
+      assert.match(layered.problems.find(p => p.key === 'switchyard.prices')?.message ?? '', /using its override in your user settings\): the other models' overrides hold$/);
+      await config().update('prices', undefined, vscode.ConfigurationTarget.Workspace);
       // Not an object of models at all: nothing of it holds.
       await config().update('prices', ['my-model'], vscode.ConfigurationTarget.Global);
       assert.deepStrictEqual(readSettings().settings.prices, {});
     } finally {
+      await config().update('prices', undefined, vscode.ConfigurationTarget.Workspace);
       await config().update('prices', undefined, vscode.ConfigurationTarget.Global);
     }
   });

@@ -192,6 +192,22 @@ test('same-failure: edits to the failing file, its test partner, or a failure na
   assert.equal(at(sameFailure, nowOnIt), null, 'an edit after the last failure that goes at what fails');
 });
 
+test('same-failure: rounds that each edit three files not edited before are other work going on past the failure; a file or two a round is still an attempt at it', () => {
+  const t = turns();
+  const batch = (n: number) => [0, 1, 2].map(i => write(`src/dates/file${n * 3 + i}.ts`, `migrated ${n}`));
+  const migration = [t([failing()]), t(batch(0)), t([failing()]), t(batch(1)), t([failing()]), t(batch(2)), t([failing()]), t(batch(3)), t([failing()])];
+  assert.ok(firings(sameFailure, migration).every(x => !x), 'a migration past a test that was failing all along');
+  const u = turns();
+  const twoFiles = (a: string, b: string) => [write(a, `${a} again`), write(b, `${b} again`)];
+  const fiddling = [u([failing()]), u(twoFiles('package.json', 'jest.config.js')), u([failing()]), u(twoFiles('tsconfig.json', 'babel.config.js')), u([failing()])];
+  assert.deepEqual(firings(sameFailure, fiddling), [false, false, false, false, true]);
+  // Three files, but the same ones again: coming back to what was tried is no new work.
+  const v = turns();
+  const same = (n: number) => ['package.json', 'jest.config.js', 'tsconfig.json'].map(f => write(f, `try ${n}`));
+  const circling = [v([failing()]), v(same(1)), v([failing()]), v(same(2)), v([failing()])];
+  assert.deepEqual(firings(sameFailure, circling), [false, false, false, false, true]);
+});
+
 test('text-loop: the same paragraph three times, across replies or within one, fires; short phrases do not', () => {
   const para = 'I apologize for the confusion. The chart is still empty because the loader returns before the fetch resolves.';
   const t = turns();

@@ -214,8 +214,14 @@ test('transcript: model and tool text is never markup', { skip }, async () => {
     { kind: 'tool-call', ts, turn: 1, callId: 'c', name: evil, args: JSON.stringify({ path: evil }) },
     { kind: 'tool-result', ts, turn: 1, callId: 'c', output: evil, ok: false },
     { kind: 'notice', ts, level: 'error', text: evil },
+    // A command agent's own lines: stderr is tagged, not shown as a warning.
+    { kind: 'notice', ts, level: 'info', text: evil, stream: 'stdout' },
+    { kind: 'notice', ts, level: 'info', text: evil, stream: 'stderr' },
   ] } });
   await page.waitForSelector('.item-notice');
+  assert.equal(await page.locator('.notice-output').count(), 2);
+  assert.equal(await page.locator('.notice-stderr .stream-tag').innerText(), 'stderr');
+  assert.equal(await page.locator('.notice-output .codicon-warning').count(), 0);
   await page.locator('.tool-head').click();
   await page.waitForSelector('.tool-output');
   assert.equal(await page.locator('#app img, #app script').count(), 0);

@@ -8,19 +8,33 @@ import type { HostClient } from '../hostClient';
 
 export const UNPRICED_WARNING = 'no price here: its tokens are counted, but no dollar budget can limit it';
 
+/** How long the dialog waits for the host's word on prices before going on without it. */
+const ASK_MS = 2000;
+
+/** The price table with `check` resolved, or undefined when the host cannot say now (restarting, or slow). */
+function pricedModels(host: HostClient, check?: string): Promise<PricedModels | undefined> {
+  // A request waits for a host that is down until it is back: the dialog does not.
+  if (host.state !== 'ready') return Promise.resolve(undefined);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    host.request(SpendProtocol.models, check === undefined ? {} : { check }).catch(() => undefined),
+    new Promise<undefined>(resolve => (timer = setTimeout(() => resolve(undefined), ASK_MS))),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Whether the price table prices `model` (undefined when the host cannot say). */
 export async function isPriced(host: HostClient, model: string): Promise<boolean | undefined> {
-  const answer = await host.request(SpendProtocol.models, { check: model }).catch(() => undefined);
+  const answer = await pricedModels(host, model);
   return answer && answer.checked !== null;
 }
 
 /** The model picked, or undefined when the user backed out. */
 export async function pickModel(host: HostClient, current: string): Promise<string | undefined> {
-  const table = await host.request(SpendProtocol.models, {}).catch(() => undefined);
+  const table = await pricedModels(host, current);
   if (!table) return typeModel(host, current);
   const other = { label: '$(edit) Another model…', detail: 'Any model the endpoint serves; one without a price here is counted in tokens only.', model: undefined };
   const items: (vscode.QuickPickItem & { model?: string })[] = [
-    ...table.models.map(m => ({ label: m.model, description: m.model === current.toLowerCase() ? 'current' : undefined, detail: priceLine(m.tiers), model: m.model })),
+    ...table.models.map(m => ({ label: m.model, description: m.model === table.checked ? 'current' : undefined, detail: priceLine(m.tiers), model: m.model })),
     other,
   ];
   const p = await vscode.window.showQuickPick(items, { title: `Model (prices per million tokens, table of ${table.date} with your overrides)`, matchOnDetail: false });
@@ -29,10 +43,10 @@ export async function pickModel(host: HostClient, current: string): Promise<stri
 }
 
 async function typeModel(host: HostClient, current: string, table?: PricedModels): Promise<string | undefined> {
-  const known = new Set(table?.models.map(m => m.model));
   const v = await vscode.window.showInputBox({
     title: 'Model',
-    value: known.has(current.toLowerCase()) ? '' : current,
+    // The current one is offered for editing where the list does not hold it (a typo to mend).
+    value: table?.checked ? '' : current,
     prompt: 'The model name the endpoint expects.',
     ignoreFocusOut: true,
     // A warning, not a refusal: Enter still takes it.
@@ -44,7 +58,8 @@ async function typeModel(host: HostClient, current: string, table?: PricedModels
   return v?.trim() || undefined;
 }
 
-const usd = (n: number): string => `$${Number.isInteger(n) ? n : n < 1 ? +n.toFixed(4) : n.toFixed(2)}`;
+// Cents as cents ($0.50, $2.50), finer prices as they are ($0.175).
+const usd = (n: number): string => `$${Number.isInteger(n) ? n : Number.isInteger(n * 100) ? n.toFixed(2) : n < 0.0001 ? n.toPrecision(2) : +n.toFixed(4)}`;
 
 /** "standard $2.50 in · $0.25 cached · $15 out; also priority, flex". */
 export function priceLine(tiers: PricedModels['models'][number]['tiers']): string {

@@ -156,9 +156,16 @@ export const sameFailure: Detector = (history, s) => {
   const passedIn = (from: number, to: number): boolean =>
     horizon.slice(from, to + 1).some(t => t.calls.some(c => c.command === failing.command && !c.failed));
 
-  // Edits since the latest failure that go at what fails mean the agent is working on it.
+  // Edits since the latest failure that go at what fails mean the agent is working on it; so do edits to
+  // many files not edited in the other rounds, work of its own (a migration past a test that was already
+  // failing), not an attempt at the failure.
   const after = changedIn(latestIndex + 1, horizon.length - 1);
-  if (after.length && related(after)) return null;
+  const roundsOf = new Map<string, number>();
+  for (const round of [after, ...occurrences.slice(1).map((next, k) => changedIn(occurrences[k]! + 1, next))]) {
+    for (const f of new Set(round)) roundsOf.set(f, (roundsOf.get(f) ?? 0) + 1);
+  }
+  const otherWork = (edited: readonly string[]) => new Set(edited.filter(f => roundsOf.get(f) === 1)).size >= OTHER_WORK_FILES;
+  if (after.length && (related(after) || otherWork(after))) return null;
 
   let rounds = 1;
   const unrelated = new Set<string>(after);
@@ -167,7 +174,7 @@ export const sameFailure: Detector = (history, s) => {
     if (passedIn(prev + 1, next)) break;
     const between = changedIn(prev + 1, next);
     if (!between.length) continue;
-    if (related(between)) break;
+    if (related(between) || otherWork(between)) break;
     between.forEach(f => unrelated.add(f));
     rounds++;
   }
@@ -179,6 +186,13 @@ export const sameFailure: Detector = (history, s) => {
     reason: `"${failing.headline}" failed the same way ${rounds} times, after edits to ${truncate([...unrelated].join(', '), 70)} that do not touch what fails${where}`,
   };
 };
+
+/**
+ * A round of edits (between two runs of the failing command) that reaches this many files no other round
+ * edits is other work going on past the failure. An attempt at a failure it cannot tie to its cause edits
+ * a file or two (a config, a declaration), and comes back to them.
+ */
+const OTHER_WORK_FILES = 3;
 
 /** The model writing the same paragraph again and again (across turns or within one). */
 export const textLoop: Detector = (history, s) => {

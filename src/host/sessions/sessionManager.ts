@@ -94,7 +94,9 @@ export class SessionManager implements SessionHost {
 
   info(s: LiveSession): SessionInfo {
     const info = toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id));
-    return this.machineWait.info(s.run ? { ...info, runsHere: true } : info);
+    // Held here and running, its run about to start or under way (a queued one is said running before its run is made).
+    const runsHere = s.run !== undefined || ((s.record.status === 'running' || s.record.status === 'waiting') && s.record.owner?.hostId === this.ctx.hostId);
+    return this.machineWait.info(runsHere ? { ...info, runsHere: true } : info);
   }
 
   /** Loads a repository's sessions once; running ones left by a dead process come back paused. */

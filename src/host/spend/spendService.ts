@@ -160,11 +160,14 @@ export class SpendService {
     return dearestUnitPrice(this.o.prices(), model) !== null;
   }
 
-  /** The models priced, in the table's order (the shipped table's newest first, then models only overrides price), and `check` resolved. */
+  /**
+   * The models priced, in the table's order (the shipped table's newest first, then models only overrides
+   * price), and `check` resolved: priced as the budgets see it, at one tier at least.
+   */
   pricedModels(check?: string): PricedModels {
     const table = this.o.prices();
-    const models = [...table.models].map(([model, p]) => ({ model, tiers: { ...p.tiers } }));
-    return { date: table.date, models, ...(check !== undefined ? { checked: resolveModel(table, check) } : {}) };
+    const models = [...table.models].filter(([, p]) => Object.keys(p.tiers).length).map(([model, p]) => ({ model, tiers: { ...p.tiers } }));
+    return { date: table.date, models, ...(check !== undefined ? { checked: this.isPriced(check) ? resolveModel(table, check) : null } : {}) };
   }
 
   /** Whether the price table has this model at this tier. */

@@ -113,7 +113,7 @@ function notice(item: Of<'notice'>): HTMLElement {
   // A command agent's own output: a terminal's line, its stderr ones tagged so.
   if (item.stream) {
     return h('div', { class: `item item-notice notice-output notice-${item.stream}` }, icon('terminal'),
-      item.stream === 'stderr' ? h('span', { class: 'stream-tag', attrs: { title: "The agent's standard error" } }, 'stderr') : null,
+      item.stream === 'stderr' ? h('span', { class: 'stream-tag', title: "The agent's standard error" }, 'stderr') : null,
       h('span', { class: 'notice-text' }, item.text), time(item.ts));
   }
   const iconName = item.level === 'error' ? 'error' : item.level === 'warning' ? 'warning' : 'info';

@@ -176,8 +176,9 @@ export class TranscriptModel {
   }
 
   /**
-   * Waiting for an approval of the command just called, then running again once it is answered: both said
-   * above that command, whose result then comes below its answer, as it happened.
+   * Waiting for an approval while the last thing shown is a call still open (the command asked about), then
+   * running again once it is answered: both go above that call, whose result then comes below the answer,
+   * as it happened. A status that ends the run, or one after the call's result, goes at the end as any item.
    */
   private statusLine(item: Extract<Item, { kind: 'status' }>, out: Change[]): void {
     const last = this.last;
