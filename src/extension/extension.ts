@@ -76,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const host = new HostClient(context.extensionPath, log, configuration, readHostPriority);
   const state = new SessionState(host);
   const tree = new SessionsTree(state, context.workspaceState);
-  const transcripts = new TranscriptPanels(context.extensionUri, host, state);
+  const transcripts = new TranscriptPanels(context.extensionUri, host, state, context.workspaceState);
   const spendView = new SpendView(context.extensionUri, host, state);
   const meter = new SpendMeter();
   const tierItem = new TierItem();

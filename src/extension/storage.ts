@@ -12,6 +12,8 @@ export const StateKeys = {
   activeSession: 'switchyard.activeSession',
   /** Workspace state: pauses (session and time) of sessions whose process ended, that this window offered to resume. */
   resumeOffered: 'switchyard.resumeOffered',
+  /** Workspace state: the session whose transcript tab is the preview, so a reload restores it as one. */
+  previewTranscript: 'switchyard.previewTranscript',
 } as const;
 
 export class ApiKeyStore {

@@ -424,6 +424,11 @@ try {
     await wb.inWebview('text=/Check the project listing/', 60000);
     await page.locator('.tab', { hasText: 'Agent: Fix flaky test 5' }).first().click();
     await wb.inWebview('text=/expected 4, received 5/', 60000);
+    // The preview is the preview again (a row's next click reuses it); the kept tab stays kept.
+    const keep = page.locator('.editor-actions .action-label[aria-label="Keep Transcript Open"]');
+    await keep.waitFor();
+    await page.locator('.tab', { hasText: 'Agent: Check with approval' }).first().click();
+    await keep.waitFor({ state: 'detached' });
   });
 
   await step('in Restricted Mode the sidebar and New Session say why no session starts, and how to trust the folder', async () => {

@@ -4,6 +4,7 @@
 // tab, so browsing a fleet does not leave a hundred live webviews behind. Opening a transcript by its
 // command, using its header, or Keep Open keeps the tab.
 import * as vscode from 'vscode';
+import { StateKeys } from '../storage';
 import type { TranscriptEvent } from '../../protocol/records';
 import { SessionsProtocol, type TranscriptResult } from '../../protocol/sessions';
 import type { FromWebviewMessage, TranscriptAction } from '../../protocol/webview';
@@ -31,6 +32,7 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
     private readonly extensionUri: vscode.Uri,
     private readonly host: HostClient,
     private readonly state: SessionState,
+    private readonly memento: vscode.Memento,
   ) {
     super();
     this.register(host.onNotification(SessionsProtocol.transcriptEvents, ({ sessionId, from, events }) => this.panels.get(sessionId)?.live(from, events)));
@@ -64,6 +66,7 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
       this.panels.set(sessionId, reused);
       reused.show(sessionId);
       reused.panel.reveal();
+      this.setPreview(reused);
       return reused;
     }
     const title = this.state.get(sessionId)?.title ?? sessionId;
@@ -90,6 +93,7 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
   private setPreview(p: TranscriptPanel | undefined): void {
     this.preview = p;
     this.updateContext();
+    void this.memento.update(StateKeys.previewTranscript, p?.sessionId);
   }
 
   /** Keep Open shows in the editor's title while a preview is the active tab. */
@@ -105,7 +109,9 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
       return;
     }
     panel.webview.options = webviewOptions(this.extensionUri);
-    this.adopt(sessionId, panel);
+    const p = this.adopt(sessionId, panel);
+    // The preview before the reload is the preview again: the next row's click reuses it.
+    if (sessionId === this.memento.get<string>(StateKeys.previewTranscript)) this.setPreview(p);
   }
 
   private adopt(sessionId: string, panel: vscode.WebviewPanel): TranscriptPanel {
