@@ -101,7 +101,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${draft.model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role)}` },
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role)}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
