@@ -90,6 +90,27 @@ test('a request the gate holds back for more than a moment says why in its sessi
   assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests), and every request to it waits out the time it asked for']);
 });
 
+test('a request cancelled while it waits for the rate limit is never sent, and costs nothing', async t => {
+  const up = await upstream(t, {});
+  const { gateway } = await gatewayFor(t, up);
+  const link = new RecordingLink('s');
+  const token = gateway.register(link);
+  gateway.rateLimits.observe(headers({ 'retry-after': '30' }), 429);
+  const cancel = new AbortController();
+  setTimeout(() => cancel.abort(), 300);
+  const r = await gateway.fetch('http://gateway.invalid/v1/responses', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] })),
+    signal: cancel.signal,
+  });
+  assert.equal(r.status, 499);
+  await r.text();
+  await new Promise(resolve => setTimeout(resolve, 200));
+  assert.equal(up.requests.length, 0, 'nothing reached the model server');
+  assert.deepEqual(link.usage, [], 'no record: nothing was sent');
+});
+
 const word = (remaining: number, limit = 500, reset = '10s') => headers({ 'x-ratelimit-limit-requests': String(limit), 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': reset });
 
 test('requests sent since the last word count against what is left, until a newer word says', async () => {

@@ -73,6 +73,8 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   // A wait the user would notice is said: a session silent for a minute looks hung.
   if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason(Date.now(), windowTokens) ?? 'the provider\'s rate limit');
   await deps.rateLimits.wait(signal, windowTokens);
+  // Cancelled while it waited (the run paused or stopped): nothing goes out, and nothing is charged.
+  if (signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
   // What the provider's rate-limit headers count: the requests sent before this one.
   const sentAt = Date.now();
   let reservation: ReserveResult;
@@ -107,7 +109,10 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     deps.log('warn', `Budget reservation for session ${link.id} failed: ${(err as Error).message}`);
     return errorResponse(503, `Switchyard gateway: the budget could not be checked (${(err as Error).message}); try again.`, 'budget_unavailable', 'server_error');
   }
-  if (!reservation.ok && signal?.aborted) return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
+  if (signal?.aborted) {
+    if (reservation.ok) await deps.budgets.settle(reservation.reservationId);
+    return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
+  }
   if (!reservation.ok) {
     // Its body is small: what it is held at would puzzle anyone not told why, where that is why.
     const withoutChain = carried.unknown ? deps.budgets.smallestRequestUsd(model, reserveInputTokens(Buffer.byteLength(text)), wantedOut) : null;

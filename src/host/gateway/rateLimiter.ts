@@ -141,7 +141,8 @@ export class RateLimitGate {
         signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
       });
     }
-    this.sent(tokens);
+    // A request cancelled while it waited is not sent: it does not count against the window.
+    if (!signal?.aborted) this.sent(tokens);
     return Math.max(0, ms);
   }
 

@@ -43,6 +43,8 @@ export class UpstreamClient {
   }
 
   private send(method: string, target: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, idleMs: number, mayRetry: boolean): Promise<UpstreamReply> {
+    // Cancelled before it went: never sent (a socket at hand could take the whole body before the abort is seen).
+    if (signal?.aborted) return Promise.reject(new UpstreamRequestError(new Error('the request was cancelled before it was sent'), false));
     return new Promise((resolve, reject) => {
       const secure = target.protocol === 'https:';
       const req = (secure ? https : http).request(target, { method, headers, agent: secure ? this.secure : this.plain, signal }, res => {
