@@ -122,12 +122,13 @@ export function servedElsewhere(events: readonly TranscriptEvent[], pricedAt: (m
 }
 
 /**
- * A day or month cap already spent when a run would start: no session is made, and the run ends as one that
- * reached the cap mid-run does (exit 3), its --json object that one's without the fields of a session.
+ * A cap already spent when a run would start (`run`: no session is made; `resume`: the session is left as it
+ * is): the run ends as one that reached the cap mid-run does (exit 3), its --json object that one's without
+ * the fields of a session.
  */
-export function capReachedAtStart(e: CapReachedError, json: boolean, out: Out, err: Out): number {
+export function capReachedAtStart(e: CapReachedError, json: boolean, out: Out, err: Out, command: 'run' | 'resume' = 'run'): number {
   if (json) out(JSON.stringify({ status: 'over-budget', reason: e.message, cause: e.statusCause }));
-  else err(`switchyard run: ${e.message}`);
+  else err(`switchyard ${command}: ${e.message}`);
   return 3;
 }
 

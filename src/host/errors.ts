@@ -19,7 +19,7 @@ export class InvalidRequestError extends UserError {
  * reached, as a session that reaches it mid-run is stopped by it (the CLI exits 3 and names the cause).
  */
 export class CapReachedError extends UserError {
-  constructor(message: string, readonly statusCause: 'day-budget' | 'month-budget') {
+  constructor(message: string, readonly statusCause: 'session-budget' | 'day-budget' | 'month-budget') {
     super(message);
     this.name = 'CapReachedError';
   }

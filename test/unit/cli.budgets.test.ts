@@ -53,3 +53,28 @@ test('a budget that rounds to no micro-dollar, on the command line or as config.
   assert.match(zero.stderr, /config\.json: budgets\.sessionUsd should be a number of dollars \(at least 0\.000001\) or null, not 0/);
   assert.equal(branches(), '', 'no branch was made');
 });
+
+test('resume under a day cap already spent is a cap reached (exit 3), whatever the session\'s status, and changes nothing: not its status or cause, not its budget', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1', '--json', '--quiet'], env);
+  assert.equal(limited.code, 1, limited.stderr);
+  const { id, costUsd } = JSON.parse(limited.stdout) as { id: string; costUsd: number };
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: costUsd / 2 } }));
+  for (const extra of [[], ['--budget', '3']]) {
+    const r = await runCli(['resume', id, ...extra, '--json', '--quiet'], env);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    const o = JSON.parse(r.stdout) as { status: string; cause: string; reason: string };
+    assert.deepEqual([o.status, o.cause], ['over-budget', 'day-budget']);
+    assert.match(o.reason, /^The daily cap is reached: \$0\.\d+ of \$0\.\d+ spent\. Nothing was changed; raise it/);
+  }
+  const text = await runCli(['resume', id], env);
+  assert.equal(text.code, 3, text.stderr);
+  assert.match(text.stderr, /^switchyard resume: The daily cap is reached/m);
+  const [s] = JSON.parse((await runCli(['sessions', '--repo', repo, '--json'], env)).stdout) as { budgetUsd: number | null; status: string; statusCause?: string }[];
+  assert.deepEqual([s!.status, s!.statusCause, s!.budgetUsd], ['failed', 'turn-limit', 5]);
+  assert.equal(up.requests.length, 1, 'nothing more was sent');
+});

@@ -9,17 +9,17 @@ import { formatBudgetUsd } from '../../host/budgets/budgetText';
 import type { Engine } from '../../host/engine';
 import type { HomeLayout } from '../../host/home';
 import { parseRecord } from '../../host/sessions/sessionRecord';
-import { InvalidRequestError, UserError } from '../../host/errors';
+import { CapReachedError, InvalidRequestError, UserError } from '../../host/errors';
 import { usdToMicro } from '../../host/pricing/cost';
 import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
 import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
-import { queueTakenOver } from '../../host/sessions/resumeSession';
+import { machineCapStopping, queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { onEndSignals } from '../endSignals';
-import { followSession } from '../follow';
+import { capReachedAtStart, followSession } from '../follow';
 
 type Out = (s: string) => void;
 
@@ -97,6 +97,8 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     if (unconfined) throw new InvalidRequestError(unconfined);
     // Only for a session that can be resumed, and to a budget with room left: a refused resume leaves its budget as it was.
     if (budget !== undefined && RESUMABLE_STATUSES.includes(s.status)) {
+      const machine = machineCapStopping(engine.spend, engine.settings);
+      if (machine) throw machine;
       refuseSpentBudget(budget, s);
       await engine.sessions.raiseBudget(s.id, budget);
     }
@@ -104,7 +106,14 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     // Left queued by a process that is gone, it was taken over (not started) as it was found: it runs now.
     return (await queueTakenOver(engine.sessions, s.id, hint, { moreTurns: maxTurns })) ?? engine.sessions.resume(id!, hint, { moreTurns: maxTurns });
   };
-  return followSession(engine, resume, { json: Boolean(flags.json), quiet }, out, err);
+  const json = Boolean(flags.json);
+  try {
+    return await followSession(engine, resume, { json, quiet }, out, err);
+  } catch (e) {
+    // A cap spent is a cap reached (exit 3), as for `run`, whatever the session's status.
+    if (e instanceof CapReachedError) return capReachedAtStart(e, json, out, err, 'resume');
+    throw e;
+  }
 }
 
 /**

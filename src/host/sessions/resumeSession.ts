@@ -3,8 +3,11 @@
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
 import { RESUMABLE_STATUSES, type SessionInfo, type SessionStatus } from '../../protocol/types';
+import { capStops } from '../../protocol/spend';
 import { formatBudgetUsd } from '../budgets/budgetText';
-import { UserError } from '../errors';
+import type { HostSettings } from '../../protocol/host';
+import { CapReachedError, UserError } from '../errors';
+import type { SpendService } from '../spend/spendService';
 import type { LoopGuard } from '../guard/loopGuard';
 import { parseTrace } from '../guard/trace';
 import { INITIAL_GUARD } from './sessionRecord';
@@ -37,12 +40,14 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     if (gone) throw new UserError(gone);
   };
   resumable();
+  // A cap that stops work would pause it again at its first request: said now, and the session left as it
+  // is (a turn limit's cause too), whatever its status.
+  const machine = machineCapStopping(ctx.spend, ctx.settings());
+  if (machine) throw machine;
   if (s.record.status === 'over-budget') {
-    const status = await ctx.spend.budgetStatus(mgr.caps(s.record), s.id);
-    const full = status.find(b => b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
-    if (full) {
-      const how = full.scope === 'session' ? `Raise Budget in VS Code, or \`switchyard resume ${s.id} --budget USD\`` : `switchyard.budget.${full.scope}Usd in VS Code, or "budgets" in the Switchyard home's config.json`;
-      throw new UserError(`The ${full.scope} budget (${formatBudgetUsd(full.capUsd)}) is used up; raise it before resuming (${how}).`);
+    const own = (await ctx.spend.budgetStatus(mgr.caps(s.record), s.id)).find(b => b.scope === 'session' && b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
+    if (own) {
+      throw new CapReachedError(`The session's budget (${formatBudgetUsd(own.capUsd)}) is used up; raise it before resuming (Raise Budget in VS Code, or \`switchyard resume ${s.id} --budget USD\`).`, 'session-budget');
     }
   }
   const traced = await fromTrace(mgr, s);
@@ -64,6 +69,16 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   if (!taken) throw new UserError(takenElsewhere(s));
   mgr.scheduler.enqueue(id);
   return mgr.info(s);
+}
+
+/** The day or month cap that stops work now (spent, or refusing what is left cannot pay for), as a resume says it. */
+export function machineCapStopping(spend: SpendService, settings: HostSettings): CapReachedError | undefined {
+  const { dayUsd, monthUsd } = settings.budgets;
+  const full = spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.scope !== 'session' && capStops(b));
+  if (!full) return undefined;
+  const [name, key] = full.scope === 'day' ? ['daily', 'dayUsd'] : ['monthly', 'monthUsd'];
+  const state = full.spentUsd >= full.capUsd - 1e-6 ? `is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent` : `stops work: ${formatBudgetUsd(full.capUsd - full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} is left, less than a request needs`;
+  return new CapReachedError(`The ${name} cap ${state}. Nothing was changed; raise it (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume.`, full.scope === 'day' ? 'day-budget' : 'month-budget');
 }
 
 /**
