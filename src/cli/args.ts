@@ -3,7 +3,11 @@
 import { plainNumber } from '../protocol/plainNumber';
 import { usdToMicro } from '../host/pricing/cost';
 
-export type FlagSpec = { type: 'string'; values?: readonly string[] } | { type: 'number'; whole?: true } | { type: 'boolean' };
+export type FlagSpec =
+  /** An empty value is refused: `emptySays` is why, where the flag has more to say than the usual words. */
+  | { type: 'string'; values?: readonly string[]; emptySays?: string }
+  | { type: 'number'; whole?: true }
+  | { type: 'boolean' };
 
 export interface CommandSpec {
   name: string;
@@ -65,6 +69,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
       flags[name] = n;
     } else {
       if (f.values && !f.values.includes(value)) throw new UsageError(`--${name} must be one of ${f.values.join(', ')}, not "${value}"`);
+      // An empty value is a flag that would do nothing, or the default unsaid (`--model "$UNSET"`): refused.
+      if (!value.trim()) throw new UsageError(f.emptySays ?? `--${name} is empty: give it a value, or leave the flag out`);
       flags[name] = value;
     }
   }

@@ -138,7 +138,7 @@ export function nextStep(s: SessionInfo): string | undefined {
   switch (s.status) {
     case 'done':
       return s.statusReason === FINISHED_UNCHANGED
-        ? `nothing to merge; \`switchyard discard ${s.id}\` removes its worktree and branch`
+        ? `nothing to merge; \`switchyard discard ${s.id} --delete-branch\` removes its worktree and branch`
         : `review the worktree, then \`switchyard merge ${s.id}\` (or \`switchyard discard ${s.id}\`)`;
     case 'paused': return `\`${resume}\``;
     case 'stuck': return `\`${resume} --hint "what to do differently"\``;

@@ -1,5 +1,5 @@
 // `switchyard`: the engine, headless, for CI, servers and scripted fleets.
-import { InvalidRequestError, UserError } from '../host/errors';
+import { InterruptedError, InvalidRequestError, UserError } from '../host/errors';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
 import { replayCommand, replaySpec } from './commands/replay';
@@ -82,6 +82,12 @@ export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): P
     // A script that asked for JSON gets an object on stdout for a refusal too, not only a line on stderr, in
     // the shape merge's own refusals have.
     const refused = (message: string) => json && out(JSON.stringify({ ok: false, reason: 'error', message }));
+    // Told to stop before the work began (Ctrl-C): as a second Ctrl-C ends a run.
+    if (e instanceof InterruptedError) {
+      err(`switchyard ${name}: ${e.message}`);
+      refused(e.message);
+      return 130;
+    }
     if (e instanceof UsageError || e instanceof InvalidRequestError) {
       err(`switchyard ${name}: ${e.message}`);
       refused(e.message);

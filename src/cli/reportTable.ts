@@ -19,8 +19,8 @@ interface Figures {
 
 const SUMMED: readonly (keyof Figures)[] = ['requests', 'input', 'cached', 'output', 'costUsd', 'priorityPremiumUsd', 'unpricedRequests', 'estimatedRequests'];
 
-export function reportTable(rows: readonly ReportRow[], by: ReportGroup): string {
-  if (!rows.length) return 'No spend recorded.';
+export function reportTable(rows: readonly ReportRow[], by: ReportGroup, since?: string): string {
+  if (!rows.length) return since ? `No spend recorded since ${since}.` : 'No spend recorded.';
   const figures = rows.map((r): Figures => ({
     ...r.usage,
     costUsd: r.costUsd,

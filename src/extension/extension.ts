@@ -85,9 +85,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let firstReady = true;
   let active = context.workspaceState.get<string>(StateKeys.activeSession);
 
-  // The tier item acts on a session whose tier still matters: one that runs or can be resumed.
+  // The tier item acts on a session whose tier still matters: one that runs or can be resumed. Of the
+  // selected row and the transcript in front, the one the user came to last: a row left selected must not
+  // take the click meant for the transcript being read.
   const canRun = (x: SessionInfo | undefined) => x && RUNNABLE_STATUSES.includes(x.status) ? x : undefined;
-  const activeSession = () => canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? '')) ?? canRun(active ? state.get(active) : undefined);
+  const activeSession = () => canRun(active ? state.get(active) : undefined) ?? canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? ''));
+  const lookedAt = (id: string | undefined) => {
+    if (id && id !== active) ctx.setActiveSession(id);
+    else refreshTier();
+  };
   // The default tier is read when settings change, not on every session change (7 a second with a fleet).
   let defaultTier = 'standard' as SessionInfo['tier'];
   const readDefaultTier = () => {
@@ -136,8 +142,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     ...registerCommands(ctx),
     state.onDidChangeSpend(s => meter.refresh(s)),
     state.onDidChangeSessions(refreshTier),
-    tree.view.onDidChangeSelection(refreshTier),
-    vscode.window.tabGroups.onDidChangeTabs(refreshTier),
+    tree.view.onDidChangeSelection(() => lookedAt(tree.selected()?.id)),
+    vscode.window.tabGroups.onDidChangeTabs(() => lookedAt(transcripts.activeSessionId)),
     vscode.workspace.onDidChangeConfiguration(e => {
       if (affectsHost(e)) {
         void host.pushConfiguration();

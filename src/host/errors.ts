@@ -7,6 +7,14 @@ export class UserError extends Error {
 }
 
 /** The request itself is wrong (a bad path, an unknown role, a negative budget): the CLI exits 2. */
+/** The process was told to stop (Ctrl-C) before the work began: nothing was made or changed. */
+export class InterruptedError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
 export class InvalidRequestError extends UserError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -22,10 +22,10 @@ export function pricesProblem(prices: unknown, name = 'prices'): string | undefi
     for (const [tier, price] of Object.entries(tiers)) {
       if (!PRICE_TIERS.includes(tier)) return `${model}.${tier} is not a tier (${PRICE_TIERS.join(', ')})`;
       if (!isObject(price)) return `${model}.${tier} should be an object with input, cachedInput and output`;
+      // A misspelt field would be a price that silently does not hold; named before the field it stands for is missed.
+      for (const field of Object.keys(price)) if (!FIELDS.includes(field)) return `${model}.${tier}.${field} is not a price (${FIELDS.join(', ')})`;
       for (const field of REQUIRED) if (!(field in price)) return `${model}.${tier} has no ${field}`;
       for (const [field, usd] of Object.entries(price)) {
-        // A misspelt field would be a price that silently does not hold.
-        if (!FIELDS.includes(field)) return `${model}.${tier}.${field} is not a price (${FIELDS.join(', ')})`;
         if (!(typeof usd === 'number' && Number.isFinite(usd) && usd >= 0 && usd <= MAX_USD_PER_MILLION)) return `${model}.${tier}.${field} should be a number of dollars per million tokens (0 to ${MAX_USD_PER_MILLION.toLocaleString('en-US')}), not ${valueText(usd)}`;
       }
     }

@@ -28,7 +28,7 @@ export interface FromWebview {
   'transcript/act': { sessionId: string; action: TranscriptAction };
 }
 
-export type TranscriptAction = 'pause' | 'resume' | 'stop' | 'merge' | 'review';
+export type TranscriptAction = 'pause' | 'resume' | 'hint' | 'stop' | 'merge' | 'discard' | 'review';
 
 export type Envelope<M, K extends keyof M = keyof M> = K extends keyof M ? { type: K; body: M[K] } : never;
 export type ToWebviewMessage = Envelope<ToWebview>;

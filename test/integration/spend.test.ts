@@ -30,6 +30,29 @@ suite('spend, tier and budgets in a real VS Code', () => {
     await vscode.commands.executeCommand('switchyard.stopSession', s.id);
   });
 
+  test('the tier item acts on the session the user came to last: a row left selected does not take the click meant for the transcript in front', async () => {
+    const a = await api();
+    const rowA = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] row a', title: 'Row A', tier: 'standard' });
+    const tabB = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] tab b', title: 'Tab B', tier: 'standard' });
+    try {
+      await a.revealSession(rowA.id);
+      await until(() => a.selectedSession()?.id === rowA.id, 'row A to be selected');
+      await vscode.commands.executeCommand('switchyard.openTranscript', tabB.id);
+      await new Promise(r => setTimeout(r, 300));
+      await vscode.commands.executeCommand('switchyard.toggleTier');
+      await sessionWhere(a, tabB.id, x => x.tier === 'priority', "the transcript's session to move to priority");
+      assert.strictEqual(a.sessions().find(x => x.id === rowA.id)?.tier, 'standard', 'the row left selected is not changed');
+      // Back to the row: the item acts on it again.
+      await a.revealSession(tabB.id);
+      await a.revealSession(rowA.id);
+      await vscode.commands.executeCommand('switchyard.toggleTier');
+      await sessionWhere(a, rowA.id, x => x.tier === 'priority', 'the row, come back to, to move to priority');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      for (const s of [rowA, tabB]) await vscode.commands.executeCommand('switchyard.stopSession', s.id);
+    }
+  });
+
   test('a finished session is not offered a tier; the toggle with no session to run says it changed the default', async () => {
     const a = await api();
     const config = () => vscode.workspace.getConfiguration('switchyard');

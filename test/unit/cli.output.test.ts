@@ -74,9 +74,9 @@ test('a run that changed nothing is not pointed at a merge: it and the merge ref
   assert.equal(r.code, 0, r.stderr);
   const id = /Session (\w+)/.exec(r.stderr)?.[1];
   assert.ok(id, r.stderr);
-  assert.match(r.stderr + r.stdout, new RegExp(`next: nothing to merge; \`switchyard discard ${id}\` removes its worktree and branch`));
+  assert.match(r.stderr + r.stdout, new RegExp(`next: nothing to merge; \`switchyard discard ${id} --delete-branch\` removes its worktree and branch`));
   assert.doesNotMatch(r.stderr + r.stdout, /switchyard merge/);
   const merged = await runCli(['merge', id], env);
   assert.equal(merged.code, 1);
-  assert.match(merged.stdout, new RegExp(`^not merged: .*has nothing that is not already on main\\. \`switchyard discard ${id}\` removes its worktree and branch\\.`));
+  assert.match(merged.stdout, new RegExp(`^not merged: .*has nothing that is not already on main\\. \`switchyard discard ${id} --delete-branch\` removes its worktree and branch\\.`));
 });

@@ -38,12 +38,13 @@ test('resume, merge and discard by id: a failed session resumed finishes, merged
   const second = json<{ id: string; worktree: string; branch: string }>(other);
   const refused = await runCli(['discard', second.id], env);
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stdout, /^not discarded: Two has 1 commit not merged\. Nothing was changed; run again with --yes/);
+  // Its commits alone, and the branch kept: said as kept, not as lost.
+  assert.match(refused.stdout, /^not discarded: Two has 1 commit not merged into main\. They stay on switchyard\/\S+, which a discard keeps \(--delete-branch would lose them\)\. Nothing was changed; run again with --yes to remove its worktree\.$/m);
   const refusedJson = await runCli(['discard', second.id, '--json'], env);
   assert.equal(refusedJson.code, 1, refusedJson.stderr);
   assert.deepEqual(JSON.parse(refusedJson.stdout), {
     ok: false, needsConfirmation: true, uncommittedFiles: [], unmergedCommits: 1, reason: 'would-lose-work',
-    message: 'Two has 1 commit not merged. Nothing was changed; run again with --yes to discard it all the same.',
+    message: `Two has 1 commit not merged into main. They stay on ${second.branch}, which a discard keeps (--delete-branch would lose them). Nothing was changed; run again with --yes to remove its worktree.`,
   });
   assert.ok(existsSync(second.worktree), 'nothing was removed');
   const discarded = await runCli(['discard', second.id, '--yes', '--repo', repo], env);

@@ -57,6 +57,9 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
     // The last of two would win unsaid.
     [['run', '--task', 'x', '--task', 'y'], /^switchyard run: --task is given twice \("x" and "y"\): give it once$/],
     [['merge', 'abc', '--message', ' '], /--message is empty: git would write a commit message of its own/],
+    // An empty value would be the default unsaid (`--model "$UNSET"`), or nothing.
+    [['run', '--task', 'x', '--model', ''], /^switchyard run: --model is empty: give it a value, or leave the flag out$/],
+    [['resume', 'abc', '--hint', ' '], /^switchyard resume: --hint is empty: give it a value, or leave the flag out$/],
     // A help flag as a flag's value is that value, not a question.
     [['merge', 'abc', '--message', '-h'], /^switchyard merge: There is no session abc\./],
     [['help', 'bogus'], /^switchyard help: unknown command "bogus"\. Commands: run, /],

@@ -20,6 +20,8 @@ test('a price override is a model of tiers of prices; the table\'s tier aliases 
     [{ m: { turbo: { input: 1, cachedInput: 1, output: 1 } } }, /^prices\.m\.turbo is not a tier/],
     [{ m: { standard: { input: 1, output: 1 } } }, /^prices\.m\.standard has no cachedInput$/],
     [{ m: { standard: { input: 1, cachedInput: 1, output: 1, note: 'x' } } }, /^prices\.m\.standard\.note is not a price/],
+    // A misspelt field is named, not the field it stands for as missing.
+    [{ m: { standard: { input: 1, cachedInput: 1, ouput: 1 } } }, /^prices\.m\.standard\.ouput is not a price \(input, cachedInput, output, cacheWrite\)$/],
     [{ m: { standard: { input: '1', cachedInput: 1, output: 1 } } }, /^prices\.m\.standard\.input should be a number of dollars per million tokens \(0 to 1,000,000\), not "1"$/],
     // One the price table would refuse (dropping every override with it) is refused where it is typed.
     [{ m: { standard: { input: 2_000_000, cachedInput: 1, output: 1 } } }, /^prices\.m\.standard\.input should be a number of dollars per million tokens \(0 to 1,000,000\), not 2000000$/],

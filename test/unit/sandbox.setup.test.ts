@@ -22,6 +22,8 @@ import { SandboxError, SandboxInterruptedError, SandboxUnavailableError } from '
 import { sessionPolicy, writeDenials } from '../../src/host/sandbox/policy';
 import { disposeSandboxRuntime, startFailure } from '../../src/host/sandbox/runtime';
 import { withDefaults } from '../../src/host/settings';
+import { InterruptedError } from '../../src/host/errors';
+import { sandboxProblem } from '../../src/host/sessions/preflight';
 import { makeWorld, type SandboxWorld, writeNetProbe } from './sandbox.fixture';
 
 let w: SandboxWorld;
@@ -108,6 +110,17 @@ describe('commandSetupFor', () => {
     assert.match(c.note!, /^The OS sandbox was still starting when this process was told to stop/);
     assert.doesNotMatch(c.note!, /cannot run here/);
     assert.ok(logs.slice(before).every(l => !l.startsWith('warn:')), logs.slice(before).join('\n'));
+  });
+
+  test('a start refused before anything is made, when the process is stopping, is said as stopping (exit 130 in the CLI), not as a sandbox that cannot run', async () => {
+    const interrupted = async (): Promise<SandboxAvailability> => ({ ok: false, reason: 'cancelled', interrupted: true });
+    await assert.rejects(sandboxProblem(settings(), 'command', 'auto', true, interrupted), (err: unknown) => {
+      assert.ok(err instanceof InterruptedError);
+      assert.match(err.message, /^Stopped while the OS sandbox was starting, before anything was made or changed\.$/);
+      return true;
+    });
+    const missing = async (): Promise<SandboxAvailability> => ({ ok: false, reason: 'bwrap is not installed' });
+    assert.match((await sandboxProblem(settings(), 'command', 'auto', true, missing)) ?? '', /cannot run here: bwrap is not installed/);
   });
 
   test(`${UNAVAILABLE_ENV} makes the sandbox unavailable, with the install command in the note`, async () => {

@@ -291,17 +291,19 @@ test('transcript: the header offers what the session can do next, and an update 
   assert.equal(await run<string | undefined>(page, 'document.activeElement?.dataset.focus'), 'pause');
   await page.keyboard.press('Enter');
   await send(page, { type: 'transcript/session', body: { session: session({ status: 'stuck' }) } });
-  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  await page.getByRole('button', { name: 'Resume with Hint…' }).click();
   await page.getByRole('button', { name: 'Stop' }).click();
   await send(page, { type: 'transcript/session', body: { session: session({ status: 'failed' }) } });
   await page.getByRole('button', { name: 'Retry' }).click();
   assert.equal(await page.getByRole('button', { name: 'Stop' }).count(), 0, 'a failed session has nothing to stop');
   await send(page, { type: 'transcript/session', body: { session: session({ status: 'done' }) } });
   await page.getByRole('button', { name: 'Merge…' }).click();
+  await page.getByRole('button', { name: 'Discard…' }).click();
   // Waiting for the user's answer about a command: the way to give it is in the header, not only in a notification.
   await send(page, { type: 'transcript/session', body: { session: session({ status: 'waiting' }) } });
   await page.getByRole('button', { name: 'Review Command…' }).click();
-  assert.deepEqual((await posted(page)).slice(1).map(m => m.type === 'transcript/act' ? m.body.action : m.type), ['pause', 'resume', 'stop', 'resume', 'merge', 'review']);
+  assert.deepEqual((await posted(page)).slice(1).map(m => m.type === 'transcript/act' ? m.body.action : m.type), ['pause', 'resume', 'hint', 'stop', 'resume', 'merge', 'discard', 'review']);
   assert.deepEqual(await violations(page), []);
   assert.deepEqual(errors, []);
   await page.close();

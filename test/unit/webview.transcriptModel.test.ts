@@ -190,8 +190,10 @@ test('a command waiting for approval: the waiting and running lines go above it,
   const call: TranscriptEvent = { kind: 'tool-call', ts, turn: 1, callId: 'c1', name: 'run_command', args: '{"command":"ls"}' };
   page.apply(m.apply([call, { kind: 'status', ts, status: 'waiting', reason: 'Waiting for your approval to run a command.' }]));
   assert.deepEqual(page.items.map(i => (i.kind === 'status' ? i.status : i.kind)), ['waiting', 'tool']);
-  page.apply(m.apply([{ kind: 'status', ts, status: 'running' }, { kind: 'tool-result', ts, turn: 1, callId: 'c1', output: 'a\nb', ok: true }]));
+  const ranAt = '2026-11-21T09:03:00.000Z';
+  page.apply(m.apply([{ kind: 'status', ts: ranAt, status: 'running' }, { kind: 'tool-result', ts: ranAt, turn: 1, callId: 'c1', output: 'a\nb', ok: true }]));
   assert.deepEqual(page.items.map(i => (i.kind === 'status' ? i.status : i.kind)), ['waiting', 'running', 'tool']);
+  assert.equal(page.items[2]!.ts, ranAt, 'below the answer, the command shows when it ran, not when it was asked');
   // The result is in: a status after it goes below, as any other.
   page.apply(m.apply([{ kind: 'status', ts, status: 'done' }]));
   assert.deepEqual(page.items.map(i => (i.kind === 'status' ? i.status : i.kind)), ['waiting', 'running', 'tool', 'done']);

@@ -26,7 +26,7 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
   // from what the sessions show, with no word why.
   const by = (flags.by as ReportGroup | undefined) ?? 'day';
   if (await noHomeYet()) {
-    out(flags.csv ? toCsv([]).trimEnd() : flags.json ? '[]' : reportTable([], by));
+    out(flags.csv ? toCsv([]).trimEnd() : flags.json ? '[]' : reportTable([], by, since));
     return 0;
   }
   const engine = await startCliEngine({ passive: true, verbose: err });
@@ -36,7 +36,7 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
       return 0;
     }
     const rows = await engine.spend.report({ by, since });
-    out(flags.json ? JSON.stringify(rows, null, 2) : reportTable(rows, by));
+    out(flags.json ? JSON.stringify(rows, null, 2) : reportTable(rows, by, since));
     return 0;
   } finally {
     await engine.shutdown();

@@ -50,7 +50,7 @@ export const mergeSpec: CommandSpec = {
   flags: {
     repo: REPO_FLAG,
     strategy: { type: 'string', values: ['merge', 'squash', 'rebase'], help: 'how the work lands (default: merge)' },
-    message: { type: 'string', help: 'the commit message (merge and squash)' },
+    message: { type: 'string', help: 'the commit message (merge and squash)', emptySays: '--message is empty: git would write a commit message of its own. Leave it out for the session\'s title, or say what the commit does' },
     yes: { type: 'boolean', help: 'merge a session that has not finished (paused, stuck, failed...): its work lands as it is, and it cannot be resumed after' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
@@ -143,16 +143,13 @@ function refuseSpentBudget(budget: number, s: SessionInfo): void {
 }
 
 export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out, err: Out): Promise<number> {
-  if (typeof flags.message === 'string' && flags.message.trim() === '') {
-    throw new UsageError('--message is empty: git would write a commit message of its own. Leave it out for the session\'s title, or say what the commit does');
-  }
   if (flags.message !== undefined && flags.strategy === 'rebase') {
     throw new UsageError('--message names the merge or squash commit; a rebase makes none (its commits keep their own messages)');
   }
   return withSession(flags, id!, err, async (engine, s) => {
     // Stopped short of done, it could still finish: merged, it never can. (Other statuses are the engine's to refuse.)
     if (RESUMABLE_STATUSES.includes(s.status) && !flags.yes) {
-      const message = `${s.title} is ${s.status}, not done. Merging lands its work as it is and ends it: it cannot be resumed after. Nothing was changed; run again with --yes to merge it all the same, or \`switchyard resume ${s.id}\` to let it finish.`;
+      const message = `${s.title} is ${s.status}, not done. Merging lands its work as it is and ends it: it cannot be resumed after. Nothing was changed; run again with --yes to merge it all the same, or \`switchyard resume ${s.id}${s.guard.level === 'pause' || s.guard.level === 'stop' ? ' --hint "what to do differently"' : ''}\` to let it finish.`;
       out(flags.json ? JSON.stringify({ ok: false, reason: 'not-finished', message }) : `not merged: ${message}`);
       return 1;
     }
@@ -161,7 +158,7 @@ export async function mergeCommand(flags: ParsedFlags, [id]: string[], out: Out,
     const r = await engine.sessions.merge({ sessionId: s.id, strategy: (flags.strategy as MergeStrategy | undefined) ?? 'merge', message: flags.message as string | undefined }, { report: m => onBranch && err(m) });
     if (flags.json) out(JSON.stringify(r));
     else if (r.ok) out(`merged: ${s.title} (${s.branch}) as ${r.commit.slice(0, 8)}, by ${r.strategy}${r.worktreeKept ? `\n  ${r.worktreeKept}` : ''}`);
-    else if (r.reason === 'nothing-to-merge') out(`not merged: ${r.message}. \`switchyard discard ${s.id}\` removes its worktree and branch.`);
+    else if (r.reason === 'nothing-to-merge') out(`not merged: ${r.message}. \`switchyard discard ${s.id} --delete-branch\` removes its worktree and branch.`);
     else out(`not merged: ${r.message}${r.reason === 'conflict' ? `\n  ${r.files.join('\n  ')}` : ''}`);
     return r.ok ? 0 : 1;
   }, 'merge');
@@ -196,7 +193,11 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
     ];
     const listed = lost.length > 2 ? `${lost.slice(0, -1).join(', ')} and ${lost.at(-1)}` : lost.join(' and ');
     const keepIt = files.length && !flags.commit ? ' (or with --commit to commit the uncommitted changes to its branch first and keep it)' : '';
-    const message = `${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same${keepIt}.`;
+    // Commits alone, and the branch kept: nothing is lost, but a discard still asks before it acts.
+    const onBranchOnly = !files.length && !r.submoduleCommits && !flags['delete-branch'];
+    const message = onBranchOnly
+      ? `${s.title} has ${listed} into ${s.baseBranch}. They stay on ${s.branch}, which a discard keeps (--delete-branch would lose them). Nothing was changed; run again with --yes to remove its worktree.`
+      : `${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same${keepIt}.`;
     // The shape of every other refusal (reason, message), with what would be lost as the engine counts it.
     out(flags.json ? JSON.stringify({ ...r, reason: 'would-lose-work', message }) : `not discarded: ${message}`);
     return 1;

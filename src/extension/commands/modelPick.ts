@@ -33,8 +33,10 @@ export async function pickModel(host: HostClient, current: string): Promise<stri
   const table = await pricedModels(host, current);
   if (!table) return typeModel(host, current);
   const other = { label: '$(edit) Another model…', detail: 'Any model the endpoint serves; one without a price here is counted in tokens only.', model: undefined };
+  // The current one first, where Enter takes it: the list's first would otherwise be the dearest model.
+  const models = [...table.models].sort((a, b) => Number(b.model === table.checked) - Number(a.model === table.checked));
   const items: (vscode.QuickPickItem & { model?: string })[] = [
-    ...table.models.map(m => ({ label: m.model, description: m.model === table.checked ? 'current' : undefined, detail: priceLine(m.tiers), model: m.model })),
+    ...models.map(m => ({ label: m.model, description: m.model === table.checked ? 'current' : undefined, detail: priceLine(m.tiers), model: m.model })),
     other,
   ];
   const p = await vscode.window.showQuickPick(items, { title: `Model (prices per million tokens, table of ${table.date} with your overrides)`, matchOnDetail: false });

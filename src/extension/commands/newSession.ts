@@ -101,14 +101,14 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role)}` },
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
       { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
       { key: 'model', label: '$(sparkle) Model', description: unpriced ? `${model} $(warning) ${UNPRICED_WARNING}` : model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
-      { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : APPROVAL_LABELS[approval] },
+      { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : draft.agent === 'command' && approval === 'ask' ? COMMAND_AGENT_UNASKED : APPROVAL_LABELS[approval] },
       { key: 'budget', label: '$(credit-card) Budget', description: budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
@@ -122,10 +122,14 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
   }
 }
 
+/** A command agent runs its own commands, which Switchyard cannot ask about one by one: the sandbox holds them. */
+const COMMAND_AGENT_UNASKED = 'not asked one by one: a command agent runs its own commands, inside the sandbox';
+
 /** The summary's word on commands, where they are not run unasked. */
-function commandsNote(approval: ApprovalPolicy, role: RoleInfo | undefined): string {
+function commandsNote(approval: ApprovalPolicy, role: RoleInfo | undefined, agent: AgentKind): string {
   if (role?.runsCommands === false || approval === 'read-only') return ' · reads only';
-  return approval === 'ask' ? ' · asks before each command' : '';
+  if (approval !== 'ask') return '';
+  return agent === 'command' ? ' · commands run in the sandbox, not asked one by one' : ' · asks before each command';
 }
 
 /**

@@ -108,10 +108,11 @@ export async function discardSession(ctx: CommandContext, arg?: unknown, confirm
   const first = await guarded('discarding', () => ctx.host.request(SessionsProtocol.discard, { sessionId: s.id }));
   if (first?.ok) await closeEditorsOf(s);
   if (!first || first.ok) return first;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const lost = [
-    first.uncommittedFiles.length ? `${first.uncommittedFiles.length} uncommitted file(s)` : '',
-    first.unmergedCommits ? `${first.unmergedCommits} commit(s) not merged into ${s.baseBranch}` : '',
-    first.submoduleCommits ? `${first.submoduleCommits} commit(s) in its submodules that no remote of theirs has` : '',
+    first.uncommittedFiles.length ? count(first.uncommittedFiles.length, 'uncommitted file') : '',
+    first.unmergedCommits ? `${count(first.unmergedCommits, 'commit')} not merged into ${s.baseBranch}` : '',
+    first.submoduleCommits ? `${count(first.submoduleCommits, 'commit')} in its submodules that no remote of theirs has` : '',
   ].filter(Boolean).join(' and ');
   const keep = 'Discard, Keep Branch';
   const drop = 'Discard and Delete Branch';

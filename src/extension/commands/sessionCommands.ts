@@ -69,8 +69,7 @@ export async function retrySession(ctx: CommandContext, arg?: unknown) {
 export async function setTier(ctx: CommandContext, arg?: unknown, tierArg?: unknown) {
   const tier = typeof tierArg === 'string' && (TIERS as readonly string[]).includes(tierArg) ? (tierArg as Tier) : undefined;
   const givenSession = typeof arg === 'string' || (typeof arg === 'object' && arg !== null);
-  const runnable = (x: SessionInfo | undefined) => x && RUNNABLE_STATUSES.includes(x.status) ? x : undefined;
-  const s = givenSession ? await resolveSession(ctx, arg, RUNNABLE_STATUSES, 'set the tier of') : runnable(ctx.tree.selected()) ?? ctx.activeSession();
+  const s = givenSession ? await resolveSession(ctx, arg, RUNNABLE_STATUSES, 'set the tier of') : ctx.activeSession();
   // Refused (finished) or not picked: not taken as a change of the default instead.
   if (givenSession && !s) return undefined;
   let chosen = tier;

@@ -64,17 +64,19 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   const t = s.today;
   const m = s.thisMonth;
   md.appendMarkdown(`**Switchyard spend**\n\n`);
-  md.appendMarkdown(`| | Today | ${s.month} |\n|---|---:|---:|\n`);
-  md.appendMarkdown(`| Spend | ${money(t.costUsd)} | ${money(m.costUsd)} |\n`);
-  md.appendMarkdown(`| Cached input | ${percent(t.cacheShare)} | ${percent(m.cacheShare)} |\n`);
-  md.appendMarkdown(`| Requests | ${t.usage.requests} | ${m.usage.requests} |\n`);
+  // A hover's table has no space between its columns: each figure keeps some of its own.
+  const row = (label: string, today: string | number, month: string | number) => `| ${label} | &nbsp;&nbsp;${today} | &nbsp;&nbsp;${month} |\n`;
+  md.appendMarkdown(`| | &nbsp;&nbsp;Today | &nbsp;&nbsp;${s.month} |\n|---|---:|---:|\n`);
+  md.appendMarkdown(row('Spend', money(t.costUsd), money(m.costUsd)));
+  md.appendMarkdown(row('Cached input', percent(t.cacheShare), percent(m.cacheShare)));
+  md.appendMarkdown(row('Requests', t.usage.requests, m.usage.requests));
   // "unknown": responses cut before the provider said which tier served them (metered as estimates).
   for (const tier of ['priority', 'standard', 'flex', 'unknown'] as const) {
     const label = tier === 'unknown' ? 'tier unknown (cut short)' : tier;
-    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(`| ${label} | ${money(t.costByTier[tier])} | ${money(m.costByTier[tier])} |\n`);
+    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(row(label, money(t.costByTier[tier]), money(m.costByTier[tier])));
   }
-  md.appendMarkdown(`| **Priority premium** | ${money(t.priorityPremiumUsd)} | ${money(m.priorityPremiumUsd)} |\n`);
-  if (t.unpricedRequests || m.unpricedRequests) md.appendMarkdown(`| Unpriced requests | ${t.unpricedRequests} | ${m.unpricedRequests} |\n`);
+  md.appendMarkdown(row('**Priority premium**', money(t.priorityPremiumUsd), money(m.priorityPremiumUsd)));
+  if (t.unpricedRequests || m.unpricedRequests) md.appendMarkdown(row('Unpriced requests', t.unpricedRequests, m.unpricedRequests));
   md.appendMarkdown(`\n_Priority premium: what the priority tier cost beyond the same work at standard prices._\n\n`);
   if (s.budgets.length) {
     md.appendMarkdown(`**Budgets**: `);

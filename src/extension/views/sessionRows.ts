@@ -22,7 +22,9 @@ export function rowDescription(s: SessionInfo): string {
   parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : money(s.costUsd));
   if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);
   parts.push(s.tier);
-  if (s.guard.level !== 'ok') parts.push(`⚠ ${s.guard.level}`);
+  // Not where the status says it already (stuck is the guard's pause, stopped its stop).
+  const said = (s.guard.level === 'pause' && s.status === 'stuck') || (s.guard.level === 'stop' && s.status === 'stopped');
+  if (s.guard.level !== 'ok' && !said) parts.push(`⚠ ${s.guard.level}`);
   return parts.join(' · ');
 }
 

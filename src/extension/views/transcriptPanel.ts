@@ -17,8 +17,10 @@ import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
 const ACT_COMMANDS: Record<TranscriptAction, string> = {
   pause: 'switchyard.pauseSession',
   resume: 'switchyard.resumeSession',
+  hint: 'switchyard.resumeWithHint',
   stop: 'switchyard.stopSession',
   merge: 'switchyard.mergeSession',
+  discard: 'switchyard.discardSession',
   review: 'switchyard.reviewCommand',
 };
 

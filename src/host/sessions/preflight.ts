@@ -5,6 +5,7 @@ import { apiKeyProblem, isBaseUrl, NO_API_KEY, type HostSettings } from '../../p
 import type { AgentKind, ApprovalPolicy } from '../../protocol/types';
 import { sandboxAvailability, type SandboxAvailability } from '../sandbox/availability';
 import { findCodex } from './runners/codex';
+import { InterruptedError } from '../errors';
 
 /** Why a session of `agent` cannot run with these settings, or undefined when nothing stands in its way. */
 export function settingsProblem(settings: HostSettings, apiKey: string | undefined): string | undefined {
@@ -66,6 +67,8 @@ export async function sandboxProblem(
   if (agent === 'builtin' && !refusesUnconfined) return undefined;
   const a = await availability();
   if (a.ok) return undefined;
+  // Nothing is missing: this process is stopping.
+  if (a.interrupted) throw new InterruptedError('Stopped while the OS sandbox was starting, before anything was made or changed.');
   const install = a.install ? ` Install what is missing to sandbox them: ${a.install}` : '';
   if (agent === 'command') return `A command session runs whole inside the OS sandbox, which cannot run here: ${a.reason}.${install}`;
   return `The OS sandbox cannot run here (${a.reason}), so the agent's commands would run unconfined, with nobody here to approve each one.${install} Or pass --approve-commands to run them unconfined all the same (or start it with --read-only to run none).`;

@@ -69,8 +69,12 @@ export class SessionHeader {
     if (s.status === 'waiting') out.push(act('Review Command…', 'review', 'bell-dot', 'See the command the agent asks to run, then approve or deny it'));
     if (ACTIVE_STATUSES.includes(s.status)) out.push(act('Pause', 'pause', 'debug-pause', 'Pause the agent; resume it later from where it was'));
     if (RESUMABLE_STATUSES.includes(s.status)) out.push(act(s.status === 'failed' ? 'Retry' : 'Resume', 'resume', 'debug-start', 'Run the agent on from where it stopped'));
+    // Stuck in a loop: resumed as it was, it would likely loop again.
+    if (s.status === 'stuck') out.push(act('Resume with Hint…', 'hint', 'lightbulb', 'Tell the agent what to do differently, then run it on'));
     if (STOPPABLE_STATUSES.includes(s.status)) out.push(act('Stop', 'stop', 'debug-stop', 'Stop the agent for good; its work stays on its branch'));
     if (s.status === 'done') out.push(act('Merge…', 'merge', 'git-merge', `Merge ${s.branch} into ${s.baseBranch}`));
+    // Ended without being merged (nothing to merge, or work not wanted): the way to clear it up, which asks first.
+    if (s.status === 'done' || s.status === 'stopped' || s.status === 'failed') out.push(act('Discard…', 'discard', 'trash', 'Remove its worktree; asks first when that would lose work'));
     return out;
   }
 
@@ -87,7 +91,11 @@ export class SessionHeader {
       h('div', { class: 'stat-label' }, 'Tokens'),
       h('div', { class: 'token-row' },
         tokenCell('in', u.input), tokenCell('cached', u.cached), tokenCell('out', u.output), tokenCell('reasoning', u.reasoning)),
-      s.estimatedRequests > 0 ? h('div', { class: 'small muted' }, `${s.estimatedRequests} estimated (no usage that could be read, as when cut off; or served at a tier without a price)`) : null);
+      // Short, so the column keeps its width; the why is in the tooltip.
+      s.estimatedRequests > 0 ? h('div', {
+        class: 'small muted',
+        title: 'Counted from an estimate: a request cut off before the provider said what it used (a pause, a stop, a dropped stream), or one served at a tier without a price here, counted at its dearest',
+      }, `${s.estimatedRequests} ${s.estimatedRequests === 1 ? 'request' : 'requests'} estimated`) : null);
     return h('div', { class: 'stats' },
       cost,
       tokenStat,
@@ -101,7 +109,8 @@ export class SessionHeader {
       const g = GUARD[s.guard.level];
       const banner = h('div', { class: `header-banner guard guard-${s.guard.level}`, role: 'status' },
         icon(g.icon),
-        h('span', null, h('strong', null, `Loop guard: ${g.label}`), s.guard.reason ? ` — ${s.guard.reason}` : '',
+        // A step's reason says the step ("Stuck, paused…", "Still looping after the warning, tier lowered…"); a warning's is the signal alone.
+        h('span', null, h('strong', null, s.guard.reason && s.guard.level !== 'warn' ? 'Loop guard' : `Loop guard: ${g.label}`), s.guard.reason ? ` — ${s.guard.reason}` : '',
           h('span', { class: 'muted' }, ` (${usd(s.guard.spentSinceProgressUsd)} over ${s.guard.turnsSinceProgress} ${s.guard.turnsSinceProgress === 1 ? 'turn' : 'turns'} without progress)`)));
       // The same words again are the same element: a new one in a live region is read out again.
       const same = this.guardBanner?.className === banner.className && this.guardBanner.textContent === banner.textContent;

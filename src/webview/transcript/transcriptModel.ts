@@ -51,6 +51,8 @@ export class TranscriptModel {
   private readonly interrupted = new Map<number, number[]>();
   /** The item at the end of the page. */
   private last: Item | null = null;
+  /** Open calls that status lines (an approval's) went above. */
+  private readonly answeredFirst = new Set<string>();
   /** Open tool calls by call id, waiting for their result. */
   private readonly openCalls = new Map<string, Extract<Item, { kind: 'tool' }>>();
 
@@ -157,6 +159,8 @@ export class TranscriptModel {
     const call = this.openCalls.get(e.callId);
     if (call) {
       this.openCalls.delete(e.callId);
+      // Below the lines of its approval, it shows when it ran (ended), not when it was asked.
+      if (this.answeredFirst.delete(e.callId)) call.ts = e.ts;
       call.result = result;
       call.unanswered = false;
       out.push({ op: 'update', item: call });
@@ -184,6 +188,7 @@ export class TranscriptModel {
     const last = this.last;
     if (last?.kind === 'tool' && !last.result && !last.unanswered && (item.status === 'waiting' || item.status === 'running')) {
       out.push({ op: 'insertBefore', item: this.register(item), before: last.id });
+      this.answeredFirst.add(last.callId);
       return;
     }
     this.append(item, out);
