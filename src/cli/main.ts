@@ -36,7 +36,8 @@ function overview(): string {
     '',
     'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server),',
     'SWITCHYARD_HOME (state folder, default ~/.switchyard).',
-    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting);',
+    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting),',
+    '130 interrupted before anything was made (a second Ctrl-C exits 130 at once);',
     'of merge and discard: 0 done, 1 not done (a conflict, work that would be lost), 2 bad arguments.',
     "Run 'switchyard <command> --help' for a command's flags.",
   ].join('\n');

@@ -89,10 +89,19 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   // selected row and the transcript in front, the one the user came to last: a row left selected must not
   // take the click meant for the transcript being read.
   const canRun = (x: SessionInfo | undefined) => x && RUNNABLE_STATUSES.includes(x.status) ? x : undefined;
-  const activeSession = () => canRun(active ? state.get(active) : undefined) ?? canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? ''));
+  // The session come to last, if it can still run: one that has ended is not passed over for another.
+  const activeSession = () => (active ? canRun(state.get(active)) : canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? '')));
   const lookedAt = (id: string | undefined) => {
     if (id && id !== active) ctx.setActiveSession(id);
     else refreshTier();
+  };
+  // Tabs change for many reasons (opened, closed, edited): only a transcript newly in front is a session come to.
+  let transcriptInFront = transcripts.activeSessionId;
+  const tabsChanged = () => {
+    const now = transcripts.activeSessionId;
+    if (now === transcriptInFront) return refreshTier();
+    transcriptInFront = now;
+    lookedAt(now);
   };
   // The default tier is read when settings change, not on every session change (7 a second with a fleet).
   let defaultTier = 'standard' as SessionInfo['tier'];
@@ -143,7 +152,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     state.onDidChangeSpend(s => meter.refresh(s)),
     state.onDidChangeSessions(refreshTier),
     tree.view.onDidChangeSelection(() => lookedAt(tree.selected()?.id)),
-    vscode.window.tabGroups.onDidChangeTabs(() => lookedAt(transcripts.activeSessionId)),
+    vscode.window.tabGroups.onDidChangeTabs(tabsChanged),
     vscode.workspace.onDidChangeConfiguration(e => {
       if (affectsHost(e)) {
         void host.pushConfiguration();

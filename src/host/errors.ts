@@ -6,8 +6,7 @@ export class UserError extends Error {
   }
 }
 
-/** The request itself is wrong (a bad path, an unknown role, a negative budget): the CLI exits 2. */
-/** The process was told to stop (Ctrl-C) before the work began: nothing was made or changed. */
+/** The process was told to stop (Ctrl-C) before the work began: nothing was made or changed (the CLI exits 130). */
 export class InterruptedError extends UserError {
   constructor(message: string) {
     super(message);
@@ -15,6 +14,7 @@ export class InterruptedError extends UserError {
   }
 }
 
+/** The request itself is wrong (a bad path, an unknown role, a negative budget): the CLI exits 2. */
 export class InvalidRequestError extends UserError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -23,8 +23,9 @@ export class InvalidRequestError extends UserError {
 }
 
 /**
- * A day or month cap already spent when a session would start: not a mistake in the request but a limit
- * reached, as a session that reaches it mid-run is stopped by it (the CLI exits 3 and names the cause).
+ * A cap already spent when a session would start or be resumed (a resume's own budget too): not a mistake in
+ * the request but a limit reached, as a session that reaches it mid-run is stopped by it (the CLI exits 3 and
+ * names the cause).
  */
 export class CapReachedError extends UserError {
   constructor(message: string, readonly statusCause: 'session-budget' | 'day-budget' | 'month-budget') {

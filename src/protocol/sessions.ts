@@ -61,6 +61,8 @@ export type DiscardResult =
     needsConfirmation: true;
     uncommittedFiles: string[];
     unmergedCommits: number;
+    /** Of `unmergedCommits`, those made on a detached HEAD: on no branch, they go with the worktree. */
+    detachedCommits?: number;
     /** Commits in the worktree's submodules that no remote of theirs has: their only copy goes with the worktree. */
     submoduleCommits?: number;
   };

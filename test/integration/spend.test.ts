@@ -44,7 +44,10 @@ suite('spend, tier and budgets in a real VS Code', () => {
       assert.strictEqual(a.sessions().find(x => x.id === rowA.id)?.tier, 'standard', 'the row left selected is not changed');
       // Back to the row: the item acts on it again.
       await a.revealSession(tabB.id);
+      await until(() => a.selectedSession()?.id === tabB.id, 'row B to be selected');
       await a.revealSession(rowA.id);
+      await until(() => a.selectedSession()?.id === rowA.id, 'row A to be selected again');
+      await new Promise(r => setTimeout(r, 300));
       await vscode.commands.executeCommand('switchyard.toggleTier');
       await sessionWhere(a, rowA.id, x => x.tier === 'priority', 'the row, come back to, to move to priority');
     } finally {

@@ -15,7 +15,7 @@ import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
 import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
-import { machineCapStopping, queueTakenOver } from '../../host/sessions/resumeSession';
+import { machineCapSpent, queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { onEndSignals } from '../endSignals';
@@ -34,7 +34,7 @@ export const resumeSpec: CommandSpec = {
     repo: REPO_FLAG,
     hint: { type: 'string', help: 'a hint for the agent, added to its conversation' },
     budget: { type: 'number', help: "the session's budget in USD from now on (to go on past the one it reached)" },
-    'base-url': { type: 'string', help: 'OpenAI-compatible base URL to go on at (default: the one it last ran against)' },
+    'base-url': { type: 'string', help: 'OpenAI-compatible base URL to go on at (default: the one it last ran against)', emptySays: '--base-url is empty: for OpenAI, give https://api.openai.com/v1; without the flag, the session goes on where it last ran' },
     'max-turns': { type: 'number', whole: true, help: 'turns the built-in agent may take from here (default: 60 more for a session at its turn limit, else its limit as it was)' },
     'approve-commands': { type: 'boolean', help: 'approve every command of a session that asks before each one, or that the OS sandbox cannot confine here: nobody is here to ask' },
     json: { type: 'boolean', help: 'print one JSON object when the session ends' },
@@ -95,10 +95,11 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     if (maxTurns !== undefined && s.agent !== 'builtin') throw new InvalidRequestError(`--max-turns counts the built-in agent's turns; "${s.title}" runs ${s.agent === 'codex' ? 'Codex' : 'a command'}, whose requests have no turn limit (its budget bounds them).`);
     const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
     if (unconfined) throw new InvalidRequestError(unconfined);
+    // A cap spent is said before anything changes (the budget below, a queued session taken over).
+    const machine = RESUMABLE_STATUSES.includes(s.status) || s.status === 'queued' ? machineCapSpent(engine.spend, engine.settings, s) : undefined;
+    if (machine) throw machine;
     // Only for a session that can be resumed, and to a budget with room left: a refused resume leaves its budget as it was.
     if (budget !== undefined && RESUMABLE_STATUSES.includes(s.status)) {
-      const machine = machineCapStopping(engine.spend, engine.settings);
-      if (machine) throw machine;
       refuseSpentBudget(budget, s);
       await engine.sessions.raiseBudget(s.id, budget);
     }
@@ -194,7 +195,7 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
     const listed = lost.length > 2 ? `${lost.slice(0, -1).join(', ')} and ${lost.at(-1)}` : lost.join(' and ');
     const keepIt = files.length && !flags.commit ? ' (or with --commit to commit the uncommitted changes to its branch first and keep it)' : '';
     // Commits alone, and the branch kept: nothing is lost, but a discard still asks before it acts.
-    const onBranchOnly = !files.length && !r.submoduleCommits && !flags['delete-branch'];
+    const onBranchOnly = !files.length && !r.submoduleCommits && !r.detachedCommits && !flags['delete-branch'];
     const message = onBranchOnly
       ? `${s.title} has ${listed} into ${s.baseBranch}. They stay on ${s.branch}, which a discard keeps (--delete-branch would lose them). Nothing was changed; run again with --yes to remove its worktree.`
       : `${s.title} has ${listed}. Nothing was changed; run again with --yes to discard it all the same${keepIt}.`;

@@ -108,7 +108,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
       { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
       { key: 'model', label: '$(sparkle) Model', description: unpriced ? `${model} $(warning) ${UNPRICED_WARNING}` : model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
-      { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : draft.agent === 'command' && approval === 'ask' ? COMMAND_AGENT_UNASKED : APPROVAL_LABELS[approval] },
+      { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : draft.agent && draft.agent !== 'builtin' && approval === 'ask' ? UNASKED[draft.agent] : APPROVAL_LABELS[approval] },
       { key: 'budget', label: '$(credit-card) Budget', description: budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
@@ -122,14 +122,20 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
   }
 }
 
-/** A command agent runs its own commands, which Switchyard cannot ask about one by one: the sandbox holds them. */
-const COMMAND_AGENT_UNASKED = 'not asked one by one: a command agent runs its own commands, inside the sandbox';
+/**
+ * Only the built-in agent's commands can be asked about one by one: a command agent runs its own, inside
+ * Switchyard's sandbox, and Codex its own, inside its sandbox, asking nobody (its `exec` mode cannot).
+ */
+const UNASKED: Record<Exclude<AgentKind, 'builtin'>, string> = {
+  command: 'not asked one by one: a command agent runs its own commands, inside the sandbox',
+  codex: "not asked one by one: Codex runs its own commands, inside its own sandbox (writes only in the worktree)",
+};
 
 /** The summary's word on commands, where they are not run unasked. */
 function commandsNote(approval: ApprovalPolicy, role: RoleInfo | undefined, agent: AgentKind): string {
   if (role?.runsCommands === false || approval === 'read-only') return ' · reads only';
   if (approval !== 'ask') return '';
-  return agent === 'command' ? ' · commands run in the sandbox, not asked one by one' : ' · asks before each command';
+  return agent === 'builtin' ? ' · asks before each command' : ' · commands run sandboxed, not asked one by one';
 }
 
 /**

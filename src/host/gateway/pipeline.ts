@@ -110,7 +110,13 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
     return errorResponse(503, `Switchyard gateway: the budget could not be checked (${(err as Error).message}); try again.`, 'budget_unavailable', 'server_error');
   }
   if (signal?.aborted) {
-    if (reservation.ok) await deps.budgets.settle(reservation.reservationId);
+    // Released as any unsent request's is: never rejecting, and the meter told.
+    if (reservation.ok) {
+      await deps.budgets.settle(reservation.reservationId).then(
+        () => deps.onBudgetChanged?.(),
+        err => deps.log('warn', `Releasing the budget reservation of session ${link.id} failed: ${(err as Error).message}`),
+      );
+    }
     return errorResponse(499, 'Switchyard gateway: the request was cancelled.', 'cancelled');
   }
   if (!reservation.ok) {

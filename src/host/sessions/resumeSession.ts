@@ -2,8 +2,7 @@
 // and whose caps leave room; taken for this process under the session's lock, so that of two windows
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
-import { RESUMABLE_STATUSES, type SessionInfo, type SessionStatus } from '../../protocol/types';
-import { capStops } from '../../protocol/spend';
+import { RESUMABLE_STATUSES, type AgentKind, type SessionInfo, type SessionStatus } from '../../protocol/types';
 import { formatBudgetUsd } from '../budgets/budgetText';
 import type { HostSettings } from '../../protocol/host';
 import { CapReachedError, UserError } from '../errors';
@@ -42,7 +41,7 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   resumable();
   // A cap that stops work would pause it again at its first request: said now, and the session left as it
   // is (a turn limit's cause too), whatever its status.
-  const machine = machineCapStopping(ctx.spend, ctx.settings());
+  const machine = machineCapSpent(ctx.spend, ctx.settings(), s.record);
   if (machine) throw machine;
   if (s.record.status === 'over-budget') {
     const own = (await ctx.spend.budgetStatus(mgr.caps(s.record), s.id)).find(b => b.scope === 'session' && b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
@@ -71,14 +70,19 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   return mgr.info(s);
 }
 
-/** The day or month cap that stops work now (spent, or refusing what is left cannot pay for), as a resume says it. */
-export function machineCapStopping(spend: SpendService, settings: HostSettings): CapReachedError | undefined {
+/**
+ * The day or month cap already spent, which would pause the session again at its first request, as a resume
+ * says it. As for a new session, not for a command agent or a model without a price: the caps let their
+ * requests through (no dollar figure can hold them). Spent, not "stopping work": a cap that refused one
+ * large request may still let a smaller session's through.
+ */
+export function machineCapSpent(spend: SpendService, settings: HostSettings, r: { agent: AgentKind; model: string }): CapReachedError | undefined {
+  if (r.agent === 'command' || !spend.isPriced(r.model)) return undefined;
   const { dayUsd, monthUsd } = settings.budgets;
-  const full = spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.scope !== 'session' && capStops(b));
+  const full = spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.scope !== 'session' && b.spentUsd >= b.capUsd - 1e-6);
   if (!full) return undefined;
   const [name, key] = full.scope === 'day' ? ['daily', 'dayUsd'] : ['monthly', 'monthUsd'];
-  const state = full.spentUsd >= full.capUsd - 1e-6 ? `is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent` : `stops work: ${formatBudgetUsd(full.capUsd - full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} is left, less than a request needs`;
-  return new CapReachedError(`The ${name} cap ${state}. Nothing was changed; raise it (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume.`, full.scope === 'day' ? 'day-budget' : 'month-budget');
+  return new CapReachedError(`The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. Nothing was changed; raise it (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume.`, full.scope === 'day' ? 'day-budget' : 'month-budget');
 }
 
 /**

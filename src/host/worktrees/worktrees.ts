@@ -129,6 +129,7 @@ export async function removeWorktree(opts: RemoveWorktreeOptions): Promise<Disca
       if (asks) {
         return {
           ok: false, needsConfirmation: true, uncommittedFiles: uncommitted, unmergedCommits: unmerged + detached,
+          ...(detached > 0 ? { detachedCommits: detached } : {}),
           ...(submodules > 0 ? { submoduleCommits: submodules } : {}),
         };
       }

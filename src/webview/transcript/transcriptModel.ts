@@ -159,7 +159,7 @@ export class TranscriptModel {
     const call = this.openCalls.get(e.callId);
     if (call) {
       this.openCalls.delete(e.callId);
-      // Below the lines of its approval, it shows when it ran (ended), not when it was asked.
+      // Below the lines of its approval, it shows when it was settled (ran, or was denied), not when it was asked.
       if (this.answeredFirst.delete(e.callId)) call.ts = e.ts;
       call.result = result;
       call.unanswered = false;
