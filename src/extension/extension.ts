@@ -90,7 +90,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   // take the click meant for the transcript being read.
   const canRun = (x: SessionInfo | undefined) => x && RUNNABLE_STATUSES.includes(x.status) ? x : undefined;
   // The session come to last, if it can still run: one that has ended is not passed over for another.
-  const activeSession = () => (active ? canRun(state.get(active)) : canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? '')));
+  const activeSession = () => {
+    const last = active ? state.get(active) : undefined;
+    return last ? canRun(last) : canRun(tree.selected()) ?? canRun(state.get(transcripts.activeSessionId ?? ''));
+  };
   const lookedAt = (id: string | undefined) => {
     if (id && id !== active) ctx.setActiveSession(id);
     else refreshTier();

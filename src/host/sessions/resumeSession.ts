@@ -39,8 +39,8 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     if (gone) throw new UserError(gone);
   };
   resumable();
-  // A cap that stops work would pause it again at its first request: said now, and the session left as it
-  // is (a turn limit's cause too), whatever its status.
+  // A day or month cap already spent would pause it again at its first request: said now, and the session
+  // left as it is (a turn limit's cause too), whatever its status.
   const machine = machineCapSpent(ctx.spend, ctx.settings(), s.record);
   if (machine) throw machine;
   if (s.record.status === 'over-budget') {
