@@ -130,12 +130,7 @@ function readPrices(config: vscode.WorkspaceConfiguration, problems: SettingsPro
   const split = goodPrices(config.get<unknown>('prices'), `${SECTION}.prices`);
   if (!split?.problems.length) return split?.prices as Record<string, PriceOverride> | undefined;
   // A model's good override in a layer beneath (a workspace's typo over the user's own price) stands.
-  const inspected = config.inspect<unknown>('prices');
-  const layers = [
-    { name: "the workspace folder's settings", value: inspected?.workspaceFolderValue },
-    { name: "the workspace's settings", value: inspected?.workspaceValue },
-    { name: 'your user settings', value: inspected?.globalValue },
-  ];
+  const layers = settingLayers(config.inspect<unknown>('prices'));
   const said = split.problems.map(({ model, problem }) => {
     const entryIn = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) && model in v ? (v as Record<string, unknown>)[model] : undefined);
     const beneath = layers.find(l => entryIn(l.value) !== undefined && pricesProblem({ [model]: entryIn(l.value) }) === undefined);
@@ -165,14 +160,19 @@ type Inspected = ReturnType<vscode.WorkspaceConfiguration['inspect']>;
  */
 function layersBeneath(inspected: Inspected, effective: unknown): { name: string; value: unknown }[] {
   if (!inspected) return [];
-  const layers = [
-    { name: "the workspace folder's settings", value: inspected.workspaceFolderValue },
-    { name: "the workspace's settings", value: inspected.workspaceValue },
-    { name: 'your user settings', value: inspected.globalValue },
-  ];
+  const layers = settingLayers(inspected);
   const same = JSON.stringify(effective);
   const from = layers.findIndex(l => l.value !== undefined && JSON.stringify(l.value) === same);
   return from < 0 ? [] : layers.slice(from + 1).filter(l => l.value !== undefined);
+}
+
+/** A setting's layers, nearest first, named as the user knows them. */
+function settingLayers(inspected: Inspected): { name: string; value: unknown }[] {
+  return [
+    { name: "the workspace folder's settings", value: inspected?.workspaceFolderValue },
+    { name: "the workspace's settings", value: inspected?.workspaceValue },
+    { name: 'your user settings', value: inspected?.globalValue },
+  ];
 }
 
 /**

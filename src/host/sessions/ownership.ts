@@ -21,6 +21,11 @@ export function isOrphanedQueuedReason(reason: string | undefined): boolean {
   return reason?.startsWith(ORPHANED_QUEUED) ?? false;
 }
 
+/** Running here: held by this host and running or waiting (a queued one is said running before its run is made). */
+export function heldRunningHere(r: SessionRecord, hostId: string): boolean {
+  return (r.status === 'running' || r.status === 'waiting') && r.owner?.hostId === hostId;
+}
+
 /** This process, as the owner of the sessions it runs. */
 export function ownerHere(hostId: string): Owner {
   return { ...currentProcess(), hostId, beats: true };

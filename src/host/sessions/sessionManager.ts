@@ -26,7 +26,7 @@ import { UnfinishedCreates } from './unfinishedCreates';
 import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
 import { toInfo } from './sessionRecord';
-import { asTakenOver, ownerHere } from './ownership';
+import { asTakenOver, heldRunningHere, ownerHere } from './ownership';
 import type { OwnerChange } from './ownerRequests';
 import { ForeignOwner } from './foreignOwner';
 import { OtherProcesses } from './otherProcesses';
@@ -93,10 +93,8 @@ export class SessionManager implements SessionHost {
   }
 
   info(s: LiveSession): SessionInfo {
-    const info = toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id));
-    // Held here and running, its run about to start or under way (a queued one is said running before its run is made).
-    const runsHere = s.run !== undefined || ((s.record.status === 'running' || s.record.status === 'waiting') && s.record.owner?.hostId === this.ctx.hostId);
-    return this.machineWait.info(runsHere ? { ...info, runsHere: true } : info);
+    const runsHere = s.run !== undefined || heldRunningHere(s.record, this.ctx.hostId);
+    return this.machineWait.info(toInfo(s.record, this.ctx.spend.sessionSpend(s.id), this.scheduler.position(s.id), runsHere));
   }
 
   /** Loads a repository's sessions once; running ones left by a dead process come back paused. */

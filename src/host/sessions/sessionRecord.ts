@@ -96,7 +96,8 @@ export function isNewer(a: SessionRecord, b: SessionRecord): boolean {
   return ra !== rb ? ra > rb : a.updatedAt > b.updatedAt;
 }
 
-export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number): SessionInfo {
+/** `runsHere`: the process that sends it runs the session now (its run under way, or about to start). */
+export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number, runsHere = false): SessionInfo {
   const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, resumes: _u, branchKept: _b, tierHistory: _t, cacheReference: _c, tracedTurns: _n, guardTurn: _g, ...shown } = r;
-  return { ...shown, queuePosition, ...spend };
+  return { ...shown, queuePosition, ...spend, ...(runsHere ? { runsHere: true as const } : {}) };
 }
