@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { SandboxError, SandboxInterruptedError, SandboxUnavailableError } from './errors';
 import { type PathEntry, type SandboxPolicy, writeDenials, writeRoots } from './policy';
+import { endStrandedBridges } from './strandedBridges';
 import { findVendorPaths, type VendorPaths } from './vendor';
 
 type SandboxLibrary = typeof import('@anthropic-ai/sandbox-runtime');
@@ -133,6 +134,8 @@ export class SandboxRuntime {
     const lib = await this.load();
     const manager = lib.SandboxManager;
     if (!manager.isSupportedPlatform()) throw new SandboxUnavailableError(`there is no OS sandbox for ${process.platform}`);
+    // A run killed outright left its bridges running; they would pile up with each such run.
+    endStrandedBridges();
     await manager.initialize(this.config());
     this.started = manager;
     this.appliedDomains = JSON.stringify(this.domains);
