@@ -288,7 +288,7 @@ try {
     await wb.closeQuickInput();
   });
 
-  await step('the model is picked from the priced ones, and a model typed without a price is said before it starts', async () => {
+  await step('the model is picked from the priced ones; a model typed without a price, and a budget above what the day cap has left, are said before it starts', async () => {
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:default] Try another model');
     await wb.pick('Model');
@@ -304,6 +304,12 @@ try {
     // Taken (a warning, not a refusal), and shown in the summary before Start.
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4-mnii \(no price\)/ }).first().waitFor();
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4-mnii.*no dollar budget can limit it/ }).first().waitFor();
+    // A session budget above what the $5 day cap has left is said before Start: the day cap would stop it first.
+    await wb.pick('Budget');
+    await wb.answerInput('$50');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ today's cap has left: it stops there/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 cap \(more than the \$[\d.]+ today's cap has left\)/ }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '06d-budget-above-day-cap.png') });
     await wb.closeQuickInput();
   });
 

@@ -78,3 +78,31 @@ test('resume under a day cap already spent is a cap reached (exit 3), whatever t
   assert.deepEqual([s!.status, s!.statusCause, s!.budgetUsd], ['failed', 'turn-limit', 5]);
   assert.equal(up.requests.length, 1, 'nothing more was sent');
 });
+
+test('resume of a session its own budget stopped is a cap reached (exit 3) that names --budget, sends nothing, and goes on once given more', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  // $0.02 pays for the first request's worst case, and what is left then not for the second's.
+  const first = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--budget', '0.02', '--json', '--quiet'], env);
+  assert.equal(first.code, 3, first.stderr);
+  const { id, status, cause } = JSON.parse(first.stdout) as { id: string; status: string; cause: string };
+  assert.deepEqual([status, cause], ['over-budget', 'session-budget']);
+  assert.equal(up.requests.length, 1);
+
+  const json = await runCli(['resume', id, '--json', '--quiet'], env);
+  assert.equal(json.code, 3, json.stderr);
+  const o = JSON.parse(json.stdout) as { status: string; cause: string; reason: string };
+  assert.deepEqual([o.status, o.cause], ['over-budget', 'session-budget']);
+  assert.match(o.reason, /^Session budget too small to go on, with \$0\.\d+ left: \$0\.\d+ of \$0\.0200 spent/);
+  const text = await runCli(['resume', id], env);
+  assert.equal(text.code, 3, text.stderr);
+  assert.match(text.stdout, new RegExp(`next: \`switchyard resume ${id} --budget USD\` with a larger budget`));
+  assert.equal(up.requests.length, 1, 'nothing was sent');
+
+  const more = await runCli(['resume', id, '--budget', '1', '--json', '--quiet'], env);
+  assert.equal(more.code, 0, more.stderr);
+  assert.equal((JSON.parse(more.stdout) as { status: string }).status, 'done');
+  assert.equal(up.requests.length, 2);
+});

@@ -1,6 +1,7 @@
 // The words of the Sessions tree, the status-bar meter and the tier commands: pure, so tested in plain Node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { budgetAboveCapsLeft } from '../../src/extension/commands/budgetRoom';
 import { defaultTierChanged, NO_SESSION_FOR_TIER, noSessionForTier } from '../../src/extension/commands/defaultTier';
 import { meterFace } from '../../src/extension/statusBar/meterFace';
 import { groupAccessibilityLabel, groupOf, matchesFilter, needsAttention } from '../../src/extension/views/sessionGroups';
@@ -100,4 +101,22 @@ test('changing the default tier says what new sessions will cost', () => {
   // A session selected that has ended is named: "no session runs" would be false with others running.
   assert.equal(noSessionForTier(undefined), NO_SESSION_FOR_TIER);
   assert.match(noSessionForTier({ title: 'Fix login', status: 'done' }), /^"Fix login" is done, so its tier no longer matters: the default tier \(switchyard\.defaultTier\) changed instead\./);
+});
+
+test('New Session warns of a session budget more than the day or month cap has left, and of a cap spent', () => {
+  const day = (spentUsd: number, reservedUsd = 0): BudgetStatus => ({ scope: 'day', capUsd: 20, spentUsd, reservedUsd });
+  const month = (spentUsd: number): BudgetStatus => ({ scope: 'month', capUsd: 100, spentUsd, reservedUsd: 0 });
+  assert.deepEqual(budgetAboveCapsLeft(15, summary([day(7.7), month(10)])), { what: "more than the $12.30 today's cap has left", so: 'it stops there' });
+  assert.equal(budgetAboveCapsLeft(12.3, summary([day(7.7), month(10)])), undefined, 'exactly what is left fits');
+  // The tighter cap is named; what requests in flight hold is not counted as spent.
+  assert.deepEqual(budgetAboveCapsLeft(15, summary([day(0, 19), month(95)])), { what: "more than the $5.00 this month's cap has left", so: 'it stops there' });
+  assert.equal(budgetAboveCapsLeft(3, summary([day(7.7), month(10)])), undefined);
+  // No session budget: only a spent cap is worth a word (the session stops at the caps anyway).
+  assert.equal(budgetAboveCapsLeft(null, summary([day(7.7)])), undefined);
+  assert.deepEqual(budgetAboveCapsLeft(null, summary([day(20)])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised' });
+  // A cap that refused a request it could not pay for stops work as one spent.
+  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.99), stopped: true }])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised' });
+  // No caps, or no figures yet: nothing to say.
+  assert.equal(budgetAboveCapsLeft(1000, summary([])), undefined);
+  assert.equal(budgetAboveCapsLeft(1000, undefined), undefined);
 });

@@ -6,6 +6,7 @@ import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../..
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
 import type { CommandContext } from './context';
+import { budgetAboveCapsLeft } from './budgetRoom';
 import { dollarsIn, isDollars } from './dollars';
 import { isPriced, pickModel, UNPRICED_WARNING } from './modelPick';
 import { errorText, refusedUntrusted } from './pick';
@@ -100,8 +101,10 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
+    const aboveCaps = budgetAboveCapsLeft(budgetUsd, ctx.state.spend);
+    const budgetText = `${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`}${aboveCaps ? ` (${aboveCaps.what})` : ''}`;
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
+      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
@@ -109,7 +112,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
       { key: 'model', label: '$(sparkle) Model', description: unpriced ? `${model} $(warning) ${UNPRICED_WARNING}` : model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
       { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : draft.agent && draft.agent !== 'builtin' && approval === 'ask' ? UNASKED[draft.agent] : APPROVAL_LABELS[approval] },
-      { key: 'budget', label: '$(credit-card) Budget', description: budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}` },
+      { key: 'budget', label: '$(credit-card) Budget', description: `${budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}`}${aboveCaps ? ` $(warning) ${aboveCaps.what}: ${aboveCaps.so}` : ''}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });

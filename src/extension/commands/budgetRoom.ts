@@ -1,0 +1,29 @@
+// New Session's word on a session budget the day's or month's cap cannot pay for: the session would stop
+// at that cap, well before its own. Free of `vscode`, so it is unit-tested in plain Node.
+import { type BudgetStatus, capStops, type SpendSummary } from '../../protocol/spend';
+import { money } from '../views/numbers';
+
+export interface CapsLeftWarning {
+  /** "more than the $4.20 today's cap has left" */
+  what: string;
+  /** What it means for the session. */
+  so: string;
+}
+
+/**
+ * What the tighter of the day and month caps has left, when a session budget of `budgetUsd` is more; with
+ * no session budget (`null`), only a cap already spent is said.
+ */
+export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummary | undefined): CapsLeftWarning | undefined {
+  if (!spend) return undefined;
+  const tightest = spend.budgets
+    .filter((b): b is BudgetStatus & { scope: 'day' | 'month' } => b.scope !== 'session')
+    // What is spent, not what requests in flight hold: most of that comes back when they end.
+    .map(b => ({ scope: b.scope, left: capStops(b) ? 0 : Math.max(0, b.capUsd - b.spentUsd) }))
+    .sort((a, b) => a.left - b.left)[0];
+  if (!tightest) return undefined;
+  const cap = tightest.scope === 'day' ? "today's cap" : "this month's cap";
+  if (tightest.left === 0) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised' };
+  if (budgetUsd == null || budgetUsd <= tightest.left + 1e-9) return undefined;
+  return { what: `more than the ${money(tightest.left)} ${cap} has left`, so: 'it stops there' };
+}
