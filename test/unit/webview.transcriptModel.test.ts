@@ -202,3 +202,27 @@ test('a command waiting for approval: the waiting and running lines go above it,
   const savedPage = new Page(saved).apply(saved.apply([call, { kind: 'status', ts, status: 'waiting' }, { kind: 'status', ts, status: 'running' }, { kind: 'tool-result', ts, turn: 1, callId: 'c1', output: 'a\nb', ok: true }, { kind: 'status', ts, status: 'done' }]));
   assert.deepEqual(savedPage.kinds, page.kinds);
 });
+
+test('the cost of the request a pause cut, counted after the pause was said, shows above the Paused line, live and reloaded', () => {
+  const events: TranscriptEvent[] = [
+    { kind: 'user', ts, text: 'do it' },
+    delta(1, 'Work'),
+    { kind: 'status', ts, status: 'paused', reason: 'Paused by the user.' },
+    usage(1),
+    { kind: 'cache-break', ts, turn: 1, reason: 'tier changed', segment: 'tier', lostUsd: 0.001 },
+  ];
+  for (const batches of [events.map(e => [e]), [events]]) {
+    const m = new TranscriptModel();
+    const page = new Page(m);
+    for (const b of batches) page.apply(m.apply(b));
+    assert.deepEqual(page.kinds, ['user', 'typing', 'usage', 'cache-break', 'status']);
+    // What comes after it (a resume) goes below, as any item.
+    page.apply(m.apply([{ kind: 'status', ts, status: 'running' }, usage(2)]));
+    assert.deepEqual(page.kinds, ['user', 'typing', 'usage', 'cache-break', 'status', 'status', 'usage']);
+  }
+  // A paused session's page with something said after the pause (a notice) keeps a later cost in order.
+  const m = new TranscriptModel();
+  const page = new Page(m);
+  page.apply(m.apply([{ kind: 'status', ts, status: 'stopped' }, { kind: 'notice', ts, level: 'warning', text: 'x' }, usage(1)]));
+  assert.deepEqual(page.kinds, ['status', 'notice', 'usage']);
+});

@@ -9,6 +9,8 @@
 //   reloaded one show the same order.
 // - A retry discards a partial answer and says so in a notice; a pause or failure cuts the stream. Either
 //   leaves the typing item marked interrupted; a later final answer of that turn removes it.
+// - A pause or stop is recorded at once, the cost of the request it cut once that stream has ended: a
+//   request's figures right after a status that ended the run go above it.
 // - A tool call whose run ended (a status that stops the agent, or a later turn began) without a result
 //   is marked unanswered, so it stops showing as running; a late result still pairs with it.
 import type { TranscriptEvent, UsageRecord } from '../../protocol/records';
@@ -78,11 +80,11 @@ export class TranscriptModel {
       case 'assistant':
         return this.answer(e, out);
       case 'usage':
-        return this.beforeTyping({ id: 0, kind: 'usage', ts: e.ts, record: e.record, cachedShare: e.cachedShare }, out);
+        return this.requestFigure({ id: 0, kind: 'usage', ts: e.ts, record: e.record, cachedShare: e.cachedShare }, out);
       case 'cache-break':
-        return this.beforeTyping({ id: 0, kind: 'cache-break', ts: e.ts, reason: e.reason, segment: e.segment, lostUsd: e.lostUsd }, out);
+        return this.requestFigure({ id: 0, kind: 'cache-break', ts: e.ts, reason: e.reason, segment: e.segment, lostUsd: e.lostUsd }, out);
       case 'guard':
-        return this.beforeTyping({ id: 0, kind: 'guard', ts: e.ts, level: e.level, reason: e.reason }, out);
+        return this.requestFigure({ id: 0, kind: 'guard', ts: e.ts, level: e.level, reason: e.reason }, out);
       case 'tool-call':
         return this.call(e, out);
       case 'tool-result':
@@ -192,6 +194,20 @@ export class TranscriptModel {
       return;
     }
     this.append(item, out);
+  }
+
+  /**
+   * A request's cost (and its cache break or guard verdict). A pause or stop is said at once, and the request
+   * it cut is counted once its stream has ended: right after that status line, with nothing between, it is
+   * the cut request's, and goes above the line that ended the run.
+   */
+  private requestFigure(item: Item, out: Change[]): void {
+    const last = this.last;
+    if (!this.live && last?.kind === 'status' && !STREAMING.has(last.status)) {
+      out.push({ op: 'insertBefore', item: this.register(item), before: last.id });
+      return;
+    }
+    this.beforeTyping(item, out);
   }
 
   private beforeTyping(item: Item, out: Change[]): void {
