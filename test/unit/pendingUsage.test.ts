@@ -27,16 +27,17 @@ async function setup() {
   const prices = loadPriceTable();
   const summaries: SpendSummary[] = [];
   const sink: EngineSink = { ...silentSink, spendChanged: s => void summaries.push(s) };
+  const budgets = new BudgetKeeper({ ledger, dir, prices: () => prices });
   const spend = new SpendService({
     ledger,
-    budgets: new BudgetKeeper({ ledger, dir, prices: () => prices }),
+    budgets,
     prices: () => prices,
     settings: () => withDefaults({}),
     sink,
     sessionTitle: () => undefined,
     cacheBreakLossUsd: () => 0,
   });
-  return { dir, ledger, spend, summaries, prices };
+  return { dir, ledger, spend, summaries, prices, budgets };
 }
 
 test("another process's share of the caps handed back reaches the meter, though the ledger did not change", async () => {
@@ -74,6 +75,30 @@ test('a record counts in the session, day and month figures from the moment it i
   // The month's sessions, counted where its money is: in the ledger, of every repository.
   await ledger.append(rec('elsewhere', 'another-repos-session', 0.1));
   assert.equal(spend.series().monthSessions, 2);
+  await spend.dispose();
+  await ledger.close();
+});
+
+test("the meter's budgets line counts a record on its way to disk as spent, as the day's spend beside it does, not as held", async () => {
+  const { ledger, spend, budgets } = await setup();
+  await ledger.append(rec('durable', 'a', 0.5));
+  const held = await budgets.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 1_000 }, { sessionUsd: null, dayUsd: 50, monthUsd: 500 });
+  assert.ok(held.ok);
+  const heldUsd = spend.summary(NOW).budgets.find(b => b.scope === 'day')!.reservedUsd;
+  assert.ok(heldUsd > 0.02);
+  // The response is metered: its record is on its way to disk, its reservation not yet handed back.
+  const durable = ledger.append(rec('on-its-way', 'a', 0.02));
+  const s = spend.summary(NOW);
+  assert.equal(s.today.costUsd, 0.52);
+  for (const scope of ['day', 'month'] as const) {
+    const b = s.budgets.find(x => x.scope === scope)!;
+    assert.equal(b.spentUsd, 0.52, `${scope}: spent as the spend shown`);
+    assert.equal(b.reservedUsd, Math.round((heldUsd - 0.02) * 1e6) / 1e6, `${scope}: the rest still held`);
+  }
+  await durable;
+  await budgets.settle(held.reservationId);
+  const settled = spend.summary(NOW).budgets.find(b => b.scope === 'day')!;
+  assert.deepEqual([settled.spentUsd, settled.reservedUsd], [0.52, 0]);
   await spend.dispose();
   await ledger.close();
 });

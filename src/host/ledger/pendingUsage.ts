@@ -1,7 +1,8 @@
 // Records this process is appending and has not yet read back into the rollups. The sidebar and the
 // meter count them at once, so what they show does not wait for the durable append (an fdatasync that
 // can queue behind a fleet's git and sandbox writes). Budgets do not read them: a request in flight is
-// already held by its reservation until its record is in the rollups.
+// already held by its reservation until its record is in the rollups (the meter's budgets line shows
+// that much of the held sum as spent, as the spend beside it does).
 import type { UsageRecord } from '../../protocol/records';
 import { localDay, monthOfDay } from './localDate';
 import { Agg, addRecord } from './rollups';

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../protocol/host';
 import type { Tier } from '../../protocol/types';
-import { capStops, type PricedModels, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
+import { type BudgetStatus, capStops, type PricedModels, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
 import type { BudgetCaps, BudgetKeeper } from '../budgets/budgetKeeper';
 import type { EngineSink } from '../events';
 import type { Ledger } from '../ledger/ledger';
@@ -65,14 +65,16 @@ export class SpendService {
     const day = localDay(now);
     const month = localMonth(now);
     const b = this.o.settings().budgets;
-    const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd });
+    const pendingDay = pending.forDay(day);
+    const pendingMonth = pending.forMonth(month);
+    const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd }).map(x => spentOnItsWay(x, x.scope === 'day' ? pendingDay : pendingMonth));
     this.lookAgainWhileHeld(budgets);
     const monthSessions = [...rollups.monthSessions(month)].sort((x, y) => y[1].costMicro - x[1].costMicro).slice(0, 5);
     return {
       day,
       month,
-      today: figures(totalsOf(withPending(rollups.byDay.get(day), pending.forDay(day)))),
-      thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pending.forMonth(month)))),
+      today: figures(totalsOf(withPending(rollups.byDay.get(day), pendingDay))),
+      thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pendingMonth))),
       topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, ...this.labelOf(sessionId), costUsd: a.costMicro / 1e6 })),
       budgets,
       capReached: budgets.some(capStops),
@@ -189,6 +191,18 @@ export class SpendService {
     clearTimeout(this.recheck);
     this.throttle.dispose();
   }
+}
+
+/**
+ * The caps count a record once it is in the ledger; until then its request's reservation holds its cost.
+ * The meter counts it at once: here too, so that a cap's "spent" is the day's spend shown beside it, it
+ * is moved from held to spent.
+ */
+function spentOnItsWay(b: BudgetStatus, pending: Agg | undefined): BudgetStatus {
+  const micro = pending?.costMicro ?? 0;
+  if (micro <= 0) return b;
+  const moved = (usd: number, sign: number) => Math.max(0, Math.round(usd * 1e6) + sign * micro) / 1e6;
+  return { ...b, spentUsd: moved(b.spentUsd, 1), reservedUsd: moved(b.reservedUsd, -1) };
 }
 
 function withPending(durable: Readonly<Agg> | undefined, pending: Agg | undefined): Readonly<Agg> | undefined {
