@@ -1,6 +1,6 @@
 // The sidebar's actions on a session, from the CLI: resume, merge and discard, by the session's id.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -279,4 +279,50 @@ test('discard --commit keeps uncommitted work on the branch it keeps; the refusa
   assert.equal(kept.stdout.trim(), `discarded: [script:one] one (its branch ${branch} is kept)`);
   assert.equal(existsSync(worktree), false);
   assert.equal(git(repo, 'show', `${branch}:notes.txt`), 'mine');
+});
+
+test('a session whose repository is gone for good is discarded only with --yes: its worktree folder goes, and only its own', async t => {
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', OPENAI_API_KEY: 'sk-x' };
+  const made = async (title: string) => {
+    const r = await runCli(['run', '--repo', repo, '--task', title, '--agent', 'command', '--command', 'echo work > work.txt', '--json', '--quiet'], env);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { id: string; worktree: string };
+  };
+  const one = await made('One');
+  const two = await made('Two');
+  rmSync(repo, { recursive: true, force: true });
+
+  // Moved, not deleted, it would come back: nothing is done without --yes, and it says how.
+  const asked = await runCli(['discard', one.id], env);
+  assert.equal(asked.code, 1, asked.stderr);
+  assert.match(asked.stderr, /which is not there now \(moved, renamed or deleted\)\. .*If it is gone for good, discard the session with --yes: its worktree folder, the last copy of its files, is deleted\./);
+  const resumed = await runCli(['resume', one.id], env);
+  assert.match(resumed.stderr, new RegExp(`If it is gone for good, \`switchyard discard ${one.id} --yes\` deletes its worktree folder`));
+  const committing = await runCli(['discard', one.id, '--commit'], env);
+  assert.equal(committing.code, 1);
+  assert.match(committing.stderr, /Nothing can be committed to its branch\./);
+  assert.ok(existsSync(path.join(one.worktree, 'work.txt')), 'its files are as they were');
+
+  const discarded = await runCli(['discard', one.id, '--yes', '--json'], env);
+  assert.equal(discarded.code, 0, discarded.stderr);
+  assert.deepEqual(JSON.parse(discarded.stdout), { ok: true, branchKept: false });
+  assert.equal(existsSync(one.worktree), false, 'its worktree folder is gone');
+
+  // A record that names a folder that is not its worktree (edited by hand) deletes nothing.
+  const file = recordFile(home, two.id);
+  const elsewhere = path.join(root, 'precious');
+  mkdirSync(elsewhere);
+  writeFileSync(path.join(elsewhere, 'keep.txt'), 'mine\n');
+  writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), worktree: elsewhere }));
+  const refused = await runCli(['discard', two.id, '--yes'], env);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /is not in a worktrees folder Switchyard makes for that repository, so it was left as it is, and the session too\./);
+  assert.ok(existsSync(path.join(elsewhere, 'keep.txt')));
+
+  const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string; statusReason?: string }[];
+  assert.deepEqual(list.map(s => [s.id, s.status]).sort(), [[one.id, 'discarded'], [two.id, 'done']].sort());
+  assert.match(list.find(s => s.id === one.id)!.statusReason!, /Its repository at .* was gone; its worktree folder was deleted\./);
 });

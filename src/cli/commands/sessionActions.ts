@@ -218,7 +218,9 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
   try {
     const engine = await startCliEngine({ only: id, verbose: err });
     try {
-      return await act(engine, inItsRepository(await findSession(engine, id, flags)));
+      const s = await findSession(engine, id, flags);
+      // A discard is the way out for a session whose repository is gone for good: the engine says how.
+      return await act(engine, doing === 'discard' ? s : inItsRepository(s));
     } finally {
       await engine.shutdown();
     }
@@ -251,7 +253,7 @@ function inItsRepository(s: SessionInfo): SessionInfo {
 
 /** A session's repository is not where its record says: it is known by its path, which git's worktrees name too. */
 function repoGone(s: SessionInfo): string {
-  return `That folder is not there now (moved, renamed or deleted), so nothing was done. Its work is on branch ${s.branch}, in the worktree ${s.worktree}. If the repository was moved, move it back to ${s.repo} to resume, merge or discard the session: sessions, and git's own worktrees, know a repository by its path.`;
+  return `That folder is not there now (moved, renamed or deleted), so nothing was done. Its work is on branch ${s.branch}, in the worktree ${s.worktree}. If the repository was moved, move it back to ${s.repo} to resume, merge or discard the session: sessions, and git's own worktrees, know a repository by its path. If it is gone for good, \`switchyard discard ${s.id} --yes\` deletes its worktree folder (the last copy of its files) and marks it discarded.`;
 }
 
 /** Why the record of session `id` did not load, when there is one that cannot be read (in `repo`'s folder, or any). */

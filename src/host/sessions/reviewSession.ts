@@ -16,6 +16,7 @@ import { prune, removeWorktree } from '../worktrees/worktrees';
 import type { LiveSession } from './liveSession';
 import { takenElsewhere } from './foreignOwner';
 import { untrustedProblem, worktreeGoneProblem } from './preflight';
+import { discardWithoutRepository, repositoryGone, repositoryGoneMessage } from './repositoryGone';
 import type { SessionManager } from './sessionManager';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
@@ -184,6 +185,10 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
 async function discard(mgr: SessionManager, s: LiveSession, p: DiscardParams): Promise<DiscardResult> {
   const r = s.record;
   if (p.commitFirst && p.deleteBranch) throw new UserError('Committing the uncommitted work to the branch first keeps the branch: it cannot also be deleted.');
+  if (repositoryGone(s)) {
+    if (p.commitFirst) throw new UserError(`${repositoryGoneMessage(s)} Nothing can be committed to its branch.`);
+    return discardWithoutRepository(mgr, s, Boolean(p.force));
+  }
   const remove = async (force: boolean): Promise<DiscardResult> => {
     try {
       return await removeWorktree({
