@@ -28,6 +28,11 @@ export interface UsageRecord {
   estimated?: boolean;
   /** True when the tier that served it has no price here: the tokens are exact, the cost the model's dearest price. */
   costBound?: boolean;
+  /**
+   * True when its process died before the response was metered: counted at the most it can have cost (its
+   * whole output cap at the model's dearest tier), served at a tier nobody saw.
+   */
+  worstCase?: boolean;
   endpoint: 'responses' | 'chat';
 }
 

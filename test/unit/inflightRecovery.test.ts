@@ -100,6 +100,7 @@ test('a CLI run killed mid-stream: its request is recorded once, as an estimate,
   assert.equal(recovered.output, up.requests[1]!.body.max_output_tokens);
   // At the model's dearest tier, as the reservation held it: the provider may serve another than asked.
   assert.equal(recovered.requestedTier, 'standard');
+  assert.equal(recovered.worstCase, true);
   const usage = { input: recovered.input, cached: recovered.cached, cacheWrite: 0, output: recovered.output, reasoning: recovered.reasoning };
   assert.equal(recovered.costUsd, costAtDearest(loadPriceTable(), recovered.model, usage).costUsd);
   assert.ok(recovered.costUsd! > costOf(loadPriceTable(), recovered.model, 'standard', usage).costUsd!, 'more than at the tier asked');
@@ -122,6 +123,8 @@ test('a CLI run killed mid-stream: its request is recorded once, as an estimate,
   const [s] = await engine.sessions.list(repo);
   assert.equal(s!.usage.requests, 2);
   assert.equal(s!.estimatedRequests, 1);
+  // Counted at the dearest tier's price, it is filed under no tier: nobody saw which one served it.
+  assert.ok(Math.abs(s!.costByTier.unknown - recovered.costUsd!) < 1e-9, JSON.stringify(s!.costByTier));
   assert.ok(Math.abs(s!.costUsd - after.reduce((n, r) => n + (r.costUsd ?? 0), 0)) < 1e-9, 'the session\'s cost includes the recovered estimate');
   await new Promise(r => setTimeout(r, 1500));
   assert.equal(ledgerRecords(home).length, 2);

@@ -49,7 +49,7 @@ export interface MeterInput extends RecordBasis {
  */
 export function presumedRecord(x: RecordBasis): UsageRecord {
   const usage = estimatedUsage({ ...x, streamedChars: 0, lastReasoning: x.m.lastReasoning });
-  return usageRecord(x, { ...usage, output: x.maxOutputTokens }, 'unknown', { estimated: true, latencyMs: 0, atDearest: true }).record;
+  return usageRecord(x, { ...usage, output: x.maxOutputTokens }, 'unknown', { estimated: true, latencyMs: 0, atDearest: true, worstCase: true }).record;
 }
 
 export async function meterResponse(x: MeterInput, outcome: StreamOutcome): Promise<void> {
@@ -125,7 +125,7 @@ export function estimatedUsage(e: { requestBytes: number; carriedTokens?: number
 /** The record, and the tier it was served at when that tier has no price here (its cost is then a bound). */
 function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier, o: RecordFacts & { servedAs?: string; atDearest?: boolean }): { record: UsageRecord; boundTier?: string } {
   const prices = x.deps.prices();
-  // A worst case is counted at the dearest tier, but kept under the tier asked for: none was said.
+  // A worst case is counted at the dearest tier: none was said.
   if (o.atDearest) {
     const worst = costAtDearest(prices, x.model, usage);
     if (worst.costUsd != null) return { record: recordOf(x, usage, servedTier, o, worst, false) };
@@ -145,6 +145,7 @@ function usageRecord(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedT
 
 interface RecordFacts {
   estimated: boolean;
+  worstCase?: boolean;
   latencyMs: number;
   requestId?: string;
 }
@@ -171,6 +172,7 @@ function recordOf(x: RecordBasis, usage: NormalizedUsage, servedTier: ServedTier
     latencyMs: o.latencyMs,
     ...(o.estimated || bound ? { estimated: true } : {}),
     ...(bound ? { costBound: true } : {}),
+    ...(o.worstCase ? { worstCase: true } : {}),
     endpoint: x.endpoint,
   };
   return record;

@@ -219,13 +219,12 @@ export function addRecord(a: Agg, r: UsageRecord): Agg {
 
 /**
  * The tier a record was billed at: the one served, or where the response never said (cut short), the one
- * asked for, which the cost was counted at. One served at a tier without a price here (costBound) stays
- * unknown: it was counted at the model's dearest price, not the tier asked for. (A request whose process
- * died mid-answer is kept under the tier asked too, though its worst case is counted at the dearest tier's
- * price: an estimate, marked so, that a cap must not undercount; see meter.ts presumedRecord.)
+ * asked for, which the cost was counted at. Two stay unknown, counted at the model's dearest price, not
+ * the tier asked for: one served at a tier without a price here (costBound), and the worst case of a
+ * request whose process died mid-answer (worstCase; see meter.ts presumedRecord).
  */
 export function billedTier(r: UsageRecord): ServedTier {
-  return r.servedTier === 'unknown' && !r.costBound ? r.requestedTier : r.servedTier;
+  return r.servedTier === 'unknown' && !r.costBound && !r.worstCase ? r.requestedTier : r.servedTier;
 }
 
 function moneyOf(r: UsageRecord): { cost: number | null; standard: number; premium: number } {

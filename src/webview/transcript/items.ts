@@ -77,7 +77,9 @@ function usage(item: Of<'usage'>): HTMLElement {
     h('span', { class: 'usage-share' }, `${percent(share)} cached`),
     h('span', { class: 'muted' }, `${tokens(r.input)} in · ${tokens(r.output)} out${r.reasoning ? ` · ${tokens(r.reasoning)} reasoning` : ''}`),
     h('span', { class: r.costUsd === null ? 'chip chip-warn' : 'usage-cost num' }, usd(r.costUsd)),
-    r.costBound
+    r.worstCase
+      ? h('span', { class: 'chip chip-muted', title: 'Its process ended before the response was metered: counted at the most it can have cost, its whole output cap at the model\'s dearest tier.' }, 'worst case')
+      : r.costBound
       ? h('span', { class: 'chip chip-muted', title: 'Served at a tier with no price here: the tokens are exact, the cost is at the model\'s dearest known price.' }, 'price bound')
       : r.estimated ? h('span', { class: 'chip chip-muted', title: 'No usage that could be read arrived (the stream, or its process, ended first; or the server sent none, or sent it unreadable): these tokens are an estimate.' }, 'estimate') : null,
     h('span', { class: 'muted small' }, duration(r.latencyMs)),
