@@ -67,7 +67,9 @@ export class SpendService {
     const b = this.o.settings().budgets;
     const pendingDay = pending.forDay(day);
     const pendingMonth = pending.forMonth(month);
-    const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd }).map(x => spentOnItsWay(x, x.scope === 'day' ? pendingDay : pendingMonth));
+    // Read before withPending below, which adds into the pending sums.
+    const onItsWay = { day: pendingDay?.costMicro ?? 0, month: pendingMonth?.costMicro ?? 0 };
+    const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd }).map(x => spentOnItsWay(x, x.scope === 'day' ? onItsWay.day : onItsWay.month));
     this.lookAgainWhileHeld(budgets);
     const monthSessions = [...rollups.monthSessions(month)].sort((x, y) => y[1].costMicro - x[1].costMicro).slice(0, 5);
     return {
@@ -198,8 +200,7 @@ export class SpendService {
  * The meter counts it at once: here too, so that a cap's "spent" is the day's spend shown beside it, it
  * is moved from held to spent.
  */
-function spentOnItsWay(b: BudgetStatus, pending: Agg | undefined): BudgetStatus {
-  const micro = pending?.costMicro ?? 0;
+function spentOnItsWay(b: BudgetStatus, micro: number): BudgetStatus {
   if (micro <= 0) return b;
   const moved = (usd: number, sign: number) => Math.max(0, Math.round(usd * 1e6) + sign * micro) / 1e6;
   return { ...b, spentUsd: moved(b.spentUsd, 1), reservedUsd: moved(b.reservedUsd, -1) };
