@@ -219,8 +219,9 @@ async function withSession(flags: ParsedFlags, id: string, err: Out, act: (engin
     const engine = await startCliEngine({ only: id, verbose: err });
     try {
       const s = await findSession(engine, id, flags);
-      // A discard is the way out for a session whose repository is gone for good: the engine says how.
-      return await act(engine, doing === 'discard' ? s : inItsRepository(s));
+      // A discard --yes is the way out for a session whose repository is gone for good (repositoryGone.ts).
+      const letGo = doing === 'discard' && flags.yes && !flags.commit;
+      return await act(engine, letGo ? s : inItsRepository(s));
     } finally {
       await engine.shutdown();
     }

@@ -17,7 +17,7 @@ export function repositoryGone(s: LiveSession): boolean {
 /** Why nothing was done, and how it can be. */
 export function repositoryGoneMessage(s: LiveSession): string {
   const r = s.record;
-  return `Session "${r.title}" belongs to the repository at ${r.repo}, which is not there now (moved, renamed or deleted). Its commits on ${r.branch} are in that repository; its files are in the worktree ${r.worktree}. If the repository was moved, move it back to resume, merge or discard the session: git knows a worktree by its repository's path. If it is gone for good, discard the session with --yes: its worktree folder, the last copy of its files, is deleted.`;
+  return `Session "${r.title}" belongs to the repository at ${r.repo}, which is not there now (moved, renamed or deleted). Its commits on ${r.branch} are in that repository; its files are in the worktree ${r.worktree}. If the repository was moved, move it back to resume, merge or discard the session: git knows a worktree by its repository's path. If it is gone for good, a discard that accepts losing its work (\`switchyard discard ${r.id} --yes\`) deletes its worktree folder, the last copy of its files.`;
 }
 
 /** Discards a session of a repository that is gone: with `force`, its worktree folder goes and it is marked discarded. */
