@@ -10,6 +10,8 @@ import { Disposable } from './lifecycle';
 export class SessionState extends Disposable {
   private readonly sessions = new Map<string, SessionInfo>();
   private spendValue: SpendSummary | undefined;
+  /** Spend notifications so far: an answer asked for before the last one is older than it. */
+  private notifiedSpend = 0;
   private readonly sessionsEmitter = this.register(new vscode.EventEmitter<readonly SessionInfo[]>());
   private readonly spendEmitter = this.register(new vscode.EventEmitter<SpendSummary>());
   private readonly removedEmitter = this.register(new vscode.EventEmitter<readonly string[]>());
@@ -33,6 +35,7 @@ export class SessionState extends Disposable {
       if (gone.length) this.removedEmitter.fire(gone);
     }));
     this.register(host.onNotification(SpendProtocol.changed, summary => {
+      this.notifiedSpend++;
       this.spendValue = summary;
       this.spendEmitter.fire(summary);
     }));
@@ -68,10 +71,13 @@ export class SessionState extends Disposable {
   /** After (re)start of the host: the full list, from the source of truth. */
   async reload(): Promise<void> {
     if (!this.repo) return;
-    const [list, summary] = await Promise.all([
-      this.host.request(SessionsProtocol.list, { repo: this.repo }),
-      this.host.request(SpendProtocol.summary, undefined),
-    ]);
+    // The list first: it loads the repository's sessions, which the summary names (before, it would name
+    // them by id, or as another repository's).
+    const list = await this.host.request(SessionsProtocol.list, { repo: this.repo });
+    const notified = this.notifiedSpend;
+    const asked = await this.host.request(SpendProtocol.summary, undefined);
+    // A notification that came meanwhile is newer than the answer.
+    const summary = this.notifiedSpend !== notified && this.spendValue ? this.spendValue : asked;
     const gone = new Set(this.sessions.keys());
     this.sessions.clear();
     for (const s of list) {

@@ -15,6 +15,7 @@ import { SessionStore } from '../../src/host/sessions/sessionStore';
 import { withDefaults } from '../../src/host/settings';
 import { SpendService } from '../../src/host/spend/spendService';
 import type { SpendSummary } from '../../src/protocol/spend';
+import { engineFor, noProgress, settle, upstream } from './helpers/engineKit';
 import { makeRecord } from './helpers/records';
 
 function homeIn(t: TestContext): { root: string; home: HomeLayout } {
@@ -131,3 +132,20 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
     await new Promise(r => setTimeout(r, 5));
   }
 }
+
+test("the meter names this repository's sessions by their titles once they are loaded, though it was asked before", async t => {
+  const up = await upstream(t);
+  const first = await engineFor(t, { up });
+  const s = await first.engine.sessions.create({ repo: first.repo, task: 'say hello', title: 'Say hello' }, noProgress);
+  await settle(first.engine, s);
+  await first.engine.shutdown();
+
+  // A window reloaded: the meter asks for its summary before the repository's sessions are loaded.
+  const summaries: SpendSummary[] = [];
+  const next = await engineFor(t, { up, home: first.home, repo: first.repo, sink: { ...silentSink, spendChanged: x => void summaries.push(x) } });
+  const early = next.engine.spend.summary().topSessions[0];
+  assert.ok(early && (early.title === s.id || early.repoName !== undefined), JSON.stringify(early));
+  await next.engine.sessions.list(first.repo);
+  await until(() => summaries.some(x => x.topSessions[0]?.title === 'Say hello' && x.topSessions[0]?.repoName === undefined));
+  assert.deepEqual(summaries.at(-1)!.topSessions[0], { sessionId: s.id, title: 'Say hello', costUsd: summaries.at(-1)!.topSessions[0]!.costUsd });
+});

@@ -116,6 +116,8 @@ export class SessionManager implements SessionHost {
     const records = await this.ctx.store.loadRepo(repo, msg => this.ctx.log('warn', msg));
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const r of records) this.adopt(r);
+    // The meter may have named them before they were loaded: by id, or as another repository's.
+    this.ctx.spend.changed();
     await this.others.recoverOrphans();
     // Paused by a window in Restricted Mode that has ended since: a window that trusts the folder lets them go on.
     if (!this.ctx.headless && !this.ctx.passive && this.ctx.settings().workspaceTrusted) void resumeUntrusted(this);
