@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { SpendProtocol } from '../../protocol/spend';
 import type { CommandContext } from './context';
-import { MIN_SESSION_BUDGET_USD, updateInForce } from '../settings';
+import { MIN_SESSION_BUDGET_USD, readSettings, updateInForce } from '../settings';
 import { dollarsIn, isDollars } from './dollars';
 import { guarded, saveTarget } from './pick';
 
@@ -11,12 +11,15 @@ export async function showSpend() {
 }
 
 export async function setBudgets(ctx: CommandContext, scopeArg?: unknown, valueArg?: unknown) {
-  const config = vscode.workspace.getConfiguration('switchyard');
+  // What is in force, not what a setting says: a malformed one is not used (settings.ts says what is instead).
+  const { settings, problems } = readSettings();
+  const inForce: Record<string, number | null> = { 'budget.dayUsd': settings.budgets.dayUsd, 'budget.monthUsd': settings.budgets.monthUsd, 'budget.sessionUsd': settings.budgets.sessionUsd };
+  const malformed = (key: string) => problems.some(p => p.key === `switchyard.${key}`);
   const scopes = [
     { key: 'budget.dayUsd', label: 'Daily cap', detail: 'All sessions on this machine, per day.' },
     { key: 'budget.monthUsd', label: 'Monthly cap', detail: 'All sessions on this machine, per month.' },
     { key: 'budget.sessionUsd', label: 'Default session budget', detail: 'For new sessions (each can have its own).' },
-  ].map(s => ({ ...s, description: describe(config.get<number | null>(s.key)) }));
+  ].map(s => ({ ...s, description: `${describe(inForce[s.key])}${malformed(s.key) ? ' $(warning) in force: the setting is not a valid one' : ''}` }));
   const scope = typeof scopeArg === 'string' ? scopes.find(s => s.key === scopeArg) : await vscode.window.showQuickPick(scopes, { title: 'Switchyard budgets' });
   if (!scope) return;
   // A machine cap of 0 stops all work, on purpose; a session budget of 0 would let no session do anything.
@@ -26,7 +29,7 @@ export async function setBudgets(ctx: CommandContext, scopeArg?: unknown, valueA
   const rule = perSession ? 'A number of dollars, at least 0.000001 (a millionth of a dollar)' : 'A number of dollars (0 or more)';
   const value = typeof valueArg === 'number' || valueArg === null ? (valueArg === null ? '' : String(valueArg)) : await vscode.window.showInputBox({
     title: `${scope.label} (USD)`,
-    value: String(config.get<number | null>(scope.key) ?? ''),
+    value: String(inForce[scope.key] ?? ''),
     prompt: 'Empty: no cap. Spend never passes a cap: requests that could are refused first.',
     validateInput: v => (v.trim() === '' || valid(v) ? undefined : `${rule}, or empty.`),
   });
