@@ -50,7 +50,12 @@ export async function resumeWithHint(ctx: CommandContext, arg?: unknown, given?:
     placeHolder: 'e.g. The test fails because the fixture is stale; regenerate it with npm run fixtures',
     ignoreFocusOut: true,
   });
-  if (!hint?.trim()) return undefined;
+  if (hint === undefined) return undefined;
+  if (!hint.trim()) {
+    // Enter on an empty box: not a cancel, so not silent.
+    void vscode.window.showInformationMessage(`No hint was typed, so "${s.title}" was not resumed. Resume goes on without one.`);
+    return undefined;
+  }
   return apply(ctx, `resuming "${s.title}"`, () => ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint }));
 }
 
