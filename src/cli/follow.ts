@@ -150,7 +150,10 @@ export function nextStep(s: SessionInfo): string | undefined {
         : `raise the cap (switchyard.budget.* in VS Code, "budgets" in ${'$'}SWITCHYARD_HOME/config.json), then \`${resume}\``;
     }
     case 'stopped': return s.guard?.level === 'stop' ? `\`${resume} --hint "what to do differently"\` if it should go on` : undefined;
-    case 'failed': return s.statusCause === 'turn-limit' ? `\`${resume} --max-turns N\` to allow N more turns` : `\`${resume}\` once the cause is fixed`;
+    case 'failed':
+      if (s.statusCause === 'turn-limit') return `\`${resume} --max-turns N\` to allow N more turns`;
+      if (s.statusCause === 'api-key') return `set OPENAI_API_KEY to a key the server takes, then \`${resume}\``;
+      return `\`${resume}\` once the cause is fixed`;
     default: return undefined;
   }
 }

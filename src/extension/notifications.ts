@@ -81,12 +81,20 @@ function showOne(a: SessionAlert): void {
       });
       break;
     }
-    case 'failed':
-      void vscode.window.showErrorMessage(`Switchyard: "${a.title}" failed: ${a.message}`, 'Retry', 'Open Transcript').then(choice => {
+    case 'failed': {
+      // A refused key is mended by a new one: offered first, then the retry it makes worth trying.
+      const actions = a.apiKeyRefused ? ['Set API Key…', 'Open Transcript'] : ['Retry', 'Open Transcript'];
+      void vscode.window.showErrorMessage(`Switchyard: "${a.title}" failed: ${a.message}`, ...actions).then(async choice => {
         if (choice === 'Retry') run('switchyard.retrySession', a.sessionId);
         else if (choice === 'Open Transcript') run('switchyard.openTranscript', a.sessionId);
+        else if (choice === 'Set API Key…') {
+          if (await vscode.commands.executeCommand<boolean>('switchyard.setApiKey', undefined, true) && (await vscode.window.showInformationMessage(`Switchyard: API key saved. Retry "${a.title}" with it?`, 'Retry')) === 'Retry') {
+            run('switchyard.retrySession', a.sessionId);
+          }
+        }
       });
       break;
+    }
     case 'warn':
       break;
   }

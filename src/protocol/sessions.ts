@@ -161,6 +161,8 @@ export interface SessionAlert {
   capScope?: 'session' | 'day' | 'month';
   /** Stuck: the loop guard stopped it (looping again after a resume), so nothing is left to stop. */
   stopped?: true;
+  /** Failed: the model server refused the API key, which a new one mends. */
+  apiKeyRefused?: true;
 }
 
 export interface RoleInfo {

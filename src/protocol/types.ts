@@ -64,8 +64,11 @@ export interface GuardState {
   turnsSinceProgress: number;
 }
 
-/** `untrusted`: paused because the workspace was in Restricted Mode; resumed when it is trusted. */
-export type StatusCause = 'session-budget' | 'day-budget' | 'month-budget' | 'turn-limit' | 'untrusted';
+/**
+ * `untrusted`: paused because the workspace was in Restricted Mode; resumed when it is trusted. `api-key`:
+ * failed because the model server refused the API key (401), which a new key mends.
+ */
+export type StatusCause = 'session-budget' | 'day-budget' | 'month-budget' | 'turn-limit' | 'untrusted' | 'api-key';
 
 export interface SessionInfo {
   id: string;

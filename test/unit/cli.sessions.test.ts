@@ -22,7 +22,8 @@ test('resume, merge and discard by id: a failed session resumed finishes, merged
 
   const failed = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--json', '--quiet'], { ...env, OPENAI_API_KEY: 'sk-wrong' });
   assert.equal(failed.code, 1, failed.stderr);
-  const { id } = json<{ id: string }>(failed);
+  const { id, cause } = json<{ id: string; cause: string }>(failed);
+  assert.equal(cause, 'api-key', 'the refused key is named as the cause');
   // With the right key now: it goes on to the end, in this process.
   const resumed = await runCli(['resume', id, '--json', '--quiet'], env);
   assert.equal(resumed.code, 0, resumed.stderr);

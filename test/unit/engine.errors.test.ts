@@ -81,12 +81,15 @@ test('a 404 from a base URL without /v1 says to try it with /v1', async t => {
   for (const baseURL of ['http://localhost:11434/v1', 'http://host/openai/v2/', '']) assert.equal(notFoundHint(baseURL), '', baseURL);
 });
 
-test('a refused key fails the session with a reason that says what to do', async t => {
+test('a refused key fails the session with a reason that says what to do, and an alert that offers a new key', async t => {
   const up = await upstream(t, { requireKey: 'sk-the-right-one' });
-  const { engine, repo } = await engineFor(t, { up });
+  const alerts: SessionAlert[] = [];
+  const { engine, repo } = await engineFor(t, { up, sink: { ...silentSink, alert: a => void alerts.push(a) } });
   const s = await settle(engine, await engine.sessions.create({ repo, task: 'anything', title: 'Bad key' }, noProgress));
   assert.equal(s.status, 'failed');
   assert.match(s.statusReason ?? '', /API key was refused \(401\)/);
+  assert.equal(s.statusCause, 'api-key');
+  assert.deepEqual(alerts.map(a => [a.kind, a.apiKeyRefused]), [['failed', true]]);
   assert.equal(s.usage.requests, 0, 'nothing was billed');
 });
 

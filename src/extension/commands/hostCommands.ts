@@ -6,7 +6,8 @@ import { StateKeys } from '../storage';
 import type { CommandContext } from './context';
 import { guarded } from './pick';
 
-export async function setApiKey(ctx: CommandContext, keyArg?: unknown) {
+/** True when a key was saved. `quiet`: the caller says what follows (a retry it offers). */
+export async function setApiKey(ctx: CommandContext, keyArg?: unknown, quiet?: unknown): Promise<boolean> {
   const key = typeof keyArg === 'string' ? keyArg : await vscode.window.showInputBox({
     title: 'Switchyard: API key',
     prompt: 'Kept in VS Code’s secret storage; agents never see it (they get a per-session token).',
@@ -15,16 +16,20 @@ export async function setApiKey(ctx: CommandContext, keyArg?: unknown) {
     placeHolder: 'sk-…',
     validateInput: v => (v.trim() ? apiKeyProblem(v.trim())?.replace(/ Set it again.*$/, '') : 'Paste the key, or press Escape.'),
   });
-  if (!key?.trim()) return;
+  if (!key?.trim()) return false;
   await ctx.apiKeys.set(key);
   await ctx.pushConfiguration();
-  if (typeof keyArg !== 'string') void vscode.window.showInformationMessage('Switchyard: API key saved.');
+  if (typeof keyArg !== 'string' && quiet !== true) void vscode.window.showInformationMessage('Switchyard: API key saved.');
+  return true;
 }
 
 export async function clearApiKey(ctx: CommandContext) {
+  const had = await ctx.apiKeys.hasStoredKey();
   await ctx.apiKeys.clear();
   await ctx.pushConfiguration();
-  void vscode.window.showInformationMessage('Switchyard: stored API key removed (OPENAI_API_KEY from the environment is used if set).');
+  // What is used from now on, said as it is: the environment's key, or none.
+  const env = process.env.OPENAI_API_KEY?.trim() ? 'OPENAI_API_KEY from the environment VS Code was started with is used now' : 'no key is set now: "Switchyard: Set API Key" sets one';
+  void vscode.window.showInformationMessage(`Switchyard: ${had ? 'the stored API key was removed' : 'no API key was stored'}; ${env}.`);
 }
 
 export async function restartHost(ctx: CommandContext) {

@@ -16,7 +16,7 @@ import { sleepUnlessAborted } from '../util/sleep';
 
 export type AgentOutcome =
   | { kind: 'finished'; summary: string }
-  | { kind: 'failed'; reason: string }
+  | { kind: 'failed'; reason: string; cause?: StatusCause }
   | { kind: 'aborted' }
   /** Not to go on without the user: the gateway refused the request (budget, loop guard), or the server asks for a long wait. */
   | { kind: 'blocked'; reason: string; cause?: StatusCause }
@@ -289,7 +289,7 @@ export function classify(err: unknown, notFoundHint = ''): Verdict {
     const transient = TRANSIENT_STREAM_ERRORS.has(code) ? code : TRANSIENT_STREAM_ERRORS.has(type) ? type : '';
     if (err.status === undefined && transient) return { kind: 'retry', reason: `The model stream reported ${transient}: ${err.message}` };
     if (err.status === undefined) return { kind: 'failed', reason: `The model stream reported an error${code || type ? ` (${code || type})` : ''}: ${err.message}` };
-    if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.' };
+    if (err.status === 401) return { kind: 'failed', reason: 'The API key was refused (401). Set a valid one: "Switchyard: Set API Key" in VS Code, OPENAI_API_KEY for the CLI.', cause: 'api-key' };
     // The SDK's message starts with the status, which the reason already names.
     const said = err.message.replace(/^\d{3} /, '');
     if (err.status === 403) return { kind: 'failed', reason: `The model server refused the request (403): ${said}` };

@@ -156,8 +156,8 @@ async function settle(mgr: SessionManager, s: LiveSession, outcome: AgentOutcome
     }
     case 'failed':
       if (stillRunning) {
-        mgr.setStatus(s, 'failed', outcome.reason);
-        mgr.alert(s, 'failed', outcome.reason);
+        mgr.setStatus(s, 'failed', outcome.reason, outcome.cause);
+        mgr.alert(s, 'failed', outcome.reason, outcome.cause === 'api-key' ? { apiKeyRefused: true } : {});
       }
       break;
     case 'blocked':

@@ -310,7 +310,7 @@ export class SessionManager implements SessionHost {
     this.ctx.spend.changed();
   }
 
-  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, extra: Pick<SessionAlert, 'capScope' | 'stopped'> = {}): void {
+  alert(s: LiveSession, kind: SessionAlert['kind'], message: string, extra: Pick<SessionAlert, 'capScope' | 'stopped' | 'apiKeyRefused'> = {}): void {
     this.ctx.sink.alert({ sessionId: s.id, title: s.record.title, kind, message, ...extra });
   }
 
