@@ -307,8 +307,8 @@ try {
     // A session budget above what the $5 day cap has left is said before Start: the day cap would stop it first.
     await wb.pick('Budget');
     await wb.answerInput('$50');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ today's cap has left: it stops there/ }).first().waitFor();
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 cap \(more than the \$[\d.]+ today's cap has left\)/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ left under today's cap: it stops there/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 cap \(only \$[\d.]+ left today\)/ }).first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, '06d-budget-above-day-cap.png') });
     await wb.closeQuickInput();
   });

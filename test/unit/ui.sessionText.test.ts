@@ -106,16 +106,16 @@ test('changing the default tier says what new sessions will cost', () => {
 test('New Session warns of a session budget more than the day or month cap has left, and of a cap spent', () => {
   const day = (spentUsd: number, reservedUsd = 0): BudgetStatus => ({ scope: 'day', capUsd: 20, spentUsd, reservedUsd });
   const month = (spentUsd: number): BudgetStatus => ({ scope: 'month', capUsd: 100, spentUsd, reservedUsd: 0 });
-  assert.deepEqual(budgetAboveCapsLeft(15, summary([day(7.7), month(10)])), { what: "more than the $12.30 today's cap has left", so: 'it stops there' });
+  assert.deepEqual(budgetAboveCapsLeft(15, summary([day(7.7), month(10)])), { what: "more than the $12.30 left under today's cap", so: 'it stops there', short: 'only $12.30 left today' });
   assert.equal(budgetAboveCapsLeft(12.3, summary([day(7.7), month(10)])), undefined, 'exactly what is left fits');
   // The tighter cap is named; what requests in flight hold is not counted as spent.
-  assert.deepEqual(budgetAboveCapsLeft(15, summary([day(0, 19), month(95)])), { what: "more than the $5.00 this month's cap has left", so: 'it stops there' });
+  assert.deepEqual(budgetAboveCapsLeft(15, summary([day(0, 19), month(95)])), { what: "more than the $5.00 left under this month's cap", so: 'it stops there', short: 'only $5.00 left this month' });
   assert.equal(budgetAboveCapsLeft(3, summary([day(7.7), month(10)])), undefined);
   // No session budget: only a spent cap is worth a word (the session stops at the caps anyway).
   assert.equal(budgetAboveCapsLeft(null, summary([day(7.7)])), undefined);
-  assert.deepEqual(budgetAboveCapsLeft(null, summary([day(20)])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised' });
+  assert.deepEqual(budgetAboveCapsLeft(null, summary([day(20)])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
   // A cap that refused a request it could not pay for stops work as one spent.
-  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.99), stopped: true }])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised' });
+  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.99), stopped: true }])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
   // No caps, or no figures yet: nothing to say.
   assert.equal(budgetAboveCapsLeft(1000, summary([])), undefined);
   assert.equal(budgetAboveCapsLeft(1000, undefined), undefined);

@@ -4,10 +4,12 @@ import { type BudgetStatus, capStops, type SpendSummary } from '../../protocol/s
 import { money } from '../views/numbers';
 
 export interface CapsLeftWarning {
-  /** "more than the $4.20 today's cap has left" */
+  /** "more than the $4.20 left under today's cap" */
   what: string;
   /** What it means for the session. */
   so: string;
+  /** For the Start row, which has little room: "only $4.20 left today". */
+  short: string;
 }
 
 /**
@@ -22,8 +24,8 @@ export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummar
     .map(b => ({ scope: b.scope, left: capStops(b) ? 0 : Math.max(0, b.capUsd - b.spentUsd) }))
     .sort((a, b) => a.left - b.left)[0];
   if (!tightest) return undefined;
-  const cap = tightest.scope === 'day' ? "today's cap" : "this month's cap";
-  if (tightest.left === 0) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised' };
+  const [cap, period] = tightest.scope === 'day' ? ["today's cap", 'today'] : ["this month's cap", 'this month'];
+  if (tightest.left === 0) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised', short: `${cap} is spent` };
   if (budgetUsd == null || budgetUsd <= tightest.left + 1e-9) return undefined;
-  return { what: `more than the ${money(tightest.left)} ${cap} has left`, so: 'it stops there' };
+  return { what: `more than the ${money(tightest.left)} left under ${cap}`, so: 'it stops there', short: `only ${money(tightest.left)} left ${period}` };
 }

@@ -102,7 +102,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
     const aboveCaps = budgetAboveCapsLeft(budgetUsd, ctx.state.spend);
-    const budgetText = `${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`}${aboveCaps ? ` (${aboveCaps.what})` : ''}`;
+    const budgetText = `${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`}${aboveCaps ? ` (${aboveCaps.short})` : ''}`;
     const items: (vscode.QuickPickItem & { key: string })[] = [
       { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
