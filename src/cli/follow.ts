@@ -2,7 +2,7 @@
 // on stdout (a line, or one JSON object), and the exit status of the contract. Ctrl-C pauses it.
 import { FINISHED_UNCHANGED } from '../protocol/sessions';
 import type { TranscriptEvent } from '../protocol/records';
-import type { ServedTier, SessionInfo, Tier } from '../protocol/types';
+import { ACTIVE_STATUSES, type ServedTier, type SessionInfo, type Tier } from '../protocol/types';
 import type { Engine } from '../host/engine';
 import type { CapReachedError } from '../host/errors';
 import { onEndSignals, type EndSignal } from './endSignals';
@@ -28,15 +28,21 @@ export function exitStatusOf(s: SessionInfo): number {
 /** Starts the session with `start` (a create or a resume), follows it to its end, and shuts the engine down. */
 export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
   let stopping = false;
+  /** The session has settled: a signal now only hurries the shutdown, and the exit is the session's. */
+  let ended = false;
   let session: SessionInfo | undefined;
   let why: string | undefined;
   const pause = (s: SessionInfo) => {
+    // Settled meanwhile (done, failed): there is nothing to pause, and saying so would be wrong.
+    const status = engine.sessions.find(s.id)?.record.status;
+    if (status && !ACTIVE_STATUSES.includes(status)) return;
     err(`Interrupted: pausing the session (\`switchyard resume ${s.id}\` goes on with it; VS Code can too).`);
     void engine.sessions.pause(s.id, why);
   };
   const onSignal = (signal: EndSignal) => {
     if (stopping) process.exit(130);
     stopping = true;
+    if (ended) return;
     if (signal === 'SIGTERM') why = 'Paused: the run was told to end (SIGTERM).';
     if (signal === 'SIGHUP') why = "Paused: the run's terminal was closed (SIGHUP).";
     // Still being made (its worktree and branch exist before its record does): exiting now would leave
@@ -58,6 +64,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
       engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(print));
     }
     const final = await engine.sessions.waitUntilSettled(session.id);
+    ended = true;
     await engine.gateway.drain(final.id);
     const settled = engine.sessions.info(engine.sessions.get(final.id));
     const elsewhere = servedElsewhere((await engine.sessions.transcript(final.id, 0)).events, (model, tier) => engine.spend.isPricedAt(model, tier));
@@ -96,8 +103,13 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     }
     return exitStatusOf(settled);
   } finally {
-    offSignals();
-    await engine.shutdown();
+    // Kept until the engine is down: a signal meanwhile would otherwise end the process by Node's default,
+    // with its exit status, not the session's.
+    try {
+      await engine.shutdown();
+    } finally {
+      offSignals();
+    }
   }
 }
 

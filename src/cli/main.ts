@@ -2,6 +2,7 @@
 import { InterruptedError, InvalidRequestError, UserError } from '../host/errors';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
+import { END_SIGNALS } from './endSignals';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
 import { runCommand, runSpec } from './commands/run';
@@ -117,6 +118,9 @@ export function runCli(): void {
   main(process.argv.slice(2), out, err).then(
     code => {
       process.exitCode = code;
+      // Done, but the process may take a moment to wind down (sockets closing): a signal then ends it
+      // with the run's own status, not Node's default (130, 143).
+      for (const signal of END_SIGNALS) process.on(signal, () => process.exit(code));
     },
     e => {
       err(`switchyard: ${e instanceof Error ? e.message : String(e)}`);

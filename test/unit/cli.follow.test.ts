@@ -7,7 +7,9 @@ import type { TranscriptEvent, UsageRecord } from '../../src/protocol/records';
 import { makeRecord } from './helpers/records';
 import path from 'node:path';
 import { engineFor, makeRepo, noProgress, tempDir, upstream } from './helpers/engineKit';
-import { runCli } from './helpers/cli';
+import { CLI, runCli } from './helpers/cli';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 test('Ctrl-C while the session is being created pauses it once it exists; a resume can go on with it', async t => {
   const up = await upstream(t);
@@ -69,6 +71,28 @@ test('a run whose terminal closes (SIGHUP) pauses its session as SIGTERM does: i
   // The cut request is estimated from the events that came, not at its worst case (8,192 tokens of output).
   assert.equal(out.estimatedRequests, 1);
   assert.ok(out.usage.output < 1000, `${out.usage.output} tokens of output`);
+});
+
+test('Ctrl-C once the session has ended neither says it pauses it nor changes the exit: the run ends with the session\'s status', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { ...process.env, SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // The signal comes as the result is printed, while the engine shuts down.
+    const child = spawn(process.execPath, [CLI, 'run', '--repo', repo, '--task', 'anything', '--title', `Ends ${signal}`, '--json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => {
+      stdout += d;
+      if (stdout.includes('"status"')) child.kill(signal);
+    });
+    child.stderr.on('data', d => (stderr += d));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal((JSON.parse(stdout) as { status: string }).status, 'done');
+    assert.equal(code, 0, `${signal}: ${stderr}`);
+    assert.doesNotMatch(stderr, /Interrupted/);
+  }
 });
 
 test('served at another tier: one served at the tier asked is not, priced or not; one at a tier unknown here is, as unpricedTier', () => {
