@@ -328,3 +328,21 @@ test('a session whose repository is gone for good is discarded only with --yes: 
   assert.deepEqual(list.map(s => [s.id, s.status]).sort(), [[one.id, 'discarded'], [two.id, 'done']].sort());
   assert.match(list.find(s => s.id === one.id)!.statusReason!, /Its repository at .* was gone; its worktree folder was deleted\./);
 });
+
+test('a merge and a discard of one session at once, in two processes: one of them does it, the other says why not', { timeout: 90_000 }, async t => {
+  const up = await upstream(t, { scripts: { one: writes('one.txt') } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  for (let round = 0; round < 4; round++) {
+    const made = await runCli(['run', '--repo', repo, '--task', '[script:one] one', '--title', `Round ${round}`, '--json', '--quiet'], env);
+    assert.equal(made.code, 0, made.stderr);
+    const { id } = JSON.parse(made.stdout) as { id: string };
+    const [merged, discarded] = await Promise.all([runCli(['merge', id, '--json'], env), runCli(['discard', id, '--yes', '--delete-branch', '--json'], env)]);
+    const codes = [merged.code, discarded.code];
+    assert.equal(codes.filter(c => c === 0).length, 1, `round ${round}: merge ${merged.stdout}${merged.stderr} / discard ${discarded.stdout}${discarded.stderr}`);
+    const [s] = (JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string }[]).filter(x => x.id === id);
+    assert.equal(s!.status, merged.code === 0 ? 'merged' : 'discarded');
+    if (merged.code === 0) git(repo, 'reset', '--hard', 'HEAD~1');
+  }
+});

@@ -164,7 +164,10 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   const done = () => s.record.status === 'discarded' && !(p.deleteBranch && s.record.branchKept);
   if (done()) return { ok: true, branchKept: s.record.branchKept ?? false };
   refuseUntrusted(mgr, 'discard');
-  if (s.record.status === 'merged' && !s.record.worktreeKept) throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
+  const mergedWhole = () => {
+    if (s.record.status === 'merged' && !s.record.worktreeKept) throw new UserError(`Session "${s.record.title}" is merged: its work is on ${s.record.baseBranch} and its worktree is gone; there is nothing to discard.`);
+  };
+  mergedWhole();
   // Said where it runs (a CLI run prints it): not a stop to resume from.
   if ((ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) await mgr.stop(s.id, DISCARDING);
   await mgr.releasedElsewhere(s, 'discard');
@@ -172,6 +175,8 @@ export async function discardSession(mgr: SessionManager, p: DiscardParams): Pro
   // The newest record (another process's, when one held it): what is set below must land on it.
   const held = await holdForReview(mgr, s, 'discard', () => {
     if (done()) return false;
+    // Merged meanwhile (a merge here, or in another process, that held it first).
+    mergedWhole();
     // Resumed meanwhile (here, or elsewhere and then let go of): its agent would write into what is removed.
     if (s.run || (ACTIVE_STATUSES as readonly string[]).includes(s.record.status)) {
       throw new UserError(`Session "${s.record.title}" was resumed meanwhile; stop it before discarding it.`);
