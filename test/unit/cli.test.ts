@@ -168,8 +168,12 @@ test('a session budget that cannot pay for the first request is refused before a
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: up.url };
   const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', '0.00001'], env);
   assert.equal(r.code, 2, r.stderr);
-  const atLeast = /^switchyard run: A session budget of \$0\.00001 cannot pay for the first request, which reserves \$0\.\d{4} or more with gpt-5\.4 .*\. Give the session \$(0\.\d{4}) or more; nothing was made\.$/m.exec(r.stderr)?.[1];
-  assert.ok(atLeast, r.stderr);
+  const [, reserves, atLeast] = /^switchyard run: A session budget of \$0\.00001 cannot pay for the first request, which reserves \$(0\.\d{4}) or more with gpt-5\.4 .*\. Give the session \$(0\.\d{4}) or more; nothing was made\.$/m.exec(r.stderr) ?? [];
+  assert.ok(reserves && atLeast, r.stderr);
+  // Between what the request reserves at the least and what is named, a session would be made only to stop
+  // before its first request: the figure named is the one held to.
+  const between = await runCli(['run', '--repo', repo, '--task', '[script:fin] y', '--budget', reserves], env);
+  assert.equal(between.code, 2, between.stderr);
   assert.equal(execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim(), '');
   assert.equal(up.requests.length, 0);
   // What it names is enough: the run goes on to its first request.

@@ -121,7 +121,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr, firstUsd ?? 0) : undefined;
   if (capped) throw capped;
-  const tooSmall = firstUsd !== null && budgetUsd !== null && budgetUsd < firstUsd ? firstRequestUnaffordable(budgetUsd, model, firstUsd) : undefined;
+  const tooSmall = firstUsd !== null && budgetUsd !== null && budgetUsd < enoughFor(firstUsd) ? firstRequestUnaffordable(budgetUsd, model, firstUsd) : undefined;
   if (tooSmall) throw new InvalidRequestError(tooSmall);
   // Before the worktree: the less between its making and the record's saving, the better (unfinishedCreates.ts).
   const dirty = await mgr.checkoutLooks.dirtyFiles(repo.root, repo.gitCommonDir);
@@ -229,13 +229,18 @@ function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; ta
 }
 
 /**
- * A session budget that cannot pay for the built-in agent's first request, said before a worktree is made.
- * The request is sized from what it sends at the least (its body holds more), so a budget that could pay
- * for it is never refused here.
+ * What a session budget must be for the built-in agent's first request, sized from what it sends at the
+ * least: what it adds (a cache key, a retention) is a few tokens, which a tenth more covers. A budget under
+ * it is refused before a worktree is made: between the two it would be made, and stop before its first
+ * request, so the one figure named is the one held to.
  */
+function enoughFor(neededUsd: number): number {
+  return Math.ceil(neededUsd * 1.1 * 1e4) / 1e4;
+}
+
+/** A session budget that cannot pay for the built-in agent's first request, said before a worktree is made. */
 function firstRequestUnaffordable(budgetUsd: number, model: string, needed: number): string {
-  // What it adds (a cache key, a retention) is a few tokens: a tenth more covers them.
-  const enough = formatBudgetUsdUp(needed * 1.1);
+  const enough = formatBudgetUsdUp(enoughFor(needed));
   return `A session budget of ${formatBudgetUsd(budgetUsd)} cannot pay for the first request, which reserves ${formatBudgetUsdUp(needed)} or more with ${model} (its instructions, tools and task at the dearest tier's prices, since a provider may serve another, and the fewest output tokens worth asking for). Give the session ${enough} or more; nothing was made.`;
 }
 
