@@ -42,6 +42,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
+      // A one-dash flag (-t) is a typo of a flag, not an argument; none of ours is spelt so.
+      if (/^-[A-Za-z]/.test(arg)) throw new UsageError(`unknown flag ${arg} for "switchyard ${spec.name}": flags are written with two dashes. ${flagList(spec)}`);
+      const want = spec.positionals?.[positionals.length];
+      if (want && !arg.trim()) throw new UsageError(`${want.toUpperCase()} is empty. Usage: ${spec.usage}`);
       positionals.push(arg);
       continue;
     }
@@ -63,6 +67,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
     if (f.type === 'number') {
       const n = plainNumber(value);
       const whole = 'whole' in f && f.whole;
+      if (/^\s*-\s*[\d.]/.test(value)) throw new UsageError(`--${name} cannot be negative, not "${value}"`);
       if (!Number.isFinite(n) || (whole && !Number.isInteger(n))) {
         throw new UsageError(`--${name} must be ${whole ? 'a whole number written plainly (such as 2)' : 'a number written plainly (such as 2 or 0.5)'}, not "${value}"`);
       }
@@ -91,6 +96,16 @@ export function budgetFlag(flags: ParsedFlags): number | undefined {
   }
   return budget;
 }
+
+/** --max-turns (run, resume): as the switchyard.maxTurns setting allows. */
+export function maxTurnsFlag(flags: ParsedFlags): number | undefined {
+  const n = flags['max-turns'] as number | undefined;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= MAX_TURNS_LIMIT)) throw new UsageError(`--max-turns must be a whole number from 1 to ${MAX_TURNS_LIMIT}, not ${n}`);
+  return n;
+}
+
+/** The most turns a session may be given at once (switchyard.maxTurns allows the same). */
+export const MAX_TURNS_LIMIT = 1000;
 
 export function helpText(spec: CommandSpec): string {
   const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];

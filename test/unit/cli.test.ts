@@ -63,6 +63,13 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
     // A help flag as a flag's value is that value, not a question.
     [['merge', 'abc', '--message', '-h'], /^switchyard merge: There is no session abc\./],
     [['help', 'bogus'], /^switchyard help: unknown command "bogus"\. Commands: run, /],
+    // A one-dash flag is a typo of one, not an argument; an empty id names nothing.
+    [['run', '-t', 'x'], /^switchyard run: unknown flag -t for "switchyard run": flags are written with two dashes\. Accepted: --repo, /],
+    [['merge', ''], /^switchyard merge: ID is empty\. Usage: switchyard merge ID/],
+    [['run', '--task', 'x', '--budget', '-1'], /^switchyard run: --budget cannot be negative, not "-1"$/],
+    // As many turns as the switchyard.maxTurns setting allows, and no more.
+    [['run', '--task', 'x', '--max-turns', '99999'], /^switchyard run: --max-turns must be a whole number from 1 to 1000, not 99999$/],
+    [['resume', 'abc', '--max-turns', '0'], /^switchyard resume: --max-turns must be a whole number from 1 to 1000, not 0$/],
   ] as const) {
     const r = await runCli([...args], { SWITCHYARD_HOME: path.join(tempDirSync(), 'h') });
     assert.equal(r.code, 2, r.stderr);

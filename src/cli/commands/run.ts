@@ -4,7 +4,7 @@ import { isBaseUrl } from '../../protocol/host';
 import type { AgentKind, Tier } from '../../protocol/types';
 import { CapReachedError } from '../../host/errors';
 import type { CommandSpec, ParsedFlags } from '../args';
-import { budgetFlag, UsageError } from '../args';
+import { budgetFlag, maxTurnsFlag, UsageError } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { capReachedAtStart, followSession } from '../follow';
 
@@ -39,9 +39,7 @@ export async function runCommand(flags: ParsedFlags, out: (s: string) => void, e
   const task = flags.task as string | undefined;
   if (!task?.trim()) throw new UsageError('--task TEXT is required');
   const budgetUsd = budgetFlag(flags);
-  if (flags['max-turns'] !== undefined && !(Number.isInteger(flags['max-turns']) && (flags['max-turns'] as number) > 0)) {
-    throw new UsageError('--max-turns must be a positive whole number');
-  }
+  maxTurnsFlag(flags);
   const baseUrl = (flags['base-url'] as string | undefined) ?? process.env.OPENAI_BASE_URL ?? '';
   if (!isBaseUrl(baseUrl)) {
     throw new UsageError(`${flags['base-url'] !== undefined ? '--base-url' : 'OPENAI_BASE_URL'} must be an http(s) URL such as http://localhost:11434/v1, not "${baseUrl}"`);

@@ -16,7 +16,7 @@ import { sandboxProblem } from '../../host/sessions/preflight';
 import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
 import { machineCapSpent, queueTakenOver } from '../../host/sessions/resumeSession';
-import { budgetFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
+import { budgetFlag, maxTurnsFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { onEndSignals } from '../endSignals';
 import { capReachedAtStart, followSession } from '../follow';
@@ -74,8 +74,7 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
   const quiet = Boolean(flags.quiet);
   const approveCommands = Boolean(flags['approve-commands']);
   const budget = budgetFlag(flags);
-  const maxTurns = flags['max-turns'] as number | undefined;
-  if (maxTurns !== undefined && !(Number.isInteger(maxTurns) && maxTurns > 0)) throw new UsageError('--max-turns must be a positive whole number');
+  const maxTurns = maxTurnsFlag(flags);
   const baseUrl = flags['base-url'] as string | undefined;
   if (baseUrl !== undefined && !isBaseUrl(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL such as http://localhost:11434/v1, not "${baseUrl}"`);
   // Kept by the engine's settings for this run: config.json reloads keep what is set here too.

@@ -35,7 +35,7 @@ export class SessionTraces {
       throw new UserError(
         traced > 0
           ? `The session's trace ${file} is missing (deleted or moved): it had ${traced} turn${traced === 1 ? '' : 's'}. Nothing was saved.`
-          : 'The session has made no request yet, so it has no trace. Nothing was saved.',
+          : 'The session has no completed turn yet (a request cut short is not one), so it has no trace. Nothing was saved.',
       );
     });
     await makeDir(path.dirname(path.resolve(target)));
