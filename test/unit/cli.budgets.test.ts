@@ -79,7 +79,7 @@ test('resume under a day cap already spent is a cap reached (exit 3), whatever t
   assert.equal(up.requests.length, 1, 'nothing more was sent');
 });
 
-test('resume of a session its own budget stopped is a cap reached (exit 3) that names --budget, sends nothing, and goes on once given more', async t => {
+test('resume of a session its own budget stopped is a cap reached (exit 3), refused before it runs, that names --budget; given more, it goes on', async t => {
   const up = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);
   const repo = makeRepo(root);
@@ -96,13 +96,40 @@ test('resume of a session its own budget stopped is a cap reached (exit 3) that 
   const o = JSON.parse(json.stdout) as { status: string; cause: string; reason: string };
   assert.deepEqual([o.status, o.cause], ['over-budget', 'session-budget']);
   assert.match(o.reason, /^Session budget too small to go on, with \$0\.\d+ left: \$0\.\d+ of \$0\.0200 spent/);
+  assert.match(o.reason, /Nothing was changed; raise it before resuming \(Raise Budget in VS Code, or `switchyard resume \w+ --budget USD`\)\.$/);
   const text = await runCli(['resume', id], env);
   assert.equal(text.code, 3, text.stderr);
-  assert.match(text.stdout, new RegExp(`next: \`switchyard resume ${id} --budget USD\` with a larger budget`));
+  // Refused before it is run: not queued, run and stopped again.
+  assert.doesNotMatch(text.stderr, /\[running\]/);
+  assert.match(text.stderr, /^switchyard resume: Session budget too small to go on/m);
   assert.equal(up.requests.length, 1, 'nothing was sent');
 
   const more = await runCli(['resume', id, '--budget', '1', '--json', '--quiet'], env);
   assert.equal(more.code, 0, more.stderr);
   assert.equal((JSON.parse(more.stdout) as { status: string }).status, 'done');
+  assert.equal(up.requests.length, 2);
+});
+
+test('resume of a session the day cap stopped, with no more room under it, is refused before it runs (exit 3); once the cap is raised it goes on', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  mkdirSync(home, { recursive: true });
+  // Room for the first request's worst case, not for the second's once the first is spent.
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: 0.02 } }));
+  const first = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--json', '--quiet'], env);
+  assert.equal(first.code, 3, first.stderr);
+  const { id, cause } = JSON.parse(first.stdout) as { id: string; cause: string };
+  assert.equal(cause, 'day-budget');
+  const again = await runCli(['resume', id], env);
+  assert.equal(again.code, 3, again.stderr);
+  assert.doesNotMatch(again.stderr, /\[running\]/);
+  assert.match(again.stderr, /^switchyard resume: Daily cap too small to go on, with \$0\.\d+ left: .*Nothing was changed; raise it \(switchyard\.budget\.dayUsd in VS Code; "budgets" in the Switchyard home's config\.json for the CLI\), then resume\.$/m);
+  assert.equal(up.requests.length, 1, 'nothing was sent');
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: 1 } }));
+  const raised = await runCli(['resume', id, '--json', '--quiet'], env);
+  assert.equal(raised.code, 0, raised.stderr);
   assert.equal(up.requests.length, 2);
 });

@@ -129,7 +129,7 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
       // Waited out: the headroom is held, not spent; the cap is not what stopped it.
       reservation.heldInFlight ? `It waited ${HELD_WAIT_MS / 60_000} minutes for that headroom, held for requests in flight but not spent: resume it when the other sessions are done, or raise the cap.` : '',
     ].filter(Boolean).join(' ');
-    link.onOverBudget(why, reservation.scope);
+    link.onOverBudget(why, reservation.scope, reservation.heldInFlight ? undefined : reservation.neededUsd);
     deps.onBudgetChanged?.();
     return errorResponse(402, `Switchyard: ${why}`, 'switchyard_budget_exceeded', 'switchyard_refusal');
   }

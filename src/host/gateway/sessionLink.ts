@@ -51,8 +51,8 @@ export interface GatewaySession {
   onRateLimitWait(ms: number, reason: string): void;
   /** The model server has said nothing for `silentMs` since a request at `tier` went; it is waited for up to `limitMs`. */
   onUpstreamSilent(silentMs: number, limitMs: number, tier: Tier): void;
-  /** Nothing fits in the budget: the session pauses as over-budget. */
-  onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void;
+  /** Nothing fits in the budget: the session pauses as over-budget. `neededUsd`: what the refused request needed. */
+  onOverBudget(message: string, scope: 'session' | 'day' | 'month', neededUsd?: number): void;
   /** A request for a model without a price went out under a dollar cap, which cannot hold it. */
   onUnpriced(model: string): void;
   /** A response was served at a tier the model has no price for: counted at its dearest price. */

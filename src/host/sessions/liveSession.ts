@@ -227,7 +227,8 @@ export class LiveSession implements GatewaySession {
     this.transcript.append({ kind: 'notice', ts: now(), level: 'info', text: `The model server has not answered for ${Math.round(silentMs / 1000)} s; still waiting (up to ${limit}${tier === 'flex' ? ': flex requests may queue for capacity' : ''}).` });
   }
 
-  onOverBudget(message: string, scope: 'session' | 'day' | 'month'): void {
+  onOverBudget(message: string, scope: 'session' | 'day' | 'month', neededUsd?: number): void {
+    this.record.overBudgetNeedUsd = neededUsd;
     this.host.setStatus(this, 'over-budget', message, `${scope}-budget`);
     this.host.alert(this, 'over-budget', message, { capScope: scope });
     this.run?.abort.abort();

@@ -3,7 +3,7 @@
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
 import { RESUMABLE_STATUSES, type AgentKind, type SessionInfo, type SessionStatus } from '../../protocol/types';
-import { formatBudgetUsd } from '../budgets/budgetText';
+import { formatBudgetUsd, refusalMessage } from '../budgets/budgetText';
 import type { HostSettings } from '../../protocol/host';
 import { CapReachedError, UserError } from '../errors';
 import type { SpendService } from '../spend/spendService';
@@ -43,6 +43,8 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
   // left as it is (a turn limit's cause too), whatever its status.
   const machine = machineCapSpent(ctx.spend, ctx.settings(), s.record);
   if (machine) throw machine;
+  const short = stillTooSmall(mgr, s);
+  if (short) throw short;
   if (s.record.status === 'over-budget') {
     const own = (await ctx.spend.budgetStatus(mgr.caps(s.record), s.id)).find(b => b.scope === 'session' && b.spentUsd + b.reservedUsd >= b.capUsd - 1e-6);
     if (own) {
@@ -83,6 +85,25 @@ export function machineCapSpent(spend: SpendService, settings: HostSettings, r: 
   if (!full) return undefined;
   const [name, key] = full.scope === 'day' ? ['daily', 'dayUsd'] : ['monthly', 'monthUsd'];
   return new CapReachedError(`The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. Nothing was changed; raise it (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume.`, full.scope === 'day' ? 'day-budget' : 'month-budget');
+}
+
+/**
+ * A session a cap stopped, resumed with no more room under that cap: the built-in agent's next request
+ * resends the whole conversation, at least the request the cap refused, so it would stop again at once.
+ * Said now, and the session left as it is. (What others hold is not counted: it frees up as they end.)
+ */
+function stillTooSmall(mgr: SessionManager, s: LiveSession): CapReachedError | undefined {
+  const r = s.record;
+  const cause = r.statusCause;
+  const needed = r.overBudgetNeedUsd;
+  if (r.status !== 'over-budget' || r.agent !== 'builtin' || needed === undefined || (cause !== 'session-budget' && cause !== 'day-budget' && cause !== 'month-budget')) return undefined;
+  const scope = cause === 'session-budget' ? 'session' : cause === 'day-budget' ? 'day' : 'month';
+  const b = mgr.ctx.spend.budgetStatus(mgr.caps(r), s.id).find(x => x.scope === scope);
+  if (!b || b.capUsd - b.spentUsd >= needed) return undefined;
+  const raise = scope === 'session'
+    ? `raise it before resuming (Raise Budget in VS Code, or \`switchyard resume ${r.id} --budget USD\`)`
+    : `raise it (switchyard.budget.${scope}Usd in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume`;
+  return new CapReachedError(`${refusalMessage({ ...b, reservedUsd: 0, neededUsd: needed })} Nothing was changed; ${raise}.`, cause);
 }
 
 /**

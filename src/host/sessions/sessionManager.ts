@@ -295,6 +295,7 @@ export class SessionManager implements SessionHost {
     r.status = status;
     r.statusReason = reason;
     r.statusCause = cause;
+    if (status !== 'over-budget') r.overBudgetNeedUsd = undefined;
     r.statusAt = new Date().toISOString();
     s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status, ...(reason ? { reason } : {}) });
     this.save(s);
