@@ -142,6 +142,11 @@ export namespace SessionsProtocol {
   export const resolveRepo = new RequestType<{ dir: string }, { root: string | null; reason?: string; noCommits?: true }, void>('switchyard/repo/resolve');
   export const branches = new RequestType<{ repo: string }, { current: string; branches: string[] }, void>('switchyard/repo/branches');
   export const roles = new RequestType<{ repo: string }, RoleInfo[], void>('switchyard/repo/roles');
+  /**
+   * What the built-in agent's first request would reserve at the least (USD), as a start checks it against
+   * the caps; null when its model has no price, or its role is not found.
+   */
+  export const firstRequest = new RequestType<FirstRequestParams, { usd: number | null }, void>('switchyard/session/firstRequest');
 
   /** Sessions that changed; coalesced by the host (at most a few batches a second). */
   export const changed = new NotificationType<{ sessions: SessionInfo[]; removed?: string[] }>('switchyard/session/changed');
@@ -163,6 +168,15 @@ export interface SessionAlert {
   stopped?: true;
   /** Failed: the model server refused the API key, which a new one mends. */
   apiKeyRefused?: true;
+}
+
+export interface FirstRequestParams {
+  repo: string;
+  task: string;
+  title?: string;
+  role?: string;
+  model?: string;
+  baseBranch?: string;
 }
 
 export interface RoleInfo {

@@ -8,6 +8,8 @@ import type { HostSettings } from '../../src/protocol/host';
 import type { CreateSessionParams, SessionAlert } from '../../src/protocol/sessions';
 import { InvalidRequestError, UserError } from '../../src/host/errors';
 import { notFoundHint } from '../../src/host/sessions/preflight';
+import { firstRequestOf } from '../../src/host/sessions/createSession';
+import { formatBudgetUsdUp } from '../../src/host/budgets/budgetText';
 import { silentSink } from '../../src/host/events';
 import { engineFor, git, noProgress, settle, until, upstream } from './helpers/engineKit';
 
@@ -308,4 +310,19 @@ test('a base URL with a query (?api-version=…) keeps it on every request, afte
   assert.equal(s.status, 'done', s.statusReason);
   assert.ok(up.requests.length > 0);
   for (const r of up.requests) assert.equal(r.url, '/v1/responses?api-version=2025-04-01');
+});
+
+test("New Session's figure for the first request is the one a start is held to: a day cap with less left refuses it, naming it", async t => {
+  const up = await upstream(t);
+  const { engine, repo } = await engineFor(t, { up });
+  const ask = { repo, task: 'Fix the flaky test in the parser', title: 'Flaky parser' };
+  const first = await firstRequestOf(engine.sessions, ask);
+  assert.ok(first !== null && first > 0.001, String(first));
+  assert.equal(await firstRequestOf(engine.sessions, { ...ask, model: 'no-such-model' }), null, 'an unpriced model has no figure');
+  assert.equal(await firstRequestOf(engine.sessions, { ...ask, role: 'no-such-role' }), null);
+  engine.configure({ ...engine.settings, budgets: { sessionUsd: null, dayUsd: first * 0.9, monthUsd: null } }, 'sk-test-upstream');
+  await assert.rejects(engine.sessions.create(ask, noProgress), (err: Error) => err.message.includes(`less than the first request reserves (${formatBudgetUsdUp(first)})`));
+  engine.configure({ ...engine.settings, budgets: { sessionUsd: null, dayUsd: first * 1.5, monthUsd: null } }, 'sk-test-upstream');
+  const s = await settle(engine, await engine.sessions.create(ask, noProgress));
+  assert.notEqual(s.statusCause, 'day-budget');
 });

@@ -116,6 +116,11 @@ test('New Session warns of a session budget more than the day or month cap has l
   assert.deepEqual(budgetAboveCapsLeft(null, summary([day(20)])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
   // A cap that refused a request it could not pay for stops work as one spent.
   assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.99), stopped: true }])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
+  // Less left than the first request reserves: it would not start, whatever its own budget.
+  const low = { what: "only $0.013 left under today's cap, less than its first request reserves ($0.018)", so: 'it cannot start until that cap is raised', short: "today's cap too low to start" };
+  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.018), low);
+  assert.deepEqual(budgetAboveCapsLeft(null, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.018), low);
+  assert.equal(budgetAboveCapsLeft(0.01, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.012), undefined, 'what is left pays for it, and the budget is less');
   // No caps, or no figures yet: nothing to say.
   assert.equal(budgetAboveCapsLeft(1000, summary([])), undefined);
   assert.equal(budgetAboveCapsLeft(1000, undefined), undefined);

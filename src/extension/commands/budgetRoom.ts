@@ -14,9 +14,10 @@ export interface CapsLeftWarning {
 
 /**
  * What the tighter of the day and month caps has left, when a session budget of `budgetUsd` is more; with
- * no session budget (`null`), only a cap already spent is said.
+ * no session budget (`null`), only a cap that stops it from starting is said: spent, or with less left than
+ * its first request reserves (`firstUsd`, when known: the built-in agent's).
  */
-export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummary | undefined): CapsLeftWarning | undefined {
+export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummary | undefined, firstUsd?: number | null): CapsLeftWarning | undefined {
   if (!spend) return undefined;
   const tightest = spend.budgets
     .filter((b): b is BudgetStatus & { scope: 'day' | 'month' } => b.scope !== 'session')
@@ -26,6 +27,9 @@ export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummar
   if (!tightest) return undefined;
   const [cap, period] = tightest.scope === 'day' ? ["today's cap", 'today'] : ["this month's cap", 'this month'];
   if (tightest.left === 0) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised', short: `${cap} is spent` };
+  if (firstUsd != null && tightest.left < firstUsd) {
+    return { what: `only ${money(tightest.left)} left under ${cap}, less than its first request reserves (${money(firstUsd)})`, so: 'it cannot start until that cap is raised', short: `${cap} too low to start` };
+  }
   if (budgetUsd == null || budgetUsd <= tightest.left + 1e-9) return undefined;
   return { what: `more than the ${money(tightest.left)} left under ${cap}`, so: 'it stops there', short: `only ${money(tightest.left)} left ${period}` };
 }

@@ -5,21 +5,13 @@ import * as vscode from 'vscode';
 import { SpendProtocol, type PricedModels } from '../../protocol/spend';
 import { TIERS, type Tier } from '../../protocol/types';
 import type { HostClient } from '../hostClient';
+import { askBriefly } from './askBriefly';
 
 export const UNPRICED_WARNING = 'no price here: its tokens are counted, but no dollar budget can limit it';
 
-/** How long the dialog waits for the host's word on prices before going on without it. */
-const ASK_MS = 2000;
-
 /** The price table with `check` resolved, or undefined when the host cannot say now (restarting, or slow). */
 function pricedModels(host: HostClient, check?: string): Promise<PricedModels | undefined> {
-  // A request waits for a host that is down until it is back: the dialog does not.
-  if (host.state !== 'ready') return Promise.resolve(undefined);
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    host.request(SpendProtocol.models, check === undefined ? {} : { check }).catch(() => undefined),
-    new Promise<undefined>(resolve => (timer = setTimeout(() => resolve(undefined), ASK_MS))),
-  ]).finally(() => clearTimeout(timer));
+  return askBriefly(host, () => host.request(SpendProtocol.models, check === undefined ? {} : { check }));
 }
 
 /** Whether the price table prices `model` (undefined when the host cannot say). */

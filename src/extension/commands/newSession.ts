@@ -6,6 +6,7 @@ import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../..
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
 import type { CommandContext } from './context';
+import { askBriefly } from './askBriefly';
 import { budgetAboveCapsLeft } from './budgetRoom';
 import { dollarsIn, isDollars } from './dollars';
 import { isPriced, pickModel, UNPRICED_WARNING } from './modelPick';
@@ -93,6 +94,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
   // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
   const draft: Draft = retried ? { ...retried, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
   const priced = new Map<string, boolean | undefined>();
+  const firsts = new Map<string, number | null | undefined>();
   for (;;) {
     const model = draft.model ?? settings.model;
     if (!priced.has(model)) priced.set(model, await isPriced(ctx.host, model));
@@ -101,7 +103,8 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const tier: Tier = draft.tier ?? role?.tier ?? settings.defaultTier;
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
-    const aboveCaps = budgetAboveCapsLeft(budgetUsd, ctx.state.spend);
+    const firstUsd = (draft.agent ?? 'builtin') === 'builtin' ? await firstRequestUsd(ctx, repo, draft, firsts) : null;
+    const aboveCaps = budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
     const budgetText = `${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`}${aboveCaps ? ` (${aboveCaps.short})` : ''}`;
     const items: (vscode.QuickPickItem & { key: string })[] = [
       { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
@@ -123,6 +126,14 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     if (pick.key === 'start') return { ...draft, tier, budgetUsd };
     await adjust(ctx, pick.key, draft, roles, branches, budgetUsd);
   }
+}
+
+/** The first request's least reservation for the draft as it stands (asked once per shape of it), if the host can say. */
+async function firstRequestUsd(ctx: CommandContext, repo: string, d: Draft, cache: Map<string, number | null | undefined>): Promise<number | null | undefined> {
+  const p = { repo, task: d.task, title: d.title, role: d.role, model: d.model, baseBranch: d.baseBranch };
+  const key = JSON.stringify(p);
+  if (!cache.has(key)) cache.set(key, (await askBriefly(ctx.host, () => ctx.host.request(SessionsProtocol.firstRequest, p)))?.usd);
+  return cache.get(key);
 }
 
 /**

@@ -7,6 +7,7 @@ import changes from './sessions/changes';
 import create from './sessions/create';
 import discard from './sessions/discard';
 import fileAtBase from './sessions/fileAtBase';
+import firstRequest from './sessions/firstRequest';
 import list from './sessions/list';
 import merge from './sessions/merge';
 import pause from './sessions/pause';
@@ -28,6 +29,6 @@ import summary from './spend/summary';
 // The element type is erased on purpose: each definition is typed where it is written.
 export const HANDLERS: readonly HandlerDef<never, unknown>[] = [
   create, list, pause, resume, stop, retry, discard, merge, changes, fileAtBase, transcript, watch, setTier, saveTrace, prune,
-  branches, roles, resolveRepo,
+  branches, roles, resolveRepo, firstRequest,
   summary, series, report, exportCsv, raiseBudget, models,
 ] as unknown as readonly HandlerDef<never, unknown>[];

@@ -1,7 +1,7 @@
 // Creating a session: check the request, resolve role, tier and budget, make the branch and worktree
 // (serialised per repository across processes), persist it and queue it.
 import path from 'node:path';
-import type { CreateSessionParams } from '../../protocol/sessions';
+import type { CreateSessionParams, FirstRequestParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
 import { buildInstructions, taskMessage, toolsFor } from '../agent/prompt';
 import { loadRoles, type Role } from '../agent/roles';
@@ -10,7 +10,7 @@ import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import { reserveInputTokens } from '../gateway/requestView';
 import { usdToMicro } from '../pricing/cost';
 import type { Progress } from '../handlers/handler';
-import { localBranchNamed, openRepoWithHead, type RepoHead } from '../worktrees/repo';
+import { localBranchNamed, openRepo, openRepoWithHead, type RepoHead } from '../worktrees/repo';
 import { terminalSafe } from '../util/terminalText';
 import { slugify } from '../worktrees/slug';
 import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
@@ -217,6 +217,16 @@ function mayActOnBranch(r: SessionRecord): boolean {
 }
 
 /** What the gateway reserves at the least for the built-in agent's first request (null: the model has no price). */
+/** What New Session shows before Start: the first request's least reservation for what it would start. */
+export async function firstRequestOf(mgr: SessionManager, p: FirstRequestParams): Promise<number | null> {
+  const settings = mgr.ctx.settings();
+  const root = (await openRepo(p.repo).catch(err => { throw new InvalidRequestError(errorMessage(err)); })).identityRoot;
+  const role = (await loadRoles(root, () => undefined)).find(r => r.name === (p.role ?? settings.defaultRole));
+  if (!role) return null;
+  const title = plainTitle(p.title?.trim() || firstLine(p.task)) || 'Untitled session';
+  return firstRequestUsd(mgr, { model: p.model?.trim() || settings.model, role, task: p.task, base: p.baseBranch ?? 'main', title });
+}
+
 function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; task: string; base: string; title: string }): number | null {
   const { maxOutputTokens } = mgr.ctx.settings();
   // The agent's first request as the gateway reserves it, but for what only its sending adds.
