@@ -84,6 +84,9 @@ test('the files of a process that is gone count for nothing, and are removed', a
     mkdirSync(path.join(slotsDir, dir), { recursive: true });
     for (let i = 0; i < 3; i++) writeFileSync(path.join(slotsDir, dir, `s${i}~gone.json`), JSON.stringify({ owner: dead, since: 1, limit: 8 }));
   }
+  // A place in line not renewed for a while (its process killed long ago) goes too.
+  const longAgo = new Date(Date.now() - 10 * 60_000);
+  utimesSync(path.join(slotsDir, 'waiting', 's0~gone.json'), longAgo, longAgo);
   // Unreadable, or named as no slot file is: counted for nothing.
   writeFileSync(path.join(slotsDir, 'running', 'x~torn.json'), '{"owner":');
   writeFileSync(path.join(slotsDir, 'running', 'notes.txt'), 'hello');

@@ -225,7 +225,8 @@ export class MachineSlots implements SlotGate {
     for (const [name, sessionId] of await this.listed(this.waitingDir, now)) {
       const key = path.join(this.waitingDir, name);
       const seen = await this.read(key);
-      if (seen && now - seen.mtimeMs < WAITING_STALE_MS && (await this.there(key, seen.file, hosts))) live.push({ sessionId, file: seen.file });
+      // Its process looked at first, stale or not: a dead process's place is removed, not left for good.
+      if (seen && (await this.there(key, seen.file, hosts)) && now - seen.mtimeMs < WAITING_STALE_MS) live.push({ sessionId, file: seen.file });
     }
     return live;
   }
