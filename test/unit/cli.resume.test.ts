@@ -28,7 +28,7 @@ test('resume goes on only where the session ran and this shell points; where the
   for (const shell of [{ OPENAI_BASE_URL: elsewhere.url }, { OPENAI_BASE_URL: '' }]) {
     const refused = await runCli(['resume', id, '--json'], { ...env, ...shell });
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
-    assert.match(refused.stderr, /last ran against http:\/\/127\.0\.0\.1:\d+\/v1, and this shell points at (http:\/\/127\.0\.0\.1:\d+\/v1|OpenAI) \(OPENAI_BASE_URL\)\. Nothing was sent\. Pass --base-url http:\/\/127\.0\.0\.1:\d+\/v1 to go on where it ran/);
+    assert.match(refused.stderr, /last ran against http:\/\/127\.0\.0\.1:\d+\/v1, and this shell points at (http:\/\/127\.0\.0\.1:\d+\/v1 \(OPENAI_BASE_URL\)|OpenAI \(OPENAI_BASE_URL is not set\))\. Nothing was sent\. Pass --base-url http:\/\/127\.0\.0\.1:\d+\/v1 to go on where it ran/);
   }
   assert.deepEqual(requests(), [1, 0], 'nothing was sent anywhere');
   const there = await runCli(['resume', id, '--base-url', local.url, '--json', '--quiet'], { ...env, OPENAI_BASE_URL: elsewhere.url });

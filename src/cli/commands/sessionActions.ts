@@ -130,7 +130,7 @@ function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): st
   const where = (url: string) => (url ? shownUrl(url) : 'OpenAI');
   // Its query (an api-version) is part of where it runs; credentials are not shown.
   const flagFor = (url: string) => recordedBaseURL(resolvedBaseURL(url));
-  throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (OPENAI_BASE_URL). Nothing was sent. Pass --base-url ${flagFor(s.baseURL)} to go on where it ran, or --base-url ${flagFor(shell)} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
+  throw new UsageError(`"${s.title}" last ran against ${where(s.baseURL)}, and this shell points at ${where(shell)} (${shell ? 'OPENAI_BASE_URL' : 'OPENAI_BASE_URL is not set'}). Nothing was sent. Pass --base-url ${flagFor(s.baseURL)} to go on where it ran, or --base-url ${flagFor(shell)} to move it here; this shell's OPENAI_API_KEY is sent to the one you name.`);
 }
 
 /** A budget no more than the session has spent would leave it over budget before its first request. */
