@@ -288,9 +288,15 @@ try {
     await wb.closeQuickInput();
   });
 
-  await step('the model is picked from the priced ones; a model typed without a price, and a budget above what the day cap has left, are said before it starts', async () => {
+  await step('a budget above what the day cap has left, and a model typed without a price, are said before it starts; the model is picked from the priced ones', async () => {
     await wb.runCommand('Switchyard: New Session…');
     await wb.answerInput('[script:default] Try another model');
+    // A session budget above what the $5 day cap has left is said before Start: the day cap would stop it first.
+    await wb.pick('Budget');
+    await wb.answerInput('$50');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ left under today's cap: it stops there/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 cap \(only \$[\d.]+ left today\)/ }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '06d-budget-above-day-cap.png') });
     await wb.pick('Model');
     // Each priced model with its price; the default one marked.
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4.*current.*standard \$2\.50 in · \$0\.25 cached · \$15 out; also priority, flex/ }).first().waitFor();
@@ -304,12 +310,10 @@ try {
     // Taken (a warning, not a refusal), and shown in the summary before Start.
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4-mnii \(no price\)/ }).first().waitFor();
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: /gpt-5\.4-mnii.*no dollar budget can limit it/ }).first().waitFor();
-    // A session budget above what the $5 day cap has left is said before Start: the day cap would stop it first.
-    await wb.pick('Budget');
-    await wb.answerInput('$50');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ left under today's cap: it stops there/ }).first().waitFor();
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 cap \(only \$[\d.]+ left today\)/ }).first().waitFor();
-    await page.screenshot({ path: path.join(SHOTS, '06d-budget-above-day-cap.png') });
+    // No cap holds a model without a price: none is said to stop it.
+    const budgetRow = page.locator('.quick-input-widget .monaco-list-row', { hasText: /Budget\s*\$50/ }).first();
+    await budgetRow.waitFor();
+    assert.doesNotMatch(await budgetRow.innerText(), /left under/);
     await wb.closeQuickInput();
   });
 
