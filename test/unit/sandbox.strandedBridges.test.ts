@@ -2,8 +2,9 @@
 // a proxy port nobody listens on. The next sandbox start ends them, and only them: a live sandbox's
 // bridge has its proxy listening, and a socat that is not one of the library's is not ours to end.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,14 +29,20 @@ async function freePort(): Promise<number> {
 /** A socat started by a shell that then exits, so it lives on without its parent, as a killed run's does. */
 function orphanSocat(t: TestContext, socket: string, port: number): number {
   const pid = Number(execFileSync('sh', ['-c', `socat UNIX-LISTEN:${socket},fork,reuseaddr TCP:localhost:${port},keepalive </dev/null >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' }).trim());
+  ending(t, pid, socket);
+  return pid;
+}
+
+/** Killed and its socket removed after the test, whatever it did. */
+function ending(t: TestContext, pid: number, socket: string): void {
   t.after(() => {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // ended, as it should be
     }
+    rmSync(socket, { force: true });
   });
-  return pid;
 }
 
 const alive = (pid: number) => {
@@ -52,13 +59,13 @@ after(disposeSandboxRuntime);
 
 const hex = () => Math.random().toString(16).slice(2, 14).padEnd(12, '0');
 
-test('only the library\'s bridges whose proxy is gone are ended, and their sockets removed', { skip }, async t => {
+test('only the library\'s bridges whose process is gone and whose proxy is gone are ended, and their sockets removed', { skip }, async t => {
   const live = net.createServer().listen(0, '127.0.0.1');
   await new Promise(r => live.once('listening', r));
   t.after(() => live.close());
   const livePort = (live.address() as net.AddressInfo).port;
   const deadPort = await freePort();
-  assert.ok(listeningPorts().has(livePort) && !listeningPorts().has(deadPort));
+  assert.ok(listeningPorts()!.has(livePort) && !listeningPorts()!.has(deadPort));
 
   const strandedSocket = path.join(tmpdir(), `claude-http-${hex()}.sock`);
   const stranded = orphanSocat(t, strandedSocket, deadPort);
@@ -66,18 +73,32 @@ test('only the library\'s bridges whose proxy is gone are ended, and their socke
   // Someone else's socat to a dead port, with a socket the library would not name.
   const foreignDir = tempDir(t);
   const foreign = orphanSocat(t, path.join(foreignDir, `claude-http-${hex()}.sock`), deadPort);
-  await until('the bridges listen', () => existsSync(strandedSocket));
+  // A bridge whose process still runs (this one), its proxy gone a moment (restarting): not stranded.
+  const ownedSocket = path.join(tmpdir(), `claude-http-${hex()}.sock`);
+  const owned = spawn('socat', [`UNIX-LISTEN:${ownedSocket},fork,reuseaddr`, `TCP:localhost:${deadPort}`], { stdio: 'ignore' });
+  ending(t, owned.pid!, ownedSocket);
+  // A socket whose socat ended long ago without removing it.
+  const leftSocket = path.join(tmpdir(), `claude-socks-${hex()}.sock`);
+  const leaver = spawn('socat', [`UNIX-LISTEN:${leftSocket}`, `TCP:localhost:${deadPort}`], { stdio: 'ignore' });
+  ending(t, leaver.pid!, leftSocket);
+  await until('the bridges listen', () => [strandedSocket, ownedSocket, leftSocket].every(f => existsSync(f)));
+  leaver.kill('SIGKILL');
+  await once(leaver, 'exit');
+  const longAgo = new Date(Date.now() - 10 * 60_000);
+  utimesSync(leftSocket, longAgo, longAgo);
 
   const found = findStrandedBridges().map(b => b.pid);
-  assert.ok(found.includes(stranded), 'the bridge to a gone proxy is stranded');
-  assert.ok(!found.includes(liveBridge) && !found.includes(foreign));
+  assert.ok(found.includes(stranded), 'the bridge of a process gone, to a gone proxy, is stranded');
+  assert.ok(!found.includes(liveBridge) && !found.includes(foreign) && !found.includes(owned.pid!));
 
   const ended = endStrandedBridges();
   assert.ok(ended.some(b => b.pid === stranded));
   await until('the stranded bridge ends', () => !alive(stranded));
   assert.equal(existsSync(strandedSocket), false, 'its socket is removed');
+  assert.equal(existsSync(leftSocket), false, 'a socket no socat serves is removed');
   assert.ok(alive(liveBridge), 'a bridge whose proxy listens runs on');
   assert.ok(alive(foreign), 'a socat that is not the library\'s runs on');
+  assert.ok(alive(owned.pid!) && existsSync(ownedSocket), 'a bridge whose process runs on is left, with its socket');
 });
 
 /** The socat bridges the process `pid` started itself. */

@@ -1,10 +1,13 @@
 // The sandbox library bridges each sandbox's network to its proxies with `socat` processes it starts
 // itself. A process killed outright (SIGKILL, a crash) never stops them: they outlive it, bridging to a
-// port nobody listens on any more. The next start here ends them. A bridge is ended only when it is
-// one of the library's (its socket in the temp folder, named as the library names it), runs as this
-// user, and the proxy it leads to is gone: a live sandbox's bridge, in this process or another, always
-// has its proxy listening.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// port nobody listens on any more. The next start here ends them. A bridge is ended only when all of these
+// hold:
+// - it is one of the library's (its socket in the temp folder, named as the library names it), as this user;
+// - it has outlived the process that started it (its parent is now init, or systemd's user manager);
+// - the proxy it leads to is gone: nothing listens on that port in the bridge's own network namespace
+//   (a live sandbox's bridge, in this process or another, has its proxy listening there).
+// Sockets the library left in the temp folder that no socat serves any more are removed too.
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -16,9 +19,9 @@ export interface StrandedBridge {
 
 const BRIDGE_SOCKET = /^claude-(?:http|socks)-[0-9a-f]+\.sock$/;
 
-/** Ends the stranded bridges and removes their sockets; returns what was ended. Linux; elsewhere none. */
+/** Ends the stranded bridges and removes their sockets, and sockets left by bridges gone; returns what was ended. Linux; elsewhere none. */
 export function endStrandedBridges(): StrandedBridge[] {
-  const stranded = findStrandedBridges();
+  const { stranded, served } = lookAtBridges();
   for (const b of stranded) {
     try {
       process.kill(b.pid, 'SIGTERM');
@@ -27,34 +30,40 @@ export function endStrandedBridges(): StrandedBridge[] {
     }
     rmSync(b.socket, { force: true });
   }
+  removeUnservedSockets(served);
   return stranded;
 }
 
 export function findStrandedBridges(): StrandedBridge[] {
-  if (process.platform !== 'linux' || typeof process.getuid !== 'function') return [];
+  return lookAtBridges().stranded;
+}
+
+function lookAtBridges(): { stranded: StrandedBridge[]; served: Set<string> } {
+  const served = new Set<string>();
+  if (process.platform !== 'linux' || typeof process.getuid !== 'function') return { stranded: [], served };
   const uid = process.getuid();
-  const bridges: StrandedBridge[] = [];
+  const stranded: StrandedBridge[] = [];
   let pids: string[];
   try {
     pids = readdirSync('/proc');
   } catch {
-    return [];
+    return { stranded, served };
   }
   for (const pid of pids) {
     if (pid.charCodeAt(0) > 57) continue;
-    const b = bridgeOf(pid, uid);
-    if (b) bridges.push(b);
+    const b = bridgeOf(pid);
+    if (!b) continue;
+    served.add(b.socket);
+    if (b.uid === uid && b.orphaned && listeningPorts(`/proc/${pid}/net`)?.has(b.port) === false) stranded.push({ pid: b.pid, socket: b.socket, port: b.port });
   }
-  if (!bridges.length) return [];
-  const listening = listeningPorts();
-  return bridges.filter(b => !listening.has(b.port));
+  return { stranded, served };
 }
 
-function bridgeOf(pid: string, uid: number): StrandedBridge | undefined {
+function bridgeOf(pid: string): (StrandedBridge & { uid: number; orphaned: boolean }) | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'socat') return undefined;
-    if (statSync(`/proc/${pid}`).uid !== uid) return undefined;
+    const uid = statSync(`/proc/${pid}`).uid;
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const listen = args.find(a => a.startsWith('UNIX-LISTEN:'));
     const target = args.find(a => a.startsWith('TCP:localhost:'));
@@ -62,19 +71,60 @@ function bridgeOf(pid: string, uid: number): StrandedBridge | undefined {
     const socket = listen.slice('UNIX-LISTEN:'.length).split(',')[0];
     if (path.dirname(socket) !== tmpdir() || !BRIDGE_SOCKET.test(path.basename(socket))) return undefined;
     const port = Number(/^TCP:localhost:(\d+)/.exec(target)?.[1]);
-    return Number.isInteger(port) && port > 0 ? { pid: Number(pid), socket, port } : undefined;
+    if (!(Number.isInteger(port) && port > 0)) return undefined;
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last one.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
+    return { pid: Number(pid), socket, port, uid, orphaned: ppid === 1 || commOf(ppid) === 'systemd' };
   } catch {
     return undefined; // gone meanwhile, or not ours to read
   }
 }
 
-/** The TCP ports anything on this machine listens on (IPv4 and IPv6). */
-export function listeningPorts(): Set<number> {
+function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long a socket no socat serves is left alone: one being made is named by its socat first, but not by much. */
+const UNSERVED_SOCKET_MS = 60_000;
+
+/** The library's sockets in the temp folder, this user's, that no socat serves (their bridge ended without removing them). */
+function removeUnservedSockets(served: ReadonlySet<string>): void {
+  const uid = process.getuid?.();
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!BRIDGE_SOCKET.test(name)) continue;
+    const file = path.join(tmpdir(), name);
+    if (served.has(file)) continue;
+    try {
+      const st = lstatSync(file);
+      if (st.isSocket() && st.uid === uid && Date.now() - st.mtimeMs > UNSERVED_SOCKET_MS) rmSync(file, { force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/**
+ * The TCP ports listened on in the network namespace of `netDir` (`/proc/<pid>/net`: the process's own;
+ * `/proc/net` is the reader's). Undefined when it cannot be read: nothing is judged from that.
+ */
+export function listeningPorts(netDir = '/proc/net'): Set<number> | undefined {
   const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  let read = false;
+  for (const file of ['tcp', 'tcp6']) {
     let text: string;
     try {
-      text = readFileSync(file, 'latin1');
+      text = readFileSync(path.join(netDir, file), 'latin1');
+      read = true;
     } catch {
       continue;
     }
@@ -82,9 +132,9 @@ export function listeningPorts(): Set<number> {
       const fields = line.trim().split(/\s+/);
       // sl local_address rem_address st …; st 0A is LISTEN.
       if (fields[3] !== '0A') continue;
-      const local = fields[1];
+      const local = fields[1]!;
       ports.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
     }
   }
-  return ports;
+  return read ? ports : undefined;
 }
