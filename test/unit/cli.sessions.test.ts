@@ -326,7 +326,7 @@ test('a session whose repository is gone for good is discarded only with --yes: 
 
   const list = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { id: string; status: string; statusReason?: string }[];
   assert.deepEqual(list.map(s => [s.id, s.status]).sort(), [[one.id, 'discarded'], [two.id, 'done']].sort());
-  assert.match(list.find(s => s.id === one.id)!.statusReason!, /Its repository at .* was gone; its worktree folder was deleted\./);
+  assert.match(list.find(s => s.id === one.id)!.statusReason!, /Its repository at .* was gone; its worktree folder was deleted \(its branch switchyard\/one is left in that repository, if it is somewhere else now\)\./);
 });
 
 test('a merge and a discard of one session at once, in two processes: one of them does it, the other says why not', { timeout: 90_000 }, async t => {

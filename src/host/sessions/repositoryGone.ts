@@ -2,11 +2,13 @@
 // by its repository's path, so nothing git does can reach it; only a discard that says --yes can let it go:
 // its worktree folder, the last copy of its files, is removed, and the session is marked discarded. The
 // folder is removed only when it is the session's own worktree: in a worktrees folder Switchyard makes for
-// that repository, with git's `.git` file naming that repository.
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+// that repository (named by its key), with git's `.git` file naming a worktree.
+import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DiscardResult } from '../../protocol/sessions';
 import { UserError } from '../errors';
+import { repoKey } from '../home';
+import { canonicalPath } from '../worktrees/paths';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
@@ -25,30 +27,36 @@ export function discardWithoutRepository(mgr: SessionManager, s: LiveSession, fo
   if (!force) throw new UserError(repositoryGoneMessage(s));
   const r = s.record;
   if (existsSync(r.worktree)) {
-    const refusal = notItsWorktree(mgr, s);
+    const refusal = notItsWorktree(s);
     if (refusal) throw new UserError(`${refusal}, so it was left as it is, and the session too.`);
     rmSync(r.worktree, { recursive: true, force: true });
   }
   mgr.ctx.fingerprints.forget(r.id);
-  mgr.setStatus(s, 'discarded', `Its repository at ${r.repo} was gone; its worktree folder was deleted.`);
+  // Its branch is in that repository, wherever it is now: nothing here can delete it.
+  mgr.setStatus(s, 'discarded', `Its repository at ${r.repo} was gone; its worktree folder was deleted (its branch ${r.branch} is left in that repository, if it is somewhere else now).`);
   return { ok: true, branchKept: false };
 }
 
-/** Why `r.worktree` is not a folder this session may delete, if it is not. */
-function notItsWorktree(mgr: SessionManager, s: LiveSession): string | undefined {
+/**
+ * Why `r.worktree` is not a folder this session may delete, if it is not. A worktrees folder Switchyard
+ * makes for a repository is named by the repository's key: `<home>/repos/<key>/worktrees`, or
+ * `<switchyard.worktreesFolder>/<key>` (a setting a CLI run does not see, so the name is what is checked).
+ */
+function notItsWorktree(s: LiveSession): string | undefined {
   const r = s.record;
-  const worktree = path.resolve(r.worktree);
-  const made = [mgr.ctx.home.worktreesDir(r.repo), mgr.ctx.home.worktreesDir(r.repo, mgr.ctx.settings().worktreesDir)];
-  if (!made.includes(path.dirname(worktree))) return `The folder ${r.worktree} is not in a worktrees folder Switchyard makes for that repository`;
+  const worktree = canonicalPath(r.worktree);
+  const parent = path.dirname(worktree);
+  const key = repoKey(r.repo);
+  const made = path.basename(parent) === key || (path.basename(parent) === 'worktrees' && path.basename(path.dirname(parent)) === key);
+  if (!made) return `The folder ${r.worktree} is not in a worktrees folder Switchyard makes for that repository`;
   try {
-    if (!statSync(worktree).isDirectory()) return `${r.worktree} is not a folder`;
-    // gitdir: <repo>/.git/worktrees/<name>
+    if (!lstatSync(worktree).isDirectory()) return `${r.worktree} is not a folder`;
+    // gitdir: <the repository's git folder>/worktrees/<name>; the git folder is not always inside the checkout
+    // (a submodule's, or --separate-git-dir), so only the shape is checked there.
     const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(path.join(worktree, '.git'), 'utf8'))?.[1]?.trim();
-    if (!gitdir || !path.resolve(worktree, gitdir).startsWith(path.join(path.resolve(r.repo), '.git') + path.sep)) {
-      return `The folder ${r.worktree} is not a worktree of ${r.repo} (its .git file names another repository)`;
-    }
+    if (!gitdir || path.basename(path.dirname(path.resolve(worktree, gitdir))) !== 'worktrees') return `The folder ${r.worktree} is not a git worktree (its .git file names none)`;
   } catch {
-    return `The folder ${r.worktree} has no .git file naming ${r.repo}`;
+    return `The folder ${r.worktree} has no .git file naming a repository`;
   }
   return undefined;
 }
