@@ -99,6 +99,11 @@ export interface SessionInfo {
   statusReason?: string;
   /** Which limit put it there, where the way on depends on it (which cap to raise, more turns, trust). */
   statusCause?: StatusCause;
+  /**
+   * Over budget: what the request its cap refused needed (USD). Its next one resends at least as much, so it
+   * goes on only with that much left under the cap (resumeSession.ts).
+   */
+  overBudgetNeedUsd?: number;
   /** When it came to this status (records older than this field have none). */
   statusAt?: string;
   createdAt: string;

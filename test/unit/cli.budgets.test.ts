@@ -104,6 +104,13 @@ test('resume of a session its own budget stopped is a cap reached (exit 3), refu
   assert.match(text.stderr, /^switchyard resume: Session budget too small to go on/m);
   assert.equal(up.requests.length, 1, 'nothing was sent');
 
+  // A budget that leaves less than the refused request needed is refused before anything changes.
+  const [listed] = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { costUsd: number; overBudgetNeedUsd: number; budgetUsd: number }[];
+  assert.ok(listed!.overBudgetNeedUsd > 0.01, JSON.stringify(listed));
+  const tooLittle = await runCli(['resume', id, '--budget', String(Math.floor((listed!.costUsd + listed!.overBudgetNeedUsd / 2) * 1e6) / 1e6)], env);
+  assert.equal(tooLittle.code, 2, tooLittle.stderr);
+  assert.match(tooLittle.stderr, /less than its next request needs \(up to \$0\.\d+\): it would stop again at once\. Nothing was changed; give it \$0\.\d+ or more\.$/m);
+  assert.equal((JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { budgetUsd: number }[])[0]!.budgetUsd, 0.02, 'its budget is as it was');
   const more = await runCli(['resume', id, '--budget', '1', '--json', '--quiet'], env);
   assert.equal(more.code, 0, more.stderr);
   assert.equal((JSON.parse(more.stdout) as { status: string }).status, 'done');

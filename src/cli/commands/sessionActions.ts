@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isBaseUrl, type HostSettings } from '../../protocol/host';
 import { ACTIVE_STATUSES, RESUMABLE_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
-import { formatBudgetUsd } from '../../host/budgets/budgetText';
+import { formatBudgetUsd, formatBudgetUsdUp } from '../../host/budgets/budgetText';
 import type { Engine } from '../../host/engine';
 import type { HomeLayout } from '../../host/home';
 import { parseRecord } from '../../host/sessions/sessionRecord';
@@ -135,6 +135,11 @@ function endpointOf(s: SessionInfo, flag: string | undefined, shell: string): st
 
 /** A budget no more than the session has spent would leave it over budget before its first request. */
 function refuseSpentBudget(budget: number, s: SessionInfo): void {
+  // Stopped by its own budget, it goes on only with what its refused request needed left above what it spent.
+  const need = s.status === 'over-budget' && s.statusCause === 'session-budget' ? s.overBudgetNeedUsd : undefined;
+  if (need !== undefined && usdToMicro(budget) > usdToMicro(s.costUsd) && usdToMicro(budget) < usdToMicro(s.costUsd) + usdToMicro(need)) {
+    throw new UsageError(`--budget ${budget} leaves ${formatBudgetUsd(budget - s.costUsd)} above the ${formatBudgetUsd(s.costUsd)} the session has spent, less than its next request needs (up to ${formatBudgetUsdUp(need)}): it would stop again at once. Nothing was changed; give it ${formatBudgetUsdUp(s.costUsd + need)} or more.`);
+  }
   if (usdToMicro(budget) > usdToMicro(s.costUsd)) return;
   const relation = budget < s.costUsd ? 'is below' : 'is no more than';
   // To the micro-dollar where cents of cents would show the two alike ("0.0037 is below $0.0037").

@@ -228,8 +228,14 @@ export class LiveSession implements GatewaySession {
   }
 
   onOverBudget(message: string, scope: 'session' | 'day' | 'month', neededUsd?: number): void {
-    this.record.overBudgetNeedUsd = neededUsd;
-    this.host.setStatus(this, 'over-budget', message, `${scope}-budget`);
+    const r = this.record;
+    const cause = `${scope}-budget` as const;
+    // A status change saves the record; where the status is already this one, the need alone is saved here.
+    const unchanged = r.status === 'over-budget' && r.statusReason === message && r.statusCause === cause;
+    const needChanged = r.overBudgetNeedUsd !== neededUsd;
+    r.overBudgetNeedUsd = neededUsd;
+    this.host.setStatus(this, 'over-budget', message, cause);
+    if (unchanged && needChanged) this.host.save(this);
     this.host.alert(this, 'over-budget', message, { capScope: scope });
     this.run?.abort.abort();
   }

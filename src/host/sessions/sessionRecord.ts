@@ -49,11 +49,6 @@ export interface SessionRecord extends Omit<SessionInfo, keyof SpendOfSession | 
   tracedTurns?: number;
   /** The trace's turn the loop guard judged last: `guard` is where it stood after it. */
   guardTurn?: number;
-  /**
-   * Over budget: what the request its cap refused needed (USD). Its next one resends at least as much, so a
-   * resume with less left under that cap would stop again at once (resumeSession.ts).
-   */
-  overBudgetNeedUsd?: number;
   /** The last request's prompt as cache insight judges the next against it (gateway/cacheInsight.ts). */
   cacheReference?: CacheReference;
 }
@@ -104,6 +99,6 @@ export function isNewer(a: SessionRecord, b: SessionRecord): boolean {
 
 /** `runsHere`: the process that sends it runs the session now (its run under way, or about to start). */
 export function toInfo(r: SessionRecord, spend: SpendOfSession, queuePosition?: number, runsHere = false): SessionInfo {
-  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, resumes: _u, branchKept: _b, tierHistory: _t, cacheReference: _c, tracedTurns: _n, guardTurn: _g, overBudgetNeedUsd: _x, ...shown } = r;
+  const { version: _v, maxTurns: _m, owner: _o, agentProcess: _a, savedBy: _s, rev: _r, resumes: _u, branchKept: _b, tierHistory: _t, cacheReference: _c, tracedTurns: _n, guardTurn: _g, ...shown } = r;
   return { ...shown, queuePosition, ...spend, ...(runsHere ? { runsHere: true as const } : {}) };
 }
