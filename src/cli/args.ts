@@ -43,7 +43,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): { flags: 
     const arg = argv[i];
     if (!arg.startsWith('--')) {
       // A one-dash flag (-t) is a typo of a flag, not an argument; none of ours is spelt so.
-      if (/^-[A-Za-z]/.test(arg)) throw new UsageError(`unknown flag ${arg} for "switchyard ${spec.name}": flags are written with two dashes. ${flagList(spec)}`);
+      if (/^-[A-Za-z]/.test(arg)) throw new UsageError(`unknown flag ${arg} for "switchyard ${spec.name}": flags are written with two dashes (a file named so is ./${arg}). ${flagList(spec)}`);
       const want = spec.positionals?.[positionals.length];
       if (want && !arg.trim()) throw new UsageError(`${want.toUpperCase()} is empty. Usage: ${spec.usage}`);
       positionals.push(arg);

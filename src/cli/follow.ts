@@ -28,8 +28,8 @@ export function exitStatusOf(s: SessionInfo): number {
 /** Starts the session with `start` (a create or a resume), follows it to its end, and shuts the engine down. */
 export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
   let stopping = false;
-  /** The session has settled: a signal now only hurries the shutdown, and the exit is the session's. */
-  let ended = false;
+  /** The session has settled with this exit status: a signal now only hurries the shutdown, and the exit is the session's. */
+  let ended: number | undefined;
   let session: SessionInfo | undefined;
   let why: string | undefined;
   const pause = (s: SessionInfo) => {
@@ -40,9 +40,9 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     void engine.sessions.pause(s.id, why);
   };
   const onSignal = (signal: EndSignal) => {
-    if (stopping) process.exit(130);
+    if (stopping) process.exit(ended ?? 130);
     stopping = true;
-    if (ended) return;
+    if (ended !== undefined) return;
     if (signal === 'SIGTERM') why = 'Paused: the run was told to end (SIGTERM).';
     if (signal === 'SIGHUP') why = "Paused: the run's terminal was closed (SIGHUP).";
     // Still being made (its worktree and branch exist before its record does): exiting now would leave
@@ -64,7 +64,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
       engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(print));
     }
     const final = await engine.sessions.waitUntilSettled(session.id);
-    ended = true;
+    ended = exitStatusOf(final);
     await engine.gateway.drain(final.id);
     const settled = engine.sessions.info(engine.sessions.get(final.id));
     const elsewhere = servedElsewhere((await engine.sessions.transcript(final.id, 0)).events, (model, tier) => engine.spend.isPricedAt(model, tier));

@@ -64,7 +64,7 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
     [['merge', 'abc', '--message', '-h'], /^switchyard merge: There is no session abc\./],
     [['help', 'bogus'], /^switchyard help: unknown command "bogus"\. Commands: run, /],
     // A one-dash flag is a typo of one, not an argument; an empty id names nothing.
-    [['run', '-t', 'x'], /^switchyard run: unknown flag -t for "switchyard run": flags are written with two dashes\. Accepted: --repo, /],
+    [['run', '-t', 'x'], /^switchyard run: unknown flag -t for "switchyard run": flags are written with two dashes \(a file named so is \.\/-t\)\. Accepted: --repo, /],
     [['merge', ''], /^switchyard merge: ID is empty\. Usage: switchyard merge ID/],
     [['run', '--task', 'x', '--budget', '-1'], /^switchyard run: --budget cannot be negative, not "-1"$/],
     // As many turns as the switchyard.maxTurns setting allows, and no more.

@@ -114,8 +114,8 @@ test('New Session warns of a session budget more than the day or month cap has l
   // No session budget: only a spent cap is worth a word (the session stops at the caps anyway).
   assert.equal(budgetAboveCapsLeft(null, summary([day(7.7)])), undefined);
   assert.deepEqual(budgetAboveCapsLeft(null, summary([day(20)])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
-  // A cap that refused a request it could not pay for stops work as one spent.
-  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.99), stopped: true }])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
+  // A cap that refused one larger request is not spent: a start is held to what is spent.
+  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.5), stopped: true }])), { what: "more than the $0.500 left under today's cap", so: 'it stops there', short: 'only $0.500 left today' });
   // Less left than the first request reserves: it would not start, whatever its own budget.
   const low = { what: "only $0.013 left under today's cap, less than its first request reserves ($0.018)", so: 'it cannot start until that cap is raised', short: "today's cap too low to start" };
   assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.018), low);

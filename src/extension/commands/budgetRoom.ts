@@ -1,6 +1,6 @@
 // New Session's word on a session budget the day's or month's cap cannot pay for: the session would stop
 // at that cap, well before its own. Free of `vscode`, so it is unit-tested in plain Node.
-import { type BudgetStatus, capStops, type SpendSummary } from '../../protocol/spend';
+import type { BudgetStatus, SpendSummary } from '../../protocol/spend';
 import { money } from '../views/numbers';
 
 export interface CapsLeftWarning {
@@ -21,12 +21,13 @@ export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummar
   if (!spend) return undefined;
   const tightest = spend.budgets
     .filter((b): b is BudgetStatus & { scope: 'day' | 'month' } => b.scope !== 'session')
-    // What is spent, not what requests in flight hold: most of that comes back when they end.
-    .map(b => ({ scope: b.scope, left: capStops(b) ? 0 : Math.max(0, b.capUsd - b.spentUsd) }))
+    // What is spent, as a start is held to it: not what requests in flight hold (most of it comes back when
+    // they end), nor a cap that refused one larger request (a smaller one may still go).
+    .map(b => ({ scope: b.scope, left: Math.max(0, b.capUsd - b.spentUsd) }))
     .sort((a, b) => a.left - b.left)[0];
   if (!tightest) return undefined;
   const [cap, period] = tightest.scope === 'day' ? ["today's cap", 'today'] : ["this month's cap", 'this month'];
-  if (tightest.left === 0) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised', short: `${cap} is spent` };
+  if (tightest.left < 1e-6) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised', short: `${cap} is spent` };
   if (firstUsd != null && tightest.left < firstUsd) {
     return { what: `only ${money(tightest.left)} left under ${cap}, less than its first request reserves (${money(firstUsd)})`, so: 'it cannot start until that cap is raised', short: `${cap} too low to start` };
   }

@@ -104,8 +104,9 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const budgetUsd = draft.budgetUsd !== undefined ? draft.budgetUsd : role?.budgetUsd ?? settings.budgets.sessionUsd;
     const approval = draft.approval ?? settings.defaultApproval;
     const firstUsd = (draft.agent ?? 'builtin') === 'builtin' && !unpriced ? await firstRequestUsd(ctx, repo, draft, firsts) : null;
-    // No dollar cap holds a model without a price (the Model row says so): none is said to stop it.
-    const aboveCaps = unpriced ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
+    // No dollar cap holds a model without a price (the Model row says so), nor keeps a command agent from
+    // starting: none is said to stop them.
+    const aboveCaps = unpriced || draft.agent === 'command' ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
     const budgetText = `${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`}${aboveCaps ? ` (${aboveCaps.short})` : ''}`;
     const items: (vscode.QuickPickItem & { key: string })[] = [
       { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },

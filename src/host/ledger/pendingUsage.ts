@@ -42,6 +42,15 @@ export class PendingUsage {
     return this.sum(e => monthOfDay(e.day) === month);
   }
 
+  /**
+   * The cost (micro-dollars) of the pending records of `day` and `month` whose request's reservation this
+   * process still holds: all but a worst case recovered for a process that died, which holds none here.
+   */
+  heldCostMicro(day: string, month: string): { day: number; month: number } {
+    const held = (match: (e: Entry) => boolean) => (this.sum(e => !e.record.worstCase && match(e))?.costMicro ?? 0);
+    return { day: held(e => e.day === day), month: held(e => monthOfDay(e.day) === month) };
+  }
+
   private sum(match: (e: Entry) => boolean): Agg | undefined {
     let a: Agg | undefined;
     for (const e of this.entries.values()) if (match(e)) addRecord((a ??= new Agg()), e.record);

@@ -10,7 +10,7 @@ import { CapReachedError, InvalidRequestError, UserError } from '../errors';
 import { reserveInputTokens } from '../gateway/requestView';
 import { usdToMicro } from '../pricing/cost';
 import type { Progress } from '../handlers/handler';
-import { localBranchNamed, openRepo, openRepoWithHead, type RepoHead } from '../worktrees/repo';
+import { localBranchNamed, openRepoWithHead, type RepoHead } from '../worktrees/repo';
 import { terminalSafe } from '../util/terminalText';
 import { slugify } from '../worktrees/slug';
 import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
@@ -216,17 +216,22 @@ function mayActOnBranch(r: SessionRecord): boolean {
   return true;
 }
 
-/** What the gateway reserves at the least for the built-in agent's first request (null: the model has no price). */
-/** What New Session shows before Start: the first request's least reservation for what it would start. */
+/**
+ * What New Session shows before Start: the first request's least reservation for what it would start (the
+ * base branch named, or the one checked out, as a start takes it).
+ */
 export async function firstRequestOf(mgr: SessionManager, p: FirstRequestParams): Promise<number | null> {
   const settings = mgr.ctx.settings();
-  const root = (await openRepo(p.repo).catch(err => { throw new InvalidRequestError(errorMessage(err)); })).identityRoot;
-  const role = (await loadRoles(root, () => undefined)).find(r => r.name === (p.role ?? settings.defaultRole));
-  if (!role) return null;
-  const title = plainTitle(p.title?.trim() || firstLine(p.task)) || 'Untitled session';
-  return firstRequestUsd(mgr, { model: p.model?.trim() || settings.model, role, task: p.task, base: p.baseBranch ?? 'main', title });
+  const task = p.task.trim();
+  const { repo, head } = await openRepoWithHead(p.repo).catch(err => { throw new InvalidRequestError(errorMessage(err)); });
+  const role = (await loadRoles(repo.identityRoot, () => undefined)).find(r => r.name === (p.role ?? settings.defaultRole));
+  if (!role || !task) return null;
+  const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
+  const base = p.baseBranch?.trim() || head.branch || 'HEAD';
+  return firstRequestUsd(mgr, { model: p.model?.trim() || settings.model, role, task, base, title });
 }
 
+/** What the gateway reserves at the least for the built-in agent's first request (null: the model has no price). */
 function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; task: string; base: string; title: string }): number | null {
   const { maxOutputTokens } = mgr.ctx.settings();
   // The agent's first request as the gateway reserves it, but for what only its sending adds.
@@ -241,8 +246,8 @@ function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; ta
 /**
  * What a session budget must be for the built-in agent's first request, sized from what it sends at the
  * least: what it adds (a cache key, a retention) is a few tokens, which a tenth more covers. A budget under
- * it is refused before a worktree is made: between the two it would be made, and stop before its first
- * request, so the one figure named is the one held to.
+ * it is refused before a worktree is made. Between the two, a session might pay for its first request (its
+ * output cap shrunk to fit) or be made only to stop before it; the one figure named is the one held to.
  */
 function enoughFor(neededUsd: number): number {
   return Math.ceil(neededUsd * 1.1 * 1e4) / 1e4;

@@ -65,18 +65,15 @@ export class SpendService {
     const day = localDay(now);
     const month = localMonth(now);
     const b = this.o.settings().budgets;
-    const pendingDay = pending.forDay(day);
-    const pendingMonth = pending.forMonth(month);
-    // Read before withPending below, which adds into the pending sums.
-    const onItsWay = { day: pendingDay?.costMicro ?? 0, month: pendingMonth?.costMicro ?? 0 };
+    const onItsWay = pending.heldCostMicro(day, month);
     const budgets = this.o.budgets.status({ sessionUsd: null, dayUsd: b.dayUsd, monthUsd: b.monthUsd }).map(x => spentOnItsWay(x, x.scope === 'day' ? onItsWay.day : onItsWay.month));
     this.lookAgainWhileHeld(budgets);
     const monthSessions = [...rollups.monthSessions(month)].sort((x, y) => y[1].costMicro - x[1].costMicro).slice(0, 5);
     return {
       day,
       month,
-      today: figures(totalsOf(withPending(rollups.byDay.get(day), pendingDay))),
-      thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pendingMonth))),
+      today: figures(totalsOf(withPending(rollups.byDay.get(day), pending.forDay(day)))),
+      thisMonth: figures(totalsOf(withPending(rollups.byMonth.get(month), pending.forMonth(month)))),
       topSessions: monthSessions.map(([sessionId, a]) => ({ sessionId, ...this.labelOf(sessionId), costUsd: a.costMicro / 1e6 })),
       budgets,
       capReached: budgets.some(capStops),
@@ -198,7 +195,7 @@ export class SpendService {
 /**
  * The caps count a record once it is in the ledger; until then its request's reservation holds its cost.
  * The meter counts it at once: here too, so that a cap's "spent" is the day's spend shown beside it, it
- * is moved from held to spent.
+ * is moved from held to spent (`micro`: only records whose reservation this process holds).
  */
 function spentOnItsWay(b: BudgetStatus, micro: number): BudgetStatus {
   if (micro <= 0) return b;
