@@ -28,8 +28,10 @@ export function exitStatusOf(s: SessionInfo): number {
 /** Starts the session with `start` (a create or a resume), follows it to its end, and shuts the engine down. */
 export async function followSession(engine: Engine, start: () => Promise<SessionInfo>, o: FollowOptions, out: Out, err: Out): Promise<number> {
   let stopping = false;
-  /** The session has settled with this exit status: a signal now only hurries the shutdown, and the exit is the session's. */
-  let ended: number | undefined;
+  /** The session has settled: a signal now does not pause it. */
+  let ended = false;
+  /** Its end is printed, with this exit status: a second signal exits with it rather than 130. */
+  let reported: number | undefined;
   let session: SessionInfo | undefined;
   let why: string | undefined;
   const pause = (s: SessionInfo) => {
@@ -40,9 +42,9 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     void engine.sessions.pause(s.id, why);
   };
   const onSignal = (signal: EndSignal) => {
-    if (stopping) process.exit(ended ?? 130);
+    if (stopping) process.exit(reported ?? 130);
     stopping = true;
-    if (ended !== undefined) return;
+    if (ended) return;
     if (signal === 'SIGTERM') why = 'Paused: the run was told to end (SIGTERM).';
     if (signal === 'SIGHUP') why = "Paused: the run's terminal was closed (SIGHUP).";
     // Still being made (its worktree and branch exist before its record does): exiting now would leave
@@ -64,7 +66,7 @@ export async function followSession(engine: Engine, start: () => Promise<Session
       engine.sessions.find(session.id)?.transcript.setListener((_from, events) => events.forEach(print));
     }
     const final = await engine.sessions.waitUntilSettled(session.id);
-    ended = exitStatusOf(final);
+    ended = true;
     await engine.gateway.drain(final.id);
     const settled = engine.sessions.info(engine.sessions.get(final.id));
     const elsewhere = servedElsewhere((await engine.sessions.transcript(final.id, 0)).events, (model, tier) => engine.spend.isPricedAt(model, tier));
@@ -101,7 +103,8 @@ export async function followSession(engine: Engine, start: () => Promise<Session
       const next = nextStep(settled);
       if (next) out(`  next: ${next}`);
     }
-    return exitStatusOf(settled);
+    reported = exitStatusOf(settled);
+    return reported;
   } finally {
     // Kept until the engine is down: a signal meanwhile would otherwise end the process by Node's default,
     // with its exit status, not the session's.

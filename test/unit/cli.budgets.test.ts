@@ -111,7 +111,9 @@ test('resume of a session its own budget stopped is a cap reached (exit 3), refu
   assert.equal(tooLittle.code, 2, tooLittle.stderr);
   assert.match(tooLittle.stderr, /less than its next request needs \(up to \$0\.\d+\): it would stop again at once\. Nothing was changed; give it \$0\.\d+ or more\.$/m);
   assert.equal((JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { budgetUsd: number }[])[0]!.budgetUsd, 0.02, 'its budget is as it was');
-  const more = await runCli(['resume', id, '--budget', '1', '--json', '--quiet'], env);
+  // Exactly what it spent and what the request needs, to the micro-dollar, is enough to go on.
+  const exact = (Math.round(listed!.costUsd * 1e6) + Math.round(listed!.overBudgetNeedUsd * 1e6)) / 1e6;
+  const more = await runCli(['resume', id, '--budget', String(exact), '--json', '--quiet'], env);
   assert.equal(more.code, 0, more.stderr);
   assert.equal((JSON.parse(more.stdout) as { status: string }).status, 'done');
   assert.equal(up.requests.length, 2);

@@ -81,11 +81,16 @@ test('only the library\'s bridges whose process is gone and whose proxy is gone 
   const leftSocket = path.join(tmpdir(), `claude-socks-${hex()}.sock`);
   const leaver = spawn('socat', [`UNIX-LISTEN:${leftSocket}`, `TCP:localhost:${deadPort}`], { stdio: 'ignore' });
   ending(t, leaver.pid!, leftSocket);
-  await until('the bridges listen', () => [strandedSocket, ownedSocket, leftSocket].every(f => existsSync(f)));
+  // A socket in use a long while by a socat spelt otherwise than ours (another version of the library): kept.
+  const otherSocket = path.join(tmpdir(), `claude-http-${hex()}.sock`);
+  const other = spawn('socat', [`UNIX-LISTEN:${otherSocket},fork`, `TCP:127.0.0.1:${livePort}`], { stdio: 'ignore' });
+  ending(t, other.pid!, otherSocket);
+  await until('the bridges listen', () => [strandedSocket, ownedSocket, leftSocket, otherSocket].every(f => existsSync(f)));
   leaver.kill('SIGKILL');
   await once(leaver, 'exit');
   const longAgo = new Date(Date.now() - 10 * 60_000);
   utimesSync(leftSocket, longAgo, longAgo);
+  utimesSync(otherSocket, longAgo, longAgo);
 
   const found = findStrandedBridges().map(b => b.pid);
   assert.ok(found.includes(stranded), 'the bridge of a process gone, to a gone proxy, is stranded');
@@ -99,6 +104,7 @@ test('only the library\'s bridges whose process is gone and whose proxy is gone 
   assert.ok(alive(liveBridge), 'a bridge whose proxy listens runs on');
   assert.ok(alive(foreign), 'a socat that is not the library\'s runs on');
   assert.ok(alive(owned.pid!) && existsSync(ownedSocket), 'a bridge whose process runs on is left, with its socket');
+  assert.ok(existsSync(otherSocket), 'a socket something listens on is kept, however old');
 });
 
 /** The socat bridges the process `pid` started itself. */

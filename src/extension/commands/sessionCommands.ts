@@ -132,7 +132,8 @@ export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amo
     // (Stopped by it, not always spent up to it: what was left could not pay for the next request.)
     if (s.status === 'over-budget' && s.statusCause === 'session-budget' && s.budgetUsd !== null && dollarsIn(v) <= s.budgetUsd) return `More than its budget of $${s.budgetUsd}, which stopped it: what was left could not pay for its next request.`;
     const need = s.status === 'over-budget' && s.statusCause === 'session-budget' ? s.overBudgetNeedUsd : undefined;
-    if (need !== undefined && dollarsIn(v) < s.costUsd + need) return `At least $${(Math.ceil((s.costUsd + need) * 1e4) / 1e4).toFixed(4)}: what it spent ($${s.costUsd.toFixed(4)}) and what its next request needs (up to $${need.toFixed(4)}).`;
+    const micro = (usd: number) => Math.round(usd * 1e6);
+    if (need !== undefined && micro(dollarsIn(v)) < micro(s.costUsd) + micro(need)) return `At least $${(Math.ceil((s.costUsd + need) * 1e4) / 1e4).toFixed(4)}: what it spent ($${s.costUsd.toFixed(4)}) and what its next request needs (up to $${need.toFixed(4)}).`;
     return undefined;
   };
   // An amount from a script or keybinding is held to what the input box holds a typed one to.

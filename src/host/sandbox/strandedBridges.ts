@@ -6,7 +6,7 @@
 // - it has outlived the process that started it (its parent is now init, or systemd's user manager);
 // - the proxy it leads to is gone: nothing listens on that port in the bridge's own network namespace
 //   (a live sandbox's bridge, in this process or another, has its proxy listening there).
-// Sockets the library left in the temp folder that no socat serves any more are removed too.
+// Sockets the library left in the temp folder that nothing listens on any more are removed too.
 import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,8 +38,9 @@ export function findStrandedBridges(): StrandedBridge[] {
   return lookAtBridges().stranded;
 }
 
-function lookAtBridges(): { stranded: StrandedBridge[]; served: Set<string> } {
-  const served = new Set<string>();
+/** `served`: the names of sockets some process listens on, or says it listens on (any UNIX-LISTEN:), as far as can be seen. */
+function lookAtBridges(): { stranded: StrandedBridge[]; served: Set<string> | undefined } {
+  const served = listeningUnixSockets();
   if (process.platform !== 'linux' || typeof process.getuid !== 'function') return { stranded: [], served };
   const uid = process.getuid();
   const stranded: StrandedBridge[] = [];
@@ -51,9 +52,9 @@ function lookAtBridges(): { stranded: StrandedBridge[]; served: Set<string> } {
   }
   for (const pid of pids) {
     if (pid.charCodeAt(0) > 57) continue;
+    for (const name of unixListenNamesOf(pid)) served?.add(name);
     const b = bridgeOf(pid);
     if (!b) continue;
-    served.add(b.socket);
     if (b.uid === uid && b.orphaned && listeningPorts(`/proc/${pid}/net`)?.has(b.port) === false) stranded.push({ pid: b.pid, socket: b.socket, port: b.port });
   }
   return { stranded, served };
@@ -91,8 +92,40 @@ function commOf(pid: number): string | undefined {
 /** How long a socket no socat serves is left alone: one being made is named by its socat first, but not by much. */
 const UNSERVED_SOCKET_MS = 60_000;
 
-/** The library's sockets in the temp folder, this user's, that no socat serves (their bridge ended without removing them). */
-function removeUnservedSockets(served: ReadonlySet<string>): void {
+/** The names of the sockets a process's arguments say it listens on (`UNIX-LISTEN:<path>[,options]`), whatever it is. */
+function unixListenNamesOf(pid: string): string[] {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!args.includes('UNIX-LISTEN:')) return [];
+    return args.split('\0').filter(a => a.startsWith('UNIX-LISTEN:')).map(a => path.basename(a.slice('UNIX-LISTEN:'.length).split(',')[0]!));
+  } catch {
+    return [];
+  }
+}
+
+/** The names of the Unix sockets listened on in this network namespace; undefined when that cannot be read. */
+function listeningUnixSockets(): Set<string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const names = new Set<string>();
+  for (const line of text.split('\n').slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode Path; flag 00010000 is a listening socket.
+    const fields = line.trim().split(/\s+/);
+    if (fields.length >= 8 && (parseInt(fields[3]!, 16) & 0x10000) !== 0) names.add(path.basename(fields[7]!));
+  }
+  return names;
+}
+
+/**
+ * The library's sockets in the temp folder, this user's, that nothing listens on or says it does (their bridge
+ * ended without removing them). Nothing is removed where the sockets listened on cannot be read.
+ */
+function removeUnservedSockets(served: ReadonlySet<string> | undefined): void {
+  if (!served) return;
   const uid = process.getuid?.();
   let names: string[];
   try {
@@ -102,8 +135,8 @@ function removeUnservedSockets(served: ReadonlySet<string>): void {
   }
   for (const name of names) {
     if (!BRIDGE_SOCKET.test(name)) continue;
+    if (served.has(name)) continue;
     const file = path.join(tmpdir(), name);
-    if (served.has(file)) continue;
     try {
       const st = lstatSync(file);
       if (st.isSocket() && st.uid === uid && Date.now() - st.mtimeMs > UNSERVED_SOCKET_MS) rmSync(file, { force: true });

@@ -227,7 +227,8 @@ export async function firstRequestOf(mgr: SessionManager, p: FirstRequestParams)
   const role = (await loadRoles(repo.identityRoot, () => undefined)).find(r => r.name === (p.role ?? settings.defaultRole));
   if (!role || !task) return null;
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
-  const base = p.baseBranch?.trim() || head.branch || 'HEAD';
+  // As a start names it; one it would refuse is left to the start to say.
+  const base = await baseOf(repo.root, p.baseBranch?.trim(), head).catch(() => p.baseBranch?.trim() || head.branch || head.commit);
   return firstRequestUsd(mgr, { model: p.model?.trim() || settings.model, role, task, base, title });
 }
 

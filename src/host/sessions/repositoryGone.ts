@@ -50,7 +50,8 @@ function notItsWorktree(s: LiveSession): string | undefined {
   const made = path.basename(parent) === key || (path.basename(parent) === 'worktrees' && path.basename(path.dirname(parent)) === key);
   if (!made) return `The folder ${r.worktree} is not in a worktrees folder Switchyard makes for that repository`;
   try {
-    if (!lstatSync(worktree).isDirectory()) return `${r.worktree} is not a folder`;
+    // What is deleted is the path recorded: a link there would be unlinked, its folder left.
+    if (lstatSync(r.worktree).isSymbolicLink() || !lstatSync(worktree).isDirectory()) return `${r.worktree} is not a folder`;
     // gitdir: <the repository's git folder>/worktrees/<name>; the git folder is not always inside the checkout
     // (a submodule's, or --separate-git-dir), so only the shape is checked there.
     const gitdir = /^gitdir: (.+)$/m.exec(readFileSync(path.join(worktree, '.git'), 'utf8'))?.[1]?.trim();

@@ -6,6 +6,7 @@ import { RESUMABLE_STATUSES, type AgentKind, type SessionInfo, type SessionStatu
 import { formatBudgetUsd, refusalMessage } from '../budgets/budgetText';
 import type { HostSettings } from '../../protocol/host';
 import { CapReachedError, UserError } from '../errors';
+import { usdToMicro } from '../pricing/cost';
 import type { SpendService } from '../spend/spendService';
 import type { LoopGuard } from '../guard/loopGuard';
 import { parseTrace } from '../guard/trace';
@@ -99,7 +100,8 @@ function stillTooSmall(mgr: SessionManager, s: LiveSession): CapReachedError | u
   if (r.status !== 'over-budget' || r.agent !== 'builtin' || needed === undefined || (cause !== 'session-budget' && cause !== 'day-budget' && cause !== 'month-budget')) return undefined;
   const scope = cause === 'session-budget' ? 'session' : cause === 'day-budget' ? 'day' : 'month';
   const b = mgr.ctx.spend.budgetStatus(mgr.caps(r), s.id).find(x => x.scope === scope);
-  if (!b || b.capUsd - b.spentUsd >= needed) return undefined;
+  // In micro-dollars, as the budgets and the CLI's check count: a budget of exactly spent + need goes on.
+  if (!b || usdToMicro(b.capUsd) - usdToMicro(b.spentUsd) >= usdToMicro(needed)) return undefined;
   const raise = scope === 'session'
     ? `raise it before resuming (Raise Budget in VS Code, or \`switchyard resume ${r.id} --budget USD\`)`
     : `raise it (switchyard.budget.${scope}Usd in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume`;
