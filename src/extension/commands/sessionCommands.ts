@@ -9,7 +9,9 @@ import type { CommandContext } from './context';
 import { defaultTierChanged, noSessionForTier } from './defaultTier';
 import { tierItems } from './newSession';
 import { dollarsIn, isDollars } from './dollars';
-import { guarded, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
+import { errorText, guarded, refusedUntrusted, resolveSession, saveTarget, sayRowWasRedrawn } from './pick';
+import { resumeRefusal } from './startRefusal';
+import { plainText } from '../plainText';
 
 async function apply(ctx: CommandContext, what: string, fn: () => Promise<SessionInfo>): Promise<SessionInfo | undefined> {
   const s = await guarded(what, fn);
@@ -34,10 +36,26 @@ export async function reviewCommand(ctx: CommandContext, arg?: unknown) {
   await ctx.approvals.review(s.id);
 }
 
-export async function resumeSession(ctx: CommandContext, arg?: unknown, hint?: unknown) {
+export async function resumeSession(ctx: CommandContext, arg?: unknown, hint?: unknown): Promise<SessionInfo | undefined> {
   if (refusedUntrusted('no session is resumed')) return undefined;
   const s = await resolveSession(ctx, arg, RESUMABLE_STATUSES, 'resume');
-  return s && apply(ctx, `resuming "${s.title}"`, () => ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint: typeof hint === 'string' ? hint : undefined }));
+  if (!s) return undefined;
+  const what = `resuming "${s.title}"`;
+  try {
+    const resumed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: ${what}` }, () =>
+      ctx.host.request(SessionsProtocol.resume, { sessionId: s.id, hint: typeof hint === 'string' ? hint : undefined }));
+    ctx.state.update(resumed);
+    return resumed;
+  } catch (err) {
+    const why = errorText(err);
+    // No room under a cap or its budget: the fix is offered where it is said, then the resume again.
+    const fix = resumeRefusal(why, s.id);
+    const choice = await vscode.window.showErrorMessage(`Switchyard: ${what}: ${plainText(why)}`, ...(fix ? [fix.action] : []));
+    if (!fix || choice !== fix.action) return undefined;
+    await vscode.commands.executeCommand(fix.command!, ...(fix.args ?? []));
+    if ((await vscode.window.showInformationMessage(`Resume "${s.title}" now?`, 'Resume')) !== 'Resume') return undefined;
+    return resumeSession(ctx, s.id, hint);
+  }
 }
 
 export async function resumeWithHint(ctx: CommandContext, arg?: unknown, given?: unknown) {
