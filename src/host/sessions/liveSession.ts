@@ -19,7 +19,8 @@ import { TranscriptLog } from './transcript';
 /** What a live session needs from its manager. */
 export interface SessionHost {
   caps(record: SessionRecord): BudgetCaps;
-  setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): void;
+  /** False when the status was already so (nothing saved). */
+  setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): boolean;
   changed(s: LiveSession): void;
   spendChanged(): void;
   alert(s: LiveSession, kind: SessionAlert['kind'], message: string, extra?: Pick<SessionAlert, 'capScope' | 'stopped'>): void;
@@ -228,14 +229,10 @@ export class LiveSession implements GatewaySession {
   }
 
   onOverBudget(message: string, scope: 'session' | 'day' | 'month', neededUsd?: number): void {
-    const r = this.record;
-    const cause = `${scope}-budget` as const;
-    // A status change saves the record; where the status is already this one, the need alone is saved here.
-    const unchanged = r.status === 'over-budget' && r.statusReason === message && r.statusCause === cause;
-    const needChanged = r.overBudgetNeedUsd !== neededUsd;
-    r.overBudgetNeedUsd = neededUsd;
-    this.host.setStatus(this, 'over-budget', message, cause);
-    if (unchanged && needChanged) this.host.save(this);
+    const needChanged = this.record.overBudgetNeedUsd !== neededUsd;
+    this.record.overBudgetNeedUsd = neededUsd;
+    // A status change saves the record; where the status was already this one, the need alone is saved here.
+    if (!this.host.setStatus(this, 'over-budget', message, `${scope}-budget`) && needChanged) this.host.save(this);
     this.host.alert(this, 'over-budget', message, { capScope: scope });
     this.run?.abort.abort();
   }

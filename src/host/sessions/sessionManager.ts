@@ -25,7 +25,7 @@ import { CheckoutLooks } from './checkoutLooks';
 import { UnfinishedCreates } from './unfinishedCreates';
 import { LauncherPolicy } from './launcherPolicy';
 import type { SessionRecord } from './sessionRecord';
-import { toInfo } from './sessionRecord';
+import { setRecordStatus, toInfo } from './sessionRecord';
 import { asTakenOver, heldRunningHere, ownerHere } from './ownership';
 import type { OwnerChange } from './ownerRequests';
 import { ForeignOwner } from './foreignOwner';
@@ -288,18 +288,13 @@ export class SessionManager implements SessionHost {
     return { sessionUsd: record.budgetUsd, dayUsd: b.dayUsd, monthUsd: b.monthUsd };
   }
 
-  /** `cause`: which limit the status comes from, if any; any other status clears it. */
-  setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): void {
-    const r = s.record;
-    if (r.status === status && r.statusReason === reason && r.statusCause === cause) return;
-    r.status = status;
-    r.statusReason = reason;
-    r.statusCause = cause;
-    if (status !== 'over-budget') r.overBudgetNeedUsd = undefined;
-    r.statusAt = new Date().toISOString();
+  /** `cause`: which limit the status comes from, if any; any other status clears it. False when it was already so. */
+  setStatus(s: LiveSession, status: SessionStatus, reason?: string, cause?: StatusCause): boolean {
+    if (!setRecordStatus(s.record, status, reason, cause)) return false;
     s.transcript.append({ kind: 'status', ts: new Date().toISOString(), status, ...(reason ? { reason } : {}) });
     this.save(s);
     this.changed(s);
+    return true;
   }
 
   changed(s: LiveSession): void {

@@ -1,6 +1,6 @@
 // What is persisted for a session (session.json): what the UI sees, minus what is derived (spend comes
 // from the ledger, the queue position from the scheduler), plus what only the host needs.
-import type { GuardState, SessionInfo, SessionStatus, Tier } from '../../protocol/types';
+import type { GuardState, SessionInfo, SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { isCacheReference, type CacheReference } from '../gateway/cacheInsight';
 import { isProcessIdentity, type ProcessIdentity } from '../util/fileLock';
 
@@ -89,6 +89,20 @@ export function parseRecord(text: string, file: string): SessionRecord {
     cacheReference: isCacheReference(r.cacheReference) ? r.cacheReference : undefined,
     overBudgetNeedUsd: typeof r.overBudgetNeedUsd === 'number' && Number.isFinite(r.overBudgetNeedUsd) && r.overBudgetNeedUsd > 0 ? r.overBudgetNeedUsd : undefined,
   };
+}
+
+/**
+ * Sets a record's status, why, and which limit it comes from (any other status clears what an over-budget
+ * one kept); false when it was already so, and nothing changed.
+ */
+export function setRecordStatus(r: SessionRecord, status: SessionStatus, reason?: string, cause?: StatusCause): boolean {
+  if (r.status === status && r.statusReason === reason && r.statusCause === cause) return false;
+  r.status = status;
+  r.statusReason = reason;
+  r.statusCause = cause;
+  if (status !== 'over-budget') r.overBudgetNeedUsd = undefined;
+  r.statusAt = new Date().toISOString();
+  return true;
 }
 
 /** `a` is a later version of the record than `b`: by its count of saves, then (both equal, or older records) by its time. */
