@@ -1,17 +1,6 @@
 // Numbers as people read them. Pure (no DOM), shared by both views and unit-tested.
 
-/**
- * Dollars: below a dollar up to four decimals, at least two ($0.0123, $0.61), cents above ($12.34), grouped
- * thousands. Null is "unpriced": an unknown price is never shown as $0.
- */
-export function usd(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return 'unpriced';
-  const sign = v < 0 ? '-' : '';
-  const a = Math.abs(v);
-  if (a < 0.00005) return v > 0 ? '<$0.0001' : '$0.00';
-  if (a < 0.99995) return `${sign}$${a.toFixed(4).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
-  return `${sign}$${a.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
+export { usd } from '../protocol/money';
 
 /** Short dollars for chart axes: $0, $0.05, $2.5, $40, $1.2k; a tick such as $0.015 or $12.5 keeps its digits. */
 export function usdAxis(v: number): string {

@@ -231,7 +231,7 @@ suite('spend, tier and budgets in a real VS Code', () => {
     };
     try {
       await vscode.commands.executeCommand('switchyard.setBudgets', 'budget.dayUsd', 0.000001);
-      assert.match(said.join('\n'), /^Switchyard: today's spend, \$0\.\d{4}, is already at or above the new daily cap of \$0\.000001: no request is sent until tomorrow, or until the cap is raised\.$/m);
+      assert.match(said.join('\n'), /^Switchyard: today's spend, \$0\.\d{2,4}, is already at or above the new daily cap of \$0\.000001: no request is sent until tomorrow, or until the cap is raised\.$/m);
     } finally {
       window.showWarningMessage = warn;
       await vscode.workspace.getConfiguration('switchyard').update('budget.dayUsd', undefined, vscode.ConfigurationTarget.Global);

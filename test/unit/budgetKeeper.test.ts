@@ -85,7 +85,7 @@ test('recorded spend and reservations both count; the output cap shrinks, then t
   assert.equal(r2.spentUsd, 0.9);
   assert.equal(r2.reservedUsd, 0.09998);
   assert.equal(r2.neededUsd, 0.05768); // 10,000 x $5/M + 256 x $30/M
-  assert.match(r2.message, /^Session budget has no room free now: \$0\.9000 of \$1\.00 spent, \$0\.1000 held for requests in flight; the smallest useful request needs up to \$0\.0577\.$/);
+  assert.match(r2.message, /^Session budget has no room free now: \$0\.90 of \$1\.00 spent, \$0\.10 held for requests in flight; the smallest useful request needs up to \$0\.0577\.$/);
   // Another session is not held by this session's cap.
   assert.ok((await keeper.reserve({ sessionId: 'b', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, caps({ sessionUsd: 1 }))).ok);
   await ledger.close();
@@ -95,7 +95,7 @@ test('a cap below a hundredth of a cent keeps its digits in the refusal', async 
   const { keeper } = await setup();
   const r = await keeper.reserve({ sessionId: 'a', model: 'gpt-5.4', estimatedInputTokens: 10_000, maxOutputTokens: 4_000 }, caps({ sessionUsd: 0.00001 }));
   assert.ok(!r.ok);
-  assert.match(r.message, /^Session budget too small to go on, with \$0\.00001 left: \$0\.0000 of \$0\.00001 spent; the smallest useful request needs up to \$0\.0577\.$/);
+  assert.match(r.message, /^Session budget too small to go on, with \$0\.00001 left: \$0\.00 of \$0\.00001 spent; the smallest useful request needs up to \$0\.0577\.$/);
 });
 
 test('day and month caps cover every session; yesterday counts for the month, not the day', async () => {
@@ -200,7 +200,7 @@ test("a session's own requests in flight make its next one wait, not its session
     }
     assert.ok(refused && !refused.ok, 'an agent sending requests at once meets its budget');
     assert.equal(refused.heldInFlight, true, `${JSON.stringify(c)}: ${refused.message}`);
-    assert.match(refused.message, /^(Session budget|Daily cap) has no room free now: \$0\.0000 of \$0\.\d{4} spent, \$0\.\d{4} held for requests in flight/);
+    assert.match(refused.message, /^(Session budget|Daily cap) has no room free now: \$0\.00 of \$0\.\d{2,4} spent, \$0\.\d{2,4} held for requests in flight/);
     for (const id of held) await keeper.settle(id);
   }
   await ledger.append(makeRecord('p1', { sessionId: 'par', ts: NOW.toISOString(), costUsd: 0.38, standardCostUsd: 0.38 }));

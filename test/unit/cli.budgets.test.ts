@@ -95,7 +95,7 @@ test('resume of a session its own budget stopped is a cap reached (exit 3), refu
   assert.equal(json.code, 3, json.stderr);
   const o = JSON.parse(json.stdout) as { status: string; cause: string; reason: string };
   assert.deepEqual([o.status, o.cause], ['over-budget', 'session-budget']);
-  assert.match(o.reason, /^Session budget too small to go on, with \$0\.\d+ left: \$0\.\d+ of \$0\.0200 spent/);
+  assert.match(o.reason, /^Session budget too small to go on, with \$0\.\d+ left: \$0\.\d+ of \$0\.02 spent/);
   assert.match(o.reason, /Nothing was changed; raise it before resuming \(Raise Budget in VS Code, or `switchyard resume \w+ --budget USD`\)\.$/);
   const text = await runCli(['resume', id], env);
   assert.equal(text.code, 3, text.stderr);

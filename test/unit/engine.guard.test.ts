@@ -42,7 +42,7 @@ test('an agent repeating a failing command is paused before its 7th request and 
   assert.equal(lowered?.kind === 'notice' ? lowered.text : '', 'Tier changed from priority to standard: the loop guard lowered it (its reason is above).');
   assert.ok(events.some(e => e.kind === 'guard' && e.level === 'downgrade' && /tier lowered from priority to standard: The same error/.test(e.reason)), 'the guard says why');
   assert.match(engine.sessions.get(s.id).record.tierHistory.at(-1)?.why ?? '', /still looping after its warning: The same error/, 'the record keeps the reason whole');
-  assert.match(s.statusReason ?? '', /\(\$0\.\d{4} spent since the last progress\)/);
+  assert.match(s.statusReason ?? '', /\(\$0\.\d{2,4} spent since the last progress\)/);
   // Resuming with a hint, the loop goes on, and the guard stops it for good.
   await engine.sessions.resume(s.id, 'The expected value in the test is wrong; fix the test fixture.');
   const again = await settle(engine, s);

@@ -66,7 +66,7 @@ test("a stuck session's loop-guard reason is listed once", () => {
   const s = session({ status: 'stuck', statusReason: `Loop guard: ${reason} ($0.40).`, guard: { level: 'pause', reason, spentSinceProgressUsd: 0.4, turnsSinceProgress: 4 } });
   const rows = details(s).filter(r => r.label.includes(reason));
   assert.equal(rows.length, 1, rows.map(r => r.label).join(' | '));
-  assert.match(rows[0]!.description, /\$0\.400 since progress/);
+  assert.match(rows[0]!.description, /\$0\.40 since progress/);
   // A reason of another kind is still shown beside the guard's.
   const other = details({ ...s, statusReason: 'Paused by you.' });
   assert.ok(other.some(r => r.label === 'Paused by you.'));
@@ -79,19 +79,19 @@ function summary(budgets: BudgetStatus[], capReached = false): SpendSummary {
 
 test('the meter says a cap is near or reached in its text and label, not by colour alone', () => {
   const calm = meterFace(summary([{ scope: 'day', capUsd: 10, spentUsd: 0.82, reservedUsd: 0 }]));
-  assert.deepEqual(calm, { text: '$(pulse) $0.825 · 40% cached', label: 'Switchyard spend today $0.825, 40% of input cached', level: 'none' });
+  assert.deepEqual(calm, { text: '$(pulse) $0.8246 · 40% cached', label: 'Switchyard spend today $0.8246, 40% of input cached', level: 'none' });
   const near = meterFace(summary([{ scope: 'month', capUsd: 100, spentUsd: 20, reservedUsd: 0 }, { scope: 'day', capUsd: 1, spentUsd: 0.85, reservedUsd: 0.06 }]));
   assert.equal(near.level, 'warning');
-  assert.equal(near.text, '$(warning) $0.825 · 40% cached · 91% of day cap');
+  assert.equal(near.text, '$(warning) $0.8246 · 40% cached · 91% of day cap');
   assert.match(near.label, /91% of day cap used/);
   const reached = meterFace(summary([{ scope: 'day', capUsd: 0.8, spentUsd: 0.8, reservedUsd: 0 }], true));
   assert.equal(reached.level, 'error');
-  assert.equal(reached.text, '$(warning) $0.825 · 40% cached · day cap reached');
+  assert.equal(reached.text, '$(warning) $0.8246 · 40% cached · day cap reached');
   assert.match(reached.label, /day cap is reached: work is stopped/);
   // The month cap stops work with $0.0146 left, less than a request's worst case: named, though the day cap is fuller.
   const stopping = meterFace(summary([{ scope: 'day', capUsd: 1, spentUsd: 0.95, reservedUsd: 0 }, { scope: 'month', capUsd: 0.7, spentUsd: 0.6854, reservedUsd: 0, stopped: true }], true));
   assert.equal(stopping.level, 'error');
-  assert.equal(stopping.text, '$(warning) $0.825 · 40% cached · month cap reached');
+  assert.equal(stopping.text, '$(warning) $0.8246 · 40% cached · month cap reached');
 });
 
 test('changing the default tier says what new sessions will cost', () => {
@@ -115,9 +115,9 @@ test('New Session warns of a session budget more than the day or month cap has l
   assert.equal(budgetAboveCapsLeft(null, summary([day(7.7)])), undefined);
   assert.deepEqual(budgetAboveCapsLeft(null, summary([day(20)])), { what: "today's cap is spent", so: 'it cannot start until that cap is raised', short: "today's cap is spent" });
   // A cap that refused one larger request is not spent: a start is held to what is spent.
-  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.5), stopped: true }])), { what: "more than the $0.500 left under today's cap", so: 'it stops there', short: 'only $0.500 left today' });
+  assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(19.5), stopped: true }])), { what: "more than the $0.50 left under today's cap", so: 'it stops there', short: 'only $0.50 left today' });
   // Less left than the first request reserves: it would not start, whatever its own budget.
-  const low = { what: "only $0.013 left under today's cap, less than its first request reserves ($0.018)", so: 'it cannot start until that cap is raised', short: "today's cap too low to start" };
+  const low = { what: "only $0.0128 left under today's cap, less than its first request reserves ($0.018)", so: 'it cannot start until that cap is raised', short: "today's cap too low to start" };
   assert.deepEqual(budgetAboveCapsLeft(1, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.018), low);
   assert.deepEqual(budgetAboveCapsLeft(null, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.018), low);
   assert.equal(budgetAboveCapsLeft(0.01, summary([{ ...day(0), capUsd: 0.02, spentUsd: 0.0072 }]), 0.012), undefined, 'what is left pays for it, and the budget is less');

@@ -11,7 +11,7 @@ test('a cap reached, or with less left than the first request reserves, offers S
   assert.deepEqual([reached.actions, reached.command, reached.args], [['Set Caps…'], 'switchyard.setBudgets', ['budget.dayUsd']]);
   const short = refusal(capReachedText('month', 0.6854, 0.7, 0.0212));
   assert.deepEqual([short.actions, short.args], [['Set Caps…'], ['budget.monthUsd']]);
-  assert.match(short.message, /^Switchyard: the session was not created: The monthly cap has \$0\.0146 left of \$0\.7000, less than the first request reserves/);
+  assert.match(short.message, /^Switchyard: the session was not created: The monthly cap has \$0\.0146 left of \$0\.70, less than the first request reserves/);
   // A cap of a dollar or more is written with cents.
   assert.deepEqual(refusal(capReachedText('day', 49.99, 50, 0.03)).args, ['budget.dayUsd']);
   assert.deepEqual(refusal('A session budget of $0.0010 cannot pay for the first request.').actions, []);

@@ -1,7 +1,7 @@
 // New Session's word on a session budget the day's or month's cap cannot pay for: the session would stop
 // at that cap, well before its own. Free of `vscode`, so it is unit-tested in plain Node.
 import type { BudgetStatus, SpendSummary } from '../../protocol/spend';
-import { money } from '../views/numbers';
+import { usd } from '../views/numbers';
 
 export interface CapsLeftWarning {
   /** "more than the $4.20 left under today's cap" */
@@ -29,8 +29,8 @@ export function budgetAboveCapsLeft(budgetUsd: number | null, spend: SpendSummar
   const [cap, period] = tightest.scope === 'day' ? ["today's cap", 'today'] : ["this month's cap", 'this month'];
   if (tightest.left < 1e-6) return { what: `${cap} is spent`, so: 'it cannot start until that cap is raised', short: `${cap} is spent` };
   if (firstUsd != null && tightest.left < firstUsd) {
-    return { what: `only ${money(tightest.left)} left under ${cap}, less than its first request reserves (${money(firstUsd)})`, so: 'it cannot start until that cap is raised', short: `${cap} too low to start` };
+    return { what: `only ${usd(tightest.left)} left under ${cap}, less than its first request reserves (${usd(firstUsd)})`, so: 'it cannot start until that cap is raised', short: `${cap} too low to start` };
   }
   if (budgetUsd == null || budgetUsd <= tightest.left + 1e-9) return undefined;
-  return { what: `more than the ${money(tightest.left)} left under ${cap}`, so: 'it stops there', short: `only ${money(tightest.left)} left ${period}` };
+  return { what: `more than the ${usd(tightest.left)} left under ${cap}`, so: 'it stops there', short: `only ${usd(tightest.left)} left ${period}` };
 }

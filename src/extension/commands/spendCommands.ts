@@ -5,6 +5,7 @@ import type { CommandContext } from './context';
 import { MIN_SESSION_BUDGET_USD, readSettings, updateInForce } from '../settings';
 import { dollarsIn, isDollars } from './dollars';
 import { guarded, saveTarget } from './pick';
+import { usd } from '../views/numbers';
 
 export async function showSpend() {
   await vscode.commands.executeCommand('switchyard.spend.focus');
@@ -49,7 +50,7 @@ async function sayIfSpentAlready(ctx: CommandContext, scope: 'day' | 'month', ca
   const spent = scope === 'day' ? summary?.today.costUsd : summary?.thisMonth.costUsd;
   if (spent === undefined || spent < cap) return;
   const [period, until] = scope === 'day' ? ['today', 'tomorrow'] : ['this month', 'next month'];
-  void vscode.window.showWarningMessage(`Switchyard: ${period}'s spend, $${spent.toFixed(4)}, is already at or above the new ${scope === 'day' ? 'daily' : 'monthly'} cap of $${cap}: no request is sent until ${until}, or until the cap is raised.`);
+  void vscode.window.showWarningMessage(`Switchyard: ${period}'s spend, ${usd(spent)}, is already at or above the new ${scope === 'day' ? 'daily' : 'monthly'} cap of $${cap}: no request is sent until ${until}, or until the cap is raised.`);
 }
 
 function describe(v: number | null | undefined): string {

@@ -1,6 +1,6 @@
 // What the status-bar meter says and how it is coloured. Free of `vscode`, so the rules are unit-tested.
 import { capStops, type BudgetStatus, type SpendSummary } from '../../protocol/spend';
-import { money, percent } from '../views/numbers';
+import { percent, usd } from '../views/numbers';
 
 /** From this share of a cap on, the meter warns. */
 export const WARN_SHARE = 0.8;
@@ -16,8 +16,8 @@ const CAP_NAME: Record<BudgetStatus['scope'], string> = { session: 'session budg
 
 export function meterFace(s: SpendSummary): MeterFace {
   const today = s.today;
-  const spend = `${money(today.costUsd)} · ${percent(today.cacheShare)} cached`;
-  const label = `Switchyard spend today ${money(today.costUsd)}, ${percent(today.cacheShare)} of input cached`;
+  const spend = `${usd(today.costUsd)} · ${percent(today.cacheShare)} cached`;
+  const label = `Switchyard spend today ${usd(today.costUsd)}, ${percent(today.cacheShare)} of input cached`;
   // Spent and reserved by requests in flight: what the caps are enforced on.
   const share = (b: BudgetStatus) => b.capUsd > 0 ? (b.spentUsd + b.reservedUsd) / b.capUsd : 0;
   const worst = s.budgets.reduce<BudgetStatus | undefined>((w, b) => (!w || share(b) > share(w) ? b : w), undefined);

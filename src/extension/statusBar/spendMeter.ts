@@ -2,7 +2,7 @@
 // premium and the top sessions. At 80% of a cap, and when a cap stops work, it says so in words and colour.
 import * as vscode from 'vscode';
 import type { SpendSummary } from '../../protocol/spend';
-import { money, percent } from '../views/format';
+import { percent, usd } from '../views/format';
 import { meterFace, type MeterFace } from './meterFace';
 
 /** The tooltip is a table: rebuilt at most this often while spend streams in (the text is always current). */
@@ -67,21 +67,21 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   // A hover's table has no space between its columns: each figure keeps some of its own.
   const row = (label: string, today: string | number, month: string | number) => `| ${label} | &nbsp;&nbsp;${today} | &nbsp;&nbsp;${month} |\n`;
   md.appendMarkdown(`| | &nbsp;&nbsp;Today | &nbsp;&nbsp;${s.month} |\n|---|---:|---:|\n`);
-  md.appendMarkdown(row('Spend', money(t.costUsd), money(m.costUsd)));
+  md.appendMarkdown(row('Spend', usd(t.costUsd), usd(m.costUsd)));
   md.appendMarkdown(row('Cached input', percent(t.cacheShare), percent(m.cacheShare)));
   md.appendMarkdown(row('Requests', t.usage.requests, m.usage.requests));
   // "unknown": responses cut before the provider said which tier served them (metered as estimates).
   for (const tier of ['priority', 'standard', 'flex', 'unknown'] as const) {
     const label = tier === 'unknown' ? 'tier unknown (cut short)' : tier;
-    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(row(label, money(t.costByTier[tier]), money(m.costByTier[tier])));
+    if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(row(label, usd(t.costByTier[tier]), usd(m.costByTier[tier])));
   }
-  md.appendMarkdown(row('**Priority premium**', money(t.priorityPremiumUsd), money(m.priorityPremiumUsd)));
+  md.appendMarkdown(row('**Priority premium**', usd(t.priorityPremiumUsd), usd(m.priorityPremiumUsd)));
   if (t.unpricedRequests || m.unpricedRequests) md.appendMarkdown(row('Unpriced requests', t.unpricedRequests, m.unpricedRequests));
   md.appendMarkdown(`\n_Priority premium: what the priority tier cost beyond the same work at standard prices._\n\n`);
   if (s.budgets.length) {
     md.appendMarkdown(`**Budgets**: `);
     // Held for requests under way counts against a cap, but is not spent: said apart, as the Spend view does.
-    md.appendMarkdown(s.budgets.map(b => `${b.scope} ${money(b.spentUsd)} of ${money(b.capUsd)}${b.reservedUsd > 0 ? ` (+ ${money(b.reservedUsd)} held for requests under way)` : ''}`).join(' · '));
+    md.appendMarkdown(s.budgets.map(b => `${b.scope} ${usd(b.spentUsd)} of ${usd(b.capUsd)}${b.reservedUsd > 0 ? ` (+ ${usd(b.reservedUsd)} held for requests under way)` : ''}`).join(' · '));
     md.appendMarkdown('\n\n');
   }
   if (s.topSessions.length) {
@@ -90,7 +90,7 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
       // appendText shows a title as typed: markdown and theme-icon syntax in it escaped, nothing dropped.
       md.appendMarkdown('- ');
       md.appendText(top.repoName ? `${top.title} (${top.repoName})` : top.title);
-      md.appendMarkdown(`: ${money(top.costUsd)}\n`);
+      md.appendMarkdown(`: ${usd(top.costUsd)}\n`);
     }
   }
   md.appendMarkdown(`\n[Show spend](command:switchyard.showSpend) · [Set budgets](command:switchyard.setBudgets) · [Export CSV](command:switchyard.exportSpend)`);

@@ -1,14 +1,9 @@
 // Numbers as people read them. Free of `vscode`, so the formatting rules are unit-tested in plain Node.
+import { usd } from '../../protocol/money';
 import { percent } from '../../protocol/percent';
 import type { SessionInfo } from '../../protocol/types';
 
-export { percent };
-
-export function money(usd: number): string {
-  if (usd === 0) return '$0.00';
-  if (Math.abs(usd) < 1) return `$${usd.toFixed(usd < 0.01 ? 4 : 3)}`;
-  return `$${usd.toFixed(2)}`;
-}
+export { percent, usd };
 
 export function tokens(n: number): string {
   if (n < 1000) return String(n);

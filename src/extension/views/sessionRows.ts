@@ -1,6 +1,6 @@
 // What a session's row and its detail rows say, as data. Free of `vscode`, so the wording is unit-tested.
 import type { SessionInfo } from '../../protocol/types';
-import { cacheShare, money, plural, tokens } from './numbers';
+import { cacheShare, plural, tokens, usd } from './numbers';
 
 export interface DetailRow {
   kind: 'detail';
@@ -19,7 +19,7 @@ export function rowDescription(s: SessionInfo): string {
   // A running session only has a reason while it waits to retry a request (a 429, an outage).
   else if (s.status === 'running' && s.statusReason) parts.push('retrying');
   else if (s.status !== 'running' && s.status !== 'done') parts.push(s.status);
-  parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : money(s.costUsd));
+  parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : usd(s.costUsd));
   if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);
   parts.push(s.tier);
   // Not where the status says it already (stuck is the guard's pause, stopped its stop).
@@ -40,19 +40,19 @@ export function details(s: SessionInfo): DetailRow[] {
   const guarded = s.guard.level !== 'ok' && !!s.guard.reason;
   if (s.statusReason && !(guarded && guardInReason(s))) rows.push({ kind: 'detail', id: id('reason'), label: s.statusReason, description: '', icon: 'info', tooltip: s.statusReason });
   if (guarded) {
-    rows.push({ kind: 'detail', id: id('guard'), label: `Loop guard: ${s.guard.reason}`, description: `${money(s.guard.spentSinceProgressUsd)} since progress`, icon: 'warning', tooltip: s.guard.reason });
+    rows.push({ kind: 'detail', id: id('guard'), label: `Loop guard: ${s.guard.reason}`, description: `${usd(s.guard.spentSinceProgressUsd)} since progress`, icon: 'warning', tooltip: s.guard.reason });
   }
   rows.push(
     { kind: 'detail', id: id('tokens'), label: 'Tokens', description: `in ${tokens(u.input)} · cached ${tokens(u.cached)} · cache-write ${tokens(u.cacheWrite)} · out ${tokens(u.output)} · reasoning ${tokens(u.reasoning)}`, icon: 'symbol-numeric' },
     { kind: 'detail', id: id('requests'), label: 'Requests', description: `${u.requests}${s.estimatedRequests ? ` (${s.estimatedRequests} estimated)` : ''} · ${plural(s.turns, 'turn')}`, icon: 'pulse' },
     { kind: 'detail', id: id('cost'), label: 'Cost by tier', description: costByTier(s), icon: 'credit-card' },
-    { kind: 'detail', id: id('budget'), label: 'Budget', description: s.budgetUsd === null ? 'day and month caps only' : `${money(s.costUsd)} of ${money(s.budgetUsd)}`, icon: 'law' },
+    { kind: 'detail', id: id('budget'), label: 'Budget', description: s.budgetUsd === null ? 'day and month caps only' : `${usd(s.costUsd)} of ${usd(s.budgetUsd)}`, icon: 'law' },
     { kind: 'detail', id: id('branch'), label: s.branch, description: `from ${s.baseBranch} · ${s.agent}${s.role ? ` · ${s.role}` : ''}`, icon: 'git-branch', tooltip: `Worktree: ${s.worktree}` },
   );
   if (s.confinement) {
     rows.push({ kind: 'detail', id: id('confinement'), label: `Commands: ${s.confinement}`, description: s.confinementNote ?? '', icon: s.confinement === 'sandboxed' ? 'shield' : 'unlock', tooltip: s.confinementNote });
   }
-  if (s.cacheBreaks) rows.push({ kind: 'detail', id: id('cache'), label: plural(s.cacheBreaks, 'cache break'), description: `${money(s.cacheBreakLossUsd)} lost`, icon: 'debug-disconnect' });
+  if (s.cacheBreaks) rows.push({ kind: 'detail', id: id('cache'), label: plural(s.cacheBreaks, 'cache break'), description: `${usd(s.cacheBreakLossUsd)} lost`, icon: 'debug-disconnect' });
   return rows.map(r => ({ ...r, accessibilityLabel: spoken(r) }));
 }
 
@@ -63,8 +63,8 @@ function spoken(r: Omit<DetailRow, 'accessibilityLabel'>): string {
 }
 
 function costByTier(s: SessionInfo): string {
-  const parts = (['priority', 'standard', 'flex', 'unknown'] as const).filter(t => s.costByTier[t] > 0).map(t => `${t} ${money(s.costByTier[t])}`);
-  if (s.priorityPremiumUsd > 0) parts.push(`priority premium ${money(s.priorityPremiumUsd)}`);
+  const parts = (['priority', 'standard', 'flex', 'unknown'] as const).filter(t => s.costByTier[t] > 0).map(t => `${t} ${usd(s.costByTier[t])}`);
+  if (s.priorityPremiumUsd > 0) parts.push(`priority premium ${usd(s.priorityPremiumUsd)}`);
   if (s.unpricedRequests) parts.push(`${s.unpricedRequests} unpriced`);
-  return parts.join(' · ') || money(0);
+  return parts.join(' · ') || usd(0);
 }

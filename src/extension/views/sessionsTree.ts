@@ -7,7 +7,7 @@ import { RedrawPlan, shapeOf, type TreeShape } from './redrawPlan';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { StateKeys } from '../storage';
-import { money, plural, sessionTooltip } from './format';
+import { plural, sessionTooltip, usd } from './format';
 import { GROUPS, groupAccessibilityLabel, groupOf, matchesFilter, needsAttention } from './sessionGroups';
 import { details, rowDescription, type DetailRow } from './sessionRows';
 
@@ -258,7 +258,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.description = rowDescription(s);
     item.contextValue = contextValue(s);
-    item.accessibilityInformation = { label: `${s.title}, ${s.status}, ${money(s.costUsd)}, ${s.tier} tier` };
+    item.accessibilityInformation = { label: `${s.title}, ${s.status}, ${usd(s.costUsd)}, ${s.tier} tier` };
     // No arguments: VS Code gives the window a row's command with arguments under an id that the row's
     // next redraw revokes, so a click landing just then failed with "Actual command not found". The
     // click selects the row, and this command opens the row the click selected.

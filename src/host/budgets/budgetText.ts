@@ -1,11 +1,12 @@
 // How budgets are said: amounts, and why a request was refused.
+import { usd } from '../../protocol/money';
 import type { BudgetScope } from './fit';
 
 const SCOPE_NAMES: Record<BudgetScope, string> = { session: 'Session budget', day: 'Daily cap', month: 'Monthly cap' };
 
-/** An amount as budget messages say it: four decimals under a dollar, and caps below a hundredth of a cent (tests, trials) keep their digits ("$0.0000 of $0.0000" says nothing). */
+/** An amount as budget messages say it: as everywhere (usd), but caps below a hundredth of a cent (tests, trials) keep their digits ("<$0.0001 of <$0.0001" says nothing). */
 export function formatBudgetUsd(n: number): string {
-  return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : `$${n.toFixed(n < 1 ? 4 : 2)}`;
+  return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : usd(n);
 }
 
 /** A sum still to be found, as formatBudgetUsd shows it but rounded up: a budget of what it says is enough. */
@@ -16,12 +17,12 @@ export function formatBudgetUsdUp(n: number): string {
 }
 
 export function refusalMessage(r: { scope: BudgetScope; capUsd: number; spentUsd: number; reservedUsd: number; neededUsd: number }): string {
-  const usd = formatBudgetUsd;
+  const dollars = formatBudgetUsd;
   // The day and month caps are shared: other processes' shares of them count as held.
   const holders = r.scope === 'session' ? 'requests in flight' : "requests in flight and other processes' shares";
-  const held = r.reservedUsd > 0 ? `, ${usd(r.reservedUsd)} held for ${holders}` : '';
+  const held = r.reservedUsd > 0 ? `, ${dollars(r.reservedUsd)} held for ${holders}` : '';
   // "Reached" only where spend itself leaves no room; room that is only held frees up as requests end.
   const afterSpend = r.capUsd - r.spentUsd;
-  const state = afterSpend >= r.neededUsd ? 'has no room free now' : afterSpend > r.capUsd / 100 ? `too small to go on, with ${usd(afterSpend)} left` : 'reached';
-  return `${SCOPE_NAMES[r.scope]} ${state}: ${usd(r.spentUsd)} of ${usd(r.capUsd)} spent${held}; the smallest useful request needs up to ${formatBudgetUsdUp(r.neededUsd)}.`;
+  const state = afterSpend >= r.neededUsd ? 'has no room free now' : afterSpend > r.capUsd / 100 ? `too small to go on, with ${dollars(afterSpend)} left` : 'reached';
+  return `${SCOPE_NAMES[r.scope]} ${state}: ${dollars(r.spentUsd)} of ${dollars(r.capUsd)} spent${held}; the smallest useful request needs up to ${formatBudgetUsdUp(r.neededUsd)}.`;
 }
