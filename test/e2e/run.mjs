@@ -295,7 +295,7 @@ try {
     await wb.pick('Budget');
     await wb.answerInput('$50');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ left under today's cap: it stops there/ }).first().waitFor();
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 cap \(only \$[\d.]+ left today\)/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /only \$[\d.]+ left today · builtin agent · .*\$50 cap/ }).first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, '06d-budget-above-day-cap.png') });
     await wb.pick('Model');
     // Each priced model with its price; the default one marked.

@@ -107,9 +107,11 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     // No dollar cap holds a model without a price (the Model row says so), nor keeps a command agent from
     // starting: none is said to stop them.
     const aboveCaps = unpriced || draft.agent === 'command' ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
-    const budgetText = `${budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`}${aboveCaps ? ` (${aboveCaps.short})` : ''}`;
+    const budgetText = budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`;
+    // The warning leads the summary: a long one is cut at the window's edge, and the Budget row says it whole.
+    const warning = aboveCaps ? `$(warning) ${aboveCaps.short} · ` : '';
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
+      { key: 'start', label: '$(play) Start session', detail: `${warning}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
