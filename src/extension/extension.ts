@@ -135,6 +135,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     repo: () => repo,
     findRepo: () => resolveRepo(),
     activeSession,
+    cameToLast: () => active,
     setActiveSession: id => {
       active = id;
       void context.workspaceState.update(StateKeys.activeSession, id);

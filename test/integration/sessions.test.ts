@@ -105,6 +105,23 @@ suite('sessions in a real VS Code', () => {
     // From the palette (no argument at all), the command acts on the selected row.
     await vscode.commands.executeCommand('switchyard.pauseSession');
     await sessionWhere(a, s.id, x => x.status === 'paused', 'the session to pause');
+    // Another session's transcript brought to the front after the row was selected: a command from the
+    // palette is about the transcript being read, not the row left selected.
+    const other = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-slow] read me', title: 'Read me' });
+    await sessionWhere(a, other.id, x => x.status === 'running', 'the second session to run');
+    await vscode.commands.executeCommand('switchyard.pauseSession', other.id);
+    await sessionWhere(a, other.id, x => x.status === 'paused', 'the second session to pause');
+    await until(() => {
+      if (a.selectedSession()?.id === s.id) return true;
+      void a.revealSession(s.id);
+      return false;
+    }, 'the first row to be selected again');
+    await vscode.commands.executeCommand('switchyard.openTranscript', other.id);
+    await until(() => vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes('Read me') === true, 'its transcript to be in front');
+    await vscode.commands.executeCommand('switchyard.resumeSession');
+    const read = await sessionWhere(a, other.id, settled, 'the session whose transcript is in front to resume and finish');
+    assert.strictEqual(read.status, 'done', read.statusReason);
+    assert.strictEqual(a.sessions().find(x => x.id === s.id)?.status, 'paused', 'the row left selected was resumed');
     await vscode.commands.executeCommand('switchyard.resumeSession', s.id);
     const done = await sessionWhere(a, s.id, settled, 'the resumed session to finish');
     assert.strictEqual(done.status, 'done', done.statusReason);

@@ -24,6 +24,8 @@ export interface CommandContext {
   findRepo(): Promise<string | undefined>;
   /** The session the status-bar tier item acts on: the selected row, else the active transcript, else the last one used. */
   activeSession(): SessionInfo | undefined;
+  /** The id of the session the user came to last: a row selected, a transcript brought to the front, one started. */
+  cameToLast(): string | undefined;
   setActiveSession(id: string): void;
   pushConfiguration(): Promise<void>;
 }

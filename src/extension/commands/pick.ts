@@ -1,11 +1,11 @@
 // Which session a command is about: the one it was given (an id, a tree row, a session object), the
-// selected row, or one the user picks.
+// selected row or the transcript in front, or one the user picks.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SessionInfo, SessionStatus } from '../../protocol/types';
 import { plainText } from '../plainText';
-import { money } from '../views/format';
+import { usd } from '../views/format';
 import type { CommandContext } from './context';
 
 /** Said when VS Code hands a row's command no row: it forgot the row in a redraw as the user clicked. */
@@ -33,18 +33,31 @@ export async function resolveSession(
     void vscode.window.showErrorMessage(`Switchyard: no session with id ${id}.`);
     return undefined;
   }
-  const selected = ctx.tree.selected();
-  if (selected && (!allowed || allowed(selected))) return selected;
+  const implicit = implicitSession(ctx);
+  if (implicit && (!allowed || allowed(implicit))) return implicit;
   const candidates = ctx.state.all.filter(s => !allowed || allowed(s)).reverse();
   if (!candidates.length) {
     void vscode.window.showInformationMessage(`Switchyard: there is no session to ${verb}.`);
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    candidates.map(s => ({ label: s.title, description: `${s.status} · ${money(s.costUsd)} · ${s.tier}`, detail: s.branch, session: s })),
+    candidates.map(s => ({ label: s.title, description: `${s.status} · ${usd(s.costUsd)} · ${s.tier}`, detail: s.branch, session: s })),
     { title: `Choose the session to ${verb}`, matchOnDescription: true, matchOnDetail: true },
   );
   return pick?.session;
+}
+
+/**
+ * The session a command run without one (palette, keybinding) is about: the selected row or the transcript
+ * in front, whichever the user came to last. A row left selected must not take a command meant for the
+ * transcript being read.
+ */
+function implicitSession(ctx: CommandContext): SessionInfo | undefined {
+  const selected = ctx.tree.selected();
+  const inFront = ctx.transcripts.activeSessionId === undefined ? undefined : ctx.state.get(ctx.transcripts.activeSessionId);
+  if (!selected || !inFront || selected.id === inFront.id) return selected ?? inFront;
+  const last = ctx.cameToLast();
+  return last === inFront.id ? inFront : last === selected.id ? selected : undefined;
 }
 
 function idOf(arg: unknown): string | undefined {
