@@ -8,7 +8,8 @@ import { makeRecord } from './helpers/records';
 import path from 'node:path';
 import { engineFor, makeRepo, noProgress, tempDir, upstream } from './helpers/engineKit';
 import { CLI, runCli } from './helpers/cli';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 
 test('Ctrl-C while the session is being created pauses it once it exists; a resume can go on with it', async t => {
@@ -30,6 +31,35 @@ test('Ctrl-C while the session is being created pauses it once it exists; a resu
   assert.match(lines.join('\n'), /^paused: Interrupted early/m);
   const [s] = await engine.sessions.list(repo);
   assert.equal(s?.status, 'paused', 'the session that owns the worktree and branch is there, and can be resumed');
+});
+
+test('Ctrl-C from a terminal (to the whole process group) while git makes the worktree leaves no branch without its session: the run pauses the session once made', { timeout: 60_000 }, async t => {
+  const up = await upstream(t);
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  // A smudge filter that takes its time holds git inside `worktree add`, and says when it has started.
+  const marker = path.join(root, 'checking-out');
+  writeFileSync(path.join(repo, '.gitattributes'), '*.txt filter=slow\n');
+  execFileSync('git', ['add', '.gitattributes'], { cwd: repo });
+  execFileSync('git', ['commit', '-qm', 'attributes'], { cwd: repo });
+  execFileSync('git', ['config', 'filter.slow.smudge', `touch '${marker}'; sleep 1; cat`], { cwd: repo });
+  execFileSync('git', ['config', 'filter.slow.clean', 'cat'], { cwd: repo });
+  const env = { ...process.env, SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-x' };
+  // A process group of its own, as a terminal gives a command it runs in the foreground.
+  const child = spawn(process.execPath, [CLI, 'run', '--repo', repo, '--task', 'anything', '--title', 'Cut short', '--json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', d => (stdout += d));
+  child.stderr.on('data', d => (stderr += d));
+  while (!existsSync(marker)) await new Promise(r => setTimeout(r, 10));
+  process.kill(-child.pid!, 'SIGINT');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 3, `paused, not failed: ${stderr}`);
+  assert.equal((JSON.parse(stdout) as { status: string }).status, 'paused');
+  const branches = execFileSync('git', ['branch', '--list', '--format=%(refname:short)', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim().split('\n');
+  assert.equal(branches.length, 1, 'one branch, the session\'s');
+  const listed = JSON.parse((await runCli(['sessions', '--repo', repo, '--json'], env)).stdout) as { branch: string; status: string }[];
+  assert.deepEqual(listed.map(s => [s.branch, s.status]), [[branches[0], 'paused']]);
 });
 
 test('a run told to end by SIGTERM (a CI timeout) pauses its session saying so, not as the user\'s pause', async t => {

@@ -64,7 +64,9 @@ export async function gitOutput(cwd: string, args: readonly string[], opts: GitC
 
 function runToEnd(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv, onSpawn?: (pid: number) => void): Promise<GitOutput> {
   return new Promise<GitOutput>((resolve, reject) => {
-    const child = launch('git', argv, { cwd, env });
+    // A process group of its own: the Ctrl-C a terminal sends the CLI's group must not kill a git part-way
+    // (a branch made without its worktree, a commit half-staged). The CLI pauses on it; git finishes first.
+    const child = launch('git', argv, { cwd, env, detached: process.platform !== 'win32' });
     if (onSpawn) {
       // Told at once where the pid is known at once (a fork here): a kill that lands in between leaves less unsaid.
       if (child.pid !== undefined) onSpawn(child.pid);

@@ -60,7 +60,12 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       if (existsSync(dir)) throw new WorktreeError('path-exists', `${dir} already exists; remove it or pick another branch name`);
       await makeDir(parent);
       await opts.beforeAdd?.({ worktree: canonicalPath(dir), baseCommit, branch });
-      const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit], opts.onAdding ? { onSpawn: opts.onAdding } : {});
+      const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit], opts.onAdding ? { onSpawn: opts.onAdding } : {}).catch(async (e: unknown) => {
+        // A git killed part-way (a signal) may have made the branch, or the folder, already. Its error is
+        // the one said, whatever the undoing meets.
+        await undoFailedAdd(repo, branch, baseCommit, dir).catch(() => undefined);
+        throw e;
+      });
       if (added.exitCode !== 0) {
         await undoFailedAdd(repo, branch, baseCommit, dir);
         throw new WorktreeError('git-failed', `could not create the worktree ${dir}: ${added.stderr.trim() || `git exited ${added.exitCode}`}`);
