@@ -8,8 +8,8 @@ export class UserError extends Error {
 
 /** The process was told to stop (Ctrl-C) before the work began: nothing was made or changed (the CLI exits 130). */
 export class InterruptedError extends UserError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'InterruptedError';
   }
 }

@@ -79,6 +79,27 @@ test('resume under a day cap already spent is a cap reached (exit 3), whatever t
   assert.equal(up.requests.length, 1, 'nothing more was sent');
 });
 
+test('resume under a day cap with less left than the session\'s next request reserves at the least is refused the same way, before anything changes', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1', '--json', '--quiet'], env);
+  assert.equal(limited.code, 1, limited.stderr);
+  const { id, costUsd } = JSON.parse(limited.stdout) as { id: string; costUsd: number };
+  // A tenth of a cent left: not spent, but no request of the built-in agent costs that little.
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: costUsd + 0.001 } }));
+  const r = await runCli(['resume', id, '--json', '--quiet'], env);
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  const o = JSON.parse(r.stdout) as { status: string; cause: string; reason: string };
+  assert.deepEqual([o.status, o.cause], ['over-budget', 'day-budget']);
+  assert.match(o.reason, /^The daily cap has \$0\.001 left of \$0\.\d+, less than its next request reserves at the least \(\$0\.\d+\)\. Nothing was changed; raise it/);
+  const [s] = JSON.parse((await runCli(['sessions', '--repo', repo, '--json'], env)).stdout) as { status: string; statusCause?: string }[];
+  assert.deepEqual([s!.status, s!.statusCause], ['failed', 'turn-limit']);
+  assert.equal(up.requests.length, 1, 'nothing more was sent');
+});
+
 test('resume of a session its own budget stopped is a cap reached (exit 3), refused before it runs, that names --budget; given more, it goes on', async t => {
   const up = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);

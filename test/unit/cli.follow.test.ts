@@ -8,6 +8,7 @@ import { makeRecord } from './helpers/records';
 import path from 'node:path';
 import { engineFor, makeRepo, noProgress, tempDir, upstream } from './helpers/engineKit';
 import { CLI, runCli } from './helpers/cli';
+import { InterruptedError, UserError } from '../../src/host/errors';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -60,6 +61,23 @@ test('Ctrl-C from a terminal (to the whole process group) while git makes the wo
   assert.equal(branches.length, 1, 'one branch, the session\'s');
   const listed = JSON.parse((await runCli(['sessions', '--repo', repo, '--json'], env)).stdout) as { branch: string; status: string }[];
   assert.deepEqual(listed.map(s => [s.branch, s.status]), [[branches[0], 'paused']]);
+});
+
+test('a start that fails after a Ctrl-C (what it ran got the signal too, as the sandbox probe does) is an interrupt, not the fault it met', async t => {
+  const up = await upstream(t);
+  const { engine } = await engineFor(t, { up });
+  const lines: string[] = [];
+  const followed = followSession(
+    engine,
+    async () => {
+      process.emit('SIGINT');
+      throw new UserError('The OS sandbox cannot run here (the sandbox could not start (Failed to create bridge sockets after 5 attempts)).');
+    },
+    { json: false, quiet: true },
+    s => lines.push(s),
+    s => lines.push(s),
+  );
+  await assert.rejects(followed, (e: Error) => e instanceof InterruptedError && /^Stopped while the session was being made, before anything was made or changed\.$/.test(e.message));
 });
 
 test('a run told to end by SIGTERM (a CI timeout) pauses its session saying so, not as the user\'s pause', async t => {

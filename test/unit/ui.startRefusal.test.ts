@@ -24,6 +24,7 @@ test('a refused resume offers the fix for what left it no room: the cap that sto
   assert.deepEqual([day?.action, day?.command, day?.args], ['Set Caps…', 'switchyard.setBudgets', ['budget.dayUsd']]);
   assert.deepEqual(resumeRefusal(refusalMessage({ scope: 'month', ...needs, spentUsd: 0.095 }), 'abc')?.args, ['budget.monthUsd']);
   assert.deepEqual(resumeRefusal('The monthly cap is reached: $100.00 of $100.00 spent. Nothing was changed; raise it, then resume.', 'abc')?.args, ['budget.monthUsd']);
+  assert.deepEqual(resumeRefusal('The daily cap has $0.001 left of $1,000.50, less than its next request reserves at the least ($0.018). Nothing was changed; raise it, then resume.', 'abc')?.args, ['budget.dayUsd']);
   const own = resumeRefusal(refusalMessage({ scope: 'session', ...needs }), 'abc');
   assert.deepEqual([own?.action, own?.command, own?.args], ['Raise Budget…', 'switchyard.raiseSessionBudget', ['abc']]);
   assert.deepEqual(resumeRefusal("The session's budget ($1.00) is used up; raise it before resuming.", 'abc')?.action, 'Raise Budget…');

@@ -15,7 +15,7 @@ import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
 import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
-import { machineCapSpent, queueTakenOver } from '../../host/sessions/resumeSession';
+import { leastToResume, machineCapSpent, queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, maxTurnsFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { onEndSignals } from '../endSignals';
@@ -95,7 +95,7 @@ export async function resumeCommand(flags: ParsedFlags, [id]: string[], out: Out
     const unconfined = await sandboxProblem(engine.settings, s.agent, s.approval, !approveCommands);
     if (unconfined) throw new InvalidRequestError(unconfined);
     // A cap spent is said before anything changes (the budget below, a queued session taken over).
-    const machine = RESUMABLE_STATUSES.includes(s.status) || s.status === 'queued' ? machineCapSpent(engine.spend, engine.settings, s) : undefined;
+    const machine = RESUMABLE_STATUSES.includes(s.status) || s.status === 'queued' ? machineCapSpent(engine.spend, engine.settings, s, await leastToResume(engine.spend, engine.settings, s)) : undefined;
     if (machine) throw machine;
     // Only for a session that can be resumed, and to a budget with room left: a refused resume leaves its budget as it was.
     if (budget !== undefined && RESUMABLE_STATUSES.includes(s.status)) {

@@ -25,7 +25,7 @@ export function refusal(why: string): StartRefusal {
 /** The fix a refused resume offers: the cap, or the session's budget, that leaves it no room to go on. */
 export function resumeRefusal(why: string, sessionId: string): Omit<StartRefusal, 'message'> & { action: string } | undefined {
   // The day or month cap: spent (machineCapSpent), or too small for the request it stopped at (refusalMessage).
-  const cap = /^(?:The )?(daily|monthly) cap (?:is reached|reached|too small to go on|has no room free now)/i.exec(why)?.[1]?.toLowerCase();
+  const cap = /^(?:The )?(daily|monthly) cap (?:is reached|reached|too small to go on|has no room free now|has \$[\d.,]+ left of )/i.exec(why)?.[1]?.toLowerCase();
   if (cap) return { action: 'Set Caps…', actions: ['Set Caps…'], command: 'switchyard.setBudgets', args: [cap === 'daily' ? 'budget.dayUsd' : 'budget.monthUsd'] };
   if (/^(?:Session budget (?:reached|too small to go on)|The session's budget \(.*\) is used up)/.test(why)) {
     return { action: 'Raise Budget…', actions: ['Raise Budget…'], command: 'switchyard.raiseSessionBudget', args: [sessionId] };

@@ -3,11 +3,9 @@
 import path from 'node:path';
 import type { CreateSessionParams, FirstRequestParams } from '../../protocol/sessions';
 import { TIERS, type AgentKind, type ApprovalPolicy, type SessionInfo } from '../../protocol/types';
-import { buildInstructions, taskMessage, toolsFor } from '../agent/prompt';
-import { loadRoles, type Role } from '../agent/roles';
+import { loadRoles } from '../agent/roles';
 import { formatBudgetUsd, formatBudgetUsdUp } from '../budgets/budgetText';
 import { CapReachedError, InvalidRequestError, UserError } from '../errors';
-import { reserveInputTokens } from '../gateway/requestView';
 import { usdToMicro } from '../pricing/cost';
 import type { Progress } from '../handlers/handler';
 import { localBranchNamed, openRepoWithHead, type RepoHead } from '../worktrees/repo';
@@ -16,6 +14,7 @@ import { slugify } from '../worktrees/slug';
 import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { sandboxProblem, startProblem } from './preflight';
+import { leastRequestUsd } from './leastRequest';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 import { recordedBaseURL } from '../settings';
@@ -118,7 +117,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const base = await baseOf(repo.root, p.baseBranch?.trim(), head);
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
-  const firstUsd = agent === 'builtin' ? firstRequestUsd(mgr, { model, role, task, base, title }) : null;
+  const firstUsd = agent === 'builtin' ? leastRequestUsd(ctx.spend, settings, { model, role, task, base, branch: `switchyard/${slugify(title)}` }) : null;
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr, firstUsd ?? 0) : undefined;
   if (capped) throw capped;
   const tooSmall = firstUsd !== null && budgetUsd !== null && budgetUsd < enoughFor(firstUsd) ? firstRequestUnaffordable(budgetUsd, model, firstUsd) : undefined;
@@ -229,19 +228,7 @@ export async function firstRequestOf(mgr: SessionManager, p: FirstRequestParams)
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // As a start names it; one it would refuse is left to the start to say.
   const base = await baseOf(repo.root, p.baseBranch?.trim(), head).catch(() => p.baseBranch?.trim() || head.branch || head.commit);
-  return firstRequestUsd(mgr, { model: p.model?.trim() || settings.model, role, task, base, title });
-}
-
-/** What the gateway reserves at the least for the built-in agent's first request (null: the model has no price). */
-function firstRequestUsd(mgr: SessionManager, o: { model: string; role: Role; task: string; base: string; title: string }): number | null {
-  const { maxOutputTokens } = mgr.ctx.settings();
-  // The agent's first request as the gateway reserves it, but for what only its sending adds.
-  const body = JSON.stringify({
-    model: o.model, instructions: buildInstructions(o.role), tools: toolsFor(o.role), input: [taskMessage(o.task, `switchyard/${slugify(o.title)}`, o.base)],
-    stream: true, store: false, parallel_tool_calls: true, max_output_tokens: maxOutputTokens, service_tier: 'flex',
-  });
-  // Less a margin for what differs between the APIs and their settings (a shorter output cap, say).
-  return mgr.ctx.spend.smallestRequestUsd(o.model, reserveInputTokens(Buffer.byteLength(body) - 64), maxOutputTokens);
+  return leastRequestUsd(mgr.ctx.spend, settings, { model: p.model?.trim() || settings.model, role, task, base, branch: `switchyard/${slugify(title)}` });
 }
 
 /**

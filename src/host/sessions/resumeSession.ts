@@ -3,7 +3,7 @@
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
 import { RESUMABLE_STATUSES, type AgentKind, type SessionInfo, type SessionStatus } from '../../protocol/types';
-import { formatBudgetUsd, refusalMessage } from '../budgets/budgetText';
+import { formatBudgetUsd, formatBudgetUsdUp, refusalMessage } from '../budgets/budgetText';
 import type { HostSettings } from '../../protocol/host';
 import { CapReachedError, UserError } from '../errors';
 import { usdToMicro } from '../pricing/cost';
@@ -13,6 +13,7 @@ import { parseTrace } from '../guard/trace';
 import { INITIAL_GUARD } from './sessionRecord';
 import { takenElsewhere } from './foreignOwner';
 import { untrustedProblem, worktreeGoneProblem } from './preflight';
+import { leastRequestOfSession } from './leastRequest';
 import type { LiveSession } from './liveSession';
 import type { SessionManager } from './sessionManager';
 
@@ -40,9 +41,9 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
     if (gone) throw new UserError(gone);
   };
   resumable();
-  // A day or month cap already spent would pause it again at its first request: said now, and the session
-  // left as it is (a turn limit's cause too), whatever its status.
-  const machine = machineCapSpent(ctx.spend, ctx.settings(), s.record);
+  // A day or month cap spent, or too small for its next request, would pause it again at once: said now,
+  // and the session left as it is (a turn limit's cause too), whatever its status.
+  const machine = machineCapSpent(ctx.spend, ctx.settings(), s.record, await leastToResume(ctx.spend, ctx.settings(), s.record));
   if (machine) throw machine;
   const short = stillTooSmall(mgr, s);
   if (short) throw short;
@@ -74,18 +75,33 @@ export async function resumeSession(mgr: SessionManager, id: string, hint?: stri
 }
 
 /**
- * The day or month cap already spent, which would pause the session again at its first request, as a resume
- * says it. As for a new session, not for a command agent or a model without a price: the caps let their
- * requests through (no dollar figure can hold them). Spent, not "stopping work": a cap that refused one
- * large request may still let a smaller session's through.
+ * The day or month cap spent, or with less left than the session's next request reserves at the least
+ * (`leastUsd`, leastRequestOfSession): it would pause again at its first request, so a resume says it and
+ * changes nothing. As for a new session, not for a command agent or a model without a price: the caps let
+ * their requests through (no dollar figure can hold them). What others hold is not counted: it frees up.
  */
-export function machineCapSpent(spend: SpendService, settings: HostSettings, r: { agent: AgentKind; model: string }): CapReachedError | undefined {
+export function machineCapSpent(spend: SpendService, settings: HostSettings, r: { agent: AgentKind; model: string }, leastUsd: number | null = null): CapReachedError | undefined {
   if (r.agent === 'command' || !spend.isPriced(r.model)) return undefined;
   const { dayUsd, monthUsd } = settings.budgets;
-  const full = spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.scope !== 'session' && b.spentUsd >= b.capUsd - 1e-6);
+  const least = leastUsd ?? 0;
+  // In micro-dollars, as the budgets count: exactly the least left goes on.
+  const full = spend.budgetStatus({ sessionUsd: null, dayUsd, monthUsd }).find(b => b.scope !== 'session' && (b.spentUsd >= b.capUsd - 1e-6 || usdToMicro(b.capUsd) - usdToMicro(b.spentUsd) < usdToMicro(least)));
   if (!full) return undefined;
   const [name, key] = full.scope === 'day' ? ['daily', 'dayUsd'] : ['monthly', 'monthUsd'];
-  return new CapReachedError(`The ${name} cap is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent. Nothing was changed; raise it (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume.`, full.scope === 'day' ? 'day-budget' : 'month-budget');
+  const state = full.spentUsd >= full.capUsd - 1e-6
+    ? `is reached: ${formatBudgetUsd(full.spentUsd)} of ${formatBudgetUsd(full.capUsd)} spent`
+    : `has ${formatBudgetUsd(full.capUsd - full.spentUsd)} left of ${formatBudgetUsd(full.capUsd)}, less than its next request reserves at the least (${formatBudgetUsdUp(least)})`;
+  return new CapReachedError(`The ${name} cap ${state}. Nothing was changed; raise it (switchyard.budget.${key} in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume.`, full.scope === 'day' ? 'day-budget' : 'month-budget');
+}
+
+/**
+ * What a resume is held to under the day and month caps, beyond their being spent: the least its next
+ * request reserves. Not for a session a cap stopped at a known request: stillTooSmall says that one with the
+ * figure it stopped at.
+ */
+export function leastToResume(spend: SpendService, settings: HostSettings, r: Parameters<typeof leastRequestOfSession>[2] & { status: SessionStatus; overBudgetNeedUsd?: number }): Promise<number | null> {
+  if (r.status === 'over-budget' && r.overBudgetNeedUsd !== undefined) return Promise.resolve(null);
+  return leastRequestOfSession(spend, settings, r);
 }
 
 /**
