@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { runCli } from './helpers/cli';
 import { writesThenFinishes } from './helpers/scripts';
 import { makeRepo, tempDir, upstream } from './helpers/engineKit';
@@ -54,7 +54,8 @@ test('a budget that rounds to no micro-dollar, on the command line or as config.
   assert.equal(branches(), '', 'no branch was made');
 });
 
-test('resume under a day cap already spent is a cap reached (exit 3), whatever the session\'s status, and changes nothing: not its status or cause, not its budget', async t => {
+/** A session that ran one turn and stopped at its turn limit (failed, resumable), and what ran it. */
+async function atTurnLimit(t: TestContext) {
   const up = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);
   const repo = makeRepo(root);
@@ -63,6 +64,11 @@ test('resume under a day cap already spent is a cap reached (exit 3), whatever t
   const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1', '--json', '--quiet'], env);
   assert.equal(limited.code, 1, limited.stderr);
   const { id, costUsd } = JSON.parse(limited.stdout) as { id: string; costUsd: number };
+  return { up, repo, home, env, id, costUsd };
+}
+
+test('resume under a day cap already spent is a cap reached (exit 3), whatever the session\'s status, and changes nothing: not its status or cause, not its budget', async t => {
+  const { up, repo, home, env, id, costUsd } = await atTurnLimit(t);
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: costUsd / 2 } }));
   for (const extra of [[], ['--budget', '3']]) {
     const r = await runCli(['resume', id, ...extra, '--json', '--quiet'], env);
@@ -80,14 +86,7 @@ test('resume under a day cap already spent is a cap reached (exit 3), whatever t
 });
 
 test('resume under a day cap with less left than the session\'s next request reserves at the least is refused the same way, before anything changes', async t => {
-  const up = await upstream(t, { scripts: { fin: finishing } });
-  const root = tempDir(t);
-  const repo = makeRepo(root);
-  const home = path.join(root, 'home');
-  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
-  const limited = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--max-turns', '1', '--json', '--quiet'], env);
-  assert.equal(limited.code, 1, limited.stderr);
-  const { id, costUsd } = JSON.parse(limited.stdout) as { id: string; costUsd: number };
+  const { up, repo, home, env, id, costUsd } = await atTurnLimit(t);
   // A tenth of a cent left: not spent, but no request of the built-in agent costs that little.
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: costUsd + 0.001 } }));
   const r = await runCli(['resume', id, '--json', '--quiet'], env);
