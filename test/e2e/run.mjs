@@ -394,9 +394,13 @@ try {
       await wb.screenshot('11-fleet-stopped');
       // The other process's agents fill the machine past this window's limit (8): a session started here
       // waits in line, and its row says why. Last, as the filter is cleared: its row is revealed in the whole tree.
-      await wb.runCommand('Switchyard: Filter Sessions…');
-      await wb.answerInput('');
+      // A filter on is seen in the title bar (the filter drawn filled) and cleared there in one click.
+      const header = page.locator('.pane-header', { hasText: 'filter: stopped' });
+      await header.hover();
+      await header.locator('.action-label.codicon-filter-filled').waitFor();
+      await header.locator('.action-label[aria-label="Clear Sessions Filter"]').click();
       await page.locator('.pane-header', { hasText: 'filter:' }).waitFor({ state: 'detached' });
+      await page.locator('.pane-header .action-label.codicon-filter-filled').waitFor({ state: 'detached' });
       await upstream.configure({ faults: [{ match: { script: 'int-slow' }, eventDelayMs: 300 }] });
       const holding = new Promise(resolve => seeder.stdout.on('data', d => /holding/.test(String(d)) && resolve()));
       seeder.stdin.write('hold 8\n');

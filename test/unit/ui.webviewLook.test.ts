@@ -104,7 +104,7 @@ function spendMessage(): ToWebviewMessage {
   const summary: SpendSummary = { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets: [{ scope: 'month', capUsd: 100, spentUsd: 0.8246, reservedUsd: 0 }], capReached: false };
   const series: SpendSeries = {
     days: ['2026-11-01', '2026-11-02'], bySession: [{ sessionId: 's1', title: 'Fix the tests', costUsd: [0.3, 0.5246] }],
-    cacheShare: [0.5, 0.5], byTier: { ...byTier, priority: 0.0146, standard: 0.81 }, byModel: [{ model: 'gpt-5.4', costUsd: 0.8246, unpriced: 0 }],
+    cacheShare: [0.5, 0.5], byTier: { ...byTier, priority: 0.0146, standard: 0.2254 }, byModel: [{ model: 'gpt-5.4', costUsd: 0.8246, unpriced: 0 }],
     priorityPremiumUsd: 0.007, monthUsd: 0.8246, monthSessions: 1, monthCapUsd: 100, cacheBreakLossUsd: 0,
   };
   return { type: 'spend/state', body: { summary, series, sessions: 1, trusted: true } };
@@ -163,11 +163,11 @@ for (const theme of Object.keys(THEMES) as Theme[]) {
   });
 }
 
-test('spend view in a 200 px sidebar: tier and budget figures are whole, inside their cards', { skip }, async () => {
-  const page = await open('spend', 'dark', 200, spendMessage());
+for (const width of [170, 200, 260]) test(`spend view in a ${width} px sidebar: tier and budget figures are whole, inside their cards, and the bars are bars`, { skip }, async () => {
+  const page = await open('spend', 'dark', width, spendMessage());
   await page.waitForSelector('.tier-row');
   const figures = await page.locator('.tier-row > .num').allInnerTexts();
-  assert.deepEqual(figures, ['$0.0146', '$0.81', '$0.00']);
+  assert.deepEqual(figures, ['$0.0146', '$0.2254', '$0.00']);
   const escaping = await page.evaluate<string[]>(`[...document.querySelectorAll('.tier-row > .num, .budget-row-head > *, .budget-row-foot > *')].flatMap(el => {
     const card = el.closest('.card').getBoundingClientRect();
     const r = el.getBoundingClientRect();
@@ -176,5 +176,6 @@ test('spend view in a 200 px sidebar: tier and budget figures are whole, inside 
   assert.deepEqual(escaping, [], 'figures cut or past the card\'s edge');
   const bars = await page.evaluate<number[]>(`[...document.querySelectorAll('.tier-row .mini-track')].map(t => Math.round(t.getBoundingClientRect().width))`);
   assert.equal(new Set(bars).size, 1, `every tier's bar has the same length: ${bars}`);
+  assert.ok(bars[0]! >= 40, `a bar, not a dot: ${bars[0]} px`);
   await page.close();
 });

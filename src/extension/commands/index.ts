@@ -6,7 +6,7 @@ import { newSession } from './newSession';
 import { sayRowWasRedrawn } from './pick';
 import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
 import {
-  filterSessions, keepTranscriptOpen, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
+  clearSessionsFilter, filterSessions, keepTranscriptOpen, openClickedSession, openTranscript, pauseSession, raiseSessionBudget, refresh, resumeSession, resumeWithHint,
   retrySession, reviewCommand, saveTrace, setTier, stopSession, toggleTier,
 } from './sessionCommands';
 import { exportSpend, setBudgets, showSpend } from './spendCommands';
@@ -19,6 +19,9 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'switchyard.showLog': showLog,
   'switchyard.refresh': refresh,
   'switchyard.filterSessions': filterSessions,
+  // The same, drawn filled in the view's title bar while a filter is on.
+  'switchyard.filterSessionsActive': filterSessions,
+  'switchyard.clearSessionsFilter': clearSessionsFilter,
   'switchyard.reviewCommand': reviewCommand,
   'switchyard.pauseSession': pauseSession,
   'switchyard.resumeSession': resumeSession,

@@ -227,6 +227,10 @@ export async function filterSessions(ctx: CommandContext, text?: unknown) {
   if (value !== undefined) await ctx.tree.setFilter(value);
 }
 
+export async function clearSessionsFilter(ctx: CommandContext) {
+  await ctx.tree.setFilter('');
+}
+
 export async function refresh(ctx: CommandContext) {
   // The folder may have become a repository since (git init), or stopped being one.
   await guarded('refreshing', async () => {

@@ -6,6 +6,7 @@ import { MIN_SESSION_BUDGET_USD, readSettings, updateInForce } from '../settings
 import { dollarsIn, isDollars } from './dollars';
 import { guarded, saveTarget } from './pick';
 import { usd } from '../views/numbers';
+import { localDay } from '../../host/ledger/localDate';
 
 export async function showSpend() {
   await vscode.commands.executeCommand('switchyard.spend.focus');
@@ -60,7 +61,8 @@ function describe(v: number | null | undefined): string {
 export async function exportSpend(ctx: CommandContext, target?: unknown) {
   const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
     title: 'Export spend as CSV',
-    defaultUri: saveTarget(`switchyard-spend-${new Date().toISOString().slice(0, 10)}.csv`),
+    // Named by the day as the user lives it, as the Spend view's days are.
+    defaultUri: saveTarget(`switchyard-spend-${localDay(new Date())}.csv`),
     filters: { CSV: ['csv'] },
   });
   if (!uri) return undefined;

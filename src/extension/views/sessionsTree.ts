@@ -68,6 +68,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
   constructor(private readonly state: SessionState, private readonly memento: vscode.Memento) {
     super();
     this.filter = memento.get<string>(StateKeys.sessionFilter, '');
+    this.sayFiltered();
     this.view = this.register(vscode.window.createTreeView('switchyard.sessions', { treeDataProvider: this, showCollapseAll: true }));
     this.register(state.onDidChangeSessions(changed => this.noteChanges(changed)));
     this.register(state.onDidRemoveSessions(ids => {
@@ -106,8 +107,14 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
 
   async setFilter(text: string): Promise<void> {
     this.filter = text.trim();
+    this.sayFiltered();
     await this.memento.update(StateKeys.sessionFilter, this.filter);
     this.refresh();
+  }
+
+  /** The title bar's filter button is drawn filled, with Clear beside it, while a filter is on. */
+  private sayFiltered(): void {
+    void vscode.commands.executeCommand('setContext', 'switchyard.sessionsFiltered', this.filter !== '');
   }
 
   get filterText(): string {
@@ -198,7 +205,7 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     if (this.filter) parts.push(`filter: ${this.filter}`);
     const description = all.length ? parts.join(' · ') : undefined;
     if (description !== this.chrome.description) this.view.description = this.chrome.description = description;
-    const message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}". Filter Sessions… with an empty filter shows them all.` : undefined;
+    const message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}". Clear Sessions Filter (in the title bar) shows them all.` : undefined;
     if (message !== this.chrome.message) this.view.message = this.chrome.message = message;
   }
 
