@@ -5,7 +5,7 @@ import { budgetAboveCapsLeft } from '../../src/extension/commands/budgetRoom';
 import { defaultTierChanged, NO_SESSION_FOR_TIER, noSessionForTier } from '../../src/extension/commands/defaultTier';
 import { meterFace } from '../../src/extension/statusBar/meterFace';
 import { groupAccessibilityLabel, groupOf, matchesFilter, needsAttention } from '../../src/extension/views/sessionGroups';
-import { details } from '../../src/extension/views/sessionRows';
+import { details, rowDescription } from '../../src/extension/views/sessionRows';
 import type { BudgetStatus, SpendSummary } from '../../src/protocol/spend';
 import { noSpendByTier, noUsage, sessionInfo } from './helpers/sessionInfo';
 
@@ -42,6 +42,22 @@ test('a session the loop guard stopped needs attention still; one the user stopp
   const userStopped = session({ status: 'stopped' });
   assert.equal(groupOf(userStopped)?.label, 'Paused or stopped');
   assert.ok(!needsAttention(userStopped));
+});
+
+test('a row says what the loop guard did in words, and not where its status says it already', () => {
+  const guard = (level: 'warn' | 'downgrade' | 'pause' | 'stop') => ({ level, reason: 'the same command, 3 times', spentSinceProgressUsd: 0.2, turnsSinceProgress: 3 });
+  assert.match(rowDescription(session({ status: 'running', guard: guard('warn') })), / · ⚠ may be looping$/);
+  assert.match(rowDescription(session({ status: 'running', guard: guard('downgrade') })), / · ⚠ looping: moved to a cheaper tier$/);
+  // A CLI run's guard stops where the editor's pauses; the session is stuck either way.
+  for (const level of ['pause', 'stop'] as const) assert.doesNotMatch(rowDescription(session({ status: 'stuck', guard: guard(level) })), /⚠/);
+  assert.doesNotMatch(rowDescription(session({ status: 'stopped', guard: guard('stop') })), /⚠/);
+  assert.match(rowDescription(session({ status: 'done', guard: guard('pause') })), / · ⚠ loop guard paused it$/);
+});
+
+test('a row stopped by the day or month cap names the cap, not "over-budget" (its own budget may be barely used)', () => {
+  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'day-budget' })), /^day cap reached · /);
+  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'month-budget' })), /^month cap reached · /);
+  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'session-budget' })), /^over-budget · /);
 });
 
 test('a group row tells a screen reader what its number counts', () => {

@@ -100,6 +100,13 @@ test('budget levels: warning from 80 %, over once the cap is reached; reserved s
   assert.equal(over.committedShare, 1);
 });
 
+test('the day cap is said at the top beside the month\'s once it is near or reached, not before', () => {
+  const day = (spentUsd: number) => spendModel(summary({ budgets: [{ scope: 'month', capUsd: 100, spentUsd: 4, reservedUsd: 0 }, { scope: 'day', capUsd: 5, spentUsd, reservedUsd: 0 }] }), series(), 1).dayAlert;
+  assert.equal(day(2), null);
+  assert.equal(day(4.2)?.level, 'warn');
+  assert.equal(day(5)?.level, 'over');
+});
+
 test('month budget comes from the budget status, else from the series cap, else none', () => {
   const withStatus = spendModel(summary({ budgets: [{ scope: 'month', capUsd: 12, spentUsd: 10, reservedUsd: 1 }, { scope: 'day', capUsd: 5, spentUsd: 2, reservedUsd: 0 }] }), series(), 1);
   assert.equal(withStatus.monthBudget?.capUsd, 12);

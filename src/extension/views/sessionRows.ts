@@ -18,15 +18,25 @@ export function rowDescription(s: SessionInfo): string {
   if (s.status === 'queued' && s.queuePosition) parts.push(`queued #${s.queuePosition}`);
   // A running session only has a reason while it waits to retry a request (a 429, an outage).
   else if (s.status === 'running' && s.statusReason) parts.push('retrying');
+  // Stopped by the day or month cap, not its own budget: the cap is named (its own may be barely used).
+  else if (s.status === 'over-budget' && (s.statusCause === 'day-budget' || s.statusCause === 'month-budget')) parts.push(`${s.statusCause === 'day-budget' ? 'day' : 'month'} cap reached`);
   else if (s.status !== 'running' && s.status !== 'done') parts.push(s.status);
   parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : usd(s.costUsd));
   if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);
   parts.push(s.tier);
-  // Not where the status says it already (stuck is the guard's pause, stopped its stop).
-  const said = (s.guard.level === 'pause' && s.status === 'stuck') || (s.guard.level === 'stop' && s.status === 'stopped');
-  if (s.guard.level !== 'ok' && !said) parts.push(`⚠ ${s.guard.level}`);
+  // Not where the status says it already: stuck or stopped is the guard's pause or stop.
+  const said = (s.guard.level === 'pause' || s.guard.level === 'stop') && (s.status === 'stuck' || s.status === 'stopped');
+  if (s.guard.level !== 'ok' && !said) parts.push(`⚠ ${GUARD_WORDS[s.guard.level]}`);
   return parts.join(' · ');
 }
+
+/** The loop guard's level as a row says it: what it did, not its setting's name. */
+const GUARD_WORDS: Record<Exclude<SessionInfo['guard']['level'], 'ok'>, string> = {
+  warn: 'may be looping',
+  downgrade: 'looping: moved to a cheaper tier',
+  pause: 'loop guard paused it',
+  stop: 'loop guard stopped it',
+};
 
 /** A stuck session's reason is the loop guard's, with what it spent: said once, not in two places. */
 export function guardInReason(s: SessionInfo): boolean {

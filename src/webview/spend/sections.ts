@@ -51,6 +51,7 @@ export function overview(m: SpendModel, a: SpendActions): HTMLElement {
       ? h('div', { class: 'note warn-text' }, icon('question'), `${plural(m.unpricedRequests, 'unpriced request')} not in this total`)
       : null,
     b ? budgetBar(b, 'monthly budget') : h('div', { class: 'muted small' }, 'No monthly budget. ', button('Set one', a.setBudgets, { kind: 'link' })),
+    m.dayAlert ? budgetBar(m.dayAlert, 'daily cap') : null,
     m.capReached
       ? h('div', { class: 'banner banner-error', role: 'alert' }, icon('error'), h('span', null, 'A budget cap is stopping work. '), button('Set budgets', a.setBudgets, { kind: 'link' }))
       : null,

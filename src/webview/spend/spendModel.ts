@@ -62,6 +62,8 @@ export interface SpendModel {
   sessionCount: number;
   capReached: boolean;
   monthBudget: BudgetRow | null;
+  /** The day cap, when it is near or reached: said at the top beside the month's, not only in the Budgets card. */
+  dayAlert: BudgetRow | null;
   budgets: BudgetRow[];
   days: string[];
   /** Index of today in `days`, or -1 when the series is another month. */
@@ -135,6 +137,7 @@ export function spendModel(summary: SpendSummary, series: SpendSeries, sessionCo
     sessionCount,
     capReached: summary.capReached,
     monthBudget,
+    dayAlert: budgets.find(b => b.scope === 'day' && b.level !== 'ok') ?? null,
     budgets: sortBudgets(budgets),
     days,
     todayIndex,
