@@ -14,3 +14,8 @@ export function usd(v: number | null | undefined): string {
   if (a < 0.99995) return `${sign}$${a.toFixed(4).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
   return `${sign}$${a.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
+
+/** As usd, but a sum below a hundredth of a cent (a cap set so for a trial) keeps its digits: "<$0.0001" would not say which. */
+export function usdExact(v: number): string {
+  return v > 0 && v < 0.0001 ? `$${v.toFixed(8).replace(/0+$/, '')}` : usd(v);
+}

@@ -1,6 +1,7 @@
 // Numbers as people read them. Pure (no DOM), shared by both views and unit-tested.
 
 export { usd } from '../protocol/money';
+export { monthLabel } from '../protocol/calendar';
 
 /** Short dollars for chart axes: $0, $0.05, $2.5, $40, $1.2k; a tick such as $0.015 or $12.5 keeps its digits. */
 export function usdAxis(v: number): string {
@@ -50,13 +51,6 @@ export function dayLabel(day: string): string {
   return `${MONTHS[Number(m[2]) - 1] ?? m[2]} ${Number(m[3])}`;
 }
 
-/** '2026-11' -> 'November 2026'. */
-export function monthLabel(month: string): string {
-  const m = /^(\d{4})-(\d{2})/.exec(month);
-  if (!m) return month;
-  const names = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-  return `${names[Number(m[2]) - 1] ?? m[2]} ${m[1]}`;
-}
 
 /** Local clock time of an ISO timestamp, e.g. 14:03:22; '' when unreadable. */
 export function clock(iso: string): string {

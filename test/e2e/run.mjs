@@ -294,8 +294,8 @@ try {
     // A session budget above what the $5 day cap has left is said before Start: the day cap would stop it first.
     await wb.pick('Budget');
     await wb.answerInput('$50');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50 .*more than the \$[\d.]+ left under today's cap: it stops there/ }).first().waitFor();
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /only \$[\d.]+ left today · builtin agent · .*\$50 cap/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /\$50\.00 .*more than the \$[\d.]+ left under today's cap: it stops there/ }).first().waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /only \$[\d.]+ left today · builtin agent · .*\$50\.00 cap/ }).first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, '06d-budget-above-day-cap.png') });
     await wb.pick('Model');
     // Each priced model with its price; the default one marked.

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
+import { usdExact } from '../../protocol/money';
 import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
 import type { CommandContext } from './context';
 import { askBriefly } from './askBriefly';
@@ -107,7 +108,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     // No dollar cap holds a model without a price (the Model row says so), nor keeps a command agent from
     // starting: none is said to stop them.
     const aboveCaps = unpriced || draft.agent === 'command' ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
-    const budgetText = budgetUsd == null ? 'no session cap' : `$${budgetUsd} cap`;
+    const budgetText = budgetUsd == null ? 'no session cap' : `${usdExact(budgetUsd)} cap`;
     // The warning leads the summary: a long one is cut at the window's edge, and the Budget row says it whole.
     const warning = aboveCaps ? `$(warning) ${aboveCaps.short} · ` : '';
     const items: (vscode.QuickPickItem & { key: string })[] = [
@@ -119,7 +120,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
       { key: 'model', label: '$(sparkle) Model', description: unpriced ? `${model} $(warning) ${UNPRICED_WARNING}` : model },
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
       { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : draft.agent && draft.agent !== 'builtin' && approval === 'ask' ? UNASKED[draft.agent] : APPROVAL_LABELS[approval] },
-      { key: 'budget', label: '$(credit-card) Budget', description: `${budgetUsd == null ? 'none (day and month caps apply)' : `$${budgetUsd}`}${aboveCaps ? ` $(warning) ${aboveCaps.what}: ${aboveCaps.so}` : ''}` },
+      { key: 'budget', label: '$(credit-card) Budget', description: `${budgetUsd == null ? 'none (day and month caps apply)' : usdExact(budgetUsd)}${aboveCaps ? ` $(warning) ${aboveCaps.what}: ${aboveCaps.so}` : ''}` },
       { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });

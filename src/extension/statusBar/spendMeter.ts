@@ -2,6 +2,7 @@
 // premium and the top sessions. At 80% of a cap, and when a cap stops work, it says so in words and colour.
 import * as vscode from 'vscode';
 import type { SpendSummary } from '../../protocol/spend';
+import { monthLabel } from '../../protocol/calendar';
 import { percent, usd } from '../views/format';
 import { meterFace, type MeterFace } from './meterFace';
 
@@ -66,7 +67,7 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   md.appendMarkdown(`**Switchyard spend**\n\n`);
   // A hover's table has no space between its columns: each figure keeps some of its own.
   const row = (label: string, today: string | number, month: string | number) => `| ${label} | &nbsp;&nbsp;${today} | &nbsp;&nbsp;${month} |\n`;
-  md.appendMarkdown(`| | &nbsp;&nbsp;Today | &nbsp;&nbsp;${s.month} |\n|---|---:|---:|\n`);
+  md.appendMarkdown(`| | &nbsp;&nbsp;Today | &nbsp;&nbsp;${monthLabel(s.month)} |\n|---|---:|---:|\n`);
   md.appendMarkdown(row('Spend', usd(t.costUsd), usd(m.costUsd)));
   md.appendMarkdown(row('Cached input', percent(t.cacheShare), percent(m.cacheShare)));
   md.appendMarkdown(row('Requests', t.usage.requests, m.usage.requests));

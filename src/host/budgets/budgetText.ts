@@ -1,13 +1,11 @@
 // How budgets are said: amounts, and why a request was refused.
-import { usd } from '../../protocol/money';
+import { usdExact } from '../../protocol/money';
 import type { BudgetScope } from './fit';
 
 const SCOPE_NAMES: Record<BudgetScope, string> = { session: 'Session budget', day: 'Daily cap', month: 'Monthly cap' };
 
-/** An amount as budget messages say it: as everywhere (usd), but caps below a hundredth of a cent (tests, trials) keep their digits ("<$0.0001 of <$0.0001" says nothing). */
-export function formatBudgetUsd(n: number): string {
-  return n > 0 && n < 0.0001 ? `$${n.toFixed(8).replace(/0+$/, '')}` : usd(n);
-}
+/** An amount as budget messages say it: as everywhere, but caps below a hundredth of a cent (tests, trials) keep their digits ("<$0.0001 of <$0.0001" says nothing). */
+export const formatBudgetUsd = usdExact;
 
 /** A sum still to be found, as formatBudgetUsd shows it but rounded up: a budget of what it says is enough. */
 export function formatBudgetUsdUp(n: number): string {
