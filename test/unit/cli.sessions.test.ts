@@ -198,6 +198,10 @@ test('a run killed while its session waited for a slot leaves it queued: another
   assert.notEqual(merge.code, 0);
   assert.equal(up.requests.filter(r => JSON.stringify(r.body).includes('waits')).length, 0, 'no request of the orphan was made');
   assert.equal(await statusOf(), 'queued');
+  // A discard of it says that nothing runs it, not that it waits to run.
+  const discard = await runCli(['discard', id], env);
+  assert.match(discard.stdout, /is queued, but the run that queued it ended: nothing will run it\. Nothing was changed; run again with --yes to discard it/);
+  assert.equal(await statusOf(), 'queued');
   const resumed = await runCli(['resume', id, '--hint', 'write it now', '--json', '--quiet'], env);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal((JSON.parse(resumed.stdout) as { status: string }).status, 'done');

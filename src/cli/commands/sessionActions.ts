@@ -16,6 +16,7 @@ import { sandboxProblem } from '../../host/sessions/preflight';
 import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
 import { leastToResume, machineCapSpent, queueTakenOver } from '../../host/sessions/resumeSession';
+import { isOrphanedQueuedReason } from '../../host/sessions/ownership';
 import { budgetFlag, maxTurnsFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { onEndSignals } from '../endSignals';
@@ -178,9 +179,11 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
   return withSession(flags, id!, err, async (engine, s) => {
     // A discard stops a session that runs (where it runs) before it looks at its work: only when told to.
     if (ACTIVE_STATUSES.includes(s.status) && !flags.yes) {
-      const message = s.status === 'queued'
-        ? `${s.title} is queued to run. Nothing was changed; run again with --yes to discard it (or \`switchyard resume ${s.id}\` runs it, if the run that queued it ended).`
-        : `${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`;
+      const message = s.status !== 'queued'
+        ? `${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`
+        : isOrphanedQueuedReason(s.statusReason)
+          ? `${s.title} is queued, but the run that queued it ended: nothing will run it. Nothing was changed; run again with --yes to discard it, or \`switchyard resume ${s.id}\` runs it.`
+          : `${s.title} is queued to run. Nothing was changed; run again with --yes to discard it (or \`switchyard resume ${s.id}\` runs it, if the run that queued it ended).`;
       out(flags.json ? JSON.stringify({ ok: false, reason: 'running', message }) : `not discarded: ${message}`);
       return 1;
     }

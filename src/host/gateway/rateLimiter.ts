@@ -19,7 +19,13 @@ export interface RateLimitSnapshot {
 
 /** Below this share of the window left, slow down. */
 const LOW_WATER = 0.02;
-const MAX_WAIT_MS = 60_000;
+/** The longest a request is held here; a 429 that asks for longer is answered for the provider (pipeline.ts). */
+export const MAX_RATE_WAIT_MS = 60_000;
+/**
+ * Requests held for one reset go out spread over up to this long, not in one burst: the first answers' word
+ * of what is left then reaches the rest (here and in other processes) before they all go.
+ */
+const SPREAD_MS = 2_000;
 /** Requests sent since the last word are remembered up to this many (a server that never says is not counted). */
 const MAX_SENDS = 10_000;
 
@@ -97,7 +103,7 @@ export class RateLimitGate {
     }
     if (status === 429) {
       const after = retryAfterMs(headers, now) ?? rateLimitResetMs(headers) ?? 1000;
-      this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
+      this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + after);
       heard = true;
     }
     if (heard && this.key !== undefined) this.shared?.publish(this.key, { observedAt: this.observedAt || sentAt, snapshot: { ...this.s } });
@@ -116,7 +122,13 @@ export class RateLimitGate {
     // A request bigger than the whole window would wait for ever: it goes, and the provider says.
     const fits = s.limitTokens === undefined || tokens <= s.limitTokens;
     if (low(s.remainingTokens, s.limitTokens, fits ? tokens : 0) && s.tokensResetAt && s.tokensResetAt > now) until = Math.max(until, s.tokensResetAt);
-    return until ? Math.min(until - now, MAX_WAIT_MS) : 0;
+    return until ? Math.min(until - now, MAX_RATE_WAIT_MS) : 0;
+  }
+
+  /** How long the provider's last 429 asked every request to wait, from `now` (0: none). */
+  blockedMs(now = Date.now()): number {
+    const until = this.reckoned(now).blockedUntil;
+    return until && until > now ? until - now : 0;
   }
 
   /** Why a request waits now, in words (undefined when it does not). */
@@ -133,22 +145,33 @@ export class RateLimitGate {
    * look and the count, requests arriving together do not all pass on what is left for one. One the budget
    * then refuses stays counted until the next word, which errs on the side of waiting.
    */
-  async wait(signal?: AbortSignal, tokens = 0): Promise<number> {
-    const ms = this.delayMs(Date.now(), tokens);
-    if (ms > 0) {
+  async wait(signal?: AbortSignal, tokens = 0, spread: () => number = Math.random): Promise<number> {
+    let waited = 0;
+    // Looked at again after each wait: the word the first requests after a reset bring may hold this one back.
+    for (let held = this.delayMs(Date.now(), tokens); held > 0 && !signal?.aborted; held = await this.lookAgain(tokens)) {
+      const ms = held + Math.floor(spread() * Math.min(SPREAD_MS, held / 4));
       await new Promise<void>(resolve => {
         const t = setTimeout(resolve, ms);
         signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
       });
+      waited += ms;
     }
     // A request cancelled while it waited is not sent: it does not count against the window.
     if (!signal?.aborted) this.sent(tokens);
-    return Math.max(0, ms);
+    return waited;
   }
 
   /** Resolves when the last word heard here has been shared. */
   async settled(): Promise<void> {
     await this.shared?.settled();
+  }
+
+  /** The wait still due after one has passed, with the other processes' newest word. */
+  private async lookAgain(tokens: number): Promise<number> {
+    const key = this.key;
+    const word = key === undefined ? undefined : await this.shared?.read(key, Date.now());
+    if (word && this.key === key) this.adopt(word);
+    return this.delayMs(Date.now(), tokens);
   }
 
   private adopt(word: SharedRateWord): void {
