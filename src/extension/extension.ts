@@ -13,6 +13,7 @@ import { HostClient } from './hostClient';
 import { SessionAlerts } from './notifications';
 import { offerResumeAfterClose, offerResumeOfPaused } from './commands/hostCommands';
 import { Approvals } from './approvals';
+import { PaletteContext } from './paletteContext';
 import { PausedElsewhere } from './pausedElsewhere';
 import { SessionState } from './sessionState';
 import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
@@ -121,6 +122,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
     return repo;
   };
+  const palette = new PaletteContext((key, value) => void vscode.commands.executeCommand('setContext', key, value));
+  palette.update([]);
   const approvals = new Approvals();
   const alerts = new SessionAlerts();
   const ctx: CommandContext = {
@@ -155,6 +158,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     ...registerCommands(ctx),
     state.onDidChangeSpend(s => meter.refresh(s)),
     state.onDidChangeSessions(refreshTier),
+    state.onDidChangeSessions(() => palette.update(state.all)),
+    state.onDidRemoveSessions(() => palette.update(state.all)),
     tree.view.onDidChangeSelection(() => lookedAt(tree.selected()?.id)),
     vscode.window.tabGroups.onDidChangeTabs(tabsChanged),
     vscode.workspace.onDidChangeConfiguration(e => {

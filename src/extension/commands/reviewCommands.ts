@@ -8,6 +8,7 @@ import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy,
 import { baseUri } from '../baseContent';
 import type { CommandContext } from './context';
 import { guarded, refusedUntrusted, resolveSession } from './pick';
+import { discardable } from '../paletteContext';
 
 export async function showChanges(ctx: CommandContext, arg?: unknown) {
   if (refusedUntrusted("no session's changes are shown")) return undefined;
@@ -86,9 +87,6 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   }
   return result;
 }
-
-/** Open, or merged with the worktree the merge could not remove. */
-const discardable = (s: SessionInfo) => OPEN_STATUSES.includes(s.status) || (s.status === 'merged' && s.worktreeKept === true);
 
 export async function discardSession(ctx: CommandContext, arg?: unknown, confirm?: unknown) {
   if (refusedUntrusted('no session is discarded')) return undefined;

@@ -36,7 +36,8 @@ export class TierItem implements vscode.Disposable {
     // Called on every session change: only a real change is sent to the window.
     if (this.shown === tooltip) return;
     this.shown = tooltip;
-    this.item.text = `$(${ICONS[tier]}) ${tier}`;
+    // With no session whose tier still matters in front, it sets the tier of new sessions: said in the text too.
+    this.item.text = `$(${ICONS[tier]}) ${active ? '' : 'new: '}${tier}`;
     this.item.tooltip = tooltip;
     this.item.accessibilityInformation = { label: tooltip, role: 'button' };
     this.item.backgroundColor = tier === 'priority' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
