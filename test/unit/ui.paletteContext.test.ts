@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PALETTE_KEYS, PaletteContext, paletteKeys } from '../../src/extension/paletteContext';
+import type { SessionStatus } from '../../src/protocol/types';
 import { sessionInfo } from './helpers/sessionInfo';
 
 test('the palette offers a session command only while some session can take it', () => {
-  const keys = (...statuses: Parameters<typeof sessionInfo>[0]['status'][]) => Object.entries(paletteKeys(statuses.map(status => sessionInfo({ status })))).filter(([, on]) => on).map(([k]) => k.replace('switchyard.', '')).sort();
+  const keys = (...statuses: SessionStatus[]) => Object.entries(paletteKeys(statuses.map(status => sessionInfo({ status })))).filter(([, on]) => on).map(([k]) => k.replace('switchyard.', '')).sort();
   assert.deepEqual(keys(), []);
   assert.deepEqual(keys('done'), ['anyDiscardable', 'anyMergeable', 'anyOpen', 'anySession']);
   assert.deepEqual(keys('waiting'), ['anyActive', 'anyDiscardable', 'anyOpen', 'anySession', 'anyStoppable', 'anyWaiting']);
