@@ -93,7 +93,8 @@ export namespace SpendProtocol {
   export const summary = new RequestType<void, SpendSummary, void>('switchyard/spend/summary');
   export const series = new RequestType<{ month?: string }, SpendSeries, void>('switchyard/spend/series');
   export const report = new RequestType<ReportParams, ReportRow[], void>('switchyard/spend/report');
-  export const exportCsv = new RequestType<{ file: string; since?: string }, { rows: number }, void>('switchyard/spend/exportCsv');
+  /** A report (by session unless said) written as CSV; `since` a local date (YYYY-MM-DD), inclusive. */
+  export const exportCsv = new RequestType<{ file: string; since?: string; by?: ReportGroup }, { rows: number }, void>('switchyard/spend/exportCsv');
   export const raiseBudget = new RequestType<{ sessionId: string; budgetUsd: number }, void, void>('switchyard/spend/raiseBudget');
   export const models = new RequestType<{ check?: string }, PricedModels, void>('switchyard/spend/models');
   /** Coalesced: at most a few times a second, whatever the token rate. */

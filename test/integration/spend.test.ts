@@ -260,6 +260,12 @@ suite('spend, tier and budgets in a real VS Code', () => {
     const r = await vscode.commands.executeCommand<{ rows: number }>('switchyard.exportSpend', file);
     assert.ok(r && r.rows > 0);
     assert.match(fs.readFileSync(file.fsPath, 'utf8'), /cost/i);
+    // This month's days: one row for each day with spend, keyed by its date.
+    const days = await vscode.commands.executeCommand<{ rows: number }>('switchyard.exportSpend', file, { by: 'day', month: true });
+    assert.ok(days && days.rows > 0);
+    const month = new Date().toLocaleDateString('en-CA').slice(0, 7);
+    const keys = fs.readFileSync(file.fsPath, 'utf8').trim().split('\r\n').slice(1).map(l => l.split(',')[0]);
+    assert.ok(keys.every(k => k!.startsWith(`${month}-`)), keys.join(' '));
   });
 
   // Last: it adds half a dollar of spend to the month.

@@ -116,7 +116,7 @@ test('a command about one session leaves the others alone, and a session that as
   assert.match(queuedMerge.stderr, new RegExp(`is queued to run: merge it once it has run \\(\`switchyard resume ${second}\` runs it if the run that queued it ended\\), or discard it`));
   const queuedDiscard = await runCli(['discard', second], env);
   assert.equal(queuedDiscard.code, 1);
-  assert.match(queuedDiscard.stdout, /is queued to run\. Nothing was changed; run again with --yes to discard it/);
+  assert.match(queuedDiscard.stdout, /is queued, but the run that queued it ended: nothing will run it\. Nothing was changed; run again with --yes to discard it/);
 
   edit(first, { status: 'paused', approval: 'ask' });
   const asks = await runCli(['resume', first], env);

@@ -15,8 +15,7 @@ import { shownUrl } from '../../host/gateway/responses';
 import { sandboxProblem } from '../../host/sessions/preflight';
 import { recordedBaseURL, resolvedBaseURL } from '../../host/settings';
 import { branchTip } from '../../host/worktrees/repo';
-import { leastToResume, machineCapSpent, queueTakenOver } from '../../host/sessions/resumeSession';
-import { isOrphanedQueuedReason } from '../../host/sessions/ownership';
+import { leastToResume, machineCapSpent, queuedAndTakenOver, queueTakenOver } from '../../host/sessions/resumeSession';
 import { budgetFlag, maxTurnsFlag, UsageError, type CommandSpec, type ParsedFlags } from '../args';
 import { startCliEngine } from '../engineForCli';
 import { onEndSignals } from '../endSignals';
@@ -181,7 +180,7 @@ export async function discardCommand(flags: ParsedFlags, [id]: string[], out: Ou
     if (ACTIVE_STATUSES.includes(s.status) && !flags.yes) {
       const message = s.status !== 'queued'
         ? `${s.title} is ${s.status}. Nothing was changed; run again with --yes to stop it and discard it.`
-        : isOrphanedQueuedReason(s.statusReason)
+        : queuedAndTakenOver(engine.sessions, s.id)
           ? `${s.title} is queued, but the run that queued it ended: nothing will run it. Nothing was changed; run again with --yes to discard it, or \`switchyard resume ${s.id}\` runs it.`
           : `${s.title} is queued to run. Nothing was changed; run again with --yes to discard it (or \`switchyard resume ${s.id}\` runs it, if the run that queued it ended).`;
       out(flags.json ? JSON.stringify({ ok: false, reason: 'running', message }) : `not discarded: ${message}`);

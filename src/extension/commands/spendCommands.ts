@@ -1,6 +1,6 @@
 // Spend: show the dashboard, set the caps, export CSV.
 import * as vscode from 'vscode';
-import { SpendProtocol } from '../../protocol/spend';
+import { SpendProtocol, type ReportGroup } from '../../protocol/spend';
 import type { CommandContext } from './context';
 import { MIN_SESSION_BUDGET_USD, readSettings, updateInForce } from '../settings';
 import { dollarsIn, isDollars } from './dollars';
@@ -58,17 +58,36 @@ function describe(v: number | null | undefined): string {
   return v === null || v === undefined ? 'none' : `$${v}`;
 }
 
-export async function exportSpend(ctx: CommandContext, target?: unknown) {
+/** What Export Spend as CSV… offers: a report of this month by what the Spend view shows, or of every session ever. */
+const EXPORTS: readonly { label: string; detail: string; by: ReportGroup; month: boolean }[] = [
+  { label: 'Sessions, this month', detail: 'One row per session: its requests, tokens, cost and priority premium this month', by: 'session', month: true },
+  { label: 'Days, this month', detail: 'One row per day of the month so far', by: 'day', month: true },
+  { label: 'Models, this month', detail: 'One row per model', by: 'model', month: true },
+  { label: 'Tiers, this month', detail: 'One row per tier served (priority, standard, flex)', by: 'tier', month: true },
+  { label: 'Sessions, all time', detail: 'One row per session, everything the ledger holds', by: 'session', month: false },
+];
+
+/**
+ * `target` and `what` (a caller's, such as a test's) skip the questions: without `what`, every session of all
+ * time, as before there was a choice.
+ */
+export async function exportSpend(ctx: CommandContext, target?: unknown, what?: unknown) {
+  const given = typeof what === 'object' && what !== null ? EXPORTS.find(e => e.by === (what as { by?: unknown }).by && e.month === ((what as { month?: unknown }).month === true)) : undefined;
+  const choice = target instanceof vscode.Uri ? given ?? EXPORTS.at(-1)! : await vscode.window.showQuickPick(EXPORTS, { title: 'Export spend as CSV: what to export' });
+  if (!choice) return undefined;
+  // Named by the day as the user lives it, as the Spend view's days are.
+  const today = localDay(new Date());
+  const month = today.slice(0, 7);
   const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
-    title: 'Export spend as CSV',
-    // Named by the day as the user lives it, as the Spend view's days are.
-    defaultUri: saveTarget(`switchyard-spend-${localDay(new Date())}.csv`),
+    title: `Export spend as CSV: ${choice.label.toLowerCase()}`,
+    defaultUri: saveTarget(`switchyard-spend-${choice.by}s-${choice.month ? month : `all-time-${today}`}.csv`),
     filters: { CSV: ['csv'] },
   });
   if (!uri) return undefined;
-  const r = await guarded('exporting spend', () => ctx.host.request(SpendProtocol.exportCsv, { file: uri.fsPath }));
+  const params = { file: uri.fsPath, by: choice.by, ...(choice.month ? { since: `${month}-01` } : {}) };
+  const r = await guarded('exporting spend', () => ctx.host.request(SpendProtocol.exportCsv, params));
   if (r && !(target instanceof vscode.Uri)) {
-    const open = await vscode.window.showInformationMessage(`Exported ${r.rows} row(s) to ${uri.fsPath}.`, 'Open');
+    const open = await vscode.window.showInformationMessage(`Exported ${r.rows} row(s) (${choice.label.toLowerCase()}) to ${uri.fsPath}.`, 'Open');
     if (open) await vscode.window.showTextDocument(uri);
   }
   return r;

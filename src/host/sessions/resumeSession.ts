@@ -204,9 +204,15 @@ export async function resumeUntrusted(mgr: SessionManager): Promise<void> {
  * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
  * session is not such a one.
  */
+/** Left queued by a run that is gone and taken over by this process as it was found: nothing runs it yet. */
+export function queuedAndTakenOver(mgr: SessionManager, id: string): boolean {
+  const s = mgr.get(id);
+  return s.record.status === 'queued' && s.record.owner?.hostId === mgr.ctx.hostId && !s.run;
+}
+
 export async function queueTakenOver(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): Promise<SessionInfo | undefined> {
   const s = mgr.get(id);
-  const takenOver = () => s.record.status === 'queued' && s.record.owner?.hostId === mgr.ctx.hostId && !s.run;
+  const takenOver = () => queuedAndTakenOver(mgr, id);
   if (!takenOver()) return undefined;
   // Run before by the process that is gone, perhaps: its guard goes on here as it stood.
   const traced = await fromTrace(mgr, s);

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { HostSettings } from '../../protocol/host';
 import type { Tier } from '../../protocol/types';
-import { type BudgetStatus, capStops, type PricedModels, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
+import { type BudgetStatus, capStops, type PricedModels, type ReportGroup, type ReportParams, type ReportRow, type SpendFigures, type SpendSeries, type SpendSummary } from '../../protocol/spend';
 import type { BudgetCaps, BudgetKeeper } from '../budgets/budgetKeeper';
 import type { EngineSink } from '../events';
 import type { Ledger } from '../ledger/ledger';
@@ -138,9 +138,9 @@ export class SpendService {
     return toCsv(await this.report(p));
   }
 
-  async exportCsv(file: string, since?: string): Promise<{ rows: number }> {
+  async exportCsv(file: string, since?: string, by: ReportGroup = 'session'): Promise<{ rows: number }> {
     await this.o.ledger.catchUp();
-    const rows = await this.report({ by: 'session', since });
+    const rows = await this.report({ by, since });
     await fs.writeFile(file, toCsv(rows));
     return { rows: rows.length };
   }
