@@ -4,7 +4,7 @@ import { FINISHED_UNCHANGED } from '../protocol/sessions';
 import type { TranscriptEvent } from '../protocol/records';
 import { ACTIVE_STATUSES, type ServedTier, type SessionInfo, type Tier } from '../protocol/types';
 import type { Engine } from '../host/engine';
-import { type CapReachedError, InterruptedError } from '../host/errors';
+import { CapReachedError, InterruptedError } from '../host/errors';
 import { onEndSignals, type EndSignal } from './endSignals';
 import { costCell, estimateLegend } from './reportTable';
 
@@ -56,10 +56,12 @@ export async function followSession(engine: Engine, start: () => Promise<Session
   try {
     const began = new Date().toISOString();
     session = await start().catch((e: unknown) => {
-      // A terminal's Ctrl-C also reaches what a start runs in this process's group (the sandbox's probe
-      // and its bridges), which then fail for it: what stopped the start is the interrupt, not a fault to fix.
-      // A start that fails undoes what it made.
-      if (stopping && !(e instanceof InterruptedError)) throw new InterruptedError('Stopped while the session was being made, before anything was made or changed.', { cause: e });
+      // A terminal's Ctrl-C also reaches what a new session's start runs in this process's group (the
+      // sandbox's probe and its bridges), which then fail for it: what stopped the start is the interrupt,
+      // not a fault to fix, and a start that fails undoes what it made. A cap reached is said as it is.
+      if (stopping && o.fresh && !(e instanceof InterruptedError) && !(e instanceof CapReachedError)) {
+        throw new InterruptedError('Stopped while the session was being made, before anything was made or changed.', { cause: e });
+      }
       throw e;
     });
     if (stopping) pause(session);

@@ -1,5 +1,6 @@
 // `switchyard`: the engine, headless, for CI, servers and scripted fleets.
 import { InterruptedError, InvalidRequestError, UserError } from '../host/errors';
+import { detachGitFromTerminal } from '../host/worktrees/git';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
 import { END_SIGNALS } from './endSignals';
@@ -113,6 +114,8 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException {
 
 /** Runs the CLI on this process's arguments and streams; sets the exit status. */
 export function runCli(): void {
+  // A terminal's Ctrl-C is the CLI's to act on (it pauses), not a git's half-way through its work.
+  detachGitFromTerminal();
   const out = lineWriter(process.stdout);
   const err = lineWriter(process.stderr);
   main(process.argv.slice(2), out, err).then(

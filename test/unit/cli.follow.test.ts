@@ -73,7 +73,7 @@ test('a start that fails after a Ctrl-C (what it ran got the signal too, as the 
       process.emit('SIGINT');
       throw new UserError('The OS sandbox cannot run here (the sandbox could not start (Failed to create bridge sockets after 5 attempts)).');
     },
-    { json: false, quiet: true },
+    { json: false, quiet: true, fresh: true },
     s => lines.push(s),
     s => lines.push(s),
   );

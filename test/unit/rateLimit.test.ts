@@ -111,38 +111,21 @@ test('a request cancelled while it waits for the rate limit is never sent, and c
   assert.deepEqual(link.usage, [], 'no record: nothing was sent');
 });
 
-test('a 429 asking for longer than the gate holds a request is answered for the provider: nothing is sent that it would refuse', async t => {
-  const up = await upstream(t, {});
-  const { gateway } = await gatewayFor(t, up);
-  const link = new RecordingLink('s');
-  gateway.rateLimits.observe(headers({ 'retry-after': '400' }), 429);
-  const started = Date.now();
-  const r = await post(gateway, gateway.register(link), responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] }));
-  assert.equal(r.status, 429);
-  assert.ok(Date.now() - started < 5000, 'at once, not after a minute held');
-  assert.ok(Number(r.headers.get('retry-after')) > 390, `retry-after ${r.headers.get('retry-after')}`);
-  assert.match(await r.text(), /asked every request to wait \d+ s; none is sent before then/);
-  assert.equal(up.requests.length, 0, 'nothing reached the model server');
-  assert.deepEqual(link.usage, [], 'no record: nothing was sent');
-  // The agent's verdict on it: the wait, which at over five minutes pauses the session.
-  const v = classify(new APIError(429, { message: 'wait', type: 'requests', code: 'rate_limit_exceeded' }, undefined, r.headers));
-  assert.ok(v.kind === 'retry' && (v.afterMs ?? 0) > 390_000);
-});
-
 test('requests held for one reset go out spread, and look again before they go: the first answers\' word can hold the rest back', async () => {
   const gate = new RateLimitGate();
   gate.observe(word(0, 500, '200ms'), 200);
   // Held 200 ms; spread by up to a quarter of that, so one goes at about 200 ms and another at about 250.
   const first = gate.wait(undefined, 0, () => 0);
   const last = gate.wait(undefined, 0, () => 1);
-  assert.ok((await first) >= 200 && (await first) < 250);
+  // (Give or take the millisecond the clock ticks between the word and the wait.)
+  assert.ok((await first) >= 195 && (await first) < 245, `${await first} ms`);
   // Before the last goes, an answer says the new window is spent too: it waits for that one's reset.
   const again = new RateLimitGate();
   again.observe(word(0, 500, '200ms'), 200);
   const held = again.wait(undefined, 0, () => 1);
   setTimeout(() => again.observe(word(0, 500, '300ms'), 200), 220);
   assert.ok((await held) >= 450, 'waited again for the newer word\'s reset');
-  assert.ok((await last) >= 250);
+  assert.ok((await last) >= 245, `${await last} ms`);
 });
 
 const word = (remaining: number, limit = 500, reset = '10s') => headers({ 'x-ratelimit-limit-requests': String(limit), 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': reset });

@@ -55,8 +55,8 @@ test('a row says what the loop guard did in words, and not where its status says
 });
 
 test('a row stopped by the day or month cap names the cap, not "over-budget" (its own budget may be barely used)', () => {
-  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'day-budget' })), /^day cap reached · /);
-  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'month-budget' })), /^month cap reached · /);
+  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'day-budget' })), /^paused by day cap · /);
+  assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'month-budget' })), /^paused by month cap · /);
   assert.match(rowDescription(session({ status: 'over-budget', statusCause: 'session-budget' })), /^over-budget · /);
 });
 

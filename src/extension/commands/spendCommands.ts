@@ -73,7 +73,8 @@ const EXPORTS: readonly { label: string; detail: string; by: ReportGroup; month:
  */
 export async function exportSpend(ctx: CommandContext, target?: unknown, what?: unknown) {
   const given = typeof what === 'object' && what !== null ? EXPORTS.find(e => e.by === (what as { by?: unknown }).by && e.month === ((what as { month?: unknown }).month === true)) : undefined;
-  const choice = target instanceof vscode.Uri ? given ?? EXPORTS.at(-1)! : await vscode.window.showQuickPick(EXPORTS, { title: 'Export spend as CSV: what to export' });
+  if (what !== undefined && !given) throw new Error(`Switchyard: no export of ${JSON.stringify(what)}; one of ${EXPORTS.map(e => JSON.stringify({ by: e.by, month: e.month })).join(', ')}.`);
+  const choice = target instanceof vscode.Uri ? given ?? EXPORTS.at(-1)! : given ?? await vscode.window.showQuickPick(EXPORTS, { title: 'Export spend as CSV: what to export' });
   if (!choice) return undefined;
   // Named by the day as the user lives it, as the Spend view's days are.
   const today = localDay(new Date());

@@ -19,7 +19,7 @@ export function rowDescription(s: SessionInfo): string {
   // A running session only has a reason while it waits to retry a request (a 429, an outage).
   else if (s.status === 'running' && s.statusReason) parts.push('retrying');
   // Stopped by the day or month cap, not its own budget: the cap is named (its own may be barely used).
-  else if (s.status === 'over-budget' && (s.statusCause === 'day-budget' || s.statusCause === 'month-budget')) parts.push(`${s.statusCause === 'day-budget' ? 'day' : 'month'} cap reached`);
+  else if (s.status === 'over-budget' && (s.statusCause === 'day-budget' || s.statusCause === 'month-budget')) parts.push(`paused by ${s.statusCause === 'day-budget' ? 'day' : 'month'} cap`);
   else if (s.status !== 'running' && s.status !== 'done') parts.push(s.status);
   parts.push(s.unpricedRequests && !s.costUsd ? 'unpriced' : usd(s.costUsd));
   if (s.usage.input > 0) parts.push(`${cacheShare(s)} cached`);

@@ -7,7 +7,7 @@ import { conversationId, type ChainContexts } from './chainContexts';
 import type { GatewayOptions, Metered } from './gateway';
 import { meterResponse, presumedRecord, type MeterInput } from './meter';
 import { applySessionPolicy, asksForUsage, requestedMaxOutput } from './policy';
-import { MAX_RATE_WAIT_MS, type RateLimitGate } from './rateLimiter';
+import type { RateLimitGate } from './rateLimiter';
 import { responseActivity, viewRequest, reserveInputTokens, type Endpoint, type RequestView } from './requestView';
 import { apiUrl, errorResponse, passThroughHeaders, shownUrl } from './responses';
 import { SseScanner, type StreamOutcome } from './streamMeter';
@@ -69,13 +69,6 @@ export async function forwardModelRequest(deps: PipelineDeps, m: Metered, endpoi
   const windowTokens = reserveInputTokens(Buffer.byteLength(text)) + carried.likely + wantedOut;
   const server = deps.upstream();
   await deps.rateLimits.catchUp(server.baseURL, server.apiKey);
-  // The provider asked for a longer wait than is held here: answered as it would answer, without a request
-  // it would refuse. The agent then waits, or pauses saying until when, as for the provider's own 429.
-  const blocked = deps.rateLimits.blockedMs(Date.now());
-  if (blocked > MAX_RATE_WAIT_MS) {
-    const seconds = Math.ceil(blocked / 1000);
-    return errorResponse(429, `Switchyard gateway: the provider answered 429 (too many requests) and asked every request to wait ${seconds} s; none is sent before then.`, 'rate_limit_exceeded', 'requests', { 'retry-after': String(seconds) });
-  }
   const held = deps.rateLimits.delayMs(Date.now(), windowTokens);
   // A wait the user would notice is said: a session silent for a minute looks hung.
   if (held >= RATE_WAIT_SAID_MS) link.onRateLimitWait(held, deps.rateLimits.reason(Date.now(), windowTokens) ?? 'the provider\'s rate limit');

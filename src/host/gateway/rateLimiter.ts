@@ -3,6 +3,7 @@
 // What one process hears is shared with the others sending to the same server with the same key
 // (sharedRateLimits.ts), and each counts what it sent since the last word it has.
 import { parseDuration, rateLimitResetMs, retryAfterMs } from '../util/retryAfter';
+import { sleepUnlessAborted } from '../util/sleep';
 import { rateLimitKey, type SharedRateLimits, type SharedRateWord } from './sharedRateLimits';
 
 export interface RateLimitSnapshot {
@@ -19,8 +20,8 @@ export interface RateLimitSnapshot {
 
 /** Below this share of the window left, slow down. */
 const LOW_WATER = 0.02;
-/** The longest a request is held here; a 429 that asks for longer is answered for the provider (pipeline.ts). */
-export const MAX_RATE_WAIT_MS = 60_000;
+/** The longest a request is held here in all: then it goes, and the provider says (a 429 asking for longer pauses the built-in agent). */
+const MAX_WAIT_MS = 60_000;
 /**
  * Requests held for one reset go out spread over up to this long, not in one burst: the first answers' word
  * of what is left then reaches the rest (here and in other processes) before they all go.
@@ -103,7 +104,7 @@ export class RateLimitGate {
     }
     if (status === 429) {
       const after = retryAfterMs(headers, now) ?? rateLimitResetMs(headers) ?? 1000;
-      this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + after);
+      this.s.blockedUntil = Math.max(this.s.blockedUntil ?? 0, now + Math.min(after, MAX_WAIT_MS));
       heard = true;
     }
     if (heard && this.key !== undefined) this.shared?.publish(this.key, { observedAt: this.observedAt || sentAt, snapshot: { ...this.s } });
@@ -122,13 +123,7 @@ export class RateLimitGate {
     // A request bigger than the whole window would wait for ever: it goes, and the provider says.
     const fits = s.limitTokens === undefined || tokens <= s.limitTokens;
     if (low(s.remainingTokens, s.limitTokens, fits ? tokens : 0) && s.tokensResetAt && s.tokensResetAt > now) until = Math.max(until, s.tokensResetAt);
-    return until ? Math.min(until - now, MAX_RATE_WAIT_MS) : 0;
-  }
-
-  /** How long the provider's last 429 asked every request to wait, from `now` (0: none). */
-  blockedMs(now = Date.now()): number {
-    const until = this.reckoned(now).blockedUntil;
-    return until && until > now ? until - now : 0;
+    return until ? Math.min(until - now, MAX_WAIT_MS) : 0;
   }
 
   /** Why a request waits now, in words (undefined when it does not). */
@@ -147,13 +142,11 @@ export class RateLimitGate {
    */
   async wait(signal?: AbortSignal, tokens = 0, spread: () => number = Math.random): Promise<number> {
     let waited = 0;
-    // Looked at again after each wait: the word the first requests after a reset bring may hold this one back.
-    for (let held = this.delayMs(Date.now(), tokens); held > 0 && !signal?.aborted; held = await this.lookAgain(tokens)) {
-      const ms = held + Math.floor(spread() * Math.min(SPREAD_MS, held / 4));
-      await new Promise<void>(resolve => {
-        const t = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+    // Looked at again after each wait (the word the first requests after a reset bring may hold this one
+    // back), up to a minute in all: then it goes, and the provider says.
+    for (let held = this.delayMs(Date.now(), tokens); held > 0 && waited < MAX_WAIT_MS && !signal?.aborted; held = await this.lookAgain(tokens)) {
+      const ms = Math.min(held + Math.floor(spread() * Math.min(SPREAD_MS, held / 4)), MAX_WAIT_MS - waited);
+      await sleepUnlessAborted(ms, signal);
       waited += ms;
     }
     // A request cancelled while it waited is not sent: it does not count against the window.

@@ -2,7 +2,7 @@
 // and whose caps leave room; taken for this process under the session's lock, so that of two windows
 // resuming it at once one runs it, then queued.
 import { readFile } from 'node:fs/promises';
-import { RESUMABLE_STATUSES, type AgentKind, type SessionInfo, type SessionStatus } from '../../protocol/types';
+import { RESUMABLE_STATUSES, type AgentKind, type SessionInfo, type SessionStatus, type StatusCause } from '../../protocol/types';
 import { formatBudgetUsd, formatBudgetUsdUp, refusalMessage } from '../budgets/budgetText';
 import type { HostSettings } from '../../protocol/host';
 import { CapReachedError, UserError } from '../errors';
@@ -96,11 +96,12 @@ export function machineCapSpent(spend: SpendService, settings: HostSettings, r: 
 
 /**
  * What a resume is held to under the day and month caps, beyond their being spent: the least its next
- * request reserves. Not for a session a cap stopped at a known request: stillTooSmall says that one with the
- * figure it stopped at.
+ * request reserves. Not for a session the day or month cap stopped at a known request: stillTooSmall says
+ * that one with the figure it stopped at.
  */
-export function leastToResume(spend: SpendService, settings: HostSettings, r: Parameters<typeof leastRequestOfSession>[2] & { status: SessionStatus; overBudgetNeedUsd?: number }): Promise<number | null> {
-  if (r.status === 'over-budget' && r.overBudgetNeedUsd !== undefined) return Promise.resolve(null);
+export function leastToResume(spend: SpendService, settings: HostSettings, r: Parameters<typeof leastRequestOfSession>[2] & { status: SessionStatus; overBudgetNeedUsd?: number; statusCause?: StatusCause }): Promise<number | null> {
+  const machineStopped = r.statusCause === 'day-budget' || r.statusCause === 'month-budget';
+  if (r.status === 'over-budget' && r.overBudgetNeedUsd !== undefined && machineStopped) return Promise.resolve(null);
   return leastRequestOfSession(spend, settings, r);
 }
 
@@ -199,17 +200,17 @@ export async function resumeUntrusted(mgr: SessionManager): Promise<void> {
   }
 }
 
-/**
- * A queued session this process took over from one that is gone, without starting it (a CLI command,
- * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
- * session is not such a one.
- */
 /** Left queued by a run that is gone and taken over by this process as it was found: nothing runs it yet. */
 export function queuedAndTakenOver(mgr: SessionManager, id: string): boolean {
   const s = mgr.get(id);
   return s.record.status === 'queued' && s.record.owner?.hostId === mgr.ctx.hostId && !s.run;
 }
 
+/**
+ * A queued session this process took over from one that is gone, without starting it (a CLI command,
+ * EngineOptions.startsTakenOver): it goes into the run queue now, with the hint if any. Undefined when the
+ * session is not such a one.
+ */
 export async function queueTakenOver(mgr: SessionManager, id: string, hint?: string, opts: ResumeOptions = {}): Promise<SessionInfo | undefined> {
   const s = mgr.get(id);
   const takenOver = () => queuedAndTakenOver(mgr, id);

@@ -43,6 +43,20 @@ export interface GitOutput {
 const BASE_CONFIG = [`core.hooksPath=${devNull}`, 'core.fsmonitor=false', 'diff.ignoreSubmodules=all', 'submodule.recurse=false'];
 const MAX_PROCESSES = 8;
 
+/**
+ * In a terminal, Ctrl-C (and a closing terminal's hang-up) reaches the CLI's whole process group: a git killed
+ * part-way leaves a branch without its worktree, or a commit half-staged. The CLI pauses on the signal, so
+ * git is to finish first, in a session of its own (git sets its own handlers for both signals, so ignoring
+ * them would not hold). It then has no terminal: a prompt of its (a signing key's passphrase) fails, saying
+ * so, rather than waiting. Only the CLI asks for this; VS Code sends no such signal, and its agent host's
+ * lowered CPU priority holds for git only in the host's own session (Linux autogroups).
+ */
+let ownSession = false;
+
+export function detachGitFromTerminal(): void {
+  ownSession = process.platform !== 'win32';
+}
+
 /** Runs git in `cwd`; resolves with stdout, rejects with GitCommandError on a non-zero exit. */
 export async function git(cwd: string, args: readonly string[], opts: GitCallOptions = {}): Promise<string> {
   const out = await gitOutput(cwd, args, opts);
@@ -64,9 +78,7 @@ export async function gitOutput(cwd: string, args: readonly string[], opts: GitC
 
 function runToEnd(cwd: string, argv: readonly string[], env: NodeJS.ProcessEnv, onSpawn?: (pid: number) => void): Promise<GitOutput> {
   return new Promise<GitOutput>((resolve, reject) => {
-    // A process group of its own: the Ctrl-C a terminal sends the CLI's group must not kill a git part-way
-    // (a branch made without its worktree, a commit half-staged). The CLI pauses on it; git finishes first.
-    const child = launch('git', argv, { cwd, env, detached: process.platform !== 'win32' });
+    const child = launch('git', argv, { cwd, env, detached: ownSession });
     if (onSpawn) {
       // Told at once where the pid is known at once (a fork here): a kill that lands in between leaves less unsaid.
       if (child.pid !== undefined) onSpawn(child.pid);

@@ -61,9 +61,10 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       await makeDir(parent);
       await opts.beforeAdd?.({ worktree: canonicalPath(dir), baseCommit, branch });
       const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit], opts.onAdding ? { onSpawn: opts.onAdding } : {}).catch(async (e: unknown) => {
-        // A git killed part-way (a signal) may have made the branch, or the folder, already. Its error is
-        // the one said, whatever the undoing meets.
-        await undoFailedAdd(repo, branch, baseCommit, dir).catch(() => undefined);
+        // A git killed part-way by a signal (a git-failed with no cause) may have made the branch, or the
+        // folder, already. Not one that could not start, or whose launcher went: it may still be adding.
+        // Its error is the one said, whatever the undoing meets.
+        if (e instanceof WorktreeError && e.code === 'git-failed' && e.cause === undefined) await undoFailedAdd(repo, branch, baseCommit, dir).catch(() => undefined);
         throw e;
       });
       if (added.exitCode !== 0) {
