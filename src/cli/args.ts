@@ -1,6 +1,7 @@
 // A small, strict argument parser: every flag is declared with its type; anything else is an error
 // (exit status 2) that names the flag and says what is accepted.
 import { plainNumber } from '../protocol/plainNumber';
+import { wrapLine } from './helpWrap';
 import { usdToMicro } from '../host/pricing/cost';
 
 export type FlagSpec =
@@ -108,11 +109,11 @@ export function maxTurnsFlag(flags: ParsedFlags): number | undefined {
 export const MAX_TURNS_LIMIT = 1000;
 
 export function helpText(spec: CommandSpec): string {
-  const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];
+  const lines = [...wrapLine(`Usage: ${spec.usage}`, 7), '', ...wrapLine(spec.summary, 0), ''];
   const width = Math.max(...Object.keys(spec.flags).map(n => n.length + 2), 10);
   for (const [name, f] of Object.entries(spec.flags)) {
     const values = f.type === 'string' && f.values ? ` (${f.values.join('|')})` : '';
-    lines.push(`  --${name.padEnd(width)} ${f.help}${values}`);
+    lines.push(...wrapLine(`  --${name.padEnd(width)} ${f.help}${values}`, width + 5));
   }
   return lines.join('\n');
 }

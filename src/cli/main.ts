@@ -4,6 +4,7 @@ import { detachGitFromTerminal } from '../host/worktrees/git';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
 import { END_SIGNALS } from './endSignals';
+import { wrapLine } from './helpWrap';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
 import { runCommand, runSpec } from './commands/run';
@@ -36,13 +37,12 @@ function overview(): string {
     '',
     ...COMMANDS.map(c => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`),
     '',
-    'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server),',
-    'SWITCHYARD_HOME (state folder, default ~/.switchyard).',
-    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting),',
-    '130 interrupted before anything was made (a second Ctrl-C exits 130 at once);',
-    'of merge and discard: 0 done, 1 not done (a conflict, work that would be lost), 2 bad arguments.',
+    'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server), SWITCHYARD_HOME (state folder, default ~/.switchyard).',
+    '',
+    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting), 130 interrupted before anything was made (a second Ctrl-C exits 130 at once); of merge and discard: 0 done, 1 not done (a conflict, work that would be lost), 2 bad arguments.',
+    '',
     "Run 'switchyard <command> --help' for a command's flags.",
-  ].join('\n');
+  ].flatMap(l => wrapLine(l, /^ {2}\S/.test(l) ? 13 : 0)).join('\n');
 }
 
 export async function main(argv: readonly string[], rawOut: Out, rawErr: Out): Promise<number> {

@@ -26,7 +26,7 @@ test('--help and --version work; bad arguments exit 2 with a clear message', asy
   assert.equal(version.code, 0);
   assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
   const runHelp = await runCli(['run', '--help']);
-  assert.match(runHelp.stdout, /--tier .*\(priority\|standard\|flex\)/);
+  assert.match(runHelp.stdout, /--tier [^]*?\(priority\|standard\|flex\)/);
   assert.equal((await runCli(['help', 'run'])).stdout, runHelp.stdout, '`help run` is `run --help`');
   const unknown = await runCli(['run', '--frobnicate']);
   assert.equal(unknown.code, 2);
