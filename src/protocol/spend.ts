@@ -37,6 +37,8 @@ export interface SpendFigures {
   costByTier: CostByTier;
   priorityPremiumUsd: number;
   unpricedRequests: number;
+  /** Requests whose usage never came whole (a cut stream, a killed process): in `costUsd` as estimates. */
+  estimatedRequests: number;
   /** Cached input as a share of all input, 0..1. */
   cacheShare: number;
 }

@@ -89,7 +89,7 @@ test("a stuck session's loop-guard reason is listed once", () => {
 });
 
 function summary(budgets: BudgetStatus[], capReached = false): SpendSummary {
-  const figures = { costUsd: 0.8246, usage, costByTier: byTier, priorityPremiumUsd: 0, unpricedRequests: 0, cacheShare: 0.4 };
+  const figures = { costUsd: 0.8246, usage, costByTier: byTier, priorityPremiumUsd: 0, unpricedRequests: 0, estimatedRequests: 0, cacheShare: 0.4 };
   return { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets, capReached };
 }
 

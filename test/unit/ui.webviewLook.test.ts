@@ -100,7 +100,7 @@ const usage = noUsage;
 const byTier = noSpendByTier;
 
 function spendMessage(): ToWebviewMessage {
-  const figures = { costUsd: 0.8246, usage: { ...usage, input: 9000, requests: 9 }, costByTier: byTier, priorityPremiumUsd: 0.007, unpricedRequests: 0, cacheShare: 0.5 };
+  const figures = { costUsd: 0.8246, usage: { ...usage, input: 9000, requests: 9 }, costByTier: byTier, priorityPremiumUsd: 0.007, unpricedRequests: 0, estimatedRequests: 0, cacheShare: 0.5 };
   const summary: SpendSummary = { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets: [{ scope: 'month', capUsd: 100, spentUsd: 0.8246, reservedUsd: 0 }], capReached: false };
   const series: SpendSeries = {
     days: ['2026-11-01', '2026-11-02'], bySession: [{ sessionId: 's1', title: 'Fix the tests', costUsd: [0.3, 0.5246] }],

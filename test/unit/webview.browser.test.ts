@@ -132,7 +132,7 @@ const usage = noUsage;
 const byTier = noSpendByTier;
 
 function spendMessage(spent: boolean, trusted = true): ToWebviewMessage {
-  const figures = { costUsd: spent ? 12.5 : 0, usage: { ...usage, input: spent ? 9000 : 0, requests: spent ? 9 : 0 }, costByTier: byTier, priorityPremiumUsd: spent ? 1.5 : 0, unpricedRequests: 0, cacheShare: 0.5 };
+  const figures = { costUsd: spent ? 12.5 : 0, usage: { ...usage, input: spent ? 9000 : 0, requests: spent ? 9 : 0 }, costByTier: byTier, priorityPremiumUsd: spent ? 1.5 : 0, unpricedRequests: 0, estimatedRequests: 0, cacheShare: 0.5 };
   const summary: SpendSummary = { day: '2026-11-02', month: '2026-11', today: figures, thisMonth: figures, topSessions: [], budgets: [{ scope: 'month', capUsd: 100, spentUsd: spent ? 12.5 : 0, reservedUsd: 0 }], capReached: false };
   const series: SpendSeries = {
     days: ['2026-11-01', '2026-11-02', '2026-11-03'],
@@ -170,6 +170,22 @@ test('spend view: ready first, the empty state, then the dashboard; clicks post 
   assert.ok(!modelRows.some(r => /local-llm.*\$0/.test(r)), 'an unpriced model never shows as $0');
   assert.equal(await page.locator('b').count(), 0, 'a session title is text, not markup');
   assert.deepEqual(await violations(page), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('spend view: a month that includes estimated requests is marked, as the CLI marks a cost, and says how many', { skip }, async () => {
+  const { page, errors } = await open('spend', 320);
+  const m = spendMessage(true);
+  if (m.type !== 'spend/state') throw new Error('a spend message');
+  await send(page, m);
+  await page.waitForSelector('.overview .big-number');
+  assert.equal(await page.locator('.overview .estimate-mark').count(), 0, 'nothing estimated, nothing marked');
+  m.body.summary.thisMonth = { ...m.body.summary.thisMonth, estimatedRequests: 2 };
+  await send(page, m);
+  await page.locator('.overview .estimate-mark').waitFor();
+  assert.equal(await page.locator('.overview .big-number').innerText(), '$12.50~');
+  assert.match(await page.locator('.overview').innerText(), /~ includes 2 estimated requests/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -9,7 +9,7 @@ const DAYS = ['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04'];
 function figures(costUsd: number, requests: number, unpricedRequests = 0): SpendFigures {
   return {
     costUsd, usage: { ...ZERO_USAGE, input: requests * 1000, cached: requests * 800, requests },
-    costByTier: { priority: 0, standard: costUsd, flex: 0, unknown: 0 }, priorityPremiumUsd: 0, unpricedRequests, cacheShare: requests ? 0.8 : 0,
+    costByTier: { priority: 0, standard: costUsd, flex: 0, unknown: 0 }, priorityPremiumUsd: 0, unpricedRequests, estimatedRequests: 0, cacheShare: requests ? 0.8 : 0,
   };
 }
 

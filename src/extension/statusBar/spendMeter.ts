@@ -68,7 +68,9 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   // A hover's table has no space between its columns: each figure keeps some of its own.
   const row = (label: string, today: string | number, month: string | number) => `| ${label} | &nbsp;&nbsp;${today} | &nbsp;&nbsp;${month} |\n`;
   md.appendMarkdown(`| | &nbsp;&nbsp;Today | &nbsp;&nbsp;${monthLabel(s.month)} |\n|---|---:|---:|\n`);
-  md.appendMarkdown(row('Spend', usd(t.costUsd), usd(m.costUsd)));
+  // "~": the figure includes estimates, as the CLI's tables mark it.
+  const spend = (f: typeof t) => `${usd(f.costUsd)}${f.estimatedRequests ? '~' : ''}`;
+  md.appendMarkdown(row('Spend', spend(t), spend(m)));
   md.appendMarkdown(row('Cached input', percent(t.cacheShare), percent(m.cacheShare)));
   md.appendMarkdown(row('Requests', t.usage.requests, m.usage.requests));
   // "unknown": responses cut before the provider said which tier served them (metered as estimates).
@@ -78,7 +80,9 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   }
   md.appendMarkdown(row('**Priority premium**', usd(t.priorityPremiumUsd), usd(m.priorityPremiumUsd)));
   if (t.unpricedRequests || m.unpricedRequests) md.appendMarkdown(row('Unpriced requests', t.unpricedRequests, m.unpricedRequests));
+  if (t.estimatedRequests || m.estimatedRequests) md.appendMarkdown(row('Estimated requests ~', t.estimatedRequests, m.estimatedRequests));
   md.appendMarkdown(`\n_Priority premium: what the priority tier cost beyond the same work at standard prices._\n\n`);
+  if (m.estimatedRequests) md.appendMarkdown(`_~ includes estimated requests: their usage never came whole (a stream cut, a process killed), so they are metered from what arrived, or at their most._\n\n`);
   if (s.budgets.length) {
     md.appendMarkdown(`**Budgets**: `);
     // Held for requests under way counts against a cap, but is not spent: said apart, as the Spend view does.

@@ -214,6 +214,7 @@ function figures(t: SpendTotals): SpendFigures {
     costByTier: t.costByTier,
     priorityPremiumUsd: t.priorityPremiumUsd,
     unpricedRequests: t.unpricedRequests,
+    estimatedRequests: t.estimatedRequests,
     cacheShare: t.usage.input > 0 ? t.usage.cached / t.usage.input : 0,
   };
 }

@@ -44,11 +44,15 @@ export function overview(m: SpendModel, a: SpendActions): HTMLElement {
   const b = m.monthBudget;
   return h('div', { class: 'overview' },
     h('div', { class: 'overview-figures' },
-      h('div', null, h('div', { class: 'eyebrow' }, monthLabel(m.month)), h('div', { class: 'big-number' }, usd(m.monthUsd))),
+      h('div', null, h('div', { class: 'eyebrow' }, monthLabel(m.month)), h('div', { class: 'big-number' }, usd(m.monthUsd), m.estimatedRequests > 0 ? h('span', { class: 'estimate-mark', title: 'Includes estimates' }, '~') : null)),
       h('div', { class: 'overview-today' }, h('div', { class: 'eyebrow' }, 'Today'), h('div', { class: 'mid-number' }, usd(m.todayUsd)))),
     h('div', { class: 'muted' }, `${plural(m.monthRequests, 'request')} · ${plural(m.sessionCount, 'session')} · ${tokens(m.monthInput + m.monthOutput)} tokens`),
     m.unpricedRequests > 0
       ? h('div', { class: 'note warn-text' }, icon('question'), `${plural(m.unpricedRequests, 'unpriced request')} not in this total`)
+      : null,
+    // As the CLI marks a cost with "~": usage that never came whole (a cut stream, a killed process).
+    m.estimatedRequests > 0
+      ? h('div', { class: 'note muted small', title: 'Their usage never came whole (a stream cut, a process killed): metered from what arrived, or at their most.' }, `~ includes ${plural(m.estimatedRequests, 'estimated request')}`)
       : null,
     b ? budgetBar(b, 'monthly budget') : h('div', { class: 'muted small' }, 'No monthly budget. ', button('Set one', a.setBudgets, { kind: 'link' })),
     m.dayAlert ? budgetBar(m.dayAlert, 'daily cap') : null,

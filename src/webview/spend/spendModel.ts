@@ -59,6 +59,8 @@ export interface SpendModel {
   monthCached: number;
   monthOutput: number;
   unpricedRequests: number;
+  /** Requests of the month metered from what arrived, or at their most: the total includes estimates. */
+  estimatedRequests: number;
   sessionCount: number;
   capReached: boolean;
   monthBudget: BudgetRow | null;
@@ -134,6 +136,7 @@ export function spendModel(summary: SpendSummary, series: SpendSeries, sessionCo
     monthCached: month.usage.cached,
     monthOutput: month.usage.output,
     unpricedRequests: month.unpricedRequests,
+    estimatedRequests: month.estimatedRequests,
     sessionCount,
     capReached: summary.capReached,
     monthBudget,
