@@ -162,6 +162,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     state.onDidRemoveSessions(() => palette.update(state.all)),
     tree.view.onDidChangeSelection(() => lookedAt(tree.selected()?.id)),
     vscode.window.tabGroups.onDidChangeTabs(tabsChanged),
+    transcripts.onDidChangeActive(tabsChanged),
     vscode.workspace.onDidChangeConfiguration(e => {
       if (affectsHost(e)) {
         void host.pushConfiguration();

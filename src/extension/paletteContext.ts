@@ -1,7 +1,7 @@
 // Which session commands the command palette offers: those with a session to act on. One that can only
 // answer "there is no session to …" is noise among a palette's hundreds of commands. Free of `vscode`
 // but for the one call that sets the keys, so the rules are unit-tested in plain Node.
-import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, RESUMABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo } from '../protocol/types';
+import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, RESUMABLE_STATUSES, RUNNABLE_STATUSES, STOPPABLE_STATUSES, type SessionInfo } from '../protocol/types';
 
 /** A session a discard can act on: open, or merged with its worktree kept. */
 export const discardable = (s: SessionInfo): boolean => OPEN_STATUSES.includes(s.status) || (s.status === 'merged' && s.worktreeKept === true);
@@ -14,6 +14,7 @@ export const PALETTE_KEYS: Readonly<Record<string, (s: SessionInfo) => boolean>>
   'switchyard.anyResumable': s => RESUMABLE_STATUSES.includes(s.status),
   'switchyard.anyStoppable': s => STOPPABLE_STATUSES.includes(s.status),
   'switchyard.anyFailed': s => s.status === 'failed',
+  'switchyard.anyRunnable': s => RUNNABLE_STATUSES.includes(s.status),
   'switchyard.anyOpen': s => OPEN_STATUSES.includes(s.status),
   'switchyard.anyMergeable': s => MERGEABLE_STATUSES.includes(s.status),
   'switchyard.anyDiscardable': discardable,

@@ -2,6 +2,7 @@
 
 export { usd } from '../protocol/money';
 export { monthLabel } from '../protocol/calendar';
+export { tokens } from '../protocol/tokenCount';
 
 /** Short dollars for chart axes: $0, $0.05, $2.5, $40, $1.2k; a tick such as $0.015 or $12.5 keeps its digits. */
 export function usdAxis(v: number): string {
@@ -18,21 +19,6 @@ export function usdAxis(v: number): string {
 function exact(v: number, min: number): string {
   for (let d = min; d < min + 2; d++) if (Math.abs(Number(v.toFixed(d)) - v) <= 1e-9 * Math.abs(v)) return trim(v, d);
   return trim(v, min + 2);
-}
-
-/** Token counts: 950, 12.3k, 123k, 4.5M, 1.2B. */
-export function tokens(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  const a = Math.abs(n);
-  if (a < 1000) return String(Math.round(n));
-  const units: [number, string][] = [[1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
-  for (const [size, unit] of units) {
-    if (a >= size * 0.9995) {
-      const x = n / size;
-      return `${Math.abs(x) >= 99.95 ? Math.round(x) : trim(x, 1)}${unit}`;
-    }
-  }
-  return String(Math.round(n));
 }
 
 /** A share 0..1 as a percentage: 87%, 0.4%, 0%. */

@@ -50,6 +50,16 @@ suite('spend, tier and budgets in a real VS Code', () => {
       await new Promise(r => setTimeout(r, 300));
       await vscode.commands.executeCommand('switchyard.toggleTier');
       await sessionWhere(a, rowA.id, x => x.tier === 'priority', 'the row, come back to, to move to priority');
+      // Between transcript tabs, switched as a click on a tab does: the one brought to the front is acted on.
+      await vscode.commands.executeCommand('switchyard.openTranscript', rowA.id);
+      await vscode.commands.executeCommand('switchyard.openTranscript', tabB.id);
+      await until(() => vscode.window.tabGroups.activeTabGroup.activeTab?.label === 'Agent: Tab B', "B's tab in front");
+      await vscode.commands.executeCommand('workbench.action.openPreviousRecentlyUsedEditorInGroup');
+      await until(() => vscode.window.tabGroups.activeTabGroup.activeTab?.label === 'Agent: Row A', "A's tab in front again");
+      await new Promise(r => setTimeout(r, 300));
+      await vscode.commands.executeCommand('switchyard.toggleTier');
+      await sessionWhere(a, rowA.id, x => x.tier === 'standard', "the session of the tab brought to the front to go back to standard");
+      assert.strictEqual(a.sessions().find(x => x.id === tabB.id)?.tier, 'priority', 'the tab left is not changed');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       for (const s of [rowA, tabB]) await vscode.commands.executeCommand('switchyard.stopSession', s.id);

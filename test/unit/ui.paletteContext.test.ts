@@ -9,8 +9,8 @@ test('the palette offers a session command only while some session can take it',
   const keys = (...statuses: SessionStatus[]) => Object.entries(paletteKeys(statuses.map(status => sessionInfo({ status })))).filter(([, on]) => on).map(([k]) => k.replace('switchyard.', '')).sort();
   assert.deepEqual(keys(), []);
   assert.deepEqual(keys('done'), ['anyDiscardable', 'anyMergeable', 'anyOpen', 'anySession']);
-  assert.deepEqual(keys('waiting'), ['anyActive', 'anyDiscardable', 'anyOpen', 'anySession', 'anyStoppable', 'anyWaiting']);
-  assert.deepEqual(keys('failed', 'merged'), ['anyDiscardable', 'anyFailed', 'anyMergeable', 'anyOpen', 'anyResumable', 'anySession']);
+  assert.deepEqual(keys('waiting'), ['anyActive', 'anyDiscardable', 'anyOpen', 'anyRunnable', 'anySession', 'anyStoppable', 'anyWaiting']);
+  assert.deepEqual(keys('failed', 'merged'), ['anyDiscardable', 'anyFailed', 'anyMergeable', 'anyOpen', 'anyResumable', 'anyRunnable', 'anySession']);
   assert.deepEqual(keys('merged', 'discarded'), ['anySession']);
   // A merge that could not remove its worktree leaves something to discard.
   assert.equal(paletteKeys([sessionInfo({ status: 'merged', worktreeKept: true })])['switchyard.anyDiscardable'], true);
@@ -25,7 +25,7 @@ test('only keys that change are set again: a fleet changes sessions several time
   palette.update([]);
   assert.deepEqual(set, []);
   palette.update([sessionInfo({ status: 'failed' })]);
-  assert.deepEqual(set.sort(), ['anyDiscardable', 'anyFailed', 'anyMergeable', 'anyOpen', 'anyResumable', 'anySession'].map(k => `switchyard.${k}=true`));
+  assert.deepEqual(set.sort(), ['anyDiscardable', 'anyFailed', 'anyMergeable', 'anyOpen', 'anyResumable', 'anyRunnable', 'anySession'].map(k => `switchyard.${k}=true`));
 });
 
 test('every key the palette\'s when clauses name is one that is set, and every key set is named', () => {

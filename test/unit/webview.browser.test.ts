@@ -185,6 +185,7 @@ test('spend view: a month that includes estimated requests is marked, as the CLI
   await send(page, m);
   await page.locator('.overview .estimate-mark').waitFor();
   assert.equal(await page.locator('.overview .big-number').innerText(), '$12.50~');
+  assert.equal(await page.locator('.overview .mid-number').innerText(), '$12.50', 'none of them today');
   assert.match(await page.locator('.overview').innerText(), /~ includes 2 estimated requests/);
   assert.deepEqual(errors, []);
   await page.close();

@@ -142,7 +142,7 @@ async function setDefaultTier(tier: Tier, why?: string): Promise<void> {
 }
 
 export async function raiseSessionBudget(ctx: CommandContext, arg?: unknown, amount?: unknown) {
-  const s = await resolveSession(ctx, arg, undefined, 'raise the budget of');
+  const s = await resolveSession(ctx, arg, RUNNABLE_STATUSES, 'raise the budget of');
   if (!s) return;
   const refusal = (v: string): string | undefined => {
     if (!isDollars(v, s.costUsd, true)) return `A number of dollars, more than what it spent ($${s.costUsd.toFixed(4)}).`;

@@ -5,7 +5,7 @@ import type { CommandContext } from './context';
 import { MIN_SESSION_BUDGET_USD, readSettings, updateInForce } from '../settings';
 import { dollarsIn, isDollars } from './dollars';
 import { guarded, saveTarget } from './pick';
-import { usd } from '../views/numbers';
+import { plural, usd } from '../views/numbers';
 import { localDay } from '../../host/ledger/localDate';
 
 export async function showSpend() {
@@ -61,7 +61,7 @@ function describe(v: number | null | undefined): string {
 /** What Export Spend as CSV… offers: a report of this month by what the Spend view shows, or of every session ever. */
 const EXPORTS: readonly { label: string; detail: string; by: ReportGroup; month: boolean }[] = [
   { label: 'Sessions, this month', detail: 'One row per session: its requests, tokens, cost and priority premium this month', by: 'session', month: true },
-  { label: 'Days, this month', detail: 'One row per day of the month so far', by: 'day', month: true },
+  { label: 'Days, this month', detail: 'One row per day with spend this month', by: 'day', month: true },
   { label: 'Models, this month', detail: 'One row per model', by: 'model', month: true },
   { label: 'Tiers, this month', detail: 'One row per tier served (priority, standard, flex)', by: 'tier', month: true },
   { label: 'Sessions, all time', detail: 'One row per session, everything the ledger holds', by: 'session', month: false },
@@ -88,7 +88,7 @@ export async function exportSpend(ctx: CommandContext, target?: unknown, what?: 
   const params = { file: uri.fsPath, by: choice.by, ...(choice.month ? { since: `${month}-01` } : {}) };
   const r = await guarded('exporting spend', () => ctx.host.request(SpendProtocol.exportCsv, params));
   if (r && !(target instanceof vscode.Uri)) {
-    const open = await vscode.window.showInformationMessage(`Exported ${r.rows} row(s) (${choice.label.toLowerCase()}) to ${uri.fsPath}.`, 'Open');
+    const open = await vscode.window.showInformationMessage(`Exported ${plural(r.rows, 'row')} (${choice.label.toLowerCase()}) to ${uri.fsPath}.`, 'Open');
     if (open) await vscode.window.showTextDocument(uri);
   }
   return r;

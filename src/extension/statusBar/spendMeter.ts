@@ -75,7 +75,7 @@ function tooltip(s: SpendSummary): vscode.MarkdownString {
   md.appendMarkdown(row('Requests', t.usage.requests, m.usage.requests));
   // "unknown": responses cut before the provider said which tier served them (metered as estimates).
   for (const tier of ['priority', 'standard', 'flex', 'unknown'] as const) {
-    const label = tier === 'unknown' ? 'tier unknown (cut short)' : tier;
+    const label = tier === 'unknown' ? 'Tier unknown (cut short)' : `${tier[0]!.toUpperCase()}${tier.slice(1)}`;
     if (t.costByTier[tier] || m.costByTier[tier]) md.appendMarkdown(row(label, usd(t.costByTier[tier]), usd(m.costByTier[tier])));
   }
   md.appendMarkdown(row('**Priority premium**', usd(t.priorityPremiumUsd), usd(m.priorityPremiumUsd)));

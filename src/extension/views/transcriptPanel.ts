@@ -29,6 +29,12 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
   private readonly panels = new Map<string, TranscriptPanel>();
   /** The tab a row's next click reuses, if it has not been kept. */
   private preview: TranscriptPanel | undefined;
+  private readonly activeChanged = this.register(new vscode.EventEmitter<void>());
+  /**
+   * A transcript came to the front or left it. A tab change says so before the panel knows it is active
+   * (its view state comes after): this is when activeSessionId is current.
+   */
+  readonly onDidChangeActive = this.activeChanged.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -124,7 +130,10 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
         if (this.preview === p) this.setPreview(undefined);
       },
       used: () => this.keep(p),
-      viewChanged: () => this.updateContext(),
+      viewChanged: () => {
+        this.updateContext();
+        this.activeChanged.fire();
+      },
     });
     this.panels.set(sessionId, p);
     return p;

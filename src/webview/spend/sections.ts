@@ -44,8 +44,8 @@ export function overview(m: SpendModel, a: SpendActions): HTMLElement {
   const b = m.monthBudget;
   return h('div', { class: 'overview' },
     h('div', { class: 'overview-figures' },
-      h('div', null, h('div', { class: 'eyebrow' }, monthLabel(m.month)), h('div', { class: 'big-number' }, usd(m.monthUsd), m.estimatedRequests > 0 ? h('span', { class: 'estimate-mark', title: 'Includes estimates' }, '~') : null)),
-      h('div', { class: 'overview-today' }, h('div', { class: 'eyebrow' }, 'Today'), h('div', { class: 'mid-number' }, usd(m.todayUsd)))),
+      h('div', null, h('div', { class: 'eyebrow' }, monthLabel(m.month)), h('div', { class: 'big-number' }, usd(m.monthUsd), estimateMark(m.estimatedRequests))),
+      h('div', { class: 'overview-today' }, h('div', { class: 'eyebrow' }, 'Today'), h('div', { class: 'mid-number' }, usd(m.todayUsd), estimateMark(m.todayEstimatedRequests)))),
     h('div', { class: 'muted' }, `${plural(m.monthRequests, 'request')} · ${plural(m.sessionCount, 'session')} · ${tokens(m.monthInput + m.monthOutput)} tokens`),
     m.unpricedRequests > 0
       ? h('div', { class: 'note warn-text' }, icon('question'), `${plural(m.unpricedRequests, 'unpriced request')} not in this total`)
@@ -60,6 +60,11 @@ export function overview(m: SpendModel, a: SpendActions): HTMLElement {
       ? h('div', { class: 'banner banner-error', role: 'alert' }, icon('error'), h('span', null, 'A budget cap is stopping work. '), button('Set budgets', a.setBudgets, { kind: 'link' }))
       : null,
   );
+}
+
+/** "~" after a figure that includes estimates, as the CLI marks a cost. */
+function estimateMark(estimated: number): HTMLElement | null {
+  return estimated > 0 ? h('span', { class: 'estimate-mark', title: `Includes ${plural(estimated, 'estimated request')}` }, '~') : null;
 }
 
 /** A cap bar: spent (coloured by level) and reserved (hatched) against the cap. */

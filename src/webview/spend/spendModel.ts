@@ -61,6 +61,8 @@ export interface SpendModel {
   unpricedRequests: number;
   /** Requests of the month metered from what arrived, or at their most: the total includes estimates. */
   estimatedRequests: number;
+  /** Today's, likewise. */
+  todayEstimatedRequests: number;
   sessionCount: number;
   capReached: boolean;
   monthBudget: BudgetRow | null;
@@ -137,6 +139,7 @@ export function spendModel(summary: SpendSummary, series: SpendSeries, sessionCo
     monthOutput: month.usage.output,
     unpricedRequests: month.unpricedRequests,
     estimatedRequests: month.estimatedRequests,
+    todayEstimatedRequests: summary.today.estimatedRequests,
     sessionCount,
     capReached: summary.capReached,
     monthBudget,
