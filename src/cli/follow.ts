@@ -58,7 +58,8 @@ export async function followSession(engine: Engine, start: () => Promise<Session
     session = await start().catch((e: unknown) => {
       // A terminal's Ctrl-C also reaches what a new session's start runs in this process's group (the
       // sandbox's probe and its bridges), which then fail for it: what stopped the start is the interrupt,
-      // not a fault to fix, and a start that fails undoes what it made. A cap reached is said as it is.
+      // not a fault to fix (the sandbox's is refused as a bad request), and a start that fails undoes what it
+      // made. A cap reached is said as it is.
       if (stopping && o.fresh && !(e instanceof InterruptedError) && !(e instanceof CapReachedError)) {
         throw new InterruptedError('Stopped while the session was being made, before anything was made or changed.', { cause: e });
       }

@@ -8,7 +8,7 @@ import { makeRecord } from './helpers/records';
 import path from 'node:path';
 import { engineFor, makeRepo, noProgress, tempDir, upstream } from './helpers/engineKit';
 import { CLI, runCli } from './helpers/cli';
-import { InterruptedError, UserError } from '../../src/host/errors';
+import { InterruptedError, InvalidRequestError } from '../../src/host/errors';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -71,7 +71,7 @@ test('a start that fails after a Ctrl-C (what it ran got the signal too, as the 
     engine,
     async () => {
       process.emit('SIGINT');
-      throw new UserError('The OS sandbox cannot run here (the sandbox could not start (Failed to create bridge sockets after 5 attempts)).');
+      throw new InvalidRequestError('The OS sandbox cannot run here (the sandbox could not start (Failed to create bridge sockets after 5 attempts)).');
     },
     { json: false, quiet: true, fresh: true },
     s => lines.push(s),

@@ -87,7 +87,7 @@ test('a request the gate holds back for more than a moment says why in its sessi
   const r = await post(gateway, gateway.register(link), responsesBody({ instructions: 'rules', input: [{ type: 'message', role: 'user', content: 'hi' }] }));
   assert.equal(r.status, 200);
   await r.text();
-  assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests), and every request to it waits out the time it asked for']);
+  assert.deepEqual(link.rateWaits, ['3 s: the provider answered 429 (too many requests), and every request to it waits out the time it asked for (a minute at most)']);
 });
 
 test('a request cancelled while it waits for the rate limit is never sent, and costs nothing', async t => {

@@ -20,7 +20,7 @@ export interface RateLimitSnapshot {
 
 /** Below this share of the window left, slow down. */
 const LOW_WATER = 0.02;
-/** The longest a request is held here in all: then it goes, and the provider says (a 429 asking for longer pauses the built-in agent). */
+/** The longest a request is held here (and its spread): then it goes, and the provider says; a 429 asking for over five minutes pauses the built-in agent. */
 const MAX_WAIT_MS = 60_000;
 /**
  * Requests held for one reset go out spread over up to this long, not in one burst: the first answers' word
@@ -129,7 +129,7 @@ export class RateLimitGate {
   /** Why a request waits now, in words (undefined when it does not). */
   reason(now = Date.now(), tokens = 0): string | undefined {
     const s = this.reckoned(now);
-    if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests), and every request to it waits out the time it asked for';
+    if (s.blockedUntil && s.blockedUntil > now) return 'the provider answered 429 (too many requests), and every request to it waits out the time it asked for (a minute at most)';
     const left = (rem: number | undefined, lim: number | undefined, what: string) => (rem !== undefined && lim !== undefined ? `${rem} of ${lim} ${what}` : undefined);
     const parts = [left(s.remainingRequests, s.limitRequests, 'requests'), left(s.remainingTokens, s.limitTokens, 'tokens')].filter(Boolean);
     return this.delayMs(now, tokens) > 0 ? `${parts.join(' and ')} left in the provider's rate-limit window; requests slow down before it refuses them` : undefined;
@@ -145,7 +145,8 @@ export class RateLimitGate {
     // Looked at again after each wait (the word the first requests after a reset bring may hold this one
     // back), up to a minute in all: then it goes, and the provider says.
     for (let held = this.delayMs(Date.now(), tokens); held > 0 && waited < MAX_WAIT_MS && !signal?.aborted; held = await this.lookAgain(tokens)) {
-      const ms = Math.min(held + Math.floor(spread() * Math.min(SPREAD_MS, held / 4)), MAX_WAIT_MS - waited);
+      // Spread past the minute too (two seconds at most): requests held the whole minute would go together.
+      const ms = Math.min(held, MAX_WAIT_MS - waited) + Math.floor(spread() * Math.min(SPREAD_MS, held / 4));
       await sleepUnlessAborted(ms, signal);
       waited += ms;
     }

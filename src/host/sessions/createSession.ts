@@ -11,7 +11,7 @@ import type { Progress } from '../handlers/handler';
 import { localBranchNamed, openRepoWithHead, type RepoHead } from '../worktrees/repo';
 import { terminalSafe } from '../util/terminalText';
 import { slugify } from '../worktrees/slug';
-import { createWorktree, undoUnfinishedCreate } from '../worktrees/worktrees';
+import { createWorktree, mayStillBeAdding, undoUnfinishedCreate } from '../worktrees/worktrees';
 import { errorMessage, WorktreeError } from '../worktrees/errors';
 import { sandboxProblem, startProblem } from './preflight';
 import { leastRequestUsd } from './leastRequest';
@@ -151,8 +151,9 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       },
     });
   } catch (err) {
-    // Undone already (or never made): the note has nothing to tell.
-    if (note) await mgr.creations.finished(note);
+    // Undone already (or never made): the note has nothing to tell. A git that may still be adding is left
+    // to the note, for a later process to undo once this one and the git have ended (unfinishedCreates.ts).
+    if (note && !mayStillBeAdding(err)) await mgr.creations.finished(note);
     const message = `Could not create the session's worktree: ${errorMessage(err)}`;
     // A base that names no commit is the request's mistake; anything else went wrong on the way.
     throw err instanceof WorktreeError && (err.code === 'bad-ref' || err.code === 'bad-branch-name') ? new InvalidRequestError(message) : new UserError(message);

@@ -61,10 +61,11 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
       await makeDir(parent);
       await opts.beforeAdd?.({ worktree: canonicalPath(dir), baseCommit, branch });
       const added = await gitOutput(repo.root, ['worktree', 'add', '-b', branch, dir, baseCommit], opts.onAdding ? { onSpawn: opts.onAdding } : {}).catch(async (e: unknown) => {
-        // A git killed part-way by a signal (a git-failed with no cause) may have made the branch, or the
-        // folder, already. Not one that could not start, or whose launcher went: it may still be adding.
+        // A git killed part-way by a signal may have made the branch, or the folder, already: undone. Not
+        // one that may still be adding (its launcher went): that is left to the creation's note, which a later
+        // process undoes once this one and the git have ended (unfinishedCreates.ts).
         // Its error is the one said, whatever the undoing meets.
-        if (e instanceof WorktreeError && e.code === 'git-failed' && e.cause === undefined) await undoFailedAdd(repo, branch, baseCommit, dir).catch(() => undefined);
+        if (!mayStillBeAdding(e)) await undoFailedAdd(repo, branch, baseCommit, dir).catch(() => undefined);
         throw e;
       });
       if (added.exitCode !== 0) {
@@ -75,6 +76,14 @@ export async function createWorktree(opts: CreateWorktreeOptions): Promise<Creat
     },
     opts,
   );
+}
+
+/**
+ * A `worktree add` that failed without git's own exit or a signal's (it could not be started, or the launcher
+ * process that started it went): the git may still be at work, so what it made is not undone here.
+ */
+export function mayStillBeAdding(err: unknown): boolean {
+  return err instanceof WorktreeError && err.code === 'git-failed' && err.cause !== undefined;
 }
 
 /** Worktrees folders found outside every checkout of a repository; a fleet creates many sessions in one. */
