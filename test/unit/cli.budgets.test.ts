@@ -162,3 +162,27 @@ test('resume of a session the day cap stopped, with no more room under it, is re
   assert.equal(raised.code, 0, raised.stderr);
   assert.equal(up.requests.length, 2);
 });
+
+test('resume of a session the day cap stopped is held to the refused request under the month cap too: the day cap raised, a month cap with less left is refused before it runs', async t => {
+  const up = await upstream(t, { scripts: { fin: finishing } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const home = path.join(root, 'home');
+  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
+  mkdirSync(home, { recursive: true });
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: 0.02 } }));
+  const first = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--json', '--quiet'], env);
+  assert.equal(first.code, 3, first.stderr);
+  const { id } = JSON.parse(first.stdout) as { id: string };
+  const [listed] = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { costUsd: number; overBudgetNeedUsd: number }[];
+  // The day cap raised; the month's has more left than the least request, less than the one refused.
+  const monthUsd = Math.round((listed!.costUsd + listed!.overBudgetNeedUsd / 2) * 1e6) / 1e6;
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: 1, monthUsd } }));
+  const r = await runCli(['resume', id], env);
+  assert.equal(r.code, 3, r.stderr);
+  assert.doesNotMatch(r.stderr, /\[running\]/);
+  assert.match(r.stderr, /^switchyard resume: Monthly cap too small to go on, with \$0\.\d+ left: .*Nothing was changed; raise it \(switchyard\.budget\.monthUsd in VS Code; "budgets" in the Switchyard home's config\.json for the CLI\), then resume\.$/m);
+  const [s] = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { status: string; statusCause?: string }[];
+  assert.deepEqual([s!.status, s!.statusCause], ['over-budget', 'day-budget'], 'left as the day cap stopped it');
+  assert.equal(up.requests.length, 1, 'nothing was sent');
+});

@@ -106,24 +106,31 @@ export function leastToResume(spend: SpendService, settings: HostSettings, r: Pa
 }
 
 /**
- * A session a cap stopped, resumed with no more room under that cap: the built-in agent's next request
+ * A session a cap stopped, resumed with no more room under some cap: the built-in agent's next request
  * resends the whole conversation, at least the request the cap refused, so it would stop again at once.
+ * Every cap is held to that figure, the one that stopped it first: a day cap raised leaves the month's.
  * Said now, and the session left as it is. (What others hold is not counted: it frees up as they end.)
  */
 function stillTooSmall(mgr: SessionManager, s: LiveSession): CapReachedError | undefined {
   const r = s.record;
   const cause = r.statusCause;
   const needed = r.overBudgetNeedUsd;
-  if (r.status !== 'over-budget' || r.agent !== 'builtin' || needed === undefined || (cause !== 'session-budget' && cause !== 'day-budget' && cause !== 'month-budget')) return undefined;
-  const scope = cause === 'session-budget' ? 'session' : cause === 'day-budget' ? 'day' : 'month';
-  const b = mgr.ctx.spend.budgetStatus(mgr.caps(r), s.id).find(x => x.scope === scope);
+  if (r.status !== 'over-budget' || r.agent !== 'builtin' || needed === undefined) return undefined;
+  const stoppedBy = SCOPE_OF_CAUSE.find(([c]) => c === cause)?.[1];
+  if (!stoppedBy) return undefined;
+  const scopes = [stoppedBy, ...SCOPE_OF_CAUSE.map(([, scope]) => scope).filter(x => x !== stoppedBy)];
+  const status = mgr.ctx.spend.budgetStatus(mgr.caps(r), s.id);
   // In micro-dollars, as the budgets and the CLI's check count: a budget of exactly spent + need goes on.
-  if (!b || usdToMicro(b.capUsd) - usdToMicro(b.spentUsd) >= usdToMicro(needed)) return undefined;
-  const raise = scope === 'session'
+  const b = scopes.map(scope => status.find(x => x.scope === scope)).find(x => x && usdToMicro(x.capUsd) - usdToMicro(x.spentUsd) < usdToMicro(needed));
+  if (!b) return undefined;
+  const raise = b.scope === 'session'
     ? `raise it before resuming (Raise Budget in VS Code, or \`switchyard resume ${r.id} --budget USD\`)`
-    : `raise it (switchyard.budget.${scope}Usd in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume`;
-  return new CapReachedError(`${refusalMessage({ ...b, reservedUsd: 0, neededUsd: needed })} Nothing was changed; ${raise}.`, cause);
+    : `raise it (switchyard.budget.${b.scope}Usd in VS Code; "budgets" in the Switchyard home's config.json for the CLI), then resume`;
+  const scopeCause = SCOPE_OF_CAUSE.find(([, scope]) => scope === b.scope)![0];
+  return new CapReachedError(`${refusalMessage({ ...b, reservedUsd: 0, neededUsd: needed })} Nothing was changed; ${raise}.`, scopeCause);
 }
+
+const SCOPE_OF_CAUSE = [['session-budget', 'session'], ['day-budget', 'day'], ['month-budget', 'month']] as const;
 
 /**
  * Why a session resumed by another resume since this one was asked is not resumed again: two resumes at
