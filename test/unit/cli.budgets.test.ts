@@ -139,19 +139,24 @@ test('resume of a session its own budget stopped is a cap reached (exit 3), refu
   assert.equal(up.requests.length, 2);
 });
 
-test('resume of a session the day cap stopped, with no more room under it, is refused before it runs (exit 3); once the cap is raised it goes on', async t => {
+/** A session the day cap stopped at its second request ($0.02 a day: room for the first's worst case only). */
+async function stoppedByDayCap(t: TestContext) {
   const up = await upstream(t, { scripts: { fin: finishing } });
   const root = tempDir(t);
   const repo = makeRepo(root);
   const home = path.join(root, 'home');
   const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
   mkdirSync(home, { recursive: true });
-  // Room for the first request's worst case, not for the second's once the first is spent.
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: 0.02 } }));
   const first = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--json', '--quiet'], env);
   assert.equal(first.code, 3, first.stderr);
   const { id, cause } = JSON.parse(first.stdout) as { id: string; cause: string };
   assert.equal(cause, 'day-budget');
+  return { up, home, env, id };
+}
+
+test('resume of a session the day cap stopped, with no more room under it, is refused before it runs (exit 3); once the cap is raised it goes on', async t => {
+  const { up, home, env, id } = await stoppedByDayCap(t);
   const again = await runCli(['resume', id], env);
   assert.equal(again.code, 3, again.stderr);
   assert.doesNotMatch(again.stderr, /\[running\]/);
@@ -164,16 +169,7 @@ test('resume of a session the day cap stopped, with no more room under it, is re
 });
 
 test('resume of a session the day cap stopped is held to the refused request under the month cap too: the day cap raised, a month cap with less left is refused before it runs', async t => {
-  const up = await upstream(t, { scripts: { fin: finishing } });
-  const root = tempDir(t);
-  const repo = makeRepo(root);
-  const home = path.join(root, 'home');
-  const env = { SWITCHYARD_HOME: home, OPENAI_BASE_URL: up.url, OPENAI_API_KEY: 'sk-cli' };
-  mkdirSync(home, { recursive: true });
-  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ budgets: { dayUsd: 0.02 } }));
-  const first = await runCli(['run', '--repo', repo, '--task', '[script:fin] one turn', '--json', '--quiet'], env);
-  assert.equal(first.code, 3, first.stderr);
-  const { id } = JSON.parse(first.stdout) as { id: string };
+  const { up, home, env, id } = await stoppedByDayCap(t);
   const [listed] = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { costUsd: number; overBudgetNeedUsd: number }[];
   // The day cap raised; the month's has more left than the least request, less than the one refused.
   const monthUsd = Math.round((listed!.costUsd + listed!.overBudgetNeedUsd / 2) * 1e6) / 1e6;
