@@ -2,6 +2,8 @@
 // what a cost cannot say by itself: that it includes estimates, or leaves out unpriced requests. `sessions`
 // shows its costs the same way.
 import type { ReportGroup, ReportRow } from '../protocol/spend';
+import { cutKeepingId, fitTable, type FitColumn } from './fitTable';
+import { wrapLine } from './helpWrap';
 
 /** Follows a cost that includes estimated requests (streams cut before the provider reported usage). */
 export const ESTIMATE_MARK = '~';
@@ -19,7 +21,8 @@ interface Figures {
 
 const SUMMED: readonly (keyof Figures)[] = ['requests', 'input', 'cached', 'output', 'costUsd', 'priorityPremiumUsd', 'unpricedRequests', 'estimatedRequests'];
 
-export function reportTable(rows: readonly ReportRow[], by: ReportGroup, since?: string): string {
+/** The table; `width`, a terminal's, fits it there (labels cut, the legend wrapped). */
+export function reportTable(rows: readonly ReportRow[], by: ReportGroup, since?: string, width?: number): string {
   if (!rows.length) return since ? `No spend recorded since ${since}.` : 'No spend recorded.';
   const figures = rows.map((r): Figures => ({
     ...r.usage,
@@ -33,9 +36,11 @@ export function reportTable(rows: readonly ReportRow[], by: ReportGroup, since?:
   const table = rows.map((r, i) => cells(by === 'session' && r.label !== r.key ? `${r.label} [${r.key}]` : r.label, figures[i]!));
   if (rows.length > 1) table.push(cells('TOTAL', total));
   const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i]!.length)));
-  const lines = [head, ...table].map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  return [...lines, ...legend(total)].join('\n');
+  // On a terminal, PRIORITY+ and UNPRICED show only when some row has one: the label gets their room.
+  const label: FitColumn = { min: 12, cut: cutKeepingId };
+  const blank: FitColumn = { drop: 'when-blank' };
+  const lines = fitTable([head, ...table], [label, {}, {}, {}, {}, {}, blank, blank], width);
+  return [...lines, ...legendLines(legend(total), width)].join('\n');
 }
 
 function cells(label: string, f: Figures): string[] {
@@ -64,6 +69,11 @@ export function estimateLegend(estimated: number): string {
   // usage or usage that cannot be read, and responses served at a tier without a price here.
   const one = estimated === 1;
   return `${ESTIMATE_MARK} includes ${estimated} estimated ${one ? 'request' : 'requests'} (${one ? 'its' : 'their'} usage never came or could not be read, as when a stream is cut; or ${one ? 'it was' : 'they were'} served at a tier without a price here)`;
+}
+
+/** A table's legend, each line wrapped to a terminal's `width` (continuations indented two). */
+export function legendLines(lines: readonly string[], width?: number): string[] {
+  return width === undefined ? [...lines] : lines.flatMap(l => wrapLine(l, 2, width));
 }
 
 /** One line per qualifier present in the table; none when every figure is exact and priced. */

@@ -64,3 +64,21 @@ test('by session, two sessions of the same title are told apart by their ids', (
   const lines = reportTable([row('a1b2c3', { label: 'Fix the parser (app)' }), row('d4e5f6', { label: 'Fix the parser (app)' }), row('gone99')], 'session').split('\n');
   assert.deepEqual(lines.slice(1, 4).map(l => columns(l)[0]), ['Fix the parser (app) [a1b2c3]', 'Fix the parser (app) [d4e5f6]', 'gone99']);
 });
+
+test('on a terminal a session\'s label is cut before its id, and the table and its legend fit the width', () => {
+  const rows = [row('k3v9x2a1', { label: 'Make the parser accept trailing commas in every list', estimatedRequests: 1, usage: { input: 12_345_678, cached: 11_000_000, cacheWrite: 0, output: 98_765, reasoning: 0, requests: 412 } }), row('b7c2d4e5', { label: 'Docs' })];
+  const lines = reportTable(rows, 'session', undefined, 80).split('\n');
+  for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+  // PRIORITY+ and UNPRICED say nothing here: left out, for the label.
+  assert.match(lines[0]!, /^SESSION\s+REQS\s+INPUT\s+CACHED\s+OUTPUT\s+COST$/);
+  assert.match(lines[1]!, /^Make the parser \S.*… \[k3v9x2a1\]\s+412\s+12345678\s+11000000\s+98765\s+\$0\.0200~$/);
+  assert.match(lines[2]!, /^Docs \[b7c2d4e5\]\s+2\s/);
+  assert.match(lines[3]!, /^TOTAL/);
+  assert.match(lines[4]!, /^~ includes 1 estimated request/);
+  assert.ok(lines.length > 5 && lines.slice(5).every(l => l.startsWith('  ')), 'the legend\'s continuations are indented');
+  const piped = reportTable(rows, 'session').split('\n');
+  assert.ok(piped[1]!.startsWith('Make the parser accept trailing commas in every list [k3v9x2a1]'), 'piped, nothing is cut');
+  assert.match(piped[0]!, /PRIORITY\+\s+UNPRICED$/, 'nor left out');
+  // A column with something to say stays on a terminal.
+  assert.match(reportTable([...rows, row('c0ffee00', { label: 'Review', unpricedRequests: 1 })], 'session', undefined, 80).split('\n')[0]!, /COST\s+UNPRICED$/);
+});

@@ -35,3 +35,26 @@ test('costs are shown as report shows them: `~` and a line under the table for e
   assert.equal(lines[0]!.indexOf('CACHED') - lines[0]!.indexOf('COST'), 'unpriced'.length + 2);
   assert.equal(formatTable([session('a1', '/work/app')]).split('\n').length, 2, 'exact figures: no legend');
 });
+
+test('on a terminal every line fits: ids, statuses and figures whole, titles and branches cut with "…", the branch left out where the title would be cut short; piped, nothing is cut', () => {
+  const long = { title: 'Make the parser accept trailing commas in every list it reads, and say where one is missing', branch: 'switchyard/make-the-parser-accept-trailing-commas-in-every-list' };
+  const list = [session('k3v9x2a1', '/work/app', { ...long, status: 'over-budget', estimatedRequests: 1 }), session('b7c2d4e5', '/work/lib', { costUsd: 12.5 })];
+  const wide = formatTable(list, 120).split('\n');
+  for (const line of wide) assert.ok(line.length <= 120, `${line.length}: ${line}`);
+  assert.match(wide[0]!, /^ID\s+STATUS\s+TIER\s+COST\s+CACHED\s+REQS\s+REPO\s+BRANCH\s+TITLE$/);
+  assert.match(wide[1]!, /^k3v9x2a1\s+over-budget\s+standard\s+\$0\.0123~\s+80%\s+2\s+app\s+switchyard\/make-the-\S*…\s+Make the parser \S.*…$/);
+  assert.match(wide[2]!, /^b7c2d4e5\s+done\s+standard\s+\$12\.5000\s+80%\s+2\s+lib\s+switchyard\/fix-the-parser\s+Fix the parser$/);
+
+  const lines = formatTable(list, 80).split('\n');
+  for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+  assert.match(lines[0]!, /^ID\s+STATUS\s+TIER\s+COST\s+CACHED\s+REQS\s+REPO\s+TITLE$/);
+  assert.match(lines[1]!, /^k3v9x2a1\s+over-budget\s+standard\s+\$0\.0123~\s+80%\s+2\s+app\s+Make the parser\S* .*…$/);
+  // The legend is wrapped, not cut: every word of it is there.
+  assert.equal(lines.slice(3).map(l => l.trim()).join(' '), '~ includes 1 estimated request (its usage never came or could not be read, as when a stream is cut; or it was served at a tier without a price here)');
+
+  const piped = formatTable(list).split('\n');
+  assert.ok(piped[1]!.endsWith(long.title) && piped[1]!.includes(long.branch), piped[1]);
+  // A terminal too narrow for the figures themselves: names at their least, no figure cut.
+  const narrow = formatTable(list, 40).split('\n');
+  assert.match(narrow[1]!, /^k3v9x2a1\s+over-budget\s+standard\s+\$0\.0123~\s+80%\s+2\s+app\s+Make the parser…$/);
+});

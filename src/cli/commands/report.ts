@@ -5,6 +5,7 @@ import { UsageError } from '../args';
 import { toCsv } from '../../host/ledger/report';
 import { noHomeYet, startCliEngine } from '../engineForCli';
 import { reportTable } from '../reportTable';
+import { terminalColumns } from '../fitTable';
 
 export const reportSpec: CommandSpec = {
   name: 'report',
@@ -36,7 +37,7 @@ export async function reportCommand(flags: ParsedFlags, out: (s: string) => void
       return 0;
     }
     const rows = await engine.spend.report({ by, since });
-    out(flags.json ? JSON.stringify(rows, null, 2) : reportTable(rows, by, since));
+    out(flags.json ? JSON.stringify(rows, null, 2) : reportTable(rows, by, since, terminalColumns()));
     return 0;
   } finally {
     await engine.shutdown();

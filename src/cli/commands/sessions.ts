@@ -4,7 +4,8 @@ import { percent } from '../../protocol/percent';
 import type { SessionInfo } from '../../protocol/types';
 import type { CommandSpec, ParsedFlags } from '../args';
 import { noHomeYet, startCliEngine } from '../engineForCli';
-import { costCell, estimateLegend } from '../reportTable';
+import { costCell, estimateLegend, legendLines } from '../reportTable';
+import { fitTable, terminalColumns } from '../fitTable';
 import { isOrphanedQueuedReason } from '../../host/sessions/ownership';
 
 export const sessionsSpec: CommandSpec = {
@@ -28,14 +29,15 @@ export async function sessionsCommand(flags: ParsedFlags, out: (s: string) => vo
     const repo = flags.repo ? await engine.sessions.repoRootOf(path.resolve(flags.repo as string)) : undefined;
     const list = await engine.sessions.list(repo);
     if (flags.json) out(JSON.stringify(list, null, 2));
-    else out(formatTable(list));
+    else out(formatTable(list, terminalColumns()));
     return 0;
   } finally {
     await engine.shutdown();
   }
 }
 
-export function formatTable(list: readonly SessionInfo[]): string {
+/** The table; `width`, a terminal's, fits it there (repository, branch and title cut, the legend wrapped). */
+export function formatTable(list: readonly SessionInfo[], width?: number): string {
   if (!list.length) return 'No sessions.';
   // Sessions of several repositories can share titles and branch names: say whose each is.
   const repos = new Set(list.map(s => s.repo)).size > 1;
@@ -51,10 +53,11 @@ export function formatTable(list: readonly SessionInfo[]): string {
     s.title,
   ]);
   const head = ['ID', 'STATUS', 'TIER', 'COST', 'CACHED', 'REQS', ...(repos ? ['REPO'] : []), 'BRANCH', 'TITLE'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
-  const lines = [head, ...rows].map(r => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+  // The id, status and figures stay whole: the names give, the widest first. Where even so the title would
+  // be cut short, the branch goes (it is the title's slug; `--json` and piped output have it).
+  const lines = fitTable([head, ...rows], [{}, {}, {}, {}, {}, {}, ...(repos ? [{ min: 8 }] : []), { min: 16, drop: 'when-narrow' }, { min: 16 }], width);
   const estimated = list.reduce((n, s) => n + s.estimatedRequests, 0);
-  return [...lines, ...(estimated ? [estimateLegend(estimated)] : [])].join('\n');
+  return [...lines, ...legendLines(estimated ? [estimateLegend(estimated)] : [], width)].join('\n');
 }
 
 /** As `report` shows a cost: `unpriced` rather than $0, `~` when it includes estimates. */

@@ -1,0 +1,93 @@
+// The CLI's tables (`sessions`, `report`): columns two spaces apart and, on a terminal, fitted to its
+// width. Piped output keeps every cell whole, for scripts and `less -S`; a terminal's line would wrap and
+// break the columns, so there the columns that can give (titles, branches, labels) are cut with "…".
+
+export interface FitColumn {
+  /** The fewest columns this one is cut to; absent, it is never cut. */
+  min?: number;
+  /** How a cell is cut to `width` (default: its start kept, "…" last). */
+  cut?: (cell: string, width: number) => string;
+  /**
+   * On a terminal only: left out when it says nothing (every cell under its header `-`), or when the
+   * table does not fit even with every column cut to its least (the rightmost such column first).
+   */
+  drop?: 'when-blank' | 'when-narrow';
+}
+
+const GAP = '  ';
+
+/** `rows` (the header first) as lines; `width` a terminal's columns, or undefined to cut nothing. The last column is not padded. */
+export function fitTable(rows: readonly (readonly string[])[], columns: readonly FitColumn[], width?: number): string[] {
+  if (width !== undefined) {
+    const kept = keptColumns(rows, columns, width);
+    rows = rows.map(r => kept.map(i => r[i] ?? ''));
+    columns = kept.map(i => columns[i] ?? {});
+  }
+  const count = Math.max(0, ...rows.map(r => r.length));
+  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...rows.map(r => length(r[i] ?? ''))));
+  if (width !== undefined) shrink(widths, columns, width);
+  return rows.map(r =>
+    r
+      .map((c, i) => {
+        const w = widths[i]!;
+        const fitted = length(c) > w ? (columns[i]?.cut ?? cutEnd)(c, w) : c;
+        return i === r.length - 1 ? fitted : pad(fitted, w);
+      })
+      .join(GAP)
+      .trimEnd(),
+  );
+}
+
+/** The indexes of the columns a terminal of `width` shows (FitColumn.drop). */
+function keptColumns(rows: readonly (readonly string[])[], columns: readonly FitColumn[], width: number): number[] {
+  const count = Math.max(0, ...rows.map(r => r.length));
+  let kept = Array.from({ length: count }, (_, i) => i).filter(i => columns[i]?.drop !== 'when-blank' || rows.slice(1).some(r => (r[i] ?? '-') !== '-'));
+  const least = (i: number) => {
+    const whole = Math.max(0, ...rows.map(r => length(r[i] ?? '')));
+    const min = columns[i]?.min;
+    return min === undefined ? whole : Math.min(whole, min);
+  };
+  for (;;) {
+    const needed = kept.reduce((n, i) => n + least(i), 0) + GAP.length * Math.max(0, kept.length - 1);
+    const droppable = kept.filter(i => columns[i]?.drop === 'when-narrow').pop();
+    if (needed <= width || droppable === undefined) return kept;
+    kept = kept.filter(i => i !== droppable);
+  }
+}
+
+/** Narrows the columns that can give, the widest first, until the line fits `width` or none can give more. */
+function shrink(widths: number[], columns: readonly FitColumn[], width: number): void {
+  let over = widths.reduce((n, w) => n + w, 0) + GAP.length * Math.max(0, widths.length - 1) - width;
+  while (over > 0) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) {
+      const min = columns[i]?.min;
+      if (min !== undefined && widths[i]! > min && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+    }
+    if (widest < 0) return;
+    widths[widest]!--;
+    over--;
+  }
+}
+
+/** `cell` cut to `width` characters, its end replaced by "…". */
+export function cutEnd(cell: string, width: number): string {
+  const chars = Array.from(cell);
+  return chars.length <= width ? cell : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+}
+
+/** A cell of a name and a trailing ` [id]`: the name cut, the id kept whole while it fits. */
+export function cutKeepingId(cell: string, width: number): string {
+  const m = / \[[^\]]+\]$/.exec(cell);
+  if (!m || m[0].length + 2 > width) return cutEnd(cell, width);
+  return cutEnd(cell.slice(0, m.index), width - m[0].length) + m[0];
+}
+
+// Characters, not UTF-16 units: an emoji in a title counts once, as a terminal mostly shows it.
+const length = (s: string) => Array.from(s).length;
+const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - length(s)));
+
+/** The terminal's width for a table on stdout, or undefined when stdout is no terminal (piped, a file). */
+export function terminalColumns(stream: { isTTY?: boolean; columns?: number } = process.stdout): number | undefined {
+  return stream.isTTY && stream.columns && stream.columns > 0 ? stream.columns : undefined;
+}
