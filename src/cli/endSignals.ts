@@ -6,9 +6,28 @@ export type EndSignal = (typeof END_SIGNALS)[number];
 
 /** Calls `handler` on any of them until the returned function is called. */
 export function onEndSignals(handler: (signal: EndSignal) => void): () => void {
+  endStartingSignals();
   const listeners = END_SIGNALS.map(signal => [signal, () => handler(signal)] as const);
   for (const [signal, listener] of listeners) process.on(signal, listener);
   return () => {
     for (const [signal, listener] of listeners) process.off(signal, listener);
   };
+}
+
+let whileStarting: (() => void) | undefined;
+
+/**
+ * `handler` takes the end signals while the CLI starts: until a command takes them itself (onEndSignals)
+ * or its engine has started (endStartingSignals), whichever is first.
+ */
+export function onStartingSignals(handler: (signal: EndSignal) => void): void {
+  endStartingSignals();
+  const off = onEndSignals(handler);
+  whileStarting = off;
+}
+
+/** The CLI has started: a signal is the command's now, or Node's default. */
+export function endStartingSignals(): void {
+  whileStarting?.();
+  whileStarting = undefined;
 }

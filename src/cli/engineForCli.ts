@@ -8,6 +8,7 @@ import type { EngineSink } from '../host/events';
 import { switchyardHome } from '../host/home';
 import { readMachineConfig, type MachineConfig } from '../host/machineConfig';
 import { withDefaults } from '../host/settings';
+import { endStartingSignals } from './endSignals';
 
 export interface CliEngineOptions {
   settings?: Partial<HostSettings>;
@@ -71,13 +72,16 @@ export async function startCliEngine(o: CliEngineOptions = {}): Promise<Engine> 
     },
   };
   const only = o.only;
-  return Engine.start({
+  const engine = await Engine.start({
     home, settings, apiKey: process.env.OPENAI_API_KEY?.trim() || undefined, headless: true, sink, passive: o.passive,
     takesOver: (id: string) => id === only,
     startsTakenOver: false,
     approvesUnconfined: Boolean(o.approveCommands),
     followMachineConfig: settingsFrom,
   });
+  // Started: a signal from here is the command's to act on (it pauses a run), or Node's default.
+  endStartingSignals();
+  return engine;
 }
 
 /** A home that is a file, or below one, would fail later, on whichever of its files came first, with ENOTDIR. */

@@ -3,7 +3,7 @@ import { InterruptedError, InvalidRequestError, UserError } from '../host/errors
 import { detachGitFromTerminal } from '../host/worktrees/git';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
-import { END_SIGNALS } from './endSignals';
+import { END_SIGNALS, endStartingSignals, onStartingSignals } from './endSignals';
 import { wrapLine } from './helpWrap';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
@@ -118,18 +118,34 @@ export function runCli(): void {
   detachGitFromTerminal();
   const out = lineWriter(process.stdout);
   const err = lineWriter(process.stderr);
-  main(process.argv.slice(2), out, err).then(
+  const argv = process.argv.slice(2);
+  onStartingSignals(() => endedWhileStarting(argv, out, err));
+  main(argv, out, err).then(
     code => {
+      endStartingSignals();
       process.exitCode = code;
       // Done, but the process may take a moment to wind down (sockets closing): a signal then ends it
       // with the run's own status, not Node's default (130, 143).
       for (const signal of END_SIGNALS) process.on(signal, () => process.exit(code));
     },
     e => {
+      endStartingSignals();
       err(`switchyard: ${e instanceof Error ? e.message : String(e)}`);
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * A signal while the CLI starts (its engine not yet up: nothing of the command's is made) ends it at once,
+ * as Node's default would, but said, and as JSON where the script asked for it, rather than in silence.
+ */
+function endedWhileStarting(argv: readonly string[], rawOut: Out, rawErr: Out): void {
+  const command = COMMANDS.find(c => c.spec.name === argv[0]);
+  const message = 'Interrupted while starting, before this command made or changed anything.';
+  rawErr(`switchyard${command ? ` ${command.spec.name}` : ''}: ${message}`);
+  if (command && 'json' in command.spec.flags && argv.includes('--json')) rawOut(JSON.stringify({ ok: false, reason: 'error', message }));
+  process.exit(130);
 }
 
 /**
