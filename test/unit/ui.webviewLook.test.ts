@@ -110,6 +110,16 @@ function spendMessage(): ToWebviewMessage {
   return { type: 'spend/state', body: { summary, series, sessions: 1, trusted: true } };
 }
 
+/** November with eight sessions and "other", each spending on most of the first twenty days. */
+function busyMonth(): ToWebviewMessage {
+  const m = spendMessage();
+  if (m.type !== 'spend/state') throw new Error('a spend message');
+  const days = Array.from({ length: 30 }, (_, i) => `2026-11-${String(i + 1).padStart(2, '0')}`);
+  const costs = (k: number) => days.map((_, i) => (i < 20 && (i + k) % 4 ? 1 + ((i * 7 + k * 3) % 5) : 0));
+  const bySession = [...Array.from({ length: 8 }, (_, k) => ({ sessionId: `s${k}`, title: `Session ${k + 1}`, costUsd: costs(k) })), { sessionId: 'other', title: 'Other sessions', costUsd: costs(8) }];
+  return { ...m, body: { ...m.body, summary: { ...m.body.summary, day: '2026-11-20' }, series: { ...m.body.series, days, bySession, cacheShare: days.map(() => 0.5) } } };
+}
+
 function stuckTranscript(): ToWebviewMessage {
   const session = sessionInfo({
     tier: 'priority', worktree: '/w', status: 'stuck', statusReason: 'Loop guard: the same command, 4 times.', costUsd: 0.2, turns: 4,
@@ -136,6 +146,19 @@ function contrast(css: string, background: string): number {
   return (a! + 0.05) / (b! + 0.05);
 }
 
+/** Distance in OKLab, where 0.02 is about the smallest difference an eye sees. */
+function distance(a: string, b: string): number {
+  const oklab = (css: string) => {
+    const [r, g, b] = channels(css).slice(0, 3).map(c => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)) as [number, number, number];
+    const l = Math.cbrt(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b);
+    const m = Math.cbrt(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b);
+    const s = Math.cbrt(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b);
+    return [0.2104542553 * l + 0.793617785 * m - 0.0040720468 * s, 1.9779984951 * l - 2.428592205 * m + 0.4505937099 * s, 0.0259040371 * l + 0.7827717662 * m - 0.808675766 * s];
+  };
+  const [x, y] = [oklab(a), oklab(b)];
+  return Math.hypot(x[0]! - y[0]!, x[1]! - y[1]!, x[2]! - y[2]!);
+}
+
 // Page code as text: this file is type-checked without the DOM library.
 const style = (page: Page, selector: string, prop: 'color' | 'background-color') =>
   page.evaluate<string>(`getComputedStyle(document.querySelector(${JSON.stringify(selector)})).getPropertyValue('${prop}')`);
@@ -154,7 +177,7 @@ for (const theme of Object.keys(THEMES) as Theme[]) {
       assert.notEqual(color, await page.evaluate<string>('getComputedStyle(document.body).color'), `${selector} falls back to plain text: the theme lacks its variable`);
       assert.ok(contrast(color, background) >= 4.5, `${selector} in ${color} on ${background}: contrast ${contrast(color, background).toFixed(2)}`);
     }
-    for (const selector of ['.dot.tier-priority', '.series-0.swatch']) {
+    for (const selector of ['.dot.tier-priority', '.series-blue.swatch']) {
       const fill = await style(spend, selector, 'background-color');
       assert.equal(channels(fill)[3], 1, `${selector} is filled with ${fill}`);
     }
@@ -162,6 +185,61 @@ for (const theme of Object.keys(THEMES) as Theme[]) {
     await spend.close();
   });
 }
+
+for (const theme of Object.keys(THEMES) as Theme[]) {
+  test(`${theme}: every session of the Spend chart has a look of its own, and its legend swatch is its bars'`, { skip }, async () => {
+    const page = await open('spend', theme, 400, busyMonth());
+    await page.waitForSelector('.legend .swatch');
+    // Per legend row: its hue (the line of a hollow one), whether hollow, and the same read from its bars.
+    const looks = await page.evaluate<{ cls: string; swatch: [string, boolean]; bars: [string, boolean][] }[]>(`[...document.querySelectorAll('.legend .swatch')].map(sw => {
+      const series = el => [...el.classList].filter(c => c.startsWith('series-')).join(' ');
+      const cls = series(sw);
+      const s = getComputedStyle(sw);
+      const hollow = s.borderTopWidth !== '0px';
+      return {
+        cls,
+        swatch: [hollow ? s.borderTopColor : s.backgroundColor, hollow],
+        bars: [...document.querySelectorAll('.stacked-chart rect.bar')].filter(r => series(r) === cls).map(r => {
+          const b = getComputedStyle(r);
+          return b.stroke === 'none' ? [b.fill, false] : [b.stroke, true];
+        }),
+      };
+    })`);
+    assert.equal(looks.length, 9);
+    for (const l of looks) {
+      assert.ok(l.bars.length > 0, `${l.cls} has bars`);
+      for (const bar of l.bars) assert.deepEqual(bar, l.swatch, `${l.cls}: bar and swatch`);
+    }
+    const sessions = looks.filter(l => l.cls !== 'series-other');
+    for (const [i, a] of sessions.entries()) {
+      assert.equal(channels(a.swatch[0])[3], 1, `${a.cls} is drawn in ${a.swatch[0]}: translucent`);
+      for (const b of sessions.slice(i + 1)) {
+        if (a.swatch[1] !== b.swatch[1]) continue;
+        const d = distance(a.swatch[0], b.swatch[0]);
+        assert.ok(d >= 0.13, `${a.cls} (${a.swatch[0]}) and ${b.cls} (${b.swatch[0]}) look alike: ${d.toFixed(3)} apart`);
+      }
+    }
+    await page.close();
+  });
+}
+
+for (const width of [170, 200, 260, 400, 900]) test(`spend chart ${width} px wide: day labels on one step from day 1, none touching`, { skip }, async () => {
+  const page = await open('spend', 'dark', width, busyMonth());
+  await page.waitForSelector('.stacked-chart rect.bar');
+  const labels = await page.evaluate<{ day: number; left: number; right: number }[]>(`[...document.querySelectorAll('.stacked-chart text.tick[text-anchor=middle]')].map(t => {
+    const r = t.getBoundingClientRect();
+    return { day: Number(t.textContent), left: r.left, right: r.right };
+  })`);
+  const days = labels.map(l => l.day);
+  assert.equal(days[0], 1);
+  const steps = new Set(days.slice(2).map((d, i) => d - days[i + 1]!));
+  assert.ok(steps.size <= 1, `one step: ${days}`);
+  const every = [...steps][0] ?? days[1]! - 1;
+  assert.ok(days.length < 2 || days[1] === (every % 5 === 0 ? every : 1 + every), `the second label is on the grid: ${days}`);
+  for (let i = 1; i < labels.length; i++) assert.ok(labels[i]!.left - labels[i - 1]!.right >= 4, `labels ${days[i - 1]} and ${days[i]} touch: ${days}`);
+  assert.ok(days.length >= 3, `a month needs more than ${days} at ${width} px`);
+  await page.close();
+});
 
 for (const width of [170, 200, 260]) test(`spend view in a ${width} px sidebar: tier and budget figures are whole, inside their cards, and the bars are bars`, { skip }, async () => {
   const page = await open('spend', 'dark', width, spendMessage());

@@ -55,13 +55,32 @@ test('niceScale: round ticks from 0 that cover the maximum', () => {
   }
 });
 
-test('dayLabelIndexes: day 1, then round days, never closer than the minimum gap', () => {
-  assert.deepEqual(dayLabelIndexes(30, 260).map(i => i + 1), [1, 5, 10, 15, 20, 25, 30]);
-  assert.deepEqual(dayLabelIndexes(30, 700).map(i => i + 1).slice(0, 4), [1, 3, 5, 7]);
-  assert.deepEqual(dayLabelIndexes(31, 2000).length, 31);
+test('dayLabelIndexes: a regular grid from day 1, the densest that fits', () => {
+  const days = (count: number, width: number) => dayLabelIndexes(count, width).map(i => i + 1);
+  assert.deepEqual(days(31, 2000).length, 31);
+  assert.deepEqual(days(30, 700).slice(0, 4), [1, 2, 3, 4]);
+  assert.deepEqual(days(30, 500), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29]);
+  // 5.3 px a day (a 260 px sidebar): the old labels skipped day 5 to read 1, 10, 15 …
+  assert.deepEqual(days(30, 160), [1, 5, 10, 15, 20, 25, 30]);
+  assert.deepEqual(days(31, 120), [1, 8, 15, 22, 29]);
+  assert.deepEqual(days(30, 84), [1, 10, 20, 30]);
+  assert.deepEqual(days(31, 50), [1, 15, 30]);
+  assert.deepEqual(days(31, 20), [1]);
   assert.deepEqual(dayLabelIndexes(0, 300), []);
-  for (const w of [120, 260, 500, 900]) {
-    const idx = dayLabelIndexes(31, w);
-    for (let i = 1; i < idx.length; i++) assert.ok((idx[i]! - idx[i - 1]!) * (w / 31) >= 26, `labels crowd at width ${w}`);
+});
+
+test('dayLabelIndexes: at any width, one step throughout (after the 1st on multiples of 5) and never crowded', () => {
+  const grid = (count: number, every: number) => {
+    const first = every % 5 === 0 ? every : 1 + every;
+    return [1, ...Array.from({ length: Math.max(0, Math.floor((count - first) / every) + 1) }, (_, i) => first + i * every)];
+  };
+  for (const count of [28, 29, 30, 31]) {
+    for (let w = 10; w <= 1200; w += 2) {
+      const days = dayLabelIndexes(count, w).map(i => i + 1);
+      const at = `${count} days in ${w} px: ${days.join(', ')}`;
+      assert.ok(days.length === 1 || [1, 2, 5, 7, 10, 15].some(every => grid(count, every).join() === days.join()), at);
+      assert.equal(days[0], 1, at);
+      for (let i = 1; i < days.length; i++) assert.ok((days[i]! - days[i - 1]!) * (w / count) >= 20, `labels crowd: ${at}`);
+    }
   }
 });

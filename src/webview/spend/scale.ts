@@ -19,19 +19,28 @@ export function niceScale(max: number, count = 4): Scale {
   return { max: ticks[ticks.length - 1] ?? max, ticks };
 }
 
+/** Label steps, densest first: every day, every other day, then multiples of 5 or weekly from the 1st. */
+const DAY_STEPS = [1, 2, 5, 7, 10, 15];
+
 /**
- * Which day indexes get an x-axis label so labels never crowd: day 1, then every k-th day. Steps of 5 or
- * more land on round days (5, 10, 15 …); smaller steps count from day 1 (1, 3, 5 …).
+ * Which day indexes get an x-axis label: the densest regular grid whose closest two labels are `minGap`
+ * pixels apart or more (20 keeps two-digit labels at 10 px clear of each other). Skipping only the labels
+ * that crowd would read 1, 10, 15 …; a grid reads at a glance.
  */
-export function dayLabelIndexes(dayCount: number, plotWidth: number, minGap = 26): number[] {
+export function dayLabelIndexes(dayCount: number, plotWidth: number, minGap = 20): number[] {
   if (dayCount <= 0) return [];
   const per = plotWidth / dayCount;
-  const every = [1, 2, 5, 10, 15].find(k => k * per >= minGap) ?? dayCount;
-  const out: number[] = [0];
-  const first = every < 5 ? 1 + every : every;
-  for (let day = first; day <= dayCount; day += every) {
-    const idx = day - 1;
-    if ((idx - (out[out.length - 1] ?? 0)) * per >= minGap) out.push(idx);
+  for (const every of DAY_STEPS) {
+    const days = dayGrid(every, dayCount);
+    const closest = Math.min(...days.slice(1).map((d, i) => d - (days[i] ?? 0)));
+    if (closest * per >= minGap) return days.map(d => d - 1);
   }
-  return out;
+  return [0];
+}
+
+/** Day 1, then every `every`-th day: on its multiples for steps of 5, 10, 15 (1, 5, 10 …), else counted from day 1 (1, 3, 5 … / 1, 8, 15 …). */
+function dayGrid(every: number, dayCount: number): number[] {
+  const days = [1];
+  for (let day = every % 5 === 0 ? every : 1 + every; day <= dayCount; day += every) days.push(day);
+  return days;
 }

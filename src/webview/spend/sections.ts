@@ -2,7 +2,7 @@
 // the charts, which keep hover state, live in spendView.ts and are only updated.
 import { button, h, icon } from '../dom';
 import { monthLabel, percent, plural, tokens, usd } from '../format';
-import { seriesClass } from './stackedChart';
+import { seriesClass } from './palette';
 import type { BudgetRow, SessionSeries, SpendModel } from './spendModel';
 
 export interface SpendActions {

@@ -1,6 +1,7 @@
 // Daily spend, stacked per session, as SVG built with DOM calls (small, crisp, themed by CSS classes).
 import { h, svg } from '../dom';
 import { dayLabel, usd, usdAxis } from '../format';
+import { seriesClass } from './palette';
 import { dayLabelIndexes, niceScale } from './scale';
 import type { SessionSeries } from './spendModel';
 import { onWidth, Tooltip } from './tooltip';
@@ -15,6 +16,8 @@ export interface StackedData {
 const HEIGHT = 150;
 const PAD = { top: 8, right: 4, bottom: 18, left: 40 };
 const TOOLTIP_ROWS = 6;
+/** Pixels between stacked segments: neighbours stay apart where their colours are close (high contrast, colour blindness). */
+const SEGMENT_GAP = 1;
 
 /**
  * What the chart says in words, for a screen reader (the bars and their hover figures are not read): the
@@ -26,10 +29,6 @@ export function chartSummary(d: StackedData): string {
   const dearest = spent.reduce((a, b) => (b.usd > a.usd ? b : a));
   const each = spent.map(x => `${dayLabel(x.day)} ${usd(x.usd)}`).join(', ');
   return `Spend per day this month, stacked by session: ${spent.length} ${spent.length === 1 ? 'day' : 'days'} with spend, the most ${usd(dearest.usd)} on ${dayLabel(dearest.day)}. ${each}.`;
-}
-
-export function seriesClass(colour: number): string {
-  return colour < 0 ? 'series-other' : `series-${colour % 8}`;
 }
 
 export class StackedChart {
@@ -93,15 +92,17 @@ export class StackedChart {
     d.days.forEach((_, i) => {
       const x = PAD.left + i * step + (step - barW) / 2;
       let acc = 0;
+      let floor = y(0); // the top of the segments drawn so far
       for (const s of d.series) {
         const v = s.values[i] ?? 0;
         if (v <= 0) continue;
         const top = y(acc + v);
-        const bottom = y(acc);
+        const bottom = floor < y(0) ? floor - SEGMENT_GAP : floor;
         acc += v;
         // Tiny amounts still show as a sliver: a day with spend should never look like a day without.
         const hgt = Math.max(1, bottom - top);
-        const rect = svg('rect', { x: x.toFixed(2), y: (bottom - hgt).toFixed(2), width: barW.toFixed(2), height: hgt.toFixed(2) }, `bar ${seriesClass(s.colour)}`);
+        floor = bottom - hgt;
+        const rect = svg('rect', { x: x.toFixed(2), y: floor.toFixed(2), width: barW.toFixed(2), height: hgt.toFixed(2) }, `bar ${seriesClass(s.colour)}`);
         if (this.focus !== null && s.id !== this.focus) rect.classList.add('dim');
         this.bars.push({ rect, series: s.id });
         root.appendChild(rect);
