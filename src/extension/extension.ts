@@ -16,10 +16,11 @@ import { Approvals } from './approvals';
 import { PaletteContext } from './paletteContext';
 import { PausedElsewhere } from './pausedElsewhere';
 import { SessionState } from './sessionState';
-import { affectsHost, affectsHostPriority, readHostPriority, readSettings } from './settings';
+import { affectsHost, affectsHostPriority, problemsNotice, readHostPriority, readSettings } from './settings';
 import { SpendMeter } from './statusBar/spendMeter';
 import { TierItem } from './statusBar/tierItem';
 import { ApiKeyStore, StateKeys } from './storage';
+import { reposBelow } from './commands/noRepository';
 import { SessionsTree } from './views/sessionsTree';
 import { SpendView } from './views/spendView';
 import { TranscriptPanels } from './views/transcriptPanel';
@@ -55,6 +56,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const cpuAtStart = process.cpuUsage();
   const log = vscode.window.createOutputChannel('Switchyard', { log: true });
   const apiKeys = new ApiKeyStore(context.secrets);
+  // The empty Sessions view offers Set API Key only while there is none (stored, or from the environment).
+  const showHasApiKey = async () => void vscode.commands.executeCommand('setContext', 'switchyard.hasApiKey', Boolean(await apiKeys.get()));
+  void showHasApiKey();
   const reportedProblems = new Set<string>();
   const configuration = async () => {
     const { settings, problems } = readSettings();
@@ -66,8 +70,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     // One notification for one typo; several at once (a settings.json pasted in) are one too, each in the log.
     const [first] = fresh;
     if (first) {
-      const text = fresh.length === 1 ? first.text : `${fresh.length} settings are not valid (${fresh.map(p => p.key).join(', ')}); each is replaced as the Switchyard output says.`;
-      void vscode.window.showWarningMessage(`Switchyard: ${text}`, 'Open Settings', ...(fresh.length > 1 ? ['Show Output'] : [])).then(c => {
+      void vscode.window.showWarningMessage(`Switchyard: ${problemsNotice(fresh)}`, 'Open Settings', ...(fresh.length > 1 ? ['Show Output'] : [])).then(c => {
         if (c === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', fresh.length === 1 ? first.key : 'switchyard');
         else if (c === 'Show Output') log.show();
       });
@@ -114,10 +117,16 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     defaultTier = (TIERS as readonly string[]).includes(t) ? (t as SessionInfo['tier']) : 'standard';
   };
   const refreshTier = () => tierItem.refresh(activeSession(), defaultTier);
+  let repos: readonly string[] = [];
+  let noCommits = false;
   const resolveRepo = async () => {
-    repo = await findRepo(host);
+    ({ roots: repos, noCommits } = await findRepos(host));
+    // The one chosen last in this workspace, while it is still open here; else the first folder's.
+    const chosen = context.workspaceState.get<string>(StateKeys.repository);
+    repo = chosen && repos.includes(chosen) ? chosen : repos[0];
+    void vscode.commands.executeCommand('setContext', 'switchyard.severalRepos', repos.length > 1);
     state.repo = repo;
-    // Of several folders, the first in a git repository is the one whose sessions run and show: said so.
+    // Of several folders, the repository chosen (else the first) is the one whose sessions run and show: said so.
     tree.repoName = repo && (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? path.basename(repo) : undefined;
     void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
     return repo;
@@ -137,6 +146,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     log,
     repo: () => repo,
     findRepo: () => resolveRepo(),
+    repos: () => repos,
+    noCommitsYet: () => noCommits,
+    useRepo: async root => {
+      await context.workspaceState.update(StateKeys.repository, root);
+      if (root === repo) return;
+      await resolveRepo();
+      await state.reload();
+      transcripts.closeUnlisted();
+    },
     activeSession,
     cameToLast: () => active,
     setActiveSession: id => {
@@ -172,8 +190,13 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       if (affectsHostPriority(e)) void offerRestartForPriority();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host.pushConfiguration()),
-    apiKeys.onDidChange(() => void host.pushConfiguration()),
+    apiKeys.onDidChange(() => {
+      void host.pushConfiguration();
+      void showHasApiKey();
+    }),
     host.onNotification(SessionsProtocol.alert, a => alerts.push(a)),
+    // A folder added to or removed from the workspace may add, remove or be the repository shown.
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void resolveRepo().then(() => state.reload()).catch(err => log.error(`Loading sessions: ${(err as Error).message}`))),
     // A crash (Restart Agent Host says so itself): the sessions it ran come back paused.
     host.onDidChangeState(st => {
       if (st !== 'ready') approvals.withdrawAll();
@@ -183,7 +206,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }),
     host.onDidBecomeReady(async () => {
       await resolveRepo();
-      await state.reload().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
+      await state.reload().then(
+        () => repo && transcripts.closeUnlisted(),
+        err => log.error(`Loading sessions: ${(err as Error).message}`),
+      );
       const crashed = crashedWhileRunning;
       crashedWhileRunning = undefined;
       if (firstReady) offerResumeAfterClose(ctx, context.workspaceState);
@@ -239,17 +265,23 @@ async function offerRestartForPriority(): Promise<void> {
   if (choice === restart) await vscode.commands.executeCommand('switchyard.restartHost');
 }
 
-async function findRepo(host: HostClient): Promise<string | undefined> {
+/** The repositories of the workspace's folders, in folder order, each once (two folders of one repository). */
+async function findRepos(host: HostClient): Promise<{ roots: string[]; noCommits: boolean }> {
   let noCommits = false;
+  const roots: string[] = [];
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     const r = await host.request(SessionsProtocol.resolveRepo, { dir: folder.uri.fsPath });
-    if (r.root) return r.root;
+    if (r.root && !roots.includes(r.root)) roots.push(r.root);
     noCommits ||= r.noCommits === true;
   }
-  // A repository with no commit yet is one a first commit makes usable: the empty view says so.
+  // A repository with no commit yet is one a first commit makes usable: the empty view and New Session say so.
+  noCommits &&= !roots.length;
   void vscode.commands.executeCommand('setContext', 'switchyard.noCommits', noCommits);
-  return undefined;
+  // A folder of checkouts: the empty view offers them rather than `git init`, which would wrap them.
+  const below = !roots.length && !noCommits && (vscode.workspace.workspaceFolders ?? []).some(f => f.uri.scheme === 'file' && reposBelow(f.uri.fsPath).length > 0);
+  void vscode.commands.executeCommand('setContext', 'switchyard.reposBelow', below);
+  return { roots, noCommits };
 }
 
 export function deactivate(): void {

@@ -4,6 +4,7 @@
 // session.
 import * as vscode from 'vscode';
 import type { SessionAlert } from '../protocol/sessions';
+import { failedAlert } from './commands/startRefusal';
 import { Disposable } from './lifecycle';
 import { plainText } from './plainText';
 
@@ -82,10 +83,10 @@ function showOne(a: SessionAlert): void {
       break;
     }
     case 'failed': {
-      // A refused key is mended by a new one: offered first, then the retry it makes worth trying.
-      const actions = a.apiKeyRefused ? ['Set API Key…', 'Open Transcript'] : ['Retry', 'Open Transcript'];
-      void vscode.window.showErrorMessage(`Switchyard: "${a.title}" failed: ${a.message}`, ...actions).then(async choice => {
-        if (choice === 'Retry') run('switchyard.retrySession', a.sessionId);
+      const { message, actions, fix } = failedAlert(a.message, a.apiKeyRefused === true);
+      void vscode.window.showErrorMessage(`Switchyard: "${a.title}" failed: ${message}`, ...actions).then(async choice => {
+        if (fix && choice === fix.action) run(fix.command, ...fix.args);
+        else if (choice === 'Retry') run('switchyard.retrySession', a.sessionId);
         else if (choice === 'Open Transcript') run('switchyard.openTranscript', a.sessionId);
         else if (choice === 'Set API Key…') {
           if (await vscode.commands.executeCommand<boolean>('switchyard.setApiKey', undefined, true) && (await vscode.window.showInformationMessage(`Switchyard: API key saved. Retry "${a.title}" with it?`, 'Retry')) === 'Retry') {
@@ -120,13 +121,17 @@ function showMany(group: readonly SessionAlert[]): void {
         },
       }));
       break;
-    case 'failed':
-      void vscode.window.showErrorMessage(`Switchyard: ${n} sessions failed: ${first.message}`, 'Retry All', showSessions).then(choice => then(choice, {
+    case 'failed': {
+      // One cause (one base URL never reached): its fix, if it has one, is offered once for them all.
+      const { message, fix } = failedAlert(first.message, false);
+      void vscode.window.showErrorMessage(`Switchyard: ${n} sessions failed: ${message}`, ...(fix ? [fix.action] : []), 'Retry All', showSessions).then(choice => then(choice, {
+        ...(fix ? { [fix.action]: () => run(fix.command, ...fix.args) } : {}),
         'Retry All': async () => {
           for (const id of ids) await vscode.commands.executeCommand('switchyard.retrySession', id);
         },
       }));
       break;
+    }
     case 'stuck':
       void vscode.window.showWarningMessage(`Switchyard: ${n} sessions look stuck (${group.map(a => `"${a.title}"`).join(', ')}). Each says why in the Sessions view.`, showSessions).then(choice => then(choice, {}));
       break;

@@ -17,6 +17,8 @@ export class SessionState extends Disposable {
   private readonly removedEmitter = this.register(new vscode.EventEmitter<readonly string[]>());
   /** The repository sessions are listed for (the workspace's), once known. */
   repo: string | undefined;
+  /** The repository's sessions have been listed once: a session not here now is none of this window's. */
+  listed = false;
 
   /** Fires with the sessions that changed (all of them after a reload). */
   readonly onDidChangeSessions = this.sessionsEmitter.event;
@@ -85,6 +87,7 @@ export class SessionState extends Disposable {
       gone.delete(s.id);
     }
     this.spendValue = summary;
+    this.listed = true;
     this.sessionsEmitter.fire(list);
     if (gone.size) this.removedEmitter.fire([...gone]);
     this.spendEmitter.fire(summary);

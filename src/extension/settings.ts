@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { switchyardHome } from '../host/home';
 import { DEFAULT_DENY_READ, GUARD_MINIMUMS, isBaseUrl, isHostPriority, type GuardSettings, type HostPriority, type HostSettings, type PriceOverride } from '../protocol/host';
+import { usdExact } from '../protocol/money';
 import { goodPrices, pricesProblem } from '../protocol/prices';
 import type { ApprovalPolicy, Tier } from '../protocol/types';
 
@@ -13,9 +14,18 @@ const SECTION = 'switchyard';
 export interface SettingsProblem {
   key: string;
   message: string;
+  /** A dollar setting's value now in force, as a notification names it: "$500.00 (the default)". */
+  inForce?: string;
 }
 
-type Reader = <T>(key: string, check: (v: unknown) => v is T, fallback: T, what: string, inForce?: () => { value: T } | undefined) => T;
+interface ReadOptions<T> {
+  /** A dollar amount: a plain decimal in quotes is read as its number (and reported), not replaced by a default. */
+  dollars?: boolean;
+  /** The machine cap in force until now, for a malformed value with no good layer beneath. */
+  inForce?: () => { value: T } | undefined;
+}
+
+type Reader = <T>(key: string, check: (v: unknown) => v is T, fallback: T, what: string, options?: ReadOptions<T>) => T;
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
@@ -33,24 +43,42 @@ const isStringMap = (v: unknown): v is Record<string, string> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isString);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
+// Digits with at most one point: "100", "0.5", " 25 ". Not "1e9", "100$" or "1,000", whose meaning is a guess.
+const PLAIN_DECIMAL = /^\d*\.?\d+$/;
+/**
+ * A quoted dollar amount ("100") as its number. VS Code's Settings UI shows such a value as an empty box, with
+ * no error, and replacing it with the default could lift a cap five times over what the user wrote.
+ */
+const quotedDollars = (v: unknown): number | undefined => (typeof v === 'string' && PLAIN_DECIMAL.test(v.trim()) ? Number(v.trim()) : undefined);
+const usdText = (v: unknown): string => (v === null ? 'no cap' : typeof v === 'number' ? usdExact(v) : JSON.stringify(v));
+
 /** The check a CLI run makes of config.json's prices, so that what the editor saves there is never refused. */
 const isPriceOverrides = (v: unknown): v is Record<string, PriceOverride> => pricesProblem(v) === undefined;
 
 export function readSettings(): { settings: HostSettings; problems: SettingsProblem[] } {
   const config = vscode.workspace.getConfiguration(SECTION);
   const problems: SettingsProblem[] = [];
-  const read: Reader = (key, check, fallback, what, inForce) => {
+  const read: Reader = (key, check, fallback, what, options = {}) => {
     const value = config.get<unknown>(key);
     if (value === undefined) return fallback;
-    if (check(value)) return value;
+    const asRead = (v: unknown) => (options.dollars ? quotedDollars(v) ?? v : v);
+    const meant = asRead(value);
+    if (check(meant)) {
+      if (meant !== value) {
+        problems.push({ key: `${SECTION}.${key}`, message: `should be a number, not the string ${JSON.stringify(value)}; read as ${String(meant)}`, inForce: `${usdText(meant)} (from the string ${JSON.stringify(value)})` });
+      }
+      return meant;
+    }
     // The value the layer beneath the malformed one gives, if good: a workspace's typo must not replace the
     // user's own cap with the default, which may be higher. With none, a machine cap stays as it was in force
     // when that was lower than the default.
-    const beneath = layersBeneath(config.inspect<unknown>(key), value).find(l => check(l.value));
-    const kept = beneath ? undefined : inForce?.();
+    const beneath = layersBeneath(config.inspect<unknown>(key), value).map(l => ({ ...l, value: asRead(l.value) })).find(l => check(l.value));
+    const kept = beneath ? undefined : options.inForce?.();
     const used = beneath ? (beneath.value as typeof fallback) : kept ? kept.value : fallback;
-    const from = beneath ? `, from ${beneath.name}` : kept ? ', the cap in force until now' : '';
-    problems.push({ key: `${SECTION}.${key}`, message: `should be ${what}; using ${JSON.stringify(used)}${from}` });
+    // A dollar amount's default is said to be one: a cap's may be far above what was meant.
+    const from = beneath ? `from ${beneath.name}` : kept ? 'the cap in force until now' : options.dollars ? 'the default' : undefined;
+    const message = `should be ${what}; using ${JSON.stringify(used)}${from ? `, ${from}` : ''}`;
+    problems.push({ key: `${SECTION}.${key}`, message, ...(options.dollars ? { inForce: `${usdText(used)} (${from})` } : {}) });
     return used;
   };
   // The machine caps every window and CLI run share, as the host last wrote them (config.json), read only for
@@ -68,7 +96,7 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     repeatedError: threshold('repeatedError', 2),
     alternation: threshold('alternation', 4),
     noProgressTurns: threshold('noProgressTurns', 5),
-    noProgressUsd: read('loopGuard.noProgressUsd', isPositive, 2, 'a number of dollars above 0'),
+    noProgressUsd: read('loopGuard.noProgressUsd', isPositive, 2, 'a number of dollars above 0', { dollars: true }),
     sameFailure: threshold('sameFailure', 3),
     textLoop: threshold('textLoop', 3),
     escalateAfter: threshold('escalateAfter', 2),
@@ -88,9 +116,9 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
     worktreesDir: read('worktreesFolder', isString, '', 'a folder path'),
     maxConcurrentSessions: read('maxConcurrentSessions', isIntIn(1, 200), 8, wholeFrom(1, 200)),
     budgets: {
-      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null'),
-      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null', capInForce('dayUsd', 50)),
-      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null', capInForce('monthUsd', 500)),
+      sessionUsd: tooSmallBudget(config.get<unknown>('budget.sessionUsd'), problems) ?? read('budget.sessionUsd', isSessionCap, 5, 'a number of dollars, at least 0.000001, or null', { dollars: true }),
+      dayUsd: read('budget.dayUsd', isCap, 50, 'a number of dollars, 0 or more, or null', { dollars: true, inForce: capInForce('dayUsd', 50) }),
+      monthUsd: read('budget.monthUsd', isCap, 500, 'a number of dollars, 0 or more, or null', { dollars: true, inForce: capInForce('monthUsd', 500) }),
     },
     prices: readPrices(config, problems) ?? read('prices', isPriceOverrides, {}, 'model -> tier -> {input, cachedInput, output}'),
     guard,
@@ -108,16 +136,31 @@ export function readSettings(): { settings: HostSettings; problems: SettingsProb
 }
 
 /**
+ * The one notification for problems newly found: one is said whole; of several, a dollar setting's value now
+ * in force is named first (a cap not what was meant must be seen at once), at most two named, as a long
+ * notification is cut short.
+ */
+export function problemsNotice(problems: readonly SettingsProblem[]): string {
+  const [first] = problems;
+  if (problems.length === 1 && first) return `Setting ${first.key} ${first.message}.`;
+  const named = [...problems].sort((a, b) => Number(b.inForce !== undefined) - Number(a.inForce !== undefined)).slice(0, 2);
+  const said = named.map(p => (p.inForce ? `${p.key}: using ${p.inForce}` : p.key));
+  const more = problems.length - named.length;
+  return `${problems.length} settings are not valid. ${said.join('; ')}${more ? `; and ${more} more` : ''}. Details are in the Switchyard output.`;
+}
+
+/**
  * A session budget of $0, or above it but below the least one counted: taken as that least budget, the one
  * nearest what was asked. Falling back to the default (or a layer beneath) would give sessions a larger cap
  * than the user set; $0 itself would be no budget a session could start with.
  */
-function tooSmallBudget(value: unknown, problems: SettingsProblem[]): number | undefined {
+function tooSmallBudget(setting: unknown, problems: SettingsProblem[]): number | undefined {
+  const value = quotedDollars(setting) ?? setting;
   if (!isNonNeg(value) || value >= MIN_SESSION_BUDGET_USD) return undefined;
   const message = value === 0
     ? 'is $0, below the least budget counted; using 0.000001, so sessions stop before their first request (null: no session cap)'
     : 'is below $0.000001, the least budget counted (spend is counted in millionths of a dollar); using 0.000001';
-  problems.push({ key: `${SECTION}.budget.sessionUsd`, message });
+  problems.push({ key: `${SECTION}.budget.sessionUsd`, message, inForce: `${usdText(MIN_SESSION_BUDGET_USD)} (the least counted)` });
   return MIN_SESSION_BUDGET_USD;
 }
 

@@ -14,6 +14,8 @@ export const StateKeys = {
   resumeOffered: 'switchyard.resumeOffered',
   /** Workspace state: the session whose transcript tab is the preview, so a reload restores it as one. */
   previewTranscript: 'switchyard.previewTranscript',
+  /** Workspace state: of several repositories open in the window, the one whose sessions it shows and starts. */
+  repository: 'switchyard.repository',
 } as const;
 
 export class ApiKeyStore {

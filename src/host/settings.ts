@@ -31,6 +31,12 @@ export const DEFAULT_SETTINGS: HostSettings = {
   workspaceTrusted: true,
 };
 
+/**
+ * Where the base URL is set, in a reason both clients show: the editor names only its setting in its place
+ * (src/extension/commands/startRefusal.ts) and offers to open it.
+ */
+export const BASE_URL_WHERE = '(switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI)';
+
 /** The OpenAI endpoint when no base URL is configured. */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 

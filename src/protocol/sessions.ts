@@ -119,6 +119,16 @@ export interface ApprovalResponse {
   approved: boolean;
 }
 
+/** What New Session starts from: the branch checked out (`HEAD` when detached) and what is around it. */
+export interface RepoBranches {
+  current: string;
+  branches: string[];
+  /** HEAD is detached, at this commit (abbreviated): a session from it has no branch to merge back into. */
+  detachedAt?: string;
+  /** Files with uncommitted changes in the checkout, which a session (from the last commit) does not see. */
+  uncommitted?: number;
+}
+
 export namespace SessionsProtocol {
   export const create = new RequestType<CreateSessionParams, SessionInfo, void>('switchyard/session/create');
   export const list = new RequestType<{ repo?: string }, SessionInfo[], void>('switchyard/session/list');
@@ -140,7 +150,7 @@ export namespace SessionsProtocol {
   /** The repository a folder belongs to (its main checkout), or why it is not one. */
   /** `noCommits`: the folder is in a repository that has no commit yet, which no session can branch from. */
   export const resolveRepo = new RequestType<{ dir: string }, { root: string | null; reason?: string; noCommits?: true }, void>('switchyard/repo/resolve');
-  export const branches = new RequestType<{ repo: string }, { current: string; branches: string[] }, void>('switchyard/repo/branches');
+  export const branches = new RequestType<{ repo: string }, RepoBranches, void>('switchyard/repo/branches');
   export const roles = new RequestType<{ repo: string }, RoleInfo[], void>('switchyard/repo/roles');
   /**
    * What the built-in agent's first request would reserve at the least (USD), as a start checks it against

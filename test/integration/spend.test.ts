@@ -183,7 +183,7 @@ suite('spend, tier and budgets in a real VS Code', () => {
   test("a workspace's malformed budget falls back to the user's own, not to the default", async () => {
     const config = () => vscode.workspace.getConfiguration('switchyard');
     await config().update('budget.sessionUsd', 1, vscode.ConfigurationTarget.Global);
-    await config().update('budget.sessionUsd', '0.5', vscode.ConfigurationTarget.Workspace);
+    await config().update('budget.sessionUsd', 'half', vscode.ConfigurationTarget.Workspace);
     try {
       const { settings, problems } = readSettings();
       assert.strictEqual(settings.budgets.sessionUsd, 1, 'the default ($5) would lift the cap in force');

@@ -12,6 +12,7 @@ import { Conversation } from '../../src/host/agent/conversation';
 import type { ModelClient, ModelTurn } from '../../src/host/agent/modelClient';
 import type { ToolContext } from '../../src/host/agent/tools/types';
 import type { TranscriptEvent } from '../../src/protocol/records';
+import { BASE_URL_WHERE } from '../../src/host/settings';
 
 /** Plays `answers` in order: an Error is thrown, a turn is returned. */
 function scripted(answers: (ModelTurn | Error)[]): ModelClient & { calls: number } {
@@ -51,6 +52,8 @@ test('a model server never reached in this run is reported after three attempts,
   assert.equal(retries(events), 2);
   assert.equal(outcome.kind, 'failed');
   assert.match(outcome.kind === 'failed' ? outcome.reason : '', /^Could not reach the model server: .*ECONNREFUSED.* \(gave up after 3 attempts\)\. Check the base URL/);
+  // Both clients show it: the CLI's flags stay in it, and the editor names its setting in their place (ui.startRefusal.test.ts).
+  assert.ok(outcome.kind === 'failed' && outcome.reason.endsWith(`Check the base URL ${BASE_URL_WHERE} and that the server is running.`));
 });
 
 test('once the model server has answered, it is waited for as long as for any other failure', async t => {

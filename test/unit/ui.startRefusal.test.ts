@@ -1,9 +1,11 @@
-// What a refused New Session offers: the fix for the cap that refused it, whichever way the host words it.
+// What a refused New Session, or a failed session, offers: the fix for what stopped it, whichever way the host words it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { refusal, resumeRefusal } from '../../src/extension/commands/startRefusal';
+import { failedAlert, refusal, resumeRefusal } from '../../src/extension/commands/startRefusal';
 import { refusalMessage } from '../../src/host/budgets/budgetText';
 import { capReachedText } from '../../src/host/sessions/createSession';
+import { settingsProblem } from '../../src/host/sessions/preflight';
+import { BASE_URL_WHERE, DEFAULT_SETTINGS } from '../../src/host/settings';
 import { NO_API_KEY } from '../../src/protocol/host';
 
 test('a cap reached, or with less left than the first request reserves, offers Set Caps… for that cap; other refusals offer nothing but a retry', () => {
@@ -29,4 +31,31 @@ test('a refused resume offers the fix for what left it no room: the cap that sto
   assert.deepEqual([own?.action, own?.command, own?.args], ['Raise Budget…', 'switchyard.raiseSessionBudget', ['abc']]);
   assert.deepEqual(resumeRefusal("The session's budget ($1.00) is used up; raise it before resuming.", 'abc')?.action, 'Raise Budget…');
   assert.equal(resumeRefusal('Session "x" is done; only a paused … session can be resumed.', 'abc'), undefined);
+});
+
+test('no key for OpenAI offers Set API Key, and says a local or other OpenAI-compatible server may need none', () => {
+  const r = refusal(NO_API_KEY);
+  assert.deepEqual([r.actions, r.command], [['Set API Key'], 'switchyard.setApiKey']);
+  assert.match(r.message, /there is no API key for OpenAI yet\. Set one, or point switchyard\.baseUrl at a local or other OpenAI-compatible server \(which may need none\)\.$/);
+});
+
+// The reason the agent loop gives up with when the base URL was never reached (agentLoop.retries.test.ts holds it to this).
+const unreachable = `Could not reach the model server: connect ECONNREFUSED 127.0.0.1:11434 (gave up after 3 attempts). Check the base URL ${BASE_URL_WHERE} and that the server is running.`;
+
+test('a session that never reached its server offers to open the base URL setting, named without the CLI flags', () => {
+  const a = failedAlert(unreachable, false);
+  assert.deepEqual(a.actions, ['Open Settings', 'Retry', 'Open Transcript']);
+  assert.deepEqual([a.fix?.command, a.fix?.args], ['workbench.action.openSettings', ['switchyard.baseUrl']]);
+  assert.equal(a.message, 'Could not reach the model server: connect ECONNREFUSED 127.0.0.1:11434 (gave up after 3 attempts). Check the base URL (the switchyard.baseUrl setting) and that the server is running.');
+  // Other failures keep their reason and buttons; a refused key offers a new one.
+  assert.deepEqual(failedAlert('Not found (404): no such model. Check the model name and the base URL.', false), { message: 'Not found (404): no such model. Check the model name and the base URL.', actions: ['Retry', 'Open Transcript'], fix: undefined });
+  assert.deepEqual(failedAlert('The API key was refused (401).', true).actions, ['Set API Key…', 'Open Transcript']);
+});
+
+test('a base URL that is not a URL refuses the start with Open Settings at that setting', () => {
+  const why = settingsProblem({ ...DEFAULT_SETTINGS, baseURL: 'localhost:11434' }, 'sk-x')!;
+  const r = refusal(why);
+  assert.deepEqual([r.actions, r.command, r.args], [['Open Settings'], 'workbench.action.openSettings', ['switchyard.baseUrl']]);
+  assert.equal(r.message, 'Switchyard: the session was not created: The base URL "localhost:11434" is not an http(s) URL (the switchyard.baseUrl setting). Nothing was sent.');
+  assert.doesNotMatch(r.message, /--base-url|OPENAI_BASE_URL/);
 });

@@ -14,14 +14,15 @@ mkdirSync(run, { recursive: true });
 const upstream = await startUpstream(path.join(ROOT, 'test/fixtures/scripts/vscode.json'));
 await upstream.configure({ faults: [{ match: { script: 'int-slow' }, eventDelayMs: 40 }] });
 const workspace = makeGitWorkspace(path.join(run, 'workspace-repo'));
-// A window of several folders: one outside any repository first, then a repository. In the temp folder:
+// A window of several folders: one outside any repository first, then two repositories. In the temp folder:
 // the results folder lies inside this project's own repository.
 const multi = mkdtempSync(path.join(tmpdir(), 'switchyard-multi-root-'));
 mkdirSync(path.join(multi, 'notes'), { recursive: true });
 writeFileSync(path.join(multi, 'notes', 'todo.md'), '# Notes, in no repository\n');
 makeGitWorkspace(path.join(multi, 'app'));
+makeGitWorkspace(path.join(multi, 'lib'));
 const multiRoot = path.join(multi, 'multi.code-workspace');
-writeFileSync(multiRoot, JSON.stringify({ folders: [{ path: 'notes' }, { path: 'app' }] }));
+writeFileSync(multiRoot, JSON.stringify({ folders: [{ path: 'notes' }, { path: 'app' }, { path: 'lib' }] }));
 // A folder in no repository, which the suite makes one.
 const plain = path.join(multi, 'plain');
 mkdirSync(plain, { recursive: true });

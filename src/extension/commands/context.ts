@@ -22,6 +22,12 @@ export interface CommandContext {
   repo(): string | undefined;
   /** Looks for it again (a folder made a repository since, or folders changed), and shows what it found. */
   findRepo(): Promise<string | undefined>;
+  /** Every repository of the workspace's folders, in folder order (the window shows one at a time: `repo`). */
+  repos(): readonly string[];
+  /** Makes `root`, one of `repos`, the window's repository: its sessions are shown and started from then on. */
+  useRepo(root: string): Promise<void>;
+  /** No folder here is in a usable repository, and one is in a repository with no commit yet. */
+  noCommitsYet(): boolean;
   /** The session the status-bar tier item acts on: the selected row, else the active transcript, else the last one used. */
   activeSession(): SessionInfo | undefined;
   /** The id of the session the user came to last: a row selected, a transcript brought to the front, one started. */

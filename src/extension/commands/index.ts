@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { CommandContext, CommandHandler } from './context';
 import { clearApiKey, restartHost, setApiKey, showLog } from './hostCommands';
 import { newSession } from './newSession';
+import { chooseRepository } from './repoChoice';
 import { sayRowWasRedrawn } from './pick';
 import { discardSession, mergeSession, openWorktree, pruneWorktrees, showChanges } from './reviewCommands';
 import {
@@ -18,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'switchyard.restartHost': restartHost,
   'switchyard.showLog': showLog,
   'switchyard.refresh': refresh,
+  'switchyard.chooseRepository': chooseRepository,
   'switchyard.filterSessions': filterSessions,
   // The same, drawn filled in the view's title bar while a filter is on.
   'switchyard.filterSessionsActive': filterSessions,

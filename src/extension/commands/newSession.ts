@@ -2,7 +2,8 @@
 // adjust item by item: title, role, agent, model, tier, budget, base branch. Called with a
 // CreateSessionParams-like object, it starts without asking (tests, keybindings, other extensions).
 import * as vscode from 'vscode';
-import { SessionsProtocol, type CreateSessionParams, type RoleInfo } from '../../protocol/sessions';
+import path from 'node:path';
+import { SessionsProtocol, type CreateSessionParams, type RepoBranches, type RoleInfo } from '../../protocol/sessions';
 import type { AgentKind, ApprovalPolicy, SessionInfo, Tier } from '../../protocol/types';
 import { usdExact } from '../../protocol/money';
 import { MIN_SESSION_BUDGET_USD, readSettings } from '../settings';
@@ -13,6 +14,9 @@ import { dollarsIn, isDollars } from './dollars';
 import { isPriced, pickModel, UNPRICED_WARNING } from './modelPick';
 import { errorText, refusedUntrusted } from './pick';
 import { refusal } from './startRefusal';
+import { baseLooks } from './baseLooks';
+import { chooseRepository } from './repoChoice';
+import { noRepositoryMessage } from './noRepository';
 
 type Draft = Omit<CreateSessionParams, 'repo'>;
 
@@ -25,23 +29,25 @@ let unstarted: string | undefined;
 
 export async function newSession(ctx: CommandContext, arg?: unknown): Promise<SessionInfo | undefined> {
   // Looked for again when there was none: the folder may have become a repository (git init) since.
-  const repo = ctx.repo() ?? (await ctx.findRepo().catch(() => undefined));
+  let repo = ctx.repo() ?? (await ctx.findRepo().catch(() => undefined));
   if (!repo) {
-    const open = vscode.workspace.workspaceFolders?.length
-      ? 'Switchyard needs a folder inside a git repository, and no folder open here is in one. Make one a repository (git init and a first commit), or open another, then start a session.'
-      : 'Switchyard needs a folder inside a git repository. Open one, then start a session.';
-    void vscode.window.showErrorMessage(open, 'Open Folder…').then(choice => {
-      if (choice) void vscode.commands.executeCommand('vscode.openFolder');
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter(f => f.uri.scheme === 'file').map(f => f.uri.fsPath);
+    const { message, open } = noRepositoryMessage(folders, ctx.noCommitsYet());
+    void vscode.window.showErrorMessage(message, ...open.map(o => o.label)).then(choice => {
+      const picked = open.find(o => o.label === choice);
+      if (picked) void vscode.commands.executeCommand('vscode.openFolder', picked.folder ? vscode.Uri.file(picked.folder) : undefined);
     });
     return undefined;
   }
   if (refusedUntrusted('no session starts')) return undefined;
   const given = typeof arg === 'object' && arg !== null && typeof (arg as Draft).task === 'string' ? (arg as Draft) : undefined;
-  let draft = given ?? (await askDraft(ctx, repo, undefined));
-  while (draft) {
+  let asked = given ? { draft: given, repo } : await askDraft(ctx, repo, undefined);
+  while (asked) {
+    const { draft } = asked;
+    repo = asked.repo;
     try {
       // Making the worktree checks out the repository: seconds on a large one.
-      const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft!, repo }));
+      const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft, repo: repo! }));
       ctx.state.update(session);
       ctx.setActiveSession(session.id);
       if (!given) {
@@ -63,13 +69,14 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
         return undefined;
       }
       if (choice !== retry) await vscode.commands.executeCommand(refused.command!, ...(refused.args ?? []));
-      draft = await askDraft(ctx, repo, draft);
+      asked = await askDraft(ctx, repo, draft);
     }
   }
   return undefined;
 }
 
-async function askDraft(ctx: CommandContext, repo: string, retried: Draft | undefined): Promise<Draft | undefined> {
+/** The draft the user starts, and the repository it starts in (of several open, the user may switch). */
+async function askDraft(ctx: CommandContext, repo: string, retried: Draft | undefined): Promise<{ draft: Draft; repo: string } | undefined> {
   const selection = vscode.window.activeTextEditor?.selection;
   const selected = selection && !selection.isEmpty ? vscode.window.activeTextEditor?.document.getText(selection)?.trim() : undefined;
   // Text selected now is a new task; otherwise one left unstarted comes back.
@@ -88,10 +95,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
   const task = asked.task;
   if (!task) return undefined;
   const { settings } = readSettings();
-  const [roles, branches] = await Promise.all([
-    ctx.host.request(SessionsProtocol.roles, { repo }).catch(() => [] as RoleInfo[]),
-    ctx.host.request(SessionsProtocol.branches, { repo }).catch(() => ({ current: 'HEAD', branches: [] as string[] })),
-  ]);
+  let { roles, branches } = await repoFacts(ctx, repo);
   // Tier and budget stay unset until adjusted: until then they are the role's own, if it has them.
   const draft: Draft = retried ? { ...retried, task } : { task, role: settings.defaultRole, agent: 'builtin', model: settings.model, baseBranch: branches.current };
   const priced = new Map<string, boolean | undefined>();
@@ -109,11 +113,15 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     // starting: none is said to stop them.
     const aboveCaps = unpriced || draft.agent === 'command' ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
     const budgetText = budgetUsd == null ? 'no session cap' : `${usdExact(budgetUsd)} cap`;
+    const several = ctx.repos().length > 1;
+    const base = baseLooks(draft.baseBranch!, branches);
     // The warning leads the summary: a long one is cut at the window's edge, and the Budget row says it whole.
-    const warning = aboveCaps ? `$(warning) ${aboveCaps.short} · ` : '';
+    const warnings = [aboveCaps?.short, base.warning].filter(Boolean);
+    const warning = warnings.length ? `$(warning) ${warnings.join('; ')} · ` : '';
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${warning}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${draft.baseBranch}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
+      { key: 'start', label: '$(play) Start session', detail: `${warning}${several ? `in ${path.basename(repo)} · ` : ''}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${base.said}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
+      ...(several ? [{ key: 'repo', label: '$(repo) Repository', description: `${path.basename(repo)} — ${repo}` }] : []),
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
       { key: 'role', label: '$(person) Role', description: `${draft.role}${role ? ` — ${role.description}` : ''}` },
       { key: 'agent', label: '$(hubot) Agent', description: draft.agent === 'command' ? `command: ${draft.command ?? ''}` : draft.agent },
@@ -121,17 +129,38 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
       { key: 'tier', label: '$(dashboard) Tier', description: tier },
       { key: 'approval', label: '$(shield) Commands', description: role?.runsCommands === false ? `none: the ${role.name} role runs no command (it only reads)` : draft.agent && draft.agent !== 'builtin' && approval === 'ask' ? UNASKED[draft.agent] : APPROVAL_LABELS[approval] },
       { key: 'budget', label: '$(credit-card) Budget', description: `${budgetUsd == null ? 'none (day and month caps apply)' : usdExact(budgetUsd)}${aboveCaps ? ` $(warning) ${aboveCaps.what}: ${aboveCaps.so}` : ''}` },
-      { key: 'base', label: '$(git-branch) Base branch', description: draft.baseBranch },
+      { key: 'base', label: '$(git-branch) Base branch', description: base.detail },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'New Switchyard session (2/2): start, or adjust', ignoreFocusOut: true });
     if (!pick) {
       unstarted = draft.task;
       return undefined;
     }
-    if (pick.key === 'start') return { ...draft, tier, budgetUsd };
+    if (pick.key === 'start') return { draft: { ...draft, tier, budgetUsd }, repo };
+    if (pick.key === 'repo') {
+      const chosen = await chooseRepository(ctx);
+      if (chosen && chosen !== repo) {
+        // Another repository's branches and roles: it starts from what is checked out there.
+        repo = chosen;
+        ({ roles, branches } = await repoFacts(ctx, repo));
+        draft.baseBranch = branches.current;
+        if (!roles.some(r => r.name === draft.role)) draft.role = settings.defaultRole;
+      }
+      continue;
+    }
     await adjust(ctx, pick.key, draft, roles, branches, budgetUsd);
   }
 }
+
+/** A repository's roles and branches, as New Session offers them. */
+async function repoFacts(ctx: CommandContext, repo: string): Promise<{ roles: RoleInfo[]; branches: RepoBranches }> {
+  const [roles, branches] = await Promise.all([
+    ctx.host.request(SessionsProtocol.roles, { repo }).catch(() => [] as RoleInfo[]),
+    ctx.host.request(SessionsProtocol.branches, { repo }).catch((): RepoBranches => ({ current: 'HEAD', branches: [] })),
+  ]);
+  return { roles, branches };
+}
+
 
 /** The first request's least reservation for the draft as it stands (asked once per shape of it), if the host can say. */
 async function firstRequestUsd(ctx: CommandContext, repo: string, d: Draft, cache: Map<string, number | null | undefined>): Promise<number | null | undefined> {
@@ -188,7 +217,7 @@ function askTask(prompt: string, value: string | undefined): Promise<{ task?: st
   });
 }
 
-async function adjust(ctx: CommandContext, key: string, d: Draft, roles: RoleInfo[], branches: { current: string; branches: string[] }, budgetUsd: number | null): Promise<void> {
+async function adjust(ctx: CommandContext, key: string, d: Draft, roles: RoleInfo[], branches: RepoBranches, budgetUsd: number | null): Promise<void> {
   switch (key) {
     case 'title': {
       const v = await vscode.window.showInputBox({ title: 'Session title', value: d.title ?? '', prompt: 'Also names the branch (switchyard/<title>).' });
@@ -260,8 +289,10 @@ async function adjust(ctx: CommandContext, key: string, d: Draft, roles: RoleInf
       // The current branch first, sessions' own branches last: what a session usually starts from is on top.
       const own = (b: string) => b.startsWith('switchyard/');
       const ordered = [...branches.branches].sort((a, b) => Number(b === branches.current) - Number(a === branches.current) || Number(own(a)) - Number(own(b)));
+      // A detached HEAD is offered too, to go back to after another was tried.
+      const detached = branches.detachedAt ? [{ label: 'HEAD', description: `detached at ${branches.detachedAt}: no branch to merge back into` }] : [];
       const p = await vscode.window.showQuickPick(
-        ordered.map(b => ({ label: b, description: b === branches.current ? 'current' : own(b) ? "a session's branch" : undefined, picked: b === d.baseBranch })),
+        [...detached, ...ordered.map(b => ({ label: b, description: b === branches.current ? 'current' : own(b) ? "a session's branch" : undefined, picked: b === d.baseBranch }))],
         { title: 'Base branch' },
       );
       if (p) d.baseBranch = p.label;

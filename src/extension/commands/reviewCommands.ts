@@ -53,6 +53,9 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   const s = await resolveSession(ctx, arg, MERGEABLE_STATUSES, 'merge');
   if (!s) return undefined;
   let strategy = typeof strategyArg === 'string' ? (strategyArg as MergeStrategy) : undefined;
+  // Started from a detached HEAD, its base is a commit: no strategy can land on it, and the host's refusal
+  // (which changes nothing) says why and what to do; three strategies offered first would each end there.
+  if (!strategy && /^[0-9a-f]{40}$/.test(s.baseBranch)) strategy = 'merge';
   if (!strategy) {
     const pick = await vscode.window.showQuickPick(
       [

@@ -203,7 +203,8 @@ export class SessionsTree extends Disposable implements vscode.TreeDataProvider<
     const open = all.filter(s => OPEN_STATUSES.includes(s.status)).length;
     const parts = [...(this.repoName ? [this.repoName] : []), `${running}/${open} running`];
     if (this.filter) parts.push(`filter: ${this.filter}`);
-    const description = all.length ? parts.join(' · ') : undefined;
+    // With no session yet, still which repository of several New Session starts in.
+    const description = all.length ? parts.join(' · ') : this.repoName;
     if (description !== this.chrome.description) this.view.description = this.chrome.description = description;
     const message = this.filter && !this.visible().length && all.length ? `No session matches "${this.filter}". Clear Sessions Filter (in the title bar) shows them all.` : undefined;
     if (message !== this.chrome.message) this.view.message = this.chrome.message = message;

@@ -59,6 +59,15 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
     return [...this.panels.values()].find(p => p.panel.active)?.sessionId;
   }
 
+  /**
+   * Closes the tabs of sessions the window no longer lists, once it has listed them: another repository's
+   * (the window switched, or a restored tab of a folder no longer first), or one gone. Left open, such a tab
+   * would read "Loading the transcript…" for good.
+   */
+  closeUnlisted(): void {
+    for (const p of [...this.panels.values()]) if (!this.state.get(p.sessionId)) p.panel.dispose();
+  }
+
   /** Shows a session's transcript; `preview` (a row's click) reuses the preview tab of the active group. */
   open(sessionId: string, preview = false): TranscriptPanel {
     const existing = this.panels.get(sessionId);
@@ -112,7 +121,8 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
   /** A tab restored after a reload: its webview saved the session it shows (transcriptView's state). */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown): Promise<void> {
     const sessionId = typeof saved === 'object' && saved !== null ? (saved as { sessionId?: unknown }).sessionId : undefined;
-    if (typeof sessionId !== 'string' || !sessionId || this.panels.has(sessionId)) {
+    // Restored late (a tab shown only now) for a session the window does not list: closeUnlisted's case.
+    if (typeof sessionId !== 'string' || !sessionId || this.panels.has(sessionId) || (this.state.listed && !this.state.get(sessionId))) {
       panel.dispose();
       return;
     }

@@ -11,6 +11,7 @@ import { compacted, estimatedTokens, SUMMARY_REQUEST } from './compaction';
 import { interruptedOutput } from './prompt';
 import { runToolCall } from './tools/runToolCall';
 import type { AnyToolDef, ToolContext, ToolResult } from './tools/types';
+import { BASE_URL_WHERE } from '../settings';
 import { rateLimitResetMs, retryAfterMs } from '../util/retryAfter';
 import { sleepUnlessAborted } from '../util/sleep';
 
@@ -214,7 +215,7 @@ async function requestWithRetries(o: AgentLoopOptions, turn: number, contact: Co
       if (verdict.kind === 'retry' && verdict.afterMs !== undefined && verdict.afterMs > LONG_WAIT_MS) return { kind: 'blocked', reason: longWaitReason(verdict.reason, verdict.afterMs) };
       if (verdict.kind !== 'retry' || attempt >= MAX_RETRIES || unreachable > FIRST_CONTACT_RETRIES) {
         if (verdict.kind !== 'retry') return verdict;
-        const advice = neverReached ? ' Check the base URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI) and that the server is running.' : '';
+        const advice = neverReached ? ` Check the base URL ${BASE_URL_WHERE} and that the server is running.` : '';
         return { kind: 'failed', reason: `${withoutStop(verdict.reason)} (gave up after ${attempt + 1} attempts).${advice}` };
       }
       const wait = verdict.afterMs ?? Math.min(30_000, 1000 * 2 ** attempt);

@@ -6,12 +6,13 @@ import type { AgentKind, ApprovalPolicy } from '../../protocol/types';
 import { sandboxAvailability, type SandboxAvailability } from '../sandbox/availability';
 import { findCodex } from './runners/codex';
 import { InterruptedError } from '../errors';
+import { BASE_URL_WHERE } from '../settings';
 
 /** Why a session of `agent` cannot run with these settings, or undefined when nothing stands in its way. */
 export function settingsProblem(settings: HostSettings, apiKey: string | undefined): string | undefined {
   // Never the default (OpenAI) in its place: the user meant a server of their own.
   if (!isBaseUrl(settings.baseURL)) {
-    return `The base URL "${settings.baseURL}" is not an http(s) URL (switchyard.baseUrl in VS Code; --base-url or OPENAI_BASE_URL for the CLI). Nothing was sent.`;
+    return `The base URL "${settings.baseURL}" is not an http(s) URL ${BASE_URL_WHERE}. Nothing was sent.`;
   }
   if (!apiKey && isOpenAIEndpoint(settings.baseURL)) return NO_API_KEY;
   return apiKey ? apiKeyProblem(apiKey) : undefined;

@@ -1,7 +1,7 @@
 // Reviewing a session's work and finishing it: the changed files, merging back, discarding, and the
 // repository-level housekeeping around them. The user's checkout is never left half-merged (the git
 // layer merges in a temporary worktree), and nothing with unmerged work is deleted without asking.
-import type { ChangesResult, DiscardParams, DiscardResult, MergeParams, MergeResult, RoleInfo } from '../../protocol/sessions';
+import type { ChangesResult, DiscardParams, DiscardResult, MergeParams, MergeResult, RepoBranches, RoleInfo } from '../../protocol/sessions';
 import { ACTIVE_STATUSES, CLOSED_STATUSES } from '../../protocol/types';
 import { loadRoles, toRoleInfo } from '../agent/roles';
 import { UserError } from '../errors';
@@ -302,10 +302,13 @@ export async function pruneWorktrees(mgr: SessionManager, repo: string): Promise
   }
 }
 
-export async function repoBranches(repo: string): Promise<{ current: string; branches: string[] }> {
+export async function repoBranches(mgr: SessionManager, repo: string): Promise<RepoBranches> {
   try {
     const r = await openRepo(repo);
-    return { current: (await currentBranch(r.root)) ?? 'HEAD', branches: await listBranches(r.root) };
+    // The checkout's status as a session's start reads it (and reuses it, started at once).
+    const [current, branches, dirty] = await Promise.all([currentBranch(r.root), listBranches(r.root), mgr.checkoutLooks.dirtyFiles(r.root, r.gitCommonDir)]);
+    const detachedAt = current === null ? (await gitOutput(r.root, ['rev-parse', '--short', 'HEAD'])).stdout.trim() || undefined : undefined;
+    return { current: current ?? 'HEAD', branches, ...(detachedAt ? { detachedAt } : {}), ...(dirty.length ? { uncommitted: dirty.length } : {}) };
   } catch (err) {
     throw new UserError(errorMessage(err));
   }

@@ -2,4 +2,4 @@ import { SessionsProtocol } from '../../../protocol/sessions';
 import { repoBranches } from '../../sessions/reviewSession';
 import { defineHandler } from '../handler';
 
-export default defineHandler(SessionsProtocol.branches, (_engine, p) => repoBranches(p.repo));
+export default defineHandler(SessionsProtocol.branches, (engine, p) => repoBranches(engine.sessions, p.repo));
