@@ -118,9 +118,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   };
   const refreshTier = () => tierItem.refresh(activeSession(), defaultTier);
   let repos: readonly string[] = [];
+  let folderOf = new Map<string, string>();
   let noCommits = false;
   const resolveRepo = async () => {
-    ({ roots: repos, noCommits } = await findRepos(host));
+    ({ roots: repos, folderOf, noCommits } = await findRepos(host));
     // The one chosen last in this workspace, while it is still open here; else the first folder's.
     const chosen = context.workspaceState.get<string>(StateKeys.repository);
     repo = chosen && repos.includes(chosen) ? chosen : repos[0];
@@ -148,6 +149,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     findRepo: () => resolveRepo(),
     repos: () => repos,
     noCommitsYet: () => noCommits,
+    startFolder: root => folderOf.get(root) ?? root,
     useRepo: async root => {
       await context.workspaceState.update(StateKeys.repository, root);
       if (root === repo) return;
@@ -265,14 +267,21 @@ async function offerRestartForPriority(): Promise<void> {
   if (choice === restart) await vscode.commands.executeCommand('switchyard.restartHost');
 }
 
-/** The repositories of the workspace's folders, in folder order, each once (two folders of one repository). */
-async function findRepos(host: HostClient): Promise<{ roots: string[]; noCommits: boolean }> {
+/**
+ * The repositories of the workspace's folders, in folder order, each once (two folders of one repository),
+ * and the folder each was found from (a folder below its root is where its sessions' agents are told the user works).
+ */
+async function findRepos(host: HostClient): Promise<{ roots: string[]; folderOf: Map<string, string>; noCommits: boolean }> {
   let noCommits = false;
   const roots: string[] = [];
+  const folderOf = new Map<string, string>();
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     const r = await host.request(SessionsProtocol.resolveRepo, { dir: folder.uri.fsPath });
-    if (r.root && !roots.includes(r.root)) roots.push(r.root);
+    if (r.root && !roots.includes(r.root)) {
+      roots.push(r.root);
+      folderOf.set(r.root, folder.uri.fsPath);
+    }
     noCommits ||= r.noCommits === true;
   }
   // A repository with no commit yet is one a first commit makes usable: the empty view and New Session say so.
@@ -281,7 +290,7 @@ async function findRepos(host: HostClient): Promise<{ roots: string[]; noCommits
   // A folder of checkouts: the empty view offers them rather than `git init`, which would wrap them.
   const below = !roots.length && !noCommits && (vscode.workspace.workspaceFolders ?? []).some(f => f.uri.scheme === 'file' && reposBelow(f.uri.fsPath).length > 0);
   void vscode.commands.executeCommand('setContext', 'switchyard.reposBelow', below);
-  return { roots, noCommits };
+  return { roots, folderOf, noCommits };
 }
 
 export function deactivate(): void {

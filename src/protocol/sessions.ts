@@ -19,6 +19,7 @@ export const STOPPED_WHILE_RUNNING = 'Switchyard stopped while this session ran'
 export const FINISHED_UNCHANGED = 'Finished without changing files.';
 
 export interface CreateSessionParams {
+  /** A folder in the repository: its root, or one below it that the user works in (SessionInfo.folder). */
   repo: string;
   task: string;
   title?: string;

@@ -88,6 +88,11 @@ export interface SessionInfo {
    */
   baseURL?: string;
   repo: string;
+  /**
+   * The folder of the repository the user started it from, when below its root ('/' separators, relative
+   * to the root): the built-in agent is told of it; a Codex or command agent starts in it.
+   */
+  folder?: string;
   baseBranch: string;
   baseCommit: string;
   branch: string;

@@ -47,7 +47,7 @@ export async function newSession(ctx: CommandContext, arg?: unknown): Promise<Se
     repo = asked.repo;
     try {
       // Making the worktree checks out the repository: seconds on a large one.
-      const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft, repo: repo! }));
+      const session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Switchyard: starting "${draft.title ?? 'a session'}"` }, () => ctx.host.request(SessionsProtocol.create, { ...draft, repo: ctx.startFolder(repo!) }));
       ctx.state.update(session);
       ctx.setActiveSession(session.id);
       if (!given) {
@@ -114,12 +114,15 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const aboveCaps = unpriced || draft.agent === 'command' ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
     const budgetText = budgetUsd == null ? 'no session cap' : `${usdExact(budgetUsd)} cap`;
     const several = ctx.repos().length > 1;
+    // Opened on a folder below the root (a monorepo's package): the agent is told the user works there.
+    const below = path.relative(repo, ctx.startFolder(repo));
+    const within = below && !below.startsWith('..') ? ` · works in ${below.split(path.sep).join('/')}/` : '';
     const base = baseLooks(draft.baseBranch!, branches);
     // The warning leads the summary: a long one is cut at the window's edge, and the Budget row says it whole.
     const warnings = [aboveCaps?.short, base.warning].filter(Boolean);
     const warning = warnings.length ? `$(warning) ${warnings.join('; ')} · ` : '';
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${warning}${several ? `in ${path.basename(repo)} · ` : ''}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${base.said}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
+      { key: 'start', label: '$(play) Start session', detail: `${warning}${several ? `in ${path.basename(repo)} · ` : ''}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${base.said}${within}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       ...(several ? [{ key: 'repo', label: '$(repo) Repository', description: `${path.basename(repo)} — ${repo}` }] : []),
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },
@@ -164,7 +167,7 @@ async function repoFacts(ctx: CommandContext, repo: string): Promise<{ roles: Ro
 
 /** The first request's least reservation for the draft as it stands (asked once per shape of it), if the host can say. */
 async function firstRequestUsd(ctx: CommandContext, repo: string, d: Draft, cache: Map<string, number | null | undefined>): Promise<number | null | undefined> {
-  const p = { repo, task: d.task, title: d.title, role: d.role, model: d.model, baseBranch: d.baseBranch };
+  const p = { repo: ctx.startFolder(repo), task: d.task, title: d.title, role: d.role, model: d.model, baseBranch: d.baseBranch };
   const key = JSON.stringify(p);
   if (!cache.has(key)) cache.set(key, (await askBriefly(ctx.host, () => ctx.host.request(SessionsProtocol.firstRequest, p)))?.usd);
   return cache.get(key);

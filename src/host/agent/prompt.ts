@@ -42,11 +42,13 @@ export function toolsFor(role: Role): ResponsesTool[] {
   return toolSchemasForResponses({ tools: toolDefsFor(role) });
 }
 
-export function taskMessage(task: string, branch: string, baseBranch: string): ConversationItem {
+/** The first message: the task, and where the agent is (its branch; the folder the user works in, if below the root). */
+export function taskMessage(task: string, branch: string, baseBranch: string, folder?: string): ConversationItem {
+  const where = folder ? ` The user works in ${folder}/ of this repository: "here" in the task means that folder. Paths are relative to the repository root.` : '';
   return {
     type: 'message',
     role: 'user',
-    content: `# Task\n${task.trim()}\n\n(You are on branch ${branch}, started from ${baseBranch}.)`,
+    content: `# Task\n${task.trim()}\n\n(You are on branch ${branch}, started from ${baseBranch}.${where})`,
   };
 }
 

@@ -18,6 +18,7 @@ import { leastRequestUsd } from './leastRequest';
 import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 import { recordedBaseURL } from '../settings';
+import { folderWithin } from './workFolder';
 
 const AGENTS: readonly AgentKind[] = ['builtin', 'codex', 'command'];
 const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
@@ -86,6 +87,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     throw new InvalidRequestError(errorMessage(err));
   }
   const root = repo.identityRoot;
+  const folder = folderWithin(repo.root, p.repo);
   if (repo.root === root) ctx.fingerprints.know(root, repo);
   await mgr.ensureRepo(root);
   const ignored: string[] = [];
@@ -117,7 +119,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
   const base = await baseOf(repo.root, p.baseBranch?.trim(), head);
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // The built-in agent's first request is known ahead; another agent's is not, and goes as the caps allow.
-  const firstUsd = agent === 'builtin' ? leastRequestUsd(ctx.spend, settings, { model, role, task, base, branch: `switchyard/${slugify(title)}` }) : null;
+  const firstUsd = agent === 'builtin' ? leastRequestUsd(ctx.spend, settings, { model, role, task, base, branch: `switchyard/${slugify(title)}`, folder }) : null;
   const capped = agent !== 'command' && ctx.spend.isPriced(model) ? machineCapReached(mgr, firstUsd ?? 0) : undefined;
   if (capped) throw capped;
   const tooSmall = firstUsd !== null && budgetUsd !== null && budgetUsd < enoughFor(firstUsd) ? firstRequestUnaffordable(budgetUsd, model, firstUsd) : undefined;
@@ -174,6 +176,7 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     budgetUsd,
     maxTurns: p.maxTurns ?? settings.maxTurns,
     repo: root,
+    ...(folder ? { folder } : {}),
     baseBranch: base,
     baseCommit: created.baseCommit,
     branch: created.branch,
@@ -229,7 +232,7 @@ export async function firstRequestOf(mgr: SessionManager, p: FirstRequestParams)
   const title = plainTitle(p.title?.trim() || firstLine(task)) || 'Untitled session';
   // As a start names it; one it would refuse is left to the start to say.
   const base = await baseOf(repo.root, p.baseBranch?.trim(), head).catch(() => p.baseBranch?.trim() || head.branch || head.commit);
-  return leastRequestUsd(mgr.ctx.spend, settings, { model: p.model?.trim() || settings.model, role, task, base, branch: `switchyard/${slugify(title)}` });
+  return leastRequestUsd(mgr.ctx.spend, settings, { model: p.model?.trim() || settings.model, role, task, base, branch: `switchyard/${slugify(title)}`, folder: folderWithin(repo.root, p.repo) });
 }
 
 /**

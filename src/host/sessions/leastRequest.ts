@@ -9,11 +9,11 @@ import { reserveInputTokens } from '../gateway/requestView';
 import type { SpendService } from '../spend/spendService';
 
 /** Null: the model has no price. */
-export function leastRequestUsd(spend: SpendService, settings: HostSettings, o: { model: string; role: Role; task: string; branch: string; base: string }): number | null {
+export function leastRequestUsd(spend: SpendService, settings: HostSettings, o: { model: string; role: Role; task: string; branch: string; base: string; folder?: string }): number | null {
   const { maxOutputTokens } = settings;
   // The agent's first request as the gateway reserves it, but for what only its sending adds.
   const body = JSON.stringify({
-    model: o.model, instructions: buildInstructions(o.role), tools: toolsFor(o.role), input: [taskMessage(o.task, o.branch, o.base)],
+    model: o.model, instructions: buildInstructions(o.role), tools: toolsFor(o.role), input: [taskMessage(o.task, o.branch, o.base, o.folder)],
     stream: true, store: false, parallel_tool_calls: true, max_output_tokens: maxOutputTokens, service_tier: 'flex',
   });
   // Less a margin for what differs between the APIs and their settings (a shorter output cap, say).
@@ -24,9 +24,9 @@ export function leastRequestUsd(spend: SpendService, settings: HostSettings, o: 
 export async function leastRequestOfSession(
   spend: SpendService,
   settings: HostSettings,
-  r: { agent: AgentKind; model: string; role: string; task: string; repo: string; branch: string; baseBranch: string },
+  r: { agent: AgentKind; model: string; role: string; task: string; repo: string; branch: string; baseBranch: string; folder?: string },
 ): Promise<number | null> {
   if (r.agent !== 'builtin' || !spend.isPriced(r.model)) return null;
   const role = (await loadRoles(r.repo, () => undefined).catch(() => [])).find(x => x.name === r.role);
-  return role ? leastRequestUsd(spend, settings, { model: r.model, role, task: r.task, branch: r.branch, base: r.baseBranch }) : null;
+  return role ? leastRequestUsd(spend, settings, { model: r.model, role, task: r.task, branch: r.branch, base: r.baseBranch, folder: r.folder }) : null;
 }

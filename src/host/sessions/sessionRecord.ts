@@ -3,6 +3,7 @@
 import type { GuardState, SessionInfo, SessionStatus, StatusCause, Tier } from '../../protocol/types';
 import { isCacheReference, type CacheReference } from '../gateway/cacheInsight';
 import { isProcessIdentity, type ProcessIdentity } from '../util/fileLock';
+import { safeFolder } from './workFolder';
 
 export type SpendOfSession = Pick<
   SessionInfo,
@@ -87,6 +88,8 @@ export function parseRecord(text: string, file: string): SessionRecord {
     rev: Number.isSafeInteger(r.rev) ? r.rev : undefined,
     resumes: Number.isSafeInteger(r.resumes) ? r.resumes : undefined,
     cacheReference: isCacheReference(r.cacheReference) ? r.cacheReference : undefined,
+    // Edited by hand into a path out of the repository, it is not used.
+    folder: safeFolder(r.folder),
     overBudgetNeedUsd: typeof r.overBudgetNeedUsd === 'number' && Number.isFinite(r.overBudgetNeedUsd) && r.overBudgetNeedUsd > 0 ? r.overBudgetNeedUsd : undefined,
   };
 }

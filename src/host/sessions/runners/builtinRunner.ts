@@ -37,7 +37,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
   if (!s.token) throw new Error('the session has no gateway token');
   await makeDir(s.paths.tempDir);
   const conversation = await Conversation.open(s.paths.conversation);
-  if (conversation.length === 0) await conversation.append(taskMessage(r.task, r.branch, r.baseBranch));
+  if (conversation.length === 0) await conversation.append(taskMessage(r.task, r.branch, r.baseBranch, r.folder));
   const model = new ModelClient({
     baseURL: IN_PROCESS_BASE,
     apiKey: s.token,

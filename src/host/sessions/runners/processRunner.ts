@@ -16,6 +16,7 @@ import type { LiveSession } from '../liveSession';
 import { codexEventToTranscript, codexSandboxMode, findCodex, writeCodexHome } from './codex';
 import { makeDir } from '../../util/makeDir';
 import { codexMissing } from '../preflight';
+import { startDir } from '../workFolder';
 
 export interface ProcessRunOptions {
   session: LiveSession;
@@ -41,6 +42,8 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     SWITCHYARD_SESSION: r.id,
     TMPDIR: s.paths.tempDir,
   };
+  // Where the user works, when they started it from a folder below the repository's root.
+  const cwd = startDir(r.worktree, r.folder);
   let argv: string[];
   let codex = false;
   if (r.agent === 'codex') {
@@ -53,7 +56,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     await writeCodexHome(home, o.gateway.baseURL, sandboxMode);
     env.CODEX_HOME = home;
     env.SWITCHYARD_GATEWAY_TOKEN = s.token ?? '';
-    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', sandboxMode, '-m', r.model, '-C', r.worktree, r.task];
+    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', sandboxMode, '-m', r.model, '-C', cwd, r.task];
     codex = true;
   } else {
     if (!r.command?.trim()) return { kind: 'failed', reason: 'A command session needs a command to run.' };
@@ -64,7 +67,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   let command = argv;
   if (!codex && o.sandbox.wrapProcess) {
     try {
-      command = await o.sandbox.wrapProcess(argv, { cwd: r.worktree, gatewayPort: o.gateway.port });
+      command = await o.sandbox.wrapProcess(argv, { cwd, gatewayPort: o.gateway.port });
     } catch (err) {
       return { kind: 'failed', reason: (err as Error).message };
     }
@@ -75,7 +78,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
   if (o.signal.aborted) return { kind: 'aborted' };
   // A process group of its own, so a stop ends the agent and everything it started; and so does the end of
   // this host, however it ends (util/lifeline.ts): else a resume elsewhere would run a second agent beside it.
-  const childOptions = { cwd: r.worktree, env: childEnv(process.env, env) };
+  const childOptions = { cwd, env: childEnv(process.env, env) };
   const child = process.platform === 'win32'
     ? launch(command[0]!, command.slice(1), { ...childOptions, detached: true })
     : launchGroup(command, { ...childOptions, killGraceMs: KILL_GRACE_MS });
