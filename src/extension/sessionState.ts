@@ -6,6 +6,7 @@ import { SpendProtocol, type SpendSummary } from '../protocol/spend';
 import type { SessionInfo } from '../protocol/types';
 import type { HostClient } from './hostClient';
 import { Disposable } from './lifecycle';
+import { inEditorWords } from './commands/startRefusal';
 
 export class SessionState extends Disposable {
   private readonly sessions = new Map<string, SessionInfo>();
@@ -30,7 +31,7 @@ export class SessionState extends Disposable {
     super();
     this.register(host.onNotification(SessionsProtocol.changed, ({ sessions, removed }) => {
       // Sessions of other repositories (another window's) are none of this window's business.
-      const mine = this.repo ? sessions.filter(s => s.repo === this.repo) : sessions;
+      const mine = (this.repo ? sessions.filter(s => s.repo === this.repo) : sessions).map(inEditor);
       for (const s of mine) this.sessions.set(s.id, s);
       const gone = (removed ?? []).filter(id => this.sessions.delete(id));
       if (mine.length) this.sessionsEmitter.fire(mine);
@@ -75,7 +76,7 @@ export class SessionState extends Disposable {
     if (!this.repo) return;
     // The list first: it loads the repository's sessions, which the summary names (before, it would name
     // them by id, or as another repository's).
-    const list = await this.host.request(SessionsProtocol.list, { repo: this.repo });
+    const list = (await this.host.request(SessionsProtocol.list, { repo: this.repo })).map(inEditor);
     const notified = this.notifiedSpend;
     const asked = await this.host.request(SpendProtocol.summary, undefined);
     // A notification that came meanwhile is newer than the answer.
@@ -97,10 +98,18 @@ export class SessionState extends Disposable {
    * A request's answer, taken at once rather than at the next notification; unless a notification saved
    * after it is already here (a session that started running before its creation's answer arrived).
    */
-  update(s: SessionInfo): void {
+  update(given: SessionInfo): void {
+    const s = inEditor(given);
     const have = this.sessions.get(s.id);
     if (have && have.updatedAt > s.updatedAt) return;
     this.sessions.set(s.id, s);
     this.sessionsEmitter.fire([s]);
   }
+}
+
+/** A session as this window shows it: a reason the host words for both clients, in the editor's words (no CLI flags). */
+function inEditor(s: SessionInfo): SessionInfo {
+  if (!s.statusReason) return s;
+  const { text } = inEditorWords(s.statusReason);
+  return text === s.statusReason ? s : { ...s, statusReason: text };
 }

@@ -27,7 +27,7 @@ const OPEN_BASE_URL: Fix = { action: 'Open Settings', command: 'workbench.action
  * A host's reason in the editor's words, with the fix it points to: one naming the base URL (a server never
  * reached, a base URL that is not one) opens that setting, and names it without the CLI's flags.
  */
-function inEditorWords(reason: string): { text: string; fix?: Fix } {
+export function inEditorWords(reason: string): { text: string; fix?: Fix } {
   if (!reason.includes(BASE_URL_WHERE)) return { text: reason };
   return { text: reason.replace(BASE_URL_WHERE, ' (the switchyard.baseUrl setting)'), fix: OPEN_BASE_URL };
 }
