@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { folderWithin, safeFolder, startDir } from '../../src/host/sessions/workFolder';
 import { runCli } from './helpers/cli';
 import { writesThenFinishes } from './helpers/scripts';
-import { makeRepo, tempDir, upstream } from './helpers/engineKit';
+import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
 
 test('the work folder: strictly below the root, with / separators, through symlinks; never out of the repository or in .git', t => {
   const root = tempDir(t);
@@ -47,4 +47,19 @@ test('run from a folder below the root: the session records it, the built-in age
 
   const listed = JSON.parse((await runCli(['sessions', '--json'], env)).stdout) as { title: string; folder?: string }[];
   assert.deepEqual(listed.map(s => [s.title, s.folder]).sort(), [['At root', undefined], ['Below', 'src'], ['Command', 'src']]);
+});
+
+test('a repository with a submodule: the session says its folder is empty in the worktree, and the built-in agent is told so', async t => {
+  const up = await upstream(t, { scripts: { fin: writesThenFinishes } });
+  const root = tempDir(t);
+  const repo = makeRepo(root);
+  const origin = makeRepo(root, 'lib-origin');
+  git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', origin, 'lib/sub');
+  git(repo, 'commit', '-q', '-m', 'a submodule');
+  const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: up.url };
+  const r = await runCli(['run', '--repo', repo, '--task', '[script:fin] change the library', '--title', 'Sub'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /This repository's submodules \(lib\/sub\) are not checked out in the session's worktree: the agent sees their folders empty and cannot change them\./);
+  const first = up.requests[0]!.body as { input: { content: string }[] };
+  assert.match(first.input[0]!.content, /The submodules lib\/sub are not checked out here: their folders are empty/);
 });

@@ -42,13 +42,17 @@ export function toolsFor(role: Role): ResponsesTool[] {
   return toolSchemasForResponses({ tools: toolDefsFor(role) });
 }
 
-/** The first message: the task, and where the agent is (its branch; the folder the user works in, if below the root). */
-export function taskMessage(task: string, branch: string, baseBranch: string, folder?: string): ConversationItem {
-  const where = folder ? ` The user works in ${folder}/ of this repository: "here" in the task means that folder. Paths are relative to the repository root.` : '';
+/**
+ * The first message: the task, and where the agent is: its branch; the folder the user works in, if below the
+ * root; the submodules not checked out in its worktree, whose empty folders it would otherwise look into.
+ */
+export function taskMessage(task: string, branch: string, baseBranch: string, where: { folder?: string; emptySubmodules?: readonly string[] } = {}): ConversationItem {
+  const folder = where.folder ? ` The user works in ${where.folder}/ of this repository: "here" in the task means that folder. Paths are relative to the repository root.` : '';
+  const subs = where.emptySubmodules?.length ? ` The submodules ${where.emptySubmodules.join(', ')} are not checked out here: their folders are empty, and their files cannot be read or changed.` : '';
   return {
     type: 'message',
     role: 'user',
-    content: `# Task\n${task.trim()}\n\n(You are on branch ${branch}, started from ${baseBranch}.${where})`,
+    content: `# Task\n${task.trim()}\n\n(You are on branch ${branch}, started from ${baseBranch}.${folder}${subs})`,
   };
 }
 

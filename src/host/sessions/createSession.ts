@@ -19,6 +19,7 @@ import { INITIAL_GUARD, type SessionRecord } from './sessionRecord';
 import type { SessionManager } from './sessionManager';
 import { recordedBaseURL } from '../settings';
 import { folderWithin } from './workFolder';
+import { emptySubmodules } from '../worktrees/submodulePaths';
 
 const AGENTS: readonly AgentKind[] = ['builtin', 'codex', 'command'];
 const APPROVALS: readonly ApprovalPolicy[] = ['auto', 'ask', 'read-only'];
@@ -199,6 +200,13 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       await s.firstSaved;
       if (await ctx.store.read(root, record.id)) await mgr.creations.finished(done);
     })().catch(() => undefined);
+  }
+  const empty = await emptySubmodules(created.worktree);
+  if (empty.length) {
+    s.transcript.append({
+      kind: 'notice', ts: now, level: 'warning',
+      text: `This repository's submodules (${empty.join(', ')}) are not checked out in the session's worktree: the agent sees their folders empty and cannot change them.`,
+    });
   }
   if (dirty.length) {
     s.transcript.append({

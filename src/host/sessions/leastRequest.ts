@@ -13,7 +13,7 @@ export function leastRequestUsd(spend: SpendService, settings: HostSettings, o: 
   const { maxOutputTokens } = settings;
   // The agent's first request as the gateway reserves it, but for what only its sending adds.
   const body = JSON.stringify({
-    model: o.model, instructions: buildInstructions(o.role), tools: toolsFor(o.role), input: [taskMessage(o.task, o.branch, o.base, o.folder)],
+    model: o.model, instructions: buildInstructions(o.role), tools: toolsFor(o.role), input: [taskMessage(o.task, o.branch, o.base, { folder: o.folder })],
     stream: true, store: false, parallel_tool_calls: true, max_output_tokens: maxOutputTokens, service_tier: 'flex',
   });
   // Less a margin for what differs between the APIs and their settings (a shorter output cap, say).

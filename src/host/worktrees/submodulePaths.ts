@@ -34,6 +34,16 @@ export async function submodulePaths(worktree: string): Promise<string[]> {
   return paths;
 }
 
+/**
+ * The submodules whose folders are empty in the worktree: never set up there (a new worktree's, as git makes
+ * it), so neither the agent nor git sees their files.
+ */
+export async function emptySubmodules(worktree: string): Promise<string[]> {
+  const paths = await submodulePaths(worktree).catch(() => [] as string[]);
+  const set = await Promise.all(paths.map(p => stat(path.join(worktree, p, '.git')).then(() => true, () => false)));
+  return paths.filter((_, i) => !set[i]);
+}
+
 /** The worktree's index, as size and time: a checkout or `git rm --cached` can make a submodule's path a folder, or back. */
 async function indexStamp(worktree: string): Promise<string> {
   const dotGit = path.join(worktree, '.git');

@@ -13,6 +13,7 @@ import type { LiveSession } from '../liveSession';
 import { makeDir } from '../../util/makeDir';
 import { deniedInWorktree } from '../../sandbox/policy';
 import { notFoundHint } from '../preflight';
+import { emptySubmodules } from '../../worktrees/submodulePaths';
 
 export interface BuiltinRunOptions {
   session: LiveSession;
@@ -37,7 +38,7 @@ export async function runBuiltinAgent(o: BuiltinRunOptions): Promise<AgentOutcom
   if (!s.token) throw new Error('the session has no gateway token');
   await makeDir(s.paths.tempDir);
   const conversation = await Conversation.open(s.paths.conversation);
-  if (conversation.length === 0) await conversation.append(taskMessage(r.task, r.branch, r.baseBranch, r.folder));
+  if (conversation.length === 0) await conversation.append(taskMessage(r.task, r.branch, r.baseBranch, { folder: r.folder, emptySubmodules: await emptySubmodules(r.worktree) }));
   const model = new ModelClient({
     baseURL: IN_PROCESS_BASE,
     apiKey: s.token,
