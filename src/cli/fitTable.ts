@@ -24,13 +24,13 @@ export function fitTable(rows: readonly (readonly string[])[], columns: readonly
     columns = kept.map(i => columns[i] ?? {});
   }
   const count = Math.max(0, ...rows.map(r => r.length));
-  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...rows.map(r => length(r[i] ?? ''))));
+  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...rows.map(r => columnsOf(r[i] ?? ''))));
   if (width !== undefined) shrink(widths, columns, width);
   return rows.map(r =>
     r
       .map((c, i) => {
         const w = widths[i]!;
-        const fitted = length(c) > w ? (columns[i]?.cut ?? cutEnd)(c, w) : c;
+        const fitted = columnsOf(c) > w ? (columns[i]?.cut ?? cutEnd)(c, w) : c;
         return i === r.length - 1 ? fitted : pad(fitted, w);
       })
       .join(GAP)
@@ -43,7 +43,7 @@ function keptColumns(rows: readonly (readonly string[])[], columns: readonly Fit
   const count = Math.max(0, ...rows.map(r => r.length));
   let kept = Array.from({ length: count }, (_, i) => i).filter(i => columns[i]?.drop !== 'when-blank' || rows.slice(1).some(r => (r[i] ?? '-') !== '-'));
   const least = (i: number) => {
-    const whole = Math.max(0, ...rows.map(r => length(r[i] ?? '')));
+    const whole = Math.max(0, ...rows.map(r => columnsOf(r[i] ?? '')));
     const min = columns[i]?.min;
     return min === undefined ? whole : Math.min(whole, min);
   };
@@ -70,10 +70,18 @@ function shrink(widths: number[], columns: readonly FitColumn[], width: number):
   }
 }
 
-/** `cell` cut to `width` characters, its end replaced by "…". */
+/** `cell` cut to `width` columns, its end replaced by "…". */
 export function cutEnd(cell: string, width: number): string {
-  const chars = Array.from(cell);
-  return chars.length <= width ? cell : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  if (columnsOf(cell) <= width) return cell;
+  let out = '';
+  let used = 0;
+  for (const ch of cell) {
+    const w = charColumns(ch.codePointAt(0)!);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return `${out}…`;
 }
 
 /** A cell of a name and a trailing ` [id]`: the name cut, the id kept whole while it fits. */
@@ -83,9 +91,27 @@ export function cutKeepingId(cell: string, width: number): string {
   return cutEnd(cell.slice(0, m.index), width - m[0].length) + m[0];
 }
 
-// Characters, not UTF-16 units: an emoji in a title counts once, as a terminal mostly shows it.
-const length = (s: string) => Array.from(s).length;
-const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - length(s)));
+/** The columns a terminal gives `s`: CJK and emoji take two, combining marks and joiners none. */
+export function columnsOf(s: string): number {
+  let n = 0;
+  for (const ch of s) n += charColumns(ch.codePointAt(0)!);
+  return n;
+}
+
+const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - columnsOf(s)));
+
+/** East Asian wide and emoji ranges (two columns), and marks drawn on the character before (none): wcwidth's main cases. */
+const WIDE: readonly [number, number][] = [
+  [0x1100, 0x115f], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe30, 0xfe4f], [0xff00, 0xff60], [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff], [0x20000, 0x3fffd],
+];
+const NONE: readonly [number, number][] = [[0x0300, 0x036f], [0x200b, 0x200f], [0xfe00, 0xfe0f], [0x20d0, 0x20ff]];
+const within = (ranges: readonly [number, number][], c: number) => ranges.some(([a, b]) => c >= a && c <= b);
+
+function charColumns(c: number): number {
+  return within(NONE, c) ? 0 : within(WIDE, c) ? 2 : 1;
+}
 
 /** The terminal's width for a table on stdout, or undefined when stdout is no terminal (piped, a file). */
 export function terminalColumns(stream: { isTTY?: boolean; columns?: number } = process.stdout): number | undefined {

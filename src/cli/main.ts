@@ -1,9 +1,10 @@
 // `switchyard`: the engine, headless, for CI, servers and scripted fleets.
+import { constants as osConstants } from 'node:os';
 import { InterruptedError, InvalidRequestError, UserError } from '../host/errors';
 import { detachGitFromTerminal } from '../host/worktrees/git';
 import { terminalSafe, terminalSafeJson } from '../host/util/terminalText';
 import { asksHelp, helpText, parseArgs, UsageError, type CommandSpec, type ParsedFlags } from './args';
-import { END_SIGNALS, endStartingSignals, onStartingSignals } from './endSignals';
+import { END_SIGNALS, endStartingSignals, onStartingSignals, type EndSignal } from './endSignals';
 import { wrapLine } from './helpWrap';
 import { replayCommand, replaySpec } from './commands/replay';
 import { reportCommand, reportSpec } from './commands/report';
@@ -119,7 +120,7 @@ export function runCli(): void {
   const out = lineWriter(process.stdout);
   const err = lineWriter(process.stderr);
   const argv = process.argv.slice(2);
-  onStartingSignals(() => endedWhileStarting(argv, out, err));
+  onStartingSignals(signal => endedWhileStarting(argv, signal, out, err));
   main(argv, out, err).then(
     code => {
       endStartingSignals();
@@ -140,12 +141,13 @@ export function runCli(): void {
  * A signal while the CLI starts (its engine not yet up: nothing of the command's is made) ends it at once,
  * as Node's default would, but said, and as JSON where the script asked for it, rather than in silence.
  */
-function endedWhileStarting(argv: readonly string[], rawOut: Out, rawErr: Out): void {
+function endedWhileStarting(argv: readonly string[], signal: EndSignal, rawOut: Out, rawErr: Out): void {
   const command = COMMANDS.find(c => c.spec.name === argv[0]);
-  const message = 'Interrupted while starting, before this command made or changed anything.';
+  const message = `Interrupted (${signal}) while starting, before its work began.`;
   rawErr(`switchyard${command ? ` ${command.spec.name}` : ''}: ${message}`);
   if (command && 'json' in command.spec.flags && argv.includes('--json')) rawOut(JSON.stringify({ ok: false, reason: 'error', message }));
-  process.exit(130);
+  // As a shell reports a process the signal ended: 128 and its number (130 for Ctrl-C).
+  process.exit(128 + osConstants.signals[signal]);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Switchyard's extension: a thin client over the agent host. activate() only wires surfaces together
 // and returns; the host process starts right after, and everything it reports is rendered as it comes.
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostReady } from '../protocol/host';
@@ -132,6 +133,12 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
     return repo;
   };
+  // The repository looked for again and its sessions listed; tabs of sessions no longer listed close.
+  const showRepo = async () => {
+    await resolveRepo();
+    await state.reload();
+    transcripts.closeUnlisted();
+  };
   const palette = new PaletteContext((key, value) => void vscode.commands.executeCommand('setContext', key, value));
   palette.update([]);
   const approvals = new Approvals();
@@ -152,11 +159,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     startFolder: root => folderOf.get(root) ?? root,
     useRepo: async root => {
       await context.workspaceState.update(StateKeys.repository, root);
-      if (root === repo) return;
-      await resolveRepo();
-      await state.reload();
-      transcripts.closeUnlisted();
+      if (root !== repo) await showRepo();
     },
+    showRepo: () => showRepo(),
     activeSession,
     cameToLast: () => active,
     setActiveSession: id => {
@@ -198,7 +203,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }),
     host.onNotification(SessionsProtocol.alert, a => alerts.push(a)),
     // A folder added to or removed from the workspace may add, remove or be the repository shown.
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void resolveRepo().then(() => state.reload()).catch(err => log.error(`Loading sessions: ${(err as Error).message}`))),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void showRepo().catch(err => log.error(`Loading sessions: ${(err as Error).message}`))),
     // A crash (Restart Agent Host says so itself): the sessions it ran come back paused.
     host.onDidChangeState(st => {
       if (st !== 'ready') approvals.withdrawAll();
@@ -207,11 +212,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       log.info(`The agent host stopped while ${crashedWhileRunning.length} session(s) ran here.`);
     }),
     host.onDidBecomeReady(async () => {
-      await resolveRepo();
-      await state.reload().then(
-        () => repo && transcripts.closeUnlisted(),
-        err => log.error(`Loading sessions: ${(err as Error).message}`),
-      );
+      await showRepo().catch(err => log.error(`Loading sessions: ${(err as Error).message}`));
       const crashed = crashedWhileRunning;
       crashedWhileRunning = undefined;
       if (firstReady) offerResumeAfterClose(ctx, context.workspaceState);
@@ -278,10 +279,9 @@ async function findRepos(host: HostClient): Promise<{ roots: string[]; folderOf:
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     const r = await host.request(SessionsProtocol.resolveRepo, { dir: folder.uri.fsPath });
-    if (r.root && !roots.includes(r.root)) {
-      roots.push(r.root);
-      folderOf.set(r.root, folder.uri.fsPath);
-    }
+    if (r.root && !roots.includes(r.root)) roots.push(r.root);
+    // The root itself, where it is open too; else the first folder below it.
+    if (r.root && (!folderOf.has(r.root) || isSameFolder(folder.uri.fsPath, r.root))) folderOf.set(r.root, folder.uri.fsPath);
     noCommits ||= r.noCommits === true;
   }
   // A repository with no commit yet is one a first commit makes usable: the empty view and New Session say so.
@@ -295,4 +295,12 @@ async function findRepos(host: HostClient): Promise<{ roots: string[]; folderOf:
 
 export function deactivate(): void {
   // Disposables registered on the context stop the host (which saves running sessions as paused).
+}
+
+function isSameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync.native(a) === realpathSync.native(b);
+  } catch {
+    return false;
+  }
 }

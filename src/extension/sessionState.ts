@@ -31,7 +31,7 @@ export class SessionState extends Disposable {
     super();
     this.register(host.onNotification(SessionsProtocol.changed, ({ sessions, removed }) => {
       // Sessions of other repositories (another window's) are none of this window's business.
-      const mine = (this.repo ? sessions.filter(s => s.repo === this.repo) : sessions).map(inEditor);
+      const mine = sessions.filter(s => s.repo === this.repo).map(inEditor);
       for (const s of mine) this.sessions.set(s.id, s);
       const gone = (removed ?? []).filter(id => this.sessions.delete(id));
       if (mine.length) this.sessionsEmitter.fire(mine);
@@ -73,7 +73,13 @@ export class SessionState extends Disposable {
 
   /** After (re)start of the host: the full list, from the source of truth. */
   async reload(): Promise<void> {
-    if (!this.repo) return;
+    // No repository (its folder left the workspace): none of the sessions shown is this window's now.
+    if (!this.repo) {
+      const gone = [...this.sessions.keys()];
+      this.sessions.clear();
+      if (gone.length) this.removedEmitter.fire(gone);
+      return;
+    }
     // The list first: it loads the repository's sessions, which the summary names (before, it would name
     // them by id, or as another repository's).
     const list = (await this.host.request(SessionsProtocol.list, { repo: this.repo })).map(inEditor);

@@ -128,6 +128,8 @@ export interface RepoBranches {
   detachedAt?: string;
   /** Files with uncommitted changes in the checkout, which a session (from the last commit) does not see. */
   uncommitted?: number;
+  /** The folder asked about, relative to the checkout's root, when below it: where the agent is told the user works. */
+  folder?: string;
 }
 
 export namespace SessionsProtocol {

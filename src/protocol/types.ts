@@ -90,7 +90,7 @@ export interface SessionInfo {
   repo: string;
   /**
    * The folder of the repository the user started it from, when below its root ('/' separators, relative
-   * to the root): the built-in agent is told of it; a Codex or command agent starts in it.
+   * to the root): the built-in agent and Codex are told of it; a command agent starts in it.
    */
   folder?: string;
   baseBranch: string;

@@ -216,6 +216,18 @@ suite('sessions in a real VS Code', () => {
     }
   });
 
+  test('Merge Back of a session that changed nothing says so at once, without offering three strategies first', async () => {
+    const a = await api();
+    const s = await vscode.commands.executeCommand<SessionInfo>('switchyard.newSession', { task: '[script:int-nothing] look only', title: 'Looks only' });
+    assert.ok(s, 'the session was created');
+    const done = await sessionWhere(a, s.id, settled, 'the session to finish');
+    assert.strictEqual(done.statusReason, 'Finished without changing files.');
+    // A strategy picker would wait here for a choice nobody makes.
+    const r = await vscode.commands.executeCommand<MergeResult | undefined>('switchyard.mergeSession', s.id);
+    assert.strictEqual(r?.ok, false);
+    assert.strictEqual(r.ok === false && r.reason, 'nothing-to-merge');
+  });
+
   test('Discard offers to commit the uncommitted work to the branch first, which keeps it whole', async () => {
     const a = await api();
     const repo = a.repo()!;

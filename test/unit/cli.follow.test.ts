@@ -80,7 +80,7 @@ test('a start that fails after a Ctrl-C (what it ran got the signal too, as the 
   await assert.rejects(followed, (e: Error) => e instanceof InterruptedError && /^Stopped while the session was being made, before anything was made or changed\.$/.test(e.message));
 });
 
-test('a signal while the CLI starts, before its engine is up, ends it at once as before, but said, and as JSON where asked (exit 130, nothing made)', async t => {
+test('a signal while the CLI starts, before its engine is up, ends it at once as before, but said, and as JSON where asked (130 for Ctrl-C, nothing made)', async t => {
   const root = tempDir(t);
   const repo = makeRepo(root);
   // Sent the moment the CLI first listens for Ctrl-C, which it does before anything else of its own.
@@ -90,8 +90,8 @@ process.on = (ev, fn) => { const r = on(ev, fn); if (ev === 'SIGINT' && !sent) {
   const env = { SWITCHYARD_HOME: path.join(root, 'home'), OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', NODE_OPTIONS: `--require ${preload}` };
   const r = await runCli(['run', '--repo', repo, '--task', 'anything', '--json'], env);
   assert.equal(r.code, 130, r.stderr);
-  assert.equal(r.stderr.trim(), 'switchyard run: Interrupted while starting, before this command made or changed anything.');
-  assert.deepEqual(JSON.parse(r.stdout), { ok: false, reason: 'error', message: 'Interrupted while starting, before this command made or changed anything.' });
+  assert.equal(r.stderr.trim(), 'switchyard run: Interrupted (SIGINT) while starting, before its work began.');
+  assert.deepEqual(JSON.parse(r.stdout), { ok: false, reason: 'error', message: 'Interrupted (SIGINT) while starting, before its work began.' });
   assert.equal(execFileSync('git', ['branch', '--list', 'switchyard/*'], { cwd: repo, encoding: 'utf8' }).trim(), '', 'no branch was made');
 });
 

@@ -82,3 +82,15 @@ test('on a terminal a session\'s label is cut before its id, and the table and i
   // A column with something to say stays on a terminal.
   assert.match(reportTable([...rows, row('c0ffee00', { label: 'Review', unpricedRequests: 1 })], 'session', undefined, 80).split('\n')[0]!, /COST\s+UNPRICED$/);
 });
+
+test('on a narrow terminal with every column shown, a session\'s id (ten characters, as made) is never cut', () => {
+  const rows = [
+    row('030b1e23d1', { label: 'Make the parser accept trailing commas in every list', priorityPremiumUsd: 0.01, unpricedRequests: 1, usage: { input: 12_345_678, cached: 11_000_000, cacheWrite: 0, output: 98_765, reasoning: 0, requests: 412 } }),
+    row('7f2e54c227', { label: 'Docs' }),
+  ];
+  const lines = reportTable(rows, 'session', undefined, 80).split('\n');
+  assert.match(lines[0]!, /PRIORITY\+\s+UNPRICED$/);
+  assert.match(lines[1]!, /^Ma\S*… \[030b1e23d1\]\s/);
+  assert.match(lines[2]!, /^Docs \[7f2e54c227\]\s/);
+});
+

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatTable } from '../../src/cli/commands/sessions';
+import { columnsOf, cutEnd } from '../../src/cli/fitTable';
 import type { SessionInfo } from '../../src/protocol/types';
 
 const session = (id: string, repo: string, over: Partial<SessionInfo> = {}): SessionInfo => ({
@@ -57,4 +58,12 @@ test('on a terminal every line fits: ids, statuses and figures whole, titles and
   // A terminal too narrow for the figures themselves: names at their least, no figure cut.
   const narrow = formatTable(list, 40).split('\n');
   assert.match(narrow[1]!, /^k3v9x2a1\s+over-budget\s+standard\s+\$0\.0123~\s+80%\s+2\s+app\s+Make the parser…$/);
+});
+
+test('a title in CJK or with emoji is measured in the columns a terminal gives it: every line still fits', () => {
+  const list = [session('k3v9x2a1', '/work/app', { title: '修复解析器以接受每个列表中的尾随逗号并报告缺少的位置 🚀✨', branch: 'switchyard/fix-parser' })];
+  for (const line of formatTable(list, 80).split('\n')) assert.ok(columnsOf(line) <= 80, `${columnsOf(line)}: ${line}`);
+  assert.equal(columnsOf('修复'), 4);
+  assert.equal(columnsOf('e\u0301'), 1, 'a combining accent takes no column of its own');
+  assert.equal(cutEnd('修复解析器', 6), '修复…', 'cut on a whole character, the ellipsis in the last column');
 });

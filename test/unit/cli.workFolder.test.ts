@@ -20,10 +20,15 @@ test('the work folder: strictly below the root, with / separators, through symli
   assert.equal(folderWithin(repo, path.join(repo, 'missing')), undefined);
   symlinkSync(path.join(repo, 'packages', 'web'), path.join(root, 'web-link'));
   assert.equal(folderWithin(repo, path.join(root, 'web-link')), 'packages/web');
-  for (const bad of ['../x', '/etc', 'a/../../b', '.git/hooks', 'a//b', '', 'C:\\x', 3]) assert.equal(safeFolder(bad), undefined, String(bad));
+  for (const bad of ['../x', '/etc', 'a/../../b', '.git/hooks', 'a//b', '', 'C:\\x', 'a\\..\\..\\x', 3]) assert.equal(safeFolder(bad), undefined, String(bad));
+  mkdirSync(path.join(repo, '..foo'));
+  assert.equal(folderWithin(repo, path.join(repo, '..foo')), '..foo', 'a name that begins with two dots is inside');
   assert.equal(startDir(repo, 'packages/web'), path.join(repo, 'packages', 'web'));
   assert.equal(startDir(repo, 'packages/gone'), repo, 'not on the branch: the worktree');
   assert.equal(startDir(repo, undefined), repo);
+  // The agent could make the folder a link out of the worktree: a command would then start out of it.
+  symlinkSync(root, path.join(repo, 'packages', 'out'));
+  assert.equal(startDir(repo, 'packages/out'), repo);
 });
 
 test('run from a folder below the root: the session records it, the built-in agent is told it, a command agent starts in it; from the root, neither', async t => {

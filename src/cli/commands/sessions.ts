@@ -53,8 +53,8 @@ export function formatTable(list: readonly SessionInfo[], width?: number): strin
     s.title,
   ]);
   const head = ['ID', 'STATUS', 'TIER', 'COST', 'CACHED', 'REQS', ...(repos ? ['REPO'] : []), 'BRANCH', 'TITLE'];
-  // The id, status and figures stay whole: the names give, the widest first. Where even so the title would
-  // be cut short, the branch goes (it is the title's slug; `--json` and piped output have it).
+  // The id, status and figures stay whole: the names give, the widest first. Where the title would have fewer
+  // than 16 columns even so, the branch goes (it is the title's slug; `--json` and piped output have it).
   const lines = fitTable([head, ...rows], [{}, {}, {}, {}, {}, {}, ...(repos ? [{ min: 8 }] : []), { min: 16, drop: 'when-narrow' }, { min: 16 }], width);
   const estimated = list.reduce((n, s) => n + s.estimatedRequests, 0);
   return [...lines, ...legendLines(estimated ? [estimateLegend(estimated)] : [], width)].join('\n');

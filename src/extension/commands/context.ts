@@ -26,6 +26,8 @@ export interface CommandContext {
   repos(): readonly string[];
   /** Makes `root`, one of `repos`, the window's repository: its sessions are shown and started from then on. */
   useRepo(root: string): Promise<void>;
+  /** Looks for the repository again and lists its sessions (Refresh); tabs of sessions no longer listed close. */
+  showRepo(): Promise<void>;
   /** The workspace folder a session of `root` starts from: the root, or the folder below it that is open here (a monorepo's package). */
   startFolder(root: string): string;
   /** No folder here is in a usable repository, and one is in a repository with no commit yet. */

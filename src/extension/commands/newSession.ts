@@ -115,8 +115,7 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const budgetText = budgetUsd == null ? 'no session cap' : `${usdExact(budgetUsd)} cap`;
     const several = ctx.repos().length > 1;
     // Opened on a folder below the root (a monorepo's package): the agent is told the user works there.
-    const below = path.relative(repo, ctx.startFolder(repo));
-    const within = below && !below.startsWith('..') ? ` · works in ${below.split(path.sep).join('/')}/` : '';
+    const within = branches.folder ? ` · works in ${branches.folder}/` : '';
     const base = baseLooks(draft.baseBranch!, branches);
     // The warning leads the summary: a long one is cut at the window's edge, and the Budget row says it whole.
     const warnings = [aboveCaps?.short, base.warning].filter(Boolean);
@@ -159,11 +158,10 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
 async function repoFacts(ctx: CommandContext, repo: string): Promise<{ roles: RoleInfo[]; branches: RepoBranches }> {
   const [roles, branches] = await Promise.all([
     ctx.host.request(SessionsProtocol.roles, { repo }).catch(() => [] as RoleInfo[]),
-    ctx.host.request(SessionsProtocol.branches, { repo }).catch((): RepoBranches => ({ current: 'HEAD', branches: [] })),
+    ctx.host.request(SessionsProtocol.branches, { repo: ctx.startFolder(repo) }).catch((): RepoBranches => ({ current: 'HEAD', branches: [] })),
   ]);
   return { roles, branches };
 }
-
 
 /** The first request's least reservation for the draft as it stands (asked once per shape of it), if the host can say. */
 async function firstRequestUsd(ctx: CommandContext, repo: string, d: Draft, cache: Map<string, number | null | undefined>): Promise<number | null | undefined> {

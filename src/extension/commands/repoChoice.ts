@@ -2,8 +2,7 @@
 // several open (a multi-root workspace) the user chooses.
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { SessionsProtocol } from '../../protocol/sessions';
-import { OPEN_STATUSES } from '../../protocol/types';
+import { ACTIVE_STATUSES } from '../../protocol/types';
 import { plural } from '../views/numbers';
 import type { CommandContext } from './context';
 
@@ -28,22 +27,34 @@ export async function chooseRepository(ctx: CommandContext, arg?: unknown): Prom
       : 'No folder open here is in a git repository.');
     return ctx.repo();
   }
-  // How many sessions each holds open: where a session the user looks for is.
-  const open = await Promise.all(repos.map(root => ctx.host.request(SessionsProtocol.list, { repo: root }).then(
-    list => list.filter(s => OPEN_STATUSES.includes(s.status)).length,
-    () => undefined,
-  )));
-  const items = repos.map((root, i) => ({
+  // No count of each one's sessions: listing a repository loads it, and loading takes over the sessions a
+  // closed window left queued there, which would then run here, unseen, for a look at a list.
+  const items = repos.map(root => ({
     root,
     label: `$(repo) ${path.basename(root)}`,
     description: root === ctx.repo() ? 'shown now' : undefined,
-    detail: `${root}${open[i] === undefined ? '' : ` · ${plural(open[i]!, 'open session')}`}`,
+    detail: root,
   }));
   const pick = await vscode.window.showQuickPick(items, {
     title: 'Repository: its sessions show in the Sessions view, and new ones start in it',
     placeHolder: 'Choose a repository of this workspace',
   });
   if (!pick) return undefined;
+  if (pick.root !== ctx.repo() && !(await leaveRunning(ctx))) return undefined;
   await ctx.useRepo(pick.root);
   return pick.root;
+}
+
+/** Sessions of the repository shown go on running when the window shows another: said, and asked, first. */
+async function leaveRunning(ctx: CommandContext): Promise<boolean> {
+  const running = ctx.state.all.filter(s => s.runsHere && ACTIVE_STATUSES.includes(s.status));
+  if (!running.length) return true;
+  const name = path.basename(ctx.repo() ?? '');
+  const go = 'Switch';
+  const choice = await vscode.window.showWarningMessage(
+    `${plural(running.length, 'session')} of ${name} ${running.length === 1 ? 'runs' : 'run'} in this window. ${running.length === 1 ? 'It goes' : 'They go'} on running, and spending, out of sight until you choose ${name} again (or pause ${running.length === 1 ? 'it' : 'them'} first).`,
+    { modal: true },
+    go,
+  );
+  return choice === go;
 }

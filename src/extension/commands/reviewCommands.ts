@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SessionsProtocol, type MergeResult } from '../../protocol/sessions';
+import { FINISHED_UNCHANGED, SessionsProtocol, type MergeResult } from '../../protocol/sessions';
 import { ACTIVE_STATUSES, MERGEABLE_STATUSES, OPEN_STATUSES, type MergeStrategy, type SessionInfo } from '../../protocol/types';
 import { baseUri } from '../baseContent';
 import type { CommandContext } from './context';
@@ -53,9 +53,10 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   const s = await resolveSession(ctx, arg, MERGEABLE_STATUSES, 'merge');
   if (!s) return undefined;
   let strategy = typeof strategyArg === 'string' ? (strategyArg as MergeStrategy) : undefined;
-  // Started from a detached HEAD, its base is a commit: no strategy can land on it, and the host's refusal
-  // (which changes nothing) says why and what to do; three strategies offered first would each end there.
-  if (!strategy && /^[0-9a-f]{40}$/.test(s.baseBranch)) strategy = 'merge';
+  // Started from a detached HEAD, its base is a commit: no strategy can land on it; and a session that ended
+  // without changing a file has nothing to land. The host's refusal (which changes nothing) says why and what
+  // to do: three strategies offered first would each end there.
+  if (!strategy && (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(s.baseBranch) || (s.status === 'done' && s.statusReason === FINISHED_UNCHANGED))) strategy = 'merge';
   if (!strategy) {
     const pick = await vscode.window.showQuickPick(
       [
@@ -85,6 +86,9 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
     );
     if (choice === 'Show Changes') await showChanges(ctx, s.id);
     if (choice === 'Open Worktree') await openWorktree(ctx, s.id);
+  } else if (result.reason === 'nothing-to-merge') {
+    // Its work is on the base already, or it made none: what is left to do with it is discard it.
+    void vscode.window.showInformationMessage(`Not merged: ${result.message}. Nothing was changed.`, 'Discard…').then(choice => choice && void discardSession(ctx, s.id));
   } else {
     void vscode.window.showWarningMessage(`Not merged: ${result.message}`);
   }

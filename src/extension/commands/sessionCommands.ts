@@ -233,8 +233,5 @@ export async function clearSessionsFilter(ctx: CommandContext) {
 
 export async function refresh(ctx: CommandContext) {
   // The folder may have become a repository since (git init), or stopped being one.
-  await guarded('refreshing', async () => {
-    await ctx.findRepo();
-    await ctx.state.reload();
-  });
+  await guarded('refreshing', () => ctx.showRepo());
 }

@@ -47,13 +47,18 @@ export function toolsFor(role: Role): ResponsesTool[] {
  * root; the submodules not checked out in its worktree, whose empty folders it would otherwise look into.
  */
 export function taskMessage(task: string, branch: string, baseBranch: string, where: { folder?: string; emptySubmodules?: readonly string[] } = {}): ConversationItem {
-  const folder = where.folder ? ` The user works in ${where.folder}/ of this repository: "here" in the task means that folder. Paths are relative to the repository root.` : '';
+  const folder = where.folder ? ` ${folderNote(where.folder)}` : '';
   const subs = where.emptySubmodules?.length ? ` The submodules ${where.emptySubmodules.join(', ')} are not checked out here: their folders are empty, and their files cannot be read or changed.` : '';
   return {
     type: 'message',
     role: 'user',
     content: `# Task\n${task.trim()}\n\n(You are on branch ${branch}, started from ${baseBranch}.${folder}${subs})`,
   };
+}
+
+/** Where the user works, when below the repository's root: what "here" in their task means. */
+export function folderNote(folder: string): string {
+  return `The user works in ${folder}/ of this repository: "here" in the task means that folder. Paths are relative to the repository root.`;
 }
 
 export function tierChangeMessage(from: Tier, to: Tier, why: string): ConversationItem {

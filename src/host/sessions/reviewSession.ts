@@ -18,6 +18,7 @@ import { takenElsewhere } from './foreignOwner';
 import { untrustedProblem, worktreeGoneProblem } from './preflight';
 import { discardWithoutRepository, repositoryGone, repositoryGoneMessage } from './repositoryGone';
 import type { SessionManager } from './sessionManager';
+import { folderWithin } from './workFolder';
 
 export async function sessionChanges(mgr: SessionManager, id: string): Promise<ChangesResult> {
   const s = mgr.get(id);
@@ -308,7 +309,8 @@ export async function repoBranches(mgr: SessionManager, repo: string): Promise<R
     // The checkout's status as a session's start reads it (and reuses it, started at once).
     const [current, branches, dirty] = await Promise.all([currentBranch(r.root), listBranches(r.root), mgr.checkoutLooks.dirtyFiles(r.root, r.gitCommonDir)]);
     const detachedAt = current === null ? (await gitOutput(r.root, ['rev-parse', '--short', 'HEAD'])).stdout.trim() || undefined : undefined;
-    return { current: current ?? 'HEAD', branches, ...(detachedAt ? { detachedAt } : {}), ...(dirty.length ? { uncommitted: dirty.length } : {}) };
+    const folder = folderWithin(r.root, repo);
+    return { current: current ?? 'HEAD', branches, ...(detachedAt ? { detachedAt } : {}), ...(dirty.length ? { uncommitted: dirty.length } : {}), ...(folder ? { folder } : {}) };
   } catch (err) {
     throw new UserError(errorMessage(err));
   }

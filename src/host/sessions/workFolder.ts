@@ -1,6 +1,6 @@
 // The folder of the repository the user works in, when a session is started from below its root (a package
 // of a monorepo opened in the editor, `switchyard run --repo packages/web`). The worktree is the whole
-// repository's; the agent is told where the user is (built-in), or starts there (Codex, a command).
+// repository's; the agent is told where the user is (the built-in agent, Codex), or starts there (a command).
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -13,20 +13,33 @@ export function folderWithin(root: string, dir: string): string | undefined {
     return undefined;
   }
   const rel = path.relative(root, real);
-  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-  return safeFolder(rel.split(path.sep).join('/'));
+  return isBelow(rel) ? safeFolder(rel.split(path.sep).join('/')) : undefined;
 }
 
 /** A recorded folder as it may be used: relative, inside the repository, not in git's own folder; else undefined. */
 export function safeFolder(folder: unknown): string | undefined {
-  if (typeof folder !== 'string' || !folder || path.posix.isAbsolute(folder) || path.win32.isAbsolute(folder)) return undefined;
+  // Nor a backslash: on Windows it separates, and a\..\.. would lead out.
+  if (typeof folder !== 'string' || !folder || folder.includes('\\') || path.posix.isAbsolute(folder) || path.win32.isAbsolute(folder)) return undefined;
   const parts = folder.split('/');
   return parts.some(p => p === '' || p === '.' || p === '..' || p === '.git') ? undefined : folder;
 }
 
-/** Where a Codex or command agent starts: the user's folder in the worktree, where the branch has it; else the worktree. */
+/**
+ * Where a command agent starts: the user's folder in the worktree, where the branch has it as a folder of
+ * its own; else the worktree. Never out of it: the agent could have made the folder a symlink to anywhere.
+ */
 export function startDir(worktree: string, folder: string | undefined): string {
   if (!folder) return worktree;
-  const dir = path.join(worktree, ...folder.split('/'));
-  return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? dir : worktree;
+  try {
+    const real = realpathSync.native(path.join(worktree, ...folder.split('/')));
+    const inside = path.relative(realpathSync.native(worktree), real);
+    return statSync(real).isDirectory() && isBelow(inside) ? real : worktree;
+  } catch {
+    return worktree;
+  }
+}
+
+/** A relative path strictly below where it is relative to (not it, not above it, not on another drive). */
+function isBelow(rel: string): boolean {
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

@@ -17,6 +17,7 @@ import { codexEventToTranscript, codexSandboxMode, findCodex, writeCodexHome } f
 import { makeDir } from '../../util/makeDir';
 import { codexMissing } from '../preflight';
 import { startDir } from '../workFolder';
+import { folderNote } from '../../agent/prompt';
 
 export interface ProcessRunOptions {
   session: LiveSession;
@@ -42,7 +43,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     SWITCHYARD_SESSION: r.id,
     TMPDIR: s.paths.tempDir,
   };
-  // Where the user works, when they started it from a folder below the repository's root.
+  // A command starts where the user works, when they started it from a folder below the repository's root.
   const cwd = startDir(r.worktree, r.folder);
   let argv: string[];
   let codex = false;
@@ -56,7 +57,7 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     await writeCodexHome(home, o.gateway.baseURL, sandboxMode);
     env.CODEX_HOME = home;
     env.SWITCHYARD_GATEWAY_TOKEN = s.token ?? '';
-    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', sandboxMode, '-m', r.model, '-C', cwd, r.task];
+    argv = [bin, 'exec', '--json', '--skip-git-repo-check', '--sandbox', sandboxMode, '-m', r.model, '-C', r.worktree, codexPrompt(r.task, r.folder)];
     codex = true;
   } else {
     if (!r.command?.trim()) return { kind: 'failed', reason: 'A command session needs a command to run.' };
@@ -178,4 +179,13 @@ export function lastWords(lines: readonly string[]): string[] {
     }
   }
   return (telling.length ? telling : lines.filter(l => l.trim())).slice(-3).map(l => l.trim());
+}
+
+/**
+ * Codex's prompt: the task, and where the user works when below the root. Codex starts at the worktree's
+ * root all the same: its sandbox lets it write only below the folder it starts in, and a monorepo's task
+ * may need the root's files (a lockfile, another package).
+ */
+function codexPrompt(task: string, folder: string | undefined): string {
+  return folder ? `${task}\n\n(${folderNote(folder)})` : task;
 }
