@@ -114,14 +114,15 @@ async function askDraft(ctx: CommandContext, repo: string, retried: Draft | unde
     const aboveCaps = unpriced || draft.agent === 'command' ? undefined : budgetAboveCapsLeft(budgetUsd, ctx.state.spend, firstUsd);
     const budgetText = budgetUsd == null ? 'no session cap' : `${usdExact(budgetUsd)} cap`;
     const several = ctx.repos().length > 1;
-    // Opened on a folder below the root (a monorepo's package): the agent is told the user works there.
-    const within = branches.folder ? ` · works in ${branches.folder}/` : '';
+    // Opened on a folder below the root (a monorepo's package): the agent is told the user works there. Said
+    // early in the row, which a narrow window cuts at its end.
+    const within = branches.folder ? `works in ${branches.folder}/ · ` : '';
     const base = baseLooks(draft.baseBranch!, branches);
     // The warning leads the summary: a long one is cut at the window's edge, and the Budget row says it whole.
     const warnings = [aboveCaps?.short, base.warning].filter(Boolean);
     const warning = warnings.length ? `$(warning) ${warnings.join('; ')} · ` : '';
     const items: (vscode.QuickPickItem & { key: string })[] = [
-      { key: 'start', label: '$(play) Start session', detail: `${warning}${several ? `in ${path.basename(repo)} · ` : ''}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${base.said}${within}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
+      { key: 'start', label: '$(play) Start session', detail: `${warning}${several ? `in ${path.basename(repo)} · ` : ''}${within}${draft.agent} agent · ${draft.role} · ${model}${unpriced ? ' (no price)' : ''} · ${tier} · ${budgetText} · from ${base.said}${commandsNote(approval, role, draft.agent ?? 'builtin')}` },
       { key: 'sep', label: 'Adjust', kind: vscode.QuickPickItemKind.Separator },
       ...(several ? [{ key: 'repo', label: '$(repo) Repository', description: `${path.basename(repo)} — ${repo}` }] : []),
       { key: 'title', label: '$(edit) Title', description: draft.title ?? '(first line of the task)' },

@@ -12,6 +12,7 @@ import type { HostClient } from '../hostClient';
 import { Disposable } from '../lifecycle';
 import type { SessionState } from '../sessionState';
 import { WebviewChannel, webviewHtml, webviewOptions } from './webviewHtml';
+import { inEditorWords } from '../commands/startRefusal';
 
 /** The header's buttons, as the commands of the session's row (which check what the session allows). */
 const ACT_COMMANDS: Record<TranscriptAction, string> = {
@@ -240,7 +241,7 @@ export class TranscriptPanel {
     this.next = next;
     this.loaded = true;
     // The answer streaming now, as far as it came: its next deltas follow live.
-    this.channel.post({ type: 'transcript/reset', body: { session, events: streaming ? [...events, streaming] : events } });
+    this.channel.post({ type: 'transcript/reset', body: { session, events: (streaming ? [...events, streaming] : events).map(inEditor) } });
   }
 
   live(from: number, events: TranscriptEvent[]): void {
@@ -258,7 +259,7 @@ export class TranscriptPanel {
       }
       index++;
     }
-    if (fresh.length) this.channel.post({ type: 'transcript/append', body: { events: fresh } });
+    if (fresh.length) this.channel.post({ type: 'transcript/append', body: { events: fresh.map(inEditor) } });
   }
 
   sessionChanged(): void {
@@ -291,4 +292,9 @@ export class TranscriptPanel {
   private unwatch(): void {
     void this.host.request(SessionsProtocol.watch, { sessionId: this.shown, watching: false }).catch(() => {});
   }
+}
+
+/** A status event's reason, which the host words for both clients, in the editor's words (as its header says it). */
+function inEditor(e: TranscriptEvent): TranscriptEvent {
+  return e.kind === 'status' && e.reason ? { ...e, reason: inEditorWords(e.reason).text } : e;
 }

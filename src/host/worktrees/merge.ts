@@ -55,7 +55,7 @@ async function mergeLocked(repo: Repo, opts: MergeBackOptions): Promise<MergeRes
   if (!baseTip) {
     const started = await resolveCommit(repo.root, baseBranch).catch(() => null);
     return refuse('error', started
-      ? `${branch} was started from ${baseBranch}, ${await whatRefIs(repo.root, baseBranch)}, not a local branch: there is no branch to merge it into. Check out a branch and merge ${branch} into it with git.`
+      ? `${branch} was started from ${/^[0-9a-f]{40,64}$/.test(baseBranch) ? baseBranch.slice(0, 10) : baseBranch}, ${await whatRefIs(repo.root, baseBranch)}, not a local branch: there is no branch to merge it into. Check out a branch and merge ${branch} into it with git.`
       : `the base branch ${baseBranch} does not exist`);
   }
   const branchStart = await branchTip(repo.root, branch);
