@@ -40,7 +40,7 @@ function overview(): string {
     '',
     'Environment: OPENAI_API_KEY (the key), OPENAI_BASE_URL (an OpenAI-compatible server), SWITCHYARD_HOME (state folder, default ~/.switchyard).',
     '',
-    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting), 130 interrupted before anything was made (a second Ctrl-C exits 130 at once); of merge and discard: 0 done, 1 not done (a conflict, work that would be lost), 2 bad arguments.',
+    'Exit status of run and resume: 0 done, 1 failed or stopped, 2 bad arguments, 3 paused (over budget, stuck or waiting), 130 interrupted before anything was made (a second Ctrl-C exits 130 at once; SIGTERM and SIGHUP while starting, 143 and 129); of merge and discard: 0 done, 1 not done (a conflict, work that would be lost), 2 bad arguments.',
     '',
     "Run 'switchyard <command> --help' for a command's flags.",
   ].flatMap(l => wrapLine(l, /^ {2}\S/.test(l) ? 13 : 0)).join('\n');

@@ -38,7 +38,7 @@ export function reportTable(rows: readonly ReportRow[], by: ReportGroup, since?:
   const head = [by.toUpperCase(), 'REQS', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'PRIORITY+', 'UNPRICED'];
   // On a terminal, PRIORITY+ and UNPRICED show only when some row has one: the label gets their room.
   // A session's label is cut before its id, never into it: the id is what `resume` and `trace` take.
-  const idRoom = by === 'session' ? Math.max(0, ...rows.map(r => r.key.length + 3)) + 5 : 0;
+  const idRoom = by === 'session' ? Math.max(0, ...rows.map(r => r.key.length + 3)) + 2 : 0;
   const label: FitColumn = { min: Math.max(12, idRoom), cut: cutKeepingId };
   const blank: FitColumn = { drop: 'when-blank' };
   const lines = fitTable([head, ...table], [label, {}, {}, {}, {}, {}, blank, blank], width);

@@ -1,6 +1,6 @@
 // Switchyard's extension: a thin client over the agent host. activate() only wires surfaces together
 // and returns; the host process starts right after, and everything it reports is rendered as it comes.
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostReady } from '../protocol/host';
@@ -133,11 +133,17 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
     return repo;
   };
-  // The repository looked for again and its sessions listed; tabs of sessions no longer listed close.
-  const showRepo = async () => {
-    await resolveRepo();
-    await state.reload();
-    transcripts.closeUnlisted();
+  // The repository looked for again and its sessions listed; tabs of sessions no longer listed close. One at
+  // a time (host ready, folders changed, Refresh, a choice): an older look that ended last would win.
+  let showing: Promise<void> = Promise.resolve();
+  const showRepo = () => {
+    const next = showing.catch(() => undefined).then(async () => {
+      await resolveRepo();
+      await state.reload();
+      transcripts.closeUnlisted();
+    });
+    showing = next;
+    return next;
   };
   const palette = new PaletteContext((key, value) => void vscode.commands.executeCommand('setContext', key, value));
   palette.update([]);
@@ -279,9 +285,13 @@ async function findRepos(host: HostClient): Promise<{ roots: string[]; folderOf:
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     const r = await host.request(SessionsProtocol.resolveRepo, { dir: folder.uri.fsPath });
-    if (r.root && !roots.includes(r.root)) roots.push(r.root);
-    // The root itself, where it is open too; else the first folder below it.
-    if (r.root && (!folderOf.has(r.root) || isSameFolder(folder.uri.fsPath, r.root))) folderOf.set(r.root, folder.uri.fsPath);
+    if (!r.root) continue;
+    if (!roots.includes(r.root)) roots.push(r.root);
+    // The root itself, where it is open too; else the first folder below it that is no checkout of its own
+    // (a linked worktree, such as a session's opened with Open Worktree, would start sessions from its branch).
+    const real = realFolder(folder.uri.fsPath);
+    if (real === r.root) folderOf.set(r.root, r.root);
+    else if (!folderOf.has(r.root) && real && isBelow(r.root, real) && !existsSync(path.join(real, '.git'))) folderOf.set(r.root, real);
     noCommits ||= r.noCommits === true;
   }
   // A repository with no commit yet is one a first commit makes usable: the empty view and New Session say so.
@@ -297,10 +307,15 @@ export function deactivate(): void {
   // Disposables registered on the context stop the host (which saves running sessions as paused).
 }
 
-function isSameFolder(a: string, b: string): boolean {
+function realFolder(dir: string): string | undefined {
   try {
-    return realpathSync.native(a) === realpathSync.native(b);
+    return realpathSync.native(dir);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function isBelow(root: string, dir: string): boolean {
+  const rel = path.relative(root, dir);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

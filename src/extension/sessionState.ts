@@ -20,6 +20,8 @@ export class SessionState extends Disposable {
   repo: string | undefined;
   /** The repository's sessions have been listed once: a session not here now is none of this window's. */
   listed = false;
+  /** Of each reload under way: the sessions set since it asked for the list. */
+  private readonly meanwhile = new Set<Map<string, SessionInfo>>();
 
   /** Fires with the sessions that changed (all of them after a reload). */
   readonly onDidChangeSessions = this.sessionsEmitter.event;
@@ -32,7 +34,7 @@ export class SessionState extends Disposable {
     this.register(host.onNotification(SessionsProtocol.changed, ({ sessions, removed }) => {
       // Sessions of other repositories (another window's) are none of this window's business.
       const mine = sessions.filter(s => s.repo === this.repo).map(inEditor);
-      for (const s of mine) this.sessions.set(s.id, s);
+      for (const s of mine) this.set(s);
       const gone = (removed ?? []).filter(id => this.sessions.delete(id));
       if (mine.length) this.sessionsEmitter.fire(mine);
       if (gone.length) this.removedEmitter.fire(gone);
@@ -77,16 +79,31 @@ export class SessionState extends Disposable {
     if (!this.repo) {
       const gone = [...this.sessions.keys()];
       this.sessions.clear();
+      this.listed = true;
       if (gone.length) this.removedEmitter.fire(gone);
       return;
     }
-    // The list first: it loads the repository's sessions, which the summary names (before, it would name
-    // them by id, or as another repository's).
-    const list = (await this.host.request(SessionsProtocol.list, { repo: this.repo })).map(inEditor);
+    // Sessions set while the answers are on their way (one made meanwhile, a notification) are newer than them.
+    const meanwhile = new Map<string, SessionInfo>();
+    this.meanwhile.add(meanwhile);
+    let list: SessionInfo[];
+    let asked: SpendSummary;
     const notified = this.notifiedSpend;
-    const asked = await this.host.request(SpendProtocol.summary, undefined);
+    try {
+      // The list first: it loads the repository's sessions, which the summary names (before, it would name
+      // them by id, or as another repository's).
+      list = (await this.host.request(SessionsProtocol.list, { repo: this.repo })).map(inEditor);
+      asked = await this.host.request(SpendProtocol.summary, undefined);
+    } finally {
+      this.meanwhile.delete(meanwhile);
+    }
     // A notification that came meanwhile is newer than the answer.
     const summary = this.notifiedSpend !== notified && this.spendValue ? this.spendValue : asked;
+    for (const s of meanwhile.values()) {
+      const i = list.findIndex(x => x.id === s.id);
+      if (i < 0) list.push(s);
+      else if (s.updatedAt >= list[i]!.updatedAt) list[i] = s;
+    }
     const gone = new Set(this.sessions.keys());
     this.sessions.clear();
     for (const s of list) {
@@ -108,8 +125,13 @@ export class SessionState extends Disposable {
     const s = inEditor(given);
     const have = this.sessions.get(s.id);
     if (have && have.updatedAt > s.updatedAt) return;
-    this.sessions.set(s.id, s);
+    this.set(s);
     this.sessionsEmitter.fire([s]);
+  }
+
+  private set(s: SessionInfo): void {
+    this.sessions.set(s.id, s);
+    for (const m of this.meanwhile) m.set(s.id, s);
   }
 }
 

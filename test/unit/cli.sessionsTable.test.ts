@@ -64,6 +64,12 @@ test('a title in CJK or with emoji is measured in the columns a terminal gives i
   const list = [session('k3v9x2a1', '/work/app', { title: '修复解析器以接受每个列表中的尾随逗号并报告缺少的位置 🚀✨', branch: 'switchyard/fix-parser' })];
   for (const line of formatTable(list, 80).split('\n')) assert.ok(columnsOf(line) <= 80, `${columnsOf(line)}: ${line}`);
   assert.equal(columnsOf('修复'), 4);
+  // As terminals draw them (Unicode's emoji presentation), not as the measure used here says.
+  assert.equal(columnsOf('🚀✅✨⚡'), 8);
+  assert.equal(columnsOf('❤️'), 2, 'a symbol made an emoji by its selector');
+  assert.equal(columnsOf('→ ok'), 4);
+  const emoji = [session('k3v9x2a1', '/work/app', { title: '🚀✅'.repeat(40), branch: 'switchyard/rockets' })];
+  for (const line of formatTable(emoji, 80).split('\n')) assert.ok(columnsOf(line) <= 80 && line.length <= 80 * 2, line);
   assert.equal(columnsOf('e\u0301'), 1, 'a combining accent takes no column of its own');
   assert.equal(cutEnd('修复解析器', 6), '修复…', 'cut on a whole character, the ellipsis in the last column');
 });

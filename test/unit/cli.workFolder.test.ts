@@ -2,7 +2,7 @@
 // `run --repo packages/web`): the worktree is the whole repository's; the built-in agent is told where the
 // user works, and a command agent starts there.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { folderWithin, safeFolder, startDir } from '../../src/host/sessions/workFolder';
@@ -11,8 +11,9 @@ import { writesThenFinishes } from './helpers/scripts';
 import { git, makeRepo, tempDir, upstream } from './helpers/engineKit';
 
 test('the work folder: strictly below the root, with / separators, through symlinks; never out of the repository or in .git', t => {
-  const root = tempDir(t);
-  const repo = makeRepo(root);
+  const root = realpathSync(tempDir(t));
+  // As the engine gives it: a real path (macOS's temp folder is behind a link).
+  const repo = realpathSync(makeRepo(root));
   mkdirSync(path.join(repo, 'packages', 'web'), { recursive: true });
   assert.equal(folderWithin(repo, path.join(repo, 'packages', 'web')), 'packages/web');
   assert.equal(folderWithin(repo, repo), undefined, 'the root itself');

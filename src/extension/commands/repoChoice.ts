@@ -47,7 +47,8 @@ export async function chooseRepository(ctx: CommandContext, arg?: unknown): Prom
 
 /** Sessions of the repository shown go on running when the window shows another: said, and asked, first. */
 async function leaveRunning(ctx: CommandContext): Promise<boolean> {
-  const running = ctx.state.all.filter(s => s.runsHere && ACTIVE_STATUSES.includes(s.status));
+  // Queued here too: they start as slots free, out of sight as much.
+  const running = ctx.state.all.filter(s => ACTIVE_STATUSES.includes(s.status) && (s.runsHere || s.queuePosition !== undefined));
   if (!running.length) return true;
   const name = path.basename(ctx.repo() ?? '');
   const go = 'Switch';

@@ -53,10 +53,11 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
   const s = await resolveSession(ctx, arg, MERGEABLE_STATUSES, 'merge');
   if (!s) return undefined;
   let strategy = typeof strategyArg === 'string' ? (strategyArg as MergeStrategy) : undefined;
-  // Started from a detached HEAD, its base is a commit: no strategy can land on it; and a session that ended
-  // without changing a file has nothing to land. The host's refusal (which changes nothing) says why and what
-  // to do: three strategies offered first would each end there.
-  if (!strategy && (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(s.baseBranch) || (s.status === 'done' && s.statusReason === FINISHED_UNCHANGED))) strategy = 'merge';
+  // Started from a detached HEAD, its base is a commit: no strategy can land on it; and a session whose
+  // branch and worktree change nothing has nothing to land (asked of the worktree as it is now: the user may
+  // have committed there since). The host's refusal (which changes nothing) says why and what to do: three
+  // strategies offered first would each end there.
+  if (!strategy && (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(s.baseBranch) || (await changesNothing(ctx, s)))) strategy = 'merge';
   if (!strategy) {
     const pick = await vscode.window.showQuickPick(
       [
@@ -93,6 +94,13 @@ export async function mergeSession(ctx: CommandContext, arg?: unknown, strategyA
     void vscode.window.showWarningMessage(`Not merged: ${result.message}`);
   }
   return result;
+}
+
+/** The session ended having changed no file, and its branch and worktree still change none. */
+async function changesNothing(ctx: CommandContext, s: SessionInfo): Promise<boolean> {
+  if (s.status !== 'done' || s.statusReason !== FINISHED_UNCHANGED) return false;
+  const changes = await ctx.host.request(SessionsProtocol.changes, { sessionId: s.id }).catch(() => undefined);
+  return changes !== undefined && changes.files.length === 0;
 }
 
 export async function discardSession(ctx: CommandContext, arg?: unknown, confirm?: unknown) {

@@ -62,8 +62,8 @@ export class TranscriptPanels extends Disposable implements vscode.WebviewPanelS
 
   /**
    * Closes the tabs of sessions the window no longer lists, once it has listed them: another repository's
-   * (the window switched, or a restored tab of a folder no longer first), or one gone. Left open, such a tab
-   * would read "Loading the transcript…" for good.
+   * (the window switched, or a restored tab of a folder no longer first), one gone, or every one when no
+   * repository is left open. Left open, such a tab would read "Loading the transcript…" for good.
    */
   closeUnlisted(): void {
     for (const p of [...this.panels.values()]) if (!this.state.get(p.sessionId)) p.panel.dispose();

@@ -191,6 +191,8 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
     cacheBreakLossUsd: 0,
     tierHistory: [],
   };
+  // Before it is registered, and so queued: its notice comes before the agent's first words.
+  const empty = await emptySubmodules(created.worktree);
   const s = mgr.register(record);
   // Kept if the record could not be saved: should this process end, the next creation looks at what it left.
   if (note) {
@@ -201,7 +203,6 @@ export async function createSession(mgr: SessionManager, p: CreateSessionParams,
       if (await ctx.store.read(root, record.id)) await mgr.creations.finished(done);
     })().catch(() => undefined);
   }
-  const empty = await emptySubmodules(created.worktree);
   if (empty.length) {
     s.transcript.append({
       kind: 'notice', ts: now, level: 'warning',

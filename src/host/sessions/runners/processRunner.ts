@@ -43,8 +43,9 @@ export async function runProcessAgent(o: ProcessRunOptions): Promise<AgentOutcom
     SWITCHYARD_SESSION: r.id,
     TMPDIR: s.paths.tempDir,
   };
-  // A command starts where the user works, when they started it from a folder below the repository's root.
-  const cwd = startDir(r.worktree, r.folder);
+  // A command starts where the user works, when they started it from a folder below the repository's root;
+  // Codex at the root (codexPrompt).
+  const cwd = r.agent === 'codex' ? r.worktree : startDir(r.worktree, r.folder);
   let argv: string[];
   let codex = false;
   if (r.agent === 'codex') {
