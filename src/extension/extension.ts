@@ -128,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     repo = chosen && repos.includes(chosen) ? chosen : repos[0];
     void vscode.commands.executeCommand('setContext', 'switchyard.severalRepos', repos.length > 1);
     state.repo = repo;
-    // Of several folders, the repository chosen (else the first) is the one whose sessions run and show: said so.
+    // Of several folders, the repository chosen (else the first) is the one whose sessions show and start: said so.
     tree.repoName = repo && (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? path.basename(repo) : undefined;
     void vscode.commands.executeCommand('setContext', 'switchyard.noRepo', !repo);
     return repo;
