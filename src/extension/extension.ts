@@ -22,6 +22,7 @@ import { SpendMeter } from './statusBar/spendMeter';
 import { TierItem } from './statusBar/tierItem';
 import { ApiKeyStore, StateKeys } from './storage';
 import { reposBelow } from './commands/noRepository';
+import { isBelow } from '../host/sessions/workFolder';
 import { SessionsTree } from './views/sessionsTree';
 import { SpendView } from './views/spendView';
 import { TranscriptPanels } from './views/transcriptPanel';
@@ -313,9 +314,4 @@ function realFolder(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isBelow(root: string, dir: string): boolean {
-  const rel = path.relative(root, dir);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

@@ -12,8 +12,7 @@ export function folderWithin(root: string, dir: string): string | undefined {
   } catch {
     return undefined;
   }
-  const rel = path.relative(root, real);
-  return isBelow(rel) ? safeFolder(rel.split(path.sep).join('/')) : undefined;
+  return isBelow(root, real) ? safeFolder(path.relative(root, real).split(path.sep).join('/')) : undefined;
 }
 
 /** A recorded folder as it may be used: relative, inside the repository, not in git's own folder; else undefined. */
@@ -32,14 +31,14 @@ export function startDir(worktree: string, folder: string | undefined): string {
   if (!folder) return worktree;
   try {
     const real = realpathSync.native(path.join(worktree, ...folder.split('/')));
-    const inside = path.relative(realpathSync.native(worktree), real);
-    return statSync(real).isDirectory() && isBelow(inside) ? real : worktree;
+    return statSync(real).isDirectory() && isBelow(realpathSync.native(worktree), real) ? real : worktree;
   } catch {
     return worktree;
   }
 }
 
-/** A relative path strictly below where it is relative to (not it, not above it, not on another drive). */
-function isBelow(rel: string): boolean {
+/** `dir` is strictly below `root` (not it, not above it, not on another drive); both real paths. */
+export function isBelow(root: string, dir: string): boolean {
+  const rel = path.relative(root, dir);
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
